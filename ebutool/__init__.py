@@ -1,0 +1,30 @@
+"""ebutool: analysis and trace replay of Mobile IPv6 (Early) Binding Update signalling.
+
+The library works without the CLI::
+
+    import ebutool
+    df = ebutool.decode("samples/early.pcap")       # one row per MH message
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .constants import DEFAULT_CONFIG, ProtocolConfig  # noqa: E402
+from .diagnostics import Diagnostics  # noqa: E402
+from .errors import EbutoolError, InputError, UsageError  # noqa: E402
+
+
+def read_records(path, diag: Diagnostics | None = None, stats=None):
+    """The message stream (Records and HandoverEvents) of a capture or JSON trace."""
+    from .stream import read_records as _read
+    return _read(path, diag if diag is not None else Diagnostics(), stats)
+
+
+def decode(path, diag: Diagnostics | None = None):
+    """One row per Mobility Header message of ``path`` as a pandas DataFrame."""
+    from .decode import decode_frame
+    return decode_frame(read_records(path, diag))
+
+
+__all__ = ["__version__", "ProtocolConfig", "DEFAULT_CONFIG", "Diagnostics", "EbutoolError",
+           "InputError", "UsageError", "read_records", "decode"]

@@ -1,0 +1,90 @@
+"""What every command shares: options, error handling, the stderr summary."""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from ..constants import DEFAULT_CONFIG, ProtocolConfig
+from ..diagnostics import Diagnostics
+from ..errors import EbutoolError
+from ..report import OutputFormat
+
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Write to PATH ('-' = stdout).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+
+# Protocol constants (DESIGN.md 3): each is an option of the commands that use it.
+MaxNonceLifetimeOpt = Annotated[Optional[float], typer.Option(
+    "--max-nonce-lifetime", help=f"MAX_NONCE_LIFETIME, s [default {DEFAULT_CONFIG.max_nonce_lifetime:g}]")]
+MaxTokenLifetimeOpt = Annotated[Optional[float], typer.Option(
+    "--max-token-lifetime", help=f"MAX_TOKEN_LIFETIME, s [default {DEFAULT_CONFIG.max_token_lifetime:g}]")]
+MaxRRBindingLifetimeOpt = Annotated[Optional[float], typer.Option(
+    "--max-rr-binding-lifetime",
+    help=f"MAX_RR_BINDING_LIFETIME, s [default {DEFAULT_CONFIG.max_rr_binding_lifetime:g}]")]
+InitialBindackTimeoutOpt = Annotated[Optional[float], typer.Option(
+    "--initial-bindack-timeout",
+    help=f"INITIAL_BINDACK_TIMEOUT, s [default {DEFAULT_CONFIG.initial_bindack_timeout:g}]")]
+MaxUpdateRateOpt = Annotated[Optional[float], typer.Option(
+    "--max-update-rate", help=f"MAX_UPDATE_RATE, 1/s [default {DEFAULT_CONFIG.max_update_rate:g}]")]
+TentativeLifetimeOpt = Annotated[Optional[float], typer.Option(
+    "--tentative-binding-lifetime", "--tentative-lifetime",
+    help=f"TENTATIVE_BINDING_LIFETIME, s [default {DEFAULT_CONFIG.tentative_binding_lifetime:g}]")]
+
+
+def make_config(max_nonce_lifetime=None, max_token_lifetime=None, max_rr_binding_lifetime=None,
+                initial_bindack_timeout=None, max_update_rate=None,
+                tentative_binding_lifetime=None) -> ProtocolConfig:
+    return DEFAULT_CONFIG.with_(
+        max_nonce_lifetime=max_nonce_lifetime, max_token_lifetime=max_token_lifetime,
+        max_rr_binding_lifetime=max_rr_binding_lifetime,
+        initial_bindack_timeout=initial_bindack_timeout, max_update_rate=max_update_rate,
+        tentative_binding_lifetime=tentative_binding_lifetime)
+
+
+def err(text: str) -> None:
+    """One line on stderr."""
+    sys.stderr.write(f"ebutool: {text}\n")
+    sys.stderr.flush()
+
+
+def guarded(fn):
+    """Turn every failure into a one-line diagnosis and an exit status (README "Exit
+    status"); never a traceback unless EBUTOOL_DEBUG is set."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except EbutoolError as exc:
+            err(f"error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # The reader of our stdout went away (e.g. `| head`): not an error.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        except KeyboardInterrupt:
+            err("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # noqa: BLE001 - last line of defence
+            if os.environ.get("EBUTOOL_DEBUG"):
+                raise
+            err(f"internal error: {type(exc).__name__}: {exc} (set EBUTOOL_DEBUG=1 for a traceback)")
+            raise typer.Exit(4) from None
+    return wrapper
+
+
+def print_diagnostics(diag: Diagnostics, quiet: bool, limit: int = 10) -> None:
+    """Counted per-packet warnings on stderr: totals per code, then the first few."""
+    if quiet or not diag.counts:
+        return
+    err("warnings: " + ", ".join(f"{code} {n}" for code, n in sorted(diag.counts.items())))
+    for d in diag.kept[:limit]:
+        err(f"  {d.code}: {d.message}")
+    if diag.total > limit:
+        err(f"  ... {diag.total - min(limit, len(diag.kept))} more")

@@ -1,0 +1,97 @@
+"""Frames -> records: link layer, IPv6, Mobility Header, classification."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from . import constants as C
+from .diagnostics import Diagnostics
+from .ipv6 import decode_ipv6
+from .mh.codec import checksum_ok, decode_mh
+from .mh.messages import BindingUpdate, OtherMobilityMessage
+from .records import Record, classify_bu
+
+
+@dataclass
+class StreamStats:
+    """What a run read: frames, frames skipped by reason, MH messages by label."""
+
+    frames: int = 0
+    ipv6: int = 0
+    relevant: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    messages: Counter = field(default_factory=Counter)
+
+
+def record_from_packet(frame: int, ts_ns: int, buf: bytes, off: int,
+                       diag: Diagnostics, stats: StreamStats | None = None) -> Record | None:
+    """Decode the IPv6 packet at ``buf[off:]`` into a Record (None if irrelevant)."""
+    problems: list[tuple[str, str]] = []
+    pkt = decode_ipv6(buf, off, problems)
+    for code, text in problems:
+        diag.warn(code, f"frame {frame}: {text}", frame)
+    if pkt is None or not pkt.relevant:
+        if stats is not None:
+            stats.skipped["not_mobility_related" if pkt is not None else "undecodable_ipv6"] += 1
+        return None
+    rec = Record(frame=frame, ts_ns=ts_ns, src=pkt.src, dst=pkt.dst, hoa=pkt.hoa, rh2=pkt.rh2,
+                 tunnel_src=pkt.tunnel_src, tunnel_dst=pkt.tunnel_dst, proto=pkt.proto,
+                 ip_len=pkt.ip_len)
+    if pkt.mh is not None:
+        mh_problems: list[str] = []
+        msg = decode_mh(pkt.mh, mh_problems)
+        for text in mh_problems:
+            diag.warn("malformed_mh", f"frame {frame}: {text}", frame)
+        if msg is None:
+            # The MH could not be decoded: keep the packet as data so it is still
+            # counted (and diagnosed above), never silently dropped.
+            if stats is not None:
+                stats.skipped["malformed_mh"] += 1
+            rec.msg = "data"
+        else:
+            wire = pkt.mh[:(msg.header_len + 1) * 8]
+            rec.mh, rec.mh_wire = msg, wire
+            rec.checksum_ok = checksum_ok(wire, pkt.pseudo_src, pkt.pseudo_dst)
+            if not rec.checksum_ok:
+                diag.warn("bad_mh_checksum", f"frame {frame}: {msg.NAME} checksum 0x{msg.checksum:04x} "
+                          "does not verify", frame)
+            label = "other" if isinstance(msg, OtherMobilityMessage) else msg.NAME
+            if isinstance(msg, BindingUpdate):
+                label, rec.deregistration, rec.rfc4866 = classify_bu(msg, pkt.src, pkt.hoa)
+            rec.msg = label
+    if stats is not None:
+        stats.relevant += 1
+        if rec.mh is not None:
+            stats.messages[rec.msg] += 1
+    return rec
+
+
+def records_from_frames(frames: Iterable, diag: Diagnostics,
+                        stats: StreamStats | None = None, source: str = "") -> Iterator[Record]:
+    """The straightforward (reference) decoder: every frame through every layer."""
+    from .capture.linktypes import ip6_offset
+    stats = stats if stats is not None else StreamStats()
+    for fr in frames:
+        stats.frames += 1
+        off = ip6_offset(fr.linktype, fr.data)
+        if off is None:
+            stats.skipped["not_ipv6"] += 1
+            continue
+        stats.ipv6 += 1
+        rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats)
+        if rec is not None:
+            rec.source = source
+            yield rec
+
+
+def read_records(source, diag: Diagnostics, stats: StreamStats | None = None) -> Iterator[Record]:
+    """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content."""
+    from .capture import open_frames
+    from .inputs import open_input
+    kind, stream, name = open_input(source)
+    if kind == "jsonl":
+        from .trace_json import read_trace_records
+        yield from read_trace_records(stream, diag, stats, name)
+        return
+    yield from records_from_frames(open_frames(stream, diag), diag, stats, name)
