@@ -26,5 +26,23 @@ def decode(path, diag: Diagnostics | None = None):
     return decode_frame(read_records(path, diag))
 
 
-__all__ = ["__version__", "ProtocolConfig", "DEFAULT_CONFIG", "Diagnostics", "EbutoolError",
+def analyze(*paths, **options):
+    """One row per binding-update episode (DESIGN.md section 5 columns) as a DataFrame."""
+    from .analysis import analyze as _analyze
+    return _analyze(*paths, **options)
+
+
+def verify(path, **options):
+    """One row per checked message (frame, time, msg, mn, cn, coa, seq, verdict, reason)."""
+    from .oracle.verify import verify as _verify
+    return _verify(path, **options)
+
+
+def replay(path, **options):
+    """Replay a trace through the reference CN model (see ebutool.replay)."""
+    from .replay import replay as _replay
+    return _replay(path, **options)
+
+
+__all__ = ["analyze", "verify", "replay", "__version__", "ProtocolConfig", "DEFAULT_CONFIG", "Diagnostics", "EbutoolError",
            "InputError", "UsageError", "read_records", "decode"]
