@@ -15,3 +15,10 @@ class Frame:
     linktype: int     # LINKTYPE_* value of the interface the frame came from
     data: bytes       # captured bytes (may be shorter than wirelen)
     wirelen: int      # original length on the wire, octets
+
+
+# Imported after Frame is defined: the reader modules import Frame from this package.
+from .linktypes import SUPPORTED_LINKTYPES, ip6_offset, ip6_offset_func  # noqa: E402
+from .source import open_frames  # noqa: E402
+
+__all__ = ["Frame", "open_frames", "ip6_offset", "ip6_offset_func", "SUPPORTED_LINKTYPES"]
