@@ -1,6 +1,7 @@
 """open_frames: pcap and pcapng reading, cross-checked with dpkt, scapy and tshark."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import shutil
@@ -68,6 +69,10 @@ def test_pcap_both_precisions_both_byte_orders(nanosecond, big_endian):
                       Frame(3, 0, 1, b"", 0)]
     assert ip6_offset(frames[0].linktype, frames[0].data) == 14
     assert ip6_offset(frames[1].linktype, frames[1].data) is None
+    # The readers build frames without Frame.__init__ (speed); they must be the same thing.
+    assert type(frames[0]) is Frame and hash(frames[0]) == hash(Frame(1, t0, 1, ETH6, len(ETH6)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        frames[0].frame = 7
 
 
 @pytest.mark.parametrize("lt, data", [(0, struct.pack("<I", 24) + IP6), (12, IP6), (14, IP6),

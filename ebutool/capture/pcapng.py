@@ -18,7 +18,8 @@ from . import Frame
 from ..diagnostics import Diagnostics
 from ..errors import InputError
 from .linktypes import SUPPORTED_LINKTYPES, linktype_name
-from .pcap import MAX_CAPLEN
+from .pcap import (MAX_CAPLEN, NEW_FRAME, SET_DATA, SET_FRAME, SET_LINKTYPE, SET_TS,
+                   SET_WIRELEN)
 from .source import Source
 
 SHB, IDB, PB, SPB, EPB = 0x0A0D0D0A, 1, 2, 3, 6
@@ -37,7 +38,8 @@ class _Structs:
     def __init__(self, order: str):
         self.hdr = struct.Struct(order + "II").unpack_from          # type, total length
         self.u32 = struct.Struct(order + "I").unpack_from
-        self.epb = struct.Struct(order + "IIIII").unpack_from       # if, ts hi, ts lo, cap, len
+        # type, length, then the EPB's interface, ts high, ts low, captured and wire length
+        self.blk = struct.Struct(order + "IIIIIII").unpack_from
         self.pb = struct.Struct(order + "HHIIII").unpack_from       # if, drops, ts.., cap, len
         self.idb = struct.Struct(order + "HHI").unpack_from         # linktype, reserved, snaplen
         self.opt = struct.Struct(order + "HH").unpack_from          # option code, length
@@ -71,9 +73,10 @@ def read_pcapng(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
 
 
 def _blocks(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
-    frame_cls = Frame
+    new, frame_cls = NEW_FRAME, Frame
+    set_n, set_ts, set_lt, set_data, set_wl = SET_FRAME, SET_TS, SET_LINKTYPE, SET_DATA, SET_WIRELEN
     s = _STRUCTS["<"]                 # replaced by the first SHB
-    hdr, epb, u32 = s.hdr, s.epb, s.u32
+    hdr, blk, u32 = s.hdr, s.blk, s.u32
     ifaces: list[tuple] = []          # per interface: linktype, ts mul, ts div, offset ns, ok
     snaplens: list[int] = []
     n = 0                             # frames counted so far
@@ -83,22 +86,31 @@ def _blocks(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
     warned_spb = False
     try:
         while True:
-            if end - pos < 12:
+            if end - pos >= 28:
+                # Block header and the EPB fixed fields in one call; for other block
+                # types the last five values are meaningless and unused.
+                btype, blen, iid, hi, lo, caplen, wirelen = blk(buf, pos)
+            else:
                 base += pos
-                buf = src.fill(buf, pos, 12)
+                buf = src.fill(buf, pos, 28)
                 pos, end = 0, len(buf)
+                if end >= 28:
+                    continue
                 if end < 12:
                     if end:
                         _cut(diag, buf, hdr, n, 0, end, base)
                     return
-            btype, blen = hdr(buf, pos)
+                # A short block at the very end: an EPB cannot be complete here, so
+                # its fields are never used.
+                btype, blen = hdr(buf, pos)
+                iid = hi = lo = caplen = wirelen = 0
             if btype == SHB:
                 order = BYTE_ORDER_MAGIC.get(buf[pos + 8:pos + 12])
                 if order is None:
                     return _corrupt(diag, None, f"section header at file offset {base + pos} "
                                     f"has no valid byte-order magic")
                 s = _STRUCTS[order]
-                hdr, epb, u32 = s.hdr, s.epb, s.u32
+                hdr, blk, u32 = s.hdr, s.blk, s.u32
                 blen = u32(buf, pos + 4)[0]
                 ifaces, snaplens = [], []
             if blen & 3 or blen < 12 or blen > MAX_BLOCK:
@@ -118,22 +130,26 @@ def _blocks(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
 
             if btype == EPB:                                   # the hot path
                 n += 1
-                if blen < 32:
-                    return _corrupt(diag, n, f"frame {n}: enhanced packet block too short ({blen})")
-                iid, hi, lo, caplen, wirelen = epb(buf, pos + 8)
-                if caplen > blen - 32:
-                    return _corrupt(diag, n, f"frame {n}: captured length {caplen} exceeds its "
-                                    f"block ({blen} octets)")
-                if iid < len(ifaces):
+                if caplen > blen - 32:                         # also catches blen < 32
+                    return _corrupt(diag, n, f"frame {n}: captured length {caplen} does not fit "
+                                    f"its {blen}-octet enhanced packet block")
+                try:
                     lt, mul, div, off, ok = ifaces[iid]
+                except IndexError:
+                    _unknown_iface(diag, n, iid, len(ifaces))
+                else:
                     if ok:
                         ts = ((hi << 32) | lo) * mul
                         last_ts = (ts // div if div != 1 else ts) + off
-                        yield frame_cls(n, last_ts, lt, buf[pos + 28:pos + 28 + caplen], wirelen)
+                        fr = new(frame_cls)     # == Frame(...), see pcap.NEW_FRAME
+                        set_n(fr, n)
+                        set_ts(fr, last_ts)
+                        set_lt(fr, lt)
+                        set_data(fr, buf[pos + 28:pos + 28 + caplen])
+                        set_wl(fr, wirelen)
+                        yield fr
                     else:
                         _unsupported(diag, n, iid, lt)
-                else:
-                    _unknown_iface(diag, n, iid, len(ifaces))
             elif btype == IDB:
                 if blen < 20:
                     return _corrupt(diag, None, f"interface description block at file offset "
