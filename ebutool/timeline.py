@@ -1,0 +1,193 @@
+"""An episode's message sequence as a ladder diagram (the draft's Figures 1 and 2,
+drawn from a capture).
+
+:class:`Ladder` is the diagram as data: lanes (MN, HA, CN), one :class:`Step` per
+message with its time offset from t0 in ms, and the handover marked at 0.  It is
+rendered as text by :func:`render_text` (terminal) and as a figure by
+:func:`ebutool.plots.ladder_figure`.  :func:`ladder_from_events` builds one from
+``(ts_ns, frame, msg, sender, receiver)`` tuples, the shape of an analysis
+episode's timeline.
+
+Times are those of the capture (by default taken at the MN: a message the MN
+sends is drawn at its departure, one it receives at its arrival).  A capture
+taken at one point gives one time per message, so each arrow is drawn
+horizontally at that time, as in the draft's figures.  HoTI and HoT, which travel
+through the MN-HA tunnel, and other tunnelled packets, are drawn through the HA
+lane.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+LANES = ("MN", "HA", "CN")
+LANE_NAMES = {"MN": "Mobile Node", "HA": "Home Agent", "CN": "Correspondent Node"}
+VIA_HA = ("HoTI", "HoT")          # always through the bidirectional tunnel
+MSG_NAMES = {
+    "HoTI": "Home Test Init", "HoT": "Home Test", "CoTI": "Care-of Test Init",
+    "CoT": "Care-of Test", "BU": "Binding Update", "BA": "Binding Acknowledgement",
+    "EBU": "Early Binding Update", "EBA": "Early Binding Acknowledgement",
+    "BE": "Binding Error", "BRR": "Binding Refresh Request", "data": "data",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the ladder: a message (or data packet) or the handover marker."""
+
+    t_ms: float                   # offset from t0, ms (negative: before the handover)
+    frame: int | None
+    msg: str                      # HoTI, BU, EBA, data, ... or "handover"
+    sender: str = ""              # lane
+    receiver: str = ""            # lane
+    via: tuple[str, ...] = ()     # lanes the message passes through (HA for the tunnel)
+    label: str = ""
+    ts_ns: int | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.msg == "handover":
+            return "handover"
+        return "data" if self.msg == "data" else "message"
+
+
+@dataclass
+class Ladder:
+    """The ladder diagram of one episode, as data."""
+
+    t0_ns: int
+    steps: list[Step]
+    lanes: tuple[str, ...] = LANES
+    title: str = ""
+    subtitle: str = ""
+    addresses: dict[str, str] = field(default_factory=dict)   # lane -> IPv6 address
+    lane_names: dict[str, str] = field(default_factory=lambda: dict(LANE_NAMES))
+    handover_label: str = "handover (t0)"
+
+    def rows(self) -> list[Step]:
+        """The steps in time order with the handover marker before the first step
+        at or after t0 (a message at exactly t0, the first from the new care-of
+        address, comes after the handover)."""
+        steps = sorted(self.steps, key=lambda s: (s.t_ms, s.frame if s.frame is not None else -1))
+        marker = Step(0.0, None, "handover", label=self.handover_label, ts_ns=self.t0_ns)
+        i = next((k for k, s in enumerate(steps) if s.t_ms >= 0), len(steps))
+        return steps[:i] + [marker] + steps[i:]
+
+    def table(self):
+        """The ladder as a DataFrame (t_ms, frame, msg, sender, receiver, via, ts)."""
+        import pandas as pd
+        rows = [{"t_ms": s.t_ms, "frame": s.frame, "msg": s.msg, "sender": s.sender or None,
+                 "receiver": s.receiver or None, "via": ",".join(s.via) or None,
+                 "ts": s.ts_ns / 1e9 if s.ts_ns is not None else None} for s in self.rows()]
+        df = pd.DataFrame(rows, columns=["t_ms", "frame", "msg", "sender", "receiver", "via", "ts"])
+        df["frame"] = df["frame"].astype("Int64")
+        return df
+
+
+def ladder_from_events(events: Iterable[Sequence], t0_ns: int, *, title: str = "",
+                       subtitle: str = "", addresses: dict[str, str] | None = None,
+                       labels: dict[int, str] | None = None,
+                       tunnelled: set[int] | None = None) -> Ladder:
+    """A Ladder from ``(ts_ns, frame, msg, sender, receiver)`` tuples (roles MN/HA/CN).
+
+    ``labels`` maps a frame number to the text drawn on its arrow (default: the
+    message name); ``tunnelled`` lists frames that went through the MN-HA tunnel
+    (HoTI/HoT always do) and are drawn through the HA lane.  Lanes that no step
+    uses are dropped, except MN and HA."""
+    labels = labels or {}
+    tunnelled = tunnelled or set()
+    steps = []
+    for ev in events:
+        ts_ns, frame, msg, sender, receiver = ev[:5]
+        via: tuple[str, ...] = ()
+        if {sender, receiver} == {"MN", "CN"} and (msg in VIA_HA or frame in tunnelled):
+            via = ("HA",)
+        steps.append(Step((ts_ns - t0_ns) / 1e6, frame, msg, sender, receiver, via,
+                          labels.get(frame, msg), ts_ns))
+    used = {s.sender for s in steps} | {s.receiver for s in steps} | {v for s in steps for v in s.via}
+    lanes = tuple(lane for lane in LANES if lane in ("MN", "HA") or lane in used)
+    unknown = used - set(LANES) - {""}
+    if unknown:
+        raise ValueError(f"unknown lane(s) {sorted(unknown)}; expected {', '.join(LANES)}")
+    return Ladder(t0_ns, steps, lanes, title, subtitle, dict(addresses or {}))
+
+
+# --------------------------------------------------------------------------- text
+
+LANE_GAP = 26          # characters between two lanes
+_PREFIX = "{t:>11} {frame:>6}  "
+_PREFIX_LEN = len(_PREFIX.format(t="", frame=""))
+
+
+def _fmt_t(t_ms: float) -> str:
+    return f"{t_ms:.3f}" if not math.isnan(t_ms) else "?"
+
+
+def _segment(width: int, label: str, rightwards: bool, dots: bool, head: bool) -> str:
+    """``width`` characters between two lane bars: ``----- label ---->``."""
+    fill = "." if dots else "-"
+    inner = width - (1 if head else 0)
+    text = f" {label} " if label else ""
+    if len(text) > inner - 2:
+        text = text[:max(inner - 2, 0)]
+    left = (inner - len(text)) // 2
+    body = fill * left + text + fill * (inner - left - len(text))
+    if not head:
+        return body
+    return body + ">" if rightwards else "<" + body
+
+
+def render_text(ladder: Ladder, gap: int = LANE_GAP) -> str:
+    """The ladder as text: a header with the lanes, then one line per message with
+    its time offset from t0 (ms) and frame number, the handover as ``~~~``."""
+    lanes = list(ladder.lanes)
+    col = {lane: _PREFIX_LEN + i * gap for i, lane in enumerate(lanes)}
+    width = col[lanes[-1]] + 1
+    out: list[str] = []
+    if ladder.title:
+        out.append(ladder.title)
+    if ladder.subtitle:
+        out.append(ladder.subtitle)
+    if ladder.addresses:
+        out.append("  ".join(f"{lane} {ladder.addresses[lane]}" for lane in lanes
+                             if ladder.addresses.get(lane)))
+    if out:
+        out.append("")
+
+    def blank() -> list[str]:
+        line = [" "] * width
+        for c in col.values():
+            line[c] = "|"
+        return line
+
+    header = list(_PREFIX.format(t="t-t0 (ms)", frame="frame")) + [" "] * (width - _PREFIX_LEN + 2)
+    for lane in lanes:
+        start = col[lane] - (len(lane) - 1) // 2
+        header[start:start + len(lane)] = list(lane)
+    out.append("".join(header).rstrip())
+    out.append("".join(blank()).rstrip())
+    for step in ladder.rows():
+        prefix = _PREFIX.format(t=_fmt_t(step.t_ms),
+                                frame="" if step.frame is None else step.frame)
+        if step.kind == "handover":
+            lo, hi = col[lanes[0]] - 3, width + 2
+            text = f" {step.label} "
+            body = "~" * (hi - lo)
+            mid = (len(body) - len(text)) // 2
+            body = body[:mid] + text + body[mid + len(text):]
+            out.append(prefix + " " * (lo - _PREFIX_LEN) + body)
+            continue
+        line = blank()
+        path = [step.sender, *step.via, step.receiver]
+        rightwards = col[step.receiver] > col[step.sender]
+        segs = list(zip(path, path[1:]))
+        for k, (a, b) in enumerate(segs):
+            lo, hi = sorted((col[a], col[b]))
+            # the label sits on the segment that leaves the sender
+            seg = _segment(hi - lo - 1, step.label if k == 0 else "", rightwards,
+                           step.kind == "data", head=True)
+            line[lo + 1:hi] = list(seg)
+        out.append(prefix + "".join(line[_PREFIX_LEN:]).rstrip())
+    out.append("".join(blank()).rstrip())
+    return "\n".join(out) + "\n"
