@@ -43,6 +43,27 @@ def authenticator(key: bytes, careof_address: bytes, correspondent: bytes, mh_da
                     hashlib.sha1).digest()[:C.AUTHENTICATOR_LEN]
 
 
+def kbm_dereg(home_token: bytes) -> bytes:
+    """Kbm of a deregistration (lifetime 0, or care-of address == home address):
+    SHA1(home keygen token) -- RFC 6275 5.2.5 and 6.1.7 (care-of index ignored)."""
+    return hashlib.sha1(home_token).digest()
+
+
+def kbm_early(home_token: bytes) -> bytes:
+    """The draft's Early Binding Management Key: SHA1(home keygen token)."""
+    return hashlib.sha1(home_token).digest()
+
+
+# The key forms the oracle reports (Verdict.key_form), each with its Kbm function of
+# the tokens (home, care-of): which one authenticated a message.
+KEY_STANDARD = "standard"          # SHA1(home | care-of)          RFC 6275 5.2.5
+KEY_DEREG = "dereg"                # SHA1(home)                    RFC 6275 5.2.5, 6.1.7
+KEY_EARLY = "early"                # SHA1(home)                    the draft, 4.1
+KEY_EARLY_RFC4866 = "early_rfc4866"  # SHA1(home | 8 zero octets)  RFC 4866 early form
+KEY_RFC4866_COT = "rfc4866_cot"    # SHA1(home | care-of token carried in the BA's Care-of Test option)
+KEY_FORMS = (KEY_STANDARD, KEY_DEREG, KEY_EARLY, KEY_EARLY_RFC4866, KEY_RFC4866_COT)
+
+
 def same(a: bytes, b: bytes) -> bool:
     """Constant-time comparison of MACs and tokens."""
     return hmac.compare_digest(a, b)
