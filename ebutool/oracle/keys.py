@@ -1,0 +1,320 @@
+"""Key material of the correspondent nodes the oracle plays: Kcn and nonce tables.
+
+A :class:`KeyTable` holds, per correspondent node (CN) address, the node key Kcn
+(RFC 6275 5.2.1) and the CN's nonce table (index -> nonce, optionally with the
+time the nonce was generated).  An entry under :data:`ANY_CN` applies to every CN
+that has none of its own.  Nothing here ever formats a secret: ``repr`` shows only
+which CNs have keys, and every error message says *where* a value is wrong, never
+the value itself.
+
+Option syntax (see docs/verify.md):
+
+* ``--kcn [ADDR=]HEX``           Kcn in hexadecimal, for CN ADDR or (no ADDR) for every CN
+* ``--kcn-file [ADDR=]PATH``     a file whose content is Kcn in hexadecimal
+* ``--nonces [ADDR=]PATH``       JSON object {"index": "hex" | {"nonce": "hex", "generated": t}}
+* ``--keys PATH``                JSON object {ADDR or "*": {"kcn": ..., "kcn_file": ...,
+                                 "nonces": {...} or "path"}}
+* environment ``EBUTOOL_KCN``    ``[ADDR=]HEX`` entries separated by commas or blanks,
+                                 used only when no Kcn is given by option
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from .. import constants as C
+from ..addr import canonical
+from ..errors import UsageError
+
+ANY_CN = "*"
+ENV_KCN = "EBUTOOL_KCN"
+MAX_NONCE_INDEX = 0xFFFF
+
+_HEX_JUNK = re.compile(r"[\s:]")
+
+
+@dataclass(frozen=True, slots=True)
+class Nonce:
+    """One entry of a CN's nonce table.  ``generated`` (epoch seconds) lets the oracle
+    check MAX_NONCE_LIFETIME from generation; without it the age counts from the
+    nonce's first use seen in the capture."""
+
+    value: bytes = field(repr=False)
+    generated: float | None = None
+
+
+@dataclass(slots=True)
+class CNKeys:
+    kcn: bytes | None = field(default=None, repr=False)
+    nonces: dict[int, Nonce] | None = field(default=None, repr=False)
+
+
+class KeyTable:
+    """Kcn and nonce table per CN address (canonical text) or for :data:`ANY_CN`."""
+
+    def __init__(self) -> None:
+        self._cns: dict[str, CNKeys] = {}
+        self.notes: list[str] = []     # one-line remarks for the user (never secrets)
+
+    # -- building -------------------------------------------------------------
+    def set_kcn(self, kcn: bytes, cn: str | None = None, where: str = "Kcn") -> None:
+        cn = _cn_key(cn, where)
+        entry = self._cns.setdefault(cn, CNKeys())
+        if entry.kcn is not None:
+            raise UsageError(f"{where}: a Kcn for {_cn_label(cn)} is given twice")
+        if not kcn:
+            raise UsageError(f"{where}: the Kcn for {_cn_label(cn)} is empty")
+        if len(kcn) != C.KCN_LEN:
+            self.notes.append(f"the Kcn for {_cn_label(cn)} is {len(kcn)} octets; "
+                              f"RFC 6275 5.2.1 specifies {C.KCN_LEN}")
+        entry.kcn = bytes(kcn)
+
+    def set_nonces(self, nonces: Mapping[int, Nonce], cn: str | None = None,
+                   where: str = "nonces") -> None:
+        cn = _cn_key(cn, where)
+        entry = self._cns.setdefault(cn, CNKeys())
+        if entry.nonces is not None:
+            raise UsageError(f"{where}: a nonce table for {_cn_label(cn)} is given twice")
+        entry.nonces = dict(nonces)
+
+    # -- lookup ---------------------------------------------------------------
+    def _get(self, cn: str, attr: str):
+        own = self._cns.get(cn)
+        if own is not None and getattr(own, attr) is not None:
+            return getattr(own, attr)
+        anyone = self._cns.get(ANY_CN)
+        return getattr(anyone, attr) if anyone is not None else None
+
+    def kcn(self, cn: str) -> bytes | None:
+        return self._get(cn, "kcn")
+
+    def nonce_table(self, cn: str) -> dict[int, Nonce] | None:
+        return self._get(cn, "nonces")
+
+    def nonce(self, cn: str, index: int) -> Nonce | None:
+        table = self.nonce_table(cn)
+        return table.get(index) if table is not None else None
+
+    def usable(self, cn: str) -> bool:
+        """True when ``cn`` has both a Kcn and a nonce table (the oracle then works as
+        that CN); otherwise the oracle falls back to the tokens seen in the capture."""
+        return self.kcn(cn) is not None and self.nonce_table(cn) is not None
+
+    @property
+    def cns(self) -> list[str]:
+        """The CN addresses (and "*") that have some key material."""
+        return sorted(self._cns)
+
+    def describe(self) -> str:
+        """Which CNs have a Kcn / a nonce table; no key material."""
+        if not self._cns:
+            return "no keys (keyless mode: tokens from the capture)"
+        parts = []
+        for cn in self.cns:
+            e = self._cns[cn]
+            what = [w for w, v in (("Kcn", e.kcn), (f"{len(e.nonces or ())} nonces", e.nonces))
+                    if v is not None]
+            parts.append(f"{_cn_label(cn)}: {' + '.join(what)}")
+        return "; ".join(parts)
+
+    def secrets(self) -> Iterable[bytes]:
+        """Every Kcn and nonce value (for tests that make sure none is ever printed)."""
+        for e in self._cns.values():
+            if e.kcn is not None:
+                yield e.kcn
+            for n in (e.nonces or {}).values():
+                yield n.value
+
+    def __bool__(self) -> bool:
+        return bool(self._cns)
+
+    def __repr__(self) -> str:
+        return f"KeyTable({self.describe()})"
+
+
+def _cn_key(cn: str | None, where: str) -> str:
+    if cn is None or cn == ANY_CN:
+        return ANY_CN
+    try:
+        return canonical(cn)
+    except ValueError:
+        raise UsageError(f"{where}: the correspondent node address is not an IPv6 address") from None
+
+
+def _cn_label(cn: str) -> str:
+    return "every correspondent node" if cn == ANY_CN else f"correspondent node {cn}"
+
+
+# -- parsing values (errors never contain the value) ----------------------------------
+def parse_hex_secret(text: str, where: str) -> bytes:
+    """Hexadecimal text (blanks, colons and a leading 0x allowed) -> octets."""
+    s = _HEX_JUNK.sub("", text or "")
+    if s[:2].lower() == "0x":
+        s = s[2:]
+    if not s:
+        raise UsageError(f"{where}: empty value")
+    if len(s) % 2:
+        raise UsageError(f"{where}: not a hexadecimal string (odd number of digits; value not shown)")
+    try:
+        return bytes.fromhex(s)
+    except ValueError:
+        raise UsageError(f"{where}: not a hexadecimal string (value not shown)") from None
+
+
+def split_spec(spec: str, where: str) -> tuple[str | None, str]:
+    """``[ADDR=]VALUE`` -> (canonical ADDR or None, VALUE).  IPv6 addresses hold no '='."""
+    if "=" not in spec:
+        return None, spec
+    addr, value = spec.split("=", 1)
+    addr = addr.strip()
+    if addr in ("", ANY_CN):
+        return None, value
+    try:
+        return canonical(addr), value
+    except ValueError:
+        # The part before '=' may be a mistyped secret: never echo it.
+        raise UsageError(f"{where}: the part before '=' is not an IPv6 address "
+                         "(expected ADDR=VALUE or VALUE)") from None
+
+
+def parse_nonce_table(obj, where: str) -> dict[int, Nonce]:
+    """The JSON nonce table: {"1": "hex", "2": {"nonce": "hex", "generated": 1700000000.5}}."""
+    if not isinstance(obj, dict):
+        raise UsageError(f"{where}: a nonce table must be a JSON object mapping index to nonce")
+    table: dict[int, Nonce] = {}
+    for key, val in obj.items():
+        try:
+            index = int(str(key), 10)
+        except ValueError:
+            raise UsageError(f"{where}: nonce index {key!r} is not a decimal number") from None
+        if not 0 <= index <= MAX_NONCE_INDEX:
+            raise UsageError(f"{where}: nonce index {index} is outside 0..{MAX_NONCE_INDEX}")
+        here = f"{where}: nonce {index}"
+        generated = None
+        if isinstance(val, dict):
+            unknown = set(val) - {"nonce", "generated"}
+            if unknown:
+                raise UsageError(f"{here}: unknown field(s) {', '.join(sorted(unknown))}")
+            if "nonce" not in val:
+                raise UsageError(f"{here}: no \"nonce\" field")
+            generated = val.get("generated")
+            if generated is not None and (isinstance(generated, bool) or not isinstance(
+                    generated, (int, float)) or not math.isfinite(generated)):
+                raise UsageError(f"{here}: \"generated\" must be a time in epoch seconds")
+            val = val["nonce"]
+        if not isinstance(val, str):
+            raise UsageError(f"{here}: the nonce must be a hexadecimal string")
+        table[index] = Nonce(parse_hex_secret(val, here),
+                             float(generated) if generated is not None else None)
+    return table
+
+
+def _read_text(path: str, where: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise UsageError(f"{where}: {path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{where}: {path}: is a directory") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{where}: {path}: not a text file") from None
+    except OSError as exc:
+        raise UsageError(f"{where}: {path}: cannot read ({exc.strerror})") from None
+
+
+def _read_json(path: str, where: str):
+    text = _read_text(path, where)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        # exc.msg/lineno/colno describe the place, not the content
+        raise UsageError(f"{where}: {path}: not JSON ({exc.msg} at line {exc.lineno} "
+                         f"column {exc.colno})") from None
+
+
+def load_nonce_file(path: str, where: str = "--nonces") -> dict[int, Nonce]:
+    return parse_nonce_table(_read_json(path, where), f"{where} {path}")
+
+
+def load_kcn_file(path: str, where: str = "--kcn-file") -> bytes:
+    return parse_hex_secret(_read_text(path, where), f"{where} {path}")
+
+
+def load_keys_file(path: str, table: KeyTable | None = None) -> KeyTable:
+    """The ``--keys`` JSON file: {ADDR or "*": {"kcn": hex | "kcn_file": path,
+    "nonces": {...} | path}}; relative paths are relative to the keys file."""
+    table = table if table is not None else KeyTable()
+    where = f"--keys {path}"
+    obj = _read_json(path, "--keys")
+    if not isinstance(obj, dict):
+        raise UsageError(f"{where}: must be a JSON object mapping CN address (or \"*\") to keys")
+    base = os.path.dirname(os.path.abspath(path))
+    for addr, entry in obj.items():
+        cn = None if addr == ANY_CN else _cn_key(addr, where)
+        label = f"{where}: {addr}"
+        if not isinstance(entry, dict):
+            raise UsageError(f"{label}: must be an object with \"kcn\" and/or \"nonces\"")
+        unknown = set(entry) - {"kcn", "kcn_file", "nonces"}
+        if unknown:
+            raise UsageError(f"{label}: unknown field(s) {', '.join(sorted(unknown))}")
+        if "kcn" in entry and "kcn_file" in entry:
+            raise UsageError(f"{label}: give \"kcn\" or \"kcn_file\", not both")
+        if "kcn" in entry:
+            if not isinstance(entry["kcn"], str):
+                raise UsageError(f"{label}: \"kcn\" must be a hexadecimal string")
+            table.set_kcn(parse_hex_secret(entry["kcn"], f"{label} kcn"), cn, where)
+        elif "kcn_file" in entry:
+            table.set_kcn(load_kcn_file(os.path.join(base, str(entry["kcn_file"])), label), cn, where)
+        nonces = entry.get("nonces")
+        if isinstance(nonces, str):
+            table.set_nonces(load_nonce_file(os.path.join(base, nonces), label), cn, where)
+        elif nonces is not None:
+            table.set_nonces(parse_nonce_table(nonces, f"{label} nonces"), cn, where)
+    return table
+
+
+def load_key_table(kcn: Iterable[str] = (), kcn_files: Iterable[str] = (),
+                   nonces: Iterable[str] = (), keys_file: str | None = None,
+                   env: Mapping[str, str] | None = None) -> KeyTable:
+    """Assemble the key table from the command-line forms (docs/verify.md).
+
+    ``env`` (normally ``os.environ``) supplies ``EBUTOOL_KCN`` when no Kcn is given
+    by option.  A CN's Kcn or nonce table may be given once only."""
+    table = KeyTable()
+    if keys_file:
+        load_keys_file(keys_file, table)
+    for spec in kcn_files or ():
+        addr, path = split_spec(spec, "--kcn-file")
+        table.set_kcn(load_kcn_file(path), addr, "--kcn-file")
+    for spec in kcn or ():
+        addr, value = split_spec(spec, "--kcn")
+        table.set_kcn(parse_hex_secret(value, "--kcn" + (f" for {addr}" if addr else "")), addr, "--kcn")
+    has_kcn = any(e.kcn is not None for e in table._cns.values())
+    env_value = (env or {}).get(ENV_KCN, "").strip()
+    if env_value and not has_kcn:
+        for spec in re.split(r"[,\s]+", env_value):
+            if spec:
+                addr, value = split_spec(spec, ENV_KCN)
+                table.set_kcn(parse_hex_secret(value, ENV_KCN + (f" for {addr}" if addr else "")),
+                              addr, ENV_KCN)
+    for spec in nonces or ():
+        addr, path = split_spec(spec, "--nonces")
+        table.set_nonces(load_nonce_file(path), addr, "--nonces")
+    for cn, e in table._cns.items():
+        if e.kcn is not None and e.nonces is None and table._cns.get(ANY_CN, CNKeys()).nonces is None:
+            table.notes.append(f"{_cn_label(cn)} has a Kcn but no nonce table (--nonces): "
+                               "its messages are checked with the capture's own tokens")
+        if e.nonces is not None and e.kcn is None and table._cns.get(ANY_CN, CNKeys()).kcn is None:
+            table.notes.append(f"{_cn_label(cn)} has a nonce table but no Kcn: "
+                               "its messages are checked with the capture's own tokens")
+    return table
+
+
+__all__ = ["ANY_CN", "ENV_KCN", "Nonce", "CNKeys", "KeyTable", "parse_hex_secret", "split_spec",
+           "parse_nonce_table", "load_nonce_file", "load_kcn_file", "load_keys_file",
+           "load_key_table"]
