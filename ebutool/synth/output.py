@@ -1,0 +1,65 @@
+"""Writing a :class:`SynthResult`: the capture (pcap/pcapng, raw IPv6 link type),
+the matching JSON Lines trace, and the CNs' key material for ``ebutool verify``."""
+from __future__ import annotations
+
+import json
+from typing import BinaryIO, Iterator, TextIO
+
+from .. import build
+from ..diagnostics import Diagnostics
+from ..records import HandoverEvent, Record
+from .engine import SynthResult, ms_ns
+
+
+def write_capture(result: SynthResult, out: BinaryIO, pcapng: bool = False) -> int:
+    """The packets as captured at the MNs; returns how many were written.  pcap is
+    written with microsecond timestamps (every synthesized time is a whole microsecond)."""
+    if pcapng:
+        return build.write_pcapng(out, result.packets, linktype=build.LINKTYPE_RAW_IPV6)
+    return build.write_pcap(out, result.packets, linktype=build.LINKTYPE_RAW_IPV6)
+
+
+def trace_records(result: SynthResult) -> Iterator[Record | HandoverEvent]:
+    """The message stream of the capture (the same Records the capture reader gives,
+    with their frame numbers) with the handover events merged in before the packets
+    of the same instant."""
+    from ..stream import record_from_packet
+    diag = Diagnostics()
+    events = iter(result.handovers)
+    nxt = next(events, None)
+    for frame, (ts_ns, wire) in enumerate(result.packets, start=1):
+        while nxt is not None and nxt.ts_ns <= ts_ns:
+            yield nxt
+            nxt = next(events, None)
+        rec = record_from_packet(frame, ts_ns, wire, 0, diag)
+        if rec is not None:
+            yield rec
+    while nxt is not None:
+        yield nxt
+        nxt = next(events, None)
+    if diag.total:   # the encoder side and the decoder disagree: a bug, never user input
+        raise AssertionError(f"synthesized packets do not decode cleanly: {diag.kept[:3]}")
+
+
+def write_json(result: SynthResult, out: TextIO, source_name: str | None = None):
+    """The JSON Lines trace (docs/trace-format.md) with ``handover`` events."""
+    from ..trace_json import write_trace
+    return write_trace(trace_records(result), out, source_name or result.scenario.name)
+
+
+def key_table(result: SynthResult) -> dict:
+    """The CNs' Kcn and nonce tables in the ``ebutool verify --keys`` JSON form
+    (nonce "generated" = the epoch time the CN started handing it out)."""
+    sc = result.scenario
+    out = {}
+    for cn in sc.correspondents.values():
+        out[cn.address] = {"kcn": cn.kcn.hex(), "nonces": {
+            str(i): {"nonce": n.hex(),
+                     "generated": (sc.start_ns + ms_ns(cn.nonce_generated_ms(i))) / 1e9}
+            for i, n in cn.nonces.items()}}
+    return out
+
+
+def write_keys(result: SynthResult, out: TextIO) -> None:
+    json.dump(key_table(result), out, indent=2, sort_keys=False)
+    out.write("\n")

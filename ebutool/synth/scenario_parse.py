@@ -1,0 +1,365 @@
+"""Validation of a parsed scenario document (the TOML tables -> dataclasses).
+
+Kept apart from :mod:`ebutool.synth.scenario` (the data model) so that each stays
+short.  Every check raises a :class:`ScenarioError` naming the table and key.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+from typing import Any
+
+from .. import constants as C
+from ..constants import ProtocolConfig
+from .scenario import (DATA_HEADER_LEN, DEFAULT_BE_INTERVAL_MS, DEFAULT_CN_PORT,
+                       DEFAULT_HA_LIFETIME_S, DEFAULT_HOME_TEST_LEAD_MS, DEFAULT_MN_PORT,
+                       DEFAULT_START, DIRECTIONS, HOME, HOME_TESTS, MAX_PAYLOAD, MODES,
+                       PROCEDURES, Correspondent, Flow, Handover, HomeAgent, MobileNode,
+                       Network, Scenario, err, finite)
+
+_MAX_NONCE_INDEX = 0xFFFF
+_MAX_LIFETIME_S = 0xFFFF * C.LIFETIME_UNIT_S
+
+
+class Table:
+    """One TOML table with typed getters; :meth:`done` rejects keys nobody asked for."""
+
+    def __init__(self, data: Any, where: str):
+        if not isinstance(data, dict):
+            raise err(where, "must be a table")
+        self.data, self.where, self.seen = data, where, set()
+
+    def _get(self, key: str, default, required: bool):
+        self.seen.add(key)
+        if key not in self.data:
+            if required:
+                raise err(self.where, f"missing key '{key}'")
+            return default
+        return self.data[key]
+
+    def str(self, key, default=None, required=False, choices=None) -> str:
+        v = self._get(key, default, required)
+        if v is not None and not isinstance(v, str):
+            raise err(self.where, f"'{key}' must be a string")
+        if choices and v not in choices:
+            raise err(self.where, f"'{key}' is {v!r}; expected one of {', '.join(choices)}")
+        return v
+
+    def num(self, key, default=None, required=False, lo=0.0, hi=None, lo_open=False) -> float:
+        v = self._get(key, default, required)
+        if v is None:
+            return v
+        if not finite(v):
+            raise err(self.where, f"'{key}' must be a number")
+        if v < lo or (lo_open and v == lo) or (hi is not None and v > hi):
+            rng = f"{'>' if lo_open else '>='} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
+            raise err(self.where, f"'{key}' is {v:g}; it must be {rng}")
+        return float(v)
+
+    def int(self, key, default=None, required=False, lo=0, hi=None) -> int:
+        v = self._get(key, default, required)
+        if v is None:
+            return v
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise err(self.where, f"'{key}' must be an integer")
+        if v < lo or (hi is not None and v > hi):
+            raise err(self.where, f"'{key}' is {v}; it must be between {lo} and {hi}")
+        return v
+
+    def bool(self, key, default) -> bool:
+        v = self._get(key, default, False)
+        if not isinstance(v, bool):
+            raise err(self.where, f"'{key}' must be true or false")
+        return v
+
+    def addr(self, key, required=True) -> str | None:
+        v = self.str(key, required=required)
+        if v is None:
+            return None
+        try:
+            return str(ipaddress.IPv6Address(v))
+        except ValueError:
+            raise err(self.where, f"'{key}' = {v!r} is not an IPv6 address") from None
+
+    def list(self, key, default=None) -> list:
+        v = self._get(key, default, False)
+        if v is not None and not isinstance(v, list):
+            raise err(self.where, f"'{key}' must be a list")
+        return v
+
+    def raw(self, key, default=None):
+        return self._get(key, default, False)
+
+    def done(self) -> None:
+        extra = sorted(set(self.data) - self.seen)
+        if extra:
+            raise err(self.where, f"unknown key '{extra[0]}' (known: {', '.join(sorted(self.seen))})")
+
+
+def _tables(data: dict, key: str, where: str) -> list[tuple[dict, str]]:
+    v = data.get(key, [])
+    if isinstance(v, dict):
+        v = [v]
+    if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+        raise err(where, f"'{key}' must be a table or an array of tables ([[{key}]])")
+    return [(x, f"{where}: [[{key}]] " + (repr(x["name"]) if "name" in x else f"#{i + 1}"))
+            for i, x in enumerate(v)]
+
+
+def _hex(t: Table, key: str, where: str, required=True) -> bytes | None:
+    v = t.str(key, required=required)
+    if v is None:
+        return None
+    s = v.replace(":", "").replace(" ", "")
+    s = s[2:] if s[:2].lower() == "0x" else s
+    try:
+        out = bytes.fromhex(s)
+    except ValueError:
+        raise err(where, f"'{key}' is not a hexadecimal string") from None
+    if not out:
+        raise err(where, f"'{key}' is empty")
+    return out
+
+
+class Parser:
+    def __init__(self, where: str):
+        self.where = where
+        self.names: set[str] = set()
+
+    def _name(self, t: Table) -> str:
+        name = t.str("name", required=True)
+        if not name or name == HOME:
+            raise err(t.where, f"'name' must be a non-empty string other than {HOME!r}")
+        if name in self.names:
+            raise err(t.where, f"name {name!r} is used twice (names must be unique)")
+        self.names.add(name)
+        return name
+
+    def scenario(self, data: dict) -> Scenario:
+        top = Table(data, self.where)
+        for key in ("scenario", "protocol", "home_agent", "correspondent", "network",
+                    "mobile_node", "flow"):
+            top.raw(key)
+        top.done()
+        head = Table(data.get("scenario", {}), f"{self.where}: [scenario]")
+        name = head.str("name", default="scenario")
+        description = head.str("description", default="")
+        start = head.raw("start", DEFAULT_START)
+        if isinstance(start, _dt.datetime):
+            if start.tzinfo is None:
+                raise err(head.where, "'start' needs a time zone (e.g. 2024-01-01T12:00:00Z)")
+            start_ns = int(start.timestamp()) * 10**9 + start.microsecond * 1000
+        elif finite(start) and start >= 0:
+            start_ns = round(start * 1e6) * 1000
+        else:
+            raise err(head.where, "'start' must be a date-time or epoch seconds")
+        duration = head.num("duration_ms", required=True, lo=0, lo_open=True)
+        seed = head.int("seed", default=0, hi=2**63)
+        head.done()
+        protocol = self.protocol(data.get("protocol", {}))
+        has = {}
+        for d, w in _tables(data, "home_agent", self.where):
+            t = Table(d, w)
+            ha = HomeAgent(self._name(t), t.addr("address"))
+            t.done()
+            has[ha.name] = ha
+        if not has:
+            raise err(self.where, "no [[home_agent]] table")
+        cns = {}
+        for d, w in _tables(data, "correspondent", self.where):
+            cn = self.correspondent(Table(d, w), duration)
+            cns[cn.name] = cn
+        nets = {}
+        for d, w in _tables(data, "network", self.where):
+            net = self.network(Table(d, w), cns)
+            nets[net.name] = net
+        flows_raw = _tables(data, "flow", self.where)
+        mns = {}
+        for d, w in _tables(data, "mobile_node", self.where):
+            mn = self.mobile_node(Table(d, w), has, cns, nets, duration, flows_raw)
+            mns[mn.name] = mn
+        if not mns:
+            raise err(self.where, "no [[mobile_node]] table")
+        flows = tuple(self.flow(Table(d, w), mns, cns, duration) for d, w in flows_raw)
+        self._unique_addresses(has, cns, mns)
+        return Scenario(name, description, start_ns, duration, seed, has, cns, nets, mns,
+                        flows, protocol)
+
+    def protocol(self, data) -> dict[str, float]:
+        t = Table(data, f"{self.where}: [protocol]")
+        out = {k: t.num(k, lo=0, lo_open=True) for k in ProtocolConfig.names()}
+        t.done()
+        return {k: v for k, v in out.items() if v is not None}
+
+    def correspondent(self, t: Table, duration: float) -> Correspondent:
+        name = self._name(t)
+        address = t.addr("address")
+        kcn = _hex(t, "kcn", t.where)
+        if len(kcn) != C.KCN_LEN:
+            raise err(t.where, f"'kcn' is {len(kcn)} octets; RFC 6275 5.2.1 specifies {C.KCN_LEN}")
+        raw = t.raw("nonces")
+        if not isinstance(raw, dict) or not raw:
+            raise err(t.where, "'nonces' must be a non-empty table: { 1 = \"hex\", 2 = \"hex\" }")
+        nt = Table(raw, f"{t.where}: nonces")
+        nonces = {}
+        for key in raw:
+            if not key.isdigit() or not 1 <= int(key) <= _MAX_NONCE_INDEX:
+                raise err(nt.where, f"nonce index {key!r} must be a number 1..{_MAX_NONCE_INDEX} "
+                          "(care-of index 0 marks an early binding update)")
+            nonces[int(key)] = _hex(nt, key, nt.where)
+        nonces = dict(sorted(nonces.items()))
+        interval = t.num("nonce_interval_ms", default=duration, lo=0, lo_open=True)
+        cn = Correspondent(
+            name, address, kcn, nonces, interval, t.num("ha_delay_ms", required=True),
+            t.bool("early_binding_updates", True), t.bool("binding_errors", True),
+            t.num("binding_error_interval_ms", DEFAULT_BE_INTERVAL_MS))
+        t.done()
+        return cn
+
+    def network(self, t: Table, cns: dict) -> Network:
+        name = self._name(t)
+        try:
+            prefix = ipaddress.IPv6Network(t.str("prefix", required=True))
+        except ValueError:
+            raise err(t.where, "'prefix' is not an IPv6 prefix (e.g. 2001:db8:a::/64)") from None
+        if prefix.prefixlen > 64:
+            raise err(t.where, "'prefix' must be /64 or shorter (the MN adds its interface id)")
+        raw = t.raw("cn_delay_ms", {})
+        if not isinstance(raw, dict):
+            raise err(t.where, "'cn_delay_ms' must be a table { cn-name = ms, ... }")
+        dt = Table(raw, f"{t.where}: cn_delay_ms")
+        delays = {cn: dt.num(cn, required=True) for cn in cns}
+        dt.done()
+        net = Network(name, prefix, t.num("ha_delay_ms", required=True), delays,
+                      t.num("jitter_ms", 0.0), t.num("loss", 0.0, hi=0.99))
+        t.done()
+        return net
+
+    def mobile_node(self, t, has, cns, nets, duration, flows_raw) -> MobileNode:
+        name = self._name(t)
+        hoa = t.addr("home_address")
+        ha = t.str("home_agent", default=next(iter(has)) if len(has) == 1 else None)
+        if ha not in has:
+            raise err(t.where, f"'home_agent' {ha!r} is not a [[home_agent]] "
+                      f"(known: {', '.join(has)})" if ha else "'home_agent' is required "
+                      "when there are several home agents")
+        iid = int(ipaddress.IPv6Address(hoa)) & (2**64 - 1)
+        iid_text = t.addr("interface_id", required=False)
+        if iid_text is not None:
+            iid = int(ipaddress.IPv6Address(iid_text)) & (2**64 - 1)
+        procedure = t.str("procedure", required=True, choices=PROCEDURES)
+        mode = t.str("mode", required=True, choices=MODES)
+        start = t.str("start", default=HOME)
+        if start != HOME and start not in nets:
+            raise err(t.where, f"'start' {start!r} is neither 'home' nor a [[network]] "
+                      f"(known: {', '.join(nets)})")
+        start_coa = None if start == HOME else self._coa(nets[start], iid)
+        home_test = t.str("home_test", default="anticipated" if procedure == "early" else "none",
+                          choices=HOME_TESTS)
+        if procedure == "standard" and home_test != "none":
+            raise err(t.where, "home_test applies to procedure = 'early' only (a standard MN "
+                      "runs its home test after each handover)")
+        lead = t.num("home_test_lead_ms", DEFAULT_HOME_TEST_LEAD_MS)
+        interval = t.num("home_test_interval_ms", 0.0)
+        if home_test == "periodic" and interval <= 0:
+            raise err(t.where, "home_test = 'periodic' needs 'home_test_interval_ms' > 0")
+        handovers = self.handovers(t, nets, iid, start, duration)
+        default_cns = sorted({d.get("cn") for d, _ in flows_raw if d.get("mn") == name
+                              and d.get("cn") in cns})
+        corr = t.list("correspondents", default_cns)
+        for c in corr:
+            if c not in cns:
+                raise err(t.where, f"correspondent {c!r} is not a [[correspondent]] "
+                          f"(known: {', '.join(cns)})")
+        mn = MobileNode(name, hoa, ha, procedure, mode, start, start_coa, handovers, tuple(corr),
+                        home_test, lead, interval,
+                        t.num("ha_lifetime_s", DEFAULT_HA_LIFETIME_S, lo=C.LIFETIME_UNIT_S,
+                              hi=_MAX_LIFETIME_S))
+        t.done()
+        return mn
+
+    def _coa(self, net: Network, iid: int) -> str:
+        return str(net.prefix.network_address + iid)
+
+    def handovers(self, t: Table, nets, iid, start, duration) -> tuple[Handover, ...]:
+        listed = t.list("handover", [])
+        model = t.raw("mobility")
+        if listed and model is not None:
+            raise err(t.where, "give either [[...handover]] entries or a [...mobility] model, not both")
+        plan: list[tuple[float, str, str | None, bool, str]] = []
+        for i, raw in enumerate(listed):
+            h = Table(raw, f"{t.where}: handover {i + 1}")
+            plan.append((h.num("at_ms", required=True), h.str("network", required=True),
+                         h.addr("coa", required=False), h.bool("anticipated", True), h.where))
+            h.done()
+        if model is not None:
+            m = Table(model, f"{t.where}: mobility")
+            m.str("model", required=True, choices=("periodic",))
+            first = m.num("first_ms", required=True)
+            every = m.num("interval_ms", required=True, lo=0, lo_open=True)
+            order = m.list("networks")
+            if not order or not all(isinstance(n, str) for n in order):
+                raise err(m.where, "'networks' must be a non-empty list of network names")
+            count = m.int("count", default=None, lo=1)
+            anticipated = m.bool("anticipated", True)
+            m.done()
+            n = 0
+            while first + n * every < duration and (count is None or n < count):
+                plan.append((first + n * every, order[n % len(order)], None, anticipated, m.where))
+                n += 1
+        out, current, last_t = [], start, -1.0
+        for at, net, coa, anticipated, where in plan:
+            if net == HOME:
+                raise err(where, "returning home (deregistration) is not simulated; "
+                          "name a [[network]]")
+            if net not in nets:
+                raise err(where, f"network {net!r} is not a [[network]] (known: {', '.join(nets)})")
+            if net == current:
+                raise err(where, f"the MN is already attached to {net!r} at {at:g} ms")
+            if not last_t < at < duration:
+                raise err(where, f"at_ms {at:g} must be after the previous handover and before "
+                          f"duration_ms {duration:g}")
+            if coa is None:
+                coa = self._coa(nets[net], iid)
+            elif ipaddress.IPv6Address(coa) not in nets[net].prefix:
+                raise err(where, f"coa {coa} is not inside {net!r}'s prefix {nets[net].prefix}")
+            out.append(Handover(at, net, coa, anticipated))
+            current, last_t = net, at
+        return tuple(out)
+
+    def flow(self, t: Table, mns, cns, duration) -> Flow:
+        mn = t.str("mn", required=True)
+        cn = t.str("cn", required=True)
+        if mn not in mns:
+            raise err(t.where, f"'mn' {mn!r} is not a [[mobile_node]] (known: {', '.join(mns)})")
+        if cn not in cns:
+            raise err(t.where, f"'cn' {cn!r} is not a [[correspondent]] (known: {', '.join(cns)})")
+        if cn not in mns[mn].correspondents:
+            raise err(t.where, f"{cn!r} is not in {mn!r}'s correspondents list")
+        f = Flow(mn, cn, t.str("direction", "both", choices=DIRECTIONS),
+                 t.num("rate_pps", required=True, lo=0, lo_open=True),
+                 t.int("size", required=True, lo=DATA_HEADER_LEN, hi=MAX_PAYLOAD),
+                 t.num("start_ms", 0.0), t.num("stop_ms", duration),
+                 t.int("mn_port", DEFAULT_MN_PORT, lo=1, hi=65535),
+                 t.int("cn_port", DEFAULT_CN_PORT, lo=1, hi=65535))
+        if f.start_ms >= f.stop_ms:
+            raise err(t.where, "'start_ms' must be before 'stop_ms'")
+        t.done()
+        return f
+
+    def _unique_addresses(self, has, cns, mns) -> None:
+        owner: dict[str, str] = {}
+        for kind, name, a in ([("home agent", h.name, h.address) for h in has.values()]
+                              + [("correspondent", c.name, c.address) for c in cns.values()]
+                              + [("mobile node", m.name, m.home_address) for m in mns.values()]):
+            if a in owner:
+                raise err(self.where, f"{kind} {name!r} has address {a}, already used by {owner[a]}")
+            owner[a] = f"{kind} {name!r}"
+        coas: dict[str, str] = {}
+        for m in mns.values():
+            for coa in {m.start_coa, *(h.coa for h in m.handovers)} - {None}:
+                other = owner.get(coa) or coas.get(coa)
+                if other is not None and other != m.name:
+                    raise err(self.where, f"care-of address {coa} of mobile node {m.name!r} is "
+                              f"also used by {other}")
+                coas[coa] = m.name
