@@ -1,0 +1,123 @@
+"""Episode reconstruction, classification and latency analysis (``ebutool analyze``).
+
+    import ebutool
+    df = ebutool.analyze("samples/early.pcap")          # one row per episode
+    from ebutool.analysis import build_episodes, summarize
+
+An *episode* is one binding-update procedure of one MN with one peer for one new
+care-of address (DESIGN.md section 4; columns in section 5 and docs/analysis.md).
+"""
+from __future__ import annotations
+
+import heapq
+import os
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+from ..addr import canonical
+from ..constants import DEFAULT_CONFIG, ProtocolConfig
+from ..diagnostics import Diagnostics
+from ..errors import EbutoolError, UsageError
+from .classify import KINDS, MODES
+from .episodes import Reconstructor, check_order
+from .metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
+from .model import Episode, Step
+from .summary import SUMMARY_COLUMNS, claim_statement, summarize
+
+__all__ = ["analyze", "analyze_records", "build_episodes", "iter_episodes", "summarize",
+           "claim_statement", "make_oracle", "episodes_frame", "Episode", "Step",
+           "EPISODE_COLUMNS", "DESIGN_COLUMNS", "SUMMARY_COLUMNS", "KINDS", "MODES"]
+
+
+def make_oracle(keys=None, config: ProtocolConfig = DEFAULT_CONFIG, diag: Diagnostics | None = None):
+    """The CN oracle (ebutool.oracle.verify.Oracle) when it is installed, else None
+    (then every episode's ``auth`` is "unknown")."""
+    try:
+        from ..oracle.verify import Oracle
+    except ImportError:
+        return None
+    try:
+        return Oracle(keys=keys, config=config)
+    except EbutoolError:
+        raise                      # e.g. an unreadable key file: the user must know
+    except Exception as exc:  # noqa: BLE001 - auth is optional, the analysis is not
+        if diag is not None:
+            diag.warn("oracle_error", f"oracle unavailable: {type(exc).__name__}: {exc}")
+        return None
+
+
+def iter_episodes(records: Iterable, config: ProtocolConfig = DEFAULT_CONFIG,
+                  diag: Diagnostics | None = None, oracle=None) -> Iterator[Episode]:
+    """Episodes as their MN moves on (streaming; ids are 0 here, see build_episodes)."""
+    rc = Reconstructor(config, diag, oracle)
+    for item in records:
+        for ho, _ in rc.feed(item):
+            yield from finalize(ho, config, None)
+    for ho, _ in rc.finish():
+        yield from finalize(ho, config, rc.last_ts)
+
+
+def build_episodes(records: Iterable, config: ProtocolConfig = DEFAULT_CONFIG,
+                   diag: Diagnostics | None = None, oracle=None, check: bool = True) -> list[Episode]:
+    """All episodes of a message stream (Records and HandoverEvents, capture order),
+    sorted by handover time, MN and CN, and numbered from 1.  ``check`` diagnoses
+    timestamps that go backwards (off when the caller already did, per file)."""
+    diag = diag if diag is not None else Diagnostics()
+    if check:
+        records = check_order(records, diag)
+    eps = list(iter_episodes(records, config, diag, oracle))
+    eps.sort(key=lambda e: (e.t0_ns is None, e.t0_ns or 0, e.mn, e.cn or "", e.coa))
+    for i, e in enumerate(eps, 1):
+        e.id = i
+    return eps
+
+
+def _address(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return canonical(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not an IPv6 address") from None
+
+
+def analyze_records(records: Iterable, mn: str | None = None, cn: str | None = None,
+                    config: ProtocolConfig = DEFAULT_CONFIG, diag: Diagnostics | None = None,
+                    oracle=None, keys=None, check: bool = True) -> pd.DataFrame:
+    """The episode table of a message stream; ``mn``/``cn`` keep only their rows.
+    ``oracle`` None builds the CN oracle (with ``keys``) when installed; False: none."""
+    mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
+    diag = diag if diag is not None else Diagnostics()
+    if oracle is None:
+        oracle = make_oracle(keys, config, diag)
+    eps = build_episodes(records, config, diag, oracle or None, check)
+    eps = [e for e in eps if (mn is None or e.mn == mn) and (cn is None or e.cn == cn)]
+    return episodes_frame(eps)
+
+
+def merged_records(paths, diag: Diagnostics, stats=None) -> Iterator:
+    """The message streams of several files merged by time (each file's own order is
+    checked first, so a backwards timestamp is diagnosed with its own frame number)."""
+    from ..stream import read_records
+    streams = [check_order(read_records(p, diag, stats), diag) for p in paths]
+    if len(streams) == 1:
+        return streams[0]
+    return heapq.merge(*streams, key=lambda r: r.ts_ns)
+
+
+def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = None,
+            config: ProtocolConfig = DEFAULT_CONFIG, keys=None, diag: Diagnostics | None = None,
+            stats=None, oracle=None) -> pd.DataFrame:
+    """One row per episode of the captures/traces ``paths`` (DESIGN.md section 5 columns
+    first).  Several files are merged by time.  Never None: no episode gives an empty,
+    typed frame.  ``keys`` (an ebutool.oracle.keys.KeyTable) go to the CN oracle that
+    fills the auth column; ``oracle=False`` skips it (auth "unknown")."""
+    if not paths:
+        raise UsageError("analyze needs at least one capture or trace")
+    diag = diag if diag is not None else Diagnostics()
+    mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
+    if oracle is None:
+        oracle = make_oracle(keys, config, diag)
+    records = merged_records(paths, diag, stats)
+    return analyze_records(records, mn, cn, config, diag, oracle or False, check=False)

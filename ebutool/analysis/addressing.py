@@ -1,0 +1,120 @@
+"""Who sent a record to whom: the mobile node, its peer, the direction, the care-of address.
+
+A capture at the MN shows four kinds of mobility-relevant packets, and each names
+the MN (its home address) differently:
+
+* sent from a care-of address: a Home Address option (BU, EBU, route-optimised data);
+* sent to a care-of address: a type 2 routing header (BA, route-optimised data);
+* tunnelled between MN and HA (HoTI/HoT, reverse-tunnelled data): the inner header
+  carries the home address, the outer one the care-of address and the HA;
+* CoTI/CoT and Binding Errors carry no home address at all: the care-of address
+  has to be mapped to an MN through one of the packets above (:class:`AddressBook`).
+
+Packets sent from home (deregistration) carry no mobility headers; their home
+address is the plain source or destination.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..mh.messages import BU_FLAG_H
+from ..records import Record
+
+UP, DOWN = True, False      # UP: MN -> peer, DOWN: peer -> MN
+
+
+@dataclass(slots=True)
+class Resolved:
+    """One record seen from the MN: which MN, which direction, which peer, which address."""
+
+    mn: str | None          # home address; None = care-of address not mapped yet
+    up: bool                # True when the MN sent it
+    peer: str               # the HA or CN at the other end (inner header for tunnels)
+    coa: str | None         # the MN's address on this packet (care-of, or home when at home)
+    tunnelled: bool = False
+
+
+@dataclass
+class AddressBook:
+    """What the stream has taught us about addresses; it grows with the number of MNs,
+    care-of addresses and HAs, never with the number of packets."""
+
+    coa_to_mn: dict[str, str] = field(default_factory=dict)
+    ha_of: dict[str, str] = field(default_factory=dict)     # MN -> its HA
+    home_agents: set[str] = field(default_factory=set)
+    mobile_nodes: set[str] = field(default_factory=set)
+
+    def learn_coa(self, coa: str | None, mn: str | None) -> bool:
+        """Map ``coa`` to ``mn``; True when the mapping is new (pending CoTIs may flush)."""
+        if not coa or not mn:
+            return False
+        self.mobile_nodes.add(mn)
+        if coa == mn or self.coa_to_mn.get(coa) == mn:
+            return False
+        self.coa_to_mn[coa] = mn
+        return True
+
+    def learn_ha(self, mn: str, ha: str) -> None:
+        self.mobile_nodes.add(mn)
+        self.ha_of[mn] = ha
+        self.home_agents.add(ha)
+
+    def is_ha(self, mn: str, addr: str) -> bool:
+        return self.ha_of.get(mn) == addr or addr in self.home_agents
+
+    def mn_of(self, addr: str) -> str | None:
+        """The MN an address belongs to: a mapped care-of address or a known home address."""
+        if addr in self.coa_to_mn:
+            return self.coa_to_mn[addr]
+        return addr if addr in self.mobile_nodes else None
+
+    def resolve(self, rec: Record) -> Resolved | None:
+        """Direction and parties of ``rec``; None when nothing ties it to an MN."""
+        msg = rec.msg
+        if rec.hoa is not None:
+            coa = rec.care_of_address or rec.src
+            res = Resolved(rec.hoa, UP, rec.dst, coa, rec.tunnel_src is not None)
+            self.mobile_nodes.add(rec.hoa)
+            return res
+        if rec.rh2 is not None:
+            self.mobile_nodes.add(rec.rh2)
+            return Resolved(rec.rh2, DOWN, rec.src, rec.tunnel_dst or rec.dst,
+                            rec.tunnel_src is not None)
+        if rec.tunnel_src is not None:
+            return self._tunnelled(rec)
+        if msg == "BE" and rec.mh is not None:
+            return Resolved(rec.mh.home_address, DOWN, rec.src, rec.dst)
+        if msg == "CoTI":
+            return Resolved(self.coa_to_mn.get(rec.src), UP, rec.dst, rec.src)
+        if msg in ("CoT", "BRR"):
+            return Resolved(self.mn_of(rec.dst), DOWN, rec.src, rec.dst)
+        if msg in ("BU", "EBU", "HoTI"):
+            # No HAO and no tunnel: sent from home (RFC 6275 11.5.4, returning home).
+            self.mobile_nodes.add(rec.src)
+            if msg != "HoTI" and rec.mh is not None and rec.mh.flags & BU_FLAG_H:
+                self.learn_ha(rec.src, rec.dst)
+            return Resolved(rec.src, UP, rec.dst, rec.care_of_address or rec.src)
+        if msg in ("BA", "HoT"):
+            mn = self.mn_of(rec.dst) or rec.dst
+            return Resolved(mn, DOWN, rec.src, rec.dst)
+        return None
+
+    def _tunnelled(self, rec: Record) -> Resolved | None:
+        """IPv6-in-IPv6 between MN (care-of address) and HA; the inner header is home <-> CN.
+        The message type decides first, then a known HA endpoint, then a known home address."""
+        outer_s, outer_d = rec.tunnel_src, rec.tunnel_dst
+        if rec.msg == "HoTI":
+            up = True
+        elif rec.msg == "HoT":
+            up = False
+        elif outer_d in self.home_agents or outer_s in self.home_agents:
+            up = outer_d in self.home_agents
+        elif rec.src in self.mobile_nodes or rec.dst in self.mobile_nodes:
+            up = rec.src in self.mobile_nodes
+        else:
+            return None
+        if up:
+            self.learn_ha(rec.src, outer_d)
+            return Resolved(rec.src, UP, rec.dst, outer_s, True)
+        self.learn_ha(rec.dst, outer_s)
+        return Resolved(rec.dst, DOWN, rec.src, outer_d, True)

@@ -1,0 +1,62 @@
+"""Outcome codes: ``kind`` (which procedure ran, and whether it completed) and ``mode``
+(whether the MN used the new address before it was acknowledged).  docs/analysis.md
+lists every code; DESIGN.md section 4 defines them."""
+from __future__ import annotations
+
+from .model import CNState, Exchange, Handover
+
+KINDS = ("standard", "early", "early_fallback", "home_only", "deregistration", "incomplete")
+MODES = ("conservative", "optimistic", "unknown")
+
+
+def eba(ep: CNState) -> Exchange | None:
+    """The EBU exchange the CN acknowledged (first accepted), if any."""
+    return next((e for e in ep.ebus.values() if e.accepted), None)
+
+
+def cn_kind(ep: CNState) -> str:
+    if ep.started_mid:
+        return "incomplete"        # the beginning is missing: what ran cannot be told
+    if ep.dereg:
+        return "deregistration" if ep.complete else "incomplete"
+    if eba(ep) is not None:
+        return "early"
+    if ep.ebus and not any(e.ack_requested for e in ep.ebus.values()) and not ep.n_binding_errors:
+        # An EBU that asked for no acknowledgement and drew no Binding Error: the MN
+        # (and we) can only assume the CN took it.
+        return "early"
+    if ep.complete:
+        return "early_fallback" if ep.ebus else "standard"
+    return "incomplete"
+
+
+def ha_kind(ho: Handover) -> str:
+    """Kind of a handover without any CN episode (one row with ``cn`` empty)."""
+    if ho.mid_start:
+        return "incomplete"
+    if not ho.ha_done:
+        return "incomplete"
+    return "deregistration" if ho.ha_dereg else "home_only"
+
+
+def ack_ts(kind: str, ep: CNState) -> int | None:
+    """When the acknowledgement a conservative MN waits for arrived: the EBA for an
+    early episode, else the BA that accepted the standard BU."""
+    if kind == "early":
+        e = eba(ep)
+        return e.reply_ts if e is not None else None
+    f = ep.final
+    return f.reply_ts if f is not None and f.accepted else None
+
+
+def cn_mode(kind: str, ep: CNState) -> str:
+    if kind == "deregistration":
+        return "unknown"           # no route-optimised data from home to judge by
+    if ep.first_send is None:
+        return "unknown"           # no data to the CN from the new address at all
+    ack = ack_ts(kind, ep)
+    if ack is None:
+        # Data went out with no acknowledgement ever seen: optimistic by definition,
+        # unless the capture began mid-episode (the acknowledgement may predate it).
+        return "unknown" if ep.started_mid else "optimistic"
+    return "optimistic" if ep.first_send[0] < ack else "conservative"

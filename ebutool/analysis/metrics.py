@@ -1,0 +1,235 @@
+"""From a closed handover to finished :class:`Episode` objects and table rows:
+RTTs (Karn's rule), observed latencies, the draft's predictions, auth, diagnosis codes."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..constants import ProtocolConfig
+from ..formulas import FORMULAS, predict
+from .classify import cn_kind, cn_mode, eba, ha_kind
+from .model import CNState, Episode, Exchange, Handover
+
+NS_PER_MS = 1_000_000
+NS_PER_S = 1_000_000_000
+
+# Output columns (DESIGN.md section 5 first, in that order; then ebutool's additions)
+# -> pandas dtype.  docs/analysis.md documents each with its unit.
+EPISODE_COLUMNS: dict[str, str] = {
+    "mn": "object", "ha": "object", "cn": "object", "prev_coa": "object", "coa": "object",
+    "kind": "object", "mode": "object", "t_handover": "float64",
+    "rtt_ha_ms": "float64", "rtt_bt_ms": "float64", "rtt_ro_ms": "float64",
+    "send_latency_ms": "float64", "recv_latency_ms": "float64",
+    **{f"{name}_ms": "float64" for name in FORMULAS},
+    "auth": "object",
+    # additions
+    "episode": "Int64", "t0_source": "object", "complete": "boolean", "rtt_ro_from": "object",
+    "home_test_before_handover": "boolean", "n_retransmissions": "Int64",
+    "karn_excluded": "object", "n_binding_errors": "Int64", "diagnosis": "object",
+}
+DESIGN_COLUMNS = list(EPISODE_COLUMNS)[:20]
+
+
+def _ms(ns: int | None) -> float | None:
+    return None if ns is None else ns / NS_PER_MS
+
+
+def _rtt(ex: Exchange | None, name: str, karn: list[str]) -> float | None:
+    """The exchange's RTT in ms; ``name`` is added to ``karn`` when Karn's rule withheld it."""
+    if ex is None:
+        return None
+    if ex.ambiguous:
+        karn.append(name)
+        return None
+    return _ms(ex.rtt_ns())
+
+
+def _auth(verdicts: list[tuple[str, str]]) -> str:
+    """invalid if any BU/EBU/BA verdict is invalid; valid if every BU/EBU verdict is valid."""
+    if any(v == "invalid" for _, v in verdicts):
+        return "invalid"
+    requests = [v for role, v in verdicts if role == "request"]
+    if requests and all(v == "valid" for v in requests):
+        return "valid"
+    return "unknown"
+
+
+def _latency(first: tuple[int, int] | None, t0: int | None, notes: set[str]) -> float | None:
+    if first is None or t0 is None:
+        return None
+    if first[0] < t0:
+        notes.add("data_before_handover")
+        return None
+    return _ms(first[0] - t0)
+
+
+def _unanswered(exchanges, missing: str, notes: set[str], rejected: str | None = None) -> None:
+    """Note ``missing`` when no request of this type was answered, ``<rejected>_<status>``
+    for a refusing BA, and ``reply_before_request`` when timestamps run backwards."""
+    ex = list(exchanges)
+    if ex and not any(e.answered for e in ex):
+        notes.add(missing)
+    for e in ex:
+        if rejected and e.answered and e.status is not None and not e.accepted:
+            notes.add(f"{rejected}_rejected_{e.status}")
+        if e.answered and e.sends and e.reply_ts < e.sends[0]:
+            notes.add("reply_before_request")
+
+
+def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None) -> list[Episode]:
+    """The episodes of one closed handover: one per CN, or one HA-only episode.
+    ``capture_end_ns`` is the last timestamp of the capture when the handover was still
+    open at its end, None when the MN's next handover closed it."""
+    ha_karn: list[str] = []
+    ha_ex = ho.ha_final
+    rtt_ha = _rtt(ha_ex, "rtt_ha", ha_karn) if ha_ex is not None and ha_ex.accepted else None
+    ha_retx = sum(e.n_sends - 1 for e in ho.ha_bus.values() if e.n_sends)
+    ha_notes: set[str] = set()
+    _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba")
+    if not ho.cns:
+        if not ho.ha_bus:
+            return []      # the MN used an address but signalled nothing about it
+        kind = ha_kind(ho)
+        notes = set(ha_notes)
+        if ho.mid_start:
+            notes.add("capture_started_mid_episode")
+        last_request = max((e.sends[-1] for e in ho.ha_bus.values() if e.sends), default=ho.t0_ns)
+        if kind == "incomplete" and _ended_early(last_request, capture_end_ns, config):
+            notes.add("capture_ended_mid_episode")
+        verdicts = [("request", v) for e in ho.ha_bus.values() for v in e.verdicts]
+        t0 = None if ho.mid_start else ho.t0_ns
+        return [Episode(
+            id=0, mn=ho.mn, ha=ho.ha, cn=None, prev_coa=ho.prev_coa, coa=ho.coa, kind=kind,
+            mode="unknown", t0_ns=t0, t0_source=ho.t0_source if t0 is not None else None,
+            complete=ho.ha_done, rtt_ha_ms=rtt_ha, rtt_bt_ms=None, rtt_ro_ms=None, rtt_ro_from=None,
+            send_latency_ms=None, recv_latency_ms=None, predicted=dict.fromkeys(FORMULAS),
+            auth=_auth(verdicts), n_retransmissions=ha_retx, karn_excluded=ha_karn,
+            home_test_before_handover=None, n_binding_errors=0, binding_errors=[],
+            diagnosis=sorted(notes), timeline=sorted(ho.ha_steps), source=ho.source)]
+    return [_cn_episode(ho, ep, config, capture_end_ns, rtt_ha, ha_karn, ha_retx, ha_notes)
+            for ep in ho.cns.values()]
+
+
+def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: ProtocolConfig) -> bool:
+    """The capture stopped less than INITIAL_BINDACK_TIMEOUT after the episode's last
+    request, before a reply could be missed (None: the handover was closed by the MN's
+    next one, not by the end of the capture)."""
+    if capture_end_ns is None:
+        return False
+    return capture_end_ns - last_request_ns < config.initial_bindack_timeout * NS_PER_S
+
+
+def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_ns: int | None,
+                rtt_ha: float | None, ha_karn: list[str], ha_retx: int, ha_notes: set[str]) -> Episode:
+    kind = cn_kind(ep)
+    mode = cn_mode(kind, ep)
+    notes = set(ep.notes) | ha_notes
+    karn = list(ha_karn)
+    t0 = None if ep.started_mid else ho.t0_ns
+    if ep.started_mid:
+        notes.add("capture_started_mid_episode")
+    if not ho.ha_bus and not ep.started_mid:
+        notes.add("no_home_registration")
+
+    ht = ep.home_test
+    rtt_bt = _rtt(ht, "rtt_bt", karn) if ht is not None and ht.answered else None
+    before = None if ht is None or ht.first_ts is None else ht.first_ts < ho.t0_ns
+
+    rtt_ro, ro_from = None, None
+    early_ex = eba(ep)
+    if early_ex is not None and not early_ex.ambiguous:
+        rtt_ro, ro_from = _ms(early_ex.rtt_ns()), "ebu_eba"
+    if rtt_ro is None:
+        cot = [e for e in ep.cotis.values() if e.answered]
+        if any(not e.ambiguous for e in cot):
+            rtt_ro = _ms(next(e for e in cot if not e.ambiguous).rtt_ns())
+            ro_from = "coti_cot" if rtt_ro is not None else None
+        elif cot or (early_ex is not None and early_ex.ambiguous):
+            karn.append("rtt_ro")
+    if rtt_ro is None:
+        ro_from = None
+
+    _unanswered(ep.cotis.values(), "coti_unanswered", notes)
+    _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba")
+    _unanswered([e for e in ep.bus.values() if e.ack_requested], "bu_unanswered", notes, "ba")
+    if ht is None and not ep.dereg and not ep.started_mid and kind != "early":
+        notes.add("no_home_test")
+    elif ht is not None and not ht.answered:
+        notes.add("hoti_unanswered")
+    first_bu = min((e.first_ts for e in list(ep.ebus.values()) + list(ep.bus.values())
+                    if e.first_ts is not None), default=None)
+    if ht is not None and ht.reply_ts is not None and first_bu is not None \
+            and first_bu - ht.reply_ts > config.max_token_lifetime * NS_PER_S:
+        notes.add("home_token_stale")
+    if kind == "early":
+        _early_notes(ep, config, capture_end_ns, notes)
+    if ep.n_binding_errors:
+        notes.add("binding_error")
+    if ep.steps_dropped:
+        notes.add("timeline_truncated")
+    complete = ep.complete and not ep.started_mid
+    if not complete and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):
+        notes.add("capture_ended_mid_episode")
+
+    # Predictions come from this episode's own RTTs: none for a deregistration (no
+    # route optimisation to predict) or when not a single RTT was measured.
+    predicted = (dict.fromkeys(FORMULAS)
+                 if kind == "deregistration" or (rtt_ha is None and rtt_bt is None and rtt_ro is None)
+                 else predict(rtt_ha, rtt_bt, rtt_ro))
+    retx = ha_retx + sum(e.n_sends - 1 for t in (ep.cotis, ep.ebus, ep.bus) for e in t.values()
+                         if e.n_sends)
+    if ht is not None and ht.n_sends:
+        retx += ht.n_sends - 1
+    steps = list(ep.steps) + list(ho.ha_steps) + (list(ht.steps) if ht is not None else [])
+    return Episode(
+        id=0, mn=ho.mn, ha=ho.ha, cn=ep.cn, prev_coa=ho.prev_coa, coa=ho.coa, kind=kind, mode=mode,
+        t0_ns=t0, t0_source=ho.t0_source if t0 is not None else None, complete=complete,
+        rtt_ha_ms=rtt_ha, rtt_bt_ms=rtt_bt, rtt_ro_ms=rtt_ro, rtt_ro_from=ro_from,
+        send_latency_ms=_latency(ep.first_send, t0, notes),
+        recv_latency_ms=_latency(ep.first_recv, t0, notes),
+        predicted=predicted, auth=_auth(ep.verdicts), n_retransmissions=retx,
+        karn_excluded=sorted(set(karn)), home_test_before_handover=before,
+        n_binding_errors=ep.n_binding_errors, binding_errors=list(ep.binding_errors),
+        diagnosis=sorted(notes), timeline=sorted(steps), source=ho.source)
+
+
+def _early_notes(ep: CNState, config: ProtocolConfig, capture_end_ns: int | None, notes: set[str]) -> None:
+    """An early binding is tentative for TENTATIVE_BINDING_LIFETIME after the EBU: the
+    standard BU must follow within it (draft 4.2)."""
+    ebu_ts = min(e.first_ts for e in ep.ebus.values() if e.first_ts is not None)
+    limit = ebu_ts + config.tentative_binding_lifetime * NS_PER_S
+    std = [e.first_ts for e in ep.bus.values() if e.first_ts is not None]
+    if not std:
+        notes.add("no_final_bu")
+        if capture_end_ns is not None and capture_end_ns > limit:
+            notes.add("tentative_binding_expired")
+    elif min(std) > limit:
+        notes.add("tentative_binding_expired")
+
+
+def episode_row(ep: Episode) -> dict:
+    """The output columns of one episode."""
+    row = {
+        "mn": ep.mn, "ha": ep.ha, "cn": ep.cn, "prev_coa": ep.prev_coa, "coa": ep.coa,
+        "kind": ep.kind, "mode": ep.mode, "t_handover": ep.t_handover,
+        "rtt_ha_ms": ep.rtt_ha_ms, "rtt_bt_ms": ep.rtt_bt_ms, "rtt_ro_ms": ep.rtt_ro_ms,
+        "send_latency_ms": ep.send_latency_ms, "recv_latency_ms": ep.recv_latency_ms,
+        **{f"{k}_ms": v for k, v in ep.predicted.items()},
+        "auth": ep.auth, "episode": ep.id, "t0_source": ep.t0_source, "complete": ep.complete,
+        "rtt_ro_from": ep.rtt_ro_from, "home_test_before_handover": ep.home_test_before_handover,
+        "n_retransmissions": ep.n_retransmissions,
+        "karn_excluded": ";".join(ep.karn_excluded) or None,
+        "n_binding_errors": ep.n_binding_errors, "diagnosis": ";".join(ep.diagnosis) or None,
+    }
+    return row
+
+
+def episodes_frame(episodes) -> pd.DataFrame:
+    """The episode table: EPISODE_COLUMNS in order with their dtypes (typed even when empty)."""
+    rows = [episode_row(e) for e in episodes]
+    df = pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
+    for col, dtype in EPISODE_COLUMNS.items():
+        if dtype == "object":
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+        else:
+            df[col] = df[col].astype(dtype)
+    return df

@@ -1,0 +1,214 @@
+"""The state of an episode while it is being reconstructed, and the finished :class:`Episode`.
+
+Memory: every object here is bounded.  Data packets only update the first-seen
+timestamps; retransmissions keep at most ``MAX_SENDS`` times; a timeline keeps at
+most ``MAX_STEPS`` steps (the rest are counted).  So the state of a run grows with
+the number of open episodes, never with the number of packets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+MAX_SENDS = 16      # transmissions remembered per request (more are only counted)
+MAX_STEPS = 256     # timeline steps kept per episode
+MAX_EXCHANGES = 32  # requests remembered per episode and message type
+
+ACCEPTED_MAX_STATUS = 127   # BA status 0-127 = accepted (RFC 6275 6.1.8)
+
+
+class Step(NamedTuple):
+    """One line of a ladder diagram: a message as the MN saw it.
+
+    ``msg`` is the Record label (HoTI, CoTI, HoT, CoT, BU, EBU, BA, BE, BRR, other),
+    "EBA" for the BA that answers an EBU, or "data" for the first route-optimised
+    data packet in each direction; ``sender``/``receiver`` are "MN", "HA" or "CN"."""
+
+    ts_ns: int
+    frame: int
+    msg: str
+    sender: str
+    receiver: str
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request/response exchange (BU/BA, EBU/EBA, HoTI/HoT, CoTI/CoT) and its
+    retransmissions.  Karn's rule: a response to a request that was sent more than
+    once before the response arrived gives no RTT sample (which copy did it answer?)."""
+
+    sends: list[int] = field(default_factory=list)   # ts_ns of each transmission (capped)
+    n_sends: int = 0
+    first_frame: int = 0
+    reply_ts: int | None = None
+    reply_frame: int | None = None
+    status: int | None = None          # BA status
+    nonce_index: int | None = None     # HoT/CoT nonce index
+    coa: str | None = None             # the address the request was sent from
+    ack_requested: bool = True         # BU/EBU with the A flag (else no BA is expected)
+    steps: list[Step] = field(default_factory=list)  # for home tests (MN-level)
+    verdicts: list[str] = field(default_factory=list)
+
+    def send(self, ts_ns: int, frame: int) -> None:
+        if not self.n_sends:
+            self.first_frame = frame
+        self.n_sends += 1
+        if len(self.sends) < MAX_SENDS:
+            self.sends.append(ts_ns)
+
+    def answer(self, ts_ns: int, frame: int, status: int | None = None) -> bool:
+        """Record the (first) response; False for a duplicate response."""
+        if self.reply_ts is not None:
+            return False
+        self.reply_ts, self.reply_frame, self.status = ts_ns, frame, status
+        return True
+
+    @property
+    def first_ts(self) -> int | None:
+        return self.sends[0] if self.sends else None
+
+    @property
+    def answered(self) -> bool:
+        return self.reply_ts is not None
+
+    @property
+    def accepted(self) -> bool:
+        return self.reply_ts is not None and (self.status is None or self.status <= ACCEPTED_MAX_STATUS)
+
+    @property
+    def ambiguous(self) -> bool:
+        """Answered after more than one transmission: Karn's rule withholds the sample."""
+        if self.reply_ts is None:
+            return False
+        before = sum(1 for t in self.sends if t <= self.reply_ts)
+        return before > 1 or (self.n_sends > len(self.sends))
+
+    def rtt_ns(self) -> int | None:
+        """The RTT sample, or None (no reply, Karn-ambiguous, or reply before request)."""
+        if self.reply_ts is None or not self.sends or self.ambiguous:
+            return None
+        rtt = self.reply_ts - self.sends[0]
+        return rtt if rtt >= 0 else None
+
+
+@dataclass
+class CNState:
+    """One MN's binding-update procedure with one CN for one care-of address."""
+
+    cn: str
+    cotis: dict[bytes, Exchange] = field(default_factory=dict)
+    ebus: dict[int, Exchange] = field(default_factory=dict)
+    bus: dict[int, Exchange] = field(default_factory=dict)
+    refresh_seqs: set[int] = field(default_factory=set)
+    dereg: bool = False
+    home_test: Exchange | None = None       # the HoTI/HoT that produced the home token used
+    home_index: int | None = None           # home nonce index the first (E)BU carried
+    first_send: tuple[int, int] | None = None   # (ts_ns, frame) of first RO data MN -> CN
+    first_recv: tuple[int, int] | None = None   # ... CN -> MN
+    last_ro_send_frame: int | None = None   # what a BE status 1 answers
+    last_other_frame: int | None = None     # what a BE status 2 answers
+    binding_errors: list[tuple[int, int, int | None]] = field(default_factory=list)  # (frame, status, cause)
+    n_binding_errors: int = 0
+    steps: list[Step] = field(default_factory=list)
+    steps_dropped: int = 0
+    last_up_ts: int | None = None
+    started_mid: bool = False
+    notes: set[str] = field(default_factory=set)
+    verdicts: list[str] = field(default_factory=list)
+
+    @property
+    def final(self) -> Exchange | None:
+        """The standard BU (or deregistration) that was accepted, else the last one sent."""
+        acc = [e for e in self.bus.values() if e.accepted]
+        return acc[0] if acc else (list(self.bus.values())[-1] if self.bus else None)
+
+    @property
+    def complete(self) -> bool:
+        """The standard BU (or deregistration) took effect: accepted, or sent without
+        asking for an acknowledgement (then the MN cannot know better either)."""
+        f = self.final
+        return f is not None and (f.accepted or (not f.ack_requested and f.reply_ts is None))
+
+    def add_step(self, step: Step) -> None:
+        if len(self.steps) < MAX_STEPS:
+            self.steps.append(step)
+        else:
+            self.steps_dropped += 1
+
+
+@dataclass
+class Handover:
+    """One MN moving to one (care-of or home) address: the HA registration shared by
+    all CN episodes of the handover, and one :class:`CNState` per CN."""
+
+    mn: str
+    coa: str
+    prev_coa: str | None
+    t0_ns: int
+    t0_source: str                 # "event" | "first_packet"
+    first_in_capture: bool
+    opened_by: str                 # msg label of the packet that revealed the handover
+    ha: str | None = None
+    ha_bus: dict[int, Exchange] = field(default_factory=dict)
+    ha_refresh_seqs: set[int] = field(default_factory=set)
+    ha_dereg: bool = False
+    ha_steps: list[Step] = field(default_factory=list)
+    cns: dict[str, CNState] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def ha_final(self) -> Exchange | None:
+        acc = [e for e in self.ha_bus.values() if e.accepted]
+        return acc[0] if acc else (list(self.ha_bus.values())[-1] if self.ha_bus else None)
+
+    @property
+    def ha_done(self) -> bool:
+        f = self.ha_final
+        return f is not None and f.accepted
+
+    @property
+    def mid_start(self) -> bool:
+        """The capture began inside this handover: it is the MN's first in the capture,
+        no event dates it, and it did not open with a request that starts a procedure."""
+        return (self.first_in_capture and self.t0_source != "event"
+                and self.opened_by not in ("BU", "EBU", "CoTI", "HoTI"))
+
+
+@dataclass
+class Episode:
+    """A finished episode: one MN, one peer (one CN, or the HA alone), one new address.
+
+    ``row()`` gives the output columns (:data:`ebutool.analysis.EPISODE_COLUMNS`);
+    ``timeline`` the messages for a ladder diagram, in capture-time order."""
+
+    id: int
+    mn: str
+    ha: str | None
+    cn: str | None
+    prev_coa: str | None
+    coa: str
+    kind: str
+    mode: str
+    t0_ns: int | None
+    t0_source: str | None
+    complete: bool
+    rtt_ha_ms: float | None
+    rtt_bt_ms: float | None
+    rtt_ro_ms: float | None
+    rtt_ro_from: str | None
+    send_latency_ms: float | None
+    recv_latency_ms: float | None
+    predicted: dict[str, float | None]
+    auth: str
+    n_retransmissions: int
+    karn_excluded: list[str]
+    home_test_before_handover: bool | None
+    n_binding_errors: int
+    binding_errors: list[tuple[int, int, int | None]]   # (BE frame, status, frame it answered)
+    diagnosis: list[str]
+    timeline: list[Step]
+    source: str = ""
+
+    @property
+    def t_handover(self) -> float | None:
+        return None if self.t0_ns is None else self.t0_ns / 1e9

@@ -1,0 +1,130 @@
+"""Summary statistics of an episode table (``ebutool analyze --summary``; reused by
+``ebutool compare``), and the check of the draft's claim that an early binding update
+takes half or less of the time of a standard one."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..formulas import FORMULAS
+from .classify import KINDS, MODES
+
+OBSERVED = ("send_latency", "recv_latency")
+PREDICTED = tuple(FORMULAS)
+CLAIM_RATIO = 0.5          # the draft's claim: early takes half or less of standard
+ALL = "all"                # the mode label of a kind's rows over every mode
+
+SUMMARY_COLUMNS: dict[str, str] = {
+    "kind": "object", "mode": "object", "episodes": "Int64", "quantity": "object",
+    "source": "object", "n": "Int64", "median_ms": "float64", "mean_ms": "float64",
+    "p95_ms": "float64", "ratio_to_standard": "float64", "claim": "object",
+}
+
+
+def _stats(values: pd.Series) -> tuple[int, float, float, float]:
+    v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    if not len(v):
+        return 0, math.nan, math.nan, math.nan
+    return len(v), float(np.median(v)), float(np.mean(v)), float(np.percentile(v, 95))
+
+
+def _groups(df: pd.DataFrame):
+    """(kind, mode, rows) in KINDS x MODES order, only those present, and per kind with
+    more than one mode a margin over all of them (mode "all")."""
+    for kind in [k for k in KINDS if k in set(df["kind"])] + sorted(set(df["kind"]) - set(KINDS)):
+        of_kind = df[df["kind"] == kind]
+        modes = [m for m in MODES if m in set(of_kind["mode"])]
+        for mode in modes:
+            yield kind, mode, of_kind[of_kind["mode"] == mode]
+        if len(modes) > 1 or set(of_kind["mode"]) - set(MODES):
+            yield kind, ALL, of_kind
+
+
+def summarize(df: pd.DataFrame) -> pd.DataFrame:
+    """Per kind x mode (and per kind over all modes): the episode count and, for each
+    observed and predicted latency, its sample count, median, mean and 95th percentile
+    in ms.  Early rows of observed latencies carry ``ratio_to_standard`` (early median /
+    standard median, same mode) and ``claim`` ("supported" when <= 0.5, "not supported",
+    or "undetermined" without samples on both sides)."""
+    rows: list[dict] = []
+    for kind, mode, sub in _groups(df):
+        group_rows = []
+        for source, names in (("observed", OBSERVED), ("predicted", PREDICTED)):
+            for name in names:
+                n, med, mean, p95 = _stats(sub[f"{name}_ms"])
+                group_rows.append({"kind": kind, "mode": mode, "episodes": len(sub), "quantity": name,
+                                   "source": source, "n": n, "median_ms": med, "mean_ms": mean,
+                                   "p95_ms": p95, "ratio_to_standard": math.nan, "claim": None})
+        if not any(r["n"] for r in group_rows):
+            # e.g. home_only, deregistration: nothing to measure, but count the episodes
+            group_rows = [dict(group_rows[0], quantity=None, source=None)]
+        rows.extend(group_rows)
+    out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    _ratios(out)
+    for col, dtype in SUMMARY_COLUMNS.items():
+        out[col] = out[col].astype(object).where(out[col].notna(), None) if dtype == "object" \
+            else out[col].astype(dtype)
+    return out
+
+
+def _overall(out: pd.DataFrame, kind: str, quantity: str):
+    """The row of ``kind`` over all its modes: the "all" margin, or its only mode."""
+    rows = out[(out["kind"] == kind) & (out["quantity"] == quantity)]
+    margin = rows[rows["mode"] == ALL]
+    if len(margin):
+        return margin.iloc[0]
+    return rows.iloc[0] if len(rows) == 1 else None
+
+
+def _ratios(out: pd.DataFrame) -> None:
+    """Early median / standard median for each observed latency: per mode against the
+    same mode, and the early overall row against the standard overall row."""
+    for r in out.itertuples():
+        if r.kind != "early" or r.source != "observed":
+            continue
+        overall = _overall(out, "early", r.quantity)
+        is_overall = overall is not None and overall.name == r.Index
+        if is_overall:
+            ref = _overall(out, "standard", r.quantity)
+        else:
+            same = out[(out["kind"] == "standard") & (out["mode"] == r.mode) & (out["quantity"] == r.quantity)]
+            ref = same.iloc[0] if len(same) else None
+        if ref is None or not r.n or not ref["n"] or not ref["median_ms"] > 0:
+            out.at[r.Index, "claim"] = "undetermined"
+            continue
+        ratio = r.median_ms / ref["median_ms"]
+        out.at[r.Index, "ratio_to_standard"] = ratio
+        out.at[r.Index, "claim"] = "supported" if ratio <= CLAIM_RATIO else "not supported"
+
+
+def claim_statement(summary: pd.DataFrame) -> str:
+    """Plain sentences: does this capture support the claim that an early binding
+    update takes half or less of the latency of a standard one (medians over all modes)?"""
+    lines, verdicts = [], []
+    for q in OBSERVED:
+        e, s = _overall(summary, "early", q), _overall(summary, "standard", q)
+        label = q.replace("_", " ")
+        ne = 0 if e is None or pd.isna(e["n"]) else int(e["n"])
+        ns = 0 if s is None or pd.isna(s["n"]) else int(s["n"])
+        ratio = None if e is None or pd.isna(e["ratio_to_standard"]) else float(e["ratio_to_standard"])
+        if ratio is None:
+            lines.append(f"{label}: cannot compare (early n={ne}, standard n={ns})")
+            verdicts.append(None)
+            continue
+        ok = ratio <= CLAIM_RATIO
+        verdicts.append(ok)
+        lines.append(f"{label}: early median {e['median_ms']:.3f} ms (n={ne}) vs standard "
+                     f"{s['median_ms']:.3f} ms (n={ns}), ratio {ratio:.3f}: "
+                     f"{'supports' if ok else 'does not support'} the claim")
+    known = [v for v in verdicts if v is not None]
+    if not known:
+        verdict = "cannot be tested with this capture (it needs both early and standard episodes)"
+    elif all(known):
+        verdict = "is supported by this capture"
+    else:
+        verdict = "is not supported by this capture"
+    lines.append(f"The draft's claim that an early binding update takes half or less of the "
+                 f"latency of a standard one {verdict}.")
+    return "\n".join(lines)
