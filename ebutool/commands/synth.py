@@ -55,11 +55,15 @@ def register(app: typer.Typer) -> None:
         Example: ebutool synth samples/early-conservative.toml -o early.pcap --json early.jsonl
         """
         from ..synth import load_scenario, simulate, write_capture, write_json, write_keys
-        sc = load_scenario(scenario)
-        config = sc.config().with_(
+        overrides = dict(
             max_token_lifetime=max_token_lifetime, max_rr_binding_lifetime=max_rr_binding_lifetime,
             initial_bindack_timeout=initial_bindack_timeout, max_update_rate=max_update_rate,
             tentative_binding_lifetime=tentative_binding_lifetime)
+        for name, value in overrides.items():
+            if value is not None and not value > 0:
+                raise UsageError(f"--{name.replace('_', '-')} must be greater than 0")
+        sc = load_scenario(scenario)
+        config = sc.config().with_(**overrides)
         if sum(p == "-" for p in (output, json_out, keys_out)) > 1:
             raise UsageError("only one of --output, --json, --keys can be '-' (stdout)")
         result = simulate(sc, seed=seed, config=config)

@@ -357,9 +357,9 @@ class Parser:
             owner[a] = f"{kind} {name!r}"
         coas: dict[str, str] = {}
         for m in mns.values():
-            for coa in {m.start_coa, *(h.coa for h in m.handovers)} - {None}:
+            mine = f"mobile node {m.name!r}"
+            for coa in [c for c in (m.start_coa, *(h.coa for h in m.handovers)) if c]:
                 other = owner.get(coa) or coas.get(coa)
-                if other is not None and other != m.name:
-                    raise err(self.where, f"care-of address {coa} of mobile node {m.name!r} is "
-                              f"also used by {other}")
-                coas[coa] = m.name
+                if other is not None and other != mine:
+                    raise err(self.where, f"care-of address {coa} of {mine} is also used by {other}")
+                coas[coa] = mine
