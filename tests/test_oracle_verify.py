@@ -151,6 +151,10 @@ def test_ebu_with_a_guessed_key():
     assert ebus == [(20, "valid", "authenticator matches", "early"),
                     (40, "invalid", "authenticator mismatch", None)]
     assert all(v.verdict == "valid" for v in vs if v.seq != 40)
+    # an EBA answering the forged EBU cannot be authenticated with either early key
+    vs, _ = run(genuine + [forged, m.ba(T0 + 5 * S + 30 * MS, EVIL, 40, bytes(20))], KEYS)
+    eba = [v for v in vs if v.msg == "EBA" and v.seq == 40][0]
+    assert (eba.verdict, eba.reason, eba.key_form) == ("invalid", "authenticator mismatch", None)
 
 
 def test_spoofed_hot():

@@ -434,6 +434,8 @@ class Oracle:
             return v
         match = self._match(keys, coa, cn, data, bytes(auth.authenticator))
         if match is None:
+            forms = {k[0] for k in keys}
+            v.key_form = forms.pop() if len(forms) == 1 else None
             v.verdict, v.reason = INVALID, R_MISMATCH
             return v
         v.key_form = match[0]
