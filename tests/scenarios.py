@@ -211,6 +211,7 @@ class Plan:
     retransmit_ha_bu: bool = False   # the first BU to the HA is lost, resent after RETX_MS
     home_index: int = 3
     careof_index: int = 4
+    forged_bu: bool = False          # the standard BU->CN carries a MAC made with a wrong key
 
 
 def _ticks(start: float, end: float, period: float, phase: float):
@@ -264,7 +265,8 @@ def _final_bu(cap, mn, cn, coa, t_bu, plan, mode_waits_for_ba):
     d, seq = cn.delays, mn.next_seq()
     ht = cn.token(mn.hoa, plan.home_index, crypto.HOME)
     ct = cn.token(coa, plan.careof_index, crypto.CARE_OF)
-    cap.add(t_bu, bu_to_cn(mn, coa, cn, seq, plan.home_index, plan.careof_index, ht, ct))
+    sign_ct = bytes(8) if plan.forged_bu else ct
+    cap.add(t_bu, bu_to_cn(mn, coa, cn, seq, plan.home_index, plan.careof_index, ht, sign_ct))
     t_ba = t_bu + d.rtt_ro
     cap.add(t_ba, ba_from(cn.addr, mn, coa, seq, key=crypto.kbm(ht, ct)))
     return (t_ba if mode_waits_for_ba else t_bu), t_bu + d.d_ro

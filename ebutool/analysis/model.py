@@ -7,12 +7,14 @@ the number of open episodes, never with the number of packets.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 MAX_SENDS = 16      # transmissions remembered per request (more are only counted)
 MAX_STEPS = 256     # timeline steps kept per episode
 MAX_EXCHANGES = 32  # requests remembered per episode and message type
+HOME_TESTS_KEPT = 8  # answered home tests remembered per (MN, CN)
 
 ACCEPTED_MAX_STATUS = 127   # BA status 0-127 = accepted (RFC 6275 6.1.8)
 
@@ -105,8 +107,8 @@ class CNState:
     home_index: int | None = None           # home nonce index the first (E)BU carried
     first_send: tuple[int, int] | None = None   # (ts_ns, frame) of first RO data MN -> CN
     first_recv: tuple[int, int] | None = None   # ... CN -> MN
-    last_ro_send_frame: int | None = None   # what a BE status 1 answers
-    last_other_frame: int | None = None     # what a BE status 2 answers
+    be_cause_data: int | None = None        # first RO data frame since the last BE (status 1)
+    be_cause_other: int | None = None       # first unknown-type MH frame since the last BE (status 2)
     binding_errors: list[tuple[int, int, int | None]] = field(default_factory=list)  # (frame, status, cause)
     n_binding_errors: int = 0
     steps: list[Step] = field(default_factory=list)
@@ -171,7 +173,7 @@ class Handover:
         """The capture began inside this handover: it is the MN's first in the capture,
         no event dates it, and it did not open with a request that starts a procedure."""
         return (self.first_in_capture and self.t0_source != "event"
-                and self.opened_by not in ("BU", "EBU", "CoTI", "HoTI"))
+                and self.opened_by not in ("BU", "EBU", "CoTI", "HoTI"))   # BU = to the HA
 
 
 @dataclass
@@ -212,3 +214,33 @@ class Episode:
     @property
     def t_handover(self) -> float | None:
         return None if self.t0_ns is None else self.t0_ns / 1e9
+
+
+@dataclass
+class HomeTests:
+    """The home tests of one MN with one CN: open ones by cookie, recent answered ones."""
+
+    open: dict[bytes, Exchange] = field(default_factory=dict)
+    done: deque = field(default_factory=lambda: deque(maxlen=HOME_TESTS_KEPT))
+
+    def find(self, nonce_index: int | None, ts_ns: int) -> tuple[Exchange | None, bool]:
+        """(the answered test that produced a token usable at ``ts_ns``, matched by index)."""
+        usable = [e for e in self.done if e.reply_ts is not None and e.reply_ts <= ts_ns]
+        for e in reversed(usable):
+            if nonce_index is not None and e.nonce_index == nonce_index:
+                return e, True
+        return (usable[-1] if usable else None), False
+
+
+@dataclass
+class MNState:
+    """Per mobile node: its current handover and its home tests with each CN (these
+    outlive handovers: the early procedure uses a token obtained before the move)."""
+
+    mn: str
+    current: Handover | None = None
+    n_handovers: int = 0
+    home_tests: dict[str, HomeTests] = field(default_factory=dict)
+
+    def tests(self, cn: str) -> HomeTests:
+        return self.home_tests.setdefault(cn, HomeTests())

@@ -1,0 +1,223 @@
+"""Per-message matching rules of episode reconstruction (mixed into Reconstructor).
+
+``_up`` handles what the MN sent, ``_down`` what it received; each finds the exchange
+the message belongs to (DESIGN.md section 4 matching rules) and updates it.  A reply
+that matches nothing is an ``orphan_reply`` warning; only when the capture began
+inside the handover does it open an episode (flagged capture_started_mid_episode).
+"""
+from __future__ import annotations
+
+from ..mh.messages import BU_FLAG_A, BU_FLAG_H
+from ..mh.options import NonceIndices
+from ..records import Record
+from .addressing import Resolved
+from .model import MAX_EXCHANGES, MAX_STEPS, CNState, Exchange, Handover, MNState, Step
+
+MAX_OPEN_TESTS = 64          # unanswered HoTIs kept per (MN, CN) (oldest dropped)
+MAX_OPEN_COTIS = 4096        # unanswered CoTIs kept over all MNs (oldest dropped)
+
+
+class MessageHandlers:
+    """Needs from its host: ``diag``, ``book``, ``coti_index`` and ``_cn(ho, cn)``."""
+
+    def _up(self, rec: Record, res: Resolved, mst: MNState, ho: Handover, step: Step,
+            verdict: str | None) -> None:
+        msg, m = rec.msg, rec.mh
+        if msg in ("BU", "EBU"):
+            to_ha = bool(m.flags & BU_FLAG_H) or step.receiver == "HA"
+            if to_ha:
+                self._ha_bu(rec, res, ho, step, verdict)
+            else:
+                self._cn_bu(rec, res, mst, ho, step, verdict)
+        elif msg == "CoTI":
+            ep = self._cn(ho, res.peer)
+            key = (res.coa, res.peer, m.init_cookie)
+            if ep.complete:     # a refresh of a finished binding: absorb its CoT quietly
+                self._index(key, None, Exchange())
+                return
+            ex = ep.cotis.get(m.init_cookie)
+            if ex is None:
+                if len(ep.cotis) >= MAX_EXCHANGES:
+                    return
+                ex = ep.cotis[m.init_cookie] = Exchange(coa=res.coa)
+            ex.send(rec.ts_ns, rec.frame)
+            self._index(key, ep, ex)
+            ep.last_up_ts = rec.ts_ns
+            ep.add_step(step)
+        elif msg == "HoTI":
+            tests = mst.tests(res.peer)
+            ex = tests.open.get(m.init_cookie)
+            if ex is None:
+                if len(tests.open) >= MAX_OPEN_TESTS:
+                    tests.open.pop(next(iter(tests.open)))
+                ex = tests.open[m.init_cookie] = Exchange(coa=res.coa)
+            ex.send(rec.ts_ns, rec.frame)
+            if len(ex.steps) < MAX_STEPS:
+                ex.steps.append(step._replace(receiver="CN"))
+        elif msg == "data":
+            ep = ho.cns.get(res.peer)
+            if ep is None or res.tunnelled:     # reverse-tunnelled data is not route-optimised
+                return
+            if ep.be_cause_data is None:
+                ep.be_cause_data = rec.frame
+            if ep.first_send is None:
+                ep.first_send = (rec.ts_ns, rec.frame)
+                ep.add_step(step)
+        else:                                   # other MH types an MN may send (BE, BRR, other)
+            ep = ho.cns.get(res.peer)
+            if ep is not None:
+                if ep.be_cause_other is None:
+                    ep.be_cause_other = rec.frame
+                ep.add_step(step)
+
+    def _index(self, key, ep: CNState | None, ex: Exchange) -> None:
+        if key not in self.coti_index and len(self.coti_index) >= MAX_OPEN_COTIS:
+            self.coti_index.pop(next(iter(self.coti_index)))
+        self.coti_index[key] = (ep, ex)
+
+    def _ha_bu(self, rec: Record, res: Resolved, ho: Handover, step: Step, verdict: str | None) -> None:
+        seq = rec.mh.sequence
+        self.book.learn_ha(res.mn, res.peer)
+        ho.ha = res.peer
+        ex = ho.ha_bus.get(seq)
+        if ex is None:
+            if ho.ha_done or seq in ho.ha_refresh_seqs or len(ho.ha_bus) >= MAX_EXCHANGES:
+                ho.ha_refresh_seqs.add(seq)     # a lifetime refresh, not part of the handover
+                return
+            ex = ho.ha_bus[seq] = Exchange(coa=res.coa)
+        ex.send(rec.ts_ns, rec.frame)
+        if verdict:
+            ex.verdicts.append(verdict)
+        ho.ha_dereg = ho.ha_dereg or rec.deregistration
+        if len(ho.ha_steps) < MAX_STEPS:
+            ho.ha_steps.append(step._replace(receiver="HA"))
+
+    def _cn_bu(self, rec: Record, res: Resolved, mst: MNState, ho: Handover, step: Step,
+               verdict: str | None) -> None:
+        seq, early = rec.mh.sequence, rec.msg == "EBU"
+        ep = self._cn(ho, res.peer)
+        table = ep.ebus if early else ep.bus
+        ex = table.get(seq)
+        if ex is None:
+            if ep.complete or seq in ep.refresh_seqs or len(table) >= MAX_EXCHANGES:
+                ep.refresh_seqs.add(seq)
+                return
+            ex = table[seq] = Exchange(coa=res.coa, ack_requested=bool(rec.mh.flags & BU_FLAG_A))
+        ex.send(rec.ts_ns, rec.frame)
+        ep.dereg = ep.dereg or rec.deregistration
+        ep.last_up_ts = rec.ts_ns
+        if verdict:
+            ep.verdicts.append(("request", verdict))
+        ep.add_step(step)
+        ni = rec.mh.option(NonceIndices)
+        if ep.home_test is None:
+            index = ni.home_index if ni is not None else None
+            ep.home_test, matched = mst.tests(res.peer).find(index, rec.ts_ns)
+            ep.home_index = index
+            if ep.home_test is not None and not matched and index is not None:
+                ep.notes.add("home_nonce_index_unmatched")
+
+    def _hot(self, rec: Record, res: Resolved, mst: MNState, step: Step) -> None:
+        tests = mst.tests(res.peer)
+        ex = tests.open.pop(rec.mh.init_cookie, None)
+        if ex is None:
+            self.diag.warn("orphan_reply", f"frame {rec.frame}: HoT from {res.peer} to {res.mn} "
+                           "answers no HoTI in the capture", rec.frame)
+            return
+        ex.answer(rec.ts_ns, rec.frame)
+        ex.nonce_index = rec.mh.nonce_index
+        if len(ex.steps) < MAX_STEPS:
+            ex.steps.append(step._replace(sender="CN"))
+        tests.done.append(ex)
+
+    def _down(self, rec: Record, res: Resolved, ho: Handover, step: Step, verdict: str | None) -> None:
+        msg, m = rec.msg, rec.mh
+        if msg == "BA":
+            if step.sender == "HA":
+                self._ha_ba(rec, ho, step, verdict)
+            else:
+                self._cn_ba(rec, res, ho, step, verdict)
+        elif msg == "CoT":
+            ep, ex = self.coti_index.pop((res.coa, res.peer, m.init_cookie), (None, None))
+            if ex is None:
+                self.diag.warn("orphan_reply", f"frame {rec.frame}: CoT from {res.peer} to {res.coa} "
+                               "answers no CoTI in the capture", rec.frame)
+                if ho.mid_start:
+                    ep = self._cn(ho, res.peer)
+                    ex = ep.cotis.setdefault(m.init_cookie, Exchange(coa=res.coa))
+                else:
+                    return
+            if ep is None:      # the CoT of a refresh
+                return
+            if ex.answer(rec.ts_ns, rec.frame):
+                ex.nonce_index = m.nonce_index
+                ep.add_step(step)
+        elif msg == "BE":
+            ep = ho.cns.get(res.peer)
+            if ep is None:
+                self.diag.warn("binding_error_outside_episode", f"frame {rec.frame}: BE status "
+                               f"{m.status} from {res.peer} to {res.mn} outside any episode", rec.frame)
+                return
+            # A CN answers the first offending packet (BEs are rate-limited, RFC 6275
+            # 9.3.3): the first since the previous BE, data for status 1, an unknown MH type
+            # for status 2.
+            if m.status == 1:
+                cause, ep.be_cause_data = ep.be_cause_data, None
+            else:
+                cause, ep.be_cause_other = ep.be_cause_other, None
+            ep.n_binding_errors += 1
+            if len(ep.binding_errors) < MAX_EXCHANGES:
+                ep.binding_errors.append((rec.frame, m.status, cause))
+            ep.add_step(step)
+        elif msg == "data":
+            ep = ho.cns.get(res.peer)
+            if ep is None or res.tunnelled:     # HA-tunnelled data is not route-optimised
+                return
+            if ep.first_recv is None:
+                ep.first_recv = (rec.ts_ns, rec.frame)
+                ep.add_step(step)
+        else:                                   # BRR, other
+            ep = ho.cns.get(res.peer)
+            if ep is not None:
+                ep.add_step(step)
+
+    def _ha_ba(self, rec: Record, ho: Handover, step: Step, verdict: str | None) -> None:
+        seq = rec.mh.sequence
+        ex = ho.ha_bus.get(seq)
+        if ex is None:
+            if seq in ho.ha_refresh_seqs:
+                return
+            self.diag.warn("orphan_reply", f"frame {rec.frame}: BA seq {seq} from HA {rec.src} "
+                           "answers no BU in the capture", rec.frame)
+            if not ho.mid_start or ho.ha_bus:
+                return
+            ex = ho.ha_bus[seq] = Exchange(coa=ho.coa)
+            ho.ha = rec.src
+        if ex.answer(rec.ts_ns, rec.frame, rec.mh.status):
+            if verdict:
+                ex.verdicts.append(verdict)
+            if len(ho.ha_steps) < MAX_STEPS:
+                ho.ha_steps.append(step)
+
+    def _cn_ba(self, rec: Record, res: Resolved, ho: Handover, step: Step, verdict: str | None) -> None:
+        seq = rec.mh.sequence
+        ep = ho.cns.get(res.peer)
+        ex = label = None
+        if ep is not None:
+            if seq in ep.ebus:
+                ex, label = ep.ebus[seq], "EBA"
+            elif seq in ep.bus:
+                ex, label = ep.bus[seq], "BA"
+            elif seq in ep.refresh_seqs:
+                return
+        if ex is None:
+            self.diag.warn("orphan_reply", f"frame {rec.frame}: BA seq {seq} from {res.peer} to "
+                           f"{res.mn} answers no BU in the capture", rec.frame)
+            if not ho.mid_start:
+                return
+            ep = self._cn(ho, res.peer)
+            ex, label = ep.bus.setdefault(seq, Exchange(coa=ho.coa)), "BA"
+        if ex.answer(rec.ts_ns, rec.frame, rec.mh.status):
+            if verdict:
+                ep.verdicts.append(("reply", verdict))
+            ep.add_step(step._replace(msg=label))
