@@ -168,6 +168,13 @@ def distribution_figure(samples: Mapping[str, Mapping[str, Mapping[str, Sequence
             _box_panel(ax, samples[panel], colours)
         ax.set_title(f"{panel} latency", fontsize=10)
         ax.grid(True, linewidth=0.4, alpha=0.5)
+    if kind == "box":
+        from matplotlib.patches import Patch
+        fig.legend(handles=[Patch(facecolor="grey", alpha=0.85, label="observed (left box of a pair)"),
+                            Patch(facecolor="grey", alpha=0.35, hatch="//",
+                                  label="predicted (right box, hatched)")],
+                   title="colour = group; n = observed / predicted samples", title_fontsize=7.5,
+                   fontsize=7.5, loc="outside lower center", ncols=2, frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -191,7 +198,10 @@ def _cdf_panel(ax, by_group, colours) -> None:
     ax.set_ylabel("fraction of episodes")
     ax.set_ylim(0, 1.02)
     if any_line:
-        ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
+        ax.set_xlim(left=min(0.0, ax.get_xlim()[0]))
+        # below the axes: never on top of a curve
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=1,
+                  frameon=False)
     else:
         ax.text(0.5, 0.5, "no samples", ha="center", va="center", transform=ax.transAxes)
 
@@ -211,8 +221,9 @@ def _box_panel(ax, by_group, colours) -> None:
                 face.append((colours[group], name))
             pos += 1.0
         ticks.append((start + pos - 1.0) / 2)
-        n_obs = sum(1 for v in series.get("observed", ()) if v is not None and not math.isnan(v))
-        tick_labels.append(f"{group}\n(n={n_obs})")
+        n_obs, n_pred = (sum(1 for v in series.get(k, ()) if v is not None and not math.isnan(v))
+                         for k in ("observed", "predicted"))
+        tick_labels.append(f"{group}\nn={n_obs} / {n_pred}")
         pos += 0.6
     if data:
         bp = ax.boxplot(data, positions=positions, widths=0.7, patch_artist=True,
@@ -226,10 +237,8 @@ def _box_panel(ax, by_group, colours) -> None:
         ax.text(0.5, 0.5, "no samples", ha="center", va="center", transform=ax.transAxes)
     ax.set_xticks(ticks, tick_labels, fontsize=8)
     ax.set_ylabel("latency after handover (ms)")
-    from matplotlib.patches import Patch
-    ax.legend(handles=[Patch(facecolor="grey", alpha=0.85, label="observed"),
-                       Patch(facecolor="grey", alpha=0.35, hatch="//", label="predicted")],
-              fontsize=7.5, loc="upper right", framealpha=0.9)
+    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+
 
 
 # --------------------------------------------------------------------------- timeline
@@ -243,9 +252,9 @@ def ladder_figure(ladder: "Ladder") -> "Figure":
     rows = ladder.rows()
     n = len(rows)
     lanes = list(ladder.lanes)
-    fig = new_figure(7.2, 1.2 + 0.34 * max(n, 1))
+    fig = new_figure(7.4, 1.5 + 0.34 * max(n, 1))
     ax = fig.add_subplot()
-    lane_x = {lane: 1.0 + 2.2 * i for i, lane in enumerate(lanes)}
+    lane_x = {lane: 1.45 + 2.2 * i for i, lane in enumerate(lanes)}
     top, bottom = 0.0, -(n + 0.2)
     for lane, x in lane_x.items():
         ax.plot([x, x], [top, bottom], color="black", linewidth=1.2, solid_capstyle="butt")
@@ -263,9 +272,9 @@ def ladder_figure(ladder: "Ladder") -> "Figure":
             import numpy as np
             xs = np.linspace(xmin - 0.25, xmax + 0.25, 200)
             ax.plot(xs, y + 0.08 * np.sin(xs * 14), color="#b22222", linewidth=1.0)
-            ax.text((xmin + xmax) / 2, y + 0.14, row.label, ha="center", va="bottom",
+            ax.text(xmin + 1.1, y + 0.14, row.label, ha="center", va="bottom",
                     fontsize=7.5, color="#b22222",
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
             ax.text(-0.35, y, f"{row.t_ms:9.3f}", ha="left", va="center", fontsize=7,
                     family="monospace", color="#b22222")
             continue
@@ -278,12 +287,18 @@ def ladder_figure(ladder: "Ladder") -> "Figure":
                         arrowprops={"arrowstyle": "-|>", "color": colour, "linewidth": 1.0,
                                     "linestyle": style, "shrinkA": 0, "shrinkB": 0,
                                     "mutation_scale": 9})
-        mid = (xa + (lane_x[row.via[0]] if row.via else xb)) / 2
+        # the label sits on the first lane gap the message crosses, away from other lanes
+        nxt = row.via[0] if row.via else row.receiver
+        step_dir = 1 if lane_x[nxt] > xa else -1
+        gap_end = min((x for x in lane_x.values() if (x - xa) * step_dir > 0),
+                      key=lambda x: abs(x - xa), default=lane_x[nxt])
+        mid = (xa + gap_end) / 2
         ax.text(mid, y + 0.06, row.label, ha="center", va="bottom", fontsize=7.5, color=colour)
         ax.text(-0.35, y, f"{row.t_ms:9.3f}  {row.frame:>5}", ha="left", va="center",
                 fontsize=7, family="monospace")
-    ax.set_xlim(-0.45, xmax + 0.6)
+    ax.set_xlim(-0.45, xmax + 1.0)
     ax.set_ylim(bottom - 0.1, top + 0.75)
     ax.axis("off")
-    ax.set_title(ladder.title, fontsize=9, loc="left")
+    sub = "\n".join(part.strip() for part in ladder.subtitle.split("; ")) if ladder.subtitle else ""
+    ax.set_title(ladder.title + ("\n" + sub if sub else ""), fontsize=8, loc="left")
     return fig

@@ -108,10 +108,13 @@ def test_box_figure_boxes_per_nonempty_series():
     send, recv = fig.axes
     assert len(send.patches) == 3      # a observed, a predicted, b observed
     assert len(recv.patches) == 3      # a observed, a predicted, b predicted (b observed is empty)
-    assert [t.get_text() for t in send.get_xticklabels()] == ["a.pcap\n(n=3)", "b.pcap\n(n=1)"]
-    assert [t.get_text() for t in recv.get_xticklabels()] == ["a.pcap\n(n=1)", "b.pcap\n(n=0)"]
+    # group, then n = observed / predicted samples
+    assert [t.get_text() for t in send.get_xticklabels()] == ["a.pcap\nn=3 / 2", "b.pcap\nn=1 / 0"]
+    assert [t.get_text() for t in recv.get_xticklabels()] == ["a.pcap\nn=1 / 1", "b.pcap\nn=0 / 2"]
     assert send.get_ylabel() == "latency after handover (ms)"
-    assert [t.get_text() for t in send.get_legend().get_texts()] == ["observed", "predicted"]
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["observed (left box of a pair)",
+                                                          "predicted (right box, hatched)"]
 
 
 def test_distribution_figure_bad_kind():
@@ -175,7 +178,8 @@ def test_model_without_plot_works_without_matplotlib(no_matplotlib):
 def test_importing_ebutool_does_not_import_matplotlib():
     import subprocess
     code = ("import sys, ebutool, ebutool.cli, ebutool.plots, ebutool.model, ebutool.timeline, "
-            "ebutool.commands.model; print('matplotlib' in sys.modules)")
+            "ebutool.compare, ebutool.commands.model, ebutool.commands.compare, ebutool.commands.timeline; "
+            "print('matplotlib' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"

@@ -1,0 +1,86 @@
+"""``ebutool compare``: summaries of several inputs (or groups of one) side by side."""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from ..diagnostics import Diagnostics
+from ..errors import UsageError
+from ..report import OutputFormat, write_table
+from .common import (FormatOpt, InitialBindackTimeoutOpt, MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt,
+                     MaxTokenLifetimeOpt, MaxUpdateRateOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt,
+                     err, guarded, make_config, print_diagnostics)
+
+
+class By(str, Enum):
+    file = "file"
+    kind = "kind"
+    mode = "mode"
+    mn = "mn"
+    cn = "cn"
+
+
+class PlotKind(str, Enum):
+    cdf = "cdf"
+    box = "box"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("compare")
+    @guarded
+    def compare_cmd(
+        files: Annotated[list[str], typer.Argument(
+            help="Captures (pcap, pcapng) or JSON Lines traces; each is analysed on its own.")],
+        by: Annotated[By, typer.Option("--by", help="One summary per input file, MN, CN, or "
+                                                    "all inputs ordered by kind or mode.")] = By.file,
+        mn: Annotated[Optional[str], typer.Option("--mn", metavar="HOA",
+                                                  help="Only this mobile node (home address).")] = None,
+        cn: Annotated[Optional[str], typer.Option("--cn", metavar="ADDR",
+                                                  help="Only this correspondent node.")] = None,
+        plot: Annotated[Optional[str], typer.Option(
+            "--plot", metavar="PATH",
+            help="Also draw the send and receive latency distributions per group, observed "
+                 "and predicted (.png, .svg or .pdf; needs ebutool[plot]).")] = None,
+        plot_kind: Annotated[Optional[PlotKind], typer.Option(
+            "--plot-kind", help="cdf (empirical CDF) or box (box plot) [default: cdf]")] = None,
+        fmt: FormatOpt = OutputFormat.table,
+        output: OutputOpt = "-",
+        quiet: QuietOpt = False,
+        max_nonce_lifetime: MaxNonceLifetimeOpt = None,
+        max_token_lifetime: MaxTokenLifetimeOpt = None,
+        max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
+        initial_bindack_timeout: InitialBindackTimeoutOpt = None,
+        max_update_rate: MaxUpdateRateOpt = None,
+        tentative_binding_lifetime: TentativeLifetimeOpt = None,
+    ) -> None:
+        """The analyze --summary table (per kind x mode: episodes, observed and
+        predicted latencies with sample counts, early/standard ratio) for several
+        captures side by side, or for groups inside one (--by mn|cn|kind|mode).
+
+        Example: ebutool compare samples/standard.pcap samples/early.pcap --plot latency.png
+        """
+        from .. import compare
+        if plot_kind is not None and plot is None:
+            raise UsageError("--plot-kind needs --plot PATH")
+        if plot is not None:
+            from ..plots import check_plot_target
+            check_plot_target(plot)
+        config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
+                             initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
+        diag = Diagnostics()
+        episodes = compare.load_episodes(files, mn=mn, cn=cn, config=config, diag=diag)
+        table = compare.compare_table(episodes, by.value)
+        if plot is not None:
+            from ..plots import distribution_figure, save_figure
+            kind = (plot_kind or PlotKind.cdf).value
+            fig = distribution_figure(compare.latency_samples(episodes, by.value), kind,
+                                      title=compare.plot_title(by.value, kind))
+            save_figure(fig, plot)
+        write_table(table, fmt, output)
+        if not quiet:
+            groups = episodes[by.value].nunique(dropna=False) if by.value in episodes else 0
+            err(f"{len(files)} input(s), {len(episodes)} episode(s), {groups} group(s) by {by.value}"
+                + (f"; figure written to {plot}" if plot else ""))
+            print_diagnostics(diag, quiet)
