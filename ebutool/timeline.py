@@ -63,24 +63,27 @@ class Ladder:
     subtitle: str = ""
     addresses: dict[str, str] = field(default_factory=dict)   # lane -> IPv6 address
     lane_names: dict[str, str] = field(default_factory=lambda: dict(LANE_NAMES))
-    handover_label: str = "handover (t0)"
+    handover_label: str | None = "handover (t0)"   # None: t0 unknown, no marker
 
     def rows(self) -> list[Step]:
         """The steps in time order with the handover marker before the first step
         at or after t0 (a message at exactly t0, the first from the new care-of
         address, comes after the handover)."""
         steps = sorted(self.steps, key=lambda s: (s.t_ms, s.frame if s.frame is not None else -1))
+        if self.handover_label is None:
+            return steps
         marker = Step(0.0, None, "handover", label=self.handover_label, ts_ns=self.t0_ns)
         i = next((k for k, s in enumerate(steps) if s.t_ms >= 0), len(steps))
         return steps[:i] + [marker] + steps[i:]
 
     def table(self):
-        """The ladder as a DataFrame (t_ms, frame, msg, sender, receiver, via, ts)."""
+        """The ladder as a DataFrame (t_ms, frame, msg, sender, receiver, via, time in epoch s)."""
         import pandas as pd
         rows = [{"t_ms": s.t_ms, "frame": s.frame, "msg": s.msg, "sender": s.sender or None,
                  "receiver": s.receiver or None, "via": ",".join(s.via) or None,
-                 "ts": s.ts_ns / 1e9 if s.ts_ns is not None else None} for s in self.rows()]
-        df = pd.DataFrame(rows, columns=["t_ms", "frame", "msg", "sender", "receiver", "via", "ts"])
+                 "time": round(s.ts_ns / 1e9, 6) if s.ts_ns is not None else None}
+                for s in self.rows()]
+        df = pd.DataFrame(rows, columns=["t_ms", "frame", "msg", "sender", "receiver", "via", "time"])
         df["frame"] = df["frame"].astype("Int64")
         return df
 
@@ -88,7 +91,8 @@ class Ladder:
 def ladder_from_events(events: Iterable[Sequence], t0_ns: int, *, title: str = "",
                        subtitle: str = "", addresses: dict[str, str] | None = None,
                        labels: dict[int, str] | None = None,
-                       tunnelled: set[int] | None = None) -> Ladder:
+                       tunnelled: set[int] | None = None,
+                       handover_label: str | None = "handover (t0)") -> Ladder:
     """A Ladder from ``(ts_ns, frame, msg, sender, receiver)`` tuples (roles MN/HA/CN).
 
     ``labels`` maps a frame number to the text drawn on its arrow (default: the
@@ -110,7 +114,94 @@ def ladder_from_events(events: Iterable[Sequence], t0_ns: int, *, title: str = "
     unknown = used - set(LANES) - {""}
     if unknown:
         raise ValueError(f"unknown lane(s) {sorted(unknown)}; expected {', '.join(LANES)}")
-    return Ladder(t0_ns, steps, lanes, title, subtitle, dict(addresses or {}))
+    return Ladder(t0_ns, steps, lanes, title, subtitle, dict(addresses or {}),
+                  handover_label=handover_label)
+
+
+# --------------------------------------------------------------------------- episodes
+
+def load_episodes(path, config=None, diag=None) -> list:
+    """The numbered episodes (``ebutool.analysis.Episode``, ids from 1 in handover
+    order, the same numbers as the ``episode`` column of ``analyze``) of one
+    capture or trace."""
+    from .analysis import build_episodes
+    from .analysis import merged_records
+    from .constants import DEFAULT_CONFIG
+    from .diagnostics import Diagnostics
+    diag = diag if diag is not None else Diagnostics()
+    return build_episodes(merged_records([path], diag), config or DEFAULT_CONFIG, diag, check=False)
+
+
+def episode_list(episodes) -> "pd.DataFrame":
+    """One row per episode: the numbers ``--episode`` takes and what each one is."""
+    import pandas as pd
+    rows = [{"episode": e.id, "mn": e.mn, "cn": e.cn, "kind": e.kind, "mode": e.mode,
+             "t_handover": e.t_handover, "prev_coa": e.prev_coa, "coa": e.coa,
+             "messages": len(e.timeline)} for e in episodes]
+    df = pd.DataFrame(rows, columns=["episode", "mn", "cn", "kind", "mode", "t_handover",
+                                     "prev_coa", "coa", "messages"])
+    for col in ("episode", "messages"):
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+def select_episodes(episodes, mn: str | None = None) -> list:
+    """The episodes of one MN (home address in any IPv6 text form), or all."""
+    if mn is None:
+        return list(episodes)
+    from .addr import canonical
+    from .errors import UsageError
+    try:
+        mn = canonical(mn)
+    except ValueError:
+        raise UsageError(f"--mn {mn!r} is not an IPv6 address") from None
+    return [e for e in episodes if e.mn == mn]
+
+
+def find_episode(episodes, number: int, mn: str | None = None):
+    """Episode ``number`` (as listed), checked against ``mn``; UsageError if absent."""
+    from .errors import UsageError
+    if not episodes:
+        raise UsageError("the input holds no binding-update episode")
+    ep = next((e for e in episodes if e.id == number), None)
+    if ep is None:
+        ids = [e.id for e in episodes]
+        raise UsageError(f"no episode {number}: episodes are numbered {min(ids)}-{max(ids)} "
+                         "(run without --episode to list them)")
+    chosen = select_episodes([ep], mn)
+    if not chosen:
+        raise UsageError(f"episode {number} belongs to MN {ep.mn}, not to --mn {mn}")
+    return ep
+
+
+def ladder_from_episode(ep) -> Ladder:
+    """The ladder of one analysis episode: its timeline (``Step(ts_ns, frame, msg,
+    sender, receiver)``: the HA registration, the home test that produced the token,
+    the CN exchanges and the first data packet each way), offsets from t0.  When t0
+    is unknown (the capture began inside the episode), offsets count from the first
+    message and no handover is drawn."""
+    peer = f"CN {ep.cn}" if ep.cn else "HA only"
+    title = f"episode {ep.id}: MN {ep.mn}, {peer} | {ep.kind}, {ep.mode}"
+    if ep.t0_ns is not None:
+        t0, label = ep.t0_ns, "handover (t0)"
+        how = {"event": "handover event of the trace",
+               "first_packet": "first packet from the new care-of address"}.get(ep.t0_source or "",
+                                                                                  ep.t0_source or "")
+        when = f"t0 = {ep.t0_ns / 1e9:.6f} s ({how})"
+    else:
+        t0 = min((s.ts_ns for s in ep.timeline), default=0)
+        label = None
+        when = "t0 unknown (capture began inside the episode): offsets from the first message"
+    move = f"care-of address {ep.prev_coa} -> {ep.coa}" if ep.prev_coa else f"care-of address {ep.coa}"
+    subtitle = f"{when}; {move}; times as captured, ms"
+    labels = {s.frame: ("first data" if s.msg == "data" else s.msg) for s in ep.timeline}
+    addresses = {"MN": ep.mn}
+    if ep.ha:
+        addresses["HA"] = ep.ha
+    if ep.cn:
+        addresses["CN"] = ep.cn
+    return ladder_from_events(ep.timeline, t0, title=title, subtitle=subtitle, addresses=addresses,
+                              labels=labels, handover_label=label)
 
 
 # --------------------------------------------------------------------------- text

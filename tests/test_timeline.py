@@ -37,7 +37,7 @@ def test_rows_in_time_order_with_handover_at_zero():
 
 def test_table_has_one_row_per_step():
     df = ladder_from_events(EARLY, T0).table()
-    assert list(df.columns) == ["t_ms", "frame", "msg", "sender", "receiver", "via", "ts"]
+    assert list(df.columns) == ["t_ms", "frame", "msg", "sender", "receiver", "via", "time"]
     assert len(df) == len(EARLY) + 1
     hoti = df[df["msg"] == "HoTI"].iloc[0]
     assert hoti["t_ms"] == pytest.approx(-250.0) and hoti["via"] == "HA" and hoti["frame"] == 3
@@ -109,3 +109,148 @@ def test_long_label_is_cut_to_fit_between_lanes():
     header = _line(text, "t-t0 (ms)")
     assert line[header.index("HA")] == "|"          # the HA bar is still there
     assert "X" * 100 not in line
+
+
+# ---------------------------------------------------------------- from captures (samples/)
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from ebutool.cli import app  # noqa: E402
+from ebutool.timeline import episode_list, find_episode, ladder_from_episode, load_episodes  # noqa: E402
+
+runner = CliRunner()
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+MIXED = str(SAMPLES / "mixed.pcap")
+EARLY_PCAP = str(SAMPLES / "early-conservative.pcap")
+
+
+def test_episode_numbers_are_analyzes():
+    import ebutool
+    rows = ebutool.analyze(MIXED)
+    listed = episode_list(load_episodes(MIXED))
+    assert len(listed) == len(rows) > 1
+    assert list(listed["episode"]) == list(rows["episode"])
+    assert list(listed["kind"]) == list(rows["kind"]) and list(listed["cn"]) == list(rows["cn"])
+
+
+def test_ladder_of_an_early_episode_is_figure_2():
+    import ebutool
+    row = ebutool.analyze(EARLY_PCAP).iloc[0]
+    ep = find_episode(load_episodes(EARLY_PCAP), int(row["episode"]))
+    rows = ladder_from_episode(ep).rows()
+    msgs = [r.msg for r in rows]
+    # the home test before the handover, then the early exchange, then the standard BU/BA
+    assert msgs.index("HoTI") < msgs.index("HoT") < msgs.index("handover") < msgs.index("EBU")
+    assert msgs.index("EBU") < msgs.index("EBA")
+    assert [r.t_ms for r in rows if r.msg == "HoTI"][0] < 0
+    # offsets are from t0: the HA's BA comes RTT_HA after the BU to the HA
+    bu = next(r for r in rows if r.msg == "BU" and r.receiver == "HA")
+    ba = next(r for r in rows if r.msg == "BA" and r.sender == "HA")
+    assert ba.t_ms - bu.t_ms == pytest.approx(row["rtt_ha_ms"])
+    eba = next(r for r in rows if r.msg == "EBA")
+    ebu = next(r for r in rows if r.msg == "EBU")
+    assert eba.t_ms - ebu.t_ms == pytest.approx(row["rtt_ro_ms"])
+    assert ladder_from_episode(ep).t0_ns == round(row["t_handover"] * 1e9, -3)
+
+
+def test_cli_lists_episodes_when_several():
+    result = runner.invoke(app, ["timeline", MIXED, "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("episode,mn,cn,kind,mode,")
+    assert len(lines) - 1 == len(load_episodes(MIXED))
+    assert "--episode N" in result.stderr
+
+
+def test_cli_draws_the_only_episode_of_an_mn():
+    eps = load_episodes(MIXED)
+    counts = {}
+    for e in eps:
+        counts.setdefault(e.mn, []).append(e)
+    mn, (only,) = next((k, v) for k, v in counts.items() if len(v) == 1)
+    result = runner.invoke(app, ["timeline", MIXED, "--mn", mn])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"episode {only.id}: MN {mn}")
+    assert "handover (t0)" in result.stdout
+
+
+def test_cli_text_ladder_has_every_message():
+    (ep, *_) = load_episodes(EARLY_PCAP)
+    result = runner.invoke(app, ["timeline", EARLY_PCAP, "--episode", str(ep.id)])
+    assert result.exit_code == 0, result.output
+    # message lines: "<t-t0 ms> <frame>  |..."; the frames in capture-time order
+    shown = [int(ln.split()[1]) for ln in result.stdout.splitlines()
+             if len(ln.split()) > 2 and ln.split()[1].isdigit() and "|" in ln]
+    assert shown == [s.frame for s in sorted(ep.timeline, key=lambda s: (s.ts_ns, s.frame))]
+    assert len(shown) == len(ep.timeline) > 5
+
+
+@pytest.mark.parametrize("ext,magic", [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF")])
+def test_cli_figure_by_extension(tmp_path, ext, magic):
+    out = tmp_path / f"ladder.{ext}"
+    result = runner.invoke(app, ["timeline", EARLY_PCAP, "-e", "1", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(magic) and out.stat().st_size > 1000
+    assert result.stdout == ""
+
+
+def test_cli_text_file(tmp_path):
+    out = tmp_path / "ladder.txt"
+    result = runner.invoke(app, ["timeline", EARLY_PCAP, "-e", "1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "handover (t0)" in out.read_text()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["-e", "999"], "no episode 999: episodes are numbered 1-"),
+    (["-o", "x.png"], "episodes: choose one with --episode N"),
+    (["-e", "1", "-o", "x.jpg"], ".svg, .png, .pdf or .txt"),
+    (["-e", "1", "--mn", "2001:db8:ffff::1"], "not to --mn 2001:db8:ffff::1"),
+    (["--mn", "2001:db8:ffff::1"], "no binding-update episode of MN 2001:db8:ffff::1"),
+    (["--mn", "nonsense"], "not an IPv6 address"),
+    (["-e", "0"], "greater than or equal to 1"),
+])
+def test_cli_usage_errors(args, fragment):
+    result = runner.invoke(app, ["timeline", MIXED, *args])
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr or fragment in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_unreadable_input_exit_3(tmp_path):
+    bad = tmp_path / "x.pcap"
+    bad.write_bytes(b"not a capture at all")
+    result = runner.invoke(app, ["timeline", str(bad)])
+    assert result.exit_code == 3
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_figure_without_matplotlib(monkeypatch, tmp_path):
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    out = tmp_path / "l.svg"
+    result = runner.invoke(app, ["timeline", EARLY_PCAP, "-e", "1", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "plotting needs matplotlib: pip install 'ebutool[plot]'" in result.stderr
+    assert not out.exists()
+    result = runner.invoke(app, ["timeline", EARLY_PCAP, "-e", "1"])
+    assert result.exit_code == 0 and "handover (t0)" in result.stdout
+
+
+def test_unknown_t0_counts_from_first_message_without_handover():
+    from types import SimpleNamespace
+
+    from ebutool.analysis import Step
+    ep = SimpleNamespace(id=7, mn="2001:db8::1", ha="2001:db8::2", cn="2001:db8::3", kind="incomplete",
+                         mode="unknown", t0_ns=None, t0_source=None, prev_coa=None, coa="2001:db8:9::1",
+                         timeline=[Step(T0 + 5 * MS, 2, "CoT", "CN", "MN"), Step(T0, 1, "BA", "HA", "MN")])
+    ladder = ladder_from_episode(ep)
+    assert [(r.msg, r.t_ms) for r in ladder.rows()] == [("BA", 0.0), ("CoT", 5.0)]
+    text = render_text(ladder)
+    assert "handover" not in text.split("\n", 2)[2]      # no marker line (the subtitle explains)
+    assert "t0 unknown" in text
