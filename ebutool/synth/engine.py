@@ -65,7 +65,14 @@ class Sim:
 
     # -- the event queue ---------------------------------------------------------
     def at(self, t_ns: int, fn: Callable, *args) -> None:
-        heapq.heappush(self._queue, (t_ns, next(self._order), fn, args))
+        """Run ``fn(*args)`` at ``t_ns``; same-time events run in scheduling order."""
+        heapq.heappush(self._queue, (t_ns, 0, next(self._order), fn, args))
+
+    def at_data(self, t_ns: int, fn: Callable, *args) -> None:
+        """Like :meth:`at` for a data packet's departure: it runs after every signalling
+        event of the same instant (a node that gets an acknowledgement at t sends its
+        data packet of time t already on the new path)."""
+        heapq.heappush(self._queue, (t_ns, 1, next(self._order), fn, args))
 
     def run(self) -> SynthResult:
         end = ms_ns(self.scenario.duration_ms)
@@ -77,7 +84,7 @@ class Sim:
             if f.direction in ("both", "cn_to_mn"):
                 self.cns[f.cn].start_flow(i, f)
         while self._queue and self._queue[0][0] < end:
-            self.now, _, fn, args = heapq.heappop(self._queue)
+            self.now, _, _, fn, args = heapq.heappop(self._queue)
             fn(*args)
         return self.result
 

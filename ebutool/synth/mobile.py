@@ -121,7 +121,7 @@ class MobileNodeSim:
     def start_flow(self, index: int, flow: Flow) -> None:
         cn = self.sim.scenario.correspondents[flow.cn]
         for n, t in enumerate(flow_times(flow)):
-            self.sim.at(t, self.send_data, index, n, flow, cn)
+            self.sim.at_data(t, self.send_data, index, n, flow, cn)
 
     # -- requests with retransmission ------------------------------------------------
     def request(self, send: Callable[[], None], done: Callable[[], bool],

@@ -141,7 +141,7 @@ class CorrespondentSim:
         from .mobile import flow_times
         mn = self.sim.mns[flow.mn].cfg
         for n, t in enumerate(flow_times(flow)):
-            self.sim.at(t, self.send_data, index, n, flow, mn.home_address)
+            self.sim.at_data(t, self.send_data, index, n, flow, mn.home_address)
 
     def send_data(self, index: int, n: int, flow: Flow, hoa: str) -> None:
         coa = self.binding(hoa)

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Regenerate every sample from its scenario: for each samples/NAME.toml write
+NAME.pcap (capture at the mobile nodes), NAME.jsonl (JSON Lines trace with handover
+events) and NAME.keys.json (the CNs' Kcn and nonces, for `ebutool verify --keys`).
+
+    python samples/regenerate.py           # rewrite the files that changed
+    python samples/regenerate.py --check   # exit 1 if a committed sample is out of date
+
+Deterministic: the scenarios fix their seeds, so two runs give identical bytes.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))          # run from a checkout without installing
+
+from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys  # noqa: E402
+
+
+def render(scenario: Path) -> dict[Path, bytes]:
+    """The files one scenario produces, by path, as bytes."""
+    result = simulate(load_scenario(str(scenario)))
+    pcap = io.BytesIO()
+    write_capture(result, pcap)
+    trace, keys = io.StringIO(), io.StringIO()
+    write_json(result, trace, source_name=scenario.stem)
+    write_keys(result, keys)
+    stem = scenario.with_suffix("")
+    return {stem.with_suffix(".pcap"): pcap.getvalue(),
+            stem.with_suffix(".jsonl"): trace.getvalue().encode("utf-8"),
+            Path(f"{stem}.keys.json"): keys.getvalue().encode("utf-8")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true",
+                    help="only compare; exit 1 if a sample differs from what its scenario gives")
+    ap.add_argument("--dir", type=Path, default=HERE, help="samples directory [%(default)s]")
+    args = ap.parse_args(argv)
+    stale = 0
+    for scenario in sorted(args.dir.glob("*.toml")):
+        for path, data in render(scenario).items():
+            current = path.read_bytes() if path.exists() else None
+            if current == data:
+                continue
+            stale += 1
+            if args.check:
+                print(f"out of date: {path.name}", file=sys.stderr)
+            else:
+                path.write_bytes(data)
+                print(f"wrote {path.name} ({len(data)} octets)", file=sys.stderr)
+    if args.check and stale:
+        print(f"{stale} sample file(s) out of date: run python samples/regenerate.py",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
