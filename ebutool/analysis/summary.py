@@ -80,23 +80,31 @@ def _overall(out: pd.DataFrame, kind: str, quantity: str):
 
 def _ratios(out: pd.DataFrame) -> None:
     """Early median / standard median for each observed latency: per mode against the
-    same mode, and the early overall row against the standard overall row."""
+    same mode, and an early "all" margin against the standard overall row."""
     for r in out.itertuples():
         if r.kind != "early" or r.source != "observed":
             continue
-        overall = _overall(out, "early", r.quantity)
-        is_overall = overall is not None and overall.name == r.Index
-        if is_overall:
+        if r.mode == ALL:
             ref = _overall(out, "standard", r.quantity)
         else:
             same = out[(out["kind"] == "standard") & (out["mode"] == r.mode) & (out["quantity"] == r.quantity)]
             ref = same.iloc[0] if len(same) else None
-        if ref is None or not r.n or not ref["n"] or not ref["median_ms"] > 0:
-            out.at[r.Index, "claim"] = "undetermined"
-            continue
-        ratio = r.median_ms / ref["median_ms"]
-        out.at[r.Index, "ratio_to_standard"] = ratio
-        out.at[r.Index, "claim"] = "supported" if ratio <= CLAIM_RATIO else "not supported"
+        ratio = _ratio(r.n, r.median_ms, ref)
+        out.at[r.Index, "claim"] = _claim(ratio)
+        if ratio is not None:
+            out.at[r.Index, "ratio_to_standard"] = ratio
+
+
+def _ratio(n, median, ref) -> float | None:
+    if ref is None or not n or not ref["n"] or not ref["median_ms"] > 0:
+        return None
+    return median / ref["median_ms"]
+
+
+def _claim(ratio: float | None) -> str:
+    if ratio is None:
+        return "undetermined"
+    return "supported" if ratio <= CLAIM_RATIO else "not supported"
 
 
 def claim_statement(summary: pd.DataFrame) -> str:
@@ -108,7 +116,7 @@ def claim_statement(summary: pd.DataFrame) -> str:
         label = q.replace("_", " ")
         ne = 0 if e is None or pd.isna(e["n"]) else int(e["n"])
         ns = 0 if s is None or pd.isna(s["n"]) else int(s["n"])
-        ratio = None if e is None or pd.isna(e["ratio_to_standard"]) else float(e["ratio_to_standard"])
+        ratio = None if e is None else _ratio(ne, e["median_ms"], s)
         if ratio is None:
             lines.append(f"{label}: cannot compare (early n={ne}, standard n={ns})")
             verdicts.append(None)

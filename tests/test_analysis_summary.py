@@ -1,0 +1,78 @@
+"""``summarize`` and the early/standard claim, on episode tables with chosen values."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from ebutool.analysis import SUMMARY_COLUMNS, claim_statement, episodes_frame, summarize
+
+QUANTITIES = ["send_latency", "recv_latency", "std_send_conserv", "std_send_optimst", "std_recv",
+              "early_send_conserv", "early_send_optimst", "early_recv"]
+
+
+def table(rows: list[dict]) -> pd.DataFrame:
+    """An episode table with only what summarize reads; unspecified latencies missing."""
+    full = [{"kind": r["kind"], "mode": r["mode"],
+             **{f"{q}_ms": r.get(q, math.nan) for q in QUANTITIES}} for r in rows]
+    return pd.DataFrame(full)
+
+
+def row(summary, kind, mode, quantity):
+    sel = summary[(summary["kind"] == kind) & (summary["mode"] == mode) & (summary["quantity"] == quantity)]
+    assert len(sel) == 1, (kind, mode, quantity)
+    return sel.iloc[0]
+
+
+def test_statistics_per_kind_and_mode():
+    std = [10.0, 20.0, 30.0, 40.0, 50.0]
+    df = table([{"kind": "standard", "mode": "conservative", "send_latency": v, "std_send_conserv": 2 * v}
+                for v in std] + [{"kind": "standard", "mode": "conservative"}])      # one without data
+    s = summarize(df)
+    assert list(s.columns) == list(SUMMARY_COLUMNS)
+    r = row(s, "standard", "conservative", "send_latency")
+    # median 30; mean 30; p95 by linear interpolation: 40 + 0.8 * (50 - 40) = 48
+    assert (r["episodes"], r["n"]) == (6, 5) and r["source"] == "observed"
+    assert (r["median_ms"], r["mean_ms"], r["p95_ms"]) == pytest.approx((30.0, 30.0, 48.0))
+    p = row(s, "standard", "conservative", "std_send_conserv")
+    assert p["source"] == "predicted" and p["median_ms"] == pytest.approx(60.0) and p["n"] == 5
+    assert row(s, "standard", "conservative", "recv_latency")["n"] == 0
+    assert not (s["mode"] == "all").any()        # one mode only: no margin rows
+
+
+def test_early_standard_ratio_and_claim():
+    df = table([{"kind": "standard", "mode": "optimistic", "send_latency": 100.0, "recv_latency": 120.0},
+                {"kind": "standard", "mode": "conservative", "send_latency": 140.0, "recv_latency": 120.0},
+                {"kind": "early", "mode": "optimistic", "send_latency": 2.0, "recv_latency": 70.0},
+                {"kind": "home_only", "mode": "unknown"}])
+    s = summarize(df)
+    e = row(s, "early", "optimistic", "send_latency")
+    assert e["ratio_to_standard"] == pytest.approx(2.0 / 100.0) and e["claim"] == "supported"
+    r = row(s, "early", "optimistic", "recv_latency")
+    assert r["ratio_to_standard"] == pytest.approx(70.0 / 120.0) and r["claim"] == "not supported"
+    # standard has two modes -> an "all" margin; early's only mode is compared with it overall
+    a = row(s, "standard", "all", "send_latency")
+    assert a["episodes"] == 2 and a["median_ms"] == pytest.approx(120.0)
+    home = s[s["kind"] == "home_only"]
+    assert len(home) == 1 and home.iloc[0]["episodes"] == 1 and home.iloc[0]["quantity"] is None
+    text = claim_statement(s)
+    assert "is not supported by this capture" in text      # recv ratio 0.58 > 0.5
+    assert "ratio 0.583" in text
+
+
+def test_claim_supported_and_untestable():
+    df = table([{"kind": "standard", "mode": "optimistic", "send_latency": 100.0, "recv_latency": 120.0},
+                {"kind": "early", "mode": "optimistic", "send_latency": 1.0, "recv_latency": 30.0}])
+    assert "is supported by this capture" in claim_statement(summarize(df))
+    only_early = table([{"kind": "early", "mode": "optimistic", "send_latency": 1.0}])
+    s = summarize(only_early)
+    assert row(s, "early", "optimistic", "send_latency")["claim"] == "undetermined"
+    assert "cannot be tested" in claim_statement(s)
+
+
+def test_empty_table_gives_a_typed_empty_summary():
+    s = summarize(episodes_frame([]))
+    assert s.empty and list(s.columns) == list(SUMMARY_COLUMNS)
+    assert str(s["n"].dtype) == "Int64" and str(s["median_ms"].dtype) == "float64"
+    assert "cannot be tested" in claim_statement(s)
