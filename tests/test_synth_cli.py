@@ -44,6 +44,9 @@ def test_pcapng_by_extension_or_flag_holds_the_same_packets(tmp_path):
     assert b.read_bytes()[:4] == c.read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"
     assert frames(a) == frames(b) == frames(c)
     assert len(frames(a)) > 100
+    d = tmp_path / "d.pcapng"
+    assert synth(SAMPLE, "-o", d, "-q").exit_code == 0
+    assert d.read_bytes() == b.read_bytes()                      # deterministic pcapng too
 
 
 def test_seed_option_changes_cookies_not_times(tmp_path):
