@@ -38,7 +38,16 @@ def test_statistics_per_kind_and_mode():
     p = row(s, "standard", "conservative", "std_send_conserv")
     assert p["source"] == "predicted" and p["median_ms"] == pytest.approx(60.0) and p["n"] == 5
     assert row(s, "standard", "conservative", "recv_latency")["n"] == 0
-    assert not (s["mode"] == "all").any()        # one mode only: no margin rows
+    # early and standard always get an "all" margin (the claim compares those)
+    assert row(s, "standard", "all", "send_latency")["median_ms"] == pytest.approx(30.0)
+
+
+def test_margin_rows_only_where_useful():
+    df = table([{"kind": "early_fallback", "mode": "optimistic", "send_latency": 5.0},
+                {"kind": "incomplete", "mode": "unknown"}, {"kind": "incomplete", "mode": "optimistic"}])
+    s = summarize(df)
+    assert set(s[s["kind"] == "early_fallback"]["mode"]) == {"optimistic"}
+    assert set(s[s["kind"] == "incomplete"]["mode"]) == {"optimistic", "unknown", "all"}
 
 
 def test_early_standard_ratio_and_claim():
@@ -47,13 +56,14 @@ def test_early_standard_ratio_and_claim():
                 {"kind": "early", "mode": "optimistic", "send_latency": 2.0, "recv_latency": 70.0},
                 {"kind": "home_only", "mode": "unknown"}])
     s = summarize(df)
-    e = row(s, "early", "optimistic", "send_latency")
+    e = row(s, "early", "optimistic", "send_latency")      # against standard optimistic
     assert e["ratio_to_standard"] == pytest.approx(2.0 / 100.0) and e["claim"] == "supported"
     r = row(s, "early", "optimistic", "recv_latency")
     assert r["ratio_to_standard"] == pytest.approx(70.0 / 120.0) and r["claim"] == "not supported"
-    # standard has two modes -> an "all" margin; early's only mode is compared with it overall
     a = row(s, "standard", "all", "send_latency")
     assert a["episodes"] == 2 and a["median_ms"] == pytest.approx(120.0)
+    ea = row(s, "early", "all", "send_latency")             # all against all
+    assert ea["ratio_to_standard"] == pytest.approx(2.0 / 120.0) and ea["claim"] == "supported"
     home = s[s["kind"] == "home_only"]
     assert len(home) == 1 and home.iloc[0]["episodes"] == 1 and home.iloc[0]["quantity"] is None
     text = claim_statement(s)

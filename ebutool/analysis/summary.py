@@ -30,24 +30,28 @@ def _stats(values: pd.Series) -> tuple[int, float, float, float]:
     return len(v), float(np.median(v)), float(np.mean(v)), float(np.percentile(v, 95))
 
 
+COMPARED = ("early", "standard")   # kinds the claim compares: always with an "all" margin
+
+
 def _groups(df: pd.DataFrame):
-    """(kind, mode, rows) in KINDS x MODES order, only those present, and per kind with
-    more than one mode a margin over all of them (mode "all")."""
+    """(kind, mode, rows) in KINDS x MODES order, only those present, then a margin over
+    all modes (mode "all") for early and standard, and for any kind with several modes."""
     for kind in [k for k in KINDS if k in set(df["kind"])] + sorted(set(df["kind"]) - set(KINDS)):
         of_kind = df[df["kind"] == kind]
         modes = [m for m in MODES if m in set(of_kind["mode"])]
         for mode in modes:
             yield kind, mode, of_kind[of_kind["mode"] == mode]
-        if len(modes) > 1 or set(of_kind["mode"]) - set(MODES):
+        if kind in COMPARED or len(modes) > 1 or set(of_kind["mode"]) - set(MODES):
             yield kind, ALL, of_kind
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
-    """Per kind x mode (and per kind over all modes): the episode count and, for each
-    observed and predicted latency, its sample count, median, mean and 95th percentile
-    in ms.  Early rows of observed latencies carry ``ratio_to_standard`` (early median /
-    standard median, same mode) and ``claim`` ("supported" when <= 0.5, "not supported",
-    or "undetermined" without samples on both sides)."""
+    """Per kind x mode (and per kind over all modes, mode "all"): the episode count and,
+    for each observed and predicted latency, its sample count, median, mean and 95th
+    percentile in ms.  Early rows of observed latencies carry ``ratio_to_standard``
+    (early median / standard median of the same mode; "all" against "all") and
+    ``claim`` ("supported" when <= 0.5, "not supported", or "undetermined" without
+    samples on both sides)."""
     rows: list[dict] = []
     for kind, mode, sub in _groups(df):
         group_rows = []
@@ -70,12 +74,9 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _overall(out: pd.DataFrame, kind: str, quantity: str):
-    """The row of ``kind`` over all its modes: the "all" margin, or its only mode."""
-    rows = out[(out["kind"] == kind) & (out["quantity"] == quantity)]
-    margin = rows[rows["mode"] == ALL]
-    if len(margin):
-        return margin.iloc[0]
-    return rows.iloc[0] if len(rows) == 1 else None
+    """The "all" margin row of ``kind`` (early and standard always have one)."""
+    rows = out[(out["kind"] == kind) & (out["quantity"] == quantity) & (out["mode"] == ALL)]
+    return rows.iloc[0] if len(rows) else None
 
 
 def _ratios(out: pd.DataFrame) -> None:
