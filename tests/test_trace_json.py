@@ -478,3 +478,33 @@ def test_the_reader_rejects_exactly_what_the_schema_rejects(line):
         assert rejected, f"schema says {errors} but the reader accepted {line}"
     elif rejected:
         assert any(s in diag.kept[0].message for s in SEMANTIC), diag.kept[0].message
+
+
+# ----------------------------------------------------------------------------- docs and samples
+def _doc_blocks() -> list[str]:
+    text = (REPO / "docs" / "trace-format.md").read_text(encoding="utf-8")
+    return [b.split("\n", 1)[1] for b in text.split("```")[1::2] if b.startswith("json\n")]
+
+
+def test_the_documented_examples_read_as_documented():
+    complete, spread, simulator = [b for b in _doc_blocks() if '"type"' in b and "packet" in b]
+    recs, diag = read_lines(complete.splitlines())
+    assert diag.total == 0 and [r.msg for r in recs] == ["HoTI", "handover", "EBU"]
+    (spread_rec,), _ = read_lines([json.dumps(json.loads(spread))])
+    assert spread_rec == recs[2]
+    (sim,), diag = read_lines(simulator.splitlines())
+    assert diag.total == 0 and sim.checksum_ok is None
+    same = [f for f in COMPARED if f not in ("checksum_ok", "frame")]
+    assert [getattr(sim, f) for f in same] == [getattr(recs[2], f) for f in same]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "samples").glob("*.jsonl")
+                                        if p.with_suffix(".pcap").exists()) or ["none"])
+def test_sample_traces_hold_the_same_packets_as_their_captures(name):
+    if name == "none":
+        pytest.skip("no samples with both .pcap and .jsonl")
+    diag = Diagnostics()
+    trace = list(read_records(REPO / "samples" / f"{name}.jsonl", diag))
+    assert_same_records(list(read_records(REPO / "samples" / f"{name}.pcap", Diagnostics())),
+                        [r for r in trace if isinstance(r, Record)])
+    assert any(isinstance(r, HandoverEvent) for r in trace) and "bad_trace_record" not in diag.counts
