@@ -151,8 +151,8 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
     _unanswered(ep.cotis.values(), "coti_unanswered", notes)
     _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba")
     _unanswered([e for e in ep.bus.values() if e.ack_requested], "bu_unanswered", notes, "ba")
-    if ht is None and not ep.dereg and not ep.started_mid and kind != "early":
-        notes.add("no_home_test")
+    if ht is None and not ep.started_mid:
+        notes.add("no_home_test")      # e.g. an early episode whose home test predates the capture
     elif ht is not None and not ht.answered:
         notes.add("hoti_unanswered")
     first_bu = min((e.first_ts for e in list(ep.ebus.values()) + list(ep.bus.values())
