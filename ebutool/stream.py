@@ -85,13 +85,19 @@ def records_from_frames(frames: Iterable, diag: Diagnostics,
             yield rec
 
 
-def read_records(source, diag: Diagnostics, stats: StreamStats | None = None) -> Iterator[Record]:
-    """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content."""
-    from .capture import open_frames
+def read_records(source, diag: Diagnostics, stats: StreamStats | None = None,
+                 progress=None) -> Iterator[Record]:
+    """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content.
+
+    Captures go through :func:`ebutool.fastpath.fast_records`, which decodes only the
+    packets that can matter and gives exactly what :func:`records_from_frames` gives.
+    ``progress``: optional object with ``update(frames=..., octets=...)``
+    (:class:`ebutool.progress.Progress`), called about once per MiB of capture."""
+    from .fastpath import fast_records
     from .inputs import open_input
     kind, stream, name = open_input(source)
     if kind == "jsonl":
         from .trace_json import read_trace_records
         yield from read_trace_records(stream, diag, stats, name)
         return
-    yield from records_from_frames(open_frames(stream, diag), diag, stats, name)
+    yield from fast_records(stream, diag, stats, name, progress)

@@ -1,0 +1,565 @@
+"""The fast path: records from a capture without decoding packets that cannot matter.
+
+In a real capture well under 2% of the packets are Mobile IPv6 signalling or
+route-optimised data; the rest (ordinary TCP/UDP/ICMPv6, IPv4, ARP) only need to be
+*counted*.  This module decides from a few octets whether a packet can matter and
+hands only the candidates to :func:`ebutool.stream.record_from_packet`, the same
+function the reference decoder (:func:`ebutool.stream.records_from_frames`) uses, so
+every Record, diagnosis and :class:`~ebutool.stream.StreamStats` count is identical.
+
+The decision (:func:`must_decode`), for the IPv6 header at ``buf[ip]`` of a frame that
+ends at ``buf[end]``:
+
+- fewer than 40 octets: decode (the decoder reports ``truncated_ipv6``);
+- next header in :data:`SKIP_NEXT_HEADERS` (TCP, UDP, ICMPv6, no next header, ESP, ...):
+  skip -- the decoder would stop right there, irrelevant and silent;
+- Hop-by-Hop, Routing (not type 2), Fragment, AH: walk the chain exactly as the decoder
+  does; skip only when it ends cleanly in a skippable header (or a non-first fragment);
+  anything odd (a header cut off, a type 2 routing header) goes to the decoder;
+- everything else (Mobility Header 135 or 62, IPv6-in-IPv6 41, Destination Options
+  that may hold a Home Address option, unknown numbers): decode.
+
+So a packet is skipped only when the decoder would certainly return an irrelevant
+packet and no diagnosis; in doubt, decode.  ``tests/test_fastpath.py`` checks this
+against the reference on every shared capture and on hypothesis-generated frames.
+
+Two levels of speed:
+
+- :func:`candidates` filters any ``Frame`` iterator (used for inputs the block readers
+  below do not handle: stdin of unknown kind, JSON traces never come here);
+- :func:`fast_records` reads pcap and pcapng itself, straight from the block buffer the
+  capture package's :class:`~ebutool.capture.source.Source` fills, and creates no
+  ``Frame`` (nor a slice) for a skipped packet.  The pcap header checks are those of
+  :func:`ebutool.capture.pcap.read_pcap`; the pcapng block loop is a copy of
+  :func:`ebutool.capture.pcapng._blocks` whose EPB branch applies the filter (same
+  diagnoses, same frame numbering; the helpers are imported from that module).
+"""
+from __future__ import annotations
+
+import struct
+from typing import Iterable, Iterator
+
+from .capture.linktypes import ip6_offset_func
+from .capture.source import HEADER_NEED, PCAP_MAGICS, PCAPNG_MAGIC, open_source
+from .diagnostics import Diagnostics
+from .records import Record
+from .stream import StreamStats, record_from_packet
+
+# Upper-layer next-header values at which the IPv6 decoder stops without looking
+# further and without a diagnosis: TCP, UDP, ICMPv6, no next header, ESP (opaque),
+# IPv4-in-IPv6, GRE, SCTP, UDP-Lite.  (Keep this list to protocols the decoder treats
+# as opaque; tests check each one against the decoder.)
+SKIP_NEXT_HEADERS = frozenset((6, 17, 58, 59, 50, 4, 47, 132, 136))
+# Extension headers the walk below follows (the decoder follows them the same way).
+WALK_NEXT_HEADERS = frozenset((0, 43, 44, 51))
+
+_LT_ETHERNET = 1
+_LT_RAW = frozenset((12, 14, 101, 229))
+_PROGRESS_EVERY = 1 << 20          # octets between progress updates
+
+
+def must_decode(buf, ip: int, end: int) -> bool:
+    """True unless the IPv6 packet at ``buf[ip:end]`` certainly cannot matter (see module doc)."""
+    if end - ip < 40:
+        return True
+    nh = buf[ip + 6]
+    if nh in SKIP_NEXT_HEADERS:
+        return False
+    if nh in WALK_NEXT_HEADERS:
+        return _walk(buf, ip, end, nh)
+    return True
+
+
+def _walk(buf, ip: int, end: int, nh: int) -> bool:
+    """The decoder's extension-header loop, answering only "must decode?"."""
+    plen = (buf[ip + 4] << 8) | buf[ip + 5]
+    if plen and ip + 40 + plen < end:
+        end = ip + 40 + plen
+    i = ip + 40
+    while True:
+        if nh == 0 or nh == 43 or nh == 51:
+            if i + 2 > end:
+                return True                     # truncated_ext_header
+            hlen = (buf[i + 1] + 2) * 4 if nh == 51 else (buf[i + 1] + 1) * 8
+            if i + hlen > end:
+                return True                     # truncated_ext_header
+            if nh == 43 and buf[i + 2] == 2:
+                return True                     # type 2 routing header
+            nh = buf[i]
+            i += hlen
+        elif nh == 44:
+            if i + 8 > end:
+                return True                     # truncated fragment header
+            if ((buf[i + 2] << 8) | buf[i + 3]) >> 3:
+                return False                    # a later fragment: the decoder stops here
+            nh = buf[i]
+            i += 8
+        else:
+            return nh not in SKIP_NEXT_HEADERS
+
+
+def candidates(frames: Iterable, stats: StreamStats, progress=None) -> Iterator:
+    """(frame, ip offset) of the frames that must be decoded; counts the others in ``stats``
+    exactly as :func:`ebutool.stream.records_from_frames` would (frames, ipv6, skipped)."""
+    skipped = stats.skipped
+    funcs: dict = {}
+    n = nv6 = nirr = 0                # not yet added to stats
+    last_report = 0
+    try:
+        for fr in frames:
+            n += 1
+            lt = fr.linktype
+            f = funcs.get(lt)
+            if f is None:
+                f = funcs[lt] = ip6_offset_func(lt) or (lambda data: None)
+            data = fr.data
+            off = f(data)
+            if off is None:
+                if "not_ipv6" not in skipped:
+                    skipped["not_ipv6"] += 0      # first occurrence: keep the key order
+                nv6 += 1
+                continue
+            if not must_decode(data, off, len(data)):
+                if "not_mobility_related" not in skipped:
+                    skipped["not_mobility_related"] += 0
+                nirr += 1
+                continue
+            _flush(stats, n, nv6, nirr)
+            n = nv6 = nirr = 0
+            yield fr, off
+            if progress is not None and stats.frames - last_report >= 4096:
+                last_report = stats.frames
+                progress.update(frames=stats.frames)
+    finally:
+        _flush(stats, n, nv6, nirr)
+        if progress is not None:
+            progress.update(frames=stats.frames)
+
+
+def filtered_records(frames: Iterable, diag: Diagnostics, stats: StreamStats | None = None,
+                     source: str = "", progress=None) -> Iterator[Record]:
+    """Same output as :func:`ebutool.stream.records_from_frames`, decoding only candidates."""
+    stats = stats if stats is not None else StreamStats()
+    for fr, off in candidates(frames, stats, progress):
+        rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats)
+        if rec is not None:
+            rec.source = source
+            yield rec
+
+
+def fast_records(stream, diag: Diagnostics, stats: StreamStats | None = None, name: str = "",
+                 progress=None) -> Iterator[Record]:
+    """Records of a pcap or pcapng ``stream`` (binary file object, path or "-"), identical to
+    ``records_from_frames(open_frames(stream, diag), diag, stats, name)``.
+
+    ``progress``: an object with ``update(frames=..., octets=...)`` (see ebutool.progress),
+    called about once per MiB read.  Raises InputError for a file that is no capture
+    at all, *before* the first record is asked for (like ``open_frames``)."""
+    stats = stats if stats is not None else StreamStats()
+    src = open_source(stream, diag)
+    try:
+        buf = src.fill(b"", 0, HEADER_NEED)
+        head = buf[:4]
+        if head in PCAP_MAGICS and len(buf) >= 24:
+            from .capture import pcap
+            pcap.read_pcap(src, buf, diag)          # the header checks (raises InputError)
+            order, nanosecond = PCAP_MAGICS[head]
+            linktype = struct.unpack_from(order + "I", buf, 20)[0] & 0xFFFF
+            gen = _pcap_records(src, buf, order, 1 if nanosecond else 1000, linktype,
+                                diag, stats, name, progress)
+        elif head == PCAPNG_MAGIC and len(buf) >= 28:
+            from .capture import pcapng
+            pcapng.read_pcapng(src, buf, diag)      # the SHB checks (raises InputError)
+            gen = _pcapng_records(src, buf, diag, stats, name, progress)
+        else:
+            # Anything unusual at the very start (short or foreign header): the readers'
+            # own messages and behaviour, with the frame-level filter.
+            from .capture import open_frames
+            return filtered_records(open_frames(_Replay(buf, src), diag), diag, stats, name,
+                                    progress)
+    except BaseException:
+        src.close()
+        raise
+    return gen
+
+
+class _Replay:
+    """A binary stream that first returns octets already read, then the rest of ``src``."""
+
+    def __init__(self, head: bytes, src):
+        self._head = head
+        self._src = src
+        self.name = src.name
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            out, self._head = self._head, b""
+            return out
+        return self._src._read(n)
+
+    read1 = read
+
+    def close(self) -> None:
+        self._src.close()
+
+
+def _classify(lt: int, data: bytes, skipped) -> int:
+    """IPv6 offset of a frame that must be decoded, -1 not IPv6, -2 irrelevant IPv6
+    (registering the skip reason's key in ``skipped`` on its first occurrence)."""
+    fn = ip6_offset_func(lt)
+    off = fn(data) if fn is not None else None
+    if off is None:
+        if "not_ipv6" not in skipped:
+            skipped["not_ipv6"] += 0
+        return -1
+    if not must_decode(data, off, len(data)):
+        if "not_mobility_related" not in skipped:
+            skipped["not_mobility_related"] += 0
+        return -2
+    return off
+
+
+def _flush(stats: StreamStats, n: int, nv6: int, nirr: int) -> None:
+    stats.frames += n
+    stats.ipv6 += n - nv6
+    if nv6:
+        stats.skipped["not_ipv6"] += nv6
+    if nirr:
+        stats.skipped["not_mobility_related"] += nirr
+
+
+def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag: Diagnostics,
+                  stats: StreamStats, name: str, progress) -> Iterator[Record]:
+    # Mirrors ebutool.capture.pcap._records (same refills, same diagnoses), with the
+    # filter inlined for Ethernet and raw IPv6 link types.
+    from .capture.pcap import MAX_CAPLEN, RECORD_HEADER_LEN, _cut
+    unpack = struct.Struct(order + "IIII").unpack_from
+    f = ip6_offset_func(linktype)
+    eth = linktype == _LT_ETHERNET
+    raw = linktype in _LT_RAW
+    skip_nh, walk_nh = SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS
+    skipped = stats.skipped
+    decode = record_from_packet
+    n = 0                       # frame number
+    flushed = 0                 # frames already added to stats
+    nv6 = nirr = 0              # skipped frames since the last flush, by reason
+    pos, end = 24, len(buf)
+    done = 0                    # octets of the file before buf[0]
+    next_report = _PROGRESS_EVERY
+    try:
+        while True:
+            if end - pos < RECORD_HEADER_LEN:
+                done += pos
+                buf = src.fill(buf, pos, RECORD_HEADER_LEN)
+                pos = 0
+                end = len(buf)
+                if end < RECORD_HEADER_LEN:
+                    if end:
+                        _cut(diag, n + 1, end, RECORD_HEADER_LEN)
+                    return
+            sec, frac, incl, orig = unpack(buf, pos)
+            start = pos + RECORD_HEADER_LEN
+            pos = start + incl
+            if pos > end:
+                if incl > MAX_CAPLEN:
+                    _flush(stats, n - flushed, nv6, nirr)
+                    flushed, nv6, nirr = n, 0, 0
+                    diag.warn("corrupt_record", f"frame {n + 1}: impossible captured length "
+                              f"{incl} octets (more than 256 MiB); cannot resynchronise, "
+                              "capture ends here", frame=n + 1)
+                    return
+                need = RECORD_HEADER_LEN + incl
+                done += start - RECORD_HEADER_LEN
+                buf = src.fill(buf, start - RECORD_HEADER_LEN, need)
+                start = RECORD_HEADER_LEN
+                pos = need
+                end = len(buf)
+                if end < need:
+                    _cut(diag, n + 1, end, need)
+                    return
+                if progress is not None and done >= next_report:
+                    next_report = done + _PROGRESS_EVERY
+                    progress.update(frames=n, octets=done)
+            n += 1
+            # Where does IPv6 start?  (== ip6_offset(linktype, buf[start:pos]))
+            if eth:
+                if incl > 14 and buf[start + 12] == 0x86 and buf[start + 13] == 0xDD:
+                    if buf[start + 14] >> 4 != 6:
+                        nv6 += 1
+                        if "not_ipv6" not in skipped:
+                            skipped["not_ipv6"] += 0
+                        continue
+                    ip = start + 14
+                elif incl < 14 or buf[start + 12] == 0x08:
+                    nv6 += 1
+                    if "not_ipv6" not in skipped:
+                        skipped["not_ipv6"] += 0
+                    continue
+                else:
+                    off = f(buf[start:pos])
+                    if off is None:
+                        nv6 += 1
+                        if "not_ipv6" not in skipped:
+                            skipped["not_ipv6"] += 0
+                        continue
+                    ip = start + off
+            elif raw:
+                if incl and buf[start] >> 4 == 6:
+                    ip = start
+                else:
+                    nv6 += 1
+                    if "not_ipv6" not in skipped:
+                        skipped["not_ipv6"] += 0
+                    continue
+            else:
+                off = f(buf[start:pos])
+                if off is None:
+                    nv6 += 1
+                    if "not_ipv6" not in skipped:
+                        skipped["not_ipv6"] += 0
+                    continue
+                ip = start + off
+            # Can it matter?  (== must_decode, inlined for the common case)
+            if pos - ip >= 40:
+                nh = buf[ip + 6]
+                if nh in skip_nh or (nh in walk_nh and not _walk(buf, ip, pos, nh)):
+                    nirr += 1
+                    if "not_mobility_related" not in skipped:
+                        skipped["not_mobility_related"] += 0
+                    continue
+            _flush(stats, n - flushed, nv6, nirr)
+            flushed, nv6, nirr = n, 0, 0
+            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns, buf[start:pos], ip - start,
+                         diag, stats)
+            if rec is not None:
+                rec.source = name
+                yield rec
+    finally:
+        _flush(stats, n - flushed, nv6, nirr)
+        if progress is not None:
+            progress.update(frames=n, octets=done + pos)
+        src.close()
+
+
+def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name: str,
+                    progress) -> Iterator[Record]:
+    # A copy of ebutool.capture.pcapng._blocks (keep them in step): the same block walk,
+    # checks and diagnoses; EPBs are filtered without building a Frame, and the other
+    # packet blocks (SPB, PB: rare) go through the same filter on their slice.
+    from .capture.pcapng import (_STRUCTS, BYTE_ORDER_MAGIC, EPB, IDB, MAX_BLOCK, MIN_SHB_LEN,
+                                 NON_PACKET_RECORDS, PB, SHB, SPB, _corrupt, _cut, _interface,
+                                 _unknown_iface, _unsupported)
+    skip_nh, walk_nh = SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS
+    skipped = stats.skipped
+    decode = record_from_packet
+    s = _STRUCTS["<"]
+    hdr, blk, u32 = s.hdr, s.blk, s.u32
+    ifaces: list[tuple] = []
+    snaplens: list[int] = []
+    offset_funcs: list = []           # per interface: ip6_offset function (None: inline Ethernet)
+    n = 0                             # frame numbers (as the reader counts them)
+    yielded = 0                       # frames the reader would have yielded (stats.frames)
+    flushed = 0
+    nv6 = nirr = 0
+    pos, end = 0, len(buf)
+    base = 0
+    last_ts = 0
+    warned_spb = False
+    next_report = _PROGRESS_EVERY
+
+    try:
+        while True:
+            if end - pos >= 28:
+                btype, blen, iid, hi, lo, caplen, wirelen = blk(buf, pos)
+            else:
+                base += pos
+                buf = src.fill(buf, pos, 28)
+                pos, end = 0, len(buf)
+                if progress is not None and base >= next_report:
+                    next_report = base + _PROGRESS_EVERY
+                    progress.update(frames=n, octets=base)
+                if end >= 28:
+                    continue
+                if end < 12:
+                    if end:
+                        _cut(diag, buf, hdr, n, 0, end, base)
+                    return
+                btype, blen = hdr(buf, pos)
+                iid = hi = lo = caplen = wirelen = 0
+            if btype == SHB:
+                order = BYTE_ORDER_MAGIC.get(buf[pos + 8:pos + 12])
+                if order is None:
+                    return _corrupt(diag, None, f"section header at file offset {base + pos} "
+                                    f"has no valid byte-order magic")
+                s = _STRUCTS[order]
+                hdr, blk, u32 = s.hdr, s.blk, s.u32
+                blen = u32(buf, pos + 4)[0]
+                ifaces, snaplens, offset_funcs = [], [], []
+            if blen & 3 or blen < 12 or blen > MAX_BLOCK:
+                return _corrupt(diag, None, f"block at file offset {base + pos} has an impossible "
+                                f"length {blen} (must be a multiple of 4, 12 to {MAX_BLOCK})")
+            stop = pos + blen
+            if stop > end:
+                base += pos
+                buf = src.fill(buf, pos, blen)
+                pos, stop, end = 0, blen, len(buf)
+                if progress is not None and base >= next_report:
+                    next_report = base + _PROGRESS_EVERY
+                    progress.update(frames=n, octets=base)
+                if stop > end:
+                    _cut(diag, buf, hdr, n, 0, end, base)
+                    return
+            if u32(buf, stop - 4)[0] != blen:
+                return _corrupt(diag, None, f"block at file offset {base + pos}: leading and "
+                                "trailing length fields differ")
+
+            if btype == EPB:                                   # the hot path
+                n += 1
+                if caplen > blen - 32:
+                    return _corrupt(diag, n, f"frame {n}: captured length {caplen} does not fit "
+                                    f"its {blen}-octet enhanced packet block")
+                try:
+                    lt, mul, div, off, ok = ifaces[iid]
+                except IndexError:
+                    _unknown_iface(diag, n, iid, len(ifaces))
+                else:
+                    if ok:
+                        yielded += 1
+                        start = pos + 28
+                        fend = start + caplen
+                        if lt == _LT_ETHERNET:
+                            if caplen > 14 and buf[start + 12] == 0x86 and buf[start + 13] == 0xDD:
+                                if buf[start + 14] >> 4 != 6:
+                                    nv6 += 1
+                                    if "not_ipv6" not in skipped:
+                                        skipped["not_ipv6"] += 0
+                                    pos = stop
+                                    continue
+                                ip = start + 14
+                            elif caplen < 14 or buf[start + 12] == 0x08:
+                                nv6 += 1
+                                if "not_ipv6" not in skipped:
+                                    skipped["not_ipv6"] += 0
+                                pos = stop
+                                continue
+                            else:
+                                ip = -1
+                            if ip >= 0:
+                                if fend - ip >= 40:
+                                    nh = buf[ip + 6]
+                                    if nh in skip_nh or (nh in walk_nh and not _walk(buf, ip, fend, nh)):
+                                        nirr += 1
+                                        if "not_mobility_related" not in skipped:
+                                            skipped["not_mobility_related"] += 0
+                                        pos = stop
+                                        continue
+                                ts = ((hi << 32) | lo) * mul
+                                last_ts = (ts // div if div != 1 else ts) + off
+                                _flush(stats, yielded - flushed, nv6, nirr)
+                                flushed, nv6, nirr = yielded, 0, 0
+                                rec = decode(n, last_ts, buf[start:fend], ip - start, diag, stats)
+                                if rec is not None:
+                                    rec.source = name
+                                    yield rec
+                                pos = stop
+                                continue
+                        ts = ((hi << 32) | lo) * mul
+                        last_ts = (ts // div if div != 1 else ts) + off
+                        data = buf[start:fend]
+                        ip = _classify(lt, data, skipped)
+                        if ip == -1:
+                            nv6 += 1
+                        elif ip == -2:
+                            nirr += 1
+                        else:
+                            _flush(stats, yielded - flushed, nv6, nirr)
+                            flushed, nv6, nirr = yielded, 0, 0
+                            rec = decode(n, last_ts, data, ip, diag, stats)
+                            if rec is not None:
+                                rec.source = name
+                                yield rec
+                    else:
+                        _unsupported(diag, n, iid, lt)
+            elif btype == IDB:
+                if blen < 20:
+                    return _corrupt(diag, None, f"interface description block at file offset "
+                                    f"{base + pos} too short ({blen})")
+                ifaces.append(_interface(buf, pos, stop, s))
+                snaplens.append(s.idb(buf, pos + 8)[2])
+            elif btype == SPB:
+                n += 1
+                if blen < 16:
+                    return _corrupt(diag, n, f"frame {n}: simple packet block too short ({blen})")
+                if not ifaces:
+                    _unknown_iface(diag, n, 0, 0)
+                else:
+                    lt, _mul, _div, _off, ok = ifaces[0]
+                    wirelen = u32(buf, pos + 8)[0]
+                    caplen = min(wirelen, blen - 16, snaplens[0] or wirelen)
+                    if not warned_spb:
+                        warned_spb = True
+                        diag.warn("no_timestamp", f"frame {n}: simple packet blocks carry no "
+                                  "timestamp; using the previous packet's (warned once)", frame=n)
+                    if ok:
+                        yielded += 1
+                        data = buf[pos + 12:pos + 12 + caplen]
+                        ip = _classify(lt, data, skipped)
+                        if ip == -1:
+                            nv6 += 1
+                        elif ip == -2:
+                            nirr += 1
+                        else:
+                            _flush(stats, yielded - flushed, nv6, nirr)
+                            flushed, nv6, nirr = yielded, 0, 0
+                            rec = decode(n, last_ts, data, ip, diag, stats)
+                            if rec is not None:
+                                rec.source = name
+                                yield rec
+                    else:
+                        _unsupported(diag, n, 0, lt)
+            elif btype == PB:
+                n += 1
+                if blen < 32:
+                    return _corrupt(diag, n, f"frame {n}: packet block too short ({blen})")
+                iid, _drops, hi, lo, caplen, wirelen = s.pb(buf, pos + 8)
+                if caplen > blen - 32:
+                    return _corrupt(diag, n, f"frame {n}: captured length {caplen} exceeds its "
+                                    f"block ({blen} octets)")
+                if iid < len(ifaces):
+                    lt, mul, div, off, ok = ifaces[iid]
+                    if ok:
+                        yielded += 1
+                        last_ts = ((hi << 32) | lo) * mul // div + off
+                        data = buf[pos + 28:pos + 28 + caplen]
+                        ip = _classify(lt, data, skipped)
+                        if ip == -1:
+                            nv6 += 1
+                        elif ip == -2:
+                            nirr += 1
+                        else:
+                            _flush(stats, yielded - flushed, nv6, nirr)
+                            flushed, nv6, nirr = yielded, 0, 0
+                            rec = decode(n, last_ts, data, ip, diag, stats)
+                            if rec is not None:
+                                rec.source = name
+                                yield rec
+                    else:
+                        _unsupported(diag, n, iid, lt)
+                else:
+                    _unknown_iface(diag, n, iid, len(ifaces))
+            elif btype == SHB:
+                if blen < MIN_SHB_LEN:
+                    return _corrupt(diag, None, f"section header at file offset {base + pos} "
+                                    f"too short ({blen})")
+                major, minor = s.u16(buf, pos + 12)[0], s.u16(buf, pos + 14)[0]
+                if major != 1:
+                    return _corrupt(diag, None, f"section header at file offset {base + pos}: "
+                                    f"pcapng version {major}.{minor} not supported")
+            elif btype in NON_PACKET_RECORDS:
+                n += 1
+            pos = stop
+    finally:
+        _flush(stats, yielded - flushed, nv6, nirr)
+        if progress is not None:
+            progress.update(frames=n, octets=base + pos)
+        src.close()
