@@ -438,17 +438,17 @@ def read_trace_records(stream: BinaryIO, diag: Diagnostics, stats=None,
                           "concatenated?); frame numbers may repeat", lineno)
             continue
         _count(stats, frames=1)
+        records = True
         try:
-            records = True
-            if kind == "handover":
-                yield _event(obj, lineno, name)
-                continue
-            if kind != "packet":
+            if kind not in ("packet", "handover"):
                 raise _Bad("type", f"{_show(kind)} is not one of 'header', 'packet', 'handover'")
-            rec = _packet(obj, lineno, name, diag)
+            rec = _packet(obj, lineno, name, diag) if kind == "packet" else _event(obj, lineno, name)
         except _Bad as exc:
             diag.warn("bad_trace_record", f"line {lineno}: {exc}", lineno)
             _count(stats, skipped="bad_trace_record")
+            continue
+        if isinstance(rec, HandoverEvent):
+            yield rec
             continue
         if stats is not None:
             stats.ipv6 += 1

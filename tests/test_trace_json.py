@@ -422,6 +422,12 @@ def test_convert_to_stdout_and_to_a_file(scenario_pcap, tmp_path):
     assert again.exit_code == 0 and again.stdout.splitlines()[1:] == to_stdout.stdout.splitlines()[1:]
 
 
+def test_convert_to_a_directory_is_a_usage_error(scenario_pcap, tmp_path):
+    result = _invoke("convert", str(scenario_pcap), "-o", str(tmp_path))
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert list(tmp_path.iterdir()) == []                 # no temporary file left behind
+
+
 # ----------------------------------------------------------------------------- streaming
 def test_writing_and_reading_stream():
     out = io.StringIO()

@@ -54,6 +54,8 @@ def register(app: typer.Typer) -> None:
 def _write_file(path: str, write):
     """Write through a temporary file beside ``path``, renamed into place on success,
     so a failed run never leaves a truncated trace behind."""
+    if os.path.isdir(path):
+        raise UsageError(f"-o {path}: is a directory; give a file name")
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".ebutool-", suffix=".jsonl.part", dir=directory)
