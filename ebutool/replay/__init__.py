@@ -1,0 +1,155 @@
+"""Trace replay through a reference correspondent node (issue 4; docs/replay.md).
+
+::
+
+    import ebutool
+    r = ebutool.replay("samples/early-conservative.pcap", cn_policy="early")
+    r.exposure        # one row per tentative binding: flooding exposure (draft 4.2, 6.2)
+    r.divergences     # one row per difference between the model and the trace's CN
+    r.decisions       # one row per binding update: what the model did and why
+
+The model (:mod:`ebutool.replay.cn_model`) is RFC 6275 9.5 plus the draft's
+tentative binding; the oracle (:mod:`ebutool.oracle.verify`) decides which updates
+authenticate; where it cannot, the replay follows what the CN in the trace did and
+says so (``basis`` = ``trace``).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pandas as pd
+
+from ..constants import DEFAULT_CONFIG, ProtocolConfig
+from ..diagnostics import Diagnostics
+from ..errors import UsageError
+from .cn_model import Policy, seconds
+from .divergences import DIVERGENCE_COLUMNS, DIVERGENCE_KINDS, divergence_frame
+from .engine import (BASIS_INJECTED, BASIS_KEYLESS, BASIS_KEYS, BASIS_TRACE, Authenticate,
+                     RunResult, describe_ack, run)
+from .exposure import EXPOSURE_COLUMNS, exposure_frame
+
+DECISION_COLUMNS = ["frame", "time", "mn", "cn", "coa", "msg", "seq", "lifetime_s", "ack_requested",
+                    "authentication", "basis", "cn_time", "action", "state_after", "expected_ack",
+                    "observed_ack", "reason"]
+POLICIES = tuple(p.value for p in Policy)
+
+
+@dataclass
+class ReplayResult:
+    exposure: pd.DataFrame          # EXPOSURE_COLUMNS
+    divergences: pd.DataFrame       # DIVERGENCE_COLUMNS
+    decisions: pd.DataFrame         # DECISION_COLUMNS
+    policy: str = Policy.early.value
+    config: ProtocolConfig = DEFAULT_CONFIG
+    summary: dict = field(default_factory=dict)
+
+    def summary_line(self) -> str:
+        """One line for stderr: what was replayed and what diverged."""
+        s = self.summary
+        kinds = ", ".join(f"{k} {v}" for k, v in s["divergences_by_kind"].items()) or "none"
+        basis = ", ".join(f"{k} {v}" for k, v in s["basis"].items()) or "none"
+        return (f"policy {self.policy}, tentative lifetime {self.config.tentative_binding_lifetime:g} s: "
+                f"{s['updates']} binding updates to CNs (decided by: {basis}); "
+                f"{s['tentative_bindings']} tentative bindings, {s['verified']} verified, "
+                f"{s['expired_unverified']} expired unverified; overstay {s['overstay_packets']} packets "
+                f"{s['overstay_bytes']} octets; divergences {s['divergences']} ({kinds})")
+
+
+def _check_options(config: ProtocolConfig, cn_policy) -> Policy:
+    try:
+        policy = Policy(getattr(cn_policy, "value", cn_policy))
+    except ValueError:
+        raise UsageError(f"--cn-policy {cn_policy!r}: choose one of {', '.join(POLICIES)}") from None
+    for name in ("tentative_binding_lifetime", "max_rr_binding_lifetime", "initial_bindack_timeout"):
+        v = getattr(config, name)
+        if not v >= 0 or v == float("inf"):
+            raise UsageError(f"--{name.replace('_', '-')} {v!r}: must be a finite number of seconds >= 0")
+    return policy
+
+
+def _oracle_check(keys, config: ProtocolConfig) -> tuple[Authenticate | None, str]:
+    """The oracle's per-record check, and the basis its verdicts are reported under."""
+    try:
+        from ..oracle.verify import Oracle
+    except ModuleNotFoundError as exc:
+        if exc.name != "ebutool.oracle.verify":
+            raise
+        if keys is not None:
+            raise UsageError("keys given but this ebutool has no oracle (ebutool.oracle.verify)") from None
+        return None, BASIS_TRACE
+    oracle = Oracle(keys=keys, config=config)
+    return oracle.check, (BASIS_KEYS if keys else BASIS_KEYLESS)
+
+
+def replay(path, keys=None, config: ProtocolConfig = DEFAULT_CONFIG, cn_policy: str = "early",
+           diag: Diagnostics | None = None, trusted: Iterable[str] | None = None) -> ReplayResult:
+    """Replay the capture or trace at ``path`` through the reference CN model.
+
+    ``keys``: the oracle's key table (``ebutool.oracle.keys``), None = keyless mode;
+    ``cn_policy``: "early" (supports the draft) or "standard" (RFC 6275 only);
+    ``trusted``: home addresses granted EBUs (draft 6.2), None = all MNs."""
+    from ..stream import read_records
+    policy = _check_options(config, cn_policy)
+    diag = diag if diag is not None else Diagnostics()
+    authenticate, basis = _oracle_check(keys, config)
+    return replay_records(read_records(path, diag), authenticate=authenticate, basis=basis,
+                          config=config, cn_policy=policy, diag=diag, trusted=trusted)
+
+
+def replay_records(records: Iterable, *, authenticate: Authenticate | None = None,
+                   basis: str = BASIS_INJECTED, config: ProtocolConfig = DEFAULT_CONFIG,
+                   cn_policy: str = "early", diag: Diagnostics | None = None,
+                   trusted: Iterable[str] | None = None) -> ReplayResult:
+    """Replay a message stream (Records; HandoverEvents are ignored).
+
+    ``authenticate`` is called with every record in order (see
+    :data:`ebutool.replay.engine.Authenticate`); None = no check at all, every update
+    is decided by following the trace's CN."""
+    policy = _check_options(config, cn_policy)
+    res = run(records, authenticate=authenticate, basis=basis, config=config, cn_policy=policy,
+              trusted=trusted, diag=diag)
+    exposure = exposure_frame(res.model.tentatives, res.trace.last_ns)
+    divergences = divergence_frame(res.divergences)
+    decisions = _decision_frame(res)
+    return ReplayResult(exposure, divergences, decisions, policy.value, config,
+                        _summary(res, exposure, divergences))
+
+
+def _decision_frame(res: RunResult) -> pd.DataFrame:
+    rows = []
+    for s, oc, b in zip(res.sent, res.outcomes, res.basis):
+        detail = "; ".join(x for x in (s.reason, oc.detail) if x)
+        rows.append({
+            "frame": s.rec.frame, "time": seconds(s.rec.ts_ns), "mn": s.mn, "cn": s.cn, "coa": s.coa,
+            "msg": s.rec.msg + (" (deregistration)" if s.deregistration else ""), "seq": s.seq,
+            "lifetime_s": s.lifetime_s, "ack_requested": s.ack_requested,
+            "authentication": s.verdict, "basis": b, "cn_time": seconds(oc.update.at_ns),
+            "action": oc.action.value, "state_after": "none" if oc.entry is None else oc.entry.state.value,
+            "expected_ack": oc.ack.describe() if oc.ack else "none",
+            "observed_ack": describe_ack(s.ack, s.early), "reason": detail,
+        })
+    return pd.DataFrame(rows, columns=DECISION_COLUMNS)
+
+
+def _summary(res: RunResult, exposure: pd.DataFrame, divergences: pd.DataFrame) -> dict:
+    by_kind = Counter(divergences["kind"]) if len(divergences) else Counter()
+    return {
+        "updates": len(res.sent),
+        "basis": dict(sorted(Counter(res.basis).items())),
+        "actions": dict(sorted(Counter(o.action.value for o in res.outcomes).items())),
+        "tentative_bindings": len(exposure),
+        "verified": int(exposure["verified"].sum()) if len(exposure) else 0,
+        "expired_unverified": int((exposure["end_reason"] == "expired").sum()) if len(exposure) else 0,
+        "overstay_packets": int(exposure["overstay_packets"].sum()) if len(exposure) else 0,
+        "overstay_bytes": int(exposure["overstay_bytes"].sum()) if len(exposure) else 0,
+        "divergences": len(divergences),
+        "divergences_by_kind": {k: by_kind[k] for k in DIVERGENCE_KINDS if by_kind[k]},
+        "prior_bindings": len(res.prior_pairs),
+    }
+
+
+__all__ = ["replay", "replay_records", "ReplayResult", "Policy", "POLICIES", "EXPOSURE_COLUMNS",
+           "DIVERGENCE_COLUMNS", "DECISION_COLUMNS", "DIVERGENCE_KINDS", "BASIS_KEYS",
+           "BASIS_KEYLESS", "BASIS_INJECTED", "BASIS_TRACE"]

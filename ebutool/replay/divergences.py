@@ -1,0 +1,42 @@
+"""Divergences: one row per difference between the reference CN and the trace's CN."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .cn_model import seconds
+
+# Kinds (docs/replay.md "Divergences").
+KIND_ACK_STATUS = "ack_status"            # both answered, with different statuses
+KIND_ACK_MISSING = "ack_missing"          # the model answers (BA), the trace's CN did not
+KIND_ACK_UNEXPECTED = "ack_unexpected"    # the trace's CN answered, the model does not
+KIND_EBA_MISSING = "eba_missing"          # the model sends an EBA, the trace's CN did not
+KIND_EBA_UNEXPECTED = "eba_unexpected"    # the trace's CN sent an EBA, the model does not
+KIND_DATA_UNBOUND = "data_to_unbound_coa"            # data to a CoA not (or no longer) bound
+KIND_DATA_OVERSTAY = "data_after_tentative_lifetime"  # data to an unverified CoA after its lifetime
+DIVERGENCE_KINDS = (KIND_ACK_STATUS, KIND_ACK_MISSING, KIND_ACK_UNEXPECTED, KIND_EBA_MISSING,
+                    KIND_EBA_UNEXPECTED, KIND_DATA_UNBOUND, KIND_DATA_OVERSTAY)
+
+DIVERGENCE_COLUMNS = ["frame", "time", "mn", "cn", "kind", "expected", "observed", "detail", "coa"]
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    frame: int          # the packet that shows it (the update itself when an answer is missing)
+    ts_ns: int
+    mn: str
+    cn: str
+    kind: str
+    expected: str       # what the reference CN does
+    observed: str       # what the trace's CN did
+    detail: str
+    coa: str | None = None
+
+
+def divergence_frame(divs: list[Divergence]) -> pd.DataFrame:
+    rows = [{"frame": d.frame, "time": seconds(d.ts_ns), "mn": d.mn, "cn": d.cn, "kind": d.kind,
+             "expected": d.expected, "observed": d.observed, "detail": d.detail, "coa": d.coa}
+            for d in divs]
+    df = pd.DataFrame(rows, columns=DIVERGENCE_COLUMNS)
+    return df.astype({"frame": int}) if df.empty else df
