@@ -1,0 +1,125 @@
+"""A progress bar for long reads: rich, on stderr, only when stderr is a terminal.
+
+    from ebutool.progress import reading_progress
+    with reading_progress(path, quiet=quiet) as prog:
+        for rec in read_records(path, diag, stats, progress=prog):
+            ...
+
+The readers call ``prog.update(frames=..., octets=...)`` about once per MiB; nothing
+is drawn until a read has lasted ``delay`` seconds (default 1 s), so short runs stay
+silent even on a terminal.  The bar shows octets read of the file size (when known),
+packets read, and packets/s and octets/s.  With ``quiet`` or when the stream is not a
+terminal (a pipe, a file, CI, a worker process), :func:`reading_progress` returns a
+:class:`NullProgress` whose ``update`` does nothing.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TextIO
+
+
+class NullProgress:
+    """The silent progress object (same interface as :class:`Progress`)."""
+
+    enabled = False
+
+    def update(self, frames: int = 0, octets: int | None = None) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _rate(value: float) -> str:
+    for unit in ("", "k", "M", "G"):
+        if value < 1000:
+            return f"{value:.0f}{unit}" if unit == "" else f"{value:.1f}{unit}"
+        value /= 1000
+    return f"{value:.1f}T"
+
+
+class Progress:
+    """A rich progress bar for reading one input (packets and octets, with rates)."""
+
+    enabled = True
+
+    def __init__(self, name: str, total_octets: int | None = None, stream: TextIO | None = None,
+                 delay: float = 1.0):
+        self.name = name
+        self.total = total_octets
+        self.stream = stream if stream is not None else sys.stderr
+        self.delay = delay
+        self.t0 = time.monotonic()
+        self.frames = 0
+        self.octets = 0
+        self._bar = None
+        self._task = None
+
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import (BarColumn, DownloadColumn, Progress as RichProgress,
+                                   TextColumn, TimeElapsedColumn, TransferSpeedColumn)
+        console = Console(file=self.stream, force_terminal=True, stderr=self.stream is sys.stderr)
+        self._bar = RichProgress(
+            TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+            TransferSpeedColumn(), TextColumn("{task.fields[packets]} packets, {task.fields[pps]} packets/s"),
+            TimeElapsedColumn(), console=console, transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task(os.path.basename(self.name) or self.name, total=self.total,
+                                        packets=0, pps="0")
+
+    def update(self, frames: int = 0, octets: int | None = None) -> None:
+        self.frames = frames
+        if octets is not None:
+            self.octets = octets
+        elapsed = time.monotonic() - self.t0
+        if self._bar is None:
+            if elapsed < self.delay:
+                return
+            self._start()
+        self._bar.update(self._task, completed=self.octets, packets=f"{frames:,}",
+                         pps=_rate(frames / elapsed if elapsed > 0 else 0.0))
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def reading_progress(source, quiet: bool = False, stream: TextIO | None = None,
+                     delay: float = 1.0) -> Progress | NullProgress:
+    """The progress object for reading ``source`` (a path or "-"): a :class:`Progress`
+    when not ``quiet`` and ``stream`` (default stderr) is a terminal, else silent."""
+    stream = stream if stream is not None else sys.stderr
+    if quiet or not is_terminal(stream):
+        return NullProgress()
+    name = os.fspath(source) if not isinstance(source, int) else str(source)
+    total = None
+    if name != "-":
+        try:
+            st = os.stat(name)
+            total = st.st_size if os.path.isfile(name) else None
+        except OSError:
+            total = None
+    return Progress("<stdin>" if name == "-" else name, total, stream, delay)
