@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -11,7 +12,7 @@ from ebutool.cli import app
 from ebutool.diagnostics import Diagnostics
 
 runner = CliRunner()
-SAMPLE = "samples/early-conservative.toml"
+SAMPLE = str(Path(__file__).resolve().parent.parent / "samples" / "early-conservative.toml")
 
 
 def synth(*args):
