@@ -191,6 +191,7 @@ def test_tentative_binding_verified_in_time_has_no_violation():
     assert row["overstay_packets"] == row["overstay_bytes"] == row["violations"] == 0
     assert r.divergences.empty
     assert list(r.decisions["action"]) == ["tentative", "verified"]
+    assert list(r.decisions["state_after"]) == ["tentative", "regular"]
 
 
 def test_tentative_binding_expires_while_cn_keeps_sending():
@@ -258,6 +259,7 @@ def test_ebu_to_a_standard_cn_policy():
     assert kinds(r) == ["eba_unexpected"] + ["data_to_unbound_coa"] * len(before)
     assert list(r.decisions["action"]) == ["unsupported", "regular"]
     assert r.summary["divergences_by_kind"] == {"eba_unexpected": 1, "data_to_unbound_coa": len(before)}
+    assert all("EBU in frame 2 was not accepted (unsupported)" in d for d in r.divergences["detail"][1:])
 
 
 def test_fallback_trace_against_an_early_cn():

@@ -126,7 +126,7 @@ def _decision_frame(res: RunResult) -> pd.DataFrame:
             "msg": s.rec.msg + (" (deregistration)" if s.deregistration else ""), "seq": s.seq,
             "lifetime_s": s.lifetime_s, "ack_requested": s.ack_requested,
             "authentication": s.verdict, "basis": b, "cn_time": seconds(oc.update.at_ns),
-            "action": oc.action.value, "state_after": "none" if oc.entry is None else oc.entry.state.value,
+            "action": oc.action.value, "state_after": oc.state_after,
             "expected_ack": oc.ack.describe() if oc.ack else "none",
             "observed_ack": describe_ack(s.ack, s.early), "reason": detail,
         })

@@ -17,7 +17,7 @@ capture point (see ``docs/replay.md``, "Time").
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Iterable
 
@@ -69,6 +69,9 @@ class Action(str, Enum):
     rejected_nonce = "rejected_nonce"        # RFC 6275 9.5.1: BA status 136/137/138
     discarded = "discarded"                  # authentication failed: silently discarded
     unsupported = "unsupported"              # EBU at a CN that does not grant it: silently dropped
+
+
+_REFUSED = (Action.rejected_sequence, Action.rejected_nonce, Action.discarded, Action.unsupported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +154,9 @@ class Outcome:
     update: Update
     action: Action
     ack: ExpectedAck | None
-    entry: BindingEntry | None      # the entry after the update (None: no entry)
+    entry: BindingEntry | None      # the entry after the update (None: no entry); it lives on
     detail: str = ""
+    state_after: str = "none"       # the entry's state right after this update (a snapshot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +222,16 @@ class CorrespondentModel:
     # -- binding updates ---------------------------------------------------------------
 
     def process(self, u: Update) -> Outcome:
+        """What the CN does with ``u`` (RFC 6275 9.5.1, 9.5.2, 9.5.4; draft 4.1)."""
+        oc = self._process(u)
+        after = self.entries.get((u.mn, u.cn))
+        if after is None and oc.action in _REFUSED:
+            what = "EBU" if u.early else "BU"
+            self._gone[(u.mn, u.cn)] = (f"no binding: the {what} in frame {u.frame} was not accepted "
+                                        f"({oc.action.value})")
+        return replace(oc, state_after="none" if after is None else after.state.value)
+
+    def _process(self, u: Update) -> Outcome:
         key = (u.mn, u.cn)
         self._expire(key, u.at_ns)
         entry = self.entries.get(key)

@@ -359,10 +359,5 @@ def compare_acks(tr: Trace, outcomes: list[Outcome], unmatched: list[Record],
     return out
 
 
-def state_name(oc: Outcome) -> str:
-    e = oc.entry
-    return "none" if e is None else e.state.value
-
-
 __all__ = ["run", "RunResult", "Authenticate", "BASIS_KEYS", "BASIS_KEYLESS", "BASIS_INJECTED",
            "BASIS_TRACE"]
