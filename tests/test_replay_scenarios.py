@@ -545,3 +545,19 @@ def test_oracle_with_keys_rejects_a_forged_ebu(tmp_path):
     assert list(r.decisions["action"]) == ["discarded", "regular"]
     # the trace's CN answered the forged EBU and sent data on it
     assert kinds(r) == ["eba_unexpected", "data_to_unbound_coa"]
+
+
+@pytest.mark.parametrize("answer,expected_kinds", [(137, []), (0, ["ack_status"])])
+def test_unknown_care_of_nonce_index_is_status_137(tmp_path, answer, expected_kinds):
+    """The CN's nonce table lacks care-of index 2: RFC 6275 9.5.1 says BA status 137."""
+    from ebutool.oracle.keys import KeyTable, Nonce
+    keys = KeyTable()
+    keys.set_kcn(KCN, CN)
+    keys.set_nonces({1: Nonce(NONCES[1])}, CN)
+    tr = Trace(sign=True)
+    tr.bu(1, 10, hidx=1, cidx=2)
+    tr.ba(31, 10, status=answer)
+    r = replay(tr.write(tmp_path / "n.pcap"), keys=keys)
+    assert list(r.decisions["action"]) == ["rejected_nonce"]
+    assert list(r.decisions["expected_ack"]) == ["BA status 137 seq 10"]
+    assert kinds(r) == expected_kinds
