@@ -3,7 +3,7 @@
 The library works without the CLI::
 
     import ebutool
-    df = ebutool.decode("samples/early.pcap")       # one row per MH message
+    df = ebutool.decode("samples/early-conservative.pcap")  # one row per MH message
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from .commands import COMMAND_MODULES
 app = typer.Typer(
     name="ebutool",
     help="Analysis and trace replay of Mobile IPv6 (Early) Binding Update signalling.\n\n"
-         "Example: ebutool analyze samples/early.pcap",
+         "Example: ebutool analyze samples/early-conservative.pcap",
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     add_completion=False,

@@ -64,6 +64,7 @@ MAX_NONCE_LIFETIME_S = 240.0
 MAX_TOKEN_LIFETIME_S = 210.0
 MAX_RR_BINDING_LIFETIME_S = 420.0
 INITIAL_BINDACK_TIMEOUT_S = 1.0
+MAX_BINDACK_TIMEOUT_S = 32.0     # retransmission back-off cap (RFC 6275 section 12)
 MAX_UPDATE_RATE_PER_S = 3.0
 TENTATIVE_BINDING_LIFETIME_S = 3.0
 
@@ -76,6 +77,7 @@ class ProtocolConfig:
     max_token_lifetime: float = MAX_TOKEN_LIFETIME_S
     max_rr_binding_lifetime: float = MAX_RR_BINDING_LIFETIME_S
     initial_bindack_timeout: float = INITIAL_BINDACK_TIMEOUT_S
+    max_bindack_timeout: float = MAX_BINDACK_TIMEOUT_S
     max_update_rate: float = MAX_UPDATE_RATE_PER_S
     tentative_binding_lifetime: float = TENTATIVE_BINDING_LIFETIME_S
 

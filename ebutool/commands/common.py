@@ -28,6 +28,9 @@ MaxRRBindingLifetimeOpt = Annotated[Optional[float], typer.Option(
 InitialBindackTimeoutOpt = Annotated[Optional[float], typer.Option(
     "--initial-bindack-timeout",
     help=f"INITIAL_BINDACK_TIMEOUT, s [default {DEFAULT_CONFIG.initial_bindack_timeout:g}]")]
+MaxBindackTimeoutOpt = Annotated[Optional[float], typer.Option(
+    "--max-bindack-timeout",
+    help=f"MAX_BINDACK_TIMEOUT, s [default {DEFAULT_CONFIG.max_bindack_timeout:g}]")]
 MaxUpdateRateOpt = Annotated[Optional[float], typer.Option(
     "--max-update-rate", help=f"MAX_UPDATE_RATE, 1/s [default {DEFAULT_CONFIG.max_update_rate:g}]")]
 TentativeLifetimeOpt = Annotated[Optional[float], typer.Option(
@@ -37,12 +40,12 @@ TentativeLifetimeOpt = Annotated[Optional[float], typer.Option(
 
 def make_config(max_nonce_lifetime=None, max_token_lifetime=None, max_rr_binding_lifetime=None,
                 initial_bindack_timeout=None, max_update_rate=None,
-                tentative_binding_lifetime=None) -> ProtocolConfig:
+                tentative_binding_lifetime=None, max_bindack_timeout=None) -> ProtocolConfig:
     return DEFAULT_CONFIG.with_(
         max_nonce_lifetime=max_nonce_lifetime, max_token_lifetime=max_token_lifetime,
         max_rr_binding_lifetime=max_rr_binding_lifetime,
         initial_bindack_timeout=initial_bindack_timeout, max_update_rate=max_update_rate,
-        tentative_binding_lifetime=tentative_binding_lifetime)
+        tentative_binding_lifetime=tentative_binding_lifetime, max_bindack_timeout=max_bindack_timeout)
 
 
 def err(text: str) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .common import (InitialBindackTimeoutOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt,
+from .common import (InitialBindackTimeoutOpt, MaxBindackTimeoutOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt,
                      MaxUpdateRateOpt, QuietOpt, TentativeLifetimeOpt, err, guarded)
 
 
@@ -42,6 +42,7 @@ def register(app: typer.Typer) -> None:
         max_token_lifetime: MaxTokenLifetimeOpt = None,
         max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
         initial_bindack_timeout: InitialBindackTimeoutOpt = None,
+        max_bindack_timeout: MaxBindackTimeoutOpt = None,
         max_update_rate: MaxUpdateRateOpt = None,
         tentative_binding_lifetime: TentativeLifetimeOpt = None,
         quiet: QuietOpt = False,
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
         overrides = dict(
             max_token_lifetime=max_token_lifetime, max_rr_binding_lifetime=max_rr_binding_lifetime,
             initial_bindack_timeout=initial_bindack_timeout, max_update_rate=max_update_rate,
-            tentative_binding_lifetime=tentative_binding_lifetime)
+            tentative_binding_lifetime=tentative_binding_lifetime, max_bindack_timeout=max_bindack_timeout)
         for name, value in overrides.items():
             if value is not None and not value > 0:
                 raise UsageError(f"--{name.replace('_', '-')} must be greater than 0")

@@ -30,7 +30,6 @@ from . import packets as P
 from .engine import ms_ns
 from .scenario import HOME, Correspondent, Flow, Handover, MobileNode
 
-MAX_BINDACK_TIMEOUT_S = 32.0     # RFC 6275 section 12 (retransmission back-off cap)
 BA_REJECTED = 128                # RFC 6275 6.1.8: status values from 128 reject
 BE_UNKNOWN_BINDING = 1
 
@@ -129,7 +128,7 @@ class MobileNodeSim:
         """``send()`` now and again after each timeout until ``done()`` (or the next
         handover); ``peer`` marks a binding update (MAX_UPDATE_RATE applies)."""
         gen, sim = self.gen, self.sim
-        cap = ms_ns(MAX_BINDACK_TIMEOUT_S * 1000)
+        cap = ms_ns(sim.config.max_bindack_timeout * 1000)
 
         def attempt(timeout: int) -> None:
             if self.gen != gen or done():
