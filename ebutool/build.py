@@ -7,6 +7,7 @@ checksums computed with RFC 6275's pseudo-header rule.
 from __future__ import annotations
 
 import struct
+from fractions import Fraction
 from typing import BinaryIO, Iterable
 
 from . import constants as C
@@ -88,8 +89,7 @@ def write_pcap(out: BinaryIO, packets: Iterable[tuple[int, bytes]],
     writer = dpkt.pcap.Writer(out, linktype=linktype, nano=nanosecond)
     n = 0
     for ts_ns, data in packets:
-        # dpkt takes float seconds; pass an exact Decimal-free split to avoid rounding:
-        writer.writepkt(data, ts=_ts_for_dpkt(ts_ns, nanosecond))
+        writer.writepkt(data, ts=_exact_seconds(ts_ns, nanosecond))
         n += 1
     return n
 
@@ -102,13 +102,13 @@ def write_pcapng(out: BinaryIO, packets: Iterable[tuple[int, bytes]],
     writer = dpkt.pcapng.Writer(out, linktype=linktype)
     n = 0
     for ts_ns, data in packets:
-        writer.writepkt(data, ts=ts_ns / 1e9)
+        writer.writepkt(data, ts=_exact_seconds(ts_ns, False))
         n += 1
     return n
 
 
-def _ts_for_dpkt(ts_ns: int, nanosecond: bool) -> float:
-    # dpkt splits the float into seconds and fraction itself; round to the unit so
-    # that the integer the file holds is the one intended.
+def _exact_seconds(ts_ns: int, nanosecond: bool) -> Fraction:
+    """Seconds as an exact Fraction, rounded to the file's unit: dpkt splits the value
+    with int() and % 1, which a float of epoch seconds would round (about 0.2 us)."""
     unit = 1 if nanosecond else 1000
-    return round(ts_ns / unit) * unit / 1e9
+    return Fraction((ts_ns + unit // 2) // unit * unit, 10**9)
