@@ -37,6 +37,22 @@ TentativeLifetimeOpt = Annotated[Optional[float], typer.Option(
     "--tentative-binding-lifetime", "--tentative-lifetime",
     help=f"TENTATIVE_BINDING_LIFETIME, s [default {DEFAULT_CONFIG.tentative_binding_lifetime:g}]")]
 
+# Key material for the oracle (verify, replay, analyze): never echoed anywhere.
+KcnOpt = Annotated[Optional[list[str]], typer.Option(
+    "--kcn", metavar="[ADDR=]HEX",
+    help="Kcn in hex for CN ADDR, or for every CN without ADDR (repeatable). A command line "
+         "is visible to other local users: prefer --kcn-file or EBUTOOL_KCN.")]
+KcnFileOpt = Annotated[Optional[list[str]], typer.Option(
+    "--kcn-file", metavar="[ADDR=]PATH", help="File holding Kcn in hex, for CN ADDR or every CN (repeatable).")]
+NoncesOpt = Annotated[Optional[list[str]], typer.Option(
+    "--nonces", metavar="[ADDR=]PATH",
+    help='JSON nonce table {"INDEX": "HEX" | {"nonce": "HEX", "generated": EPOCH_S}}, '
+         "for CN ADDR or every CN (repeatable).")]
+KeysOpt = Annotated[Optional[str], typer.Option(
+    "--keys", metavar="PATH",
+    help='One JSON file for all CNs: {"ADDR" or "*": {"kcn": HEX | "kcn_file": PATH, '
+         '"nonces": {...} | PATH}}.')]
+
 
 def make_config(max_nonce_lifetime=None, max_token_lifetime=None, max_rr_binding_lifetime=None,
                 initial_bindack_timeout=None, max_update_rate=None,

@@ -10,10 +10,9 @@ import typer
 from ..diagnostics import Diagnostics
 from ..errors import UsageError
 from ..report import OutputFormat, write_table
-from .common import (FormatOpt, InitialBindackTimeoutOpt, MaxNonceLifetimeOpt,
+from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt, NoncesOpt, MaxNonceLifetimeOpt,
                      MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt, OutputOpt, QuietOpt,
                      TentativeLifetimeOpt, err, guarded, make_config, print_diagnostics)
-from .verify import KcnFileOpt, KcnOpt, KeysOpt, NoncesOpt
 
 
 class CNPolicy(str, Enum):

@@ -8,24 +8,9 @@ import typer
 
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat, write_table
-from .common import (FormatOpt, MaxNonceLifetimeOpt, MaxTokenLifetimeOpt, OutputOpt, QuietOpt,
-                     err, guarded, make_config, print_diagnostics)
-
-KcnOpt = Annotated[Optional[list[str]], typer.Option(
-    "--kcn", metavar="[ADDR=]HEX",
-    help="Kcn in hex for CN ADDR, or for every CN without ADDR (repeatable). A command line "
-         "is visible to other local users: prefer --kcn-file or EBUTOOL_KCN.")]
-KcnFileOpt = Annotated[Optional[list[str]], typer.Option(
-    "--kcn-file", metavar="[ADDR=]PATH", help="File holding Kcn in hex, for CN ADDR or every CN (repeatable).")]
-NoncesOpt = Annotated[Optional[list[str]], typer.Option(
-    "--nonces", metavar="[ADDR=]PATH",
-    help='JSON nonce table {"INDEX": "HEX" | {"nonce": "HEX", "generated": EPOCH_S}}, '
-         "for CN ADDR or every CN (repeatable).")]
-KeysOpt = Annotated[Optional[str], typer.Option(
-    "--keys", metavar="PATH",
-    help='One JSON file for all CNs: {"ADDR" or "*": {"kcn": HEX | "kcn_file": PATH, '
-         '"nonces": {...} | PATH}}.')]
-
+from .common import (FormatOpt, KcnFileOpt, KcnOpt, KeysOpt, MaxNonceLifetimeOpt,
+                     MaxTokenLifetimeOpt, NoncesOpt, OutputOpt, QuietOpt, err, guarded,
+                     make_config, print_diagnostics)
 
 def register(app: typer.Typer) -> None:
     @app.command("verify")

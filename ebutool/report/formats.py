@@ -63,9 +63,17 @@ def _fmt_value(v, decimals: int) -> str:
     return str(v)
 
 
+def is_epoch_column(name: str) -> bool:
+    """Columns holding epoch seconds keep microseconds in text formats: ``time``,
+    ``t_*`` and ``*_time``/``*_start``/``*_end`` (durations carry a unit suffix)."""
+    name = str(name)
+    return (name == "time" or name.startswith("t_")
+            or name.endswith(("_time", "_start", "_end")))
+
+
 def _text_rows(df: pd.DataFrame, decimals: int) -> list[list[str]]:
-    return [[_fmt_value(v, decimals if not str(c).startswith("t_") and c != "time" else 6)
-             for c, v in zip(df.columns, row)] for row in df.itertuples(index=False)]
+    places = [6 if is_epoch_column(c) else decimals for c in df.columns]
+    return [[_fmt_value(v, p) for p, v in zip(places, row)] for row in df.itertuples(index=False)]
 
 
 def _render_csv(df: pd.DataFrame, decimals: int) -> str:
