@@ -204,6 +204,7 @@ class Reconstructor(MessageHandlers):
             return
         self._down(rec, res, cur, step, verdict)
 
+
 def _opening(rec: Record) -> str:
     """How a handover became visible: the label of the MN's first packet from the new
     address; a BU to a CN ("BU_CN") does not open a procedure, so the capture began later."""
