@@ -228,26 +228,101 @@ def _flush(stats: StreamStats, n: int, nv6: int, nirr: int) -> None:
         stats.skipped["not_mobility_related"] += nirr
 
 
+# Link types whose IPv6 test is an EtherType: (offset of the EtherType, offset of the
+# network header).  The fast loops read the EtherType, the first IPv6 octet and the
+# next header of such frames with one struct call; anything unusual (VLAN tags, short
+# frames, a record at the end of the buffer) takes the general path.
+_ETHERTYPE_LINKS = {1: (12, 14), 113: (14, 16), 276: (0, 20)}
+_VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
+
+
 def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag: Diagnostics,
                   stats: StreamStats, name: str, progress) -> Iterator[Record]:
     # Mirrors ebutool.capture.pcap._records (same refills, same diagnoses), with the
-    # filter inlined for Ethernet and raw IPv6 link types.
+    # filter inlined.
     from .capture.pcap import MAX_CAPLEN, RECORD_HEADER_LEN, _cut
     unpack = struct.Struct(order + "IIII").unpack_from
     f = ip6_offset_func(linktype)
-    eth = linktype == _LT_ETHERNET
     raw = linktype in _LT_RAW
+    link = _ETHERTYPE_LINKS.get(linktype)
+    if link is not None:
+        etype_at, l2 = link
+        # captured length; then in the frame: EtherType (big-endian), first IPv6 octet,
+        # IPv6 next header
+        fmt = order + f"8xI4x{etype_at}x" + f"2s{l2 - etype_at - 2}xB5xB"
+        probe = struct.Struct(fmt)
+        psize, minlen = probe.size, l2 + 40
+    else:
+        probe, psize, minlen, l2 = None, 1 << 62, 0, 0
+    eth6, vlan = b"\x86\xdd", frozenset(t.to_bytes(2, "big") for t in _VLAN_TYPES)
     skip_nh, walk_nh = SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS
     skipped = stats.skipped
     decode = record_from_packet
     n = 0                       # frame number
     flushed = 0                 # frames already added to stats
     nv6 = nirr = 0              # skipped frames since the last flush, by reason
+    new_v6 = "not_ipv6" not in skipped
+    new_irr = "not_mobility_related" not in skipped
     pos, end = 24, len(buf)
     done = 0                    # octets of the file before buf[0]
     next_report = _PROGRESS_EVERY
     try:
         while True:
+            if end - pos >= psize:
+                # The fast case: a whole record in the buffer, long enough for the probe.
+                incl, et, vb, nh = probe.unpack_from(buf, pos)
+                start = pos + RECORD_HEADER_LEN
+                nxt = start + incl
+                if nxt <= end and incl >= minlen:
+                    if et == eth6:
+                        if vb >> 4 == 6:
+                            if nh in skip_nh:
+                                n += 1
+                                nirr += 1
+                                pos = nxt
+                                if new_irr:
+                                    new_irr = False
+                                    skipped["not_mobility_related"] += 0
+                                continue
+                            ip = start + l2
+                            if nh in walk_nh and not _walk(buf, ip, nxt, nh):
+                                n += 1
+                                nirr += 1
+                                pos = nxt
+                                if new_irr:
+                                    new_irr = False
+                                    skipped["not_mobility_related"] += 0
+                                continue
+                            n += 1
+                            rec_at = pos
+                            pos = nxt
+                            # a candidate
+                            _flush(stats, n - flushed, nv6, nirr)
+                            flushed, nv6, nirr = n, 0, 0
+                            sec, frac = unpack(buf, rec_at)[:2]
+                            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns, buf[start:nxt],
+                                         l2, diag, stats)
+                            if rec is not None:
+                                rec.source = name
+                                yield rec
+                            continue
+                        n += 1
+                        nv6 += 1
+                        pos = nxt
+                        if new_v6:
+                            new_v6 = False
+                            skipped["not_ipv6"] += 0
+                        continue
+                    if et not in vlan:
+                        n += 1
+                        nv6 += 1
+                        pos = nxt
+                        if new_v6:
+                            new_v6 = False
+                            skipped["not_ipv6"] += 0
+                        continue
+                    # VLAN-tagged: the general path below
+            # The general path: one record, refilling the buffer when needed.
             if end - pos < RECORD_HEADER_LEN:
                 done += pos
                 buf = src.fill(buf, pos, RECORD_HEADER_LEN)
@@ -282,55 +357,27 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                     progress.update(frames=n, octets=done)
             n += 1
             # Where does IPv6 start?  (== ip6_offset(linktype, buf[start:pos]))
-            if eth:
-                if incl > 14 and buf[start + 12] == 0x86 and buf[start + 13] == 0xDD:
-                    if buf[start + 14] >> 4 != 6:
-                        nv6 += 1
-                        if "not_ipv6" not in skipped:
-                            skipped["not_ipv6"] += 0
-                        continue
-                    ip = start + 14
-                elif incl < 14 or buf[start + 12] == 0x08:
-                    nv6 += 1
-                    if "not_ipv6" not in skipped:
-                        skipped["not_ipv6"] += 0
-                    continue
-                else:
-                    off = f(buf[start:pos])
-                    if off is None:
-                        nv6 += 1
-                        if "not_ipv6" not in skipped:
-                            skipped["not_ipv6"] += 0
-                        continue
-                    ip = start + off
-            elif raw:
-                if incl and buf[start] >> 4 == 6:
-                    ip = start
-                else:
-                    nv6 += 1
-                    if "not_ipv6" not in skipped:
-                        skipped["not_ipv6"] += 0
-                    continue
+            if raw:
+                off = 0 if incl and buf[start] >> 4 == 6 else None
             else:
                 off = f(buf[start:pos])
-                if off is None:
-                    nv6 += 1
-                    if "not_ipv6" not in skipped:
-                        skipped["not_ipv6"] += 0
-                    continue
-                ip = start + off
-            # Can it matter?  (== must_decode, inlined for the common case)
-            if pos - ip >= 40:
-                nh = buf[ip + 6]
-                if nh in skip_nh or (nh in walk_nh and not _walk(buf, ip, pos, nh)):
-                    nirr += 1
-                    if "not_mobility_related" not in skipped:
-                        skipped["not_mobility_related"] += 0
-                    continue
+            if off is None:
+                nv6 += 1
+                if new_v6:
+                    new_v6 = False
+                    skipped["not_ipv6"] += 0
+                continue
+            ip = start + off
+            # Can it matter?
+            if not must_decode(buf, ip, pos):
+                nirr += 1
+                if new_irr:
+                    new_irr = False
+                    skipped["not_mobility_related"] += 0
+                continue
             _flush(stats, n - flushed, nv6, nirr)
             flushed, nv6, nirr = n, 0, 0
-            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns, buf[start:pos], ip - start,
-                         diag, stats)
+            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns, buf[start:pos], off, diag, stats)
             if rec is not None:
                 rec.source = name
                 yield rec
@@ -339,6 +386,12 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
         if progress is not None:
             progress.update(frames=n, octets=done + pos)
         src.close()
+
+
+# pcapng: the EPB fixed fields and, for an Ethernet frame, EtherType, first IPv6 octet
+# and next header, in one call (block type, length, interface, ts high, ts low, caplen,
+# wirelen, ...); only used when the whole probe lies inside the buffer.
+_PROBES = {o: struct.Struct(o + "IIIIIII12x2sB5xB").unpack_from for o in "<>"}
 
 
 def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name: str,
@@ -354,9 +407,15 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
     decode = record_from_packet
     s = _STRUCTS["<"]
     hdr, blk, u32 = s.hdr, s.blk, s.u32
+    probe = _PROBES["<"]
+    psize = _PROBES["<"].__self__.size
+    eth6, vlan = b"\x86\xdd", frozenset(t.to_bytes(2, "big") for t in _VLAN_TYPES)
+    new_v6 = "not_ipv6" not in skipped
+    new_irr = "not_mobility_related" not in skipped
+    ts_hi = ts_lo = 0
+    ts_if = None                      # interface of the last EPB whose last_ts is not computed
     ifaces: list[tuple] = []
     snaplens: list[int] = []
-    offset_funcs: list = []           # per interface: ip6_offset function (None: inline Ethernet)
     n = 0                             # frame numbers (as the reader counts them)
     yielded = 0                       # frames the reader would have yielded (stats.frames)
     flushed = 0
@@ -369,8 +428,11 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
 
     try:
         while True:
-            if end - pos >= 28:
+            if end - pos >= psize:
+                btype, blen, iid, hi, lo, caplen, wirelen, et, vb, nh = probe(buf, pos)
+            elif end - pos >= 28:
                 btype, blen, iid, hi, lo, caplen, wirelen = blk(buf, pos)
+                et = None
             else:
                 base += pos
                 buf = src.fill(buf, pos, 28)
@@ -386,6 +448,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     return
                 btype, blen = hdr(buf, pos)
                 iid = hi = lo = caplen = wirelen = 0
+                et = None
             if btype == SHB:
                 order = BYTE_ORDER_MAGIC.get(buf[pos + 8:pos + 12])
                 if order is None:
@@ -393,8 +456,9 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                                     f"has no valid byte-order magic")
                 s = _STRUCTS[order]
                 hdr, blk, u32 = s.hdr, s.blk, s.u32
+                probe = _PROBES[order]
                 blen = u32(buf, pos + 4)[0]
-                ifaces, snaplens, offset_funcs = [], [], []
+                ifaces, snaplens = [], []
             if blen & 3 or blen < 12 or blen > MAX_BLOCK:
                 return _corrupt(diag, None, f"block at file offset {base + pos} has an impossible "
                                 f"length {blen} (must be a multiple of 4, 12 to {MAX_BLOCK})")
@@ -419,67 +483,66 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     return _corrupt(diag, n, f"frame {n}: captured length {caplen} does not fit "
                                     f"its {blen}-octet enhanced packet block")
                 try:
-                    lt, mul, div, off, ok = ifaces[iid]
+                    ifc = ifaces[iid]
                 except IndexError:
                     _unknown_iface(diag, n, iid, len(ifaces))
                 else:
-                    if ok:
+                    if ifc[4]:
                         yielded += 1
+                        # The reader sets last_ts from every EPB; computed lazily here
+                        # (only a candidate or a following SPB needs it).
+                        ts_hi, ts_lo, ts_if = hi, lo, ifc
                         start = pos + 28
                         fend = start + caplen
-                        if lt == _LT_ETHERNET:
-                            if caplen > 14 and buf[start + 12] == 0x86 and buf[start + 13] == 0xDD:
-                                if buf[start + 14] >> 4 != 6:
+                        if ifc[0] == 1 and caplen >= 54 and et is not None:
+                            if et == eth6:
+                                if vb >> 4 == 6:
+                                    if nh in skip_nh or (nh in walk_nh
+                                                         and not _walk(buf, start + 14, fend, nh)):
+                                        nirr += 1
+                                        pos = stop
+                                        if new_irr:
+                                            new_irr = False
+                                            skipped["not_mobility_related"] += 0
+                                        continue
+                                    ip = 14
+                                else:
                                     nv6 += 1
-                                    if "not_ipv6" not in skipped:
-                                        skipped["not_ipv6"] += 0
                                     pos = stop
+                                    if new_v6:
+                                        new_v6 = False
+                                        skipped["not_ipv6"] += 0
                                     continue
-                                ip = start + 14
-                            elif caplen < 14 or buf[start + 12] == 0x08:
+                            elif et not in vlan:
                                 nv6 += 1
-                                if "not_ipv6" not in skipped:
-                                    skipped["not_ipv6"] += 0
                                 pos = stop
+                                if new_v6:
+                                    new_v6 = False
+                                    skipped["not_ipv6"] += 0
                                 continue
                             else:
-                                ip = -1
-                            if ip >= 0:
-                                if fend - ip >= 40:
-                                    nh = buf[ip + 6]
-                                    if nh in skip_nh or (nh in walk_nh and not _walk(buf, ip, fend, nh)):
-                                        nirr += 1
-                                        if "not_mobility_related" not in skipped:
-                                            skipped["not_mobility_related"] += 0
-                                        pos = stop
-                                        continue
-                                ts = ((hi << 32) | lo) * mul
-                                last_ts = (ts // div if div != 1 else ts) + off
-                                _flush(stats, yielded - flushed, nv6, nirr)
-                                flushed, nv6, nirr = yielded, 0, 0
-                                rec = decode(n, last_ts, buf[start:fend], ip - start, diag, stats)
-                                if rec is not None:
-                                    rec.source = name
-                                    yield rec
-                                pos = stop
-                                continue
-                        ts = ((hi << 32) | lo) * mul
-                        last_ts = (ts // div if div != 1 else ts) + off
-                        data = buf[start:fend]
-                        ip = _classify(lt, data, skipped)
+                                ip = _classify(ifc[0], buf[start:fend], skipped)
+                        else:
+                            ip = _classify(ifc[0], buf[start:fend], skipped)
                         if ip == -1:
                             nv6 += 1
+                            new_v6 = False
                         elif ip == -2:
                             nirr += 1
+                            new_irr = False
                         else:
+                            _, mul, div, off, _ok = ifc
+                            ts = ((hi << 32) | lo) * mul
+                            last_ts = (ts // div if div != 1 else ts) + off
+                            ts_if = None
                             _flush(stats, yielded - flushed, nv6, nirr)
                             flushed, nv6, nirr = yielded, 0, 0
-                            rec = decode(n, last_ts, data, ip, diag, stats)
+                            rec = decode(n, last_ts, buf[start:fend], ip, diag, stats)
                             if rec is not None:
                                 rec.source = name
                                 yield rec
                     else:
-                        _unsupported(diag, n, iid, lt)
+                        _unsupported(diag, n, iid, ifc[0])
             elif btype == IDB:
                 if blen < 20:
                     return _corrupt(diag, None, f"interface description block at file offset "
@@ -502,6 +565,11 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                                   "timestamp; using the previous packet's (warned once)", frame=n)
                     if ok:
                         yielded += 1
+                        if ts_if is not None:
+                            _, mul, div, off, _ok = ts_if
+                            ts = ((ts_hi << 32) | ts_lo) * mul
+                            last_ts = (ts // div if div != 1 else ts) + off
+                            ts_if = None
                         data = buf[pos + 12:pos + 12 + caplen]
                         ip = _classify(lt, data, skipped)
                         if ip == -1:
@@ -530,6 +598,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     if ok:
                         yielded += 1
                         last_ts = ((hi << 32) | lo) * mul // div + off
+                        ts_if = None
                         data = buf[pos + 28:pos + 28 + caplen]
                         ip = _classify(lt, data, skipped)
                         if ip == -1:
