@@ -100,7 +100,8 @@ def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None) -
         return [Episode(
             id=0, mn=ho.mn, ha=ho.ha, cn=None, prev_coa=ho.prev_coa, coa=ho.coa, kind=kind,
             mode="unknown", t0_ns=t0, t0_source=ho.t0_source if t0 is not None else None,
-            complete=ho.ha_done, rtt_ha_ms=rtt_ha, rtt_bt_ms=None, rtt_ro_ms=None, rtt_ro_from=None,
+            complete=ho.ha_done and not ho.mid_start, rtt_ha_ms=rtt_ha, rtt_bt_ms=None,
+            rtt_ro_ms=None, rtt_ro_from=None,
             send_latency_ms=None, recv_latency_ms=None, predicted=dict.fromkeys(FORMULAS),
             auth=_auth(verdicts), n_retransmissions=ha_retx, karn_excluded=ha_karn,
             home_test_before_handover=None, n_binding_errors=0, binding_errors=[],
