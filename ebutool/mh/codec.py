@@ -3,7 +3,9 @@
 ``decode_mh`` never raises on bad input: it returns ``None`` (message unusable) or
 a message, and appends one-line descriptions of every anomaly to ``problems``.
 ``encode_mh`` writes exactly the options it is given (use :func:`aligned` first to
-insert RFC 6275 alignment padding), so ``decode_mh(encode_mh(m)) == m`` holds.
+insert RFC 6275 alignment padding), so ``decode_mh(encode_mh(m)) == m`` holds for
+every message whose ``header_len`` and ``checksum`` are explicit (as ``decode_mh``
+returns them); ``None`` in either means "compute it" and decodes as the number.
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from .. import constants as C
 from ..addr import ntop, pton
 from .messages import (MESSAGE_CLASSES, BindingUpdate, MobilityMessage,
                        OtherMobilityMessage)
-from .options import BindingAuthorizationData, decode_options, encode_option, pad_to
+from .options import (BindingAuthorizationData, Pad1, PadN, alignment, decode_options,
+                      encode_option, pad_to)
 
 _FIXED = struct.Struct("!BBBBH")   # payload proto, header len, MH type, reserved, checksum
 
@@ -41,39 +44,58 @@ def pseudo_header_sum(src: bytes, dst: bytes, length: int, next_header: int) -> 
     return ones_complement_sum(src + dst + struct.pack("!IxxxB", length, next_header))
 
 
-def mh_checksum(mh: bytes, src: bytes, dst: bytes) -> int:
+def mh_checksum(mh: bytes, src: bytes, dst: bytes, next_header: int = C.NH_MOBILITY) -> int:
     """The checksum the MH ``mh`` (checksum field zeroed by the caller) must carry."""
-    total = ones_complement_sum(mh, pseudo_header_sum(src, dst, len(mh), C.NH_MOBILITY))
+    total = ones_complement_sum(mh, pseudo_header_sum(src, dst, len(mh), next_header))
     return (~total) & 0xFFFF
 
 
-def checksum_ok(mh: bytes, src: bytes, dst: bytes) -> bool:
-    """True when the MH checksum verifies; ``src``/``dst`` already follow RFC 6275's
-    rule (home address from the HAO as source, type 2 RH address as destination)."""
-    total = ones_complement_sum(mh, pseudo_header_sum(src, dst, len(mh), C.NH_MOBILITY))
+def checksum_ok(mh: bytes, src: bytes, dst: bytes,
+                next_header: int = C.NH_MOBILITY) -> bool | None:
+    """True when the MH checksum verifies, False when it does not, None when it
+    cannot be checked because ``mh`` is shorter than its Header Len field says
+    (the capture cut it).  ``src``/``dst`` already follow RFC 6275's rule (home
+    address from the HAO as source, type 2 RH address as destination);
+    ``next_header`` is the pseudo-header's Next Header (135, or 62 for the
+    pre-RFC 3775 Mobility Header number)."""
+    if len(mh) < C.MH_FIXED_LEN or len(mh) < (mh[1] + 1) * 8:
+        return None
+    total = ones_complement_sum(mh, pseudo_header_sum(src, dst, len(mh), next_header))
     return total == 0xFFFF
 
 
 def decode_mh(buf: bytes, problems: list[str]) -> MobilityMessage | None:
-    """Decode one Mobility Header from ``buf`` (which may hold trailing octets)."""
-    if len(buf) < C.MH_FIXED_LEN:
-        problems.append(f"Mobility Header cut off: {len(buf)} of at least 6 octets")
+    """Decode one Mobility Header from ``buf`` (which may hold trailing octets).
+
+    A message the capture cut short (``buf`` shorter than its Header Len says) is
+    still decoded when its fixed fields are all there: it comes back with
+    ``truncated=True``, the options that were captured, and a problem saying so.
+    None (with a problem) when not even the fixed fields can be read."""
+    n = len(buf)
+    if n < C.MH_FIXED_LEN:
+        problems.append(f"Mobility Header cut off: {n} of at least 6 octets")
         return None
     proto, hlen, mtype, reserved, csum = _FIXED.unpack_from(buf)
     total = (hlen + 1) * 8
-    if total > len(buf):
-        problems.append(f"Mobility Header length {total} octets but only {len(buf)} captured")
-        return None
+    truncated = total > n
     mh = bytes(buf[:total])
     cls = MESSAGE_CLASSES.get(mtype)
+    name = cls.NAME if cls is not None else f"MH type {mtype}"
+    if cls is not None and total < cls.OPTIONS_AT:
+        problems.append(f"{name} of {total} octets (Header Len {hlen}) is shorter than its "
+                        f"{cls.OPTIONS_AT}-octet minimum")
+        return None
+    if truncated:
+        if cls is not None and n < cls.OPTIONS_AT:
+            problems.append(f"{name} cut off after {n} of {total} octets, inside its fixed fields")
+            return None
+        problems.append(f"{name} cut off after {n} of {total} octets (Header Len {hlen}); "
+                        "decoded what was captured")
     if cls is None:
         return OtherMobilityMessage(payload_proto=proto, reserved=reserved, checksum=csum,
-                                    header_len=hlen, type_number=mtype, data=mh[C.MH_FIXED_LEN:])
-    body = _BODY[mtype]
-    if total < cls.OPTIONS_AT:
-        problems.append(f"{cls.NAME} of {total} octets is shorter than its {cls.OPTIONS_AT}-octet minimum")
-        return None
-    values = list(body.unpack_from(mh, C.MH_FIXED_LEN))
+                                    header_len=hlen, type_number=mtype, data=mh[C.MH_FIXED_LEN:],
+                                    truncated=truncated)
+    values = _BODY[mtype].unpack_from(mh, C.MH_FIXED_LEN)
     kwargs = {name: val for (name, _, _), val in zip(cls.BODY, values)}
     if "home_address" in kwargs:
         kwargs["home_address"] = ntop(kwargs["home_address"])
@@ -81,7 +103,7 @@ def decode_mh(buf: bytes, problems: list[str]) -> MobilityMessage | None:
     options = decode_options(mh[cls.OPTIONS_AT:], opt_problems)
     problems.extend(f"{cls.NAME}: {p}" for p in opt_problems)
     return cls(payload_proto=proto, reserved=reserved, checksum=csum, header_len=hlen,
-               options=options, **kwargs)
+               options=options, truncated=truncated, **kwargs)
 
 
 def _body_bytes(msg: MobilityMessage) -> bytes:
@@ -122,46 +144,57 @@ def encode_mh(msg: MobilityMessage, src: bytes | None = None, dst: bytes | None 
 
 
 def aligned(msg: MobilityMessage) -> MobilityMessage:
-    """A copy of ``msg`` with RFC 6275 alignment padding: existing padding options
-    are dropped, Binding Authorization Data is moved last on an 8n+2 boundary, and the
-    whole header is padded to a multiple of 8 octets; lengths/checksum recomputed."""
-    from .options import Pad1, PadN
+    """A copy of ``msg`` with RFC 6275 alignment padding (section 6.2: Binding Refresh
+    Advice and Nonce Indices 2n, Alternate Care-of Address 8n+6, Binding Authorization
+    Data 8n+2): existing padding options are dropped, each option is padded to its
+    alignment, Binding Authorization Data is moved last, and the whole header is padded
+    to a multiple of 8 octets.  ``header_len`` and ``checksum`` become None (computed by
+    :func:`encode_mh`).  ``OtherMobilityMessage`` data is opaque and left as it is."""
     if isinstance(msg, OtherMobilityMessage):
-        return replace(msg, header_len=None, checksum=None)
+        return replace(msg, header_len=None, checksum=None, truncated=False)
     content = [o for o in msg.options if not isinstance(o, (Pad1, PadN))]
     auth = [o for o in content if isinstance(o, BindingAuthorizationData)]
     content = [o for o in content if not isinstance(o, BindingAuthorizationData)]
     out: list = []
     offset = msg.OPTIONS_AT
-    for opt in content:
-        out.append(opt)
-        offset += len(encode_option(opt))
-    for opt in auth[:1]:
-        pad = pad_to(offset, 8, 2)
-        out.extend(pad)
-        offset += sum(len(encode_option(p)) for p in pad)
+    for opt in content + auth:
+        rule = alignment(opt)
+        if rule is not None:
+            pad = pad_to(offset, *rule)
+            out.extend(pad)
+            offset += sum(len(encode_option(p)) for p in pad)
         out.append(opt)
         offset += len(encode_option(opt))
     out.extend(pad_to(offset, 8, 0))
-    return replace(msg, options=out, header_len=None, checksum=None)
+    return replace(msg, options=out, header_len=None, checksum=None, truncated=False)
 
 
 def mac_data(mh_wire: bytes) -> bytes | None:
     """The MH octets an authenticator covers (RFC 6275 5.2.6): the whole Mobility
     Header up to and including the Binding Authorization Data option's type and length
-    octets, with the checksum field zeroed.  None when there is no such option."""
-    cls = MESSAGE_CLASSES.get(mh_wire[2]) if len(mh_wire) > 2 else None
+    octets, with the checksum field zeroed.  The option is the first one of type 5
+    with length 12 (the one ``decode_mh`` returns as BindingAuthorizationData).  None
+    when there is no complete such option inside the header (octets past Header Len
+    are ignored)."""
+    if len(mh_wire) < C.MH_FIXED_LEN:
+        return None
+    cls = MESSAGE_CLASSES.get(mh_wire[2])
     if cls is None:
         return None
+    end = min(len(mh_wire), (mh_wire[1] + 1) * 8)
     i = cls.OPTIONS_AT
-    while i < len(mh_wire):
+    while i < end:
         otype = mh_wire[i]
         if otype == C.MOPT_PAD1:
             i += 1
             continue
-        if i + 2 > len(mh_wire):
+        if i + 2 > end:
             return None
-        if otype == C.MOPT_AUTH_DATA:
+        if otype == C.MOPT_AUTH_DATA and mh_wire[i + 1] == C.AUTHENTICATOR_LEN:
+            # the same option decode_mh returns as BindingAuthorizationData (one with
+            # another length is kept raw there, and skipped here)
+            if i + 2 + C.AUTHENTICATOR_LEN > end:
+                return None
             return mh_wire[:4] + b"\x00\x00" + mh_wire[6:i + 2]
         i += 2 + mh_wire[i + 1]
     return None

@@ -4,7 +4,8 @@ Every message carries the fixed part (payload proto, MH type, reserved, checksum
 and its option list; each class declares its body after the fixed 6 octets as a
 table of (field, struct format, meaning), in wire order, the way dpkt declares
 headers.  ``header_len`` is kept as decoded so that odd lengths survive a round
-trip; ``None`` means "compute it" when encoding.
+trip; ``None`` means "compute it" when encoding.  ``truncated`` marks a message
+the capture cut short (see :func:`ebutool.mh.codec.decode_mh`).
 """
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ class MobilityMessage:
     checksum: int | None = None        # as on the wire; None = compute on encode
     header_len: int | None = None      # (length/8 - 1) as on the wire; None = compute
     options: list[Option] = field(default_factory=list)
+    # True when the capture ended inside this message (snap length, fuzzed input):
+    # the fixed fields are complete but options past the cut are missing.
+    truncated: bool = False
 
     @property
     def mh_type(self) -> int:

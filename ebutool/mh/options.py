@@ -186,6 +186,22 @@ def encode_option(opt: Option) -> bytes:
     return bytes((opt.TYPE, len(data))) + data
 
 
+# RFC 6275 6.2 alignment requirements, type -> (x, y) for "xn+y".  RFC 4866's Care-of
+# Test Init and Care-of Test options state none (scapy reads RFC 4866 the same way);
+# unknown options get none.
+ALIGNMENT: dict[int, tuple[int, int]] = {
+    C.MOPT_BRA: (2, 0),
+    C.MOPT_ALT_COA: (8, 6),
+    C.MOPT_NONCE_INDICES: (2, 0),
+    C.MOPT_AUTH_DATA: (8, 2),
+}
+
+
+def alignment(opt: Option) -> tuple[int, int] | None:
+    """The (x, y) of option ``opt``'s "xn+y" alignment requirement, None if it has none."""
+    return None if isinstance(opt, UnknownOption) else ALIGNMENT.get(opt.TYPE)
+
+
 def pad_to(offset: int, align: int, phase: int) -> list[Option]:
     """Padding options that move ``offset`` to the next ``align``n+``phase`` boundary."""
     gap = (phase - offset) % align
