@@ -16,6 +16,9 @@ from . import constants as C
 from .addr import ntop
 
 _EXT_SIMPLE = (C.NH_HOPOPTS, C.NH_DSTOPTS, C.NH_ROUTING)
+# The number Mobile IPv6 drafts used for the Mobility Header before IANA assigned 135
+# (tcpdump and Wireshark still decode it as one); IANA has it as CFTP, which nobody runs.
+NH_MOBILITY_OLD = 62
 _MAX_TUNNEL_DEPTH = 2   # MN<->HA tunnel, and one more for nested tunnels; deeper is odd
 
 
@@ -29,10 +32,12 @@ class Packet:
     tunnel_dst: str | None = None
     proto: int = C.NH_NONE         # the upper-layer protocol (135 for MH, 50 ESP, ...)
     ip_len: int = 0                # octets of the outermost IPv6 packet (header + payload)
-    mh: bytes | None = None        # the Mobility Header octets, if any (may be truncated)
+    mh: bytes | None = None        # the Mobility Header octets, if any (may be truncated);
+                                   # ``proto`` is 135, or 62 for the pre-RFC 3775 number
     pseudo_src: bytes = b""        # checksum pseudo-header source (HAO if present)
     pseudo_dst: bytes = b""        # checksum pseudo-header destination (RH2 address if present)
-    fragment: bool = False         # the packet is a fragment (not reassembled)
+    fragment: bool = False         # the packet is a fragment (not reassembled); atomic
+                                   # fragments (offset 0, M=0, RFC 6946) are whole packets
 
     @property
     def relevant(self) -> bool:
@@ -42,12 +47,14 @@ class Packet:
 
 def decode_ipv6(buf: bytes, off: int, problems: list[tuple[str, str]]) -> Packet | None:
     """Decode the IPv6 packet at ``buf[off:]``; None when not even the fixed header is there."""
-    return _decode(memoryview(buf), off, problems, 0, None)
+    return _decode(memoryview(buf), off, len(buf), problems, 0, None)
 
 
-def _decode(buf, off, problems, depth, outer: Packet | None) -> Packet | None:
-    if len(buf) - off < C.IPV6_HEADER_LEN:
-        problems.append(("truncated_ipv6", f"IPv6 header cut off at {len(buf) - off} of 40 octets"))
+def _decode(buf, off, limit, problems, depth, outer: Packet | None) -> Packet | None:
+    # ``limit``: where the enclosing packet ends (the frame, or the outer IPv6 payload).
+    if limit - off < C.IPV6_HEADER_LEN:
+        what = "IPv6 header" if outer is None else "tunnelled IPv6 header"
+        problems.append(("truncated_ipv6", f"{what} cut off at {max(limit - off, 0)} of 40 octets"))
         return outer
     if buf[off] >> 4 != 6:
         problems.append(("not_ipv6", f"IP version {buf[off] >> 4} where IPv6 was expected"))
@@ -59,7 +66,7 @@ def _decode(buf, off, problems, depth, outer: Packet | None) -> Packet | None:
     if outer is not None:
         pkt.tunnel_src, pkt.tunnel_dst, pkt.ip_len = outer.src, outer.dst, outer.ip_len
     pseudo_src, pseudo_dst = src_b, dst_b
-    end = min(len(buf), off + C.IPV6_HEADER_LEN + plen) if plen else len(buf)
+    end = min(limit, off + C.IPV6_HEADER_LEN + plen) if plen else limit
     i = off + C.IPV6_HEADER_LEN
     while True:
         if nh in _EXT_SIMPLE or nh == C.NH_AH:
@@ -89,9 +96,10 @@ def _decode(buf, off, problems, depth, outer: Packet | None) -> Packet | None:
             if i + 8 > end:
                 problems.append(("truncated_ext_header", "fragment header cut off"))
                 break
-            pkt.fragment = True
-            frag_off = struct.unpack_from("!H", buf, i + 2)[0] >> 3
-            if frag_off:  # a later fragment: what it carries is unknown without reassembly
+            offlg = struct.unpack_from("!H", buf, i + 2)[0]
+            if offlg & 0xFFF9:   # offset or M flag: a real fragment (else RFC 6946 atomic)
+                pkt.fragment = True
+            if offlg >> 3:  # a later fragment: what it carries is unknown without reassembly
                 break
             nh = buf[i]
             i += 8
@@ -99,14 +107,23 @@ def _decode(buf, off, problems, depth, outer: Packet | None) -> Packet | None:
             if depth >= _MAX_TUNNEL_DEPTH:
                 problems.append(("tunnel_too_deep", f"more than {_MAX_TUNNEL_DEPTH} nested IPv6 tunnels"))
                 break
-            inner = _decode(buf, i, problems, depth + 1, pkt)
+            pkt.proto = nh
+            pkt.pseudo_src, pkt.pseudo_dst = pseudo_src, pseudo_dst
+            inner = _decode(buf, i, end, problems, depth + 1, pkt)
             return inner if inner is not None else pkt
         else:
             break
     pkt.proto = nh
     pkt.pseudo_src, pkt.pseudo_dst = pseudo_src, pseudo_dst
-    if nh == C.NH_MOBILITY and not (pkt.fragment and i >= end):
+    if nh == C.NH_MOBILITY:
         pkt.mh = bytes(buf[i:end])
+        if pkt.fragment:
+            problems.append(("fragmented_mh", "Mobility Header in the first fragment of a "
+                             "fragmented packet (fragments are not reassembled)"))
+    elif nh == NH_MOBILITY_OLD:
+        pkt.mh = bytes(buf[i:end])
+        problems.append(("old_mh_protocol", "next header 62, the pre-RFC 3775 Mobility Header "
+                         "number: decoded as a Mobility Header"))
     return pkt
 
 
