@@ -40,7 +40,8 @@ DECODE_COLUMNS = {
     "authenticator": "Binding Authorization Data, hex",
     "unknown_options": "types of options kept raw",
     "checksum": "MH checksum field, hex",
-    "checksum_ok": "MH checksum verifies with RFC 6275's pseudo-header rule",
+    "checksum_ok": "MH checksum verifies with RFC 6275's pseudo-header rule (empty: message truncated)",
+    "truncated": "the capture ends inside this message: options past the cut are missing",
 }
 
 
@@ -52,7 +53,8 @@ def message_row(rec: Record) -> dict:
                home_address=rec.home_address, care_of_address=rec.care_of_address,
                tunnel_src=rec.tunnel_src, tunnel_dst=rec.tunnel_dst, msg=rec.msg,
                mh_type=m.mh_type, deregistration=rec.deregistration, rfc4866=rec.rfc4866,
-               checksum=f"{m.checksum:04x}", checksum_ok=rec.checksum_ok)
+               checksum=None if m.checksum is None else f"{m.checksum:04x}",
+               checksum_ok=rec.checksum_ok, truncated=m.truncated)
     if isinstance(m, M.BindingUpdate):
         row.update(sequence=m.sequence, flags=M.flag_letters(m.flags, M.BU_FLAGS),
                    lifetime_s=m.lifetime * C.LIFETIME_UNIT_S)

@@ -1,10 +1,12 @@
 """``ebutool decode``: one row per Mobility Header message."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 import typer
 
+from ..constants import NH_ESP, NH_FRAGMENT
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat, write_table
 from ..stream import StreamStats
@@ -30,15 +32,31 @@ def register(app: typer.Typer) -> None:
         from ..decode import decode_frame
         from ..stream import read_records
         diag, stats = Diagnostics(), StreamStats()
-        df = decode_frame(read_records(file, diag, stats))
+        opaque = Counter()
+        df = decode_frame(_count_opaque(read_records(file, diag, stats), opaque))
         write_table(df, fmt, output)
         if not quiet:
-            print_summary(stats)
+            print_summary(stats, opaque)
             print_diagnostics(diag, quiet)
 
 
-def print_summary(stats: StreamStats) -> None:
+def _count_opaque(records, counter: Counter):
+    """Pass records through, counting mobility-related packets whose content cannot be
+    seen: ESP (a BU/BA to the home agent is usually ESP-protected) and fragments."""
+    for rec in records:
+        proto = getattr(rec, "proto", None)
+        if proto == NH_ESP:
+            counter["ESP"] += 1
+        elif proto == NH_FRAGMENT:
+            counter["non-first fragments"] += 1
+        yield rec
+
+
+def print_summary(stats: StreamStats, opaque: Counter | None = None) -> None:
     msgs = ", ".join(f"{k} {v}" for k, v in sorted(stats.messages.items())) or "none"
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(stats.skipped.items())) or "none"
-    err(f"frames {stats.frames}, IPv6 {stats.ipv6}, mobility-related {stats.relevant}; "
-        f"MH messages: {msgs}; skipped: {skipped}")
+    line = (f"frames {stats.frames}, IPv6 {stats.ipv6}, mobility-related {stats.relevant}; "
+            f"MH messages: {msgs}; skipped: {skipped}")
+    if opaque:
+        line += "; opaque (not decodable): " + ", ".join(f"{k} {v}" for k, v in sorted(opaque.items()))
+    err(line)
