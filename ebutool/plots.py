@@ -227,12 +227,19 @@ def _box_panel(ax, by_group, colours) -> None:
         pos += 0.6
     if data:
         bp = ax.boxplot(data, positions=positions, widths=0.7, patch_artist=True,
-                        medianprops={"color": "black"}, flierprops={"markersize": 3})
+                        medianprops={"color": "black"}, showfliers=False)
         for patch, (colour, name) in zip(bp["boxes"], face):
             patch.set_facecolor(colour)
             patch.set_alpha(0.85 if name == "observed" else 0.35)
             if name == "predicted":
                 patch.set_hatch("//")
+        # every sample as a dot over its box (small samples say more as points than as boxes)
+        import numpy as np
+        rng = np.random.default_rng(0)          # fixed jitter: the same figure every run
+        for vals, x, (colour, _) in zip(data, positions, face):
+            ax.plot(x + rng.uniform(-0.18, 0.18, len(vals)), vals, linestyle="none", marker="o",
+                    markersize=2.8, color=colour, markeredgecolor="black", markeredgewidth=0.3,
+                    alpha=0.9, zorder=3)
     else:
         ax.text(0.5, 0.5, "no samples", ha="center", va="center", transform=ax.transAxes)
     ax.set_xticks(ticks, tick_labels, fontsize=8)

@@ -193,7 +193,7 @@ def ladder_from_episode(ep) -> Ladder:
         label = None
         when = "t0 unknown (capture began inside the episode): offsets from the first message"
     move = f"care-of address {ep.prev_coa} -> {ep.coa}" if ep.prev_coa else f"care-of address {ep.coa}"
-    subtitle = f"{when}; {move}; times as captured, ms"
+    subtitle = f"{when}; {move}; times in ms from t0, as captured"
     labels = {s.frame: ("first data" if s.msg == "data" else s.msg) for s in ep.timeline}
     addresses = {"MN": ep.mn}
     if ep.ha:
