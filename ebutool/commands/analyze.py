@@ -9,7 +9,10 @@ import typer
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat, write_table
 from ..stream import StreamStats
-from .common import (FormatOpt, InitialBindackTimeoutOpt, MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt,
+import os
+
+from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
+                     MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, NoncesOpt,
                      MaxTokenLifetimeOpt, MaxUpdateRateOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err,
                      guarded, make_config, print_diagnostics)
 
@@ -33,6 +36,10 @@ def register(app: typer.Typer) -> None:
         cn: CnOpt = None,
         summary: SummaryOpt = False,
         quiet: QuietOpt = False,
+        kcn: KcnOpt = None,
+        kcn_file: KcnFileOpt = None,
+        nonces: NoncesOpt = None,
+        keys: KeysOpt = None,
         max_nonce_lifetime: MaxNonceLifetimeOpt = None,
         max_token_lifetime: MaxTokenLifetimeOpt = None,
         max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
@@ -49,15 +56,20 @@ def register(app: typer.Typer) -> None:
         episode's own RTTs, auth, then episode, t0_source, complete, rtt_ro_from,
         home_test_before_handover, n_retransmissions, karn_excluded, n_binding_errors,
         diagnosis.  The capture is assumed to be taken at the mobile node.  A one-line
-        summary (episodes by kind) and warnings go to stderr.
+        summary (episodes by kind) and warnings go to stderr.  The auth column comes
+        from the CN oracle (`ebutool verify`): with the key options it checks against
+        each CN's Kcn and nonces, without them against the capture's own tokens.
 
-        Example: ebutool analyze samples/early.pcap --format markdown -o episodes.md
+        Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
         """
         from ..analysis import analyze, claim_statement, summarize
         config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
                              initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
+        from ..oracle.keys import load_key_table
+        table = load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
+                               keys_file=keys, env=os.environ)
         diag, stats = Diagnostics(), StreamStats()
-        df = analyze(*files, mn=mn, cn=cn, config=config, diag=diag, stats=stats)
+        df = analyze(*files, mn=mn, cn=cn, config=config, keys=table, diag=diag, stats=stats)
         table = summarize(df) if summary else df
         write_table(table, fmt, output)
         if not quiet:
