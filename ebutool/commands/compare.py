@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         predicted latencies with sample counts, early/standard ratio) for several
         captures side by side, or for groups inside one (--by mn|cn|kind|mode).
 
-        Example: ebutool compare samples/standard.pcap samples/early.pcap --plot latency.png
+        Example: ebutool compare samples/standard.pcap samples/early-conservative.pcap --plot cdf.png
         """
         from .. import compare
         if plot_kind is not None and plot is None:
@@ -75,9 +75,12 @@ def register(app: typer.Typer) -> None:
         if plot is not None:
             from ..plots import distribution_figure, save_figure
             kind = (plot_kind or PlotKind.cdf).value
-            fig = distribution_figure(compare.latency_samples(episodes, by.value), kind,
-                                      title=compare.plot_title(by.value, kind))
+            samples = compare.latency_samples(episodes, by.value)
+            fig = distribution_figure(samples, kind, title=compare.plot_title(by.value, kind))
             save_figure(fig, plot)
+            if not quiet and not any(v for panel in samples.values() for g in panel.values()
+                                     for v in g.values()):
+                err("no episode has a measured or predicted latency: the figure is empty")
         write_table(table, fmt, output)
         if not quiet:
             groups = episodes[by.value].nunique(dropna=False) if by.value in episodes else 0

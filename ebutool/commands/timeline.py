@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
         else:
             _write_text(tl.render_text(ladder), output)
         if not quiet:
-            err(f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, {len(ep.timeline)} messages"
+            err(f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, {len(ep.timeline)} message(s)"
                 + (f"; diagram written to {output}" if output != "-" else ""))
             print_diagnostics(diag, quiet)
 
