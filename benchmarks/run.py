@@ -1,0 +1,313 @@
+"""Benchmark ebutool's reading and analysis against the record-walk floor and tshark.
+
+    python benchmarks/run.py                        # 1,000,000 packets (generated if missing)
+    python benchmarks/run.py --packets 200000 --repeat 3
+    python benchmarks/run.py --scale 4              # also a 4x capture: is peak memory flat?
+
+Every measurement runs in its own subprocess (``python benchmarks/run.py --child ...``)
+so that each has its own peak resident set size (``ru_maxrss``).  Times are CPU seconds
+(user + system: ``time.process_time`` in the child, ``RUSAGE_CHILDREN`` for tshark), the
+best of ``--repeat`` runs: on a shared machine wall-clock time measures the neighbours
+(wall times are kept in the JSON output).  Measurements, on the same file, for pcap and pcapng:
+
+  floor      pure Python ``struct`` loop over the record headers (pcap: 16-octet record
+             headers; pcapng: block type/length): the least any pure-Python reader does
+  reference  the straightforward decoder (``records_from_frames(open_frames(...))``,
+             every frame through every layer), for comparison
+  records    ``read_records`` (the fast path) consumed, nothing else
+  decode     ``ebutool.decode.decode_frame(read_records(...))`` (the decode command's table)
+  analyze    ``ebutool.analysis.analyze(path)`` (the analyze command's table, with the
+             CN oracle) -- falls back to the record stream if analysis is missing
+  tshark     ``tshark -r FILE -Y mipv6 -T fields -e frame.number`` (if installed); with
+             ``--tshark-packets K`` it runs on a K-packet prefix and is scaled linearly
+
+Prints packets/s, peak RSS (MB) and the ratios of each to the floor (of the same format)
+and to tshark; ``--json FILE`` saves the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+KINDS = ("floor", "reference", "records", "decode", "analyze")
+
+
+# --- the measured work (run in a child process) -------------------------------------------
+
+def floor_pcap(path: str) -> int:
+    """Walk the pcap record headers: read 1 MiB blocks, one unpack per record."""
+    unpack = struct.Struct("<IIII").unpack_from
+    n = 0
+    with open(path, "rb") as fh:
+        buf = fh.read(24)
+        if buf[:4] != b"\xd4\xc3\xb2\xa1":
+            raise SystemExit("floor: only little-endian microsecond pcap")
+        buf, pos = b"", 0
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                return n
+            buf = buf[pos:] + chunk
+            pos, end = 0, len(buf)
+            while end - pos >= 16:
+                nxt = pos + 16 + unpack(buf, pos)[2]
+                if nxt > end:
+                    break
+                pos = nxt
+                n += 1
+
+
+def floor_pcapng(path: str) -> int:
+    """Walk the pcapng blocks (type, length), counting EPBs."""
+    unpack = struct.Struct("<II").unpack_from
+    n = 0
+    with open(path, "rb") as fh:
+        buf, pos = b"", 0
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                return n
+            buf = buf[pos:] + chunk
+            pos, end = 0, len(buf)
+            while end - pos >= 8:
+                btype, blen = unpack(buf, pos)
+                if pos + blen > end:
+                    break
+                pos += blen
+                if btype == 6:
+                    n += 1
+
+
+def work(kind: str, path: str) -> int:
+    from ebutool.diagnostics import Diagnostics
+    from ebutool.stream import StreamStats
+    if kind == "floor":
+        return floor_pcapng(path) if path.endswith(".pcapng") else floor_pcap(path)
+    if kind == "reference":
+        from ebutool.capture import open_frames
+        from ebutool.stream import records_from_frames
+        diag, stats = Diagnostics(), StreamStats()
+        for _ in records_from_frames(open_frames(path, diag), diag, stats):
+            pass
+        return stats.frames
+    if kind == "records":
+        from ebutool.stream import read_records
+        diag, stats = Diagnostics(), StreamStats()
+        for _ in read_records(path, diag, stats):
+            pass
+        return stats.frames
+    if kind == "decode":
+        from ebutool.decode import decode_frame
+        from ebutool.stream import read_records
+        diag, stats = Diagnostics(), StreamStats()
+        decode_frame(read_records(path, diag, stats))
+        return stats.frames
+    if kind == "analyze":
+        diag, stats = Diagnostics(), StreamStats()
+        try:
+            from ebutool.analysis import analyze
+        except ImportError:
+            from ebutool.stream import read_records
+            for _ in read_records(path, diag, stats):
+                pass
+        else:
+            analyze(path, diag=diag, stats=stats)
+        return stats.frames
+    raise SystemExit(f"unknown kind {kind}")
+
+
+def child(kind: str, path: str) -> None:
+    # Import what the measured code imports before the clock starts: start-up cost is
+    # not per-packet work (it is reported separately as "baseline MB").
+    import ebutool.stream  # noqa: F401
+    if kind == "analyze":
+        try:
+            import ebutool.analysis  # noqa: F401
+            from ebutool.analysis import make_oracle
+            make_oracle()
+        except ImportError:
+            pass
+    if kind == "decode":
+        import ebutool.decode  # noqa: F401
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t, w = time.process_time(), time.perf_counter()
+    n = work(kind, path)
+    dt, wall = time.process_time() - t, time.perf_counter() - w
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"kind": kind, "seconds": dt, "wall": wall, "packets": n, "peak_mb": peak,
+                      "base_mb": base}))
+
+
+# --- the driver ---------------------------------------------------------------------------
+
+def measure(kind: str, path: Path, repeat: int) -> dict:
+    best = None
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        if best is None or r["seconds"] < best["seconds"]:
+            peak = max(r["peak_mb"], best["peak_mb"]) if best else r["peak_mb"]
+            best = dict(r, peak_mb=peak)
+    return best
+
+
+def measure_tshark(path: Path, packets: int, prefix: int | None, repeat: int, tmp: Path) -> dict | None:
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        return None
+    target = path
+    if prefix and prefix < packets:
+        target = tmp / f"prefix_{prefix}{path.suffix}"
+        if not target.exists():
+            subprocess.run(["editcap", "-r", str(path), str(target), f"1-{prefix}"], check=True,
+                           capture_output=True) if shutil.which("editcap") else _prefix(path, target, prefix)
+    best = wall = None
+    for _ in range(repeat):
+        t, w = _children_cpu(), time.perf_counter()
+        out = subprocess.run([tshark, "-n", "-r", str(target), "-Y", "mipv6", "-T", "fields",
+                              "-e", "frame.number"], capture_output=True, text=True, check=True)
+        dt, dw = _children_cpu() - t, time.perf_counter() - w
+        if best is None or dt < best:
+            best, wall = dt, dw
+    n = prefix if target != path else packets
+    scale = packets / n
+    return {"kind": "tshark", "seconds": best * scale, "measured_seconds": best, "wall": wall * scale,
+            "packets": packets,
+            "measured_packets": n, "rows": len(out.stdout.split()), "peak_mb": None, "base_mb": None}
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _prefix(path: Path, target: Path, k: int) -> None:
+    from ebutool.build import write_pcap
+    from ebutool.capture import open_frames
+    from ebutool.diagnostics import Diagnostics
+    frames = []
+    for fr in open_frames(path, Diagnostics()):
+        frames.append((fr.ts_ns, fr.data))
+        if len(frames) >= k:
+            break
+    with open(target, "wb") as fh:
+        write_pcap(fh, frames, linktype=1)
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def ensure_capture(n: int, seed: int, out: Path) -> dict[str, Path]:
+    import gen_capture
+    paths = {fmt: out / f"bench_{n}_s{seed}.{fmt}" for fmt in ("pcap", "pcapng")}
+    if not all(p.exists() for p in paths.values()):
+        print(f"generating {n} packets into {out} ...", file=sys.stderr)
+        paths = gen_capture.generate(n, seed, out)
+    return paths
+
+
+def report(results: dict, packets: int) -> list[str]:
+    lines = [f"{'format':7} {'measure':10} {'seconds':>8} {'packets/s':>11} {'peak MB':>8} "
+             f"{'base MB':>8} {'x floor':>8} {'tshark/x':>9}"]
+    tsh = results.get("tshark")
+    for fmt in ("pcap", "pcapng"):
+        floor = results.get(f"{fmt}/floor")
+        for kind in KINDS:
+            r = results.get(f"{fmt}/{kind}")
+            if r is None:
+                continue
+            pps = r["packets"] / r["seconds"]
+            xf = r["seconds"] / floor["seconds"] if floor else float("nan")
+            xt = tsh["seconds"] / r["seconds"] if tsh else float("nan")
+            lines.append(f"{fmt:7} {kind:10} {r['seconds']:8.3f} {pps:11,.0f} {r['peak_mb']:8.1f} "
+                         f"{r['base_mb']:8.1f} {xf:8.2f} {xt:9.1f}")
+    if tsh:
+        note = (f" (measured on a {tsh['measured_packets']:,}-packet prefix in "
+                f"{tsh['measured_seconds']:.2f} s, scaled)" if tsh["measured_packets"] != packets else "")
+        lines.append(f"pcap    tshark     {tsh['seconds']:8.3f} {packets / tsh['seconds']:11,.0f}"
+                     f"{'':>18} {'':>8} {1.0:9.1f}{note}")
+    a, b = results.get("pcap/analyze"), results.get("pcapng/analyze")
+    if a and b:
+        lines.append(f"pcapng/pcap analyze time: {b['seconds'] / a['seconds']:.2f}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--packets", "-n", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--data", type=Path, default=HERE / "data", help="where captures are kept")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per measurement (best time)")
+    ap.add_argument("--only", default=",".join(KINDS), help="comma list of measurements")
+    ap.add_argument("--tshark-packets", type=int, default=None,
+                    help="time tshark on a prefix of this many packets and scale")
+    ap.add_argument("--no-tshark", action="store_true")
+    ap.add_argument("--scale", type=int, default=None,
+                    help="also measure peak memory of analyze/records on a capture this many times larger")
+    ap.add_argument("--json", type=Path, default=None, help="write the figures here")
+    ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+
+    kinds = [k for k in args.only.split(",") if k]
+    paths = ensure_capture(args.packets, args.seed, args.data)
+    results: dict = {"machine": machine(), "packets": args.packets,
+                     "command": " ".join([Path(sys.executable).name] + sys.argv)}
+    for fmt in ("pcap", "pcapng"):
+        for kind in kinds:
+            print(f"  {fmt} {kind} ...", file=sys.stderr)
+            results[f"{fmt}/{kind}"] = measure(kind, paths[fmt], args.repeat)
+    if not args.no_tshark:
+        print("  tshark ...", file=sys.stderr)
+        t = measure_tshark(paths["pcap"], args.packets, args.tshark_packets, 1, args.data)
+        if t is not None:
+            results["tshark"] = t
+    lines = report(results, args.packets)
+    if args.scale:
+        big = ensure_capture(args.packets * args.scale, args.seed, args.data)
+        lines.append(f"memory flatness, {args.packets:,} vs {args.packets * args.scale:,} packets (peak RSS MB):")
+        for kind in ("records", "analyze"):
+            for fmt in ("pcap", "pcapng"):
+                small = results.get(f"{fmt}/{kind}") or measure(kind, paths[fmt], 1)
+                large = measure(kind, big[fmt], 1)
+                results[f"{fmt}/{kind}/x{args.scale}"] = large
+                lines.append(f"  {fmt:7} {kind:8} {small['peak_mb']:7.1f} -> {large['peak_mb']:7.1f}"
+                             f"   ({large['packets'] / large['seconds']:,.0f} packets/s at x{args.scale})")
+    m = results["machine"]
+    print(f"# {m['cpu']}, nproc {m['nproc']}, Python {m['python']}, {args.packets:,} packets, "
+          f"best of {args.repeat}")
+    print("\n".join(lines))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
