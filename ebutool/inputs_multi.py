@@ -128,11 +128,13 @@ def read_files(paths: Sequence[str], jobs: int = 1, diag: Diagnostics | None = N
 
 def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str | None = None,
                   cn: str | None = None, config=None, keys=None, diag: Diagnostics | None = None,
-                  stats: StreamStats | None = None, oracle=None, per_file: bool = False):
+                  stats: StreamStats | None = None, oracle=None, per_file: bool = False,
+                  quiet: bool = True):
     """The episode table of several inputs, reading them in ``jobs`` processes (module doc).
 
     Same parameters and result as ``ebutool.analysis.analyze(*paths, ...)``; ``paths``
-    should come from :func:`expand_inputs`."""
+    should come from :func:`expand_inputs`.  ``quiet=False`` shows the progress bar
+    (ebutool.progress: stderr, terminals only) when one file is read in this process."""
     from .analysis import analyze, analyze_records, make_oracle
     from .constants import DEFAULT_CONFIG
     from .errors import UsageError
@@ -142,8 +144,18 @@ def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str 
     config = config if config is not None else DEFAULT_CONFIG
     diag = diag if diag is not None else Diagnostics()
     if jobs <= 1 and not per_file:
-        return analyze(*paths, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
-                       oracle=oracle)
+        if quiet or len(paths) != 1 or paths[0] == "-":
+            return analyze(*paths, mn=mn, cn=cn, config=config, keys=keys, diag=diag,
+                           stats=stats, oracle=oracle)
+        # analyze() of one file, with a progress bar on the read
+        from .analysis.episodes import check_order
+        from .progress import reading_progress
+        from .stream import read_records
+        if oracle is None:
+            oracle = make_oracle(keys, config, diag)
+        with reading_progress(paths[0], quiet=quiet) as prog:
+            records = check_order(read_records(paths[0], diag, stats, progress=prog), diag)
+            return analyze_records(records, mn, cn, config, diag, oracle or False, check=False)
     if per_file:
         import pandas as pd
         parts = map_files(_analyze_one, paths, jobs, mn, cn, config, keys, oracle is False)

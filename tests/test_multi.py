@@ -134,3 +134,20 @@ def test_errors_of_one_file_reach_the_caller(captures, tmp_path):
     bad.write_bytes(b"not a capture at all")
     with pytest.raises(InputError, match="bad.pcap"):
         analyze_files([str(captures["a"]), str(bad)], jobs=2)
+
+
+def test_single_file_with_progress_requested_equals_analyze(captures, monkeypatch):
+    import io
+
+    class TTY(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = TTY()
+    monkeypatch.setattr(sys, "stderr", err)
+    path = str(captures["a"])
+    ref_df, ref_diag, ref_stats = _serial(path)
+    diag, stats = Diagnostics(), StreamStats()
+    df = analyze_files([path], 1, diag=diag, stats=stats, quiet=False)
+    pd.testing.assert_frame_equal(df, ref_df)
+    assert diag.counts == ref_diag.counts and stats == ref_stats
