@@ -182,6 +182,13 @@ def test_aligned_meets_rfc6275_alignment(m):
     assert pads < 8
 
 
+@SETTINGS
+@given(m=draft_messages)
+def test_aligned_is_idempotent(m):
+    # synth aligns, replaces the authenticator, and aligns again: the layout must not move
+    assert aligned(aligned(m)) == aligned(m)
+
+
 def test_aligned_binding_auth_data_hand_example():
     # BU: options start at 12.  AltCoA needs 8n+6 -> PadN(2) at 12, AltCoA at 14..31;
     # NonceIndices at 32..37 (2n); auth needs 8n+2 -> 38 needs 4 octets to 42: PadN(4);
