@@ -203,6 +203,67 @@ class _Replay:
         self._src.close()
 
 
+_WINDOW = 4 << 20                  # octets read per call (one bytearray, refilled in place)
+
+
+class _Window:
+    """The readers' block buffer without the per-MiB copies of ``Source.fill``: one
+    bytearray, refilled in place with ``readinto1``/``readinto`` (the few octets of a
+    record cut at the end of a block are moved to the front).  Same read-error and
+    text-stream behaviour as :class:`ebutool.capture.source.Source`."""
+
+    __slots__ = ("buf", "end", "src", "_readinto", "eof", "diag")
+
+    def __init__(self, src, head: bytes, diag: Diagnostics):
+        self.buf = bytearray(max(_WINDOW, len(head)))
+        self.buf[:len(head)] = head
+        self.end = len(head)
+        self.src = src
+        self.diag = diag
+        f = src._file
+        self._readinto = getattr(f, "readinto1", None) or getattr(f, "readinto", None)
+        self.eof = src.eof
+
+    def fill(self, pos: int, end: int, need: int) -> int:
+        """Move ``buf[pos:end]`` to the front and read until ``need`` octets are there or
+        the input ends; returns the number of valid octets (the new ``end``)."""
+        buf = self.buf
+        have = end - pos
+        if pos:
+            buf[:have] = buf[pos:end]
+        if have >= need or self.eof:
+            return have
+        if need > len(buf):
+            buf.extend(bytes(need - len(buf) + _WINDOW))
+        while have < need:
+            try:
+                if self._readinto is not None:
+                    mv = memoryview(buf)
+                    part = mv[have:]
+                    try:
+                        got = self._readinto(part)
+                    finally:
+                        part.release()
+                        mv.release()
+                else:
+                    chunk = self.src._read(len(buf) - have)
+                    if chunk and not isinstance(chunk, (bytes, bytearray)):
+                        from .errors import InputError
+                        raise InputError(f"{self.src.name}: input stream is not binary "
+                                         "(opened in text mode?)")
+                    got = len(chunk)
+                    buf[have:have + got] = chunk
+            except OSError as exc:
+                self.diag.warn("read_error", f"{self.src.name}: read failed "
+                               f"({exc.strerror or exc}); capture ends here")
+                got = 0
+            if not got:
+                self.eof = True
+                break
+            have += got
+        return have
+
+
 def _classify(lt: int, data: bytes, skipped) -> int:
     """IPv6 offset of a frame that must be decoded, -1 not IPv6, -2 irrelevant IPv6
     (registering the skip reason's key in ``skipped`` on its first occurrence)."""
@@ -263,7 +324,9 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
     nv6 = nirr = 0              # skipped frames since the last flush, by reason
     new_v6 = "not_ipv6" not in skipped
     new_irr = "not_mobility_related" not in skipped
-    pos, end = 24, len(buf)
+    win = _Window(src, buf, diag)
+    buf = win.buf
+    pos, end = 24, win.end
     done = 0                    # octets of the file before buf[0]
     next_report = _PROGRESS_EVERY
     try:
@@ -300,8 +363,8 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                             _flush(stats, n - flushed, nv6, nirr)
                             flushed, nv6, nirr = n, 0, 0
                             sec, frac = unpack(buf, rec_at)[:2]
-                            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns, buf[start:nxt],
-                                         l2, diag, stats)
+                            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns,
+                                         bytes(buf[start:nxt]), l2, diag, stats)
                             if rec is not None:
                                 rec.source = name
                                 yield rec
@@ -325,9 +388,12 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
             # The general path: one record, refilling the buffer when needed.
             if end - pos < RECORD_HEADER_LEN:
                 done += pos
-                buf = src.fill(buf, pos, RECORD_HEADER_LEN)
+                end = win.fill(pos, end, RECORD_HEADER_LEN)
+                buf = win.buf
                 pos = 0
-                end = len(buf)
+                if progress is not None and done >= next_report:
+                    next_report = done + _PROGRESS_EVERY
+                    progress.update(frames=n, octets=done)
                 if end < RECORD_HEADER_LEN:
                     if end:
                         _cut(diag, n + 1, end, RECORD_HEADER_LEN)
@@ -345,10 +411,10 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                     return
                 need = RECORD_HEADER_LEN + incl
                 done += start - RECORD_HEADER_LEN
-                buf = src.fill(buf, start - RECORD_HEADER_LEN, need)
+                end = win.fill(start - RECORD_HEADER_LEN, end, need)
+                buf = win.buf
                 start = RECORD_HEADER_LEN
                 pos = need
-                end = len(buf)
                 if end < need:
                     _cut(diag, n + 1, end, need)
                     return
@@ -360,7 +426,7 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
             if raw:
                 off = 0 if incl and buf[start] >> 4 == 6 else None
             else:
-                off = f(buf[start:pos])
+                off = f(bytes(buf[start:pos]))
             if off is None:
                 nv6 += 1
                 if new_v6:
@@ -377,7 +443,8 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                 continue
             _flush(stats, n - flushed, nv6, nirr)
             flushed, nv6, nirr = n, 0, 0
-            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns, buf[start:pos], off, diag, stats)
+            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns, bytes(buf[start:pos]), off,
+                         diag, stats)
             if rec is not None:
                 rec.source = name
                 yield rec
@@ -420,7 +487,9 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
     yielded = 0                       # frames the reader would have yielded (stats.frames)
     flushed = 0
     nv6 = nirr = 0
-    pos, end = 0, len(buf)
+    win = _Window(src, buf, diag)
+    buf = win.buf
+    pos, end = 0, win.end
     base = 0
     last_ts = 0
     warned_spb = False
@@ -435,8 +504,9 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                 et = None
             else:
                 base += pos
-                buf = src.fill(buf, pos, 28)
-                pos, end = 0, len(buf)
+                end = win.fill(pos, end, 28)
+                buf = win.buf
+                pos = 0
                 if progress is not None and base >= next_report:
                     next_report = base + _PROGRESS_EVERY
                     progress.update(frames=n, octets=base)
@@ -450,7 +520,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                 iid = hi = lo = caplen = wirelen = 0
                 et = None
             if btype == SHB:
-                order = BYTE_ORDER_MAGIC.get(buf[pos + 8:pos + 12])
+                order = BYTE_ORDER_MAGIC.get(bytes(buf[pos + 8:pos + 12]))
                 if order is None:
                     return _corrupt(diag, None, f"section header at file offset {base + pos} "
                                     f"has no valid byte-order magic")
@@ -465,8 +535,9 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
             stop = pos + blen
             if stop > end:
                 base += pos
-                buf = src.fill(buf, pos, blen)
-                pos, stop, end = 0, blen, len(buf)
+                end = win.fill(pos, end, blen)
+                buf = win.buf
+                pos, stop = 0, blen
                 if progress is not None and base >= next_report:
                     next_report = base + _PROGRESS_EVERY
                     progress.update(frames=n, octets=base)
@@ -521,9 +592,9 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                                     skipped["not_ipv6"] += 0
                                 continue
                             else:
-                                ip = _classify(ifc[0], buf[start:fend], skipped)
+                                ip = _classify(ifc[0], bytes(buf[start:fend]), skipped)
                         else:
-                            ip = _classify(ifc[0], buf[start:fend], skipped)
+                            ip = _classify(ifc[0], bytes(buf[start:fend]), skipped)
                         if ip == -1:
                             nv6 += 1
                             new_v6 = False
@@ -537,7 +608,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                             ts_if = None
                             _flush(stats, yielded - flushed, nv6, nirr)
                             flushed, nv6, nirr = yielded, 0, 0
-                            rec = decode(n, last_ts, buf[start:fend], ip, diag, stats)
+                            rec = decode(n, last_ts, bytes(buf[start:fend]), ip, diag, stats)
                             if rec is not None:
                                 rec.source = name
                                 yield rec
@@ -570,7 +641,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                             ts = ((ts_hi << 32) | ts_lo) * mul
                             last_ts = (ts // div if div != 1 else ts) + off
                             ts_if = None
-                        data = buf[pos + 12:pos + 12 + caplen]
+                        data = bytes(buf[pos + 12:pos + 12 + caplen])
                         ip = _classify(lt, data, skipped)
                         if ip == -1:
                             nv6 += 1
@@ -599,7 +670,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                         yielded += 1
                         last_ts = ((hi << 32) | lo) * mul // div + off
                         ts_if = None
-                        data = buf[pos + 28:pos + 28 + caplen]
+                        data = bytes(buf[pos + 28:pos + 28 + caplen])
                         ip = _classify(lt, data, skipped)
                         if ip == -1:
                             nv6 += 1

@@ -314,3 +314,72 @@ def test_not_a_capture_raises_before_the_first_record(tmp_path):
         fastpath.fast_records(p, Diagnostics())
     for raw in (b"\xd4\xc3\xb2\xa1\x02\x00", b"\x0a\x0d\x0d\x0a\x1c\x00"):
         assert_same(reference(raw), fast(raw))
+
+
+class Trickle(io.RawIOBase):
+    """A stream that returns at most ``k`` octets per read (pipes, slow sources)."""
+
+    def __init__(self, data: bytes, k: int):
+        self.data, self.k, self.pos = data, k, 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = min(self.k, len(b), len(self.data) - self.pos)
+        b[:n] = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+@pytest.mark.parametrize("k", [1, 7, 1000, 70000])
+def test_small_reads_give_the_same_result(tmp_path, fmt, k):
+    path = gen_capture.generate(600 if k == 1 else 3000, 8, tmp_path, (fmt,))[fmt]
+    raw = path.read_bytes()
+    ref = reference(raw)
+    for stream in (Trickle(raw, k), io.BufferedReader(Trickle(raw, k), 64)):
+        d, s = Diagnostics(), StreamStats()
+        assert_same(ref, (list(fastpath.fast_records(stream, d, s, "x")), d, s))
+
+
+def test_a_text_stream_is_refused_like_the_reader():
+    raw = pcap_bytes([(T0, _eth(p)) for p in MOBILITY], LINKTYPE_ETHERNET)
+
+    class Text:
+        name = "<text>"
+
+        def __init__(self):
+            self.first = True
+
+        def read(self, n=-1):
+            if self.first:
+                self.first = False
+                return raw[:200]
+            return "text"
+
+    with pytest.raises(InputError, match="not binary"):
+        list(fastpath.fast_records(Text(), Diagnostics()))
+
+
+def test_large_records_and_a_pipe(tmp_path):
+    import os
+    import threading
+    big = [(T0 + i, _eth(build.udp_packet("2001:db8::1", "2001:db8::2", bytes(60000), hoa="2001:db8::9")))
+           for i in range(200)]
+    raw = pcap_bytes(big, LINKTYPE_ETHERNET)
+    r, w = os.pipe()
+
+    def feed():
+        with os.fdopen(w, "wb") as fh:
+            for i in range(0, len(raw), 4096):
+                fh.write(raw[i:i + 4096])
+
+    t = threading.Thread(target=feed)
+    t.start()
+    with os.fdopen(r, "rb") as fh:
+        d, s = Diagnostics(), StreamStats()
+        got = (list(fastpath.fast_records(fh, d, s, "x")), d, s)
+    t.join()
+    assert len(got[0]) == 200
+    assert_same(reference(raw), got)
