@@ -22,6 +22,9 @@ NH_ICMPV6 = 58
 NH_NONE = 59
 NH_DSTOPTS = 60
 NH_MOBILITY = 135       # Mobility Header (RFC 6275 6.1)
+# The number Mobile IPv6 drafts used for the Mobility Header before IANA assigned 135
+# (tcpdump and Wireshark still decode it as one); IANA has it as CFTP, which nobody runs.
+NH_MOBILITY_OLD = 62
 NH_HIP = 139
 NH_SHIM6 = 140
 

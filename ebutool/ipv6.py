@@ -16,9 +16,7 @@ from . import constants as C
 from .addr import ntop
 
 _EXT_SIMPLE = (C.NH_HOPOPTS, C.NH_DSTOPTS, C.NH_ROUTING)
-# The number Mobile IPv6 drafts used for the Mobility Header before IANA assigned 135
-# (tcpdump and Wireshark still decode it as one); IANA has it as CFTP, which nobody runs.
-NH_MOBILITY_OLD = 62
+NH_MOBILITY_OLD = C.NH_MOBILITY_OLD
 _MAX_TUNNEL_DEPTH = 2   # MN<->HA tunnel, and one more for nested tunnels; deeper is odd
 
 

@@ -52,8 +52,8 @@ def record_from_packet(frame: int, ts_ns: int, buf: bytes, off: int,
         else:
             wire = pkt.mh[:(msg.header_len + 1) * 8]
             rec.mh, rec.mh_wire = msg, wire
-            rec.checksum_ok = checksum_ok(wire, pkt.pseudo_src, pkt.pseudo_dst)
-            if not rec.checksum_ok:
+            rec.checksum_ok = checksum_ok(wire, pkt.pseudo_src, pkt.pseudo_dst, pkt.proto)
+            if rec.checksum_ok is False:   # None: cut off by the capture, cannot be checked
                 diag.warn("bad_mh_checksum", f"frame {frame}: {msg.NAME} checksum 0x{msg.checksum:04x} "
                           "does not verify", frame)
             label = "other" if isinstance(msg, OtherMobilityMessage) else msg.NAME
