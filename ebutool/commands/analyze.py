@@ -63,6 +63,7 @@ def register(app: typer.Typer) -> None:
         Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
         """
         from ..analysis import analyze, claim_statement, summarize
+        from ..analysis.summary import counterfactual_statement
         config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
                              initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
         from ..oracle.keys import load_key_table
@@ -76,6 +77,8 @@ def register(app: typer.Typer) -> None:
             err(summary_line(df, stats))
             if summary:
                 for line in claim_statement(table).splitlines():
+                    err(line)
+                for line in counterfactual_statement(df).splitlines():
                     err(line)
             print_diagnostics(diag, quiet)
 
