@@ -30,8 +30,11 @@ from .records import MSG_LABELS, HandoverEvent, Record, classify_bu
 
 FORMAT = "ebutool-trace"
 VERSION = 1
-MH_PROTOS = (C.NH_MOBILITY, 62)      # 62: the pre-RFC 3775 Mobility Header number
-MAX_S4 = 0xFFFF * 4                  # largest lifetime / refresh interval in seconds
+MH_PROTOS = (C.NH_MOBILITY, C.NH_MOBILITY_OLD)
+# Lifetimes and refresh intervals travel in 4-second units (LIFETIME_UNIT_S == BRA_UNIT_S).
+_UNIT_S = C.LIFETIME_UNIT_S
+assert C.BRA_UNIT_S == _UNIT_S
+MAX_S4 = 0xFFFF * _UNIT_S            # largest lifetime / refresh interval in seconds
 _TYPES = ("header", "packet", "handover")
 
 
@@ -96,9 +99,9 @@ def _addr(v, path: str) -> str:
 def _s4(v, path: str) -> int:
     """Seconds (a multiple of the 4-second wire unit) -> wire units."""
     s = _int(v, path, 0, MAX_S4)
-    if s % 4:
-        raise _Bad(path, f"{s} s is not a multiple of 4 s, the unit on the wire")
-    return s // 4
+    if s % _UNIT_S:
+        raise _Bad(path, f"{s} s is not a multiple of {_UNIT_S} s, the unit on the wire")
+    return s // _UNIT_S
 
 
 def _flags(table: dict[int, str], bits: int):
@@ -367,8 +370,9 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
         diag.warn("bad_mh_checksum", f"line {lineno} (frame {frame}): {m.NAME} checksum "
                   f"0x{m.checksum:04x} does not verify", frame)
     if "ip_len" not in f:   # what ebutool.build would send: IPv6 header(s) + HAO/RH2 + the MH
-        rec.ip_len = (C.IPV6_HEADER_LEN * (2 if rec.tunnel_src else 1) + 24 * (rec.hoa is not None)
-                      + 24 * (rec.rh2 is not None) + len(wire))
+        rec.ip_len = (C.IPV6_HEADER_LEN * (2 if rec.tunnel_src else 1)
+                      + C.HAO_DSTOPTS_LEN * (rec.hoa is not None) + C.RH2_LEN * (rec.rh2 is not None)
+                      + len(wire))
     return rec
 
 
@@ -484,7 +488,7 @@ def option_json(o: O.Option) -> dict:
         if key in ("interval",):
             continue
         v = getattr(o, attr)
-        d[key] = v * 4 if conv is _s4 else (v.hex() if isinstance(v, bytes) else v)
+        d[key] = v * _UNIT_S if conv is _s4 else (v.hex() if isinstance(v, bytes) else v)
     return d
 
 
