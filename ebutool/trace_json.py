@@ -13,275 +13,28 @@ and :func:`schema_errors` runs the schema itself with jsonschema for anyone who 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import BinaryIO, Iterable, Iterator, TextIO
 
 from . import __version__
 from . import constants as C
-from .addr import canonical, pton
+from .addr import pton
 from .diagnostics import Diagnostics
 from .errors import InputError
 from .mh import messages as M
 from .mh import options as O
 from .mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mh_checksum
-from .records import MSG_LABELS, HandoverEvent, Record, classify_bu
+from .records import HandoverEvent, Record, classify_bu
 
-FORMAT = "ebutool-trace"
-VERSION = 1
-MH_PROTOS = (C.NH_MOBILITY, C.NH_MOBILITY_OLD)
-# Lifetimes and refresh intervals travel in 4-second units (LIFETIME_UNIT_S == BRA_UNIT_S).
-_UNIT_S = C.LIFETIME_UNIT_S
-assert C.BRA_UNIT_S == _UNIT_S
-MAX_S4 = 0xFFFF * _UNIT_S            # largest lifetime / refresh interval in seconds
-_TYPES = ("header", "packet", "handover")
-
-
-# ----------------------------------------------------------------------------- checking
-class _Bad(Exception):
-    """One line breaks the format: ``path`` is where (e.g. "mh.options[1].home_index")."""
-
-    def __init__(self, path: str, text: str):
-        super().__init__(text)
-        self.path, self.text = path, text
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.text}" if self.path else self.text
-
-
-def _show(v) -> str:
-    text = json.dumps(v, default=str)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _join(path: str, key) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
-
-
-def _int(v, path: str, lo: int | None = None, hi: int | None = None) -> int:
-    if type(v) is int and (lo is None or v >= lo) and (hi is None or v <= hi):
-        return v                         # the common case, first
-    if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
-        v = int(v)                       # 5.0 is an integer in JSON Schema
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise _Bad(path, f"{_show(v)} is not of type 'integer'")
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise _Bad(path, f"{v} is out of range {lo}..{hi}")
-    return v
-
-
-_HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
-
-
-def _hex(v, path: str, size: int | None = None) -> bytes:
-    if not isinstance(v, str):
-        raise _Bad(path, f"{_show(v)} is not of type 'string' (hexadecimal octets)")
-    if not _HEX.fullmatch(v):
-        raise _Bad(path, f"{_show(v)} is not hexadecimal octets (two digits each)")
-    data = bytes.fromhex(v)
-    if size is not None and len(data) != size:
-        raise _Bad(path, f"{len(data)} octets, expected {size} ({2 * size} hex digits)")
-    return data
-
-
-def _addr(v, path: str) -> str:
-    if not isinstance(v, str):
-        raise _Bad(path, f"{_show(v)} is not of type 'string' (an IPv6 address)")
-    try:
-        return canonical(v)
-    except ValueError:
-        raise _Bad(path, f"{_show(v)} is not an IPv6 address") from None
-
-
-def _s4(v, path: str) -> int:
-    """Seconds (a multiple of the 4-second wire unit) -> wire units."""
-    s = _int(v, path, 0, MAX_S4)
-    if s % _UNIT_S:
-        raise _Bad(path, f"{s} s is not a multiple of {_UNIT_S} s, the unit on the wire")
-    return s // _UNIT_S
-
-
-def _flags(table: dict[int, str], bits: int):
-    letters = {name: bit for bit, name in table.items()}
-
-    def conv(v, path):
-        if isinstance(v, str):
-            bad = [c for c in v if c not in letters]
-            if bad:
-                raise _Bad(path, f"{_show(v)}: unknown flag letter(s) {''.join(bad)} "
-                                 f"(known: {''.join(letters)})")
-            return sum({letters[c] for c in v})
-        return _int(v, path, 0, (1 << bits) - 1)
-    return conv
-
-
-def _u(bits: int):
-    return lambda v, path: _int(v, path, 0, (1 << bits) - 1)
-
-
-def _sized(n: int):
-    return lambda v, path: _hex(v, path, n)
-
-
-def _typed(kind: type | tuple, name: str, nullable: bool = False):
-    def conv(v, path):
-        if (nullable and v is None) or isinstance(v, kind) and (kind is bool or not isinstance(v, bool)):
-            return v
-        raise _Bad(path, f"{_show(v)} is not of type '{name}'" + (" or null" if nullable else ""))
-    return conv
-
-
-def _nullable(conv):
-    return lambda v, path: None if v is None else conv(v, path)
-
-
-_ANY = lambda v, path: v  # noqa: E731 - checked by the caller
-_BOOL = _typed(bool, "boolean")
-_U8, _U16, _H64 = _u(8), _u(16), _sized(8)
-# Field specs: JSON key -> (attribute, converter, required).  Pairs of alternatives
-# (seconds or wire units) are listed in _ONE_OF: exactly one of them must be given.
-_LIFE = {"lifetime_s": ("lifetime", _s4, False), "lifetime": ("lifetime", _U16, False)}
-_BODY: dict[int, dict] = {
-    C.MH_BRR: {"body_reserved": ("body_reserved", _U16, False)},
-    C.MH_HOTI: {"body_reserved": ("body_reserved", _U16, False), "init_cookie": ("init_cookie", _H64, True)},
-    C.MH_HOT: {"nonce_index": ("nonce_index", _U16, True), "init_cookie": ("init_cookie", _H64, True),
-               "keygen_token": ("keygen_token", _H64, True)},
-    C.MH_BU: {"sequence": ("sequence", _U16, True), "flags": ("flags", _flags(M.BU_FLAGS, 16), True), **_LIFE},
-    C.MH_BA: {"status": ("status", _U8, True), "flags": ("flags", _flags(M.BA_FLAGS, 8), True),
-              "sequence": ("sequence", _U16, True), **_LIFE},
-    C.MH_BE: {"status": ("status", _U8, True), "body_reserved": ("body_reserved", _U8, False),
-              "home_address": ("home_address", _addr, True)},
-}
-_BODY[C.MH_COTI], _BODY[C.MH_COT] = _BODY[C.MH_HOTI], _BODY[C.MH_HOT]
-_OTHER_BODY = {"data": ("data", _hex, False)}
-_MH_COMMON = {"mh_type": ("mh_type", _U8, True), "payload_proto": ("payload_proto", _U8, False),
-              "reserved": ("reserved", _U8, False), "checksum": ("checksum", _U16, False),
-              "header_len": ("header_len", _U8, False), "truncated": ("truncated", _BOOL, False),
-              "options": ("options", _ANY, False)}
-_OPTIONS: dict[str, tuple[type, dict]] = {
-    "Pad1": (O.Pad1, {}),
-    "PadN": (O.PadN, {"data": ("data", _hex, False)}),
-    "BindingRefreshAdvice": (O.BindingRefreshAdvice, {"interval_s": ("interval", _s4, False),
-                                                      "interval": ("interval", _U16, False)}),
-    "AlternateCareOfAddress": (O.AlternateCareOfAddress, {"address": ("address", _addr, True)}),
-    "NonceIndices": (O.NonceIndices, {"home_index": ("home_index", _U16, True),
-                                      "careof_index": ("careof_index", _U16, True)}),
-    "BindingAuthorizationData": (O.BindingAuthorizationData,
-                                 {"authenticator": ("authenticator", _sized(C.AUTHENTICATOR_LEN), True)}),
-    "CareOfTestInit": (O.CareOfTestInitOption, {}),
-    "CareOfTest": (O.CareOfTestOption, {"keygen_token": ("keygen_token", _H64, True)}),
-}
-_OPTION_NAME = {cls: name for name, (cls, _) in _OPTIONS.items()}
-_ONE_OF = (("lifetime_s", "lifetime", "'lifetime_s' (seconds) or 'lifetime' (units of 4 s)"),
-           ("interval_s", "interval", "'interval_s' (seconds) or 'interval' (units of 4 s)"),
-           ("time_ns", "time", "the record's time, 'time_ns' (integer ns) or 'time' (seconds),"))
-
-
-def _fields(obj: dict, path: str, spec: dict, skip: tuple = ()) -> dict:
-    """Check ``obj`` against ``spec`` (unknown keys, required keys, types); -> attr: value."""
-    for key in obj:
-        if key not in spec and key not in skip and not key.startswith("x_"):
-            raise _Bad(path, f"unexpected field '{key}' (free annotations start with 'x_')")
-    for a, b, what in _ONE_OF:          # exactly one of the pair, when the spec has the pair
-        if a in spec and (a in obj) == (b in obj):
-            raise _Bad(path, f"give '{a}' or '{b}', not both" if a in obj else f"{what} is required")
-    out = {}
-    for key, (attr, conv, required) in spec.items():
-        if key not in obj:
-            if required:
-                raise _Bad(path, f"'{key}' is a required property")
-            continue
-        try:
-            out[attr] = conv(obj[key], key)
-        except _Bad as exc:       # the path is only worked out for a bad line
-            exc.path = _join(path, exc.path)
-            raise
-    return out
-
-
-def _object(v, path: str) -> dict:
-    if not isinstance(v, dict):
-        raise _Bad(path, f"{_show(v)} is not of type 'object'")
-    return v
-
-
-def _option(obj, path: str) -> O.Option:
-    obj = _object(obj, path)
-    t = obj.get("type")
-    if isinstance(t, str) and t in _OPTIONS:
-        cls, spec = _OPTIONS[t]
-        return cls(**_fields(obj, path, spec, ("type",)))
-    if isinstance(t, str) or t is None:
-        raise _Bad(_join(path, "type"), f"{_show(t)} is not an option name ({', '.join(_OPTIONS)}) "
-                                         "or type number")
-    otype = _int(t, _join(path, "type"), 0, 255)
-    return O.UnknownOption(otype, _fields(obj, path, _OTHER_BODY, ("type",)).get("data", b""))
-
-
-def _message(obj, path: str = "mh") -> M.MobilityMessage:
-    """The message a packet line's "mh" object describes (header_len/checksum as given)."""
-    obj = _object(obj, path)
-    if "mh_type" not in obj:
-        raise _Bad(path, "'mh_type' is a required property")
-    mtype = _int(obj["mh_type"], _join(path, "mh_type"), 0, 255)
-    kw = _fields(obj, path, {**_MH_COMMON, **_BODY.get(mtype, _OTHER_BODY)})
-    opts = obj.get("options", [])
-    if not isinstance(opts, list):
-        raise _Bad(_join(path, "options"), f"{_show(opts)} is not of type 'array'")
-    kw["options"] = [_option(o, f"{path}.options[{i}]") for i, o in enumerate(opts)]
-    del kw["mh_type"]
-    cls = M.MESSAGE_CLASSES.get(mtype)
-    return cls(**kw) if cls is not None else M.OtherMobilityMessage(type_number=mtype, **kw)
-
-
-def _time(v, path: str) -> int:
-    """Seconds (the decimal text, exactly: floats lose ~100 ns at epoch scale) -> ns."""
-    v = _typed((int, float, Decimal), "number")(v, path)
-    try:
-        return int((Decimal(v) * 1_000_000_000).to_integral_value())
-    except (InvalidOperation, ValueError, OverflowError):
-        raise _Bad(path, f"{_show(v)} is not a finite number") from None
-
-
-def _mh_hex(v, path: str) -> bytes:
-    raw = _hex(v, path)
-    if len(raw) < C.MH_FIXED_LEN:
-        raise _Bad(path, f"{len(raw)} octets; a Mobility Header has at least {C.MH_FIXED_LEN}")
-    return raw
-
-
-def _enum(values: tuple):
-    def conv(v, path):
-        if v not in values or not isinstance(v, str):
-            raise _Bad(path, f"{_show(v)} is not one of {', '.join(values)}")
-        return v
-    return conv
-
-
-_OPT_ADDR = _nullable(_addr)
-_TIMES = {"time_ns": ("ts_ns", lambda v, path: _int(v, path), False), "time": ("ts_ns", _time, False),
-          "frame": ("frame", lambda v, path: _int(v, path, 1), False)}
-_PACKET = {"type": ("type", _ANY, True), **_TIMES, "msg": ("msg", _enum(MSG_LABELS), True),
-           "src": ("src", _addr, True), "dst": ("dst", _addr, True), "hoa": ("hoa", _OPT_ADDR, False),
-           "rh2": ("rh2", _OPT_ADDR, False), "tunnel_src": ("tunnel_src", _OPT_ADDR, False),
-           "tunnel_dst": ("tunnel_dst", _OPT_ADDR, False), "proto": ("proto", _U8, False),
-           "ip_len": ("ip_len", lambda v, path: _int(v, path, 0), False),
-           "checksum_ok": ("checksum_ok", _typed(bool, "boolean", True), False),
-           "deregistration": ("deregistration", _BOOL, False), "rfc4866": ("rfc4866", _BOOL, False),
-           "mh": ("mh", _message, False), "mh_hex": ("mh_hex", _mh_hex, False)}
-_EVENT = {"type": ("type", _ANY, True), **_TIMES, "mn": ("mn", _addr, True), "coa": ("coa", _addr, True),
-          "prev_coa": ("prev_coa", _OPT_ADDR, False)}
-_HEADER = {"type": ("type", _ANY, True), "format": ("format", _ANY, True), "version": ("version", _ANY, True),
-           "source": ("source", _typed(str, "string", True), False),
-           "generator": ("generator", _typed(str, "string"), False)}
+from .trace_check import (EVENT_FIELDS, FORMAT, HEADER_FIELDS, LINE_TYPES, MH_PROTOS, OPTION_FIELDS,
+                          OPTION_NAME, PACKET_FIELDS, UNIT_S, VERSION, Bad, check_fields,
+                          seconds_in_units, show)
 
 
 # ----------------------------------------------------------------------------- reading
 def _event(obj: dict, lineno: int, name: str) -> HandoverEvent:
-    f = _fields(obj, "", _EVENT)
+    f = check_fields(obj, "", EVENT_FIELDS)
     return HandoverEvent(ts_ns=f["ts_ns"], mn=f["mn"], coa=f["coa"], prev_coa=f.get("prev_coa"),
                          frame=f.get("frame", lineno), source=name)
 
@@ -311,23 +64,23 @@ def _differences(given: dict, m: M.MobilityMessage, g: M.MobilityMessage) -> lis
 
 
 def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
-    f = _fields(obj, "", _PACKET)
+    f = check_fields(obj, "", PACKET_FIELDS)
     frame, msg, has_mh = f.get("frame", lineno), f["msg"], "mh" in f or "mh_hex" in f
     rec = Record(frame=frame, ts_ns=f["ts_ns"], src=f["src"], dst=f["dst"], hoa=f.get("hoa"),
                  rh2=f.get("rh2"), tunnel_src=f.get("tunnel_src"), tunnel_dst=f.get("tunnel_dst"),
                  proto=f.get("proto", C.NH_MOBILITY if has_mh else C.NH_NONE),
                  ip_len=f.get("ip_len", 0), source=name)
     if (rec.tunnel_src is None) != (rec.tunnel_dst is None):
-        raise _Bad("", "'tunnel_src' and 'tunnel_dst' come together (the outer IPv6 header)")
+        raise Bad("", "'tunnel_src' and 'tunnel_dst' come together (the outer IPv6 header)")
     if not has_mh:
         if msg != "data":
-            raise _Bad("", f"msg {msg} needs 'mh' (the message's fields) or 'mh_hex' (its octets)")
+            raise Bad("", f"msg {msg} needs 'mh' (the message's fields) or 'mh_hex' (its octets)")
         for key in ("checksum_ok", "deregistration", "rfc4866"):
             if f.get(key):
-                raise _Bad(key, "only a record with a Mobility Header ('mh' or 'mh_hex') can be true")
+                raise Bad(key, "only a record with a Mobility Header ('mh' or 'mh_hex') can be true")
         return rec
     if rec.proto not in MH_PROTOS:
-        raise _Bad("proto", f"{rec.proto}: a Mobility Header is next header 135 (or 62, pre-RFC 3775)")
+        raise Bad("proto", f"{rec.proto}: a Mobility Header is next header 135 (or 62, pre-RFC 3775)")
     ps, pd = pton(rec.hoa or rec.src), pton(rec.rh2 or rec.dst)
     given, problems, notes = f.get("mh"), [], []
     if "mh_hex" in f:
@@ -341,7 +94,7 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
         try:
             wire = encode_mh(aligned(given))
         except ValueError as exc:
-            raise _Bad("mh", f"cannot encode the message: {exc}") from None
+            raise Bad("mh", f"cannot encode the message: {exc}") from None
         wire = wire[:4] + mh_checksum(wire, ps, pd, rec.proto).to_bytes(2, "big") + wire[6:]
         m, computed = decode_mh(wire, problems), None     # None: nothing was on a wire to check
     for text in problems:
@@ -357,12 +110,12 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
         if "mh_hex" not in f or f["checksum_ok"] is None:
             rec.checksum_ok = f["checksum_ok"]
         elif f["checksum_ok"] != computed:
-            notes.append(f"checksum_ok {_show(f['checksum_ok'])} (mh_hex gives {_show(computed)})")
+            notes.append(f"checksum_ok {show(f['checksum_ok'])} (mh_hex gives {show(computed)})")
     if given is not None:
         notes.extend(_differences(obj["mh"], m, given))
     for key, value in (("msg", label), ("deregistration", dereg), ("rfc4866", rfc4866)):
         if key in f and f[key] != value:
-            notes.append(f"{key} {_show(f[key])} (the message makes it {_show(value)})")
+            notes.append(f"{key} {show(f[key])} (the message makes it {show(value)})")
     if notes:
         diag.warn("trace_field_mismatch", f"line {lineno} (frame {frame}): " + "; ".join(notes)
                   + "; the values from the message are used", frame)
@@ -379,13 +132,13 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
 def _header(obj: dict, lineno: int, name: str) -> None:
     """Fatal unless the header names this format and a version this module reads."""
     if obj.get("format") != FORMAT:
-        raise InputError(f"{name}: line {lineno}: header format {_show(obj.get('format'))} is not "
+        raise InputError(f"{name}: line {lineno}: header format {show(obj.get('format'))} is not "
                          f"{FORMAT!r}")
     version = obj.get("version")
     if type(version) is not int or not 1 <= version <= VERSION:
-        raise InputError(f"{name}: line {lineno}: trace format version {_show(version)}; this "
+        raise InputError(f"{name}: line {lineno}: trace format version {show(version)}; this "
                          f"ebutool reads version {VERSION}")
-    _fields(obj, "", _HEADER)
+    check_fields(obj, "", HEADER_FIELDS)
 
 
 def _no_constant(text: str):
@@ -428,14 +181,14 @@ def read_trace_records(stream: BinaryIO, diag: Diagnostics, stats=None,
             _count(stats, skipped="bad_trace_json")
             continue
         kind = obj.get("type")
-        if not started and kind not in _TYPES:
+        if not started and kind not in LINE_TYPES:
             raise InputError(f"{name}: line {lineno}: not an ebutool trace (a JSON object without "
                              f"\"type\": \"header\", \"packet\" or \"handover\")")
         started = True
         if kind == "header":
             try:
                 _header(obj, lineno, name)
-            except _Bad as exc:
+            except Bad as exc:
                 diag.warn("bad_trace_record", f"line {lineno}: header: {exc}", lineno)
             if records:
                 diag.warn("trace_concatenated", f"line {lineno}: a second header (traces "
@@ -445,9 +198,9 @@ def read_trace_records(stream: BinaryIO, diag: Diagnostics, stats=None,
         records = True
         try:
             if kind not in ("packet", "handover"):
-                raise _Bad("type", f"{_show(kind)} is not one of 'header', 'packet', 'handover'")
+                raise Bad("type", f"{show(kind)} is not one of 'header', 'packet', 'handover'")
             rec = _packet(obj, lineno, name, diag) if kind == "packet" else _event(obj, lineno, name)
-        except _Bad as exc:
+        except Bad as exc:
             diag.warn("bad_trace_record", f"line {lineno}: {exc}", lineno)
             _count(stats, skipped="bad_trace_record")
             continue
@@ -478,17 +231,17 @@ def _count(stats, frames: int = 0, skipped: str | None = None) -> None:
 
 # ----------------------------------------------------------------------------- writing
 def option_json(o: O.Option) -> dict:
-    name = _OPTION_NAME.get(type(o))
+    name = OPTION_NAME.get(type(o))
     if name is None:     # raw (UnknownOption) or an option class this module does not know
         from .mh.options import encode_option
         data = o.data if isinstance(o, O.UnknownOption) else encode_option(o)[2:]
         return {"type": o.TYPE, "data": bytes(data).hex()}
     d: dict = {"type": name}
-    for key, (attr, conv, _) in _OPTIONS[name][1].items():
+    for key, (attr, conv, _) in OPTION_FIELDS[name][1].items():
         if key in ("interval",):
             continue
         v = getattr(o, attr)
-        d[key] = v * _UNIT_S if conv is _s4 else (v.hex() if isinstance(v, bytes) else v)
+        d[key] = v * UNIT_S if conv is seconds_in_units else (v.hex() if isinstance(v, bytes) else v)
     return d
 
 
