@@ -561,3 +561,23 @@ def test_unknown_care_of_nonce_index_is_status_137(tmp_path, answer, expected_ki
     assert list(r.decisions["action"]) == ["rejected_nonce"]
     assert list(r.decisions["expected_ack"]) == ["BA status 137 seq 10"]
     assert kinds(r) == expected_kinds
+
+
+def test_coti_cot_matched_by_care_of_address_cn_and_cookie():
+    """Two MNs behind different care-of addresses use the same init cookie with one CN
+    (cookies are only unique per MN): each CoT answers the CoTI from its own care-of
+    address (ebutool/analysis matches by (CoA, CN, cookie)), so each MN's unacknowledged
+    BU is placed one path RTT later, not the other MN's."""
+    mn2, coa_b = "2001:db8:1::200", "2001:db8:4::200"
+    tr1, tr2 = Trace(), Trace(mn=mn2)
+    rtt1, rtt2 = 60, 30
+    tr1.coti_cot(0, COA1, rtt=rtt1, cookie=b"SAMECOOK")
+    tr2.coti_cot(10, coa_b, rtt=rtt2, cookie=b"SAMECOOK")     # its CoT arrives first (40 < 60)
+    tr1.bu(100, 5, coa=COA1, ack=False)
+    tr2.bu(101, 7, coa=coa_b, ack=False)
+    tr1.pkts += tr2.pkts
+    r = run(tr1)
+    dec = r.decisions.set_index("mn")
+    # abs: a relative tolerance on epoch seconds would be ~1700 s
+    assert dec.loc[MN, "cn_time"] == pytest.approx((T0 + (100 + rtt1) * MS) / S, abs=1e-6)
+    assert dec.loc[mn2, "cn_time"] == pytest.approx((T0 + (101 + rtt2) * MS) / S, abs=1e-6)

@@ -132,7 +132,9 @@ def collect(items: Iterable, authenticate: Authenticate | None, diag: Diagnostic
             default_basis: str = "injected") -> Trace:
     """One pass over the stream (Records; HandoverEvents are skipped)."""
     tr = Trace()
-    coti: dict[bytes, Record] = {}
+    # CoTI/CoT matched by (care-of address, CN, cookie), the rule of ebutool/analysis
+    # (handlers.py, ``coti_index``): a cookie is only unique per MN, not per capture.
+    coti: dict[tuple[str, str, bytes], Record] = {}
     for rec in items:
         if not isinstance(rec, Record):
             continue
@@ -162,10 +164,10 @@ def collect(items: Iterable, authenticate: Authenticate | None, diag: Diagnostic
         elif rec.msg == "BA" and isinstance(msg, BindingAcknowledgement):
             tr.acks.append(rec)
         elif rec.msg == "CoTI" and rec.mh is not None:
-            coti[rec.mh.init_cookie] = rec
+            coti[(rec.src, rec.dst, rec.mh.init_cookie)] = rec
         elif rec.msg == "CoT" and rec.mh is not None:
-            init = coti.pop(rec.mh.init_cookie, None)
-            if init is not None and init.dst == rec.src and rec.ts_ns >= init.ts_ns:
+            init = coti.pop((rec.dst, rec.src, rec.mh.init_cookie), None)
+            if init is not None and rec.ts_ns >= init.ts_ns:
                 tr.rtt[(rec.src, init.src)].append((init.ts_ns, rec.ts_ns - init.ts_ns))
         elif rec.msg == "data" and rec.rh2 is not None and rec.dst != rec.rh2 and rec.hoa is None:
             tr.data.append(_Data(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, rec.ip_len))
