@@ -27,12 +27,17 @@ Two levels of speed:
 
 - :func:`candidates` filters any ``Frame`` iterator (used for inputs the block readers
   below do not handle: stdin of unknown kind, JSON traces never come here);
-- :func:`fast_records` reads pcap and pcapng itself, straight from the block buffer the
-  capture package's :class:`~ebutool.capture.source.Source` fills, and creates no
-  ``Frame`` (nor a slice) for a skipped packet.  The pcap header checks are those of
-  :func:`ebutool.capture.pcap.read_pcap`; the pcapng block loop is a copy of
-  :func:`ebutool.capture.pcapng._blocks` whose EPB branch applies the filter (same
-  diagnoses, same frame numbering; the helpers are imported from that module).
+- :func:`fast_records` reads pcap and pcapng itself, from one bytearray refilled in place
+  (:class:`_Window`, ``readinto1``; the capture package's
+  :class:`~ebutool.capture.source.Source` opens the input and reads the header), and
+  creates no ``Frame`` (nor a slice) for a skipped packet.  For Ethernet-like links one
+  ``struct`` call per record reads the length, EtherType, IPv6 version and next header;
+  in pcapng a run of skipped EPBs reads each block's trailing length together with the
+  next block's fields.  The pcap header checks are those of
+  :func:`ebutool.capture.pcap.read_pcap` and the loop mirrors ``pcap._records``; the
+  pcapng block loop is a copy of :func:`ebutool.capture.pcapng._blocks` whose EPB branch
+  applies the filter (same diagnoses, same frame numbering; the helpers are imported
+  from that module, so keep the two in step).
 """
 from __future__ import annotations
 
@@ -312,9 +317,10 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
         # IPv6 next header
         fmt = order + f"8xI4x{etype_at}x" + f"2s{l2 - etype_at - 2}xB5xB"
         probe = struct.Struct(fmt)
+        punpack = probe.unpack_from
         psize, minlen = probe.size, l2 + 40
     else:
-        probe, psize, minlen, l2 = None, 1 << 62, 0, 0
+        punpack, psize, minlen, l2 = None, 1 << 62, 0, 0
     eth6, vlan = b"\x86\xdd", frozenset(t.to_bytes(2, "big") for t in _VLAN_TYPES)
     skip_nh, walk_nh = SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS
     skipped = stats.skipped
@@ -333,14 +339,13 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
         while True:
             if end - pos >= psize:
                 # The fast case: a whole record in the buffer, long enough for the probe.
-                incl, et, vb, nh = probe.unpack_from(buf, pos)
+                incl, et, vb, nh = punpack(buf, pos)
                 start = pos + RECORD_HEADER_LEN
                 nxt = start + incl
                 if nxt <= end and incl >= minlen:
                     if et == eth6:
                         if vb >> 4 == 6:
                             if nh in skip_nh:
-                                n += 1
                                 nirr += 1
                                 pos = nxt
                                 if new_irr:
@@ -349,14 +354,13 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                                 continue
                             ip = start + l2
                             if nh in walk_nh and not _walk(buf, ip, nxt, nh):
-                                n += 1
                                 nirr += 1
                                 pos = nxt
                                 if new_irr:
                                     new_irr = False
                                     skipped["not_mobility_related"] += 0
                                 continue
-                            n += 1
+                            n = flushed + nv6 + nirr + 1
                             rec_at = pos
                             pos = nxt
                             # a candidate
@@ -369,7 +373,6 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                                 rec.source = name
                                 yield rec
                             continue
-                        n += 1
                         nv6 += 1
                         pos = nxt
                         if new_v6:
@@ -377,7 +380,6 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                             skipped["not_ipv6"] += 0
                         continue
                     if et not in vlan:
-                        n += 1
                         nv6 += 1
                         pos = nxt
                         if new_v6:
@@ -385,7 +387,9 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                             skipped["not_ipv6"] += 0
                         continue
                     # VLAN-tagged: the general path below
-            # The general path: one record, refilling the buffer when needed.
+            # The general path: one record, refilling the buffer when needed.  (The fast
+            # case counts frames only in nv6/nirr: frames so far = flushed + nv6 + nirr.)
+            n = flushed + nv6 + nirr
             if end - pos < RECORD_HEADER_LEN:
                 done += pos
                 end = win.fill(pos, end, RECORD_HEADER_LEN)
@@ -449,6 +453,7 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                 rec.source = name
                 yield rec
     finally:
+        n = flushed + nv6 + nirr
         _flush(stats, n - flushed, nv6, nirr)
         if progress is not None:
             progress.update(frames=n, octets=done + pos)
@@ -459,6 +464,8 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
 # and next header, in one call (block type, length, interface, ts high, ts low, caplen,
 # wirelen, ...); only used when the whole probe lies inside the buffer.
 _PROBES = {o: struct.Struct(o + "IIIIIII12x2sB5xB").unpack_from for o in "<>"}
+# the same, preceded by the previous block's trailing length (read at its end - 4)
+_PROBES2 = {o: struct.Struct(o + "IIIIIIII12x2sB5xB").unpack_from for o in "<>"}
 
 
 def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name: str,
@@ -475,6 +482,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
     s = _STRUCTS["<"]
     hdr, blk, u32 = s.hdr, s.blk, s.u32
     probe = _PROBES["<"]
+    probe2 = _PROBES2["<"]
     psize = _PROBES["<"].__self__.size
     eth6, vlan = b"\x86\xdd", frozenset(t.to_bytes(2, "big") for t in _VLAN_TYPES)
     new_v6 = "not_ipv6" not in skipped
@@ -495,8 +503,64 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
     warned_spb = False
     next_report = _PROGRESS_EVERY
 
+    eth_ok: frozenset = frozenset()   # interfaces that are Ethernet and supported
     try:
         while True:
+            if eth_ok and end - pos >= psize:
+                # A run of EPBs on Ethernet interfaces that are skipped: only the checks the
+                # reader makes on such a block; anything else leaves the run and is handled
+                # (re-read) by the general code below.
+                k0 = nv6 + nirr
+                last = -1
+                btype, blen, iid, hi, lo, caplen, wirelen, et, vb, nh = probe(buf, pos)
+                while True:
+                    if btype != 6 or caplen < 54 or blen & 3 or iid not in eth_ok:
+                        break
+                    stop = pos + blen
+                    if stop > end or caplen > blen - 32 or blen > MAX_BLOCK:
+                        break
+                    if et == eth6:
+                        if vb >> 4 != 6:
+                            irr = False
+                        elif nh in skip_nh or (nh in walk_nh
+                                               and not _walk(buf, pos + 42, pos + 28 + caplen, nh)):
+                            irr = True
+                        else:
+                            break
+                    elif et not in vlan:
+                        irr = False
+                    else:
+                        break
+                    # This block's trailing length, and the next block's probe, in one call.
+                    cur = blen
+                    if end - stop >= psize:
+                        trailer, btype, blen, iid, hi, lo, caplen, wirelen, et, vb, nh = \
+                            probe2(buf, stop - 4)
+                        if trailer != cur:
+                            break
+                    else:
+                        if u32(buf, stop - 4)[0] != cur:
+                            break
+                        btype = -1                  # leave the run after this block
+                    if irr:
+                        nirr += 1
+                        if new_irr:
+                            new_irr = False
+                            skipped["not_mobility_related"] += 0
+                    else:
+                        nv6 += 1
+                        if new_v6:
+                            new_v6 = False
+                            skipped["not_ipv6"] += 0
+                    last = pos
+                    pos = stop
+                k = nv6 + nirr - k0
+                if k:
+                    n += k
+                    yielded += k
+                    # the reader's last_ts comes from the last of these EPBs
+                    _bt, _bl, ts_iid, ts_hi, ts_lo = blk(buf, last)[:5]
+                    ts_if = ifaces[ts_iid]
             if end - pos >= psize:
                 btype, blen, iid, hi, lo, caplen, wirelen, et, vb, nh = probe(buf, pos)
             elif end - pos >= 28:
@@ -527,8 +591,10 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                 s = _STRUCTS[order]
                 hdr, blk, u32 = s.hdr, s.blk, s.u32
                 probe = _PROBES[order]
+                probe2 = _PROBES2[order]
                 blen = u32(buf, pos + 4)[0]
                 ifaces, snaplens = [], []
+                eth_ok = frozenset()
             if blen & 3 or blen < 12 or blen > MAX_BLOCK:
                 return _corrupt(diag, None, f"block at file offset {base + pos} has an impossible "
                                 f"length {blen} (must be a multiple of 4, 12 to {MAX_BLOCK})")
@@ -620,6 +686,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                                     f"{base + pos} too short ({blen})")
                 ifaces.append(_interface(buf, pos, stop, s))
                 snaplens.append(s.idb(buf, pos + 8)[2])
+                eth_ok = frozenset(i for i, ifc in enumerate(ifaces) if ifc[0] == 1 and ifc[4])
             elif btype == SPB:
                 n += 1
                 if blen < 16:

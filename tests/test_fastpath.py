@@ -383,3 +383,22 @@ def test_large_records_and_a_pipe(tmp_path):
     t.join()
     assert len(got[0]) == 200
     assert_same(reference(raw), got)
+
+
+# Long runs of skippable Ethernet packets (the fast loops' inner runs), corrupted and cut.
+_BENCH = list(gen_capture.packets(400, 9))
+BENCH_VALID = [pcap_bytes(_BENCH, LINKTYPE_ETHERNET),
+               pcapng_bytes([(LINKTYPE_ETHERNET, None)], [(0, ts, fr) for ts, fr in _BENCH]),
+               pcapng_bytes([(LINKTYPE_RAW, 9), (LINKTYPE_ETHERNET, None)],
+                            [(1, ts, fr) for ts, fr in _BENCH], big_endian=True)]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.integers(0, len(BENCH_VALID) - 1), cut=st.integers(0, 1 << 20),
+       edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=5))
+def test_corrupted_runs_of_ordinary_packets(which, cut, edits):
+    raw = bytearray(BENCH_VALID[which])
+    for at, value in edits:
+        raw[at % len(raw)] = value
+    check(bytes(raw[:cut % (len(raw) + 1)]))
+    check(bytes(raw))
