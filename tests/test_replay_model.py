@@ -142,3 +142,19 @@ def test_every_cn_packet_is_accounted_once(steps, lifetime, policy):
 def test_model_rejects_bad_policy():
     with pytest.raises(ValueError):
         CorrespondentModel(DEFAULT_CONFIG, "sometimes")
+
+
+@settings(max_examples=300)
+@given(st.integers(0, 4_000_000_000), st.integers(0, 999_999))
+def test_one_time_helper_for_the_whole_replay(sec, us):
+    """Every replay module converts times through ebutool.replay.times (no second copy
+    of ``seconds``): epoch seconds print as the capture's microsecond value, and a
+    duration in seconds becomes the nearest nanosecond."""
+    from ebutool.replay import cn_model, divergences, exposure, times
+    import ebutool.replay as pkg
+    for mod in (cn_model, divergences, exposure, pkg):
+        assert getattr(mod, "seconds", times.seconds) is times.seconds
+    ts = sec * S + us * 1000
+    assert repr(times.seconds(ts)) == repr(float(f"{sec}.{us:06d}"))
+    assert times.to_ns(us / 1e6) == us * 1000
+    assert times.ms(ts - sec * S) == us / 1000

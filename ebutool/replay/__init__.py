@@ -24,11 +24,12 @@ import pandas as pd
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..errors import UsageError
-from .cn_model import Policy, seconds
+from .cn_model import Policy
 from .divergences import DIVERGENCE_COLUMNS, DIVERGENCE_KINDS, divergence_frame
 from .engine import (BASIS_INJECTED, BASIS_KEYLESS, BASIS_KEYS, BASIS_TRACE, Authenticate,
                      RunResult, describe_ack, run)
 from .exposure import EXPOSURE_COLUMNS, exposure_frame
+from .times import seconds
 
 DECISION_COLUMNS = ["frame", "time", "mn", "cn", "coa", "msg", "seq", "lifetime_s", "ack_requested",
                     "authentication", "basis", "cn_time", "action", "state_after", "expected_ack",

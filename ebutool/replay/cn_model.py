@@ -22,6 +22,7 @@ from enum import Enum
 from typing import Iterable
 
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
+from .times import NS_PER_S, seconds, to_ns
 
 SEQ_MODULUS = 1 << 16        # RFC 6275 9.5.1: sequence numbers are compared modulo 2**16
 SEQ_HALF_WINDOW = 1 << 15    # ... "the preceding 32768 values, inclusive" are not greater
@@ -32,15 +33,7 @@ STATUS_SEQ_OUT_OF_WINDOW = 135
 NONCE_STATUSES = (136, 137, 138)   # expired home / care-of / both nonce indices
 ANY_NONCE_STATUS = -1              # one of NONCE_STATUSES, which one is not known
 
-NS_PER_S = 1_000_000_000
 NEVER = 1 << 62              # expiry of an entry whose lifetime is unknown
-
-
-def seconds(ts_ns: int) -> float:
-    """Epoch seconds whose shortest repr is the capture's value (1700000000.031, not
-    1700000000.0310001 as ts_ns / 1e9 can give)."""
-    sec, ns = divmod(ts_ns, NS_PER_S)
-    return sec + ns / NS_PER_S
 
 
 class Policy(str, Enum):
@@ -277,7 +270,7 @@ class CorrespondentModel:
         if entry is not None:
             self._end(entry, u.at_ns, "replaced")
         lifetime = min(u.lifetime_s, self.config.tentative_binding_lifetime)
-        expires = u.at_ns + round(lifetime * NS_PER_S)
+        expires = u.at_ns + to_ns(lifetime)
         tb = TentativeBinding(u.mn, u.cn, u.coa, u.frame, u.at_ns, expires)
         self.tentatives.append(tb)
         self._lapsed.pop((u.mn, u.cn, u.coa), None)
@@ -288,7 +281,7 @@ class CorrespondentModel:
 
     def _standard(self, u: Update, key, entry: BindingEntry | None) -> Outcome:
         lifetime = min(u.lifetime_s, self.config.max_rr_binding_lifetime)
-        expires = u.at_ns + round(lifetime * NS_PER_S)
+        expires = u.at_ns + to_ns(lifetime)
         self._lapsed.pop((u.mn, u.cn, u.coa), None)
         if entry is not None and entry.coa == u.coa:
             action = Action.verified if entry.state is State.tentative else Action.refreshed

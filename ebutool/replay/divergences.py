@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .cn_model import seconds
+from .times import seconds
 
 # Kinds (docs/replay.md "Divergences").
 KIND_ACK_STATUS = "ack_status"            # both answered, with different statuses

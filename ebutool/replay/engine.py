@@ -19,11 +19,12 @@ from ..constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..mh.messages import BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate
 from ..records import Record
-from .cn_model import (ANY_NONCE_STATUS, NONCE_STATUSES, NS_PER_S, STATUS_SEQ_OUT_OF_WINDOW,
+from .cn_model import (ANY_NONCE_STATUS, NONCE_STATUSES, STATUS_SEQ_OUT_OF_WINDOW,
                        CorrespondentModel, ExpectedAck, Outcome, Policy, Update, sort_updates)
 from .divergences import (KIND_ACK_MISSING, KIND_ACK_STATUS, KIND_ACK_UNEXPECTED,
                           KIND_EBA_MISSING, KIND_EBA_UNEXPECTED, Divergence)
 from .exposure import count_packet
+from .times import to_ns
 
 # The ``basis`` column: what decided whether a binding update's authentication holds.
 BASIS_KEYS = "kcn"           # the oracle with the CN's Kcn and nonce table (verify's basis "kcn")
@@ -328,7 +329,7 @@ def describe_ack(rec: Record | None, early: bool) -> str:
 def compare_acks(tr: Trace, outcomes: list[Outcome], unmatched: list[Record],
                  config: ProtocolConfig) -> list[Divergence]:
     out: list[Divergence] = []
-    grace_ns = round(config.initial_bindack_timeout * NS_PER_S)
+    grace_ns = to_ns(config.initial_bindack_timeout)
     for s, oc in zip(tr.sent, outcomes):
         exp: ExpectedAck | None = oc.ack
         got = s.ack

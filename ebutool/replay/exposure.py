@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .cn_model import Lookup, State, TentativeBinding, seconds
+from .cn_model import Lookup, State, TentativeBinding
 from .divergences import KIND_DATA_OVERSTAY, KIND_DATA_UNBOUND, Divergence
+from .times import ms, seconds
 
 EXPOSURE_COLUMNS = ["mn", "cn", "coa", "tentative_start", "tentative_end", "tentative_ms", "verified",
                     "unverified_packets", "unverified_bytes", "overstay_packets", "overstay_bytes",
@@ -38,7 +39,7 @@ def count_packet(look: Lookup, frame: int, ts_ns: int, mn: str, cn: str, coa: st
         tb.overstay_packets += 1
         tb.overstay_bytes += ip_len
         tb.violations += 1
-        late_ms = (ts_ns - tb.expires_ns) / 1e6
+        late_ms = ms(ts_ns - tb.expires_ns)
         return Divergence(frame, ts_ns, mn, cn, KIND_DATA_OVERSTAY,
                           f"no data to {coa} after {seconds(tb.expires_ns):.6f}",
                           f"data to {coa}, {ip_len} octets",
@@ -60,7 +61,7 @@ def exposure_frame(tentatives: list[TentativeBinding], end_ns: int | None) -> pd
         rows.append({
             "mn": tb.mn, "cn": tb.cn, "coa": tb.coa,
             "tentative_start": seconds(tb.start_ns), "tentative_end": seconds(end),
-            "tentative_ms": (end - tb.start_ns) / 1e6, "verified": tb.verified,
+            "tentative_ms": ms(end - tb.start_ns), "verified": tb.verified,
             "unverified_packets": tb.unverified_packets, "unverified_bytes": tb.unverified_bytes,
             "overstay_packets": tb.overstay_packets, "overstay_bytes": tb.overstay_bytes,
             "violations": tb.violations, "frame": tb.frame, "end_reason": tb.end_reason,

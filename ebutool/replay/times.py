@@ -1,0 +1,29 @@
+"""The replay's one set of time conversions (docs/architecture.md: integer nanoseconds
+inside, epoch seconds and milliseconds in outputs).
+
+Every module of ``ebutool.replay`` converts through these; the oracle has its own copy
+(``ebutool.oracle.verify._seconds``, same arithmetic) until both move to a common
+module.
+"""
+from __future__ import annotations
+
+NS_PER_S = 1_000_000_000
+NS_PER_MS = 1_000_000
+
+
+def seconds(ts_ns: int) -> float:
+    """Epoch seconds whose shortest repr is the capture's value (1700000000.031, not
+    1700000000.0310001 as ts_ns / 1e9 can give)."""
+    sec, ns = divmod(ts_ns, NS_PER_S)
+    return sec + ns / NS_PER_S
+
+
+def to_ns(s: float) -> int:
+    """A duration in seconds (a protocol constant, a requested lifetime) as nanoseconds,
+    rounded to the nearest (1.001 s is 1001000000 ns; int(1.001 * 1e9) is one less)."""
+    return round(s * NS_PER_S)
+
+
+def ms(duration_ns: int) -> float:
+    """A duration in milliseconds (the tables' ``*_ms`` columns)."""
+    return duration_ns / NS_PER_MS
