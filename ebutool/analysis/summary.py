@@ -14,12 +14,22 @@ from .classify import KINDS, MODES
 OBSERVED = ("send_latency", "recv_latency")
 PREDICTED = tuple(FORMULAS)
 CLAIM_RATIO = 0.5          # the draft's claim: early takes half or less of standard
+MIN_CLAIM_SAMPLES = 3      # fewer samples than this on either side: "too few samples"
+CLAIM_MODES = ("conservative", "optimistic")   # the claim compares like with like only
 ALL = "all"                # the mode label of a kind's rows over every mode
 
+# Episodes enter the statistics on the same terms whatever their kind: the procedure
+# completed (the standard BU, or the deregistration, acknowledged: column ``complete``)
+# and none of these notes says the binding did not hold (a refused or unanswered home
+# registration, an early binding that expired before the standard BU came).
+EXCLUDING_NOTES = ("ha_bu_unanswered", "ha_ba_rejected_", "tentative_binding_expired")
+COUNTING_RULE = ("complete episodes only (final BU or deregistration acknowledged; home "
+                 "registration not refused or unanswered; tentative binding not expired)")
+
 SUMMARY_COLUMNS: dict[str, str] = {
-    "kind": "object", "mode": "object", "episodes": "Int64", "quantity": "object",
-    "source": "object", "n": "Int64", "median_ms": "float64", "mean_ms": "float64",
-    "p95_ms": "float64", "ratio_to_standard": "float64", "claim": "object",
+    "kind": "object", "mode": "object", "episodes": "Int64", "counted": "Int64",
+    "quantity": "object", "source": "object", "n": "Int64", "median_ms": "float64",
+    "mean_ms": "float64", "p95_ms": "float64", "ratio_to_standard": "float64", "claim": "object",
 }
 
 
@@ -28,6 +38,19 @@ def _stats(values: pd.Series) -> tuple[int, float, float, float]:
     if not len(v):
         return 0, math.nan, math.nan, math.nan
     return len(v), float(np.median(v)), float(np.mean(v)), float(np.percentile(v, 95))
+
+
+def counted_mask(df: pd.DataFrame) -> pd.Series:
+    """True for the episodes that enter the statistics (EXCLUDING_NOTES, COUNTING_RULE).
+    A table without a ``complete`` column (hand-made) counts every row."""
+    mask = pd.Series(True, index=df.index)
+    if "complete" in df.columns:
+        mask &= df["complete"].astype("boolean").fillna(False).astype(bool)
+    if "diagnosis" in df.columns:
+        diag = df["diagnosis"].astype(object).where(df["diagnosis"].notna(), "")
+        for note in EXCLUDING_NOTES:
+            mask &= ~diag.map(lambda d, n=note: any(c.startswith(n) for c in str(d).split(";") if c))
+    return mask
 
 
 COMPARED = ("early", "standard")   # kinds the claim compares: always with an "all" margin
@@ -45,20 +68,26 @@ def _groups(df: pd.DataFrame):
             yield kind, ALL, of_kind
 
 
-def summarize(df: pd.DataFrame) -> pd.DataFrame:
-    """Per kind x mode (and per kind over all modes, mode "all"): the episode count and,
-    for each observed and predicted latency, its sample count, median, mean and 95th
-    percentile in ms.  Early rows of observed latencies carry ``ratio_to_standard``
-    (early median / standard median of the same mode; "all" against "all") and
-    ``claim`` ("supported" when <= 0.5, "not supported", or "undetermined" without
-    samples on both sides)."""
+def summarize(df: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> pd.DataFrame:
+    """Per kind x mode (and per kind over all modes, mode "all"): the episode count,
+    how many of them are ``counted`` (:data:`COUNTING_RULE`, the same for every kind)
+    and, over the counted ones, for each observed and predicted latency its sample
+    count, median, mean and 95th percentile in ms.  Early and early_fallback rows of
+    observed latencies of one mode carry ``ratio_to_standard`` (their median / the
+    standard median of the same mode); early rows also ``claim``: "supported" when
+    <= 0.5, "not supported", "too few samples" (fewer than ``min_claim_samples`` on
+    a side) or "undetermined" (none on a side).  The "all" rows mix modes and carry
+    no ratio."""
     rows: list[dict] = []
+    counted = counted_mask(df) if len(df) else pd.Series(dtype=bool)
     for kind, mode, sub in _groups(df):
+        use = sub[counted.loc[sub.index]]
         group_rows = []
         for source, names in (("observed", OBSERVED), ("predicted", PREDICTED)):
             for name in names:
-                n, med, mean, p95 = _stats(sub[f"{name}_ms"])
-                group_rows.append({"kind": kind, "mode": mode, "episodes": len(sub), "quantity": name,
+                n, med, mean, p95 = _stats(use[f"{name}_ms"])
+                group_rows.append({"kind": kind, "mode": mode, "episodes": len(sub),
+                                   "counted": len(use), "quantity": name,
                                    "source": source, "n": n, "median_ms": med, "mean_ms": mean,
                                    "p95_ms": p95, "ratio_to_standard": math.nan, "claim": None})
         if not any(r["n"] for r in group_rows):
@@ -66,34 +95,34 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
             group_rows = [dict(group_rows[0], quantity=None, source=None)]
         rows.extend(group_rows)
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    _ratios(out)
+    _ratios(out, min_claim_samples)
     for col, dtype in SUMMARY_COLUMNS.items():
         out[col] = out[col].astype(object).where(out[col].notna(), None) if dtype == "object" \
             else out[col].astype(dtype)
     return out
 
 
-def _overall(out: pd.DataFrame, kind: str, quantity: str):
-    """The "all" margin row of ``kind`` (early and standard always have one)."""
-    rows = out[(out["kind"] == kind) & (out["quantity"] == quantity) & (out["mode"] == ALL)]
+def _row(out: pd.DataFrame, kind: str, mode: str, quantity: str):
+    rows = out[(out["kind"] == kind) & (out["quantity"] == quantity) & (out["mode"] == mode)]
     return rows.iloc[0] if len(rows) else None
 
 
-def _ratios(out: pd.DataFrame) -> None:
-    """Early median / standard median for each observed latency: per mode against the
-    same mode, and an early "all" margin against the standard overall row."""
+def _n(r) -> int:
+    return 0 if r is None or pd.isna(r["n"]) else int(r["n"])
+
+
+def _ratios(out: pd.DataFrame, min_claim_samples: int) -> None:
+    """Early (and early_fallback) median / standard median for each observed latency,
+    same mode only; the "all" margins mix modes and get no ratio."""
     for r in out.itertuples():
-        if r.kind != "early" or r.source != "observed":
+        if r.kind not in ("early", "early_fallback") or r.source != "observed" or r.mode == ALL:
             continue
-        if r.mode == ALL:
-            ref = _overall(out, "standard", r.quantity)
-        else:
-            same = out[(out["kind"] == "standard") & (out["mode"] == r.mode) & (out["quantity"] == r.quantity)]
-            ref = same.iloc[0] if len(same) else None
+        ref = _row(out, "standard", r.mode, r.quantity)
         ratio = _ratio(r.n, r.median_ms, ref)
-        out.at[r.Index, "claim"] = _claim(ratio)
         if ratio is not None:
             out.at[r.Index, "ratio_to_standard"] = ratio
+        if r.kind == "early":
+            out.at[r.Index, "claim"] = _claim(ratio, r.n, _n(ref), min_claim_samples)
 
 
 def _ratio(n, median, ref) -> float | None:
@@ -102,40 +131,64 @@ def _ratio(n, median, ref) -> float | None:
     return median / ref["median_ms"]
 
 
-def _claim(ratio: float | None) -> str:
+def _claim(ratio: float | None, n_early: int = 0, n_std: int = 0,
+           min_claim_samples: int = MIN_CLAIM_SAMPLES) -> str:
     if ratio is None:
         return "undetermined"
+    if min(n_early, n_std) < min_claim_samples:
+        return "too few samples"
     return "supported" if ratio <= CLAIM_RATIO else "not supported"
 
 
-def claim_statement(summary: pd.DataFrame) -> str:
+def claim_statement(summary: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> str:
     """Plain sentences: does this capture support the claim that an early binding
-    update takes half or less of the latency of a standard one (medians over all modes)?"""
-    lines, verdicts = [], []
+    update takes half or less of the latency of a standard one?  Each observed latency
+    is compared per mode (conservative with conservative, optimistic with optimistic),
+    with each side's sample count; early_fallback is shown next to early.  The verdict
+    is "not supported" if any comparison fails, "supported" only if all four
+    (send/receive x conservative/optimistic) were compared with at least
+    ``min_claim_samples`` per side and passed, else "partially testable" or
+    "cannot be tested"."""
+    lines = [f"Claim test (early vs standard, same mode only; {COUNTING_RULE}; at least "
+             f"{min_claim_samples} samples per side):"]
+    passed, failed, few, missing = [], [], [], []
     for q in OBSERVED:
-        e, s = _overall(summary, "early", q), _overall(summary, "standard", q)
         label = q.replace("_", " ")
-        ne = 0 if e is None or pd.isna(e["n"]) else int(e["n"])
-        ns = 0 if s is None or pd.isna(s["n"]) else int(s["n"])
-        ratio = None if e is None else _ratio(ne, e["median_ms"], s)
-        if ratio is None:
-            lines.append(f"{label}: cannot compare (early n={ne}, standard n={ns})")
-            verdicts.append(None)
-            continue
-        ok = ratio <= CLAIM_RATIO
-        verdicts.append(ok)
-        lines.append(f"{label}: early median {e['median_ms']:.3f} ms (n={ne}) vs standard "
-                     f"{s['median_ms']:.3f} ms (n={ns}), ratio {ratio:.3f}: "
-                     f"{'supports' if ok else 'does not support'} the claim")
-    known = [v for v in verdicts if v is not None]
-    if not known:
-        verdict = "cannot be tested with this capture (it needs both early and standard episodes)"
-    elif all(known):
-        verdict = "is supported by this capture"
+        for mode in CLAIM_MODES:
+            e, s = _row(summary, "early", mode, q), _row(summary, "standard", mode, q)
+            f = _row(summary, "early_fallback", mode, q)
+            ne, ns, nf = _n(e), _n(s), _n(f)
+            what = f"{label}, {mode}"
+            fb = (f"; early_fallback median {f['median_ms']:.3f} ms (n={nf})" if nf
+                  else f"; early_fallback n=0")
+            ratio = None if e is None else _ratio(ne, e["median_ms"], s)
+            if ratio is None:
+                lines.append(f"  {what}: cannot compare (early n={ne}, standard n={ns}){fb}")
+                missing.append(what)
+                continue
+            head = (f"  {what}: early median {e['median_ms']:.3f} ms (n={ne}) vs standard "
+                    f"{s['median_ms']:.3f} ms (n={ns}), ratio {ratio:.3f}")
+            if min(ne, ns) < min_claim_samples:
+                lines.append(f"{head}: too few samples (need {min_claim_samples} per side){fb}")
+                few.append(what)
+                continue
+            ok = ratio <= CLAIM_RATIO
+            (passed if ok else failed).append(what)
+            lines.append(f"{head}: {'supports' if ok else 'does not support'} the claim{fb}")
+    claim = ("The draft's claim that an early binding update takes half or less of the "
+             "latency of a standard one")
+    if failed:
+        verdict = f"is not supported by this capture (fails for {', '.join(failed)})"
+    elif not passed:
+        verdict = ("cannot be tested with this capture: too few samples" if few else
+                   "cannot be tested with this capture (it needs early and standard "
+                   "episodes of the same mode)")
+    elif few or missing:
+        verdict = (f"is partially testable with this capture: supported for {', '.join(passed)}; "
+                   f"not tested for {', '.join(few + missing)}")
     else:
-        verdict = "is not supported by this capture"
-    lines.append(f"The draft's claim that an early binding update takes half or less of the "
-                 f"latency of a standard one {verdict}.")
+        verdict = "is supported by this capture"
+    lines.append(f"{claim} {verdict}.")
     return "\n".join(lines)
 
 

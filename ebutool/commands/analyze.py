@@ -9,6 +9,7 @@ import typer
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat, write_table
 from ..stream import StreamStats
+from ..analysis.summary import MIN_CLAIM_SAMPLES
 import os
 
 from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
@@ -20,6 +21,10 @@ FilesArg = Annotated[list[str], typer.Argument(
     help="pcap, pcapng or JSON Lines traces ('-' = stdin); several are merged by time.")]
 MnOpt = Annotated[Optional[str], typer.Option("--mn", help="Only episodes of this mobile node (home address).")]
 CnOpt = Annotated[Optional[str], typer.Option("--cn", help="Only episodes with this correspondent node.")]
+MinClaimOpt = Annotated[int, typer.Option(
+    "--min-claim-samples", min=1,
+    help="Fewest samples per side (early, standard; same mode) for a claim verdict; fewer "
+         "gives 'too few samples'.")]
 SummaryOpt = Annotated[bool, typer.Option(
     "--summary", help="Per kind x mode: counts, median/mean/p95 of observed and predicted latencies, "
                       "early/standard ratio (instead of the episode rows).")]
@@ -35,6 +40,7 @@ def register(app: typer.Typer) -> None:
         mn: MnOpt = None,
         cn: CnOpt = None,
         summary: SummaryOpt = False,
+        min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
         quiet: QuietOpt = False,
         kcn: KcnOpt = None,
         kcn_file: KcnFileOpt = None,
@@ -71,12 +77,12 @@ def register(app: typer.Typer) -> None:
                                keys_file=keys, env=os.environ)
         diag, stats = Diagnostics(), StreamStats()
         df = analyze(*files, mn=mn, cn=cn, config=config, keys=table, diag=diag, stats=stats)
-        table = summarize(df) if summary else df
+        table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
         write_table(table, fmt, output)
         if not quiet:
             err(summary_line(df, stats))
             if summary:
-                for line in claim_statement(table).splitlines():
+                for line in claim_statement(table, min_claim_samples).splitlines():
                     err(line)
                 for line in counterfactual_statement(df).splitlines():
                     err(line)
