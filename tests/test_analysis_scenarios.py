@@ -125,6 +125,35 @@ def test_early_to_cn_without_ebu_support_falls_back():
     assert {"binding_error", "ebu_unanswered"} <= set(row["diagnosis"].split(";"))
 
 
+def test_early_fallback_on_a_cn_that_answers_ebus_is_a_loss():
+    """The same CN answered the MN's EBU at the first handover; at the second no EBA came
+    (EBU or EBA lost): early_fallback, diagnosed as a loss, not as a legacy CN."""
+    cap, mn = Capture(), MN(HOA, HA)
+    cn_ok, cn_lossy = CN(CN1, NEAR), CN(CN1, NEAR, supports_ebu=False)
+    coa3 = "2001:db8:a3::1"
+    handover(cap, mn, [cn_ok], T0, COA2, COA1, Plan("early", "optimistic", PERIOD, old=OLD), NEAR.d_ha)
+    handover(cap, mn, [cn_lossy], T0 + 2000, coa3, COA2, Plan("early", "optimistic", PERIOD, old=OLD),
+             NEAR.d_ha)
+    df, _ = run(cap)
+    assert list(df["kind"]) == ["early", "early_fallback"]
+    notes = set(df.iloc[1]["diagnosis"].split(";"))
+    assert "ebu_or_eba_lost" in notes and "ebu_unanswered" in notes
+    assert "ebu_or_eba_lost" not in (df.iloc[0]["diagnosis"] or "")
+
+
+def test_early_fallback_with_binding_error_status_2_is_a_cn_without_ebus():
+    from ebutool.build import mh_packet
+    from ebutool.mh import messages as M
+    cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR, supports_ebu=False)
+    handover(cap, mn, [cn], T0, COA2, COA1, Plan("early", "optimistic", PERIOD, old=OLD), NEAR.d_ha)
+    # the CN does not know the EBU's MH type: Binding Error status 2 (RFC 6275 9.2)
+    cap.add(T0 + GAP + NEAR.rtt_ro, mh_packet(M.BindingError(status=2, home_address=HOA), CN1, COA2))
+    df, _ = run(cap)
+    row = one(df)
+    assert row["kind"] == "early_fallback"
+    assert "ebu_refused_binding_error" in row["diagnosis"].split(";")
+
+
 def test_home_registration_only():
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
     handover(cap, mn, [cn], T0, COA2, COA1, Plan("home_only", period=PERIOD), NEAR.d_ha)

@@ -67,10 +67,29 @@ def build_episodes(records: Iterable, config: ProtocolConfig = DEFAULT_CONFIG,
     if check:
         records = check_order(records, diag)
     eps = list(iter_episodes(records, config, diag, oracle))
+    _fallback_causes(eps)
     eps.sort(key=lambda e: (e.t0_ns is None, e.t0_ns or 0, e.mn, e.cn or "", e.coa))
     for i, e in enumerate(eps, 1):
         e.id = i
     return eps
+
+
+def _fallback_causes(eps: list[Episode]) -> None:
+    """Tell an early_fallback whose EBU or EBA was lost from one with a CN that does not
+    know EBUs, where the capture shows it (needs the whole capture, so iter_episodes
+    does not do it): ``ebu_refused_binding_error`` when the CN sent a Binding Error with
+    status 2 (unrecognised Mobility Header type) in the episode; ``ebu_or_eba_lost`` when
+    the same CN answered an EBU (an EBA) in another episode of the capture."""
+    answers = {e.cn for e in eps if e.cn and any(s.msg == "EBA" for s in e.timeline)}
+    for e in eps:
+        if e.kind != "early_fallback":
+            continue
+        notes = set(e.diagnosis)
+        if any(status == 2 for _, status, _ in e.binding_errors):
+            notes.add("ebu_refused_binding_error")
+        elif e.cn in answers:
+            notes.add("ebu_or_eba_lost")
+        e.diagnosis = sorted(notes)
 
 
 def _address(value: str | None, option: str) -> str | None:
