@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from ebutool.cli import app
 from ebutool.replay import DECISION_COLUMNS, DIVERGENCE_COLUMNS, EXPOSURE_COLUMNS
-from test_replay_scenarios import (CN, KCN, MN, NONCES, Trace, careof_token, early_handover,
-                                   home_token, signed_handover)
+from test_replay_scenarios import (CN, CN2, KCN, MN, NONCES, Trace, careof_token, early_handover,
+                                   home_token, signed_handover, two_cns)
 
 runner = CliRunner()
 DATA_MS = [40 + 250 * i for i in range(20)]
@@ -99,6 +99,9 @@ def test_clean_trace_exit_0(tmp_path):
 
 @pytest.mark.parametrize("args", [
     ["--cn-policy", "lenient"],
+    ["--cn-policy", "2001:db8::zz=early"],
+    ["--cn-policy", f"{CN}=lenient"],
+    ["--cn-policy", "early", "--cn-policy", "standard"],      # two defaults
     ["--tentative-lifetime", "-1"],
     ["--tentative-lifetime", "soon"],
     ["--divergences", "-"],                       # two tables on stdout
@@ -163,3 +166,21 @@ def test_keys_from_environment_and_file(tmp_path):
     assert res.exit_code == 0
     text = res.stdout + res.stderr + dec.read_text()
     assert KCN.hex() not in text.lower()
+
+
+def test_per_cn_policy_option(tmp_path):
+    """A capture with an early-capable CN and a legacy one: a global early policy finds
+    the legacy CN's missing EBA; ADDR=standard for it, or 'observed', does not."""
+    path = two_cns(sign=True).write(tmp_path / "two.pcap")
+    keys = tmp_path / "keys.json"
+    entry = {"kcn": KCN.hex(), "nonces": {str(i): v.hex() for i, v in NONCES.items()}}
+    keys.write_text(json.dumps({CN: entry, CN2: entry}))
+    res = invoke(path, "--keys", keys, "--divergences", "-", "-o", tmp_path / "x.csv", "-f", "csv")
+    assert res.exit_code == 1
+    assert [(r["cn"], r["kind"]) for r in csv.DictReader(io.StringIO(res.stdout))] == [(CN2, "eba_missing")]
+    for args in (["--cn-policy", f"{CN2}=standard"], ["--cn-policy", "standard", "--cn-policy", f"{CN}=early"],
+                 ["--cn-policy", "observed"]):
+        res = invoke(path, "--keys", keys, *args, "-f", "csv")
+        assert res.exit_code == 0, (args, res.output)
+        assert [r["cn"] for r in csv.DictReader(io.StringIO(res.stdout))] == [CN]     # one tentative binding
+    assert f"{CN2} standard [observed: answered 0 of 1 EBUs]" in res.stderr

@@ -581,3 +581,60 @@ def test_coti_cot_matched_by_care_of_address_cn_and_cookie():
     # abs: a relative tolerance on epoch seconds would be ~1700 s
     assert dec.loc[MN, "cn_time"] == pytest.approx((T0 + (100 + rtt1) * MS) / S, abs=1e-6)
     assert dec.loc[mn2, "cn_time"] == pytest.approx((T0 + (101 + rtt2) * MS) / S, abs=1e-6)
+
+
+CN2 = "2001:db8:c::2"
+
+
+def two_cns(sign: bool = False) -> Trace:
+    """One MN, one handover, two CNs: CN answers the EBU (early-capable), CN2 does not
+    (RFC 6275 only); both verify the standard BU.  The capture goes on 1.5 s, past
+    INITIAL_BINDACK_TIMEOUT, so a missing EBA counts."""
+    tr, tr2 = Trace(sign=sign), Trace(cn=CN2, sign=sign)
+    tr.ebu(1, 10)
+    tr2.ebu(2, 20)
+    tr.ba(31, 10)                         # the EBA of CN
+    tr.bu(100, 11)
+    tr2.bu(101, 21)
+    tr.ba(130, 11)
+    tr2.ba(141, 21)
+    tr.mn_data(1500)
+    tr.pkts += tr2.pkts
+    return tr
+
+
+def test_per_cn_policy():
+    tr = two_cns()
+    glob = run(tr)                        # every CN modelled early: CN2 "should" have answered
+    assert kinds(glob) == ["eba_missing"]
+    assert list(glob.divergences["cn"]) == [CN2]
+    for spec in ({CN2: "standard"}, {"*": "early", CN2: "standard"}, {"*": "standard", CN: "early"}):
+        r = run(tr, cn_policy=spec)
+        assert r.divergences.empty, (spec, r.divergences)
+        dec = r.decisions.set_index(["cn", "msg"])["action"]
+        assert dec[(CN, "EBU")] == "tentative" and dec[(CN2, "EBU")] == "unsupported"
+        assert dec[(CN2, "BU")] == "regular" and dec[(CN, "BU")] == "verified"
+        assert list(r.exposure["cn"]) == [CN]
+        assert r.summary["cn_policies"] == {CN: "early", CN2: "standard"}
+    # address spelled differently: canonicalised
+    assert run(tr, cn_policy={"2001:0db8:000c::0002": "standard"}).divergences.empty
+
+
+def test_observed_policy_infers_each_cn_from_the_trace():
+    tr = two_cns()
+    r = run(tr, cn_policy="observed")
+    assert r.divergences.empty
+    assert r.summary["cn_policies"] == {CN: "early", CN2: "standard"}
+    assert r.summary["cn_policies_observed"] == {CN: "answered 1 of 1 EBUs", CN2: "answered 0 of 1 EBUs"}
+    line = r.summary_line()
+    assert line.startswith("policy observed (") and f"{CN2} standard [observed: answered 0 of 1 EBUs]" in line
+    # a per-CN policy given explicitly wins over the observed default
+    r = run(tr, cn_policy={"*": "observed", CN2: "early"})
+    assert kinds(r) == ["eba_missing"] and r.summary["cn_policies_observed"] == {CN: "answered 1 of 1 EBUs"}
+
+
+def test_bad_per_cn_policy_is_a_usage_error():
+    from ebutool.errors import UsageError
+    for spec in ({"not-an-address": "early"}, {CN: "lenient"}, "sometimes"):
+        with pytest.raises(UsageError):
+            run(two_cns(), cn_policy=spec)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
@@ -15,14 +14,12 @@ from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, Ke
                      TentativeLifetimeOpt, err, guarded, make_config, print_diagnostics)
 
 
-class CNPolicy(str, Enum):
-    early = "early"
-    standard = "standard"
-
-
-CNPolicyOpt = Annotated[CNPolicy, typer.Option(
-    "--cn-policy", help="The CN modelled: 'early' supports Early Binding Updates (the draft), "
-                        "'standard' is RFC 6275 only (EBUs silently dropped).")]
+CNPolicyOpt = Annotated[Optional[list[str]], typer.Option(
+    "--cn-policy", metavar="[ADDR=]POLICY",
+    help="The CN modelled: 'early' supports Early Binding Updates (the draft), 'standard' is "
+         "RFC 6275 only (EBUs silently dropped), 'observed' = as the trace shows (early if the "
+         "CN ever answered an EBU). A bare POLICY is the default for every CN; ADDR=POLICY sets "
+         "one CN (repeatable). Default: early.")]
 TrustedOpt = Annotated[Optional[list[str]], typer.Option(
     "--early-trusted", metavar="HOA",
     help="Grant EBUs only to this home address (repeatable; draft 6.2). Default: every MN.")]
@@ -39,7 +36,7 @@ def register(app: typer.Typer) -> None:
     @guarded
     def replay_cmd(
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
-        cn_policy: CNPolicyOpt = CNPolicy.early,
+        cn_policy: CNPolicyOpt = None,
         early_trusted: TrustedOpt = None,
         kcn: KcnOpt = None,
         kcn_file: KcnFileOpt = None,
@@ -72,7 +69,7 @@ def register(app: typer.Typer) -> None:
         Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1 --divergences div.csv -f csv
         """
         from ..oracle.keys import load_key_table
-        from ..replay import replay
+        from ..replay import parse_cn_policies, replay
         outs = [p for p in (output, divergences, decisions) if p is not None]
         if outs.count("-") > 1:
             raise UsageError("only one table can go to stdout: give -o PATH, --divergences PATH "
@@ -88,9 +85,10 @@ def register(app: typer.Typer) -> None:
         table = load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
                                keys_file=keys, env=os.environ)
         trusted = _addresses(early_trusted, "--early-trusted")
+        policies = parse_cn_policies(cn_policy or ())
         diag = Diagnostics()
         result = replay(file, keys=table if table else None, config=config,
-                        cn_policy=cn_policy.value, diag=diag, trusted=trusted)
+                        cn_policy=policies, diag=diag, trusted=trusted)
         write_table(result.exposure, fmt, output)
         if divergences is not None:
             write_table(result.divergences, fmt, divergences)

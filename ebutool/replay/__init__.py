@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import pandas as pd
 
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..errors import UsageError
-from .cn_model import Policy
+from .cn_model import CNPolicies, Policy
 from .divergences import DIVERGENCE_COLUMNS, DIVERGENCE_KINDS, divergence_frame
 from .engine import (BASIS_INJECTED, BASIS_KEYLESS, BASIS_KEYS, BASIS_TRACE, Authenticate,
                      RunResult, describe_ack, run)
@@ -42,7 +42,7 @@ class ReplayResult:
     exposure: pd.DataFrame          # EXPOSURE_COLUMNS
     divergences: pd.DataFrame       # DIVERGENCE_COLUMNS
     decisions: pd.DataFrame         # DECISION_COLUMNS
-    policy: str = Policy.early.value
+    policy: str = Policy.early.value        # CNPolicies.describe(): the default, then per-CN ones
     config: ProtocolConfig = DEFAULT_CONFIG
     summary: dict = field(default_factory=dict)
 
@@ -58,11 +58,50 @@ class ReplayResult:
                 f"{s['overstay_bytes']} octets; divergences {s['divergences']} ({kinds})")
 
 
-def _check_options(config: ProtocolConfig, cn_policy) -> Policy:
+def parse_cn_policies(values: Iterable[str]) -> dict:
+    """``--cn-policy`` values, each ``POLICY`` (the default for every CN) or
+    ``ADDR=POLICY``, as the mapping ``cn_policy`` accepts (key ``"*"`` = the default).
+    Raises UsageError for an unknown policy, a bad address, or two different policies
+    for the same CN (or two different defaults)."""
+    out: dict = {}
+    for v in values:
+        addr, sep, name = v.rpartition("=")
+        key = addr.strip() if sep else "*"
+        if key != "*":
+            key = _canonical(key, v)
+        pol = _policy(name.strip(), v)
+        if out.get(key, pol) is not pol:
+            what = "the default" if key == "*" else key
+            raise UsageError(f"--cn-policy {v!r}: {what} already has policy {out[key].value}")
+        out[key] = pol
+    return out
+
+
+def _canonical(addr: str, given) -> str:
+    from ..addr import canonical
     try:
-        policy = Policy(getattr(cn_policy, "value", cn_policy))
+        return canonical(addr)
     except ValueError:
-        raise UsageError(f"--cn-policy {cn_policy!r}: choose one of {', '.join(POLICIES)}") from None
+        raise UsageError(f"--cn-policy {given!r}: {addr!r} is not an IPv6 address") from None
+
+
+def _policy(name, given) -> Policy:
+    try:
+        return Policy(getattr(name, "value", name))
+    except ValueError:
+        raise UsageError(f"--cn-policy {given!r}: choose one of {', '.join(POLICIES)}, "
+                         "optionally as ADDR=POLICY") from None
+
+
+def _check_options(config: ProtocolConfig, cn_policy) -> CNPolicies:
+    if isinstance(cn_policy, CNPolicies):
+        policy = cn_policy
+    elif isinstance(cn_policy, Mapping):
+        per = {(k if k in ("*", None) else _canonical(k, f"{k}={v}")): _policy(v, f"{k}={v}")
+               for k, v in cn_policy.items()}
+        policy = CNPolicies.coerce(per)
+    else:
+        policy = CNPolicies(_policy(cn_policy, cn_policy))
     for name in ("tentative_binding_lifetime", "max_rr_binding_lifetime", "initial_bindack_timeout"):
         v = getattr(config, name)
         if not v >= 0 or v == float("inf"):
@@ -84,12 +123,14 @@ def _oracle_check(keys, config: ProtocolConfig) -> tuple[Authenticate | None, st
     return oracle.check, (BASIS_KEYS if keys else BASIS_KEYLESS)
 
 
-def replay(path, keys=None, config: ProtocolConfig = DEFAULT_CONFIG, cn_policy: str = "early",
+def replay(path, keys=None, config: ProtocolConfig = DEFAULT_CONFIG, cn_policy: str | Mapping = "early",
            diag: Diagnostics | None = None, trusted: Iterable[str] | None = None) -> ReplayResult:
     """Replay the capture or trace at ``path`` through the reference CN model.
 
     ``keys``: the oracle's key table (``ebutool.oracle.keys``), None = keyless mode;
-    ``cn_policy``: "early" (supports the draft) or "standard" (RFC 6275 only);
+    ``cn_policy``: "early" (supports the draft), "standard" (RFC 6275 only) or
+    "observed" (each CN as the trace shows: early if it ever answered an EBU) for every
+    CN, or a mapping CN address -> policy whose key "*" is the default for the others;
     ``trusted``: home addresses granted EBUs (draft 6.2), None = all MNs."""
     from ..stream import read_records
     policy = _check_options(config, cn_policy)
@@ -101,7 +142,7 @@ def replay(path, keys=None, config: ProtocolConfig = DEFAULT_CONFIG, cn_policy: 
 
 def replay_records(records: Iterable, *, authenticate: Authenticate | None = None,
                    basis: str = BASIS_INJECTED, config: ProtocolConfig = DEFAULT_CONFIG,
-                   cn_policy: str = "early", diag: Diagnostics | None = None,
+                   cn_policy: str | Mapping = "early", diag: Diagnostics | None = None,
                    trusted: Iterable[str] | None = None) -> ReplayResult:
     """Replay a message stream (Records; HandoverEvents are ignored).
 
@@ -114,7 +155,7 @@ def replay_records(records: Iterable, *, authenticate: Authenticate | None = Non
     exposure = exposure_frame(res.model.tentatives, res.trace.last_ns)
     divergences = divergence_frame(res.divergences)
     decisions = _decision_frame(res)
-    return ReplayResult(exposure, divergences, decisions, policy.value, config,
+    return ReplayResult(exposure, divergences, decisions, res.policies.describe(), config,
                         _summary(res, exposure, divergences))
 
 
@@ -148,9 +189,12 @@ def _summary(res: RunResult, exposure: pd.DataFrame, divergences: pd.DataFrame) 
         "divergences": len(divergences),
         "divergences_by_kind": {k: by_kind[k] for k in DIVERGENCE_KINDS if by_kind[k]},
         "prior_bindings": len(res.prior_pairs),
+        "cn_policies": {cn: res.policies.of(cn).value for cn in dict.fromkeys(s.cn for s in res.sent)},
+        "cn_policies_observed": dict(res.policies.inferred),
     }
 
 
-__all__ = ["replay", "replay_records", "ReplayResult", "Policy", "POLICIES", "EXPOSURE_COLUMNS",
+__all__ = ["replay", "replay_records", "ReplayResult", "Policy", "POLICIES", "CNPolicies",
+           "parse_cn_policies", "EXPOSURE_COLUMNS",
            "DIVERGENCE_COLUMNS", "DECISION_COLUMNS", "DIVERGENCE_KINDS", "BASIS_KEYS",
            "BASIS_KEYLESS", "BASIS_INJECTED", "BASIS_TRACE"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from .times import NS_PER_S, seconds, to_ns
@@ -41,6 +41,44 @@ class Policy(str, Enum):
 
     early = "early"          # supports Early Binding Updates (the draft)
     standard = "standard"    # RFC 6275 only: an EBU's MAC fails, it is silently dropped
+    observed = "observed"    # early or standard, inferred per CN from the trace (the replay layer)
+
+
+@dataclass(frozen=True)
+class CNPolicies:
+    """The policy of each CN: ``per_cn`` (CN address -> Policy), else ``default``.
+
+    ``observed`` is resolved by the replay layer before the model runs
+    (:func:`ebutool.replay.engine.resolve_observed`); ``inferred`` then holds, per CN
+    whose policy was observed, why it was judged early or standard."""
+
+    default: Policy = Policy.early
+    per_cn: Mapping[str, Policy] = field(default_factory=dict)
+    inferred: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, cn: str) -> Policy:
+        return self.per_cn.get(cn, self.default)
+
+    @classmethod
+    def coerce(cls, value) -> "CNPolicies":
+        """From a CNPolicies, a Policy or its name (every CN), or a mapping CN address ->
+        policy in which the key ``"*"`` (or None) gives the default for the other CNs.
+        Raises ValueError for an unknown policy name."""
+        if isinstance(value, CNPolicies):
+            return value
+        if isinstance(value, Mapping):
+            per = {k: Policy(getattr(v, "value", v)) for k, v in value.items() if k not in ("*", None)}
+            dflt = next((value[k] for k in ("*", None) if k in value), Policy.early)
+            return cls(Policy(getattr(dflt, "value", dflt)), per)
+        return cls(Policy(getattr(value, "value", value)))
+
+    def describe(self) -> str:
+        """``early``; ``early (2001:db8::1 standard)``; with what was inferred for observed CNs."""
+        parts = []
+        for cn in sorted(set(self.per_cn) | set(self.inferred)):
+            why = self.inferred.get(cn)
+            parts.append(f"{cn} {self.of(cn).value}" + (f" [observed: {why}]" if why else ""))
+        return self.default.value + (f" ({'; '.join(parts)})" if parts else "")
 
 
 class State(str, Enum):
@@ -177,7 +215,7 @@ class CorrespondentModel:
     """
 
     config: ProtocolConfig = DEFAULT_CONFIG
-    policy: Policy = Policy.early
+    policy: CNPolicies | Policy | str | Mapping = Policy.early    # coerced to CNPolicies
     trusted: frozenset[str] | None = None     # draft 6.2: grant EBUs to these MNs only
     entries: dict[tuple[str, str], BindingEntry] = field(default_factory=dict)
     tentatives: list[TentativeBinding] = field(default_factory=list)
@@ -185,7 +223,7 @@ class CorrespondentModel:
     _gone: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.policy = Policy(self.policy)
+        self.policy = CNPolicies.coerce(self.policy)
         if self.trusted is not None:
             self.trusted = frozenset(self.trusted)
 
@@ -206,9 +244,10 @@ class CorrespondentModel:
             self._gone[key] = (f"the binding of {entry.coa} (frame {entry.frame}) expired "
                                f"at {seconds(entry.expires_ns):.6f}")
 
-    def grants_early(self, mn: str) -> bool:
-        """Draft 4.1/6.2: does this CN create tentative entries for ``mn``?"""
-        if self.policy is not Policy.early:
+    def grants_early(self, mn: str, cn: str) -> bool:
+        """Draft 4.1/6.2: does ``cn`` create tentative entries for ``mn``?  (A CN whose
+        policy is still ``observed`` here, i.e. one with no EBU in the trace, is early.)"""
+        if self.policy.of(cn) is Policy.standard:
             return False
         return self.trusted is None or mn in self.trusted
 
@@ -229,8 +268,8 @@ class CorrespondentModel:
         self._expire(key, u.at_ns)
         entry = self.entries.get(key)
 
-        if u.early and not self.grants_early(u.mn):
-            why = ("the CN does not support Early Binding Updates" if self.policy is Policy.standard
+        if u.early and not self.grants_early(u.mn, u.cn):
+            why = ("the CN does not support Early Binding Updates" if self.policy.of(u.cn) is Policy.standard
                    else "the MN is not among the CN's trusted MNs (draft 6.2)")
             return Outcome(u, Action.unsupported, None, entry,
                            f"{why}: the EBU's MAC does not verify as a standard BU, silently dropped")

@@ -13,14 +13,15 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 from ..constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..mh.messages import BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate
 from ..records import Record
 from .cn_model import (ANY_NONCE_STATUS, NONCE_STATUSES, STATUS_SEQ_OUT_OF_WINDOW,
-                       CorrespondentModel, ExpectedAck, Outcome, Policy, Update, sort_updates)
+                       CNPolicies, CorrespondentModel, ExpectedAck, Outcome, Policy, Update,
+                       sort_updates)
 from .divergences import (KIND_ACK_MISSING, KIND_ACK_STATUS, KIND_ACK_UNEXPECTED,
                           KIND_EBA_MISSING, KIND_EBA_UNEXPECTED, Divergence)
 from .exposure import count_packet
@@ -240,6 +241,29 @@ def follow_trace(tr: Trace, s: _Sent, next_ns: int | None) -> tuple[bool, int | 
             else "no acknowledgement requested and the CN sent no data to the care-of address")
 
 
+def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
+    """Replace the ``observed`` policy of every CN the MN sent binding updates to by what
+    the trace shows: **early** if the CN ever answered an EBU with a status other than
+    136-138 (it checked the EBU's MAC, which a CN without EBU support cannot: DESIGN.md 3;
+    RFC 6275 9.5.1 checks nonce indices before the MAC, so 136-138 prove nothing),
+    **standard** if it was sent EBUs and never answered one that way.  A CN sent no EBU
+    keeps ``observed`` (treated as early; it makes no difference without EBUs)."""
+    cns = [cn for cn in dict.fromkeys(s.cn for s in tr.sent)
+           if policies.of(cn) is Policy.observed]
+    if not cns:
+        return policies
+    per, inferred = dict(policies.per_cn), dict(policies.inferred)
+    for cn in cns:
+        ebus = [s for s in tr.sent if s.cn == cn and s.early]
+        answered = [s for s in ebus if s.ack is not None and s.ack.mh.status not in NONCE_STATUSES]
+        if not ebus:
+            inferred[cn] = "no EBU in the trace"
+            continue
+        per[cn] = Policy.early if answered else Policy.standard
+        inferred[cn] = f"answered {len(answered)} of {len(ebus)} EBUs"
+    return CNPolicies(policies.default, per, inferred)
+
+
 @dataclass
 class RunResult:
     outcomes: list[Outcome]
@@ -249,15 +273,18 @@ class RunResult:
     model: CorrespondentModel
     trace: Trace
     prior_pairs: set
+    policies: CNPolicies = field(default_factory=CNPolicies)
 
 
 def run(items: Iterable, *, authenticate: Authenticate | None = None, basis: str = BASIS_INJECTED,
-        config: ProtocolConfig = DEFAULT_CONFIG, cn_policy: str | Policy = Policy.early,
+        config: ProtocolConfig = DEFAULT_CONFIG,
+        cn_policy: str | Policy | Mapping | CNPolicies = Policy.early,
         trusted: Iterable[str] | None = None, diag: Diagnostics | None = None) -> RunResult:
     diag = diag if diag is not None else Diagnostics()
     tr = collect(items, authenticate, diag, basis)
     unmatched = match_acks(tr)
-    model = CorrespondentModel(config, Policy(cn_policy),
+    policies = resolve_observed(tr, CNPolicies.coerce(cn_policy))
+    model = CorrespondentModel(config, policies,
                                frozenset(trusted) if trusted is not None else None)
 
     # Next update of the same pair (for following the trace when no ack was requested).
@@ -316,7 +343,7 @@ def run(items: Iterable, *, authenticate: Authenticate | None = None, basis: str
     ordered = [outcomes[s.index] for s in tr.sent]
     divs += compare_acks(tr, ordered, unmatched, config)
     divs.sort(key=lambda x: (x.ts_ns, x.frame))
-    return RunResult(ordered, tr.sent, bases, divs, model, tr, prior)
+    return RunResult(ordered, tr.sent, bases, divs, model, tr, prior, policies)
 
 
 def describe_ack(rec: Record | None, early: bool) -> str:
