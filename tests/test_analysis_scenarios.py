@@ -154,6 +154,26 @@ def test_early_fallback_with_binding_error_status_2_is_a_cn_without_ebus():
     assert "ebu_refused_binding_error" in row["diagnosis"].split(";")
 
 
+def test_return_to_a_previous_address_starts_at_its_first_packet_even_data():
+    """A -> B -> A without handover events: the MN's first packet back from A is
+    reverse-tunnelled data, 1 ms before its BU to the HA; t0 is that packet."""
+    from scenarios import reverse_tunnelled
+    cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
+    handover(cap, mn, [cn], T0, COA2, COA1, Plan("standard", "conservative", PERIOD), NEAR.d_ha)
+    t_back = T0 + 2000
+    cap.add(t_back - 1.0, reverse_tunnelled(mn, COA1, cn))
+    handover(cap, mn, [cn], t_back, COA1, COA2,
+             Plan("standard", "conservative", PERIOD, data_before=0.0), NEAR.d_ha)
+    df, _ = run(cap)
+    assert len(df) == 2
+    back = df.iloc[1]
+    d = NEAR
+    full = max(d.rtt_ha, d.rtt_bt, d.rtt_ro)
+    check(back, kind="standard", mode="conservative", prev_coa=COA2, coa=COA1, t0=t_back - 1.0,
+          rtt_ha=d.rtt_ha, rtt_bt=d.rtt_bt, rtt_ro=d.rtt_ro,
+          send=full + d.rtt_ro + 1.0, recv=full + d.rtt_ro + 1.0)
+
+
 def test_home_registration_only():
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
     handover(cap, mn, [cn], T0, COA2, COA1, Plan("home_only", period=PERIOD), NEAR.d_ha)

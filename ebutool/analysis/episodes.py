@@ -182,8 +182,12 @@ class Reconstructor(MessageHandlers):
         if res.up:
             step = Step(rec.ts_ns, rec.frame, rec.msg, "MN", peer_role)
             cur = mst.current
-            if cur is not None and rec.msg == "data" and res.coa == cur.prev_coa:
-                return      # a straggler from the old address (e.g. after a handover event)
+            if (cur is not None and rec.msg == "data" and res.coa == cur.prev_coa
+                    and cur.t0_source == "event"):
+                # A straggler: a handover event (newer than the packet's address) says the
+                # MN is elsewhere.  Without an event the MN's own packets are the only
+                # evidence, so data from any other address (A -> B -> A) opens a handover.
+                return
             if cur is None or (res.coa is not None and cur.coa != res.coa):
                 cur = self._start(mst, res.coa, rec.ts_ns, _opening(rec), source=rec.source)
             self._up(rec, res, mst, cur, step, verdict)
