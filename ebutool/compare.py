@@ -57,6 +57,8 @@ def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
     from .analysis import analyze
     if not paths:
         raise UsageError("compare needs at least one capture or trace")
+    if sum(str(p) == "-" for p in paths) > 1:
+        raise UsageError("'-' (standard input) can be given only once")
     frames = []
     for path, label in zip(paths, file_labels(paths)):
         df = analyze(path, **analyze_options)

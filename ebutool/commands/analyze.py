@@ -73,13 +73,15 @@ def register(app: typer.Typer) -> None:
         config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
                              initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
         from ..oracle.keys import load_key_table
-        table = load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
-                               keys_file=keys, env=os.environ)
+        key_table = load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
+                                   keys_file=keys, env=os.environ)
         diag, stats = Diagnostics(), StreamStats()
-        df = analyze(*files, mn=mn, cn=cn, config=config, keys=table, diag=diag, stats=stats)
+        df = analyze(*files, mn=mn, cn=cn, config=config, keys=key_table, diag=diag, stats=stats)
         table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
         write_table(table, fmt, output)
         if not quiet:
+            for note in key_table.notes:
+                err(f"note: {note}")
             err(summary_line(df, stats))
             if summary:
                 for line in claim_statement(table, min_claim_samples).splitlines():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from typing import Annotated, Optional
@@ -10,7 +11,7 @@ import typer
 
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
-from ..errors import EbutoolError
+from ..errors import EbutoolError, UsageError
 from ..report import OutputFormat
 
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
@@ -57,6 +58,15 @@ KeysOpt = Annotated[Optional[str], typer.Option(
 def make_config(max_nonce_lifetime=None, max_token_lifetime=None, max_rr_binding_lifetime=None,
                 initial_bindack_timeout=None, max_update_rate=None,
                 tentative_binding_lifetime=None, max_bindack_timeout=None) -> ProtocolConfig:
+    given = dict(max_nonce_lifetime=max_nonce_lifetime, max_token_lifetime=max_token_lifetime,
+                 max_rr_binding_lifetime=max_rr_binding_lifetime,
+                 initial_bindack_timeout=initial_bindack_timeout, max_update_rate=max_update_rate,
+                 tentative_binding_lifetime=tentative_binding_lifetime,
+                 max_bindack_timeout=max_bindack_timeout)
+    for name, value in given.items():
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"--{name.replace('_', '-')} {value:g}: must be a finite number >= 0 "
+                             f"({name.upper()}, {'1/s' if name == 'max_update_rate' else 's'})")
     return DEFAULT_CONFIG.with_(
         max_nonce_lifetime=max_nonce_lifetime, max_token_lifetime=max_token_lifetime,
         max_rr_binding_lifetime=max_rr_binding_lifetime,

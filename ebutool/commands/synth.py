@@ -1,6 +1,7 @@
 """``ebutool synth``: scenario file -> capture (and JSON trace, and keys)."""
 from __future__ import annotations
 
+import math
 import sys
 from contextlib import contextmanager
 from typing import Annotated, Optional
@@ -61,8 +62,8 @@ def register(app: typer.Typer) -> None:
             initial_bindack_timeout=initial_bindack_timeout, max_update_rate=max_update_rate,
             tentative_binding_lifetime=tentative_binding_lifetime, max_bindack_timeout=max_bindack_timeout)
         for name, value in overrides.items():
-            if value is not None and not value > 0:
-                raise UsageError(f"--{name.replace('_', '-')} must be greater than 0")
+            if value is not None and not (value > 0 and math.isfinite(value)):
+                raise UsageError(f"--{name.replace('_', '-')} must be a finite number greater than 0")
         sc = load_scenario(scenario)
         config = sc.config().with_(**overrides)
         if sum(p == "-" for p in (output, json_out, keys_out)) > 1:

@@ -61,17 +61,22 @@ def register(app: typer.Typer) -> None:
                              initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
         diag = Diagnostics()
         every = tl.load_episodes(file, config, diag)
-        if episode is not None:
-            ep = tl.find_episode(every, episode, mn)
-        else:
-            mine = tl.select_episodes(every, mn)
-            if len(mine) != 1:
+        try:
+            if episode is not None:
+                ep = tl.find_episode(every, episode, mn)
+            else:
+                mine = tl.select_episodes(every, mn)
                 if not mine:
                     raise UsageError("no binding-update episode" + (f" of MN {mn}" if mn else "")
                                      + " in this input")
-                if figure:
+                if len(mine) > 1 and figure:
                     raise UsageError(f"{len(mine)} episodes: choose one with --episode N "
                                      f"(list them: ebutool timeline {file})")
+        except UsageError:
+            print_diagnostics(diag, quiet)   # the warnings may say why (e.g. a cut capture)
+            raise
+        if episode is None:
+            if len(mine) != 1:
                 write_table(tl.episode_list(mine), fmt or OutputFormat.table, output)
                 if not quiet:
                     err(f"{len(mine)} episodes; draw one with --episode N "

@@ -138,8 +138,11 @@ def write_table(df: pd.DataFrame, fmt: OutputFormat, out: str = "-", decimals: i
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        with open(out, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        try:
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 def _write_parquet(df: pd.DataFrame, out: str) -> None:
@@ -157,4 +160,7 @@ def _write_parquet(df: pd.DataFrame, out: str) -> None:
         sys.stdout.buffer.write(buf.getvalue())
         sys.stdout.flush()
     else:
-        conv.to_parquet(out, index=False)
+        try:
+            conv.to_parquet(out, index=False)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
