@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ebutool.constants import DEFAULT_CONFIG
@@ -146,6 +146,8 @@ def test_model_rejects_bad_policy():
 
 @settings(max_examples=300)
 @given(st.integers(0, 4_000_000_000), st.integers(0, 999_999))
+@example(1, 999_996)                   # sec + ns / 1e9 gives 1.9999959999999999
+@example(1_700_000_000, 31_000)
 def test_one_time_helper_for_the_whole_replay(sec, us):
     """Every replay module converts times through ebutool.replay.times (no second copy
     of ``seconds``): epoch seconds print as the capture's microsecond value, and a

@@ -13,9 +13,10 @@ NS_PER_MS = 1_000_000
 
 def seconds(ts_ns: int) -> float:
     """Epoch seconds whose shortest repr is the capture's value (1700000000.031, not
-    1700000000.0310001 as ts_ns / 1e9 can give)."""
-    sec, ns = divmod(ts_ns, NS_PER_S)
-    return sec + ns / NS_PER_S
+    1700000000.0310001 as ts_ns / 1e9 can give): Python's int / int is correctly
+    rounded, so this is the float nearest to the exact decimal.  (sec + ns / 1e9, the
+    former way, is not: 1 s + 999996 us gave 1.9999959999999999.)"""
+    return ts_ns / NS_PER_S
 
 
 def to_ns(s: float) -> int:
