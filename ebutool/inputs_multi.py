@@ -12,13 +12,14 @@
 - :func:`read_files` reads every file's record stream in parallel (the expensive part:
   every packet of every capture) and returns the records with the per-file
   diagnostics and stats merged.
-- :func:`analyze_files` is ``ebutool.analysis.analyze`` over several files with the
-  reading done in ``jobs`` processes: the records of all files are merged by time in
-  the parent and analysed there, so the table is the one the serial ``analyze`` gives
-  (episodes may span files, e.g. a capture rotated into several files).  Diagnoses
-  are the same in number; the kept messages come file by file instead of interleaved.
-  ``per_file=True`` instead analyses each file on its own in the workers and
-  concatenates the tables in argument order (with a ``source`` column).
+- :func:`analyze_files` is ``ebutool.analysis.analyze(*paths, ...)`` with the work in
+  ``jobs`` processes, giving the same table.  By default (as ``analyze``) each file is
+  analysed on its own: in the workers, the tables concatenated in argument order,
+  ``source`` labelled and ``episode`` renumbered as ``analyze`` does, then the
+  ``mn``/``cn`` filter; diagnoses and stats are identical (file by file).  With
+  ``merge=True`` (one capture split over several files) the files are *read* in the
+  workers, and their records merged by time and analysed in the parent, so episodes
+  may span files; diagnosis counts are identical, kept messages come file by file.
 - :func:`decode_files`: the ``decode`` table of each file, concatenated in order.
 """
 from __future__ import annotations
@@ -128,14 +129,11 @@ def read_files(paths: Sequence[str], jobs: int = 1, diag: Diagnostics | None = N
 
 def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str | None = None,
                   cn: str | None = None, config=None, keys=None, diag: Diagnostics | None = None,
-                  stats: StreamStats | None = None, oracle=None, per_file: bool = False,
-                  quiet: bool = True):
-    """The episode table of several inputs, reading them in ``jobs`` processes (module doc).
-
-    Same parameters and result as ``ebutool.analysis.analyze(*paths, ...)``; ``paths``
-    should come from :func:`expand_inputs`.  ``quiet=False`` shows the progress bar
-    (ebutool.progress: stderr, terminals only) when one file is read in this process."""
-    from .analysis import analyze, analyze_records, make_oracle
+                  stats: StreamStats | None = None, oracle=None, merge: bool = False):
+    """``ebutool.analysis.analyze(*paths, ...)`` with the work spread over ``jobs``
+    processes; same parameters, same table (module doc).  ``paths`` should come from
+    :func:`expand_inputs`."""
+    from .analysis import analyze
     from .constants import DEFAULT_CONFIG
     from .errors import UsageError
     paths = [os.fspath(p) for p in paths]
@@ -143,42 +141,54 @@ def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str 
         raise UsageError("analyze needs at least one capture or trace")
     config = config if config is not None else DEFAULT_CONFIG
     diag = diag if diag is not None else Diagnostics()
-    if jobs <= 1 and not per_file:
-        if quiet or len(paths) != 1 or paths[0] == "-":
-            return analyze(*paths, mn=mn, cn=cn, config=config, keys=keys, diag=diag,
-                           stats=stats, oracle=oracle)
-        # analyze() of one file, with a progress bar on the read
-        from .analysis.episodes import check_order
-        from .progress import reading_progress
-        from .stream import read_records
-        if oracle is None:
-            oracle = make_oracle(keys, config, diag)
-        with reading_progress(paths[0], quiet=quiet) as prog:
-            records = check_order(read_records(paths[0], diag, stats, progress=prog), diag)
-            return analyze_records(records, mn, cn, config, diag, oracle or False, check=False)
-    if per_file:
-        import pandas as pd
-        parts = map_files(_analyze_one, paths, jobs, mn, cn, config, keys, oracle is False)
-        frames = []
-        for path, (df, d, s) in zip(paths, parts):
-            diag.merge(d)
-            if stats is not None:
-                merge_stats(stats, s)
-            frames.append(df.assign(source=path))
-        return pd.concat(frames, ignore_index=True)
+    if jobs <= 1 or len(paths) == 1:
+        return analyze(*paths, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
+                       oracle=oracle, merge=merge)
+    from .analysis import _address, _labels
+    mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
+    if merge:
+        return _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle)
+    # Each file on its own (analyze's default): analysed in the workers without the
+    # mn/cn filter, because episode numbers count every episode of every file in order.
+    import pandas as pd
+    parts = map_files(_analyze_one, paths, jobs, config, keys, oracle is False)
+    frames, sources = [], []
+    for label, (df, d, s) in zip(_labels(paths), parts):
+        diag.merge(d)
+        if stats is not None:
+            merge_stats(stats, s)
+        frames.append(df)
+        sources += [label] * len(df)
+    df = pd.concat(frames, ignore_index=True)
+    df["source"] = pd.Series(sources, index=df.index, dtype=df["source"].dtype)
+    df["episode"] = pd.array(range(1, len(df) + 1), dtype=df["episode"].dtype)
+    keep = pd.Series(True, index=df.index)
+    if mn is not None:
+        keep &= df["mn"] == mn
+    if cn is not None:
+        keep &= df["cn"] == cn
+    return df[keep].reset_index(drop=True)
+
+
+def _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle):
+    """analyze(..., merge=True): the files read in parallel, merged by time, analysed here."""
+    from .analysis import _labels, build_episodes, episodes_frame, make_oracle
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
-    from .analysis import _address
-    mn_c, cn_c = _address(mn, "--mn"), _address(cn, "--cn")
     streams = read_files(paths, jobs, diag, stats if stats is not None else StreamStats())
-    records = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda r: r.ts_ns)
-    return analyze_records(records, mn_c, cn_c, config, diag, oracle or False, check=False)
+    records = heapq.merge(*streams, key=lambda r: r.ts_ns)
+    eps = build_episodes(records, config, diag, oracle or None, check=False)
+    names = dict(zip(paths, _labels(paths)))
+    for e in eps:
+        e.source = names.get(e.source, e.source)
+    eps = [e for e in eps if (mn is None or e.mn == mn) and (cn is None or e.cn == cn)]
+    return episodes_frame(eps)
 
 
-def _analyze_one(path: str, mn, cn, config, keys, no_oracle: bool):
+def _analyze_one(path: str, config, keys, no_oracle: bool):
     from .analysis import analyze
     diag, stats = Diagnostics(), StreamStats()
-    df = analyze(path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
+    df = analyze(path, config=config, keys=keys, diag=diag, stats=stats,
                  oracle=False if no_oracle else None)
     return df, diag, stats
 

@@ -14,8 +14,7 @@ from ebutool.capture import open_frames
 from ebutool.decode import decode_frame
 from ebutool.diagnostics import Diagnostics
 from ebutool.errors import InputError
-from ebutool.inputs_multi import (analyze_files, decode_files, expand_inputs, map_files,
-                                  merge_stats, sniff)
+from ebutool.inputs_multi import analyze_files, decode_files, expand_inputs, map_files, sniff
 from ebutool.stream import StreamStats, read_records
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -80,46 +79,50 @@ def test_map_files_keeps_argument_order_and_uses_processes():
         map_files(_fail_on_three, [1, 2, 3, 4], 2)
 
 
-def _serial(*paths):
+def _serial(*paths, merge=False, **kw):
     diag, stats = Diagnostics(), StreamStats()
-    df = analyze(*paths, diag=diag, stats=stats)
+    df = analyze(*paths, diag=diag, stats=stats, merge=merge, **kw)
     return df, diag, stats
 
 
-def test_parallel_analyze_equals_serial(captures):
-    paths = [str(captures["a"]), str(captures["b"])]
-    ref_df, ref_diag, ref_stats = _serial(*paths)
+def _parallel(paths, merge=False, **kw):
     diag, stats = Diagnostics(), StreamStats()
-    df = analyze_files(paths, jobs=2, diag=diag, stats=stats)
+    df = analyze_files(paths, 2, diag=diag, stats=stats, merge=merge, **kw)
+    return df, diag, stats
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_parallel_analyze_equals_serial(captures, merge):
+    # the same capture twice too: per file it gives its episodes twice, merged it is mixed
+    paths = [str(captures["a"]), str(captures["b"]), str(captures["a"])]
+    ref_df, ref_diag, ref_stats = _serial(*paths, merge=merge)
+    df, diag, stats = _parallel(paths, merge=merge)
     assert len(df) > 0
     pd.testing.assert_frame_equal(df, ref_df)
     assert diag.counts == ref_diag.counts
+    if not merge:
+        assert diag.kept == ref_diag.kept
     assert stats == ref_stats
+
+
+def test_parallel_filters_like_analyze(captures):
+    paths = [str(captures["a"]), str(captures["b"])]
+    full, _, _ = _serial(*paths)
+    mn = full["mn"].iloc[len(full) // 2]
+    ref, _, _ = _serial(*paths, mn=mn)
+    got, _, _ = _parallel(paths, mn=mn)
+    assert 0 < len(got) < len(full)
+    pd.testing.assert_frame_equal(got, ref)
 
 
 def test_episodes_spanning_files_survive_parallel_reading(captures):
     parts = [str(p) for p in captures["parts"]]
-    ref_df, _, ref_stats = _serial(str(captures["whole"]))
-    df, _, _ = _serial(*parts)
-    par = analyze_files(parts, jobs=2)
-    pd.testing.assert_frame_equal(par, df)
+    whole, _, _ = _serial(str(captures["whole"]))
+    ref, _, _ = _serial(*parts, merge=True)
+    par, _, _ = _parallel(parts, merge=True)
+    pd.testing.assert_frame_equal(par, ref)
     # splitting the capture changes nothing the analysis sees
-    assert len(par) == len(ref_df) >= 3 and list(par["kind"]) == list(ref_df["kind"])
-
-
-def test_per_file_tables_in_argument_order(captures):
-    paths = [str(captures["b"]), str(captures["a"])]
-    diag, stats = Diagnostics(), StreamStats()
-    df = analyze_files(paths, jobs=2, per_file=True, diag=diag, stats=stats)
-    one = [analyze(p).assign(source=p) for p in paths]
-    pd.testing.assert_frame_equal(df, pd.concat(one, ignore_index=True))
-    assert list(dict.fromkeys(df["source"])) == paths
-    total = StreamStats()
-    for p in paths:
-        s = StreamStats()
-        list(read_records(p, Diagnostics(), s))
-        merge_stats(total, s)
-    assert stats == total
+    assert len(par) == len(whole) >= 3 and list(par["kind"]) == list(whole["kind"])
 
 
 def test_decode_files_concatenates_in_order(captures):
@@ -134,20 +137,3 @@ def test_errors_of_one_file_reach_the_caller(captures, tmp_path):
     bad.write_bytes(b"not a capture at all")
     with pytest.raises(InputError, match="bad.pcap"):
         analyze_files([str(captures["a"]), str(bad)], jobs=2)
-
-
-def test_single_file_with_progress_requested_equals_analyze(captures, monkeypatch):
-    import io
-
-    class TTY(io.StringIO):
-        def isatty(self):
-            return True
-
-    err = TTY()
-    monkeypatch.setattr(sys, "stderr", err)
-    path = str(captures["a"])
-    ref_df, ref_diag, ref_stats = _serial(path)
-    diag, stats = Diagnostics(), StreamStats()
-    df = analyze_files([path], 1, diag=diag, stats=stats, quiet=False)
-    pd.testing.assert_frame_equal(df, ref_df)
-    assert diag.counts == ref_diag.counts and stats == ref_stats
