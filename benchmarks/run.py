@@ -17,7 +17,7 @@ best of ``--repeat`` runs: on a shared machine wall-clock time measures the neig
   reference  the straightforward decoder (``records_from_frames(open_frames(...))``,
              every frame through every layer), for comparison
   records    ``read_records`` (the fast path) consumed, nothing else
-  decode     ``ebutool.decode.decode_frame(read_records(...))`` (the decode command's table)
+  decode     ``ebutool.decode_table.decode_frame(read_records(...))`` (the decode command's table)
   analyze    ``ebutool.analysis.analyze(path)`` (the analyze command's table, with the
              CN oracle) -- falls back to the record stream if analysis is missing
   tshark     ``tshark -r FILE -Y mipv6 -T fields -e frame.number`` (if installed); with
@@ -170,7 +170,7 @@ def work(kind: str, path: str) -> int:
             pass
         return stats.frames
     if kind == "decode":
-        from ebutool.decode import decode_frame
+        from ebutool.decode_table import decode_frame
         from ebutool.stream import read_records
         diag, stats = Diagnostics(), StreamStats()
         decode_frame(read_records(path, diag, stats))
@@ -201,7 +201,7 @@ def child(kind: str, path: str) -> None:
         except ImportError:
             pass
     if kind == "decode":
-        import ebutool.decode  # noqa: F401
+        import ebutool.decode_table  # noqa: F401
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t, w = time.process_time(), time.perf_counter()
     n = work(kind, path)

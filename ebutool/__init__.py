@@ -22,7 +22,7 @@ def read_records(path, diag: Diagnostics | None = None, stats=None):
 
 def decode(path, diag: Diagnostics | None = None):
     """One row per Mobility Header message of ``path`` as a pandas DataFrame."""
-    from .decode import decode_frame
+    from .decode_table import decode_frame
     return decode_frame(read_records(path, diag))
 
 

@@ -194,7 +194,7 @@ def _analyze_one(path: str, config, keys, no_oracle: bool):
 
 
 def _decode_one(path: str):
-    from .decode import decode_frame
+    from .decode_table import decode_frame
     from .stream import read_records
     diag, stats = Diagnostics(), StreamStats()
     df = decode_frame(read_records(path, diag, stats))

@@ -44,9 +44,8 @@ def results() -> dict[str, subprocess.CompletedProcess]:
 
 def decode_in_process(name: str):
     """The library path behind the command, for the well-formed captures: the CLI path is
-    covered above and spawning a process per file is slow.  (Not ``ebutool.decode()``:
-    that name is shadowed by the ``ebutool.decode`` module after its first call.)"""
-    from ebutool.decode import decode_frame
+    covered above and spawning a process per file is slow."""
+    from ebutool.decode_table import decode_frame
     from ebutool.diagnostics import Diagnostics
     from ebutool.stream import read_records
     diag = Diagnostics()

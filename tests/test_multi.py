@@ -11,7 +11,7 @@ import pytest
 from capbuild import pcap_bytes
 from ebutool.analysis import analyze
 from ebutool.capture import open_frames
-from ebutool.decode import decode_frame
+from ebutool.decode_table import decode_frame
 from ebutool.diagnostics import Diagnostics
 from ebutool.errors import InputError
 from ebutool.inputs_multi import analyze_files, decode_files, expand_inputs, map_files, sniff

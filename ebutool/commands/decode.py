@@ -27,9 +27,9 @@ def register(app: typer.Typer) -> None:
         A summary (frames read, messages by type, frames skipped and why, warnings)
         goes to stderr.
 
-        Example: ebutool decode samples/early.pcap --format csv -o messages.csv
+        Example: ebutool decode samples/early-conservative.pcap --format csv -o messages.csv
         """
-        from ..decode import decode_frame
+        from ..decode_table import decode_frame
         from ..stream import read_records
         diag, stats = Diagnostics(), StreamStats()
         opaque = Counter()
