@@ -170,14 +170,18 @@ def test_keys_from_environment_and_file(tmp_path):
 
 def test_per_cn_policy_option(tmp_path):
     """A capture with an early-capable CN and a legacy one: a global early policy finds
-    the legacy CN's missing EBA; ADDR=standard for it, or 'observed', does not."""
+    the legacy CN's missing EBA (unobservable: exit 1 only with --strict); ADDR=standard for
+    it, or 'observed', does not."""
     path = two_cns(sign=True).write(tmp_path / "two.pcap")
     keys = tmp_path / "keys.json"
     entry = {"kcn": KCN.hex(), "nonces": {str(i): v.hex() for i, v in NONCES.items()}}
     keys.write_text(json.dumps({CN: entry, CN2: entry}))
-    res = invoke(path, "--keys", keys, "--divergences", "-", "-o", tmp_path / "x.csv", "-f", "csv")
-    assert res.exit_code == 1
-    assert [(r["cn"], r["kind"]) for r in csv.DictReader(io.StringIO(res.stdout))] == [(CN2, "eba_missing")]
+    for strict, code in (([], 0), (["--strict"], 1)):
+        res = invoke(path, "--keys", keys, "--divergences", "-", "-o", tmp_path / "x.csv", "-f", "csv", *strict)
+        assert res.exit_code == code, res.output
+        assert [(r["cn"], r["kind"]) for r in csv.DictReader(io.StringIO(res.stdout))] == \
+            [(CN2, "unobservable_eba_missing")]
+        assert "divergences 0 (none); unobservable from the MN 1 (unobservable_eba_missing 1)" in res.stderr
     for args in (["--cn-policy", f"{CN2}=standard"], ["--cn-policy", "standard", "--cn-policy", f"{CN}=early"],
                  ["--cn-policy", "observed"]):
         res = invoke(path, "--keys", keys, *args, "-f", "csv")

@@ -264,8 +264,9 @@ def test_ebu_to_a_standard_cn_policy():
 
 def test_fallback_trace_against_an_early_cn():
     """The trace's CN does not support EBUs (no EBA; data only after the standard BU):
-    an early CN would have answered, so the missing EBA is a divergence; against a
-    standard CN the same trace has none."""
+    an early CN would have answered, but from the MN a missing EBA may as well be a lost
+    EBU or a lost EBA: an unobservable row, not a divergence; against a standard CN the
+    same trace has none."""
     tr = Trace()
     tr.ebu(1, 10)
     tr.bu(100, 11)
@@ -273,8 +274,11 @@ def test_fallback_trace_against_an_early_cn():
     for t in range(140, 1500, 20):         # longer than INITIAL_BINDACK_TIMEOUT after the EBU
         tr.data(t)
     early = run(tr)
-    assert kinds(early) == ["eba_missing"]
+    assert kinds(early) == ["unobservable_eba_missing"]
     assert early.divergences.iloc[0]["frame"] == 1
+    assert early.summary["divergences"] == 0 and early.summary["unobservable"] == 1
+    assert early.exit_status() == 0 and early.exit_status(strict=True) == 1
+    assert "did not send it again" in early.divergences.iloc[0]["detail"]
     assert run(tr, cn_policy="standard").divergences.empty
 
 
@@ -330,7 +334,7 @@ def test_sequence_out_of_window_without_a_flag_still_answered():
     tr.bu(100, 3, coa=COA2, ack=False)     # rejected: a BA 135 is sent whatever the A flag
     tr.mn_data(1200)                       # the capture goes on past INITIAL_BINDACK_TIMEOUT
     r = run(tr)
-    assert kinds(r) == ["ack_missing"]
+    assert kinds(r) == ["unobservable_ack_missing"]
     assert r.divergences.iloc[0]["expected"] == "BA status 135 seq 7"
 
 
@@ -464,7 +468,7 @@ def test_missing_ack_near_the_end_of_the_capture_is_not_reported():
     tr.mn_data(500)
     assert run(tr).divergences.empty
     tr.mn_data(1500)
-    assert kinds(run(tr)) == ["ack_missing"]
+    assert kinds(run(tr)) == ["unobservable_ack_missing"]
 
 
 def test_binding_from_before_the_capture_is_assumed():
@@ -606,7 +610,7 @@ def two_cns(sign: bool = False) -> Trace:
 def test_per_cn_policy():
     tr = two_cns()
     glob = run(tr)                        # every CN modelled early: CN2 "should" have answered
-    assert kinds(glob) == ["eba_missing"]
+    assert kinds(glob) == ["unobservable_eba_missing"]
     assert list(glob.divergences["cn"]) == [CN2]
     for spec in ({CN2: "standard"}, {"*": "early", CN2: "standard"}, {"*": "standard", CN: "early"}):
         r = run(tr, cn_policy=spec)
@@ -630,7 +634,7 @@ def test_observed_policy_infers_each_cn_from_the_trace():
     assert line.startswith("policy observed (") and f"{CN2} standard [observed: answered 0 of 1 EBUs]" in line
     # a per-CN policy given explicitly wins over the observed default
     r = run(tr, cn_policy={"*": "observed", CN2: "early"})
-    assert kinds(r) == ["eba_missing"] and r.summary["cn_policies_observed"] == {CN: "answered 1 of 1 EBUs"}
+    assert kinds(r) == ["unobservable_eba_missing"] and r.summary["cn_policies_observed"] == {CN: "answered 1 of 1 EBUs"}
 
 
 def test_bad_per_cn_policy_is_a_usage_error():
@@ -638,3 +642,97 @@ def test_bad_per_cn_policy_is_a_usage_error():
     for spec in ({"not-an-address": "early"}, {CN: "lenient"}, "sometimes"):
         with pytest.raises(UsageError):
             run(two_cns(), cn_policy=spec)
+
+
+# -- loss between the MN and the CN (the capture is at the MN) ------------------------------
+def lossy_handover(ebu_lost_up: bool, bu_ms: float = 3500, rtt: float = 30):
+    """The MN (now at COA2) sends an EBU at 1 ms that is never answered, and again (a new
+    sequence number) at 1001 ms, answered one RTT later; the standard BU at ``bu_ms``.
+    ``ebu_lost_up``: the first EBU never reached the CN, whose data to COA2 starts after
+    the second EBA; else the CN got it but its EBA was lost on the way down, and its data
+    to COA2 starts one RTT after the first EBU.  Returns (trace, data times)."""
+    tr = Trace()
+    tr.ebu(1, 10, coa=COA2)
+    tr.ebu(1001, 11, coa=COA2)
+    tr.ba(1001 + rtt, 11, coa=COA2)
+    first = 1001 + rtt + 9 if ebu_lost_up else 1 + rtt + 9
+    data_ms = [t for t in range(int(first), 5000, 100)]
+    for t in data_ms:
+        tr.data(t, coa=COA2)
+    tr.bu(bu_ms, 12, coa=COA2)
+    tr.ba(bu_ms + rtt, 12, coa=COA2)
+    return tr, data_ms
+
+
+def test_lost_request_is_unobservable_not_a_divergence():
+    tr, data_ms = lossy_handover(ebu_lost_up=True)
+    r = run(tr)
+    # Only the unanswered EBU is reported, and as unobservable: exit status 0.
+    assert kinds(r) == ["unobservable_eba_missing"]
+    row = r.divergences.iloc[0]
+    assert row["frame"] == 1 and "the MN sent the EBU again (frame 2, seq 11)" in row["detail"]
+    assert r.summary["divergences"] == 0 and r.summary["unobservable"] == 1
+    assert r.exit_status() == 0 and r.exit_status(strict=True) == 1
+    assert "divergences 0 (none); unobservable from the MN 1 (unobservable_eba_missing 1)" in r.summary_line()
+    # Nothing shows the CN got the first EBU: assumed lost, the tentative binding is the
+    # second EBU's, from its EBA (1031 ms) for 3 s, verified by the BA at 3530 ms.
+    assert list(r.decisions["action"]) == ["unanswered", "tentative", "verified"]
+    assert len(r.exposure) == 1
+    ex = r.exposure.iloc[0]
+    start, end = 1031, 3530
+    assert ex["verified"] and ex["tentative_start"] == pytest.approx((T0 + start * MS) / S, abs=1e-6)
+    assert ex["unverified_packets"] == len([t for t in data_ms if start <= t <= end])
+
+
+def test_lost_answer_keeps_the_observable_overstay():
+    """The CN did get the first EBU (its data to COA2 follows it): its tentative binding
+    ran from then, so data after that lifetime and before the late BU is an overstay —
+    observable, a divergence — while the missing EBA is unobservable."""
+    tr, data_ms = lossy_handover(ebu_lost_up=False)
+    r = run(tr)
+    start = 1 + 30                        # the RTT of the path, from the second EBU's EBA
+    expiry = start + DEFAULT_CONFIG.tentative_binding_lifetime * 1000
+    overstay = [t for t in data_ms if expiry < t < 3530]
+    assert len(overstay) > 0
+    assert kinds(r) == ["unobservable_eba_missing"] + ["data_after_tentative_lifetime"] * len(overstay)
+    assert list(r.decisions["action"]) == ["tentative", "tentative_kept", "regular"]
+    assert r.summary["divergences"] == len(overstay) and r.exit_status() == 1
+    assert r.exposure.iloc[0]["tentative_start"] == pytest.approx((T0 + start * MS) / S, abs=1e-6)
+
+
+def test_synthesized_access_link_loss_gives_no_divergence(tmp_path):
+    """ebutool synth with loss 0.5 on one access link (the CN itself conforms): every
+    binding update to the CN that asked for an answer and got none in the capture (which
+    goes on past INITIAL_BINDACK_TIMEOUT) is one unobservable row; nothing diverges."""
+    import pathlib
+    from ebutool.mh.messages import BU_FLAG_A, BU_FLAG_H
+    from ebutool.oracle.keys import load_key_table
+    from ebutool.records import Record
+    from ebutool.synth import load_scenario, simulate, trace_records, write_capture, write_keys
+    toml = pathlib.Path(__file__).parent.parent / "samples" / "early-conservative.toml"
+    text = toml.read_text().replace("cn_delay_ms = { cn1 = 12 }", "cn_delay_ms = { cn1 = 12 }\nloss = 0.5")
+    assert "loss = 0.5" in text
+    (tmp_path / "lossy.toml").write_text(text)
+    sc = load_scenario(tmp_path / "lossy.toml")
+    total = 0
+    for seed in (2, 8, 11, 12):
+        res = simulate(sc, seed=seed)
+        cap, keys = tmp_path / f"l{seed}.pcap", tmp_path / f"l{seed}.keys.json"
+        with open(cap, "wb") as fh:
+            write_capture(res, fh)
+        with open(keys, "w") as fh:
+            write_keys(res, fh)
+        recs = [x for x in trace_records(res) if isinstance(x, Record)]
+        end = max(x.ts_ns for x in recs)
+        cn = sc.correspondents["cn1"].address
+        answered = {x.mh.sequence for x in recs if x.msg == "BA" and x.src == cn}
+        unanswered = [x.frame for x in recs if x.msg in ("BU", "EBU") and x.dst == cn
+                      and not x.mh.flags & BU_FLAG_H and x.mh.flags & BU_FLAG_A
+                      and x.mh.sequence not in answered and end - x.ts_ns >= S]
+        total += len(unanswered)
+        r = replay(str(cap), keys=load_key_table(keys_file=str(keys)))
+        assert r.summary["divergences"] == 0, r.divergences.to_string()
+        assert list(r.divergences["frame"]) == unanswered
+        assert set(r.divergences["kind"]) <= {"unobservable_eba_missing", "unobservable_ack_missing"}
+        assert r.exit_status() == 0
+    assert total > 0                      # the seeds do lose updates or answers

@@ -23,6 +23,9 @@ CNPolicyOpt = Annotated[Optional[list[str]], typer.Option(
 TrustedOpt = Annotated[Optional[list[str]], typer.Option(
     "--early-trusted", metavar="HOA",
     help="Grant EBUs only to this home address (repeatable; draft 6.2). Default: every MN.")]
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Exit 1 also for unobservable rows (an answer the model sends that never "
+                     "reached the MN: the update or the answer may have been lost).")]
 DivergencesOpt = Annotated[Optional[str], typer.Option(
     "--divergences", metavar="PATH",
     help="Also write the divergences table (same format) to PATH ('-' = stdout, then -o PATH).")]
@@ -47,6 +50,7 @@ def register(app: typer.Typer) -> None:
         divergences: DivergencesOpt = None,
         decisions: DecisionsOpt = None,
         quiet: QuietOpt = False,
+        strict: StrictOpt = False,
         tentative_binding_lifetime: TentativeLifetimeOpt = None,
         max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
         initial_bindack_timeout: InitialBindackTimeoutOpt = None,
@@ -63,8 +67,10 @@ def register(app: typer.Typer) -> None:
         tentative binding: packets and octets (IPv6 length) the CN sent to the care-of
         address while it was unverified and after the tentative lifetime ran out.
         Every difference between the model and the trace's CN is a divergence
-        (--divergences PATH); the summary on stderr counts them by kind.  Exit status
-        1 if there is any divergence.  Key material is never printed.
+        (--divergences PATH); the summary on stderr counts them by kind.  An answer
+        that never reached the MN is an unobservable_* row (the update or the answer
+        may have been lost).  Exit status 1 if there is any divergence (with --strict,
+        also an unobservable row).  Key material is never printed.
 
         Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1 --divergences div.csv -f csv
         """
@@ -99,7 +105,7 @@ def register(app: typer.Typer) -> None:
                 err(f"note: {note}")
             err("replay: " + result.summary_line())
         print_diagnostics(diag, quiet)
-        raise typer.Exit(1 if len(result.divergences) else 0)
+        raise typer.Exit(result.exit_status(strict))
 
 
 def _addresses(values, option: str) -> list[str] | None:

@@ -25,7 +25,7 @@ from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..errors import UsageError
 from .cn_model import CNPolicies, Policy
-from .divergences import DIVERGENCE_COLUMNS, DIVERGENCE_KINDS, divergence_frame
+from .divergences import DIVERGENCE_COLUMNS, DIVERGENCE_KINDS, UNOBSERVABLE_KINDS, divergence_frame
 from .engine import (BASIS_INJECTED, BASIS_KEYLESS, BASIS_KEYS, BASIS_TRACE, Authenticate,
                      RunResult, describe_ack, run)
 from .exposure import EXPOSURE_COLUMNS, exposure_frame
@@ -49,13 +49,20 @@ class ReplayResult:
     def summary_line(self) -> str:
         """One line for stderr: what was replayed and what diverged."""
         s = self.summary
-        kinds = ", ".join(f"{k} {v}" for k, v in s["divergences_by_kind"].items()) or "none"
+        by = s["divergences_by_kind"]
+        kinds = ", ".join(f"{k} {v}" for k, v in by.items() if k not in UNOBSERVABLE_KINDS) or "none"
+        unobs = ", ".join(f"{k} {v}" for k, v in by.items() if k in UNOBSERVABLE_KINDS) or "none"
         basis = ", ".join(f"{k} {v}" for k, v in s["basis"].items()) or "none"
         return (f"policy {self.policy}, tentative lifetime {self.config.tentative_binding_lifetime:g} s: "
                 f"{s['updates']} binding updates to CNs (decided by: {basis}); "
                 f"{s['tentative_bindings']} tentative bindings, {s['verified']} verified, "
                 f"{s['expired_unverified']} expired unverified; overstay {s['overstay_packets']} packets "
-                f"{s['overstay_bytes']} octets; divergences {s['divergences']} ({kinds})")
+                f"{s['overstay_bytes']} octets; divergences {s['divergences']} ({kinds}); "
+                f"unobservable from the MN {s['unobservable']} ({unobs})")
+
+    def exit_status(self, strict: bool = False) -> int:
+        """1 if there is a divergence (with ``strict``, also an unobservable row), else 0."""
+        return 1 if _counted(self.summary, strict) else 0
 
 
 def parse_cn_policies(values: Iterable[str]) -> dict:
@@ -91,6 +98,10 @@ def _policy(name, given) -> Policy:
     except ValueError:
         raise UsageError(f"--cn-policy {given!r}: choose one of {', '.join(POLICIES)}, "
                          "optionally as ADDR=POLICY") from None
+
+
+def _counted(summary: dict, strict: bool) -> int:
+    return summary["divergences"] + (summary["unobservable"] if strict else 0)
 
 
 def _check_options(config: ProtocolConfig, cn_policy) -> CNPolicies:
@@ -186,7 +197,8 @@ def _summary(res: RunResult, exposure: pd.DataFrame, divergences: pd.DataFrame) 
         "expired_unverified": int((exposure["end_reason"] == "expired").sum()) if len(exposure) else 0,
         "overstay_packets": int(exposure["overstay_packets"].sum()) if len(exposure) else 0,
         "overstay_bytes": int(exposure["overstay_bytes"].sum()) if len(exposure) else 0,
-        "divergences": len(divergences),
+        "divergences": sum(v for k, v in by_kind.items() if k not in UNOBSERVABLE_KINDS),
+        "unobservable": sum(by_kind[k] for k in UNOBSERVABLE_KINDS),
         "divergences_by_kind": {k: by_kind[k] for k in DIVERGENCE_KINDS if by_kind[k]},
         "prior_bindings": len(res.prior_pairs),
         "cn_policies": {cn: res.policies.of(cn).value for cn in dict.fromkeys(s.cn for s in res.sent)},
@@ -194,7 +206,7 @@ def _summary(res: RunResult, exposure: pd.DataFrame, divergences: pd.DataFrame) 
     }
 
 
-__all__ = ["replay", "replay_records", "ReplayResult", "Policy", "POLICIES", "CNPolicies",
+__all__ = ["UNOBSERVABLE_KINDS", "replay", "replay_records", "ReplayResult", "Policy", "POLICIES", "CNPolicies",
            "parse_cn_policies", "EXPOSURE_COLUMNS",
            "DIVERGENCE_COLUMNS", "DECISION_COLUMNS", "DIVERGENCE_KINDS", "BASIS_KEYS",
            "BASIS_KEYLESS", "BASIS_INJECTED", "BASIS_TRACE"]

@@ -100,6 +100,7 @@ class Action(str, Enum):
     rejected_nonce = "rejected_nonce"        # RFC 6275 9.5.1: BA status 136/137/138
     discarded = "discarded"                  # authentication failed: silently discarded
     unsupported = "unsupported"              # EBU at a CN that does not grant it: silently dropped
+    unanswered = "unanswered"                # would be accepted, but no sign it reached the CN: no change
 
 
 _REFUSED = (Action.rejected_sequence, Action.rejected_nonce, Action.discarded, Action.unsupported)
@@ -122,6 +123,7 @@ class Update:
     deregistration: bool    # lifetime 0 or CoA == HoA
     auth_ok: bool           # the authentication check passed
     auth_status: int | None = None   # a nonce status (136-138) when the CN could not even check
+    maybe_lost: bool = False         # no answer reached the MN and nothing shows the CN got it
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +287,16 @@ class CorrespondentModel:
                            ExpectedAck(STATUS_SEQ_OUT_OF_WINDOW, entry.seq, False, 0.0), entry,
                            f"sequence {u.seq} is not greater than {entry.seq} modulo 2^16 "
                            "(RFC 6275 9.5.1): BA status 135 with the last accepted number")
+        if u.maybe_lost:
+            # Refusals above change nothing, so they stand as they are; an update the CN
+            # would accept is assumed lost on its way there (its answer is still expected).
+            cap = (0.0 if u.deregistration else self.config.tentative_binding_lifetime if u.early
+                   else self.config.max_rr_binding_lifetime)
+            return Outcome(u, Action.unanswered, self._ack(u, min(u.lifetime_s, cap), u.early and not u.deregistration),
+                           entry,
+                           "no answer reached the MN and the CN sent nothing to the care-of address "
+                           "before the MN's next update: assumed lost on its way to the CN, the "
+                           "binding cache is left as it was")
 
         if u.deregistration:
             if entry is not None:

@@ -234,9 +234,7 @@ def follow_trace(tr: Trace, s: _Sent, next_ns: int | None) -> tuple[bool, int | 
         return True, None, f"the CN answered status {st}"
     if s.ack_requested:
         return False, None, "the CN sent no acknowledgement although the A flag was set"
-    hi = next_ns if next_ns is not None else (tr.last_ns or s.rec.ts_ns)
-    times = tr.data_times().get((s.mn, s.cn, s.coa), [])
-    used = bisect.bisect_right(times, hi) > bisect.bisect_right(times, s.rec.ts_ns)
+    used = cn_used_coa(tr, s, next_ns)
     return (used, None, "the CN sent data to the care-of address afterwards" if used
             else "no acknowledgement requested and the CN sent no data to the care-of address")
 
@@ -264,6 +262,22 @@ def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
     return CNPolicies(policies.default, per, inferred)
 
 
+def cn_used_coa(tr: Trace, s: _Sent, next_ns: int | None) -> bool:
+    """Did the CN send data to ``s``'s care-of address after ``s`` and before the MN's
+    next update to it (or the end of the capture)?"""
+    hi = next_ns if next_ns is not None else (tr.last_ns or s.rec.ts_ns)
+    times = tr.data_times().get((s.mn, s.cn, s.coa), [])
+    return bisect.bisect_right(times, hi) > bisect.bisect_right(times, s.rec.ts_ns)
+
+
+def maybe_lost(tr: Trace, s: _Sent, next_ns: int | None, grace_ns: int) -> bool:
+    """An update the MN wanted answered, whose answer never reached the MN although the
+    capture went on INITIAL_BINDACK_TIMEOUT, and after which the CN sent nothing to its
+    care-of address before the MN's next update: from the MN nothing shows the CN got it."""
+    return (s.ack is None and s.ack_requested and tr.last_ns is not None
+            and tr.last_ns - s.rec.ts_ns >= grace_ns and not cn_used_coa(tr, s, next_ns))
+
+
 @dataclass
 class RunResult:
     outcomes: list[Outcome]
@@ -287,28 +301,35 @@ def run(items: Iterable, *, authenticate: Authenticate | None = None, basis: str
     model = CorrespondentModel(config, policies,
                                frozenset(trusted) if trusted is not None else None)
 
-    # Next update of the same pair (for following the trace when no ack was requested).
+    # When each update takes effect at the CN, on the capture clock (docs/replay.md "Time").
+    at = {s.index: s.rec.ts_ns + estimate_rtt(tr, s)[0] for s in tr.sent}
+    # When the next update of the same pair takes effect: until then, CN data arriving at
+    # the MN may have been caused by this update (for following the trace when no ack was
+    # requested, and for telling a lost update from a lost answer).
     nxt: dict[int, int | None] = {}
     last_of_pair: dict[tuple[str, str], _Sent] = {}
     for s in tr.sent:
         prev = last_of_pair.get((s.mn, s.cn))
         if prev is not None:
-            nxt[prev.index] = s.rec.ts_ns
+            nxt[prev.index] = max(at[s.index], s.rec.ts_ns)
         last_of_pair[(s.mn, s.cn)] = s
 
     updates: list[Update] = []
     bases: list[str] = []
+    grace_ns = to_ns(config.initial_bindack_timeout)
     for s in tr.sent:
         if s.verdict == "unverifiable" or authenticate is None:
             ok, status, why = follow_trace(tr, s, nxt.get(s.index))
             s.reason = (f"{s.reason}; " if s.reason else "") + f"followed the trace: {why}"
             bases.append(BASIS_TRACE)
+            lost = False      # following the trace already treats it as not accepted
         else:
             ok, status = s.verdict == "valid", s.status
             bases.append(s.basis)
-        rtt, _ = estimate_rtt(tr, s)
-        updates.append(Update(s.index, s.rec.frame, s.rec.ts_ns + rtt, s.mn, s.cn, s.coa, s.seq,
-                              s.lifetime_s, s.ack_requested, s.early, s.deregistration, ok, status))
+            lost = maybe_lost(tr, s, nxt.get(s.index), grace_ns)
+        updates.append(Update(s.index, s.rec.frame, at[s.index], s.mn, s.cn, s.coa, s.seq,
+                              s.lifetime_s, s.ack_requested, s.early, s.deregistration, ok, status,
+                              lost))
 
     first_sent: dict[tuple[str, str], int] = {}
     for s in tr.sent:
@@ -346,6 +367,22 @@ def run(items: Iterable, *, authenticate: Authenticate | None = None, basis: str
     return RunResult(ordered, tr.sent, bases, divs, model, tr, prior, policies)
 
 
+def _sent_again(tr: Trace) -> dict[int, _Sent]:
+    """Unanswered update index -> the MN's next update of the same kind (EBU or BU) to
+    the same CN for the same care-of address: its retransmission (RFC 6275 11.8: the MN
+    retransmits after INITIAL_BINDACK_TIMEOUT, with a new sequence number)."""
+    out: dict[int, _Sent] = {}
+    waiting: dict[tuple, _Sent] = {}
+    for s in tr.sent:
+        key = (s.mn, s.cn, s.coa, s.early, s.deregistration)
+        prev = waiting.pop(key, None)
+        if prev is not None:
+            out[prev.index] = s
+        if s.ack is None:
+            waiting[key] = s
+    return out
+
+
 def describe_ack(rec: Record | None, early: bool) -> str:
     if rec is None:
         return "none"
@@ -357,6 +394,7 @@ def compare_acks(tr: Trace, outcomes: list[Outcome], unmatched: list[Record],
                  config: ProtocolConfig) -> list[Divergence]:
     out: list[Divergence] = []
     grace_ns = to_ns(config.initial_bindack_timeout)
+    again = _sent_again(tr)
     for s, oc in zip(tr.sent, outcomes):
         exp: ExpectedAck | None = oc.ack
         got = s.ack
@@ -367,8 +405,13 @@ def compare_acks(tr: Trace, outcomes: list[Outcome], unmatched: list[Record],
             if tr.last_ns is not None and tr.last_ns - s.rec.ts_ns < grace_ns:
                 continue   # the capture ends before the acknowledgement was due
             kind = KIND_EBA_MISSING if s.early and exp.status < 128 else KIND_ACK_MISSING
+            nxt = again.get(s.index)
+            seen = (f"the MN sent the {what} again (frame {nxt.rec.frame}, seq {nxt.seq})" if nxt
+                    else "the MN did not send it again")
             out.append(Divergence(s.rec.frame, s.rec.ts_ns, s.mn, s.cn, kind, exp.describe(), "none",
-                                  f"{what} seq {s.seq} ({oc.action.value}): {oc.detail}", s.coa))
+                                  f"{what} seq {s.seq} ({oc.action.value}): {oc.detail}; no answer reached "
+                                  f"the MN: the {what} may have been lost on its way to the CN or the "
+                                  f"answer on its way back; {seen}", s.coa))
         elif exp is None:
             kind = KIND_EBA_UNEXPECTED if s.early and got.mh.status < 128 else KIND_ACK_UNEXPECTED
             why = oc.detail if oc.action.value in ("unsupported", "discarded") else \
