@@ -3,6 +3,7 @@ trace path, several inputs, and the Python API ``ebutool.analyze``."""
 from __future__ import annotations
 
 import csv
+import shutil
 import io
 import json
 import math
@@ -195,9 +196,13 @@ def test_capture_and_its_json_trace_give_identical_output(pcap, tmp_path):
     from ebutool.diagnostics import Diagnostics
     from ebutool.stream import read_records
     from ebutool.trace_json import write_trace
-    trace = tmp_path / "two.jsonl"
+    # the same base name for both, so the source column agrees too
+    (tmp_path / "p").mkdir()
+    (tmp_path / "t").mkdir()
+    trace = tmp_path / "t" / "two"
     with open(trace, "w", encoding="utf-8") as fh:
         write_trace(read_records(pcap, Diagnostics()), fh, "two.pcap")
+    pcap = shutil.copy(pcap, tmp_path / "p" / "two")
     for fmt in ("csv", "json", "markdown"):
         a, b = invoke(pcap, "-f", fmt), invoke(trace, "-f", fmt)
         assert a.exit_code == b.exit_code == 0, (a.output, b.output)
@@ -206,12 +211,22 @@ def test_capture_and_its_json_trace_give_identical_output(pcap, tmp_path):
     assert s1.stdout == s2.stdout
 
 
-def test_several_files_are_merged_by_time(tmp_path):
+def test_several_files_merged_by_time_or_one_by_one(tmp_path):
     both, only_a, only_b = _two_mns()
     one = invoke(both.write(tmp_path / "both.pcap"), "-f", "csv")
-    two = invoke(only_a.write(tmp_path / "a.pcap"), only_b.write(tmp_path / "b.pcap"), "-f", "csv")
-    assert one.exit_code == two.exit_code == 0
-    assert one.stdout == two.stdout
+    a, b = only_a.write(tmp_path / "a.pcap"), only_b.write(tmp_path / "b.pcap")
+    merged = invoke(a, b, "--merge", "-f", "csv")
+    apart = invoke(a, b, "-f", "csv")
+    assert one.exit_code == merged.exit_code == apart.exit_code == 0
+    t1, tm, ta = (pd.read_csv(io.StringIO(r.stdout)) for r in (one, merged, apart))
+    # merged: the one-capture rows; source names the file each episode came from
+    assert t1.drop(columns="source").equals(tm.drop(columns="source"))
+    assert set(t1["source"]) == {"both.pcap"} and set(tm["source"]) == {"a.pcap", "b.pcap"}
+    # one by one (the default): the same episodes, file by file in argument order
+    assert list(ta["source"]) == sorted(ta["source"]) and list(ta["episode"]) == [1, 2]
+    key = ["mn", "cn", "coa", "kind", "mode", "t_handover", "rtt_ha_ms", "send_latency_ms"]
+    assert ta[key].sort_values(key).reset_index(drop=True).equals(
+        t1[key].sort_values(key).reset_index(drop=True))
 
 
 def test_python_api_matches_the_cli(pcap):

@@ -127,16 +127,43 @@ def merged_records(paths, diag: Diagnostics, stats=None) -> Iterator:
 
 def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = None,
             config: ProtocolConfig = DEFAULT_CONFIG, keys=None, diag: Diagnostics | None = None,
-            stats=None, oracle=None) -> pd.DataFrame:
+            stats=None, oracle=None, merge: bool = False) -> pd.DataFrame:
     """One row per episode of the captures/traces ``paths`` (DESIGN.md section 5 columns
-    first).  Several files are merged by time.  Never None: no episode gives an empty,
-    typed frame.  ``keys`` (an ebutool.oracle.keys.KeyTable) go to the CN oracle that
-    fills the auth column; ``oracle=False`` skips it (auth "unknown")."""
+    first, then ``source``, the input file).  By default each file is analysed on its
+    own (an episode never spans files; two captures of the same MN would otherwise mix
+    their sequence numbers) and the rows are concatenated in argument order, numbered
+    1, 2, ... over all files.  ``merge=True`` merges the files by time first: for one
+    capture split over several files (e.g. ``tcpdump -C`` rotation).  Never None: no
+    episode gives an empty, typed frame.  ``keys`` (an ebutool.oracle.keys.KeyTable) go
+    to the CN oracle that fills the auth column; ``oracle=False`` skips it."""
     if not paths:
         raise UsageError("analyze needs at least one capture or trace")
     diag = diag if diag is not None else Diagnostics()
     mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
-    records = merged_records(paths, diag, stats)
-    return analyze_records(records, mn, cn, config, diag, oracle or False, check=False)
+    if merge or len(paths) == 1:
+        records = merged_records(paths, diag, stats)
+        eps = build_episodes(records, config, diag, oracle or None, check=False)
+        names = dict(zip(map(str, paths), _labels(paths)))
+        for e in eps:
+            e.source = names.get(e.source, _labels(paths)[0] if len(paths) == 1 else e.source)
+    else:
+        eps = []
+        for path, label in zip(paths, _labels(paths)):
+            part = build_episodes(merged_records([path], diag, stats), config, diag,
+                                  oracle or None, check=False)
+            for e in part:
+                e.source = label
+            eps.extend(part)
+        for i, e in enumerate(eps, 1):
+            e.id = i
+    eps = [e for e in eps if (mn is None or e.mn == mn) and (cn is None or e.cn == cn)]
+    return episodes_frame(eps)
+
+
+def _labels(paths) -> list[str]:
+    """The ``source`` of each input: its base name, or the path as given where two
+    base names clash; "-" (stdin) stays "-"."""
+    base = [os.path.basename(str(p)) or str(p) for p in paths]
+    return [b if base.count(b) == 1 else str(p) for p, b in zip(paths, base)]

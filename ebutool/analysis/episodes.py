@@ -81,7 +81,7 @@ class Reconstructor(MessageHandlers):
             if cur.t0_source != "event":   # the simulator knows better than the first packet
                 cur.t0_ns, cur.t0_source = ev.ts_ns, "event"
             return
-        self._start(mst, ev.coa, ev.ts_ns, "event", prev=ev.prev_coa)
+        self._start(mst, ev.coa, ev.ts_ns, "event", prev=ev.prev_coa, source=ev.source)
         if self.book.learn_coa(ev.coa, ev.mn):
             self._flush(ev.coa)
 

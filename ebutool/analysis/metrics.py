@@ -22,7 +22,7 @@ EPISODE_COLUMNS: dict[str, str] = {
     **{f"{name}_ms": "float64" for name in FORMULAS},
     "auth": "object",
     # additions
-    "episode": "Int64", "t0_source": "object", "complete": "boolean", "rtt_ro_from": "object",
+    "source": "object", "episode": "Int64", "t0_source": "object", "complete": "boolean", "rtt_ro_from": "object",
     "home_test_before_handover": "boolean", "n_retransmissions": "Int64",
     "karn_excluded": "object", "n_binding_errors": "Int64", "diagnosis": "object",
 }
@@ -215,7 +215,7 @@ def episode_row(ep: Episode) -> dict:
         "rtt_ha_ms": ep.rtt_ha_ms, "rtt_bt_ms": ep.rtt_bt_ms, "rtt_ro_ms": ep.rtt_ro_ms,
         "send_latency_ms": ep.send_latency_ms, "recv_latency_ms": ep.recv_latency_ms,
         **{f"{k}_ms": v for k, v in ep.predicted.items()},
-        "auth": ep.auth, "episode": ep.id, "t0_source": ep.t0_source, "complete": ep.complete,
+        "auth": ep.auth, "source": ep.source or None, "episode": ep.id, "t0_source": ep.t0_source, "complete": ep.complete,
         "rtt_ro_from": ep.rtt_ro_from, "home_test_before_handover": ep.home_test_before_handover,
         "n_retransmissions": ep.n_retransmissions,
         "karn_excluded": ";".join(ep.karn_excluded) or None,

@@ -18,7 +18,11 @@ from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, Ke
                      guarded, make_config, print_diagnostics)
 
 FilesArg = Annotated[list[str], typer.Argument(
-    help="pcap, pcapng or JSON Lines traces ('-' = stdin); several are merged by time.")]
+    help="pcap, pcapng or JSON Lines traces ('-' = stdin); each is analysed on its own "
+         "(column source) unless --merge.")]
+MergeOpt = Annotated[bool, typer.Option(
+    "--merge", help="Merge the files by time into one capture first (one capture split "
+                    "over several files, e.g. tcpdump -C rotation).")]
 MnOpt = Annotated[Optional[str], typer.Option("--mn", help="Only episodes of this mobile node (home address).")]
 CnOpt = Annotated[Optional[str], typer.Option("--cn", help="Only episodes with this correspondent node.")]
 MinClaimOpt = Annotated[int, typer.Option(
@@ -40,6 +44,7 @@ def register(app: typer.Typer) -> None:
         mn: MnOpt = None,
         cn: CnOpt = None,
         summary: SummaryOpt = False,
+        merge: MergeOpt = False,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
         quiet: QuietOpt = False,
         kcn: KcnOpt = None,
@@ -76,7 +81,8 @@ def register(app: typer.Typer) -> None:
         key_table = load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
                                    keys_file=keys, env=os.environ)
         diag, stats = Diagnostics(), StreamStats()
-        df = analyze(*files, mn=mn, cn=cn, config=config, keys=key_table, diag=diag, stats=stats)
+        df = analyze(*files, mn=mn, cn=cn, config=config, keys=key_table, diag=diag, stats=stats,
+                     merge=merge)
         table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
         write_table(table, fmt, output)
         if not quiet:
