@@ -30,17 +30,8 @@ from .errors import UsageError
 
 BY_CHOICES = ("file", "kind", "mode", "mn", "cn")
 
-# Which formula predicts an episode's latency, by (kind, mode); DESIGN.md 2 and 4.
-# The early fallback ran the standard procedure in the end, so it is predicted as one.
-_SEND_FORMULA = {
-    ("standard", "conservative"): "std_send_conserv_ms",
-    ("standard", "optimistic"): "std_send_optimst_ms",
-    ("early_fallback", "conservative"): "std_send_conserv_ms",
-    ("early_fallback", "optimistic"): "std_send_optimst_ms",
-    ("early", "conservative"): "early_send_conserv_ms",
-    ("early", "optimistic"): "early_send_optimst_ms",
-}
-_RECV_FORMULA = {"standard": "std_recv_ms", "early_fallback": "std_recv_ms", "early": "early_recv_ms"}
+# Which formula predicts an episode's latency: one mapping, in ebutool.formulas.
+from .formulas import PROCEDURE_OF_KIND, predicting_formula  # noqa: E402
 
 
 def file_labels(paths: Sequence[str]) -> list[str]:
@@ -125,14 +116,14 @@ def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = Tru
 
 def predicted_send_ms(row) -> float | None:
     """The formula value that predicts this episode's send latency (by kind, mode)."""
-    col = _SEND_FORMULA.get((row.get("kind"), row.get("mode")))
-    return _num(row.get(col)) if col else None
+    name = predicting_formula(PROCEDURE_OF_KIND.get(row.get("kind")), "send_latency", row.get("mode"))
+    return _num(row.get(f"{name}_ms")) if name else None
 
 
 def predicted_recv_ms(row) -> float | None:
     """The formula value that predicts this episode's receive latency (by kind)."""
-    col = _RECV_FORMULA.get(row.get("kind"))
-    return _num(row.get(col)) if col else None
+    name = predicting_formula(PROCEDURE_OF_KIND.get(row.get("kind")), "recv_latency", row.get("mode"))
+    return _num(row.get(f"{name}_ms")) if name else None
 
 
 def _num(v) -> float | None:

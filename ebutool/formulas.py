@@ -62,3 +62,26 @@ FORMULAS: dict[str, Callable[[Num, Num, Num], Num]] = {
 def predict(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> dict[str, Num]:
     """All six predicted latencies, keyed by formula name."""
     return {name: f(rtt_ha, rtt_bt, rtt_ro) for name, f in FORMULAS.items()}
+
+
+# Which formula predicts an episode's observed latency.  An early_fallback ran the
+# standard procedure in the end, so the standard formulas predict it (with RTT_BT 0:
+# its home token was already there, draft 5.1; see ebutool.analysis.metrics).
+PROCEDURE_OF_KIND = {"standard": "standard", "early_fallback": "standard", "early": "early"}
+_PREDICTING = {
+    ("standard", "send_latency", "conservative"): "std_send_conserv",
+    ("standard", "send_latency", "optimistic"): "std_send_optimst",
+    ("early", "send_latency", "conservative"): "early_send_conserv",
+    ("early", "send_latency", "optimistic"): "early_send_optimst",
+}
+_RECEIVE = {"standard": "std_recv", "early": "early_recv"}
+
+
+def predicting_formula(procedure: str | None, quantity: str, mode: str | None) -> str | None:
+    """The formula name (a key of FORMULAS) that predicts ``quantity`` ("send_latency" or
+    "recv_latency") for ``procedure`` ("standard" or "early") and the MN's ``mode``;
+    None when none does (send latency of an unknown mode, another procedure).  The
+    receive latency does not depend on the mode."""
+    if quantity == "recv_latency":
+        return _RECEIVE.get(procedure)
+    return _PREDICTING.get((procedure, quantity, mode))

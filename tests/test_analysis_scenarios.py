@@ -37,7 +37,9 @@ def approx(value, expected, tol):
 
 
 def check(row, *, kind, mode, mn=HOA, ha=HA, cn=CN1, prev_coa=COA1, coa=COA2, t0=T0,
-          rtt_ha=None, rtt_bt=None, rtt_ro=None, send=None, recv=None, predicted=True):
+          rtt_ha=None, rtt_bt=None, rtt_ro=None, send=None, recv=None, predicted=True,
+          bt_pred="same"):
+    """``bt_pred``: the RTT_BT the predictions should use ("same": rtt_bt)."""
     """Every column of one row against the ground truth of the test."""
     assert (row["kind"], row["mode"]) == (kind, mode), row["diagnosis"]
     assert (row["mn"], row["ha"], row["cn"], row["prev_coa"], row["coa"]) == (mn, ha, cn, prev_coa, coa)
@@ -48,7 +50,7 @@ def check(row, *, kind, mode, mn=HOA, ha=HA, cn=CN1, prev_coa=COA1, coa=COA2, t0
         assert approx(row[col], exp, PERIOD), (col, row[col], exp)
     if predicted:
         # The draft's section 5 formulas, written out here from the chosen RTTs.
-        ha_, bt, ro = rtt_ha, rtt_bt, rtt_ro
+        ha_, bt, ro = rtt_ha, (rtt_bt if bt_pred == "same" else bt_pred), rtt_ro
         full = None if None in (ha_, bt, ro) else max(ha_, bt, ro)
         exp = {"std_send_conserv_ms": None if full is None else full + ro,
                "std_send_optimst_ms": full,
@@ -119,8 +121,10 @@ def test_early_to_cn_without_ebu_support_falls_back():
     d = NEAR
     # The BU->CN leaves once the CoT is in (home token reused: RTT_BT drops out, draft 5.1)
     row = one(df)
+    # predicted as a standard update whose home token was already there: RTT_BT 0 (5.1)
     check(row, kind="early_fallback", mode="optimistic", rtt_ha=d.rtt_ha, rtt_bt=OLD.rtt_bt,
-          rtt_ro=d.rtt_ro, send=0.0, recv=d.rtt_ro + d.rtt_ro)
+          rtt_ro=d.rtt_ro, send=0.0, recv=d.rtt_ro + d.rtt_ro, bt_pred=0.0)
+    assert row["rtt_bt_basis"] == "token_reused" and row["rtt_bt_pred_ms"] == 0.0
     assert row["n_binding_errors"] == 1 and row["rtt_ro_from"] == "coti_cot"
     assert {"binding_error", "ebu_unanswered"} <= set(row["diagnosis"].split(";"))
 
@@ -172,6 +176,56 @@ def test_return_to_a_previous_address_starts_at_its_first_packet_even_data():
     check(back, kind="standard", mode="conservative", prev_coa=COA2, coa=COA1, t0=t_back - 1.0,
           rtt_ha=d.rtt_ha, rtt_bt=d.rtt_bt, rtt_ro=d.rtt_ro,
           send=full + d.rtt_ro + 1.0, recv=full + d.rtt_ro + 1.0)
+
+
+def _standard_with_home_test_at(t_hoti, t_hot):
+    """A standard handover at T0 whose home test ran at the given times (None: no home
+    test in the capture): HoTI from the old address, HoT through the tunnel."""
+    from scenarios import _final_bu, ba_from, bu_to_ha, coti, cot, hot, hoti, ro_data_up
+    cap, mn, cn, d = Capture(), MN(HOA, HA), CN(CN1, NEAR), NEAR
+    cap.add(T0 - 50, ro_data_up(mn, COA1, cn))
+    if t_hoti is not None:
+        c = mn.next_cookie()
+        cap.add(t_hoti, hoti(mn, COA1, cn, c))
+        cap.add(t_hot, hot(mn, COA1 if t_hot < T0 else COA2, cn, c, 3))
+    seq = mn.next_seq()
+    cap.add(T0, bu_to_ha(mn, COA2, seq))
+    cap.add(T0 + d.rtt_ha, ba_from(HA, mn, COA2, seq))
+    cc = mn.next_cookie()
+    cap.add(T0 + GAP, coti(COA2, cn, cc))
+    cap.add(T0 + GAP + d.rtt_ro, cot(COA2, cn, cc, 4))
+    t_bu = max(T0 + d.rtt_ha, t_hot or T0, T0 + GAP + d.rtt_ro) + GAP
+    _final_bu(cap, mn, cn, COA2, t_bu, Plan(), mode_waits_for_ba=True)
+    df, _ = run(cap)
+    rows = df[df["coa"] == COA2]
+    return one(rows)
+
+
+def _std_predictions(row, bt):
+    d = NEAR
+    full = max(d.rtt_ha, bt, d.rtt_ro)
+    assert row["std_send_conserv_ms"] == pytest.approx(full + d.rtt_ro)
+    assert row["std_send_optimst_ms"] == pytest.approx(full)
+    assert row["std_recv_ms"] == pytest.approx(full + d.rtt_ro)
+
+
+def test_standard_home_test_sent_before_t0_predicts_from_t0_to_the_hot():
+    # HoTI 10 ms before t0, HoT 70 ms after: the MN waited 70 ms for it after t0
+    row = _standard_with_home_test_at(T0 - 10, T0 + 70)
+    assert row["kind"] == "standard" and row["home_test_before_handover"]
+    assert row["rtt_bt_ms"] == pytest.approx(80.0)          # the measured exchange
+    assert row["rtt_bt_basis"] == "t0_to_hot" and row["rtt_bt_pred_ms"] == pytest.approx(70.0)
+    _std_predictions(row, 70.0)
+
+
+def test_standard_reusing_a_token_predicts_with_rtt_bt_zero():
+    row = _standard_with_home_test_at(T0 - 200, T0 - 120)    # home test done before t0
+    assert row["kind"] == "standard" and row["rtt_bt_basis"] == "token_reused"
+    _std_predictions(row, 0.0)
+    row = _standard_with_home_test_at(None, None)             # token predates the capture
+    assert row["kind"] == "standard" and row["rtt_bt_ms"] is None or math.isnan(row["rtt_bt_ms"])
+    assert row["rtt_bt_basis"] == "token_reused" and row["rtt_bt_pred_ms"] == 0.0
+    _std_predictions(row, 0.0)
 
 
 def test_home_registration_only():

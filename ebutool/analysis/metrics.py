@@ -25,6 +25,7 @@ EPISODE_COLUMNS: dict[str, str] = {
     "source": "object", "episode": "Int64", "t0_source": "object", "complete": "boolean", "rtt_ro_from": "object",
     "home_test_before_handover": "boolean", "n_retransmissions": "Int64",
     "karn_excluded": "object", "n_binding_errors": "Int64", "diagnosis": "object",
+    "rtt_bt_basis": "object", "rtt_bt_pred_ms": "float64",
 }
 DESIGN_COLUMNS = list(EPISODE_COLUMNS)[:20]
 
@@ -173,9 +174,11 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
 
     # Predictions come from this episode's own RTTs: none for a deregistration (no
     # route optimisation to predict) or when not a single RTT was measured.
-    predicted = (dict.fromkeys(FORMULAS)
-                 if kind == "deregistration" or (rtt_ha is None and rtt_bt is None and rtt_ro is None)
-                 else predict(rtt_ha, rtt_bt, rtt_ro))
+    bt_pred, bt_basis = _bt_for_prediction(kind, ep, ht, rtt_bt, ho.t0_ns)
+    if kind == "deregistration" or (rtt_ha is None and rtt_bt is None and rtt_ro is None):
+        predicted, bt_pred, bt_basis = dict.fromkeys(FORMULAS), None, None
+    else:
+        predicted = predict(rtt_ha, bt_pred, rtt_ro)
     retx = ha_retx + sum(e.n_sends - 1 for t in (ep.cotis, ep.ebus, ep.bus) for e in t.values()
                          if e.n_sends)
     if ht is not None and ht.n_sends:
@@ -190,7 +193,35 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
         predicted=predicted, auth=_auth(ep.verdicts), n_retransmissions=retx,
         karn_excluded=sorted(set(karn)), home_test_before_handover=before,
         n_binding_errors=ep.n_binding_errors, binding_errors=list(ep.binding_errors),
-        diagnosis=sorted(notes), timeline=sorted(steps), source=ho.source)
+        diagnosis=sorted(notes), timeline=sorted(steps), source=ho.source,
+        rtt_bt_basis=bt_basis, rtt_bt_pred_ms=bt_pred)
+
+
+def _bt_for_prediction(kind: str, ep: CNState, ht: Exchange | None, rtt_bt: float | None,
+                       t0: int) -> tuple[float | None, str | None]:
+    """(the RTT_BT the predictions use, ms; its basis code), docs/analysis.md:
+
+    * early: the measured home test, which ran from the previous address before the
+      handover ("pre_handover_test");
+    * early_fallback: 0, its home token was already there (draft 5.1) ("token_reused");
+    * otherwise, a home test after t0: its measured RTT ("home_test"); one sent before t0
+      and answered after it: the time from t0 to the HoT's arrival, what the MN waited
+      ("t0_to_hot"); answered before t0, or no home test although an (E)BU was sent
+      (the token predates the capture): 0 ("token_reused");
+    * None when none of these applies (unanswered, or Karn's rule withheld the RTT)."""
+    if kind == "early":
+        return (rtt_bt, "pre_handover_test") if rtt_bt is not None else (None, None)
+    if kind == "early_fallback":
+        return 0.0, "token_reused"
+    if ht is None:
+        return (0.0, "token_reused") if (ep.bus or ep.ebus) else (None, None)
+    if ht.first_ts is not None and ht.first_ts < t0:
+        if ht.reply_ts is None:
+            return None, None
+        if ht.reply_ts <= t0:
+            return 0.0, "token_reused"
+        return _ms(ht.reply_ts - t0), "t0_to_hot"
+    return (rtt_bt, "home_test") if rtt_bt is not None else (None, None)
 
 
 def _early_notes(ep: CNState, config: ProtocolConfig, capture_end_ns: int | None, notes: set[str]) -> None:
@@ -220,6 +251,7 @@ def episode_row(ep: Episode) -> dict:
         "n_retransmissions": ep.n_retransmissions,
         "karn_excluded": ";".join(ep.karn_excluded) or None,
         "n_binding_errors": ep.n_binding_errors, "diagnosis": ";".join(ep.diagnosis) or None,
+        "rtt_bt_basis": ep.rtt_bt_basis, "rtt_bt_pred_ms": ep.rtt_bt_pred_ms,
     }
     return row
 

@@ -210,6 +210,8 @@ class Episode:
     diagnosis: list[str]
     timeline: list[Step]
     source: str = ""
+    rtt_bt_basis: str | None = None     # which RTT_BT the predictions use (metrics._bt_for_prediction)
+    rtt_bt_pred_ms: float | None = None
 
     @property
     def t_handover(self) -> float | None:
