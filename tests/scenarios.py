@@ -209,6 +209,7 @@ class Plan:
     old: Delays | None = None        # early: delays at the old address (RTT_BT of the pre-test)
     lose_cot: bool = False           # the CoT never arrives: the episode cannot complete
     retransmit_ha_bu: bool = False   # the first BU to the HA is lost, resent after RETX_MS
+    new_seq: bool = False            # ... resent with a new sequence number (RFC 6275 11.8)
     home_index: int = 3
     careof_index: int = 4
     forged_bu: bool = False          # the standard BU->CN carries a MAC made with a wrong key
@@ -229,6 +230,8 @@ def handover(cap: Capture, mn: MN, cns: list[CN], t0: float, new_coa: str, old_c
     t_ha_sent = t0
     if plan.retransmit_ha_bu:
         t_ha_sent = t0 + RETX_MS
+        if plan.new_seq:
+            seq = mn.next_seq()
         cap.add(t_ha_sent, bu_to_ha(mn, new_coa, seq))
     t_ba_ha = t_ha_sent + 2 * d_ha
     cap.add(t_ba_ha, ba_from(mn.ha, mn, new_coa, seq))

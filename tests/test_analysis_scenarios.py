@@ -298,6 +298,21 @@ def test_one_mn_two_cns_share_the_home_registration():
     assert list(df["episode"]) == [1, 2]
 
 
+def test_retransmission_with_a_new_sequence_number_is_counted():
+    """The first BU to the HA is lost and resent with a new sequence number: one
+    retransmission, and (unambiguous) RTT_HA from the resend."""
+    cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
+    plan = Plan("early", "conservative", PERIOD, old=OLD, retransmit_ha_bu=True, new_seq=True,
+                data_after=1300.0)
+    handover(cap, mn, [cn], T0, COA2, COA1, plan, NEAR.d_ha)
+    df, _ = run(cap)
+    row = one(df)
+    d = NEAR
+    check(row, kind="early", mode="conservative", rtt_ha=d.rtt_ha, rtt_bt=OLD.rtt_bt, rtt_ro=d.rtt_ro,
+          send=RETX_MS + d.rtt_ha, recv=d.rtt_ro)
+    assert row["n_retransmissions"] == 1 and row["karn_excluded"] is None
+
+
 def test_retransmitted_binding_update_follows_karn():
     """The first BU to the HA is lost and resent (same sequence number) after the
     BA timeout: which copy the BA answers is unknown, so RTT_HA gets no sample."""

@@ -44,6 +44,15 @@ def _rtt(ex: Exchange | None, name: str, karn: list[str]) -> float | None:
     return _ms(ex.rtt_ns())
 
 
+def _retransmissions(exchanges) -> int:
+    """Extra transmissions among requests of one type to one peer: copies of the same
+    request (same sequence number or cookie), plus each unanswered request followed by
+    another one (RFC 6275 11.8: a retransmitted BU may carry a new sequence number)."""
+    sent = sorted((e for e in exchanges if e.n_sends), key=lambda e: e.first_ts or 0)
+    return (sum(e.n_sends - 1 for e in sent)
+            + sum(1 for e in sent[:-1] if not e.answered))
+
+
 def _auth(verdicts: list[tuple[str, str]]) -> str:
     """invalid if any BU/EBU/BA verdict is invalid; valid if every BU/EBU verdict is valid."""
     if any(v == "invalid" for _, v in verdicts):
@@ -83,7 +92,7 @@ def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None) -
     ha_karn: list[str] = []
     ha_ex = ho.ha_final
     rtt_ha = _rtt(ha_ex, "rtt_ha", ha_karn) if ha_ex is not None and ha_ex.accepted else None
-    ha_retx = sum(e.n_sends - 1 for e in ho.ha_bus.values() if e.n_sends)
+    ha_retx = _retransmissions(ho.ha_bus.values())
     ha_notes: set[str] = set()
     _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba")
     if not ho.cns:
@@ -179,8 +188,7 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
         predicted, bt_pred, bt_basis = dict.fromkeys(FORMULAS), None, None
     else:
         predicted = predict(rtt_ha, bt_pred, rtt_ro)
-    retx = ha_retx + sum(e.n_sends - 1 for t in (ep.cotis, ep.ebus, ep.bus) for e in t.values()
-                         if e.n_sends)
+    retx = ha_retx + sum(_retransmissions(t.values()) for t in (ep.cotis, ep.ebus, ep.bus))
     if ht is not None and ht.n_sends:
         retx += ht.n_sends - 1
     steps = list(ep.steps) + list(ho.ha_steps) + (list(ht.steps) if ht is not None else [])
