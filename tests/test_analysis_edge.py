@@ -240,3 +240,20 @@ def test_robust_on_random_record_streams():
         assert list(df.columns)[:3] == ["mn", "ha", "cn"]
         assert set(df["kind"]) <= {"standard", "early", "early_fallback", "home_only",
                                    "deregistration", "incomplete"}
+
+
+def test_capture_starting_with_the_has_ba_does_not_make_the_ha_a_cn():
+    """The capture begins after the BU to the HA, HoTI and CoTI: its first packet is
+    the HA's BA (no Binding Authorization Data, unlike a CN's).  The HA must not
+    appear as a correspondent node."""
+    from scenarios import CN, MN, Capture, Delays, Plan, handover, ns
+    d = Delays(d_ha=10, d_hc=30, d_ro=15)
+    hoa, ha, cn = "2001:db8:100::1", "2001:db8:100::ff", "2001:db8:200::1"
+    cap, mn = Capture(), MN(hoa, ha)
+    handover(cap, mn, [CN(cn, d)], 1000.0, "2001:db8:a2::1", "2001:db8:a1::1",
+             Plan("standard"), d.d_ha)
+    cap.pkts = [p for p in cap.pkts if p[0] >= ns(1000.0 + d.rtt_ha - 0.001)]
+    from ebutool.analysis import analyze_records
+    df = analyze_records(cap.records())
+    assert ha not in set(df["cn"].dropna())
+    assert set(df["ha"].dropna()) == {ha}

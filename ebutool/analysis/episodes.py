@@ -23,6 +23,7 @@ from typing import Iterable, Iterator
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..mh.messages import BU_FLAG_H
+from ..mh.options import BindingAuthorizationData
 from ..records import HandoverEvent, Record
 from .addressing import AddressBook, Resolved
 from .handlers import MessageHandlers
@@ -178,6 +179,12 @@ class Reconstructor(MessageHandlers):
     # -- one record ------------------------------------------------------------------
     def _process(self, rec: Record, res: Resolved, verdict: str | None) -> None:
         mst = self._mn(res.mn)
+        if (not res.up and rec.msg == "BA" and res.mn not in self.book.ha_of
+                and rec.mh.status < 128 and rec.mh.option(BindingAuthorizationData) is None):
+            # A CN's accepting BA carries Binding Authorization Data (RFC 6275 6.1.8; only
+            # its refusals for expired nonces may lack it), an HA's does not (IPsec
+            # protects it): the HA of an MN whose BU to it the capture missed.
+            self.book.learn_ha(res.mn, res.peer)
         peer_role = "HA" if self.book.is_ha(res.mn, res.peer) else "CN"
         if res.up:
             step = Step(rec.ts_ns, rec.frame, rec.msg, "MN", peer_role)
