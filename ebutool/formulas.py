@@ -38,8 +38,10 @@ def early_send_conserv(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> Num:
 
 
 def early_send_optimst(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> Num:
-    """Early procedure, optimistic MN: sends right after the EBU."""
-    return 0.0
+    """Early procedure, optimistic MN: sends right after the EBU.  0, but only where the
+    early procedure's inputs exist (RTT_RO, the EBU/EBA or CoTI/CoT RTT, as for the
+    other early formulas): a constant for every row would inflate n."""
+    return 0.0 if _ok(rtt_ro) else None
 
 
 def early_recv(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> Num:

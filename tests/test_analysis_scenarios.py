@@ -56,7 +56,7 @@ def check(row, *, kind, mode, mn=HOA, ha=HA, cn=CN1, prev_coa=COA1, coa=COA2, t0
                "std_send_optimst_ms": full,
                "std_recv_ms": None if full is None else full + ro,
                "early_send_conserv_ms": None if None in (ha_, ro) else max(ha_, ro),
-               "early_send_optimst_ms": 0.0,
+               "early_send_optimst_ms": None if ro is None else 0.0,
                "early_recv_ms": ro}
     else:
         exp = dict.fromkeys(["std_send_conserv_ms", "std_send_optimst_ms", "std_recv_ms",
@@ -68,6 +68,19 @@ def check(row, *, kind, mode, mn=HOA, ha=HA, cn=CN1, prev_coa=COA1, coa=COA2, t0
 def one(df):
     assert len(df) == 1, df[["mn", "cn", "kind"]]
     return df.iloc[0]
+
+
+def test_early_send_optimst_needs_the_early_inputs():
+    from ebutool.formulas import predict
+    assert predict(20.0, 80.0, None)["early_send_optimst"] is None
+    assert predict(None, None, 30.0)["early_send_optimst"] == 0.0
+    # a standard episode whose CoT was lost: no RTT_RO, so no 0 from the formula either
+    cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
+    handover(cap, mn, [cn], T0, COA2, COA1, Plan("standard", "optimistic", PERIOD, lose_cot=True),
+             NEAR.d_ha)
+    df, _ = run(cap)
+    row = one(df)
+    assert math.isnan(row["rtt_ro_ms"]) and math.isnan(row["early_send_optimst_ms"])
 
 
 def test_columns_are_the_design_contract_in_order():
