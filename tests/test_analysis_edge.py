@@ -257,3 +257,29 @@ def test_capture_starting_with_the_has_ba_does_not_make_the_ha_a_cn():
     df = analyze_records(cap.records())
     assert ha not in set(df["cn"].dropna())
     assert set(df["ha"].dropna()) == {ha}
+
+
+def _early_capture():
+    from scenarios import CN, MN, Capture, Delays, Plan, handover
+    d, old = Delays(d_ha=10, d_hc=30, d_ro=15), Delays(d_ha=8, d_hc=30, d_ro=12)
+    cap = Capture()
+    handover(cap, MN("2001:db8:100::1", "2001:db8:100::ff"), [CN("2001:db8:200::1", d)], 1000.0,
+             "2001:db8:a2::1", "2001:db8:a1::1", Plan("early", old=old), d.d_ha)
+    return cap
+
+
+def test_update_rate_and_rr_lifetime_options_are_used():
+    """The early MN sends its EBU at t0 and the standard BU ~30 ms later (2 BUs to the
+    CN within a second), each asking for a lifetime of 60 units = 240 s."""
+    from dataclasses import replace
+
+    from ebutool.analysis import analyze_records
+    from ebutool.constants import DEFAULT_CONFIG
+    cap = _early_capture()
+    base = analyze_records(cap.records()).iloc[0]
+    assert base["diagnosis"] is None          # 2 <= 3 per second, 240 s <= 420 s
+    strict = replace(DEFAULT_CONFIG, max_update_rate=1.0, max_rr_binding_lifetime=200.0)
+    row = analyze_records(cap.records(), config=strict).iloc[0]
+    assert set(row["diagnosis"].split(";")) == {"update_rate_exceeded", "lifetime_above_max_rr"}
+    loose = replace(DEFAULT_CONFIG, max_update_rate=2.0, max_rr_binding_lifetime=240.0)
+    assert analyze_records(cap.records(), config=loose).iloc[0]["diagnosis"] is None

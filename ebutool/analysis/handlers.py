@@ -13,6 +13,7 @@ from ..records import Record
 from .addressing import Resolved
 from .model import MAX_EXCHANGES, MAX_STEPS, CNState, Exchange, Handover, MNState, Step
 
+LIFETIME_UNIT_S = 4          # BU lifetime field unit (RFC 6275 6.1.7)
 MAX_OPEN_TESTS = 64          # unanswered HoTIs kept per (MN, CN) (oldest dropped)
 MAX_OPEN_COTIS = 4096        # unanswered CoTIs kept over all MNs (oldest dropped)
 
@@ -105,6 +106,7 @@ class MessageHandlers:
             ex = table[seq] = Exchange(coa=res.coa, ack_requested=bool(rec.mh.flags & BU_FLAG_A))
         ex.send(rec.ts_ns, rec.frame)
         ep.dereg = ep.dereg or rec.deregistration
+        ep.max_lifetime_s = max(ep.max_lifetime_s, rec.mh.lifetime * LIFETIME_UNIT_S)
         ep.last_up_ts = rec.ts_ns
         if verdict:
             ep.verdicts.append(("request", verdict))

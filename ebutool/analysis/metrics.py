@@ -44,6 +44,19 @@ def _rtt(ex: Exchange | None, name: str, karn: list[str]) -> float | None:
     return _ms(ex.rtt_ns())
 
 
+def _rate_exceeded(exchanges, config: ProtocolConfig) -> bool:
+    """More than MAX_UPDATE_RATE BU/EBU transmissions to one peer within one second
+    (RFC 6275 11.8), counting every transmission the episode kept."""
+    times = sorted(t for e in exchanges for t in e.sends)
+    rate = config.max_update_rate
+    if rate <= 0:
+        return False
+    # at most k transmissions in any window of `window` ns (k = rate per second, or one
+    # per 1/rate seconds when the rate is below one)
+    k, window = (int(rate), NS_PER_S) if rate >= 1 else (1, NS_PER_S / rate)
+    return any(times[i + k] - times[i] < window for i in range(len(times) - k))
+
+
 def _retransmissions(exchanges) -> int:
     """Extra transmissions among requests of one type to one peer: copies of the same
     request (same sequence number or cookie), plus each unanswered request followed by
@@ -95,6 +108,8 @@ def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None) -
     ha_retx = _retransmissions(ho.ha_bus.values())
     ha_notes: set[str] = set()
     _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba")
+    if _rate_exceeded(ho.ha_bus.values(), config):
+        ha_notes.add("ha_update_rate_exceeded")
     if not ho.cns:
         if not ho.ha_bus:
             return []      # the MN used an address but signalled nothing about it
@@ -171,6 +186,10 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
     if ht is not None and ht.reply_ts is not None and first_bu is not None \
             and first_bu - ht.reply_ts > config.max_token_lifetime * NS_PER_S:
         notes.add("home_token_stale")
+    if _rate_exceeded(list(ep.ebus.values()) + list(ep.bus.values()), config):
+        notes.add("update_rate_exceeded")
+    if ep.max_lifetime_s > config.max_rr_binding_lifetime:
+        notes.add("lifetime_above_max_rr")
     if kind == "early":
         _early_notes(ep, config, capture_end_ns, notes)
     if ep.n_binding_errors:

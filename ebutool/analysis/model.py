@@ -103,6 +103,7 @@ class CNState:
     bus: dict[int, Exchange] = field(default_factory=dict)
     refresh_seqs: set[int] = field(default_factory=set)
     dereg: bool = False
+    max_lifetime_s: float = 0.0             # the longest lifetime a BU/EBU to the CN asked for
     home_test: Exchange | None = None       # the HoTI/HoT that produced the home token used
     home_index: int | None = None           # home nonce index the first (E)BU carried
     first_send: tuple[int, int] | None = None   # (ts_ns, frame) of first RO data MN -> CN
