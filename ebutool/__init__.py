@@ -39,8 +39,8 @@ def verify(path, **options):
 
 
 def replay(path, **options):
-    """Replay a trace through the reference CN model (see ebutool.replay)."""
-    from .replay import replay as _replay
+    """Replay a trace through the reference CN model (see ebutool.cn_replay)."""
+    from .cn_replay import replay as _replay
     return _replay(path, **options)
 
 

@@ -9,6 +9,7 @@ from . import constants as C
 from .mh import messages as M
 from .mh import options as O
 from .records import Record
+from .units import seconds
 
 # Column -> meaning (README "decode columns").  Units are suffixes.
 DECODE_COLUMNS = {
@@ -49,7 +50,7 @@ def message_row(rec: Record) -> dict:
     """All decoded fields of one MH record, as a flat dict of DECODE_COLUMNS."""
     m = rec.mh
     row = dict.fromkeys(DECODE_COLUMNS)
-    row.update(frame=rec.frame, time=rec.ts_ns / 1e9, src=rec.src, dst=rec.dst,
+    row.update(frame=rec.frame, time=seconds(rec.ts_ns), src=rec.src, dst=rec.dst,
                home_address=rec.home_address, care_of_address=rec.care_of_address,
                tunnel_src=rec.tunnel_src, tunnel_dst=rec.tunnel_dst, msg=rec.msg,
                mh_type=m.mh_type, deregistration=rec.deregistration, rfc4866=rec.rfc4866,

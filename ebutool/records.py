@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from . import constants as C
 from .mh.messages import BindingUpdate, MobilityMessage
 from .mh.options import AlternateCareOfAddress, CareOfTestInitOption, NonceIndices
+from .units import seconds
 
 # Values of Record.msg
 MSG_DATA = "data"
@@ -39,7 +40,7 @@ class Record:
 
     @property
     def ts(self) -> float:
-        return self.ts_ns / 1e9
+        return seconds(self.ts_ns)
 
     @property
     def home_address(self) -> str | None:
@@ -97,4 +98,4 @@ class HandoverEvent:
 
     @property
     def ts(self) -> float:
-        return self.ts_ns / 1e9
+        return seconds(self.ts_ns)

@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from .units import seconds
+
 LANES = ("MN", "HA", "CN")
 LANE_NAMES = {"MN": "Mobile Node", "HA": "Home Agent", "CN": "Correspondent Node"}
 VIA_HA = ("HoTI", "HoT")          # always through the bidirectional tunnel
@@ -81,7 +83,7 @@ class Ladder:
         import pandas as pd
         rows = [{"t_ms": s.t_ms, "frame": s.frame, "msg": s.msg, "sender": s.sender or None,
                  "receiver": s.receiver or None, "via": ",".join(s.via) or None,
-                 "time": round(s.ts_ns / 1e9, 6) if s.ts_ns is not None else None}
+                 "time": round(seconds(s.ts_ns), 6) if s.ts_ns is not None else None}
                 for s in self.rows()]
         df = pd.DataFrame(rows, columns=["t_ms", "frame", "msg", "sender", "receiver", "via", "time"])
         df["frame"] = df["frame"].astype("Int64")
@@ -187,7 +189,7 @@ def ladder_from_episode(ep) -> Ladder:
         how = {"event": "handover event of the trace",
                "first_packet": "first packet from the new care-of address"}.get(ep.t0_source or "",
                                                                                   ep.t0_source or "")
-        when = f"t0 = {ep.t0_ns / 1e9:.6f} s ({how})"
+        when = f"t0 = {seconds(ep.t0_ns):.6f} s ({how})"
     else:
         t0 = min((s.ts_ns for s in ep.timeline), default=0)
         label = None

@@ -1,9 +1,6 @@
-"""The replay's one set of time conversions (docs/architecture.md: integer nanoseconds
-inside, epoch seconds and milliseconds in outputs).
-
-Every module of ``ebutool.replay`` converts through these; the oracle has its own copy
-(``ebutool.oracle.verify._seconds``, same arithmetic) until both move to a common
-module.
+"""Time conversions shared by every part (docs/architecture.md: integer nanoseconds
+inside, epoch seconds and milliseconds in outputs).  Integer arithmetic where it can:
+``ts_ns / 1e9`` first rounds an epoch-ns integer to a float and prints 1704110402.5500002.
 """
 from __future__ import annotations
 

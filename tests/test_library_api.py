@@ -20,6 +20,10 @@ for name in ("decode", "analyze", "verify", "replay", "read_records"):
     assert callable(getattr(ebutool, name)), name
 eps = ebutool.analyze({str(SAMPLE)!r})
 assert callable(ebutool.analyze) and len(eps) > 0
+res = ebutool.replay({str(SAMPLE)!r})
+assert callable(ebutool.replay) and len(res.exposure) > 0
+ver = ebutool.verify({str(SAMPLE)!r})
+assert callable(ebutool.verify) and len(ver) > 0
 print("ok")
 """
     proc = subprocess.run([sys.executable, "-c", "import sys\n" + code], capture_output=True, text=True)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ebutool.cli import app
-from ebutool.replay import DECISION_COLUMNS, DIVERGENCE_COLUMNS, EXPOSURE_COLUMNS
+from ebutool.cn_replay import DECISION_COLUMNS, DIVERGENCE_COLUMNS, EXPOSURE_COLUMNS
 from test_replay_scenarios import (CN, CN2, KCN, MN, NONCES, Trace, careof_token, early_handover,
                                    home_token, signed_handover, two_cns)
 

@@ -6,8 +6,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ebutool.constants import DEFAULT_CONFIG
-from ebutool.replay import replay_records
-from ebutool.replay.cn_model import (Action, CorrespondentModel, Policy, State, Update,
+from ebutool.cn_replay import replay_records
+from ebutool.cn_replay.cn_model import (Action, CorrespondentModel, Policy, State, Update,
                                      seq_greater)
 from test_replay_scenarios import COA1, COA2, CN, MN, Trace
 
@@ -149,11 +149,12 @@ def test_model_rejects_bad_policy():
 @example(1, 999_996)                   # sec + ns / 1e9 gives 1.9999959999999999
 @example(1_700_000_000, 31_000)
 def test_one_time_helper_for_the_whole_replay(sec, us):
-    """Every replay module converts times through ebutool.replay.times (no second copy
+    """Every replay module converts times through ebutool.units (no second copy
     of ``seconds``): epoch seconds print as the capture's microsecond value, and a
     duration in seconds becomes the nearest nanosecond."""
-    from ebutool.replay import cn_model, divergences, exposure, times
-    import ebutool.replay as pkg
+    from ebutool import units as times
+    from ebutool.cn_replay import cn_model, divergences, exposure
+    import ebutool.cn_replay as pkg
     for mod in (cn_model, divergences, exposure, pkg):
         assert getattr(mod, "seconds", times.seconds) is times.seconds
     ts = sec * S + us * 1000

@@ -22,7 +22,7 @@ from ebutool.mh.codec import aligned, encode_mh
 from ebutool.mh.messages import (BindingAcknowledgement, BindingUpdate, CareOfTest, CareOfTestInit,
                                  HomeTest, HomeTestInit)
 from ebutool.mh.options import BindingAuthorizationData, NonceIndices
-from ebutool.replay import EXPOSURE_COLUMNS, replay, replay_records
+from ebutool.cn_replay import EXPOSURE_COLUMNS, replay, replay_records
 from ebutool.stream import record_from_packet
 
 MS = 1_000_000

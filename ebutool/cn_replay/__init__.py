@@ -8,7 +8,7 @@
     r.divergences     # one row per difference between the model and the trace's CN
     r.decisions       # one row per binding update: what the model did and why
 
-The model (:mod:`ebutool.replay.cn_model`) is RFC 6275 9.5 plus the draft's
+The model (:mod:`ebutool.cn_replay.cn_model`) is RFC 6275 9.5 plus the draft's
 tentative binding; the oracle (:mod:`ebutool.oracle.verify`) decides which updates
 authenticate; where it cannot, the replay follows what the CN in the trace did and
 says so (``basis`` = ``trace``).
@@ -29,7 +29,7 @@ from .divergences import DIVERGENCE_COLUMNS, DIVERGENCE_KINDS, UNOBSERVABLE_KIND
 from .engine import (BASIS_INJECTED, BASIS_KEYLESS, BASIS_KEYS, BASIS_TRACE, Authenticate,
                      RunResult, describe_ack, run)
 from .exposure import EXPOSURE_COLUMNS, exposure_frame
-from .times import seconds
+from ..units import seconds
 
 DECISION_COLUMNS = ["frame", "time", "mn", "cn", "coa", "msg", "seq", "lifetime_s", "ack_requested",
                     "authentication", "basis", "cn_time", "action", "state_after", "expected_ack",
@@ -158,7 +158,7 @@ def replay_records(records: Iterable, *, authenticate: Authenticate | None = Non
     """Replay a message stream (Records; HandoverEvents are ignored).
 
     ``authenticate`` is called with every record in order (see
-    :data:`ebutool.replay.engine.Authenticate`); None = no check at all, every update
+    :data:`ebutool.cn_replay.engine.Authenticate`); None = no check at all, every update
     is decided by following the trace's CN."""
     policy = _check_options(config, cn_policy)
     res = run(records, authenticate=authenticate, basis=basis, config=config, cn_policy=policy,

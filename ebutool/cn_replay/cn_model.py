@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Iterable, Mapping
 
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
-from .times import NS_PER_S, seconds, to_ns
+from ..units import NS_PER_S, seconds, to_ns
 
 SEQ_MODULUS = 1 << 16        # RFC 6275 9.5.1: sequence numbers are compared modulo 2**16
 SEQ_HALF_WINDOW = 1 << 15    # ... "the preceding 32768 values, inclusive" are not greater
@@ -49,7 +49,7 @@ class CNPolicies:
     """The policy of each CN: ``per_cn`` (CN address -> Policy), else ``default``.
 
     ``observed`` is resolved by the replay layer before the model runs
-    (:func:`ebutool.replay.engine.resolve_observed`); ``inferred`` then holds, per CN
+    (:func:`ebutool.cn_replay.engine.resolve_observed`); ``inferred`` then holds, per CN
     whose policy was observed, why it was judged early or standard."""
 
     default: Policy = Policy.early

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .times import seconds
+from ..units import seconds
 
 # Kinds (docs/replay.md "Divergences").
 KIND_ACK_STATUS = "ack_status"            # both answered, with different statuses

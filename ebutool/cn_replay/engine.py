@@ -25,7 +25,7 @@ from .cn_model import (ANY_NONCE_STATUS, NONCE_STATUSES, STATUS_SEQ_OUT_OF_WINDO
 from .divergences import (KIND_ACK_MISSING, KIND_ACK_STATUS, KIND_ACK_UNEXPECTED,
                           KIND_EBA_MISSING, KIND_EBA_UNEXPECTED, Divergence)
 from .exposure import count_packet
-from .times import to_ns
+from ..units import to_ns
 
 # The ``basis`` column: what decided whether a binding update's authentication holds.
 BASIS_KEYS = "kcn"           # the oracle with the CN's Kcn and nonce table (verify's basis "kcn")

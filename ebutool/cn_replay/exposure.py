@@ -18,7 +18,7 @@ import pandas as pd
 
 from .cn_model import Lookup, State, TentativeBinding
 from .divergences import KIND_DATA_OVERSTAY, KIND_DATA_UNBOUND, Divergence
-from .times import ms, seconds
+from ..units import ms, seconds
 
 EXPOSURE_COLUMNS = ["mn", "cn", "coa", "tentative_start", "tentative_end", "tentative_ms", "verified",
                     "unverified_packets", "unverified_bytes", "overstay_packets", "overstay_bytes",

@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1 --divergences div.csv -f csv
         """
         from ..oracle.keys import load_key_table
-        from ..replay import parse_cn_policies, replay
+        from ..cn_replay import parse_cn_policies, replay
         outs = [p for p in (output, divergences, decisions) if p is not None]
         if outs.count("-") > 1:
             raise UsageError("only one table can go to stdout: give -o PATH, --divergences PATH "

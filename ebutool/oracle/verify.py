@@ -36,6 +36,7 @@ from ..mh.options import (AlternateCareOfAddress, BindingAuthorizationData, Care
 from ..records import Record
 from . import crypto
 from .keys import KeyTable
+from ..units import seconds as _seconds, to_ns
 
 VALID, INVALID, UNVERIFIABLE = "valid", "invalid", "unverifiable"
 VERDICTS = (VALID, INVALID, UNVERIFIABLE)
@@ -139,8 +140,8 @@ class Oracle:
                                  f"(--{name.replace('_', '-')})")
         self.keys = keys if keys is not None else KeyTable()
         self.config = config
-        self._nonce_ns = int(config.max_nonce_lifetime * 1e9)
-        self._token_ns = int(config.max_token_lifetime * 1e9)
+        self._nonce_ns = to_ns(config.max_nonce_lifetime)
+        self._token_ns = to_ns(config.max_token_lifetime)
         self._home: dict[tuple[str, str, int], list[_Token]] = {}
         self._careof: dict[tuple[str, str, int | None], list[_Token]] = {}
         self._sent: dict[tuple[str, str, int], _Sent] = {}
@@ -256,7 +257,7 @@ class Oracle:
         if nonce is None:
             raise _NoKey(INVALID, R_UNKNOWN_NONCE.format(index=index))
         if nonce.generated is not None:
-            born = int(nonce.generated * 1e9)
+            born = to_ns(nonce.generated)
         else:
             born = self._first_use.setdefault((cn, index), ts_ns)
         if ts_ns - born > self._nonce_ns:
@@ -444,13 +445,6 @@ class Oracle:
             return v
         v.verdict, v.reason = VALID, R_AUTH_OK
         return v
-
-
-def _seconds(ts_ns: int) -> float:
-    """Epoch seconds whose shortest repr is the capture's value (1700000010.031, not
-    1700000010.0310001 as ts_ns / 1e9 gives)."""
-    sec, ns = divmod(ts_ns, 1_000_000_000)
-    return sec + ns / 1e9
 
 
 def verdicts_frame(verdicts: Iterable[Verdict]) -> "pd.DataFrame":
