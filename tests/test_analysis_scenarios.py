@@ -241,6 +241,19 @@ def test_standard_reusing_a_token_predicts_with_rtt_bt_zero():
     _std_predictions(row, 0.0)
 
 
+@pytest.mark.parametrize("period", [2.0, 5.0])
+def test_data_gap_before_the_handover(period):
+    """Data flows every ``period`` ms both ways before t0: the latencies include up to
+    one such wait, and data_gap_*_ms report it."""
+    cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
+    plan = Plan("standard", "conservative", period, data_before=100.0)
+    handover(cap, mn, [cn], T0, COA2, COA1, plan, NEAR.d_ha)
+    df, _ = run(cap)
+    row = one(df)
+    assert row["data_gap_send_ms"] == pytest.approx(period, abs=1e-6)
+    assert row["data_gap_recv_ms"] == pytest.approx(period, abs=1e-6)
+
+
 def test_home_registration_only():
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
     handover(cap, mn, [cn], T0, COA2, COA1, Plan("home_only", period=PERIOD), NEAR.d_ha)

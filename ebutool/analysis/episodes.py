@@ -147,7 +147,7 @@ class Reconstructor(MessageHandlers):
         ho = Handover(mn=mst.mn, coa=coa, prev_coa=prev or (old.coa if old else None), t0_ns=ts_ns,
                       t0_source="event" if opened_by == "event" else "first_packet",
                       first_in_capture=mst.n_handovers == 0, opened_by=opened_by,
-                      ha=self.book.ha_of.get(mst.mn), source=source)
+                      ha=self.book.ha_of.get(mst.mn), source=source, data_gaps=mst.data_gaps())
         mst.current = ho
         mst.n_handovers += 1
         return ho
@@ -197,9 +197,13 @@ class Reconstructor(MessageHandlers):
                 return
             if cur is None or (res.coa is not None and cur.coa != res.coa):
                 cur = self._start(mst, res.coa, rec.ts_ns, _opening(rec), source=rec.source)
+            if rec.msg == "data":
+                mst.note_data(res.peer, True, rec.ts_ns)
             self._up(rec, res, mst, cur, step, verdict)
             return
         step = Step(rec.ts_ns, rec.frame, rec.msg, peer_role, "MN")
+        if rec.msg == "data":
+            mst.note_data(res.peer, False, rec.ts_ns)
         if rec.msg == "HoT":
             self._hot(rec, res, mst, step)
             return

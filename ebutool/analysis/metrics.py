@@ -26,6 +26,7 @@ EPISODE_COLUMNS: dict[str, str] = {
     "home_test_before_handover": "boolean", "n_retransmissions": "Int64",
     "karn_excluded": "object", "n_binding_errors": "Int64", "diagnosis": "object",
     "rtt_bt_basis": "object", "rtt_bt_pred_ms": "float64",
+    "data_gap_send_ms": "float64", "data_gap_recv_ms": "float64",
 }
 DESIGN_COLUMNS = list(EPISODE_COLUMNS)[:20]
 
@@ -221,7 +222,9 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
         karn_excluded=sorted(set(karn)), home_test_before_handover=before,
         n_binding_errors=ep.n_binding_errors, binding_errors=list(ep.binding_errors),
         diagnosis=sorted(notes), timeline=sorted(steps), source=ho.source,
-        rtt_bt_basis=bt_basis, rtt_bt_pred_ms=bt_pred)
+        rtt_bt_basis=bt_basis, rtt_bt_pred_ms=bt_pred,
+        data_gap_send_ms=_ms(ho.data_gaps.get((ep.cn, True))),
+        data_gap_recv_ms=_ms(ho.data_gaps.get((ep.cn, False))))
 
 
 def _bt_for_prediction(kind: str, ep: CNState, ht: Exchange | None, rtt_bt: float | None,
@@ -279,6 +282,7 @@ def episode_row(ep: Episode) -> dict:
         "karn_excluded": ";".join(ep.karn_excluded) or None,
         "n_binding_errors": ep.n_binding_errors, "diagnosis": ";".join(ep.diagnosis) or None,
         "rtt_bt_basis": ep.rtt_bt_basis, "rtt_bt_pred_ms": ep.rtt_bt_pred_ms,
+        "data_gap_send_ms": ep.data_gap_send_ms, "data_gap_recv_ms": ep.data_gap_recv_ms,
     }
     return row
 

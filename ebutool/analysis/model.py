@@ -14,6 +14,7 @@ from typing import NamedTuple
 MAX_SENDS = 16      # transmissions remembered per request (more are only counted)
 MAX_STEPS = 256     # timeline steps kept per episode
 MAX_EXCHANGES = 32  # requests remembered per episode and message type
+GAP_PACKETS = 9      # data packets per (MN, CN, direction) kept for the gap before t0
 HOME_TESTS_KEPT = 8  # answered home tests remembered per (MN, CN)
 
 ACCEPTED_MAX_STATUS = 127   # BA status 0-127 = accepted (RFC 6275 6.1.8)
@@ -158,6 +159,7 @@ class Handover:
     ha_steps: list[Step] = field(default_factory=list)
     cns: dict[str, CNState] = field(default_factory=dict)
     source: str = ""
+    data_gaps: dict = field(default_factory=dict)   # (cn, up) -> median data gap before t0, ns
 
     @property
     def ha_final(self) -> Exchange | None:
@@ -213,6 +215,8 @@ class Episode:
     source: str = ""
     rtt_bt_basis: str | None = None     # which RTT_BT the predictions use (metrics._bt_for_prediction)
     rtt_bt_pred_ms: float | None = None
+    data_gap_send_ms: float | None = None   # median MN -> CN data interval before t0
+    data_gap_recv_ms: float | None = None   # median CN -> MN data interval before t0
 
     @property
     def t_handover(self) -> float | None:
@@ -244,6 +248,24 @@ class MNState:
     current: Handover | None = None
     n_handovers: int = 0
     home_tests: dict[str, HomeTests] = field(default_factory=dict)
+    data_times: dict = field(default_factory=dict)   # (cn, up) -> deque of recent data ts_ns
+
+    def note_data(self, cn: str, up: bool, ts_ns: int) -> None:
+        q = self.data_times.get((cn, up))
+        if q is None:
+            q = self.data_times[(cn, up)] = deque(maxlen=GAP_PACKETS)
+        q.append(ts_ns)
+
+    def data_gaps(self) -> dict:
+        """(cn, up) -> the median interval between the last GAP_PACKETS data packets."""
+        out = {}
+        for key, q in self.data_times.items():
+            t = list(q)
+            gaps = sorted(b - a for a, b in zip(t, t[1:]))
+            if gaps:
+                m = len(gaps) // 2
+                out[key] = gaps[m] if len(gaps) % 2 else (gaps[m - 1] + gaps[m]) / 2
+        return out
 
     def tests(self, cn: str) -> HomeTests:
         return self.home_tests.setdefault(cn, HomeTests())
