@@ -145,11 +145,11 @@ def ba_from(peer: str, mn: MN, coa: str, seq: int, status: int = 0, key: bytes |
 
 
 def bu_to_cn(mn: MN, coa: str, cn: CN, seq: int, home_index: int, careof_index: int,
-             home_token: bytes, careof_token: bytes | None) -> bytes:
+             home_token: bytes, careof_token: bytes | None, ack: bool = True) -> bytes:
     """A standard BU (careof_index != 0), an EBU (careof_index 0) or, from home, a
     deregistration; signed with Kbm (or the early key) so the oracle can check it."""
     home = coa == mn.hoa
-    bu = M.BindingUpdate(sequence=seq, flags=M.BU_FLAG_A, lifetime=0 if home else 60,
+    bu = M.BindingUpdate(sequence=seq, flags=M.BU_FLAG_A if ack else 0, lifetime=0 if home else 60,
                          options=[O.NonceIndices(home_index, careof_index)])
     bu = signed(bu, crypto.kbm(home_token, careof_token), coa, cn.addr, mn.hoa, cn.addr)
     return mh_packet(bu, coa, cn.addr, hoa=None if home else mn.hoa)
@@ -213,6 +213,7 @@ class Plan:
     home_index: int = 3
     careof_index: int = 4
     forged_bu: bool = False          # the standard BU->CN carries a MAC made with a wrong key
+    ebu_no_ack: bool = False         # early: the EBU asks for no acknowledgement (no A flag)
 
 
 def _ticks(start: float, end: float, period: float, phase: float):
@@ -285,11 +286,13 @@ def _early(cap, mn, cn, coa, old_coa, start, t0, t_ba_ha, plan):
     cap.add(t_pre + old.rtt_bt, hot(mn, old_coa, cn, hc, plan.home_index))
     ht = cn.token(mn.hoa, plan.home_index, crypto.HOME)
     seq, cc = mn.next_seq(), mn.next_cookie()
-    cap.add(start, bu_to_cn(mn, coa, cn, seq, plan.home_index, 0, ht, None))
+    cap.add(start, bu_to_cn(mn, coa, cn, seq, plan.home_index, 0, ht, None, ack=not plan.ebu_no_ack))
     t_ebu = start
     cap.add(start + GAP, coti(coa, cn, cc))
     t_eba = None
-    if cn.supports_ebu:
+    if plan.ebu_no_ack:         # nothing to wait for from the CN: a conservative MN waits for the HA
+        t_eba = t_ba_ha
+    elif cn.supports_ebu:
         t_eba = t_ebu + d.rtt_ro
         cap.add(t_eba, ba_from(cn.addr, mn, coa, seq, key=crypto.kbm(ht, None)))
     if plan.lose_cot:

@@ -254,6 +254,21 @@ def test_data_gap_before_the_handover(period):
     assert row["data_gap_recv_ms"] == pytest.approx(period, abs=1e-6)
 
 
+@pytest.mark.parametrize("mode", ["conservative", "optimistic"])
+def test_early_without_ack_request_has_no_mode_by_definition(mode):
+    """An EBU without the A flag: no EBA to wait for, so waiting for it cannot be
+    judged.  Mode unknown, unless the MN sent route-optimised data before even the HA's
+    BA arrived (then it waited for nothing: optimistic)."""
+    cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
+    plan = Plan("early", mode, PERIOD, old=OLD, ebu_no_ack=True)
+    handover(cap, mn, [cn], T0, COA2, COA1, plan, NEAR.d_ha)
+    df, _ = run(cap)
+    row = one(df)
+    assert row["kind"] == "early"
+    # optimistic: data from t0 + PERIOD, long before BA<-HA at t0 + RTT_HA = t0 + 20 ms
+    assert row["mode"] == ("unknown" if mode == "conservative" else "optimistic")
+
+
 def test_home_registration_only():
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
     handover(cap, mn, [cn], T0, COA2, COA1, Plan("home_only", period=PERIOD), NEAR.d_ha)

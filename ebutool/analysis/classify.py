@@ -49,11 +49,20 @@ def ack_ts(kind: str, ep: CNState) -> int | None:
     return f.reply_ts if f is not None and f.accepted else None
 
 
-def cn_mode(kind: str, ep: CNState) -> str:
+def cn_mode(kind: str, ep: CNState, ha_ack_ns: int | None = None) -> str:
+    """``ha_ack_ns``: when the BA from the HA accepted the home registration (None if
+    not seen)."""
     if kind == "deregistration":
         return "unknown"           # no route-optimised data from home to judge by
     if ep.first_send is None:
         return "unknown"           # no data to the CN from the new address at all
+    if kind == "early" and eba(ep) is None:
+        # The EBU asked for no acknowledgement: there was none to wait for, so the mode
+        # cannot be judged by it.  Only data sent before even the HA's BA shows an MN
+        # that waited for nothing.
+        if ha_ack_ns is not None and ep.first_send[0] < ha_ack_ns:
+            return "optimistic"
+        return "unknown"
     ack = ack_ts(kind, ep)
     if ack is None:
         # Data went out with no acknowledgement ever seen: optimistic by definition,

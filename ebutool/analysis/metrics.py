@@ -148,7 +148,8 @@ def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: Proto
 def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_ns: int | None,
                 rtt_ha: float | None, ha_karn: list[str], ha_retx: int, ha_notes: set[str]) -> Episode:
     kind = cn_kind(ep)
-    mode = cn_mode(kind, ep)
+    ha_ok = ho.ha_final if ho.ha_final is not None and ho.ha_final.accepted else None
+    mode = cn_mode(kind, ep, ha_ok.reply_ts if ha_ok is not None else None)
     notes = set(ep.notes) | ha_notes
     karn = list(ha_karn)
     t0 = None if ep.started_mid else ho.t0_ns
