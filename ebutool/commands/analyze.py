@@ -64,9 +64,10 @@ def register(app: typer.Typer) -> None:
         early_fallback, home_only, deregistration, incomplete), mode (conservative,
         optimistic, unknown), t_handover (epoch s), rtt_ha_ms, rtt_bt_ms, rtt_ro_ms,
         send_latency_ms, recv_latency_ms, the six latencies the draft predicts from the
-        episode's own RTTs, auth, then episode, t0_source, complete, rtt_ro_from,
-        home_test_before_handover, n_retransmissions, karn_excluded, n_binding_errors,
-        diagnosis.  The capture is assumed to be taken at the mobile node.  A one-line
+        episode's own RTTs, auth, then source (input file), episode, t0_source, complete,
+        rtt_ro_from, home_test_before_handover, n_retransmissions, karn_excluded,
+        n_binding_errors, diagnosis, rtt_bt_basis, rtt_bt_pred_ms, data_gap_send_ms,
+        data_gap_recv_ms.  Each file is analysed on its own unless --merge.  The capture is assumed to be taken at the mobile node.  A one-line
         summary (episodes by kind) and warnings go to stderr.  The auth column comes
         from the CN oracle (`ebutool verify`): with the key options it checks against
         each CN's Kcn and nonces, without them against the capture's own tokens.
