@@ -357,10 +357,12 @@ def test_memory_stays_bounded_over_a_long_capture():
             assert v is None or v.verdict in ("valid", "unverifiable")
         for k, size in oracle.memory().items():
             peak[k] = max(peak.get(k, 0), size)
-    # tokens live 2 x 210 s, BUs 240 s: at 1 exchange / 5 s that is ~85 and ~50 x 2
-    assert peak["home_tokens"] <= 90 and peak["careof_tokens"] <= 90
-    assert peak["sent"] <= 2 * 50
-    assert peak["coa_mn"] <= 90
+    # tokens live 2 x 210 s, BUs 240 s: at 1 exchange / 5 s that is ~85 and ~50 x 2, plus
+    # what accumulates between two sweeps (every 1/8 of the shortest lifetime, 210 s / 8)
+    slack = 1 + 1 / verify_mod._SWEEPS_PER_LIFETIME
+    assert peak["home_tokens"] <= 90 * slack and peak["careof_tokens"] <= 90 * slack
+    assert peak["sent"] <= 2 * 50 * slack
+    assert peak["coa_mn"] <= 90 * slack
     assert oracle.counts["valid"] == 2 * n
 
 

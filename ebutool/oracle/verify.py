@@ -71,7 +71,8 @@ COLUMNS = ["frame", "time", "msg", "mn", "cn", "coa", "seq", "verdict", "reason"
            "basis", "home_index", "careof_index", "tokens_from"]
 _INT_COLUMNS = ("seq", "home_index", "careof_index")
 _MAX_CANDIDATES = 4          # tokens kept per (CN, address, index): retransmissions, spoofs
-_SWEEP_EVERY_NS = 1_000_000_000
+_SWEEP_EVERY_NS = 1_000_000_000   # at least this long between sweeps of the token tables
+_SWEEPS_PER_LIFETIME = 8
 
 
 @dataclass(slots=True)
@@ -149,6 +150,10 @@ class Oracle:
         self._coa_mn: dict[str, tuple[str, int]] = {}
         self._now = None
         self._swept = None
+        # Sweep a fraction of the shortest retention time at a time: memory stays within
+        # 1/_SWEEPS_PER_LIFETIME of the bound, and a long capture is not rescanned each second.
+        self._sweep_every_ns = max(_SWEEP_EVERY_NS,
+                                   min(self._token_ns, self._nonce_ns) // _SWEEPS_PER_LIFETIME)
         self.counts: Counter = Counter()
 
     # -- public ---------------------------------------------------------------------
@@ -194,7 +199,7 @@ class Oracle:
             self._now = ts_ns
         if self._swept is None:
             self._swept = self._now
-        elif self._now - self._swept >= _SWEEP_EVERY_NS:
+        elif self._now - self._swept >= self._sweep_every_ns:
             self._sweep(self._now)
             self._swept = self._now
 
