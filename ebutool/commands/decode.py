@@ -30,10 +30,12 @@ def register(app: typer.Typer) -> None:
         Example: ebutool decode samples/early-conservative.pcap --format csv -o messages.csv
         """
         from ..decode_table import decode_frame
+        from ..progress import reading_progress
         from ..stream import read_records
         diag, stats = Diagnostics(), StreamStats()
         opaque = Counter()
-        df = decode_frame(_count_opaque(read_records(file, diag, stats), opaque))
+        with reading_progress(file, quiet) as prog:
+            df = decode_frame(_count_opaque(read_records(file, diag, stats, progress=prog), opaque))
         write_table(df, fmt, output)
         if not quiet:
             print_summary(stats, opaque)
