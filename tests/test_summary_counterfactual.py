@@ -47,3 +47,15 @@ def test_no_early_episode():
     df = _episodes()
     text = counterfactual_statement(df[df["kind"] == "standard"])
     assert text.count("(n=0)") == 2
+
+
+def test_only_counted_episodes_enter():
+    df = _episodes()
+    df["complete"] = True
+    df["diagnosis"] = None
+    extra = dict(kind="early", mode="conservative", send_latency_ms=150.0, recv_latency_ms=150.0,
+                 std_send_conserv_ms=160.0, std_send_optimst_ms=120.0, std_recv_ms=160.0)
+    df = pd.concat([df, pd.DataFrame([dict(extra, complete=False, diagnosis="no_final_bu"),
+                                      dict(extra, complete=True, diagnosis="tentative_binding_expired")])],
+                   ignore_index=True)
+    assert counterfactual_ratios(df) == counterfactual_ratios(_episodes())

@@ -199,9 +199,10 @@ def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None
     It does not hold the network constant: RTT_HA and RTT_RO were measured at the new
     address, but RTT_BT is the home test the early MN ran from its previous address
     before the handover (a standard MN would have run it through the new tunnel), see
-    the ``rtt_bt_basis`` column.  Episodes of unknown mode are left out."""
+    the ``rtt_bt_basis`` column.  Only counted episodes (:data:`COUNTING_RULE`) of a
+    known mode enter."""
     out: dict[str, tuple[int, float | None]] = {}
-    early = df[df["kind"] == "early"] if len(df) else df
+    early = df[(df["kind"] == "early") & counted_mask(df)] if len(df) else df
     for q in OBSERVED:
         ratios = []
         for row in early.itertuples(index=False):
