@@ -216,7 +216,7 @@ def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None
     return out
 
 
-def counterfactual_statement(df: pd.DataFrame) -> str:
+def counterfactual_statement(df: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> str:
     """One line per observed latency: early observed vs standard predicted, same RTTs."""
     lines = []
     for q, (n, med) in counterfactual_ratios(df).items():
@@ -226,6 +226,7 @@ def counterfactual_statement(df: pd.DataFrame) -> str:
             continue
         lines.append(f"{label}: early observed / standard predicted from the same episode's RTTs "
                      f"(RTT_BT from the home test at the previous address, not the new one), "
-                     f"median {med:.3f} (n={n}): {'within' if med <= CLAIM_RATIO else 'above'} "
-                     f"the claimed {CLAIM_RATIO:g}")
+                     f"median {med:.3f} (n={n}): "
+                     + (f"too few samples (need {min_claim_samples})" if n < min_claim_samples else
+                        f"{'within' if med <= CLAIM_RATIO else 'above'} the claimed {CLAIM_RATIO:g}"))
     return "\n".join(lines)

@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
             if summary:
                 for line in claim_statement(table, min_claim_samples).splitlines():
                     err(line)
-                for line in counterfactual_statement(df).splitlines():
+                for line in counterfactual_statement(df, min_claim_samples).splitlines():
                     err(line)
             print_diagnostics(diag, quiet)
 
