@@ -3,8 +3,8 @@
     from ebutool.inputs_multi import expand_inputs, analyze_files, map_files
 
 - :func:`expand_inputs` turns command-line arguments into input paths: a directory
-  means every capture or trace directly in it, recognised by content (pcap/pcapng
-  magic, or a JSON Lines trace starting with ``{``), sorted by name; other arguments
+  means every capture directly in it, recognised by content (pcap/pcapng magic; JSON
+  traces, keys and scenario files beside them are left out), sorted by name; other arguments
   (files, ``-``) are kept as given, so a missing file still gets its own error.
 - :func:`map_files` runs ``func(path, *args)`` for every path in up to ``jobs``
   processes (``concurrent.futures.ProcessPoolExecutor``) and returns the results in
@@ -30,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Sequence
 
 from .diagnostics import Diagnostics
+from .errors import InputError
 from .inputs import CAPTURE_MAGICS
 from .stream import StreamStats
 
@@ -58,10 +59,13 @@ def expand_inputs(args: Iterable[str | os.PathLike]) -> list[str]:
         name = os.fspath(arg)
         if name != "-" and os.path.isdir(name):
             entries = sorted(e for e in os.listdir(name) if not e.startswith("."))
-            for entry in entries:
-                p = os.path.join(name, entry)
-                if os.path.isfile(p) and sniff(p) is not None:
-                    out.append(p)
+            found = [p for p in (os.path.join(name, e) for e in entries)
+                     # Captures only (issue 6): a folder of results also holds keys files,
+                     # scenario files and the JSON traces converted from its captures.
+                     if os.path.isfile(p) and sniff(p) == "capture"]
+            if not found:
+                raise InputError(f"{name}: is a directory with no pcap or pcapng capture in it")
+            out.extend(found)
         else:
             out.append(name)
     return out
@@ -129,10 +133,11 @@ def read_files(paths: Sequence[str], jobs: int = 1, diag: Diagnostics | None = N
 
 def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str | None = None,
                   cn: str | None = None, config=None, keys=None, diag: Diagnostics | None = None,
-                  stats: StreamStats | None = None, oracle=None, merge: bool = False):
+                  stats: StreamStats | None = None, oracle=None, merge: bool = False,
+                  progress=None):
     """``ebutool.analysis.analyze(*paths, ...)`` with the work spread over ``jobs``
     processes; same parameters, same table (module doc).  ``paths`` should come from
-    :func:`expand_inputs`."""
+    :func:`expand_inputs`.  ``progress`` follows a single file read in this process."""
     from .analysis import analyze
     from .constants import DEFAULT_CONFIG
     from .errors import UsageError
@@ -143,7 +148,7 @@ def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str 
     diag = diag if diag is not None else Diagnostics()
     if jobs <= 1 or len(paths) == 1:
         return analyze(*paths, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
-                       oracle=oracle, merge=merge)
+                       oracle=oracle, merge=merge, progress=progress)
     from .analysis import _address, _labels
     mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
     if merge:

@@ -115,11 +115,13 @@ def analyze_records(records: Iterable, mn: str | None = None, cn: str | None = N
     return episodes_frame(eps)
 
 
-def merged_records(paths, diag: Diagnostics, stats=None) -> Iterator:
+def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Iterator:
     """The message streams of several files merged by time (each file's own order is
-    checked first, so a backwards timestamp is diagnosed with its own frame number)."""
+    checked first, so a backwards timestamp is diagnosed with its own frame number).
+    ``progress`` (ebutool.progress) follows the reading of a single file."""
     from ..stream import read_records
-    streams = [check_order(read_records(p, diag, stats), diag) for p in paths]
+    streams = [check_order(read_records(p, diag, stats, progress=progress if len(paths) == 1 else None),
+                           diag) for p in paths]
     if len(streams) == 1:
         return streams[0]
     return heapq.merge(*streams, key=lambda r: r.ts_ns)
@@ -127,7 +129,7 @@ def merged_records(paths, diag: Diagnostics, stats=None) -> Iterator:
 
 def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = None,
             config: ProtocolConfig = DEFAULT_CONFIG, keys=None, diag: Diagnostics | None = None,
-            stats=None, oracle=None, merge: bool = False) -> pd.DataFrame:
+            stats=None, oracle=None, merge: bool = False, progress=None) -> pd.DataFrame:
     """One row per episode of the captures/traces ``paths`` (DESIGN.md section 5 columns
     first, then ``source``, the input file).  By default each file is analysed on its
     own (an episode never spans files; two captures of the same MN would otherwise mix
@@ -135,15 +137,17 @@ def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = N
     1, 2, ... over all files.  ``merge=True`` merges the files by time first: for one
     capture split over several files (e.g. ``tcpdump -C`` rotation).  Never None: no
     episode gives an empty, typed frame.  ``keys`` (an ebutool.oracle.keys.KeyTable) go
-    to the CN oracle that fills the auth column; ``oracle=False`` skips it."""
+    to the CN oracle that fills the auth column (a fresh one per file unless ``merge``);
+    ``oracle=False`` skips it.  ``progress`` follows the reading of a single input."""
     if not paths:
         raise UsageError("analyze needs at least one capture or trace")
     diag = diag if diag is not None else Diagnostics()
     mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
-    if oracle is None:
+    per_file_oracle = oracle is None and not merge and len(paths) > 1
+    if oracle is None and not per_file_oracle:
         oracle = make_oracle(keys, config, diag)
     if merge or len(paths) == 1:
-        records = merged_records(paths, diag, stats)
+        records = merged_records(paths, diag, stats, progress)
         eps = build_episodes(records, config, diag, oracle or None, check=False)
         names = dict(zip(map(str, paths), _labels(paths)))
         for e in eps:
@@ -151,8 +155,10 @@ def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = N
     else:
         eps = []
         for path, label in zip(paths, _labels(paths)):
+            # A fresh oracle per file: separate runs must not lend each other tokens.
+            file_oracle = make_oracle(keys, config, diag) if per_file_oracle else oracle
             part = build_episodes(merged_records([path], diag, stats), config, diag,
-                                  oracle or None, check=False)
+                                  file_oracle or None, check=False)
             for e in part:
                 e.source = label
             eps.extend(part)

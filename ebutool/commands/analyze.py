@@ -6,20 +6,22 @@ from typing import Annotated, Optional
 
 import typer
 
+import os
+
+from ..analysis.summary import MIN_CLAIM_SAMPLES
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat, write_table
 from ..stream import StreamStats
-from ..analysis.summary import MIN_CLAIM_SAMPLES
-import os
-
 from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
                      MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, NoncesOpt,
                      MaxTokenLifetimeOpt, MaxUpdateRateOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err,
                      guarded, make_config, print_diagnostics)
 
 FilesArg = Annotated[list[str], typer.Argument(
-    help="pcap, pcapng or JSON Lines traces ('-' = stdin); each is analysed on its own "
-         "(column source) unless --merge.")]
+    help="pcap, pcapng or JSON Lines traces ('-' = stdin), or directories (every pcap/pcapng "
+         "capture in them, by content); each file is analysed on its own (column source) unless --merge.")]
+JobsOpt = Annotated[int, typer.Option(
+    "--jobs", "-j", min=1, help="Analyse the files in N processes (results identical to -j 1).")]
 MergeOpt = Annotated[bool, typer.Option(
     "--merge", help="Merge the files by time into one capture first (one capture split "
                     "over several files, e.g. tcpdump -C rotation).")]
@@ -45,6 +47,7 @@ def register(app: typer.Typer) -> None:
         cn: CnOpt = None,
         summary: SummaryOpt = False,
         merge: MergeOpt = False,
+        jobs: JobsOpt = 1,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
         quiet: QuietOpt = False,
         kcn: KcnOpt = None,
@@ -81,9 +84,13 @@ def register(app: typer.Typer) -> None:
         from ..oracle.keys import load_key_table
         key_table = load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
                                    keys_file=keys, env=os.environ)
+        from ..inputs_multi import analyze_files, expand_inputs
+        from ..progress import NullProgress, reading_progress
+        paths = expand_inputs(files)
         diag, stats = Diagnostics(), StreamStats()
-        df = analyze(*files, mn=mn, cn=cn, config=config, keys=key_table, diag=diag, stats=stats,
-                     merge=merge)
+        with (reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress()) as prog:
+            df = analyze_files(paths, jobs, mn=mn, cn=cn, config=config, keys=key_table, diag=diag,
+                               stats=stats, merge=merge, progress=prog)
         table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
         write_table(table, fmt, output)
         if not quiet:
