@@ -77,3 +77,11 @@ def test_empty_frame_renders_headers():
     empty = _frame().iloc[0:0]
     assert render_table(empty, OutputFormat.csv).strip() == ",".join(empty.columns)
     assert json.loads(render_table(empty, OutputFormat.json)) == []
+
+
+def test_markdown_aligns_numbers_right_and_text_left():
+    rule = render_table(_frame(), OutputFormat.markdown).splitlines()[1]
+    cells = rule.strip("|").split("|")
+    # mn, kind text; t_handover, rtt_ro_ms, n numbers; ok boolean (text)
+    assert [c.startswith(":") for c in cells] == [True, True, False, False, False, True]
+    assert [c.endswith(":") for c in cells] == [False, False, True, True, True, False]

@@ -90,16 +90,22 @@ def _render_json(df: pd.DataFrame, decimals: int) -> str:
     return json.dumps(_records(df), indent=1) + "\n"
 
 
+def _alignment(df: pd.DataFrame) -> list[str]:
+    """Numbers right (decimal points line up: fixed decimals), text left, as in print."""
+    return ["right" if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+            else "left" for c in df.columns]
+
+
 def _render_markdown(df: pd.DataFrame, decimals: int) -> str:
     from tabulate import tabulate
     return tabulate(_text_rows(df, decimals), headers=list(df.columns), tablefmt="pipe",
-                    disable_numparse=True, stralign="right") + "\n"
+                    disable_numparse=True, colalign=_alignment(df)) + "\n"
 
 
 def _render_latex(df: pd.DataFrame, decimals: int) -> str:
     from tabulate import tabulate
     return tabulate(_text_rows(df, decimals), headers=list(df.columns), tablefmt="latex_booktabs",
-                    disable_numparse=True) + "\n"
+                    disable_numparse=True, colalign=_alignment(df)) + "\n"
 
 
 def _render_table(df: pd.DataFrame, decimals: int) -> str:
