@@ -26,6 +26,8 @@ UNIT_S = C.LIFETIME_UNIT_S
 assert C.BRA_UNIT_S == UNIT_S
 MAX_S4 = 0xFFFF * UNIT_S            # largest lifetime / refresh interval in seconds
 LINE_TYPES = ("header", "packet", "handover")
+INT64 = 1 << 63                     # times in ns and frame numbers fit a signed 64-bit integer
+MAX_TIME_S = Decimal(INT64 - 1) / 1_000_000_000
 
 
 
@@ -55,11 +57,13 @@ def _int(v, path: str, lo: int | None = None, hi: int | None = None) -> int:
     if type(v) is int and (lo is None or v >= lo) and (hi is None or v <= hi):
         return v                         # the common case, first
     if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
+        if v.adjusted() > 19:            # 1E999999999: no field is that large; int() would hang
+            raise Bad(path, f"{show(v)} is out of range")
         v = int(v)                       # 5.0 is an integer in JSON Schema
     if isinstance(v, bool) or not isinstance(v, int):
         raise Bad(path, f"{show(v)} is not of type 'integer'")
     if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise Bad(path, f"{v} is out of range {lo}..{hi}")
+        raise Bad(path, f"{show(v)} is out of range {lo}..{hi}")
     return v
 
 
@@ -231,7 +235,10 @@ def _time(v, path: str) -> int:
     """Seconds (the decimal text, exactly: floats lose ~100 ns at epoch scale) -> ns."""
     v = _typed((int, float, Decimal), "number")(v, path)
     try:
-        return int((Decimal(v) * 1_000_000_000).to_integral_value())
+        d = Decimal(v)
+        if d.is_finite() and abs(d) > MAX_TIME_S:
+            raise Bad(path, f"{show(v)} is out of range -{MAX_TIME_S}..{MAX_TIME_S}")
+        return int((d * 1_000_000_000).to_integral_value())
     except (InvalidOperation, ValueError, OverflowError):
         raise Bad(path, f"{show(v)} is not a finite number") from None
 
@@ -252,8 +259,9 @@ def _enum(values: tuple):
 
 
 _OPT_ADDR = _nullable(_addr)
-_TIMES = {"time_ns": ("ts_ns", lambda v, path: _int(v, path), False), "time": ("ts_ns", _time, False),
-          "frame": ("frame", lambda v, path: _int(v, path, 1), False)}
+_TIMES = {"time_ns": ("ts_ns", lambda v, path: _int(v, path, -INT64, INT64 - 1), False),
+          "time": ("ts_ns", _time, False),
+          "frame": ("frame", lambda v, path: _int(v, path, 1, INT64 - 1), False)}
 PACKET_FIELDS = {"type": ("type", _ANY, True), **_TIMES, "msg": ("msg", _enum(MSG_LABELS), True),
            "src": ("src", _addr, True), "dst": ("dst", _addr, True), "hoa": ("hoa", _OPT_ADDR, False),
            "rh2": ("rh2", _OPT_ADDR, False), "tunnel_src": ("tunnel_src", _OPT_ADDR, False),
