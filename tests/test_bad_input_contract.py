@@ -95,6 +95,9 @@ def bad(tmp_path_factory) -> dict[str, str]:
     files["badhex.keys.json"] = json.dumps({CN: {**entry, "kcn": "zz" * 20}}).encode()
     files["shortkcn.keys.json"] = json.dumps({CN: {**entry, "kcn": "ab" * 5}}).encode()
     files["notjson.nonces"] = b"this is not JSON"
+    # a nonce "generated" 1e300 s after the epoch: no int64 nanosecond time holds it
+    far = {k: {**v, "generated": 1e300} if isinstance(v, dict) else v for k, v in entry["nonces"].items()}
+    files["fartime.keys.json"] = json.dumps({CN: {**entry, "nonces": far}}).encode()
     files["kcn.hex"] = entry["kcn"].encode() + b"\n"
     toml = TOML.read_text()
     files["syntax.toml"] = (toml + "\n[[[broken\n").encode()
@@ -293,6 +296,12 @@ def test_keys_missing_file(bad):
 def test_keys_nonce_file_not_json(bad):
     assert_error(run("replay", PCAP, "--kcn-file", bad["kcn.hex"], "--nonces", bad["notjson.nonces"]),
                  2, "not JSON")
+
+
+@pytest.mark.parametrize("via,cmd", [("proc", "verify"), ("cli", "replay"), ("cli", "analyze")])
+def test_keys_nonce_time_out_of_range_exits_2(bad, call, via, cmd):
+    # was: verify internal error (exit 4), replay/analyze an oracle_error on every message
+    assert_error(call(via, cmd, PCAP, "--keys", bad["fartime.keys.json"]), 2, '"generated"')
 
 
 def test_keys_directory(bad, invoke):

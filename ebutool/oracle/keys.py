@@ -33,6 +33,7 @@ from ..errors import UsageError
 ANY_CN = "*"
 ENV_KCN = "EBUTOOL_KCN"
 MAX_NONCE_INDEX = 0xFFFF
+MAX_EPOCH_S = (1 << 63) // 1_000_000_000   # times are int64 nanoseconds (year 2262)
 
 _HEX_JUNK = re.compile(r"[\s:]")
 
@@ -203,7 +204,8 @@ def parse_nonce_table(obj, where: str) -> dict[int, Nonce]:
                 raise UsageError(f"{here}: no \"nonce\" field")
             generated = val.get("generated")
             if generated is not None and (isinstance(generated, bool) or not isinstance(
-                    generated, (int, float)) or not math.isfinite(generated)):
+                    generated, (int, float)) or not math.isfinite(generated)
+                    or abs(generated) > MAX_EPOCH_S):
                 raise UsageError(f"{here}: \"generated\" must be a time in epoch seconds")
             val = val["nonce"]
         if not isinstance(val, str):
