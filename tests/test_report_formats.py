@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from ebutool.report import OutputFormat, render_table, write_table
+from ebutool.report import OutputFormat, render_bytes, render_table
 from ebutool.report.formats import RENDERERS, TEXT_FORMATS
 
 
@@ -25,7 +25,7 @@ def _frame() -> pd.DataFrame:
 
 
 def test_every_format_is_covered():
-    # parquet is binary and written by write_table; every other format has a renderer
+    # parquet is binary (render_bytes); every other format has a text renderer
     assert set(RENDERERS) == set(TEXT_FORMATS)
     assert set(TEXT_FORMATS) | {OutputFormat.parquet} == set(OutputFormat)
 
@@ -67,7 +67,7 @@ def test_latex_is_booktabs():
 def test_parquet_round_trip(tmp_path):
     pytest.importorskip("pyarrow")
     out = tmp_path / "t.parquet"
-    write_table(_frame(), OutputFormat.parquet, str(out))
+    out.write_bytes(render_bytes(_frame(), OutputFormat.parquet))
     back = pd.read_parquet(out)
     assert list(back.columns) == list(_frame().columns)
     assert math.isnan(back["rtt_ro_ms"][1]) and back["rtt_ro_ms"][0] == 20.0
@@ -85,3 +85,20 @@ def test_markdown_aligns_numbers_right_and_text_left():
     # mn, kind text; t_handover, rtt_ro_ms, n numbers; ok boolean (text)
     assert [c.startswith(":") for c in cells] == [True, True, False, False, False, True]
     assert [c.endswith(":") for c in cells] == [False, False, True, True, True, False]
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_render_bytes_covers_every_format(fmt):
+    pytest.importorskip("pyarrow")
+    data = render_bytes(_frame(), fmt)
+    assert data
+    if fmt is OutputFormat.parquet:
+        assert data[:4] == b"PAR1"
+    else:
+        assert data.decode("utf-8") == render_table(_frame(), fmt)
+
+
+def test_library_never_writes_to_stdout(capsys):
+    for fmt in OutputFormat:
+        render_bytes(_frame(), fmt)
+    assert capsys.readouterr().out == ""

@@ -10,12 +10,9 @@ import os
 
 from ..analysis.summary import MIN_CLAIM_SAMPLES
 from ..diagnostics import Diagnostics
-from ..report import OutputFormat, write_table
+from ..report import OutputFormat
 from ..stream import StreamStats
-from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
-                     MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, NoncesOpt,
-                     MaxTokenLifetimeOpt, MaxUpdateRateOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err,
-                     guarded, make_config, print_diagnostics)
+from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt, MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt, MaxUpdateRateOpt, NoncesOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err, guarded, make_config, print_diagnostics, write_table)
 
 FilesArg = Annotated[list[str], typer.Argument(
     help="pcap, pcapng or JSON Lines traces ('-' = stdin), or directories (every pcap/pcapng "
@@ -77,7 +74,7 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
         """
-        from ..analysis import analyze, claim_statement, summarize
+        from ..analysis import claim_statement, summarize
         from ..analysis.summary import counterfactual_statement
         config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
                              initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)

@@ -12,7 +12,7 @@ import typer
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..errors import EbutoolError, UsageError
-from ..report import OutputFormat
+from ..report import OutputFormat, render_bytes
 
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Write to PATH ('-' = stdout).")]
@@ -117,3 +117,18 @@ def print_diagnostics(diag: Diagnostics, quiet: bool, limit: int = 10) -> None:
         err(f"  {d.code}: {d.message}")
     if diag.total > limit:
         err(f"  ... {diag.total - min(limit, len(diag.kept))} more")
+
+
+def write_table(df, fmt: OutputFormat, out: str = "-", decimals: int = 3) -> None:
+    """Write ``df`` rendered as ``fmt`` to ``out``: a path, or "-" for standard output."""
+    data = render_bytes(df, fmt, decimals)
+    if out == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(out, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None

@@ -8,9 +8,9 @@ import typer
 
 from ..constants import NH_ESP, NH_FRAGMENT
 from ..diagnostics import Diagnostics
-from ..report import OutputFormat, write_table
+from ..report import OutputFormat
 from ..stream import StreamStats
-from .common import FormatOpt, OutputOpt, QuietOpt, err, guarded, print_diagnostics
+from .common import FormatOpt, OutputOpt, QuietOpt, err, guarded, print_diagnostics, write_table
 
 
 def register(app: typer.Typer) -> None:

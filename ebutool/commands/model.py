@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from ..report import OutputFormat, write_table
-from .common import FormatOpt, OutputOpt, QuietOpt, err, guarded
+from ..report import OutputFormat
+from .common import FormatOpt, OutputOpt, QuietOpt, err, guarded, write_table
 
 
 def register(app: typer.Typer) -> None:

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ..diagnostics import Diagnostics
-from ..report import OutputFormat, write_table
-from .common import (FormatOpt, KcnFileOpt, KcnOpt, KeysOpt, MaxNonceLifetimeOpt,
-                     MaxTokenLifetimeOpt, NoncesOpt, OutputOpt, QuietOpt, err, guarded,
-                     make_config, print_diagnostics)
+from ..report import OutputFormat
+from .common import (FormatOpt, KcnFileOpt, KcnOpt, KeysOpt, MaxNonceLifetimeOpt, MaxTokenLifetimeOpt, NoncesOpt, OutputOpt, QuietOpt, err, guarded, make_config, print_diagnostics, write_table)
 
 def register(app: typer.Typer) -> None:
     @app.command("verify")

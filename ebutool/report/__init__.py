@@ -1,4 +1,5 @@
-"""Output formats behind one interface: :func:`write_table` chooses by :class:`OutputFormat`."""
-from .formats import OutputFormat, render_table, write_table
+"""Output formats behind one interface: :func:`render_table` / :func:`render_bytes`
+choose by :class:`OutputFormat`; writing is the CLI's (commands/common.write_table)."""
+from .formats import OutputFormat, render_bytes, render_table
 
-__all__ = ["OutputFormat", "render_table", "write_table"]
+__all__ = ["OutputFormat", "render_bytes", "render_table"]

@@ -3,14 +3,14 @@
 Conventions (README "Output"): CSV has one header row and empty cells for missing
 values; JSON is a list of objects with ``null`` for missing values; Markdown is a
 pipe table with fixed decimals that pastes into a paper; LaTeX is a booktabs
-tabular; ``table`` is for terminals.  Only the CLI decides where output goes.
+tabular; ``table`` is for terminals.  This module only renders; the CLI
+(``ebutool.commands.common.write_table``) decides where output goes.
 """
 from __future__ import annotations
 
 import io
 import json
 import math
-import sys
 from enum import Enum
 from typing import Callable
 
@@ -133,25 +133,16 @@ def render_table(df: pd.DataFrame, fmt: OutputFormat, decimals: int = 3) -> str:
     return RENDERERS[fmt](df, decimals)
 
 
-def write_table(df: pd.DataFrame, fmt: OutputFormat, out: str = "-", decimals: int = 3) -> None:
-    """Write ``df`` to ``out`` (a path, or "-" for standard output)."""
+def render_bytes(df: pd.DataFrame, fmt: OutputFormat, decimals: int = 3) -> bytes:
+    """``df`` in any format as octets (text formats UTF-8 encoded, parquet binary).
+    Writing them anywhere is the caller's business (the CLI: stdout or ``-o PATH``)."""
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.parquet:
-        _write_parquet(df, out)
-        return
-    text = render_table(df, fmt, decimals)
-    if out == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        try:
-            with open(out, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+        return _parquet_bytes(df)
+    return render_table(df, fmt, decimals).encode("utf-8")
 
 
-def _write_parquet(df: pd.DataFrame, out: str) -> None:
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -160,13 +151,6 @@ def _write_parquet(df: pd.DataFrame, out: str) -> None:
     for c in conv.columns:
         if conv[c].map(lambda v: isinstance(v, (bytes, bytearray))).any():
             conv[c] = conv[c].map(lambda v: bytes(v).hex() if isinstance(v, (bytes, bytearray)) else v)
-    if out == "-":
-        buf = io.BytesIO()
-        conv.to_parquet(buf, index=False)
-        sys.stdout.buffer.write(buf.getvalue())
-        sys.stdout.flush()
-    else:
-        try:
-            conv.to_parquet(out, index=False)
-        except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    buf = io.BytesIO()
+    conv.to_parquet(buf, index=False)
+    return buf.getvalue()
