@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Sequence
 
 from .diagnostics import Diagnostics
-from .errors import InputError
+from .errors import InputError, UsageError
 from .inputs import CAPTURE_MAGICS
 from .stream import StreamStats
 
@@ -55,6 +55,9 @@ def sniff(path: str | os.PathLike) -> str | None:
 def expand_inputs(args: Iterable[str | os.PathLike]) -> list[str]:
     """Paths to read for the command-line ``args`` (see module doc)."""
     out: list[str] = []
+    args = [os.fspath(a) for a in args]
+    if args.count("-") > 1:
+        raise UsageError("'-' (standard input) can be given only once")
     for arg in args:
         name = os.fspath(arg)
         if name != "-" and os.path.isdir(name):

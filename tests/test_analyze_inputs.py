@@ -42,3 +42,9 @@ def test_directory_without_captures_is_unreadable_input(tmp_path):
     result = CliRunner().invoke(app, ["analyze", str(tmp_path)])
     assert result.exit_code == 3
     assert "no pcap or pcapng capture" in result.output
+
+
+def test_stdin_twice_is_a_usage_error():
+    result = CliRunner().invoke(app, ["analyze", "-", "-"], input=b"")
+    assert result.exit_code == 2
+    assert "only once" in result.output
