@@ -6,13 +6,16 @@ from typing import Annotated, Optional
 
 import typer
 
-import os
 
 from ..analysis.summary import MIN_CLAIM_SAMPLES
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat
 from ..stream import StreamStats
-from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt, MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt, MaxUpdateRateOpt, NoncesOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err, guarded, make_config, print_diagnostics, write_table)
+from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
+                     MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt,
+                     MaxUpdateRateOpt, NoncesOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err,
+                     guarded, key_table, make_config, print_diagnostics, print_key_notes,
+                     write_table)
 
 FilesArg = Annotated[list[str], typer.Argument(
     help="pcap, pcapng or JSON Lines traces ('-' = stdin), or directories (every pcap/pcapng "
@@ -78,21 +81,18 @@ def register(app: typer.Typer) -> None:
         from ..analysis.summary import counterfactual_statement
         config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
                              initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
-        from ..oracle.keys import load_key_table
-        key_table = load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
-                                   keys_file=keys, env=os.environ)
+        keys_in_force = key_table(kcn, kcn_file, nonces, keys)
         from ..inputs_multi import analyze_files, expand_inputs
         from ..progress import NullProgress, reading_progress
         paths = expand_inputs(files)
         diag, stats = Diagnostics(), StreamStats()
         with (reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress()) as prog:
-            df = analyze_files(paths, jobs, mn=mn, cn=cn, config=config, keys=key_table, diag=diag,
+            df = analyze_files(paths, jobs, mn=mn, cn=cn, config=config, keys=keys_in_force, diag=diag,
                                stats=stats, merge=merge, progress=prog)
         table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
         write_table(table, fmt, output)
         if not quiet:
-            for note in key_table.notes:
-                err(f"note: {note}")
+            print_key_notes(keys_in_force, False)
             err(summary_line(df, stats))
             if summary:
                 for line in claim_statement(table, min_claim_samples).splitlines():

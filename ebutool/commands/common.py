@@ -132,3 +132,18 @@ def write_table(df, fmt: OutputFormat, out: str = "-", decimals: int = 3) -> Non
             fh.write(data)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def key_table(kcn, kcn_file, nonces, keys):
+    """The oracle's key table from the key options (and EBUTOOL_KCN); shared by
+    analyze, verify and replay so that all three read keys the same way."""
+    from ..oracle.keys import load_key_table
+    return load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
+                          keys_file=keys, env=os.environ)
+
+
+def print_key_notes(table, quiet: bool) -> None:
+    """The key table's notes (e.g. a Kcn without a nonce table) on stderr."""
+    if not quiet:
+        for note in table.notes:
+            err(f"note: {note}")

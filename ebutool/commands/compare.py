@@ -9,7 +9,10 @@ import typer
 from ..diagnostics import Diagnostics
 from ..errors import UsageError
 from ..report import OutputFormat
-from .common import (FormatOpt, InitialBindackTimeoutOpt, MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt, MaxUpdateRateOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err, guarded, make_config, print_diagnostics, write_table)
+from .common import (FormatOpt, InitialBindackTimeoutOpt, MaxNonceLifetimeOpt,
+                     MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt, MaxUpdateRateOpt, OutputOpt,
+                     QuietOpt, TentativeLifetimeOpt, err, guarded, make_config, print_diagnostics,
+                     write_table)
 
 
 class By(str, Enum):

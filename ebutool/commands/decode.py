@@ -10,7 +10,7 @@ from ..constants import NH_ESP, NH_FRAGMENT
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat
 from ..stream import StreamStats
-from .common import FormatOpt, OutputOpt, QuietOpt, err, guarded, print_diagnostics, write_table
+from .common import (FormatOpt, OutputOpt, QuietOpt, err, guarded, print_diagnostics, write_table)
 
 
 def register(app: typer.Typer) -> None:

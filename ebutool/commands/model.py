@@ -7,7 +7,7 @@ import typer
 
 from ..errors import UsageError
 from ..report import OutputFormat
-from .common import FormatOpt, OutputOpt, QuietOpt, err, guarded, write_table
+from .common import (FormatOpt, OutputOpt, QuietOpt, err, guarded, write_table)
 
 
 def register(app: typer.Typer) -> None:

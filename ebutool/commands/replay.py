@@ -1,7 +1,6 @@
 """``ebutool replay``: the trace through a reference correspondent node (wiring only)."""
 from __future__ import annotations
 
-import os
 from typing import Annotated, Optional
 
 import typer
@@ -9,7 +8,10 @@ import typer
 from ..diagnostics import Diagnostics
 from ..errors import UsageError
 from ..report import OutputFormat
-from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt, MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt, NoncesOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err, guarded, make_config, print_diagnostics, write_table)
+from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
+                     MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt, NoncesOpt,
+                     OutputOpt, QuietOpt, TentativeLifetimeOpt, err, guarded, key_table,
+                     make_config, print_diagnostics, print_key_notes, write_table)
 
 
 CNPolicyOpt = Annotated[Optional[list[str]], typer.Option(
@@ -72,7 +74,6 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1 --divergences div.csv -f csv
         """
-        from ..oracle.keys import load_key_table
         from ..cn_replay import parse_cn_policies, replay
         outs = [p for p in (output, divergences, decisions) if p is not None]
         if outs.count("-") > 1:
@@ -86,8 +87,7 @@ def register(app: typer.Typer) -> None:
                              initial_bindack_timeout=initial_bindack_timeout,
                              max_nonce_lifetime=max_nonce_lifetime,
                              max_token_lifetime=max_token_lifetime)
-        table = load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
-                               keys_file=keys, env=os.environ)
+        table = key_table(kcn, kcn_file, nonces, keys)
         trusted = _addresses(early_trusted, "--early-trusted")
         policies = parse_cn_policies(cn_policy or ())
         diag = Diagnostics()
@@ -99,8 +99,7 @@ def register(app: typer.Typer) -> None:
         if decisions is not None:
             write_table(result.decisions, fmt, decisions)
         if not quiet:
-            for note in table.notes:
-                err(f"note: {note}")
+            print_key_notes(table, False)
             err("replay: " + result.summary_line())
         print_diagnostics(diag, quiet)
         raise typer.Exit(result.exit_status(strict))

@@ -1,14 +1,15 @@
 """``ebutool verify``: the stateless correspondent-node oracle (wiring only)."""
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat
-from .common import (FormatOpt, KcnFileOpt, KcnOpt, KeysOpt, MaxNonceLifetimeOpt, MaxTokenLifetimeOpt, NoncesOpt, OutputOpt, QuietOpt, err, guarded, make_config, print_diagnostics, write_table)
+from .common import (FormatOpt, KcnFileOpt, KcnOpt, KeysOpt, MaxNonceLifetimeOpt,
+                     MaxTokenLifetimeOpt, NoncesOpt, OutputOpt, QuietOpt, err, guarded, key_table,
+                     make_config, print_diagnostics, print_key_notes, write_table)
 
 def register(app: typer.Typer) -> None:
     @app.command("verify")
@@ -37,19 +38,16 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool verify samples/early-conservative.pcap --keys samples/early-conservative.keys.json
         """
-        from ..oracle.keys import load_key_table
         from ..oracle.verify import VERDICTS, verify
         from ..stream import StreamStats
         config = make_config(max_nonce_lifetime=max_nonce_lifetime,
                              max_token_lifetime=max_token_lifetime)
-        table = load_key_table(kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (),
-                               keys_file=keys, env=os.environ)
+        table = key_table(kcn, kcn_file, nonces, keys)
         diag, stats = Diagnostics(), StreamStats()
         df = verify(file, keys=table, config=config, diag=diag, stats=stats)
         write_table(df, fmt, output)
         if not quiet:
-            for note in table.notes:
-                err(f"note: {note}")
+            print_key_notes(table, False)
             counts = df["verdict"].value_counts()
             err(f"verify: {len(df)} messages checked: "
                 + ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
