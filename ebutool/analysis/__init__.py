@@ -149,9 +149,10 @@ def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = N
     if merge or len(paths) == 1:
         records = merged_records(paths, diag, stats, progress)
         eps = build_episodes(records, config, diag, oracle or None, check=False)
-        names = dict(zip(map(str, paths), _labels(paths)))
+        labels = _labels(paths)
+        names = dict(zip(map(str, paths), labels))
         for e in eps:
-            e.source = names.get(e.source, _labels(paths)[0] if len(paths) == 1 else e.source)
+            e.source = names.get(e.source, labels[0] if len(paths) == 1 else e.source)
     else:
         eps = []
         for path, label in zip(paths, _labels(paths)):
