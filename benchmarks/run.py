@@ -5,7 +5,7 @@
     python benchmarks/run.py --scale 4              # also a 4x capture: is peak memory flat?
 
 Every measurement runs in its own subprocess (``python benchmarks/run.py --child ...``)
-so that each has its own peak resident set size (``ru_maxrss``).  Times are CPU seconds
+so that each has its own peak resident set size (``VmHWM``, see :func:`peak_rss_mb`).  Times are CPU seconds
 (user + system: ``time.process_time`` in the child, ``RUSAGE_CHILDREN`` for tshark), the
 best of ``--repeat`` runs: on a shared machine wall-clock time measures the neighbours
 (wall times are kept in the JSON output).  Measurements, on the same file, for pcap and pcapng:
@@ -45,8 +45,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
+# After PYTHONPATH and the installed package: PYTHONPATH=/other/checkout measures that code.
+sys.path.append(str(REPO))
 
 KINDS = ("floor", "floor_simple", "reference", "records", "decode", "analyze")
 
@@ -189,6 +190,20 @@ def work(kind: str, path: str) -> int:
     raise SystemExit(f"unknown kind {kind}")
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MB.  Linux's ``VmHWM`` where there is one:
+    ``ru_maxrss`` survives ``exec``, so a child would report at least its parent's size
+    at fork time (a driver that generated a capture in-process is large)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(kind: str, path: str) -> None:
     # Import what the measured code imports before the clock starts: start-up cost is
     # not per-packet work (it is reported separately as "baseline MB").
@@ -202,11 +217,11 @@ def child(kind: str, path: str) -> None:
             pass
     if kind == "decode":
         import ebutool.decode_table  # noqa: F401
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = peak_rss_mb()
     t, w = time.process_time(), time.perf_counter()
     n = work(kind, path)
     dt, wall = time.process_time() - t, time.perf_counter() - w
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     # The same work again in the same process: without the one-time costs (lazy imports,
     # first pandas calls, caches), i.e. the per-packet rate of a long run.
     t = time.process_time()
@@ -221,42 +236,63 @@ def child(kind: str, path: str) -> None:
 def measure(kind: str, path: Path, repeat: int) -> dict:
     best = None
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        if best is None or r["seconds"] < best["seconds"]:
-            peak = max(r["peak_mb"], best["peak_mb"]) if best else r["peak_mb"]
-            warm = min(r["warm"], best["warm"]) if best else r["warm"]
-            best = dict(r, peak_mb=peak, warm=warm)
-        else:
-            best["peak_mb"] = max(best["peak_mb"], r["peak_mb"])
-            best["warm"] = min(best["warm"], r["warm"])
+        best = _keep_best(best, measure_once(kind, path))
     return best
 
 
+def measure_once(kind: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _keep_best(best: dict | None, r: dict) -> dict:
+    """The run with the least CPU time; peak MB is the largest of all runs, warm the least."""
+    if best is None:
+        return r
+    keep = r if r["seconds"] < best["seconds"] else best
+    return dict(keep, peak_mb=max(r["peak_mb"], best["peak_mb"]), warm=min(r["warm"], best["warm"]))
+
+
 def measure_tshark(path: Path, packets: int, prefix: int | None, repeat: int, tmp: Path) -> dict | None:
-    tshark = shutil.which("tshark")
-    if tshark is None:
+    """tshark's CPU time on ``path``.  With ``prefix`` it runs on the first ``prefix``
+    packets and is scaled to ``packets``: only the per-packet part is scaled, tshark's
+    start-up (dissector registration, timed on a 1-packet prefix) is counted once."""
+    if shutil.which("tshark") is None:
         return None
-    target = path
-    if prefix and prefix < packets:
-        target = tmp / f"prefix_{prefix}{path.suffix}"
-        if not target.exists():
-            subprocess.run(["editcap", "-r", str(path), str(target), f"1-{prefix}"], check=True,
-                           capture_output=True) if shutil.which("editcap") else _prefix(path, target, prefix)
-    best = wall = None
+    if not prefix or prefix >= packets:
+        t = _time_tshark(path, repeat)
+        return dict(t, kind="tshark", packets=packets, measured_packets=packets, startup_seconds=None,
+                    measured_seconds=t["seconds"], peak_mb=None, base_mb=None)
+    t = _time_tshark(_prefix_file(path, prefix, tmp), repeat)
+    startup = _time_tshark(_prefix_file(path, 1, tmp), repeat)["seconds"]
+    per_packet = max(t["seconds"] - startup, 0.0) / prefix
+    return {"kind": "tshark", "seconds": startup + per_packet * packets, "measured_seconds": t["seconds"],
+            "startup_seconds": startup, "wall": t["wall"] * packets / prefix, "packets": packets,
+            "measured_packets": prefix, "rows": t["rows"], "peak_mb": None, "base_mb": None}
+
+
+def _prefix_file(path: Path, k: int, tmp: Path) -> Path:
+    target = tmp / f"prefix_{k}{path.suffix}"
+    if not target.exists():
+        if shutil.which("editcap"):
+            subprocess.run(["editcap", "-r", str(path), str(target), f"1-{k}"], check=True,
+                           capture_output=True)
+        else:
+            _prefix(path, target, k)
+    return target
+
+
+def _time_tshark(target: Path, repeat: int) -> dict:
+    best = None
     for _ in range(repeat):
         t, w = _children_cpu(), time.perf_counter()
-        out = subprocess.run([tshark, "-n", "-r", str(target), "-Y", "mipv6", "-T", "fields",
+        out = subprocess.run(["tshark", "-n", "-r", str(target), "-Y", "mipv6", "-T", "fields",
                               "-e", "frame.number"], capture_output=True, text=True, check=True)
         dt, dw = _children_cpu() - t, time.perf_counter() - w
-        if best is None or dt < best:
-            best, wall = dt, dw
-    n = prefix if target != path else packets
-    scale = packets / n
-    return {"kind": "tshark", "seconds": best * scale, "measured_seconds": best, "wall": wall * scale,
-            "packets": packets,
-            "measured_packets": n, "rows": len(out.stdout.split()), "peak_mb": None, "base_mb": None}
+        if best is None or dt < best["seconds"]:
+            best = {"seconds": dt, "wall": dw, "rows": len(out.stdout.split())}
+    return best
 
 
 def _children_cpu() -> float:
@@ -317,7 +353,8 @@ def report(results: dict, packets: int) -> list[str]:
                          f"{r['peak_mb']:8.1f} {r['base_mb']:8.1f} {xf:8.2f} {xt:9.1f} {xw:6.1f}")
     if tsh:
         note = (f" (measured on a {tsh['measured_packets']:,}-packet prefix in "
-                f"{tsh['measured_seconds']:.2f} s, scaled)" if tsh["measured_packets"] != packets else "")
+                f"{tsh['measured_seconds']:.2f} s, start-up {tsh['startup_seconds']:.2f} s, scaled)"
+                if tsh["measured_packets"] != packets else "")
         lines.append(f"pcap    tshark       {tsh['seconds']:7.3f} {'':7} {packets / tsh['seconds']:11,.0f}"
                      f"{'':>18} {'':>8} {1.0:9.1f}{note}")
     a, b = results.get("pcap/analyze"), results.get("pcapng/analyze")
@@ -326,13 +363,49 @@ def report(results: dict, packets: int) -> list[str]:
     return lines
 
 
+# The issue's targets (issue 6); "flat" memory: the x-scale capture's peak RSS within
+# FLAT_TOLERANCE of the 1x capture's.
+MAX_X_FLOOR, MIN_X_TSHARK, MAX_PCAPNG_RATIO, MAX_PEAK_MB, FLAT_TOLERANCE = 3.0, 40.0, 1.5, 150.0, 0.05
+
+
+def targets(results: dict, scale: int | None) -> list[str]:
+    """One line per target of issue 6 that these results can judge: value, bound, met?"""
+    out = []
+
+    def line(what: str, value: float, bound: str, ok: bool) -> None:
+        out.append(f"  {what:44} {value:8.2f}  {bound:8}  {'met' if ok else 'NOT MET'}")
+
+    a, fl, ng, tsh = (results.get(k) for k in ("pcap/analyze", "pcap/floor", "pcapng/analyze", "tshark"))
+    if a and fl:
+        line("analyze pcap / floor (cold)", a["seconds"] / fl["seconds"], f"<= {MAX_X_FLOOR:g}",
+             a["seconds"] / fl["seconds"] <= MAX_X_FLOOR)
+    if a and tsh:
+        line("tshark / analyze pcap (cold)", tsh["seconds"] / a["seconds"], f">= {MIN_X_TSHARK:g}",
+             tsh["seconds"] / a["seconds"] >= MIN_X_TSHARK)
+    if a and ng:
+        line("analyze pcapng / pcap", ng["seconds"] / a["seconds"], f"<= {MAX_PCAPNG_RATIO:g}",
+             ng["seconds"] / a["seconds"] <= MAX_PCAPNG_RATIO)
+    for fmt in ("pcap", "pcapng"):
+        r = results.get(f"{fmt}/analyze")
+        big = results.get(f"{fmt}/analyze/x{scale}") if scale else None
+        if r:
+            peak = max(r["peak_mb"], big["peak_mb"] if big else 0)
+            line(f"analyze {fmt} peak RSS MB", peak, f"< {MAX_PEAK_MB:g}", peak < MAX_PEAK_MB)
+        if r and big:
+            growth = big["peak_mb"] / r["peak_mb"] - 1
+            line(f"analyze {fmt} peak growth at x{scale} (fraction)", growth,
+                 f"<= {FLAT_TOLERANCE:g}", growth <= FLAT_TOLERANCE)
+    return ["targets (issue 6):"] + out if out else []
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--packets", "-n", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where captures are kept")
     ap.add_argument("--repeat", type=int, default=2, help="runs per measurement (best time)")
-    ap.add_argument("--only", default=",".join(KINDS), help="comma list of measurements")
+    ap.add_argument("--only", default=",".join(KINDS),
+                    help=f"comma list of measurements: {', '.join(KINDS)}, tshark (default: all)")
     ap.add_argument("--tshark-packets", type=int, default=None,
                     help="time tshark on a prefix of this many packets and scale")
     ap.add_argument("--no-tshark", action="store_true")
@@ -346,16 +419,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     kinds = [k for k in args.only.split(",") if k]
+    unknown = sorted(set(kinds) - set(KINDS) - {"tshark"})
+    if unknown:
+        ap.error(f"--only: unknown measurement(s) {', '.join(unknown)}; "
+                 f"choose from {', '.join(KINDS)}, tshark")
+    with_tshark = not args.no_tshark and ("tshark" in kinds or args.only == ap.get_default("only"))
+    kinds = [k for k in kinds if k != "tshark"]
     paths = ensure_capture(args.packets, args.seed, args.data)
     results: dict = {"machine": machine(), "packets": args.packets,
                      "command": " ".join([Path(sys.executable).name] + sys.argv)}
-    for fmt in ("pcap", "pcapng"):
-        for kind in kinds:
-            print(f"  {fmt} {kind} ...", file=sys.stderr)
-            results[f"{fmt}/{kind}"] = measure(kind, paths[fmt], args.repeat)
-    if not args.no_tshark:
+    # Round robin (every measurement once, then again): a slow spell of the machine then
+    # touches all measurements alike instead of one of them.
+    for rnd in range(args.repeat):
+        for fmt in ("pcap", "pcapng"):
+            for kind in kinds:
+                print(f"  [{rnd + 1}/{args.repeat}] {fmt} {kind} ...", file=sys.stderr)
+                key = f"{fmt}/{kind}"
+                results[key] = _keep_best(results.get(key), measure_once(kind, paths[fmt]))
+    if with_tshark:
         print("  tshark ...", file=sys.stderr)
-        t = measure_tshark(paths["pcap"], args.packets, args.tshark_packets, 1, args.data)
+        t = measure_tshark(paths["pcap"], args.packets, args.tshark_packets, args.repeat, args.data)
         if t is not None:
             results["tshark"] = t
     lines = report(results, args.packets)
@@ -369,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[f"{fmt}/{kind}/x{args.scale}"] = large
                 lines.append(f"  {fmt:7} {kind:8} {small['peak_mb']:7.1f} -> {large['peak_mb']:7.1f}"
                              f"   ({large['packets'] / large['seconds']:,.0f} packets/s at x{args.scale})")
+    lines += targets(results, args.scale)
     m = results["machine"]
     print(f"# {m['cpu']}, nproc {m['nproc']}, Python {m['python']}, {args.packets:,} packets, "
           f"best of {args.repeat}")
