@@ -4,8 +4,9 @@
 
 - :func:`expand_inputs` turns command-line arguments into input paths: a directory
   means every capture directly in it, recognised by content (pcap/pcapng magic; JSON
-  traces, keys and scenario files beside them are left out), sorted by name; other arguments
-  (files, ``-``) are kept as given, so a missing file still gets its own error.
+  traces, keys and scenario files beside them are left out, and listed for the caller to
+  report), sorted by name; other arguments (files, ``-``) are kept as given, so a missing
+  file still gets its own error.  Hidden files and subdirectories are not looked at.
 - :func:`map_files` runs ``func(path, *args)`` for every path in up to ``jobs``
   processes (``concurrent.futures.ProcessPoolExecutor``) and returns the results in
   argument order; ``jobs=1`` runs in-process.
@@ -16,7 +17,8 @@
   ``jobs`` processes, giving the same table.  By default (as ``analyze``) each file is
   analysed on its own: in the workers, the tables concatenated in argument order,
   ``source`` labelled and ``episode`` renumbered as ``analyze`` does, then the
-  ``mn``/``cn`` filter; diagnoses and stats are identical (file by file).  With
+  ``mn``/``cn`` filter; diagnoses and stats are identical (file by file), and each kept
+  diagnosis carries its file's label (``Diagnosis.source``, the ``source`` column's value).  With
   ``merge=True`` (one capture split over several files) the files are *read* in the
   workers, and their records merged by time and analysed in the parent, so episodes
   may span files; diagnosis counts are identical, kept messages come file by file.
@@ -52,8 +54,10 @@ def sniff(path: str | os.PathLike) -> str | None:
     return None
 
 
-def expand_inputs(args: Iterable[str | os.PathLike]) -> list[str]:
-    """Paths to read for the command-line ``args`` (see module doc)."""
+def expand_inputs(args: Iterable[str | os.PathLike], left_out: list[str] | None = None) -> list[str]:
+    """Paths to read for the command-line ``args`` (see module doc).  The files of a
+    directory that are not captures are appended to ``left_out`` (so the caller can
+    say so: nothing is skipped silently)."""
     out: list[str] = []
     args = [os.fspath(a) for a in args]
     if args.count("-") > 1:
@@ -62,10 +66,12 @@ def expand_inputs(args: Iterable[str | os.PathLike]) -> list[str]:
         name = os.fspath(arg)
         if name != "-" and os.path.isdir(name):
             entries = sorted(e for e in os.listdir(name) if not e.startswith("."))
-            found = [p for p in (os.path.join(name, e) for e in entries)
-                     # Captures only (issue 6): a folder of results also holds keys files,
-                     # scenario files and the JSON traces converted from its captures.
-                     if os.path.isfile(p) and sniff(p) == "capture"]
+            files = [p for p in (os.path.join(name, e) for e in entries) if os.path.isfile(p)]
+            # Captures only (issue 6): a folder of results also holds keys files,
+            # scenario files and the JSON traces converted from its captures.
+            found = [p for p in files if sniff(p) == "capture"]
+            if left_out is not None:
+                left_out.extend(p for p in files if p not in found)
             if not found:
                 raise InputError(f"{name}: is a directory with no pcap or pcapng capture in it")
             out.extend(found)
@@ -103,6 +109,11 @@ def map_files(func: Callable[..., Any], paths: Sequence[str], jobs: int = 1, *ar
     return results
 
 
+def _labels(paths: Sequence[str]) -> list[str]:
+    from .analysis import _labels as labels      # the ``source`` column's labels
+    return labels(paths)
+
+
 def merge_stats(into: StreamStats, other: StreamStats) -> StreamStats:
     into.frames += other.frames
     into.ipv6 += other.ipv6
@@ -125,9 +136,10 @@ def read_files(paths: Sequence[str], jobs: int = 1, diag: Diagnostics | None = N
     """The record stream of each file (each checked for time order), read in ``jobs``
     processes; per-file diagnostics and stats are merged into ``diag``/``stats``."""
     out = []
-    for records, d, s in map_files(_read_one, list(paths), jobs):
+    paths = list(paths)
+    for label, (records, d, s) in zip(_labels(paths), map_files(_read_one, paths, jobs)):
         if diag is not None:
-            diag.merge(d)
+            diag.merge(d.labelled(label) if len(paths) > 1 else d)
         if stats is not None:
             merge_stats(stats, s)
         out.append(records)
@@ -149,10 +161,10 @@ def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str 
         raise UsageError("analyze needs at least one capture or trace")
     config = config if config is not None else DEFAULT_CONFIG
     diag = diag if diag is not None else Diagnostics()
-    if jobs <= 1 or len(paths) == 1:
+    if len(paths) == 1 or (merge and jobs <= 1):
         return analyze(*paths, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
                        oracle=oracle, merge=merge, progress=progress)
-    from .analysis import _address, _labels
+    from .analysis import _address
     mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
     if merge:
         return _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle)
@@ -162,7 +174,7 @@ def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str 
     parts = map_files(_analyze_one, paths, jobs, config, keys, oracle is False)
     frames, sources = [], []
     for label, (df, d, s) in zip(_labels(paths), parts):
-        diag.merge(d)
+        diag.merge(d.labelled(label))
         if stats is not None:
             merge_stats(stats, s)
         frames.append(df)
@@ -180,7 +192,7 @@ def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str 
 
 def _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle):
     """analyze(..., merge=True): the files read in parallel, merged by time, analysed here."""
-    from .analysis import _labels, build_episodes, episodes_frame, make_oracle
+    from .analysis import build_episodes, episodes_frame, make_oracle
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
     streams = read_files(paths, jobs, diag, stats if stats is not None else StreamStats())
@@ -214,9 +226,10 @@ def decode_files(paths: Sequence[str], jobs: int = 1, diag: Diagnostics | None =
     """The ``decode`` table of each file, concatenated in argument order."""
     import pandas as pd
     frames = []
-    for df, d, s in map_files(_decode_one, [os.fspath(p) for p in paths], jobs):
+    paths = [os.fspath(p) for p in paths]
+    for label, (df, d, s) in zip(_labels(paths), map_files(_decode_one, paths, jobs)):
         if diag is not None:
-            diag.merge(d)
+            diag.merge(d.labelled(label) if len(paths) > 1 else d)
         if stats is not None:
             merge_stats(stats, s)
         frames.append(df)

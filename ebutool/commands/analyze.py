@@ -1,6 +1,7 @@
 """``ebutool analyze``: one row per binding-update episode (wiring only; see ebutool.analysis)."""
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Annotated, Optional
 
@@ -84,7 +85,13 @@ def register(app: typer.Typer) -> None:
         keys_in_force = key_table(kcn, kcn_file, nonces, keys)
         from ..inputs_multi import analyze_files, expand_inputs
         from ..progress import NullProgress, reading_progress
-        paths = expand_inputs(files)
+        left_out: list[str] = []
+        paths = expand_inputs(files, left_out)
+        if left_out and not quiet:
+            shown = ", ".join(os.path.basename(p) for p in left_out[:3])
+            more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
+            err(f"note: {len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
+                f"not read (not pcap/pcapng captures): {shown}{more}")
         diag, stats = Diagnostics(), StreamStats()
         with (reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress()) as prog:
             df = analyze_files(paths, jobs, mn=mn, cn=cn, config=config, keys=keys_in_force, diag=diag,

@@ -114,7 +114,7 @@ def print_diagnostics(diag: Diagnostics, quiet: bool, limit: int = 10) -> None:
         return
     err("warnings: " + ", ".join(f"{code} {n}" for code, n in sorted(diag.counts.items())))
     for d in diag.kept[:limit]:
-        err(f"  {d.code}: {d.message}")
+        err(f"  {d.code}: {d.source + ': ' if d.source else ''}{d.message}")
     if diag.total > limit:
         err(f"  ... {diag.total - min(limit, len(diag.kept))} more")
 

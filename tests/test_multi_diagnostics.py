@@ -1,0 +1,76 @@
+"""Several inputs say which file a warning is about, and a directory's left-out files
+are reported (issue 6: several files; nothing is dropped silently)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ebutool.cli import app
+from ebutool.diagnostics import Diagnosis, Diagnostics
+from ebutool.inputs_multi import analyze_files, decode_files, expand_inputs
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Two captures, the second cut short (one truncated_record warning), and two
+    files that are not captures."""
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "a.pcap").write_bytes((SAMPLES / "standard.pcap").read_bytes())
+    whole = (SAMPLES / "early-conservative.pcap").read_bytes()
+    (d / "b.pcap").write_bytes(whole[:-30])
+    (d / "b.keys.json").write_text("{}\n")
+    (d / "notes.txt").write_text("x\n")
+    return d
+
+
+def test_labelled_stamps_kept_and_future_diagnoses():
+    d = Diagnostics()
+    d.warn("x", "frame 1: first", 1)
+    d.labelled("f.pcap")
+    d.warn("x", "frame 2: second", 2)
+    assert [k.source for k in d.kept] == ["f.pcap", "f.pcap"]
+    assert Diagnosis(1, "x", "m").source == ""          # single-file runs: no label
+
+
+def test_expand_inputs_lists_what_it_leaves_out(folder):
+    left: list[str] = []
+    paths = expand_inputs([folder], left)
+    assert [Path(p).name for p in paths] == ["a.pcap", "b.pcap"]
+    assert sorted(Path(p).name for p in left) == ["b.keys.json", "notes.txt"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_analyze_files_warnings_name_their_file(folder, jobs):
+    diag = Diagnostics()
+    paths = expand_inputs([folder])
+    analyze_files(paths, jobs, diag=diag)
+    assert diag.counts["truncated_record"] == 1
+    cut = [k for k in diag.kept if k.code == "truncated_record"]
+    assert [k.source for k in cut] == ["b.pcap"]
+
+
+def test_decode_files_warnings_name_their_file(folder):
+    diag = Diagnostics()
+    decode_files(expand_inputs([folder]), 1, diag=diag)
+    assert [k.source for k in diag.kept if k.code == "truncated_record"] == ["b.pcap"]
+
+
+def test_single_file_warnings_unlabelled(folder):
+    diag = Diagnostics()
+    analyze_files([str(folder / "b.pcap")], 1, diag=diag)
+    assert [k.source for k in diag.kept if k.code == "truncated_record"] == [""]
+
+
+def test_cli_reports_left_out_files_and_labels_warnings(folder):
+    res = CliRunner().invoke(app, ["analyze", str(folder), "-f", "csv"])
+    assert res.exit_code == 0, res.output
+    err = res.stderr
+    assert "2 files in the directory not read (not pcap/pcapng captures): b.keys.json, notes.txt" in err
+    assert "truncated_record: b.pcap: frame " in err
+    quiet = CliRunner().invoke(app, ["analyze", str(folder), "-f", "csv", "-q"])
+    assert "not read" not in quiet.stderr
