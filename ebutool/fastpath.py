@@ -464,8 +464,13 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
 # and next header, in one call (block type, length, interface, ts high, ts low, caplen,
 # wirelen, ...); only used when the whole probe lies inside the buffer.
 _PROBES = {o: struct.Struct(o + "IIIIIII12x2sB5xB").unpack_from for o in "<>"}
+# The run of skipped EPBs needs neither the timestamp nor the wire length (the reader's
+# last_ts is taken from the run's last block afterwards): leaving them out saves three
+# int objects per block.  Block type, length, interface, captured length, EtherType,
+# first IPv6 octet, next header; the same size as _PROBES.
+_RUN_PROBES = {o: struct.Struct(o + "III8xI4x12x2sB5xB").unpack_from for o in "<>"}
 # the same, preceded by the previous block's trailing length (read at its end - 4)
-_PROBES2 = {o: struct.Struct(o + "IIIIIIII12x2sB5xB").unpack_from for o in "<>"}
+_RUN_PROBES2 = {o: struct.Struct(o + "IIII8xI4x12x2sB5xB").unpack_from for o in "<>"}
 
 
 def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name: str,
@@ -482,7 +487,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
     s = _STRUCTS["<"]
     hdr, blk, u32 = s.hdr, s.blk, s.u32
     probe = _PROBES["<"]
-    probe2 = _PROBES2["<"]
+    run_probe, probe2 = _RUN_PROBES["<"], _RUN_PROBES2["<"]
     psize = _PROBES["<"].__self__.size
     eth6, vlan = b"\x86\xdd", frozenset(t.to_bytes(2, "big") for t in _VLAN_TYPES)
     new_v6 = "not_ipv6" not in skipped
@@ -512,7 +517,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                 # (re-read) by the general code below.
                 k0 = nv6 + nirr
                 last = -1
-                btype, blen, iid, hi, lo, caplen, wirelen, et, vb, nh = probe(buf, pos)
+                btype, blen, iid, caplen, et, vb, nh = run_probe(buf, pos)
                 while True:
                     if btype != 6 or caplen < 54 or blen & 3 or iid not in eth_ok:
                         break
@@ -534,8 +539,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     # This block's trailing length, and the next block's probe, in one call.
                     cur = blen
                     if end - stop >= psize:
-                        trailer, btype, blen, iid, hi, lo, caplen, wirelen, et, vb, nh = \
-                            probe2(buf, stop - 4)
+                        trailer, btype, blen, iid, caplen, et, vb, nh = probe2(buf, stop - 4)
                         if trailer != cur:
                             break
                     else:
@@ -591,7 +595,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                 s = _STRUCTS[order]
                 hdr, blk, u32 = s.hdr, s.blk, s.u32
                 probe = _PROBES[order]
-                probe2 = _PROBES2[order]
+                run_probe, probe2 = _RUN_PROBES[order], _RUN_PROBES2[order]
                 blen = u32(buf, pos + 4)[0]
                 ifaces, snaplens = [], []
                 eth_ok = frozenset()
