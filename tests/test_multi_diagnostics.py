@@ -74,3 +74,24 @@ def test_cli_reports_left_out_files_and_labels_warnings(folder):
     assert "truncated_record: b.pcap: frame " in err
     quiet = CliRunner().invoke(app, ["analyze", str(folder), "-f", "csv", "-q"])
     assert "not read" not in quiet.stderr
+
+
+def test_parquet_refused_on_a_terminal_allowed_to_a_pipe(monkeypatch, tmp_path):
+    pytest.importorskip("pyarrow")
+    import io
+    import sys
+
+    from ebutool.commands.common import check_output
+    from ebutool.errors import UsageError
+    from ebutool.report import OutputFormat
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    monkeypatch.setattr(sys, "stdout", Tty())
+    with pytest.raises(UsageError, match="binary"):
+        check_output(OutputFormat.parquet, "-")
+    check_output(OutputFormat.parquet, str(tmp_path / "x.parquet"))   # a file: fine
+    check_output(OutputFormat.csv, "-")                                 # text: fine
+    res = CliRunner().invoke(app, ["analyze", str(SAMPLES / "standard.pcap"), "-f", "parquet"])
+    assert res.exit_code == 0 and res.stdout_bytes[:4] == b"PAR1"       # a pipe: fine

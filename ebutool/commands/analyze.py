@@ -15,8 +15,8 @@ from ..stream import StreamStats
 from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
                      MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt,
                      MaxUpdateRateOpt, NoncesOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err,
-                     guarded, key_table, make_config, print_diagnostics, print_key_notes,
-                     write_table)
+                     check_output, guarded, key_table, make_config, print_diagnostics,
+                     print_key_notes, write_table)
 
 FilesArg = Annotated[list[str], typer.Argument(
     help="pcap, pcapng or JSON Lines traces ('-' = stdin), or directories (every pcap/pcapng "
@@ -80,6 +80,7 @@ def register(app: typer.Typer) -> None:
         """
         from ..analysis import claim_statement, summarize
         from ..analysis.summary import counterfactual_statement
+        check_output(fmt, output)
         config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
                              initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
         keys_in_force = key_table(kcn, kcn_file, nonces, keys)

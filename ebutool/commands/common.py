@@ -119,8 +119,17 @@ def print_diagnostics(diag: Diagnostics, quiet: bool, limit: int = 10) -> None:
         err(f"  ... {diag.total - min(limit, len(diag.kept))} more")
 
 
+def check_output(fmt: OutputFormat, out: str = "-") -> None:
+    """Refuse binary output (parquet) to a terminal before any work is done; to a pipe or
+    a redirected stdout it is fine (``-`` means stdout)."""
+    if fmt is OutputFormat.parquet and out == "-" and sys.stdout.isatty():
+        raise UsageError("--format parquet is binary: write it with -o FILE, or redirect "
+                         "standard output")
+
+
 def write_table(df, fmt: OutputFormat, out: str = "-", decimals: int = 3) -> None:
     """Write ``df`` rendered as ``fmt`` to ``out``: a path, or "-" for standard output."""
+    check_output(fmt, out)
     data = render_bytes(df, fmt, decimals)
     if out == "-":
         sys.stdout.flush()
