@@ -26,6 +26,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from .diagnostics import Diagnostics
 from .errors import UsageError
 
 BY_CHOICES = ("file", "kind", "mode", "mn", "cn")
@@ -50,9 +51,13 @@ def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
         raise UsageError("compare needs at least one capture or trace")
     if sum(str(p) == "-" for p in paths) > 1:
         raise UsageError("'-' (standard input) can be given only once")
+    diag = analyze_options.pop("diag", None)
     frames = []
     for path, label in zip(paths, file_labels(paths)):
-        df = analyze(path, **analyze_options)
+        own = Diagnostics()
+        df = analyze(path, diag=own, **analyze_options)
+        if diag is not None:       # each kept warning says which input it is about
+            diag.merge(own.labelled(label) if len(paths) > 1 else own)
         df = df.copy()
         df.insert(0, "file", label)
         frames.append(df)

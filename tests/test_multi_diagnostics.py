@@ -95,3 +95,11 @@ def test_parquet_refused_on_a_terminal_allowed_to_a_pipe(monkeypatch, tmp_path):
     check_output(OutputFormat.csv, "-")                                 # text: fine
     res = CliRunner().invoke(app, ["analyze", str(SAMPLES / "standard.pcap"), "-f", "parquet"])
     assert res.exit_code == 0 and res.stdout_bytes[:4] == b"PAR1"       # a pipe: fine
+
+
+def test_compare_takes_directories_and_labels_warnings(folder):
+    res = CliRunner().invoke(app, ["compare", str(folder), "-f", "csv"])
+    assert res.exit_code == 0, res.output
+    assert "a.pcap" in res.stdout and "b.pcap" in res.stdout      # one group per file
+    assert "not read (not pcap/pcapng captures): b.keys.json, notes.txt" in res.stderr
+    assert "truncated_record: b.pcap: frame " in res.stderr

@@ -1,7 +1,6 @@
 """``ebutool analyze``: one row per binding-update episode (wiring only; see ebutool.analysis)."""
 from __future__ import annotations
 
-import os
 from collections import Counter
 from typing import Annotated, Optional
 
@@ -15,8 +14,8 @@ from ..stream import StreamStats
 from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
                      MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt,
                      MaxUpdateRateOpt, NoncesOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err,
-                     check_output, guarded, key_table, make_config, print_diagnostics,
-                     print_key_notes, write_table)
+                     check_output, guarded, input_paths, key_table, make_config,
+                     print_diagnostics, print_key_notes, write_table)
 
 FilesArg = Annotated[list[str], typer.Argument(
     help="pcap, pcapng or JSON Lines traces ('-' = stdin), or directories (every pcap/pcapng "
@@ -84,15 +83,9 @@ def register(app: typer.Typer) -> None:
         config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
                              initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
         keys_in_force = key_table(kcn, kcn_file, nonces, keys)
-        from ..inputs_multi import analyze_files, expand_inputs
+        from ..inputs_multi import analyze_files
         from ..progress import NullProgress, reading_progress
-        left_out: list[str] = []
-        paths = expand_inputs(files, left_out)
-        if left_out and not quiet:
-            shown = ", ".join(os.path.basename(p) for p in left_out[:3])
-            more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
-            err(f"note: {len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
-                f"not read (not pcap/pcapng captures): {shown}{more}")
+        paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         with (reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress()) as prog:
             df = analyze_files(paths, jobs, mn=mn, cn=cn, config=config, keys=keys_in_force, diag=diag,

@@ -119,6 +119,20 @@ def print_diagnostics(diag: Diagnostics, quiet: bool, limit: int = 10) -> None:
         err(f"  ... {diag.total - min(limit, len(diag.kept))} more")
 
 
+def input_paths(args, quiet: bool) -> list[str]:
+    """The files the command-line arguments name (a directory: the captures in it), and a
+    note on stderr about a directory's files that are not read."""
+    from ..inputs_multi import expand_inputs
+    left_out: list[str] = []
+    paths = expand_inputs(args, left_out)
+    if left_out and not quiet:
+        shown = ", ".join(os.path.basename(p) for p in left_out[:3])
+        more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
+        err(f"note: {len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
+            f"not read (not pcap/pcapng captures): {shown}{more}")
+    return paths
+
+
 def check_output(fmt: OutputFormat, out: str = "-") -> None:
     """Refuse binary output (parquet) to a terminal before any work is done; to a pipe or
     a redirected stdout it is fine (``-`` means stdout)."""

@@ -11,8 +11,8 @@ from ..errors import UsageError
 from ..report import OutputFormat
 from .common import (FormatOpt, InitialBindackTimeoutOpt, MaxNonceLifetimeOpt,
                      MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt, MaxUpdateRateOpt, OutputOpt,
-                     QuietOpt, TentativeLifetimeOpt, err, guarded, make_config, print_diagnostics,
-                     write_table)
+                     QuietOpt, TentativeLifetimeOpt, err, guarded, input_paths, make_config,
+                     print_diagnostics, write_table)
 
 
 class By(str, Enum):
@@ -33,7 +33,8 @@ def register(app: typer.Typer) -> None:
     @guarded
     def compare_cmd(
         files: Annotated[list[str], typer.Argument(
-            help="Captures (pcap, pcapng) or JSON Lines traces; each is analysed on its own.")],
+            help="Captures (pcap, pcapng) or JSON Lines traces, or directories (their "
+                 "captures); each is analysed on its own.")],
         by: Annotated[By, typer.Option("--by", help="One summary per input file, MN, CN, or "
                                                     "all inputs ordered by kind or mode.")] = By.file,
         mn: Annotated[Optional[str], typer.Option("--mn", metavar="HOA",
@@ -71,7 +72,8 @@ def register(app: typer.Typer) -> None:
         config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
                              initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
         diag = Diagnostics()
-        episodes = compare.load_episodes(files, mn=mn, cn=cn, config=config, diag=diag)
+        episodes = compare.load_episodes(input_paths(files, quiet), mn=mn, cn=cn, config=config,
+                                         diag=diag)
         table = compare.compare_table(episodes, by.value)
         if plot is not None:
             from ..plots import distribution_figure, save_figure
