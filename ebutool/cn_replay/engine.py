@@ -32,6 +32,10 @@ BASIS_KEYS = "kcn"           # the oracle with the CN's Kcn and nonce table (ver
 BASIS_KEYLESS = "capture"    # the oracle without keys: the trace's own tokens (verify's "capture")
 BASIS_INJECTED = "injected"  # a caller-supplied acceptance function (library use)
 BASIS_TRACE = "trace"        # undecidable: followed what the CN in the trace did
+# Unanswered CoTIs kept for CoT matching (RTT samples); the oldest is forgotten beyond
+# this, with a counted warning, so a trace of lost CoTs cannot grow memory without bound
+# (the same bound as episode analysis, ebutool.analysis.handlers.MAX_OPEN_COTIS).
+MAX_OPEN_COTIS = 4096
 
 Authenticate = Callable[[Record], object]
 """Called with every record in capture order; returns None for records it does not
@@ -166,7 +170,13 @@ def collect(items: Iterable, authenticate: Authenticate | None, diag: Diagnostic
         elif rec.msg == "BA" and isinstance(msg, BindingAcknowledgement):
             tr.acks.append(rec)
         elif rec.msg == "CoTI" and rec.mh is not None:
-            coti[(rec.src, rec.dst, rec.mh.init_cookie)] = rec
+            key = (rec.src, rec.dst, rec.mh.init_cookie)
+            if key not in coti and len(coti) >= MAX_OPEN_COTIS:
+                old = coti.pop(next(iter(coti)))
+                diag.warn("replay_coti_forgotten", f"frame {old.frame}: CoTI unanswered while "
+                          f"{MAX_OPEN_COTIS} others were open; forgotten (no RTT sample from it)",
+                          old.frame)
+            coti[key] = rec
         elif rec.msg == "CoT" and rec.mh is not None:
             init = coti.pop((rec.dst, rec.src, rec.mh.init_cookie), None)
             if init is not None and rec.ts_ns >= init.ts_ns:
