@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import constants as C
-from .mh.messages import BindingUpdate, MobilityMessage
+from .mh.messages import BU_FLAG_H, BindingUpdate, MobilityMessage
 from .mh.options import AlternateCareOfAddress, CareOfTestInitOption, NonceIndices
 from .units import seconds
 
@@ -68,14 +68,23 @@ def classify_bu(bu: BindingUpdate, src: str, hoa: str | None) -> tuple[str, bool
     DESIGN.md section 3: an EBU is a BU with H=0, lifetime > 0, care-of address !=
     home address and a Nonce Indices option whose care-of index is 0; a BU with
     lifetime 0 or care-of == home is a deregistration."""
-    from .mh.messages import BU_FLAG_H
     home = hoa or src
-    alt = bu.option(AlternateCareOfAddress)
+    # One pass over the options for the first of each kind (as MobilityMessage.option
+    # finds it): this runs for every BU of a capture.
+    alt = ni = None
+    rfc4866 = False
+    for opt in bu.options:
+        if isinstance(opt, AlternateCareOfAddress):
+            if alt is None:
+                alt = opt
+        elif isinstance(opt, NonceIndices):
+            if ni is None:
+                ni = opt
+        elif isinstance(opt, CareOfTestInitOption):
+            rfc4866 = True
     coa = alt.address if alt is not None else src
-    rfc4866 = bu.option(CareOfTestInitOption) is not None
     if bu.lifetime == 0 or coa == home:
         return "BU", True, rfc4866
-    ni = bu.option(NonceIndices)
     if not bu.flags & BU_FLAG_H and ni is not None and ni.careof_index == 0:
         return "EBU", False, rfc4866
     return "BU", False, rfc4866

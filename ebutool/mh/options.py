@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import ClassVar, Union
+from functools import lru_cache
+from typing import Callable, ClassVar, Union
 
 from .. import constants as C
 from ..addr import ntop, pton
@@ -92,15 +93,46 @@ class UnknownOption:
 Option = Union[Pad1, PadN, BindingRefreshAdvice, AlternateCareOfAddress, NonceIndices,
                BindingAuthorizationData, CareOfTestInitOption, CareOfTestOption, UnknownOption]
 
-# type -> (class, exact data length or None for "any")
-_KNOWN: dict[int, tuple[type, int | None]] = {
-    C.MOPT_PADN: (PadN, None),
-    C.MOPT_BRA: (BindingRefreshAdvice, 2),
-    C.MOPT_ALT_COA: (AlternateCareOfAddress, 16),
-    C.MOPT_NONCE_INDICES: (NonceIndices, 4),
-    C.MOPT_AUTH_DATA: (BindingAuthorizationData, C.AUTHENTICATOR_LEN),
-    C.MOPT_COTI: (CareOfTestInitOption, 0),
-    C.MOPT_COT: (CareOfTestOption, C.TOKEN_LEN),
+_NONCE_INDICES = struct.Struct("!HH")
+
+
+# Options whose values repeat from message to message (padding, nonce indices, refresh
+# advice, alternate care-of addresses) are decoded once per distinct value and shared:
+# they are immutable, and building a frozen dataclass costs several times a cache hit.
+# Authenticators and keygen tokens never repeat: those are built each time.
+@lru_cache(maxsize=4096)
+def _padn(data: bytes) -> PadN:
+    return PadN(data)
+
+
+@lru_cache(maxsize=4096)
+def _binding_refresh_advice(data: bytes) -> BindingRefreshAdvice:
+    return BindingRefreshAdvice(int.from_bytes(data, "big"))
+
+
+@lru_cache(maxsize=4096)
+def _alternate_coa(data: bytes) -> AlternateCareOfAddress:
+    return AlternateCareOfAddress(ntop(data))
+
+
+@lru_cache(maxsize=4096)
+def _nonce_indices(data: bytes) -> NonceIndices:
+    return NonceIndices(*_NONCE_INDICES.unpack(data))
+
+
+# Options without data: one instance each.
+_PAD1 = Pad1()
+_COTI = CareOfTestInitOption()
+
+# type -> (exact data length or None for "any", data -> option)
+_KNOWN: dict[int, tuple[int | None, Callable[[bytes], Option]]] = {
+    C.MOPT_PADN: (None, _padn),
+    C.MOPT_BRA: (2, _binding_refresh_advice),
+    C.MOPT_ALT_COA: (16, _alternate_coa),
+    C.MOPT_NONCE_INDICES: (4, _nonce_indices),
+    C.MOPT_AUTH_DATA: (C.AUTHENTICATOR_LEN, BindingAuthorizationData),
+    C.MOPT_COTI: (0, lambda _data: _COTI),
+    C.MOPT_COT: (C.TOKEN_LEN, CareOfTestOption),
 }
 
 OPTION_NAMES = {
@@ -111,38 +143,24 @@ OPTION_NAMES = {
 }
 
 
-def _from_data(otype: int, data: bytes) -> Option:
-    if otype == C.MOPT_PADN:
-        return PadN(data)
-    if otype == C.MOPT_BRA:
-        return BindingRefreshAdvice(struct.unpack("!H", data)[0])
-    if otype == C.MOPT_ALT_COA:
-        return AlternateCareOfAddress(ntop(data))
-    if otype == C.MOPT_NONCE_INDICES:
-        return NonceIndices(*struct.unpack("!HH", data))
-    if otype == C.MOPT_AUTH_DATA:
-        return BindingAuthorizationData(data)
-    if otype == C.MOPT_COTI:
-        return CareOfTestInitOption()
-    return CareOfTestOption(data)
-
-
 def decode_options(buf: bytes, problems: list[str]) -> list[Option]:
     """Decode the option area ``buf``; anomalies are appended to ``problems``."""
+    if type(buf) is not bytes:
+        buf = bytes(buf)    # bytearray, memoryview: option data must come out as bytes
     opts: list[Option] = []
     i, n = 0, len(buf)
     while i < n:
         otype = buf[i]
         if otype == C.MOPT_PAD1:
-            opts.append(Pad1())
+            opts.append(_PAD1)
             i += 1
             continue
         if i + 2 > n:
             problems.append(f"option type {otype} at offset {i} has no length octet")
-            opts.append(UnknownOption(otype, bytes(buf[i + 1:])))
+            opts.append(UnknownOption(otype, buf[i + 1:]))
             break
         olen = buf[i + 1]
-        data = bytes(buf[i + 2:i + 2 + olen])
+        data = buf[i + 2:i + 2 + olen]
         if len(data) < olen:
             problems.append(f"option type {otype} claims {olen} octets, only {len(data)} left")
             opts.append(UnknownOption(otype, data))
@@ -150,11 +168,11 @@ def decode_options(buf: bytes, problems: list[str]) -> list[Option]:
         known = _KNOWN.get(otype)
         if known is None:
             opts.append(UnknownOption(otype, data))
-        elif known[1] is not None and known[1] != olen:
-            problems.append(f"{OPTION_NAMES[otype]} option has length {olen}, expected {known[1]}")
+        elif known[0] is not None and known[0] != olen:
+            problems.append(f"{OPTION_NAMES[otype]} option has length {olen}, expected {known[0]}")
             opts.append(UnknownOption(otype, data))
         else:
-            opts.append(_from_data(otype, data))
+            opts.append(known[1](data))
         i += 2 + olen
     return opts
 
