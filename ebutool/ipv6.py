@@ -52,9 +52,8 @@ def decode_ipv6(buf: bytes, off: int, problems: list[tuple[str, str]]) -> Packet
 
 # PadN of two octets, then the Home Address option's type and length: the layout of a
 # Destination Options header that holds just the HAO (RFC 6275 6.3: 8n+6 alignment).
-_PADN = 1                   # the PadN destination option (RFC 8200 4.2)
 _HAO_DATA_LEN = 16
-_HAO_ALONE = bytes((_PADN, 2, 0, 0, C.OPT_HOME_ADDRESS, _HAO_DATA_LEN))
+_HAO_ALONE = bytes((C.OPT_PADN, 2, 0, 0, C.OPT_HOME_ADDRESS, _HAO_DATA_LEN))
 _EXT_HEADERS = frozenset((C.NH_HOPOPTS, C.NH_DSTOPTS, C.NH_ROUTING, C.NH_AH))
 
 
