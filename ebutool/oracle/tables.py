@@ -27,9 +27,9 @@ from . import crypto
 MAX_CANDIDATES = 4   # tokens kept per (CN, address, index): retransmissions, spoofs
 
 # At most this many entries per table (tokens: keys; BUs sent; address pairs).  At the
-# benchmark's 7 exchanges/s the tables hold ~3,000 entries after the 420 s retention,
-# so the bound only acts on captures with ~20x more concurrent exchanges; it keeps the
-# memory of such a capture at a few tens of MB instead of growing with the rate.
+# benchmark's 7 exchanges/s the tables hold ~1,500-3,500 entries each after 400 s, so
+# the bound only acts on captures with ~20x more concurrent exchanges; it caps the
+# oracle at roughly 65536 x 4 tables x ~350 octets (under 100 MB) whatever the rate.
 MAX_TABLE_ENTRIES = 1 << 16
 
 _TS = itemgetter(1)

@@ -224,8 +224,9 @@ class Oracle:
     # rather than "no ... keygen token seen" (unverifiable).  Keeping only
     # max(MAX_NONCE_LIFETIME, MAX_TOKEN_LIFETIME) would change those verdicts, so the
     # retention is unchanged; what it costs is kept small per entry (tables.py).
-    # Sent BUs are kept MAX_NONCE_LIFETIME: the BA answering a BU can be no later than
-    # the nonces the BU used stay valid.
+    # Sent BUs are kept MAX_NONCE_LIFETIME (unchanged): a CN answers a BU at once, so
+    # that covers retransmissions and any capture delay by far; a shorter time could
+    # turn a late BA's verdict into "no Binding Update seen".
     def _sweep(self, now: int) -> None:
         token_cut = now - 2 * self._token_ns
         sweep_tokens(self._home, token_cut)
