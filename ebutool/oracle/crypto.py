@@ -1,6 +1,12 @@
 """Return-routability cryptography (RFC 6275 5.2.5, 5.2.6; RFC 4866; the EBU draft 4.1).
 
 Pure functions on octets; no state, no I/O.  Nothing here logs or formats a key.
+
+HMAC-SHA1 is written out from RFC 2104 with two ``hashlib.sha1`` calls
+(:func:`hmac_sha1`): for the 20-octet keys and short messages here that is ~1.5x
+faster than ``hmac.new(...).digest()`` or ``hmac.digest`` (whose OpenSSL HMAC context
+setup dominates on tiny inputs), and the octets are the same (tests/test_oracle_crypto.py
+compares them for every key length class).
 """
 from __future__ import annotations
 
@@ -11,11 +17,29 @@ from .. import constants as C
 
 HOME = 0x00     # the octet that ends the home keygen token's HMAC input
 CARE_OF = 0x01  # ... and the care-of keygen token's
+_WHICH = {HOME: b"\x00", CARE_OF: b"\x01"}   # the octet itself, not rebuilt per call
+_ZEROS = bytes(C.TOKEN_LEN)
+
+_BLOCK = 64                                       # SHA-1 block size, RFC 2104's B
+_IPAD = bytes(x ^ 0x36 for x in range(256))       # translate tables: key XOR ipad / opad
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+_sha1 = hashlib.sha1
+
+
+def hmac_sha1(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA1 (RFC 2104): SHA1(K ^ opad | SHA1(K ^ ipad | data)), K the key padded
+    with zeros to 64 octets (hashed first when longer)."""
+    if type(key) is not bytes:        # bytearray, memoryview: bytes has ljust/translate
+        key = bytes(key)
+    if len(key) > _BLOCK:
+        key = _sha1(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    return _sha1(key.translate(_OPAD) + _sha1(key.translate(_IPAD) + data).digest()).digest()
 
 
 def keygen_token(kcn: bytes, address: bytes, nonce: bytes, which: int) -> bytes:
     """First(64, HMAC_SHA1(Kcn, address | nonce | which)), which = HOME or CARE_OF."""
-    return hmac.new(kcn, address + nonce + bytes((which,)), hashlib.sha1).digest()[:C.TOKEN_LEN]
+    return hmac_sha1(kcn, address + nonce + (_WHICH.get(which) or bytes((which,))))[:C.TOKEN_LEN]
 
 
 def home_keygen_token(kcn: bytes, home_address: bytes, nonce: bytes) -> bytes:
@@ -34,13 +58,12 @@ def kbm(home_token: bytes, careof_token: bytes | None) -> bytes:
 
 def kbm_early_rfc4866(home_token: bytes) -> bytes:
     """The RFC 4866 flavour of the early key: SHA1(home token | 8 zero octets)."""
-    return hashlib.sha1(home_token + bytes(C.TOKEN_LEN)).digest()
+    return hashlib.sha1(home_token + _ZEROS).digest()
 
 
 def authenticator(key: bytes, careof_address: bytes, correspondent: bytes, mh_data: bytes) -> bytes:
     """First(96, HMAC_SHA1(Kbm, care-of address | correspondent | MH data))."""
-    return hmac.new(key, careof_address + correspondent + mh_data,
-                    hashlib.sha1).digest()[:C.AUTHENTICATOR_LEN]
+    return hmac_sha1(key, careof_address + correspondent + mh_data)[:C.AUTHENTICATOR_LEN]
 
 
 def kbm_dereg(home_token: bytes) -> bytes:

@@ -15,7 +15,9 @@ The only memory the oracle keeps is bounded by time: tokens seen (kept
 2 x MAX_TOKEN_LIFETIME so an expired one is reported as expired, not as unseen),
 recent BUs/EBUs to recognise the BA/EBA that answers them (MAX_NONCE_LIFETIME),
 first uses of the nonces in the table (bounded by the table) and care-of ->
-home address pairs seen (2 x MAX_TOKEN_LIFETIME).
+home address pairs seen (2 x MAX_TOKEN_LIFETIME); each table is also bounded by
+count (tables.MAX_TABLE_ENTRIES).  Entries are small tuples (tables.py); binding keys
+are not stored but recomputed from the tokens when a MAC is checked.
 
 Nothing here formats a key, a nonce, a Kbm or a token that the capture does not carry.
 """
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from socket import AF_INET6, inet_pton
+from sys import intern as _intern   # see _packed
 from typing import Iterable, Iterator
 
 from ..addr import pton
@@ -36,6 +40,7 @@ from ..mh.options import (AlternateCareOfAddress, BindingAuthorizationData, Care
 from ..records import Record
 from . import crypto
 from .keys import KeyTable
+from .tables import MAX_TABLE_ENTRIES, Sent, by_time, put_bounded, remember, sweep_tokens
 from ..units import seconds as _seconds, to_ns
 
 VALID, INVALID, UNVERIFIABLE = "valid", "invalid", "unverifiable"
@@ -70,7 +75,11 @@ NONCE_STATUSES = (136, 137, 138)
 COLUMNS = ["frame", "time", "msg", "mn", "cn", "coa", "seq", "verdict", "reason", "key_form",
            "basis", "home_index", "careof_index", "tokens_from"]
 _INT_COLUMNS = ("seq", "home_index", "careof_index")
-_MAX_CANDIDATES = 4          # tokens kept per (CN, address, index): retransmissions, spoofs
+_KCN_TOKEN_CACHE = 256       # Kcn-basis tokens cached (cleared when full: a HoT's token is
+                             # used by the BU a few ms later, so a small cache suffices)
+_STANDARD_FORMS = (crypto.KEY_STANDARD,)
+_DEREG_FORMS = (crypto.KEY_DEREG,)
+_EARLY_FORMS = (crypto.KEY_EARLY, crypto.KEY_EARLY_RFC4866)
 _SWEEP_EVERY_NS = 1_000_000_000   # at least this long between sweeps of the token tables
 _SWEEPS_PER_LIFETIME = 8
 
@@ -100,26 +109,18 @@ class Verdict:
         return {c: getattr(self, c) for c in COLUMNS}
 
 
-@dataclass(slots=True)
-class _Token:
-    token: bytes = field(repr=False)
-    ts_ns: int
-    frame: int
-
-
-@dataclass(slots=True)
-class _Sent:
-    """A BU/EBU remembered for the BA/EBA that answers it (the Kbm the CN computed)."""
-
-    ts_ns: int
-    msg: str                                   # "BU", "EBU" or "home" (a home registration)
-    keys: list = field(default_factory=list, repr=False)   # [(key_form, Kbm)], best first
-    homes: list = field(default_factory=list, repr=False)  # home token candidates
-    fail: tuple[str, str] | None = None        # (verdict, reason) when no key could be made
-    basis: str | None = None
-    home_index: int | None = None
-    careof_index: int | None = None
-    tokens_from: str | None = None
+# The tables' keys hold address strings (_intern'ed): each record brings its own copies,
+# so the keys would keep one ~66-octet string per entry alive; interned, an address the
+# tables already hold (the CN's, a returning MN's) is kept once.  Interned strings are
+# freed with their last reference, so this does not grow.
+def _packed(text: str) -> bytes:
+    """16 octets of an IPv6 address text: the C inet_pton (addr.pton's ipaddress parse
+    is ~10 us per new address, and every episode brings new ones); what it rejects
+    (e.g. a scope suffix) goes to addr.pton, which gives the octets or the ValueError."""
+    try:
+        return inet_pton(AF_INET6, text)
+    except (OSError, TypeError):
+        return pton(text)
 
 
 class _NoKey(Exception):
@@ -131,23 +132,35 @@ class _NoKey(Exception):
 
 
 class Oracle:
-    """Feed it every record of a stream (:meth:`check`, or :meth:`run`)."""
+    """Feed it every record of a stream (:meth:`check`, or :meth:`run`).
 
-    def __init__(self, keys: KeyTable | None = None, config: ProtocolConfig = DEFAULT_CONFIG):
+    ``max_entries`` bounds each table by count as well as by time
+    (:data:`~ebutool.oracle.tables.MAX_TABLE_ENTRIES`; None: by time only)."""
+
+    def __init__(self, keys: KeyTable | None = None, config: ProtocolConfig = DEFAULT_CONFIG,
+                 max_entries: int | None = MAX_TABLE_ENTRIES):
         for name in ("max_nonce_lifetime", "max_token_lifetime"):
             value = getattr(config, name)
             if not value > 0:
                 raise UsageError(f"{name.upper()} must be a positive number of seconds "
                                  f"(--{name.replace('_', '-')})")
+        if max_entries is not None and max_entries < 1:
+            raise UsageError("the oracle's table bound must be at least 1 entry")
         self.keys = keys if keys is not None else KeyTable()
         self.config = config
+        self.max_entries = max_entries
         self._nonce_ns = to_ns(config.max_nonce_lifetime)
         self._token_ns = to_ns(config.max_token_lifetime)
-        self._home: dict[tuple[str, str, int], list[_Token]] = {}
-        self._careof: dict[tuple[str, str, int | None], list[_Token]] = {}
-        self._sent: dict[tuple[str, str, int], _Sent] = {}
+        # Token tables: (CN, address, index) -> flat (token, ts_ns, frame, ...) tuple
+        # (tables.py); the care-of one also holds RFC 4866 option tokens under index None.
+        self._home: dict[tuple[str, str, int], tuple] = {}
+        self._careof: dict[tuple[str, str, int | None], tuple] = {}
+        self._sent: dict[tuple[str, str, int], Sent | int] = {}   # int: a home registration
         self._first_use: dict[tuple[str, int], int] = {}
         self._coa_mn: dict[str, tuple[str, int]] = {}
+        # Kcn-basis keygen tokens already computed (a HoT's token is the BU's): pure
+        # functions of (Kcn, address, nonce, home), so caching cannot change a verdict.
+        self._kcn_tokens: dict[tuple[bytes, str, bytes, bool], bytes] = {}
         self._now = None
         self._swept = None
         # Sweep a fraction of the shortest retention time at a time: memory stays within
@@ -162,19 +175,28 @@ class Oracle:
         CoTI, BRR, BE, home registrations and their BAs, handover events)."""
         if not isinstance(rec, Record) or rec.mh is None:
             return None
-        self._tick(rec.ts_ns)
+        ts_ns = rec.ts_ns
+        if self._now is None or ts_ns > self._now:
+            self._now = ts_ns
+            if self._swept is None:
+                self._swept = ts_ns
+            elif ts_ns - self._swept >= self._sweep_every_ns:
+                self._sweep(ts_ns)
+                self._swept = ts_ns
         if rec.hoa is not None:
-            self._coa_mn[rec.src] = (rec.hoa, rec.ts_ns)
-        if rec.msg == "HoT":
-            v = self._check_test(rec, home=True)
-        elif rec.msg == "CoT":
-            v = self._check_test(rec, home=False)
-        elif rec.msg in ("BU", "EBU"):
+            put_bounded(self._coa_mn, _intern(rec.src), (_intern(rec.hoa), ts_ns),
+                        self.max_entries)
+        msg = rec.msg
+        if msg == "HoT":
+            v = self._check_test(rec, True)
+        elif msg == "CoT":
+            v = self._check_test(rec, False)
+        elif msg == "BU" or msg == "EBU":
             v = self._check_bu(rec)
-        elif rec.msg == "BA":
+        elif msg == "BA":
             v = self._check_ba(rec)
         else:
-            v = None
+            return None
         if v is not None:
             v.source = rec.source
             self.counts[v.verdict] += 1
@@ -187,42 +209,34 @@ class Oracle:
                 yield v
 
     def memory(self) -> dict[str, int]:
-        """Sizes of the oracle's time-bounded tables (for tests and monitoring)."""
-        return {"home_tokens": sum(map(len, self._home.values())),
-                "careof_tokens": sum(map(len, self._careof.values())),
+        """Sizes of the oracle's bounded tables (for tests and monitoring)."""
+        return {"home_tokens": sum(len(v) // 3 for v in self._home.values()),
+                "careof_tokens": sum(len(v) // 3 for v in self._careof.values()),
                 "sent": len(self._sent), "first_use": len(self._first_use),
                 "coa_mn": len(self._coa_mn)}
 
     # -- bounded memory ----------------------------------------------------------------
-    def _tick(self, ts_ns: int) -> None:
-        if self._now is None or ts_ns > self._now:
-            self._now = ts_ns
-        if self._swept is None:
-            self._swept = self._now
-        elif self._now - self._swept >= self._sweep_every_ns:
-            self._sweep(self._now)
-            self._swept = self._now
-
+    # Retention (RFC 6275 5.2.7, 12): a CN accepts a token at most MAX_NONCE_LIFETIME
+    # (240 s) after its nonce's first use, so no valid BU uses a token older than that.
+    # Tokens are nevertheless kept 2 x MAX_TOKEN_LIFETIME (420 s): a BU that uses a token
+    # between MAX_TOKEN_LIFETIME and 2 x MAX_TOKEN_LIFETIME old is then reported as
+    # "token older than MAX_TOKEN_LIFETIME" (invalid, with the key form that matched)
+    # rather than "no ... keygen token seen" (unverifiable).  Keeping only
+    # max(MAX_NONCE_LIFETIME, MAX_TOKEN_LIFETIME) would change those verdicts, so the
+    # retention is unchanged; what it costs is kept small per entry (tables.py).
+    # Sent BUs are kept MAX_NONCE_LIFETIME (unchanged): a CN answers a BU at once, so
+    # that covers retransmissions and any capture delay by far; a shorter time could
+    # turn a late BA's verdict into "no Binding Update seen".
     def _sweep(self, now: int) -> None:
         token_cut = now - 2 * self._token_ns
-        for table in (self._home, self._careof):
-            for k in list(table):
-                kept = [t for t in table[k] if t.ts_ns >= token_cut]
-                if kept:
-                    table[k] = kept
-                else:
-                    del table[k]
+        sweep_tokens(self._home, token_cut)
+        sweep_tokens(self._careof, token_cut)
         sent_cut = now - self._nonce_ns
-        for k in [k for k, s in self._sent.items() if s.ts_ns < sent_cut]:
+        for k in [k for k, s in self._sent.items()
+                  if (s if type(s) is int else s.ts_ns) < sent_cut]:
             del self._sent[k]
         for k in [k for k, (_, ts) in self._coa_mn.items() if ts < token_cut]:
             del self._coa_mn[k]
-
-    def _remember(self, table: dict, key, tok: _Token) -> None:
-        lst = table.setdefault(key, [])
-        lst.append(tok)
-        if len(lst) > _MAX_CANDIDATES:
-            del lst[0]
 
     # -- HoT / CoT --------------------------------------------------------------------
     def _check_test(self, rec: Record, home: bool) -> Verdict:
@@ -237,9 +251,10 @@ class Oracle:
             v.home_index = index
         else:
             v.careof_index = index
-        self._remember(self._home if home else self._careof, (cn, addr, index),
-                       _Token(bytes(msg.keygen_token), rec.ts_ns, rec.frame))
-        kcn = self.keys.kcn(cn)
+        token = bytes(msg.keygen_token)
+        remember(self._home if home else self._careof, (_intern(cn), _intern(addr), index),
+                 token, rec.ts_ns, rec.frame, self.max_entries)
+        kcn = self.keys.kcn(cn) if self.keys else None    # an empty table: keyless, no lookups
         if kcn is None or self.keys.nonce_table(cn) is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_KCN if kcn is None else R_NO_NONCES
             return v
@@ -249,7 +264,7 @@ class Oracle:
         except _NoKey as exc:
             v.verdict, v.reason = exc.verdict, exc.reason
             return v
-        if crypto.same(expected, bytes(msg.keygen_token)):
+        if crypto.same(expected, token):
             v.verdict, v.reason = VALID, R_HOME_TOKEN_OK if home else R_CAREOF_TOKEN_OK
         else:
             v.verdict = INVALID
@@ -267,66 +282,84 @@ class Oracle:
             born = self._first_use.setdefault((cn, index), ts_ns)
         if ts_ns - born > self._nonce_ns:
             raise _NoKey(INVALID, R_NONCE_OLD)
-        return crypto.keygen_token(self.keys.kcn(cn), pton(addr), nonce.value,
-                                   crypto.HOME if home else crypto.CARE_OF)
-
-    def _capture_tokens(self, cn: str, addr: str, index: int, home: bool) -> list[_Token]:
-        """Tokens the capture carried for (CN, address, index), newest first."""
-        if home:
-            found = list(self._home.get((cn, addr, index), ()))
-        else:
-            found = list(self._careof.get((cn, addr, index), ()))
-            found += self._careof.get((cn, addr, None), ())   # RFC 4866 option, index unknown
-            found.sort(key=lambda t: t.ts_ns)
-        if not found:
-            raise _NoKey(UNVERIFIABLE, (R_NO_HOME_TOKEN if home else R_NO_CAREOF_TOKEN)
-                         .format(index=index))
-        return found[::-1]
+        kcn = self.keys.kcn(cn)
+        key = (kcn, addr, nonce.value, home)
+        token = self._kcn_tokens.get(key)
+        if token is None:
+            if len(self._kcn_tokens) >= _KCN_TOKEN_CACHE:
+                self._kcn_tokens.clear()
+            token = self._kcn_tokens[key] = crypto.keygen_token(
+                kcn, _packed(addr), nonce.value, crypto.HOME if home else crypto.CARE_OF)
+        return token
 
     def _tokens(self, basis: str, cn: str, addr: str, index: int, home: bool,
-                ts_ns: int) -> list[_Token]:
+                ts_ns: int) -> tuple:
+        """The candidate tokens as a flat tuple, newest first: the CN's own (Kcn basis)
+        or those the capture carried for (CN, address, index)."""
         if basis == BASIS_KCN:
-            return [_Token(self._kcn_token(cn, addr, index, home, ts_ns), ts_ns, 0)]
-        return self._capture_tokens(cn, addr, index, home)
+            return (self._kcn_token(cn, addr, index, home, ts_ns), ts_ns, 0)
+        if home:
+            found = self._home.get((cn, addr, index))
+            if found:
+                return found
+        else:
+            found = self._careof.get((cn, addr, index))
+            rfc4866 = self._careof.get((cn, addr, None))   # RFC 4866 option, index unknown
+            if rfc4866 is None:
+                if found is not None:
+                    return found if len(found) == 3 else by_time(found)
+            else:
+                return by_time(found, rfc4866) if found is not None else by_time(rfc4866)
+        raise _NoKey(UNVERIFIABLE, (R_NO_HOME_TOKEN if home else R_NO_CAREOF_TOKEN)
+                     .format(index=index))
 
     # -- BU / EBU ------------------------------------------------------------------------
     def _check_bu(self, rec: Record) -> Verdict | None:
         bu = rec.mh
         mn = rec.hoa or rec.src
         cn = rec.dst
+        key = (_intern(mn), _intern(cn), bu.sequence)
         if bu.flags & BU_FLAG_H:
             # A home registration (IPsec-protected, not return routability): only noted
-            # so that the home agent's BA is recognised.
-            self._sent[(mn, cn, bu.sequence)] = _Sent(rec.ts_ns, "home")
+            # so that the home agent's BA is recognised -- by its time alone, an int
+            # (32 octets where a Sent takes 112).
+            put_bounded(self._sent, key, rec.ts_ns, self.max_entries)
             return None
-        alt = bu.option(AlternateCareOfAddress)
+        alt = ni = auth = None
+        for o in bu.options:      # the first of each kind, as MobilityMessage.option, in one pass
+            if ni is None and isinstance(o, NonceIndices):
+                ni = o
+            if auth is None and isinstance(o, BindingAuthorizationData):
+                auth = o
+            if alt is None and isinstance(o, AlternateCareOfAddress):
+                alt = o
         coa = alt.address if alt is not None else rec.src
         v = Verdict(rec.frame, _seconds(rec.ts_ns), rec.msg, mn, cn, coa, bu.sequence)
-        sent = _Sent(rec.ts_ns, rec.msg)
-        self._sent[(mn, cn, bu.sequence)] = sent
         if rec.deregistration:
-            forms = (crypto.KEY_DEREG,)
+            forms = _DEREG_FORMS
         elif rec.msg == "EBU":
-            forms = (crypto.KEY_EARLY, crypto.KEY_EARLY_RFC4866)
+            forms = _EARLY_FORMS
         else:
-            forms = (crypto.KEY_STANDARD,)
+            forms = _STANDARD_FORMS
+        sent = Sent(rec.ts_ns, rec.msg, forms)
+        put_bounded(self._sent, key, sent, self.max_entries)
         v.key_form = forms[0] if len(forms) == 1 else None
-        ni = bu.option(NonceIndices)
-        auth = bu.option(BindingAuthorizationData)
         if ni is not None:
             v.home_index = sent.home_index = ni.home_index
             v.careof_index = sent.careof_index = ni.careof_index   # not used by EBU/dereg keys
-        basis = BASIS_KCN if self.keys.usable(cn) else BASIS_CAPTURE
+        basis = BASIS_KCN if self.keys and self.keys.usable(cn) else BASIS_CAPTURE
         v.basis = sent.basis = basis
-        # The CN's Kbm, for this BU and for the BA that answers it.
+        # The tokens of the CN's Kbm, for this BU and for the BA that answers it; the
+        # keys themselves are computed when a MAC is checked, until one matches.
         if ni is None:
             sent.fail = (INVALID, R_NO_NONCE_INDICES)
         else:
             try:
-                self._make_keys(sent, basis, cn, mn, coa, ni, forms, rec.ts_ns)
+                sent.homes = self._tokens(basis, cn, mn, ni.home_index, True, rec.ts_ns)
+                if forms is _STANDARD_FORMS:
+                    sent.careofs = self._tokens(basis, cn, coa, ni.careof_index, False, rec.ts_ns)
             except _NoKey as exc:
                 sent.fail = (exc.verdict, exc.reason)
-        v.tokens_from = sent.tokens_from
         if auth is None:
             v.verdict, v.reason = INVALID, R_NO_AUTH
             return v
@@ -337,59 +370,39 @@ class Oracle:
         if data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v
-        match = self._match(sent.keys, coa, cn, data, bytes(auth.authenticator))
-        if match is None:
+        coa_b, cn_b, mac = _packed(coa), _packed(cn), bytes(auth.authenticator)
+        for k in range(sent.count()):
+            form, kbm = sent.candidate(k)
+            if crypto.same(crypto.authenticator(kbm, coa_b, cn_b, data), mac):
+                break
+        else:
             v.verdict, v.reason = INVALID, R_MISMATCH
             return v
-        form, _, used = match
         v.key_form = form
-        # The key that worked goes first for the BA.
-        sent.keys.sort(key=lambda k: k[1] is not match[1])
+        sent.match = k                  # the key that worked goes first for the BA
         if basis == BASIS_CAPTURE:
-            v.tokens_from = sent.tokens_from = " ".join(str(t.frame) for t in used)
-            if any(rec.ts_ns - t.ts_ns > self._token_ns for t in used):
+            v.tokens_from = sent.tokens_from()
+            i, j = sent.positions(k)
+            if (rec.ts_ns - sent.homes[i + 1] > self._token_ns
+                    or j is not None and rec.ts_ns - sent.careofs[j + 1] > self._token_ns):
                 v.verdict, v.reason = INVALID, R_TOKEN_OLD
                 return v
         v.verdict, v.reason = VALID, R_AUTH_OK
         return v
-
-    def _make_keys(self, sent: _Sent, basis: str, cn: str, mn: str, coa: str,
-                   ni: NonceIndices, forms: tuple[str, ...], ts_ns: int) -> None:
-        homes = self._tokens(basis, cn, mn, ni.home_index, True, ts_ns)
-        sent.homes = [h.token for h in homes]
-        keys = []
-        if forms == (crypto.KEY_STANDARD,):
-            careofs = self._tokens(basis, cn, coa, ni.careof_index, False, ts_ns)
-            for h in homes:
-                for c in careofs:
-                    keys.append((crypto.KEY_STANDARD, crypto.kbm(h.token, c.token), (h, c)))
-        else:
-            for h in homes:
-                for form in forms:
-                    if form == crypto.KEY_EARLY_RFC4866:
-                        key = crypto.kbm_early_rfc4866(h.token)
-                    elif form == crypto.KEY_EARLY:
-                        key = crypto.kbm_early(h.token)
-                    else:
-                        key = crypto.kbm_dereg(h.token)
-                    keys.append((form, key, (h,)))
-        sent.keys = keys
-
-    @staticmethod
-    def _match(keys: list, coa: str, cn: str, data: bytes, mac: bytes):
-        """The first (form, Kbm, tokens) whose authenticator equals ``mac``."""
-        coa_b, cn_b = pton(coa), pton(cn)
-        for entry in keys:
-            if crypto.same(crypto.authenticator(entry[1], coa_b, cn_b, data), mac):
-                return entry
-        return None
 
     # -- BA / EBA --------------------------------------------------------------------------
     def _check_ba(self, rec: Record) -> Verdict | None:
         ba = rec.mh
         mn = rec.rh2 or rec.dst
         cn, coa = rec.src, rec.dst
-        auth = ba.option(BindingAuthorizationData)
+        auth = ni = cot = None
+        for o in ba.options:      # the first of each kind, as MobilityMessage.option, in one pass
+            if auth is None and isinstance(o, BindingAuthorizationData):
+                auth = o
+            if ni is None and isinstance(o, NonceIndices):
+                ni = o
+            if cot is None and isinstance(o, CareOfTestOption):
+                cot = o
         sent = self._sent.get((mn, cn, ba.sequence))
         if sent is None:
             if auth is None:
@@ -397,23 +410,24 @@ class Oracle:
             v = Verdict(rec.frame, _seconds(rec.ts_ns), "BA", mn, cn, coa, ba.sequence)
             v.verdict, v.reason = UNVERIFIABLE, R_NO_BU
             return v
-        if sent.msg == "home":
+        if type(sent) is int:       # a home registration's
             return None
+        n = sent.count()
         v = Verdict(rec.frame, _seconds(rec.ts_ns), "EBA" if sent.msg == "EBU" else "BA", mn, cn, coa,
                     ba.sequence, basis=sent.basis, home_index=sent.home_index,
-                    careof_index=sent.careof_index, tokens_from=sent.tokens_from)
-        v.key_form = sent.keys[0][0] if sent.keys else None
-        cot = ba.option(CareOfTestOption)
+                    careof_index=sent.careof_index, tokens_from=sent.tokens_from())
+        if n:
+            v.key_form = sent.form(sent.match) if sent.match is not None else sent.forms[0]
         cot_problem = None
         if cot is not None:
-            ni = ba.option(NonceIndices)
             index = ni.careof_index if ni is not None else None
-            self._remember(self._careof, (cn, coa, index),
-                           _Token(bytes(cot.keygen_token), rec.ts_ns, rec.frame))
-            if index is not None and self.keys.usable(cn):
+            cot_token = bytes(cot.keygen_token)
+            remember(self._careof, (_intern(cn), _intern(coa), index), cot_token, rec.ts_ns,
+                     rec.frame, self.max_entries)
+            if index is not None and self.keys and self.keys.usable(cn):
                 try:
                     expected = self._kcn_token(cn, coa, index, False, rec.ts_ns)
-                    if not crypto.same(expected, bytes(cot.keygen_token)):
+                    if not crypto.same(expected, cot_token):
                         cot_problem = R_COT_OPTION_BAD.format(index=index)
                 except _NoKey as exc:
                     cot_problem = exc.reason
@@ -425,11 +439,8 @@ class Oracle:
             else:
                 v.verdict, v.reason = INVALID, R_NO_AUTH
             return v
-        keys = list(sent.keys)
-        if cot is not None:
-            keys += [(crypto.KEY_RFC4866_COT, crypto.kbm(h, bytes(cot.keygen_token)), ())
-                     for h in sent.homes]
-        if not keys:
+        n_cot = len(sent.homes) // 3 if cot is not None else 0
+        if not n and not n_cot:
             v.verdict, v.reason = sent.fail if sent.fail is not None else (UNVERIFIABLE, R_NO_BU)
             if v.verdict == INVALID:
                 v.verdict = UNVERIFIABLE   # the BU's fault; this BA cannot be checked
@@ -438,18 +449,41 @@ class Oracle:
         if data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v
-        match = self._match(keys, coa, cn, data, bytes(auth.authenticator))
-        if match is None:
-            forms = {k[0] for k in keys}
+        form = self._match_ba(sent, n, cot_token if n_cot else None, _packed(coa), _packed(cn),
+                              data, bytes(auth.authenticator))
+        if form is None:
+            forms = set(sent.forms) if n else set()
+            if n_cot:
+                forms.add(crypto.KEY_RFC4866_COT)
             v.key_form = forms.pop() if len(forms) == 1 else None
             v.verdict, v.reason = INVALID, R_MISMATCH
             return v
-        v.key_form = match[0]
+        v.key_form = form
         if cot_problem is not None:
             v.verdict, v.reason = INVALID, cot_problem
             return v
         v.verdict, v.reason = VALID, R_AUTH_OK
         return v
+
+    @staticmethod
+    def _match_ba(sent: Sent, n: int, cot_token: bytes | None, coa_b: bytes, cn_b: bytes,
+                  data: bytes, mac: bytes) -> str | None:
+        """The form of the first key whose authenticator equals ``mac``: the BU's keys,
+        the one that authenticated the BU first, then (RFC 4866) SHA1(home | the BA's
+        care-of token) for each home token."""
+        m = sent.match
+        order = range(n) if m is None else (m, *range(m), *range(m + 1, n))
+        for k in order:
+            form, kbm = sent.candidate(k)
+            if crypto.same(crypto.authenticator(kbm, coa_b, cn_b, data), mac):
+                return form
+        if cot_token is not None:
+            for i in range(0, len(sent.homes), 3):
+                kbm = crypto.kbm(sent.homes[i], cot_token)
+                if crypto.same(crypto.authenticator(kbm, coa_b, cn_b, data), mac):
+                    return crypto.KEY_RFC4866_COT
+        return None
+
 
 
 def verdicts_frame(verdicts: Iterable[Verdict]) -> "pd.DataFrame":

@@ -1,0 +1,157 @@
+"""The oracle's memory, kept small per entry and bounded (docs/verify.md).
+
+Three tables, each a plain dict with the newest entries last:
+
+* keygen tokens seen in HoT/CoT messages (and RFC 4866 Care-of Test options), per
+  (CN, address, nonce index): a flat tuple ``(token, ts_ns, frame, token, ts_ns, frame,
+  ...)``, newest first (the order candidates are tried, so a BU shares the tuple rather
+  than copying it), at most :data:`MAX_CANDIDATES` tokens.  A flat tuple costs one
+  object per key instead of a list plus one object per token;
+* BUs/EBUs sent, per (MN, CN, sequence): a :class:`Sent` (for a home registration,
+  only its time) holding only what the BA that
+  answers it needs -- the tokens (the same tuple objects as the token table when there
+  is one candidate, so nothing is copied), the position of the key that authenticated
+  the BU, and no Kbm: the keys are recomputed at BA time (one SHA1 in the usual case);
+* care-of -> home address pairs (handled in verify.py: a str -> (str, int) dict).
+
+Retention is by time (verify.py's sweep) and, as a safety net for captures with very
+many concurrent exchanges, by count (:data:`MAX_TABLE_ENTRIES`): beyond that number the
+entry updated longest ago is dropped.  Neither changes a verdict below the bound.
+"""
+from __future__ import annotations
+
+from operator import itemgetter
+
+from . import crypto
+
+MAX_CANDIDATES = 4   # tokens kept per (CN, address, index): retransmissions, spoofs
+
+# At most this many entries per table (tokens: keys; BUs sent; address pairs).  At the
+# benchmark's 7 exchanges/s the tables hold ~1,500-3,500 entries each after 400 s, so
+# the bound only acts on captures with ~20x more concurrent exchanges; it caps the
+# oracle at roughly 65536 x 4 tables x ~350 octets (under 100 MB) whatever the rate.
+MAX_TABLE_ENTRIES = 1 << 16
+
+_TS = itemgetter(1)
+
+
+def put_bounded(table: dict, key, value, max_entries: int | None) -> None:
+    """table[key] = value as the newest entry; drop the oldest beyond ``max_entries``.
+    (Re-inserting moves a refreshed key to the end, so the oldest is first.)"""
+    if table.pop(key, None) is None and max_entries is not None and len(table) >= max_entries:
+        del table[next(iter(table))]
+    table[key] = value
+
+
+def remember(table: dict, key, token: bytes, ts_ns: int, frame: int,
+             max_entries: int | None) -> None:
+    """Add one token in front of ``table[key]``, keeping the newest MAX_CANDIDATES."""
+    old = table.get(key)
+    if old is None:
+        new = (token, ts_ns, frame)
+    else:
+        new = (token, ts_ns, frame) + old[:3 * (MAX_CANDIDATES - 1)]
+    put_bounded(table, key, new, max_entries)
+
+
+def sweep_tokens(table: dict, cut_ns: int) -> None:
+    """Drop the tokens older than ``cut_ns`` (and keys left with none)."""
+    dead, changed = [], []
+    for k, v in table.items():
+        if len(v) == 3:                       # the usual case: one token
+            if v[1] < cut_ns:
+                dead.append(k)
+            continue
+        times = v[1::3]
+        if min(times) >= cut_ns:
+            continue
+        if max(times) < cut_ns:
+            dead.append(k)
+        else:
+            changed.append((k, tuple(x for i in range(0, len(v), 3) if v[i + 1] >= cut_ns
+                                     for x in v[i:i + 3])))
+    for k in dead:
+        del table[k]
+    for k, kept in changed:
+        table[k] = kept
+
+
+def by_time(*parts: tuple) -> tuple:
+    """Flat newest-first token tuples merged into one, newest capture time first: the
+    entries in insertion order (oldest first, ``parts`` in order), stably sorted by
+    time, reversed.  Already in that order (one part, times not increasing) it is
+    returned as is (shared, not copied)."""
+    if len(parts) == 1:
+        flat = parts[0]
+        times = flat[1::3]
+        if all(a >= b for a, b in zip(times, times[1:])):
+            return flat
+    entries = [p[i:i + 3] for p in parts for i in range(len(p) - 3, -1, -3)]
+    entries.sort(key=_TS)
+    return tuple(x for e in reversed(entries) for x in e)
+
+
+_KBM_OF_HOME = {crypto.KEY_EARLY: crypto.kbm_early,
+                crypto.KEY_EARLY_RFC4866: crypto.kbm_early_rfc4866,
+                crypto.KEY_DEREG: crypto.kbm_dereg}
+
+
+class Sent:
+    """A BU/EBU remembered for the BA/EBA that answers it.
+
+    ``homes``/``careofs`` are flat token tuples, newest first: the order the candidate
+    keys are tried (``careofs`` only for the standard key); ``match`` is the position of the
+    candidate that authenticated the BU (tried first for the BA), or None."""
+
+    __slots__ = ("ts_ns", "msg", "basis", "home_index", "careof_index", "forms", "homes",
+                 "careofs", "match", "fail")
+
+    def __init__(self, ts_ns: int, msg: str, forms: tuple = ()):
+        self.ts_ns = ts_ns
+        self.msg = msg                  # "BU" or "EBU" (a home registration is kept as its time)
+        self.forms = forms              # the key forms this BU may use, best first
+        self.basis = self.home_index = self.careof_index = None
+        self.homes = ()
+        self.careofs = None
+        self.match = None
+        self.fail = None                # (verdict, reason) when no key could be made
+
+    def count(self) -> int:
+        """How many candidate keys (0 when the tokens could not all be found)."""
+        if self.fail is not None:
+            return 0
+        per_home = len(self.careofs) // 3 if self.careofs is not None else len(self.forms)
+        return len(self.homes) // 3 * per_home
+
+    def positions(self, k: int) -> tuple[int, int | None]:
+        """Where the k-th candidate's tokens are in ``homes`` and ``careofs``: candidates
+        go home token (newest first) x care-of token (newest first) or key form."""
+        if self.careofs is not None:
+            n = len(self.careofs) // 3
+            return 3 * (k // n), 3 * (k % n)
+        return 3 * (k // len(self.forms)), None
+
+    def form(self, k: int) -> str:
+        """The key form of the k-th candidate."""
+        return crypto.KEY_STANDARD if self.careofs is not None else self.forms[k % len(self.forms)]
+
+    def candidate(self, k: int) -> tuple[str, bytes]:
+        """The k-th candidate key: (key form, Kbm)."""
+        i, j = self.positions(k)
+        if j is not None:
+            return crypto.KEY_STANDARD, crypto.kbm(self.homes[i], self.careofs[j])
+        form = self.forms[k % len(self.forms)]
+        return form, _KBM_OF_HOME[form](self.homes[i])
+
+    def tokens_from(self) -> str | None:
+        """Frames of the tokens of the matching key (keyless basis only)."""
+        if self.match is None or self.basis != "capture":
+            return None
+        i, j = self.positions(self.match)
+        if j is None:
+            return str(self.homes[i + 2])
+        return f"{self.homes[i + 2]} {self.careofs[j + 2]}"
+
+
+__all__ = ["MAX_CANDIDATES", "MAX_TABLE_ENTRIES", "Sent", "put_bounded", "remember",
+           "sweep_tokens", "by_time"]
