@@ -223,4 +223,4 @@ def test_hmac_sha1_is_hmac():
         for dlen in (0, 1, 44, 64, 300):
             key, data = os.urandom(klen), os.urandom(dlen)
             want = hmac.new(key, data, hashlib.sha1).digest()
-            assert crypto.hmac_sha1(key, data) == want == crypto.hmac_sha1(bytearray(key), data)
+            assert crypto.hmac_sha1(key, data) == want

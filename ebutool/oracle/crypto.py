@@ -2,11 +2,9 @@
 
 Pure functions on octets; no state, no I/O.  Nothing here logs or formats a key.
 
-HMAC-SHA1 is written out from RFC 2104 with two ``hashlib.sha1`` calls
-(:func:`hmac_sha1`): for the 20-octet keys and short messages here that is ~1.5x
-faster than ``hmac.new(...).digest()`` or ``hmac.digest`` (whose OpenSSL HMAC context
-setup dominates on tiny inputs), and the octets are the same (tests/test_oracle_crypto.py
-compares them for every key length class).
+HMAC-SHA1 comes from the standard library's one-shot ``hmac.digest`` (OpenSSL), not a
+hand-written RFC 2104 construction: a hand-rolled version measured ~1 us faster per call,
+a few milliseconds per million packets, not worth owning crypto code for.
 """
 from __future__ import annotations
 
@@ -20,21 +18,10 @@ CARE_OF = 0x01  # ... and the care-of keygen token's
 _WHICH = {HOME: b"\x00", CARE_OF: b"\x01"}   # the octet itself, not rebuilt per call
 _ZEROS = bytes(C.TOKEN_LEN)
 
-_BLOCK = 64                                       # SHA-1 block size, RFC 2104's B
-_IPAD = bytes(x ^ 0x36 for x in range(256))       # translate tables: key XOR ipad / opad
-_OPAD = bytes(x ^ 0x5C for x in range(256))
-_sha1 = hashlib.sha1
-
 
 def hmac_sha1(key: bytes, data: bytes) -> bytes:
-    """HMAC-SHA1 (RFC 2104): SHA1(K ^ opad | SHA1(K ^ ipad | data)), K the key padded
-    with zeros to 64 octets (hashed first when longer)."""
-    if type(key) is not bytes:        # bytearray, memoryview: bytes has ljust/translate
-        key = bytes(key)
-    if len(key) > _BLOCK:
-        key = _sha1(key).digest()
-    key = key.ljust(_BLOCK, b"\0")
-    return _sha1(key.translate(_OPAD) + _sha1(key.translate(_IPAD) + data).digest()).digest()
+    """HMAC-SHA1 (RFC 2104) of ``data`` under ``key``."""
+    return hmac.digest(key, data, "sha1")
 
 
 def keygen_token(kcn: bytes, address: bytes, nonce: bytes, which: int) -> bytes:
