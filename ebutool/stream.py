@@ -5,7 +5,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from . import constants as C
 from .diagnostics import Diagnostics
 from .ipv6 import decode_ipv6_fields
 from .mh.codec import checksum_ok, decode_mh

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from scapy.layers.inet import UDP
 from scapy.layers.inet6 import (HAO, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                                 IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, MIP6MH_BA, MIP6MH_BU,
-                                MIP6MH_HoTI, MIP6OptAltCoA, MIP6OptNonceIndices, PadN)
+                                MIP6MH_HoTI, MIP6OptAltCoA)
 from scapy.layers.ipsec import AH, ESP
 
 from ebutool import build

@@ -29,7 +29,6 @@ from __future__ import annotations
 import struct
 from dataclasses import replace
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from scapy.layers.inet6 import (HAO, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_BA,
                                 MIP6MH_BE, MIP6MH_BRR, MIP6MH_BU, MIP6MH_CoT, MIP6MH_CoTI,
@@ -45,7 +44,7 @@ from ebutool.mh import options as O
 from ebutool.mh.codec import aligned, encode_mh
 from ebutool.stream import read_records, record_from_packet
 
-from strategies import (MESSAGE_STRATEGIES, addresses, octets8, option_lists, pk, ref_checksum,
+from strategies import (MESSAGE_STRATEGIES, addresses, octets8, pk, ref_checksum,
                         u8, u16, wire_ready)
 
 MN_HOA, MN_COA, CN = "2001:db8:1::100", "2001:db8:2::7", "2001:db8:3::5"

@@ -24,10 +24,9 @@ Nothing here formats a key, a nonce, a Kbm or a token that the capture does not 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from socket import AF_INET6, inet_pton
 from sys import intern as _intern   # see _packed
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from ..addr import pton
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
@@ -40,41 +39,20 @@ from ..mh.options import (AlternateCareOfAddress, BindingAuthorizationData, Care
 from ..records import Record
 from . import crypto
 from .keys import KeyTable
+# The verdict vocabulary lives in verdicts.py; re-exported here (verify.VALID, ...).
+from .verdicts import (BASIS_CAPTURE, BASIS_KCN, COLUMNS, INVALID, NONCE_STATUSES,  # noqa: F401
+                       R_AUTH_OK, R_CAREOF_TOKEN_BAD, R_CAREOF_TOKEN_OK, R_COT_OPTION_BAD,
+                       R_HOME_TOKEN_BAD, R_HOME_TOKEN_OK, R_MISMATCH, R_NO_AUTH, R_NO_BU,
+                       R_NO_CAREOF_TOKEN, R_NO_HOME_TOKEN, R_NO_KCN, R_NO_NONCE_INDICES,
+                       R_NO_NONCES, R_NO_WIRE, R_NONCE_OLD, R_REJECTED_NO_AUTH, R_TOKEN_OLD,
+                       R_UNKNOWN_NONCE, UNVERIFIABLE, VALID, VERDICTS, Verdict,
+                       verdicts_frame)
 from .tables import MAX_TABLE_ENTRIES, Sent, by_time, put_bounded, remember, sweep_tokens
 from ..units import seconds as _seconds, to_ns
 
-VALID, INVALID, UNVERIFIABLE = "valid", "invalid", "unverifiable"
-VERDICTS = (VALID, INVALID, UNVERIFIABLE)
-BASIS_KCN, BASIS_CAPTURE = "kcn", "capture"
+if TYPE_CHECKING:
+    import pandas as pd
 
-# Reasons (the ``reason`` column).  The invalid/unverifiable ones name the exact cause.
-R_AUTH_OK = "authenticator matches"
-R_HOME_TOKEN_OK = "home keygen token matches Kcn"
-R_CAREOF_TOKEN_OK = "care-of keygen token matches Kcn"
-R_MISMATCH = "authenticator mismatch"
-R_NO_AUTH = "no Binding Authorization Data option"
-R_NO_NONCE_INDICES = "no Nonce Indices option"
-R_UNKNOWN_NONCE = "unknown nonce index {index}"
-R_NONCE_OLD = "nonce older than MAX_NONCE_LIFETIME"
-R_TOKEN_OLD = "token older than MAX_TOKEN_LIFETIME"
-R_NO_HOME_TOKEN = "no home keygen token seen for nonce index {index}"
-R_NO_CAREOF_TOKEN = "no care-of keygen token seen for nonce index {index}"
-R_HOME_TOKEN_BAD = "home keygen token does not match Kcn for nonce index {index}"
-R_CAREOF_TOKEN_BAD = "care-of keygen token does not match Kcn for nonce index {index}"
-R_COT_OPTION_BAD = "care-of keygen token in the Care-of Test option does not match Kcn for nonce index {index}"
-R_NO_KCN = "no Kcn for this correspondent node"
-R_NO_NONCES = "no nonce table for this correspondent node"
-R_NO_BU = "no Binding Update seen for this acknowledgement"
-R_NO_WIRE = "no Mobility Header octets to compute the authenticator on"
-R_REJECTED_NO_AUTH = "status {status} ({name}) without Binding Authorization Data option"
-
-# BA status values a CN sends when it cannot rebuild the tokens (RFC 6275 6.1.8): it
-# then has no Kbm, so such a BA is not expected to be authenticated.
-NONCE_STATUSES = (136, 137, 138)
-
-COLUMNS = ["frame", "time", "msg", "mn", "cn", "coa", "seq", "verdict", "reason", "key_form",
-           "basis", "home_index", "careof_index", "tokens_from"]
-_INT_COLUMNS = ("seq", "home_index", "careof_index")
 _KCN_TOKEN_CACHE = 256       # Kcn-basis tokens cached (cleared when full: a HoT's token is
                              # used by the BU a few ms later, so a small cache suffices)
 _STANDARD_FORMS = (crypto.KEY_STANDARD,)
@@ -82,31 +60,6 @@ _DEREG_FORMS = (crypto.KEY_DEREG,)
 _EARLY_FORMS = (crypto.KEY_EARLY, crypto.KEY_EARLY_RFC4866)
 _SWEEP_EVERY_NS = 1_000_000_000   # at least this long between sweeps of the token tables
 _SWEEPS_PER_LIFETIME = 8
-
-
-@dataclass(slots=True)
-class Verdict:
-    """One checked message.  ``time`` is epoch seconds; ``key_form`` says which key
-    authenticated it (crypto.KEY_FORMS) or, for an invalid MAC, the form expected."""
-
-    frame: int
-    time: float
-    msg: str                      # HoT, CoT, BU, EBU, BA, EBA
-    mn: str | None
-    cn: str | None
-    coa: str | None
-    seq: int | None
-    verdict: str = UNVERIFIABLE   # valid | invalid | unverifiable
-    reason: str = ""
-    key_form: str | None = None
-    basis: str | None = None      # kcn | capture | None (nothing to check with)
-    home_index: int | None = None
-    careof_index: int | None = None
-    tokens_from: str | None = None  # keyless: frames of the HoT/CoT whose tokens were used
-    source: str = field(default="", repr=False)
-
-    def as_row(self) -> dict:
-        return {c: getattr(self, c) for c in COLUMNS}
 
 
 # The tables' keys hold address strings (_intern'ed): each record brings its own copies,
@@ -484,17 +437,6 @@ class Oracle:
                     return crypto.KEY_RFC4866_COT
         return None
 
-
-
-def verdicts_frame(verdicts: Iterable[Verdict]) -> "pd.DataFrame":
-    """Verdicts as a DataFrame with :data:`COLUMNS` (integer columns nullable)."""
-    import pandas as pd
-    df = pd.DataFrame([v.as_row() for v in verdicts], columns=COLUMNS)
-    for c in _INT_COLUMNS:
-        df[c] = df[c].astype("Int64")
-    df["frame"] = df["frame"].astype("int64")
-    df["time"] = df["time"].astype("float64")
-    return df
 
 
 def verify(path, keys: KeyTable | None = None, config: ProtocolConfig = DEFAULT_CONFIG,

@@ -1,0 +1,83 @@
+"""What the CN oracle says about one message: verdicts, their exact reasons, the row.
+
+The ``reason`` texts are part of the output (the ``reason`` column of ``ebutool verify``
+and of replay's decisions); :class:`Verdict` is one checked message and
+:func:`verdicts_frame` the table of many.  The checking itself is
+:class:`ebutool.oracle.verify.Oracle`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+VALID, INVALID, UNVERIFIABLE = "valid", "invalid", "unverifiable"
+VERDICTS = (VALID, INVALID, UNVERIFIABLE)
+BASIS_KCN, BASIS_CAPTURE = "kcn", "capture"
+
+# Reasons (the ``reason`` column).  The invalid/unverifiable ones name the exact cause.
+R_AUTH_OK = "authenticator matches"
+R_HOME_TOKEN_OK = "home keygen token matches Kcn"
+R_CAREOF_TOKEN_OK = "care-of keygen token matches Kcn"
+R_MISMATCH = "authenticator mismatch"
+R_NO_AUTH = "no Binding Authorization Data option"
+R_NO_NONCE_INDICES = "no Nonce Indices option"
+R_UNKNOWN_NONCE = "unknown nonce index {index}"
+R_NONCE_OLD = "nonce older than MAX_NONCE_LIFETIME"
+R_TOKEN_OLD = "token older than MAX_TOKEN_LIFETIME"
+R_NO_HOME_TOKEN = "no home keygen token seen for nonce index {index}"
+R_NO_CAREOF_TOKEN = "no care-of keygen token seen for nonce index {index}"
+R_HOME_TOKEN_BAD = "home keygen token does not match Kcn for nonce index {index}"
+R_CAREOF_TOKEN_BAD = "care-of keygen token does not match Kcn for nonce index {index}"
+R_COT_OPTION_BAD = "care-of keygen token in the Care-of Test option does not match Kcn for nonce index {index}"
+R_NO_KCN = "no Kcn for this correspondent node"
+R_NO_NONCES = "no nonce table for this correspondent node"
+R_NO_BU = "no Binding Update seen for this acknowledgement"
+R_NO_WIRE = "no Mobility Header octets to compute the authenticator on"
+R_REJECTED_NO_AUTH = "status {status} ({name}) without Binding Authorization Data option"
+
+# BA status values a CN sends when it cannot rebuild the tokens (RFC 6275 6.1.8): it
+# then has no Kbm, so such a BA is not expected to be authenticated.
+NONCE_STATUSES = (136, 137, 138)
+
+COLUMNS = ["frame", "time", "msg", "mn", "cn", "coa", "seq", "verdict", "reason", "key_form",
+           "basis", "home_index", "careof_index", "tokens_from"]
+_INT_COLUMNS = ("seq", "home_index", "careof_index")
+
+
+@dataclass(slots=True)
+class Verdict:
+    """One checked message.  ``time`` is epoch seconds; ``key_form`` says which key
+    authenticated it (crypto.KEY_FORMS) or, for an invalid MAC, the form expected."""
+
+    frame: int
+    time: float
+    msg: str                      # HoT, CoT, BU, EBU, BA, EBA
+    mn: str | None
+    cn: str | None
+    coa: str | None
+    seq: int | None
+    verdict: str = UNVERIFIABLE   # valid | invalid | unverifiable
+    reason: str = ""
+    key_form: str | None = None
+    basis: str | None = None      # kcn | capture | None (nothing to check with)
+    home_index: int | None = None
+    careof_index: int | None = None
+    tokens_from: str | None = None  # keyless: frames of the HoT/CoT whose tokens were used
+    source: str = field(default="", repr=False)
+
+    def as_row(self) -> dict:
+        return {c: getattr(self, c) for c in COLUMNS}
+
+
+def verdicts_frame(verdicts: Iterable[Verdict]) -> "pd.DataFrame":
+    """Verdicts as a DataFrame with :data:`COLUMNS` (integer columns nullable)."""
+    import pandas as pd
+    df = pd.DataFrame([v.as_row() for v in verdicts], columns=COLUMNS)
+    for c in _INT_COLUMNS:
+        df[c] = df[c].astype("Int64")
+    df["frame"] = df["frame"].astype("int64")
+    df["time"] = df["time"].astype("float64")
+    return df
