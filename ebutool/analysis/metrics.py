@@ -62,6 +62,8 @@ def _retransmissions(exchanges) -> int:
     """Extra transmissions among requests of one type to one peer: copies of the same
     request (same sequence number or cookie), plus each unanswered request followed by
     another one (RFC 6275 11.8: a retransmitted BU may carry a new sequence number)."""
+    if not exchanges:       # most tables of an episode are empty (dict views have a length)
+        return 0
     sent = sorted((e for e in exchanges if e.n_sends), key=lambda e: e.first_ts or 0)
     return (sum(e.n_sends - 1 for e in sent)
             + sum(1 for e in sent[:-1] if not e.answered))
@@ -105,6 +107,8 @@ def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None,
     ``capture_end_ns`` is the last timestamp of the capture when the handover was still
     open at its end, None when the MN's next handover closed it.  ``timeline=False``
     leaves the timelines empty (the table does not need them)."""
+    if not ho.cns and not ho.ha_bus:
+        return []      # the MN used an address but signalled nothing about it
     ha_karn: list[str] = []
     ha_ex = ho.ha_final
     rtt_ha = _rtt(ha_ex, "rtt_ha", ha_karn) if ha_ex is not None and ha_ex.accepted else None
@@ -114,8 +118,6 @@ def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None,
     if _rate_exceeded(ho.ha_bus.values(), config):
         ha_notes.add("ha_update_rate_exceeded")
     if not ho.cns:
-        if not ho.ha_bus:
-            return []      # the MN used an address but signalled nothing about it
         kind = ha_kind(ho)
         notes = set(ha_notes)
         if ho.mid_start:
@@ -135,7 +137,9 @@ def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None,
             home_test_before_handover=None, n_binding_errors=0, binding_errors=[],
             diagnosis=sorted(notes), timeline=sorted(ho.ha_steps) if timeline else [],
             source=ho.source)]
-    return [_cn_episode(ho, ep, config, capture_end_ns, rtt_ha, ha_karn, ha_retx, ha_notes, timeline)
+    ha_ack = ha_ex.reply_ts if ha_ex is not None and ha_ex.accepted else None
+    return [_cn_episode(ho, ep, config, capture_end_ns, rtt_ha, ha_karn, ha_retx, ha_notes, ha_ack,
+                        timeline)
             for ep in ho.cns.values()]
 
 
@@ -150,10 +154,10 @@ def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: Proto
 
 def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_ns: int | None,
                 rtt_ha: float | None, ha_karn: list[str], ha_retx: int, ha_notes: set[str],
-                timeline: bool = True) -> Episode:
+                ha_ack: int | None, timeline: bool = True) -> Episode:
+    """``ha_ack``: when the HA's BA accepted the home registration (None: not seen)."""
     kind = cn_kind(ep)
-    ha_ok = ho.ha_final if ho.ha_final is not None and ho.ha_final.accepted else None
-    mode = cn_mode(kind, ep, ha_ok.reply_ts if ha_ok is not None else None)
+    mode = cn_mode(kind, ep, ha_ack)
     notes = set(ep.notes) | ha_notes
     karn = list(ha_karn)
     t0 = None if ep.started_mid else ho.t0_ns
@@ -229,8 +233,8 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
         n_binding_errors=ep.n_binding_errors, binding_errors=list(ep.binding_errors),
         diagnosis=sorted(notes), timeline=sorted(steps), source=ho.source,
         rtt_bt_basis=bt_basis, rtt_bt_pred_ms=bt_pred,
-        data_gap_send_ms=_ms(ho.data_gaps.get((ep.cn, True))),
-        data_gap_recv_ms=_ms(ho.data_gaps.get((ep.cn, False))))
+        data_gap_send_ms=_ms(ho.data_gap((ep.cn, True))),
+        data_gap_recv_ms=_ms(ho.data_gap((ep.cn, False))))
 
 
 def _bt_for_prediction(kind: str, ep: CNState, ht: Exchange | None, rtt_bt: float | None,
