@@ -64,9 +64,15 @@ def _retransmissions(exchanges) -> int:
     another one (RFC 6275 11.8: a retransmitted BU may carry a new sequence number)."""
     if not exchanges:       # most tables of an episode are empty (dict views have a length)
         return 0
-    sent = sorted((e for e in exchanges if e.n_sends), key=lambda e: e.first_ts or 0)
+    sent = [e for e in exchanges if e.n_sends]
+    if len(sent) > 1:       # usually one request per table: nothing to order
+        sent.sort(key=_first_ts_or_0)
     return (sum(e.n_sends - 1 for e in sent)
             + sum(1 for e in sent[:-1] if not e.answered))
+
+
+def _first_ts_or_0(ex: Exchange) -> int:
+    return ex.first_ts or 0
 
 
 def _auth(verdicts: list[tuple[str, str]]) -> str:
@@ -191,12 +197,12 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
         notes.add("no_home_test")      # e.g. an early episode whose home test predates the capture
     elif ht is not None and not ht.answered:
         notes.add("hoti_unanswered")
-    first_bu = min((e.first_ts for e in list(ep.ebus.values()) + list(ep.bus.values())
-                    if e.first_ts is not None), default=None)
+    updates = list(ep.ebus.values()) + list(ep.bus.values())
+    first_bu = min((e.first_ts for e in updates if e.first_ts is not None), default=None)
     if ht is not None and ht.reply_ts is not None and first_bu is not None \
             and first_bu - ht.reply_ts > config.max_token_lifetime * NS_PER_S:
         notes.add("home_token_stale")
-    if _rate_exceeded(list(ep.ebus.values()) + list(ep.bus.values()), config):
+    if _rate_exceeded(updates, config):
         notes.add("update_rate_exceeded")
     if ep.max_lifetime_s > config.max_rr_binding_lifetime:
         notes.add("lifetime_above_max_rr")
