@@ -23,7 +23,8 @@ from .classify import KINDS, MODES
 from .episodes import Reconstructor, check_order
 from .metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
 from .model import Episode, Step
-from .rows import EpisodeRows, build_rows
+from .rows import (ANSWER_LABEL, FALLBACK_KIND, LOST_NOTE, REFUSED_NOTE, UNKNOWN_MH_STATUS,
+                   EpisodeRows, build_rows)
 from .summary import SUMMARY_COLUMNS, claim_statement, summarize
 
 __all__ = ["analyze", "analyze_records", "build_episodes", "iter_episodes", "summarize",
@@ -81,15 +82,15 @@ def _fallback_causes(eps: list[Episode]) -> None:
     does not do it): ``ebu_refused_binding_error`` when the CN sent a Binding Error with
     status 2 (unrecognised Mobility Header type) in the episode; ``ebu_or_eba_lost`` when
     the same CN answered an EBU (an EBA) in another episode of the capture."""
-    answers = {e.cn for e in eps if e.cn and any(s.msg == "EBA" for s in e.timeline)}
+    answers = {e.cn for e in eps if e.cn and any(s.msg == ANSWER_LABEL for s in e.timeline)}
     for e in eps:
-        if e.kind != "early_fallback":
+        if e.kind != FALLBACK_KIND:
             continue
         notes = set(e.diagnosis)
-        if any(status == 2 for _, status, _ in e.binding_errors):
-            notes.add("ebu_refused_binding_error")
+        if any(status == UNKNOWN_MH_STATUS for _, status, _ in e.binding_errors):
+            notes.add(REFUSED_NOTE)
         elif e.cn in answers:
-            notes.add("ebu_or_eba_lost")
+            notes.add(LOST_NOTE)
         e.diagnosis = sorted(notes)
 
 

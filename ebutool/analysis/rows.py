@@ -1,13 +1,13 @@
 """The lean path of ``analyze``: episode rows kept as compact columns, not as Episodes.
 
 :func:`ebutool.analysis.build_episodes` keeps every finished :class:`Episode` (its
-timeline, predictions dict, lists...) until the end of the run, about 6 KB each.  The
+timeline, predictions dict, lists...) until the end of the run, a few KB each.  The
 table needs none of that: as each handover closes, :class:`EpisodeRows` turns its
-episodes into the values of the output columns and drops them.  Per row it keeps one
-machine word per column (floats and counts in ``array`` columns, strings shared
-through an intern table, they repeat: addresses, codes) plus the sort key, so a run's
-memory grows with its open episodes and not with its packets (a few hundred octets
-per finished row remain, ``ROW_BYTES``).
+episodes into the values of the output columns and drops them.  Per row it keeps at
+most one machine word per column (floats and counts in ``array`` columns, strings
+shared through an intern table: addresses and codes repeat) plus the sort key: about
+270 octets per finished row, so a run's memory grows with its open episodes, not with
+its packets.
 
 What the end of the run still needs is kept alongside: the sort key (handover time,
 MN, CN, care-of address), the CNs that answered an EBA anywhere in the capture and,
@@ -29,11 +29,12 @@ from .episodes import Reconstructor
 from .metrics import EPISODE_COLUMNS, finalize, row_values
 from .model import Episode, Handover
 
+# The fallback causes (also used by ebutool.analysis._fallback_causes, the Episode path)
 FALLBACK_KIND = "early_fallback"
-REFUSED_NOTE = "ebu_refused_binding_error"      # same codes as ebutool.analysis._fallback_causes
+REFUSED_NOTE = "ebu_refused_binding_error"
 LOST_NOTE = "ebu_or_eba_lost"
-UNKNOWN_MH_STATUS = 2                           # BE status: unrecognised MH type (RFC 6275 6.1.9)
-ANSWER_LABEL = "EBA"
+UNKNOWN_MH_STATUS = 2          # Binding Error status: unrecognised MH type (RFC 6275 6.1.9)
+ANSWER_LABEL = "EBA"           # the Step label of a BA that answers an EBU
 
 _NAMES = list(EPISODE_COLUMNS)
 _FLOAT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "float64"]
@@ -42,12 +43,9 @@ _BOOL = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "boolean"]
 _OBJECT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "object"]
 _COL = {c: i for i, c in enumerate(_NAMES)}
 _MN, _CN, _COA = _COL["mn"], _COL["cn"], _COL["coa"]
-_KIND, _DIAG, _SOURCE, _ID = _COL["kind"], _COL["diagnosis"], _COL["source"], _COL["episode"]
+_DIAG, _SOURCE, _ID = _COL["diagnosis"], _COL["source"], _COL["episode"]
 _BOOL_NONE = -1          # boolean columns are int8 arrays: 1, 0, or this for missing
 _INT_NONE = -2 ** 63     # Int64 columns: this for missing (counts never are; kept for safety)
-
-# Octets per finished row: 8 per column, plus the sort key (9) and array headroom.
-ROW_BYTES = 8 * len(_NAMES) + 9
 
 
 def _empty_columns() -> list:
