@@ -23,6 +23,8 @@ from .classify import KINDS, MODES
 from .episodes import Reconstructor, check_order
 from .metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
 from .model import Episode, Step
+from .rows import (ANSWER_LABEL, FALLBACK_KIND, LOST_NOTE, REFUSED_NOTE, UNKNOWN_MH_STATUS,
+                   EpisodeRows, build_rows)
 from .summary import SUMMARY_COLUMNS, claim_statement, summarize
 
 __all__ = ["analyze", "analyze_records", "build_episodes", "iter_episodes", "summarize",
@@ -80,15 +82,15 @@ def _fallback_causes(eps: list[Episode]) -> None:
     does not do it): ``ebu_refused_binding_error`` when the CN sent a Binding Error with
     status 2 (unrecognised Mobility Header type) in the episode; ``ebu_or_eba_lost`` when
     the same CN answered an EBU (an EBA) in another episode of the capture."""
-    answers = {e.cn for e in eps if e.cn and any(s.msg == "EBA" for s in e.timeline)}
+    answers = {e.cn for e in eps if e.cn and any(s.msg == ANSWER_LABEL for s in e.timeline)}
     for e in eps:
-        if e.kind != "early_fallback":
+        if e.kind != FALLBACK_KIND:
             continue
         notes = set(e.diagnosis)
-        if any(status == 2 for _, status, _ in e.binding_errors):
-            notes.add("ebu_refused_binding_error")
+        if any(status == UNKNOWN_MH_STATUS for _, status, _ in e.binding_errors):
+            notes.add(REFUSED_NOTE)
         elif e.cn in answers:
-            notes.add("ebu_or_eba_lost")
+            notes.add(LOST_NOTE)
         e.diagnosis = sorted(notes)
 
 
@@ -110,9 +112,9 @@ def analyze_records(records: Iterable, mn: str | None = None, cn: str | None = N
     diag = diag if diag is not None else Diagnostics()
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
-    eps = build_episodes(records, config, diag, oracle or None, check)
-    eps = [e for e in eps if (mn is None or e.mn == mn) and (cn is None or e.cn == cn)]
-    return episodes_frame(eps)
+    if check:
+        records = check_order(records, diag)
+    return build_rows(records, config, diag, oracle or None).frame(mn, cn)
 
 
 def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Iterator:
@@ -146,27 +148,24 @@ def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = N
     per_file_oracle = oracle is None and not merge and len(paths) > 1
     if oracle is None and not per_file_oracle:
         oracle = make_oracle(keys, config, diag)
+    # The lean path (analysis/rows.py): rows, not Episodes, are kept until the end.
     if merge or len(paths) == 1:
         records = merged_records(paths, diag, stats, progress)
-        eps = build_episodes(records, config, diag, oracle or None, check=False)
+        rows = build_rows(records, config, diag, oracle or None)
         labels = _labels(paths)
         names = dict(zip(map(str, paths), labels))
-        for e in eps:
-            e.source = names.get(e.source, labels[0] if len(paths) == 1 else e.source)
+        single = len(paths) == 1
+        rows.relabel(lambda source: names.get(source, labels[0] if single else source))
     else:
-        eps = []
+        rows = EpisodeRows()
         for path, label in zip(paths, _labels(paths)):
             # A fresh oracle per file: separate runs must not lend each other tokens.
             file_oracle = make_oracle(keys, config, diag) if per_file_oracle else oracle
-            part = build_episodes(merged_records([path], diag, stats), config, diag,
-                                  file_oracle or None, check=False)
-            for e in part:
-                e.source = label
-            eps.extend(part)
-        for i, e in enumerate(eps, 1):
-            e.id = i
-    eps = [e for e in eps if (mn is None or e.mn == mn) and (cn is None or e.cn == cn)]
-    return episodes_frame(eps)
+            part = build_rows(merged_records([path], diag, stats), config, diag, file_oracle or None)
+            part.relabel(lambda source, label=label: label)
+            rows.extend(part)
+        rows.renumber()
+    return rows.frame(mn, cn)
 
 
 def _labels(paths) -> list[str]:

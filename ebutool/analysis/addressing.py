@@ -46,6 +46,8 @@ class AddressBook:
 
     def learn_coa(self, coa: str | None, mn: str | None) -> bool:
         """Map ``coa`` to ``mn``; True when the mapping is new (pending CoTIs may flush)."""
+        if self.coa_to_mn.get(coa) == mn:
+            return False            # the usual case, once per packet: known (mn is in mobile_nodes)
         if not coa or not mn:
             return False
         self.mobile_nodes.add(mn)

@@ -27,7 +27,7 @@ from ..mh.options import BindingAuthorizationData
 from ..records import HandoverEvent, Record
 from .addressing import AddressBook, Resolved
 from .handlers import MessageHandlers
-from .model import CNState, Exchange, Handover, MNState, Step
+from .model import CNState, Exchange, Handover, MNState
 
 MAX_PENDING_PER_COA = 32     # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
@@ -55,7 +55,8 @@ class Reconstructor(MessageHandlers):
     def feed(self, item: Record | HandoverEvent) -> list[tuple[Handover, MNState]]:
         if self.first_ts is None:
             self.first_ts = item.ts_ns
-        self.last_ts = max(self.last_ts, item.ts_ns)
+        if item.ts_ns > self.last_ts:
+            self.last_ts = item.ts_ns
         if isinstance(item, HandoverEvent):
             self._event(item)
         else:
@@ -147,7 +148,7 @@ class Reconstructor(MessageHandlers):
         ho = Handover(mn=mst.mn, coa=coa, prev_coa=prev or (old.coa if old else None), t0_ns=ts_ns,
                       t0_source="event" if opened_by == "event" else "first_packet",
                       first_in_capture=mst.n_handovers == 0, opened_by=opened_by,
-                      ha=self.book.ha_of.get(mst.mn), source=source, data_gaps=mst.data_gaps())
+                      ha=self.book.ha_of.get(mst.mn), source=source, recent_data=mst.recent_data())
         mst.current = ho
         mst.n_handovers += 1
         return ho
@@ -178,18 +179,20 @@ class Reconstructor(MessageHandlers):
 
     # -- one record ------------------------------------------------------------------
     def _process(self, rec: Record, res: Resolved, verdict: str | None) -> None:
-        mst = self._mn(res.mn)
+        mst = self.mns.get(res.mn) or self._mn(res.mn)
         if (not res.up and rec.msg == "BA" and res.mn not in self.book.ha_of
                 and rec.mh.status < 128 and rec.mh.option(BindingAuthorizationData) is None):
             # A CN's accepting BA carries Binding Authorization Data (RFC 6275 6.1.8; only
             # its refusals for expired nonces may lack it), an HA's does not (IPsec
             # protects it): the HA of an MN whose BU to it the capture missed.
             self.book.learn_ha(res.mn, res.peer)
-        peer_role = "HA" if self.book.is_ha(res.mn, res.peer) else "CN"
+        book = self.book
+        # Roles inline (AddressBook.is_ha): this runs for every record.
+        role = "HA" if book.ha_of.get(res.mn) == res.peer or res.peer in book.home_agents else "CN"
+        msg = rec.msg
         if res.up:
-            step = Step(rec.ts_ns, rec.frame, rec.msg, "MN", peer_role)
             cur = mst.current
-            if (cur is not None and rec.msg == "data" and res.coa == cur.prev_coa
+            if (cur is not None and msg == "data" and res.coa == cur.prev_coa
                     and cur.t0_source == "event"):
                 # A straggler: a handover event (newer than the packet's address) says the
                 # MN is elsewhere.  Without an event the MN's own packets are the only
@@ -197,27 +200,26 @@ class Reconstructor(MessageHandlers):
                 return
             if cur is None or (res.coa is not None and cur.coa != res.coa):
                 cur = self._start(mst, res.coa, rec.ts_ns, _opening(rec), source=rec.source)
-            if rec.msg == "data":
+            if msg == "data":
                 mst.note_data(res.peer, True, rec.ts_ns)
-            self._up(rec, res, mst, cur, step, verdict)
+            self._up(rec, res, mst, cur, role, verdict)
             return
-        step = Step(rec.ts_ns, rec.frame, rec.msg, peer_role, "MN")
-        if rec.msg == "data":
+        if msg == "data":
             mst.note_data(res.peer, False, rec.ts_ns)
-        if rec.msg == "HoT":
-            self._hot(rec, res, mst, step)
+        if msg == "HoT":
+            self._hot(rec, res, mst, role)
             return
         cur = mst.current
         if cur is None:
             # The first we see of this MN is something sent to it: the capture began
             # after the handover, whose start is unknown.
-            cur = self._start(mst, res.coa, rec.ts_ns, f"{rec.msg}_received", source=rec.source)
+            cur = self._start(mst, res.coa, rec.ts_ns, f"{msg}_received", source=rec.source)
         elif cur.coa != res.coa:
             if rec.mh is not None:
-                self.diag.warn("message_to_old_address", f"frame {rec.frame}: {rec.msg} to {res.coa}, "
+                self.diag.warn("message_to_old_address", f"frame {rec.frame}: {msg} to {res.coa}, "
                                f"which {res.mn} left for {cur.coa}; ignored", rec.frame)
             return
-        self._down(rec, res, cur, step, verdict)
+        self._down(rec, res, cur, role, verdict)
 
 
 def _opening(rec: Record) -> str:

@@ -21,15 +21,25 @@ MAX_OPEN_COTIS = 4096        # unanswered CoTIs kept over all MNs (oldest droppe
 class MessageHandlers:
     """Needs from its host: ``diag``, ``book``, ``coti_index`` and ``_cn(ho, cn)``."""
 
-    def _up(self, rec: Record, res: Resolved, mst: MNState, ho: Handover, step: Step,
+    def _up(self, rec: Record, res: Resolved, mst: MNState, ho: Handover, role: str,
             verdict: str | None) -> None:
+        """``role``: the peer's, "HA" or "CN" (steps are made only where they are kept)."""
         msg, m = rec.msg, rec.mh
-        if msg in ("BU", "EBU"):
-            to_ha = bool(m.flags & BU_FLAG_H) or step.receiver == "HA"
+        if msg == "data":                       # first: most records are data
+            ep = ho.cns.get(res.peer)
+            if ep is None or res.tunnelled:     # reverse-tunnelled data is not route-optimised
+                return
+            if ep.be_cause_data is None:
+                ep.be_cause_data = rec.frame
+            if ep.first_send is None:
+                ep.first_send = (rec.ts_ns, rec.frame)
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
+        elif msg in ("BU", "EBU"):
+            to_ha = bool(m.flags & BU_FLAG_H) or role == "HA"
             if to_ha:
-                self._ha_bu(rec, res, ho, step, verdict)
+                self._ha_bu(rec, res, ho, verdict)
             else:
-                self._cn_bu(rec, res, mst, ho, step, verdict)
+                self._cn_bu(rec, res, mst, ho, Step(rec.ts_ns, rec.frame, msg, "MN", role), verdict)
         elif msg == "CoTI":
             ep = self._cn(ho, res.peer)
             key = (res.coa, res.peer, m.init_cookie)
@@ -44,7 +54,7 @@ class MessageHandlers:
             ex.send(rec.ts_ns, rec.frame)
             self._index(key, ep, ex)
             ep.last_up_ts = rec.ts_ns
-            ep.add_step(step)
+            ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
         elif msg == "HoTI":
             tests = mst.tests(res.peer)
             ex = tests.open.get(m.init_cookie)
@@ -54,29 +64,20 @@ class MessageHandlers:
                 ex = tests.open[m.init_cookie] = Exchange(coa=res.coa)
             ex.send(rec.ts_ns, rec.frame)
             if len(ex.steps) < MAX_STEPS:
-                ex.steps.append(step._replace(receiver="CN"))
-        elif msg == "data":
-            ep = ho.cns.get(res.peer)
-            if ep is None or res.tunnelled:     # reverse-tunnelled data is not route-optimised
-                return
-            if ep.be_cause_data is None:
-                ep.be_cause_data = rec.frame
-            if ep.first_send is None:
-                ep.first_send = (rec.ts_ns, rec.frame)
-                ep.add_step(step)
+                ex.steps.append(Step(rec.ts_ns, rec.frame, msg, "MN", "CN"))
         else:                                   # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
             if ep is not None:
                 if ep.be_cause_other is None:
                     ep.be_cause_other = rec.frame
-                ep.add_step(step)
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
 
     def _index(self, key, ep: CNState | None, ex: Exchange) -> None:
         if key not in self.coti_index and len(self.coti_index) >= MAX_OPEN_COTIS:
             self.coti_index.pop(next(iter(self.coti_index)))
         self.coti_index[key] = (ep, ex)
 
-    def _ha_bu(self, rec: Record, res: Resolved, ho: Handover, step: Step, verdict: str | None) -> None:
+    def _ha_bu(self, rec: Record, res: Resolved, ho: Handover, verdict: str | None) -> None:
         seq = rec.mh.sequence
         self.book.learn_ha(res.mn, res.peer)
         ho.ha = res.peer
@@ -91,7 +92,7 @@ class MessageHandlers:
             ex.verdicts.append(verdict)
         ho.ha_dereg = ho.ha_dereg or rec.deregistration
         if len(ho.ha_steps) < MAX_STEPS:
-            ho.ha_steps.append(step._replace(receiver="HA"))
+            ho.ha_steps.append(Step(rec.ts_ns, rec.frame, rec.msg, "MN", "HA"))
 
     def _cn_bu(self, rec: Record, res: Resolved, mst: MNState, ho: Handover, step: Step,
                verdict: str | None) -> None:
@@ -119,7 +120,7 @@ class MessageHandlers:
             if ep.home_test is not None and not matched and index is not None:
                 ep.notes.add("home_nonce_index_unmatched")
 
-    def _hot(self, rec: Record, res: Resolved, mst: MNState, step: Step) -> None:
+    def _hot(self, rec: Record, res: Resolved, mst: MNState, role: str) -> None:
         tests = mst.tests(res.peer)
         ex = tests.open.pop(rec.mh.init_cookie, None)
         if ex is None:
@@ -129,13 +130,22 @@ class MessageHandlers:
         ex.answer(rec.ts_ns, rec.frame)
         ex.nonce_index = rec.mh.nonce_index
         if len(ex.steps) < MAX_STEPS:
-            ex.steps.append(step._replace(sender="CN"))
+            ex.steps.append(Step(rec.ts_ns, rec.frame, rec.msg, "CN", "MN"))
         tests.done.append(ex)
 
-    def _down(self, rec: Record, res: Resolved, ho: Handover, step: Step, verdict: str | None) -> None:
+    def _down(self, rec: Record, res: Resolved, ho: Handover, role: str, verdict: str | None) -> None:
+        """``role``: the peer's, "HA" or "CN" (steps are made only where they are kept)."""
         msg, m = rec.msg, rec.mh
-        if msg == "BA":
-            if step.sender == "HA":
+        if msg == "data":                       # first: most records are data
+            ep = ho.cns.get(res.peer)
+            if ep is None or res.tunnelled:     # HA-tunnelled data is not route-optimised
+                return
+            if ep.first_recv is None:
+                ep.first_recv = (rec.ts_ns, rec.frame)
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
+        elif msg == "BA":
+            step = Step(rec.ts_ns, rec.frame, msg, role, "MN")
+            if role == "HA":
                 self._ha_ba(rec, ho, step, verdict)
             else:
                 self._cn_ba(rec, res, ho, step, verdict)
@@ -153,7 +163,7 @@ class MessageHandlers:
                 return
             if ex.answer(rec.ts_ns, rec.frame):
                 ex.nonce_index = m.nonce_index
-                ep.add_step(step)
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
         elif msg == "BE":
             ep = ho.cns.get(res.peer)
             if ep is None:
@@ -170,18 +180,11 @@ class MessageHandlers:
             ep.n_binding_errors += 1
             if len(ep.binding_errors) < MAX_EXCHANGES:
                 ep.binding_errors.append((rec.frame, m.status, cause))
-            ep.add_step(step)
-        elif msg == "data":
-            ep = ho.cns.get(res.peer)
-            if ep is None or res.tunnelled:     # HA-tunnelled data is not route-optimised
-                return
-            if ep.first_recv is None:
-                ep.first_recv = (rec.ts_ns, rec.frame)
-                ep.add_step(step)
+            ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
         else:                                   # BRR, other
             ep = ho.cns.get(res.peer)
             if ep is not None:
-                ep.add_step(step)
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
 
     def _ha_ba(self, rec: Record, ho: Handover, step: Step, verdict: str | None) -> None:
         seq = rec.mh.sequence

@@ -62,9 +62,17 @@ def _retransmissions(exchanges) -> int:
     """Extra transmissions among requests of one type to one peer: copies of the same
     request (same sequence number or cookie), plus each unanswered request followed by
     another one (RFC 6275 11.8: a retransmitted BU may carry a new sequence number)."""
-    sent = sorted((e for e in exchanges if e.n_sends), key=lambda e: e.first_ts or 0)
+    if not exchanges:       # most tables of an episode are empty (dict views have a length)
+        return 0
+    sent = [e for e in exchanges if e.n_sends]
+    if len(sent) > 1:       # usually one request per table: nothing to order
+        sent.sort(key=_first_ts_or_0)
     return (sum(e.n_sends - 1 for e in sent)
             + sum(1 for e in sent[:-1] if not e.answered))
+
+
+def _first_ts_or_0(ex: Exchange) -> int:
+    return ex.first_ts or 0
 
 
 def _auth(verdicts: list[tuple[str, str]]) -> str:
@@ -99,10 +107,14 @@ def _unanswered(exchanges, missing: str, notes: set[str], rejected: str | None =
             notes.add("reply_before_request")
 
 
-def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None) -> list[Episode]:
+def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None,
+             timeline: bool = True) -> list[Episode]:
     """The episodes of one closed handover: one per CN, or one HA-only episode.
     ``capture_end_ns`` is the last timestamp of the capture when the handover was still
-    open at its end, None when the MN's next handover closed it."""
+    open at its end, None when the MN's next handover closed it.  ``timeline=False``
+    leaves the timelines empty (the table does not need them)."""
+    if not ho.cns and not ho.ha_bus:
+        return []      # the MN used an address but signalled nothing about it
     ha_karn: list[str] = []
     ha_ex = ho.ha_final
     rtt_ha = _rtt(ha_ex, "rtt_ha", ha_karn) if ha_ex is not None and ha_ex.accepted else None
@@ -112,8 +124,6 @@ def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None) -
     if _rate_exceeded(ho.ha_bus.values(), config):
         ha_notes.add("ha_update_rate_exceeded")
     if not ho.cns:
-        if not ho.ha_bus:
-            return []      # the MN used an address but signalled nothing about it
         kind = ha_kind(ho)
         notes = set(ha_notes)
         if ho.mid_start:
@@ -131,8 +141,11 @@ def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None) -
             send_latency_ms=None, recv_latency_ms=None, predicted=dict.fromkeys(FORMULAS),
             auth=_auth(verdicts), n_retransmissions=ha_retx, karn_excluded=ha_karn,
             home_test_before_handover=None, n_binding_errors=0, binding_errors=[],
-            diagnosis=sorted(notes), timeline=sorted(ho.ha_steps), source=ho.source)]
-    return [_cn_episode(ho, ep, config, capture_end_ns, rtt_ha, ha_karn, ha_retx, ha_notes)
+            diagnosis=sorted(notes), timeline=sorted(ho.ha_steps) if timeline else [],
+            source=ho.source)]
+    ha_ack = ha_ex.reply_ts if ha_ex is not None and ha_ex.accepted else None
+    return [_cn_episode(ho, ep, config, capture_end_ns, rtt_ha, ha_karn, ha_retx, ha_notes, ha_ack,
+                        timeline)
             for ep in ho.cns.values()]
 
 
@@ -146,10 +159,11 @@ def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: Proto
 
 
 def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_ns: int | None,
-                rtt_ha: float | None, ha_karn: list[str], ha_retx: int, ha_notes: set[str]) -> Episode:
+                rtt_ha: float | None, ha_karn: list[str], ha_retx: int, ha_notes: set[str],
+                ha_ack: int | None, timeline: bool = True) -> Episode:
+    """``ha_ack``: when the HA's BA accepted the home registration (None: not seen)."""
     kind = cn_kind(ep)
-    ha_ok = ho.ha_final if ho.ha_final is not None and ho.ha_final.accepted else None
-    mode = cn_mode(kind, ep, ha_ok.reply_ts if ha_ok is not None else None)
+    mode = cn_mode(kind, ep, ha_ack)
     notes = set(ep.notes) | ha_notes
     karn = list(ha_karn)
     t0 = None if ep.started_mid else ho.t0_ns
@@ -183,12 +197,12 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
         notes.add("no_home_test")      # e.g. an early episode whose home test predates the capture
     elif ht is not None and not ht.answered:
         notes.add("hoti_unanswered")
-    first_bu = min((e.first_ts for e in list(ep.ebus.values()) + list(ep.bus.values())
-                    if e.first_ts is not None), default=None)
+    updates = list(ep.ebus.values()) + list(ep.bus.values())
+    first_bu = min((e.first_ts for e in updates if e.first_ts is not None), default=None)
     if ht is not None and ht.reply_ts is not None and first_bu is not None \
             and first_bu - ht.reply_ts > config.max_token_lifetime * NS_PER_S:
         notes.add("home_token_stale")
-    if _rate_exceeded(list(ep.ebus.values()) + list(ep.bus.values()), config):
+    if _rate_exceeded(updates, config):
         notes.add("update_rate_exceeded")
     if ep.max_lifetime_s > config.max_rr_binding_lifetime:
         notes.add("lifetime_above_max_rr")
@@ -212,7 +226,8 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
     retx = ha_retx + sum(_retransmissions(t.values()) for t in (ep.cotis, ep.ebus, ep.bus))
     if ht is not None and ht.n_sends:
         retx += ht.n_sends - 1
-    steps = list(ep.steps) + list(ho.ha_steps) + (list(ht.steps) if ht is not None else [])
+    steps = (list(ep.steps) + list(ho.ha_steps) + (list(ht.steps) if ht is not None else [])
+             if timeline else [])
     return Episode(
         id=0, mn=ho.mn, ha=ho.ha, cn=ep.cn, prev_coa=ho.prev_coa, coa=ho.coa, kind=kind, mode=mode,
         t0_ns=t0, t0_source=ho.t0_source if t0 is not None else None, complete=complete,
@@ -224,8 +239,8 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
         n_binding_errors=ep.n_binding_errors, binding_errors=list(ep.binding_errors),
         diagnosis=sorted(notes), timeline=sorted(steps), source=ho.source,
         rtt_bt_basis=bt_basis, rtt_bt_pred_ms=bt_pred,
-        data_gap_send_ms=_ms(ho.data_gaps.get((ep.cn, True))),
-        data_gap_recv_ms=_ms(ho.data_gaps.get((ep.cn, False))))
+        data_gap_send_ms=_ms(ho.data_gap((ep.cn, True))),
+        data_gap_recv_ms=_ms(ho.data_gap((ep.cn, False))))
 
 
 def _bt_for_prediction(kind: str, ep: CNState, ht: Exchange | None, rtt_bt: float | None,
@@ -269,23 +284,22 @@ def _early_notes(ep: CNState, config: ProtocolConfig, capture_end_ns: int | None
         notes.add("tentative_binding_expired")
 
 
+def row_values(ep: Episode) -> tuple:
+    """The output columns of one episode, in EPISODE_COLUMNS order."""
+    p = ep.predicted
+    return (
+        ep.mn, ep.ha, ep.cn, ep.prev_coa, ep.coa, ep.kind, ep.mode, ep.t_handover,
+        ep.rtt_ha_ms, ep.rtt_bt_ms, ep.rtt_ro_ms, ep.send_latency_ms, ep.recv_latency_ms,
+        *[p[k] for k in FORMULAS],
+        ep.auth, ep.source or None, ep.id, ep.t0_source, ep.complete, ep.rtt_ro_from,
+        ep.home_test_before_handover, ep.n_retransmissions, ";".join(ep.karn_excluded) or None,
+        ep.n_binding_errors, ";".join(ep.diagnosis) or None, ep.rtt_bt_basis, ep.rtt_bt_pred_ms,
+        ep.data_gap_send_ms, ep.data_gap_recv_ms)
+
+
 def episode_row(ep: Episode) -> dict:
     """The output columns of one episode."""
-    row = {
-        "mn": ep.mn, "ha": ep.ha, "cn": ep.cn, "prev_coa": ep.prev_coa, "coa": ep.coa,
-        "kind": ep.kind, "mode": ep.mode, "t_handover": ep.t_handover,
-        "rtt_ha_ms": ep.rtt_ha_ms, "rtt_bt_ms": ep.rtt_bt_ms, "rtt_ro_ms": ep.rtt_ro_ms,
-        "send_latency_ms": ep.send_latency_ms, "recv_latency_ms": ep.recv_latency_ms,
-        **{f"{k}_ms": v for k, v in ep.predicted.items()},
-        "auth": ep.auth, "source": ep.source or None, "episode": ep.id, "t0_source": ep.t0_source, "complete": ep.complete,
-        "rtt_ro_from": ep.rtt_ro_from, "home_test_before_handover": ep.home_test_before_handover,
-        "n_retransmissions": ep.n_retransmissions,
-        "karn_excluded": ";".join(ep.karn_excluded) or None,
-        "n_binding_errors": ep.n_binding_errors, "diagnosis": ";".join(ep.diagnosis) or None,
-        "rtt_bt_basis": ep.rtt_bt_basis, "rtt_bt_pred_ms": ep.rtt_bt_pred_ms,
-        "data_gap_send_ms": ep.data_gap_send_ms, "data_gap_recv_ms": ep.data_gap_recv_ms,
-    }
-    return row
+    return dict(zip(EPISODE_COLUMNS, row_values(ep)))
 
 
 def episodes_frame(episodes) -> pd.DataFrame:

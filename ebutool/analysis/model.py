@@ -160,6 +160,16 @@ class Handover:
     cns: dict[str, CNState] = field(default_factory=dict)
     source: str = ""
     data_gaps: dict = field(default_factory=dict)   # (cn, up) -> median data gap before t0, ns
+    # (cn, up) -> the data packet times before t0; their median gap is computed only for
+    # the CNs that get an episode (most handovers in a long capture have none)
+    recent_data: dict = field(default_factory=dict)
+
+    def data_gap(self, key) -> float | int | None:
+        """The median data gap before t0 for (cn, up), ns; None with fewer than 2 packets."""
+        if key in self.data_gaps:
+            return self.data_gaps[key]
+        times = self.recent_data.get(key)
+        return median_gap(times) if times else None
 
     @property
     def ha_final(self) -> Exchange | None:
@@ -223,6 +233,16 @@ class Episode:
         return None if self.t0_ns is None else self.t0_ns / 1e9
 
 
+def median_gap(times) -> float | int | None:
+    """The median interval between consecutive ``times``; None for fewer than two."""
+    t = list(times)
+    gaps = sorted(b - a for a, b in zip(t, t[1:]))
+    if not gaps:
+        return None
+    m = len(gaps) // 2
+    return gaps[m] if len(gaps) % 2 else (gaps[m - 1] + gaps[m]) / 2
+
+
 @dataclass
 class HomeTests:
     """The home tests of one MN with one CN: open ones by cookie, recent answered ones."""
@@ -260,12 +280,17 @@ class MNState:
         """(cn, up) -> the median interval between the last GAP_PACKETS data packets."""
         out = {}
         for key, q in self.data_times.items():
-            t = list(q)
-            gaps = sorted(b - a for a, b in zip(t, t[1:]))
-            if gaps:
-                m = len(gaps) // 2
-                out[key] = gaps[m] if len(gaps) % 2 else (gaps[m - 1] + gaps[m]) / 2
+            gap = median_gap(q)
+            if gap is not None:
+                out[key] = gap
         return out
 
+    def recent_data(self) -> dict:
+        """(cn, up) -> the times of the last GAP_PACKETS data packets (a snapshot)."""
+        return {key: tuple(q) for key, q in self.data_times.items()}
+
     def tests(self, cn: str) -> HomeTests:
-        return self.home_tests.setdefault(cn, HomeTests())
+        tests = self.home_tests.get(cn)
+        if tests is None:       # not setdefault: that would build a HomeTests every call
+            tests = self.home_tests[cn] = HomeTests()
+        return tests

@@ -1,0 +1,208 @@
+"""The lean path of ``analyze``: episode rows kept as compact columns, not as Episodes.
+
+:func:`ebutool.analysis.build_episodes` keeps every finished :class:`Episode` (its
+timeline, predictions dict, lists...) until the end of the run, a few KB each.  The
+table needs none of that: as each handover closes, :class:`EpisodeRows` turns its
+episodes into the values of the output columns and drops them.  Per row it keeps at
+most one machine word per column (floats and counts in ``array`` columns, strings
+shared through an intern table: addresses and codes repeat) plus the sort key: about
+270 octets per finished row, so a run's memory grows with its open episodes, not with
+its packets.
+
+What the end of the run still needs is kept alongside: the sort key (handover time,
+MN, CN, care-of address), the CNs that answered an EBA anywhere in the capture and,
+per early_fallback row, whether its CN sent a Binding Error with status 2
+(``_fallback_causes`` in ebutool.analysis, which this mirrors).
+"""
+from __future__ import annotations
+
+import math
+from array import array
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..constants import DEFAULT_CONFIG, ProtocolConfig
+from ..diagnostics import Diagnostics
+from .episodes import Reconstructor
+from .metrics import EPISODE_COLUMNS, finalize, row_values
+from .model import Episode, Handover
+
+# The fallback causes (also used by ebutool.analysis._fallback_causes, the Episode path)
+FALLBACK_KIND = "early_fallback"
+REFUSED_NOTE = "ebu_refused_binding_error"
+LOST_NOTE = "ebu_or_eba_lost"
+UNKNOWN_MH_STATUS = 2          # Binding Error status: unrecognised MH type (RFC 6275 6.1.9)
+ANSWER_LABEL = "EBA"           # the Step label of a BA that answers an EBU
+
+_NAMES = list(EPISODE_COLUMNS)
+_FLOAT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "float64"]
+_INT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "Int64"]
+_BOOL = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "boolean"]
+_OBJECT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "object"]
+_COL = {c: i for i, c in enumerate(_NAMES)}
+_MN, _CN, _COA = _COL["mn"], _COL["cn"], _COL["coa"]
+_DIAG, _SOURCE, _ID = _COL["diagnosis"], _COL["source"], _COL["episode"]
+_BOOL_NONE = -1          # boolean columns are int8 arrays: 1, 0, or this for missing
+_INT_NONE = -2 ** 63     # Int64 columns: this for missing (counts never are; kept for safety)
+
+
+def _empty_columns() -> list:
+    cols: list = [None] * len(_NAMES)
+    for i in _FLOAT:
+        cols[i] = array("d")
+    for i in _INT:
+        cols[i] = array("q")
+    for i in _BOOL:
+        cols[i] = array("b")
+    for i in _OBJECT:
+        cols[i] = []
+    return cols
+
+
+class EpisodeRows:
+    """Finished episode rows as columns.  ``add_handover`` as handovers close, then
+    ``close()`` once (fallback causes, sort, ids 1..n), then ``frame()``."""
+
+    def __init__(self) -> None:
+        self.columns = _empty_columns()
+        self.t0_ns = array("q")             # sort key: handover time (0 when missing) ...
+        self.t0_missing = array("b")        # ... and whether it is missing (sorts last)
+        self.answering_cns: set[str] = set()
+        self.fallbacks: list[tuple[int, bool]] = []   # (row, the CN refused with BE status 2)
+        self._interned: dict = {}
+
+    def __len__(self) -> int:
+        return len(self.t0_ns)
+
+    # -- filling ---------------------------------------------------------------------
+    def add_handover(self, ho: Handover, config: ProtocolConfig, capture_end_ns: int | None) -> None:
+        for st in ho.cns.values():
+            if st.cn not in self.answering_cns and _shows_eba(ho, st):
+                self.answering_cns.add(st.cn)
+        for ep in finalize(ho, config, capture_end_ns, timeline=False):
+            self.add(ep)
+
+    def add(self, ep: Episode) -> None:
+        """One finished episode (its timeline is not looked at: see add_handover)."""
+        values = row_values(ep)
+        row = len(self.t0_ns)
+        cols, interned = self.columns, self._interned
+        for i in _OBJECT:
+            v = values[i]
+            cols[i].append(v if v is None else interned.setdefault(v, v))
+        for i in _FLOAT:
+            v = values[i]
+            cols[i].append(math.nan if v is None else v)
+        for i in _INT:
+            v = values[i]
+            cols[i].append(_INT_NONE if v is None else v)
+        for i in _BOOL:
+            v = values[i]
+            cols[i].append(_BOOL_NONE if v is None else int(v))
+        self.t0_ns.append(ep.t0_ns or 0)
+        self.t0_missing.append(ep.t0_ns is None)
+        if ep.kind == FALLBACK_KIND:
+            refused = any(status == UNKNOWN_MH_STATUS for _, status, _ in ep.binding_errors)
+            self.fallbacks.append((row, refused))
+
+    # -- end of run ------------------------------------------------------------------
+    def close(self) -> None:
+        """Fallback causes (they need the whole capture), then the episode order of
+        build_episodes (stable: time, MN, CN, care-of address) and ids from 1."""
+        diag = self.columns[_DIAG]
+        for row, refused in self.fallbacks:
+            if refused:
+                note = REFUSED_NOTE
+            elif self.columns[_CN][row] in self.answering_cns:
+                note = LOST_NOTE
+            else:
+                note = None
+            notes = set(diag[row].split(";")) if diag[row] else set()
+            if note is not None:
+                notes.add(note)
+            joined = ";".join(sorted(notes)) or None
+            diag[row] = joined if joined is None else self._interned.setdefault(joined, joined)
+        self.fallbacks = []
+        mn, cn, coa = self.columns[_MN], self.columns[_CN], self.columns[_COA]
+        t0, missing = self.t0_ns, self.t0_missing
+        order = sorted(range(len(t0)), key=lambda r: (missing[r], t0[r], mn[r], cn[r] or "", coa[r]))
+        self.columns = [_take(col, order) for col in self.columns]
+        self.t0_ns, self.t0_missing = _take(t0, order), _take(missing, order)
+        self.columns[_ID] = array("q", range(1, len(order) + 1))
+
+    def extend(self, other: "EpisodeRows") -> None:
+        """Append the (closed) rows of ``other``; renumber() afterwards."""
+        for col, more in zip(self.columns, other.columns):
+            col.extend(more)
+        self.t0_ns.extend(other.t0_ns)
+        self.t0_missing.extend(other.t0_missing)
+
+    def renumber(self) -> None:
+        self.columns[_ID] = array("q", range(1, len(self) + 1))
+
+    def relabel(self, label: Callable[[str], str]) -> None:
+        """Replace each row's ``source`` (the Episode's, "" for none) by ``label(source)``."""
+        col = self.columns[_SOURCE]
+        self.columns[_SOURCE] = [label(s or "") or None for s in col]
+
+    # -- output ----------------------------------------------------------------------
+    def frame(self, mn: str | None = None, cn: str | None = None) -> pd.DataFrame:
+        """The episode table (as episodes_frame), only the rows of ``mn``/``cn`` if given."""
+        n = len(self)
+        keep = None
+        if mn is not None or cn is not None:
+            mns, cns = self.columns[_MN], self.columns[_CN]
+            keep = np.array([(mn is None or mns[r] == mn) and (cn is None or cns[r] == cn)
+                             for r in range(n)], dtype=bool)
+        index = pd.RangeIndex(n if keep is None else int(keep.sum()))
+        # Series with explicit dtypes: pandas would infer "str" for object columns.
+        data = {name: pd.Series(_series_values(col, dtype, keep), index=index, dtype=dtype, copy=False)
+                for name, dtype, col in zip(_NAMES, EPISODE_COLUMNS.values(), self.columns)}
+        return pd.DataFrame(data, columns=_NAMES)
+
+
+def _shows_eba(ho: Handover, st) -> bool:
+    """An EBA from this CN on the episode's timeline (as _fallback_causes reads it)."""
+    ht = st.home_test
+    return any(s.msg == ANSWER_LABEL for steps in (st.steps, ho.ha_steps, ht.steps if ht else ())
+               for s in steps)
+
+
+def _take(col, order: list[int]):
+    if isinstance(col, array):
+        return array(col.typecode, [col[i] for i in order])
+    return [col[i] for i in order]
+
+
+def _series_values(col, dtype: str, keep):
+    if dtype == "float64":
+        values = np.frombuffer(col, dtype=np.float64) if len(col) else np.empty(0, np.float64)
+    elif dtype == "Int64":
+        raw = np.frombuffer(col, dtype=np.int64) if len(col) else np.empty(0, np.int64)
+        values = pd.arrays.IntegerArray(raw.copy(), raw == _INT_NONE)
+    elif dtype == "boolean":
+        raw = np.frombuffer(col, dtype=np.int8) if len(col) else np.empty(0, np.int8)
+        values = pd.arrays.BooleanArray(raw == 1, raw == _BOOL_NONE)
+    else:
+        values = np.empty(len(col), dtype=object)
+        values[:] = col
+    if keep is not None:
+        values = values[keep]
+    return values.copy() if isinstance(values, np.ndarray) and values.base is not None else values
+
+
+def build_rows(records: Iterable, config: ProtocolConfig = DEFAULT_CONFIG,
+               diag: Diagnostics | None = None, oracle=None) -> EpisodeRows:
+    """The closed episode rows of a message stream (what build_episodes gives, as rows)."""
+    rc = Reconstructor(config, diag, oracle)
+    rows = EpisodeRows()
+    add = rows.add_handover
+    for item in records:
+        for ho, _ in rc.feed(item):
+            add(ho, config, None)
+    for ho, _ in rc.finish():
+        add(ho, config, rc.last_ts)
+    rows.close()
+    return rows
