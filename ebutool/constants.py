@@ -57,6 +57,10 @@ MOPT_AUTH_DATA = 5      # Binding Authorization Data
 MOPT_COTI = 15          # Care-of Test Init (RFC 4866)
 MOPT_COT = 16           # Care-of Test (RFC 4866)
 
+# Binding Error status values (RFC 6275 6.1.9).
+BE_STATUS_UNKNOWN_BINDING = 1   # home address without a binding (RO data it cannot place)
+BE_STATUS_UNKNOWN_MH = 2        # unrecognised MH type value (a CN that does not know EBUs)
+
 LIFETIME_UNIT_S = 4     # BU/BA lifetime field unit (RFC 6275 6.1.7)
 BRA_UNIT_S = 4          # Binding Refresh Advice interval unit
 

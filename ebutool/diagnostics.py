@@ -41,6 +41,11 @@ class Diagnostics:
         self.kept = [d if d.source else Diagnosis(d.frame, d.code, d.message, source) for d in self.kept]
         return self
 
+    def for_source(self, source: str) -> "Diagnostics":
+        """A view for one input of several: it counts and keeps into this object's
+        tables, and stamps ``source`` on what it keeps."""
+        return Diagnostics(self.keep, self.counts, self.kept, self._kept_per_code, source)
+
     def merge(self, other: "Diagnostics") -> None:
         for d in other.kept:
             if self._kept_per_code[d.code] < self.keep:

@@ -103,3 +103,22 @@ def test_compare_takes_directories_and_labels_warnings(folder):
     assert "a.pcap" in res.stdout and "b.pcap" in res.stdout      # one group per file
     assert "not read (not pcap/pcapng captures): b.keys.json, notes.txt" in res.stderr
     assert "truncated_record: b.pcap: frame " in res.stderr
+
+
+def test_for_source_view_shares_counts():
+    d = Diagnostics(keep=2)
+    a, b = d.for_source("a.pcap"), d.for_source("b.pcap")
+    a.warn("x", "frame 1: one", 1)
+    b.warn("x", "frame 1: two", 1)
+    b.warn("x", "frame 2: three", 2)               # over keep: counted, not kept
+    assert d.counts["x"] == 3 and d.total == 3
+    assert [(k.source, k.message) for k in d.kept] == [("a.pcap", "frame 1: one"),
+                                                       ("b.pcap", "frame 1: two")]
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_library_analyze_labels_warnings_per_file(folder, merge):
+    from ebutool.analysis import analyze
+    diag = Diagnostics()
+    analyze(str(folder / "a.pcap"), str(folder / "b.pcap"), diag=diag, merge=merge)
+    assert [k.source for k in diag.kept if k.code == "truncated_record"] == ["b.pcap"]

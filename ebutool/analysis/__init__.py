@@ -122,10 +122,11 @@ def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Itera
     checked first, so a backwards timestamp is diagnosed with its own frame number).
     ``progress`` (ebutool.progress) follows the reading of a single file."""
     from ..stream import read_records
-    streams = [check_order(read_records(p, diag, stats, progress=progress if len(paths) == 1 else None),
-                           diag) for p in paths]
-    if len(streams) == 1:
-        return streams[0]
+    if len(paths) == 1:
+        return check_order(read_records(paths[0], diag, stats, progress=progress), diag)
+    # Several files: each file's warnings say which file their frame numbers belong to.
+    views = [diag.for_source(label) for label in _labels(paths)]
+    streams = [check_order(read_records(p, d, stats), d) for p, d in zip(paths, views)]
     return heapq.merge(*streams, key=lambda r: r.ts_ns)
 
 
@@ -161,7 +162,9 @@ def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = N
         for path, label in zip(paths, _labels(paths)):
             # A fresh oracle per file: separate runs must not lend each other tokens.
             file_oracle = make_oracle(keys, config, diag) if per_file_oracle else oracle
-            part = build_rows(merged_records([path], diag, stats), config, diag, file_oracle or None)
+            file_diag = diag.for_source(label)      # its warnings name the file
+            part = build_rows(merged_records([path], file_diag, stats), config, file_diag,
+                              file_oracle or None)
             part.relabel(lambda source, label=label: label)
             rows.extend(part)
         rows.renumber()

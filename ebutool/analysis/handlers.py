@@ -7,6 +7,7 @@ inside the handover does it open an episode (flagged capture_started_mid_episode
 """
 from __future__ import annotations
 
+from .. import constants as C
 from ..mh.messages import BU_FLAG_A, BU_FLAG_H
 from ..mh.options import NonceIndices
 from ..records import Record
@@ -173,7 +174,7 @@ class MessageHandlers:
             # A CN answers the first offending packet (BEs are rate-limited, RFC 6275
             # 9.3.3): the first since the previous BE, data for status 1, an unknown MH type
             # for status 2.
-            if m.status == 1:
+            if m.status == C.BE_STATUS_UNKNOWN_BINDING:
                 cause, ep.be_cause_data = ep.be_cause_data, None
             else:
                 cause, ep.be_cause_other = ep.be_cause_other, None

@@ -23,6 +23,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from .. import constants as C
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from .episodes import Reconstructor
@@ -33,7 +34,7 @@ from .model import Episode, Handover
 FALLBACK_KIND = "early_fallback"
 REFUSED_NOTE = "ebu_refused_binding_error"
 LOST_NOTE = "ebu_or_eba_lost"
-UNKNOWN_MH_STATUS = 2          # Binding Error status: unrecognised MH type (RFC 6275 6.1.9)
+UNKNOWN_MH_STATUS = C.BE_STATUS_UNKNOWN_MH   # a BE saying the CN does not know the EBU type
 ANSWER_LABEL = "EBA"           # the Step label of a BA that answers an EBU
 
 _NAMES = list(EPISODE_COLUMNS)

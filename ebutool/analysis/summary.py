@@ -160,7 +160,7 @@ def claim_statement(summary: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SA
             ne, ns, nf = _n(e), _n(s), _n(f)
             what = f"{label}, {mode}"
             fb = (f"; early_fallback median {f['median_ms']:.3f} ms (n={nf})" if nf
-                  else f"; early_fallback n=0")
+                  else "; early_fallback n=0")
             ratio = None if e is None else _ratio(ne, e["median_ms"], s)
             if ratio is None:
                 lines.append(f"  {what}: cannot compare (early n={ne}, standard n={ns}){fb}")
