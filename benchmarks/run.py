@@ -37,7 +37,6 @@ import os
 import platform
 import resource
 import shutil
-import struct
 import subprocess
 import sys
 import time
@@ -54,100 +53,7 @@ KINDS = ("floor", "floor_simple", "reference", "records", "decode", "analyze")
 
 # --- the measured work (run in a child process) -------------------------------------------
 
-def floor_pcap(path: str) -> int:
-    """Walk the pcap record headers: one 4 MiB bytearray refilled in place with readinto
-    (the I/O the fast path uses), one unpack per record."""
-    unpack = struct.Struct("<IIII").unpack_from
-    n = 0
-    with open(path, "rb", buffering=0) as fh:
-        buf = bytearray(4 << 20)
-        if fh.readinto(memoryview(buf)[:24]) != 24 or buf[:4] != b"\xd4\xc3\xb2\xa1":
-            raise SystemExit("floor: only little-endian microsecond pcap")
-        pos = end = 0
-        while True:
-            have = end - pos
-            buf[:have] = buf[pos:end]
-            mv = memoryview(buf)
-            got = fh.readinto(mv[have:])
-            mv.release()
-            if not got:
-                return n
-            pos, end = 0, have + got
-            while end - pos >= 16:
-                nxt = pos + 16 + unpack(buf, pos)[2]
-                if nxt > end:
-                    break
-                pos = nxt
-                n += 1
-
-
-def floor_pcapng(path: str) -> int:
-    """Walk the pcapng blocks (type, length), counting EPBs; same I/O as floor_pcap."""
-    unpack = struct.Struct("<II").unpack_from
-    n = 0
-    with open(path, "rb", buffering=0) as fh:
-        buf = bytearray(4 << 20)
-        pos = end = 0
-        while True:
-            have = end - pos
-            buf[:have] = buf[pos:end]
-            mv = memoryview(buf)
-            got = fh.readinto(mv[have:])
-            mv.release()
-            if not got:
-                return n
-            pos, end = 0, have + got
-            while end - pos >= 8:
-                btype, blen = unpack(buf, pos)
-                if pos + blen > end:
-                    break
-                pos += blen
-                if btype == 6:
-                    n += 1
-
-
-def floor_pcap_simple(path: str) -> int:
-    """The simplest header walk: read 1 MiB blocks, concatenate, one unpack per record."""
-    unpack = struct.Struct("<IIII").unpack_from
-    n = 0
-    with open(path, "rb") as fh:
-        buf = fh.read(24)
-        if buf[:4] != b"\xd4\xc3\xb2\xa1":
-            raise SystemExit("floor: only little-endian microsecond pcap")
-        buf, pos = b"", 0
-        while True:
-            chunk = fh.read(1 << 20)
-            if not chunk:
-                return n
-            buf = buf[pos:] + chunk
-            pos, end = 0, len(buf)
-            while end - pos >= 16:
-                nxt = pos + 16 + unpack(buf, pos)[2]
-                if nxt > end:
-                    break
-                pos = nxt
-                n += 1
-
-
-def floor_pcapng_simple(path: str) -> int:
-    """The simplest block walk (1 MiB reads, concatenation), counting EPBs."""
-    unpack = struct.Struct("<II").unpack_from
-    n = 0
-    with open(path, "rb") as fh:
-        buf, pos = b"", 0
-        while True:
-            chunk = fh.read(1 << 20)
-            if not chunk:
-                return n
-            buf = buf[pos:] + chunk
-            pos, end = 0, len(buf)
-            while end - pos >= 8:
-                btype, blen = unpack(buf, pos)
-                if pos + blen > end:
-                    break
-                pos += blen
-                if btype == 6:
-                    n += 1
+from floors import floor_pcap, floor_pcap_simple, floor_pcapng, floor_pcapng_simple  # noqa: E402
 
 
 def work(kind: str, path: str) -> int:
@@ -269,6 +175,7 @@ def measure_tshark(path: Path, packets: int, prefix: int | None, repeat: int, tm
     per_packet = max(t["seconds"] - startup, 0.0) / prefix
     return {"kind": "tshark", "seconds": startup + per_packet * packets, "measured_seconds": t["seconds"],
             "startup_seconds": startup, "wall": t["wall"] * packets / prefix, "packets": packets,
+            # (wall time is scaled whole, start-up included: a rough figure, not a target)
             "measured_packets": prefix, "rows": t["rows"], "peak_mb": None, "base_mb": None}
 
 
@@ -322,8 +229,9 @@ def machine() -> dict:
                 break
     except OSError:
         pass
+    import ebutool      # which checkout is measured (PYTHONPATH, else the installed one)
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform()}
+            "platform": platform.platform(), "ebutool": str(Path(ebutool.__file__).parent)}
 
 
 def ensure_capture(n: int, seed: int, out: Path) -> dict[str, Path]:
@@ -455,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     lines += targets(results, args.scale)
     m = results["machine"]
     print(f"# {m['cpu']}, nproc {m['nproc']}, Python {m['python']}, {args.packets:,} packets, "
-          f"best of {args.repeat}")
+          f"best of {args.repeat}; ebutool from {m['ebutool']}")
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

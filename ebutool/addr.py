@@ -5,13 +5,19 @@ import ipaddress
 from functools import lru_cache
 
 
-@lru_cache(maxsize=65536)
-def ntop(octets: bytes) -> str:
-    """16 octets -> compressed canonical text (cached: a trace reuses few addresses)."""
+CACHE_SIZE = 65536      # addresses remembered by each conversion cache
+
+
+def format_address(octets: bytes) -> str:
+    """16 octets -> compressed canonical text (uncached; see :func:`ntop`)."""
     return str(ipaddress.IPv6Address(octets))
 
 
-@lru_cache(maxsize=65536)
+ntop = lru_cache(maxsize=CACHE_SIZE)(format_address)
+ntop.__doc__ = "16 octets -> compressed canonical text (cached: a trace reuses few addresses)."
+
+
+@lru_cache(maxsize=CACHE_SIZE)
 def pton(text: str) -> bytes:
     """IPv6 address text -> 16 octets; raises ValueError on anything else."""
     return ipaddress.IPv6Address(text).packed

@@ -54,7 +54,7 @@ def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
     diag = analyze_options.pop("diag", None)
     frames = []
     for path, label in zip(paths, file_labels(paths)):
-        own = Diagnostics()
+        own = Diagnostics(keep=diag.keep) if diag is not None else Diagnostics()
         df = analyze(path, diag=own, **analyze_options)
         if diag is not None:       # each kept warning says which input it is about
             diag.merge(own.labelled(label) if len(paths) > 1 else own)

@@ -33,6 +33,7 @@ MH_FIXED_LEN = 6        # payload proto, header len, MH type, reserved, checksum
 
 OPT_HOME_ADDRESS = 201  # Destination option carrying the home address (RFC 6275 6.3)
 OPT_PADN = 1            # PadN destination option (RFC 8200 4.2)
+HAO_LEN = 16            # Home Address option data: the address, octets (RFC 6275 6.3)
 HAO_DSTOPTS_LEN = 24    # a Destination Options header holding just the aligned HAO, octets
 RH2_LEN = 24            # a type 2 routing header, octets
 ROUTING_TYPE_2 = 2      # Type 2 routing header (RFC 6275 6.4)

@@ -161,7 +161,7 @@ def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str 
         raise UsageError("analyze needs at least one capture or trace")
     config = config if config is not None else DEFAULT_CONFIG
     diag = diag if diag is not None else Diagnostics()
-    if len(paths) == 1 or (merge and jobs <= 1):
+    if jobs <= 1 or len(paths) == 1:       # analyze() labels each file's warnings itself
         return analyze(*paths, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
                        oracle=oracle, merge=merge, progress=progress)
     from .analysis import _address

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import constants as C
-from .addr import ntop
+from .addr import CACHE_SIZE, format_address
 
 NH_MOBILITY_OLD = C.NH_MOBILITY_OLD
 _MAX_TUNNEL_DEPTH = 2   # MN<->HA tunnel, and one more for nested tunnels; deeper is odd
@@ -52,22 +52,23 @@ def decode_ipv6(buf: bytes, off: int, problems: list[tuple[str, str]]) -> Packet
 
 # PadN of two octets, then the Home Address option's type and length: the layout of a
 # Destination Options header that holds just the HAO (RFC 6275 6.3: 8n+6 alignment).
-_HAO_DATA_LEN = 16
-_HAO_ALONE = bytes((C.OPT_PADN, 2, 0, 0, C.OPT_HOME_ADDRESS, _HAO_DATA_LEN))
+_HAO_ALONE = bytes((C.OPT_PADN, 2, 0, 0, C.OPT_HOME_ADDRESS, C.HAO_LEN))
 _EXT_HEADERS = frozenset((C.NH_HOPOPTS, C.NH_DSTOPTS, C.NH_ROUTING, C.NH_AH))
 
 
 # Address octets -> text for the loop below, which looks them up in place (a third of
 # the cost of calling the cached ntop): a capture reuses few addresses.
+# This dict is the decoder's only address cache (it converts with the uncached
+# format_address, so ntop's cache does not hold the same addresses again).
 _TEXT: dict[bytes, str] = {}
-_TEXT_MAX = 65536          # as many as ntop's cache holds
+_TEXT_MAX = CACHE_SIZE
 
 
 def _text(octets: bytes) -> str:
     """``ntop(octets)``, remembered in _TEXT (emptied when full)."""
     if len(_TEXT) >= _TEXT_MAX:
         _TEXT.clear()
-    text = _TEXT[octets] = ntop(octets)
+    text = _TEXT[octets] = format_address(octets)
     return text
 
 
@@ -78,7 +79,13 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
     builds a Record): it runs for every candidate packet of a capture, and a Packet
     in between would be a measurable share of the time."""
     if type(buf) is not bytes:
-        buf = bytes(buf)     # bytearray, memoryview: slices below must come out as bytes
+        # bytearray, memoryview: the slices below must come out as bytes.  Copy only this
+        # packet (to the end of the buffer for a jumbogram or a cut header), not all of a
+        # large buffer the caller walks packet by packet.
+        stop = len(buf)
+        if stop - off >= 6 and (buf[off + 4] or buf[off + 5]):
+            stop = min(stop, off + C.IPV6_HEADER_LEN + (buf[off + 4] << 8 | buf[off + 5]))
+        buf, off = bytes(buf[off:stop]), 0
     limit = len(buf)         # where the enclosing packet ends (the frame, or the outer payload)
     depth = 0
     tunnel_src = tunnel_dst = None
@@ -120,7 +127,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     break
                 if nh == C.NH_DSTOPTS:
                     if hlen == C.HAO_DSTOPTS_LEN and buf[i + 2:i + 8] == _HAO_ALONE:
-                        found = buf[i + hlen - _HAO_DATA_LEN:i + hlen]   # the usual header
+                        found = buf[i + hlen - C.HAO_LEN:i + hlen]   # the usual header
                     else:
                         found = _home_address_option(buf, i + 2, i + hlen, problems)
                     if found is not None:
@@ -192,7 +199,7 @@ def _home_address_option(buf: bytes, i: int, end: int, problems) -> bytes | None
                              f"destination option {otype} of {olen} octets exceeds its header"))
             break
         if otype == C.OPT_HOME_ADDRESS:
-            if olen != _HAO_DATA_LEN:
+            if olen != C.HAO_LEN:
                 problems.append(("malformed_hao", f"Home Address option of {olen} octets (RFC 6275: 16)"))
             else:
                 hao = buf[i + 2:i + 18]

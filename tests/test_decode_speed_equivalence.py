@@ -142,6 +142,13 @@ def test_fields_packet_and_record_agree_for_any_buffer_type(raw, data):
     assert _records(bytearray(raw), 0) == want
     assert _records(memoryview(raw), 0) == want
     assert _records(b"\xee" * 14 + raw, 14) == want
+    # inside a larger buffer walked by a library caller: bytes, bytearray, memoryview
+    # at an offset, with other data after the packet, all decode alike (the copy of a
+    # non-bytes buffer is cut at the IPv6 payload length, not taken to its end)
+    padded = b"\xee" * 14 + raw + b"\x60" * 64
+    want_padded = _records(padded, 14)
+    assert _records(bytearray(padded), 14) == want_padded
+    assert _records(memoryview(padded), 14) == want_padded
 
 
 # ---------------------------------------------------------------- BU classification

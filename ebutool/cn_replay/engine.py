@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
+from ..analysis.handlers import MAX_OPEN_COTIS
 from ..constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..mh.messages import BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate
@@ -32,10 +33,9 @@ BASIS_KEYS = "kcn"           # the oracle with the CN's Kcn and nonce table (ver
 BASIS_KEYLESS = "capture"    # the oracle without keys: the trace's own tokens (verify's "capture")
 BASIS_INJECTED = "injected"  # a caller-supplied acceptance function (library use)
 BASIS_TRACE = "trace"        # undecidable: followed what the CN in the trace did
-# Unanswered CoTIs kept for CoT matching (RTT samples); the oldest is forgotten beyond
-# this, with a counted warning, so a trace of lost CoTs cannot grow memory without bound
-# (the same bound as episode analysis, ebutool.analysis.handlers.MAX_OPEN_COTIS).
-MAX_OPEN_COTIS = 4096
+# Unanswered CoTIs kept for CoT matching (RTT samples): MAX_OPEN_COTIS, episode
+# analysis's bound.  The oldest is forgotten beyond it, with a counted warning, so a
+# trace of lost CoTs cannot grow memory without bound.
 
 Authenticate = Callable[[Record], object]
 """Called with every record in capture order; returns None for records it does not

@@ -100,22 +100,25 @@ _NONCE_INDICES = struct.Struct("!HH")
 # advice, alternate care-of addresses) are decoded once per distinct value and shared:
 # they are immutable, and building a frozen dataclass costs several times a cache hit.
 # Authenticators and keygen tokens never repeat: those are built each time.
-@lru_cache(maxsize=4096)
+_VALUE_CACHE = 4096      # distinct values remembered per option kind
+
+
+@lru_cache(maxsize=_VALUE_CACHE)
 def _padn(data: bytes) -> PadN:
     return PadN(data)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_VALUE_CACHE)
 def _binding_refresh_advice(data: bytes) -> BindingRefreshAdvice:
     return BindingRefreshAdvice(int.from_bytes(data, "big"))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_VALUE_CACHE)
 def _alternate_coa(data: bytes) -> AlternateCareOfAddress:
     return AlternateCareOfAddress(ntop(data))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_VALUE_CACHE)
 def _nonce_indices(data: bytes) -> NonceIndices:
     return NonceIndices(*_NONCE_INDICES.unpack(data))
 

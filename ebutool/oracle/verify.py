@@ -14,9 +14,10 @@ and the message (RFC 6275 5.2, 9.5.1; the EBU draft 4.1; RFC 4866).  Two bases:
 The only memory the oracle keeps is bounded by time: tokens seen (kept
 2 x MAX_TOKEN_LIFETIME so an expired one is reported as expired, not as unseen),
 recent BUs/EBUs to recognise the BA/EBA that answers them (MAX_NONCE_LIFETIME),
-first uses of the nonces in the table (bounded by the table) and care-of ->
-home address pairs seen (2 x MAX_TOKEN_LIFETIME); each table is also bounded by
-count (tables.MAX_TABLE_ENTRIES).  Entries are small tuples (tables.py); binding keys
+first uses of the nonces in the table (bounded by the nonce table; under a wildcard
+"*" key entry, by the CNs seen times the table) and care-of -> home address pairs
+seen (2 x MAX_TOKEN_LIFETIME); the token, sent-BU and address tables are also bounded
+by count (tables.MAX_TABLE_ENTRIES).  Entries are small tuples (tables.py); binding keys
 are not stored but recomputed from the tokens when a MAC is checked.
 
 Nothing here formats a key, a nonce, a Kbm or a token that the capture does not carry.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 from collections import Counter
 from socket import AF_INET6, inet_pton
-from sys import intern as _intern   # see _packed
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from ..addr import pton
@@ -62,10 +62,6 @@ _SWEEP_EVERY_NS = 1_000_000_000   # at least this long between sweeps of the tok
 _SWEEPS_PER_LIFETIME = 8
 
 
-# The tables' keys hold address strings (_intern'ed): each record brings its own copies,
-# so the keys would keep one ~66-octet string per entry alive; interned, an address the
-# tables already hold (the CN's, a returning MN's) is kept once.  Interned strings are
-# freed with their last reference, so this does not grow.
 def _packed(text: str) -> bytes:
     """16 octets of an IPv6 address text: the C inet_pton (addr.pton's ipaddress parse
     is ~10 us per new address, and every episode brings new ones); what it rejects
@@ -137,7 +133,7 @@ class Oracle:
                 self._sweep(ts_ns)
                 self._swept = ts_ns
         if rec.hoa is not None:
-            put_bounded(self._coa_mn, _intern(rec.src), (_intern(rec.hoa), ts_ns),
+            put_bounded(self._coa_mn, rec.src, (rec.hoa, ts_ns),
                         self.max_entries)
         msg = rec.msg
         if msg == "HoT":
@@ -205,7 +201,7 @@ class Oracle:
         else:
             v.careof_index = index
         token = bytes(msg.keygen_token)
-        remember(self._home if home else self._careof, (_intern(cn), _intern(addr), index),
+        remember(self._home if home else self._careof, (cn, addr, index),
                  token, rec.ts_ns, rec.frame, self.max_entries)
         kcn = self.keys.kcn(cn) if self.keys else None    # an empty table: keyless, no lookups
         if kcn is None or self.keys.nonce_table(cn) is None:
@@ -271,7 +267,7 @@ class Oracle:
         bu = rec.mh
         mn = rec.hoa or rec.src
         cn = rec.dst
-        key = (_intern(mn), _intern(cn), bu.sequence)
+        key = (mn, cn, bu.sequence)
         if bu.flags & BU_FLAG_H:
             # A home registration (IPsec-protected, not return routability): only noted
             # so that the home agent's BA is recognised -- by its time alone, an int
@@ -375,7 +371,7 @@ class Oracle:
         if cot is not None:
             index = ni.careof_index if ni is not None else None
             cot_token = bytes(cot.keygen_token)
-            remember(self._careof, (_intern(cn), _intern(coa), index), cot_token, rec.ts_ns,
+            remember(self._careof, (cn, coa, index), cot_token, rec.ts_ns,
                      rec.frame, self.max_entries)
             if index is not None and self.keys and self.keys.usable(cn):
                 try:
