@@ -44,7 +44,7 @@ from __future__ import annotations
 import struct
 from typing import Iterable, Iterator
 
-from .capture.linktypes import ip6_offset_func
+from .capture.linktypes import ETHERTYPE_IPV6, VLAN_TYPES, ip6_offset_func
 from .capture.source import HEADER_NEED, PCAP_MAGICS, PCAPNG_MAGIC, open_source
 from .diagnostics import Diagnostics
 from .records import Record
@@ -299,7 +299,15 @@ def _flush(stats: StreamStats, n: int, nv6: int, nirr: int) -> None:
 # next header of such frames with one struct call; anything unusual (VLAN tags, short
 # frames, a record at the end of the buffer) takes the general path.
 _ETHERTYPE_LINKS = {1: (12, 14), 113: (14, 16), 276: (0, 20)}
-_VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
+
+
+def _ethertypes(order: str) -> tuple[int, frozenset]:
+    """The IPv6 and VLAN EtherTypes as a probe with byte order ``order`` reads them: the
+    probes read the (big-endian) EtherType as an "H" in the file's byte order, so that one
+    struct call serves all fields, and an int compares faster than a 2-octet bytes."""
+    as_read = "little" if order == "<" else "big"
+    value = lambda t: int.from_bytes(t.to_bytes(2, "big"), as_read)  # noqa: E731
+    return value(ETHERTYPE_IPV6), frozenset(map(value, VLAN_TYPES))
 
 
 def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag: Diagnostics,
@@ -313,15 +321,15 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
     link = _ETHERTYPE_LINKS.get(linktype)
     if link is not None:
         etype_at, l2 = link
-        # captured length; then in the frame: EtherType (big-endian), first IPv6 octet,
-        # IPv6 next header
-        fmt = order + f"8xI4x{etype_at}x" + f"2s{l2 - etype_at - 2}xB5xB"
+        # captured length; then in the frame: EtherType (see _ethertypes), first IPv6
+        # octet, IPv6 next header
+        fmt = order + f"8xI4x{etype_at}x" + f"H{l2 - etype_at - 2}xB5xB"
         probe = struct.Struct(fmt)
         punpack = probe.unpack_from
         psize, minlen = probe.size, l2 + 40
     else:
         punpack, psize, minlen, l2 = None, 1 << 62, 0, 0
-    eth6, vlan = b"\x86\xdd", frozenset(t.to_bytes(2, "big") for t in _VLAN_TYPES)
+    eth6, vlan = _ethertypes(order)
     skip_nh, walk_nh = SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS
     skipped = stats.skipped
     decode = record_from_packet
@@ -463,14 +471,14 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
 # pcapng: the EPB fixed fields and, for an Ethernet frame, EtherType, first IPv6 octet
 # and next header, in one call (block type, length, interface, ts high, ts low, caplen,
 # wirelen, ...); only used when the whole probe lies inside the buffer.
-_PROBES = {o: struct.Struct(o + "IIIIIII12x2sB5xB").unpack_from for o in "<>"}
+_PROBES = {o: struct.Struct(o + "IIIIIII12xHB5xB").unpack_from for o in "<>"}
 # The run of skipped EPBs needs neither the timestamp nor the wire length (the reader's
 # last_ts is taken from the run's last block afterwards): leaving them out saves three
 # int objects per block.  Block type, length, interface, captured length, EtherType,
 # first IPv6 octet, next header; the same size as _PROBES.
-_RUN_PROBES = {o: struct.Struct(o + "III8xI4x12x2sB5xB").unpack_from for o in "<>"}
+_RUN_PROBES = {o: struct.Struct(o + "III8xI4x12xHB5xB").unpack_from for o in "<>"}
 # the same, preceded by the previous block's trailing length (read at its end - 4)
-_RUN_PROBES2 = {o: struct.Struct(o + "IIII8xI4x12x2sB5xB").unpack_from for o in "<>"}
+_RUN_PROBES2 = {o: struct.Struct(o + "IIII8xI4x12xHB5xB").unpack_from for o in "<>"}
 
 
 def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name: str,
@@ -489,7 +497,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
     probe = _PROBES["<"]
     run_probe, probe2 = _RUN_PROBES["<"], _RUN_PROBES2["<"]
     psize = _PROBES["<"].__self__.size
-    eth6, vlan = b"\x86\xdd", frozenset(t.to_bytes(2, "big") for t in _VLAN_TYPES)
+    eth6, vlan = _ethertypes("<")
     new_v6 = "not_ipv6" not in skipped
     new_irr = "not_mobility_related" not in skipped
     ts_hi = ts_lo = 0
@@ -596,6 +604,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                 hdr, blk, u32 = s.hdr, s.blk, s.u32
                 probe = _PROBES[order]
                 run_probe, probe2 = _RUN_PROBES[order], _RUN_PROBES2[order]
+                eth6, vlan = _ethertypes(order)
                 blen = u32(buf, pos + 4)[0]
                 ifaces, snaplens = [], []
                 eth_ok = frozenset()

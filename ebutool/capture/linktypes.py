@@ -30,7 +30,7 @@ SUPPORTED_LINKTYPES: dict[int, str] = {
 ETHERTYPE_IPV6 = 0x86DD
 # 802.1Q, 802.1ad (QinQ) and the pre-standard 0x9100 QinQ tag: 4 octets each
 # (2 octets tag control + 2 octets inner EtherType), any number stacked.
-_VLAN_TYPES = frozenset((0x8100, 0x88A8, 0x9100))
+VLAN_TYPES = frozenset((0x8100, 0x88A8, 0x9100))
 
 # Address families meaning IPv6 in a NULL/LOOP header: Linux 10, NetBSD/OpenBSD 24,
 # FreeBSD/DragonFly 28, Darwin 30.  IPv4 is 2 everywhere.
@@ -52,7 +52,7 @@ def _ethertype_chain(data: bytes, type_at: int, payload_at: int) -> int | None:
             if payload_at < n and data[payload_at] >> 4 == 6:
                 return payload_at
             return None
-        if etype not in _VLAN_TYPES:
+        if etype not in VLAN_TYPES:
             return None
         # A tag: 2 octets of tag control, then the next EtherType.
         type_at = payload_at + 2
