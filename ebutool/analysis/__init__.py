@@ -19,6 +19,7 @@ from ..addr import canonical
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..errors import EbutoolError, UsageError
+from ..gc_tuning import fewer_collections
 from .classify import KINDS, MODES
 from .episodes import Reconstructor, check_order
 from .metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
@@ -114,7 +115,8 @@ def analyze_records(records: Iterable, mn: str | None = None, cn: str | None = N
         oracle = make_oracle(keys, config, diag)
     if check:
         records = check_order(records, diag)
-    return build_rows(records, config, diag, oracle or None).frame(mn, cn)
+    with fewer_collections():
+        return build_rows(records, config, diag, oracle or None).frame(mn, cn)
 
 
 def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Iterator:
@@ -144,6 +146,11 @@ def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = N
     ``oracle=False`` skips it.  ``progress`` follows the reading of a single input."""
     if not paths:
         raise UsageError("analyze needs at least one capture or trace")
+    with fewer_collections():       # a long streaming run: see ebutool.gc_tuning
+        return _analyze(paths, mn, cn, config, keys, diag, stats, oracle, merge, progress)
+
+
+def _analyze(paths, mn, cn, config, keys, diag, stats, oracle, merge, progress) -> pd.DataFrame:
     diag = diag if diag is not None else Diagnostics()
     mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
     per_file_oracle = oracle is None and not merge and len(paths) > 1

@@ -12,6 +12,7 @@ import typer
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..errors import EbutoolError, UsageError
+from ..gc_tuning import fewer_collections
 from ..report import OutputFormat, render_bytes
 
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
@@ -86,7 +87,8 @@ def guarded(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with fewer_collections():      # every command is one streaming run
+                return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except EbutoolError as exc:
