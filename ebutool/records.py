@@ -69,19 +69,8 @@ def classify_bu(bu: BindingUpdate, src: str, hoa: str | None) -> tuple[str, bool
     home address and a Nonce Indices option whose care-of index is 0; a BU with
     lifetime 0 or care-of == home is a deregistration."""
     home = hoa or src
-    # One pass over the options for the first of each kind (as MobilityMessage.option
-    # finds it): this runs for every BU of a capture.
-    alt = ni = None
-    rfc4866 = False
-    for opt in bu.options:
-        if isinstance(opt, AlternateCareOfAddress):
-            if alt is None:
-                alt = opt
-        elif isinstance(opt, NonceIndices):
-            if ni is None:
-                ni = opt
-        elif isinstance(opt, CareOfTestInitOption):
-            rfc4866 = True
+    alt, ni, coti = bu.first_options(AlternateCareOfAddress, NonceIndices, CareOfTestInitOption)
+    rfc4866 = coti is not None
     coa = alt.address if alt is not None else src
     if bu.lifetime == 0 or coa == home:
         return "BU", True, rfc4866

@@ -432,3 +432,13 @@ def test_decode_mh_truncated_or_mutated_valid_messages(m, data):
     pos = data.draw(st.integers(0, len(wire) - 1))
     flipped[pos] = data.draw(st.integers(0, 255))
     decode_mh(bytes(flipped), [])
+
+
+@given(st.lists(st.one_of(*OPTION_STRATEGIES.values()), max_size=8))
+def test_first_options_is_option_of_each_class(options):
+    bu = M.BindingUpdate(options=options)
+    classes = (O.NonceIndices, O.BindingAuthorizationData, O.AlternateCareOfAddress,
+               O.CareOfTestInitOption, O.PadN)
+    got = bu.first_options(*classes)
+    assert got == tuple(bu.option(c) for c in classes)
+    assert all(g is bu.option(c) for g, c in zip(got, classes))    # the same objects

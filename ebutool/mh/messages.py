@@ -59,6 +59,16 @@ class MobilityMessage:
         """The first option of class ``cls``, or None."""
         return next((o for o in self.options if isinstance(o, cls)), None)
 
+    def first_options(self, *classes: type) -> tuple:
+        """``tuple(self.option(c) for c in classes)`` in one pass over the options (for
+        the per-message hot paths: classification, the oracle)."""
+        found: list = [None] * len(classes)
+        for o in self.options:
+            for i, cls in enumerate(classes):
+                if found[i] is None and isinstance(o, cls):
+                    found[i] = o
+        return tuple(found)
+
 
 @dataclass(eq=True)
 class BindingRefreshRequest(MobilityMessage):

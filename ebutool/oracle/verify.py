@@ -274,14 +274,8 @@ class Oracle:
             # (32 octets where a Sent takes 112).
             put_bounded(self._sent, key, rec.ts_ns, self.max_entries)
             return None
-        alt = ni = auth = None
-        for o in bu.options:      # the first of each kind, as MobilityMessage.option, in one pass
-            if ni is None and isinstance(o, NonceIndices):
-                ni = o
-            if auth is None and isinstance(o, BindingAuthorizationData):
-                auth = o
-            if alt is None and isinstance(o, AlternateCareOfAddress):
-                alt = o
+        ni, auth, alt = bu.first_options(NonceIndices, BindingAuthorizationData,
+                                         AlternateCareOfAddress)
         coa = alt.address if alt is not None else rec.src
         v = Verdict(rec.frame, _seconds(rec.ts_ns), rec.msg, mn, cn, coa, bu.sequence)
         if rec.deregistration:
@@ -344,14 +338,7 @@ class Oracle:
         ba = rec.mh
         mn = rec.rh2 or rec.dst
         cn, coa = rec.src, rec.dst
-        auth = ni = cot = None
-        for o in ba.options:      # the first of each kind, as MobilityMessage.option, in one pass
-            if auth is None and isinstance(o, BindingAuthorizationData):
-                auth = o
-            if ni is None and isinstance(o, NonceIndices):
-                ni = o
-            if cot is None and isinstance(o, CareOfTestOption):
-                cot = o
+        auth, ni, cot = ba.first_options(BindingAuthorizationData, NonceIndices, CareOfTestOption)
         sent = self._sent.get((mn, cn, ba.sequence))
         if sent is None:
             if auth is None:
