@@ -55,15 +55,8 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                 if nxt <= end and incl >= minlen:
                     if et == eth6:
                         if vb >> 4 == 6:
-                            if nh in skip_nh:
-                                nirr += 1
-                                pos = nxt
-                                if new_irr:
-                                    new_irr = False
-                                    skipped["not_mobility_related"] += 0
-                                continue
-                            ip = start + l2
-                            if nh in walk_nh and not _walk(buf, ip, nxt, nh):
+                            if nh in skip_nh or (nh in walk_nh
+                                                 and not _walk(buf, start + l2, nxt, nh)):
                                 nirr += 1
                                 pos = nxt
                                 if new_irr:
