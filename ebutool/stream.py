@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Iterable, Iterator
 
 from .diagnostics import Diagnostics
@@ -70,6 +71,27 @@ def record_from_packet(frame: int, ts_ns: int, buf: bytes, off: int,
         if rec.mh is not None:
             stats.messages[rec.msg] += 1
     return rec
+
+
+# Records read ahead before the analysis takes them (see read_ahead).
+READ_AHEAD_RECORDS = 4096
+
+
+def read_ahead(items: Iterable, n: int = READ_AHEAD_RECORDS) -> Iterator:
+    """``items`` unchanged, but taken from the source ``n`` at a time.
+
+    Why: alternating, record by record, between the fast path's loop and the episode
+    analysis costs about a fifth of ``analyze``'s CPU time on the benchmark capture
+    (0.90 s against 0.73 s with 4,096 at a time; measured, the cause is presumably the
+    CPU's caches and predictors).  Reading a few thousand ahead lets each loop run on
+    its own for a while; the memory cost is those Records (a few MB).  The consumer
+    sees the reader's StreamStats and diagnostics up to ``n`` records early."""
+    it = iter(items)
+    while True:
+        batch = list(islice(it, n))
+        if not batch:
+            return
+        yield from batch
 
 
 def records_from_frames(frames: Iterable, diag: Diagnostics,

@@ -20,6 +20,7 @@ from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..errors import EbutoolError, UsageError
 from ..gc_tuning import fewer_collections
+from ..stream import read_ahead
 from .classify import KINDS, MODES
 from .episodes import Reconstructor, check_order
 from .metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
@@ -116,20 +117,22 @@ def analyze_records(records: Iterable, mn: str | None = None, cn: str | None = N
     if check:
         records = check_order(records, diag)
     with fewer_collections():
-        return build_rows(records, config, diag, oracle or None).frame(mn, cn)
+        return build_rows(read_ahead(records), config, diag, oracle or None).frame(mn, cn)
 
 
 def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Iterator:
     """The message streams of several files merged by time (each file's own order is
-    checked first, so a backwards timestamp is diagnosed with its own frame number).
-    ``progress`` (ebutool.progress) follows the reading of a single file."""
+    checked first, so a backwards timestamp is diagnosed with its own frame number),
+    read ahead (ebutool.stream.read_ahead).  ``progress`` (ebutool.progress) follows the
+    reading of a single file."""
     from ..stream import read_records
     if len(paths) == 1:
-        return check_order(read_records(paths[0], diag, stats, progress=progress), diag)
+        stream = read_records(paths[0], diag, stats, progress=progress)
+        return read_ahead(check_order(stream, diag))
     # Several files: each file's warnings say which file their frame numbers belong to.
     views = [diag.for_source(label) for label in _labels(paths)]
     streams = [check_order(read_records(p, d, stats), d) for p, d in zip(paths, views)]
-    return heapq.merge(*streams, key=lambda r: r.ts_ns)
+    return read_ahead(heapq.merge(*streams, key=lambda r: r.ts_ns))
 
 
 def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = None,
