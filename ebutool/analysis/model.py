@@ -159,15 +159,12 @@ class Handover:
     ha_steps: list[Step] = field(default_factory=list)
     cns: dict[str, CNState] = field(default_factory=dict)
     source: str = ""
-    data_gaps: dict = field(default_factory=dict)   # (cn, up) -> median data gap before t0, ns
     # (cn, up) -> the data packet times before t0; their median gap is computed only for
     # the CNs that get an episode (most handovers in a long capture have none)
     recent_data: dict = field(default_factory=dict)
 
     def data_gap(self, key) -> float | int | None:
         """The median data gap before t0 for (cn, up), ns; None with fewer than 2 packets."""
-        if key in self.data_gaps:
-            return self.data_gaps[key]
         times = self.recent_data.get(key)
         return median_gap(times) if times else None
 
@@ -275,15 +272,6 @@ class MNState:
         if q is None:
             q = self.data_times[(cn, up)] = deque(maxlen=GAP_PACKETS)
         q.append(ts_ns)
-
-    def data_gaps(self) -> dict:
-        """(cn, up) -> the median interval between the last GAP_PACKETS data packets."""
-        out = {}
-        for key, q in self.data_times.items():
-            gap = median_gap(q)
-            if gap is not None:
-                out[key] = gap
-        return out
 
     def recent_data(self) -> dict:
         """(cn, up) -> the times of the last GAP_PACKETS data packets (a snapshot)."""
