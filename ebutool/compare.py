@@ -52,12 +52,12 @@ def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
     if sum(str(p) == "-" for p in paths) > 1:
         raise UsageError("'-' (standard input) can be given only once")
     diag = analyze_options.pop("diag", None)
+    diag = diag if diag is not None else Diagnostics()
     frames = []
     for path, label in zip(paths, file_labels(paths)):
-        own = Diagnostics(keep=diag.keep) if diag is not None else Diagnostics()
-        df = analyze(path, diag=own, **analyze_options)
-        if diag is not None:       # each kept warning says which input it is about
-            diag.merge(own.labelled(label) if len(paths) > 1 else own)
+        # with several inputs each kept warning says which one it is about
+        df = analyze(path, diag=diag.for_source(label) if len(paths) > 1 else diag,
+                     **analyze_options)
         df = df.copy()
         df.insert(0, "file", label)
         frames.append(df)
