@@ -69,9 +69,12 @@ def expand_inputs(args: Iterable[str | os.PathLike], left_out: list[str] | None 
             files = [p for p in (os.path.join(name, e) for e in entries) if os.path.isfile(p)]
             # Captures only (issue 6): a folder of results also holds keys files,
             # scenario files and the JSON traces converted from its captures.
-            found = [p for p in files if sniff(p) == "capture"]
-            if left_out is not None:
-                left_out.extend(p for p in files if p not in found)
+            found = []
+            for p in files:
+                if sniff(p) == "capture":
+                    found.append(p)
+                elif left_out is not None:
+                    left_out.append(p)
             if not found:
                 raise InputError(f"{name}: is a directory with no pcap or pcapng capture in it")
             out.extend(found)
