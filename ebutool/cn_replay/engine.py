@@ -33,9 +33,6 @@ BASIS_KEYS = "kcn"           # the oracle with the CN's Kcn and nonce table (ver
 BASIS_KEYLESS = "capture"    # the oracle without keys: the trace's own tokens (verify's "capture")
 BASIS_INJECTED = "injected"  # a caller-supplied acceptance function (library use)
 BASIS_TRACE = "trace"        # undecidable: followed what the CN in the trace did
-# Unanswered CoTIs kept for CoT matching (RTT samples): MAX_OPEN_COTIS, episode
-# analysis's bound.  The oldest is forgotten beyond it, with a counted warning, so a
-# trace of lost CoTs cannot grow memory without bound.
 
 Authenticate = Callable[[Record], object]
 """Called with every record in capture order; returns None for records it does not
@@ -170,6 +167,8 @@ def collect(items: Iterable, authenticate: Authenticate | None, diag: Diagnostic
         elif rec.msg == "BA" and isinstance(msg, BindingAcknowledgement):
             tr.acks.append(rec)
         elif rec.msg == "CoTI" and rec.mh is not None:
+            # At most MAX_OPEN_COTIS (episode analysis's bound) await their CoT: the oldest
+            # is forgotten, with a counted warning, so lost CoTs cannot grow memory unbounded.
             key = (rec.src, rec.dst, rec.mh.init_cookie)
             if key not in coti and len(coti) >= MAX_OPEN_COTIS:
                 old = coti.pop(next(iter(coti)))
