@@ -66,9 +66,12 @@ def ones_complement_sum(data: bytes, start: int = 0) -> int:
     return total % 0xFFFF or 0xFFFF
 
 
+_PSEUDO_TAIL = struct.Struct("!IxxxB").pack   # upper-layer length, 3 zero octets, next header
+
+
 def pseudo_header_sum(src: bytes, dst: bytes, length: int, next_header: int) -> int:
     """Sum of the IPv6 pseudo-header (RFC 8200 8.1) for an upper layer of ``length`` octets."""
-    return ones_complement_sum(src + dst + struct.pack("!IxxxB", length, next_header))
+    return ones_complement_sum(src + dst + _PSEUDO_TAIL(length, next_header))
 
 
 def mh_checksum(mh: bytes, src: bytes, dst: bytes, next_header: int = C.NH_MOBILITY) -> int:
@@ -88,15 +91,7 @@ def checksum_ok(mh: bytes, src: bytes, dst: bytes,
     n = len(mh)
     if n < C.MH_FIXED_LEN or n < (mh[1] + 1) * 8:
         return None
-    if (len(src) + len(dst)) % 2:   # not addresses: the words of the pseudo-header shift
-        return ones_complement_sum(mh, pseudo_header_sum(src, dst, n, next_header)) == 0xFFFF
-    # The pseudo-header's words sum to src + dst + length + next header modulo 0xFFFF (see
-    # ones_complement_sum); the total is never 0 (``n`` >= 6), so it verifies when it is
-    # a multiple of 0xFFFF.
-    body = int.from_bytes(mh, "big")
-    if n % 2:
-        body <<= 8      # the zero octet that completes the last word
-    return (int.from_bytes(src + dst, "big") + n + next_header + body) % 0xFFFF == 0
+    return ones_complement_sum(mh, pseudo_header_sum(src, dst, n, next_header)) == 0xFFFF
 
 
 def decode_mh(buf: bytes, problems: list[str]) -> MobilityMessage | None:
