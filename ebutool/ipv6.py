@@ -40,8 +40,13 @@ class Packet:
 
     @property
     def relevant(self) -> bool:
-        return (self.mh is not None or self.hoa is not None or self.rh2 is not None
-                or self.tunnel_src is not None)
+        return is_relevant(self.mh, self.hoa, self.rh2, self.tunnel_src)
+
+
+def is_relevant(mh, hoa, rh2, tunnel_src) -> bool:
+    """What makes a packet matter to Mobile IPv6 analysis: a Mobility Header, a Home
+    Address option, a type 2 routing header or an IPv6-in-IPv6 tunnel."""
+    return mh is not None or hoa is not None or rh2 is not None or tunnel_src is not None
 
 
 def decode_ipv6(buf: bytes, off: int, problems: list[tuple[str, str]]) -> Packet | None:

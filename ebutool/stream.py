@@ -7,7 +7,7 @@ from itertools import islice
 from typing import Iterable, Iterator
 
 from .diagnostics import Diagnostics
-from .ipv6 import decode_ipv6_fields
+from .ipv6 import decode_ipv6_fields, is_relevant
 from .mh.codec import checksum_ok, decode_mh
 from .mh.messages import BindingUpdate, OtherMobilityMessage
 from .records import MSG_DATA, Record, classify_bu
@@ -40,7 +40,7 @@ def record_from_packet(frame: int, ts_ns: int, buf: bytes, off: int,
             stats.skipped["undecodable_ipv6"] += 1
         return None
     src, dst, hoa, rh2, tunnel_src, tunnel_dst, proto, ip_len, mh, pseudo_src, pseudo_dst, _ = fields
-    if mh is None and hoa is None and rh2 is None and tunnel_src is None:   # Packet.relevant
+    if not is_relevant(mh, hoa, rh2, tunnel_src):
         if stats is not None:
             stats.skipped["not_mobility_related"] += 1
         return None
