@@ -5,6 +5,7 @@ counts the packets; nothing else.  ``floor_*`` read the way ebutool's fast path 
 (one 4 MiB bytearray refilled with ``readinto``); ``floor_*_simple`` use plain 1 MiB
 reads and concatenation.  They are alike on purpose: each is a separately measured loop.
 """
+
 from __future__ import annotations
 
 import struct

@@ -26,6 +26,7 @@ Ethernet interface and EPBs, microsecond resolution), not through dpkt per packe
 
 The files are NOT committed: benchmarks/data/ is git-ignored.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,19 +44,26 @@ from ebutool import build  # noqa: E402
 from ebutool import constants as C  # noqa: E402
 from ebutool.addr import pton  # noqa: E402
 from ebutool.mh.codec import encode_mh, aligned, mac_data  # noqa: E402
-from ebutool.mh.messages import (BindingAcknowledgement, BindingUpdate, CareOfTest,  # noqa: E402
-                                 CareOfTestInit, HomeTest, HomeTestInit, BU_FLAG_A)
+from ebutool.mh.messages import (
+    BindingAcknowledgement,
+    BindingUpdate,
+    CareOfTest,  # noqa: E402
+    CareOfTestInit,
+    HomeTest,
+    HomeTestInit,
+    BU_FLAG_A,
+)
 from ebutool.mh.options import BindingAuthorizationData, NonceIndices  # noqa: E402
 from ebutool.oracle import crypto  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 START_NS = 1_700_000_000 * 1_000_000_000
-RATE_PPS = 10_000            # mean packet rate: 1M packets = 100 s of capture
+RATE_PPS = 10_000  # mean packet rate: 1M packets = 100 s of capture
 
 # Share of each kind (the rest is ordinary IPv6).
 SHARE_IPV4 = 0.095
 SHARE_MH = 0.005
-SHARE_RO = 0.010             # HAO / RH2 route-optimised data, and reverse-tunnelled data
+SHARE_RO = 0.010  # HAO / RH2 route-optimised data, and reverse-tunnelled data
 
 MAC_A = b"\x02\x00\x00\x00\x00\x0a"
 MAC_B = b"\x02\x00\x00\x00\x00\x0b"
@@ -63,12 +71,15 @@ MAC_B = b"\x02\x00\x00\x00\x00\x0b"
 
 # --------------------------------------------------------------------------- background
 
+
 def _eth(payload: bytes, ethertype: int) -> bytes:
     return MAC_B + MAC_A + struct.pack("!H", ethertype) + payload
 
 
 def _tcp(sport: int, dport: int, payload_len: int, flags: int = 0x10) -> bytes:
-    return struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, flags, 65535, 0, 0) + bytes(payload_len)
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, flags, 65535, 0, 0) + bytes(
+        payload_len
+    )
 
 
 def _ipv4(src: int, dst: int, proto: int, payload: bytes) -> bytes:
@@ -76,29 +87,38 @@ def _ipv4(src: int, dst: int, proto: int, payload: bytes) -> bytes:
     return hdr + payload
 
 
-def background_templates(rng: random.Random) -> tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]:
+def background_templates(
+    rng: random.Random,
+) -> tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]:
     """(IPv6 templates, IPv4 templates): each (frame, offset of a 4-octet counter)."""
     v6: list[tuple[bytes, int]] = []
     hosts = [f"2001:db8:{a:x}::{b:x}" for a in range(1, 9) for b in range(1, 9)]
     for _ in range(400):
         a, b = rng.sample(hosts, 2)
         kind = rng.random()
-        if kind < 0.45:      # TCP bulk data / ACKs
+        if kind < 0.45:  # TCP bulk data / ACKs
             plen = rng.choice((0, 0, 0, 512, 1220, 1440))
             ip = build.ipv6_packet(a, b, C.NH_TCP, _tcp(rng.randrange(1024, 65535), 443, plen))
-            v6.append((_eth(ip, 0x86DD), 14 + 40 + 4))          # TCP sequence number
-        elif kind < 0.80:    # UDP: DNS-like or RTP-like
+            v6.append((_eth(ip, 0x86DD), 14 + 40 + 4))  # TCP sequence number
+        elif kind < 0.80:  # UDP: DNS-like or RTP-like
             plen = rng.choice((32, 64, 160, 172))
-            ip = build.udp_packet(a, b, bytes(plen), rng.randrange(1024, 65535), rng.choice((53, 5004)))
-            v6.append((_eth(ip, 0x86DD), 14 + 40 + 8))          # first payload octets
-        elif kind < 0.95:    # ICMPv6 echo
+            ip = build.udp_packet(
+                a, b, bytes(plen), rng.randrange(1024, 65535), rng.choice((53, 5004))
+            )
+            v6.append((_eth(ip, 0x86DD), 14 + 40 + 8))  # first payload octets
+        elif kind < 0.95:  # ICMPv6 echo
             ip = build.ipv6_packet(a, b, C.NH_ICMPV6, bytes((128, 0, 0, 0)) + bytes(60))
             v6.append((_eth(ip, 0x86DD), 14 + 40 + 4))
-        elif kind < 0.98:    # Hop-by-Hop (router alert) + ICMPv6 MLDv2 report
+        elif kind < 0.98:  # Hop-by-Hop (router alert) + ICMPv6 MLDv2 report
             hbh = bytes((C.NH_ICMPV6, 0, 5, 2, 0, 0, 1, 0))
-            ip = build.ipv6_header(a, "ff02::16", C.NH_HOPOPTS, 8 + 28) + hbh + bytes((143,)) + bytes(27)
+            ip = (
+                build.ipv6_header(a, "ff02::16", C.NH_HOPOPTS, 8 + 28)
+                + hbh
+                + bytes((143,))
+                + bytes(27)
+            )
             v6.append((_eth(ip, 0x86DD), 14 + 48 + 4))
-        else:                # first fragment of a UDP datagram
+        else:  # first fragment of a UDP datagram
             frag = bytes((C.NH_UDP, 0, 0, 1, 0, 0, 0, 7))
             body = struct.pack("!HHHH", 5000, 5000, 2000, 0) + bytes(1224)
             ip = build.ipv6_header(a, b, C.NH_FRAGMENT, 8 + len(body)) + frag + body
@@ -119,6 +139,7 @@ def background_templates(rng: random.Random) -> tuple[list[tuple[bytes, int]], l
 
 # --------------------------------------------------------------------------- mobility
 
+
 class Mobility:
     """Mobile nodes, home agents and correspondents; builds signalling episodes."""
 
@@ -129,28 +150,49 @@ class Mobility:
         for i in range(16):
             kcn = bytes(rng.getrandbits(8) for _ in range(C.KCN_LEN))
             nonces = [bytes(rng.getrandbits(8) for _ in range(8)) for _ in range(8)]
-            early = i % 4 != 0                  # one CN in four is a legacy RFC 6275 CN
+            early = i % 4 != 0  # one CN in four is a legacy RFC 6275 CN
             self.cns.append((f"2001:db8:200::{i + 1:x}", kcn, nonces, early))
         self.mns = []
         for i in range(n_mn):
             ha = self.has[i % len(self.has)]
             hoa = f"2001:db8:100:{i % len(self.has):x}::{0x1000 + i:x}"
-            self.mns.append({"hoa": hoa, "ha": ha, "coa": None, "seq": rng.randrange(1000),
-                             "net": 0, "cn": self.cns[i % len(self.cns)]})
-        self.ro_peers: list[tuple[str, str, str, str]] = []   # (hoa, coa, cn, ha), bound
+            self.mns.append(
+                {
+                    "hoa": hoa,
+                    "ha": ha,
+                    "coa": None,
+                    "seq": rng.randrange(1000),
+                    "net": 0,
+                    "cn": self.cns[i % len(self.cns)],
+                }
+            )
+        self.ro_peers: list[tuple[str, str, str, str]] = []  # (hoa, coa, cn, ha), bound
 
     @staticmethod
     def frame(ip: bytes) -> bytes:
         return build.ethernet(ip, MAC_A, MAC_B)
 
-    def _signed(self, msg, key: bytes, coa: str, cn: str, hoa: str | None, home: str | None,
-                src: str, dst: str) -> bytes:
+    def _signed(
+        self,
+        msg,
+        key: bytes,
+        coa: str,
+        cn: str,
+        hoa: str | None,
+        home: str | None,
+        src: str,
+        dst: str,
+    ) -> bytes:
         msg = aligned(msg)
         wire = encode_mh(msg, pton(hoa or src), pton(home or dst))
         auth = crypto.authenticator(key, pton(coa), pton(cn), mac_data(wire))
-        opts = [BindingAuthorizationData(auth) if isinstance(o, BindingAuthorizationData) else o
-                for o in msg.options]
-        return build.mh_packet(replace(msg, options=opts), src, dst, hoa=hoa, home=home, align=False)
+        opts = [
+            BindingAuthorizationData(auth) if isinstance(o, BindingAuthorizationData) else o
+            for o in msg.options
+        ]
+        return build.mh_packet(
+            replace(msg, options=opts), src, dst, hoa=hoa, home=home, align=False
+        )
 
     def episode(self, t_ns: int) -> list[tuple[int, bytes]]:
         """One handover of a random MN: (ts_ns, frame) pairs, in time order."""
@@ -158,7 +200,7 @@ class Mobility:
         mn = rng.choice(self.mns)
         mn["net"] += 1
         hoa, ha = mn["hoa"], mn["ha"]
-        coa = f"2001:db8:{0x300 + mn['net'] % 7:x}:{self.mns.index(mn):x}::{rng.randrange(1, 0xffff):x}"
+        coa = f"2001:db8:{0x300 + mn['net'] % 7:x}:{self.mns.index(mn):x}::{rng.randrange(1, 0xFFFF):x}"
         cn, kcn, nonces, early = mn["cn"]
         ms = 1_000_000
         rtt_ha, rtt_cn = rng.randrange(20, 80) * ms, rng.randrange(10, 60) * ms
@@ -175,7 +217,9 @@ class Mobility:
         prev = mn["coa"]
         hoti = build.mh_packet(HomeTestInit(init_cookie=cookie_h), hoa, cn)
         out.append((t, self.frame(build.tunnel(prev, ha, hoti) if prev else hoti)))
-        hot = build.mh_packet(HomeTest(nonce_index=hi, init_cookie=cookie_h, keygen_token=home_tok), cn, hoa)
+        hot = build.mh_packet(
+            HomeTest(nonce_index=hi, init_cookie=cookie_h, keygen_token=home_tok), cn, hoa
+        )
         out.append((t + rtt_ha + rtt_cn, self.frame(build.tunnel(ha, prev, hot) if prev else hot)))
         t0 = t + 500 * ms
         coti = build.mh_packet(CareOfTestInit(init_cookie=cookie_c), coa, cn)
@@ -184,27 +228,54 @@ class Mobility:
         lifetime = 420 // C.LIFETIME_UNIT_S
         # Early binding update with the CoTI: care-of index 0, Kbm = SHA1(home token).
         t_ebu = t0 + 40_000
-        ebu = BindingUpdate(sequence=mn["seq"], flags=BU_FLAG_A, lifetime=lifetime,
-                            options=[NonceIndices(hi, 0), BindingAuthorizationData()])
-        out.append((t_ebu, self.frame(self._signed(ebu, crypto.kbm_early(home_tok), coa, cn, hoa, None,
-                                                   coa, cn))))
+        ebu = BindingUpdate(
+            sequence=mn["seq"],
+            flags=BU_FLAG_A,
+            lifetime=lifetime,
+            options=[NonceIndices(hi, 0), BindingAuthorizationData()],
+        )
+        out.append(
+            (
+                t_ebu,
+                self.frame(
+                    self._signed(ebu, crypto.kbm_early(home_tok), coa, cn, hoa, None, coa, cn)
+                ),
+            )
+        )
         if early:
-            eba = BindingAcknowledgement(status=0, sequence=mn["seq"], lifetime=lifetime,
-                                         options=[BindingAuthorizationData()])
-            out.append((t_ebu + rtt_cn, self.frame(self._signed(eba, crypto.kbm_early(home_tok), coa, cn,
-                                                                None, hoa, cn, coa))))
+            eba = BindingAcknowledgement(
+                status=0,
+                sequence=mn["seq"],
+                lifetime=lifetime,
+                options=[BindingAuthorizationData()],
+            )
+            out.append(
+                (
+                    t_ebu + rtt_cn,
+                    self.frame(
+                        self._signed(eba, crypto.kbm_early(home_tok), coa, cn, None, hoa, cn, coa)
+                    ),
+                )
+            )
         t_cot = t0 + rtt_cn
-        cot = build.mh_packet(CareOfTest(nonce_index=ci, init_cookie=cookie_c, keygen_token=care_tok), cn, coa)
+        cot = build.mh_packet(
+            CareOfTest(nonce_index=ci, init_cookie=cookie_c, keygen_token=care_tok), cn, coa
+        )
         out.append((t_cot, self.frame(cot)))
         # Standard binding update once both tokens are in.
         mn["seq"] = (mn["seq"] + 1) & 0xFFFF
         t_bu = max(t_cot, t_ebu) + 30_000
         key = crypto.kbm(home_tok, care_tok)
-        bu = BindingUpdate(sequence=mn["seq"], flags=BU_FLAG_A, lifetime=lifetime,
-                           options=[NonceIndices(hi, ci), BindingAuthorizationData()])
+        bu = BindingUpdate(
+            sequence=mn["seq"],
+            flags=BU_FLAG_A,
+            lifetime=lifetime,
+            options=[NonceIndices(hi, ci), BindingAuthorizationData()],
+        )
         out.append((t_bu, self.frame(self._signed(bu, key, coa, cn, hoa, None, coa, cn))))
-        ba = BindingAcknowledgement(status=0, sequence=mn["seq"], lifetime=lifetime,
-                                    options=[BindingAuthorizationData()])
+        ba = BindingAcknowledgement(
+            status=0, sequence=mn["seq"], lifetime=lifetime, options=[BindingAuthorizationData()]
+        )
         out.append((t_bu + rtt_cn, self.frame(self._signed(ba, key, coa, cn, None, hoa, cn, coa))))
         mn["coa"] = coa
         self.ro_peers.append((hoa, coa, cn, ha))
@@ -218,17 +289,18 @@ class Mobility:
         hoa, coa, cn, ha = self.rng.choice(self.ro_peers)
         r = self.rng.random()
         payload = bytes(172)
-        if r < 0.45:        # MN -> CN with a Home Address option
+        if r < 0.45:  # MN -> CN with a Home Address option
             ip = build.udp_packet(coa, cn, payload, 40000, 5004, hoa=hoa)
             return self.frame(ip), 14 + 40 + 24 + 8
-        if r < 0.9:         # CN -> MN with a type 2 routing header
+        if r < 0.9:  # CN -> MN with a type 2 routing header
             ip = build.udp_packet(cn, coa, payload, 5004, 40000, home=hoa)
             return self.frame(ip), 14 + 40 + 24 + 8
-        inner = build.udp_packet(hoa, cn, payload, 40000, 5004)   # reverse-tunnelled
+        inner = build.udp_packet(hoa, cn, payload, 40000, 5004)  # reverse-tunnelled
         return self.frame(build.tunnel(coa, ha, inner)), 14 + 80 + 8
 
 
 # --------------------------------------------------------------------------- writers
+
 
 def pcap_header() -> bytes:
     return struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, build.LINKTYPE_ETHERNET)
@@ -249,18 +321,23 @@ def pcapng_record(ts_ns: int, data: bytes) -> bytes:
     us = ts_ns // 1000
     pad = -len(data) & 3
     blen = 32 + len(data) + pad
-    return (struct.pack("<IIIIIII", 6, blen, 0, us >> 32, us & 0xFFFFFFFF, len(data), len(data))
-            + data + bytes(pad) + struct.pack("<I", blen))
+    return (
+        struct.pack("<IIIIIII", 6, blen, 0, us >> 32, us & 0xFFFFFFFF, len(data), len(data))
+        + data
+        + bytes(pad)
+        + struct.pack("<I", blen)
+    )
 
 
 # --------------------------------------------------------------------------- main
+
 
 def packets(n: int, seed: int):
     """Yield (ts_ns, frame) for ``n`` packets, in time order, deterministic by seed."""
     rng = random.Random(seed)
     v6, v4 = background_templates(rng)
     mob = Mobility(rng)
-    pending: list[tuple[int, bytes]] = []       # signalling waiting for its time
+    pending: list[tuple[int, bytes]] = []  # signalling waiting for its time
     ro_cache: list[tuple[bytes, int]] = []
     gap = 1_000_000_000 // RATE_PPS
     t = START_NS
@@ -293,7 +370,7 @@ def packets(n: int, seed: int):
             tpl, at = ro_cache[int(rand() * len(ro_cache))]
         else:
             tpl, at = v6[int(rand() * len(v6))]
-        yield t, tpl[:at] + counter.to_bytes(4, "big") + tpl[at + 4:]
+        yield t, tpl[:at] + counter.to_bytes(4, "big") + tpl[at + 4 :]
         i += 1
 
 

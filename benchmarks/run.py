@@ -29,6 +29,7 @@ rate without one-time costs such as lazy imports and first pandas calls).  Print
 packets/s (cold), peak RSS (MB, over both runs) and the ratios of each to the floor (of
 the same format) and to tshark; ``--json FILE`` saves the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,6 +60,7 @@ from floors import floor_pcap, floor_pcap_simple, floor_pcapng, floor_pcapng_sim
 def work(kind: str, path: str) -> int:
     from ebutool.diagnostics import Diagnostics
     from ebutool.stream import StreamStats
+
     if kind == "floor":
         return floor_pcapng(path) if path.endswith(".pcapng") else floor_pcap(path)
     if kind == "floor_simple":
@@ -66,12 +68,14 @@ def work(kind: str, path: str) -> int:
     if kind == "reference":
         from ebutool.capture import open_frames
         from ebutool.stream import records_from_frames
+
         diag, stats = Diagnostics(), StreamStats()
         for _ in records_from_frames(open_frames(path, diag), diag, stats):
             pass
         return stats.frames
     if kind == "records":
         from ebutool.stream import read_records
+
         diag, stats = Diagnostics(), StreamStats()
         for _ in read_records(path, diag, stats):
             pass
@@ -79,6 +83,7 @@ def work(kind: str, path: str) -> int:
     if kind == "decode":
         from ebutool.decode_table import decode_frame
         from ebutool.stream import read_records
+
         diag, stats = Diagnostics(), StreamStats()
         decode_frame(read_records(path, diag, stats))
         return stats.frames
@@ -88,6 +93,7 @@ def work(kind: str, path: str) -> int:
             from ebutool.analysis import analyze
         except ImportError:
             from ebutool.stream import read_records
+
             for _ in read_records(path, diag, stats):
                 pass
         else:
@@ -114,10 +120,12 @@ def child(kind: str, path: str) -> None:
     # Import what the measured code imports before the clock starts: start-up cost is
     # not per-packet work (it is reported separately as "baseline MB").
     import ebutool.stream  # noqa: F401
+
     if kind == "analyze":
         try:
             import ebutool.analysis  # noqa: F401
             from ebutool.analysis import make_oracle
+
             make_oracle()
         except ImportError:
             pass
@@ -133,11 +141,23 @@ def child(kind: str, path: str) -> None:
     t = time.process_time()
     work(kind, path)
     warm = time.process_time() - t
-    print(json.dumps({"kind": kind, "seconds": dt, "warm": warm, "wall": wall, "packets": n,
-                      "peak_mb": peak, "base_mb": base}))
+    print(
+        json.dumps(
+            {
+                "kind": kind,
+                "seconds": dt,
+                "warm": warm,
+                "wall": wall,
+                "packets": n,
+                "peak_mb": peak,
+                "base_mb": base,
+            }
+        )
+    )
 
 
 # --- the driver ---------------------------------------------------------------------------
+
 
 def measure(kind: str, path: Path, repeat: int) -> dict:
     best = None
@@ -147,8 +167,12 @@ def measure(kind: str, path: Path, repeat: int) -> dict:
 
 
 def measure_once(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -160,7 +184,9 @@ def _keep_best(best: dict | None, r: dict) -> dict:
     return dict(keep, peak_mb=max(r["peak_mb"], best["peak_mb"]), warm=min(r["warm"], best["warm"]))
 
 
-def measure_tshark(path: Path, packets: int, prefix: int | None, repeat: int, tmp: Path) -> dict | None:
+def measure_tshark(
+    path: Path, packets: int, prefix: int | None, repeat: int, tmp: Path
+) -> dict | None:
     """tshark's CPU time on ``path``.  With ``prefix`` it runs on the first ``prefix``
     packets and is scaled to ``packets``: only the per-packet part is scaled, tshark's
     start-up (dissector registration, timed on a 1-packet prefix) is counted once."""
@@ -168,23 +194,41 @@ def measure_tshark(path: Path, packets: int, prefix: int | None, repeat: int, tm
         return None
     if not prefix or prefix >= packets:
         t = _time_tshark(path, repeat)
-        return dict(t, kind="tshark", packets=packets, measured_packets=packets, startup_seconds=None,
-                    measured_seconds=t["seconds"], peak_mb=None, base_mb=None)
+        return dict(
+            t,
+            kind="tshark",
+            packets=packets,
+            measured_packets=packets,
+            startup_seconds=None,
+            measured_seconds=t["seconds"],
+            peak_mb=None,
+            base_mb=None,
+        )
     t = _time_tshark(_prefix_file(path, prefix, tmp), repeat)
     startup = _time_tshark(_prefix_file(path, 1, tmp), repeat)["seconds"]
     per_packet = max(t["seconds"] - startup, 0.0) / prefix
-    return {"kind": "tshark", "seconds": startup + per_packet * packets, "measured_seconds": t["seconds"],
-            "startup_seconds": startup, "wall": t["wall"] * packets / prefix, "packets": packets,
-            # (wall time is scaled whole, start-up included: a rough figure, not a target)
-            "measured_packets": prefix, "rows": t["rows"], "peak_mb": None, "base_mb": None}
+    return {
+        "kind": "tshark",
+        "seconds": startup + per_packet * packets,
+        "measured_seconds": t["seconds"],
+        "startup_seconds": startup,
+        "wall": t["wall"] * packets / prefix,
+        "packets": packets,
+        # (wall time is scaled whole, start-up included: a rough figure, not a target)
+        "measured_packets": prefix,
+        "rows": t["rows"],
+        "peak_mb": None,
+        "base_mb": None,
+    }
 
 
 def _prefix_file(path: Path, k: int, tmp: Path) -> Path:
     target = tmp / f"prefix_{k}{path.suffix}"
     if not target.exists():
         if shutil.which("editcap"):
-            subprocess.run(["editcap", "-r", str(path), str(target), f"1-{k}"], check=True,
-                           capture_output=True)
+            subprocess.run(
+                ["editcap", "-r", str(path), str(target), f"1-{k}"], check=True, capture_output=True
+            )
         else:
             _prefix(path, target, k)
     return target
@@ -194,8 +238,23 @@ def _time_tshark(target: Path, repeat: int) -> dict:
     best = None
     for _ in range(repeat):
         t, w = _children_cpu(), time.perf_counter()
-        out = subprocess.run(["tshark", "-n", "-r", str(target), "-Y", "mipv6", "-T", "fields",
-                              "-e", "frame.number"], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                "tshark",
+                "-n",
+                "-r",
+                str(target),
+                "-Y",
+                "mipv6",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         dt, dw = _children_cpu() - t, time.perf_counter() - w
         if best is None or dt < best["seconds"]:
             best = {"seconds": dt, "wall": dw, "rows": len(out.stdout.split())}
@@ -211,6 +270,7 @@ def _prefix(path: Path, target: Path, k: int) -> None:
     from ebutool.build import write_pcap
     from ebutool.capture import open_frames
     from ebutool.diagnostics import Diagnostics
+
     frames = []
     for fr in open_frames(path, Diagnostics()):
         frames.append((fr.ts_ns, fr.data))
@@ -229,13 +289,20 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    import ebutool      # which checkout is measured (PYTHONPATH, else the installed one)
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform(), "ebutool": str(Path(ebutool.__file__).parent)}
+    import ebutool  # which checkout is measured (PYTHONPATH, else the installed one)
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "ebutool": str(Path(ebutool.__file__).parent),
+    }
 
 
 def ensure_capture(n: int, seed: int, out: Path) -> dict[str, Path]:
     import gen_capture
+
     paths = {fmt: out / f"bench_{n}_s{seed}.{fmt}" for fmt in ("pcap", "pcapng")}
     if not all(p.exists() for p in paths.values()):
         print(f"generating {n} packets into {out} ...", file=sys.stderr)
@@ -244,8 +311,10 @@ def ensure_capture(n: int, seed: int, out: Path) -> dict[str, Path]:
 
 
 def report(results: dict, packets: int) -> list[str]:
-    lines = [f"{'format':7} {'measure':12} {'cold s':>7} {'warm s':>7} {'packets/s':>11} "
-             f"{'peak MB':>8} {'base MB':>8} {'x floor':>8} {'tshark/x':>9} {'warm':>6}"]
+    lines = [
+        f"{'format':7} {'measure':12} {'cold s':>7} {'warm s':>7} {'packets/s':>11} "
+        f"{'peak MB':>8} {'base MB':>8} {'x floor':>8} {'tshark/x':>9} {'warm':>6}"
+    ]
     tsh = results.get("tshark")
     for fmt in ("pcap", "pcapng"):
         floor = results.get(f"{fmt}/floor")
@@ -257,14 +326,21 @@ def report(results: dict, packets: int) -> list[str]:
             xf = r["seconds"] / floor["seconds"] if floor else float("nan")
             xt = tsh["seconds"] / r["seconds"] if tsh else float("nan")
             xw = tsh["seconds"] / r["warm"] if tsh else float("nan")
-            lines.append(f"{fmt:7} {kind:12} {r['seconds']:7.3f} {r['warm']:7.3f} {pps:11,.0f} "
-                         f"{r['peak_mb']:8.1f} {r['base_mb']:8.1f} {xf:8.2f} {xt:9.1f} {xw:6.1f}")
+            lines.append(
+                f"{fmt:7} {kind:12} {r['seconds']:7.3f} {r['warm']:7.3f} {pps:11,.0f} "
+                f"{r['peak_mb']:8.1f} {r['base_mb']:8.1f} {xf:8.2f} {xt:9.1f} {xw:6.1f}"
+            )
     if tsh:
-        note = (f" (measured on a {tsh['measured_packets']:,}-packet prefix in "
-                f"{tsh['measured_seconds']:.2f} s, start-up {tsh['startup_seconds']:.2f} s, scaled)"
-                if tsh["measured_packets"] != packets else "")
-        lines.append(f"pcap    tshark       {tsh['seconds']:7.3f} {'':7} {packets / tsh['seconds']:11,.0f}"
-                     f"{'':>18} {'':>8} {1.0:9.1f}{note}")
+        note = (
+            f" (measured on a {tsh['measured_packets']:,}-packet prefix in "
+            f"{tsh['measured_seconds']:.2f} s, start-up {tsh['startup_seconds']:.2f} s, scaled)"
+            if tsh["measured_packets"] != packets
+            else ""
+        )
+        lines.append(
+            f"pcap    tshark       {tsh['seconds']:7.3f} {'':7} {packets / tsh['seconds']:11,.0f}"
+            f"{'':>18} {'':>8} {1.0:9.1f}{note}"
+        )
     a, b = results.get("pcap/analyze"), results.get("pcapng/analyze")
     if a and b:
         lines.append(f"pcapng/pcap analyze time: {b['seconds'] / a['seconds']:.2f}")
@@ -273,7 +349,13 @@ def report(results: dict, packets: int) -> list[str]:
 
 # The issue's targets (issue 6); "flat" memory: the x-scale capture's peak RSS within
 # FLAT_TOLERANCE of the 1x capture's.
-MAX_X_FLOOR, MIN_X_TSHARK, MAX_PCAPNG_RATIO, MAX_PEAK_MB, FLAT_TOLERANCE = 3.0, 40.0, 1.5, 150.0, 0.05
+MAX_X_FLOOR, MIN_X_TSHARK, MAX_PCAPNG_RATIO, MAX_PEAK_MB, FLAT_TOLERANCE = (
+    3.0,
+    40.0,
+    1.5,
+    150.0,
+    0.05,
+)
 
 
 def targets(results: dict, scale: int | None) -> list[str]:
@@ -283,16 +365,30 @@ def targets(results: dict, scale: int | None) -> list[str]:
     def line(what: str, value: float, bound: str, ok: bool) -> None:
         out.append(f"  {what:44} {value:8.2f}  {bound:8}  {'met' if ok else 'NOT MET'}")
 
-    a, fl, ng, tsh = (results.get(k) for k in ("pcap/analyze", "pcap/floor", "pcapng/analyze", "tshark"))
+    a, fl, ng, tsh = (
+        results.get(k) for k in ("pcap/analyze", "pcap/floor", "pcapng/analyze", "tshark")
+    )
     if a and fl:
-        line("analyze pcap / floor (cold)", a["seconds"] / fl["seconds"], f"<= {MAX_X_FLOOR:g}",
-             a["seconds"] / fl["seconds"] <= MAX_X_FLOOR)
+        line(
+            "analyze pcap / floor (cold)",
+            a["seconds"] / fl["seconds"],
+            f"<= {MAX_X_FLOOR:g}",
+            a["seconds"] / fl["seconds"] <= MAX_X_FLOOR,
+        )
     if a and tsh:
-        line("tshark / analyze pcap (cold)", tsh["seconds"] / a["seconds"], f">= {MIN_X_TSHARK:g}",
-             tsh["seconds"] / a["seconds"] >= MIN_X_TSHARK)
+        line(
+            "tshark / analyze pcap (cold)",
+            tsh["seconds"] / a["seconds"],
+            f">= {MIN_X_TSHARK:g}",
+            tsh["seconds"] / a["seconds"] >= MIN_X_TSHARK,
+        )
     if a and ng:
-        line("analyze pcapng / pcap", ng["seconds"] / a["seconds"], f"<= {MAX_PCAPNG_RATIO:g}",
-             ng["seconds"] / a["seconds"] <= MAX_PCAPNG_RATIO)
+        line(
+            "analyze pcapng / pcap",
+            ng["seconds"] / a["seconds"],
+            f"<= {MAX_PCAPNG_RATIO:g}",
+            ng["seconds"] / a["seconds"] <= MAX_PCAPNG_RATIO,
+        )
     for fmt in ("pcap", "pcapng"):
         r = results.get(f"{fmt}/analyze")
         big = results.get(f"{fmt}/analyze/x{scale}") if scale else None
@@ -301,8 +397,12 @@ def targets(results: dict, scale: int | None) -> list[str]:
             line(f"analyze {fmt} peak RSS MB", peak, f"< {MAX_PEAK_MB:g}", peak < MAX_PEAK_MB)
         if r and big:
             growth = big["peak_mb"] / r["peak_mb"] - 1
-            line(f"analyze {fmt} peak growth at x{scale} (fraction)", growth,
-                 f"<= {FLAT_TOLERANCE:g}", growth <= FLAT_TOLERANCE)
+            line(
+                f"analyze {fmt} peak growth at x{scale} (fraction)",
+                growth,
+                f"<= {FLAT_TOLERANCE:g}",
+                growth <= FLAT_TOLERANCE,
+            )
     return ["targets (issue 6):"] + out if out else []
 
 
@@ -312,13 +412,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where captures are kept")
     ap.add_argument("--repeat", type=int, default=2, help="runs per measurement (best time)")
-    ap.add_argument("--only", default=",".join(KINDS),
-                    help=f"comma list of measurements: {', '.join(KINDS)}, tshark (default: all)")
-    ap.add_argument("--tshark-packets", type=int, default=None,
-                    help="time tshark on a prefix of this many packets and scale")
+    ap.add_argument(
+        "--only",
+        default=",".join(KINDS),
+        help=f"comma list of measurements: {', '.join(KINDS)}, tshark (default: all)",
+    )
+    ap.add_argument(
+        "--tshark-packets",
+        type=int,
+        default=None,
+        help="time tshark on a prefix of this many packets and scale",
+    )
     ap.add_argument("--no-tshark", action="store_true")
-    ap.add_argument("--scale", type=int, default=None,
-                    help="also measure peak memory of analyze/records on a capture this many times larger")
+    ap.add_argument(
+        "--scale",
+        type=int,
+        default=None,
+        help="also measure peak memory of analyze/records on a capture this many times larger",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -329,13 +440,18 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [k for k in args.only.split(",") if k]
     unknown = sorted(set(kinds) - set(KINDS) - {"tshark"})
     if unknown:
-        ap.error(f"--only: unknown measurement(s) {', '.join(unknown)}; "
-                 f"choose from {', '.join(KINDS)}, tshark")
+        ap.error(
+            f"--only: unknown measurement(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(KINDS)}, tshark"
+        )
     with_tshark = not args.no_tshark and ("tshark" in kinds or args.only == ap.get_default("only"))
     kinds = [k for k in kinds if k != "tshark"]
     paths = ensure_capture(args.packets, args.seed, args.data)
-    results: dict = {"machine": machine(), "packets": args.packets,
-                     "command": " ".join([Path(sys.executable).name] + sys.argv)}
+    results: dict = {
+        "machine": machine(),
+        "packets": args.packets,
+        "command": " ".join([Path(sys.executable).name] + sys.argv),
+    }
     # Round robin (every measurement once, then again): a slow spell of the machine then
     # touches all measurements alike instead of one of them.
     for rnd in range(args.repeat):
@@ -352,18 +468,24 @@ def main(argv: list[str] | None = None) -> int:
     lines = report(results, args.packets)
     if args.scale:
         big = ensure_capture(args.packets * args.scale, args.seed, args.data)
-        lines.append(f"memory flatness, {args.packets:,} vs {args.packets * args.scale:,} packets (peak RSS MB):")
+        lines.append(
+            f"memory flatness, {args.packets:,} vs {args.packets * args.scale:,} packets (peak RSS MB):"
+        )
         for kind in ("records", "analyze"):
             for fmt in ("pcap", "pcapng"):
                 small = results.get(f"{fmt}/{kind}") or measure(kind, paths[fmt], 1)
                 large = measure(kind, big[fmt], 1)
                 results[f"{fmt}/{kind}/x{args.scale}"] = large
-                lines.append(f"  {fmt:7} {kind:8} {small['peak_mb']:7.1f} -> {large['peak_mb']:7.1f}"
-                             f"   ({large['packets'] / large['seconds']:,.0f} packets/s at x{args.scale})")
+                lines.append(
+                    f"  {fmt:7} {kind:8} {small['peak_mb']:7.1f} -> {large['peak_mb']:7.1f}"
+                    f"   ({large['packets'] / large['seconds']:,.0f} packets/s at x{args.scale})"
+                )
     lines += targets(results, args.scale)
     m = results["machine"]
-    print(f"# {m['cpu']}, nproc {m['nproc']}, Python {m['python']}, {args.packets:,} packets, "
-          f"best of {args.repeat}; ebutool from {m['ebutool']}")
+    print(
+        f"# {m['cpu']}, nproc {m['nproc']}, Python {m['python']}, {args.packets:,} packets, "
+        f"best of {args.repeat}; ebutool from {m['ebutool']}"
+    )
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

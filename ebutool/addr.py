@@ -1,11 +1,12 @@
 """IPv6 address text <-> octets, in the compressed canonical form of Python's ``ipaddress``."""
+
 from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
 
 
-CACHE_SIZE = 65536      # addresses remembered by each conversion cache
+CACHE_SIZE = 65536  # addresses remembered by each conversion cache
 
 
 def format_address(octets: bytes) -> str:

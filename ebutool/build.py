@@ -4,6 +4,7 @@ Used by ``synth``, by the sample generator and by tests.  Every packet it makes
 has correct lengths, RFC 6275 alignment (Home Address option at 8n+6) and MH
 checksums computed with RFC 6275's pseudo-header rule.
 """
+
 from __future__ import annotations
 
 import struct
@@ -20,10 +21,24 @@ LINKTYPE_RAW_IPV6 = 229
 ETH_P_IPV6 = 0x86DD
 
 
-def ipv6_header(src: str, dst: str, next_header: int, payload_len: int,
-                hop_limit: int = 64, flow: int = 0, tclass: int = 0) -> bytes:
-    return struct.pack("!IHBB16s16s", (6 << 28) | (tclass << 20) | flow, payload_len,
-                       next_header, hop_limit, pton(src), pton(dst))
+def ipv6_header(
+    src: str,
+    dst: str,
+    next_header: int,
+    payload_len: int,
+    hop_limit: int = 64,
+    flow: int = 0,
+    tclass: int = 0,
+) -> bytes:
+    return struct.pack(
+        "!IHBB16s16s",
+        (6 << 28) | (tclass << 20) | flow,
+        payload_len,
+        next_header,
+        hop_limit,
+        pton(src),
+        pton(dst),
+    )
 
 
 def hao_dstopts(next_header: int, hoa: str) -> bytes:
@@ -37,13 +52,14 @@ def rh2(next_header: int, home: str) -> bytes:
     return bytes((next_header, 2, C.ROUTING_TYPE_2, 1, 0, 0, 0, 0)) + pton(home)
 
 
-def ipv6_packet(src: str, dst: str, proto: int, payload: bytes, hoa: str | None = None,
-                home: str | None = None) -> bytes:
+def ipv6_packet(
+    src: str, dst: str, proto: int, payload: bytes, hoa: str | None = None, home: str | None = None
+) -> bytes:
     """An IPv6 packet; ``hoa`` adds a Home Address option, ``home`` a type 2 routing header.
     ``payload`` is the upper-layer octets of protocol ``proto`` (already checksummed)."""
     ext = b""
     nh = proto
-    if hoa is not None:         # RFC 6275: the HAO follows the routing header
+    if hoa is not None:  # RFC 6275: the HAO follows the routing header
         ext = hao_dstopts(nh, hoa) + ext
         nh = C.NH_DSTOPTS
     if home is not None:
@@ -52,21 +68,35 @@ def ipv6_packet(src: str, dst: str, proto: int, payload: bytes, hoa: str | None 
     return ipv6_header(src, dst, nh, len(ext) + len(payload)) + ext + payload
 
 
-def mh_packet(msg: MobilityMessage, src: str, dst: str, hoa: str | None = None,
-              home: str | None = None, align: bool = True) -> bytes:
+def mh_packet(
+    msg: MobilityMessage,
+    src: str,
+    dst: str,
+    hoa: str | None = None,
+    home: str | None = None,
+    align: bool = True,
+) -> bytes:
     """An IPv6 packet carrying ``msg`` with a correct MH checksum."""
     m = aligned(msg) if align else msg
     wire = encode_mh(m, pton(hoa or src), pton(home or dst))
     return ipv6_packet(src, dst, C.NH_MOBILITY, wire, hoa=hoa, home=home)
 
 
-def udp_packet(src: str, dst: str, payload: bytes, sport: int = 5000, dport: int = 5000,
-               hoa: str | None = None, home: str | None = None) -> bytes:
+def udp_packet(
+    src: str,
+    dst: str,
+    payload: bytes,
+    sport: int = 5000,
+    dport: int = 5000,
+    hoa: str | None = None,
+    home: str | None = None,
+) -> bytes:
     """An IPv6 UDP datagram; the UDP checksum uses the home address rules too."""
     length = 8 + len(payload)
     seg = struct.pack("!HHHH", sport, dport, length, 0) + payload
-    total = ones_complement_sum(seg, pseudo_header_sum(pton(hoa or src), pton(home or dst),
-                                                       length, C.NH_UDP))
+    total = ones_complement_sum(
+        seg, pseudo_header_sum(pton(hoa or src), pton(home or dst), length, C.NH_UDP)
+    )
     csum = (~total) & 0xFFFF or 0xFFFF
     seg = seg[:6] + struct.pack("!H", csum) + seg[8:]
     return ipv6_packet(src, dst, C.NH_UDP, seg, hoa=hoa, home=home)
@@ -77,15 +107,23 @@ def tunnel(outer_src: str, outer_dst: str, inner: bytes) -> bytes:
     return ipv6_header(outer_src, outer_dst, C.NH_IPV6, len(inner)) + inner
 
 
-def ethernet(ip6: bytes, src_mac: bytes = b"\x02\x00\x00\x00\x00\x01",
-             dst_mac: bytes = b"\x02\x00\x00\x00\x00\x02") -> bytes:
+def ethernet(
+    ip6: bytes,
+    src_mac: bytes = b"\x02\x00\x00\x00\x00\x01",
+    dst_mac: bytes = b"\x02\x00\x00\x00\x00\x02",
+) -> bytes:
     return dst_mac + src_mac + struct.pack("!H", ETH_P_IPV6) + ip6
 
 
-def write_pcap(out: BinaryIO, packets: Iterable[tuple[int, bytes]],
-               linktype: int = LINKTYPE_RAW_IPV6, nanosecond: bool = False) -> int:
+def write_pcap(
+    out: BinaryIO,
+    packets: Iterable[tuple[int, bytes]],
+    linktype: int = LINKTYPE_RAW_IPV6,
+    nanosecond: bool = False,
+) -> int:
     """Write (ts_ns, frame bytes) pairs as a pcap file with dpkt; returns the count."""
     import dpkt
+
     writer = dpkt.pcap.Writer(out, linktype=linktype, nano=nanosecond)
     n = 0
     for ts_ns, data in packets:
@@ -94,11 +132,13 @@ def write_pcap(out: BinaryIO, packets: Iterable[tuple[int, bytes]],
     return n
 
 
-def write_pcapng(out: BinaryIO, packets: Iterable[tuple[int, bytes]],
-                 linktype: int = LINKTYPE_RAW_IPV6) -> int:
+def write_pcapng(
+    out: BinaryIO, packets: Iterable[tuple[int, bytes]], linktype: int = LINKTYPE_RAW_IPV6
+) -> int:
     """Write (ts_ns, frame bytes) pairs as pcapng (one interface, microsecond
     resolution, dpkt's default) ; returns the count."""
     import dpkt
+
     writer = dpkt.pcapng.Writer(out, linktype=linktype)
     n = 0
     for ts_ns, data in packets:

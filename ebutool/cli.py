@@ -1,4 +1,5 @@
 """The ``ebutool`` command line: wiring only (each command lives in ebutool/commands)."""
+
 from __future__ import annotations
 
 import importlib
@@ -12,7 +13,7 @@ from . import __version__
 from .commands import COMMAND_MODULES
 from .commands.common import err
 
-try:        # typer vendors click from 0.2x on
+try:  # typer vendors click from 0.2x on
     from typer._click import exceptions as _click_exc
 except ImportError:  # pragma: no cover - older typer, on click itself
     from click import exceptions as _click_exc
@@ -30,7 +31,7 @@ class _OneLineErrors(TyperGroup):
             rv = super().main(*args, standalone_mode=False, **kwargs)
         except _click_exc.UsageError as exc:
             if isinstance(exc, getattr(_click_exc, "NoArgsIsHelpError", ())):
-                exc.show()      # bare `ebutool`: the help text
+                exc.show()  # bare `ebutool`: the help text
                 sys.exit(exc.exit_code)
             hint = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
             err("error: " + " ".join(exc.format_message().split()) + hint)
@@ -48,7 +49,7 @@ app = typer.Typer(
     name="ebutool",
     cls=_OneLineErrors,
     help="Analysis and trace replay of Mobile IPv6 (Early) Binding Update signalling.\n\n"
-         "Example: ebutool analyze samples/early-conservative.pcap",
+    "Example: ebutool analyze samples/early-conservative.pcap",
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     add_completion=False,
@@ -64,8 +65,14 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: Annotated[Optional[bool], typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None):
+def _root(
+    version: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = None,
+):
     """Analysis and trace replay of Mobile IPv6 (Early) Binding Update signalling."""
 
 

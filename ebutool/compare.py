@@ -19,6 +19,7 @@ they are.)  :func:`latency_samples` gives the per-group latency samples the
 distribution figure draws: observed latencies next to the latency the draft's
 formulas predict for each episode from its own RTTs.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,6 +48,7 @@ def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
     with a leading ``file`` column.  ``analyze_options`` go to ``analyze``
     (``mn``, ``cn``, ``config``, ...)."""
     from .analysis import analyze
+
     if not paths:
         raise UsageError("compare needs at least one capture or trace")
     if sum(str(p) == "-" for p in paths) > 1:
@@ -56,8 +58,9 @@ def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
     frames = []
     for path, label in zip(paths, file_labels(paths)):
         # with several inputs each kept warning says which one it is about
-        df = analyze(path, diag=diag.for_source(label) if len(paths) > 1 else diag,
-                     **analyze_options)
+        df = analyze(
+            path, diag=diag.for_source(label) if len(paths) > 1 else diag, **analyze_options
+        )
         df = df.copy()
         df.insert(0, "file", label)
         frames.append(df)
@@ -78,7 +81,7 @@ def _groups(episodes: pd.DataFrame, by: str) -> Iterable[tuple[str, pd.DataFrame
         yield str(value), episodes[key == value]
 
 
-ALL_GROUPS = "(all)"   # the group label of the summary over every input/group together
+ALL_GROUPS = "(all)"  # the group label of the summary over every input/group together
 
 
 def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = True) -> pd.DataFrame:
@@ -89,12 +92,13 @@ def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = Tru
     early/standard ratio appears when each input holds one kind only (e.g.
     ``standard.pcap`` against ``early.pcap``)."""
     from .analysis import KINDS, MODES, summarize
+
     by = _check_by(by)
     if by not in episodes.columns:
         raise UsageError(f"--by {by}: the episodes have no {by!r} column")
     if by in ("kind", "mode"):
         table = summarize(episodes).copy()
-        if by == "mode":   # summarize orders kind-major; here mode leads
+        if by == "mode":  # summarize orders kind-major; here mode leads
             order = {v: i for i, v in enumerate([*MODES, "all"])}
             korder = {v: i for i, v in enumerate(KINDS)}
             table["_m"] = table["mode"].map(lambda v: order.get(v, len(order)))
@@ -121,13 +125,17 @@ def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = Tru
 
 def predicted_send_ms(row) -> float | None:
     """The formula value that predicts this episode's send latency (by kind, mode)."""
-    name = predicting_formula(PROCEDURE_OF_KIND.get(row.get("kind")), "send_latency", row.get("mode"))
+    name = predicting_formula(
+        PROCEDURE_OF_KIND.get(row.get("kind")), "send_latency", row.get("mode")
+    )
     return _num(row.get(f"{name}_ms")) if name else None
 
 
 def predicted_recv_ms(row) -> float | None:
     """The formula value that predicts this episode's receive latency (by kind)."""
-    name = predicting_formula(PROCEDURE_OF_KIND.get(row.get("kind")), "recv_latency", row.get("mode"))
+    name = predicting_formula(
+        PROCEDURE_OF_KIND.get(row.get("kind")), "recv_latency", row.get("mode")
+    )
     return _num(row.get(f"{name}_ms")) if name else None
 
 
@@ -151,15 +159,22 @@ def latency_samples(episodes: pd.DataFrame, by: str = "file") -> dict:
         recs = rows.to_dict("records")
         send_obs = [_num(r.get("send_latency_ms")) for r in recs]
         recv_obs = [_num(r.get("recv_latency_ms")) for r in recs]
-        out["send"][label] = {"observed": [v for v in send_obs if v is not None],
-                              "predicted": [v for v in map(predicted_send_ms, recs) if v is not None]}
-        out["receive"][label] = {"observed": [v for v in recv_obs if v is not None],
-                                 "predicted": [v for v in map(predicted_recv_ms, recs) if v is not None]}
+        out["send"][label] = {
+            "observed": [v for v in send_obs if v is not None],
+            "predicted": [v for v in map(predicted_send_ms, recs) if v is not None],
+        }
+        out["receive"][label] = {
+            "observed": [v for v in recv_obs if v is not None],
+            "predicted": [v for v in map(predicted_recv_ms, recs) if v is not None],
+        }
     return out
 
 
 def plot_title(by: str, kind: str = "cdf") -> str:
     """The distribution figure's title."""
-    how = ("observed (solid) and predicted from each episode's RTTs (dashed)" if kind == "cdf"
-           else "observed and predicted from each episode's RTTs (hatched)")
+    how = (
+        "observed (solid) and predicted from each episode's RTTs (dashed)"
+        if kind == "cdf"
+        else "observed and predicted from each episode's RTTs (hatched)"
+    )
     return f"Latency after handover by {by}: {how}"

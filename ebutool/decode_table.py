@@ -1,4 +1,5 @@
 """``decode``: one row per Mobility Header message, every field (library side)."""
+
 from __future__ import annotations
 
 from typing import Iterable
@@ -50,24 +51,45 @@ def message_row(rec: Record) -> dict:
     """All decoded fields of one MH record, as a flat dict of DECODE_COLUMNS."""
     m = rec.mh
     row = dict.fromkeys(DECODE_COLUMNS)
-    row.update(frame=rec.frame, time=seconds(rec.ts_ns), src=rec.src, dst=rec.dst,
-               home_address=rec.home_address, care_of_address=rec.care_of_address,
-               tunnel_src=rec.tunnel_src, tunnel_dst=rec.tunnel_dst, msg=rec.msg,
-               mh_type=m.mh_type, deregistration=rec.deregistration, rfc4866=rec.rfc4866,
-               checksum=None if m.checksum is None else f"{m.checksum:04x}",
-               checksum_ok=rec.checksum_ok, truncated=m.truncated)
+    row.update(
+        frame=rec.frame,
+        time=seconds(rec.ts_ns),
+        src=rec.src,
+        dst=rec.dst,
+        home_address=rec.home_address,
+        care_of_address=rec.care_of_address,
+        tunnel_src=rec.tunnel_src,
+        tunnel_dst=rec.tunnel_dst,
+        msg=rec.msg,
+        mh_type=m.mh_type,
+        deregistration=rec.deregistration,
+        rfc4866=rec.rfc4866,
+        checksum=None if m.checksum is None else f"{m.checksum:04x}",
+        checksum_ok=rec.checksum_ok,
+        truncated=m.truncated,
+    )
     if isinstance(m, M.BindingUpdate):
-        row.update(sequence=m.sequence, flags=M.flag_letters(m.flags, M.BU_FLAGS),
-                   lifetime_s=m.lifetime * C.LIFETIME_UNIT_S)
+        row.update(
+            sequence=m.sequence,
+            flags=M.flag_letters(m.flags, M.BU_FLAGS),
+            lifetime_s=m.lifetime * C.LIFETIME_UNIT_S,
+        )
     elif isinstance(m, M.BindingAcknowledgement):
-        row.update(sequence=m.sequence, flags=M.flag_letters(m.flags, M.BA_FLAGS),
-                   lifetime_s=m.lifetime * C.LIFETIME_UNIT_S, status=m.status)
+        row.update(
+            sequence=m.sequence,
+            flags=M.flag_letters(m.flags, M.BA_FLAGS),
+            lifetime_s=m.lifetime * C.LIFETIME_UNIT_S,
+            status=m.status,
+        )
     elif isinstance(m, M.BindingError):
         row.update(status=m.status, be_home_address=m.home_address)
-    elif isinstance(m, M.HomeTest):        # HoT and CoT
-        row.update(nonce_index=m.nonce_index, init_cookie=m.init_cookie.hex(),
-                   keygen_token=m.keygen_token.hex())
-    elif isinstance(m, M.HomeTestInit):    # HoTI and CoTI
+    elif isinstance(m, M.HomeTest):  # HoT and CoT
+        row.update(
+            nonce_index=m.nonce_index,
+            init_cookie=m.init_cookie.hex(),
+            keygen_token=m.keygen_token.hex(),
+        )
+    elif isinstance(m, M.HomeTestInit):  # HoTI and CoTI
         row.update(init_cookie=m.init_cookie.hex())
     unknown = []
     for o in m.options:
@@ -91,7 +113,15 @@ def decode_frame(records: Iterable[Record]) -> pd.DataFrame:
     """The decode table of every MH message in ``records`` (typed, possibly empty)."""
     rows = [message_row(r) for r in records if isinstance(r, Record) and r.mh is not None]
     df = pd.DataFrame(rows, columns=list(DECODE_COLUMNS))
-    for c in ("sequence", "lifetime_s", "status", "nonce_index", "home_nonce_index",
-              "careof_nonce_index", "refresh_s", "mh_type"):
+    for c in (
+        "sequence",
+        "lifetime_s",
+        "status",
+        "nonce_index",
+        "home_nonce_index",
+        "careof_nonce_index",
+        "refresh_s",
+        "mh_type",
+    ):
         df[c] = df[c].astype("Int64")
     return df

@@ -7,6 +7,7 @@ first ``keep`` diagnoses per category are kept verbatim so memory stays bounded.
 With several input files each file's Diagnostics carries its ``source`` (the file's
 label), so a kept diagnosis says which file its frame number belongs to.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
-    frame: int | None     # 1-based frame number, None for file-level problems
-    code: str             # category, e.g. "truncated_record", "bad_mh_checksum"
-    message: str          # one line, no secrets
-    source: str = ""      # the input file's label when a run reads several files
+    frame: int | None  # 1-based frame number, None for file-level problems
+    code: str  # category, e.g. "truncated_record", "bad_mh_checksum"
+    message: str  # one line, no secrets
+    source: str = ""  # the input file's label when a run reads several files
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Diagnostics:
     counts: Counter = field(default_factory=Counter)
     kept: list[Diagnosis] = field(default_factory=list)
     _kept_per_code: Counter = field(default_factory=Counter)
-    source: str = ""      # stamped on every diagnosis kept (see the module doc)
+    source: str = ""  # stamped on every diagnosis kept (see the module doc)
 
     def warn(self, code: str, message: str, frame: int | None = None) -> None:
         self.counts[code] += 1
@@ -38,7 +39,9 @@ class Diagnostics:
     def labelled(self, source: str) -> "Diagnostics":
         """This object, its kept diagnoses and those to come stamped with ``source``."""
         self.source = source
-        self.kept = [d if d.source else Diagnosis(d.frame, d.code, d.message, source) for d in self.kept]
+        self.kept = [
+            d if d.source else Diagnosis(d.frame, d.code, d.message, source) for d in self.kept
+        ]
         return self
 
     def for_source(self, source: str) -> "Diagnostics":

@@ -1,10 +1,11 @@
 """Exceptions that end a run, each mapped to an exit status by the CLI."""
+
 from __future__ import annotations
 
 EXIT_OK = 0
-EXIT_FINDINGS = 1      # a check ran and found problems (e.g. an invalid MAC)
-EXIT_USAGE = 2         # bad command line
-EXIT_UNREADABLE = 3    # input cannot be read at all
+EXIT_FINDINGS = 1  # a check ran and found problems (e.g. an invalid MAC)
+EXIT_USAGE = 2  # bad command line
+EXIT_UNREADABLE = 3  # input cannot be read at all
 
 
 class EbutoolError(Exception):

@@ -5,6 +5,7 @@ RTT_BT: HoTI/HoT through the bidirectional tunnel, RTT_RO: CoTI/CoT or EBU/EBA o
 the direct path) and returns a latency in the same unit.  A missing input (None
 or NaN) gives None, never a guess.
 """
+
 from __future__ import annotations
 
 import math

@@ -10,6 +10,7 @@ everything at once; the collector is only needed for cycles, which these runs ha
 make.  So the long-running entry points raise the generation-0 threshold for their
 duration and restore it afterwards (nested uses are fine).
 """
+
 from __future__ import annotations
 
 import gc
@@ -26,7 +27,7 @@ GEN0_THRESHOLD = 20_000
 def fewer_collections(threshold: int = GEN0_THRESHOLD) -> Iterator[None]:
     """Run the body with the generation-0 threshold at least ``threshold``."""
     old = gc.get_threshold()
-    if old[0] and old[0] < threshold:      # 0: the caller disabled automatic collection
+    if old[0] and old[0] < threshold:  # 0: the caller disabled automatic collection
         gc.set_threshold(threshold, *old[1:])
     try:
         yield

@@ -24,6 +24,7 @@
   may span files; diagnosis counts are identical, kept messages come file by file.
 - :func:`decode_files`: the ``decode`` table of each file, concatenated in order.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -39,8 +40,9 @@ from .stream import StreamStats
 
 # --- arguments ----------------------------------------------------------------------------
 
+
 def sniff(path: str | os.PathLike) -> str | None:
-    """"capture", "jsonl" or None for the file at ``path``, from its first octets."""
+    """ "capture", "jsonl" or None for the file at ``path``, from its first octets."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(64)
@@ -54,7 +56,9 @@ def sniff(path: str | os.PathLike) -> str | None:
     return None
 
 
-def expand_inputs(args: Iterable[str | os.PathLike], left_out: list[str] | None = None) -> list[str]:
+def expand_inputs(
+    args: Iterable[str | os.PathLike], left_out: list[str] | None = None
+) -> list[str]:
     """Paths to read for the command-line ``args`` (see module doc).  The files of a
     directory that are not captures are appended to ``left_out`` (so the caller can
     say so: nothing is skipped silently)."""
@@ -93,6 +97,7 @@ def default_jobs() -> int:
 
 # --- running ------------------------------------------------------------------------------
 
+
 def map_files(func: Callable[..., Any], paths: Sequence[str], jobs: int = 1, *args) -> list:
     """``[func(p, *args) for p in paths]``, computed in up to ``jobs`` processes (a
     module-level, picklable ``func``); exceptions propagate (the first in argument order).
@@ -113,7 +118,8 @@ def map_files(func: Callable[..., Any], paths: Sequence[str], jobs: int = 1, *ar
 
 
 def _labels(paths: Sequence[str]) -> list[str]:
-    from .analysis import _labels as labels      # the ``source`` column's labels
+    from .analysis import _labels as labels  # the ``source`` column's labels
+
     return labels(paths)
 
 
@@ -129,13 +135,18 @@ def merge_stats(into: StreamStats, other: StreamStats) -> StreamStats:
 def _read_one(path: str) -> tuple[list, Diagnostics, StreamStats]:
     from .analysis.episodes import check_order
     from .stream import read_records
+
     diag, stats = Diagnostics(), StreamStats()
     records = list(check_order(read_records(path, diag, stats), diag))
     return records, diag, stats
 
 
-def read_files(paths: Sequence[str], jobs: int = 1, diag: Diagnostics | None = None,
-               stats: StreamStats | None = None) -> list[list]:
+def read_files(
+    paths: Sequence[str],
+    jobs: int = 1,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+) -> list[list]:
     """The record stream of each file (each checked for time order), read in ``jobs``
     processes; per-file diagnostics and stats are merged into ``diag``/``stats``."""
     out = []
@@ -149,31 +160,54 @@ def read_files(paths: Sequence[str], jobs: int = 1, diag: Diagnostics | None = N
     return out
 
 
-def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str | None = None,
-                  cn: str | None = None, config=None, keys=None, diag: Diagnostics | None = None,
-                  stats: StreamStats | None = None, oracle=None, merge: bool = False,
-                  progress=None):
+def analyze_files(
+    paths: Sequence[str | os.PathLike],
+    jobs: int = 1,
+    *,
+    mn: str | None = None,
+    cn: str | None = None,
+    config=None,
+    keys=None,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    oracle=None,
+    merge: bool = False,
+    progress=None,
+):
     """``ebutool.analysis.analyze(*paths, ...)`` with the work spread over ``jobs``
     processes; same parameters, same table (module doc).  ``paths`` should come from
     :func:`expand_inputs`.  ``progress`` follows a single file read in this process."""
     from .analysis import analyze
     from .constants import DEFAULT_CONFIG
     from .errors import UsageError
+
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise UsageError("analyze needs at least one capture or trace")
     config = config if config is not None else DEFAULT_CONFIG
     diag = diag if diag is not None else Diagnostics()
-    if jobs <= 1 or len(paths) == 1:       # analyze() labels each file's warnings itself
-        return analyze(*paths, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
-                       oracle=oracle, merge=merge, progress=progress)
+    if jobs <= 1 or len(paths) == 1:  # analyze() labels each file's warnings itself
+        return analyze(
+            *paths,
+            mn=mn,
+            cn=cn,
+            config=config,
+            keys=keys,
+            diag=diag,
+            stats=stats,
+            oracle=oracle,
+            merge=merge,
+            progress=progress,
+        )
     from .analysis import _address
+
     mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
     if merge:
         return _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle)
     # Each file on its own (analyze's default): analysed in the workers without the
     # mn/cn filter, because episode numbers count every episode of every file in order.
     import pandas as pd
+
     parts = map_files(_analyze_one, paths, jobs, config, keys, oracle is False)
     frames, sources = [], []
     for label, (df, d, s) in zip(_labels(paths), parts):
@@ -196,6 +230,7 @@ def analyze_files(paths: Sequence[str | os.PathLike], jobs: int = 1, *, mn: str 
 def _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle):
     """analyze(..., merge=True): the files read in parallel, merged by time, analysed here."""
     from .analysis import build_episodes, episodes_frame, make_oracle
+
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
     streams = read_files(paths, jobs, diag, stats if stats is not None else StreamStats())
@@ -210,24 +245,32 @@ def _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle):
 
 def _analyze_one(path: str, config, keys, no_oracle: bool):
     from .analysis import analyze
+
     diag, stats = Diagnostics(), StreamStats()
-    df = analyze(path, config=config, keys=keys, diag=diag, stats=stats,
-                 oracle=False if no_oracle else None)
+    df = analyze(
+        path, config=config, keys=keys, diag=diag, stats=stats, oracle=False if no_oracle else None
+    )
     return df, diag, stats
 
 
 def _decode_one(path: str):
     from .decode_table import decode_frame
     from .stream import read_records
+
     diag, stats = Diagnostics(), StreamStats()
     df = decode_frame(read_records(path, diag, stats))
     return df, diag, stats
 
 
-def decode_files(paths: Sequence[str], jobs: int = 1, diag: Diagnostics | None = None,
-                 stats: StreamStats | None = None):
+def decode_files(
+    paths: Sequence[str],
+    jobs: int = 1,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+):
     """The ``decode`` table of each file, concatenated in argument order."""
     import pandas as pd
+
     frames = []
     paths = [os.fspath(p) for p in paths]
     for label, (df, d, s) in zip(_labels(paths), map_files(_decode_one, paths, jobs)):
@@ -239,5 +282,13 @@ def decode_files(paths: Sequence[str], jobs: int = 1, diag: Diagnostics | None =
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-__all__ = ["expand_inputs", "sniff", "default_jobs", "map_files", "read_files", "merge_stats",
-           "analyze_files", "decode_files"]
+__all__ = [
+    "expand_inputs",
+    "sniff",
+    "default_jobs",
+    "map_files",
+    "read_files",
+    "merge_stats",
+    "analyze_files",
+    "decode_files",
+]

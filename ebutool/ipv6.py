@@ -9,6 +9,7 @@ each anomaly is appended to ``problems`` as (code, one-line message).
 :func:`decode_ipv6_fields` gives the same as a plain tuple, for the hot path that
 builds a Record straight away (:func:`ebutool.stream.record_from_packet`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,26 +18,26 @@ from . import constants as C
 from .addr import CACHE_SIZE, format_address
 
 NH_MOBILITY_OLD = C.NH_MOBILITY_OLD
-_MAX_TUNNEL_DEPTH = 2   # MN<->HA tunnel, and one more for nested tunnels; deeper is odd
+_MAX_TUNNEL_DEPTH = 2  # MN<->HA tunnel, and one more for nested tunnels; deeper is odd
 
 
 @dataclass(slots=True)
 class Packet:
     # (the field order is the order of decode_ipv6_fields' tuple)
-    src: str                       # innermost IPv6 source address
-    dst: str                       # innermost IPv6 destination address (as on the wire)
-    hoa: str | None = None         # Home Address destination option (innermost header)
-    rh2: str | None = None         # address in a type 2 routing header (the MN's home address)
+    src: str  # innermost IPv6 source address
+    dst: str  # innermost IPv6 destination address (as on the wire)
+    hoa: str | None = None  # Home Address destination option (innermost header)
+    rh2: str | None = None  # address in a type 2 routing header (the MN's home address)
     tunnel_src: str | None = None  # outer addresses of an IPv6-in-IPv6 tunnel
     tunnel_dst: str | None = None
-    proto: int = C.NH_NONE         # the upper-layer protocol (135 for MH, 50 ESP, ...)
-    ip_len: int = 0                # octets of the outermost IPv6 packet (header + payload)
-    mh: bytes | None = None        # the Mobility Header octets, if any (may be truncated);
-                                   # ``proto`` is 135, or 62 for the pre-RFC 3775 number
-    pseudo_src: bytes = b""        # checksum pseudo-header source (HAO if present)
-    pseudo_dst: bytes = b""        # checksum pseudo-header destination (RH2 address if present)
-    fragment: bool = False         # the packet is a fragment (not reassembled); atomic
-                                   # fragments (offset 0, M=0, RFC 6946) are whole packets
+    proto: int = C.NH_NONE  # the upper-layer protocol (135 for MH, 50 ESP, ...)
+    ip_len: int = 0  # octets of the outermost IPv6 packet (header + payload)
+    mh: bytes | None = None  # the Mobility Header octets, if any (may be truncated);
+    # ``proto`` is 135, or 62 for the pre-RFC 3775 number
+    pseudo_src: bytes = b""  # checksum pseudo-header source (HAO if present)
+    pseudo_dst: bytes = b""  # checksum pseudo-header destination (RH2 address if present)
+    fragment: bool = False  # the packet is a fragment (not reassembled); atomic
+    # fragments (offset 0, M=0, RFC 6946) are whole packets
 
     @property
     def relevant(self) -> bool:
@@ -91,33 +92,35 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         if stop - off >= 6 and (buf[off + 4] or buf[off + 5]):
             stop = min(stop, off + C.IPV6_HEADER_LEN + (buf[off + 4] << 8 | buf[off + 5]))
         buf, off = bytes(buf[off:stop]), 0
-    limit = len(buf)         # where the enclosing packet ends (the frame, or the outer payload)
+    limit = len(buf)  # where the enclosing packet ends (the frame, or the outer payload)
     depth = 0
     tunnel_src = tunnel_dst = None
     ip_len = 0
-    outer = None             # the enclosing packet's fields: the answer when a tunnelled
-                             # header turns out unusable
-    while True:              # one pass per IPv6 header: the outer one, then tunnelled ones
+    outer = None  # the enclosing packet's fields: the answer when a tunnelled
+    # header turns out unusable
+    while True:  # one pass per IPv6 header: the outer one, then tunnelled ones
         if limit - off < C.IPV6_HEADER_LEN:
             what = "IPv6 header" if outer is None else "tunnelled IPv6 header"
-            problems.append(("truncated_ipv6", f"{what} cut off at {max(limit - off, 0)} of 40 octets"))
+            problems.append(
+                ("truncated_ipv6", f"{what} cut off at {max(limit - off, 0)} of 40 octets")
+            )
             return outer
         if buf[off] >> 4 != 6:
             problems.append(("not_ipv6", f"IP version {buf[off] >> 4} where IPv6 was expected"))
             return outer
         plen = buf[off + 4] << 8 | buf[off + 5]
         nh = buf[off + 6]
-        pseudo_src = buf[off + 8:off + 24]
-        pseudo_dst = buf[off + 24:off + 40]
+        pseudo_src = buf[off + 8 : off + 24]
+        pseudo_dst = buf[off + 24 : off + 40]
         src = _TEXT.get(pseudo_src) or _text(pseudo_src)
         dst = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
         if outer is None:
             ip_len = C.IPV6_HEADER_LEN + plen
         hoa = rh2 = None
         fragment = False
-        inner = -1           # where a tunnelled IPv6 header starts, if one follows
+        inner = -1  # where a tunnelled IPv6 header starts, if one follows
         end = off + C.IPV6_HEADER_LEN + plen
-        if not plen or end > limit:     # a jumbogram (RFC 2675), or cut by the capture
+        if not plen or end > limit:  # a jumbogram (RFC 2675), or cut by the capture
             end = limit
         i = off + C.IPV6_HEADER_LEN
         while True:
@@ -127,12 +130,16 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     break
                 hlen = (buf[i + 1] + 2) * 4 if nh == C.NH_AH else (buf[i + 1] + 1) * 8
                 if i + hlen > end:
-                    problems.append(("truncated_ext_header",
-                                     f"extension header {nh} of {hlen} octets exceeds the packet"))
+                    problems.append(
+                        (
+                            "truncated_ext_header",
+                            f"extension header {nh} of {hlen} octets exceeds the packet",
+                        )
+                    )
                     break
                 if nh == C.NH_DSTOPTS:
-                    if hlen == C.HAO_DSTOPTS_LEN and buf[i + 2:i + 8] == _HAO_ALONE:
-                        found = buf[i + hlen - C.HAO_LEN:i + hlen]   # the usual header
+                    if hlen == C.HAO_DSTOPTS_LEN and buf[i + 2 : i + 8] == _HAO_ALONE:
+                        found = buf[i + hlen - C.HAO_LEN : i + hlen]  # the usual header
                     else:
                         found = _home_address_option(buf, i + 2, i + hlen, problems)
                     if found is not None:
@@ -140,10 +147,15 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                         hoa = _TEXT.get(found) or _text(found)
                 elif nh == C.NH_ROUTING and buf[i + 2] == C.ROUTING_TYPE_2:
                     if hlen != C.RH2_LEN or buf[i + 3] != 1:
-                        problems.append(("malformed_rh2", f"type 2 routing header of {hlen} octets, "
-                                         f"segments left {buf[i + 3]} (RFC 6275: 24 octets, 1)"))
+                        problems.append(
+                            (
+                                "malformed_rh2",
+                                f"type 2 routing header of {hlen} octets, "
+                                f"segments left {buf[i + 3]} (RFC 6275: 24 octets, 1)",
+                            )
+                        )
                     else:
-                        pseudo_dst = buf[i + 8:i + 24]
+                        pseudo_dst = buf[i + 8 : i + 24]
                         rh2 = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
                 nh = buf[i]
                 i += hlen
@@ -152,7 +164,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     problems.append(("truncated_ext_header", "fragment header cut off"))
                     break
                 offlg = buf[i + 2] << 8 | buf[i + 3]
-                if offlg & 0xFFF9:   # offset or M flag: a real fragment (else RFC 6946 atomic)
+                if offlg & 0xFFF9:  # offset or M flag: a real fragment (else RFC 6946 atomic)
                     fragment = True
                 if offlg >> 3:  # a later fragment: what it carries is unknown without reassembly
                     break
@@ -160,8 +172,9 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                 i += 8
             elif nh == C.NH_IPV6:
                 if depth >= _MAX_TUNNEL_DEPTH:
-                    problems.append(("tunnel_too_deep",
-                                     f"more than {_MAX_TUNNEL_DEPTH} nested IPv6 tunnels"))
+                    problems.append(
+                        ("tunnel_too_deep", f"more than {_MAX_TUNNEL_DEPTH} nested IPv6 tunnels")
+                    )
                 else:
                     inner = i
                 break
@@ -172,14 +185,36 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
             if nh == C.NH_MOBILITY:
                 mh = buf[i:end]
                 if fragment:
-                    problems.append(("fragmented_mh", "Mobility Header in the first fragment of a "
-                                     "fragmented packet (fragments are not reassembled)"))
+                    problems.append(
+                        (
+                            "fragmented_mh",
+                            "Mobility Header in the first fragment of a "
+                            "fragmented packet (fragments are not reassembled)",
+                        )
+                    )
             elif nh == NH_MOBILITY_OLD:
                 mh = buf[i:end]
-                problems.append(("old_mh_protocol", "next header 62, the pre-RFC 3775 Mobility "
-                                 "Header number: decoded as a Mobility Header"))
-        fields = (src, dst, hoa, rh2, tunnel_src, tunnel_dst, nh, ip_len, mh,
-                  pseudo_src, pseudo_dst, fragment)
+                problems.append(
+                    (
+                        "old_mh_protocol",
+                        "next header 62, the pre-RFC 3775 Mobility "
+                        "Header number: decoded as a Mobility Header",
+                    )
+                )
+        fields = (
+            src,
+            dst,
+            hoa,
+            rh2,
+            tunnel_src,
+            tunnel_dst,
+            nh,
+            ip_len,
+            mh,
+            pseudo_src,
+            pseudo_dst,
+            fragment,
+        )
         if inner < 0:
             return fields
         # IPv6-in-IPv6: what matters is the tunnelled packet, seen through this one
@@ -200,13 +235,19 @@ def _home_address_option(buf: bytes, i: int, end: int, problems) -> bytes | None
             break
         olen = buf[i + 1]
         if i + 2 + olen > end:
-            problems.append(("malformed_dst_option",
-                             f"destination option {otype} of {olen} octets exceeds its header"))
+            problems.append(
+                (
+                    "malformed_dst_option",
+                    f"destination option {otype} of {olen} octets exceeds its header",
+                )
+            )
             break
         if otype == C.OPT_HOME_ADDRESS:
             if olen != C.HAO_LEN:
-                problems.append(("malformed_hao", f"Home Address option of {olen} octets (RFC 6275: 16)"))
+                problems.append(
+                    ("malformed_hao", f"Home Address option of {olen} octets (RFC 6275: 16)")
+                )
             else:
-                hao = buf[i + 2:i + 18]
+                hao = buf[i + 2 : i + 18]
         i += 2 + olen
     return hao

@@ -14,6 +14,7 @@ standard latency is 0 (all RTTs 0) is undefined and left empty (NaN).
 ``rtt_ha``, ``rtt_bt``, ``rtt_ro``) and :func:`sweep_table` gives one row per value.
 Nothing here imports matplotlib; figures are drawn by :mod:`ebutool.plots`.
 """
+
 from __future__ import annotations
 
 import math
@@ -94,7 +95,9 @@ def _normalise_variable(name: str) -> str:
     if v.endswith("_ms"):
         v = v[:-3]
     if v not in VARIABLES:
-        raise UsageError(f"--sweep variable must be one of {', '.join(VARIABLES)}, not {name.strip()!r}")
+        raise UsageError(
+            f"--sweep variable must be one of {', '.join(VARIABLES)}, not {name.strip()!r}"
+        )
     return v
 
 
@@ -113,7 +116,9 @@ def parse_sweep(spec: str) -> Sweep:
         try:
             x = float(text)
         except ValueError:
-            raise UsageError(f"--sweep {spec!r}: {label} {text.strip()!r} is not a number") from None
+            raise UsageError(
+                f"--sweep {spec!r}: {label} {text.strip()!r} is not a number"
+            ) from None
         if math.isnan(x) or math.isinf(x):
             raise UsageError(f"--sweep {spec!r}: {label} must be finite")
         nums.append(x)
@@ -126,8 +131,10 @@ def parse_sweep(spec: str) -> Sweep:
         raise UsageError(f"--sweep {spec!r}: STOP ({stop:g}) is below START ({start:g})")
     n = math.floor((stop - start) / step + 1e-9) + 1
     if n > MAX_SWEEP_VALUES:
-        raise UsageError(f"--sweep {spec!r}: {n} values is too many (at most {MAX_SWEEP_VALUES}); "
-                         "use a larger STEP")
+        raise UsageError(
+            f"--sweep {spec!r}: {n} values is too many (at most {MAX_SWEEP_VALUES}); "
+            "use a larger STEP"
+        )
     return Sweep(variable, start, stop, step)
 
 
@@ -142,8 +149,12 @@ def sweep_table(sweep: Sweep, **fixed: float) -> pd.DataFrame:
         raise UsageError(f"{sweep.variable} is swept; do not also fix it")
     missing = [v for v in others if fixed.get(v) is None]
     if missing:
-        raise UsageError("sweeping " + sweep.variable + " needs "
-                         + " and ".join("--" + v.replace("_", "-") for v in missing))
+        raise UsageError(
+            "sweeping "
+            + sweep.variable
+            + " needs "
+            + " and ".join("--" + v.replace("_", "-") for v in missing)
+        )
     rows = []
     for x in sweep.values:
         rtts = {v: fixed[v] for v in others}

@@ -12,6 +12,7 @@ packets read, and packets/s and octets/s.  With ``quiet`` or when the stream is 
 terminal (a pipe, a file, CI, a worker process), :func:`reading_progress` returns a
 :class:`NullProgress` whose ``update`` does nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,13 @@ class Progress:
 
     enabled = True
 
-    def __init__(self, name: str, total_octets: int | None = None, stream: TextIO | None = None,
-                 delay: float = 1.0):
+    def __init__(
+        self,
+        name: str,
+        total_octets: int | None = None,
+        stream: TextIO | None = None,
+        delay: float = 1.0,
+    ):
         self.name = name
         self.total = total_octets
         self.stream = stream if stream is not None else sys.stderr
@@ -65,16 +71,30 @@ class Progress:
 
     def _start(self) -> None:
         from rich.console import Console
-        from rich.progress import (BarColumn, DownloadColumn, Progress as RichProgress,
-                                   TextColumn, TimeElapsedColumn, TransferSpeedColumn)
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress as RichProgress,
+            TextColumn,
+            TimeElapsedColumn,
+            TransferSpeedColumn,
+        )
+
         console = Console(file=self.stream, force_terminal=True, stderr=self.stream is sys.stderr)
         self._bar = RichProgress(
-            TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-            TransferSpeedColumn(), TextColumn("{task.fields[packets]} packets, {task.fields[pps]} packets/s"),
-            TimeElapsedColumn(), console=console, transient=True)
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TextColumn("{task.fields[packets]} packets, {task.fields[pps]} packets/s"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
         self._bar.start()
-        self._task = self._bar.add_task(os.path.basename(self.name) or self.name, total=self.total,
-                                        packets=0, pps="0")
+        self._task = self._bar.add_task(
+            os.path.basename(self.name) or self.name, total=self.total, packets=0, pps="0"
+        )
 
     def update(self, frames: int = 0, octets: int | None = None) -> None:
         self.frames = frames
@@ -85,8 +105,12 @@ class Progress:
             if elapsed < self.delay:
                 return
             self._start()
-        self._bar.update(self._task, completed=self.octets, packets=f"{frames:,}",
-                         pps=_rate(frames / elapsed if elapsed > 0 else 0.0))
+        self._bar.update(
+            self._task,
+            completed=self.octets,
+            packets=f"{frames:,}",
+            pps=_rate(frames / elapsed if elapsed > 0 else 0.0),
+        )
 
     def close(self) -> None:
         if self._bar is not None:
@@ -107,8 +131,9 @@ def is_terminal(stream) -> bool:
         return False
 
 
-def reading_progress(source, quiet: bool = False, stream: TextIO | None = None,
-                     delay: float = 1.0) -> Progress | NullProgress:
+def reading_progress(
+    source, quiet: bool = False, stream: TextIO | None = None, delay: float = 1.0
+) -> Progress | NullProgress:
     """The progress object for reading ``source`` (a path or "-"): a :class:`Progress`
     when not ``quiet`` and ``stream`` (default stderr) is a terminal, else silent."""
     stream = stream if stream is not None else sys.stderr

@@ -4,6 +4,7 @@ This is the interface between reading (captures or JSON traces) and everything
 that analyses: episode reconstruction, the oracle, replay and reports all consume
 ``Iterator[Record]`` and never look at files.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,23 +21,23 @@ MSG_LABELS = ("HoTI", "CoTI", "HoT", "CoT", "BU", "EBU", "BA", "BE", "BRR", "oth
 
 @dataclass(slots=True)
 class Record:
-    frame: int                      # 1-based frame number in its file
-    ts_ns: int                      # capture time, integer ns since the epoch
-    src: str                        # (inner) IPv6 source, compressed canonical text
-    dst: str                        # (inner) IPv6 destination
-    msg: str = MSG_DATA             # one of MSG_LABELS
-    hoa: str | None = None          # Home Address destination option
-    rh2: str | None = None          # type 2 routing header address
-    tunnel_src: str | None = None   # outer IPv6-in-IPv6 source
-    tunnel_dst: str | None = None   # outer IPv6-in-IPv6 destination
-    proto: int = C.NH_NONE          # upper-layer protocol number
-    ip_len: int = 0                 # octets of the (outer) IPv6 packet
+    frame: int  # 1-based frame number in its file
+    ts_ns: int  # capture time, integer ns since the epoch
+    src: str  # (inner) IPv6 source, compressed canonical text
+    dst: str  # (inner) IPv6 destination
+    msg: str = MSG_DATA  # one of MSG_LABELS
+    hoa: str | None = None  # Home Address destination option
+    rh2: str | None = None  # type 2 routing header address
+    tunnel_src: str | None = None  # outer IPv6-in-IPv6 source
+    tunnel_dst: str | None = None  # outer IPv6-in-IPv6 destination
+    proto: int = C.NH_NONE  # upper-layer protocol number
+    ip_len: int = 0  # octets of the (outer) IPv6 packet
     mh: MobilityMessage | None = None
-    mh_wire: bytes | None = None    # the MH octets as captured (MACs are computed on them)
+    mh_wire: bytes | None = None  # the MH octets as captured (MACs are computed on them)
     checksum_ok: bool | None = None
-    deregistration: bool = False    # a BU that deletes a binding (lifetime 0 or CoA == HoA)
-    rfc4866: bool = False           # an (E)BU with a Care-of Test Init option
-    source: str = ""                # name of the file the record came from
+    deregistration: bool = False  # a BU that deletes a binding (lifetime 0 or CoA == HoA)
+    rfc4866: bool = False  # an (E)BU with a Care-of Test Init option
+    source: str = ""  # name of the file the record came from
 
     @property
     def ts(self) -> float:
@@ -87,10 +88,10 @@ class HandoverEvent:
     event's time as t0 of the handover instead of inferring it from packets."""
 
     ts_ns: int
-    mn: str                  # home address of the mobile node
-    coa: str                 # the new care-of address
+    mn: str  # home address of the mobile node
+    coa: str  # the new care-of address
     prev_coa: str | None = None
-    frame: int = 0           # line number in the trace
+    frame: int = 0  # line number in the trace
     source: str = ""
     msg: str = "handover"
 

@@ -1,4 +1,5 @@
 """Frames -> records: link layer, IPv6, Mobility Header, classification."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -24,8 +25,14 @@ class StreamStats:
     messages: Counter = field(default_factory=Counter)
 
 
-def record_from_packet(frame: int, ts_ns: int, buf: bytes, off: int,
-                       diag: Diagnostics, stats: StreamStats | None = None) -> Record | None:
+def record_from_packet(
+    frame: int,
+    ts_ns: int,
+    buf: bytes,
+    off: int,
+    diag: Diagnostics,
+    stats: StreamStats | None = None,
+) -> Record | None:
     """Decode the IPv6 packet at ``buf[off:]`` into a Record (None if irrelevant)."""
     # The hot path of every capture read (each candidate packet of the fast path comes
     # here): the Record is built straight from the IPv6 fields, without a Packet, and
@@ -39,7 +46,9 @@ def record_from_packet(frame: int, ts_ns: int, buf: bytes, off: int,
         if stats is not None:
             stats.skipped["undecodable_ipv6"] += 1
         return None
-    src, dst, hoa, rh2, tunnel_src, tunnel_dst, proto, ip_len, mh, pseudo_src, pseudo_dst, _ = fields
+    src, dst, hoa, rh2, tunnel_src, tunnel_dst, proto, ip_len, mh, pseudo_src, pseudo_dst, _ = (
+        fields
+    )
     if not is_relevant(mh, hoa, rh2, tunnel_src):
         if stats is not None:
             stats.skipped["not_mobility_related"] += 1
@@ -56,12 +65,15 @@ def record_from_packet(frame: int, ts_ns: int, buf: bytes, off: int,
             if stats is not None:
                 stats.skipped["malformed_mh"] += 1
         else:
-            wire = mh[:(msg.header_len + 1) * 8]
+            wire = mh[: (msg.header_len + 1) * 8]
             rec.mh, rec.mh_wire = msg, wire
             rec.checksum_ok = ok = checksum_ok(wire, pseudo_src, pseudo_dst, proto)
-            if ok is False:   # None: cut off by the capture, cannot be checked
-                diag.warn("bad_mh_checksum", f"frame {frame}: {msg.NAME} checksum 0x{msg.checksum:04x} "
-                          "does not verify", frame)
+            if ok is False:  # None: cut off by the capture, cannot be checked
+                diag.warn(
+                    "bad_mh_checksum",
+                    f"frame {frame}: {msg.NAME} checksum 0x{msg.checksum:04x} does not verify",
+                    frame,
+                )
             if isinstance(msg, BindingUpdate):
                 rec.msg, rec.deregistration, rec.rfc4866 = classify_bu(msg, src, hoa)
             else:
@@ -94,10 +106,12 @@ def read_ahead(items: Iterable, n: int = READ_AHEAD_RECORDS) -> Iterator:
         yield from batch
 
 
-def records_from_frames(frames: Iterable, diag: Diagnostics,
-                        stats: StreamStats | None = None, source: str = "") -> Iterator[Record]:
+def records_from_frames(
+    frames: Iterable, diag: Diagnostics, stats: StreamStats | None = None, source: str = ""
+) -> Iterator[Record]:
     """The straightforward (reference) decoder: every frame through every layer."""
     from .capture.linktypes import ip6_offset
+
     stats = stats if stats is not None else StreamStats()
     for fr in frames:
         stats.frames += 1
@@ -112,8 +126,9 @@ def records_from_frames(frames: Iterable, diag: Diagnostics,
             yield rec
 
 
-def read_records(source, diag: Diagnostics, stats: StreamStats | None = None,
-                 progress=None) -> Iterator[Record]:
+def read_records(
+    source, diag: Diagnostics, stats: StreamStats | None = None, progress=None
+) -> Iterator[Record]:
     """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content.
 
     Captures go through :func:`ebutool.fastpath.fast_records`, which decodes only the
@@ -122,9 +137,11 @@ def read_records(source, diag: Diagnostics, stats: StreamStats | None = None,
     (:class:`ebutool.progress.Progress`), called about once per MiB of capture."""
     from .fastpath import fast_records
     from .inputs import open_input
+
     kind, stream, name = open_input(source)
     if kind == "jsonl":
         from .trace_json import read_trace_records
+
         yield from read_trace_records(stream, diag, stats, name)
         return
     yield from fast_records(stream, diag, stats, name, progress)

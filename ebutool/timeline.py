@@ -15,6 +15,7 @@ horizontally at that time, as in the draft's figures.  HoTI and HoT, which trave
 through the MN-HA tunnel, and other tunnelled packets, are drawn through the HA
 lane.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,12 +29,19 @@ if TYPE_CHECKING:
 
 LANES = ("MN", "HA", "CN")
 LANE_NAMES = {"MN": "Mobile Node", "HA": "Home Agent", "CN": "Correspondent Node"}
-VIA_HA = ("HoTI", "HoT")          # always through the bidirectional tunnel
+VIA_HA = ("HoTI", "HoT")  # always through the bidirectional tunnel
 MSG_NAMES = {
-    "HoTI": "Home Test Init", "HoT": "Home Test", "CoTI": "Care-of Test Init",
-    "CoT": "Care-of Test", "BU": "Binding Update", "BA": "Binding Acknowledgement",
-    "EBU": "Early Binding Update", "EBA": "Early Binding Acknowledgement",
-    "BE": "Binding Error", "BRR": "Binding Refresh Request", "data": "data",
+    "HoTI": "Home Test Init",
+    "HoT": "Home Test",
+    "CoTI": "Care-of Test Init",
+    "CoT": "Care-of Test",
+    "BU": "Binding Update",
+    "BA": "Binding Acknowledgement",
+    "EBU": "Early Binding Update",
+    "EBA": "Early Binding Acknowledgement",
+    "BE": "Binding Error",
+    "BRR": "Binding Refresh Request",
+    "data": "data",
 }
 
 
@@ -41,12 +49,12 @@ MSG_NAMES = {
 class Step:
     """One row of the ladder: a message (or data packet) or the handover marker."""
 
-    t_ms: float                   # offset from t0, ms (negative: before the handover)
+    t_ms: float  # offset from t0, ms (negative: before the handover)
     frame: int | None
-    msg: str                      # HoTI, BU, EBA, data, ... or "handover"
-    sender: str = ""              # lane
-    receiver: str = ""            # lane
-    via: tuple[str, ...] = ()     # lanes the message passes through (HA for the tunnel)
+    msg: str  # HoTI, BU, EBA, data, ... or "handover"
+    sender: str = ""  # lane
+    receiver: str = ""  # lane
+    via: tuple[str, ...] = ()  # lanes the message passes through (HA for the tunnel)
     label: str = ""
     ts_ns: int | None = None
 
@@ -66,9 +74,9 @@ class Ladder:
     lanes: tuple[str, ...] = LANES
     title: str = ""
     subtitle: str = ""
-    addresses: dict[str, str] = field(default_factory=dict)   # lane -> IPv6 address
+    addresses: dict[str, str] = field(default_factory=dict)  # lane -> IPv6 address
     lane_names: dict[str, str] = field(default_factory=lambda: dict(LANE_NAMES))
-    handover_label: str | None = "handover (t0)"   # None: t0 unknown, no marker
+    handover_label: str | None = "handover (t0)"  # None: t0 unknown, no marker
 
     def rows(self) -> list[Step]:
         """The steps in time order with the handover marker before the first step
@@ -84,20 +92,37 @@ class Ladder:
     def table(self):
         """The ladder as a DataFrame (t_ms, frame, msg, sender, receiver, via, time in epoch s)."""
         import pandas as pd
-        rows = [{"t_ms": s.t_ms, "frame": s.frame, "msg": s.msg, "sender": s.sender or None,
-                 "receiver": s.receiver or None, "via": ",".join(s.via) or None,
-                 "time": round(seconds(s.ts_ns), 6) if s.ts_ns is not None else None}
-                for s in self.rows()]
-        df = pd.DataFrame(rows, columns=["t_ms", "frame", "msg", "sender", "receiver", "via", "time"])
+
+        rows = [
+            {
+                "t_ms": s.t_ms,
+                "frame": s.frame,
+                "msg": s.msg,
+                "sender": s.sender or None,
+                "receiver": s.receiver or None,
+                "via": ",".join(s.via) or None,
+                "time": round(seconds(s.ts_ns), 6) if s.ts_ns is not None else None,
+            }
+            for s in self.rows()
+        ]
+        df = pd.DataFrame(
+            rows, columns=["t_ms", "frame", "msg", "sender", "receiver", "via", "time"]
+        )
         df["frame"] = df["frame"].astype("Int64")
         return df
 
 
-def ladder_from_events(events: Iterable[Sequence], t0_ns: int, *, title: str = "",
-                       subtitle: str = "", addresses: dict[str, str] | None = None,
-                       labels: dict[int, str] | None = None,
-                       tunnelled: set[int] | None = None,
-                       handover_label: str | None = "handover (t0)") -> Ladder:
+def ladder_from_events(
+    events: Iterable[Sequence],
+    t0_ns: int,
+    *,
+    title: str = "",
+    subtitle: str = "",
+    addresses: dict[str, str] | None = None,
+    labels: dict[int, str] | None = None,
+    tunnelled: set[int] | None = None,
+    handover_label: str | None = "handover (t0)",
+) -> Ladder:
     """A Ladder from ``(ts_ns, frame, msg, sender, receiver)`` tuples (roles MN/HA/CN).
 
     ``labels`` maps a frame number to the text drawn on its arrow (default: the
@@ -112,18 +137,32 @@ def ladder_from_events(events: Iterable[Sequence], t0_ns: int, *, title: str = "
         via: tuple[str, ...] = ()
         if {sender, receiver} == {"MN", "CN"} and (msg in VIA_HA or frame in tunnelled):
             via = ("HA",)
-        steps.append(Step((ts_ns - t0_ns) / 1e6, frame, msg, sender, receiver, via,
-                          labels.get(frame, msg), ts_ns))
-    used = {s.sender for s in steps} | {s.receiver for s in steps} | {v for s in steps for v in s.via}
+        steps.append(
+            Step(
+                (ts_ns - t0_ns) / 1e6,
+                frame,
+                msg,
+                sender,
+                receiver,
+                via,
+                labels.get(frame, msg),
+                ts_ns,
+            )
+        )
+    used = (
+        {s.sender for s in steps} | {s.receiver for s in steps} | {v for s in steps for v in s.via}
+    )
     lanes = tuple(lane for lane in LANES if lane in ("MN", "HA") or lane in used)
     unknown = used - set(LANES) - {""}
     if unknown:
         raise ValueError(f"unknown lane(s) {sorted(unknown)}; expected {', '.join(LANES)}")
-    return Ladder(t0_ns, steps, lanes, title, subtitle, dict(addresses or {}),
-                  handover_label=handover_label)
+    return Ladder(
+        t0_ns, steps, lanes, title, subtitle, dict(addresses or {}), handover_label=handover_label
+    )
 
 
 # --------------------------------------------------------------------------- episodes
+
 
 def load_episodes(path, config=None, diag=None) -> list:
     """The numbered episodes (``ebutool.analysis.Episode``, ids from 1 in handover
@@ -133,6 +172,7 @@ def load_episodes(path, config=None, diag=None) -> list:
     from .analysis import merged_records
     from .constants import DEFAULT_CONFIG
     from .diagnostics import Diagnostics
+
     diag = diag if diag is not None else Diagnostics()
     return build_episodes(merged_records([path], diag), config or DEFAULT_CONFIG, diag, check=False)
 
@@ -140,11 +180,35 @@ def load_episodes(path, config=None, diag=None) -> list:
 def episode_list(episodes) -> "pd.DataFrame":
     """One row per episode: the numbers ``--episode`` takes and what each one is."""
     import pandas as pd
-    rows = [{"episode": e.id, "mn": e.mn, "cn": e.cn, "kind": e.kind, "mode": e.mode,
-             "t_handover": e.t_handover, "prev_coa": e.prev_coa, "coa": e.coa,
-             "messages": len(e.timeline)} for e in episodes]
-    df = pd.DataFrame(rows, columns=["episode", "mn", "cn", "kind", "mode", "t_handover",
-                                     "prev_coa", "coa", "messages"])
+
+    rows = [
+        {
+            "episode": e.id,
+            "mn": e.mn,
+            "cn": e.cn,
+            "kind": e.kind,
+            "mode": e.mode,
+            "t_handover": e.t_handover,
+            "prev_coa": e.prev_coa,
+            "coa": e.coa,
+            "messages": len(e.timeline),
+        }
+        for e in episodes
+    ]
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "episode",
+            "mn",
+            "cn",
+            "kind",
+            "mode",
+            "t_handover",
+            "prev_coa",
+            "coa",
+            "messages",
+        ],
+    )
     for col in ("episode", "messages"):
         df[col] = df[col].astype("Int64")
     return df
@@ -156,6 +220,7 @@ def select_episodes(episodes, mn: str | None = None) -> list:
         return list(episodes)
     from .addr import canonical
     from .errors import UsageError
+
     try:
         mn = canonical(mn)
     except ValueError:
@@ -166,13 +231,16 @@ def select_episodes(episodes, mn: str | None = None) -> list:
 def find_episode(episodes, number: int, mn: str | None = None):
     """Episode ``number`` (as listed), checked against ``mn``; UsageError if absent."""
     from .errors import UsageError
+
     if not episodes:
         raise UsageError("the input holds no binding-update episode")
     ep = next((e for e in episodes if e.id == number), None)
     if ep is None:
         ids = [e.id for e in episodes]
-        raise UsageError(f"no episode {number}: episodes are numbered {min(ids)}-{max(ids)} "
-                         "(run without --episode to list them)")
+        raise UsageError(
+            f"no episode {number}: episodes are numbered {min(ids)}-{max(ids)} "
+            "(run without --episode to list them)"
+        )
     chosen = select_episodes([ep], mn)
     if not chosen:
         raise UsageError(f"episode {number} belongs to MN {ep.mn}, not to --mn {mn}")
@@ -189,15 +257,18 @@ def ladder_from_episode(ep) -> Ladder:
     title = f"episode {ep.id}: MN {ep.mn}, {peer} | {ep.kind}, {ep.mode}"
     if ep.t0_ns is not None:
         t0, label = ep.t0_ns, "handover (t0)"
-        how = {"event": "handover event of the trace",
-               "first_packet": "first packet from the new care-of address"}.get(ep.t0_source or "",
-                                                                                  ep.t0_source or "")
+        how = {
+            "event": "handover event of the trace",
+            "first_packet": "first packet from the new care-of address",
+        }.get(ep.t0_source or "", ep.t0_source or "")
         when = f"t0 = {seconds(ep.t0_ns):.6f} s ({how})"
     else:
         t0 = min((s.ts_ns for s in ep.timeline), default=0)
         label = None
         when = "t0 unknown (capture began inside the episode): offsets from the first message"
-    move = f"care-of address {ep.prev_coa} -> {ep.coa}" if ep.prev_coa else f"care-of address {ep.coa}"
+    move = (
+        f"care-of address {ep.prev_coa} -> {ep.coa}" if ep.prev_coa else f"care-of address {ep.coa}"
+    )
     subtitle = f"{when}; {move}; times in ms from t0, as captured"
     labels = {s.frame: ("first data" if s.msg == "data" else s.msg) for s in ep.timeline}
     addresses = {"MN": ep.mn}
@@ -205,13 +276,20 @@ def ladder_from_episode(ep) -> Ladder:
         addresses["HA"] = ep.ha
     if ep.cn:
         addresses["CN"] = ep.cn
-    return ladder_from_events(ep.timeline, t0, title=title, subtitle=subtitle, addresses=addresses,
-                              labels=labels, handover_label=label)
+    return ladder_from_events(
+        ep.timeline,
+        t0,
+        title=title,
+        subtitle=subtitle,
+        addresses=addresses,
+        labels=labels,
+        handover_label=label,
+    )
 
 
 # --------------------------------------------------------------------------- text
 
-LANE_GAP = 26          # characters between two lanes
+LANE_GAP = 26  # characters between two lanes
 _PREFIX = "{t:>11} {frame:>6}  "
 _PREFIX_LEN = len(_PREFIX.format(t="", frame=""))
 
@@ -226,7 +304,7 @@ def _segment(width: int, label: str, rightwards: bool, dots: bool, head: bool) -
     inner = width - (1 if head else 0)
     text = f" {label} " if label else ""
     if len(text) > inner - 2:
-        text = text[:max(inner - 2, 0)]
+        text = text[: max(inner - 2, 0)]
     left = (inner - len(text)) // 2
     body = fill * left + text + fill * (inner - left - len(text))
     if not head:
@@ -246,8 +324,11 @@ def render_text(ladder: Ladder, gap: int = LANE_GAP) -> str:
     if ladder.subtitle:
         out.append(ladder.subtitle)
     if ladder.addresses:
-        out.append("  ".join(f"{lane} {ladder.addresses[lane]}" for lane in lanes
-                             if ladder.addresses.get(lane)))
+        out.append(
+            "  ".join(
+                f"{lane} {ladder.addresses[lane]}" for lane in lanes if ladder.addresses.get(lane)
+            )
+        )
     if out:
         out.append("")
 
@@ -260,18 +341,17 @@ def render_text(ladder: Ladder, gap: int = LANE_GAP) -> str:
     header = list(_PREFIX.format(t="t-t0 (ms)", frame="frame")) + [" "] * (width - _PREFIX_LEN + 2)
     for lane in lanes:
         start = col[lane] - (len(lane) - 1) // 2
-        header[start:start + len(lane)] = list(lane)
+        header[start : start + len(lane)] = list(lane)
     out.append("".join(header).rstrip())
     out.append("".join(blank()).rstrip())
     for step in ladder.rows():
-        prefix = _PREFIX.format(t=_fmt_t(step.t_ms),
-                                frame="" if step.frame is None else step.frame)
+        prefix = _PREFIX.format(t=_fmt_t(step.t_ms), frame="" if step.frame is None else step.frame)
         if step.kind == "handover":
             lo, hi = col[lanes[0]] - 3, width + 2
             text = f" {step.label} "
             body = "~" * (hi - lo)
             mid = (len(body) - len(text)) // 2
-            body = body[:mid] + text + body[mid + len(text):]
+            body = body[:mid] + text + body[mid + len(text) :]
             out.append(prefix + " " * (lo - _PREFIX_LEN) + body)
             continue
         line = blank()
@@ -281,9 +361,14 @@ def render_text(ladder: Ladder, gap: int = LANE_GAP) -> str:
         for k, (a, b) in enumerate(segs):
             lo, hi = sorted((col[a], col[b]))
             # the label sits on the segment that leaves the sender
-            seg = _segment(hi - lo - 1, step.label if k == 0 else "", rightwards,
-                           step.kind == "data", head=True)
-            line[lo + 1:hi] = list(seg)
+            seg = _segment(
+                hi - lo - 1,
+                step.label if k == 0 else "",
+                rightwards,
+                step.kind == "data",
+                head=True,
+            )
+            line[lo + 1 : hi] = list(seg)
         out.append(prefix + "".join(line[_PREFIX_LEN:]).rstrip())
     out.append("".join(blank()).rstrip())
     return "\n".join(out) + "\n"

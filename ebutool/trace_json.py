@@ -10,6 +10,7 @@ Every line is checked against the rules of ``ebutool/schema/trace.schema.json`` 
 converter below (a generic validator costs 1-3 ms a line; the tests keep the two in step),
 and :func:`schema_errors` runs the schema itself with jsonschema for anyone who wants it.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,16 +28,35 @@ from .mh import options as O
 from .mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mh_checksum
 from .records import HandoverEvent, Record, classify_bu
 
-from .trace_check import (EVENT_FIELDS, FORMAT, HEADER_FIELDS, LINE_TYPES, MH_PROTOS, OPTION_FIELDS,
-                          OPTION_NAME, PACKET_FIELDS, UNIT_S, VERSION, Bad, check_fields,
-                          seconds_in_units, show)
+from .trace_check import (
+    EVENT_FIELDS,
+    FORMAT,
+    HEADER_FIELDS,
+    LINE_TYPES,
+    MH_PROTOS,
+    OPTION_FIELDS,
+    OPTION_NAME,
+    PACKET_FIELDS,
+    UNIT_S,
+    VERSION,
+    Bad,
+    check_fields,
+    seconds_in_units,
+    show,
+)
 
 
 # ----------------------------------------------------------------------------- reading
 def _event(obj: dict, lineno: int, name: str) -> HandoverEvent:
     f = check_fields(obj, "", EVENT_FIELDS)
-    return HandoverEvent(ts_ns=f["ts_ns"], mn=f["mn"], coa=f["coa"], prev_coa=f.get("prev_coa"),
-                         frame=f.get("frame", lineno), source=name)
+    return HandoverEvent(
+        ts_ns=f["ts_ns"],
+        mn=f["mn"],
+        coa=f["coa"],
+        prev_coa=f.get("prev_coa"),
+        frame=f.get("frame", lineno),
+        source=name,
+    )
 
 
 def _differences(given: dict, m: M.MobilityMessage, g: M.MobilityMessage) -> list[str]:
@@ -66,10 +86,19 @@ def _differences(given: dict, m: M.MobilityMessage, g: M.MobilityMessage) -> lis
 def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
     f = check_fields(obj, "", PACKET_FIELDS)
     frame, msg, has_mh = f.get("frame", lineno), f["msg"], "mh" in f or "mh_hex" in f
-    rec = Record(frame=frame, ts_ns=f["ts_ns"], src=f["src"], dst=f["dst"], hoa=f.get("hoa"),
-                 rh2=f.get("rh2"), tunnel_src=f.get("tunnel_src"), tunnel_dst=f.get("tunnel_dst"),
-                 proto=f.get("proto", C.NH_MOBILITY if has_mh else C.NH_NONE),
-                 ip_len=f.get("ip_len", 0), source=name)
+    rec = Record(
+        frame=frame,
+        ts_ns=f["ts_ns"],
+        src=f["src"],
+        dst=f["dst"],
+        hoa=f.get("hoa"),
+        rh2=f.get("rh2"),
+        tunnel_src=f.get("tunnel_src"),
+        tunnel_dst=f.get("tunnel_dst"),
+        proto=f.get("proto", C.NH_MOBILITY if has_mh else C.NH_NONE),
+        ip_len=f.get("ip_len", 0),
+        source=name,
+    )
     if (rec.tunnel_src is None) != (rec.tunnel_dst is None):
         raise Bad("", "'tunnel_src' and 'tunnel_dst' come together (the outer IPv6 header)")
     if not has_mh:
@@ -77,18 +106,24 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
             raise Bad("", f"msg {msg} needs 'mh' (the message's fields) or 'mh_hex' (its octets)")
         for key in ("checksum_ok", "deregistration", "rfc4866"):
             if f.get(key):
-                raise Bad(key, "only a record with a Mobility Header ('mh' or 'mh_hex') can be true")
+                raise Bad(
+                    key, "only a record with a Mobility Header ('mh' or 'mh_hex') can be true"
+                )
         return rec
     if rec.proto not in MH_PROTOS:
-        raise Bad("proto", f"{rec.proto}: a Mobility Header is next header 135 (or 62, pre-RFC 3775)")
+        raise Bad(
+            "proto", f"{rec.proto}: a Mobility Header is next header 135 (or 62, pre-RFC 3775)"
+        )
     ps, pd = pton(rec.hoa or rec.src), pton(rec.rh2 or rec.dst)
     given, problems, notes = f.get("mh"), [], []
     if "mh_hex" in f:
         m = decode_mh(f["mh_hex"], problems)
         if m is not None:
-            wire = f["mh_hex"][:(m.header_len + 1) * 8]
+            wire = f["mh_hex"][: (m.header_len + 1) * 8]
             if len(f["mh_hex"]) > len(wire):
-                notes.append(f"mh_hex has {len(f['mh_hex']) - len(wire)} octets past its Header Len (ignored)")
+                notes.append(
+                    f"mh_hex has {len(f['mh_hex']) - len(wire)} octets past its Header Len (ignored)"
+                )
             computed = checksum_ok(wire, ps, pd, rec.proto)
     else:
         try:
@@ -96,12 +131,16 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
         except ValueError as exc:
             raise Bad("mh", f"cannot encode the message: {exc}") from None
         wire = wire[:4] + mh_checksum(wire, ps, pd, rec.proto).to_bytes(2, "big") + wire[6:]
-        m, computed = decode_mh(wire, problems), None     # None: nothing was on a wire to check
+        m, computed = decode_mh(wire, problems), None  # None: nothing was on a wire to check
     for text in problems:
         diag.warn("malformed_mh", f"line {lineno} (frame {frame}): {text}", frame)
-    if m is None:      # undecodable octets: kept as a data packet, as the capture reader does
+    if m is None:  # undecodable octets: kept as a data packet, as the capture reader does
         return rec
-    label, dereg, rfc4866 = ("other" if isinstance(m, M.OtherMobilityMessage) else m.NAME), False, False
+    label, dereg, rfc4866 = (
+        ("other" if isinstance(m, M.OtherMobilityMessage) else m.NAME),
+        False,
+        False,
+    )
     if isinstance(m, M.BindingUpdate):
         label, dereg, rfc4866 = classify_bu(m, rec.src, rec.hoa)
     rec.msg, rec.mh, rec.mh_wire, rec.deregistration, rec.rfc4866 = label, m, wire, dereg, rfc4866
@@ -117,27 +156,41 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
         if key in f and f[key] != value:
             notes.append(f"{key} {show(f[key])} (the message makes it {show(value)})")
     if notes:
-        diag.warn("trace_field_mismatch", f"line {lineno} (frame {frame}): " + "; ".join(notes)
-                  + "; the values from the message are used", frame)
+        diag.warn(
+            "trace_field_mismatch",
+            f"line {lineno} (frame {frame}): "
+            + "; ".join(notes)
+            + "; the values from the message are used",
+            frame,
+        )
     if rec.checksum_ok is False:
-        diag.warn("bad_mh_checksum", f"line {lineno} (frame {frame}): {m.NAME} checksum "
-                  f"0x{m.checksum:04x} does not verify", frame)
-    if "ip_len" not in f:   # what ebutool.build would send: IPv6 header(s) + HAO/RH2 + the MH
-        rec.ip_len = (C.IPV6_HEADER_LEN * (2 if rec.tunnel_src else 1)
-                      + C.HAO_DSTOPTS_LEN * (rec.hoa is not None) + C.RH2_LEN * (rec.rh2 is not None)
-                      + len(wire))
+        diag.warn(
+            "bad_mh_checksum",
+            f"line {lineno} (frame {frame}): {m.NAME} checksum 0x{m.checksum:04x} does not verify",
+            frame,
+        )
+    if "ip_len" not in f:  # what ebutool.build would send: IPv6 header(s) + HAO/RH2 + the MH
+        rec.ip_len = (
+            C.IPV6_HEADER_LEN * (2 if rec.tunnel_src else 1)
+            + C.HAO_DSTOPTS_LEN * (rec.hoa is not None)
+            + C.RH2_LEN * (rec.rh2 is not None)
+            + len(wire)
+        )
     return rec
 
 
 def _header(obj: dict, lineno: int, name: str) -> None:
     """Fatal unless the header names this format and a version this module reads."""
     if obj.get("format") != FORMAT:
-        raise InputError(f"{name}: line {lineno}: header format {show(obj.get('format'))} is not "
-                         f"{FORMAT!r}")
+        raise InputError(
+            f"{name}: line {lineno}: header format {show(obj.get('format'))} is not {FORMAT!r}"
+        )
     version = obj.get("version")
     if type(version) is not int or not 1 <= version <= VERSION:
-        raise InputError(f"{name}: line {lineno}: trace format version {show(version)}; this "
-                         f"ebutool reads version {VERSION}")
+        raise InputError(
+            f"{name}: line {lineno}: trace format version {show(version)}; this "
+            f"ebutool reads version {VERSION}"
+        )
     check_fields(obj, "", HEADER_FIELDS)
 
 
@@ -147,7 +200,9 @@ def _no_constant(text: str):
 
 def _parse(raw: bytes) -> dict:
     try:
-        obj = json.loads(raw.decode("utf-8").strip(), parse_float=Decimal, parse_constant=_no_constant)
+        obj = json.loads(
+            raw.decode("utf-8").strip(), parse_float=Decimal, parse_constant=_no_constant
+        )
     except json.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
     except UnicodeDecodeError:
@@ -159,8 +214,9 @@ def _parse(raw: bytes) -> dict:
     return obj
 
 
-def read_trace_records(stream: BinaryIO, diag: Diagnostics, stats=None,
-                       name: str = "") -> Iterator[Record | HandoverEvent]:
+def read_trace_records(
+    stream: BinaryIO, diag: Diagnostics, stats=None, name: str = ""
+) -> Iterator[Record | HandoverEvent]:
     """Records and HandoverEvents of a JSON Lines trace, in file order.
 
     Fatal (:class:`InputError`): no line at all; a first line that is not a JSON object
@@ -175,15 +231,19 @@ def read_trace_records(stream: BinaryIO, diag: Diagnostics, stats=None,
             obj = _parse(raw)
         except ValueError as exc:
             if not started:
-                raise InputError(f"{name}: line {lineno}: not a JSON Lines trace ({exc}; a trace "
-                                 "has one complete JSON object per line)") from None
+                raise InputError(
+                    f"{name}: line {lineno}: not a JSON Lines trace ({exc}; a trace "
+                    "has one complete JSON object per line)"
+                ) from None
             diag.warn("bad_trace_json", f"line {lineno}: {exc}", lineno)
             _count(stats, skipped="bad_trace_json")
             continue
         kind = obj.get("type")
         if not started and kind not in LINE_TYPES:
-            raise InputError(f"{name}: line {lineno}: not an ebutool trace (a JSON object without "
-                             f"\"type\": \"header\", \"packet\" or \"handover\")")
+            raise InputError(
+                f"{name}: line {lineno}: not an ebutool trace (a JSON object without "
+                f'"type": "header", "packet" or "handover")'
+            )
         started = True
         if kind == "header":
             try:
@@ -191,15 +251,21 @@ def read_trace_records(stream: BinaryIO, diag: Diagnostics, stats=None,
             except Bad as exc:
                 diag.warn("bad_trace_record", f"line {lineno}: header: {exc}", lineno)
             if records:
-                diag.warn("trace_concatenated", f"line {lineno}: a second header (traces "
-                          "concatenated?); frame numbers may repeat", lineno)
+                diag.warn(
+                    "trace_concatenated",
+                    f"line {lineno}: a second header (traces "
+                    "concatenated?); frame numbers may repeat",
+                    lineno,
+                )
             continue
         _count(stats, frames=1)
         records = True
         try:
             if kind not in ("packet", "handover"):
                 raise Bad("type", f"{show(kind)} is not one of 'header', 'packet', 'handover'")
-            rec = _packet(obj, lineno, name, diag) if kind == "packet" else _event(obj, lineno, name)
+            rec = (
+                _packet(obj, lineno, name, diag) if kind == "packet" else _event(obj, lineno, name)
+            )
         except Bad as exc:
             diag.warn("bad_trace_record", f"line {lineno}: {exc}", lineno)
             _count(stats, skipped="bad_trace_record")
@@ -232,8 +298,9 @@ def _count(stats, frames: int = 0, skipped: str | None = None) -> None:
 # ----------------------------------------------------------------------------- writing
 def option_json(o: O.Option) -> dict:
     name = OPTION_NAME.get(type(o))
-    if name is None:     # raw (UnknownOption) or an option class this module does not know
+    if name is None:  # raw (UnknownOption) or an option class this module does not know
         from .mh.options import encode_option
+
         data = o.data if isinstance(o, O.UnknownOption) else encode_option(o)[2:]
         return {"type": o.TYPE, "data": bytes(data).hex()}
     d: dict = {"type": name}
@@ -241,7 +308,9 @@ def option_json(o: O.Option) -> dict:
         if key in ("interval",):
             continue
         v = getattr(o, attr)
-        d[key] = v * UNIT_S if conv is seconds_in_units else (v.hex() if isinstance(v, bytes) else v)
+        d[key] = (
+            v * UNIT_S if conv is seconds_in_units else (v.hex() if isinstance(v, bytes) else v)
+        )
     return d
 
 
@@ -268,12 +337,24 @@ def message_json(m: M.MobilityMessage) -> dict:
 def record_json(r: Record | HandoverEvent) -> dict:
     """One line of a trace as a dict (docs/trace-format.md)."""
     if isinstance(r, HandoverEvent):
-        d = {"type": "handover", "time_ns": int(r.ts_ns), **_frame_json(r), "mn": r.mn, "coa": r.coa}
+        d = {
+            "type": "handover",
+            "time_ns": int(r.ts_ns),
+            **_frame_json(r),
+            "mn": r.mn,
+            "coa": r.coa,
+        }
         if r.prev_coa is not None:
             d["prev_coa"] = r.prev_coa
     elif isinstance(r, Record):
-        d = {"type": "packet", "time_ns": int(r.ts_ns), **_frame_json(r), "msg": r.msg,
-             "src": r.src, "dst": r.dst}
+        d = {
+            "type": "packet",
+            "time_ns": int(r.ts_ns),
+            **_frame_json(r),
+            "msg": r.msg,
+            "src": r.src,
+            "dst": r.dst,
+        }
         for key in ("hoa", "rh2", "tunnel_src", "tunnel_dst"):
             if getattr(r, key) is not None:
                 d[key] = getattr(r, key)
@@ -293,16 +374,25 @@ def record_json(r: Record | HandoverEvent) -> dict:
 
 
 def _frame_json(r) -> dict:
-    return {"frame": r.frame} if r.frame >= 1 else {}   # 0 = unknown: the reader uses the line
+    return {"frame": r.frame} if r.frame >= 1 else {}  # 0 = unknown: the reader uses the line
 
 
 def header_json(source_name: str | None) -> dict:
-    return {"type": "header", "format": FORMAT, "version": VERSION, "source": source_name,
-            "generator": f"ebutool {__version__}"}
+    return {
+        "type": "header",
+        "format": FORMAT,
+        "version": VERSION,
+        "source": source_name,
+        "generator": f"ebutool {__version__}",
+    }
 
 
-def write_trace(records: Iterable[Record | HandoverEvent], out: TextIO,
-                source_name: str | None = None, header: bool = True) -> Counter:
+def write_trace(
+    records: Iterable[Record | HandoverEvent],
+    out: TextIO,
+    source_name: str | None = None,
+    header: bool = True,
+) -> Counter:
     """Write a header line, then one line per record, streaming; -> lines written by kind
     ("packet", "handover") and MH messages by label (``"msg:BU"``...)."""
     counts: Counter = Counter()
@@ -322,20 +412,29 @@ def write_trace(records: Iterable[Record | HandoverEvent], out: TextIO,
 def schema() -> dict:
     """The JSON Schema (draft 2020-12) of one trace line."""
     from importlib.resources import files
+
     return json.loads(files("ebutool").joinpath("schema", "trace.schema.json").read_text("utf-8"))
 
 
 def schema_errors(obj) -> list[str]:
     """What jsonschema finds wrong with one parsed line ("path: message"), [] if valid."""
     from jsonschema import Draft202012Validator
+
     global _VALIDATOR
     if _VALIDATOR is None:
         _VALIDATOR = Draft202012Validator(schema())
     out = []
     for e in sorted(_VALIDATOR.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))):
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path).lstrip(".")
-        text = e.schema.get("description") if e.validator in ("anyOf", "not") and \
-            isinstance(e.schema, dict) and "description" in e.schema else e.message
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path).lstrip(
+            "."
+        )
+        text = (
+            e.schema.get("description")
+            if e.validator in ("anyOf", "not")
+            and isinstance(e.schema, dict)
+            and "description" in e.schema
+            else e.message
+        )
         out.append(f"{path}: {text}" if path else text)
     return out
 

@@ -2,6 +2,7 @@
 inside, epoch seconds and milliseconds in outputs).  Integer arithmetic where it can:
 ``ts_ns / 1e9`` first rounds an epoch-ns integer to a float and prints 1704110402.5500002.
 """
+
 from __future__ import annotations
 
 NS_PER_S = 1_000_000_000

@@ -8,6 +8,7 @@ events) and NAME.keys.json (the CNs' Kcn and nonces, for `ebutool verify --keys`
 
 Deterministic: the scenarios fix their seeds, so two runs give identical bytes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))          # run from a checkout without installing
+sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys  # noqa: E402
 
@@ -30,15 +31,20 @@ def render(scenario: Path) -> dict[Path, bytes]:
     write_json(result, trace, source_name=scenario.stem)
     write_keys(result, keys)
     stem = scenario.with_suffix("")
-    return {stem.with_suffix(".pcap"): pcap.getvalue(),
-            stem.with_suffix(".jsonl"): trace.getvalue().encode("utf-8"),
-            Path(f"{stem}.keys.json"): keys.getvalue().encode("utf-8")}
+    return {
+        stem.with_suffix(".pcap"): pcap.getvalue(),
+        stem.with_suffix(".jsonl"): trace.getvalue().encode("utf-8"),
+        Path(f"{stem}.keys.json"): keys.getvalue().encode("utf-8"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true",
-                    help="only compare; exit 1 if a sample differs from what its scenario gives")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="only compare; exit 1 if a sample differs from what its scenario gives",
+    )
     ap.add_argument("--dir", type=Path, default=HERE, help="samples directory [%(default)s]")
     args = ap.parse_args(argv)
     stale = 0
@@ -54,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
                 path.write_bytes(data)
                 print(f"wrote {path.name} ({len(data)} octets)", file=sys.stderr)
     if args.check and stale:
-        print(f"{stale} sample file(s) out of date: run python samples/regenerate.py",
-              file=sys.stderr)
+        print(
+            f"{stale} sample file(s) out of date: run python samples/regenerate.py", file=sys.stderr
+        )
         return 1
     return 0
 

@@ -103,9 +103,7 @@ def command_lines(bench: str | None) -> list[list[str]]:
 
 
 def run_all(checkout: Path, work: Path, runs: list[list[str]]) -> list[dict]:
-    env = dict(
-        os.environ, PYTHONPATH=str(checkout), EBUTOOL_NO_PROGRESS="1", COLUMNS="200"
-    )
+    env = dict(os.environ, PYTHONPATH=str(checkout), EBUTOOL_NO_PROGRESS="1", COLUMNS="200")
     env.pop("EBUTOOL_KCN", None)
     results = []
     for argv in runs:
@@ -118,11 +116,7 @@ def run_all(checkout: Path, work: Path, runs: list[list[str]]) -> list[dict]:
             "syn.keys.json",
         ):
             (work / name).unlink(missing_ok=True)
-        stdin = (
-            open(work / "samples" / "mixed.pcap", "rb")
-            if "-" in argv
-            else subprocess.DEVNULL
-        )
+        stdin = open(work / "samples" / "mixed.pcap", "rb") if "-" in argv else subprocess.DEVNULL
         p = subprocess.run(
             [sys.executable, "-m", "ebutool", *argv],
             cwd=work,
@@ -157,9 +151,7 @@ def run_all(checkout: Path, work: Path, runs: list[list[str]]) -> list[dict]:
 def show_diff(label: str, a: bytes, b: bytes) -> None:
     la = a.decode("utf-8", "replace").splitlines()
     lb = b.decode("utf-8", "replace").splitlines()
-    for line in list(difflib.unified_diff(la, lb, "before", "after", lineterm="", n=1))[
-        :20
-    ]:
+    for line in list(difflib.unified_diff(la, lb, "before", "after", lineterm="", n=1))[:20]:
         print(f"    {label}: {line}")
 
 
@@ -207,16 +199,12 @@ def main() -> int:
         )
         if not same:
             bad += 1
-            print(
-                f"DIFFERS: ebutool {' '.join(a['argv'])} (exit {a['rc']} -> {b['rc']})"
-            )
+            print(f"DIFFERS: ebutool {' '.join(a['argv'])} (exit {a['rc']} -> {b['rc']})")
             show_diff("stdout", a["stdout"], b["stdout"])
             show_diff("stderr", a["stderr"], b["stderr"])
             for name in sorted(set(a["files"]) | set(b["files"])):
                 if a["files"].get(name) != b["files"].get(name):
-                    show_diff(
-                        name, a["files"].get(name, b""), b["files"].get(name, b"")
-                    )
+                    show_diff(name, a["files"].get(name, b""), b["files"].get(name, b""))
     print(f"{len(runs) - bad} of {len(runs)} runs byte-identical", file=sys.stderr)
     return 1 if bad else 0
 

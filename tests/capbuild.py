@@ -8,14 +8,27 @@ A frame may also be given as ``(ts_ns, data, wirelen)`` / ``(iface, ts_ns, data,
 when the original length should differ from ``len(data)``.  Several pcapng sections are
 simply ``pcapng_bytes(...) + pcapng_bytes(...)``.
 """
+
 from __future__ import annotations
 
 import struct
 
-__all__ = ["pcap_bytes", "pcapng_bytes", "pcapng_block", "pcapng_shb", "pcapng_idb",
-           "to_units", "LINKTYPE_NULL", "LINKTYPE_ETHERNET", "LINKTYPE_RAW",
-           "LINKTYPE_LOOP", "LINKTYPE_LINUX_SLL", "LINKTYPE_IPV4", "LINKTYPE_IPV6",
-           "LINKTYPE_LINUX_SLL2"]
+__all__ = [
+    "pcap_bytes",
+    "pcapng_bytes",
+    "pcapng_block",
+    "pcapng_shb",
+    "pcapng_idb",
+    "to_units",
+    "LINKTYPE_NULL",
+    "LINKTYPE_ETHERNET",
+    "LINKTYPE_RAW",
+    "LINKTYPE_LOOP",
+    "LINKTYPE_LINUX_SLL",
+    "LINKTYPE_IPV4",
+    "LINKTYPE_IPV6",
+    "LINKTYPE_LINUX_SLL2",
+]
 
 LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
@@ -29,8 +42,9 @@ LINKTYPE_LINUX_SLL2 = 276
 NS = 1_000_000_000
 
 
-def pcap_bytes(frames, linktype: int, nanosecond: bool = False, big_endian: bool = False,
-               snaplen: int = 65535) -> bytes:
+def pcap_bytes(
+    frames, linktype: int, nanosecond: bool = False, big_endian: bool = False, snaplen: int = 65535
+) -> bytes:
     """A classic pcap file; ``frames`` is an iterable of ``(ts_ns, data[, wirelen])``.
     Timestamps are floored to microseconds unless ``nanosecond``."""
     o = ">" if big_endian else "<"
@@ -39,8 +53,9 @@ def pcap_bytes(frames, linktype: int, nanosecond: bool = False, big_endian: bool
     for ts_ns, data, *rest in frames:
         wirelen = rest[0] if rest else len(data)
         sec, frac = divmod(ts_ns, NS)
-        out.append(struct.pack(o + "IIII", sec, frac if nanosecond else frac // 1000,
-                               len(data), wirelen))
+        out.append(
+            struct.pack(o + "IIII", sec, frac if nanosecond else frac // 1000, len(data), wirelen)
+        )
         out.append(bytes(data))
     return b"".join(out)
 
@@ -62,8 +77,13 @@ def pcapng_shb(big_endian: bool = False) -> bytes:
     return pcapng_block(0x0A0D0D0A, struct.pack(o + "IHHq", 0x1A2B3C4D, 1, 0, -1), big_endian)
 
 
-def pcapng_idb(linktype: int, tsresol: int | None = None, tsoffset: int | None = None,
-               snaplen: int = 0, big_endian: bool = False) -> bytes:
+def pcapng_idb(
+    linktype: int,
+    tsresol: int | None = None,
+    tsoffset: int | None = None,
+    snaplen: int = 0,
+    big_endian: bool = False,
+) -> bytes:
     """An Interface Description Block.  ``tsresol`` is the raw if_tsresol octet:
     ``n`` for 10^-n seconds, ``0x80 | n`` for 2^-n; None leaves it out (10^-6).
     ``tsoffset`` is if_tsoffset in whole seconds."""
@@ -84,7 +104,7 @@ def to_units(ts_ns: int, tsresol: int | None, tsoffset: int | None = None) -> in
     r = 6 if tsresol is None else tsresol
     if r & 0x80:
         return (t << (r & 0x7F)) // NS
-    return t * 10 ** r // NS
+    return t * 10**r // NS
 
 
 def pcapng_bytes(interfaces, packets, big_endian: bool = False) -> bytes:

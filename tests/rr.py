@@ -20,6 +20,7 @@ an authenticator covers is cut out of the encoded octets here, by the RFC rule.
     recs = records(pkts)          # ebutool Records, decoded by the real decoder
     blob = pcap(pkts)             # a pcap file (raw IPv6 link type) as bytes
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,16 +32,53 @@ from dataclasses import dataclass, replace
 from ebutool.build import mh_packet, tunnel, udp_packet, write_pcap
 from ebutool.diagnostics import Diagnostics
 from ebutool.mh.codec import aligned, encode_mh
-from ebutool.mh.messages import (BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate,
-                                 CareOfTest, CareOfTestInit, HomeTest, HomeTestInit)
-from ebutool.mh.options import (AlternateCareOfAddress, BindingAuthorizationData,
-                                CareOfTestInitOption, CareOfTestOption, NonceIndices)
+from ebutool.mh.messages import (
+    BU_FLAG_A,
+    BU_FLAG_H,
+    BindingAcknowledgement,
+    BindingUpdate,
+    CareOfTest,
+    CareOfTestInit,
+    HomeTest,
+    HomeTestInit,
+)
+from ebutool.mh.options import (
+    AlternateCareOfAddress,
+    BindingAuthorizationData,
+    CareOfTestInitOption,
+    CareOfTestOption,
+    NonceIndices,
+)
 from ebutool.stream import record_from_packet
 
-__all__ = ["RR", "Pkt", "standard", "early", "records", "pcap", "ip", "home_token",
-           "careof_token", "kbm_standard", "kbm_home_only", "kbm_rfc4866", "authenticator",
-           "mh_data_of", "KCN", "NONCES", "CN", "CN2", "HOA", "HA", "COA1", "COA2", "EVIL",
-           "T0", "MS", "S"]
+__all__ = [
+    "RR",
+    "Pkt",
+    "standard",
+    "early",
+    "records",
+    "pcap",
+    "ip",
+    "home_token",
+    "careof_token",
+    "kbm_standard",
+    "kbm_home_only",
+    "kbm_rfc4866",
+    "authenticator",
+    "mh_data_of",
+    "KCN",
+    "NONCES",
+    "CN",
+    "CN2",
+    "HOA",
+    "HA",
+    "COA1",
+    "COA2",
+    "EVIL",
+    "T0",
+    "MS",
+    "S",
+]
 
 MS = 1_000_000
 S = 1_000_000_000
@@ -48,8 +86,12 @@ T0 = 1_700_000_000 * S
 
 # A Kcn and nonces for tests (20 octets, RFC 6275 5.2.1; nonces of assorted lengths).
 KCN = bytes.fromhex("0f1e2d3c4b5a69788796a5b4c3d2e1f00112a3b4")
-NONCES = {1: bytes.fromhex("6e6f6e63652d6f6e652d3031"), 2: bytes.fromhex("a1b2c3d4e5f60718"),
-          3: bytes.fromhex("3333cccc3333cccc3333cccc3333cccc"), 7: bytes.fromhex("77" * 8)}
+NONCES = {
+    1: bytes.fromhex("6e6f6e63652d6f6e652d3031"),
+    2: bytes.fromhex("a1b2c3d4e5f60718"),
+    3: bytes.fromhex("3333cccc3333cccc3333cccc3333cccc"),
+    7: bytes.fromhex("77" * 8),
+}
 CN = "2001:db8:c::1"
 CN2 = "2001:db8:c::2"
 HOA = "2001:db8:1::100"
@@ -99,8 +141,10 @@ def _with_mac(msg, kbm: bytes, coa: str, cn: str):
     """``msg`` (with a Binding Authorization Data option) with its authenticator set."""
     wire = encode_mh(aligned(msg))
     mac = authenticator(kbm, coa, cn, mh_data_of(wire))
-    opts = [BindingAuthorizationData(mac) if isinstance(o, BindingAuthorizationData) else o
-            for o in msg.options]
+    opts = [
+        BindingAuthorizationData(mac) if isinstance(o, BindingAuthorizationData) else o
+        for o in msg.options
+    ]
     return replace(msg, options=opts)
 
 
@@ -114,8 +158,14 @@ class Pkt:
 class RR:
     """A mobile node (HOA, home agent HA) and one correspondent node with Kcn/nonces."""
 
-    def __init__(self, kcn: bytes = KCN, nonces: dict[int, bytes] | None = None, cn: str = CN,
-                 hoa: str = HOA, ha: str = HA):
+    def __init__(
+        self,
+        kcn: bytes = KCN,
+        nonces: dict[int, bytes] | None = None,
+        cn: str = CN,
+        hoa: str = HOA,
+        ha: str = HA,
+    ):
         self.kcn, self.nonces = kcn, dict(NONCES if nonces is None else nonces)
         self.cn, self.hoa, self.ha = cn, hoa, ha
 
@@ -134,28 +184,57 @@ class RR:
         inner = mh_packet(HomeTestInit(init_cookie=cookie), self.hoa, self.cn)
         return Pkt(t, tunnel(coa, self.ha, inner), "HoTI")
 
-    def hot(self, t: int, coa: str, idx: int, token: bytes | None = None,
-            cookie: bytes = b"HOTICOOK", src: str | None = None) -> Pkt:
+    def hot(
+        self,
+        t: int,
+        coa: str,
+        idx: int,
+        token: bytes | None = None,
+        cookie: bytes = b"HOTICOOK",
+        src: str | None = None,
+    ) -> Pkt:
         """HoT as the MN sees it: tunnelled by the HA, inner CN -> home address."""
         tok = self.h(idx) if token is None else token
-        inner = mh_packet(HomeTest(nonce_index=idx, init_cookie=cookie, keygen_token=tok),
-                          src or self.cn, self.hoa)
+        inner = mh_packet(
+            HomeTest(nonce_index=idx, init_cookie=cookie, keygen_token=tok),
+            src or self.cn,
+            self.hoa,
+        )
         return Pkt(t, tunnel(self.ha, coa, inner), "HoT")
 
     def coti(self, t: int, coa: str, cookie: bytes = b"COTICOOK") -> Pkt:
         return Pkt(t, mh_packet(CareOfTestInit(init_cookie=cookie), coa, self.cn), "CoTI")
 
-    def cot(self, t: int, coa: str, idx: int, token: bytes | None = None,
-            cookie: bytes = b"COTICOOK") -> Pkt:
+    def cot(
+        self, t: int, coa: str, idx: int, token: bytes | None = None, cookie: bytes = b"COTICOOK"
+    ) -> Pkt:
         tok = self.c(coa, idx) if token is None else token
-        return Pkt(t, mh_packet(CareOfTest(nonce_index=idx, init_cookie=cookie, keygen_token=tok),
-                                self.cn, coa), "CoT")
+        return Pkt(
+            t,
+            mh_packet(
+                CareOfTest(nonce_index=idx, init_cookie=cookie, keygen_token=tok), self.cn, coa
+            ),
+            "CoT",
+        )
 
     # correspondent registration
-    def bu(self, t: int, coa: str, seq: int, hidx: int, cidx: int, kbm: bytes | None = None,
-           lifetime: int = 100, flags: int = BU_FLAG_A, alt_coa: str | None = None,
-           send_from: str | None = None, coti_option: bool = False, auth: bool = True,
-           nonce_indices: bool = True, label: str = "BU") -> Pkt:
+    def bu(
+        self,
+        t: int,
+        coa: str,
+        seq: int,
+        hidx: int,
+        cidx: int,
+        kbm: bytes | None = None,
+        lifetime: int = 100,
+        flags: int = BU_FLAG_A,
+        alt_coa: str | None = None,
+        send_from: str | None = None,
+        coti_option: bool = False,
+        auth: bool = True,
+        nonce_indices: bool = True,
+        label: str = "BU",
+    ) -> Pkt:
         """A BU from ``coa`` (or ``send_from``) to the CN.  The MAC is computed for the
         care-of address ``alt_coa or coa``; the default key is the standard Kbm."""
         opts = []
@@ -176,8 +255,9 @@ class RR:
         hoa = None if src == self.hoa else self.hoa
         return Pkt(t, mh_packet(msg, src, self.cn, hoa=hoa), label)
 
-    def ebu(self, t: int, coa: str, seq: int, hidx: int, rfc4866: bool = False,
-            kbm: bytes | None = None) -> Pkt:
+    def ebu(
+        self, t: int, coa: str, seq: int, hidx: int, rfc4866: bool = False, kbm: bytes | None = None
+    ) -> Pkt:
         """Early BU: care-of nonce index 0, Kbm = SHA1(home token) (draft) or, with
         ``rfc4866``, a Care-of Test Init option and SHA1(home token | 8 zero octets)."""
         if kbm is None:
@@ -187,12 +267,29 @@ class RR:
     def dereg_home(self, t: int, seq: int, hidx: int, careof_index: int = 0) -> Pkt:
         """Returning home: BU from the home address (no HAO), lifetime 0, care-of address
         = home address, Kbm = SHA1(home token)."""
-        return self.bu(t, self.hoa, seq, hidx, careof_index, kbm=kbm_home_only(self.h(hidx)),
-                       lifetime=0, label="BU")
+        return self.bu(
+            t,
+            self.hoa,
+            seq,
+            hidx,
+            careof_index,
+            kbm=kbm_home_only(self.h(hidx)),
+            lifetime=0,
+            label="BU",
+        )
 
-    def ba(self, t: int, coa: str, seq: int, kbm: bytes | None, status: int = 0,
-           cot_token: bytes | None = None, careof_index: int | None = None,
-           lifetime: int = 100, src: str | None = None) -> Pkt:
+    def ba(
+        self,
+        t: int,
+        coa: str,
+        seq: int,
+        kbm: bytes | None,
+        status: int = 0,
+        cot_token: bytes | None = None,
+        careof_index: int | None = None,
+        lifetime: int = 100,
+        src: str | None = None,
+    ) -> Pkt:
         """BA from the CN to ``coa`` (type 2 RH = home address unless coa is the home
         address).  ``kbm`` None: no Binding Authorization Data option.  ``cot_token``
         adds an RFC 4866 Care-of Test option, ``careof_index`` a Nonce Indices option."""
@@ -223,21 +320,42 @@ class RR:
         return Pkt(t, udp_packet(coa, self.cn, b"payload", hoa=self.hoa), "data")
 
 
-def standard(rr: RR, coa: str, seq: int, t0_ns: int = T0, hidx: int = 1, cidx: int = 2,
-             ha_seq: int | None = None) -> list[Pkt]:
+def standard(
+    rr: RR,
+    coa: str,
+    seq: int,
+    t0_ns: int = T0,
+    hidx: int = 1,
+    cidx: int = 2,
+    ha_seq: int | None = None,
+) -> list[Pkt]:
     """RFC 6275 standard procedure after a handover to ``coa`` at ``t0_ns``."""
     ha_seq = seq if ha_seq is None else ha_seq
     t = t0_ns
-    return [rr.ha_bu(t, coa, ha_seq), rr.hoti(t + 1 * MS, coa), rr.coti(t + 2 * MS, coa),
-            rr.ha_ba(t + 40 * MS, coa, ha_seq), rr.hot(t + 120 * MS, coa, hidx),
-            rr.cot(t + 30 * MS + 2 * MS, coa, cidx),
-            rr.bu(t + 121 * MS, coa, seq, hidx, cidx),
-            rr.ba(t + 151 * MS, coa, seq, rr.kbm(coa, hidx, cidx)),
-            rr.data_to_cn(t + 152 * MS, coa)]
+    return [
+        rr.ha_bu(t, coa, ha_seq),
+        rr.hoti(t + 1 * MS, coa),
+        rr.coti(t + 2 * MS, coa),
+        rr.ha_ba(t + 40 * MS, coa, ha_seq),
+        rr.hot(t + 120 * MS, coa, hidx),
+        rr.cot(t + 30 * MS + 2 * MS, coa, cidx),
+        rr.bu(t + 121 * MS, coa, seq, hidx, cidx),
+        rr.ba(t + 151 * MS, coa, seq, rr.kbm(coa, hidx, cidx)),
+        rr.data_to_cn(t + 152 * MS, coa),
+    ]
 
 
-def early(rr: RR, prev_coa: str, coa: str, seq: int, t0_ns: int = T0, hidx: int = 1,
-          cidx: int = 2, rfc4866: bool = False, ha_seq: int | None = None) -> list[Pkt]:
+def early(
+    rr: RR,
+    prev_coa: str,
+    coa: str,
+    seq: int,
+    t0_ns: int = T0,
+    hidx: int = 1,
+    cidx: int = 2,
+    rfc4866: bool = False,
+    ha_seq: int | None = None,
+) -> list[Pkt]:
     """The draft's early procedure: HoTI/HoT before the handover (from ``prev_coa``),
     then EBU/EBA, CoTI/CoT and the completing standard BU/BA from ``coa``.  In the
     RFC 4866 flavour the EBA carries the care-of token (Care-of Test option) and the
@@ -246,17 +364,26 @@ def early(rr: RR, prev_coa: str, coa: str, seq: int, t0_ns: int = T0, hidx: int 
     h = rr.h(hidx)
     t = t0_ns
     ebu_key = kbm_rfc4866(h) if rfc4866 else kbm_home_only(h)
-    eba = (rr.ba(t + 31 * MS, coa, seq, ebu_key, cot_token=rr.c(coa, cidx), careof_index=cidx)
-           if rfc4866 else rr.ba(t + 31 * MS, coa, seq, ebu_key))
-    pkts = [rr.hoti(t - 2 * S, prev_coa), rr.hot(t - 2 * S + 120 * MS, prev_coa, hidx),
-            rr.ha_bu(t, coa, ha_seq), rr.ebu(t + 1 * MS, coa, seq, hidx, rfc4866=rfc4866)]
+    eba = (
+        rr.ba(t + 31 * MS, coa, seq, ebu_key, cot_token=rr.c(coa, cidx), careof_index=cidx)
+        if rfc4866
+        else rr.ba(t + 31 * MS, coa, seq, ebu_key)
+    )
+    pkts = [
+        rr.hoti(t - 2 * S, prev_coa),
+        rr.hot(t - 2 * S + 120 * MS, prev_coa, hidx),
+        rr.ha_bu(t, coa, ha_seq),
+        rr.ebu(t + 1 * MS, coa, seq, hidx, rfc4866=rfc4866),
+    ]
     if not rfc4866:
         pkts.append(rr.coti(t + 2 * MS, coa))
     pkts += [rr.ha_ba(t + 40 * MS, coa, ha_seq), eba]
     if not rfc4866:
         pkts.append(rr.cot(t + 32 * MS, coa, cidx))
-    pkts += [rr.bu(t + 33 * MS, coa, seq + 1, hidx, cidx),
-             rr.ba(t + 63 * MS, coa, seq + 1, rr.kbm(coa, hidx, cidx))]
+    pkts += [
+        rr.bu(t + 33 * MS, coa, seq + 1, hidx, cidx),
+        rr.ba(t + 63 * MS, coa, seq + 1, rr.kbm(coa, hidx, cidx)),
+    ]
     return pkts
 
 
@@ -275,6 +402,7 @@ def records(pkts: list[Pkt], start_frame: int = 1):
 def pcap(pkts: list[Pkt]) -> bytes:
     """A pcap file (raw IPv6, nanosecond timestamps) of the packets in time order."""
     buf = io.BytesIO()
-    write_pcap(buf, [(p.ts_ns, p.data) for p in sorted(pkts, key=lambda p: p.ts_ns)],
-               nanosecond=True)
+    write_pcap(
+        buf, [(p.ts_ns, p.data) for p in sorted(pkts, key=lambda p: p.ts_ns)], nanosecond=True
+    )
     return buf.getvalue()

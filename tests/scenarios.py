@@ -15,6 +15,7 @@ following the procedures of the draft's Figures 1 and 2 with zero processing tim
 Tests compute their expected values from the delays they chose (the draft's formulas
 with these delays), never from ebutool's output.  Times here are ms from ``BASE_NS``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,8 @@ from ebutool.mh.codec import aligned, encode_mh, mac_data
 from ebutool.oracle import crypto
 
 BASE_NS = 1_700_000_000 * 1_000_000_000
-RETX_MS = 1000.0          # INITIAL_BINDACK_TIMEOUT (RFC 6275 default, 1 s)
-GAP = 0.01                # ms between messages the MN sends "in parallel"
+RETX_MS = 1000.0  # INITIAL_BINDACK_TIMEOUT (RFC 6275 default, 1 s)
+GAP = 0.01  # ms between messages the MN sends "in parallel"
 
 
 def ns(t_ms: float) -> int:
@@ -42,9 +43,9 @@ def ns(t_ms: float) -> int:
 class Delays:
     """One-way delays in ms at the MN's (new) attachment point."""
 
-    d_ha: float     # MN <-> HA
-    d_hc: float     # HA <-> CN
-    d_ro: float     # MN <-> CN, direct
+    d_ha: float  # MN <-> HA
+    d_hc: float  # HA <-> CN
+    d_ro: float  # MN <-> CN, direct
 
     @property
     def rtt_ha(self) -> float:
@@ -101,6 +102,7 @@ class Capture:
 
     def records(self, diag: Diagnostics | None = None) -> list:
         from ebutool.stream import record_from_packet
+
         diag = diag if diag is not None else Diagnostics()
         out = []
         for i, (ts, pkt) in enumerate(self.packets(), 1):
@@ -121,7 +123,9 @@ class Capture:
 
 
 # -- messages ----------------------------------------------------------------------------
-def signed(msg: M.MobilityMessage, key: bytes, coa: str, cn: str, src: str, dst: str) -> M.MobilityMessage:
+def signed(
+    msg: M.MobilityMessage, key: bytes, coa: str, cn: str, src: str, dst: str
+) -> M.MobilityMessage:
     """``msg`` with a Binding Authorization Data option carrying the RFC 6275 MAC."""
     m = replace(msg, options=list(msg.options) + [O.BindingAuthorizationData(bytes(12))])
     wire = encode_mh(aligned(m), pton(src), pton(dst))
@@ -131,12 +135,13 @@ def signed(msg: M.MobilityMessage, key: bytes, coa: str, cn: str, src: str, dst:
 
 def bu_to_ha(mn: MN, coa: str, seq: int) -> bytes:
     home = coa == mn.hoa
-    bu = M.BindingUpdate(sequence=seq, flags=M.BU_FLAG_A | M.BU_FLAG_H,
-                         lifetime=0 if home else 60)
+    bu = M.BindingUpdate(sequence=seq, flags=M.BU_FLAG_A | M.BU_FLAG_H, lifetime=0 if home else 60)
     return mh_packet(bu, coa, mn.ha, hoa=None if home else mn.hoa)
 
 
-def ba_from(peer: str, mn: MN, coa: str, seq: int, status: int = 0, key: bytes | None = None) -> bytes:
+def ba_from(
+    peer: str, mn: MN, coa: str, seq: int, status: int = 0, key: bytes | None = None
+) -> bytes:
     home = coa == mn.hoa
     ba = M.BindingAcknowledgement(status=status, sequence=seq, lifetime=0 if home else 60)
     if key is not None:
@@ -144,13 +149,26 @@ def ba_from(peer: str, mn: MN, coa: str, seq: int, status: int = 0, key: bytes |
     return mh_packet(ba, peer, coa, home=None if home else mn.hoa)
 
 
-def bu_to_cn(mn: MN, coa: str, cn: CN, seq: int, home_index: int, careof_index: int,
-             home_token: bytes, careof_token: bytes | None, ack: bool = True) -> bytes:
+def bu_to_cn(
+    mn: MN,
+    coa: str,
+    cn: CN,
+    seq: int,
+    home_index: int,
+    careof_index: int,
+    home_token: bytes,
+    careof_token: bytes | None,
+    ack: bool = True,
+) -> bytes:
     """A standard BU (careof_index != 0), an EBU (careof_index 0) or, from home, a
     deregistration; signed with Kbm (or the early key) so the oracle can check it."""
     home = coa == mn.hoa
-    bu = M.BindingUpdate(sequence=seq, flags=M.BU_FLAG_A if ack else 0, lifetime=0 if home else 60,
-                         options=[O.NonceIndices(home_index, careof_index)])
+    bu = M.BindingUpdate(
+        sequence=seq,
+        flags=M.BU_FLAG_A if ack else 0,
+        lifetime=0 if home else 60,
+        options=[O.NonceIndices(home_index, careof_index)],
+    )
     bu = signed(bu, crypto.kbm(home_token, careof_token), coa, cn.addr, mn.hoa, cn.addr)
     return mh_packet(bu, coa, cn.addr, hoa=None if home else mn.hoa)
 
@@ -161,8 +179,9 @@ def hoti(mn: MN, coa: str, cn: CN, cookie: bytes) -> bytes:
 
 
 def hot(mn: MN, coa: str, cn: CN, cookie: bytes, index: int) -> bytes:
-    msg = M.HomeTest(nonce_index=index, init_cookie=cookie,
-                     keygen_token=cn.token(mn.hoa, index, crypto.HOME))
+    msg = M.HomeTest(
+        nonce_index=index, init_cookie=cookie, keygen_token=cn.token(mn.hoa, index, crypto.HOME)
+    )
     inner = mh_packet(msg, cn.addr, mn.hoa)
     return inner if coa == mn.hoa else tunnel(mn.ha, coa, inner)
 
@@ -172,8 +191,9 @@ def coti(coa: str, cn: CN, cookie: bytes) -> bytes:
 
 
 def cot(coa: str, cn: CN, cookie: bytes, index: int) -> bytes:
-    msg = M.CareOfTest(nonce_index=index, init_cookie=cookie,
-                       keygen_token=cn.token(coa, index, crypto.CARE_OF))
+    msg = M.CareOfTest(
+        nonce_index=index, init_cookie=cookie, keygen_token=cn.token(coa, index, crypto.CARE_OF)
+    )
     return mh_packet(msg, cn.addr, coa)
 
 
@@ -200,20 +220,20 @@ def ha_tunnelled(mn: MN, coa: str, cn: CN) -> bytes:
 # -- procedures --------------------------------------------------------------------------
 @dataclass
 class Plan:
-    procedure: str = "standard"      # standard | early | home_only
-    mode: str = "conservative"       # conservative | optimistic
-    period: float = 2.0              # data packet period, ms, both directions
-    data_before: float = 20.0        # data at the old address before t0, ms
-    data_after: float = 400.0        # data after t0, ms
-    pre_test: float = -150.0         # early: HoTI time relative to t0 (from the old address)
-    old: Delays | None = None        # early: delays at the old address (RTT_BT of the pre-test)
-    lose_cot: bool = False           # the CoT never arrives: the episode cannot complete
-    retransmit_ha_bu: bool = False   # the first BU to the HA is lost, resent after RETX_MS
-    new_seq: bool = False            # ... resent with a new sequence number (RFC 6275 11.8)
+    procedure: str = "standard"  # standard | early | home_only
+    mode: str = "conservative"  # conservative | optimistic
+    period: float = 2.0  # data packet period, ms, both directions
+    data_before: float = 20.0  # data at the old address before t0, ms
+    data_after: float = 400.0  # data after t0, ms
+    pre_test: float = -150.0  # early: HoTI time relative to t0 (from the old address)
+    old: Delays | None = None  # early: delays at the old address (RTT_BT of the pre-test)
+    lose_cot: bool = False  # the CoT never arrives: the episode cannot complete
+    retransmit_ha_bu: bool = False  # the first BU to the HA is lost, resent after RETX_MS
+    new_seq: bool = False  # ... resent with a new sequence number (RFC 6275 11.8)
     home_index: int = 3
     careof_index: int = 4
-    forged_bu: bool = False          # the standard BU->CN carries a MAC made with a wrong key
-    ebu_no_ack: bool = False         # early: the EBU asks for no acknowledgement (no A flag)
+    forged_bu: bool = False  # the standard BU->CN carries a MAC made with a wrong key
+    ebu_no_ack: bool = False  # early: the EBU asks for no acknowledgement (no A flag)
 
 
 def _ticks(start: float, end: float, period: float, phase: float):
@@ -223,8 +243,16 @@ def _ticks(start: float, end: float, period: float, phase: float):
         k += 1
 
 
-def handover(cap: Capture, mn: MN, cns: list[CN], t0: float, new_coa: str, old_coa: str | None,
-             plan: Plan, d_ha: float) -> None:
+def handover(
+    cap: Capture,
+    mn: MN,
+    cns: list[CN],
+    t0: float,
+    new_coa: str,
+    old_coa: str | None,
+    plan: Plan,
+    d_ha: float,
+) -> None:
     """One handover of ``mn`` from ``old_coa`` to ``new_coa`` at time ``t0`` (ms)."""
     seq = mn.next_seq()
     cap.add(t0, bu_to_ha(mn, new_coa, seq))
@@ -236,7 +264,7 @@ def handover(cap: Capture, mn: MN, cns: list[CN], t0: float, new_coa: str, old_c
         cap.add(t_ha_sent, bu_to_ha(mn, new_coa, seq))
     t_ba_ha = t_ha_sent + 2 * d_ha
     cap.add(t_ba_ha, ba_from(mn.ha, mn, new_coa, seq))
-    t_ha_bind = t_ha_sent + d_ha            # when the HA tunnels to the new address
+    t_ha_bind = t_ha_sent + d_ha  # when the HA tunnels to the new address
     for i, cn in enumerate(cns):
         start = t0 + GAP * (1 + 3 * i)
         if plan.procedure == "home_only":
@@ -245,8 +273,21 @@ def handover(cap: Capture, mn: MN, cns: list[CN], t0: float, new_coa: str, old_c
             t_use, t_switch = _standard(cap, mn, cn, new_coa, start, t_ba_ha, plan)
         else:
             t_use, t_switch = _early(cap, mn, cn, new_coa, old_coa, start, t0, t_ba_ha, plan)
-        _data(cap, mn, cn, new_coa, old_coa, t0, t_ba_ha, t_ha_bind, t_use, t_switch, plan, d_ha,
-              phase=0.3 + 0.1 * i)
+        _data(
+            cap,
+            mn,
+            cn,
+            new_coa,
+            old_coa,
+            t0,
+            t_ba_ha,
+            t_ha_bind,
+            t_use,
+            t_switch,
+            plan,
+            d_ha,
+            phase=0.3 + 0.1 * i,
+        )
 
 
 def _standard(cap, mn, cn, coa, start, t_ba_ha, plan):
@@ -286,24 +327,28 @@ def _early(cap, mn, cn, coa, old_coa, start, t0, t_ba_ha, plan):
     cap.add(t_pre + old.rtt_bt, hot(mn, old_coa, cn, hc, plan.home_index))
     ht = cn.token(mn.hoa, plan.home_index, crypto.HOME)
     seq, cc = mn.next_seq(), mn.next_cookie()
-    cap.add(start, bu_to_cn(mn, coa, cn, seq, plan.home_index, 0, ht, None, ack=not plan.ebu_no_ack))
+    cap.add(
+        start, bu_to_cn(mn, coa, cn, seq, plan.home_index, 0, ht, None, ack=not plan.ebu_no_ack)
+    )
     t_ebu = start
     cap.add(start + GAP, coti(coa, cn, cc))
     t_eba = None
-    if plan.ebu_no_ack:         # nothing to wait for from the CN: a conservative MN waits for the HA
+    if plan.ebu_no_ack:  # nothing to wait for from the CN: a conservative MN waits for the HA
         t_eba = t_ba_ha
     elif cn.supports_ebu:
         t_eba = t_ebu + d.rtt_ro
         cap.add(t_eba, ba_from(cn.addr, mn, coa, seq, key=crypto.kbm(ht, None)))
     if plan.lose_cot:
-        return (t_ebu if plan.mode == "optimistic" else max(t_ba_ha, t_eba or float("inf"))), \
-            (t_ebu + d.d_ro if cn.supports_ebu else None)
+        return (t_ebu if plan.mode == "optimistic" else max(t_ba_ha, t_eba or float("inf"))), (
+            t_ebu + d.d_ro if cn.supports_ebu else None
+        )
     t_cot = start + GAP + d.rtt_ro
     cap.add(t_cot, cot(coa, cn, cc, plan.careof_index))
     conservative = plan.mode == "conservative"
-    t_final_use, t_final_switch = _final_bu(cap, mn, cn, coa, t_cot + GAP, plan,
-                                            mode_waits_for_ba=conservative)
-    if not cn.supports_ebu:     # the early part did nothing: the standard BU decides
+    t_final_use, t_final_switch = _final_bu(
+        cap, mn, cn, coa, t_cot + GAP, plan, mode_waits_for_ba=conservative
+    )
+    if not cn.supports_ebu:  # the early part did nothing: the standard BU decides
         return (t_ebu if not conservative else t_final_use), t_final_switch
     t_use = t_ebu if not conservative else max(t_ba_ha, t_eba)
     return t_use, t_ebu + d.d_ro
@@ -320,7 +365,7 @@ def _data(cap, mn, cn, coa, old_coa, t0, t_ba_ha, t_ha_bind, t_use, t_switch, pl
             cap.add(t, ro_data_up(mn, coa, cn))
             arrives = t + d.d_ro
             if (t_switch is None or arrives < t_switch) and be_sent < 1 and not cn.supports_ebu:
-                be_sent += 1            # RFC 6275 9.3.1: no binding for this care-of address
+                be_sent += 1  # RFC 6275 9.3.1: no binding for this care-of address
                 cap.add(arrives + d.d_ro, binding_error(mn, coa, cn))
         elif t > t_ba_ha:
             cap.add(t, reverse_tunnelled(mn, coa, cn))
@@ -344,7 +389,7 @@ def return_home(cap: Capture, mn: MN, cns: list[CN], t0: float, d_ha: float, pla
         d, start = cn.delays, t_ba + GAP * (1 + 3 * i)
         hc = mn.next_cookie()
         cap.add(start, hoti(mn, mn.hoa, cn, hc))
-        t_hot = start + d.rtt_ro        # from home the home test takes the direct path
+        t_hot = start + d.rtt_ro  # from home the home test takes the direct path
         cap.add(t_hot, hot(mn, mn.hoa, cn, hc, plan.home_index))
         ht = cn.token(mn.hoa, plan.home_index, crypto.HOME)
         s = mn.next_seq()

@@ -20,6 +20,7 @@ Addresses are always in the compressed canonical form ebutool produces.
 Reference helpers (written from the RFCs, independent of ebutool): :func:`pk`,
 :func:`rfc1071`, :func:`ref_checksum`.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -52,12 +53,17 @@ binding_auth_data = st.binary(min_size=12, max_size=12).map(O.BindingAuthorizati
 careof_test_init_option = st.just(O.CareOfTestInitOption())
 careof_test_option = octets8.map(O.CareOfTestOption)
 unknown_options = st.one_of(
-    st.builds(O.UnknownOption, u8.filter(lambda t: t not in KNOWN_OPTION_TYPES),
-              st.binary(max_size=40)),
+    st.builds(
+        O.UnknownOption, u8.filter(lambda t: t not in KNOWN_OPTION_TYPES), st.binary(max_size=40)
+    ),
     # A known fixed-length type with any other length is kept raw, too.
     st.sampled_from(sorted(RFC_OPTION_LENGTHS)).flatmap(
-        lambda t: st.binary(max_size=24).filter(lambda d: len(d) != RFC_OPTION_LENGTHS[t])
-        .map(lambda d: O.UnknownOption(t, d))),
+        lambda t: (
+            st.binary(max_size=24)
+            .filter(lambda d: len(d) != RFC_OPTION_LENGTHS[t])
+            .map(lambda d: O.UnknownOption(t, d))
+        )
+    ),
 )
 
 OPTION_STRATEGIES = {
@@ -72,8 +78,14 @@ OPTION_STRATEGIES = {
     "unknown": unknown_options,
 }
 
-content_options = st.one_of(binding_refresh_advice, alternate_coa, nonce_indices,
-                            careof_test_init_option, careof_test_option, unknown_options)
+content_options = st.one_of(
+    binding_refresh_advice,
+    alternate_coa,
+    nonce_indices,
+    careof_test_init_option,
+    careof_test_option,
+    unknown_options,
+)
 
 
 @st.composite
@@ -103,8 +115,13 @@ MESSAGE_STRATEGIES = {
     "BU": _msg(M.BindingUpdate, sequence=u16, flags=u16, lifetime=u16),
     "BA": _msg(M.BindingAcknowledgement, status=u8, flags=u8, sequence=u16, lifetime=u16),
     "BE": _msg(M.BindingError, status=u8, body_reserved=u8, home_address=addresses),
-    "other": st.builds(M.OtherMobilityMessage, payload_proto=u8, reserved=u8,
-                       type_number=st.integers(8, 255), data=_other_data()),
+    "other": st.builds(
+        M.OtherMobilityMessage,
+        payload_proto=u8,
+        reserved=u8,
+        type_number=st.integers(8, 255),
+        data=_other_data(),
+    ),
 }
 
 draft_messages = st.one_of(*MESSAGE_STRATEGIES.values())
@@ -151,6 +168,7 @@ mobility_messages = st.one_of(wire_ready(), explicitly_padded())
 
 # ---------------------------------------------------------------- reference helpers
 
+
 def pk(text: str) -> bytes:
     """IPv6 address text -> 16 octets (the standard library, not ebutool)."""
     return ipaddress.IPv6Address(text).packed
@@ -160,7 +178,7 @@ def rfc1071(data: bytes) -> int:
     """The Internet checksum of ``data`` (RFC 1071), as the value a checksum field holds."""
     if len(data) % 2:
         data += b"\x00"
-    s = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    s = sum(int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2))
     while s > 0xFFFF:
         s = (s & 0xFFFF) + (s >> 16)
     return ~s & 0xFFFF

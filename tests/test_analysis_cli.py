@@ -1,5 +1,6 @@
 """``ebutool analyze`` on files: output formats, stderr messages, exit status, the JSON
 trace path, several inputs, and the Python API ``ebutool.analyze``."""
+
 from __future__ import annotations
 
 import csv
@@ -33,11 +34,27 @@ def _two_mns() -> tuple[Capture, Capture, Capture]:
     both, only_a, only_b = Capture(), Capture(), Capture()
     for cap, which in ((both, "ab"), (only_a, "a"), (only_b, "b")):
         if "a" in which:
-            handover(cap, MN(HOA, HA), [CN(CN1, NEAR)], T0, "2001:db8:a2::1", "2001:db8:a1::1",
-                     Plan("standard", "conservative"), NEAR.d_ha)
+            handover(
+                cap,
+                MN(HOA, HA),
+                [CN(CN1, NEAR)],
+                T0,
+                "2001:db8:a2::1",
+                "2001:db8:a1::1",
+                Plan("standard", "conservative"),
+                NEAR.d_ha,
+            )
         if "b" in which:
-            handover(cap, MN(HOA_B, HA_B), [CN(CN1, NEAR)], T0 + 3, "2001:db8:b2::2", "2001:db8:b1::2",
-                     Plan("early", "optimistic", old=OLD), NEAR.d_ha)
+            handover(
+                cap,
+                MN(HOA_B, HA_B),
+                [CN(CN1, NEAR)],
+                T0 + 3,
+                "2001:db8:b2::2",
+                "2001:db8:b1::2",
+                Plan("early", "optimistic", old=OLD),
+                NEAR.d_ha,
+            )
     return both, only_a, only_b
 
 
@@ -60,15 +77,23 @@ def test_csv_one_header_row_and_empty_cells_for_missing(pcap):
     assert sum(1 for x in rows if x[0] == "mn") == 1
     by_mn = {x[0]: dict(zip(rows[0], x)) for x in rows[1:]}
     assert by_mn[HOA]["kind"] == "standard" and by_mn[HOA_B]["kind"] == "early"
-    assert by_mn[HOA]["karn_excluded"] == ""           # missing -> empty, not "None"/"nan"
+    assert by_mn[HOA]["karn_excluded"] == ""  # missing -> empty, not "None"/"nan"
     assert float(by_mn[HOA]["rtt_bt_ms"]) == pytest.approx(NEAR.rtt_bt, abs=0.1)
     assert "2 episodes (early 1, standard 1)" in r.stderr
 
 
 def test_json_null_for_missing(tmp_path):
     cap = Capture()
-    handover(cap, MN(HOA, HA), [CN(CN1, NEAR)], T0, "2001:db8:a2::1", "2001:db8:a1::1",
-             Plan("home_only"), NEAR.d_ha)
+    handover(
+        cap,
+        MN(HOA, HA),
+        [CN(CN1, NEAR)],
+        T0,
+        "2001:db8:a2::1",
+        "2001:db8:a1::1",
+        Plan("home_only"),
+        NEAR.d_ha,
+    )
     path = cap.write(tmp_path / "home.pcap")
     r = invoke(path, "-f", "json")
     assert r.exit_code == 0, r.output
@@ -95,7 +120,10 @@ def test_markdown_pastes_into_a_paper(pcap):
         cells = dict(zip(header, (c.strip() for c in line.strip("|").split("|"))))
         for c in float_cols:
             decimals = 6 if c.startswith("t_") else 3
-            assert cells[c] == "" or re.fullmatch(rf"-?\d+\.\d{{{decimals}}}", cells[c]), (c, cells[c])
+            assert cells[c] == "" or re.fullmatch(rf"-?\d+\.\d{{{decimals}}}", cells[c]), (
+                c,
+                cells[c],
+            )
 
 
 def test_latex_and_table_and_parquet(pcap, tmp_path):
@@ -107,7 +135,10 @@ def test_latex_and_table_and_parquet(pcap, tmp_path):
     r = invoke(pcap, "-f", "parquet", "-o", out)
     assert r.exit_code == 0, r.output
     back = pd.read_parquet(out)
-    assert list(back.columns) == list(EPISODE_COLUMNS) and sorted(back["kind"]) == ["early", "standard"]
+    assert list(back.columns) == list(EPISODE_COLUMNS) and sorted(back["kind"]) == [
+        "early",
+        "standard",
+    ]
 
 
 def test_summary_table_and_claim_statement(pcap):
@@ -115,8 +146,14 @@ def test_summary_table_and_claim_statement(pcap):
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert list(rows[0]) == list(SUMMARY_COLUMNS)
+
     def pick(mode):
-        return next(x for x in rows if (x["kind"], x["mode"], x["quantity"]) == ("early", mode, "send_latency"))
+        return next(
+            x
+            for x in rows
+            if (x["kind"], x["mode"], x["quantity"]) == ("early", mode, "send_latency")
+        )
+
     # early optimistic vs standard conservative: no same-mode comparison; the "all"
     # margin mixes modes, so it carries no ratio and no verdict
     assert pick("optimistic")["claim"] == "undetermined"
@@ -125,7 +162,7 @@ def test_summary_table_and_claim_statement(pcap):
 
 
 def test_filters_and_bad_address(pcap):
-    r = invoke(pcap, "-f", "csv", "--mn", "2001:0db8:100:0::2")     # any spelling of the address
+    r = invoke(pcap, "-f", "csv", "--mn", "2001:0db8:100:0::2")  # any spelling of the address
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert r.exit_code == 0 and [x["mn"] for x in rows] == [HOA_B]
     r = invoke(pcap, "-f", "csv", "--cn", "2001:db8:999::1")
@@ -136,8 +173,16 @@ def test_filters_and_bad_address(pcap):
 
 def test_protocol_constant_option_changes_the_analysis(tmp_path):
     cap = Capture()
-    handover(cap, MN(HOA, HA), [CN(CN1, NEAR)], T0, "2001:db8:a2::1", "2001:db8:a1::1",
-             Plan("early", "optimistic", old=OLD, lose_cot=True, data_after=3500.0), NEAR.d_ha)
+    handover(
+        cap,
+        MN(HOA, HA),
+        [CN(CN1, NEAR)],
+        T0,
+        "2001:db8:a2::1",
+        "2001:db8:a1::1",
+        Plan("early", "optimistic", old=OLD, lose_cot=True, data_after=3500.0),
+        NEAR.d_ha,
+    )
     path = cap.write(tmp_path / "late.pcap")
     default = json.loads(invoke(path, "-f", "json").stdout)[0]
     longer = json.loads(invoke(path, "-f", "json", "--tentative-binding-lifetime", "10").stdout)[0]
@@ -164,7 +209,9 @@ def test_empty_capture(tmp_path):
 
 
 def test_capture_without_mobility_header(tmp_path):
-    packets = [(10**18 + i * 10**6, udp_packet("2001:db8::1", "2001:db8::2", b"x")) for i in range(5)]
+    packets = [
+        (10**18 + i * 10**6, udp_packet("2001:db8::1", "2001:db8::2", b"x")) for i in range(5)
+    ]
     path = _pcap_of(tmp_path, "plain.pcap", packets)
     r = invoke(path, "-f", "markdown")
     assert r.exit_code == 0, r.output
@@ -174,10 +221,18 @@ def test_capture_without_mobility_header(tmp_path):
 
 def test_capture_with_half_an_episode(tmp_path):
     cap = Capture()
-    handover(cap, MN(HOA, HA), [CN(CN1, NEAR)], T0, "2001:db8:a2::1", "2001:db8:a1::1",
-             Plan("standard", "conservative"), NEAR.d_ha)
+    handover(
+        cap,
+        MN(HOA, HA),
+        [CN(CN1, NEAR)],
+        T0,
+        "2001:db8:a2::1",
+        "2001:db8:a1::1",
+        Plan("standard", "conservative"),
+        NEAR.d_ha,
+    )
     half = Capture()
-    half.pkts = [p for p in cap.packets() if p[0] < cap.packets()[0][0] + 10**6 * 40]   # first 40 ms
+    half.pkts = [p for p in cap.packets() if p[0] < cap.packets()[0][0] + 10**6 * 40]  # first 40 ms
     path = half.write(tmp_path / "half.pcap")
     r = invoke(path, "-f", "csv")
     assert r.exit_code == 0, r.output
@@ -196,6 +251,7 @@ def test_capture_and_its_json_trace_give_identical_output(pcap, tmp_path):
     from ebutool.diagnostics import Diagnostics
     from ebutool.stream import read_records
     from ebutool.trace_json import write_trace
+
     # the same base name for both, so the source column agrees too
     (tmp_path / "p").mkdir()
     (tmp_path / "t").mkdir()
@@ -225,8 +281,12 @@ def test_several_files_merged_by_time_or_one_by_one(tmp_path):
     # one by one (the default): the same episodes, file by file in argument order
     assert list(ta["source"]) == sorted(ta["source"]) and list(ta["episode"]) == [1, 2]
     key = ["mn", "cn", "coa", "kind", "mode", "t_handover", "rtt_ha_ms", "send_latency_ms"]
-    assert ta[key].sort_values(key).reset_index(drop=True).equals(
-        t1[key].sort_values(key).reset_index(drop=True))
+    assert (
+        ta[key]
+        .sort_values(key)
+        .reset_index(drop=True)
+        .equals(t1[key].sort_values(key).reset_index(drop=True))
+    )
 
 
 def test_python_api_matches_the_cli(pcap):
@@ -238,7 +298,9 @@ def test_python_api_matches_the_cli(pcap):
         for col in ("mn", "kind", "mode", "auth"):
             assert row[col] == api[col]
         for col in ("rtt_ha_ms", "send_latency_ms", "early_recv_ms"):
-            assert (row[col] is None and math.isnan(api[col])) or row[col] == pytest.approx(api[col])
+            assert (row[col] is None and math.isnan(api[col])) or row[col] == pytest.approx(
+                api[col]
+            )
 
 
 def test_min_claim_samples_option(pcap):

@@ -1,6 +1,7 @@
 """Episode reconstruction at the edges: unmapped CoTIs, Karn on address tests, clock
 disorder, captures cut at either end, handover events, timeline, auth, tentative
 binding lifetime, refreshes and bounded memory."""
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,21 @@ from ebutool.analysis.episodes import Reconstructor
 from ebutool.constants import DEFAULT_CONFIG
 from ebutool.diagnostics import Diagnostics
 from ebutool.records import HandoverEvent
-from scenarios import (CN, GAP, MN, RETX_MS, Capture, Delays, Plan, ba_from, bu_to_ha, coti, cot, handover,
-                       ns)
+from scenarios import (
+    CN,
+    GAP,
+    MN,
+    RETX_MS,
+    Capture,
+    Delays,
+    Plan,
+    ba_from,
+    bu_to_ha,
+    coti,
+    cot,
+    handover,
+    ns,
+)
 
 T0 = 1000.0
 HOA, HA = "2001:db8:100::1", "2001:db8:100::ff"
@@ -64,7 +78,7 @@ def _coti_retransmitted(same_cookie: bool):
     cap.add(T0 + NEAR.rtt_ha, ba_from(HA, mn, COA2, 7))
     c1 = mn.next_cookie()
     c2 = c1 if same_cookie else mn.next_cookie()
-    cap.add(T0 + GAP, coti(COA2, cn, c1))                 # lost
+    cap.add(T0 + GAP, coti(COA2, cn, c1))  # lost
     cap.add(T0 + RETX_MS, coti(COA2, cn, c2))
     cap.add(T0 + RETX_MS + NEAR.rtt_ro, cot(COA2, cn, c2, 4))
     return cap
@@ -110,7 +124,7 @@ def test_capture_starting_mid_episode():
     cap, _, _ = scenario()
     recs = cap.records()
     first_cot = next(i for i, r in enumerate(recs) if r.msg == "CoT")
-    df, diag = analyze(recs[first_cot + 1:])     # starts after CoTI/CoT, before BU->CN
+    df, diag = analyze(recs[first_cot + 1 :])  # starts after CoTI/CoT, before BU->CN
     rows = df[df["cn"] == CN1]
     assert len(rows) == 1
     row = rows.iloc[0]
@@ -146,10 +160,20 @@ def test_timeline_of_an_early_episode():
     cap, _, _ = scenario("early", "optimistic")
     ep = build_episodes(cap.records())[0]
     got = [(s.msg, s.sender, s.receiver) for s in ep.timeline]
-    expected = [("HoTI", "MN", "CN"), ("HoT", "CN", "MN"),          # before the handover
-                ("BU", "MN", "HA"), ("EBU", "MN", "CN"), ("CoTI", "MN", "CN"),
-                ("data", "MN", "CN"), ("BA", "HA", "MN"), ("EBA", "CN", "MN"), ("CoT", "CN", "MN"),
-                ("BU", "MN", "CN"), ("data", "CN", "MN"), ("BA", "CN", "MN")]
+    expected = [
+        ("HoTI", "MN", "CN"),
+        ("HoT", "CN", "MN"),  # before the handover
+        ("BU", "MN", "HA"),
+        ("EBU", "MN", "CN"),
+        ("CoTI", "MN", "CN"),
+        ("data", "MN", "CN"),
+        ("BA", "HA", "MN"),
+        ("EBA", "CN", "MN"),
+        ("CoT", "CN", "MN"),
+        ("BU", "MN", "CN"),
+        ("data", "CN", "MN"),
+        ("BA", "CN", "MN"),
+    ]
     assert got == expected
     assert [s.ts_ns for s in ep.timeline] == sorted(s.ts_ns for s in ep.timeline)
     assert ep.timeline[2].ts_ns == ns(T0) and all(s.frame > 0 for s in ep.timeline)
@@ -175,6 +199,7 @@ def test_auth_invalid_when_a_bu_mac_is_forged():
 
 def test_auth_with_the_cns_keys():
     from ebutool.oracle.keys import KeyTable, Nonce
+
     cap, _, cn = scenario("early")
     keys = KeyTable()
     keys.set_kcn(cn.kcn, cn=CN1)
@@ -230,6 +255,7 @@ def test_state_does_not_grow_with_data_packets():
 def test_robust_on_random_record_streams():
     """Shuffled and truncated real streams: never an exception, always a typed table."""
     import random
+
     base = []
     for proc in ("standard", "early"):
         base += scenario(proc)[0].records()
@@ -238,8 +264,14 @@ def test_robust_on_random_record_streams():
         recs = rng.sample(base, k=rng.randint(0, len(base)))
         df, _ = analyze(recs)
         assert list(df.columns)[:3] == ["mn", "ha", "cn"]
-        assert set(df["kind"]) <= {"standard", "early", "early_fallback", "home_only",
-                                   "deregistration", "incomplete"}
+        assert set(df["kind"]) <= {
+            "standard",
+            "early",
+            "early_fallback",
+            "home_only",
+            "deregistration",
+            "incomplete",
+        }
 
 
 def test_capture_starting_with_the_has_ba_does_not_make_the_ha_a_cn():
@@ -247,13 +279,16 @@ def test_capture_starting_with_the_has_ba_does_not_make_the_ha_a_cn():
     the HA's BA (no Binding Authorization Data, unlike a CN's).  The HA must not
     appear as a correspondent node."""
     from scenarios import CN, MN, Capture, Delays, Plan, handover, ns
+
     d = Delays(d_ha=10, d_hc=30, d_ro=15)
     hoa, ha, cn = "2001:db8:100::1", "2001:db8:100::ff", "2001:db8:200::1"
     cap, mn = Capture(), MN(hoa, ha)
-    handover(cap, mn, [CN(cn, d)], 1000.0, "2001:db8:a2::1", "2001:db8:a1::1",
-             Plan("standard"), d.d_ha)
+    handover(
+        cap, mn, [CN(cn, d)], 1000.0, "2001:db8:a2::1", "2001:db8:a1::1", Plan("standard"), d.d_ha
+    )
     cap.pkts = [p for p in cap.pkts if p[0] >= ns(1000.0 + d.rtt_ha - 0.001)]
     from ebutool.analysis import analyze_records
+
     df = analyze_records(cap.records())
     assert ha not in set(df["cn"].dropna())
     assert set(df["ha"].dropna()) == {ha}
@@ -261,10 +296,19 @@ def test_capture_starting_with_the_has_ba_does_not_make_the_ha_a_cn():
 
 def _early_capture():
     from scenarios import CN, MN, Capture, Delays, Plan, handover
+
     d, old = Delays(d_ha=10, d_hc=30, d_ro=15), Delays(d_ha=8, d_hc=30, d_ro=12)
     cap = Capture()
-    handover(cap, MN("2001:db8:100::1", "2001:db8:100::ff"), [CN("2001:db8:200::1", d)], 1000.0,
-             "2001:db8:a2::1", "2001:db8:a1::1", Plan("early", old=old), d.d_ha)
+    handover(
+        cap,
+        MN("2001:db8:100::1", "2001:db8:100::ff"),
+        [CN("2001:db8:200::1", d)],
+        1000.0,
+        "2001:db8:a2::1",
+        "2001:db8:a1::1",
+        Plan("early", old=old),
+        d.d_ha,
+    )
     return cap
 
 
@@ -275,9 +319,10 @@ def test_update_rate_and_rr_lifetime_options_are_used():
 
     from ebutool.analysis import analyze_records
     from ebutool.constants import DEFAULT_CONFIG
+
     cap = _early_capture()
     base = analyze_records(cap.records()).iloc[0]
-    assert base["diagnosis"] is None          # 2 <= 3 per second, 240 s <= 420 s
+    assert base["diagnosis"] is None  # 2 <= 3 per second, 240 s <= 420 s
     strict = replace(DEFAULT_CONFIG, max_update_rate=1.0, max_rr_binding_lifetime=200.0)
     row = analyze_records(cap.records(), config=strict).iloc[0]
     assert set(row["diagnosis"].split(";")) == {"update_rate_exceeded", "lifetime_above_max_rr"}

@@ -1,4 +1,5 @@
 """Several input files: analysed one by one (default) or merged by time (--merge)."""
+
 from __future__ import annotations
 
 from typer.testing import CliRunner

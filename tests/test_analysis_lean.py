@@ -1,6 +1,7 @@
 """The lean path of analyze (analysis/rows.py: compact rows, no Episodes kept) gives the
 same table as the Episode path (build_episodes + episodes_frame): same columns, dtypes,
 values, row order and ids, on every sample and on scenario captures."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ebutool.analysis import (analyze, analyze_records, build_episodes, episodes_frame,
-                              make_oracle, merged_records)
+from ebutool.analysis import (
+    analyze,
+    analyze_records,
+    build_episodes,
+    episodes_frame,
+    make_oracle,
+    merged_records,
+)
 from ebutool.analysis import _labels
 from ebutool.diagnostics import Diagnostics
 from scenarios import CN, GAP, MN, Capture, Delays, Plan, handover, return_home
@@ -31,8 +38,12 @@ def episode_path(*paths, merge=False, mn=None, cn=None, oracle=None) -> pd.DataF
     """analyze() as it was before the lean path: every Episode kept, then one frame."""
     diag = Diagnostics()
     if merge or len(paths) == 1:
-        eps = build_episodes(merged_records(paths, diag), diag=diag,
-                             oracle=make_oracle() if oracle is None else oracle or None, check=False)
+        eps = build_episodes(
+            merged_records(paths, diag),
+            diag=diag,
+            oracle=make_oracle() if oracle is None else oracle or None,
+            check=False,
+        )
         labels = _labels(paths)
         names = dict(zip(map(str, paths), labels))
         for e in eps:
@@ -40,8 +51,12 @@ def episode_path(*paths, merge=False, mn=None, cn=None, oracle=None) -> pd.DataF
     else:
         eps = []
         for path, label in zip(paths, _labels(paths)):
-            part = build_episodes(merged_records([path], diag), diag=diag,
-                                  oracle=make_oracle() if oracle is None else oracle or None, check=False)
+            part = build_episodes(
+                merged_records([path], diag),
+                diag=diag,
+                oracle=make_oracle() if oracle is None else oracle or None,
+                check=False,
+            )
             for e in part:
                 e.source = label
             eps.extend(part)
@@ -63,33 +78,78 @@ def same(lean: pd.DataFrame, full: pd.DataFrame) -> None:
 # -- scenario captures -----------------------------------------------------------------
 def _standard():
     cap, mn = Capture(), MN(HOA, HA)
-    handover(cap, mn, [CN(CN1, NEAR)], T0, COA2, COA1, Plan("standard", "conservative", PERIOD), NEAR.d_ha)
+    handover(
+        cap,
+        mn,
+        [CN(CN1, NEAR)],
+        T0,
+        COA2,
+        COA1,
+        Plan("standard", "conservative", PERIOD),
+        NEAR.d_ha,
+    )
     return cap
 
 
 def _early_and_loss():
     """An EBA at the first handover, none at the second: ebu_or_eba_lost."""
     cap, mn = Capture(), MN(HOA, HA)
-    handover(cap, mn, [CN(CN1, NEAR)], T0, COA2, COA1, Plan("early", "optimistic", PERIOD, old=OLD), NEAR.d_ha)
-    handover(cap, mn, [CN(CN1, NEAR, supports_ebu=False)], T0 + 2000, COA3, COA2,
-             Plan("early", "optimistic", PERIOD, old=OLD), NEAR.d_ha)
+    handover(
+        cap,
+        mn,
+        [CN(CN1, NEAR)],
+        T0,
+        COA2,
+        COA1,
+        Plan("early", "optimistic", PERIOD, old=OLD),
+        NEAR.d_ha,
+    )
+    handover(
+        cap,
+        mn,
+        [CN(CN1, NEAR, supports_ebu=False)],
+        T0 + 2000,
+        COA3,
+        COA2,
+        Plan("early", "optimistic", PERIOD, old=OLD),
+        NEAR.d_ha,
+    )
     return cap
 
 
 def _refused():
     from ebutool.build import mh_packet
     from ebutool.mh import messages as M
+
     cap, mn = Capture(), MN(HOA, HA)
-    handover(cap, mn, [CN(CN1, NEAR, supports_ebu=False)], T0, COA2, COA1,
-             Plan("early", "optimistic", PERIOD, old=OLD), NEAR.d_ha)
-    cap.add(T0 + GAP + NEAR.rtt_ro, mh_packet(M.BindingError(status=2, home_address=HOA), CN1, COA2))
+    handover(
+        cap,
+        mn,
+        [CN(CN1, NEAR, supports_ebu=False)],
+        T0,
+        COA2,
+        COA1,
+        Plan("early", "optimistic", PERIOD, old=OLD),
+        NEAR.d_ha,
+    )
+    cap.add(
+        T0 + GAP + NEAR.rtt_ro, mh_packet(M.BindingError(status=2, home_address=HOA), CN1, COA2)
+    )
     return cap
 
 
 def _fallback_unexplained():
     cap, mn = Capture(), MN(HOA, HA)
-    handover(cap, mn, [CN(CN1, NEAR, supports_ebu=False)], T0, COA2, COA1,
-             Plan("early", "conservative", PERIOD, old=OLD), NEAR.d_ha)
+    handover(
+        cap,
+        mn,
+        [CN(CN1, NEAR, supports_ebu=False)],
+        T0,
+        COA2,
+        COA1,
+        Plan("early", "conservative", PERIOD, old=OLD),
+        NEAR.d_ha,
+    )
     return cap
 
 
@@ -101,23 +161,69 @@ def _mixed():
     a, b = MN(HOA, HA), MN(HOA_B, HA_B)
     c1, c2 = CN(CN1, NEAR), CN(CN2, Delays(d_ha=NEAR.d_ha, d_hc=50, d_ro=25))
     handover(cap, a, [c1, c2], T0, COA2, COA1, Plan("standard", "optimistic", PERIOD), NEAR.d_ha)
-    handover(cap, b, [CN(CN1, FAR)], T0, "2001:db8:b2::2", "2001:db8:b1::2",
-             Plan("early", "optimistic", PERIOD, old=OLD), FAR.d_ha)
-    handover(cap, a, [c1], T0 + 1500, COA3, COA2,
-             Plan("standard", "conservative", PERIOD, lose_cot=True), NEAR.d_ha)
-    handover(cap, b, [CN(CN2, FAR)], T0 + 1500, "2001:db8:b3::2", "2001:db8:b2::2",
-             Plan("early", "optimistic", PERIOD, old=OLD, ebu_no_ack=True), FAR.d_ha)
-    handover(cap, a, [c1], T0 + 3000, COA1, COA3,
-             Plan("standard", "optimistic", PERIOD, retransmit_ha_bu=True, new_seq=True), NEAR.d_ha)
+    handover(
+        cap,
+        b,
+        [CN(CN1, FAR)],
+        T0,
+        "2001:db8:b2::2",
+        "2001:db8:b1::2",
+        Plan("early", "optimistic", PERIOD, old=OLD),
+        FAR.d_ha,
+    )
+    handover(
+        cap,
+        a,
+        [c1],
+        T0 + 1500,
+        COA3,
+        COA2,
+        Plan("standard", "conservative", PERIOD, lose_cot=True),
+        NEAR.d_ha,
+    )
+    handover(
+        cap,
+        b,
+        [CN(CN2, FAR)],
+        T0 + 1500,
+        "2001:db8:b3::2",
+        "2001:db8:b2::2",
+        Plan("early", "optimistic", PERIOD, old=OLD, ebu_no_ack=True),
+        FAR.d_ha,
+    )
+    handover(
+        cap,
+        a,
+        [c1],
+        T0 + 3000,
+        COA1,
+        COA3,
+        Plan("standard", "optimistic", PERIOD, retransmit_ha_bu=True, new_seq=True),
+        NEAR.d_ha,
+    )
     handover(cap, b, [], T0 + 3000, "2001:db8:b4::2", "2001:db8:b3::2", Plan("home_only"), FAR.d_ha)
     return_home(cap, a, [c1], T0 + 4500, NEAR.d_ha, Plan())
-    handover(cap, b, [CN(CN1, FAR, supports_ebu=False)], T0 + 4500, "2001:db8:b5::2",
-             "2001:db8:b4::2", Plan("early", "optimistic", PERIOD, old=OLD), FAR.d_ha)
+    handover(
+        cap,
+        b,
+        [CN(CN1, FAR, supports_ebu=False)],
+        T0 + 4500,
+        "2001:db8:b5::2",
+        "2001:db8:b4::2",
+        Plan("early", "optimistic", PERIOD, old=OLD),
+        FAR.d_ha,
+    )
     return cap
 
 
-SCENARIOS = {"empty": Capture, "standard": _standard, "early_and_loss": _early_and_loss,
-             "refused": _refused, "fallback_unexplained": _fallback_unexplained, "mixed": _mixed}
+SCENARIOS = {
+    "empty": Capture,
+    "standard": _standard,
+    "early_and_loss": _early_and_loss,
+    "refused": _refused,
+    "fallback_unexplained": _fallback_unexplained,
+    "mixed": _mixed,
+}
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -137,9 +243,14 @@ def test_lean_analyze_matches_episodes_on_scenario_captures(name, tmp_path):
 
 
 def test_the_scenarios_cover_the_fallback_causes():
-    notes = ";".join(analyze_records(_early_and_loss().records(), oracle=False)["diagnosis"].dropna())
+    notes = ";".join(
+        analyze_records(_early_and_loss().records(), oracle=False)["diagnosis"].dropna()
+    )
     assert "ebu_or_eba_lost" in notes
-    assert "ebu_refused_binding_error" in analyze_records(_refused().records(), oracle=False)["diagnosis"][0]
+    assert (
+        "ebu_refused_binding_error"
+        in analyze_records(_refused().records(), oracle=False)["diagnosis"][0]
+    )
 
 
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)

@@ -5,6 +5,7 @@ sums of one-way delays, latencies follow from when the scenario's MN and CN may 
 the new address (which, with zero processing time, are exactly the draft's formulas).
 Observed latencies may exceed that by at most one data-packet period.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,8 @@ PERIOD = 2.0
 HOA, HA = "2001:db8:100::1", "2001:db8:100::ff"
 COA1, COA2 = "2001:db8:a1::1", "2001:db8:a2::1"
 CN1, CN2 = "2001:db8:200::1", "2001:db8:300::1"
-NEAR = Delays(d_ha=10, d_hc=30, d_ro=15)     # at the new address
-OLD = Delays(d_ha=8, d_hc=30, d_ro=12)       # at the old address (early pre-handover test)
+NEAR = Delays(d_ha=10, d_hc=30, d_ro=15)  # at the new address
+OLD = Delays(d_ha=8, d_hc=30, d_ro=12)  # at the old address (early pre-handover test)
 
 
 def run(cap: Capture):
@@ -36,13 +37,35 @@ def approx(value, expected, tol):
     return value is not None and not math.isnan(value) and abs(value - expected) <= tol
 
 
-def check(row, *, kind, mode, mn=HOA, ha=HA, cn=CN1, prev_coa=COA1, coa=COA2, t0=T0,
-          rtt_ha=None, rtt_bt=None, rtt_ro=None, send=None, recv=None, predicted=True,
-          bt_pred="same"):
+def check(
+    row,
+    *,
+    kind,
+    mode,
+    mn=HOA,
+    ha=HA,
+    cn=CN1,
+    prev_coa=COA1,
+    coa=COA2,
+    t0=T0,
+    rtt_ha=None,
+    rtt_bt=None,
+    rtt_ro=None,
+    send=None,
+    recv=None,
+    predicted=True,
+    bt_pred="same",
+):
     """``bt_pred``: the RTT_BT the predictions should use ("same": rtt_bt)."""
     """Every column of one row against the ground truth of the test."""
     assert (row["kind"], row["mode"]) == (kind, mode), row["diagnosis"]
-    assert (row["mn"], row["ha"], row["cn"], row["prev_coa"], row["coa"]) == (mn, ha, cn, prev_coa, coa)
+    assert (row["mn"], row["ha"], row["cn"], row["prev_coa"], row["coa"]) == (
+        mn,
+        ha,
+        cn,
+        prev_coa,
+        coa,
+    )
     assert row["t_handover"] == pytest.approx(ns(t0) / 1e9, abs=1e-6)
     for col, exp in (("rtt_ha_ms", rtt_ha), ("rtt_bt_ms", rtt_bt), ("rtt_ro_ms", rtt_ro)):
         assert approx(row[col], exp, 0.1), (col, row[col], exp)
@@ -52,15 +75,25 @@ def check(row, *, kind, mode, mn=HOA, ha=HA, cn=CN1, prev_coa=COA1, coa=COA2, t0
         # The draft's section 5 formulas, written out here from the chosen RTTs.
         ha_, bt, ro = rtt_ha, (rtt_bt if bt_pred == "same" else bt_pred), rtt_ro
         full = None if None in (ha_, bt, ro) else max(ha_, bt, ro)
-        exp = {"std_send_conserv_ms": None if full is None else full + ro,
-               "std_send_optimst_ms": full,
-               "std_recv_ms": None if full is None else full + ro,
-               "early_send_conserv_ms": None if None in (ha_, ro) else max(ha_, ro),
-               "early_send_optimst_ms": None if ro is None else 0.0,
-               "early_recv_ms": ro}
+        exp = {
+            "std_send_conserv_ms": None if full is None else full + ro,
+            "std_send_optimst_ms": full,
+            "std_recv_ms": None if full is None else full + ro,
+            "early_send_conserv_ms": None if None in (ha_, ro) else max(ha_, ro),
+            "early_send_optimst_ms": None if ro is None else 0.0,
+            "early_recv_ms": ro,
+        }
     else:
-        exp = dict.fromkeys(["std_send_conserv_ms", "std_send_optimst_ms", "std_recv_ms",
-                             "early_send_conserv_ms", "early_send_optimst_ms", "early_recv_ms"])
+        exp = dict.fromkeys(
+            [
+                "std_send_conserv_ms",
+                "std_send_optimst_ms",
+                "std_recv_ms",
+                "early_send_conserv_ms",
+                "early_send_optimst_ms",
+                "early_recv_ms",
+            ]
+        )
     for col, e in exp.items():
         assert approx(row[col], e, 0.1), (col, row[col], e)
 
@@ -72,12 +105,21 @@ def one(df):
 
 def test_early_send_optimst_needs_the_early_inputs():
     from ebutool.formulas import predict
+
     assert predict(20.0, 80.0, None)["early_send_optimst"] is None
     assert predict(None, None, 30.0)["early_send_optimst"] == 0.0
     # a standard episode whose CoT was lost: no RTT_RO, so no 0 from the formula either
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
-    handover(cap, mn, [cn], T0, COA2, COA1, Plan("standard", "optimistic", PERIOD, lose_cot=True),
-             NEAR.d_ha)
+    handover(
+        cap,
+        mn,
+        [cn],
+        T0,
+        COA2,
+        COA1,
+        Plan("standard", "optimistic", PERIOD, lose_cot=True),
+        NEAR.d_ha,
+    )
     df, _ = run(cap)
     row = one(df)
     assert math.isnan(row["rtt_ro_ms"]) and math.isnan(row["early_send_optimst_ms"])
@@ -85,10 +127,32 @@ def test_early_send_optimst_needs_the_early_inputs():
 
 def test_columns_are_the_design_contract_in_order():
     df, _ = run(Capture())
-    assert list(df.columns)[:20] == DESIGN_COLUMNS == [
-        "mn", "ha", "cn", "prev_coa", "coa", "kind", "mode", "t_handover", "rtt_ha_ms", "rtt_bt_ms",
-        "rtt_ro_ms", "send_latency_ms", "recv_latency_ms", "std_send_conserv_ms", "std_send_optimst_ms",
-        "std_recv_ms", "early_send_conserv_ms", "early_send_optimst_ms", "early_recv_ms", "auth"]
+    assert (
+        list(df.columns)[:20]
+        == DESIGN_COLUMNS
+        == [
+            "mn",
+            "ha",
+            "cn",
+            "prev_coa",
+            "coa",
+            "kind",
+            "mode",
+            "t_handover",
+            "rtt_ha_ms",
+            "rtt_bt_ms",
+            "rtt_ro_ms",
+            "send_latency_ms",
+            "recv_latency_ms",
+            "std_send_conserv_ms",
+            "std_send_optimst_ms",
+            "std_recv_ms",
+            "early_send_conserv_ms",
+            "early_send_optimst_ms",
+            "early_recv_ms",
+            "auth",
+        ]
+    )
     assert df.empty and list(df.columns) == list(EPISODE_COLUMNS)
     assert str(df["rtt_ha_ms"].dtype) == "float64" and str(df["episode"].dtype) == "Int64"
 
@@ -99,11 +163,19 @@ def test_standard(mode):
     handover(cap, mn, [cn], T0, COA2, COA1, Plan("standard", mode, PERIOD), NEAR.d_ha)
     df, diag = run(cap)
     d = NEAR
-    full = max(d.rtt_ha, d.rtt_bt, d.rtt_ro)       # BU->CN leaves when BA, HoT and CoT are in
+    full = max(d.rtt_ha, d.rtt_bt, d.rtt_ro)  # BU->CN leaves when BA, HoT and CoT are in
     send = full + d.rtt_ro if mode == "conservative" else full
     row = one(df)
-    check(row, kind="standard", mode=mode, rtt_ha=d.rtt_ha, rtt_bt=d.rtt_bt, rtt_ro=d.rtt_ro,
-          send=send, recv=full + d.rtt_ro)
+    check(
+        row,
+        kind="standard",
+        mode=mode,
+        rtt_ha=d.rtt_ha,
+        rtt_bt=d.rtt_bt,
+        rtt_ro=d.rtt_ro,
+        send=send,
+        recv=full + d.rtt_ro,
+    )
     assert row["rtt_ro_from"] == "coti_cot" and not row["home_test_before_handover"]
     assert row["complete"] and row["n_retransmissions"] == 0 and row["diagnosis"] is None
     assert row["t0_source"] == "first_packet" and row["auth"] == "valid"
@@ -119,8 +191,16 @@ def test_early(mode):
     send = max(d.rtt_ha, d.rtt_ro) if mode == "conservative" else 0.0
     row = one(df)
     # RTT_BT comes from the home test run from the old address before the handover.
-    check(row, kind="early", mode=mode, rtt_ha=d.rtt_ha, rtt_bt=OLD.rtt_bt, rtt_ro=d.rtt_ro,
-          send=send, recv=d.rtt_ro)
+    check(
+        row,
+        kind="early",
+        mode=mode,
+        rtt_ha=d.rtt_ha,
+        rtt_bt=OLD.rtt_bt,
+        rtt_ro=d.rtt_ro,
+        send=send,
+        recv=d.rtt_ro,
+    )
     assert row["rtt_ro_from"] == "ebu_eba" and row["home_test_before_handover"]
     assert row["complete"] and row["diagnosis"] is None and not diag.counts
 
@@ -135,8 +215,17 @@ def test_early_to_cn_without_ebu_support_falls_back():
     # The BU->CN leaves once the CoT is in (home token reused: RTT_BT drops out, draft 5.1)
     row = one(df)
     # predicted as a standard update whose home token was already there: RTT_BT 0 (5.1)
-    check(row, kind="early_fallback", mode="optimistic", rtt_ha=d.rtt_ha, rtt_bt=OLD.rtt_bt,
-          rtt_ro=d.rtt_ro, send=0.0, recv=d.rtt_ro + d.rtt_ro, bt_pred=0.0)
+    check(
+        row,
+        kind="early_fallback",
+        mode="optimistic",
+        rtt_ha=d.rtt_ha,
+        rtt_bt=OLD.rtt_bt,
+        rtt_ro=d.rtt_ro,
+        send=0.0,
+        recv=d.rtt_ro + d.rtt_ro,
+        bt_pred=0.0,
+    )
     assert row["rtt_bt_basis"] == "token_reused" and row["rtt_bt_pred_ms"] == 0.0
     assert row["n_binding_errors"] == 1 and row["rtt_ro_from"] == "coti_cot"
     assert {"binding_error", "ebu_unanswered"} <= set(row["diagnosis"].split(";"))
@@ -148,9 +237,19 @@ def test_early_fallback_on_a_cn_that_answers_ebus_is_a_loss():
     cap, mn = Capture(), MN(HOA, HA)
     cn_ok, cn_lossy = CN(CN1, NEAR), CN(CN1, NEAR, supports_ebu=False)
     coa3 = "2001:db8:a3::1"
-    handover(cap, mn, [cn_ok], T0, COA2, COA1, Plan("early", "optimistic", PERIOD, old=OLD), NEAR.d_ha)
-    handover(cap, mn, [cn_lossy], T0 + 2000, coa3, COA2, Plan("early", "optimistic", PERIOD, old=OLD),
-             NEAR.d_ha)
+    handover(
+        cap, mn, [cn_ok], T0, COA2, COA1, Plan("early", "optimistic", PERIOD, old=OLD), NEAR.d_ha
+    )
+    handover(
+        cap,
+        mn,
+        [cn_lossy],
+        T0 + 2000,
+        coa3,
+        COA2,
+        Plan("early", "optimistic", PERIOD, old=OLD),
+        NEAR.d_ha,
+    )
     df, _ = run(cap)
     assert list(df["kind"]) == ["early", "early_fallback"]
     notes = set(df.iloc[1]["diagnosis"].split(";"))
@@ -161,10 +260,13 @@ def test_early_fallback_on_a_cn_that_answers_ebus_is_a_loss():
 def test_early_fallback_with_binding_error_status_2_is_a_cn_without_ebus():
     from ebutool.build import mh_packet
     from ebutool.mh import messages as M
+
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR, supports_ebu=False)
     handover(cap, mn, [cn], T0, COA2, COA1, Plan("early", "optimistic", PERIOD, old=OLD), NEAR.d_ha)
     # the CN does not know the EBU's MH type: Binding Error status 2 (RFC 6275 9.2)
-    cap.add(T0 + GAP + NEAR.rtt_ro, mh_packet(M.BindingError(status=2, home_address=HOA), CN1, COA2))
+    cap.add(
+        T0 + GAP + NEAR.rtt_ro, mh_packet(M.BindingError(status=2, home_address=HOA), CN1, COA2)
+    )
     df, _ = run(cap)
     row = one(df)
     assert row["kind"] == "early_fallback"
@@ -175,26 +277,46 @@ def test_return_to_a_previous_address_starts_at_its_first_packet_even_data():
     """A -> B -> A without handover events: the MN's first packet back from A is
     reverse-tunnelled data, 1 ms before its BU to the HA; t0 is that packet."""
     from scenarios import reverse_tunnelled
+
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
     handover(cap, mn, [cn], T0, COA2, COA1, Plan("standard", "conservative", PERIOD), NEAR.d_ha)
     t_back = T0 + 2000
     cap.add(t_back - 1.0, reverse_tunnelled(mn, COA1, cn))
-    handover(cap, mn, [cn], t_back, COA1, COA2,
-             Plan("standard", "conservative", PERIOD, data_before=0.0), NEAR.d_ha)
+    handover(
+        cap,
+        mn,
+        [cn],
+        t_back,
+        COA1,
+        COA2,
+        Plan("standard", "conservative", PERIOD, data_before=0.0),
+        NEAR.d_ha,
+    )
     df, _ = run(cap)
     assert len(df) == 2
     back = df.iloc[1]
     d = NEAR
     full = max(d.rtt_ha, d.rtt_bt, d.rtt_ro)
-    check(back, kind="standard", mode="conservative", prev_coa=COA2, coa=COA1, t0=t_back - 1.0,
-          rtt_ha=d.rtt_ha, rtt_bt=d.rtt_bt, rtt_ro=d.rtt_ro,
-          send=full + d.rtt_ro + 1.0, recv=full + d.rtt_ro + 1.0)
+    check(
+        back,
+        kind="standard",
+        mode="conservative",
+        prev_coa=COA2,
+        coa=COA1,
+        t0=t_back - 1.0,
+        rtt_ha=d.rtt_ha,
+        rtt_bt=d.rtt_bt,
+        rtt_ro=d.rtt_ro,
+        send=full + d.rtt_ro + 1.0,
+        recv=full + d.rtt_ro + 1.0,
+    )
 
 
 def _standard_with_home_test_at(t_hoti, t_hot):
     """A standard handover at T0 whose home test ran at the given times (None: no home
     test in the capture): HoTI from the old address, HoT through the tunnel."""
     from scenarios import _final_bu, ba_from, bu_to_ha, coti, cot, hot, hoti, ro_data_up
+
     cap, mn, cn, d = Capture(), MN(HOA, HA), CN(CN1, NEAR), NEAR
     cap.add(T0 - 50, ro_data_up(mn, COA1, cn))
     if t_hoti is not None:
@@ -226,16 +348,16 @@ def test_standard_home_test_sent_before_t0_predicts_from_t0_to_the_hot():
     # HoTI 10 ms before t0, HoT 70 ms after: the MN waited 70 ms for it after t0
     row = _standard_with_home_test_at(T0 - 10, T0 + 70)
     assert row["kind"] == "standard" and row["home_test_before_handover"]
-    assert row["rtt_bt_ms"] == pytest.approx(80.0)          # the measured exchange
+    assert row["rtt_bt_ms"] == pytest.approx(80.0)  # the measured exchange
     assert row["rtt_bt_basis"] == "t0_to_hot" and row["rtt_bt_pred_ms"] == pytest.approx(70.0)
     _std_predictions(row, 70.0)
 
 
 def test_standard_reusing_a_token_predicts_with_rtt_bt_zero():
-    row = _standard_with_home_test_at(T0 - 200, T0 - 120)    # home test done before t0
+    row = _standard_with_home_test_at(T0 - 200, T0 - 120)  # home test done before t0
     assert row["kind"] == "standard" and row["rtt_bt_basis"] == "token_reused"
     _std_predictions(row, 0.0)
-    row = _standard_with_home_test_at(None, None)             # token predates the capture
+    row = _standard_with_home_test_at(None, None)  # token predates the capture
     assert row["kind"] == "standard" and row["rtt_bt_ms"] is None or math.isnan(row["rtt_bt_ms"])
     assert row["rtt_bt_basis"] == "token_reused" and row["rtt_bt_pred_ms"] == 0.0
     _std_predictions(row, 0.0)
@@ -287,15 +409,32 @@ def test_return_home_is_deregistration():
     assert list(df["kind"]) == ["standard", "deregistration"]
     row = df.iloc[1]
     # From home the home test takes the direct path; no CoTI: no RTT_RO, nothing predicted.
-    check(row, kind="deregistration", mode="unknown", prev_coa=COA1, coa=HOA, t0=home_at,
-          rtt_ha=NEAR.rtt_ha, rtt_bt=NEAR.rtt_ro, predicted=False)
+    check(
+        row,
+        kind="deregistration",
+        mode="unknown",
+        prev_coa=COA1,
+        coa=HOA,
+        t0=home_at,
+        rtt_ha=NEAR.rtt_ha,
+        rtt_bt=NEAR.rtt_ro,
+        predicted=False,
+    )
     assert row["complete"]
 
 
 def test_lost_cot_leaves_the_episode_incomplete():
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
-    handover(cap, mn, [cn], T0, COA2, COA1, Plan("standard", "conservative", PERIOD, lose_cot=True,
-                                                 data_after=1500.0), NEAR.d_ha)
+    handover(
+        cap,
+        mn,
+        [cn],
+        T0,
+        COA2,
+        COA1,
+        Plan("standard", "conservative", PERIOD, lose_cot=True, data_after=1500.0),
+        NEAR.d_ha,
+    )
     df, _ = run(cap)
     row = one(df)
     check(row, kind="incomplete", mode="unknown", rtt_ha=NEAR.rtt_ha, rtt_bt=NEAR.rtt_bt)
@@ -311,18 +450,46 @@ def test_two_mobile_nodes_interleaved():
     far = Delays(d_ha=20, d_hc=25, d_ro=40)
     cn_b = CN(CN1, far)
     handover(cap, a, [cn], T0, COA2, COA1, Plan("standard", "conservative", PERIOD), NEAR.d_ha)
-    handover(cap, b, [cn_b], T0 + 3, "2001:db8:b2::2", "2001:db8:b1::2",
-             Plan("early", "optimistic", PERIOD, old=OLD), far.d_ha)
+    handover(
+        cap,
+        b,
+        [cn_b],
+        T0 + 3,
+        "2001:db8:b2::2",
+        "2001:db8:b1::2",
+        Plan("early", "optimistic", PERIOD, old=OLD),
+        far.d_ha,
+    )
     df, diag = run(cap)
     assert len(df) == 2 and not diag.counts
     ra = df[df["mn"] == HOA].iloc[0]
     rb = df[df["mn"] == "2001:db8:100::2"].iloc[0]
     full = max(NEAR.rtt_ha, NEAR.rtt_bt, NEAR.rtt_ro)
-    check(ra, kind="standard", mode="conservative", rtt_ha=NEAR.rtt_ha, rtt_bt=NEAR.rtt_bt,
-          rtt_ro=NEAR.rtt_ro, send=full + NEAR.rtt_ro, recv=full + NEAR.rtt_ro)
-    check(rb, kind="early", mode="optimistic", mn="2001:db8:100::2", ha="2001:db8:100::fe",
-          prev_coa="2001:db8:b1::2", coa="2001:db8:b2::2", t0=T0 + 3, rtt_ha=far.rtt_ha,
-          rtt_bt=OLD.rtt_bt, rtt_ro=far.rtt_ro, send=0.0, recv=far.rtt_ro)
+    check(
+        ra,
+        kind="standard",
+        mode="conservative",
+        rtt_ha=NEAR.rtt_ha,
+        rtt_bt=NEAR.rtt_bt,
+        rtt_ro=NEAR.rtt_ro,
+        send=full + NEAR.rtt_ro,
+        recv=full + NEAR.rtt_ro,
+    )
+    check(
+        rb,
+        kind="early",
+        mode="optimistic",
+        mn="2001:db8:100::2",
+        ha="2001:db8:100::fe",
+        prev_coa="2001:db8:b1::2",
+        coa="2001:db8:b2::2",
+        t0=T0 + 3,
+        rtt_ha=far.rtt_ha,
+        rtt_bt=OLD.rtt_bt,
+        rtt_ro=far.rtt_ro,
+        send=0.0,
+        recv=far.rtt_ro,
+    )
 
 
 def test_one_mn_two_cns_share_the_home_registration():
@@ -334,8 +501,17 @@ def test_one_mn_two_cns_share_the_home_registration():
     for row, c in zip(df.to_dict("records"), (c1, c2)):
         d = c.delays
         full = max(d.rtt_ha, d.rtt_bt, d.rtt_ro)
-        check(row, kind="standard", mode="optimistic", cn=c.addr, rtt_ha=NEAR.rtt_ha,
-              rtt_bt=d.rtt_bt, rtt_ro=d.rtt_ro, send=full, recv=full + d.rtt_ro)
+        check(
+            row,
+            kind="standard",
+            mode="optimistic",
+            cn=c.addr,
+            rtt_ha=NEAR.rtt_ha,
+            rtt_bt=d.rtt_bt,
+            rtt_ro=d.rtt_ro,
+            send=full,
+            recv=full + d.rtt_ro,
+        )
     assert list(df["episode"]) == [1, 2]
 
 
@@ -343,14 +519,29 @@ def test_retransmission_with_a_new_sequence_number_is_counted():
     """The first BU to the HA is lost and resent with a new sequence number: one
     retransmission, and (unambiguous) RTT_HA from the resend."""
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
-    plan = Plan("early", "conservative", PERIOD, old=OLD, retransmit_ha_bu=True, new_seq=True,
-                data_after=1300.0)
+    plan = Plan(
+        "early",
+        "conservative",
+        PERIOD,
+        old=OLD,
+        retransmit_ha_bu=True,
+        new_seq=True,
+        data_after=1300.0,
+    )
     handover(cap, mn, [cn], T0, COA2, COA1, plan, NEAR.d_ha)
     df, _ = run(cap)
     row = one(df)
     d = NEAR
-    check(row, kind="early", mode="conservative", rtt_ha=d.rtt_ha, rtt_bt=OLD.rtt_bt, rtt_ro=d.rtt_ro,
-          send=RETX_MS + d.rtt_ha, recv=d.rtt_ro)
+    check(
+        row,
+        kind="early",
+        mode="conservative",
+        rtt_ha=d.rtt_ha,
+        rtt_bt=OLD.rtt_bt,
+        rtt_ro=d.rtt_ro,
+        send=RETX_MS + d.rtt_ha,
+        recv=d.rtt_ro,
+    )
     assert row["n_retransmissions"] == 1 and row["karn_excluded"] is None
 
 
@@ -364,8 +555,16 @@ def test_retransmitted_binding_update_follows_karn():
     row = one(df)
     d = NEAR
     # The conservative MN waits for the BA<-HA, which arrives RTT_HA after the resend.
-    check(row, kind="early", mode="conservative", rtt_ha=None, rtt_bt=OLD.rtt_bt, rtt_ro=d.rtt_ro,
-          send=RETX_MS + d.rtt_ha, recv=d.rtt_ro)
+    check(
+        row,
+        kind="early",
+        mode="conservative",
+        rtt_ha=None,
+        rtt_bt=OLD.rtt_bt,
+        rtt_ro=d.rtt_ro,
+        send=RETX_MS + d.rtt_ha,
+        recv=d.rtt_ro,
+    )
     assert row["karn_excluded"] == "rtt_ha" and row["n_retransmissions"] == 1
     # A naive first-BU-to-BA sample would have been RETX_MS + RTT_HA:
     assert math.isnan(row["rtt_ha_ms"]) and GAP < 1

@@ -1,4 +1,5 @@
 """``summarize`` and the early/standard claim, on episode tables with chosen values."""
+
 from __future__ import annotations
 
 import math
@@ -8,27 +9,53 @@ import pytest
 
 from ebutool.analysis import SUMMARY_COLUMNS, claim_statement, episodes_frame, summarize
 
-QUANTITIES = ["send_latency", "recv_latency", "std_send_conserv", "std_send_optimst", "std_recv",
-              "early_send_conserv", "early_send_optimst", "early_recv"]
+QUANTITIES = [
+    "send_latency",
+    "recv_latency",
+    "std_send_conserv",
+    "std_send_optimst",
+    "std_recv",
+    "early_send_conserv",
+    "early_send_optimst",
+    "early_recv",
+]
 
 
 def table(rows: list[dict]) -> pd.DataFrame:
     """An episode table with only what summarize reads; unspecified latencies missing."""
-    full = [{"kind": r["kind"], "mode": r["mode"],
-             **{f"{q}_ms": r.get(q, math.nan) for q in QUANTITIES}} for r in rows]
+    full = [
+        {
+            "kind": r["kind"],
+            "mode": r["mode"],
+            **{f"{q}_ms": r.get(q, math.nan) for q in QUANTITIES},
+        }
+        for r in rows
+    ]
     return pd.DataFrame(full)
 
 
 def row(summary, kind, mode, quantity):
-    sel = summary[(summary["kind"] == kind) & (summary["mode"] == mode) & (summary["quantity"] == quantity)]
+    sel = summary[
+        (summary["kind"] == kind) & (summary["mode"] == mode) & (summary["quantity"] == quantity)
+    ]
     assert len(sel) == 1, (kind, mode, quantity)
     return sel.iloc[0]
 
 
 def test_statistics_per_kind_and_mode():
     std = [10.0, 20.0, 30.0, 40.0, 50.0]
-    df = table([{"kind": "standard", "mode": "conservative", "send_latency": v, "std_send_conserv": 2 * v}
-                for v in std] + [{"kind": "standard", "mode": "conservative"}])      # one without data
+    df = table(
+        [
+            {
+                "kind": "standard",
+                "mode": "conservative",
+                "send_latency": v,
+                "std_send_conserv": 2 * v,
+            }
+            for v in std
+        ]
+        + [{"kind": "standard", "mode": "conservative"}]
+    )  # one without data
     s = summarize(df)
     assert list(s.columns) == list(SUMMARY_COLUMNS)
     r = row(s, "standard", "conservative", "send_latency")
@@ -43,31 +70,50 @@ def test_statistics_per_kind_and_mode():
 
 
 def test_margin_rows_only_where_useful():
-    df = table([{"kind": "early_fallback", "mode": "optimistic", "send_latency": 5.0},
-                {"kind": "incomplete", "mode": "unknown"}, {"kind": "incomplete", "mode": "optimistic"}])
+    df = table(
+        [
+            {"kind": "early_fallback", "mode": "optimistic", "send_latency": 5.0},
+            {"kind": "incomplete", "mode": "unknown"},
+            {"kind": "incomplete", "mode": "optimistic"},
+        ]
+    )
     s = summarize(df)
     assert set(s[s["kind"] == "early_fallback"]["mode"]) == {"optimistic"}
     assert set(s[s["kind"] == "incomplete"]["mode"]) == {"optimistic", "unknown", "all"}
 
 
 def test_early_standard_ratio_and_claim():
-    df = table([{"kind": "standard", "mode": "optimistic", "send_latency": 100.0, "recv_latency": 120.0},
-                {"kind": "standard", "mode": "conservative", "send_latency": 140.0, "recv_latency": 120.0},
-                {"kind": "early", "mode": "optimistic", "send_latency": 2.0, "recv_latency": 70.0},
-                {"kind": "home_only", "mode": "unknown"}])
+    df = table(
+        [
+            {
+                "kind": "standard",
+                "mode": "optimistic",
+                "send_latency": 100.0,
+                "recv_latency": 120.0,
+            },
+            {
+                "kind": "standard",
+                "mode": "conservative",
+                "send_latency": 140.0,
+                "recv_latency": 120.0,
+            },
+            {"kind": "early", "mode": "optimistic", "send_latency": 2.0, "recv_latency": 70.0},
+            {"kind": "home_only", "mode": "unknown"},
+        ]
+    )
     s = summarize(df, min_claim_samples=1)
-    e = row(s, "early", "optimistic", "send_latency")      # against standard optimistic
+    e = row(s, "early", "optimistic", "send_latency")  # against standard optimistic
     assert e["ratio_to_standard"] == pytest.approx(2.0 / 100.0) and e["claim"] == "supported"
     r = row(s, "early", "optimistic", "recv_latency")
     assert r["ratio_to_standard"] == pytest.approx(70.0 / 120.0) and r["claim"] == "not supported"
     a = row(s, "standard", "all", "send_latency")
     assert a["episodes"] == 2 and a["median_ms"] == pytest.approx(120.0)
-    ea = row(s, "early", "all", "send_latency")             # mixes modes: no ratio, no verdict
+    ea = row(s, "early", "all", "send_latency")  # mixes modes: no ratio, no verdict
     assert math.isnan(ea["ratio_to_standard"]) and ea["claim"] is None
     home = s[s["kind"] == "home_only"]
     assert len(home) == 1 and home.iloc[0]["episodes"] == 1 and home.iloc[0]["quantity"] is None
     text = claim_statement(s, min_claim_samples=1)
-    assert "is not supported by this capture" in text      # recv ratio 0.58 > 0.5
+    assert "is not supported by this capture" in text  # recv ratio 0.58 > 0.5
     assert "ratio 0.583" in text
 
 
@@ -79,18 +125,25 @@ def test_claim_per_mode_not_confounded_by_the_mix_of_modes():
     # Reviewer's case: early runs optimistic (send ~ 0), standard mostly conservative.
     # All modes pooled, early/standard would be 0/200 and 70/200: "supported".  Same
     # mode, receive: 70 / 130 = 0.54 > 0.5, so the claim fails.
-    df = table(_many("early", "optimistic", send_latency=0.0, recv_latency=70.0)
-               + _many("standard", "conservative", 5, send_latency=200.0, recv_latency=200.0)
-               + _many("standard", "optimistic", send_latency=100.0, recv_latency=130.0))
+    df = table(
+        _many("early", "optimistic", send_latency=0.0, recv_latency=70.0)
+        + _many("standard", "conservative", 5, send_latency=200.0, recv_latency=200.0)
+        + _many("standard", "optimistic", send_latency=100.0, recv_latency=130.0)
+    )
     text = claim_statement(summarize(df))
-    assert "recv latency, optimistic: early median 70.000 ms (n=3) vs standard 130.000 ms (n=3)" in text
+    assert (
+        "recv latency, optimistic: early median 70.000 ms (n=3) vs standard 130.000 ms (n=3)"
+        in text
+    )
     assert "is not supported by this capture" in text
     assert "send latency, conservative: cannot compare (early n=0, standard n=5)" in text
 
 
 def test_claim_partially_testable_when_a_mode_or_quantity_is_missing():
-    df = table(_many("early", "conservative", send_latency=40.0)
-               + _many("standard", "conservative", send_latency=200.0))
+    df = table(
+        _many("early", "conservative", send_latency=40.0)
+        + _many("standard", "conservative", send_latency=200.0)
+    )
     text = claim_statement(summarize(df))
     assert "is partially testable" in text and "is supported by this capture" not in text
     assert "recv latency, conservative" in text.split("not tested for")[1]
@@ -98,30 +151,63 @@ def test_claim_partially_testable_when_a_mode_or_quantity_is_missing():
 
 def test_claim_supported_only_with_every_comparison_and_enough_samples():
     both = dict(send_latency=10.0, recv_latency=20.0)
-    df = table(_many("early", "conservative", **both) + _many("early", "optimistic", **both)
-               + _many("standard", "conservative", send_latency=100.0, recv_latency=100.0)
-               + _many("standard", "optimistic", send_latency=100.0, recv_latency=100.0))
+    df = table(
+        _many("early", "conservative", **both)
+        + _many("early", "optimistic", **both)
+        + _many("standard", "conservative", send_latency=100.0, recv_latency=100.0)
+        + _many("standard", "optimistic", send_latency=100.0, recv_latency=100.0)
+    )
     assert "is supported by this capture" in claim_statement(summarize(df))
     # two samples per side are fewer than MIN_CLAIM_SAMPLES (3)
     few = df.groupby(["kind", "mode"]).head(2)
     s = summarize(few)
     assert row(s, "early", "optimistic", "send_latency")["claim"] == "too few samples"
     text = claim_statement(s)
-    assert "too few samples" in text and "cannot be tested with this capture: too few samples" in text
-    assert "is supported" in claim_statement(summarize(few, min_claim_samples=2), min_claim_samples=2)
+    assert (
+        "too few samples" in text and "cannot be tested with this capture: too few samples" in text
+    )
+    assert "is supported" in claim_statement(
+        summarize(few, min_claim_samples=2), min_claim_samples=2
+    )
 
 
 def test_counted_episodes_follow_one_rule_for_every_kind():
-    rows = (_many("early", "conservative", send_latency=10.0, complete=True, diagnosis=None)
-            + [{"kind": "early", "mode": "conservative", "send_latency": 999.0, "complete": False,
-                "diagnosis": "no_final_bu"},
-               {"kind": "early", "mode": "conservative", "send_latency": 999.0, "complete": True,
-                "diagnosis": "tentative_binding_expired"},
-               {"kind": "early", "mode": "conservative", "send_latency": 999.0, "complete": True,
-                "diagnosis": "ha_ba_rejected_129"}]
-            + _many("standard", "conservative", send_latency=100.0, complete=True, diagnosis=None)
-            + [{"kind": "standard", "mode": "conservative", "send_latency": 999.0, "complete": True,
-                "diagnosis": "ha_bu_unanswered"}])
+    rows = (
+        _many("early", "conservative", send_latency=10.0, complete=True, diagnosis=None)
+        + [
+            {
+                "kind": "early",
+                "mode": "conservative",
+                "send_latency": 999.0,
+                "complete": False,
+                "diagnosis": "no_final_bu",
+            },
+            {
+                "kind": "early",
+                "mode": "conservative",
+                "send_latency": 999.0,
+                "complete": True,
+                "diagnosis": "tentative_binding_expired",
+            },
+            {
+                "kind": "early",
+                "mode": "conservative",
+                "send_latency": 999.0,
+                "complete": True,
+                "diagnosis": "ha_ba_rejected_129",
+            },
+        ]
+        + _many("standard", "conservative", send_latency=100.0, complete=True, diagnosis=None)
+        + [
+            {
+                "kind": "standard",
+                "mode": "conservative",
+                "send_latency": 999.0,
+                "complete": True,
+                "diagnosis": "ha_bu_unanswered",
+            }
+        ]
+    )
     df = table(rows)
     df["complete"] = [r["complete"] for r in rows]
     df["diagnosis"] = [r["diagnosis"] for r in rows]
@@ -134,16 +220,20 @@ def test_counted_episodes_follow_one_rule_for_every_kind():
 
 
 def test_early_fallback_reported_next_to_early():
-    df = table(_many("early", "optimistic", send_latency=1.0)
-               + _many("early_fallback", "optimistic", 4, send_latency=80.0)
-               + _many("standard", "optimistic", send_latency=100.0))
+    df = table(
+        _many("early", "optimistic", send_latency=1.0)
+        + _many("early_fallback", "optimistic", 4, send_latency=80.0)
+        + _many("standard", "optimistic", send_latency=100.0)
+    )
     text = claim_statement(summarize(df))
     assert "early_fallback median 80.000 ms (n=4)" in text
 
 
 def test_claim_supported_and_untestable():
-    df = table(_many("standard", "optimistic", send_latency=100.0, recv_latency=120.0)
-               + _many("early", "optimistic", send_latency=1.0, recv_latency=30.0))
+    df = table(
+        _many("standard", "optimistic", send_latency=100.0, recv_latency=120.0)
+        + _many("early", "optimistic", send_latency=1.0, recv_latency=30.0)
+    )
     assert "is partially testable" in claim_statement(summarize(df))
     only_early = table([{"kind": "early", "mode": "optimistic", "send_latency": 1.0}])
     s = summarize(only_early)

@@ -1,4 +1,5 @@
 """analyze on directories and with --jobs: same rows as naming the captures one by one."""
+
 from __future__ import annotations
 
 import io
@@ -21,7 +22,7 @@ def _csv(*args) -> pd.DataFrame:
 
 def test_directory_means_its_captures_in_name_order(tmp_path):
     for name in ("standard", "early-conservative"):
-        for ext in (".pcap", ".jsonl", ".keys.json", ".toml"):   # only the pcaps count
+        for ext in (".pcap", ".jsonl", ".keys.json", ".toml"):  # only the pcaps count
             shutil.copy(SAMPLES / f"{name}{ext}", tmp_path / f"{name}{ext}")
     by_dir = _csv(tmp_path)
     by_name = _csv(tmp_path / "early-conservative.pcap", tmp_path / "standard.pcap")

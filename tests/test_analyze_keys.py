@@ -1,4 +1,5 @@
 """analyze's auth column follows the CN oracle's verdicts under the key options."""
+
 from __future__ import annotations
 
 import json
@@ -39,5 +40,6 @@ def test_wrong_kcn_gives_invalid_and_is_never_printed(tmp_path):
     assert result.exit_code == 0
     assert wrong not in result.output
     from io import StringIO
+
     df = pd.read_csv(StringIO(result.stdout))
     assert set(df["auth"]) == {"invalid"}

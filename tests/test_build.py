@@ -1,4 +1,5 @@
 """Packet and capture building (ebutool.build): exact timestamps, correct framing."""
+
 from __future__ import annotations
 
 import io
@@ -12,11 +13,14 @@ from ebutool.diagnostics import Diagnostics
 TS = 1_700_000_000_123_456_789
 
 
-@pytest.mark.parametrize("writer,kwargs,expected", [
-    (write_pcap, {"nanosecond": True}, TS),
-    (write_pcap, {"nanosecond": False}, 1_700_000_000_123_457_000),   # rounded to the us
-    (write_pcapng, {}, 1_700_000_000_123_457_000),                    # dpkt writes us
-])
+@pytest.mark.parametrize(
+    "writer,kwargs,expected",
+    [
+        (write_pcap, {"nanosecond": True}, TS),
+        (write_pcap, {"nanosecond": False}, 1_700_000_000_123_457_000),  # rounded to the us
+        (write_pcapng, {}, 1_700_000_000_123_457_000),  # dpkt writes us
+    ],
+)
 def test_timestamps_are_written_exactly(writer, kwargs, expected):
     buf = io.BytesIO()
     pkt = udp_packet("2001:db8::1", "2001:db8::2", b"x")

@@ -1,4 +1,5 @@
 """open_frames: pcap and pcapng reading, cross-checked with dpkt, scapy and tshark."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,18 @@ import dpkt
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from capbuild import (LINKTYPE_ETHERNET, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_RAW,
-                      pcap_bytes, pcapng_block, pcapng_bytes, pcapng_idb, pcapng_shb, to_units)
+from capbuild import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_IPV6,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_RAW,
+    pcap_bytes,
+    pcapng_block,
+    pcapng_bytes,
+    pcapng_idb,
+    pcapng_shb,
+    to_units,
+)
 from ebutool.capture import Frame, ip6_offset, open_frames
 from ebutool.diagnostics import Diagnostics
 from ebutool.errors import InputError
@@ -26,10 +37,11 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "captures"
 TSHARK = shutil.which("tshark")
 NS = 1_000_000_000
-T0 = 1_700_000_000_123_456_789          # an arbitrary instant with all 9 digits set
+T0 = 1_700_000_000_123_456_789  # an arbitrary instant with all 9 digits set
 
-IP6 = bytes.fromhex("6000000000083b40" + "20010db8" + "00" * 11 + "01"
-                    + "20010db8" + "00" * 11 + "02") + bytes(8)
+IP6 = bytes.fromhex(
+    "6000000000083b40" + "20010db8" + "00" * 11 + "01" + "20010db8" + "00" * 11 + "02"
+) + bytes(8)
 ETH6 = bytes(6) + b"\x02" + bytes(5) + b"\x86\xdd" + IP6
 ETH4 = bytes(12) + b"\x08\x00" + b"\x45" + bytes(19)
 SLL6 = bytes(14) + b"\x86\xdd" + IP6
@@ -46,8 +58,12 @@ def read(data: bytes | str | Path, diag: Diagnostics | None = None) -> list[Fram
 
 def tshark_frames(path: Path) -> list[tuple[int, int]]:
     """(frame number, timestamp in ns) for every frame, as tshark reports them."""
-    out = subprocess.run([TSHARK, "-r", str(path), "-T", "fields", "-e", "frame.number",
-                          "-e", "frame.time_epoch"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [TSHARK, "-r", str(path), "-T", "fields", "-e", "frame.number", "-e", "frame.time_epoch"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = [line.split("\t") for line in out.stdout.splitlines() if line.strip()]
     return [(int(num), int(Decimal(ts) * NS)) for num, ts in rows]
 
@@ -57,16 +73,24 @@ needs_tshark = pytest.mark.skipif(TSHARK is None, reason="tshark not installed")
 
 # --- pcap ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("nanosecond", [False, True])
 @pytest.mark.parametrize("big_endian", [False, True])
 def test_pcap_both_precisions_both_byte_orders(nanosecond, big_endian):
-    raw = pcap_bytes([(T0, ETH6), (T0 + 1, ETH4, 1514), (0, b"")], LINKTYPE_ETHERNET,
-                     nanosecond=nanosecond, big_endian=big_endian)
+    raw = pcap_bytes(
+        [(T0, ETH6), (T0 + 1, ETH4, 1514), (0, b"")],
+        LINKTYPE_ETHERNET,
+        nanosecond=nanosecond,
+        big_endian=big_endian,
+    )
     frames = read(raw)
     t0 = T0 if nanosecond else T0 // 1000 * 1000
     t1 = T0 + 1 if nanosecond else t0
-    assert frames == [Frame(1, t0, 1, ETH6, len(ETH6)), Frame(2, t1, 1, ETH4, 1514),
-                      Frame(3, 0, 1, b"", 0)]
+    assert frames == [
+        Frame(1, t0, 1, ETH6, len(ETH6)),
+        Frame(2, t1, 1, ETH4, 1514),
+        Frame(3, 0, 1, b"", 0),
+    ]
     assert ip6_offset(frames[0].linktype, frames[0].data) == 14
     assert ip6_offset(frames[1].linktype, frames[1].data) is None
     # The readers build frames without Frame.__init__ (speed); they must be the same thing.
@@ -75,10 +99,20 @@ def test_pcap_both_precisions_both_byte_orders(nanosecond, big_endian):
         frames[0].frame = 7
 
 
-@pytest.mark.parametrize("lt, data", [(0, struct.pack("<I", 24) + IP6), (12, IP6), (14, IP6),
-                                      (101, IP6), (108, struct.pack(">I", 30) + IP6),
-                                      (113, SLL6), (229, IP6), (276, b"\x86\xdd" + bytes(18) + IP6),
-                                      (1, ETH6)])
+@pytest.mark.parametrize(
+    "lt, data",
+    [
+        (0, struct.pack("<I", 24) + IP6),
+        (12, IP6),
+        (14, IP6),
+        (101, IP6),
+        (108, struct.pack(">I", 30) + IP6),
+        (113, SLL6),
+        (229, IP6),
+        (276, b"\x86\xdd" + bytes(18) + IP6),
+        (1, ETH6),
+    ],
+)
 def test_pcap_every_linktype_yields_ipv6(lt, data):
     (frame,) = read(pcap_bytes([(T0, data)], lt))
     assert frame.linktype == lt
@@ -98,27 +132,38 @@ def test_pcap_matches_dpkt_writer(tmp_path):
     w.writepkt(ETH4, ts=1_700_000_001.25)
     frames = read(buf.getvalue())
     assert [(f.frame, f.ts_ns, f.data) for f in frames] == [
-        (1, 1_700_000_000_500_000_000, ETH6), (2, 1_700_000_001_250_000_000, ETH4)]
+        (1, 1_700_000_000_500_000_000, ETH6),
+        (2, 1_700_000_001_250_000_000, ETH4),
+    ]
 
 
 def test_pcap_matches_scapy_wrpcap(tmp_path):
     from scapy.layers.l2 import Ether
     from scapy.utils import wrpcap
+
     pkts = [Ether(ETH6), Ether(ETH4)]
     pkts[0].time, pkts[1].time = Decimal("1700000000.000250"), Decimal("1700000002.75")
     path = tmp_path / "scapy.pcap"
     wrpcap(str(path), pkts)
     frames = read(path)
     assert [(f.frame, f.ts_ns, f.linktype, f.data) for f in frames] == [
-        (1, 1_700_000_000_000_250_000, 1, ETH6), (2, 1_700_000_002_750_000_000, 1, ETH4)]
+        (1, 1_700_000_000_000_250_000, 1, ETH6),
+        (2, 1_700_000_002_750_000_000, 1, ETH4),
+    ]
 
 
 @needs_tshark
 @pytest.mark.parametrize("nanosecond", [False, True])
 def test_pcap_agrees_with_tshark(tmp_path, nanosecond):
     path = tmp_path / "t.pcap"
-    path.write_bytes(pcap_bytes([(T0 + i * 1_000_003_007, ETH6) for i in range(5)],
-                                LINKTYPE_ETHERNET, nanosecond=nanosecond, big_endian=nanosecond))
+    path.write_bytes(
+        pcap_bytes(
+            [(T0 + i * 1_000_003_007, ETH6) for i in range(5)],
+            LINKTYPE_ETHERNET,
+            nanosecond=nanosecond,
+            big_endian=nanosecond,
+        )
+    )
     assert [(f.frame, f.ts_ns) for f in read(path)] == tshark_frames(path)
 
 
@@ -133,7 +178,7 @@ def expected_ts(iface, ts_ns):
     _lt, res, *off = iface
     units = to_units(ts_ns, res, off[0] if off else None)
     res = 6 if res is None else res
-    base = units * NS // (1 << (res & 0x7F)) if res & 0x80 else units * NS // 10 ** res
+    base = units * NS // (1 << (res & 0x7F)) if res & 0x80 else units * NS // 10**res
     return base + (off[0] * NS if off and off[0] else 0)
 
 
@@ -142,10 +187,10 @@ def test_pcapng_interfaces_with_different_linktypes_and_resolutions(big_endian):
     frames = read(pcapng_bytes(IFACES, PACKETS, big_endian=big_endian))
     assert [f.frame for f in frames] == [1, 2, 3, 4]
     assert [f.linktype for f in frames] == [1, 229, 113, 1]
-    assert frames[0].ts_ns == T0 // 1000 * 1000               # 10^-6 default
-    assert frames[1].ts_ns == T0 + 1                          # 10^-9 exact
+    assert frames[0].ts_ns == T0 // 1000 * 1000  # 10^-6 default
+    assert frames[1].ts_ns == T0 + 1  # 10^-9 exact
     assert frames[2].ts_ns == expected_ts(IFACES[2], T0 + 2 * NS)
-    assert T0 + 2 * NS - frames[2].ts_ns < 954               # 2^-20 s is 953.67 ns
+    assert T0 + 2 * NS - frames[2].ts_ns < 954  # 2^-20 s is 953.67 ns
     assert frames[3].wirelen == 60 and frames[3].data == ETH4
     assert [ip6_offset(f.linktype, f.data) for f in frames] == [14, 0, 16, None]
 
@@ -162,34 +207,43 @@ def test_pcapng_tsoffset_positive_and_negative():
 
 
 def test_pcapng_several_sections_restart_interfaces_and_byte_order():
-    raw = (pcapng_bytes([(LINKTYPE_ETHERNET, None)], [(0, T0, ETH6)])
-           + pcapng_bytes([(LINKTYPE_IPV6, 9), (LINKTYPE_ETHERNET, 3)],
-                          [(1, T0, ETH4), (0, T0 + 5, IP6)], big_endian=True))
+    raw = pcapng_bytes([(LINKTYPE_ETHERNET, None)], [(0, T0, ETH6)]) + pcapng_bytes(
+        [(LINKTYPE_IPV6, 9), (LINKTYPE_ETHERNET, 3)],
+        [(1, T0, ETH4), (0, T0 + 5, IP6)],
+        big_endian=True,
+    )
     frames = read(raw)
     assert [(f.frame, f.linktype, f.ts_ns) for f in frames] == [
-        (1, 1, T0 // 1000 * 1000), (2, 1, T0 // 1_000_000 * 1_000_000), (3, 229, T0 + 5)]
+        (1, 1, T0 // 1000 * 1000),
+        (2, 1, T0 // 1_000_000 * 1_000_000),
+        (3, 229, T0 + 5),
+    ]
 
 
 def test_pcapng_simple_and_obsolete_packet_blocks():
     spb = pcapng_block(3, struct.pack("<I", len(IP6)) + IP6)
-    spb_snapped = pcapng_block(3, struct.pack("<I", 1500) + IP6)   # data shorter than wire
+    spb_snapped = pcapng_block(3, struct.pack("<I", 1500) + IP6)  # data shorter than wire
     pb = pcapng_block(2, struct.pack("<HHIIII", 0, 0, 0, 1234, len(IP6), 99) + IP6)
     raw = pcapng_bytes([(LINKTYPE_RAW, 9)], [(0, T0, IP6)]) + spb + pb + spb_snapped
     diag = Diagnostics()
     frames = read(raw, diag)
     assert [(f.frame, f.ts_ns, f.wirelen, f.data) for f in frames] == [
-        (1, T0, 40 + 8, IP6), (2, T0, 48, IP6), (3, 1234, 99, IP6), (4, 1234, 1500, IP6)]
-    assert diag.counts == {"no_timestamp": 1}                  # warned once, not per SPB
+        (1, T0, 40 + 8, IP6),
+        (2, T0, 48, IP6),
+        (3, 1234, 99, IP6),
+        (4, 1234, 1500, IP6),
+    ]
+    assert diag.counts == {"no_timestamp": 1}  # warned once, not per SPB
     assert diag.kept[0].frame == 2
 
 
 def test_pcapng_other_blocks_are_skipped_silently():
     nrb = pcapng_block(4, struct.pack("<HH", 0, 0))
     isb = pcapng_block(5, struct.pack("<III", 0, 0, 0))
-    dsb = pcapng_block(10, struct.pack("<II", 0x544c534b, 4) + b"keys")
+    dsb = pcapng_block(10, struct.pack("<II", 0x544C534B, 4) + b"keys")
     custom = pcapng_block(0xBAD, struct.pack("<I", 32473) + b"whatever")
     head = pcapng_bytes([(LINKTYPE_RAW, 9)], [(0, T0, IP6)])
-    raw = head + nrb + isb + dsb + custom + pcapng_block(6, head[-(len(IP6) + 24):-4])
+    raw = head + nrb + isb + dsb + custom + pcapng_block(6, head[-(len(IP6) + 24) : -4])
     diag = Diagnostics()
     frames = read(raw, diag)
     assert [f.frame for f in frames] == [1, 2] and frames[1].data == IP6
@@ -200,8 +254,11 @@ JOURNAL = b"__REALTIME_TIMESTAMP=1700000001000000\n__MONOTONIC_TIMESTAMP=1\nMESS
 
 
 def _mixed_pcapng() -> bytes:
-    return (pcapng_bytes(IFACES, PACKETS[:3]) + pcapng_block(9, JOURNAL)
-            + pcapng_bytes([(LINKTYPE_ETHERNET, 3, -5)], [(0, T0, ETH6)], big_endian=True))
+    return (
+        pcapng_bytes(IFACES, PACKETS[:3])
+        + pcapng_block(9, JOURNAL)
+        + pcapng_bytes([(LINKTYPE_ETHERNET, 3, -5)], [(0, T0, ETH6)], big_endian=True)
+    )
 
 
 def test_pcapng_counts_journal_entries_like_wireshark():
@@ -214,7 +271,7 @@ def test_pcapng_agrees_with_tshark(tmp_path):
     path = tmp_path / "t.pcapng"
     path.write_bytes(_mixed_pcapng())
     ours = [(f.frame, f.ts_ns) for f in read(path)]
-    theirs = [row for row in tshark_frames(path) if row[0] != 4]     # 4 is the journal entry
+    theirs = [row for row in tshark_frames(path) if row[0] != 4]  # 4 is the journal entry
     assert ours == theirs and len(ours) == 4
 
 
@@ -225,13 +282,16 @@ def test_pcapng_matches_dpkt_writer():
     w.writepkt(ETH4, ts=1_700_000_003.25)
     frames = read(buf.getvalue())
     assert [(f.frame, f.ts_ns, f.linktype, f.data) for f in frames] == [
-        (1, 1_700_000_000_500_000_000, 1, ETH6), (2, 1_700_000_003_250_000_000, 1, ETH4)]
+        (1, 1_700_000_000_500_000_000, 1, ETH6),
+        (2, 1_700_000_003_250_000_000, 1, ETH4),
+    ]
 
 
 def test_pcapng_matches_scapy_writer(tmp_path):
     from scapy.layers.l2 import Ether
     from scapy.utils import PcapNgWriter
-    pkts = [Ether(ETH6), Ether(ETH4)]     # scapy writes one interface, one link type
+
+    pkts = [Ether(ETH6), Ether(ETH4)]  # scapy writes one interface, one link type
     pkts[0].time, pkts[1].time = Decimal("1700000000.000001"), Decimal("1700000005.5")
     path = tmp_path / "scapy.pcapng"
     with PcapNgWriter(str(path)) as w:
@@ -239,12 +299,15 @@ def test_pcapng_matches_scapy_writer(tmp_path):
             w.write(p)
     frames = read(path)
     assert [(f.frame, f.ts_ns, f.linktype, f.data) for f in frames] == [
-        (1, 1_700_000_000_000_001_000, 1, ETH6), (2, 1_700_000_005_500_000_000, 1, ETH4)]
+        (1, 1_700_000_000_000_001_000, 1, ETH6),
+        (2, 1_700_000_005_500_000_000, 1, ETH4),
+    ]
 
 
 def test_pcapng_unsupported_linktype_frames_are_skipped_and_counted():
-    raw = pcapng_bytes([(147, None), (LINKTYPE_RAW, 9)], [(0, T0, b"x"), (1, T0, IP6),
-                                                          (0, T0, b"y")])
+    raw = pcapng_bytes(
+        [(147, None), (LINKTYPE_RAW, 9)], [(0, T0, b"x"), (1, T0, IP6), (0, T0, b"y")]
+    )
     diag = Diagnostics()
     frames = read(raw, diag)
     assert [f.frame for f in frames] == [2]
@@ -261,6 +324,7 @@ def test_pcapng_unknown_interface_is_skipped():
 
 # --- truncation and corruption ------------------------------------------------------------
 
+
 def _three(fmt: str) -> bytes:
     frames = [(T0, ETH6), (T0 + 1000, ETH4), (T0 + 2000, ETH6)]
     if fmt == "pcap":
@@ -274,9 +338,9 @@ def test_truncated_last_record(fmt, rec_header, where):
     raw = _three(fmt)
     record_len = rec_header + len(ETH6) + (4 if fmt == "pcapng" else 0)
     record_len += -record_len % 4 if fmt == "pcapng" else 0
-    keep = 10 if where == "header" else rec_header + 20     # octets of the last record kept
+    keep = 10 if where == "header" else rec_header + 20  # octets of the last record kept
     diag = Diagnostics()
-    frames = read(raw[:len(raw) - record_len + keep], diag)
+    frames = read(raw[: len(raw) - record_len + keep], diag)
     assert [f.frame for f in frames] == [1, 2] and frames[1].data == ETH4
     assert diag.counts == {"truncated_record": 1}
     (d,) = diag.kept
@@ -295,7 +359,7 @@ def test_truncated_file_read_through_a_path_too(tmp_path, fmt):
 
 def test_pcap_impossible_caplen_stops_with_corrupt_record():
     raw = _three("pcap")
-    bad = raw[:24] + raw[24:24 + 16 + len(ETH6)] + struct.pack("<IIII", 1, 0, 0xFFFFFFF0, 60)
+    bad = raw[:24] + raw[24 : 24 + 16 + len(ETH6)] + struct.pack("<IIII", 1, 0, 0xFFFFFFF0, 60)
     diag = Diagnostics()
     assert [f.frame for f in read(bad + b"\0" * 100, diag)] == [1]
     assert diag.counts == {"corrupt_record": 1} and diag.kept[0].frame == 2
@@ -312,12 +376,13 @@ def test_pcapng_impossible_block_length_stops_with_corrupt_record(length):
 
 def test_pcapng_mismatched_trailing_length_is_corrupt():
     good = pcapng_bytes([(LINKTYPE_RAW, 9)], [(0, T0, IP6)])
-    bad = good + good[-(len(IP6) + 32):-4] + b"\x01\x00\x00\x00"
+    bad = good + good[-(len(IP6) + 32) : -4] + b"\x01\x00\x00\x00"
     diag = Diagnostics()
     assert len(read(bad, diag)) == 1 and diag.counts == {"corrupt_record": 1}
 
 
 # --- bad input as a whole -----------------------------------------------------------------
+
 
 def test_empty_file(tmp_path):
     path = tmp_path / "empty.pcap"
@@ -328,7 +393,7 @@ def test_empty_file(tmp_path):
 
 
 def test_not_a_capture(tmp_path):
-    path = tmp_path / "capture.pcap"              # the name does not matter, the magic does
+    path = tmp_path / "capture.pcap"  # the name does not matter, the magic does
     path.write_bytes(b"GIF89a" + bytes(100))
     with pytest.raises(InputError) as exc:
         open_frames(path, Diagnostics())
@@ -365,6 +430,7 @@ def test_missing_file_and_bad_pcapng_header(tmp_path):
 
 # --- streams ------------------------------------------------------------------------------
 
+
 def _big_capture() -> tuple[bytes, list[bytes]]:
     """~3 MiB so that records straddle the 1 MiB read blocks."""
     datas = [bytes([i % 251]) * (i * 37 % 1500) for i in range(4000)]
@@ -382,7 +448,7 @@ class Dribble(io.RawIOBase):
 
     def readinto(self, b):
         n = min(len(b), 7, len(self._data) - self._pos)
-        b[:n] = self._data[self._pos:self._pos + n]
+        b[:n] = self._data[self._pos : self._pos + n]
         self._pos += n
         return n
 
@@ -407,15 +473,20 @@ def test_large_capture_through_a_pipe():
 
 def test_stdin_dash_in_a_subprocess():
     raw = _three("pcapng")
-    code = ("import sys; from ebutool.capture import open_frames;"
-            "from ebutool.diagnostics import Diagnostics;"
-            "[print(f.frame, f.ts_ns, f.linktype, len(f.data)) for f in open_frames('-', "
-            "Diagnostics())]")
-    out = subprocess.run([sys.executable, "-c", code], input=raw, capture_output=True,
-                         cwd=REPO, check=True)
+    code = (
+        "import sys; from ebutool.capture import open_frames;"
+        "from ebutool.diagnostics import Diagnostics;"
+        "[print(f.frame, f.ts_ns, f.linktype, len(f.data)) for f in open_frames('-', "
+        "Diagnostics())]"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=raw, capture_output=True, cwd=REPO, check=True
+    )
     assert out.stdout.decode().split("\n")[:3] == [
-        f"1 {T0 // 1000 * 1000} 1 {len(ETH6)}", f"2 {(T0 + 1000) // 1000 * 1000} 1 {len(ETH4)}",
-        f"3 {(T0 + 2000) // 1000 * 1000} 1 {len(ETH6)}"]
+        f"1 {T0 // 1000 * 1000} 1 {len(ETH6)}",
+        f"2 {(T0 + 1000) // 1000 * 1000} 1 {len(ETH4)}",
+        f"3 {(T0 + 2000) // 1000 * 1000} 1 {len(ETH6)}",
+    ]
 
 
 # --- third-party captures -----------------------------------------------------------------
@@ -423,8 +494,10 @@ def test_stdin_dash_in_a_subprocess():
 SHARED_FILES = sorted(SHARED.glob("*/*.pcap")) if SHARED.is_dir() else []
 
 
-@pytest.mark.skipif(not (SHARED / "tcpdump" / "ipv6_mobility_1.pcap").exists(),
-                    reason="../shared/captures not present")
+@pytest.mark.skipif(
+    not (SHARED / "tcpdump" / "ipv6_mobility_1.pcap").exists(),
+    reason="../shared/captures not present",
+)
 def test_tcpdump_ipv6_mobility_1_known_numbers():
     diag = Diagnostics()
     frames = read(SHARED / "tcpdump" / "ipv6_mobility_1.pcap", diag)
@@ -443,6 +516,7 @@ def test_third_party_captures_agree_with_tshark(path):
 
 # --- robustness ---------------------------------------------------------------------------
 
+
 def _consume(raw: bytes) -> list[Frame]:
     try:
         return read(raw)
@@ -450,15 +524,19 @@ def _consume(raw: bytes) -> list[Frame]:
         return []
 
 
-VALID = [_three("pcap"), _three("pcapng"), pcapng_bytes(IFACES, PACKETS, big_endian=True),
-         pcap_bytes([(T0, IP6)] * 3, 229, nanosecond=True, big_endian=True)]
+VALID = [
+    _three("pcap"),
+    _three("pcapng"),
+    pcapng_bytes(IFACES, PACKETS, big_endian=True),
+    pcap_bytes([(T0, IP6)] * 3, 229, nanosecond=True, big_endian=True),
+]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300))
 def test_random_bytes_only_ever_raise_input_error(data):
     _consume(data)
-    _consume(b"\xd4\xc3\xb2\xa1" + data)                # valid pcap magic, garbage after
+    _consume(b"\xd4\xc3\xb2\xa1" + data)  # valid pcap magic, garbage after
     _consume(b"\x0a\x0d\x0d\x0a" + data[:4] + b"\x4d\x3c\x2b\x1a" + data[4:])
 
 
@@ -467,14 +545,16 @@ def test_random_bytes_only_ever_raise_input_error(data):
 def test_prefixes_of_valid_captures_give_a_prefix_of_the_frames(which, cut):
     raw = VALID[which]
     full = read(raw)
-    part = _consume(raw[:cut % (len(raw) + 1)])
-    assert part == full[:len(part)]
+    part = _consume(raw[: cut % (len(raw) + 1)])
+    assert part == full[: len(part)]
     assert len(full) >= 3
 
 
 @settings(max_examples=300, deadline=None)
-@given(which=st.integers(0, len(VALID) - 1),
-       edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6))
+@given(
+    which=st.integers(0, len(VALID) - 1),
+    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6),
+)
 def test_corrupted_bytes_of_valid_captures_never_crash(which, edits):
     raw = bytearray(VALID[which])
     for at, value in edits:

@@ -1,4 +1,5 @@
 """Every command answers --help/-h with an example; --version works; bad usage exits 2."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,12 +16,14 @@ runner = CliRunner()
 
 def _commands() -> list[str]:
     import typer.main
+
     group = typer.main.get_command(app)
     return sorted(group.commands)
 
 
 def test_all_planned_commands_registered():
     from ebutool.commands import COMMAND_MODULES
+
     assert "decode" in _commands()
     assert set(_commands()) <= set(COMMAND_MODULES)
 
@@ -42,12 +45,17 @@ def test_top_level_help_and_version():
 
 
 def test_python_dash_m_entry_point():
-    proc = subprocess.run([sys.executable, "-m", "ebutool", "--version"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ebutool", "--version"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == f"ebutool {__version__}"
 
 
 def test_unknown_option_is_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "ebutool", "decode", "--no-such-option", "x"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ebutool", "decode", "--no-such-option", "x"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

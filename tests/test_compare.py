@@ -1,5 +1,6 @@
 """`ebutool compare`: per-group summaries (reusing analysis.summarize) checked against
 the episode rows they summarise; latency samples for the plots; the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,15 @@ import pytest
 from typer.testing import CliRunner
 
 from ebutool.cli import app
-from ebutool.compare import (ALL_GROUPS, compare_table, file_labels, latency_samples, load_episodes,
-                             predicted_recv_ms, predicted_send_ms)
+from ebutool.compare import (
+    ALL_GROUPS,
+    compare_table,
+    file_labels,
+    latency_samples,
+    load_episodes,
+    predicted_recv_ms,
+    predicted_send_ms,
+)
 from ebutool.errors import UsageError
 from ebutool.formulas import FORMULAS, predict
 
@@ -24,23 +32,36 @@ STANDARD = str(SAMPLES / "standard.pcap")
 EARLY = str(SAMPLES / "early-conservative.pcap")
 
 
-def _ep(file, kind, mode, send, recv, rtts=(40.0, 120.0, 30.0), mn="2001:db8::1", cn="2001:db8:c::1"):
-    row = {"file": file, "mn": mn, "cn": cn, "kind": kind, "mode": mode,
-           "rtt_ha_ms": rtts[0], "rtt_bt_ms": rtts[1], "rtt_ro_ms": rtts[2],
-           "send_latency_ms": send, "recv_latency_ms": recv}
+def _ep(
+    file, kind, mode, send, recv, rtts=(40.0, 120.0, 30.0), mn="2001:db8::1", cn="2001:db8:c::1"
+):
+    row = {
+        "file": file,
+        "mn": mn,
+        "cn": cn,
+        "kind": kind,
+        "mode": mode,
+        "rtt_ha_ms": rtts[0],
+        "rtt_bt_ms": rtts[1],
+        "rtt_ro_ms": rtts[2],
+        "send_latency_ms": send,
+        "recv_latency_ms": recv,
+    }
     row.update({f"{k}_ms": v for k, v in predict(*rtts).items()})
     return row
 
 
 def _episodes() -> pd.DataFrame:
     nan = math.nan
-    return pd.DataFrame([
-        _ep("a.pcap", "standard", "conservative", 100.0, 90.0),
-        _ep("a.pcap", "standard", "conservative", 140.0, nan),
-        _ep("a.pcap", "standard", "conservative", 120.0, 110.0, mn="2001:db8::2"),
-        _ep("b.pcap", "early", "conservative", 40.0, 30.0, rtts=(40.0, 120.0, 20.0)),
-        _ep("b.pcap", "early", "conservative", 50.0, 35.0),
-    ])
+    return pd.DataFrame(
+        [
+            _ep("a.pcap", "standard", "conservative", 100.0, 90.0),
+            _ep("a.pcap", "standard", "conservative", 140.0, nan),
+            _ep("a.pcap", "standard", "conservative", 120.0, 110.0, mn="2001:db8::2"),
+            _ep("b.pcap", "early", "conservative", 40.0, 30.0, rtts=(40.0, 120.0, 20.0)),
+            _ep("b.pcap", "early", "conservative", 50.0, 35.0),
+        ]
+    )
 
 
 def _row(table, **where):
@@ -56,11 +77,11 @@ def test_by_file_counts_medians_and_combined_ratio_hand_computed():
     assert list(t.columns[:3]) == ["file", "kind", "mode"]
     assert list(dict.fromkeys(t["file"])) == ["a.pcap", "b.pcap", ALL_GROUPS]
     a = _row(t, file="a.pcap", kind="standard", mode="conservative", quantity="send_latency")
-    assert a["episodes"] == 3 and a["n"] == 3 and a["median_ms"] == 120.0   # 100, 120, 140
+    assert a["episodes"] == 3 and a["n"] == 3 and a["median_ms"] == 120.0  # 100, 120, 140
     a_recv = _row(t, file="a.pcap", kind="standard", mode="conservative", quantity="recv_latency")
-    assert a_recv["n"] == 2 and a_recv["median_ms"] == 100.0                 # 90, 110 (one missing)
+    assert a_recv["n"] == 2 and a_recv["median_ms"] == 100.0  # 90, 110 (one missing)
     b = _row(t, file="b.pcap", kind="early", mode="conservative", quantity="send_latency")
-    assert b["n"] == 2 and b["median_ms"] == 45.0                            # 40, 50
+    assert b["n"] == 2 and b["median_ms"] == 45.0  # 40, 50
     # alone, b.pcap has no standard episodes to compare with
     assert b["claim"] == "undetermined" and pd.isna(b["ratio_to_standard"])
     # together: early median 45 / standard median 120 = 0.375
@@ -77,7 +98,7 @@ def test_by_mn_groups_in_order_of_appearance():
     t = compare_table(_episodes(), "mn")
     assert list(dict.fromkeys(t["mn"])) == ["2001:db8::1", "2001:db8::2", ALL_GROUPS]
     one = _row(t, mn="2001:db8::1", kind="standard", mode="conservative", quantity="send_latency")
-    assert one["n"] == 2 and one["median_ms"] == 120.0                       # 100, 140
+    assert one["n"] == 2 and one["median_ms"] == 120.0  # 100, 140
 
 
 def test_by_cn_missing_cn_is_its_own_group():
@@ -99,6 +120,7 @@ def test_by_mode_leads_with_mode_and_orders_by_mode():
 
 def test_by_kind_is_the_plain_summary():
     from ebutool.analysis import summarize
+
     df = _episodes()
     pd.testing.assert_frame_equal(compare_table(df, "kind"), summarize(df).reset_index(drop=True))
 
@@ -125,9 +147,9 @@ def test_predicted_formula_by_kind_and_mode():
 def test_latency_samples_per_group():
     s = latency_samples(_episodes(), "file")
     assert s["send"]["a.pcap"] == {"observed": [100.0, 140.0, 120.0], "predicted": [150.0] * 3}
-    assert s["receive"]["a.pcap"]["observed"] == [90.0, 110.0]      # the NaN is left out
-    assert s["send"]["b.pcap"]["predicted"] == [40.0, 40.0]          # max(40, 20), max(40, 30)
-    assert s["receive"]["b.pcap"]["predicted"] == [20.0, 30.0]       # RTT_RO
+    assert s["receive"]["a.pcap"]["observed"] == [90.0, 110.0]  # the NaN is left out
+    assert s["send"]["b.pcap"]["predicted"] == [40.0, 40.0]  # max(40, 20), max(40, 30)
+    assert s["receive"]["b.pcap"]["predicted"] == [20.0, 30.0]  # RTT_RO
 
 
 def test_file_labels_unique():
@@ -137,8 +159,10 @@ def test_file_labels_unique():
 
 # ---------------------------------------------------------------- on the sample captures
 
+
 def test_compare_two_samples_against_their_episode_rows():
     import ebutool
+
     episodes = load_episodes([STANDARD, EARLY])
     table = compare_table(episodes, "file")
     for path, label in ((STANDARD, "standard.pcap"), (EARLY, "early-conservative.pcap")):
@@ -180,30 +204,36 @@ def test_cli_compare_json(tmp_path):
 @pytest.mark.parametrize("kind", ["cdf", "box"])
 def test_cli_compare_plot(tmp_path, kind):
     out = tmp_path / f"cmp.{'svg' if kind == 'cdf' else 'png'}"
-    result = runner.invoke(app, ["compare", STANDARD, EARLY, "--plot", str(out), "--plot-kind", kind,
-                                 "-f", "csv", "-q"])
+    result = runner.invoke(
+        app,
+        ["compare", STANDARD, EARLY, "--plot", str(out), "--plot-kind", kind, "-f", "csv", "-q"],
+    )
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 1000
 
 
 def test_compare_figure_objects():
     from ebutool import plots
+
     episodes = load_episodes([STANDARD, EARLY])
     fig = plots.distribution_figure(latency_samples(episodes, "file"), "cdf")
     send = fig.axes[0]
     labels = [ln.get_label() for ln in send.get_lines()]
     n_std = int(episodes[episodes["file"] == "standard.pcap"]["send_latency_ms"].notna().sum())
     assert f"standard.pcap, observed (n={n_std})" in labels
-    assert len(labels) == 4          # 2 files x observed/predicted
+    assert len(labels) == 4  # 2 files x observed/predicted
     assert send.get_xlabel() == "latency after handover (ms)"
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--plot-kind", "box"], "--plot-kind needs --plot"),
-    (["--plot", "x.gif"], ".png, .svg or .pdf"),
-    (["--by", "colour"], "colour"),
-    (["--mn", "not-an-address"], "not an IPv6 address"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--plot-kind", "box"], "--plot-kind needs --plot"),
+        (["--plot", "x.gif"], ".png, .svg or .pdf"),
+        (["--by", "colour"], "colour"),
+        (["--mn", "not-an-address"], "not an IPv6 address"),
+    ],
+)
 def test_cli_compare_usage_errors(args, fragment):
     result = runner.invoke(app, ["compare", STANDARD, *args])
     assert result.exit_code == 2

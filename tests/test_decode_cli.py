@@ -3,6 +3,7 @@ standard input, the stderr summary, exit status 3 for input that is no capture.
 
 The capture is built with scapy and tests/capbuild.py; the expected rows are the values
 the test gave scapy.  Most runs are real processes (``python -m ebutool``)."""
+
 from __future__ import annotations
 
 import csv
@@ -14,9 +15,17 @@ from pathlib import Path
 
 import pytest
 from scapy.layers.inet import IP, UDP
-from scapy.layers.inet6 import (HAO, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_BA,
-                                MIP6MH_BU, MIP6MH_HoTI, MIP6OptBindingAuthData,
-                                MIP6OptNonceIndices)
+from scapy.layers.inet6 import (
+    HAO,
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrRouting,
+    MIP6MH_BA,
+    MIP6MH_BU,
+    MIP6MH_HoTI,
+    MIP6OptBindingAuthData,
+    MIP6OptNonceIndices,
+)
 from scapy.layers.l2 import Ether
 
 from capbuild import LINKTYPE_ETHERNET, pcap_bytes, pcapng_bytes
@@ -31,14 +40,26 @@ def _eth(pkt) -> bytes:
     return bytes(Ether(**MAC) / pkt)
 
 
-BA_FULL = bytes(IPv6(src=CN, dst=MN_COA) / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[MN_HOA])
-                / MIP6MH_BA(status=0, flags=0, seq=42, mhtime=25))
+BA_FULL = bytes(
+    IPv6(src=CN, dst=MN_COA)
+    / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[MN_HOA])
+    / MIP6MH_BA(status=0, flags=0, seq=42, mhtime=25)
+)
 FRAMES = [
     # 1: EBU (H=0, lifetime > 0, CoA != HoA, care-of nonce index 0), HAO
-    _eth(IPv6(src=MN_COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)])
-         / MIP6MH_BU(seq=42, flags="A", mhtime=25, options=[
-             MIP6OptNonceIndices(olen=4, hni=7, coni=0),
-             MIP6OptBindingAuthData(olen=12, authenticator=0x0102030405060708090A0B0C)])),
+    _eth(
+        IPv6(src=MN_COA, dst=CN)
+        / IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)])
+        / MIP6MH_BU(
+            seq=42,
+            flags="A",
+            mhtime=25,
+            options=[
+                MIP6OptNonceIndices(olen=4, hni=7, coni=0),
+                MIP6OptBindingAuthData(olen=12, authenticator=0x0102030405060708090A0B0C),
+            ],
+        )
+    ),
     # 2: BA to the care-of address with a type 2 routing header
     _eth(IPv6(BA_FULL)),
     # 3: HoTI reverse-tunnelled to the home agent
@@ -48,10 +69,22 @@ FRAMES = [
     # 5: plain IPv6 UDP: skipped, not mobility related
     _eth(IPv6(src=CN, dst=MN_HOA) / UDP(sport=1, dport=2) / b"data"),
     # 6: route-optimised data (HAO): a record, but no MH row
-    _eth(IPv6(src=MN_COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)]) / UDP(sport=1, dport=2)),
+    _eth(
+        IPv6(src=MN_COA, dst=CN)
+        / IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)])
+        / UDP(sport=1, dport=2)
+    ),
     # 7: a BA cut off by the snap length inside its options
-    _eth(IPv6(src=CN, dst=MN_COA) / MIP6MH_BA(status=129, flags=0, seq=43, mhtime=0, options=[
-        MIP6OptBindingAuthData(olen=12, authenticator=1)]))[:14 + 40 + 14],
+    _eth(
+        IPv6(src=CN, dst=MN_COA)
+        / MIP6MH_BA(
+            status=129,
+            flags=0,
+            seq=43,
+            mhtime=0,
+            options=[MIP6OptBindingAuthData(olen=12, authenticator=1)],
+        )
+    )[: 14 + 40 + 14],
 ]
 EXPECTED = [  # frame, msg, mh_type, sequence, lifetime_s, status, truncated
     ("1", "EBU", "5", "42", "100", "", "False"),
@@ -64,20 +97,30 @@ EXPECTED = [  # frame, msg, mh_type, sequence, lifetime_s, status, truncated
 @pytest.fixture(scope="module")
 def capture(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "mix.pcap"
-    path.write_bytes(pcap_bytes([(T0 + i * 1_000_000, f) for i, f in enumerate(FRAMES)],
-                                LINKTYPE_ETHERNET))
+    path.write_bytes(
+        pcap_bytes([(T0 + i * 1_000_000, f) for i, f in enumerate(FRAMES)], LINKTYPE_ETHERNET)
+    )
     return path
 
 
 def ebutool(*args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ebutool", "decode", *map(str, args)],
-                          input=stdin, capture_output=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ebutool", "decode", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def check_rows(rows: list[dict]) -> None:
-    got = [tuple("" if r[k] is None else str(r[k]) for k in
-                 ("frame", "msg", "mh_type", "sequence", "lifetime_s", "status", "truncated"))
-           for r in rows]
+    got = [
+        tuple(
+            "" if r[k] is None else str(r[k])
+            for k in ("frame", "msg", "mh_type", "sequence", "lifetime_s", "status", "truncated")
+        )
+        for r in rows
+    ]
     assert got == EXPECTED
     ebu = rows[0]
     assert (ebu["home_address"], ebu["care_of_address"], ebu["flags"]) == (MN_HOA, MN_COA, "A")
@@ -87,7 +130,7 @@ def check_rows(rows: list[dict]) -> None:
     assert rows[1]["home_address"] == MN_HOA and rows[1]["dst"] == MN_COA
     assert (rows[2]["tunnel_src"], rows[2]["tunnel_dst"], rows[2]["src"]) == (MN_COA, HA, MN_HOA)
     assert rows[2]["init_cookie"] == b"cookie!!".hex()
-    assert rows[3]["checksum_ok"] in ("", None)          # truncated: cannot be checked
+    assert rows[3]["checksum_ok"] in ("", None)  # truncated: cannot be checked
 
 
 def test_csv_and_summary(capture):
@@ -98,10 +141,10 @@ def test_csv_and_summary(capture):
     summary = [ln for ln in err.splitlines() if ln.startswith("ebutool: frames")]
     assert len(summary) == 1
     line = summary[0]
-    assert "frames 7, IPv6 6, mobility-related 5" in line        # 4 MH + 1 data (HAO)
+    assert "frames 7, IPv6 6, mobility-related 5" in line  # 4 MH + 1 data (HAO)
     assert "MH messages: BA 2, EBU 1, HoTI 1" in line
     assert "not_ipv6 1" in line and "not_mobility_related 1" in line
-    assert "malformed_mh: frame 7:" in err                  # the cut BA, by frame
+    assert "malformed_mh: frame 7:" in err  # the cut BA, by frame
     assert "Traceback" not in err
 
 
@@ -110,7 +153,7 @@ def test_json(capture):
     assert proc.returncode == 0
     rows = json.loads(proc.stdout)
     check_rows(rows)
-    assert rows[2]["sequence"] is None                      # missing is null in JSON
+    assert rows[2]["sequence"] is None  # missing is null in JSON
     assert rows[0]["checksum_ok"] is True and rows[3]["truncated"] is True
 
 
@@ -127,11 +170,11 @@ def test_markdown(capture):
 
 
 def test_table(capture):
-    proc = ebutool(capture)                                 # table is the default
+    proc = ebutool(capture)  # table is the default
     assert proc.returncode == 0
     lines = proc.stdout.decode().strip().splitlines()
     assert lines[0].split()[:3] == ["frame", "time", "src"]
-    body = lines[2:]                                        # header, dashes, rows
+    body = lines[2:]  # header, dashes, rows
     assert [ln.split()[0] for ln in body] == [e[0] for e in EXPECTED]
     assert "EBU" in body[0] and "HoTI" in body[2]
 
@@ -148,17 +191,23 @@ def test_stdin_pcap_and_pcapng(capture):
     proc = ebutool("-", "-f", "csv", stdin=capture.read_bytes())
     assert proc.returncode == 0, proc.stderr
     check_rows(list(csv.DictReader(io.StringIO(proc.stdout.decode()))))
-    ng = pcapng_bytes([(LINKTYPE_ETHERNET, 9)], [(0, T0 + i * 1_000_000, f) for i, f in enumerate(FRAMES)])
+    ng = pcapng_bytes(
+        [(LINKTYPE_ETHERNET, 9)], [(0, T0 + i * 1_000_000, f) for i, f in enumerate(FRAMES)]
+    )
     proc = ebutool("-", "-f", "csv", stdin=ng)
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout.decode())))
     check_rows(rows)
-    assert [float(r["time"]) for r in rows] == pytest.approx([1_700_000_000.0, 1_700_000_000.001,
-                                                              1_700_000_000.002, 1_700_000_000.006])
+    assert [float(r["time"]) for r in rows] == pytest.approx(
+        [1_700_000_000.0, 1_700_000_000.001, 1_700_000_000.002, 1_700_000_000.006]
+    )
 
 
-@pytest.mark.parametrize("content", [b"", b"hello, this is not a capture\n", b"\x00" * 100],
-                         ids=["empty", "text", "zeros"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"hello, this is not a capture\n", b"\x00" * 100],
+    ids=["empty", "text", "zeros"],
+)
 def test_not_a_capture_exits_3_with_one_line(tmp_path, content):
     path = tmp_path / "input.bin"
     path.write_bytes(content)

@@ -6,6 +6,7 @@ between, a direct match of the usual Home Address destination header, one pass o
 a BU's options.  Each is checked here against the plain formulation it replaced
 (written out in this file, independent of ebutool).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,6 +49,7 @@ def words_checksum_ok(mh: bytes, src: bytes, dst: bytes, nh: int) -> bool | None
 
 # ---------------------------------------------------------------- checksums
 
+
 @SETTINGS
 @given(st.binary(max_size=300), st.one_of(st.integers(0, 0x3FFFF), st.sampled_from([0, 0xFFFF])))
 def test_ones_complement_sum_is_the_word_sum(data, start):
@@ -56,8 +58,10 @@ def test_ones_complement_sum_is_the_word_sum(data, start):
 
 
 @SETTINGS
-@given(st.lists(st.sampled_from([b"\x00\x00", b"\xff\xff", b"\x00\x01", b"\xff\xfe"]), max_size=6),
-       st.sampled_from([0, 1, 0xFFFE, 0xFFFF, 0x10000]))
+@given(
+    st.lists(st.sampled_from([b"\x00\x00", b"\xff\xff", b"\x00\x01", b"\xff\xfe"]), max_size=6),
+    st.sampled_from([0, 1, 0xFFFE, 0xFFFF, 0x10000]),
+)
 def test_ones_complement_sum_at_the_zero_and_all_ones_edges(words, start):
     data = b"".join(words)
     assert ones_complement_sum(data, start) == words_sum(data, start)
@@ -68,10 +72,15 @@ def pseudo_sum(src: bytes, dst: bytes, length: int, nh: int = 135) -> int:
 
 
 @SETTINGS
-@given(st.binary(max_size=80), st.booleans(), st.binary(min_size=15, max_size=17),
-       st.binary(min_size=15, max_size=17), st.sampled_from([135, 62, 0, 255]))
+@given(
+    st.binary(max_size=80),
+    st.booleans(),
+    st.binary(min_size=15, max_size=17),
+    st.binary(min_size=15, max_size=17),
+    st.sampled_from([135, 62, 0, 255]),
+)
 def test_checksum_ok_is_the_word_formula(mh, fit, src, dst, nh):
-    if fit and len(mh) >= 8:   # a Header Len that fits, so the sum is really checked
+    if fit and len(mh) >= 8:  # a Header Len that fits, so the sum is really checked
         mh = mh[:1] + bytes((len(mh) // 8 - 1,)) + mh[2:]
     assert checksum_ok(mh, src, dst, nh) == words_checksum_ok(mh, src, dst, nh)
 
@@ -90,18 +99,24 @@ def test_checksum_ok_on_real_messages(msg, src, dst):
 
 # ---------------------------------------------------------------- IPv6 without a Packet
 
+
 def _bu_with_hao(dst_options) -> bytes:
-    return bytes(IPv6(src=MN_COA, dst=CN) / IPv6ExtHdrDestOpt(options=dst_options)
-                 / MIP6MH_BU(seq=5, flags="A", mhtime=10))
+    return bytes(
+        IPv6(src=MN_COA, dst=CN)
+        / IPv6ExtHdrDestOpt(options=dst_options)
+        / MIP6MH_BU(seq=5, flags="A", mhtime=10)
+    )
 
 
 def test_the_usual_home_address_header_and_other_layouts_decode_alike():
-    usual = _bu_with_hao([HAO(hoa=MN_HOA)])              # scapy pads it: PadN, then HAO
-    assert usual[40 + 2:40 + 8] == bytes((1, 2, 0, 0, 201, 16))
-    for options in ([Pad1(), Pad1(), Pad1(), Pad1(), HAO(hoa=MN_HOA)],
-                    [PadN(optdata=b"\x07\x07"), HAO(hoa=MN_HOA)]):
+    usual = _bu_with_hao([HAO(hoa=MN_HOA)])  # scapy pads it: PadN, then HAO
+    assert usual[40 + 2 : 40 + 8] == bytes((1, 2, 0, 0, 201, 16))
+    for options in (
+        [Pad1(), Pad1(), Pad1(), Pad1(), HAO(hoa=MN_HOA)],
+        [PadN(optdata=b"\x07\x07"), HAO(hoa=MN_HOA)],
+    ):
         other = _bu_with_hao(options)
-        assert len(other) == len(usual) and other[40 + 2:40 + 8] != usual[40 + 2:40 + 8]
+        assert len(other) == len(usual) and other[40 + 2 : 40 + 8] != usual[40 + 2 : 40 + 8]
         p1, p2 = [], []
         a, b = decode_ipv6(usual, 0, p1), decode_ipv6(other, 0, p2)
         assert p1 == p2 == []
@@ -117,11 +132,16 @@ def _records(buf, off):
 
 
 @SETTINGS
-@given(st.sampled_from([
-    _bu_with_hao([HAO(hoa=MN_HOA)]),
-    bytes(IPv6(src=MN_COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)]) / UDP()),
-    bytes(IPv6(src=MN_COA, dst="2001:db8:1::1") / IPv6(src=MN_HOA, dst=CN) / UDP()),
-]), st.data())
+@given(
+    st.sampled_from(
+        [
+            _bu_with_hao([HAO(hoa=MN_HOA)]),
+            bytes(IPv6(src=MN_COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)]) / UDP()),
+            bytes(IPv6(src=MN_COA, dst="2001:db8:1::1") / IPv6(src=MN_HOA, dst=CN) / UDP()),
+        ]
+    ),
+    st.data(),
+)
 def test_fields_packet_and_record_agree_for_any_buffer_type(raw, data):
     # cut and flip an octet: the general paths (problems) as well as the clean one
     cut = data.draw(st.integers(0, len(raw)))
@@ -153,6 +173,7 @@ def test_fields_packet_and_record_agree_for_any_buffer_type(raw, data):
 
 # ---------------------------------------------------------------- BU classification
 
+
 def classify_by_lookups(bu, src, hoa):
     """classify_bu as DESIGN.md section 3 words it, one option lookup at a time."""
     home = hoa or src
@@ -168,12 +189,20 @@ def classify_by_lookups(bu, src, hoa):
 
 
 @SETTINGS
-@given(st.lists(st.one_of(content_options,
-                          st.builds(O.NonceIndices, st.integers(0, 3), st.integers(0, 2)),
-                          st.sampled_from([O.AlternateCareOfAddress(MN_HOA),
-                                           O.AlternateCareOfAddress(MN_COA)])), max_size=6),
-       st.sampled_from([0, 0x4000, 0x8000, 0xC000]), st.sampled_from([0, 1, 100]),
-       st.sampled_from([MN_COA, MN_HOA]), st.one_of(st.none(), st.just(MN_HOA), addresses))
+@given(
+    st.lists(
+        st.one_of(
+            content_options,
+            st.builds(O.NonceIndices, st.integers(0, 3), st.integers(0, 2)),
+            st.sampled_from([O.AlternateCareOfAddress(MN_HOA), O.AlternateCareOfAddress(MN_COA)]),
+        ),
+        max_size=6,
+    ),
+    st.sampled_from([0, 0x4000, 0x8000, 0xC000]),
+    st.sampled_from([0, 1, 100]),
+    st.sampled_from([MN_COA, MN_HOA]),
+    st.one_of(st.none(), st.just(MN_HOA), addresses),
+)
 def test_classify_bu_in_one_pass_is_the_lookup_definition(options, flags, lifetime, src, hoa):
     bu = M.BindingUpdate(options=options, flags=flags, lifetime=lifetime)
     assert classify_bu(bu, src, hoa) == classify_by_lookups(bu, src, hoa)

@@ -5,6 +5,7 @@ Fast: ``fastpath.fast_records`` (block-level prefilter) and ``fastpath.filtered_
 (frame-level prefilter).  Compared field by field: every Record, every diagnosis (counts
 and kept messages, in order) and StreamStats (including the order of the skip reasons).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from capbuild import (LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, LINKTYPE_RAW,
-                      pcap_bytes, pcapng_block, pcapng_bytes)
+from capbuild import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_NULL,
+    LINKTYPE_RAW,
+    pcap_bytes,
+    pcapng_block,
+    pcapng_bytes,
+)
 from ebutool import build, fastpath
 from ebutool import constants as C
 from ebutool.capture import open_frames
@@ -38,6 +46,7 @@ T0 = 1_700_000_000_000_000_000
 
 
 # --- comparison ---------------------------------------------------------------------------
+
 
 def reference(raw_or_path, name="x"):
     diag, stats = Diagnostics(), StreamStats()
@@ -94,6 +103,7 @@ def check(raw_or_path):
 
 # --- files --------------------------------------------------------------------------------
 
+
 def _shared():
     return sorted(SHARED.glob("**/*.pcap*")) if SHARED.is_dir() else []
 
@@ -108,8 +118,10 @@ def test_shared_captures(path):
     frames = list(open_frames(path, diag))
     if frames:
         ifaces = sorted({f.linktype for f in frames})
-        raw = pcapng_bytes([(lt, 9) for lt in ifaces],
-                           [(ifaces.index(f.linktype), f.ts_ns, f.data) for f in frames])
+        raw = pcapng_bytes(
+            [(lt, 9) for lt in ifaces],
+            [(ifaces.index(f.linktype), f.ts_ns, f.data) for f in frames],
+        )
         check(raw)
 
 
@@ -141,6 +153,7 @@ def test_generator_is_deterministic(tmp_path):
 
 # --- the rule -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("nh", sorted(fastpath.SKIP_NEXT_HEADERS))
 def test_skipped_next_headers_are_silent_and_irrelevant_in_the_decoder(nh):
     rng = random.Random(nh)
@@ -157,14 +170,19 @@ def test_must_decode_the_packets_that_matter():
     hoti = build.mh_packet(HomeTestInit(), "2001:db8::1", "2001:db8::2")
     hao = build.udp_packet("2001:db8:1::1", "2001:db8::2", b"x", hoa="2001:db8::1")
     rh2 = build.udp_packet("2001:db8::2", "2001:db8:1::1", b"x", home="2001:db8::1")
-    for pkt in (hoti, hao, rh2, build.tunnel("2001:db8::a", "2001:db8::b", hoti),
-                build.tunnel("2001:db8::a", "2001:db8::b", build.udp_packet("::1", "::2", b""))):
+    for pkt in (
+        hoti,
+        hao,
+        rh2,
+        build.tunnel("2001:db8::a", "2001:db8::b", hoti),
+        build.tunnel("2001:db8::a", "2001:db8::b", build.udp_packet("::1", "::2", b"")),
+    ):
         assert fastpath.must_decode(pkt, 0, len(pkt))
-    assert fastpath.must_decode(hoti[:39], 0, 39)            # truncated: decoder reports it
+    assert fastpath.must_decode(hoti[:39], 0, 39)  # truncated: decoder reports it
     udp = build.udp_packet("2001:db8::1", "2001:db8::2", b"x")
     assert not fastpath.must_decode(udp, 0, len(udp))
     # Hop-by-Hop then UDP: walked and skipped; Hop-by-Hop then MH: decoded
-    hbh = lambda nh: bytes((nh, 0, 1, 4, 0, 0, 0, 0))        # noqa: E731
+    hbh = lambda nh: bytes((nh, 0, 1, 4, 0, 0, 0, 0))  # noqa: E731
     for inner, expect in ((C.NH_UDP, False), (C.NH_MOBILITY, True), (C.NH_IPV6, True)):
         p = build.ipv6_header("::1", "::2", C.NH_HOPOPTS, 8 + 8) + hbh(inner) + bytes(8)
         assert fastpath.must_decode(p, 0, len(p)) is expect
@@ -172,24 +190,32 @@ def test_must_decode_the_packets_that_matter():
 
 # --- hypothesis: arbitrary frames and mutated mobility packets ---------------------------
 
+
 def _eth(ip6: bytes) -> bytes:
     return build.ethernet(ip6)
 
 
 def _mobility_packets():
     hoa, coa, cn, ha = "2001:db8:100::10", "2001:db8:300::7", "2001:db8:200::1", "2001:db8:100::1"
-    bu = BindingUpdate(sequence=7, lifetime=100,
-                       options=[NonceIndices(1, 0), BindingAuthorizationData(bytes(12))])
+    bu = BindingUpdate(
+        sequence=7, lifetime=100, options=[NonceIndices(1, 0), BindingAuthorizationData(bytes(12))]
+    )
     hoti = build.mh_packet(HomeTestInit(init_cookie=bytes(range(8))), hoa, cn)
-    frag_udp = (build.ipv6_header(coa, cn, C.NH_FRAGMENT, 8 + 16)
-                + bytes((C.NH_UDP, 0, 0, 1, 0, 0, 0, 9)) + bytes(16))
+    frag_udp = (
+        build.ipv6_header(coa, cn, C.NH_FRAGMENT, 8 + 16)
+        + bytes((C.NH_UDP, 0, 0, 1, 0, 0, 0, 9))
+        + bytes(16)
+    )
     return [
         build.mh_packet(bu, coa, cn, hoa=hoa),
-        build.tunnel(coa, ha, hoti), hoti,
+        build.tunnel(coa, ha, hoti),
+        hoti,
         build.udp_packet(cn, coa, b"data" * 4, home=hoa),
         build.udp_packet(coa, cn, b"data" * 4, hoa=hoa),
         build.tunnel(coa, ha, build.udp_packet(hoa, cn, b"rt")),
-        build.ipv6_header(coa, cn, C.NH_HOPOPTS, 8 + 8) + bytes((C.NH_TCP, 0, 1, 4, 0, 0, 0, 0)) + bytes(8),
+        build.ipv6_header(coa, cn, C.NH_HOPOPTS, 8 + 8)
+        + bytes((C.NH_TCP, 0, 1, 4, 0, 0, 0, 0))
+        + bytes(8),
         frag_udp,
         build.ipv6_header(coa, cn, C.NH_AH, 12 + 8) + bytes((C.NH_UDP, 1)) + bytes(10) + bytes(8),
         build.ipv6_header(coa, cn, C.NH_ROUTING, 24) + bytes((C.NH_NONE, 2, 0, 1)) + bytes(20),
@@ -197,9 +223,12 @@ def _mobility_packets():
 
 
 MOBILITY = _mobility_packets()
-LINKS = {LINKTYPE_ETHERNET: _eth, LINKTYPE_RAW: lambda p: p,
-         LINKTYPE_LINUX_SLL: lambda p: bytes(14) + b"\x86\xdd" + p,
-         LINKTYPE_NULL: lambda p: b"\x0a\x00\x00\x00" + p}
+LINKS = {
+    LINKTYPE_ETHERNET: _eth,
+    LINKTYPE_RAW: lambda p: p,
+    LINKTYPE_LINUX_SLL: lambda p: bytes(14) + b"\x86\xdd" + p,
+    LINKTYPE_NULL: lambda p: b"\x0a\x00\x00\x00" + p,
+}
 
 
 @st.composite
@@ -210,17 +239,26 @@ def mutated(draw):
         pkt = bytearray(draw(st.sampled_from(MOBILITY)))
     elif kind == 1:
         msg = draw(wire_ready())
-        pkt = bytearray(build.mh_packet(msg, "2001:db8::1", "2001:db8::2", align=False,
-                                        hoa=draw(st.sampled_from([None, "2001:db8:9::9"]))))
+        pkt = bytearray(
+            build.mh_packet(
+                msg,
+                "2001:db8::1",
+                "2001:db8::2",
+                align=False,
+                hoa=draw(st.sampled_from([None, "2001:db8:9::9"])),
+            )
+        )
     else:
         pkt = bytearray(draw(st.binary(max_size=120)))
         if pkt:
             pkt[0] = (pkt[0] & 0x0F) | 0x60
-    for at, value in draw(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), max_size=4)):
+    for at, value in draw(
+        st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), max_size=4)
+    ):
         if pkt:
             pkt[at % len(pkt)] = value
     if draw(st.booleans()):
-        pkt = pkt[:draw(st.integers(0, len(pkt)))]
+        pkt = pkt[: draw(st.integers(0, len(pkt)))]
     return bytes(pkt)
 
 
@@ -242,34 +280,47 @@ def test_fast_equals_reference_pcapng_mixed_interfaces(frames, ifs):
     lts = [LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, 147]
     pkts = []
     for i, f in enumerate(frames):
-        iid = ifs[i % len(ifs)]                     # 5: an undescribed interface
+        iid = ifs[i % len(ifs)]  # 5: an undescribed interface
         lt = lts[iid] if iid < len(lts) else LINKTYPE_ETHERNET
         pkts.append((iid, T0 + i, LINKS.get(lt, _eth)(f)))
     raw = pcapng_bytes([(lt, 9) for lt in lts], pkts)
     # plus a simple packet block and an obsolete packet block
     raw += pcapng_block(3, len(_eth(frames[0])).to_bytes(4, "little") + _eth(frames[0]))
-    raw += pcapng_block(2, (0).to_bytes(2, "little") * 2 + bytes(8)
-                        + len(frames[-1]).to_bytes(4, "little") * 2 + _eth(frames[-1]))
+    raw += pcapng_block(
+        2,
+        (0).to_bytes(2, "little") * 2
+        + bytes(8)
+        + len(frames[-1]).to_bytes(4, "little") * 2
+        + _eth(frames[-1]),
+    )
     check(raw)
 
 
-VALID = [pcap_bytes([(T0 + i, _eth(p)) for i, p in enumerate(MOBILITY)], LINKTYPE_ETHERNET),
-         pcapng_bytes([(LINKTYPE_ETHERNET, None), (LINKTYPE_RAW, 9)],
-                      [(i % 2, T0 + i, _eth(p) if i % 2 == 0 else p) for i, p in enumerate(MOBILITY)])]
+VALID = [
+    pcap_bytes([(T0 + i, _eth(p)) for i, p in enumerate(MOBILITY)], LINKTYPE_ETHERNET),
+    pcapng_bytes(
+        [(LINKTYPE_ETHERNET, None), (LINKTYPE_RAW, 9)],
+        [(i % 2, T0 + i, _eth(p) if i % 2 == 0 else p) for i, p in enumerate(MOBILITY)],
+    ),
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(which=st.integers(0, 1), cut=st.integers(0, 5000),
-       edits=st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 255)), max_size=6))
+@given(
+    which=st.integers(0, 1),
+    cut=st.integers(0, 5000),
+    edits=st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 255)), max_size=6),
+)
 def test_corrupted_and_cut_captures_same_diagnoses(which, cut, edits):
     raw = bytearray(VALID[which])
     for at, value in edits:
         raw[at % len(raw)] = value
-    check(bytes(raw[:cut % (len(raw) + 1)]))
+    check(bytes(raw[: cut % (len(raw) + 1)]))
     check(bytes(raw))
 
 
 # --- streaming behaviour ------------------------------------------------------------------
+
 
 def test_stats_agree_at_every_record_and_after_an_early_stop(tmp_path):
     path = gen_capture.generate(3000, 11, tmp_path, ("pcap",))["pcap"]
@@ -327,7 +378,7 @@ class Trickle(io.RawIOBase):
 
     def readinto(self, b):
         n = min(self.k, len(b), len(self.data) - self.pos)
-        b[:n] = self.data[self.pos:self.pos + n]
+        b[:n] = self.data[self.pos : self.pos + n]
         self.pos += n
         return n
 
@@ -365,15 +416,21 @@ def test_a_text_stream_is_refused_like_the_reader():
 def test_large_records_and_a_pipe(tmp_path):
     import os
     import threading
-    big = [(T0 + i, _eth(build.udp_packet("2001:db8::1", "2001:db8::2", bytes(60000), hoa="2001:db8::9")))
-           for i in range(200)]
+
+    big = [
+        (
+            T0 + i,
+            _eth(build.udp_packet("2001:db8::1", "2001:db8::2", bytes(60000), hoa="2001:db8::9")),
+        )
+        for i in range(200)
+    ]
     raw = pcap_bytes(big, LINKTYPE_ETHERNET)
     r, w = os.pipe()
 
     def feed():
         with os.fdopen(w, "wb") as fh:
             for i in range(0, len(raw), 4096):
-                fh.write(raw[i:i + 4096])
+                fh.write(raw[i : i + 4096])
 
     t = threading.Thread(target=feed)
     t.start()
@@ -387,18 +444,26 @@ def test_large_records_and_a_pipe(tmp_path):
 
 # Long runs of skippable Ethernet packets (the fast loops' inner runs), corrupted and cut.
 _BENCH = list(gen_capture.packets(400, 9))
-BENCH_VALID = [pcap_bytes(_BENCH, LINKTYPE_ETHERNET),
-               pcapng_bytes([(LINKTYPE_ETHERNET, None)], [(0, ts, fr) for ts, fr in _BENCH]),
-               pcapng_bytes([(LINKTYPE_RAW, 9), (LINKTYPE_ETHERNET, None)],
-                            [(1, ts, fr) for ts, fr in _BENCH], big_endian=True)]
+BENCH_VALID = [
+    pcap_bytes(_BENCH, LINKTYPE_ETHERNET),
+    pcapng_bytes([(LINKTYPE_ETHERNET, None)], [(0, ts, fr) for ts, fr in _BENCH]),
+    pcapng_bytes(
+        [(LINKTYPE_RAW, 9), (LINKTYPE_ETHERNET, None)],
+        [(1, ts, fr) for ts, fr in _BENCH],
+        big_endian=True,
+    ),
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(which=st.integers(0, len(BENCH_VALID) - 1), cut=st.integers(0, 1 << 20),
-       edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=5))
+@given(
+    which=st.integers(0, len(BENCH_VALID) - 1),
+    cut=st.integers(0, 1 << 20),
+    edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=5),
+)
 def test_corrupted_runs_of_ordinary_packets(which, cut, edits):
     raw = bytearray(BENCH_VALID[which])
     for at, value in edits:
         raw[at % len(raw)] = value
-    check(bytes(raw[:cut % (len(raw) + 1)]))
+    check(bytes(raw[: cut % (len(raw) + 1)]))
     check(bytes(raw))

@@ -4,6 +4,7 @@
 Ground truth: frame counts and IPv6/MH octets are read with dpkt and a few lines of
 hand parsing, checksums recomputed with an independent RFC 1071 implementation.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,14 +26,27 @@ ROOT = Path(__file__).resolve().parents[1]
 CAPTURES = ROOT.parent / "shared" / "captures"
 pytestmark = pytest.mark.skipif(not CAPTURES.is_dir(), reason=f"{CAPTURES} not present")
 
-FUZZED = (["tcpdump/ipv6-mobility-header-oobr.pcap"]
-          + sorted(f"tcpdump/{p.name}" for p in (CAPTURES / "tcpdump").glob("mobility_opt_asan*.pcap"))
-          + ["zeek/ipv6-mobility-dst-opts.pcap"]) if CAPTURES.is_dir() else []
+FUZZED = (
+    (
+        ["tcpdump/ipv6-mobility-header-oobr.pcap"]
+        + sorted(
+            f"tcpdump/{p.name}" for p in (CAPTURES / "tcpdump").glob("mobility_opt_asan*.pcap")
+        )
+        + ["zeek/ipv6-mobility-dst-opts.pcap"]
+    )
+    if CAPTURES.is_dir()
+    else []
+)
 
 
 def run_decode(name: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ebutool", "decode", str(CAPTURES / name),
-                           "--format", "csv"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ebutool", "decode", str(CAPTURES / name), "--format", "csv"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 @functools.cache
@@ -48,6 +62,7 @@ def decode_in_process(name: str):
     from ebutool.decode_table import decode_frame
     from ebutool.diagnostics import Diagnostics
     from ebutool.stream import read_records
+
     diag = Diagnostics()
     return decode_frame(read_records(CAPTURES / name, diag)), diag
 
@@ -74,7 +89,9 @@ def test_fuzzed_capture_is_survived_and_diagnosed(name):
     frames = frames_of(name)
     assert frames
     for frame, _, _ in frames:
-        assert frame in decoded or frame in warned, f"{name} frame {frame} neither decoded nor diagnosed"
+        assert frame in decoded or frame in warned, (
+            f"{name} frame {frame} neither decoded nor diagnosed"
+        )
     # the summary counts every frame read
     assert f"frames {len(frames)}," in proc.stderr
 
@@ -101,9 +118,9 @@ def _mh_octets(name):
     out = {}
     for frame, buf, off in frames_of(name):
         ip = buf[off:]
-        assert ip[6] == 135                  # these captures carry the MH right after IPv6
+        assert ip[6] == 135  # these captures carry the MH right after IPv6
         plen = struct.unpack("!H", ip[4:6])[0]
-        out[frame] = (ip[8:24], ip[24:40], ip[40:40 + plen])
+        out[frame] = (ip[8:24], ip[24:40], ip[40 : 40 + plen])
     return out
 
 
@@ -120,18 +137,27 @@ def test_tcpdump_ipv6_mobility_1_all_messages_bad_checksum():
     for r in got:
         src, dst, octets = mh[int(r["frame"])]
         assert octets[4:6] == b"\x00\x00"
-        assert ref_checksum(octets, src, dst) != 0          # so 0x0000 is indeed wrong
+        assert ref_checksum(octets, src, dst) != 0  # so 0x0000 is indeed wrong
         assert r["checksum"] == "0000" and r["checksum_ok"] == "False"
         assert r["truncated"] == "False"
     assert "bad_mh_checksum 16" in proc.stderr
 
 
-@pytest.mark.parametrize("name, ok", [("zeek/mip6-bad-mh-chksum.pcap", "False"),
-                                      ("zeek/mip6-good-mh-chksum.pcap", "True"),
-                                      ("zeek/mip6_brr.pcap", "True"), ("zeek/mip6_hoti.pcap", "True"),
-                                      ("zeek/mip6_coti.pcap", "True"), ("zeek/mip6_hot.pcap", "True"),
-                                      ("zeek/mip6_cot.pcap", "True"), ("zeek/mip6_bu.pcap", "True"),
-                                      ("zeek/mip6_back.pcap", "True"), ("zeek/mip6_be.pcap", "True")])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("zeek/mip6-bad-mh-chksum.pcap", "False"),
+        ("zeek/mip6-good-mh-chksum.pcap", "True"),
+        ("zeek/mip6_brr.pcap", "True"),
+        ("zeek/mip6_hoti.pcap", "True"),
+        ("zeek/mip6_coti.pcap", "True"),
+        ("zeek/mip6_hot.pcap", "True"),
+        ("zeek/mip6_cot.pcap", "True"),
+        ("zeek/mip6_bu.pcap", "True"),
+        ("zeek/mip6_back.pcap", "True"),
+        ("zeek/mip6_be.pcap", "True"),
+    ],
+)
 def test_zeek_checksums(name, ok):
     df, diag = decode_in_process(name)
     assert len(df) == 1

@@ -1,4 +1,5 @@
 """The collector policy of long runs: raised for the run, restored afterwards."""
+
 import gc
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def default_threshold():
 def test_raised_inside_restored_after_even_on_error(default_threshold):
     with fewer_collections():
         assert gc.get_threshold() == (GEN0_THRESHOLD, 10, 10)
-        with fewer_collections():                    # nested: still raised
+        with fewer_collections():  # nested: still raised
             assert gc.get_threshold()[0] == GEN0_THRESHOLD
         assert gc.get_threshold()[0] == GEN0_THRESHOLD
     assert gc.get_threshold() == (700, 10, 10)
@@ -35,7 +36,7 @@ def test_never_lowers_or_reenables(default_threshold):
     gc.set_threshold(GEN0_THRESHOLD * 2, 10, 10)
     with fewer_collections():
         assert gc.get_threshold()[0] == GEN0_THRESHOLD * 2
-    gc.set_threshold(0, 10, 10)                      # automatic collection off: left off
+    gc.set_threshold(0, 10, 10)  # automatic collection off: left off
     with fewer_collections():
         assert gc.get_threshold()[0] == 0
     assert gc.get_threshold() == (0, 10, 10)
@@ -44,11 +45,13 @@ def test_never_lowers_or_reenables(default_threshold):
 def test_analyze_runs_with_it_and_restores(default_threshold, monkeypatch):
     seen = []
     import ebutool.analysis as analysis
+
     real = analysis._analyze
 
     def spy(*args):
         seen.append(gc.get_threshold()[0])
         return real(*args)
+
     monkeypatch.setattr(analysis, "_analyze", spy)
     assert len(analyze(SAMPLE)) > 0
     assert seen == [GEN0_THRESHOLD] and gc.get_threshold() == (700, 10, 10)

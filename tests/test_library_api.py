@@ -1,5 +1,6 @@
 """`import ebutool` works without the CLI, and its functions stay functions (no
 submodule of the same name may shadow them once the CLI or a caller imports it)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -26,14 +27,22 @@ ver = ebutool.verify({str(SAMPLE)!r})
 assert callable(ebutool.verify) and len(ver) > 0
 print("ok")
 """
-    proc = subprocess.run([sys.executable, "-c", "import sys\n" + code], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys\n" + code], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
 
 
 def test_import_without_cli_dependencies_loaded():
-    proc = subprocess.run([sys.executable, "-c",
-                           "import sys, ebutool; print('typer' in sys.modules, 'matplotlib' in sys.modules)"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, ebutool; print('typer' in sys.modules, 'matplotlib' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "False"]

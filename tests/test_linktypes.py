@@ -1,4 +1,5 @@
 """ip6_offset: where the IPv6 header starts for every supported link type."""
+
 from __future__ import annotations
 
 import struct
@@ -8,8 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6, MIP6MH_BU
-from scapy.layers.l2 import (ARP, CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q, Ether,
-                             Loopback)
+from scapy.layers.l2 import ARP, CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q, Ether, Loopback
 
 from ebutool.capture import SUPPORTED_LINKTYPES, ip6_offset, ip6_offset_func
 
@@ -31,20 +31,31 @@ def test_supported_linktypes_table():
     assert ip6_offset_func(147) is None
 
 
-@pytest.mark.parametrize("frame, offset", [
-    (bytes(Ether(**MAC) / IPv6(IP6)), 14),
-    (bytes(Ether(**MAC) / Dot1Q(vlan=5) / IPv6(IP6)), 18),
-    (bytes(Ether(**MAC, type=0x88A8) / Dot1AD(vlan=7) / Dot1Q(vlan=5) / IPv6(IP6)), 22),
-    (bytes(Ether(**MAC, type=0x9100) / Dot1Q(vlan=1, type=0x8100) / Dot1Q(vlan=2)
-           / Dot1Q(vlan=3) / IPv6(IP6)), 26),
-    (bytes(Ether(**MAC) / IP(IP4)), None),
-    (ARP_ETH, None),
-    (bytes(Ether(**MAC) / Dot1Q(vlan=5) / IP(IP4)), None),
-    (bytes(Ether(**MAC, type=0x86DD)) + IP4, None),            # says IPv6, version 4
-    (bytes(Ether(**MAC, type=0x86DD)), None),                    # no payload at all
-    (bytes(Ether(**MAC) / Dot1Q(vlan=5))[:16], None),            # tag cut short
-    (b"\x00" * 13, None),
-])
+@pytest.mark.parametrize(
+    "frame, offset",
+    [
+        (bytes(Ether(**MAC) / IPv6(IP6)), 14),
+        (bytes(Ether(**MAC) / Dot1Q(vlan=5) / IPv6(IP6)), 18),
+        (bytes(Ether(**MAC, type=0x88A8) / Dot1AD(vlan=7) / Dot1Q(vlan=5) / IPv6(IP6)), 22),
+        (
+            bytes(
+                Ether(**MAC, type=0x9100)
+                / Dot1Q(vlan=1, type=0x8100)
+                / Dot1Q(vlan=2)
+                / Dot1Q(vlan=3)
+                / IPv6(IP6)
+            ),
+            26,
+        ),
+        (bytes(Ether(**MAC) / IP(IP4)), None),
+        (ARP_ETH, None),
+        (bytes(Ether(**MAC) / Dot1Q(vlan=5) / IP(IP4)), None),
+        (bytes(Ether(**MAC, type=0x86DD)) + IP4, None),  # says IPv6, version 4
+        (bytes(Ether(**MAC, type=0x86DD)), None),  # no payload at all
+        (bytes(Ether(**MAC) / Dot1Q(vlan=5))[:16], None),  # tag cut short
+        (b"\x00" * 13, None),
+    ],
+)
 def test_ethernet(frame, offset):
     assert ip6_offset(1, frame) == offset
     if offset is not None:
@@ -73,10 +84,10 @@ def test_raw_ip_decided_by_version(lt):
 
 
 def test_raw_ipv4_and_ipv6():
-    assert ip6_offset(228, IP6) is None          # LINKTYPE_IPV4 is never IPv6
+    assert ip6_offset(228, IP6) is None  # LINKTYPE_IPV4 is never IPv6
     assert ip6_offset(228, IP4) is None
     assert ip6_offset(229, IP6) == 0
-    assert ip6_offset(229, IP4) is None           # version nibble checked
+    assert ip6_offset(229, IP4) is None  # version nibble checked
     assert ip6_offset(229, b"") is None
 
 
@@ -89,7 +100,7 @@ def test_bsd_null_either_byte_order(af, order):
 def test_bsd_null_ipv4_and_scapy_loopback():
     assert ip6_offset(0, struct.pack("<I", 2) + IP4) is None
     assert ip6_offset(0, struct.pack(">I", 2) + IP4) is None
-    assert ip6_offset(0, struct.pack("<I", 24) + IP4) is None       # family says 6, packet 4
+    assert ip6_offset(0, struct.pack("<I", 24) + IP4) is None  # family says 6, packet 4
     assert ip6_offset(0, bytes(Loopback(type=24) / IPv6(IP6))) == 4  # scapy's own encoding
     assert ip6_offset(0, b"\x18\x00\x00") is None
 
@@ -103,7 +114,7 @@ def test_loop_network_order_only(af):
 
 def test_unknown_linktype_is_not_ipv6():
     assert ip6_offset(147, IP6) is None
-    assert ip6_offset(9, b"\xff\x03\x00\x57" + IP6) is None   # PPP: not supported
+    assert ip6_offset(9, b"\xff\x03\x00\x57" + IP6) is None  # PPP: not supported
 
 
 @settings(max_examples=300, deadline=None)

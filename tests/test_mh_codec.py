@@ -4,6 +4,7 @@ Ground truth comes from the RFCs, written here independently of ebutool: a refer
 encoder (RFC 6275 6.1/6.2 layouts, RFC 4866 options), an option walker, and an RFC 1071
 checksum over the RFC 8200 8.1 pseudo-header with RFC 6275's address rule.
 """
+
 from __future__ import annotations
 
 import struct
@@ -17,12 +18,24 @@ from ebutool.mh import messages as M
 from ebutool.mh import options as O
 from ebutool.mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mac_data, mh_checksum
 
-from strategies import (MESSAGE_STRATEGIES, OPTION_STRATEGIES, RFC_OPTION_LENGTHS, addresses,
-                        draft_messages, explicitly_padded, finalized, mobility_messages,
-                        option_lists, pk, ref_checksum, rfc1071, u16, wire_ready)
+from strategies import (
+    MESSAGE_STRATEGIES,
+    OPTION_STRATEGIES,
+    RFC_OPTION_LENGTHS,
+    addresses,
+    draft_messages,
+    explicitly_padded,
+    finalized,
+    mobility_messages,
+    option_lists,
+    pk,
+    ref_checksum,
+    rfc1071,
+    u16,
+    wire_ready,
+)
 
-SETTINGS = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # per message type / per option: 9 parametrisations each
 PER_KIND = settings(SETTINGS, max_examples=120)
 
@@ -77,8 +90,10 @@ def ref_encode(m) -> bytes:
         assert 6 + len(body) == OPTIONS_START[mhtype]
     body += b"".join(ref_option(o) for o in getattr(m, "options", []))
     total = 6 + len(body)
-    return struct.pack("!BBBBH", m.payload_proto, total // 8 - 1, mhtype, m.reserved,
-                       m.checksum or 0) + body
+    return (
+        struct.pack("!BBBBH", m.payload_proto, total // 8 - 1, mhtype, m.reserved, m.checksum or 0)
+        + body
+    )
 
 
 def walk_options(mh: bytes, start: int) -> list[tuple[int, int, int]]:
@@ -97,6 +112,7 @@ def walk_options(mh: bytes, start: int) -> list[tuple[int, int, int]]:
 
 # ---------------------------------------------------------------- criterion 1: round trip
 
+
 @pytest.mark.parametrize("name", sorted(MESSAGE_STRATEGIES))
 @PER_KIND
 @given(data=st.data())
@@ -104,15 +120,18 @@ def test_round_trip_every_message_type(name, data):
     strategy = MESSAGE_STRATEGIES[name]
     m = data.draw(st.one_of(wire_ready(strategy), explicitly_padded(strategy)))
     wire = encode_mh(m)
-    assert wire == ref_encode(m)                   # the encoder follows the RFC layout
+    assert wire == ref_encode(m)  # the encoder follows the RFC layout
     problems: list[str] = []
     back = decode_mh(wire, problems)
     assert back == m
     assert type(back) is type(m)
     assert back.mh_type == (m.type_number if name == "other" else RFC_MH_TYPES[name])
     # problems only for options kept raw because of a wrong length
-    wrong_len = [o for o in getattr(m, "options", []) if isinstance(o, O.UnknownOption)
-                 and o.type in RFC_OPTION_LENGTHS]
+    wrong_len = [
+        o
+        for o in getattr(m, "options", [])
+        if isinstance(o, O.UnknownOption) and o.type in RFC_OPTION_LENGTHS
+    ]
     assert len(problems) == len(wrong_len)
 
 
@@ -124,8 +143,9 @@ def test_round_trip_every_option(name, data):
     msg_name = data.draw(st.sampled_from(sorted(set(MESSAGE_STRATEGIES) - {"other"})))
     m = data.draw(MESSAGE_STRATEGIES[msg_name])
     before = data.draw(option_lists(max_size=2))
-    m = replace(m, options=[o for o in before if not isinstance(o, O.BindingAuthorizationData)]
-                + [opt])
+    m = replace(
+        m, options=[o for o in before if not isinstance(o, O.BindingAuthorizationData)] + [opt]
+    )
     if name in ("Pad1", "PadN"):
         m = data.draw(explicitly_padded(st.just(m)))
     else:
@@ -143,7 +163,7 @@ def test_lengths_and_header_len(m):
     assert (wire[1] + 1) * 8 == len(wire)
     assert wire[1] == m.header_len
     if not isinstance(m, M.OtherMobilityMessage):
-        walk_options(wire, OPTIONS_START[wire[2]])   # options end exactly at the header end
+        walk_options(wire, OPTIONS_START[wire[2]])  # options end exactly at the header end
 
 
 @SETTINGS
@@ -193,27 +213,43 @@ def test_aligned_binding_auth_data_hand_example():
     # BU: options start at 12.  AltCoA needs 8n+6 -> PadN(2) at 12, AltCoA at 14..31;
     # NonceIndices at 32..37 (2n); auth needs 8n+2 -> 38 needs 4 octets to 42: PadN(4);
     # auth 42..55; total 56 = 7 * 8.
-    bu = M.BindingUpdate(sequence=1, options=[O.BindingAuthorizationData(b"A" * 12),
-                                              O.AlternateCareOfAddress("2001:db8::1"),
-                                              O.NonceIndices(7, 0)])
+    bu = M.BindingUpdate(
+        sequence=1,
+        options=[
+            O.BindingAuthorizationData(b"A" * 12),
+            O.AlternateCareOfAddress("2001:db8::1"),
+            O.NonceIndices(7, 0),
+        ],
+    )
     wire = encode_mh(aligned(bu))
-    expected = (bytes((59, 6, 5, 0, 0, 0)) + struct.pack("!HHH", 1, 0, 0)
-                + b"\x01\x00" + b"\x03\x10" + pk("2001:db8::1")
-                + b"\x04\x04" + struct.pack("!HH", 7, 0)
-                + b"\x01\x02\x00\x00" + b"\x05\x0c" + b"A" * 12)
+    expected = (
+        bytes((59, 6, 5, 0, 0, 0))
+        + struct.pack("!HHH", 1, 0, 0)
+        + b"\x01\x00"
+        + b"\x03\x10"
+        + pk("2001:db8::1")
+        + b"\x04\x04"
+        + struct.pack("!HH", 7, 0)
+        + b"\x01\x02\x00\x00"
+        + b"\x05\x0c"
+        + b"A" * 12
+    )
     assert wire == expected
 
 
 def test_aligned_keeps_every_binding_auth_data():
-    bu = M.BindingUpdate(options=[O.BindingAuthorizationData(b"1" * 12),
-                                  O.BindingAuthorizationData(b"2" * 12)])
+    bu = M.BindingUpdate(
+        options=[O.BindingAuthorizationData(b"1" * 12), O.BindingAuthorizationData(b"2" * 12)]
+    )
     back = decode_mh(encode_mh(aligned(bu)), [])
-    assert [o for o in back.options if isinstance(o, O.BindingAuthorizationData)] == \
-        [O.BindingAuthorizationData(b"1" * 12), O.BindingAuthorizationData(b"2" * 12)]
+    assert [o for o in back.options if isinstance(o, O.BindingAuthorizationData)] == [
+        O.BindingAuthorizationData(b"1" * 12),
+        O.BindingAuthorizationData(b"2" * 12),
+    ]
 
 
 def test_encode_refuses_unpadded_or_inconsistent_length():
-    bu = M.BindingUpdate(options=[O.NonceIndices(1, 2)])      # 12 + 6 = 18 octets
+    bu = M.BindingUpdate(options=[O.NonceIndices(1, 2)])  # 12 + 6 = 18 octets
     with pytest.raises(ValueError):
         encode_mh(bu)
     with pytest.raises(ValueError):
@@ -221,6 +257,7 @@ def test_encode_refuses_unpadded_or_inconsistent_length():
 
 
 # ---------------------------------------------------------------- checksums
+
 
 @SETTINGS
 @given(m=mobility_messages, src=addresses, dst=addresses)
@@ -242,8 +279,9 @@ def test_checksum_verifies_independently(m, src, dst):
 
 
 def test_checksum_of_truncated_header_cannot_be_checked():
-    wire = encode_mh(finalized(aligned(M.BindingUpdate(options=[O.NonceIndices(1, 2)]))),
-                     bytes(16), bytes(16))
+    wire = encode_mh(
+        finalized(aligned(M.BindingUpdate(options=[O.NonceIndices(1, 2)]))), bytes(16), bytes(16)
+    )
     assert checksum_ok(wire[:-1], bytes(16), bytes(16)) is None
     assert checksum_ok(wire[:3], bytes(16), bytes(16)) is None
 
@@ -257,8 +295,13 @@ def test_checksum_old_mobility_protocol_number():
 
 
 @settings(max_examples=150, deadline=None)
-@given(m=draft_messages, src=addresses, dst=addresses,
-       hoa=st.none() | addresses, home=st.none() | addresses)
+@given(
+    m=draft_messages,
+    src=addresses,
+    dst=addresses,
+    hoa=st.none() | addresses,
+    home=st.none() | addresses,
+)
 def test_build_packet_pseudo_header_and_hao_alignment(m, src, dst, hoa, home):
     """build.mh_packet: lengths, HAO at 8n+6, checksum with HAO as source and the type 2
     routing header's address as destination (RFC 6275 6.1.1, 6.3, 6.4)."""
@@ -272,8 +315,8 @@ def test_build_packet_pseudo_header_and_hao_alignment(m, src, dst, hoa, home):
     while nh in (43, 60):
         hlen = (pkt[i + 1] + 1) * 8
         if nh == 43:
-            assert pkt[i + 2] == 2 and pkt[i + 3] == 1 and hlen == 24   # RFC 6275 6.4
-            ph_dst = pkt[i + 8:i + 24]
+            assert pkt[i + 2] == 2 and pkt[i + 3] == 1 and hlen == 24  # RFC 6275 6.4
+            ph_dst = pkt[i + 8 : i + 24]
         else:
             j = i + 2
             while j < i + hlen:
@@ -281,15 +324,15 @@ def test_build_packet_pseudo_header_and_hao_alignment(m, src, dst, hoa, home):
                     j += 1
                     continue
                 if pkt[j] == 201:
-                    assert (j - i) % 8 == 6                          # RFC 6275 6.3: 8n+6
+                    assert (j - i) % 8 == 6  # RFC 6275 6.3: 8n+6
                     assert pkt[j + 1] == 16
-                    ph_src = pkt[j + 2:j + 18]
+                    ph_src = pkt[j + 2 : j + 18]
                 j += 2 + pkt[j + 1]
             assert j == i + hlen
         seen.append(nh)
         nh, i = pkt[i], i + hlen
     assert nh == 135
-    assert seen == ([43] if home else []) + ([60] if hoa else [])    # RFC 8200 order
+    assert seen == ([43] if home else []) + ([60] if hoa else [])  # RFC 8200 order
     assert ph_src == pk(hoa or src) and ph_dst == pk(home or dst)
     mh = pkt[i:]
     assert (mh[1] + 1) * 8 == len(mh)
@@ -298,6 +341,7 @@ def test_build_packet_pseudo_header_and_hao_alignment(m, src, dst, hoa, home):
 
 
 # ---------------------------------------------------------------- MAC input
+
 
 @SETTINGS
 @given(m=wire_ready(st.one_of(MESSAGE_STRATEGIES["BU"], MESSAGE_STRATEGIES["BA"])))
@@ -310,7 +354,7 @@ def test_mac_data_covers_up_to_auth_type_and_length(m):
         assert got is None
         return
     off = auth[0]
-    assert got == wire[:4] + b"\x00\x00" + wire[6:off + 2]
+    assert got == wire[:4] + b"\x00\x00" + wire[6 : off + 2]
     # octets after the header (piggybacked payload) never change it
     assert mac_data(wire + b"\x05\x0c" + bytes(20)) == got
 
@@ -325,17 +369,30 @@ def test_mac_data_none_when_auth_cut_off():
 
 # ---------------------------------------------------------------- decoding by hand-built bytes
 
+
 def test_decode_hand_built_binding_update():
     # BU seq 0x1234, flags A|H|K = 0xd000, lifetime 100 (400 s), NonceIndices(5, 0)
     # at 12..17, auth at 18 = 8*2+2, ends at 32.
-    wire = (bytes((59, 3, 5, 0)) + b"\xab\xcd" + b"\x12\x34\xd0\x00\x00\x64"
-            + b"\x04\x04\x00\x05\x00\x00" + b"\x05\x0c" + bytes(range(12)))
+    wire = (
+        bytes((59, 3, 5, 0))
+        + b"\xab\xcd"
+        + b"\x12\x34\xd0\x00\x00\x64"
+        + b"\x04\x04\x00\x05\x00\x00"
+        + b"\x05\x0c"
+        + bytes(range(12))
+    )
     assert len(wire) == 32
     problems: list[str] = []
     m = decode_mh(wire, problems)
     assert problems == []
     assert isinstance(m, M.BindingUpdate)
-    assert (m.sequence, m.flags, m.lifetime, m.checksum, m.header_len) == (0x1234, 0xD000, 100, 0xABCD, 3)
+    assert (m.sequence, m.flags, m.lifetime, m.checksum, m.header_len) == (
+        0x1234,
+        0xD000,
+        100,
+        0xABCD,
+        3,
+    )
     assert m.options == [O.NonceIndices(5, 0), O.BindingAuthorizationData(bytes(range(12)))]
     assert M.flag_letters(m.flags, M.BU_FLAGS) == "AHK"
 
@@ -351,15 +408,22 @@ def test_decode_binding_error_and_other_type():
 
 
 def test_decode_keeps_unknown_and_wrong_length_options_raw():
-    wire = (bytes((59, 2, 5, 0, 0, 0)) + bytes(6)
-            + b"\x63\x02\xaa\xbb"          # unknown type 99
-            + b"\x04\x02\x00\x01"          # Nonce Indices with length 2, not 4
-            + b"\x10\x00"                  # Care-of Test with no token
-            + b"\x01\x00")                 # PadN(0)
+    wire = (
+        bytes((59, 2, 5, 0, 0, 0))
+        + bytes(6)
+        + b"\x63\x02\xaa\xbb"  # unknown type 99
+        + b"\x04\x02\x00\x01"  # Nonce Indices with length 2, not 4
+        + b"\x10\x00"  # Care-of Test with no token
+        + b"\x01\x00"
+    )  # PadN(0)
     problems: list[str] = []
     m = decode_mh(wire, problems)
-    assert m.options == [O.UnknownOption(99, b"\xaa\xbb"), O.UnknownOption(4, b"\x00\x01"),
-                         O.UnknownOption(16, b""), O.PadN(b"")]
+    assert m.options == [
+        O.UnknownOption(99, b"\xaa\xbb"),
+        O.UnknownOption(4, b"\x00\x01"),
+        O.UnknownOption(16, b""),
+        O.PadN(b""),
+    ]
     assert len(problems) == 2 and all(p.startswith("BU: ") for p in problems)
 
 
@@ -374,8 +438,17 @@ def test_decode_unaligned_options_like_scapy_built_captures():
 def test_decode_truncated_message(cut):
     """A capture cut inside a message: fixed fields decoded when complete (truncated=True),
     else None; a problem either way; never an exception."""
-    wire = encode_mh(finalized(aligned(M.BindingUpdate(
-        sequence=9, lifetime=5, options=[O.NonceIndices(3, 4), O.BindingAuthorizationData(b"q" * 12)]))))
+    wire = encode_mh(
+        finalized(
+            aligned(
+                M.BindingUpdate(
+                    sequence=9,
+                    lifetime=5,
+                    options=[O.NonceIndices(3, 4), O.BindingAuthorizationData(b"q" * 12)],
+                )
+            )
+        )
+    )
     assert len(wire) == 32
     problems: list[str] = []
     m = decode_mh(wire[:cut], problems)
@@ -399,6 +472,7 @@ def test_decode_header_len_too_small_for_type():
 
 # ---------------------------------------------------------------- criterion 2: fuzz decode_mh
 
+
 @settings(max_examples=300, deadline=None)
 @given(buf=st.binary(max_size=300))
 def test_decode_mh_random_bytes_never_raise(buf):
@@ -406,7 +480,7 @@ def test_decode_mh_random_bytes_never_raise(buf):
     m = decode_mh(buf, problems)
     assert all(isinstance(p, str) and "\n" not in p for p in problems)
     if m is None:
-        assert problems                      # an unusable header is always explained
+        assert problems  # an unusable header is always explained
     else:
         assert isinstance(m, M.MobilityMessage)
         assert m.truncated == (len(buf) < (buf[1] + 1) * 8)
@@ -437,8 +511,13 @@ def test_decode_mh_truncated_or_mutated_valid_messages(m, data):
 @given(st.lists(st.one_of(*OPTION_STRATEGIES.values()), max_size=8))
 def test_first_options_is_option_of_each_class(options):
     bu = M.BindingUpdate(options=options)
-    classes = (O.NonceIndices, O.BindingAuthorizationData, O.AlternateCareOfAddress,
-               O.CareOfTestInitOption, O.PadN)
+    classes = (
+        O.NonceIndices,
+        O.BindingAuthorizationData,
+        O.AlternateCareOfAddress,
+        O.CareOfTestInitOption,
+        O.PadN,
+    )
     got = bu.first_options(*classes)
     assert got == tuple(bu.option(c) for c in classes)
-    assert all(g is bu.option(c) for g, c in zip(got, classes))    # the same objects
+    assert all(g is bu.option(c) for g, c in zip(got, classes))  # the same objects

@@ -1,4 +1,5 @@
 """Directory arguments and per-file work in several processes (ebutool.inputs_multi)."""
+
 from __future__ import annotations
 
 import os
@@ -52,14 +53,14 @@ def test_expand_inputs_directories_by_content_sorted(tmp_path):
     d = tmp_path / "dir"
     (d / "sub").mkdir(parents=True)
     pcap = pcap_bytes([(0, b"\x60" + bytes(39))], 101)
-    (d / "b.cap").write_bytes(pcap)                        # any name: content decides
+    (d / "b.cap").write_bytes(pcap)  # any name: content decides
     (d / "a.pcapng").write_bytes(b"\x0a\x0d\x0d\x0a" + bytes(24))
-    (d / "c.jsonl").write_text('  {"ts": 1}\n')          # traces are named, not collected
+    (d / "c.jsonl").write_text('  {"ts": 1}\n')  # traces are named, not collected
     (d / "k.keys.json").write_text('{"2001:db8::1": {}}\n')
     (d / "notes.txt").write_text("hello\n")
     (d / "empty.pcap").write_bytes(b"")
     (d / ".hidden.pcap").write_bytes(pcap)
-    (d / "sub" / "x.pcap").write_bytes(pcap)              # not recursive
+    (d / "sub" / "x.pcap").write_bytes(pcap)  # not recursive
     other = tmp_path / "single.pcap"
     other.write_bytes(pcap)
     got = expand_inputs([str(other), d, "-", "missing.pcap"])
@@ -129,7 +130,9 @@ def test_episodes_spanning_files_survive_parallel_reading(captures):
 def test_decode_files_concatenates_in_order(captures):
     paths = [str(captures["a"]), str(captures["b"])]
     got = decode_files(paths, jobs=2)
-    ref = pd.concat([decode_frame(read_records(p, Diagnostics())) for p in paths], ignore_index=True)
+    ref = pd.concat(
+        [decode_frame(read_records(p, Diagnostics())) for p in paths], ignore_index=True
+    )
     pd.testing.assert_frame_equal(got, ref)
 
 

@@ -1,5 +1,6 @@
 """Several inputs say which file a warning is about, and a directory's left-out files
 are reported (issue 6: several files; nothing is dropped silently)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,7 +35,7 @@ def test_labelled_stamps_kept_and_future_diagnoses():
     d.labelled("f.pcap")
     d.warn("x", "frame 2: second", 2)
     assert [k.source for k in d.kept] == ["f.pcap", "f.pcap"]
-    assert Diagnosis(1, "x", "m").source == ""          # single-file runs: no label
+    assert Diagnosis(1, "x", "m").source == ""  # single-file runs: no label
 
 
 def test_expand_inputs_lists_what_it_leaves_out(folder):
@@ -70,7 +71,10 @@ def test_cli_reports_left_out_files_and_labels_warnings(folder):
     res = CliRunner().invoke(app, ["analyze", str(folder), "-f", "csv"])
     assert res.exit_code == 0, res.output
     err = res.stderr
-    assert "2 files in the directory not read (not pcap/pcapng captures): b.keys.json, notes.txt" in err
+    assert (
+        "2 files in the directory not read (not pcap/pcapng captures): b.keys.json, notes.txt"
+        in err
+    )
     assert "truncated_record: b.pcap: frame " in err
     quiet = CliRunner().invoke(app, ["analyze", str(folder), "-f", "csv", "-q"])
     assert "not read" not in quiet.stderr
@@ -88,19 +92,20 @@ def test_parquet_refused_on_a_terminal_allowed_to_a_pipe(monkeypatch, tmp_path):
     class Tty(io.StringIO):
         def isatty(self):
             return True
+
     monkeypatch.setattr(sys, "stdout", Tty())
     with pytest.raises(UsageError, match="binary"):
         check_output(OutputFormat.parquet, "-")
-    check_output(OutputFormat.parquet, str(tmp_path / "x.parquet"))   # a file: fine
-    check_output(OutputFormat.csv, "-")                                 # text: fine
+    check_output(OutputFormat.parquet, str(tmp_path / "x.parquet"))  # a file: fine
+    check_output(OutputFormat.csv, "-")  # text: fine
     res = CliRunner().invoke(app, ["analyze", str(SAMPLES / "standard.pcap"), "-f", "parquet"])
-    assert res.exit_code == 0 and res.stdout_bytes[:4] == b"PAR1"       # a pipe: fine
+    assert res.exit_code == 0 and res.stdout_bytes[:4] == b"PAR1"  # a pipe: fine
 
 
 def test_compare_takes_directories_and_labels_warnings(folder):
     res = CliRunner().invoke(app, ["compare", str(folder), "-f", "csv"])
     assert res.exit_code == 0, res.output
-    assert "a.pcap" in res.stdout and "b.pcap" in res.stdout      # one group per file
+    assert "a.pcap" in res.stdout and "b.pcap" in res.stdout  # one group per file
     assert "not read (not pcap/pcapng captures): b.keys.json, notes.txt" in res.stderr
     assert "truncated_record: b.pcap: frame " in res.stderr
 
@@ -110,15 +115,18 @@ def test_for_source_view_shares_counts():
     a, b = d.for_source("a.pcap"), d.for_source("b.pcap")
     a.warn("x", "frame 1: one", 1)
     b.warn("x", "frame 1: two", 1)
-    b.warn("x", "frame 2: three", 2)               # over keep: counted, not kept
+    b.warn("x", "frame 2: three", 2)  # over keep: counted, not kept
     assert d.counts["x"] == 3 and d.total == 3
-    assert [(k.source, k.message) for k in d.kept] == [("a.pcap", "frame 1: one"),
-                                                       ("b.pcap", "frame 1: two")]
+    assert [(k.source, k.message) for k in d.kept] == [
+        ("a.pcap", "frame 1: one"),
+        ("b.pcap", "frame 1: two"),
+    ]
 
 
 @pytest.mark.parametrize("merge", [False, True])
 def test_library_analyze_labels_warnings_per_file(folder, merge):
     from ebutool.analysis import analyze
+
     diag = Diagnostics()
     analyze(str(folder / "a.pcap"), str(folder / "b.pcap"), diag=diag, merge=merge)
     assert [k.source for k in diag.kept if k.code == "truncated_record"] == ["b.pcap"]

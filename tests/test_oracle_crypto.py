@@ -6,6 +6,7 @@ Two independent sources: (1) known answers computed with the OpenSSL command lin
 text, on random inputs and on whole messages (deregistration, both EBU flavours, the
 BA answering an EBU).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,7 +38,7 @@ OPENSSL_KBM_HOME_ONLY = bytes.fromhex("012842154a71ca6f441d569f7203b5f78a3998f7"
 OPENSSL_KBM_RFC4866 = bytes.fromhex("71d0b1e534eebd9ea4f751dcbf2ea8bf7e25217d")
 # BU seq 10, A flag, lifetime 25 (100 s), Nonce Indices (1, 2), then the Binding
 # Authorization Data option's type and length; checksum zero (RFC 6275 6.1.7, 6.2.6, 6.2.7).
-BU_MH_DATA = bytes.fromhex("3b0305000000000a80000019" "040400010002" "050c")
+BU_MH_DATA = bytes.fromhex("3b0305000000000a80000019040400010002050c")
 OPENSSL_AUTH = bytes.fromhex("00db1efa286c1d9f3da53c9e")
 
 
@@ -64,9 +65,13 @@ def test_test_helper_agrees_with_openssl():
 
 
 def test_mac_data_of_an_encoded_bu_is_the_rfc_octets():
-    bu = BindingUpdate(sequence=10, flags=0x8000, lifetime=25,
-                       options=[NonceIndices(1, 2), BindingAuthorizationData(bytes(12))])
-    wire = encode_mh(aligned(bu), pton(COA1), pton(CN))     # with a real checksum
+    bu = BindingUpdate(
+        sequence=10,
+        flags=0x8000,
+        lifetime=25,
+        options=[NonceIndices(1, 2), BindingAuthorizationData(bytes(12))],
+    )
+    wire = encode_mh(aligned(bu), pton(COA1), pton(CN))  # with a real checksum
     assert wire[4:6] != b"\x00\x00"
     assert mac_data(wire) == BU_MH_DATA
     assert rr.mh_data_of(wire) == BU_MH_DATA
@@ -92,15 +97,22 @@ def test_tokens_match_rfc_formula(kcn, addr, nonce):
 
 
 @settings(max_examples=60, deadline=None)
-@given(home=st.binary(min_size=8, max_size=8), careof=st.binary(min_size=8, max_size=8),
-       coa=addresses, cn=addresses, data=st.binary(max_size=64))
+@given(
+    home=st.binary(min_size=8, max_size=8),
+    careof=st.binary(min_size=8, max_size=8),
+    coa=addresses,
+    cn=addresses,
+    data=st.binary(max_size=64),
+)
 def test_kbm_and_authenticator_match_rfc_formula(home, careof, coa, cn, data):
     assert crypto.kbm(home, careof) == rr.kbm_standard(home, careof)
     assert crypto.kbm_dereg(home) == rr.kbm_home_only(home)
     assert crypto.kbm_early(home) == rr.kbm_home_only(home)
     assert crypto.kbm_early_rfc4866(home) == rr.kbm_rfc4866(home)
     key = crypto.kbm(home, careof)
-    assert crypto.authenticator(key, pton(coa), pton(cn), data) == rr.authenticator(key, coa, cn, data)
+    assert crypto.authenticator(key, pton(coa), pton(cn), data) == rr.authenticator(
+        key, coa, cn, data
+    )
     assert len(crypto.authenticator(key, pton(coa), pton(cn), data)) == 12
 
 
@@ -120,9 +132,13 @@ def test_deregistration_vector():
     assert rec.deregistration and rec.src == HOA and rec.hoa is None
     home = crypto.home_keygen_token(KCN, pton(HOA), NONCES[3])
     ours = crypto.authenticator(crypto.kbm_dereg(home), pton(HOA), pton(CN), mac_data(rec.mh_wire))
-    independent = hmac.new(hashlib.sha1(hmac.new(KCN, pton(HOA) + NONCES[3] + b"\x00",
-                                                 hashlib.sha1).digest()[:8]).digest(),
-                           pton(HOA) + pton(CN) + rr.mh_data_of(rec.mh_wire), hashlib.sha1).digest()[:12]
+    independent = hmac.new(
+        hashlib.sha1(
+            hmac.new(KCN, pton(HOA) + NONCES[3] + b"\x00", hashlib.sha1).digest()[:8]
+        ).digest(),
+        pton(HOA) + pton(CN) + rr.mh_data_of(rec.mh_wire),
+        hashlib.sha1,
+    ).digest()[:12]
     assert ours == independent == _auth_option(rec)
     # the standard key (with a care-of token for index 0) would not authenticate it
     wrong = crypto.kbm(home, crypto.careof_keygen_token(KCN, pton(HOA), NONCES[1]))
@@ -132,15 +148,19 @@ def test_deregistration_vector():
 def test_ebu_vectors_both_flavours():
     m = RR()
     home = rr.home_token(KCN, HOA, NONCES[1])
-    for rfc4866, independent_key in ((False, hashlib.sha1(home).digest()),
-                                     (True, hashlib.sha1(home + bytes(8)).digest())):
+    for rfc4866, independent_key in (
+        (False, hashlib.sha1(home).digest()),
+        (True, hashlib.sha1(home + bytes(8)).digest()),
+    ):
         rec = _one(m.ebu(rr.T0, COA2, seq=20, hidx=1, rfc4866=rfc4866))
         assert rec.msg == "EBU" and rec.rfc4866 is rfc4866
         ours_key = (crypto.kbm_early_rfc4866 if rfc4866 else crypto.kbm_early)(
-            crypto.home_keygen_token(KCN, pton(HOA), NONCES[1]))
+            crypto.home_keygen_token(KCN, pton(HOA), NONCES[1])
+        )
         assert ours_key == independent_key
-        mac = hmac.new(independent_key, pton(COA2) + pton(CN) + rr.mh_data_of(rec.mh_wire),
-                       hashlib.sha1).digest()[:12]
+        mac = hmac.new(
+            independent_key, pton(COA2) + pton(CN) + rr.mh_data_of(rec.mh_wire), hashlib.sha1
+        ).digest()[:12]
         assert crypto.authenticator(ours_key, pton(COA2), pton(CN), mac_data(rec.mh_wire)) == mac
         assert _auth_option(rec) == mac
         # the two flavours are different keys: each EBU fails under the other's key
@@ -156,9 +176,16 @@ def test_ba_answering_an_ebu_vector():
     key = hashlib.sha1(home).digest()
     rec = _one(m.ba(rr.T0, COA2, seq=20, kbm=key))
     assert rec.dst == COA2 and rec.rh2 == HOA and rec.src == CN
-    mac = hmac.new(key, pton(COA2) + pton(CN) + rr.mh_data_of(rec.mh_wire), hashlib.sha1).digest()[:12]
-    assert crypto.authenticator(crypto.kbm_early(home), pton(rec.dst), pton(rec.src),
-                                mac_data(rec.mh_wire)) == mac == _auth_option(rec)
+    mac = hmac.new(key, pton(COA2) + pton(CN) + rr.mh_data_of(rec.mh_wire), hashlib.sha1).digest()[
+        :12
+    ]
+    assert (
+        crypto.authenticator(
+            crypto.kbm_early(home), pton(rec.dst), pton(rec.src), mac_data(rec.mh_wire)
+        )
+        == mac
+        == _auth_option(rec)
+    )
 
 
 def test_standard_bu_with_alternate_care_of_address_vector():
@@ -168,9 +195,14 @@ def test_standard_bu_with_alternate_care_of_address_vector():
     key = rr.kbm_standard(rr.home_token(KCN, HOA, NONCES[1]), rr.careof_token(KCN, COA2, NONCES[2]))
     mac = rr.authenticator(key, COA2, CN, rr.mh_data_of(rec.mh_wire))
     ours = crypto.authenticator(
-        crypto.kbm(crypto.home_keygen_token(KCN, pton(HOA), NONCES[1]),
-                   crypto.careof_keygen_token(KCN, pton(COA2), NONCES[2])),
-        pton(COA2), pton(CN), mac_data(rec.mh_wire))
+        crypto.kbm(
+            crypto.home_keygen_token(KCN, pton(HOA), NONCES[1]),
+            crypto.careof_keygen_token(KCN, pton(COA2), NONCES[2]),
+        ),
+        pton(COA2),
+        pton(CN),
+        mac_data(rec.mh_wire),
+    )
     assert ours == mac == _auth_option(rec)
 
 

@@ -9,6 +9,7 @@ The samples are genuine, so the same is done on copies whose authenticators are
 corrupted, to see the oracle say "authenticator mismatch" exactly there.
 Also: the oracle's table bound (max_entries) and HMAC-SHA1 against hmac.new.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +23,7 @@ import pytest
 
 from ebutool.diagnostics import Diagnostics
 from ebutool.errors import UsageError
-from ebutool.mh.options import (AlternateCareOfAddress, BindingAuthorizationData,
-                                NonceIndices)
+from ebutool.mh.options import AlternateCareOfAddress, BindingAuthorizationData, NonceIndices
 from ebutool.oracle import Oracle, crypto, load_key_table
 from ebutool.oracle.tables import MAX_CANDIDATES
 from ebutool.records import Record
@@ -34,7 +34,7 @@ from rr import COA1, MS, RR, S, T0
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 FILES = sorted(SAMPLES.glob("*.pcap")) + sorted(SAMPLES.glob("*.jsonl"))
-NONCE_LIFETIME_NS = 240 * S          # RFC 6275 section 12, MAX_NONCE_LIFETIME
+NONCE_LIFETIME_NS = 240 * S  # RFC 6275 section 12, MAX_NONCE_LIFETIME
 
 
 def keys_json(path: Path) -> dict:
@@ -45,8 +45,10 @@ def keys_json(path: Path) -> dict:
         for idx, val in entry["nonces"].items():
             if isinstance(val, dict):
                 gen = val.get("generated")
-                nonces[int(idx)] = (bytes.fromhex(val["nonce"]),
-                                    None if gen is None else round(gen * S))
+                nonces[int(idx)] = (
+                    bytes.fromhex(val["nonce"]),
+                    None if gen is None else round(gen * S),
+                )
             else:
                 nonces[int(idx)] = (bytes.fromhex(val), None)
         out[cn] = (bytes.fromhex(entry["kcn"]), nonces)
@@ -64,7 +66,7 @@ def expected(records: list, keys: dict | None) -> list[tuple]:
     def token(cn, addr, idx, which, ts):
         kcn, nonces = keys[cn]
         nonce, gen = nonces[idx]
-        assert gen is None or ts - gen <= NONCE_LIFETIME_NS     # samples are fresh
+        assert gen is None or ts - gen <= NONCE_LIFETIME_NS  # samples are fresh
         return (rr.home_token if which == "home" else rr.careof_token)(kcn, addr, nonce)
 
     def check(rec, kbms, coa, cn):
@@ -82,39 +84,53 @@ def expected(records: list, keys: dict | None) -> list[tuple]:
         m = rec.mh
         if rec.msg in ("HoT", "CoT"):
             if keys is None:
-                out.append((rec.frame, rec.msg, "unverifiable",
-                            "no Kcn for this correspondent node", None))
+                out.append(
+                    (rec.frame, rec.msg, "unverifiable", "no Kcn for this correspondent node", None)
+                )
                 continue
             which = "home" if rec.msg == "HoT" else "care-of"
             good = token(rec.src, rec.dst, m.nonce_index, which, rec.ts_ns) == bytes(m.keygen_token)
-            out.append((rec.frame, rec.msg, "valid" if good else "invalid",
-                        f"{which} keygen token matches Kcn" if good else "?", None))
-        elif rec.msg in ("BU", "EBU") and not m.flags & 0x4000:     # H: home registration
+            out.append(
+                (
+                    rec.frame,
+                    rec.msg,
+                    "valid" if good else "invalid",
+                    f"{which} keygen token matches Kcn" if good else "?",
+                    None,
+                )
+            )
+        elif rec.msg in ("BU", "EBU") and not m.flags & 0x4000:  # H: home registration
             mn, cn = rec.hoa or rec.src, rec.dst
             alt = opt(m, AlternateCareOfAddress)
             coa = alt.address if alt is not None else rec.src
             ni = opt(m, NonceIndices)
             # The genuine tokens: the samples' HoT/CoT carry them too (checked above), so
             # the keyless oracle finds the same ones in the capture.
-            h = (token(cn, mn, ni.home_index, "home", rec.ts_ns) if keys
-                 else KEYLESS[(cn, mn, ni.home_index)])
+            h = (
+                token(cn, mn, ni.home_index, "home", rec.ts_ns)
+                if keys
+                else KEYLESS[(cn, mn, ni.home_index)]
+            )
             if rec.deregistration:
                 kbms = [("dereg", rr.kbm_home_only(h))]
             elif rec.msg == "EBU":
                 kbms = [("early", rr.kbm_home_only(h)), ("early_rfc4866", rr.kbm_rfc4866(h))]
             else:
-                c = (token(cn, coa, ni.careof_index, "care-of", rec.ts_ns) if keys
-                     else KEYLESS[(cn, coa, ni.careof_index)])
+                c = (
+                    token(cn, coa, ni.careof_index, "care-of", rec.ts_ns)
+                    if keys
+                    else KEYLESS[(cn, coa, ni.careof_index)]
+                )
                 kbms = [("standard", rr.kbm_standard(h, c))]
             verdict = check(rec, kbms, coa, cn)
-            if verdict[0] == "valid":       # the BA is checked with the key that worked
-                kbms = sorted(kbms, key=lambda k: k[0] != verdict[2])   # stable
+            if verdict[0] == "valid":  # the BA is checked with the key that worked
+                kbms = sorted(kbms, key=lambda k: k[0] != verdict[2])  # stable
             sent[(mn, cn, m.sequence)] = (rec.msg, kbms)
             out.append((rec.frame, rec.msg) + verdict)
         elif rec.msg == "BA":
             mn, cn = rec.rh2 or rec.dst, rec.src
             if (mn, cn, m.sequence) not in sent:
-                continue                    # the home agent's
+                continue  # the home agent's
             msg, kbms = sent[(mn, cn, m.sequence)]
             out.append((rec.frame, "EBA" if msg == "EBU" else "BA") + check(rec, kbms, rec.dst, cn))
     return out
@@ -137,15 +153,22 @@ def corrupted(records: list, every: int = 3) -> list:
     flipped in its last octet (the MH octets, which the MAC covers, are unchanged)."""
     out, n = [], 0
     for rec in records:
-        if isinstance(rec, Record) and rec.msg in ("BU", "EBU", "BA") and \
-                opt(rec.mh, BindingAuthorizationData) is not None:
+        if (
+            isinstance(rec, Record)
+            and rec.msg in ("BU", "EBU", "BA")
+            and opt(rec.mh, BindingAuthorizationData) is not None
+        ):
             n += 1
             if n % every == 0:
                 auth = opt(rec.mh, BindingAuthorizationData)
-                bad = dataclasses.replace(auth, authenticator=bytes(auth.authenticator)[:-1] +
-                                          bytes((bytes(auth.authenticator)[-1] ^ 1,)))
-                mh = dataclasses.replace(rec.mh, options=[bad if o is auth else o
-                                                          for o in rec.mh.options])
+                bad = dataclasses.replace(
+                    auth,
+                    authenticator=bytes(auth.authenticator)[:-1]
+                    + bytes((bytes(auth.authenticator)[-1] ^ 1,)),
+                )
+                mh = dataclasses.replace(
+                    rec.mh, options=[bad if o is auth else o for o in rec.mh.options]
+                )
                 rec = dataclasses.replace(rec, mh=mh)
         out.append(rec)
     return out
@@ -162,8 +185,7 @@ def test_sample_verdicts_match_the_rfc(path, with_keys, corrupt):
     KEYLESS.clear()
     KEYLESS.update(capture_tokens(records))
     table = load_key_table(keys_file=str(path.with_suffix(".keys.json"))) if with_keys else None
-    got = [(v.frame, v.msg, v.verdict, v.reason, v.key_form)
-           for v in Oracle(table).run(records)]
+    got = [(v.frame, v.msg, v.verdict, v.reason, v.key_form) for v in Oracle(table).run(records)]
     want = expected(records, keys)
     assert got == want
     verdicts = {g[2] for g in got if g[1] not in ("HoT", "CoT")}
@@ -175,8 +197,12 @@ def test_pcap_and_trace_of_a_sample_give_the_same_verdicts():
         runs = []
         for path in (pcap, pcap.with_suffix(".jsonl")):
             keys = load_key_table(keys_file=str(pcap.with_suffix(".keys.json")))
-            runs.append([(v.msg, v.seq, v.verdict, v.reason, v.key_form, v.basis)
-                         for v in Oracle(keys).run(read_records(str(path), Diagnostics()))])
+            runs.append(
+                [
+                    (v.msg, v.seq, v.verdict, v.reason, v.key_form, v.basis)
+                    for v in Oracle(keys).run(read_records(str(path), Diagnostics()))
+                ]
+            )
         assert runs[0] == runs[1], pcap.name
 
 
@@ -203,9 +229,10 @@ def test_the_count_bound_keeps_the_newest_and_changes_nothing_below_it():
     # the exchanges do not overlap, so the newest entries are the ones still needed
     assert tight.memory()["sent"] == 5 < unbounded.memory()["sent"]
     assert [(v.verdict, v.reason) for v in out] == [(v[1], v[2]) for v in free]
-    overlapping = exchanges(40, gap_ns=10 * MS)      # ~15 exchanges at a time: too many
-    assert ([v.verdict for v in Oracle(max_entries=5).run(overlapping)]
-            != [v.verdict for v in Oracle(max_entries=None).run(overlapping)])
+    overlapping = exchanges(40, gap_ns=10 * MS)  # ~15 exchanges at a time: too many
+    assert [v.verdict for v in Oracle(max_entries=5).run(overlapping)] != [
+        v.verdict for v in Oracle(max_entries=None).run(overlapping)
+    ]
     with pytest.raises(UsageError):
         Oracle(max_entries=0)
 

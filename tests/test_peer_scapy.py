@@ -24,17 +24,36 @@ scapy quirks (scapy 2.5/2.6; see docs/decoding.md):
   (MH types 8 and up) takes ``8 * len - 6`` octets of message data instead of
   ``8 * len + 2``, leaving the rest as ``Raw``.
 """
+
 from __future__ import annotations
 
 import struct
 from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings, strategies as st
-from scapy.layers.inet6 import (HAO, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_BA,
-                                MIP6MH_BE, MIP6MH_BRR, MIP6MH_BU, MIP6MH_CoT, MIP6MH_CoTI,
-                                MIP6MH_Generic, MIP6MH_HoT, MIP6MH_HoTI, MIP6OptAltCoA,
-                                MIP6OptBindingAuthData, MIP6OptBRAdvice, MIP6OptCareOfTest,
-                                MIP6OptCareOfTestInit, MIP6OptNonceIndices, MIP6OptUnknown, PadN)
+from scapy.layers.inet6 import (
+    HAO,
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrRouting,
+    MIP6MH_BA,
+    MIP6MH_BE,
+    MIP6MH_BRR,
+    MIP6MH_BU,
+    MIP6MH_CoT,
+    MIP6MH_CoTI,
+    MIP6MH_Generic,
+    MIP6MH_HoT,
+    MIP6MH_HoTI,
+    MIP6OptAltCoA,
+    MIP6OptBindingAuthData,
+    MIP6OptBRAdvice,
+    MIP6OptCareOfTest,
+    MIP6OptCareOfTestInit,
+    MIP6OptNonceIndices,
+    MIP6OptUnknown,
+    PadN,
+)
 from scapy.utils import wrpcap
 
 from ebutool import build
@@ -44,12 +63,11 @@ from ebutool.mh import options as O
 from ebutool.mh.codec import aligned, encode_mh
 from ebutool.stream import read_records, record_from_packet
 
-from strategies import (MESSAGE_STRATEGIES, addresses, octets8, pk, ref_checksum,
-                        u8, u16, wire_ready)
+from strategies import MESSAGE_STRATEGIES, addresses, octets8, pk, ref_checksum, u8, u16, wire_ready
 
 MN_HOA, MN_COA, CN = "2001:db8:1::100", "2001:db8:2::7", "2001:db8:3::5"
-SCAPY_BU_FLAGS = "PRMKLHA"      # LSB first, 7 bits, shifted left by 9 on the wire
-SCAPY_BA_FLAGS = "PRK"          # LSB first, 3 bits, shifted left by 5 on the wire
+SCAPY_BU_FLAGS = "PRMKLHA"  # LSB first, 7 bits, shifted left by 9 on the wire
+SCAPY_BA_FLAGS = "PRK"  # LSB first, 3 bits, shifted left by 5 on the wire
 
 
 def decode_one(raw: bytes):
@@ -59,6 +77,7 @@ def decode_one(raw: bytes):
 
 
 # ---------------------------------------------------------------- scapy encodes, ebutool decodes
+
 
 @st.composite
 def scapy_options(draw):
@@ -80,13 +99,17 @@ def scapy_options(draw):
         elif kind == "cot":
             t = draw(octets8)
             pairs.append((MIP6OptCareOfTest(cokt=t), O.CareOfTestOption(t)))
-        else:   # a type neither ebutool nor scapy knows
+        else:  # a type neither ebutool nor scapy knows
             t, d = draw(st.integers(100, 255)), draw(st.binary(max_size=20))
             pairs.append((MIP6OptUnknown(otype=t, odata=d), O.UnknownOption(t, d)))
     if draw(st.booleans()):
         a = draw(st.binary(min_size=12, max_size=12))
-        pairs.append((MIP6OptBindingAuthData(olen=12, authenticator=int.from_bytes(a, "big")),
-                      O.BindingAuthorizationData(a)))
+        pairs.append(
+            (
+                MIP6OptBindingAuthData(olen=12, authenticator=int.from_bytes(a, "big")),
+                O.BindingAuthorizationData(a),
+            )
+        )
     return [p for p, _ in pairs], [o for _, o in pairs]
 
 
@@ -100,37 +123,57 @@ def scapy_messages(draw):
     if kind in ("HoTI", "CoTI"):
         c = draw(octets8)
         cls = MIP6MH_HoTI if kind == "HoTI" else MIP6MH_CoTI
-        return (cls(cookie=c, options=opts),
-                M.HomeTestInit if kind == "HoTI" else M.CareOfTestInit, {"init_cookie": c}, expect_opts)
+        return (
+            cls(cookie=c, options=opts),
+            M.HomeTestInit if kind == "HoTI" else M.CareOfTestInit,
+            {"init_cookie": c},
+            expect_opts,
+        )
     if kind in ("HoT", "CoT"):
         i, c, t = draw(u16), draw(octets8), draw(octets8)
         cls = MIP6MH_HoT if kind == "HoT" else MIP6MH_CoT
-        return (cls(index=i, cookie=c, token=t, options=opts),
-                M.HomeTest if kind == "HoT" else M.CareOfTest,
-                {"nonce_index": i, "init_cookie": c, "keygen_token": t}, expect_opts)
+        return (
+            cls(index=i, cookie=c, token=t, options=opts),
+            M.HomeTest if kind == "HoT" else M.CareOfTest,
+            {"nonce_index": i, "init_cookie": c, "keygen_token": t},
+            expect_opts,
+        )
     if kind == "BU":
         seq, life = draw(u16), draw(u16)
         letters = "".join(draw(st.sets(st.sampled_from(SCAPY_BU_FLAGS))))
         value = sum(1 << SCAPY_BU_FLAGS.index(x) for x in letters)
-        return (MIP6MH_BU(seq=seq, flags=value, mhtime=life, options=opts), M.BindingUpdate,
-                {"sequence": seq, "lifetime": life,
-                 "flags": _flags(letters, M.BU_FLAGS)}, expect_opts)
+        return (
+            MIP6MH_BU(seq=seq, flags=value, mhtime=life, options=opts),
+            M.BindingUpdate,
+            {"sequence": seq, "lifetime": life, "flags": _flags(letters, M.BU_FLAGS)},
+            expect_opts,
+        )
     if kind == "BA":
         st_, seq, life = draw(u8), draw(u16), draw(u16)
         letters = "".join(draw(st.sets(st.sampled_from(SCAPY_BA_FLAGS))))
         value = sum(1 << SCAPY_BA_FLAGS.index(x) for x in letters)
-        return (MIP6MH_BA(status=st_, flags=value, res2=0, seq=seq, mhtime=life, options=opts),
-                M.BindingAcknowledgement,
-                {"status": st_, "sequence": seq, "lifetime": life,
-                 "flags": _flags(letters, M.BA_FLAGS)}, expect_opts)
+        return (
+            MIP6MH_BA(status=st_, flags=value, res2=0, seq=seq, mhtime=life, options=opts),
+            M.BindingAcknowledgement,
+            {
+                "status": st_,
+                "sequence": seq,
+                "lifetime": life,
+                "flags": _flags(letters, M.BA_FLAGS),
+            },
+            expect_opts,
+        )
     st_, home = draw(u8), draw(addresses)
     return MIP6MH_BE(status=st_, ha=home), M.BindingError, {"status": st_, "home_address": home}, []
 
 
 def _flags(letters: str, table: dict[int, str]) -> int:
     """Flag letters -> the wire bits, from the RFC bit positions written in the test."""
-    rfc = {"A": 0x8000, "H": 0x4000, "L": 0x2000, "K": 0x1000, "M": 0x0800, "R": 0x0400,
-           "P": 0x0200} if table is M.BU_FLAGS else {"K": 0x80, "R": 0x40, "P": 0x20}
+    rfc = (
+        {"A": 0x8000, "H": 0x4000, "L": 0x2000, "K": 0x1000, "M": 0x0800, "R": 0x0400, "P": 0x0200}
+        if table is M.BU_FLAGS
+        else {"K": 0x80, "R": 0x40, "P": 0x20}
+    )
     return sum(rfc[x] for x in letters)
 
 
@@ -152,26 +195,40 @@ def test_ebutool_decodes_what_scapy_encodes(case, hoa, home):
         assert getattr(m, k) == v, k
     assert [o for o in m.options if not isinstance(o, (O.Pad1, O.PadN))] == opts
     assert (rec.hoa, rec.rh2) == (hoa, home)
-    assert rec.checksum_ok is True          # scapy's checksum follows RFC 6275's rule
+    assert rec.checksum_ok is True  # scapy's checksum follows RFC 6275's rule
 
 
 def test_scapy_capture_file_through_ebutool(tmp_path):
     """The same through a pcap file written by scapy's own writer, Ethernet link type."""
     from scapy.layers.l2 import Ether
 
-    def eth():   # explicit MACs: scapy would otherwise resolve them (slow, needs routes)
+    def eth():  # explicit MACs: scapy would otherwise resolve them (slow, needs routes)
         return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
 
     pkts = [
         eth() / IPv6(src=MN_HOA, dst=CN) / MIP6MH_HoTI(cookie=b"homecook"),
         eth() / IPv6(src=MN_COA, dst=CN) / MIP6MH_CoTI(cookie=b"careofck"),
-        eth() / IPv6(src=CN, dst=MN_HOA) / MIP6MH_HoT(index=3, cookie=b"homecook", token=b"HOMETOKN"),
-        eth() / IPv6(src=CN, dst=MN_COA) / MIP6MH_CoT(index=4, cookie=b"careofck", token=b"COATOKEN"),
-        eth() / IPv6(src=MN_COA, dst=CN) / IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)])
-        / MIP6MH_BU(seq=42, flags="A", mhtime=100, options=[
-            MIP6OptNonceIndices(olen=4, hni=3, coni=0),
-            MIP6OptBindingAuthData(olen=12, authenticator=0x0102030405060708090A0B0C)]),
-        eth() / IPv6(src=CN, dst=MN_COA) / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[MN_HOA])
+        eth()
+        / IPv6(src=CN, dst=MN_HOA)
+        / MIP6MH_HoT(index=3, cookie=b"homecook", token=b"HOMETOKN"),
+        eth()
+        / IPv6(src=CN, dst=MN_COA)
+        / MIP6MH_CoT(index=4, cookie=b"careofck", token=b"COATOKEN"),
+        eth()
+        / IPv6(src=MN_COA, dst=CN)
+        / IPv6ExtHdrDestOpt(options=[HAO(hoa=MN_HOA)])
+        / MIP6MH_BU(
+            seq=42,
+            flags="A",
+            mhtime=100,
+            options=[
+                MIP6OptNonceIndices(olen=4, hni=3, coni=0),
+                MIP6OptBindingAuthData(olen=12, authenticator=0x0102030405060708090A0B0C),
+            ],
+        ),
+        eth()
+        / IPv6(src=CN, dst=MN_COA)
+        / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[MN_HOA])
         / MIP6MH_BA(status=0, flags=0, seq=42, mhtime=100),
         eth() / IPv6(src=CN, dst=MN_COA) / MIP6MH_BE(status=1, ha=MN_HOA),
         eth() / IPv6(src=CN, dst=MN_COA) / MIP6MH_BRR(),
@@ -192,29 +249,35 @@ def test_scapy_capture_file_through_ebutool(tmp_path):
 
 # ---------------------------------------------------------------- scapy quirks, pinned
 
+
 def test_quirk_nonce_indices_default_length():
     raw = bytes(IPv6(src=MN_COA, dst=CN) / MIP6MH_BU(options=[MIP6OptNonceIndices(hni=1, coni=0)]))
-    assert raw[40 + 12:].find(b"\x04\x10") >= 0          # scapy wrote olen=16
+    assert raw[40 + 12 :].find(b"\x04\x10") >= 0  # scapy wrote olen=16
     rec, diag = decode_one(raw)
     assert rec.mh.option(O.NonceIndices) is None
     assert diag.counts["malformed_mh"] >= 1
 
 
 def test_quirk_binding_auth_data_default_length():
-    raw = bytes(IPv6(src=MN_COA, dst=CN) / MIP6MH_BU(options=[MIP6OptBindingAuthData(authenticator=5)]))
+    raw = bytes(
+        IPv6(src=MN_COA, dst=CN) / MIP6MH_BU(options=[MIP6OptBindingAuthData(authenticator=5)])
+    )
     rec, diag = decode_one(raw)
     assert rec.mh.option(O.BindingAuthorizationData) is None
     assert diag.counts["malformed_mh"] >= 1
 
 
 def test_quirk_scapy_checksum_ignores_hao_after_explicit_padding():
-    pkt = (IPv6(src=MN_COA, dst=CN) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\x00\x00"), HAO(hoa=MN_HOA)])
-           / MIP6MH_BU(seq=1))
+    pkt = (
+        IPv6(src=MN_COA, dst=CN)
+        / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\x00\x00"), HAO(hoa=MN_HOA)])
+        / MIP6MH_BU(seq=1)
+    )
     raw = bytes(pkt)
     mh = raw[64:]
     csum = struct.unpack("!H", mh[4:6])[0]
-    assert csum == ref_checksum(mh, pk(MN_COA), pk(CN))        # scapy: care-of source
-    assert csum != ref_checksum(mh, pk(MN_HOA), pk(CN))        # RFC 6275: home address
+    assert csum == ref_checksum(mh, pk(MN_COA), pk(CN))  # scapy: care-of source
+    assert csum != ref_checksum(mh, pk(MN_HOA), pk(CN))  # RFC 6275: home address
     rec, diag = decode_one(raw)
     assert rec.hoa == MN_HOA and rec.checksum_ok is False
     assert diag.counts["bad_mh_checksum"] == 1
@@ -227,6 +290,7 @@ def test_quirk_bu_defaults():
 
 
 # ---------------------------------------------------------------- alignment: scapy == ebutool
+
 
 @settings(max_examples=200, deadline=None)
 @given(opts=scapy_options(), seq=u16)
@@ -241,9 +305,17 @@ def test_scapy_autopad_equals_ebutool_aligned(opts, seq):
 
 # ---------------------------------------------------------------- ebutool encodes, scapy dissects
 
-SCAPY_CLASS = {"BRR": MIP6MH_BRR, "HoTI": MIP6MH_HoTI, "CoTI": MIP6MH_CoTI, "HoT": MIP6MH_HoT,
-               "CoT": MIP6MH_CoT, "BU": MIP6MH_BU, "BA": MIP6MH_BA, "BE": MIP6MH_BE,
-               "other": MIP6MH_Generic}
+SCAPY_CLASS = {
+    "BRR": MIP6MH_BRR,
+    "HoTI": MIP6MH_HoTI,
+    "CoTI": MIP6MH_CoTI,
+    "HoT": MIP6MH_HoT,
+    "CoT": MIP6MH_CoT,
+    "BU": MIP6MH_BU,
+    "BA": MIP6MH_BA,
+    "BE": MIP6MH_BE,
+    "other": MIP6MH_Generic,
+}
 
 
 def _scapy_comparable(o) -> bool:
@@ -267,12 +339,17 @@ def _scapy_option_value(p):
         return O.CareOfTestOption(p.cokt)
     if isinstance(p, MIP6OptUnknown):
         return O.UnknownOption(p.otype, p.odata)
-    return None      # Pad1 / PadN
+    return None  # Pad1 / PadN
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(m=wire_ready(st.one_of(*(v for k, v in MESSAGE_STRATEGIES.items() if k != "other"))),
-       src=addresses, dst=addresses, hoa=st.none() | addresses, home=st.none() | addresses)
+@given(
+    m=wire_ready(st.one_of(*(v for k, v in MESSAGE_STRATEGIES.items() if k != "other"))),
+    src=addresses,
+    dst=addresses,
+    hoa=st.none() | addresses,
+    home=st.none() | addresses,
+)
 def test_scapy_decodes_what_ebutool_encodes(m, src, dst, hoa, home):
     m = replace(m, options=[o for o in m.options if _scapy_comparable(o)])
     m = aligned(m)
@@ -281,8 +358,9 @@ def test_scapy_decodes_what_ebutool_encodes(m, src, dst, hoa, home):
     layer = p[SCAPY_CLASS[m.NAME]]
     assert (layer.nh, layer.mhtype, layer.res) == (m.payload_proto, m.mh_type, m.reserved)
     assert (layer.len + 1) * 8 == len(encode_mh(m))
-    assert layer.cksum == ref_checksum(bytes(raw[len(raw) - (layer.len + 1) * 8:]),
-                                       pk(hoa or src), pk(home or dst))
+    assert layer.cksum == ref_checksum(
+        bytes(raw[len(raw) - (layer.len + 1) * 8 :]), pk(hoa or src), pk(home or dst)
+    )
     if hoa:
         assert p[HAO].hoa == hoa
     if home:
@@ -292,7 +370,11 @@ def test_scapy_decodes_what_ebutool_encodes(m, src, dst, hoa, home):
     elif isinstance(m, M.HomeTestInit):
         assert (layer.reserved, layer.cookie) == (struct.pack("!H", m.body_reserved), m.init_cookie)
     elif isinstance(m, M.HomeTest):
-        assert (layer.index, layer.cookie, layer.token) == (m.nonce_index, m.init_cookie, m.keygen_token)
+        assert (layer.index, layer.cookie, layer.token) == (
+            m.nonce_index,
+            m.init_cookie,
+            m.keygen_token,
+        )
     elif isinstance(m, M.BindingUpdate):
         assert (layer.seq, layer.mhtime) == (m.sequence, m.lifetime)
         assert (int(layer.flags) << 9) | layer.reserved == m.flags
@@ -300,6 +382,10 @@ def test_scapy_decodes_what_ebutool_encodes(m, src, dst, hoa, home):
         assert (layer.status, layer.seq, layer.mhtime) == (m.status, m.sequence, m.lifetime)
         assert (int(layer.flags) << 5) | layer.res2 == m.flags
     elif isinstance(m, M.BindingError):
-        assert (layer.status, layer.reserved, layer.ha) == (m.status, m.body_reserved, m.home_address)
+        assert (layer.status, layer.reserved, layer.ha) == (
+            m.status,
+            m.body_reserved,
+            m.home_address,
+        )
     got = [v for v in map(_scapy_option_value, layer.options) if v is not None]
     assert got == [o for o in m.options if not isinstance(o, (O.Pad1, O.PadN))]

@@ -29,6 +29,7 @@ tshark quirks worked around here (tshark 4.0; see docs/decoding.md):
 * tshark dissects MH types 8 and up with their own formats (FMIPv6, HA switch, ...), so
   for "other" messages only the fixed part is compared.
 """
+
 from __future__ import annotations
 
 import functools
@@ -68,27 +69,73 @@ def capture_files() -> list[Path]:
     return files
 
 
-BU_FLAG_FIELDS = {"mip6.bu.a_flag": 0x8000, "mip6.bu.h_flag": 0x4000, "mip6.bu.l_flag": 0x2000,
-                  "mip6.bu.k_flag": 0x1000, "mip6.bu.m_flag": 0x0800, "mip6.nemo.bu.r_flag": 0x0400,
-                  "mip6.bu.p_flag": 0x0200, "mip6.bu.f_flag": 0x0100, "mip6.bu.t_flag": 0x0080,
-                  "mip6.bu.b_flag": 0x0040}
-BA_FLAG_FIELDS = {"mip6.ba.k_flag": 0x80, "mip6.nemo.ba.r_flag": 0x40, "mip6.ba.p_flag": 0x20,
-                  "mip6.ba.t_flag": 0x10, "mip6.ba.b_flag": 0x08}
+BU_FLAG_FIELDS = {
+    "mip6.bu.a_flag": 0x8000,
+    "mip6.bu.h_flag": 0x4000,
+    "mip6.bu.l_flag": 0x2000,
+    "mip6.bu.k_flag": 0x1000,
+    "mip6.bu.m_flag": 0x0800,
+    "mip6.nemo.bu.r_flag": 0x0400,
+    "mip6.bu.p_flag": 0x0200,
+    "mip6.bu.f_flag": 0x0100,
+    "mip6.bu.t_flag": 0x0080,
+    "mip6.bu.b_flag": 0x0040,
+}
+BA_FLAG_FIELDS = {
+    "mip6.ba.k_flag": 0x80,
+    "mip6.nemo.ba.r_flag": 0x40,
+    "mip6.ba.p_flag": 0x20,
+    "mip6.ba.t_flag": 0x10,
+    "mip6.ba.b_flag": 0x08,
+}
 HEADER_FIELDS = ["mip6.proto", "mip6.hlen", "mip6.mhtype", "mip6.reserved", "mip6.csum"]
-BODY_FIELDS = ["mip6.hoti.cookie", "mip6.coti.cookie", "mip6.hot.nindex", "mip6.hot.cookie",
-               "mip6.hot.token", "mip6.cot.nindex", "mip6.cot.cookie", "mip6.bu.seqnr",
-               "mip6.bu.lifetime", "mip6.ba.status", "mip6.ba.seqnr", "mip6.ba.lifetime",
-               "mip6.be.status", "mip6.be.haddr", *BU_FLAG_FIELDS, *BA_FLAG_FIELDS]
-OPTION_FIELDS = ["mip6.bra.interval", "mip6.acoa.acoa", "mip6.ni.hni", "mip6.ni.cni",
-                 "mip6.bad.auth", "mip6.mocot.co_keygen_tok", "mip6.mobility_opt.len"]
+BODY_FIELDS = [
+    "mip6.hoti.cookie",
+    "mip6.coti.cookie",
+    "mip6.hot.nindex",
+    "mip6.hot.cookie",
+    "mip6.hot.token",
+    "mip6.cot.nindex",
+    "mip6.cot.cookie",
+    "mip6.bu.seqnr",
+    "mip6.bu.lifetime",
+    "mip6.ba.status",
+    "mip6.ba.seqnr",
+    "mip6.ba.lifetime",
+    "mip6.be.status",
+    "mip6.be.haddr",
+    *BU_FLAG_FIELDS,
+    *BA_FLAG_FIELDS,
+]
+OPTION_FIELDS = [
+    "mip6.bra.interval",
+    "mip6.acoa.acoa",
+    "mip6.ni.hni",
+    "mip6.ni.cni",
+    "mip6.bad.auth",
+    "mip6.mocot.co_keygen_tok",
+    "mip6.mobility_opt.len",
+]
 IP_FIELDS = ["ipv6.opt.mipv6.home_address", "ipv6.routing.mipv6.home_address"]
 FIELDS = ["frame.number", *HEADER_FIELDS, *BODY_FIELDS, *OPTION_FIELDS, *IP_FIELDS]
 
 
 def tshark_rows(path: Path) -> dict[int, dict[str, str]]:
     """frame number -> {field: text} for frames where tshark found a Mobility Header."""
-    cmd = [TSHARK, "-n", "-r", str(path), "-T", "fields", "-E", "separator=\t",
-           "-E", "occurrence=a", "-E", "aggregator=;"]
+    cmd = [
+        TSHARK,
+        "-n",
+        "-r",
+        str(path),
+        "-T",
+        "fields",
+        "-E",
+        "separator=\t",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=;",
+    ]
     for f in FIELDS:
         cmd += ["-e", f]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
@@ -119,25 +166,44 @@ def as_bool(text: str) -> bool:
 
 def expected_fields(msg: M.MobilityMessage, truncated: bool) -> dict[str, object]:
     """What tshark should print for ``msg``, normalised (ints, bytes, addresses)."""
-    e: dict[str, object] = {"mip6.proto": msg.payload_proto, "mip6.hlen": msg.header_len,
-                            "mip6.mhtype": msg.mh_type, "mip6.reserved": msg.reserved,
-                            "mip6.csum": msg.checksum}
+    e: dict[str, object] = {
+        "mip6.proto": msg.payload_proto,
+        "mip6.hlen": msg.header_len,
+        "mip6.mhtype": msg.mh_type,
+        "mip6.reserved": msg.reserved,
+        "mip6.csum": msg.checksum,
+    }
     if isinstance(msg, M.CareOfTestInit):
         e["mip6.coti.cookie"] = msg.init_cookie
     elif isinstance(msg, M.HomeTestInit):
         e["mip6.hoti.cookie"] = msg.init_cookie
     elif isinstance(msg, M.CareOfTest):
-        e.update({"mip6.cot.nindex": msg.nonce_index, "mip6.cot.cookie": msg.init_cookie,
-                  "mip6.hot.token": msg.keygen_token})
+        e.update(
+            {
+                "mip6.cot.nindex": msg.nonce_index,
+                "mip6.cot.cookie": msg.init_cookie,
+                "mip6.hot.token": msg.keygen_token,
+            }
+        )
     elif isinstance(msg, M.HomeTest):
-        e.update({"mip6.hot.nindex": msg.nonce_index, "mip6.hot.cookie": msg.init_cookie,
-                  "mip6.hot.token": msg.keygen_token})
+        e.update(
+            {
+                "mip6.hot.nindex": msg.nonce_index,
+                "mip6.hot.cookie": msg.init_cookie,
+                "mip6.hot.token": msg.keygen_token,
+            }
+        )
     elif isinstance(msg, M.BindingUpdate):
         e.update({"mip6.bu.seqnr": msg.sequence, "mip6.bu.lifetime": msg.lifetime})
         e.update({f: bool(msg.flags & bit) for f, bit in BU_FLAG_FIELDS.items()})
     elif isinstance(msg, M.BindingAcknowledgement):
-        e.update({"mip6.ba.status": msg.status, "mip6.ba.seqnr": msg.sequence,
-                  "mip6.ba.lifetime": msg.lifetime})
+        e.update(
+            {
+                "mip6.ba.status": msg.status,
+                "mip6.ba.seqnr": msg.sequence,
+                "mip6.ba.lifetime": msg.lifetime,
+            }
+        )
         e.update({f: bool(msg.flags & bit) for f, bit in BA_FLAG_FIELDS.items()})
     elif isinstance(msg, M.BindingError):
         e.update({"mip6.be.status": msg.status, "mip6.be.haddr": msg.home_address})
@@ -145,15 +211,19 @@ def expected_fields(msg: M.MobilityMessage, truncated: bool) -> dict[str, object
         return e
     opts = msg.options
     # (None: an option tshark does not know; it prints no reliable length for those)
-    e["mip6.mobility_opt.len"] = [None if isinstance(o, O.UnknownOption) else
-                                  len(O.encode_option(o)) - 2 for o in opts
-                                  if not isinstance(o, O.Pad1)] or None
-    for f, cls, get in [("mip6.bra.interval", O.BindingRefreshAdvice, lambda o: o.interval),
-                        ("mip6.acoa.acoa", O.AlternateCareOfAddress, lambda o: o.address),
-                        ("mip6.ni.hni", O.NonceIndices, lambda o: o.home_index),
-                        ("mip6.ni.cni", O.NonceIndices, lambda o: o.careof_index),
-                        ("mip6.bad.auth", O.BindingAuthorizationData, lambda o: o.authenticator),
-                        ("mip6.mocot.co_keygen_tok", O.CareOfTestOption, lambda o: o.keygen_token)]:
+    e["mip6.mobility_opt.len"] = [
+        None if isinstance(o, O.UnknownOption) else len(O.encode_option(o)) - 2
+        for o in opts
+        if not isinstance(o, O.Pad1)
+    ] or None
+    for f, cls, get in [
+        ("mip6.bra.interval", O.BindingRefreshAdvice, lambda o: o.interval),
+        ("mip6.acoa.acoa", O.AlternateCareOfAddress, lambda o: o.address),
+        ("mip6.ni.hni", O.NonceIndices, lambda o: o.home_index),
+        ("mip6.ni.cni", O.NonceIndices, lambda o: o.careof_index),
+        ("mip6.bad.auth", O.BindingAuthorizationData, lambda o: o.authenticator),
+        ("mip6.mocot.co_keygen_tok", O.CareOfTestOption, lambda o: o.keygen_token),
+    ]:
         e[f] = [get(o) for o in opts if isinstance(o, cls)] or None
     return e
 
@@ -186,7 +256,7 @@ def compare(frame: int, msg: M.MobilityMessage, row: dict[str, str], truncated: 
     for f in fields:
         text = row.get(f, "")
         if truncated and not text:
-            continue            # tshark stops early on a cut message; ebutool goes further
+            continue  # tshark stops early on a cut message; ebutool goes further
         want = exp.get(f)
         got = parse(f, text) if text else None
         if f == "mip6.mobility_opt.len" and got and want and len(got) == len(want):
@@ -198,6 +268,7 @@ def compare(frame: int, msg: M.MobilityMessage, row: dict[str, str], truncated: 
 
 
 # ---------------------------------------------------------------- 1. third-party captures
+
 
 def test_captures_are_present_or_skipped():
     if not capture_files():
@@ -237,11 +308,12 @@ def test_tcpdump_capture_field_values_by_hand():
     assert ts[10]["mip6.bu.seqnr"] == "1000" and ts[10]["mip6.bu.lifetime"] == "3600"
     assert ts[10]["mip6.ni.hni"] == "1234" and ts[10]["mip6.ni.cni"] == "5678"
     assert ts[10]["mip6.bad.auth"] == "8101738d517d516940ec0611"
-    assert ts[5]["mip6.hot.token"] == "0x191a1b1c1d1e1f20"        # CoT token, HoT field
+    assert ts[5]["mip6.hot.token"] == "0x191a1b1c1d1e1f20"  # CoT token, HoT field
     assert ts[15]["mip6.be.haddr"] == "2001:db8::1"
 
 
 # ---------------------------------------------------------------- 2. ebutool encodes, tshark decodes
+
 
 def _tshark_safe_option(o) -> bool:
     """Options whose decoding both tools agree on.  A known RFC 6275/4866 option type with
@@ -257,20 +329,30 @@ def _tshark_safe_option(o) -> bool:
 def tshark_cases(draw):
     msg = draw(st.one_of(*(v for k, v in MESSAGE_STRATEGIES.items() if k != "other")))
     msg = replace(msg, options=[o for o in msg.options if _tshark_safe_option(o)])
-    return msg, draw(addresses), draw(addresses), draw(st.none() | addresses), draw(st.none() | addresses)
+    return (
+        msg,
+        draw(addresses),
+        draw(addresses),
+        draw(st.none() | addresses),
+        draw(st.none() | addresses),
+    )
 
 
 # No shrinking: every example runs tshark once, and a failing example already names the
 # frame and the field.
-@settings(max_examples=4, deadline=None, phases=[Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=4,
+    deadline=None,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(cases=st.lists(tshark_cases(), min_size=40, max_size=40))
 def test_tshark_decodes_what_ebutool_encodes(cases, tmp_path_factory):
     packets, truth = [], []
     for i, (msg, src, dst, hoa, home) in enumerate(cases):
         raw = build.mh_packet(msg, src, dst, hoa=hoa, home=home)
         packets.append((1_700_000_000_000_000_000 + i * 1000, raw))
-        mh = raw[40 + (24 if hoa else 0) + (24 if home else 0):]
+        mh = raw[40 + (24 if hoa else 0) + (24 if home else 0) :]
         csum = struct.unpack("!H", mh[4:6])[0]
         # the checksum ebutool wrote is the RFC 6275 one, computed here independently
         assert csum == ref_checksum(mh, pk(hoa or src), pk(home or dst))
@@ -289,12 +371,28 @@ def test_tshark_decodes_what_ebutool_encodes(cases, tmp_path_factory):
 
 def test_tshark_decodes_every_option_ebutool_encodes(tmp_path):
     """One hand-picked BU/BA pair carrying every RFC 6275 / RFC 4866 option."""
-    bu = M.BindingUpdate(sequence=77, flags=0x8000 | 0x1000, lifetime=105, options=[
-        O.AlternateCareOfAddress("2001:db8:2::7"), O.NonceIndices(11, 0),
-        O.CareOfTestInitOption(), O.BindingAuthorizationData(bytes(range(1, 13)))])
-    ba = M.BindingAcknowledgement(status=0, flags=0x80, sequence=77, lifetime=105, options=[
-        O.BindingRefreshAdvice(30), O.CareOfTestOption(b"TOKEN-8!"),
-        O.BindingAuthorizationData(bytes(range(20, 32)))])
+    bu = M.BindingUpdate(
+        sequence=77,
+        flags=0x8000 | 0x1000,
+        lifetime=105,
+        options=[
+            O.AlternateCareOfAddress("2001:db8:2::7"),
+            O.NonceIndices(11, 0),
+            O.CareOfTestInitOption(),
+            O.BindingAuthorizationData(bytes(range(1, 13))),
+        ],
+    )
+    ba = M.BindingAcknowledgement(
+        status=0,
+        flags=0x80,
+        sequence=77,
+        lifetime=105,
+        options=[
+            O.BindingRefreshAdvice(30),
+            O.CareOfTestOption(b"TOKEN-8!"),
+            O.BindingAuthorizationData(bytes(range(20, 32))),
+        ],
+    )
     raw_bu = build.mh_packet(bu, "2001:db8:2::7", "2001:db8:3::5", hoa="2001:db8:1::100")
     raw_ba = build.mh_packet(ba, "2001:db8:3::5", "2001:db8:2::7", home="2001:db8:1::100")
     path = tmp_path / "opts.pcap"

@@ -1,5 +1,6 @@
 """Figures, checked through matplotlib's objects (labels, lines, legends), not pixels;
 and the behaviour without matplotlib (the optional extra ebutool[plot])."""
+
 from __future__ import annotations
 
 import sys
@@ -28,6 +29,7 @@ def _legend_texts(fig):
 
 # ---------------------------------------------------------------- model sweep
 
+
 def test_sweep_figure_axes_lines_legend():
     df = sweep_table(Sweep("rtt_bt", 10, 400, 10), rtt_ha=40, rtt_ro=30)
     fig = plots.sweep_figure(df, "rtt_bt", {"rtt_ha": 40, "rtt_ro": 30})
@@ -36,7 +38,7 @@ def test_sweep_figure_axes_lines_legend():
     assert "(ms)" in ax.get_ylabel()
     assert "RTT_HA = 40 ms" in ax.get_title() and "RTT_RO = 30 ms" in ax.get_title()
     lines = ax.get_lines()
-    assert len(lines) == 6                       # one per formula
+    assert len(lines) == 6  # one per formula
     texts = _legend_texts(fig)
     assert len(texts) == 6
     assert any(t.startswith("standard, send, conservative") for t in texts)
@@ -53,8 +55,23 @@ def test_sweep_figure_axes_lines_legend():
 @pytest.mark.parametrize("ext", ["png", "svg", "pdf"])
 def test_cli_sweep_writes_nonempty_figure_by_extension(tmp_path, ext):
     out = tmp_path / f"sweep.{ext}"
-    result = runner.invoke(app, ["model", "--rtt-ha", "40", "--rtt-bt", "120", "--sweep", "rtt_ro=10:200:10",
-                                 "--plot", str(out), "-q", "-f", "csv"])
+    result = runner.invoke(
+        app,
+        [
+            "model",
+            "--rtt-ha",
+            "40",
+            "--rtt-bt",
+            "120",
+            "--sweep",
+            "rtt_ro=10:200:10",
+            "--plot",
+            str(out),
+            "-q",
+            "-f",
+            "csv",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
     assert len(data) > 1000
@@ -77,11 +94,18 @@ def test_save_figure_unwritable_path_is_usage_error(tmp_path):
 
 # ---------------------------------------------------------------- compare distributions
 
+
 def _samples():
-    return {"send": {"a.pcap": {"observed": [1.0, 2.0, 3.0], "predicted": [1.5, 2.5]},
-                     "b.pcap": {"observed": [10.0], "predicted": []}},
-            "receive": {"a.pcap": {"observed": [4.0], "predicted": [4.0]},
-                        "b.pcap": {"observed": [], "predicted": [9.0, 11.0]}}}
+    return {
+        "send": {
+            "a.pcap": {"observed": [1.0, 2.0, 3.0], "predicted": [1.5, 2.5]},
+            "b.pcap": {"observed": [10.0], "predicted": []},
+        },
+        "receive": {
+            "a.pcap": {"observed": [4.0], "predicted": [4.0]},
+            "b.pcap": {"observed": [], "predicted": [9.0, 11.0]},
+        },
+    }
 
 
 def test_cdf_figure_one_line_per_nonempty_series_with_counts():
@@ -106,15 +130,17 @@ def test_cdf_figure_one_line_per_nonempty_series_with_counts():
 def test_box_figure_boxes_per_nonempty_series():
     fig = plots.distribution_figure(_samples(), "box")
     send, recv = fig.axes
-    assert len(send.patches) == 3      # a observed, a predicted, b observed
-    assert len(recv.patches) == 3      # a observed, a predicted, b predicted (b observed is empty)
+    assert len(send.patches) == 3  # a observed, a predicted, b observed
+    assert len(recv.patches) == 3  # a observed, a predicted, b predicted (b observed is empty)
     # group, then n = observed / predicted samples
     assert [t.get_text() for t in send.get_xticklabels()] == ["a.pcap\nn=3 / 2", "b.pcap\nn=1 / 0"]
     assert [t.get_text() for t in recv.get_xticklabels()] == ["a.pcap\nn=1 / 1", "b.pcap\nn=0 / 2"]
     assert send.get_ylabel() == "latency after handover (ms)"
     (legend,) = fig.legends
-    assert [t.get_text() for t in legend.get_texts()] == ["observed (left box of a pair)",
-                                                          "predicted (right box, hatched)"]
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "observed (left box of a pair)",
+        "predicted (right box, hatched)",
+    ]
 
 
 def test_distribution_figure_bad_kind():
@@ -124,9 +150,13 @@ def test_distribution_figure_bad_kind():
 
 # ---------------------------------------------------------------- ladder
 
+
 def test_ladder_figure_lanes_arrows_and_offsets():
-    ev = [(T0 - 250 * MS, 3, "HoTI", "MN", "CN"), (T0, 10, "BU", "MN", "HA"),
-          (T0 + 40 * MS, 14, "BA", "HA", "MN")]
+    ev = [
+        (T0 - 250 * MS, 3, "HoTI", "MN", "CN"),
+        (T0, 10, "BU", "MN", "HA"),
+        (T0 + 40 * MS, 14, "BA", "HA", "MN"),
+    ]
     ladder = ladder_from_events(ev, T0, title="episode 1")
     fig = plots.ladder_figure(ladder)
     (ax,) = fig.axes
@@ -142,6 +172,7 @@ def test_ladder_figure_lanes_arrows_and_offsets():
 
 
 # ---------------------------------------------------------------- without matplotlib
+
 
 @pytest.fixture
 def no_matplotlib(monkeypatch):
@@ -160,26 +191,54 @@ def test_require_matplotlib_hint(no_matplotlib):
 
 def test_model_plot_without_matplotlib_exits_2_with_hint(no_matplotlib, tmp_path):
     out = tmp_path / "s.png"
-    result = runner.invoke(app, ["model", "--rtt-ha", "40", "--rtt-bt", "120", "--sweep", "rtt_ro=10:20:10",
-                                 "--plot", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "model",
+            "--rtt-ha",
+            "40",
+            "--rtt-bt",
+            "120",
+            "--sweep",
+            "rtt_ro=10:20:10",
+            "--plot",
+            str(out),
+        ],
+    )
     assert result.exit_code == 2
     assert "plotting needs matplotlib: pip install 'ebutool[plot]'" in result.stderr
     assert not out.exists()
-    assert result.stdout == ""          # nothing done before the check
+    assert result.stdout == ""  # nothing done before the check
 
 
 def test_model_without_plot_works_without_matplotlib(no_matplotlib):
-    result = runner.invoke(app, ["model", "--rtt-ha", "40", "--rtt-bt", "120", "--sweep", "rtt_ro=10:20:10",
-                                 "-f", "csv", "-q"])
+    result = runner.invoke(
+        app,
+        [
+            "model",
+            "--rtt-ha",
+            "40",
+            "--rtt-bt",
+            "120",
+            "--sweep",
+            "rtt_ro=10:20:10",
+            "-f",
+            "csv",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert len(result.stdout.strip().splitlines()) == 3     # header + 2 rows
+    assert len(result.stdout.strip().splitlines()) == 3  # header + 2 rows
 
 
 def test_importing_ebutool_does_not_import_matplotlib():
     import subprocess
-    code = ("import sys, ebutool, ebutool.cli, ebutool.plots, ebutool.model, ebutool.timeline, "
-            "ebutool.compare, ebutool.commands.model, ebutool.commands.compare, ebutool.commands.timeline; "
-            "print('matplotlib' in sys.modules)")
+
+    code = (
+        "import sys, ebutool, ebutool.cli, ebutool.plots, ebutool.model, ebutool.timeline, "
+        "ebutool.compare, ebutool.commands.model, ebutool.commands.compare, ebutool.commands.timeline; "
+        "print('matplotlib' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"

@@ -1,4 +1,5 @@
 """The progress bar: silent unless stderr is a terminal and -q is off; updates from reads."""
+
 from __future__ import annotations
 
 import io
@@ -32,7 +33,7 @@ def _capture(tmp_path):
 
 def test_silent_when_not_a_terminal(tmp_path):
     path = _capture(tmp_path)
-    out = io.StringIO()                                   # isatty() is False
+    out = io.StringIO()  # isatty() is False
     prog = reading_progress(path, quiet=False, stream=out, delay=0)
     assert isinstance(prog, NullProgress)
     assert _read_with(path, prog) > 0

@@ -1,4 +1,5 @@
 """ebutool.stream.read_ahead: the same items in the same order, pulled n at a time."""
+
 from ebutool.stream import read_ahead
 
 
@@ -15,8 +16,9 @@ def test_pulls_a_batch_before_the_first_item_and_no_more():
         for i in range(10):
             pulled.append(i)
             yield i
+
     it = read_ahead(source(), 4)
-    assert pulled == []                       # lazy until asked
+    assert pulled == []  # lazy until asked
     assert next(it) == 0 and pulled == [0, 1, 2, 3]
     assert [next(it) for _ in range(3)] == [1, 2, 3] and len(pulled) == 4
     assert next(it) == 4 and len(pulled) == 8

@@ -1,4 +1,5 @@
 """ebutool replay, command line: formats, files, exit status, and no key material in any output."""
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,19 @@ from typer.testing import CliRunner
 
 from ebutool.cli import app
 from ebutool.cn_replay import DECISION_COLUMNS, DIVERGENCE_COLUMNS, EXPOSURE_COLUMNS
-from test_replay_scenarios import (CN, CN2, KCN, MN, NONCES, Trace, careof_token, early_handover,
-                                   home_token, signed_handover, two_cns)
+from test_replay_scenarios import (
+    CN,
+    CN2,
+    KCN,
+    MN,
+    NONCES,
+    Trace,
+    careof_token,
+    early_handover,
+    home_token,
+    signed_handover,
+    two_cns,
+)
 
 runner = CliRunner()
 DATA_MS = [40 + 250 * i for i in range(20)]
@@ -34,7 +46,7 @@ def invoke(*args, env=None):
 
 def test_csv_exposure_on_stdout_summary_on_stderr(late_bu):
     res = invoke(late_bu, "-f", "csv")
-    assert res.exit_code == 1, res.output                 # divergences found
+    assert res.exit_code == 1, res.output  # divergences found
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
     assert list(rows[0]) == EXPOSURE_COLUMNS
     assert len(rows) == 1 and rows[0]["verified"] == "False" and rows[0]["end_reason"] == "expired"
@@ -62,7 +74,10 @@ def test_divergences_and_decisions_files(late_bu, tmp_path):
     assert len(drows) == len([t for t in DATA_MS if 3031 < t < 4230])
     assert {r["kind"] for r in drows} == {"data_after_tentative_lifetime"}
     crow = list(csv.DictReader(dec.open()))
-    assert list(crow[0]) == DECISION_COLUMNS and [r["action"] for r in crow] == ["tentative", "regular"]
+    assert list(crow[0]) == DECISION_COLUMNS and [r["action"] for r in crow] == [
+        "tentative",
+        "regular",
+    ]
 
 
 def test_divergences_to_stdout(late_bu, tmp_path):
@@ -72,8 +87,15 @@ def test_divergences_to_stdout(late_bu, tmp_path):
     assert json.loads((tmp_path / "exp.json").read_text())[0]["mn"] == MN
 
 
-@pytest.mark.parametrize("fmt,marker", [("table", "tentative_start"), ("markdown", "-:|"),
-                                        ("latex", r"\toprule"), ("csv", "mn,cn,coa")])
+@pytest.mark.parametrize(
+    "fmt,marker",
+    [
+        ("table", "tentative_start"),
+        ("markdown", "-:|"),
+        ("latex", r"\toprule"),
+        ("csv", "mn,cn,coa"),
+    ],
+)
 def test_text_formats(late_bu, fmt, marker):
     res = invoke(late_bu, "--format", fmt)
     assert res.exit_code == 1
@@ -97,17 +119,20 @@ def test_clean_trace_exit_0(tmp_path):
     assert list(csv.DictReader(io.StringIO(res.stdout)))[0]["verified"] == "True"
 
 
-@pytest.mark.parametrize("args", [
-    ["--cn-policy", "lenient"],
-    ["--cn-policy", "2001:db8::zz=early"],
-    ["--cn-policy", f"{CN}=lenient"],
-    ["--cn-policy", "early", "--cn-policy", "standard"],      # two defaults
-    ["--tentative-lifetime", "-1"],
-    ["--tentative-lifetime", "soon"],
-    ["--divergences", "-"],                       # two tables on stdout
-    ["--early-trusted", "not-an-address"],
-    ["--kcn", "zz"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--cn-policy", "lenient"],
+        ["--cn-policy", "2001:db8::zz=early"],
+        ["--cn-policy", f"{CN}=lenient"],
+        ["--cn-policy", "early", "--cn-policy", "standard"],  # two defaults
+        ["--tentative-lifetime", "-1"],
+        ["--tentative-lifetime", "soon"],
+        ["--divergences", "-"],  # two tables on stdout
+        ["--early-trusted", "not-an-address"],
+        ["--kcn", "zz"],
+    ],
+)
 def test_usage_errors_exit_2(late_bu, args):
     res = invoke(late_bu, *args)
     assert res.exit_code == 2, res.output
@@ -124,8 +149,21 @@ def test_unreadable_input_exit_3(tmp_path):
 
 
 def test_subprocess_exit_status_and_streams(late_bu):
-    proc = subprocess.run([sys.executable, "-m", "ebutool", "replay", late_bu, "-f", "csv",
-                           "--tentative-lifetime", "5"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ebutool",
+            "replay",
+            late_bu,
+            "-f",
+            "csv",
+            "--tentative-lifetime",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0
     assert proc.stdout.splitlines()[0] == ",".join(EXPOSURE_COLUMNS)
     assert "Traceback" not in proc.stderr and "replay:" in proc.stderr
@@ -144,20 +182,33 @@ def test_output_never_contains_key_material(tmp_path, fmt):
     nonces = tmp_path / "nonces.json"
     nonces.write_text(json.dumps({str(i): v.hex() for i, v in NONCES.items()}))
     div, dec = tmp_path / "div.out", tmp_path / "dec.out"
-    res = invoke(pcap, "--kcn", f"{CN}={KCN.hex()}", "--nonces", f"{CN}={nonces}", "-f", fmt,
-                 "--divergences", div, "--decisions", dec)
-    assert res.exit_code == 1, res.output             # the forged EBU was answered by the CN
+    res = invoke(
+        pcap,
+        "--kcn",
+        f"{CN}={KCN.hex()}",
+        "--nonces",
+        f"{CN}={nonces}",
+        "-f",
+        fmt,
+        "--divergences",
+        div,
+        "--decisions",
+        dec,
+    )
+    assert res.exit_code == 1, res.output  # the forged EBU was answered by the CN
     text = (res.stdout + res.stderr + div.read_text() + dec.read_text()).lower()
-    assert "kcn" in text or "discarded" in text       # the run did use the keys
+    assert "kcn" in text or "discarded" in text  # the run did use the keys
     for secret in _secrets():
         assert secret not in text
-        assert ":".join(secret[i:i + 2] for i in range(0, len(secret), 2)) not in text
+        assert ":".join(secret[i : i + 2] for i in range(0, len(secret), 2)) not in text
 
 
 def test_keys_from_environment_and_file(tmp_path):
     pcap = signed_handover().write(tmp_path / "s.pcap")
     keys = tmp_path / "keys.json"
-    keys.write_text(json.dumps({CN: {"kcn": KCN.hex(), "nonces": {str(i): v.hex() for i, v in NONCES.items()}}}))
+    keys.write_text(
+        json.dumps({CN: {"kcn": KCN.hex(), "nonces": {str(i): v.hex() for i, v in NONCES.items()}}})
+    )
     dec = tmp_path / "dec.json"
     res = invoke(pcap, "--keys", keys, "-f", "json", "--decisions", dec)
     assert res.exit_code == 0, res.output
@@ -177,14 +228,34 @@ def test_per_cn_policy_option(tmp_path):
     entry = {"kcn": KCN.hex(), "nonces": {str(i): v.hex() for i, v in NONCES.items()}}
     keys.write_text(json.dumps({CN: entry, CN2: entry}))
     for strict, code in (([], 0), (["--strict"], 1)):
-        res = invoke(path, "--keys", keys, "--divergences", "-", "-o", tmp_path / "x.csv", "-f", "csv", *strict)
+        res = invoke(
+            path,
+            "--keys",
+            keys,
+            "--divergences",
+            "-",
+            "-o",
+            tmp_path / "x.csv",
+            "-f",
+            "csv",
+            *strict,
+        )
         assert res.exit_code == code, res.output
-        assert [(r["cn"], r["kind"]) for r in csv.DictReader(io.StringIO(res.stdout))] == \
-            [(CN2, "unobservable_eba_missing")]
-        assert "divergences 0 (none); unobservable from the MN 1 (unobservable_eba_missing 1)" in res.stderr
-    for args in (["--cn-policy", f"{CN2}=standard"], ["--cn-policy", "standard", "--cn-policy", f"{CN}=early"],
-                 ["--cn-policy", "observed"]):
+        assert [(r["cn"], r["kind"]) for r in csv.DictReader(io.StringIO(res.stdout))] == [
+            (CN2, "unobservable_eba_missing")
+        ]
+        assert (
+            "divergences 0 (none); unobservable from the MN 1 (unobservable_eba_missing 1)"
+            in res.stderr
+        )
+    for args in (
+        ["--cn-policy", f"{CN2}=standard"],
+        ["--cn-policy", "standard", "--cn-policy", f"{CN}=early"],
+        ["--cn-policy", "observed"],
+    ):
         res = invoke(path, "--keys", keys, *args, "-f", "csv")
         assert res.exit_code == 0, (args, res.output)
-        assert [r["cn"] for r in csv.DictReader(io.StringIO(res.stdout))] == [CN]     # one tentative binding
+        assert [r["cn"] for r in csv.DictReader(io.StringIO(res.stdout))] == [
+            CN
+        ]  # one tentative binding
     assert f"{CN2} standard [observed: answered 0 of 1 EBUs]" in res.stderr

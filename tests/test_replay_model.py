@@ -1,4 +1,5 @@
 """The reference CN's binding cache on its own (no packets), and invariants of whole replays."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,15 +8,25 @@ from hypothesis import strategies as st
 
 from ebutool.constants import DEFAULT_CONFIG
 from ebutool.cn_replay import replay_records
-from ebutool.cn_replay.cn_model import (Action, CorrespondentModel, Policy, State, Update,
-                                     seq_greater)
+from ebutool.cn_replay.cn_model import (
+    Action,
+    CorrespondentModel,
+    Policy,
+    State,
+    Update,
+    seq_greater,
+)
 from test_replay_scenarios import COA1, COA2, CN, MN, Trace
 
 S = 1_000_000_000
 
 
-def upd(i, at_s, seq, coa=COA1, early=False, lifetime=100.0, ack=True, ok=True, dereg=False, status=None):
-    return Update(i, i + 1, round(at_s * S), MN, CN, coa, seq, lifetime, ack, early, dereg, ok, status)
+def upd(
+    i, at_s, seq, coa=COA1, early=False, lifetime=100.0, ack=True, ok=True, dereg=False, status=None
+):
+    return Update(
+        i, i + 1, round(at_s * S), MN, CN, coa, seq, lifetime, ack, early, dereg, ok, status
+    )
 
 
 @settings(max_examples=200)
@@ -23,8 +34,8 @@ def upd(i, at_s, seq, coa=COA1, early=False, lifetime=100.0, ack=True, ok=True, 
 def test_seq_greater_is_rfc6275_rule(last, new):
     """RFC 6275 9.5.1: new is "less than or equal" when it lies in the range of the last
     number and the preceding 32768 values, inclusive."""
-    behind = (last - new) % 65536          # new == (last - behind) mod 2^16
-    in_window = behind <= 32768            # last itself (0) ... the 32768th value before it
+    behind = (last - new) % 65536  # new == (last - behind) mod 2^16
+    in_window = behind <= 32768  # last itself (0) ... the 32768th value before it
     assert seq_greater(new, last) == (not in_window)
 
 
@@ -41,7 +52,7 @@ def test_state_machine_none_tentative_regular():
     assert m.entries[(MN, CN)].expires_ns == 4 * S
     o = m.process(upd(1, 2.0, 11, lifetime=1000))
     assert o.action is Action.verified and o.entry.state is State.regular
-    assert o.ack.lifetime_s == DEFAULT_CONFIG.max_rr_binding_lifetime     # min(requested, 420 s)
+    assert o.ack.lifetime_s == DEFAULT_CONFIG.max_rr_binding_lifetime  # min(requested, 420 s)
     assert m.tentatives[0].verified and m.tentatives[0].end_ns == 2 * S
     o = m.process(upd(2, 3.0, 12, lifetime=8))
     assert o.action is Action.refreshed and m.entries[(MN, CN)].expires_ns == 11 * S
@@ -51,13 +62,13 @@ def test_tentative_expiry_then_any_sequence_number():
     m = CorrespondentModel(DEFAULT_CONFIG.with_(tentative_binding_lifetime=0.5))
     m.process(upd(0, 1.0, 500, early=True))
     look = m.lookup(MN, CN, COA1, round(1.5 * S))
-    assert look.entry is not None                        # valid while now <= expiry
+    assert look.entry is not None  # valid while now <= expiry
     look = m.lookup(MN, CN, COA1, round(1.5 * S) + 1)
     assert look.entry is None and look.lapsed is m.tentatives[0]
     assert m.tentatives[0].end_reason == "expired"
-    o = m.process(upd(1, 2.0, 3))                         # no entry: any number is accepted
+    o = m.process(upd(1, 2.0, 3))  # no entry: any number is accepted
     assert o.action is Action.regular
-    assert m.lookup(MN, CN, COA1, 3 * S).lapsed is None   # the CoA is bound again
+    assert m.lookup(MN, CN, COA1, 3 * S).lapsed is None  # the CoA is bound again
 
 
 def test_standard_policy_drops_ebus_and_keeps_numbers():
@@ -97,8 +108,11 @@ event = st.one_of(
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 900), event), min_size=1, max_size=14),
-       st.sampled_from([0.2, 1.0, 3.0]), st.sampled_from(["early", "standard"]))
+@given(
+    st.lists(st.tuples(st.integers(1, 900), event), min_size=1, max_size=14),
+    st.sampled_from([0.2, 1.0, 3.0]),
+    st.sampled_from(["early", "standard"]),
+)
 def test_every_cn_packet_is_accounted_once(steps, lifetime, policy):
     """Each route-optimised CN packet is at most one of: unverified in one tentative
     binding, or one data divergence; overstay = data_after_tentative_lifetime rows =
@@ -123,8 +137,12 @@ def test_every_cn_packet_is_accounted_once(steps, lifetime, policy):
         else:
             n_data += 1
             data_bytes += tr.data(t, coa=coa, size=a)
-    r = replay_records(tr.records(), authenticate=lambda rec: "valid", cn_policy=policy,
-                       config=DEFAULT_CONFIG.with_(tentative_binding_lifetime=lifetime))
+    r = replay_records(
+        tr.records(),
+        authenticate=lambda rec: "valid",
+        cn_policy=policy,
+        config=DEFAULT_CONFIG.with_(tentative_binding_lifetime=lifetime),
+    )
     ex, dv = r.exposure, r.divergences
     data_divs = dv[dv["kind"].isin(["data_to_unbound_coa", "data_after_tentative_lifetime"])]
     overstay = dv[dv["kind"] == "data_after_tentative_lifetime"]
@@ -146,7 +164,7 @@ def test_model_rejects_bad_policy():
 
 @settings(max_examples=300)
 @given(st.integers(0, 4_000_000_000), st.integers(0, 999_999))
-@example(1, 999_996)                   # sec + ns / 1e9 gives 1.9999959999999999
+@example(1, 999_996)  # sec + ns / 1e9 gives 1.9999959999999999
 @example(1_700_000_000, 31_000)
 def test_one_time_helper_for_the_whole_replay(sec, us):
     """Every replay module converts times through ebutool.units (no second copy
@@ -155,6 +173,7 @@ def test_one_time_helper_for_the_whole_replay(sec, us):
     from ebutool import units as times
     from ebutool.cn_replay import cn_model, divergences, exposure
     import ebutool.cn_replay as pkg
+
     for mod in (cn_model, divergences, exposure, pkg):
         assert getattr(mod, "seconds", times.seconds) is times.seconds
     ts = sec * S + us * 1000

@@ -6,6 +6,7 @@ of docs/replay.md (a CN's action takes effect, on the capture clock, when the
 acknowledgement that answers it arrives; a tentative binding lasts
 TENTATIVE_BINDING_LIFETIME from then), never read back from ebutool's output.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,8 +20,14 @@ from ebutool.build import mh_packet, tunnel, udp_packet, write_pcap
 from ebutool.constants import DEFAULT_CONFIG
 from ebutool.diagnostics import Diagnostics
 from ebutool.mh.codec import aligned, encode_mh
-from ebutool.mh.messages import (BindingAcknowledgement, BindingUpdate, CareOfTest, CareOfTestInit,
-                                 HomeTest, HomeTestInit)
+from ebutool.mh.messages import (
+    BindingAcknowledgement,
+    BindingUpdate,
+    CareOfTest,
+    CareOfTestInit,
+    HomeTest,
+    HomeTestInit,
+)
 from ebutool.mh.options import BindingAuthorizationData, NonceIndices
 from ebutool.cn_replay import EXPOSURE_COLUMNS, replay, replay_records
 from ebutool.stream import record_from_packet
@@ -59,8 +66,13 @@ def signed(msg, kbm: bytes, coa: str, cn: str):
     assert wire[-14:-12] == b"\x05\x0c"
     data = wire[:4] + b"\x00\x00" + wire[6:-12]
     mac = hmac.new(kbm, _ip(coa) + _ip(cn) + data, hashlib.sha1).digest()[:12]
-    return replace(msg, options=[BindingAuthorizationData(mac) if isinstance(o, BindingAuthorizationData)
-                                 else o for o in msg.options])
+    return replace(
+        msg,
+        options=[
+            BindingAuthorizationData(mac) if isinstance(o, BindingAuthorizationData) else o
+            for o in msg.options
+        ],
+    )
 
 
 class Trace:
@@ -75,8 +87,12 @@ class Trace:
         return pkt
 
     def _bu_msg(self, seq, flags, lifetime, hidx, cidx, coa, kbm):
-        msg = BindingUpdate(sequence=seq, flags=flags, lifetime=lifetime,
-                            options=[NonceIndices(hidx, cidx), BindingAuthorizationData(bytes(12))])
+        msg = BindingUpdate(
+            sequence=seq,
+            flags=flags,
+            lifetime=lifetime,
+            options=[NonceIndices(hidx, cidx), BindingAuthorizationData(bytes(12))],
+        )
         return signed(msg, kbm, coa, self.cn) if self.sign else msg
 
     def ebu(self, ms, seq, coa=COA1, lifetime=25, ack=True, hidx=1, bad_mac=False):
@@ -115,13 +131,20 @@ class Trace:
         return len(self._add(ms, udp_packet(coa, self.cn, bytes(size), hoa=self.mn)))
 
     def ha_bu(self, ms, seq, coa=COA1):
-        self._add(ms, mh_packet(BindingUpdate(sequence=seq, flags=A | H, lifetime=100), coa, HA, hoa=self.mn))
+        self._add(
+            ms,
+            mh_packet(BindingUpdate(sequence=seq, flags=A | H, lifetime=100), coa, HA, hoa=self.mn),
+        )
 
     def ha_ba(self, ms, seq, coa=COA1):
-        self._add(ms, mh_packet(BindingAcknowledgement(sequence=seq, lifetime=100), HA, coa, home=self.mn))
+        self._add(
+            ms, mh_packet(BindingAcknowledgement(sequence=seq, lifetime=100), HA, coa, home=self.mn)
+        )
 
     def hoti_hot(self, ms, coa, hidx=1, rtt=100, cookie=b"HOMECOOK"):
-        self._add(ms, tunnel(coa, HA, mh_packet(HomeTestInit(init_cookie=cookie), self.mn, self.cn)))
+        self._add(
+            ms, tunnel(coa, HA, mh_packet(HomeTestInit(init_cookie=cookie), self.mn, self.cn))
+        )
         hot = HomeTest(nonce_index=hidx, init_cookie=cookie, keygen_token=home_token(self.mn, hidx))
         self._add(ms + rtt, tunnel(HA, coa, mh_packet(hot, self.cn, self.mn)))
 
@@ -135,7 +158,9 @@ class Trace:
 
     def records(self):
         diag = Diagnostics()
-        recs = [record_from_packet(i + 1, ts, pkt, 0, diag) for i, (ts, pkt) in enumerate(self.sorted())]
+        recs = [
+            record_from_packet(i + 1, ts, pkt, 0, diag) for i, (ts, pkt) in enumerate(self.sorted())
+        ]
         assert not diag.counts, diag.kept
         return [r for r in recs if r is not None]
 
@@ -158,7 +183,9 @@ def kinds(result) -> list[str]:
     return list(result.divergences["kind"])
 
 
-def early_handover(tr: Trace, data_ms, bu_ms: float, rtt: float = 30, seq: int = 10, size: int = 100):
+def early_handover(
+    tr: Trace, data_ms, bu_ms: float, rtt: float = 30, seq: int = 10, size: int = 100
+):
     """EBU at 1 ms, EBA one RTT later, CN data at ``data_ms``, standard BU at ``bu_ms``
     answered one RTT later.  Returns the IPv6 lengths of the data packets by time."""
     tr.ha_bu(0, 1)
@@ -174,13 +201,13 @@ def early_handover(tr: Trace, data_ms, bu_ms: float, rtt: float = 30, seq: int =
 # ----------------------------------------------------------------------------------------
 def test_tentative_binding_verified_in_time_has_no_violation():
     tr = Trace()
-    data_ms = [40 + 20 * i for i in range(20)]            # 40 .. 420 ms
+    data_ms = [40 + 20 * i for i in range(20)]  # 40 .. 420 ms
     sizes = early_handover(tr, data_ms, bu_ms=100)
     r = run(tr)
     assert list(r.exposure.columns) == EXPOSURE_COLUMNS
     assert len(r.exposure) == 1
     row = r.exposure.iloc[0]
-    start, verified_at = 1 + 30, 100 + 30                 # EBA arrival, BA arrival (ms)
+    start, verified_at = 1 + 30, 100 + 30  # EBA arrival, BA arrival (ms)
     unverified = [t for t in data_ms if start <= t < verified_at]
     assert row["verified"] and row["end_reason"] == "verified"
     assert (row["mn"], row["cn"], row["coa"]) == (MN, CN, COA1)
@@ -196,19 +223,19 @@ def test_tentative_binding_verified_in_time_has_no_violation():
 
 def test_tentative_binding_expires_while_cn_keeps_sending():
     tr = Trace()
-    data_ms = [40 + 250 * i for i in range(20)]           # 40 .. 4790 ms, varying sizes below
+    data_ms = [40 + 250 * i for i in range(20)]  # 40 .. 4790 ms, varying sizes below
     tr.ha_bu(0, 1)
     tr.ebu(1, 10)
     tr.ba(31, 10)
     sizes = {t: tr.data(t, size=60 + 7 * i) for i, t in enumerate(data_ms)}
-    tr.bu(4200, 11)                                        # too late: the binding expired at 3031
+    tr.bu(4200, 11)  # too late: the binding expired at 3031
     tr.ba(4230, 11)
     r = run(tr)
     row = r.exposure.iloc[0]
     start = 31
     end = start + DEFAULT_CONFIG.tentative_binding_lifetime * 1000
     unverified = [t for t in data_ms if start <= t <= end]
-    overstay = [t for t in data_ms if end < t < 4230]     # until the late BU takes effect
+    overstay = [t for t in data_ms if end < t < 4230]  # until the late BU takes effect
     assert not row["verified"] and row["end_reason"] == "expired"
     assert row["tentative_end"] == pytest.approx((T0 + end * MS) / S, abs=1e-6)
     assert row["tentative_ms"] == pytest.approx(end - start)
@@ -232,14 +259,18 @@ def test_tentative_lifetime_changes_the_outcome():
     early_handover(tr, data_ms, bu_ms=4200)
     recs = tr.records()
     short = replay_records(recs, authenticate=accept_all)
-    long = replay_records(recs, authenticate=accept_all,
-                          config=DEFAULT_CONFIG.with_(tentative_binding_lifetime=5.0))
-    shorter = replay_records(recs, authenticate=accept_all,
-                             config=DEFAULT_CONFIG.with_(tentative_binding_lifetime=1.0))
+    long = replay_records(
+        recs, authenticate=accept_all, config=DEFAULT_CONFIG.with_(tentative_binding_lifetime=5.0)
+    )
+    shorter = replay_records(
+        recs, authenticate=accept_all, config=DEFAULT_CONFIG.with_(tentative_binding_lifetime=1.0)
+    )
     assert not short.exposure.iloc[0]["verified"]
     assert long.exposure.iloc[0]["verified"] and long.divergences.empty
-    n = {name: int(res.exposure.iloc[0]["overstay_packets"])
-         for name, res in (("3", short), ("1", shorter))}
+    n = {
+        name: int(res.exposure.iloc[0]["overstay_packets"])
+        for name, res in (("3", short), ("1", shorter))
+    }
     assert n["1"] == len([t for t in data_ms if 31 + 1000 < t < 4230])
     assert n["3"] == len([t for t in data_ms if 31 + 3000 < t < 4230])
     assert n["1"] > n["3"] > 0
@@ -258,8 +289,13 @@ def test_ebu_to_a_standard_cn_policy():
     before = [t for t in data_ms if t < 130]
     assert kinds(r) == ["eba_unexpected"] + ["data_to_unbound_coa"] * len(before)
     assert list(r.decisions["action"]) == ["unsupported", "regular"]
-    assert r.summary["divergences_by_kind"] == {"eba_unexpected": 1, "data_to_unbound_coa": len(before)}
-    assert all("EBU in frame 2 was not accepted (unsupported)" in d for d in r.divergences["detail"][1:])
+    assert r.summary["divergences_by_kind"] == {
+        "eba_unexpected": 1,
+        "data_to_unbound_coa": len(before),
+    }
+    assert all(
+        "EBU in frame 2 was not accepted (unsupported)" in d for d in r.divergences["detail"][1:]
+    )
 
 
 def test_fallback_trace_against_an_early_cn():
@@ -271,7 +307,7 @@ def test_fallback_trace_against_an_early_cn():
     tr.ebu(1, 10)
     tr.bu(100, 11)
     tr.ba(130, 11)
-    for t in range(140, 1500, 20):         # longer than INITIAL_BINDACK_TIMEOUT after the EBU
+    for t in range(140, 1500, 20):  # longer than INITIAL_BINDACK_TIMEOUT after the EBU
         tr.data(t)
     early = run(tr)
     assert kinds(early) == ["unobservable_eba_missing"]
@@ -292,10 +328,20 @@ def test_trusted_mns_only_draft_6_2():
     assert kinds(refused) == ["eba_unexpected", "data_to_unbound_coa", "data_to_unbound_coa"]
 
 
-@pytest.mark.parametrize("last,new,accepted", [
-    (10, 11, True), (10, 10, False), (10, 9, False), (65535, 0, True), (65530, 3, True),
-    (5, 5 + 32767, True), (5, 5 + 32768, False), (40000, 7000, True), (40000, 8000, False),
-])
+@pytest.mark.parametrize(
+    "last,new,accepted",
+    [
+        (10, 11, True),
+        (10, 10, False),
+        (10, 9, False),
+        (65535, 0, True),
+        (65530, 3, True),
+        (5, 5 + 32767, True),
+        (5, 5 + 32768, False),
+        (40000, 7000, True),
+        (40000, 8000, False),
+    ],
+)
 def test_sequence_number_window(last, new, accepted):
     """RFC 6275 9.5.1: an update whose number is not greater (modulo 2^16) than the
     last accepted one is rejected with status 135 carrying the last accepted number."""
@@ -309,21 +355,30 @@ def test_sequence_number_window(last, new, accepted):
         tr.ba(130, last, status=135, coa=COA2)
     r = run(tr)
     assert r.divergences.empty, r.divergences.to_dict("records")
-    assert list(r.decisions["action"]) == ["regular", "regular" if accepted else "rejected_sequence"]
+    assert list(r.decisions["action"]) == [
+        "regular",
+        "regular" if accepted else "rejected_sequence",
+    ]
 
 
 def test_sequence_out_of_window_accepted_by_the_trace_cn_is_a_divergence():
     tr = Trace()
     tr.ebu(1, 500)
     tr.ba(31, 500)
-    tr.bu(100, 500)          # not greater than 500
-    tr.ba(130, 500)          # ... but the CN accepted it
-    for t in (3100, 3200):   # and kept sending after the tentative lifetime (3031 ms)
+    tr.bu(100, 500)  # not greater than 500
+    tr.ba(130, 500)  # ... but the CN accepted it
+    for t in (3100, 3200):  # and kept sending after the tentative lifetime (3031 ms)
         tr.data(t)
     r = run(tr)
-    assert kinds(r) == ["ack_status", "data_after_tentative_lifetime", "data_after_tentative_lifetime"]
+    assert kinds(r) == [
+        "ack_status",
+        "data_after_tentative_lifetime",
+        "data_after_tentative_lifetime",
+    ]
     first = r.divergences.iloc[0]
-    assert first["expected"] == "BA status 135 seq 500" and first["observed"] == "BA status 0 seq 500"
+    assert (
+        first["expected"] == "BA status 135 seq 500" and first["observed"] == "BA status 0 seq 500"
+    )
     assert list(r.decisions["action"]) == ["tentative", "rejected_sequence"]
 
 
@@ -331,8 +386,8 @@ def test_sequence_out_of_window_without_a_flag_still_answered():
     tr = Trace()
     tr.bu(1, 7)
     tr.ba(31, 7)
-    tr.bu(100, 3, coa=COA2, ack=False)     # rejected: a BA 135 is sent whatever the A flag
-    tr.mn_data(1200)                       # the capture goes on past INITIAL_BINDACK_TIMEOUT
+    tr.bu(100, 3, coa=COA2, ack=False)  # rejected: a BA 135 is sent whatever the A flag
+    tr.mn_data(1200)  # the capture goes on past INITIAL_BINDACK_TIMEOUT
     r = run(tr)
     assert kinds(r) == ["unobservable_ack_missing"]
     assert r.divergences.iloc[0]["expected"] == "BA status 135 seq 7"
@@ -343,7 +398,7 @@ def test_deregistration_deletes_the_binding():
     tr.ebu(1, 10)
     tr.ba(31, 10)
     tr.data(50)
-    tr.dereg(500, 11)                      # returning home: from the home address, lifetime 0
+    tr.dereg(500, 11)  # returning home: from the home address, lifetime 0
     tr.ba(530, 11, coa=MN)
     late = [tr.data(t) for t in (600, 700)]
     r = run(tr)
@@ -368,7 +423,7 @@ def test_deregistration_from_care_of_address_and_then_new_numbers():
     tr.ba(31, 100)
     tr.dereg(200, 101, coa=COA1)
     tr.ba(230, 101)
-    tr.bu(300, 5, coa=COA2)                # lower than 101, but the entry is gone
+    tr.bu(300, 5, coa=COA2)  # lower than 101, but the entry is gone
     tr.ba(330, 5, coa=COA2)
     r = run(tr)
     assert r.divergences.empty
@@ -379,8 +434,8 @@ def test_data_to_a_coa_never_bound():
     tr = Trace()
     tr.bu(1, 10)
     tr.ba(31, 10)
-    n = tr.data(50, coa=COA2)              # binding is for COA1
-    tr.data(60)                            # fine
+    n = tr.data(50, coa=COA2)  # binding is for COA1
+    tr.data(60)  # fine
     r = run(tr)
     assert kinds(r) == ["data_to_unbound_coa"]
     d = r.divergences.iloc[0]
@@ -409,9 +464,9 @@ def test_repeated_ebu_does_not_extend_the_tentative_lifetime():
     tr = Trace()
     tr.ebu(1, 10)
     tr.ba(31, 10)
-    tr.ebu(2000, 11)                       # same care-of address, still unverified
+    tr.ebu(2000, 11)  # same care-of address, still unverified
     tr.ba(2030, 11)
-    tr.data(3500)                          # 3031 + ... : after the first EBU's lifetime
+    tr.data(3500)  # 3031 + ... : after the first EBU's lifetime
     r = run(tr)
     assert len(r.exposure) == 1 and r.exposure.iloc[0]["end_reason"] == "expired"
     assert kinds(r) == ["data_after_tentative_lifetime"]
@@ -431,9 +486,9 @@ def test_unauthenticated_update_is_discarded():
 
 def test_without_any_check_the_trace_is_followed_and_said_so():
     tr = Trace()
-    tr.ebu(1, 10)                          # answered: accepted per the trace
+    tr.ebu(1, 10)  # answered: accepted per the trace
     tr.ba(31, 10)
-    tr.ebu(500, 11, coa=COA2)              # A flag set, never answered: not accepted
+    tr.ebu(500, 11, coa=COA2)  # A flag set, never answered: not accepted
     r = run(tr, authenticate=None)
     assert list(r.decisions["basis"]) == ["trace", "trace"]
     assert list(r.decisions["action"]) == ["tentative", "discarded"]
@@ -455,8 +510,8 @@ def test_unverifiable_without_ack_flag_follows_the_data():
 def test_ack_answering_nothing_and_ack_flag_clear():
     tr = Trace()
     tr.bu(1, 10, ack=False)
-    tr.ba(31, 10)                          # RFC 6275 9.5.4: SHOULD NOT be sent
-    tr.ba(60, 99)                          # answers no update at all
+    tr.ba(31, 10)  # RFC 6275 9.5.4: SHOULD NOT be sent
+    tr.ba(60, 99)  # answers no update at all
     r = run(tr)
     assert kinds(r) == ["ack_unexpected", "ack_unexpected"]
     assert "answers no binding update" in r.divergences.iloc[1]["detail"]
@@ -464,7 +519,7 @@ def test_ack_answering_nothing_and_ack_flag_clear():
 
 def test_missing_ack_near_the_end_of_the_capture_is_not_reported():
     tr = Trace()
-    tr.bu(1, 10)                           # capture ends before INITIAL_BINDACK_TIMEOUT
+    tr.bu(1, 10)  # capture ends before INITIAL_BINDACK_TIMEOUT
     tr.mn_data(500)
     assert run(tr).divergences.empty
     tr.mn_data(1500)
@@ -473,7 +528,7 @@ def test_missing_ack_near_the_end_of_the_capture_is_not_reported():
 
 def test_binding_from_before_the_capture_is_assumed():
     tr = Trace()
-    tr.data(1)                             # the CN already routes to COA1
+    tr.data(1)  # the CN already routes to COA1
     tr.bu(100, 7, coa=COA2)
     tr.ba(130, 7, coa=COA2)
     tr.data(150, coa=COA2)
@@ -489,7 +544,7 @@ def test_data_through_the_home_agent_is_never_a_divergence():
     tr.ebu(1, 10)
     tr.ba(31, 10)
     for t in (3500, 3600):
-        tr.data_home(t)                    # after expiry the CN uses the home address: right
+        tr.data_home(t)  # after expiry the CN uses the home address: right
     r = run(tr)
     assert r.divergences.empty
     assert r.exposure.iloc[0]["overstay_packets"] == 0
@@ -512,6 +567,7 @@ def test_rtt_estimated_without_acknowledgement():
 
 def test_handover_events_and_foreign_records_are_ignored():
     from ebutool.records import HandoverEvent
+
     tr = Trace()
     early_handover(tr, [50], bu_ms=100)
     recs = [HandoverEvent(T0, MN, COA1)] + tr.records()
@@ -521,7 +577,7 @@ def test_handover_events_and_foreign_records_are_ignored():
 # -- with the oracle ----------------------------------------------------------------------
 def signed_handover(bad_ebu_mac: bool = False) -> Trace:
     tr = Trace(sign=True)
-    tr.hoti_hot(-2000, "2001:db8:9::100")    # home test before the handover
+    tr.hoti_hot(-2000, "2001:db8:9::100")  # home test before the handover
     tr.ha_bu(0, 1)
     tr.ebu(1, 10, bad_mac=bad_ebu_mac)
     tr.coti_cot(2, COA1)
@@ -542,6 +598,7 @@ def test_keyless_oracle_uses_the_tokens_of_the_capture(tmp_path):
 
 def test_oracle_with_keys_rejects_a_forged_ebu(tmp_path):
     from ebutool.oracle.keys import KeyTable, Nonce
+
     keys = KeyTable()
     keys.set_kcn(KCN, CN)
     keys.set_nonces({i: Nonce(v) for i, v in NONCES.items()}, CN)
@@ -557,6 +614,7 @@ def test_oracle_with_keys_rejects_a_forged_ebu(tmp_path):
 def test_unknown_care_of_nonce_index_is_status_137(tmp_path, answer, expected_kinds):
     """The CN's nonce table lacks care-of index 2: RFC 6275 9.5.1 says BA status 137."""
     from ebutool.oracle.keys import KeyTable, Nonce
+
     keys = KeyTable()
     keys.set_kcn(KCN, CN)
     keys.set_nonces({1: Nonce(NONCES[1])}, CN)
@@ -578,7 +636,7 @@ def test_coti_cot_matched_by_care_of_address_cn_and_cookie():
     tr1, tr2 = Trace(), Trace(mn=mn2)
     rtt1, rtt2 = 60, 30
     tr1.coti_cot(0, COA1, rtt=rtt1, cookie=b"SAMECOOK")
-    tr2.coti_cot(10, coa_b, rtt=rtt2, cookie=b"SAMECOOK")     # its CoT arrives first (40 < 60)
+    tr2.coti_cot(10, coa_b, rtt=rtt2, cookie=b"SAMECOOK")  # its CoT arrives first (40 < 60)
     tr1.bu(100, 5, coa=COA1, ack=False)
     tr2.bu(101, 7, coa=coa_b, ack=False)
     tr1.pkts += tr2.pkts
@@ -599,7 +657,7 @@ def two_cns(sign: bool = False) -> Trace:
     tr, tr2 = Trace(sign=sign), Trace(cn=CN2, sign=sign)
     tr.ebu(1, 10)
     tr2.ebu(2, 20)
-    tr.ba(31, 10)                         # the EBA of CN
+    tr.ba(31, 10)  # the EBA of CN
     tr.bu(100, 11)
     tr2.bu(101, 21)
     tr.ba(130, 11)
@@ -611,10 +669,14 @@ def two_cns(sign: bool = False) -> Trace:
 
 def test_per_cn_policy():
     tr = two_cns()
-    glob = run(tr)                        # every CN modelled early: CN2 "should" have answered
+    glob = run(tr)  # every CN modelled early: CN2 "should" have answered
     assert kinds(glob) == ["unobservable_eba_missing"]
     assert list(glob.divergences["cn"]) == [CN2]
-    for spec in ({CN2: "standard"}, {"*": "early", CN2: "standard"}, {"*": "standard", CN: "early"}):
+    for spec in (
+        {CN2: "standard"},
+        {"*": "early", CN2: "standard"},
+        {"*": "standard", CN: "early"},
+    ):
         r = run(tr, cn_policy=spec)
         assert r.divergences.empty, (spec, r.divergences)
         dec = r.decisions.set_index(["cn", "msg"])["action"]
@@ -631,16 +693,25 @@ def test_observed_policy_infers_each_cn_from_the_trace():
     r = run(tr, cn_policy="observed")
     assert r.divergences.empty
     assert r.summary["cn_policies"] == {CN: "early", CN2: "standard"}
-    assert r.summary["cn_policies_observed"] == {CN: "answered 1 of 1 EBUs", CN2: "answered 0 of 1 EBUs"}
+    assert r.summary["cn_policies_observed"] == {
+        CN: "answered 1 of 1 EBUs",
+        CN2: "answered 0 of 1 EBUs",
+    }
     line = r.summary_line()
-    assert line.startswith("policy observed (") and f"{CN2} standard [observed: answered 0 of 1 EBUs]" in line
+    assert (
+        line.startswith("policy observed (")
+        and f"{CN2} standard [observed: answered 0 of 1 EBUs]" in line
+    )
     # a per-CN policy given explicitly wins over the observed default
     r = run(tr, cn_policy={"*": "observed", CN2: "early"})
-    assert kinds(r) == ["unobservable_eba_missing"] and r.summary["cn_policies_observed"] == {CN: "answered 1 of 1 EBUs"}
+    assert kinds(r) == ["unobservable_eba_missing"] and r.summary["cn_policies_observed"] == {
+        CN: "answered 1 of 1 EBUs"
+    }
 
 
 def test_bad_per_cn_policy_is_a_usage_error():
     from ebutool.errors import UsageError
+
     for spec in ({"not-an-address": "early"}, {CN: "lenient"}, "sometimes"):
         with pytest.raises(UsageError):
             run(two_cns(), cn_policy=spec)
@@ -675,14 +746,19 @@ def test_lost_request_is_unobservable_not_a_divergence():
     assert row["frame"] == 1 and "the MN sent the EBU again (frame 2, seq 11)" in row["detail"]
     assert r.summary["divergences"] == 0 and r.summary["unobservable"] == 1
     assert r.exit_status() == 0 and r.exit_status(strict=True) == 1
-    assert "divergences 0 (none); unobservable from the MN 1 (unobservable_eba_missing 1)" in r.summary_line()
+    assert (
+        "divergences 0 (none); unobservable from the MN 1 (unobservable_eba_missing 1)"
+        in r.summary_line()
+    )
     # Nothing shows the CN got the first EBU: assumed lost, the tentative binding is the
     # second EBU's, from its EBA (1031 ms) for 3 s, verified by the BA at 3530 ms.
     assert list(r.decisions["action"]) == ["unanswered", "tentative", "verified"]
     assert len(r.exposure) == 1
     ex = r.exposure.iloc[0]
     start, end = 1031, 3530
-    assert ex["verified"] and ex["tentative_start"] == pytest.approx((T0 + start * MS) / S, abs=1e-6)
+    assert ex["verified"] and ex["tentative_start"] == pytest.approx(
+        (T0 + start * MS) / S, abs=1e-6
+    )
     assert ex["unverified_packets"] == len([t for t in data_ms if start <= t <= end])
 
 
@@ -692,11 +768,13 @@ def test_lost_answer_keeps_the_observable_overstay():
     observable, a divergence — while the missing EBA is unobservable."""
     tr, data_ms = lossy_handover(ebu_lost_up=False)
     r = run(tr)
-    start = 1 + 30                        # the RTT of the path, from the second EBU's EBA
+    start = 1 + 30  # the RTT of the path, from the second EBU's EBA
     expiry = start + DEFAULT_CONFIG.tentative_binding_lifetime * 1000
     overstay = [t for t in data_ms if expiry < t < 3530]
     assert len(overstay) > 0
-    assert kinds(r) == ["unobservable_eba_missing"] + ["data_after_tentative_lifetime"] * len(overstay)
+    assert kinds(r) == ["unobservable_eba_missing"] + ["data_after_tentative_lifetime"] * len(
+        overstay
+    )
     assert list(r.decisions["action"]) == ["tentative", "tentative_kept", "regular"]
     assert r.summary["divergences"] == len(overstay) and r.exit_status() == 1
     assert r.exposure.iloc[0]["tentative_start"] == pytest.approx((T0 + start * MS) / S, abs=1e-6)
@@ -711,8 +789,11 @@ def test_synthesized_access_link_loss_gives_no_divergence(tmp_path):
     from ebutool.oracle.keys import load_key_table
     from ebutool.records import Record
     from ebutool.synth import load_scenario, simulate, trace_records, write_capture, write_keys
+
     toml = pathlib.Path(__file__).parent.parent / "samples" / "early-conservative.toml"
-    text = toml.read_text().replace("cn_delay_ms = { cn1 = 12 }", "cn_delay_ms = { cn1 = 12 }\nloss = 0.5")
+    text = toml.read_text().replace(
+        "cn_delay_ms = { cn1 = 12 }", "cn_delay_ms = { cn1 = 12 }\nloss = 0.5"
+    )
     assert "loss = 0.5" in text
     (tmp_path / "lossy.toml").write_text(text)
     sc = load_scenario(tmp_path / "lossy.toml")
@@ -728,13 +809,23 @@ def test_synthesized_access_link_loss_gives_no_divergence(tmp_path):
         end = max(x.ts_ns for x in recs)
         cn = sc.correspondents["cn1"].address
         answered = {x.mh.sequence for x in recs if x.msg == "BA" and x.src == cn}
-        unanswered = [x.frame for x in recs if x.msg in ("BU", "EBU") and x.dst == cn
-                      and not x.mh.flags & BU_FLAG_H and x.mh.flags & BU_FLAG_A
-                      and x.mh.sequence not in answered and end - x.ts_ns >= S]
+        unanswered = [
+            x.frame
+            for x in recs
+            if x.msg in ("BU", "EBU")
+            and x.dst == cn
+            and not x.mh.flags & BU_FLAG_H
+            and x.mh.flags & BU_FLAG_A
+            and x.mh.sequence not in answered
+            and end - x.ts_ns >= S
+        ]
         total += len(unanswered)
         r = replay(str(cap), keys=load_key_table(keys_file=str(keys)))
         assert r.summary["divergences"] == 0, r.divergences.to_string()
         assert list(r.divergences["frame"]) == unanswered
-        assert set(r.divergences["kind"]) <= {"unobservable_eba_missing", "unobservable_ack_missing"}
+        assert set(r.divergences["kind"]) <= {
+            "unobservable_eba_missing",
+            "unobservable_ack_missing",
+        }
         assert r.exit_status() == 0
-    assert total > 0                      # the seeds do lose updates or answers
+    assert total > 0  # the seeds do lose updates or answers

@@ -1,4 +1,5 @@
 """Every OutputFormat has a renderer, and each honours the output contract."""
+
 from __future__ import annotations
 
 import csv
@@ -14,14 +15,16 @@ from ebutool.report.formats import RENDERERS, TEXT_FORMATS
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "mn": ["2001:db8::1", "2001:db8::2"],
-        "kind": ["early", "standard"],
-        "t_handover": [1700000000.123456, 1700000001.5],
-        "rtt_ro_ms": [20.0, float("nan")],
-        "n": pd.array([3, None], dtype="Int64"),
-        "ok": [True, False],
-    })
+    return pd.DataFrame(
+        {
+            "mn": ["2001:db8::1", "2001:db8::2"],
+            "kind": ["early", "standard"],
+            "t_handover": [1700000000.123456, 1700000001.5],
+            "rtt_ro_ms": [20.0, float("nan")],
+            "n": pd.array([3, None], dtype="Int64"),
+            "ok": [True, False],
+        }
+    )
 
 
 def test_every_format_is_covered():

@@ -1,4 +1,5 @@
 """Early episodes as their own control: observed / standard predicted from the same RTTs."""
+
 from __future__ import annotations
 
 import math
@@ -10,23 +11,60 @@ from ebutool.analysis.summary import counterfactual_ratios, counterfactual_state
 
 def _episodes() -> pd.DataFrame:
     nan = math.nan
-    return pd.DataFrame([
-        # early conservative: send 40 vs std_send_conserv 160 -> 0.25; recv 30 vs std_recv 160
-        dict(kind="early", mode="conservative", send_latency_ms=40.0, recv_latency_ms=30.0,
-             std_send_conserv_ms=160.0, std_send_optimst_ms=120.0, std_recv_ms=160.0),
-        # early optimistic: send 0 vs std_send_optimst 100 -> 0; recv 60 vs std_recv 120
-        dict(kind="early", mode="optimistic", send_latency_ms=0.0, recv_latency_ms=60.0,
-             std_send_conserv_ms=150.0, std_send_optimst_ms=100.0, std_recv_ms=120.0),
-        # unknown mode: no send counterpart, recv still counts? no: mode unknown -> skipped
-        dict(kind="early", mode="unknown", send_latency_ms=10.0, recv_latency_ms=10.0,
-             std_send_conserv_ms=50.0, std_send_optimst_ms=40.0, std_recv_ms=50.0),
-        # standard episodes never enter
-        dict(kind="standard", mode="conservative", send_latency_ms=200.0, recv_latency_ms=200.0,
-             std_send_conserv_ms=100.0, std_send_optimst_ms=80.0, std_recv_ms=100.0),
-        # missing observation is skipped, not counted
-        dict(kind="early", mode="conservative", send_latency_ms=nan, recv_latency_ms=nan,
-             std_send_conserv_ms=100.0, std_send_optimst_ms=80.0, std_recv_ms=100.0),
-    ])
+    return pd.DataFrame(
+        [
+            # early conservative: send 40 vs std_send_conserv 160 -> 0.25; recv 30 vs std_recv 160
+            dict(
+                kind="early",
+                mode="conservative",
+                send_latency_ms=40.0,
+                recv_latency_ms=30.0,
+                std_send_conserv_ms=160.0,
+                std_send_optimst_ms=120.0,
+                std_recv_ms=160.0,
+            ),
+            # early optimistic: send 0 vs std_send_optimst 100 -> 0; recv 60 vs std_recv 120
+            dict(
+                kind="early",
+                mode="optimistic",
+                send_latency_ms=0.0,
+                recv_latency_ms=60.0,
+                std_send_conserv_ms=150.0,
+                std_send_optimst_ms=100.0,
+                std_recv_ms=120.0,
+            ),
+            # unknown mode: no send counterpart, recv still counts? no: mode unknown -> skipped
+            dict(
+                kind="early",
+                mode="unknown",
+                send_latency_ms=10.0,
+                recv_latency_ms=10.0,
+                std_send_conserv_ms=50.0,
+                std_send_optimst_ms=40.0,
+                std_recv_ms=50.0,
+            ),
+            # standard episodes never enter
+            dict(
+                kind="standard",
+                mode="conservative",
+                send_latency_ms=200.0,
+                recv_latency_ms=200.0,
+                std_send_conserv_ms=100.0,
+                std_send_optimst_ms=80.0,
+                std_recv_ms=100.0,
+            ),
+            # missing observation is skipped, not counted
+            dict(
+                kind="early",
+                mode="conservative",
+                send_latency_ms=nan,
+                recv_latency_ms=nan,
+                std_send_conserv_ms=100.0,
+                std_send_optimst_ms=80.0,
+                std_recv_ms=100.0,
+            ),
+        ]
+    )
 
 
 def test_ratios_and_counts():
@@ -55,9 +93,25 @@ def test_only_counted_episodes_enter():
     df = _episodes()
     df["complete"] = True
     df["diagnosis"] = None
-    extra = dict(kind="early", mode="conservative", send_latency_ms=150.0, recv_latency_ms=150.0,
-                 std_send_conserv_ms=160.0, std_send_optimst_ms=120.0, std_recv_ms=160.0)
-    df = pd.concat([df, pd.DataFrame([dict(extra, complete=False, diagnosis="no_final_bu"),
-                                      dict(extra, complete=True, diagnosis="tentative_binding_expired")])],
-                   ignore_index=True)
+    extra = dict(
+        kind="early",
+        mode="conservative",
+        send_latency_ms=150.0,
+        recv_latency_ms=150.0,
+        std_send_conserv_ms=160.0,
+        std_send_optimst_ms=120.0,
+        std_recv_ms=160.0,
+    )
+    df = pd.concat(
+        [
+            df,
+            pd.DataFrame(
+                [
+                    dict(extra, complete=False, diagnosis="no_final_bu"),
+                    dict(extra, complete=True, diagnosis="tentative_binding_expired"),
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     assert counterfactual_ratios(df) == counterfactual_ratios(_episodes())

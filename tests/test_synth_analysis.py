@@ -6,6 +6,7 @@ to twice the configured one-way delays, the predicted latencies of the draft's
 section 5 from those RTTs, and observed latencies equal to the formula within one
 data-packet period.  Every expected value is computed here from the scenario's
 delays and schedule (never from ebutool's output)."""
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,7 @@ from ebutool.synth.scenario import HOME, Scenario
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SCENARIOS = sorted(p.stem for p in SAMPLES.glob("*.toml"))
-SUFFIX = {"conservative": "conserv", "optimistic": "optimst"}   # formula names
+SUFFIX = {"conservative": "conserv", "optimistic": "optimst"}  # formula names
 
 
 @dataclass
@@ -36,9 +37,9 @@ class Expected:
     rtt_ha: float
     rtt_bt: float
     rtt_ro: float
-    send: float           # the formula the observed send latency must meet
+    send: float  # the formula the observed send latency must meet
     recv: float
-    send_period: float    # ms between the MN's data packets to this CN
+    send_period: float  # ms between the MN's data packets to this CN
     recv_period: float
 
 
@@ -77,24 +78,46 @@ def expected_episodes(sc: Scenario) -> list[Expected]:
                     f = predict(rtt_ha, rtt_bt, rtt_ro)
                     send = f["early_send_" + SUFFIX[mn.mode]]
                     recv = f["early_recv"]
-                else:   # EBU dropped: a standard update whose home token is known (RTT_BT = 0)
+                else:  # EBU dropped: a standard update whose home token is known (RTT_BT = 0)
                     kind, rtt_bt = "early_fallback", token_bt
                     f = predict(rtt_ha, 0.0, rtt_ro)
                     send = f["std_send_conserv"] if mn.mode == "conservative" else 0.0
                     recv = f["std_recv"]
                 flows = [fl for fl in sc.flows if fl.mn == mn.name and fl.cn == name]
-                period = {d: min((1000 / fl.rate_pps for fl in flows if fl.direction in ("both", d)),
-                                 default=math.inf) for d in ("mn_to_cn", "cn_to_mn")}
-                out.append(Expected(mn.home_address, cn.address, prev_coa, h.coa,
-                                    sc.start_ns / 1e9 + h.at_ms / 1000, kind, mn.mode, rtt_ha,
-                                    rtt_bt, rtt_ro, send, recv, period["mn_to_cn"],
-                                    period["cn_to_mn"]))
+                period = {
+                    d: min(
+                        (1000 / fl.rate_pps for fl in flows if fl.direction in ("both", d)),
+                        default=math.inf,
+                    )
+                    for d in ("mn_to_cn", "cn_to_mn")
+                }
+                out.append(
+                    Expected(
+                        mn.home_address,
+                        cn.address,
+                        prev_coa,
+                        h.coa,
+                        sc.start_ns / 1e9 + h.at_ms / 1000,
+                        kind,
+                        mn.mode,
+                        rtt_ha,
+                        rtt_bt,
+                        rtt_ro,
+                        send,
+                        recv,
+                        period["mn_to_cn"],
+                        period["cn_to_mn"],
+                    )
+                )
             prev_net, prev_coa, prev_t = h.network, h.coa, h.at_ms
     return out
 
 
-@pytest.fixture(scope="module", params=[(s, ext) for s in SCENARIOS for ext in ("pcap", "jsonl")],
-                ids=lambda p: f"{p[0]}.{p[1]}")
+@pytest.fixture(
+    scope="module",
+    params=[(s, ext) for s in SCENARIOS for ext in ("pcap", "jsonl")],
+    ids=lambda p: f"{p[0]}.{p[1]}",
+)
 def analysed(request):
     name, ext = request.param
     sc = load_scenario(str(SAMPLES / f"{name}.toml"))
@@ -103,8 +126,12 @@ def analysed(request):
 
 
 def _row(df, e: Expected):
-    hits = df[(df["mn"] == e.mn) & (df["cn"] == e.cn) & (df["coa"] == e.coa)
-              & ((df["t_handover"] - e.t_handover).abs() < 1e-6)]
+    hits = df[
+        (df["mn"] == e.mn)
+        & (df["cn"] == e.cn)
+        & (df["coa"] == e.coa)
+        & ((df["t_handover"] - e.t_handover).abs() < 1e-6)
+    ]
     assert len(hits) == 1, f"{len(hits)} rows for {e}"
     return hits.iloc[0]
 
@@ -130,7 +157,8 @@ def test_rtts_are_twice_the_configured_one_way_delays(analysed):
     for e in expected_episodes(sc):
         row = _row(df, e)
         assert (row["rtt_ha_ms"], row["rtt_bt_ms"], row["rtt_ro_ms"]) == pytest.approx(
-            (e.rtt_ha, e.rtt_bt, e.rtt_ro), abs=1e-6), e
+            (e.rtt_ha, e.rtt_bt, e.rtt_ro), abs=1e-6
+        ), e
 
 
 def test_predicted_columns_are_the_formulas_of_the_configured_rtts(analysed):
@@ -153,8 +181,16 @@ def test_observed_latencies_meet_the_formulas_within_one_packet_period(analysed)
 
 
 def test_the_samples_cover_every_kind_and_mode():
-    seen = {(e.kind, e.mode) for s in SCENARIOS
-            for e in expected_episodes(load_scenario(str(SAMPLES / f"{s}.toml")))}
-    assert seen >= {("standard", "conservative"), ("standard", "optimistic"),
-                    ("early", "conservative"), ("early", "optimistic"),
-                    ("early_fallback", "conservative"), ("early_fallback", "optimistic")}
+    seen = {
+        (e.kind, e.mode)
+        for s in SCENARIOS
+        for e in expected_episodes(load_scenario(str(SAMPLES / f"{s}.toml")))
+    }
+    assert seen >= {
+        ("standard", "conservative"),
+        ("standard", "optimistic"),
+        ("early", "conservative"),
+        ("early", "optimistic"),
+        ("early_fallback", "conservative"),
+        ("early_fallback", "optimistic"),
+    }

@@ -1,4 +1,5 @@
 """``ebutool synth`` on the command line: outputs, formats, options, errors."""
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,7 @@ def test_writes_capture_trace_and_keys(tmp_path):
     res = synth(SAMPLE, "-o", out, "--json", trace, "--keys", keys)
     assert res.exit_code == 0, res.output
     assert "3 handovers" in res.stderr and str(out) in res.stderr
-    assert out.read_bytes()[:4] == b"\xd4\xc3\xb2\xa1"            # pcap, microseconds
+    assert out.read_bytes()[:4] == b"\xd4\xc3\xb2\xa1"  # pcap, microseconds
     lines = [json.loads(x) for x in trace.read_text().splitlines()]
     assert lines[0]["type"] == "header"
     assert sum(x["type"] == "handover" for x in lines) == 3
@@ -47,7 +48,7 @@ def test_pcapng_by_extension_or_flag_holds_the_same_packets(tmp_path):
     assert len(frames(a)) > 100
     d = tmp_path / "d.pcapng"
     assert synth(SAMPLE, "-o", d, "-q").exit_code == 0
-    assert d.read_bytes() == b.read_bytes()                      # deterministic pcapng too
+    assert d.read_bytes() == b.read_bytes()  # deterministic pcapng too
 
 
 def test_seed_option_changes_cookies_not_times(tmp_path):
@@ -61,6 +62,7 @@ def test_seed_option_changes_cookies_not_times(tmp_path):
 def test_protocol_option_reaches_the_simulation(tmp_path):
     # tokens 500 ms old at each handover: with MAX_TOKEN_LIFETIME 0.2 s no EBU is sent
     import ebutool
+
     out = tmp_path / "o.pcap"
     assert synth(SAMPLE, "-o", out, "-q", "--max-token-lifetime", 0.2).exit_code == 0
     labels = {r.msg for r in ebutool.read_records(out)}
@@ -72,13 +74,16 @@ def test_stdout_capture(tmp_path):
     assert res.exit_code == 0 and res.stdout_bytes[:4] == b"\xd4\xc3\xb2\xa1"
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (["missing.toml", "-o", "{tmp}/o.pcap"], 3, "missing.toml: no such file"),
-    ([SAMPLE, "-o", "{tmp}/no/such/dir/o.pcap"], 2, "cannot write"),
-    ([SAMPLE, "-o", "-", "--json", "-"], 2, "only one of"),
-    ([SAMPLE, "-o", "{tmp}/o.pcap", "--max-update-rate", "0"], 2, "--max-update-rate"),
-    ([SAMPLE], 2, "--output"),
-])
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["missing.toml", "-o", "{tmp}/o.pcap"], 3, "missing.toml: no such file"),
+        ([SAMPLE, "-o", "{tmp}/no/such/dir/o.pcap"], 2, "cannot write"),
+        ([SAMPLE, "-o", "-", "--json", "-"], 2, "only one of"),
+        ([SAMPLE, "-o", "{tmp}/o.pcap", "--max-update-rate", "0"], 2, "--max-update-rate"),
+        ([SAMPLE], 2, "--output"),
+    ],
+)
 def test_errors_are_one_line_with_the_right_status(tmp_path, args, code, words):
     res = synth(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert res.exit_code == code, res.output

@@ -3,6 +3,7 @@ every Mobility Header message with the fields the generator meant, the MH checks
 must match an independent RFC 1071 computation, tshark must find every UDP checksum
 good, and ``ebutool verify`` with the scenario's Kcn and nonces must call every
 token and MAC valid."""
+
 from __future__ import annotations
 
 import shutil
@@ -13,20 +14,51 @@ from pathlib import Path
 import pytest
 
 from ebutool.addr import pton
-from ebutool.mh.messages import (BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingError,
-                                 BindingUpdate, CareOfTest, CareOfTestInit, HomeTest, HomeTestInit)
+from ebutool.mh.messages import (
+    BU_FLAG_A,
+    BU_FLAG_H,
+    BindingAcknowledgement,
+    BindingError,
+    BindingUpdate,
+    CareOfTest,
+    CareOfTestInit,
+    HomeTest,
+    HomeTestInit,
+)
 from ebutool.mh.options import BindingAuthorizationData, NonceIndices
 from ebutool.build import write_pcap
 from ebutool.synth import key_table, load_scenario, simulate, write_capture
 
 SAMPLES = sorted(Path(__file__).resolve().parent.parent.glob("samples/*.toml"))
 TSHARK = shutil.which("tshark")
-FIELDS = ["frame.number", "mip6.mhtype", "mip6.csum", "mip6.bu.seqnr", "mip6.bu.a_flag",
-          "mip6.bu.h_flag", "mip6.bu.lifetime", "mip6.ba.status", "mip6.ba.seqnr",
-          "mip6.ba.lifetime", "mip6.ni.hni", "mip6.ni.cni", "mip6.bad.auth", "mip6.hoti.cookie",
-          "mip6.coti.cookie", "mip6.hot.cookie", "mip6.hot.token", "mip6.hot.nindex",
-          "mip6.cot.cookie", "mip6.cot.nindex", "mip6.be.status", "mip6.be.haddr",
-          "ipv6.src", "ipv6.dst", "ipv6.opt.mipv6.home_address", "ipv6.routing.mipv6.home_address"]
+FIELDS = [
+    "frame.number",
+    "mip6.mhtype",
+    "mip6.csum",
+    "mip6.bu.seqnr",
+    "mip6.bu.a_flag",
+    "mip6.bu.h_flag",
+    "mip6.bu.lifetime",
+    "mip6.ba.status",
+    "mip6.ba.seqnr",
+    "mip6.ba.lifetime",
+    "mip6.ni.hni",
+    "mip6.ni.cni",
+    "mip6.bad.auth",
+    "mip6.hoti.cookie",
+    "mip6.coti.cookie",
+    "mip6.hot.cookie",
+    "mip6.hot.token",
+    "mip6.hot.nindex",
+    "mip6.cot.cookie",
+    "mip6.cot.nindex",
+    "mip6.be.status",
+    "mip6.be.haddr",
+    "ipv6.src",
+    "ipv6.dst",
+    "ipv6.opt.mipv6.home_address",
+    "ipv6.routing.mipv6.home_address",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +84,24 @@ def tshark_rows(all_samples):
     """tshark's fields for every frame of the combined capture, by frame number."""
     _, path = all_samples
     fields = FIELDS + ["udp.checksum.status"]
-    proc = subprocess.run([TSHARK, "-n", "-r", str(path), "-o", "udp.check_checksum:TRUE",
-                           "-T", "fields", "-E", "separator=|",
-                           *sum((["-e", f] for f in fields), [])],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [
+            TSHARK,
+            "-n",
+            "-r",
+            str(path),
+            "-o",
+            "udp.check_checksum:TRUE",
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+            *sum((["-e", f] for f in fields), []),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [dict(zip(fields, line.split("|"))) for line in proc.stdout.splitlines()]
 
 
@@ -68,7 +114,7 @@ def synthesized(request, all_samples):
 @pytest.fixture(params=[p.stem for p in SAMPLES])
 def sample_rows(request, all_samples, tshark_rows):
     result, _, first = all_samples[0][request.param]
-    return result, tshark_rows[first:first + len(result.packets)]
+    return result, tshark_rows[first : first + len(result.packets)]
 
 
 def rfc1071_checksum(src: str, dst: str, mh: bytes) -> int:
@@ -99,19 +145,38 @@ def expected_fields(pkt) -> dict[str, object]:
     elif isinstance(m, HomeTestInit):
         want["mip6.hoti.cookie"] = int.from_bytes(m.init_cookie, "big")
     elif isinstance(m, CareOfTest):
-        want.update({"mip6.cot.cookie": int.from_bytes(m.init_cookie, "big"),
-                     "mip6.cot.nindex": m.nonce_index,
-                     "mip6.hot.token": int.from_bytes(m.keygen_token, "big")})  # Wireshark's name
+        want.update(
+            {
+                "mip6.cot.cookie": int.from_bytes(m.init_cookie, "big"),
+                "mip6.cot.nindex": m.nonce_index,
+                "mip6.hot.token": int.from_bytes(m.keygen_token, "big"),
+            }
+        )  # Wireshark's name
     elif isinstance(m, HomeTest):
-        want.update({"mip6.hot.cookie": int.from_bytes(m.init_cookie, "big"),
-                     "mip6.hot.nindex": m.nonce_index,
-                     "mip6.hot.token": int.from_bytes(m.keygen_token, "big")})
+        want.update(
+            {
+                "mip6.hot.cookie": int.from_bytes(m.init_cookie, "big"),
+                "mip6.hot.nindex": m.nonce_index,
+                "mip6.hot.token": int.from_bytes(m.keygen_token, "big"),
+            }
+        )
     elif isinstance(m, BindingUpdate):
-        want.update({"mip6.bu.seqnr": m.sequence, "mip6.bu.a_flag": bool(m.flags & BU_FLAG_A),
-                     "mip6.bu.h_flag": bool(m.flags & BU_FLAG_H), "mip6.bu.lifetime": m.lifetime})
+        want.update(
+            {
+                "mip6.bu.seqnr": m.sequence,
+                "mip6.bu.a_flag": bool(m.flags & BU_FLAG_A),
+                "mip6.bu.h_flag": bool(m.flags & BU_FLAG_H),
+                "mip6.bu.lifetime": m.lifetime,
+            }
+        )
     elif isinstance(m, BindingAcknowledgement):
-        want.update({"mip6.ba.status": m.status, "mip6.ba.seqnr": m.sequence,
-                     "mip6.ba.lifetime": m.lifetime})
+        want.update(
+            {
+                "mip6.ba.status": m.status,
+                "mip6.ba.seqnr": m.sequence,
+                "mip6.ba.lifetime": m.lifetime,
+            }
+        )
     elif isinstance(m, BindingError):
         want.update({"mip6.be.status": m.status, "mip6.be.haddr": m.home_address})
     ni, auth = m.option(NonceIndices), m.option(BindingAuthorizationData)
@@ -149,8 +214,9 @@ def test_tshark_decodes_every_mh_message_as_built(sample_rows):
         mh_rows += 1
         for name, want in expected_fields(pkt).items():
             assert _normal(name, row[name]) == want, (row["frame.number"], name, row[name], want)
-        assert _int(row["mip6.csum"]) == rfc1071_checksum(inner.hoa or inner.src,
-                                                          inner.home or inner.dst, inner.mh_wire)
+        assert _int(row["mip6.csum"]) == rfc1071_checksum(
+            inner.hoa or inner.src, inner.home or inner.dst, inner.mh_wire
+        )
     assert mh_rows > 10
 
 
@@ -159,7 +225,7 @@ def test_tshark_finds_every_udp_checksum_good(sample_rows):
     result, rows = sample_rows
     status = [r["udp.checksum.status"] for r in rows if r["mip6.mhtype"] == ""]
     assert len(status) == sum((p.inner or p).msg is None for p in result.built) > 100
-    assert set(status) == {"1"}                                  # 1 = good
+    assert set(status) == {"1"}  # 1 = good
 
 
 def test_verify_with_the_scenario_keys_finds_every_message_valid(synthesized, tmp_path):
@@ -167,14 +233,18 @@ def test_verify_with_the_scenario_keys_finds_every_message_valid(synthesized, tm
 
     import ebutool
     from ebutool.oracle.keys import load_keys_file
+
     result, path = synthesized
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps(key_table(result)))
     df = ebutool.verify(str(path), keys=load_keys_file(str(keys)))
     built = [(p.inner or p).msg for p in result.built]
     # every keygen token (HoT, CoT) and every authenticator (BU/EBU/BA/EBA with a CN)
-    checked = sum(isinstance(m, HomeTest) or m.option(BindingAuthorizationData) is not None
-                  for m in built if m is not None)
+    checked = sum(
+        isinstance(m, HomeTest) or m.option(BindingAuthorizationData) is not None
+        for m in built
+        if m is not None
+    )
     assert len(df) == checked > 0
     assert set(df["verdict"]) == {"valid"}, df[df["verdict"] != "valid"].to_string()
     assert set(df["basis"]) == {"kcn"}

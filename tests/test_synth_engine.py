@@ -2,6 +2,7 @@
 delays (draft sections 3, 4.1, 4.3), data paths, legacy CNs, jitter, loss, rate limits
 and determinism.  Packets are decoded with ebutool's capture decoder (not the engine's
 own bookkeeping), and every expected time is computed here from the scenario's delays."""
+
 from __future__ import annotations
 
 import copy
@@ -19,25 +20,55 @@ CN = "2001:db8:c::1"
 COA_A, COA_B = "2001:db8:a::5", "2001:db8:b::5"
 # one-way delays, ms
 D = {"a_ha": 10, "a_cn": 7, "b_ha": 25, "b_cn": 9, "ha_cn": 30}
-RATE = 100                 # data packets per second each way
-PERIOD = 1000 / RATE       # ms
+RATE = 100  # data packets per second each way
+PERIOD = 1000 / RATE  # ms
 
 
-def scenario_dict(procedure="early", mode="conservative", start="net-a",
-                  handovers=((1000, "net-b"),), duration=2500, **cn) -> dict:
+def scenario_dict(
+    procedure="early",
+    mode="conservative",
+    start="net-a",
+    handovers=((1000, "net-b"),),
+    duration=2500,
+    **cn,
+) -> dict:
     return {
         "scenario": {"name": "t", "duration_ms": duration, "seed": 7},
         "home_agent": [{"name": "ha", "address": HA}],
-        "correspondent": [{"name": "cn", "address": CN, "kcn": KCN, "ha_delay_ms": D["ha_cn"],
-                           "nonces": {"1": "0102030405060708", "2": "1112131415161718"}, **cn}],
+        "correspondent": [
+            {
+                "name": "cn",
+                "address": CN,
+                "kcn": KCN,
+                "ha_delay_ms": D["ha_cn"],
+                "nonces": {"1": "0102030405060708", "2": "1112131415161718"},
+                **cn,
+            }
+        ],
         "network": [
-            {"name": "net-a", "prefix": "2001:db8:a::/64", "ha_delay_ms": D["a_ha"],
-             "cn_delay_ms": {"cn": D["a_cn"]}},
-            {"name": "net-b", "prefix": "2001:db8:b::/64", "ha_delay_ms": D["b_ha"],
-             "cn_delay_ms": {"cn": D["b_cn"]}}],
-        "mobile_node": [{"name": "mn", "home_address": HOA, "procedure": procedure, "mode": mode,
-                         "start": start,
-                         "handover": [{"at_ms": t, "network": n} for t, n in handovers]}],
+            {
+                "name": "net-a",
+                "prefix": "2001:db8:a::/64",
+                "ha_delay_ms": D["a_ha"],
+                "cn_delay_ms": {"cn": D["a_cn"]},
+            },
+            {
+                "name": "net-b",
+                "prefix": "2001:db8:b::/64",
+                "ha_delay_ms": D["b_ha"],
+                "cn_delay_ms": {"cn": D["b_cn"]},
+            },
+        ],
+        "mobile_node": [
+            {
+                "name": "mn",
+                "home_address": HOA,
+                "procedure": procedure,
+                "mode": mode,
+                "start": start,
+                "handover": [{"at_ms": t, "network": n} for t, n in handovers],
+            }
+        ],
         "flow": [{"mn": "mn", "cn": "cn", "rate_pps": RATE, "size": 16}],
     }
 
@@ -64,8 +95,11 @@ def records(result) -> list:
 
 def times(result, msg, **match) -> list[float]:
     """Scenario times (ms) of the records labelled ``msg`` whose attributes match."""
-    return [t for r, t in records(result) if r.msg == msg
-            and all(getattr(r, k) == v for k, v in match.items())]
+    return [
+        t
+        for r, t in records(result)
+        if r.msg == msg and all(getattr(r, k) == v for k, v in match.items())
+    ]
 
 
 def ro_data_from(result, coa) -> list[float]:
@@ -79,7 +113,7 @@ def ro_data_to(result, coa) -> list[float]:
 def test_early_conservative_timeline_follows_the_configured_delays():
     res = run(scenario_dict())
     t0, rtt_ha, rtt_ro = 1000, 2 * D["b_ha"], 2 * D["b_cn"]
-    assert times(res, "HoTI", tunnel_src=COA_A) == [t0 - 500]            # anticipated, old network
+    assert times(res, "HoTI", tunnel_src=COA_A) == [t0 - 500]  # anticipated, old network
     assert times(res, "HoT", tunnel_dst=COA_A) == [t0 - 500 + 2 * (D["a_ha"] + D["ha_cn"])]
     assert times(res, "BU", src=COA_B, dst=HA) == [t0]
     assert times(res, "EBU", src=COA_B, dst=CN) == [t0]
@@ -87,7 +121,7 @@ def test_early_conservative_timeline_follows_the_configured_delays():
     assert times(res, "BA", src=HA, dst=COA_B) == [t0 + rtt_ha]
     assert times(res, "CoT", dst=COA_B) == [t0 + rtt_ro]
     eba, ba = times(res, "BA", src=CN, dst=COA_B)
-    assert eba == t0 + rtt_ro                                         # EBA
+    assert eba == t0 + rtt_ro  # EBA
     assert times(res, "BU", src=COA_B, dst=CN) == [t0 + max(rtt_ha, rtt_ro)]  # after CoT and BA<-HA
     assert ba == t0 + max(rtt_ha, rtt_ro) + rtt_ro
     first = ro_data_from(res, COA_B)[0]
@@ -104,6 +138,7 @@ def test_early_messages_have_the_drafts_form():
     ebu = next(r for r, _ in records(res) if r.msg == "EBU")
     from ebutool.mh.messages import BU_FLAG_A, BU_FLAG_H
     from ebutool.mh.options import BindingAuthorizationData, NonceIndices
+
     assert not ebu.mh.flags & BU_FLAG_H and ebu.mh.flags & BU_FLAG_A and ebu.mh.lifetime > 0
     assert ebu.mh.option(NonceIndices).careof_index == 0
     assert ebu.mh.option(BindingAuthorizationData) is not None
@@ -138,10 +173,10 @@ def test_optimistic_mn_sends_route_optimised_data_right_after_the_ebu():
 
 def test_no_home_token_gives_a_standard_update_section_4_3():
     res = run(scenario_dict(start="home", handovers=((1000, "net-a"), (2000, "net-b"))))
-    assert not [t for t in times(res, "EBU") if t < 2000]          # leaving home: standard
-    assert times(res, "HoTI", tunnel_src=COA_A) == [1000, 1500]   # after t0, then anticipated
-    assert times(res, "EBU") == [2000]                            # next handover: early
-    assert not [t for r, t in records(res) if t < 1000]           # at home: no Mobile IPv6
+    assert not [t for t in times(res, "EBU") if t < 2000]  # leaving home: standard
+    assert times(res, "HoTI", tunnel_src=COA_A) == [1000, 1500]  # after t0, then anticipated
+    assert times(res, "EBU") == [2000]  # next handover: early
+    assert not [t for r, t in records(res) if t < 1000]  # at home: no Mobile IPv6
 
 
 def test_expired_home_token_gives_a_standard_update():
@@ -150,7 +185,7 @@ def test_expired_home_token_gives_a_standard_update():
     res = simulate(sc, config=sc.config().with_(max_token_lifetime=0.3))  # HoT is 420 ms old
     assert not times(res, "EBU")
     assert times(res, "HoTI", tunnel_src=COA_B) == [1000]
-    doc["protocol"] = {"max_token_lifetime": 0.3}                 # the same from the [protocol] table
+    doc["protocol"] = {"max_token_lifetime": 0.3}  # the same from the [protocol] table
     assert not times(run(doc), "EBU")
 
 
@@ -158,15 +193,15 @@ def test_legacy_cn_drops_the_ebu_and_answers_data_with_a_binding_error():
     res = run(scenario_dict(mode="optimistic", early_binding_updates=False))
     t0, rtt_ha, rtt_ro = 1000, 2 * D["b_ha"], 2 * D["b_cn"]
     assert times(res, "EBU") == [t0]
-    assert times(res, "BA", src=CN) == [t0 + max(rtt_ha, rtt_ro) + rtt_ro]   # no EBA, standard BA
+    assert times(res, "BA", src=CN) == [t0 + max(rtt_ha, rtt_ro) + rtt_ro]  # no EBA, standard BA
     bes = [r for r, t in records(res) if r.msg == "BE"]
     assert len(bes) == 1 and bes[0].mh.status == 1 and bes[0].mh.home_address == HOA
     assert bes[0].src == CN and bes[0].dst == COA_B
     be_at = times(res, "BE")[0]
     first_ro = ro_data_from(res, COA_B)[0]
-    assert be_at == first_ro + rtt_ro                   # the first RO packet drew it
+    assert be_at == first_ro + rtt_ro  # the first RO packet drew it
     bu_at = t0 + max(rtt_ha, rtt_ro)
-    assert not [t for t in ro_data_from(res, COA_B) if be_at < t < bu_at]   # stopped until the BU
+    assert not [t for t in ro_data_from(res, COA_B) if be_at < t < bu_at]  # stopped until the BU
     quiet = run(scenario_dict(mode="optimistic", early_binding_updates=False, binding_errors=False))
     assert not times(quiet, "BE")
 
@@ -214,10 +249,10 @@ def test_lossy_network_retransmits_with_exponential_back_off():
         acked = times(res, "BA", src=HA, dst=COA_B)
         gaps = [b - a for a, b in zip(sends, sends[1:])]
         # INITIAL_BINDACK_TIMEOUT (1 s), doubling, until the BA comes back
-        assert gaps == [1000 * 2 ** k for k in range(len(gaps))]
+        assert gaps == [1000 * 2**k for k in range(len(gaps))]
         assert not acked or sends[-1] < acked[0]
         seqs = [r.mh.sequence for r, _ in records(res) if r.msg == "BU" and r.dst == HA]
-        assert seqs == sorted(set(seqs))                   # a new sequence number each time
+        assert seqs == sorted(set(seqs))  # a new sequence number each time
         if len(sends) > 1 and times(res, "BA", src=CN, dst=COA_B):
             completed_after_retries += 1
     assert completed_after_retries > 0
@@ -233,8 +268,11 @@ def test_binding_updates_respect_max_update_rate():
     assert limited
     for t in limited:
         assert sum(t - 1000 < u <= t for u in limited) <= 3
-    free = [t for r, t in records(simulate(sc, config=sc.config().with_(max_update_rate=100)))
-            if r.msg in ("BU", "EBU") and r.dst == CN]
+    free = [
+        t
+        for r, t in records(simulate(sc, config=sc.config().with_(max_update_rate=100)))
+        if r.msg in ("BU", "EBU") and r.dst == CN
+    ]
     assert len(free) > len(limited)
 
 
@@ -255,5 +293,9 @@ def test_two_correspondents_get_one_episode_each(procedure):
     doc["flow"].append({"mn": "mn", "cn": "cn2", "rate_pps": 10, "size": 8})
     res = run(doc)
     ba = times(res, "BA", src="2001:db8:c::2", dst=COA_B)
-    assert ba[-1] == 1000 + max(2 * D["b_ha"], 2 * 6, 2 * (D["b_ha"] + 12) if procedure == "standard"
-                                else 0) + 2 * 6
+    assert (
+        ba[-1]
+        == 1000
+        + max(2 * D["b_ha"], 2 * 6, 2 * (D["b_ha"] + 12) if procedure == "standard" else 0)
+        + 2 * 6
+    )

@@ -1,4 +1,5 @@
 """The bundled samples: up to date with their scenarios, byte for byte, and documented."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -41,7 +42,7 @@ def test_rendering_twice_gives_identical_bytes():
 def test_check_notices_a_stale_sample(tmp_path, capsys):
     shutil.copy(SAMPLES / "standard.toml", tmp_path)
     mod = regenerate_module()
-    assert mod.main(["--dir", str(tmp_path)]) == 0              # writes the three files
+    assert mod.main(["--dir", str(tmp_path)]) == 0  # writes the three files
     assert mod.main(["--check", "--dir", str(tmp_path)]) == 0
     pcap = tmp_path / "standard.pcap"
     data = bytearray(pcap.read_bytes())

@@ -1,4 +1,5 @@
 """Ladder diagrams: the data (order, offsets from t0, lanes) and the text rendering."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,7 @@ T0 = 1_700_000_000_000_000_000
 # The draft's Figure 2 with made-up times: HoTI/HoT before the handover, then
 # BU->HA, EBU, CoTI in parallel, BA, EBA, CoT, then BU->CN, BA<-CN.
 EARLY = [
-    (T0 + 62 * MS, 16, "CoT", "CN", "MN"),        # deliberately out of order
+    (T0 + 62 * MS, 16, "CoT", "CN", "MN"),  # deliberately out of order
     (T0 - 250 * MS, 3, "HoTI", "MN", "CN"),
     (T0 - 180 * MS, 4, "HoT", "CN", "MN"),
     (T0, 10, "BU", "MN", "HA"),
@@ -27,11 +28,24 @@ EARLY = [
 def test_rows_in_time_order_with_handover_at_zero():
     ladder = ladder_from_events(EARLY, T0)
     rows = ladder.rows()
-    assert [r.msg for r in rows] == ["HoTI", "HoT", "handover", "BU", "EBU", "CoTI", "BA", "EBA",
-                                     "CoT", "BU", "BA"]
-    assert [r.t_ms for r in rows] == pytest.approx([-250, -180, 0, 0, 0.05, 0.09, 40, 61, 62, 62.2, 95])
-    assert rows[0].via == ("HA",) and rows[1].via == ("HA",)       # through the tunnel
-    assert rows[4].via == ()                                        # EBU on the direct path
+    assert [r.msg for r in rows] == [
+        "HoTI",
+        "HoT",
+        "handover",
+        "BU",
+        "EBU",
+        "CoTI",
+        "BA",
+        "EBA",
+        "CoT",
+        "BU",
+        "BA",
+    ]
+    assert [r.t_ms for r in rows] == pytest.approx(
+        [-250, -180, 0, 0, 0.05, 0.09, 40, 61, 62, 62.2, 95]
+    )
+    assert rows[0].via == ("HA",) and rows[1].via == ("HA",)  # through the tunnel
+    assert rows[4].via == ()  # EBU on the direct path
     assert ladder.lanes == ("MN", "HA", "CN")
 
 
@@ -67,8 +81,14 @@ def _line(text, needle):
 
 
 def test_text_ladder_lines():
-    text = render_text(ladder_from_events(EARLY, T0, title="episode 1: early",
-                                          addresses={"MN": "2001:db8::100", "CN": "2001:db8:3::1"}))
+    text = render_text(
+        ladder_from_events(
+            EARLY,
+            T0,
+            title="episode 1: early",
+            addresses={"MN": "2001:db8::100", "CN": "2001:db8:3::1"},
+        )
+    )
     lines = text.splitlines()
     assert lines[0] == "episode 1: early"
     assert lines[1] == "MN 2001:db8::100  CN 2001:db8:3::1"
@@ -90,7 +110,7 @@ def test_text_ladder_lines():
     assert hoti[ha - 1] == ">" and hoti[cn - 1] == ">" and "HoTI" in hoti[mn:ha]
     # direct MN -> CN passes over the HA lane
     ebu = _line(text, "   11  ")
-    assert "|" not in ebu[mn + 1:cn] and ebu[cn - 1] == ">" and ebu.lstrip().startswith("0.050")
+    assert "|" not in ebu[mn + 1 : cn] and ebu[cn - 1] == ">" and ebu.lstrip().startswith("0.050")
     # the handover line comes before the first message at t0
     assert lines.index(_line(text, "handover (t0)")) < lines.index(bu)
     assert "~~~" in _line(text, "handover (t0)")
@@ -107,7 +127,7 @@ def test_long_label_is_cut_to_fit_between_lanes():
     text = render_text(ladder_from_events(ev, T0, labels={1: "X" * 100}), gap=12)
     line = _line(text, "    1  ")
     header = _line(text, "t-t0 (ms)")
-    assert line[header.index("HA")] == "|"          # the HA bar is still there
+    assert line[header.index("HA")] == "|"  # the HA bar is still there
     assert "X" * 100 not in line
 
 
@@ -129,6 +149,7 @@ EARLY_PCAP = str(SAMPLES / "early-conservative.pcap")
 
 def test_episode_numbers_are_analyzes():
     import ebutool
+
     rows = ebutool.analyze(MIXED)
     listed = episode_list(load_episodes(MIXED))
     assert len(listed) == len(rows) > 1
@@ -138,6 +159,7 @@ def test_episode_numbers_are_analyzes():
 
 def test_ladder_of_an_early_episode_is_figure_2():
     import ebutool
+
     row = ebutool.analyze(EARLY_PCAP).iloc[0]
     ep = find_episode(load_episodes(EARLY_PCAP), int(row["episode"]))
     rows = ladder_from_episode(ep).rows()
@@ -182,8 +204,11 @@ def test_cli_text_ladder_has_every_message():
     result = runner.invoke(app, ["timeline", EARLY_PCAP, "--episode", str(ep.id)])
     assert result.exit_code == 0, result.output
     # message lines: "<t-t0 ms> <frame>  |..."; the frames in capture-time order
-    shown = [int(ln.split()[1]) for ln in result.stdout.splitlines()
-             if len(ln.split()) > 2 and ln.split()[1].isdigit() and "|" in ln]
+    shown = [
+        int(ln.split()[1])
+        for ln in result.stdout.splitlines()
+        if len(ln.split()) > 2 and ln.split()[1].isdigit() and "|" in ln
+    ]
     assert shown == [s.frame for s in sorted(ep.timeline, key=lambda s: (s.ts_ns, s.frame))]
     assert len(shown) == len(ep.timeline) > 5
 
@@ -204,15 +229,18 @@ def test_cli_text_file(tmp_path):
     assert "handover (t0)" in out.read_text()
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["-e", "999"], "no episode 999: episodes are numbered 1-"),
-    (["-o", "x.png"], "episodes: choose one with --episode N"),
-    (["-e", "1", "-o", "x.jpg"], ".svg, .png, .pdf or .txt"),
-    (["-e", "1", "--mn", "2001:db8:ffff::1"], "not to --mn 2001:db8:ffff::1"),
-    (["--mn", "2001:db8:ffff::1"], "no binding-update episode of MN 2001:db8:ffff::1"),
-    (["--mn", "nonsense"], "not an IPv6 address"),
-    (["-e", "0"], "greater than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["-e", "999"], "no episode 999: episodes are numbered 1-"),
+        (["-o", "x.png"], "episodes: choose one with --episode N"),
+        (["-e", "1", "-o", "x.jpg"], ".svg, .png, .pdf or .txt"),
+        (["-e", "1", "--mn", "2001:db8:ffff::1"], "not to --mn 2001:db8:ffff::1"),
+        (["--mn", "2001:db8:ffff::1"], "no binding-update episode of MN 2001:db8:ffff::1"),
+        (["--mn", "nonsense"], "not an IPv6 address"),
+        (["-e", "0"], "greater than or equal to 1"),
+    ],
+)
 def test_cli_usage_errors(args, fragment):
     result = runner.invoke(app, ["timeline", MIXED, *args])
     assert result.exit_code == 2, result.output
@@ -246,11 +274,22 @@ def test_unknown_t0_counts_from_first_message_without_handover():
     from types import SimpleNamespace
 
     from ebutool.analysis import Step
-    ep = SimpleNamespace(id=7, mn="2001:db8::1", ha="2001:db8::2", cn="2001:db8::3", kind="incomplete",
-                         mode="unknown", t0_ns=None, t0_source=None, prev_coa=None, coa="2001:db8:9::1",
-                         timeline=[Step(T0 + 5 * MS, 2, "CoT", "CN", "MN"), Step(T0, 1, "BA", "HA", "MN")])
+
+    ep = SimpleNamespace(
+        id=7,
+        mn="2001:db8::1",
+        ha="2001:db8::2",
+        cn="2001:db8::3",
+        kind="incomplete",
+        mode="unknown",
+        t0_ns=None,
+        t0_source=None,
+        prev_coa=None,
+        coa="2001:db8:9::1",
+        timeline=[Step(T0 + 5 * MS, 2, "CoT", "CN", "MN"), Step(T0, 1, "BA", "HA", "MN")],
+    )
     ladder = ladder_from_episode(ep)
     assert [(r.msg, r.t_ms) for r in ladder.rows()] == [("BA", 0.0), ("CoT", 5.0)]
     text = render_text(ladder)
-    assert "handover" not in text.split("\n", 2)[2]      # no marker line (the subtitle explains)
+    assert "handover" not in text.split("\n", 2)[2]  # no marker line (the subtitle explains)
     assert "t0 unknown" in text

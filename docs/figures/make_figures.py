@@ -5,6 +5,7 @@
 Each figure is also one ebutool command (shown beside it); this script calls the
 library so it needs no installed ``ebutool`` entry point.  Needs ebutool[plot].
 """
+
 from __future__ import annotations
 
 import sys
@@ -23,27 +24,38 @@ def main() -> None:
     # ebutool model --rtt-ha 40 --rtt-ro 30 --sweep rtt_bt=0:400:10 --plot docs/figures/model-sweep-rtt-bt.png
     sweep = model.parse_sweep("rtt_bt=0:400:10")
     fixed = {"rtt_ha": 40.0, "rtt_ro": 30.0}
-    plots.save_figure(plots.sweep_figure(model.sweep_table(sweep, **fixed), sweep.variable, fixed),
-                      OUT / "model-sweep-rtt-bt.png")
+    plots.save_figure(
+        plots.sweep_figure(model.sweep_table(sweep, **fixed), sweep.variable, fixed),
+        OUT / "model-sweep-rtt-bt.png",
+    )
 
     # ebutool compare samples/standard.pcap samples/early-conservative.pcap --plot docs/figures/compare-cdf.png
-    eps = compare.load_episodes([str(SAMPLES / "standard.pcap"), str(SAMPLES / "early-conservative.pcap")])
-    plots.save_figure(plots.distribution_figure(compare.latency_samples(eps, "file"), "cdf",
-                                                title=compare.plot_title("file", "cdf")),
-                      OUT / "compare-cdf.png")
+    eps = compare.load_episodes(
+        [str(SAMPLES / "standard.pcap"), str(SAMPLES / "early-conservative.pcap")]
+    )
+    plots.save_figure(
+        plots.distribution_figure(
+            compare.latency_samples(eps, "file"), "cdf", title=compare.plot_title("file", "cdf")
+        ),
+        OUT / "compare-cdf.png",
+    )
 
     # ebutool compare samples/mixed.pcap --by kind --plot docs/figures/compare-box.png --plot-kind box
     eps = compare.load_episodes([str(SAMPLES / "mixed.pcap")])
-    plots.save_figure(plots.distribution_figure(compare.latency_samples(eps, "kind"), "box",
-                                                title=compare.plot_title("kind", "box")),
-                      OUT / "compare-box.png")
+    plots.save_figure(
+        plots.distribution_figure(
+            compare.latency_samples(eps, "kind"), "box", title=compare.plot_title("kind", "box")
+        ),
+        OUT / "compare-box.png",
+    )
 
     # ebutool timeline samples/standard.pcap --episode 1 -o docs/figures/timeline-standard.png  (Figure 1)
     # ebutool timeline samples/early-conservative.pcap --episode 1 -o docs/figures/timeline-early.png (Figure 2)
     for name, sample in (("standard", "standard.pcap"), ("early", "early-conservative.pcap")):
         ep = timeline.find_episode(timeline.load_episodes(str(SAMPLES / sample)), 1)
-        plots.save_figure(plots.ladder_figure(timeline.ladder_from_episode(ep)),
-                          OUT / f"timeline-{name}.png")
+        plots.save_figure(
+            plots.ladder_figure(timeline.ladder_from_episode(ep)), OUT / f"timeline-{name}.png"
+        )
     for p in sorted(OUT.glob("*.png")):
         print(p.relative_to(ROOT))
 

@@ -7,6 +7,7 @@
 An *episode* is one binding-update procedure of one MN with one peer for one new
 care-of address (DESIGN.md section 4; columns in section 5 and docs/analysis.md).
 """
+
 from __future__ import annotations
 
 import heapq
@@ -25,16 +26,39 @@ from .classify import KINDS, MODES
 from .episodes import Reconstructor, check_order
 from .metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
 from .model import Episode, Step
-from .rows import (ANSWER_LABEL, FALLBACK_KIND, LOST_NOTE, REFUSED_NOTE, UNKNOWN_MH_STATUS,
-                   EpisodeRows, build_rows)
+from .rows import (
+    ANSWER_LABEL,
+    FALLBACK_KIND,
+    LOST_NOTE,
+    REFUSED_NOTE,
+    UNKNOWN_MH_STATUS,
+    EpisodeRows,
+    build_rows,
+)
 from .summary import SUMMARY_COLUMNS, claim_statement, summarize
 
-__all__ = ["analyze", "analyze_records", "build_episodes", "iter_episodes", "summarize",
-           "claim_statement", "make_oracle", "episodes_frame", "Episode", "Step",
-           "EPISODE_COLUMNS", "DESIGN_COLUMNS", "SUMMARY_COLUMNS", "KINDS", "MODES"]
+__all__ = [
+    "analyze",
+    "analyze_records",
+    "build_episodes",
+    "iter_episodes",
+    "summarize",
+    "claim_statement",
+    "make_oracle",
+    "episodes_frame",
+    "Episode",
+    "Step",
+    "EPISODE_COLUMNS",
+    "DESIGN_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "KINDS",
+    "MODES",
+]
 
 
-def make_oracle(keys=None, config: ProtocolConfig = DEFAULT_CONFIG, diag: Diagnostics | None = None):
+def make_oracle(
+    keys=None, config: ProtocolConfig = DEFAULT_CONFIG, diag: Diagnostics | None = None
+):
     """The CN oracle (ebutool.oracle.verify.Oracle) when it is installed, else None
     (then every episode's ``auth`` is "unknown")."""
     try:
@@ -44,15 +68,19 @@ def make_oracle(keys=None, config: ProtocolConfig = DEFAULT_CONFIG, diag: Diagno
     try:
         return Oracle(keys=keys, config=config)
     except EbutoolError:
-        raise                      # e.g. an unreadable key file: the user must know
+        raise  # e.g. an unreadable key file: the user must know
     except Exception as exc:  # noqa: BLE001 - auth is optional, the analysis is not
         if diag is not None:
             diag.warn("oracle_error", f"oracle unavailable: {type(exc).__name__}: {exc}")
         return None
 
 
-def iter_episodes(records: Iterable, config: ProtocolConfig = DEFAULT_CONFIG,
-                  diag: Diagnostics | None = None, oracle=None) -> Iterator[Episode]:
+def iter_episodes(
+    records: Iterable,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    diag: Diagnostics | None = None,
+    oracle=None,
+) -> Iterator[Episode]:
     """Episodes as their MN moves on (streaming; ids are 0 here, see build_episodes)."""
     rc = Reconstructor(config, diag, oracle)
     for item in records:
@@ -62,8 +90,13 @@ def iter_episodes(records: Iterable, config: ProtocolConfig = DEFAULT_CONFIG,
         yield from finalize(ho, config, rc.last_ts)
 
 
-def build_episodes(records: Iterable, config: ProtocolConfig = DEFAULT_CONFIG,
-                   diag: Diagnostics | None = None, oracle=None, check: bool = True) -> list[Episode]:
+def build_episodes(
+    records: Iterable,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    diag: Diagnostics | None = None,
+    oracle=None,
+    check: bool = True,
+) -> list[Episode]:
     """All episodes of a message stream (Records and HandoverEvents, capture order),
     sorted by handover time, MN and CN, and numbered from 1.  ``check`` diagnoses
     timestamps that go backwards (off when the caller already did, per file)."""
@@ -105,9 +138,16 @@ def _address(value: str | None, option: str) -> str | None:
         raise UsageError(f"{option} {value!r} is not an IPv6 address") from None
 
 
-def analyze_records(records: Iterable, mn: str | None = None, cn: str | None = None,
-                    config: ProtocolConfig = DEFAULT_CONFIG, diag: Diagnostics | None = None,
-                    oracle=None, keys=None, check: bool = True) -> pd.DataFrame:
+def analyze_records(
+    records: Iterable,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    diag: Diagnostics | None = None,
+    oracle=None,
+    keys=None,
+    check: bool = True,
+) -> pd.DataFrame:
     """The episode table of a message stream; ``mn``/``cn`` keep only their rows.
     ``oracle`` None builds the CN oracle (with ``keys``) when installed; False: none."""
     mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
@@ -126,6 +166,7 @@ def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Itera
     read ahead (ebutool.stream.read_ahead).  ``progress`` (ebutool.progress) follows the
     reading of a single file."""
     from ..stream import read_records
+
     if len(paths) == 1:
         stream = read_records(paths[0], diag, stats, progress=progress)
         return read_ahead(check_order(stream, diag))
@@ -135,9 +176,18 @@ def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Itera
     return read_ahead(heapq.merge(*streams, key=lambda r: r.ts_ns))
 
 
-def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = None,
-            config: ProtocolConfig = DEFAULT_CONFIG, keys=None, diag: Diagnostics | None = None,
-            stats=None, oracle=None, merge: bool = False, progress=None) -> pd.DataFrame:
+def analyze(
+    *paths: str | os.PathLike,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    keys=None,
+    diag: Diagnostics | None = None,
+    stats=None,
+    oracle=None,
+    merge: bool = False,
+    progress=None,
+) -> pd.DataFrame:
     """One row per episode of the captures/traces ``paths`` (DESIGN.md section 5 columns
     first, then ``source``, the input file).  By default each file is analysed on its
     own (an episode never spans files; two captures of the same MN would otherwise mix
@@ -149,7 +199,7 @@ def analyze(*paths: str | os.PathLike, mn: str | None = None, cn: str | None = N
     ``oracle=False`` skips it.  ``progress`` follows the reading of a single input."""
     if not paths:
         raise UsageError("analyze needs at least one capture or trace")
-    with fewer_collections():       # a long streaming run: see ebutool.gc_tuning
+    with fewer_collections():  # a long streaming run: see ebutool.gc_tuning
         return _analyze(paths, mn, cn, config, keys, diag, stats, oracle, merge, progress)
 
 
@@ -172,9 +222,10 @@ def _analyze(paths, mn, cn, config, keys, diag, stats, oracle, merge, progress) 
         for path, label in zip(paths, _labels(paths)):
             # A fresh oracle per file: separate runs must not lend each other tokens.
             file_oracle = make_oracle(keys, config, diag) if per_file_oracle else oracle
-            file_diag = diag.for_source(label)      # its warnings name the file
-            part = build_rows(merged_records([path], file_diag, stats), config, file_diag,
-                              file_oracle or None)
+            file_diag = diag.for_source(label)  # its warnings name the file
+            part = build_rows(
+                merged_records([path], file_diag, stats), config, file_diag, file_oracle or None
+            )
             part.relabel(lambda source, label=label: label)
             rows.extend(part)
         rows.renumber()

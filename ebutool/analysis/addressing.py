@@ -13,6 +13,7 @@ the MN (its home address) differently:
 Packets sent from home (deregistration) carry no mobility headers; their home
 address is the plain source or destination.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,17 +21,17 @@ from dataclasses import dataclass, field
 from ..mh.messages import BU_FLAG_H
 from ..records import Record
 
-UP, DOWN = True, False      # UP: MN -> peer, DOWN: peer -> MN
+UP, DOWN = True, False  # UP: MN -> peer, DOWN: peer -> MN
 
 
 @dataclass(slots=True)
 class Resolved:
     """One record seen from the MN: which MN, which direction, which peer, which address."""
 
-    mn: str | None          # home address; None = care-of address not mapped yet
-    up: bool                # True when the MN sent it
-    peer: str               # the HA or CN at the other end (inner header for tunnels)
-    coa: str | None         # the MN's address on this packet (care-of, or home when at home)
+    mn: str | None  # home address; None = care-of address not mapped yet
+    up: bool  # True when the MN sent it
+    peer: str  # the HA or CN at the other end (inner header for tunnels)
+    coa: str | None  # the MN's address on this packet (care-of, or home when at home)
     tunnelled: bool = False
 
 
@@ -40,14 +41,14 @@ class AddressBook:
     care-of addresses and HAs, never with the number of packets."""
 
     coa_to_mn: dict[str, str] = field(default_factory=dict)
-    ha_of: dict[str, str] = field(default_factory=dict)     # MN -> its HA
+    ha_of: dict[str, str] = field(default_factory=dict)  # MN -> its HA
     home_agents: set[str] = field(default_factory=set)
     mobile_nodes: set[str] = field(default_factory=set)
 
     def learn_coa(self, coa: str | None, mn: str | None) -> bool:
         """Map ``coa`` to ``mn``; True when the mapping is new (pending CoTIs may flush)."""
         if self.coa_to_mn.get(coa) == mn:
-            return False            # the usual case, once per packet: known (mn is in mobile_nodes)
+            return False  # the usual case, once per packet: known (mn is in mobile_nodes)
         if not coa or not mn:
             return False
         self.mobile_nodes.add(mn)
@@ -80,8 +81,9 @@ class AddressBook:
             return res
         if rec.rh2 is not None:
             self.mobile_nodes.add(rec.rh2)
-            return Resolved(rec.rh2, DOWN, rec.src, rec.tunnel_dst or rec.dst,
-                            rec.tunnel_src is not None)
+            return Resolved(
+                rec.rh2, DOWN, rec.src, rec.tunnel_dst or rec.dst, rec.tunnel_src is not None
+            )
         if rec.tunnel_src is not None:
             return self._tunnelled(rec)
         if msg == "BE" and rec.mh is not None:

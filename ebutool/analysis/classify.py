@@ -1,6 +1,7 @@
 """Outcome codes: ``kind`` (which procedure ran, and whether it completed) and ``mode``
 (whether the MN used the new address before it was acknowledged).  docs/analysis.md
 lists every code; DESIGN.md section 4 defines them."""
+
 from __future__ import annotations
 
 from .model import CNState, Exchange, Handover
@@ -16,7 +17,7 @@ def eba(ep: CNState) -> Exchange | None:
 
 def cn_kind(ep: CNState) -> str:
     if ep.started_mid:
-        return "incomplete"        # the beginning is missing: what ran cannot be told
+        return "incomplete"  # the beginning is missing: what ran cannot be told
     if ep.dereg:
         return "deregistration" if ep.complete else "incomplete"
     if eba(ep) is not None:
@@ -53,9 +54,9 @@ def cn_mode(kind: str, ep: CNState, ha_ack_ns: int | None = None) -> str:
     """``ha_ack_ns``: when the BA from the HA accepted the home registration (None if
     not seen)."""
     if kind == "deregistration":
-        return "unknown"           # no route-optimised data from home to judge by
+        return "unknown"  # no route-optimised data from home to judge by
     if ep.first_send is None:
-        return "unknown"           # no data to the CN from the new address at all
+        return "unknown"  # no data to the CN from the new address at all
     if kind == "early" and eba(ep) is None:
         # The EBU asked for no acknowledgement: there was none to wait for, so the mode
         # cannot be judged by it.  Only data sent before even the HA's BA shows an MN

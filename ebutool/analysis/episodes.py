@@ -16,6 +16,7 @@ the MN moves on (or at the end).  Matching rules (DESIGN.md section 4):
 Nothing here raises on odd input: every anomaly becomes a ``Diagnostics`` warning
 or an episode note.
 """
+
 from __future__ import annotations
 
 from typing import Iterable, Iterator
@@ -29,7 +30,7 @@ from .addressing import AddressBook, Resolved
 from .handlers import MessageHandlers
 from .model import CNState, Exchange, Handover, MNState
 
-MAX_PENDING_PER_COA = 32     # CoTI/CoT held for a care-of address not yet mapped to an MN
+MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
 NS_PER_S = 1_000_000_000
 
@@ -38,8 +39,9 @@ class Reconstructor(MessageHandlers):
     """``feed()`` records and events in capture order, then ``finish()``; both return
     the handovers that closed (finalise them with :func:`ebutool.analysis.metrics.finalize`)."""
 
-    def __init__(self, config: ProtocolConfig = DEFAULT_CONFIG, diag: Diagnostics | None = None,
-                 oracle=None):
+    def __init__(
+        self, config: ProtocolConfig = DEFAULT_CONFIG, diag: Diagnostics | None = None, oracle=None
+    ):
         self.config = config
         self.diag = diag if diag is not None else Diagnostics()
         self.oracle = oracle
@@ -66,9 +68,12 @@ class Reconstructor(MessageHandlers):
 
     def finish(self) -> list[tuple[Handover, MNState]]:
         for coa, held in self.pending.items():
-            self.diag.warn("unmapped_care_of_address",
-                           f"frame {held[0][0].frame}: {len(held)} CoTI/CoT for {coa}, which no packet "
-                           "ties to a mobile node (no HAO, tunnel or BU from it)", held[0][0].frame)
+            self.diag.warn(
+                "unmapped_care_of_address",
+                f"frame {held[0][0].frame}: {len(held)} CoTI/CoT for {coa}, which no packet "
+                "ties to a mobile node (no HAO, tunnel or BU from it)",
+                held[0][0].frame,
+            )
         self.pending.clear()
         for mst in self.mns.values():
             if mst.current is not None:
@@ -80,7 +85,7 @@ class Reconstructor(MessageHandlers):
         mst = self._mn(ev.mn)
         cur = mst.current
         if cur is not None and cur.coa == ev.coa:
-            if cur.t0_source != "event":   # the simulator knows better than the first packet
+            if cur.t0_source != "event":  # the simulator knows better than the first packet
                 cur.t0_ns, cur.t0_source = ev.ts_ns, "event"
             return
         self._start(mst, ev.coa, ev.ts_ns, "event", prev=ev.prev_coa, source=ev.source)
@@ -92,10 +97,14 @@ class Reconstructor(MessageHandlers):
         res = self.book.resolve(rec)
         if res is None:
             if rec.mh is not None:
-                self.diag.warn("unattributed_message", f"frame {rec.frame}: {rec.msg} {rec.src} -> "
-                               f"{rec.dst} cannot be tied to a mobile node", rec.frame)
+                self.diag.warn(
+                    "unattributed_message",
+                    f"frame {rec.frame}: {rec.msg} {rec.src} -> "
+                    f"{rec.dst} cannot be tied to a mobile node",
+                    rec.frame,
+                )
             return
-        if res.mn is None:      # CoTI/CoT of a care-of address not mapped yet
+        if res.mn is None:  # CoTI/CoT of a care-of address not mapped yet
             self._hold(res.coa, rec, verdict)
             return
         if res.coa and self.book.learn_coa(res.coa, res.mn):
@@ -106,15 +115,23 @@ class Reconstructor(MessageHandlers):
         held = self.pending.get(coa)
         if held is None:
             if len(self.pending) >= MAX_PENDING_COAS:
-                self.diag.warn("unmapped_care_of_address", f"frame {rec.frame}: too many unmapped "
-                               f"care-of addresses; {rec.msg} from {rec.src} dropped", rec.frame)
+                self.diag.warn(
+                    "unmapped_care_of_address",
+                    f"frame {rec.frame}: too many unmapped "
+                    f"care-of addresses; {rec.msg} from {rec.src} dropped",
+                    rec.frame,
+                )
                 return
             held = self.pending[coa] = []
         if len(held) < MAX_PENDING_PER_COA:
             held.append((rec, verdict))
         else:
-            self.diag.warn("unmapped_care_of_address", f"frame {rec.frame}: {rec.msg} for unmapped "
-                           f"{coa} dropped ({MAX_PENDING_PER_COA} already held)", rec.frame)
+            self.diag.warn(
+                "unmapped_care_of_address",
+                f"frame {rec.frame}: {rec.msg} for unmapped "
+                f"{coa} dropped ({MAX_PENDING_PER_COA} already held)",
+                rec.frame,
+            )
 
     def _flush(self, coa: str) -> None:
         for rec, verdict in self.pending.pop(coa, []):
@@ -128,8 +145,11 @@ class Reconstructor(MessageHandlers):
         try:
             v = self.oracle.check(rec)
         except Exception as exc:  # noqa: BLE001 - the oracle must never end an analysis
-            self.diag.warn("oracle_error", f"frame {rec.frame}: oracle failed: {type(exc).__name__}: {exc}",
-                           rec.frame)
+            self.diag.warn(
+                "oracle_error",
+                f"frame {rec.frame}: oracle failed: {type(exc).__name__}: {exc}",
+                rec.frame,
+            )
             return None
         return getattr(v, "verdict", None)
 
@@ -140,15 +160,30 @@ class Reconstructor(MessageHandlers):
             mst = self.mns[mn] = MNState(mn)
         return mst
 
-    def _start(self, mst: MNState, coa: str, ts_ns: int, opened_by: str,
-               prev: str | None = None, source: str = "") -> Handover:
+    def _start(
+        self,
+        mst: MNState,
+        coa: str,
+        ts_ns: int,
+        opened_by: str,
+        prev: str | None = None,
+        source: str = "",
+    ) -> Handover:
         old = mst.current
         if old is not None:
             self._close(mst)
-        ho = Handover(mn=mst.mn, coa=coa, prev_coa=prev or (old.coa if old else None), t0_ns=ts_ns,
-                      t0_source="event" if opened_by == "event" else "first_packet",
-                      first_in_capture=mst.n_handovers == 0, opened_by=opened_by,
-                      ha=self.book.ha_of.get(mst.mn), source=source, recent_data=mst.recent_data())
+        ho = Handover(
+            mn=mst.mn,
+            coa=coa,
+            prev_coa=prev or (old.coa if old else None),
+            t0_ns=ts_ns,
+            t0_source="event" if opened_by == "event" else "first_packet",
+            first_in_capture=mst.n_handovers == 0,
+            opened_by=opened_by,
+            ha=self.book.ha_of.get(mst.mn),
+            source=source,
+            recent_data=mst.recent_data(),
+        )
         mst.current = ho
         mst.n_handovers += 1
         return ho
@@ -166,7 +201,11 @@ class Reconstructor(MessageHandlers):
                 last = (ep.last_up_ts or ho.t0_ns) + window
                 tests = mst.tests(ep.cn)
                 for ex in list(tests.done) + list(tests.open.values()):
-                    if ex.coa == ho.coa and ex.first_ts is not None and ho.t0_ns <= ex.first_ts <= last:
+                    if (
+                        ex.coa == ho.coa
+                        and ex.first_ts is not None
+                        and ho.t0_ns <= ex.first_ts <= last
+                    ):
                         ep.home_test = ex
                         break
         self.closed.append((ho, mst))
@@ -180,8 +219,13 @@ class Reconstructor(MessageHandlers):
     # -- one record ------------------------------------------------------------------
     def _process(self, rec: Record, res: Resolved, verdict: str | None) -> None:
         mst = self.mns.get(res.mn) or self._mn(res.mn)
-        if (not res.up and rec.msg == "BA" and res.mn not in self.book.ha_of
-                and rec.mh.status < 128 and rec.mh.option(BindingAuthorizationData) is None):
+        if (
+            not res.up
+            and rec.msg == "BA"
+            and res.mn not in self.book.ha_of
+            and rec.mh.status < 128
+            and rec.mh.option(BindingAuthorizationData) is None
+        ):
             # A CN's accepting BA carries Binding Authorization Data (RFC 6275 6.1.8; only
             # its refusals for expired nonces may lack it), an HA's does not (IPsec
             # protects it): the HA of an MN whose BU to it the capture missed.
@@ -192,8 +236,12 @@ class Reconstructor(MessageHandlers):
         msg = rec.msg
         if res.up:
             cur = mst.current
-            if (cur is not None and msg == "data" and res.coa == cur.prev_coa
-                    and cur.t0_source == "event"):
+            if (
+                cur is not None
+                and msg == "data"
+                and res.coa == cur.prev_coa
+                and cur.t0_source == "event"
+            ):
                 # A straggler: a handover event (newer than the packet's address) says the
                 # MN is elsewhere.  Without an event the MN's own packets are the only
                 # evidence, so data from any other address (A -> B -> A) opens a handover.
@@ -216,8 +264,12 @@ class Reconstructor(MessageHandlers):
             cur = self._start(mst, res.coa, rec.ts_ns, f"{msg}_received", source=rec.source)
         elif cur.coa != res.coa:
             if rec.mh is not None:
-                self.diag.warn("message_to_old_address", f"frame {rec.frame}: {msg} to {res.coa}, "
-                               f"which {res.mn} left for {cur.coa}; ignored", rec.frame)
+                self.diag.warn(
+                    "message_to_old_address",
+                    f"frame {rec.frame}: {msg} to {res.coa}, "
+                    f"which {res.mn} left for {cur.coa}; ignored",
+                    rec.frame,
+                )
             return
         self._down(rec, res, cur, role, verdict)
 
@@ -236,8 +288,12 @@ def check_order(items: Iterable, diag: Diagnostics) -> Iterator:
     last_ts, last_frame = None, None
     for it in items:
         if last_ts is not None and it.ts_ns < last_ts:
-            diag.warn("timestamp_out_of_order", f"frame {it.frame}: timestamp "
-                      f"{(last_ts - it.ts_ns) / 1e6:.3f} ms earlier than frame {last_frame}", it.frame)
+            diag.warn(
+                "timestamp_out_of_order",
+                f"frame {it.frame}: timestamp "
+                f"{(last_ts - it.ts_ns) / 1e6:.3f} ms earlier than frame {last_frame}",
+                it.frame,
+            )
         else:
             last_ts, last_frame = it.ts_ns, it.frame
         yield it

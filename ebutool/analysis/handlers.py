@@ -5,6 +5,7 @@ the message belongs to (DESIGN.md section 4 matching rules) and updates it.  A r
 that matches nothing is an ``orphan_reply`` warning; only when the capture began
 inside the handover does it open an episode (flagged capture_started_mid_episode).
 """
+
 from __future__ import annotations
 
 from .. import constants as C
@@ -14,21 +15,22 @@ from ..records import Record
 from .addressing import Resolved
 from .model import MAX_EXCHANGES, MAX_STEPS, CNState, Exchange, Handover, MNState, Step
 
-LIFETIME_UNIT_S = 4          # BU lifetime field unit (RFC 6275 6.1.7)
-MAX_OPEN_TESTS = 64          # unanswered HoTIs kept per (MN, CN) (oldest dropped)
-MAX_OPEN_COTIS = 4096        # unanswered CoTIs kept over all MNs (oldest dropped)
+LIFETIME_UNIT_S = 4  # BU lifetime field unit (RFC 6275 6.1.7)
+MAX_OPEN_TESTS = 64  # unanswered HoTIs kept per (MN, CN) (oldest dropped)
+MAX_OPEN_COTIS = 4096  # unanswered CoTIs kept over all MNs (oldest dropped)
 
 
 class MessageHandlers:
     """Needs from its host: ``diag``, ``book``, ``coti_index`` and ``_cn(ho, cn)``."""
 
-    def _up(self, rec: Record, res: Resolved, mst: MNState, ho: Handover, role: str,
-            verdict: str | None) -> None:
+    def _up(
+        self, rec: Record, res: Resolved, mst: MNState, ho: Handover, role: str, verdict: str | None
+    ) -> None:
         """``role``: the peer's, "HA" or "CN" (steps are made only where they are kept)."""
         msg, m = rec.msg, rec.mh
-        if msg == "data":                       # first: most records are data
+        if msg == "data":  # first: most records are data
             ep = ho.cns.get(res.peer)
-            if ep is None or res.tunnelled:     # reverse-tunnelled data is not route-optimised
+            if ep is None or res.tunnelled:  # reverse-tunnelled data is not route-optimised
                 return
             if ep.be_cause_data is None:
                 ep.be_cause_data = rec.frame
@@ -44,7 +46,7 @@ class MessageHandlers:
         elif msg == "CoTI":
             ep = self._cn(ho, res.peer)
             key = (res.coa, res.peer, m.init_cookie)
-            if ep.complete:     # a refresh of a finished binding: absorb its CoT quietly
+            if ep.complete:  # a refresh of a finished binding: absorb its CoT quietly
                 self._index(key, None, Exchange())
                 return
             ex = ep.cotis.get(m.init_cookie)
@@ -66,7 +68,7 @@ class MessageHandlers:
             ex.send(rec.ts_ns, rec.frame)
             if len(ex.steps) < MAX_STEPS:
                 ex.steps.append(Step(rec.ts_ns, rec.frame, msg, "MN", "CN"))
-        else:                                   # other MH types an MN may send (BE, BRR, other)
+        else:  # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
             if ep is not None:
                 if ep.be_cause_other is None:
@@ -85,7 +87,7 @@ class MessageHandlers:
         ex = ho.ha_bus.get(seq)
         if ex is None:
             if ho.ha_done or seq in ho.ha_refresh_seqs or len(ho.ha_bus) >= MAX_EXCHANGES:
-                ho.ha_refresh_seqs.add(seq)     # a lifetime refresh, not part of the handover
+                ho.ha_refresh_seqs.add(seq)  # a lifetime refresh, not part of the handover
                 return
             ex = ho.ha_bus[seq] = Exchange(coa=res.coa)
         ex.send(rec.ts_ns, rec.frame)
@@ -95,8 +97,15 @@ class MessageHandlers:
         if len(ho.ha_steps) < MAX_STEPS:
             ho.ha_steps.append(Step(rec.ts_ns, rec.frame, rec.msg, "MN", "HA"))
 
-    def _cn_bu(self, rec: Record, res: Resolved, mst: MNState, ho: Handover, step: Step,
-               verdict: str | None) -> None:
+    def _cn_bu(
+        self,
+        rec: Record,
+        res: Resolved,
+        mst: MNState,
+        ho: Handover,
+        step: Step,
+        verdict: str | None,
+    ) -> None:
         seq, early = rec.mh.sequence, rec.msg == "EBU"
         ep = self._cn(ho, res.peer)
         table = ep.ebus if early else ep.bus
@@ -125,8 +134,12 @@ class MessageHandlers:
         tests = mst.tests(res.peer)
         ex = tests.open.pop(rec.mh.init_cookie, None)
         if ex is None:
-            self.diag.warn("orphan_reply", f"frame {rec.frame}: HoT from {res.peer} to {res.mn} "
-                           "answers no HoTI in the capture", rec.frame)
+            self.diag.warn(
+                "orphan_reply",
+                f"frame {rec.frame}: HoT from {res.peer} to {res.mn} "
+                "answers no HoTI in the capture",
+                rec.frame,
+            )
             return
         ex.answer(rec.ts_ns, rec.frame)
         ex.nonce_index = rec.mh.nonce_index
@@ -134,12 +147,14 @@ class MessageHandlers:
             ex.steps.append(Step(rec.ts_ns, rec.frame, rec.msg, "CN", "MN"))
         tests.done.append(ex)
 
-    def _down(self, rec: Record, res: Resolved, ho: Handover, role: str, verdict: str | None) -> None:
+    def _down(
+        self, rec: Record, res: Resolved, ho: Handover, role: str, verdict: str | None
+    ) -> None:
         """``role``: the peer's, "HA" or "CN" (steps are made only where they are kept)."""
         msg, m = rec.msg, rec.mh
-        if msg == "data":                       # first: most records are data
+        if msg == "data":  # first: most records are data
             ep = ho.cns.get(res.peer)
-            if ep is None or res.tunnelled:     # HA-tunnelled data is not route-optimised
+            if ep is None or res.tunnelled:  # HA-tunnelled data is not route-optimised
                 return
             if ep.first_recv is None:
                 ep.first_recv = (rec.ts_ns, rec.frame)
@@ -153,14 +168,18 @@ class MessageHandlers:
         elif msg == "CoT":
             ep, ex = self.coti_index.pop((res.coa, res.peer, m.init_cookie), (None, None))
             if ex is None:
-                self.diag.warn("orphan_reply", f"frame {rec.frame}: CoT from {res.peer} to {res.coa} "
-                               "answers no CoTI in the capture", rec.frame)
+                self.diag.warn(
+                    "orphan_reply",
+                    f"frame {rec.frame}: CoT from {res.peer} to {res.coa} "
+                    "answers no CoTI in the capture",
+                    rec.frame,
+                )
                 if ho.mid_start:
                     ep = self._cn(ho, res.peer)
                     ex = ep.cotis.setdefault(m.init_cookie, Exchange(coa=res.coa))
                 else:
                     return
-            if ep is None:      # the CoT of a refresh
+            if ep is None:  # the CoT of a refresh
                 return
             if ex.answer(rec.ts_ns, rec.frame):
                 ex.nonce_index = m.nonce_index
@@ -168,8 +187,12 @@ class MessageHandlers:
         elif msg == "BE":
             ep = ho.cns.get(res.peer)
             if ep is None:
-                self.diag.warn("binding_error_outside_episode", f"frame {rec.frame}: BE status "
-                               f"{m.status} from {res.peer} to {res.mn} outside any episode", rec.frame)
+                self.diag.warn(
+                    "binding_error_outside_episode",
+                    f"frame {rec.frame}: BE status "
+                    f"{m.status} from {res.peer} to {res.mn} outside any episode",
+                    rec.frame,
+                )
                 return
             # A CN answers the first offending packet (BEs are rate-limited, RFC 6275
             # 9.3.3): the first since the previous BE, data for status 1, an unknown MH type
@@ -182,7 +205,7 @@ class MessageHandlers:
             if len(ep.binding_errors) < MAX_EXCHANGES:
                 ep.binding_errors.append((rec.frame, m.status, cause))
             ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
-        else:                                   # BRR, other
+        else:  # BRR, other
             ep = ho.cns.get(res.peer)
             if ep is not None:
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
@@ -193,8 +216,11 @@ class MessageHandlers:
         if ex is None:
             if seq in ho.ha_refresh_seqs:
                 return
-            self.diag.warn("orphan_reply", f"frame {rec.frame}: BA seq {seq} from HA {rec.src} "
-                           "answers no BU in the capture", rec.frame)
+            self.diag.warn(
+                "orphan_reply",
+                f"frame {rec.frame}: BA seq {seq} from HA {rec.src} answers no BU in the capture",
+                rec.frame,
+            )
             if not ho.mid_start or ho.ha_bus:
                 return
             ex = ho.ha_bus[seq] = Exchange(coa=ho.coa)
@@ -205,7 +231,9 @@ class MessageHandlers:
             if len(ho.ha_steps) < MAX_STEPS:
                 ho.ha_steps.append(step)
 
-    def _cn_ba(self, rec: Record, res: Resolved, ho: Handover, step: Step, verdict: str | None) -> None:
+    def _cn_ba(
+        self, rec: Record, res: Resolved, ho: Handover, step: Step, verdict: str | None
+    ) -> None:
         seq = rec.mh.sequence
         ep = ho.cns.get(res.peer)
         ex = label = None
@@ -217,8 +245,12 @@ class MessageHandlers:
             elif seq in ep.refresh_seqs:
                 return
         if ex is None:
-            self.diag.warn("orphan_reply", f"frame {rec.frame}: BA seq {seq} from {res.peer} to "
-                           f"{res.mn} answers no BU in the capture", rec.frame)
+            self.diag.warn(
+                "orphan_reply",
+                f"frame {rec.frame}: BA seq {seq} from {res.peer} to "
+                f"{res.mn} answers no BU in the capture",
+                rec.frame,
+            )
             if not ho.mid_start:
                 return
             ep = self._cn(ho, res.peer)

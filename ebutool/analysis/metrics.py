@@ -1,5 +1,6 @@
 """From a closed handover to finished :class:`Episode` objects and table rows:
 RTTs (Karn's rule), observed latencies, the draft's predictions, auth, diagnosis codes."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -15,18 +16,36 @@ NS_PER_S = 1_000_000_000
 # Output columns (DESIGN.md section 5 first, in that order; then ebutool's additions)
 # -> pandas dtype.  docs/analysis.md documents each with its unit.
 EPISODE_COLUMNS: dict[str, str] = {
-    "mn": "object", "ha": "object", "cn": "object", "prev_coa": "object", "coa": "object",
-    "kind": "object", "mode": "object", "t_handover": "float64",
-    "rtt_ha_ms": "float64", "rtt_bt_ms": "float64", "rtt_ro_ms": "float64",
-    "send_latency_ms": "float64", "recv_latency_ms": "float64",
+    "mn": "object",
+    "ha": "object",
+    "cn": "object",
+    "prev_coa": "object",
+    "coa": "object",
+    "kind": "object",
+    "mode": "object",
+    "t_handover": "float64",
+    "rtt_ha_ms": "float64",
+    "rtt_bt_ms": "float64",
+    "rtt_ro_ms": "float64",
+    "send_latency_ms": "float64",
+    "recv_latency_ms": "float64",
     **{f"{name}_ms": "float64" for name in FORMULAS},
     "auth": "object",
     # additions
-    "source": "object", "episode": "Int64", "t0_source": "object", "complete": "boolean", "rtt_ro_from": "object",
-    "home_test_before_handover": "boolean", "n_retransmissions": "Int64",
-    "karn_excluded": "object", "n_binding_errors": "Int64", "diagnosis": "object",
-    "rtt_bt_basis": "object", "rtt_bt_pred_ms": "float64",
-    "data_gap_send_ms": "float64", "data_gap_recv_ms": "float64",
+    "source": "object",
+    "episode": "Int64",
+    "t0_source": "object",
+    "complete": "boolean",
+    "rtt_ro_from": "object",
+    "home_test_before_handover": "boolean",
+    "n_retransmissions": "Int64",
+    "karn_excluded": "object",
+    "n_binding_errors": "Int64",
+    "diagnosis": "object",
+    "rtt_bt_basis": "object",
+    "rtt_bt_pred_ms": "float64",
+    "data_gap_send_ms": "float64",
+    "data_gap_recv_ms": "float64",
 }
 DESIGN_COLUMNS = list(EPISODE_COLUMNS)[:20]
 
@@ -62,13 +81,12 @@ def _retransmissions(exchanges) -> int:
     """Extra transmissions among requests of one type to one peer: copies of the same
     request (same sequence number or cookie), plus each unanswered request followed by
     another one (RFC 6275 11.8: a retransmitted BU may carry a new sequence number)."""
-    if not exchanges:       # most tables of an episode are empty (dict views have a length)
+    if not exchanges:  # most tables of an episode are empty (dict views have a length)
         return 0
     sent = [e for e in exchanges if e.n_sends]
-    if len(sent) > 1:       # usually one request per table: nothing to order
+    if len(sent) > 1:  # usually one request per table: nothing to order
         sent.sort(key=_first_ts_or_0)
-    return (sum(e.n_sends - 1 for e in sent)
-            + sum(1 for e in sent[:-1] if not e.answered))
+    return sum(e.n_sends - 1 for e in sent) + sum(1 for e in sent[:-1] if not e.answered)
 
 
 def _first_ts_or_0(ex: Exchange) -> int:
@@ -107,14 +125,15 @@ def _unanswered(exchanges, missing: str, notes: set[str], rejected: str | None =
             notes.add("reply_before_request")
 
 
-def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None,
-             timeline: bool = True) -> list[Episode]:
+def finalize(
+    ho: Handover, config: ProtocolConfig, capture_end_ns: int | None, timeline: bool = True
+) -> list[Episode]:
     """The episodes of one closed handover: one per CN, or one HA-only episode.
     ``capture_end_ns`` is the last timestamp of the capture when the handover was still
     open at its end, None when the MN's next handover closed it.  ``timeline=False``
     leaves the timelines empty (the table does not need them)."""
     if not ho.cns and not ho.ha_bus:
-        return []      # the MN used an address but signalled nothing about it
+        return []  # the MN used an address but signalled nothing about it
     ha_karn: list[str] = []
     ha_ex = ho.ha_final
     rtt_ha = _rtt(ha_ex, "rtt_ha", ha_karn) if ha_ex is not None and ha_ex.accepted else None
@@ -133,20 +152,44 @@ def finalize(ho: Handover, config: ProtocolConfig, capture_end_ns: int | None,
             notes.add("capture_ended_mid_episode")
         verdicts = [("request", v) for e in ho.ha_bus.values() for v in e.verdicts]
         t0 = None if ho.mid_start else ho.t0_ns
-        return [Episode(
-            id=0, mn=ho.mn, ha=ho.ha, cn=None, prev_coa=ho.prev_coa, coa=ho.coa, kind=kind,
-            mode="unknown", t0_ns=t0, t0_source=ho.t0_source if t0 is not None else None,
-            complete=ho.ha_done and not ho.mid_start, rtt_ha_ms=rtt_ha, rtt_bt_ms=None,
-            rtt_ro_ms=None, rtt_ro_from=None,
-            send_latency_ms=None, recv_latency_ms=None, predicted=dict.fromkeys(FORMULAS),
-            auth=_auth(verdicts), n_retransmissions=ha_retx, karn_excluded=ha_karn,
-            home_test_before_handover=None, n_binding_errors=0, binding_errors=[],
-            diagnosis=sorted(notes), timeline=sorted(ho.ha_steps) if timeline else [],
-            source=ho.source)]
+        return [
+            Episode(
+                id=0,
+                mn=ho.mn,
+                ha=ho.ha,
+                cn=None,
+                prev_coa=ho.prev_coa,
+                coa=ho.coa,
+                kind=kind,
+                mode="unknown",
+                t0_ns=t0,
+                t0_source=ho.t0_source if t0 is not None else None,
+                complete=ho.ha_done and not ho.mid_start,
+                rtt_ha_ms=rtt_ha,
+                rtt_bt_ms=None,
+                rtt_ro_ms=None,
+                rtt_ro_from=None,
+                send_latency_ms=None,
+                recv_latency_ms=None,
+                predicted=dict.fromkeys(FORMULAS),
+                auth=_auth(verdicts),
+                n_retransmissions=ha_retx,
+                karn_excluded=ha_karn,
+                home_test_before_handover=None,
+                n_binding_errors=0,
+                binding_errors=[],
+                diagnosis=sorted(notes),
+                timeline=sorted(ho.ha_steps) if timeline else [],
+                source=ho.source,
+            )
+        ]
     ha_ack = ha_ex.reply_ts if ha_ex is not None and ha_ex.accepted else None
-    return [_cn_episode(ho, ep, config, capture_end_ns, rtt_ha, ha_karn, ha_retx, ha_notes, ha_ack,
-                        timeline)
-            for ep in ho.cns.values()]
+    return [
+        _cn_episode(
+            ho, ep, config, capture_end_ns, rtt_ha, ha_karn, ha_retx, ha_notes, ha_ack, timeline
+        )
+        for ep in ho.cns.values()
+    ]
 
 
 def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: ProtocolConfig) -> bool:
@@ -158,9 +201,18 @@ def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: Proto
     return capture_end_ns - last_request_ns < config.initial_bindack_timeout * NS_PER_S
 
 
-def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_ns: int | None,
-                rtt_ha: float | None, ha_karn: list[str], ha_retx: int, ha_notes: set[str],
-                ha_ack: int | None, timeline: bool = True) -> Episode:
+def _cn_episode(
+    ho: Handover,
+    ep: CNState,
+    config: ProtocolConfig,
+    capture_end_ns: int | None,
+    rtt_ha: float | None,
+    ha_karn: list[str],
+    ha_retx: int,
+    ha_notes: set[str],
+    ha_ack: int | None,
+    timeline: bool = True,
+) -> Episode:
     """``ha_ack``: when the HA's BA accepted the home registration (None: not seen)."""
     kind = cn_kind(ep)
     mode = cn_mode(kind, ep, ha_ack)
@@ -194,13 +246,17 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
     _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba")
     _unanswered([e for e in ep.bus.values() if e.ack_requested], "bu_unanswered", notes, "ba")
     if ht is None and not ep.started_mid:
-        notes.add("no_home_test")      # e.g. an early episode whose home test predates the capture
+        notes.add("no_home_test")  # e.g. an early episode whose home test predates the capture
     elif ht is not None and not ht.answered:
         notes.add("hoti_unanswered")
     updates = list(ep.ebus.values()) + list(ep.bus.values())
     first_bu = min((e.first_ts for e in updates if e.first_ts is not None), default=None)
-    if ht is not None and ht.reply_ts is not None and first_bu is not None \
-            and first_bu - ht.reply_ts > config.max_token_lifetime * NS_PER_S:
+    if (
+        ht is not None
+        and ht.reply_ts is not None
+        and first_bu is not None
+        and first_bu - ht.reply_ts > config.max_token_lifetime * NS_PER_S
+    ):
         notes.add("home_token_stale")
     if _rate_exceeded(updates, config):
         notes.add("update_rate_exceeded")
@@ -226,25 +282,49 @@ def _cn_episode(ho: Handover, ep: CNState, config: ProtocolConfig, capture_end_n
     retx = ha_retx + sum(_retransmissions(t.values()) for t in (ep.cotis, ep.ebus, ep.bus))
     if ht is not None and ht.n_sends:
         retx += ht.n_sends - 1
-    steps = (list(ep.steps) + list(ho.ha_steps) + (list(ht.steps) if ht is not None else [])
-             if timeline else [])
+    steps = (
+        list(ep.steps) + list(ho.ha_steps) + (list(ht.steps) if ht is not None else [])
+        if timeline
+        else []
+    )
     return Episode(
-        id=0, mn=ho.mn, ha=ho.ha, cn=ep.cn, prev_coa=ho.prev_coa, coa=ho.coa, kind=kind, mode=mode,
-        t0_ns=t0, t0_source=ho.t0_source if t0 is not None else None, complete=complete,
-        rtt_ha_ms=rtt_ha, rtt_bt_ms=rtt_bt, rtt_ro_ms=rtt_ro, rtt_ro_from=ro_from,
+        id=0,
+        mn=ho.mn,
+        ha=ho.ha,
+        cn=ep.cn,
+        prev_coa=ho.prev_coa,
+        coa=ho.coa,
+        kind=kind,
+        mode=mode,
+        t0_ns=t0,
+        t0_source=ho.t0_source if t0 is not None else None,
+        complete=complete,
+        rtt_ha_ms=rtt_ha,
+        rtt_bt_ms=rtt_bt,
+        rtt_ro_ms=rtt_ro,
+        rtt_ro_from=ro_from,
         send_latency_ms=_latency(ep.first_send, t0, notes),
         recv_latency_ms=_latency(ep.first_recv, t0, notes),
-        predicted=predicted, auth=_auth(ep.verdicts), n_retransmissions=retx,
-        karn_excluded=sorted(set(karn)), home_test_before_handover=before,
-        n_binding_errors=ep.n_binding_errors, binding_errors=list(ep.binding_errors),
-        diagnosis=sorted(notes), timeline=sorted(steps), source=ho.source,
-        rtt_bt_basis=bt_basis, rtt_bt_pred_ms=bt_pred,
+        predicted=predicted,
+        auth=_auth(ep.verdicts),
+        n_retransmissions=retx,
+        karn_excluded=sorted(set(karn)),
+        home_test_before_handover=before,
+        n_binding_errors=ep.n_binding_errors,
+        binding_errors=list(ep.binding_errors),
+        diagnosis=sorted(notes),
+        timeline=sorted(steps),
+        source=ho.source,
+        rtt_bt_basis=bt_basis,
+        rtt_bt_pred_ms=bt_pred,
         data_gap_send_ms=_ms(ho.data_gap((ep.cn, True))),
-        data_gap_recv_ms=_ms(ho.data_gap((ep.cn, False))))
+        data_gap_recv_ms=_ms(ho.data_gap((ep.cn, False))),
+    )
 
 
-def _bt_for_prediction(kind: str, ep: CNState, ht: Exchange | None, rtt_bt: float | None,
-                       t0: int) -> tuple[float | None, str | None]:
+def _bt_for_prediction(
+    kind: str, ep: CNState, ht: Exchange | None, rtt_bt: float | None, t0: int
+) -> tuple[float | None, str | None]:
     """(the RTT_BT the predictions use, ms; its basis code), docs/analysis.md:
 
     * early: the measured home test, which ran from the previous address before the
@@ -270,7 +350,9 @@ def _bt_for_prediction(kind: str, ep: CNState, ht: Exchange | None, rtt_bt: floa
     return (rtt_bt, "home_test") if rtt_bt is not None else (None, None)
 
 
-def _early_notes(ep: CNState, config: ProtocolConfig, capture_end_ns: int | None, notes: set[str]) -> None:
+def _early_notes(
+    ep: CNState, config: ProtocolConfig, capture_end_ns: int | None, notes: set[str]
+) -> None:
     """An early binding is tentative for TENTATIVE_BINDING_LIFETIME after the EBU: the
     standard BU must follow within it (draft 4.2)."""
     ebu_ts = min(e.first_ts for e in ep.ebus.values() if e.first_ts is not None)
@@ -288,13 +370,36 @@ def row_values(ep: Episode) -> tuple:
     """The output columns of one episode, in EPISODE_COLUMNS order."""
     p = ep.predicted
     return (
-        ep.mn, ep.ha, ep.cn, ep.prev_coa, ep.coa, ep.kind, ep.mode, ep.t_handover,
-        ep.rtt_ha_ms, ep.rtt_bt_ms, ep.rtt_ro_ms, ep.send_latency_ms, ep.recv_latency_ms,
+        ep.mn,
+        ep.ha,
+        ep.cn,
+        ep.prev_coa,
+        ep.coa,
+        ep.kind,
+        ep.mode,
+        ep.t_handover,
+        ep.rtt_ha_ms,
+        ep.rtt_bt_ms,
+        ep.rtt_ro_ms,
+        ep.send_latency_ms,
+        ep.recv_latency_ms,
         *[p[k] for k in FORMULAS],
-        ep.auth, ep.source or None, ep.id, ep.t0_source, ep.complete, ep.rtt_ro_from,
-        ep.home_test_before_handover, ep.n_retransmissions, ";".join(ep.karn_excluded) or None,
-        ep.n_binding_errors, ";".join(ep.diagnosis) or None, ep.rtt_bt_basis, ep.rtt_bt_pred_ms,
-        ep.data_gap_send_ms, ep.data_gap_recv_ms)
+        ep.auth,
+        ep.source or None,
+        ep.id,
+        ep.t0_source,
+        ep.complete,
+        ep.rtt_ro_from,
+        ep.home_test_before_handover,
+        ep.n_retransmissions,
+        ";".join(ep.karn_excluded) or None,
+        ep.n_binding_errors,
+        ";".join(ep.diagnosis) or None,
+        ep.rtt_bt_basis,
+        ep.rtt_bt_pred_ms,
+        ep.data_gap_send_ms,
+        ep.data_gap_recv_ms,
+    )
 
 
 def episode_row(ep: Episode) -> dict:

@@ -5,19 +5,20 @@ timestamps; retransmissions keep at most ``MAX_SENDS`` times; a timeline keeps a
 most ``MAX_STEPS`` steps (the rest are counted).  So the state of a run grows with
 the number of open episodes, never with the number of packets.
 """
+
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-MAX_SENDS = 16      # transmissions remembered per request (more are only counted)
-MAX_STEPS = 256     # timeline steps kept per episode
+MAX_SENDS = 16  # transmissions remembered per request (more are only counted)
+MAX_STEPS = 256  # timeline steps kept per episode
 MAX_EXCHANGES = 32  # requests remembered per episode and message type
-GAP_PACKETS = 9      # data packets per (MN, CN, direction) kept for the gap before t0
+GAP_PACKETS = 9  # data packets per (MN, CN, direction) kept for the gap before t0
 HOME_TESTS_KEPT = 8  # answered home tests remembered per (MN, CN)
 
-ACCEPTED_MAX_STATUS = 127   # BA status 0-127 = accepted (RFC 6275 6.1.8)
+ACCEPTED_MAX_STATUS = 127  # BA status 0-127 = accepted (RFC 6275 6.1.8)
 
 
 class Step(NamedTuple):
@@ -40,15 +41,15 @@ class Exchange:
     retransmissions.  Karn's rule: a response to a request that was sent more than
     once before the response arrived gives no RTT sample (which copy did it answer?)."""
 
-    sends: list[int] = field(default_factory=list)   # ts_ns of each transmission (capped)
+    sends: list[int] = field(default_factory=list)  # ts_ns of each transmission (capped)
     n_sends: int = 0
     first_frame: int = 0
     reply_ts: int | None = None
     reply_frame: int | None = None
-    status: int | None = None          # BA status
-    nonce_index: int | None = None     # HoT/CoT nonce index
-    coa: str | None = None             # the address the request was sent from
-    ack_requested: bool = True         # BU/EBU with the A flag (else no BA is expected)
+    status: int | None = None  # BA status
+    nonce_index: int | None = None  # HoT/CoT nonce index
+    coa: str | None = None  # the address the request was sent from
+    ack_requested: bool = True  # BU/EBU with the A flag (else no BA is expected)
     steps: list[Step] = field(default_factory=list)  # for home tests (MN-level)
     verdicts: list[str] = field(default_factory=list)
 
@@ -76,7 +77,9 @@ class Exchange:
 
     @property
     def accepted(self) -> bool:
-        return self.reply_ts is not None and (self.status is None or self.status <= ACCEPTED_MAX_STATUS)
+        return self.reply_ts is not None and (
+            self.status is None or self.status <= ACCEPTED_MAX_STATUS
+        )
 
     @property
     def ambiguous(self) -> bool:
@@ -104,14 +107,16 @@ class CNState:
     bus: dict[int, Exchange] = field(default_factory=dict)
     refresh_seqs: set[int] = field(default_factory=set)
     dereg: bool = False
-    max_lifetime_s: float = 0.0             # the longest lifetime a BU/EBU to the CN asked for
-    home_test: Exchange | None = None       # the HoTI/HoT that produced the home token used
-    home_index: int | None = None           # home nonce index the first (E)BU carried
-    first_send: tuple[int, int] | None = None   # (ts_ns, frame) of first RO data MN -> CN
-    first_recv: tuple[int, int] | None = None   # ... CN -> MN
-    be_cause_data: int | None = None        # first RO data frame since the last BE (status 1)
-    be_cause_other: int | None = None       # first unknown-type MH frame since the last BE (status 2)
-    binding_errors: list[tuple[int, int, int | None]] = field(default_factory=list)  # (frame, status, cause)
+    max_lifetime_s: float = 0.0  # the longest lifetime a BU/EBU to the CN asked for
+    home_test: Exchange | None = None  # the HoTI/HoT that produced the home token used
+    home_index: int | None = None  # home nonce index the first (E)BU carried
+    first_send: tuple[int, int] | None = None  # (ts_ns, frame) of first RO data MN -> CN
+    first_recv: tuple[int, int] | None = None  # ... CN -> MN
+    be_cause_data: int | None = None  # first RO data frame since the last BE (status 1)
+    be_cause_other: int | None = None  # first unknown-type MH frame since the last BE (status 2)
+    binding_errors: list[tuple[int, int, int | None]] = field(
+        default_factory=list
+    )  # (frame, status, cause)
     n_binding_errors: int = 0
     steps: list[Step] = field(default_factory=list)
     steps_dropped: int = 0
@@ -149,9 +154,9 @@ class Handover:
     coa: str
     prev_coa: str | None
     t0_ns: int
-    t0_source: str                 # "event" | "first_packet"
+    t0_source: str  # "event" | "first_packet"
     first_in_capture: bool
-    opened_by: str                 # msg label of the packet that revealed the handover
+    opened_by: str  # msg label of the packet that revealed the handover
     ha: str | None = None
     ha_bus: dict[int, Exchange] = field(default_factory=dict)
     ha_refresh_seqs: set[int] = field(default_factory=set)
@@ -182,8 +187,11 @@ class Handover:
     def mid_start(self) -> bool:
         """The capture began inside this handover: it is the MN's first in the capture,
         no event dates it, and it did not open with a request that starts a procedure."""
-        return (self.first_in_capture and self.t0_source != "event"
-                and self.opened_by not in ("BU", "EBU", "CoTI", "HoTI"))   # BU = to the HA
+        return (
+            self.first_in_capture
+            and self.t0_source != "event"
+            and self.opened_by not in ("BU", "EBU", "CoTI", "HoTI")
+        )  # BU = to the HA
 
 
 @dataclass
@@ -216,14 +224,14 @@ class Episode:
     karn_excluded: list[str]
     home_test_before_handover: bool | None
     n_binding_errors: int
-    binding_errors: list[tuple[int, int, int | None]]   # (BE frame, status, frame it answered)
+    binding_errors: list[tuple[int, int, int | None]]  # (BE frame, status, frame it answered)
     diagnosis: list[str]
     timeline: list[Step]
     source: str = ""
-    rtt_bt_basis: str | None = None     # which RTT_BT the predictions use (metrics._bt_for_prediction)
+    rtt_bt_basis: str | None = None  # which RTT_BT the predictions use (metrics._bt_for_prediction)
     rtt_bt_pred_ms: float | None = None
-    data_gap_send_ms: float | None = None   # median MN -> CN data interval before t0
-    data_gap_recv_ms: float | None = None   # median CN -> MN data interval before t0
+    data_gap_send_ms: float | None = None  # median MN -> CN data interval before t0
+    data_gap_recv_ms: float | None = None  # median CN -> MN data interval before t0
 
     @property
     def t_handover(self) -> float | None:
@@ -265,7 +273,7 @@ class MNState:
     current: Handover | None = None
     n_handovers: int = 0
     home_tests: dict[str, HomeTests] = field(default_factory=dict)
-    data_times: dict = field(default_factory=dict)   # (cn, up) -> deque of recent data ts_ns
+    data_times: dict = field(default_factory=dict)  # (cn, up) -> deque of recent data ts_ns
 
     def note_data(self, cn: str, up: bool, ts_ns: int) -> None:
         q = self.data_times.get((cn, up))
@@ -279,6 +287,6 @@ class MNState:
 
     def tests(self, cn: str) -> HomeTests:
         tests = self.home_tests.get(cn)
-        if tests is None:       # not setdefault: that would build a HomeTests every call
+        if tests is None:  # not setdefault: that would build a HomeTests every call
             tests = self.home_tests[cn] = HomeTests()
         return tests

@@ -14,6 +14,7 @@ MN, CN, care-of address), the CNs that answered an EBA anywhere in the capture a
 per early_fallback row, whether its CN sent a Binding Error with status 2
 (``_fallback_causes`` in ebutool.analysis, which this mirrors).
 """
+
 from __future__ import annotations
 
 import math
@@ -34,8 +35,8 @@ from .model import Episode, Handover
 FALLBACK_KIND = "early_fallback"
 REFUSED_NOTE = "ebu_refused_binding_error"
 LOST_NOTE = "ebu_or_eba_lost"
-UNKNOWN_MH_STATUS = C.BE_STATUS_UNKNOWN_MH   # a BE saying the CN does not know the EBU type
-ANSWER_LABEL = "EBA"           # the Step label of a BA that answers an EBU
+UNKNOWN_MH_STATUS = C.BE_STATUS_UNKNOWN_MH  # a BE saying the CN does not know the EBU type
+ANSWER_LABEL = "EBA"  # the Step label of a BA that answers an EBU
 
 _NAMES = list(EPISODE_COLUMNS)
 _FLOAT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "float64"]
@@ -45,8 +46,8 @@ _OBJECT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "object"]
 _COL = {c: i for i, c in enumerate(_NAMES)}
 _MN, _CN, _COA = _COL["mn"], _COL["cn"], _COL["coa"]
 _DIAG, _SOURCE, _ID = _COL["diagnosis"], _COL["source"], _COL["episode"]
-_BOOL_NONE = -1          # boolean columns are int8 arrays: 1, 0, or this for missing
-_INT_NONE = -2 ** 63     # Int64 columns: this for missing (counts never are; kept for safety)
+_BOOL_NONE = -1  # boolean columns are int8 arrays: 1, 0, or this for missing
+_INT_NONE = -(2**63)  # Int64 columns: this for missing (counts never are; kept for safety)
 
 
 def _empty_columns() -> list:
@@ -68,17 +69,19 @@ class EpisodeRows:
 
     def __init__(self) -> None:
         self.columns = _empty_columns()
-        self.t0_ns = array("q")             # sort key: handover time (0 when missing) ...
-        self.t0_missing = array("b")        # ... and whether it is missing (sorts last)
+        self.t0_ns = array("q")  # sort key: handover time (0 when missing) ...
+        self.t0_missing = array("b")  # ... and whether it is missing (sorts last)
         self.answering_cns: set[str] = set()
-        self.fallbacks: list[tuple[int, bool]] = []   # (row, the CN refused with BE status 2)
+        self.fallbacks: list[tuple[int, bool]] = []  # (row, the CN refused with BE status 2)
         self._interned: dict = {}
 
     def __len__(self) -> int:
         return len(self.t0_ns)
 
     # -- filling ---------------------------------------------------------------------
-    def add_handover(self, ho: Handover, config: ProtocolConfig, capture_end_ns: int | None) -> None:
+    def add_handover(
+        self, ho: Handover, config: ProtocolConfig, capture_end_ns: int | None
+    ) -> None:
         for st in ho.cns.values():
             if st.cn not in self.answering_cns and _shows_eba(ho, st):
                 self.answering_cns.add(st.cn)
@@ -128,7 +131,9 @@ class EpisodeRows:
         self.fallbacks = []
         mn, cn, coa = self.columns[_MN], self.columns[_CN], self.columns[_COA]
         t0, missing = self.t0_ns, self.t0_missing
-        order = sorted(range(len(t0)), key=lambda r: (missing[r], t0[r], mn[r], cn[r] or "", coa[r]))
+        order = sorted(
+            range(len(t0)), key=lambda r: (missing[r], t0[r], mn[r], cn[r] or "", coa[r])
+        )
         self.columns = [_take(col, order) for col in self.columns]
         self.t0_ns, self.t0_missing = _take(t0, order), _take(missing, order)
         self.columns[_ID] = array("q", range(1, len(order) + 1))
@@ -155,20 +160,27 @@ class EpisodeRows:
         keep = None
         if mn is not None or cn is not None:
             mns, cns = self.columns[_MN], self.columns[_CN]
-            keep = np.array([(mn is None or mns[r] == mn) and (cn is None or cns[r] == cn)
-                             for r in range(n)], dtype=bool)
+            keep = np.array(
+                [(mn is None or mns[r] == mn) and (cn is None or cns[r] == cn) for r in range(n)],
+                dtype=bool,
+            )
         index = pd.RangeIndex(n if keep is None else int(keep.sum()))
         # Series with explicit dtypes: pandas would infer "str" for object columns.
-        data = {name: pd.Series(_series_values(col, dtype, keep), index=index, dtype=dtype, copy=False)
-                for name, dtype, col in zip(_NAMES, EPISODE_COLUMNS.values(), self.columns)}
+        data = {
+            name: pd.Series(_series_values(col, dtype, keep), index=index, dtype=dtype, copy=False)
+            for name, dtype, col in zip(_NAMES, EPISODE_COLUMNS.values(), self.columns)
+        }
         return pd.DataFrame(data, columns=_NAMES)
 
 
 def _shows_eba(ho: Handover, st) -> bool:
     """An EBA from this CN on the episode's timeline (as _fallback_causes reads it)."""
     ht = st.home_test
-    return any(s.msg == ANSWER_LABEL for steps in (st.steps, ho.ha_steps, ht.steps if ht else ())
-               for s in steps)
+    return any(
+        s.msg == ANSWER_LABEL
+        for steps in (st.steps, ho.ha_steps, ht.steps if ht else ())
+        for s in steps
+    )
 
 
 def _take(col, order: list[int]):
@@ -194,8 +206,12 @@ def _series_values(col, dtype: str, keep):
     return values.copy() if isinstance(values, np.ndarray) and values.base is not None else values
 
 
-def build_rows(records: Iterable, config: ProtocolConfig = DEFAULT_CONFIG,
-               diag: Diagnostics | None = None, oracle=None) -> EpisodeRows:
+def build_rows(
+    records: Iterable,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    diag: Diagnostics | None = None,
+    oracle=None,
+) -> EpisodeRows:
     """The closed episode rows of a message stream (what build_episodes gives, as rows)."""
     rc = Reconstructor(config, diag, oracle)
     rows = EpisodeRows()

@@ -1,6 +1,7 @@
 """Summary statistics of an episode table (``ebutool analyze --summary``; reused by
 ``ebutool compare``), and the check of the draft's claim that an early binding update
 takes half or less of the time of a standard one."""
+
 from __future__ import annotations
 
 import math
@@ -13,23 +14,34 @@ from .classify import KINDS, MODES
 
 OBSERVED = ("send_latency", "recv_latency")
 PREDICTED = tuple(FORMULAS)
-CLAIM_RATIO = 0.5          # the draft's claim: early takes half or less of standard
-MIN_CLAIM_SAMPLES = 3      # fewer samples than this on either side: "too few samples"
-CLAIM_MODES = ("conservative", "optimistic")   # the claim compares like with like only
-ALL = "all"                # the mode label of a kind's rows over every mode
+CLAIM_RATIO = 0.5  # the draft's claim: early takes half or less of standard
+MIN_CLAIM_SAMPLES = 3  # fewer samples than this on either side: "too few samples"
+CLAIM_MODES = ("conservative", "optimistic")  # the claim compares like with like only
+ALL = "all"  # the mode label of a kind's rows over every mode
 
 # Episodes enter the statistics on the same terms whatever their kind: the procedure
 # completed (the standard BU, or the deregistration, acknowledged: column ``complete``)
 # and none of these notes says the binding did not hold (a refused or unanswered home
 # registration, an early binding that expired before the standard BU came).
 EXCLUDING_NOTES = ("ha_bu_unanswered", "ha_ba_rejected_", "tentative_binding_expired")
-COUNTING_RULE = ("complete episodes only (final BU or deregistration acknowledged; home "
-                 "registration not refused or unanswered; tentative binding not expired)")
+COUNTING_RULE = (
+    "complete episodes only (final BU or deregistration acknowledged; home "
+    "registration not refused or unanswered; tentative binding not expired)"
+)
 
 SUMMARY_COLUMNS: dict[str, str] = {
-    "kind": "object", "mode": "object", "episodes": "Int64", "counted": "Int64",
-    "quantity": "object", "source": "object", "n": "Int64", "median_ms": "float64",
-    "mean_ms": "float64", "p95_ms": "float64", "ratio_to_standard": "float64", "claim": "object",
+    "kind": "object",
+    "mode": "object",
+    "episodes": "Int64",
+    "counted": "Int64",
+    "quantity": "object",
+    "source": "object",
+    "n": "Int64",
+    "median_ms": "float64",
+    "mean_ms": "float64",
+    "p95_ms": "float64",
+    "ratio_to_standard": "float64",
+    "claim": "object",
 }
 
 
@@ -49,11 +61,13 @@ def counted_mask(df: pd.DataFrame) -> pd.Series:
     if "diagnosis" in df.columns:
         diag = df["diagnosis"].astype(object).where(df["diagnosis"].notna(), "")
         for note in EXCLUDING_NOTES:
-            mask &= ~diag.map(lambda d, n=note: any(c.startswith(n) for c in str(d).split(";") if c))
+            mask &= ~diag.map(
+                lambda d, n=note: any(c.startswith(n) for c in str(d).split(";") if c)
+            )
     return mask
 
 
-COMPARED = ("early", "standard")   # kinds the claim compares: always with an "all" margin
+COMPARED = ("early", "standard")  # kinds the claim compares: always with an "all" margin
 
 
 def _groups(df: pd.DataFrame):
@@ -86,10 +100,22 @@ def summarize(df: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> p
         for source, names in (("observed", OBSERVED), ("predicted", PREDICTED)):
             for name in names:
                 n, med, mean, p95 = _stats(use[f"{name}_ms"])
-                group_rows.append({"kind": kind, "mode": mode, "episodes": len(sub),
-                                   "counted": len(use), "quantity": name,
-                                   "source": source, "n": n, "median_ms": med, "mean_ms": mean,
-                                   "p95_ms": p95, "ratio_to_standard": math.nan, "claim": None})
+                group_rows.append(
+                    {
+                        "kind": kind,
+                        "mode": mode,
+                        "episodes": len(sub),
+                        "counted": len(use),
+                        "quantity": name,
+                        "source": source,
+                        "n": n,
+                        "median_ms": med,
+                        "mean_ms": mean,
+                        "p95_ms": p95,
+                        "ratio_to_standard": math.nan,
+                        "claim": None,
+                    }
+                )
         if not any(r["n"] for r in group_rows):
             # e.g. home_only, deregistration: nothing to measure, but count the episodes
             group_rows = [dict(group_rows[0], quantity=None, source=None)]
@@ -97,8 +123,11 @@ def summarize(df: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> p
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     _ratios(out, min_claim_samples)
     for col, dtype in SUMMARY_COLUMNS.items():
-        out[col] = out[col].astype(object).where(out[col].notna(), None) if dtype == "object" \
+        out[col] = (
+            out[col].astype(object).where(out[col].notna(), None)
+            if dtype == "object"
             else out[col].astype(dtype)
+        )
     return out
 
 
@@ -131,8 +160,12 @@ def _ratio(n, median, ref) -> float | None:
     return median / ref["median_ms"]
 
 
-def _claim(ratio: float | None, n_early: int = 0, n_std: int = 0,
-           min_claim_samples: int = MIN_CLAIM_SAMPLES) -> str:
+def _claim(
+    ratio: float | None,
+    n_early: int = 0,
+    n_std: int = 0,
+    min_claim_samples: int = MIN_CLAIM_SAMPLES,
+) -> str:
     if ratio is None:
         return "undetermined"
     if min(n_early, n_std) < min_claim_samples:
@@ -149,8 +182,10 @@ def claim_statement(summary: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SA
     (send/receive x conservative/optimistic) were compared with at least
     ``min_claim_samples`` per side and passed, else "partially testable" or
     "cannot be tested"."""
-    lines = [f"Claim test (early vs standard, same mode only; {COUNTING_RULE}; at least "
-             f"{min_claim_samples} samples per side):"]
+    lines = [
+        f"Claim test (early vs standard, same mode only; {COUNTING_RULE}; at least "
+        f"{min_claim_samples} samples per side):"
+    ]
     passed, failed, few, missing = [], [], [], []
     for q in OBSERVED:
         label = q.replace("_", " ")
@@ -159,15 +194,20 @@ def claim_statement(summary: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SA
             f = _row(summary, "early_fallback", mode, q)
             ne, ns, nf = _n(e), _n(s), _n(f)
             what = f"{label}, {mode}"
-            fb = (f"; early_fallback median {f['median_ms']:.3f} ms (n={nf})" if nf
-                  else "; early_fallback n=0")
+            fb = (
+                f"; early_fallback median {f['median_ms']:.3f} ms (n={nf})"
+                if nf
+                else "; early_fallback n=0"
+            )
             ratio = None if e is None else _ratio(ne, e["median_ms"], s)
             if ratio is None:
                 lines.append(f"  {what}: cannot compare (early n={ne}, standard n={ns}){fb}")
                 missing.append(what)
                 continue
-            head = (f"  {what}: early median {e['median_ms']:.3f} ms (n={ne}) vs standard "
-                    f"{s['median_ms']:.3f} ms (n={ns}), ratio {ratio:.3f}")
+            head = (
+                f"  {what}: early median {e['median_ms']:.3f} ms (n={ne}) vs standard "
+                f"{s['median_ms']:.3f} ms (n={ns}), ratio {ratio:.3f}"
+            )
             if min(ne, ns) < min_claim_samples:
                 lines.append(f"{head}: too few samples (need {min_claim_samples} per side){fb}")
                 few.append(what)
@@ -175,17 +215,24 @@ def claim_statement(summary: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SA
             ok = ratio <= CLAIM_RATIO
             (passed if ok else failed).append(what)
             lines.append(f"{head}: {'supports' if ok else 'does not support'} the claim{fb}")
-    claim = ("The draft's claim that an early binding update takes half or less of the "
-             "latency of a standard one")
+    claim = (
+        "The draft's claim that an early binding update takes half or less of the "
+        "latency of a standard one"
+    )
     if failed:
         verdict = f"is not supported by this capture (fails for {', '.join(failed)})"
     elif not passed:
-        verdict = ("cannot be tested with this capture: too few samples" if few else
-                   "cannot be tested with this capture (it needs early and standard "
-                   "episodes of the same mode)")
+        verdict = (
+            "cannot be tested with this capture: too few samples"
+            if few
+            else "cannot be tested with this capture (it needs early and standard "
+            "episodes of the same mode)"
+        )
     elif few or missing:
-        verdict = (f"is partially testable with this capture: supported for {', '.join(passed)}; "
-                   f"not tested for {', '.join(few + missing)}")
+        verdict = (
+            f"is partially testable with this capture: supported for {', '.join(passed)}; "
+            f"not tested for {', '.join(few + missing)}"
+        )
     else:
         verdict = "is supported by this capture"
     lines.append(f"{claim} {verdict}.")
@@ -206,8 +253,7 @@ def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None
     for q in OBSERVED:
         ratios = []
         for row in early.itertuples(index=False):
-            name = (predicting_formula("standard", q, row.mode)
-                    if row.mode in CLAIM_MODES else None)
+            name = predicting_formula("standard", q, row.mode) if row.mode in CLAIM_MODES else None
             obs = getattr(row, f"{q}_ms")
             ref = getattr(row, f"{name}_ms") if name else None
             if name and pd.notna(obs) and pd.notna(ref) and ref > 0:
@@ -224,9 +270,14 @@ def counterfactual_statement(df: pd.DataFrame, min_claim_samples: int = MIN_CLAI
         if med is None:
             lines.append(f"{label}: no early episode with a measured latency and RTTs (n=0)")
             continue
-        lines.append(f"{label}: early observed / standard predicted from the same episode's RTTs "
-                     f"(RTT_BT from the home test at the previous address, not the new one), "
-                     f"median {med:.3f} (n={n}): "
-                     + (f"too few samples (need {min_claim_samples})" if n < min_claim_samples else
-                        f"{'within' if med <= CLAIM_RATIO else 'above'} the claimed {CLAIM_RATIO:g}"))
+        lines.append(
+            f"{label}: early observed / standard predicted from the same episode's RTTs "
+            f"(RTT_BT from the home test at the previous address, not the new one), "
+            f"median {med:.3f} (n={n}): "
+            + (
+                f"too few samples (need {min_claim_samples})"
+                if n < min_claim_samples
+                else f"{'within' if med <= CLAIM_RATIO else 'above'} the claimed {CLAIM_RATIO:g}"
+            )
+        )
     return "\n".join(lines)

@@ -9,18 +9,19 @@ it as truncated is the decoder's job, not this one's.
 
 Numbers are LINKTYPE_* values from https://www.tcpdump.org/linktypes.html.
 """
+
 from __future__ import annotations
 
 import struct
 from typing import Callable
 
 SUPPORTED_LINKTYPES: dict[int, str] = {
-    0: "NULL",            # BSD loopback, address family in the capturing host's byte order
+    0: "NULL",  # BSD loopback, address family in the capturing host's byte order
     1: "ETHERNET",
-    12: "RAW",            # DLT_RAW as written on most BSDs (version nibble decides)
-    14: "RAW",            # DLT_RAW as written on OpenBSD
-    101: "RAW",           # LINKTYPE_RAW
-    108: "LOOP",          # OpenBSD loopback, address family in network byte order
+    12: "RAW",  # DLT_RAW as written on most BSDs (version nibble decides)
+    14: "RAW",  # DLT_RAW as written on OpenBSD
+    101: "RAW",  # LINKTYPE_RAW
+    108: "LOOP",  # OpenBSD loopback, address family in network byte order
     113: "LINUX_SLL",
     228: "IPV4",
     229: "IPV6",
@@ -38,8 +39,9 @@ _AF_INET6 = (10, 24, 28, 30)
 # NULL stores the family in the *capturing* host's byte order, which the file does
 # not record, so both orders are accepted (the values cannot be confused: 10 in one
 # order is 0x0a000000 in the other, which is no address family at all).
-_NULL_AF6 = frozenset([struct.pack("<I", af) for af in _AF_INET6]
-                      + [struct.pack(">I", af) for af in _AF_INET6])
+_NULL_AF6 = frozenset(
+    [struct.pack("<I", af) for af in _AF_INET6] + [struct.pack(">I", af) for af in _AF_INET6]
+)
 _LOOP_AF6 = frozenset(struct.pack(">I", af) for af in _AF_INET6)
 
 
@@ -64,7 +66,7 @@ def _ethernet(data: bytes) -> int | None:
     # Fast path for the untagged cases (by far the most common) before the loop.
     if len(data) > 14 and data[12] == 0x86 and data[13] == 0xDD:
         return 14 if data[14] >> 4 == 6 else None
-    if len(data) < 14 or data[12] == 0x08:     # IPv4 0x0800, ARP 0x0806
+    if len(data) < 14 or data[12] == 0x08:  # IPv4 0x0800, ARP 0x0806
         return None
     return _ethertype_chain(data, 12, 14)
 
@@ -100,8 +102,16 @@ def _loop(data: bytes) -> int | None:
 
 
 _BY_LINKTYPE: dict[int, Callable[[bytes], int | None]] = {
-    0: _null, 1: _ethernet, 12: _raw, 14: _raw, 101: _raw, 108: _loop,
-    113: _sll, 228: _ipv4, 229: _raw, 276: _sll2,
+    0: _null,
+    1: _ethernet,
+    12: _raw,
+    14: _raw,
+    101: _raw,
+    108: _loop,
+    113: _sll,
+    228: _ipv4,
+    229: _raw,
+    276: _sll2,
 }
 assert _BY_LINKTYPE.keys() == SUPPORTED_LINKTYPES.keys()
 

@@ -3,6 +3,7 @@
 Magic 0xa1b2c3d4 means microsecond and 0xa1b23c4d nanosecond timestamps; the
 byte order of the magic as stored gives the byte order of the whole file.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,11 +30,17 @@ MAX_CAPLEN = 256 << 20
 # a change to Frame fails loudly at import instead of building half-set frames.
 NEW_FRAME = object.__new__
 SET_FRAME, SET_TS, SET_LINKTYPE, SET_DATA, SET_WIRELEN = (
-    getattr(Frame, name).__set__ for name in ("frame", "ts_ns", "linktype", "data", "wirelen"))
-if ([f.name for f in dataclasses.fields(Frame)] != ["frame", "ts_ns", "linktype", "data", "wirelen"]
-        or hasattr(Frame, "__post_init__") or not hasattr(Frame, "__slots__")):
-    raise ImportError("ebutool.capture.Frame changed: update the inline Frame construction "
-                      "in ebutool/capture/pcap.py and pcapng.py")
+    getattr(Frame, name).__set__ for name in ("frame", "ts_ns", "linktype", "data", "wirelen")
+)
+if (
+    [f.name for f in dataclasses.fields(Frame)] != ["frame", "ts_ns", "linktype", "data", "wirelen"]
+    or hasattr(Frame, "__post_init__")
+    or not hasattr(Frame, "__slots__")
+):
+    raise ImportError(
+        "ebutool.capture.Frame changed: update the inline Frame construction "
+        "in ebutool/capture/pcap.py and pcapng.py"
+    )
 
 
 def read_pcap(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
@@ -41,21 +48,32 @@ def read_pcap(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
     order, nanosecond = PCAP_MAGICS.get(buf[:4], ("<", False))
     if len(buf) < GLOBAL_HEADER_LEN:
         kind = "nanosecond " if nanosecond else ""
-        raise InputError(f"{src.name}: {kind}pcap global header cut short after {len(buf)} of "
-                         f"{GLOBAL_HEADER_LEN} octets")
+        raise InputError(
+            f"{src.name}: {kind}pcap global header cut short after {len(buf)} of "
+            f"{GLOBAL_HEADER_LEN} octets"
+        )
     # The link-type field's upper 16 bits may carry FCS-length flags (pcap spec, "LinkType
     # and additional information"); the link type proper is the low 16 bits.
     network = struct.unpack_from(order + "I", buf, 20)[0] & 0xFFFF
     if network not in SUPPORTED_LINKTYPES:
         supported = ", ".join(f"{k} {v}" for k, v in SUPPORTED_LINKTYPES.items())
-        raise InputError(f"{src.name}: pcap link type {network} is not supported "
-                         f"(supported: {supported})")
-    return _records(src, buf, GLOBAL_HEADER_LEN, struct.Struct(order + "IIII").unpack_from,
-                    1 if nanosecond else 1000, network, diag)
+        raise InputError(
+            f"{src.name}: pcap link type {network} is not supported (supported: {supported})"
+        )
+    return _records(
+        src,
+        buf,
+        GLOBAL_HEADER_LEN,
+        struct.Struct(order + "IIII").unpack_from,
+        1 if nanosecond else 1000,
+        network,
+        diag,
+    )
 
 
-def _records(src: Source, buf: bytes, pos: int, unpack, frac_ns: int, linktype: int,
-             diag: Diagnostics) -> Iterator[Frame]:
+def _records(
+    src: Source, buf: bytes, pos: int, unpack, frac_ns: int, linktype: int, diag: Diagnostics
+) -> Iterator[Frame]:
     # The hot loop: locals only, one unpack_from and one slice per record.
     new, frame_cls = NEW_FRAME, Frame
     set_n, set_ts, set_lt, set_data, set_wl = SET_FRAME, SET_TS, SET_LINKTYPE, SET_DATA, SET_WIRELEN
@@ -78,9 +96,13 @@ def _records(src: Source, buf: bytes, pos: int, unpack, frac_ns: int, linktype: 
                 # Checked only here, when the record is not already in memory: the limit
                 # exists so that one garbage length cannot make us buffer gigabytes.
                 if incl > MAX_CAPLEN:
-                    diag.warn("corrupt_record", f"frame {n + 1}: impossible captured length "
-                              f"{incl} octets (more than 256 MiB); cannot resynchronise, "
-                              "capture ends here", frame=n + 1)
+                    diag.warn(
+                        "corrupt_record",
+                        f"frame {n + 1}: impossible captured length "
+                        f"{incl} octets (more than 256 MiB); cannot resynchronise, "
+                        "capture ends here",
+                        frame=n + 1,
+                    )
                     return
                 need = RECORD_HEADER_LEN + incl
                 buf = src.fill(buf, start - RECORD_HEADER_LEN, need)
@@ -91,7 +113,7 @@ def _records(src: Source, buf: bytes, pos: int, unpack, frac_ns: int, linktype: 
                     _cut(diag, n + 1, end, need)
                     return
             n += 1
-            fr = new(frame_cls)     # == Frame(n, ts, linktype, data, orig), see NEW_FRAME
+            fr = new(frame_cls)  # == Frame(n, ts, linktype, data, orig), see NEW_FRAME
             set_n(fr, n)
             set_ts(fr, sec * 1_000_000_000 + frac * frac_ns)
             set_lt(fr, linktype)
@@ -103,5 +125,8 @@ def _records(src: Source, buf: bytes, pos: int, unpack, frac_ns: int, linktype: 
 
 
 def _cut(diag: Diagnostics, frame: int, got: int, want: int) -> None:
-    diag.warn("truncated_record", f"frame {frame}: record cut off after {got} of {want} octets;"
-              " capture ends here", frame=frame)
+    diag.warn(
+        "truncated_record",
+        f"frame {frame}: record cut off after {got} of {want} octets; capture ends here",
+        frame=frame,
+    )

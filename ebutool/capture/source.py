@@ -5,6 +5,7 @@ The readers keep one ``bytes`` buffer and an index into it; they call
 i.e. about once per MiB, so the per-record loop never touches this module.
 Nothing here seeks: standard input and pipes work like files.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,17 +15,17 @@ from typing import BinaryIO, Iterator
 from ..diagnostics import Diagnostics
 from ..errors import InputError
 
-CHUNK = 1 << 20          # bytes asked for per read; large reads keep the loop in C
+CHUNK = 1 << 20  # bytes asked for per read; large reads keep the loop in C
 
-PCAP_MAGICS = {          # first 4 octets -> (byte order, nanosecond timestamps)
+PCAP_MAGICS = {  # first 4 octets -> (byte order, nanosecond timestamps)
     b"\xd4\xc3\xb2\xa1": ("<", False),
     b"\xa1\xb2\xc3\xd4": (">", False),
     b"\x4d\x3c\xb2\xa1": ("<", True),
     b"\xa1\xb2\x3c\x4d": (">", True),
 }
-PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"   # Section Header Block type, a palindrome
-HEADER_NEED = 28                      # octets needed to tell the formats apart and
-                                      # read a pcap global header (24) / minimal SHB (28)
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"  # Section Header Block type, a palindrome
+HEADER_NEED = 28  # octets needed to tell the formats apart and
+# read a pcap global header (24) / minimal SHB (28)
 
 
 class Source:
@@ -48,13 +49,15 @@ class Source:
         have = len(buf) - pos
         if have >= need or self.eof:
             return buf[pos:]
-        parts = [buf[pos:]]          # joined once: no quadratic concatenation
+        parts = [buf[pos:]]  # joined once: no quadratic concatenation
         while have < need:
             try:
                 chunk = self._read(max(CHUNK, need - have))
             except OSError as exc:
-                self._diag.warn("read_error", f"{self.name}: read failed ({exc.strerror or exc});"
-                                " capture ends here")
+                self._diag.warn(
+                    "read_error",
+                    f"{self.name}: read failed ({exc.strerror or exc}); capture ends here",
+                )
                 chunk = b""
             if not chunk:
                 self.eof = True
@@ -91,7 +94,7 @@ def open_frames(source: str | os.PathLike | BinaryIO, diag: Diagnostics) -> Iter
     capture at all raises :class:`InputError` before the first frame is asked
     for; per-record problems later become diagnoses in ``diag``.
     """
-    from . import pcap, pcapng      # late: they import Frame from the package
+    from . import pcap, pcapng  # late: they import Frame from the package
 
     src = open_source(source, diag)
     try:

@@ -13,6 +13,7 @@ tentative binding; the oracle (:mod:`ebutool.oracle.verify`) decides which updat
 authenticate; where it cannot, the replay follows what the CN in the trace did and
 says so (``basis`` = ``trace``).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -26,23 +27,47 @@ from ..diagnostics import Diagnostics
 from ..errors import UsageError
 from .cn_model import CNPolicies, Policy
 from .divergences import DIVERGENCE_COLUMNS, DIVERGENCE_KINDS, UNOBSERVABLE_KINDS, divergence_frame
-from .engine import (BASIS_INJECTED, BASIS_KEYLESS, BASIS_KEYS, BASIS_TRACE, Authenticate,
-                     RunResult, describe_ack, run)
+from .engine import (
+    BASIS_INJECTED,
+    BASIS_KEYLESS,
+    BASIS_KEYS,
+    BASIS_TRACE,
+    Authenticate,
+    RunResult,
+    describe_ack,
+    run,
+)
 from .exposure import EXPOSURE_COLUMNS, exposure_frame
 from ..units import seconds
 
-DECISION_COLUMNS = ["frame", "time", "mn", "cn", "coa", "msg", "seq", "lifetime_s", "ack_requested",
-                    "authentication", "basis", "cn_time", "action", "state_after", "expected_ack",
-                    "observed_ack", "reason"]
+DECISION_COLUMNS = [
+    "frame",
+    "time",
+    "mn",
+    "cn",
+    "coa",
+    "msg",
+    "seq",
+    "lifetime_s",
+    "ack_requested",
+    "authentication",
+    "basis",
+    "cn_time",
+    "action",
+    "state_after",
+    "expected_ack",
+    "observed_ack",
+    "reason",
+]
 POLICIES = tuple(p.value for p in Policy)
 
 
 @dataclass
 class ReplayResult:
-    exposure: pd.DataFrame          # EXPOSURE_COLUMNS
-    divergences: pd.DataFrame       # DIVERGENCE_COLUMNS
-    decisions: pd.DataFrame         # DECISION_COLUMNS
-    policy: str = Policy.early.value        # CNPolicies.describe(): the default, then per-CN ones
+    exposure: pd.DataFrame  # EXPOSURE_COLUMNS
+    divergences: pd.DataFrame  # DIVERGENCE_COLUMNS
+    decisions: pd.DataFrame  # DECISION_COLUMNS
+    policy: str = Policy.early.value  # CNPolicies.describe(): the default, then per-CN ones
     config: ProtocolConfig = DEFAULT_CONFIG
     summary: dict = field(default_factory=dict)
 
@@ -50,15 +75,19 @@ class ReplayResult:
         """One line for stderr: what was replayed and what diverged."""
         s = self.summary
         by = s["divergences_by_kind"]
-        kinds = ", ".join(f"{k} {v}" for k, v in by.items() if k not in UNOBSERVABLE_KINDS) or "none"
+        kinds = (
+            ", ".join(f"{k} {v}" for k, v in by.items() if k not in UNOBSERVABLE_KINDS) or "none"
+        )
         unobs = ", ".join(f"{k} {v}" for k, v in by.items() if k in UNOBSERVABLE_KINDS) or "none"
         basis = ", ".join(f"{k} {v}" for k, v in s["basis"].items()) or "none"
-        return (f"policy {self.policy}, tentative lifetime {self.config.tentative_binding_lifetime:g} s: "
-                f"{s['updates']} binding updates to CNs (decided by: {basis}); "
-                f"{s['tentative_bindings']} tentative bindings, {s['verified']} verified, "
-                f"{s['expired_unverified']} expired unverified; overstay {s['overstay_packets']} packets "
-                f"{s['overstay_bytes']} octets; divergences {s['divergences']} ({kinds}); "
-                f"unobservable from the MN {s['unobservable']} ({unobs})")
+        return (
+            f"policy {self.policy}, tentative lifetime {self.config.tentative_binding_lifetime:g} s: "
+            f"{s['updates']} binding updates to CNs (decided by: {basis}); "
+            f"{s['tentative_bindings']} tentative bindings, {s['verified']} verified, "
+            f"{s['expired_unverified']} expired unverified; overstay {s['overstay_packets']} packets "
+            f"{s['overstay_bytes']} octets; divergences {s['divergences']} ({kinds}); "
+            f"unobservable from the MN {s['unobservable']} ({unobs})"
+        )
 
     def exit_status(self, strict: bool = False) -> int:
         """1 if there is a divergence (with ``strict``, also an unobservable row), else 0."""
@@ -86,6 +115,7 @@ def parse_cn_policies(values: Iterable[str]) -> dict:
 
 def _canonical(addr: str, given) -> str:
     from ..addr import canonical
+
     try:
         return canonical(addr)
     except ValueError:
@@ -96,8 +126,9 @@ def _policy(name, given) -> Policy:
     try:
         return Policy(getattr(name, "value", name))
     except ValueError:
-        raise UsageError(f"--cn-policy {given!r}: choose one of {', '.join(POLICIES)}, "
-                         "optionally as ADDR=POLICY") from None
+        raise UsageError(
+            f"--cn-policy {given!r}: choose one of {', '.join(POLICIES)}, optionally as ADDR=POLICY"
+        ) from None
 
 
 def _counted(summary: dict, strict: bool) -> int:
@@ -108,15 +139,23 @@ def _check_options(config: ProtocolConfig, cn_policy) -> CNPolicies:
     if isinstance(cn_policy, CNPolicies):
         policy = cn_policy
     elif isinstance(cn_policy, Mapping):
-        per = {(k if k in ("*", None) else _canonical(k, f"{k}={v}")): _policy(v, f"{k}={v}")
-               for k, v in cn_policy.items()}
+        per = {
+            (k if k in ("*", None) else _canonical(k, f"{k}={v}")): _policy(v, f"{k}={v}")
+            for k, v in cn_policy.items()
+        }
         policy = CNPolicies.coerce(per)
     else:
         policy = CNPolicies(_policy(cn_policy, cn_policy))
-    for name in ("tentative_binding_lifetime", "max_rr_binding_lifetime", "initial_bindack_timeout"):
+    for name in (
+        "tentative_binding_lifetime",
+        "max_rr_binding_lifetime",
+        "initial_bindack_timeout",
+    ):
         v = getattr(config, name)
         if not v >= 0 or v == float("inf"):
-            raise UsageError(f"--{name.replace('_', '-')} {v!r}: must be a finite number of seconds >= 0")
+            raise UsageError(
+                f"--{name.replace('_', '-')} {v!r}: must be a finite number of seconds >= 0"
+            )
     return policy
 
 
@@ -128,14 +167,22 @@ def _oracle_check(keys, config: ProtocolConfig) -> tuple[Authenticate | None, st
         if exc.name != "ebutool.oracle.verify":
             raise
         if keys is not None:
-            raise UsageError("keys given but this ebutool has no oracle (ebutool.oracle.verify)") from None
+            raise UsageError(
+                "keys given but this ebutool has no oracle (ebutool.oracle.verify)"
+            ) from None
         return None, BASIS_TRACE
     oracle = Oracle(keys=keys, config=config)
     return oracle.check, (BASIS_KEYS if keys else BASIS_KEYLESS)
 
 
-def replay(path, keys=None, config: ProtocolConfig = DEFAULT_CONFIG, cn_policy: str | Mapping = "early",
-           diag: Diagnostics | None = None, trusted: Iterable[str] | None = None) -> ReplayResult:
+def replay(
+    path,
+    keys=None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    cn_policy: str | Mapping = "early",
+    diag: Diagnostics | None = None,
+    trusted: Iterable[str] | None = None,
+) -> ReplayResult:
     """Replay the capture or trace at ``path`` through the reference CN model.
 
     ``keys``: the oracle's key table (``ebutool.oracle.keys``), None = keyless mode;
@@ -144,45 +191,84 @@ def replay(path, keys=None, config: ProtocolConfig = DEFAULT_CONFIG, cn_policy: 
     CN, or a mapping CN address -> policy whose key "*" is the default for the others;
     ``trusted``: home addresses granted EBUs (draft 6.2), None = all MNs."""
     from ..stream import read_records
+
     policy = _check_options(config, cn_policy)
     diag = diag if diag is not None else Diagnostics()
     authenticate, basis = _oracle_check(keys, config)
-    return replay_records(read_records(path, diag), authenticate=authenticate, basis=basis,
-                          config=config, cn_policy=policy, diag=diag, trusted=trusted)
+    return replay_records(
+        read_records(path, diag),
+        authenticate=authenticate,
+        basis=basis,
+        config=config,
+        cn_policy=policy,
+        diag=diag,
+        trusted=trusted,
+    )
 
 
-def replay_records(records: Iterable, *, authenticate: Authenticate | None = None,
-                   basis: str = BASIS_INJECTED, config: ProtocolConfig = DEFAULT_CONFIG,
-                   cn_policy: str | Mapping = "early", diag: Diagnostics | None = None,
-                   trusted: Iterable[str] | None = None) -> ReplayResult:
+def replay_records(
+    records: Iterable,
+    *,
+    authenticate: Authenticate | None = None,
+    basis: str = BASIS_INJECTED,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    cn_policy: str | Mapping = "early",
+    diag: Diagnostics | None = None,
+    trusted: Iterable[str] | None = None,
+) -> ReplayResult:
     """Replay a message stream (Records; HandoverEvents are ignored).
 
     ``authenticate`` is called with every record in order (see
     :data:`ebutool.cn_replay.engine.Authenticate`); None = no check at all, every update
     is decided by following the trace's CN."""
     policy = _check_options(config, cn_policy)
-    res = run(records, authenticate=authenticate, basis=basis, config=config, cn_policy=policy,
-              trusted=trusted, diag=diag)
+    res = run(
+        records,
+        authenticate=authenticate,
+        basis=basis,
+        config=config,
+        cn_policy=policy,
+        trusted=trusted,
+        diag=diag,
+    )
     exposure = exposure_frame(res.model.tentatives, res.trace.last_ns)
     divergences = divergence_frame(res.divergences)
     decisions = _decision_frame(res)
-    return ReplayResult(exposure, divergences, decisions, res.policies.describe(), config,
-                        _summary(res, exposure, divergences))
+    return ReplayResult(
+        exposure,
+        divergences,
+        decisions,
+        res.policies.describe(),
+        config,
+        _summary(res, exposure, divergences),
+    )
 
 
 def _decision_frame(res: RunResult) -> pd.DataFrame:
     rows = []
     for s, oc, b in zip(res.sent, res.outcomes, res.basis):
         detail = "; ".join(x for x in (s.reason, oc.detail) if x)
-        rows.append({
-            "frame": s.rec.frame, "time": seconds(s.rec.ts_ns), "mn": s.mn, "cn": s.cn, "coa": s.coa,
-            "msg": s.rec.msg + (" (deregistration)" if s.deregistration else ""), "seq": s.seq,
-            "lifetime_s": s.lifetime_s, "ack_requested": s.ack_requested,
-            "authentication": s.verdict, "basis": b, "cn_time": seconds(oc.update.at_ns),
-            "action": oc.action.value, "state_after": oc.state_after,
-            "expected_ack": oc.ack.describe() if oc.ack else "none",
-            "observed_ack": describe_ack(s.ack, s.early), "reason": detail,
-        })
+        rows.append(
+            {
+                "frame": s.rec.frame,
+                "time": seconds(s.rec.ts_ns),
+                "mn": s.mn,
+                "cn": s.cn,
+                "coa": s.coa,
+                "msg": s.rec.msg + (" (deregistration)" if s.deregistration else ""),
+                "seq": s.seq,
+                "lifetime_s": s.lifetime_s,
+                "ack_requested": s.ack_requested,
+                "authentication": s.verdict,
+                "basis": b,
+                "cn_time": seconds(oc.update.at_ns),
+                "action": oc.action.value,
+                "state_after": oc.state_after,
+                "expected_ack": oc.ack.describe() if oc.ack else "none",
+                "observed_ack": describe_ack(s.ack, s.early),
+                "reason": detail,
+            }
+        )
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)
 
 
@@ -194,19 +280,37 @@ def _summary(res: RunResult, exposure: pd.DataFrame, divergences: pd.DataFrame) 
         "actions": dict(sorted(Counter(o.action.value for o in res.outcomes).items())),
         "tentative_bindings": len(exposure),
         "verified": int(exposure["verified"].sum()) if len(exposure) else 0,
-        "expired_unverified": int((exposure["end_reason"] == "expired").sum()) if len(exposure) else 0,
+        "expired_unverified": int((exposure["end_reason"] == "expired").sum())
+        if len(exposure)
+        else 0,
         "overstay_packets": int(exposure["overstay_packets"].sum()) if len(exposure) else 0,
         "overstay_bytes": int(exposure["overstay_bytes"].sum()) if len(exposure) else 0,
         "divergences": sum(v for k, v in by_kind.items() if k not in UNOBSERVABLE_KINDS),
         "unobservable": sum(by_kind[k] for k in UNOBSERVABLE_KINDS),
         "divergences_by_kind": {k: by_kind[k] for k in DIVERGENCE_KINDS if by_kind[k]},
         "prior_bindings": len(res.prior_pairs),
-        "cn_policies": {cn: res.policies.of(cn).value for cn in dict.fromkeys(s.cn for s in res.sent)},
+        "cn_policies": {
+            cn: res.policies.of(cn).value for cn in dict.fromkeys(s.cn for s in res.sent)
+        },
         "cn_policies_observed": dict(res.policies.inferred),
     }
 
 
-__all__ = ["UNOBSERVABLE_KINDS", "replay", "replay_records", "ReplayResult", "Policy", "POLICIES", "CNPolicies",
-           "parse_cn_policies", "EXPOSURE_COLUMNS",
-           "DIVERGENCE_COLUMNS", "DECISION_COLUMNS", "DIVERGENCE_KINDS", "BASIS_KEYS",
-           "BASIS_KEYLESS", "BASIS_INJECTED", "BASIS_TRACE"]
+__all__ = [
+    "UNOBSERVABLE_KINDS",
+    "replay",
+    "replay_records",
+    "ReplayResult",
+    "Policy",
+    "POLICIES",
+    "CNPolicies",
+    "parse_cn_policies",
+    "EXPOSURE_COLUMNS",
+    "DIVERGENCE_COLUMNS",
+    "DECISION_COLUMNS",
+    "DIVERGENCE_KINDS",
+    "BASIS_KEYS",
+    "BASIS_KEYLESS",
+    "BASIS_INJECTED",
+    "BASIS_TRACE",
+]

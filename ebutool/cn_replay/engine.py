@@ -8,6 +8,7 @@ them, interleaved with the CNs' data packets in capture order, and every differe
 between what the model says a conforming CN does and what the trace's CN did
 becomes one :class:`Divergence`.  docs/replay.md is the user-facing description.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -20,19 +21,34 @@ from ..constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..mh.messages import BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate
 from ..records import Record
-from .cn_model import (ANY_NONCE_STATUS, NONCE_STATUSES, STATUS_SEQ_OUT_OF_WINDOW,
-                       CNPolicies, CorrespondentModel, ExpectedAck, Outcome, Policy, Update,
-                       sort_updates)
-from .divergences import (KIND_ACK_MISSING, KIND_ACK_STATUS, KIND_ACK_UNEXPECTED,
-                          KIND_EBA_MISSING, KIND_EBA_UNEXPECTED, Divergence)
+from .cn_model import (
+    ANY_NONCE_STATUS,
+    NONCE_STATUSES,
+    STATUS_SEQ_OUT_OF_WINDOW,
+    CNPolicies,
+    CorrespondentModel,
+    ExpectedAck,
+    Outcome,
+    Policy,
+    Update,
+    sort_updates,
+)
+from .divergences import (
+    KIND_ACK_MISSING,
+    KIND_ACK_STATUS,
+    KIND_ACK_UNEXPECTED,
+    KIND_EBA_MISSING,
+    KIND_EBA_UNEXPECTED,
+    Divergence,
+)
 from .exposure import count_packet
 from ..units import to_ns
 
 # The ``basis`` column: what decided whether a binding update's authentication holds.
-BASIS_KEYS = "kcn"           # the oracle with the CN's Kcn and nonce table (verify's basis "kcn")
-BASIS_KEYLESS = "capture"    # the oracle without keys: the trace's own tokens (verify's "capture")
+BASIS_KEYS = "kcn"  # the oracle with the CN's Kcn and nonce table (verify's basis "kcn")
+BASIS_KEYLESS = "capture"  # the oracle without keys: the trace's own tokens (verify's "capture")
 BASIS_INJECTED = "injected"  # a caller-supplied acceptance function (library use)
-BASIS_TRACE = "trace"        # undecidable: followed what the CN in the trace did
+BASIS_TRACE = "trace"  # undecidable: followed what the CN in the trace did
 
 Authenticate = Callable[[Record], object]
 """Called with every record in capture order; returns None for records it does not
@@ -59,7 +75,7 @@ class _Sent:
     reason: str = ""
     basis: str = ""
     status: int | None = None
-    ack: Record | None = None       # the CN's acknowledgement matched to it
+    ack: Record | None = None  # the CN's acknowledgement matched to it
 
 
 @dataclass(slots=True)
@@ -80,7 +96,7 @@ class Trace:
     acks: list[Record] = field(default_factory=list)
     data: list[_Data] = field(default_factory=list)
     home_agents: set[str] = field(default_factory=set)
-    rtt: dict = field(default_factory=lambda: defaultdict(list))   # key -> [(ts_ns, rtt_ns)]
+    rtt: dict = field(default_factory=lambda: defaultdict(list))  # key -> [(ts_ns, rtt_ns)]
     first_ns: int | None = None
     last_ns: int | None = None
     _times: dict | None = None
@@ -131,8 +147,12 @@ def _nonce_status(v, verdict: str, reason: str) -> int | None:
     return None
 
 
-def collect(items: Iterable, authenticate: Authenticate | None, diag: Diagnostics,
-            default_basis: str = "injected") -> Trace:
+def collect(
+    items: Iterable,
+    authenticate: Authenticate | None,
+    diag: Diagnostics,
+    default_basis: str = "injected",
+) -> Trace:
     """One pass over the stream (Records; HandoverEvents are skipped)."""
     tr = Trace()
     # CoTI/CoT matched by (care-of address, CN, cookie), the rule of ebutool/analysis
@@ -148,8 +168,12 @@ def collect(items: Iterable, authenticate: Authenticate | None, diag: Diagnostic
             try:
                 verdict = authenticate(rec)
             except Exception as exc:  # noqa: BLE001 - one packet never stops a run
-                diag.warn("replay_auth_failed", f"frame {rec.frame}: the authentication check "
-                          f"failed ({type(exc).__name__}); decided from the trace", rec.frame)
+                diag.warn(
+                    "replay_auth_failed",
+                    f"frame {rec.frame}: the authentication check "
+                    f"failed ({type(exc).__name__}); decided from the trace",
+                    rec.frame,
+                )
         msg = rec.mh
         if rec.msg in ("BU", "EBU") and isinstance(msg, BindingUpdate):
             mn = rec.hoa or rec.src
@@ -157,9 +181,18 @@ def collect(items: Iterable, authenticate: Authenticate | None, diag: Diagnostic
                 tr.home_agents.add(rec.dst)
                 continue
             coa = rec.care_of_address or rec.src
-            s = _Sent(len(tr.sent), rec, mn, rec.dst, coa, msg.sequence,
-                      float(msg.lifetime * LIFETIME_UNIT_S), bool(msg.flags & BU_FLAG_A),
-                      rec.msg == "EBU", rec.deregistration)
+            s = _Sent(
+                len(tr.sent),
+                rec,
+                mn,
+                rec.dst,
+                coa,
+                msg.sequence,
+                float(msg.lifetime * LIFETIME_UNIT_S),
+                bool(msg.flags & BU_FLAG_A),
+                rec.msg == "EBU",
+                rec.deregistration,
+            )
             s.verdict, s.reason, s.basis, s.status = _verdict_of(verdict, default_basis)
             if s.verdict not in ("valid", "invalid", "unverifiable"):
                 s.verdict = "unverifiable"
@@ -172,9 +205,12 @@ def collect(items: Iterable, authenticate: Authenticate | None, diag: Diagnostic
             key = (rec.src, rec.dst, rec.mh.init_cookie)
             if key not in coti and len(coti) >= MAX_OPEN_COTIS:
                 old = coti.pop(next(iter(coti)))
-                diag.warn("replay_coti_forgotten", f"frame {old.frame}: CoTI unanswered while "
-                          f"{MAX_OPEN_COTIS} others were open; forgotten (no RTT sample from it)",
-                          old.frame)
+                diag.warn(
+                    "replay_coti_forgotten",
+                    f"frame {old.frame}: CoTI unanswered while "
+                    f"{MAX_OPEN_COTIS} others were open; forgotten (no RTT sample from it)",
+                    old.frame,
+                )
             coti[key] = rec
         elif rec.msg == "CoT" and rec.mh is not None:
             init = coti.pop((rec.dst, rec.src, rec.mh.init_cookie), None)
@@ -244,8 +280,13 @@ def follow_trace(tr: Trace, s: _Sent, next_ns: int | None) -> tuple[bool, int | 
     if s.ack_requested:
         return False, None, "the CN sent no acknowledgement although the A flag was set"
     used = cn_used_coa(tr, s, next_ns)
-    return (used, None, "the CN sent data to the care-of address afterwards" if used
-            else "no acknowledgement requested and the CN sent no data to the care-of address")
+    return (
+        used,
+        None,
+        "the CN sent data to the care-of address afterwards"
+        if used
+        else "no acknowledgement requested and the CN sent no data to the care-of address",
+    )
 
 
 def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
@@ -255,8 +296,7 @@ def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
     RFC 6275 9.5.1 checks nonce indices before the MAC, so 136-138 prove nothing),
     **standard** if it was sent EBUs and never answered one that way.  A CN sent no EBU
     keeps ``observed`` (treated as early; it makes no difference without EBUs)."""
-    cns = [cn for cn in dict.fromkeys(s.cn for s in tr.sent)
-           if policies.of(cn) is Policy.observed]
+    cns = [cn for cn in dict.fromkeys(s.cn for s in tr.sent) if policies.of(cn) is Policy.observed]
     if not cns:
         return policies
     per, inferred = dict(policies.per_cn), dict(policies.inferred)
@@ -283,8 +323,13 @@ def maybe_lost(tr: Trace, s: _Sent, next_ns: int | None, grace_ns: int) -> bool:
     """An update the MN wanted answered, whose answer never reached the MN although the
     capture went on INITIAL_BINDACK_TIMEOUT, and after which the CN sent nothing to its
     care-of address before the MN's next update: from the MN nothing shows the CN got it."""
-    return (s.ack is None and s.ack_requested and tr.last_ns is not None
-            and tr.last_ns - s.rec.ts_ns >= grace_ns and not cn_used_coa(tr, s, next_ns))
+    return (
+        s.ack is None
+        and s.ack_requested
+        and tr.last_ns is not None
+        and tr.last_ns - s.rec.ts_ns >= grace_ns
+        and not cn_used_coa(tr, s, next_ns)
+    )
 
 
 @dataclass
@@ -299,16 +344,23 @@ class RunResult:
     policies: CNPolicies = field(default_factory=CNPolicies)
 
 
-def run(items: Iterable, *, authenticate: Authenticate | None = None, basis: str = BASIS_INJECTED,
-        config: ProtocolConfig = DEFAULT_CONFIG,
-        cn_policy: str | Policy | Mapping | CNPolicies = Policy.early,
-        trusted: Iterable[str] | None = None, diag: Diagnostics | None = None) -> RunResult:
+def run(
+    items: Iterable,
+    *,
+    authenticate: Authenticate | None = None,
+    basis: str = BASIS_INJECTED,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    cn_policy: str | Policy | Mapping | CNPolicies = Policy.early,
+    trusted: Iterable[str] | None = None,
+    diag: Diagnostics | None = None,
+) -> RunResult:
     diag = diag if diag is not None else Diagnostics()
     tr = collect(items, authenticate, diag, basis)
     unmatched = match_acks(tr)
     policies = resolve_observed(tr, CNPolicies.coerce(cn_policy))
-    model = CorrespondentModel(config, policies,
-                               frozenset(trusted) if trusted is not None else None)
+    model = CorrespondentModel(
+        config, policies, frozenset(trusted) if trusted is not None else None
+    )
 
     # When each update takes effect at the CN, on the capture clock (docs/replay.md "Time").
     at = {s.index: s.rec.ts_ns + estimate_rtt(tr, s)[0] for s in tr.sent}
@@ -331,14 +383,29 @@ def run(items: Iterable, *, authenticate: Authenticate | None = None, basis: str
             ok, status, why = follow_trace(tr, s, nxt.get(s.index))
             s.reason = (f"{s.reason}; " if s.reason else "") + f"followed the trace: {why}"
             bases.append(BASIS_TRACE)
-            lost = False      # following the trace already treats it as not accepted
+            lost = False  # following the trace already treats it as not accepted
         else:
             ok, status = s.verdict == "valid", s.status
             bases.append(s.basis)
             lost = maybe_lost(tr, s, nxt.get(s.index), grace_ns)
-        updates.append(Update(s.index, s.rec.frame, at[s.index], s.mn, s.cn, s.coa, s.seq,
-                              s.lifetime_s, s.ack_requested, s.early, s.deregistration, ok, status,
-                              lost))
+        updates.append(
+            Update(
+                s.index,
+                s.rec.frame,
+                at[s.index],
+                s.mn,
+                s.cn,
+                s.coa,
+                s.seq,
+                s.lifetime_s,
+                s.ack_requested,
+                s.early,
+                s.deregistration,
+                ok,
+                status,
+                lost,
+            )
+        )
 
     first_sent: dict[tuple[str, str], int] = {}
     for s in tr.sent:
@@ -357,11 +424,16 @@ def run(items: Iterable, *, authenticate: Authenticate | None = None, basis: str
         if d.ts_ns < first_sent.get(pair, 1 << 62) and not model.has_history(*pair):
             model.assume_prior(d.mn, d.cn, d.coa, d.ts_ns, d.frame)
             prior.add(pair)
-            diag.warn("replay_prior_binding", f"frame {d.frame}: {d.cn} sends to {d.coa} for {d.mn} "
-                      "before any binding update in the trace: assumed a binding made before the "
-                      "capture began", d.frame)
-        div = count_packet(model.lookup(d.mn, d.cn, d.coa, d.ts_ns), d.frame, d.ts_ns, d.mn, d.cn,
-                           d.coa, d.ip_len)
+            diag.warn(
+                "replay_prior_binding",
+                f"frame {d.frame}: {d.cn} sends to {d.coa} for {d.mn} "
+                "before any binding update in the trace: assumed a binding made before the "
+                "capture began",
+                d.frame,
+            )
+        div = count_packet(
+            model.lookup(d.mn, d.cn, d.coa, d.ts_ns), d.frame, d.ts_ns, d.mn, d.cn, d.coa, d.ip_len
+        )
         if div is not None:
             divs.append(div)
     while qi < len(queue):
@@ -399,8 +471,9 @@ def describe_ack(rec: Record | None, early: bool) -> str:
     return f"{name} status {rec.mh.status} seq {rec.mh.sequence}"
 
 
-def compare_acks(tr: Trace, outcomes: list[Outcome], unmatched: list[Record],
-                 config: ProtocolConfig) -> list[Divergence]:
+def compare_acks(
+    tr: Trace, outcomes: list[Outcome], unmatched: list[Record], config: ProtocolConfig
+) -> list[Divergence]:
     out: list[Divergence] = []
     grace_ns = to_ns(config.initial_bindack_timeout)
     again = _sent_again(tr)
@@ -412,34 +485,87 @@ def compare_acks(tr: Trace, outcomes: list[Outcome], unmatched: list[Record],
             continue
         if exp is not None and got is None:
             if tr.last_ns is not None and tr.last_ns - s.rec.ts_ns < grace_ns:
-                continue   # the capture ends before the acknowledgement was due
+                continue  # the capture ends before the acknowledgement was due
             kind = KIND_EBA_MISSING if s.early and exp.status < 128 else KIND_ACK_MISSING
             nxt = again.get(s.index)
-            seen = (f"the MN sent the {what} again (frame {nxt.rec.frame}, seq {nxt.seq})" if nxt
-                    else "the MN did not send it again")
-            out.append(Divergence(s.rec.frame, s.rec.ts_ns, s.mn, s.cn, kind, exp.describe(), "none",
-                                  f"{what} seq {s.seq} ({oc.action.value}): {oc.detail}; no answer reached "
-                                  f"the MN: the {what} may have been lost on its way to the CN or the "
-                                  f"answer on its way back; {seen}", s.coa))
+            seen = (
+                f"the MN sent the {what} again (frame {nxt.rec.frame}, seq {nxt.seq})"
+                if nxt
+                else "the MN did not send it again"
+            )
+            out.append(
+                Divergence(
+                    s.rec.frame,
+                    s.rec.ts_ns,
+                    s.mn,
+                    s.cn,
+                    kind,
+                    exp.describe(),
+                    "none",
+                    f"{what} seq {s.seq} ({oc.action.value}): {oc.detail}; no answer reached "
+                    f"the MN: the {what} may have been lost on its way to the CN or the "
+                    f"answer on its way back; {seen}",
+                    s.coa,
+                )
+            )
         elif exp is None:
             kind = KIND_EBA_UNEXPECTED if s.early and got.mh.status < 128 else KIND_ACK_UNEXPECTED
-            why = oc.detail if oc.action.value in ("unsupported", "discarded") else \
-                f"{oc.detail}; A flag clear: RFC 6275 9.5.4 says no acknowledgement"
-            out.append(Divergence(got.frame, got.ts_ns, s.mn, s.cn, kind, "none",
-                                  describe_ack(got, s.early),
-                                  f"answers {what} frame {s.rec.frame} seq {s.seq} ({oc.action.value}): {why}",
-                                  s.coa))
+            why = (
+                oc.detail
+                if oc.action.value in ("unsupported", "discarded")
+                else f"{oc.detail}; A flag clear: RFC 6275 9.5.4 says no acknowledgement"
+            )
+            out.append(
+                Divergence(
+                    got.frame,
+                    got.ts_ns,
+                    s.mn,
+                    s.cn,
+                    kind,
+                    "none",
+                    describe_ack(got, s.early),
+                    f"answers {what} frame {s.rec.frame} seq {s.seq} ({oc.action.value}): {why}",
+                    s.coa,
+                )
+            )
         elif not exp.matches(got.mh.status):
-            out.append(Divergence(got.frame, got.ts_ns, s.mn, s.cn, KIND_ACK_STATUS, exp.describe(),
-                                  describe_ack(got, s.early),
-                                  f"answers {what} frame {s.rec.frame} seq {s.seq} ({oc.action.value}): "
-                                  f"{oc.detail}", s.coa))
+            out.append(
+                Divergence(
+                    got.frame,
+                    got.ts_ns,
+                    s.mn,
+                    s.cn,
+                    KIND_ACK_STATUS,
+                    exp.describe(),
+                    describe_ack(got, s.early),
+                    f"answers {what} frame {s.rec.frame} seq {s.seq} ({oc.action.value}): "
+                    f"{oc.detail}",
+                    s.coa,
+                )
+            )
     for a in unmatched:
-        out.append(Divergence(a.frame, a.ts_ns, a.rh2 or a.dst, a.src, KIND_ACK_UNEXPECTED, "none",
-                              describe_ack(a, False),
-                              f"answers no binding update in the trace (seq {a.mh.sequence})", a.dst))
+        out.append(
+            Divergence(
+                a.frame,
+                a.ts_ns,
+                a.rh2 or a.dst,
+                a.src,
+                KIND_ACK_UNEXPECTED,
+                "none",
+                describe_ack(a, False),
+                f"answers no binding update in the trace (seq {a.mh.sequence})",
+                a.dst,
+            )
+        )
     return out
 
 
-__all__ = ["run", "RunResult", "Authenticate", "BASIS_KEYS", "BASIS_KEYLESS", "BASIS_INJECTED",
-           "BASIS_TRACE"]
+__all__ = [
+    "run",
+    "RunResult",
+    "Authenticate",
+    "BASIS_KEYS",
+    "BASIS_KEYLESS",
+    "BASIS_INJECTED",
+    "BASIS_TRACE",
+]

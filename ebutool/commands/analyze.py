@@ -1,4 +1,5 @@
 """``ebutool analyze``: one row per binding-update episode (wiring only; see ebutool.analysis)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -11,29 +12,75 @@ from ..analysis.summary import MIN_CLAIM_SAMPLES
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat
 from ..stream import StreamStats
-from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
-                     MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt,
-                     MaxUpdateRateOpt, NoncesOpt, OutputOpt, QuietOpt, TentativeLifetimeOpt, err,
-                     check_output, guarded, input_paths, key_table, make_config,
-                     print_diagnostics, print_key_notes, write_table)
+from .common import (
+    FormatOpt,
+    InitialBindackTimeoutOpt,
+    KcnFileOpt,
+    KcnOpt,
+    KeysOpt,
+    MaxNonceLifetimeOpt,
+    MaxRRBindingLifetimeOpt,
+    MaxTokenLifetimeOpt,
+    MaxUpdateRateOpt,
+    NoncesOpt,
+    OutputOpt,
+    QuietOpt,
+    TentativeLifetimeOpt,
+    err,
+    check_output,
+    guarded,
+    input_paths,
+    key_table,
+    make_config,
+    print_diagnostics,
+    print_key_notes,
+    write_table,
+)
 
-FilesArg = Annotated[list[str], typer.Argument(
-    help="pcap, pcapng or JSON Lines traces ('-' = stdin), or directories (every pcap/pcapng "
-         "capture in them, by content); each file is analysed on its own (column source) unless --merge.")]
-JobsOpt = Annotated[int, typer.Option(
-    "--jobs", "-j", min=1, help="Analyse the files in N processes (results identical to -j 1).")]
-MergeOpt = Annotated[bool, typer.Option(
-    "--merge", help="Merge the files by time into one capture first (one capture split "
-                    "over several files, e.g. tcpdump -C rotation).")]
-MnOpt = Annotated[Optional[str], typer.Option("--mn", help="Only episodes of this mobile node (home address).")]
-CnOpt = Annotated[Optional[str], typer.Option("--cn", help="Only episodes with this correspondent node.")]
-MinClaimOpt = Annotated[int, typer.Option(
-    "--min-claim-samples", min=1,
-    help="Fewest samples per side (early, standard; same mode) for a claim verdict; fewer "
-         "gives 'too few samples'.")]
-SummaryOpt = Annotated[bool, typer.Option(
-    "--summary", help="Per kind x mode: counts, median/mean/p95 of observed and predicted latencies, "
-                      "early/standard ratio (instead of the episode rows).")]
+FilesArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="pcap, pcapng or JSON Lines traces ('-' = stdin), or directories (every pcap/pcapng "
+        "capture in them, by content); each file is analysed on its own (column source) unless --merge."
+    ),
+]
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs", "-j", min=1, help="Analyse the files in N processes (results identical to -j 1)."
+    ),
+]
+MergeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--merge",
+        help="Merge the files by time into one capture first (one capture split "
+        "over several files, e.g. tcpdump -C rotation).",
+    ),
+]
+MnOpt = Annotated[
+    Optional[str], typer.Option("--mn", help="Only episodes of this mobile node (home address).")
+]
+CnOpt = Annotated[
+    Optional[str], typer.Option("--cn", help="Only episodes with this correspondent node.")
+]
+MinClaimOpt = Annotated[
+    int,
+    typer.Option(
+        "--min-claim-samples",
+        min=1,
+        help="Fewest samples per side (early, standard; same mode) for a claim verdict; fewer "
+        "gives 'too few samples'.",
+    ),
+]
+SummaryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--summary",
+        help="Per kind x mode: counts, median/mean/p95 of observed and predicted latencies, "
+        "early/standard ratio (instead of the episode rows).",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -79,17 +126,35 @@ def register(app: typer.Typer) -> None:
         """
         from ..analysis import claim_statement, summarize
         from ..analysis.summary import counterfactual_statement
+
         check_output(fmt, output)
-        config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
-                             initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
+        config = make_config(
+            max_nonce_lifetime,
+            max_token_lifetime,
+            max_rr_binding_lifetime,
+            initial_bindack_timeout,
+            max_update_rate,
+            tentative_binding_lifetime,
+        )
         keys_in_force = key_table(kcn, kcn_file, nonces, keys)
         from ..inputs_multi import analyze_files
         from ..progress import NullProgress, reading_progress
+
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
-        with (reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress()) as prog:
-            df = analyze_files(paths, jobs, mn=mn, cn=cn, config=config, keys=keys_in_force, diag=diag,
-                               stats=stats, merge=merge, progress=prog)
+        with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
+            df = analyze_files(
+                paths,
+                jobs,
+                mn=mn,
+                cn=cn,
+                config=config,
+                keys=keys_in_force,
+                diag=diag,
+                stats=stats,
+                merge=merge,
+                progress=prog,
+            )
         table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
         write_table(table, fmt, output)
         if not quiet:

@@ -1,4 +1,5 @@
 """``ebutool convert``: a capture (or a trace) -> a JSON Lines trace."""
+
 from __future__ import annotations
 
 import itertools
@@ -34,9 +35,10 @@ def register(app: typer.Typer) -> None:
         """
         from ..stream import StreamStats, read_records
         from ..trace_json import write_trace
+
         diag, stats = Diagnostics(), StreamStats()
         records = read_records(file, diag, stats)
-        first = next(records, None)     # an unreadable input fails here, before any output
+        first = next(records, None)  # an unreadable input fails here, before any output
         records = itertools.chain([first] if first is not None else [], records)
         if output == "-":
             counts = write_trace(records, sys.stdout, file)
@@ -44,10 +46,14 @@ def register(app: typer.Typer) -> None:
         else:
             counts = _write_file(output, lambda fh: write_trace(records, fh, file))
         if not quiet:
-            msgs = ", ".join(f"{k[4:]} {v}" for k, v in sorted(counts.items()) if k.startswith("msg:"))
+            msgs = ", ".join(
+                f"{k[4:]} {v}" for k, v in sorted(counts.items()) if k.startswith("msg:")
+            )
             skipped = ", ".join(f"{k} {v}" for k, v in sorted(stats.skipped.items())) or "none"
-            err(f"{file} -> {output}: {counts['packet']} packet records (MH messages: {msgs or 'none'}), "
-                f"{counts['handover']} handover events; frames read {stats.frames}, skipped: {skipped}")
+            err(
+                f"{file} -> {output}: {counts['packet']} packet records (MH messages: {msgs or 'none'}), "
+                f"{counts['handover']} handover events; frames read {stats.frames}, skipped: {skipped}"
+            )
             print_diagnostics(diag, quiet)
 
 

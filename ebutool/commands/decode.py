@@ -1,4 +1,5 @@
 """``ebutool decode``: one row per Mobility Header message."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -10,7 +11,7 @@ from ..constants import NH_ESP, NH_FRAGMENT
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat
 from ..stream import StreamStats
-from .common import (FormatOpt, OutputOpt, QuietOpt, err, guarded, print_diagnostics, write_table)
+from .common import FormatOpt, OutputOpt, QuietOpt, err, guarded, print_diagnostics, write_table
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +33,7 @@ def register(app: typer.Typer) -> None:
         from ..decode_table import decode_frame
         from ..progress import reading_progress
         from ..stream import read_records
+
         diag, stats = Diagnostics(), StreamStats()
         opaque = Counter()
         with reading_progress(file, quiet) as prog:
@@ -57,8 +59,12 @@ def _count_opaque(records, counter: Counter):
 def print_summary(stats: StreamStats, opaque: Counter | None = None) -> None:
     msgs = ", ".join(f"{k} {v}" for k, v in sorted(stats.messages.items())) or "none"
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(stats.skipped.items())) or "none"
-    line = (f"frames {stats.frames}, IPv6 {stats.ipv6}, mobility-related {stats.relevant}; "
-            f"MH messages: {msgs}; skipped: {skipped}")
+    line = (
+        f"frames {stats.frames}, IPv6 {stats.ipv6}, mobility-related {stats.relevant}; "
+        f"MH messages: {msgs}; skipped: {skipped}"
+    )
     if opaque:
-        line += "; opaque (not decodable): " + ", ".join(f"{k} {v}" for k, v in sorted(opaque.items()))
+        line += "; opaque (not decodable): " + ", ".join(
+            f"{k} {v}" for k, v in sorted(opaque.items())
+        )
     err(line)

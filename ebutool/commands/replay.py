@@ -1,4 +1,5 @@
 """``ebutool replay``: the trace through a reference correspondent node (wiring only)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -8,30 +9,72 @@ import typer
 from ..diagnostics import Diagnostics
 from ..errors import UsageError
 from ..report import OutputFormat
-from .common import (FormatOpt, InitialBindackTimeoutOpt, KcnFileOpt, KcnOpt, KeysOpt,
-                     MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt, NoncesOpt,
-                     OutputOpt, QuietOpt, TentativeLifetimeOpt, err, guarded, key_table,
-                     make_config, print_diagnostics, print_key_notes, write_table)
+from .common import (
+    FormatOpt,
+    InitialBindackTimeoutOpt,
+    KcnFileOpt,
+    KcnOpt,
+    KeysOpt,
+    MaxNonceLifetimeOpt,
+    MaxRRBindingLifetimeOpt,
+    MaxTokenLifetimeOpt,
+    NoncesOpt,
+    OutputOpt,
+    QuietOpt,
+    TentativeLifetimeOpt,
+    err,
+    guarded,
+    key_table,
+    make_config,
+    print_diagnostics,
+    print_key_notes,
+    write_table,
+)
 
 
-CNPolicyOpt = Annotated[Optional[list[str]], typer.Option(
-    "--cn-policy", metavar="[ADDR=]POLICY",
-    help="The CN modelled: 'early' supports Early Binding Updates (the draft), 'standard' is "
-         "RFC 6275 only (EBUs silently dropped), 'observed' = as the trace shows (early if the "
-         "CN ever answered an EBU). A bare POLICY is the default for every CN; ADDR=POLICY sets "
-         "one CN (repeatable). Default: early.")]
-TrustedOpt = Annotated[Optional[list[str]], typer.Option(
-    "--early-trusted", metavar="HOA",
-    help="Grant EBUs only to this home address (repeatable; draft 6.2). Default: every MN.")]
-StrictOpt = Annotated[bool, typer.Option(
-    "--strict", help="Exit 1 also for unobservable rows (an answer the model sends that never "
-                     "reached the MN: the update or the answer may have been lost).")]
-DivergencesOpt = Annotated[Optional[str], typer.Option(
-    "--divergences", metavar="PATH",
-    help="Also write the divergences table (same format) to PATH ('-' = stdout, then -o PATH).")]
-DecisionsOpt = Annotated[Optional[str], typer.Option(
-    "--decisions", metavar="PATH",
-    help="Also write the per-binding-update decisions table (same format) to PATH.")]
+CNPolicyOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--cn-policy",
+        metavar="[ADDR=]POLICY",
+        help="The CN modelled: 'early' supports Early Binding Updates (the draft), 'standard' is "
+        "RFC 6275 only (EBUs silently dropped), 'observed' = as the trace shows (early if the "
+        "CN ever answered an EBU). A bare POLICY is the default for every CN; ADDR=POLICY sets "
+        "one CN (repeatable). Default: early.",
+    ),
+]
+TrustedOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--early-trusted",
+        metavar="HOA",
+        help="Grant EBUs only to this home address (repeatable; draft 6.2). Default: every MN.",
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Exit 1 also for unobservable rows (an answer the model sends that never "
+        "reached the MN: the update or the answer may have been lost).",
+    ),
+]
+DivergencesOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--divergences",
+        metavar="PATH",
+        help="Also write the divergences table (same format) to PATH ('-' = stdout, then -o PATH).",
+    ),
+]
+DecisionsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--decisions",
+        metavar="PATH",
+        help="Also write the per-binding-update decisions table (same format) to PATH.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -75,24 +118,37 @@ def register(app: typer.Typer) -> None:
         Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1 --divergences div.csv -f csv
         """
         from ..cn_replay import parse_cn_policies, replay
+
         outs = [p for p in (output, divergences, decisions) if p is not None]
         if outs.count("-") > 1:
-            raise UsageError("only one table can go to stdout: give -o PATH, --divergences PATH "
-                             "or --decisions PATH")
+            raise UsageError(
+                "only one table can go to stdout: give -o PATH, --divergences PATH "
+                "or --decisions PATH"
+            )
         if fmt is OutputFormat.parquet and "-" in outs:
-            raise UsageError("--format parquet needs a file for every table: give -o PATH "
-                             "(and PATH for --divergences/--decisions)")
-        config = make_config(tentative_binding_lifetime=tentative_binding_lifetime,
-                             max_rr_binding_lifetime=max_rr_binding_lifetime,
-                             initial_bindack_timeout=initial_bindack_timeout,
-                             max_nonce_lifetime=max_nonce_lifetime,
-                             max_token_lifetime=max_token_lifetime)
+            raise UsageError(
+                "--format parquet needs a file for every table: give -o PATH "
+                "(and PATH for --divergences/--decisions)"
+            )
+        config = make_config(
+            tentative_binding_lifetime=tentative_binding_lifetime,
+            max_rr_binding_lifetime=max_rr_binding_lifetime,
+            initial_bindack_timeout=initial_bindack_timeout,
+            max_nonce_lifetime=max_nonce_lifetime,
+            max_token_lifetime=max_token_lifetime,
+        )
         table = key_table(kcn, kcn_file, nonces, keys)
         trusted = _addresses(early_trusted, "--early-trusted")
         policies = parse_cn_policies(cn_policy or ())
         diag = Diagnostics()
-        result = replay(file, keys=table if table else None, config=config,
-                        cn_policy=policies, diag=diag, trusted=trusted)
+        result = replay(
+            file,
+            keys=table if table else None,
+            config=config,
+            cn_policy=policies,
+            diag=diag,
+            trusted=trusted,
+        )
         write_table(result.exposure, fmt, output)
         if divergences is not None:
             write_table(result.divergences, fmt, divergences)
@@ -109,6 +165,7 @@ def _addresses(values, option: str) -> list[str] | None:
     if not values:
         return None
     from ..addr import canonical
+
     out = []
     for v in values:
         try:

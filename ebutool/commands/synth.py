@@ -1,4 +1,5 @@
 """``ebutool synth``: scenario file -> capture (and JSON trace, and keys)."""
+
 from __future__ import annotations
 
 import math
@@ -9,8 +10,17 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .common import (InitialBindackTimeoutOpt, MaxBindackTimeoutOpt, MaxRRBindingLifetimeOpt, MaxTokenLifetimeOpt,
-                     MaxUpdateRateOpt, QuietOpt, TentativeLifetimeOpt, err, guarded)
+from .common import (
+    InitialBindackTimeoutOpt,
+    MaxBindackTimeoutOpt,
+    MaxRRBindingLifetimeOpt,
+    MaxTokenLifetimeOpt,
+    MaxUpdateRateOpt,
+    QuietOpt,
+    TentativeLifetimeOpt,
+    err,
+    guarded,
+)
 
 
 @contextmanager
@@ -31,15 +41,37 @@ def register(app: typer.Typer) -> None:
     @guarded
     def synth_cmd(
         scenario: Annotated[str, typer.Argument(help="Scenario file (TOML, see docs/synth.md).")],
-        output: Annotated[str, typer.Option("--output", "-o", help="Capture to write ('-' = stdout).")],
-        json_out: Annotated[Optional[str], typer.Option(
-            "--json", help="Also write the JSON Lines trace (with handover events) here.")] = None,
-        keys_out: Annotated[Optional[str], typer.Option(
-            "--keys", help="Also write the CNs' Kcn and nonces here (for `ebutool verify --keys`).")] = None,
-        seed: Annotated[Optional[int], typer.Option(
-            "--seed", help="Random seed (cookies, jitter, loss) [default: the scenario's]", min=0)] = None,
-        pcapng: Annotated[bool, typer.Option(
-            "--pcapng", help="Write pcapng (also chosen by a .pcapng output name); default pcap.")] = False,
+        output: Annotated[
+            str, typer.Option("--output", "-o", help="Capture to write ('-' = stdout).")
+        ],
+        json_out: Annotated[
+            Optional[str],
+            typer.Option(
+                "--json", help="Also write the JSON Lines trace (with handover events) here."
+            ),
+        ] = None,
+        keys_out: Annotated[
+            Optional[str],
+            typer.Option(
+                "--keys",
+                help="Also write the CNs' Kcn and nonces here (for `ebutool verify --keys`).",
+            ),
+        ] = None,
+        seed: Annotated[
+            Optional[int],
+            typer.Option(
+                "--seed",
+                help="Random seed (cookies, jitter, loss) [default: the scenario's]",
+                min=0,
+            ),
+        ] = None,
+        pcapng: Annotated[
+            bool,
+            typer.Option(
+                "--pcapng",
+                help="Write pcapng (also chosen by a .pcapng output name); default pcap.",
+            ),
+        ] = False,
         max_token_lifetime: MaxTokenLifetimeOpt = None,
         max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
         initial_bindack_timeout: InitialBindackTimeoutOpt = None,
@@ -57,13 +89,20 @@ def register(app: typer.Typer) -> None:
         Example: ebutool synth samples/early-conservative.toml -o early.pcap --json early.jsonl
         """
         from ..synth import load_scenario, simulate, write_capture, write_json, write_keys
+
         overrides = dict(
-            max_token_lifetime=max_token_lifetime, max_rr_binding_lifetime=max_rr_binding_lifetime,
-            initial_bindack_timeout=initial_bindack_timeout, max_update_rate=max_update_rate,
-            tentative_binding_lifetime=tentative_binding_lifetime, max_bindack_timeout=max_bindack_timeout)
+            max_token_lifetime=max_token_lifetime,
+            max_rr_binding_lifetime=max_rr_binding_lifetime,
+            initial_bindack_timeout=initial_bindack_timeout,
+            max_update_rate=max_update_rate,
+            tentative_binding_lifetime=tentative_binding_lifetime,
+            max_bindack_timeout=max_bindack_timeout,
+        )
         for name, value in overrides.items():
             if value is not None and not (value > 0 and math.isfinite(value)):
-                raise UsageError(f"--{name.replace('_', '-')} must be a finite number greater than 0")
+                raise UsageError(
+                    f"--{name.replace('_', '-')} must be a finite number greater than 0"
+                )
         sc = load_scenario(scenario)
         config = sc.config().with_(**overrides)
         if sum(p == "-" for p in (output, json_out, keys_out)) > 1:
@@ -78,5 +117,7 @@ def register(app: typer.Typer) -> None:
             with _open_out(keys_out, binary=False) as fh:
                 write_keys(result, fh)
         if not quiet:
-            err(f"synth: {sc.name} (seed {result.seed}): {n} packets, {len(result.handovers)} "
-                f"handovers, {result.lost} lost on the links -> {output}")
+            err(
+                f"synth: {sc.name} (seed {result.seed}): {n} packets, {len(result.handovers)} "
+                f"handovers, {result.lost} lost on the links -> {output}"
+            )

@@ -1,4 +1,5 @@
 """``ebutool timeline``: one episode's message sequence as a ladder diagram."""
+
 from __future__ import annotations
 
 import os
@@ -9,9 +10,21 @@ import typer
 from ..diagnostics import Diagnostics
 from ..errors import UsageError
 from ..report import OutputFormat
-from .common import (InitialBindackTimeoutOpt, MaxNonceLifetimeOpt, MaxRRBindingLifetimeOpt,
-                     MaxTokenLifetimeOpt, MaxUpdateRateOpt, OutputOpt, QuietOpt,
-                     TentativeLifetimeOpt, err, guarded, make_config, print_diagnostics, write_table)
+from .common import (
+    InitialBindackTimeoutOpt,
+    MaxNonceLifetimeOpt,
+    MaxRRBindingLifetimeOpt,
+    MaxTokenLifetimeOpt,
+    MaxUpdateRateOpt,
+    OutputOpt,
+    QuietOpt,
+    TentativeLifetimeOpt,
+    err,
+    guarded,
+    make_config,
+    print_diagnostics,
+    write_table,
+)
 
 TEXT_EXTENSIONS = (".txt", ".text")
 
@@ -21,16 +34,30 @@ def register(app: typer.Typer) -> None:
     @guarded
     def timeline_cmd(
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
-        mn: Annotated[Optional[str], typer.Option("--mn", metavar="HOA",
-                                                  help="Only the episodes of this mobile node.")] = None,
-        episode: Annotated[Optional[int], typer.Option(
-            "--episode", "-e", metavar="N", min=1,
-            help="The episode to draw, numbered as listed (and as analyze's episode column).")] = None,
+        mn: Annotated[
+            Optional[str],
+            typer.Option("--mn", metavar="HOA", help="Only the episodes of this mobile node."),
+        ] = None,
+        episode: Annotated[
+            Optional[int],
+            typer.Option(
+                "--episode",
+                "-e",
+                metavar="N",
+                min=1,
+                help="The episode to draw, numbered as listed (and as analyze's episode column).",
+            ),
+        ] = None,
         output: OutputOpt = "-",
-        fmt: Annotated[Optional[OutputFormat], typer.Option(
-            "--format", "-f",
-            help="Write the episode list, or the drawn episode's messages, as a table in this "
-                 "format instead of the text diagram.")] = None,
+        fmt: Annotated[
+            Optional[OutputFormat],
+            typer.Option(
+                "--format",
+                "-f",
+                help="Write the episode list, or the drawn episode's messages, as a table in this "
+                "format instead of the text diagram.",
+            ),
+        ] = None,
         quiet: QuietOpt = False,
         max_nonce_lifetime: MaxNonceLifetimeOpt = None,
         max_token_lifetime: MaxTokenLifetimeOpt = None,
@@ -50,15 +77,25 @@ def register(app: typer.Typer) -> None:
         Example: ebutool timeline samples/early-conservative.pcap --episode 1 -o ladder.svg
         """
         from .. import timeline as tl
+
         figure = output != "-" and not output.lower().endswith(TEXT_EXTENSIONS) and fmt is None
         if figure:
             from ..plots import FIGURE_FORMATS, check_plot_target
+
             if os.path.splitext(output)[1].lower() not in FIGURE_FORMATS:
-                raise UsageError(f"-o {output!r}: a diagram is written as .svg, .png, .pdf or .txt "
-                                 "(or give --format for a table)")
+                raise UsageError(
+                    f"-o {output!r}: a diagram is written as .svg, .png, .pdf or .txt "
+                    "(or give --format for a table)"
+                )
             check_plot_target(output)
-        config = make_config(max_nonce_lifetime, max_token_lifetime, max_rr_binding_lifetime,
-                             initial_bindack_timeout, max_update_rate, tentative_binding_lifetime)
+        config = make_config(
+            max_nonce_lifetime,
+            max_token_lifetime,
+            max_rr_binding_lifetime,
+            initial_bindack_timeout,
+            max_update_rate,
+            tentative_binding_lifetime,
+        )
         diag = Diagnostics()
         every = tl.load_episodes(file, config, diag)
         try:
@@ -67,39 +104,50 @@ def register(app: typer.Typer) -> None:
             else:
                 mine = tl.select_episodes(every, mn)
                 if not mine:
-                    raise UsageError("no binding-update episode" + (f" of MN {mn}" if mn else "")
-                                     + " in this input")
+                    raise UsageError(
+                        "no binding-update episode"
+                        + (f" of MN {mn}" if mn else "")
+                        + " in this input"
+                    )
                 if len(mine) > 1 and figure:
-                    raise UsageError(f"{len(mine)} episodes: choose one with --episode N "
-                                     f"(list them: ebutool timeline {file})")
+                    raise UsageError(
+                        f"{len(mine)} episodes: choose one with --episode N "
+                        f"(list them: ebutool timeline {file})"
+                    )
         except UsageError:
-            print_diagnostics(diag, quiet)   # the warnings may say why (e.g. a cut capture)
+            print_diagnostics(diag, quiet)  # the warnings may say why (e.g. a cut capture)
             raise
         if episode is None:
             if len(mine) != 1:
                 write_table(tl.episode_list(mine), fmt or OutputFormat.table, output)
                 if not quiet:
-                    err(f"{len(mine)} episodes; draw one with --episode N "
-                        f"(e.g. ebutool timeline {file} --episode {mine[0].id})")
+                    err(
+                        f"{len(mine)} episodes; draw one with --episode N "
+                        f"(e.g. ebutool timeline {file} --episode {mine[0].id})"
+                    )
                     print_diagnostics(diag, quiet)
                 return
             ep = mine[0]
         ladder = tl.ladder_from_episode(ep)
         if figure:
             from ..plots import ladder_figure, save_figure
+
             save_figure(ladder_figure(ladder), output)
         elif fmt is not None:
             write_table(ladder.table(), fmt, output)
         else:
             _write_text(tl.render_text(ladder), output)
         if not quiet:
-            err(f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, {len(ep.timeline)} message(s)"
-                + (f"; diagram written to {output}" if output != "-" else ""))
+            err(
+                f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, {len(ep.timeline)} message(s)"
+                + (f"; diagram written to {output}" if output != "-" else "")
+            )
             print_diagnostics(diag, quiet)
 
 
 def _write_text(text: str, output: str) -> None:
     import sys
+
     if output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

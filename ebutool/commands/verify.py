@@ -1,4 +1,5 @@
 """``ebutool verify``: the stateless correspondent-node oracle (wiring only)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -7,9 +8,25 @@ import typer
 
 from ..diagnostics import Diagnostics
 from ..report import OutputFormat
-from .common import (FormatOpt, KcnFileOpt, KcnOpt, KeysOpt, MaxNonceLifetimeOpt,
-                     MaxTokenLifetimeOpt, NoncesOpt, OutputOpt, QuietOpt, err, guarded, key_table,
-                     make_config, print_diagnostics, print_key_notes, write_table)
+from .common import (
+    FormatOpt,
+    KcnFileOpt,
+    KcnOpt,
+    KeysOpt,
+    MaxNonceLifetimeOpt,
+    MaxTokenLifetimeOpt,
+    NoncesOpt,
+    OutputOpt,
+    QuietOpt,
+    err,
+    guarded,
+    key_table,
+    make_config,
+    print_diagnostics,
+    print_key_notes,
+    write_table,
+)
+
 
 def register(app: typer.Typer) -> None:
     @app.command("verify")
@@ -40,8 +57,10 @@ def register(app: typer.Typer) -> None:
         """
         from ..oracle.verify import VERDICTS, verify
         from ..stream import StreamStats
-        config = make_config(max_nonce_lifetime=max_nonce_lifetime,
-                             max_token_lifetime=max_token_lifetime)
+
+        config = make_config(
+            max_nonce_lifetime=max_nonce_lifetime, max_token_lifetime=max_token_lifetime
+        )
         table = key_table(kcn, kcn_file, nonces, keys)
         diag, stats = Diagnostics(), StreamStats()
         df = verify(file, keys=table, config=config, diag=diag, stats=stats)
@@ -49,8 +68,10 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             print_key_notes(table, False)
             counts = df["verdict"].value_counts()
-            err(f"verify: {len(df)} messages checked: "
+            err(
+                f"verify: {len(df)} messages checked: "
                 + ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
-                + f"; keys: {table.describe()}")
+                + f"; keys: {table.describe()}"
+            )
         print_diagnostics(diag, quiet)
         raise typer.Exit(1 if (df["verdict"] == "invalid").any() else 0)

@@ -42,6 +42,7 @@ Two levels of speed:
 Modules: ``common`` (the rule, the read window, counting), ``pcap_loop``,
 ``pcapng_loop``; this one (``candidates``, ``filtered_records``, ``fast_records``).
 """
+
 from __future__ import annotations
 
 import struct
@@ -56,8 +57,14 @@ from .common import SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS, _flush, must_decode
 from .pcap_loop import _pcap_records
 from .pcapng_loop import _pcapng_records
 
-__all__ = ["SKIP_NEXT_HEADERS", "WALK_NEXT_HEADERS", "must_decode", "candidates",
-           "filtered_records", "fast_records"]
+__all__ = [
+    "SKIP_NEXT_HEADERS",
+    "WALK_NEXT_HEADERS",
+    "must_decode",
+    "candidates",
+    "filtered_records",
+    "fast_records",
+]
 
 
 def candidates(frames: Iterable, stats: StreamStats, progress=None) -> Iterator:
@@ -65,7 +72,7 @@ def candidates(frames: Iterable, stats: StreamStats, progress=None) -> Iterator:
     exactly as :func:`ebutool.stream.records_from_frames` would (frames, ipv6, skipped)."""
     skipped = stats.skipped
     funcs: dict = {}
-    n = nv6 = nirr = 0                # not yet added to stats
+    n = nv6 = nirr = 0  # not yet added to stats
     last_report = 0
     try:
         for fr in frames:
@@ -78,7 +85,7 @@ def candidates(frames: Iterable, stats: StreamStats, progress=None) -> Iterator:
             off = f(data)
             if off is None:
                 if "not_ipv6" not in skipped:
-                    skipped["not_ipv6"] += 0      # first occurrence: keep the key order
+                    skipped["not_ipv6"] += 0  # first occurrence: keep the key order
                 nv6 += 1
                 continue
             if not must_decode(data, off, len(data)):
@@ -98,8 +105,13 @@ def candidates(frames: Iterable, stats: StreamStats, progress=None) -> Iterator:
             progress.update(frames=stats.frames)
 
 
-def filtered_records(frames: Iterable, diag: Diagnostics, stats: StreamStats | None = None,
-                     source: str = "", progress=None) -> Iterator[Record]:
+def filtered_records(
+    frames: Iterable,
+    diag: Diagnostics,
+    stats: StreamStats | None = None,
+    source: str = "",
+    progress=None,
+) -> Iterator[Record]:
     """Same output as :func:`ebutool.stream.records_from_frames`, decoding only candidates."""
     stats = stats if stats is not None else StreamStats()
     for fr, off in candidates(frames, stats, progress):
@@ -109,8 +121,9 @@ def filtered_records(frames: Iterable, diag: Diagnostics, stats: StreamStats | N
             yield rec
 
 
-def fast_records(stream, diag: Diagnostics, stats: StreamStats | None = None, name: str = "",
-                 progress=None) -> Iterator[Record]:
+def fast_records(
+    stream, diag: Diagnostics, stats: StreamStats | None = None, name: str = "", progress=None
+) -> Iterator[Record]:
     """Records of a pcap or pcapng ``stream`` (binary file object, path or "-"), identical to
     ``records_from_frames(open_frames(stream, diag), diag, stats, name)``.
 
@@ -124,21 +137,26 @@ def fast_records(stream, diag: Diagnostics, stats: StreamStats | None = None, na
         head = buf[:4]
         if head in PCAP_MAGICS and len(buf) >= 24:
             from ..capture import pcap
-            pcap.read_pcap(src, buf, diag)          # the header checks (raises InputError)
+
+            pcap.read_pcap(src, buf, diag)  # the header checks (raises InputError)
             order, nanosecond = PCAP_MAGICS[head]
             linktype = struct.unpack_from(order + "I", buf, 20)[0] & 0xFFFF
-            gen = _pcap_records(src, buf, order, 1 if nanosecond else 1000, linktype,
-                                diag, stats, name, progress)
+            gen = _pcap_records(
+                src, buf, order, 1 if nanosecond else 1000, linktype, diag, stats, name, progress
+            )
         elif head == PCAPNG_MAGIC and len(buf) >= 28:
             from ..capture import pcapng
-            pcapng.read_pcapng(src, buf, diag)      # the SHB checks (raises InputError)
+
+            pcapng.read_pcapng(src, buf, diag)  # the SHB checks (raises InputError)
             gen = _pcapng_records(src, buf, diag, stats, name, progress)
         else:
             # Anything unusual at the very start (short or foreign header): the readers'
             # own messages and behaviour, with the frame-level filter.
             from ..capture import open_frames
-            return filtered_records(open_frames(_Replay(buf, src), diag), diag, stats, name,
-                                    progress)
+
+            return filtered_records(
+                open_frames(_Replay(buf, src), diag), diag, stats, name, progress
+            )
     except BaseException:
         src.close()
         raise

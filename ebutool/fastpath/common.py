@@ -2,6 +2,7 @@
 
 See the package doc (:mod:`ebutool.fastpath`) for how they fit together.
 """
+
 from __future__ import annotations
 
 from ..capture.linktypes import ETHERTYPE_IPV6, VLAN_TYPES, ip6_offset_func
@@ -18,7 +19,7 @@ WALK_NEXT_HEADERS = frozenset((0, 43, 44, 51))
 
 _LT_ETHERNET = 1
 _LT_RAW = frozenset((12, 14, 101, 229))
-_PROGRESS_EVERY = 1 << 20          # octets between progress updates
+_PROGRESS_EVERY = 1 << 20  # octets between progress updates
 
 
 def must_decode(buf, ip: int, end: int) -> bool:
@@ -42,26 +43,26 @@ def _walk(buf, ip: int, end: int, nh: int) -> bool:
     while True:
         if nh == 0 or nh == 43 or nh == 51:
             if i + 2 > end:
-                return True                     # truncated_ext_header
+                return True  # truncated_ext_header
             hlen = (buf[i + 1] + 2) * 4 if nh == 51 else (buf[i + 1] + 1) * 8
             if i + hlen > end:
-                return True                     # truncated_ext_header
+                return True  # truncated_ext_header
             if nh == 43 and buf[i + 2] == 2:
-                return True                     # type 2 routing header
+                return True  # type 2 routing header
             nh = buf[i]
             i += hlen
         elif nh == 44:
             if i + 8 > end:
-                return True                     # truncated fragment header
+                return True  # truncated fragment header
             if ((buf[i + 2] << 8) | buf[i + 3]) >> 3:
-                return False                    # a later fragment: the decoder stops here
+                return False  # a later fragment: the decoder stops here
             nh = buf[i]
             i += 8
         else:
             return nh not in SKIP_NEXT_HEADERS
 
 
-_WINDOW = 4 << 20                  # octets read per call (one bytearray, refilled in place)
+_WINDOW = 4 << 20  # octets read per call (one bytearray, refilled in place)
 
 
 class _Window:
@@ -74,7 +75,7 @@ class _Window:
 
     def __init__(self, src, head: bytes, diag: Diagnostics):
         self.buf = bytearray(max(_WINDOW, len(head)))
-        self.buf[:len(head)] = head
+        self.buf[: len(head)] = head
         self.end = len(head)
         self.src = src
         self.diag = diag
@@ -107,13 +108,17 @@ class _Window:
                     chunk = self.src._read(len(buf) - have)
                     if chunk and not isinstance(chunk, (bytes, bytearray)):
                         from ..errors import InputError
-                        raise InputError(f"{self.src.name}: input stream is not binary "
-                                         "(opened in text mode?)")
+
+                        raise InputError(
+                            f"{self.src.name}: input stream is not binary (opened in text mode?)"
+                        )
                     got = len(chunk)
-                    buf[have:have + got] = chunk
+                    buf[have : have + got] = chunk
             except OSError as exc:
-                self.diag.warn("read_error", f"{self.src.name}: read failed "
-                               f"({exc.strerror or exc}); capture ends here")
+                self.diag.warn(
+                    "read_error",
+                    f"{self.src.name}: read failed ({exc.strerror or exc}); capture ends here",
+                )
                 got = 0
             if not got:
                 self.eof = True

@@ -1,4 +1,5 @@
 """The pcap record loop of the fast path (mirrors :func:`ebutool.capture.pcap._records`)."""
+
 from __future__ import annotations
 
 import struct
@@ -8,15 +9,35 @@ from ..capture.linktypes import ip6_offset_func
 from ..diagnostics import Diagnostics
 from ..records import Record
 from ..stream import StreamStats, record_from_packet
-from .common import (_ETHERTYPE_LINKS, _LT_RAW, _PROGRESS_EVERY, SKIP_NEXT_HEADERS,
-                     WALK_NEXT_HEADERS, _ethertypes, _flush, _walk, _Window, must_decode)
+from .common import (
+    _ETHERTYPE_LINKS,
+    _LT_RAW,
+    _PROGRESS_EVERY,
+    SKIP_NEXT_HEADERS,
+    WALK_NEXT_HEADERS,
+    _ethertypes,
+    _flush,
+    _walk,
+    _Window,
+    must_decode,
+)
 
 
-def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag: Diagnostics,
-                  stats: StreamStats, name: str, progress) -> Iterator[Record]:
+def _pcap_records(
+    src,
+    buf: bytes,
+    order: str,
+    frac_ns: int,
+    linktype: int,
+    diag: Diagnostics,
+    stats: StreamStats,
+    name: str,
+    progress,
+) -> Iterator[Record]:
     # Mirrors ebutool.capture.pcap._records (same refills, same diagnoses), with the
     # filter inlined.
     from ..capture.pcap import MAX_CAPLEN, RECORD_HEADER_LEN, _cut
+
     unpack = struct.Struct(order + "IIII").unpack_from
     f = ip6_offset_func(linktype)
     raw = linktype in _LT_RAW
@@ -35,15 +56,15 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
     skip_nh, walk_nh = SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS
     skipped = stats.skipped
     decode = record_from_packet
-    n = 0                       # frame number
-    flushed = 0                 # frames already added to stats
-    nv6 = nirr = 0              # skipped frames since the last flush, by reason
+    n = 0  # frame number
+    flushed = 0  # frames already added to stats
+    nv6 = nirr = 0  # skipped frames since the last flush, by reason
     new_v6 = "not_ipv6" not in skipped
     new_irr = "not_mobility_related" not in skipped
     win = _Window(src, buf, diag)
     buf = win.buf
     pos, end = 24, win.end
-    done = 0                    # octets of the file before buf[0]
+    done = 0  # octets of the file before buf[0]
     next_report = _PROGRESS_EVERY
     try:
         while True:
@@ -55,8 +76,9 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                 if nxt <= end and incl >= minlen:
                     if et == eth6:
                         if vb >> 4 == 6:
-                            if nh in skip_nh or (nh in walk_nh
-                                                 and not _walk(buf, start + l2, nxt, nh)):
+                            if nh in skip_nh or (
+                                nh in walk_nh and not _walk(buf, start + l2, nxt, nh)
+                            ):
                                 nirr += 1
                                 pos = nxt
                                 if new_irr:
@@ -70,8 +92,14 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                             _flush(stats, n - flushed, nv6, nirr)
                             flushed, nv6, nirr = n, 0, 0
                             sec, frac = unpack(buf, rec_at)[:2]
-                            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns,
-                                         bytes(buf[start:nxt]), l2, diag, stats)
+                            rec = decode(
+                                n,
+                                sec * 1_000_000_000 + frac * frac_ns,
+                                bytes(buf[start:nxt]),
+                                l2,
+                                diag,
+                                stats,
+                            )
                             if rec is not None:
                                 rec.source = name
                                 yield rec
@@ -112,9 +140,13 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                 if incl > MAX_CAPLEN:
                     _flush(stats, n - flushed, nv6, nirr)
                     flushed, nv6, nirr = n, 0, 0
-                    diag.warn("corrupt_record", f"frame {n + 1}: impossible captured length "
-                              f"{incl} octets (more than 256 MiB); cannot resynchronise, "
-                              "capture ends here", frame=n + 1)
+                    diag.warn(
+                        "corrupt_record",
+                        f"frame {n + 1}: impossible captured length "
+                        f"{incl} octets (more than 256 MiB); cannot resynchronise, "
+                        "capture ends here",
+                        frame=n + 1,
+                    )
                     return
                 need = RECORD_HEADER_LEN + incl
                 done += start - RECORD_HEADER_LEN
@@ -150,8 +182,9 @@ def _pcap_records(src, buf: bytes, order: str, frac_ns: int, linktype: int, diag
                 continue
             _flush(stats, n - flushed, nv6, nirr)
             flushed, nv6, nirr = n, 0, 0
-            rec = decode(n, sec * 1_000_000_000 + frac * frac_ns, bytes(buf[start:pos]), off,
-                         diag, stats)
+            rec = decode(
+                n, sec * 1_000_000_000 + frac * frac_ns, bytes(buf[start:pos]), off, diag, stats
+            )
             if rec is not None:
                 rec.source = name
                 yield rec

@@ -1,5 +1,6 @@
 """The pcapng block loop of the fast path (a copy of :func:`ebutool.capture.pcapng._blocks`
 whose EPB branch applies the filter; keep the two in step)."""
+
 from __future__ import annotations
 
 import struct
@@ -8,8 +9,16 @@ from typing import Iterator
 from ..diagnostics import Diagnostics
 from ..records import Record
 from ..stream import StreamStats, record_from_packet
-from .common import (_PROGRESS_EVERY, SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS, _classify,
-                     _ethertypes, _flush, _walk, _Window)
+from .common import (
+    _PROGRESS_EVERY,
+    SKIP_NEXT_HEADERS,
+    WALK_NEXT_HEADERS,
+    _classify,
+    _ethertypes,
+    _flush,
+    _walk,
+    _Window,
+)
 
 
 # pcapng: the EPB fixed fields and, for an Ethernet frame, EtherType, first IPv6 octet
@@ -25,14 +34,30 @@ _RUN_PROBES = {o: struct.Struct(o + "III8xI4x12xHB5xB").unpack_from for o in "<>
 _RUN_PROBES2 = {o: struct.Struct(o + "IIII8xI4x12xHB5xB").unpack_from for o in "<>"}
 
 
-def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name: str,
-                    progress) -> Iterator[Record]:
+def _pcapng_records(
+    src, buf: bytes, diag: Diagnostics, stats: StreamStats, name: str, progress
+) -> Iterator[Record]:
     # A copy of ebutool.capture.pcapng._blocks (keep them in step): the same block walk,
     # checks and diagnoses; EPBs are filtered without building a Frame, and the other
     # packet blocks (SPB, PB: rare) go through the same filter on their slice.
-    from ..capture.pcapng import (_STRUCTS, BYTE_ORDER_MAGIC, EPB, IDB, MAX_BLOCK, MIN_SHB_LEN,
-                                 NON_PACKET_RECORDS, PB, SHB, SPB, _corrupt, _cut, _interface,
-                                 _unknown_iface, _unsupported)
+    from ..capture.pcapng import (
+        _STRUCTS,
+        BYTE_ORDER_MAGIC,
+        EPB,
+        IDB,
+        MAX_BLOCK,
+        MIN_SHB_LEN,
+        NON_PACKET_RECORDS,
+        PB,
+        SHB,
+        SPB,
+        _corrupt,
+        _cut,
+        _interface,
+        _unknown_iface,
+        _unsupported,
+    )
+
     skip_nh, walk_nh = SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS
     skipped = stats.skipped
     decode = record_from_packet
@@ -45,11 +70,11 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
     new_v6 = "not_ipv6" not in skipped
     new_irr = "not_mobility_related" not in skipped
     ts_hi = ts_lo = 0
-    ts_if = None                      # interface of the last EPB whose last_ts is not computed
+    ts_if = None  # interface of the last EPB whose last_ts is not computed
     ifaces: list[tuple] = []
     snaplens: list[int] = []
-    n = 0                             # frame numbers (as the reader counts them)
-    yielded = 0                       # frames the reader would have yielded (stats.frames)
+    n = 0  # frame numbers (as the reader counts them)
+    yielded = 0  # frames the reader would have yielded (stats.frames)
     flushed = 0
     nv6 = nirr = 0
     win = _Window(src, buf, diag)
@@ -60,7 +85,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
     warned_spb = False
     next_report = _PROGRESS_EVERY
 
-    eth_ok: frozenset = frozenset()   # interfaces that are Ethernet and supported
+    eth_ok: frozenset = frozenset()  # interfaces that are Ethernet and supported
     try:
         while True:
             if eth_ok and end - pos >= psize:
@@ -79,8 +104,9 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     if et == eth6:
                         if vb >> 4 != 6:
                             irr = False
-                        elif nh in skip_nh or (nh in walk_nh
-                                               and not _walk(buf, pos + 42, pos + 28 + caplen, nh)):
+                        elif nh in skip_nh or (
+                            nh in walk_nh and not _walk(buf, pos + 42, pos + 28 + caplen, nh)
+                        ):
                             irr = True
                         else:
                             break
@@ -97,7 +123,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     else:
                         if u32(buf, stop - 4)[0] != cur:
                             break
-                        btype = -1                  # leave the run after this block
+                        btype = -1  # leave the run after this block
                     if irr:
                         nirr += 1
                         if new_irr:
@@ -140,10 +166,13 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                 iid = hi = lo = caplen = wirelen = 0
                 et = None
             if btype == SHB:
-                order = BYTE_ORDER_MAGIC.get(bytes(buf[pos + 8:pos + 12]))
+                order = BYTE_ORDER_MAGIC.get(bytes(buf[pos + 8 : pos + 12]))
                 if order is None:
-                    return _corrupt(diag, None, f"section header at file offset {base + pos} "
-                                    f"has no valid byte-order magic")
+                    return _corrupt(
+                        diag,
+                        None,
+                        f"section header at file offset {base + pos} has no valid byte-order magic",
+                    )
                 s = _STRUCTS[order]
                 hdr, blk, u32 = s.hdr, s.blk, s.u32
                 probe = _PROBES[order]
@@ -153,8 +182,12 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                 ifaces, snaplens = [], []
                 eth_ok = frozenset()
             if blen & 3 or blen < 12 or blen > MAX_BLOCK:
-                return _corrupt(diag, None, f"block at file offset {base + pos} has an impossible "
-                                f"length {blen} (must be a multiple of 4, 12 to {MAX_BLOCK})")
+                return _corrupt(
+                    diag,
+                    None,
+                    f"block at file offset {base + pos} has an impossible "
+                    f"length {blen} (must be a multiple of 4, 12 to {MAX_BLOCK})",
+                )
             stop = pos + blen
             if stop > end:
                 base += pos
@@ -168,14 +201,21 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     _cut(diag, buf, hdr, n, 0, end, base)
                     return
             if u32(buf, stop - 4)[0] != blen:
-                return _corrupt(diag, None, f"block at file offset {base + pos}: leading and "
-                                "trailing length fields differ")
+                return _corrupt(
+                    diag,
+                    None,
+                    f"block at file offset {base + pos}: leading and trailing length fields differ",
+                )
 
-            if btype == EPB:                                   # the hot path
+            if btype == EPB:  # the hot path
                 n += 1
                 if caplen > blen - 32:
-                    return _corrupt(diag, n, f"frame {n}: captured length {caplen} does not fit "
-                                    f"its {blen}-octet enhanced packet block")
+                    return _corrupt(
+                        diag,
+                        n,
+                        f"frame {n}: captured length {caplen} does not fit "
+                        f"its {blen}-octet enhanced packet block",
+                    )
                 try:
                     ifc = ifaces[iid]
                 except IndexError:
@@ -191,8 +231,9 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                         if ifc[0] == 1 and caplen >= 54 and et is not None:
                             if et == eth6:
                                 if vb >> 4 == 6:
-                                    if nh in skip_nh or (nh in walk_nh
-                                                         and not _walk(buf, start + 14, fend, nh)):
+                                    if nh in skip_nh or (
+                                        nh in walk_nh and not _walk(buf, start + 14, fend, nh)
+                                    ):
                                         nirr += 1
                                         pos = stop
                                         if new_irr:
@@ -239,8 +280,12 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                         _unsupported(diag, n, iid, ifc[0])
             elif btype == IDB:
                 if blen < 20:
-                    return _corrupt(diag, None, f"interface description block at file offset "
-                                    f"{base + pos} too short ({blen})")
+                    return _corrupt(
+                        diag,
+                        None,
+                        f"interface description block at file offset "
+                        f"{base + pos} too short ({blen})",
+                    )
                 ifaces.append(_interface(buf, pos, stop, s))
                 snaplens.append(s.idb(buf, pos + 8)[2])
                 eth_ok = frozenset(i for i, ifc in enumerate(ifaces) if ifc[0] == 1 and ifc[4])
@@ -256,8 +301,12 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     caplen = min(wirelen, blen - 16, snaplens[0] or wirelen)
                     if not warned_spb:
                         warned_spb = True
-                        diag.warn("no_timestamp", f"frame {n}: simple packet blocks carry no "
-                                  "timestamp; using the previous packet's (warned once)", frame=n)
+                        diag.warn(
+                            "no_timestamp",
+                            f"frame {n}: simple packet blocks carry no "
+                            "timestamp; using the previous packet's (warned once)",
+                            frame=n,
+                        )
                     if ok:
                         yielded += 1
                         if ts_if is not None:
@@ -265,7 +314,7 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                             ts = ((ts_hi << 32) | ts_lo) * mul
                             last_ts = (ts // div if div != 1 else ts) + off
                             ts_if = None
-                        data = bytes(buf[pos + 12:pos + 12 + caplen])
+                        data = bytes(buf[pos + 12 : pos + 12 + caplen])
                         ip = _classify(lt, data, skipped)
                         if ip == -1:
                             nv6 += 1
@@ -286,15 +335,18 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     return _corrupt(diag, n, f"frame {n}: packet block too short ({blen})")
                 iid, _drops, hi, lo, caplen, wirelen = s.pb(buf, pos + 8)
                 if caplen > blen - 32:
-                    return _corrupt(diag, n, f"frame {n}: captured length {caplen} exceeds its "
-                                    f"block ({blen} octets)")
+                    return _corrupt(
+                        diag,
+                        n,
+                        f"frame {n}: captured length {caplen} exceeds its block ({blen} octets)",
+                    )
                 if iid < len(ifaces):
                     lt, mul, div, off, ok = ifaces[iid]
                     if ok:
                         yielded += 1
                         last_ts = ((hi << 32) | lo) * mul // div + off
                         ts_if = None
-                        data = bytes(buf[pos + 28:pos + 28 + caplen])
+                        data = bytes(buf[pos + 28 : pos + 28 + caplen])
                         ip = _classify(lt, data, skipped)
                         if ip == -1:
                             nv6 += 1
@@ -313,12 +365,17 @@ def _pcapng_records(src, buf: bytes, diag: Diagnostics, stats: StreamStats, name
                     _unknown_iface(diag, n, iid, len(ifaces))
             elif btype == SHB:
                 if blen < MIN_SHB_LEN:
-                    return _corrupt(diag, None, f"section header at file offset {base + pos} "
-                                    f"too short ({blen})")
+                    return _corrupt(
+                        diag, None, f"section header at file offset {base + pos} too short ({blen})"
+                    )
                 major, minor = s.u16(buf, pos + 12)[0], s.u16(buf, pos + 14)[0]
                 if major != 1:
-                    return _corrupt(diag, None, f"section header at file offset {base + pos}: "
-                                    f"pcapng version {major}.{minor} not supported")
+                    return _corrupt(
+                        diag,
+                        None,
+                        f"section header at file offset {base + pos}: "
+                        f"pcapng version {major}.{minor} not supported",
+                    )
             elif btype in NON_PACKET_RECORDS:
                 n += 1
             pos = stop

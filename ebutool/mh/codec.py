@@ -7,6 +7,7 @@ insert RFC 6275 alignment padding), so ``decode_mh(encode_mh(m)) == m`` holds fo
 every message whose ``header_len`` and ``checksum`` are explicit (as ``decode_mh``
 returns them); ``None`` in either means "compute it" and decodes as the number.
 """
+
 from __future__ import annotations
 
 import struct
@@ -14,12 +15,18 @@ from dataclasses import fields, replace
 
 from .. import constants as C
 from ..addr import ntop, pton
-from .messages import (MESSAGE_CLASSES, BindingUpdate, MobilityMessage,
-                       OtherMobilityMessage)
-from .options import (BindingAuthorizationData, Pad1, PadN, alignment, decode_options,
-                      encode_option, pad_to)
+from .messages import MESSAGE_CLASSES, BindingUpdate, MobilityMessage, OtherMobilityMessage
+from .options import (
+    BindingAuthorizationData,
+    Pad1,
+    PadN,
+    alignment,
+    decode_options,
+    encode_option,
+    pad_to,
+)
 
-_FIXED = struct.Struct("!BBBBH")   # payload proto, header len, MH type, reserved, checksum
+_FIXED = struct.Struct("!BBBBH")  # payload proto, header len, MH type, reserved, checksum
 
 
 def _body_struct(cls: type[MobilityMessage]) -> struct.Struct:
@@ -66,7 +73,7 @@ def ones_complement_sum(data: bytes, start: int = 0) -> int:
     return total % 0xFFFF or 0xFFFF
 
 
-_PSEUDO_TAIL = struct.Struct("!IxxxB").pack   # upper-layer length, 3 zero octets, next header
+_PSEUDO_TAIL = struct.Struct("!IxxxB").pack  # upper-layer length, 3 zero octets, next header
 
 
 def pseudo_header_sum(src: bytes, dst: bytes, length: int, next_header: int) -> int:
@@ -80,8 +87,7 @@ def mh_checksum(mh: bytes, src: bytes, dst: bytes, next_header: int = C.NH_MOBIL
     return (~total) & 0xFFFF
 
 
-def checksum_ok(mh: bytes, src: bytes, dst: bytes,
-                next_header: int = C.NH_MOBILITY) -> bool | None:
+def checksum_ok(mh: bytes, src: bytes, dst: bytes, next_header: int = C.NH_MOBILITY) -> bool | None:
     """True when the MH checksum verifies, False when it does not, None when it
     cannot be checked because ``mh`` is shorter than its Header Len field says
     (the capture cut it).  ``src``/``dst`` already follow RFC 6275's rule (home
@@ -112,27 +118,37 @@ def decode_mh(buf: bytes, problems: list[str]) -> MobilityMessage | None:
     cls = MESSAGE_CLASSES.get(mtype)
     name = cls.NAME if cls is not None else f"MH type {mtype}"
     if cls is not None and total < cls.OPTIONS_AT:
-        problems.append(f"{name} of {total} octets (Header Len {hlen}) is shorter than its "
-                        f"{cls.OPTIONS_AT}-octet minimum")
+        problems.append(
+            f"{name} of {total} octets (Header Len {hlen}) is shorter than its "
+            f"{cls.OPTIONS_AT}-octet minimum"
+        )
         return None
     if truncated:
         if cls is not None and n < cls.OPTIONS_AT:
             problems.append(f"{name} cut off after {n} of {total} octets, inside its fixed fields")
             return None
-        problems.append(f"{name} cut off after {n} of {total} octets (Header Len {hlen}); "
-                        "decoded what was captured")
+        problems.append(
+            f"{name} cut off after {n} of {total} octets (Header Len {hlen}); "
+            "decoded what was captured"
+        )
     if cls is None:
-        return OtherMobilityMessage(payload_proto=proto, reserved=reserved, checksum=csum,
-                                    header_len=hlen, type_number=mtype, data=mh[C.MH_FIXED_LEN:],
-                                    truncated=truncated)
+        return OtherMobilityMessage(
+            payload_proto=proto,
+            reserved=reserved,
+            checksum=csum,
+            header_len=hlen,
+            type_number=mtype,
+            data=mh[C.MH_FIXED_LEN :],
+            truncated=truncated,
+        )
     values = _BODY[mtype].unpack_from(mh, C.MH_FIXED_LEN)
     at = _HOME_ADDRESS_AT[mtype]
     if at is not None:
-        values = values[:at] + (ntop(values[at]),) + values[at + 1:]
+        values = values[:at] + (ntop(values[at]),) + values[at + 1 :]
     options = []
-    if len(mh) > cls.OPTIONS_AT:     # HoTI, CoTI, HoT and CoT usually carry none
+    if len(mh) > cls.OPTIONS_AT:  # HoTI, CoTI, HoT and CoT usually carry none
         opt_problems: list[str] = []
-        options = decode_options(mh[cls.OPTIONS_AT:], opt_problems)
+        options = decode_options(mh[cls.OPTIONS_AT :], opt_problems)
         if opt_problems:
             problems.extend(f"{cls.NAME}: {p}" for p in opt_problems)
     return cls(proto, reserved, csum, hlen, options, truncated, *values)
@@ -158,7 +174,9 @@ def encode_mh(msg: MobilityMessage, src: bytes | None = None, dst: bytes | None 
     natural = C.MH_FIXED_LEN + len(body)
     if msg.header_len is None:
         if natural % 8:
-            raise ValueError(f"{msg.NAME} is {natural} octets, not a multiple of 8: pad it (aligned())")
+            raise ValueError(
+                f"{msg.NAME} is {natural} octets, not a multiple of 8: pad it (aligned())"
+            )
         hlen = natural // 8 - 1
     else:
         hlen = msg.header_len
@@ -227,7 +245,7 @@ def mac_data(mh_wire: bytes) -> bytes | None:
             # another length is kept raw there, and skipped here)
             if i + 2 + C.AUTHENTICATOR_LEN > end:
                 return None
-            return mh_wire[:4] + b"\x00\x00" + mh_wire[6:i + 2]
+            return mh_wire[:4] + b"\x00\x00" + mh_wire[6 : i + 2]
         i += 2 + mh_wire[i + 1]
     return None
 
@@ -237,5 +255,15 @@ def message_fields(msg: MobilityMessage) -> dict:
     return {f.name: getattr(msg, f.name) for f in fields(msg)}
 
 
-__all__ = ["decode_mh", "encode_mh", "aligned", "mac_data", "mh_checksum", "checksum_ok",
-           "ones_complement_sum", "pseudo_header_sum", "BindingUpdate", "message_fields"]
+__all__ = [
+    "decode_mh",
+    "encode_mh",
+    "aligned",
+    "mac_data",
+    "mh_checksum",
+    "checksum_ok",
+    "ones_complement_sum",
+    "pseudo_header_sum",
+    "BindingUpdate",
+    "message_fields",
+]

@@ -4,6 +4,7 @@ Each option is a small frozen dataclass.  Options whose type is unknown, or whos
 length does not fit their type, are kept as :class:`UnknownOption` with their raw
 data (and the caller is told through ``problems``), never dropped.
 """
+
 from __future__ import annotations
 
 import struct
@@ -90,8 +91,17 @@ class UnknownOption:
         return self.type
 
 
-Option = Union[Pad1, PadN, BindingRefreshAdvice, AlternateCareOfAddress, NonceIndices,
-               BindingAuthorizationData, CareOfTestInitOption, CareOfTestOption, UnknownOption]
+Option = Union[
+    Pad1,
+    PadN,
+    BindingRefreshAdvice,
+    AlternateCareOfAddress,
+    NonceIndices,
+    BindingAuthorizationData,
+    CareOfTestInitOption,
+    CareOfTestOption,
+    UnknownOption,
+]
 
 _NONCE_INDICES = struct.Struct("!HH")
 
@@ -100,7 +110,7 @@ _NONCE_INDICES = struct.Struct("!HH")
 # advice, alternate care-of addresses) are decoded once per distinct value and shared:
 # they are immutable, and building a frozen dataclass costs several times a cache hit.
 # Authenticators and keygen tokens never repeat: those are built each time.
-_VALUE_CACHE = 4096      # distinct values remembered per option kind
+_VALUE_CACHE = 4096  # distinct values remembered per option kind
 
 
 @lru_cache(maxsize=_VALUE_CACHE)
@@ -139,9 +149,13 @@ _KNOWN: dict[int, tuple[int | None, Callable[[bytes], Option]]] = {
 }
 
 OPTION_NAMES = {
-    C.MOPT_PAD1: "Pad1", C.MOPT_PADN: "PadN", C.MOPT_BRA: "BindingRefreshAdvice",
-    C.MOPT_ALT_COA: "AlternateCareOfAddress", C.MOPT_NONCE_INDICES: "NonceIndices",
-    C.MOPT_AUTH_DATA: "BindingAuthorizationData", C.MOPT_COTI: "CareOfTestInit",
+    C.MOPT_PAD1: "Pad1",
+    C.MOPT_PADN: "PadN",
+    C.MOPT_BRA: "BindingRefreshAdvice",
+    C.MOPT_ALT_COA: "AlternateCareOfAddress",
+    C.MOPT_NONCE_INDICES: "NonceIndices",
+    C.MOPT_AUTH_DATA: "BindingAuthorizationData",
+    C.MOPT_COTI: "CareOfTestInit",
     C.MOPT_COT: "CareOfTest",
 }
 
@@ -149,7 +163,7 @@ OPTION_NAMES = {
 def decode_options(buf: bytes, problems: list[str]) -> list[Option]:
     """Decode the option area ``buf``; anomalies are appended to ``problems``."""
     if type(buf) is not bytes:
-        buf = bytes(buf)    # bytearray, memoryview: option data must come out as bytes
+        buf = bytes(buf)  # bytearray, memoryview: option data must come out as bytes
     opts: list[Option] = []
     i, n = 0, len(buf)
     while i < n:
@@ -160,10 +174,10 @@ def decode_options(buf: bytes, problems: list[str]) -> list[Option]:
             continue
         if i + 2 > n:
             problems.append(f"option type {otype} at offset {i} has no length octet")
-            opts.append(UnknownOption(otype, buf[i + 1:]))
+            opts.append(UnknownOption(otype, buf[i + 1 :]))
             break
         olen = buf[i + 1]
-        data = buf[i + 2:i + 2 + olen]
+        data = buf[i + 2 : i + 2 + olen]
         if len(data) < olen:
             problems.append(f"option type {otype} claims {olen} octets, only {len(data)} left")
             opts.append(UnknownOption(otype, data))

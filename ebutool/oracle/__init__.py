@@ -5,11 +5,23 @@
 Key material lives in a :class:`KeyTable` (``keys.py``); the RFC arithmetic in
 ``crypto.py``.  See docs/verify.md.
 """
+
 from .keys import ANY_CN, KeyTable, Nonce, load_key_table
 from .verify import COLUMNS, INVALID, UNVERIFIABLE, VALID, Oracle, Verdict, verdicts_frame
 
 # The file-level function is ``ebutool.oracle.verify.verify`` (and ``ebutool.verify``); it
 # is not re-exported here so that ``ebutool.oracle.verify`` stays the module.
 
-__all__ = ["Oracle", "Verdict", "KeyTable", "Nonce", "ANY_CN", "load_key_table", "verdicts_frame",
-           "COLUMNS", "VALID", "INVALID", "UNVERIFIABLE"]
+__all__ = [
+    "Oracle",
+    "Verdict",
+    "KeyTable",
+    "Nonce",
+    "ANY_CN",
+    "load_key_table",
+    "verdicts_frame",
+    "COLUMNS",
+    "VALID",
+    "INVALID",
+    "UNVERIFIABLE",
+]

@@ -6,6 +6,7 @@ HMAC-SHA1 comes from the standard library's one-shot ``hmac.digest`` (OpenSSL), 
 hand-written RFC 2104 construction: a hand-rolled version measured ~1 us faster per call,
 a few milliseconds per million packets, not worth owning crypto code for.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +14,9 @@ import hmac
 
 from .. import constants as C
 
-HOME = 0x00     # the octet that ends the home keygen token's HMAC input
+HOME = 0x00  # the octet that ends the home keygen token's HMAC input
 CARE_OF = 0x01  # ... and the care-of keygen token's
-_WHICH = {HOME: b"\x00", CARE_OF: b"\x01"}   # the octet itself, not rebuilt per call
+_WHICH = {HOME: b"\x00", CARE_OF: b"\x01"}  # the octet itself, not rebuilt per call
 _ZEROS = bytes(C.TOKEN_LEN)
 
 
@@ -26,7 +27,7 @@ def hmac_sha1(key: bytes, data: bytes) -> bytes:
 
 def keygen_token(kcn: bytes, address: bytes, nonce: bytes, which: int) -> bytes:
     """First(64, HMAC_SHA1(Kcn, address | nonce | which)), which = HOME or CARE_OF."""
-    return hmac_sha1(kcn, address + nonce + (_WHICH.get(which) or bytes((which,))))[:C.TOKEN_LEN]
+    return hmac_sha1(kcn, address + nonce + (_WHICH.get(which) or bytes((which,))))[: C.TOKEN_LEN]
 
 
 def home_keygen_token(kcn: bytes, home_address: bytes, nonce: bytes) -> bytes:
@@ -50,7 +51,7 @@ def kbm_early_rfc4866(home_token: bytes) -> bytes:
 
 def authenticator(key: bytes, careof_address: bytes, correspondent: bytes, mh_data: bytes) -> bytes:
     """First(96, HMAC_SHA1(Kbm, care-of address | correspondent | MH data))."""
-    return hmac_sha1(key, careof_address + correspondent + mh_data)[:C.AUTHENTICATOR_LEN]
+    return hmac_sha1(key, careof_address + correspondent + mh_data)[: C.AUTHENTICATOR_LEN]
 
 
 def kbm_dereg(home_token: bytes) -> bytes:
@@ -66,11 +67,13 @@ def kbm_early(home_token: bytes) -> bytes:
 
 # The key forms the oracle reports (Verdict.key_form), each with its Kbm function of
 # the tokens (home, care-of): which one authenticated a message.
-KEY_STANDARD = "standard"          # SHA1(home | care-of)          RFC 6275 5.2.5
-KEY_DEREG = "dereg"                # SHA1(home)                    RFC 6275 5.2.5, 6.1.7
-KEY_EARLY = "early"                # SHA1(home)                    the draft, 4.1
+KEY_STANDARD = "standard"  # SHA1(home | care-of)          RFC 6275 5.2.5
+KEY_DEREG = "dereg"  # SHA1(home)                    RFC 6275 5.2.5, 6.1.7
+KEY_EARLY = "early"  # SHA1(home)                    the draft, 4.1
 KEY_EARLY_RFC4866 = "early_rfc4866"  # SHA1(home | 8 zero octets)  RFC 4866 early form
-KEY_RFC4866_COT = "rfc4866_cot"    # SHA1(home | care-of token carried in the BA's Care-of Test option)
+KEY_RFC4866_COT = (
+    "rfc4866_cot"  # SHA1(home | care-of token carried in the BA's Care-of Test option)
+)
 KEY_FORMS = (KEY_STANDARD, KEY_DEREG, KEY_EARLY, KEY_EARLY_RFC4866, KEY_RFC4866_COT)
 
 

@@ -17,6 +17,7 @@ Option syntax (see docs/verify.md):
 * environment ``EBUTOOL_KCN``    ``[ADDR=]HEX`` entries separated by commas or blanks,
                                  used only when no Kcn is given by option
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ from ..errors import UsageError
 ANY_CN = "*"
 ENV_KCN = "EBUTOOL_KCN"
 MAX_NONCE_INDEX = 0xFFFF
-MAX_EPOCH_S = (1 << 63) // 1_000_000_000   # times are int64 nanoseconds (year 2262)
+MAX_EPOCH_S = (1 << 63) // 1_000_000_000  # times are int64 nanoseconds (year 2262)
 
 _HEX_JUNK = re.compile(r"[\s:]")
 
@@ -59,7 +60,7 @@ class KeyTable:
 
     def __init__(self) -> None:
         self._cns: dict[str, CNKeys] = {}
-        self.notes: list[str] = []     # one-line remarks for the user (never secrets)
+        self.notes: list[str] = []  # one-line remarks for the user (never secrets)
 
     # -- building -------------------------------------------------------------
     def set_kcn(self, kcn: bytes, cn: str | None = None, where: str = "Kcn") -> None:
@@ -70,12 +71,15 @@ class KeyTable:
         if not kcn:
             raise UsageError(f"{where}: the Kcn for {_cn_label(cn)} is empty")
         if len(kcn) != C.KCN_LEN:
-            self.notes.append(f"the Kcn for {_cn_label(cn)} is {len(kcn)} octets; "
-                              f"RFC 6275 5.2.1 specifies {C.KCN_LEN}")
+            self.notes.append(
+                f"the Kcn for {_cn_label(cn)} is {len(kcn)} octets; "
+                f"RFC 6275 5.2.1 specifies {C.KCN_LEN}"
+            )
         entry.kcn = bytes(kcn)
 
-    def set_nonces(self, nonces: Mapping[int, Nonce], cn: str | None = None,
-                   where: str = "nonces") -> None:
+    def set_nonces(
+        self, nonces: Mapping[int, Nonce], cn: str | None = None, where: str = "nonces"
+    ) -> None:
         cn = _cn_key(cn, where)
         entry = self._cns.setdefault(cn, CNKeys())
         if entry.nonces is not None:
@@ -117,8 +121,11 @@ class KeyTable:
         parts = []
         for cn in self.cns:
             e = self._cns[cn]
-            what = [w for w, v in (("Kcn", e.kcn), (f"{len(e.nonces or ())} nonces", e.nonces))
-                    if v is not None]
+            what = [
+                w
+                for w, v in (("Kcn", e.kcn), (f"{len(e.nonces or ())} nonces", e.nonces))
+                if v is not None
+            ]
             parts.append(f"{_cn_label(cn)}: {' + '.join(what)}")
         return "; ".join(parts)
 
@@ -143,7 +150,9 @@ def _cn_key(cn: str | None, where: str) -> str:
     try:
         return canonical(cn)
     except ValueError:
-        raise UsageError(f"{where}: the correspondent node address is not an IPv6 address") from None
+        raise UsageError(
+            f"{where}: the correspondent node address is not an IPv6 address"
+        ) from None
 
 
 def _cn_label(cn: str) -> str:
@@ -159,7 +168,9 @@ def parse_hex_secret(text: str, where: str) -> bytes:
     if not s:
         raise UsageError(f"{where}: empty value")
     if len(s) % 2:
-        raise UsageError(f"{where}: not a hexadecimal string (odd number of digits; value not shown)")
+        raise UsageError(
+            f"{where}: not a hexadecimal string (odd number of digits; value not shown)"
+        )
     try:
         return bytes.fromhex(s)
     except ValueError:
@@ -178,8 +189,9 @@ def split_spec(spec: str, where: str) -> tuple[str | None, str]:
         return canonical(addr), value
     except ValueError:
         # The part before '=' may be a mistyped secret: never echo it.
-        raise UsageError(f"{where}: the part before '=' is not an IPv6 address "
-                         "(expected ADDR=VALUE or VALUE)") from None
+        raise UsageError(
+            f"{where}: the part before '=' is not an IPv6 address (expected ADDR=VALUE or VALUE)"
+        ) from None
 
 
 def parse_nonce_table(obj, where: str) -> dict[int, Nonce]:
@@ -201,17 +213,21 @@ def parse_nonce_table(obj, where: str) -> dict[int, Nonce]:
             if unknown:
                 raise UsageError(f"{here}: unknown field(s) {', '.join(sorted(unknown))}")
             if "nonce" not in val:
-                raise UsageError(f"{here}: no \"nonce\" field")
+                raise UsageError(f'{here}: no "nonce" field')
             generated = val.get("generated")
-            if generated is not None and (isinstance(generated, bool) or not isinstance(
-                    generated, (int, float)) or not math.isfinite(generated)
-                    or abs(generated) > MAX_EPOCH_S):
-                raise UsageError(f"{here}: \"generated\" must be a time in epoch seconds")
+            if generated is not None and (
+                isinstance(generated, bool)
+                or not isinstance(generated, (int, float))
+                or not math.isfinite(generated)
+                or abs(generated) > MAX_EPOCH_S
+            ):
+                raise UsageError(f'{here}: "generated" must be a time in epoch seconds')
             val = val["nonce"]
         if not isinstance(val, str):
             raise UsageError(f"{here}: the nonce must be a hexadecimal string")
-        table[index] = Nonce(parse_hex_secret(val, here),
-                             float(generated) if generated is not None else None)
+        table[index] = Nonce(
+            parse_hex_secret(val, here), float(generated) if generated is not None else None
+        )
     return table
 
 
@@ -235,8 +251,9 @@ def _read_json(path: str, where: str):
         return json.loads(text)
     except json.JSONDecodeError as exc:
         # exc.msg/lineno/colno describe the place, not the content
-        raise UsageError(f"{where}: {path}: not JSON ({exc.msg} at line {exc.lineno} "
-                         f"column {exc.colno})") from None
+        raise UsageError(
+            f"{where}: {path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
 
 
 def load_nonce_file(path: str, where: str = "--nonces") -> dict[int, Nonce]:
@@ -254,24 +271,26 @@ def load_keys_file(path: str, table: KeyTable | None = None) -> KeyTable:
     where = f"--keys {path}"
     obj = _read_json(path, "--keys")
     if not isinstance(obj, dict):
-        raise UsageError(f"{where}: must be a JSON object mapping CN address (or \"*\") to keys")
+        raise UsageError(f'{where}: must be a JSON object mapping CN address (or "*") to keys')
     base = os.path.dirname(os.path.abspath(path))
     for addr, entry in obj.items():
         cn = None if addr == ANY_CN else _cn_key(addr, where)
         label = f"{where}: {addr}"
         if not isinstance(entry, dict):
-            raise UsageError(f"{label}: must be an object with \"kcn\" and/or \"nonces\"")
+            raise UsageError(f'{label}: must be an object with "kcn" and/or "nonces"')
         unknown = set(entry) - {"kcn", "kcn_file", "nonces"}
         if unknown:
             raise UsageError(f"{label}: unknown field(s) {', '.join(sorted(unknown))}")
         if "kcn" in entry and "kcn_file" in entry:
-            raise UsageError(f"{label}: give \"kcn\" or \"kcn_file\", not both")
+            raise UsageError(f'{label}: give "kcn" or "kcn_file", not both')
         if "kcn" in entry:
             if not isinstance(entry["kcn"], str):
-                raise UsageError(f"{label}: \"kcn\" must be a hexadecimal string")
+                raise UsageError(f'{label}: "kcn" must be a hexadecimal string')
             table.set_kcn(parse_hex_secret(entry["kcn"], f"{label} kcn"), cn, where)
         elif "kcn_file" in entry:
-            table.set_kcn(load_kcn_file(os.path.join(base, str(entry["kcn_file"])), label), cn, where)
+            table.set_kcn(
+                load_kcn_file(os.path.join(base, str(entry["kcn_file"])), label), cn, where
+            )
         nonces = entry.get("nonces")
         if isinstance(nonces, str):
             table.set_nonces(load_nonce_file(os.path.join(base, nonces), label), cn, where)
@@ -280,9 +299,13 @@ def load_keys_file(path: str, table: KeyTable | None = None) -> KeyTable:
     return table
 
 
-def load_key_table(kcn: Iterable[str] = (), kcn_files: Iterable[str] = (),
-                   nonces: Iterable[str] = (), keys_file: str | None = None,
-                   env: Mapping[str, str] | None = None) -> KeyTable:
+def load_key_table(
+    kcn: Iterable[str] = (),
+    kcn_files: Iterable[str] = (),
+    nonces: Iterable[str] = (),
+    keys_file: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> KeyTable:
     """Assemble the key table from the command-line forms (docs/verify.md).
 
     ``env`` (normally ``os.environ``) supplies ``EBUTOOL_KCN`` when no Kcn is given
@@ -295,28 +318,52 @@ def load_key_table(kcn: Iterable[str] = (), kcn_files: Iterable[str] = (),
         table.set_kcn(load_kcn_file(path), addr, "--kcn-file")
     for spec in kcn or ():
         addr, value = split_spec(spec, "--kcn")
-        table.set_kcn(parse_hex_secret(value, "--kcn" + (f" for {addr}" if addr else "")), addr, "--kcn")
+        table.set_kcn(
+            parse_hex_secret(value, "--kcn" + (f" for {addr}" if addr else "")), addr, "--kcn"
+        )
     has_kcn = any(e.kcn is not None for e in table._cns.values())
     env_value = (env or {}).get(ENV_KCN, "").strip()
     if env_value and not has_kcn:
         for spec in re.split(r"[,\s]+", env_value):
             if spec:
                 addr, value = split_spec(spec, ENV_KCN)
-                table.set_kcn(parse_hex_secret(value, ENV_KCN + (f" for {addr}" if addr else "")),
-                              addr, ENV_KCN)
+                table.set_kcn(
+                    parse_hex_secret(value, ENV_KCN + (f" for {addr}" if addr else "")),
+                    addr,
+                    ENV_KCN,
+                )
     for spec in nonces or ():
         addr, path = split_spec(spec, "--nonces")
         table.set_nonces(load_nonce_file(path), addr, "--nonces")
     for cn, e in table._cns.items():
-        if e.kcn is not None and e.nonces is None and table._cns.get(ANY_CN, CNKeys()).nonces is None:
-            table.notes.append(f"{_cn_label(cn)} has a Kcn but no nonce table (--nonces): "
-                               "its messages are checked with the capture's own tokens")
+        if (
+            e.kcn is not None
+            and e.nonces is None
+            and table._cns.get(ANY_CN, CNKeys()).nonces is None
+        ):
+            table.notes.append(
+                f"{_cn_label(cn)} has a Kcn but no nonce table (--nonces): "
+                "its messages are checked with the capture's own tokens"
+            )
         if e.nonces is not None and e.kcn is None and table._cns.get(ANY_CN, CNKeys()).kcn is None:
-            table.notes.append(f"{_cn_label(cn)} has a nonce table but no Kcn: "
-                               "its messages are checked with the capture's own tokens")
+            table.notes.append(
+                f"{_cn_label(cn)} has a nonce table but no Kcn: "
+                "its messages are checked with the capture's own tokens"
+            )
     return table
 
 
-__all__ = ["ANY_CN", "ENV_KCN", "Nonce", "CNKeys", "KeyTable", "parse_hex_secret", "split_spec",
-           "parse_nonce_table", "load_nonce_file", "load_kcn_file", "load_keys_file",
-           "load_key_table"]
+__all__ = [
+    "ANY_CN",
+    "ENV_KCN",
+    "Nonce",
+    "CNKeys",
+    "KeyTable",
+    "parse_hex_secret",
+    "split_spec",
+    "parse_nonce_table",
+    "load_nonce_file",
+    "load_kcn_file",
+    "load_keys_file",
+    "load_key_table",
+]

@@ -18,13 +18,14 @@ Retention is by time (verify.py's sweep) and, as a safety net for captures with 
 many concurrent exchanges, by count (:data:`MAX_TABLE_ENTRIES`): beyond that number the
 entry updated longest ago is dropped.  Neither changes a verdict below the bound.
 """
+
 from __future__ import annotations
 
 from operator import itemgetter
 
 from . import crypto
 
-MAX_CANDIDATES = 4   # tokens kept per (CN, address, index): retransmissions, spoofs
+MAX_CANDIDATES = 4  # tokens kept per (CN, address, index): retransmissions, spoofs
 
 # At most this many entries per table (tokens: keys; BUs sent; address pairs).  At the
 # benchmark's 7 exchanges/s the tables hold ~1,500-3,500 entries each after 400 s, so
@@ -43,14 +44,15 @@ def put_bounded(table: dict, key, value, max_entries: int | None) -> None:
     table[key] = value
 
 
-def remember(table: dict, key, token: bytes, ts_ns: int, frame: int,
-             max_entries: int | None) -> None:
+def remember(
+    table: dict, key, token: bytes, ts_ns: int, frame: int, max_entries: int | None
+) -> None:
     """Add one token in front of ``table[key]``, keeping the newest MAX_CANDIDATES."""
     old = table.get(key)
     if old is None:
         new = (token, ts_ns, frame)
     else:
-        new = (token, ts_ns, frame) + old[:3 * (MAX_CANDIDATES - 1)]
+        new = (token, ts_ns, frame) + old[: 3 * (MAX_CANDIDATES - 1)]
     put_bounded(table, key, new, max_entries)
 
 
@@ -58,7 +60,7 @@ def sweep_tokens(table: dict, cut_ns: int) -> None:
     """Drop the tokens older than ``cut_ns`` (and keys left with none)."""
     dead, changed = [], []
     for k, v in table.items():
-        if len(v) == 3:                       # the usual case: one token
+        if len(v) == 3:  # the usual case: one token
             if v[1] < cut_ns:
                 dead.append(k)
             continue
@@ -68,8 +70,14 @@ def sweep_tokens(table: dict, cut_ns: int) -> None:
         if max(times) < cut_ns:
             dead.append(k)
         else:
-            changed.append((k, tuple(x for i in range(0, len(v), 3) if v[i + 1] >= cut_ns
-                                     for x in v[i:i + 3])))
+            changed.append(
+                (
+                    k,
+                    tuple(
+                        x for i in range(0, len(v), 3) if v[i + 1] >= cut_ns for x in v[i : i + 3]
+                    ),
+                )
+            )
     for k in dead:
         del table[k]
     for k, kept in changed:
@@ -86,14 +94,16 @@ def by_time(*parts: tuple) -> tuple:
         times = flat[1::3]
         if all(a >= b for a, b in zip(times, times[1:])):
             return flat
-    entries = [p[i:i + 3] for p in parts for i in range(len(p) - 3, -1, -3)]
+    entries = [p[i : i + 3] for p in parts for i in range(len(p) - 3, -1, -3)]
     entries.sort(key=_TS)
     return tuple(x for e in reversed(entries) for x in e)
 
 
-_KBM_OF_HOME = {crypto.KEY_EARLY: crypto.kbm_early,
-                crypto.KEY_EARLY_RFC4866: crypto.kbm_early_rfc4866,
-                crypto.KEY_DEREG: crypto.kbm_dereg}
+_KBM_OF_HOME = {
+    crypto.KEY_EARLY: crypto.kbm_early,
+    crypto.KEY_EARLY_RFC4866: crypto.kbm_early_rfc4866,
+    crypto.KEY_DEREG: crypto.kbm_dereg,
+}
 
 
 class Sent:
@@ -103,18 +113,28 @@ class Sent:
     keys are tried (``careofs`` only for the standard key); ``match`` is the position of the
     candidate that authenticated the BU (tried first for the BA), or None."""
 
-    __slots__ = ("ts_ns", "msg", "basis", "home_index", "careof_index", "forms", "homes",
-                 "careofs", "match", "fail")
+    __slots__ = (
+        "ts_ns",
+        "msg",
+        "basis",
+        "home_index",
+        "careof_index",
+        "forms",
+        "homes",
+        "careofs",
+        "match",
+        "fail",
+    )
 
     def __init__(self, ts_ns: int, msg: str, forms: tuple = ()):
         self.ts_ns = ts_ns
-        self.msg = msg                  # "BU" or "EBU" (a home registration is kept as its time)
-        self.forms = forms              # the key forms this BU may use, best first
+        self.msg = msg  # "BU" or "EBU" (a home registration is kept as its time)
+        self.forms = forms  # the key forms this BU may use, best first
         self.basis = self.home_index = self.careof_index = None
         self.homes = ()
         self.careofs = None
         self.match = None
-        self.fail = None                # (verdict, reason) when no key could be made
+        self.fail = None  # (verdict, reason) when no key could be made
 
     def count(self) -> int:
         """How many candidate keys (0 when the tokens could not all be found)."""
@@ -153,5 +173,12 @@ class Sent:
         return f"{self.homes[i + 2]} {self.careofs[j + 2]}"
 
 
-__all__ = ["MAX_CANDIDATES", "MAX_TABLE_ENTRIES", "Sent", "put_bounded", "remember",
-           "sweep_tokens", "by_time"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "MAX_TABLE_ENTRIES",
+    "Sent",
+    "put_bounded",
+    "remember",
+    "sweep_tokens",
+    "by_time",
+]

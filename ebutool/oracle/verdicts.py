@@ -5,6 +5,7 @@ and of replay's decisions); :class:`Verdict` is one checked message and
 :func:`verdicts_frame` the table of many.  The checking itself is
 :class:`ebutool.oracle.verify.Oracle`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,7 +32,9 @@ R_NO_HOME_TOKEN = "no home keygen token seen for nonce index {index}"
 R_NO_CAREOF_TOKEN = "no care-of keygen token seen for nonce index {index}"
 R_HOME_TOKEN_BAD = "home keygen token does not match Kcn for nonce index {index}"
 R_CAREOF_TOKEN_BAD = "care-of keygen token does not match Kcn for nonce index {index}"
-R_COT_OPTION_BAD = "care-of keygen token in the Care-of Test option does not match Kcn for nonce index {index}"
+R_COT_OPTION_BAD = (
+    "care-of keygen token in the Care-of Test option does not match Kcn for nonce index {index}"
+)
 R_NO_KCN = "no Kcn for this correspondent node"
 R_NO_NONCES = "no nonce table for this correspondent node"
 R_NO_BU = "no Binding Update seen for this acknowledgement"
@@ -42,8 +45,22 @@ R_REJECTED_NO_AUTH = "status {status} ({name}) without Binding Authorization Dat
 # then has no Kbm, so such a BA is not expected to be authenticated.
 NONCE_STATUSES = (136, 137, 138)
 
-COLUMNS = ["frame", "time", "msg", "mn", "cn", "coa", "seq", "verdict", "reason", "key_form",
-           "basis", "home_index", "careof_index", "tokens_from"]
+COLUMNS = [
+    "frame",
+    "time",
+    "msg",
+    "mn",
+    "cn",
+    "coa",
+    "seq",
+    "verdict",
+    "reason",
+    "key_form",
+    "basis",
+    "home_index",
+    "careof_index",
+    "tokens_from",
+]
 _INT_COLUMNS = ("seq", "home_index", "careof_index")
 
 
@@ -54,15 +71,15 @@ class Verdict:
 
     frame: int
     time: float
-    msg: str                      # HoT, CoT, BU, EBU, BA, EBA
+    msg: str  # HoT, CoT, BU, EBU, BA, EBA
     mn: str | None
     cn: str | None
     coa: str | None
     seq: int | None
-    verdict: str = UNVERIFIABLE   # valid | invalid | unverifiable
+    verdict: str = UNVERIFIABLE  # valid | invalid | unverifiable
     reason: str = ""
     key_form: str | None = None
-    basis: str | None = None      # kcn | capture | None (nothing to check with)
+    basis: str | None = None  # kcn | capture | None (nothing to check with)
     home_index: int | None = None
     careof_index: int | None = None
     tokens_from: str | None = None  # keyless: frames of the HoT/CoT whose tokens were used
@@ -75,6 +92,7 @@ class Verdict:
 def verdicts_frame(verdicts: Iterable[Verdict]) -> "pd.DataFrame":
     """Verdicts as a DataFrame with :data:`COLUMNS` (integer columns nullable)."""
     import pandas as pd
+
     df = pd.DataFrame([v.as_row() for v in verdicts], columns=COLUMNS)
     for c in _INT_COLUMNS:
         df[c] = df[c].astype("Int64")

@@ -22,6 +22,7 @@ are not stored but recomputed from the tokens when a MAC is checked.
 
 Nothing here formats a key, a nonce, a Kbm or a token that the capture does not carry.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -34,31 +35,60 @@ from ..diagnostics import Diagnostics
 from ..errors import UsageError
 from ..mh.codec import mac_data
 from ..mh.messages import BA_STATUS, BU_FLAG_H
-from ..mh.options import (AlternateCareOfAddress, BindingAuthorizationData, CareOfTestOption,
-                          NonceIndices)
+from ..mh.options import (
+    AlternateCareOfAddress,
+    BindingAuthorizationData,
+    CareOfTestOption,
+    NonceIndices,
+)
 from ..records import Record
 from . import crypto
 from .keys import KeyTable
+
 # The verdict vocabulary lives in verdicts.py; re-exported here (verify.VALID, ...).
-from .verdicts import (BASIS_CAPTURE, BASIS_KCN, COLUMNS, INVALID, NONCE_STATUSES,  # noqa: F401
-                       R_AUTH_OK, R_CAREOF_TOKEN_BAD, R_CAREOF_TOKEN_OK, R_COT_OPTION_BAD,
-                       R_HOME_TOKEN_BAD, R_HOME_TOKEN_OK, R_MISMATCH, R_NO_AUTH, R_NO_BU,
-                       R_NO_CAREOF_TOKEN, R_NO_HOME_TOKEN, R_NO_KCN, R_NO_NONCE_INDICES,
-                       R_NO_NONCES, R_NO_WIRE, R_NONCE_OLD, R_REJECTED_NO_AUTH, R_TOKEN_OLD,
-                       R_UNKNOWN_NONCE, UNVERIFIABLE, VALID, VERDICTS, Verdict,
-                       verdicts_frame)
+from .verdicts import (
+    BASIS_CAPTURE,
+    BASIS_KCN,
+    COLUMNS,
+    INVALID,
+    NONCE_STATUSES,  # noqa: F401
+    R_AUTH_OK,
+    R_CAREOF_TOKEN_BAD,
+    R_CAREOF_TOKEN_OK,
+    R_COT_OPTION_BAD,
+    R_HOME_TOKEN_BAD,
+    R_HOME_TOKEN_OK,
+    R_MISMATCH,
+    R_NO_AUTH,
+    R_NO_BU,
+    R_NO_CAREOF_TOKEN,
+    R_NO_HOME_TOKEN,
+    R_NO_KCN,
+    R_NO_NONCE_INDICES,
+    R_NO_NONCES,
+    R_NO_WIRE,
+    R_NONCE_OLD,
+    R_REJECTED_NO_AUTH,
+    R_TOKEN_OLD,
+    R_UNKNOWN_NONCE,
+    UNVERIFIABLE,
+    VALID,
+    VERDICTS,
+    Verdict,
+    verdicts_frame,
+)
 from .tables import MAX_TABLE_ENTRIES, Sent, by_time, put_bounded, remember, sweep_tokens
 from ..units import seconds as _seconds, to_ns
 
 if TYPE_CHECKING:
     import pandas as pd
 
-_KCN_TOKEN_CACHE = 256       # Kcn-basis tokens cached (cleared when full: a HoT's token is
-                             # used by the BU a few ms later, so a small cache suffices)
+_KCN_TOKEN_CACHE = 256  # Kcn-basis tokens cached (cleared when full: a HoT's token is
+# used by the BU a few ms later, so a small cache suffices)
 _STANDARD_FORMS = (crypto.KEY_STANDARD,)
 _DEREG_FORMS = (crypto.KEY_DEREG,)
 _EARLY_FORMS = (crypto.KEY_EARLY, crypto.KEY_EARLY_RFC4866)
-_SWEEP_EVERY_NS = 1_000_000_000   # at least this long between sweeps of the token tables
+_SWEEP_EVERY_NS = 1_000_000_000  # at least this long between sweeps of the token tables
 _SWEEPS_PER_LIFETIME = 8
 
 
@@ -86,13 +116,19 @@ class Oracle:
     ``max_entries`` bounds each table by count as well as by time
     (:data:`~ebutool.oracle.tables.MAX_TABLE_ENTRIES`; None: by time only)."""
 
-    def __init__(self, keys: KeyTable | None = None, config: ProtocolConfig = DEFAULT_CONFIG,
-                 max_entries: int | None = MAX_TABLE_ENTRIES):
+    def __init__(
+        self,
+        keys: KeyTable | None = None,
+        config: ProtocolConfig = DEFAULT_CONFIG,
+        max_entries: int | None = MAX_TABLE_ENTRIES,
+    ):
         for name in ("max_nonce_lifetime", "max_token_lifetime"):
             value = getattr(config, name)
             if not value > 0:
-                raise UsageError(f"{name.upper()} must be a positive number of seconds "
-                                 f"(--{name.replace('_', '-')})")
+                raise UsageError(
+                    f"{name.upper()} must be a positive number of seconds "
+                    f"(--{name.replace('_', '-')})"
+                )
         if max_entries is not None and max_entries < 1:
             raise UsageError("the oracle's table bound must be at least 1 entry")
         self.keys = keys if keys is not None else KeyTable()
@@ -104,7 +140,7 @@ class Oracle:
         # (tables.py); the care-of one also holds RFC 4866 option tokens under index None.
         self._home: dict[tuple[str, str, int], tuple] = {}
         self._careof: dict[tuple[str, str, int | None], tuple] = {}
-        self._sent: dict[tuple[str, str, int], Sent | int] = {}   # int: a home registration
+        self._sent: dict[tuple[str, str, int], Sent | int] = {}  # int: a home registration
         self._first_use: dict[tuple[str, int], int] = {}
         self._coa_mn: dict[str, tuple[str, int]] = {}
         # Kcn-basis keygen tokens already computed (a HoT's token is the BU's): pure
@@ -114,8 +150,9 @@ class Oracle:
         self._swept = None
         # Sweep a fraction of the shortest retention time at a time: memory stays within
         # 1/_SWEEPS_PER_LIFETIME of the bound, and a long capture is not rescanned each second.
-        self._sweep_every_ns = max(_SWEEP_EVERY_NS,
-                                   min(self._token_ns, self._nonce_ns) // _SWEEPS_PER_LIFETIME)
+        self._sweep_every_ns = max(
+            _SWEEP_EVERY_NS, min(self._token_ns, self._nonce_ns) // _SWEEPS_PER_LIFETIME
+        )
         self.counts: Counter = Counter()
 
     # -- public ---------------------------------------------------------------------
@@ -133,8 +170,7 @@ class Oracle:
                 self._sweep(ts_ns)
                 self._swept = ts_ns
         if rec.hoa is not None:
-            put_bounded(self._coa_mn, rec.src, (rec.hoa, ts_ns),
-                        self.max_entries)
+            put_bounded(self._coa_mn, rec.src, (rec.hoa, ts_ns), self.max_entries)
         msg = rec.msg
         if msg == "HoT":
             v = self._check_test(rec, True)
@@ -159,10 +195,13 @@ class Oracle:
 
     def memory(self) -> dict[str, int]:
         """Sizes of the oracle's bounded tables (for tests and monitoring)."""
-        return {"home_tokens": sum(len(v) // 3 for v in self._home.values()),
-                "careof_tokens": sum(len(v) // 3 for v in self._careof.values()),
-                "sent": len(self._sent), "first_use": len(self._first_use),
-                "coa_mn": len(self._coa_mn)}
+        return {
+            "home_tokens": sum(len(v) // 3 for v in self._home.values()),
+            "careof_tokens": sum(len(v) // 3 for v in self._careof.values()),
+            "sent": len(self._sent),
+            "first_use": len(self._first_use),
+            "coa_mn": len(self._coa_mn),
+        }
 
     # -- bounded memory ----------------------------------------------------------------
     # Retention (RFC 6275 5.2.7, 12): a CN accepts a token at most MAX_NONCE_LIFETIME
@@ -181,8 +220,9 @@ class Oracle:
         sweep_tokens(self._home, token_cut)
         sweep_tokens(self._careof, token_cut)
         sent_cut = now - self._nonce_ns
-        for k in [k for k, s in self._sent.items()
-                  if (s if type(s) is int else s.ts_ns) < sent_cut]:
+        for k in [
+            k for k, s in self._sent.items() if (s if type(s) is int else s.ts_ns) < sent_cut
+        ]:
             del self._sent[k]
         for k in [k for k, (_, ts) in self._coa_mn.items() if ts < token_cut]:
             del self._coa_mn[k]
@@ -201,9 +241,15 @@ class Oracle:
         else:
             v.careof_index = index
         token = bytes(msg.keygen_token)
-        remember(self._home if home else self._careof, (cn, addr, index),
-                 token, rec.ts_ns, rec.frame, self.max_entries)
-        kcn = self.keys.kcn(cn) if self.keys else None    # an empty table: keyless, no lookups
+        remember(
+            self._home if home else self._careof,
+            (cn, addr, index),
+            token,
+            rec.ts_ns,
+            rec.frame,
+            self.max_entries,
+        )
+        kcn = self.keys.kcn(cn) if self.keys else None  # an empty table: keyless, no lookups
         if kcn is None or self.keys.nonce_table(cn) is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_KCN if kcn is None else R_NO_NONCES
             return v
@@ -238,11 +284,11 @@ class Oracle:
             if len(self._kcn_tokens) >= _KCN_TOKEN_CACHE:
                 self._kcn_tokens.clear()
             token = self._kcn_tokens[key] = crypto.keygen_token(
-                kcn, _packed(addr), nonce.value, crypto.HOME if home else crypto.CARE_OF)
+                kcn, _packed(addr), nonce.value, crypto.HOME if home else crypto.CARE_OF
+            )
         return token
 
-    def _tokens(self, basis: str, cn: str, addr: str, index: int, home: bool,
-                ts_ns: int) -> tuple:
+    def _tokens(self, basis: str, cn: str, addr: str, index: int, home: bool, ts_ns: int) -> tuple:
         """The candidate tokens as a flat tuple, newest first: the CN's own (Kcn basis)
         or those the capture carried for (CN, address, index)."""
         if basis == BASIS_KCN:
@@ -253,14 +299,15 @@ class Oracle:
                 return found
         else:
             found = self._careof.get((cn, addr, index))
-            rfc4866 = self._careof.get((cn, addr, None))   # RFC 4866 option, index unknown
+            rfc4866 = self._careof.get((cn, addr, None))  # RFC 4866 option, index unknown
             if rfc4866 is None:
                 if found is not None:
                     return found if len(found) == 3 else by_time(found)
             else:
                 return by_time(found, rfc4866) if found is not None else by_time(rfc4866)
-        raise _NoKey(UNVERIFIABLE, (R_NO_HOME_TOKEN if home else R_NO_CAREOF_TOKEN)
-                     .format(index=index))
+        raise _NoKey(
+            UNVERIFIABLE, (R_NO_HOME_TOKEN if home else R_NO_CAREOF_TOKEN).format(index=index)
+        )
 
     # -- BU / EBU ------------------------------------------------------------------------
     def _check_bu(self, rec: Record) -> Verdict | None:
@@ -274,8 +321,9 @@ class Oracle:
             # (32 octets where a Sent takes 112).
             put_bounded(self._sent, key, rec.ts_ns, self.max_entries)
             return None
-        ni, auth, alt = bu.first_options(NonceIndices, BindingAuthorizationData,
-                                         AlternateCareOfAddress)
+        ni, auth, alt = bu.first_options(
+            NonceIndices, BindingAuthorizationData, AlternateCareOfAddress
+        )
         coa = alt.address if alt is not None else rec.src
         v = Verdict(rec.frame, _seconds(rec.ts_ns), rec.msg, mn, cn, coa, bu.sequence)
         if rec.deregistration:
@@ -289,7 +337,7 @@ class Oracle:
         v.key_form = forms[0] if len(forms) == 1 else None
         if ni is not None:
             v.home_index = sent.home_index = ni.home_index
-            v.careof_index = sent.careof_index = ni.careof_index   # not used by EBU/dereg keys
+            v.careof_index = sent.careof_index = ni.careof_index  # not used by EBU/dereg keys
         basis = BASIS_KCN if self.keys and self.keys.usable(cn) else BASIS_CAPTURE
         v.basis = sent.basis = basis
         # The tokens of the CN's Kbm, for this BU and for the BA that answers it; the
@@ -322,12 +370,15 @@ class Oracle:
             v.verdict, v.reason = INVALID, R_MISMATCH
             return v
         v.key_form = form
-        sent.match = k                  # the key that worked goes first for the BA
+        sent.match = k  # the key that worked goes first for the BA
         if basis == BASIS_CAPTURE:
             v.tokens_from = sent.tokens_from()
             i, j = sent.positions(k)
-            if (rec.ts_ns - sent.homes[i + 1] > self._token_ns
-                    or j is not None and rec.ts_ns - sent.careofs[j + 1] > self._token_ns):
+            if (
+                rec.ts_ns - sent.homes[i + 1] > self._token_ns
+                or j is not None
+                and rec.ts_ns - sent.careofs[j + 1] > self._token_ns
+            ):
                 v.verdict, v.reason = INVALID, R_TOKEN_OLD
                 return v
         v.verdict, v.reason = VALID, R_AUTH_OK
@@ -342,24 +393,35 @@ class Oracle:
         sent = self._sent.get((mn, cn, ba.sequence))
         if sent is None:
             if auth is None:
-                return None     # most likely a home agent's BA whose BU is not in the capture
+                return None  # most likely a home agent's BA whose BU is not in the capture
             v = Verdict(rec.frame, _seconds(rec.ts_ns), "BA", mn, cn, coa, ba.sequence)
             v.verdict, v.reason = UNVERIFIABLE, R_NO_BU
             return v
-        if type(sent) is int:       # a home registration's
+        if type(sent) is int:  # a home registration's
             return None
         n = sent.count()
-        v = Verdict(rec.frame, _seconds(rec.ts_ns), "EBA" if sent.msg == "EBU" else "BA", mn, cn, coa,
-                    ba.sequence, basis=sent.basis, home_index=sent.home_index,
-                    careof_index=sent.careof_index, tokens_from=sent.tokens_from())
+        v = Verdict(
+            rec.frame,
+            _seconds(rec.ts_ns),
+            "EBA" if sent.msg == "EBU" else "BA",
+            mn,
+            cn,
+            coa,
+            ba.sequence,
+            basis=sent.basis,
+            home_index=sent.home_index,
+            careof_index=sent.careof_index,
+            tokens_from=sent.tokens_from(),
+        )
         if n:
             v.key_form = sent.form(sent.match) if sent.match is not None else sent.forms[0]
         cot_problem = None
         if cot is not None:
             index = ni.careof_index if ni is not None else None
             cot_token = bytes(cot.keygen_token)
-            remember(self._careof, (cn, coa, index), cot_token, rec.ts_ns,
-                     rec.frame, self.max_entries)
+            remember(
+                self._careof, (cn, coa, index), cot_token, rec.ts_ns, rec.frame, self.max_entries
+            )
             if index is not None and self.keys and self.keys.usable(cn):
                 try:
                     expected = self._kcn_token(cn, coa, index, False, rec.ts_ns)
@@ -370,8 +432,9 @@ class Oracle:
         if auth is None:
             if ba.status in NONCE_STATUSES:
                 v.verdict = UNVERIFIABLE
-                v.reason = R_REJECTED_NO_AUTH.format(status=ba.status,
-                                                     name=BA_STATUS.get(ba.status, "?"))
+                v.reason = R_REJECTED_NO_AUTH.format(
+                    status=ba.status, name=BA_STATUS.get(ba.status, "?")
+                )
             else:
                 v.verdict, v.reason = INVALID, R_NO_AUTH
             return v
@@ -379,14 +442,21 @@ class Oracle:
         if not n and not n_cot:
             v.verdict, v.reason = sent.fail if sent.fail is not None else (UNVERIFIABLE, R_NO_BU)
             if v.verdict == INVALID:
-                v.verdict = UNVERIFIABLE   # the BU's fault; this BA cannot be checked
+                v.verdict = UNVERIFIABLE  # the BU's fault; this BA cannot be checked
             return v
         data = mac_data(rec.mh_wire) if rec.mh_wire else None
         if data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v
-        form = self._match_ba(sent, n, cot_token if n_cot else None, _packed(coa), _packed(cn),
-                              data, bytes(auth.authenticator))
+        form = self._match_ba(
+            sent,
+            n,
+            cot_token if n_cot else None,
+            _packed(coa),
+            _packed(cn),
+            data,
+            bytes(auth.authenticator),
+        )
         if form is None:
             forms = set(sent.forms) if n else set()
             if n_cot:
@@ -402,8 +472,15 @@ class Oracle:
         return v
 
     @staticmethod
-    def _match_ba(sent: Sent, n: int, cot_token: bytes | None, coa_b: bytes, cn_b: bytes,
-                  data: bytes, mac: bytes) -> str | None:
+    def _match_ba(
+        sent: Sent,
+        n: int,
+        cot_token: bytes | None,
+        coa_b: bytes,
+        cn_b: bytes,
+        data: bytes,
+        mac: bytes,
+    ) -> str | None:
         """The form of the first key whose authenticator equals ``mac``: the BU's keys,
         the one that authenticated the BU first, then (RFC 4866) SHA1(home | the BA's
         care-of token) for each home token."""
@@ -421,15 +498,29 @@ class Oracle:
         return None
 
 
-
-def verify(path, keys: KeyTable | None = None, config: ProtocolConfig = DEFAULT_CONFIG,
-           diag: Diagnostics | None = None, stats=None) -> "pd.DataFrame":
+def verify(
+    path,
+    keys: KeyTable | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    diag: Diagnostics | None = None,
+    stats=None,
+) -> "pd.DataFrame":
     """One row per checked message of the capture/trace ``path`` (columns :data:`COLUMNS`)."""
     from ..stream import read_records
+
     oracle = Oracle(keys, config)
     diag = diag if diag is not None else Diagnostics()
     return verdicts_frame(oracle.run(read_records(path, diag, stats)))
 
 
-__all__ = ["Verdict", "Oracle", "verify", "verdicts_frame", "COLUMNS", "VERDICTS", "VALID",
-           "INVALID", "UNVERIFIABLE"]
+__all__ = [
+    "Verdict",
+    "Oracle",
+    "verify",
+    "verdicts_frame",
+    "COLUMNS",
+    "VERDICTS",
+    "VALID",
+    "INVALID",
+    "UNVERIFIABLE",
+]

@@ -6,6 +6,7 @@ pipe table with fixed decimals that pastes into a paper; LaTeX is a booktabs
 tabular; ``table`` is for terminals.  This module only renders; the CLI
 (``ebutool.commands.common.write_table``) decides where output goes.
 """
+
 from __future__ import annotations
 
 import io
@@ -67,8 +68,7 @@ def is_epoch_column(name: str) -> bool:
     """Columns holding epoch seconds keep microseconds in text formats: ``time``,
     ``t_*`` and ``*_time``/``*_start``/``*_end`` (durations carry a unit suffix)."""
     name = str(name)
-    return (name == "time" or name.startswith("t_")
-            or name.endswith(("_time", "_start", "_end")))
+    return name == "time" or name.startswith("t_") or name.endswith(("_time", "_start", "_end"))
 
 
 def _text_rows(df: pd.DataFrame, decimals: int) -> list[list[str]]:
@@ -81,7 +81,9 @@ def _render_csv(df: pd.DataFrame, decimals: int) -> str:
     out = df.copy()
     for c in out.columns:
         if out[c].map(lambda v: isinstance(v, (bytes, bytearray))).any():
-            out[c] = out[c].map(lambda v: bytes(v).hex() if isinstance(v, (bytes, bytearray)) else v)
+            out[c] = out[c].map(
+                lambda v: bytes(v).hex() if isinstance(v, (bytes, bytearray)) else v
+            )
     out.to_csv(buf, index=False, na_rep="", lineterminator="\n")
     return buf.getvalue()
 
@@ -92,28 +94,58 @@ def _render_json(df: pd.DataFrame, decimals: int) -> str:
 
 def _alignment(df: pd.DataFrame) -> list[str]:
     """Numbers right (decimal points line up: fixed decimals), text left, as in print."""
-    return ["right" if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-            else "left" for c in df.columns]
+    return [
+        "right"
+        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+        else "left"
+        for c in df.columns
+    ]
 
 
 def _render_markdown(df: pd.DataFrame, decimals: int) -> str:
     from tabulate import tabulate
-    return tabulate(_text_rows(df, decimals), headers=list(df.columns), tablefmt="pipe",
-                    disable_numparse=True, colalign=_alignment(df)) + "\n"
+
+    return (
+        tabulate(
+            _text_rows(df, decimals),
+            headers=list(df.columns),
+            tablefmt="pipe",
+            disable_numparse=True,
+            colalign=_alignment(df),
+        )
+        + "\n"
+    )
 
 
 def _render_latex(df: pd.DataFrame, decimals: int) -> str:
     from tabulate import tabulate
-    return tabulate(_text_rows(df, decimals), headers=list(df.columns), tablefmt="latex_booktabs",
-                    disable_numparse=True, colalign=_alignment(df)) + "\n"
+
+    return (
+        tabulate(
+            _text_rows(df, decimals),
+            headers=list(df.columns),
+            tablefmt="latex_booktabs",
+            disable_numparse=True,
+            colalign=_alignment(df),
+        )
+        + "\n"
+    )
 
 
 def _render_table(df: pd.DataFrame, decimals: int) -> str:
     from tabulate import tabulate
+
     if df.empty:
         return "(no rows) columns: " + ", ".join(map(str, df.columns)) + "\n"
-    return tabulate(_text_rows(df, decimals), headers=list(df.columns), tablefmt="simple",
-                    disable_numparse=True) + "\n"
+    return (
+        tabulate(
+            _text_rows(df, decimals),
+            headers=list(df.columns),
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+        + "\n"
+    )
 
 
 RENDERERS: dict[OutputFormat, Callable[[pd.DataFrame, int], str]] = {
@@ -150,7 +182,9 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     conv = df.copy()
     for c in conv.columns:
         if conv[c].map(lambda v: isinstance(v, (bytes, bytearray))).any():
-            conv[c] = conv[c].map(lambda v: bytes(v).hex() if isinstance(v, (bytes, bytearray)) else v)
+            conv[c] = conv[c].map(
+                lambda v: bytes(v).hex() if isinstance(v, (bytes, bytearray)) else v
+            )
     buf = io.BytesIO()
     conv.to_parquet(buf, index=False)
     return buf.getvalue()

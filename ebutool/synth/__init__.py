@@ -1,13 +1,25 @@
 """``ebutool synth``: a deterministic scenario generator (docs/synth.md).
 
-    from ebutool.synth import load_scenario, simulate, write_capture, write_json
-    result = simulate(load_scenario("samples/early-conservative.toml"))
-    with open("out.pcap", "wb") as fh:
-        write_capture(result, fh)
+from ebutool.synth import load_scenario, simulate, write_capture, write_json
+result = simulate(load_scenario("samples/early-conservative.toml"))
+with open("out.pcap", "wb") as fh:
+    write_capture(result, fh)
 """
+
 from .engine import SynthResult, simulate
 from .output import key_table, trace_records, write_capture, write_json, write_keys
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
-__all__ = ["Scenario", "ScenarioError", "SynthResult", "load_scenario", "parse_scenario",
-           "simulate", "write_capture", "write_json", "write_keys", "key_table", "trace_records"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "SynthResult",
+    "load_scenario",
+    "parse_scenario",
+    "simulate",
+    "write_capture",
+    "write_json",
+    "write_keys",
+    "key_table",
+    "trace_records",
+]

@@ -12,6 +12,7 @@ The capture is taken at the mobile nodes (DESIGN.md section 4, the default vanta
 point): every packet an MN sends, when it sends it, and every packet that reaches
 an MN, when it arrives.  With several MNs it is the union of their captures.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -38,16 +39,17 @@ class SynthResult:
     scenario: Scenario
     seed: int
     config: ProtocolConfig
-    packets: list[tuple[int, bytes]] = field(default_factory=list)   # (epoch ns, IPv6 octets)
-    built: list = field(default_factory=list)      # the Pkt behind each packet (what was meant)
+    packets: list[tuple[int, bytes]] = field(default_factory=list)  # (epoch ns, IPv6 octets)
+    built: list = field(default_factory=list)  # the Pkt behind each packet (what was meant)
     handovers: list[HandoverEvent] = field(default_factory=list)
-    lost: int = 0                                                     # packets the links dropped
+    lost: int = 0  # packets the links dropped
 
 
 class Sim:
     def __init__(self, scenario: Scenario, seed: int, config: ProtocolConfig):
         from .mobile import MobileNodeSim
         from .nodes import CorrespondentSim, HomeAgentSim
+
         self.scenario, self.config = scenario, config
         self.rng = random.Random(seed)
         self.now = 0
@@ -60,7 +62,9 @@ class Sim:
         self.mns = {n: MobileNodeSim(self, m) for n, m in scenario.mobile_nodes.items()}
         self.mn_by_addr = {}
         for m in self.mns.values():
-            for a in {m.cfg.home_address, m.cfg.start_coa, *(h.coa for h in m.cfg.handovers)} - {None}:
+            for a in {m.cfg.home_address, m.cfg.start_coa, *(h.coa for h in m.cfg.handovers)} - {
+                None
+            }:
                 self.mn_by_addr[a] = m
 
     # -- the event queue ---------------------------------------------------------
@@ -95,7 +99,9 @@ class Sim:
         if net is not None and net.loss > 0 and self.rng.random() < net.loss:
             self.result.lost += 1
             return None
-        jitter = self.rng.uniform(0.0, net.jitter_ms) if net is not None and net.jitter_ms > 0 else 0.0
+        jitter = (
+            self.rng.uniform(0.0, net.jitter_ms) if net is not None and net.jitter_ms > 0 else 0.0
+        )
         return ms_ns(base_ms + jitter)
 
     def capture(self, pkt: P.Pkt) -> None:
@@ -103,8 +109,9 @@ class Sim:
         self.result.built.append(pkt)
 
     def handover_event(self, mn: str, coa: str, prev: str | None) -> None:
-        self.result.handovers.append(HandoverEvent(
-            ts_ns=self.scenario.start_ns + self.now, mn=mn, coa=coa, prev_coa=prev))
+        self.result.handovers.append(
+            HandoverEvent(ts_ns=self.scenario.start_ns + self.now, mn=mn, coa=coa, prev_coa=prev)
+        )
 
     def network(self, coa: str) -> Network:
         return self.scenario.network_of(coa)
@@ -153,8 +160,9 @@ class Sim:
             mn.receive(pkt)
 
 
-def simulate(scenario: Scenario, seed: int | None = None,
-             config: ProtocolConfig | None = None) -> SynthResult:
+def simulate(
+    scenario: Scenario, seed: int | None = None, config: ProtocolConfig | None = None
+) -> SynthResult:
     """Run ``scenario``; ``seed`` overrides the scenario's, ``config`` its [protocol]."""
     cfg = config if config is not None else scenario.config()
     return Sim(scenario, scenario.seed if seed is None else seed, cfg).run()

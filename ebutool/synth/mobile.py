@@ -16,21 +16,31 @@ reverse tunnel.  A Binding Error from the CN stops route-optimised data until th
 standard BA.  Unanswered requests are retransmitted after INITIAL_BINDACK_TIMEOUT,
 doubling up to MAX_BINDACK_TIMEOUT; binding updates respect MAX_UPDATE_RATE.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from typing import Callable
 
-from ..mh.messages import (BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingError,
-                           BindingUpdate, CareOfTest, CareOfTestInit, HomeTest, HomeTestInit)
+from ..mh.messages import (
+    BU_FLAG_A,
+    BU_FLAG_H,
+    BindingAcknowledgement,
+    BindingError,
+    BindingUpdate,
+    CareOfTest,
+    CareOfTestInit,
+    HomeTest,
+    HomeTestInit,
+)
 from ..mh.options import NonceIndices
 from ..oracle import crypto
 from . import packets as P
 from .engine import ms_ns
 from .scenario import HOME, Correspondent, Flow, Handover, MobileNode
 
-BA_REJECTED = 128                # RFC 6275 6.1.8: status values from 128 reject
+BA_REJECTED = 128  # RFC 6275 6.1.8: status values from 128 reject
 BE_UNKNOWN_BINDING = 1
 
 
@@ -57,13 +67,13 @@ class Session:
 
     def __init__(self, cn: Correspondent):
         self.cn = cn
-        self.ro = False                  # may send route-optimised data now
-        self.home: Token | None = None   # the most recent home keygen token
+        self.ro = False  # may send route-optimised data now
+        self.home: Token | None = None  # the most recent home keygen token
         self.hot_cookies: set[bytes] = set()
         self.reset()
 
     def reset(self) -> None:
-        self.proc: str | None = None     # "early" | "standard" for the current care-of address
+        self.proc: str | None = None  # "early" | "standard" for the current care-of address
         self.need_hot = False
         self.cot_cookie: bytes | None = None
         self.careof: Token | None = None
@@ -77,7 +87,7 @@ class MobileNodeSim:
         self.ha = sim.scenario.home_agents[cfg.home_agent]
         self.coa = cfg.start_coa
         self.net = sim.scenario.networks.get(cfg.start)
-        self.gen = 0                     # handover counter: stale timers check it
+        self.gen = 0  # handover counter: stale timers check it
         self.seq: dict[str, int] = {}
         self.bu_times: dict[str, list[int]] = {}
         self.ha_seq: int | None = None
@@ -100,7 +110,7 @@ class MobileNodeSim:
     def schedule(self) -> None:
         sim, cfg = self.sim, self.cfg
         hoa = cfg.home_address
-        if self.coa is not None:         # already registered at t = 0 (steady state)
+        if self.coa is not None:  # already registered at t = 0 (steady state)
             sim.has[cfg.home_agent].bindings[hoa] = self.coa
             for s in self.sessions.values():
                 sim.cns[s.cn.name].bind(hoa, self.coa, sim.config.max_rr_binding_lifetime, False)
@@ -123,8 +133,9 @@ class MobileNodeSim:
             self.sim.at_data(t, self.send_data, index, n, flow, cn)
 
     # -- requests with retransmission ------------------------------------------------
-    def request(self, send: Callable[[], None], done: Callable[[], bool],
-                peer: str | None = None) -> None:
+    def request(
+        self, send: Callable[[], None], done: Callable[[], bool], peer: str | None = None
+    ) -> None:
         """``send()`` now and again after each timeout until ``done()`` (or the next
         handover); ``peer`` marks a binding update (MAX_UPDATE_RATE applies)."""
         gen, sim = self.gen, self.sim
@@ -141,6 +152,7 @@ class MobileNodeSim:
                 self.bu_times.setdefault(peer, []).append(sim.now)
             send()
             sim.at(sim.now + timeout, attempt, min(2 * timeout, cap))
+
         attempt(ms_ns(sim.config.initial_bindack_timeout * 1000))
 
     def _rate_ok_at(self, peer: str) -> int:
@@ -174,9 +186,13 @@ class MobileNodeSim:
     def send_ha_bu(self) -> None:
         def send():
             self.ha_seq = self._next_seq(self.ha.address)
-            bu = BindingUpdate(sequence=self.ha_seq, flags=BU_FLAG_A | BU_FLAG_H,
-                               lifetime=P.lifetime_units(self.cfg.ha_lifetime_s))
+            bu = BindingUpdate(
+                sequence=self.ha_seq,
+                flags=BU_FLAG_A | BU_FLAG_H,
+                lifetime=P.lifetime_units(self.cfg.ha_lifetime_s),
+            )
             self.sim.mn_to_ha(self, P.mh(bu, self.coa, self.ha.address, hoa=self.cfg.home_address))
+
         self.request(send, lambda: self.ha_acked, peer=self.ha.address)
 
     def start_session(self, s: Session) -> None:
@@ -184,7 +200,8 @@ class MobileNodeSim:
         s.ro = False
         tok = s.home
         valid = tok is not None and self.sim.now - tok.received_ns <= ms_ns(
-            self.sim.config.max_token_lifetime * 1000)
+            self.sim.config.max_token_lifetime * 1000
+        )
         if self.cfg.procedure == "early" and valid:
             s.proc = "early"
             self.send_ebu(s, tok)
@@ -200,22 +217,26 @@ class MobileNodeSim:
         def send():
             inner = P.mh(HomeTestInit(init_cookie=cookie), self.cfg.home_address, s.cn.address)
             self.sim.mn_to_ha(self, P.tunnelled(self.coa, self.ha.address, inner))
+
         self.request(send, lambda: cookie not in s.hot_cookies)
 
     def send_coti(self, s: Session) -> None:
         s.cot_cookie = cookie = self._cookie()
 
         def send():
-            self.sim.mn_to_cn(self, s.cn, P.mh(CareOfTestInit(init_cookie=cookie), self.coa,
-                                               s.cn.address))
+            self.sim.mn_to_cn(
+                self, s.cn, P.mh(CareOfTestInit(init_cookie=cookie), self.coa, s.cn.address)
+            )
+
         self.request(send, lambda: s.careof is not None)
 
     def send_ebu(self, s: Session, tok: Token) -> None:
-        key = crypto.kbm(tok.value, None)            # Kbm_early = SHA1(home keygen token)
+        key = crypto.kbm(tok.value, None)  # Kbm_early = SHA1(home keygen token)
 
         def send():
             s.ebu_seq = self._next_seq(s.cn.address)
             self._send_bu(s, s.ebu_seq, NonceIndices(tok.index, 0), key, early=True)
+
         self.request(send, lambda: s.eba or s.bu_sent, peer=s.cn.address)
 
     def send_bu(self, s: Session) -> None:
@@ -226,19 +247,35 @@ class MobileNodeSim:
         def send():
             s.bu_seq = self._next_seq(s.cn.address)
             self._send_bu(s, s.bu_seq, NonceIndices(tok.index, careof.index), key, early=False)
+
         self.request(send, lambda: s.ba, peer=s.cn.address)
 
     def _send_bu(self, s: Session, seq: int, ni: NonceIndices, key: bytes, early: bool) -> None:
-        bu = BindingUpdate(sequence=seq, flags=BU_FLAG_A, options=[ni],
-                           lifetime=P.lifetime_units(self.sim.config.max_rr_binding_lifetime))
-        self.sim.mn_to_cn(self, s.cn, P.signed(bu, key, self.coa, s.cn.address, self.coa,
-                                               s.cn.address, hoa=self.cfg.home_address))
+        bu = BindingUpdate(
+            sequence=seq,
+            flags=BU_FLAG_A,
+            options=[ni],
+            lifetime=P.lifetime_units(self.sim.config.max_rr_binding_lifetime),
+        )
+        self.sim.mn_to_cn(
+            self,
+            s.cn,
+            P.signed(
+                bu, key, self.coa, s.cn.address, self.coa, s.cn.address, hoa=self.cfg.home_address
+            ),
+        )
         if self.cfg.mode == "optimistic" and not (early and s.be):
-            s.ro = True                  # optimistic: uses the new address right away
+            s.ro = True  # optimistic: uses the new address right away
 
     def maybe_bu(self, s: Session) -> None:
-        if (s.proc is not None and not s.bu_sent and self.ha_acked and s.careof is not None
-                and not s.need_hot and s.home is not None):
+        if (
+            s.proc is not None
+            and not s.bu_sent
+            and self.ha_acked
+            and s.careof is not None
+            and not s.need_hot
+            and s.home is not None
+        ):
             self.send_bu(s)
 
     def maybe_ro(self, s: Session) -> None:
@@ -281,12 +318,18 @@ class MobileNodeSim:
 
     def send_data(self, index: int, n: int, flow: Flow, cn: Correspondent) -> None:
         hoa = self.cfg.home_address
-        if self.coa is None:             # at home: plain IPv6, no Mobile IPv6 at all
-            self.sim.mn_to_cn(self, cn, P.data(hoa, cn.address, index, n, flow.size,
-                                               flow.mn_port, flow.cn_port))
+        if self.coa is None:  # at home: plain IPv6, no Mobile IPv6 at all
+            self.sim.mn_to_cn(
+                self, cn, P.data(hoa, cn.address, index, n, flow.size, flow.mn_port, flow.cn_port)
+            )
         elif self.sessions[cn.name].ro:
-            self.sim.mn_to_cn(self, cn, P.data(self.coa, cn.address, index, n, flow.size,
-                                               flow.mn_port, flow.cn_port, hoa=hoa))
+            self.sim.mn_to_cn(
+                self,
+                cn,
+                P.data(
+                    self.coa, cn.address, index, n, flow.size, flow.mn_port, flow.cn_port, hoa=hoa
+                ),
+            )
         else:
             inner = P.data(hoa, cn.address, index, n, flow.size, flow.mn_port, flow.cn_port)
             self.sim.mn_to_ha(self, P.tunnelled(self.coa, self.ha.address, inner))

@@ -8,11 +8,21 @@ it does not (a legacy RFC 6275 node: the MAC would need a care-of token for nonc
 index 0).  Route-optimised data from an MN it has no binding for is dropped and,
 if configured, answered with a Binding Error (status 1), at most one per interval.
 """
+
 from __future__ import annotations
 
 from .. import constants as C
-from ..mh.messages import (BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingError,
-                           BindingUpdate, CareOfTest, CareOfTestInit, HomeTest, HomeTestInit)
+from ..mh.messages import (
+    BU_FLAG_A,
+    BU_FLAG_H,
+    BindingAcknowledgement,
+    BindingError,
+    BindingUpdate,
+    CareOfTest,
+    CareOfTestInit,
+    HomeTest,
+    HomeTestInit,
+)
 from ..mh.options import NonceIndices
 from ..oracle import crypto
 from . import packets as P
@@ -20,24 +30,25 @@ from .engine import ms_ns
 from .scenario import Correspondent, Flow, HomeAgent
 
 BA_ACCEPTED = 0
-BE_UNKNOWN_BINDING = 1          # RFC 6275 6.1.9: unknown binding for Home Address option
+BE_UNKNOWN_BINDING = 1  # RFC 6275 6.1.9: unknown binding for Home Address option
 
 
 class HomeAgentSim:
     def __init__(self, sim, cfg: HomeAgent):
         self.sim, self.cfg = sim, cfg
-        self.bindings: dict[str, str] = {}      # home address -> care-of address
+        self.bindings: dict[str, str] = {}  # home address -> care-of address
 
     def receive(self, pkt: P.Pkt) -> None:
-        if pkt.inner is not None:               # reverse tunnel from an MN: forward
+        if pkt.inner is not None:  # reverse tunnel from an MN: forward
             self.sim.ha_to_cn(pkt.inner)
             return
         msg = pkt.msg
         if isinstance(msg, BindingUpdate) and msg.flags & BU_FLAG_H and pkt.hoa:
             self.bindings[pkt.hoa] = pkt.src
             if msg.flags & BU_FLAG_A:
-                ba = BindingAcknowledgement(status=BA_ACCEPTED, sequence=msg.sequence,
-                                            lifetime=msg.lifetime)
+                ba = BindingAcknowledgement(
+                    status=BA_ACCEPTED, sequence=msg.sequence, lifetime=msg.lifetime
+                )
                 self.sim.ha_to_coa(pkt.src, P.mh(ba, self.cfg.address, pkt.src, home=pkt.hoa))
 
     def intercept(self, hoa: str, pkt: P.Pkt) -> None:
@@ -82,13 +93,17 @@ class CorrespondentSim:
         msg, me = pkt.msg, self.cfg.address
         if isinstance(msg, HomeTestInit) and not isinstance(msg, CareOfTestInit):
             i = self.nonce_index()
-            hot = HomeTest(nonce_index=i, init_cookie=msg.init_cookie,
-                           keygen_token=self.home_token(pkt.src, i))
+            hot = HomeTest(
+                nonce_index=i, init_cookie=msg.init_cookie, keygen_token=self.home_token(pkt.src, i)
+            )
             self.sim.cn_to_home(self.cfg, pkt.src, P.mh(hot, me, pkt.src))
         elif isinstance(msg, CareOfTestInit):
             i = self.nonce_index()
-            cot = CareOfTest(nonce_index=i, init_cookie=msg.init_cookie,
-                             keygen_token=self.careof_token(pkt.src, i))
+            cot = CareOfTest(
+                nonce_index=i,
+                init_cookie=msg.init_cookie,
+                keygen_token=self.careof_token(pkt.src, i),
+            )
             self.sim.cn_to_coa(self.cfg, pkt.src, P.mh(cot, me, pkt.src))
         elif isinstance(msg, BindingUpdate) and pkt.hoa:
             self.binding_update(pkt, msg)
@@ -101,27 +116,31 @@ class CorrespondentSim:
         hoa, coa = pkt.hoa, pkt.src
         ni = bu.option(NonceIndices)
         if ni is None or bu.lifetime == 0:
-            return                               # deregistration: not simulated
+            return  # deregistration: not simulated
         home = self.home_token(hoa, ni.home_index)
         early = ni.careof_index == 0
         if early:
             if not self.cfg.early_binding_updates:
-                return                           # legacy CN: silently dropped
+                return  # legacy CN: silently dropped
             careof, lifetime = None, self.sim.config.tentative_binding_lifetime
         else:
             careof = self.careof_token(coa, ni.careof_index)
             lifetime = min(bu.lifetime * C.LIFETIME_UNIT_S, self.sim.config.max_rr_binding_lifetime)
         if home is None or (not early and careof is None):
-            return                               # unknown nonce index: MAC cannot verify
+            return  # unknown nonce index: MAC cannot verify
         key = crypto.kbm(home, careof)
         if not P.mac_ok(pkt, key, coa, self.cfg.address):
-            return                               # RFC 6275 9.5.1: silently discard
+            return  # RFC 6275 9.5.1: silently discard
         self.bind(hoa, coa, lifetime, tentative=early)
         if bu.flags & BU_FLAG_A:
-            ba = BindingAcknowledgement(status=BA_ACCEPTED, sequence=bu.sequence,
-                                        lifetime=P.lifetime_units(lifetime))
-            self.sim.cn_to_coa(self.cfg, coa, P.signed(ba, key, coa, self.cfg.address,
-                                                       self.cfg.address, coa, home=hoa))
+            ba = BindingAcknowledgement(
+                status=BA_ACCEPTED, sequence=bu.sequence, lifetime=P.lifetime_units(lifetime)
+            )
+            self.sim.cn_to_coa(
+                self.cfg,
+                coa,
+                P.signed(ba, key, coa, self.cfg.address, self.cfg.address, coa, home=hoa),
+            )
 
     def route_optimised_data(self, pkt: P.Pkt) -> None:
         if self.binding(pkt.hoa) == pkt.src:
@@ -139,6 +158,7 @@ class CorrespondentSim:
     # -- sending data -------------------------------------------------------------
     def start_flow(self, index: int, flow: Flow) -> None:
         from .mobile import flow_times
+
         mn = self.sim.mns[flow.mn].cfg
         for n, t in enumerate(flow_times(flow)):
             self.sim.at_data(t, self.send_data, index, n, flow, mn.home_address)

@@ -1,5 +1,6 @@
 """Writing a :class:`SynthResult`: the capture (pcap/pcapng, raw IPv6 link type),
 the matching JSON Lines trace, and the CNs' key material for ``ebutool verify``."""
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ def trace_records(result: SynthResult) -> Iterator[Record | HandoverEvent]:
     with their frame numbers) with the handover events merged in before the packets
     of the same instant."""
     from ..stream import record_from_packet
+
     diag = Diagnostics()
     events = iter(result.handovers)
     nxt = next(events, None)
@@ -37,13 +39,14 @@ def trace_records(result: SynthResult) -> Iterator[Record | HandoverEvent]:
     while nxt is not None:
         yield nxt
         nxt = next(events, None)
-    if diag.total:   # the encoder side and the decoder disagree: a bug, never user input
+    if diag.total:  # the encoder side and the decoder disagree: a bug, never user input
         raise AssertionError(f"synthesized packets do not decode cleanly: {diag.kept[:3]}")
 
 
 def write_json(result: SynthResult, out: TextIO, source_name: str | None = None):
     """The JSON Lines trace (docs/trace-format.md) with ``handover`` events."""
     from ..trace_json import write_trace
+
     return write_trace(trace_records(result), out, source_name or result.scenario.name)
 
 
@@ -53,10 +56,16 @@ def key_table(result: SynthResult) -> dict:
     sc = result.scenario
     out = {}
     for cn in sc.correspondents.values():
-        out[cn.address] = {"kcn": cn.kcn.hex(), "nonces": {
-            str(i): {"nonce": n.hex(),
-                     "generated": (sc.start_ns + ms_ns(cn.nonce_generated_ms(i))) / 1e9}
-            for i, n in cn.nonces.items()}}
+        out[cn.address] = {
+            "kcn": cn.kcn.hex(),
+            "nonces": {
+                str(i): {
+                    "nonce": n.hex(),
+                    "generated": (sc.start_ns + ms_ns(cn.nonce_generated_ms(i))) / 1e9,
+                }
+                for i, n in cn.nonces.items()
+            },
+        }
     return out
 
 

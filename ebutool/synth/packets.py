@@ -7,6 +7,7 @@ acknowledgements get a real authenticator (RFC 6275 5.2.6): the message is built
 with a placeholder, its MAC data taken from the encoded octets, and then rebuilt
 with the real value (the checksum is computed last, over the final octets).
 """
+
 from __future__ import annotations
 
 import struct
@@ -23,20 +24,21 @@ from ..oracle import crypto
 
 @dataclass(slots=True)
 class Pkt:
-    wire: bytes                          # the whole IPv6 packet
-    src: str                             # (outer) source address
-    dst: str                             # (outer) destination address
-    msg: MobilityMessage | None = None   # the MH message, None for data
-    hoa: str | None = None               # Home Address option
-    home: str | None = None              # type 2 routing header address
-    inner: "Pkt | None" = None           # the tunnelled packet (IPv6-in-IPv6)
-    mh_wire: bytes = b""                 # the MH octets (for MAC checks at the receiver)
-    flow: int = -1                       # data: index of the flow, and packet number
+    wire: bytes  # the whole IPv6 packet
+    src: str  # (outer) source address
+    dst: str  # (outer) destination address
+    msg: MobilityMessage | None = None  # the MH message, None for data
+    hoa: str | None = None  # Home Address option
+    home: str | None = None  # type 2 routing header address
+    inner: "Pkt | None" = None  # the tunnelled packet (IPv6-in-IPv6)
+    mh_wire: bytes = b""  # the MH octets (for MAC checks at the receiver)
+    flow: int = -1  # data: index of the flow, and packet number
     number: int = -1
 
 
-def mh(msg: MobilityMessage, src: str, dst: str, hoa: str | None = None,
-       home: str | None = None) -> Pkt:
+def mh(
+    msg: MobilityMessage, src: str, dst: str, hoa: str | None = None, home: str | None = None
+) -> Pkt:
     """A Mobility Header packet with a correct checksum."""
     m = aligned(msg)
     wire = build.mh_packet(m, src, dst, hoa=hoa, home=home, align=False)
@@ -44,14 +46,27 @@ def mh(msg: MobilityMessage, src: str, dst: str, hoa: str | None = None,
     return Pkt(wire, src, dst, m, hoa, home, mh_wire=mh_wire)
 
 
-def signed(msg: MobilityMessage, key: bytes, coa: str, cn: str, src: str, dst: str,
-           hoa: str | None = None, home: str | None = None) -> Pkt:
+def signed(
+    msg: MobilityMessage,
+    key: bytes,
+    coa: str,
+    cn: str,
+    src: str,
+    dst: str,
+    hoa: str | None = None,
+    home: str | None = None,
+) -> Pkt:
     """``msg`` (without authorization data) with a Binding Authorization Data option
     whose authenticator is First(96, HMAC_SHA1(key, coa | cn | MH data))."""
     draft = aligned(replace(msg, options=[*msg.options, BindingAuthorizationData()]))
     mac = crypto.authenticator(key, pton(coa), pton(cn), mac_data(encode_mh(draft)))
-    final = replace(draft, options=[BindingAuthorizationData(mac) if isinstance(
-        o, BindingAuthorizationData) else o for o in draft.options])
+    final = replace(
+        draft,
+        options=[
+            BindingAuthorizationData(mac) if isinstance(o, BindingAuthorizationData) else o
+            for o in draft.options
+        ],
+    )
     return mh(final, src, dst, hoa=hoa, home=home)
 
 
@@ -69,8 +84,17 @@ def tunnelled(outer_src: str, outer_dst: str, inner: Pkt) -> Pkt:
     return Pkt(build.tunnel(outer_src, outer_dst, inner.wire), outer_src, outer_dst, inner=inner)
 
 
-def data(src: str, dst: str, flow: int, number: int, size: int, sport: int, dport: int,
-         hoa: str | None = None, home: str | None = None) -> Pkt:
+def data(
+    src: str,
+    dst: str,
+    flow: int,
+    number: int,
+    size: int,
+    sport: int,
+    dport: int,
+    hoa: str | None = None,
+    home: str | None = None,
+) -> Pkt:
     """A UDP datagram of ``size`` payload octets: flow index and packet number, then zeros."""
     payload = struct.pack("!II", flow, number) + bytes(size - 8)
     wire = build.udp_packet(src, dst, payload, sport=sport, dport=dport, hoa=hoa, home=home)

@@ -5,6 +5,7 @@ The format is documented field by field in docs/synth.md.  Every problem is one
 says which file, which table and which key is wrong: unknown keys are errors too,
 so that a typo never silently falls back to a default.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -21,17 +22,17 @@ PROCEDURES = ("early", "standard")
 MODES = ("conservative", "optimistic")
 HOME_TESTS = ("anticipated", "periodic", "none")
 DIRECTIONS = ("both", "mn_to_cn", "cn_to_mn")
-HOME = "home"                       # the reserved network name of the home link
+HOME = "home"  # the reserved network name of the home link
 
 # Defaults of scenario fields (not protocol constants: properties of the simulated set-up).
 DEFAULT_START = _dt.datetime(2024, 1, 1, 12, 0, tzinfo=_dt.timezone.utc)
-DEFAULT_HOME_TEST_LEAD_MS = 500.0    # anticipated home test: HoTI this long before t0
-DEFAULT_HA_LIFETIME_S = 420.0        # lifetime the MN asks its home agent for
-DEFAULT_BE_INTERVAL_MS = 1000.0      # a CN sends at most one Binding Error per MN per interval
+DEFAULT_HOME_TEST_LEAD_MS = 500.0  # anticipated home test: HoTI this long before t0
+DEFAULT_HA_LIFETIME_S = 420.0  # lifetime the MN asks its home agent for
+DEFAULT_BE_INTERVAL_MS = 1000.0  # a CN sends at most one Binding Error per MN per interval
 DEFAULT_MN_PORT = 40000
 DEFAULT_CN_PORT = 5004
-DATA_HEADER_LEN = 8                  # flow id and packet number at the start of each payload
-MAX_PAYLOAD = 1400                   # octets: keeps every packet below the IPv6 minimum MTU path
+DATA_HEADER_LEN = 8  # flow id and packet number at the start of each payload
+MAX_PAYLOAD = 1400  # octets: keeps every packet below the IPv6 minimum MTU path
 
 
 class ScenarioError(InputError):
@@ -49,11 +50,11 @@ class Correspondent:
     name: str
     address: str
     kcn: bytes = field(repr=False)
-    nonces: dict[int, bytes] = field(repr=False)   # nonce index -> nonce, in index order
-    nonce_interval_ms: float              # the CN moves to its next nonce this often
-    ha_delay_ms: float                    # one-way delay home agent <-> this CN
-    early_binding_updates: bool = True    # False: a legacy RFC 6275 CN (drops EBUs)
-    binding_errors: bool = True           # answer route-optimised data without a binding with a BE
+    nonces: dict[int, bytes] = field(repr=False)  # nonce index -> nonce, in index order
+    nonce_interval_ms: float  # the CN moves to its next nonce this often
+    ha_delay_ms: float  # one-way delay home agent <-> this CN
+    early_binding_updates: bool = True  # False: a legacy RFC 6275 CN (drops EBUs)
+    binding_errors: bool = True  # answer route-optimised data without a binding with a BE
     binding_error_interval_ms: float = DEFAULT_BE_INTERVAL_MS
 
     def nonce_index_at(self, t_ms: float) -> int:
@@ -71,10 +72,10 @@ class Correspondent:
 class Network:
     name: str
     prefix: ipaddress.IPv6Network
-    ha_delay_ms: float                    # one-way delay MN <-> home agent from this network
-    cn_delay_ms: dict[str, float]         # one-way delay MN <-> CN (direct path), by CN name
-    jitter_ms: float = 0.0                # each crossing adds U(0, jitter) ms
-    loss: float = 0.0                     # probability that a crossing loses the packet
+    ha_delay_ms: float  # one-way delay MN <-> home agent from this network
+    cn_delay_ms: dict[str, float]  # one-way delay MN <-> CN (direct path), by CN name
+    jitter_ms: float = 0.0  # each crossing adds U(0, jitter) ms
+    loss: float = 0.0  # probability that a crossing loses the packet
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Handover:
     at_ms: float
     network: str
     coa: str
-    anticipated: bool = True              # early MNs: run the home test before this handover
+    anticipated: bool = True  # early MNs: run the home test before this handover
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,13 @@ class MobileNode:
     name: str
     home_address: str
     home_agent: str
-    procedure: str                        # "early" | "standard"
-    mode: str                             # "conservative" | "optimistic"
-    start: str                            # network name at t = 0, or "home"
-    start_coa: str | None                 # care-of address at t = 0 (None at home)
+    procedure: str  # "early" | "standard"
+    mode: str  # "conservative" | "optimistic"
+    start: str  # network name at t = 0, or "home"
+    start_coa: str | None  # care-of address at t = 0 (None at home)
     handovers: tuple[Handover, ...]
     correspondents: tuple[str, ...]
-    home_test: str = "anticipated"        # "anticipated" | "periodic" | "none"
+    home_test: str = "anticipated"  # "anticipated" | "periodic" | "none"
     home_test_lead_ms: float = DEFAULT_HOME_TEST_LEAD_MS
     home_test_interval_ms: float = 0.0
     ha_lifetime_s: float = DEFAULT_HA_LIFETIME_S
@@ -108,7 +109,7 @@ class Flow:
     cn: str
     direction: str
     rate_pps: float
-    size: int                             # UDP payload octets
+    size: int  # UDP payload octets
     start_ms: float
     stop_ms: float
     mn_port: int = DEFAULT_MN_PORT
@@ -119,7 +120,7 @@ class Flow:
 class Scenario:
     name: str
     description: str
-    start_ns: int                         # epoch time of scenario time 0, integer ns
+    start_ns: int  # epoch time of scenario time 0, integer ns
     duration_ms: float
     seed: int
     home_agents: dict[str, HomeAgent]
@@ -127,7 +128,7 @@ class Scenario:
     networks: dict[str, Network]
     mobile_nodes: dict[str, MobileNode]
     flows: tuple[Flow, ...]
-    protocol: dict[str, float]            # ProtocolConfig overrides from the [protocol] table
+    protocol: dict[str, float]  # ProtocolConfig overrides from the [protocol] table
 
     def config(self, base: ProtocolConfig | None = None) -> ProtocolConfig:
         """The protocol constants: ``base`` (defaults) overridden by the [protocol] table."""
@@ -159,6 +160,7 @@ def load_scenario(path: str) -> Scenario:
 def parse_scenario(data: dict, where: str = "scenario") -> Scenario:
     """Validate the parsed TOML document ``data`` (``where`` prefixes every error)."""
     from .scenario_parse import Parser
+
     return Parser(where).scenario(data)
 
 

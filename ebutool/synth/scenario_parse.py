@@ -3,6 +3,7 @@
 Kept apart from :mod:`ebutool.synth.scenario` (the data model) so that each stays
 short.  Every check raises a :class:`ScenarioError` naming the table and key.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -11,11 +12,30 @@ from typing import Any
 
 from .. import constants as C
 from ..constants import ProtocolConfig
-from .scenario import (DATA_HEADER_LEN, DEFAULT_BE_INTERVAL_MS, DEFAULT_CN_PORT,
-                       DEFAULT_HA_LIFETIME_S, DEFAULT_HOME_TEST_LEAD_MS, DEFAULT_MN_PORT,
-                       DEFAULT_START, DIRECTIONS, HOME, HOME_TESTS, MAX_PAYLOAD, MODES,
-                       PROCEDURES, Correspondent, Flow, Handover, HomeAgent, MobileNode,
-                       Network, Scenario, err, finite)
+from .scenario import (
+    DATA_HEADER_LEN,
+    DEFAULT_BE_INTERVAL_MS,
+    DEFAULT_CN_PORT,
+    DEFAULT_HA_LIFETIME_S,
+    DEFAULT_HOME_TEST_LEAD_MS,
+    DEFAULT_MN_PORT,
+    DEFAULT_START,
+    DIRECTIONS,
+    HOME,
+    HOME_TESTS,
+    MAX_PAYLOAD,
+    MODES,
+    PROCEDURES,
+    Correspondent,
+    Flow,
+    Handover,
+    HomeAgent,
+    MobileNode,
+    Network,
+    Scenario,
+    err,
+    finite,
+)
 
 _MAX_NONCE_INDEX = 0xFFFF
 _MAX_LIFETIME_S = 0xFFFF * C.LIFETIME_UNIT_S
@@ -52,7 +72,9 @@ class Table:
         if not finite(v):
             raise err(self.where, f"'{key}' must be a number")
         if v < lo or (lo_open and v == lo) or (hi is not None and v > hi):
-            rng = f"{'>' if lo_open else '>='} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
+            rng = f"{'>' if lo_open else '>='} {lo:g}" + (
+                f" and <= {hi:g}" if hi is not None else ""
+            )
             raise err(self.where, f"'{key}' is {v:g}; it must be {rng}")
         return float(v)
 
@@ -93,7 +115,9 @@ class Table:
     def done(self) -> None:
         extra = sorted(set(self.data) - self.seen)
         if extra:
-            raise err(self.where, f"unknown key '{extra[0]}' (known: {', '.join(sorted(self.seen))})")
+            raise err(
+                self.where, f"unknown key '{extra[0]}' (known: {', '.join(sorted(self.seen))})"
+            )
 
 
 def _tables(data: dict, key: str, where: str) -> list[tuple[dict, str]]:
@@ -102,8 +126,10 @@ def _tables(data: dict, key: str, where: str) -> list[tuple[dict, str]]:
         v = [v]
     if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
         raise err(where, f"'{key}' must be a table or an array of tables ([[{key}]])")
-    return [(x, f"{where}: [[{key}]] " + (repr(x["name"]) if "name" in x else f"#{i + 1}"))
-            for i, x in enumerate(v)]
+    return [
+        (x, f"{where}: [[{key}]] " + (repr(x["name"]) if "name" in x else f"#{i + 1}"))
+        for i, x in enumerate(v)
+    ]
 
 
 def _hex(t: Table, key: str, where: str, required=True) -> bytes | None:
@@ -137,8 +163,15 @@ class Parser:
 
     def scenario(self, data: dict) -> Scenario:
         top = Table(data, self.where)
-        for key in ("scenario", "protocol", "home_agent", "correspondent", "network",
-                    "mobile_node", "flow"):
+        for key in (
+            "scenario",
+            "protocol",
+            "home_agent",
+            "correspondent",
+            "network",
+            "mobile_node",
+            "flow",
+        ):
             top.raw(key)
         top.done()
         head = Table(data.get("scenario", {}), f"{self.where}: [scenario]")
@@ -182,8 +215,9 @@ class Parser:
             raise err(self.where, "no [[mobile_node]] table")
         flows = tuple(self.flow(Table(d, w), mns, cns, duration) for d, w in flows_raw)
         self._unique_addresses(has, cns, mns)
-        return Scenario(name, description, start_ns, duration, seed, has, cns, nets, mns,
-                        flows, protocol)
+        return Scenario(
+            name, description, start_ns, duration, seed, has, cns, nets, mns, flows, protocol
+        )
 
     def protocol(self, data) -> dict[str, float]:
         t = Table(data, f"{self.where}: [protocol]")
@@ -199,20 +233,30 @@ class Parser:
             raise err(t.where, f"'kcn' is {len(kcn)} octets; RFC 6275 5.2.1 specifies {C.KCN_LEN}")
         raw = t.raw("nonces")
         if not isinstance(raw, dict) or not raw:
-            raise err(t.where, "'nonces' must be a non-empty table: { 1 = \"hex\", 2 = \"hex\" }")
+            raise err(t.where, '\'nonces\' must be a non-empty table: { 1 = "hex", 2 = "hex" }')
         nt = Table(raw, f"{t.where}: nonces")
         nonces = {}
         for key in raw:
             if not key.isdigit() or not 1 <= int(key) <= _MAX_NONCE_INDEX:
-                raise err(nt.where, f"nonce index {key!r} must be a number 1..{_MAX_NONCE_INDEX} "
-                          "(care-of index 0 marks an early binding update)")
+                raise err(
+                    nt.where,
+                    f"nonce index {key!r} must be a number 1..{_MAX_NONCE_INDEX} "
+                    "(care-of index 0 marks an early binding update)",
+                )
             nonces[int(key)] = _hex(nt, key, nt.where)
         nonces = dict(sorted(nonces.items()))
         interval = t.num("nonce_interval_ms", default=duration, lo=0, lo_open=True)
         cn = Correspondent(
-            name, address, kcn, nonces, interval, t.num("ha_delay_ms", required=True),
-            t.bool("early_binding_updates", True), t.bool("binding_errors", True),
-            t.num("binding_error_interval_ms", DEFAULT_BE_INTERVAL_MS))
+            name,
+            address,
+            kcn,
+            nonces,
+            interval,
+            t.num("ha_delay_ms", required=True),
+            t.bool("early_binding_updates", True),
+            t.bool("binding_errors", True),
+            t.num("binding_error_interval_ms", DEFAULT_BE_INTERVAL_MS),
+        )
         t.done()
         return cn
 
@@ -230,8 +274,14 @@ class Parser:
         dt = Table(raw, f"{t.where}: cn_delay_ms")
         delays = {cn: dt.num(cn, required=True) for cn in cns}
         dt.done()
-        net = Network(name, prefix, t.num("ha_delay_ms", required=True), delays,
-                      t.num("jitter_ms", 0.0), t.num("loss", 0.0, hi=0.99))
+        net = Network(
+            name,
+            prefix,
+            t.num("ha_delay_ms", required=True),
+            delays,
+            t.num("jitter_ms", 0.0),
+            t.num("loss", 0.0, hi=0.99),
+        )
         t.done()
         return net
 
@@ -240,9 +290,12 @@ class Parser:
         hoa = t.addr("home_address")
         ha = t.str("home_agent", default=next(iter(has)) if len(has) == 1 else None)
         if ha not in has:
-            raise err(t.where, f"'home_agent' {ha!r} is not a [[home_agent]] "
-                      f"(known: {', '.join(has)})" if ha else "'home_agent' is required "
-                      "when there are several home agents")
+            raise err(
+                t.where,
+                f"'home_agent' {ha!r} is not a [[home_agent]] (known: {', '.join(has)})"
+                if ha
+                else "'home_agent' is required when there are several home agents",
+            )
         iid = int(ipaddress.IPv6Address(hoa)) & (2**64 - 1)
         iid_text = t.addr("interface_id", required=False)
         if iid_text is not None:
@@ -251,30 +304,52 @@ class Parser:
         mode = t.str("mode", required=True, choices=MODES)
         start = t.str("start", default=HOME)
         if start != HOME and start not in nets:
-            raise err(t.where, f"'start' {start!r} is neither 'home' nor a [[network]] "
-                      f"(known: {', '.join(nets)})")
+            raise err(
+                t.where,
+                f"'start' {start!r} is neither 'home' nor a [[network]] (known: {', '.join(nets)})",
+            )
         start_coa = None if start == HOME else self._coa(nets[start], iid)
-        home_test = t.str("home_test", default="anticipated" if procedure == "early" else "none",
-                          choices=HOME_TESTS)
+        home_test = t.str(
+            "home_test",
+            default="anticipated" if procedure == "early" else "none",
+            choices=HOME_TESTS,
+        )
         if procedure == "standard" and home_test != "none":
-            raise err(t.where, "home_test applies to procedure = 'early' only (a standard MN "
-                      "runs its home test after each handover)")
+            raise err(
+                t.where,
+                "home_test applies to procedure = 'early' only (a standard MN "
+                "runs its home test after each handover)",
+            )
         lead = t.num("home_test_lead_ms", DEFAULT_HOME_TEST_LEAD_MS)
         interval = t.num("home_test_interval_ms", 0.0)
         if home_test == "periodic" and interval <= 0:
             raise err(t.where, "home_test = 'periodic' needs 'home_test_interval_ms' > 0")
         handovers = self.handovers(t, nets, iid, start, duration)
-        default_cns = sorted({d.get("cn") for d, _ in flows_raw if d.get("mn") == name
-                              and d.get("cn") in cns})
+        default_cns = sorted(
+            {d.get("cn") for d, _ in flows_raw if d.get("mn") == name and d.get("cn") in cns}
+        )
         corr = t.list("correspondents", default_cns)
         for c in corr:
             if c not in cns:
-                raise err(t.where, f"correspondent {c!r} is not a [[correspondent]] "
-                          f"(known: {', '.join(cns)})")
-        mn = MobileNode(name, hoa, ha, procedure, mode, start, start_coa, handovers, tuple(corr),
-                        home_test, lead, interval,
-                        t.num("ha_lifetime_s", DEFAULT_HA_LIFETIME_S, lo=C.LIFETIME_UNIT_S,
-                              hi=_MAX_LIFETIME_S))
+                raise err(
+                    t.where,
+                    f"correspondent {c!r} is not a [[correspondent]] (known: {', '.join(cns)})",
+                )
+        mn = MobileNode(
+            name,
+            hoa,
+            ha,
+            procedure,
+            mode,
+            start,
+            start_coa,
+            handovers,
+            tuple(corr),
+            home_test,
+            lead,
+            interval,
+            t.num("ha_lifetime_s", DEFAULT_HA_LIFETIME_S, lo=C.LIFETIME_UNIT_S, hi=_MAX_LIFETIME_S),
+        )
         t.done()
         return mn
 
@@ -285,12 +360,21 @@ class Parser:
         listed = t.list("handover", [])
         model = t.raw("mobility")
         if listed and model is not None:
-            raise err(t.where, "give either [[...handover]] entries or a [...mobility] model, not both")
+            raise err(
+                t.where, "give either [[...handover]] entries or a [...mobility] model, not both"
+            )
         plan: list[tuple[float, str, str | None, bool, str]] = []
         for i, raw in enumerate(listed):
             h = Table(raw, f"{t.where}: handover {i + 1}")
-            plan.append((h.num("at_ms", required=True), h.str("network", required=True),
-                         h.addr("coa", required=False), h.bool("anticipated", True), h.where))
+            plan.append(
+                (
+                    h.num("at_ms", required=True),
+                    h.str("network", required=True),
+                    h.addr("coa", required=False),
+                    h.bool("anticipated", True),
+                    h.where,
+                )
+            )
             h.done()
         if model is not None:
             m = Table(model, f"{t.where}: mobility")
@@ -310,15 +394,19 @@ class Parser:
         out, current, last_t = [], start, -1.0
         for at, net, coa, anticipated, where in plan:
             if net == HOME:
-                raise err(where, "returning home (deregistration) is not simulated; "
-                          "name a [[network]]")
+                raise err(
+                    where, "returning home (deregistration) is not simulated; name a [[network]]"
+                )
             if net not in nets:
                 raise err(where, f"network {net!r} is not a [[network]] (known: {', '.join(nets)})")
             if net == current:
                 raise err(where, f"the MN is already attached to {net!r} at {at:g} ms")
             if not last_t < at < duration:
-                raise err(where, f"at_ms {at:g} must be after the previous handover and before "
-                          f"duration_ms {duration:g}")
+                raise err(
+                    where,
+                    f"at_ms {at:g} must be after the previous handover and before "
+                    f"duration_ms {duration:g}",
+                )
             if coa is None:
                 coa = self._coa(nets[net], iid)
             elif ipaddress.IPv6Address(coa) not in nets[net].prefix:
@@ -336,12 +424,17 @@ class Parser:
             raise err(t.where, f"'cn' {cn!r} is not a [[correspondent]] (known: {', '.join(cns)})")
         if cn not in mns[mn].correspondents:
             raise err(t.where, f"{cn!r} is not in {mn!r}'s correspondents list")
-        f = Flow(mn, cn, t.str("direction", "both", choices=DIRECTIONS),
-                 t.num("rate_pps", required=True, lo=0, lo_open=True),
-                 t.int("size", required=True, lo=DATA_HEADER_LEN, hi=MAX_PAYLOAD),
-                 t.num("start_ms", 0.0), t.num("stop_ms", duration),
-                 t.int("mn_port", DEFAULT_MN_PORT, lo=1, hi=65535),
-                 t.int("cn_port", DEFAULT_CN_PORT, lo=1, hi=65535))
+        f = Flow(
+            mn,
+            cn,
+            t.str("direction", "both", choices=DIRECTIONS),
+            t.num("rate_pps", required=True, lo=0, lo_open=True),
+            t.int("size", required=True, lo=DATA_HEADER_LEN, hi=MAX_PAYLOAD),
+            t.num("start_ms", 0.0),
+            t.num("stop_ms", duration),
+            t.int("mn_port", DEFAULT_MN_PORT, lo=1, hi=65535),
+            t.int("cn_port", DEFAULT_CN_PORT, lo=1, hi=65535),
+        )
         if f.start_ms >= f.stop_ms:
             raise err(t.where, "'start_ms' must be before 'stop_ms'")
         t.done()
@@ -349,11 +442,15 @@ class Parser:
 
     def _unique_addresses(self, has, cns, mns) -> None:
         owner: dict[str, str] = {}
-        for kind, name, a in ([("home agent", h.name, h.address) for h in has.values()]
-                              + [("correspondent", c.name, c.address) for c in cns.values()]
-                              + [("mobile node", m.name, m.home_address) for m in mns.values()]):
+        for kind, name, a in (
+            [("home agent", h.name, h.address) for h in has.values()]
+            + [("correspondent", c.name, c.address) for c in cns.values()]
+            + [("mobile node", m.name, m.home_address) for m in mns.values()]
+        ):
             if a in owner:
-                raise err(self.where, f"{kind} {name!r} has address {a}, already used by {owner[a]}")
+                raise err(
+                    self.where, f"{kind} {name!r} has address {a}, already used by {owner[a]}"
+                )
             owner[a] = f"{kind} {name!r}"
         coas: dict[str, str] = {}
         for m in mns.values():
@@ -361,5 +458,7 @@ class Parser:
             for coa in [c for c in (m.start_coa, *(h.coa for h in m.handovers)) if c]:
                 other = owner.get(coa) or coas.get(coa)
                 if other is not None and other != mine:
-                    raise err(self.where, f"care-of address {coa} of {mine} is also used by {other}")
+                    raise err(
+                        self.where, f"care-of address {coa} of {mine} is also used by {other}"
+                    )
                 coas[coa] = mine
