@@ -43,15 +43,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ebutool import build  # noqa: E402
 from ebutool import constants as C  # noqa: E402
 from ebutool.addr import pton  # noqa: E402
-from ebutool.mh.codec import encode_mh, aligned, mac_data  # noqa: E402
+from ebutool.mh.codec import aligned, encode_mh, mac_data  # noqa: E402
 from ebutool.mh.messages import (
+    BU_FLAG_A,
     BindingAcknowledgement,
     BindingUpdate,
     CareOfTest,  # noqa: E402
     CareOfTestInit,
     HomeTest,
     HomeTestInit,
-    BU_FLAG_A,
 )
 from ebutool.mh.options import BindingAuthorizationData, NonceIndices  # noqa: E402
 from ebutool.oracle import crypto  # noqa: E402
@@ -200,7 +200,8 @@ class Mobility:
         mn = rng.choice(self.mns)
         mn["net"] += 1
         hoa, ha = mn["hoa"], mn["ha"]
-        coa = f"2001:db8:{0x300 + mn['net'] % 7:x}:{self.mns.index(mn):x}::{rng.randrange(1, 0xFFFF):x}"
+        net, idx = 0x300 + mn["net"] % 7, self.mns.index(mn)
+        coa = f"2001:db8:{net:x}:{idx:x}::{rng.randrange(1, 0xFFFF):x}"
         cn, kcn, nonces, early = mn["cn"]
         ms = 1_000_000
         rtt_ha, rtt_cn = rng.randrange(20, 80) * ms, rng.randrange(10, 60) * ms

@@ -5,7 +5,8 @@
     python benchmarks/run.py --scale 4              # also a 4x capture: is peak memory flat?
 
 Every measurement runs in its own subprocess (``python benchmarks/run.py --child ...``)
-so that each has its own peak resident set size (``VmHWM``, see :func:`peak_rss_mb`).  Times are CPU seconds
+so that each has its own peak resident set size (``VmHWM``, see :func:`peak_rss_mb`).
+Times are CPU seconds
 (user + system: ``time.process_time`` in the child, ``RUSAGE_CHILDREN`` for tshark), the
 best of ``--repeat`` runs: on a shared machine wall-clock time measures the neighbours
 (wall times are kept in the JSON output).  Measurements, on the same file, for pcap and pcapng:
@@ -469,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale:
         big = ensure_capture(args.packets * args.scale, args.seed, args.data)
         lines.append(
-            f"memory flatness, {args.packets:,} vs {args.packets * args.scale:,} packets (peak RSS MB):"
+            f"memory flatness, {args.packets:,} vs {args.packets * args.scale:,} packets "
+            "(peak RSS MB):"
         )
         for kind in ("records", "analyze"):
             for fmt in ("pcap", "pcapng"):

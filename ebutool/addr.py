@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-
 CACHE_SIZE = 65536  # addresses remembered by each conversion cache
 
 

@@ -8,8 +8,9 @@ checksums computed with RFC 6275's pseudo-header rule.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from fractions import Fraction
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 from . import constants as C
 from .addr import pton

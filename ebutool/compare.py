@@ -23,7 +23,7 @@ formulas predict for each episode from its own RTTs.
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
@@ -40,7 +40,7 @@ def file_labels(paths: Sequence[str]) -> list[str]:
     """A short, unique label per input: the base name, or the path as given where
     base names clash (``a/x.pcap`` and ``b/x.pcap``)."""
     base = [os.path.basename(str(p)) or str(p) for p in paths]
-    return [b if base.count(b) == 1 else str(p) for p, b in zip(paths, base)]
+    return [b if base.count(b) == 1 else str(p) for p, b in zip(paths, base, strict=False)]
 
 
 def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
@@ -56,7 +56,7 @@ def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
     diag = analyze_options.pop("diag", None)
     diag = diag if diag is not None else Diagnostics()
     frames = []
-    for path, label in zip(paths, file_labels(paths)):
+    for path, label in zip(paths, file_labels(paths), strict=False):
         # with several inputs each kept warning says which one it is about
         df = analyze(
             path, diag=diag.for_source(label) if len(paths) > 1 else diag, **analyze_options

@@ -93,7 +93,7 @@ class ProtocolConfig:
     max_update_rate: float = MAX_UPDATE_RATE_PER_S
     tentative_binding_lifetime: float = TENTATIVE_BINDING_LIFETIME_S
 
-    def with_(self, **changes: float | None) -> "ProtocolConfig":
+    def with_(self, **changes: float | None) -> ProtocolConfig:
         """A copy with the given values changed; ``None`` keeps the current value."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -19,7 +19,8 @@ DECODE_COLUMNS = {
     "src": "IPv6 source (inner header if tunnelled)",
     "dst": "IPv6 destination (inner header if tunnelled)",
     "home_address": "Home Address option, else type 2 routing header address",
-    "care_of_address": "Alternate CoA option, else source of a packet with a HAO / CoTI, else tunnel source",
+    "care_of_address": "Alternate CoA option, else source of a packet with a HAO / CoTI, "
+    "else tunnel source",
     "tunnel_src": "outer source of an IPv6-in-IPv6 tunnel",
     "tunnel_dst": "outer destination of an IPv6-in-IPv6 tunnel",
     "msg": "HoTI, CoTI, HoT, CoT, BU, EBU, BA, BE, BRR or other",
@@ -42,7 +43,8 @@ DECODE_COLUMNS = {
     "authenticator": "Binding Authorization Data, hex",
     "unknown_options": "types of options kept raw",
     "checksum": "MH checksum field, hex",
-    "checksum_ok": "MH checksum verifies with RFC 6275's pseudo-header rule (empty: message truncated)",
+    "checksum_ok": "MH checksum verifies with RFC 6275's pseudo-header rule "
+    "(empty: message truncated)",
     "truncated": "the capture ends inside this message: options past the cut are missing",
 }
 

@@ -36,7 +36,7 @@ class Diagnostics:
             self._kept_per_code[code] += 1
             self.kept.append(Diagnosis(frame, code, message, self.source))
 
-    def labelled(self, source: str) -> "Diagnostics":
+    def labelled(self, source: str) -> Diagnostics:
         """This object, its kept diagnoses and those to come stamped with ``source``."""
         self.source = source
         self.kept = [
@@ -44,12 +44,12 @@ class Diagnostics:
         ]
         return self
 
-    def for_source(self, source: str) -> "Diagnostics":
+    def for_source(self, source: str) -> Diagnostics:
         """A view for one input of several: it counts and keeps into this object's
         tables, and stamps ``source`` on what it keeps."""
         return Diagnostics(self.keep, self.counts, self.kept, self._kept_per_code, source)
 
-    def merge(self, other: "Diagnostics") -> None:
+    def merge(self, other: Diagnostics) -> None:
         for d in other.kept:
             if self._kept_per_code[d.code] < self.keep:
                 self._kept_per_code[d.code] += 1

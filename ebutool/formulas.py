@@ -9,9 +9,9 @@ or NaN) gives None, never a guess.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
-Num = Optional[float]
+Num = float | None
 
 
 def _ok(*xs: Num) -> bool:

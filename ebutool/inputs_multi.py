@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import heapq
 import os
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from .diagnostics import Diagnostics
 from .errors import InputError, UsageError
 from .inputs import CAPTURE_MAGICS
 from .stream import StreamStats
-
 
 # --- arguments ----------------------------------------------------------------------------
 
@@ -151,7 +151,9 @@ def read_files(
     processes; per-file diagnostics and stats are merged into ``diag``/``stats``."""
     out = []
     paths = list(paths)
-    for label, (records, d, s) in zip(_labels(paths), map_files(_read_one, paths, jobs)):
+    for label, (records, d, s) in zip(
+        _labels(paths), map_files(_read_one, paths, jobs), strict=False
+    ):
         if diag is not None:
             diag.merge(d.labelled(label) if len(paths) > 1 else d)
         if stats is not None:
@@ -210,7 +212,7 @@ def analyze_files(
 
     parts = map_files(_analyze_one, paths, jobs, config, keys, oracle is False)
     frames, sources = [], []
-    for label, (df, d, s) in zip(_labels(paths), parts):
+    for label, (df, d, s) in zip(_labels(paths), parts, strict=False):
         diag.merge(d.labelled(label))
         if stats is not None:
             merge_stats(stats, s)
@@ -236,7 +238,7 @@ def _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle):
     streams = read_files(paths, jobs, diag, stats if stats is not None else StreamStats())
     records = heapq.merge(*streams, key=lambda r: r.ts_ns)
     eps = build_episodes(records, config, diag, oracle or None, check=False)
-    names = dict(zip(paths, _labels(paths)))
+    names = dict(zip(paths, _labels(paths), strict=False))
     for e in eps:
         e.source = names.get(e.source, e.source)
     eps = [e for e in eps if (mn is None or e.mn == mn) and (cn is None or e.cn == cn)]
@@ -273,7 +275,7 @@ def decode_files(
 
     frames = []
     paths = [os.fspath(p) for p in paths]
-    for label, (df, d, s) in zip(_labels(paths), map_files(_decode_one, paths, jobs)):
+    for label, (df, d, s) in zip(_labels(paths), map_files(_decode_one, paths, jobs), strict=False):
         if diag is not None:
             diag.merge(d.labelled(label) if len(paths) > 1 else d)
         if stats is not None:

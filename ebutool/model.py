@@ -55,7 +55,10 @@ def _check_rtt(name: str, value) -> float:
 
 def model_row(rtt_ha: float, rtt_bt: float, rtt_ro: float) -> dict[str, float]:
     """One row of the model table (RTTs in ms; validated: finite, >= 0)."""
-    rtts = {v: _check_rtt(v.upper(), x) for v, x in zip(VARIABLES, (rtt_ha, rtt_bt, rtt_ro))}
+    rtts = {
+        v: _check_rtt(v.upper(), x)
+        for v, x in zip(VARIABLES, (rtt_ha, rtt_bt, rtt_ro), strict=False)
+    }
     row: dict[str, float] = {f"{v}_ms": x for v, x in rtts.items()}
     for name, f in FORMULAS.items():
         row[f"{name}_ms"] = float(f(rtts["rtt_ha"], rtts["rtt_bt"], rtts["rtt_ro"]))
@@ -112,7 +115,7 @@ def parse_sweep(spec: str) -> Sweep:
     if len(parts) != 3:
         raise UsageError(f"--sweep {spec!r}: {hint}")
     nums = []
-    for label, text in zip(("START", "STOP", "STEP"), parts):
+    for label, text in zip(("START", "STOP", "STEP"), parts, strict=False):
         try:
             x = float(text)
         except ValueError:

@@ -7,7 +7,8 @@ Each ``*_figure`` function returns the Figure (tests inspect its axes, lines and
 legend); :func:`save_figure` writes it as PNG, SVG or PDF by the path's extension.
 
     sweep_figure(df, variable, fixed)       model sweep: latency vs one RTT, one line per formula
-    distribution_figure(samples, kind)      compare: CDF or box plot per group, observed vs predicted
+    distribution_figure(samples, kind)      compare: CDF or box plot per group,
+                                            observed vs predicted
     ladder_figure(ladder)                   timeline: MN/HA/CN ladder diagram of one episode
 """
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .errors import UsageError
 
@@ -76,14 +78,14 @@ def check_plot_target(path: str) -> str:
     return fmt
 
 
-def new_figure(width: float, height: float) -> "Figure":
+def new_figure(width: float, height: float) -> Figure:
     require_matplotlib()
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
-def save_figure(fig: "Figure", path: str) -> None:
+def save_figure(fig: Figure, path: str) -> None:
     """Write ``fig`` to ``path`` (PNG, SVG or PDF by extension)."""
     fmt = figure_format(path)
     try:
@@ -99,7 +101,7 @@ def _ms(x: float) -> str:
 # --------------------------------------------------------------------------- model sweep
 
 
-def sweep_figure(df, variable: str, fixed: Mapping[str, float]) -> "Figure":
+def sweep_figure(df, variable: str, fixed: Mapping[str, float]) -> Figure:
     """Predicted latency (ms) against the swept RTT, one line per formula.
 
     ``df`` is :func:`ebutool.model.sweep_table` output, ``variable`` the swept RTT
@@ -123,7 +125,7 @@ def sweep_figure(df, variable: str, fixed: Mapping[str, float]) -> "Figure":
                 other
                 for other, yy in drawn.items()
                 if len(yy) == len(y)
-                and all(math.isclose(a, b, abs_tol=1e-9) for a, b in zip(yy, y))
+                and all(math.isclose(a, b, abs_tol=1e-9) for a, b in zip(yy, y, strict=False))
             ),
             None,
         )
@@ -181,7 +183,7 @@ def distribution_figure(
     samples: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]],
     kind: str = "cdf",
     title: str | None = None,
-) -> "Figure":
+) -> Figure:
     """Latency distributions per group, observed next to predicted.
 
     ``samples[panel][group][series]`` is a sequence of latencies in ms, where
@@ -199,7 +201,7 @@ def distribution_figure(
     colours = {g: cmap(i % 10) for i, g in enumerate(groups)}
     fig = new_figure(max(4.2 * len(panels), 5.0), 4.4 if kind == "cdf" else 4.8)
     axes = fig.subplots(1, max(len(panels), 1), squeeze=False)[0]
-    for ax, panel in zip(axes, panels):
+    for ax, panel in zip(axes, panels, strict=False):
         if kind == "cdf":
             _cdf_panel(ax, samples[panel], colours)
         else:
@@ -296,7 +298,7 @@ def _box_panel(ax, by_group, colours) -> None:
             medianprops={"color": "black"},
             showfliers=False,
         )
-        for patch, (colour, name) in zip(bp["boxes"], face):
+        for patch, (colour, name) in zip(bp["boxes"], face, strict=False):
             patch.set_facecolor(colour)
             patch.set_alpha(0.85 if name == "observed" else 0.35)
             if name == "predicted":
@@ -305,7 +307,7 @@ def _box_panel(ax, by_group, colours) -> None:
         import numpy as np
 
         rng = np.random.default_rng(0)  # fixed jitter: the same figure every run
-        for vals, x, (colour, _) in zip(data, positions, face):
+        for vals, x, (colour, _) in zip(data, positions, face, strict=False):
             ax.plot(
                 x + rng.uniform(-0.18, 0.18, len(vals)),
                 vals,
@@ -328,7 +330,7 @@ def _box_panel(ax, by_group, colours) -> None:
 # --------------------------------------------------------------------------- timeline
 
 
-def ladder_figure(ladder: "Ladder") -> "Figure":
+def ladder_figure(ladder: Ladder) -> Figure:
     """The ladder (message sequence) diagram of one episode, like the draft's
     Figures 1 and 2: one vertical lane per node (MN, HA, CN), one horizontal arrow
     per message in time order, its time offset from t0 (ms) and frame number on the

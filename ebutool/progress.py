@@ -74,10 +74,12 @@ class Progress:
         from rich.progress import (
             BarColumn,
             DownloadColumn,
-            Progress as RichProgress,
             TextColumn,
             TimeElapsedColumn,
             TransferSpeedColumn,
+        )
+        from rich.progress import (
+            Progress as RichProgress,
         )
 
         console = Console(file=self.stream, force_terminal=True, stderr=self.stream is sys.stderr)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Iterable, Iterator
 
 from .diagnostics import Diagnostics
 from .ipv6 import decode_ipv6_fields, is_relevant

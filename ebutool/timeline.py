@@ -19,8 +19,9 @@ lane.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .units import seconds
 
@@ -168,8 +169,7 @@ def load_episodes(path, config=None, diag=None) -> list:
     """The numbered episodes (``ebutool.analysis.Episode``, ids from 1 in handover
     order, the same numbers as the ``episode`` column of ``analyze``) of one
     capture or trace."""
-    from .analysis import build_episodes
-    from .analysis import merged_records
+    from .analysis import build_episodes, merged_records
     from .constants import DEFAULT_CONFIG
     from .diagnostics import Diagnostics
 
@@ -177,7 +177,7 @@ def load_episodes(path, config=None, diag=None) -> list:
     return build_episodes(merged_records([path], diag), config or DEFAULT_CONFIG, diag, check=False)
 
 
-def episode_list(episodes) -> "pd.DataFrame":
+def episode_list(episodes) -> pd.DataFrame:
     """One row per episode: the numbers ``--episode`` takes and what each one is."""
     import pandas as pd
 
@@ -357,7 +357,7 @@ def render_text(ladder: Ladder, gap: int = LANE_GAP) -> str:
         line = blank()
         path = [step.sender, *step.via, step.receiver]
         rightwards = col[step.receiver] > col[step.sender]
-        segs = list(zip(path, path[1:]))
+        segs = list(zip(path, path[1:], strict=False))
         for k, (a, b) in enumerate(segs):
             lo, hi = sorted((col[a], col[b]))
             # the label sits on the segment that leaves the sender

@@ -18,7 +18,6 @@ from .mh import messages as M
 from .mh import options as O
 from .records import MSG_LABELS
 
-
 FORMAT = "ebutool-trace"
 VERSION = 1
 MH_PROTOS = (C.NH_MOBILITY, C.NH_MOBILITY_OLD)

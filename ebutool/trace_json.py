@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import BinaryIO, Iterable, Iterator, TextIO
+from typing import BinaryIO, TextIO
 
 from . import __version__
 from . import constants as C
@@ -27,7 +28,6 @@ from .mh import messages as M
 from .mh import options as O
 from .mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mh_checksum
 from .records import HandoverEvent, Record, classify_bu
-
 from .trace_check import (
     EVENT_FIELDS,
     FORMAT,
@@ -122,7 +122,8 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
             wire = f["mh_hex"][: (m.header_len + 1) * 8]
             if len(f["mh_hex"]) > len(wire):
                 notes.append(
-                    f"mh_hex has {len(f['mh_hex']) - len(wire)} octets past its Header Len (ignored)"
+                    f"mh_hex has {len(f['mh_hex']) - len(wire)} octets past its Header Len "
+                    "(ignored)"
                 )
             computed = checksum_ok(wire, ps, pd, rec.proto)
     else:

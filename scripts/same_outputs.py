@@ -190,7 +190,7 @@ def main() -> int:
         before = run_all(args.before.resolve(), work, runs)
         after = run_all(args.after.resolve(), work, runs)
     bad = 0
-    for a, b in zip(before, after):
+    for a, b in zip(before, after, strict=False):
         same = (
             a["rc"] == b["rc"]
             and a["stdout"] == b["stdout"]

@@ -10,7 +10,8 @@ can fail):
     Kbm (deregistration) = SHA1(home keygen token)          5.2.5, 6.1.7 (lifetime 0)
     Kbm (draft's EBU)    = SHA1(home keygen token)          draft 4.1
     Kbm (RFC 4866 early) = SHA1(home keygen token | 64 zero bits)
-    Authenticator        = First(96, HMAC_SHA1(Kbm, care-of address | correspondent | MH data))  5.2.6
+    Authenticator        = First(96, HMAC_SHA1(Kbm, care-of address | correspondent | MH data))
+                                                                                          5.2.6
 
 Packets are built with ``ebutool.build`` (correct MH checksums, alignment); the MH data
 an authenticator covers is cut out of the encoded octets here, by the RFC rule.

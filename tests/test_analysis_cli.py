@@ -4,21 +4,21 @@ trace path, several inputs, and the Python API ``ebutool.analyze``."""
 from __future__ import annotations
 
 import csv
-import shutil
 import io
 import json
 import math
 import re
+import shutil
 
 import pandas as pd
 import pytest
+from scenarios import CN, MN, Capture, Delays, Plan, handover
 from typer.testing import CliRunner
 
 import ebutool
 from ebutool.analysis import EPISODE_COLUMNS, SUMMARY_COLUMNS
 from ebutool.build import udp_packet, write_pcap
 from ebutool.cli import app
-from scenarios import CN, MN, Capture, Delays, Plan, handover
 
 runner = CliRunner()
 T0 = 1000.0
@@ -75,7 +75,7 @@ def test_csv_one_header_row_and_empty_cells_for_missing(pcap):
     assert rows[0] == list(EPISODE_COLUMNS)
     assert len(rows) == 3 and all(len(x) == len(rows[0]) for x in rows)
     assert sum(1 for x in rows if x[0] == "mn") == 1
-    by_mn = {x[0]: dict(zip(rows[0], x)) for x in rows[1:]}
+    by_mn = {x[0]: dict(zip(rows[0], x, strict=False)) for x in rows[1:]}
     assert by_mn[HOA]["kind"] == "standard" and by_mn[HOA_B]["kind"] == "early"
     assert by_mn[HOA]["karn_excluded"] == ""  # missing -> empty, not "None"/"nan"
     assert float(by_mn[HOA]["rtt_bt_ms"]) == pytest.approx(NEAR.rtt_bt, abs=0.1)
@@ -117,7 +117,7 @@ def test_markdown_pastes_into_a_paper(pcap):
     # every float column carries its unit: _ms, or t_ (epoch seconds, DESIGN.md 5)
     assert all(c.endswith("_ms") or c.startswith("t_") for c in float_cols)
     for line in lines[2:]:
-        cells = dict(zip(header, (c.strip() for c in line.strip("|").split("|"))))
+        cells = dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=False))
         for c in float_cols:
             decimals = 6 if c.startswith("t_") else 3
             assert cells[c] == "" or re.fullmatch(rf"-?\d+\.\d{{{decimals}}}", cells[c]), (
@@ -294,7 +294,7 @@ def test_python_api_matches_the_cli(pcap):
     r = invoke(pcap, "-f", "json")
     rows = json.loads(r.stdout)
     assert list(df.columns) == list(rows[0])
-    for row, (_, api) in zip(rows, df.iterrows()):
+    for row, (_, api) in zip(rows, df.iterrows(), strict=False):
         for col in ("mn", "kind", "mode", "auth"):
             assert row[col] == api[col]
         for col in ("rtt_ha_ms", "send_latency_ms", "early_recv_ms"):

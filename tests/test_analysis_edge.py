@@ -7,12 +7,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from ebutool.analysis import analyze_records, build_episodes
-from ebutool.analysis.episodes import Reconstructor
-from ebutool.constants import DEFAULT_CONFIG
-from ebutool.diagnostics import Diagnostics
-from ebutool.records import HandoverEvent
 from scenarios import (
     CN,
     GAP,
@@ -23,11 +17,17 @@ from scenarios import (
     Plan,
     ba_from,
     bu_to_ha,
-    coti,
     cot,
+    coti,
     handover,
     ns,
 )
+
+from ebutool.analysis import analyze_records, build_episodes
+from ebutool.analysis.episodes import Reconstructor
+from ebutool.constants import DEFAULT_CONFIG
+from ebutool.diagnostics import Diagnostics
+from ebutool.records import HandoverEvent
 
 T0 = 1000.0
 HOA, HA = "2001:db8:100::1", "2001:db8:100::ff"

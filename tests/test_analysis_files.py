@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from scenarios import CN, MN, Capture, Delays, Plan, handover, ns
 from typer.testing import CliRunner
 
 import ebutool
 from ebutool.analysis import DESIGN_COLUMNS, EPISODE_COLUMNS
 from ebutool.cli import app
-from scenarios import CN, MN, Capture, Delays, Plan, handover, ns
 
 HOA, HA = "2001:db8:100::1", "2001:db8:100::ff"
 COA1, COA2, COA3 = "2001:db8:a1::1", "2001:db8:a2::1", "2001:db8:a3::1"

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scenarios import CN, GAP, MN, Capture, Delays, Plan, handover, return_home
 
 from ebutool.analysis import (
+    _labels,
     analyze,
     analyze_records,
     build_episodes,
@@ -17,9 +19,7 @@ from ebutool.analysis import (
     make_oracle,
     merged_records,
 )
-from ebutool.analysis import _labels
 from ebutool.diagnostics import Diagnostics
-from scenarios import CN, GAP, MN, Capture, Delays, Plan, handover, return_home
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SAMPLE_FILES = sorted(SAMPLES.glob("*.pcap")) + sorted(SAMPLES.glob("*.jsonl"))
@@ -45,12 +45,12 @@ def episode_path(*paths, merge=False, mn=None, cn=None, oracle=None) -> pd.DataF
             check=False,
         )
         labels = _labels(paths)
-        names = dict(zip(map(str, paths), labels))
+        names = dict(zip(map(str, paths), labels, strict=False))
         for e in eps:
             e.source = names.get(e.source, labels[0] if len(paths) == 1 else e.source)
     else:
         eps = []
-        for path, label in zip(paths, _labels(paths)):
+        for path, label in zip(paths, _labels(paths), strict=False):
             part = build_episodes(
                 merged_records([path], diag),
                 diag=diag,
@@ -71,7 +71,7 @@ def same(lean: pd.DataFrame, full: pd.DataFrame) -> None:
     assert list(lean.dtypes) == list(full.dtypes)
     assert type(lean.index) is type(full.index)
     # None (not NaN) in object columns, exactly where the Episode path has it
-    for col in lean.columns[lean.dtypes == object]:
+    for col in lean.columns[lean.dtypes == object]:  # noqa: E721 - a pandas dtype, not a type
         assert [v is None for v in lean[col]] == [v is None for v in full[col]], col
 
 

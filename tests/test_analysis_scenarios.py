@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from scenarios import CN, GAP, MN, RETX_MS, Capture, Delays, Plan, handover, ns, return_home
 
 from ebutool.analysis import DESIGN_COLUMNS, EPISODE_COLUMNS, analyze_records
 from ebutool.diagnostics import Diagnostics
-from scenarios import CN, GAP, MN, RETX_MS, Capture, Delays, Plan, handover, ns, return_home
 
 T0 = 1000.0
 PERIOD = 2.0
@@ -315,7 +315,7 @@ def test_return_to_a_previous_address_starts_at_its_first_packet_even_data():
 def _standard_with_home_test_at(t_hoti, t_hot):
     """A standard handover at T0 whose home test ran at the given times (None: no home
     test in the capture): HoTI from the old address, HoT through the tunnel."""
-    from scenarios import _final_bu, ba_from, bu_to_ha, coti, cot, hot, hoti, ro_data_up
+    from scenarios import _final_bu, ba_from, bu_to_ha, cot, coti, hot, hoti, ro_data_up
 
     cap, mn, cn, d = Capture(), MN(HOA, HA), CN(CN1, NEAR), NEAR
     cap.add(T0 - 50, ro_data_up(mn, COA1, cn))
@@ -498,7 +498,7 @@ def test_one_mn_two_cns_share_the_home_registration():
     handover(cap, mn, [c1, c2], T0, COA2, COA1, Plan("standard", "optimistic", PERIOD), NEAR.d_ha)
     df, _ = run(cap)
     assert list(df["cn"]) == [CN1, CN2]
-    for row, c in zip(df.to_dict("records"), (c1, c2)):
+    for row, c in zip(df.to_dict("records"), (c1, c2), strict=False):
         d = c.delays
         full = max(d.rtt_ha, d.rtt_bt, d.rtt_ro)
         check(

@@ -23,9 +23,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from capbuild import pcapng_bytes
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -139,7 +138,7 @@ def bad(tmp_path_factory) -> dict[str, str]:
     return out
 
 
-# --- running and checking ---------------------------------------------------------------------------
+# --- running and checking -------------------------------------------------------------------------
 ENV = {k: v for k, v in os.environ.items() if k != "EBUTOOL_DEBUG"}
 
 
@@ -243,7 +242,7 @@ def _args(cmd: str, file: str, fmt: str | None = None) -> list[str]:
     return args
 
 
-# === 1. real processes ==============================================================================
+# === 1. real processes ============================================================================
 # Run-ending input problems, every input command, each kind of input at least twice.
 FATAL_INPUT = [
     ("decode", "trunc_header.pcap", "cut short"),
@@ -534,7 +533,7 @@ def test_stdin_twice_is_a_usage_error():
     assert_error(run("compare", "-", "-", stdin=PCAP.read_bytes()), 2, "'-'")
 
 
-# === 2. in process: the full cross product of input commands x bad inputs ==========================
+# === 2. in process: the full cross product of input commands x bad inputs =========================
 ALL_FATAL = {
     "trunc_header.pcap": "cut short",
     "trunc_header.pcapng": "cut short",

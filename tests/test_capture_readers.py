@@ -15,8 +15,6 @@ from pathlib import Path
 
 import dpkt
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from capbuild import (
     LINKTYPE_ETHERNET,
     LINKTYPE_IPV6,
@@ -29,6 +27,9 @@ from capbuild import (
     pcapng_shb,
     to_units,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from ebutool.capture import Frame, ip6_offset, open_frames
 from ebutool.diagnostics import Diagnostics
 from ebutool.errors import InputError

@@ -14,21 +14,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from capbuild import LINKTYPE_ETHERNET, pcap_bytes, pcapng_bytes
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import (
     HAO,
+    MIP6MH_BA,
+    MIP6MH_BU,
     IPv6,
     IPv6ExtHdrDestOpt,
     IPv6ExtHdrRouting,
-    MIP6MH_BA,
-    MIP6MH_BU,
     MIP6MH_HoTI,
     MIP6OptBindingAuthData,
     MIP6OptNonceIndices,
 )
 from scapy.layers.l2 import Ether
-
-from capbuild import LINKTYPE_ETHERNET, pcap_bytes, pcapng_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 MN_HOA, MN_COA, CN, HA = "2001:db8:1::100", "2001:db8:2::7", "2001:db8:3::5", "2001:db8:1::1"

@@ -12,9 +12,11 @@ from __future__ import annotations
 import dataclasses
 import struct
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scapy.layers.inet import UDP
-from scapy.layers.inet6 import HAO, IPv6, IPv6ExtHdrDestOpt, MIP6MH_BU, Pad1, PadN
+from scapy.layers.inet6 import HAO, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, Pad1, PadN
+from strategies import addresses, content_options, mobility_messages, pk
 
 from ebutool.diagnostics import Diagnostics
 from ebutool.ipv6 import Packet, decode_ipv6, decode_ipv6_fields
@@ -23,8 +25,6 @@ from ebutool.mh import options as O
 from ebutool.mh.codec import checksum_ok, encode_mh, ones_complement_sum, pseudo_header_sum
 from ebutool.records import classify_bu
 from ebutool.stream import StreamStats, record_from_packet
-
-from strategies import addresses, content_options, mobility_messages, pk
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MN_HOA, MN_COA, CN = "2001:db8:1::100", "2001:db8:2::7", "2001:db8:3::5"

@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from capbuild import (
     LINKTYPE_ETHERNET,
     LINKTYPE_LINUX_SLL,
@@ -26,6 +24,10 @@ from capbuild import (
     pcapng_block,
     pcapng_bytes,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import wire_ready
+
 from ebutool import build, fastpath
 from ebutool import constants as C
 from ebutool.capture import open_frames
@@ -35,7 +37,6 @@ from ebutool.ipv6 import decode_ipv6
 from ebutool.mh.messages import BindingUpdate, HomeTestInit
 from ebutool.mh.options import BindingAuthorizationData, NonceIndices
 from ebutool.stream import StreamStats, read_records, records_from_frames
-from strategies import wire_ready
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "captures"
@@ -84,7 +85,7 @@ def assert_same(ref, got):
         return
     (ra, da, sa), (rb, db, sb) = ref, got
     assert len(ra) == len(rb)
-    for a, b in zip(ra, rb):
+    for a, b in zip(ra, rb, strict=False):
         for f in dataclasses.fields(a):
             assert getattr(a, f.name) == getattr(b, f.name), (a.frame, f.name)
     assert da.counts == db.counts
@@ -327,7 +328,7 @@ def test_stats_agree_at_every_record_and_after_an_early_stop(tmp_path):
     d1, s1, d2, s2 = Diagnostics(), StreamStats(), Diagnostics(), StreamStats()
     ref = records_from_frames(open_frames(path, d1), d1, s1)
     got = fastpath.fast_records(path, d2, s2)
-    for k, (a, b) in enumerate(zip(ref, got)):
+    for k, (a, b) in enumerate(zip(ref, got, strict=False)):
         assert a == b
         assert s1 == s2
         if k == 20:

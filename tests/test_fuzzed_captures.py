@@ -19,7 +19,6 @@ from pathlib import Path
 
 import dpkt
 import pytest
-
 from strategies import ref_checksum
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +52,7 @@ def run_decode(name: str) -> subprocess.CompletedProcess:
 def results() -> dict[str, subprocess.CompletedProcess]:
     names = FUZZED + ["tcpdump/ipv6_mobility_1.pcap"]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(zip(names, pool.map(run_decode, names)))
+        return dict(zip(names, pool.map(run_decode, names), strict=False))
 
 
 def decode_in_process(name: str):

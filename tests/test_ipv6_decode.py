@@ -12,21 +12,23 @@ from __future__ import annotations
 import struct
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scapy.layers.inet import UDP
 from scapy.layers.inet6 import (
     HAO,
+    MIP6MH_BA,
+    MIP6MH_BU,
     IPv6,
     IPv6ExtHdrDestOpt,
     IPv6ExtHdrFragment,
     IPv6ExtHdrHopByHop,
     IPv6ExtHdrRouting,
-    MIP6MH_BA,
-    MIP6MH_BU,
     MIP6MH_HoTI,
     MIP6OptAltCoA,
 )
 from scapy.layers.ipsec import AH, ESP
+from strategies import addresses, draft_messages
 
 from ebutool import build
 from ebutool.diagnostics import Diagnostics
@@ -35,8 +37,6 @@ from ebutool.mh import messages as M
 from ebutool.mh import options as O
 from ebutool.records import Record, classify_bu
 from ebutool.stream import StreamStats, record_from_packet
-
-from strategies import addresses, draft_messages
 
 MN_HOA, MN_COA, CN, HA = "2001:db8:1::100", "2001:db8:2::7", "2001:db8:3::5", "2001:db8:1::1"
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

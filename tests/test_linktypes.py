@@ -6,9 +6,10 @@ import struct
 
 import dpkt
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scapy.layers.inet import IP, UDP
-from scapy.layers.inet6 import IPv6, MIP6MH_BU
+from scapy.layers.inet6 import MIP6MH_BU, IPv6
 from scapy.layers.l2 import ARP, CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q, Ether, Loopback
 
 from ebutool.capture import SUPPORTED_LINKTYPES, ip6_offset, ip6_offset_func

@@ -11,13 +11,8 @@ import struct
 from dataclasses import replace
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
-
-from ebutool import build
-from ebutool.mh import messages as M
-from ebutool.mh import options as O
-from ebutool.mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mac_data, mh_checksum
-
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from strategies import (
     MESSAGE_STRATEGIES,
     OPTION_STRATEGIES,
@@ -34,6 +29,11 @@ from strategies import (
     u16,
     wire_ready,
 )
+
+from ebutool import build
+from ebutool.mh import messages as M
+from ebutool.mh import options as O
+from ebutool.mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mac_data, mh_checksum
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # per message type / per option: 9 parametrisations each
@@ -179,7 +179,7 @@ def test_aligned_meets_rfc6275_alignment(m):
     # every known option at its RFC 6275 alignment (options kept raw have none)
     known = [o for o in a.options if not isinstance(o, (O.Pad1, O.PadN))]
     assert len(known) == len(content)
-    for (off, t), o in zip(content, known):
+    for (off, t), o in zip(content, known, strict=False):
         if not isinstance(o, O.UnknownOption) and t in RFC_ALIGNMENT:
             x, y = RFC_ALIGNMENT[t]
             assert off % x == y, (t, off)
@@ -520,4 +520,4 @@ def test_first_options_is_option_of_each_class(options):
     )
     got = bu.first_options(*classes)
     assert got == tuple(bu.option(c) for c in classes)
-    assert all(g is bu.option(c) for g, c in zip(got, classes))  # the same objects
+    assert all(g is bu.option(c) for g, c in zip(got, classes, strict=False))  # the same objects

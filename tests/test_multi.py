@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from capbuild import pcap_bytes
+
 from ebutool.analysis import analyze
 from ebutool.capture import open_frames
 from ebutool.decode_table import decode_frame

@@ -12,17 +12,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import rr
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rr import CN, COA1, COA2, HOA, KCN, NONCES, RR
 
 from ebutool.addr import pton
 from ebutool.mh.codec import aligned, encode_mh, mac_data
 from ebutool.mh.messages import BindingUpdate
 from ebutool.mh.options import BindingAuthorizationData, NonceIndices
 from ebutool.oracle import crypto
-
-import rr
-from rr import CN, COA1, COA2, HOA, KCN, NONCES, RR
 
 # Known answers, computed with OpenSSL 3 (see the module docstring), not with ebutool:
 #   HMAC-SHA1(KCN, HOA | NONCES[1] | 00)  = 627b6c8e09d5883746d259ee3dd1a2e0b243f747

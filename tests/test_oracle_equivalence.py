@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 
 import pytest
+import rr
+from rr import COA1, MS, RR, T0, S
 
 from ebutool.diagnostics import Diagnostics
 from ebutool.errors import UsageError
@@ -28,9 +30,6 @@ from ebutool.oracle import Oracle, crypto, load_key_table
 from ebutool.oracle.tables import MAX_CANDIDATES
 from ebutool.records import Record
 from ebutool.stream import read_records
-
-import rr
-from rr import COA1, MS, RR, S, T0
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 FILES = sorted(SAMPLES.glob("*.pcap")) + sorted(SAMPLES.glob("*.jsonl"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+import rr
+from rr import CN, CN2, COA1, COA2, EVIL, HOA, KCN, MS, NONCES, RR, T0, S
 
 import ebutool
 from ebutool.constants import DEFAULT_CONFIG
@@ -13,9 +15,6 @@ from ebutool.oracle import COLUMNS, KeyTable, Nonce, Oracle, crypto, load_key_ta
 from ebutool.oracle import verify as verify_mod
 from ebutool.oracle.keys import parse_hex_secret, split_spec
 from ebutool.records import HandoverEvent
-
-import rr
-from rr import CN, CN2, COA1, COA2, EVIL, HOA, KCN, MS, NONCES, RR, S, T0
 
 KCN2 = bytes.fromhex("a5" * 20)
 WRONG_KCN = bytes.fromhex("5a" * 20)
@@ -454,7 +453,7 @@ def test_memory_stays_bounded_over_a_long_capture():
     assert oracle.counts["valid"] == 2 * n
 
 
-# -- the file-level entry point ----------------------------------------------------------------------
+# -- the file-level entry point --------------------------------------------------------------------
 def test_verify_on_a_capture_file(tmp_path):
     path = tmp_path / "x.pcap"
     path.write_bytes(rr.pcap(rr.standard(RR(), COA1, seq=10)))
@@ -486,7 +485,7 @@ def test_config_must_be_positive():
         Oracle(config=DEFAULT_CONFIG.with_(max_token_lifetime=-1))
 
 
-# -- key tables ---------------------------------------------------------------------------------------
+# -- key tables ------------------------------------------------------------------------------------
 def test_no_secret_in_reprs():
     keys = table((CN, KCN, NONCES))
     vs, oracle = run(rr.standard(RR(), COA1, seq=10), keys)

@@ -30,16 +30,17 @@ from __future__ import annotations
 import struct
 from dataclasses import replace
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scapy.layers.inet6 import (
     HAO,
-    IPv6,
-    IPv6ExtHdrDestOpt,
-    IPv6ExtHdrRouting,
     MIP6MH_BA,
     MIP6MH_BE,
     MIP6MH_BRR,
     MIP6MH_BU,
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrRouting,
     MIP6MH_CoT,
     MIP6MH_CoTI,
     MIP6MH_Generic,
@@ -55,6 +56,7 @@ from scapy.layers.inet6 import (
     PadN,
 )
 from scapy.utils import wrpcap
+from strategies import MESSAGE_STRATEGIES, addresses, octets8, pk, ref_checksum, u8, u16, wire_ready
 
 from ebutool import build
 from ebutool.diagnostics import Diagnostics
@@ -62,8 +64,6 @@ from ebutool.mh import messages as M
 from ebutool.mh import options as O
 from ebutool.mh.codec import aligned, encode_mh
 from ebutool.stream import read_records, record_from_packet
-
-from strategies import MESSAGE_STRATEGIES, addresses, octets8, pk, ref_checksum, u8, u16, wire_ready
 
 MN_HOA, MN_COA, CN = "2001:db8:1::100", "2001:db8:2::7", "2001:db8:3::5"
 SCAPY_BU_FLAGS = "PRMKLHA"  # LSB first, 7 bits, shifted left by 9 on the wire

@@ -42,7 +42,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from strategies import MESSAGE_STRATEGIES, addresses, finalized, pk, ref_checksum
 
 from ebutool import build
 from ebutool.diagnostics import Diagnostics
@@ -50,8 +52,6 @@ from ebutool.mh import messages as M
 from ebutool.mh import options as O
 from ebutool.mh.codec import aligned
 from ebutool.stream import read_records
-
-from strategies import MESSAGE_STRATEGIES, addresses, finalized, pk, ref_checksum
 
 TSHARK = shutil.which("tshark")
 pytestmark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
@@ -141,7 +141,7 @@ def tshark_rows(path: Path) -> dict[int, dict[str, str]]:
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
     rows = {}
     for line in out.splitlines():
-        vals = dict(zip(FIELDS, line.split("\t")))
+        vals = dict(zip(FIELDS, line.split("\t"), strict=False))
         if vals.get("mip6.mhtype"):
             rows[int(vals["frame.number"])] = vals
     return rows
@@ -157,7 +157,7 @@ def capture_rows() -> dict[Path, dict[int, dict[str, str]]]:
     ~0.7 s start-up waiting, so this takes the suite from ~30 s to a few)."""
     files = capture_files()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(zip(files, pool.map(tshark_rows, files)))
+        return dict(zip(files, pool.map(tshark_rows, files), strict=False))
 
 
 def as_bool(text: str) -> bool:
@@ -260,10 +260,10 @@ def compare(frame: int, msg: M.MobilityMessage, row: dict[str, str], truncated: 
         want = exp.get(f)
         got = parse(f, text) if text else None
         if f == "mip6.mobility_opt.len" and got and want and len(got) == len(want):
-            got = [None if w is None else g for g, w in zip(got, want)]
+            got = [None if w is None else g for g, w in zip(got, want, strict=False)]
         if f == "mip6.mocot.co_keygen_tok" and got and want and len(got) == len(want):
             # tshark 4.0 prints the first 6 of the token's 8 octets (length - 2)
-            got = [w if g in (w, w[:6]) else g for g, w in zip(got, want)]
+            got = [w if g in (w, w[:6]) else g for g, w in zip(got, want, strict=False)]
         assert got == want, f"frame {frame} {msg.NAME}: {f} tshark {text!r} ebutool {want!r}"
 
 
@@ -312,7 +312,7 @@ def test_tcpdump_capture_field_values_by_hand():
     assert ts[15]["mip6.be.haddr"] == "2001:db8::1"
 
 
-# ---------------------------------------------------------------- 2. ebutool encodes, tshark decodes
+# ---------------------------------------------------------------- 2. ebutool encodes, tshark decode
 
 
 def _tshark_safe_option(o) -> bool:

@@ -236,7 +236,8 @@ def test_importing_ebutool_does_not_import_matplotlib():
 
     code = (
         "import sys, ebutool, ebutool.cli, ebutool.plots, ebutool.model, ebutool.timeline, "
-        "ebutool.compare, ebutool.commands.model, ebutool.commands.compare, ebutool.commands.timeline; "
+        "ebutool.compare, ebutool.commands.model, ebutool.commands.compare, "
+        "ebutool.commands.timeline; "
         "print('matplotlib' in sys.modules)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -10,10 +10,6 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
-
-from ebutool.cli import app
-from ebutool.cn_replay import DECISION_COLUMNS, DIVERGENCE_COLUMNS, EXPOSURE_COLUMNS
 from test_replay_scenarios import (
     CN,
     CN2,
@@ -27,6 +23,10 @@ from test_replay_scenarios import (
     signed_handover,
     two_cns,
 )
+from typer.testing import CliRunner
+
+from ebutool.cli import app
+from ebutool.cn_replay import DECISION_COLUMNS, DIVERGENCE_COLUMNS, EXPOSURE_COLUMNS
 
 runner = CliRunner()
 DATA_MS = [40 + 250 * i for i in range(20)]

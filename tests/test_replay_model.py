@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_replay_scenarios import CN, COA1, COA2, MN, Trace
 
-from ebutool.constants import DEFAULT_CONFIG
 from ebutool.cn_replay import replay_records
 from ebutool.cn_replay.cn_model import (
     Action,
@@ -16,7 +16,7 @@ from ebutool.cn_replay.cn_model import (
     Update,
     seq_greater,
 )
-from test_replay_scenarios import COA1, COA2, CN, MN, Trace
+from ebutool.constants import DEFAULT_CONFIG
 
 S = 1_000_000_000
 
@@ -170,9 +170,9 @@ def test_one_time_helper_for_the_whole_replay(sec, us):
     """Every replay module converts times through ebutool.units (no second copy
     of ``seconds``): epoch seconds print as the capture's microsecond value, and a
     duration in seconds becomes the nearest nanosecond."""
+    import ebutool.cn_replay as pkg
     from ebutool import units as times
     from ebutool.cn_replay import cn_model, divergences, exposure
-    import ebutool.cn_replay as pkg
 
     for mod in (cn_model, divergences, exposure, pkg):
         assert getattr(mod, "seconds", times.seconds) is times.seconds

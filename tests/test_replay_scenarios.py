@@ -17,6 +17,7 @@ from dataclasses import replace
 import pytest
 
 from ebutool.build import mh_packet, tunnel, udp_packet, write_pcap
+from ebutool.cn_replay import EXPOSURE_COLUMNS, replay, replay_records
 from ebutool.constants import DEFAULT_CONFIG
 from ebutool.diagnostics import Diagnostics
 from ebutool.mh.codec import aligned, encode_mh
@@ -29,7 +30,6 @@ from ebutool.mh.messages import (
     HomeTestInit,
 )
 from ebutool.mh.options import BindingAuthorizationData, NonceIndices
-from ebutool.cn_replay import EXPOSURE_COLUMNS, replay, replay_records
 from ebutool.stream import record_from_packet
 
 MS = 1_000_000
@@ -248,7 +248,7 @@ def test_tentative_binding_expires_while_cn_keeps_sending():
     assert kinds(r) == ["data_after_tentative_lifetime"] * len(overstay)
     assert list(div["time"]) == pytest.approx([(T0 + t * MS) / S for t in overstay], abs=1e-6)
     assert set(div["mn"]) == {MN} and set(div["cn"]) == {CN} and set(div["coa"]) == {COA1}
-    assert all(str(sizes[t]) in obs for t, obs in zip(overstay, div["observed"]))
+    assert all(str(sizes[t]) in obs for t, obs in zip(overstay, div["observed"], strict=False))
     # the late BU makes a fresh regular binding: packets after it are fine
     assert list(r.decisions["action"]) == ["tentative", "regular"]
 
@@ -408,7 +408,7 @@ def test_deregistration_deletes_the_binding():
     assert row["unverified_packets"] == 1 and row["overstay_packets"] == 0
     assert kinds(r) == ["data_to_unbound_coa"] * 2
     assert all("deregistration" in d for d in r.divergences["detail"])
-    assert all(str(n) in o for n, o in zip(late, r.divergences["observed"]))
+    assert all(str(n) in o for n, o in zip(late, r.divergences["observed"], strict=False))
     dec = r.decisions
     assert list(dec["action"]) == ["tentative", "deleted"]
     assert dec.iloc[1]["msg"] == "BU (deregistration)" and dec.iloc[1]["coa"] == MN
@@ -785,6 +785,7 @@ def test_synthesized_access_link_loss_gives_no_divergence(tmp_path):
     binding update to the CN that asked for an answer and got none in the capture (which
     goes on past INITIAL_BINDACK_TIMEOUT) is one unobservable row; nothing diverges."""
     import pathlib
+
     from ebutool.mh.messages import BU_FLAG_A, BU_FLAG_H
     from ebutool.oracle.keys import load_key_table
     from ebutool.records import Record

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ebutool.addr import pton
+from ebutool.build import write_pcap
 from ebutool.mh.messages import (
     BU_FLAG_A,
     BU_FLAG_H,
@@ -26,7 +27,6 @@ from ebutool.mh.messages import (
     HomeTestInit,
 )
 from ebutool.mh.options import BindingAuthorizationData, NonceIndices
-from ebutool.build import write_pcap
 from ebutool.synth import key_table, load_scenario, simulate, write_capture
 
 SAMPLES = sorted(Path(__file__).resolve().parent.parent.glob("samples/*.toml"))
@@ -102,7 +102,7 @@ def tshark_rows(all_samples):
         text=True,
         check=True,
     )
-    return [dict(zip(fields, line.split("|"))) for line in proc.stdout.splitlines()]
+    return [dict(zip(fields, line.split("|"), strict=False)) for line in proc.stdout.splitlines()]
 
 
 @pytest.fixture(params=[p.stem for p in SAMPLES])
@@ -206,7 +206,7 @@ def test_tshark_decodes_every_mh_message_as_built(sample_rows):
     result, rows = sample_rows
     assert len(rows) == len(result.built)
     mh_rows = 0
-    for pkt, row in zip(result.built, rows):
+    for pkt, row in zip(result.built, rows, strict=False):
         inner = pkt.inner or pkt
         if inner.msg is None:
             assert row["mip6.mhtype"] == ""

@@ -247,7 +247,7 @@ def test_lossy_network_retransmits_with_exponential_back_off():
         assert res.lost > 0
         sends = times(res, "BU", src=COA_B, dst=HA)
         acked = times(res, "BA", src=HA, dst=COA_B)
-        gaps = [b - a for a, b in zip(sends, sends[1:])]
+        gaps = [b - a for a, b in zip(sends, sends[1:], strict=False)]
         # INITIAL_BINDACK_TIMEOUT (1 s), doubling, until the BA comes back
         assert gaps == [1000 * 2**k for k in range(len(gaps))]
         assert not acked or sends[-1] < acked[0]
@@ -288,7 +288,7 @@ def test_two_correspondents_get_one_episode_each(procedure):
     doc = scenario_dict(procedure=procedure)
     cn2 = dict(doc["correspondent"][0], name="cn2", address="2001:db8:c::2", ha_delay_ms=12)
     doc["correspondent"].append(cn2)
-    for net, d in zip(doc["network"], (5, 6)):
+    for net, d in zip(doc["network"], (5, 6), strict=False):
         net["cn_delay_ms"]["cn2"] = d
     doc["flow"].append({"mn": "mn", "cn": "cn2", "rate_pps": 10, "size": 8})
     res = run(doc)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+from test_synth_engine import scenario_dict
 
 from ebutool.errors import InputError
 from ebutool.synth import ScenarioError, load_scenario, parse_scenario
-from test_synth_engine import scenario_dict
 
 
 def parse(doc):

@@ -45,7 +45,7 @@ def read_lines(lines: list, name: str = "t.jsonl", stats=None):
 
 def assert_same_records(expected: list, got: list) -> None:
     assert len(got) == len(expected)
-    for a, b in zip(expected, got):
+    for a, b in zip(expected, got, strict=False):
         assert type(a) is type(b)
         diffs = (
             [f for f in COMPARED if getattr(a, f) != getattr(b, f)]

@@ -9,12 +9,11 @@ import subprocess
 import sys
 
 import pytest
+import rr
+from rr import CN, CN2, COA1, COA2, EVIL, KCN, MS, NONCES, RR, T0, S
 from typer.testing import CliRunner
 
 from ebutool.cli import app
-
-import rr
-from rr import CN, CN2, COA1, COA2, EVIL, KCN, MS, NONCES, RR, S, T0
 
 runner = CliRunner()
 KCN2 = bytes.fromhex("c3" * 20)

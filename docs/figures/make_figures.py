@@ -21,7 +21,8 @@ SAMPLES = ROOT / "samples"
 
 
 def main() -> None:
-    # ebutool model --rtt-ha 40 --rtt-ro 30 --sweep rtt_bt=0:400:10 --plot docs/figures/model-sweep-rtt-bt.png
+    # ebutool model --rtt-ha 40 --rtt-ro 30 --sweep rtt_bt=0:400:10 \
+    #     --plot docs/figures/model-sweep-rtt-bt.png
     sweep = model.parse_sweep("rtt_bt=0:400:10")
     fixed = {"rtt_ha": 40.0, "rtt_ro": 30.0}
     plots.save_figure(
@@ -29,7 +30,8 @@ def main() -> None:
         OUT / "model-sweep-rtt-bt.png",
     )
 
-    # ebutool compare samples/standard.pcap samples/early-conservative.pcap --plot docs/figures/compare-cdf.png
+    # ebutool compare samples/standard.pcap samples/early-conservative.pcap \
+    #     --plot docs/figures/compare-cdf.png
     eps = compare.load_episodes(
         [str(SAMPLES / "standard.pcap"), str(SAMPLES / "early-conservative.pcap")]
     )
@@ -40,7 +42,8 @@ def main() -> None:
         OUT / "compare-cdf.png",
     )
 
-    # ebutool compare samples/mixed.pcap --by kind --plot docs/figures/compare-box.png --plot-kind box
+    # ebutool compare samples/mixed.pcap --by kind --plot-kind box \
+    #     --plot docs/figures/compare-box.png
     eps = compare.load_episodes([str(SAMPLES / "mixed.pcap")])
     plots.save_figure(
         plots.distribution_figure(
@@ -49,8 +52,10 @@ def main() -> None:
         OUT / "compare-box.png",
     )
 
-    # ebutool timeline samples/standard.pcap --episode 1 -o docs/figures/timeline-standard.png  (Figure 1)
-    # ebutool timeline samples/early-conservative.pcap --episode 1 -o docs/figures/timeline-early.png (Figure 2)
+    # (Figure 1) ebutool timeline samples/standard.pcap --episode 1 \
+    #     -o docs/figures/timeline-standard.png
+    # (Figure 2) ebutool timeline samples/early-conservative.pcap --episode 1 \
+    #     -o docs/figures/timeline-early.png
     for name, sample in (("standard", "standard.pcap"), ("early", "early-conservative.pcap")):
         ep = timeline.find_episode(timeline.load_episodes(str(SAMPLES / sample)), 1)
         plots.save_figure(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import os
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
@@ -172,7 +172,9 @@ def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Itera
         return read_ahead(check_order(stream, diag))
     # Several files: each file's warnings say which file their frame numbers belong to.
     views = [diag.for_source(label) for label in _labels(paths)]
-    streams = [check_order(read_records(p, d, stats), d) for p, d in zip(paths, views)]
+    streams = [
+        check_order(read_records(p, d, stats), d) for p, d in zip(paths, views, strict=False)
+    ]
     return read_ahead(heapq.merge(*streams, key=lambda r: r.ts_ns))
 
 
@@ -214,12 +216,12 @@ def _analyze(paths, mn, cn, config, keys, diag, stats, oracle, merge, progress) 
         records = merged_records(paths, diag, stats, progress)
         rows = build_rows(records, config, diag, oracle or None)
         labels = _labels(paths)
-        names = dict(zip(map(str, paths), labels))
+        names = dict(zip(map(str, paths), labels, strict=False))
         single = len(paths) == 1
         rows.relabel(lambda source: names.get(source, labels[0] if single else source))
     else:
         rows = EpisodeRows()
-        for path, label in zip(paths, _labels(paths)):
+        for path, label in zip(paths, _labels(paths), strict=False):
             # A fresh oracle per file: separate runs must not lend each other tokens.
             file_oracle = make_oracle(keys, config, diag) if per_file_oracle else oracle
             file_diag = diag.for_source(label)  # its warnings name the file
@@ -236,4 +238,4 @@ def _labels(paths) -> list[str]:
     """The ``source`` of each input: its base name, or the path as given where two
     base names clash; "-" (stdin) stays "-"."""
     base = [os.path.basename(str(p)) or str(p) for p in paths]
-    return [b if base.count(b) == 1 else str(p) for p, b in zip(paths, base)]
+    return [b if base.count(b) == 1 else str(p) for p, b in zip(paths, base, strict=False)]

@@ -404,7 +404,7 @@ def row_values(ep: Episode) -> tuple:
 
 def episode_row(ep: Episode) -> dict:
     """The output columns of one episode."""
-    return dict(zip(EPISODE_COLUMNS, row_values(ep)))
+    return dict(zip(EPISODE_COLUMNS, row_values(ep), strict=False))
 
 
 def episodes_frame(episodes) -> pd.DataFrame:

@@ -241,7 +241,7 @@ class Episode:
 def median_gap(times) -> float | int | None:
     """The median interval between consecutive ``times``; None for fewer than two."""
     t = list(times)
-    gaps = sorted(b - a for a, b in zip(t, t[1:]))
+    gaps = sorted(b - a for a, b in zip(t, t[1:], strict=False))
     if not gaps:
         return None
     m = len(gaps) // 2

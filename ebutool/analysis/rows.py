@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -138,9 +138,9 @@ class EpisodeRows:
         self.t0_ns, self.t0_missing = _take(t0, order), _take(missing, order)
         self.columns[_ID] = array("q", range(1, len(order) + 1))
 
-    def extend(self, other: "EpisodeRows") -> None:
+    def extend(self, other: EpisodeRows) -> None:
         """Append the (closed) rows of ``other``; renumber() afterwards."""
-        for col, more in zip(self.columns, other.columns):
+        for col, more in zip(self.columns, other.columns, strict=False):
             col.extend(more)
         self.t0_ns.extend(other.t0_ns)
         self.t0_missing.extend(other.t0_missing)
@@ -168,7 +168,9 @@ class EpisodeRows:
         # Series with explicit dtypes: pandas would infer "str" for object columns.
         data = {
             name: pd.Series(_series_values(col, dtype, keep), index=index, dtype=dtype, copy=False)
-            for name, dtype, col in zip(_NAMES, EPISODE_COLUMNS.values(), self.columns)
+            for name, dtype, col in zip(
+                _NAMES, EPISODE_COLUMNS.values(), self.columns, strict=False
+            )
         }
         return pd.DataFrame(data, columns=_NAMES)
 

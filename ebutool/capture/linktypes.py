@@ -13,7 +13,7 @@ Numbers are LINKTYPE_* values from https://www.tcpdump.org/linktypes.html.
 from __future__ import annotations
 
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 SUPPORTED_LINKTYPES: dict[int, str] = {
     0: "NULL",  # BSD loopback, address family in the capturing host's byte order

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
-from . import Frame
 from ..diagnostics import Diagnostics
 from ..errors import InputError
+from . import Frame
 from .linktypes import SUPPORTED_LINKTYPES
 from .source import PCAP_MAGICS, Source
 

@@ -13,11 +13,11 @@ events as frames, so those blocks advance the count although we yield nothing.
 from __future__ import annotations
 
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
-from . import Frame
 from ..diagnostics import Diagnostics
 from ..errors import InputError
+from . import Frame
 from .linktypes import SUPPORTED_LINKTYPES, linktype_name
 from .pcap import MAX_CAPLEN, NEW_FRAME, SET_DATA, SET_FRAME, SET_LINKTYPE, SET_TS, SET_WIRELEN
 from .source import Source

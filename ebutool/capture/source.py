@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from ..diagnostics import Diagnostics
 from ..errors import InputError

@@ -17,14 +17,15 @@ says so (``basis`` = ``trace``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import pandas as pd
 
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..errors import UsageError
+from ..units import seconds
 from .cn_model import CNPolicies, Policy
 from .divergences import DIVERGENCE_COLUMNS, DIVERGENCE_KINDS, UNOBSERVABLE_KINDS, divergence_frame
 from .engine import (
@@ -38,7 +39,6 @@ from .engine import (
     run,
 )
 from .exposure import EXPOSURE_COLUMNS, exposure_frame
-from ..units import seconds
 
 DECISION_COLUMNS = [
     "frame",
@@ -81,10 +81,12 @@ class ReplayResult:
         unobs = ", ".join(f"{k} {v}" for k, v in by.items() if k in UNOBSERVABLE_KINDS) or "none"
         basis = ", ".join(f"{k} {v}" for k, v in s["basis"].items()) or "none"
         return (
-            f"policy {self.policy}, tentative lifetime {self.config.tentative_binding_lifetime:g} s: "
+            f"policy {self.policy}, "
+            f"tentative lifetime {self.config.tentative_binding_lifetime:g} s: "
             f"{s['updates']} binding updates to CNs (decided by: {basis}); "
             f"{s['tentative_bindings']} tentative bindings, {s['verified']} verified, "
-            f"{s['expired_unverified']} expired unverified; overstay {s['overstay_packets']} packets "
+            f"{s['expired_unverified']} expired unverified; "
+            f"overstay {s['overstay_packets']} packets "
             f"{s['overstay_bytes']} octets; divergences {s['divergences']} ({kinds}); "
             f"unobservable from the MN {s['unobservable']} ({unobs})"
         )
@@ -246,7 +248,7 @@ def replay_records(
 
 def _decision_frame(res: RunResult) -> pd.DataFrame:
     rows = []
-    for s, oc, b in zip(res.sent, res.outcomes, res.basis):
+    for s, oc, b in zip(res.sent, res.outcomes, res.basis, strict=False):
         detail = "; ".join(x for x in (s.reason, oc.detail) if x)
         rows.append(
             {

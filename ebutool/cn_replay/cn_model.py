@@ -18,9 +18,9 @@ capture point (see ``docs/replay.md``, "Time").
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import Enum
-from typing import Iterable, Mapping
+from enum import StrEnum
 
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
 from ..units import NS_PER_S, seconds, to_ns
@@ -37,7 +37,7 @@ ANY_NONCE_STATUS = -1  # one of NONCE_STATUSES, which one is not known
 NEVER = 1 << 62  # expiry of an entry whose lifetime is unknown
 
 
-class Policy(str, Enum):
+class Policy(StrEnum):
     """What kind of CN is modelled."""
 
     early = "early"  # supports Early Binding Updates (the draft)
@@ -61,7 +61,7 @@ class CNPolicies:
         return self.per_cn.get(cn, self.default)
 
     @classmethod
-    def coerce(cls, value) -> "CNPolicies":
+    def coerce(cls, value) -> CNPolicies:
         """From a CNPolicies, a Policy or its name (every CN), or a mapping CN address ->
         policy in which the key ``"*"`` (or None) gives the default for the other CNs.
         Raises ValueError for an unknown policy name."""
@@ -84,12 +84,12 @@ class CNPolicies:
         return self.default.value + (f" ({'; '.join(parts)})" if parts else "")
 
 
-class State(str, Enum):
+class State(StrEnum):
     tentative = "tentative"
     regular = "regular"
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What the model did with one binding update (the ``action`` column)."""
 
     tentative = "tentative"  # EBU accepted: new tentative entry
@@ -159,7 +159,7 @@ class BindingEntry:
     since_ns: int  # when this CoA was bound (tentatively or not)
     expires_ns: int  # valid while now <= expires_ns
     frame: int  # frame of the update that created or last changed it
-    tentative: "TentativeBinding | None" = None  # the tentative period this CoA went through
+    tentative: TentativeBinding | None = None  # the tentative period this CoA went through
 
 
 @dataclass(slots=True)

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
 
 from ..analysis.handlers import MAX_OPEN_COTIS
 from ..constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConfig
 from ..diagnostics import Diagnostics
 from ..mh.messages import BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate
 from ..records import Record
+from ..units import to_ns
 from .cn_model import (
     ANY_NONCE_STATUS,
     NONCE_STATUSES,
@@ -42,7 +43,6 @@ from .divergences import (
     Divergence,
 )
 from .exposure import count_packet
-from ..units import to_ns
 
 # The ``basis`` column: what decided whether a binding update's authentication holds.
 BASIS_KEYS = "kcn"  # the oracle with the CN's Kcn and nonce table (verify's basis "kcn")
@@ -477,7 +477,7 @@ def compare_acks(
     out: list[Divergence] = []
     grace_ns = to_ns(config.initial_bindack_timeout)
     again = _sent_again(tr)
-    for s, oc in zip(tr.sent, outcomes):
+    for s, oc in zip(tr.sent, outcomes, strict=False):
         exp: ExpectedAck | None = oc.ack
         got = s.ack
         what = "EBU" if s.early else "BU"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
-
 
 from ..analysis.summary import MIN_CLAIM_SAMPLES
 from ..diagnostics import Diagnostics
@@ -26,8 +25,8 @@ from .common import (
     OutputOpt,
     QuietOpt,
     TentativeLifetimeOpt,
-    err,
     check_output,
+    err,
     guarded,
     input_paths,
     key_table,
@@ -41,7 +40,8 @@ FilesArg = Annotated[
     list[str],
     typer.Argument(
         help="pcap, pcapng or JSON Lines traces ('-' = stdin), or directories (every pcap/pcapng "
-        "capture in them, by content); each file is analysed on its own (column source) unless --merge."
+        "capture in them, by content); each file is analysed on its own (column source) "
+        "unless --merge."
     ),
 ]
 JobsOpt = Annotated[
@@ -59,10 +59,10 @@ MergeOpt = Annotated[
     ),
 ]
 MnOpt = Annotated[
-    Optional[str], typer.Option("--mn", help="Only episodes of this mobile node (home address).")
+    str | None, typer.Option("--mn", help="Only episodes of this mobile node (home address).")
 ]
 CnOpt = Annotated[
-    Optional[str], typer.Option("--cn", help="Only episodes with this correspondent node.")
+    str | None, typer.Option("--cn", help="Only episodes with this correspondent node.")
 ]
 MinClaimOpt = Annotated[
     int,
@@ -117,7 +117,8 @@ def register(app: typer.Typer) -> None:
         episode's own RTTs, auth, then source (input file), episode, t0_source, complete,
         rtt_ro_from, home_test_before_handover, n_retransmissions, karn_excluded,
         n_binding_errors, diagnosis, rtt_bt_basis, rtt_bt_pred_ms, data_gap_send_ms,
-        data_gap_recv_ms.  Each file is analysed on its own unless --merge.  The capture is assumed to be taken at the mobile node.  A one-line
+        data_gap_recv_ms.  Each file is analysed on its own unless --merge.  The capture is
+        assumed to be taken at the mobile node.  A one-line
         summary (episodes by kind) and warnings go to stderr.  The auth column comes
         from the CN oracle (`ebutool verify`): with the key options it checks against
         each CN's Kcn and nonces, without them against the capture's own tokens.

@@ -6,7 +6,7 @@ import functools
 import math
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,59 +22,60 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or su
 
 # Protocol constants (DESIGN.md 3): each is an option of the commands that use it.
 MaxNonceLifetimeOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option(
         "--max-nonce-lifetime",
         help=f"MAX_NONCE_LIFETIME, s [default {DEFAULT_CONFIG.max_nonce_lifetime:g}]",
     ),
 ]
 MaxTokenLifetimeOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option(
         "--max-token-lifetime",
         help=f"MAX_TOKEN_LIFETIME, s [default {DEFAULT_CONFIG.max_token_lifetime:g}]",
     ),
 ]
 MaxRRBindingLifetimeOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option(
         "--max-rr-binding-lifetime",
         help=f"MAX_RR_BINDING_LIFETIME, s [default {DEFAULT_CONFIG.max_rr_binding_lifetime:g}]",
     ),
 ]
 InitialBindackTimeoutOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option(
         "--initial-bindack-timeout",
         help=f"INITIAL_BINDACK_TIMEOUT, s [default {DEFAULT_CONFIG.initial_bindack_timeout:g}]",
     ),
 ]
 MaxBindackTimeoutOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option(
         "--max-bindack-timeout",
         help=f"MAX_BINDACK_TIMEOUT, s [default {DEFAULT_CONFIG.max_bindack_timeout:g}]",
     ),
 ]
 MaxUpdateRateOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option(
         "--max-update-rate",
         help=f"MAX_UPDATE_RATE, 1/s [default {DEFAULT_CONFIG.max_update_rate:g}]",
     ),
 ]
 TentativeLifetimeOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option(
         "--tentative-binding-lifetime",
         "--tentative-lifetime",
-        help=f"TENTATIVE_BINDING_LIFETIME, s [default {DEFAULT_CONFIG.tentative_binding_lifetime:g}]",
+        help="TENTATIVE_BINDING_LIFETIME, s "
+        f"[default {DEFAULT_CONFIG.tentative_binding_lifetime:g}]",
     ),
 ]
 
 # Key material for the oracle (verify, replay, analyze): never echoed anywhere.
 KcnOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--kcn",
         metavar="[ADDR=]HEX",
@@ -83,7 +84,7 @@ KcnOpt = Annotated[
     ),
 ]
 KcnFileOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--kcn-file",
         metavar="[ADDR=]PATH",
@@ -91,7 +92,7 @@ KcnFileOpt = Annotated[
     ),
 ]
 NoncesOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--nonces",
         metavar="[ADDR=]PATH",
@@ -100,7 +101,7 @@ NoncesOpt = Annotated[
     ),
 ]
 KeysOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--keys",
         metavar="PATH",

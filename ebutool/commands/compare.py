@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Annotated, Optional
+from enum import StrEnum
+from typing import Annotated
 
 import typer
 
@@ -29,7 +29,7 @@ from .common import (
 )
 
 
-class By(str, Enum):
+class By(StrEnum):
     file = "file"
     kind = "kind"
     mode = "mode"
@@ -37,7 +37,7 @@ class By(str, Enum):
     cn = "cn"
 
 
-class PlotKind(str, Enum):
+class PlotKind(StrEnum):
     cdf = "cdf"
     box = "box"
 
@@ -61,15 +61,15 @@ def register(app: typer.Typer) -> None:
             ),
         ] = By.file,
         mn: Annotated[
-            Optional[str],
+            str | None,
             typer.Option("--mn", metavar="HOA", help="Only this mobile node (home address)."),
         ] = None,
         cn: Annotated[
-            Optional[str],
+            str | None,
             typer.Option("--cn", metavar="ADDR", help="Only this correspondent node."),
         ] = None,
         plot: Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 "--plot",
                 metavar="PATH",
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         plot_kind: Annotated[
-            Optional[PlotKind],
+            PlotKind | None,
             typer.Option(
                 "--plot-kind", help="cdf (empirical CDF) or box (box plot) [default: cdf]"
             ),
@@ -97,7 +97,8 @@ def register(app: typer.Typer) -> None:
         predicted latencies with sample counts, early/standard ratio) for several
         captures side by side, or for groups inside one (--by mn|cn|kind|mode).
 
-        Example: ebutool compare samples/standard.pcap samples/early-conservative.pcap --plot cdf.png
+        Example: ebutool compare samples/standard.pcap samples/early-conservative.pcap
+        --plot cdf.png
         """
         from .. import compare
 
@@ -135,7 +136,7 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             groups = episodes[by.value].nunique(dropna=False) if by.value in episodes else 0
             err(
-                f"{len(files)} input(s), {len(episodes)} episode(s), {groups} group(s) by {by.value}"
-                + (f"; figure written to {plot}" if plot else "")
+                f"{len(files)} input(s), {len(episodes)} episode(s), "
+                f"{groups} group(s) by {by.value}" + (f"; figure written to {plot}" if plot else "")
             )
             print_diagnostics(diag, quiet)

@@ -51,8 +51,10 @@ def register(app: typer.Typer) -> None:
             )
             skipped = ", ".join(f"{k} {v}" for k, v in sorted(stats.skipped.items())) or "none"
             err(
-                f"{file} -> {output}: {counts['packet']} packet records (MH messages: {msgs or 'none'}), "
-                f"{counts['handover']} handover events; frames read {stats.frames}, skipped: {skipped}"
+                f"{file} -> {output}: {counts['packet']} packet records "
+                f"(MH messages: {msgs or 'none'}), "
+                f"{counts['handover']} handover events; frames read {stats.frames}, "
+                f"skipped: {skipped}"
             )
             print_diagnostics(diag, quiet)
 

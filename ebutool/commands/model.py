@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,19 +16,19 @@ def register(app: typer.Typer) -> None:
     @guarded
     def model_cmd(
         rtt_ha: Annotated[
-            Optional[float],
+            float | None,
             typer.Option(
                 "--rtt-ha", metavar="MS", help="RTT_HA: BU/BA round trip with the home agent, ms."
             ),
         ] = None,
         rtt_bt: Annotated[
-            Optional[float],
+            float | None,
             typer.Option(
                 "--rtt-bt", metavar="MS", help="RTT_BT: HoTI/HoT round trip through the tunnel, ms."
             ),
         ] = None,
         rtt_ro: Annotated[
-            Optional[float],
+            float | None,
             typer.Option(
                 "--rtt-ro",
                 metavar="MS",
@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         sweep: Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 "--sweep",
                 metavar="VAR=START:STOP:STEP",
@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         plot: Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 "--plot",
                 metavar="PATH",
@@ -86,9 +86,8 @@ def register(app: typer.Typer) -> None:
             if not quiet:
                 r = df.iloc[0]
                 err(
-                    "RTT_HA {:g} ms, RTT_BT {:g} ms, RTT_RO {:g} ms; early saves ".format(
-                        rtt_ha, rtt_bt, rtt_ro
-                    )
+                    f"RTT_HA {rtt_ha:g} ms, RTT_BT {rtt_bt:g} ms, RTT_RO {rtt_ro:g} ms; "
+                    "early saves "
                     + ", ".join(
                         f"{r[f'saving_{p}_ms']:g} ms {label}"
                         for p, label in (

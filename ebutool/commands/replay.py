@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,9 +31,8 @@ from .common import (
     write_table,
 )
 
-
 CNPolicyOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--cn-policy",
         metavar="[ADDR=]POLICY",
@@ -44,7 +43,7 @@ CNPolicyOpt = Annotated[
     ),
 ]
 TrustedOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--early-trusted",
         metavar="HOA",
@@ -60,7 +59,7 @@ StrictOpt = Annotated[
     ),
 ]
 DivergencesOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--divergences",
         metavar="PATH",
@@ -68,7 +67,7 @@ DivergencesOpt = Annotated[
     ),
 ]
 DecisionsOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--decisions",
         metavar="PATH",
@@ -115,7 +114,8 @@ def register(app: typer.Typer) -> None:
         may have been lost).  Exit status 1 if there is any divergence (with --strict,
         also an unobservable row).  Key material is never printed.
 
-        Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1 --divergences div.csv -f csv
+        Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1
+        --divergences div.csv -f csv
         """
         from ..cn_replay import parse_cn_policies, replay
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from contextlib import contextmanager
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -45,20 +45,20 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--output", "-o", help="Capture to write ('-' = stdout).")
         ],
         json_out: Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 "--json", help="Also write the JSON Lines trace (with handover events) here."
             ),
         ] = None,
         keys_out: Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 "--keys",
                 help="Also write the CNs' Kcn and nonces here (for `ebutool verify --keys`).",
             ),
         ] = None,
         seed: Annotated[
-            Optional[int],
+            int | None,
             typer.Option(
                 "--seed",
                 help="Random seed (cookies, jitter, loss) [default: the scenario's]",

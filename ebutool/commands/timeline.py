@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -35,11 +35,11 @@ def register(app: typer.Typer) -> None:
     def timeline_cmd(
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
         mn: Annotated[
-            Optional[str],
+            str | None,
             typer.Option("--mn", metavar="HOA", help="Only the episodes of this mobile node."),
         ] = None,
         episode: Annotated[
-            Optional[int],
+            int | None,
             typer.Option(
                 "--episode",
                 "-e",
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         output: OutputOpt = "-",
         fmt: Annotated[
-            Optional[OutputFormat],
+            OutputFormat | None,
             typer.Option(
                 "--format",
                 "-f",
@@ -139,7 +139,8 @@ def register(app: typer.Typer) -> None:
             _write_text(tl.render_text(ladder), output)
         if not quiet:
             err(
-                f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, {len(ep.timeline)} message(s)"
+                f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, "
+                f"{len(ep.timeline)} message(s)"
                 + (f"; diagram written to {output}" if output != "-" else "")
             )
             print_diagnostics(diag, quiet)

@@ -53,7 +53,8 @@ def register(app: typer.Typer) -> None:
         tokens the capture's own HoT/CoT carried are used (keyless mode).  Key
         material is never printed.  Exit status 1 if any message is invalid.
 
-        Example: ebutool verify samples/early-conservative.pcap --keys samples/early-conservative.keys.json
+        Example: ebutool verify samples/early-conservative.pcap
+        --keys samples/early-conservative.keys.json
         """
         from ..oracle.verify import VERDICTS, verify
         from ..stream import StreamStats

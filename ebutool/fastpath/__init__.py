@@ -46,7 +46,7 @@ Modules: ``common`` (the rule, the read window, counting), ``pcap_loop``,
 from __future__ import annotations
 
 import struct
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..capture.linktypes import ip6_offset_func
 from ..capture.source import HEADER_NEED, PCAP_MAGICS, PCAPNG_MAGIC, open_source

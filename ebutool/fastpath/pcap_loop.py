@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..capture.linktypes import ip6_offset_func
 from ..diagnostics import Diagnostics

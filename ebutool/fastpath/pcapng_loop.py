@@ -4,7 +4,7 @@ whose EPB branch applies the filter; keep the two in step)."""
 from __future__ import annotations
 
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..diagnostics import Diagnostics
 from ..records import Record
@@ -19,7 +19,6 @@ from .common import (
     _walk,
     _Window,
 )
-
 
 # pcapng: the EPB fixed fields and, for an Ethernet frame, EtherType, first IPv6 octet
 # and next header, in one call (block type, length, interface, ts high, ts low, caplen,

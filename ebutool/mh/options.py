@@ -8,9 +8,10 @@ data (and the caller is told through ``problems``), never dropped.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, ClassVar, Union
+from typing import ClassVar
 
 from .. import constants as C
 from ..addr import ntop, pton
@@ -91,17 +92,17 @@ class UnknownOption:
         return self.type
 
 
-Option = Union[
-    Pad1,
-    PadN,
-    BindingRefreshAdvice,
-    AlternateCareOfAddress,
-    NonceIndices,
-    BindingAuthorizationData,
-    CareOfTestInitOption,
-    CareOfTestOption,
-    UnknownOption,
-]
+Option = (
+    Pad1
+    | PadN
+    | BindingRefreshAdvice
+    | AlternateCareOfAddress
+    | NonceIndices
+    | BindingAuthorizationData
+    | CareOfTestInitOption
+    | CareOfTestOption
+    | UnknownOption
+)
 
 _NONCE_INDICES = struct.Struct("!HH")
 

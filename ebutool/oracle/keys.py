@@ -24,8 +24,8 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 from .. import constants as C
 from ..addr import canonical

@@ -92,7 +92,7 @@ def by_time(*parts: tuple) -> tuple:
     if len(parts) == 1:
         flat = parts[0]
         times = flat[1::3]
-        if all(a >= b for a, b in zip(times, times[1:])):
+        if all(a >= b for a, b in zip(times, times[1:], strict=False)):
             return flat
     entries = [p[i : i + 3] for p in parts for i in range(len(p) - 3, -1, -3)]
     entries.sort(key=_TS)

@@ -8,8 +8,9 @@ and of replay's decisions); :class:`Verdict` is one checked message and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,7 +90,7 @@ class Verdict:
         return {c: getattr(self, c) for c in COLUMNS}
 
 
-def verdicts_frame(verdicts: Iterable[Verdict]) -> "pd.DataFrame":
+def verdicts_frame(verdicts: Iterable[Verdict]) -> pd.DataFrame:
     """Verdicts as a DataFrame with :data:`COLUMNS` (integer columns nullable)."""
     import pandas as pd
 

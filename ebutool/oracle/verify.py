@@ -26,8 +26,9 @@ Nothing here formats a key, a nonce, a Kbm or a token that the capture does not 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from socket import AF_INET6, inet_pton
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..addr import pton
 from ..constants import DEFAULT_CONFIG, ProtocolConfig
@@ -42,8 +43,11 @@ from ..mh.options import (
     NonceIndices,
 )
 from ..records import Record
+from ..units import seconds as _seconds
+from ..units import to_ns
 from . import crypto
 from .keys import KeyTable
+from .tables import MAX_TABLE_ENTRIES, Sent, by_time, put_bounded, remember, sweep_tokens
 
 # The verdict vocabulary lives in verdicts.py; re-exported here (verify.VALID, ...).
 from .verdicts import (
@@ -77,8 +81,6 @@ from .verdicts import (
     Verdict,
     verdicts_frame,
 )
-from .tables import MAX_TABLE_ENTRIES, Sent, by_time, put_bounded, remember, sweep_tokens
-from ..units import seconds as _seconds, to_ns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -504,7 +506,7 @@ def verify(
     config: ProtocolConfig = DEFAULT_CONFIG,
     diag: Diagnostics | None = None,
     stats=None,
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """One row per checked message of the capture/trace ``path`` (columns :data:`COLUMNS`)."""
     from ..stream import read_records
 

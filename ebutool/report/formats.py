@@ -12,15 +12,15 @@ from __future__ import annotations
 import io
 import json
 import math
-from enum import Enum
-from typing import Callable
+from collections.abc import Callable
+from enum import StrEnum
 
 import pandas as pd
 
 from ..errors import UsageError
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -50,7 +50,10 @@ def _cell(v):
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _cell(v) for k, v in zip(df.columns, row)} for row in df.itertuples(index=False)]
+    return [
+        {k: _cell(v) for k, v in zip(df.columns, row, strict=False)}
+        for row in df.itertuples(index=False)
+    ]
 
 
 def _fmt_value(v, decimals: int) -> str:
@@ -73,7 +76,10 @@ def is_epoch_column(name: str) -> bool:
 
 def _text_rows(df: pd.DataFrame, decimals: int) -> list[list[str]]:
     places = [6 if is_epoch_column(c) else decimals for c in df.columns]
-    return [[_fmt_value(v, p) for p, v in zip(places, row)] for row in df.itertuples(index=False)]
+    return [
+        [_fmt_value(v, p) for p, v in zip(places, row, strict=False)]
+        for row in df.itertuples(index=False)
+    ]
 
 
 def _render_csv(df: pd.DataFrame, decimals: int) -> str:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..constants import ProtocolConfig
 from ..records import HandoverEvent

@@ -20,8 +20,8 @@ doubling up to MAX_BINDACK_TIMEOUT; binding updates respect MAX_UPDATE_RATE.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..mh.messages import (
     BU_FLAG_A,

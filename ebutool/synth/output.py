@@ -4,7 +4,8 @@ the matching JSON Lines trace, and the CNs' key material for ``ebutool verify``.
 from __future__ import annotations
 
 import json
-from typing import BinaryIO, Iterator, TextIO
+from collections.abc import Iterator
+from typing import BinaryIO, TextIO
 
 from .. import build
 from ..diagnostics import Diagnostics

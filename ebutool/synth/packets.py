@@ -30,7 +30,7 @@ class Pkt:
     msg: MobilityMessage | None = None  # the MH message, None for data
     hoa: str | None = None  # Home Address option
     home: str | None = None  # type 2 routing header address
-    inner: "Pkt | None" = None  # the tunnelled packet (IPv6-in-IPv6)
+    inner: Pkt | None = None  # the tunnelled packet (IPv6-in-IPv6)
     mh_wire: bytes = b""  # the MH octets (for MAC checks at the receiver)
     flow: int = -1  # data: index of the flow, and packet number
     number: int = -1

@@ -25,7 +25,7 @@ DIRECTIONS = ("both", "mn_to_cn", "cn_to_mn")
 HOME = "home"  # the reserved network name of the home link
 
 # Defaults of scenario fields (not protocol constants: properties of the simulated set-up).
-DEFAULT_START = _dt.datetime(2024, 1, 1, 12, 0, tzinfo=_dt.timezone.utc)
+DEFAULT_START = _dt.datetime(2024, 1, 1, 12, 0, tzinfo=_dt.UTC)
 DEFAULT_HOME_TEST_LEAD_MS = 500.0  # anticipated home test: HoTI this long before t0
 DEFAULT_HA_LIFETIME_S = 420.0  # lifetime the MN asks its home agent for
 DEFAULT_BE_INTERVAL_MS = 1000.0  # a CN sends at most one Binding Error per MN per interval
