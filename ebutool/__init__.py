@@ -10,42 +10,42 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .constants import DEFAULT_CONFIG, ProtocolConfig  # noqa: E402
-from .diagnostics import Diagnostics  # noqa: E402
-from .errors import EbutoolError, InputError, UsageError  # noqa: E402
+from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig  # noqa: E402
+from ebutool.diagnostics import Diagnostics  # noqa: E402
+from ebutool.errors import EbutoolError, InputError, UsageError  # noqa: E402
 
 
 def read_records(path, diag: Diagnostics | None = None, stats=None):
     """The message stream (Records and HandoverEvents) of a capture or JSON trace."""
-    from .stream import read_records as _read
+    from ebutool.stream import read_records as _read
 
     return _read(path, diag if diag is not None else Diagnostics(), stats)
 
 
 def decode(path, diag: Diagnostics | None = None):
     """One row per Mobility Header message of ``path`` as a pandas DataFrame."""
-    from .decode_table import decode_frame
+    from ebutool.decode_table import decode_frame
 
     return decode_frame(read_records(path, diag))
 
 
 def analyze(*paths, **options):
     """One row per binding-update episode (DESIGN.md section 5 columns) as a DataFrame."""
-    from .analysis import analyze as _analyze
+    from ebutool.analysis import analyze as _analyze
 
     return _analyze(*paths, **options)
 
 
 def verify(path, **options):
     """One row per checked message (frame, time, msg, mn, cn, coa, seq, verdict, reason)."""
-    from .oracle.verify import verify as _verify
+    from ebutool.oracle.verify import verify as _verify
 
     return _verify(path, **options)
 
 
 def replay(path, **options):
     """Replay a trace through the reference CN model (see ebutool.cn_replay)."""
-    from .cn_replay import replay as _replay
+    from ebutool.cn_replay import replay as _replay
 
     return _replay(path, **options)
 

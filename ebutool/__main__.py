@@ -1,3 +1,3 @@
-from .cli import main
+from ebutool.cli import main
 
 main()

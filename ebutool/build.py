@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import BinaryIO
 
-from . import constants as C
-from .addr import pton
-from .mh.codec import aligned, encode_mh, ones_complement_sum, pseudo_header_sum
-from .mh.messages import MobilityMessage
+from ebutool import constants as C
+from ebutool.addr import pton
+from ebutool.mh.codec import aligned, encode_mh, ones_complement_sum, pseudo_header_sum
+from ebutool.mh.messages import MobilityMessage
 
 LINKTYPE_ETHERNET = 1
 LINKTYPE_RAW_IPV6 = 229

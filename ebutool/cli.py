@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from . import __version__
-from .commands import COMMAND_MODULES
-from .commands.common import err
+from ebutool import __version__
+from ebutool.commands import COMMAND_MODULES
+from ebutool.commands.common import err
 
 try:  # typer vendors click from 0.2x on
     from typer._click import exceptions as _click_exc

@@ -27,13 +27,13 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from .diagnostics import Diagnostics
-from .errors import UsageError
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import UsageError
 
 BY_CHOICES = ("file", "kind", "mode", "mn", "cn")
 
 # Which formula predicts an episode's latency: one mapping, in ebutool.formulas.
-from .formulas import PROCEDURE_OF_KIND, predicting_formula  # noqa: E402
+from ebutool.formulas import PROCEDURE_OF_KIND, predicting_formula  # noqa: E402
 
 
 def file_labels(paths: Sequence[str]) -> list[str]:
@@ -47,7 +47,7 @@ def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
     """Every input analysed on its own (episodes never span files); one DataFrame
     with a leading ``file`` column.  ``analyze_options`` go to ``analyze``
     (``mn``, ``cn``, ``config``, ...)."""
-    from .analysis import analyze
+    from ebutool.analysis import analyze
 
     if not paths:
         raise UsageError("compare needs at least one capture or trace")
@@ -91,7 +91,7 @@ def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = Tru
     group labelled ``(all)`` summarises every episode together: that is where the
     early/standard ratio appears when each input holds one kind only (e.g.
     ``standard.pcap`` against ``early.pcap``)."""
-    from .analysis import KINDS, MODES, summarize
+    from ebutool.analysis import KINDS, MODES, summarize
 
     by = _check_by(by)
     if by not in episodes.columns:

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from . import constants as C
-from .mh import messages as M
-from .mh import options as O
-from .records import Record
-from .units import seconds
+from ebutool import constants as C
+from ebutool.mh import messages as M
+from ebutool.mh import options as O
+from ebutool.records import Record
+from ebutool.units import seconds
 
 # Column -> meaning (README "decode columns").  Units are suffixes.
 DECODE_COLUMNS = {

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import BinaryIO
 
-from .errors import InputError
+from ebutool.errors import InputError
 
 # First octets of the capture formats we read (pcap both orders and resolutions, pcapng SHB).
 CAPTURE_MAGICS = (

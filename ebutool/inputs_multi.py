@@ -33,10 +33,10 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from .diagnostics import Diagnostics
-from .errors import InputError, UsageError
-from .inputs import CAPTURE_MAGICS
-from .stream import StreamStats
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import InputError, UsageError
+from ebutool.inputs import CAPTURE_MAGICS
+from ebutool.stream import StreamStats
 
 # --- arguments ----------------------------------------------------------------------------
 
@@ -118,7 +118,7 @@ def map_files(func: Callable[..., Any], paths: Sequence[str], jobs: int = 1, *ar
 
 
 def _labels(paths: Sequence[str]) -> list[str]:
-    from .analysis import _labels as labels  # the ``source`` column's labels
+    from ebutool.analysis import _labels as labels  # the ``source`` column's labels
 
     return labels(paths)
 
@@ -133,8 +133,8 @@ def merge_stats(into: StreamStats, other: StreamStats) -> StreamStats:
 
 
 def _read_one(path: str) -> tuple[list, Diagnostics, StreamStats]:
-    from .analysis.episodes import check_order
-    from .stream import read_records
+    from ebutool.analysis.episodes import check_order
+    from ebutool.stream import read_records
 
     diag, stats = Diagnostics(), StreamStats()
     records = list(check_order(read_records(path, diag, stats), diag))
@@ -179,9 +179,9 @@ def analyze_files(
     """``ebutool.analysis.analyze(*paths, ...)`` with the work spread over ``jobs``
     processes; same parameters, same table (module doc).  ``paths`` should come from
     :func:`expand_inputs`.  ``progress`` follows a single file read in this process."""
-    from .analysis import analyze
-    from .constants import DEFAULT_CONFIG
-    from .errors import UsageError
+    from ebutool.analysis import analyze
+    from ebutool.constants import DEFAULT_CONFIG
+    from ebutool.errors import UsageError
 
     paths = [os.fspath(p) for p in paths]
     if not paths:
@@ -201,7 +201,7 @@ def analyze_files(
             merge=merge,
             progress=progress,
         )
-    from .analysis import _address
+    from ebutool.analysis import _address
 
     mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
     if merge:
@@ -231,7 +231,7 @@ def analyze_files(
 
 def _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle):
     """analyze(..., merge=True): the files read in parallel, merged by time, analysed here."""
-    from .analysis import build_episodes, episodes_frame, make_oracle
+    from ebutool.analysis import build_episodes, episodes_frame, make_oracle
 
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
@@ -246,7 +246,7 @@ def _analyze_merged(paths, jobs, mn, cn, config, keys, diag, stats, oracle):
 
 
 def _analyze_one(path: str, config, keys, no_oracle: bool):
-    from .analysis import analyze
+    from ebutool.analysis import analyze
 
     diag, stats = Diagnostics(), StreamStats()
     df = analyze(
@@ -256,8 +256,8 @@ def _analyze_one(path: str, config, keys, no_oracle: bool):
 
 
 def _decode_one(path: str):
-    from .decode_table import decode_frame
-    from .stream import read_records
+    from ebutool.decode_table import decode_frame
+    from ebutool.stream import read_records
 
     diag, stats = Diagnostics(), StreamStats()
     df = decode_frame(read_records(path, diag, stats))

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import constants as C
-from .addr import CACHE_SIZE, format_address
+from ebutool import constants as C
+from ebutool.addr import CACHE_SIZE, format_address
 
 NH_MOBILITY_OLD = C.NH_MOBILITY_OLD
 _MAX_TUNNEL_DEPTH = 2  # MN<->HA tunnel, and one more for nested tunnels; deeper is odd

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import UsageError
-from .formulas import FORMULAS
+from ebutool.errors import UsageError
+from ebutool.formulas import FORMULAS
 
 VARIABLES = ("rtt_ha", "rtt_bt", "rtt_ro")
 RTT_COLUMNS = tuple(f"{v}_ms" for v in VARIABLES)

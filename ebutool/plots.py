@@ -19,12 +19,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from ebutool.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from .timeline import Ladder
+    from ebutool.timeline import Ladder
 
 MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install 'ebutool[plot]'"
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -110,7 +110,7 @@ def sweep_figure(df, variable: str, fixed: Mapping[str, float]) -> Figure:
     the standard procedure and a dashed line the early one.  A formula whose line
     coincides over the whole sweep with one drawn before says so in the legend
     (std_recv always equals std_send_conserv)."""
-    from .formulas import FORMULAS
+    from ebutool.formulas import FORMULAS
 
     fig = new_figure(7.0, 4.6)
     ax = fig.add_subplot()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import constants as C
-from .mh.messages import BU_FLAG_H, BindingUpdate, MobilityMessage
-from .mh.options import AlternateCareOfAddress, CareOfTestInitOption, NonceIndices
-from .units import seconds
+from ebutool import constants as C
+from ebutool.mh.messages import BU_FLAG_H, BindingUpdate, MobilityMessage
+from ebutool.mh.options import AlternateCareOfAddress, CareOfTestInitOption, NonceIndices
+from ebutool.units import seconds
 
 # Values of Record.msg
 MSG_DATA = "data"

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from .diagnostics import Diagnostics
-from .ipv6 import decode_ipv6_fields, is_relevant
-from .mh.codec import checksum_ok, decode_mh
-from .mh.messages import BindingUpdate, OtherMobilityMessage
-from .records import MSG_DATA, Record, classify_bu
+from ebutool.diagnostics import Diagnostics
+from ebutool.ipv6 import decode_ipv6_fields, is_relevant
+from ebutool.mh.codec import checksum_ok, decode_mh
+from ebutool.mh.messages import BindingUpdate, OtherMobilityMessage
+from ebutool.records import MSG_DATA, Record, classify_bu
 
 
 @dataclass
@@ -110,7 +110,7 @@ def records_from_frames(
     frames: Iterable, diag: Diagnostics, stats: StreamStats | None = None, source: str = ""
 ) -> Iterator[Record]:
     """The straightforward (reference) decoder: every frame through every layer."""
-    from .capture.linktypes import ip6_offset
+    from ebutool.capture.linktypes import ip6_offset
 
     stats = stats if stats is not None else StreamStats()
     for fr in frames:
@@ -135,12 +135,12 @@ def read_records(
     packets that can matter and gives exactly what :func:`records_from_frames` gives.
     ``progress``: optional object with ``update(frames=..., octets=...)``
     (:class:`ebutool.progress.Progress`), called about once per MiB of capture."""
-    from .fastpath import fast_records
-    from .inputs import open_input
+    from ebutool.fastpath import fast_records
+    from ebutool.inputs import open_input
 
     kind, stream, name = open_input(source)
     if kind == "jsonl":
-        from .trace_json import read_trace_records
+        from ebutool.trace_json import read_trace_records
 
         yield from read_trace_records(stream, diag, stats, name)
         return

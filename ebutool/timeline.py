@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .units import seconds
+from ebutool.units import seconds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,9 +169,9 @@ def load_episodes(path, config=None, diag=None) -> list:
     """The numbered episodes (``ebutool.analysis.Episode``, ids from 1 in handover
     order, the same numbers as the ``episode`` column of ``analyze``) of one
     capture or trace."""
-    from .analysis import build_episodes, merged_records
-    from .constants import DEFAULT_CONFIG
-    from .diagnostics import Diagnostics
+    from ebutool.analysis import build_episodes, merged_records
+    from ebutool.constants import DEFAULT_CONFIG
+    from ebutool.diagnostics import Diagnostics
 
     diag = diag if diag is not None else Diagnostics()
     return build_episodes(merged_records([path], diag), config or DEFAULT_CONFIG, diag, check=False)
@@ -218,8 +218,8 @@ def select_episodes(episodes, mn: str | None = None) -> list:
     """The episodes of one MN (home address in any IPv6 text form), or all."""
     if mn is None:
         return list(episodes)
-    from .addr import canonical
-    from .errors import UsageError
+    from ebutool.addr import canonical
+    from ebutool.errors import UsageError
 
     try:
         mn = canonical(mn)
@@ -230,7 +230,7 @@ def select_episodes(episodes, mn: str | None = None) -> list:
 
 def find_episode(episodes, number: int, mn: str | None = None):
     """Episode ``number`` (as listed), checked against ``mn``; UsageError if absent."""
-    from .errors import UsageError
+    from ebutool.errors import UsageError
 
     if not episodes:
         raise UsageError("the input holds no binding-update episode")

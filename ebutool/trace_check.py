@@ -12,11 +12,11 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
-from . import constants as C
-from .addr import canonical
-from .mh import messages as M
-from .mh import options as O
-from .records import MSG_LABELS
+from ebutool import constants as C
+from ebutool.addr import canonical
+from ebutool.mh import messages as M
+from ebutool.mh import options as O
+from ebutool.records import MSG_LABELS
 
 FORMAT = "ebutool-trace"
 VERSION = 1

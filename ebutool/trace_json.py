@@ -19,16 +19,16 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import BinaryIO, TextIO
 
-from . import __version__
-from . import constants as C
-from .addr import pton
-from .diagnostics import Diagnostics
-from .errors import InputError
-from .mh import messages as M
-from .mh import options as O
-from .mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mh_checksum
-from .records import HandoverEvent, Record, classify_bu
-from .trace_check import (
+from ebutool import __version__
+from ebutool import constants as C
+from ebutool.addr import pton
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import InputError
+from ebutool.mh import messages as M
+from ebutool.mh import options as O
+from ebutool.mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mh_checksum
+from ebutool.records import HandoverEvent, Record, classify_bu
+from ebutool.trace_check import (
     EVENT_FIELDS,
     FORMAT,
     HEADER_FIELDS,
@@ -300,7 +300,7 @@ def _count(stats, frames: int = 0, skipped: str | None = None) -> None:
 def option_json(o: O.Option) -> dict:
     name = OPTION_NAME.get(type(o))
     if name is None:  # raw (UnknownOption) or an option class this module does not know
-        from .mh.options import encode_option
+        from ebutool.mh.options import encode_option
 
         data = o.data if isinstance(o, O.UnknownOption) else encode_option(o)[2:]
         return {"type": o.TYPE, "data": bytes(data).hex()}

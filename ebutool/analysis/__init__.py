@@ -16,17 +16,12 @@ from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
-from ..addr import canonical
-from ..constants import DEFAULT_CONFIG, ProtocolConfig
-from ..diagnostics import Diagnostics
-from ..errors import EbutoolError, UsageError
-from ..gc_tuning import fewer_collections
-from ..stream import read_ahead
-from .classify import KINDS, MODES
-from .episodes import Reconstructor, check_order
-from .metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
-from .model import Episode, Step
-from .rows import (
+from ebutool.addr import canonical
+from ebutool.analysis.classify import KINDS, MODES
+from ebutool.analysis.episodes import Reconstructor, check_order
+from ebutool.analysis.metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
+from ebutool.analysis.model import Episode, Step
+from ebutool.analysis.rows import (
     ANSWER_LABEL,
     FALLBACK_KIND,
     LOST_NOTE,
@@ -35,7 +30,12 @@ from .rows import (
     EpisodeRows,
     build_rows,
 )
-from .summary import SUMMARY_COLUMNS, claim_statement, summarize
+from ebutool.analysis.summary import SUMMARY_COLUMNS, claim_statement, summarize
+from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import EbutoolError, UsageError
+from ebutool.gc_tuning import fewer_collections
+from ebutool.stream import read_ahead
 
 __all__ = [
     "analyze",
@@ -62,7 +62,7 @@ def make_oracle(
     """The CN oracle (ebutool.oracle.verify.Oracle) when it is installed, else None
     (then every episode's ``auth`` is "unknown")."""
     try:
-        from ..oracle.verify import Oracle
+        from ebutool.oracle.verify import Oracle
     except ImportError:
         return None
     try:
@@ -165,7 +165,7 @@ def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Itera
     checked first, so a backwards timestamp is diagnosed with its own frame number),
     read ahead (ebutool.stream.read_ahead).  ``progress`` (ebutool.progress) follows the
     reading of a single file."""
-    from ..stream import read_records
+    from ebutool.stream import read_records
 
     if len(paths) == 1:
         stream = read_records(paths[0], diag, stats, progress=progress)

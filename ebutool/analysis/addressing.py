@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..mh.messages import BU_FLAG_H
-from ..records import Record
+from ebutool.mh.messages import BU_FLAG_H
+from ebutool.records import Record
 
 UP, DOWN = True, False  # UP: MN -> peer, DOWN: peer -> MN
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ..constants import DEFAULT_CONFIG, ProtocolConfig
-from ..diagnostics import Diagnostics
-from ..mh.messages import BU_FLAG_H
-from ..mh.options import BindingAuthorizationData
-from ..records import HandoverEvent, Record
-from .addressing import AddressBook, Resolved
-from .handlers import MessageHandlers
-from .model import CNState, Exchange, Handover, MNState
+from ebutool.analysis.addressing import AddressBook, Resolved
+from ebutool.analysis.handlers import MessageHandlers
+from ebutool.analysis.model import CNState, Exchange, Handover, MNState
+from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.diagnostics import Diagnostics
+from ebutool.mh.messages import BU_FLAG_H
+from ebutool.mh.options import BindingAuthorizationData
+from ebutool.records import HandoverEvent, Record
 
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024

@@ -8,12 +8,20 @@ inside the handover does it open an episode (flagged capture_started_mid_episode
 
 from __future__ import annotations
 
-from .. import constants as C
-from ..mh.messages import BU_FLAG_A, BU_FLAG_H
-from ..mh.options import NonceIndices
-from ..records import Record
-from .addressing import Resolved
-from .model import MAX_EXCHANGES, MAX_STEPS, CNState, Exchange, Handover, MNState, Step
+from ebutool import constants as C
+from ebutool.analysis.addressing import Resolved
+from ebutool.analysis.model import (
+    MAX_EXCHANGES,
+    MAX_STEPS,
+    CNState,
+    Exchange,
+    Handover,
+    MNState,
+    Step,
+)
+from ebutool.mh.messages import BU_FLAG_A, BU_FLAG_H
+from ebutool.mh.options import NonceIndices
+from ebutool.records import Record
 
 LIFETIME_UNIT_S = 4  # BU lifetime field unit (RFC 6275 6.1.7)
 MAX_OPEN_TESTS = 64  # unanswered HoTIs kept per (MN, CN) (oldest dropped)

@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..formulas import FORMULAS, predicting_formula
-from .classify import KINDS, MODES
+from ebutool.analysis.classify import KINDS, MODES
+from ebutool.formulas import FORMULAS, predicting_formula
 
 OBSERVED = ("send_latency", "recv_latency")
 PREDICTED = tuple(FORMULAS)

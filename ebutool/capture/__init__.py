@@ -19,7 +19,7 @@ class Frame:
 
 
 # Imported after Frame is defined: the reader modules import Frame from this package.
-from .linktypes import SUPPORTED_LINKTYPES, ip6_offset, ip6_offset_func  # noqa: E402
-from .source import open_frames  # noqa: E402
+from ebutool.capture.linktypes import SUPPORTED_LINKTYPES, ip6_offset, ip6_offset_func  # noqa: E402
+from ebutool.capture.source import open_frames  # noqa: E402
 
 __all__ = ["Frame", "open_frames", "ip6_offset", "ip6_offset_func", "SUPPORTED_LINKTYPES"]

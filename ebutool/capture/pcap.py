@@ -10,11 +10,11 @@ import dataclasses
 import struct
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostics
-from ..errors import InputError
-from . import Frame
-from .linktypes import SUPPORTED_LINKTYPES
-from .source import PCAP_MAGICS, Source
+from ebutool.capture import Frame
+from ebutool.capture.linktypes import SUPPORTED_LINKTYPES
+from ebutool.capture.source import PCAP_MAGICS, Source
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import InputError
 
 GLOBAL_HEADER_LEN = 24
 RECORD_HEADER_LEN = 16

@@ -15,12 +15,20 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostics
-from ..errors import InputError
-from . import Frame
-from .linktypes import SUPPORTED_LINKTYPES, linktype_name
-from .pcap import MAX_CAPLEN, NEW_FRAME, SET_DATA, SET_FRAME, SET_LINKTYPE, SET_TS, SET_WIRELEN
-from .source import Source
+from ebutool.capture import Frame
+from ebutool.capture.linktypes import SUPPORTED_LINKTYPES, linktype_name
+from ebutool.capture.pcap import (
+    MAX_CAPLEN,
+    NEW_FRAME,
+    SET_DATA,
+    SET_FRAME,
+    SET_LINKTYPE,
+    SET_TS,
+    SET_WIRELEN,
+)
+from ebutool.capture.source import Source
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import InputError
 
 SHB, IDB, PB, SPB, EPB = 0x0A0D0D0A, 1, 2, 3, 6
 PACKET_BLOCKS = frozenset((PB, SPB, EPB))

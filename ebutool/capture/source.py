@@ -13,8 +13,8 @@ import sys
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from ..diagnostics import Diagnostics
-from ..errors import InputError
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import InputError
 
 CHUNK = 1 << 20  # bytes asked for per read; large reads keep the loop in C
 
@@ -95,7 +95,7 @@ def open_frames(source: str | os.PathLike | BinaryIO, diag: Diagnostics) -> Iter
     capture at all raises :class:`InputError` before the first frame is asked
     for; per-record problems later become diagnoses in ``diag``.
     """
-    from . import pcap, pcapng  # late: they import Frame from the package
+    from ebutool.capture import pcap, pcapng  # late: they import Frame from the package
 
     src = open_source(source, diag)
     try:

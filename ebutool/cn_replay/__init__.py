@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..constants import DEFAULT_CONFIG, ProtocolConfig
-from ..diagnostics import Diagnostics
-from ..errors import UsageError
-from ..units import seconds
-from .cn_model import CNPolicies, Policy
-from .divergences import DIVERGENCE_COLUMNS, DIVERGENCE_KINDS, UNOBSERVABLE_KINDS, divergence_frame
-from .engine import (
+from ebutool.cn_replay.cn_model import CNPolicies, Policy
+from ebutool.cn_replay.divergences import (
+    DIVERGENCE_COLUMNS,
+    DIVERGENCE_KINDS,
+    UNOBSERVABLE_KINDS,
+    divergence_frame,
+)
+from ebutool.cn_replay.engine import (
     BASIS_INJECTED,
     BASIS_KEYLESS,
     BASIS_KEYS,
@@ -38,7 +39,11 @@ from .engine import (
     describe_ack,
     run,
 )
-from .exposure import EXPOSURE_COLUMNS, exposure_frame
+from ebutool.cn_replay.exposure import EXPOSURE_COLUMNS, exposure_frame
+from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import UsageError
+from ebutool.units import seconds
 
 DECISION_COLUMNS = [
     "frame",
@@ -116,7 +121,7 @@ def parse_cn_policies(values: Iterable[str]) -> dict:
 
 
 def _canonical(addr: str, given) -> str:
-    from ..addr import canonical
+    from ebutool.addr import canonical
 
     try:
         return canonical(addr)
@@ -164,7 +169,7 @@ def _check_options(config: ProtocolConfig, cn_policy) -> CNPolicies:
 def _oracle_check(keys, config: ProtocolConfig) -> tuple[Authenticate | None, str]:
     """The oracle's per-record check, and the basis its verdicts are reported under."""
     try:
-        from ..oracle.verify import Oracle
+        from ebutool.oracle.verify import Oracle
     except ModuleNotFoundError as exc:
         if exc.name != "ebutool.oracle.verify":
             raise
@@ -192,7 +197,7 @@ def replay(
     "observed" (each CN as the trace shows: early if it ever answered an EBU) for every
     CN, or a mapping CN address -> policy whose key "*" is the default for the others;
     ``trusted``: home addresses granted EBUs (draft 6.2), None = all MNs."""
-    from ..stream import read_records
+    from ebutool.stream import read_records
 
     policy = _check_options(config, cn_policy)
     diag = diag if diag is not None else Diagnostics()

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from ..constants import DEFAULT_CONFIG, ProtocolConfig
-from ..units import NS_PER_S, seconds, to_ns
+from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.units import NS_PER_S, seconds, to_ns
 
 SEQ_MODULUS = 1 << 16  # RFC 6275 9.5.1: sequence numbers are compared modulo 2**16
 SEQ_HALF_WINDOW = 1 << 15  # ... "the preceding 32768 values, inclusive" are not greater

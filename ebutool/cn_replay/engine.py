@@ -16,13 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..analysis.handlers import MAX_OPEN_COTIS
-from ..constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConfig
-from ..diagnostics import Diagnostics
-from ..mh.messages import BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate
-from ..records import Record
-from ..units import to_ns
-from .cn_model import (
+from ebutool.analysis.handlers import MAX_OPEN_COTIS
+from ebutool.cn_replay.cn_model import (
     ANY_NONCE_STATUS,
     NONCE_STATUSES,
     STATUS_SEQ_OUT_OF_WINDOW,
@@ -34,7 +29,7 @@ from .cn_model import (
     Update,
     sort_updates,
 )
-from .divergences import (
+from ebutool.cn_replay.divergences import (
     KIND_ACK_MISSING,
     KIND_ACK_STATUS,
     KIND_ACK_UNEXPECTED,
@@ -42,7 +37,12 @@ from .divergences import (
     KIND_EBA_UNEXPECTED,
     Divergence,
 )
-from .exposure import count_packet
+from ebutool.cn_replay.exposure import count_packet
+from ebutool.constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConfig
+from ebutool.diagnostics import Diagnostics
+from ebutool.mh.messages import BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate
+from ebutool.records import Record
+from ebutool.units import to_ns
 
 # The ``basis`` column: what decided whether a binding update's authentication holds.
 BASIS_KEYS = "kcn"  # the oracle with the CN's Kcn and nonce table (verify's basis "kcn")

@@ -7,11 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..analysis.summary import MIN_CLAIM_SAMPLES
-from ..diagnostics import Diagnostics
-from ..report import OutputFormat
-from ..stream import StreamStats
-from .common import (
+from ebutool.analysis.summary import MIN_CLAIM_SAMPLES
+from ebutool.commands.common import (
     FormatOpt,
     InitialBindackTimeoutOpt,
     KcnFileOpt,
@@ -35,6 +32,9 @@ from .common import (
     print_key_notes,
     write_table,
 )
+from ebutool.diagnostics import Diagnostics
+from ebutool.report import OutputFormat
+from ebutool.stream import StreamStats
 
 FilesArg = Annotated[
     list[str],
@@ -125,8 +125,8 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
         """
-        from ..analysis import claim_statement, summarize
-        from ..analysis.summary import counterfactual_statement
+        from ebutool.analysis import claim_statement, summarize
+        from ebutool.analysis.summary import counterfactual_statement
 
         check_output(fmt, output)
         config = make_config(
@@ -138,8 +138,8 @@ def register(app: typer.Typer) -> None:
             tentative_binding_lifetime,
         )
         keys_in_force = key_table(kcn, kcn_file, nonces, keys)
-        from ..inputs_multi import analyze_files
-        from ..progress import NullProgress, reading_progress
+        from ebutool.inputs_multi import analyze_files
+        from ebutool.progress import NullProgress, reading_progress
 
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()

@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 
-from ..constants import DEFAULT_CONFIG, ProtocolConfig
-from ..diagnostics import Diagnostics
-from ..errors import EbutoolError, UsageError
-from ..gc_tuning import fewer_collections
-from ..report import OutputFormat, render_bytes
+from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import EbutoolError, UsageError
+from ebutool.gc_tuning import fewer_collections
+from ebutool.report import OutputFormat, render_bytes
 
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Write to PATH ('-' = stdout).")]
@@ -199,7 +199,7 @@ def print_diagnostics(diag: Diagnostics, quiet: bool, limit: int = 10) -> None:
 def input_paths(args, quiet: bool) -> list[str]:
     """The files the command-line arguments name (a directory: the captures in it), and a
     note on stderr about a directory's files that are not read."""
-    from ..inputs_multi import expand_inputs
+    from ebutool.inputs_multi import expand_inputs
 
     left_out: list[str] = []
     paths = expand_inputs(args, left_out)
@@ -241,7 +241,7 @@ def write_table(df, fmt: OutputFormat, out: str = "-", decimals: int = 3) -> Non
 def key_table(kcn, kcn_file, nonces, keys):
     """The oracle's key table from the key options (and EBUTOOL_KCN); shared by
     analyze, verify and replay so that all three read keys the same way."""
-    from ..oracle.keys import load_key_table
+    from ebutool.oracle.keys import load_key_table
 
     return load_key_table(
         kcn=kcn or (), kcn_files=kcn_file or (), nonces=nonces or (), keys_file=keys, env=os.environ

@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..diagnostics import Diagnostics
-from ..errors import UsageError
-from ..report import OutputFormat
-from .common import (
+from ebutool.commands.common import (
     FormatOpt,
     InitialBindackTimeoutOpt,
     MaxNonceLifetimeOpt,
@@ -27,6 +24,9 @@ from .common import (
     print_diagnostics,
     write_table,
 )
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import UsageError
+from ebutool.report import OutputFormat
 
 
 class By(StrEnum):
@@ -100,12 +100,12 @@ def register(app: typer.Typer) -> None:
         Example: ebutool compare samples/standard.pcap samples/early-conservative.pcap
         --plot cdf.png
         """
-        from .. import compare
+        from ebutool import compare
 
         if plot_kind is not None and plot is None:
             raise UsageError("--plot-kind needs --plot PATH")
         if plot is not None:
-            from ..plots import check_plot_target
+            from ebutool.plots import check_plot_target
 
             check_plot_target(plot)
         config = make_config(
@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
         )
         table = compare.compare_table(episodes, by.value)
         if plot is not None:
-            from ..plots import distribution_figure, save_figure
+            from ebutool.plots import distribution_figure, save_figure
 
             kind = (plot_kind or PlotKind.cdf).value
             samples = compare.latency_samples(episodes, by.value)

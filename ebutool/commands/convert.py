@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from ..diagnostics import Diagnostics
-from ..errors import UsageError
-from .common import OutputOpt, QuietOpt, err, guarded, print_diagnostics
+from ebutool.commands.common import OutputOpt, QuietOpt, err, guarded, print_diagnostics
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -33,8 +33,8 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool convert samples/early-conservative.pcap -o early.jsonl
         """
-        from ..stream import StreamStats, read_records
-        from ..trace_json import write_trace
+        from ebutool.stream import StreamStats, read_records
+        from ebutool.trace_json import write_trace
 
         diag, stats = Diagnostics(), StreamStats()
         records = read_records(file, diag, stats)

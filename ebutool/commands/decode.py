@@ -7,11 +7,19 @@ from typing import Annotated
 
 import typer
 
-from ..constants import NH_ESP, NH_FRAGMENT
-from ..diagnostics import Diagnostics
-from ..report import OutputFormat
-from ..stream import StreamStats
-from .common import FormatOpt, OutputOpt, QuietOpt, err, guarded, print_diagnostics, write_table
+from ebutool.commands.common import (
+    FormatOpt,
+    OutputOpt,
+    QuietOpt,
+    err,
+    guarded,
+    print_diagnostics,
+    write_table,
+)
+from ebutool.constants import NH_ESP, NH_FRAGMENT
+from ebutool.diagnostics import Diagnostics
+from ebutool.report import OutputFormat
+from ebutool.stream import StreamStats
 
 
 def register(app: typer.Typer) -> None:
@@ -30,9 +38,9 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool decode samples/early-conservative.pcap --format csv -o messages.csv
         """
-        from ..decode_table import decode_frame
-        from ..progress import reading_progress
-        from ..stream import read_records
+        from ebutool.decode_table import decode_frame
+        from ebutool.progress import reading_progress
+        from ebutool.stream import read_records
 
         diag, stats = Diagnostics(), StreamStats()
         opaque = Counter()

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UsageError
-from ..report import OutputFormat
-from .common import FormatOpt, OutputOpt, QuietOpt, err, guarded, write_table
+from ebutool.commands.common import FormatOpt, OutputOpt, QuietOpt, err, guarded, write_table
+from ebutool.errors import UsageError
+from ebutool.report import OutputFormat
 
 
 def register(app: typer.Typer) -> None:
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool model --rtt-ha 40 --rtt-bt 120 --sweep rtt_ro=10:200:10 --plot ro.png
         """
-        from .. import model
+        from ebutool import model
 
         fixed = {"rtt_ha": rtt_ha, "rtt_bt": rtt_bt, "rtt_ro": rtt_ro}
         if plot is not None and sweep is None:
@@ -102,13 +102,13 @@ def register(app: typer.Typer) -> None:
         if fixed[sw.variable] is not None:
             raise UsageError(f"--{sw.variable.replace('_', '-')} is swept by --sweep; leave it out")
         if plot is not None:
-            from ..plots import check_plot_target
+            from ebutool.plots import check_plot_target
 
             check_plot_target(plot)
         others = {k: v for k, v in fixed.items() if k != sw.variable}
         df = model.sweep_table(sw, **others)
         if plot is not None:
-            from ..plots import save_figure, sweep_figure
+            from ebutool.plots import save_figure, sweep_figure
 
             save_figure(sweep_figure(df, sw.variable, others), plot)
         write_table(df, fmt, output)

@@ -6,10 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..diagnostics import Diagnostics
-from ..errors import UsageError
-from ..report import OutputFormat
-from .common import (
+from ebutool.commands.common import (
     FormatOpt,
     InitialBindackTimeoutOpt,
     KcnFileOpt,
@@ -30,6 +27,9 @@ from .common import (
     print_key_notes,
     write_table,
 )
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import UsageError
+from ebutool.report import OutputFormat
 
 CNPolicyOpt = Annotated[
     list[str] | None,
@@ -117,7 +117,7 @@ def register(app: typer.Typer) -> None:
         Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1
         --divergences div.csv -f csv
         """
-        from ..cn_replay import parse_cn_policies, replay
+        from ebutool.cn_replay import parse_cn_policies, replay
 
         outs = [p for p in (output, divergences, decisions) if p is not None]
         if outs.count("-") > 1:
@@ -164,7 +164,7 @@ def register(app: typer.Typer) -> None:
 def _addresses(values, option: str) -> list[str] | None:
     if not values:
         return None
-    from ..addr import canonical
+    from ebutool.addr import canonical
 
     out = []
     for v in values:

@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UsageError
-from .common import (
+from ebutool.commands.common import (
     InitialBindackTimeoutOpt,
     MaxBindackTimeoutOpt,
     MaxRRBindingLifetimeOpt,
@@ -21,6 +20,7 @@ from .common import (
     err,
     guarded,
 )
+from ebutool.errors import UsageError
 
 
 @contextmanager
@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool synth samples/early-conservative.toml -o early.pcap --json early.jsonl
         """
-        from ..synth import load_scenario, simulate, write_capture, write_json, write_keys
+        from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys
 
         overrides = dict(
             max_token_lifetime=max_token_lifetime,

@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..diagnostics import Diagnostics
-from ..errors import UsageError
-from ..report import OutputFormat
-from .common import (
+from ebutool.commands.common import (
     InitialBindackTimeoutOpt,
     MaxNonceLifetimeOpt,
     MaxRRBindingLifetimeOpt,
@@ -25,6 +22,9 @@ from .common import (
     print_diagnostics,
     write_table,
 )
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import UsageError
+from ebutool.report import OutputFormat
 
 TEXT_EXTENSIONS = (".txt", ".text")
 
@@ -76,11 +76,11 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool timeline samples/early-conservative.pcap --episode 1 -o ladder.svg
         """
-        from .. import timeline as tl
+        from ebutool import timeline as tl
 
         figure = output != "-" and not output.lower().endswith(TEXT_EXTENSIONS) and fmt is None
         if figure:
-            from ..plots import FIGURE_FORMATS, check_plot_target
+            from ebutool.plots import FIGURE_FORMATS, check_plot_target
 
             if os.path.splitext(output)[1].lower() not in FIGURE_FORMATS:
                 raise UsageError(
@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
             ep = mine[0]
         ladder = tl.ladder_from_episode(ep)
         if figure:
-            from ..plots import ladder_figure, save_figure
+            from ebutool.plots import ladder_figure, save_figure
 
             save_figure(ladder_figure(ladder), output)
         elif fmt is not None:

@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..diagnostics import Diagnostics
-from ..report import OutputFormat
-from .common import (
+from ebutool.commands.common import (
     FormatOpt,
     KcnFileOpt,
     KcnOpt,
@@ -26,6 +24,8 @@ from .common import (
     print_key_notes,
     write_table,
 )
+from ebutool.diagnostics import Diagnostics
+from ebutool.report import OutputFormat
 
 
 def register(app: typer.Typer) -> None:
@@ -56,8 +56,8 @@ def register(app: typer.Typer) -> None:
         Example: ebutool verify samples/early-conservative.pcap
         --keys samples/early-conservative.keys.json
         """
-        from ..oracle.verify import VERDICTS, verify
-        from ..stream import StreamStats
+        from ebutool.oracle.verify import VERDICTS, verify
+        from ebutool.stream import StreamStats
 
         config = make_config(
             max_nonce_lifetime=max_nonce_lifetime, max_token_lifetime=max_token_lifetime

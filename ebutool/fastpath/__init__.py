@@ -48,14 +48,14 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Iterator
 
-from ..capture.linktypes import ip6_offset_func
-from ..capture.source import HEADER_NEED, PCAP_MAGICS, PCAPNG_MAGIC, open_source
-from ..diagnostics import Diagnostics
-from ..records import Record
-from ..stream import StreamStats, record_from_packet
-from .common import SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS, _flush, must_decode
-from .pcap_loop import _pcap_records
-from .pcapng_loop import _pcapng_records
+from ebutool.capture.linktypes import ip6_offset_func
+from ebutool.capture.source import HEADER_NEED, PCAP_MAGICS, PCAPNG_MAGIC, open_source
+from ebutool.diagnostics import Diagnostics
+from ebutool.fastpath.common import SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS, _flush, must_decode
+from ebutool.fastpath.pcap_loop import _pcap_records
+from ebutool.fastpath.pcapng_loop import _pcapng_records
+from ebutool.records import Record
+from ebutool.stream import StreamStats, record_from_packet
 
 __all__ = [
     "SKIP_NEXT_HEADERS",
@@ -136,7 +136,7 @@ def fast_records(
         buf = src.fill(b"", 0, HEADER_NEED)
         head = buf[:4]
         if head in PCAP_MAGICS and len(buf) >= 24:
-            from ..capture import pcap
+            from ebutool.capture import pcap
 
             pcap.read_pcap(src, buf, diag)  # the header checks (raises InputError)
             order, nanosecond = PCAP_MAGICS[head]
@@ -145,14 +145,14 @@ def fast_records(
                 src, buf, order, 1 if nanosecond else 1000, linktype, diag, stats, name, progress
             )
         elif head == PCAPNG_MAGIC and len(buf) >= 28:
-            from ..capture import pcapng
+            from ebutool.capture import pcapng
 
             pcapng.read_pcapng(src, buf, diag)  # the SHB checks (raises InputError)
             gen = _pcapng_records(src, buf, diag, stats, name, progress)
         else:
             # Anything unusual at the very start (short or foreign header): the readers'
             # own messages and behaviour, with the frame-level filter.
-            from ..capture import open_frames
+            from ebutool.capture import open_frames
 
             return filtered_records(
                 open_frames(_Replay(buf, src), diag), diag, stats, name, progress

@@ -5,11 +5,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from ..capture.linktypes import ip6_offset_func
-from ..diagnostics import Diagnostics
-from ..records import Record
-from ..stream import StreamStats, record_from_packet
-from .common import (
+from ebutool.capture.linktypes import ip6_offset_func
+from ebutool.diagnostics import Diagnostics
+from ebutool.fastpath.common import (
     _ETHERTYPE_LINKS,
     _LT_RAW,
     _PROGRESS_EVERY,
@@ -21,6 +19,8 @@ from .common import (
     _Window,
     must_decode,
 )
+from ebutool.records import Record
+from ebutool.stream import StreamStats, record_from_packet
 
 
 def _pcap_records(
@@ -36,7 +36,7 @@ def _pcap_records(
 ) -> Iterator[Record]:
     # Mirrors ebutool.capture.pcap._records (same refills, same diagnoses), with the
     # filter inlined.
-    from ..capture.pcap import MAX_CAPLEN, RECORD_HEADER_LEN, _cut
+    from ebutool.capture.pcap import MAX_CAPLEN, RECORD_HEADER_LEN, _cut
 
     unpack = struct.Struct(order + "IIII").unpack_from
     f = ip6_offset_func(linktype)

@@ -6,10 +6,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostics
-from ..records import Record
-from ..stream import StreamStats, record_from_packet
-from .common import (
+from ebutool.diagnostics import Diagnostics
+from ebutool.fastpath.common import (
     _PROGRESS_EVERY,
     SKIP_NEXT_HEADERS,
     WALK_NEXT_HEADERS,
@@ -19,6 +17,8 @@ from .common import (
     _walk,
     _Window,
 )
+from ebutool.records import Record
+from ebutool.stream import StreamStats, record_from_packet
 
 # pcapng: the EPB fixed fields and, for an Ethernet frame, EtherType, first IPv6 octet
 # and next header, in one call (block type, length, interface, ts high, ts low, caplen,
@@ -39,7 +39,7 @@ def _pcapng_records(
     # A copy of ebutool.capture.pcapng._blocks (keep them in step): the same block walk,
     # checks and diagnoses; EPBs are filtered without building a Frame, and the other
     # packet blocks (SPB, PB: rare) go through the same filter on their slice.
-    from ..capture.pcapng import (
+    from ebutool.capture.pcapng import (
         _STRUCTS,
         BYTE_ORDER_MAGIC,
         EPB,

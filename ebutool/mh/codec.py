@@ -13,10 +13,15 @@ from __future__ import annotations
 import struct
 from dataclasses import fields, replace
 
-from .. import constants as C
-from ..addr import ntop, pton
-from .messages import MESSAGE_CLASSES, BindingUpdate, MobilityMessage, OtherMobilityMessage
-from .options import (
+from ebutool import constants as C
+from ebutool.addr import ntop, pton
+from ebutool.mh.messages import (
+    MESSAGE_CLASSES,
+    BindingUpdate,
+    MobilityMessage,
+    OtherMobilityMessage,
+)
+from ebutool.mh.options import (
     BindingAuthorizationData,
     Pad1,
     PadN,

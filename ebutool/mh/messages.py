@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from .. import constants as C
-from .options import Option
+from ebutool import constants as C
+from ebutool.mh.options import Option
 
 # BU flags (RFC 6275 6.1.7, RFC 3963 NEMO R, RFC 5213 P, RFC 5555 F, RFC 5845 T,
 # RFC 6058 B, RFC 6618 S, RFC 7311 D): bit -> letter, most significant first.

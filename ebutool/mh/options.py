@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
-from .. import constants as C
-from ..addr import ntop, pton
+from ebutool import constants as C
+from ebutool.addr import ntop, pton
 
 
 @dataclass(frozen=True, slots=True)

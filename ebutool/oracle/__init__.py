@@ -6,8 +6,16 @@ Key material lives in a :class:`KeyTable` (``keys.py``); the RFC arithmetic in
 ``crypto.py``.  See docs/verify.md.
 """
 
-from .keys import ANY_CN, KeyTable, Nonce, load_key_table
-from .verify import COLUMNS, INVALID, UNVERIFIABLE, VALID, Oracle, Verdict, verdicts_frame
+from ebutool.oracle.keys import ANY_CN, KeyTable, Nonce, load_key_table
+from ebutool.oracle.verify import (
+    COLUMNS,
+    INVALID,
+    UNVERIFIABLE,
+    VALID,
+    Oracle,
+    Verdict,
+    verdicts_frame,
+)
 
 # The file-level function is ``ebutool.oracle.verify.verify`` (and ``ebutool.verify``); it
 # is not re-exported here so that ``ebutool.oracle.verify`` stays the module.

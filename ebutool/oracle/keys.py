@@ -27,9 +27,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .. import constants as C
-from ..addr import canonical
-from ..errors import UsageError
+from ebutool import constants as C
+from ebutool.addr import canonical
+from ebutool.errors import UsageError
 
 ANY_CN = "*"
 ENV_KCN = "EBUTOOL_KCN"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from . import crypto
+from ebutool.oracle import crypto
 
 MAX_CANDIDATES = 4  # tokens kept per (CN, address, index): retransmissions, spoofs
 

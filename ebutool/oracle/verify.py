@@ -30,32 +30,36 @@ from collections.abc import Iterable, Iterator
 from socket import AF_INET6, inet_pton
 from typing import TYPE_CHECKING
 
-from ..addr import pton
-from ..constants import DEFAULT_CONFIG, ProtocolConfig
-from ..diagnostics import Diagnostics
-from ..errors import UsageError
-from ..mh.codec import mac_data
-from ..mh.messages import BA_STATUS, BU_FLAG_H
-from ..mh.options import (
+from ebutool.addr import pton
+from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.diagnostics import Diagnostics
+from ebutool.errors import UsageError
+from ebutool.mh.codec import mac_data
+from ebutool.mh.messages import BA_STATUS, BU_FLAG_H
+from ebutool.mh.options import (
     AlternateCareOfAddress,
     BindingAuthorizationData,
     CareOfTestOption,
     NonceIndices,
 )
-from ..records import Record
-from ..units import seconds as _seconds
-from ..units import to_ns
-from . import crypto
-from .keys import KeyTable
-from .tables import MAX_TABLE_ENTRIES, Sent, by_time, put_bounded, remember, sweep_tokens
+from ebutool.oracle import crypto
+from ebutool.oracle.keys import KeyTable
+from ebutool.oracle.tables import (
+    MAX_TABLE_ENTRIES,
+    Sent,
+    by_time,
+    put_bounded,
+    remember,
+    sweep_tokens,
+)
 
 # The verdict vocabulary lives in verdicts.py; re-exported here (verify.VALID, ...).
-from .verdicts import (
+from ebutool.oracle.verdicts import (
     BASIS_CAPTURE,
     BASIS_KCN,
     COLUMNS,
     INVALID,
-    NONCE_STATUSES,  # noqa: F401
+    NONCE_STATUSES,
     R_AUTH_OK,
     R_CAREOF_TOKEN_BAD,
     R_CAREOF_TOKEN_OK,
@@ -81,6 +85,9 @@ from .verdicts import (
     Verdict,
     verdicts_frame,
 )
+from ebutool.records import Record
+from ebutool.units import seconds as _seconds
+from ebutool.units import to_ns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -508,7 +515,7 @@ def verify(
     stats=None,
 ) -> pd.DataFrame:
     """One row per checked message of the capture/trace ``path`` (columns :data:`COLUMNS`)."""
-    from ..stream import read_records
+    from ebutool.stream import read_records
 
     oracle = Oracle(keys, config)
     diag = diag if diag is not None else Diagnostics()

@@ -1,6 +1,6 @@
 """Output formats behind one interface: :func:`render_table` / :func:`render_bytes`
 choose by :class:`OutputFormat`; writing is the CLI's (commands/common.write_table)."""
 
-from .formats import OutputFormat, render_bytes, render_table
+from ebutool.report.formats import OutputFormat, render_bytes, render_table
 
 __all__ = ["OutputFormat", "render_bytes", "render_table"]

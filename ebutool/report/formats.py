@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import pandas as pd
 
-from ..errors import UsageError
+from ebutool.errors import UsageError
 
 
 class OutputFormat(StrEnum):

@@ -21,10 +21,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..constants import ProtocolConfig
-from ..records import HandoverEvent
-from . import packets as P
-from .scenario import HOME, Correspondent, Network, Scenario
+from ebutool.constants import ProtocolConfig
+from ebutool.records import HandoverEvent
+from ebutool.synth import packets as P
+from ebutool.synth.scenario import HOME, Correspondent, Network, Scenario
 
 
 def ms_ns(ms: float) -> int:
@@ -47,8 +47,8 @@ class SynthResult:
 
 class Sim:
     def __init__(self, scenario: Scenario, seed: int, config: ProtocolConfig):
-        from .mobile import MobileNodeSim
-        from .nodes import CorrespondentSim, HomeAgentSim
+        from ebutool.synth.mobile import MobileNodeSim
+        from ebutool.synth.nodes import CorrespondentSim, HomeAgentSim
 
         self.scenario, self.config = scenario, config
         self.rng = random.Random(seed)

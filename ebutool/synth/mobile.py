@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..mh.messages import (
+from ebutool.mh.messages import (
     BU_FLAG_A,
     BU_FLAG_H,
     BindingAcknowledgement,
@@ -34,11 +34,11 @@ from ..mh.messages import (
     HomeTest,
     HomeTestInit,
 )
-from ..mh.options import NonceIndices
-from ..oracle import crypto
-from . import packets as P
-from .engine import ms_ns
-from .scenario import HOME, Correspondent, Flow, Handover, MobileNode
+from ebutool.mh.options import NonceIndices
+from ebutool.oracle import crypto
+from ebutool.synth import packets as P
+from ebutool.synth.engine import ms_ns
+from ebutool.synth.scenario import HOME, Correspondent, Flow, Handover, MobileNode
 
 BA_REJECTED = 128  # RFC 6275 6.1.8: status values from 128 reject
 BE_UNKNOWN_BINDING = 1

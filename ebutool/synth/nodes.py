@@ -11,8 +11,8 @@ if configured, answered with a Binding Error (status 1), at most one per interva
 
 from __future__ import annotations
 
-from .. import constants as C
-from ..mh.messages import (
+from ebutool import constants as C
+from ebutool.mh.messages import (
     BU_FLAG_A,
     BU_FLAG_H,
     BindingAcknowledgement,
@@ -23,11 +23,11 @@ from ..mh.messages import (
     HomeTest,
     HomeTestInit,
 )
-from ..mh.options import NonceIndices
-from ..oracle import crypto
-from . import packets as P
-from .engine import ms_ns
-from .scenario import Correspondent, Flow, HomeAgent
+from ebutool.mh.options import NonceIndices
+from ebutool.oracle import crypto
+from ebutool.synth import packets as P
+from ebutool.synth.engine import ms_ns
+from ebutool.synth.scenario import Correspondent, Flow, HomeAgent
 
 BA_ACCEPTED = 0
 BE_UNKNOWN_BINDING = 1  # RFC 6275 6.1.9: unknown binding for Home Address option
@@ -157,7 +157,7 @@ class CorrespondentSim:
 
     # -- sending data -------------------------------------------------------------
     def start_flow(self, index: int, flow: Flow) -> None:
-        from .mobile import flow_times
+        from ebutool.synth.mobile import flow_times
 
         mn = self.sim.mns[flow.mn].cfg
         for n, t in enumerate(flow_times(flow)):

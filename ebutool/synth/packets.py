@@ -13,13 +13,13 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, replace
 
-from .. import build
-from .. import constants as C
-from ..addr import pton
-from ..mh.codec import aligned, encode_mh, mac_data
-from ..mh.messages import MobilityMessage
-from ..mh.options import BindingAuthorizationData
-from ..oracle import crypto
+from ebutool import build
+from ebutool import constants as C
+from ebutool.addr import pton
+from ebutool.mh.codec import aligned, encode_mh, mac_data
+from ebutool.mh.messages import MobilityMessage
+from ebutool.mh.options import BindingAuthorizationData
+from ebutool.oracle import crypto
 
 
 @dataclass(slots=True)

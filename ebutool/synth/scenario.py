@@ -14,9 +14,9 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 
-from .. import constants as C
-from ..constants import ProtocolConfig
-from ..errors import InputError
+from ebutool import constants as C
+from ebutool.constants import ProtocolConfig
+from ebutool.errors import InputError
 
 PROCEDURES = ("early", "standard")
 MODES = ("conservative", "optimistic")
@@ -159,7 +159,7 @@ def load_scenario(path: str) -> Scenario:
 
 def parse_scenario(data: dict, where: str = "scenario") -> Scenario:
     """Validate the parsed TOML document ``data`` (``where`` prefixes every error)."""
-    from .scenario_parse import Parser
+    from ebutool.synth.scenario_parse import Parser
 
     return Parser(where).scenario(data)
 

@@ -10,9 +10,9 @@ import datetime as _dt
 import ipaddress
 from typing import Any
 
-from .. import constants as C
-from ..constants import ProtocolConfig
-from .scenario import (
+from ebutool import constants as C
+from ebutool.constants import ProtocolConfig
+from ebutool.synth.scenario import (
     DATA_HEADER_LEN,
     DEFAULT_BE_INTERVAL_MS,
     DEFAULT_CN_PORT,
