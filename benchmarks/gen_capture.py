@@ -19,7 +19,7 @@ The mix (fractions of all packets; deterministic for a given --seed and --packet
   type 2 routing header to it) and some reverse-tunnelled data (IPv6-in-IPv6).
 
 Generation is fast: ordinary packets come from a few hundred templates built once with
-``ebutool.build`` (only a sequence/counter field changes per packet); signalling
+``ebutool.wire.build`` (only a sequence/counter field changes per packet); signalling
 packets are built individually, which is cheap because they are rare.  Records are
 written with ``struct`` directly (classic pcap microsecond resolution; pcapng with one
 Ethernet interface and EPBs, microsecond resolution), not through dpkt per packet.
@@ -40,21 +40,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ebutool import build  # noqa: E402
-from ebutool import constants as C  # noqa: E402
-from ebutool.addr import pton  # noqa: E402
-from ebutool.mh.codec import aligned, encode_mh, mac_data  # noqa: E402
-from ebutool.mh.messages import (
+from ebutool.core import constants as C  # noqa: E402
+from ebutool.core.addr import pton  # noqa: E402
+from ebutool.oracle import crypto  # noqa: E402
+from ebutool.wire import build  # noqa: E402
+from ebutool.wire.mh.codec import aligned, encode_mh, mac_data  # noqa: E402
+from ebutool.wire.mh.messages import (
     BU_FLAG_A,
     BindingAcknowledgement,
     BindingUpdate,
-    CareOfTest,  # noqa: E402
+    CareOfTest,
     CareOfTestInit,
     HomeTest,
     HomeTestInit,
 )
-from ebutool.mh.options import BindingAuthorizationData, NonceIndices  # noqa: E402
-from ebutool.oracle import crypto  # noqa: E402
+from ebutool.wire.mh.mobility_options import BindingAuthorizationData, NonceIndices  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 START_NS = 1_700_000_000 * 1_000_000_000

@@ -18,7 +18,8 @@ best of ``--repeat`` runs: on a shared machine wall-clock time measures the neig
   reference  the straightforward decoder (``records_from_frames(open_frames(...))``,
              every frame through every layer), for comparison
   records    ``read_records`` (the fast path) consumed, nothing else
-  decode     ``ebutool.decode_table.decode_frame(read_records(...))`` (the decode command's table)
+  decode     ``ebutool.report.message_table.decode_frame(read_records(...))``
+             (the decode command's table)
   analyze    ``ebutool.analysis.analyze(path)`` (the analyze command's table, with the
              CN oracle) -- falls back to the record stream if analysis is missing
   tshark     ``tshark -r FILE -Y mipv6 -T fields -e frame.number`` (if installed); with
@@ -46,21 +47,26 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
-# After PYTHONPATH and the installed package: PYTHONPATH=/other/checkout measures that code.
-sys.path.append(str(REPO))
 
 KINDS = ("floor", "floor_simple", "reference", "records", "decode", "analyze")
 
 
 # --- the measured work (run in a child process) -------------------------------------------
 
-from floors import floor_pcap, floor_pcap_simple, floor_pcapng, floor_pcapng_simple  # noqa: E402
+try:  # imported as a package (the tests)
+    from benchmarks.floors import (
+        floor_pcap,
+        floor_pcap_simple,
+        floor_pcapng,
+        floor_pcapng_simple,
+    )
+except ImportError:  # run as a script: benchmarks/ is sys.path[0]
+    from floors import floor_pcap, floor_pcap_simple, floor_pcapng, floor_pcapng_simple
 
 
 def work(kind: str, path: str) -> int:
-    from ebutool.diagnostics import Diagnostics
-    from ebutool.stream import StreamStats
+    from ebutool.core.diagnostics import Diagnostics
+    from ebutool.records.from_packet import StreamStats
 
     if kind == "floor":
         return floor_pcapng(path) if path.endswith(".pcapng") else floor_pcap(path)
@@ -68,22 +74,22 @@ def work(kind: str, path: str) -> int:
         return floor_pcapng_simple(path) if path.endswith(".pcapng") else floor_pcap_simple(path)
     if kind == "reference":
         from ebutool.capture import open_frames
-        from ebutool.stream import records_from_frames
+        from ebutool.stream.reader import records_from_frames
 
         diag, stats = Diagnostics(), StreamStats()
         for _ in records_from_frames(open_frames(path, diag), diag, stats):
             pass
         return stats.frames
     if kind == "records":
-        from ebutool.stream import read_records
+        from ebutool.stream.reader import read_records
 
         diag, stats = Diagnostics(), StreamStats()
         for _ in read_records(path, diag, stats):
             pass
         return stats.frames
     if kind == "decode":
-        from ebutool.decode_table import decode_frame
-        from ebutool.stream import read_records
+        from ebutool.report.message_table import decode_frame
+        from ebutool.stream.reader import read_records
 
         diag, stats = Diagnostics(), StreamStats()
         decode_frame(read_records(path, diag, stats))
@@ -93,7 +99,7 @@ def work(kind: str, path: str) -> int:
         try:
             from ebutool.analysis import analyze
         except ImportError:
-            from ebutool.stream import read_records
+            from ebutool.stream.reader import read_records
 
             for _ in read_records(path, diag, stats):
                 pass
@@ -120,7 +126,7 @@ def peak_rss_mb() -> float:
 def child(kind: str, path: str) -> None:
     # Import what the measured code imports before the clock starts: start-up cost is
     # not per-packet work (it is reported separately as "baseline MB").
-    import ebutool.stream  # noqa: F401
+    import ebutool.stream.reader  # noqa: F401
 
     if kind == "analyze":
         try:
@@ -131,7 +137,7 @@ def child(kind: str, path: str) -> None:
         except ImportError:
             pass
     if kind == "decode":
-        import ebutool.decode_table  # noqa: F401
+        import ebutool.report.message_table  # noqa: F401
     base = peak_rss_mb()
     t, w = time.process_time(), time.perf_counter()
     n = work(kind, path)
@@ -268,9 +274,9 @@ def _children_cpu() -> float:
 
 
 def _prefix(path: Path, target: Path, k: int) -> None:
-    from ebutool.build import write_pcap
     from ebutool.capture import open_frames
-    from ebutool.diagnostics import Diagnostics
+    from ebutool.core.diagnostics import Diagnostics
+    from ebutool.wire.build import write_pcap
 
     frames = []
     for fr in open_frames(path, Diagnostics()):
@@ -302,7 +308,10 @@ def machine() -> dict:
 
 
 def ensure_capture(n: int, seed: int, out: Path) -> dict[str, Path]:
-    import gen_capture
+    try:
+        from benchmarks import gen_capture
+    except ImportError:
+        import gen_capture
 
     paths = {fmt: out / f"bench_{n}_s{seed}.{fmt}" for fmt in ("pcap", "pcapng")}
     if not all(p.exists() for p in paths.values()):
@@ -495,4 +504,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # After PYTHONPATH and the installed package: PYTHONPATH=/other/checkout measures that code.
+    sys.path.append(str(REPO))
     raise SystemExit(main())

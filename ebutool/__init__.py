@@ -8,23 +8,22 @@ The library works without the CLI::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig  # noqa: E402
-from ebutool.diagnostics import Diagnostics  # noqa: E402
-from ebutool.errors import EbutoolError, InputError, UsageError  # noqa: E402
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig  # noqa: E402
+from ebutool.core.diagnostics import Diagnostics  # noqa: E402
+from ebutool.core.errors import EbutoolError, InputError, UsageError  # noqa: E402
+from ebutool.core.version import __version__
 
 
 def read_records(path, diag: Diagnostics | None = None, stats=None):
     """The message stream (Records and HandoverEvents) of a capture or JSON trace."""
-    from ebutool.stream import read_records as _read
+    from ebutool.stream.reader import read_records as _read
 
     return _read(path, diag if diag is not None else Diagnostics(), stats)
 
 
 def decode(path, diag: Diagnostics | None = None):
     """One row per Mobility Header message of ``path`` as a pandas DataFrame."""
-    from ebutool.decode_table import decode_frame
+    from ebutool.report.message_table import decode_frame
 
     return decode_frame(read_records(path, diag))
 

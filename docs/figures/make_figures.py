@@ -14,7 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from ebutool import compare, model, plots, timeline  # noqa: E402
+from ebutool.analysis import formula_table as model  # noqa: E402
+from ebutool.report import compare, plots, timeline  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 SAMPLES = ROOT / "samples"

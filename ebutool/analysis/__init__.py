@@ -16,11 +16,9 @@ from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
-from ebutool.addr import canonical
 from ebutool.analysis.classify import KINDS, MODES
 from ebutool.analysis.episodes import Reconstructor, check_order
 from ebutool.analysis.metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
-from ebutool.analysis.model import Episode, Step
 from ebutool.analysis.rows import (
     ANSWER_LABEL,
     FALLBACK_KIND,
@@ -30,12 +28,14 @@ from ebutool.analysis.rows import (
     EpisodeRows,
     build_rows,
 )
+from ebutool.analysis.state import Episode, Step
 from ebutool.analysis.summary import SUMMARY_COLUMNS, claim_statement, summarize
-from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
-from ebutool.diagnostics import Diagnostics
-from ebutool.errors import EbutoolError, UsageError
-from ebutool.gc_tuning import fewer_collections
-from ebutool.stream import read_ahead
+from ebutool.core.addr import canonical
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import EbutoolError, UsageError
+from ebutool.core.gc_tuning import fewer_collections
+from ebutool.stream.reader import read_ahead
 
 __all__ = [
     "analyze",
@@ -163,9 +163,9 @@ def analyze_records(
 def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Iterator:
     """The message streams of several files merged by time (each file's own order is
     checked first, so a backwards timestamp is diagnosed with its own frame number),
-    read ahead (ebutool.stream.read_ahead).  ``progress`` (ebutool.progress) follows the
+    read ahead (ebutool.stream.reader.read_ahead).  ``progress`` (ebutool.core.progress) follows the
     reading of a single file."""
-    from ebutool.stream import read_records
+    from ebutool.stream.reader import read_records
 
     if len(paths) == 1:
         stream = read_records(paths[0], diag, stats, progress=progress)
@@ -201,7 +201,7 @@ def analyze(
     ``oracle=False`` skips it.  ``progress`` follows the reading of a single input."""
     if not paths:
         raise UsageError("analyze needs at least one capture or trace")
-    with fewer_collections():  # a long streaming run: see ebutool.gc_tuning
+    with fewer_collections():  # a long streaming run: see ebutool.core.gc_tuning
         return _analyze(paths, mn, cn, config, keys, diag, stats, oracle, merge, progress)
 
 

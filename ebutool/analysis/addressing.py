@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ebutool.mh.messages import BU_FLAG_H
-from ebutool.records import Record
+from ebutool.records.record import Record
+from ebutool.wire.mh.messages import BU_FLAG_H
 
 UP, DOWN = True, False  # UP: MN -> peer, DOWN: peer -> MN
 

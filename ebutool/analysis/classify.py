@@ -4,7 +4,7 @@ lists every code; DESIGN.md section 4 defines them."""
 
 from __future__ import annotations
 
-from ebutool.analysis.model import CNState, Exchange, Handover
+from ebutool.analysis.state import CNState, Exchange, Handover
 
 KINDS = ("standard", "early", "early_fallback", "home_only", "deregistration", "incomplete")
 MODES = ("conservative", "optimistic", "unknown")

@@ -23,12 +23,12 @@ from collections.abc import Iterable, Iterator
 
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.handlers import MessageHandlers
-from ebutool.analysis.model import CNState, Exchange, Handover, MNState
-from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
-from ebutool.diagnostics import Diagnostics
-from ebutool.mh.messages import BU_FLAG_H
-from ebutool.mh.options import BindingAuthorizationData
-from ebutool.records import HandoverEvent, Record
+from ebutool.analysis.state import CNState, Exchange, Handover, MNState
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.record import HandoverEvent, Record
+from ebutool.wire.mh.messages import BU_FLAG_H
+from ebutool.wire.mh.mobility_options import BindingAuthorizationData
 
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024

@@ -8,9 +8,8 @@ inside the handover does it open an episode (flagged capture_started_mid_episode
 
 from __future__ import annotations
 
-from ebutool import constants as C
 from ebutool.analysis.addressing import Resolved
-from ebutool.analysis.model import (
+from ebutool.analysis.state import (
     MAX_EXCHANGES,
     MAX_STEPS,
     CNState,
@@ -19,9 +18,10 @@ from ebutool.analysis.model import (
     MNState,
     Step,
 )
-from ebutool.mh.messages import BU_FLAG_A, BU_FLAG_H
-from ebutool.mh.options import NonceIndices
-from ebutool.records import Record
+from ebutool.core import constants as C
+from ebutool.records.record import Record
+from ebutool.wire.mh.messages import BU_FLAG_A, BU_FLAG_H
+from ebutool.wire.mh.mobility_options import NonceIndices
 
 LIFETIME_UNIT_S = 4  # BU lifetime field unit (RFC 6275 6.1.7)
 MAX_OPEN_TESTS = 64  # unanswered HoTIs kept per (MN, CN) (oldest dropped)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ebutool.analysis.classify import cn_kind, cn_mode, eba, ha_kind
-from ebutool.analysis.model import CNState, Episode, Exchange, Handover
-from ebutool.constants import ProtocolConfig
-from ebutool.formulas import FORMULAS, predict
+from ebutool.analysis.formulas import FORMULAS, predict
+from ebutool.analysis.state import CNState, Episode, Exchange, Handover
+from ebutool.core.constants import ProtocolConfig
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000

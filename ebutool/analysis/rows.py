@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from ebutool import constants as C
 from ebutool.analysis.episodes import Reconstructor
 from ebutool.analysis.metrics import EPISODE_COLUMNS, finalize, row_values
-from ebutool.analysis.model import Episode, Handover
-from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
-from ebutool.diagnostics import Diagnostics
+from ebutool.analysis.state import Episode, Handover
+from ebutool.core import constants as C
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
 
 # The fallback causes (also used by ebutool.analysis._fallback_causes, the Episode path)
 FALLBACK_KIND = "early_fallback"

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ebutool.analysis.classify import KINDS, MODES
-from ebutool.formulas import FORMULAS, predicting_formula
+from ebutool.analysis.formulas import FORMULAS, predicting_formula
 
 OBSERVED = ("send_latency", "recv_latency")
 PREDICTED = tuple(FORMULAS)

@@ -10,11 +10,11 @@ import dataclasses
 import struct
 from collections.abc import Iterator
 
-from ebutool.capture import Frame
+from ebutool.capture.frame import Frame
 from ebutool.capture.linktypes import SUPPORTED_LINKTYPES
 from ebutool.capture.source import PCAP_MAGICS, Source
-from ebutool.diagnostics import Diagnostics
-from ebutool.errors import InputError
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import InputError
 
 GLOBAL_HEADER_LEN = 24
 RECORD_HEADER_LEN = 16

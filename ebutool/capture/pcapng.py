@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from ebutool.capture import Frame
+from ebutool.capture.frame import Frame
 from ebutool.capture.linktypes import SUPPORTED_LINKTYPES, linktype_name
 from ebutool.capture.pcap import (
     MAX_CAPLEN,
@@ -27,8 +27,8 @@ from ebutool.capture.pcap import (
     SET_WIRELEN,
 )
 from ebutool.capture.source import Source
-from ebutool.diagnostics import Diagnostics
-from ebutool.errors import InputError
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import InputError
 
 SHB, IDB, PB, SPB, EPB = 0x0A0D0D0A, 1, 2, 3, 6
 PACKET_BLOCKS = frozenset((PB, SPB, EPB))

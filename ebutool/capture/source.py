@@ -13,8 +13,8 @@ import sys
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from ebutool.diagnostics import Diagnostics
-from ebutool.errors import InputError
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import InputError
 
 CHUNK = 1 << 20  # bytes asked for per read; large reads keep the loop in C
 

@@ -8,7 +8,7 @@
     r.divergences     # one row per difference between the model and the trace's CN
     r.decisions       # one row per binding update: what the model did and why
 
-The model (:mod:`ebutool.cn_replay.cn_model`) is RFC 6275 9.5 plus the draft's
+The model (:mod:`ebutool.cn_replay.binding_cache`) is RFC 6275 9.5 plus the draft's
 tentative binding; the oracle (:mod:`ebutool.oracle.verify`) decides which updates
 authenticate; where it cannot, the replay follows what the CN in the trace did and
 says so (``basis`` = ``trace``).
@@ -22,14 +22,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ebutool.cn_replay.cn_model import CNPolicies, Policy
+from ebutool.cn_replay.binding_cache import CNPolicies, Policy
 from ebutool.cn_replay.divergences import (
     DIVERGENCE_COLUMNS,
     DIVERGENCE_KINDS,
     UNOBSERVABLE_KINDS,
     divergence_frame,
 )
-from ebutool.cn_replay.engine import (
+from ebutool.cn_replay.exposure import EXPOSURE_COLUMNS, exposure_frame
+from ebutool.cn_replay.replayer import (
     BASIS_INJECTED,
     BASIS_KEYLESS,
     BASIS_KEYS,
@@ -39,11 +40,10 @@ from ebutool.cn_replay.engine import (
     describe_ack,
     run,
 )
-from ebutool.cn_replay.exposure import EXPOSURE_COLUMNS, exposure_frame
-from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
-from ebutool.diagnostics import Diagnostics
-from ebutool.errors import UsageError
-from ebutool.units import seconds
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import UsageError
+from ebutool.core.units import seconds
 
 DECISION_COLUMNS = [
     "frame",
@@ -121,7 +121,7 @@ def parse_cn_policies(values: Iterable[str]) -> dict:
 
 
 def _canonical(addr: str, given) -> str:
-    from ebutool.addr import canonical
+    from ebutool.core.addr import canonical
 
     try:
         return canonical(addr)
@@ -197,7 +197,7 @@ def replay(
     "observed" (each CN as the trace shows: early if it ever answered an EBU) for every
     CN, or a mapping CN address -> policy whose key "*" is the default for the others;
     ``trusted``: home addresses granted EBUs (draft 6.2), None = all MNs."""
-    from ebutool.stream import read_records
+    from ebutool.stream.reader import read_records
 
     policy = _check_options(config, cn_policy)
     diag = diag if diag is not None else Diagnostics()
@@ -226,7 +226,7 @@ def replay_records(
     """Replay a message stream (Records; HandoverEvents are ignored).
 
     ``authenticate`` is called with every record in order (see
-    :data:`ebutool.cn_replay.engine.Authenticate`); None = no check at all, every update
+    :data:`ebutool.cn_replay.replayer.Authenticate`); None = no check at all, every update
     is decided by following the trace's CN."""
     policy = _check_options(config, cn_policy)
     res = run(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ebutool.units import seconds
+from ebutool.core.units import seconds
 
 # Kinds (docs/replay.md "Divergences").
 KIND_ACK_STATUS = "ack_status"  # both answered, with different statuses

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ebutool.cn_replay.cn_model import Lookup, State, TentativeBinding
+from ebutool.cn_replay.binding_cache import Lookup, State, TentativeBinding
 from ebutool.cn_replay.divergences import KIND_DATA_OVERSTAY, KIND_DATA_UNBOUND, Divergence
-from ebutool.units import ms, seconds
+from ebutool.core.units import ms, seconds
 
 EXPOSURE_COLUMNS = [
     "mn",

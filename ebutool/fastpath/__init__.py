@@ -3,8 +3,8 @@
 In a real capture well under 2% of the packets are Mobile IPv6 signalling or
 route-optimised data; the rest (ordinary TCP/UDP/ICMPv6, IPv4, ARP) only need to be
 *counted*.  This package decides from a few octets whether a packet can matter and
-hands only the candidates to :func:`ebutool.stream.record_from_packet`, the same
-function the reference decoder (:func:`ebutool.stream.records_from_frames`) uses, so
+hands only the candidates to :func:`ebutool.stream.reader.record_from_packet`, the same
+function the reference decoder (:func:`ebutool.stream.reader.records_from_frames`) uses, so
 every Record, diagnosis and :class:`~ebutool.stream.StreamStats` count is identical.
 
 The decision (:func:`must_decode`), for the IPv6 header at ``buf[ip]`` of a frame that
@@ -50,12 +50,12 @@ from collections.abc import Iterable, Iterator
 
 from ebutool.capture.linktypes import ip6_offset_func
 from ebutool.capture.source import HEADER_NEED, PCAP_MAGICS, PCAPNG_MAGIC, open_source
-from ebutool.diagnostics import Diagnostics
+from ebutool.core.diagnostics import Diagnostics
 from ebutool.fastpath.common import SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS, _flush, must_decode
 from ebutool.fastpath.pcap_loop import _pcap_records
 from ebutool.fastpath.pcapng_loop import _pcapng_records
-from ebutool.records import Record
-from ebutool.stream import StreamStats, record_from_packet
+from ebutool.records.from_packet import StreamStats, record_from_packet
+from ebutool.records.record import Record
 
 __all__ = [
     "SKIP_NEXT_HEADERS",
@@ -69,7 +69,7 @@ __all__ = [
 
 def candidates(frames: Iterable, stats: StreamStats, progress=None) -> Iterator:
     """(frame, ip offset) of the frames that must be decoded; counts the others in ``stats``
-    exactly as :func:`ebutool.stream.records_from_frames` would (frames, ipv6, skipped)."""
+    exactly as :func:`ebutool.stream.reader.records_from_frames` would (frames, ipv6, skipped)."""
     skipped = stats.skipped
     funcs: dict = {}
     n = nv6 = nirr = 0  # not yet added to stats
@@ -112,7 +112,8 @@ def filtered_records(
     source: str = "",
     progress=None,
 ) -> Iterator[Record]:
-    """Same output as :func:`ebutool.stream.records_from_frames`, decoding only candidates."""
+    """Same output as :func:`ebutool.stream.reader.records_from_frames`, decoding only
+    candidates."""
     stats = stats if stats is not None else StreamStats()
     for fr, off in candidates(frames, stats, progress):
         rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats)
@@ -127,7 +128,7 @@ def fast_records(
     """Records of a pcap or pcapng ``stream`` (binary file object, path or "-"), identical to
     ``records_from_frames(open_frames(stream, diag), diag, stats, name)``.
 
-    ``progress``: an object with ``update(frames=..., octets=...)`` (see ebutool.progress),
+    ``progress``: an object with ``update(frames=..., octets=...)`` (see ebutool.core.progress),
     called about once per MiB read.  Raises InputError for a file that is no capture
     at all, *before* the first record is asked for (like ``open_frames``)."""
     stats = stats if stats is not None else StreamStats()

@@ -6,8 +6,8 @@ See the package doc (:mod:`ebutool.fastpath`) for how they fit together.
 from __future__ import annotations
 
 from ebutool.capture.linktypes import ETHERTYPE_IPV6, VLAN_TYPES, ip6_offset_func
-from ebutool.diagnostics import Diagnostics
-from ebutool.stream import StreamStats
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.from_packet import StreamStats
 
 # Upper-layer next-header values at which the IPv6 decoder stops without looking
 # further and without a diagnosis: TCP, UDP, ICMPv6, no next header, ESP (opaque),
@@ -107,7 +107,7 @@ class _Window:
                 else:
                     chunk = self.src._read(len(buf) - have)
                     if chunk and not isinstance(chunk, (bytes, bytearray)):
-                        from ebutool.errors import InputError
+                        from ebutool.core.errors import InputError
 
                         raise InputError(
                             f"{self.src.name}: input stream is not binary (opened in text mode?)"

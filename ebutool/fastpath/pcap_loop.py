@@ -6,7 +6,7 @@ import struct
 from collections.abc import Iterator
 
 from ebutool.capture.linktypes import ip6_offset_func
-from ebutool.diagnostics import Diagnostics
+from ebutool.core.diagnostics import Diagnostics
 from ebutool.fastpath.common import (
     _ETHERTYPE_LINKS,
     _LT_RAW,
@@ -19,8 +19,8 @@ from ebutool.fastpath.common import (
     _Window,
     must_decode,
 )
-from ebutool.records import Record
-from ebutool.stream import StreamStats, record_from_packet
+from ebutool.records.from_packet import StreamStats, record_from_packet
+from ebutool.records.record import Record
 
 
 def _pcap_records(

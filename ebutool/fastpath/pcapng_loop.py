@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from ebutool.diagnostics import Diagnostics
+from ebutool.core.diagnostics import Diagnostics
 from ebutool.fastpath.common import (
     _PROGRESS_EVERY,
     SKIP_NEXT_HEADERS,
@@ -17,8 +17,8 @@ from ebutool.fastpath.common import (
     _walk,
     _Window,
 )
-from ebutool.records import Record
-from ebutool.stream import StreamStats, record_from_packet
+from ebutool.records.from_packet import StreamStats, record_from_packet
+from ebutool.records.record import Record
 
 # pcapng: the EPB fixed fields and, for an Ethernet frame, EtherType, first IPv6 octet
 # and next header, in one call (block type, length, interface, ts high, ts low, caplen,

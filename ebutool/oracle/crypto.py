@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from ebutool import constants as C
+from ebutool.core import constants as C
 
 HOME = 0x00  # the octet that ends the home keygen token's HMAC input
 CARE_OF = 0x01  # ... and the care-of keygen token's

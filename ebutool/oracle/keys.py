@@ -27,9 +27,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ebutool import constants as C
-from ebutool.addr import canonical
-from ebutool.errors import UsageError
+from ebutool.core import constants as C
+from ebutool.core.addr import canonical
+from ebutool.core.errors import UsageError
 
 ANY_CN = "*"
 ENV_KCN = "EBUTOOL_KCN"

@@ -30,18 +30,12 @@ from collections.abc import Iterable, Iterator
 from socket import AF_INET6, inet_pton
 from typing import TYPE_CHECKING
 
-from ebutool.addr import pton
-from ebutool.constants import DEFAULT_CONFIG, ProtocolConfig
-from ebutool.diagnostics import Diagnostics
-from ebutool.errors import UsageError
-from ebutool.mh.codec import mac_data
-from ebutool.mh.messages import BA_STATUS, BU_FLAG_H
-from ebutool.mh.options import (
-    AlternateCareOfAddress,
-    BindingAuthorizationData,
-    CareOfTestOption,
-    NonceIndices,
-)
+from ebutool.core.addr import pton
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import UsageError
+from ebutool.core.units import seconds as _seconds
+from ebutool.core.units import to_ns
 from ebutool.oracle import crypto
 from ebutool.oracle.keys import KeyTable
 from ebutool.oracle.tables import (
@@ -85,9 +79,15 @@ from ebutool.oracle.verdicts import (
     Verdict,
     verdicts_frame,
 )
-from ebutool.records import Record
-from ebutool.units import seconds as _seconds
-from ebutool.units import to_ns
+from ebutool.records.record import Record
+from ebutool.wire.mh.codec import mac_data
+from ebutool.wire.mh.messages import BA_STATUS, BU_FLAG_H
+from ebutool.wire.mh.mobility_options import (
+    AlternateCareOfAddress,
+    BindingAuthorizationData,
+    CareOfTestOption,
+    NonceIndices,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -515,7 +515,7 @@ def verify(
     stats=None,
 ) -> pd.DataFrame:
     """One row per checked message of the capture/trace ``path`` (columns :data:`COLUMNS`)."""
-    from ebutool.stream import read_records
+    from ebutool.stream.reader import read_records
 
     oracle = Oracle(keys, config)
     diag = diag if diag is not None else Diagnostics()

@@ -4,7 +4,7 @@ Conventions (README "Output"): CSV has one header row and empty cells for missin
 values; JSON is a list of objects with ``null`` for missing values; Markdown is a
 pipe table with fixed decimals that pastes into a paper; LaTeX is a booktabs
 tabular; ``table`` is for terminals.  This module only renders; the CLI
-(``ebutool.commands.common.write_table``) decides where output goes.
+(``ebutool.cli.options.write_table``) decides where output goes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import pandas as pd
 
-from ebutool.errors import UsageError
+from ebutool.core.errors import UsageError
 
 
 class OutputFormat(StrEnum):

@@ -6,9 +6,9 @@ with open("out.pcap", "wb") as fh:
     write_capture(result, fh)
 """
 
-from ebutool.synth.engine import SynthResult, simulate
 from ebutool.synth.output import key_table, trace_records, write_capture, write_json, write_keys
 from ebutool.synth.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from ebutool.synth.simulator import SynthResult, simulate
 
 __all__ = [
     "Scenario",

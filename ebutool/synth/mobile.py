@@ -23,7 +23,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ebutool.mh.messages import (
+from ebutool.oracle import crypto
+from ebutool.synth import packets as P
+from ebutool.synth.scenario import HOME, Correspondent, Flow, Handover, MobileNode
+from ebutool.synth.simulator import ms_ns
+from ebutool.wire.mh.messages import (
     BU_FLAG_A,
     BU_FLAG_H,
     BindingAcknowledgement,
@@ -34,11 +38,7 @@ from ebutool.mh.messages import (
     HomeTest,
     HomeTestInit,
 )
-from ebutool.mh.options import NonceIndices
-from ebutool.oracle import crypto
-from ebutool.synth import packets as P
-from ebutool.synth.engine import ms_ns
-from ebutool.synth.scenario import HOME, Correspondent, Flow, Handover, MobileNode
+from ebutool.wire.mh.mobility_options import NonceIndices
 
 BA_REJECTED = 128  # RFC 6275 6.1.8: status values from 128 reject
 BE_UNKNOWN_BINDING = 1

@@ -11,8 +11,12 @@ if configured, answered with a Binding Error (status 1), at most one per interva
 
 from __future__ import annotations
 
-from ebutool import constants as C
-from ebutool.mh.messages import (
+from ebutool.core import constants as C
+from ebutool.oracle import crypto
+from ebutool.synth import packets as P
+from ebutool.synth.scenario import Correspondent, Flow, HomeAgent
+from ebutool.synth.simulator import ms_ns
+from ebutool.wire.mh.messages import (
     BU_FLAG_A,
     BU_FLAG_H,
     BindingAcknowledgement,
@@ -23,11 +27,7 @@ from ebutool.mh.messages import (
     HomeTest,
     HomeTestInit,
 )
-from ebutool.mh.options import NonceIndices
-from ebutool.oracle import crypto
-from ebutool.synth import packets as P
-from ebutool.synth.engine import ms_ns
-from ebutool.synth.scenario import Correspondent, Flow, HomeAgent
+from ebutool.wire.mh.mobility_options import NonceIndices
 
 BA_ACCEPTED = 0
 BE_UNKNOWN_BINDING = 1  # RFC 6275 6.1.9: unknown binding for Home Address option

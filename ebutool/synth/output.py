@@ -7,10 +7,10 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO, TextIO
 
-from ebutool import build
-from ebutool.diagnostics import Diagnostics
-from ebutool.records import HandoverEvent, Record
-from ebutool.synth.engine import SynthResult, ms_ns
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.record import HandoverEvent, Record
+from ebutool.synth.simulator import SynthResult, ms_ns
+from ebutool.wire import build
 
 
 def write_capture(result: SynthResult, out: BinaryIO, pcapng: bool = False) -> int:
@@ -25,7 +25,7 @@ def trace_records(result: SynthResult) -> Iterator[Record | HandoverEvent]:
     """The message stream of the capture (the same Records the capture reader gives,
     with their frame numbers) with the handover events merged in before the packets
     of the same instant."""
-    from ebutool.stream import record_from_packet
+    from ebutool.records.from_packet import record_from_packet
 
     diag = Diagnostics()
     events = iter(result.handovers)
@@ -46,7 +46,7 @@ def trace_records(result: SynthResult) -> Iterator[Record | HandoverEvent]:
 
 def write_json(result: SynthResult, out: TextIO, source_name: str | None = None):
     """The JSON Lines trace (docs/trace-format.md) with ``handover`` events."""
-    from ebutool.trace_json import write_trace
+    from ebutool.trace.jsonl import write_trace
 
     return write_trace(trace_records(result), out, source_name or result.scenario.name)
 

@@ -1,6 +1,6 @@
 """The packets the simulated nodes exchange: wire octets plus what the nodes read.
 
-A :class:`Pkt` carries the exact IPv6 octets (built with :mod:`ebutool.build`, so
+A :class:`Pkt` carries the exact IPv6 octets (built with :mod:`ebutool.wire.build`, so
 checksums and alignment are RFC 6275's) and, beside them, the decoded facts the
 receiving node acts on, so no node has to parse octets.  Binding updates and
 acknowledgements get a real authenticator (RFC 6275 5.2.6): the message is built
@@ -13,13 +13,13 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, replace
 
-from ebutool import build
-from ebutool import constants as C
-from ebutool.addr import pton
-from ebutool.mh.codec import aligned, encode_mh, mac_data
-from ebutool.mh.messages import MobilityMessage
-from ebutool.mh.options import BindingAuthorizationData
+from ebutool.core import constants as C
+from ebutool.core.addr import pton
 from ebutool.oracle import crypto
+from ebutool.wire import build
+from ebutool.wire.mh.codec import aligned, encode_mh, mac_data
+from ebutool.wire.mh.messages import MobilityMessage
+from ebutool.wire.mh.mobility_options import BindingAuthorizationData
 
 
 @dataclass(slots=True)

@@ -14,9 +14,9 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 
-from ebutool import constants as C
-from ebutool.constants import ProtocolConfig
-from ebutool.errors import InputError
+from ebutool.core import constants as C
+from ebutool.core.constants import ProtocolConfig
+from ebutool.core.errors import InputError
 
 PROCEDURES = ("early", "standard")
 MODES = ("conservative", "optimistic")

@@ -10,8 +10,8 @@ import datetime as _dt
 import ipaddress
 from typing import Any
 
-from ebutool import constants as C
-from ebutool.constants import ProtocolConfig
+from ebutool.core import constants as C
+from ebutool.core.constants import ProtocolConfig
 from ebutool.synth.scenario import (
     DATA_HEADER_LEN,
     DEFAULT_BE_INTERVAL_MS,

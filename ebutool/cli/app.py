@@ -1,0 +1,90 @@
+"""The ``ebutool`` command line: wiring only (each command lives in ebutool/commands)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from ebutool.cli.commands import COMMAND_MODULES
+from ebutool.cli.options import err
+from ebutool.core.version import __version__
+
+try:  # typer vendors click from 0.2x on
+    from typer._click import exceptions as _click_exc
+except ImportError:  # pragma: no cover - older typer, on click itself
+    from click import exceptions as _click_exc
+
+
+class _OneLineErrors(TyperGroup):
+    """Errors of the command line itself (unknown option, malformed value, missing
+    argument) as one line on stderr like every other error (README "Exit status"),
+    not click's usage block."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except _click_exc.UsageError as exc:
+            if isinstance(exc, getattr(_click_exc, "NoArgsIsHelpError", ())):
+                exc.show()  # bare `ebutool`: the help text
+                sys.exit(exc.exit_code)
+            hint = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
+            err("error: " + " ".join(exc.format_message().split()) + hint)
+            sys.exit(exc.exit_code)
+        except _click_exc.ClickException as exc:
+            err("error: " + " ".join(exc.format_message().split()))
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            err("aborted")
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    name="ebutool",
+    cls=_OneLineErrors,
+    help="Analysis and trace replay of Mobile IPv6 (Early) Binding Update signalling.\n\n"
+    "Example: ebutool analyze samples/early-conservative.pcap",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ebutool {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = None,
+):
+    """Analysis and trace replay of Mobile IPv6 (Early) Binding Update signalling."""
+
+
+for _name in COMMAND_MODULES:
+    try:
+        _mod = importlib.import_module(f".commands.{_name}", __package__)
+    except ModuleNotFoundError as _exc:
+        if _exc.name and _exc.name.startswith("ebutool.cli.commands."):
+            continue  # command not written yet
+        raise
+    _mod.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,142 @@
+"""``ebutool compare``: summaries of several inputs (or groups of one) side by side."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from ebutool.cli.options import (
+    FormatOpt,
+    InitialBindackTimeoutOpt,
+    MaxNonceLifetimeOpt,
+    MaxRRBindingLifetimeOpt,
+    MaxTokenLifetimeOpt,
+    MaxUpdateRateOpt,
+    OutputOpt,
+    QuietOpt,
+    TentativeLifetimeOpt,
+    err,
+    guarded,
+    input_paths,
+    make_config,
+    print_diagnostics,
+    write_table,
+)
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import UsageError
+from ebutool.report import OutputFormat
+
+
+class By(StrEnum):
+    file = "file"
+    kind = "kind"
+    mode = "mode"
+    mn = "mn"
+    cn = "cn"
+
+
+class PlotKind(StrEnum):
+    cdf = "cdf"
+    box = "box"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("compare")
+    @guarded
+    def compare_cmd(
+        files: Annotated[
+            list[str],
+            typer.Argument(
+                help="Captures (pcap, pcapng) or JSON Lines traces, or directories (their "
+                "captures); each is analysed on its own."
+            ),
+        ],
+        by: Annotated[
+            By,
+            typer.Option(
+                "--by",
+                help="One summary per input file, MN, CN, or all inputs ordered by kind or mode.",
+            ),
+        ] = By.file,
+        mn: Annotated[
+            str | None,
+            typer.Option("--mn", metavar="HOA", help="Only this mobile node (home address)."),
+        ] = None,
+        cn: Annotated[
+            str | None,
+            typer.Option("--cn", metavar="ADDR", help="Only this correspondent node."),
+        ] = None,
+        plot: Annotated[
+            str | None,
+            typer.Option(
+                "--plot",
+                metavar="PATH",
+                help="Also draw the send and receive latency distributions per group, observed "
+                "and predicted (.png, .svg or .pdf; needs ebutool[plot]).",
+            ),
+        ] = None,
+        plot_kind: Annotated[
+            PlotKind | None,
+            typer.Option(
+                "--plot-kind", help="cdf (empirical CDF) or box (box plot) [default: cdf]"
+            ),
+        ] = None,
+        fmt: FormatOpt = OutputFormat.table,
+        output: OutputOpt = "-",
+        quiet: QuietOpt = False,
+        max_nonce_lifetime: MaxNonceLifetimeOpt = None,
+        max_token_lifetime: MaxTokenLifetimeOpt = None,
+        max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
+        initial_bindack_timeout: InitialBindackTimeoutOpt = None,
+        max_update_rate: MaxUpdateRateOpt = None,
+        tentative_binding_lifetime: TentativeLifetimeOpt = None,
+    ) -> None:
+        """The analyze --summary table (per kind x mode: episodes, observed and
+        predicted latencies with sample counts, early/standard ratio) for several
+        captures side by side, or for groups inside one (--by mn|cn|kind|mode).
+
+        Example: ebutool compare samples/standard.pcap samples/early-conservative.pcap
+        --plot cdf.png
+        """
+        from ebutool.report import compare
+
+        if plot_kind is not None and plot is None:
+            raise UsageError("--plot-kind needs --plot PATH")
+        if plot is not None:
+            from ebutool.report.plots import check_plot_target
+
+            check_plot_target(plot)
+        config = make_config(
+            max_nonce_lifetime,
+            max_token_lifetime,
+            max_rr_binding_lifetime,
+            initial_bindack_timeout,
+            max_update_rate,
+            tentative_binding_lifetime,
+        )
+        diag = Diagnostics()
+        episodes = compare.load_episodes(
+            input_paths(files, quiet), mn=mn, cn=cn, config=config, diag=diag
+        )
+        table = compare.compare_table(episodes, by.value)
+        if plot is not None:
+            from ebutool.report.plots import distribution_figure, save_figure
+
+            kind = (plot_kind or PlotKind.cdf).value
+            samples = compare.latency_samples(episodes, by.value)
+            fig = distribution_figure(samples, kind, title=compare.plot_title(by.value, kind))
+            save_figure(fig, plot)
+            if not quiet and not any(
+                v for panel in samples.values() for g in panel.values() for v in g.values()
+            ):
+                err("no episode has a measured or predicted latency: the figure is empty")
+        write_table(table, fmt, output)
+        if not quiet:
+            groups = episodes[by.value].nunique(dropna=False) if by.value in episodes else 0
+            err(
+                f"{len(files)} input(s), {len(episodes)} episode(s), "
+                f"{groups} group(s) by {by.value}" + (f"; figure written to {plot}" if plot else "")
+            )
+            print_diagnostics(diag, quiet)

@@ -1,0 +1,175 @@
+"""``ebutool replay``: the trace through a reference correspondent node (wiring only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ebutool.cli.options import (
+    FormatOpt,
+    InitialBindackTimeoutOpt,
+    KcnFileOpt,
+    KcnOpt,
+    KeysOpt,
+    MaxNonceLifetimeOpt,
+    MaxRRBindingLifetimeOpt,
+    MaxTokenLifetimeOpt,
+    NoncesOpt,
+    OutputOpt,
+    QuietOpt,
+    TentativeLifetimeOpt,
+    err,
+    guarded,
+    key_table,
+    make_config,
+    print_diagnostics,
+    print_key_notes,
+    write_table,
+)
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import UsageError
+from ebutool.report import OutputFormat
+
+CNPolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cn-policy",
+        metavar="[ADDR=]POLICY",
+        help="The CN modelled: 'early' supports Early Binding Updates (the draft), 'standard' is "
+        "RFC 6275 only (EBUs silently dropped), 'observed' = as the trace shows (early if the "
+        "CN ever answered an EBU). A bare POLICY is the default for every CN; ADDR=POLICY sets "
+        "one CN (repeatable). Default: early.",
+    ),
+]
+TrustedOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--early-trusted",
+        metavar="HOA",
+        help="Grant EBUs only to this home address (repeatable; draft 6.2). Default: every MN.",
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Exit 1 also for unobservable rows (an answer the model sends that never "
+        "reached the MN: the update or the answer may have been lost).",
+    ),
+]
+DivergencesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--divergences",
+        metavar="PATH",
+        help="Also write the divergences table (same format) to PATH ('-' = stdout, then -o PATH).",
+    ),
+]
+DecisionsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decisions",
+        metavar="PATH",
+        help="Also write the per-binding-update decisions table (same format) to PATH.",
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("replay")
+    @guarded
+    def replay_cmd(
+        file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
+        cn_policy: CNPolicyOpt = None,
+        early_trusted: TrustedOpt = None,
+        kcn: KcnOpt = None,
+        kcn_file: KcnFileOpt = None,
+        nonces: NoncesOpt = None,
+        keys: KeysOpt = None,
+        fmt: FormatOpt = OutputFormat.table,
+        output: OutputOpt = "-",
+        divergences: DivergencesOpt = None,
+        decisions: DecisionsOpt = None,
+        quiet: QuietOpt = False,
+        strict: StrictOpt = False,
+        tentative_binding_lifetime: TentativeLifetimeOpt = None,
+        max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
+        initial_bindack_timeout: InitialBindackTimeoutOpt = None,
+        max_nonce_lifetime: MaxNonceLifetimeOpt = None,
+        max_token_lifetime: MaxTokenLifetimeOpt = None,
+    ) -> None:
+        """Replay a trace through a reference correspondent node (RFC 6275 9.5 + the draft).
+
+        The MN's binding updates drive a model CN's binding cache (none -> tentative ->
+        regular, sequence numbers, deregistration); the oracle decides which updates
+        authenticate (keys as for 'ebutool verify'; without them the trace's own
+        tokens; where even that cannot decide, what the trace's CN did is followed and
+        the decisions table says so).  Prints the flooding exposure, one row per
+        tentative binding: packets and octets (IPv6 length) the CN sent to the care-of
+        address while it was unverified and after the tentative lifetime ran out.
+        Every difference between the model and the trace's CN is a divergence
+        (--divergences PATH); the summary on stderr counts them by kind.  An answer
+        that never reached the MN is an unobservable_* row (the update or the answer
+        may have been lost).  Exit status 1 if there is any divergence (with --strict,
+        also an unobservable row).  Key material is never printed.
+
+        Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1
+        --divergences div.csv -f csv
+        """
+        from ebutool.cn_replay import parse_cn_policies, replay
+
+        outs = [p for p in (output, divergences, decisions) if p is not None]
+        if outs.count("-") > 1:
+            raise UsageError(
+                "only one table can go to stdout: give -o PATH, --divergences PATH "
+                "or --decisions PATH"
+            )
+        if fmt is OutputFormat.parquet and "-" in outs:
+            raise UsageError(
+                "--format parquet needs a file for every table: give -o PATH "
+                "(and PATH for --divergences/--decisions)"
+            )
+        config = make_config(
+            tentative_binding_lifetime=tentative_binding_lifetime,
+            max_rr_binding_lifetime=max_rr_binding_lifetime,
+            initial_bindack_timeout=initial_bindack_timeout,
+            max_nonce_lifetime=max_nonce_lifetime,
+            max_token_lifetime=max_token_lifetime,
+        )
+        table = key_table(kcn, kcn_file, nonces, keys)
+        trusted = _addresses(early_trusted, "--early-trusted")
+        policies = parse_cn_policies(cn_policy or ())
+        diag = Diagnostics()
+        result = replay(
+            file,
+            keys=table if table else None,
+            config=config,
+            cn_policy=policies,
+            diag=diag,
+            trusted=trusted,
+        )
+        write_table(result.exposure, fmt, output)
+        if divergences is not None:
+            write_table(result.divergences, fmt, divergences)
+        if decisions is not None:
+            write_table(result.decisions, fmt, decisions)
+        if not quiet:
+            print_key_notes(table, False)
+            err("replay: " + result.summary_line())
+        print_diagnostics(diag, quiet)
+        raise typer.Exit(result.exit_status(strict))
+
+
+def _addresses(values, option: str) -> list[str] | None:
+    if not values:
+        return None
+    from ebutool.core.addr import canonical
+
+    out = []
+    for v in values:
+        try:
+            out.append(canonical(v.strip()))
+        except ValueError:
+            raise UsageError(f"{option} {v!r}: not an IPv6 address") from None
+    return out

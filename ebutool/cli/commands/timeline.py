@@ -1,0 +1,160 @@
+"""``ebutool timeline``: one episode's message sequence as a ladder diagram."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from ebutool.cli.options import (
+    InitialBindackTimeoutOpt,
+    MaxNonceLifetimeOpt,
+    MaxRRBindingLifetimeOpt,
+    MaxTokenLifetimeOpt,
+    MaxUpdateRateOpt,
+    OutputOpt,
+    QuietOpt,
+    TentativeLifetimeOpt,
+    err,
+    guarded,
+    make_config,
+    print_diagnostics,
+    write_table,
+)
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import UsageError
+from ebutool.report import OutputFormat
+
+TEXT_EXTENSIONS = (".txt", ".text")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("timeline")
+    @guarded
+    def timeline_cmd(
+        file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
+        mn: Annotated[
+            str | None,
+            typer.Option("--mn", metavar="HOA", help="Only the episodes of this mobile node."),
+        ] = None,
+        episode: Annotated[
+            int | None,
+            typer.Option(
+                "--episode",
+                "-e",
+                metavar="N",
+                min=1,
+                help="The episode to draw, numbered as listed (and as analyze's episode column).",
+            ),
+        ] = None,
+        output: OutputOpt = "-",
+        fmt: Annotated[
+            OutputFormat | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="Write the episode list, or the drawn episode's messages, as a table in this "
+                "format instead of the text diagram.",
+            ),
+        ] = None,
+        quiet: QuietOpt = False,
+        max_nonce_lifetime: MaxNonceLifetimeOpt = None,
+        max_token_lifetime: MaxTokenLifetimeOpt = None,
+        max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
+        initial_bindack_timeout: InitialBindackTimeoutOpt = None,
+        max_update_rate: MaxUpdateRateOpt = None,
+        tentative_binding_lifetime: TentativeLifetimeOpt = None,
+    ) -> None:
+        """An episode's messages as a ladder diagram with MN, HA and CN lanes and the
+        time of each message from the handover t0, in ms (the draft's Figures 1 and 2,
+        drawn from the capture).
+
+        Without --episode: a file with one episode (after --mn) draws it; otherwise
+        the episodes are listed with their numbers. -o PATH.svg/.png/.pdf draws a
+        figure (needs ebutool[plot]), -o PATH.txt or stdout the text diagram.
+
+        Example: ebutool timeline samples/early-conservative.pcap --episode 1 -o ladder.svg
+        """
+        from ebutool.report import timeline as tl
+
+        figure = output != "-" and not output.lower().endswith(TEXT_EXTENSIONS) and fmt is None
+        if figure:
+            from ebutool.report.plots import FIGURE_FORMATS, check_plot_target
+
+            if os.path.splitext(output)[1].lower() not in FIGURE_FORMATS:
+                raise UsageError(
+                    f"-o {output!r}: a diagram is written as .svg, .png, .pdf or .txt "
+                    "(or give --format for a table)"
+                )
+            check_plot_target(output)
+        config = make_config(
+            max_nonce_lifetime,
+            max_token_lifetime,
+            max_rr_binding_lifetime,
+            initial_bindack_timeout,
+            max_update_rate,
+            tentative_binding_lifetime,
+        )
+        diag = Diagnostics()
+        every = tl.load_episodes(file, config, diag)
+        try:
+            if episode is not None:
+                ep = tl.find_episode(every, episode, mn)
+            else:
+                mine = tl.select_episodes(every, mn)
+                if not mine:
+                    raise UsageError(
+                        "no binding-update episode"
+                        + (f" of MN {mn}" if mn else "")
+                        + " in this input"
+                    )
+                if len(mine) > 1 and figure:
+                    raise UsageError(
+                        f"{len(mine)} episodes: choose one with --episode N "
+                        f"(list them: ebutool timeline {file})"
+                    )
+        except UsageError:
+            print_diagnostics(diag, quiet)  # the warnings may say why (e.g. a cut capture)
+            raise
+        if episode is None:
+            if len(mine) != 1:
+                write_table(tl.episode_list(mine), fmt or OutputFormat.table, output)
+                if not quiet:
+                    err(
+                        f"{len(mine)} episodes; draw one with --episode N "
+                        f"(e.g. ebutool timeline {file} --episode {mine[0].id})"
+                    )
+                    print_diagnostics(diag, quiet)
+                return
+            ep = mine[0]
+        ladder = tl.ladder_from_episode(ep)
+        if figure:
+            from ebutool.report.plots import ladder_figure, save_figure
+
+            save_figure(ladder_figure(ladder), output)
+        elif fmt is not None:
+            write_table(ladder.table(), fmt, output)
+        else:
+            _write_text(tl.render_text(ladder), output)
+        if not quiet:
+            err(
+                f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, "
+                f"{len(ep.timeline)} message(s)"
+                + (f"; diagram written to {output}" if output != "-" else "")
+            )
+            print_diagnostics(diag, quiet)
+
+
+def _write_text(text: str, output: str) -> None:
+    import sys
+
+    if output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from None

@@ -1,0 +1,571 @@
+"""Driving the reference CN model with a trace and comparing it with the trace's CN.
+
+One pass collects what matters from the message stream (the MN's binding updates to
+its CNs, the CNs' acknowledgements, CoTI/CoT pairs for round-trip times and the CNs'
+route-optimised data packets); the authentication check (the oracle) sees every
+record in order.  Then the model runs over the updates in the order the CN acts on
+them, interleaved with the CNs' data packets in capture order, and every difference
+between what the model says a conforming CN does and what the trace's CN did
+becomes one :class:`Divergence`.  docs/replay.md is the user-facing description.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ebutool.analysis.handlers import MAX_OPEN_COTIS
+from ebutool.cn_replay.binding_cache import (
+    ANY_NONCE_STATUS,
+    NONCE_STATUSES,
+    STATUS_SEQ_OUT_OF_WINDOW,
+    CNPolicies,
+    CorrespondentModel,
+    ExpectedAck,
+    Outcome,
+    Policy,
+    Update,
+    sort_updates,
+)
+from ebutool.cn_replay.divergences import (
+    KIND_ACK_MISSING,
+    KIND_ACK_STATUS,
+    KIND_ACK_UNEXPECTED,
+    KIND_EBA_MISSING,
+    KIND_EBA_UNEXPECTED,
+    Divergence,
+)
+from ebutool.cn_replay.exposure import count_packet
+from ebutool.core.constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.units import to_ns
+from ebutool.records.record import Record
+from ebutool.wire.mh.messages import BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate
+
+# The ``basis`` column: what decided whether a binding update's authentication holds.
+BASIS_KEYS = "kcn"  # the oracle with the CN's Kcn and nonce table (verify's basis "kcn")
+BASIS_KEYLESS = "capture"  # the oracle without keys: the trace's own tokens (verify's "capture")
+BASIS_INJECTED = "injected"  # a caller-supplied acceptance function (library use)
+BASIS_TRACE = "trace"  # undecidable: followed what the CN in the trace did
+
+Authenticate = Callable[[Record], object]
+"""Called with every record in capture order; returns None for records it does not
+judge, else "valid" / "invalid" / "unverifiable" or an object with ``verdict`` and
+``reason`` attributes (the oracle's Verdict; an int ``status`` of 136-138 marks a
+nonce index the CN no longer knows)."""
+
+
+@dataclass(slots=True)
+class _Sent:
+    """A binding update the MN sent to a CN, as seen in the trace."""
+
+    index: int
+    rec: Record
+    mn: str
+    cn: str
+    coa: str
+    seq: int
+    lifetime_s: float
+    ack_requested: bool
+    early: bool
+    deregistration: bool
+    verdict: str = "unverifiable"
+    reason: str = ""
+    basis: str = ""
+    status: int | None = None
+    ack: Record | None = None  # the CN's acknowledgement matched to it
+
+
+@dataclass(slots=True)
+class _Data:
+    frame: int
+    ts_ns: int
+    cn: str
+    coa: str
+    mn: str
+    ip_len: int
+
+
+@dataclass
+class Trace:
+    """What the replay needs from one message stream."""
+
+    sent: list[_Sent] = field(default_factory=list)
+    acks: list[Record] = field(default_factory=list)
+    data: list[_Data] = field(default_factory=list)
+    home_agents: set[str] = field(default_factory=set)
+    rtt: dict = field(default_factory=lambda: defaultdict(list))  # key -> [(ts_ns, rtt_ns)]
+    first_ns: int | None = None
+    last_ns: int | None = None
+    _times: dict | None = None
+
+    def data_times(self) -> dict[tuple[str, str, str], list[int]]:
+        """Sorted arrival times of CN packets per (mn, cn, coa)."""
+        if self._times is None:
+            t: dict = defaultdict(list)
+            for d in self.data:
+                t[(d.mn, d.cn, d.coa)].append(d.ts_ns)
+            self._times = {k: sorted(v) for k, v in t.items()}
+        return self._times
+
+
+def _verdict_of(v, default_basis: str) -> tuple[str, str, str, int | None]:
+    """(verdict, reason, basis, nonce status) of what ``authenticate`` returned."""
+    if v is None:
+        return "unverifiable", "", default_basis, None
+    if isinstance(v, str):
+        return v, "", default_basis, None
+    verdict = str(getattr(v, "verdict", "unverifiable"))
+    reason = str(getattr(v, "reason", "") or "")
+    basis = getattr(v, "basis", None) or default_basis
+    status = getattr(v, "status", None)
+    if not isinstance(status, int) or status not in NONCE_STATUSES:
+        status = _nonce_status(v, verdict, reason)
+    return verdict, reason, basis, status
+
+
+def _nonce_status(v, verdict: str, reason: str) -> int | None:
+    """The BA status a CN sends for an update the oracle found invalid because of a
+    nonce index (RFC 6275 9.5.1: the CN cannot rebuild the token), from the oracle's
+    reason: "unknown nonce index N" or "nonce older than MAX_NONCE_LIFETIME"."""
+    if verdict != "invalid":
+        return None
+    if reason.startswith("unknown nonce index"):
+        try:
+            index = int(reason.rsplit(" ", 1)[1])
+        except ValueError:
+            return ANY_NONCE_STATUS
+        if index == getattr(v, "home_index", None):
+            return 136
+        if index == getattr(v, "careof_index", None):
+            return 137
+        return ANY_NONCE_STATUS
+    if reason.startswith("nonce older than"):
+        return ANY_NONCE_STATUS
+    return None
+
+
+def collect(
+    items: Iterable,
+    authenticate: Authenticate | None,
+    diag: Diagnostics,
+    default_basis: str = "injected",
+) -> Trace:
+    """One pass over the stream (Records; HandoverEvents are skipped)."""
+    tr = Trace()
+    # CoTI/CoT matched by (care-of address, CN, cookie), the rule of ebutool/analysis
+    # (handlers.py, ``coti_index``): a cookie is only unique per MN, not per capture.
+    coti: dict[tuple[str, str, bytes], Record] = {}
+    for rec in items:
+        if not isinstance(rec, Record):
+            continue
+        tr.first_ns = rec.ts_ns if tr.first_ns is None else min(tr.first_ns, rec.ts_ns)
+        tr.last_ns = rec.ts_ns if tr.last_ns is None else max(tr.last_ns, rec.ts_ns)
+        verdict = None
+        if authenticate is not None:
+            try:
+                verdict = authenticate(rec)
+            except Exception as exc:  # noqa: BLE001 - one packet never stops a run
+                diag.warn(
+                    "replay_auth_failed",
+                    f"frame {rec.frame}: the authentication check "
+                    f"failed ({type(exc).__name__}); decided from the trace",
+                    rec.frame,
+                )
+        msg = rec.mh
+        if rec.msg in ("BU", "EBU") and isinstance(msg, BindingUpdate):
+            mn = rec.hoa or rec.src
+            if msg.flags & BU_FLAG_H:
+                tr.home_agents.add(rec.dst)
+                continue
+            coa = rec.care_of_address or rec.src
+            s = _Sent(
+                len(tr.sent),
+                rec,
+                mn,
+                rec.dst,
+                coa,
+                msg.sequence,
+                float(msg.lifetime * LIFETIME_UNIT_S),
+                bool(msg.flags & BU_FLAG_A),
+                rec.msg == "EBU",
+                rec.deregistration,
+            )
+            s.verdict, s.reason, s.basis, s.status = _verdict_of(verdict, default_basis)
+            if s.verdict not in ("valid", "invalid", "unverifiable"):
+                s.verdict = "unverifiable"
+            tr.sent.append(s)
+        elif rec.msg == "BA" and isinstance(msg, BindingAcknowledgement):
+            tr.acks.append(rec)
+        elif rec.msg == "CoTI" and rec.mh is not None:
+            # At most MAX_OPEN_COTIS (episode analysis's bound) await their CoT: the oldest
+            # is forgotten, with a counted warning, so lost CoTs cannot grow memory unbounded.
+            key = (rec.src, rec.dst, rec.mh.init_cookie)
+            if key not in coti and len(coti) >= MAX_OPEN_COTIS:
+                old = coti.pop(next(iter(coti)))
+                diag.warn(
+                    "replay_coti_forgotten",
+                    f"frame {old.frame}: CoTI unanswered while "
+                    f"{MAX_OPEN_COTIS} others were open; forgotten (no RTT sample from it)",
+                    old.frame,
+                )
+            coti[key] = rec
+        elif rec.msg == "CoT" and rec.mh is not None:
+            init = coti.pop((rec.dst, rec.src, rec.mh.init_cookie), None)
+            if init is not None and rec.ts_ns >= init.ts_ns:
+                tr.rtt[(rec.src, init.src)].append((init.ts_ns, rec.ts_ns - init.ts_ns))
+        elif rec.msg == "data" and rec.rh2 is not None and rec.dst != rec.rh2 and rec.hoa is None:
+            tr.data.append(_Data(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, rec.ip_len))
+    return tr
+
+
+def match_acks(tr: Trace) -> list[Record]:
+    """Pair each CN acknowledgement with the binding update it answers; returns the
+    acknowledgements from CNs that answer no update in the trace.
+
+    An acknowledgement answers the latest unanswered update from the same MN to the
+    same CN with its sequence number; a rejection with status 135 carries the last
+    accepted number instead (RFC 6275 9.5.1), so it answers the latest unanswered one."""
+    cns = {s.cn for s in tr.sent} - tr.home_agents
+    events = [(s.rec.ts_ns, s.rec.frame, 0, s) for s in tr.sent]
+    events += [(a.ts_ns, a.frame, 1, a) for a in tr.acks if a.src in cns]
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    pending: dict[tuple[str, str], list[_Sent]] = defaultdict(list)
+    unmatched: list[Record] = []
+    for _, _, is_ack, obj in events:
+        if not is_ack:
+            pending[(obj.mn, obj.cn)].append(obj)
+            continue
+        ack = obj
+        cands = pending[(ack.rh2 or ack.dst, ack.src)]
+        pick = next((s for s in reversed(cands) if s.seq == ack.mh.sequence), None)
+        if pick is None and ack.mh.status == STATUS_SEQ_OUT_OF_WINDOW and cands:
+            pick = cands[-1]
+        if pick is None:
+            unmatched.append(ack)
+            continue
+        cands.remove(pick)
+        pick.ack = ack
+        tr.rtt[(pick.cn, pick.coa)].append((pick.rec.ts_ns, ack.ts_ns - pick.rec.ts_ns))
+    return unmatched
+
+
+def estimate_rtt(tr: Trace, s: _Sent) -> tuple[int, str]:
+    """The round-trip time that places the CN's action on the capture clock: the
+    update's own acknowledgement, else the nearest-in-time exchange (CoTI/CoT or an
+    acknowledged update) on the same CN/care-of address path, else on any path to the
+    CN, else 0."""
+    if s.ack is not None:
+        return s.ack.ts_ns - s.rec.ts_ns, "acknowledgement"
+    for key, label in (((s.cn, s.coa), "same path"), (None, "CN")):
+        if key is None:
+            samples = [x for (cn, _), xs in tr.rtt.items() if cn == s.cn for x in xs]
+        else:
+            samples = tr.rtt.get(key, [])
+        if samples:
+            t, rtt = min(samples, key=lambda x: abs(x[0] - s.rec.ts_ns))
+            return rtt, f"nearest exchange on the {label}"
+    return 0, "none measured"
+
+
+def follow_trace(tr: Trace, s: _Sent, next_ns: int | None) -> tuple[bool, int | None, str]:
+    """(accepted, nonce status, reason) from what the trace's CN did with ``s``."""
+    if s.ack is not None:
+        st = s.ack.mh.status
+        if st in NONCE_STATUSES:
+            return False, st, f"the CN answered status {st}"
+        return True, None, f"the CN answered status {st}"
+    if s.ack_requested:
+        return False, None, "the CN sent no acknowledgement although the A flag was set"
+    used = cn_used_coa(tr, s, next_ns)
+    return (
+        used,
+        None,
+        "the CN sent data to the care-of address afterwards"
+        if used
+        else "no acknowledgement requested and the CN sent no data to the care-of address",
+    )
+
+
+def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
+    """Replace the ``observed`` policy of every CN the MN sent binding updates to by what
+    the trace shows: **early** if the CN ever answered an EBU with a status other than
+    136-138 (it checked the EBU's MAC, which a CN without EBU support cannot: DESIGN.md 3;
+    RFC 6275 9.5.1 checks nonce indices before the MAC, so 136-138 prove nothing),
+    **standard** if it was sent EBUs and never answered one that way.  A CN sent no EBU
+    keeps ``observed`` (treated as early; it makes no difference without EBUs)."""
+    cns = [cn for cn in dict.fromkeys(s.cn for s in tr.sent) if policies.of(cn) is Policy.observed]
+    if not cns:
+        return policies
+    per, inferred = dict(policies.per_cn), dict(policies.inferred)
+    for cn in cns:
+        ebus = [s for s in tr.sent if s.cn == cn and s.early]
+        answered = [s for s in ebus if s.ack is not None and s.ack.mh.status not in NONCE_STATUSES]
+        if not ebus:
+            inferred[cn] = "no EBU in the trace"
+            continue
+        per[cn] = Policy.early if answered else Policy.standard
+        inferred[cn] = f"answered {len(answered)} of {len(ebus)} EBUs"
+    return CNPolicies(policies.default, per, inferred)
+
+
+def cn_used_coa(tr: Trace, s: _Sent, next_ns: int | None) -> bool:
+    """Did the CN send data to ``s``'s care-of address after ``s`` and before the MN's
+    next update to it (or the end of the capture)?"""
+    hi = next_ns if next_ns is not None else (tr.last_ns or s.rec.ts_ns)
+    times = tr.data_times().get((s.mn, s.cn, s.coa), [])
+    return bisect.bisect_right(times, hi) > bisect.bisect_right(times, s.rec.ts_ns)
+
+
+def maybe_lost(tr: Trace, s: _Sent, next_ns: int | None, grace_ns: int) -> bool:
+    """An update the MN wanted answered, whose answer never reached the MN although the
+    capture went on INITIAL_BINDACK_TIMEOUT, and after which the CN sent nothing to its
+    care-of address before the MN's next update: from the MN nothing shows the CN got it."""
+    return (
+        s.ack is None
+        and s.ack_requested
+        and tr.last_ns is not None
+        and tr.last_ns - s.rec.ts_ns >= grace_ns
+        and not cn_used_coa(tr, s, next_ns)
+    )
+
+
+@dataclass
+class RunResult:
+    outcomes: list[Outcome]
+    sent: list[_Sent]
+    basis: list[str]
+    divergences: list[Divergence]
+    model: CorrespondentModel
+    trace: Trace
+    prior_pairs: set
+    policies: CNPolicies = field(default_factory=CNPolicies)
+
+
+def run(
+    items: Iterable,
+    *,
+    authenticate: Authenticate | None = None,
+    basis: str = BASIS_INJECTED,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    cn_policy: str | Policy | Mapping | CNPolicies = Policy.early,
+    trusted: Iterable[str] | None = None,
+    diag: Diagnostics | None = None,
+) -> RunResult:
+    diag = diag if diag is not None else Diagnostics()
+    tr = collect(items, authenticate, diag, basis)
+    unmatched = match_acks(tr)
+    policies = resolve_observed(tr, CNPolicies.coerce(cn_policy))
+    model = CorrespondentModel(
+        config, policies, frozenset(trusted) if trusted is not None else None
+    )
+
+    # When each update takes effect at the CN, on the capture clock (docs/replay.md "Time").
+    at = {s.index: s.rec.ts_ns + estimate_rtt(tr, s)[0] for s in tr.sent}
+    # When the next update of the same pair takes effect: until then, CN data arriving at
+    # the MN may have been caused by this update (for following the trace when no ack was
+    # requested, and for telling a lost update from a lost answer).
+    nxt: dict[int, int | None] = {}
+    last_of_pair: dict[tuple[str, str], _Sent] = {}
+    for s in tr.sent:
+        prev = last_of_pair.get((s.mn, s.cn))
+        if prev is not None:
+            nxt[prev.index] = max(at[s.index], s.rec.ts_ns)
+        last_of_pair[(s.mn, s.cn)] = s
+
+    updates: list[Update] = []
+    bases: list[str] = []
+    grace_ns = to_ns(config.initial_bindack_timeout)
+    for s in tr.sent:
+        if s.verdict == "unverifiable" or authenticate is None:
+            ok, status, why = follow_trace(tr, s, nxt.get(s.index))
+            s.reason = (f"{s.reason}; " if s.reason else "") + f"followed the trace: {why}"
+            bases.append(BASIS_TRACE)
+            lost = False  # following the trace already treats it as not accepted
+        else:
+            ok, status = s.verdict == "valid", s.status
+            bases.append(s.basis)
+            lost = maybe_lost(tr, s, nxt.get(s.index), grace_ns)
+        updates.append(
+            Update(
+                s.index,
+                s.rec.frame,
+                at[s.index],
+                s.mn,
+                s.cn,
+                s.coa,
+                s.seq,
+                s.lifetime_s,
+                s.ack_requested,
+                s.early,
+                s.deregistration,
+                ok,
+                status,
+                lost,
+            )
+        )
+
+    first_sent: dict[tuple[str, str], int] = {}
+    for s in tr.sent:
+        first_sent.setdefault((s.mn, s.cn), s.rec.ts_ns)
+
+    outcomes: dict[int, Outcome] = {}
+    divs: list[Divergence] = []
+    prior: set = set()
+    queue = sort_updates(updates)
+    qi = 0
+    for d in sorted(tr.data, key=lambda d: (d.ts_ns, d.frame)):
+        while qi < len(queue) and queue[qi].at_ns <= d.ts_ns:
+            outcomes[queue[qi].index] = model.process(queue[qi])
+            qi += 1
+        pair = (d.mn, d.cn)
+        if d.ts_ns < first_sent.get(pair, 1 << 62) and not model.has_history(*pair):
+            model.assume_prior(d.mn, d.cn, d.coa, d.ts_ns, d.frame)
+            prior.add(pair)
+            diag.warn(
+                "replay_prior_binding",
+                f"frame {d.frame}: {d.cn} sends to {d.coa} for {d.mn} "
+                "before any binding update in the trace: assumed a binding made before the "
+                "capture began",
+                d.frame,
+            )
+        div = count_packet(
+            model.lookup(d.mn, d.cn, d.coa, d.ts_ns), d.frame, d.ts_ns, d.mn, d.cn, d.coa, d.ip_len
+        )
+        if div is not None:
+            divs.append(div)
+    while qi < len(queue):
+        outcomes[queue[qi].index] = model.process(queue[qi])
+        qi += 1
+    if tr.last_ns is not None:
+        model.close(tr.last_ns)
+
+    ordered = [outcomes[s.index] for s in tr.sent]
+    divs += compare_acks(tr, ordered, unmatched, config)
+    divs.sort(key=lambda x: (x.ts_ns, x.frame))
+    return RunResult(ordered, tr.sent, bases, divs, model, tr, prior, policies)
+
+
+def _sent_again(tr: Trace) -> dict[int, _Sent]:
+    """Unanswered update index -> the MN's next update of the same kind (EBU or BU) to
+    the same CN for the same care-of address: its retransmission (RFC 6275 11.8: the MN
+    retransmits after INITIAL_BINDACK_TIMEOUT, with a new sequence number)."""
+    out: dict[int, _Sent] = {}
+    waiting: dict[tuple, _Sent] = {}
+    for s in tr.sent:
+        key = (s.mn, s.cn, s.coa, s.early, s.deregistration)
+        prev = waiting.pop(key, None)
+        if prev is not None:
+            out[prev.index] = s
+        if s.ack is None:
+            waiting[key] = s
+    return out
+
+
+def describe_ack(rec: Record | None, early: bool) -> str:
+    if rec is None:
+        return "none"
+    name = "EBA" if early and rec.mh.status < 128 else "BA"
+    return f"{name} status {rec.mh.status} seq {rec.mh.sequence}"
+
+
+def compare_acks(
+    tr: Trace, outcomes: list[Outcome], unmatched: list[Record], config: ProtocolConfig
+) -> list[Divergence]:
+    out: list[Divergence] = []
+    grace_ns = to_ns(config.initial_bindack_timeout)
+    again = _sent_again(tr)
+    for s, oc in zip(tr.sent, outcomes, strict=False):
+        exp: ExpectedAck | None = oc.ack
+        got = s.ack
+        what = "EBU" if s.early else "BU"
+        if exp is None and got is None:
+            continue
+        if exp is not None and got is None:
+            if tr.last_ns is not None and tr.last_ns - s.rec.ts_ns < grace_ns:
+                continue  # the capture ends before the acknowledgement was due
+            kind = KIND_EBA_MISSING if s.early and exp.status < 128 else KIND_ACK_MISSING
+            nxt = again.get(s.index)
+            seen = (
+                f"the MN sent the {what} again (frame {nxt.rec.frame}, seq {nxt.seq})"
+                if nxt
+                else "the MN did not send it again"
+            )
+            out.append(
+                Divergence(
+                    s.rec.frame,
+                    s.rec.ts_ns,
+                    s.mn,
+                    s.cn,
+                    kind,
+                    exp.describe(),
+                    "none",
+                    f"{what} seq {s.seq} ({oc.action.value}): {oc.detail}; no answer reached "
+                    f"the MN: the {what} may have been lost on its way to the CN or the "
+                    f"answer on its way back; {seen}",
+                    s.coa,
+                )
+            )
+        elif exp is None:
+            kind = KIND_EBA_UNEXPECTED if s.early and got.mh.status < 128 else KIND_ACK_UNEXPECTED
+            why = (
+                oc.detail
+                if oc.action.value in ("unsupported", "discarded")
+                else f"{oc.detail}; A flag clear: RFC 6275 9.5.4 says no acknowledgement"
+            )
+            out.append(
+                Divergence(
+                    got.frame,
+                    got.ts_ns,
+                    s.mn,
+                    s.cn,
+                    kind,
+                    "none",
+                    describe_ack(got, s.early),
+                    f"answers {what} frame {s.rec.frame} seq {s.seq} ({oc.action.value}): {why}",
+                    s.coa,
+                )
+            )
+        elif not exp.matches(got.mh.status):
+            out.append(
+                Divergence(
+                    got.frame,
+                    got.ts_ns,
+                    s.mn,
+                    s.cn,
+                    KIND_ACK_STATUS,
+                    exp.describe(),
+                    describe_ack(got, s.early),
+                    f"answers {what} frame {s.rec.frame} seq {s.seq} ({oc.action.value}): "
+                    f"{oc.detail}",
+                    s.coa,
+                )
+            )
+    for a in unmatched:
+        out.append(
+            Divergence(
+                a.frame,
+                a.ts_ns,
+                a.rh2 or a.dst,
+                a.src,
+                KIND_ACK_UNEXPECTED,
+                "none",
+                describe_ack(a, False),
+                f"answers no binding update in the trace (seq {a.mh.sequence})",
+                a.dst,
+            )
+        )
+    return out
+
+
+__all__ = [
+    "run",
+    "RunResult",
+    "Authenticate",
+    "BASIS_KEYS",
+    "BASIS_KEYLESS",
+    "BASIS_INJECTED",
+    "BASIS_TRACE",
+]

@@ -1,0 +1,1 @@
+"""Shared basics: addresses, units, protocol constants, errors, diagnostics, run-time policy."""

@@ -1,0 +1,1 @@
+"""Several inputs: directories, per file or merged, in N processes."""

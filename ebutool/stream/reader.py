@@ -1,0 +1,71 @@
+"""The record stream of one input: captures through the fast path, traces through their reader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.from_packet import StreamStats, record_from_packet
+from ebutool.records.record import Record
+
+# Records read ahead before the analysis takes them (see read_ahead).
+READ_AHEAD_RECORDS = 4096
+
+
+def read_ahead(items: Iterable, n: int = READ_AHEAD_RECORDS) -> Iterator:
+    """``items`` unchanged, but taken from the source ``n`` at a time.
+
+    Why: alternating, record by record, between the fast path's loop and the episode
+    analysis costs about a fifth of ``analyze``'s CPU time on the benchmark capture
+    (0.90 s against 0.73 s with 4,096 at a time; measured, the cause is presumably the
+    CPU's caches and predictors).  Reading a few thousand ahead lets each loop run on
+    its own for a while; the memory cost is those Records (a few MB).  The consumer
+    sees the reader's StreamStats and diagnostics up to ``n`` records early."""
+    it = iter(items)
+    while True:
+        batch = list(islice(it, n))
+        if not batch:
+            return
+        yield from batch
+
+
+def records_from_frames(
+    frames: Iterable, diag: Diagnostics, stats: StreamStats | None = None, source: str = ""
+) -> Iterator[Record]:
+    """The straightforward (reference) decoder: every frame through every layer."""
+    from ebutool.capture.linktypes import ip6_offset
+
+    stats = stats if stats is not None else StreamStats()
+    for fr in frames:
+        stats.frames += 1
+        off = ip6_offset(fr.linktype, fr.data)
+        if off is None:
+            stats.skipped["not_ipv6"] += 1
+            continue
+        stats.ipv6 += 1
+        rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats)
+        if rec is not None:
+            rec.source = source
+            yield rec
+
+
+def read_records(
+    source, diag: Diagnostics, stats: StreamStats | None = None, progress=None
+) -> Iterator[Record]:
+    """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content.
+
+    Captures go through :func:`ebutool.fastpath.fast_records`, which decodes only the
+    packets that can matter and gives exactly what :func:`records_from_frames` gives.
+    ``progress``: optional object with ``update(frames=..., octets=...)``
+    (:class:`ebutool.core.progress.Progress`), called about once per MiB of capture."""
+    from ebutool.fastpath import fast_records
+    from ebutool.stream.sniff import open_input
+
+    kind, stream, name = open_input(source)
+    if kind == "jsonl":
+        from ebutool.trace.jsonl import read_trace_records
+
+        yield from read_trace_records(stream, diag, stats, name)
+        return
+    yield from fast_records(stream, diag, stats, name, progress)

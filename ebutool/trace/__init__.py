@@ -1,0 +1,1 @@
+"""JSON Lines traces: reading, writing and checking them (docs/trace-format.md)."""

@@ -1,0 +1,253 @@
+"""IPv6 packet decoding: the extension-header chain and IPv6-in-IPv6 tunnels.
+
+:func:`decode_ipv6` turns the IPv6 bytes of one frame into a :class:`Packet` that
+says what matters to Mobile IPv6 analysis: addresses, the Home Address option,
+the type 2 routing header, the tunnel endpoints, and the Mobility Header octets
+if there is one.  Packets that cannot matter (no MH, no HAO, no type 2 RH, not
+tunnelled) come back with ``relevant == False``.  Malformed headers never raise:
+each anomaly is appended to ``problems`` as (code, one-line message).
+:func:`decode_ipv6_fields` gives the same as a plain tuple, for the hot path that
+builds a Record straight away (:func:`ebutool.stream.reader.record_from_packet`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ebutool.core import constants as C
+from ebutool.core.addr import CACHE_SIZE, format_address
+
+NH_MOBILITY_OLD = C.NH_MOBILITY_OLD
+_MAX_TUNNEL_DEPTH = 2  # MN<->HA tunnel, and one more for nested tunnels; deeper is odd
+
+
+@dataclass(slots=True)
+class Packet:
+    # (the field order is the order of decode_ipv6_fields' tuple)
+    src: str  # innermost IPv6 source address
+    dst: str  # innermost IPv6 destination address (as on the wire)
+    hoa: str | None = None  # Home Address destination option (innermost header)
+    rh2: str | None = None  # address in a type 2 routing header (the MN's home address)
+    tunnel_src: str | None = None  # outer addresses of an IPv6-in-IPv6 tunnel
+    tunnel_dst: str | None = None
+    proto: int = C.NH_NONE  # the upper-layer protocol (135 for MH, 50 ESP, ...)
+    ip_len: int = 0  # octets of the outermost IPv6 packet (header + payload)
+    mh: bytes | None = None  # the Mobility Header octets, if any (may be truncated);
+    # ``proto`` is 135, or 62 for the pre-RFC 3775 number
+    pseudo_src: bytes = b""  # checksum pseudo-header source (HAO if present)
+    pseudo_dst: bytes = b""  # checksum pseudo-header destination (RH2 address if present)
+    fragment: bool = False  # the packet is a fragment (not reassembled); atomic
+    # fragments (offset 0, M=0, RFC 6946) are whole packets
+
+    @property
+    def relevant(self) -> bool:
+        return is_relevant(self.mh, self.hoa, self.rh2, self.tunnel_src)
+
+
+def is_relevant(mh, hoa, rh2, tunnel_src) -> bool:
+    """What makes a packet matter to Mobile IPv6 analysis: a Mobility Header, a Home
+    Address option, a type 2 routing header or an IPv6-in-IPv6 tunnel."""
+    return mh is not None or hoa is not None or rh2 is not None or tunnel_src is not None
+
+
+def decode_ipv6(buf: bytes, off: int, problems: list[tuple[str, str]]) -> Packet | None:
+    """Decode the IPv6 packet at ``buf[off:]``; None when not even the fixed header is there."""
+    fields = decode_ipv6_fields(buf, off, problems)
+    return None if fields is None else Packet(*fields)
+
+
+# PadN of two octets, then the Home Address option's type and length: the layout of a
+# Destination Options header that holds just the HAO (RFC 6275 6.3: 8n+6 alignment).
+_HAO_ALONE = bytes((C.OPT_PADN, 2, 0, 0, C.OPT_HOME_ADDRESS, C.HAO_LEN))
+_EXT_HEADERS = frozenset((C.NH_HOPOPTS, C.NH_DSTOPTS, C.NH_ROUTING, C.NH_AH))
+
+
+# Address octets -> text for the loop below, which looks them up in place (a third of
+# the cost of calling the cached ntop): a capture reuses few addresses.
+# This dict is the decoder's only address cache (it converts with the uncached
+# format_address, so ntop's cache does not hold the same addresses again).
+_TEXT: dict[bytes, str] = {}
+_TEXT_MAX = CACHE_SIZE
+
+
+def _text(octets: bytes) -> str:
+    """``ntop(octets)``, remembered in _TEXT (emptied when full)."""
+    if len(_TEXT) >= _TEXT_MAX:
+        _TEXT.clear()
+    text = _TEXT[octets] = format_address(octets)
+    return text
+
+
+def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) -> tuple | None:
+    """What :func:`decode_ipv6` finds, as a tuple in :class:`Packet` field order.
+
+    For callers that build their own object from the fields (``record_from_packet``
+    builds a Record): it runs for every candidate packet of a capture, and a Packet
+    in between would be a measurable share of the time."""
+    if type(buf) is not bytes:
+        # bytearray, memoryview: the slices below must come out as bytes.  Copy only this
+        # packet (to the end of the buffer for a jumbogram or a cut header), not all of a
+        # large buffer the caller walks packet by packet.
+        stop = len(buf)
+        if stop - off >= 6 and (buf[off + 4] or buf[off + 5]):
+            stop = min(stop, off + C.IPV6_HEADER_LEN + (buf[off + 4] << 8 | buf[off + 5]))
+        buf, off = bytes(buf[off:stop]), 0
+    limit = len(buf)  # where the enclosing packet ends (the frame, or the outer payload)
+    depth = 0
+    tunnel_src = tunnel_dst = None
+    ip_len = 0
+    outer = None  # the enclosing packet's fields: the answer when a tunnelled
+    # header turns out unusable
+    while True:  # one pass per IPv6 header: the outer one, then tunnelled ones
+        if limit - off < C.IPV6_HEADER_LEN:
+            what = "IPv6 header" if outer is None else "tunnelled IPv6 header"
+            problems.append(
+                ("truncated_ipv6", f"{what} cut off at {max(limit - off, 0)} of 40 octets")
+            )
+            return outer
+        if buf[off] >> 4 != 6:
+            problems.append(("not_ipv6", f"IP version {buf[off] >> 4} where IPv6 was expected"))
+            return outer
+        plen = buf[off + 4] << 8 | buf[off + 5]
+        nh = buf[off + 6]
+        pseudo_src = buf[off + 8 : off + 24]
+        pseudo_dst = buf[off + 24 : off + 40]
+        src = _TEXT.get(pseudo_src) or _text(pseudo_src)
+        dst = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
+        if outer is None:
+            ip_len = C.IPV6_HEADER_LEN + plen
+        hoa = rh2 = None
+        fragment = False
+        inner = -1  # where a tunnelled IPv6 header starts, if one follows
+        end = off + C.IPV6_HEADER_LEN + plen
+        if not plen or end > limit:  # a jumbogram (RFC 2675), or cut by the capture
+            end = limit
+        i = off + C.IPV6_HEADER_LEN
+        while True:
+            if nh in _EXT_HEADERS:
+                if i + 2 > end:
+                    problems.append(("truncated_ext_header", f"extension header {nh} cut off"))
+                    break
+                hlen = (buf[i + 1] + 2) * 4 if nh == C.NH_AH else (buf[i + 1] + 1) * 8
+                if i + hlen > end:
+                    problems.append(
+                        (
+                            "truncated_ext_header",
+                            f"extension header {nh} of {hlen} octets exceeds the packet",
+                        )
+                    )
+                    break
+                if nh == C.NH_DSTOPTS:
+                    if hlen == C.HAO_DSTOPTS_LEN and buf[i + 2 : i + 8] == _HAO_ALONE:
+                        found = buf[i + hlen - C.HAO_LEN : i + hlen]  # the usual header
+                    else:
+                        found = _home_address_option(buf, i + 2, i + hlen, problems)
+                    if found is not None:
+                        pseudo_src = found
+                        hoa = _TEXT.get(found) or _text(found)
+                elif nh == C.NH_ROUTING and buf[i + 2] == C.ROUTING_TYPE_2:
+                    if hlen != C.RH2_LEN or buf[i + 3] != 1:
+                        problems.append(
+                            (
+                                "malformed_rh2",
+                                f"type 2 routing header of {hlen} octets, "
+                                f"segments left {buf[i + 3]} (RFC 6275: 24 octets, 1)",
+                            )
+                        )
+                    else:
+                        pseudo_dst = buf[i + 8 : i + 24]
+                        rh2 = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
+                nh = buf[i]
+                i += hlen
+            elif nh == C.NH_FRAGMENT:
+                if i + 8 > end:
+                    problems.append(("truncated_ext_header", "fragment header cut off"))
+                    break
+                offlg = buf[i + 2] << 8 | buf[i + 3]
+                if offlg & 0xFFF9:  # offset or M flag: a real fragment (else RFC 6946 atomic)
+                    fragment = True
+                if offlg >> 3:  # a later fragment: what it carries is unknown without reassembly
+                    break
+                nh = buf[i]
+                i += 8
+            elif nh == C.NH_IPV6:
+                if depth >= _MAX_TUNNEL_DEPTH:
+                    problems.append(
+                        ("tunnel_too_deep", f"more than {_MAX_TUNNEL_DEPTH} nested IPv6 tunnels")
+                    )
+                else:
+                    inner = i
+                break
+            else:
+                break
+        mh = None
+        if inner < 0:
+            if nh == C.NH_MOBILITY:
+                mh = buf[i:end]
+                if fragment:
+                    problems.append(
+                        (
+                            "fragmented_mh",
+                            "Mobility Header in the first fragment of a "
+                            "fragmented packet (fragments are not reassembled)",
+                        )
+                    )
+            elif nh == NH_MOBILITY_OLD:
+                mh = buf[i:end]
+                problems.append(
+                    (
+                        "old_mh_protocol",
+                        "next header 62, the pre-RFC 3775 Mobility "
+                        "Header number: decoded as a Mobility Header",
+                    )
+                )
+        fields = (
+            src,
+            dst,
+            hoa,
+            rh2,
+            tunnel_src,
+            tunnel_dst,
+            nh,
+            ip_len,
+            mh,
+            pseudo_src,
+            pseudo_dst,
+            fragment,
+        )
+        if inner < 0:
+            return fields
+        # IPv6-in-IPv6: what matters is the tunnelled packet, seen through this one
+        outer, tunnel_src, tunnel_dst = fields, src, dst
+        off, limit, depth = inner, end, depth + 1
+
+
+def _home_address_option(buf: bytes, i: int, end: int, problems) -> bytes | None:
+    """Walk destination options (RFC 8200 4.2 TLVs); return the Home Address, if any."""
+    hao = None
+    while i < end:
+        otype = buf[i]
+        if otype == 0:  # Pad1
+            i += 1
+            continue
+        if i + 2 > end:
+            problems.append(("malformed_dst_option", "destination option without a length octet"))
+            break
+        olen = buf[i + 1]
+        if i + 2 + olen > end:
+            problems.append(
+                (
+                    "malformed_dst_option",
+                    f"destination option {otype} of {olen} octets exceeds its header",
+                )
+            )
+            break
+        if otype == C.OPT_HOME_ADDRESS:
+            if olen != C.HAO_LEN:
+                problems.append(
+                    ("malformed_hao", f"Home Address option of {olen} octets (RFC 6275: 16)")
+                )
+            else:
+                hao = buf[i + 2 : i + 18]
+        i += 2 + olen
+    return hao
