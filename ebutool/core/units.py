@@ -26,3 +26,9 @@ def to_ns(s: float) -> int:
 def ms(duration_ns: int) -> float:
     """A duration in milliseconds (the tables' ``*_ms`` columns)."""
     return duration_ns / NS_PER_MS
+
+
+def ms_to_ns_us(duration_ms: float) -> int:
+    """Milliseconds as integer ns, rounded to the whole microsecond: the resolution pcap,
+    pcapng and JSON traces all hold exactly (synth keeps its scenario time on it)."""
+    return round(duration_ms * 1000) * 1000

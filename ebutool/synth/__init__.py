@@ -7,7 +7,8 @@ with open("out.pcap", "wb") as fh:
 """
 
 from ebutool.synth.output import key_table, trace_records, write_capture, write_json, write_keys
-from ebutool.synth.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from ebutool.synth.scenario import Scenario, ScenarioError
+from ebutool.synth.scenario_parse import load_scenario, parse_scenario
 from ebutool.synth.simulator import SynthResult, simulate
 
 __all__ = [

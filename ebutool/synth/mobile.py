@@ -23,10 +23,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ebutool.core.units import ms_to_ns_us
 from ebutool.oracle import crypto
 from ebutool.synth import packets as P
+from ebutool.synth.flows import flow_times
 from ebutool.synth.scenario import HOME, Correspondent, Flow, Handover, MobileNode
-from ebutool.synth.simulator import ms_ns
 from ebutool.wire.mh.messages import (
     BU_FLAG_A,
     BU_FLAG_H,
@@ -42,17 +43,6 @@ from ebutool.wire.mh.mobility_options import NonceIndices
 
 BA_REJECTED = 128  # RFC 6275 6.1.8: status values from 128 reject
 BE_UNKNOWN_BINDING = 1
-
-
-def flow_times(flow: Flow) -> list[int]:
-    """Scenario times (ns, whole microseconds) of a flow's packets."""
-    period_us = 1e6 / flow.rate_pps
-    start, stop = ms_ns(flow.start_ms), ms_ns(flow.stop_ms)
-    out, k = [], 0
-    while (t := start + round(k * period_us) * 1000) < stop:
-        out.append(t)
-        k += 1
-    return out
 
 
 @dataclass
@@ -116,16 +106,16 @@ class MobileNodeSim:
                 sim.cns[s.cn.name].bind(hoa, self.coa, sim.config.max_rr_binding_lifetime, False)
                 s.ro = True
         for h in cfg.handovers:
-            sim.at(ms_ns(h.at_ms), self.handover, h)
+            sim.at(ms_to_ns_us(h.at_ms), self.handover, h)
         if cfg.procedure != "early":
             return
         if cfg.home_test == "anticipated":
             for h in cfg.handovers:
                 if h.anticipated and h.at_ms - cfg.home_test_lead_ms >= 0:
-                    sim.at(ms_ns(h.at_ms - cfg.home_test_lead_ms), self.home_test)
+                    sim.at(ms_to_ns_us(h.at_ms - cfg.home_test_lead_ms), self.home_test)
         elif cfg.home_test == "periodic":
             for k in range(math.ceil(sim.scenario.duration_ms / cfg.home_test_interval_ms)):
-                sim.at(ms_ns(k * cfg.home_test_interval_ms), self.home_test)
+                sim.at(ms_to_ns_us(k * cfg.home_test_interval_ms), self.home_test)
 
     def start_flow(self, index: int, flow: Flow) -> None:
         cn = self.sim.scenario.correspondents[flow.cn]
@@ -139,7 +129,7 @@ class MobileNodeSim:
         """``send()`` now and again after each timeout until ``done()`` (or the next
         handover); ``peer`` marks a binding update (MAX_UPDATE_RATE applies)."""
         gen, sim = self.gen, self.sim
-        cap = ms_ns(sim.config.max_bindack_timeout * 1000)
+        cap = ms_to_ns_us(sim.config.max_bindack_timeout * 1000)
 
         def attempt(timeout: int) -> None:
             if self.gen != gen or done():
@@ -153,14 +143,14 @@ class MobileNodeSim:
             send()
             sim.at(sim.now + timeout, attempt, min(2 * timeout, cap))
 
-        attempt(ms_ns(sim.config.initial_bindack_timeout * 1000))
+        attempt(ms_to_ns_us(sim.config.initial_bindack_timeout * 1000))
 
     def _rate_ok_at(self, peer: str) -> int:
         """Earliest time a BU to ``peer`` keeps within MAX_UPDATE_RATE: at most n BUs
         in any n / rate seconds, n = max(1, floor(rate))."""
         rate = self.sim.config.max_update_rate
         n = max(1, math.floor(rate))
-        window = ms_ns(n / rate * 1000)
+        window = ms_to_ns_us(n / rate * 1000)
         times = self.bu_times.get(peer, [])
         if len(times) < n or times[-n] + window <= self.sim.now:
             return self.sim.now
@@ -199,7 +189,7 @@ class MobileNodeSim:
         s.reset()
         s.ro = False
         tok = s.home
-        valid = tok is not None and self.sim.now - tok.received_ns <= ms_ns(
+        valid = tok is not None and self.sim.now - tok.received_ns <= ms_to_ns_us(
             self.sim.config.max_token_lifetime * 1000
         )
         if self.cfg.procedure == "early" and valid:

@@ -12,10 +12,11 @@ if configured, answered with a Binding Error (status 1), at most one per interva
 from __future__ import annotations
 
 from ebutool.core import constants as C
+from ebutool.core.units import ms_to_ns_us
 from ebutool.oracle import crypto
 from ebutool.synth import packets as P
+from ebutool.synth.flows import flow_times
 from ebutool.synth.scenario import Correspondent, Flow, HomeAgent
-from ebutool.synth.simulator import ms_ns
 from ebutool.wire.mh.messages import (
     BU_FLAG_A,
     BU_FLAG_H,
@@ -86,7 +87,7 @@ class CorrespondentSim:
         return b[0] if b is not None and self.sim.now < b[1] else None
 
     def bind(self, hoa: str, coa: str, lifetime_s: float, tentative: bool) -> None:
-        self.bindings[hoa] = (coa, self.sim.now + ms_ns(lifetime_s * 1000), tentative)
+        self.bindings[hoa] = (coa, self.sim.now + ms_to_ns_us(lifetime_s * 1000), tentative)
 
     # -- receiving ----------------------------------------------------------------
     def receive(self, pkt: P.Pkt) -> None:
@@ -149,7 +150,8 @@ class CorrespondentSim:
         if not self.cfg.binding_errors:
             return
         last = self.last_be.get(pkt.hoa)
-        if last is not None and self.sim.now - last < ms_ns(self.cfg.binding_error_interval_ms):
+        interval = ms_to_ns_us(self.cfg.binding_error_interval_ms)
+        if last is not None and self.sim.now - last < interval:
             return
         self.last_be[pkt.hoa] = self.sim.now
         be = BindingError(status=BE_UNKNOWN_BINDING, home_address=pkt.hoa)
@@ -157,9 +159,7 @@ class CorrespondentSim:
 
     # -- sending data -------------------------------------------------------------
     def start_flow(self, index: int, flow: Flow) -> None:
-        from ebutool.synth.mobile import flow_times
-
-        mn = self.sim.mns[flow.mn].cfg
+        mn = self.sim.scenario.mobile_nodes[flow.mn]
         for n, t in enumerate(flow_times(flow)):
             self.sim.at_data(t, self.send_data, index, n, flow, mn.home_address)
 

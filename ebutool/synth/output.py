@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import BinaryIO, TextIO
 
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.units import ms_to_ns_us
 from ebutool.records.record import HandoverEvent, Record
-from ebutool.synth.simulator import SynthResult, ms_ns
+from ebutool.synth.simulator import SynthResult
 from ebutool.wire import build
 
 
@@ -62,7 +63,7 @@ def key_table(result: SynthResult) -> dict:
             "nonces": {
                 str(i): {
                     "nonce": n.hex(),
-                    "generated": (sc.start_ns + ms_ns(cn.nonce_generated_ms(i))) / 1e9,
+                    "generated": (sc.start_ns + ms_to_ns_us(cn.nonce_generated_ms(i))) / 1e9,
                 }
                 for i, n in cn.nonces.items()
             },

@@ -1,9 +1,8 @@
-"""Scenario files for ``ebutool synth``: TOML -> validated :class:`Scenario`.
+"""The scenario model of ``ebutool synth``: the validated :class:`Scenario` and its parts.
 
-The format is documented field by field in docs/synth.md.  Every problem is one
-:class:`ScenarioError` (an :class:`~ebutool.errors.InputError`, exit 3) whose text
-says which file, which table and which key is wrong: unknown keys are errors too,
-so that a typo never silently falls back to a default.
+Scenario files (TOML, documented field by field in docs/synth.md) are read and checked
+by :mod:`ebutool.synth.scenario_parse`; every problem is one :class:`ScenarioError` (an
+:class:`~ebutool.core.errors.InputError`, exit 3).
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import ipaddress
 import math
-import tomllib
 from dataclasses import dataclass, field
 
 from ebutool.core import constants as C
@@ -137,31 +135,6 @@ class Scenario:
     def network_of(self, coa: str) -> Network:
         addr = ipaddress.IPv6Address(coa)
         return next(n for n in self.networks.values() if addr in n.prefix)
-
-
-def load_scenario(path: str) -> Scenario:
-    """Read and validate a scenario file."""
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot open ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text (UTF-8) file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
-    return parse_scenario(data, path)
-
-
-def parse_scenario(data: dict, where: str = "scenario") -> Scenario:
-    """Validate the parsed TOML document ``data`` (``where`` prefixes every error)."""
-    from ebutool.synth.scenario_parse import Parser
-
-    return Parser(where).scenario(data)
 
 
 def err(where: str, text: str) -> ScenarioError:

@@ -1,13 +1,17 @@
-"""Validation of a parsed scenario document (the TOML tables -> dataclasses).
+"""Scenario files for ``ebutool synth``: TOML -> validated :class:`Scenario`.
 
-Kept apart from :mod:`ebutool.synth.scenario` (the data model) so that each stays
-short.  Every check raises a :class:`ScenarioError` naming the table and key.
+The format is documented field by field in docs/synth.md; the data model is
+:mod:`ebutool.synth.scenario`.  Every problem is one :class:`ScenarioError` (an
+:class:`~ebutool.core.errors.InputError`, exit 3) whose text says which file, which
+table and which key is wrong: unknown keys are errors too, so that a typo never
+silently falls back to a default.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
+import tomllib
 from typing import Any
 
 from ebutool.core import constants as C
@@ -33,6 +37,7 @@ from ebutool.synth.scenario import (
     MobileNode,
     Network,
     Scenario,
+    ScenarioError,
     err,
     finite,
 )
@@ -462,3 +467,26 @@ class Parser:
                         self.where, f"care-of address {coa} of {mine} is also used by {other}"
                     )
                 coas[coa] = mine
+
+
+def load_scenario(path: str) -> Scenario:
+    """Read and validate a scenario file."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot open ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text (UTF-8) file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+    return parse_scenario(data, path)
+
+
+def parse_scenario(data: dict, where: str = "scenario") -> Scenario:
+    """Validate the parsed TOML document ``data`` (``where`` prefixes every error)."""
+    return Parser(where).scenario(data)

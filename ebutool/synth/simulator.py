@@ -22,14 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ebutool.core.constants import ProtocolConfig
+from ebutool.core.units import ms_to_ns_us
 from ebutool.records.record import HandoverEvent
 from ebutool.synth import packets as P
+from ebutool.synth.mobile import MobileNodeSim
+from ebutool.synth.nodes import CorrespondentSim, HomeAgentSim
 from ebutool.synth.scenario import HOME, Correspondent, Network, Scenario
-
-
-def ms_ns(ms: float) -> int:
-    """Milliseconds -> integer ns, rounded to the microsecond."""
-    return round(ms * 1000) * 1000
 
 
 @dataclass
@@ -47,9 +45,6 @@ class SynthResult:
 
 class Sim:
     def __init__(self, scenario: Scenario, seed: int, config: ProtocolConfig):
-        from ebutool.synth.mobile import MobileNodeSim
-        from ebutool.synth.nodes import CorrespondentSim, HomeAgentSim
-
         self.scenario, self.config = scenario, config
         self.rng = random.Random(seed)
         self.now = 0
@@ -79,7 +74,7 @@ class Sim:
         heapq.heappush(self._queue, (t_ns, 1, next(self._order), fn, args))
 
     def run(self) -> SynthResult:
-        end = ms_ns(self.scenario.duration_ms)
+        end = ms_to_ns_us(self.scenario.duration_ms)
         for m in self.mns.values():
             m.schedule()
         for i, f in enumerate(self.scenario.flows):
@@ -102,7 +97,7 @@ class Sim:
         jitter = (
             self.rng.uniform(0.0, net.jitter_ms) if net is not None and net.jitter_ms > 0 else 0.0
         )
-        return ms_ns(base_ms + jitter)
+        return ms_to_ns_us(base_ms + jitter)
 
     def capture(self, pkt: P.Pkt) -> None:
         self.result.packets.append((self.scenario.start_ns + self.now, pkt.wire))
@@ -132,7 +127,7 @@ class Sim:
     def ha_to_cn(self, pkt: P.Pkt) -> None:
         cn = self.cn_by_addr.get(pkt.dst)
         if cn is not None:
-            self.at(self.now + ms_ns(cn.cfg.ha_delay_ms), cn.receive, pkt)
+            self.at(self.now + ms_to_ns_us(cn.cfg.ha_delay_ms), cn.receive, pkt)
 
     def cn_to_coa(self, cn: Correspondent, coa: str, pkt: P.Pkt) -> None:
         net = self.network(coa)
@@ -142,7 +137,8 @@ class Sim:
 
     def cn_to_home(self, cn: Correspondent, hoa: str, pkt: P.Pkt) -> None:
         mn = self.mn_by_addr[hoa]
-        self.at(self.now + ms_ns(cn.ha_delay_ms), self.has[mn.cfg.home_agent].intercept, hoa, pkt)
+        ha = self.has[mn.cfg.home_agent]
+        self.at(self.now + ms_to_ns_us(cn.ha_delay_ms), ha.intercept, hoa, pkt)
 
     def ha_to_coa(self, coa: str, pkt: P.Pkt) -> None:
         if coa == HOME:
