@@ -18,7 +18,11 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, Self, TextIO
+
+if TYPE_CHECKING:  # rich is imported only when a bar is drawn (importing it takes ~60 ms)
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
 
 
 class NullProgress:
@@ -32,10 +36,10 @@ class NullProgress:
     def close(self) -> None:
         pass
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -58,7 +62,7 @@ class Progress:
         total_octets: int | None = None,
         stream: TextIO | None = None,
         delay: float = 1.0,
-    ):
+    ) -> None:
         self.name = name
         self.total = total_octets
         self.stream = stream if stream is not None else sys.stderr
@@ -66,10 +70,9 @@ class Progress:
         self.t0 = time.monotonic()
         self.frames = 0
         self.octets = 0
-        self._bar = None
-        self._task = None
+        self._bar: tuple[RichProgress, TaskID] | None = None  # the bar and its one task
 
-    def _start(self) -> None:
+    def _start(self) -> tuple[RichProgress, TaskID]:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -83,7 +86,7 @@ class Progress:
         )
 
         console = Console(file=self.stream, force_terminal=True, stderr=self.stream is sys.stderr)
-        self._bar = RichProgress(
+        bar = RichProgress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             DownloadColumn(),
@@ -93,22 +96,26 @@ class Progress:
             console=console,
             transient=True,
         )
-        self._bar.start()
-        self._task = self._bar.add_task(
+        bar.start()
+        task = bar.add_task(
             os.path.basename(self.name) or self.name, total=self.total, packets=0, pps="0"
         )
+        self._bar = bar, task
+        return self._bar
 
     def update(self, frames: int = 0, octets: int | None = None) -> None:
         self.frames = frames
         if octets is not None:
             self.octets = octets
         elapsed = time.monotonic() - self.t0
-        if self._bar is None:
+        started = self._bar
+        if started is None:
             if elapsed < self.delay:
                 return
-            self._start()
-        self._bar.update(
-            self._task,
+            started = self._start()
+        bar, task = started
+        bar.update(
+            task,
             completed=self.octets,
             packets=f"{frames:,}",
             pps=_rate(frames / elapsed if elapsed > 0 else 0.0),
@@ -116,17 +123,17 @@ class Progress:
 
     def close(self) -> None:
         if self._bar is not None:
-            self._bar.stop()
+            self._bar[0].stop()
             self._bar = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def is_terminal(stream) -> bool:
+def is_terminal(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):
@@ -134,7 +141,10 @@ def is_terminal(stream) -> bool:
 
 
 def reading_progress(
-    source, quiet: bool = False, stream: TextIO | None = None, delay: float = 1.0
+    source: str | os.PathLike[str] | int,
+    quiet: bool = False,
+    stream: TextIO | None = None,
+    delay: float = 1.0,
 ) -> Progress | NullProgress:
     """The progress object for reading ``source`` (a path or "-"): a :class:`Progress`
     when not ``quiet`` and ``stream`` (default stderr) is a terminal, else silent."""

@@ -49,9 +49,11 @@ DECODE_COLUMNS = {
 }
 
 
-def message_row(rec: Record) -> dict:
+def message_row(rec: Record) -> dict[str, object]:
     """All decoded fields of one MH record, as a flat dict of DECODE_COLUMNS."""
     m = rec.mh
+    if m is None:
+        raise ValueError(f"frame {rec.frame}: not a Mobility Header message")
     row = dict.fromkeys(DECODE_COLUMNS)
     row.update(
         frame=rec.frame,
@@ -93,7 +95,7 @@ def message_row(rec: Record) -> dict:
         )
     elif isinstance(m, M.HomeTestInit):  # HoTI and CoTI
         row.update(init_cookie=m.init_cookie.hex())
-    unknown = []
+    unknown: list[str] = []
     for o in m.options:
         if isinstance(o, O.NonceIndices):
             row.update(home_nonce_index=o.home_index, careof_nonce_index=o.careof_index)

@@ -115,10 +115,13 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
             "proto", f"{rec.proto}: a Mobility Header is next header 135 (or 62, pre-RFC 3775)"
         )
     ps, pd = pton(rec.hoa or rec.src), pton(rec.rh2 or rec.dst)
-    given, problems, notes = f.get("mh"), [], []
+    given = f.get("mh")
+    problems: list[str] = []
+    notes: list[str] = []
     if "mh_hex" in f:
         m = decode_mh(f["mh_hex"], problems)
         if m is not None:
+            assert m.header_len is not None  # decode_mh always states the decoded length
             wire = f["mh_hex"][: (m.header_len + 1) * 8]
             if len(f["mh_hex"]) > len(wire):
                 notes.append(
@@ -128,7 +131,7 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
             computed = checksum_ok(wire, ps, pd, rec.proto)
     else:
         try:
-            wire = encode_mh(aligned(given))
+            wire = encode_mh(aligned(f["mh"]))
         except ValueError as exc:
             raise Bad("mh", f"cannot encode the message: {exc}") from None
         wire = wire[:4] + mh_checksum(wire, ps, pd, rec.proto).to_bytes(2, "big") + wire[6:]
@@ -426,13 +429,13 @@ def schema_errors(obj) -> list[str]:
     global _VALIDATOR
     if _VALIDATOR is None:
         _VALIDATOR = Draft202012Validator(schema())
-    out = []
+    out: list[str] = []
     for e in sorted(_VALIDATOR.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))):
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path).lstrip(
             "."
         )
         text = (
-            e.schema.get("description")
+            e.schema["description"]
             if e.validator in ("anyOf", "not")
             and isinstance(e.schema, dict)
             and "description" in e.schema

@@ -44,7 +44,7 @@ class Packet:
         return is_relevant(self.mh, self.hoa, self.rh2, self.tunnel_src)
 
 
-def is_relevant(mh, hoa, rh2, tunnel_src) -> bool:
+def is_relevant(mh: bytes | None, hoa: str | None, rh2: str | None, tunnel_src: str | None) -> bool:
     """What makes a packet matter to Mobile IPv6 analysis: a Mobility Header, a Home
     Address option, a type 2 routing header or an IPv6-in-IPv6 tunnel."""
     return mh is not None or hoa is not None or rh2 is not None or tunnel_src is not None
@@ -78,7 +78,24 @@ def _text(octets: bytes) -> str:
     return text
 
 
-def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) -> tuple | None:
+# decode_ipv6_fields' answer: Packet's fields, in Packet's order.
+IPv6Fields = tuple[
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    int,
+    int,
+    bytes | None,
+    bytes,
+    bytes,
+    bool,
+]
+
+
+def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) -> IPv6Fields | None:
     """What :func:`decode_ipv6` finds, as a tuple in :class:`Packet` field order.
 
     For callers that build their own object from the fields (``record_from_packet``
@@ -94,10 +111,11 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         buf, off = bytes(buf[off:stop]), 0
     limit = len(buf)  # where the enclosing packet ends (the frame, or the outer payload)
     depth = 0
-    tunnel_src = tunnel_dst = None
+    tunnel_src: str | None = None
+    tunnel_dst: str | None = None
     ip_len = 0
-    outer = None  # the enclosing packet's fields: the answer when a tunnelled
-    # header turns out unusable
+    # the enclosing packet's fields: the answer when a tunnelled header turns out unusable
+    outer: IPv6Fields | None = None
     while True:  # one pass per IPv6 header: the outer one, then tunnelled ones
         if limit - off < C.IPV6_HEADER_LEN:
             what = "IPv6 header" if outer is None else "tunnelled IPv6 header"
@@ -138,6 +156,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     )
                     break
                 if nh == C.NH_DSTOPTS:
+                    found: bytes | None
                     if hlen == C.HAO_DSTOPTS_LEN and buf[i + 2 : i + 8] == _HAO_ALONE:
                         found = buf[i + hlen - C.HAO_LEN : i + hlen]  # the usual header
                     else:
@@ -201,7 +220,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                         "Header number: decoded as a Mobility Header",
                     )
                 )
-        fields = (
+        fields: IPv6Fields = (
             src,
             dst,
             hoa,
@@ -222,7 +241,9 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         off, limit, depth = inner, end, depth + 1
 
 
-def _home_address_option(buf: bytes, i: int, end: int, problems) -> bytes | None:
+def _home_address_option(
+    buf: bytes, i: int, end: int, problems: list[tuple[str, str]]
+) -> bytes | None:
     """Walk destination options (RFC 8200 4.2 TLVs); return the Home Address, if any."""
     hao = None
     while i < end:

@@ -11,10 +11,15 @@ the capture cut short (see :func:`ebutool.wire.mh.codec.decode_mh`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar, overload
 
 from ebutool.core import constants as C
 from ebutool.wire.mh.mobility_options import Option
+
+# The option classes asked for: option(NonceIndices) is a NonceIndices | None.
+OptionT = TypeVar("OptionT", bound=Option)
+OptionT2 = TypeVar("OptionT2", bound=Option)
+OptionT3 = TypeVar("OptionT3", bound=Option)
 
 # BU flags (RFC 6275 6.1.7, RFC 3963 NEMO R, RFC 5213 P, RFC 5555 F, RFC 5845 T,
 # RFC 6058 B, RFC 6618 S, RFC 7311 D): bit -> letter, most significant first.
@@ -67,14 +72,22 @@ class MobilityMessage:
     def mh_type(self) -> int:
         return self.MH_TYPE
 
-    def option(self, cls: type) -> Option | None:
+    def option(self, cls: type[OptionT]) -> OptionT | None:
         """The first option of class ``cls``, or None."""
         return next((o for o in self.options if isinstance(o, cls)), None)
 
-    def first_options(self, *classes: type) -> tuple:
+    @overload
+    def first_options(
+        self, a: type[OptionT], b: type[OptionT2], /
+    ) -> tuple[OptionT | None, OptionT2 | None]: ...
+    @overload
+    def first_options(
+        self, a: type[OptionT], b: type[OptionT2], c: type[OptionT3], /
+    ) -> tuple[OptionT | None, OptionT2 | None, OptionT3 | None]: ...
+    def first_options(self, *classes: type) -> tuple[Option | None, ...]:
         """``tuple(self.option(c) for c in classes)`` in one pass over the options (for
         the per-message hot paths: classification, the oracle)."""
-        found: list = [None] * len(classes)
+        found: list[Option | None] = [None] * len(classes)
         for o in self.options:
             for i, cls in enumerate(classes):
                 if found[i] is None and isinstance(o, cls):
