@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
 
 from ebutool.analysis.classify import KINDS, MODES
+from ebutool.analysis.columns import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame
 from ebutool.analysis.episodes import Reconstructor, check_order
-from ebutool.analysis.metrics import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame, finalize
+from ebutool.analysis.metrics import finalize
 from ebutool.analysis.rows import (
     ANSWER_LABEL,
     FALLBACK_KIND,
@@ -228,10 +229,15 @@ def _analyze(paths, mn, cn, config, keys, diag, stats, oracle, merge, progress) 
             part = build_rows(
                 merged_records([path], file_diag, stats), config, file_diag, file_oracle or None
             )
-            part.relabel(lambda source, label=label: label)
+            part.relabel(_always(label))
             rows.extend(part)
         rows.renumber()
     return rows.frame(mn, cn)
+
+
+def _always(label: str) -> Callable[[str], str]:
+    """A relabelling that gives every row ``label``."""
+    return lambda _source: label
 
 
 def _labels(paths) -> list[str]:

@@ -10,49 +10,53 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TypeGuard
 
 Num = float | None
 
 
-def _ok(*xs: Num) -> bool:
-    # a plain loop: this runs six times per episode
-    for x in xs:
-        if x is None or (isinstance(x, float) and math.isnan(x)):
-            return False
-    return True
+def _known(x: Num) -> TypeGuard[float]:
+    """An input the formulas can use: neither None nor NaN."""
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
 
 
 def std_send_conserv(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> Num:
     """Standard procedure, conservative MN: waits for BA<-CN before sending."""
-    return max(rtt_ha, rtt_bt, rtt_ro) + rtt_ro if _ok(rtt_ha, rtt_bt, rtt_ro) else None
+    if _known(rtt_ha) and _known(rtt_bt) and _known(rtt_ro):
+        return max(rtt_ha, rtt_bt, rtt_ro) + rtt_ro
+    return None
 
 
 def std_send_optimst(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> Num:
     """Standard procedure, optimistic MN: sends as soon as the BU->CN is out."""
-    return max(rtt_ha, rtt_bt, rtt_ro) if _ok(rtt_ha, rtt_bt, rtt_ro) else None
+    if _known(rtt_ha) and _known(rtt_bt) and _known(rtt_ro):
+        return max(rtt_ha, rtt_bt, rtt_ro)
+    return None
 
 
 def std_recv(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> Num:
     """Standard procedure: the CN sends to the new CoA once it has the BU."""
-    return max(rtt_ha, rtt_bt, rtt_ro) + rtt_ro if _ok(rtt_ha, rtt_bt, rtt_ro) else None
+    if _known(rtt_ha) and _known(rtt_bt) and _known(rtt_ro):
+        return max(rtt_ha, rtt_bt, rtt_ro) + rtt_ro
+    return None
 
 
 def early_send_conserv(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> Num:
     """Early procedure, conservative MN: waits for BA<-HA and EBA<-CN."""
-    return max(rtt_ha, rtt_ro) if _ok(rtt_ha, rtt_ro) else None
+    return max(rtt_ha, rtt_ro) if _known(rtt_ha) and _known(rtt_ro) else None
 
 
 def early_send_optimst(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> Num:
     """Early procedure, optimistic MN: sends right after the EBU.  0, but only where the
     early procedure's inputs exist (RTT_RO, the EBU/EBA or CoTI/CoT RTT, as for the
     other early formulas): a constant for every row would inflate n."""
-    return 0.0 if _ok(rtt_ro) else None
+    return 0.0 if _known(rtt_ro) else None
 
 
 def early_recv(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> Num:
     """Early procedure: the CN sends to the new CoA once it has the EBU (half an
     RTT_RO) and the first packet takes the other half."""
-    return rtt_ro if _ok(rtt_ro) else None
+    return rtt_ro if _known(rtt_ro) else None
 
 
 # name (as in DESIGN.md, output columns add "_ms") -> function
@@ -66,6 +70,17 @@ FORMULAS: dict[str, Callable[[Num, Num, Num], Num]] = {
 }
 
 
+# name -> the formula as DESIGN.md section 2 writes it (the docs' column list shows these)
+FORMULA_TEXT: dict[str, str] = {
+    "std_send_conserv": "max(RTT_HA, RTT_BT, RTT_RO) + RTT_RO",
+    "std_send_optimst": "max(RTT_HA, RTT_BT, RTT_RO)",
+    "std_recv": "max(RTT_HA, RTT_BT, RTT_RO) + RTT_RO",
+    "early_send_conserv": "max(RTT_HA, RTT_RO)",
+    "early_send_optimst": "0",
+    "early_recv": "RTT_RO",
+}
+
+
 def predict(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> dict[str, Num]:
     """All six predicted latencies, keyed by formula name."""
     return {name: f(rtt_ha, rtt_bt, rtt_ro) for name, f in FORMULAS.items()}
@@ -75,13 +90,13 @@ def predict(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> dict[str, Num]:
 # standard procedure in the end, so the standard formulas predict it (with RTT_BT 0:
 # its home token was already there, draft 5.1; see ebutool.analysis.metrics).
 PROCEDURE_OF_KIND = {"standard": "standard", "early_fallback": "standard", "early": "early"}
-_PREDICTING = {
+_PREDICTING: dict[tuple[str | None, str, str | None], str] = {
     ("standard", "send_latency", "conservative"): "std_send_conserv",
     ("standard", "send_latency", "optimistic"): "std_send_optimst",
     ("early", "send_latency", "conservative"): "early_send_conserv",
     ("early", "send_latency", "optimistic"): "early_send_optimst",
 }
-_RECEIVE = {"standard": "std_recv", "early": "early_recv"}
+_RECEIVE: dict[str | None, str] = {"standard": "std_recv", "early": "early_recv"}
 
 
 def predicting_formula(procedure: str | None, quantity: str, mode: str | None) -> str | None:

@@ -3,8 +3,6 @@ RTTs (Karn's rule), observed latencies, the draft's predictions, auth, diagnosis
 
 from __future__ import annotations
 
-import pandas as pd
-
 from ebutool.analysis.classify import cn_kind, cn_mode, eba, ha_kind
 from ebutool.analysis.formulas import FORMULAS, predict
 from ebutool.analysis.state import CNState, Episode, Exchange, Handover
@@ -13,44 +11,8 @@ from ebutool.core.constants import ProtocolConfig
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
 
-# Output columns (DESIGN.md section 5 first, in that order; then ebutool's additions)
-# -> pandas dtype.  docs/analysis.md documents each with its unit.
-EPISODE_COLUMNS: dict[str, str] = {
-    "mn": "object",
-    "ha": "object",
-    "cn": "object",
-    "prev_coa": "object",
-    "coa": "object",
-    "kind": "object",
-    "mode": "object",
-    "t_handover": "float64",
-    "rtt_ha_ms": "float64",
-    "rtt_bt_ms": "float64",
-    "rtt_ro_ms": "float64",
-    "send_latency_ms": "float64",
-    "recv_latency_ms": "float64",
-    **{f"{name}_ms": "float64" for name in FORMULAS},
-    "auth": "object",
-    # additions
-    "source": "object",
-    "episode": "Int64",
-    "t0_source": "object",
-    "complete": "boolean",
-    "rtt_ro_from": "object",
-    "home_test_before_handover": "boolean",
-    "n_retransmissions": "Int64",
-    "karn_excluded": "object",
-    "n_binding_errors": "Int64",
-    "diagnosis": "object",
-    "rtt_bt_basis": "object",
-    "rtt_bt_pred_ms": "float64",
-    "data_gap_send_ms": "float64",
-    "data_gap_recv_ms": "float64",
-}
-DESIGN_COLUMNS = list(EPISODE_COLUMNS)[:20]
 
-
-def _ms(ns: int | None) -> float | None:
+def _ms(ns: float | None) -> float | None:
     return None if ns is None else ns / NS_PER_MS
 
 
@@ -364,56 +326,3 @@ def _early_notes(
             notes.add("tentative_binding_expired")
     elif min(std) > limit:
         notes.add("tentative_binding_expired")
-
-
-def row_values(ep: Episode) -> tuple:
-    """The output columns of one episode, in EPISODE_COLUMNS order."""
-    p = ep.predicted
-    return (
-        ep.mn,
-        ep.ha,
-        ep.cn,
-        ep.prev_coa,
-        ep.coa,
-        ep.kind,
-        ep.mode,
-        ep.t_handover,
-        ep.rtt_ha_ms,
-        ep.rtt_bt_ms,
-        ep.rtt_ro_ms,
-        ep.send_latency_ms,
-        ep.recv_latency_ms,
-        *[p[k] for k in FORMULAS],
-        ep.auth,
-        ep.source or None,
-        ep.id,
-        ep.t0_source,
-        ep.complete,
-        ep.rtt_ro_from,
-        ep.home_test_before_handover,
-        ep.n_retransmissions,
-        ";".join(ep.karn_excluded) or None,
-        ep.n_binding_errors,
-        ";".join(ep.diagnosis) or None,
-        ep.rtt_bt_basis,
-        ep.rtt_bt_pred_ms,
-        ep.data_gap_send_ms,
-        ep.data_gap_recv_ms,
-    )
-
-
-def episode_row(ep: Episode) -> dict:
-    """The output columns of one episode."""
-    return dict(zip(EPISODE_COLUMNS, row_values(ep), strict=False))
-
-
-def episodes_frame(episodes) -> pd.DataFrame:
-    """The episode table: EPISODE_COLUMNS in order with their dtypes (typed even when empty)."""
-    rows = [episode_row(e) for e in episodes]
-    df = pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
-    for col, dtype in EPISODE_COLUMNS.items():
-        if dtype == "object":
-            df[col] = df[col].astype(object).where(df[col].notna(), None)
-        else:
-            df[col] = df[col].astype(dtype)
-    return df

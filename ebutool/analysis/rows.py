@@ -20,12 +20,14 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ebutool.analysis.columns import EPISODE_COLUMNS, row_values
 from ebutool.analysis.episodes import Reconstructor
-from ebutool.analysis.metrics import EPISODE_COLUMNS, finalize, row_values
+from ebutool.analysis.metrics import finalize
 from ebutool.analysis.state import Episode, Handover
 from ebutool.core import constants as C
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
@@ -104,7 +106,7 @@ class EpisodeRows:
             cols[i].append(_INT_NONE if v is None else v)
         for i in _BOOL:
             v = values[i]
-            cols[i].append(_BOOL_NONE if v is None else int(v))
+            cols[i].append(_BOOL_NONE if v is None else 1 if v else 0)
         self.t0_ns.append(ep.t0_ns or 0)
         self.t0_missing.append(ep.t0_ns is None)
         if ep.kind == FALLBACK_KIND:
@@ -191,15 +193,19 @@ def _take(col, order: list[int]):
     return [col[i] for i in order]
 
 
-def _series_values(col, dtype: str, keep):
+def _series_values(
+    col: Any, dtype: str, keep: np.ndarray | None
+) -> np.ndarray | pd.arrays.IntegerArray | pd.arrays.BooleanArray:
+    """``col``: the array("d"), array("q"), array("b") or list that holds ``dtype``."""
+    values: np.ndarray | pd.arrays.IntegerArray | pd.arrays.BooleanArray
     if dtype == "float64":
         values = np.frombuffer(col, dtype=np.float64) if len(col) else np.empty(0, np.float64)
     elif dtype == "Int64":
-        raw = np.frombuffer(col, dtype=np.int64) if len(col) else np.empty(0, np.int64)
-        values = pd.arrays.IntegerArray(raw.copy(), raw == _INT_NONE)
+        ints = np.frombuffer(col, dtype=np.int64) if len(col) else np.empty(0, np.int64)
+        values = pd.arrays.IntegerArray(ints.copy(), ints == _INT_NONE)
     elif dtype == "boolean":
-        raw = np.frombuffer(col, dtype=np.int8) if len(col) else np.empty(0, np.int8)
-        values = pd.arrays.BooleanArray(raw == 1, raw == _BOOL_NONE)
+        bools = np.frombuffer(col, dtype=np.int8) if len(col) else np.empty(0, np.int8)
+        values = pd.arrays.BooleanArray(bools == 1, bools == _BOOL_NONE)
     else:
         values = np.empty(len(col), dtype=object)
         values[:] = col

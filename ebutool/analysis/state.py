@@ -123,7 +123,7 @@ class CNState:
     last_up_ts: int | None = None
     started_mid: bool = False
     notes: set[str] = field(default_factory=set)
-    verdicts: list[str] = field(default_factory=list)
+    verdicts: list[tuple[str, str]] = field(default_factory=list)  # ("request"|"reply", verdict)
 
     @property
     def final(self) -> Exchange | None:
@@ -198,7 +198,7 @@ class Handover:
 class Episode:
     """A finished episode: one MN, one peer (one CN, or the HA alone), one new address.
 
-    ``row()`` gives the output columns (:data:`ebutool.analysis.EPISODE_COLUMNS`);
+    :mod:`ebutool.analysis.columns` turns it into the output columns;
     ``timeline`` the messages for a ladder diagram, in capture-time order."""
 
     id: int
