@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ebutool.records.record import Record
-from ebutool.wire.mh.messages import BU_FLAG_H
+from ebutool.wire.mh.messages import BU_FLAG_H, BindingError, BindingUpdate
 
 UP, DOWN = True, False  # UP: MN -> peer, DOWN: peer -> MN
 
@@ -31,7 +31,7 @@ class Resolved:
     mn: str | None  # home address; None = care-of address not mapped yet
     up: bool  # True when the MN sent it
     peer: str  # the HA or CN at the other end (inner header for tunnels)
-    coa: str | None  # the MN's address on this packet (care-of, or home when at home)
+    coa: str  # the MN's address on this packet (care-of, or home when at home)
     tunnelled: bool = False
 
 
@@ -45,7 +45,7 @@ class AddressBook:
     home_agents: set[str] = field(default_factory=set)
     mobile_nodes: set[str] = field(default_factory=set)
 
-    def learn_coa(self, coa: str | None, mn: str | None) -> bool:
+    def learn_coa(self, coa: str, mn: str | None) -> bool:
         """Map ``coa`` to ``mn``; True when the mapping is new (pending CoTIs may flush)."""
         if self.coa_to_mn.get(coa) == mn:
             return False  # the usual case, once per packet: known (mn is in mobile_nodes)
@@ -86,7 +86,7 @@ class AddressBook:
             )
         if rec.tunnel_src is not None:
             return self._tunnelled(rec)
-        if msg == "BE" and rec.mh is not None:
+        if msg == "BE" and isinstance(rec.mh, BindingError):
             return Resolved(rec.mh.home_address, DOWN, rec.src, rec.dst)
         if msg == "CoTI":
             return Resolved(self.coa_to_mn.get(rec.src), UP, rec.dst, rec.src)
@@ -95,7 +95,7 @@ class AddressBook:
         if msg in ("BU", "EBU", "HoTI"):
             # No HAO and no tunnel: sent from home (RFC 6275 11.5.4, returning home).
             self.mobile_nodes.add(rec.src)
-            if msg != "HoTI" and rec.mh is not None and rec.mh.flags & BU_FLAG_H:
+            if isinstance(rec.mh, BindingUpdate) and rec.mh.flags & BU_FLAG_H:
                 self.learn_ha(rec.src, rec.dst)
             return Resolved(rec.src, UP, rec.dst, rec.care_of_address or rec.src)
         if msg in ("BA", "HoT"):
@@ -107,6 +107,7 @@ class AddressBook:
         """IPv6-in-IPv6 between MN (care-of address) and HA; the inner header is home <-> CN.
         The message type decides first, then a known HA endpoint, then a known home address."""
         outer_s, outer_d = rec.tunnel_src, rec.tunnel_dst
+        assert outer_s is not None and outer_d is not None  # readers set both or neither
         if rec.msg == "HoTI":
             up = True
         elif rec.msg == "HoT":

@@ -27,7 +27,7 @@ from ebutool.analysis.state import CNState, Exchange, Handover, MNState
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
-from ebutool.wire.mh.messages import BU_FLAG_H
+from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate
 from ebutool.wire.mh.mobility_options import BindingAuthorizationData
 
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
@@ -218,21 +218,24 @@ class Reconstructor(MessageHandlers):
 
     # -- one record ------------------------------------------------------------------
     def _process(self, rec: Record, res: Resolved, verdict: str | None) -> None:
-        mst = self.mns.get(res.mn) or self._mn(res.mn)
+        mn = res.mn
+        assert mn is not None  # records of unmapped care-of addresses wait (_hold)
+        mst = self.mns.get(mn) or self._mn(mn)
         if (
             not res.up
             and rec.msg == "BA"
-            and res.mn not in self.book.ha_of
+            and mn not in self.book.ha_of
+            and isinstance(rec.mh, BindingAcknowledgement)
             and rec.mh.status < 128
             and rec.mh.option(BindingAuthorizationData) is None
         ):
             # A CN's accepting BA carries Binding Authorization Data (RFC 6275 6.1.8; only
             # its refusals for expired nonces may lack it), an HA's does not (IPsec
             # protects it): the HA of an MN whose BU to it the capture missed.
-            self.book.learn_ha(res.mn, res.peer)
+            self.book.learn_ha(mn, res.peer)
         book = self.book
         # Roles inline (AddressBook.is_ha): this runs for every record.
-        role = "HA" if book.ha_of.get(res.mn) == res.peer or res.peer in book.home_agents else "CN"
+        role = "HA" if book.ha_of.get(mn) == res.peer or res.peer in book.home_agents else "CN"
         msg = rec.msg
         if res.up:
             cur = mst.current
@@ -246,7 +249,7 @@ class Reconstructor(MessageHandlers):
                 # MN is elsewhere.  Without an event the MN's own packets are the only
                 # evidence, so data from any other address (A -> B -> A) opens a handover.
                 return
-            if cur is None or (res.coa is not None and cur.coa != res.coa):
+            if cur is None or cur.coa != res.coa:
                 cur = self._start(mst, res.coa, rec.ts_ns, _opening(rec), source=rec.source)
             if msg == "data":
                 mst.note_data(res.peer, True, rec.ts_ns)
@@ -277,7 +280,7 @@ class Reconstructor(MessageHandlers):
 def _opening(rec: Record) -> str:
     """How a handover became visible: the label of the MN's first packet from the new
     address; a BU to a CN ("BU_CN") does not open a procedure, so the capture began later."""
-    if rec.msg == "BU" and rec.mh is not None and not rec.mh.flags & BU_FLAG_H:
+    if rec.msg == "BU" and isinstance(rec.mh, BindingUpdate) and not rec.mh.flags & BU_FLAG_H:
         return "BU_CN"
     return rec.msg
 

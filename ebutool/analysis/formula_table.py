@@ -61,7 +61,9 @@ def model_row(rtt_ha: float, rtt_bt: float, rtt_ro: float) -> dict[str, float]:
     }
     row: dict[str, float] = {f"{v}_ms": x for v, x in rtts.items()}
     for name, f in FORMULAS.items():
-        row[f"{name}_ms"] = float(f(rtts["rtt_ha"], rtts["rtt_bt"], rtts["rtt_ro"]))
+        value = f(rtts["rtt_ha"], rtts["rtt_bt"], rtts["rtt_ro"])
+        assert value is not None  # every formula has a value for three finite RTTs
+        row[f"{name}_ms"] = float(value)
     for pair, (std, early) in PAIRS.items():
         row[f"saving_{pair}_ms"] = row[f"{std}_ms"] - row[f"{early}_ms"]
     for pair, (std, early) in PAIRS.items():

@@ -8,7 +8,7 @@ inside the handover does it open an episode (flagged capture_started_mid_episode
 
 from __future__ import annotations
 
-from ebutool.analysis.addressing import Resolved
+from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.state import (
     MAX_EXCHANGES,
     MAX_STEPS,
@@ -19,17 +19,40 @@ from ebutool.analysis.state import (
     Step,
 )
 from ebutool.core import constants as C
+from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import Record
-from ebutool.wire.mh.messages import BU_FLAG_A, BU_FLAG_H
+from ebutool.wire.mh.messages import (
+    BU_FLAG_A,
+    BU_FLAG_H,
+    BindingAcknowledgement,
+    BindingError,
+    BindingUpdate,
+    HomeTest,
+    HomeTestInit,
+)
 from ebutool.wire.mh.mobility_options import NonceIndices
 
 LIFETIME_UNIT_S = 4  # BU lifetime field unit (RFC 6275 6.1.7)
 MAX_OPEN_TESTS = 64  # unanswered HoTIs kept per (MN, CN) (oldest dropped)
 MAX_OPEN_COTIS = 4096  # unanswered CoTIs kept over all MNs (oldest dropped)
 
+# (care-of address, CN, init cookie) of a CoTI -> (its episode, None for a refresh; the exchange)
+CotiKey = tuple[str, str, bytes]
+_NO_COTI: tuple[None, None] = (None, None)
+
 
 class MessageHandlers:
-    """Needs from its host: ``diag``, ``book``, ``coti_index`` and ``_cn(ho, cn)``."""
+    """Needs from its host: ``diag``, ``book``, ``coti_index`` and ``_cn(ho, cn)``.
+
+    The message classes follow from ``rec.msg`` (the readers label a record by its
+    message): each branch states the class it handles, for the type checker."""
+
+    diag: Diagnostics
+    book: AddressBook
+    coti_index: dict[CotiKey, tuple[CNState | None, Exchange]]
+
+    def _cn(self, ho: Handover, cn: str) -> CNState:
+        raise NotImplementedError  # the host's
 
     def _up(
         self, rec: Record, res: Resolved, mst: MNState, ho: Handover, role: str, verdict: str | None
@@ -46,12 +69,15 @@ class MessageHandlers:
                 ep.first_send = (rec.ts_ns, rec.frame)
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
         elif msg in ("BU", "EBU"):
+            assert isinstance(m, BindingUpdate)
             to_ha = bool(m.flags & BU_FLAG_H) or role == "HA"
             if to_ha:
-                self._ha_bu(rec, res, ho, verdict)
+                self._ha_bu(rec, m, res, ho, verdict)
             else:
-                self._cn_bu(rec, res, mst, ho, Step(rec.ts_ns, rec.frame, msg, "MN", role), verdict)
+                step = Step(rec.ts_ns, rec.frame, msg, "MN", role)
+                self._cn_bu(rec, m, res, mst, ho, step, verdict)
         elif msg == "CoTI":
+            assert isinstance(m, HomeTestInit)  # CareOfTestInit
             ep = self._cn(ho, res.peer)
             key = (res.coa, res.peer, m.init_cookie)
             if ep.complete:  # a refresh of a finished binding: absorb its CoT quietly
@@ -67,6 +93,7 @@ class MessageHandlers:
             ep.last_up_ts = rec.ts_ns
             ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
         elif msg == "HoTI":
+            assert isinstance(m, HomeTestInit)
             tests = mst.tests(res.peer)
             ex = tests.open.get(m.init_cookie)
             if ex is None:
@@ -83,13 +110,16 @@ class MessageHandlers:
                     ep.be_cause_other = rec.frame
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
 
-    def _index(self, key, ep: CNState | None, ex: Exchange) -> None:
+    def _index(self, key: CotiKey, ep: CNState | None, ex: Exchange) -> None:
         if key not in self.coti_index and len(self.coti_index) >= MAX_OPEN_COTIS:
             self.coti_index.pop(next(iter(self.coti_index)))
         self.coti_index[key] = (ep, ex)
 
-    def _ha_bu(self, rec: Record, res: Resolved, ho: Handover, verdict: str | None) -> None:
-        seq = rec.mh.sequence
+    def _ha_bu(
+        self, rec: Record, bu: BindingUpdate, res: Resolved, ho: Handover, verdict: str | None
+    ) -> None:
+        seq = bu.sequence
+        assert res.mn is not None  # _process has only mapped records
         self.book.learn_ha(res.mn, res.peer)
         ho.ha = res.peer
         ex = ho.ha_bus.get(seq)
@@ -108,13 +138,14 @@ class MessageHandlers:
     def _cn_bu(
         self,
         rec: Record,
+        bu: BindingUpdate,
         res: Resolved,
         mst: MNState,
         ho: Handover,
         step: Step,
         verdict: str | None,
     ) -> None:
-        seq, early = rec.mh.sequence, rec.msg == "EBU"
+        seq, early = bu.sequence, rec.msg == "EBU"
         ep = self._cn(ho, res.peer)
         table = ep.ebus if early else ep.bus
         ex = table.get(seq)
@@ -122,15 +153,15 @@ class MessageHandlers:
             if ep.complete or seq in ep.refresh_seqs or len(table) >= MAX_EXCHANGES:
                 ep.refresh_seqs.add(seq)
                 return
-            ex = table[seq] = Exchange(coa=res.coa, ack_requested=bool(rec.mh.flags & BU_FLAG_A))
+            ex = table[seq] = Exchange(coa=res.coa, ack_requested=bool(bu.flags & BU_FLAG_A))
         ex.send(rec.ts_ns, rec.frame)
         ep.dereg = ep.dereg or rec.deregistration
-        ep.max_lifetime_s = max(ep.max_lifetime_s, rec.mh.lifetime * LIFETIME_UNIT_S)
+        ep.max_lifetime_s = max(ep.max_lifetime_s, bu.lifetime * LIFETIME_UNIT_S)
         ep.last_up_ts = rec.ts_ns
         if verdict:
             ep.verdicts.append(("request", verdict))
         ep.add_step(step)
-        ni = rec.mh.option(NonceIndices)
+        ni = bu.option(NonceIndices)
         if ep.home_test is None:
             index = ni.home_index if ni is not None else None
             ep.home_test, matched = mst.tests(res.peer).find(index, rec.ts_ns)
@@ -139,8 +170,10 @@ class MessageHandlers:
                 ep.notes.add("home_nonce_index_unmatched")
 
     def _hot(self, rec: Record, res: Resolved, mst: MNState, role: str) -> None:
+        hot = rec.mh
+        assert isinstance(hot, HomeTest)
         tests = mst.tests(res.peer)
-        ex = tests.open.pop(rec.mh.init_cookie, None)
+        ex = tests.open.pop(hot.init_cookie, None)
         if ex is None:
             self.diag.warn(
                 "orphan_reply",
@@ -150,7 +183,7 @@ class MessageHandlers:
             )
             return
         ex.answer(rec.ts_ns, rec.frame)
-        ex.nonce_index = rec.mh.nonce_index
+        ex.nonce_index = hot.nonce_index
         if len(ex.steps) < MAX_STEPS:
             ex.steps.append(Step(rec.ts_ns, rec.frame, rec.msg, "CN", "MN"))
         tests.done.append(ex)
@@ -168,13 +201,15 @@ class MessageHandlers:
                 ep.first_recv = (rec.ts_ns, rec.frame)
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
         elif msg == "BA":
+            assert isinstance(m, BindingAcknowledgement)
             step = Step(rec.ts_ns, rec.frame, msg, role, "MN")
             if role == "HA":
-                self._ha_ba(rec, ho, step, verdict)
+                self._ha_ba(rec, m, ho, step, verdict)
             else:
-                self._cn_ba(rec, res, ho, step, verdict)
+                self._cn_ba(rec, m, res, ho, step, verdict)
         elif msg == "CoT":
-            ep, ex = self.coti_index.pop((res.coa, res.peer, m.init_cookie), (None, None))
+            assert isinstance(m, HomeTest)  # CareOfTest
+            ep, ex = self.coti_index.pop((res.coa, res.peer, m.init_cookie), _NO_COTI)
             if ex is None:
                 self.diag.warn(
                     "orphan_reply",
@@ -193,6 +228,7 @@ class MessageHandlers:
                 ex.nonce_index = m.nonce_index
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
         elif msg == "BE":
+            assert isinstance(m, BindingError)
             ep = ho.cns.get(res.peer)
             if ep is None:
                 self.diag.warn(
@@ -218,8 +254,15 @@ class MessageHandlers:
             if ep is not None:
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
 
-    def _ha_ba(self, rec: Record, ho: Handover, step: Step, verdict: str | None) -> None:
-        seq = rec.mh.sequence
+    def _ha_ba(
+        self,
+        rec: Record,
+        ba: BindingAcknowledgement,
+        ho: Handover,
+        step: Step,
+        verdict: str | None,
+    ) -> None:
+        seq = ba.sequence
         ex = ho.ha_bus.get(seq)
         if ex is None:
             if seq in ho.ha_refresh_seqs:
@@ -233,18 +276,25 @@ class MessageHandlers:
                 return
             ex = ho.ha_bus[seq] = Exchange(coa=ho.coa)
             ho.ha = rec.src
-        if ex.answer(rec.ts_ns, rec.frame, rec.mh.status):
+        if ex.answer(rec.ts_ns, rec.frame, ba.status):
             if verdict:
                 ex.verdicts.append(verdict)
             if len(ho.ha_steps) < MAX_STEPS:
                 ho.ha_steps.append(step)
 
     def _cn_ba(
-        self, rec: Record, res: Resolved, ho: Handover, step: Step, verdict: str | None
+        self,
+        rec: Record,
+        ba: BindingAcknowledgement,
+        res: Resolved,
+        ho: Handover,
+        step: Step,
+        verdict: str | None,
     ) -> None:
-        seq = rec.mh.sequence
+        seq = ba.sequence
         ep = ho.cns.get(res.peer)
-        ex = label = None
+        ex: Exchange | None = None
+        label = "BA"
         if ep is not None:
             if seq in ep.ebus:
                 ex, label = ep.ebus[seq], "EBA"
@@ -252,7 +302,7 @@ class MessageHandlers:
                 ex, label = ep.bus[seq], "BA"
             elif seq in ep.refresh_seqs:
                 return
-        if ex is None:
+        if ep is None or ex is None:  # (ex is None whenever ep is)
             self.diag.warn(
                 "orphan_reply",
                 f"frame {rec.frame}: BA seq {seq} from {res.peer} to "
@@ -263,7 +313,7 @@ class MessageHandlers:
                 return
             ep = self._cn(ho, res.peer)
             ex, label = ep.bus.setdefault(seq, Exchange(coa=ho.coa)), "BA"
-        if ex.answer(rec.ts_ns, rec.frame, rec.mh.status):
+        if ex.answer(rec.ts_ns, rec.frame, ba.status):
             if verdict:
                 ep.verdicts.append(("reply", verdict))
             ep.add_step(step._replace(msg=label))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ebutool.analysis.classify import KINDS, MODES
+from ebutool.analysis.columns import Dtype
 from ebutool.analysis.formulas import FORMULAS, predicting_formula
 
 OBSERVED = ("send_latency", "recv_latency")
@@ -29,7 +30,7 @@ COUNTING_RULE = (
     "registration not refused or unanswered; tentative binding not expired)"
 )
 
-SUMMARY_COLUMNS: dict[str, str] = {
+SUMMARY_COLUMNS: dict[str, Dtype] = {
     "kind": "object",
     "mode": "object",
     "episodes": "Int64",
@@ -131,30 +132,40 @@ def summarize(df: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> p
     return out
 
 
-def _row(out: pd.DataFrame, kind: str, mode: str, quantity: str):
+def _row(out: pd.DataFrame, kind: str, mode: object, quantity: object) -> pd.Series | None:
+    """The summary row of ``kind``, ``mode`` and ``quantity`` (cells of ``out``), if any."""
     rows = out[(out["kind"] == kind) & (out["quantity"] == quantity) & (out["mode"] == mode)]
     return rows.iloc[0] if len(rows) else None
 
 
-def _n(r) -> int:
+def _n(r: pd.Series | None) -> int:
     return 0 if r is None or pd.isna(r["n"]) else int(r["n"])
 
 
 def _ratios(out: pd.DataFrame, min_claim_samples: int) -> None:
     """Early (and early_fallback) median / standard median for each observed latency,
     same mode only; the "all" margins mix modes and get no ratio."""
-    for r in out.itertuples():
-        if r.kind not in ("early", "early_fallback") or r.source != "observed" or r.mode == ALL:
+    for at, kind, mode, quantity, source, n, median in zip(
+        out.index,
+        out["kind"],
+        out["mode"],
+        out["quantity"],
+        out["source"],
+        out["n"],
+        out["median_ms"],
+        strict=True,
+    ):
+        if kind not in ("early", "early_fallback") or source != "observed" or mode == ALL:
             continue
-        ref = _row(out, "standard", r.mode, r.quantity)
-        ratio = _ratio(r.n, r.median_ms, ref)
+        ref = _row(out, "standard", mode, quantity)
+        ratio = _ratio(n, median, ref)
         if ratio is not None:
-            out.at[r.Index, "ratio_to_standard"] = ratio
-        if r.kind == "early":
-            out.at[r.Index, "claim"] = _claim(ratio, r.n, _n(ref), min_claim_samples)
+            out.at[at, "ratio_to_standard"] = ratio
+        if kind == "early":
+            out.at[at, "claim"] = _claim(ratio, n, _n(ref), min_claim_samples)
 
 
-def _ratio(n, median, ref) -> float | None:
+def _ratio(n: int, median: float, ref: pd.Series | None) -> float | None:
     if ref is None or not n or not ref["n"] or not ref["median_ms"] > 0:
         return None
     return median / ref["median_ms"]
@@ -186,7 +197,10 @@ def claim_statement(summary: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SA
         f"Claim test (early vs standard, same mode only; {COUNTING_RULE}; at least "
         f"{min_claim_samples} samples per side):"
     ]
-    passed, failed, few, missing = [], [], [], []
+    passed: list[str] = []
+    failed: list[str] = []
+    few: list[str] = []
+    missing: list[str] = []
     for q in OBSERVED:
         label = q.replace("_", " ")
         for mode in CLAIM_MODES:
@@ -196,11 +210,11 @@ def claim_statement(summary: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SA
             what = f"{label}, {mode}"
             fb = (
                 f"; early_fallback median {f['median_ms']:.3f} ms (n={nf})"
-                if nf
+                if f is not None and nf
                 else "; early_fallback n=0"
             )
             ratio = None if e is None else _ratio(ne, e["median_ms"], s)
-            if ratio is None:
+            if ratio is None or e is None or s is None:  # (ratio is None when either is)
                 lines.append(f"  {what}: cannot compare (early n={ne}, standard n={ns}){fb}")
                 missing.append(what)
                 continue
@@ -253,7 +267,8 @@ def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None
     for q in OBSERVED:
         ratios = []
         for row in early.itertuples(index=False):
-            name = predicting_formula("standard", q, row.mode) if row.mode in CLAIM_MODES else None
+            mode = str(row.mode)
+            name = predicting_formula("standard", q, mode) if mode in CLAIM_MODES else None
             obs = getattr(row, f"{q}_ms")
             ref = getattr(row, f"{name}_ms") if name else None
             if name and pd.notna(obs) and pd.notna(ref) and ref > 0:
@@ -264,7 +279,7 @@ def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None
 
 def counterfactual_statement(df: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> str:
     """One line per observed latency: early observed vs standard predicted, same RTTs."""
-    lines = []
+    lines: list[str] = []
     for q, (n, med) in counterfactual_ratios(df).items():
         label = q.replace("_", " ")
         if med is None:
