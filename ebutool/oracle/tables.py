@@ -22,8 +22,12 @@ entry updated longest ago is dropped.  Neither changes a verdict below the bound
 from __future__ import annotations
 
 from operator import itemgetter
+from typing import Any
 
 from ebutool.oracle import crypto
+
+# A flat token tuple: (token, ts_ns, frame, token, ts_ns, frame, ...), newest first.
+Tokens = tuple[Any, ...]
 
 MAX_CANDIDATES = 4  # tokens kept per (CN, address, index): retransmissions, spoofs
 
@@ -36,7 +40,7 @@ MAX_TABLE_ENTRIES = 1 << 16
 _TS = itemgetter(1)
 
 
-def put_bounded(table: dict, key, value, max_entries: int | None) -> None:
+def put_bounded(table: dict, key: object, value: object, max_entries: int | None) -> None:
     """table[key] = value as the newest entry; drop the oldest beyond ``max_entries``.
     (Re-inserting moves a refreshed key to the end, so the oldest is first.)"""
     if table.pop(key, None) is None and max_entries is not None and len(table) >= max_entries:
@@ -45,7 +49,7 @@ def put_bounded(table: dict, key, value, max_entries: int | None) -> None:
 
 
 def remember(
-    table: dict, key, token: bytes, ts_ns: int, frame: int, max_entries: int | None
+    table: dict, key: object, token: bytes, ts_ns: int, frame: int, max_entries: int | None
 ) -> None:
     """Add one token in front of ``table[key]``, keeping the newest MAX_CANDIDATES."""
     old = table.get(key)
@@ -84,7 +88,7 @@ def sweep_tokens(table: dict, cut_ns: int) -> None:
         table[k] = kept
 
 
-def by_time(*parts: tuple) -> tuple:
+def by_time(*parts: Tokens) -> Tokens:
     """Flat newest-first token tuples merged into one, newest capture time first: the
     entries in insertion order (oldest first, ``parts`` in order), stably sorted by
     time, reversed.  Already in that order (one part, times not increasing) it is
@@ -126,15 +130,17 @@ class Sent:
         "fail",
     )
 
-    def __init__(self, ts_ns: int, msg: str, forms: tuple = ()):
+    def __init__(self, ts_ns: int, msg: str, forms: tuple[str, ...] = ()) -> None:
         self.ts_ns = ts_ns
         self.msg = msg  # "BU" or "EBU" (a home registration is kept as its time)
         self.forms = forms  # the key forms this BU may use, best first
-        self.basis = self.home_index = self.careof_index = None
-        self.homes = ()
-        self.careofs = None
-        self.match = None
-        self.fail = None  # (verdict, reason) when no key could be made
+        self.basis: str | None = None
+        self.home_index: int | None = None
+        self.careof_index: int | None = None
+        self.homes: Tokens = ()
+        self.careofs: Tokens | None = None
+        self.match: int | None = None
+        self.fail: tuple[str, str] | None = None  # (verdict, reason) when no key could be made
 
     def count(self) -> int:
         """How many candidate keys (0 when the tokens could not all be found)."""
@@ -159,9 +165,19 @@ class Sent:
         """The k-th candidate key: (key form, Kbm)."""
         i, j = self.positions(k)
         if j is not None:
+            assert self.careofs is not None  # positions() gives a care-of position only then
             return crypto.KEY_STANDARD, crypto.kbm(self.homes[i], self.careofs[j])
         form = self.forms[k % len(self.forms)]
         return form, _KBM_OF_HOME[form](self.homes[i])
+
+    def token_times(self, k: int) -> tuple[int, int | None]:
+        """When the capture carried the k-th candidate's home and care-of tokens (ns; the
+        care-of time None for a key made of the home token alone)."""
+        i, j = self.positions(k)
+        if j is None:
+            return self.homes[i + 1], None
+        assert self.careofs is not None
+        return self.homes[i + 1], self.careofs[j + 1]
 
     def tokens_from(self) -> str | None:
         """Frames of the tokens of the matching key (keyless basis only)."""
@@ -170,6 +186,7 @@ class Sent:
         i, j = self.positions(self.match)
         if j is None:
             return str(self.homes[i + 2])
+        assert self.careofs is not None
         return f"{self.homes[i + 2]} {self.careofs[j + 2]}"
 
 

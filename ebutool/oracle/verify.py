@@ -41,6 +41,7 @@ from ebutool.oracle.keys import KeyTable
 from ebutool.oracle.tables import (
     MAX_TABLE_ENTRIES,
     Sent,
+    Tokens,
     by_time,
     put_bounded,
     remember,
@@ -81,7 +82,13 @@ from ebutool.oracle.verdicts import (
 )
 from ebutool.records.record import Record
 from ebutool.wire.mh.codec import mac_data
-from ebutool.wire.mh.messages import BA_STATUS, BU_FLAG_H
+from ebutool.wire.mh.messages import (
+    BA_STATUS,
+    BU_FLAG_H,
+    BindingAcknowledgement,
+    BindingUpdate,
+    HomeTest,
+)
 from ebutool.wire.mh.mobility_options import (
     AlternateCareOfAddress,
     BindingAuthorizationData,
@@ -114,7 +121,7 @@ def _packed(text: str) -> bytes:
 class _NoKey(Exception):
     """A token could not be made; carries the verdict and reason."""
 
-    def __init__(self, verdict: str, reason: str):
+    def __init__(self, verdict: str, reason: str) -> None:
         super().__init__(reason)
         self.verdict, self.reason = verdict, reason
 
@@ -130,7 +137,7 @@ class Oracle:
         keys: KeyTable | None = None,
         config: ProtocolConfig = DEFAULT_CONFIG,
         max_entries: int | None = MAX_TABLE_ENTRIES,
-    ):
+    ) -> None:
         for name in ("max_nonce_lifetime", "max_token_lifetime"):
             value = getattr(config, name)
             if not value > 0:
@@ -147,16 +154,16 @@ class Oracle:
         self._token_ns = to_ns(config.max_token_lifetime)
         # Token tables: (CN, address, index) -> flat (token, ts_ns, frame, ...) tuple
         # (tables.py); the care-of one also holds RFC 4866 option tokens under index None.
-        self._home: dict[tuple[str, str, int], tuple] = {}
-        self._careof: dict[tuple[str, str, int | None], tuple] = {}
+        self._home: dict[tuple[str, str, int], Tokens] = {}
+        self._careof: dict[tuple[str, str, int | None], Tokens] = {}
         self._sent: dict[tuple[str, str, int], Sent | int] = {}  # int: a home registration
         self._first_use: dict[tuple[str, int], int] = {}
         self._coa_mn: dict[str, tuple[str, int]] = {}
         # Kcn-basis keygen tokens already computed (a HoT's token is the BU's): pure
         # functions of (Kcn, address, nonce, home), so caching cannot change a verdict.
         self._kcn_tokens: dict[tuple[bytes, str, bytes, bool], bytes] = {}
-        self._now = None
-        self._swept = None
+        self._now: int | None = None  # the latest capture time seen
+        self._swept: int | None = None  # when the tables were last swept
         # Sweep a fraction of the shortest retention time at a time: memory stays within
         # 1/_SWEEPS_PER_LIFETIME of the bound, and a long capture is not rescanned each second.
         self._sweep_every_ns = max(
@@ -165,7 +172,7 @@ class Oracle:
         self.counts: Counter = Counter()
 
     # -- public ---------------------------------------------------------------------
-    def check(self, rec) -> Verdict | None:
+    def check(self, rec: object) -> Verdict | None:
         """The verdict on ``rec``, or None for what a CN does not check (data, HoTI,
         CoTI, BRR, BE, home registrations and their BAs, handover events)."""
         if not isinstance(rec, Record) or rec.mh is None:
@@ -181,6 +188,7 @@ class Oracle:
         if rec.hoa is not None:
             put_bounded(self._coa_mn, rec.src, (rec.hoa, ts_ns), self.max_entries)
         msg = rec.msg
+        v: Verdict | None
         if msg == "HoT":
             v = self._check_test(rec, True)
         elif msg == "CoT":
@@ -196,7 +204,7 @@ class Oracle:
             self.counts[v.verdict] += 1
         return v
 
-    def run(self, records: Iterable) -> Iterator[Verdict]:
+    def run(self, records: Iterable[object]) -> Iterator[Verdict]:
         for rec in records:
             v = self.check(rec)
             if v is not None:
@@ -230,16 +238,19 @@ class Oracle:
         sweep_tokens(self._careof, token_cut)
         sent_cut = now - self._nonce_ns
         for k in [
-            k for k, s in self._sent.items() if (s if type(s) is int else s.ts_ns) < sent_cut
+            k for k, s in self._sent.items() if (s if isinstance(s, int) else s.ts_ns) < sent_cut
         ]:
             del self._sent[k]
-        for k in [k for k, (_, ts) in self._coa_mn.items() if ts < token_cut]:
-            del self._coa_mn[k]
+        for coa in [coa for coa, (_, ts) in self._coa_mn.items() if ts < token_cut]:
+            del self._coa_mn[coa]
 
     # -- HoT / CoT --------------------------------------------------------------------
     def _check_test(self, rec: Record, home: bool) -> Verdict:
         msg = rec.mh
+        assert isinstance(msg, HomeTest)  # check() sends HoT and CoT (a CareOfTest) here
         cn, addr, index = rec.src, rec.dst, msg.nonce_index
+        mn: str | None
+        coa: str | None
         if home:
             mn, coa = addr, rec.tunnel_dst
         else:
@@ -287,6 +298,8 @@ class Oracle:
         if ts_ns - born > self._nonce_ns:
             raise _NoKey(INVALID, R_NONCE_OLD)
         kcn = self.keys.kcn(cn)
+        if kcn is None:  # callers look for a Kcn first
+            raise _NoKey(UNVERIFIABLE, R_NO_KCN)
         key = (kcn, addr, nonce.value, home)
         token = self._kcn_tokens.get(key)
         if token is None:
@@ -297,7 +310,7 @@ class Oracle:
             )
         return token
 
-    def _tokens(self, basis: str, cn: str, addr: str, index: int, home: bool, ts_ns: int) -> tuple:
+    def _tokens(self, basis: str, cn: str, addr: str, index: int, home: bool, ts_ns: int) -> Tokens:
         """The candidate tokens as a flat tuple, newest first: the CN's own (Kcn basis)
         or those the capture carried for (CN, address, index)."""
         if basis == BASIS_KCN:
@@ -321,6 +334,7 @@ class Oracle:
     # -- BU / EBU ------------------------------------------------------------------------
     def _check_bu(self, rec: Record) -> Verdict | None:
         bu = rec.mh
+        assert isinstance(bu, BindingUpdate)  # check() sends BU and EBU here
         mn = rec.hoa or rec.src
         cn = rec.dst
         key = (mn, cn, bu.sequence)
@@ -335,6 +349,7 @@ class Oracle:
         )
         coa = alt.address if alt is not None else rec.src
         v = Verdict(rec.frame, _seconds(rec.ts_ns), rec.msg, mn, cn, coa, bu.sequence)
+        forms: tuple[str, ...]
         if rec.deregistration:
             forms = _DEREG_FORMS
         elif rec.msg == "EBU":
@@ -382,11 +397,11 @@ class Oracle:
         sent.match = k  # the key that worked goes first for the BA
         if basis == BASIS_CAPTURE:
             v.tokens_from = sent.tokens_from()
-            i, j = sent.positions(k)
+            home_ts, careof_ts = sent.token_times(k)
             if (
-                rec.ts_ns - sent.homes[i + 1] > self._token_ns
-                or j is not None
-                and rec.ts_ns - sent.careofs[j + 1] > self._token_ns
+                rec.ts_ns - home_ts > self._token_ns
+                or careof_ts is not None
+                and rec.ts_ns - careof_ts > self._token_ns
             ):
                 v.verdict, v.reason = INVALID, R_TOKEN_OLD
                 return v
@@ -396,6 +411,7 @@ class Oracle:
     # -- BA / EBA --------------------------------------------------------------------------
     def _check_ba(self, rec: Record) -> Verdict | None:
         ba = rec.mh
+        assert isinstance(ba, BindingAcknowledgement)  # check() sends BA here
         mn = rec.rh2 or rec.dst
         cn, coa = rec.src, rec.dst
         auth, ni, cot = ba.first_options(BindingAuthorizationData, NonceIndices, CareOfTestOption)
@@ -406,7 +422,7 @@ class Oracle:
             v = Verdict(rec.frame, _seconds(rec.ts_ns), "BA", mn, cn, coa, ba.sequence)
             v.verdict, v.reason = UNVERIFIABLE, R_NO_BU
             return v
-        if type(sent) is int:  # a home registration's
+        if isinstance(sent, int):  # a home registration's
             return None
         n = sent.count()
         v = Verdict(
