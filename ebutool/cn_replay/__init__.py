@@ -219,7 +219,7 @@ def replay_records(
     authenticate: Authenticate | None = None,
     basis: str = BASIS_INJECTED,
     config: ProtocolConfig = DEFAULT_CONFIG,
-    cn_policy: str | Mapping = "early",
+    cn_policy: str | Mapping | CNPolicies = "early",
     diag: Diagnostics | None = None,
     trusted: Iterable[str] | None = None,
 ) -> ReplayResult:

@@ -61,7 +61,9 @@ class CNPolicies:
         return self.per_cn.get(cn, self.default)
 
     @classmethod
-    def coerce(cls, value) -> CNPolicies:
+    def coerce(
+        cls, value: CNPolicies | Policy | str | Mapping[str | None, Policy | str]
+    ) -> CNPolicies:
         """From a CNPolicies, a Policy or its name (every CN), or a mapping CN address ->
         policy in which the key ``"*"`` (or None) gives the default for the other CNs.
         Raises ValueError for an unknown policy name."""
@@ -220,7 +222,8 @@ class CorrespondentModel:
     """
 
     config: ProtocolConfig = DEFAULT_CONFIG
-    policy: CNPolicies | Policy | str | Mapping = Policy.early  # coerced to CNPolicies
+    # (a Policy, its name or a mapping CN -> policy are accepted too: see CNPolicies.coerce)
+    policy: CNPolicies = field(default_factory=CNPolicies)
     trusted: frozenset[str] | None = None  # draft 6.2: grant EBUs to these MNs only
     entries: dict[tuple[str, str], BindingEntry] = field(default_factory=dict)
     tentatives: list[TentativeBinding] = field(default_factory=list)
@@ -241,6 +244,7 @@ class CorrespondentModel:
         del self.entries[key]
         if entry.state is State.tentative:
             tb = entry.tentative
+            assert tb is not None  # a tentative entry keeps its tentative period
             tb.end_ns, tb.end_reason = entry.expires_ns, "expired"
             self._lapsed[(entry.mn, entry.cn, entry.coa)] = tb
             self._gone[key] = (

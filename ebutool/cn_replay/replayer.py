@@ -15,6 +15,7 @@ import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ebutool.analysis.handlers import MAX_OPEN_COTIS
 from ebutool.cn_replay.binding_cache import (
@@ -42,7 +43,14 @@ from ebutool.core.constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConf
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.units import to_ns
 from ebutool.records.record import Record
-from ebutool.wire.mh.messages import BU_FLAG_A, BU_FLAG_H, BindingAcknowledgement, BindingUpdate
+from ebutool.wire.mh.messages import (
+    BU_FLAG_A,
+    BU_FLAG_H,
+    BindingAcknowledgement,
+    BindingUpdate,
+    HomeTest,
+    HomeTestInit,
+)
 
 # The ``basis`` column: what decided whether a binding update's authentication holds.
 BASIS_KEYS = "kcn"  # the oracle with the CN's Kcn and nonce table (verify's basis "kcn")
@@ -55,6 +63,18 @@ Authenticate = Callable[[Record], object]
 judge, else "valid" / "invalid" / "unverifiable" or an object with ``verdict`` and
 ``reason`` attributes (the oracle's Verdict; an int ``status`` of 136-138 marks a
 nonce index the CN no longer knows)."""
+
+
+class ObservedAck(NamedTuple):
+    """A CN's acknowledgement as the trace shows it (what the replay compares)."""
+
+    frame: int
+    ts_ns: int
+    src: str  # the CN
+    dst: str  # where it went (the MN's care-of address)
+    rh2: str | None  # the MN's home address (type 2 routing header)
+    status: int
+    sequence: int
 
 
 @dataclass(slots=True)
@@ -75,7 +95,7 @@ class _Sent:
     reason: str = ""
     basis: str = ""
     status: int | None = None
-    ack: Record | None = None  # the CN's acknowledgement matched to it
+    ack: ObservedAck | None = None  # the CN's acknowledgement matched to it
 
 
 @dataclass(slots=True)
@@ -93,7 +113,7 @@ class Trace:
     """What the replay needs from one message stream."""
 
     sent: list[_Sent] = field(default_factory=list)
-    acks: list[Record] = field(default_factory=list)
+    acks: list[ObservedAck] = field(default_factory=list)
     data: list[_Data] = field(default_factory=list)
     home_agents: set[str] = field(default_factory=set)
     rtt: dict = field(default_factory=lambda: defaultdict(list))  # key -> [(ts_ns, rtt_ns)]
@@ -198,11 +218,15 @@ def collect(
                 s.verdict = "unverifiable"
             tr.sent.append(s)
         elif rec.msg == "BA" and isinstance(msg, BindingAcknowledgement):
-            tr.acks.append(rec)
-        elif rec.msg == "CoTI" and rec.mh is not None:
+            tr.acks.append(
+                ObservedAck(
+                    rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, msg.status, msg.sequence
+                )
+            )
+        elif rec.msg == "CoTI" and isinstance(msg, HomeTestInit):
             # At most MAX_OPEN_COTIS (episode analysis's bound) await their CoT: the oldest
             # is forgotten, with a counted warning, so lost CoTs cannot grow memory unbounded.
-            key = (rec.src, rec.dst, rec.mh.init_cookie)
+            key = (rec.src, rec.dst, msg.init_cookie)
             if key not in coti and len(coti) >= MAX_OPEN_COTIS:
                 old = coti.pop(next(iter(coti)))
                 diag.warn(
@@ -212,8 +236,8 @@ def collect(
                     old.frame,
                 )
             coti[key] = rec
-        elif rec.msg == "CoT" and rec.mh is not None:
-            init = coti.pop((rec.dst, rec.src, rec.mh.init_cookie), None)
+        elif rec.msg == "CoT" and isinstance(msg, HomeTest):
+            init = coti.pop((rec.dst, rec.src, msg.init_cookie), None)
             if init is not None and rec.ts_ns >= init.ts_ns:
                 tr.rtt[(rec.src, init.src)].append((init.ts_ns, rec.ts_ns - init.ts_ns))
         elif rec.msg == "data" and rec.rh2 is not None and rec.dst != rec.rh2 and rec.hoa is None:
@@ -221,7 +245,7 @@ def collect(
     return tr
 
 
-def match_acks(tr: Trace) -> list[Record]:
+def match_acks(tr: Trace) -> list[ObservedAck]:
     """Pair each CN acknowledgement with the binding update it answers; returns the
     acknowledgements from CNs that answer no update in the trace.
 
@@ -229,19 +253,20 @@ def match_acks(tr: Trace) -> list[Record]:
     same CN with its sequence number; a rejection with status 135 carries the last
     accepted number instead (RFC 6275 9.5.1), so it answers the latest unanswered one."""
     cns = {s.cn for s in tr.sent} - tr.home_agents
+    events: list[tuple[int, int, int, _Sent | ObservedAck]]
     events = [(s.rec.ts_ns, s.rec.frame, 0, s) for s in tr.sent]
     events += [(a.ts_ns, a.frame, 1, a) for a in tr.acks if a.src in cns]
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     pending: dict[tuple[str, str], list[_Sent]] = defaultdict(list)
-    unmatched: list[Record] = []
-    for _, _, is_ack, obj in events:
-        if not is_ack:
+    unmatched: list[ObservedAck] = []
+    for _, _, _, obj in events:
+        if isinstance(obj, _Sent):  # (updates sort before acknowledgements of the same frame)
             pending[(obj.mn, obj.cn)].append(obj)
             continue
         ack = obj
         cands = pending[(ack.rh2 or ack.dst, ack.src)]
-        pick = next((s for s in reversed(cands) if s.seq == ack.mh.sequence), None)
-        if pick is None and ack.mh.status == STATUS_SEQ_OUT_OF_WINDOW and cands:
+        pick = next((s for s in reversed(cands) if s.seq == ack.sequence), None)
+        if pick is None and ack.status == STATUS_SEQ_OUT_OF_WINDOW and cands:
             pick = cands[-1]
         if pick is None:
             unmatched.append(ack)
@@ -273,7 +298,7 @@ def estimate_rtt(tr: Trace, s: _Sent) -> tuple[int, str]:
 def follow_trace(tr: Trace, s: _Sent, next_ns: int | None) -> tuple[bool, int | None, str]:
     """(accepted, nonce status, reason) from what the trace's CN did with ``s``."""
     if s.ack is not None:
-        st = s.ack.mh.status
+        st = s.ack.status
         if st in NONCE_STATUSES:
             return False, st, f"the CN answered status {st}"
         return True, None, f"the CN answered status {st}"
@@ -302,7 +327,7 @@ def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
     per, inferred = dict(policies.per_cn), dict(policies.inferred)
     for cn in cns:
         ebus = [s for s in tr.sent if s.cn == cn and s.early]
-        answered = [s for s in ebus if s.ack is not None and s.ack.mh.status not in NONCE_STATUSES]
+        answered = [s for s in ebus if s.ack is not None and s.ack.status not in NONCE_STATUSES]
         if not ebus:
             inferred[cn] = "no EBU in the trace"
             continue
@@ -464,15 +489,15 @@ def _sent_again(tr: Trace) -> dict[int, _Sent]:
     return out
 
 
-def describe_ack(rec: Record | None, early: bool) -> str:
-    if rec is None:
+def describe_ack(ack: ObservedAck | None, early: bool) -> str:
+    if ack is None:
         return "none"
-    name = "EBA" if early and rec.mh.status < 128 else "BA"
-    return f"{name} status {rec.mh.status} seq {rec.mh.sequence}"
+    name = "EBA" if early and ack.status < 128 else "BA"
+    return f"{name} status {ack.status} seq {ack.sequence}"
 
 
 def compare_acks(
-    tr: Trace, outcomes: list[Outcome], unmatched: list[Record], config: ProtocolConfig
+    tr: Trace, outcomes: list[Outcome], unmatched: list[ObservedAck], config: ProtocolConfig
 ) -> list[Divergence]:
     out: list[Divergence] = []
     grace_ns = to_ns(config.initial_bindack_timeout)
@@ -481,9 +506,9 @@ def compare_acks(
         exp: ExpectedAck | None = oc.ack
         got = s.ack
         what = "EBU" if s.early else "BU"
-        if exp is None and got is None:
-            continue
-        if exp is not None and got is None:
+        if got is None:
+            if exp is None:
+                continue
             if tr.last_ns is not None and tr.last_ns - s.rec.ts_ns < grace_ns:
                 continue  # the capture ends before the acknowledgement was due
             kind = KIND_EBA_MISSING if s.early and exp.status < 128 else KIND_ACK_MISSING
@@ -509,7 +534,7 @@ def compare_acks(
                 )
             )
         elif exp is None:
-            kind = KIND_EBA_UNEXPECTED if s.early and got.mh.status < 128 else KIND_ACK_UNEXPECTED
+            kind = KIND_EBA_UNEXPECTED if s.early and got.status < 128 else KIND_ACK_UNEXPECTED
             why = (
                 oc.detail
                 if oc.action.value in ("unsupported", "discarded")
@@ -528,7 +553,7 @@ def compare_acks(
                     s.coa,
                 )
             )
-        elif not exp.matches(got.mh.status):
+        elif not exp.matches(got.status):
             out.append(
                 Divergence(
                     got.frame,
@@ -553,7 +578,7 @@ def compare_acks(
                 KIND_ACK_UNEXPECTED,
                 "none",
                 describe_ack(a, False),
-                f"answers no binding update in the trace (seq {a.mh.sequence})",
+                f"answers no binding update in the trace (seq {a.sequence})",
                 a.dst,
             )
         )
