@@ -67,7 +67,8 @@ class Session:
         self.need_hot = False
         self.cot_cookie: bytes | None = None
         self.careof: Token | None = None
-        self.ebu_seq = self.bu_seq = None
+        self.ebu_seq: int | None = None
+        self.bu_seq: int | None = None
         self.eba = self.ba = self.bu_sent = self.be = False
 
 
@@ -88,6 +89,12 @@ class MobileNodeSim:
     @property
     def address(self) -> str:
         return self.coa if self.coa is not None else self.cfg.home_address
+
+    @property
+    def care_of_address(self) -> str:
+        """The current care-of address: the MN signals only away from home."""
+        assert self.coa is not None
+        return self.coa
 
     def _cookie(self) -> bytes:
         return self.sim.rng.getrandbits(64).to_bytes(8, "big")
@@ -181,7 +188,8 @@ class MobileNodeSim:
                 flags=BU_FLAG_A | BU_FLAG_H,
                 lifetime=P.lifetime_units(self.cfg.ha_lifetime_s),
             )
-            self.sim.mn_to_ha(self, P.mh(bu, self.coa, self.ha.address, hoa=self.cfg.home_address))
+            coa, ha = self.care_of_address, self.ha.address
+            self.sim.mn_to_ha(self, P.mh(bu, coa, ha, hoa=self.cfg.home_address))
 
         self.request(send, lambda: self.ha_acked, peer=self.ha.address)
 
@@ -189,10 +197,12 @@ class MobileNodeSim:
         s.reset()
         s.ro = False
         tok = s.home
-        valid = tok is not None and self.sim.now - tok.received_ns <= ms_to_ns_us(
-            self.sim.config.max_token_lifetime * 1000
-        )
-        if self.cfg.procedure == "early" and valid:
+        max_age = ms_to_ns_us(self.sim.config.max_token_lifetime * 1000)
+        if (
+            self.cfg.procedure == "early"
+            and tok is not None
+            and self.sim.now - tok.received_ns <= max_age
+        ):
             s.proc = "early"
             self.send_ebu(s, tok)
         else:
@@ -206,7 +216,7 @@ class MobileNodeSim:
 
         def send():
             inner = P.mh(HomeTestInit(init_cookie=cookie), self.cfg.home_address, s.cn.address)
-            self.sim.mn_to_ha(self, P.tunnelled(self.coa, self.ha.address, inner))
+            self.sim.mn_to_ha(self, P.tunnelled(self.care_of_address, self.ha.address, inner))
 
         self.request(send, lambda: cookie not in s.hot_cookies)
 
@@ -214,33 +224,32 @@ class MobileNodeSim:
         s.cot_cookie = cookie = self._cookie()
 
         def send():
-            self.sim.mn_to_cn(
-                self, s.cn, P.mh(CareOfTestInit(init_cookie=cookie), self.coa, s.cn.address)
-            )
+            coti = CareOfTestInit(init_cookie=cookie)
+            self.sim.mn_to_cn(self, s.cn, P.mh(coti, self.care_of_address, s.cn.address))
 
         self.request(send, lambda: s.careof is not None)
 
     def send_ebu(self, s: Session, tok: Token) -> None:
         key = crypto.kbm(tok.value, None)  # Kbm_early = SHA1(home keygen token)
 
-        def send():
-            s.ebu_seq = self._next_seq(s.cn.address)
-            self._send_bu(s, s.ebu_seq, NonceIndices(tok.index, 0), key, early=True)
+        def send() -> None:
+            s.ebu_seq = seq = self._next_seq(s.cn.address)
+            self._send_bu(s, seq, NonceIndices(tok.index, 0), key, early=True)
 
         self.request(send, lambda: s.eba or s.bu_sent, peer=s.cn.address)
 
-    def send_bu(self, s: Session) -> None:
-        tok, careof = s.home, s.careof
+    def send_bu(self, s: Session, tok: Token, careof: Token) -> None:
         key = crypto.kbm(tok.value, careof.value)
         s.bu_sent = True
 
-        def send():
-            s.bu_seq = self._next_seq(s.cn.address)
-            self._send_bu(s, s.bu_seq, NonceIndices(tok.index, careof.index), key, early=False)
+        def send() -> None:
+            s.bu_seq = seq = self._next_seq(s.cn.address)
+            self._send_bu(s, seq, NonceIndices(tok.index, careof.index), key, early=False)
 
         self.request(send, lambda: s.ba, peer=s.cn.address)
 
     def _send_bu(self, s: Session, seq: int, ni: NonceIndices, key: bytes, early: bool) -> None:
+        coa = self.care_of_address
         bu = BindingUpdate(
             sequence=seq,
             flags=BU_FLAG_A,
@@ -250,9 +259,7 @@ class MobileNodeSim:
         self.sim.mn_to_cn(
             self,
             s.cn,
-            P.signed(
-                bu, key, self.coa, s.cn.address, self.coa, s.cn.address, hoa=self.cfg.home_address
-            ),
+            P.signed(bu, key, coa, s.cn.address, coa, s.cn.address, hoa=self.cfg.home_address),
         )
         if self.cfg.mode == "optimistic" and not (early and s.be):
             s.ro = True  # optimistic: uses the new address right away
@@ -266,7 +273,7 @@ class MobileNodeSim:
             and not s.need_hot
             and s.home is not None
         ):
-            self.send_bu(s)
+            self.send_bu(s, s.home, s.careof)
 
     def maybe_ro(self, s: Session) -> None:
         if s.proc == "early" and s.eba and self.ha_acked:

@@ -94,27 +94,25 @@ class CorrespondentSim:
         msg, me = pkt.msg, self.cfg.address
         if isinstance(msg, HomeTestInit) and not isinstance(msg, CareOfTestInit):
             i = self.nonce_index()
-            hot = HomeTest(
-                nonce_index=i, init_cookie=msg.init_cookie, keygen_token=self.home_token(pkt.src, i)
-            )
+            token = self.home_token(pkt.src, i)
+            assert token is not None  # nonce_index() names a nonce of the table
+            hot = HomeTest(nonce_index=i, init_cookie=msg.init_cookie, keygen_token=token)
             self.sim.cn_to_home(self.cfg, pkt.src, P.mh(hot, me, pkt.src))
         elif isinstance(msg, CareOfTestInit):
             i = self.nonce_index()
-            cot = CareOfTest(
-                nonce_index=i,
-                init_cookie=msg.init_cookie,
-                keygen_token=self.careof_token(pkt.src, i),
-            )
+            token = self.careof_token(pkt.src, i)
+            assert token is not None  # nonce_index() names a nonce of the table
+            cot = CareOfTest(nonce_index=i, init_cookie=msg.init_cookie, keygen_token=token)
             self.sim.cn_to_coa(self.cfg, pkt.src, P.mh(cot, me, pkt.src))
         elif isinstance(msg, BindingUpdate) and pkt.hoa:
-            self.binding_update(pkt, msg)
+            self.binding_update(pkt, msg, pkt.hoa)
         elif msg is None and pkt.hoa:
-            self.route_optimised_data(pkt)
+            self.route_optimised_data(pkt, pkt.hoa)
         elif msg is None:
             self.accepted_data += 1
 
-    def binding_update(self, pkt: P.Pkt, bu: BindingUpdate) -> None:
-        hoa, coa = pkt.hoa, pkt.src
+    def binding_update(self, pkt: P.Pkt, bu: BindingUpdate, hoa: str) -> None:
+        coa = pkt.src
         ni = bu.option(NonceIndices)
         if ni is None or bu.lifetime == 0:
             return  # deregistration: not simulated
@@ -143,18 +141,18 @@ class CorrespondentSim:
                 P.signed(ba, key, coa, self.cfg.address, self.cfg.address, coa, home=hoa),
             )
 
-    def route_optimised_data(self, pkt: P.Pkt) -> None:
-        if self.binding(pkt.hoa) == pkt.src:
+    def route_optimised_data(self, pkt: P.Pkt, hoa: str) -> None:
+        if self.binding(hoa) == pkt.src:
             self.accepted_data += 1
             return
         if not self.cfg.binding_errors:
             return
-        last = self.last_be.get(pkt.hoa)
+        last = self.last_be.get(hoa)
         interval = ms_to_ns_us(self.cfg.binding_error_interval_ms)
         if last is not None and self.sim.now - last < interval:
             return
-        self.last_be[pkt.hoa] = self.sim.now
-        be = BindingError(status=BE_UNKNOWN_BINDING, home_address=pkt.hoa)
+        self.last_be[hoa] = self.sim.now
+        be = BindingError(status=BE_UNKNOWN_BINDING, home_address=hoa)
         self.sim.cn_to_coa(self.cfg, pkt.src, P.mh(be, self.cfg.address, pkt.src))
 
     # -- sending data -------------------------------------------------------------

@@ -59,7 +59,9 @@ def signed(
     """``msg`` (without authorization data) with a Binding Authorization Data option
     whose authenticator is First(96, HMAC_SHA1(key, coa | cn | MH data))."""
     draft = aligned(replace(msg, options=[*msg.options, BindingAuthorizationData()]))
-    mac = crypto.authenticator(key, pton(coa), pton(cn), mac_data(encode_mh(draft)))
+    data = mac_data(encode_mh(draft))
+    assert data is not None  # the draft has its Binding Authorization Data option
+    mac = crypto.authenticator(key, pton(coa), pton(cn), data)
     final = replace(
         draft,
         options=[

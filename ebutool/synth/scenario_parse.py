@@ -47,14 +47,18 @@ _MAX_LIFETIME_S = 0xFFFF * C.LIFETIME_UNIT_S
 
 
 class Table:
-    """One TOML table with typed getters; :meth:`done` rejects keys nobody asked for."""
+    """One TOML table with typed getters; :meth:`done` rejects keys nobody asked for.
 
-    def __init__(self, data: Any, where: str):
+    ``required_*`` getters raise when the key is missing; the others take a default
+    (``optional_*``: None).  TOML has no null, so a present value is never None."""
+
+    def __init__(self, data: Any, where: str) -> None:
         if not isinstance(data, dict):
             raise err(where, "must be a table")
-        self.data, self.where, self.seen = data, where, set()
+        self.data, self.where = data, where
+        self.seen: set[str] = set()
 
-    def _get(self, key: str, default, required: bool):
+    def _get(self, key: str, default: Any, required: bool) -> Any:
         self.seen.add(key)
         if key not in self.data:
             if required:
@@ -62,7 +66,14 @@ class Table:
             return default
         return self.data[key]
 
-    def str(self, key, default=None, required=False, choices=None) -> str:
+    def raw(self, key: str, default: Any = None) -> Any:
+        """The TOML value as it is (the caller checks it)."""
+        return self._get(key, default, False)
+
+    # -- text ----------------------------------------------------------------------
+    def _text(
+        self, key: str, default: str | None, required: bool, choices: tuple[str, ...]
+    ) -> str | None:
         v = self._get(key, default, required)
         if v is not None and not isinstance(v, str):
             raise err(self.where, f"'{key}' must be a string")
@@ -70,7 +81,46 @@ class Table:
             raise err(self.where, f"'{key}' is {v!r}; expected one of {', '.join(choices)}")
         return v
 
-    def num(self, key, default=None, required=False, lo=0.0, hi=None, lo_open=False) -> float:
+    def text(self, key: str, default: str, choices: tuple[str, ...] = ()) -> str:
+        v = self._text(key, default, False, choices)
+        return default if v is None else v
+
+    def required_text(self, key: str, choices: tuple[str, ...] = ()) -> str:
+        v = self._text(key, None, True, choices)
+        assert v is not None  # present (else _get raised)
+        return v
+
+    def optional_text(self, key: str, default: str | None = None) -> str | None:
+        return self._text(key, default, False, ())
+
+    def _address(self, key: str, required: bool) -> str | None:
+        v = self._text(key, None, required, ())
+        if v is None:
+            return None
+        try:
+            return str(ipaddress.IPv6Address(v))
+        except ValueError:
+            raise err(self.where, f"'{key}' = {v!r} is not an IPv6 address") from None
+
+    def address(self, key: str) -> str:
+        """A required IPv6 address, in compressed canonical form."""
+        v = self._address(key, True)
+        assert v is not None  # present (else _get raised)
+        return v
+
+    def optional_address(self, key: str) -> str | None:
+        return self._address(key, False)
+
+    # -- numbers ---------------------------------------------------------------------
+    def _number(
+        self,
+        key: str,
+        default: float | None,
+        required: bool,
+        lo: float,
+        hi: float | None,
+        lo_open: bool,
+    ) -> float | None:
         v = self._get(key, default, required)
         if v is None:
             return v
@@ -83,7 +133,32 @@ class Table:
             raise err(self.where, f"'{key}' is {v:g}; it must be {rng}")
         return float(v)
 
-    def int(self, key, default=None, required=False, lo=0, hi=None) -> int:
+    def number(
+        self,
+        key: str,
+        default: float,
+        lo: float = 0.0,
+        hi: float | None = None,
+        lo_open: bool = False,
+    ) -> float:
+        v = self._number(key, default, False, lo, hi, lo_open)
+        return default if v is None else v
+
+    def required_number(
+        self, key: str, lo: float = 0.0, hi: float | None = None, lo_open: bool = False
+    ) -> float:
+        v = self._number(key, None, True, lo, hi, lo_open)
+        assert v is not None  # present (else _get raised)
+        return v
+
+    def optional_number(
+        self, key: str, lo: float = 0.0, hi: float | None = None, lo_open: bool = False
+    ) -> float | None:
+        return self._number(key, None, False, lo, hi, lo_open)
+
+    def _integer(
+        self, key: str, default: int | None, required: bool, lo: int, hi: int | None
+    ) -> int | None:
         v = self._get(key, default, required)
         if v is None:
             return v
@@ -93,29 +168,30 @@ class Table:
             raise err(self.where, f"'{key}' is {v}; it must be between {lo} and {hi}")
         return v
 
-    def bool(self, key, default) -> bool:
+    def integer(self, key: str, default: int, lo: int = 0, hi: int | None = None) -> int:
+        v = self._integer(key, default, False, lo, hi)
+        return default if v is None else v
+
+    def required_integer(self, key: str, lo: int = 0, hi: int | None = None) -> int:
+        v = self._integer(key, None, True, lo, hi)
+        assert v is not None  # present (else _get raised)
+        return v
+
+    def optional_integer(self, key: str, lo: int = 0, hi: int | None = None) -> int | None:
+        return self._integer(key, None, False, lo, hi)
+
+    # -- others ----------------------------------------------------------------------
+    def flag(self, key: str, default: bool) -> bool:
         v = self._get(key, default, False)
         if not isinstance(v, bool):
             raise err(self.where, f"'{key}' must be true or false")
         return v
 
-    def addr(self, key, required=True) -> str | None:
-        v = self.str(key, required=required)
-        if v is None:
-            return None
-        try:
-            return str(ipaddress.IPv6Address(v))
-        except ValueError:
-            raise err(self.where, f"'{key}' = {v!r} is not an IPv6 address") from None
-
-    def list(self, key, default=None) -> list:
+    def items(self, key: str, default: list[Any]) -> list[Any]:
         v = self._get(key, default, False)
-        if v is not None and not isinstance(v, list):
+        if not isinstance(v, list):
             raise err(self.where, f"'{key}' must be a list")
         return v
-
-    def raw(self, key, default=None):
-        return self._get(key, default, False)
 
     def done(self) -> None:
         extra = sorted(set(self.data) - self.seen)
@@ -137,11 +213,9 @@ def _tables(data: dict, key: str, where: str) -> list[tuple[dict, str]]:
     ]
 
 
-def _hex(t: Table, key: str, where: str, required=True) -> bytes | None:
-    v = t.str(key, required=required)
-    if v is None:
-        return None
-    s = v.replace(":", "").replace(" ", "")
+def _hex(t: Table, key: str, where: str) -> bytes:
+    """A required hexadecimal string's octets ("0x", ":" and spaces allowed)."""
+    s = t.required_text(key).replace(":", "").replace(" ", "")
     s = s[2:] if s[:2].lower() == "0x" else s
     try:
         out = bytes.fromhex(s)
@@ -158,7 +232,7 @@ class Parser:
         self.names: set[str] = set()
 
     def _name(self, t: Table) -> str:
-        name = t.str("name", required=True)
+        name = t.required_text("name")
         if not name or name == HOME:
             raise err(t.where, f"'name' must be a non-empty string other than {HOME!r}")
         if name in self.names:
@@ -180,8 +254,8 @@ class Parser:
             top.raw(key)
         top.done()
         head = Table(data.get("scenario", {}), f"{self.where}: [scenario]")
-        name = head.str("name", default="scenario")
-        description = head.str("description", default="")
+        name = head.text("name", "scenario")
+        description = head.text("description", "")
         start = head.raw("start", DEFAULT_START)
         if isinstance(start, _dt.datetime):
             if start.tzinfo is None:
@@ -191,14 +265,14 @@ class Parser:
             start_ns = round(start * 1e6) * 1000
         else:
             raise err(head.where, "'start' must be a date-time or epoch seconds")
-        duration = head.num("duration_ms", required=True, lo=0, lo_open=True)
-        seed = head.int("seed", default=0, hi=2**63)
+        duration = head.required_number("duration_ms", lo=0, lo_open=True)
+        seed = head.integer("seed", 0, hi=2**63)
         head.done()
         protocol = self.protocol(data.get("protocol", {}))
         has = {}
         for d, w in _tables(data, "home_agent", self.where):
             t = Table(d, w)
-            ha = HomeAgent(self._name(t), t.addr("address"))
+            ha = HomeAgent(self._name(t), t.address("address"))
             t.done()
             has[ha.name] = ha
         if not has:
@@ -226,13 +300,13 @@ class Parser:
 
     def protocol(self, data) -> dict[str, float]:
         t = Table(data, f"{self.where}: [protocol]")
-        out = {k: t.num(k, lo=0, lo_open=True) for k in ProtocolConfig.names()}
+        out = {k: t.optional_number(k, lo=0, lo_open=True) for k in ProtocolConfig.names()}
         t.done()
         return {k: v for k, v in out.items() if v is not None}
 
     def correspondent(self, t: Table, duration: float) -> Correspondent:
         name = self._name(t)
-        address = t.addr("address")
+        address = t.address("address")
         kcn = _hex(t, "kcn", t.where)
         if len(kcn) != C.KCN_LEN:
             raise err(t.where, f"'kcn' is {len(kcn)} octets; RFC 6275 5.2.1 specifies {C.KCN_LEN}")
@@ -250,17 +324,17 @@ class Parser:
                 )
             nonces[int(key)] = _hex(nt, key, nt.where)
         nonces = dict(sorted(nonces.items()))
-        interval = t.num("nonce_interval_ms", default=duration, lo=0, lo_open=True)
+        interval = t.number("nonce_interval_ms", duration, lo=0, lo_open=True)
         cn = Correspondent(
             name,
             address,
             kcn,
             nonces,
             interval,
-            t.num("ha_delay_ms", required=True),
-            t.bool("early_binding_updates", True),
-            t.bool("binding_errors", True),
-            t.num("binding_error_interval_ms", DEFAULT_BE_INTERVAL_MS),
+            t.required_number("ha_delay_ms"),
+            t.flag("early_binding_updates", True),
+            t.flag("binding_errors", True),
+            t.number("binding_error_interval_ms", DEFAULT_BE_INTERVAL_MS),
         )
         t.done()
         return cn
@@ -268,7 +342,7 @@ class Parser:
     def network(self, t: Table, cns: dict) -> Network:
         name = self._name(t)
         try:
-            prefix = ipaddress.IPv6Network(t.str("prefix", required=True))
+            prefix = ipaddress.IPv6Network(t.required_text("prefix"))
         except ValueError:
             raise err(t.where, "'prefix' is not an IPv6 prefix (e.g. 2001:db8:a::/64)") from None
         if prefix.prefixlen > 64:
@@ -277,24 +351,24 @@ class Parser:
         if not isinstance(raw, dict):
             raise err(t.where, "'cn_delay_ms' must be a table { cn-name = ms, ... }")
         dt = Table(raw, f"{t.where}: cn_delay_ms")
-        delays = {cn: dt.num(cn, required=True) for cn in cns}
+        delays = {cn: dt.required_number(cn) for cn in cns}
         dt.done()
         net = Network(
             name,
             prefix,
-            t.num("ha_delay_ms", required=True),
+            t.required_number("ha_delay_ms"),
             delays,
-            t.num("jitter_ms", 0.0),
-            t.num("loss", 0.0, hi=0.99),
+            t.number("jitter_ms", 0.0),
+            t.number("loss", 0.0, hi=0.99),
         )
         t.done()
         return net
 
     def mobile_node(self, t, has, cns, nets, duration, flows_raw) -> MobileNode:
         name = self._name(t)
-        hoa = t.addr("home_address")
-        ha = t.str("home_agent", default=next(iter(has)) if len(has) == 1 else None)
-        if ha not in has:
+        hoa = t.address("home_address")
+        ha = t.optional_text("home_agent", next(iter(has)) if len(has) == 1 else None)
+        if ha is None or ha not in has:
             raise err(
                 t.where,
                 f"'home_agent' {ha!r} is not a [[home_agent]] (known: {', '.join(has)})"
@@ -302,22 +376,20 @@ class Parser:
                 else "'home_agent' is required when there are several home agents",
             )
         iid = int(ipaddress.IPv6Address(hoa)) & (2**64 - 1)
-        iid_text = t.addr("interface_id", required=False)
+        iid_text = t.optional_address("interface_id")
         if iid_text is not None:
             iid = int(ipaddress.IPv6Address(iid_text)) & (2**64 - 1)
-        procedure = t.str("procedure", required=True, choices=PROCEDURES)
-        mode = t.str("mode", required=True, choices=MODES)
-        start = t.str("start", default=HOME)
+        procedure = t.required_text("procedure", PROCEDURES)
+        mode = t.required_text("mode", MODES)
+        start = t.text("start", HOME)
         if start != HOME and start not in nets:
             raise err(
                 t.where,
                 f"'start' {start!r} is neither 'home' nor a [[network]] (known: {', '.join(nets)})",
             )
         start_coa = None if start == HOME else self._coa(nets[start], iid)
-        home_test = t.str(
-            "home_test",
-            default="anticipated" if procedure == "early" else "none",
-            choices=HOME_TESTS,
+        home_test = t.text(
+            "home_test", "anticipated" if procedure == "early" else "none", HOME_TESTS
         )
         if procedure == "standard" and home_test != "none":
             raise err(
@@ -325,15 +397,15 @@ class Parser:
                 "home_test applies to procedure = 'early' only (a standard MN "
                 "runs its home test after each handover)",
             )
-        lead = t.num("home_test_lead_ms", DEFAULT_HOME_TEST_LEAD_MS)
-        interval = t.num("home_test_interval_ms", 0.0)
+        lead = t.number("home_test_lead_ms", DEFAULT_HOME_TEST_LEAD_MS)
+        interval = t.number("home_test_interval_ms", 0.0)
         if home_test == "periodic" and interval <= 0:
             raise err(t.where, "home_test = 'periodic' needs 'home_test_interval_ms' > 0")
         handovers = self.handovers(t, nets, iid, start, duration)
         default_cns = sorted(
             {d.get("cn") for d, _ in flows_raw if d.get("mn") == name and d.get("cn") in cns}
         )
-        corr = t.list("correspondents", default_cns)
+        corr = t.items("correspondents", default_cns)
         for c in corr:
             if c not in cns:
                 raise err(
@@ -353,7 +425,9 @@ class Parser:
             home_test,
             lead,
             interval,
-            t.num("ha_lifetime_s", DEFAULT_HA_LIFETIME_S, lo=C.LIFETIME_UNIT_S, hi=_MAX_LIFETIME_S),
+            t.number(
+                "ha_lifetime_s", DEFAULT_HA_LIFETIME_S, lo=C.LIFETIME_UNIT_S, hi=_MAX_LIFETIME_S
+            ),
         )
         t.done()
         return mn
@@ -362,7 +436,7 @@ class Parser:
         return str(net.prefix.network_address + iid)
 
     def handovers(self, t: Table, nets, iid, start, duration) -> tuple[Handover, ...]:
-        listed = t.list("handover", [])
+        listed = t.items("handover", [])
         model = t.raw("mobility")
         if listed and model is not None:
             raise err(
@@ -373,24 +447,24 @@ class Parser:
             h = Table(raw, f"{t.where}: handover {i + 1}")
             plan.append(
                 (
-                    h.num("at_ms", required=True),
-                    h.str("network", required=True),
-                    h.addr("coa", required=False),
-                    h.bool("anticipated", True),
+                    h.required_number("at_ms"),
+                    h.required_text("network"),
+                    h.optional_address("coa"),
+                    h.flag("anticipated", True),
                     h.where,
                 )
             )
             h.done()
         if model is not None:
             m = Table(model, f"{t.where}: mobility")
-            m.str("model", required=True, choices=("periodic",))
-            first = m.num("first_ms", required=True)
-            every = m.num("interval_ms", required=True, lo=0, lo_open=True)
-            order = m.list("networks")
+            m.required_text("model", ("periodic",))
+            first = m.required_number("first_ms")
+            every = m.required_number("interval_ms", lo=0, lo_open=True)
+            order = m.items("networks", [])
             if not order or not all(isinstance(n, str) for n in order):
                 raise err(m.where, "'networks' must be a non-empty list of network names")
-            count = m.int("count", default=None, lo=1)
-            anticipated = m.bool("anticipated", True)
+            count = m.optional_integer("count", lo=1)
+            anticipated = m.flag("anticipated", True)
             m.done()
             n = 0
             while first + n * every < duration and (count is None or n < count):
@@ -421,8 +495,8 @@ class Parser:
         return tuple(out)
 
     def flow(self, t: Table, mns, cns, duration) -> Flow:
-        mn = t.str("mn", required=True)
-        cn = t.str("cn", required=True)
+        mn = t.required_text("mn")
+        cn = t.required_text("cn")
         if mn not in mns:
             raise err(t.where, f"'mn' {mn!r} is not a [[mobile_node]] (known: {', '.join(mns)})")
         if cn not in cns:
@@ -432,13 +506,13 @@ class Parser:
         f = Flow(
             mn,
             cn,
-            t.str("direction", "both", choices=DIRECTIONS),
-            t.num("rate_pps", required=True, lo=0, lo_open=True),
-            t.int("size", required=True, lo=DATA_HEADER_LEN, hi=MAX_PAYLOAD),
-            t.num("start_ms", 0.0),
-            t.num("stop_ms", duration),
-            t.int("mn_port", DEFAULT_MN_PORT, lo=1, hi=65535),
-            t.int("cn_port", DEFAULT_CN_PORT, lo=1, hi=65535),
+            t.text("direction", "both", DIRECTIONS),
+            t.required_number("rate_pps", lo=0, lo_open=True),
+            t.required_integer("size", lo=DATA_HEADER_LEN, hi=MAX_PAYLOAD),
+            t.number("start_ms", 0.0),
+            t.number("stop_ms", duration),
+            t.integer("mn_port", DEFAULT_MN_PORT, lo=1, hi=65535),
+            t.integer("cn_port", DEFAULT_CN_PORT, lo=1, hi=65535),
         )
         if f.start_ms >= f.stop_ms:
             raise err(t.where, "'start_ms' must be before 'stop_ms'")
