@@ -40,11 +40,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ebutool.core import constants as C  # noqa: E402
-from ebutool.core.addr import pton  # noqa: E402
-from ebutool.oracle import crypto  # noqa: E402
-from ebutool.wire import build  # noqa: E402
-from ebutool.wire.mh.codec import aligned, encode_mh, mac_data  # noqa: E402
+from ebutool.core import constants as C
+from ebutool.core.addr import pton
+from ebutool.oracle import crypto
+from ebutool.wire import build
+from ebutool.wire.mh.codec import aligned, encode_mh, mac_data
 from ebutool.wire.mh.messages import (
     BU_FLAG_A,
     BindingAcknowledgement,
@@ -54,7 +54,7 @@ from ebutool.wire.mh.messages import (
     HomeTest,
     HomeTestInit,
 )
-from ebutool.wire.mh.mobility_options import BindingAuthorizationData, NonceIndices  # noqa: E402
+from ebutool.wire.mh.mobility_options import BindingAuthorizationData, NonceIndices
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 START_NS = 1_700_000_000 * 1_000_000_000

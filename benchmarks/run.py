@@ -126,11 +126,11 @@ def peak_rss_mb() -> float:
 def child(kind: str, path: str) -> None:
     # Import what the measured code imports before the clock starts: start-up cost is
     # not per-packet work (it is reported separately as "baseline MB").
-    import ebutool.stream.reader  # noqa: F401
+    import ebutool.stream.reader
 
     if kind == "analyze":
         try:
-            import ebutool.analysis  # noqa: F401
+            import ebutool.analysis
             from ebutool.analysis import make_oracle
 
             make_oracle()

@@ -8,9 +8,9 @@ The library works without the CLI::
 
 from __future__ import annotations
 
-from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig  # noqa: E402
-from ebutool.core.diagnostics import Diagnostics  # noqa: E402
-from ebutool.core.errors import EbutoolError, InputError, UsageError  # noqa: E402
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import EbutoolError, InputError, UsageError
 from ebutool.core.version import __version__
 
 

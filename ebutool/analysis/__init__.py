@@ -70,7 +70,7 @@ def make_oracle(
         return Oracle(keys=keys, config=config)
     except EbutoolError:
         raise  # e.g. an unreadable key file: the user must know
-    except Exception as exc:  # noqa: BLE001 - auth is optional, the analysis is not
+    except Exception as exc:  # auth is optional, the analysis is not
         if diag is not None:
             diag.warn("oracle_error", f"oracle unavailable: {type(exc).__name__}: {exc}")
         return None

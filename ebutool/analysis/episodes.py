@@ -144,7 +144,7 @@ class Reconstructor(MessageHandlers):
             return None
         try:
             v = self.oracle.check(rec)
-        except Exception as exc:  # noqa: BLE001 - the oracle must never end an analysis
+        except Exception as exc:  # the oracle must never end an analysis
             self.diag.warn(
                 "oracle_error",
                 f"frame {rec.frame}: oracle failed: {type(exc).__name__}: {exc}",

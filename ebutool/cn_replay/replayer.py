@@ -187,7 +187,7 @@ def collect(
         if authenticate is not None:
             try:
                 verdict = authenticate(rec)
-            except Exception as exc:  # noqa: BLE001 - one packet never stops a run
+            except Exception as exc:  # one packet never stops a run
                 diag.warn(
                     "replay_auth_failed",
                     f"frame {rec.frame}: the authentication check "

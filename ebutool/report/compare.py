@@ -27,13 +27,12 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+# Which formula predicts an episode's latency: one mapping, in ebutool.analysis.formulas.
+from ebutool.analysis.formulas import PROCEDURE_OF_KIND, predicting_formula
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 
 BY_CHOICES = ("file", "kind", "mode", "mn", "cn")
-
-# Which formula predicts an episode's latency: one mapping, in ebutool.analysis.formulas.
-from ebutool.analysis.formulas import PROCEDURE_OF_KIND, predicting_formula  # noqa: E402
 
 
 def file_labels(paths: Sequence[str]) -> list[str]:

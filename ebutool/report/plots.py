@@ -56,7 +56,7 @@ def require_matplotlib():
     """The matplotlib module, or UsageError with the install hint (exit 2)."""
     try:
         import matplotlib
-        import matplotlib.figure  # noqa: F401
+        import matplotlib.figure  # the figure API the plots use must import too
     except ImportError:
         raise UsageError(MISSING_MATPLOTLIB) from None
     return matplotlib

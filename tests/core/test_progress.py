@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from benchmarks import gen_capture  # noqa: E402
+from benchmarks import gen_capture
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.progress import NullProgress, Progress, reading_progress
 from ebutool.records.from_packet import StreamStats

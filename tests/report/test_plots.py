@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 matplotlib.use("Agg")
 
-from ebutool.analysis.formula_table import Sweep, sweep_table  # noqa: E402
-from ebutool.cli.app import app  # noqa: E402
-from ebutool.core.errors import UsageError  # noqa: E402
-from ebutool.report import plots  # noqa: E402
-from ebutool.report.timeline import ladder_from_events  # noqa: E402
+from ebutool.analysis.formula_table import Sweep, sweep_table
+from ebutool.cli.app import app
+from ebutool.core.errors import UsageError
+from ebutool.report import plots
+from ebutool.report.timeline import ladder_from_events
 
 runner = CliRunner()
 MS = 1_000_000

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import sys
+from pathlib import Path
 
-from ebutool.report.timeline import ladder_from_events, render_text
+import pytest
+from typer.testing import CliRunner
+
+from ebutool.cli.app import app
+from ebutool.report.timeline import (
+    episode_list,
+    find_episode,
+    ladder_from_episode,
+    ladder_from_events,
+    load_episodes,
+    render_text,
+)
 
 MS = 1_000_000
 T0 = 1_700_000_000_000_000_000
@@ -132,14 +144,6 @@ def test_long_label_is_cut_to_fit_between_lanes():
 
 
 # ---------------------------------------------------------------- from captures (samples/)
-
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from typer.testing import CliRunner  # noqa: E402
-
-from ebutool.cli.app import app  # noqa: E402
-from ebutool.report.timeline import episode_list, find_episode, ladder_from_episode, load_episodes  # noqa: E402
 
 runner = CliRunner()
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

@@ -88,7 +88,7 @@ class UnknownOption:
     data: bytes = b""
 
     @property
-    def TYPE(self) -> int:  # noqa: N802 - same spelling as the known options
+    def TYPE(self) -> int:  # same spelling as the known options
         return self.type
 
 
