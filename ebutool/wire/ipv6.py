@@ -95,41 +95,66 @@ IPv6Fields = tuple[
 ]
 
 
-def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) -> IPv6Fields | None:
-    """What :func:`decode_ipv6` finds, as a tuple in :class:`Packet` field order.
+# Problems of a packet (code, text), for the loop below: fixed texts made once, the
+# others by helpers that run only when the packet has the problem.
+_TUNNEL_TOO_DEEP = ("tunnel_too_deep", f"more than {_MAX_TUNNEL_DEPTH} nested IPv6 tunnels")
+_FRAGMENTED_MH = (
+    "fragmented_mh",
+    "Mobility Header in the first fragment of a fragmented packet (fragments are not reassembled)",
+)
+_OLD_MH_PROTOCOL = (
+    "old_mh_protocol",
+    "next header 62, the pre-RFC 3775 Mobility Header number: decoded as a Mobility Header",
+)
 
-    For callers that build their own object from the fields (``record_from_packet``
-    builds a Record): it runs for every candidate packet of a capture, and a Packet
-    in between would be a measurable share of the time."""
+
+def _truncated_ipv6(tunnelled: bool, left: int) -> tuple[str, str]:
+    what = "tunnelled IPv6 header" if tunnelled else "IPv6 header"
+    return "truncated_ipv6", f"{what} cut off at {max(left, 0)} of 40 octets"
+
+
+def _ext_header_too_long(nh: int, hlen: int) -> tuple[str, str]:
+    return "truncated_ext_header", f"extension header {nh} of {hlen} octets exceeds the packet"
+
+
+def _malformed_rh2(hlen: int, segments_left: int) -> tuple[str, str]:
+    return (
+        "malformed_rh2",
+        f"type 2 routing header of {hlen} octets, "
+        f"segments left {segments_left} (RFC 6275: 24 octets, 1)",
+    )
+
+
+def _packet_bytes(buf: bytes | bytearray | memoryview, off: int) -> tuple[bytes, int]:
+    """A bytearray or memoryview's packet at ``off`` as bytes (the slices of the decoder
+    must come out as bytes), and its offset there (0).  Only this packet is copied (to
+    the end of the buffer for a jumbogram or a cut header), not all of a large buffer
+    the caller walks packet by packet."""
+    stop = len(buf)
+    if stop - off >= 6 and (buf[off + 4] or buf[off + 5]):
+        stop = min(stop, off + C.IPV6_HEADER_LEN + (buf[off + 4] << 8 | buf[off + 5]))
+    return bytes(buf[off:stop]), 0
+
+
+def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) -> IPv6Fields | None:
+    """What :func:`decode_ipv6` finds, in :class:`Packet` field order: this runs for every
+    candidate packet, and record_from_packet builds its Record without a Packet between."""
     if type(buf) is not bytes:
-        # bytearray, memoryview: the slices below must come out as bytes.  Copy only this
-        # packet (to the end of the buffer for a jumbogram or a cut header), not all of a
-        # large buffer the caller walks packet by packet.
-        stop = len(buf)
-        if stop - off >= 6 and (buf[off + 4] or buf[off + 5]):
-            stop = min(stop, off + C.IPV6_HEADER_LEN + (buf[off + 4] << 8 | buf[off + 5]))
-        buf, off = bytes(buf[off:stop]), 0
+        buf, off = _packet_bytes(buf, off)
     limit = len(buf)  # where the enclosing packet ends (the frame, or the outer payload)
-    depth = 0
+    depth = ip_len = 0
     tunnel_src: str | None = None
     tunnel_dst: str | None = None
-    ip_len = 0
-    # the enclosing packet's fields: the answer when a tunnelled header turns out unusable
-    outer: IPv6Fields | None = None
+    outer: IPv6Fields | None = None  # the enclosing packet's (the answer if a tunnel is bad)
     while True:  # one pass per IPv6 header: the outer one, then tunnelled ones
         if limit - off < C.IPV6_HEADER_LEN:
-            what = "IPv6 header" if outer is None else "tunnelled IPv6 header"
-            problems.append(
-                ("truncated_ipv6", f"{what} cut off at {max(limit - off, 0)} of 40 octets")
-            )
+            problems.append(_truncated_ipv6(outer is not None, limit - off))
             return outer
         if buf[off] >> 4 != 6:
             problems.append(("not_ipv6", f"IP version {buf[off] >> 4} where IPv6 was expected"))
             return outer
-        plen = buf[off + 4] << 8 | buf[off + 5]
-        nh = buf[off + 6]
-        pseudo_src = buf[off + 8 : off + 24]
-        pseudo_dst = buf[off + 24 : off + 40]
+        plen, nh = buf[off + 4] << 8 | buf[off + 5], buf[off + 6]
+        pseudo_src, pseudo_dst = buf[off + 8 : off + 24], buf[off + 24 : off + 40]
         src = _TEXT.get(pseudo_src) or _text(pseudo_src)
         dst = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
         if outer is None:
@@ -148,31 +173,20 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     break
                 hlen = (buf[i + 1] + 2) * 4 if nh == C.NH_AH else (buf[i + 1] + 1) * 8
                 if i + hlen > end:
-                    problems.append(
-                        (
-                            "truncated_ext_header",
-                            f"extension header {nh} of {hlen} octets exceeds the packet",
-                        )
-                    )
+                    problems.append(_ext_header_too_long(nh, hlen))
                     break
                 if nh == C.NH_DSTOPTS:
-                    found: bytes | None
-                    if hlen == C.HAO_DSTOPTS_LEN and buf[i + 2 : i + 8] == _HAO_ALONE:
-                        found = buf[i + hlen - C.HAO_LEN : i + hlen]  # the usual header
-                    else:
-                        found = _home_address_option(buf, i + 2, i + hlen, problems)
+                    found = (
+                        buf[i + hlen - C.HAO_LEN : i + hlen]  # the usual header: PadN, HAO
+                        if hlen == C.HAO_DSTOPTS_LEN and buf[i + 2 : i + 8] == _HAO_ALONE
+                        else _home_address_option(buf, i + 2, i + hlen, problems)
+                    )
                     if found is not None:
                         pseudo_src = found
                         hoa = _TEXT.get(found) or _text(found)
                 elif nh == C.NH_ROUTING and buf[i + 2] == C.ROUTING_TYPE_2:
                     if hlen != C.RH2_LEN or buf[i + 3] != 1:
-                        problems.append(
-                            (
-                                "malformed_rh2",
-                                f"type 2 routing header of {hlen} octets, "
-                                f"segments left {buf[i + 3]} (RFC 6275: 24 octets, 1)",
-                            )
-                        )
+                        problems.append(_malformed_rh2(hlen, buf[i + 3]))
                     else:
                         pseudo_dst = buf[i + 8 : i + 24]
                         rh2 = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
@@ -183,43 +197,26 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     problems.append(("truncated_ext_header", "fragment header cut off"))
                     break
                 offlg = buf[i + 2] << 8 | buf[i + 3]
-                if offlg & 0xFFF9:  # offset or M flag: a real fragment (else RFC 6946 atomic)
-                    fragment = True
+                fragment |= offlg & 0xFFF9 != 0  # offset or M flag (else RFC 6946 atomic)
                 if offlg >> 3:  # a later fragment: what it carries is unknown without reassembly
                     break
                 nh = buf[i]
                 i += 8
             elif nh == C.NH_IPV6:
                 if depth >= _MAX_TUNNEL_DEPTH:
-                    problems.append(
-                        ("tunnel_too_deep", f"more than {_MAX_TUNNEL_DEPTH} nested IPv6 tunnels")
-                    )
+                    problems.append(_TUNNEL_TOO_DEEP)
                 else:
                     inner = i
                 break
             else:
                 break
         mh = None
-        if inner < 0:
-            if nh == C.NH_MOBILITY:
-                mh = buf[i:end]
-                if fragment:
-                    problems.append(
-                        (
-                            "fragmented_mh",
-                            "Mobility Header in the first fragment of a "
-                            "fragmented packet (fragments are not reassembled)",
-                        )
-                    )
-            elif nh == NH_MOBILITY_OLD:
-                mh = buf[i:end]
-                problems.append(
-                    (
-                        "old_mh_protocol",
-                        "next header 62, the pre-RFC 3775 Mobility "
-                        "Header number: decoded as a Mobility Header",
-                    )
-                )
+        if inner < 0 and (nh == C.NH_MOBILITY or nh == NH_MOBILITY_OLD):
+            mh = buf[i:end]
+            if nh == NH_MOBILITY_OLD:
+                problems.append(_OLD_MH_PROTOCOL)
+            elif fragment:
+                problems.append(_FRAGMENTED_MH)
         fields: IPv6Fields = (
             src,
             dst,
