@@ -190,46 +190,8 @@ def _cn_episode(
     rtt_bt = _rtt(ht, "rtt_bt", karn) if ht is not None and ht.answered else None
     before = None if ht is None or ht.first_ts is None else ht.first_ts < ho.t0_ns
 
-    rtt_ro, ro_from = None, None
-    early_ex = eba(ep)
-    if early_ex is not None and not early_ex.ambiguous:
-        rtt_ro, ro_from = _ms(early_ex.rtt_ns()), "ebu_eba"
-    if rtt_ro is None:
-        cot = [e for e in ep.cotis.values() if e.answered]
-        if any(not e.ambiguous for e in cot):
-            rtt_ro = _ms(next(e for e in cot if not e.ambiguous).rtt_ns())
-            ro_from = "coti_cot" if rtt_ro is not None else None
-        elif cot or (early_ex is not None and early_ex.ambiguous):
-            karn.append("rtt_ro")
-    if rtt_ro is None:
-        ro_from = None
-
-    _unanswered(ep.cotis.values(), "coti_unanswered", notes)
-    _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba")
-    _unanswered([e for e in ep.bus.values() if e.ack_requested], "bu_unanswered", notes, "ba")
-    if ht is None and not ep.started_mid:
-        notes.add("no_home_test")  # e.g. an early episode whose home test predates the capture
-    elif ht is not None and not ht.answered:
-        notes.add("hoti_unanswered")
-    updates = list(ep.ebus.values()) + list(ep.bus.values())
-    first_bu = min((e.first_ts for e in updates if e.first_ts is not None), default=None)
-    if (
-        ht is not None
-        and ht.reply_ts is not None
-        and first_bu is not None
-        and first_bu - ht.reply_ts > config.max_token_lifetime * NS_PER_S
-    ):
-        notes.add("home_token_stale")
-    if _rate_exceeded(updates, config):
-        notes.add("update_rate_exceeded")
-    if ep.max_lifetime_s > config.max_rr_binding_lifetime:
-        notes.add("lifetime_above_max_rr")
-    if kind == "early":
-        _early_notes(ep, config, capture_end_ns, notes)
-    if ep.n_binding_errors:
-        notes.add("binding_error")
-    if ep.steps_dropped:
-        notes.add("timeline_truncated")
+    rtt_ro, ro_from = _rtt_ro(ep, karn)
+    _cn_notes(ep, kind, config, capture_end_ns, notes)
     complete = ep.complete and not ep.started_mid
     if not complete and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):
         notes.add("capture_ended_mid_episode")
@@ -282,6 +244,60 @@ def _cn_episode(
         data_gap_send_ms=_ms(ho.data_gap((ep.cn, True))),
         data_gap_recv_ms=_ms(ho.data_gap((ep.cn, False))),
     )
+
+
+def _rtt_ro(ep: CNState, karn: list[str]) -> tuple[float | None, str | None]:
+    """RTT_RO in ms and the exchange it was measured on: the EBU/EBA, else the first
+    CoTI/CoT Karn's rule lets through ("rtt_ro" goes into ``karn`` when it withheld one)."""
+    early_ex = eba(ep)
+    if early_ex is not None and not early_ex.ambiguous:
+        rtt = _ms(early_ex.rtt_ns())
+        if rtt is not None:
+            return rtt, "ebu_eba"
+    cot = [e for e in ep.cotis.values() if e.answered]
+    if any(not e.ambiguous for e in cot):
+        rtt = _ms(next(e for e in cot if not e.ambiguous).rtt_ns())
+        return rtt, "coti_cot" if rtt is not None else None
+    if cot or (early_ex is not None and early_ex.ambiguous):
+        karn.append("rtt_ro")
+    return None, None
+
+
+def _cn_notes(
+    ep: CNState,
+    kind: str,
+    config: ProtocolConfig,
+    capture_end_ns: int | None,
+    notes: set[str],
+) -> None:
+    """The diagnosis codes of a CN episode's exchanges (docs/analysis.md), into ``notes``."""
+    ht = ep.home_test
+    _unanswered(ep.cotis.values(), "coti_unanswered", notes)
+    _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba")
+    _unanswered([e for e in ep.bus.values() if e.ack_requested], "bu_unanswered", notes, "ba")
+    if ht is None and not ep.started_mid:
+        notes.add("no_home_test")  # e.g. an early episode whose home test predates the capture
+    elif ht is not None and not ht.answered:
+        notes.add("hoti_unanswered")
+    updates = list(ep.ebus.values()) + list(ep.bus.values())
+    first_bu = min((e.first_ts for e in updates if e.first_ts is not None), default=None)
+    if (
+        ht is not None
+        and ht.reply_ts is not None
+        and first_bu is not None
+        and first_bu - ht.reply_ts > config.max_token_lifetime * NS_PER_S
+    ):
+        notes.add("home_token_stale")
+    if _rate_exceeded(updates, config):
+        notes.add("update_rate_exceeded")
+    if ep.max_lifetime_s > config.max_rr_binding_lifetime:
+        notes.add("lifetime_above_max_rr")
+    if kind == "early":
+        _early_notes(ep, config, capture_end_ns, notes)
+    if ep.n_binding_errors:
+        notes.add("binding_error")
+    if ep.steps_dropped:
+        notes.add("timeline_truncated")
 
 
 def _bt_for_prediction(
