@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING
 from ebutool.core.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from ebutool.report.timeline import Ladder
+    from ebutool.report.timeline import Step as LadderRow
 
 MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install 'ebutool[plot]'"
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -338,11 +340,31 @@ def ladder_figure(ladder: Ladder) -> Figure:
     microseconds apart stay readable); the real offsets are the printed labels."""
     rows = ladder.rows()
     n = len(rows)
-    lanes = list(ladder.lanes)
     fig = new_figure(7.4, 1.5 + 0.34 * max(n, 1))
     ax = fig.add_subplot()
-    lane_x = {lane: 1.45 + 2.2 * i for i, lane in enumerate(lanes)}
+    lane_x = {lane: 1.45 + 2.2 * i for i, lane in enumerate(ladder.lanes)}
     top, bottom = 0.0, -(n + 0.2)
+    _ladder_lanes(ax, ladder, lane_x, top, bottom)
+    xmin, xmax = min(lane_x.values()), max(lane_x.values())
+    for i, row in enumerate(rows):
+        y = -(i + 0.6)
+        if row.kind == "handover":
+            _ladder_handover(ax, row, y, xmin, xmax)
+        else:
+            _ladder_message(ax, row, y, lane_x)
+    ax.set_xlim(-0.45, xmax + 1.0)
+    ax.set_ylim(bottom - 0.1, top + 0.75)
+    ax.axis("off")
+    sub = "\n".join(part.strip() for part in ladder.subtitle.split("; ")) if ladder.subtitle else ""
+    ax.set_title(ladder.title + ("\n" + sub if sub else ""), fontsize=8, loc="left")
+    return fig
+
+
+def _ladder_lanes(
+    ax: Axes, ladder: Ladder, lane_x: dict[str, float], top: float, bottom: float
+) -> None:
+    """The lanes (a vertical line per node, its name and address on top) and the heading
+    of the time and frame column."""
     for lane, x in lane_x.items():
         ax.plot([x, x], [top, bottom], color="black", linewidth=1.2, solid_capstyle="butt")
         ax.text(
@@ -366,76 +388,74 @@ def ladder_figure(ladder: Ladder) -> Figure:
         fontsize=7,
         color="#444444",
     )
-    xmin, xmax = min(lane_x.values()), max(lane_x.values())
-    for i, row in enumerate(rows):
-        y = -(i + 0.6)
-        if row.kind == "handover":
-            import numpy as np
 
-            xs = np.linspace(xmin - 0.25, xmax + 0.25, 200)
-            ax.plot(xs, y + 0.08 * np.sin(xs * 14), color="#b22222", linewidth=1.0)
-            ax.text(
-                xmin + 1.1,
-                y + 0.14,
-                row.label,
-                ha="center",
-                va="bottom",
-                fontsize=7.5,
-                color="#b22222",
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
-            )
-            ax.text(
-                -0.35,
-                y,
-                f"{row.t_ms:9.3f}",
-                ha="left",
-                va="center",
-                fontsize=7,
-                family="monospace",
-                color="#b22222",
-            )
-            continue
-        xa, xb = lane_x[row.sender], lane_x[row.receiver]
-        colour = "#555555" if row.kind == "data" else "black"
-        style = (0, (3, 2)) if row.kind == "data" else "-"
-        path = [xa] + [lane_x[v] for v in row.via] + [xb]
-        for k in range(len(path) - 1):
-            ax.annotate(
-                "",
-                xy=(path[k + 1], y),
-                xytext=(path[k], y),
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": colour,
-                    "linewidth": 1.0,
-                    "linestyle": style,
-                    "shrinkA": 0,
-                    "shrinkB": 0,
-                    "mutation_scale": 9,
-                },
-            )
-        # the label sits on the first lane gap the message crosses, away from other lanes
-        nxt = row.via[0] if row.via else row.receiver
-        step_dir = 1 if lane_x[nxt] > xa else -1
-        gap_end = min(
-            (x for x in lane_x.values() if (x - xa) * step_dir > 0),
-            key=lambda x: abs(x - xa),
-            default=lane_x[nxt],
+
+def _ladder_handover(ax: Axes, row: LadderRow, y: float, xmin: float, xmax: float) -> None:
+    """The handover: a wavy line across every lane, labelled, with its time on the left."""
+    import numpy as np
+
+    xs = np.linspace(xmin - 0.25, xmax + 0.25, 200)
+    ax.plot(xs, y + 0.08 * np.sin(xs * 14), color="#b22222", linewidth=1.0)
+    ax.text(
+        xmin + 1.1,
+        y + 0.14,
+        row.label,
+        ha="center",
+        va="bottom",
+        fontsize=7.5,
+        color="#b22222",
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
+    )
+    ax.text(
+        -0.35,
+        y,
+        f"{row.t_ms:9.3f}",
+        ha="left",
+        va="center",
+        fontsize=7,
+        family="monospace",
+        color="#b22222",
+    )
+
+
+def _ladder_message(ax: Axes, row: LadderRow, y: float, lane_x: dict[str, float]) -> None:
+    """One message: an arrow from sender to receiver (through the lanes it is relayed
+    by), its label, and its time and frame on the left."""
+    xa, xb = lane_x[row.sender], lane_x[row.receiver]
+    colour = "#555555" if row.kind == "data" else "black"
+    style = (0, (3, 2)) if row.kind == "data" else "-"
+    path = [xa] + [lane_x[v] for v in row.via] + [xb]
+    for k in range(len(path) - 1):
+        ax.annotate(
+            "",
+            xy=(path[k + 1], y),
+            xytext=(path[k], y),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": colour,
+                "linewidth": 1.0,
+                "linestyle": style,
+                "shrinkA": 0,
+                "shrinkB": 0,
+                "mutation_scale": 9,
+            },
         )
-        mid = (xa + gap_end) / 2
-        ax.text(mid, y + 0.06, row.label, ha="center", va="bottom", fontsize=7.5, color=colour)
-        ax.text(
-            -0.35,
-            y,
-            f"{row.t_ms:9.3f}  {row.frame:>5}",
-            ha="left",
-            va="center",
-            fontsize=7,
-            family="monospace",
-        )
-    ax.set_xlim(-0.45, xmax + 1.0)
-    ax.set_ylim(bottom - 0.1, top + 0.75)
-    ax.axis("off")
-    sub = "\n".join(part.strip() for part in ladder.subtitle.split("; ")) if ladder.subtitle else ""
-    ax.set_title(ladder.title + ("\n" + sub if sub else ""), fontsize=8, loc="left")
-    return fig
+    # the label sits on the first lane gap the message crosses, away from other lanes
+    nxt = row.via[0] if row.via else row.receiver
+    step_dir = 1 if lane_x[nxt] > xa else -1
+    gap_end = min(
+        (x for x in lane_x.values() if (x - xa) * step_dir > 0),
+        key=lambda x: abs(x - xa),
+        default=lane_x[nxt],
+    )
+    mid = (xa + gap_end) / 2
+    ax.text(mid, y + 0.06, row.label, ha="center", va="bottom", fontsize=7.5, color=colour)
+    ax.text(
+        -0.35,
+        y,
+        f"{row.t_ms:9.3f}  {row.frame:>5}",
+        ha="left",
+        va="center",
+        fontsize=7,
+        family="monospace",
+    )
