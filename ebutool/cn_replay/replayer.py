@@ -386,7 +386,18 @@ def run(
     model = CorrespondentModel(
         config, policies, frozenset(trusted) if trusted is not None else None
     )
+    updates, bases = _updates(tr, authenticate is not None, to_ns(config.initial_bindack_timeout))
+    outcomes, divs, prior = _replay(tr, model, sort_updates(updates), diag)
+    ordered = [outcomes[s.index] for s in tr.sent]
+    divs += compare_acks(tr, ordered, unmatched, config)
+    divs.sort(key=lambda x: (x.ts_ns, x.frame))
+    return RunResult(ordered, tr.sent, bases, divs, model, tr, prior, policies)
 
+
+def _updates(tr: Trace, authenticated: bool, grace_ns: int) -> tuple[list[Update], list[str]]:
+    """The model's input: each update of the trace, when it takes effect at the CN and
+    whether it is accepted there (the check's verdict, or what the trace's CN did when
+    there is none); and the basis of each decision."""
     # When each update takes effect at the CN, on the capture clock (docs/replay.md "Time").
     at = {s.index: s.rec.ts_ns + estimate_rtt(tr, s)[0] for s in tr.sent}
     # When the next update of the same pair takes effect: until then, CN data arriving at
@@ -402,9 +413,8 @@ def run(
 
     updates: list[Update] = []
     bases: list[str] = []
-    grace_ns = to_ns(config.initial_bindack_timeout)
     for s in tr.sent:
-        if s.verdict == "unverifiable" or authenticate is None:
+        if s.verdict == "unverifiable" or not authenticated:
             ok, status, why = follow_trace(tr, s, nxt.get(s.index))
             s.reason = (f"{s.reason}; " if s.reason else "") + f"followed the trace: {why}"
             bases.append(BASIS_TRACE)
@@ -431,15 +441,22 @@ def run(
                 lost,
             )
         )
+    return updates, bases
 
+
+def _replay(
+    tr: Trace, model: CorrespondentModel, queue: list[Update], diag: Diagnostics
+) -> tuple[dict[int, Outcome], list[Divergence], set[tuple[str, str]]]:
+    """Run the model over the updates (in the order the CN acts on them) interleaved
+    with the CN's data packets in capture order: (outcome per update index, the data
+    packets' divergences, the (MN, CN) pairs assumed bound before the capture)."""
     first_sent: dict[tuple[str, str], int] = {}
     for s in tr.sent:
         first_sent.setdefault((s.mn, s.cn), s.rec.ts_ns)
 
     outcomes: dict[int, Outcome] = {}
     divs: list[Divergence] = []
-    prior: set = set()
-    queue = sort_updates(updates)
+    prior: set[tuple[str, str]] = set()
     qi = 0
     for d in sorted(tr.data, key=lambda d: (d.ts_ns, d.frame)):
         while qi < len(queue) and queue[qi].at_ns <= d.ts_ns:
@@ -466,11 +483,7 @@ def run(
         qi += 1
     if tr.last_ns is not None:
         model.close(tr.last_ns)
-
-    ordered = [outcomes[s.index] for s in tr.sent]
-    divs += compare_acks(tr, ordered, unmatched, config)
-    divs.sort(key=lambda x: (x.ts_ns, x.frame))
-    return RunResult(ordered, tr.sent, bases, divs, model, tr, prior, policies)
+    return outcomes, divs, prior
 
 
 def _sent_again(tr: Trace) -> dict[int, _Sent]:
