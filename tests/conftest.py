@@ -2,7 +2,6 @@
 
 - ``cli``: run the command line in-process (tests.support.cli.run_cli):
   ``cli("decode", path, "-f", "csv")`` -> Result (exit_code, stdout, stderr);
-- ``samples``: the bundled samples folder (samples/README.md);
 - ``no_matplotlib``: every ``import matplotlib...`` fails, as on an install without
   ebutool[plot].
 
@@ -14,13 +13,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import Result
 
-from tests.support.cli import SAMPLES, run_cli
+from tests.support.cli import run_cli
 
 
 @pytest.fixture
@@ -28,13 +25,8 @@ def cli() -> Callable[..., Result]:
     return run_cli
 
 
-@pytest.fixture(scope="session")
-def samples() -> Path:
-    return SAMPLES
-
-
 @pytest.fixture
-def no_matplotlib(monkeypatch: pytest.MonkeyPatch) -> Any:
+def no_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every `import matplotlib...` fail, as on an install without ebutool[plot]."""
     for name in list(sys.modules):
         if name == "matplotlib" or name.startswith("matplotlib."):

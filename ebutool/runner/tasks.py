@@ -88,17 +88,7 @@ def analyze_files(
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
     if len(names) == 1:
-        return analyze(
-            names[0],
-            mn=mn,
-            cn=cn,
-            config=config,
-            keys=keys,
-            diag=diag,
-            stats=stats,
-            oracle=oracle,
-            progress=progress,
-        )
+        return _analyze_task(names[0], diag, stats, config, keys, oracle, mn, cn, progress)
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     if merge:
         return _analyze_merged(names, jobs, mn, cn, config, keys, diag, stats, oracle, progress)
