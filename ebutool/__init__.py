@@ -4,49 +4,81 @@ The library works without the CLI::
 
     import ebutool
     df = ebutool.decode("samples/early-conservative.pcap")  # one row per MH message
+
+``decode``, ``analyze``, ``verify`` and ``replay`` take one or several inputs, as the
+commands do: files ("-" = stdin) and directories (the captures in them); several are
+each read on their own (``jobs`` processes), with a ``source`` column first (analyze's
+``source`` column is always there).  They go through ebutool.runner.
 """
 
 from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
 
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import EbutoolError, InputError, UsageError
 from ebutool.core.version import __version__
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
-def read_records(path, diag: Diagnostics | None = None, stats=None):
+    import pandas as pd
+
+    from ebutool.cn_replay import ReplayResult
+    from ebutool.runner.tasks import ReplayRuns
+
+Input = str | os.PathLike[str]
+
+
+def _inputs(paths: tuple[Input, ...]) -> list[str]:
+    from ebutool.runner.inputs import expand_inputs
+
+    return expand_inputs(paths)
+
+
+def read_records(path: Input, diag: Diagnostics | None = None, stats: Any = None) -> Iterator[Any]:
     """The message stream (Records and HandoverEvents) of a capture or JSON trace."""
     from ebutool.stream.reader import read_records as _read
 
     return _read(path, diag if diag is not None else Diagnostics(), stats)
 
 
-def decode(path, diag: Diagnostics | None = None):
-    """One row per Mobility Header message of ``path`` as a pandas DataFrame."""
-    from ebutool.report.message_table import decode_frame
+def decode(*paths: Input, diag: Diagnostics | None = None, jobs: int = 1) -> pd.DataFrame:
+    """One row per Mobility Header message of the inputs as a pandas DataFrame."""
+    from ebutool.runner.tasks import decode_files
 
-    return decode_frame(read_records(path, diag))
-
-
-def analyze(*paths, **options):
-    """One row per binding-update episode (DESIGN.md section 5 columns) as a DataFrame."""
-    from ebutool.analysis import analyze as _analyze
-
-    return _analyze(*paths, **options)
+    return decode_files(_inputs(paths), jobs, diag)
 
 
-def verify(path, **options):
-    """One row per checked message (frame, time, msg, mn, cn, coa, seq, verdict, reason)."""
-    from ebutool.oracle.verify import verify as _verify
+def analyze(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
+    """One row per binding-update episode (DESIGN.md section 5 columns) as a DataFrame.
+    ``options``: ``mn``, ``cn``, ``config``, ``keys``, ``diag``, ``stats``, ``oracle``,
+    ``merge`` (several files as one capture), ``progress``
+    (ebutool.runner.tasks.analyze_files)."""
+    from ebutool.runner.tasks import analyze_files
 
-    return _verify(path, **options)
+    return analyze_files(_inputs(paths), jobs, **options)
 
 
-def replay(path, **options):
-    """Replay a trace through the reference CN model (see ebutool.cn_replay)."""
-    from ebutool.cn_replay import replay as _replay
+def verify(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
+    """One row per checked message (frame, time, msg, mn, cn, coa, seq, verdict, reason).
+    ``options``: ``keys``, ``config``, ``diag``, ``stats``."""
+    from ebutool.runner.tasks import verify_files
 
-    return _replay(path, **options)
+    return verify_files(_inputs(paths), jobs, **options)
+
+
+def replay(*paths: Input, jobs: int = 1, **options: Any) -> ReplayResult | ReplayRuns:
+    """Replay the inputs through the reference CN model (see ebutool.cn_replay): one
+    input gives its ReplayResult, several a ReplayRuns (the same tables, with a
+    ``source`` column first).  ``options``: ``keys``, ``config``, ``cn_policy``,
+    ``diag``, ``stats``, ``trusted``."""
+    from ebutool.runner.tasks import replay_files
+
+    runs = replay_files(_inputs(paths), jobs, **options)
+    return runs.results[0] if len(runs.results) == 1 else runs
 
 
 __all__ = [

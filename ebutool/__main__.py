@@ -1,3 +1,3 @@
-from ebutool.cli.app import main
+from ebutool.cli import main
 
 main()

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from ebutool.analysis import formula_table as model  # noqa: E402
 from ebutool.report import compare, plots, timeline  # noqa: E402
+from ebutool.runner.tasks import episodes_by_file  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 SAMPLES = ROOT / "samples"
@@ -33,7 +34,7 @@ def main() -> None:
 
     # ebutool compare samples/standard.pcap samples/early-conservative.pcap \
     #     --plot docs/figures/compare-cdf.png
-    eps = compare.load_episodes(
+    eps = episodes_by_file(
         [str(SAMPLES / "standard.pcap"), str(SAMPLES / "early-conservative.pcap")]
     )
     plots.save_figure(
@@ -45,7 +46,7 @@ def main() -> None:
 
     # ebutool compare samples/mixed.pcap --by kind --plot-kind box \
     #     --plot docs/figures/compare-box.png
-    eps = compare.load_episodes([str(SAMPLES / "mixed.pcap")])
+    eps = episodes_by_file([str(SAMPLES / "mixed.pcap")])
     plots.save_figure(
         plots.distribution_figure(
             compare.latency_samples(eps, "kind"), "box", title=compare.plot_title("kind", "box")

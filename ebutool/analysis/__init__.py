@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -26,7 +27,6 @@ from ebutool.analysis.rows import (
     LOST_NOTE,
     REFUSED_NOTE,
     UNKNOWN_MH_STATUS,
-    EpisodeRows,
     build_rows,
 )
 from ebutool.analysis.state import Episode, Step
@@ -38,9 +38,17 @@ from ebutool.core.errors import EbutoolError, UsageError
 from ebutool.core.gc_tuning import fewer_collections
 from ebutool.stream.reader import read_ahead
 
+if TYPE_CHECKING:
+    from ebutool.core.progress import NullProgress, Progress
+    from ebutool.oracle.keys import KeyTable
+    from ebutool.records.from_packet import StreamStats
+
 __all__ = [
     "analyze",
     "analyze_records",
+    "merged_records",
+    "source_labels",
+    "filter_address",
     "build_episodes",
     "iter_episodes",
     "summarize",
@@ -130,7 +138,8 @@ def _fallback_causes(eps: list[Episode]) -> None:
         e.diagnosis = sorted(notes)
 
 
-def _address(value: str | None, option: str) -> str | None:
+def filter_address(value: str | None, option: str) -> str | None:
+    """The ``--mn``/``--cn`` filter ``value`` in canonical form (None: no filter)."""
     if value is None:
         return None
     try:
@@ -151,7 +160,7 @@ def analyze_records(
 ) -> pd.DataFrame:
     """The episode table of a message stream; ``mn``/``cn`` keep only their rows.
     ``oracle`` None builds the CN oracle (with ``keys``) when installed; False: none."""
-    mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
+    mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     diag = diag if diag is not None else Diagnostics()
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
@@ -172,7 +181,7 @@ def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Itera
         stream = read_records(paths[0], diag, stats, progress=progress)
         return read_ahead(check_order(stream, diag))
     # Several files: each file's warnings say which file their frame numbers belong to.
-    views = [diag.for_source(label) for label in _labels(paths)]
+    views = [diag.for_source(label) for label in source_labels(paths)]
     streams = [
         check_order(read_records(p, d, stats), d) for p, d in zip(paths, views, strict=False)
     ]
@@ -180,67 +189,37 @@ def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Itera
 
 
 def analyze(
-    *paths: str | os.PathLike,
+    path: str | os.PathLike[str],
+    *,
     mn: str | None = None,
     cn: str | None = None,
     config: ProtocolConfig = DEFAULT_CONFIG,
-    keys=None,
+    keys: KeyTable | None = None,
     diag: Diagnostics | None = None,
-    stats=None,
-    oracle=None,
-    merge: bool = False,
-    progress=None,
+    stats: StreamStats | None = None,
+    oracle: Any = None,
+    progress: Progress | NullProgress | None = None,
 ) -> pd.DataFrame:
-    """One row per episode of the captures/traces ``paths`` (DESIGN.md section 5 columns
-    first, then ``source``, the input file).  By default each file is analysed on its
-    own (an episode never spans files; two captures of the same MN would otherwise mix
-    their sequence numbers) and the rows are concatenated in argument order, numbered
-    1, 2, ... over all files.  ``merge=True`` merges the files by time first: for one
-    capture split over several files (e.g. ``tcpdump -C`` rotation).  Never None: no
+    """One row per episode of the capture or trace ``path`` (DESIGN.md section 5 columns
+    first, then ``source``, the input's label), numbered 1, 2, ...  Never None: no
     episode gives an empty, typed frame.  ``keys`` (an ebutool.oracle.keys.KeyTable) go
-    to the CN oracle that fills the auth column (a fresh one per file unless ``merge``);
-    ``oracle=False`` skips it.  ``progress`` follows the reading of a single input."""
-    if not paths:
-        raise UsageError("analyze needs at least one capture or trace")
-    with fewer_collections():  # a long streaming run: see ebutool.core.gc_tuning
-        return _analyze(paths, mn, cn, config, keys, diag, stats, oracle, merge, progress)
-
-
-def _analyze(paths, mn, cn, config, keys, diag, stats, oracle, merge, progress) -> pd.DataFrame:
+    to the CN oracle that fills the auth column; ``oracle=False`` skips it.  ``progress``
+    follows the reading.  Several inputs (each on its own, or merged by time) are
+    ebutool.analyze's, through ebutool.runner."""
     diag = diag if diag is not None else Diagnostics()
-    mn, cn = _address(mn, "--mn"), _address(cn, "--cn")
-    per_file_oracle = oracle is None and not merge and len(paths) > 1
-    if oracle is None and not per_file_oracle:
-        oracle = make_oracle(keys, config, diag)
-    # The lean path (analysis/rows.py): rows, not Episodes, are kept until the end.
-    if merge or len(paths) == 1:
-        records = merged_records(paths, diag, stats, progress)
+    mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
+    with fewer_collections():  # a long streaming run: see ebutool.core.gc_tuning
+        if oracle is None:
+            oracle = make_oracle(keys, config, diag)
+        # The lean path (analysis/rows.py): rows, not Episodes, are kept until the end.
+        records = merged_records([path], diag, stats, progress)
         rows = build_rows(records, config, diag, oracle or None)
-        labels = _labels(paths)
-        names = dict(zip(map(str, paths), labels, strict=False))
-        single = len(paths) == 1
-        rows.relabel(lambda source: names.get(source, labels[0] if single else source))
-    else:
-        rows = EpisodeRows()
-        for path, label in zip(paths, _labels(paths), strict=False):
-            # A fresh oracle per file: separate runs must not lend each other tokens.
-            file_oracle = make_oracle(keys, config, diag) if per_file_oracle else oracle
-            file_diag = diag.for_source(label)  # its warnings name the file
-            part = build_rows(
-                merged_records([path], file_diag, stats), config, file_diag, file_oracle or None
-            )
-            part.relabel(_always(label))
-            rows.extend(part)
-        rows.renumber()
-    return rows.frame(mn, cn)
+        label = source_labels([path])[0]
+        rows.relabel(lambda source: label)
+        return rows.frame(mn, cn)
 
 
-def _always(label: str) -> Callable[[str], str]:
-    """A relabelling that gives every row ``label``."""
-    return lambda _source: label
-
-
-def _labels(paths) -> list[str]:
+def source_labels(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
     """The ``source`` of each input: its base name, or the path as given where two
     base names clash; "-" (stdin) stays "-"."""
     base = [os.path.basename(str(p)) or str(p) for p in paths]

@@ -1,22 +1,22 @@
-"""The ``ebutool`` command line: wiring only (each command lives in ebutool/commands)."""
+"""The ``ebutool`` command line: wiring only (each command lives in ebutool/cli/commands)."""
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from ebutool.cli.commands import COMMAND_MODULES
+from ebutool.cli.commands import register_commands
 from ebutool.cli.options import err
 from ebutool.core.version import __version__
 
 try:  # typer vendors click from 0.2x on
     from typer._click import exceptions as _click_exc
 except ImportError:  # pragma: no cover - older typer, on click itself
-    from click import exceptions as _click_exc
+    from click import exceptions as _click_exc  # type: ignore[no-redef]
 
 
 class _OneLineErrors(TyperGroup):
@@ -24,11 +24,20 @@ class _OneLineErrors(TyperGroup):
     argument) as one line on stderr like every other error (README "Exit status"),
     not click's usage block."""
 
-    def main(self, *args, standalone_mode: bool = True, **kwargs):
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        run = (args, prog_name, complete_var, False, windows_expand_args)
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(*run, **extra)
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(*run, **extra)
         except _click_exc.UsageError as exc:
             if isinstance(exc, getattr(_click_exc, "NoArgsIsHelpError", ())):
                 exc.show()  # bare `ebutool`: the help text
@@ -72,19 +81,13 @@ def _root(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = None,
-):
+) -> None:
     """Analysis and trace replay of Mobile IPv6 (Early) Binding Update signalling."""
 
 
-for _name in COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f".commands.{_name}", __package__)
-    except ModuleNotFoundError as _exc:
-        if _exc.name and _exc.name.startswith("ebutool.cli.commands."):
-            continue  # command not written yet
-        raise
-    _mod.register(app)
+register_commands(app)  # CommandImportError if a command module cannot be loaded
 
 
 def main() -> None:
+    """The command line (console scripts installed before ebutool.cli.main existed)."""
     app()

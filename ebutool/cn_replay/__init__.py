@@ -189,21 +189,24 @@ def replay(
     cn_policy: str | Mapping = "early",
     diag: Diagnostics | None = None,
     trusted: Iterable[str] | None = None,
+    stats=None,
 ) -> ReplayResult:
-    """Replay the capture or trace at ``path`` through the reference CN model.
+    """Replay the capture or trace at ``path`` through the reference CN model (several
+    inputs: ebutool.replay, through ebutool.runner).
 
     ``keys``: the oracle's key table (``ebutool.oracle.keys``), None = keyless mode;
     ``cn_policy``: "early" (supports the draft), "standard" (RFC 6275 only) or
     "observed" (each CN as the trace shows: early if it ever answered an EBU) for every
     CN, or a mapping CN address -> policy whose key "*" is the default for the others;
-    ``trusted``: home addresses granted EBUs (draft 6.2), None = all MNs."""
+    ``trusted``: home addresses granted EBUs (draft 6.2), None = all MNs; ``stats``
+    (ebutool.records.from_packet.StreamStats) counts what was read."""
     from ebutool.stream.reader import read_records
 
     policy = _check_options(config, cn_policy)
     diag = diag if diag is not None else Diagnostics()
     authenticate, basis = _oracle_check(keys, config)
     return replay_records(
-        read_records(path, diag),
+        read_records(path, diag, stats),
         authenticate=authenticate,
         basis=basis,
         config=config,

@@ -1,14 +1,20 @@
 """Protocol constants, each a named value (RFC 6275 section 12, the EBU draft section 8).
 
-Every value here has a command-line option of the same name in lower-kebab case
-(e.g. ``--tentative-binding-lifetime``); :class:`ProtocolConfig` carries the values
-in force for one run, so library code never reads a module constant directly
-where a user may want another value.
+The run-time values (timeouts, lifetimes, the update rate) are declared once, as the
+fields of :class:`ProtocolConfig` with their :class:`ConstantSpec` (option, unit, default,
+bound, the packages that use them); the command-line options, their help and README's
+table come from :data:`PROTOCOL_CONSTANTS`.  A ProtocolConfig carries the values in force
+for one run, so library code never reads a module constant directly where a user may
+want another value.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from ebutool.core.errors import UsageError
 
 # IPv6 next-header values (IANA "Assigned Internet Protocol Numbers").
 NH_HOPOPTS = 0
@@ -80,18 +86,134 @@ MAX_BINDACK_TIMEOUT_S = 32.0  # retransmission back-off cap (RFC 6275 section 12
 MAX_UPDATE_RATE_PER_S = 3.0
 TENTATIVE_BINDING_LIFETIME_S = 3.0
 
+# The packages whose results a run-time constant can change (ConstantSpec.used_by); a
+# command offers the constants of the packages it runs (ebutool.cli.option_groups).
+USERS = ("analysis", "oracle", "cn_replay", "synth")
+
+
+@dataclass(frozen=True, slots=True)
+class ConstantSpec:
+    """How one run-time protocol constant is named, bounded and offered: its option is
+    ``--`` + the ProtocolConfig field in kebab case, with ``unit`` and ``default`` in its
+    help; every value must be finite and >= 0, or > 0 where ``positive`` says so."""
+
+    constant: str  # the name in RFC 6275 section 12 or the draft
+    unit: str  # "s" or "1/s"
+    meaning: str  # a few words for --help and the README
+    used_by: frozenset[str]  # packages (USERS) whose results depend on the value
+    positive: bool = False  # True: 0 is refused too (it would make no sense, see each use)
+    aliases: tuple[str, ...] = ()  # further option names
+    name: str = ""  # the ProtocolConfig field (filled in from the declaration)
+    default: float = 0.0  # filled in from the declaration too
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def bound(self) -> str:
+        return "> 0" if self.positive else ">= 0"
+
+    def problem(self, value: float) -> str | None:
+        """Why ``value`` cannot be this constant (one line naming the option), or None."""
+        if math.isfinite(value) and (value > 0 if self.positive else value >= 0):
+            return None
+        return (
+            f"{self.option} {value:g}: must be a finite number {self.bound} "
+            f"({self.constant}, {self.unit})"
+        )
+
+
+def _constant(
+    default: float,
+    constant: str,
+    unit: str,
+    meaning: str,
+    used_by: str,
+    *,
+    positive: bool = False,
+    aliases: tuple[str, ...] = (),
+) -> Any:
+    """A ProtocolConfig field declared with its spec (``used_by``: names from USERS)."""
+    users = frozenset(used_by.split())
+    if not users <= set(USERS):
+        raise ValueError(f"{constant}: unknown users {sorted(users - set(USERS))}")
+    spec = ConstantSpec(constant, unit, meaning, users, positive, aliases, default=default)
+    return field(default=default, metadata={"spec": spec})
+
 
 @dataclass(frozen=True, slots=True)
 class ProtocolConfig:
-    """The protocol constants in force for one run (all durations in seconds)."""
+    """The protocol constants in force for one run (all durations in seconds).
 
-    max_nonce_lifetime: float = MAX_NONCE_LIFETIME_S
-    max_token_lifetime: float = MAX_TOKEN_LIFETIME_S
-    max_rr_binding_lifetime: float = MAX_RR_BINDING_LIFETIME_S
-    initial_bindack_timeout: float = INITIAL_BINDACK_TIMEOUT_S
-    max_bindack_timeout: float = MAX_BINDACK_TIMEOUT_S
-    max_update_rate: float = MAX_UPDATE_RATE_PER_S
-    tentative_binding_lifetime: float = TENTATIVE_BINDING_LIFETIME_S
+    Each field is declared once, with its spec (PROTOCOL_CONSTANTS): the options, their
+    help, the README's table and the bound every value is checked against come from it.
+    ``positive`` marks the constants for which 0 means nothing: a nonce or token that is
+    never valid, a binding lifetime of 0 (a deletion, RFC 6275 9.5.1), a retransmission
+    timer that never runs out, an update rate that forbids every update."""
+
+    max_nonce_lifetime: float = _constant(
+        MAX_NONCE_LIFETIME_S,
+        "MAX_NONCE_LIFETIME",
+        "s",
+        "how long a CN accepts a nonce after it first used it",
+        "oracle",
+        positive=True,
+    )
+    max_token_lifetime: float = _constant(
+        MAX_TOKEN_LIFETIME_S,
+        "MAX_TOKEN_LIFETIME",
+        "s",
+        "how long an MN uses a keygen token",
+        "analysis oracle synth",
+        positive=True,
+    )
+    max_rr_binding_lifetime: float = _constant(
+        MAX_RR_BINDING_LIFETIME_S,
+        "MAX_RR_BINDING_LIFETIME",
+        "s",
+        "the longest binding a CN grants after return routability",
+        "analysis cn_replay synth",
+        positive=True,
+    )
+    initial_bindack_timeout: float = _constant(
+        INITIAL_BINDACK_TIMEOUT_S,
+        "INITIAL_BINDACK_TIMEOUT",
+        "s",
+        "the first retransmission timeout of a request",
+        "analysis cn_replay synth",
+        positive=True,
+    )
+    max_bindack_timeout: float = _constant(
+        MAX_BINDACK_TIMEOUT_S,
+        "MAX_BINDACK_TIMEOUT",
+        "s",
+        "the cap of the retransmission back-off",
+        "synth",
+        positive=True,
+    )
+    max_update_rate: float = _constant(
+        MAX_UPDATE_RATE_PER_S,
+        "MAX_UPDATE_RATE",
+        "1/s",
+        "binding updates an MN may send to one peer per second",
+        "analysis synth",
+        positive=True,
+    )
+    tentative_binding_lifetime: float = _constant(
+        TENTATIVE_BINDING_LIFETIME_S,
+        "TENTATIVE_BINDING_LIFETIME",
+        "s",
+        "how long a CN uses an unverified care-of address (0: never)",
+        "analysis cn_replay synth",
+        aliases=("--tentative-lifetime",),
+    )
+
+    def __post_init__(self) -> None:
+        for spec in PROTOCOL_CONSTANTS:
+            problem = spec.problem(getattr(self, spec.name))
+            if problem is not None:
+                raise UsageError(problem)
 
     def with_(self, **changes: float | None) -> ProtocolConfig:
         """A copy with the given values changed; ``None`` keeps the current value."""
@@ -101,5 +223,10 @@ class ProtocolConfig:
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
 
+
+PROTOCOL_CONSTANTS: tuple[ConstantSpec, ...] = tuple(
+    replace(f.metadata["spec"], name=f.name) for f in fields(ProtocolConfig)
+)
+"""Every run-time constant's spec, in declaration order."""
 
 DEFAULT_CONFIG = ProtocolConfig()

@@ -530,7 +530,8 @@ def verify(
     diag: Diagnostics | None = None,
     stats=None,
 ) -> pd.DataFrame:
-    """One row per checked message of the capture/trace ``path`` (columns :data:`COLUMNS`)."""
+    """One row per checked message of the capture/trace ``path`` (columns :data:`COLUMNS`);
+    several inputs: ebutool.verify, through ebutool.runner."""
     from ebutool.stream.reader import read_records
 
     oracle = Oracle(keys, config)

@@ -1,8 +1,8 @@
 """Several captures/traces, or groups inside one, side by side.
 
-:func:`load_episodes` runs :func:`ebutool.analysis.analyze` on each input
-separately and tags every episode row with a ``file`` column (the file's base
-name, or its path where two base names clash).  :func:`compare_table` then
+The episodes come from :func:`ebutool.runner.tasks.episodes_by_file` (every input
+analysed on its own, a leading ``file`` column: the file's base name, or its path
+where two base names clash; :func:`file_labels`).  :func:`compare_table` then
 applies :func:`ebutool.analysis.summarize` (the ``analyze --summary`` table: per
 kind x mode, counts, median/mean/p95 of observed and predicted latencies with
 sample counts, the early/standard ratio) to each group and puts the group column
@@ -22,48 +22,21 @@ formulas predict for each episode from its own RTTs.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import pandas as pd
 
+from ebutool.analysis import source_labels
+
 # Which formula predicts an episode's latency: one mapping, in ebutool.analysis.formulas.
 from ebutool.analysis.formulas import PROCEDURE_OF_KIND, predicting_formula
-from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 
 BY_CHOICES = ("file", "kind", "mode", "mn", "cn")
 
 
-def file_labels(paths: Sequence[str]) -> list[str]:
-    """A short, unique label per input: the base name, or the path as given where
-    base names clash (``a/x.pcap`` and ``b/x.pcap``)."""
-    base = [os.path.basename(str(p)) or str(p) for p in paths]
-    return [b if base.count(b) == 1 else str(p) for p, b in zip(paths, base, strict=False)]
-
-
-def load_episodes(paths: Sequence[str], **analyze_options) -> pd.DataFrame:
-    """Every input analysed on its own (episodes never span files); one DataFrame
-    with a leading ``file`` column.  ``analyze_options`` go to ``analyze``
-    (``mn``, ``cn``, ``config``, ...)."""
-    from ebutool.analysis import analyze
-
-    if not paths:
-        raise UsageError("compare needs at least one capture or trace")
-    if sum(str(p) == "-" for p in paths) > 1:
-        raise UsageError("'-' (standard input) can be given only once")
-    diag = analyze_options.pop("diag", None)
-    diag = diag if diag is not None else Diagnostics()
-    frames = []
-    for path, label in zip(paths, file_labels(paths), strict=False):
-        # with several inputs each kept warning says which one it is about
-        df = analyze(
-            path, diag=diag.for_source(label) if len(paths) > 1 else diag, **analyze_options
-        )
-        df = df.copy()
-        df.insert(0, "file", label)
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+# The ``file`` column's labels are the inputs' ``source`` labels.
+file_labels = source_labels
 
 
 def _check_by(by: str) -> str:

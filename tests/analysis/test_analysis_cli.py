@@ -12,15 +12,13 @@ import shutil
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 import ebutool
 from ebutool.analysis import EPISODE_COLUMNS, SUMMARY_COLUMNS
-from ebutool.cli.app import app
 from ebutool.wire.build import udp_packet, write_pcap
+from tests.support.cli import run_cli
 from tests.support.scenarios import CN, MN, Capture, Delays, Plan, handover
 
-runner = CliRunner()
 T0 = 1000.0
 HOA, HA = "2001:db8:100::1", "2001:db8:100::ff"
 HOA_B, HA_B = "2001:db8:100::2", "2001:db8:100::fe"
@@ -64,7 +62,7 @@ def pcap(tmp_path) -> str:
 
 
 def invoke(*args):
-    result = runner.invoke(app, ["analyze", *map(str, args)])
+    result = run_cli("analyze", *map(str, args))
     return result
 
 

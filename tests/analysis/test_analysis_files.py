@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typer.testing import CliRunner
-
 import ebutool
 from ebutool.analysis import DESIGN_COLUMNS, EPISODE_COLUMNS
-from ebutool.cli.app import app
+from tests.support.cli import run_cli
 from tests.support.scenarios import CN, MN, Capture, Delays, Plan, handover, ns
 
 HOA, HA = "2001:db8:100::1", "2001:db8:100::ff"
@@ -42,7 +40,7 @@ def test_merge_treats_the_files_as_one_capture(tmp_path):
     merged = ebutool.analyze(p1, p2, merge=True)
     # the same MN in both: its packets interleave, so the result is not two clean episodes
     assert len(merged) != 2 or set(merged["kind"]) != {"standard"}
-    r = CliRunner().invoke(app, ["analyze", p1, p2, "--merge", "-f", "csv"])
+    r = run_cli("analyze", p1, p2, "--merge", "-f", "csv")
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(app, ["analyze", p1, p2, "-f", "csv"])
+    r = run_cli("analyze", p1, p2, "-f", "csv")
     assert r.exit_code == 0 and r.stdout.count("standard") == 2 and "run1.pcap" in r.stdout

@@ -9,14 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import ebutool
 from ebutool.analysis import (
-    _labels,
     analyze,
     analyze_records,
     build_episodes,
     episodes_frame,
     make_oracle,
     merged_records,
+    source_labels,
 )
 from ebutool.core.diagnostics import Diagnostics
 from tests.support.scenarios import CN, GAP, MN, Capture, Delays, Plan, handover, return_home
@@ -44,13 +45,13 @@ def episode_path(*paths, merge=False, mn=None, cn=None, oracle=None) -> pd.DataF
             oracle=make_oracle() if oracle is None else oracle or None,
             check=False,
         )
-        labels = _labels(paths)
+        labels = source_labels(paths)
         names = dict(zip(map(str, paths), labels, strict=False))
         for e in eps:
             e.source = names.get(e.source, labels[0] if len(paths) == 1 else e.source)
     else:
         eps = []
-        for path, label in zip(paths, _labels(paths), strict=False):
+        for path, label in zip(paths, source_labels(paths), strict=False):
             part = build_episodes(
                 merged_records([path], diag),
                 diag=diag,
@@ -263,8 +264,8 @@ def test_lean_analyze_matches_episodes_on_samples(path):
 def test_lean_analyze_matches_episodes_over_several_files_and_filters(tmp_path):
     mixed = _mixed().write(tmp_path / "mixed.pcap")
     paths = [*SAMPLE_FILES[:2], mixed]
-    same(analyze(*paths), episode_path(*paths))
-    same(analyze(*paths, merge=True), episode_path(*paths, merge=True))
+    same(ebutool.analyze(*paths), episode_path(*paths))
+    same(ebutool.analyze(*paths, merge=True), episode_path(*paths, merge=True))
     same(analyze(mixed, mn=HOA_B), episode_path(mixed, mn=HOA_B))
     same(analyze(mixed, cn=CN1), episode_path(mixed, cn=CN1))
     same(analyze(mixed, mn=HOA, cn=CN2), episode_path(mixed, mn=HOA, cn=CN2))

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from ebutool.cli.app import app
+from tests.support.cli import SAMPLES, run_cli
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 SAMPLE = SAMPLES / "early-conservative.pcap"
 KEYS = SAMPLES / "early-conservative.keys.json"
 
@@ -19,7 +16,7 @@ pytestmark = pytest.mark.skipif(not SAMPLE.exists(), reason="sample not generate
 
 
 def _auth(args) -> list[str]:
-    result = CliRunner().invoke(app, ["analyze", str(SAMPLE), "-f", "json", "-q", *args])
+    result = run_cli("analyze", str(SAMPLE), "-f", "json", "-q", *args)
     assert result.exit_code == 0, result.output
     return [row["auth"] for row in json.loads(result.stdout)]
 
@@ -36,7 +33,7 @@ def test_wrong_kcn_gives_invalid_and_is_never_printed(tmp_path):
         entry["kcn"] = wrong
     path = tmp_path / "wrong.json"
     path.write_text(json.dumps(keys))
-    result = CliRunner().invoke(app, ["analyze", str(SAMPLE), "-f", "csv", "--keys", str(path)])
+    result = run_cli("analyze", str(SAMPLE), "-f", "csv", "--keys", str(path))
     assert result.exit_code == 0
     assert wrong not in result.output
     from io import StringIO

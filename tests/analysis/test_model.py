@@ -8,7 +8,6 @@ import json
 import math
 
 import pytest
-from typer.testing import CliRunner
 
 from ebutool.analysis.formula_table import (
     COLUMNS,
@@ -18,10 +17,8 @@ from ebutool.analysis.formula_table import (
     parse_sweep,
     sweep_table,
 )
-from ebutool.cli.app import app
 from ebutool.core.errors import UsageError
-
-runner = CliRunner()
+from tests.support.cli import run_cli
 
 # (RTT_HA, RTT_BT, RTT_RO) -> the six formulas, worked out by hand:
 #   std_send_conserv = std_recv = max(HA, BT, RO) + RO; std_send_optimst = max(HA, BT, RO)
@@ -210,9 +207,17 @@ def test_sweep_table_needs_the_other_two():
 
 
 def test_cli_model_csv_values():
-    result = runner.invoke(
-        app,
-        ["model", "--rtt-ha", "20", "--rtt-bt", "50", "--rtt-ro", "90", "--format", "csv", "-q"],
+    result = run_cli(
+        "model",
+        "--rtt-ha",
+        "20",
+        "--rtt-bt",
+        "50",
+        "--rtt-ro",
+        "90",
+        "--format",
+        "csv",
+        "-q",
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -223,18 +228,14 @@ def test_cli_model_csv_values():
 
 
 def test_cli_model_json_zero_ratio_is_null():
-    result = runner.invoke(
-        app, ["model", "--rtt-ha", "0", "--rtt-bt", "0", "--rtt-ro", "0", "-f", "json", "-q"]
-    )
+    result = run_cli("model", "--rtt-ha", "0", "--rtt-bt", "0", "--rtt-ro", "0", "-f", "json", "-q")
     assert result.exit_code == 0, result.output
     (obj,) = json.loads(result.stdout)
     assert obj["ratio_recv"] is None and obj["std_recv_ms"] == 0
 
 
 def test_cli_model_summary_goes_to_stderr():
-    result = runner.invoke(
-        app, ["model", "--rtt-ha", "40", "--rtt-bt", "120", "--rtt-ro", "30", "-f", "csv"]
-    )
+    result = run_cli("model", "--rtt-ha", "40", "--rtt-bt", "120", "--rtt-ro", "30", "-f", "csv")
     assert result.exit_code == 0
     assert "early saves 110 ms sending (conservative)" in result.stderr
     assert "early saves" not in result.stdout
@@ -242,21 +243,18 @@ def test_cli_model_summary_goes_to_stderr():
 
 def test_cli_sweep_rows(tmp_path):
     out = tmp_path / "sweep.csv"
-    result = runner.invoke(
-        app,
-        [
-            "model",
-            "--rtt-ha",
-            "40",
-            "--rtt-ro",
-            "30",
-            "--sweep",
-            "rtt_bt=10:400:10",
-            "-f",
-            "csv",
-            "-o",
-            str(out),
-        ],
+    result = run_cli(
+        "model",
+        "--rtt-ha",
+        "40",
+        "--rtt-ro",
+        "30",
+        "--sweep",
+        "rtt_bt=10:400:10",
+        "-f",
+        "csv",
+        "-o",
+        str(out),
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open()))
@@ -289,7 +287,7 @@ def test_cli_sweep_rows(tmp_path):
     ],
 )
 def test_cli_usage_errors_exit_2_with_one_line(args, fragment):
-    result = runner.invoke(app, ["model", *args])
+    result = run_cli("model", *args)
     assert result.exit_code == 2
     assert fragment in result.stderr
     assert "Traceback" not in result.output

@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from tests.support.capbuild import pcapng_bytes
+from tests.support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -164,13 +164,8 @@ def _text(p) -> tuple[int, str, str]:
     return p.exit_code, p.stdout, p.stderr
 
 
-runner = CliRunner()
-
-
 def _inproc(*args, stdin: bytes | None = None):
-    from ebutool.cli.app import app
-
-    res = runner.invoke(app, [str(a) for a in args], input=stdin)
+    res = run_cli(*args, input=stdin)
     assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
     return res
 

@@ -10,9 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from ebutool.cli.app import app
 from ebutool.cn_replay import DECISION_COLUMNS, DIVERGENCE_COLUMNS, EXPOSURE_COLUMNS
 from tests.cn_replay.test_replay_scenarios import (
     CN,
@@ -27,8 +25,8 @@ from tests.cn_replay.test_replay_scenarios import (
     signed_handover,
     two_cns,
 )
+from tests.support.cli import run_cli
 
-runner = CliRunner()
 DATA_MS = [40 + 250 * i for i in range(20)]
 
 
@@ -41,7 +39,7 @@ def late_bu(tmp_path) -> str:
 
 
 def invoke(*args, env=None):
-    return runner.invoke(app, ["replay", *map(str, args)], env=env)
+    return run_cli("replay", *map(str, args), env=env)
 
 
 def test_csv_exposure_on_stdout_summary_on_stderr(late_bu):

@@ -46,12 +46,12 @@ def test_analyze_runs_with_it_and_restores(default_threshold, monkeypatch):
     seen = []
     import ebutool.analysis as analysis
 
-    real = analysis._analyze
+    real = analysis.build_rows  # the run itself: reading and analysing every record
 
     def spy(*args):
         seen.append(gc.get_threshold()[0])
         return real(*args)
 
-    monkeypatch.setattr(analysis, "_analyze", spy)
+    monkeypatch.setattr(analysis, "build_rows", spy)
     assert len(analyze(SAMPLE)) > 0
     assert seen == [GEN0_THRESHOLD] and gc.get_threshold() == (700, 10, 10)

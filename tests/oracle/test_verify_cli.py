@@ -9,13 +9,11 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from ebutool.cli.app import app
 from tests.support import rr
+from tests.support.cli import run_cli
 from tests.support.rr import CN, CN2, COA1, COA2, EVIL, KCN, MS, NONCES, RR, T0, S
 
-runner = CliRunner()
 KCN2 = bytes.fromhex("c3" * 20)
 
 
@@ -44,7 +42,7 @@ def files(tmp_path):
 
 
 def invoke(args, env=None):
-    return runner.invoke(app, ["verify", *args], env={"EBUTOOL_KCN": "", **(env or {})})
+    return run_cli("verify", *args, env={"EBUTOOL_KCN": "", **(env or {})})
 
 
 def rows(text):

@@ -5,29 +5,24 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from ebutool.analysis.formulas import FORMULAS, predict
-from ebutool.cli.app import app
 from ebutool.core.errors import UsageError
 from ebutool.report.compare import (
     ALL_GROUPS,
     compare_table,
     file_labels,
     latency_samples,
-    load_episodes,
     predicted_recv_ms,
     predicted_send_ms,
 )
+from ebutool.runner.tasks import episodes_by_file
+from tests.support.cli import SAMPLES, run_cli
 
-runner = CliRunner()
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 STANDARD = str(SAMPLES / "standard.pcap")
 EARLY = str(SAMPLES / "early-conservative.pcap")
 
@@ -163,7 +158,7 @@ def test_file_labels_unique():
 def test_compare_two_samples_against_their_episode_rows():
     import ebutool
 
-    episodes = load_episodes([STANDARD, EARLY])
+    episodes = episodes_by_file([STANDARD, EARLY])
     table = compare_table(episodes, "file")
     for path, label in ((STANDARD, "standard.pcap"), (EARLY, "early-conservative.pcap")):
         rows = ebutool.analyze(path)
@@ -194,7 +189,7 @@ def test_compare_two_samples_against_their_episode_rows():
 
 
 def test_cli_compare_json(tmp_path):
-    result = runner.invoke(app, ["compare", STANDARD, EARLY, "-f", "json"])
+    result = run_cli("compare", STANDARD, EARLY, "-f", "json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert {r["file"] for r in rows} == {"standard.pcap", "early-conservative.pcap", ALL_GROUPS}
@@ -204,9 +199,17 @@ def test_cli_compare_json(tmp_path):
 @pytest.mark.parametrize("kind", ["cdf", "box"])
 def test_cli_compare_plot(tmp_path, kind):
     out = tmp_path / f"cmp.{'svg' if kind == 'cdf' else 'png'}"
-    result = runner.invoke(
-        app,
-        ["compare", STANDARD, EARLY, "--plot", str(out), "--plot-kind", kind, "-f", "csv", "-q"],
+    result = run_cli(
+        "compare",
+        STANDARD,
+        EARLY,
+        "--plot",
+        str(out),
+        "--plot-kind",
+        kind,
+        "-f",
+        "csv",
+        "-q",
     )
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 1000
@@ -215,7 +218,7 @@ def test_cli_compare_plot(tmp_path, kind):
 def test_compare_figure_objects():
     from ebutool.report import plots
 
-    episodes = load_episodes([STANDARD, EARLY])
+    episodes = episodes_by_file([STANDARD, EARLY])
     fig = plots.distribution_figure(latency_samples(episodes, "file"), "cdf")
     send = fig.axes[0]
     labels = [ln.get_label() for ln in send.get_lines()]
@@ -235,32 +238,24 @@ def test_compare_figure_objects():
     ],
 )
 def test_cli_compare_usage_errors(args, fragment):
-    result = runner.invoke(app, ["compare", STANDARD, *args])
+    result = run_cli("compare", STANDARD, *args)
     assert result.exit_code == 2
     assert fragment in result.stderr or fragment in result.output
     assert "Traceback" not in result.output
 
 
 def test_cli_compare_missing_file_exit_3():
-    result = runner.invoke(app, ["compare", STANDARD, "no/such/file.pcap"])
+    result = run_cli("compare", STANDARD, "no/such/file.pcap")
     assert result.exit_code == 3
     assert "no such file" in result.stderr
 
 
-@pytest.fixture
-def no_matplotlib(monkeypatch):
-    for name in list(sys.modules):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-
-
 def test_cli_compare_without_matplotlib(no_matplotlib, tmp_path):
     out = tmp_path / "c.png"
-    result = runner.invoke(app, ["compare", STANDARD, EARLY, "--plot", str(out)])
+    result = run_cli("compare", STANDARD, EARLY, "--plot", str(out))
     assert result.exit_code == 2
     assert "plotting needs matplotlib: pip install 'ebutool[plot]'" in result.stderr
     assert not out.exists()
-    result = runner.invoke(app, ["compare", STANDARD, EARLY, "-f", "csv", "-q"])
+    result = run_cli("compare", STANDARD, EARLY, "-f", "csv", "-q")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("file,kind,mode,")

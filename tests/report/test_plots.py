@@ -7,17 +7,15 @@ import sys
 
 import matplotlib
 import pytest
-from typer.testing import CliRunner
 
 matplotlib.use("Agg")
 
-from ebutool.analysis.formula_table import Sweep, sweep_table
-from ebutool.cli.app import app
-from ebutool.core.errors import UsageError
-from ebutool.report import plots
-from ebutool.report.timeline import ladder_from_events
+from ebutool.analysis.formula_table import Sweep, sweep_table  # noqa: E402
+from ebutool.core.errors import UsageError  # noqa: E402
+from ebutool.report import plots  # noqa: E402
+from ebutool.report.timeline import ladder_from_events  # noqa: E402
+from tests.support.cli import run_cli
 
-runner = CliRunner()
 MS = 1_000_000
 T0 = 1_700_000_000_000_000_000
 
@@ -55,22 +53,19 @@ def test_sweep_figure_axes_lines_legend():
 @pytest.mark.parametrize("ext", ["png", "svg", "pdf"])
 def test_cli_sweep_writes_nonempty_figure_by_extension(tmp_path, ext):
     out = tmp_path / f"sweep.{ext}"
-    result = runner.invoke(
-        app,
-        [
-            "model",
-            "--rtt-ha",
-            "40",
-            "--rtt-bt",
-            "120",
-            "--sweep",
-            "rtt_ro=10:200:10",
-            "--plot",
-            str(out),
-            "-q",
-            "-f",
-            "csv",
-        ],
+    result = run_cli(
+        "model",
+        "--rtt-ha",
+        "40",
+        "--rtt-bt",
+        "120",
+        "--sweep",
+        "rtt_ro=10:200:10",
+        "--plot",
+        str(out),
+        "-q",
+        "-f",
+        "csv",
     )
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
@@ -174,15 +169,6 @@ def test_ladder_figure_lanes_arrows_and_offsets():
 # ---------------------------------------------------------------- without matplotlib
 
 
-@pytest.fixture
-def no_matplotlib(monkeypatch):
-    """Make every `import matplotlib...` fail, as on an install without ebutool[plot]."""
-    for name in list(sys.modules):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-
-
 def test_require_matplotlib_hint(no_matplotlib):
     with pytest.raises(UsageError) as exc:
         plots.require_matplotlib()
@@ -191,19 +177,16 @@ def test_require_matplotlib_hint(no_matplotlib):
 
 def test_model_plot_without_matplotlib_exits_2_with_hint(no_matplotlib, tmp_path):
     out = tmp_path / "s.png"
-    result = runner.invoke(
-        app,
-        [
-            "model",
-            "--rtt-ha",
-            "40",
-            "--rtt-bt",
-            "120",
-            "--sweep",
-            "rtt_ro=10:20:10",
-            "--plot",
-            str(out),
-        ],
+    result = run_cli(
+        "model",
+        "--rtt-ha",
+        "40",
+        "--rtt-bt",
+        "120",
+        "--sweep",
+        "rtt_ro=10:20:10",
+        "--plot",
+        str(out),
     )
     assert result.exit_code == 2
     assert "plotting needs matplotlib: pip install 'ebutool[plot]'" in result.stderr
@@ -212,20 +195,17 @@ def test_model_plot_without_matplotlib_exits_2_with_hint(no_matplotlib, tmp_path
 
 
 def test_model_without_plot_works_without_matplotlib(no_matplotlib):
-    result = runner.invoke(
-        app,
-        [
-            "model",
-            "--rtt-ha",
-            "40",
-            "--rtt-bt",
-            "120",
-            "--sweep",
-            "rtt_ro=10:20:10",
-            "-f",
-            "csv",
-            "-q",
-        ],
+    result = run_cli(
+        "model",
+        "--rtt-ha",
+        "40",
+        "--rtt-bt",
+        "120",
+        "--sweep",
+        "rtt_ro=10:20:10",
+        "-f",
+        "csv",
+        "-q",
     )
     assert result.exit_code == 0, result.output
     assert len(result.stdout.strip().splitlines()) == 3  # header + 2 rows

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from ebutool.cli.app import app
 from ebutool.report.timeline import (
     episode_list,
     find_episode,
@@ -17,6 +14,7 @@ from ebutool.report.timeline import (
     load_episodes,
     render_text,
 )
+from tests.support.cli import SAMPLES, run_cli
 
 MS = 1_000_000
 T0 = 1_700_000_000_000_000_000
@@ -145,8 +143,6 @@ def test_long_label_is_cut_to_fit_between_lanes():
 
 # ---------------------------------------------------------------- from captures (samples/)
 
-runner = CliRunner()
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 MIXED = str(SAMPLES / "mixed.pcap")
 EARLY_PCAP = str(SAMPLES / "early-conservative.pcap")
 
@@ -183,7 +179,7 @@ def test_ladder_of_an_early_episode_is_figure_2():
 
 
 def test_cli_lists_episodes_when_several():
-    result = runner.invoke(app, ["timeline", MIXED, "-f", "csv"])
+    result = run_cli("timeline", MIXED, "-f", "csv")
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("episode,mn,cn,kind,mode,")
@@ -197,7 +193,7 @@ def test_cli_draws_the_only_episode_of_an_mn():
     for e in eps:
         counts.setdefault(e.mn, []).append(e)
     mn, (only,) = next((k, v) for k, v in counts.items() if len(v) == 1)
-    result = runner.invoke(app, ["timeline", MIXED, "--mn", mn])
+    result = run_cli("timeline", MIXED, "--mn", mn)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"episode {only.id}: MN {mn}")
     assert "handover (t0)" in result.stdout
@@ -205,7 +201,7 @@ def test_cli_draws_the_only_episode_of_an_mn():
 
 def test_cli_text_ladder_has_every_message():
     (ep, *_) = load_episodes(EARLY_PCAP)
-    result = runner.invoke(app, ["timeline", EARLY_PCAP, "--episode", str(ep.id)])
+    result = run_cli("timeline", EARLY_PCAP, "--episode", str(ep.id))
     assert result.exit_code == 0, result.output
     # message lines: "<t-t0 ms> <frame>  |..."; the frames in capture-time order
     shown = [
@@ -220,7 +216,7 @@ def test_cli_text_ladder_has_every_message():
 @pytest.mark.parametrize("ext,magic", [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF")])
 def test_cli_figure_by_extension(tmp_path, ext, magic):
     out = tmp_path / f"ladder.{ext}"
-    result = runner.invoke(app, ["timeline", EARLY_PCAP, "-e", "1", "-o", str(out), "-q"])
+    result = run_cli("timeline", EARLY_PCAP, "-e", "1", "-o", str(out), "-q")
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(magic) and out.stat().st_size > 1000
     assert result.stdout == ""
@@ -228,7 +224,7 @@ def test_cli_figure_by_extension(tmp_path, ext, magic):
 
 def test_cli_text_file(tmp_path):
     out = tmp_path / "ladder.txt"
-    result = runner.invoke(app, ["timeline", EARLY_PCAP, "-e", "1", "-o", str(out)])
+    result = run_cli("timeline", EARLY_PCAP, "-e", "1", "-o", str(out))
     assert result.exit_code == 0, result.output
     assert "handover (t0)" in out.read_text()
 
@@ -246,7 +242,7 @@ def test_cli_text_file(tmp_path):
     ],
 )
 def test_cli_usage_errors(args, fragment):
-    result = runner.invoke(app, ["timeline", MIXED, *args])
+    result = run_cli("timeline", MIXED, *args)
     assert result.exit_code == 2, result.output
     assert fragment in result.stderr or fragment in result.output
     assert "Traceback" not in result.output
@@ -255,7 +251,7 @@ def test_cli_usage_errors(args, fragment):
 def test_cli_unreadable_input_exit_3(tmp_path):
     bad = tmp_path / "x.pcap"
     bad.write_bytes(b"not a capture at all")
-    result = runner.invoke(app, ["timeline", str(bad)])
+    result = run_cli("timeline", str(bad))
     assert result.exit_code == 3
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -266,11 +262,11 @@ def test_cli_figure_without_matplotlib(monkeypatch, tmp_path):
             monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     out = tmp_path / "l.svg"
-    result = runner.invoke(app, ["timeline", EARLY_PCAP, "-e", "1", "-o", str(out)])
+    result = run_cli("timeline", EARLY_PCAP, "-e", "1", "-o", str(out))
     assert result.exit_code == 2
     assert "plotting needs matplotlib: pip install 'ebutool[plot]'" in result.stderr
     assert not out.exists()
-    result = runner.invoke(app, ["timeline", EARLY_PCAP, "-e", "1"])
+    result = run_cli("timeline", EARLY_PCAP, "-e", "1")
     assert result.exit_code == 0 and "handover (t0)" in result.stdout
 
 

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import io
 import shutil
-from pathlib import Path
 
 import pandas as pd
-from typer.testing import CliRunner
 
-from ebutool.cli.app import app
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+from tests.support.cli import SAMPLES, run_cli
 
 
 def _csv(*args) -> pd.DataFrame:
-    result = CliRunner().invoke(app, ["analyze", "-f", "csv", "-q", *map(str, args)])
+    result = run_cli("analyze", "-f", "csv", "-q", *map(str, args))
     assert result.exit_code == 0, result.output
     return pd.read_csv(io.StringIO(result.stdout))
 
@@ -40,12 +36,12 @@ def test_jobs_give_identical_rows():
 
 def test_directory_without_captures_is_unreadable_input(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    result = CliRunner().invoke(app, ["analyze", str(tmp_path)])
+    result = run_cli("analyze", str(tmp_path))
     assert result.exit_code == 3
     assert "no pcap or pcapng capture" in result.output
 
 
 def test_stdin_twice_is_a_usage_error():
-    result = CliRunner().invoke(app, ["analyze", "-", "-"], input=b"")
+    result = run_cli("analyze", "-", "-", input=b"")
     assert result.exit_code == 2
     assert "only once" in result.output

@@ -1,4 +1,4 @@
-"""Directory arguments and per-file work in several processes (ebutool.runner.multi)."""
+"""Directory arguments and per-file work in several processes (ebutool.runner)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import pandas as pd
 import pytest
 
 from benchmarks import gen_capture  # noqa: E402
-from ebutool.analysis import analyze
 from ebutool.capture import open_frames
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.records.from_packet import StreamStats
 from ebutool.report.message_table import decode_frame
-from ebutool.runner.multi import analyze_files, decode_files, expand_inputs, map_files, sniff
+from ebutool.runner.inputs import expand_inputs, sniff
+from ebutool.runner.multi import map_files
+from ebutool.runner.tasks import analyze_files, decode_files
 from ebutool.stream.reader import read_records
 from tests.support.capbuild import pcap_bytes
 
@@ -80,7 +81,7 @@ def test_map_files_keeps_argument_order_and_uses_processes():
 
 def _serial(*paths, merge=False, **kw):
     diag, stats = Diagnostics(), StreamStats()
-    df = analyze(*paths, diag=diag, stats=stats, merge=merge, **kw)
+    df = analyze_files(paths, 1, diag=diag, stats=stats, merge=merge, **kw)
     return df, diag, stats
 
 
@@ -127,10 +128,16 @@ def test_episodes_spanning_files_survive_parallel_reading(captures):
 def test_decode_files_concatenates_in_order(captures):
     paths = [str(captures["a"]), str(captures["b"])]
     got = decode_files(paths, jobs=2)
-    ref = pd.concat(
-        [decode_frame(read_records(p, Diagnostics())) for p in paths], ignore_index=True
-    )
+    parts = [decode_frame(read_records(p, Diagnostics())) for p in paths]
+    for part, path in zip(parts, paths, strict=True):
+        part.insert(0, "source", os.path.basename(path))
+    ref = pd.concat(parts, ignore_index=True)
+    assert len(parts[0]) and len(parts[1])
     pd.testing.assert_frame_equal(got, ref)
+    pd.testing.assert_frame_equal(decode_files(paths, jobs=1), ref)
+    # one file: its table as it always was, no source column
+    alone = decode_files(paths[:1], jobs=2)
+    pd.testing.assert_frame_equal(alone, decode_frame(read_records(paths[0], Diagnostics())))
 
 
 def test_errors_of_one_file_reach_the_caller(captures, tmp_path):

@@ -6,13 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from ebutool.cli.app import app
 from ebutool.core.diagnostics import Diagnosis, Diagnostics
-from ebutool.runner.multi import analyze_files, decode_files, expand_inputs
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+from ebutool.runner.inputs import expand_inputs
+from ebutool.runner.tasks import analyze_files, decode_files
+from tests.support.cli import SAMPLES, run_cli
 
 
 @pytest.fixture
@@ -68,7 +66,7 @@ def test_single_file_warnings_unlabelled(folder):
 
 
 def test_cli_reports_left_out_files_and_labels_warnings(folder):
-    res = CliRunner().invoke(app, ["analyze", str(folder), "-f", "csv"])
+    res = run_cli("analyze", str(folder), "-f", "csv")
     assert res.exit_code == 0, res.output
     err = res.stderr
     assert (
@@ -76,7 +74,7 @@ def test_cli_reports_left_out_files_and_labels_warnings(folder):
         in err
     )
     assert "truncated_record: b.pcap: frame " in err
-    quiet = CliRunner().invoke(app, ["analyze", str(folder), "-f", "csv", "-q"])
+    quiet = run_cli("analyze", str(folder), "-f", "csv", "-q")
     assert "not read" not in quiet.stderr
 
 
@@ -98,12 +96,12 @@ def test_parquet_refused_on_a_terminal_allowed_to_a_pipe(monkeypatch, tmp_path):
         check_output(OutputFormat.parquet, "-")
     check_output(OutputFormat.parquet, str(tmp_path / "x.parquet"))  # a file: fine
     check_output(OutputFormat.csv, "-")  # text: fine
-    res = CliRunner().invoke(app, ["analyze", str(SAMPLES / "standard.pcap"), "-f", "parquet"])
+    res = run_cli("analyze", str(SAMPLES / "standard.pcap"), "-f", "parquet")
     assert res.exit_code == 0 and res.stdout_bytes[:4] == b"PAR1"  # a pipe: fine
 
 
 def test_compare_takes_directories_and_labels_warnings(folder):
-    res = CliRunner().invoke(app, ["compare", str(folder), "-f", "csv"])
+    res = run_cli("compare", str(folder), "-f", "csv")
     assert res.exit_code == 0, res.output
     assert "a.pcap" in res.stdout and "b.pcap" in res.stdout  # one group per file
     assert "not read (not pcap/pcapng captures): b.keys.json, notes.txt" in res.stderr
@@ -125,8 +123,8 @@ def test_for_source_view_shares_counts():
 
 @pytest.mark.parametrize("merge", [False, True])
 def test_library_analyze_labels_warnings_per_file(folder, merge):
-    from ebutool.analysis import analyze
+    import ebutool
 
     diag = Diagnostics()
-    analyze(str(folder / "a.pcap"), str(folder / "b.pcap"), diag=diag, merge=merge)
+    ebutool.analyze(str(folder / "a.pcap"), str(folder / "b.pcap"), diag=diag, merge=merge)
     assert [k.source for k in diag.kept if k.code == "truncated_record"] == ["b.pcap"]

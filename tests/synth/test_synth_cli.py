@@ -6,18 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from ebutool.capture import open_frames
-from ebutool.cli.app import app
 from ebutool.core.diagnostics import Diagnostics
+from tests.support.cli import run_cli
 
-runner = CliRunner()
 SAMPLE = str(Path(__file__).resolve().parents[2] / "samples" / "early-conservative.toml")
 
 
 def synth(*args):
-    return runner.invoke(app, ["synth", *map(str, args)])
+    return run_cli("synth", *map(str, args))
 
 
 def frames(path):

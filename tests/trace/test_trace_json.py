@@ -25,6 +25,7 @@ from ebutool.wire import build
 from ebutool.wire.mh import messages as M
 from ebutool.wire.mh import mobility_options as O
 from ebutool.wire.mh.codec import aligned, checksum_ok, decode_mh, encode_mh
+from tests.support.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "captures"
@@ -567,11 +568,7 @@ def _run(*args, stdin: bytes | None = None):
 
 
 def _invoke(*args, stdin: bytes | None = None):
-    from typer.testing import CliRunner
-
-    from ebutool.cli.app import app
-
-    return CliRunner().invoke(app, list(args), input=stdin)
+    return run_cli(*args, input=stdin)
 
 
 @pytest.mark.parametrize(

@@ -3,38 +3,34 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ebutool.analysis.summary import MIN_CLAIM_SAMPLES
+from ebutool.cli.option_groups import key_options, protocol_options
 from ebutool.cli.options import (
     FormatOpt,
-    InitialBindackTimeoutOpt,
-    KcnFileOpt,
-    KcnOpt,
-    KeysOpt,
-    MaxNonceLifetimeOpt,
-    MaxRRBindingLifetimeOpt,
-    MaxTokenLifetimeOpt,
-    MaxUpdateRateOpt,
-    NoncesOpt,
+    JobsOpt,
     OutputOpt,
     QuietOpt,
-    TentativeLifetimeOpt,
     check_output,
     err,
     guarded,
     input_paths,
-    key_table,
-    make_config,
     print_diagnostics,
     print_key_notes,
     write_table,
 )
+from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
 from ebutool.report import OutputFormat
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ebutool.oracle.keys import KeyTable
 
 FilesArg = Annotated[
     list[str],
@@ -42,12 +38,6 @@ FilesArg = Annotated[
         help="pcap, pcapng or JSON Lines traces ('-' = stdin), or directories (every pcap/pcapng "
         "capture in them, by content); each file is analysed on its own (column source) "
         "unless --merge."
-    ),
-]
-JobsOpt = Annotated[
-    int,
-    typer.Option(
-        "--jobs", "-j", min=1, help="Analyse the files in N processes (results identical to -j 1)."
     ),
 ]
 MergeOpt = Annotated[
@@ -86,8 +76,12 @@ SummaryOpt = Annotated[
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     @guarded
+    @protocol_options("analysis", "oracle")
+    @key_options
     def analyze_cmd(
         files: FilesArg,
+        config: ProtocolConfig,
+        keys: KeyTable,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
         mn: MnOpt = None,
@@ -97,16 +91,6 @@ def register(app: typer.Typer) -> None:
         jobs: JobsOpt = 1,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
         quiet: QuietOpt = False,
-        kcn: KcnOpt = None,
-        kcn_file: KcnFileOpt = None,
-        nonces: NoncesOpt = None,
-        keys: KeysOpt = None,
-        max_nonce_lifetime: MaxNonceLifetimeOpt = None,
-        max_token_lifetime: MaxTokenLifetimeOpt = None,
-        max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
-        initial_bindack_timeout: InitialBindackTimeoutOpt = None,
-        max_update_rate: MaxUpdateRateOpt = None,
-        tentative_binding_lifetime: TentativeLifetimeOpt = None,
     ) -> None:
         """Reconstruct every handover: one row per MN x peer x new care-of address.
 
@@ -127,20 +111,10 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.analysis import claim_statement, summarize
         from ebutool.analysis.summary import counterfactual_statement
+        from ebutool.core.progress import NullProgress, reading_progress
+        from ebutool.runner.tasks import analyze_files
 
         check_output(fmt, output)
-        config = make_config(
-            max_nonce_lifetime,
-            max_token_lifetime,
-            max_rr_binding_lifetime,
-            initial_bindack_timeout,
-            max_update_rate,
-            tentative_binding_lifetime,
-        )
-        keys_in_force = key_table(kcn, kcn_file, nonces, keys)
-        from ebutool.core.progress import NullProgress, reading_progress
-        from ebutool.runner.multi import analyze_files
-
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
@@ -150,7 +124,7 @@ def register(app: typer.Typer) -> None:
                 mn=mn,
                 cn=cn,
                 config=config,
-                keys=keys_in_force,
+                keys=keys,
                 diag=diag,
                 stats=stats,
                 merge=merge,
@@ -159,7 +133,7 @@ def register(app: typer.Typer) -> None:
         table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
         write_table(table, fmt, output)
         if not quiet:
-            print_key_notes(keys_in_force, False)
+            print_key_notes(keys, False)
             err(summary_line(df, stats))
             if summary:
                 for line in claim_statement(table, min_claim_samples).splitlines():
@@ -169,7 +143,7 @@ def register(app: typer.Typer) -> None:
             print_diagnostics(diag, quiet)
 
 
-def summary_line(df, stats: StreamStats) -> str:
+def summary_line(df: pd.DataFrame, stats: StreamStats) -> str:
     """One line for stderr: what was read and how many episodes of each kind it gave."""
     read = f"{stats.frames} frames, {sum(stats.messages.values())} Mobility Header messages"
     if stats.frames == 0:

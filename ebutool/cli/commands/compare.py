@@ -7,23 +7,19 @@ from typing import Annotated
 
 import typer
 
+from ebutool.cli.option_groups import protocol_options
 from ebutool.cli.options import (
     FormatOpt,
-    InitialBindackTimeoutOpt,
-    MaxNonceLifetimeOpt,
-    MaxRRBindingLifetimeOpt,
-    MaxTokenLifetimeOpt,
-    MaxUpdateRateOpt,
+    JobsOpt,
     OutputOpt,
     QuietOpt,
-    TentativeLifetimeOpt,
     err,
     guarded,
     input_paths,
-    make_config,
     print_diagnostics,
     write_table,
 )
+from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
@@ -45,6 +41,7 @@ class PlotKind(StrEnum):
 def register(app: typer.Typer) -> None:
     @app.command("compare")
     @guarded
+    @protocol_options("analysis", "oracle")
     def compare_cmd(
         files: Annotated[
             list[str],
@@ -53,6 +50,7 @@ def register(app: typer.Typer) -> None:
                 "captures); each is analysed on its own."
             ),
         ],
+        config: ProtocolConfig,
         by: Annotated[
             By,
             typer.Option(
@@ -85,13 +83,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
+        jobs: JobsOpt = 1,
         quiet: QuietOpt = False,
-        max_nonce_lifetime: MaxNonceLifetimeOpt = None,
-        max_token_lifetime: MaxTokenLifetimeOpt = None,
-        max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
-        initial_bindack_timeout: InitialBindackTimeoutOpt = None,
-        max_update_rate: MaxUpdateRateOpt = None,
-        tentative_binding_lifetime: TentativeLifetimeOpt = None,
     ) -> None:
         """The analyze --summary table (per kind x mode: episodes, observed and
         predicted latencies with sample counts, early/standard ratio) for several
@@ -101,6 +94,7 @@ def register(app: typer.Typer) -> None:
         --plot cdf.png
         """
         from ebutool.report import compare
+        from ebutool.runner.tasks import episodes_by_file
 
         if plot_kind is not None and plot is None:
             raise UsageError("--plot-kind needs --plot PATH")
@@ -108,17 +102,9 @@ def register(app: typer.Typer) -> None:
             from ebutool.report.plots import check_plot_target
 
             check_plot_target(plot)
-        config = make_config(
-            max_nonce_lifetime,
-            max_token_lifetime,
-            max_rr_binding_lifetime,
-            initial_bindack_timeout,
-            max_update_rate,
-            tentative_binding_lifetime,
-        )
         diag = Diagnostics()
-        episodes = compare.load_episodes(
-            input_paths(files, quiet), mn=mn, cn=cn, config=config, diag=diag
+        episodes = episodes_by_file(
+            input_paths(files, quiet), jobs, mn=mn, cn=cn, config=config, diag=diag
         )
         table = compare.compare_table(episodes, by.value)
         if plot is not None:

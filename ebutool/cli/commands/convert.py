@@ -6,13 +6,16 @@ import itertools
 import os
 import sys
 import tempfile
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TextIO, TypeVar
 
 import typer
 
 from ebutool.cli.options import OutputOpt, QuietOpt, err, guarded, print_diagnostics
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
+
+T = TypeVar("T")
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +63,7 @@ def register(app: typer.Typer) -> None:
             print_diagnostics(diag, quiet)
 
 
-def _write_file(path: str, write):
+def _write_file(path: str, write: Callable[[TextIO], T]) -> T:
     """Write through a temporary file beside ``path``, renamed into place on success,
     so a failed run never leaves a truncated trace behind."""
     if os.path.isdir(path):

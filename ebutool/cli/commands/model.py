@@ -74,8 +74,8 @@ def register(app: typer.Typer) -> None:
                 "--plot needs --sweep VAR=START:STOP:STEP (a figure of one point says nothing)"
             )
         if sweep is None:
-            missing = [k for k, v in fixed.items() if v is None]
-            if missing:
+            if rtt_ha is None or rtt_bt is None or rtt_ro is None:
+                missing = [k for k, v in fixed.items() if v is None]
                 raise UsageError(
                     "give "
                     + ", ".join("--" + k.replace("_", "-") for k in missing)
@@ -105,7 +105,8 @@ def register(app: typer.Typer) -> None:
             from ebutool.report.plots import check_plot_target
 
             check_plot_target(plot)
-        others = {k: v for k, v in fixed.items() if k != sw.variable}
+        # an RTT left out is missing from ``others``: sweep_table says which to give
+        others = {k: v for k, v in fixed.items() if k != sw.variable and v is not None}
         df = model.sweep_table(sw, **others)
         if plot is not None:
             from ebutool.report.plots import save_figure, sweep_figure

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ebutool.cli.option_groups import key_options, protocol_options
 from ebutool.cli.options import (
     FormatOpt,
-    InitialBindackTimeoutOpt,
-    KcnFileOpt,
-    KcnOpt,
-    KeysOpt,
-    MaxNonceLifetimeOpt,
-    MaxRRBindingLifetimeOpt,
-    MaxTokenLifetimeOpt,
-    NoncesOpt,
+    InputsArg,
+    JobsOpt,
     OutputOpt,
     QuietOpt,
-    TentativeLifetimeOpt,
     err,
     guarded,
-    key_table,
-    make_config,
+    input_paths,
     print_diagnostics,
     print_key_notes,
     write_table,
 )
+from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
+
+if TYPE_CHECKING:
+    from ebutool.oracle.keys import KeyTable
 
 CNPolicyOpt = Annotated[
     list[str] | None,
@@ -79,25 +77,21 @@ DecisionsOpt = Annotated[
 def register(app: typer.Typer) -> None:
     @app.command("replay")
     @guarded
+    @protocol_options("cn_replay", "oracle")
+    @key_options
     def replay_cmd(
-        file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
+        files: InputsArg,
+        config: ProtocolConfig,
+        keys: KeyTable,
         cn_policy: CNPolicyOpt = None,
         early_trusted: TrustedOpt = None,
-        kcn: KcnOpt = None,
-        kcn_file: KcnFileOpt = None,
-        nonces: NoncesOpt = None,
-        keys: KeysOpt = None,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
         divergences: DivergencesOpt = None,
         decisions: DecisionsOpt = None,
+        jobs: JobsOpt = 1,
         quiet: QuietOpt = False,
         strict: StrictOpt = False,
-        tentative_binding_lifetime: TentativeLifetimeOpt = None,
-        max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
-        initial_bindack_timeout: InitialBindackTimeoutOpt = None,
-        max_nonce_lifetime: MaxNonceLifetimeOpt = None,
-        max_token_lifetime: MaxTokenLifetimeOpt = None,
     ) -> None:
         """Replay a trace through a reference correspondent node (RFC 6275 9.5 + the draft).
 
@@ -117,7 +111,8 @@ def register(app: typer.Typer) -> None:
         Example: ebutool replay samples/early-conservative.pcap --tentative-lifetime 1
         --divergences div.csv -f csv
         """
-        from ebutool.cn_replay import parse_cn_policies, replay
+        from ebutool.cn_replay import parse_cn_policies
+        from ebutool.runner.tasks import replay_files
 
         outs = [p for p in (output, divergences, decisions) if p is not None]
         if outs.count("-") > 1:
@@ -130,20 +125,14 @@ def register(app: typer.Typer) -> None:
                 "--format parquet needs a file for every table: give -o PATH "
                 "(and PATH for --divergences/--decisions)"
             )
-        config = make_config(
-            tentative_binding_lifetime=tentative_binding_lifetime,
-            max_rr_binding_lifetime=max_rr_binding_lifetime,
-            initial_bindack_timeout=initial_bindack_timeout,
-            max_nonce_lifetime=max_nonce_lifetime,
-            max_token_lifetime=max_token_lifetime,
-        )
-        table = key_table(kcn, kcn_file, nonces, keys)
         trusted = _addresses(early_trusted, "--early-trusted")
         policies = parse_cn_policies(cn_policy or ())
+        paths = input_paths(files, quiet)
         diag = Diagnostics()
-        result = replay(
-            file,
-            keys=table if table else None,
+        result = replay_files(
+            paths,
+            jobs,
+            keys=keys if keys else None,
             config=config,
             cn_policy=policies,
             diag=diag,
@@ -155,13 +144,14 @@ def register(app: typer.Typer) -> None:
         if decisions is not None:
             write_table(result.decisions, fmt, decisions)
         if not quiet:
-            print_key_notes(table, False)
-            err("replay: " + result.summary_line())
+            print_key_notes(keys, False)
+            for line in result.summary_lines():
+                err("replay: " + line)
         print_diagnostics(diag, quiet)
         raise typer.Exit(result.exit_status(strict))
 
 
-def _addresses(values, option: str) -> list[str] | None:
+def _addresses(values: Sequence[str] | None, option: str) -> list[str] | None:
     if not values:
         return None
     from ebutool.core.addr import canonical

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
-import math
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, BinaryIO, TextIO
 
 import typer
 
-from ebutool.cli.options import (
-    InitialBindackTimeoutOpt,
-    MaxBindackTimeoutOpt,
-    MaxRRBindingLifetimeOpt,
-    MaxTokenLifetimeOpt,
-    MaxUpdateRateOpt,
-    QuietOpt,
-    TentativeLifetimeOpt,
-    err,
-    guarded,
-)
+from ebutool.cli.option_groups import protocol_options
+from ebutool.cli.options import QuietOpt, err, guarded
 from ebutool.core.errors import UsageError
 
 
 @contextmanager
-def _open_out(path: str, binary: bool):
+def _open_binary(path: str) -> Iterator[BinaryIO]:
     if path == "-":
-        yield sys.stdout.buffer if binary else sys.stdout
+        yield sys.stdout.buffer
         return
     try:
-        fh = open(path, "wb" if binary else "w", encoding=None if binary else "utf-8")
+        fh = open(path, "wb")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    with fh:
+        yield fh
+
+
+@contextmanager
+def _open_text(path: str) -> Iterator[TextIO]:
+    if path == "-":
+        yield sys.stdout
+        return
+    try:
+        fh = open(path, "w", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     with fh:
@@ -39,8 +43,10 @@ def _open_out(path: str, binary: bool):
 def register(app: typer.Typer) -> None:
     @app.command("synth")
     @guarded
+    @protocol_options("synth", overrides=True)
     def synth_cmd(
         scenario: Annotated[str, typer.Argument(help="Scenario file (TOML, see docs/synth.md).")],
+        overrides: dict[str, float],
         output: Annotated[
             str, typer.Option("--output", "-o", help="Capture to write ('-' = stdout).")
         ],
@@ -72,12 +78,6 @@ def register(app: typer.Typer) -> None:
                 help="Write pcapng (also chosen by a .pcapng output name); default pcap.",
             ),
         ] = False,
-        max_token_lifetime: MaxTokenLifetimeOpt = None,
-        max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
-        initial_bindack_timeout: InitialBindackTimeoutOpt = None,
-        max_bindack_timeout: MaxBindackTimeoutOpt = None,
-        max_update_rate: MaxUpdateRateOpt = None,
-        tentative_binding_lifetime: TentativeLifetimeOpt = None,
         quiet: QuietOpt = False,
     ) -> None:
         """Simulate a scenario and write the packets as captured at the mobile nodes.
@@ -90,31 +90,18 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys
 
-        overrides = dict(
-            max_token_lifetime=max_token_lifetime,
-            max_rr_binding_lifetime=max_rr_binding_lifetime,
-            initial_bindack_timeout=initial_bindack_timeout,
-            max_update_rate=max_update_rate,
-            tentative_binding_lifetime=tentative_binding_lifetime,
-            max_bindack_timeout=max_bindack_timeout,
-        )
-        for name, value in overrides.items():
-            if value is not None and not (value > 0 and math.isfinite(value)):
-                raise UsageError(
-                    f"--{name.replace('_', '-')} must be a finite number greater than 0"
-                )
         sc = load_scenario(scenario)
-        config = sc.config().with_(**overrides)
+        config = sc.config().with_(**overrides)  # the options over the [protocol] table
         if sum(p == "-" for p in (output, json_out, keys_out)) > 1:
             raise UsageError("only one of --output, --json, --keys can be '-' (stdout)")
         result = simulate(sc, seed=seed, config=config)
-        with _open_out(output, binary=True) as fh:
+        with _open_binary(output) as fh:
             n = write_capture(result, fh, pcapng=pcapng or output.lower().endswith(".pcapng"))
         if json_out is not None:
-            with _open_out(json_out, binary=False) as fh:
+            with _open_text(json_out) as fh:
                 write_json(result, fh)
         if keys_out is not None:
-            with _open_out(keys_out, binary=False) as fh:
+            with _open_text(keys_out) as fh:
                 write_keys(result, fh)
         if not quiet:
             err(

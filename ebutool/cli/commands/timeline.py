@@ -7,21 +7,16 @@ from typing import Annotated
 
 import typer
 
+from ebutool.cli.option_groups import protocol_options
 from ebutool.cli.options import (
-    InitialBindackTimeoutOpt,
-    MaxNonceLifetimeOpt,
-    MaxRRBindingLifetimeOpt,
-    MaxTokenLifetimeOpt,
-    MaxUpdateRateOpt,
     OutputOpt,
     QuietOpt,
-    TentativeLifetimeOpt,
     err,
     guarded,
-    make_config,
     print_diagnostics,
     write_table,
 )
+from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
@@ -32,8 +27,10 @@ TEXT_EXTENSIONS = (".txt", ".text")
 def register(app: typer.Typer) -> None:
     @app.command("timeline")
     @guarded
+    @protocol_options("analysis")
     def timeline_cmd(
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
+        config: ProtocolConfig,
         mn: Annotated[
             str | None,
             typer.Option("--mn", metavar="HOA", help="Only the episodes of this mobile node."),
@@ -59,12 +56,6 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         quiet: QuietOpt = False,
-        max_nonce_lifetime: MaxNonceLifetimeOpt = None,
-        max_token_lifetime: MaxTokenLifetimeOpt = None,
-        max_rr_binding_lifetime: MaxRRBindingLifetimeOpt = None,
-        initial_bindack_timeout: InitialBindackTimeoutOpt = None,
-        max_update_rate: MaxUpdateRateOpt = None,
-        tentative_binding_lifetime: TentativeLifetimeOpt = None,
     ) -> None:
         """An episode's messages as a ladder diagram with MN, HA and CN lanes and the
         time of each message from the handover t0, in ms (the draft's Figures 1 and 2,
@@ -88,14 +79,6 @@ def register(app: typer.Typer) -> None:
                     "(or give --format for a table)"
                 )
             check_plot_target(output)
-        config = make_config(
-            max_nonce_lifetime,
-            max_token_lifetime,
-            max_rr_binding_lifetime,
-            initial_bindack_timeout,
-            max_update_rate,
-            tentative_binding_lifetime,
-        )
         diag = Diagnostics()
         every = tl.load_episodes(file, config, diag)
         try:

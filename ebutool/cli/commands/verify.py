@@ -2,46 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
+from ebutool.cli.option_groups import key_options, protocol_options
 from ebutool.cli.options import (
     FormatOpt,
-    KcnFileOpt,
-    KcnOpt,
-    KeysOpt,
-    MaxNonceLifetimeOpt,
-    MaxTokenLifetimeOpt,
-    NoncesOpt,
+    InputsArg,
+    JobsOpt,
     OutputOpt,
     QuietOpt,
     err,
     guarded,
-    key_table,
-    make_config,
+    input_paths,
     print_diagnostics,
     print_key_notes,
     write_table,
 )
+from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.report import OutputFormat
+
+if TYPE_CHECKING:
+    from ebutool.oracle.keys import KeyTable
 
 
 def register(app: typer.Typer) -> None:
     @app.command("verify")
     @guarded
+    @protocol_options("oracle")
+    @key_options
     def verify_cmd(
-        file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
-        kcn: KcnOpt = None,
-        kcn_file: KcnFileOpt = None,
-        nonces: NoncesOpt = None,
-        keys: KeysOpt = None,
+        files: InputsArg,
+        config: ProtocolConfig,
+        keys: KeyTable,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
+        jobs: JobsOpt = 1,
         quiet: QuietOpt = False,
-        max_nonce_lifetime: MaxNonceLifetimeOpt = None,
-        max_token_lifetime: MaxTokenLifetimeOpt = None,
     ) -> None:
         """Check keygen tokens and binding MACs as a stateless correspondent node would.
 
@@ -50,29 +49,28 @@ def register(app: typer.Typer) -> None:
         reason, key_form, basis, home_index, careof_index, tokens_from.  With a CN's
         Kcn (--kcn, --kcn-file, --keys or the EBUTOOL_KCN environment variable) and
         its nonce table (--nonces) tokens and MACs are recomputed; without them the
-        tokens the capture's own HoT/CoT carried are used (keyless mode).  Key
+        tokens the capture's own HoT/CoT carried are used (keyless mode).  Several
+        files: each is checked on its own, one table with a source column first.  Key
         material is never printed.  Exit status 1 if any message is invalid.
 
         Example: ebutool verify samples/early-conservative.pcap
         --keys samples/early-conservative.keys.json
         """
-        from ebutool.oracle.verify import VERDICTS, verify
+        from ebutool.oracle.verify import VERDICTS
         from ebutool.records.from_packet import StreamStats
+        from ebutool.runner.tasks import verify_files
 
-        config = make_config(
-            max_nonce_lifetime=max_nonce_lifetime, max_token_lifetime=max_token_lifetime
-        )
-        table = key_table(kcn, kcn_file, nonces, keys)
+        paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
-        df = verify(file, keys=table, config=config, diag=diag, stats=stats)
+        df = verify_files(paths, jobs, keys=keys, config=config, diag=diag, stats=stats)
         write_table(df, fmt, output)
         if not quiet:
-            print_key_notes(table, False)
+            print_key_notes(keys, False)
             counts = df["verdict"].value_counts()
             err(
                 f"verify: {len(df)} messages checked: "
                 + ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
-                + f"; keys: {table.describe()}"
+                + f"; keys: {keys.describe()}"
             )
         print_diagnostics(diag, quiet)
         raise typer.Exit(1 if (df["verdict"] == "invalid").any() else 0)

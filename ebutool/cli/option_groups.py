@@ -1,0 +1,209 @@
+"""Option groups: decorators that give a command a set of options and hand it one value.
+
+In the manner of sqlite-utils' ``output_options``, adapted to typer: the decorator adds
+the group's parameters to the signature typer reads, and replaces one parameter of the
+command function by the value built from them::
+
+    @app.command("verify")
+    @guarded
+    @protocol_options("oracle")
+    @key_options
+    def verify_cmd(files: ..., config: ProtocolConfig, keys: KeyTable) -> None: ...
+
+- :func:`protocol_options` adds the options of the protocol constants the named
+  packages use (ebutool.core.constants.PROTOCOL_CONSTANTS: option, unit, default, bound)
+  and hands the command one validated ProtocolConfig as ``config`` (or the values given,
+  as ``overrides``);
+- :func:`key_options` adds ``--kcn``, ``--kcn-file``, ``--nonces`` and ``--keys`` and
+  hands it the oracle's key table (those options and EBUTOOL_KCN) as ``keys``.
+
+Put them below ``@guarded``, so that a bad value is a one-line usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from ebutool.core.constants import PROTOCOL_CONSTANTS, USERS, ConstantSpec, ProtocolConfig
+
+if TYPE_CHECKING:
+    from ebutool.oracle.keys import KeyTable
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_option_group(
+    replaced: str,
+    options: Sequence[inspect.Parameter],
+    build: Callable[[Mapping[str, Any]], Any],
+) -> Callable[[F], F]:
+    """A decorator: the command's parameter ``replaced`` becomes the parameters
+    ``options`` on the command line; the command gets ``build(their values)`` in its place."""
+    names = [p.name for p in options]
+
+    def decorate(fn: F) -> F:
+        sig = inspect.signature(fn)
+        if replaced not in sig.parameters:
+            raise TypeError(f"{fn.__name__} has no parameter {replaced!r} to hand the group to")
+        # typer needs the annotations as objects; the replaced one's type may exist for
+        # type checkers only (imported under TYPE_CHECKING), so it is never evaluated.
+        kept = [_evaluated(p, fn) for p in sig.parameters.values() if p.name != replaced]
+        clash = {p.name for p in kept} & set(names)
+        if clash:
+            raise TypeError(f"{fn.__name__}: parameters {sorted(clash)} clash with the group's")
+
+        @functools.wraps(fn)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name in names}
+            kwargs[replaced] = build(given)
+            return fn(*args, **kwargs)
+
+        params = kept + list(options)
+        command.__signature__ = sig.replace(  # type: ignore[attr-defined]
+            parameters=params, return_annotation=inspect.Signature.empty
+        )
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command  # type: ignore[return-value]
+
+    return decorate
+
+
+def _evaluated(param: inspect.Parameter, fn: Callable[..., Any]) -> inspect.Parameter:
+    """``param`` with its annotation evaluated (``from __future__ import annotations``
+    leaves it a string) in the namespace of the function that declares it."""
+    if not isinstance(param.annotation, str):
+        return param
+    namespace = inspect.unwrap(fn).__globals__
+    return param.replace(annotation=eval(param.annotation, namespace))
+
+
+def _option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+# --- protocol constants --------------------------------------------------------------------------
+
+
+def constant_help(spec: ConstantSpec) -> str:
+    """The --help text of a constant's option: its name, unit, bound, meaning, default."""
+    return f"{spec.constant} ({spec.unit}, {spec.bound}): {spec.meaning} [default {spec.default:g}]"
+
+
+def constants_used_by(users: Sequence[str]) -> list[ConstantSpec]:
+    """The constants any of ``users`` (package names, USERS) depends on, in declared order."""
+    unknown = set(users) - set(USERS)
+    if unknown:
+        raise ValueError(f"unknown users of protocol constants: {sorted(unknown)}")
+    return [s for s in PROTOCOL_CONSTANTS if s.used_by & set(users)]
+
+
+def protocol_options(*users: str, overrides: bool = False) -> Callable[[F], F]:
+    """Options for the protocol constants ``users`` (the packages the command runs, e.g.
+    "analysis", "oracle") depend on.  The command receives ``config: ProtocolConfig``
+    (the defaults, changed by the options given), or with ``overrides`` the values given
+    as ``overrides: dict[str, float]`` (field -> value; for a base other than the
+    defaults, e.g. a scenario's).  Every value is checked against its spec either way."""
+    specs = constants_used_by(users)
+    options = [
+        _option(
+            s.name,
+            Annotated[float | None, typer.Option(s.option, *s.aliases, help=constant_help(s))],
+        )
+        for s in specs
+    ]
+
+    def build(values: Mapping[str, Any]) -> ProtocolConfig | dict[str, float]:
+        # ProtocolConfig checks every value against its spec (UsageError naming the option).
+        config = ProtocolConfig().with_(**values)
+        if overrides:
+            return {name: value for name, value in values.items() if value is not None}
+        return config
+
+    return with_option_group("overrides" if overrides else "config", options, build)
+
+
+def command_constants(command: Callable[..., Any]) -> list[str]:
+    """The ProtocolConfig fields a decorated command offers as options (for docs and tests)."""
+    params = inspect.signature(command).parameters
+    return [s.name for s in PROTOCOL_CONSTANTS if s.name in params]
+
+
+# --- key material for the oracle ---------------------------------------------------------------
+
+# Never echoed anywhere: key material only goes to the oracle.
+KEY_OPTIONS = [
+    _option(
+        "kcn",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--kcn",
+                metavar="[ADDR=]HEX",
+                help="Kcn in hex for CN ADDR, or for every CN without ADDR (repeatable). A "
+                "command line is visible to other local users: prefer --kcn-file or EBUTOOL_KCN.",
+            ),
+        ],
+    ),
+    _option(
+        "kcn_file",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--kcn-file",
+                metavar="[ADDR=]PATH",
+                help="File holding Kcn in hex, for CN ADDR or every CN (repeatable).",
+            ),
+        ],
+    ),
+    _option(
+        "nonces",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--nonces",
+                metavar="[ADDR=]PATH",
+                help='JSON nonce table {"INDEX": "HEX" | {"nonce": "HEX", "generated": EPOCH_S}}, '
+                "for CN ADDR or every CN (repeatable).",
+            ),
+        ],
+    ),
+    _option(
+        "keys_file",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--keys",
+                metavar="PATH",
+                help='One JSON file for all CNs: {"ADDR" or "*": {"kcn": HEX | "kcn_file": PATH, '
+                '"nonces": {...} | PATH}}.',
+            ),
+        ],
+    ),
+]
+
+
+def key_table(values: Mapping[str, Any]) -> KeyTable:
+    """The oracle's key table from the key options' values (and EBUTOOL_KCN): analyze,
+    verify and replay read keys the same way."""
+    from ebutool.oracle.keys import load_key_table
+
+    return load_key_table(
+        kcn=values["kcn"] or (),
+        kcn_files=values["kcn_file"] or (),
+        nonces=values["nonces"] or (),
+        keys_file=values["keys_file"],
+        env=os.environ,
+    )
+
+
+def key_options(fn: F) -> F:
+    """Options for the oracle's keys; the command receives ``keys: KeyTable``."""
+    return with_option_group("keys", KEY_OPTIONS, key_table)(fn)

@@ -1,0 +1,355 @@
+"""The commands' work on several inputs, through the one runner (ebutool.runner.multi).
+
+Every function takes the input paths (after :func:`ebutool.runner.inputs.expand_inputs`)
+and ``jobs``; with one path it gives exactly the table of the single-input function
+(:func:`ebutool.analysis.analyze`, :func:`ebutool.oracle.verify.verify`,
+:func:`ebutool.cn_replay.replay`, the decode table), with several the tables of the files
+one after the other, a ``source`` column first (analyze's ``source`` column is always
+there, in its place).  ``-j N`` gives the same tables, warnings and counts as ``-j 1``.
+
+- :func:`analyze_files`: each file analysed on its own (a fresh CN oracle per file,
+  episodes numbered 1, 2, ... over all files, then the ``mn``/``cn`` filter), or with
+  ``merge=True`` the files merged by time into one capture (episodes may span files).
+- :func:`episodes_by_file`: compare's episodes, each file on its own and numbered on its
+  own, with a leading ``file`` column.
+- :func:`decode_files`, :func:`verify_files`, :func:`replay_files` (a :class:`ReplayRuns`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ebutool.analysis import analyze, analyze_records, filter_address, make_oracle
+from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.from_packet import StreamStats
+from ebutool.runner.multi import check_paths, merged_records, per_file, source_labels, tagged
+
+if TYPE_CHECKING:
+    from ebutool.cn_replay import ReplayResult
+    from ebutool.core.progress import NullProgress, Progress
+    from ebutool.oracle.keys import KeyTable
+
+    ProgressLike = Progress | NullProgress | None
+
+
+# --- analyze and compare ----------------------------------------------------------------------
+
+
+def _analyze_task(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    config: ProtocolConfig,
+    keys: KeyTable | None,
+    oracle: Any,
+    mn: str | None = None,
+    cn: str | None = None,
+    progress: ProgressLike = None,
+) -> pd.DataFrame:
+    return analyze(
+        path,
+        mn=mn,
+        cn=cn,
+        config=config,
+        keys=keys,
+        diag=diag,
+        stats=stats,
+        oracle=oracle,
+        progress=progress,
+    )
+
+
+def analyze_files(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    *,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    keys: KeyTable | None = None,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    oracle: Any = None,
+    merge: bool = False,
+    progress: ProgressLike = None,
+) -> pd.DataFrame:
+    """One row per episode of the inputs (module doc).  ``oracle``: None builds the CN
+    oracle (with ``keys``), False skips it; an Oracle object is shared by all files (and
+    keeps the work in this process)."""
+    names = check_paths(paths, "analyze")
+    diag = diag if diag is not None else Diagnostics()
+    stats = stats if stats is not None else StreamStats()
+    if len(names) == 1:
+        return _analyze_task(names[0], diag, stats, config, keys, oracle, mn, cn, progress)
+    mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
+    if merge:
+        return _analyze_merged(names, jobs, mn, cn, config, keys, diag, stats, oracle, progress)
+    if oracle not in (None, False):
+        jobs = 1  # an oracle object cannot be shared with other processes
+    frames = per_file(_analyze_task, names, config, keys, oracle, jobs=jobs, diag=diag, stats=stats)
+    # Episode numbers count every episode of every file, so the filter comes last.
+    df = pd.concat(frames, ignore_index=True)
+    labels = source_labels(names)
+    sources = [label for f, label in zip(frames, labels, strict=True) for _ in f.index]
+    df["source"] = pd.Series(sources, index=df.index, dtype=df["source"].dtype)
+    df["episode"] = pd.Series(range(1, len(df) + 1), index=df.index, dtype=df["episode"].dtype)
+    keep = pd.Series(True, index=df.index)
+    if mn is not None:
+        keep &= df["mn"] == mn
+    if cn is not None:
+        keep &= df["cn"] == cn
+    return df[keep].reset_index(drop=True)
+
+
+def _analyze_merged(
+    names: list[str],
+    jobs: int,
+    mn: str | None,
+    cn: str | None,
+    config: ProtocolConfig,
+    keys: KeyTable | None,
+    diag: Diagnostics,
+    stats: StreamStats,
+    oracle: Any,
+    progress: ProgressLike,
+) -> pd.DataFrame:
+    """The files merged by time, analysed as one capture; ``source`` says where each
+    episode began."""
+    if oracle is None:
+        oracle = make_oracle(keys, config, diag)
+    records = merged_records(names, jobs, diag=diag, stats=stats, progress=progress)
+    df = analyze_records(
+        records, mn, cn, config, diag, oracle=oracle if oracle is not None else False, check=False
+    )
+    label_of = dict(zip(names, source_labels(names), strict=True))
+    df["source"] = pd.Series(
+        [label_of.get(s, s) or None if isinstance(s, str) else s for s in df["source"]],
+        index=df.index,
+        dtype=df["source"].dtype,
+    )
+    return df
+
+
+def episodes_by_file(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    *,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    keys: KeyTable | None = None,
+    diag: Diagnostics | None = None,
+) -> pd.DataFrame:
+    """Every input analysed on its own (episodes never span files, and are numbered per
+    file), the ``mn``/``cn`` filter applied per file; a leading ``file`` column (the
+    input's label) even for one input.  What ``ebutool compare`` summarises."""
+    names = check_paths(paths, "compare")
+    diag = diag if diag is not None else Diagnostics()
+    frames = per_file(
+        _analyze_task,
+        names,
+        config,
+        keys,
+        None,
+        mn,
+        cn,
+        jobs=jobs,
+        diag=diag,
+        stats=StreamStats(),
+    )
+    return tagged(frames, source_labels(names), "file", always=True)
+
+
+# --- decode -------------------------------------------------------------------------------------
+
+
+def count_opaque(records: Iterable[Any], counter: Counter[str]) -> Iterator[Any]:
+    """Pass records through, counting mobility-related packets whose content cannot be
+    seen: ESP (a BU/BA to the home agent is usually ESP-protected) and fragments."""
+    for rec in records:
+        proto = getattr(rec, "proto", None)
+        if proto == NH_ESP:
+            counter["ESP"] += 1
+        elif proto == NH_FRAGMENT:
+            counter["non-first fragments"] += 1
+        yield rec
+
+
+def _decode_task(
+    path: str, diag: Diagnostics, stats: StreamStats, progress: ProgressLike = None
+) -> tuple[pd.DataFrame, Counter[str]]:
+    from ebutool.report.message_table import decode_frame
+    from ebutool.stream.reader import read_records
+
+    opaque: Counter[str] = Counter()
+    records = read_records(path, diag, stats, progress=progress)
+    return decode_frame(count_opaque(records, opaque)), opaque
+
+
+def decode_files(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    opaque: Counter[str] | None = None,
+    progress: ProgressLike = None,
+) -> pd.DataFrame:
+    """One row per Mobility Header message of every input (``source`` first when there
+    are several); ``opaque`` counts what cannot be decoded (:func:`count_opaque`)."""
+    names = check_paths(paths, "decode")
+    parts = per_file(
+        _decode_task,
+        names,
+        jobs=jobs,
+        diag=diag if diag is not None else Diagnostics(),
+        stats=stats if stats is not None else StreamStats(),
+        progress=progress,
+    )
+    if opaque is not None:
+        for _, counts in parts:
+            opaque.update(counts)
+    return tagged([df for df, _ in parts], source_labels(names))
+
+
+# --- verify -------------------------------------------------------------------------------------
+
+
+def _verify_task(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    keys: KeyTable | None,
+    config: ProtocolConfig,
+    progress: ProgressLike = None,
+) -> pd.DataFrame:
+    from ebutool.oracle.verify import verify
+
+    return verify(path, keys=keys, config=config, diag=diag, stats=stats)
+
+
+def verify_files(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    *,
+    keys: KeyTable | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+) -> pd.DataFrame:
+    """The CN oracle's verdicts on every input, each file checked on its own (a token
+    never vouches for a message in another file); ``source`` first when several."""
+    names = check_paths(paths, "verify")
+    frames = per_file(
+        _verify_task,
+        names,
+        keys,
+        config,
+        jobs=jobs,
+        diag=diag if diag is not None else Diagnostics(),
+        stats=stats if stats is not None else StreamStats(),
+    )
+    return tagged(frames, source_labels(names))
+
+
+# --- replay -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReplayRuns:
+    """The replay of each input on its own (a fresh model CN per file)."""
+
+    labels: list[str]
+    results: list[ReplayResult]
+
+    @cached_property
+    def exposure(self) -> pd.DataFrame:
+        return tagged([r.exposure for r in self.results], self.labels)
+
+    @cached_property
+    def divergences(self) -> pd.DataFrame:
+        return tagged([r.divergences for r in self.results], self.labels)
+
+    @cached_property
+    def decisions(self) -> pd.DataFrame:
+        return tagged([r.decisions for r in self.results], self.labels)
+
+    def summary_lines(self) -> list[str]:
+        """ReplayResult.summary_line of each input (led by its label when several)."""
+        if len(self.results) == 1:
+            return [self.results[0].summary_line()]
+        pairs = zip(self.labels, self.results, strict=True)
+        return [f"{label}: {r.summary_line()}" for label, r in pairs]
+
+    def exit_status(self, strict: bool = False) -> int:
+        """1 if any input has a divergence (with ``strict``, also an unobservable row)."""
+        return max(r.exit_status(strict) for r in self.results)
+
+
+def _replay_task(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    keys: KeyTable | None,
+    config: ProtocolConfig,
+    cn_policy: Any,
+    trusted: list[str] | None,
+    progress: ProgressLike = None,
+) -> ReplayResult:
+    from ebutool.cn_replay import replay
+
+    return replay(
+        path,
+        keys=keys,
+        config=config,
+        cn_policy=cn_policy,
+        diag=diag,
+        trusted=trusted,
+        stats=stats,
+    )
+
+
+def replay_files(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    *,
+    keys: KeyTable | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    cn_policy: Any = "early",
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    trusted: Iterable[str] | None = None,
+) -> ReplayRuns:
+    """Every input replayed through the reference CN on its own (ebutool.cn_replay.replay:
+    same ``keys``, ``config``, ``cn_policy``, ``trusted``)."""
+    names = check_paths(paths, "replay")
+    results = per_file(
+        _replay_task,
+        names,
+        keys,
+        config,
+        cn_policy,
+        list(trusted) if trusted is not None else None,
+        jobs=jobs,
+        diag=diag if diag is not None else Diagnostics(),
+        stats=stats if stats is not None else StreamStats(),
+    )
+    return ReplayRuns(source_labels(names), results)
+
+
+__all__ = [
+    "analyze_files",
+    "episodes_by_file",
+    "count_opaque",
+    "decode_files",
+    "verify_files",
+    "replay_files",
+    "ReplayRuns",
+]
