@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from ebutool.cli.options import FormatOpt, OutputOpt, QuietOpt, err, guarded, write_table
+from ebutool.cli.options import (
+    ColumnsOpt,
+    FormatOpt,
+    OutputOpt,
+    QuietOpt,
+    err,
+    guarded,
+    write_table,
+)
 from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
 
@@ -55,6 +63,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
+        columns: ColumnsOpt = None,
         quiet: QuietOpt = False,
     ) -> None:
         """The draft's six latency formulas (section 5) for given round-trip times,
@@ -82,7 +91,7 @@ def register(app: typer.Typer) -> None:
                     + " (round-trip times in ms), or --sweep one of them"
                 )
             df = model.model_table(rtt_ha, rtt_bt, rtt_ro)
-            write_table(df, fmt, output)
+            write_table(df, fmt, output, columns=columns, name="ebutool_model", quiet=quiet)
             if not quiet:
                 r = df.iloc[0]
                 err(
@@ -112,7 +121,7 @@ def register(app: typer.Typer) -> None:
             from ebutool.report.plots import save_figure, sweep_figure
 
             save_figure(sweep_figure(df, sw.variable, others), plot)
-        write_table(df, fmt, output)
+        write_table(df, fmt, output, columns=columns, name="ebutool_model", quiet=quiet)
         if not quiet:
             err(
                 f"{len(df)} values of {sw.variable} from {df[sw.variable + '_ms'].iloc[0]:g} to "
