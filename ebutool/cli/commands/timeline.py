@@ -83,15 +83,16 @@ def register(app: typer.Typer) -> None:
             check_plot_target(output)
         diag = Diagnostics()
         every = tl.load_episodes(file, config, diag)
-        if not tl.select_episodes(every, mn):
-            # nothing to draw is an answer, not a usage error: exit status 0
+        if not every or (episode is None and not tl.select_episodes(every, mn)):
+            # nothing to draw is an answer, not a usage error: exit status 0, after the
+            # warnings that may say why (e.g. a cut capture)
+            print_diagnostics(diag, quiet)
             err(
                 "no binding-update episode"
                 + (f" of MN {mn}" if mn else "")
                 + " in this input: nothing to draw"
                 + ("" if output == "-" else f" ({output} not written)")
             )
-            print_diagnostics(diag, quiet)  # the warnings may say why (e.g. a cut capture)
             return
         try:
             if episode is not None:
