@@ -80,4 +80,6 @@ def fit_columns(df: pd.DataFrame, width: int, opts: RenderOptions | None = None)
             continue
         chosen.append(str(c))
         used += w
-    return chosen or [str(df.columns[0])] if len(df.columns) else []
+    if not chosen and len(df.columns):
+        chosen = [str(df.columns[0])]
+    return chosen
