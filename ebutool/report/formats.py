@@ -96,8 +96,13 @@ def _hex_bytes(df: pd.DataFrame) -> pd.DataFrame:
 def _render_csv(df: pd.DataFrame, opts: RenderOptions) -> str:
     out = _hex_bytes(df)
     for c in out.columns:
-        if is_epoch_column(c) and pd.api.types.is_float_dtype(out[c]):
-            out[c] = [_fmt_value(v, opts.time_decimals) for v in out[c]]
+        # every float of an epoch column, whatever the column's dtype (an object column
+        # after concatenating a file's table with an empty one still holds floats)
+        if is_epoch_column(c) and not pd.api.types.is_integer_dtype(out[c]):
+            out[c] = [
+                _fmt_value(v, opts.time_decimals) if isinstance(cell(v), float) else v
+                for v in out[c]
+            ]
     buf = io.StringIO()
     out.to_csv(buf, index=False, na_rep="", lineterminator="\n")
     return buf.getvalue()

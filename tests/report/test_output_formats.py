@@ -169,6 +169,13 @@ def test_csv_epoch_times_have_six_fixed_decimals():
         assert cells and all(re.fullmatch(r"\d{10}\.\d{6}", c) for c in cells), cells[:3]
 
 
+def test_csv_epoch_times_fixed_in_an_object_column():
+    # a table put together from several files may hold its floats in an object column
+    df = pd.DataFrame({"tentative_start": pd.Series([1704110401.024, None], dtype=object)})
+    rows = list(csv.reader(io.StringIO(render_table(df, OutputFormat.csv))))
+    assert rows[1:] == [["1704110401.024000"], [""]]
+
+
 def _truncated(tmp_path):
     data = (SAMPLES / "standard.pcap").read_bytes()
     bad = tmp_path / "cut.pcap"
