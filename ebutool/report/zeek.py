@@ -48,17 +48,34 @@ def _is_addr(values: list[object]) -> bool:
     return True
 
 
-def zeek_type(name: str, series: pd.Series, unit: str | None) -> str:
-    """The Zeek type of one column (module doc)."""
+def _kind(series: pd.Series) -> str:
+    """``floating``, ``integer``, ``boolean`` or something else: by the dtype, and for an
+    object column (e.g. several files' tables put together) by the values it holds."""
     import pandas as pd
 
-    if name == "ts" or (is_epoch_column(name) and pd.api.types.is_numeric_dtype(series)):
+    types = pd.api.types
+    if types.is_bool_dtype(series):
+        return "boolean"
+    if types.is_integer_dtype(series):
+        return "integer"
+    if types.is_float_dtype(series):
+        return "floating"
+    kind = types.infer_dtype(series, skipna=True)
+    return "floating" if kind in ("mixed-integer-float", "decimal") else kind
+
+
+def zeek_type(name: str, series: pd.Series, unit: str | None) -> str:
+    """The Zeek type of one column (module doc)."""
+
+    kind = _kind(series)
+    numeric = kind in ("floating", "integer")
+    if name == "ts" or (is_epoch_column(name) and numeric):
         return "time"
-    if pd.api.types.is_bool_dtype(series):
+    if kind == "boolean":
         return "bool"
-    if pd.api.types.is_integer_dtype(series):
+    if kind == "integer":
         return "int" if (series.dropna() < 0).any() else "count"
-    if pd.api.types.is_float_dtype(series):
+    if numeric:
         return "double"
     if unit == "codes":
         return "set[string]"

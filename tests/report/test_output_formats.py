@@ -114,6 +114,21 @@ def test_zeek_unset_empty_and_escapes():
     }
 
 
+def test_zeek_types_of_object_columns_by_their_values():
+    df = pd.DataFrame(
+        {
+            "tentative_start": pd.Series([1704110401.024, None], dtype=object),
+            "tentative_ms": pd.Series([70.0, None], dtype=object),
+            "n": pd.Series([3, None], dtype=object),
+            "ok": pd.Series([True, None], dtype=object),
+        }
+    )
+    zh, rows = read_zeek(render_table(df, OutputFormat.zeek))
+    assert zh["types"] == ["time", "double", "count", "bool"]
+    assert rows[0] == {"tentative_start": 1704110401.024, "tentative_ms": 70.0, "n": 3, "ok": True}
+    assert rows[1] == dict.fromkeys(zh["fields"])
+
+
 def test_ndjson_read_by_pandas_equals_csv():
     header, rows = _csv("analyze", MIXED)
     res = run_cli("analyze", MIXED, "-f", "ndjson", "-q")
@@ -207,6 +222,7 @@ def test_weird_log_without_warnings_is_an_empty_log(tmp_path):
     assert res.exit_code == 0
     zh, rows = read_zeek(weird.read_text())
     assert rows == [] and zh["path"] == "weird"
+    assert zh["types"] == ["time", "string", "count", "string", "string", "bool", "string"]
 
 
 def test_weird_log_to_stdout_is_refused():
