@@ -66,7 +66,6 @@ def _kind(series: pd.Series) -> str:
 
 def zeek_type(name: str, series: pd.Series, unit: str | None) -> str:
     """The Zeek type of one column (module doc)."""
-
     kind = _kind(series)
     numeric = kind in ("floating", "integer")
     if name == "ts" or (is_epoch_column(name) and numeric):
