@@ -24,6 +24,8 @@ best of ``--repeat`` runs: on a shared machine wall-clock time measures the neig
              CN oracle) -- falls back to the record stream if analysis is missing
   tshark     ``tshark -r FILE -Y mipv6 -T fields -e frame.number`` (if installed); with
              ``--tshark-packets K`` it runs on a K-packet prefix and is scaled linearly
+  help       ``ebutool --help`` start-up against the bare interpreter and ``import pandas``
+             (benchmarks/help_timing.py; wall clock; ``--no-help-timing`` skips it)
 
 Each child does its work twice: "cold" is the first run in a fresh process (what one
 ``ebutool analyze`` invocation costs after its imports), "warm" the second (the per-packet
@@ -60,8 +62,10 @@ try:  # imported as a package (the tests)
         floor_pcapng,
         floor_pcapng_simple,
     )
+    from benchmarks.help_timing import help_lines, measure_help
 except ImportError:  # run as a script: benchmarks/ is sys.path[0]
     from floors import floor_pcap, floor_pcap_simple, floor_pcapng, floor_pcapng_simple
+    from help_timing import help_lines, measure_help
 
 
 def work(kind: str, path: str) -> int:
@@ -435,6 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-tshark", action="store_true")
     ap.add_argument(
+        "--no-help-timing", action="store_true", help="skip the ebutool --help start-up timing"
+    )
+    ap.add_argument(
         "--scale",
         type=int,
         default=None,
@@ -492,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"   ({large['packets'] / large['seconds']:,.0f} packets/s at x{args.scale})"
                 )
     lines += targets(results, args.scale)
+    if not args.no_help_timing:
+        print("  ebutool --help ...", file=sys.stderr)
+        results["help"] = measure_help(args.repeat)
+        lines += help_lines(results["help"])
     m = results["machine"]
     print(
         f"# {m['cpu']}, nproc {m['nproc']}, Python {m['python']}, {args.packets:,} packets, "

@@ -12,11 +12,11 @@ import pandas as pd
 from ebutool.analysis.classify import KINDS, MODES
 from ebutool.analysis.columns import Dtype
 from ebutool.analysis.formulas import FORMULAS, predicting_formula
+from ebutool.core.constants import MIN_CLAIM_SAMPLES
 
 OBSERVED = ("send_latency", "recv_latency")
 PREDICTED = tuple(FORMULAS)
 CLAIM_RATIO = 0.5  # the draft's claim: early takes half or less of standard
-MIN_CLAIM_SAMPLES = 3  # fewer samples than this on either side: "too few samples"
 CLAIM_MODES = ("conservative", "optimistic")  # the claim compares like with like only
 ALL = "all"  # the mode label of a kind's rows over every mode
 

@@ -61,7 +61,7 @@ app = typer.Typer(
     "Example: ebutool analyze samples/early-conservative.pcap",
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

@@ -13,7 +13,7 @@ import typer
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import EbutoolError, UsageError
 from ebutool.core.gc_tuning import fewer_collections
-from ebutool.report import OutputFormat, render_bytes
+from ebutool.report.output_format import OutputFormat
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,6 +25,34 @@ F = TypeVar("F", bound=Callable[..., Any])
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="Write to PATH ('-' = stdout).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        "-c",
+        metavar="A,B,C",
+        help="Only these columns, in this order ('all': every column; the default on a "
+        "terminal with -f table is the columns that fit its width).",
+    ),
+]
+
+
+def _weird_path(value: str | None) -> str | None:
+    if value == "-":
+        raise typer.BadParameter("give a file path (standard output is for the table)")
+    return value
+
+
+WeirdLogOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--weird-log",
+        metavar="PATH",
+        callback=_weird_path,
+        help="Also write the per-packet warnings (diagnosis codes) to PATH as a Zeek-style "
+        "weird log.",
+    ),
+]
 
 JobsOpt = Annotated[
     int,
@@ -121,10 +149,23 @@ def check_output(fmt: OutputFormat, out: str = "-") -> None:
         )
 
 
-def write_table(df: pd.DataFrame, fmt: OutputFormat, out: str = "-", decimals: int = 3) -> None:
-    """Write ``df`` rendered as ``fmt`` to ``out``: a path, or "-" for standard output."""
+def write_table(
+    df: pd.DataFrame,
+    fmt: OutputFormat,
+    out: str = "-",
+    decimals: int = 3,
+    *,
+    columns: str | None = None,
+    name: str = "ebutool",
+    quiet: bool = False,
+) -> None:
+    """Write ``df`` rendered as ``fmt`` to ``out``: a path, or "-" for standard output;
+    ``columns`` is the --columns value, ``name`` the table's name (a Zeek log's #path)."""
+    from ebutool.report import render_bytes
+
     check_output(fmt, out)
-    data = render_bytes(df, fmt, decimals)
+    df = shown_columns(df, fmt, out, columns, quiet)
+    data = render_bytes(df, fmt, decimals, name=name)
     if out == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -135,6 +176,43 @@ def write_table(df: pd.DataFrame, fmt: OutputFormat, out: str = "-", decimals: i
             fh.write(data)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def shown_columns(
+    df: pd.DataFrame, fmt: OutputFormat, out: str, columns: str | None, quiet: bool
+) -> pd.DataFrame:
+    """The columns --columns names; without it, on a terminal in the ``table`` format,
+    those that fit its width, with a note on stderr on how to see all (a pipe or a
+    file gets every column)."""
+    import shutil
+
+    from ebutool.report.select import fit_columns, parse_columns, select_columns
+
+    names = parse_columns(columns)
+    if names is not None or columns is not None:
+        return select_columns(df, names)
+    if fmt is not OutputFormat.table or out != "-" or not sys.stdout.isatty() or df.empty:
+        return df
+    fit = fit_columns(df, shutil.get_terminal_size().columns)
+    if len(fit) < len(df.columns) and not quiet:
+        err(
+            f"note: {len(fit)} of {len(df.columns)} columns shown to fit the terminal; "
+            "all of them: --columns all (or -f csv, or a pipe); choose: --columns a,b,c"
+        )
+    return df[fit]
+
+
+def write_weird_log(diag: Diagnostics, path: str | None) -> None:
+    """The per-packet warnings as a Zeek ``weird`` log at ``path`` (nothing if None)."""
+    if path is None:
+        return
+    from ebutool.report.zeek import render_weird
+
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(render_weird(diag))
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def print_key_notes(table: KeyTable, quiet: bool) -> None:

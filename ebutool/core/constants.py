@@ -230,3 +230,8 @@ PROTOCOL_CONSTANTS: tuple[ConstantSpec, ...] = tuple(
 """Every run-time constant's spec, in declaration order."""
 
 DEFAULT_CONFIG = ProtocolConfig()
+
+MIN_CLAIM_SAMPLES = 3
+"""Fewest samples per side (early, standard) for a claim verdict (``analyze --summary``,
+``--min-claim-samples``); fewer gives "too few samples".  Here, not in
+ebutool.analysis, so that the command line can show it without importing pandas."""

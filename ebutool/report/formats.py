@@ -1,9 +1,11 @@
 """Tabular output: one function per format, chosen by an enum (pip-audit style).
 
-Conventions (README "Output"): CSV has one header row and empty cells for missing
-values; JSON is a list of objects with ``null`` for missing values; Markdown is a
-pipe table with fixed decimals that pastes into a paper; LaTeX is a booktabs
-tabular; ``table`` is for terminals.  This module only renders; the CLI
+Conventions (docs/reports.md "Output formats"): CSV has one header row, empty cells for
+missing values and epoch times with fixed decimals (microseconds); JSON is a list of
+objects and NDJSON one object a line, with ``null`` for missing values and times
+rounded to the microsecond; Zeek is Zeek's ASCII log (:mod:`ebutool.report.zeek`);
+Markdown is a pipe table with fixed decimals that pastes into a paper; LaTeX is a
+booktabs tabular; ``table`` is for terminals.  This module only renders; the CLI
 (``ebutool.cli.options.write_table``) decides where output goes.
 """
 
@@ -13,51 +15,58 @@ import io
 import json
 import math
 from collections.abc import Callable
-from enum import StrEnum
 
 import pandas as pd
 
 from ebutool.core.errors import UsageError
+from ebutool.report.cells import cell
+from ebutool.report.output_format import (
+    EPOCH_DECIMALS,
+    MS_DECIMALS,
+    TEXT_FORMATS,
+    OutputFormat,
+    RenderOptions,
+    is_epoch_column,
+)
+from ebutool.report.zeek import render_zeek
+
+__all__ = [
+    "RENDERERS",
+    "TEXT_FORMATS",
+    "OutputFormat",
+    "RenderOptions",
+    "is_epoch_column",
+    "render_bytes",
+    "render_table",
+]
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
-    latex = "latex"
-    parquet = "parquet"
-
-
-TEXT_FORMATS = [f for f in OutputFormat if f is not OutputFormat.parquet]
-
-
-def _cell(v):
-    """A JSON-able scalar: NaN/NA -> None, bytes -> hex, numpy -> Python."""
-    if v is None:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, (bytes, bytearray)):
-        return bytes(v).hex()
-    if hasattr(v, "item"):
-        v = v.item()
-        if isinstance(v, float) and math.isnan(v):
-            return None
-    return v
+def _json_places(name: object) -> int | None:
+    """Decimal places a JSON number of this column is rounded to: microseconds."""
+    name = str(name)
+    if is_epoch_column(name) or name.endswith("_s"):
+        return EPOCH_DECIMALS
+    if name.endswith("_ms"):
+        return MS_DECIMALS
+    return None
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    return [
-        {k: _cell(v) for k, v in zip(df.columns, row, strict=False)}
-        for row in df.itertuples(index=False)
-    ]
+    places = [_json_places(c) for c in df.columns]
+    out = []
+    for row in df.itertuples(index=False):
+        rec = {}
+        for name, p, v in zip(df.columns, places, row, strict=True):
+            v = cell(v)
+            if p is not None and isinstance(v, float) and math.isfinite(v):
+                v = round(v, p)
+            rec[str(name)] = v
+        out.append(rec)
+    return out
 
 
-def _fmt_value(v, decimals: int) -> str:
-    v = _cell(v)
+def _fmt_value(v: object, decimals: int) -> str:
+    v = cell(v)
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -67,35 +76,44 @@ def _fmt_value(v, decimals: int) -> str:
     return str(v)
 
 
-def is_epoch_column(name: str) -> bool:
-    """Columns holding epoch seconds keep microseconds in text formats: ``time``,
-    ``t_*`` and ``*_time``/``*_start``/``*_end`` (durations carry a unit suffix)."""
-    name = str(name)
-    return name == "time" or name.startswith("t_") or name.endswith(("_time", "_start", "_end"))
-
-
-def _text_rows(df: pd.DataFrame, decimals: int) -> list[list[str]]:
-    places = [6 if is_epoch_column(c) else decimals for c in df.columns]
+def _text_rows(df: pd.DataFrame, opts: RenderOptions) -> list[list[str]]:
+    places = [opts.time_decimals if is_epoch_column(c) else opts.decimals for c in df.columns]
     return [
         [_fmt_value(v, p) for p, v in zip(places, row, strict=False)]
         for row in df.itertuples(index=False)
     ]
 
 
-def _render_csv(df: pd.DataFrame, decimals: int) -> str:
-    buf = io.StringIO()
+def _hex_bytes(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with bytes cells as hex text."""
     out = df.copy()
     for c in out.columns:
-        if out[c].map(lambda v: isinstance(v, (bytes, bytearray))).any():
-            out[c] = out[c].map(
-                lambda v: bytes(v).hex() if isinstance(v, (bytes, bytearray)) else v
-            )
+        if out[c].dtype == object and out[c].map(lambda v: isinstance(v, bytes | bytearray)).any():
+            out[c] = out[c].map(lambda v: bytes(v).hex() if isinstance(v, bytes | bytearray) else v)
+    return out
+
+
+def _render_csv(df: pd.DataFrame, opts: RenderOptions) -> str:
+    out = _hex_bytes(df)
+    for c in out.columns:
+        # every float of an epoch column, whatever the column's dtype (an object column
+        # after concatenating a file's table with an empty one still holds floats)
+        if is_epoch_column(c) and not pd.api.types.is_integer_dtype(out[c]):
+            out[c] = [
+                _fmt_value(v, opts.time_decimals) if isinstance(cell(v), float) else v
+                for v in out[c]
+            ]
+    buf = io.StringIO()
     out.to_csv(buf, index=False, na_rep="", lineterminator="\n")
     return buf.getvalue()
 
 
-def _render_json(df: pd.DataFrame, decimals: int) -> str:
+def _render_json(df: pd.DataFrame, opts: RenderOptions) -> str:
     return json.dumps(_records(df), indent=1) + "\n"
+
+
+def _render_ndjson(df: pd.DataFrame, opts: RenderOptions) -> str:
+    return "".join(json.dumps(rec, separators=(",", ":")) + "\n" for rec in _records(df))
 
 
 def _alignment(df: pd.DataFrame) -> list[str]:
@@ -108,76 +126,70 @@ def _alignment(df: pd.DataFrame) -> list[str]:
     ]
 
 
-def _render_markdown(df: pd.DataFrame, decimals: int) -> str:
+def _tabulated(df: pd.DataFrame, opts: RenderOptions, tablefmt: str, align: bool) -> str:
     from tabulate import tabulate
 
     return (
         tabulate(
-            _text_rows(df, decimals),
-            headers=list(df.columns),
-            tablefmt="pipe",
+            _text_rows(df, opts),
+            headers=[str(c) for c in df.columns],
+            tablefmt=tablefmt,
             disable_numparse=True,
-            colalign=_alignment(df),
+            colalign=_alignment(df) if align else None,
         )
         + "\n"
     )
 
 
-def _render_latex(df: pd.DataFrame, decimals: int) -> str:
-    from tabulate import tabulate
-
-    return (
-        tabulate(
-            _text_rows(df, decimals),
-            headers=list(df.columns),
-            tablefmt="latex_booktabs",
-            disable_numparse=True,
-            colalign=_alignment(df),
-        )
-        + "\n"
-    )
+def _render_markdown(df: pd.DataFrame, opts: RenderOptions) -> str:
+    return _tabulated(df, opts, "pipe", align=True)
 
 
-def _render_table(df: pd.DataFrame, decimals: int) -> str:
-    from tabulate import tabulate
+def _render_latex(df: pd.DataFrame, opts: RenderOptions) -> str:
+    return _tabulated(df, opts, "latex_booktabs", align=True)
 
+
+def _render_table(df: pd.DataFrame, opts: RenderOptions) -> str:
     if df.empty:
         return "(no rows) columns: " + ", ".join(map(str, df.columns)) + "\n"
-    return (
-        tabulate(
-            _text_rows(df, decimals),
-            headers=list(df.columns),
-            tablefmt="simple",
-            disable_numparse=True,
-        )
-        + "\n"
-    )
+    return _tabulated(df, opts, "simple", align=False)
 
 
-RENDERERS: dict[OutputFormat, Callable[[pd.DataFrame, int], str]] = {
+def _render_zeek(df: pd.DataFrame, opts: RenderOptions) -> str:
+    return render_zeek(df, opts.name, opts.time_decimals)
+
+
+RENDERERS: dict[OutputFormat, Callable[[pd.DataFrame, RenderOptions], str]] = {
     OutputFormat.table: _render_table,
     OutputFormat.csv: _render_csv,
     OutputFormat.json: _render_json,
+    OutputFormat.ndjson: _render_ndjson,
+    OutputFormat.zeek: _render_zeek,
     OutputFormat.markdown: _render_markdown,
     OutputFormat.latex: _render_latex,
 }
 
 
-def render_table(df: pd.DataFrame, fmt: OutputFormat, decimals: int = 3) -> str:
-    """The text of ``df`` in a text format (every format but parquet)."""
+def render_table(
+    df: pd.DataFrame, fmt: OutputFormat, decimals: int = 3, *, name: str = "ebutool"
+) -> str:
+    """The text of ``df`` in a text format (every format but parquet); ``name`` is the
+    table's name where a format states one (a Zeek log's ``#path``)."""
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.parquet:
         raise UsageError("parquet is a binary format: give -o PATH")
-    return RENDERERS[fmt](df, decimals)
+    return RENDERERS[fmt](df, RenderOptions(decimals=decimals, name=name))
 
 
-def render_bytes(df: pd.DataFrame, fmt: OutputFormat, decimals: int = 3) -> bytes:
+def render_bytes(
+    df: pd.DataFrame, fmt: OutputFormat, decimals: int = 3, *, name: str = "ebutool"
+) -> bytes:
     """``df`` in any format as octets (text formats UTF-8 encoded, parquet binary).
     Writing them anywhere is the caller's business (the CLI: stdout or ``-o PATH``)."""
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.parquet:
         return _parquet_bytes(df)
-    return render_table(df, fmt, decimals).encode("utf-8")
+    return render_table(df, fmt, decimals, name=name).encode("utf-8")
 
 
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -185,12 +197,6 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
         import pyarrow  # noqa: F401
     except ImportError:
         raise UsageError("--format parquet needs pyarrow: pip install 'ebutool[parquet]'") from None
-    conv = df.copy()
-    for c in conv.columns:
-        if conv[c].map(lambda v: isinstance(v, (bytes, bytearray))).any():
-            conv[c] = conv[c].map(
-                lambda v: bytes(v).hex() if isinstance(v, (bytes, bytearray)) else v
-            )
     buf = io.BytesIO()
-    conv.to_parquet(buf, index=False)
+    _hex_bytes(df).to_parquet(buf, index=False)
     return buf.getvalue()

@@ -71,6 +71,10 @@ def test_driver_end_to_end(tmp_path):
         for kind in ("floor", "records", "analyze"):
             assert res[f"{fmt}/{kind}"]["packets"] == 3000
     assert "analyze pcap / floor (cold)" in out.stdout
+    # the --help start-up timing (issue 15 item 7): seconds and the ratio to bare Python
+    assert set(res["help"]) == {"floor", "help", "pandas"}
+    assert all(v > 0 for v in res["help"].values())
+    assert "ebutool --help" in out.stdout and "the bare interpreter" in out.stdout
     bad = subprocess.run(
         [
             sys.executable,
@@ -85,3 +89,12 @@ def test_driver_end_to_end(tmp_path):
         timeout=60,
     )
     assert bad.returncode == 2 and "unknown measurement" in bad.stderr
+
+
+def test_help_lines_judge_the_bound():
+    from benchmarks import help_timing
+
+    fast = help_timing.help_lines({"floor": 0.02, "help": 0.1, "pandas": 0.3})
+    assert "x5.00 the bare interpreter" in fast[0] and fast[1].endswith(" met")
+    slow = help_timing.help_lines({"floor": 0.02, "help": 0.4, "pandas": 0.3})
+    assert slow[1].endswith("NOT MET")

@@ -37,6 +37,8 @@ def test_every_format_is_covered():
 def test_every_text_format_renders_all_rows_and_columns(fmt):
     text = render_table(_frame(), fmt)
     for col in _frame().columns:
+        if fmt is OutputFormat.zeek and col == "t_handover":
+            col = "ts"  # a Zeek log's time column
         assert col.replace("_", r"\_") in text or col in text
     assert "2001:db8::2" in text
 

@@ -236,7 +236,6 @@ def test_cli_text_file(tmp_path):
         (["-o", "x.png"], "episodes: choose one with --episode N"),
         (["-e", "1", "-o", "x.jpg"], ".svg, .png, .pdf or .txt"),
         (["-e", "1", "--mn", "2001:db8:ffff::1"], "not to --mn 2001:db8:ffff::1"),
-        (["--mn", "2001:db8:ffff::1"], "no binding-update episode of MN 2001:db8:ffff::1"),
         (["--mn", "nonsense"], "not an IPv6 address"),
         (["-e", "0"], "greater than or equal to 1"),
     ],
@@ -246,6 +245,20 @@ def test_cli_usage_errors(args, fragment):
     assert result.exit_code == 2, result.output
     assert fragment in result.stderr or fragment in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("out", ["-", "ladder.svg"])
+def test_cli_nothing_to_draw_is_exit_0(tmp_path, out):
+    # issue 15 item 7: no episode (here: of this MN) is an answer, not a usage error
+    target = out if out == "-" else str(tmp_path / out)
+    result = run_cli("timeline", MIXED, "--mn", "2001:db8:ffff::1", "-o", target)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    last = result.stderr.strip().splitlines()[-1]
+    assert "no binding-update episode of MN 2001:db8:ffff::1" in last
+    assert "nothing to draw" in last
+    if out != "-":
+        assert not (tmp_path / out).exists() and "not written" in last
 
 
 def test_cli_unreadable_input_exit_3(tmp_path):

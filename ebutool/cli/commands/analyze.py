@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.analysis.summary import MIN_CLAIM_SAMPLES
 from ebutool.cli.option_groups import key_options, protocol_options
 from ebutool.cli.options import (
+    ColumnsOpt,
     FormatOpt,
     JobsOpt,
     OutputOpt,
     QuietOpt,
+    WeirdLogOpt,
     check_output,
     err,
     guarded,
@@ -21,16 +22,18 @@ from ebutool.cli.options import (
     print_diagnostics,
     print_key_notes,
     write_table,
+    write_weird_log,
 )
-from ebutool.core.constants import ProtocolConfig
+from ebutool.core.constants import MIN_CLAIM_SAMPLES, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.records.from_packet import StreamStats
+from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ebutool.oracle.keys import KeyTable
+    from ebutool.records.from_packet import StreamStats
 
 FilesArg = Annotated[
     list[str],
@@ -63,6 +66,13 @@ MinClaimOpt = Annotated[
         "gives 'too few samples'.",
     ),
 ]
+PaperOpt = Annotated[
+    bool,
+    typer.Option(
+        "--paper",
+        help="Only the DESIGN.md contract columns (mn ... auth): a preset of --columns.",
+    ),
+]
 SummaryOpt = Annotated[
     bool,
     typer.Option(
@@ -84,6 +94,9 @@ def register(app: typer.Typer) -> None:
         keys: KeyTable,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
+        columns: ColumnsOpt = None,
+        paper: PaperOpt = False,
+        weird_log: WeirdLogOpt = None,
         mn: MnOpt = None,
         cn: CnOpt = None,
         summary: SummaryOpt = False,
@@ -112,9 +125,11 @@ def register(app: typer.Typer) -> None:
         from ebutool.analysis import claim_statement, summarize
         from ebutool.analysis.summary import counterfactual_statement
         from ebutool.core.progress import NullProgress, reading_progress
+        from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import analyze_files
 
         check_output(fmt, output)
+        columns = episode_columns(columns, paper, summary)
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
@@ -131,7 +146,9 @@ def register(app: typer.Typer) -> None:
                 progress=prog,
             )
         table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
-        write_table(table, fmt, output)
+        name = "ebutool_summary" if summary else "ebutool_episodes"
+        write_table(table, fmt, output, columns=columns, name=name, quiet=quiet)
+        write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)
             err(summary_line(df, stats))
@@ -141,6 +158,23 @@ def register(app: typer.Typer) -> None:
                 for line in counterfactual_statement(df, min_claim_samples).splitlines():
                     err(line)
             print_diagnostics(diag, quiet)
+
+
+def episode_columns(columns: str | None, paper: bool, summary: bool) -> str | None:
+    """The --columns value, --paper's preset, checked before any input is read (the
+    episode table's columns are known; the summary's are checked when written)."""
+    from ebutool.analysis.columns import DESIGN_COLUMNS, EPISODE_COLUMNS
+    from ebutool.report.select import check_columns, parse_columns
+
+    if paper:
+        if columns is not None:
+            raise UsageError("--paper is a preset of --columns: give one of them")
+        if summary:
+            raise UsageError("--paper selects episode columns: it does not go with --summary")
+        return ",".join(DESIGN_COLUMNS)
+    if not summary:
+        check_columns(parse_columns(columns), list(EPISODE_COLUMNS))
+    return columns
 
 
 def summary_line(df: pd.DataFrame, stats: StreamStats) -> str:

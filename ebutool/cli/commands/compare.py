@@ -9,6 +9,7 @@ import typer
 
 from ebutool.cli.option_groups import protocol_options
 from ebutool.cli.options import (
+    ColumnsOpt,
     FormatOpt,
     JobsOpt,
     OutputOpt,
@@ -83,6 +84,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
+        columns: ColumnsOpt = None,
         jobs: JobsOpt = 1,
         quiet: QuietOpt = False,
     ) -> None:
@@ -118,7 +120,7 @@ def register(app: typer.Typer) -> None:
                 v for panel in samples.values() for g in panel.values() for v in g.values()
             ):
                 err("no episode has a measured or predicted latency: the figure is empty")
-        write_table(table, fmt, output)
+        write_table(table, fmt, output, columns=columns, name="ebutool_compare", quiet=quiet)
         if not quiet:
             groups = episodes[by.value].nunique(dropna=False) if by.value in episodes else 0
             err(

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import typer
 
 from ebutool.cli.options import (
+    ColumnsOpt,
     FormatOpt,
     InputsArg,
     JobsOpt,
     OutputOpt,
     QuietOpt,
+    WeirdLogOpt,
     err,
     guarded,
     input_paths,
     print_diagnostics,
     write_table,
+    write_weird_log,
 )
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.records.from_packet import StreamStats
 from ebutool.report import OutputFormat
+
+if TYPE_CHECKING:
+    from ebutool.records.from_packet import StreamStats
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +36,8 @@ def register(app: typer.Typer) -> None:
         files: InputsArg,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
+        columns: ColumnsOpt = None,
+        weird_log: WeirdLogOpt = None,
         jobs: JobsOpt = 1,
         quiet: QuietOpt = False,
     ) -> None:
@@ -41,6 +49,7 @@ def register(app: typer.Typer) -> None:
         Example: ebutool decode samples/early-conservative.pcap --format csv -o messages.csv
         """
         from ebutool.core.progress import NullProgress, reading_progress
+        from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import decode_files
 
         paths = input_paths(files, quiet)
@@ -48,7 +57,8 @@ def register(app: typer.Typer) -> None:
         opaque: Counter[str] = Counter()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
             df = decode_files(paths, jobs, diag, stats, opaque, progress=prog)
-        write_table(df, fmt, output)
+        write_table(df, fmt, output, columns=columns, name="ebutool_decode", quiet=quiet)
+        write_weird_log(diag, weird_log)
         if not quiet:
             print_summary(stats, opaque)
             print_diagnostics(diag, quiet)

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from ebutool.cli.options import FormatOpt, OutputOpt, QuietOpt, err, guarded, write_table
+from ebutool.cli.options import (
+    ColumnsOpt,
+    FormatOpt,
+    OutputOpt,
+    QuietOpt,
+    err,
+    guarded,
+    write_table,
+)
 from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
 
@@ -59,6 +67,7 @@ def register(app: typer.Typer) -> None:
         plot: PlotOpt = None,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
+        columns: ColumnsOpt = None,
         quiet: QuietOpt = False,
     ) -> None:
         """The draft's six latency formulas (section 5) for given round-trip times,
@@ -76,12 +85,18 @@ def register(app: typer.Typer) -> None:
                 "--plot needs --sweep VAR=START:STOP:STEP (a figure of one point says nothing)"
             )
         if sweep is None:
-            _single(fixed, fmt, output, quiet)
+            _single(fixed, fmt, output, columns, quiet)
         else:
-            _sweep(fixed, sweep, plot, fmt, output, quiet)
+            _sweep(fixed, sweep, plot, fmt, output, columns, quiet)
 
 
-def _single(fixed: dict[str, float | None], fmt: OutputFormat, output: str, quiet: bool) -> None:
+def _single(
+    fixed: dict[str, float | None],
+    fmt: OutputFormat,
+    output: str,
+    columns: str | None,
+    quiet: bool,
+) -> None:
     """One RTT triple: one row."""
     from ebutool.analysis import formula_table as model
 
@@ -94,7 +109,7 @@ def _single(fixed: dict[str, float | None], fmt: OutputFormat, output: str, quie
             + " (round-trip times in ms), or --sweep one of them"
         )
     df = model.model_table(rtt_ha, rtt_bt, rtt_ro)
-    write_table(df, fmt, output)
+    write_table(df, fmt, output, columns=columns, name="ebutool_model", quiet=quiet)
     if not quiet:
         r = df.iloc[0]
         err(
@@ -117,6 +132,7 @@ def _sweep(
     plot: str | None,
     fmt: OutputFormat,
     output: str,
+    columns: str | None,
     quiet: bool,
 ) -> None:
     """One RTT swept: one row per value, and the figure with --plot."""
@@ -136,7 +152,7 @@ def _sweep(
         from ebutool.report.plots import save_figure, sweep_figure
 
         save_figure(sweep_figure(df, sw.variable, others), plot)
-    write_table(df, fmt, output)
+    write_table(df, fmt, output, columns=columns, name="ebutool_model", quiet=quiet)
     if not quiet:
         err(
             f"{len(df)} values of {sw.variable} from {df[sw.variable + '_ms'].iloc[0]:g} to "

@@ -9,17 +9,20 @@ import typer
 
 from ebutool.cli.option_groups import key_options, protocol_options
 from ebutool.cli.options import (
+    ColumnsOpt,
     FormatOpt,
     InputsArg,
     JobsOpt,
     OutputOpt,
     QuietOpt,
+    WeirdLogOpt,
     err,
     guarded,
     input_paths,
     print_diagnostics,
     print_key_notes,
     write_table,
+    write_weird_log,
 )
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
@@ -87,6 +90,8 @@ def register(app: typer.Typer) -> None:
         early_trusted: TrustedOpt = None,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
+        columns: ColumnsOpt = None,
+        weird_log: WeirdLogOpt = None,
         divergences: DivergencesOpt = None,
         decisions: DecisionsOpt = None,
         jobs: JobsOpt = 1,
@@ -138,16 +143,19 @@ def register(app: typer.Typer) -> None:
             diag=diag,
             trusted=trusted,
         )
-        write_table(result.exposure, fmt, output)
+        write_table(
+            result.exposure, fmt, output, columns=columns, name="ebutool_exposure", quiet=quiet
+        )
         if divergences is not None:
-            write_table(result.divergences, fmt, divergences)
+            write_table(result.divergences, fmt, divergences, name="ebutool_divergences")
         if decisions is not None:
-            write_table(result.decisions, fmt, decisions)
+            write_table(result.decisions, fmt, decisions, name="ebutool_decisions")
         if not quiet:
             print_key_notes(keys, False)
             for line in result.summary_lines():
                 err("replay: " + line)
         print_diagnostics(diag, quiet)
+        write_weird_log(diag, weird_log)
         raise typer.Exit(result.exit_status(strict))
 
 

@@ -9,6 +9,7 @@ import typer
 
 from ebutool.cli.option_groups import protocol_options
 from ebutool.cli.options import (
+    ColumnsOpt,
     OutputOpt,
     QuietOpt,
     err,
@@ -55,6 +56,7 @@ def register(app: typer.Typer) -> None:
                 "format instead of the text diagram.",
             ),
         ] = None,
+        columns: ColumnsOpt = None,
         quiet: QuietOpt = False,
     ) -> None:
         """An episode's messages as a ladder diagram with MN, HA and CN lanes and the
@@ -81,17 +83,22 @@ def register(app: typer.Typer) -> None:
             check_plot_target(output)
         diag = Diagnostics()
         every = tl.load_episodes(file, config, diag)
+        if not every or (episode is None and not tl.select_episodes(every, mn)):
+            # nothing to draw is an answer, not a usage error: exit status 0, after the
+            # warnings that may say why (e.g. a cut capture)
+            print_diagnostics(diag, quiet)
+            err(
+                "no binding-update episode"
+                + (f" of MN {mn}" if mn else "")
+                + " in this input: nothing to draw"
+                + ("" if output == "-" else f" ({output} not written)")
+            )
+            return
         try:
             if episode is not None:
                 ep = tl.find_episode(every, episode, mn)
             else:
                 mine = tl.select_episodes(every, mn)
-                if not mine:
-                    raise UsageError(
-                        "no binding-update episode"
-                        + (f" of MN {mn}" if mn else "")
-                        + " in this input"
-                    )
                 if len(mine) > 1 and figure:
                     raise UsageError(
                         f"{len(mine)} episodes: choose one with --episode N "
@@ -102,7 +109,14 @@ def register(app: typer.Typer) -> None:
             raise
         if episode is None:
             if len(mine) != 1:
-                write_table(tl.episode_list(mine), fmt or OutputFormat.table, output)
+                write_table(
+                    tl.episode_list(mine),
+                    fmt or OutputFormat.table,
+                    output,
+                    columns=columns,
+                    name="ebutool_timeline",
+                    quiet=quiet,
+                )
                 if not quiet:
                     err(
                         f"{len(mine)} episodes; draw one with --episode N "
@@ -117,7 +131,9 @@ def register(app: typer.Typer) -> None:
 
             save_figure(ladder_figure(ladder), output)
         elif fmt is not None:
-            write_table(ladder.table(), fmt, output)
+            write_table(
+                ladder.table(), fmt, output, columns=columns, name="ebutool_ladder", quiet=quiet
+            )
         else:
             _write_text(tl.render_text(ladder), output)
         if not quiet:

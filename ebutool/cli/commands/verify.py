@@ -8,17 +8,20 @@ import typer
 
 from ebutool.cli.option_groups import key_options, protocol_options
 from ebutool.cli.options import (
+    ColumnsOpt,
     FormatOpt,
     InputsArg,
     JobsOpt,
     OutputOpt,
     QuietOpt,
+    WeirdLogOpt,
     err,
     guarded,
     input_paths,
     print_diagnostics,
     print_key_notes,
     write_table,
+    write_weird_log,
 )
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
@@ -39,6 +42,8 @@ def register(app: typer.Typer) -> None:
         keys: KeyTable,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
+        columns: ColumnsOpt = None,
+        weird_log: WeirdLogOpt = None,
         jobs: JobsOpt = 1,
         quiet: QuietOpt = False,
     ) -> None:
@@ -63,7 +68,8 @@ def register(app: typer.Typer) -> None:
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         df = verify_files(paths, jobs, keys=keys, config=config, diag=diag, stats=stats)
-        write_table(df, fmt, output)
+        write_table(df, fmt, output, columns=columns, name="ebutool_verify", quiet=quiet)
+        write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)
             counts = df["verdict"].value_counts()

@@ -1,0 +1,25 @@
+"""One table cell as a plain Python value, shared by the renderers."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def cell(v: object) -> object:
+    """A JSON-able scalar: NaN/NA -> None, bytes -> hex, numpy -> Python."""
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).hex()
+    item = getattr(v, "item", None)
+    if callable(item):
+        v = item()
+        if isinstance(v, float) and math.isnan(v):
+            return None
+    return v
