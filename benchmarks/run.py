@@ -25,7 +25,7 @@ best of ``--repeat`` runs: on a shared machine wall-clock time measures the neig
   tshark     ``tshark -r FILE -Y mipv6 -T fields -e frame.number`` (if installed); with
              ``--tshark-packets K`` it runs on a K-packet prefix and is scaled linearly
   help       ``ebutool --help`` start-up against the bare interpreter and ``import pandas``
-             (benchmarks/help_timing.py; wall clock; ``--no-help-timing`` skips it)
+             (benchmarks/help_timing.py; CPU seconds; ``--no-help-timing`` skips it)
 
 Each child does its work twice: "cold" is the first run in a fresh process (what one
 ``ebutool analyze`` invocation costs after its imports), "warm" the second (the per-packet

@@ -25,6 +25,9 @@ def parse_columns(spec: str | None) -> list[str] | None:
         raise UsageError("--columns: give column names separated by commas (or 'all')")
     if names == [ALL]:
         return None
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UsageError(f"--columns: {', '.join(repr(n) for n in twice)} given twice")
     return names
 
 

@@ -183,3 +183,10 @@ def test_columns_on_a_terminal_are_all_given(tmp_path: Path):
     out, err = _on_a_terminal(["analyze", MIXED, "--columns", "kind,mn,diagnosis"], 60)
     assert out.splitlines()[0].split() == ["kind", "mn", "diagnosis"]
     assert "columns shown" not in err
+
+
+@pytest.mark.parametrize("spec", ["mn,kind,mn", ",", ""])
+def test_columns_given_twice_or_none_is_a_usage_error(spec):
+    res = run_cli("analyze", MIXED, "-f", "csv", "--columns", spec)
+    assert res.exit_code == 2 and res.stdout == ""
+    assert res.stderr.startswith("ebutool: error: --columns")
