@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,7 +22,35 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
 
+if TYPE_CHECKING:
+    from ebutool.analysis.state import Episode
+
 TEXT_EXTENSIONS = (".txt", ".text")
+
+
+MnOpt = Annotated[
+    str | None,
+    typer.Option("--mn", metavar="HOA", help="Only the episodes of this mobile node."),
+]
+EpisodeOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--episode",
+        "-e",
+        metavar="N",
+        min=1,
+        help="The episode to draw, numbered as listed (and as analyze's episode column).",
+    ),
+]
+TableFormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Write the episode list, or the drawn episode's messages, as a table in this "
+        "format instead of the text diagram.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -32,30 +60,10 @@ def register(app: typer.Typer) -> None:
     def timeline_cmd(
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
         config: ProtocolConfig,
-        mn: Annotated[
-            str | None,
-            typer.Option("--mn", metavar="HOA", help="Only the episodes of this mobile node."),
-        ] = None,
-        episode: Annotated[
-            int | None,
-            typer.Option(
-                "--episode",
-                "-e",
-                metavar="N",
-                min=1,
-                help="The episode to draw, numbered as listed (and as analyze's episode column).",
-            ),
-        ] = None,
+        mn: MnOpt = None,
+        episode: EpisodeOpt = None,
         output: OutputOpt = "-",
-        fmt: Annotated[
-            OutputFormat | None,
-            typer.Option(
-                "--format",
-                "-f",
-                help="Write the episode list, or the drawn episode's messages, as a table in this "
-                "format instead of the text diagram.",
-            ),
-        ] = None,
+        fmt: TableFormatOpt = None,
         columns: ColumnsOpt = None,
         quiet: QuietOpt = False,
     ) -> None:
@@ -71,16 +79,7 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.report import timeline as tl
 
-        figure = output != "-" and not output.lower().endswith(TEXT_EXTENSIONS) and fmt is None
-        if figure:
-            from ebutool.report.plots import FIGURE_FORMATS, check_plot_target
-
-            if os.path.splitext(output)[1].lower() not in FIGURE_FORMATS:
-                raise UsageError(
-                    f"-o {output!r}: a diagram is written as .svg, .png, .pdf or .txt "
-                    "(or give --format for a table)"
-                )
-            check_plot_target(output)
+        figure = _figure_target(output, fmt)
         diag = Diagnostics()
         every = tl.load_episodes(file, config, diag)
         if not every or (episode is None and not tl.select_episodes(every, mn)):
@@ -125,17 +124,7 @@ def register(app: typer.Typer) -> None:
                     print_diagnostics(diag, quiet)
                 return
             ep = mine[0]
-        ladder = tl.ladder_from_episode(ep)
-        if figure:
-            from ebutool.report.plots import ladder_figure, save_figure
-
-            save_figure(ladder_figure(ladder), output)
-        elif fmt is not None:
-            write_table(
-                ladder.table(), fmt, output, columns=columns, name="ebutool_ladder", quiet=quiet
-            )
-        else:
-            _write_text(tl.render_text(ladder), output)
+        _draw(ep, figure, fmt, output, columns, quiet)
         if not quiet:
             err(
                 f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, "
@@ -143,6 +132,45 @@ def register(app: typer.Typer) -> None:
                 + (f"; diagram written to {output}" if output != "-" else "")
             )
             print_diagnostics(diag, quiet)
+
+
+def _figure_target(output: str, fmt: OutputFormat | None) -> bool:
+    """Whether ``-o`` asks for a figure; checks its extension and that it can be written."""
+    figure = output != "-" and not output.lower().endswith(TEXT_EXTENSIONS) and fmt is None
+    if figure:
+        from ebutool.report.plots import FIGURE_FORMATS, check_plot_target
+
+        if os.path.splitext(output)[1].lower() not in FIGURE_FORMATS:
+            raise UsageError(
+                f"-o {output!r}: a diagram is written as .svg, .png, .pdf or .txt "
+                "(or give --format for a table)"
+            )
+        check_plot_target(output)
+    return figure
+
+
+def _draw(
+    ep: Episode,
+    figure: bool,
+    fmt: OutputFormat | None,
+    output: str,
+    columns: str | None,
+    quiet: bool,
+) -> None:
+    """One episode's ladder: a figure, a table of its messages, or the text diagram."""
+    from ebutool.report import timeline as tl
+
+    ladder = tl.ladder_from_episode(ep)
+    if figure:
+        from ebutool.report.plots import ladder_figure, save_figure
+
+        save_figure(ladder_figure(ladder), output)
+    elif fmt is not None:
+        write_table(
+            ladder.table(), fmt, output, columns=columns, name="ebutool_ladder", quiet=quiet
+        )
+    else:
+        _write_text(tl.render_text(ladder), output)
 
 
 def _write_text(text: str, output: str) -> None:
