@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ebutool.analysis.claim import claim_statement
 from ebutool.analysis.classify import KINDS, MODES
 from ebutool.analysis.columns import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame
 from ebutool.analysis.episodes import Reconstructor, check_order
@@ -30,7 +31,7 @@ from ebutool.analysis.rows import (
     build_rows,
 )
 from ebutool.analysis.state import Episode, Step
-from ebutool.analysis.summary import SUMMARY_COLUMNS, claim_statement, summarize
+from ebutool.analysis.summary import SUMMARY_COLUMNS, summarize
 from ebutool.core.addr import canonical
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
