@@ -86,6 +86,7 @@ from ebutool.oracle.verdicts import (
     verdicts_frame,
 )
 from ebutool.records.record import Record
+from ebutool.records.retype import retype
 from ebutool.wire.mh.codec import mac_data
 from ebutool.wire.mh.messages import (
     BA_STATUS,
@@ -154,6 +155,7 @@ class Oracle:
             raise UsageError("the oracle's table bound must be at least 1 entry")
         self.keys = keys if keys is not None else KeyTable()
         self.config = config
+        self._mh_types = config.mh_types
         self.max_entries = max_entries
         self._nonce_ns = to_ns(config.max_nonce_lifetime)
         self._token_ns = to_ns(config.max_token_lifetime)
@@ -182,6 +184,8 @@ class Oracle:
         CoTI, BRR, BE, home registrations and their BAs, handover events)."""
         if not isinstance(rec, Record) or rec.mh is None:
             return None
+        if self._mh_types:  # the draft's own MH types (ebu_mh_type, eba_mh_type)
+            rec = retype(rec, self._mh_types)
         ts_ns = rec.ts_ns
         if self._now is None or ts_ns > self._now:
             self._now = ts_ns
@@ -381,7 +385,7 @@ class Oracle:
         if auth is None:
             v.verdict, v.reason = INVALID, R_NO_AUTH
             return v
-        data = mac_data(rec.mh_wire) if rec.mh_wire else None
+        data = mac_data(rec.mh_wire, bu.mh_type) if rec.mh_wire else None
         if sent.fail is None and data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v
@@ -549,7 +553,7 @@ class Oracle:
             if v.verdict == INVALID:
                 v.verdict = UNVERIFIABLE  # the BU's fault; this BA cannot be checked
             return v
-        data = mac_data(rec.mh_wire) if rec.mh_wire else None
+        data = mac_data(rec.mh_wire, ba.mh_type) if rec.mh_wire else None
         if data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v
