@@ -156,7 +156,12 @@ def register(app: typer.Typer) -> None:
             min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
         )
         table = summarize(df, settings=settings) if summary else df
-        write_table(table, fmt, output)
+        if summary and fmt in (OutputFormat.latex, OutputFormat.markdown):
+            from ebutool.report.paper import paper_table
+
+            write_table(paper_table(table), fmt, output)  # the compact table for a paper
+        else:
+            write_table(table, fmt, output)
         if not quiet:
             print_key_notes(keys, False)
             err(summary_line(df, stats))
