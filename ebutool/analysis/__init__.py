@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ebutool.analysis.claim import claim_statement
 from ebutool.analysis.classify import KINDS, MODES
 from ebutool.analysis.columns import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame
 from ebutool.analysis.episodes import Reconstructor, check_order
@@ -30,12 +31,13 @@ from ebutool.analysis.rows import (
     build_rows,
 )
 from ebutool.analysis.state import Episode, Step
-from ebutool.analysis.summary import SUMMARY_COLUMNS, claim_statement, summarize
+from ebutool.analysis.summary import SUMMARY_COLUMNS, summarize
 from ebutool.core.addr import canonical
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import EbutoolError, UsageError
 from ebutool.core.gc_tuning import fewer_collections
+from ebutool.records.retype import retyped
 from ebutool.stream.reader import read_ahead
 
 if TYPE_CHECKING:
@@ -92,7 +94,8 @@ def iter_episodes(
 ) -> Iterator[Episode]:
     """Episodes as their MN moves on (streaming; ids are 0 here, see build_episodes)."""
     rc = Reconstructor(config, diag, oracle)
-    for item in records:
+    # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
+    for item in retyped(records, config.mh_types, rc.diag):
         for ho, _ in rc.feed(item):
             yield from finalize(ho, config, None)
     for ho, _ in rc.finish():

@@ -32,6 +32,7 @@ from ebutool.analysis.state import Episode, Handover
 from ebutool.core import constants as C
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.retype import retyped
 
 # The fallback causes (also used by ebutool.analysis._fallback_causes, the Episode path)
 FALLBACK_KIND = "early_fallback"
@@ -224,7 +225,8 @@ def build_rows(
     rc = Reconstructor(config, diag, oracle)
     rows = EpisodeRows()
     add = rows.add_handover
-    for item in records:
+    # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
+    for item in retyped(records, config.mh_types, rc.diag):
         for ho, _ in rc.feed(item):
             add(ho, config, None)
     for ho, _ in rc.finish():

@@ -5,20 +5,32 @@ takes half or less of the time of a standard one."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from ebutool.analysis.claim import (
+    CLAIM_COLUMNS,
+    CLAIM_MODES,
+    CLAIM_RATIO,
+    OBSERVED,
+    claim_cells,
+)
+from ebutool.analysis.claim_stats import (
+    DEFAULT_SETTINGS,
+    MIN_CLAIM_SAMPLES,
+    ClaimSettings,
+    bootstrap_medians,
+    percentile_interval,
+)
 from ebutool.analysis.classify import KINDS, MODES
-from ebutool.analysis.columns import Dtype
 from ebutool.analysis.formulas import FORMULAS, predicting_formula
-from ebutool.core.constants import MIN_CLAIM_SAMPLES
+from ebutool.analysis.summary_columns import SUMMARY_COLUMNS
 
-OBSERVED = ("send_latency", "recv_latency")
 PREDICTED = tuple(FORMULAS)
-CLAIM_RATIO = 0.5  # the draft's claim: early takes half or less of standard
-CLAIM_MODES = ("conservative", "optimistic")  # the claim compares like with like only
 ALL = "all"  # the mode label of a kind's rows over every mode
+OK = "ok"  # the quality of a row that may enter statistics
 
 # Episodes enter the statistics on the same terms whatever their kind: the procedure
 # completed (the standard BU, or the deregistration, acknowledged: column ``complete``)
@@ -26,46 +38,80 @@ ALL = "all"  # the mode label of a kind's rows over every mode
 # registration, an early binding that expired before the standard BU came).
 EXCLUDING_NOTES = ("ha_bu_unanswered", "ha_ba_rejected_", "tentative_binding_expired")
 COUNTING_RULE = (
-    "complete episodes only (final BU or deregistration acknowledged; home "
-    "registration not refused or unanswered; tentative binding not expired)"
+    "episodes of quality ok only (complete: final BU or deregistration acknowledged; "
+    "home registration not refused or unanswered; tentative binding not expired)"
 )
 
-SUMMARY_COLUMNS: dict[str, Dtype] = {
-    "kind": "object",
-    "mode": "object",
-    "episodes": "Int64",
-    "counted": "Int64",
-    "quantity": "object",
-    "source": "object",
-    "n": "Int64",
-    "median_ms": "float64",
-    "mean_ms": "float64",
-    "p95_ms": "float64",
-    "ratio_to_standard": "float64",
-    "claim": "object",
-}
 
-
-def _stats(values: pd.Series) -> tuple[int, float, float, float]:
+def _stats(values: pd.Series, settings: ClaimSettings) -> dict:
+    """n, median, its bootstrap interval (only from ``settings.min_samples`` samples
+    on: below that the interval is degenerate), mean and p95 of ``values``."""
     v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    out = dict.fromkeys(("median_ms", "median_ci_low_ms", "median_ci_high_ms"), math.nan)
+    out.update(n=len(v), mean_ms=math.nan, p95_ms=math.nan)
     if not len(v):
-        return 0, math.nan, math.nan, math.nan
-    return len(v), float(np.median(v)), float(np.mean(v)), float(np.percentile(v, 95))
+        return out
+    out.update(median_ms=float(np.median(v)), mean_ms=float(np.mean(v)))
+    out["p95_ms"] = float(np.percentile(v, 95))
+    if len(v) >= settings.min_samples:
+        rng = np.random.default_rng(settings.seed)
+        boot = bootstrap_medians(v, settings.resamples, rng)
+        low, high = percentile_interval(boot, settings.confidence)
+        out.update(median_ci_low_ms=low, median_ci_high_ms=high)
+    return out
+
+
+def _flag(df: pd.DataFrame, column: str) -> pd.Series:
+    return df[column].astype("boolean").fillna(False).astype(bool)
+
+
+def _notes(df: pd.DataFrame) -> pd.Series:
+    diag = df["diagnosis"].astype(object).where(df["diagnosis"].notna(), "")
+    return diag.map(lambda d: [c for c in str(d).split(";") if c])
+
+
+def exclusion_reasons(df: pd.DataFrame) -> pd.Series:
+    """Per row: None if it enters the statistics, else why not: its ``quality`` when
+    that is not ``ok``, ``incomplete`` when ``complete`` is false, or the first of
+    :data:`EXCLUDING_NOTES` in its diagnosis.  A hand-made table without these
+    columns counts every row."""
+    reason = pd.Series([None] * len(df), index=df.index, dtype=object)
+    if "diagnosis" in df.columns:
+        notes = _notes(df)
+        for note in reversed(EXCLUDING_NOTES):
+            hit = notes.map(lambda cs, n=note: any(c.startswith(n) for c in cs))
+            reason[hit] = note.rstrip("_")
+    if "complete" in df.columns:
+        reason[~_flag(df, "complete")] = "incomplete"
+    if "quality" in df.columns:
+        quality = df["quality"].astype(object)
+        bad = quality.notna() & (quality != OK)
+        reason[bad] = quality[bad]
+        reason[quality.isna()] = reason[quality.isna()].fillna("quality_unknown")
+    return reason
 
 
 def counted_mask(df: pd.DataFrame) -> pd.Series:
-    """True for the episodes that enter the statistics (EXCLUDING_NOTES, COUNTING_RULE).
-    A table without a ``complete`` column (hand-made) counts every row."""
-    mask = pd.Series(True, index=df.index)
-    if "complete" in df.columns:
-        mask &= df["complete"].astype("boolean").fillna(False).astype(bool)
-    if "diagnosis" in df.columns:
-        diag = df["diagnosis"].astype(object).where(df["diagnosis"].notna(), "")
-        for note in EXCLUDING_NOTES:
-            mask &= ~diag.map(
-                lambda d, n=note: any(c.startswith(n) for c in str(d).split(";") if c)
-            )
-    return mask
+    """True for the episodes that enter the statistics (:func:`exclusion_reasons`)."""
+    return exclusion_reasons(df).isna()
+
+
+def exclusion_counts(df: pd.DataFrame) -> dict[str, int]:
+    """How many episodes were left out of the statistics, per reason (most first)."""
+    counts = exclusion_reasons(df).dropna().value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def exclusion_statement(df: pd.DataFrame) -> str:
+    """One line: how many episodes entered the statistics and why the others did not."""
+    counts = exclusion_counts(df)
+    left = sum(counts.values())
+    why = ", ".join(f"{k} {v}" for k, v in counts.items())
+    return (
+        f"Statistics over {len(df) - left} of {len(df)} episodes"
+        + (f"; left out: {why}" if left else "")
+        + f" ({COUNTING_RULE})."
+    )
 
 
 COMPARED = ("early", "standard")  # kinds the claim compares: always with an "all" margin
@@ -77,52 +123,62 @@ def _groups(df: pd.DataFrame):
     for kind in [k for k in KINDS if k in set(df["kind"])] + sorted(set(df["kind"]) - set(KINDS)):
         of_kind = df[df["kind"] == kind]
         modes = [m for m in MODES if m in set(of_kind["mode"])]
+        modes += sorted(set(of_kind["mode"].dropna()) - set(MODES))
         for mode in modes:
             yield kind, mode, of_kind[of_kind["mode"] == mode]
-        if kind in COMPARED or len(modes) > 1 or set(of_kind["mode"]) - set(MODES):
+        if kind in COMPARED or len(modes) > 1:
             yield kind, ALL, of_kind
 
 
-def summarize(df: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> pd.DataFrame:
+def _group_rows(kind: str, mode: str, sub: pd.DataFrame, use: pd.DataFrame, settings) -> list:
+    rows = []
+    for source, names in (("observed", OBSERVED), ("predicted", PREDICTED)):
+        for name in names:
+            col = use[f"{name}_ms"] if f"{name}_ms" in use else pd.Series(dtype=float)
+            rows.append(
+                {
+                    "kind": kind,
+                    "mode": mode,
+                    "episodes": len(sub),
+                    "counted": len(use),
+                    "quantity": name,
+                    "source": source,
+                    **_stats(col, settings),
+                }
+            )
+    if not any(r["n"] for r in rows):
+        # e.g. home_only, deregistration: nothing to measure, but count the episodes
+        rows = [dict(rows[0], quantity=None, source=None)]
+    return rows
+
+
+def summarize(
+    df: pd.DataFrame,
+    min_claim_samples: int | None = None,
+    settings: ClaimSettings = DEFAULT_SETTINGS,
+) -> pd.DataFrame:
     """Per kind x mode (and per kind over all modes, mode "all"): the episode count,
-    how many of them are ``counted`` (:data:`COUNTING_RULE`, the same for every kind)
-    and, over the counted ones, for each observed and predicted latency its sample
-    count, median, mean and 95th percentile in ms.  Early and early_fallback rows of
-    observed latencies of one mode carry ``ratio_to_standard`` (their median / the
-    standard median of the same mode); early rows also ``claim``: "supported" when
-    <= 0.5, "not supported", "too few samples" (fewer than ``min_claim_samples`` on
-    a side) or "undetermined" (none on a side).  The "all" rows mix modes and carry
-    no ratio."""
+    how many of them are ``counted`` (:func:`exclusion_reasons`: quality ok and
+    complete) and, over the counted ones, for each observed and predicted latency its
+    sample count, median with its 95% bootstrap interval, mean and 95th percentile in
+    ms.  Early and early_fallback rows of observed latencies of one mode carry
+    ``ratio_to_standard`` (their median / the standard median of the same mode); early
+    rows of the conservative and optimistic modes also the claim columns
+    (:mod:`ebutool.analysis.claim`).  ``min_claim_samples`` overrides
+    ``settings.min_samples``."""
+    if min_claim_samples is not None:
+        settings = replace(settings, min_samples=min_claim_samples)
+    df = df.reset_index(drop=True)  # concatenated tables may repeat index labels
     rows: list[dict] = []
     counted = counted_mask(df) if len(df) else pd.Series(dtype=bool)
     for kind, mode, sub in _groups(df):
-        use = sub[counted.loc[sub.index]]
-        group_rows = []
-        for source, names in (("observed", OBSERVED), ("predicted", PREDICTED)):
-            for name in names:
-                n, med, mean, p95 = _stats(use[f"{name}_ms"])
-                group_rows.append(
-                    {
-                        "kind": kind,
-                        "mode": mode,
-                        "episodes": len(sub),
-                        "counted": len(use),
-                        "quantity": name,
-                        "source": source,
-                        "n": n,
-                        "median_ms": med,
-                        "mean_ms": mean,
-                        "p95_ms": p95,
-                        "ratio_to_standard": math.nan,
-                        "claim": None,
-                    }
-                )
-        if not any(r["n"] for r in group_rows):
-            # e.g. home_only, deregistration: nothing to measure, but count the episodes
-            group_rows = [dict(group_rows[0], quantity=None, source=None)]
-        rows.extend(group_rows)
+        rows.extend(_group_rows(kind, mode, sub, sub[counted.loc[sub.index]], settings))
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    _ratios(out, min_claim_samples)
+    for col in CLAIM_COLUMNS:
+        out[col] = out[col].astype(object)
+    _ratios(out)
+    if len(df):
+        _claims(out, df[counted], settings)
     for col, dtype in SUMMARY_COLUMNS.items():
         out[col] = (
             out[col].astype(object).where(out[col].notna(), None)
@@ -138,11 +194,7 @@ def _row(out: pd.DataFrame, kind: str, mode: object, quantity: object) -> pd.Ser
     return rows.iloc[0] if len(rows) else None
 
 
-def _n(r: pd.Series | None) -> int:
-    return 0 if r is None or pd.isna(r["n"]) else int(r["n"])
-
-
-def _ratios(out: pd.DataFrame, min_claim_samples: int) -> None:
+def _ratios(out: pd.DataFrame) -> None:
     """Early (and early_fallback) median / standard median for each observed latency,
     same mode only; the "all" margins mix modes and get no ratio."""
     for at, kind, mode, quantity, source, n, median in zip(
@@ -158,99 +210,17 @@ def _ratios(out: pd.DataFrame, min_claim_samples: int) -> None:
         if kind not in ("early", "early_fallback") or source != "observed" or mode == ALL:
             continue
         ref = _row(out, "standard", mode, quantity)
-        ratio = _ratio(n, median, ref)
-        if ratio is not None:
-            out.at[at, "ratio_to_standard"] = ratio
-        if kind == "early":
-            out.at[at, "claim"] = _claim(ratio, n, _n(ref), min_claim_samples)
+        if ref is not None and n and ref["n"] and ref["median_ms"] > 0:
+            out.at[at, "ratio_to_standard"] = median / ref["median_ms"]
 
 
-def _ratio(n: int, median: float, ref: pd.Series | None) -> float | None:
-    if ref is None or not n or not ref["n"] or not ref["median_ms"] > 0:
-        return None
-    return median / ref["median_ms"]
-
-
-def _claim(
-    ratio: float | None,
-    n_early: int = 0,
-    n_std: int = 0,
-    min_claim_samples: int = MIN_CLAIM_SAMPLES,
-) -> str:
-    if ratio is None:
-        return "undetermined"
-    if min(n_early, n_std) < min_claim_samples:
-        return "too few samples"
-    return "supported" if ratio <= CLAIM_RATIO else "not supported"
-
-
-def claim_statement(summary: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> str:
-    """Plain sentences: does this capture support the claim that an early binding
-    update takes half or less of the latency of a standard one?  Each observed latency
-    is compared per mode (conservative with conservative, optimistic with optimistic),
-    with each side's sample count; early_fallback is shown next to early.  The verdict
-    is "not supported" if any comparison fails, "supported" only if all four
-    (send/receive x conservative/optimistic) were compared with at least
-    ``min_claim_samples`` per side and passed, else "partially testable" or
-    "cannot be tested"."""
-    lines = [
-        f"Claim test (early vs standard, same mode only; {COUNTING_RULE}; at least "
-        f"{min_claim_samples} samples per side):"
-    ]
-    passed: list[str] = []
-    failed: list[str] = []
-    few: list[str] = []
-    missing: list[str] = []
-    for q in OBSERVED:
-        label = q.replace("_", " ")
-        for mode in CLAIM_MODES:
-            e, s = _row(summary, "early", mode, q), _row(summary, "standard", mode, q)
-            f = _row(summary, "early_fallback", mode, q)
-            ne, ns, nf = _n(e), _n(s), _n(f)
-            what = f"{label}, {mode}"
-            fb = (
-                f"; early_fallback median {f['median_ms']:.3f} ms (n={nf})"
-                if f is not None and nf
-                else "; early_fallback n=0"
-            )
-            ratio = None if e is None else _ratio(ne, e["median_ms"], s)
-            if ratio is None or e is None or s is None:  # (ratio is None when either is)
-                lines.append(f"  {what}: cannot compare (early n={ne}, standard n={ns}){fb}")
-                missing.append(what)
-                continue
-            head = (
-                f"  {what}: early median {e['median_ms']:.3f} ms (n={ne}) vs standard "
-                f"{s['median_ms']:.3f} ms (n={ns}), ratio {ratio:.3f}"
-            )
-            if min(ne, ns) < min_claim_samples:
-                lines.append(f"{head}: too few samples (need {min_claim_samples} per side){fb}")
-                few.append(what)
-                continue
-            ok = ratio <= CLAIM_RATIO
-            (passed if ok else failed).append(what)
-            lines.append(f"{head}: {'supports' if ok else 'does not support'} the claim{fb}")
-    claim = (
-        "The draft's claim that an early binding update takes half or less of the "
-        "latency of a standard one"
-    )
-    if failed:
-        verdict = f"is not supported by this capture (fails for {', '.join(failed)})"
-    elif not passed:
-        verdict = (
-            "cannot be tested with this capture: too few samples"
-            if few
-            else "cannot be tested with this capture (it needs early and standard "
-            "episodes of the same mode)"
-        )
-    elif few or missing:
-        verdict = (
-            f"is partially testable with this capture: supported for {', '.join(passed)}; "
-            f"not tested for {', '.join(few + missing)}"
-        )
-    else:
-        verdict = "is supported by this capture"
-    lines.append(f"{claim} {verdict}.")
-    return "\n".join(lines)
+def _claims(out: pd.DataFrame, counted: pd.DataFrame, settings: ClaimSettings) -> None:
+    """The claim columns of the early rows of each claim mode's observed latencies."""
+    for (mode, quantity), cells in claim_cells(counted, settings).items():
+        hit = (out["kind"] == "early") & (out["mode"] == mode) & (out["quantity"] == quantity)
+        for at in out.index[hit]:
+            for col, value in cells.items():
+                out.at[at, col] = value
 
 
 def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None]]:

@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from ebutool.core.constants import PROTOCOL_CONSTANTS, USERS, ConstantSpec, ProtocolConfig
+from ebutool.core.constants import (
+    KIND_MH_TYPE,
+    PROTOCOL_CONSTANTS,
+    USERS,
+    ConstantSpec,
+    ProtocolConfig,
+)
 
 if TYPE_CHECKING:
     from ebutool.oracle.keys import KeyTable
@@ -94,7 +100,9 @@ def _option(name: str, annotation: Any, default: Any = None) -> inspect.Paramete
 
 def constant_help(spec: ConstantSpec) -> str:
     """The --help text of a constant's option: its name, unit, bound, meaning, default."""
-    return f"{spec.constant} ({spec.unit}, {spec.bound}): {spec.meaning} [default {spec.default:g}]"
+    return (
+        f"{spec.constant} ({spec.unit}, {spec.bound}): {spec.meaning} [default {spec.default_text}]"
+    )
 
 
 def constants_used_by(users: Sequence[str]) -> list[ConstantSpec]:
@@ -115,7 +123,10 @@ def protocol_options(*users: str, overrides: bool = False) -> Callable[[F], F]:
     options = [
         _option(
             s.name,
-            Annotated[float | None, typer.Option(s.option, *s.aliases, help=constant_help(s))],
+            Annotated[
+                (int | None) if s.kind == KIND_MH_TYPE else (float | None),
+                typer.Option(s.option, *s.aliases, help=constant_help(s)),
+            ],
         )
         for s in specs
     ]

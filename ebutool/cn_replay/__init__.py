@@ -44,6 +44,7 @@ from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.core.units import seconds
+from ebutool.records.retype import retyped
 
 DECISION_COLUMNS = [
     "frame",
@@ -232,8 +233,10 @@ def replay_records(
     :data:`ebutool.cn_replay.replayer.Authenticate`); None = no check at all, every update
     is decided by following the trace's CN."""
     policy = _check_options(config, cn_policy)
+    diag = diag if diag is not None else Diagnostics()
+    # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
     res = run(
-        records,
+        retyped(records, config.mh_types, diag),
         authenticate=authenticate,
         basis=basis,
         config=config,

@@ -210,11 +210,15 @@ def collect(
                 msg.sequence,
                 float(msg.lifetime * LIFETIME_UNIT_S),
                 bool(msg.flags & BU_FLAG_A),
-                rec.msg == "EBU",
+                # the oracle's name wins: a BU with care-of index 0 may be a standard one
+                getattr(verdict, "msg", rec.msg) == "EBU",
                 rec.deregistration,
             )
             s.verdict, s.reason, s.basis, s.status = _verdict_of(verdict, default_basis)
-            if s.verdict not in ("valid", "invalid", "unverifiable"):
+            if s.verdict == "stale_token":
+                # the token's age is the MN's rule (RFC 6275 5.2.7): a CN accepts the MAC
+                s.verdict = "valid"
+            elif s.verdict not in ("valid", "invalid", "unverifiable"):
                 s.verdict = "unverifiable"
             tr.sent.append(s)
         elif rec.msg == "BA" and isinstance(msg, BindingAcknowledgement):

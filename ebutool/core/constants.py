@@ -86,6 +86,9 @@ MAX_BINDACK_TIMEOUT_S = 32.0  # retransmission back-off cap (RFC 6275 section 12
 MAX_UPDATE_RATE_PER_S = 3.0
 TENTATIVE_BINDING_LIFETIME_S = 3.0
 
+KIND_MH_TYPE = "mh_type"  # a ConstantSpec that is an optional MH type number
+MH_TYPE_RANGE = (8, 255)  # MH types a user may name: RFC 6275 uses 0-7
+
 # The packages whose results a run-time constant can change (ConstantSpec.used_by); a
 # command offers the constants of the packages it runs (ebutool.cli.option_groups).
 USERS = ("analysis", "oracle", "cn_replay", "synth")
@@ -95,7 +98,9 @@ USERS = ("analysis", "oracle", "cn_replay", "synth")
 class ConstantSpec:
     """How one run-time protocol constant is named, bounded and offered: its option is
     ``--`` + the ProtocolConfig field in kebab case, with ``unit`` and ``default`` in its
-    help; every value must be finite and >= 0, or > 0 where ``positive`` says so."""
+    help; every value must be finite and >= 0, or > 0 where ``positive`` says so.  A
+    constant of ``kind`` :data:`KIND_MH_TYPE` is an optional MH type number instead
+    (None: not used), one RFC 6275 does not assign (:data:`MH_TYPE_RANGE`)."""
 
     constant: str  # the name in RFC 6275 section 12 or the draft
     unit: str  # "s" or "1/s"
@@ -104,7 +109,8 @@ class ConstantSpec:
     positive: bool = False  # True: 0 is refused too (it would make no sense, see each use)
     aliases: tuple[str, ...] = ()  # further option names
     name: str = ""  # the ProtocolConfig field (filled in from the declaration)
-    default: float = 0.0  # filled in from the declaration too
+    default: float | None = 0.0  # filled in from the declaration too
+    kind: str = "value"  # "value" (a number) or KIND_MH_TYPE
 
     @property
     def option(self) -> str:
@@ -112,10 +118,28 @@ class ConstantSpec:
 
     @property
     def bound(self) -> str:
+        if self.kind == KIND_MH_TYPE:
+            return f"{MH_TYPE_RANGE[0]}-{MH_TYPE_RANGE[1]}"
         return "> 0" if self.positive else ">= 0"
 
-    def problem(self, value: float) -> str | None:
+    @property
+    def default_text(self) -> str:
+        return "none" if self.default is None else f"{self.default:g}"
+
+    def problem(self, value: float | None) -> str | None:
         """Why ``value`` cannot be this constant (one line naming the option), or None."""
+        if self.kind == KIND_MH_TYPE:
+            low, high = MH_TYPE_RANGE
+            if value is None or (
+                math.isfinite(value) and value == int(value) and low <= value <= high
+            ):
+                return None
+            return (
+                f"{self.option} {value:g}: must be an MH type number {low}-{high} "
+                f"(0-{low - 1} are RFC 6275's messages) ({self.constant})"
+            )
+        if value is None:
+            return f"{self.option}: a value is needed ({self.constant}, {self.unit})"
         if math.isfinite(value) and (value > 0 if self.positive else value >= 0):
             return None
         return (
@@ -125,7 +149,7 @@ class ConstantSpec:
 
 
 def _constant(
-    default: float,
+    default: float | None,
     constant: str,
     unit: str,
     meaning: str,
@@ -133,12 +157,15 @@ def _constant(
     *,
     positive: bool = False,
     aliases: tuple[str, ...] = (),
+    kind: str = "value",
 ) -> Any:
     """A ProtocolConfig field declared with its spec (``used_by``: names from USERS)."""
     users = frozenset(used_by.split())
     if not users <= set(USERS):
         raise ValueError(f"{constant}: unknown users {sorted(users - set(USERS))}")
-    spec = ConstantSpec(constant, unit, meaning, users, positive, aliases, default=default)
+    spec = ConstantSpec(
+        constant, unit, meaning, users, positive, aliases, default=default, kind=kind
+    )
     return field(default=default, metadata={"spec": spec})
 
 
@@ -208,6 +235,25 @@ class ProtocolConfig:
         "analysis cn_replay synth",
         aliases=("--tentative-lifetime",),
     )
+    # The draft introduces EBU and EBA as messages of their own without numbers; a
+    # testbed may give them MH types (e.g. RFC 5096's experimental 11).  Named here, such
+    # messages are EBU/EBA with the BU/BA body layout (DESIGN.md 3); None: not used.
+    ebu_mh_type: int | None = _constant(
+        None,
+        "EBU_MH_TYPE",
+        "MH type",
+        "the MH type number a testbed gives the draft's EBU (BU body layout)",
+        "analysis oracle cn_replay",
+        kind=KIND_MH_TYPE,
+    )
+    eba_mh_type: int | None = _constant(
+        None,
+        "EBA_MH_TYPE",
+        "MH type",
+        "the MH type number a testbed gives the draft's EBA (BA body layout)",
+        "analysis oracle cn_replay",
+        kind=KIND_MH_TYPE,
+    )
 
     def __post_init__(self) -> None:
         for spec in PROTOCOL_CONSTANTS:
@@ -215,7 +261,18 @@ class ProtocolConfig:
             if problem is not None:
                 raise UsageError(problem)
 
-    def with_(self, **changes: float | None) -> ProtocolConfig:
+    @property
+    def mh_types(self) -> dict[int, int]:
+        """{MH type number: the standard type whose body layout it has} for the draft's
+        own message types the user named (ebu_mh_type -> BU, eba_mh_type -> BA)."""
+        out = {}
+        if self.ebu_mh_type is not None:
+            out[int(self.ebu_mh_type)] = MH_BU
+        if self.eba_mh_type is not None:
+            out[int(self.eba_mh_type)] = MH_BA
+        return out
+
+    def with_(self, **changes: Any) -> ProtocolConfig:
         """A copy with the given values changed; ``None`` keeps the current value."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
@@ -231,7 +288,14 @@ PROTOCOL_CONSTANTS: tuple[ConstantSpec, ...] = tuple(
 
 DEFAULT_CONFIG = ProtocolConfig()
 
-MIN_CLAIM_SAMPLES = 3
+# The statistics of the draft's claim (``analyze --summary``; docs/analysis.md).  Here, not
+# in ebutool.analysis, so that the command line can show them without importing numpy.
+BOOTSTRAP_RESAMPLES = 10_000  # resamples per bootstrap interval
+BOOTSTRAP_SEED = 20040216  # fixed seed (the draft's date, 2004-02-16): same input, same bytes
+CONFIDENCE = 0.95  # two-sided confidence of the bootstrap intervals
+ALPHA = 0.05  # significance level of the Holm-adjusted Mann-Whitney U test
+RTT_TOLERANCE = 0.1  # "about one RTT sooner": the difference must reach (1 - this) x RTT_RO
+MIN_CLAIM_SAMPLES = 8
 """Fewest samples per side (early, standard) for a claim verdict (``analyze --summary``,
-``--min-claim-samples``); fewer gives "too few samples".  Here, not in
-ebutool.analysis, so that the command line can show it without importing pandas."""
+``--min-claim-samples``); fewer gives "too few samples" (at 3 per side a bootstrap median is
+degenerate and a Mann-Whitney p is never below 0.05)."""

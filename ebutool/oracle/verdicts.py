@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 VALID, INVALID, UNVERIFIABLE = "valid", "invalid", "unverifiable"
-VERDICTS = (VALID, INVALID, UNVERIFIABLE)
+# The MAC matches, but with a token the capture carried more than MAX_TOKEN_LIFETIME
+# before: a rule only the MN applies (RFC 6275 5.2.7), so a keyless check cannot call it
+# invalid; a CN would still accept the MAC (it checks the nonce's age, not the token's).
+STALE_TOKEN = "stale_token"
+VERDICTS = (VALID, INVALID, UNVERIFIABLE, STALE_TOKEN)
 BASIS_KCN, BASIS_CAPTURE = "kcn", "capture"
 
 # Reasons (the ``reason`` column).  The invalid/unverifiable ones name the exact cause.
@@ -41,6 +45,17 @@ R_NO_NONCES = "no nonce table for this correspondent node"
 R_NO_BU = "no Binding Update seen for this acknowledgement"
 R_NO_WIRE = "no Mobility Header octets to compute the authenticator on"
 R_REJECTED_NO_AUTH = "status {status} ({name}) without Binding Authorization Data option"
+R_NONCE_AGE_UNKNOWN = (
+    "; nonce age unknown (no HoT/CoT with nonce index {index} in the capture and no "
+    "generation time that shows it is fresh)"
+)
+# Care-of nonce index 0 (RFC 6275 does not reserve it): a standard BU or an EBU?
+R_INDEX0_COT_SEEN = " (a standard BU: a CoT with care-of nonce index 0 came before it)"
+R_INDEX0_STANDARD = " (a standard BU with care-of nonce index 0: the standard Kbm matches)"
+R_INDEX0_AMBIGUOUS = (
+    "authenticator mismatch with Kbm_early; a standard BU with care-of nonce index 0 "
+    "cannot be ruled out: {why}"
+)
 
 # BA status values a CN sends when it cannot rebuild the tokens (RFC 6275 6.1.8): it
 # then has no Kbm, so such a BA is not expected to be authenticated.
@@ -61,6 +76,7 @@ COLUMNS = [
     "home_index",
     "careof_index",
     "tokens_from",
+    "nonce_age_ms",
 ]
 _INT_COLUMNS = ("seq", "home_index", "careof_index")
 
@@ -77,13 +93,16 @@ class Verdict:
     cn: str | None
     coa: str | None
     seq: int | None
-    verdict: str = UNVERIFIABLE  # valid | invalid | unverifiable
+    verdict: str = UNVERIFIABLE  # valid | invalid | unverifiable | stale_token
     reason: str = ""
     key_form: str | None = None
     basis: str | None = None  # kcn | capture | None (nothing to check with)
     home_index: int | None = None
     careof_index: int | None = None
     tokens_from: str | None = None  # keyless: frames of the HoT/CoT whose tokens were used
+    # Age of the (oldest) nonce the message used, from its first use in the capture (the
+    # first HoT/CoT carrying that index for that CN, RFC 6275 5.2.7); None: not known
+    nonce_age_ms: float | None = None
     source: str = field(default="", repr=False)
 
     def as_row(self) -> dict:
@@ -99,4 +118,5 @@ def verdicts_frame(verdicts: Iterable[Verdict]) -> pd.DataFrame:
         df[c] = df[c].astype("Int64")
     df["frame"] = df["frame"].astype("int64")
     df["time"] = df["time"].astype("float64")
+    df["nonce_age_ms"] = df["nonce_age_ms"].astype("float64")
     return df

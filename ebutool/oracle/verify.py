@@ -61,6 +61,9 @@ from ebutool.oracle.verdicts import (
     R_COT_OPTION_BAD,
     R_HOME_TOKEN_BAD,
     R_HOME_TOKEN_OK,
+    R_INDEX0_AMBIGUOUS,
+    R_INDEX0_COT_SEEN,
+    R_INDEX0_STANDARD,
     R_MISMATCH,
     R_NO_AUTH,
     R_NO_BU,
@@ -70,10 +73,12 @@ from ebutool.oracle.verdicts import (
     R_NO_NONCE_INDICES,
     R_NO_NONCES,
     R_NO_WIRE,
+    R_NONCE_AGE_UNKNOWN,
     R_NONCE_OLD,
     R_REJECTED_NO_AUTH,
     R_TOKEN_OLD,
     R_UNKNOWN_NONCE,
+    STALE_TOKEN,
     UNVERIFIABLE,
     VALID,
     VERDICTS,
@@ -81,6 +86,7 @@ from ebutool.oracle.verdicts import (
     verdicts_frame,
 )
 from ebutool.records.record import Record
+from ebutool.records.retype import retype
 from ebutool.wire.mh.codec import mac_data
 from ebutool.wire.mh.messages import (
     BA_STATUS,
@@ -149,6 +155,7 @@ class Oracle:
             raise UsageError("the oracle's table bound must be at least 1 entry")
         self.keys = keys if keys is not None else KeyTable()
         self.config = config
+        self._mh_types = config.mh_types
         self.max_entries = max_entries
         self._nonce_ns = to_ns(config.max_nonce_lifetime)
         self._token_ns = to_ns(config.max_token_lifetime)
@@ -177,6 +184,8 @@ class Oracle:
         CoTI, BRR, BE, home registrations and their BAs, handover events)."""
         if not isinstance(rec, Record) or rec.mh is None:
             return None
+        if self._mh_types:  # the draft's own MH types (ebu_mh_type, eba_mh_type)
+            rec = retype(rec, self._mh_types)
         ts_ns = rec.ts_ns
         if self._now is None or ts_ns > self._now:
             self._now = ts_ns
@@ -243,6 +252,9 @@ class Oracle:
             del self._sent[k]
         for coa in [coa for coa, (_, ts) in self._coa_mn.items() if ts < token_cut]:
             del self._coa_mn[coa]
+        first_cut = now - 2 * max(self._nonce_ns, self._token_ns)
+        for used in [used for used, ts in self._first_use.items() if ts < first_cut]:
+            del self._first_use[used]
 
     # -- HoT / CoT --------------------------------------------------------------------
     def _check_test(self, rec: Record, home: bool) -> Verdict:
@@ -261,6 +273,11 @@ class Oracle:
         else:
             v.careof_index = index
         token = bytes(msg.keygen_token)
+        first = self._first_use.get((cn, index))
+        if first is None:
+            first = rec.ts_ns
+            put_bounded(self._first_use, (cn, index), first, self.max_entries)
+        v.nonce_age_ms = (rec.ts_ns - first) / 1e6
         remember(
             self._home if home else self._careof,
             (cn, addr, index),
@@ -279,6 +296,9 @@ class Oracle:
         except _NoKey as exc:
             v.verdict, v.reason = exc.verdict, exc.reason
             return v
+        if rec.ts_ns - first > self._nonce_ns:
+            v.verdict, v.reason = INVALID, R_NONCE_OLD
+            return v
         if crypto.same(expected, token):
             v.verdict, v.reason = VALID, R_HOME_TOKEN_OK if home else R_CAREOF_TOKEN_OK
         else:
@@ -291,12 +311,6 @@ class Oracle:
         nonce = self.keys.nonce(cn, index)
         if nonce is None:
             raise _NoKey(INVALID, R_UNKNOWN_NONCE.format(index=index))
-        if nonce.generated is not None:
-            born = to_ns(nonce.generated)
-        else:
-            born = self._first_use.setdefault((cn, index), ts_ns)
-        if ts_ns - born > self._nonce_ns:
-            raise _NoKey(INVALID, R_NONCE_OLD)
         kcn = self.keys.kcn(cn)
         if kcn is None:  # callers look for a Kcn first
             raise _NoKey(UNVERIFIABLE, R_NO_KCN)
@@ -350,63 +364,133 @@ class Oracle:
         coa = alt.address if alt is not None else rec.src
         v = Verdict(rec.frame, _seconds(rec.ts_ns), rec.msg, mn, cn, coa, bu.sequence)
         forms: tuple[str, ...]
+        note = ""
         if rec.deregistration:
             forms = _DEREG_FORMS
+        elif rec.msg == "EBU" and (cn, coa, 0) in self._careof:
+            # Care-of nonce index 0 is not reserved (RFC 6275): after a CoT with index 0
+            # for this address and CN, this is a standard BU (DESIGN.md 3)
+            forms, note, v.msg = _STANDARD_FORMS, R_INDEX0_COT_SEEN, "BU"
         elif rec.msg == "EBU":
             forms = _EARLY_FORMS
         else:
             forms = _STANDARD_FORMS
-        sent = Sent(rec.ts_ns, rec.msg, forms)
+        basis = BASIS_KCN if self.keys and self.keys.usable(cn) else BASIS_CAPTURE
+        sent = self._sent_for(rec, v.msg, forms, basis, ni, mn, coa)
         put_bounded(self._sent, key, sent, self.max_entries)
         v.key_form = forms[0] if len(forms) == 1 else None
+        v.basis = basis
         if ni is not None:
-            v.home_index = sent.home_index = ni.home_index
-            v.careof_index = sent.careof_index = ni.careof_index  # not used by EBU/dereg keys
-        basis = BASIS_KCN if self.keys and self.keys.usable(cn) else BASIS_CAPTURE
-        v.basis = sent.basis = basis
-        # The tokens of the CN's Kbm, for this BU and for the BA that answers it; the
-        # keys themselves are computed when a MAC is checked, until one matches.
-        if ni is None:
-            sent.fail = (INVALID, R_NO_NONCE_INDICES)
-        else:
-            try:
-                sent.homes = self._tokens(basis, cn, mn, ni.home_index, True, rec.ts_ns)
-                if forms is _STANDARD_FORMS:
-                    sent.careofs = self._tokens(basis, cn, coa, ni.careof_index, False, rec.ts_ns)
-            except _NoKey as exc:
-                sent.fail = (exc.verdict, exc.reason)
+            v.home_index, v.careof_index = ni.home_index, ni.careof_index
         if auth is None:
             v.verdict, v.reason = INVALID, R_NO_AUTH
             return v
+        data = mac_data(rec.mh_wire, bu.mh_type) if rec.mh_wire else None
+        if sent.fail is None and data is None:
+            v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
+            return v
+        mac_args = (_packed(coa), _packed(cn), data, bytes(auth.authenticator))
+        k = self._match_bu(sent, *mac_args) if sent.fail is None else None
+        if k is None and forms is _EARLY_FORMS and data is not None:
+            # maybe a standard BU with care-of index 0: try the standard Kbm (DESIGN.md 3)
+            std = self._sent_for(rec, "BU", _STANDARD_FORMS, basis, ni, mn, coa)
+            k = self._match_bu(std, *mac_args) if std.fail is None else None
+            if k is not None:
+                sent, note, v.msg = std, R_INDEX0_STANDARD, "BU"
+                put_bounded(self._sent, key, sent, self.max_entries)
+            elif std.fail is not None and std.fail[0] == UNVERIFIABLE and sent.fail is None:
+                v.verdict, v.reason = UNVERIFIABLE, R_INDEX0_AMBIGUOUS.format(why=std.fail[1])
+                return v
         if sent.fail is not None:
             v.verdict, v.reason = sent.fail
             return v
-        data = mac_data(rec.mh_wire) if rec.mh_wire else None
-        if data is None:
-            v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
-            return v
-        coa_b, cn_b, mac = _packed(coa), _packed(cn), bytes(auth.authenticator)
-        for k in range(sent.count()):
-            form, kbm = sent.candidate(k)
-            if crypto.same(crypto.authenticator(kbm, coa_b, cn_b, data), mac):
-                break
-        else:
+        if k is None:
             v.verdict, v.reason = INVALID, R_MISMATCH
             return v
-        v.key_form = form
+        v.key_form = sent.form(k)
         sent.match = k  # the key that worked goes first for the BA
-        if basis == BASIS_CAPTURE:
+        v.verdict, reason = self._bu_age(rec, sent, k, v)
+        head = R_AUTH_OK if reason.startswith(R_AUTH_OK) else reason
+        v.reason = head + note + reason[len(head) :]
+        return v
+
+    def _sent_for(
+        self,
+        rec: Record,
+        msg: str,
+        forms: tuple[str, ...],
+        basis: str,
+        ni: NonceIndices | None,
+        mn: str,
+        coa: str,
+    ) -> Sent:
+        """A BU remembered with the tokens of the keys it may use (``forms``), for its
+        own MAC and the BA's; ``fail`` says why they could not all be found."""
+        sent = Sent(rec.ts_ns, msg, forms)
+        sent.basis = basis
+        if ni is None:
+            sent.fail = (INVALID, R_NO_NONCE_INDICES)
+            return sent
+        sent.home_index, sent.careof_index = ni.home_index, ni.careof_index
+        cn = rec.dst
+        try:
+            sent.homes = self._tokens(basis, cn, mn, ni.home_index, True, rec.ts_ns)
+            if forms is _STANDARD_FORMS:
+                sent.careofs = self._tokens(basis, cn, coa, ni.careof_index, False, rec.ts_ns)
+        except _NoKey as exc:
+            sent.fail = (exc.verdict, exc.reason)
+        return sent
+
+    @staticmethod
+    def _match_bu(sent: Sent, coa_b: bytes, cn_b: bytes, data, mac: bytes) -> int | None:
+        """The position of the first candidate key whose authenticator is ``mac``."""
+        if data is None:
+            return None
+        for k in range(sent.count()):
+            _, kbm = sent.candidate(k)
+            if crypto.same(crypto.authenticator(kbm, coa_b, cn_b, data), mac):
+                return k
+        return None
+
+    def _bu_age(self, rec: Record, sent: Sent, k: int, v: Verdict) -> tuple[str, str]:
+        """The verdict and reason of a BU whose MAC matched key ``k``: its nonces' age
+        counts from their first use in the capture (RFC 6275 5.2.7); keyless, a token
+        older than MAX_TOKEN_LIFETIME is ``stale_token`` (an MN-side rule)."""
+        cn = rec.dst
+        indices = [sent.home_index]
+        if sent.careofs is not None:
+            indices.append(sent.careof_index)
+        ages: list[int] = []
+        unknown: int | None = None
+        for index in indices:
+            if index is None:
+                continue
+            first = self._first_use.get((cn, index))
+            if first is not None:
+                ages.append(rec.ts_ns - first)
+            elif unknown is None and not self._fresh_by_generation(cn, index, rec.ts_ns):
+                unknown = index
+        v.nonce_age_ms = max(ages) / 1e6 if ages and unknown is None else None
+        if any(a > self._nonce_ns for a in ages):
+            return INVALID, R_NONCE_OLD
+        if sent.basis == BASIS_CAPTURE:
             v.tokens_from = sent.tokens_from()
             home_ts, careof_ts = sent.token_times(k)
-            if (
-                rec.ts_ns - home_ts > self._token_ns
-                or careof_ts is not None
-                and rec.ts_ns - careof_ts > self._token_ns
+            if rec.ts_ns - home_ts > self._token_ns or (
+                careof_ts is not None and rec.ts_ns - careof_ts > self._token_ns
             ):
-                v.verdict, v.reason = INVALID, R_TOKEN_OLD
-                return v
-        v.verdict, v.reason = VALID, R_AUTH_OK
-        return v
+                return STALE_TOKEN, R_TOKEN_OLD
+        if unknown is not None:
+            return VALID, R_AUTH_OK + R_NONCE_AGE_UNKNOWN.format(index=unknown)
+        return VALID, R_AUTH_OK
+
+    def _fresh_by_generation(self, cn: str, index: int, ts_ns: int) -> bool:
+        """True when the nonce table's ``generated`` time shows the nonce cannot have
+        expired yet (it was first used no earlier than it was generated)."""
+        nonce = self.keys.nonce(cn, index) if self.keys else None
+        if nonce is None or nonce.generated is None:
+            return False
+        return ts_ns - to_ns(nonce.generated) <= self._nonce_ns
 
     # -- BA / EBA --------------------------------------------------------------------------
     def _check_ba(self, rec: Record) -> Verdict | None:
@@ -469,7 +553,7 @@ class Oracle:
             if v.verdict == INVALID:
                 v.verdict = UNVERIFIABLE  # the BU's fault; this BA cannot be checked
             return v
-        data = mac_data(rec.mh_wire) if rec.mh_wire else None
+        data = mac_data(rec.mh_wire, ba.mh_type) if rec.mh_wire else None
         if data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v

@@ -21,6 +21,7 @@ from ebutool.wire.mh.mobility_options import (
 # Values of Record.msg
 MSG_DATA = "data"
 MSG_LABELS = ("HoTI", "CoTI", "HoT", "CoT", "BU", "EBU", "BA", "BE", "BRR", "other", MSG_DATA)
+TO_MN = ("HoT", "CoT", "BA", "BE", "BRR")  # messages only ever sent to a mobile node
 
 
 @dataclass(slots=True)
@@ -54,8 +55,11 @@ class Record:
 
     @property
     def care_of_address(self) -> str | None:
-        """For packets from an MN: its care-of address (Alternate CoA option of a BU,
-        else the source of a packet with a HAO, else the outer tunnel source)."""
+        """The MN's care-of address the packet is sent from or to.  From an MN: the
+        Alternate CoA option of a BU, else the source of a packet with a HAO or of a
+        CoTI, else the outer tunnel source.  To an MN: the destination of a packet with
+        a type 2 routing header or of a CoT, and for a message tunnelled to it by the
+        HA (HoT, BA, BE, BRR) the outer tunnel destination, not the HA."""
         if self.mh is not None:
             alt = self.mh.option(AlternateCareOfAddress)
             if alt is not None:
@@ -64,6 +68,12 @@ class Record:
             return self.src
         if self.msg == "CoTI":
             return self.src
+        if self.rh2 is not None:
+            return self.tunnel_dst or self.dst
+        if self.tunnel_src is not None and self.msg in TO_MN:
+            return self.tunnel_dst
+        if self.msg == "CoT":
+            return self.dst
         return self.tunnel_src if self.tunnel_src else None
 
 

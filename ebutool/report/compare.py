@@ -30,6 +30,7 @@ from ebutool.analysis import source_labels
 
 # Which formula predicts an episode's latency: one mapping, in ebutool.analysis.formulas.
 from ebutool.analysis.formulas import PROCEDURE_OF_KIND, predicting_formula
+from ebutool.analysis.summary import counted_mask
 from ebutool.core.errors import UsageError
 
 BY_CHOICES = ("file", "kind", "mode", "mn", "cn")
@@ -122,12 +123,15 @@ def _num(v) -> float | None:
 def latency_samples(episodes: pd.DataFrame, by: str = "file") -> dict:
     """``{panel: {group: {"observed": [...], "predicted": [...]}}}`` in ms, panels
     ``send`` and ``receive``: what :func:`ebutool.report.plots.distribution_figure` draws.
-    Missing values are left out (so n differs between series)."""
+    Only the episodes the summary counts (quality ok, complete:
+    :func:`ebutool.analysis.summary.counted_mask`); missing values are left out (so n
+    differs between series)."""
     by = _check_by(by)
     out: dict = {"send": {}, "receive": {}}
     if by not in episodes.columns:
         raise UsageError(f"--by {by}: the episodes have no {by!r} column")
-    for label, rows in _groups(episodes, by):
+    counted = episodes[counted_mask(episodes)] if len(episodes) else episodes
+    for label, rows in _groups(counted, by):
         recs = rows.to_dict("records")
         send_obs = [_num(r.get("send_latency_ms")) for r in recs]
         recv_obs = [_num(r.get("recv_latency_ms")) for r in recs]

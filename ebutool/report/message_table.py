@@ -8,6 +8,7 @@ import pandas as pd
 
 from ebutool.core import constants as C
 from ebutool.core.units import seconds
+from ebutool.records.naming import MessageNamer
 from ebutool.records.record import Record
 from ebutool.wire.mh import messages as M
 from ebutool.wire.mh import mobility_options as O
@@ -19,11 +20,14 @@ DECODE_COLUMNS = {
     "src": "IPv6 source (inner header if tunnelled)",
     "dst": "IPv6 destination (inner header if tunnelled)",
     "home_address": "Home Address option, else type 2 routing header address",
-    "care_of_address": "Alternate CoA option, else source of a packet with a HAO / CoTI, "
-    "else tunnel source",
+    "care_of_address": "the MN's care-of address: from the MN, Alternate CoA option, else "
+    "source of a packet with a HAO / CoTI, else tunnel source; to the MN, destination of a "
+    "packet with a type 2 routing header / CoT, else tunnel destination (a HoT tunnelled by "
+    "the HA)",
     "tunnel_src": "outer source of an IPv6-in-IPv6 tunnel",
     "tunnel_dst": "outer destination of an IPv6-in-IPv6 tunnel",
-    "msg": "HoTI, CoTI, HoT, CoT, BU, EBU, BA, BE, BRR or other",
+    "msg": "HoTI, CoTI, HoT, CoT, BU, EBU, BA, EBA (a BA answering an EBU), BE, BRR or "
+    "other; a BU with care-of nonce index 0 after a CoT with index 0 is a BU",
     "mh_type": "Mobility Header type number",
     "deregistration": "BU with lifetime 0 or care-of address == home address",
     "rfc4866": "(E)BU carrying a Care-of Test Init option",
@@ -49,8 +53,9 @@ DECODE_COLUMNS = {
 }
 
 
-def message_row(rec: Record) -> dict[str, object]:
-    """All decoded fields of one MH record, as a flat dict of DECODE_COLUMNS."""
+def message_row(rec: Record, name: str | None = None) -> dict[str, object]:
+    """All decoded fields of one MH record, as a flat dict of DECODE_COLUMNS; ``name``
+    (from :class:`~ebutool.records.naming.MessageNamer`) overrides the record's label."""
     m = rec.mh
     if m is None:
         raise ValueError(f"frame {rec.frame}: not a Mobility Header message")
@@ -64,7 +69,7 @@ def message_row(rec: Record) -> dict[str, object]:
         care_of_address=rec.care_of_address,
         tunnel_src=rec.tunnel_src,
         tunnel_dst=rec.tunnel_dst,
-        msg=rec.msg,
+        msg=name or rec.msg,
         mh_type=m.mh_type,
         deregistration=rec.deregistration,
         rfc4866=rec.rfc4866,
@@ -115,7 +120,10 @@ def message_row(rec: Record) -> dict[str, object]:
 
 def decode_frame(records: Iterable[Record]) -> pd.DataFrame:
     """The decode table of every MH message in ``records`` (typed, possibly empty)."""
-    rows = [message_row(r) for r in records if isinstance(r, Record) and r.mh is not None]
+    namer = MessageNamer()
+    rows = [
+        message_row(r, namer.name(r)) for r in records if isinstance(r, Record) and r.mh is not None
+    ]
     df = pd.DataFrame(rows, columns=list(DECODE_COLUMNS))
     for c in (
         "sequence",

@@ -18,7 +18,13 @@ from ebutool.cli.option_groups import (
     key_options,
     protocol_options,
 )
-from ebutool.core.constants import DEFAULT_CONFIG, PROTOCOL_CONSTANTS, USERS, ProtocolConfig
+from ebutool.core.constants import (
+    DEFAULT_CONFIG,
+    KIND_MH_TYPE,
+    PROTOCOL_CONSTANTS,
+    USERS,
+    ProtocolConfig,
+)
 from ebutool.core.errors import UsageError
 from tests.support.cli import ROOT, SAMPLES
 
@@ -81,10 +87,12 @@ def test_help_lists_each_constant_with_unit_bound_and_default(cli, name):
     for spec in constants_used_by(RUNS[name]):
         assert spec.option in text
         assert f"{spec.constant} ({spec.unit}, {spec.bound})" in text
-        assert f"[default {spec.default:g}]" in text
+        assert f"[default {spec.default_text}]" in text
 
 
 def _bad_values(spec):
+    if spec.kind == KIND_MH_TYPE:  # an integer option: typer refuses non-integers itself
+        return ["0", "7", "256", "-1"]
     bad = ["-1", "nan", "inf", "-inf", "1e400"]
     return bad + (["0"] if spec.positive else [])
 
@@ -106,6 +114,12 @@ def test_one_rule_for_every_command(cli, tmp_path, name, spec, value):
     assert res.stdout == "" and "Traceback" not in res.stderr
     (line,) = res.stderr.splitlines()
     bound = spec.bound
+    if spec.kind == KIND_MH_TYPE:
+        assert line == (
+            f"ebutool: error: {spec.option} {value}: must be an MH type number {bound} "
+            f"(0-7 are RFC 6275's messages) ({spec.constant})"
+        )
+        return
     assert line == (
         f"ebutool: error: {spec.option} {float(value):g}: must be a finite number {bound} "
         f"({spec.constant}, {spec.unit})"
@@ -113,7 +127,7 @@ def test_one_rule_for_every_command(cli, tmp_path, name, spec, value):
 
 
 def test_zero_is_refused_only_where_it_means_nothing():
-    zero_ok = [s.name for s in PROTOCOL_CONSTANTS if not s.positive]
+    zero_ok = [s.name for s in PROTOCOL_CONSTANTS if not s.positive and s.kind != KIND_MH_TYPE]
     assert zero_ok == ["tentative_binding_lifetime"]  # 0: no unverified use at all
     assert ProtocolConfig(tentative_binding_lifetime=0).tentative_binding_lifetime == 0
     for spec in PROTOCOL_CONSTANTS:
@@ -226,7 +240,7 @@ def test_readme_table_is_the_specs():
     for spec in PROTOCOL_CONSTANTS:
         option, constant, unit, default, bound, commands = rows[f"`{spec.option}`"]
         assert constant == spec.constant and unit == spec.unit and bound == spec.bound
-        assert default == f"{spec.default:g}"
+        assert default == spec.default_text
         takers = sorted(n for n in RUNS if spec.name in command_constants(_callback(n)))
         assert commands == ", ".join(f"`{n}`" for n in takers), spec.name
 

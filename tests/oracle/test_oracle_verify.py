@@ -238,20 +238,27 @@ def test_care_of_index_the_table_lacks():
 
 
 # -- nonce and token lifetimes -----------------------------------------------------------------
-def test_nonce_age_from_generation_time():
+def test_generation_time_only_shows_that_a_nonce_is_fresh():
+    # RFC 6275 5.2.7: MAX_NONCE_LIFETIME counts from the nonce's first use, which may come
+    # long after the CN generated it; "generated" can only show that it is not expired.
     m = RR()
-    nonces = {
-        **{i: Nonce(n) for i, n in NONCES.items()},
-        1: Nonce(NONCES[1], generated=(T0 - 300 * S) / 1e9),
-    }
-    pkts = [m.hot(T0, COA1, 1), m.hot(T0, COA1, 3)]
-    vs, _ = run(pkts, table((CN, KCN, nonces)))
-    assert [(v.home_index, v.verdict, v.reason) for v in vs] == [
-        (1, "invalid", "nonce older than MAX_NONCE_LIFETIME"),
-        (3, "valid", "home keygen token matches Kcn"),
+    old = {**{i: Nonce(n) for i, n in NONCES.items()}, 1: Nonce(NONCES[1], (T0 - 300 * S) / 1e9)}
+    vs, _ = run([m.hot(T0, COA1, 1), m.hot(T0, COA1, 3)], table((CN, KCN, old)))
+    assert [(v.home_index, v.verdict, v.reason, v.nonce_age_ms) for v in vs] == [
+        (1, "valid", "home keygen token matches Kcn", 0.0),  # first used now: age 0
+        (3, "valid", "home keygen token matches Kcn", 0.0),
     ]
-    vs, _ = run(pkts, table((CN, KCN, nonces)), DEFAULT_CONFIG.with_(max_nonce_lifetime=400))
-    assert [v.verdict for v in vs] == ["valid", "valid"]
+    # a BU whose nonces' HoT/CoT are not in the capture: the age is unknown, not invalid
+    bu = [m.bu(T0, COA1, 10, 1, 2)]
+    vs, _ = run(bu, table((CN, KCN, old)))
+    assert (vs[0].verdict, vs[0].nonce_age_ms) == ("valid", None)
+    assert vs[0].reason == (
+        "authenticator matches; nonce age unknown (no HoT/CoT with nonce index 1 in the "
+        "capture and no generation time that shows it is fresh)"
+    )
+    fresh = {i: Nonce(n, (T0 - 10 * S) / 1e9) for i, n in NONCES.items()}
+    vs, _ = run(bu, table((CN, KCN, fresh)))  # generated 10 s before: cannot have expired
+    assert (vs[0].verdict, vs[0].reason) == ("valid", "authenticator matches")
 
 
 def test_nonce_age_from_first_use_in_the_capture():
@@ -268,6 +275,14 @@ def test_nonce_age_from_first_use_in_the_capture():
     assert [(v.msg, v.seq, v.verdict, v.reason) for v in vs if v.msg == "BU"] == [
         ("BU", 10, "valid", "authenticator matches"),
         ("BU", 11, "invalid", "nonce older than MAX_NONCE_LIFETIME"),
+    ]
+    # the age is that of the older nonce (home index 1, first used at T0)
+    assert [v.nonce_age_ms for v in vs if v.msg == "BU"] == [239_000.0, 241_001.0]
+    # the same without keys: the CN's rule decided by the capture's first use
+    vs, _ = run(pkts)  # BU 10 uses a home token 239 s old: stale (the MN's rule), not invalid
+    assert [(v.seq, v.verdict) for v in vs if v.msg == "BU"] == [
+        (10, "stale_token"),
+        (11, "invalid"),
     ]
 
 
@@ -319,8 +334,9 @@ def test_keyless_token_older_than_max_token_lifetime():
     ]
     vs, _ = run(pkts)
     bu = by_msg(vs)["BU"][0]
+    # MAX_TOKEN_LIFETIME is the MN's rule: not "invalid" but a verdict of its own
     assert (bu.verdict, bu.reason, bu.key_form) == (
-        "invalid",
+        "stale_token",
         "token older than MAX_TOKEN_LIFETIME",
         "standard",
     )
@@ -340,7 +356,14 @@ def test_keyless_picks_the_genuine_token_among_a_spoofed_one():
     assert (ebu.verdict, ebu.tokens_from) == ("valid", "1")
     forged = [m.hot(T0 + MS, COA1, 1, token=b"\x13" * 8), m.ebu(T0 + S, COA2, 20, 1)]
     vs, _ = run(forged)
-    assert by_msg(vs)["EBU"][0].reason == "authenticator mismatch"
+    # keyless, no CoT with care-of index 0: a standard BU cannot be ruled out
+    assert (by_msg(vs)["EBU"][0].verdict, by_msg(vs)["EBU"][0].reason) == (
+        "unverifiable",
+        "authenticator mismatch with Kbm_early; a standard BU with care-of nonce index 0 "
+        "cannot be ruled out: no care-of keygen token seen for nonce index 0",
+    )
+    vs, _ = run(forged, KEYS)  # with Kcn the oracle makes the genuine home token itself
+    assert (by_msg(vs)["EBU"][0].verdict, by_msg(vs)["EBU"][0].key_form) == ("valid", "early")
 
 
 def test_mixed_kcn_for_one_cn_keyless_for_another():
@@ -437,9 +460,12 @@ def test_memory_stays_bounded_over_a_long_capture():
     n = 300
     peak = {}
     for i in range(n):
-        m = RR(hoa=f"2001:db8:1::{i + 1:x}")
+        # fresh nonces for each exchange: the CN's nonce lifetime counts from first use
+        h, c = 10 + 2 * i, 11 + 2 * i
+        m = RR(hoa=f"2001:db8:1::{i + 1:x}", nonces={h: NONCES[1], c: NONCES[2]})
         t = T0 + i * 5 * S  # one exchange every 5 s: 1500 s in all
-        for rec in rr.records(rr.standard(m, f"2001:db8:2::{i + 1:x}", seq=i, t0_ns=t)):
+        pkts = rr.standard(m, f"2001:db8:2::{i + 1:x}", seq=i, t0_ns=t, hidx=h, cidx=c)
+        for rec in rr.records(pkts):
             v = oracle.check(rec)
             assert v is None or v.verdict in ("valid", "unverifiable")
         for k, size in oracle.memory().items():
@@ -450,6 +476,7 @@ def test_memory_stays_bounded_over_a_long_capture():
     assert peak["home_tokens"] <= 90 * slack and peak["careof_tokens"] <= 90 * slack
     assert peak["sent"] <= 2 * 50 * slack
     assert peak["coa_mn"] <= 90 * slack
+    assert peak["first_use"] <= 2 * 2 * 100 * slack  # 2 nonces per exchange, kept 480 s
     assert oracle.counts["valid"] == 2 * n
 
 

@@ -88,7 +88,7 @@ FRAMES = [
 ]
 EXPECTED = [  # frame, msg, mh_type, sequence, lifetime_s, status, truncated
     ("1", "EBU", "5", "42", "100", "", "False"),
-    ("2", "BA", "6", "42", "100", "0", "False"),
+    ("2", "EBA", "6", "42", "100", "0", "False"),  # answers the EBU: verify's name too
     ("3", "HoTI", "1", "", "", "", "False"),
     ("7", "BA", "6", "43", "0", "129", "True"),
 ]
@@ -128,6 +128,7 @@ def check_rows(rows: list[dict]) -> None:
     assert ebu["authenticator"] == "0102030405060708090a0b0c"
     assert str(ebu["checksum_ok"]) == "True"
     assert rows[1]["home_address"] == MN_HOA and rows[1]["dst"] == MN_COA
+    assert rows[1]["care_of_address"] == MN_COA  # a packet to the MN: where it is delivered
     assert (rows[2]["tunnel_src"], rows[2]["tunnel_dst"], rows[2]["src"]) == (MN_COA, HA, MN_HOA)
     assert rows[2]["init_cookie"] == b"cookie!!".hex()
     assert rows[3]["checksum_ok"] in ("", None)  # truncated: cannot be checked

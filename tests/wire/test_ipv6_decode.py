@@ -266,7 +266,8 @@ def test_record_addresses():
     r = Record(frame=1, ts_ns=0, src=MN_COA, dst=CN, msg="BU", hoa=MN_HOA, mh=_bu())
     assert r.care_of_address == MN_COA
     r = Record(frame=1, ts_ns=0, src=CN, dst=MN_COA, msg="BA", rh2=MN_HOA)
-    assert r.home_address == MN_HOA and r.care_of_address is None
+    # a packet to the MN: its care-of address is where it is delivered (issue 11 item 12)
+    assert r.home_address == MN_HOA and r.care_of_address == MN_COA
     r = Record(frame=1, ts_ns=0, src=MN_HOA, dst=CN, msg="HoTI", tunnel_src=MN_COA, tunnel_dst=HA)
     assert r.home_address is None and r.care_of_address == MN_COA
     r = Record(frame=1, ts_ns=0, src=MN_COA, dst=CN, msg="CoTI")

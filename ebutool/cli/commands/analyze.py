@@ -24,7 +24,12 @@ from ebutool.cli.options import (
     write_table,
     write_weird_log,
 )
-from ebutool.core.constants import MIN_CLAIM_SAMPLES, ProtocolConfig
+from ebutool.core.constants import (
+    BOOTSTRAP_SEED,
+    MIN_CLAIM_SAMPLES,
+    RTT_TOLERANCE,
+    ProtocolConfig,
+)
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
@@ -73,12 +78,31 @@ PaperOpt = Annotated[
         help="Only the DESIGN.md contract columns (mn ... auth): a preset of --columns.",
     ),
 ]
+ToleranceOpt = Annotated[
+    float,
+    typer.Option(
+        "--claim-tolerance",
+        min=0.0,
+        max=1.0,
+        help="'About one RTT sooner' holds when the lower bound of the difference's interval "
+        "reaches the median RTT_RO x (1 - this).",
+    ),
+]
+SeedOpt = Annotated[
+    int,
+    typer.Option(
+        "--bootstrap-seed",
+        help="Seed of the bootstrap intervals of --summary (the same seed and input give the "
+        "same output).",
+    ),
+]
 SummaryOpt = Annotated[
     bool,
     typer.Option(
         "--summary",
-        help="Per kind x mode: counts, median/mean/p95 of observed and predicted latencies, "
-        "early/standard ratio (instead of the episode rows).",
+        help="Per kind x mode: counts, median (95% bootstrap interval)/mean/p95 of observed "
+        "and predicted latencies, early/standard ratio and the claim's tests (instead of the "
+        "episode rows); quality-ok episodes only, the others counted by reason on stderr.",
     ),
 ]
 
@@ -103,6 +127,8 @@ def register(app: typer.Typer) -> None:
         merge: MergeOpt = False,
         jobs: JobsOpt = 1,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
+        claim_tolerance: ToleranceOpt = RTT_TOLERANCE,
+        bootstrap_seed: SeedOpt = BOOTSTRAP_SEED,
         quiet: QuietOpt = False,
     ) -> None:
         """Reconstruct every handover: one row per MN x peer x new care-of address.
@@ -123,7 +149,8 @@ def register(app: typer.Typer) -> None:
         Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
         """
         from ebutool.analysis import claim_statement, summarize
-        from ebutool.analysis.summary import counterfactual_statement
+        from ebutool.analysis.claim_stats import ClaimSettings
+        from ebutool.analysis.summary import counterfactual_statement, exclusion_statement
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import analyze_files
@@ -145,15 +172,24 @@ def register(app: typer.Typer) -> None:
                 merge=merge,
                 progress=prog,
             )
-        table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
+        settings = ClaimSettings(
+            min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
+        )
+        table = summarize(df, settings=settings) if summary else df
         name = "ebutool_summary" if summary else "ebutool_episodes"
-        write_table(table, fmt, output, columns=columns, name=name, quiet=quiet)
+        shown = table
+        if summary and fmt in (OutputFormat.latex, OutputFormat.markdown):
+            from ebutool.report.paper import paper_table
+
+            shown = paper_table(table)  # the compact table a paper prints
+        write_table(shown, fmt, output, columns=columns, name=name, quiet=quiet)
         write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)
             err(summary_line(df, stats))
             if summary:
-                for line in claim_statement(table, min_claim_samples).splitlines():
+                err(exclusion_statement(df))
+                for line in claim_statement(table, settings=settings).splitlines():
                     err(line)
                 for line in counterfactual_statement(df, min_claim_samples).splitlines():
                     err(line)

@@ -89,7 +89,9 @@ def register(app: typer.Typer) -> None:
         quiet: QuietOpt = False,
     ) -> None:
         """The analyze --summary table (per kind x mode: episodes, observed and
-        predicted latencies with sample counts, early/standard ratio) for several
+        predicted latencies with sample counts and intervals, early/standard ratio and
+        the claim's tests; quality-ok episodes only, the others counted by reason on
+        stderr) for several
         captures side by side, or for groups inside one (--by mn|cn|kind|mode).
 
         Example: ebutool compare samples/standard.pcap samples/early-conservative.pcap
@@ -127,4 +129,8 @@ def register(app: typer.Typer) -> None:
                 f"{len(files)} input(s), {len(episodes)} episode(s), "
                 f"{groups} group(s) by {by.value}" + (f"; figure written to {plot}" if plot else "")
             )
+            if len(episodes):
+                from ebutool.analysis.summary import exclusion_statement
+
+                err(exclusion_statement(episodes))
             print_diagnostics(diag, quiet)

@@ -50,8 +50,9 @@ def register(app: typer.Typer) -> None:
         """Check keygen tokens and binding MACs as a stateless correspondent node would.
 
         One row per HoT, CoT, BU, EBU, BA and EBA of a correspondent registration:
-        frame, time, msg, mn, cn, coa, seq, verdict (valid, invalid, unverifiable),
-        reason, key_form, basis, home_index, careof_index, tokens_from.  With a CN's
+        frame, time, msg, mn, cn, coa, seq, verdict (valid, invalid, unverifiable,
+        stale_token), reason, key_form, basis, home_index, careof_index, tokens_from,
+        nonce_age_ms (from the nonce's first HoT/CoT in the capture).  With a CN's
         Kcn (--kcn, --kcn-file, --keys or the EBUTOOL_KCN environment variable) and
         its nonce table (--nonces) tokens and MACs are recomputed; without them the
         tokens the capture's own HoT/CoT carried are used (keyless mode).  Several

@@ -224,16 +224,17 @@ def aligned(msg: MobilityMessage) -> MobilityMessage:
     return replace(msg, options=out, header_len=None, checksum=None, truncated=False)
 
 
-def mac_data(mh_wire: bytes) -> bytes | None:
+def mac_data(mh_wire: bytes, layout: int | None = None) -> bytes | None:
     """The MH octets an authenticator covers (RFC 6275 5.2.6): the whole Mobility
     Header up to and including the Binding Authorization Data option's type and length
     octets, with the checksum field zeroed.  The option is the first one of type 5
     with length 12 (the one ``decode_mh`` returns as BindingAuthorizationData).  None
     when there is no complete such option inside the header (octets past Header Len
-    are ignored)."""
+    are ignored).  ``layout``: the MH type whose body layout the message has, when
+    it is not its own type number (the draft's own EBU/EBA types, records.retype)."""
     if len(mh_wire) < C.MH_FIXED_LEN:
         return None
-    cls = MESSAGE_CLASSES.get(mh_wire[2])
+    cls = MESSAGE_CLASSES.get(mh_wire[2] if layout is None else layout)
     if cls is None:
         return None
     end = min(len(mh_wire), (mh_wire[1] + 1) * 8)
