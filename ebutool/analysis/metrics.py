@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ebutool.analysis.classify import cn_kind, cn_mode, eba, ha_kind
 from ebutool.analysis.formulas import FORMULAS, predict
+from ebutool.analysis.quality import quality
 from ebutool.analysis.state import CNState, Episode, Exchange, Handover
 from ebutool.core.constants import ProtocolConfig
 
@@ -143,6 +144,7 @@ def finalize(
                 diagnosis=sorted(notes),
                 timeline=sorted(ho.ha_steps) if timeline else [],
                 source=ho.source,
+                quality=quality(ho.ha_done and not ho.mid_start, "unknown", notes),
             )
         ]
     ha_ack = ha_ex.reply_ts if ha_ex is not None and ha_ex.accepted else None
@@ -243,6 +245,7 @@ def _cn_episode(
         rtt_bt_pred_ms=bt_pred,
         data_gap_send_ms=_ms(ho.data_gap((ep.cn, True))),
         data_gap_recv_ms=_ms(ho.data_gap((ep.cn, False))),
+        quality=quality(complete, mode, notes),
     )
 
 

@@ -232,6 +232,7 @@ class Episode:
     rtt_bt_pred_ms: float | None = None
     data_gap_send_ms: float | None = None  # median MN -> CN data interval before t0
     data_gap_recv_ms: float | None = None  # median CN -> MN data interval before t0
+    quality: str = "ok"  # ebutool.analysis.quality: ok, or why statistics leave it out
 
     @property
     def t_handover(self) -> float | None:
