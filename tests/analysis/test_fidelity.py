@@ -6,8 +6,6 @@ and each expected row is computed here from the scenario's own packet times.
 
 from __future__ import annotations
 
-import pytest
-
 import ebutool
 from ebutool.core.diagnostics import Diagnostics
 from tests.support.rfc_scenarios import Scenario, epoch_s, expect_row, predictions
