@@ -79,7 +79,8 @@ def _unanswered(exchanges, missing: str, notes: set[str], rejected: str | None =
     """Note ``missing`` when no request of this type was answered, ``<rejected>_<status>``
     for a refusing BA, and ``reply_before_request`` when timestamps run backwards."""
     ex = list(exchanges)
-    if ex and not any(e.answered for e in ex):
+    # a request without the A flag asks for no answer (RFC 6275 6.1.7): its silence is no loss
+    if any(e.ack_requested for e in ex) and not any(e.answered for e in ex):
         notes.add(missing)
     for e in ex:
         if rejected and e.answered and e.status is not None and not e.accepted:
@@ -246,6 +247,7 @@ def _cn_episode(
         data_gap_send_ms=_ms(ho.data_gap((ep.cn, True))),
         data_gap_recv_ms=_ms(ho.data_gap((ep.cn, False))),
         quality=quality(complete, mode, notes),
+        eba_accepted=eba(ep) is not None,
     )
 
 

@@ -233,6 +233,7 @@ class Episode:
     data_gap_send_ms: float | None = None  # median MN -> CN data interval before t0
     data_gap_recv_ms: float | None = None  # median CN -> MN data interval before t0
     quality: str = "ok"  # ebutool.analysis.quality: ok, or why statistics leave it out
+    eba_accepted: bool = False  # the CN accepted an EBU here (evidence that it supports them)
 
     @property
     def t_handover(self) -> float | None:

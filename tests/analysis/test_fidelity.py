@@ -7,7 +7,9 @@ and each expected row is computed here from the scenario's own packet times.
 from __future__ import annotations
 
 import ebutool
+from ebutool.analysis import build_episodes, episodes_frame, make_oracle
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.stream.reader import read_records
 from tests.support.rfc_scenarios import Scenario, epoch_s, expect_row, predictions
 
 H, C = b"homeck01", b"careck01"
@@ -72,3 +74,114 @@ def test_clean_standard_handover_is_ok(tmp_path):
     rtts = standard_handover(s)
     df, _ = analyze(s, tmp_path)
     expect_row(one(df), **standard_expected(s, 1000.0, rtts))
+
+
+THIRD = "2001:db8:d::100"
+
+
+def early_expected(s: Scenario, t0: float, **over) -> dict:
+    exp = dict(
+        mn=s.hoa,
+        ha=s.ha,
+        cn=s.cn,
+        prev_coa=s.old,
+        coa=s.new,
+        mode="conservative",
+        t_handover=epoch_s(t0),
+        auth="valid",
+        quality="ok",
+        complete=True,
+        diagnosis=None,
+    )
+    exp.update(over)
+    return exp
+
+
+def test_ebu_without_the_a_flag_is_not_unanswered(tmp_path):
+    """Issue 11 item 11: an EBU without the A flag asks for no EBA (RFC 6275 6.1.7)."""
+    s = Scenario()
+    s.hoti(900, H, s.old)
+    s.hot(940, H, index=1, coa=s.old)
+    s.bu_ha(1000, seq=10)
+    s.bu_cn(1000.01, seq=20, hidx=1, cidx=0, ack=False, kbm_cidx=None)  # the EBU
+    s.coti(1000.02, C)
+    s.data_up(1000.5)  # before the HA's BA: the MN waited for nothing
+    s.data_down(1016)
+    s.ba_ha(1020, seq=10)
+    s.cot(1030, C, index=2)
+    s.bu_cn(1030.5, seq=21, hidx=1, cidx=2)
+    s.ba_cn(1060.5, seq=21, key=(1, 2))
+    df, _ = analyze(s, tmp_path)
+    rtt_ha, rtt_bt, rtt_ro = 20.0, 40.0, 30.0 - 0.02
+    expect_row(
+        one(df),
+        **early_expected(
+            s,
+            1000.0,
+            kind="early",
+            mode="optimistic",
+            rtt_ha_ms=rtt_ha,
+            rtt_bt_ms=rtt_bt,
+            rtt_ro_ms=rtt_ro,
+            send_latency_ms=0.5,
+            recv_latency_ms=16.0,
+            rtt_bt_basis="pre_handover_test",
+            **predictions(rtt_ha, rtt_bt, rtt_ro),
+        ),
+    )
+
+
+def refused_then_lost(s: Scenario) -> None:
+    """Two early handovers to one CN: the first EBU refused with BA status 138 (expired
+    nonces, RFC 6275 6.1.8), the second EBU (or its EBA) lost; both fall back."""
+    for t0, prev, coa, seq, hidx, cookie in (
+        (1000.0, s.old, s.new, 20, 1, b"cookie01"),
+        (2000.0, s.new, THIRD, 30, 3, b"cookie02"),
+    ):
+        s.hoti(t0 - 100, cookie, prev)
+        s.hot(t0 - 60, cookie, index=hidx, coa=prev)
+        s.bu_ha(t0, seq=seq, coa=coa)
+        s.bu_cn(t0 + 0.01, seq=seq, hidx=hidx, cidx=0, coa=coa, kbm_cidx=None)
+        s.coti(t0 + 0.02, cookie[::-1], coa)
+        s.ba_ha(t0 + 20, seq=seq, coa=coa)
+        s.cot(t0 + 30, cookie[::-1], index=2, coa=coa)
+        if seq == 20:
+            s.ba_cn(t0 + 30.2, seq=seq, status=138, coa=coa)
+        s.bu_cn(t0 + 31, seq=seq + 1, hidx=hidx, cidx=2, coa=coa)
+        s.data_down(t0 + 46, coa)
+        s.ba_cn(t0 + 61, seq=seq + 1, coa=coa, key=(hidx, 2))
+        s.data_up(t0 + 62, coa)
+
+
+def test_ebu_refused_with_a_status_is_neither_lost_nor_evidence_of_support(tmp_path):
+    """Issue 11 item 4: a refusing EBA is not a lost EBU/EBA, and not an EBA that shows
+    the CN supports EBUs (so the second fallback cannot be called a loss either)."""
+    s = Scenario()
+    refused_then_lost(s)
+    rtt_ha, rtt_bt, rtt_ro = 20.0, 40.0, 30.0 - 0.02
+    common = dict(
+        kind="early_fallback",
+        rtt_ha_ms=rtt_ha,
+        rtt_bt_ms=rtt_bt,
+        rtt_ro_ms=rtt_ro,
+        send_latency_ms=62.0,
+        recv_latency_ms=46.0,
+        rtt_bt_basis="token_reused",
+        **predictions(rtt_ha, 0.0, rtt_ro),  # the fallback's home token was already there
+    )
+    for lean in (True, False):
+        if lean:
+            df, _ = analyze(s, tmp_path)
+        else:
+            path = s.write(tmp_path)
+            eps = build_episodes(read_records(path, Diagnostics()), oracle=make_oracle())
+            df = episodes_frame(eps)
+            df["source"] = "scenario.pcap"
+        assert len(df) == 2
+        expect_row(df.iloc[0], **early_expected(s, 1000.0, diagnosis="eba_rejected_138", **common))
+        expect_row(
+            df.iloc[1],
+            **early_expected(
+                s, 2000.0, prev_coa=s.new, coa=THIRD, diagnosis="ebu_unanswered", **common
+            ),
+        )
