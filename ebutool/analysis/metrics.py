@@ -320,8 +320,8 @@ def _bt_for_prediction(
     * None when none of these applies (unanswered, or Karn's rule withheld the RTT)."""
     if kind == "early":
         return (rtt_bt, "pre_handover_test") if rtt_bt is not None else (None, None)
-    if kind == "early_fallback":
-        return 0.0, "token_reused"
+    if kind == "early_fallback" and (ht is None or ht.first_ts is None or ht.first_ts < t0):
+        return 0.0, "token_reused"  # (a new home test after t0, e.g. after status 136: below)
     if ht is None:
         return (0.0, "token_reused") if (ep.bus or ep.ebus) else (None, None)
     if ht.first_ts is not None and ht.first_ts < t0:

@@ -185,3 +185,116 @@ def test_ebu_refused_with_a_status_is_neither_lost_nor_evidence_of_support(tmp_p
                 s, 2000.0, prev_coa=s.new, coa=THIRD, diagnosis="ebu_unanswered", **common
             ),
         )
+
+
+def test_ba_status_135_answers_the_newest_bu_with_the_last_accepted_sequence(tmp_path):
+    """Issue 11 item 2: a BA with status 135 carries the last accepted sequence number
+    (RFC 6275 9.5.1), not the refused BU's; the MN's next BU is a new update, not a
+    retransmission.  Both at the HA and at the CN."""
+    s = Scenario()
+    s.data_up(900, s.old)
+    t0 = 1000.0
+    s.bu_ha(t0, seq=5)
+    s.hoti(t0 + 0.01, H)
+    s.coti(t0 + 0.02, C)
+    s.ba_ha(t0 + 20, seq=9, status=135)  # the HA last accepted 9
+    s.bu_ha(t0 + 20.5, seq=10)
+    s.cot(t0 + 30, C, index=2)
+    s.ba_ha(t0 + 40.5, seq=10)
+    s.hot(t0 + 80, H, index=1)
+    s.bu_cn(t0 + 80.5, seq=3, hidx=1, cidx=2)
+    s.ba_cn(t0 + 110.5, seq=40, status=135)  # the CN last accepted 40
+    s.bu_cn(t0 + 111, seq=41, hidx=1, cidx=2)
+    s.data_down(t0 + 126.5)
+    s.ba_cn(t0 + 141, seq=41, key=(1, 2))
+    s.data_up(t0 + 142)
+    df, diag = analyze(s, tmp_path)
+    rtts = {"rtt_ha": 20.0, "rtt_bt": 80.0 - 0.01, "rtt_ro": 30.0 - 0.02}
+    row = one(df)
+    expect_row(
+        row,
+        **standard_expected(
+            s,
+            t0,
+            rtts,
+            send_latency_ms=142.0,
+            recv_latency_ms=126.5,
+            diagnosis="ba_rejected_135;ha_ba_rejected_135",
+        ),
+    )
+    assert row["n_retransmissions"] == 0
+    assert "orphan_reply" not in diag.counts
+
+
+def test_a_new_home_test_after_status_136_is_the_one_the_accepted_bu_used(tmp_path):
+    """Issue 11 item 3: RTT_BT and the predictions come from the home test the accepted
+    BU used, not the refused one's (expired home nonce index, RFC 6275 6.1.8 status 136);
+    its basis is that home test, not a reused token."""
+    s = Scenario()
+    s.hoti(900, H, s.old)
+    s.hot(940, H, index=1, coa=s.old)  # a token from before the handover, then reused
+    t0 = 1000.0
+    s.bu_ha(t0, seq=10)
+    s.coti(t0 + 0.02, C)
+    s.ba_ha(t0 + 20, seq=10)
+    s.cot(t0 + 30, C, index=2)
+    s.bu_cn(t0 + 30.5, seq=20, hidx=1, cidx=2)
+    s.ba_cn(t0 + 60.5, seq=20, status=136)
+    s.hoti(t0 + 61, b"homeck02")
+    s.hot(t0 + 146, b"homeck02", index=3)
+    s.bu_cn(t0 + 146.5, seq=21, hidx=3, cidx=2)
+    s.data_down(t0 + 162)
+    s.ba_cn(t0 + 176.5, seq=21, key=(3, 2))
+    s.data_up(t0 + 177)
+    df, _ = analyze(s, tmp_path)
+    rtts = {"rtt_ha": 20.0, "rtt_bt": 85.0, "rtt_ro": 30.0 - 0.02}
+    expect_row(
+        one(df),
+        **standard_expected(
+            s,
+            t0,
+            rtts,
+            send_latency_ms=177.0,
+            recv_latency_ms=162.0,
+            diagnosis="ba_rejected_136",
+        ),
+    )
+
+
+def test_an_ebu_refused_for_an_expired_home_nonce_falls_back_on_the_new_home_test(tmp_path):
+    """Issue 11 item 3, early flavour: after status 136 to the EBU the MN gets a new home
+    token; the fallback's RTT_BT basis is that home test, not a reused token."""
+    s = Scenario()
+    s.hoti(900, H, s.old)
+    s.hot(940, H, index=1, coa=s.old)
+    t0 = 1000.0
+    s.bu_ha(t0, seq=10)
+    s.bu_cn(t0 + 0.01, seq=20, hidx=1, cidx=0, kbm_cidx=None)
+    s.coti(t0 + 0.02, C)
+    s.ba_ha(t0 + 20, seq=10)
+    s.cot(t0 + 30, C, index=2)
+    s.ba_cn(t0 + 30.01, seq=20, status=136)
+    s.hoti(t0 + 31, b"homeck02")
+    s.hot(t0 + 116, b"homeck02", index=3)
+    s.bu_cn(t0 + 116.5, seq=21, hidx=3, cidx=2)
+    s.data_down(t0 + 132)
+    s.ba_cn(t0 + 146.5, seq=21, key=(3, 2))
+    s.data_up(t0 + 147)
+    df, _ = analyze(s, tmp_path)
+    rtt_ha, rtt_bt, rtt_ro = 20.0, 85.0, 30.0 - 0.02
+    expect_row(
+        one(df),
+        **early_expected(
+            s,
+            t0,
+            kind="early_fallback",
+            rtt_ha_ms=rtt_ha,
+            rtt_bt_ms=rtt_bt,
+            rtt_ro_ms=rtt_ro,
+            send_latency_ms=147.0,
+            recv_latency_ms=132.0,
+            rtt_bt_basis="home_test",
+            diagnosis="eba_rejected_136",
+            **predictions(rtt_ha, rtt_bt, rtt_ro),
+        ),
+    )
