@@ -6,6 +6,8 @@ and each expected row is computed here from the scenario's own packet times.
 
 from __future__ import annotations
 
+import pytest
+
 import ebutool
 from ebutool.analysis import build_episodes, episodes_frame, make_oracle
 from ebutool.core.diagnostics import Diagnostics
@@ -295,6 +297,61 @@ def test_an_ebu_refused_for_an_expired_home_nonce_falls_back_on_the_new_home_tes
             recv_latency_ms=132.0,
             rtt_bt_basis="home_test",
             diagnosis="eba_rejected_136",
+            **predictions(rtt_ha, rtt_bt, rtt_ro),
+        ),
+    )
+
+
+def early_handover(s: Scenario, t0: float, d_ha: float, d_ro: float, data_at: float) -> None:
+    """An early handover (seed Figure 2): HoTI/HoT from the old address 100 ms before t0
+    (RTT 40), then BU->HA, EBU, CoTI; BA<-HA after 2 d_ha, EBA and CoT after 2 d_ro; the
+    standard BU once the CoT is in.  The MN's first data leaves at t0 + ``data_at``."""
+    s.hoti(t0 - 100, H, s.old)
+    s.hot(t0 - 60, H, index=1, coa=s.old)
+    s.bu_ha(t0, seq=10)
+    s.bu_cn(t0 + 0.01, seq=20, hidx=1, cidx=0, kbm_cidx=None)
+    s.coti(t0 + 0.02, C)
+    s.ba_ha(t0 + 2 * d_ha, seq=10)
+    s.ba_cn(t0 + 0.01 + 2 * d_ro, seq=20, key=(1, None))  # the EBA
+    s.cot(t0 + 0.02 + 2 * d_ro, C, index=2)
+    s.bu_cn(t0 + 0.5 + 2 * d_ro, seq=21, hidx=1, cidx=2)
+    s.ba_cn(t0 + 0.5 + 4 * d_ro, seq=21, key=(1, 2))
+    s.data_down(t0 + 0.01 + 3 * d_ro)  # sent when the EBU reached the CN
+    s.data_up(t0 + data_at)
+
+
+@pytest.mark.parametrize(
+    "data_at, mode, quality",
+    [
+        (15.0, "optimistic", "ok"),  # before the EBA (20.01)
+        (30.0, "eba_only", "eba_only"),  # after the EBA, before the HA's BA (50)
+        (55.0, "conservative", "ok"),  # after both: draft 5.2's conservative MN
+    ],
+)
+def test_an_early_mn_that_waits_for_the_eba_only_is_not_conservative(
+    tmp_path, data_at, mode, quality
+):
+    """Issue 11 item 8: RTT_HA (50) > RTT_RO (20); conservative means both BAs (draft
+    section 5.2); waiting for the EBA alone is mode eba_only, left out of statistics."""
+    s = Scenario()
+    t0 = 1000.0
+    early_handover(s, t0, d_ha=25.0, d_ro=10.0, data_at=data_at)
+    df, _ = analyze(s, tmp_path)
+    rtt_ha, rtt_bt, rtt_ro = 50.0, 40.0, 20.0
+    expect_row(
+        one(df),
+        **early_expected(
+            s,
+            t0,
+            kind="early",
+            mode=mode,
+            quality=quality,
+            rtt_ha_ms=rtt_ha,
+            rtt_bt_ms=rtt_bt,
+            rtt_ro_ms=rtt_ro,
+            send_latency_ms=data_at,
+            recv_latency_ms=30.01,
+            rtt_bt_basis="pre_handover_test",
             **predictions(rtt_ha, rtt_bt, rtt_ro),
         ),
     )
