@@ -20,6 +20,7 @@ or an episode note.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.handlers import MessageHandlers
@@ -27,11 +28,14 @@ from ebutool.analysis.state import CNState, Exchange, Handover, MNState
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
-from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate
+from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate, HomeTest
 from ebutool.wire.mh.mobility_options import BindingAuthorizationData
 
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
+MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
+STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
+AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"  # standard or early cannot be told
 NS_PER_S = 1_000_000_000
 
 
@@ -49,6 +53,7 @@ class Reconstructor(MessageHandlers):
         self.mns: dict[str, MNState] = {}
         self.pending: dict[str, list[tuple[Record, str | None]]] = {}
         self.coti_index: dict[tuple[str, str, bytes], tuple[CNState | None, Exchange]] = {}
+        self.cot_zero: dict[tuple[str, str], int] = {}  # (care-of address, CN) -> CoT time
         self.closed: list[tuple[Handover, MNState]] = []
         self.first_ts: int | None = None
         self.last_ts: int = 0
@@ -93,8 +98,15 @@ class Reconstructor(MessageHandlers):
             self._flush(ev.coa)
 
     def _record(self, rec: Record) -> None:
-        verdict = self._verdict(rec) if rec.mh is not None else None
         res = self.book.resolve(rec)
+        note = None
+        if rec.msg == "CoT" and isinstance(rec.mh, HomeTest) and rec.mh.nonce_index == 0:
+            self._cot_zero(rec.dst, rec.src, rec.ts_ns)
+        elif rec.msg == "EBU" and res is not None and res.mn is not None:
+            rec, note = self._early_or_standard(rec, res)
+        verdict = self._verdict(rec) if rec.mh is not None else None
+        if note == AMBIGUOUS_NOTE and verdict == "valid":
+            note = None  # its MAC verified with the early Kbm: an EBU
         if res is None:
             if rec.mh is not None:
                 self.diag.warn(
@@ -110,6 +122,38 @@ class Reconstructor(MessageHandlers):
         if res.coa and self.book.learn_coa(res.coa, res.mn):
             self._flush(res.coa)
         self._process(rec, res, verdict)
+        cur = self.mns[res.mn].current
+        ep = cur.cns.get(res.peer) if cur is not None else None
+        if note is not None and ep is not None:
+            ep.notes.add(note)
+
+    # -- care-of nonce index 0 (DESIGN.md section 3) ------------------------------------
+    def _cot_zero(self, coa: str, cn: str, ts_ns: int) -> None:
+        """A CoT with care-of nonce index 0 reached ``coa``: a later BU from it with
+        care-of index 0 may be a standard BU (RFC 6275 does not reserve index 0)."""
+        if len(self.cot_zero) >= MAX_COT_ZERO:
+            self.cot_zero.pop(next(iter(self.cot_zero)))
+        self.cot_zero[(coa, cn)] = ts_ns
+
+    def _early_or_standard(self, rec: Record, res: Resolved) -> tuple[Record, str | None]:
+        """(the record, a diagnosis code or None) for a BU with care-of nonce index 0
+        (labelled EBU by the reader).  It is a standard BU (relabelled, STANDARD_NOTE)
+        when the MN received, for that care-of address and CN, a CoT with care-of index
+        0 less than MAX_TOKEN_LIFETIME before it.  Otherwise it is an EBU, AMBIGUOUS_NOTE
+        when the capture does not show the MN's arrival at that address (a token from
+        before the capture could exist): the BU is its first packet from there, or the
+        capture began mid-handover (the caller clears that when the MAC verifies with
+        the early Kbm)."""
+        got = self.cot_zero.get((res.coa, res.peer))
+        if got is not None and rec.ts_ns - got <= self.config.max_token_lifetime * NS_PER_S:
+            # (its care-of token is usable for MAX_TOKEN_LIFETIME, RFC 6275 5.2.7)
+            return replace(rec, msg="BU"), STANDARD_NOTE
+        mst = self.mns.get(res.mn or "")
+        cur = mst.current if mst is not None else None
+        unseen = cur is None or cur.coa != res.coa
+        if unseen and (mst is None or mst.n_handovers == 0) or (cur is not None and cur.mid_start):
+            return rec, AMBIGUOUS_NOTE
+        return rec, None
 
     def _hold(self, coa: str, rec: Record, verdict: str | None) -> None:
         held = self.pending.get(coa)

@@ -355,3 +355,48 @@ def test_an_early_mn_that_waits_for_the_eba_only_is_not_conservative(
             **predictions(rtt_ha, rtt_bt, rtt_ro),
         ),
     )
+
+
+def test_care_of_index_0_after_a_cot_with_index_0_is_a_standard_bu(tmp_path):
+    """Issue 11 item 1: RFC 6275 does not reserve nonce index 0; a CN handed out care-of
+    index 0 in the CoT, so the BU with Nonce Indices (1, 0) is standard: classified so,
+    RTT_RO from the CoTI/CoT, and its MAC (standard Kbm) verifies."""
+    s = Scenario()
+    rtts = standard_handover(s, cidx=0)
+    df, _ = analyze(s, tmp_path)
+    expect_row(one(df), **standard_expected(s, 1000.0, rtts, diagnosis="care_of_index_0_standard"))
+
+
+def test_care_of_index_0_without_evidence_is_an_ebu_flagged_ambiguous(tmp_path):
+    """Issue 11 item 1: the capture begins with the BU (no arrival at the address, no CoT,
+    no home test to check the MAC): it is taken as an EBU and the row says it is
+    ambiguous, out of statistics."""
+    s = Scenario()
+    t0 = 1000.0
+    s.bu_cn(t0, seq=20, hidx=1, cidx=0)  # MACed with a standard Kbm the capture cannot check
+    s.data_down(t0 + 16)
+    s.ba_cn(t0 + 30, seq=20, key=(1, 0))
+    s.data_up(t0 + 31)
+    df, _ = analyze(s, tmp_path)
+    expect_row(
+        one(df),
+        **early_expected(
+            s,
+            t0,
+            prev_coa=None,
+            ha=None,
+            kind="early",
+            auth="unknown",
+            quality="ambiguous_classification",
+            complete=False,
+            rtt_ha_ms=None,
+            rtt_bt_ms=None,
+            rtt_ro_ms=30.0,
+            send_latency_ms=31.0,
+            recv_latency_ms=16.0,
+            rtt_bt_basis=None,
+            diagnosis="capture_ended_mid_episode;care_of_index_0_ambiguous;"
+            "no_final_bu;no_home_registration;no_home_test",
+            **predictions(None, None, 30.0),
+        ),
+    )
