@@ -283,18 +283,27 @@ class Reconstructor(MessageHandlers):
         msg = rec.msg
         if res.up:
             cur = mst.current
-            if (
-                cur is not None
-                and msg == "data"
-                and res.coa == cur.prev_coa
-                and cur.t0_source == "event"
-            ):
-                # A straggler: a handover event (newer than the packet's address) says the
-                # MN is elsewhere.  Without an event the MN's own packets are the only
-                # evidence, so data from any other address (A -> B -> A) opens a handover.
-                return
+            t_open = rec.ts_ns
+            if cur is not None and res.coa == cur.prev_coa:
+                if not _moved_back(rec, cur):
+                    # A straggler, or make-before-break: the MN still sends from the address
+                    # it left.  That neither opens nor splits a handover; only a home
+                    # registration from there (A -> B -> A) shows it moved back.
+                    self.diag.warn(
+                        "packet_from_old_address",
+                        f"frame {rec.frame}: {msg} from {res.coa}, which {mn} left for "
+                        f"{cur.coa}; not a handover",
+                        rec.frame,
+                    )
+                    if cur.back_since is None:
+                        cur.back_since = rec.ts_ns
+                    return
+                # moved back: t0 is its first packet from there since its last from cur.coa
+                t_open = cur.back_since if cur.back_since is not None else t_open
+            elif cur is not None and res.coa == cur.coa:
+                cur.back_since = None
             if cur is None or cur.coa != res.coa:
-                cur = self._start(mst, res.coa, rec.ts_ns, _opening(rec), source=rec.source)
+                cur = self._start(mst, res.coa, t_open, _opening(rec), source=rec.source)
             if msg == "data":
                 mst.note_data(res.peer, True, rec.ts_ns)
             self._up(rec, res, mst, cur, role, verdict)
@@ -319,6 +328,14 @@ class Reconstructor(MessageHandlers):
                 )
             return
         self._down(rec, res, cur, role, verdict)
+
+
+def _moved_back(rec: Record, cur: Handover) -> bool:
+    """A packet from the previous address that means the MN is back there: a BU to the
+    HA (no handover event dates the move), or any packet after an event said so."""
+    if cur.t0_source == "event":
+        return False
+    return rec.msg == "BU" and isinstance(rec.mh, BindingUpdate) and bool(rec.mh.flags & BU_FLAG_H)
 
 
 def _opening(rec: Record) -> str:

@@ -206,6 +206,8 @@ def _cn_episode(
         predicted, bt_pred, bt_basis = dict.fromkeys(FORMULAS), None, None
     else:
         predicted = predict(rtt_ha, bt_pred, rtt_ro)
+        if all(v is None for v in predicted.values()):
+            bt_pred, bt_basis = None, None  # the basis of no prediction
     retx = ha_retx + sum(_retransmissions(t.values()) for t in (ep.cotis, ep.ebus, ep.bus))
     if ht is not None and ht.n_sends:
         retx += ht.n_sends - 1

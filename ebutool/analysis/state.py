@@ -164,6 +164,9 @@ class Handover:
     ha_steps: list[Step] = field(default_factory=list)
     cns: dict[str, CNState] = field(default_factory=dict)
     source: str = ""
+    # the first packet from prev_coa since the MN's last from coa (a straggler, or the
+    # first of a return to prev_coa: ebutool.analysis.episodes)
+    back_since: int | None = None
     # (cn, up) -> the data packet times before t0; their median gap is computed only for
     # the CNs that get an episode (most handovers in a long capture have none)
     recent_data: dict = field(default_factory=dict)
@@ -185,10 +188,12 @@ class Handover:
 
     @property
     def mid_start(self) -> bool:
-        """The capture began inside this handover: it is the MN's first in the capture,
-        no event dates it, and it did not open with a request that starts a procedure."""
+        """The capture began inside this handover: no event dates it, and it did not open
+        with a request that starts a procedure -- for the MN's first handover in the
+        capture; for any handover when it opened with a BU to the CN (that BU follows
+        the procedure's tests, which the capture did not show)."""
         return (
-            self.first_in_capture
+            (self.first_in_capture or self.opened_by == "BU_CN")
             and self.t0_source != "event"
             and self.opened_by not in ("BU", "EBU", "CoTI", "HoTI")
         )  # BU = to the HA

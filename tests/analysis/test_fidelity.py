@@ -400,3 +400,53 @@ def test_care_of_index_0_without_evidence_is_an_ebu_flagged_ambiguous(tmp_path):
             **predictions(None, None, 30.0),
         ),
     )
+
+
+@pytest.mark.parametrize("what", ["data", "hoti"])
+def test_a_packet_from_the_old_address_after_t0_does_not_split_the_handover(tmp_path, what):
+    """Issue 11 item 5: make-before-break or a straggler -- the MN still sends from the
+    address it left after t0.  One standard episode, as without the straggler."""
+    s = Scenario()
+    rtts = standard_handover(s)
+    if what == "data":
+        s.data_up(1005, s.old)
+        s.data_up(1050, s.old)
+    else:
+        s.hoti(1005, b"straggle", s.old)
+    df, diag = analyze(s, tmp_path)
+    expect_row(one(df), **standard_expected(s, 1000.0, rtts))
+    assert diag.counts["packet_from_old_address"] == (2 if what == "data" else 1)
+
+
+def test_a_later_handover_first_seen_at_its_bu_to_the_cn_began_before_the_capture_shows(
+    tmp_path,
+):
+    """Issue 11 item 5: "an episode opened by a BU to the CN means the capture began
+    late" holds for every handover, not only the MN's first in the capture."""
+    s = Scenario()
+    rtts = standard_handover(s)
+    s.bu_cn(2000, seq=30, hidx=1, cidx=2, coa=THIRD)  # its tests are missing
+    s.ba_cn(2030, seq=30, coa=THIRD, key=(1, 2))
+    df, _ = analyze(s, tmp_path)
+    assert len(df) == 2
+    expect_row(df.iloc[0], **standard_expected(s, 1000.0, rtts))
+    expect_row(
+        df.iloc[1],
+        **standard_expected(
+            s,
+            2000.0,
+            {"rtt_ha": None, "rtt_bt": 80.0 - 0.01, "rtt_ro": None},  # the token it used
+            prev_coa=s.new,
+            coa=THIRD,
+            kind="incomplete",
+            mode="unknown",
+            t_handover=None,
+            send_latency_ms=None,
+            recv_latency_ms=None,
+            auth="unknown",
+            quality="capture_began_mid_procedure",
+            complete=False,
+            diagnosis="capture_ended_mid_episode;capture_started_mid_episode",
+            rtt_bt_basis=None,  # no prediction uses it
+        ),
+    )
