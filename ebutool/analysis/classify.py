@@ -17,8 +17,8 @@ def eba(ep: CNState) -> Exchange | None:
 
 
 def cn_kind(ep: CNState) -> str:
-    if ep.started_mid:
-        return "incomplete"  # the beginning is missing: what ran cannot be told
+    if ep.unknown_start:
+        return "incomplete"  # the beginning is missing (or a refresh): no handover to classify
     if ep.dereg:
         return "deregistration" if ep.complete else "incomplete"
     if eba(ep) is not None:
@@ -59,8 +59,8 @@ def cn_mode(
 
     A conservative early MN waits for *both* the HA's BA and the EBA (draft section 5.2);
     one that waited for the EBA only (RTT_HA > RTT_RO) is ``eba_only``, neither mode."""
-    if kind == "deregistration":
-        return "unknown"  # no route-optimised data from home to judge by
+    if kind == "deregistration" or ep.refresh:
+        return "unknown"  # no route-optimised data from home to judge by; no handover
     if ep.first_send is None:
         return "unknown"  # no data to the CN from the new address at all
     sent = ep.first_send[0]
@@ -75,7 +75,7 @@ def cn_mode(
     if ack is None:
         # Data went out with no acknowledgement ever seen: optimistic by definition,
         # unless the capture began mid-episode (the acknowledgement may predate it).
-        return "unknown" if ep.started_mid else "optimistic"
+        return "unknown" if ep.unknown_start else "optimistic"
     if sent < ack:
         return "optimistic"
     if kind == "early" and ha_registered and (ha_ack_ns is None or sent < ha_ack_ns):

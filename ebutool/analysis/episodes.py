@@ -237,6 +237,8 @@ class Reconstructor(MessageHandlers):
         mst.current = None
         if ho is None:
             return
+        if ho.ha is None:  # learnt after the handover began (e.g. from a tunnel)
+            ho.ha = self.book.ha_of.get(mst.mn)
         window = int(self.config.initial_bindack_timeout * NS_PER_S)
         for ep in ho.cns.values():
             if ep.home_test is None:
@@ -257,7 +259,7 @@ class Reconstructor(MessageHandlers):
     def _cn(self, ho: Handover, cn: str) -> CNState:
         ep = ho.cns.get(cn)
         if ep is None:
-            ep = ho.cns[cn] = CNState(cn, started_mid=ho.mid_start)
+            ep = ho.cns[cn] = CNState(cn, started_mid=ho.mid_start, refresh=cn in ho.refresh_cns)
         return ep
 
     # -- one record ------------------------------------------------------------------

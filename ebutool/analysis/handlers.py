@@ -201,7 +201,15 @@ class MessageHandlers:
         msg, m = rec.msg, rec.mh
         if msg == "data":  # first: most records are data
             ep = ho.cns.get(res.peer)
-            if ep is None or res.tunnelled:  # HA-tunnelled data is not route-optimised
+            if res.tunnelled:  # HA-tunnelled data is not route-optimised
+                return
+            if ep is None or not (ep.bus or ep.ebus):
+                # The CN already has a binding for this address, before any (E)BU: a
+                # refresh, not a handover (the capture began after the move).
+                if ep is not None:
+                    ep.refresh = True
+                elif len(ho.refresh_cns) < MAX_EXCHANGES:
+                    ho.refresh_cns.add(res.peer)
                 return
             if ep.first_recv is None:
                 ep.first_recv = (rec.ts_ns, rec.frame)

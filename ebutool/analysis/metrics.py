@@ -183,10 +183,12 @@ def _cn_episode(
     mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus))
     notes = set(ep.notes) | ha_notes
     karn = list(ha_karn)
-    t0 = None if ep.started_mid else ho.t0_ns
+    t0 = None if ep.unknown_start else ho.t0_ns
     if ep.started_mid:
         notes.add("capture_started_mid_episode")
-    if not ho.ha_bus and not ep.started_mid:
+    if ep.refresh:
+        notes.add("binding_refresh")
+    if not ho.ha_bus and not ep.unknown_start:
         notes.add("no_home_registration")
 
     ht = ep.home_test
@@ -195,14 +197,18 @@ def _cn_episode(
 
     rtt_ro, ro_from = _rtt_ro(ep, karn)
     _cn_notes(ep, kind, config, capture_end_ns, notes)
-    complete = ep.complete and not ep.started_mid
-    if not complete and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):
+    complete = ep.complete and not ep.unknown_start
+    if not ep.complete and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):
         notes.add("capture_ended_mid_episode")
 
     # Predictions come from this episode's own RTTs: none for a deregistration (no
     # route optimisation to predict) or when not a single RTT was measured.
     bt_pred, bt_basis = _bt_for_prediction(kind, ep, ht, rtt_bt, ho.t0_ns)
-    if kind == "deregistration" or (rtt_ha is None and rtt_bt is None and rtt_ro is None):
+    if (
+        kind == "deregistration"
+        or ep.refresh  # not a handover: nothing to predict
+        or (rtt_ha is None and rtt_bt is None and rtt_ro is None)
+    ):
         predicted, bt_pred, bt_basis = dict.fromkeys(FORMULAS), None, None
     else:
         predicted = predict(rtt_ha, bt_pred, rtt_ro)
@@ -282,7 +288,7 @@ def _cn_notes(
     _unanswered(ep.cotis.values(), "coti_unanswered", notes)
     _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba")
     _unanswered([e for e in ep.bus.values() if e.ack_requested], "bu_unanswered", notes, "ba")
-    if ht is None and not ep.started_mid:
+    if ht is None and not ep.unknown_start:
         notes.add("no_home_test")  # e.g. an early episode whose home test predates the capture
     elif ht is not None and not ht.answered:
         notes.add("hoti_unanswered")

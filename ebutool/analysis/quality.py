@@ -23,9 +23,9 @@ INCONSISTENT_TIMES = "inconsistent_times"
 
 # code -> what it means; checked in this order (a row gets the first that applies)
 QUALITY_CODES: dict[str, str] = {
-    MID_START: "the capture began inside the procedure: t0 and what ran before are unknown",
     REFRESH: "a binding refresh (the CN sent route-optimised data to the care-of address "
-    "before the binding update), not a handover",
+    "before the binding update, `binding_refresh`), not a handover",
+    MID_START: "the capture began inside the procedure: t0 and what ran before are unknown",
     AMBIGUOUS: "a BU with care-of nonce index 0 that may be standard or early "
     "(`care_of_index_0_ambiguous`)",
     INCOMPLETE: "the procedure did not complete inside the capture (`complete` is false)",
@@ -36,8 +36,8 @@ QUALITY_CODES: dict[str, str] = {
 
 # diagnosis code -> quality code
 _BY_NOTE = (
-    ("capture_started_mid_episode", MID_START),
     ("binding_refresh", REFRESH),
+    ("capture_started_mid_episode", MID_START),
     ("care_of_index_0_ambiguous", AMBIGUOUS),
 )
 _TIME_NOTES = frozenset({"reply_before_request", "data_before_handover"})

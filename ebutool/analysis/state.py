@@ -122,6 +122,14 @@ class CNState:
     steps_dropped: int = 0
     last_up_ts: int | None = None
     started_mid: bool = False
+    refresh: bool = False  # the CN sent route-optimised data here before any (E)BU
+
+    @property
+    def unknown_start(self) -> bool:
+        """No handover start to measure from: the capture began inside the procedure,
+        or this is a binding refresh (DESIGN.md section 4)."""
+        return self.started_mid or self.refresh
+
     notes: set[str] = field(default_factory=set)
     verdicts: list[tuple[str, str]] = field(default_factory=list)  # ("request"|"reply", verdict)
 
@@ -163,6 +171,7 @@ class Handover:
     ha_dereg: bool = False
     ha_steps: list[Step] = field(default_factory=list)
     cns: dict[str, CNState] = field(default_factory=dict)
+    refresh_cns: set[str] = field(default_factory=set)  # CNs with a binding before any (E)BU
     source: str = ""
     # the first packet from prev_coa since the MN's last from coa (a straggler, or the
     # first of a return to prev_coa: ebutool.analysis.episodes)

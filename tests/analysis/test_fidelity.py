@@ -446,7 +446,50 @@ def test_a_later_handover_first_seen_at_its_bu_to_the_cn_began_before_the_captur
             auth="unknown",
             quality="capture_began_mid_procedure",
             complete=False,
-            diagnosis="capture_ended_mid_episode;capture_started_mid_episode",
+            diagnosis="capture_started_mid_episode",
             rtt_bt_basis=None,  # no prediction uses it
+        ),
+    )
+
+
+@pytest.mark.parametrize("first", ["hoti", "data"])
+def test_a_capture_that_begins_with_a_binding_refresh_has_no_complete_episode(tmp_path, first):
+    """Issue 11 item 6: the CN sends route-optimised data to the care-of address before
+    any BU from it (it already has a binding), then the MN refreshes that binding.  Not
+    a handover: no t0, not complete, quality refresh."""
+    s = Scenario()
+    if first == "hoti":
+        s.hoti(999, H)  # the refresh's home test opens the capture
+    s.data_down(1000)
+    s.data_up(1001)
+    if first == "data":
+        s.hoti(1002, H)
+    s.coti(1002.5, C)
+    s.cot(1032.5, C, index=2)
+    s.hot(1082, H, index=1)
+    s.bu_cn(1082.5, seq=40, hidx=1, cidx=2)
+    s.data_down(1090)
+    s.ba_cn(1112.5, seq=40, key=(1, 2))
+    s.data_up(1113)
+    df, _ = analyze(s, tmp_path)
+    notes = "binding_refresh" + (";capture_started_mid_episode" if first == "data" else "")
+    expect_row(
+        one(df),
+        **standard_expected(
+            s,
+            1000.0,
+            {"rtt_ha": None, "rtt_bt": 80.0 if first == "data" else 83.0, "rtt_ro": 30.0},
+            ha=s.ha,
+            prev_coa=None,
+            kind="incomplete",
+            mode="unknown",
+            t_handover=None,
+            send_latency_ms=None,
+            recv_latency_ms=None,
+            **predictions(None, None, None),  # not a handover: nothing to predict
+            quality="refresh",
+            complete=False,
+            diagnosis=notes,
+            rtt_bt_basis=None,
         ),
     )
