@@ -147,6 +147,12 @@ class MessageHandlers:
     ) -> None:
         seq, early = bu.sequence, rec.msg == "EBU"
         ep = self._cn(ho, res.peer)
+        if rec.deregistration and ep.complete and not ep.dereg and seq not in ep.bus:
+            # A lifetime-0 BU from the care-of address deletes the CN's binding without
+            # returning home: a deregistration of its own, not a refresh (RFC 6275 11.7.2).
+            if len(ho.done_cns) < MAX_EXCHANGES:
+                ho.done_cns.append(ep)
+            ep = ho.cns[res.peer] = CNState(res.peer, t0_ns=rec.ts_ns)
         table = ep.ebus if early else ep.bus
         ex = table.get(seq)
         if ex is None:

@@ -149,12 +149,14 @@ def finalize(
             )
         ]
     ha_ack = ha_ex.reply_ts if ha_ex is not None and ha_ex.accepted else None
-    return [
-        _cn_episode(
-            ho, ep, config, capture_end_ns, rtt_ha, ha_karn, ha_retx, ha_notes, ha_ack, timeline
-        )
-        for ep in ho.cns.values()
-    ]
+    out = []
+    for ep in ho.all_cns():
+        if ep.t0_ns is None:
+            ha = (rtt_ha, ha_karn, ha_retx, ha_notes, ha_ack)
+        else:  # an event of its own: the handover's home registration is not part of it
+            ha = (None, [], 0, set(), None)
+        out.append(_cn_episode(ho, ep, config, capture_end_ns, *ha, timeline))
+    return out
 
 
 def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: ProtocolConfig) -> bool:
@@ -183,12 +185,12 @@ def _cn_episode(
     mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus))
     notes = set(ep.notes) | ha_notes
     karn = list(ha_karn)
-    t0 = None if ep.unknown_start else ho.t0_ns
+    t0 = None if ep.unknown_start else (ep.t0_ns or ho.t0_ns)
     if ep.started_mid:
         notes.add("capture_started_mid_episode")
     if ep.refresh:
         notes.add("binding_refresh")
-    if not ho.ha_bus and not ep.unknown_start:
+    if not ho.ha_bus and not ep.unknown_start and ep.t0_ns is None:
         notes.add("no_home_registration")
 
     ht = ep.home_test

@@ -85,7 +85,7 @@ class EpisodeRows:
     def add_handover(
         self, ho: Handover, config: ProtocolConfig, capture_end_ns: int | None
     ) -> None:
-        for st in ho.cns.values():
+        for st in ho.all_cns():
             if st.cn not in self.answering_cns and _shows_eba(ho, st):
                 self.answering_cns.add(st.cn)
         for ep in finalize(ho, config, capture_end_ns, timeline=False):

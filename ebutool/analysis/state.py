@@ -123,6 +123,8 @@ class CNState:
     last_up_ts: int | None = None
     started_mid: bool = False
     refresh: bool = False  # the CN sent route-optimised data here before any (E)BU
+    t0_ns: int | None = None  # an event of its own (a deregistration from the care-of
+    # address, after the handover's binding): its own time, not the handover's
 
     @property
     def unknown_start(self) -> bool:
@@ -172,6 +174,12 @@ class Handover:
     ha_steps: list[Step] = field(default_factory=list)
     cns: dict[str, CNState] = field(default_factory=dict)
     refresh_cns: set[str] = field(default_factory=set)  # CNs with a binding before any (E)BU
+    done_cns: list[CNState] = field(default_factory=list)  # finished before a later event
+
+    def all_cns(self) -> list[CNState]:
+        """Every CN episode of the handover, finished ones first."""
+        return [*self.done_cns, *self.cns.values()]
+
     source: str = ""
     # the first packet from prev_coa since the MN's last from coa (a straggler, or the
     # first of a return to prev_coa: ebutool.analysis.episodes)

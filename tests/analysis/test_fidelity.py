@@ -493,3 +493,29 @@ def test_a_capture_that_begins_with_a_binding_refresh_has_no_complete_episode(tm
             rtt_bt_basis=None,
         ),
     )
+
+
+def test_a_lifetime_0_bu_from_the_care_of_address_is_a_deregistration_of_its_own(tmp_path):
+    """Issue 11 item 7: after the handover, the MN deletes the CN's binding from its
+    care-of address (lifetime 0, Kbm from the home token alone, RFC 6275 5.2.5) without
+    returning home: a deregistration row dated by that BU, not a silent refresh."""
+    s = Scenario()
+    rtts = standard_handover(s)
+    s.bu_cn(2000, seq=21, hidx=1, cidx=2, lifetime_4s=0, kbm_cidx=None)
+    s.ba_cn(2030, seq=21, key=(1, None))
+    df, _ = analyze(s, tmp_path)
+    assert len(df) == 2
+    expect_row(df.iloc[0], **standard_expected(s, 1000.0, rtts))
+    expect_row(
+        df.iloc[1],
+        **standard_expected(
+            s,
+            2000.0,
+            {"rtt_ha": None, "rtt_bt": rtts["rtt_bt"], "rtt_ro": None},  # its home token's
+            kind="deregistration",
+            mode="unknown",
+            send_latency_ms=None,
+            recv_latency_ms=None,
+            rtt_bt_basis=None,
+        ),
+    )
