@@ -105,6 +105,8 @@ class Reconstructor(MessageHandlers):
         elif rec.msg == "EBU" and res is not None and res.mn is not None:
             rec, note = self._early_or_standard(rec, res)
         verdict = self._verdict(rec) if rec.mh is not None else None
+        if rec.msg == "EBU" and note is None and verdict == "invalid":
+            note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
         if note == AMBIGUOUS_NOTE and verdict == "valid":
             note = None  # its MAC verified with the early Kbm: an EBU
         if res is None:
@@ -135,11 +137,21 @@ class Reconstructor(MessageHandlers):
             self.cot_zero.pop(next(iter(self.cot_zero)))
         self.cot_zero[(coa, cn)] = ts_ns
 
+    def _standard_mac_verifies(self, rec: Record, cn: str) -> bool:
+        """With the CN's keys (Kcn and nonces), the BU's MAC verifies with the standard
+        Kbm of its nonce indices (RFC 6275 5.2.5): then it is a standard BU.  (The
+        oracle then checks it again as an EBU; the later check is the one it keeps.)"""
+        keys = getattr(self.oracle, "keys", None)
+        if keys is None or not keys.usable(cn):
+            return False
+        return self._verdict(replace(rec, msg="BU")) == "valid"
+
     def _early_or_standard(self, rec: Record, res: Resolved) -> tuple[Record, str | None]:
         """(the record, a diagnosis code or None) for a BU with care-of nonce index 0
         (labelled EBU by the reader).  It is a standard BU (relabelled, STANDARD_NOTE)
         when the MN received, for that care-of address and CN, a CoT with care-of index
-        0 less than MAX_TOKEN_LIFETIME before it.  Otherwise it is an EBU, AMBIGUOUS_NOTE
+        0 less than MAX_TOKEN_LIFETIME before it, or when the CN's keys are known and its
+        MAC verifies with the standard Kbm.  Otherwise it is an EBU, AMBIGUOUS_NOTE
         when the capture does not show the MN's arrival at that address (a token from
         before the capture could exist): the BU is its first packet from there, or the
         capture began mid-handover (the caller clears that when the MAC verifies with
@@ -147,6 +159,8 @@ class Reconstructor(MessageHandlers):
         got = self.cot_zero.get((res.coa, res.peer))
         if got is not None and rec.ts_ns - got <= self.config.max_token_lifetime * NS_PER_S:
             # (its care-of token is usable for MAX_TOKEN_LIFETIME, RFC 6275 5.2.7)
+            return replace(rec, msg="BU"), STANDARD_NOTE
+        if self._standard_mac_verifies(rec, res.peer):
             return replace(rec, msg="BU"), STANDARD_NOTE
         mst = self.mns.get(res.mn or "")
         cur = mst.current if mst is not None else None

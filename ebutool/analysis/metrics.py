@@ -329,7 +329,10 @@ def _bt_for_prediction(
       (the token predates the capture): 0 ("token_reused");
     * None when none of these applies (unanswered, or Karn's rule withheld the RTT)."""
     if kind == "early":
-        return (rtt_bt, "pre_handover_test") if rtt_bt is not None else (None, None)
+        if rtt_bt is None:
+            return None, None
+        after = ht is not None and ht.first_ts is not None and ht.first_ts >= t0
+        return rtt_bt, "home_test" if after else "pre_handover_test"
     if kind == "early_fallback" and (ht is None or ht.first_ts is None or ht.first_ts < t0):
         return 0.0, "token_reused"  # (a new home test after t0, e.g. after status 136: below)
     if ht is None:

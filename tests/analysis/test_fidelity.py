@@ -519,3 +519,69 @@ def test_a_lifetime_0_bu_from_the_care_of_address_is_a_deregistration_of_its_own
             rtt_bt_basis=None,
         ),
     )
+
+
+def reused_careof_token_zero(s: Scenario, t0: float) -> None:
+    """A standard handover whose care-of token (index 0) predates the capture: no CoTI,
+    the BU carries Nonce Indices (1, 0) and the standard Kbm."""
+    s.bu_ha(t0, seq=10)
+    s.hoti(t0 + 0.01, H)
+    s.ba_ha(t0 + 20, seq=10)
+    s.hot(t0 + 80, H, index=1)
+    s.bu_cn(t0 + 80.5, seq=20, hidx=1, cidx=0)
+    s.data_down(t0 + 96)
+    s.ba_cn(t0 + 110.5, seq=20, key=(1, 0))
+    s.data_up(t0 + 111)
+
+
+@pytest.mark.parametrize("keys", [True, False])
+def test_care_of_index_0_decided_by_the_standard_mac_when_keys_are_given(tmp_path, keys):
+    """Issue 11 item 1: no CoT with index 0 in the capture; with the CN's keys the MAC
+    verifies with the standard Kbm, so the BU is standard; without keys its early MAC
+    fails and the row says standard or early cannot be told."""
+    from ebutool.oracle.keys import load_keys_file
+
+    s = Scenario()
+    t0 = 1000.0
+    reused_careof_token_zero(s, t0)
+    key_table = None
+    if keys:
+        entry = {
+            "kcn": s.kcn.hex(),
+            "nonces": {str(i): {"nonce": n.hex()} for i, n in s.nonces.items()},
+        }
+        path = tmp_path / "keys.json"
+        path.write_text(__import__("json").dumps({s.cn: entry}))
+        key_table = load_keys_file(str(path))
+    df, _ = analyze(s, tmp_path, keys=key_table)
+    rtt_ha, rtt_bt = 20.0, 80.0 - 0.01
+    if keys:
+        exp = standard_expected(
+            s,
+            t0,
+            {"rtt_ha": rtt_ha, "rtt_bt": rtt_bt, "rtt_ro": None},
+            prev_coa=None,
+            send_latency_ms=111.0,
+            recv_latency_ms=96.0,
+            diagnosis="care_of_index_0_standard",
+            rtt_bt_basis=None,  # no prediction without RTT_RO
+        )
+    else:
+        exp = early_expected(
+            s,
+            t0,
+            prev_coa=None,
+            kind="early",
+            auth="invalid",
+            quality="ambiguous_classification",
+            complete=False,
+            rtt_ha_ms=rtt_ha,
+            rtt_bt_ms=rtt_bt,
+            rtt_ro_ms=110.5 - 80.5,  # what an EBU/EBA would give
+            send_latency_ms=111.0,
+            recv_latency_ms=96.0,
+            rtt_bt_basis="home_test",
+            diagnosis="capture_ended_mid_episode;care_of_index_0_ambiguous;no_final_bu",
+            **predictions(rtt_ha, rtt_bt, 30.0),
+        )
+    expect_row(one(df), **exp)
