@@ -15,19 +15,28 @@ import argparse
 import sys
 from pathlib import Path
 
+from ebutool.analysis import quality
 from ebutool.analysis.columns import markdown_table
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "analysis.md"
 BEGIN = "<!-- episode columns: written by scripts/episode_columns_doc.py, do not edit -->\n"
 END = "<!-- end of episode columns -->\n"
+Q_BEGIN = "<!-- quality codes: written by scripts/episode_columns_doc.py, do not edit -->\n"
+Q_END = "<!-- end of quality codes -->\n"
+
+
+def _between(text: str, begin: str, end: str, table: str) -> str:
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        raise ValueError(f"{DOC.name}: the markers {begin.strip()!r} are missing")
+    return text[: start + len(begin)] + table + text[stop:]
 
 
 def with_columns(text: str) -> str:
-    """``text`` (docs/analysis.md) with the column list between the markers replaced."""
-    start, stop = text.find(BEGIN), text.find(END)
-    if start < 0 or stop < start:
-        raise ValueError(f"{DOC.name}: the column list's markers are missing")
-    return text[: start + len(BEGIN)] + markdown_table() + text[stop:]
+    """``text`` (docs/analysis.md) with the column list and the quality codes between
+    their markers replaced."""
+    text = _between(text, BEGIN, END, markdown_table())
+    return _between(text, Q_BEGIN, Q_END, quality.markdown_table())
 
 
 def main(argv: list[str] | None = None) -> int:

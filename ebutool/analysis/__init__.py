@@ -23,12 +23,10 @@ from ebutool.analysis.columns import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_f
 from ebutool.analysis.episodes import Reconstructor, check_order
 from ebutool.analysis.metrics import finalize
 from ebutool.analysis.rows import (
-    ANSWER_LABEL,
     FALLBACK_KIND,
-    LOST_NOTE,
-    REFUSED_NOTE,
     UNKNOWN_MH_STATUS,
     build_rows,
+    fallback_note,
 )
 from ebutool.analysis.state import Episode, Step
 from ebutool.analysis.summary import SUMMARY_COLUMNS, summarize
@@ -128,16 +126,17 @@ def _fallback_causes(eps: list[Episode]) -> None:
     know EBUs, where the capture shows it (needs the whole capture, so iter_episodes
     does not do it): ``ebu_refused_binding_error`` when the CN sent a Binding Error with
     status 2 (unrecognised Mobility Header type) in the episode; ``ebu_or_eba_lost`` when
-    the same CN answered an EBU (an EBA) in another episode of the capture."""
-    answers = {e.cn for e in eps if e.cn and any(s.msg == ANSWER_LABEL for s in e.timeline)}
+    the same CN accepted an EBU (an EBA) in another episode of the capture and this
+    EBU was not refused by a BA (rows.fallback_note)."""
+    answers = {e.cn for e in eps if e.cn and e.eba_accepted}
     for e in eps:
         if e.kind != FALLBACK_KIND:
             continue
         notes = set(e.diagnosis)
-        if any(status == UNKNOWN_MH_STATUS for _, status, _ in e.binding_errors):
-            notes.add(REFUSED_NOTE)
-        elif e.cn in answers:
-            notes.add(LOST_NOTE)
+        refused = any(status == UNKNOWN_MH_STATUS for _, status, _ in e.binding_errors)
+        note = fallback_note(refused, e.cn in answers, notes)
+        if note is not None:
+            notes.add(note)
         e.diagnosis = sorted(notes)
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from ebutool.analysis.state import CNState, Exchange, Handover
 
 KINDS = ("standard", "early", "early_fallback", "home_only", "deregistration", "incomplete")
-MODES = ("conservative", "optimistic", "unknown")
+MODES = ("conservative", "optimistic", "eba_only", "unknown")
+EBA_ONLY = "eba_only"  # an early MN that waited for the EBA but not the HA's BA
 
 
 def eba(ep: CNState) -> Exchange | None:
@@ -16,8 +17,8 @@ def eba(ep: CNState) -> Exchange | None:
 
 
 def cn_kind(ep: CNState) -> str:
-    if ep.started_mid:
-        return "incomplete"  # the beginning is missing: what ran cannot be told
+    if ep.unknown_start:
+        return "incomplete"  # the beginning is missing (or a refresh): no handover to classify
     if ep.dereg:
         return "deregistration" if ep.complete else "incomplete"
     if eba(ep) is not None:
@@ -50,23 +51,33 @@ def ack_ts(kind: str, ep: CNState) -> int | None:
     return f.reply_ts if f is not None and f.accepted else None
 
 
-def cn_mode(kind: str, ep: CNState, ha_ack_ns: int | None = None) -> str:
+def cn_mode(
+    kind: str, ep: CNState, ha_ack_ns: int | None = None, ha_registered: bool = False
+) -> str:
     """``ha_ack_ns``: when the BA from the HA accepted the home registration (None if
-    not seen)."""
-    if kind == "deregistration":
-        return "unknown"  # no route-optimised data from home to judge by
+    not seen); ``ha_registered``: the MN sent a BU to its HA in this handover.
+
+    A conservative early MN waits for *both* the HA's BA and the EBA (draft section 5.2);
+    one that waited for the EBA only (RTT_HA > RTT_RO) is ``eba_only``, neither mode."""
+    if kind == "deregistration" or ep.refresh:
+        return "unknown"  # no route-optimised data from home to judge by; no handover
     if ep.first_send is None:
         return "unknown"  # no data to the CN from the new address at all
+    sent = ep.first_send[0]
     if kind == "early" and eba(ep) is None:
         # The EBU asked for no acknowledgement: there was none to wait for, so the mode
         # cannot be judged by it.  Only data sent before even the HA's BA shows an MN
         # that waited for nothing.
-        if ha_ack_ns is not None and ep.first_send[0] < ha_ack_ns:
+        if ha_ack_ns is not None and sent < ha_ack_ns:
             return "optimistic"
         return "unknown"
     ack = ack_ts(kind, ep)
     if ack is None:
         # Data went out with no acknowledgement ever seen: optimistic by definition,
         # unless the capture began mid-episode (the acknowledgement may predate it).
-        return "unknown" if ep.started_mid else "optimistic"
-    return "optimistic" if ep.first_send[0] < ack else "conservative"
+        return "unknown" if ep.unknown_start else "optimistic"
+    if sent < ack:
+        return "optimistic"
+    if kind == "early" and ha_registered and (ha_ack_ns is None or sent < ha_ack_ns):
+        return EBA_ONLY
+    return "conservative"

@@ -207,6 +207,12 @@ COLUMNS: tuple[Column, ...] = (
         "ms",
         "the same for data from this CN to the MN (route-optimised or HA-tunnelled)",
     ),
+    _attr(
+        "quality",
+        OBJECT,
+        "code",
+        "`ok`, or why the row must not enter statistics, see [quality](#quality)",
+    ),
 )
 
 # name -> pandas dtype, in output order: the CSV header and the DataFrame's dtypes.

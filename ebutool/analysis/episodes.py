@@ -20,6 +20,7 @@ or an episode note.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.handlers import MessageHandlers
@@ -27,11 +28,14 @@ from ebutool.analysis.state import CNState, Exchange, Handover, MNState
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
-from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate
+from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate, HomeTest
 from ebutool.wire.mh.mobility_options import BindingAuthorizationData
 
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
+MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
+STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
+AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"  # standard or early cannot be told
 NS_PER_S = 1_000_000_000
 
 
@@ -49,6 +53,7 @@ class Reconstructor(MessageHandlers):
         self.mns: dict[str, MNState] = {}
         self.pending: dict[str, list[tuple[Record, str | None]]] = {}
         self.coti_index: dict[tuple[str, str, bytes], tuple[CNState | None, Exchange]] = {}
+        self.cot_zero: dict[tuple[str, str], int] = {}  # (care-of address, CN) -> CoT time
         self.closed: list[tuple[Handover, MNState]] = []
         self.first_ts: int | None = None
         self.last_ts: int = 0
@@ -93,8 +98,17 @@ class Reconstructor(MessageHandlers):
             self._flush(ev.coa)
 
     def _record(self, rec: Record) -> None:
-        verdict = self._verdict(rec) if rec.mh is not None else None
         res = self.book.resolve(rec)
+        note = None
+        if rec.msg == "CoT" and isinstance(rec.mh, HomeTest) and rec.mh.nonce_index == 0:
+            self._cot_zero(rec.dst, rec.src, rec.ts_ns)
+        elif rec.msg == "EBU" and res is not None and res.mn is not None:
+            rec, note = self._early_or_standard(rec, res)
+        verdict = self._verdict(rec) if rec.mh is not None else None
+        if rec.msg == "EBU" and note is None and verdict == "invalid":
+            note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
+        if note == AMBIGUOUS_NOTE and verdict == "valid":
+            note = None  # its MAC verified with the early Kbm: an EBU
         if res is None:
             if rec.mh is not None:
                 self.diag.warn(
@@ -110,6 +124,50 @@ class Reconstructor(MessageHandlers):
         if res.coa and self.book.learn_coa(res.coa, res.mn):
             self._flush(res.coa)
         self._process(rec, res, verdict)
+        cur = self.mns[res.mn].current
+        ep = cur.cns.get(res.peer) if cur is not None else None
+        if note is not None and ep is not None:
+            ep.notes.add(note)
+
+    # -- care-of nonce index 0 (DESIGN.md section 3) ------------------------------------
+    def _cot_zero(self, coa: str, cn: str, ts_ns: int) -> None:
+        """A CoT with care-of nonce index 0 reached ``coa``: a later BU from it with
+        care-of index 0 may be a standard BU (RFC 6275 does not reserve index 0)."""
+        if len(self.cot_zero) >= MAX_COT_ZERO:
+            self.cot_zero.pop(next(iter(self.cot_zero)))
+        self.cot_zero[(coa, cn)] = ts_ns
+
+    def _standard_mac_verifies(self, rec: Record, cn: str) -> bool:
+        """With the CN's keys (Kcn and nonces), the BU's MAC verifies with the standard
+        Kbm of its nonce indices (RFC 6275 5.2.5): then it is a standard BU.  (The
+        oracle then checks it again as an EBU; the later check is the one it keeps.)"""
+        keys = getattr(self.oracle, "keys", None)
+        if keys is None or not keys.usable(cn):
+            return False
+        return self._verdict(replace(rec, msg="BU")) == "valid"
+
+    def _early_or_standard(self, rec: Record, res: Resolved) -> tuple[Record, str | None]:
+        """(the record, a diagnosis code or None) for a BU with care-of nonce index 0
+        (labelled EBU by the reader).  It is a standard BU (relabelled, STANDARD_NOTE)
+        when the MN received, for that care-of address and CN, a CoT with care-of index
+        0 less than MAX_TOKEN_LIFETIME before it, or when the CN's keys are known and its
+        MAC verifies with the standard Kbm.  Otherwise it is an EBU, AMBIGUOUS_NOTE
+        when the capture does not show the MN's arrival at that address (a token from
+        before the capture could exist): the BU is its first packet from there, or the
+        capture began mid-handover (the caller clears that when the MAC verifies with
+        the early Kbm)."""
+        got = self.cot_zero.get((res.coa, res.peer))
+        if got is not None and rec.ts_ns - got <= self.config.max_token_lifetime * NS_PER_S:
+            # (its care-of token is usable for MAX_TOKEN_LIFETIME, RFC 6275 5.2.7)
+            return replace(rec, msg="BU"), STANDARD_NOTE
+        if self._standard_mac_verifies(rec, res.peer):
+            return replace(rec, msg="BU"), STANDARD_NOTE
+        mst = self.mns.get(res.mn or "")
+        cur = mst.current if mst is not None else None
+        unseen = cur is None or cur.coa != res.coa
+        if unseen and (mst is None or mst.n_handovers == 0) or (cur is not None and cur.mid_start):
+            return rec, AMBIGUOUS_NOTE
+        return rec, None
 
     def _hold(self, coa: str, rec: Record, verdict: str | None) -> None:
         held = self.pending.get(coa)
@@ -193,6 +251,8 @@ class Reconstructor(MessageHandlers):
         mst.current = None
         if ho is None:
             return
+        if ho.ha is None:  # learnt after the handover began (e.g. from a tunnel)
+            ho.ha = self.book.ha_of.get(mst.mn)
         window = int(self.config.initial_bindack_timeout * NS_PER_S)
         for ep in ho.cns.values():
             if ep.home_test is None:
@@ -213,7 +273,7 @@ class Reconstructor(MessageHandlers):
     def _cn(self, ho: Handover, cn: str) -> CNState:
         ep = ho.cns.get(cn)
         if ep is None:
-            ep = ho.cns[cn] = CNState(cn, started_mid=ho.mid_start)
+            ep = ho.cns[cn] = CNState(cn, started_mid=ho.mid_start, refresh=cn in ho.refresh_cns)
         return ep
 
     # -- one record ------------------------------------------------------------------
@@ -239,18 +299,27 @@ class Reconstructor(MessageHandlers):
         msg = rec.msg
         if res.up:
             cur = mst.current
-            if (
-                cur is not None
-                and msg == "data"
-                and res.coa == cur.prev_coa
-                and cur.t0_source == "event"
-            ):
-                # A straggler: a handover event (newer than the packet's address) says the
-                # MN is elsewhere.  Without an event the MN's own packets are the only
-                # evidence, so data from any other address (A -> B -> A) opens a handover.
-                return
+            t_open = rec.ts_ns
+            if cur is not None and res.coa == cur.prev_coa:
+                if not _moved_back(rec, cur):
+                    # A straggler, or make-before-break: the MN still sends from the address
+                    # it left.  That neither opens nor splits a handover; only a home
+                    # registration from there (A -> B -> A) shows it moved back.
+                    self.diag.warn(
+                        "packet_from_old_address",
+                        f"frame {rec.frame}: {msg} from {res.coa}, which {mn} left for "
+                        f"{cur.coa}; not a handover",
+                        rec.frame,
+                    )
+                    if cur.back_since is None:
+                        cur.back_since = rec.ts_ns
+                    return
+                # moved back: t0 is its first packet from there since its last from cur.coa
+                t_open = cur.back_since if cur.back_since is not None else t_open
+            elif cur is not None and res.coa == cur.coa:
+                cur.back_since = None
             if cur is None or cur.coa != res.coa:
-                cur = self._start(mst, res.coa, rec.ts_ns, _opening(rec), source=rec.source)
+                cur = self._start(mst, res.coa, t_open, _opening(rec), source=rec.source)
             if msg == "data":
                 mst.note_data(res.peer, True, rec.ts_ns)
             self._up(rec, res, mst, cur, role, verdict)
@@ -275,6 +344,14 @@ class Reconstructor(MessageHandlers):
                 )
             return
         self._down(rec, res, cur, role, verdict)
+
+
+def _moved_back(rec: Record, cur: Handover) -> bool:
+    """A packet from the previous address that means the MN is back there: a BU to the
+    HA (no handover event dates the move), or any packet after an event said so."""
+    if cur.t0_source == "event":
+        return False
+    return rec.msg == "BU" and isinstance(rec.mh, BindingUpdate) and bool(rec.mh.flags & BU_FLAG_H)
 
 
 def _opening(rec: Record) -> str:

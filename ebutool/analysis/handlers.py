@@ -147,6 +147,12 @@ class MessageHandlers:
     ) -> None:
         seq, early = bu.sequence, rec.msg == "EBU"
         ep = self._cn(ho, res.peer)
+        if rec.deregistration and ep.complete and not ep.dereg and seq not in ep.bus:
+            # A lifetime-0 BU from the care-of address deletes the CN's binding without
+            # returning home: a deregistration of its own, not a refresh (RFC 6275 11.7.2).
+            if len(ho.done_cns) < MAX_EXCHANGES:
+                ho.done_cns.append(ep)
+            ep = ho.cns[res.peer] = CNState(res.peer, t0_ns=rec.ts_ns)
         table = ep.ebus if early else ep.bus
         ex = table.get(seq)
         if ex is None:
@@ -162,12 +168,18 @@ class MessageHandlers:
             ep.verdicts.append(("request", verdict))
         ep.add_step(step)
         ni = bu.option(NonceIndices)
+        index = ni.home_index if ni is not None else None
         if ep.home_test is None:
-            index = ni.home_index if ni is not None else None
             ep.home_test, matched = mst.tests(res.peer).find(index, rec.ts_ns)
             ep.home_index = index
             if ep.home_test is not None and not matched and index is not None:
                 ep.notes.add("home_nonce_index_unmatched")
+        elif index is not None and index != ep.home_index and ex.n_sends == 1:
+            # A new home token (after a refusal for an expired home nonce index, status
+            # 136/138): the exchange the later, accepted BU used is the episode's.
+            test, matched = mst.tests(res.peer).find(index, rec.ts_ns)
+            if matched:
+                ep.home_test, ep.home_index = test, index
 
     def _hot(self, rec: Record, res: Resolved, mst: MNState, role: str) -> None:
         hot = rec.mh
@@ -195,7 +207,15 @@ class MessageHandlers:
         msg, m = rec.msg, rec.mh
         if msg == "data":  # first: most records are data
             ep = ho.cns.get(res.peer)
-            if ep is None or res.tunnelled:  # HA-tunnelled data is not route-optimised
+            if res.tunnelled:  # HA-tunnelled data is not route-optimised
+                return
+            if ep is None or not (ep.bus or ep.ebus):
+                # The CN already has a binding for this address, before any (E)BU: a
+                # refresh, not a handover (the capture began after the move).
+                if ep is not None:
+                    ep.refresh = True
+                elif len(ho.refresh_cns) < MAX_EXCHANGES:
+                    ho.refresh_cns.add(res.peer)
                 return
             if ep.first_recv is None:
                 ep.first_recv = (rec.ts_ns, rec.frame)
@@ -263,7 +283,7 @@ class MessageHandlers:
         verdict: str | None,
     ) -> None:
         seq = ba.sequence
-        ex = ho.ha_bus.get(seq)
+        ex = _out_of_window(ba, ho.ha_bus) or ho.ha_bus.get(seq)
         if ex is None:
             if seq in ho.ha_refresh_seqs:
                 return
@@ -295,7 +315,10 @@ class MessageHandlers:
         ep = ho.cns.get(res.peer)
         ex: Exchange | None = None
         label = "BA"
-        if ep is not None:
+        late = None if ep is None else _out_of_window(ba, ep.ebus, ep.bus)
+        if ep is not None and late is not None:
+            ex, label = late, "EBA" if any(e is late for e in ep.ebus.values()) else "BA"
+        elif ep is not None:
             if seq in ep.ebus:
                 ex, label = ep.ebus[seq], "EBA"
             elif seq in ep.bus:
@@ -317,3 +340,12 @@ class MessageHandlers:
             if verdict:
                 ep.verdicts.append(("reply", verdict))
             ep.add_step(step._replace(msg=label))
+
+
+def _out_of_window(ba: BindingAcknowledgement, *tables: dict[int, Exchange]) -> Exchange | None:
+    """A BA with status 135 carries the last *accepted* sequence number, not the refused
+    BU's (RFC 6275 9.5.1): it answers the newest unanswered BU/EBU to that peer."""
+    if ba.status != C.BA_STATUS_SEQ_OUT_OF_WINDOW:
+        return None
+    waiting = [e for t in tables for e in t.values() if not e.answered and e.first_ts is not None]
+    return max(waiting, key=lambda e: e.first_ts or 0) if waiting else None

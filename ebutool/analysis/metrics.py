@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ebutool.analysis.classify import cn_kind, cn_mode, eba, ha_kind
 from ebutool.analysis.formulas import FORMULAS, predict
+from ebutool.analysis.quality import quality
 from ebutool.analysis.state import CNState, Episode, Exchange, Handover
 from ebutool.core.constants import ProtocolConfig
 
@@ -78,7 +79,8 @@ def _unanswered(exchanges, missing: str, notes: set[str], rejected: str | None =
     """Note ``missing`` when no request of this type was answered, ``<rejected>_<status>``
     for a refusing BA, and ``reply_before_request`` when timestamps run backwards."""
     ex = list(exchanges)
-    if ex and not any(e.answered for e in ex):
+    # a request without the A flag asks for no answer (RFC 6275 6.1.7): its silence is no loss
+    if any(e.ack_requested for e in ex) and not any(e.answered for e in ex):
         notes.add(missing)
     for e in ex:
         if rejected and e.answered and e.status is not None and not e.accepted:
@@ -143,15 +145,18 @@ def finalize(
                 diagnosis=sorted(notes),
                 timeline=sorted(ho.ha_steps) if timeline else [],
                 source=ho.source,
+                quality=quality(ho.ha_done and not ho.mid_start, "unknown", notes),
             )
         ]
     ha_ack = ha_ex.reply_ts if ha_ex is not None and ha_ex.accepted else None
-    return [
-        _cn_episode(
-            ho, ep, config, capture_end_ns, rtt_ha, ha_karn, ha_retx, ha_notes, ha_ack, timeline
-        )
-        for ep in ho.cns.values()
-    ]
+    out = []
+    for ep in ho.all_cns():
+        if ep.t0_ns is None:
+            ha = (rtt_ha, ha_karn, ha_retx, ha_notes, ha_ack)
+        else:  # an event of its own: the handover's home registration is not part of it
+            ha = (None, [], 0, set(), None)
+        out.append(_cn_episode(ho, ep, config, capture_end_ns, *ha, timeline))
+    return out
 
 
 def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: ProtocolConfig) -> bool:
@@ -177,13 +182,15 @@ def _cn_episode(
 ) -> Episode:
     """``ha_ack``: when the HA's BA accepted the home registration (None: not seen)."""
     kind = cn_kind(ep)
-    mode = cn_mode(kind, ep, ha_ack)
+    mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus))
     notes = set(ep.notes) | ha_notes
     karn = list(ha_karn)
-    t0 = None if ep.started_mid else ho.t0_ns
+    t0 = None if ep.unknown_start else (ep.t0_ns or ho.t0_ns)
     if ep.started_mid:
         notes.add("capture_started_mid_episode")
-    if not ho.ha_bus and not ep.started_mid:
+    if ep.refresh:
+        notes.add("binding_refresh")
+    if not ho.ha_bus and not ep.unknown_start and ep.t0_ns is None:
         notes.add("no_home_registration")
 
     ht = ep.home_test
@@ -192,17 +199,23 @@ def _cn_episode(
 
     rtt_ro, ro_from = _rtt_ro(ep, karn)
     _cn_notes(ep, kind, config, capture_end_ns, notes)
-    complete = ep.complete and not ep.started_mid
-    if not complete and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):
+    complete = ep.complete and not ep.unknown_start
+    if not ep.complete and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):
         notes.add("capture_ended_mid_episode")
 
     # Predictions come from this episode's own RTTs: none for a deregistration (no
     # route optimisation to predict) or when not a single RTT was measured.
     bt_pred, bt_basis = _bt_for_prediction(kind, ep, ht, rtt_bt, ho.t0_ns)
-    if kind == "deregistration" or (rtt_ha is None and rtt_bt is None and rtt_ro is None):
+    if (
+        kind == "deregistration"
+        or ep.refresh  # not a handover: nothing to predict
+        or (rtt_ha is None and rtt_bt is None and rtt_ro is None)
+    ):
         predicted, bt_pred, bt_basis = dict.fromkeys(FORMULAS), None, None
     else:
         predicted = predict(rtt_ha, bt_pred, rtt_ro)
+        if all(v is None for v in predicted.values()):
+            bt_pred, bt_basis = None, None  # the basis of no prediction
     retx = ha_retx + sum(_retransmissions(t.values()) for t in (ep.cotis, ep.ebus, ep.bus))
     if ht is not None and ht.n_sends:
         retx += ht.n_sends - 1
@@ -243,6 +256,8 @@ def _cn_episode(
         rtt_bt_pred_ms=bt_pred,
         data_gap_send_ms=_ms(ho.data_gap((ep.cn, True))),
         data_gap_recv_ms=_ms(ho.data_gap((ep.cn, False))),
+        quality=quality(complete, mode, notes),
+        eba_accepted=eba(ep) is not None,
     )
 
 
@@ -275,7 +290,7 @@ def _cn_notes(
     _unanswered(ep.cotis.values(), "coti_unanswered", notes)
     _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba")
     _unanswered([e for e in ep.bus.values() if e.ack_requested], "bu_unanswered", notes, "ba")
-    if ht is None and not ep.started_mid:
+    if ht is None and not ep.unknown_start:
         notes.add("no_home_test")  # e.g. an early episode whose home test predates the capture
     elif ht is not None and not ht.answered:
         notes.add("hoti_unanswered")
@@ -314,9 +329,12 @@ def _bt_for_prediction(
       (the token predates the capture): 0 ("token_reused");
     * None when none of these applies (unanswered, or Karn's rule withheld the RTT)."""
     if kind == "early":
-        return (rtt_bt, "pre_handover_test") if rtt_bt is not None else (None, None)
-    if kind == "early_fallback":
-        return 0.0, "token_reused"
+        if rtt_bt is None:
+            return None, None
+        after = ht is not None and ht.first_ts is not None and ht.first_ts >= t0
+        return rtt_bt, "home_test" if after else "pre_handover_test"
+    if kind == "early_fallback" and (ht is None or ht.first_ts is None or ht.first_ts < t0):
+        return 0.0, "token_reused"  # (a new home test after t0, e.g. after status 136: below)
     if ht is None:
         return (0.0, "token_reused") if (ep.bus or ep.ebus) else (None, None)
     if ht.first_ts is not None and ht.first_ts < t0:

@@ -40,6 +40,7 @@ REFUSED_NOTE = "ebu_refused_binding_error"
 LOST_NOTE = "ebu_or_eba_lost"
 UNKNOWN_MH_STATUS = C.BE_STATUS_UNKNOWN_MH  # a BE saying the CN does not know the EBU type
 ANSWER_LABEL = "EBA"  # the Step label of a BA that answers an EBU
+REJECTED_PREFIX = "eba_rejected_"  # the diagnosis of an EBU refused with a BA status
 
 _NAMES = list(EPISODE_COLUMNS)
 _FLOAT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "float64"]
@@ -85,7 +86,7 @@ class EpisodeRows:
     def add_handover(
         self, ho: Handover, config: ProtocolConfig, capture_end_ns: int | None
     ) -> None:
-        for st in ho.cns.values():
+        for st in ho.all_cns():
             if st.cn not in self.answering_cns and _shows_eba(ho, st):
                 self.answering_cns.add(st.cn)
         for ep in finalize(ho, config, capture_end_ns, timeline=False):
@@ -120,13 +121,8 @@ class EpisodeRows:
         build_episodes (stable: time, MN, CN, care-of address) and ids from 1."""
         diag = self.columns[_DIAG]
         for row, refused in self.fallbacks:
-            if refused:
-                note = REFUSED_NOTE
-            elif self.columns[_CN][row] in self.answering_cns:
-                note = LOST_NOTE
-            else:
-                note = None
             notes = set(diag[row].split(";")) if diag[row] else set()
+            note = fallback_note(refused, self.columns[_CN][row] in self.answering_cns, notes)
             if note is not None:
                 notes.add(note)
             joined = ";".join(sorted(notes)) or None
@@ -179,13 +175,20 @@ class EpisodeRows:
 
 
 def _shows_eba(ho: Handover, st) -> bool:
-    """An EBA from this CN on the episode's timeline (as _fallback_causes reads it)."""
-    ht = st.home_test
-    return any(
-        s.msg == ANSWER_LABEL
-        for steps in (st.steps, ho.ha_steps, ht.steps if ht else ())
-        for s in steps
-    )
+    """The CN accepted an EBU in this episode (a refusing EBA is no evidence of support)."""
+    return any(e.accepted for e in st.ebus.values())
+
+
+def fallback_note(refused_be: bool, cn_answers: bool, notes: set[str]) -> str | None:
+    """The cause of an early_fallback: ``ebu_refused_binding_error`` when the CN sent a
+    Binding Error with status 2; ``ebu_or_eba_lost`` when the same CN accepted an EBU
+    elsewhere in the capture and this EBU drew no refusing BA (``eba_rejected_<status>``
+    already says what happened); else None (cannot be told)."""
+    if refused_be:
+        return REFUSED_NOTE
+    if cn_answers and not any(n.startswith(REJECTED_PREFIX) for n in notes):
+        return LOST_NOTE
+    return None
 
 
 def _take(col, order: list[int]):

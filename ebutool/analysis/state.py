@@ -122,6 +122,16 @@ class CNState:
     steps_dropped: int = 0
     last_up_ts: int | None = None
     started_mid: bool = False
+    refresh: bool = False  # the CN sent route-optimised data here before any (E)BU
+    t0_ns: int | None = None  # an event of its own (a deregistration from the care-of
+    # address, after the handover's binding): its own time, not the handover's
+
+    @property
+    def unknown_start(self) -> bool:
+        """No handover start to measure from: the capture began inside the procedure,
+        or this is a binding refresh (DESIGN.md section 4)."""
+        return self.started_mid or self.refresh
+
     notes: set[str] = field(default_factory=set)
     verdicts: list[tuple[str, str]] = field(default_factory=list)  # ("request"|"reply", verdict)
 
@@ -163,7 +173,17 @@ class Handover:
     ha_dereg: bool = False
     ha_steps: list[Step] = field(default_factory=list)
     cns: dict[str, CNState] = field(default_factory=dict)
+    refresh_cns: set[str] = field(default_factory=set)  # CNs with a binding before any (E)BU
+    done_cns: list[CNState] = field(default_factory=list)  # finished before a later event
+
+    def all_cns(self) -> list[CNState]:
+        """Every CN episode of the handover, finished ones first."""
+        return [*self.done_cns, *self.cns.values()]
+
     source: str = ""
+    # the first packet from prev_coa since the MN's last from coa (a straggler, or the
+    # first of a return to prev_coa: ebutool.analysis.episodes)
+    back_since: int | None = None
     # (cn, up) -> the data packet times before t0; their median gap is computed only for
     # the CNs that get an episode (most handovers in a long capture have none)
     recent_data: dict = field(default_factory=dict)
@@ -185,10 +205,12 @@ class Handover:
 
     @property
     def mid_start(self) -> bool:
-        """The capture began inside this handover: it is the MN's first in the capture,
-        no event dates it, and it did not open with a request that starts a procedure."""
+        """The capture began inside this handover: no event dates it, and it did not open
+        with a request that starts a procedure -- for the MN's first handover in the
+        capture; for any handover when it opened with a BU to the CN (that BU follows
+        the procedure's tests, which the capture did not show)."""
         return (
-            self.first_in_capture
+            (self.first_in_capture or self.opened_by == "BU_CN")
             and self.t0_source != "event"
             and self.opened_by not in ("BU", "EBU", "CoTI", "HoTI")
         )  # BU = to the HA
@@ -232,6 +254,8 @@ class Episode:
     rtt_bt_pred_ms: float | None = None
     data_gap_send_ms: float | None = None  # median MN -> CN data interval before t0
     data_gap_recv_ms: float | None = None  # median CN -> MN data interval before t0
+    quality: str = "ok"  # ebutool.analysis.quality: ok, or why statistics leave it out
+    eba_accepted: bool = False  # the CN accepted an EBU here (evidence that it supports them)
 
     @property
     def t_handover(self) -> float | None:

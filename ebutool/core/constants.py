@@ -69,6 +69,9 @@ MOPT_COT = 16  # Care-of Test (RFC 4866)
 BE_STATUS_UNKNOWN_BINDING = 1  # home address without a binding (RO data it cannot place)
 BE_STATUS_UNKNOWN_MH = 2  # unrecognised MH type value (a CN that does not know EBUs)
 
+# Binding Acknowledgement status values (RFC 6275 6.1.8) the episode logic reads.
+BA_STATUS_SEQ_OUT_OF_WINDOW = 135  # carries the last *accepted* sequence number (9.5.1)
+
 LIFETIME_UNIT_S = 4  # BU/BA lifetime field unit (RFC 6275 6.1.7)
 BRA_UNIT_S = 4  # Binding Refresh Advice interval unit
 

@@ -1,0 +1,71 @@
+"""The ``quality`` column: whether an episode row may enter statistics (DESIGN.md section 4).
+
+``ok``, or the one reason (the first of :data:`QUALITY_CODES` that applies) why the row
+must be left out of summaries, comparisons and the claim test.  The row itself stays in
+the table: its observed values are right, only their meaning for statistics is not
+what a handover's would be.  docs/analysis.md has the table of codes.
+
+    from ebutool.analysis.quality import is_ok
+    ok_rows = df[df["quality"] == "ok"]       # or: df[[is_ok(r) for _, r in df.iterrows()]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+OK = "ok"
+MID_START = "capture_began_mid_procedure"
+REFRESH = "refresh"
+AMBIGUOUS = "ambiguous_classification"
+INCOMPLETE = "incomplete"
+EBA_ONLY = "eba_only"
+INCONSISTENT_TIMES = "inconsistent_times"
+
+# code -> what it means; checked in this order (a row gets the first that applies)
+QUALITY_CODES: dict[str, str] = {
+    REFRESH: "a binding refresh (the CN sent route-optimised data to the care-of address "
+    "before the binding update, `binding_refresh`), not a handover",
+    MID_START: "the capture began inside the procedure: t0 and what ran before are unknown",
+    AMBIGUOUS: "a BU with care-of nonce index 0 that may be standard or early "
+    "(`care_of_index_0_ambiguous`)",
+    INCOMPLETE: "the procedure did not complete inside the capture (`complete` is false)",
+    EBA_ONLY: "an early MN that waited for the EBA but not the HA's BA (mode `eba_only`): "
+    "neither of the draft's modes",
+    INCONSISTENT_TIMES: "timestamps run backwards (`reply_before_request`, `data_before_handover`)",
+}
+
+# diagnosis code -> quality code
+_BY_NOTE = (
+    ("binding_refresh", REFRESH),
+    ("capture_started_mid_episode", MID_START),
+    ("care_of_index_0_ambiguous", AMBIGUOUS),
+)
+_TIME_NOTES = frozenset({"reply_before_request", "data_before_handover"})
+
+
+def quality(complete: bool, mode: str, notes: Iterable[str]) -> str:
+    """The quality code of an episode from its ``complete`` flag, ``mode`` and diagnosis."""
+    codes = set(notes)
+    for note, code in _BY_NOTE:
+        if note in codes:
+            return code
+    if not complete:
+        return INCOMPLETE
+    if mode == EBA_ONLY:
+        return EBA_ONLY
+    if codes & _TIME_NOTES:
+        return INCONSISTENT_TIMES
+    return OK
+
+
+def is_ok(row: Mapping) -> bool:
+    """True for a row (a dict, or a DataFrame row) that may enter statistics; a table
+    without a ``quality`` column (older output) counts every row."""
+    return row.get("quality", OK) == OK
+
+
+def markdown_table() -> str:
+    """The table of quality codes for docs/analysis.md."""
+    lines = ["| quality | meaning |", "| --- | --- |", f"| `{OK}` | may enter statistics |"]
+    lines += [f"| `{code}` | {meaning} |" for code, meaning in QUALITY_CODES.items()]
+    return "\n".join(lines) + "\n"
