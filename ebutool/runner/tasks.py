@@ -9,7 +9,8 @@ there, in its place).  ``-j N`` gives the same tables, warnings and counts as ``
 
 - :func:`analyze_files`: each file analysed on its own (a fresh CN oracle per file,
   episodes numbered 1, 2, ... over all files, then the ``mn``/``cn`` filter), or with
-  ``merge=True`` the files merged by time into one capture (episodes may span files).
+  ``merge=True`` the files merged by time into one capture (episodes may span files);
+  a record store (ebutool.store) is analysed as ``merge=True`` of its inputs.
 - :func:`episodes_by_file`: compare's episodes, each file on its own and numbered on its
   own, with a leading ``file`` column.
 - :func:`decode_files`, :func:`verify_files`, :func:`replay_files` (a :class:`ReplayRuns`).
@@ -29,8 +30,10 @@ import pandas as pd
 from ebutool.analysis import analyze, analyze_records, filter_address, make_oracle
 from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import UsageError
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.multi import check_paths, merged_records, per_file, source_labels, tagged
+from ebutool.store.layout import is_store
 
 if TYPE_CHECKING:
     from ebutool.cn_replay import ReplayResult
@@ -87,6 +90,8 @@ def analyze_files(
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
+    if any(is_store(n) for n in names):
+        return _analyze_store(names, mn, cn, config, keys, diag, stats, oracle)
     if len(names) == 1:
         return _analyze_task(names[0], diag, stats, config, keys, oracle, mn, cn, progress)
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
@@ -107,6 +112,26 @@ def analyze_files(
     if cn is not None:
         keep &= df["cn"] == cn
     return df[keep].reset_index(drop=True)
+
+
+def _analyze_store(
+    names: list[str],
+    mn: str | None,
+    cn: str | None,
+    config: ProtocolConfig,
+    keys: KeyTable | None,
+    diag: Diagnostics,
+    stats: StreamStats,
+    oracle: Any,
+) -> pd.DataFrame:
+    """A record store (ebutool extract): its parts merged by time, as ``merge=True``."""
+    from ebutool.store import analyze_store
+
+    if len(names) > 1:
+        raise UsageError("a record store is analysed on its own: give only the store")
+    return analyze_store(
+        names[0], mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
+    )
 
 
 def _analyze_merged(
