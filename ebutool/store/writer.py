@@ -109,6 +109,10 @@ def extract_file(path: str, store: str) -> PartResult:
     try:
         facts, n = _write_part(path, out, diag, stats, st)
     except EbutoolError as exc:
+        # A part of the file's earlier content would no longer say what the file holds.
+        for stale in (out, bindings_path(store, name)):
+            if os.path.exists(stale):
+                os.unlink(stale)
         return PartResult(path, name, "failed", str(exc))
     _write_atomic(bindings_path(store, name), facts)
     os.replace(_tmp_name(out), out)  # the part last: a part that exists is complete
