@@ -14,6 +14,9 @@ there, in its place).  ``-j N`` gives the same tables, warnings and counts as ``
 - :func:`episodes_by_file`: compare's episodes, each file on its own and numbered on its
   own, with a leading ``file`` column.
 - :func:`decode_files`, :func:`verify_files`, :func:`replay_files` (a :class:`ReplayRuns`).
+- :func:`read_input`: the message stream of a capture, a trace or a record store
+  (``ebutool extract``); analyze, compare, decode and verify read a store like one
+  capture (replay not yet).
 """
 
 from __future__ import annotations
@@ -43,6 +46,20 @@ if TYPE_CHECKING:
     ProgressLike = Progress | NullProgress | None
 
 
+def read_input(
+    path: str, diag: Diagnostics, stats: StreamStats | None, progress: ProgressLike = None
+) -> Iterator[Any]:
+    """The message stream of one input: a capture or trace (its reader), or a record
+    store (ebutool.store: its parts merged by time, as ``--merge`` of its inputs)."""
+    if is_store(path):
+        from ebutool.store import store_records
+
+        return store_records(path, diag, stats)
+    from ebutool.stream.reader import read_records
+
+    return read_records(path, diag, stats, progress=progress)
+
+
 # --- analyze and compare ----------------------------------------------------------------------
 
 
@@ -57,6 +74,13 @@ def _analyze_task(
     cn: str | None = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
+    if is_store(path):  # a record store, e.g. one of compare's inputs
+        from ebutool.store import analyze_store
+
+        df = analyze_store(
+            path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
+        )
+        return df
     return analyze(
         path,
         mn=mn,
@@ -212,10 +236,9 @@ def _decode_task(
     path: str, diag: Diagnostics, stats: StreamStats, progress: ProgressLike = None
 ) -> tuple[pd.DataFrame, Counter[str]]:
     from ebutool.report.message_table import decode_frame
-    from ebutool.stream.reader import read_records
 
     opaque: Counter[str] = Counter()
-    records = read_records(path, diag, stats, progress=progress)
+    records = read_input(path, diag, stats, progress)
     return decode_frame(count_opaque(records, opaque)), opaque
 
 
@@ -255,8 +278,10 @@ def _verify_task(
     config: ProtocolConfig,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
-    from ebutool.oracle.verify import verify
+    from ebutool.oracle.verify import Oracle, verdicts_frame, verify
 
+    if is_store(path):
+        return verdicts_frame(Oracle(keys, config).run(read_input(path, diag, stats)))
     return verify(path, keys=keys, config=config, diag=diag, stats=stats)
 
 
@@ -330,6 +355,8 @@ def _replay_task(
 ) -> ReplayResult:
     from ebutool.cn_replay import replay
 
+    if is_store(path):
+        raise UsageError(f"{path}: replay reads captures and traces, not a record store (yet)")
     return replay(
         path,
         keys=keys,
@@ -377,4 +404,5 @@ __all__ = [
     "verify_files",
     "replay_files",
     "ReplayRuns",
+    "read_input",
 ]

@@ -138,3 +138,29 @@ def test_binding_facts(tmp_path):
     toml = (SAMPLES / "standard.toml").read_text()
     for hoa in facts["hoa"].unique():
         assert hoa in toml
+
+
+def test_decode_and_verify_read_a_store_like_its_capture(tmp_path):
+    """A store of one capture: decode and verify give that capture's tables."""
+    path = SAMPLES / "early-conservative.pcap"
+    keys = SAMPLES / "early-conservative.keys.json"
+    from ebutool.oracle.keys import load_keys_file
+
+    table = load_keys_file(str(keys))
+    ebutool.extract(path, store=tmp_path / "s")
+    pd.testing.assert_frame_equal(ebutool.decode(tmp_path / "s"), ebutool.decode(path))
+    got = ebutool.verify(tmp_path / "s", keys=table)
+    pd.testing.assert_frame_equal(got, ebutool.verify(path, keys=table))
+    assert (got["verdict"] == "valid").sum() > 0
+
+
+def test_replay_of_a_store_is_a_clear_usage_error(tmp_path, cli):
+    extract([SAMPLES / "standard.pcap"], tmp_path / "s")
+    res = cli("replay", tmp_path / "s")
+    assert res.exit_code == 2 and "not a record store" in res.stderr
+
+
+def test_store_refuses_a_foreign_directory(tmp_path, cli):
+    (tmp_path / "notes.txt").write_text("mine")
+    res = cli("extract", SAMPLES / "standard.pcap", "-o", tmp_path)
+    assert res.exit_code == 2 and "not an ebutool store" in res.stderr
