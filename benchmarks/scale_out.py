@@ -12,7 +12,7 @@ is spread over processes, so CPU time of this process says nothing):
   store / captures      octets of the store over octets of the captures
   analyze STORE         ``ebutool analyze STORE -q`` (a subprocess)
   analyze --merge       ``ebutool analyze --merge DIR -q`` (a subprocess)
-  ... in process        both again in this process, imports done (CPU seconds)
+  ... in process        both again in this process, imports done (CPU s, best of 2)
 
 Targets: extract local:2 within 1.25x of the ideal two-core time (jobs-1 time / 2),
 the store at most 3% of the captures, analyze STORE at least 5x faster than --merge.
@@ -120,9 +120,12 @@ def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
     import ebutool
 
     for key, args, kw in (("store", (store1,), {}), ("merge", (folder,), {"merge": True})):
-        cpu = time.process_time()
-        ebutool.analyze(*args, **kw)
-        out[f"analyze_{key}_inproc_cpu_s"] = time.process_time() - cpu
+        best = float("inf")
+        for _ in range(2):  # the first call also pays one-time costs (lazy imports)
+            cpu = time.process_time()
+            ebutool.analyze(*args, **kw)
+            best = min(best, time.process_time() - cpu)
+        out[f"analyze_{key}_inproc_cpu_s"] = best
     out["load_average"] = os.getloadavg()
     return out
 

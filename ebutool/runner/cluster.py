@@ -101,8 +101,10 @@ def _missing(paths: Sequence[str], store: str) -> list[str]:
 
 
 def check_visible(client: Any, paths: Sequence[str], store: str) -> None:
-    """UsageError naming a worker that does not see an input or the store."""
-    for worker, gone in sorted(client.run(_missing, list(paths), store).items()):
+    """UsageError naming a worker that does not see an input or the store (inputs that
+    this process does not see either are left to fail as files, named and counted)."""
+    here = [p for p in paths if os.path.exists(p)]
+    for worker, gone in sorted(client.run(_missing, here, store).items()):
         if gone:
             more = f" and {len(gone) - 1} more" if len(gone) > 1 else ""
             raise UsageError(

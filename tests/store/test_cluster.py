@@ -118,3 +118,23 @@ def test_parse_cluster(spec, parsed):
 def test_parse_cluster_refuses(spec):
     with pytest.raises(UsageError):
         parse_cluster(spec)
+
+
+class _Client:
+    """Stands for a distributed.Client: the first worker sees everything, the second runs
+    the check where the store's folder is not mounted."""
+
+    def __init__(self, unmounted: str):
+        self.unmounted = unmounted
+
+    def run(self, func, paths, store):
+        return {"tcp://w1:1": func(paths, store), "tcp://w2:1": func(paths, self.unmounted)}
+
+
+def test_a_worker_that_cannot_see_the_store_is_named(tmp_path):
+    from ebutool.runner.cluster import check_visible
+
+    inputs = [str(SAMPLES / "standard.pcap")]
+    check_visible(_Client(str(tmp_path)), inputs, str(tmp_path))  # both see it: fine
+    with pytest.raises(UsageError, match=r"worker tcp://w2:1 cannot see /nowhere.*shared file"):
+        check_visible(_Client("/nowhere"), inputs, str(tmp_path))
