@@ -447,6 +447,14 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="also measure peak memory of analyze/records on a capture this many times larger",
     )
+    ap.add_argument(
+        "--scale-out",
+        type=int,
+        default=None,
+        metavar="PIECES",
+        help="also cut the pcap into PIECES rotated files: extract -j 1 vs --cluster local:2, "
+        "store size, analyze STORE vs --merge (benchmarks/scale_out.py; needs Dask)",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -503,6 +511,14 @@ def main(argv: list[str] | None = None) -> int:
         print("  ebutool --help ...", file=sys.stderr)
         results["help"] = measure_help(args.repeat)
         lines += help_lines(results["help"])
+    if args.scale_out:
+        try:
+            from benchmarks import scale_out
+        except ImportError:
+            import scale_out  # type: ignore[no-redef]
+
+        results["scale_out"] = scale_out.measure(paths["pcap"], args.data, args.scale_out)
+        lines += scale_out.lines(results["scale_out"])
     m = results["machine"]
     print(
         f"# {m['cpu']}, nproc {m['nproc']}, Python {m['python']}, {args.packets:,} packets, "

@@ -8,7 +8,8 @@ The library works without the CLI::
 ``decode``, ``analyze``, ``verify`` and ``replay`` take one or several inputs, as the
 commands do: files ("-" = stdin) and directories (the captures in them); several are
 each read on their own (``jobs`` processes), with a ``source`` column first (analyze's
-``source`` column is always there).  They go through ebutool.runner.
+``source`` column is always there).  They go through ebutool.runner.  ``extract``
+writes a record store (ebutool.store) that they read like one capture.
 """
 
 from __future__ import annotations
@@ -81,7 +82,25 @@ def replay(*paths: Input, jobs: int = 1, **options: Any) -> ReplayResult | Repla
     return runs.results[0] if len(runs.results) == 1 else runs
 
 
+def extract(
+    *paths: Input,
+    store: Input,
+    jobs: int = 1,
+    cluster: str | None = None,
+    **options: Any,
+) -> Any:
+    """Extract the inputs (captures, directories) into the record store ``store``, one
+    Parquet part per file, only new or changed files (ebutool.store); ``cluster``:
+    "local", "local:N" or "tcp://HOST:PORT" runs one Dask task per file
+    (ebutool.runner.cluster; the ``ebutool[dask]`` extra).  Returns an
+    ebutool.store.ExtractReport.  ``analyze(store)`` then reads it like one capture."""
+    from ebutool.runner.cluster import extract_files
+
+    return extract_files(list(paths), store, jobs, cluster=cluster, **options)
+
+
 __all__ = [
+    "extract",
     "analyze",
     "verify",
     "replay",

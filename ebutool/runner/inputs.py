@@ -4,7 +4,8 @@
   directly in it, recognised by content (pcap/pcapng magic; JSON traces, keys and scenario
   files beside them are left out, and listed for the caller to report), sorted by name;
   other arguments (files, ``-``) are kept as given, so a missing file still gets its own
-  error.  Hidden files and subdirectories are not looked at.
+  error.  Hidden files and subdirectories are not looked at.  A record store made by
+  ``ebutool extract`` is kept as one input (ebutool.store).
 - :func:`source_labels` (from ebutool.analysis) names each input in ``source`` columns
   and warnings.
 """
@@ -15,6 +16,7 @@ import os
 from collections.abc import Iterable
 
 from ebutool.core.errors import InputError, UsageError
+from ebutool.store.layout import is_store
 from ebutool.stream.sniff import CAPTURE_MAGICS
 
 
@@ -44,7 +46,9 @@ def expand_inputs(
     if names.count("-") > 1:
         raise UsageError("'-' (standard input) can be given only once")
     for name in names:
-        if name != "-" and os.path.isdir(name):
+        if name != "-" and is_store(name):
+            out.append(name)  # a record store (ebutool extract) is read like one capture
+        elif name != "-" and os.path.isdir(name):
             out.extend(_captures_in(name, left_out))
         else:
             out.append(name)

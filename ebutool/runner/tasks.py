@@ -9,10 +9,14 @@ there, in its place).  ``-j N`` gives the same tables, warnings and counts as ``
 
 - :func:`analyze_files`: each file analysed on its own (a fresh CN oracle per file,
   episodes numbered 1, 2, ... over all files, then the ``mn``/``cn`` filter), or with
-  ``merge=True`` the files merged by time into one capture (episodes may span files).
+  ``merge=True`` the files merged by time into one capture (episodes may span files);
+  a record store (ebutool.store) is analysed as ``merge=True`` of its inputs.
 - :func:`episodes_by_file`: compare's episodes, each file on its own and numbered on its
   own, with a leading ``file`` column.
 - :func:`decode_files`, :func:`verify_files`, :func:`replay_files` (a :class:`ReplayRuns`).
+- :func:`read_input`: the message stream of a capture, a trace or a record store
+  (``ebutool extract``); analyze, compare, decode and verify read a store like one
+  capture (replay not yet).
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ import pandas as pd
 from ebutool.analysis import analyze, analyze_records, filter_address, make_oracle
 from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import UsageError
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.multi import check_paths, merged_records, per_file, source_labels, tagged
+from ebutool.store.layout import is_store
 
 if TYPE_CHECKING:
     from ebutool.cn_replay import ReplayResult
@@ -38,6 +44,20 @@ if TYPE_CHECKING:
     from ebutool.oracle.keys import KeyTable
 
     ProgressLike = Progress | NullProgress | None
+
+
+def read_input(
+    path: str, diag: Diagnostics, stats: StreamStats | None, progress: ProgressLike = None
+) -> Iterator[Any]:
+    """The message stream of one input: a capture or trace (its reader), or a record
+    store (ebutool.store: its parts merged by time, as ``--merge`` of its inputs)."""
+    if is_store(path):
+        from ebutool.store import store_records
+
+        return store_records(path, diag, stats)
+    from ebutool.stream.reader import read_records
+
+    return read_records(path, diag, stats, progress=progress)
 
 
 # --- analyze and compare ----------------------------------------------------------------------
@@ -54,6 +74,13 @@ def _analyze_task(
     cn: str | None = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
+    if is_store(path):  # a record store, e.g. one of compare's inputs
+        from ebutool.store import analyze_store
+
+        df = analyze_store(
+            path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
+        )
+        return df
     return analyze(
         path,
         mn=mn,
@@ -87,6 +114,8 @@ def analyze_files(
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
+    if any(is_store(n) for n in names):
+        return _analyze_store(names, mn, cn, config, keys, diag, stats, oracle)
     if len(names) == 1:
         return _analyze_task(names[0], diag, stats, config, keys, oracle, mn, cn, progress)
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
@@ -107,6 +136,26 @@ def analyze_files(
     if cn is not None:
         keep &= df["cn"] == cn
     return df[keep].reset_index(drop=True)
+
+
+def _analyze_store(
+    names: list[str],
+    mn: str | None,
+    cn: str | None,
+    config: ProtocolConfig,
+    keys: KeyTable | None,
+    diag: Diagnostics,
+    stats: StreamStats,
+    oracle: Any,
+) -> pd.DataFrame:
+    """A record store (ebutool extract): its parts merged by time, as ``merge=True``."""
+    from ebutool.store import analyze_store
+
+    if len(names) > 1:
+        raise UsageError("a record store is analysed on its own: give only the store")
+    return analyze_store(
+        names[0], mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
+    )
 
 
 def _analyze_merged(
@@ -187,10 +236,9 @@ def _decode_task(
     path: str, diag: Diagnostics, stats: StreamStats, progress: ProgressLike = None
 ) -> tuple[pd.DataFrame, Counter[str]]:
     from ebutool.report.message_table import decode_frame
-    from ebutool.stream.reader import read_records
 
     opaque: Counter[str] = Counter()
-    records = read_records(path, diag, stats, progress=progress)
+    records = read_input(path, diag, stats, progress)
     return decode_frame(count_opaque(records, opaque)), opaque
 
 
@@ -230,8 +278,10 @@ def _verify_task(
     config: ProtocolConfig,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
-    from ebutool.oracle.verify import verify
+    from ebutool.oracle.verify import Oracle, verdicts_frame, verify
 
+    if is_store(path):
+        return verdicts_frame(Oracle(keys, config).run(read_input(path, diag, stats)))
     return verify(path, keys=keys, config=config, diag=diag, stats=stats)
 
 
@@ -305,6 +355,8 @@ def _replay_task(
 ) -> ReplayResult:
     from ebutool.cn_replay import replay
 
+    if is_store(path):
+        raise UsageError(f"{path}: replay reads captures and traces, not a record store (yet)")
     return replay(
         path,
         keys=keys,
@@ -352,4 +404,5 @@ __all__ = [
     "verify_files",
     "replay_files",
     "ReplayRuns",
+    "read_input",
 ]

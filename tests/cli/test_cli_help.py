@@ -25,6 +25,7 @@ COMMANDS = [
     "compare",
     "convert",
     "decode",
+    "extract",
     "model",
     "replay",
     "synth",

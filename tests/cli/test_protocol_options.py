@@ -40,7 +40,7 @@ RUNS = {
     "replay": ("cn_replay", "oracle"),
     "synth": ("synth",),
 }
-NO_CONSTANTS = {"decode", "convert", "model"}
+NO_CONSTANTS = {"decode", "convert", "model", "extract"}
 
 
 def _commands() -> dict[str, object]:

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "decode",
     "convert",
     "analyze",
+    "extract",
     "verify",
     "replay",
     "synth",

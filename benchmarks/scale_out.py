@@ -1,0 +1,162 @@
+"""Scale-out figures (issue 16): extract on a 2-worker Dask cluster, store size, analyze STORE.
+
+    python benchmarks/run.py --packets 8000000 --scale-out 8 --only floor --no-tshark
+
+The benchmark capture is cut into ``pieces`` rotated files (whole records, in time
+order, as ``tcpdump -C`` writes them); then, wall-clock seconds (the cluster's work
+is spread over processes, so CPU time of this process says nothing):
+
+  extract -j 1          ebutool.store.extract in this process, a fresh store
+  extract local:2       the same through a 2-worker LocalCluster (its start-up timed
+                        apart and excluded), a fresh store; peak RSS of each worker
+  store / captures      octets of the store over octets of the captures
+  analyze STORE         ``ebutool analyze STORE -q`` (a subprocess)
+  analyze --merge       ``ebutool analyze --merge DIR -q`` (a subprocess)
+  ... in process        both again in this process, imports done (CPU s, best of 2)
+
+Targets: extract local:2 within 1.25x of the ideal two-core time (jobs-1 time / 2),
+the store at most 3% of the captures, analyze STORE at least 5x faster than --merge.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def split_pcap(src: Path, folder: Path, pieces: int) -> list[Path]:
+    """``src`` (classic pcap) cut into ``pieces`` files of about equal size."""
+    data = src.read_bytes()
+    order = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    head, pos, cuts = data[:24], 24, [24]
+    target = (len(data) - 24) / pieces
+    while pos + 16 <= len(data):
+        pos += 16 + struct.unpack_from(order + "I", data, pos + 8)[0]
+        if pos - 24 >= target * len(cuts) and len(cuts) < pieces:
+            cuts.append(pos)
+    cuts.append(len(data))
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    out = []
+    for i in range(len(cuts) - 1):
+        p = folder / f"rot-{i:03d}.pcap"
+        p.write_bytes(head + data[cuts[i] : cuts[i + 1]])
+        out.append(p)
+    return out
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _worker_peak_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _cli_seconds(*args: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``ebutool`` command in a subprocess."""
+    start, cpu = time.perf_counter(), _children_cpu()
+    subprocess.run(
+        [sys.executable, "-m", "ebutool", *args, "-q", "-f", "csv", "-o", os.devnull],
+        check=True,
+    )
+    return time.perf_counter() - start, _children_cpu() - cpu
+
+
+def _warm_up() -> float:
+    """(On a worker) import what a task needs, as a worker's start does; its CPU time."""
+    import ebutool.store.writer  # noqa: F401
+
+    return time.process_time()
+
+
+def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
+    """The figures of the module doc, for ``capture`` cut into ``pieces`` files."""
+    from ebutool.runner.cluster import dask_client, dask_mapper
+    from ebutool.store import extract
+
+    folder = work / "rotated"
+    files = split_pcap(capture, folder, pieces)
+    out: dict = {"pieces": len(files), "captures_octets": sum(f.stat().st_size for f in files)}
+    store1, store2 = work / "store-j1", work / "store-local2"
+    for s in (store1, store2):
+        shutil.rmtree(s, ignore_errors=True)
+    t, cpu = time.perf_counter(), time.process_time()
+    extract([folder], store1, 1)
+    out["extract_j1_s"] = time.perf_counter() - t
+    out["extract_j1_cpu_s"] = time.process_time() - cpu
+    t = time.perf_counter()
+    with dask_client("local:2") as client:
+        before = client.run(_warm_up)  # imports on the workers: part of their start
+        out["cluster_start_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        extract([folder], store2, mapper=dask_mapper(client))
+        out["extract_local2_s"] = time.perf_counter() - t
+        after = client.run(time.process_time)
+        out["extract_local2_cpu_s"] = sum(after[w] - before[w] for w in after)
+        out["worker_peak_mb"] = sorted(client.run(_worker_peak_mb).values())
+    out["store_octets"] = _size(store1)
+    out["analyze_store_s"], out["analyze_store_cpu_s"] = _cli_seconds("analyze", str(store1))
+    out["analyze_merge_s"], out["analyze_merge_cpu_s"] = _cli_seconds(
+        "analyze", "--merge", str(folder)
+    )
+    # In this process, imports done: the analysis itself, CPU seconds.
+    import ebutool
+
+    for key, args, kw in (("store", (store1,), {}), ("merge", (folder,), {"merge": True})):
+        best = float("inf")
+        for _ in range(2):  # the first call also pays one-time costs (lazy imports)
+            cpu = time.process_time()
+            ebutool.analyze(*args, **kw)
+            best = min(best, time.process_time() - cpu)
+        out[f"analyze_{key}_inproc_cpu_s"] = best
+    out["load_average"] = os.getloadavg()
+    return out
+
+
+def lines(r: dict) -> list[str]:
+    """The figures and the targets, as run.py prints them."""
+    ideal = r["extract_j1_s"] / 2
+    ratio_store = r["store_octets"] / r["captures_octets"]
+    speed = r["analyze_merge_s"] / r["analyze_store_s"]
+    cluster_vs_ideal = r["extract_local2_s"] / ideal
+
+    def ok(good: bool) -> str:
+        return "met" if good else "NOT MET"
+
+    peaks = ", ".join(f"{p:.0f}" for p in r["worker_peak_mb"])
+    load = ", ".join(f"{x:.1f}" for x in r["load_average"])
+    return [
+        f"scale-out, {r['pieces']} rotated files ({r['captures_octets'] / 1e6:,.1f} MB); "
+        f"load average {load}",
+        f"  {'':26} {'wall s':>8} {'CPU s':>8}",
+        f"  {'extract -j 1':26} {r['extract_j1_s']:8.2f} {r['extract_j1_cpu_s']:8.2f}",
+        f"  {'extract --cluster local:2':26} {r['extract_local2_s']:8.2f} "
+        f"{r['extract_local2_cpu_s']:8.2f}  (workers; start {r['cluster_start_s']:.2f} s "
+        f"apart; worker peak RSS MB {peaks})",
+        f"  {'analyze STORE':26} {r['analyze_store_s']:8.2f} {r['analyze_store_cpu_s']:8.2f}",
+        f"  {'analyze --merge':26} {r['analyze_merge_s']:8.2f} {r['analyze_merge_cpu_s']:8.2f}",
+        f"  {'analyze STORE, in process':26} {'':8} {r['analyze_store_inproc_cpu_s']:8.2f}",
+        f"  {'analyze --merge, in process':26} {'':8} {r['analyze_merge_inproc_cpu_s']:8.2f}",
+        f"  {'store size MB':26} {r['store_octets'] / 1e6:8.3f}",
+        f"  local:2 / ideal 2-core  {cluster_vs_ideal:8.2f}  <= 1.25  "
+        f"{ok(cluster_vs_ideal <= 1.25)}",
+        f"  store / captures        {ratio_store:8.4f}  <= 0.03  {ok(ratio_store <= 0.03)}",
+        f"  --merge / STORE         {speed:8.2f}  >= 5     {ok(speed >= 5)}",
+    ]

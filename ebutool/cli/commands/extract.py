@@ -1,0 +1,104 @@
+"""``ebutool extract``: captures -> a Parquet record store (wiring only; see ebutool.store)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from ebutool.cli.options import JobsOpt, QuietOpt, err, guarded
+from ebutool.core.errors import EXIT_UNREADABLE
+
+FilesArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="pcap/pcapng captures or JSON Lines traces, or directories (every pcap/pcapng "
+        "capture directly in them, by content)."
+    ),
+]
+StoreOpt = Annotated[
+    str,
+    typer.Option(
+        "--output",
+        "-o",
+        help="The store directory (created; an existing store gets the new or changed files).",
+    ),
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run on Dask: local[:N] (a LocalCluster of N worker processes) or "
+        "tcp://HOST:PORT (a running scheduler; inputs and store on a shared file system). "
+        "Needs the ebutool[dask] extra.",
+    ),
+]
+PROGRESS_EVERY_S = 1.0  # at most one progress line a second (and the last one)
+
+
+class _Progress:
+    """Files done and packets/s on stderr, at most once a second."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.frames = 0
+
+    def __call__(self, result, done: int, total: int) -> None:
+        self.frames += result.frames
+        if result.status == "failed":
+            err(f"error: {result.error} (the other files go on)")
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        if done < total and now - self.last < PROGRESS_EVERY_S:
+            return
+        self.last = now
+        rate = self.frames / max(now - self.start, 1e-9)
+        err(f"extract: {done}/{total} files done, {rate:,.0f} packets/s")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("extract")
+    @guarded
+    def extract_cmd(
+        files: FilesArg,
+        store: StoreOpt,
+        jobs: JobsOpt = 1,
+        cluster: ClusterOpt = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """Extract the records the analysis uses into a Parquet record store, one part
+        per input file; `ebutool analyze STORE` then reads it like one capture.
+
+        Each part keeps the Mobility Header messages (with their wire octets) and the
+        route-optimised and tunnelled data packets, counts of the rest, and the file's
+        facts (size, mtime, SHA-256, first/last time, frame counts, warnings); binding
+        facts (care-of -> home address) go beside it.  Running again on a grown
+        directory extracts only the new or changed files; an interrupted run resumes.
+        A file that cannot be read is named and counted, the others are written (exit 3
+        at the end).  docs/scale-out.md: several hosts, SLURM/PBS, DuckDB/pandas.
+
+        Example: ebutool extract captures/ -o store/ --cluster local:2 && ebutool analyze store/
+        """
+        from ebutool.runner.cluster import extract_files
+
+        progress = _Progress(quiet)
+        report = extract_files(
+            files,
+            store,
+            jobs,
+            cluster=cluster,
+            on_result=progress,
+            say=None if quiet else err,
+        )
+        if not quiet:
+            err(f"{store}: {report.summary()}")
+        if report.failed:
+            names = ", ".join(r.path for r in report.failed[:3])
+            more = f" and {len(report.failed) - 3} more" if len(report.failed) > 3 else ""
+            n, total = len(report.failed), len(report.results)
+            err(f"error: {n} of {total} files unreadable: {names}{more}")
+            raise typer.Exit(EXIT_UNREADABLE)

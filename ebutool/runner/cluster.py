@@ -1,0 +1,151 @@
+"""Extraction on a Dask cluster: ``--cluster local[:N]`` or ``--cluster tcp://HOST:PORT``.
+
+    from ebutool.runner.cluster import extract_files
+    report = extract_files(["day1/"], "store/", cluster="local:2")
+
+- ``local`` / ``local:N`` starts a :class:`distributed.LocalCluster` of N worker
+  processes (one thread each; N defaults to the machine's cores) for this run;
+- ``tcp://HOST:PORT`` (or ``tls://``) connects to a running scheduler (``dask scheduler``
+  and ``dask worker`` on the hosts, docs/scale-out.md).  The inputs and the store must be
+  at the same path on every worker (a shared file system): checked at start, and a
+  worker that cannot see them is a one-line usage error.
+
+Each input file is one task (:func:`ebutool.store.writer.extract_file`), submitted with
+``retries``; a worker that dies in the middle of a task has the task run again on
+another worker by the scheduler (a worker process lost is not a task failure), so
+the store is complete either way, and parts are written atomically.  Without Dask
+installed (the ``ebutool[dask]`` extra) ``--cluster`` is a one-line usage error and
+``--jobs`` works as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from ebutool.core.errors import UsageError
+from ebutool.store.incremental import ExtractReport, extract
+from ebutool.store.writer import PartResult, extract_file
+
+TASK_RETRIES = 2  # a task that raised is tried this many more times
+DASK_MISSING = (
+    "--cluster needs Dask: pip install 'ebutool[dask]' (or 'dask[distributed]'); "
+    "--jobs N runs on this machine without it"
+)
+
+
+def parse_cluster(spec: str) -> tuple[str, Any]:
+    """("local", N or None) or ("address", "tcp://HOST:PORT") for a ``--cluster`` value."""
+    if spec == "local":
+        return "local", None
+    if spec.startswith("local:"):
+        n = spec[len("local:") :]
+        if not n.isdigit() or int(n) < 1:
+            raise UsageError(f"--cluster {spec!r}: local:N needs a number of workers >= 1")
+        return "local", int(n)
+    if "://" in spec and spec.split("://", 1)[1]:
+        return "address", spec
+    raise UsageError(f"--cluster {spec!r}: give local, local:N or tcp://HOST:PORT")
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError(DASK_MISSING) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator[Any]:
+    """A :class:`distributed.Client` for ``spec`` (module doc), closed at the end (with
+    the LocalCluster it started); ``say`` gets the dashboard address."""
+    kind, value = parse_cluster(spec)
+    distributed = _distributed()
+    if kind == "local":
+        cluster = distributed.LocalCluster(
+            n_workers=value or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
+        client = distributed.Client(cluster)
+    else:
+        cluster = None
+        try:
+            client = distributed.Client(value, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise UsageError(f"--cluster {value}: cannot reach the scheduler ({exc})") from None
+    try:
+        if say is not None:
+            link = getattr(client, "dashboard_link", None)
+            workers = len(client.scheduler_info().get("workers", {}))
+            say(f"cluster: {workers} workers" + (f", dashboard {link}" if link else ""))
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _missing(paths: Sequence[str], store: str) -> list[str]:
+    """(Run on each worker) the inputs and store this worker cannot see."""
+    gone = [p for p in paths if not os.path.exists(p)]
+    if not os.path.isdir(store):
+        gone.append(store)
+    return gone
+
+
+def check_visible(client: Any, paths: Sequence[str], store: str) -> None:
+    """UsageError naming a worker that does not see an input or the store (inputs that
+    this process does not see either are left to fail as files, named and counted)."""
+    here = [p for p in paths if os.path.exists(p)]
+    for worker, gone in sorted(client.run(_missing, here, store).items()):
+        if gone:
+            more = f" and {len(gone) - 1} more" if len(gone) > 1 else ""
+            raise UsageError(
+                f"worker {worker} cannot see {gone[0]}{more}: the inputs and the store must "
+                "be at the same path on every worker (a shared file system)"
+            )
+
+
+def dask_mapper(client: Any, retries: int = TASK_RETRIES):
+    """A mapper for :func:`ebutool.store.extract` that runs each file as a task."""
+    distributed = _distributed()
+
+    def run(task, paths: Sequence[str], store: str) -> Iterator[PartResult]:
+        check_visible(client, paths, store)
+        futures = client.map(task, list(paths), store=store, pure=False, retries=retries)
+        for fut in distributed.as_completed(futures):
+            yield fut.result()
+
+    return run
+
+
+def extract_files(
+    paths: Sequence[str | os.PathLike[str]],
+    store: str | os.PathLike[str],
+    jobs: int = 1,
+    *,
+    cluster: str | None = None,
+    task: Callable[[str, str], PartResult] = extract_file,
+    on_result: Callable[[PartResult, int, int], None] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> ExtractReport:
+    """:func:`ebutool.store.extract`, on the Dask cluster ``cluster`` when given (module
+    doc), else in ``jobs`` local processes.  Paths are made absolute for the workers."""
+    if cluster is None:
+        return extract(paths, store, jobs, task=task, on_result=on_result)
+    names = [os.path.abspath(os.fspath(p)) for p in paths]
+    with dask_client(cluster, say) as client:
+        return extract(
+            names,
+            os.path.abspath(os.fspath(store)),
+            mapper=dask_mapper(client),
+            task=task,
+            on_result=on_result,
+        )

@@ -1,0 +1,124 @@
+"""Many inputs -> a record store, one part per file, only the new or changed ones.
+
+:func:`extract` runs :func:`ebutool.store.writer.extract_file` for every input: in this
+process, in ``jobs`` local processes, or through a ``mapper`` (ebutool.runner.cluster
+gives one that runs each file as a Dask task).  An input that cannot be read is named
+and counted in the report (``failed``) and the others are written; a part already in
+the store for an unchanged input is kept, so running again on a grown directory, or
+after an interruption, extracts only what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from ebutool.core.errors import UsageError
+from ebutool.store.layout import create_store
+from ebutool.store.writer import PartResult, extract_file
+from ebutool.stream.sniff import CAPTURE_MAGICS
+
+# mapper(task, paths, store) -> the task's results, in any order (as they complete)
+Mapper = Callable[[Callable[[str, str], PartResult], Sequence[str], str], Iterable[PartResult]]
+
+
+@dataclass
+class ExtractReport:
+    """What one :func:`extract` run did (``results`` in input order)."""
+
+    store: str
+    results: list[PartResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def failed(self) -> list[PartResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def frames(self) -> int:
+        return sum(r.frames for r in self.results)
+
+    def summary(self) -> str:
+        """One line: files extracted, unchanged and failed, frames and the rate."""
+        rate = f", {self.frames / self.seconds:,.0f} packets/s" if self.seconds > 0 else ""
+        return (
+            f"{len(self.results)} files: {self.count('extracted')} extracted, "
+            f"{self.count('unchanged')} unchanged, {self.count('failed')} failed; "
+            f"{self.frames:,} frames in {self.seconds:.2f} s{rate}"
+        )
+
+
+def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Files as given; a directory: the pcap/pcapng captures directly in it, by name."""
+    out: list[str] = []
+    for a in args:
+        name = os.fspath(a)
+        if name == "-":
+            raise UsageError("extract reads files, not standard input")
+        if not os.path.isdir(name):
+            out.append(name)
+            continue
+        for entry in sorted(os.listdir(name)):
+            p = os.path.join(name, entry)
+            if not entry.startswith(".") and os.path.isfile(p) and _is_capture(p):
+                out.append(p)
+    if not out:
+        raise UsageError("extract needs at least one capture")
+    return out
+
+
+def _is_capture(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) in CAPTURE_MAGICS
+    except OSError:
+        return False
+
+
+def local_mapper(jobs: int) -> Mapper:
+    """Run the task in this process (``jobs`` 1) or in up to ``jobs`` processes."""
+
+    def run(task, paths: Sequence[str], store: str) -> Iterator[PartResult]:
+        if jobs <= 1 or len(paths) <= 1:
+            for p in paths:
+                yield task(p, store)
+            return
+        with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
+            for fut in as_completed([pool.submit(task, p, store) for p in paths]):
+                yield fut.result()
+
+    return run
+
+
+def extract(
+    paths: Iterable[str | os.PathLike[str]],
+    store: str | os.PathLike[str],
+    jobs: int = 1,
+    *,
+    mapper: Mapper | None = None,
+    task: Callable[[str, str], PartResult] = extract_file,
+    on_result: Callable[[PartResult, int, int], None] | None = None,
+) -> ExtractReport:
+    """Extract the inputs (files or directories) into ``store`` (module doc).
+    ``on_result(result, done, total)`` is called as each file finishes (progress)."""
+    names = expand_paths(paths)
+    if len(set(map(os.path.abspath, names))) != len(names):
+        raise UsageError("extract: an input is named twice")
+    root = os.fspath(store)
+    create_store(root)
+    run = mapper if mapper is not None else local_mapper(jobs)
+    start = time.perf_counter()
+    by_path: dict[str, PartResult] = {}
+    for result in run(task, names, root):
+        by_path[result.path] = result
+        if on_result is not None:
+            on_result(result, len(by_path), len(names))
+    report = ExtractReport(root, [by_path[p] for p in names])
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,44 @@
+"""``analyze STORE``: the episode table of a record store, as ``analyze --merge`` of its inputs.
+
+The records of every part, merged by time (:func:`ebutool.store.parts.store_records`),
+go through the same analysis as one capture (:func:`ebutool.analysis.analyze_records`),
+so an episode that crosses the boundary between two rotated files comes out whole; the
+``source`` column names the input the episode began in.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from ebutool.analysis import analyze_records, make_oracle
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.from_packet import StreamStats
+from ebutool.store.parts import store_records
+from ebutool.stream.reader import read_ahead
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ebutool.oracle.keys import KeyTable
+
+
+def analyze_store(
+    store: str | os.PathLike[str],
+    *,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    keys: KeyTable | None = None,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    oracle: Any = None,
+) -> pd.DataFrame:
+    """One row per episode of the store's records (module doc); options as
+    :func:`ebutool.analysis.analyze`."""
+    diag = diag if diag is not None else Diagnostics()
+    if oracle is None:
+        oracle = make_oracle(keys, config, diag)
+    records = read_ahead(store_records(os.fspath(store), diag, stats))
+    return analyze_records(records, mn, cn, config, diag, oracle=oracle or False, check=False)

@@ -1,0 +1,97 @@
+"""A record store read like one capture: every part's records merged by time.
+
+:func:`store_parts` lists the parts with their facts, ordered by the input's path (the
+order ``analyze --merge DIR`` reads a directory's files in); :func:`store_records` gives
+the message stream of all parts merged by time (:func:`heapq.merge`, stable: equal times
+keep the parts' order), each part's own order checked first and its reading
+diagnostics counted into the caller's Diagnostics under the part's label, exactly as
+:func:`ebutool.analysis.merged_records` does for the captures themselves.  Each part is
+read a row group at a time, so memory holds one batch per part.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow.parquet as pq
+
+from ebutool.analysis import source_labels
+from ebutool.analysis.episodes import check_order
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import InputError
+from ebutool.records.from_packet import StreamStats
+from ebutool.store.layout import check_store, part_files
+from ebutool.store.schema import from_batch
+from ebutool.store.writer import part_meta
+
+
+@dataclass
+class Part:
+    file: str  # the Parquet file
+    meta: dict  # its facts (ebutool.store.writer)
+    label: str = ""  # the input's label (its base name unless two clash)
+
+    @property
+    def path(self) -> str:
+        return self.meta["path"]
+
+
+def store_parts(store: str) -> list[Part]:
+    """The store's parts, ordered by their input's path, labelled (module doc)."""
+    check_store(store)
+    parts = []
+    for f in part_files(store):
+        meta = part_meta(f)
+        if meta is None:
+            raise InputError(f"{f}: a damaged part (no ebutool metadata): extract it again")
+        parts.append(Part(f, meta))
+    parts.sort(key=lambda p: p.path)
+    for part, label in zip(parts, source_labels([p.path for p in parts]), strict=True):
+        part.label = label
+    return parts
+
+
+def part_diagnostics(meta: dict, label: str) -> Diagnostics:
+    """The reading diagnostics stored with a part, stamped with its label."""
+    stored = meta.get("diagnostics", {})
+    d = Diagnostics(source=label)
+    for frame, code, message in stored.get("kept", []):
+        d.warn(code, message, frame)
+    d.counts = Counter(stored.get("counts", {}))  # every one, not only those kept
+    return d
+
+
+def add_part_stats(stats: StreamStats, meta: dict) -> None:
+    stats.frames += meta["frames"]
+    stats.ipv6 += meta["ipv6"]
+    stats.relevant += meta["relevant"]
+    stats.skipped.update(meta["skipped"])
+    stats.messages.update(meta["messages"])
+
+
+def part_items(part: Part) -> Iterator:
+    """The records of one part, in the input's order."""
+    for batch in pq.ParquetFile(part.file).iter_batches():
+        yield from from_batch(batch, part.label)
+
+
+def store_records(
+    store: str, diag: Diagnostics, stats: StreamStats | None = None, parts: list[Part] | None = None
+) -> Iterator:
+    """All records of ``store`` merged by time (module doc); ``stats`` gets the sums of
+    the parts' counts and ``diag`` their reading diagnostics."""
+    parts = store_parts(store) if parts is None else parts
+    streams = []
+    several = len(parts) > 1
+    for part in parts:
+        if stats is not None:
+            add_part_stats(stats, part.meta)
+        diag.merge(part_diagnostics(part.meta, part.label if several else ""))
+        view = diag.for_source(part.label) if several else diag
+        streams.append(check_order(part_items(part), view))
+    if len(streams) == 1:
+        return streams[0]
+    return heapq.merge(*streams, key=lambda r: r.ts_ns)

@@ -1,0 +1,133 @@
+"""The record store's Parquet schema: Records (and HandoverEvents) <-> Arrow record batches.
+
+One row per item of the message stream, in the input's order.  Columns are the fields of
+:class:`ebutool.records.record.Record` except the decoded message: ``mh_wire`` (the
+Mobility Header octets as captured) is kept and decoded again on reading
+(:func:`ebutool.wire.mh.codec.decode_mh`, the decoder the capture readers use), so the
+message, its options and the MACs computed on it are those of the capture.
+
+A HandoverEvent of a JSON trace is a row with ``msg`` = "handover": its ``mn`` in
+``hoa``, ``coa`` in ``src``, ``prev_coa`` in ``rh2`` (``dst`` empty).
+
+The file-level facts (path, content hash, first/last time, frame counts, diagnostics)
+are JSON under the key :data:`META_KEY` of the Parquet key-value metadata
+(:mod:`ebutool.store.writer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from ebutool.records.record import HandoverEvent, Record
+from ebutool.store.layout import SCHEMA_VERSION
+from ebutool.wire.mh.codec import decode_mh
+
+if TYPE_CHECKING:
+    from ebutool.wire.mh.messages import MobilityMessage
+
+__all__ = ["SCHEMA_VERSION", "META_KEY", "RECORD_SCHEMA", "to_batch", "from_batch"]
+
+META_KEY = b"ebutool"  # Parquet key-value metadata: the part's facts as JSON
+HANDOVER = "handover"  # msg of a HandoverEvent row
+
+STR = pa.string()
+RECORD_SCHEMA = pa.schema(
+    [
+        ("frame", pa.int64()),
+        ("ts_ns", pa.int64()),
+        ("src", STR),
+        ("dst", STR),
+        ("msg", pa.dictionary(pa.int8(), STR)),
+        ("hoa", STR),
+        ("rh2", STR),
+        ("tunnel_src", STR),
+        ("tunnel_dst", STR),
+        ("proto", pa.int16()),
+        ("ip_len", pa.int32()),
+        ("mh_wire", pa.binary()),
+        ("checksum_ok", pa.bool_()),
+        ("deregistration", pa.bool_()),
+        ("rfc4866", pa.bool_()),
+    ]
+)
+NAMES = RECORD_SCHEMA.names
+
+
+def _row(item: Record | HandoverEvent) -> tuple:
+    if isinstance(item, HandoverEvent):
+        return (item.frame, item.ts_ns, item.coa, "", HANDOVER, item.mn, item.prev_coa)
+    return (
+        item.frame,
+        item.ts_ns,
+        item.src,
+        item.dst,
+        item.msg,
+        item.hoa,
+        item.rh2,
+        item.tunnel_src,
+        item.tunnel_dst,
+        item.proto,
+        item.ip_len,
+        item.mh_wire,
+        item.checksum_ok,
+        item.deregistration,
+        item.rfc4866,
+    )
+
+
+def to_batch(items: Iterable[Record | HandoverEvent]) -> pa.RecordBatch:
+    """The rows of ``items`` as one record batch of :data:`RECORD_SCHEMA`."""
+    cols: list[list[Any]] = [[] for _ in NAMES]
+    width = len(NAMES)
+    for item in items:
+        row = _row(item)
+        for i in range(width):
+            cols[i].append(row[i] if i < len(row) else None)
+    # A handover row has no data-packet fields: the flags are False, not unknown.
+    for name in ("deregistration", "rfc4866"):
+        col = cols[NAMES.index(name)]
+        cols[NAMES.index(name)] = [bool(v) for v in col]
+    return pa.record_batch(
+        [pa.array(c, type=f.type) for c, f in zip(cols, RECORD_SCHEMA, strict=True)],
+        schema=RECORD_SCHEMA,
+    )
+
+
+def _message(wire: bytes | None) -> MobilityMessage | None:
+    if wire is None:
+        return None
+    # The capture reader already diagnosed this message (its warnings are in the part's
+    # metadata): the problems of decoding it again are the same ones, not new.
+    return decode_mh(wire, [])
+
+
+def from_batch(batch: pa.RecordBatch, source: str = "") -> Iterator[Record | HandoverEvent]:
+    """The items of a record batch, each with ``source`` (the input's label)."""
+    cols = [batch.column(i).to_pylist() for i in range(len(NAMES))]
+    for row in zip(*cols, strict=True):
+        frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, wire, ok, dereg, rfc = row
+        if msg == HANDOVER:
+            yield HandoverEvent(ts, hoa, src, rh2, frame, source)
+            continue
+        yield Record(
+            frame,
+            ts,
+            src,
+            dst,
+            msg,
+            hoa,
+            rh2,
+            tsrc,
+            tdst,
+            proto,
+            ip_len,
+            _message(wire),
+            wire,
+            ok,
+            dereg,
+            rfc,
+            source,
+        )

@@ -1,0 +1,191 @@
+"""One input file -> one part of the record store (``STORE/parts/NAME.parquet``).
+
+:func:`extract_file` reads a capture or JSON trace through the fast path
+(:func:`ebutool.stream.reader.read_records`), so a part holds exactly the message stream
+the analysis reads: the Mobility Header messages with their wire octets and the data
+packets that carry a Home Address option, a type 2 routing header or a tunnel (what the
+latency, data-gap and replay measures use); every other packet is only counted
+(``frames``, ``skipped`` in the metadata).  The part's facts (:data:`META_KEY` JSON): the
+path, size, mtime and SHA-256 of the input, first/last time, frame counts, messages by
+label and the reader's diagnostics (counts and the first ones kept).  The binding facts
+(care-of -> home address, first and last time seen) go to ``STORE/bindings/NAME.parquet``
+(:mod:`ebutool.store.facts`).
+
+Every file is written under a temporary name and renamed into place, the bindings first
+and the part last: a part that exists is complete, so an interrupted run resumes where
+it stopped.  A part whose input has the same size and mtime, or else the same content
+hash, is kept as it is ("unchanged").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+
+import pyarrow.parquet as pq
+
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import EbutoolError
+from ebutool.core.version import __version__
+from ebutool.records.from_packet import StreamStats
+from ebutool.store.facts import BindingFacts
+from ebutool.store.layout import bindings_path, part_name, part_path
+from ebutool.store.schema import META_KEY, RECORD_SCHEMA, SCHEMA_VERSION, to_batch
+
+BATCH_ROWS = 65536  # records per Arrow batch (and Parquet row group) while writing
+COMPRESSION = "zstd"
+HASH_CHUNK = 1 << 20
+
+
+@dataclass
+class PartResult:
+    """What :func:`extract_file` did with one input (picklable: sent back by workers)."""
+
+    path: str
+    part: str
+    status: str  # "extracted", "unchanged" or "failed"
+    error: str = ""  # the one-line diagnosis of a failed input
+    frames: int = 0
+    records: int = 0
+    octets: int = 0
+    seconds: float = 0.0
+    warnings: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def file_hash(path: str) -> str:
+    """The SHA-256 of the file's content, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def part_meta(path: str) -> dict | None:
+    """The facts stored in a part (None when there is none, or it cannot be read)."""
+    try:
+        kv = pq.read_metadata(path).metadata or {}
+        return json.loads(kv[META_KEY])
+    except (OSError, KeyError, ValueError, EbutoolError):
+        return None
+    except Exception:  # noqa: BLE001 - a damaged part is extracted again, not fatal
+        return None
+
+
+def _unchanged(meta: dict | None, st: os.stat_result, path: str) -> bool:
+    if meta is None or meta.get("schema_version") != SCHEMA_VERSION:
+        return False
+    if meta.get("size") == st.st_size and meta.get("mtime_ns") == st.st_mtime_ns:
+        return True
+    return meta.get("size") == st.st_size and meta.get("sha256") == file_hash(path)
+
+
+def diagnostics_json(diag: Diagnostics) -> dict:
+    return {
+        "counts": dict(diag.counts),
+        "kept": [[d.frame, d.code, d.message] for d in diag.kept],
+    }
+
+
+def extract_file(path: str, store: str) -> PartResult:
+    """Write (or keep) the part of ``path`` in ``store`` (module doc).  An input that
+    cannot be read is a "failed" result with its one-line diagnosis, never an exception."""
+    name = part_name(path)
+    out = part_path(store, name)
+    start = time.perf_counter()
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return PartResult(path, name, "failed", f"{path}: cannot open ({exc.strerror})")
+    if os.path.exists(out) and _unchanged(part_meta(out), st, path):
+        return PartResult(path, name, "unchanged", octets=0)
+    diag, stats = Diagnostics(), StreamStats()
+    try:
+        facts, n = _write_part(path, out, diag, stats, st)
+    except EbutoolError as exc:
+        # A part of the file's earlier content would no longer say what the file holds.
+        for stale in (out, bindings_path(store, name)):
+            if os.path.exists(stale):
+                os.unlink(stale)
+        return PartResult(path, name, "failed", str(exc))
+    _write_atomic(bindings_path(store, name), facts)
+    os.replace(_tmp_name(out), out)  # the part last: a part that exists is complete
+    return PartResult(
+        path,
+        name,
+        "extracted",
+        frames=stats.frames,
+        records=n,
+        octets=st.st_size,
+        seconds=time.perf_counter() - start,
+        warnings=diag.total,
+    )
+
+
+def _tmp_name(out: str) -> str:
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.{os.getpid()}.tmp")
+
+
+def _write_part(path: str, out: str, diag: Diagnostics, stats: StreamStats, st: os.stat_result):
+    """Stream the records of ``path`` into the temporary part of ``out`` (batch by batch,
+    so memory stays flat); the binding facts table."""
+    from itertools import islice
+
+    from ebutool.stream.reader import read_records
+
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    tmp = _tmp_name(out)
+    items = read_records(path, diag, stats)  # raises InputError before any record
+    digest = file_hash(path)
+    facts = BindingFacts(path)
+    n, first, last = 0, None, None
+    try:
+        with pq.ParquetWriter(tmp, RECORD_SCHEMA, compression=COMPRESSION) as writer:
+            while chunk := list(islice(items, BATCH_ROWS)):
+                writer.write_batch(to_batch(chunk), row_group_size=BATCH_ROWS)
+                facts.add(chunk)
+                times = [it.ts_ns for it in chunk]
+                lo, hi = min(times), max(times)
+                first = lo if first is None else min(first, lo)
+                last = hi if last is None else max(last, hi)
+                n += len(chunk)
+            meta = {
+                "schema_version": SCHEMA_VERSION,
+                "ebutool_version": __version__,
+                "path": path,
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "sha256": digest,
+                "records": n,
+                "first_ts_ns": first,
+                "last_ts_ns": last,
+                "frames": stats.frames,
+                "ipv6": stats.ipv6,
+                "relevant": stats.relevant,
+                "skipped": dict(stats.skipped),
+                "messages": dict(stats.messages),
+                "diagnostics": diagnostics_json(diag),
+            }
+            writer.add_key_value_metadata({META_KEY: json.dumps(meta).encode()})
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return facts.table(), n
+
+
+def _write_atomic(out: str, table) -> None:
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    tmp = _tmp_name(out)
+    try:
+        pq.write_table(table, tmp, compression=COMPRESSION)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,47 @@
+"""benchmarks/scale_out.py: its rotation keeps every record, and its targets judge the figures."""
+
+from benchmarks import scale_out
+from tests.support.cli import SAMPLES
+from tests.support.splitcap import pcap_records
+
+
+def test_split_keeps_every_record_in_order(tmp_path):
+    src = SAMPLES / "mixed.pcap"
+    files = scale_out.split_pcap(src, tmp_path / "rot", 8)
+    assert len(files) == 8
+    head, whole = pcap_records(src.read_bytes())
+    pieces = [pcap_records(f.read_bytes()) for f in files]
+    assert all(h == head and recs for h, recs in pieces)
+    assert [r for _, recs in pieces for r in recs] == whole
+
+
+def _figures(**kw):
+    r = {
+        "pieces": 8,
+        "captures_octets": 1_000_000,
+        "store_octets": 20_000,
+        "extract_j1_s": 10.0,
+        "extract_j1_cpu_s": 10.0,
+        "extract_local2_s": 6.0,
+        "extract_local2_cpu_s": 10.5,
+        "cluster_start_s": 2.0,
+        "worker_peak_mb": [100.0, 101.0],
+        "analyze_store_s": 1.0,
+        "analyze_store_cpu_s": 1.0,
+        "analyze_merge_s": 6.0,
+        "analyze_merge_cpu_s": 6.0,
+        "analyze_store_inproc_cpu_s": 0.5,
+        "analyze_merge_inproc_cpu_s": 5.5,
+        "load_average": (1.0, 1.0, 1.0),
+    }
+    r.update(kw)
+    return "\n".join(scale_out.lines(r))
+
+
+def test_targets_met_and_not_met():
+    text = _figures()
+    assert "local:2 / ideal 2-core      1.20  <= 1.25  met" in text  # 6 / (10 / 2)
+    assert "store / captures          0.0200  <= 0.03  met" in text
+    assert "--merge / STORE             6.00  >= 5     met" in text
+    text = _figures(extract_local2_s=7.0, store_octets=40_000, analyze_merge_s=4.0)
+    assert text.count("NOT MET") == 3

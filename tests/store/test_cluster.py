@@ -1,0 +1,140 @@
+"""Extraction on a 2-worker Dask LocalCluster, faults, and --cluster without Dask."""
+
+from __future__ import annotations
+
+import builtins
+import sys
+
+import pandas as pd
+import pytest
+
+import ebutool
+from ebutool.core.errors import UsageError
+from ebutool.runner.cluster import extract_files, parse_cluster
+from ebutool.store import analyze_store, extract, store_parts
+from tests.support.cli import SAMPLES
+from tests.support.faults import Interrupted, exit_first_time, stop_after
+from tests.support.splitcap import split_pcap
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture
+def pieces(tmp_path):
+    return split_pcap(SAMPLES / "mixed.pcap", tmp_path / "rotated", 8)[0].parent
+
+
+def _drop_source(df):
+    return df.drop(columns="source")
+
+
+def test_cluster_extract_gives_the_one_process_store(tmp_path, pieces, cli):
+    """extract --cluster local:2 + analyze STORE = the whole capture's rows; and the
+    store is the one a single process writes (same records, same facts)."""
+    res = cli("extract", pieces, "-o", tmp_path / "s2", "--cluster", "local:2")
+    assert res.exit_code == 0, res.stderr
+    assert "dashboard http" in res.stderr and "8/8 files done" in res.stderr
+    extract([pieces], tmp_path / "s1")
+    a, b = analyze_store(tmp_path / "s2"), analyze_store(tmp_path / "s1")
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(
+        _drop_source(a), _drop_source(ebutool.analyze(SAMPLES / "mixed.pcap"))
+    )
+
+
+def test_worker_killed_during_extraction_is_retried(tmp_path, pieces):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    task = exit_first_time(str(marks), "piece-03.pcap")
+    report = extract_files([pieces], tmp_path / "s", cluster="local:2", task=task)
+    assert (marks / "piece-03.pcap.attempted").exists()  # the first attempt did die
+    # A task the dead worker had finished but not yet reported is run again: it then
+    # finds its part written ("unchanged").
+    assert report.count("extracted") + report.count("unchanged") == 8 and not report.failed
+    assert len(store_parts(str(tmp_path / "s"))) == 8
+    pd.testing.assert_frame_equal(
+        _drop_source(analyze_store(tmp_path / "s")),
+        _drop_source(ebutool.analyze(SAMPLES / "mixed.pcap")),
+    )
+
+
+def test_corrupt_file_among_good_ones(tmp_path, pieces, cli):
+    bad = pieces / "piece-04.pcap"
+    extract([pieces], tmp_path / "s")  # a store holding the good piece-04 already
+    bad.write_bytes(bad.read_bytes()[:12])  # pcap magic, then a cut global header
+    res = cli("extract", pieces, "-o", tmp_path / "s")
+    assert res.exit_code == 3
+    assert "piece-04.pcap" in res.stderr and "1 of 8 files unreadable" in res.stderr
+    assert "7 unchanged, 1 failed" in res.stderr
+    got = ebutool.analyze(tmp_path / "s")
+    others = [p for p in sorted(pieces.iterdir()) if p != bad]
+    pd.testing.assert_frame_equal(got, ebutool.analyze(*others, merge=True))
+
+
+def test_interrupted_run_resumes_from_the_store(tmp_path, pieces):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    with pytest.raises(Interrupted):
+        extract([pieces], tmp_path / "s", task=stop_after(str(marks), 3))
+    again = extract([pieces], tmp_path / "s")
+    assert [r.status for r in again.results] == ["unchanged"] * 3 + ["extracted"] * 5
+    pd.testing.assert_frame_equal(
+        _drop_source(analyze_store(tmp_path / "s")),
+        _drop_source(ebutool.analyze(SAMPLES / "mixed.pcap")),
+    )
+
+
+def test_cluster_without_dask_is_one_line_usage_error(tmp_path, monkeypatch, cli):
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "distributed" or name.startswith("distributed."):
+            raise ImportError("No module named 'distributed'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "distributed", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    res = cli("extract", SAMPLES / "standard.pcap", "-o", tmp_path / "s", "--cluster", "local:2")
+    assert res.exit_code == 2
+    assert res.stderr.count("\n") == 1 and "ebutool[dask]" in res.stderr
+    # --jobs keeps working without it
+    res = cli("extract", SAMPLES / "standard.pcap", "-o", tmp_path / "s", "-j", "2")
+    assert res.exit_code == 0, res.stderr
+
+
+@pytest.mark.parametrize(
+    "spec, parsed",
+    [
+        ("local", ("local", None)),
+        ("local:3", ("local", 3)),
+        ("tcp://h:8786", ("address", "tcp://h:8786")),
+    ],
+)
+def test_parse_cluster(spec, parsed):
+    assert parse_cluster(spec) == parsed
+
+
+@pytest.mark.parametrize("spec", ["local:0", "local:x", "h:8786", ""])
+def test_parse_cluster_refuses(spec):
+    with pytest.raises(UsageError):
+        parse_cluster(spec)
+
+
+class _Client:
+    """Stands for a distributed.Client: the first worker sees everything, the second runs
+    the check where the store's folder is not mounted."""
+
+    def __init__(self, unmounted: str):
+        self.unmounted = unmounted
+
+    def run(self, func, paths, store):
+        return {"tcp://w1:1": func(paths, store), "tcp://w2:1": func(paths, self.unmounted)}
+
+
+def test_a_worker_that_cannot_see_the_store_is_named(tmp_path):
+    from ebutool.runner.cluster import check_visible
+
+    inputs = [str(SAMPLES / "standard.pcap")]
+    check_visible(_Client(str(tmp_path)), inputs, str(tmp_path))  # both see it: fine
+    with pytest.raises(UsageError, match=r"worker tcp://w2:1 cannot see /nowhere.*shared file"):
+        check_visible(_Client("/nowhere"), inputs, str(tmp_path))
