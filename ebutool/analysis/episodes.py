@@ -56,6 +56,7 @@ class Reconstructor(MessageHandlers):
         self.cot_zero: dict[tuple[str, str], int] = {}  # (care-of address, CN) -> CoT time
         self.closed: list[tuple[Handover, MNState]] = []
         self.first_ts: int | None = None
+        self.index0_undecided = False  # the last oracle check: care-of index 0 undecided
         self.last_ts: int = 0
 
     # -- input -----------------------------------------------------------------------
@@ -104,8 +105,10 @@ class Reconstructor(MessageHandlers):
             self._cot_zero(rec.dst, rec.src, rec.ts_ns)
         elif rec.msg == "EBU" and res is not None and res.mn is not None:
             rec, note = self._early_or_standard(rec, res)
+        self.index0_undecided = False
         verdict = self._verdict(rec) if rec.mh is not None else None
-        if rec.msg == "EBU" and note is None and verdict == "invalid":
+        undecided = verdict == "invalid" or self.index0_undecided
+        if rec.msg == "EBU" and note is None and undecided:
             note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
         if note == AMBIGUOUS_NOTE and verdict == "valid":
             note = None  # its MAC verified with the early Kbm: an EBU
@@ -209,7 +212,13 @@ class Reconstructor(MessageHandlers):
                 rec.frame,
             )
             return None
-        return getattr(v, "verdict", None)
+        verdict = getattr(v, "verdict", None)
+        # the oracle's R_INDEX0_AMBIGUOUS: the early MAC fails and, keyless, a standard BU
+        # with care-of index 0 cannot be ruled out (the verdict stays unverifiable)
+        self.index0_undecided = verdict == "unverifiable" and "care-of nonce index 0" in (
+            getattr(v, "reason", "") or ""
+        )
+        return verdict
 
     # -- state -----------------------------------------------------------------------
     def _mn(self, mn: str) -> MNState:
