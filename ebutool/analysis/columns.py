@@ -207,6 +207,13 @@ COLUMNS: tuple[Column, ...] = (
         "ms",
         "the same for data from this CN to the MN (route-optimised or HA-tunnelled)",
     ),
+    _attr(
+        "esp_protected",
+        OBJECT,
+        "codes",
+        "the episode's messages that were ESP-protected and decrypted with `--esp-sa` "
+        "(`;`-separated labels, e.g. `BU;BA;HoTI;HoT`); empty when none was",
+    ),
 )
 
 # name -> pandas dtype, in output order: the CSV header and the DataFrame's dtypes.

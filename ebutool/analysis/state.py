@@ -33,6 +33,7 @@ class Step(NamedTuple):
     msg: str
     sender: str
     receiver: str
+    esp: bool = False  # the message was ESP-protected (decrypted with a given SA)
 
 
 @dataclass(slots=True)
@@ -232,6 +233,7 @@ class Episode:
     rtt_bt_pred_ms: float | None = None
     data_gap_send_ms: float | None = None  # median MN -> CN data interval before t0
     data_gap_recv_ms: float | None = None  # median CN -> MN data interval before t0
+    esp_protected: str | None = None  # ";"-joined labels of its ESP-protected messages
 
     @property
     def t_handover(self) -> float | None:

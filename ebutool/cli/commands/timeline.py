@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import protocol_options
+from ebutool.cli.option_groups import esp_options, protocol_options
 from ebutool.cli.options import (
     OutputOpt,
     QuietOpt,
@@ -24,11 +24,17 @@ from ebutool.report import OutputFormat
 TEXT_EXTENSIONS = (".txt", ".text")
 
 
+if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
+
+
 def register(app: typer.Typer) -> None:
     @app.command("timeline")
     @guarded
     @protocol_options("analysis")
+    @esp_options
     def timeline_cmd(
+        esp_sas: list[EspSA],
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
         config: ProtocolConfig,
         mn: Annotated[
@@ -80,7 +86,7 @@ def register(app: typer.Typer) -> None:
                 )
             check_plot_target(output)
         diag = Diagnostics()
-        every = tl.load_episodes(file, config, diag)
+        every = tl.load_episodes(file, config, diag, esp_sas)
         try:
             if episode is not None:
                 ep = tl.find_episode(every, episode, mn)
