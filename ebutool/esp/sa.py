@@ -78,6 +78,12 @@ class EspSA:
             return self.encryption
         return f"{self.encryption}/{self.integrity}"
 
+    @property
+    def has_icv(self) -> bool:
+        """The SA checks integrity (a combined mode, or an integrity algorithm)."""
+        cipher = CIPHERS.get(self.encryption)
+        return (cipher is not None and cipher.aead) or self.integrity != "null"
+
     def problem(self) -> str | None:
         """Why this SA cannot be used (unknown algorithm, wrong key length), or None."""
         cipher = CIPHERS.get(self.encryption)

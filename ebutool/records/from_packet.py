@@ -59,13 +59,8 @@ def record_from_packet(
     if fields[6] == NH_ESP and esp is not None:
         opened = esp.open(buf, off, frame, diag, fields[2], fields[3])
         if opened is not None:
-            problems = []
-            fields = decode_ipv6_fields(opened[0], 0, problems)
-            for code, text in problems:
-                diag.warn(code, f"frame {frame}: {text} (decrypted ESP payload)", frame)
+            fields = _decrypted_fields(opened[0], frame, diag, stats)
             if fields is None:
-                if stats is not None:
-                    stats.skipped["undecodable_ipv6"] += 1
                 return None
     src, dst, hoa, rh2, tunnel_src, tunnel_dst, proto, ip_len, mh, pseudo_src, pseudo_dst, _ = (
         fields
@@ -102,6 +97,18 @@ def record_from_packet(
                 rec.msg, rec.deregistration, rec.rfc4866 = classify_bu(msg, src, hoa)
             else:
                 rec.msg = "other" if isinstance(msg, OtherMobilityMessage) else msg.NAME
+    if opened is not None and not opened[2].has_icv:
+        if (rec.mh is None or rec.checksum_ok is False) and tunnel_src is None:
+            # No ICV: a wrong key gives random octets; never let them pass as a message
+            # (or as data): only a Mobility Header whose checksum verifies, or a
+            # tunnelled IPv6 packet, is taken.
+            diag.warn(
+                "esp_undecodable",
+                f"frame {frame}: SPI 0x{opened[1].spi:08x} without integrity check decrypts "
+                "to no valid Mobility Header (wrong key?): not used",
+                frame,
+            )
+            return None
     if stats is not None:
         stats.relevant += 1
         if rec.mh is not None:
@@ -109,3 +116,14 @@ def record_from_packet(
     if esp is not None and rec.mh is not None:
         esp.learn((src, dst, hoa, rh2, tunnel_src, tunnel_dst))
     return rec
+
+
+def _decrypted_fields(packet: bytes, frame: int, diag: Diagnostics, stats: StreamStats | None):
+    """decode_ipv6_fields of a decrypted ESP packet (its problems said to be in it)."""
+    problems: list[tuple[str, str]] = []
+    fields = decode_ipv6_fields(packet, 0, problems)
+    for code, text in problems:
+        diag.warn(code, f"frame {frame}: {text} (decrypted ESP payload)", frame)
+    if fields is None and stats is not None:
+        stats.skipped["undecodable_ipv6"] += 1
+    return fields
