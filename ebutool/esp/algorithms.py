@@ -56,6 +56,24 @@ class CipherSpec:
         dec.authenticate_additional_data(aad)
         return dec.update(data) + dec.finalize()
 
+    def encrypt(self, key: bytes, iv: bytes, data: bytes, aad: bytes) -> bytes:
+        """Ciphertext of ``data`` (for GCM followed by the ICV-long tag): what a sender
+        does, for ebutool synth's protected captures."""
+        if self.mode == "null":
+            return data
+        if self.mode == "cbc":
+            enc = _Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+            return enc.update(data) + enc.finalize()
+        if self.mode == "ctr":
+            counter = key[-NONCE_LEN:] + iv + CTR_FIRST_BLOCK
+            enc = _Cipher(algorithms.AES(key[:-NONCE_LEN]), modes.CTR(counter)).encryptor()
+            return enc.update(data) + enc.finalize()
+        gcm = _Cipher(algorithms.AES(key[:-NONCE_LEN]), modes.GCM(key[-NONCE_LEN:] + iv))
+        enc = gcm.encryptor()
+        enc.authenticate_additional_data(aad)
+        out = enc.update(data) + enc.finalize()
+        return out + enc.tag[: self.icv_len]
+
 
 _AES = (16, 24, 32)
 _AES_NONCE = tuple(n + NONCE_LEN for n in _AES)

@@ -18,7 +18,7 @@ import re
 
 from ebutool.core.errors import UsageError
 from ebutool.esp.fields import checked, parse_key, parse_spi
-from ebutool.esp.sa import DEFAULT_REPLAY_WINDOW, EspSA, SecretKey
+from ebutool.esp.sa import DEFAULT_REPLAY_WINDOW, WILDCARD, EspSA, SecretKey
 
 # Linux crypto names in ``ip xfrm state`` (enc/aead: name; auth: name and ICV bits).
 XFRM_CIPHERS = {
@@ -78,8 +78,8 @@ def parse_xfrm(text: str, where: str) -> list[EspSA]:
         window = int(fields.get("replay-window", 0)) or DEFAULT_REPLAY_WINDOW  # type: ignore[call-overload]
         sa = EspSA(
             parse_spi(str(fields["spi"]), here),
-            str(fields["src"]),
-            str(fields["dst"]),
+            _end(str(fields["src"])),
+            _end(str(fields["dst"])),
             encryption,
             key,
             integrity,
@@ -91,6 +91,11 @@ def parse_xfrm(text: str, where: str) -> list[EspSA]:
         )
         sas.append(checked(sa, here))
     return sas
+
+
+def _end(address: str) -> str:
+    """A state's address; the unspecified address ``::`` (as in ``sel src ::/0``) is any."""
+    return WILDCARD if address in ("::", "0.0.0.0") else address
 
 
 def _xfrm_line(words: list[str], fields: dict[str, object], here: str) -> None:
