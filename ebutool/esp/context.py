@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ebutool.core import constants as C
 from ebutool.core.addr import format_address
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.esp.decrypt import TRUNCATED, Opened, ReplayState, open_esp
 from ebutool.esp.sa import EspSA, SATable
+
+if TYPE_CHECKING:
+    from ebutool.esp.decrypt import Opened, ReplayState
 
 _CHAIN = frozenset((C.NH_HOPOPTS, C.NH_ROUTING, C.NH_DSTOPTS, C.NH_AH))
 _MAX_DEPTH = 3  # IPv6 headers walked (outer, tunnelled, one more)
@@ -148,6 +151,9 @@ class EspContext:
         if loc.cut:
             diag.warn("esp_truncated", f"frame {frame}: ESP packet cut off by the capture", frame)
             return None
+        # Imported here: a run without SAs never loads the cryptography library.
+        from ebutool.esp.decrypt import ReplayState, open_esp
+
         state = self.states.get(id(sa))
         if state is None:
             state = self.states[id(sa)] = ReplayState(sa.replay_window)
@@ -181,5 +187,5 @@ _REFUSED = {
     "esp_icv_mismatch": "ICV does not verify (wrong key or corrupted packet): not used",
     "esp_bad_padding": "padding does not check (wrong key?): not used",
     "esp_replayed_sequence": "sequence number seen before (replay): not used",
-    TRUNCATED: "ESP packet too short for its SA's algorithms: not used",
+    "esp_truncated": "ESP packet too short for its SA's algorithms: not used",
 }

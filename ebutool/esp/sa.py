@@ -16,8 +16,6 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ebutool.esp.algorithms import CIPHERS, INTEGRITY
-
 WILDCARD = "*"
 # RFC 4303 3.4.3: a receiver's anti-replay window; 64 is the RFC's recommended size
 # (an SA file may give its own, e.g. ``replay-window`` of ``ip xfrm state``).
@@ -73,19 +71,19 @@ class EspSA:
     @property
     def label(self) -> str:
         """The algorithms, as decode's ``esp_algorithm`` column shows them."""
-        cipher = CIPHERS[self.encryption]
-        if cipher.aead:
+        if self.encryption.startswith("aes-gcm"):  # a combined mode: no separate integrity
             return self.encryption
         return f"{self.encryption}/{self.integrity}"
 
     @property
     def has_icv(self) -> bool:
         """The SA checks integrity (a combined mode, or an integrity algorithm)."""
-        cipher = CIPHERS.get(self.encryption)
-        return (cipher is not None and cipher.aead) or self.integrity != "null"
+        return self.encryption.startswith("aes-gcm") or self.integrity != "null"
 
     def problem(self) -> str | None:
         """Why this SA cannot be used (unknown algorithm, wrong key length), or None."""
+        from ebutool.esp.algorithms import CIPHERS, INTEGRITY
+
         cipher = CIPHERS.get(self.encryption)
         if cipher is None:
             return f"encryption algorithm {self.encryption!r} is not supported"

@@ -199,3 +199,18 @@ def test_protected_capture_without_sas_hints_per_spi(tmp_path):
         assert f"0x{spi:08x}" in hints
     assert "--esp-sa" in hints
     assert not rows["rtt_ha_ms"].notna().any()  # what is missing without the SAs
+
+
+def test_unrelated_vpn_esp_gets_no_hint(tmp_path):
+    """ESP between hosts no mobility signalling names (a VPN) is counted, not hinted."""
+    clear, esp, sas, _ = protected_sample(tmp_path, "gcm16")
+    vpn = make_sa(0x7777, "*", "*", "gcm16").scapy()
+    other = IPv6(src="2001:db8:99::1", dst="2001:db8:99::2") / MIP6MH_HoTI(cookie=b"vpnvpnvp")
+    frames = raw_frames(esp) + [(2 * 10**18 + i, bytes(vpn.encrypt(other))) for i in range(5)]
+    path = tmp_path / "vpn.pcap"
+    path.write_bytes(pcap_bytes(frames, LINKTYPE_IPV6, nanosecond=True))
+    diag = Diagnostics()
+    list(read_records(path, diag, StreamStats()))
+    hints = " ".join(d.message for d in diag.kept if d.code == "esp_no_sa")
+    assert diag.counts["esp_no_sa"] == 4 and "0x00007777" not in hints
+    assert "0x00001001" in hints
