@@ -6,9 +6,10 @@ events) and NAME.keys.json (the CNs' Kcn and nonces, for `ebutool verify --keys`
     python samples/regenerate.py           # rewrite the files that changed
     python samples/regenerate.py --check   # exit 1 if a committed sample is out of date
 
-ESP_SAMPLES adds ESP-protected variants: esp-NAME.pcap (the MN-HA signalling
-encrypted, RFC 3776/4877) with its SAs in esp-NAME.esp_sa (Wireshark), esp-NAME.xfrm
-(ip xfrm state) and esp-NAME.esp.json.
+ESP_SAMPLES adds ESP-protected variants: esp/NAME.pcap (the MN-HA signalling
+encrypted, RFC 3776/4877) with its SAs in esp/NAME.esp_sa (Wireshark), esp/NAME.xfrm
+(ip xfrm state) and esp/NAME.esp.json (a directory of their own: the samples beside
+this script each come with a JSON trace and keys that read like their capture).
 
 Deterministic: the scenarios fix their seeds, so two runs give identical bytes.
 """
@@ -27,7 +28,7 @@ sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys  # noqa: E402
 from ebutool.synth.esp import json_sas, protect_run, wireshark_table, xfrm_state  # noqa: E402
 
-# esp-NAME samples: scenario stem -> ESP algorithm (ebutool synth --esp)
+# esp/NAME samples: scenario stem -> ESP algorithm (ebutool synth --esp)
 ESP_SAMPLES = {"early-conservative": "aes-cbc/hmac-sha1-96"}
 
 
@@ -50,7 +51,7 @@ def render(scenario: Path) -> dict[Path, bytes]:
         run = protect_run(result, algorithm)
         esp_pcap = io.BytesIO()
         write_capture(dataclasses.replace(result, packets=run.packets), esp_pcap)
-        esp = stem.with_name(f"esp-{stem.name}")
+        esp = stem.parent / "esp" / stem.name
         files[Path(f"{esp}.pcap")] = esp_pcap.getvalue()
         files[Path(f"{esp}.esp_sa")] = wireshark_table(run.sas).encode("utf-8")
         files[Path(f"{esp}.xfrm")] = xfrm_state(run.sas).encode("utf-8")
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.check:
                 print(f"out of date: {path.name}", file=sys.stderr)
             else:
+                path.parent.mkdir(exist_ok=True)
                 path.write_bytes(data)
                 print(f"wrote {path.name} ({len(data)} octets)", file=sys.stderr)
     if args.check and stale:

@@ -75,8 +75,8 @@ def test_synth_protection_decrypts_with_scapy(run_in_clear, algorithm):
 def test_bundled_sample_gives_the_clear_rows(suffix):
     clear = ebutool.analyze(SAMPLES / "early-conservative.pcap")
     diag = ebutool.Diagnostics()
-    sas = load_sa_files([SAMPLES / f"esp-early-conservative{suffix}"])
-    got = ebutool.analyze(SAMPLES / "esp-early-conservative.pcap", esp_sas=sas, diag=diag)
+    sas = load_sa_files([SAMPLES / "esp" / f"early-conservative{suffix}"])
+    got = ebutool.analyze(SAMPLES / "esp" / "early-conservative.pcap", esp_sas=sas, diag=diag)
     assert not diag.counts
     assert list(got["esp_protected"]) == ["HoTI;HoT;BU;BA"] * 3
     pd.testing.assert_frame_equal(
@@ -108,16 +108,16 @@ def test_cli_synth_writes_sa_files_0600(tmp_path, cli):
 
 def test_keys_never_in_output_even_with_debug(tmp_path, cli):
     """Wrong keys (ICV mismatches), and a broken SA file, under EBUTOOL_DEBUG."""
-    sample_sas = (SAMPLES / "esp-early-conservative.esp_sa").read_text()
+    sample_sas = (SAMPLES / "esp" / "early-conservative.esp_sa").read_text()
     keys = [f.strip('"')[2:] for line in sample_sas.splitlines()[1:] for f in line.split(",")[5::2]]
     wrong = tmp_path / "wrong.esp_sa"
     flipped = sample_sas.replace("0x", "0x0").replace('"0x0', '"0x')  # same length, other keys
     wrong.write_text(flipped.replace(keys[0][:4], "ffff"))
     env = {"EBUTOOL_DEBUG": "1"}
     for args in (
-        ("analyze", SAMPLES / "esp-early-conservative.pcap", "--esp-sa", wrong),
-        ("decode", SAMPLES / "esp-early-conservative.pcap", "--esp-sa", wrong),
-        ("verify", SAMPLES / "esp-early-conservative.pcap", "--esp-sa", wrong),
+        ("analyze", SAMPLES / "esp" / "early-conservative.pcap", "--esp-sa", wrong),
+        ("decode", SAMPLES / "esp" / "early-conservative.pcap", "--esp-sa", wrong),
+        ("verify", SAMPLES / "esp" / "early-conservative.pcap", "--esp-sa", wrong),
     ):
         got = cli(*args, env=env)
         text = got.stdout + got.stderr
@@ -126,6 +126,6 @@ def test_keys_never_in_output_even_with_debug(tmp_path, cli):
             assert key not in text and key.upper() not in text
     short = tmp_path / "short.esp_sa"
     short.write_text(sample_sas.replace(keys[0], keys[0][:-2]))
-    got = cli("analyze", SAMPLES / "esp-early-conservative.pcap", "--esp-sa", short, env=env)
+    got = cli("analyze", SAMPLES / "esp" / "early-conservative.pcap", "--esp-sa", short, env=env)
     assert got.exit_code != 0 and "octets" in got.stderr
     assert all(k[:-2] not in got.stderr and k not in got.stderr for k in keys)
