@@ -53,7 +53,7 @@ def parse_xfrm(text: str, where: str) -> list[EspSA]:
         here = f"{where} line {lineno}"
         m = _BLOCK_START.match(lines[0])
         assert m is not None
-        fields: dict[str, object] = {"src": m.group(1), "dst": m.group(2)}
+        fields: dict[str, str] = {"src": m.group(1), "dst": m.group(2)}
         for line in lines[1:]:
             words = line.split()
             _xfrm_line(words, fields, here)
@@ -61,21 +61,23 @@ def parse_xfrm(text: str, where: str) -> list[EspSA]:
             continue
         if "spi" not in fields:
             raise UsageError(f"{here}: an ESP state without an SPI")
-        enc, enc_key = fields.get("enc", ("null", ""))  # type: ignore[misc]
-        auth, auth_key, bits = fields.get("auth", ("null", "", 0))  # type: ignore[misc]
+        enc, auth = fields.get("enc", "null"), fields.get("auth", "null")
+        bits = _number(fields.get("bits", ""), here, "ICV length")
         if enc in XFRM_AEAD:
-            encryption = XFRM_AEAD[enc].format(bytes=int(bits) // 8) if bits else enc
+            encryption = XFRM_AEAD[enc].format(bytes=bits // 8) if bits else enc
             integrity = "null"
         else:
             encryption = XFRM_CIPHERS.get(enc, enc)
             if auth == "null":
                 integrity = "null"
             else:
-                bits = int(bits) if bits else XFRM_AUTH_DEFAULT_BITS
+                bits = bits or XFRM_AUTH_DEFAULT_BITS
                 integrity = XFRM_INTEGRITY.get((auth, bits), f"{auth}-{bits}")
-        key = parse_key(enc_key, here) if enc_key not in ("", '""') else SecretKey(b"")
-        akey = parse_key(auth_key, here) if auth_key not in ("", '""') else SecretKey(b"")
-        window = int(fields.get("replay-window", 0)) or DEFAULT_REPLAY_WINDOW  # type: ignore[call-overload]
+        key, akey = (
+            parse_key(k, here) if k not in ("", '""') else SecretKey(b"")
+            for k in (fields.get("enc_key", ""), fields.get("auth_key", ""))
+        )
+        window = _number(fields.get("replay-window", ""), here, "replay-window")
         sa = EspSA(
             parse_spi(str(fields["spi"]), here),
             _end(str(fields["src"])),
@@ -84,9 +86,9 @@ def parse_xfrm(text: str, where: str) -> list[EspSA]:
             key,
             integrity,
             akey,
-            bool(fields.get("esn")),
+            "esn" in fields,
             0,
-            window,
+            window or DEFAULT_REPLAY_WINDOW,
             origin=here,
         )
         sas.append(checked(sa, here))
@@ -98,30 +100,37 @@ def _end(address: str) -> str:
     return WILDCARD if address in ("::", "0.0.0.0") else address
 
 
-def _xfrm_line(words: list[str], fields: dict[str, object], here: str) -> None:
-    """One line of a state block into ``fields``."""
+def _number(text: str, where: str, what: str) -> int:
+    """A decimal field of the output (empty: 0)."""
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise UsageError(f"{where}: {what} {text!r} is not a number")
+    return int(text)
+
+
+def _xfrm_line(words: list[str], fields: dict[str, str], here: str) -> None:
+    """One line of a state block into ``fields`` (all text; keys are hex text)."""
     if not words:
         return
     head = words[0]
     if head == "proto":
         pairs = dict(zip(words[0::2], words[1::2], strict=False))
-        fields["proto"] = pairs.get("proto")
+        fields["proto"] = pairs.get("proto", "")
         if "spi" in pairs:
             fields["spi"] = pairs["spi"]
         fields["mode"] = pairs.get("mode", "")
     elif head == "replay-window" and len(words) > 1:
-        fields["replay-window"] = words[1] if words[1].isdigit() else "0"
+        fields["replay-window"] = words[1]
         if "esn" in words[2:]:
-            fields["esn"] = True
-    elif head == "flag" and "esn" in words[1:]:
-        fields["esn"] = True
-    elif head == "anti-replay" and "esn" in words:
-        fields["esn"] = True
+            fields["esn"] = "yes"
+    elif (head == "flag" and "esn" in words[1:]) or (head == "anti-replay" and "esn" in words):
+        fields["esn"] = "yes"
     elif head == "enc" and len(words) >= 2:
-        fields["enc"] = (words[1], words[2] if len(words) > 2 else "")
+        fields["enc"], fields["enc_key"] = words[1], words[2] if len(words) > 2 else ""
     elif head in ("auth", "auth-trunc") and len(words) >= 2:
-        bits = words[3] if head == "auth-trunc" and len(words) > 3 else ""
-        fields["auth"] = (words[1], words[2] if len(words) > 2 else "", bits)
+        fields["auth"], fields["auth_key"] = words[1], words[2] if len(words) > 2 else ""
+        fields["bits"] = words[3] if head == "auth-trunc" and len(words) > 3 else ""
     elif head == "aead" and len(words) >= 4:
-        fields["enc"] = (words[1], words[2])
-        fields["auth"] = ("null", "", words[3])
+        fields["enc"], fields["enc_key"], fields["bits"] = words[1], words[2], words[3]
+        fields["auth"] = "null"
