@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys  # noqa: E402
-from ebutool.synth.esp import json_sas, protect_run, wireshark_table, xfrm_state  # noqa: E402
+from ebutool.synth.protect import json_sas, protect_run, wireshark_table, xfrm_state  # noqa: E402
 
 # esp/NAME samples: scenario stem -> ESP algorithm (ebutool synth --esp)
 ESP_SAMPLES = {"early-conservative": "aes-cbc/hmac-sha1-96"}

@@ -6,8 +6,8 @@ with open("out.pcap", "wb") as fh:
     write_capture(result, fh)
 """
 
-from ebutool.synth.esp import protect_run, write_sa_files
 from ebutool.synth.output import key_table, trace_records, write_capture, write_json, write_keys
+from ebutool.synth.protect import protect_run, write_sa_files
 from ebutool.synth.scenario import Scenario, ScenarioError
 from ebutool.synth.scenario_parse import load_scenario, parse_scenario
 from ebutool.synth.simulator import SynthResult, simulate

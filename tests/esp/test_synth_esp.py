@@ -18,7 +18,7 @@ import ebutool
 from ebutool.esp import load_sa_files
 from ebutool.esp.algorithms import CIPHERS
 from ebutool.synth import load_scenario, protect_run, simulate
-from ebutool.synth.esp import ALGORITHMS
+from ebutool.synth.protect import ALGORITHMS
 from tests.support.cli import SAMPLES
 
 SCAPY_CRYPT = {"null": "NULL", "aes-cbc": "AES-CBC", "aes-ctr": "AES-CTR"}

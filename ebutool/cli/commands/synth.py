@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
         if esp is not None and esp_sa_out is not None:
             from dataclasses import replace
 
-            from ebutool.synth.esp import protect_run, write_sa_files
+            from ebutool.synth.protect import protect_run, write_sa_files
 
             run = protect_run(result, esp)
             capture = replace(result, packets=run.packets)
