@@ -22,6 +22,9 @@ best of ``--repeat`` runs: on a shared machine wall-clock time measures the neig
              (the decode command's table)
   analyze    ``ebutool.analysis.analyze(path)`` (the analyze command's table, with the
              CN oracle) -- falls back to the record stream if analysis is missing
+  analyze_esp  (``--esp``) ``analyze`` of the ESP-protected variant of the pcap
+             (benchmarks/esp_variant.py: tunnelled HoTI/HoT in ESP) with its SAs; the
+             report gives its time over the clear capture's (issue 14: <= 1.2)
   tshark     ``tshark -r FILE -Y mipv6 -T fields -e frame.number`` (if installed); with
              ``--tshark-packets K`` it runs on a K-packet prefix and is scaled linearly
   help       ``ebutool --help`` start-up against the bare interpreter and ``import pandas``
@@ -98,6 +101,15 @@ def work(kind: str, path: str) -> int:
         diag, stats = Diagnostics(), StreamStats()
         decode_frame(read_records(path, diag, stats))
         return stats.frames
+    if kind == "analyze_esp":  # the ESP variant, with its SAs (esp_variant.py)
+        from ebutool.analysis import analyze
+        from ebutool.esp import load_sa_files
+
+        diag, stats = Diagnostics(), StreamStats()
+        sas = load_sa_files([str(Path(path).with_suffix(".esp.json"))])
+        analyze(path, diag=diag, stats=stats, esp_sas=sas)
+        assert not diag.counts.get("esp_icv_mismatch"), "the ESP variant does not decrypt"
+        return stats.frames
     if kind == "analyze":
         diag, stats = Diagnostics(), StreamStats()
         try:
@@ -132,7 +144,7 @@ def child(kind: str, path: str) -> None:
     # not per-packet work (it is reported separately as "baseline MB").
     import ebutool.stream.reader
 
-    if kind == "analyze":
+    if kind in ("analyze", "analyze_esp"):
         try:
             import ebutool.analysis
             from ebutool.analysis import make_oracle
@@ -311,6 +323,48 @@ def machine() -> dict:
     }
 
 
+def measure_esp(clear: Path, repeat: int, clear_analyze: dict | None) -> dict:
+    """analyze on the ESP variant of ``clear`` (and on ``clear`` if not measured yet),
+    round robin."""
+    try:
+        from benchmarks.esp_variant import esp_paths, make_esp_variant
+    except ImportError:
+        from esp_variant import esp_paths, make_esp_variant
+
+    esp, _ = esp_paths(clear)
+    if not esp.exists():
+        print(f"making the ESP variant {esp} ...", file=sys.stderr)
+        make_esp_variant(clear)
+    out: dict = {}
+    for rnd in range(repeat):
+        print(f"  [{rnd + 1}/{repeat}] pcap analyze / analyze_esp ...", file=sys.stderr)
+        if clear_analyze is None:
+            out["pcap/analyze"] = _keep_best(
+                out.get("pcap/analyze"), measure_once("analyze", clear)
+            )
+        out["pcap/analyze_esp"] = _keep_best(
+            out.get("pcap/analyze_esp"), measure_once("analyze_esp", esp)
+        )
+    return out
+
+
+# Issue 14: analyze of the ESP-protected capture within this factor of the clear one.
+MAX_ESP_RATIO = 1.2
+
+
+def esp_report(results: dict) -> list[str]:
+    a, e = results.get("pcap/analyze"), results.get("pcap/analyze_esp")
+    if not (a and e):
+        return []
+    ratio = e["seconds"] / a["seconds"]
+    return [
+        f"pcap    analyze_esp  {e['seconds']:7.3f} {e['warm']:7.3f} "
+        f"{e['packets'] / e['seconds']:11,.0f} {e['peak_mb']:8.1f} {e['base_mb']:8.1f}",
+        f"ESP / clear analyze time (issue 14): {ratio:.2f}  <= {MAX_ESP_RATIO:g}  "
+        f"{'met' if ratio <= MAX_ESP_RATIO else 'NOT MET'}",
+    ]
+
+
 def ensure_capture(n: int, seed: int, out: Path) -> dict[str, Path]:
     try:
         from benchmarks import gen_capture
@@ -455,6 +509,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also cut the pcap into PIECES rotated files: extract -j 1 vs --cluster local:2, "
         "store size, analyze STORE vs --merge (benchmarks/scale_out.py; needs Dask)",
     )
+    ap.add_argument(
+        "--esp",
+        action="store_true",
+        help="also analyze the ESP-protected variant of the pcap (made if missing)",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -485,12 +544,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  [{rnd + 1}/{args.repeat}] {fmt} {kind} ...", file=sys.stderr)
                 key = f"{fmt}/{kind}"
                 results[key] = _keep_best(results.get(key), measure_once(kind, paths[fmt]))
+    if args.esp:
+        results.update(measure_esp(paths["pcap"], args.repeat, results.get("pcap/analyze")))
     if with_tshark:
         print("  tshark ...", file=sys.stderr)
         t = measure_tshark(paths["pcap"], args.packets, args.tshark_packets, args.repeat, args.data)
         if t is not None:
             results["tshark"] = t
-    lines = report(results, args.packets)
+    lines = report(results, args.packets) + esp_report(results)
     if args.scale:
         big = ensure_capture(args.packets * args.scale, args.seed, args.data)
         lines.append(

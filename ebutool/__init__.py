@@ -39,24 +39,32 @@ def _inputs(paths: tuple[Input, ...]) -> list[str]:
     return expand_inputs(paths)
 
 
-def read_records(path: Input, diag: Diagnostics | None = None, stats: Any = None) -> Iterator[Any]:
-    """The message stream (Records and HandoverEvents) of a capture or JSON trace."""
+def read_records(
+    path: Input, diag: Diagnostics | None = None, stats: Any = None, esp_sas: Any = None
+) -> Iterator[Any]:
+    """The message stream (Records and HandoverEvents) of a capture or JSON trace.
+    ``esp_sas``: ESP security associations (``ebutool.esp.load_sa_files(paths)``) to
+    decrypt ESP-protected signalling with; ``decode``, ``analyze``, ``verify`` and
+    ``replay`` take them as the option ``esp_sas`` too."""
     from ebutool.stream.reader import read_records as _read
 
-    return _read(path, diag if diag is not None else Diagnostics(), stats)
+    return _read(path, diag if diag is not None else Diagnostics(), stats, esp_sas=esp_sas)
 
 
-def decode(*paths: Input, diag: Diagnostics | None = None, jobs: int = 1) -> pd.DataFrame:
-    """One row per Mobility Header message of the inputs as a pandas DataFrame."""
+def decode(
+    *paths: Input, diag: Diagnostics | None = None, jobs: int = 1, esp_sas: Any = None
+) -> pd.DataFrame:
+    """One row per Mobility Header message of the inputs as a pandas DataFrame (with
+    ``esp_sas``, ESP decrypted and the columns esp_spi, esp_seq, esp_algorithm added)."""
     from ebutool.runner.tasks import decode_files
 
-    return decode_files(_inputs(paths), jobs, diag)
+    return decode_files(_inputs(paths), jobs, diag, esp_sas=esp_sas)
 
 
 def analyze(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
     """One row per binding-update episode (DESIGN.md section 5 columns) as a DataFrame.
     ``options``: ``mn``, ``cn``, ``config``, ``keys``, ``diag``, ``stats``, ``oracle``,
-    ``merge`` (several files as one capture), ``progress``
+    ``merge`` (several files as one capture), ``progress``, ``esp_sas``
     (ebutool.runner.tasks.analyze_files)."""
     from ebutool.runner.tasks import analyze_files
 
@@ -65,7 +73,7 @@ def analyze(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
 
 def verify(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
     """One row per checked message (frame, time, msg, mn, cn, coa, seq, verdict, reason).
-    ``options``: ``keys``, ``config``, ``diag``, ``stats``."""
+    ``options``: ``keys``, ``config``, ``diag``, ``stats``, ``esp_sas``."""
     from ebutool.runner.tasks import verify_files
 
     return verify_files(_inputs(paths), jobs, **options)
@@ -75,7 +83,7 @@ def replay(*paths: Input, jobs: int = 1, **options: Any) -> ReplayResult | Repla
     """Replay the inputs through the reference CN model (see ebutool.cn_replay): one
     input gives its ReplayResult, several a ReplayRuns (the same tables, with a
     ``source`` column first).  ``options``: ``keys``, ``config``, ``cn_policy``,
-    ``diag``, ``stats``, ``trusted``."""
+    ``diag``, ``stats``, ``trusted``, ``esp_sas``."""
     from ebutool.runner.tasks import replay_files
 
     runs = replay_files(_inputs(paths), jobs, **options)

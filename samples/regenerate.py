@@ -6,12 +6,18 @@ events) and NAME.keys.json (the CNs' Kcn and nonces, for `ebutool verify --keys`
     python samples/regenerate.py           # rewrite the files that changed
     python samples/regenerate.py --check   # exit 1 if a committed sample is out of date
 
+ESP_SAMPLES adds ESP-protected variants: esp/NAME.pcap (the MN-HA signalling
+encrypted, RFC 3776/4877) with its SAs in esp/NAME.esp_sa (Wireshark), esp/NAME.xfrm
+(ip xfrm state) and esp/NAME.esp.json (a directory of their own: the samples beside
+this script each come with a JSON trace and keys that read like their capture).
+
 Deterministic: the scenarios fix their seeds, so two runs give identical bytes.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import sys
 from pathlib import Path
@@ -20,6 +26,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys  # noqa: E402
+from ebutool.synth.protect import json_sas, protect_run, wireshark_table, xfrm_state  # noqa: E402
+
+# esp/NAME samples: scenario stem -> ESP algorithm (ebutool synth --esp)
+ESP_SAMPLES = {"early-conservative": "aes-cbc/hmac-sha1-96"}
 
 
 def render(scenario: Path) -> dict[Path, bytes]:
@@ -31,11 +41,22 @@ def render(scenario: Path) -> dict[Path, bytes]:
     write_json(result, trace, source_name=scenario.stem)
     write_keys(result, keys)
     stem = scenario.with_suffix("")
-    return {
+    files = {
         stem.with_suffix(".pcap"): pcap.getvalue(),
         stem.with_suffix(".jsonl"): trace.getvalue().encode("utf-8"),
         Path(f"{stem}.keys.json"): keys.getvalue().encode("utf-8"),
     }
+    algorithm = ESP_SAMPLES.get(scenario.stem)
+    if algorithm is not None:
+        run = protect_run(result, algorithm)
+        esp_pcap = io.BytesIO()
+        write_capture(dataclasses.replace(result, packets=run.packets), esp_pcap)
+        esp = stem.parent / "esp" / stem.name
+        files[Path(f"{esp}.pcap")] = esp_pcap.getvalue()
+        files[Path(f"{esp}.esp_sa")] = wireshark_table(run.sas).encode("utf-8")
+        files[Path(f"{esp}.xfrm")] = xfrm_state(run.sas).encode("utf-8")
+        files[Path(f"{esp}.esp.json")] = json_sas(run.sas).encode("utf-8")
+    return files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.check:
                 print(f"out of date: {path.name}", file=sys.stderr)
             else:
+                path.parent.mkdir(exist_ok=True)
                 path.write_bytes(data)
                 print(f"wrote {path.name} ({len(data)} octets)", file=sys.stderr)
     if args.check and stale:

@@ -40,6 +40,7 @@ from ebutool.stream.reader import read_ahead
 
 if TYPE_CHECKING:
     from ebutool.core.progress import NullProgress, Progress
+    from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
     from ebutool.records.from_packet import StreamStats
 
@@ -172,20 +173,21 @@ def analyze_records(
         return build_rows(read_ahead(records), config, diag, oracle or None).frame(mn, cn)
 
 
-def merged_records(paths, diag: Diagnostics, stats=None, progress=None) -> Iterator:
+def merged_records(paths, diag: Diagnostics, stats=None, progress=None, esp_sas=None) -> Iterator:
     """The message streams of several files merged by time (each file's own order is
     checked first, so a backwards timestamp is diagnosed with its own frame number),
     read ahead (ebutool.stream.reader.read_ahead).  ``progress`` (ebutool.core.progress) follows the
-    reading of a single file."""
+    reading of a single file; ``esp_sas``: ESP SAs to decrypt with (ebutool.esp)."""
     from ebutool.stream.reader import read_records
 
     if len(paths) == 1:
-        stream = read_records(paths[0], diag, stats, progress=progress)
+        stream = read_records(paths[0], diag, stats, progress=progress, esp_sas=esp_sas)
         return read_ahead(check_order(stream, diag))
     # Several files: each file's warnings say which file their frame numbers belong to.
     views = [diag.for_source(label) for label in source_labels(paths)]
     streams = [
-        check_order(read_records(p, d, stats), d) for p, d in zip(paths, views, strict=False)
+        check_order(read_records(p, d, stats, esp_sas=esp_sas), d)
+        for p, d in zip(paths, views, strict=False)
     ]
     return read_ahead(heapq.merge(*streams, key=lambda r: r.ts_ns))
 
@@ -201,20 +203,21 @@ def analyze(
     stats: StreamStats | None = None,
     oracle: Any = None,
     progress: Progress | NullProgress | None = None,
+    esp_sas: Sequence[EspSA] | None = None,
 ) -> pd.DataFrame:
     """One row per episode of the capture or trace ``path`` (DESIGN.md section 5 columns
     first, then ``source``, the input's label), numbered 1, 2, ...  Never None: no
     episode gives an empty, typed frame.  ``keys`` (an ebutool.oracle.keys.KeyTable) go
     to the CN oracle that fills the auth column; ``oracle=False`` skips it.  ``progress``
-    follows the reading.  Several inputs (each on its own, or merged by time) are
-    ebutool.analyze's, through ebutool.runner."""
+    follows the reading; ``esp_sas`` decrypt ESP (ebutool.esp).  Several inputs (each
+    on its own, or merged by time) are ebutool.analyze's, through ebutool.runner."""
     diag = diag if diag is not None else Diagnostics()
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     with fewer_collections():  # a long streaming run: see ebutool.core.gc_tuning
         if oracle is None:
             oracle = make_oracle(keys, config, diag)
         # The lean path (analysis/rows.py): rows, not Episodes, are kept until the end.
-        records = merged_records([path], diag, stats, progress)
+        records = merged_records([path], diag, stats, progress, esp_sas)
         rows = build_rows(records, config, diag, oracle or None)
         label = source_labels([path])[0]
         rows.relabel(lambda source: label)

@@ -213,6 +213,13 @@ COLUMNS: tuple[Column, ...] = (
         "code",
         "`ok`, or why the row must not enter statistics, see [quality](#quality)",
     ),
+    _attr(
+        "esp_protected",
+        OBJECT,
+        "codes",
+        "the episode's messages that were ESP-protected and decrypted with `--esp-sa` "
+        "(`;`-separated labels, e.g. `BU;BA;HoTI;HoT`); empty when none was",
+    ),
 )
 
 # name -> pandas dtype, in output order: the CSV header and the DataFrame's dtypes.

@@ -67,14 +67,14 @@ class MessageHandlers:
                 ep.be_cause_data = rec.frame
             if ep.first_send is None:
                 ep.first_send = (rec.ts_ns, rec.frame)
-                ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role, rec.esp_spi is not None))
         elif msg in ("BU", "EBU"):
             assert isinstance(m, BindingUpdate)
             to_ha = bool(m.flags & BU_FLAG_H) or role == "HA"
             if to_ha:
                 self._ha_bu(rec, m, res, ho, verdict)
             else:
-                step = Step(rec.ts_ns, rec.frame, msg, "MN", role)
+                step = Step(rec.ts_ns, rec.frame, msg, "MN", role, rec.esp_spi is not None)
                 self._cn_bu(rec, m, res, mst, ho, step, verdict)
         elif msg == "CoTI":
             assert isinstance(m, HomeTestInit)  # CareOfTestInit
@@ -91,7 +91,7 @@ class MessageHandlers:
             ex.send(rec.ts_ns, rec.frame)
             self._index(key, ep, ex)
             ep.last_up_ts = rec.ts_ns
-            ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
+            ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role, rec.esp_spi is not None))
         elif msg == "HoTI":
             assert isinstance(m, HomeTestInit)
             tests = mst.tests(res.peer)
@@ -102,13 +102,15 @@ class MessageHandlers:
                 ex = tests.open[m.init_cookie] = Exchange(coa=res.coa)
             ex.send(rec.ts_ns, rec.frame)
             if len(ex.steps) < MAX_STEPS:
-                ex.steps.append(Step(rec.ts_ns, rec.frame, msg, "MN", "CN"))
+                ex.steps.append(
+                    Step(rec.ts_ns, rec.frame, msg, "MN", "CN", rec.esp_spi is not None)
+                )
         else:  # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
             if ep is not None:
                 if ep.be_cause_other is None:
                     ep.be_cause_other = rec.frame
-                ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role, rec.esp_spi is not None))
 
     def _index(self, key: CotiKey, ep: CNState | None, ex: Exchange) -> None:
         if key not in self.coti_index and len(self.coti_index) >= MAX_OPEN_COTIS:
@@ -133,7 +135,9 @@ class MessageHandlers:
             ex.verdicts.append(verdict)
         ho.ha_dereg = ho.ha_dereg or rec.deregistration
         if len(ho.ha_steps) < MAX_STEPS:
-            ho.ha_steps.append(Step(rec.ts_ns, rec.frame, rec.msg, "MN", "HA"))
+            ho.ha_steps.append(
+                Step(rec.ts_ns, rec.frame, rec.msg, "MN", "HA", rec.esp_spi is not None)
+            )
 
     def _cn_bu(
         self,
@@ -197,7 +201,9 @@ class MessageHandlers:
         ex.answer(rec.ts_ns, rec.frame)
         ex.nonce_index = hot.nonce_index
         if len(ex.steps) < MAX_STEPS:
-            ex.steps.append(Step(rec.ts_ns, rec.frame, rec.msg, "CN", "MN"))
+            ex.steps.append(
+                Step(rec.ts_ns, rec.frame, rec.msg, "CN", "MN", rec.esp_spi is not None)
+            )
         tests.done.append(ex)
 
     def _down(
@@ -219,10 +225,10 @@ class MessageHandlers:
                 return
             if ep.first_recv is None:
                 ep.first_recv = (rec.ts_ns, rec.frame)
-                ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
         elif msg == "BA":
             assert isinstance(m, BindingAcknowledgement)
-            step = Step(rec.ts_ns, rec.frame, msg, role, "MN")
+            step = Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None)
             if role == "HA":
                 self._ha_ba(rec, m, ho, step, verdict)
             else:
@@ -246,7 +252,7 @@ class MessageHandlers:
                 return
             if ex.answer(rec.ts_ns, rec.frame):
                 ex.nonce_index = m.nonce_index
-                ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
         elif msg == "BE":
             assert isinstance(m, BindingError)
             ep = ho.cns.get(res.peer)
@@ -268,11 +274,11 @@ class MessageHandlers:
             ep.n_binding_errors += 1
             if len(ep.binding_errors) < MAX_EXCHANGES:
                 ep.binding_errors.append((rec.frame, m.status, cause))
-            ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
+            ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
         else:  # BRR, other
             ep = ho.cns.get(res.peer)
             if ep is not None:
-                ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN"))
+                ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
 
     def _ha_ba(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ebutool.analysis.classify import cn_kind, cn_mode, eba, ha_kind
 from ebutool.analysis.formulas import FORMULAS, predict
 from ebutool.analysis.quality import quality
-from ebutool.analysis.state import CNState, Episode, Exchange, Handover
+from ebutool.analysis.state import CNState, Episode, Exchange, Handover, Step
 from ebutool.core.constants import ProtocolConfig
 
 NS_PER_MS = 1_000_000
@@ -146,6 +146,7 @@ def finalize(
                 timeline=sorted(ho.ha_steps) if timeline else [],
                 source=ho.source,
                 quality=quality(ho.ha_done and not ho.mid_start, "unknown", notes),
+                esp_protected=esp_protected(ho.ha_steps),
             )
         ]
     ha_ack = ha_ex.reply_ts if ha_ex is not None and ha_ex.accepted else None
@@ -219,11 +220,8 @@ def _cn_episode(
     retx = ha_retx + sum(_retransmissions(t.values()) for t in (ep.cotis, ep.ebus, ep.bus))
     if ht is not None and ht.n_sends:
         retx += ht.n_sends - 1
-    steps = (
-        list(ep.steps) + list(ho.ha_steps) + (list(ht.steps) if ht is not None else [])
-        if timeline
-        else []
-    )
+    all_steps = list(ep.steps) + list(ho.ha_steps) + (list(ht.steps) if ht is not None else [])
+    steps = all_steps if timeline else []
     return Episode(
         id=0,
         mn=ho.mn,
@@ -258,7 +256,15 @@ def _cn_episode(
         data_gap_recv_ms=_ms(ho.data_gap((ep.cn, False))),
         quality=quality(complete, mode, notes),
         eba_accepted=eba(ep) is not None,
+        esp_protected=esp_protected(all_steps),
     )
+
+
+def esp_protected(steps: list[Step]) -> str | None:
+    """The labels of the ESP-protected messages among ``steps`` (each once, in order of
+    time), ";"-joined; None when none was protected."""
+    labels = dict.fromkeys(s.msg for s in sorted(steps) if s.esp)
+    return ";".join(labels) or None
 
 
 def _rtt_ro(ep: CNState, karn: list[str]) -> tuple[float | None, str | None]:

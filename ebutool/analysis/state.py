@@ -33,6 +33,7 @@ class Step(NamedTuple):
     msg: str
     sender: str
     receiver: str
+    esp: bool = False  # the message was ESP-protected (decrypted with a given SA)
 
 
 @dataclass(slots=True)
@@ -256,6 +257,7 @@ class Episode:
     data_gap_recv_ms: float | None = None  # median CN -> MN data interval before t0
     quality: str = "ok"  # ebutool.analysis.quality: ok, or why statistics leave it out
     eba_accepted: bool = False  # the CN accepted an EBU here (evidence that it supports them)
+    esp_protected: str | None = None  # ";"-joined labels of its ESP-protected messages
 
     @property
     def t_handover(self) -> float | None:

@@ -15,7 +15,9 @@ command function by the value built from them::
   and hands the command one validated ProtocolConfig as ``config`` (or the values given,
   as ``overrides``);
 - :func:`key_options` adds ``--kcn``, ``--kcn-file``, ``--nonces`` and ``--keys`` and
-  hands it the oracle's key table (those options and EBUTOOL_KCN) as ``keys``.
+  hands it the oracle's key table (those options and EBUTOOL_KCN) as ``keys``;
+- :func:`esp_options` adds ``--esp-sa`` (repeatable) and hands it the ESP security
+  associations of those files as ``esp_sas`` (every command that reads captures).
 
 Put them below ``@guarded``, so that a bad value is a one-line usage error.
 """
@@ -39,6 +41,7 @@ from ebutool.core.constants import (
 )
 
 if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -86,7 +89,12 @@ def _evaluated(param: inspect.Parameter, fn: Callable[..., Any]) -> inspect.Para
     if not isinstance(param.annotation, str):
         return param
     namespace = inspect.unwrap(fn).__globals__
-    return param.replace(annotation=eval(param.annotation, namespace))
+    try:
+        return param.replace(annotation=eval(param.annotation, namespace))
+    except NameError:
+        # A type for type checkers only: the parameter another group (an outer
+        # decorator) replaces, e.g. ``keys: KeyTable`` below ``@esp_options``.
+        return param
 
 
 def _option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
@@ -218,3 +226,34 @@ def key_table(values: Mapping[str, Any]) -> KeyTable:
 def key_options(fn: F) -> F:
     """Options for the oracle's keys; the command receives ``keys: KeyTable``."""
     return with_option_group("keys", KEY_OPTIONS, key_table)(fn)
+
+
+# --- ESP security associations -----------------------------------------------------------------
+
+ESP_OPTIONS = [
+    _option(
+        "esp_sa",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--esp-sa",
+                metavar="FILE",
+                help="ESP security associations to decrypt ESP-protected signalling with "
+                "(repeatable): Wireshark's esp_sa file, `ip xfrm state` output or a JSON "
+                'file with "esp_sas" (format by content; docs/esp.md).',
+            ),
+        ],
+    ),
+]
+
+
+def esp_sa_list(values: Mapping[str, Any]) -> list[EspSA]:
+    """The SAs of every ``--esp-sa`` file (a file that cannot be read: a usage error)."""
+    from ebutool.esp.sa_files import load_sa_files
+
+    return load_sa_files(values["esp_sa"] or ())
+
+
+def esp_options(fn: F) -> F:
+    """The ``--esp-sa`` option; the command receives ``esp_sas: list[EspSA]``."""
+    return with_option_group("esp_sas", ESP_OPTIONS, esp_sa_list)(fn)

@@ -191,6 +191,7 @@ def replay(
     diag: Diagnostics | None = None,
     trusted: Iterable[str] | None = None,
     stats=None,
+    esp_sas=None,
 ) -> ReplayResult:
     """Replay the capture or trace at ``path`` through the reference CN model (several
     inputs: ebutool.replay, through ebutool.runner).
@@ -200,14 +201,15 @@ def replay(
     "observed" (each CN as the trace shows: early if it ever answered an EBU) for every
     CN, or a mapping CN address -> policy whose key "*" is the default for the others;
     ``trusted``: home addresses granted EBUs (draft 6.2), None = all MNs; ``stats``
-    (ebutool.records.from_packet.StreamStats) counts what was read."""
+    (ebutool.records.from_packet.StreamStats) counts what was read; ``esp_sas``: ESP
+    SAs (ebutool.esp) to decrypt protected signalling with."""
     from ebutool.stream.reader import read_records
 
     policy = _check_options(config, cn_policy)
     diag = diag if diag is not None else Diagnostics()
     authenticate, basis = _oracle_check(keys, config)
     return replay_records(
-        read_records(path, diag, stats),
+        read_records(path, diag, stats, esp_sas=esp_sas),
         authenticate=authenticate,
         basis=basis,
         config=config,

@@ -51,7 +51,13 @@ from collections.abc import Iterable, Iterator
 from ebutool.capture.linktypes import ip6_offset_func
 from ebutool.capture.source import HEADER_NEED, PCAP_MAGICS, PCAPNG_MAGIC, open_source
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.fastpath.common import SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS, _flush, must_decode
+from ebutool.fastpath.common import (
+    SKIP_NEXT_HEADERS,
+    SKIP_NEXT_HEADERS_ESP,
+    WALK_NEXT_HEADERS,
+    _flush,
+    must_decode,
+)
 from ebutool.fastpath.pcap_loop import _pcap_records
 from ebutool.fastpath.pcapng_loop import _pcapng_records
 from ebutool.records.from_packet import StreamStats, record_from_packet
@@ -67,10 +73,11 @@ __all__ = [
 ]
 
 
-def candidates(frames: Iterable, stats: StreamStats, progress=None) -> Iterator:
+def candidates(frames: Iterable, stats: StreamStats, progress=None, esp=None) -> Iterator:
     """(frame, ip offset) of the frames that must be decoded; counts the others in ``stats``
     exactly as :func:`ebutool.stream.reader.records_from_frames` would (frames, ipv6, skipped)."""
     skipped = stats.skipped
+    skip = SKIP_NEXT_HEADERS if esp is None else SKIP_NEXT_HEADERS_ESP
     funcs: dict = {}
     n = nv6 = nirr = 0  # not yet added to stats
     last_report = 0
@@ -88,7 +95,7 @@ def candidates(frames: Iterable, stats: StreamStats, progress=None) -> Iterator:
                     skipped["not_ipv6"] += 0  # first occurrence: keep the key order
                 nv6 += 1
                 continue
-            if not must_decode(data, off, len(data)):
+            if not must_decode(data, off, len(data), skip):
                 if "not_mobility_related" not in skipped:
                     skipped["not_mobility_related"] += 0
                 nirr += 1
@@ -111,26 +118,34 @@ def filtered_records(
     stats: StreamStats | None = None,
     source: str = "",
     progress=None,
+    esp=None,
 ) -> Iterator[Record]:
     """Same output as :func:`ebutool.stream.reader.records_from_frames`, decoding only
     candidates."""
     stats = stats if stats is not None else StreamStats()
-    for fr, off in candidates(frames, stats, progress):
-        rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats)
+    for fr, off in candidates(frames, stats, progress, esp):
+        rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats, esp)
         if rec is not None:
             rec.source = source
             yield rec
 
 
 def fast_records(
-    stream, diag: Diagnostics, stats: StreamStats | None = None, name: str = "", progress=None
+    stream,
+    diag: Diagnostics,
+    stats: StreamStats | None = None,
+    name: str = "",
+    progress=None,
+    esp=None,
 ) -> Iterator[Record]:
     """Records of a pcap or pcapng ``stream`` (binary file object, path or "-"), identical to
     ``records_from_frames(open_frames(stream, diag), diag, stats, name)``.
 
     ``progress``: an object with ``update(frames=..., octets=...)`` (see ebutool.core.progress),
     called about once per MiB read.  Raises InputError for a file that is no capture
-    at all, *before* the first record is asked for (like ``open_frames``)."""
+    at all, *before* the first record is asked for (like ``open_frames``).  ``esp``: an
+    :class:`ebutool.esp.EspContext`; ESP packets then go to the decoder, which decrypts
+    those of known SAs and counts the others by SPI."""
     stats = stats if stats is not None else StreamStats()
     src = open_source(stream, diag)
     try:
@@ -143,20 +158,29 @@ def fast_records(
             order, nanosecond = PCAP_MAGICS[head]
             linktype = struct.unpack_from(order + "I", buf, 20)[0] & 0xFFFF
             gen = _pcap_records(
-                src, buf, order, 1 if nanosecond else 1000, linktype, diag, stats, name, progress
+                src,
+                buf,
+                order,
+                1 if nanosecond else 1000,
+                linktype,
+                diag,
+                stats,
+                name,
+                progress,
+                esp,
             )
         elif head == PCAPNG_MAGIC and len(buf) >= 28:
             from ebutool.capture import pcapng
 
             pcapng.read_pcapng(src, buf, diag)  # the SHB checks (raises InputError)
-            gen = _pcapng_records(src, buf, diag, stats, name, progress)
+            gen = _pcapng_records(src, buf, diag, stats, name, progress, esp)
         else:
             # Anything unusual at the very start (short or foreign header): the readers'
             # own messages and behaviour, with the frame-level filter.
             from ebutool.capture import open_frames
 
             return filtered_records(
-                open_frames(_Replay(buf, src), diag), diag, stats, name, progress
+                open_frames(_Replay(buf, src), diag), diag, stats, name, progress, esp
             )
     except BaseException:
         src.close()

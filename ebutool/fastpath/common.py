@@ -14,6 +14,9 @@ from ebutool.records.from_packet import StreamStats
 # IPv4-in-IPv6, GRE, SCTP, UDP-Lite.  (Keep this list to protocols the decoder treats
 # as opaque; tests check each one against the decoder.)
 SKIP_NEXT_HEADERS = frozenset((6, 17, 58, 59, 50, 4, 47, 132, 136))
+# The same without ESP: the rule of a run that decrypts ESP (ebutool.esp), where an ESP
+# packet goes to the decoder, which decrypts it or counts it by SPI.
+SKIP_NEXT_HEADERS_ESP = SKIP_NEXT_HEADERS - {50}
 # Extension headers the walk below follows (the decoder follows them the same way).
 WALK_NEXT_HEADERS = frozenset((0, 43, 44, 51))
 
@@ -22,19 +25,20 @@ _LT_RAW = frozenset((12, 14, 101, 229))
 _PROGRESS_EVERY = 1 << 20  # octets between progress updates
 
 
-def must_decode(buf, ip: int, end: int) -> bool:
-    """True unless the IPv6 packet at ``buf[ip:end]`` certainly cannot matter (see module doc)."""
+def must_decode(buf, ip: int, end: int, skip: frozenset = SKIP_NEXT_HEADERS) -> bool:
+    """True unless the IPv6 packet at ``buf[ip:end]`` certainly cannot matter (see module
+    doc); ``skip``: the next headers that end the decision (SKIP_NEXT_HEADERS_ESP with ESP)."""
     if end - ip < 40:
         return True
     nh = buf[ip + 6]
-    if nh in SKIP_NEXT_HEADERS:
+    if nh in skip:
         return False
     if nh in WALK_NEXT_HEADERS:
-        return _walk(buf, ip, end, nh)
+        return _walk(buf, ip, end, nh, skip)
     return True
 
 
-def _walk(buf, ip: int, end: int, nh: int) -> bool:
+def _walk(buf, ip: int, end: int, nh: int, skip: frozenset = SKIP_NEXT_HEADERS) -> bool:
     """The decoder's extension-header loop, answering only "must decode?"."""
     plen = (buf[ip + 4] << 8) | buf[ip + 5]
     if plen and ip + 40 + plen < end:
@@ -59,7 +63,7 @@ def _walk(buf, ip: int, end: int, nh: int) -> bool:
             nh = buf[i]
             i += 8
         else:
-            return nh not in SKIP_NEXT_HEADERS
+            return nh not in skip
 
 
 _WINDOW = 4 << 20  # octets read per call (one bytearray, refilled in place)
@@ -127,7 +131,7 @@ class _Window:
         return have
 
 
-def _classify(lt: int, data: bytes, skipped) -> int:
+def _classify(lt: int, data: bytes, skipped, skip: frozenset = SKIP_NEXT_HEADERS) -> int:
     """IPv6 offset of a frame that must be decoded, -1 not IPv6, -2 irrelevant IPv6
     (registering the skip reason's key in ``skipped`` on its first occurrence)."""
     fn = ip6_offset_func(lt)
@@ -136,7 +140,7 @@ def _classify(lt: int, data: bytes, skipped) -> int:
         if "not_ipv6" not in skipped:
             skipped["not_ipv6"] += 0
         return -1
-    if not must_decode(data, off, len(data)):
+    if not must_decode(data, off, len(data), skip):
         if "not_mobility_related" not in skipped:
             skipped["not_mobility_related"] += 0
         return -2

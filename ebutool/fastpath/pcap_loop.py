@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from functools import partial
 
 from ebutool.capture.linktypes import ip6_offset_func
 from ebutool.core.diagnostics import Diagnostics
@@ -12,6 +13,7 @@ from ebutool.fastpath.common import (
     _LT_RAW,
     _PROGRESS_EVERY,
     SKIP_NEXT_HEADERS,
+    SKIP_NEXT_HEADERS_ESP,
     WALK_NEXT_HEADERS,
     _ethertypes,
     _flush,
@@ -33,6 +35,7 @@ def _pcap_records(
     stats: StreamStats,
     name: str,
     progress,
+    esp=None,
 ) -> Iterator[Record]:
     # Mirrors ebutool.capture.pcap._records (same refills, same diagnoses), with the
     # filter inlined.
@@ -56,6 +59,8 @@ def _pcap_records(
     skip_nh, walk_nh = SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS
     skipped = stats.skipped
     decode = record_from_packet
+    if esp is not None:  # ESP goes to the decoder, which decrypts it (ebutool.esp)
+        skip_nh, decode = SKIP_NEXT_HEADERS_ESP, partial(record_from_packet, esp=esp)
     n = 0  # frame number
     flushed = 0  # frames already added to stats
     nv6 = nirr = 0  # skipped frames since the last flush, by reason
@@ -77,7 +82,7 @@ def _pcap_records(
                     if et == eth6:
                         if vb >> 4 == 6:
                             if nh in skip_nh or (
-                                nh in walk_nh and not _walk(buf, start + l2, nxt, nh)
+                                nh in walk_nh and not _walk(buf, start + l2, nxt, nh, skip_nh)
                             ):
                                 nirr += 1
                                 pos = nxt
@@ -174,7 +179,7 @@ def _pcap_records(
                 continue
             ip = start + off
             # Can it matter?
-            if not must_decode(buf, ip, pos):
+            if not must_decode(buf, ip, pos, skip_nh):
                 nirr += 1
                 if new_irr:
                     new_irr = False

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from functools import partial
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.fastpath.common import (
     _PROGRESS_EVERY,
     SKIP_NEXT_HEADERS,
+    SKIP_NEXT_HEADERS_ESP,
     WALK_NEXT_HEADERS,
     _classify,
     _ethertypes,
@@ -34,7 +36,7 @@ _RUN_PROBES2 = {o: struct.Struct(o + "IIII8xI4x12xHB5xB").unpack_from for o in "
 
 
 def _pcapng_records(
-    src, buf: bytes, diag: Diagnostics, stats: StreamStats, name: str, progress
+    src, buf: bytes, diag: Diagnostics, stats: StreamStats, name: str, progress, esp=None
 ) -> Iterator[Record]:
     # A copy of ebutool.capture.pcapng._blocks (keep them in step): the same block walk,
     # checks and diagnoses; EPBs are filtered without building a Frame, and the other
@@ -60,6 +62,8 @@ def _pcapng_records(
     skip_nh, walk_nh = SKIP_NEXT_HEADERS, WALK_NEXT_HEADERS
     skipped = stats.skipped
     decode = record_from_packet
+    if esp is not None:  # ESP goes to the decoder, which decrypts it (ebutool.esp)
+        skip_nh, decode = SKIP_NEXT_HEADERS_ESP, partial(record_from_packet, esp=esp)
     s = _STRUCTS["<"]
     hdr, blk, u32 = s.hdr, s.blk, s.u32
     probe = _PROBES["<"]
@@ -104,7 +108,8 @@ def _pcapng_records(
                         if vb >> 4 != 6:
                             irr = False
                         elif nh in skip_nh or (
-                            nh in walk_nh and not _walk(buf, pos + 42, pos + 28 + caplen, nh)
+                            nh in walk_nh
+                            and not _walk(buf, pos + 42, pos + 28 + caplen, nh, skip_nh)
                         ):
                             irr = True
                         else:
@@ -231,7 +236,8 @@ def _pcapng_records(
                             if et == eth6:
                                 if vb >> 4 == 6:
                                     if nh in skip_nh or (
-                                        nh in walk_nh and not _walk(buf, start + 14, fend, nh)
+                                        nh in walk_nh
+                                        and not _walk(buf, start + 14, fend, nh, skip_nh)
                                     ):
                                         nirr += 1
                                         pos = stop
@@ -255,9 +261,9 @@ def _pcapng_records(
                                     skipped["not_ipv6"] += 0
                                 continue
                             else:
-                                ip = _classify(ifc[0], bytes(buf[start:fend]), skipped)
+                                ip = _classify(ifc[0], bytes(buf[start:fend]), skipped, skip_nh)
                         else:
-                            ip = _classify(ifc[0], bytes(buf[start:fend]), skipped)
+                            ip = _classify(ifc[0], bytes(buf[start:fend]), skipped, skip_nh)
                         if ip == -1:
                             nv6 += 1
                             new_v6 = False
@@ -314,7 +320,7 @@ def _pcapng_records(
                             last_ts = (ts // div if div != 1 else ts) + off
                             ts_if = None
                         data = bytes(buf[pos + 12 : pos + 12 + caplen])
-                        ip = _classify(lt, data, skipped)
+                        ip = _classify(lt, data, skipped, skip_nh)
                         if ip == -1:
                             nv6 += 1
                         elif ip == -2:
@@ -346,7 +352,7 @@ def _pcapng_records(
                         last_ts = ((hi << 32) | lo) * mul // div + off
                         ts_if = None
                         data = bytes(buf[pos + 28 : pos + 28 + caplen])
-                        ip = _classify(lt, data, skipped)
+                        ip = _classify(lt, data, skipped, skip_nh)
                         if ip == -1:
                             nv6 += 1
                         elif ip == -2:

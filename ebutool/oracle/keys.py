@@ -32,6 +32,7 @@ from ebutool.core.addr import canonical
 from ebutool.core.errors import UsageError
 
 ANY_CN = "*"
+ESP_SAS_KEY = "esp_sas"  # the keys file's section of ESP SAs (ebutool.esp.sa_files)
 ENV_KCN = "EBUTOOL_KCN"
 MAX_NONCE_INDEX = 0xFFFF
 MAX_EPOCH_S = (1 << 63) // 1_000_000_000  # times are int64 nanoseconds (year 2262)
@@ -274,6 +275,8 @@ def load_keys_file(path: str, table: KeyTable | None = None) -> KeyTable:
         raise UsageError(f'{where}: must be a JSON object mapping CN address (or "*") to keys')
     base = os.path.dirname(os.path.abspath(path))
     for addr, entry in obj.items():
+        if addr == ESP_SAS_KEY:
+            continue  # ESP security associations, read by --esp-sa (ebutool.esp)
         cn = None if addr == ANY_CN else _cn_key(addr, where)
         label = f"{where}: {addr}"
         if not isinstance(entry, dict):

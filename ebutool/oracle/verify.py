@@ -613,14 +613,16 @@ def verify(
     config: ProtocolConfig = DEFAULT_CONFIG,
     diag: Diagnostics | None = None,
     stats=None,
+    esp_sas=None,
 ) -> pd.DataFrame:
     """One row per checked message of the capture/trace ``path`` (columns :data:`COLUMNS`);
-    several inputs: ebutool.verify, through ebutool.runner."""
+    several inputs: ebutool.verify, through ebutool.runner.  ``esp_sas``: ESP SAs
+    (ebutool.esp) to decrypt protected signalling with."""
     from ebutool.stream.reader import read_records
 
     oracle = Oracle(keys, config)
     diag = diag if diag is not None else Diagnostics()
-    return verdicts_frame(oracle.run(read_records(path, diag, stats)))
+    return verdicts_frame(oracle.run(read_records(path, diag, stats, esp_sas=esp_sas)))
 
 
 __all__ = [

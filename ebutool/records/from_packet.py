@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import MSG_DATA, Record, classify_bu
 from ebutool.wire.ipv6 import decode_ipv6_fields, is_relevant
 from ebutool.wire.mh.codec import checksum_ok, decode_mh
 from ebutool.wire.mh.messages import BindingUpdate, OtherMobilityMessage
+
+if TYPE_CHECKING:
+    from ebutool.esp.context import EspContext
+
+NH_ESP = 50  # ebutool.core.constants.NH_ESP, here for the hot path
 
 
 @dataclass
@@ -30,8 +36,13 @@ def record_from_packet(
     off: int,
     diag: Diagnostics,
     stats: StreamStats | None = None,
+    esp: EspContext | None = None,
 ) -> Record | None:
-    """Decode the IPv6 packet at ``buf[off:]`` into a Record (None if irrelevant)."""
+    """Decode the IPv6 packet at ``buf[off:]`` into a Record (None if irrelevant).
+
+    ``esp``: the run's ESP state and SAs (ebutool.esp); an ESP packet it can decrypt is
+    decoded as the packet in clear, and its Record keeps the SPI, sequence number and
+    algorithms."""
     # The hot path of every capture read (each candidate packet of the fast path comes
     # here): the Record is built straight from the IPv6 fields, without a Packet, and
     # positionally (a keyword call costs three times as much).
@@ -44,6 +55,13 @@ def record_from_packet(
         if stats is not None:
             stats.skipped["undecodable_ipv6"] += 1
         return None
+    opened = None
+    if fields[6] == NH_ESP and esp is not None:
+        opened = esp.open(buf, off, frame, diag, fields[2], fields[3])
+        if opened is not None:
+            fields = _decrypted_fields(opened[0], frame, diag, stats)
+            if fields is None:
+                return None
     src, dst, hoa, rh2, tunnel_src, tunnel_dst, proto, ip_len, mh, pseudo_src, pseudo_dst, _ = (
         fields
     )
@@ -52,6 +70,9 @@ def record_from_packet(
             stats.skipped["not_mobility_related"] += 1
         return None
     rec = Record(frame, ts_ns, src, dst, MSG_DATA, hoa, rh2, tunnel_src, tunnel_dst, proto, ip_len)
+    if opened is not None:
+        _, facts, sa = opened
+        rec.esp_spi, rec.esp_seq, rec.esp_algorithm = facts.spi, facts.seq, sa.label
     if mh is not None:
         mh_problems: list[str] = []
         msg = decode_mh(mh, mh_problems)
@@ -76,8 +97,33 @@ def record_from_packet(
                 rec.msg, rec.deregistration, rec.rfc4866 = classify_bu(msg, src, hoa)
             else:
                 rec.msg = "other" if isinstance(msg, OtherMobilityMessage) else msg.NAME
+    if opened is not None and not opened[2].has_icv:
+        if (rec.mh is None or rec.checksum_ok is False) and tunnel_src is None:
+            # No ICV: a wrong key gives random octets; never let them pass as a message
+            # (or as data): only a Mobility Header whose checksum verifies, or a
+            # tunnelled IPv6 packet, is taken.
+            diag.warn(
+                "esp_undecodable",
+                f"frame {frame}: SPI 0x{opened[1].spi:08x} without integrity check decrypts "
+                "to no valid Mobility Header (wrong key?): not used",
+                frame,
+            )
+            return None
     if stats is not None:
         stats.relevant += 1
         if rec.mh is not None:
             stats.messages[rec.msg] += 1
+    if esp is not None and rec.mh is not None:
+        esp.learn((src, dst, hoa, rh2, tunnel_src, tunnel_dst))
     return rec
+
+
+def _decrypted_fields(packet: bytes, frame: int, diag: Diagnostics, stats: StreamStats | None):
+    """decode_ipv6_fields of a decrypted ESP packet (its problems said to be in it)."""
+    problems: list[tuple[str, str]] = []
+    fields = decode_ipv6_fields(packet, 0, problems)
+    for code, text in problems:
+        diag.warn(code, f"frame {frame}: {text} (decrypted ESP payload)", frame)
+    if fields is None and stats is not None:
+        stats.skipped["undecodable_ipv6"] += 1
+    return fields

@@ -43,6 +43,10 @@ class Record:
     deregistration: bool = False  # a BU that deletes a binding (lifetime 0 or CoA == HoA)
     rfc4866: bool = False  # an (E)BU with a Care-of Test Init option
     source: str = ""  # name of the file the record came from
+    # Set when the packet was ESP-protected and decrypted with a given SA (ebutool.esp):
+    esp_spi: int | None = None  # the SPI of the ESP header
+    esp_seq: int | None = None  # its sequence number (64-bit with ESN)
+    esp_algorithm: str | None = None  # the SA's algorithms, e.g. "aes-cbc/hmac-sha1-96"
 
     @property
     def ts(self) -> float:

@@ -118,13 +118,28 @@ def message_row(rec: Record, name: str | None = None) -> dict[str, object]:
     return row
 
 
-def decode_frame(records: Iterable[Record]) -> pd.DataFrame:
-    """The decode table of every MH message in ``records`` (typed, possibly empty)."""
+# With ESP SAs (decode --esp-sa): how each message was protected, after the other columns.
+ESP_COLUMNS = ("esp_spi", "esp_seq", "esp_algorithm")
+
+
+def decode_frame(records: Iterable[Record], esp: bool = False) -> pd.DataFrame:
+    """The decode table of every MH message in ``records`` (typed, possibly empty); with
+    ``esp`` the columns ESP_COLUMNS at the end (empty for a message sent in clear)."""
     namer = MessageNamer()
-    rows = [
-        message_row(r, namer.name(r)) for r in records if isinstance(r, Record) and r.mh is not None
-    ]
+    kept = [r for r in records if isinstance(r, Record) and r.mh is not None]
+    rows = [message_row(r, namer.name(r)) for r in kept]
     df = pd.DataFrame(rows, columns=list(DECODE_COLUMNS))
+    if esp:
+        df["esp_spi"] = pd.Series(
+            [None if r.esp_spi is None else f"0x{r.esp_spi:08x}" for r in kept],
+            index=df.index,
+            dtype="object",
+        )
+        df["esp_seq"] = pd.Series([r.esp_seq for r in kept], index=df.index, dtype="object")
+        df["esp_seq"] = df["esp_seq"].astype("Int64")
+        df["esp_algorithm"] = pd.Series(
+            [r.esp_algorithm for r in kept], index=df.index, dtype="object"
+        )
     for c in (
         "sequence",
         "lifetime_s",

@@ -165,7 +165,7 @@ def ladder_from_events(
 # --------------------------------------------------------------------------- episodes
 
 
-def load_episodes(path, config=None, diag=None) -> list:
+def load_episodes(path, config=None, diag=None, esp_sas=None) -> list:
     """The numbered episodes (``ebutool.analysis.Episode``, ids from 1 in handover
     order, the same numbers as the ``episode`` column of ``analyze``) of one
     capture or trace."""
@@ -174,7 +174,8 @@ def load_episodes(path, config=None, diag=None) -> list:
     from ebutool.core.diagnostics import Diagnostics
 
     diag = diag if diag is not None else Diagnostics()
-    return build_episodes(merged_records([path], diag), config or DEFAULT_CONFIG, diag, check=False)
+    records = merged_records([path], diag, esp_sas=esp_sas)
+    return build_episodes(records, config or DEFAULT_CONFIG, diag, check=False)
 
 
 def episode_list(episodes) -> pd.DataFrame:

@@ -117,11 +117,13 @@ def per_file(
     return out
 
 
-def _read_one(path: str, diag: Diagnostics, stats: StreamStats, progress: None = None) -> list:
+def _read_one(
+    path: str, diag: Diagnostics, stats: StreamStats, esp_sas: Any = None, progress: None = None
+) -> list:
     from ebutool.analysis.episodes import check_order
     from ebutool.stream.reader import read_records
 
-    return list(check_order(read_records(path, diag, stats), diag))
+    return list(check_order(read_records(path, diag, stats, esp_sas=esp_sas), diag))
 
 
 def merged_records(
@@ -131,12 +133,14 @@ def merged_records(
     diag: Diagnostics,
     stats: StreamStats,
     progress: Progress | NullProgress | None = None,
+    esp_sas: Any = None,
 ) -> Iterator[Record]:
     """The inputs' records merged by time, each file's own order checked first (module
-    doc); with ``jobs`` > 1 every file is read whole in a worker, then merged here."""
+    doc); with ``jobs`` > 1 every file is read whole in a worker, then merged here.
+    ``esp_sas``: ESP SAs to decrypt with (ebutool.esp)."""
     if jobs <= 1 or len(paths) == 1:
-        return streamed_records(list(paths), diag, stats, progress)
-    streams = per_file(_read_one, paths, jobs=jobs, diag=diag, stats=stats)
+        return streamed_records(list(paths), diag, stats, progress, esp_sas)
+    streams = per_file(_read_one, paths, esp_sas, jobs=jobs, diag=diag, stats=stats)
     return heapq.merge(*streams, key=lambda r: r.ts_ns)
 
 

@@ -41,23 +41,30 @@ from ebutool.store.layout import is_store
 if TYPE_CHECKING:
     from ebutool.cn_replay import ReplayResult
     from ebutool.core.progress import NullProgress, Progress
+    from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
 
+    EspSAs = Sequence[EspSA] | None
     ProgressLike = Progress | NullProgress | None
 
 
 def read_input(
-    path: str, diag: Diagnostics, stats: StreamStats | None, progress: ProgressLike = None
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats | None,
+    progress: ProgressLike = None,
+    esp_sas: Sequence[EspSA] | None = None,
 ) -> Iterator[Any]:
-    """The message stream of one input: a capture or trace (its reader), or a record
-    store (ebutool.store: its parts merged by time, as ``--merge`` of its inputs)."""
+    """The message stream of one input: a capture or trace (its reader, decrypting ESP
+    with ``esp_sas``), or a record store (ebutool.store: its parts merged by time, as
+    ``--merge`` of its inputs; a store holds records already decrypted at extraction)."""
     if is_store(path):
         from ebutool.store import store_records
 
         return store_records(path, diag, stats)
     from ebutool.stream.reader import read_records
 
-    return read_records(path, diag, stats, progress=progress)
+    return read_records(path, diag, stats, progress=progress, esp_sas=esp_sas)
 
 
 # --- analyze and compare ----------------------------------------------------------------------
@@ -72,6 +79,7 @@ def _analyze_task(
     oracle: Any,
     mn: str | None = None,
     cn: str | None = None,
+    esp_sas: EspSAs = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
     if is_store(path):  # a record store, e.g. one of compare's inputs
@@ -91,6 +99,7 @@ def _analyze_task(
         stats=stats,
         oracle=oracle,
         progress=progress,
+        esp_sas=esp_sas,
     )
 
 
@@ -107,23 +116,39 @@ def analyze_files(
     oracle: Any = None,
     merge: bool = False,
     progress: ProgressLike = None,
+    esp_sas: EspSAs = None,
 ) -> pd.DataFrame:
     """One row per episode of the inputs (module doc).  ``oracle``: None builds the CN
     oracle (with ``keys``), False skips it; an Oracle object is shared by all files (and
-    keeps the work in this process)."""
+    keeps the work in this process).  ``esp_sas``: ESP SAs (ebutool.esp) to decrypt
+    protected signalling with."""
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
     if any(is_store(n) for n in names):
         return _analyze_store(names, mn, cn, config, keys, diag, stats, oracle)
     if len(names) == 1:
-        return _analyze_task(names[0], diag, stats, config, keys, oracle, mn, cn, progress)
+        return _analyze_task(names[0], diag, stats, config, keys, oracle, mn, cn, esp_sas, progress)
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     if merge:
-        return _analyze_merged(names, jobs, mn, cn, config, keys, diag, stats, oracle, progress)
+        return _analyze_merged(
+            names, jobs, mn, cn, config, keys, diag, stats, oracle, progress, esp_sas
+        )
     if oracle not in (None, False):
         jobs = 1  # an oracle object cannot be shared with other processes
-    frames = per_file(_analyze_task, names, config, keys, oracle, jobs=jobs, diag=diag, stats=stats)
+    frames = per_file(
+        _analyze_task,
+        names,
+        config,
+        keys,
+        oracle,
+        None,
+        None,
+        esp_sas,
+        jobs=jobs,
+        diag=diag,
+        stats=stats,
+    )
     # Episode numbers count every episode of every file, so the filter comes last.
     df = pd.concat(frames, ignore_index=True)
     labels = source_labels(names)
@@ -169,12 +194,15 @@ def _analyze_merged(
     stats: StreamStats,
     oracle: Any,
     progress: ProgressLike,
+    esp_sas: EspSAs = None,
 ) -> pd.DataFrame:
     """The files merged by time, analysed as one capture; ``source`` says where each
     episode began."""
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
-    records = merged_records(names, jobs, diag=diag, stats=stats, progress=progress)
+    records = merged_records(
+        names, jobs, diag=diag, stats=stats, progress=progress, esp_sas=esp_sas
+    )
     df = analyze_records(
         records, mn, cn, config, diag, oracle=oracle if oracle is not None else False, check=False
     )
@@ -196,6 +224,7 @@ def episodes_by_file(
     config: ProtocolConfig = DEFAULT_CONFIG,
     keys: KeyTable | None = None,
     diag: Diagnostics | None = None,
+    esp_sas: EspSAs = None,
 ) -> pd.DataFrame:
     """Every input analysed on its own (episodes never span files, and are numbered per
     file), the ``mn``/``cn`` filter applied per file; a leading ``file`` column (the
@@ -210,6 +239,7 @@ def episodes_by_file(
         None,
         mn,
         cn,
+        esp_sas,
         jobs=jobs,
         diag=diag,
         stats=StreamStats(),
@@ -233,13 +263,17 @@ def count_opaque(records: Iterable[Any], counter: Counter[str]) -> Iterator[Any]
 
 
 def _decode_task(
-    path: str, diag: Diagnostics, stats: StreamStats, progress: ProgressLike = None
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    esp_sas: EspSAs = None,
+    progress: ProgressLike = None,
 ) -> tuple[pd.DataFrame, Counter[str]]:
     from ebutool.report.message_table import decode_frame
 
     opaque: Counter[str] = Counter()
-    records = read_input(path, diag, stats, progress)
-    return decode_frame(count_opaque(records, opaque)), opaque
+    records = read_input(path, diag, stats, progress, esp_sas=esp_sas)
+    return decode_frame(count_opaque(records, opaque), esp=bool(esp_sas)), opaque
 
 
 def decode_files(
@@ -249,13 +283,17 @@ def decode_files(
     stats: StreamStats | None = None,
     opaque: Counter[str] | None = None,
     progress: ProgressLike = None,
+    esp_sas: EspSAs = None,
 ) -> pd.DataFrame:
     """One row per Mobility Header message of every input (``source`` first when there
-    are several); ``opaque`` counts what cannot be decoded (:func:`count_opaque`)."""
+    are several); ``opaque`` counts what cannot be decoded (:func:`count_opaque`).
+    With ``esp_sas`` (ebutool.esp) ESP is decrypted and the table gains the columns
+    ``esp_spi``, ``esp_seq`` and ``esp_algorithm`` at its end."""
     names = check_paths(paths, "decode")
     parts = per_file(
         _decode_task,
         names,
+        esp_sas,
         jobs=jobs,
         diag=diag if diag is not None else Diagnostics(),
         stats=stats if stats is not None else StreamStats(),
@@ -276,13 +314,14 @@ def _verify_task(
     stats: StreamStats,
     keys: KeyTable | None,
     config: ProtocolConfig,
+    esp_sas: EspSAs = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
     from ebutool.oracle.verify import Oracle, verdicts_frame, verify
 
     if is_store(path):
         return verdicts_frame(Oracle(keys, config).run(read_input(path, diag, stats)))
-    return verify(path, keys=keys, config=config, diag=diag, stats=stats)
+    return verify(path, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas)
 
 
 def verify_files(
@@ -293,6 +332,7 @@ def verify_files(
     config: ProtocolConfig = DEFAULT_CONFIG,
     diag: Diagnostics | None = None,
     stats: StreamStats | None = None,
+    esp_sas: EspSAs = None,
 ) -> pd.DataFrame:
     """The CN oracle's verdicts on every input, each file checked on its own (a token
     never vouches for a message in another file); ``source`` first when several."""
@@ -302,6 +342,7 @@ def verify_files(
         names,
         keys,
         config,
+        esp_sas,
         jobs=jobs,
         diag=diag if diag is not None else Diagnostics(),
         stats=stats if stats is not None else StreamStats(),
@@ -351,6 +392,7 @@ def _replay_task(
     config: ProtocolConfig,
     cn_policy: Any,
     trusted: list[str] | None,
+    esp_sas: EspSAs = None,
     progress: ProgressLike = None,
 ) -> ReplayResult:
     from ebutool.cn_replay import replay
@@ -365,6 +407,7 @@ def _replay_task(
         diag=diag,
         trusted=trusted,
         stats=stats,
+        esp_sas=esp_sas,
     )
 
 
@@ -378,6 +421,7 @@ def replay_files(
     diag: Diagnostics | None = None,
     stats: StreamStats | None = None,
     trusted: Iterable[str] | None = None,
+    esp_sas: EspSAs = None,
 ) -> ReplayRuns:
     """Every input replayed through the reference CN on its own (ebutool.cn_replay.replay:
     same ``keys``, ``config``, ``cn_policy``, ``trusted``)."""
@@ -389,6 +433,7 @@ def replay_files(
         config,
         cn_policy,
         list(trusted) if trusted is not None else None,
+        esp_sas,
         jobs=jobs,
         diag=diag if diag is not None else Diagnostics(),
         stats=stats if stats is not None else StreamStats(),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats, record_from_packet
 from ebutool.records.record import Record
+
+if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
 
 # Records read ahead before the analysis takes them (see read_ahead).
 READ_AHEAD_RECORDS = 4096
@@ -31,7 +35,11 @@ def read_ahead(items: Iterable, n: int = READ_AHEAD_RECORDS) -> Iterator:
 
 
 def records_from_frames(
-    frames: Iterable, diag: Diagnostics, stats: StreamStats | None = None, source: str = ""
+    frames: Iterable,
+    diag: Diagnostics,
+    stats: StreamStats | None = None,
+    source: str = "",
+    esp=None,
 ) -> Iterator[Record]:
     """The straightforward (reference) decoder: every frame through every layer."""
     from ebutool.capture.linktypes import ip6_offset
@@ -44,21 +52,29 @@ def records_from_frames(
             stats.skipped["not_ipv6"] += 1
             continue
         stats.ipv6 += 1
-        rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats)
+        rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats, esp)
         if rec is not None:
             rec.source = source
             yield rec
 
 
 def read_records(
-    source, diag: Diagnostics, stats: StreamStats | None = None, progress=None
+    source,
+    diag: Diagnostics,
+    stats: StreamStats | None = None,
+    progress=None,
+    esp_sas: Sequence[EspSA] | None = None,
 ) -> Iterator[Record]:
     """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content.
 
     Captures go through :func:`ebutool.fastpath.fast_records`, which decodes only the
     packets that can matter and gives exactly what :func:`records_from_frames` gives.
     ``progress``: optional object with ``update(frames=..., octets=...)``
-    (:class:`ebutool.core.progress.Progress`), called about once per MiB of capture."""
+    (:class:`ebutool.core.progress.Progress`), called about once per MiB of capture.
+    ``esp_sas``: ESP security associations (:class:`ebutool.esp.EspSA`, e.g. from
+    :func:`ebutool.esp.load_sa_files`); ESP packets of these SAs are decrypted and
+    analysed like clear ones, and ESP to or from a mobile node without an SA is
+    counted per SPI with one ``esp_no_sa`` hint each."""
     from ebutool.fastpath import fast_records
     from ebutool.stream.sniff import open_input
 
@@ -68,4 +84,8 @@ def read_records(
 
         yield from read_trace_records(stream, diag, stats, name)
         return
-    yield from fast_records(stream, diag, stats, name, progress)
+    from ebutool.esp.context import EspContext
+
+    esp = EspContext(esp_sas or ())
+    yield from fast_records(stream, diag, stats, name, progress, esp)
+    esp.finish(diag)

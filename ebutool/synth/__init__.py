@@ -7,6 +7,7 @@ with open("out.pcap", "wb") as fh:
 """
 
 from ebutool.synth.output import key_table, trace_records, write_capture, write_json, write_keys
+from ebutool.synth.protect import protect_run, write_sa_files
 from ebutool.synth.scenario import Scenario, ScenarioError
 from ebutool.synth.scenario_parse import load_scenario, parse_scenario
 from ebutool.synth.simulator import SynthResult, simulate
@@ -23,4 +24,6 @@ __all__ = [
     "write_keys",
     "key_table",
     "trace_records",
+    "protect_run",
+    "write_sa_files",
 ]

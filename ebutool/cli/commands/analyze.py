@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import key_options, protocol_options
+from ebutool.cli.option_groups import esp_options, key_options, protocol_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
@@ -37,6 +37,7 @@ from ebutool.report import OutputFormat
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
     from ebutool.records.from_packet import StreamStats
 
@@ -112,10 +113,12 @@ def register(app: typer.Typer) -> None:
     @guarded
     @protocol_options("analysis", "oracle")
     @key_options
+    @esp_options
     def analyze_cmd(
         files: FilesArg,
         config: ProtocolConfig,
         keys: KeyTable,
+        esp_sas: list[EspSA],
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
         columns: ColumnsOpt = None,
@@ -140,8 +143,8 @@ def register(app: typer.Typer) -> None:
         episode's own RTTs, auth, then source (input file), episode, t0_source, complete,
         rtt_ro_from, home_test_before_handover, n_retransmissions, karn_excluded,
         n_binding_errors, diagnosis, rtt_bt_basis, rtt_bt_pred_ms, data_gap_send_ms,
-        data_gap_recv_ms.  Each file is analysed on its own unless --merge.  The capture is
-        assumed to be taken at the mobile node.  A one-line
+        data_gap_recv_ms, esp_protected.  Each file is analysed on its own unless
+        --merge.  The capture is assumed to be taken at the mobile node.  A one-line
         summary (episodes by kind) and warnings go to stderr.  The auth column comes
         from the CN oracle (`ebutool verify`): with the key options it checks against
         each CN's Kcn and nonces, without them against the capture's own tokens.
@@ -171,6 +174,7 @@ def register(app: typer.Typer) -> None:
                 stats=stats,
                 merge=merge,
                 progress=prog,
+                esp_sas=esp_sas,
             )
         settings = ClaimSettings(
             min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import protocol_options
+from ebutool.cli.option_groups import esp_options, protocol_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
@@ -39,11 +39,17 @@ class PlotKind(StrEnum):
     box = "box"
 
 
+if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
+
+
 def register(app: typer.Typer) -> None:
     @app.command("compare")
     @guarded
     @protocol_options("analysis", "oracle")
+    @esp_options
     def compare_cmd(
+        esp_sas: list[EspSA],
         files: Annotated[
             list[str],
             typer.Argument(
@@ -108,7 +114,13 @@ def register(app: typer.Typer) -> None:
             check_plot_target(plot)
         diag = Diagnostics()
         episodes = episodes_by_file(
-            input_paths(files, quiet), jobs, mn=mn, cn=cn, config=config, diag=diag
+            input_paths(files, quiet),
+            jobs,
+            mn=mn,
+            cn=cn,
+            config=config,
+            diag=diag,
+            esp_sas=esp_sas,
         )
         table = compare.compare_table(episodes, by.value)
         if plot is not None:

@@ -7,10 +7,11 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from typing import Annotated, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, TextIO, TypeVar
 
 import typer
 
+from ebutool.cli.option_groups import esp_options
 from ebutool.cli.options import OutputOpt, QuietOpt, err, guarded, print_diagnostics
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
@@ -18,10 +19,16 @@ from ebutool.core.errors import UsageError
 T = TypeVar("T")
 
 
+if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
+
+
 def register(app: typer.Typer) -> None:
     @app.command("convert")
     @guarded
+    @esp_options
     def convert_cmd(
+        esp_sas: list[EspSA],
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
         output: OutputOpt = "-",
         quiet: QuietOpt = False,
@@ -41,7 +48,7 @@ def register(app: typer.Typer) -> None:
         from ebutool.trace.jsonl import write_trace
 
         diag, stats = Diagnostics(), StreamStats()
-        records = read_records(file, diag, stats)
+        records = read_records(file, diag, stats, esp_sas=esp_sas)
         first = next(records, None)  # an unreadable input fails here, before any output
         records = itertools.chain([first] if first is not None else [], records)
         if output == "-":

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from ebutool.cli.option_groups import esp_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
@@ -26,14 +27,17 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.report import OutputFormat
 
 if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
     from ebutool.records.from_packet import StreamStats
 
 
 def register(app: typer.Typer) -> None:
     @app.command("decode")
     @guarded
+    @esp_options
     def decode_cmd(
         files: InputsArg,
+        esp_sas: list[EspSA],
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
         columns: ColumnsOpt = None,
@@ -44,7 +48,9 @@ def register(app: typer.Typer) -> None:
         """Decode every Mobility Header message, one row each, all fields.
 
         A summary (frames read, messages by type, frames skipped and why, warnings)
-        goes to stderr.  Several files: one table, a source column first.
+        goes to stderr.  Several files: one table, a source column first.  With --esp-sa,
+        ESP-protected messages are decrypted and the columns esp_spi, esp_seq and
+        esp_algorithm follow the others.
 
         Example: ebutool decode samples/early-conservative.pcap --format csv -o messages.csv
         """
@@ -56,7 +62,7 @@ def register(app: typer.Typer) -> None:
         diag, stats = Diagnostics(), StreamStats()
         opaque: Counter[str] = Counter()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
-            df = decode_files(paths, jobs, diag, stats, opaque, progress=prog)
+            df = decode_files(paths, jobs, diag, stats, opaque, progress=prog, esp_sas=esp_sas)
         write_table(df, fmt, output, columns=columns, name="ebutool_decode", quiet=quiet)
         write_weird_log(diag, weird_log)
         if not quiet:

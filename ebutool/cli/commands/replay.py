@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import key_options, protocol_options
+from ebutool.cli.option_groups import esp_options, key_options, protocol_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
@@ -30,6 +30,7 @@ from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
 
 if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
 
 CNPolicyOpt = Annotated[
@@ -82,7 +83,9 @@ def register(app: typer.Typer) -> None:
     @guarded
     @protocol_options("cn_replay", "oracle")
     @key_options
+    @esp_options
     def replay_cmd(
+        esp_sas: list[EspSA],
         files: InputsArg,
         config: ProtocolConfig,
         keys: KeyTable,
@@ -142,6 +145,7 @@ def register(app: typer.Typer) -> None:
             cn_policy=policies,
             diag=diag,
             trusted=trusted,
+            esp_sas=esp_sas,
         )
         write_table(
             result.exposure, fmt, output, columns=columns, name="ebutool_exposure", quiet=quiet

@@ -78,6 +78,25 @@ def register(app: typer.Typer) -> None:
                 help="Write pcapng (also chosen by a .pcapng output name); default pcap.",
             ),
         ] = False,
+        esp: Annotated[
+            str | None,
+            typer.Option(
+                "--esp",
+                metavar="ALGORITHM",
+                help="ESP-protect the MN-HA signalling (BU/BA transport, HoTI/HoT tunnel "
+                "mode, RFC 3776/4877) with ENCRYPTION/INTEGRITY, e.g. aes-cbc/hmac-sha1-96 or "
+                "aes-gcm-16 (docs/esp.md lists them); needs --esp-sa-out.",
+            ),
+        ] = None,
+        esp_sa_out: Annotated[
+            str | None,
+            typer.Option(
+                "--esp-sa-out",
+                metavar="PREFIX",
+                help="With --esp: write the SAs as PREFIX.esp_sa (Wireshark), PREFIX.xfrm "
+                "(ip xfrm state) and PREFIX.esp.json, mode 0600.",
+            ),
+        ] = None,
         quiet: QuietOpt = False,
     ) -> None:
         """Simulate a scenario and write the packets as captured at the mobile nodes.
@@ -85,6 +104,9 @@ def register(app: typer.Typer) -> None:
         Real packets: MH checksums, keygen tokens and MACs from each CN's Kcn and
         nonces, so `ebutool verify` passes them; the same seed gives the same bytes.
         Protocol constants come from the scenario's [protocol] table, then the options.
+
+        With --esp the capture has the MN-HA signalling ESP-protected (the JSON trace
+        stays the run in clear); `ebutool analyze --esp-sa PREFIX.esp_sa` decrypts it.
 
         Example: ebutool synth samples/early-conservative.toml -o early.pcap --json early.jsonl
         """
@@ -94,9 +116,25 @@ def register(app: typer.Typer) -> None:
         config = sc.config().with_(**overrides)  # the options over the [protocol] table
         if sum(p == "-" for p in (output, json_out, keys_out)) > 1:
             raise UsageError("only one of --output, --json, --keys can be '-' (stdout)")
+        if (esp is None) != (esp_sa_out is None):
+            raise UsageError("--esp and --esp-sa-out go together (the capture needs its SAs)")
         result = simulate(sc, seed=seed, config=config)
+        capture = result
+        if esp is not None and esp_sa_out is not None:
+            from dataclasses import replace
+
+            from ebutool.synth.protect import protect_run, write_sa_files
+
+            run = protect_run(result, esp)
+            capture = replace(result, packets=run.packets)
+            written = write_sa_files(run.sas, esp_sa_out)
+            if not quiet:
+                err(
+                    f"synth: ESP {esp}: {sum(run.protected.values())} packets protected, "
+                    f"SAs in {', '.join(written)}"
+                )
         with _open_binary(output) as fh:
-            n = write_capture(result, fh, pcapng=pcapng or output.lower().endswith(".pcapng"))
+            n = write_capture(capture, fh, pcapng=pcapng or output.lower().endswith(".pcapng"))
         if json_out is not None:
             with _open_text(json_out) as fh:
                 write_json(result, fh)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import protocol_options
+from ebutool.cli.option_groups import esp_options, protocol_options
 from ebutool.cli.options import (
     ColumnsOpt,
     OutputOpt,
@@ -24,6 +24,7 @@ from ebutool.report import OutputFormat
 
 if TYPE_CHECKING:
     from ebutool.analysis.state import Episode
+    from ebutool.esp.sa import EspSA
 
 TEXT_EXTENSIONS = (".txt", ".text")
 
@@ -57,7 +58,9 @@ def register(app: typer.Typer) -> None:
     @app.command("timeline")
     @guarded
     @protocol_options("analysis")
+    @esp_options
     def timeline_cmd(
+        esp_sas: list[EspSA],
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
         config: ProtocolConfig,
         mn: MnOpt = None,
@@ -81,7 +84,7 @@ def register(app: typer.Typer) -> None:
 
         figure = _figure_target(output, fmt)
         diag = Diagnostics()
-        every = tl.load_episodes(file, config, diag)
+        every = tl.load_episodes(file, config, diag, esp_sas)
         if not every or (episode is None and not tl.select_episodes(every, mn)):
             # nothing to draw is an answer, not a usage error: exit status 0, after the
             # warnings that may say why (e.g. a cut capture)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ebutool.cli.option_groups import key_options, protocol_options
+from ebutool.cli.option_groups import esp_options, key_options, protocol_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
@@ -28,6 +28,7 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.report import OutputFormat
 
 if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
 
 
@@ -36,7 +37,9 @@ def register(app: typer.Typer) -> None:
     @guarded
     @protocol_options("oracle")
     @key_options
+    @esp_options
     def verify_cmd(
+        esp_sas: list[EspSA],
         files: InputsArg,
         config: ProtocolConfig,
         keys: KeyTable,
@@ -68,7 +71,9 @@ def register(app: typer.Typer) -> None:
 
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
-        df = verify_files(paths, jobs, keys=keys, config=config, diag=diag, stats=stats)
+        df = verify_files(
+            paths, jobs, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas
+        )
         write_table(df, fmt, output, columns=columns, name="ebutool_verify", quiet=quiet)
         write_weird_log(diag, weird_log)
         if not quiet:

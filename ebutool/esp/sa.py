@@ -1,0 +1,154 @@
+"""Security associations: what decrypts one SPI's ESP packets, and how one is selected.
+
+An :class:`EspSA` holds the algorithms and keys of one inbound or outbound SA and its
+selectors (SPI, source and destination address, each may be a wildcard ``*``, or an
+address text ending in ``*`` for a prefix, as Wireshark's ``esp_sa`` table allows).
+:class:`SATable` picks the SA of a packet: by SPI and addresses; when only the SPI
+matches (the care-of address moved, RFC 4877 / XFRM migrate, or an RFC 3776 transport
+SA named by the home address) the SA is still used and the caller says so once.
+
+Keys are :class:`SecretKey` objects: their ``repr``/``str`` never show the octets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+WILDCARD = "*"
+# RFC 4303 3.4.3: a receiver's anti-replay window; 64 is the RFC's recommended size
+# (an SA file may give its own, e.g. ``replay-window`` of ``ip xfrm state``).
+DEFAULT_REPLAY_WINDOW = 64
+
+
+class SecretKey:
+    """Key octets that never appear in a repr, str, log line or error message."""
+
+    __slots__ = ("_octets",)
+
+    def __init__(self, octets: bytes):
+        self._octets = bytes(octets)
+
+    @property
+    def octets(self) -> bytes:
+        return self._octets
+
+    def __len__(self) -> int:
+        return len(self._octets)
+
+    def __repr__(self) -> str:
+        return f"<key, {len(self._octets)} octets>"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretKey) and other._octets == self._octets
+
+    def __hash__(self) -> int:
+        return hash(("SecretKey", len(self._octets)))
+
+    def __reduce__(self):  # picklable for -j N workers (stays in memory, never printed)
+        return (SecretKey, (self._octets,))
+
+
+@dataclass(frozen=True)
+class EspSA:
+    """One ESP security association (RFC 4303): selectors, algorithms, keys."""
+
+    spi: int | None  # None: any SPI (a wildcard)
+    src: str = WILDCARD  # source address selector: an address, "*", or "prefix*"
+    dst: str = WILDCARD
+    encryption: str = "null"  # a key of ebutool.esp.algorithms.CIPHERS
+    enc_key: SecretKey = field(default_factory=lambda: SecretKey(b""), repr=False)
+    integrity: str = "null"  # a key of ebutool.esp.algorithms.INTEGRITY
+    auth_key: SecretKey = field(default_factory=lambda: SecretKey(b""), repr=False)
+    esn: bool = False  # 64-bit extended sequence numbers (RFC 4303 2.2.1)
+    esn_high: int = 0  # the upper 32 bits to start from, when the SA says
+    replay_window: int = DEFAULT_REPLAY_WINDOW
+    origin: str = ""  # where the SA came from ("file:line"), for messages
+
+    @property
+    def label(self) -> str:
+        """The algorithms, as decode's ``esp_algorithm`` column shows them."""
+        if self.encryption.startswith("aes-gcm"):  # a combined mode: no separate integrity
+            return self.encryption
+        return f"{self.encryption}/{self.integrity}"
+
+    @property
+    def has_icv(self) -> bool:
+        """The SA checks integrity (a combined mode, or an integrity algorithm)."""
+        return self.encryption.startswith("aes-gcm") or self.integrity != "null"
+
+    def problem(self) -> str | None:
+        """Why this SA cannot be used (unknown algorithm, wrong key length), or None."""
+        from ebutool.esp.algorithms import CIPHERS, INTEGRITY
+
+        cipher = CIPHERS.get(self.encryption)
+        if cipher is None:
+            return f"encryption algorithm {self.encryption!r} is not supported"
+        integ = INTEGRITY.get(self.integrity)
+        if integ is None:
+            return f"integrity algorithm {self.integrity!r} is not supported"
+        if len(self.enc_key) not in cipher.key_lengths:
+            lengths = "/".join(str(n) for n in cipher.key_lengths)
+            return f"{cipher.name} key of {len(self.enc_key)} octets (expected {lengths})"
+        if integ.key_lengths and len(self.auth_key) not in integ.key_lengths:
+            lengths = "/".join(str(n) for n in integ.key_lengths)
+            return f"{integ.name} key of {len(self.auth_key)} octets (expected {lengths})"
+        return None
+
+
+def address_matches(selector: str, address: str | None) -> bool:
+    """Wireshark's rule: ``*`` matches anything, ``text*`` a prefix of the address's
+    full (exploded) text or of its compressed text, anything else the address itself."""
+    if selector == WILDCARD:
+        return True
+    if address is None:
+        return False
+    if selector.endswith(WILDCARD):
+        head = selector[:-1].lower()
+        try:
+            full = ipaddress.IPv6Address(address).exploded
+        except ValueError:
+            full = address
+        return address.startswith(head) or full.startswith(head)
+    try:
+        return ipaddress.ip_address(selector) == ipaddress.ip_address(address)
+    except ValueError:
+        return False
+
+
+class SATable:
+    """The SAs of a run, looked up by SPI (then by addresses among those of one SPI)."""
+
+    def __init__(self, sas: Iterable[EspSA] = ()):
+        self.by_spi: dict[int, list[EspSA]] = {}
+        self.any_spi: list[EspSA] = []
+        for sa in sas:
+            if sa.spi is None:
+                self.any_spi.append(sa)
+            else:
+                self.by_spi.setdefault(sa.spi, []).append(sa)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_spi or self.any_spi)
+
+    def __len__(self) -> int:
+        return sum(map(len, self.by_spi.values())) + len(self.any_spi)
+
+    def lookup(
+        self, spi: int, srcs: tuple[str | None, ...], dsts: tuple[str | None, ...]
+    ) -> tuple[EspSA | None, bool]:
+        """(the SA for ``spi``, whether its address selectors matched).  ``srcs``/``dsts``:
+        the packet's candidate addresses (outer source and Home Address option; outer
+        destination and type 2 routing header address)."""
+        candidates = self.by_spi.get(spi, [])
+        for sa in candidates + self.any_spi:
+            if any(address_matches(sa.src, a) for a in srcs) and any(
+                address_matches(sa.dst, a) for a in dsts
+            ):
+                return sa, True
+        if candidates:
+            return candidates[0], False
+        return None, False
