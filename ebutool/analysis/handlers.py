@@ -93,16 +93,7 @@ class MessageHandlers:
             ep.last_up_ts = rec.ts_ns
             ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role))
         elif msg == "HoTI":
-            assert isinstance(m, HomeTestInit)
-            tests = mst.tests(res.peer)
-            ex = tests.open.get(m.init_cookie)
-            if ex is None:
-                if len(tests.open) >= MAX_OPEN_TESTS:
-                    tests.open.pop(next(iter(tests.open)))
-                ex = tests.open[m.init_cookie] = Exchange(coa=res.coa)
-            ex.send(rec.ts_ns, rec.frame)
-            if len(ex.steps) < MAX_STEPS:
-                ex.steps.append(Step(rec.ts_ns, rec.frame, msg, "MN", "CN"))
+            self._home_test_init(rec, res, mst)
         else:  # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
             if ep is not None:
@@ -168,6 +159,19 @@ class MessageHandlers:
             ep.home_index = index
             if ep.home_test is not None and not matched and index is not None:
                 ep.notes.add("home_nonce_index_unmatched")
+
+    def _home_test_init(self, rec: Record, res: Resolved, mst: MNState) -> None:
+        m = rec.mh
+        assert isinstance(m, HomeTestInit)
+        tests = mst.tests(res.peer)
+        ex = tests.open.get(m.init_cookie)
+        if ex is None:
+            if len(tests.open) >= MAX_OPEN_TESTS:
+                tests.open.pop(next(iter(tests.open)))
+            ex = tests.open[m.init_cookie] = Exchange(coa=res.coa)
+        ex.send(rec.ts_ns, rec.frame)
+        if len(ex.steps) < MAX_STEPS:
+            ex.steps.append(Step(rec.ts_ns, rec.frame, rec.msg, "MN", "CN"))
 
     def _hot(self, rec: Record, res: Resolved, mst: MNState, role: str) -> None:
         hot = rec.mh

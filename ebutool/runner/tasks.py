@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ebutool.analysis import analyze, analyze_records, filter_address, make_oracle
+from ebutool.analysis.vantage import check_role, role_for
 from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
@@ -52,6 +53,7 @@ def _analyze_task(
     oracle: Any,
     mn: str | None = None,
     cn: str | None = None,
+    vantage: dict[str, str] | None = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
     return analyze(
@@ -64,6 +66,7 @@ def _analyze_task(
         stats=stats,
         oracle=oracle,
         progress=progress,
+        vantage=role_for(path, vantage or {}),
     )
 
 
@@ -80,23 +83,46 @@ def analyze_files(
     oracle: Any = None,
     merge: bool = False,
     progress: ProgressLike = None,
+    vantage: dict[str, str] | str | None = None,
 ) -> pd.DataFrame:
     """One row per episode of the inputs (module doc).  ``oracle``: None builds the CN
     oracle (with ``keys``), False skips it; an Oracle object is shared by all files (and
-    keeps the work in this process)."""
+    keeps the work in this process).  ``vantage``: {path or base name: role} (or one
+    role for every input) overrides the detected vantage points; what was decided, and
+    on what evidence, is in ``df.attrs["vantage"]`` (VantageDecision.as_dict per file)."""
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
+    given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
+    given = {path: check_role(role) for path, role in given.items()}
     if len(names) == 1:
-        return _analyze_task(names[0], diag, stats, config, keys, oracle, mn, cn, progress)
+        return _analyze_task(names[0], diag, stats, config, keys, oracle, mn, cn, given, progress)
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     if merge:
-        return _analyze_merged(names, jobs, mn, cn, config, keys, diag, stats, oracle, progress)
+        roles = {role_for(name, given) for name in names}
+        role = roles.pop() if len(roles) == 1 else "multi"
+        return _analyze_merged(
+            names, jobs, mn, cn, config, keys, diag, stats, oracle, progress, role
+        )
     if oracle not in (None, False):
         jobs = 1  # an oracle object cannot be shared with other processes
-    frames = per_file(_analyze_task, names, config, keys, oracle, jobs=jobs, diag=diag, stats=stats)
+    frames = per_file(
+        _analyze_task,
+        names,
+        config,
+        keys,
+        oracle,
+        None,
+        None,
+        given,
+        jobs=jobs,
+        diag=diag,
+        stats=stats,
+    )
     # Episode numbers count every episode of every file, so the filter comes last.
+    decisions = [d for f in frames for d in f.attrs.get("vantage", [])]
     df = pd.concat(frames, ignore_index=True)
+    df.attrs["vantage"] = decisions
     labels = source_labels(names)
     sources = [label for f, label in zip(frames, labels, strict=True) for _ in f.index]
     df["source"] = pd.Series(sources, index=df.index, dtype=df["source"].dtype)
@@ -106,7 +132,9 @@ def analyze_files(
         keep &= df["mn"] == mn
     if cn is not None:
         keep &= df["cn"] == cn
-    return df[keep].reset_index(drop=True)
+    out = df[keep].reset_index(drop=True)
+    out.attrs["vantage"] = decisions
+    return out
 
 
 def _analyze_merged(
@@ -120,14 +148,25 @@ def _analyze_merged(
     stats: StreamStats,
     oracle: Any,
     progress: ProgressLike,
+    vantage: str | None,
 ) -> pd.DataFrame:
     """The files merged by time, analysed as one capture; ``source`` says where each
-    episode began."""
+    episode began.  ``vantage``: the one role --vantage gives them all, ``multi`` when
+    it gives several (views of one run are not merged into one timeline yet, so a
+    ``multi`` table has no vantage-dependent values), None: detected."""
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
     records = merged_records(names, jobs, diag=diag, stats=stats, progress=progress)
     df = analyze_records(
-        records, mn, cn, config, diag, oracle=oracle if oracle is not None else False, check=False
+        records,
+        mn,
+        cn,
+        config,
+        diag,
+        oracle=oracle if oracle is not None else False,
+        check=False,
+        vantage=vantage,
+        label="the merged inputs",
     )
     label_of = dict(zip(names, source_labels(names), strict=True))
     df["source"] = pd.Series(
