@@ -219,7 +219,7 @@ COLUMNS: tuple[Column, ...] = (
         OBJECT,
         "code",
         "where the capture was taken: `mn`, `ha`, `cn`, `path` "
-        "or `multi`; empty when it cannot be told, see [vantage points](#vantage-points)",
+        "or `multi`; empty when it cannot be told, see [vantage point](#vantage-point)",
     ),
     _later(
         "t_first_seen",

@@ -138,3 +138,12 @@ def test_cli_says_what_it_detected_and_takes_an_override(captures):
     assert "vantage of ha-side.pcap: path (given" in res.stderr
     res = run_cli("analyze", str(captures["ha"]), "--vantage", "ha-side.pcap")
     assert res.exit_code == 2 and "PATH=ROLE" in res.stderr
+
+
+def test_the_docs_hold_the_vantage_table():
+    from pathlib import Path
+
+    from ebutool.analysis.observable import markdown_table
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "analysis.md").read_text()
+    assert markdown_table() in doc
