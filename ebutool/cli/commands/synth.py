@@ -78,6 +78,24 @@ def register(app: typer.Typer) -> None:
                 help="Write pcapng (also chosen by a .pcapng output name); default pcap.",
             ),
         ] = False,
+        views: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--view",
+                metavar="ROLE=PATH",
+                help="Also write the run as captured at the home agent (ha) or the "
+                "correspondents (cn) to PATH; repeatable.",
+            ),
+        ] = None,
+        clocks: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--clock",
+                metavar="ROLE=OFFSET_MS[,DRIFT_PPM]",
+                help="The clock of a view (mn, ha, cn): stamps are true time + offset + "
+                "drift x elapsed; repeatable.",
+            ),
+        ] = None,
         quiet: QuietOpt = False,
     ) -> None:
         """Simulate a scenario and write the packets as captured at the mobile nodes.
@@ -87,6 +105,8 @@ def register(app: typer.Typer) -> None:
         Protocol constants come from the scenario's [protocol] table, then the options.
 
         Example: ebutool synth samples/early-conservative.toml -o early.pcap --json early.jsonl
+
+        Example: ebutool synth samples/standard.toml -o mn.pcap --view cn=cn.pcap --clock cn=700
         """
         from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys
 
@@ -94,9 +114,29 @@ def register(app: typer.Typer) -> None:
         config = sc.config().with_(**overrides)  # the options over the [protocol] table
         if sum(p == "-" for p in (output, json_out, keys_out)) > 1:
             raise UsageError("only one of --output, --json, --keys can be '-' (stdout)")
-        result = simulate(sc, seed=seed, config=config)
+        view_paths, clock = _view_options(views or [], clocks or [])
+        result = simulate(sc, seed=seed, config=config, views=tuple(view_paths))
         with _open_binary(output) as fh:
-            n = write_capture(result, fh, pcapng=pcapng or output.lower().endswith(".pcapng"))
+            n = write_capture(
+                result,
+                fh,
+                pcapng=pcapng or output.lower().endswith(".pcapng"),
+                clock_offset_ms=clock.get("mn", (0.0, 0.0))[0],
+                clock_drift_ppm=clock.get("mn", (0.0, 0.0))[1],
+            )
+        for role, path in view_paths.items():
+            offset, drift = clock.get(role, (0.0, 0.0))
+            with _open_binary(path) as fh:
+                k = write_capture(
+                    result,
+                    fh,
+                    pcapng=pcapng or path.lower().endswith(".pcapng"),
+                    view=role,
+                    clock_offset_ms=offset,
+                    clock_drift_ppm=drift,
+                )
+            if not quiet:
+                err(f"synth: the {role} view: {k} packets -> {path}")
         if json_out is not None:
             with _open_text(json_out) as fh:
                 write_json(result, fh)
@@ -108,3 +148,32 @@ def register(app: typer.Typer) -> None:
                 f"synth: {sc.name} (seed {result.seed}): {n} packets, {len(result.handovers)} "
                 f"handovers, {result.lost} lost on the links -> {output}"
             )
+
+
+def _view_options(
+    views: list[str], clocks: list[str]
+) -> tuple[dict[str, str], dict[str, tuple[float, float]]]:
+    """``--view ROLE=PATH`` and ``--clock ROLE=OFFSET_MS[,DRIFT_PPM]`` values."""
+    from ebutool.synth.simulator import VIEWS
+
+    paths: dict[str, str] = {}
+    for value in views:
+        role, sep, path = value.partition("=")
+        if not sep or role not in VIEWS or not path:
+            raise UsageError(
+                f"--view {value!r}: expected ROLE=PATH, ROLE one of {', '.join(VIEWS)}"
+            )
+        paths[role] = path
+    clock: dict[str, tuple[float, float]] = {}
+    for value in clocks:
+        role, sep, rest = value.partition("=")
+        offset, _, drift = rest.partition(",")
+        try:
+            clock[role] = (float(offset), float(drift or 0.0))
+        except ValueError:
+            raise UsageError(f"--clock {value!r}: expected ROLE=OFFSET_MS[,DRIFT_PPM]") from None
+        if not sep or role not in ("mn", *VIEWS):
+            raise UsageError(f"--clock {value!r}: ROLE is one of mn, {', '.join(VIEWS)}")
+        if role != "mn" and role not in paths:
+            raise UsageError(f"--clock {value!r}: no --view {role}=PATH to apply it to")
+    return paths, clock
