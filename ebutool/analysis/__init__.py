@@ -199,7 +199,7 @@ def _rows_at_vantage(
     else:
         early = VantageDecision(vantage, "--vantage", given=True)
     rows = build_rows(records, config, diag, oracle, vantage=early.role)
-    decision = resolve(vantage, evidence, early, diag, label)
+    decision = resolve(vantage, evidence, early, diag, label, len(rows))
     if source is not None:
         rows.relabel(lambda _: source)
     df = apply_vantage(rows.frame(mn, cn), decision.role)

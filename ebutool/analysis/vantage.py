@@ -32,6 +32,7 @@ MAX_COOKIES = 4096  # init cookies remembered per side to pair tunnelled/plain c
 # At most this many records are held back before the reconstruction starts, until the
 # evidence decides the vantage point (the reconstruction needs it, see VantageDecision).
 LOOKAHEAD_RECORDS = 20000
+NO_SIGNALLING = "no Mobile IPv6 signalling to tell"
 DECISIVE_TESTS = 4  # HoTI/HoT seen: enough to tell the HA, a CN and the MN apart
 
 
@@ -65,6 +66,7 @@ class Evidence:
     bu_to_ha: int = 0
     bu_to_cn: int = 0  # BU/EBU without the H flag, from a care-of address (HAO)
     coti: int = 0
+    events: int = 0  # handover events (a simulator's JSON trace: the MN's own statements)
     _tunnelled: set[bytes] = field(default_factory=set)
     _plain: set[bytes] = field(default_factory=set)
 
@@ -72,6 +74,8 @@ class Evidence:
         """Count one record (a Record; handover events are ignored)."""
         m = getattr(rec, "mh", None)
         if m is None:
+            if rec.msg == "handover":
+                self.events += 1
             return
         msg = rec.msg
         if msg in ("HoTI", "HoT") and isinstance(m, HomeTestInit | HomeTest):
@@ -124,9 +128,11 @@ class Evidence:
             )
         if self.plain_tests and not self.bu_to_ha:
             return VantageDecision("cn", f"{seen}: home tests arrive without the tunnel")
+        if self.events and not self.plain_tests:
+            return VantageDecision("mn", f"{seen}: the MN's handover events")
         if self.bu_to_ha or self.bu_to_cn or self.coti:
             return VantageDecision(None, f"{seen}: no home test to tell MN, HA and CN apart")
-        return VantageDecision(None, "no Mobile IPv6 signalling to tell")
+        return VantageDecision(None, NO_SIGNALLING)
 
     def _summary(self) -> str:
         parts = [
@@ -136,6 +142,7 @@ class Evidence:
             (self.bu_to_ha, "BU to a home agent"),
             (self.bu_to_cn, "BU/EBU to a CN"),
             (self.coti, "CoTI"),
+            (self.events, "handover events"),
         ]
         return ", ".join(f"{n} {what}" for n, what in parts if n) or "no signalling"
 
@@ -160,15 +167,21 @@ def lookahead(records: Iterable, evidence: Evidence) -> tuple[VantageDecision, I
 
 
 def resolve(
-    given: str | None, evidence: Evidence, early: VantageDecision, diag: Diagnostics, label: str
+    given: str | None,
+    evidence: Evidence,
+    early: VantageDecision,
+    diag: Diagnostics,
+    label: str,
+    rows: int = 1,
 ) -> VantageDecision:
     """The file's vantage: ``given`` (checked) if any, else the evidence of the whole
     file; a warning when it is ambiguous, or when the whole file says something else
-    than its beginning did (the reconstruction used the latter)."""
+    than its beginning did (the reconstruction used the latter).  A file with neither
+    signalling nor ``rows`` gets no warning (there is nothing to leave empty)."""
     if given is not None:
         return VantageDecision(check_role(given), "--vantage", given=True)
     final = evidence.decide()
-    if final.role is None:
+    if final.role is None and (final.evidence != NO_SIGNALLING or rows):
         diag.warn(
             "ambiguous_vantage",
             f"{label}: vantage point not recognised ({final.evidence}); vantage-dependent "

@@ -147,3 +147,33 @@ def test_the_docs_hold_the_vantage_table():
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "analysis.md").read_text()
     assert markdown_table() in doc
+
+
+@pytest.mark.parametrize(
+    ("counts", "role"),
+    [
+        ({"tunnelled_tests": 4, "plain_tests": 4, "decapsulated": 4, "bu_to_ha": 1}, "ha"),
+        ({"tunnelled_tests": 4, "plain_tests": 4, "decapsulated": 4, "coti": 1}, None),
+        ({"tunnelled_tests": 2, "coti": 1, "bu_to_ha": 1}, "mn"),
+        ({"bu_to_ha": 1, "plain_tests": 2}, "mn"),  # an MN at home: home tests untunnelled
+        ({"plain_tests": 2, "coti": 1, "bu_to_cn": 1}, "cn"),
+        ({"bu_to_ha": 2}, None),  # the HA sees the same BU and BA
+        ({"bu_to_ha": 2, "events": 1}, "mn"),  # a simulator's trace of the MN
+        ({"coti": 1}, None),
+        ({}, None),
+    ],
+)
+def test_detection_rules(counts, role):
+    from ebutool.analysis.vantage import Evidence
+
+    assert Evidence(**counts).decide().role == role
+
+
+def test_no_warning_without_signalling_or_rows():
+    from ebutool.analysis.vantage import Evidence, VantageDecision, resolve
+
+    diag, early = Diagnostics(), VantageDecision(None, "")
+    assert resolve(None, Evidence(), early, diag, "x", rows=0).role is None
+    assert not diag.counts
+    resolve(None, Evidence(bu_to_ha=1), early, diag, "x", rows=0)
+    assert diag.counts["ambiguous_vantage"] == 1
