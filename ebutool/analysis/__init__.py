@@ -93,9 +93,13 @@ def iter_episodes(
     config: ProtocolConfig = DEFAULT_CONFIG,
     diag: Diagnostics | None = None,
     oracle=None,
+    vantage: str | None = None,
 ) -> Iterator[Episode]:
-    """Episodes as their MN moves on (streaming; ids are 0 here, see build_episodes)."""
+    """Episodes as their MN moves on (streaming; ids are 0 here, see build_episodes).
+    ``vantage``: where the capture was taken (ebutool.analysis.vantage; None: the MN);
+    the Episodes keep every measured interval, ``analyze`` applies what it can observe."""
     rc = Reconstructor(config, diag, oracle)
+    rc.vantage = vantage
     for item in records:
         for ho, _ in rc.feed(item):
             yield from finalize(ho, config, None)
@@ -109,6 +113,7 @@ def build_episodes(
     diag: Diagnostics | None = None,
     oracle=None,
     check: bool = True,
+    vantage: str | None = None,
 ) -> list[Episode]:
     """All episodes of a message stream (Records and HandoverEvents, capture order),
     sorted by handover time, MN and CN, and numbered from 1.  ``check`` diagnoses
@@ -116,7 +121,7 @@ def build_episodes(
     diag = diag if diag is not None else Diagnostics()
     if check:
         records = check_order(records, diag)
-    eps = list(iter_episodes(records, config, diag, oracle))
+    eps = list(iter_episodes(records, config, diag, oracle, vantage))
     _fallback_causes(eps)
     eps.sort(key=lambda e: (e.t0_ns is None, e.t0_ns or 0, e.mn, e.cn or "", e.coa))
     for i, e in enumerate(eps, 1):

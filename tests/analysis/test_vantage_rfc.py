@@ -177,3 +177,12 @@ def test_no_warning_without_signalling_or_rows():
     assert not diag.counts
     resolve(None, Evidence(bu_to_ha=1), early, diag, "x", rows=0)
     assert diag.counts["ambiguous_vantage"] == 1
+
+
+def test_episode_path_takes_the_vantage(captures):
+    from ebutool.analysis import build_episodes
+    from ebutool.stream.reader import read_records
+
+    diag = Diagnostics()
+    eps = build_episodes(read_records(str(captures["cn"]), diag), diag=diag, vantage="cn")
+    assert [(e.kind, e.prev_coa, e.coa) for e in eps] == [("standard", OLD, NEW)]
