@@ -203,7 +203,7 @@ def _rows_at_vantage(
         early, records = lookahead(records, evidence)
     else:
         early = VantageDecision(vantage, "--vantage", given=True)
-    rows = build_rows(records, config, diag, oracle, vantage=early.role)
+    rows = build_rows(records, config, diag, oracle, early.role)
     decision = resolve(vantage, evidence, early, diag, label, len(rows))
     if source is not None:
         rows.relabel(lambda _: source)
