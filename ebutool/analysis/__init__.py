@@ -22,6 +22,7 @@ from ebutool.analysis.classify import KINDS, MODES
 from ebutool.analysis.columns import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame
 from ebutool.analysis.episodes import Reconstructor, check_order
 from ebutool.analysis.metrics import finalize
+from ebutool.analysis.observable import apply_vantage
 from ebutool.analysis.rows import (
     FALLBACK_KIND,
     UNKNOWN_MH_STATUS,
@@ -30,6 +31,7 @@ from ebutool.analysis.rows import (
 )
 from ebutool.analysis.state import Episode, Step
 from ebutool.analysis.summary import SUMMARY_COLUMNS, summarize
+from ebutool.analysis.vantage import ROLES, Evidence, VantageDecision, lookahead, resolve
 from ebutool.core.addr import canonical
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
@@ -63,6 +65,8 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "KINDS",
     "MODES",
+    "ROLES",
+    "VantageDecision",
 ]
 
 
@@ -90,9 +94,13 @@ def iter_episodes(
     config: ProtocolConfig = DEFAULT_CONFIG,
     diag: Diagnostics | None = None,
     oracle=None,
+    vantage: str | None = None,
 ) -> Iterator[Episode]:
-    """Episodes as their MN moves on (streaming; ids are 0 here, see build_episodes)."""
+    """Episodes as their MN moves on (streaming; ids are 0 here, see build_episodes).
+    ``vantage``: where the capture was taken (ebutool.analysis.vantage; None: the MN);
+    the Episodes keep every measured interval, ``analyze`` applies what it can observe."""
     rc = Reconstructor(config, diag, oracle)
+    rc.vantage = vantage
     # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
     for item in retyped(records, config.mh_types, rc.diag):
         for ho, _ in rc.feed(item):
@@ -107,6 +115,7 @@ def build_episodes(
     diag: Diagnostics | None = None,
     oracle=None,
     check: bool = True,
+    vantage: str | None = None,
 ) -> list[Episode]:
     """All episodes of a message stream (Records and HandoverEvents, capture order),
     sorted by handover time, MN and CN, and numbered from 1.  ``check`` diagnoses
@@ -114,7 +123,7 @@ def build_episodes(
     diag = diag if diag is not None else Diagnostics()
     if check:
         records = check_order(records, diag)
-    eps = list(iter_episodes(records, config, diag, oracle))
+    eps = list(iter_episodes(records, config, diag, oracle, vantage))
     _fallback_causes(eps)
     eps.sort(key=lambda e: (e.t0_ns is None, e.t0_ns or 0, e.mn, e.cn or "", e.coa))
     for i, e in enumerate(eps, 1):
@@ -160,9 +169,13 @@ def analyze_records(
     oracle=None,
     keys=None,
     check: bool = True,
+    vantage: str | None = None,
+    label: str = "the input",
 ) -> pd.DataFrame:
     """The episode table of a message stream; ``mn``/``cn`` keep only their rows.
-    ``oracle`` None builds the CN oracle (with ``keys``) when installed; False: none."""
+    ``oracle`` None builds the CN oracle (with ``keys``) when installed; False: none.
+    ``vantage`` (a ROLES value) says where it was captured, None: detected (``label``
+    names the stream in the warning of an ambiguous one)."""
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     diag = diag if diag is not None else Diagnostics()
     if oracle is None:
@@ -170,7 +183,36 @@ def analyze_records(
     if check:
         records = check_order(records, diag)
     with fewer_collections():
-        return build_rows(read_ahead(records), config, diag, oracle or None).frame(mn, cn)
+        return _rows_at_vantage(
+            read_ahead(records), config, diag, oracle or None, vantage, label, mn, cn
+        )
+
+
+def _rows_at_vantage(
+    records: Iterable,
+    config: ProtocolConfig,
+    diag: Diagnostics,
+    oracle,
+    vantage: str | None,
+    label: str,
+    mn: str | None,
+    cn: str | None,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """The table of ``records`` at their vantage point (given, or detected: stderr is the
+    caller's, the decision is in ``df.attrs["vantage"]``: [VantageDecision.as_dict])."""
+    evidence = Evidence()
+    if vantage is None:
+        early, records = lookahead(records, evidence)
+    else:
+        early = VantageDecision(vantage, "--vantage", given=True)
+    rows = build_rows(records, config, diag, oracle, early.role)
+    decision = resolve(vantage, evidence, early, diag, label, len(rows))
+    if source is not None:
+        rows.relabel(lambda _: source)
+    df = apply_vantage(rows.frame(mn, cn), decision.role)
+    df.attrs["vantage"] = [decision.as_dict(label)]
+    return df
 
 
 def merged_records(paths, diag: Diagnostics, stats=None, progress=None, esp_sas=None) -> Iterator:
@@ -204,13 +246,17 @@ def analyze(
     oracle: Any = None,
     progress: Progress | NullProgress | None = None,
     esp_sas: Sequence[EspSA] | None = None,
+    vantage: str | None = None,
 ) -> pd.DataFrame:
     """One row per episode of the capture or trace ``path`` (DESIGN.md section 5 columns
     first, then ``source``, the input's label), numbered 1, 2, ...  Never None: no
     episode gives an empty, typed frame.  ``keys`` (an ebutool.oracle.keys.KeyTable) go
     to the CN oracle that fills the auth column; ``oracle=False`` skips it.  ``progress``
-    follows the reading; ``esp_sas`` decrypt ESP (ebutool.esp).  Several inputs (each
-    on its own, or merged by time) are ebutool.analyze's, through ebutool.runner."""
+    follows the reading; ``esp_sas`` decrypt ESP (ebutool.esp).  ``vantage`` ("mn",
+    "ha", "cn", "path") says where the capture was taken; None detects it
+    (ebutool.analysis.vantage; the decision and its evidence are in
+    ``df.attrs["vantage"]``).  Several inputs (each on its own, or merged by time) are
+    ebutool.analyze's, through ebutool.runner."""
     diag = diag if diag is not None else Diagnostics()
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     with fewer_collections():  # a long streaming run: see ebutool.core.gc_tuning
@@ -218,10 +264,10 @@ def analyze(
             oracle = make_oracle(keys, config, diag)
         # The lean path (analysis/rows.py): rows, not Episodes, are kept until the end.
         records = merged_records([path], diag, stats, progress, esp_sas)
-        rows = build_rows(records, config, diag, oracle or None)
         label = source_labels([path])[0]
-        rows.relabel(lambda source: label)
-        return rows.frame(mn, cn)
+        return _rows_at_vantage(
+            records, config, diag, oracle or None, vantage, label, mn, cn, source=label
+        )
 
 
 def source_labels(paths: Sequence[str | os.PathLike[str]]) -> list[str]:

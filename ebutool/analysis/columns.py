@@ -45,6 +45,11 @@ def _attr(name: str, dtype: Dtype, unit: str, meaning: str) -> Column:
     return Column(name, dtype, unit, meaning, attrgetter(name))
 
 
+def _later(name: str, dtype: Dtype, unit: str, meaning: str) -> Column:
+    """A column the finished table gets (ebutool.analysis.observable): empty per Episode."""
+    return Column(name, dtype, unit, meaning, lambda ep: None)
+
+
 def _joined(codes: list[str]) -> str | None:
     return ";".join(codes) or None
 
@@ -219,6 +224,57 @@ COLUMNS: tuple[Column, ...] = (
         "codes",
         "the episode's messages that were ESP-protected and decrypted with `--esp-sa` "
         "(`;`-separated labels, e.g. `BU;BA;HoTI;HoT`); empty when none was",
+    ),
+    # The vantage point and what only some vantage points measure (ebutool.analysis.
+    # observable fills these in the finished table; see docs/analysis.md "Vantage points").
+    _later(
+        "vantage",
+        OBJECT,
+        "code",
+        "where the capture was taken: `mn`, `ha`, `cn`, `path` "
+        "or `multi`; empty when it cannot be told, see [vantage point](#vantage-point)",
+    ),
+    _later(
+        "t_first_seen",
+        FLOAT,
+        "epoch s",
+        "at a vantage other than the MN: when the first "
+        "packet from the new care-of address was seen there (t0 is the MN's, unobservable)",
+    ),
+    _later(
+        "cn_send_interval_ms",
+        FLOAT,
+        "ms",
+        "at the CN: the first packet from the new "
+        "care-of address to the first route-optimised data from it (the send latency "
+        "shifted by one-way delays)",
+    ),
+    _later(
+        "cn_recv_interval_ms",
+        FLOAT,
+        "ms",
+        "at the CN: the first packet from the new "
+        "care-of address to the first route-optimised data the CN sent to it",
+    ),
+    _later(
+        "cn_home_test_proc_ms",
+        FLOAT,
+        "ms",
+        "at the CN: HoTI arrival to HoT departure "
+        "(the CN's processing time of the home test this episode used)",
+    ),
+    _later(
+        "cn_ro_proc_ms",
+        FLOAT,
+        "ms",
+        "at the CN: CoTI arrival to CoT departure, or "
+        "EBU arrival to EBA departure (`rtt_ro_from` says which)",
+    ),
+    _later(
+        "ha_bu_proc_ms",
+        FLOAT,
+        "ms",
+        "at the HA: BU arrival to the departure of the BA that accepted it",
     ),
 )
 

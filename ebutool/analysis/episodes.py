@@ -58,6 +58,10 @@ class Reconstructor(MessageHandlers):
         self.first_ts: int | None = None
         self.index0_undecided = False  # the last oracle check: care-of index 0 undecided
         self.last_ts: int = 0
+        # The capture's vantage point (ebutool.analysis.vantage): at the HA or a CN, an
+        # untunnelled HoTI/HoT of a home address went through the HA, it does not mean
+        # the MN is at home (see _forwarded).
+        self.vantage: str | None = None
 
     # -- input -----------------------------------------------------------------------
     def feed(self, item: Record | HandoverEvent) -> list[tuple[Handover, MNState]]:
@@ -124,6 +128,9 @@ class Reconstructor(MessageHandlers):
         if res.mn is None:  # CoTI/CoT of a care-of address not mapped yet
             self._hold(res.coa, rec, verdict)
             return
+        if self.vantage in FORWARDING_VANTAGES and _home_test_via_ha(rec, res):
+            self._forwarded(rec, res, verdict)
+            return
         if res.coa and self.book.learn_coa(res.coa, res.mn):
             self._flush(res.coa)
         self._process(rec, res, verdict)
@@ -171,6 +178,22 @@ class Reconstructor(MessageHandlers):
         if unseen and (mst is None or mst.n_handovers == 0) or (cur is not None and cur.mid_start):
             return rec, AMBIGUOUS_NOTE
         return rec, None
+
+    def _forwarded(self, rec: Record, res: Resolved, verdict: str | None) -> None:
+        """An untunnelled HoTI/HoT between a home address and a CN, seen at the HA or
+        the CN: the home test of the MN wherever it is (at the CN its only copy, at the
+        HA the decapsulated copy of a tunnelled one, already counted: dropped)."""
+        if self.vantage != "cn":
+            return
+        mst = self._mn(res.mn or rec.src)
+        cur = mst.current
+        res.coa, res.tunnelled = (cur.coa if cur is not None else ""), True
+        if rec.msg == "HoT":
+            self._hot(rec, res, mst, "CN")
+        elif cur is not None:
+            self._up(rec, res, mst, cur, "CN", verdict)
+        else:  # no handover yet: the test is still kept for the episode that uses it
+            self._home_test_init(rec, res, mst)
 
     def _hold(self, coa: str, rec: Record, verdict: str | None) -> None:
         held = self.pending.get(coa)
@@ -361,6 +384,14 @@ def _moved_back(rec: Record, cur: Handover) -> bool:
     if cur.t0_source == "event":
         return False
     return rec.msg == "BU" and isinstance(rec.mh, BindingUpdate) and bool(rec.mh.flags & BU_FLAG_H)
+
+
+FORWARDING_VANTAGES = ("ha", "cn")
+
+
+def _home_test_via_ha(rec: Record, res: Resolved) -> bool:
+    """A HoTI/HoT without tunnel and without mobility headers, home address <-> CN."""
+    return rec.tunnel_src is None and rec.msg in ("HoTI", "HoT") and rec.hoa is None
 
 
 def _opening(rec: Record) -> str:

@@ -93,18 +93,7 @@ class MessageHandlers:
             ep.last_up_ts = rec.ts_ns
             ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role, rec.esp_spi is not None))
         elif msg == "HoTI":
-            assert isinstance(m, HomeTestInit)
-            tests = mst.tests(res.peer)
-            ex = tests.open.get(m.init_cookie)
-            if ex is None:
-                if len(tests.open) >= MAX_OPEN_TESTS:
-                    tests.open.pop(next(iter(tests.open)))
-                ex = tests.open[m.init_cookie] = Exchange(coa=res.coa)
-            ex.send(rec.ts_ns, rec.frame)
-            if len(ex.steps) < MAX_STEPS:
-                ex.steps.append(
-                    Step(rec.ts_ns, rec.frame, msg, "MN", "CN", rec.esp_spi is not None)
-                )
+            self._home_test_init(rec, res, mst)
         else:  # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
             if ep is not None:
@@ -184,6 +173,21 @@ class MessageHandlers:
             test, matched = mst.tests(res.peer).find(index, rec.ts_ns)
             if matched:
                 ep.home_test, ep.home_index = test, index
+
+    def _home_test_init(self, rec: Record, res: Resolved, mst: MNState) -> None:
+        m = rec.mh
+        assert isinstance(m, HomeTestInit)
+        tests = mst.tests(res.peer)
+        ex = tests.open.get(m.init_cookie)
+        if ex is None:
+            if len(tests.open) >= MAX_OPEN_TESTS:
+                tests.open.pop(next(iter(tests.open)))
+            ex = tests.open[m.init_cookie] = Exchange(coa=res.coa)
+        ex.send(rec.ts_ns, rec.frame)
+        if len(ex.steps) < MAX_STEPS:
+            ex.steps.append(
+                Step(rec.ts_ns, rec.frame, rec.msg, "MN", "CN", rec.esp_spi is not None)
+            )
 
     def _hot(self, rec: Record, res: Resolved, mst: MNState, role: str) -> None:
         hot = rec.mh

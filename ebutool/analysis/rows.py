@@ -223,9 +223,12 @@ def build_rows(
     config: ProtocolConfig = DEFAULT_CONFIG,
     diag: Diagnostics | None = None,
     oracle=None,
+    vantage: str | None = None,
 ) -> EpisodeRows:
-    """The closed episode rows of a message stream (what build_episodes gives, as rows)."""
+    """The closed episode rows of a message stream (what build_episodes gives, as rows);
+    ``vantage``: where the capture was taken (ebutool.analysis.vantage), None = the MN."""
     rc = Reconstructor(config, diag, oracle)
+    rc.vantage = vantage
     rows = EpisodeRows()
     add = rows.add_handover
     # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA

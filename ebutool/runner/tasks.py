@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ebutool.analysis import analyze, analyze_records, filter_address, make_oracle
+from ebutool.analysis.vantage import check_role, role_for
 from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
@@ -80,6 +81,7 @@ def _analyze_task(
     mn: str | None = None,
     cn: str | None = None,
     esp_sas: EspSAs = None,
+    vantage: dict[str, str] | None = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
     if is_store(path):  # a record store, e.g. one of compare's inputs
@@ -100,6 +102,7 @@ def _analyze_task(
         oracle=oracle,
         progress=progress,
         esp_sas=esp_sas,
+        vantage=role_for(path, vantage or {}),
     )
 
 
@@ -117,22 +120,31 @@ def analyze_files(
     merge: bool = False,
     progress: ProgressLike = None,
     esp_sas: EspSAs = None,
+    vantage: dict[str, str] | str | None = None,
 ) -> pd.DataFrame:
     """One row per episode of the inputs (module doc).  ``oracle``: None builds the CN
     oracle (with ``keys``), False skips it; an Oracle object is shared by all files (and
     keeps the work in this process).  ``esp_sas``: ESP SAs (ebutool.esp) to decrypt
-    protected signalling with."""
+    protected signalling with.  ``vantage``: {path or base name: role} (or one role for
+    every input) overrides the detected vantage points; what was decided, and on what
+    evidence, is in ``df.attrs["vantage"]`` (VantageDecision.as_dict per file)."""
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
     if any(is_store(n) for n in names):
         return _analyze_store(names, mn, cn, config, keys, diag, stats, oracle)
+    given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
+    given = {path: check_role(role) for path, role in given.items()}
     if len(names) == 1:
-        return _analyze_task(names[0], diag, stats, config, keys, oracle, mn, cn, esp_sas, progress)
+        return _analyze_task(
+            names[0], diag, stats, config, keys, oracle, mn, cn, esp_sas, given, progress
+        )
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     if merge:
+        roles = {role_for(name, given) for name in names}
+        role = roles.pop() if len(roles) == 1 else "multi"
         return _analyze_merged(
-            names, jobs, mn, cn, config, keys, diag, stats, oracle, progress, esp_sas
+            names, jobs, mn, cn, config, keys, diag, stats, oracle, progress, esp_sas, role
         )
     if oracle not in (None, False):
         jobs = 1  # an oracle object cannot be shared with other processes
@@ -145,12 +157,15 @@ def analyze_files(
         None,
         None,
         esp_sas,
+        given,
         jobs=jobs,
         diag=diag,
         stats=stats,
     )
     # Episode numbers count every episode of every file, so the filter comes last.
+    decisions = [d for f in frames for d in f.attrs.get("vantage", [])]
     df = pd.concat(frames, ignore_index=True)
+    df.attrs["vantage"] = decisions
     labels = source_labels(names)
     sources = [label for f, label in zip(frames, labels, strict=True) for _ in f.index]
     df["source"] = pd.Series(sources, index=df.index, dtype=df["source"].dtype)
@@ -160,7 +175,9 @@ def analyze_files(
         keep &= df["mn"] == mn
     if cn is not None:
         keep &= df["cn"] == cn
-    return df[keep].reset_index(drop=True)
+    out = df[keep].reset_index(drop=True)
+    out.attrs["vantage"] = decisions
+    return out
 
 
 def _analyze_store(
@@ -195,16 +212,27 @@ def _analyze_merged(
     oracle: Any,
     progress: ProgressLike,
     esp_sas: EspSAs = None,
+    vantage: str | None = None,
 ) -> pd.DataFrame:
     """The files merged by time, analysed as one capture; ``source`` says where each
-    episode began."""
+    episode began.  ``vantage``: the one role --vantage gives them all, ``multi`` when
+    it gives several (views of one run are not merged into one timeline yet, so a
+    ``multi`` table has no vantage-dependent values), None: detected."""
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
     records = merged_records(
         names, jobs, diag=diag, stats=stats, progress=progress, esp_sas=esp_sas
     )
     df = analyze_records(
-        records, mn, cn, config, diag, oracle=oracle if oracle is not None else False, check=False
+        records,
+        mn,
+        cn,
+        config,
+        diag,
+        oracle=oracle if oracle is not None else False,
+        check=False,
+        vantage=vantage,
+        label="the merged inputs",
     )
     label_of = dict(zip(names, source_labels(names), strict=True))
     df["source"] = pd.Series(

@@ -6,7 +6,14 @@ with open("out.pcap", "wb") as fh:
     write_capture(result, fh)
 """
 
-from ebutool.synth.output import key_table, trace_records, write_capture, write_json, write_keys
+from ebutool.synth.output import (
+    key_table,
+    trace_records,
+    view_packets,
+    write_capture,
+    write_json,
+    write_keys,
+)
 from ebutool.synth.protect import protect_run, write_sa_files
 from ebutool.synth.scenario import Scenario, ScenarioError
 from ebutool.synth.scenario_parse import load_scenario, parse_scenario
@@ -26,4 +33,5 @@ __all__ = [
     "trace_records",
     "protect_run",
     "write_sa_files",
+    "view_packets",
 ]

@@ -14,12 +14,48 @@ from ebutool.synth.simulator import SynthResult
 from ebutool.wire import build
 
 
-def write_capture(result: SynthResult, out: BinaryIO, pcapng: bool = False) -> int:
-    """The packets as captured at the MNs; returns how many were written.  pcap is
-    written with microsecond timestamps (every synthesized time is a whole microsecond)."""
+def write_capture(
+    result: SynthResult,
+    out: BinaryIO,
+    pcapng: bool = False,
+    *,
+    view: str = "mn",
+    clock_offset_ms: float = 0.0,
+    clock_drift_ppm: float = 0.0,
+) -> int:
+    """The packets as captured at the MNs (``view`` "ha" or "cn": at the home agents or
+    the correspondents, see :func:`ebutool.synth.simulate`'s ``views``); returns how many
+    were written.  ``clock_offset_ms`` and ``clock_drift_ppm`` set that capture's clock:
+    a packet seen at true time t is stamped t + offset + drift x (t - scenario start).
+    pcap is written with microsecond timestamps (every synthesized time, and every
+    stamp after the clock, is a whole microsecond)."""
+    packets = view_packets(result, view, clock_offset_ms, clock_drift_ppm)
     if pcapng:
-        return build.write_pcapng(out, result.packets, linktype=build.LINKTYPE_RAW_IPV6)
-    return build.write_pcap(out, result.packets, linktype=build.LINKTYPE_RAW_IPV6)
+        return build.write_pcapng(out, packets, linktype=build.LINKTYPE_RAW_IPV6)
+    return build.write_pcap(out, packets, linktype=build.LINKTYPE_RAW_IPV6)
+
+
+def view_packets(
+    result: SynthResult,
+    view: str = "mn",
+    clock_offset_ms: float = 0.0,
+    clock_drift_ppm: float = 0.0,
+) -> list[tuple[int, bytes]]:
+    """(stamp ns, IPv6 octets) of one vantage point's capture, on its own clock."""
+    if view == "mn":
+        packets = result.packets
+    elif view in result.views:
+        packets = result.views[view]
+    else:
+        raise ValueError(f"the run kept no {view!r} view (simulate(..., views=(...)))")
+    if not clock_offset_ms and not clock_drift_ppm:
+        return packets
+    start = result.scenario.start_ns
+    offset = ms_to_ns_us(clock_offset_ms)
+    return [
+        (t + offset + round((t - start) * clock_drift_ppm * 1e-6 / 1000) * 1000, wire)
+        for t, wire in packets
+    ]
 
 
 def trace_records(result: SynthResult) -> Iterator[Record | HandoverEvent]:

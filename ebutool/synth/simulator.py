@@ -11,6 +11,11 @@ so one seed gives the same packets, byte for byte.
 The capture is taken at the mobile nodes (DESIGN.md section 4, the default vantage
 point): every packet an MN sends, when it sends it, and every packet that reaches
 an MN, when it arrives.  With several MNs it is the union of their captures.
+``simulate(..., views=("ha", "cn"))`` also keeps the same run as captured at the home
+agents (what reaches them and what they send: tunnelled packets and their
+decapsulated inner packets) and at the correspondents (what reaches them, what they
+send), each in ``SynthResult.views`` (:func:`ebutool.synth.output.write_capture`
+writes one with its own clock offset and drift).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from ebutool.synth.mobile import MobileNodeSim
 from ebutool.synth.nodes import CorrespondentSim, HomeAgentSim
 from ebutool.synth.scenario import HOME, Correspondent, Network, Scenario
 
+VIEWS = ("ha", "cn")  # vantage points besides the MNs' own ("mn": SynthResult.packets)
+
 
 @dataclass
 class SynthResult:
@@ -41,16 +48,24 @@ class SynthResult:
     built: list = field(default_factory=list)  # the Pkt behind each packet (what was meant)
     handovers: list[HandoverEvent] = field(default_factory=list)
     lost: int = 0  # packets the links dropped
+    # the same run captured at other vantage points: "ha", "cn" -> (epoch ns, IPv6 octets)
+    views: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)
 
 
 class Sim:
-    def __init__(self, scenario: Scenario, seed: int, config: ProtocolConfig):
+    def __init__(
+        self, scenario: Scenario, seed: int, config: ProtocolConfig, views: tuple[str, ...] = ()
+    ):
         self.scenario, self.config = scenario, config
         self.rng = random.Random(seed)
         self.now = 0
         self._queue: list = []
         self._order = itertools.count()
         self.result = SynthResult(scenario, seed, config)
+        for role in views:
+            if role not in VIEWS:
+                raise ValueError(f"unknown view {role!r} (one of {', '.join(VIEWS)})")
+            self.result.views[role] = []
         self.has = {n: HomeAgentSim(self, h) for n, h in scenario.home_agents.items()}
         self.cns = {n: CorrespondentSim(self, c) for n, c in scenario.correspondents.items()}
         self.cn_by_addr = {c.cfg.address: c for c in self.cns.values()}
@@ -103,6 +118,17 @@ class Sim:
         self.result.packets.append((self.scenario.start_ns + self.now, pkt.wire))
         self.result.built.append(pkt)
 
+    def seen_at(self, role: str, pkt: P.Pkt) -> None:
+        """``pkt`` passes the vantage point ``role`` now (kept when that view is asked for)."""
+        view = self.result.views.get(role)
+        if view is not None:
+            view.append((self.scenario.start_ns + self.now, pkt.wire))
+
+    def arrive(self, role: str, handler: Callable, *args) -> None:
+        """A packet (the last of ``args``) reaches the node of ``role``: seen, then handled."""
+        self.seen_at(role, args[-1])
+        handler(*args)
+
     def handover_event(self, mn: str, coa: str, prev: str | None) -> None:
         self.result.handovers.append(
             HandoverEvent(ts_ns=self.scenario.start_ns + self.now, mn=mn, coa=coa, prev_coa=prev)
@@ -115,32 +141,36 @@ class Sim:
         self.capture(pkt)
         d = self.crossing(mn.net, mn.net.ha_delay_ms) if mn.net is not None else 0
         if d is not None:
-            self.at(self.now + d, self.has[mn.cfg.home_agent].receive, pkt)
+            self.at(self.now + d, self.arrive, "ha", self.has[mn.cfg.home_agent].receive, pkt)
 
     def mn_to_cn(self, mn, cn: Correspondent, pkt: P.Pkt) -> None:
         self.capture(pkt)
         base = mn.net.cn_delay_ms[cn.name] if mn.net is not None else cn.ha_delay_ms
         d = self.crossing(mn.net, base)
         if d is not None:
-            self.at(self.now + d, self.cns[cn.name].receive, pkt)
+            self.at(self.now + d, self.arrive, "cn", self.cns[cn.name].receive, pkt)
 
     def ha_to_cn(self, pkt: P.Pkt) -> None:
+        self.seen_at("ha", pkt)
         cn = self.cn_by_addr.get(pkt.dst)
         if cn is not None:
-            self.at(self.now + ms_to_ns_us(cn.cfg.ha_delay_ms), cn.receive, pkt)
+            self.at(self.now + ms_to_ns_us(cn.cfg.ha_delay_ms), self.arrive, "cn", cn.receive, pkt)
 
     def cn_to_coa(self, cn: Correspondent, coa: str, pkt: P.Pkt) -> None:
+        self.seen_at("cn", pkt)
         net = self.network(coa)
         d = self.crossing(net, net.cn_delay_ms[cn.name])
         if d is not None:
             self.at(self.now + d, self.deliver, coa, pkt)
 
     def cn_to_home(self, cn: Correspondent, hoa: str, pkt: P.Pkt) -> None:
+        self.seen_at("cn", pkt)
         mn = self.mn_by_addr[hoa]
         ha = self.has[mn.cfg.home_agent]
-        self.at(self.now + ms_to_ns_us(cn.ha_delay_ms), ha.intercept, hoa, pkt)
+        self.at(self.now + ms_to_ns_us(cn.ha_delay_ms), self.arrive, "ha", ha.intercept, hoa, pkt)
 
     def ha_to_coa(self, coa: str, pkt: P.Pkt) -> None:
+        self.seen_at("ha", pkt)
         if coa == HOME:
             return
         net = self.network(coa)
@@ -157,8 +187,12 @@ class Sim:
 
 
 def simulate(
-    scenario: Scenario, seed: int | None = None, config: ProtocolConfig | None = None
+    scenario: Scenario,
+    seed: int | None = None,
+    config: ProtocolConfig | None = None,
+    views: tuple[str, ...] = (),
 ) -> SynthResult:
-    """Run ``scenario``; ``seed`` overrides the scenario's, ``config`` its [protocol]."""
+    """Run ``scenario``; ``seed`` overrides the scenario's, ``config`` its [protocol];
+    ``views`` ("ha", "cn") also keeps the run as seen at those nodes (module doc)."""
     cfg = config if config is not None else scenario.config()
-    return Sim(scenario, scenario.seed if seed is None else seed, cfg).run()
+    return Sim(scenario, scenario.seed if seed is None else seed, cfg, tuple(views)).run()

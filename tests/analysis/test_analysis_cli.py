@@ -93,7 +93,7 @@ def test_json_null_for_missing(tmp_path):
         NEAR.d_ha,
     )
     path = cap.write(tmp_path / "home.pcap")
-    r = invoke(path, "-f", "json")
+    r = invoke(path, "-f", "json", "--vantage", "home.pcap=mn")  # MN or HA: say it
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     assert list(rows[0]) == list(EPISODE_COLUMNS)

@@ -36,9 +36,9 @@ NEAR = Delays(d_ha=10, d_hc=30, d_ro=15)  # at the new address
 OLD = Delays(d_ha=8, d_hc=30, d_ro=12)  # at the old address (early pre-handover test)
 
 
-def run(cap: Capture):
+def run(cap: Capture, vantage: str | None = None):
     diag = Diagnostics()
-    df = analyze_records(cap.records(), diag=diag)
+    df = analyze_records(cap.records(), diag=diag, vantage=vantage)
     return df, diag
 
 
@@ -414,10 +414,17 @@ def test_early_without_ack_request_has_no_mode_by_definition(mode):
 def test_home_registration_only():
     cap, mn, cn = Capture(), MN(HOA, HA), CN(CN1, NEAR)
     handover(cap, mn, [cn], T0, COA2, COA1, Plan("home_only", period=PERIOD), NEAR.d_ha)
-    df, _ = run(cap)
+    df, _ = run(cap, vantage="mn")
     row = one(df)
     check(row, kind="home_only", mode="unknown", cn=None, rtt_ha=NEAR.rtt_ha, predicted=False)
-    assert row["complete"] and row["rtt_ro_from"] is None
+    assert row["complete"] and row["rtt_ro_from"] is None and row["vantage"] == "mn"
+    # Only a BU to the HA and its BA: the HA sees the same packets, so without --vantage
+    # the capture is ambiguous: a warning, and no MN- or HA-side value is guessed.
+    df, diag = run(cap)
+    row = one(df)
+    assert diag.counts["ambiguous_vantage"] == 1 and row["vantage"] is None
+    assert math.isnan(row["rtt_ha_ms"]) and math.isnan(row["t_handover"])
+    assert "vantage_unknown" in row["diagnosis"]
 
 
 def test_return_home_is_deregistration():

@@ -17,6 +17,7 @@ from ebutool.analysis.columns import (
     markdown_table,
 )
 from ebutool.analysis.formulas import FORMULAS
+from ebutool.analysis.observable import VANTAGE_COLUMNS
 from ebutool.analysis.state import Episode, Step
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,6 +114,8 @@ def test_each_cell_comes_from_its_own_field():
         "karn_excluded": "rtt_bt;rtt_ro",
         "diagnosis": "binding_error;no_final_bu",
         **{f"{name}_ms": 10.0 + i for i, name in enumerate(FORMULAS)},
+        # filled in the finished table, by vantage point (ebutool.analysis.observable)
+        **dict.fromkeys(VANTAGE_COLUMNS),
     }
     for name, value in converted.items():
         assert row[name] == value, name

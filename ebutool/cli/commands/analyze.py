@@ -57,6 +57,16 @@ MergeOpt = Annotated[
         "over several files, e.g. tcpdump -C rotation).",
     ),
 ]
+VantageOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vantage",
+        metavar="PATH=ROLE",
+        help="Where the capture PATH (as given, or its base name) was taken: mn, ha, cn or "
+        "path (a router between them); repeatable.  Overrides the detection, which says on "
+        "stderr what it found.",
+    ),
+]
 MnOpt = Annotated[
     str | None, typer.Option("--mn", help="Only episodes of this mobile node (home address).")
 ]
@@ -128,6 +138,7 @@ def register(app: typer.Typer) -> None:
         cn: CnOpt = None,
         summary: SummaryOpt = False,
         merge: MergeOpt = False,
+        vantage: VantageOpt = None,
         jobs: JobsOpt = 1,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
         claim_tolerance: ToleranceOpt = RTT_TOLERANCE,
@@ -143,23 +154,30 @@ def register(app: typer.Typer) -> None:
         episode's own RTTs, auth, then source (input file), episode, t0_source, complete,
         rtt_ro_from, home_test_before_handover, n_retransmissions, karn_excluded,
         n_binding_errors, diagnosis, rtt_bt_basis, rtt_bt_pred_ms, data_gap_send_ms,
-        data_gap_recv_ms, esp_protected.  Each file is analysed on its own unless
-        --merge.  The capture is assumed to be taken at the mobile node.  A one-line
+        data_gap_recv_ms, quality, esp_protected, vantage and what only some vantage
+        points measure.  Each file is analysed on its own unless --merge.  The vantage
+        point of each capture (mn, ha, cn) is detected from what it holds, or given with
+        --vantage; a vantage point other than the MN leaves empty what it cannot
+        observe.  A one-line
         summary (episodes by kind) and warnings go to stderr.  The auth column comes
         from the CN oracle (`ebutool verify`): with the key options it checks against
         each CN's Kcn and nonces, without them against the capture's own tokens.
 
         Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
+
+        Example: ebutool analyze cn-side.pcap --vantage cn-side.pcap=cn
         """
         from ebutool.analysis import claim_statement, summarize
         from ebutool.analysis.claim_stats import ClaimSettings
         from ebutool.analysis.summary import counterfactual_statement, exclusion_statement
+        from ebutool.analysis.vantage import parse_vantage_options, vantage_lines
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import analyze_files
 
         check_output(fmt, output)
         columns = episode_columns(columns, paper, summary)
+        given = parse_vantage_options(vantage or [])
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
@@ -175,6 +193,7 @@ def register(app: typer.Typer) -> None:
                 merge=merge,
                 progress=prog,
                 esp_sas=esp_sas,
+                vantage=given,
             )
         settings = ClaimSettings(
             min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
@@ -190,6 +209,8 @@ def register(app: typer.Typer) -> None:
         write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)
+            for line in vantage_lines(df):
+                err(line)
             err(summary_line(df, stats))
             if summary:
                 err(exclusion_statement(df))
@@ -226,7 +247,8 @@ def summary_line(df: pd.DataFrame, stats: StreamStats) -> str:
         return f"{read}: no Mobile IPv6 signalling, so there are no episodes"
     if df.empty:
         return f"{read}: no episode could be reconstructed (see the warnings)"
-    kinds = Counter(df["kind"])
+    # kind is empty where the vantage point cannot tell it (ebutool.analysis.observable)
+    kinds = Counter(k if isinstance(k, str) else "kind not observable" for k in df["kind"])
     by_kind = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
     note = ""
     if set(kinds) == {"incomplete"}:

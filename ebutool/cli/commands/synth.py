@@ -97,6 +97,24 @@ def register(app: typer.Typer) -> None:
                 "(ip xfrm state) and PREFIX.esp.json, mode 0600.",
             ),
         ] = None,
+        views: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--view",
+                metavar="ROLE=PATH",
+                help="Also write the run as captured at the home agent (ha) or the "
+                "correspondents (cn) to PATH; repeatable.",
+            ),
+        ] = None,
+        clocks: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--clock",
+                metavar="ROLE=OFFSET_MS[,DRIFT_PPM]",
+                help="The clock of a view (mn, ha, cn): stamps are true time + offset + "
+                "drift x elapsed; repeatable.",
+            ),
+        ] = None,
         quiet: QuietOpt = False,
     ) -> None:
         """Simulate a scenario and write the packets as captured at the mobile nodes.
@@ -109,6 +127,8 @@ def register(app: typer.Typer) -> None:
         stays the run in clear); `ebutool analyze --esp-sa PREFIX.esp_sa` decrypts it.
 
         Example: ebutool synth samples/early-conservative.toml -o early.pcap --json early.jsonl
+
+        Example: ebutool synth samples/standard.toml -o mn.pcap --view cn=cn.pcap --clock cn=700
         """
         from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys
 
@@ -118,7 +138,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("only one of --output, --json, --keys can be '-' (stdout)")
         if (esp is None) != (esp_sa_out is None):
             raise UsageError("--esp and --esp-sa-out go together (the capture needs its SAs)")
-        result = simulate(sc, seed=seed, config=config)
+        view_paths, clock = _view_options(views or [], clocks or [])
+        result = simulate(sc, seed=seed, config=config, views=tuple(view_paths))
         capture = result
         if esp is not None and esp_sa_out is not None:
             from dataclasses import replace
@@ -134,7 +155,26 @@ def register(app: typer.Typer) -> None:
                     f"SAs in {', '.join(written)}"
                 )
         with _open_binary(output) as fh:
-            n = write_capture(capture, fh, pcapng=pcapng or output.lower().endswith(".pcapng"))
+            n = write_capture(
+                capture,
+                fh,
+                pcapng=pcapng or output.lower().endswith(".pcapng"),
+                clock_offset_ms=clock.get("mn", (0.0, 0.0))[0],
+                clock_drift_ppm=clock.get("mn", (0.0, 0.0))[1],
+            )
+        for role, path in view_paths.items():
+            offset, drift = clock.get(role, (0.0, 0.0))
+            with _open_binary(path) as fh:
+                k = write_capture(
+                    capture,
+                    fh,
+                    pcapng=pcapng or path.lower().endswith(".pcapng"),
+                    view=role,
+                    clock_offset_ms=offset,
+                    clock_drift_ppm=drift,
+                )
+            if not quiet:
+                err(f"synth: the {role} view: {k} packets -> {path}")
         if json_out is not None:
             with _open_text(json_out) as fh:
                 write_json(result, fh)
@@ -146,3 +186,32 @@ def register(app: typer.Typer) -> None:
                 f"synth: {sc.name} (seed {result.seed}): {n} packets, {len(result.handovers)} "
                 f"handovers, {result.lost} lost on the links -> {output}"
             )
+
+
+def _view_options(
+    views: list[str], clocks: list[str]
+) -> tuple[dict[str, str], dict[str, tuple[float, float]]]:
+    """``--view ROLE=PATH`` and ``--clock ROLE=OFFSET_MS[,DRIFT_PPM]`` values."""
+    from ebutool.synth.simulator import VIEWS
+
+    paths: dict[str, str] = {}
+    for value in views:
+        role, sep, path = value.partition("=")
+        if not sep or role not in VIEWS or not path:
+            raise UsageError(
+                f"--view {value!r}: expected ROLE=PATH, ROLE one of {', '.join(VIEWS)}"
+            )
+        paths[role] = path
+    clock: dict[str, tuple[float, float]] = {}
+    for value in clocks:
+        role, sep, rest = value.partition("=")
+        offset, _, drift = rest.partition(",")
+        try:
+            clock[role] = (float(offset), float(drift or 0.0))
+        except ValueError:
+            raise UsageError(f"--clock {value!r}: expected ROLE=OFFSET_MS[,DRIFT_PPM]") from None
+        if not sep or role not in ("mn", *VIEWS):
+            raise UsageError(f"--clock {value!r}: ROLE is one of mn, {', '.join(VIEWS)}")
+        if role != "mn" and role not in paths:
+            raise UsageError(f"--clock {value!r}: no --view {role}=PATH to apply it to")
+    return paths, clock
