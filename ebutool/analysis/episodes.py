@@ -333,7 +333,7 @@ class Reconstructor(MessageHandlers):
             cur = mst.current
             t_open = rec.ts_ns
             if cur is not None and res.coa == cur.prev_coa:
-                if not _moved_back(rec, cur):
+                if not _moved_back(rec, cur, self.vantage):
                     # A straggler, or make-before-break: the MN still sends from the address
                     # it left.  That neither opens nor splits a handover; only a home
                     # registration from there (A -> B -> A) shows it moved back.
@@ -378,12 +378,16 @@ class Reconstructor(MessageHandlers):
         self._down(rec, res, cur, role, verdict)
 
 
-def _moved_back(rec: Record, cur: Handover) -> bool:
+def _moved_back(rec: Record, cur: Handover, vantage: str | None = None) -> bool:
     """A packet from the previous address that means the MN is back there: a BU to the
-    HA (no handover event dates the move), or any packet after an event said so."""
+    HA (no handover event dates the move), or any packet after an event said so.  Where
+    the home registration cannot be seen (a capture at the CN), a return routability
+    procedure from there (CoTI, or a BU/EBU to the CN) is what shows the move back."""
     if cur.t0_source == "event":
         return False
-    return rec.msg == "BU" and isinstance(rec.mh, BindingUpdate) and bool(rec.mh.flags & BU_FLAG_H)
+    if rec.msg == "BU" and isinstance(rec.mh, BindingUpdate) and rec.mh.flags & BU_FLAG_H:
+        return True
+    return vantage == "cn" and rec.msg in ("CoTI", "BU", "EBU")
 
 
 FORWARDING_VANTAGES = ("ha", "cn")
