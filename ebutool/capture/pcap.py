@@ -1,18 +1,33 @@
 """Classic libpcap files: a 24-octet global header, then (16-octet header, data) records.
 
-Magic 0xa1b2c3d4 means microsecond and 0xa1b23c4d nanosecond timestamps; the
-byte order of the magic as stored gives the byte order of the whole file.
+Magic 0xa1b2c3d4 means microsecond and 0xa1b23c4d nanosecond timestamps; the byte
+order of the magic as stored gives the byte order of the whole file.
+
+:func:`walk_pcap` is the one record loop, for the reference run (skip rule
+:data:`~ebutool.capture.skip.NONE`: every frame is yielded) and the fast run (rule
+:data:`~ebutool.capture.skip.MOBILITY`: frames that cannot matter are only counted).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 from collections.abc import Iterator
 
-from ebutool.capture.frame import Frame
-from ebutool.capture.linktypes import SUPPORTED_LINKTYPES
-from ebutool.capture.source import PCAP_MAGICS, Source
+from ebutool.capture.frame import Frame, new_frame
+from ebutool.capture.linktypes import SUPPORTED_LINKTYPES, ip6_offset_func
+from ebutool.capture.magic import PCAP_MAGICS
+from ebutool.capture.skip import (
+    ETHERTYPE_LINKS,
+    RAW_LINKS,
+    Counts,
+    SkipRule,
+    ethertypes,
+    flush,
+    must_decode,
+    register,
+    walk_must_decode,
+)
+from ebutool.capture.window import Window
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 
@@ -21,35 +36,17 @@ RECORD_HEADER_LEN = 16
 # No real link layer has frames near this size; a larger captured length means the
 # record header is garbage, and nothing after it can be trusted to line up.
 MAX_CAPLEN = 256 << 20
-
-# Building the Frame is most of the per-record cost.  Frame is a frozen slots
-# dataclass whose generated __init__ stores each field through object.__setattr__
-# (about 0.6 us per frame); storing through the slot descriptors directly is the
-# same store at half the cost.  The readers do that inline, which is only right
-# while Frame is exactly these five slots with no __post_init__: checked here, so
-# a change to Frame fails loudly at import instead of building half-set frames.
-NEW_FRAME = object.__new__
-SET_FRAME, SET_TS, SET_LINKTYPE, SET_DATA, SET_WIRELEN = (
-    getattr(Frame, name).__set__ for name in ("frame", "ts_ns", "linktype", "data", "wirelen")
-)
-if (
-    [f.name for f in dataclasses.fields(Frame)] != ["frame", "ts_ns", "linktype", "data", "wirelen"]
-    or hasattr(Frame, "__post_init__")
-    or not hasattr(Frame, "__slots__")
-):
-    raise ImportError(
-        "ebutool.capture.Frame changed: update the inline Frame construction "
-        "in ebutool/capture/pcap.py and pcapng.py"
-    )
+PROGRESS_EVERY = 1 << 20  # octets between progress updates
 
 
-def read_pcap(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
-    """Check the global header in ``buf`` (raises InputError) and return the record iterator."""
-    order, nanosecond = PCAP_MAGICS.get(buf[:4], ("<", False))
+def check_pcap_header(name: str, buf) -> tuple[str, int, int]:
+    """(byte order, ns per timestamp fraction unit, link type) of the global header at
+    the start of ``buf``; raises InputError for a header the file cannot be read with."""
+    order, nanosecond = PCAP_MAGICS.get(bytes(buf[:4]), ("<", False))
     if len(buf) < GLOBAL_HEADER_LEN:
         kind = "nanosecond " if nanosecond else ""
         raise InputError(
-            f"{src.name}: {kind}pcap global header cut short after {len(buf)} of "
+            f"{name}: {kind}pcap global header cut short after {len(buf)} of "
             f"{GLOBAL_HEADER_LEN} octets"
         )
     # The link-type field's upper 16 bits may carry FCS-length flags (pcap spec, "LinkType
@@ -58,33 +55,103 @@ def read_pcap(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
     if network not in SUPPORTED_LINKTYPES:
         supported = ", ".join(f"{k} {v}" for k, v in SUPPORTED_LINKTYPES.items())
         raise InputError(
-            f"{src.name}: pcap link type {network} is not supported (supported: {supported})"
+            f"{name}: pcap link type {network} is not supported (supported: {supported})"
         )
-    return _records(
-        src,
-        buf,
-        GLOBAL_HEADER_LEN,
-        struct.Struct(order + "IIII").unpack_from,
-        1 if nanosecond else 1000,
-        network,
-        diag,
-    )
+    return order, 1 if nanosecond else 1000, network
 
 
-def _records(
-    src: Source, buf: bytes, pos: int, unpack, frac_ns: int, linktype: int, diag: Diagnostics
+def read_pcap(
+    win: Window, diag: Diagnostics, skip: SkipRule, stats: Counts | None, progress=None
 ) -> Iterator[Frame]:
-    # The hot loop: locals only, one unpack_from and one slice per record.
-    new, frame_cls = NEW_FRAME, Frame
-    set_n, set_ts, set_lt, set_data, set_wl = SET_FRAME, SET_TS, SET_LINKTYPE, SET_DATA, SET_WIRELEN
-    n = 0
-    end = len(buf)
+    """Check the global header in ``win`` (raises InputError) and return the frame iterator.
+    With a non-empty ``skip`` rule the skipped frames are counted in ``stats``."""
+    order, frac_ns, linktype = check_pcap_header(win.name, win.buf[: win.end])
+    return walk_pcap(win, order, frac_ns, linktype, diag, skip, stats, progress)
+
+
+def _probe(order: str, linktype: int, skip: SkipRule):
+    """(unpack, size, minimal frame length, IPv6 offset) of the one-call probe of a
+    record: captured length, EtherType, first IPv6 octet, next header.  Only for the
+    Ethernet-like links of a fast run; otherwise a size no record reaches."""
+    link = ETHERTYPE_LINKS.get(linktype) if skip else None
+    if link is None:
+        return None, 1 << 62, 0, 0
+    etype_at, l2 = link
+    probe = struct.Struct(order + f"8xI4x{etype_at}x" + f"H{l2 - etype_at - 2}xB5xB")
+    return probe.unpack_from, probe.size, l2 + 40, l2
+
+
+def walk_pcap(
+    win: Window,
+    order: str,
+    frac_ns: int,
+    linktype: int,
+    diag: Diagnostics,
+    skip: SkipRule,
+    stats: Counts | None,
+    progress=None,
+) -> Iterator[Frame]:
+    # The hot loop: locals only.  Frames of the fast case are counted only in nv6/nirr:
+    # frames so far = flushed + nv6 + nirr.
+    unpack = struct.Struct(order + "IIII").unpack_from
+    f = ip6_offset_func(linktype)
+    raw = linktype in RAW_LINKS
+    punpack, psize, minlen, l2 = _probe(order, linktype, skip)
+    filtering = bool(skip)
+    eth6, vlan = ethertypes(order)
+    skip_nh, walk_nh = skip.next_headers, skip.walk_headers
+    skipped = stats.skipped if stats is not None else None
+    n = flushed = nv6 = nirr = 0
+    buf = win.buf
+    pos, end = GLOBAL_HEADER_LEN, win.end
+    done = 0  # octets of the file before buf[0]
+    next_report = PROGRESS_EVERY
     try:
         while True:
+            if end - pos >= psize:
+                # The fast case: a whole record in the buffer, long enough for the probe.
+                incl, et, vb, nh = punpack(buf, pos)
+                start = pos + RECORD_HEADER_LEN
+                nxt = start + incl
+                if nxt <= end and incl >= minlen and (et == eth6 or et not in vlan):
+                    if et != eth6 or vb >> 4 != 6:
+                        nv6 += 1
+                        pos = nxt
+                        if nv6 == 1:
+                            register(skipped, "not_ipv6")
+                        continue
+                    if nh in skip_nh or (
+                        nh in walk_nh and not walk_must_decode(buf, start + l2, nxt, nh)
+                    ):
+                        nirr += 1
+                        pos = nxt
+                        if nirr == 1:
+                            register(skipped, "not_mobility_related")
+                        continue
+                    n = flushed + nv6 + nirr + 1
+                    flush(stats, nv6, nirr)
+                    flushed, nv6, nirr = n, 0, 0
+                    sec, frac, _incl, orig = unpack(buf, pos)
+                    pos = nxt
+                    yield new_frame(
+                        n,
+                        sec * 1_000_000_000 + frac * frac_ns,
+                        linktype,
+                        bytes(buf[start:nxt]),
+                        orig,
+                    )
+                    continue
+                # VLAN-tagged: the general path below
+            # The general path: one record, refilling the buffer when needed.
+            n = flushed + nv6 + nirr
             if end - pos < RECORD_HEADER_LEN:
-                buf = src.fill(buf, pos, RECORD_HEADER_LEN)
+                done += pos
+                end = win.fill(pos, end, RECORD_HEADER_LEN)
+                buf = win.buf
                 pos = 0
-                end = len(buf)
+                if progress is not None and done >= next_report:
+                    next_report = done + PROGRESS_EVERY
+                    progress.update(frames=n, octets=done)
                 if end < RECORD_HEADER_LEN:
                     if end:
                         _cut(diag, n + 1, end, RECORD_HEADER_LEN)
@@ -96,32 +163,55 @@ def _records(
                 # Checked only here, when the record is not already in memory: the limit
                 # exists so that one garbage length cannot make us buffer gigabytes.
                 if incl > MAX_CAPLEN:
-                    diag.warn(
-                        "corrupt_record",
-                        f"frame {n + 1}: impossible captured length "
-                        f"{incl} octets (more than 256 MiB); cannot resynchronise, "
-                        "capture ends here",
-                        frame=n + 1,
-                    )
+                    _impossible(diag, n + 1, incl)
                     return
                 need = RECORD_HEADER_LEN + incl
-                buf = src.fill(buf, start - RECORD_HEADER_LEN, need)
-                start = RECORD_HEADER_LEN
-                pos = need
-                end = len(buf)
+                done += start - RECORD_HEADER_LEN
+                end = win.fill(start - RECORD_HEADER_LEN, end, need)
+                buf = win.buf
+                start, pos = RECORD_HEADER_LEN, need
                 if end < need:
                     _cut(diag, n + 1, end, need)
                     return
+                if progress is not None and done >= next_report:
+                    next_report = done + PROGRESS_EVERY
+                    progress.update(frames=n, octets=done)
             n += 1
-            fr = new(frame_cls)  # == Frame(n, ts, linktype, data, orig), see NEW_FRAME
-            set_n(fr, n)
-            set_ts(fr, sec * 1_000_000_000 + frac * frac_ns)
-            set_lt(fr, linktype)
-            set_data(fr, buf[start:pos])
-            set_wl(fr, orig)
-            yield fr
+            if filtering:
+                # == ip6_offset(linktype, data), then: can it matter?
+                if raw:
+                    off = 0 if incl and buf[start] >> 4 == 6 else None
+                else:
+                    off = f(bytes(buf[start:pos])) if f is not None else None
+                if off is None:
+                    nv6 += 1
+                    register(skipped, "not_ipv6")
+                    continue
+                if not must_decode(buf, start + off, pos):
+                    nirr += 1
+                    register(skipped, "not_mobility_related")
+                    continue
+                flush(stats, nv6, nirr)
+                nv6 = nirr = 0
+            flushed = n
+            yield new_frame(
+                n, sec * 1_000_000_000 + frac * frac_ns, linktype, bytes(buf[start:pos]), orig
+            )
     finally:
-        src.close()
+        if stats is not None:
+            flush(stats, nv6, nirr)
+        if progress is not None:
+            progress.update(frames=flushed + nv6 + nirr, octets=done + pos)
+        win.close()
+
+
+def _impossible(diag: Diagnostics, frame: int, incl: int) -> None:
+    diag.warn(
+        "corrupt_record",
+        f"frame {frame}: impossible captured length {incl} octets (more than 256 MiB); "
+        "cannot resynchronise, capture ends here",
+        frame=frame,
+    )
 
 
 def _cut(diag: Diagnostics, frame: int, got: int, want: int) -> None:

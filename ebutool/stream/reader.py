@@ -50,16 +50,33 @@ def records_from_frames(
             yield rec
 
 
+def capture_records(
+    stream, diag: Diagnostics, stats: StreamStats | None = None, name: str = "", progress=None
+) -> Iterator[Record]:
+    """Records of a pcap or pcapng ``stream`` (binary file object, path or "-"), identical
+    to ``records_from_frames(open_frames(stream, diag), diag, stats, name)``, but the
+    capture walker hands on only the frames that can matter (skip rule
+    :data:`ebutool.capture.skip.MOBILITY`) and counts the others in ``stats``.
+
+    Raises InputError for a file that is no capture at all, *before* the first record
+    is asked for (like ``open_frames``)."""
+    from ebutool.capture.skip import MOBILITY
+    from ebutool.capture.source import open_frames
+
+    stats = stats if stats is not None else StreamStats()
+    frames = open_frames(stream, diag, MOBILITY, stats, progress)
+    return records_from_frames(frames, diag, stats, name)
+
+
 def read_records(
     source, diag: Diagnostics, stats: StreamStats | None = None, progress=None
 ) -> Iterator[Record]:
     """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content.
 
-    Captures go through :func:`ebutool.fastpath.fast_records`, which decodes only the
-    packets that can matter and gives exactly what :func:`records_from_frames` gives.
+    Captures go through :func:`capture_records`, which decodes only the packets that
+    can matter and gives exactly what :func:`records_from_frames` gives.
     ``progress``: optional object with ``update(frames=..., octets=...)``
     (:class:`ebutool.core.progress.Progress`), called about once per MiB of capture."""
-    from ebutool.fastpath import fast_records
     from ebutool.stream.sniff import open_input
 
     kind, stream, name = open_input(source)
@@ -68,4 +85,4 @@ def read_records(
 
         yield from read_trace_records(stream, diag, stats, name)
         return
-    yield from fast_records(stream, diag, stats, name, progress)
+    yield from capture_records(stream, diag, stats, name, progress)

@@ -7,16 +7,8 @@ import os
 import sys
 from typing import BinaryIO
 
+from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.errors import InputError
-
-# First octets of the capture formats we read (pcap both orders and resolutions, pcapng SHB).
-CAPTURE_MAGICS = (
-    b"\xd4\xc3\xb2\xa1",
-    b"\xa1\xb2\xc3\xd4",
-    b"\x4d\x3c\xb2\xa1",
-    b"\xa1\xb2\x3c\x4d",
-    b"\x0a\x0d\x0d\x0a",
-)
 
 
 def open_input(source: str | os.PathLike) -> tuple[str, BinaryIO, str]:
