@@ -18,12 +18,13 @@ from ebutool.capture.linktypes import SUPPORTED_LINKTYPES, ip6_offset_func
 from ebutool.capture.magic import PCAP_MAGICS
 from ebutool.capture.skip import (
     ETHERTYPE_LINKS,
-    RAW_LINKS,
+    NOT_IPV6,
     Counts,
     SkipRule,
+    Tally,
+    classify_at,
     ethertypes,
     flush,
-    must_decode,
     register,
     walk_must_decode,
 )
@@ -36,7 +37,6 @@ RECORD_HEADER_LEN = 16
 # No real link layer has frames near this size; a larger captured length means the
 # record header is garbage, and nothing after it can be trusted to line up.
 MAX_CAPLEN = 256 << 20
-PROGRESS_EVERY = 1 << 20  # octets between progress updates
 
 
 def check_pcap_header(name: str, buf) -> tuple[str, int, int]:
@@ -61,12 +61,12 @@ def check_pcap_header(name: str, buf) -> tuple[str, int, int]:
 
 
 def read_pcap(
-    win: Window, diag: Diagnostics, skip: SkipRule, stats: Counts | None, progress=None
+    win: Window, diag: Diagnostics, skip: SkipRule, stats: Counts | None
 ) -> Iterator[Frame]:
     """Check the global header in ``win`` (raises InputError) and return the frame iterator.
     With a non-empty ``skip`` rule the skipped frames are counted in ``stats``."""
     order, frac_ns, linktype = check_pcap_header(win.name, win.buf[: win.end])
-    return walk_pcap(win, order, frac_ns, linktype, diag, skip, stats, progress)
+    return walk_pcap(win, order, frac_ns, linktype, diag, skip, stats)
 
 
 def _probe(order: str, linktype: int, skip: SkipRule):
@@ -89,23 +89,19 @@ def walk_pcap(
     diag: Diagnostics,
     skip: SkipRule,
     stats: Counts | None,
-    progress=None,
 ) -> Iterator[Frame]:
     # The hot loop: locals only.  Frames of the fast case are counted only in nv6/nirr:
     # frames so far = flushed + nv6 + nirr.
     unpack = struct.Struct(order + "IIII").unpack_from
-    f = ip6_offset_func(linktype)
-    raw = linktype in RAW_LINKS
+    offset_of = ip6_offset_func(linktype) or (lambda data: None)
     punpack, psize, minlen, l2 = _probe(order, linktype, skip)
     filtering = bool(skip)
     eth6, vlan = ethertypes(order)
     skip_nh, walk_nh = skip.next_headers, skip.walk_headers
-    skipped = stats.skipped if stats is not None else None
+    stats = stats if stats is not None else Tally()
+    skipped = stats.skipped
     n = flushed = nv6 = nirr = 0
-    buf = win.buf
-    pos, end = GLOBAL_HEADER_LEN, win.end
-    done = 0  # octets of the file before buf[0]
-    next_report = PROGRESS_EVERY
+    buf, pos, end = win.buf, GLOBAL_HEADER_LEN, win.end
     try:
         while True:
             if end - pos >= psize:
@@ -132,30 +128,17 @@ def walk_pcap(
                     flush(stats, nv6, nirr)
                     flushed, nv6, nirr = n, 0, 0
                     sec, frac, _incl, orig = unpack(buf, pos)
-                    pos = nxt
-                    yield new_frame(
-                        n,
-                        sec * 1_000_000_000 + frac * frac_ns,
-                        linktype,
-                        bytes(buf[start:nxt]),
-                        orig,
-                    )
+                    pos, ts = nxt, sec * 1_000_000_000 + frac * frac_ns
+                    yield new_frame(n, ts, linktype, bytes(buf[start:nxt]), orig)
                     continue
                 # VLAN-tagged: the general path below
             # The general path: one record, refilling the buffer when needed.
             n = flushed + nv6 + nirr
             if end - pos < RECORD_HEADER_LEN:
-                done += pos
-                end = win.fill(pos, end, RECORD_HEADER_LEN)
-                buf = win.buf
-                pos = 0
-                if progress is not None and done >= next_report:
-                    next_report = done + PROGRESS_EVERY
-                    progress.update(frames=n, octets=done)
+                end = win.fill(pos, end, RECORD_HEADER_LEN, n)
+                buf, pos = win.buf, 0
                 if end < RECORD_HEADER_LEN:
-                    if end:
-                        _cut(diag, n + 1, end, RECORD_HEADER_LEN)
-                    return
+                    return _cut(diag, n + 1, end, RECORD_HEADER_LEN) if end else None
             sec, frac, incl, orig = unpack(buf, pos)
             start = pos + RECORD_HEADER_LEN
             pos = start + incl
@@ -163,46 +146,26 @@ def walk_pcap(
                 # Checked only here, when the record is not already in memory: the limit
                 # exists so that one garbage length cannot make us buffer gigabytes.
                 if incl > MAX_CAPLEN:
-                    _impossible(diag, n + 1, incl)
-                    return
+                    return _impossible(diag, n + 1, incl)
                 need = RECORD_HEADER_LEN + incl
-                done += start - RECORD_HEADER_LEN
-                end = win.fill(start - RECORD_HEADER_LEN, end, need)
-                buf = win.buf
-                start, pos = RECORD_HEADER_LEN, need
+                end = win.fill(start - RECORD_HEADER_LEN, end, need, n)
+                buf, start, pos = win.buf, RECORD_HEADER_LEN, need
                 if end < need:
-                    _cut(diag, n + 1, end, need)
-                    return
-                if progress is not None and done >= next_report:
-                    next_report = done + PROGRESS_EVERY
-                    progress.update(frames=n, octets=done)
+                    return _cut(diag, n + 1, end, need)
             n += 1
             if filtering:
-                # == ip6_offset(linktype, data), then: can it matter?
-                if raw:
-                    off = 0 if incl and buf[start] >> 4 == 6 else None
-                else:
-                    off = f(bytes(buf[start:pos])) if f is not None else None
-                if off is None:
-                    nv6 += 1
-                    register(skipped, "not_ipv6")
-                    continue
-                if not must_decode(buf, start + off, pos):
-                    nirr += 1
-                    register(skipped, "not_mobility_related")
+                why = classify_at(buf, start, pos, offset_of, skipped)
+                if why < 0:
+                    nv6, nirr = (nv6 + 1, nirr) if why == NOT_IPV6 else (nv6, nirr + 1)
                     continue
                 flush(stats, nv6, nirr)
                 nv6 = nirr = 0
             flushed = n
-            yield new_frame(
-                n, sec * 1_000_000_000 + frac * frac_ns, linktype, bytes(buf[start:pos]), orig
-            )
+            ts = sec * 1_000_000_000 + frac * frac_ns
+            yield new_frame(n, ts, linktype, bytes(buf[start:pos]), orig)
     finally:
-        if stats is not None:
-            flush(stats, nv6, nirr)
-        if progress is not None:
-            progress.update(frames=flushed + nv6 + nirr, octets=done + pos)
-        win.close()
+        flush(stats, nv6, nirr)
+        win.close(flushed + nv6 + nirr, pos)
 
 
 def _impossible(diag: Diagnostics, frame: int, incl: int) -> None:

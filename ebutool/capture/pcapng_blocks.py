@@ -127,3 +127,24 @@ def cut(diag: Diagnostics, buf, hdr, n: int, pos: int, end: int, base: int) -> N
             f"{what} at file offset {base + pos} cut off after {have} "
             f"of {blen or 12} octets; capture ends here",
         )
+
+
+def bad_length(diag: Diagnostics, offset: int, blen: int) -> None:
+    corrupt(
+        diag,
+        None,
+        f"block at file offset {offset} has an impossible "
+        f"length {blen} (must be a multiple of 4, 12 to {MAX_BLOCK})",
+    )
+
+
+def trailer_differs(diag: Diagnostics, offset: int) -> None:
+    corrupt(diag, None, f"block at file offset {offset}: leading and trailing length fields differ")
+
+
+def epb_too_long(diag: Diagnostics, n: int, caplen: int, blen: int) -> None:
+    corrupt(
+        diag,
+        n,
+        f"frame {n}: captured length {caplen} does not fit its {blen}-octet enhanced packet block",
+    )

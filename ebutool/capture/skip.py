@@ -133,6 +133,25 @@ def classify(linktype: int, data: bytes, skipped: Counter) -> int:
     return off
 
 
+def classify_at(buf, start: int, end: int, offset_of, skipped: Counter) -> int:
+    """:func:`classify` of the frame ``buf[start:end]`` whose link type's IPv6 test is
+    ``offset_of`` (:func:`~ebutool.capture.linktypes.ip6_offset_func`); a raw IPv6 link
+    is tested in place."""
+    if offset_of in RAW_OFFSET:
+        off = 0 if end > start and buf[start] >> 4 == 6 else None
+    else:
+        off = offset_of(bytes(buf[start:end]))
+    if off is None:
+        if "not_ipv6" not in skipped:
+            skipped["not_ipv6"] += 0
+        return NOT_IPV6
+    if not must_decode(buf, start + off, end):
+        if "not_mobility_related" not in skipped:
+            skipped["not_mobility_related"] += 0
+        return NOT_MOBILITY
+    return off
+
+
 def flush(stats: Counts, nv6: int, nirr: int) -> None:
     """Add ``nv6`` frames skipped as not IPv6 and ``nirr`` as not mobility related."""
     stats.frames += nv6 + nirr
@@ -155,6 +174,7 @@ def register(skipped: Counter, reason: str) -> None:
 # frames, a record at the end of the buffer) takes the general path.
 ETHERTYPE_LINKS = {1: (12, 14), 113: (14, 16), 276: (0, 20)}
 RAW_LINKS = frozenset((12, 14, 101, 229))
+RAW_OFFSET = frozenset(ip6_offset_func(lt) for lt in RAW_LINKS)
 
 
 def ethertypes(order: str) -> tuple[int, frozenset[int]]:

@@ -37,6 +37,7 @@ def open_frames(
     (see ebutool.core.progress), called about once per MiB read.
     """
     win = open_window(source, diag)
+    win.progress = progress
     try:
         end = win.fill(0, 0, HEADER_NEED)
         head = bytes(win.buf[: min(end, 4)])
@@ -44,9 +45,9 @@ def open_frames(
             raise InputError(f"{win.name}: empty file (0 bytes), not a pcap or pcapng capture")
         kind = capture_format(bytes(win.buf[:end]))
         if kind == "pcap":
-            return read_pcap(win, diag, skip, stats, progress)
+            return read_pcap(win, diag, skip, stats)
         if kind == "pcapng":
-            return read_pcapng(win, diag, skip, stats, progress)
+            return read_pcapng(win, diag, skip, stats)
         raise InputError(f"{win.name}: not a pcap or pcapng capture (first bytes 0x{head.hex()})")
     except BaseException:
         win.close()

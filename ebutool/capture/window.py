@@ -17,18 +17,37 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 
 WINDOW = 4 << 20  # octets read per call; large reads keep the loop in C
+PROGRESS_EVERY = 1 << 20  # octets between progress reports
 
 
 class Window:
     """A readable byte stream, its display name and the buffer the walkers read."""
 
-    __slots__ = ("name", "buf", "end", "eof", "_file", "_owned", "_readinto", "_read", "_diag")
+    __slots__ = (
+        "name",
+        "buf",
+        "end",
+        "eof",
+        "base",
+        "progress",
+        "_next_report",
+        "_file",
+        "_owned",
+        "_readinto",
+        "_read",
+        "_diag",
+    )
 
     def __init__(self, file: BinaryIO, name: str, owned: bool, diag: Diagnostics):
         self.name = name
         self.buf = bytearray(WINDOW)
         self.end = 0  # valid octets in buf
         self.eof = False
+        self.base = 0  # file offset of buf[0]
+        # an object with update(frames=..., octets=...) (ebutool.core.progress), told
+        # about once per MiB read (at a refill) and at close
+        self.progress = None
+        self._next_report = PROGRESS_EVERY
         self._file = file
         self._owned = owned
         self._diag = diag
@@ -37,9 +56,14 @@ class Window:
         self._readinto = getattr(file, "readinto1", None) or getattr(file, "readinto", None)
         self._read = getattr(file, "read1", None) or file.read
 
-    def fill(self, pos: int, end: int, need: int) -> int:
+    def fill(self, pos: int, end: int, need: int, frames: int = 0) -> int:
         """Move ``buf[pos:end]`` to the front and read until ``need`` octets are there or
-        the input ends; returns the number of valid octets (the new ``end``)."""
+        the input ends; returns the number of valid octets (the new ``end``).  ``frames``:
+        the walker's frame count, for the progress report."""
+        self.base += pos
+        if self.progress is not None and self.base >= self._next_report:
+            self._next_report = self.base + PROGRESS_EVERY
+            self.progress.update(frames=frames, octets=self.base)
         buf = self.buf
         have = end - pos
         if pos:
@@ -74,7 +98,11 @@ class Window:
         buf[at : at + len(chunk)] = chunk
         return len(chunk)
 
-    def close(self) -> None:
+    def close(self, frames: int = 0, pos: int = 0) -> None:
+        """Close the input (if opened here); ``frames`` read up to ``buf[pos]`` for the
+        last progress report."""
+        if self.progress is not None:
+            self.progress.update(frames=frames, octets=self.base + pos)
         if self._owned:
             self._file.close()
 
