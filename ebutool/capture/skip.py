@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from ebutool.capture.linktypes import ETHERTYPE_IPV6, VLAN_TYPES, ip6_offset_func
 
@@ -181,7 +181,7 @@ def ethertypes(order: str) -> tuple[int, frozenset[int]]:
     """The IPv6 and VLAN EtherTypes as a probe with byte order ``order`` reads them: the
     probes read the (big-endian) EtherType as an "H" in the file's byte order, so that one
     struct call serves all fields, and an int compares faster than a 2-octet bytes."""
-    as_read = "little" if order == "<" else "big"
+    as_read: Literal["little", "big"] = "little" if order == "<" else "big"
 
     def value(t: int) -> int:
         return int.from_bytes(t.to_bytes(2, "big"), as_read)

@@ -118,5 +118,5 @@ def open_window(source: str | os.PathLike | BinaryIO, diag: Diagnostics) -> Wind
         except OSError as exc:
             raise InputError(f"{name}: cannot open ({exc.strerror or exc})") from None
         return Window(f, name, True, diag)
-    name = getattr(source, "name", None)
-    return Window(source, name if isinstance(name, str) else "<stream>", False, diag)
+    label = getattr(source, "name", None)
+    return Window(source, label if isinstance(label, str) else "<stream>", False, diag)

@@ -7,7 +7,7 @@ from itertools import islice
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats, record_from_packet
-from ebutool.records.record import Record
+from ebutool.records.record import HandoverEvent, Record
 
 # Records read ahead before the analysis takes them (see read_ahead).
 READ_AHEAD_RECORDS = 4096
@@ -70,7 +70,7 @@ def capture_records(
 
 def read_records(
     source, diag: Diagnostics, stats: StreamStats | None = None, progress=None
-) -> Iterator[Record]:
+) -> Iterator[Record | HandoverEvent]:
     """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content.
 
     Captures go through :func:`capture_records`, which decodes only the packets that

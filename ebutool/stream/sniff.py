@@ -27,7 +27,7 @@ def open_input(source: str | os.PathLike) -> tuple[str, BinaryIO, str]:
             raise InputError(f"{name}: is a directory, not a capture or trace") from None
         except OSError as exc:
             raise InputError(f"{name}: cannot open ({exc.strerror})") from None
-    stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 20)
+    stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 20)  # type: ignore[type-var]
     head = stream.peek(4)[:4]
     if not head:
         raise InputError(f"{name}: empty file (0 bytes), not a capture or trace")

@@ -2,8 +2,9 @@
 
 Reference: ``records_from_frames(open_frames(...))`` (every frame through every layer).
 Fast: ``capture_records`` (the same walkers with the skip rule ``capture.skip.MOBILITY``:
-block-level prefilter, Ethernet probes, runs of skipped blocks).  Compared field by field: every Record, every diagnosis (counts
-and kept messages, in order) and StreamStats (including the order of the skip reasons).
+block-level prefilter, Ethernet probes, runs of skipped blocks).  Compared field by
+field: every Record, every diagnosis (counts and kept messages, in order) and StreamStats
+(including the order of the skip reasons).
 """
 
 from __future__ import annotations
