@@ -65,7 +65,9 @@ def read_pcap(
 ) -> Iterator[Frame]:
     """Check the global header in ``win`` (raises InputError) and return the frame iterator.
     With a non-empty ``skip`` rule the skipped frames are counted in ``stats``."""
-    order, frac_ns, linktype = check_pcap_header(win.name, win.buf[: win.end])
+    order, frac_ns, linktype = check_pcap_header(
+        win.name, bytes(win.buf[: min(win.end, GLOBAL_HEADER_LEN)])
+    )
     return walk_pcap(win, order, frac_ns, linktype, diag, skip, stats)
 
 
@@ -102,12 +104,13 @@ def walk_pcap(
     skipped = stats.skipped
     n = flushed = nv6 = nirr = 0
     buf, pos, end = win.buf, GLOBAL_HEADER_LEN, win.end
+    hlen, make, walk = RECORD_HEADER_LEN, new_frame, walk_must_decode  # locals: faster
     try:
         while True:
             if end - pos >= psize:
                 # The fast case: a whole record in the buffer, long enough for the probe.
                 incl, et, vb, nh = punpack(buf, pos)
-                start = pos + RECORD_HEADER_LEN
+                start = pos + hlen
                 nxt = start + incl
                 if nxt <= end and incl >= minlen and (et == eth6 or et not in vlan):
                     if et != eth6 or vb >> 4 != 6:
@@ -116,9 +119,7 @@ def walk_pcap(
                         if nv6 == 1:
                             register(skipped, "not_ipv6")
                         continue
-                    if nh in skip_nh or (
-                        nh in walk_nh and not walk_must_decode(buf, start + l2, nxt, nh)
-                    ):
+                    if nh in skip_nh or (nh in walk_nh and not walk(buf, start + l2, nxt, nh)):
                         nirr += 1
                         pos = nxt
                         if nirr == 1:
@@ -129,27 +130,27 @@ def walk_pcap(
                     flushed, nv6, nirr = n, 0, 0
                     sec, frac, _incl, orig = unpack(buf, pos)
                     pos, ts = nxt, sec * 1_000_000_000 + frac * frac_ns
-                    yield new_frame(n, ts, linktype, bytes(buf[start:nxt]), orig)
+                    yield make(n, ts, linktype, bytes(buf[start:nxt]), orig)
                     continue
                 # VLAN-tagged: the general path below
             # The general path: one record, refilling the buffer when needed.
             n = flushed + nv6 + nirr
-            if end - pos < RECORD_HEADER_LEN:
-                end = win.fill(pos, end, RECORD_HEADER_LEN, n)
+            if end - pos < hlen:
+                end = win.fill(pos, end, hlen, n)
                 buf, pos = win.buf, 0
-                if end < RECORD_HEADER_LEN:
-                    return _cut(diag, n + 1, end, RECORD_HEADER_LEN) if end else None
+                if end < hlen:
+                    return _cut(diag, n + 1, end, hlen) if end else None
             sec, frac, incl, orig = unpack(buf, pos)
-            start = pos + RECORD_HEADER_LEN
+            start = pos + hlen
             pos = start + incl
             if pos > end:
                 # Checked only here, when the record is not already in memory: the limit
                 # exists so that one garbage length cannot make us buffer gigabytes.
                 if incl > MAX_CAPLEN:
                     return _impossible(diag, n + 1, incl)
-                need = RECORD_HEADER_LEN + incl
-                end = win.fill(start - RECORD_HEADER_LEN, end, need, n)
-                buf, start, pos = win.buf, RECORD_HEADER_LEN, need
+                need = hlen + incl
+                end = win.fill(start - hlen, end, need, n)
+                buf, start, pos = win.buf, hlen, need
                 if end < need:
                     return _cut(diag, n + 1, end, need)
             n += 1
@@ -162,7 +163,7 @@ def walk_pcap(
                 nv6 = nirr = 0
             flushed = n
             ts = sec * 1_000_000_000 + frac * frac_ns
-            yield new_frame(n, ts, linktype, bytes(buf[start:pos]), orig)
+            yield make(n, ts, linktype, bytes(buf[start:pos]), orig)
     finally:
         flush(stats, nv6, nirr)
         win.close(flushed + nv6 + nirr, pos)

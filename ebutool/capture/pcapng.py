@@ -71,7 +71,7 @@ def read_pcapng(
 ) -> Iterator[Frame]:
     """Check the first SHB in ``win`` (raises InputError) and return the frame iterator.
     With a non-empty ``skip`` rule the skipped frames are counted in ``stats``."""
-    check_pcapng_header(win.name, win.buf[: win.end])
+    check_pcapng_header(win.name, bytes(win.buf[: min(win.end, MIN_SHB_LEN)]))
     return walk_pcapng(win, diag, skip, stats)
 
 
@@ -91,6 +91,7 @@ def walk_pcapng(
     buf, pos, end = win.buf, 0, win.end
     base = last_ts = 0  # base: file offset of buf[0]
     et = vb = nh = None
+    epb, shb, max_block, make = EPB, SHB, MAX_BLOCK, new_frame  # locals: faster in the loop
     try:
         while True:
             if eth_ok and end - pos >= psize:
@@ -117,12 +118,12 @@ def walk_pcapng(
                 btype, blen = hdr(buf, pos)
                 iid = hi = lo = caplen = wirelen = 0
                 et = None
-            if btype == SHB:
+            if btype == shb:
                 if sec.start(buf, pos, base) is None:
                     return
                 s, hdr, blk, u32, probe, eth6, vlan, ifaces, eth_ok = sec.hot()
                 blen = u32(buf, pos + 4)[0]
-            if blen & 3 or blen < 12 or blen > MAX_BLOCK:
+            if blen & 3 or blen < 12 or blen > max_block:
                 return bad_length(diag, base + pos, blen)
             stop = pos + blen
             if stop > end:
@@ -132,7 +133,7 @@ def walk_pcapng(
                     return cut(diag, buf, hdr, n, 0, end, base)
             if u32(buf, stop - 4)[0] != blen:
                 return trailer_differs(diag, base + pos)
-            if btype == EPB:  # the hot path
+            if btype == epb:  # the hot path
                 n += 1
                 if caplen > blen - 32:  # also catches blen < 32
                     return epb_too_long(diag, n, caplen, blen)
@@ -155,7 +156,7 @@ def walk_pcapng(
                 ts = ((hi << 32) | lo) * ifc[1]
                 last_ts = (ts // ifc[2] if ifc[2] != 1 else ts) + ifc[3]
                 pos = stop
-                yield new_frame(n, last_ts, ifc[0], bytes(buf[start:fend]), wirelen)
+                yield make(n, last_ts, ifc[0], bytes(buf[start:fend]), wirelen)
                 continue
             if ts_if is not None:  # an SPB takes the timestamp of the EPB before it
                 last_ts, ts_if = timestamp(ts_hi, ts_lo, ts_if), None

@@ -236,20 +236,21 @@ def skip_run(
         s.run_probe2,
     )
     psize = s.probe_size
+    epb, max_block, walk = EPB, MAX_BLOCK, walk_must_decode  # locals: faster in the loop
     k6 = kirr = 0
     last = -1
     btype, blen, iid, caplen, et, vb, nh = s.run_probe(buf, pos)
     while True:
-        if btype != EPB or caplen < 54 or blen & 3 or iid not in eth_ok:
+        if btype != epb or caplen < 54 or blen & 3 or iid not in eth_ok:
             break
         stop = pos + blen
-        if stop > end or caplen > blen - 32 or blen > MAX_BLOCK:
+        if stop > end or caplen > blen - 32 or blen > max_block:
             break
         if et == eth6:
             if vb >> 4 != 6:
                 irr = False
             elif nh in skip_nh or (
-                nh in walk_nh and not walk_must_decode(buf, pos + 42, pos + 28 + caplen, nh)
+                nh in walk_nh and not walk(buf, pos + 42, pos + 28 + caplen, nh)
             ):
                 irr = True
             else:

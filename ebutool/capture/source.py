@@ -43,7 +43,7 @@ def open_frames(
         head = bytes(win.buf[: min(end, 4)])
         if not end:
             raise InputError(f"{win.name}: empty file (0 bytes), not a pcap or pcapng capture")
-        kind = capture_format(bytes(win.buf[:end]))
+        kind = capture_format(head)
         if kind == "pcap":
             return read_pcap(win, diag, skip, stats)
         if kind == "pcapng":
