@@ -21,8 +21,6 @@ from ebutool.capture.frame import Frame, new_frame
 from ebutool.capture.pcapng_blocks import (
     BYTE_ORDER_MAGIC,
     EPB,
-    ETH_PROBE,
-    HAND_ON,
     MAX_BLOCK,
     MIN_SHB_LEN,
     SHB,
@@ -80,13 +78,12 @@ def walk_pcapng(
 ) -> Iterator[Frame]:
     # The hot loop: locals only.  Skipped frames are counted in nv6/nirr until the next
     # yield; the timestamp of a skipped EPB is computed only when an SPB needs it.
-    sec = Section(ETH_PROBE if skip else HAND_ON, diag)
-    s, hdr, blk, u32, probe, eth6, vlan, ifaces, eth_ok = sec.hot()
-    psize = s.probe_size if skip else 1 << 62  # the probes only serve the skip rule
     stats = stats if stats is not None else Tally()
     skipped = stats.skipped
-    ts_hi = ts_lo = 0
-    ts_if = None  # interface of the last EPB if its timestamp is not computed yet
+    sec = Section(skip, skipped, diag)
+    s, hdr, blk, u32, probe, ifaces, eth_ok, run = sec.hot()
+    psize = s.probe_size if skip else 1 << 62  # the probes only serve the skip rule
+    ts_hi, ts_lo, ts_if = 0, 0, None  # the last EPB's, if its time is not computed yet
     n = nv6 = nirr = 0  # frame number; skipped frames not yet in stats
     buf, pos, end = win.buf, 0, win.end
     base = last_ts = 0  # base: file offset of buf[0]
@@ -95,7 +92,7 @@ def walk_pcapng(
     try:
         while True:
             if eth_ok and end - pos >= psize:
-                pos, k6, kirr, last = skip_run(buf, pos, end, s, sec, skip, eth6, vlan, skipped)
+                pos, k6, kirr, last = skip_run(buf, pos, end, run)
                 if last >= 0:
                     n, nv6, nirr = n + k6 + kirr, nv6 + k6, nirr + kirr
                     ts_iid, ts_hi, ts_lo = blk(buf, last)[2:5]
@@ -111,9 +108,7 @@ def walk_pcapng(
                 if end >= 28:
                     continue
                 if end < 12:
-                    if end:
-                        cut(diag, buf, hdr, n, 0, end, base)
-                    return
+                    return cut(diag, buf, hdr, n, 0, end, base) if end else None
                 # A short block at the very end: an EPB cannot be complete here.
                 btype, blen = hdr(buf, pos)
                 iid = hi = lo = caplen = wirelen = 0
@@ -121,7 +116,7 @@ def walk_pcapng(
             if btype == shb:
                 if sec.start(buf, pos, base) is None:
                     return
-                s, hdr, blk, u32, probe, eth6, vlan, ifaces, eth_ok = sec.hot()
+                s, hdr, blk, u32, probe, ifaces, eth_ok, run = sec.hot()
                 blen = u32(buf, pos + 4)[0]
             if blen & 3 or blen < 12 or blen > max_block:
                 return bad_length(diag, base + pos, blen)
@@ -142,8 +137,7 @@ def walk_pcapng(
                     sec.unusable(n, iid, ifc)
                     pos = stop
                     continue
-                start = pos + 28
-                fend = start + caplen
+                start, fend = pos + 28, pos + 28 + caplen
                 if ifc[5]:  # a fast run: can the frame matter?
                     ts_hi, ts_lo, ts_if = hi, lo, ifc
                     if sec.epb_skipped(ifc, buf, start, fend, et, vb, nh, skip, skipped):
@@ -151,8 +145,7 @@ def walk_pcapng(
                         pos = stop
                         continue
                     flush(stats, nv6, nirr)
-                    nv6 = nirr = 0
-                    ts_if = None
+                    nv6, nirr, ts_if = 0, 0, None
                 ts = ((hi << 32) | lo) * ifc[1]
                 last_ts = (ts // ifc[2] if ifc[2] != 1 else ts) + ifc[3]
                 pos = stop

@@ -12,6 +12,7 @@ from ebutool.capture.pcapng_blocks import (
     BYTE_ORDER_MAGIC,
     EPB,
     ETH_PROBE,
+    HAND_ON,
     IDB,
     MAX_BLOCK,
     MIN_SHB_LEN,
@@ -54,14 +55,17 @@ class Section:
         "eth6",
         "vlan",
         "last_skip",
+        "skip",
+        "skipped",
     )
 
-    def __init__(self, mode: int, diag: Diagnostics):
+    def __init__(self, skip: SkipRule, skipped: Counter, diag: Diagnostics):
         self.s = STRUCTS["<"]  # replaced by the first SHB
         self.ifaces: list[tuple] = []  # per interface: see pcapng_blocks.interface
         self.snaplens: list[int] = []
         self.eth_ok: set[int] = set()  # interfaces that are supported and ETH_PROBE
-        self.mode = mode
+        self.mode = ETH_PROBE if skip else HAND_ON
+        self.skip, self.skipped = skip, skipped
         self.diag = diag
         self.warned_spb = False
         self.eth6, self.vlan = ethertypes("<")
@@ -69,9 +73,24 @@ class Section:
 
     def hot(self) -> tuple:
         """The section's values the hot loop keeps in locals: structs, hdr, blk, u32,
-        probe, IPv6 and VLAN EtherTypes as probed, interfaces, Ethernet interfaces."""
+        probe, interfaces, Ethernet interfaces, the arguments of :func:`skip_run`."""
         s = self.s
-        return s, s.hdr, s.blk, s.u32, s.probe, self.eth6, self.vlan, self.ifaces, self.eth_ok
+        return s, s.hdr, s.blk, s.u32, s.probe, self.ifaces, self.eth_ok, self.run_locals()
+
+    def run_locals(self) -> tuple:
+        s, skip = self.s, self.skip
+        return (
+            s.run_probe,
+            s.run_probe2,
+            s.u32,
+            s.probe_size,
+            self.eth_ok,
+            self.eth6,
+            self.vlan,
+            skip.next_headers,
+            skip.walk_headers,
+            self.skipped,
+        )
 
     def epb_skipped(self, ifc: tuple, buf, start: int, fend: int, et, vb, nh, skip, skipped):
         """True (and why in ``last_skip``) if the EPB frame ``buf[start:fend]`` on ``ifc``
@@ -222,24 +241,18 @@ class Section:
         return new_frame(n, ts, lt, bytes(buf[pos + 28 : pos + 28 + caplen]), wirelen)
 
 
-def skip_run(
-    buf, pos: int, end: int, s: Structs, sec: Section, skip: SkipRule, eth6: int, vlan, skipped
-) -> tuple[int, int, int, int]:
+def skip_run(buf, pos: int, end: int, run: tuple) -> tuple[int, int, int, int]:
     """Count a run of EPBs on Ethernet interfaces that are skipped, making only the checks
     the general code makes on such a block; anything else ends the run and is handled
-    (re-read) by the general code.  Returns (pos, not IPv6, not mobility, last block)."""
-    skip_nh, walk_nh, eth_ok, u32, probe2 = (
-        skip.next_headers,
-        skip.walk_headers,
-        sec.eth_ok,
-        s.u32,
-        s.run_probe2,
-    )
-    psize = s.probe_size
+    (re-read) by the general code.  ``run``: :meth:`Section.run_locals` (one argument:
+    runs are short enough for the call to count).  Returns (pos, not IPv6, not mobility,
+    last block)."""
+    run_probe, probe2, u32, psize, eth_ok, eth6, vlan, skip_nh, walk_nh, skipped = run
     epb, max_block, walk = EPB, MAX_BLOCK, walk_must_decode  # locals: faster in the loop
     k6 = kirr = 0
     last = -1
-    btype, blen, iid, caplen, et, vb, nh = s.run_probe(buf, pos)
+    new_v6, new_irr = "not_ipv6" not in skipped, "not_mobility_related" not in skipped
+    btype, blen, iid, caplen, et, vb, nh = run_probe(buf, pos)
     while True:
         if btype != epb or caplen < 54 or blen & 3 or iid not in eth_ok:
             break
@@ -271,11 +284,13 @@ def skip_run(
             btype = -1  # leave the run after this block
         if irr:
             kirr += 1
-            if kirr == 1:
+            if new_irr:
+                new_irr = False
                 register(skipped, "not_mobility_related")
         else:
             k6 += 1
-            if k6 == 1:
+            if new_v6:
+                new_v6 = False
                 register(skipped, "not_ipv6")
         last = pos
         pos = stop
