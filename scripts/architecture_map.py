@@ -29,7 +29,6 @@ ORDER = (
     "ebutool/wire",
     "ebutool/wire/mh",
     "ebutool/capture",
-    "ebutool/fastpath",
     "ebutool/esp",
     "ebutool/trace",
     "ebutool/records",

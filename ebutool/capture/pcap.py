@@ -1,18 +1,34 @@
 """Classic libpcap files: a 24-octet global header, then (16-octet header, data) records.
 
-Magic 0xa1b2c3d4 means microsecond and 0xa1b23c4d nanosecond timestamps; the
-byte order of the magic as stored gives the byte order of the whole file.
+Magic 0xa1b2c3d4 means microsecond and 0xa1b23c4d nanosecond timestamps; the byte
+order of the magic as stored gives the byte order of the whole file.
+
+:func:`walk_pcap` is the one record loop, for the reference run (skip rule
+:data:`~ebutool.capture.skip.NONE`: every frame is yielded) and the fast run (rule
+:data:`~ebutool.capture.skip.MOBILITY`: frames that cannot matter are only counted).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 from collections.abc import Iterator
 
-from ebutool.capture.frame import Frame
-from ebutool.capture.linktypes import SUPPORTED_LINKTYPES
-from ebutool.capture.source import PCAP_MAGICS, Source
+from ebutool.capture.frame import Frame, new_frame
+from ebutool.capture.linktypes import SUPPORTED_LINKTYPES, ip6_offset_func
+from ebutool.capture.magic import PCAP_MAGICS
+from ebutool.capture.skip import (
+    ETHERTYPE_LINKS,
+    NOT_IPV6,
+    Counts,
+    SkipRule,
+    Tally,
+    classify_at,
+    ethertypes,
+    flush,
+    register,
+    walk_must_decode,
+)
+from ebutool.capture.window import Window
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 
@@ -22,34 +38,15 @@ RECORD_HEADER_LEN = 16
 # record header is garbage, and nothing after it can be trusted to line up.
 MAX_CAPLEN = 256 << 20
 
-# Building the Frame is most of the per-record cost.  Frame is a frozen slots
-# dataclass whose generated __init__ stores each field through object.__setattr__
-# (about 0.6 us per frame); storing through the slot descriptors directly is the
-# same store at half the cost.  The readers do that inline, which is only right
-# while Frame is exactly these five slots with no __post_init__: checked here, so
-# a change to Frame fails loudly at import instead of building half-set frames.
-NEW_FRAME = object.__new__
-SET_FRAME, SET_TS, SET_LINKTYPE, SET_DATA, SET_WIRELEN = (
-    getattr(Frame, name).__set__ for name in ("frame", "ts_ns", "linktype", "data", "wirelen")
-)
-if (
-    [f.name for f in dataclasses.fields(Frame)] != ["frame", "ts_ns", "linktype", "data", "wirelen"]
-    or hasattr(Frame, "__post_init__")
-    or not hasattr(Frame, "__slots__")
-):
-    raise ImportError(
-        "ebutool.capture.Frame changed: update the inline Frame construction "
-        "in ebutool/capture/pcap.py and pcapng.py"
-    )
 
-
-def read_pcap(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
-    """Check the global header in ``buf`` (raises InputError) and return the record iterator."""
-    order, nanosecond = PCAP_MAGICS.get(buf[:4], ("<", False))
+def check_pcap_header(name: str, buf) -> tuple[str, int, int]:
+    """(byte order, ns per timestamp fraction unit, link type) of the global header at
+    the start of ``buf``; raises InputError for a header the file cannot be read with."""
+    order, nanosecond = PCAP_MAGICS.get(bytes(buf[:4]), ("<", False))
     if len(buf) < GLOBAL_HEADER_LEN:
         kind = "nanosecond " if nanosecond else ""
         raise InputError(
-            f"{src.name}: {kind}pcap global header cut short after {len(buf)} of "
+            f"{name}: {kind}pcap global header cut short after {len(buf)} of "
             f"{GLOBAL_HEADER_LEN} octets"
         )
     # The link-type field's upper 16 bits may carry FCS-length flags (pcap spec, "LinkType
@@ -58,70 +55,127 @@ def read_pcap(src: Source, buf: bytes, diag: Diagnostics) -> Iterator[Frame]:
     if network not in SUPPORTED_LINKTYPES:
         supported = ", ".join(f"{k} {v}" for k, v in SUPPORTED_LINKTYPES.items())
         raise InputError(
-            f"{src.name}: pcap link type {network} is not supported (supported: {supported})"
+            f"{name}: pcap link type {network} is not supported (supported: {supported})"
         )
-    return _records(
-        src,
-        buf,
-        GLOBAL_HEADER_LEN,
-        struct.Struct(order + "IIII").unpack_from,
-        1 if nanosecond else 1000,
-        network,
-        diag,
-    )
+    return order, 1 if nanosecond else 1000, network
 
 
-def _records(
-    src: Source, buf: bytes, pos: int, unpack, frac_ns: int, linktype: int, diag: Diagnostics
+def read_pcap(
+    win: Window, diag: Diagnostics, skip: SkipRule, stats: Counts | None
 ) -> Iterator[Frame]:
-    # The hot loop: locals only, one unpack_from and one slice per record.
-    new, frame_cls = NEW_FRAME, Frame
-    set_n, set_ts, set_lt, set_data, set_wl = SET_FRAME, SET_TS, SET_LINKTYPE, SET_DATA, SET_WIRELEN
-    n = 0
-    end = len(buf)
+    """Check the global header in ``win`` (raises InputError) and return the frame iterator.
+    With a non-empty ``skip`` rule the skipped frames are counted in ``stats``."""
+    order, frac_ns, linktype = check_pcap_header(
+        win.name, bytes(win.buf[: min(win.end, GLOBAL_HEADER_LEN)])
+    )
+    return walk_pcap(win, order, frac_ns, linktype, diag, skip, stats)
+
+
+def _probe(order: str, linktype: int, skip: SkipRule):
+    """(unpack, size, minimal frame length, IPv6 offset) of the one-call probe of a
+    record: captured length, EtherType, first IPv6 octet, next header.  Only for the
+    Ethernet-like links of a fast run; otherwise a size no record reaches."""
+    link = ETHERTYPE_LINKS.get(linktype) if skip else None
+    if link is None:
+        return None, 1 << 62, 0, 0
+    etype_at, l2 = link
+    probe = struct.Struct(order + f"8xI4x{etype_at}x" + f"H{l2 - etype_at - 2}xB5xB")
+    return probe.unpack_from, probe.size, l2 + 40, l2
+
+
+def walk_pcap(
+    win: Window,
+    order: str,
+    frac_ns: int,
+    linktype: int,
+    diag: Diagnostics,
+    skip: SkipRule,
+    stats: Counts | None,
+) -> Iterator[Frame]:
+    # The hot loop: locals only.  Frames of the fast case are counted only in nv6/nirr:
+    # frames so far = flushed + nv6 + nirr.
+    unpack = struct.Struct(order + "IIII").unpack_from
+    offset_of = ip6_offset_func(linktype) or (lambda data: None)
+    punpack, psize, minlen, l2 = _probe(order, linktype, skip)
+    filtering = bool(skip)
+    eth6, vlan = ethertypes(order)
+    skip_nh, walk_nh = skip.next_headers, skip.walk_headers
+    stats = stats if stats is not None else Tally()
+    skipped = stats.skipped
+    n = flushed = nv6 = nirr = 0
+    buf, pos, end = win.buf, GLOBAL_HEADER_LEN, win.end
+    hlen, make, walk = RECORD_HEADER_LEN, new_frame, walk_must_decode  # locals: faster
     try:
         while True:
-            if end - pos < RECORD_HEADER_LEN:
-                buf = src.fill(buf, pos, RECORD_HEADER_LEN)
-                pos = 0
-                end = len(buf)
-                if end < RECORD_HEADER_LEN:
-                    if end:
-                        _cut(diag, n + 1, end, RECORD_HEADER_LEN)
-                    return
+            if end - pos >= psize:
+                # The fast case: a whole record in the buffer, long enough for the probe.
+                incl, et, vb, nh = punpack(buf, pos)
+                start = pos + hlen
+                nxt = start + incl
+                if nxt <= end and incl >= minlen and (et == eth6 or et not in vlan):
+                    if et != eth6 or vb >> 4 != 6:
+                        nv6 += 1
+                        pos = nxt
+                        if nv6 == 1:
+                            register(skipped, "not_ipv6")
+                        continue
+                    if nh in skip_nh or (nh in walk_nh and not walk(buf, start + l2, nxt, nh)):
+                        nirr += 1
+                        pos = nxt
+                        if nirr == 1:
+                            register(skipped, "not_mobility_related")
+                        continue
+                    n = flushed + nv6 + nirr + 1
+                    flush(stats, nv6, nirr)
+                    flushed, nv6, nirr = n, 0, 0
+                    sec, frac, _incl, orig = unpack(buf, pos)
+                    pos, ts = nxt, sec * 1_000_000_000 + frac * frac_ns
+                    yield make(n, ts, linktype, bytes(buf[start:nxt]), orig)
+                    continue
+                # VLAN-tagged: the general path below
+            # The general path: one record, refilling the buffer when needed.
+            n = flushed + nv6 + nirr
+            if end - pos < hlen:
+                end = win.fill(pos, end, hlen, n)
+                buf, pos = win.buf, 0
+                if end < hlen:
+                    return _cut(diag, n + 1, end, hlen) if end else None
             sec, frac, incl, orig = unpack(buf, pos)
-            start = pos + RECORD_HEADER_LEN
+            start = pos + hlen
             pos = start + incl
             if pos > end:
                 # Checked only here, when the record is not already in memory: the limit
                 # exists so that one garbage length cannot make us buffer gigabytes.
                 if incl > MAX_CAPLEN:
-                    diag.warn(
-                        "corrupt_record",
-                        f"frame {n + 1}: impossible captured length "
-                        f"{incl} octets (more than 256 MiB); cannot resynchronise, "
-                        "capture ends here",
-                        frame=n + 1,
-                    )
-                    return
-                need = RECORD_HEADER_LEN + incl
-                buf = src.fill(buf, start - RECORD_HEADER_LEN, need)
-                start = RECORD_HEADER_LEN
-                pos = need
-                end = len(buf)
+                    return _impossible(diag, n + 1, incl)
+                need = hlen + incl
+                end = win.fill(start - hlen, end, need, n)
+                buf, start, pos = win.buf, hlen, need
                 if end < need:
-                    _cut(diag, n + 1, end, need)
-                    return
+                    return _cut(diag, n + 1, end, need)
             n += 1
-            fr = new(frame_cls)  # == Frame(n, ts, linktype, data, orig), see NEW_FRAME
-            set_n(fr, n)
-            set_ts(fr, sec * 1_000_000_000 + frac * frac_ns)
-            set_lt(fr, linktype)
-            set_data(fr, buf[start:pos])
-            set_wl(fr, orig)
-            yield fr
+            if filtering:
+                why = classify_at(buf, start, pos, offset_of, skipped)
+                if why < 0:
+                    nv6, nirr = (nv6 + 1, nirr) if why == NOT_IPV6 else (nv6, nirr + 1)
+                    continue
+                flush(stats, nv6, nirr)
+                nv6 = nirr = 0
+            flushed = n
+            ts = sec * 1_000_000_000 + frac * frac_ns
+            yield make(n, ts, linktype, bytes(buf[start:pos]), orig)
     finally:
-        src.close()
+        flush(stats, nv6, nirr)
+        win.close(flushed + nv6 + nirr, pos)
+
+
+def _impossible(diag: Diagnostics, frame: int, incl: int) -> None:
+    diag.warn(
+        "corrupt_record",
+        f"frame {frame}: impossible captured length {incl} octets (more than 256 MiB); "
+        "cannot resynchronise, capture ends here",
+        frame=frame,
+    )
 
 
 def _cut(diag: Diagnostics, frame: int, got: int, want: int) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.units import MAX_TS_NS, MIN_TS_NS
 from ebutool.records.record import MSG_DATA, Record, classify_bu
 from ebutool.wire.ipv6 import decode_ipv6_fields, is_relevant
 from ebutool.wire.mh.codec import checksum_ok, decode_mh
@@ -69,6 +70,9 @@ def record_from_packet(
         if stats is not None:
             stats.skipped["not_mobility_related"] += 1
         return None
+    if not MIN_TS_NS <= ts_ns <= MAX_TS_NS:
+        _out_of_range(frame, ts_ns, diag, stats)
+        return None
     rec = Record(frame, ts_ns, src, dst, MSG_DATA, hoa, rh2, tunnel_src, tunnel_dst, proto, ip_len)
     if opened is not None:
         _, facts, sa = opened
@@ -84,6 +88,7 @@ def record_from_packet(
             if stats is not None:
                 stats.skipped["malformed_mh"] += 1
         else:
+            assert msg.header_len is not None  # decode_mh keeps the length as decoded
             wire = mh[: (msg.header_len + 1) * 8]
             rec.mh, rec.mh_wire = msg, wire
             rec.checksum_ok = ok = checksum_ok(wire, pseudo_src, pseudo_dst, proto)
@@ -127,3 +132,16 @@ def _decrypted_fields(packet: bytes, frame: int, diag: Diagnostics, stats: Strea
     if fields is None and stats is not None:
         stats.skipped["undecodable_ipv6"] += 1
     return fields
+
+
+def _out_of_range(frame: int, ts_ns: int, diag: Diagnostics, stats: StreamStats | None) -> None:
+    """A relevant packet whose capture time is no int64 nanosecond time since 1970 (a
+    pcapng interface's if_tsoffset or if_tsresol put it there): counted, not used."""
+    diag.warn(
+        "timestamp_out_of_range",
+        f"frame {frame}: capture time {ts_ns} ns is outside {MIN_TS_NS}..{MAX_TS_NS} "
+        "(1970 to 2262; check the interface's if_tsoffset and if_tsresol); packet skipped",
+        frame,
+    )
+    if stats is not None:
+        stats.skipped["timestamp_out_of_range"] += 1

@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.errors import InputError, UsageError
 from ebutool.store.layout import is_store
-from ebutool.stream.sniff import CAPTURE_MAGICS
 
 
 def sniff(path: str | os.PathLike[str]) -> str | None:

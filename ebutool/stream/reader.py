@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats, record_from_packet
-from ebutool.records.record import Record
+from ebutool.records.record import HandoverEvent, Record
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
@@ -58,24 +58,47 @@ def records_from_frames(
             yield rec
 
 
+def capture_records(
+    stream,
+    diag: Diagnostics,
+    stats: StreamStats | None = None,
+    name: str = "",
+    progress=None,
+    esp=None,
+) -> Iterator[Record]:
+    """Records of a pcap or pcapng ``stream`` (binary file object, path or "-"), identical
+    to ``records_from_frames(open_frames(stream, diag), diag, stats, name)``, but the
+    capture walker hands on only the frames that can matter (skip rule
+    :data:`ebutool.capture.skip.MOBILITY`) and counts the others in ``stats``.
+
+    Raises InputError for a file that is no capture at all, *before* the first record
+    is asked for (like ``open_frames``).  ``esp``: an :class:`ebutool.esp.EspContext`
+    that decrypts ESP packets of known SAs and counts the others by SPI."""
+    from ebutool.capture.skip import MOBILITY
+    from ebutool.capture.source import open_frames
+
+    stats = stats if stats is not None else StreamStats()
+    frames = open_frames(stream, diag, MOBILITY, stats, progress)
+    return records_from_frames(frames, diag, stats, name, esp)
+
+
 def read_records(
     source,
     diag: Diagnostics,
     stats: StreamStats | None = None,
     progress=None,
     esp_sas: Sequence[EspSA] | None = None,
-) -> Iterator[Record]:
+) -> Iterator[Record | HandoverEvent]:
     """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content.
 
-    Captures go through :func:`ebutool.fastpath.fast_records`, which decodes only the
-    packets that can matter and gives exactly what :func:`records_from_frames` gives.
+    Captures go through :func:`capture_records`, which decodes only the packets that
+    can matter and gives exactly what :func:`records_from_frames` gives.
     ``progress``: optional object with ``update(frames=..., octets=...)``
     (:class:`ebutool.core.progress.Progress`), called about once per MiB of capture.
     ``esp_sas``: ESP security associations (:class:`ebutool.esp.EspSA`, e.g. from
     :func:`ebutool.esp.load_sa_files`); ESP packets of these SAs are decrypted and
     analysed like clear ones, and ESP to or from a mobile node without an SA is
     counted per SPI with one ``esp_no_sa`` hint each."""
-    from ebutool.fastpath import fast_records
     from ebutool.stream.sniff import open_input
 
     kind, stream, name = open_input(source)
@@ -87,5 +110,5 @@ def read_records(
     from ebutool.esp.context import EspContext
 
     esp = EspContext(esp_sas or ())
-    yield from fast_records(stream, diag, stats, name, progress, esp)
+    yield from capture_records(stream, diag, stats, name, progress, esp)
     esp.finish(diag)

@@ -7,16 +7,8 @@ import os
 import sys
 from typing import BinaryIO
 
+from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.errors import InputError
-
-# First octets of the capture formats we read (pcap both orders and resolutions, pcapng SHB).
-CAPTURE_MAGICS = (
-    b"\xd4\xc3\xb2\xa1",
-    b"\xa1\xb2\xc3\xd4",
-    b"\x4d\x3c\xb2\xa1",
-    b"\xa1\xb2\x3c\x4d",
-    b"\x0a\x0d\x0d\x0a",
-)
 
 
 def open_input(source: str | os.PathLike) -> tuple[str, BinaryIO, str]:
@@ -35,7 +27,7 @@ def open_input(source: str | os.PathLike) -> tuple[str, BinaryIO, str]:
             raise InputError(f"{name}: is a directory, not a capture or trace") from None
         except OSError as exc:
             raise InputError(f"{name}: cannot open ({exc.strerror})") from None
-    stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 20)
+    stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 20)  # type: ignore[type-var]
     head = stream.peek(4)[:4]
     if not head:
         raise InputError(f"{name}: empty file (0 bytes), not a capture or trace")

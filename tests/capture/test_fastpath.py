@@ -1,9 +1,10 @@
 """The fast path gives exactly what the reference decoder gives.
 
 Reference: ``records_from_frames(open_frames(...))`` (every frame through every layer).
-Fast: ``fastpath.fast_records`` (block-level prefilter) and ``fastpath.filtered_records``
-(frame-level prefilter).  Compared field by field: every Record, every diagnosis (counts
-and kept messages, in order) and StreamStats (including the order of the skip reasons).
+Fast: ``capture_records`` (the same walkers with the skip rule ``capture.skip.MOBILITY``:
+block-level prefilter, Ethernet probes, runs of skipped blocks).  Compared field by
+field: every Record, every diagnosis (counts and kept messages, in order) and StreamStats
+(including the order of the skip reasons).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ebutool import fastpath
 from ebutool.capture import open_frames
+from ebutool.capture.skip import SKIP_NEXT_HEADERS, must_decode
 from ebutool.core import constants as C
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.records.from_packet import StreamStats
-from ebutool.stream.reader import read_records, records_from_frames
+from ebutool.stream.reader import capture_records, read_records, records_from_frames
 from ebutool.wire import build
 from ebutool.wire.ipv6 import decode_ipv6
 from ebutool.wire.mh.messages import BindingUpdate, HomeTestInit
@@ -63,17 +64,7 @@ def fast(raw_or_path):
     diag, stats = Diagnostics(), StreamStats()
     src = io.BytesIO(raw_or_path) if isinstance(raw_or_path, bytes) else raw_or_path
     try:
-        recs = list(fastpath.fast_records(src, diag, stats, "x"))
-    except InputError as exc:
-        return ("error", str(exc))
-    return recs, diag, stats
-
-
-def frame_level(raw_or_path):
-    diag, stats = Diagnostics(), StreamStats()
-    src = io.BytesIO(raw_or_path) if isinstance(raw_or_path, bytes) else raw_or_path
-    try:
-        recs = list(fastpath.filtered_records(open_frames(src, diag), diag, stats, "x"))
+        recs = list(capture_records(src, diag, stats, "x"))
     except InputError as exc:
         return ("error", str(exc))
     return recs, diag, stats
@@ -98,7 +89,6 @@ def assert_same(ref, got):
 def check(raw_or_path):
     ref = reference(raw_or_path)
     assert_same(ref, fast(raw_or_path))
-    assert_same(ref, frame_level(raw_or_path))
     return ref
 
 
@@ -155,7 +145,7 @@ def test_generator_is_deterministic(tmp_path):
 # --- the rule -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("nh", sorted(fastpath.SKIP_NEXT_HEADERS))
+@pytest.mark.parametrize("nh", sorted(SKIP_NEXT_HEADERS))
 def test_skipped_next_headers_are_silent_and_irrelevant_in_the_decoder(nh):
     rng = random.Random(nh)
     for size in (0, 1, 8, 40, 200):
@@ -164,7 +154,7 @@ def test_skipped_next_headers_are_silent_and_irrelevant_in_the_decoder(nh):
         problems: list = []
         decoded = decode_ipv6(pkt, 0, problems)
         assert decoded is not None and not decoded.relevant and problems == []
-        assert not fastpath.must_decode(pkt, 0, len(pkt))
+        assert not must_decode(pkt, 0, len(pkt))
 
 
 def test_must_decode_the_packets_that_matter():
@@ -178,15 +168,15 @@ def test_must_decode_the_packets_that_matter():
         build.tunnel("2001:db8::a", "2001:db8::b", hoti),
         build.tunnel("2001:db8::a", "2001:db8::b", build.udp_packet("::1", "::2", b"")),
     ):
-        assert fastpath.must_decode(pkt, 0, len(pkt))
-    assert fastpath.must_decode(hoti[:39], 0, 39)  # truncated: decoder reports it
+        assert must_decode(pkt, 0, len(pkt))
+    assert must_decode(hoti[:39], 0, 39)  # truncated: decoder reports it
     udp = build.udp_packet("2001:db8::1", "2001:db8::2", b"x")
-    assert not fastpath.must_decode(udp, 0, len(udp))
+    assert not must_decode(udp, 0, len(udp))
     # Hop-by-Hop then UDP: walked and skipped; Hop-by-Hop then MH: decoded
     hbh = lambda nh: bytes((nh, 0, 1, 4, 0, 0, 0, 0))  # noqa: E731
     for inner, expect in ((C.NH_UDP, False), (C.NH_MOBILITY, True), (C.NH_IPV6, True)):
         p = build.ipv6_header("::1", "::2", C.NH_HOPOPTS, 8 + 8) + hbh(inner) + bytes(8)
-        assert fastpath.must_decode(p, 0, len(p)) is expect
+        assert must_decode(p, 0, len(p)) is expect
 
 
 # --- hypothesis: arbitrary frames and mutated mobility packets ---------------------------
@@ -327,7 +317,7 @@ def test_stats_agree_at_every_record_and_after_an_early_stop(tmp_path):
     path = gen_capture.generate(3000, 11, tmp_path, ("pcap",))["pcap"]
     d1, s1, d2, s2 = Diagnostics(), StreamStats(), Diagnostics(), StreamStats()
     ref = records_from_frames(open_frames(path, d1), d1, s1)
-    got = fastpath.fast_records(path, d2, s2)
+    got = capture_records(path, d2, s2)
     for k, (a, b) in enumerate(zip(ref, got, strict=False)):
         assert a == b
         assert s1 == s2
@@ -363,7 +353,7 @@ def test_not_a_capture_raises_before_the_first_record(tmp_path):
     p = tmp_path / "x.pcap"
     p.write_bytes(b"hello world, no capture here at all")
     with pytest.raises(InputError, match="not a pcap or pcapng"):
-        fastpath.fast_records(p, Diagnostics())
+        capture_records(p, Diagnostics())
     for raw in (b"\xd4\xc3\xb2\xa1\x02\x00", b"\x0a\x0d\x0d\x0a\x1c\x00"):
         assert_same(reference(raw), fast(raw))
 
@@ -392,7 +382,7 @@ def test_small_reads_give_the_same_result(tmp_path, fmt, k):
     ref = reference(raw)
     for stream in (Trickle(raw, k), io.BufferedReader(Trickle(raw, k), 64)):
         d, s = Diagnostics(), StreamStats()
-        assert_same(ref, (list(fastpath.fast_records(stream, d, s, "x")), d, s))
+        assert_same(ref, (list(capture_records(stream, d, s, "x")), d, s))
 
 
 def test_a_text_stream_is_refused_like_the_reader():
@@ -411,7 +401,7 @@ def test_a_text_stream_is_refused_like_the_reader():
             return "text"
 
     with pytest.raises(InputError, match="not binary"):
-        list(fastpath.fast_records(Text(), Diagnostics()))
+        list(capture_records(Text(), Diagnostics()))
 
 
 def test_large_records_and_a_pipe(tmp_path):
@@ -437,7 +427,7 @@ def test_large_records_and_a_pipe(tmp_path):
     t.start()
     with os.fdopen(r, "rb") as fh:
         d, s = Diagnostics(), StreamStats()
-        got = (list(fastpath.fast_records(fh, d, s, "x")), d, s)
+        got = (list(capture_records(fh, d, s, "x")), d, s)
     t.join()
     assert len(got[0]) == 200
     assert_same(reference(raw), got)
