@@ -37,6 +37,7 @@ from ebutool.report import OutputFormat
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ebutool.analysis.claim_stats import ClaimSettings
     from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
     from ebutool.records.from_packet import StreamStats
@@ -167,10 +168,9 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool analyze cn-side.pcap --vantage cn-side.pcap=cn
         """
-        from ebutool.analysis import claim_statement, summarize
+        from ebutool.analysis import summarize
         from ebutool.analysis.claim_stats import ClaimSettings
-        from ebutool.analysis.summary import counterfactual_statement, exclusion_statement
-        from ebutool.analysis.vantage import parse_vantage_options, vantage_lines
+        from ebutool.analysis.vantage import parse_vantage_options
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import analyze_files
@@ -209,16 +209,28 @@ def register(app: typer.Typer) -> None:
         write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)
-            for line in vantage_lines(df):
-                err(line)
-            err(summary_line(df, stats))
-            if summary:
-                err(exclusion_statement(df))
-                for line in claim_statement(table, settings=settings).splitlines():
-                    err(line)
-                for line in counterfactual_statement(df, min_claim_samples).splitlines():
-                    err(line)
+            _stderr_report(df, table if summary else None, stats, settings)
             print_diagnostics(diag, quiet)
+
+
+def _stderr_report(
+    df: pd.DataFrame, summary: pd.DataFrame | None, stats: StreamStats, settings: ClaimSettings
+) -> None:
+    """What analyze says on stderr: vantage decisions, what was read, and with --summary
+    the rows left out, the claim's verdicts and the counterfactual."""
+    from ebutool.analysis import claim_statement
+    from ebutool.analysis.summary import counterfactual_statement, exclusion_statement
+    from ebutool.analysis.vantage import vantage_lines
+
+    for line in vantage_lines(df):
+        err(line)
+    err(summary_line(df, stats))
+    if summary is not None:
+        err(exclusion_statement(df))
+        for line in claim_statement(summary, settings=settings).splitlines():
+            err(line)
+        for line in counterfactual_statement(df, settings.min_samples).splitlines():
+            err(line)
 
 
 def episode_columns(columns: str | None, paper: bool, summary: bool) -> str | None:

@@ -43,6 +43,48 @@ if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
 
 
+CompareFilesArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Captures (pcap, pcapng) or JSON Lines traces, or directories (their "
+        "captures); each is analysed on its own."
+    ),
+]
+
+ByOpt = Annotated[
+    By,
+    typer.Option(
+        "--by",
+        help="One summary per input file, MN, CN, or all inputs ordered by kind or mode.",
+    ),
+]
+
+CompareMnOpt = Annotated[
+    str | None,
+    typer.Option("--mn", metavar="HOA", help="Only this mobile node (home address)."),
+]
+
+CompareCnOpt = Annotated[
+    str | None,
+    typer.Option("--cn", metavar="ADDR", help="Only this correspondent node."),
+]
+
+ComparePlotOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--plot",
+        metavar="PATH",
+        help="Also draw the send and receive latency distributions per group, observed "
+        "and predicted (.png, .svg or .pdf; needs ebutool[plot]).",
+    ),
+]
+
+PlotKindOpt = Annotated[
+    PlotKind | None,
+    typer.Option("--plot-kind", help="cdf (empirical CDF) or box (box plot) [default: cdf]"),
+]
+
+
 def register(app: typer.Typer) -> None:
     @app.command("compare")
     @guarded
@@ -50,44 +92,13 @@ def register(app: typer.Typer) -> None:
     @esp_options
     def compare_cmd(
         esp_sas: list[EspSA],
-        files: Annotated[
-            list[str],
-            typer.Argument(
-                help="Captures (pcap, pcapng) or JSON Lines traces, or directories (their "
-                "captures); each is analysed on its own."
-            ),
-        ],
+        files: CompareFilesArg,
         config: ProtocolConfig,
-        by: Annotated[
-            By,
-            typer.Option(
-                "--by",
-                help="One summary per input file, MN, CN, or all inputs ordered by kind or mode.",
-            ),
-        ] = By.file,
-        mn: Annotated[
-            str | None,
-            typer.Option("--mn", metavar="HOA", help="Only this mobile node (home address)."),
-        ] = None,
-        cn: Annotated[
-            str | None,
-            typer.Option("--cn", metavar="ADDR", help="Only this correspondent node."),
-        ] = None,
-        plot: Annotated[
-            str | None,
-            typer.Option(
-                "--plot",
-                metavar="PATH",
-                help="Also draw the send and receive latency distributions per group, observed "
-                "and predicted (.png, .svg or .pdf; needs ebutool[plot]).",
-            ),
-        ] = None,
-        plot_kind: Annotated[
-            PlotKind | None,
-            typer.Option(
-                "--plot-kind", help="cdf (empirical CDF) or box (box plot) [default: cdf]"
-            ),
-        ] = None,
+        by: ByOpt = By.file,
+        mn: CompareMnOpt = None,
+        cn: CompareCnOpt = None,
+        plot: ComparePlotOpt = None,
+        plot_kind: PlotKindOpt = None,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
         columns: ColumnsOpt = None,

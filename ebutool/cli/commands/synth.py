@@ -40,6 +40,82 @@ def _open_text(path: str) -> Iterator[TextIO]:
         yield fh
 
 
+SynthOutputOpt = Annotated[
+    str, typer.Option("--output", "-o", help="Capture to write ('-' = stdout).")
+]
+
+JsonOutOpt = Annotated[
+    str | None,
+    typer.Option("--json", help="Also write the JSON Lines trace (with handover events) here."),
+]
+
+KeysOutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--keys",
+        help="Also write the CNs' Kcn and nonces here (for `ebutool verify --keys`).",
+    ),
+]
+
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        help="Random seed (cookies, jitter, loss) [default: the scenario's]",
+        min=0,
+    ),
+]
+
+PcapngOpt = Annotated[
+    bool,
+    typer.Option(
+        "--pcapng",
+        help="Write pcapng (also chosen by a .pcapng output name); default pcap.",
+    ),
+]
+
+EspOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--esp",
+        metavar="ALGORITHM",
+        help="ESP-protect the MN-HA signalling (BU/BA transport, HoTI/HoT tunnel "
+        "mode, RFC 3776/4877) with ENCRYPTION/INTEGRITY, e.g. aes-cbc/hmac-sha1-96 or "
+        "aes-gcm-16 (docs/esp.md lists them); needs --esp-sa-out.",
+    ),
+]
+
+EspSaOutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--esp-sa-out",
+        metavar="PREFIX",
+        help="With --esp: write the SAs as PREFIX.esp_sa (Wireshark), PREFIX.xfrm "
+        "(ip xfrm state) and PREFIX.esp.json, mode 0600.",
+    ),
+]
+
+ViewsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--view",
+        metavar="ROLE=PATH",
+        help="Also write the run as captured at the home agent (ha) or the "
+        "correspondents (cn) to PATH; repeatable.",
+    ),
+]
+
+ClocksOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--clock",
+        metavar="ROLE=OFFSET_MS[,DRIFT_PPM]",
+        help="The clock of a view (mn, ha, cn): stamps are true time + offset + "
+        "drift x elapsed; repeatable.",
+    ),
+]
+
+
 def register(app: typer.Typer) -> None:
     @app.command("synth")
     @guarded
@@ -47,74 +123,15 @@ def register(app: typer.Typer) -> None:
     def synth_cmd(
         scenario: Annotated[str, typer.Argument(help="Scenario file (TOML, see docs/synth.md).")],
         overrides: dict[str, float],
-        output: Annotated[
-            str, typer.Option("--output", "-o", help="Capture to write ('-' = stdout).")
-        ],
-        json_out: Annotated[
-            str | None,
-            typer.Option(
-                "--json", help="Also write the JSON Lines trace (with handover events) here."
-            ),
-        ] = None,
-        keys_out: Annotated[
-            str | None,
-            typer.Option(
-                "--keys",
-                help="Also write the CNs' Kcn and nonces here (for `ebutool verify --keys`).",
-            ),
-        ] = None,
-        seed: Annotated[
-            int | None,
-            typer.Option(
-                "--seed",
-                help="Random seed (cookies, jitter, loss) [default: the scenario's]",
-                min=0,
-            ),
-        ] = None,
-        pcapng: Annotated[
-            bool,
-            typer.Option(
-                "--pcapng",
-                help="Write pcapng (also chosen by a .pcapng output name); default pcap.",
-            ),
-        ] = False,
-        esp: Annotated[
-            str | None,
-            typer.Option(
-                "--esp",
-                metavar="ALGORITHM",
-                help="ESP-protect the MN-HA signalling (BU/BA transport, HoTI/HoT tunnel "
-                "mode, RFC 3776/4877) with ENCRYPTION/INTEGRITY, e.g. aes-cbc/hmac-sha1-96 or "
-                "aes-gcm-16 (docs/esp.md lists them); needs --esp-sa-out.",
-            ),
-        ] = None,
-        esp_sa_out: Annotated[
-            str | None,
-            typer.Option(
-                "--esp-sa-out",
-                metavar="PREFIX",
-                help="With --esp: write the SAs as PREFIX.esp_sa (Wireshark), PREFIX.xfrm "
-                "(ip xfrm state) and PREFIX.esp.json, mode 0600.",
-            ),
-        ] = None,
-        views: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--view",
-                metavar="ROLE=PATH",
-                help="Also write the run as captured at the home agent (ha) or the "
-                "correspondents (cn) to PATH; repeatable.",
-            ),
-        ] = None,
-        clocks: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--clock",
-                metavar="ROLE=OFFSET_MS[,DRIFT_PPM]",
-                help="The clock of a view (mn, ha, cn): stamps are true time + offset + "
-                "drift x elapsed; repeatable.",
-            ),
-        ] = None,
+        output: SynthOutputOpt,
+        json_out: JsonOutOpt = None,
+        keys_out: KeysOutOpt = None,
+        seed: SeedOpt = None,
+        pcapng: PcapngOpt = False,
+        esp: EspOpt = None,
+        esp_sa_out: EspSaOutOpt = None,
+        views: ViewsOpt = None,
+        clocks: ClocksOpt = None,
         quiet: QuietOpt = False,
     ) -> None:
         """Simulate a scenario and write the packets as captured at the mobile nodes.
