@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from ebutool.cli.commands import register_commands
 from ebutool.cli.options import err
+from ebutool.core.errors import EXIT_SIGINT
 from ebutool.core.version import __version__
 
 try:  # typer vendors click from 0.2x on
@@ -48,9 +49,9 @@ class _OneLineErrors(TyperGroup):
         except _click_exc.ClickException as exc:
             err("error: " + " ".join(exc.format_message().split()))
             sys.exit(exc.exit_code)
-        except typer.Abort:
-            err("aborted")
-            sys.exit(1)
+        except typer.Abort:  # click's name for a KeyboardInterrupt while it parses
+            err("interrupted")
+            sys.exit(EXIT_SIGINT)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -18,6 +18,7 @@ from ebutool.cli.options import (
     err,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     print_key_notes,
     write_table,
@@ -115,6 +116,7 @@ def register(app: typer.Typer) -> None:
         from ebutool.runner.tasks import analyze_files
 
         check_output(fmt, output)
+        out = output_file(output)
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
@@ -131,7 +133,7 @@ def register(app: typer.Typer) -> None:
                 progress=prog,
             )
         table = summarize(df, min_claim_samples=min_claim_samples) if summary else df
-        write_table(table, fmt, output)
+        write_table(table, fmt, out)
         if not quiet:
             print_key_notes(keys, False)
             err(summary_line(df, stats))

@@ -13,9 +13,11 @@ from ebutool.cli.options import (
     JobsOpt,
     OutputOpt,
     QuietOpt,
+    check_output,
     err,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     write_table,
 )
@@ -102,6 +104,9 @@ def register(app: typer.Typer) -> None:
             from ebutool.report.plots import check_plot_target
 
             check_plot_target(plot)
+        check_output(fmt, output)
+        out = output_file(output)
+        plot_out = output_file(plot, "--plot") if plot is not None else None
         diag = Diagnostics()
         episodes = episodes_by_file(
             input_paths(files, quiet), jobs, mn=mn, cn=cn, config=config, diag=diag
@@ -113,12 +118,12 @@ def register(app: typer.Typer) -> None:
             kind = (plot_kind or PlotKind.cdf).value
             samples = compare.latency_samples(episodes, by.value)
             fig = distribution_figure(samples, kind, title=compare.plot_title(by.value, kind))
-            save_figure(fig, plot)
+            save_figure(fig, plot_out or plot)
             if not quiet and not any(
                 v for panel in samples.values() for g in panel.values() for v in g.values()
             ):
                 err("no episode has a measured or predicted latency: the figure is empty")
-        write_table(table, fmt, output)
+        write_table(table, fmt, out)
         if not quiet:
             groups = episodes[by.value].nunique(dropna=False) if by.value in episodes else 0
             err(

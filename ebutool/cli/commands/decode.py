@@ -12,9 +12,11 @@ from ebutool.cli.options import (
     JobsOpt,
     OutputOpt,
     QuietOpt,
+    check_output,
     err,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     write_table,
 )
@@ -43,12 +45,14 @@ def register(app: typer.Typer) -> None:
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.runner.tasks import decode_files
 
+        check_output(fmt, output)
+        out = output_file(output)
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         opaque: Counter[str] = Counter()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
             df = decode_files(paths, jobs, diag, stats, opaque, progress=prog)
-        write_table(df, fmt, output)
+        write_table(df, fmt, out)
         if not quiet:
             print_summary(stats, opaque)
             print_diagnostics(diag, quiet)

@@ -17,6 +17,7 @@ from ebutool.cli.options import (
     err,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     print_key_notes,
     write_table,
@@ -125,6 +126,9 @@ def register(app: typer.Typer) -> None:
                 "--format parquet needs a file for every table: give -o PATH "
                 "(and PATH for --divergences/--decisions)"
             )
+        out = output_file(output)
+        div_out = output_file(divergences, "--divergences") if divergences is not None else None
+        dec_out = output_file(decisions, "--decisions") if decisions is not None else None
         trusted = _addresses(early_trusted, "--early-trusted")
         policies = parse_cn_policies(cn_policy or ())
         paths = input_paths(files, quiet)
@@ -138,11 +142,11 @@ def register(app: typer.Typer) -> None:
             diag=diag,
             trusted=trusted,
         )
-        write_table(result.exposure, fmt, output)
-        if divergences is not None:
-            write_table(result.divergences, fmt, divergences)
-        if decisions is not None:
-            write_table(result.decisions, fmt, decisions)
+        write_table(result.exposure, fmt, out)  # all put in place when the command ends
+        if div_out is not None:
+            write_table(result.divergences, fmt, div_out)
+        if dec_out is not None:
+            write_table(result.decisions, fmt, dec_out)
         if not quiet:
             print_key_notes(keys, False)
             for line in result.summary_lines():

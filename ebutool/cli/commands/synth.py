@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, BinaryIO, TextIO
+from typing import Annotated
 
 import typer
 
 from ebutool.cli.option_groups import protocol_options
-from ebutool.cli.options import QuietOpt, err, guarded
+from ebutool.cli.options import QuietOpt, err, guarded, output_file
 from ebutool.core.errors import UsageError
-
-
-@contextmanager
-def _open_binary(path: str) -> Iterator[BinaryIO]:
-    if path == "-":
-        yield sys.stdout.buffer
-        return
-    try:
-        fh = open(path, "wb")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with fh:
-        yield fh
-
-
-@contextmanager
-def _open_text(path: str) -> Iterator[TextIO]:
-    if path == "-":
-        yield sys.stdout
-        return
-    try:
-        fh = open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with fh:
-        yield fh
 
 
 def register(app: typer.Typer) -> None:
@@ -90,19 +61,20 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys
 
-        sc = load_scenario(scenario)
-        config = sc.config().with_(**overrides)  # the options over the [protocol] table
         if sum(p == "-" for p in (output, json_out, keys_out)) > 1:
             raise UsageError("only one of --output, --json, --keys can be '-' (stdout)")
+        out = output_file(output)
+        json_file = output_file(json_out, "--json") if json_out is not None else None
+        keys_file = output_file(keys_out, "--keys", secret=True) if keys_out is not None else None
+        sc = load_scenario(scenario)
+        config = sc.config().with_(**overrides)  # the options over the [protocol] table
         result = simulate(sc, seed=seed, config=config)
-        with _open_binary(output) as fh:
-            n = write_capture(result, fh, pcapng=pcapng or output.lower().endswith(".pcapng"))
-        if json_out is not None:
-            with _open_text(json_out) as fh:
-                write_json(result, fh)
-        if keys_out is not None:
-            with _open_text(keys_out) as fh:
-                write_keys(result, fh)
+        # all put in place when the command ends; the keys file is 0600
+        n = write_capture(result, out.binary, pcapng=pcapng or output.lower().endswith(".pcapng"))
+        if json_file is not None:
+            write_json(result, json_file.text())
+        if keys_file is not None:
+            write_keys(result, keys_file.text())
         if not quiet:
             err(
                 f"synth: {sc.name} (seed {result.seed}): {n} packets, {len(result.handovers)} "

@@ -13,6 +13,7 @@ from ebutool.cli.options import (
     QuietOpt,
     err,
     guarded,
+    output_file,
     print_diagnostics,
     write_table,
 )
@@ -79,6 +80,7 @@ def register(app: typer.Typer) -> None:
                     "(or give --format for a table)"
                 )
             check_plot_target(output)
+        out = output_file(output)
         diag = Diagnostics()
         every = tl.load_episodes(file, config, diag)
         try:
@@ -102,7 +104,7 @@ def register(app: typer.Typer) -> None:
             raise
         if episode is None:
             if len(mine) != 1:
-                write_table(tl.episode_list(mine), fmt or OutputFormat.table, output)
+                write_table(tl.episode_list(mine), fmt or OutputFormat.table, out)
                 if not quiet:
                     err(
                         f"{len(mine)} episodes; draw one with --episode N "
@@ -115,11 +117,11 @@ def register(app: typer.Typer) -> None:
         if figure:
             from ebutool.report.plots import ladder_figure, save_figure
 
-            save_figure(ladder_figure(ladder), output)
+            save_figure(ladder_figure(ladder), out)
         elif fmt is not None:
-            write_table(ladder.table(), fmt, output)
+            write_table(ladder.table(), fmt, out)
         else:
-            _write_text(tl.render_text(ladder), output)
+            out.write(tl.render_text(ladder).encode("utf-8"))
         if not quiet:
             err(
                 f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, "
@@ -127,17 +129,3 @@ def register(app: typer.Typer) -> None:
                 + (f"; diagram written to {output}" if output != "-" else "")
             )
             print_diagnostics(diag, quiet)
-
-
-def _write_text(text: str, output: str) -> None:
-    import sys
-
-    if output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from None

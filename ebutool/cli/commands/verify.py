@@ -13,9 +13,11 @@ from ebutool.cli.options import (
     JobsOpt,
     OutputOpt,
     QuietOpt,
+    check_output,
     err,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     print_key_notes,
     write_table,
@@ -60,10 +62,12 @@ def register(app: typer.Typer) -> None:
         from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import verify_files
 
+        check_output(fmt, output)
+        out = output_file(output)
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         df = verify_files(paths, jobs, keys=keys, config=config, diag=diag, stats=stats)
-        write_table(df, fmt, output)
+        write_table(df, fmt, out)
         if not quiet:
             print_key_notes(keys, False)
             counts = df["verdict"].value_counts()
