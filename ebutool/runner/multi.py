@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -51,14 +52,32 @@ def map_files(func: Callable[..., T], paths: Sequence[str], jobs: int = 1, *args
         return [func(p, *args) for p in paths]
     results: dict[int, T] = {}
     remote = [i for i, p in enumerate(paths) if p != "-"]
-    with ProcessPoolExecutor(max_workers=min(jobs, max(1, len(remote)))) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, max(1, len(remote))), initializer=_worker_signals
+    )
+    try:
         futures = {i: pool.submit(func, paths[i], *args) for i in remote}
         for i, p in enumerate(paths):
             if p == "-":
                 results[i] = func(p, *args)
         for i in remote:
             results[i] = futures[i].result()
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failure: the workers' work is of no use any more
+        pool.shutdown(wait=False, cancel_futures=True)
+        workers = getattr(pool, "_processes", None) or {}
+        for proc in list(workers.values()):
+            proc.terminate()
+        raise
+    pool.shutdown()
     return [results[i] for i in range(len(paths))]
+
+
+def _worker_signals() -> None:
+    """A worker leaves Ctrl-C and SIGTERM to the main process (which ends it): no
+    KeyboardInterrupt traceback from every worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def merge_stats(into: StreamStats, other: StreamStats) -> StreamStats:
