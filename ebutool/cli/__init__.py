@@ -35,8 +35,9 @@ def stop(line: str, status: int) -> None:
 def main() -> None:
     """The ``ebutool`` program.  SIGINT (Ctrl-C) and SIGTERM are handled from the first
     statement on, before the heavy imports: one line, exit status 130 or 143 (README
-    "Exit status"); signals blocked by the parent are unblocked once handled.  A command module that cannot be loaded is a bug: one line naming it
-    and the cause, exit status 4; EBUTOOL_DEBUG=1 shows the traceback."""
+    "Exit status"); signals blocked by the parent are unblocked once handled.  A command
+    module that cannot be loaded is a bug: one line naming it and the cause, exit
+    status 4; EBUTOOL_DEBUG=1 shows the traceback."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         # handled from here on: a signal held back (blocked) until now arrives here
