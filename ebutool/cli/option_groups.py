@@ -193,15 +193,19 @@ KEY_OPTIONS = [
 def key_table(values: Mapping[str, Any]) -> KeyTable:
     """The oracle's key table from the key options' values (and EBUTOOL_KCN): analyze,
     verify and replay read keys the same way."""
+    from ebutool.cli.options import err
     from ebutool.oracle.keys import load_key_table
 
-    return load_key_table(
+    table = load_key_table(
         kcn=values["kcn"] or (),
         kcn_files=values["kcn_file"] or (),
         nonces=values["nonces"] or (),
         keys_file=values["keys_file"],
         env=os.environ,
     )
+    for line in table.warnings:  # shown even with --quiet: keys others can read
+        err(f"warning: {line}")
+    return table
 
 
 def key_options(fn: F) -> F:
