@@ -198,6 +198,22 @@ def write_table(
         target.discard()
 
 
+def final_status(diag: Diagnostics, quiet: bool, status: int = 0) -> int:
+    """The exit status of a command that read several inputs: 3 (README "Exit status")
+    when one of them could not be read (its rows are missing; with --quiet it is named
+    here, else in the warnings), else ``status``."""
+    from ebutool.core.errors import EXIT_UNREADABLE
+    from ebutool.runner.multi import UNREADABLE
+
+    if not diag.counts.get(UNREADABLE):
+        return status
+    if quiet:
+        for d in diag.kept:
+            if d.code == UNREADABLE:
+                err(f"{UNREADABLE}: {d.source + ': ' if d.source else ''}{d.message}")
+    return max(status, EXIT_UNREADABLE)
+
+
 def print_key_notes(table: KeyTable, quiet: bool) -> None:
     """The key table's notes (e.g. a Kcn without a nonce table) on stderr."""
     if not quiet:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ebutool.analysis import merged_records as streamed_records
 from ebutool.analysis import source_labels
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.core.errors import UsageError
+from ebutool.core.errors import InputError, UsageError
 from ebutool.records.from_packet import StreamStats
 
 if TYPE_CHECKING:
@@ -99,9 +99,25 @@ def check_paths(paths: Sequence[str | os.PathLike[str]], what: str) -> list[str]
     return names
 
 
-def _in_worker(path: str, task: Task[T], *args: Any) -> tuple[T, Diagnostics, StreamStats]:
+UNREADABLE = "unreadable_input"  # the diagnosis of an input of several that cannot be read
+
+
+def _in_worker(
+    path: str, task: Task[T], *args: Any
+) -> tuple[T | None, Diagnostics, StreamStats, InputError | None]:
     diag, stats = Diagnostics(), StreamStats()
-    return task(path, diag, stats, *args), diag, stats
+    try:
+        return task(path, diag, stats, *args), diag, stats, None
+    except InputError as exc:
+        text = str(exc)  # the file is named by the diagnosis' source label
+        diag.warn(UNREADABLE, text.removeprefix(f"{path}: ") if "\n" not in text else text)
+        return None, diag, stats, exc
+
+
+def readable(values: Sequence[T | None], labels: Sequence[str]) -> tuple[list[T], list[str]]:
+    """The results of :func:`per_file` for the inputs that could be read, and their labels."""
+    pairs = [(v, label) for v, label in zip(values, labels, strict=True) if v is not None]
+    return [v for v, _ in pairs], [label for _, label in pairs]
 
 
 def per_file(
@@ -114,26 +130,31 @@ def per_file(
     progress: Progress | NullProgress | None = None,
 ) -> list[T]:
     """``task(path, diag, stats, *args)`` for every input, in argument order (module
-    doc); ``progress`` follows a single input's reading."""
+    doc); ``progress`` follows a single input's reading.  Of several inputs, one that
+    cannot be read (InputError) is counted as an ``unreadable_input`` warning naming it
+    and its result is None (:func:`readable`); when none can be read, the first one's
+    error is raised."""
     if not paths:
         return []
     several = len(paths) > 1
     labels = source_labels(paths)
     if not several:
         return [task(paths[0], diag, stats, *args, progress=progress)]
+    out: list[T | None] = []
+    errors: list[InputError] = []
     if jobs <= 1:
-        return [
-            task(path, diag.for_source(label), stats, *args)
-            for path, label in zip(paths, labels, strict=True)
-        ]
-    out = []
-    for label, (value, d, s) in zip(
-        labels, map_files(_in_worker, paths, jobs, task, *args), strict=True
-    ):
+        runs = (_in_worker(p, task, *args) for p in paths)
+    else:
+        runs = iter(map_files(_in_worker, paths, jobs, task, *args))
+    for label, (value, d, s, error) in zip(labels, runs, strict=True):
         diag.merge(d.labelled(label))
         merge_stats(stats, s)
         out.append(value)
-    return out
+        if error is not None:
+            errors.append(error)
+    if len(errors) == len(paths):
+        raise errors[0]
+    return out  # type: ignore[return-value]
 
 
 def _read_one(path: str, diag: Diagnostics, stats: StreamStats, progress: None = None) -> list:
@@ -186,5 +207,7 @@ __all__ = [
     "per_file",
     "merged_records",
     "tagged",
+    "readable",
+    "UNREADABLE",
     "source_labels",
 ]

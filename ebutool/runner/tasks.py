@@ -30,7 +30,14 @@ from ebutool.analysis import analyze, analyze_records, filter_address, make_orac
 from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
-from ebutool.runner.multi import check_paths, merged_records, per_file, source_labels, tagged
+from ebutool.runner.multi import (
+    check_paths,
+    merged_records,
+    per_file,
+    readable,
+    source_labels,
+    tagged,
+)
 
 if TYPE_CHECKING:
     from ebutool.cn_replay import ReplayResult
@@ -94,10 +101,12 @@ def analyze_files(
         return _analyze_merged(names, jobs, mn, cn, config, keys, diag, stats, oracle, progress)
     if oracle not in (None, False):
         jobs = 1  # an oracle object cannot be shared with other processes
-    frames = per_file(_analyze_task, names, config, keys, oracle, jobs=jobs, diag=diag, stats=stats)
+    results = per_file(
+        _analyze_task, names, config, keys, oracle, jobs=jobs, diag=diag, stats=stats
+    )
     # Episode numbers count every episode of every file, so the filter comes last.
+    frames, labels = readable(results, source_labels(names))
     df = pd.concat(frames, ignore_index=True)
-    labels = source_labels(names)
     sources = [label for f, label in zip(frames, labels, strict=True) for _ in f.index]
     df["source"] = pd.Series(sources, index=df.index, dtype=df["source"].dtype)
     df["episode"] = pd.Series(range(1, len(df) + 1), index=df.index, dtype=df["episode"].dtype)
@@ -165,7 +174,7 @@ def episodes_by_file(
         diag=diag,
         stats=StreamStats(),
     )
-    return tagged(frames, source_labels(names), "file", always=True)
+    return tagged(*readable(frames, source_labels(names)), "file", always=True)
 
 
 # --- decode -------------------------------------------------------------------------------------
@@ -213,10 +222,11 @@ def decode_files(
         stats=stats if stats is not None else StreamStats(),
         progress=progress,
     )
+    done, labels = readable(parts, source_labels(names))
     if opaque is not None:
-        for _, counts in parts:
+        for _, counts in done:
             opaque.update(counts)
-    return tagged([df for df, _ in parts], source_labels(names))
+    return tagged([df for df, _ in done], labels, always=len(names) > 1)
 
 
 # --- verify -------------------------------------------------------------------------------------
@@ -256,7 +266,7 @@ def verify_files(
         diag=diag if diag is not None else Diagnostics(),
         stats=stats if stats is not None else StreamStats(),
     )
-    return tagged(frames, source_labels(names))
+    return tagged(*readable(frames, source_labels(names)), always=len(names) > 1)
 
 
 # --- replay -------------------------------------------------------------------------------------
@@ -268,22 +278,23 @@ class ReplayRuns:
 
     labels: list[str]
     results: list[ReplayResult]
+    several: bool = False  # several inputs given (some may have been unreadable)
 
     @cached_property
     def exposure(self) -> pd.DataFrame:
-        return tagged([r.exposure for r in self.results], self.labels)
+        return tagged([r.exposure for r in self.results], self.labels, always=self.several)
 
     @cached_property
     def divergences(self) -> pd.DataFrame:
-        return tagged([r.divergences for r in self.results], self.labels)
+        return tagged([r.divergences for r in self.results], self.labels, always=self.several)
 
     @cached_property
     def decisions(self) -> pd.DataFrame:
-        return tagged([r.decisions for r in self.results], self.labels)
+        return tagged([r.decisions for r in self.results], self.labels, always=self.several)
 
     def summary_lines(self) -> list[str]:
         """ReplayResult.summary_line of each input (led by its label when several)."""
-        if len(self.results) == 1:
+        if len(self.results) == 1 and not self.several:
             return [self.results[0].summary_line()]
         pairs = zip(self.labels, self.results, strict=True)
         return [f"{label}: {r.summary_line()}" for label, r in pairs]
@@ -341,7 +352,8 @@ def replay_files(
         diag=diag if diag is not None else Diagnostics(),
         stats=stats if stats is not None else StreamStats(),
     )
-    return ReplayRuns(source_labels(names), results)
+    done, labels = readable(results, source_labels(names))
+    return ReplayRuns(labels, done, several=len(names) > 1)
 
 
 __all__ = [

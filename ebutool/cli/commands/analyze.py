@@ -16,6 +16,7 @@ from ebutool.cli.options import (
     QuietOpt,
     check_output,
     err,
+    final_status,
     guarded,
     input_paths,
     output_file,
@@ -143,6 +144,7 @@ def register(app: typer.Typer) -> None:
                 for line in counterfactual_statement(df, min_claim_samples).splitlines():
                     err(line)
             print_diagnostics(diag, quiet)
+        raise typer.Exit(final_status(diag, quiet))
 
 
 def summary_line(df: pd.DataFrame, stats: StreamStats) -> str:

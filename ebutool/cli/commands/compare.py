@@ -15,6 +15,7 @@ from ebutool.cli.options import (
     QuietOpt,
     check_output,
     err,
+    final_status,
     guarded,
     input_paths,
     output_file,
@@ -131,3 +132,4 @@ def register(app: typer.Typer) -> None:
                 f"{groups} group(s) by {by.value}" + (f"; figure written to {plot}" if plot else "")
             )
             print_diagnostics(diag, quiet)
+        raise typer.Exit(final_status(diag, quiet))

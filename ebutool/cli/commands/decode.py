@@ -14,6 +14,7 @@ from ebutool.cli.options import (
     QuietOpt,
     check_output,
     err,
+    final_status,
     guarded,
     input_paths,
     output_file,
@@ -56,6 +57,7 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             print_summary(stats, opaque)
             print_diagnostics(diag, quiet)
+        raise typer.Exit(final_status(diag, quiet))
 
 
 def print_summary(stats: StreamStats, opaque: Counter[str] | None = None) -> None:

@@ -15,6 +15,7 @@ from ebutool.cli.options import (
     OutputOpt,
     QuietOpt,
     err,
+    final_status,
     guarded,
     input_paths,
     output_file,
@@ -152,7 +153,7 @@ def register(app: typer.Typer) -> None:
             for line in result.summary_lines():
                 err("replay: " + line)
         print_diagnostics(diag, quiet)
-        raise typer.Exit(result.exit_status(strict))
+        raise typer.Exit(final_status(diag, quiet, result.exit_status(strict)))
 
 
 def _addresses(values: Sequence[str] | None, option: str) -> list[str] | None:

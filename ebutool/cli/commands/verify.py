@@ -15,6 +15,7 @@ from ebutool.cli.options import (
     QuietOpt,
     check_output,
     err,
+    final_status,
     guarded,
     input_paths,
     output_file,
@@ -77,4 +78,4 @@ def register(app: typer.Typer) -> None:
                 + f"; keys: {keys.describe()}"
             )
         print_diagnostics(diag, quiet)
-        raise typer.Exit(1 if (df["verdict"] == "invalid").any() else 0)
+        raise typer.Exit(final_status(diag, quiet, 1 if (df["verdict"] == "invalid").any() else 0))
