@@ -211,3 +211,49 @@ def key_table(values: Mapping[str, Any]) -> KeyTable:
 def key_options(fn: F) -> F:
     """Options for the oracle's keys; the command receives ``keys: KeyTable``."""
     return with_option_group("keys", KEY_OPTIONS, key_table)(fn)
+
+
+# --- limits of reading ---------------------------------------------------------------------------
+
+
+def reading_options(fn: F) -> F:
+    """``--max-trace-line-bytes`` for a command that reads traces: the length limit of a
+    JSON Lines line (ebutool.trace.lines), handed to every reader (and -j worker) through
+    the environment.  The command itself receives nothing."""
+    from ebutool.trace.lines import ENV_MAX_TRACE_LINE_BYTES, MAX_TRACE_LINE_BYTES
+
+    option = _option(
+        "max_trace_line_bytes",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--max-trace-line-bytes",
+                min=1,
+                metavar="N",
+                help="Longest JSON Lines trace line read, in octets; a longer line is a "
+                f"counted warning and skipped [default {MAX_TRACE_LINE_BYTES}]",
+            ),
+        ],
+    )
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        value = kwargs.pop("max_trace_line_bytes")
+        before = os.environ.get(ENV_MAX_TRACE_LINE_BYTES)
+        if value is not None:
+            os.environ[ENV_MAX_TRACE_LINE_BYTES] = str(value)
+        try:
+            return fn(*args, **kwargs)
+        finally:  # a library user's process is left as it was
+            if before is None:
+                os.environ.pop(ENV_MAX_TRACE_LINE_BYTES, None)
+            else:
+                os.environ[ENV_MAX_TRACE_LINE_BYTES] = before
+
+    params = [_evaluated(p, fn) for p in sig.parameters.values()] + [option]
+    command.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=params, return_annotation=inspect.Signature.empty
+    )
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command  # type: ignore[return-value]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ebutool.analysis.summary import MIN_CLAIM_SAMPLES
-from ebutool.cli.option_groups import key_options, protocol_options
+from ebutool.cli.option_groups import key_options, protocol_options, reading_options
 from ebutool.cli.options import (
     FormatOpt,
     JobsOpt,
@@ -78,6 +78,7 @@ SummaryOpt = Annotated[
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     @guarded
+    @reading_options
     @protocol_options("analysis", "oracle")
     @key_options
     def analyze_cmd(

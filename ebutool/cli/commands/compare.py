@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ebutool.cli.option_groups import protocol_options
+from ebutool.cli.option_groups import protocol_options, reading_options
 from ebutool.cli.options import (
     FormatOpt,
     JobsOpt,
@@ -44,6 +44,7 @@ class PlotKind(StrEnum):
 def register(app: typer.Typer) -> None:
     @app.command("compare")
     @guarded
+    @reading_options
     @protocol_options("analysis", "oracle")
     def compare_cmd(
         files: Annotated[

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ebutool.cli.option_groups import reading_options
 from ebutool.cli.options import OutputOpt, QuietOpt, err, guarded, output_file, print_diagnostics
 from ebutool.core.diagnostics import Diagnostics
 
@@ -14,6 +15,7 @@ from ebutool.core.diagnostics import Diagnostics
 def register(app: typer.Typer) -> None:
     @app.command("convert")
     @guarded
+    @reading_options
     def convert_cmd(
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],
         output: OutputOpt = "-",

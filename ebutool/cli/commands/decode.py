@@ -6,6 +6,7 @@ from collections import Counter
 
 import typer
 
+from ebutool.cli.option_groups import reading_options
 from ebutool.cli.options import (
     FormatOpt,
     InputsArg,
@@ -29,6 +30,7 @@ from ebutool.report import OutputFormat
 def register(app: typer.Typer) -> None:
     @app.command("decode")
     @guarded
+    @reading_options
     def decode_cmd(
         files: InputsArg,
         fmt: FormatOpt = OutputFormat.table,

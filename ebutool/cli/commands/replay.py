@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import key_options, protocol_options
+from ebutool.cli.option_groups import key_options, protocol_options, reading_options
 from ebutool.cli.options import (
     FormatOpt,
     InputsArg,
@@ -79,6 +79,7 @@ DecisionsOpt = Annotated[
 def register(app: typer.Typer) -> None:
     @app.command("replay")
     @guarded
+    @reading_options
     @protocol_options("cn_replay", "oracle")
     @key_options
     def replay_cmd(

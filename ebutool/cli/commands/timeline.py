@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ebutool.cli.option_groups import protocol_options
+from ebutool.cli.option_groups import protocol_options, reading_options
 from ebutool.cli.options import (
     OutputOpt,
     QuietOpt,
@@ -28,6 +28,7 @@ TEXT_EXTENSIONS = (".txt", ".text")
 def register(app: typer.Typer) -> None:
     @app.command("timeline")
     @guarded
+    @reading_options
     @protocol_options("analysis")
     def timeline_cmd(
         file: Annotated[str, typer.Argument(help="pcap, pcapng or JSON Lines trace; '-' = stdin.")],

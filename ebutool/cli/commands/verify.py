@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ebutool.cli.option_groups import key_options, protocol_options
+from ebutool.cli.option_groups import key_options, protocol_options, reading_options
 from ebutool.cli.options import (
     FormatOpt,
     InputsArg,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command("verify")
     @guarded
+    @reading_options
     @protocol_options("oracle")
     @key_options
     def verify_cmd(
