@@ -38,8 +38,8 @@ def main() -> None:
     "Exit status"); signals blocked by the parent are unblocked once handled.  A command
     module that cannot be loaded is a bug: one line naming it and the cause, exit
     status 4; EBUTOOL_DEBUG=1 shows the traceback."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
         # handled from here on: a signal held back (blocked) until now arrives here
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         _main()

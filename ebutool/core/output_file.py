@@ -87,6 +87,8 @@ class OutputFile:
             if not os.access(target, os.W_OK):
                 raise UsageError(f"cannot write {self._where()} (permission denied)")
             return
+        if st is not None and not os.access(target, os.W_OK):  # as open(2) would refuse
+            raise UsageError(f"cannot write {self._where()} (permission denied)")
         directory = os.path.dirname(target) or "."
         if not os.path.isdir(directory):
             raise UsageError(f"cannot write {self._where()}: no such directory {directory}")

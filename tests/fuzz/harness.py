@@ -75,14 +75,30 @@ class Campaign:
         }
 
 
+def _is_mh(packet: bytes) -> bool:
+    """A raw IPv6 packet (the samples' link type) whose header chain reaches an MH."""
+    if len(packet) < 40:
+        return False
+    nh, o = packet[6], 40
+    while nh in (0, 43, 60, 41) and o + 2 <= len(packet):
+        if nh == 41:
+            nh, o = packet[o + 6], o + 40
+            continue
+        nh, o = packet[o], o + 8 * (packet[o + 1] + 1)
+    return nh == 135
+
+
 def _cut_pcap(data: bytes, packets: int) -> bytes:
+    """The header and ``packets`` packets from the first Mobility Header message on (the
+    signalling and the data around it)."""
     order = "little" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else "big"
-    o = 24
-    for _ in range(packets):
-        if o + 16 > len(data):
-            break
-        o += 16 + int.from_bytes(data[o + 8 : o + 12], order)
-    return data[:o]
+    records, o = [], 24
+    while o + 16 <= len(data):
+        end = o + 16 + int.from_bytes(data[o + 8 : o + 12], order)
+        records.append(data[o:end])
+        o = end
+    first = next((i for i, r in enumerate(records) if _is_mh(r[16:])), 0)
+    return data[:24] + b"".join(records[first : first + packets])
 
 
 def _pcapng_seed(workdir: Path) -> bytes | None:
@@ -214,6 +230,24 @@ def save_regression(data: bytes, seed: Seed, command: str, problems: list[str], 
     return path
 
 
+def _warm_up(workdir: Path, seeds: list[Seed]) -> None:
+    """Every command once in this process, so that the modules they import lazily are
+    imported before the forks (a run then costs its own work only)."""
+    from typer.testing import CliRunner
+
+    from ebutool.cli.app import app
+
+    case = workdir / "warm"
+    case.mkdir(exist_ok=True)
+    for seed in seeds[:2]:
+        name = "input.jsonl" if seed.data[:1] == b"{" else "input.pcap"
+        (case / name).write_bytes(seed.data)
+        for command in COMMANDS:
+            args = command_args(command, str(case / name), seed.keys)
+            args = [str(case / a) if a.endswith(".csv") else a for a in args]
+            CliRunner().invoke(app, args)
+
+
 def campaign(
     runs: int,
     seed: int = 0,
@@ -226,9 +260,8 @@ def campaign(
     rng = random.Random(seed)
     workdir = Path(workdir or "/tmp") / f"ebutool-fuzz-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
-    import ebutool.cli.app  # noqa: F401 - imported once, before the forks
-
     seeds = load_seeds(workdir)
+    _warm_up(workdir, seeds)
     result = Campaign()
     deadline = time.monotonic() + seconds if seconds else None
     for n in range(runs):
