@@ -28,6 +28,7 @@ from ebutool.analysis import merged_records as streamed_records
 from ebutool.analysis import source_labels
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
+from ebutool.core.keyfile import shown_path
 from ebutool.records.from_packet import StreamStats
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def per_file(
     else:
         runs = iter(map_files(_in_worker, paths, jobs, task, *args))
     for label, (value, d, s, error) in zip(labels, runs, strict=True):
-        diag.merge(d.labelled(label))
+        diag.merge(d.labelled(shown_path(label)))  # a mistyped Kcn is no file name to show
         merge_stats(stats, s)
         out.append(value)
         if error is not None:
