@@ -4,13 +4,52 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+
+from ebutool.core.errors import EXIT_INTERNAL, EXIT_SIGINT, EXIT_SIGTERM, Terminated
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def stop(line: str, status: int) -> None:
+    """End the program now with one line on stderr: no traceback, no second signal, no
+    complaint about a standard output that cannot be flushed any more."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        sys.stderr.write(f"ebutool: {line}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(status)
 
 
 def main() -> None:
-    """The ``ebutool`` program.  A command module that cannot be loaded is a bug: one
-    line naming it and the cause, exit status 4 (README "Exit status"); EBUTOOL_DEBUG=1
-    shows the traceback."""
+    """The ``ebutool`` program.  SIGINT (Ctrl-C) and SIGTERM are handled from the first
+    statement on, before the heavy imports: one line, exit status 130 or 143 (README
+    "Exit status"); signals blocked by the parent are unblocked once handled.  A command
+    module that cannot be loaded is a bug: one line naming it and the cause, exit
+    status 4; EBUTOOL_DEBUG=1 shows the traceback."""
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        # handled from here on: a signal held back (blocked) until now arrives here
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        _main()
+    except KeyboardInterrupt:
+        stop("interrupted", EXIT_SIGINT)
+    except Terminated:
+        stop("terminated", EXIT_SIGTERM)
+
+
+def _main() -> None:
     from ebutool.cli.commands import CommandImportError
 
     try:
@@ -19,5 +58,5 @@ def main() -> None:
         if os.environ.get("EBUTOOL_DEBUG"):
             raise
         sys.stderr.write(f"ebutool: internal error: {exc} (set EBUTOOL_DEBUG=1 for a traceback)\n")
-        sys.exit(4)
+        sys.exit(EXIT_INTERNAL)
     app()

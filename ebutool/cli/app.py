@@ -11,6 +11,8 @@ from typer.core import TyperGroup
 
 from ebutool.cli.commands import register_commands
 from ebutool.cli.options import err
+from ebutool.core.errors import EXIT_SIGINT
+from ebutool.core.keyfile import shown_path
 from ebutool.core.version import __version__
 
 try:  # typer vendors click from 0.2x on
@@ -43,15 +45,28 @@ class _OneLineErrors(TyperGroup):
                 exc.show()  # bare `ebutool`: the help text
                 sys.exit(exc.exit_code)
             hint = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
-            err("error: " + " ".join(exc.format_message().split()) + hint)
+            err("error: " + _redacted(exc.format_message(), args) + hint)
             sys.exit(exc.exit_code)
         except _click_exc.ClickException as exc:
-            err("error: " + " ".join(exc.format_message().split()))
+            err("error: " + _redacted(exc.format_message(), args))
             sys.exit(exc.exit_code)
-        except typer.Abort:
-            err("aborted")
-            sys.exit(1)
+        except typer.Abort:  # click's name for a KeyboardInterrupt while it parses
+            err("interrupted")
+            sys.exit(EXIT_SIGINT)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _redacted(message: str, args: Sequence[str] | None) -> str:
+    """Click's message on one line, with every command-line word that looks like key
+    material (a long hexadecimal string, e.g. the Kcn of `--kcn ADDR HEX` typed with a
+    space) replaced: a secret typed next to a key option is never echoed."""
+    line = " ".join(message.split())
+    words = list(args) if args is not None else sys.argv[1:]
+    for word in words:
+        for part in str(word).split("="):
+            if shown_path(part) != part:
+                line = line.replace(part, "(not shown)")
+    return line
 
 
 app = typer.Typer(

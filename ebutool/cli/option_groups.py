@@ -212,15 +212,19 @@ KEY_OPTIONS = [
 def key_table(values: Mapping[str, Any]) -> KeyTable:
     """The oracle's key table from the key options' values (and EBUTOOL_KCN): analyze,
     verify and replay read keys the same way."""
+    from ebutool.cli.options import err
     from ebutool.oracle.keys import load_key_table
 
-    return load_key_table(
+    table = load_key_table(
         kcn=values["kcn"] or (),
         kcn_files=values["kcn_file"] or (),
         nonces=values["nonces"] or (),
         keys_file=values["keys_file"],
         env=os.environ,
     )
+    for line in table.warnings:  # shown even with --quiet: keys others can read
+        err(f"warning: {line}")
+    return table
 
 
 def key_options(fn: F) -> F:
@@ -257,3 +261,49 @@ def esp_sa_list(values: Mapping[str, Any]) -> list[EspSA]:
 def esp_options(fn: F) -> F:
     """The ``--esp-sa`` option; the command receives ``esp_sas: list[EspSA]``."""
     return with_option_group("esp_sas", ESP_OPTIONS, esp_sa_list)(fn)
+
+
+# --- limits of reading ---------------------------------------------------------------------------
+
+
+def reading_options(fn: F) -> F:
+    """``--max-trace-line-bytes`` for a command that reads traces: the length limit of a
+    JSON Lines line (ebutool.trace.lines), handed to every reader (and -j worker) through
+    the environment.  The command itself receives nothing."""
+    from ebutool.trace.lines import ENV_MAX_TRACE_LINE_BYTES, MAX_TRACE_LINE_BYTES
+
+    option = _option(
+        "max_trace_line_bytes",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--max-trace-line-bytes",
+                min=1,
+                metavar="N",
+                help="Longest JSON Lines trace line read, in octets; a longer line is a "
+                f"counted warning and skipped [default {MAX_TRACE_LINE_BYTES}]",
+            ),
+        ],
+    )
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        value = kwargs.pop("max_trace_line_bytes")
+        before = os.environ.get(ENV_MAX_TRACE_LINE_BYTES)
+        if value is not None:
+            os.environ[ENV_MAX_TRACE_LINE_BYTES] = str(value)
+        try:
+            return fn(*args, **kwargs)
+        finally:  # a library user's process is left as it was
+            if before is None:
+                os.environ.pop(ENV_MAX_TRACE_LINE_BYTES, None)
+            else:
+                os.environ[ENV_MAX_TRACE_LINE_BYTES] = before
+
+    params = [_evaluated(p, fn) for p in sig.parameters.values()] + [option]
+    command.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=params, return_annotation=inspect.Signature.empty
+    )
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command  # type: ignore[return-value]

@@ -11,8 +11,17 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.core.errors import EbutoolError, UsageError
+from ebutool.core.errors import (
+    EXIT_INTERNAL,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    EbutoolError,
+    OutputError,
+    Terminated,
+    UsageError,
+)
 from ebutool.core.gc_tuning import fewer_collections
+from ebutool.core.output_file import OutputFile
 from ebutool.report.output_format import OutputFormat
 
 if TYPE_CHECKING:
@@ -79,35 +88,85 @@ def err(text: str) -> None:
     sys.stderr.flush()
 
 
+# The outputs of the command that runs (output_file): put in place when it ends well
+# (also with a findings exit status), discarded when it fails.
+_OUTPUTS: list[OutputFile] = []
+
+
+def output_file(path: str, option: str = "-o", *, secret: bool = False) -> OutputFile:
+    """The output ``path`` of option ``option``, checked now (call it before the work);
+    the command's :func:`guarded` commits it when the command ends well, or discards it
+    (ebutool.core.output_file)."""
+    out = OutputFile(path, option, secret=secret)
+    _OUTPUTS.append(out)
+    return out
+
+
+def _finish_outputs(ok: bool) -> None:
+    outs = list(_OUTPUTS)
+    _OUTPUTS.clear()
+    try:
+        for out in outs:
+            out.commit() if ok else out.discard()
+    finally:
+        for out in outs:
+            out.discard()  # after a failed commit, the rest (no-op for committed ones)
+
+
+def _quiet_stdout() -> None:
+    """Standard output can take no more (gone reader, full disk): point it at /dev/null
+    so the interpreter's last flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
 def guarded(fn: F) -> F:
     """Turn every failure into a one-line diagnosis and an exit status (README "Exit
-    status"); never a traceback unless EBUTOOL_DEBUG is set."""
+    status"); never a traceback unless EBUTOOL_DEBUG is set.  The command's outputs
+    (:func:`output_file`) are committed when it returns or exits with a status of its
+    own, and discarded on any failure."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with fewer_collections():  # every command is one streaming run
-                return fn(*args, **kwargs)
+            try:
+                with fewer_collections():  # every command is one streaming run
+                    result = fn(*args, **kwargs)
+            except typer.Exit:
+                _finish_outputs(True)
+                raise
+            except BaseException:
+                _finish_outputs(False)
+                raise
+            _finish_outputs(True)
+            return result
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except EbutoolError as exc:
+            if isinstance(exc, OutputError):
+                _quiet_stdout()
             err(f"error: {exc}")
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             # The reader of our stdout went away (e.g. `| head`): not an error.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _quiet_stdout()
             raise typer.Exit(0) from None
         except KeyboardInterrupt:
             err("interrupted")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_SIGINT) from None
+        except Terminated:
+            err("terminated")
+            raise typer.Exit(EXIT_SIGTERM) from None
         except Exception as exc:  # noqa: BLE001 - last line of defence
             if os.environ.get("EBUTOOL_DEBUG"):
                 raise
             err(
                 f"internal error: {type(exc).__name__}: {exc} (set EBUTOOL_DEBUG=1 for a traceback)"
             )
-            raise typer.Exit(4) from None
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -152,30 +211,46 @@ def check_output(fmt: OutputFormat, out: str = "-") -> None:
 def write_table(
     df: pd.DataFrame,
     fmt: OutputFormat,
-    out: str = "-",
+    out: str | OutputFile = "-",
     decimals: int = 3,
     *,
     columns: str | None = None,
     name: str = "ebutool",
     quiet: bool = False,
 ) -> None:
-    """Write ``df`` rendered as ``fmt`` to ``out``: a path, or "-" for standard output;
+    """Write ``df`` rendered as ``fmt`` to ``out``: an :func:`output_file` (committed when
+    the command ends), or a path ("-" = standard output) written and committed now;
     ``columns`` is the --columns value, ``name`` the table's name (a Zeek log's #path)."""
     from ebutool.report import render_bytes
 
-    check_output(fmt, out)
-    df = shown_columns(df, fmt, out, columns, quiet)
+    target = out if isinstance(out, OutputFile) else OutputFile(out)
+    check_output(fmt, target.path)
+    df = shown_columns(df, fmt, target.path, columns, quiet)
     data = render_bytes(df, fmt, decimals, name=name)
-    if out == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+    if isinstance(out, OutputFile):
+        target.write(data)
         return
     try:
-        with open(out, "wb") as fh:
-            fh.write(data)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+        target.write(data)
+        target.commit()
+    finally:
+        target.discard()
+
+
+def final_status(diag: Diagnostics, quiet: bool, status: int = 0) -> int:
+    """The exit status of a command that read several inputs: 3 (README "Exit status")
+    when one of them could not be read (its rows are missing; with --quiet it is named
+    here, else in the warnings), else ``status``."""
+    from ebutool.core.errors import EXIT_UNREADABLE
+    from ebutool.runner.multi import UNREADABLE
+
+    if not diag.counts.get(UNREADABLE):
+        return status
+    if quiet:
+        for d in diag.kept:
+            if d.code == UNREADABLE:
+                err(f"{UNREADABLE}: {d.source + ': ' if d.source else ''}{d.message}")
+    return max(status, EXIT_UNREADABLE)
 
 
 def shown_columns(
@@ -208,11 +283,12 @@ def write_weird_log(diag: Diagnostics, path: str | None) -> None:
         return
     from ebutool.report.zeek import render_weird
 
+    target = OutputFile(path)
     try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(render_weird(diag))
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        target.write(render_weird(diag).encode("utf-8"))
+        target.commit()
+    finally:
+        target.discard()
 
 
 def print_key_notes(table: KeyTable, quiet: bool) -> None:

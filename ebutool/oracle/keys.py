@@ -20,7 +20,6 @@ Option syntax (see docs/verify.md):
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -30,6 +29,14 @@ from dataclasses import dataclass, field
 from ebutool.core import constants as C
 from ebutool.core.addr import canonical
 from ebutool.core.errors import UsageError
+from ebutool.core.keyfile import (
+    MAX_KCN_FILE_BYTES,
+    Warn,
+    load_key_json,
+    read_key_text,
+    shown_name,
+    shown_path,
+)
 
 ANY_CN = "*"
 ESP_SAS_KEY = "esp_sas"  # the keys file's section of ESP SAs (ebutool.esp.sa_files)
@@ -38,6 +45,9 @@ MAX_NONCE_INDEX = 0xFFFF
 MAX_EPOCH_S = (1 << 63) // 1_000_000_000  # times are int64 nanoseconds (year 2262)
 
 _HEX_JUNK = re.compile(r"[\s:]")
+ENTRY_FIELDS = ("kcn", "kcn_file", "nonces")  # of a --keys entry
+NONCE_FIELDS = ("nonce", "generated")  # of a nonce table entry
+KEY_FIELDS = ENTRY_FIELDS + NONCE_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,7 @@ class KeyTable:
     def __init__(self) -> None:
         self._cns: dict[str, CNKeys] = {}
         self.notes: list[str] = []  # one-line remarks for the user (never secrets)
+        self.warnings: list[str] = []  # e.g. a keys file others can read (never secrets)
 
     # -- building -------------------------------------------------------------
     def set_kcn(self, kcn: bytes, cn: str | None = None, where: str = "Kcn") -> None:
@@ -156,6 +167,16 @@ def _cn_key(cn: str | None, where: str) -> str:
         ) from None
 
 
+def _no_unknown(entry: Mapping, allowed: tuple[str, ...], where: str) -> None:
+    """Unknown field names are counted, not shown (one may be a mistyped secret)."""
+    unknown = [k for k in entry if k not in allowed]
+    if unknown:
+        raise UsageError(
+            f"{where}: {len(unknown)} unknown field name(s) (not shown); "
+            f"the fields are {', '.join(allowed)}"
+        )
+
+
 def _cn_label(cn: str) -> str:
     return "every correspondent node" if cn == ANY_CN else f"correspondent node {cn}"
 
@@ -200,19 +221,25 @@ def parse_nonce_table(obj, where: str) -> dict[int, Nonce]:
     if not isinstance(obj, dict):
         raise UsageError(f"{where}: a nonce table must be a JSON object mapping index to nonce")
     table: dict[int, Nonce] = {}
-    for key, val in obj.items():
-        try:
-            index = int(str(key), 10)
-        except ValueError:
-            raise UsageError(f"{where}: nonce index {key!r} is not a decimal number") from None
+    for n, (key, val) in enumerate(obj.items(), 1):
+        text = str(key).strip()
+        if not (text.isdigit() and text.isascii()) or len(text) > 5:
+            raise UsageError(
+                f"{where}: the nonce index of entry {n} is not a decimal number "
+                f"0..{MAX_NONCE_INDEX} (not shown)"
+            )
+        index = int(text, 10)
         if not 0 <= index <= MAX_NONCE_INDEX:
             raise UsageError(f"{where}: nonce index {index} is outside 0..{MAX_NONCE_INDEX}")
+        if index in table:
+            raise UsageError(
+                f"{where}: nonce index {index} is given twice (entry {n}; indices are "
+                'numbers: "1" and "01" are the same)'
+            )
         here = f"{where}: nonce {index}"
         generated = None
         if isinstance(val, dict):
-            unknown = set(val) - {"nonce", "generated"}
-            if unknown:
-                raise UsageError(f"{here}: unknown field(s) {', '.join(sorted(unknown))}")
+            _no_unknown(val, NONCE_FIELDS, here)
             if "nonce" not in val:
                 raise UsageError(f'{here}: no "nonce" field')
             generated = val.get("generated")
@@ -232,45 +259,24 @@ def parse_nonce_table(obj, where: str) -> dict[int, Nonce]:
     return table
 
 
-def _read_text(path: str, where: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise UsageError(f"{where}: {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{where}: {path}: is a directory") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{where}: {path}: not a text file") from None
-    except OSError as exc:
-        raise UsageError(f"{where}: {path}: cannot read ({exc.strerror})") from None
+def load_nonce_file(
+    path: str, where: str = "--nonces", warn: Warn | None = None
+) -> dict[int, Nonce]:
+    obj = load_key_json(path, where, NONCE_FIELDS, warn=warn)
+    return parse_nonce_table(obj, f"{where} {shown_path(path)}")
 
 
-def _read_json(path: str, where: str):
-    text = _read_text(path, where)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        # exc.msg/lineno/colno describe the place, not the content
-        raise UsageError(
-            f"{where}: {path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        ) from None
+def load_kcn_file(path: str, where: str = "--kcn-file", warn: Warn | None = None) -> bytes:
+    text = read_key_text(path, where, MAX_KCN_FILE_BYTES, warn)
+    return parse_hex_secret(text, f"{where} {shown_path(path)}")
 
 
-def load_nonce_file(path: str, where: str = "--nonces") -> dict[int, Nonce]:
-    return parse_nonce_table(_read_json(path, where), f"{where} {path}")
-
-
-def load_kcn_file(path: str, where: str = "--kcn-file") -> bytes:
-    return parse_hex_secret(_read_text(path, where), f"{where} {path}")
-
-
-def load_keys_file(path: str, table: KeyTable | None = None) -> KeyTable:
+def load_keys_file(path: str, table: KeyTable | None = None, warn: Warn | None = None) -> KeyTable:
     """The ``--keys`` JSON file: {ADDR or "*": {"kcn": hex | "kcn_file": path,
     "nonces": {...} | path}}; relative paths are relative to the keys file."""
     table = table if table is not None else KeyTable()
-    where = f"--keys {path}"
-    obj = _read_json(path, "--keys")
+    where = f"--keys {shown_path(path)}"
+    obj = load_key_json(path, "--keys", KEY_FIELDS, warn=warn)
     if not isinstance(obj, dict):
         raise UsageError(f'{where}: must be a JSON object mapping CN address (or "*") to keys')
     base = os.path.dirname(os.path.abspath(path))
@@ -278,12 +284,10 @@ def load_keys_file(path: str, table: KeyTable | None = None) -> KeyTable:
         if addr == ESP_SAS_KEY:
             continue  # ESP security associations, read by --esp-sa (ebutool.esp)
         cn = None if addr == ANY_CN else _cn_key(addr, where)
-        label = f"{where}: {addr}"
+        label = f"{where}: {shown_name(addr)}"
         if not isinstance(entry, dict):
             raise UsageError(f'{label}: must be an object with "kcn" and/or "nonces"')
-        unknown = set(entry) - {"kcn", "kcn_file", "nonces"}
-        if unknown:
-            raise UsageError(f"{label}: unknown field(s) {', '.join(sorted(unknown))}")
+        _no_unknown(entry, ENTRY_FIELDS, label)
         if "kcn" in entry and "kcn_file" in entry:
             raise UsageError(f'{label}: give "kcn" or "kcn_file", not both')
         if "kcn" in entry:
@@ -291,12 +295,11 @@ def load_keys_file(path: str, table: KeyTable | None = None) -> KeyTable:
                 raise UsageError(f'{label}: "kcn" must be a hexadecimal string')
             table.set_kcn(parse_hex_secret(entry["kcn"], f"{label} kcn"), cn, where)
         elif "kcn_file" in entry:
-            table.set_kcn(
-                load_kcn_file(os.path.join(base, str(entry["kcn_file"])), label), cn, where
-            )
+            kcn_path = os.path.join(base, str(entry["kcn_file"]))
+            table.set_kcn(load_kcn_file(kcn_path, label, warn), cn, where)
         nonces = entry.get("nonces")
         if isinstance(nonces, str):
-            table.set_nonces(load_nonce_file(os.path.join(base, nonces), label), cn, where)
+            table.set_nonces(load_nonce_file(os.path.join(base, nonces), label, warn), cn, where)
         elif nonces is not None:
             table.set_nonces(parse_nonce_table(nonces, f"{label} nonces"), cn, where)
     return table
@@ -314,11 +317,12 @@ def load_key_table(
     ``env`` (normally ``os.environ``) supplies ``EBUTOOL_KCN`` when no Kcn is given
     by option.  A CN's Kcn or nonce table may be given once only."""
     table = KeyTable()
+    warn = table.warnings.append
     if keys_file:
-        load_keys_file(keys_file, table)
+        load_keys_file(keys_file, table, warn)
     for spec in kcn_files or ():
         addr, path = split_spec(spec, "--kcn-file")
-        table.set_kcn(load_kcn_file(path), addr, "--kcn-file")
+        table.set_kcn(load_kcn_file(path, "--kcn-file", warn), addr, "--kcn-file")
     for spec in kcn or ():
         addr, value = split_spec(spec, "--kcn")
         table.set_kcn(
@@ -337,7 +341,7 @@ def load_key_table(
                 )
     for spec in nonces or ():
         addr, path = split_spec(spec, "--nonces")
-        table.set_nonces(load_nonce_file(path), addr, "--nonces")
+        table.set_nonces(load_nonce_file(path, "--nonces", warn), addr, "--nonces")
     for cn, e in table._cns.items():
         if (
             e.kcn is not None

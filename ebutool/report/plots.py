@@ -14,12 +14,14 @@ legend); :func:`save_figure` writes it as PNG, SVG or PDF by the path's extensio
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ebutool.core.errors import UsageError
+from ebutool.core.output_file import OutputFile
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -87,13 +89,20 @@ def new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
-def save_figure(fig: Figure, path: str) -> None:
-    """Write ``fig`` to ``path`` (PNG, SVG or PDF by extension)."""
-    fmt = figure_format(path)
-    try:
-        fig.savefig(path, format=fmt, dpi=DPI)
-    except OSError as exc:
-        raise UsageError(f"cannot write figure {path!r}: {exc.strerror or exc}") from None
+def save_figure(fig: Figure, path: str | OutputFile) -> None:
+    """Write ``fig`` to ``path`` (PNG, SVG or PDF by extension): an OutputFile (checked
+    before the work, put in place when the command ends) or a file name, written now
+    through one (ebutool.core.output_file)."""
+    out = path if isinstance(path, OutputFile) else OutputFile(path, "figure")
+    fmt = figure_format(out.path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=DPI)
+    out.write(buf.getvalue())
+    if not isinstance(path, OutputFile):
+        try:
+            out.commit()
+        finally:
+            out.discard()
 
 
 def _ms(x: float) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,7 +27,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ebutool.analysis import merged_records as streamed_records
 from ebutool.analysis import source_labels
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.core.errors import UsageError
+from ebutool.core.errors import InputError, UsageError
+from ebutool.core.keyfile import shown_path
 from ebutool.records.from_packet import StreamStats
 
 if TYPE_CHECKING:
@@ -51,14 +53,32 @@ def map_files(func: Callable[..., T], paths: Sequence[str], jobs: int = 1, *args
         return [func(p, *args) for p in paths]
     results: dict[int, T] = {}
     remote = [i for i, p in enumerate(paths) if p != "-"]
-    with ProcessPoolExecutor(max_workers=min(jobs, max(1, len(remote)))) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, max(1, len(remote))), initializer=_worker_signals
+    )
+    try:
         futures = {i: pool.submit(func, paths[i], *args) for i in remote}
         for i, p in enumerate(paths):
             if p == "-":
                 results[i] = func(p, *args)
         for i in remote:
             results[i] = futures[i].result()
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failure: the workers' work is of no use any more
+        pool.shutdown(wait=False, cancel_futures=True)
+        workers = getattr(pool, "_processes", None) or {}
+        for proc in list(workers.values()):
+            proc.terminate()
+        raise
+    pool.shutdown()
     return [results[i] for i in range(len(paths))]
+
+
+def _worker_signals() -> None:
+    """A worker leaves Ctrl-C and SIGTERM to the main process (which ends it): no
+    KeyboardInterrupt traceback from every worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def merge_stats(into: StreamStats, other: StreamStats) -> StreamStats:
@@ -80,9 +100,25 @@ def check_paths(paths: Sequence[str | os.PathLike[str]], what: str) -> list[str]
     return names
 
 
-def _in_worker(path: str, task: Task[T], *args: Any) -> tuple[T, Diagnostics, StreamStats]:
+UNREADABLE = "unreadable_input"  # the diagnosis of an input of several that cannot be read
+
+
+def _in_worker(
+    path: str, task: Task[T], *args: Any
+) -> tuple[T | None, Diagnostics, StreamStats, InputError | None]:
     diag, stats = Diagnostics(), StreamStats()
-    return task(path, diag, stats, *args), diag, stats
+    try:
+        return task(path, diag, stats, *args), diag, stats, None
+    except InputError as exc:
+        text = str(exc)  # the file is named by the diagnosis' source label
+        diag.warn(UNREADABLE, text.removeprefix(f"{path}: ") if "\n" not in text else text)
+        return None, diag, stats, exc
+
+
+def readable(values: Sequence[T | None], labels: Sequence[str]) -> tuple[list[T], list[str]]:
+    """The results of :func:`per_file` for the inputs that could be read, and their labels."""
+    pairs = [(v, label) for v, label in zip(values, labels, strict=True) if v is not None]
+    return [v for v, _ in pairs], [label for _, label in pairs]
 
 
 def per_file(
@@ -95,26 +131,31 @@ def per_file(
     progress: Progress | NullProgress | None = None,
 ) -> list[T]:
     """``task(path, diag, stats, *args)`` for every input, in argument order (module
-    doc); ``progress`` follows a single input's reading."""
+    doc); ``progress`` follows a single input's reading.  Of several inputs, one that
+    cannot be read (InputError) is counted as an ``unreadable_input`` warning naming it
+    and its result is None (:func:`readable`); when none can be read, the first one's
+    error is raised."""
     if not paths:
         return []
     several = len(paths) > 1
     labels = source_labels(paths)
     if not several:
         return [task(paths[0], diag, stats, *args, progress=progress)]
+    out: list[T | None] = []
+    errors: list[InputError] = []
     if jobs <= 1:
-        return [
-            task(path, diag.for_source(label), stats, *args)
-            for path, label in zip(paths, labels, strict=True)
-        ]
-    out = []
-    for label, (value, d, s) in zip(
-        labels, map_files(_in_worker, paths, jobs, task, *args), strict=True
-    ):
-        diag.merge(d.labelled(label))
+        runs = (_in_worker(p, task, *args) for p in paths)
+    else:
+        runs = iter(map_files(_in_worker, paths, jobs, task, *args))
+    for label, (value, d, s, error) in zip(labels, runs, strict=True):
+        diag.merge(d.labelled(shown_path(label)))  # a mistyped Kcn is no file name to show
         merge_stats(stats, s)
         out.append(value)
-    return out
+        if error is not None:
+            errors.append(error)
+    if len(errors) == len(paths):
+        raise errors[0]
+    return out  # type: ignore[return-value]
 
 
 def _read_one(
@@ -171,5 +212,7 @@ __all__ = [
     "per_file",
     "merged_records",
     "tagged",
+    "readable",
+    "UNREADABLE",
     "source_labels",
 ]

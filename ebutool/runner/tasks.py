@@ -36,7 +36,14 @@ from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, Protocol
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.records.from_packet import StreamStats
-from ebutool.runner.multi import check_paths, merged_records, per_file, source_labels, tagged
+from ebutool.runner.multi import (
+    check_paths,
+    merged_records,
+    per_file,
+    readable,
+    source_labels,
+    tagged,
+)
 from ebutool.store.layout import is_store
 
 if TYPE_CHECKING:
@@ -148,7 +155,7 @@ def analyze_files(
         )
     if oracle not in (None, False):
         jobs = 1  # an oracle object cannot be shared with other processes
-    frames = per_file(
+    results = per_file(
         _analyze_task,
         names,
         config,
@@ -163,10 +170,10 @@ def analyze_files(
         stats=stats,
     )
     # Episode numbers count every episode of every file, so the filter comes last.
+    frames, labels = readable(results, source_labels(names))
     decisions = [d for f in frames for d in f.attrs.get("vantage", [])]
     df = pd.concat(frames, ignore_index=True)
     df.attrs["vantage"] = decisions
-    labels = source_labels(names)
     sources = [label for f, label in zip(frames, labels, strict=True) for _ in f.index]
     df["source"] = pd.Series(sources, index=df.index, dtype=df["source"].dtype)
     df["episode"] = pd.Series(range(1, len(df) + 1), index=df.index, dtype=df["episode"].dtype)
@@ -272,7 +279,7 @@ def episodes_by_file(
         diag=diag,
         stats=StreamStats(),
     )
-    return tagged(frames, source_labels(names), "file", always=True)
+    return tagged(*readable(frames, source_labels(names)), "file", always=True)
 
 
 # --- decode -------------------------------------------------------------------------------------
@@ -327,10 +334,11 @@ def decode_files(
         stats=stats if stats is not None else StreamStats(),
         progress=progress,
     )
+    done, labels = readable(parts, source_labels(names))
     if opaque is not None:
-        for _, counts in parts:
+        for _, counts in done:
             opaque.update(counts)
-    return tagged([df for df, _ in parts], source_labels(names))
+    return tagged([df for df, _ in done], labels, always=len(names) > 1)
 
 
 # --- verify -------------------------------------------------------------------------------------
@@ -375,7 +383,7 @@ def verify_files(
         diag=diag if diag is not None else Diagnostics(),
         stats=stats if stats is not None else StreamStats(),
     )
-    return tagged(frames, source_labels(names))
+    return tagged(*readable(frames, source_labels(names)), always=len(names) > 1)
 
 
 # --- replay -------------------------------------------------------------------------------------
@@ -387,22 +395,23 @@ class ReplayRuns:
 
     labels: list[str]
     results: list[ReplayResult]
+    several: bool = False  # several inputs given (some may have been unreadable)
 
     @cached_property
     def exposure(self) -> pd.DataFrame:
-        return tagged([r.exposure for r in self.results], self.labels)
+        return tagged([r.exposure for r in self.results], self.labels, always=self.several)
 
     @cached_property
     def divergences(self) -> pd.DataFrame:
-        return tagged([r.divergences for r in self.results], self.labels)
+        return tagged([r.divergences for r in self.results], self.labels, always=self.several)
 
     @cached_property
     def decisions(self) -> pd.DataFrame:
-        return tagged([r.decisions for r in self.results], self.labels)
+        return tagged([r.decisions for r in self.results], self.labels, always=self.several)
 
     def summary_lines(self) -> list[str]:
         """ReplayResult.summary_line of each input (led by its label when several)."""
-        if len(self.results) == 1:
+        if len(self.results) == 1 and not self.several:
             return [self.results[0].summary_line()]
         pairs = zip(self.labels, self.results, strict=True)
         return [f"{label}: {r.summary_line()}" for label, r in pairs]
@@ -466,7 +475,8 @@ def replay_files(
         diag=diag if diag is not None else Diagnostics(),
         stats=stats if stats is not None else StreamStats(),
     )
-    return ReplayRuns(source_labels(names), results)
+    done, labels = readable(results, source_labels(names))
+    return ReplayRuns(labels, done, several=len(names) > 1)
 
 
 __all__ = [

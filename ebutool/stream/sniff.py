@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.errors import InputError
+from ebutool.core.keyfile import shown_path
 
 
 def open_input(source: str | os.PathLike) -> tuple[str, BinaryIO, str]:
@@ -22,7 +23,7 @@ def open_input(source: str | os.PathLike) -> tuple[str, BinaryIO, str]:
         try:
             raw = open(name, "rb")  # noqa: SIM115 - closed by the caller / at exit
         except FileNotFoundError:
-            raise InputError(f"{name}: no such file") from None
+            raise InputError(f"{shown_path(name)}: no such file") from None
         except IsADirectoryError:
             raise InputError(f"{name}: is a directory, not a capture or trace") from None
         except OSError as exc:

@@ -41,6 +41,7 @@ from ebutool.trace.check import (
     seconds_in_units,
     show,
 )
+from ebutool.trace.lines import bounded_lines, max_trace_line_bytes
 from ebutool.wire.mh import messages as M
 from ebutool.wire.mh import mobility_options as O
 from ebutool.wire.mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mh_checksum
@@ -226,9 +227,19 @@ def read_trace_records(
     Fatal (:class:`InputError`): no line at all; a first line that is not a JSON object
     with a ``type`` of header/packet/handover; a header of another format or version.
     Any other bad line is a counted diagnosis (``bad_trace_json``, ``bad_trace_record``)
-    and is skipped; see docs/trace-format.md for the rest."""
+    and is skipped, as is a line over the length limit (``trace_line_too_long``,
+    ebutool.trace.lines); see docs/trace-format.md for the rest."""
     started = records = False
-    for lineno, raw in enumerate(stream, 1):
+    limit = max_trace_line_bytes()
+    for lineno, raw in enumerate(bounded_lines(stream, limit), 1):
+        if raw is None:
+            diag.warn(
+                "trace_line_too_long",
+                f"line {lineno}: longer than {limit} octets (--max-trace-line-bytes); skipped",
+                lineno,
+            )
+            _count(stats, skipped="trace_line_too_long")
+            continue
         if not raw.strip():
             continue
         try:

@@ -38,6 +38,8 @@ def files(tmp_path):
     p["forged"].write_bytes(rr.pcap(forged))
     p["kcn"].write_text(KCN.hex() + "\n")
     p["nonces"].write_text(json.dumps({str(i): n.hex() for i, n in NONCES.items()}))
+    for key in ("kcn", "nonces"):
+        p[key].chmod(0o600)  # keys readable by others draw a warning
     return {k: str(v) for k, v in p.items()}
 
 

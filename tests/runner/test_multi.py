@@ -141,7 +141,15 @@ def test_decode_files_concatenates_in_order(captures):
 
 
 def test_errors_of_one_file_reach_the_caller(captures, tmp_path):
+    # issue 12 item 8: an unreadable input of several is counted and named, the others'
+    # rows are kept; only when none can be read is it an error
     bad = tmp_path / "bad.pcap"
     bad.write_bytes(b"not a capture at all")
+    for jobs in (1, 2):
+        diag = Diagnostics()
+        df = analyze_files([str(captures["a"]), str(bad)], jobs=jobs, diag=diag)
+        assert diag.counts["unreadable_input"] == 1
+        assert [d.source for d in diag.kept if d.code == "unreadable_input"] == ["bad.pcap"]
+        assert len(df) and set(df["source"]) == {os.path.basename(captures["a"])}
     with pytest.raises(InputError, match="bad.pcap"):
-        analyze_files([str(captures["a"]), str(bad)], jobs=2)
+        analyze_files([str(bad), str(bad)], jobs=2)

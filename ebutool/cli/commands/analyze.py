@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import esp_options, key_options, protocol_options
+from ebutool.cli.option_groups import esp_options, key_options, protocol_options, reading_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
@@ -17,8 +17,10 @@ from ebutool.cli.options import (
     WeirdLogOpt,
     check_output,
     err,
+    final_status,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     print_key_notes,
     write_table,
@@ -122,6 +124,7 @@ SummaryOpt = Annotated[
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     @guarded
+    @reading_options
     @protocol_options("analysis", "oracle")
     @key_options
     @esp_options
@@ -176,6 +179,7 @@ def register(app: typer.Typer) -> None:
         from ebutool.runner.tasks import analyze_files
 
         check_output(fmt, output)
+        out = output_file(output)
         columns = episode_columns(columns, paper, summary)
         given = parse_vantage_options(vantage or [])
         paths = input_paths(files, quiet)
@@ -205,12 +209,13 @@ def register(app: typer.Typer) -> None:
             from ebutool.report.paper import paper_table
 
             shown = paper_table(table)  # the compact table a paper prints
-        write_table(shown, fmt, output, columns=columns, name=name, quiet=quiet)
+        write_table(shown, fmt, out, columns=columns, name=name, quiet=quiet)
         write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)
             _stderr_report(df, table if summary else None, stats, settings)
             print_diagnostics(diag, quiet)
+        raise typer.Exit(final_status(diag, quiet))
 
 
 def _stderr_report(

@@ -7,16 +7,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import esp_options, protocol_options
+from ebutool.cli.option_groups import esp_options, protocol_options, reading_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
     JobsOpt,
     OutputOpt,
     QuietOpt,
+    check_output,
     err,
+    final_status,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     write_table,
 )
@@ -88,6 +91,7 @@ PlotKindOpt = Annotated[
 def register(app: typer.Typer) -> None:
     @app.command("compare")
     @guarded
+    @reading_options
     @protocol_options("analysis", "oracle")
     @esp_options
     def compare_cmd(
@@ -123,6 +127,9 @@ def register(app: typer.Typer) -> None:
             from ebutool.report.plots import check_plot_target
 
             check_plot_target(plot)
+        check_output(fmt, output)
+        out = output_file(output)
+        plot_out = output_file(plot, "--plot") if plot is not None else None
         diag = Diagnostics()
         episodes = episodes_by_file(
             input_paths(files, quiet),
@@ -140,12 +147,12 @@ def register(app: typer.Typer) -> None:
             kind = (plot_kind or PlotKind.cdf).value
             samples = compare.latency_samples(episodes, by.value)
             fig = distribution_figure(samples, kind, title=compare.plot_title(by.value, kind))
-            save_figure(fig, plot)
+            save_figure(fig, plot_out or plot)
             if not quiet and not any(
                 v for panel in samples.values() for g in panel.values() for v in g.values()
             ):
                 err("no episode has a measured or predicted latency: the figure is empty")
-        write_table(table, fmt, output, columns=columns, name="ebutool_compare", quiet=quiet)
+        write_table(table, fmt, out, columns=columns, name="ebutool_compare", quiet=quiet)
         if not quiet:
             groups = episodes[by.value].nunique(dropna=False) if by.value in episodes else 0
             err(
@@ -157,3 +164,4 @@ def register(app: typer.Typer) -> None:
 
                 err(exclusion_statement(episodes))
             print_diagnostics(diag, quiet)
+        raise typer.Exit(final_status(diag, quiet))

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import os
-import sys
-import tempfile
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import esp_options
-from ebutool.cli.options import OutputOpt, QuietOpt, err, guarded, print_diagnostics
+from ebutool.cli.option_groups import esp_options, reading_options
+from ebutool.cli.options import OutputOpt, QuietOpt, err, guarded, output_file, print_diagnostics
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.core.errors import UsageError
-
-T = TypeVar("T")
-
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
@@ -26,6 +18,7 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command("convert")
     @guarded
+    @reading_options
     @esp_options
     def convert_cmd(
         esp_sas: list[EspSA],
@@ -47,15 +40,12 @@ def register(app: typer.Typer) -> None:
         from ebutool.stream.reader import read_records
         from ebutool.trace.jsonl import write_trace
 
+        out = output_file(output)
         diag, stats = Diagnostics(), StreamStats()
         records = read_records(file, diag, stats, esp_sas=esp_sas)
         first = next(records, None)  # an unreadable input fails here, before any output
         records = itertools.chain([first] if first is not None else [], records)
-        if output == "-":
-            counts = write_trace(records, sys.stdout, file)
-            sys.stdout.flush()
-        else:
-            counts = _write_file(output, lambda fh: write_trace(records, fh, file))
+        counts = write_trace(records, out.text(), file)  # put in place when the run ends
         if not quiet:
             msgs = ", ".join(
                 f"{k[4:]} {v}" for k, v in sorted(counts.items()) if k.startswith("msg:")
@@ -68,23 +58,3 @@ def register(app: typer.Typer) -> None:
                 f"skipped: {skipped}"
             )
             print_diagnostics(diag, quiet)
-
-
-def _write_file(path: str, write: Callable[[TextIO], T]) -> T:
-    """Write through a temporary file beside ``path``, renamed into place on success,
-    so a failed run never leaves a truncated trace behind."""
-    if os.path.isdir(path):
-        raise UsageError(f"-o {path}: is a directory; give a file name")
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".ebutool-", suffix=".jsonl.part", dir=directory)
-    except OSError as exc:
-        raise UsageError(f"-o {path}: cannot write there ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            result = write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return result

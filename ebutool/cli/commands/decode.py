@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ebutool.cli.option_groups import esp_options
+from ebutool.cli.option_groups import esp_options, reading_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
@@ -16,9 +16,12 @@ from ebutool.cli.options import (
     OutputOpt,
     QuietOpt,
     WeirdLogOpt,
+    check_output,
     err,
+    final_status,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     write_table,
     write_weird_log,
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command("decode")
     @guarded
+    @reading_options
     @esp_options
     def decode_cmd(
         files: InputsArg,
@@ -58,16 +62,19 @@ def register(app: typer.Typer) -> None:
         from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import decode_files
 
+        check_output(fmt, output)
+        out = output_file(output)
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         opaque: Counter[str] = Counter()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
             df = decode_files(paths, jobs, diag, stats, opaque, progress=prog, esp_sas=esp_sas)
-        write_table(df, fmt, output, columns=columns, name="ebutool_decode", quiet=quiet)
+        write_table(df, fmt, out, columns=columns, name="ebutool_decode", quiet=quiet)
         write_weird_log(diag, weird_log)
         if not quiet:
             print_summary(stats, opaque)
             print_diagnostics(diag, quiet)
+        raise typer.Exit(final_status(diag, quiet))
 
 
 def print_summary(stats: StreamStats, opaque: Counter[str] | None = None) -> None:

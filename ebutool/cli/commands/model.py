@@ -11,8 +11,10 @@ from ebutool.cli.options import (
     FormatOpt,
     OutputOpt,
     QuietOpt,
+    check_output,
     err,
     guarded,
+    output_file,
     write_table,
 )
 from ebutool.core.errors import UsageError
@@ -108,8 +110,9 @@ def _single(
             + ", ".join("--" + k.replace("_", "-") for k in missing)
             + " (round-trip times in ms), or --sweep one of them"
         )
+    check_output(fmt, output)
     df = model.model_table(rtt_ha, rtt_bt, rtt_ro)
-    write_table(df, fmt, output, columns=columns, name="ebutool_model", quiet=quiet)
+    write_table(df, fmt, output_file(output), columns=columns, name="ebutool_model", quiet=quiet)
     if not quiet:
         r = df.iloc[0]
         err(
@@ -145,14 +148,17 @@ def _sweep(
         from ebutool.report.plots import check_plot_target
 
         check_plot_target(plot)
+    check_output(fmt, output)
+    out = output_file(output)
+    plot_out = output_file(plot, "--plot") if plot is not None else None
     # an RTT left out is missing from ``others``: sweep_table says which to give
     others = {k: v for k, v in fixed.items() if k != sw.variable and v is not None}
     df = model.sweep_table(sw, **others)
     if plot is not None:
         from ebutool.report.plots import save_figure, sweep_figure
 
-        save_figure(sweep_figure(df, sw.variable, others), plot)
-    write_table(df, fmt, output, columns=columns, name="ebutool_model", quiet=quiet)
+        save_figure(sweep_figure(df, sw.variable, others), plot_out or plot)
+    write_table(df, fmt, out, columns=columns, name="ebutool_model", quiet=quiet)
     if not quiet:
         err(
             f"{len(df)} values of {sw.variable} from {df[sw.variable + '_ms'].iloc[0]:g} to "

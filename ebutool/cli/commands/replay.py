@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import esp_options, key_options, protocol_options
+from ebutool.cli.option_groups import esp_options, key_options, protocol_options, reading_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
@@ -17,8 +17,10 @@ from ebutool.cli.options import (
     QuietOpt,
     WeirdLogOpt,
     err,
+    final_status,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     print_key_notes,
     write_table,
@@ -81,6 +83,7 @@ DecisionsOpt = Annotated[
 def register(app: typer.Typer) -> None:
     @app.command("replay")
     @guarded
+    @reading_options
     @protocol_options("cn_replay", "oracle")
     @key_options
     @esp_options
@@ -133,6 +136,9 @@ def register(app: typer.Typer) -> None:
                 "--format parquet needs a file for every table: give -o PATH "
                 "(and PATH for --divergences/--decisions)"
             )
+        out = output_file(output)
+        div_out = output_file(divergences, "--divergences") if divergences is not None else None
+        dec_out = output_file(decisions, "--decisions") if decisions is not None else None
         trusted = _addresses(early_trusted, "--early-trusted")
         policies = parse_cn_policies(cn_policy or ())
         paths = input_paths(files, quiet)
@@ -147,20 +153,21 @@ def register(app: typer.Typer) -> None:
             trusted=trusted,
             esp_sas=esp_sas,
         )
+        # all put in place when the command ends
         write_table(
-            result.exposure, fmt, output, columns=columns, name="ebutool_exposure", quiet=quiet
+            result.exposure, fmt, out, columns=columns, name="ebutool_exposure", quiet=quiet
         )
-        if divergences is not None:
-            write_table(result.divergences, fmt, divergences, name="ebutool_divergences")
-        if decisions is not None:
-            write_table(result.decisions, fmt, decisions, name="ebutool_decisions")
+        if div_out is not None:
+            write_table(result.divergences, fmt, div_out, name="ebutool_divergences")
+        if dec_out is not None:
+            write_table(result.decisions, fmt, dec_out, name="ebutool_decisions")
         if not quiet:
             print_key_notes(keys, False)
             for line in result.summary_lines():
                 err("replay: " + line)
         print_diagnostics(diag, quiet)
         write_weird_log(diag, weird_log)
-        raise typer.Exit(result.exit_status(strict))
+        raise typer.Exit(final_status(diag, quiet, result.exit_status(strict)))
 
 
 def _addresses(values: Sequence[str] | None, option: str) -> list[str] | None:

@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, BinaryIO, TextIO
+from typing import Annotated
 
 import typer
 
 from ebutool.cli.option_groups import protocol_options
-from ebutool.cli.options import QuietOpt, err, guarded
+from ebutool.cli.options import QuietOpt, err, guarded, output_file
 from ebutool.core.errors import UsageError
-
-
-@contextmanager
-def _open_binary(path: str) -> Iterator[BinaryIO]:
-    if path == "-":
-        yield sys.stdout.buffer
-        return
-    try:
-        fh = open(path, "wb")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with fh:
-        yield fh
-
-
-@contextmanager
-def _open_text(path: str) -> Iterator[TextIO]:
-    if path == "-":
-        yield sys.stdout
-        return
-    try:
-        fh = open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    with fh:
-        yield fh
-
 
 SynthOutputOpt = Annotated[
     str, typer.Option("--output", "-o", help="Capture to write ('-' = stdout).")
@@ -149,13 +119,18 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys
 
-        sc = load_scenario(scenario)
-        config = sc.config().with_(**overrides)  # the options over the [protocol] table
         if sum(p == "-" for p in (output, json_out, keys_out)) > 1:
             raise UsageError("only one of --output, --json, --keys can be '-' (stdout)")
         if (esp is None) != (esp_sa_out is None):
             raise UsageError("--esp and --esp-sa-out go together (the capture needs its SAs)")
         view_paths, clock = _view_options(views or [], clocks or [])
+        # every output checked before the work, put in place when the command ends
+        out = output_file(output)
+        view_out = {role: output_file(path, "--view") for role, path in view_paths.items()}
+        json_file = output_file(json_out, "--json") if json_out is not None else None
+        keys_file = output_file(keys_out, "--keys", secret=True) if keys_out is not None else None
+        sc = load_scenario(scenario)
+        config = sc.config().with_(**overrides)  # the options over the [protocol] table
         result = simulate(sc, seed=seed, config=config, views=tuple(view_paths))
         capture = result
         if esp is not None and esp_sa_out is not None:
@@ -171,33 +146,29 @@ def register(app: typer.Typer) -> None:
                     f"synth: ESP {esp}: {sum(run.protected.values())} packets protected, "
                     f"SAs in {', '.join(written)}"
                 )
-        with _open_binary(output) as fh:
-            n = write_capture(
-                capture,
-                fh,
-                pcapng=pcapng or output.lower().endswith(".pcapng"),
-                clock_offset_ms=clock.get("mn", (0.0, 0.0))[0],
-                clock_drift_ppm=clock.get("mn", (0.0, 0.0))[1],
-            )
+        n = write_capture(
+            capture,
+            out.binary,
+            pcapng=pcapng or output.lower().endswith(".pcapng"),
+            clock_offset_ms=clock.get("mn", (0.0, 0.0))[0],
+            clock_drift_ppm=clock.get("mn", (0.0, 0.0))[1],
+        )
         for role, path in view_paths.items():
             offset, drift = clock.get(role, (0.0, 0.0))
-            with _open_binary(path) as fh:
-                k = write_capture(
-                    capture,
-                    fh,
-                    pcapng=pcapng or path.lower().endswith(".pcapng"),
-                    view=role,
-                    clock_offset_ms=offset,
-                    clock_drift_ppm=drift,
-                )
+            k = write_capture(
+                capture,
+                view_out[role].binary,
+                pcapng=pcapng or path.lower().endswith(".pcapng"),
+                view=role,
+                clock_offset_ms=offset,
+                clock_drift_ppm=drift,
+            )
             if not quiet:
                 err(f"synth: the {role} view: {k} packets -> {path}")
-        if json_out is not None:
-            with _open_text(json_out) as fh:
-                write_json(result, fh)
-        if keys_out is not None:
-            with _open_text(keys_out) as fh:
-                write_keys(result, fh)
+        if json_file is not None:
+            write_json(result, json_file.text())
+        if keys_file is not None:  # mode 0600
+            write_keys(result, keys_file.text())
         if not quiet:
             err(
                 f"synth: {sc.name} (seed {result.seed}): {n} packets, {len(result.handovers)} "

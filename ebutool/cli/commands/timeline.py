@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ebutool.cli.option_groups import esp_options, protocol_options
+from ebutool.cli.option_groups import esp_options, protocol_options, reading_options
 from ebutool.cli.options import (
     ColumnsOpt,
     OutputOpt,
     QuietOpt,
     err,
     guarded,
+    output_file,
     print_diagnostics,
     write_table,
 )
@@ -24,6 +25,7 @@ from ebutool.report import OutputFormat
 
 if TYPE_CHECKING:
     from ebutool.analysis.state import Episode
+    from ebutool.core.output_file import OutputFile
     from ebutool.esp.sa import EspSA
 
 TEXT_EXTENSIONS = (".txt", ".text")
@@ -57,6 +59,7 @@ TableFormatOpt = Annotated[
 def register(app: typer.Typer) -> None:
     @app.command("timeline")
     @guarded
+    @reading_options
     @protocol_options("analysis")
     @esp_options
     def timeline_cmd(
@@ -83,11 +86,13 @@ def register(app: typer.Typer) -> None:
         from ebutool.report import timeline as tl
 
         figure = _figure_target(output, fmt)
+        out = output_file(output)
         diag = Diagnostics()
         every = tl.load_episodes(file, config, diag, esp_sas)
         if not every or (episode is None and not tl.select_episodes(every, mn)):
             # nothing to draw is an answer, not a usage error: exit status 0, after the
             # warnings that may say why (e.g. a cut capture)
+            out.discard()  # an old file stays as it was
             print_diagnostics(diag, quiet)
             err(
                 "no binding-update episode"
@@ -114,7 +119,7 @@ def register(app: typer.Typer) -> None:
                 write_table(
                     tl.episode_list(mine),
                     fmt or OutputFormat.table,
-                    output,
+                    out,
                     columns=columns,
                     name="ebutool_timeline",
                     quiet=quiet,
@@ -127,7 +132,7 @@ def register(app: typer.Typer) -> None:
                     print_diagnostics(diag, quiet)
                 return
             ep = mine[0]
-        _draw(ep, figure, fmt, output, columns, quiet)
+        _draw(ep, figure, fmt, out, columns, quiet)
         if not quiet:
             err(
                 f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, "
@@ -156,7 +161,7 @@ def _draw(
     ep: Episode,
     figure: bool,
     fmt: OutputFormat | None,
-    output: str,
+    out: OutputFile,
     columns: str | None,
     quiet: bool,
 ) -> None:
@@ -167,24 +172,8 @@ def _draw(
     if figure:
         from ebutool.report.plots import ladder_figure, save_figure
 
-        save_figure(ladder_figure(ladder), output)
+        save_figure(ladder_figure(ladder), out)
     elif fmt is not None:
-        write_table(
-            ladder.table(), fmt, output, columns=columns, name="ebutool_ladder", quiet=quiet
-        )
+        write_table(ladder.table(), fmt, out, columns=columns, name="ebutool_ladder", quiet=quiet)
     else:
-        _write_text(tl.render_text(ladder), output)
-
-
-def _write_text(text: str, output: str) -> None:
-    import sys
-
-    if output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from None
+        out.write(tl.render_text(ladder).encode("utf-8"))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ebutool.cli.option_groups import esp_options, key_options, protocol_options
+from ebutool.cli.option_groups import esp_options, key_options, protocol_options, reading_options
 from ebutool.cli.options import (
     ColumnsOpt,
     FormatOpt,
@@ -15,9 +15,12 @@ from ebutool.cli.options import (
     OutputOpt,
     QuietOpt,
     WeirdLogOpt,
+    check_output,
     err,
+    final_status,
     guarded,
     input_paths,
+    output_file,
     print_diagnostics,
     print_key_notes,
     write_table,
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command("verify")
     @guarded
+    @reading_options
     @protocol_options("oracle")
     @key_options
     @esp_options
@@ -69,12 +73,14 @@ def register(app: typer.Typer) -> None:
         from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import verify_files
 
+        check_output(fmt, output)
+        out = output_file(output)
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         df = verify_files(
             paths, jobs, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas
         )
-        write_table(df, fmt, output, columns=columns, name="ebutool_verify", quiet=quiet)
+        write_table(df, fmt, out, columns=columns, name="ebutool_verify", quiet=quiet)
         write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)
@@ -85,4 +91,4 @@ def register(app: typer.Typer) -> None:
                 + f"; keys: {keys.describe()}"
             )
         print_diagnostics(diag, quiet)
-        raise typer.Exit(1 if (df["verdict"] == "invalid").any() else 0)
+        raise typer.Exit(final_status(diag, quiet, 1 if (df["verdict"] == "invalid").any() else 0))
