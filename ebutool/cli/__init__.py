@@ -43,10 +43,22 @@ def main() -> None:
         # handled from here on: a signal held back (blocked) until now arrives here
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         _main()
+    except SystemExit:
+        _done()
+        raise
     except KeyboardInterrupt:
         stop("interrupted", EXIT_SIGINT)
     except Terminated:
         stop("terminated", EXIT_SIGTERM)
+    _done()
+
+
+def _done() -> None:
+    """The command has ended and its outputs are in place: a signal that arrives while
+    the interpreter shuts down (joining -j workers, flushing) no longer changes the
+    outcome, and must not end it with a traceback or a death by signal."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _main() -> None:
