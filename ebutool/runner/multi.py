@@ -143,6 +143,7 @@ def per_file(
         return [task(paths[0], diag, stats, *args, progress=progress)]
     out: list[T | None] = []
     errors: list[InputError] = []
+    runs: Iterator[tuple[Any, Diagnostics, StreamStats, InputError | None]]
     if jobs <= 1:
         runs = (_in_worker(p, task, *args) for p in paths)
     else:
