@@ -253,9 +253,11 @@ ESP_OPTIONS = [
 
 def esp_sa_list(values: Mapping[str, Any]) -> list[EspSA]:
     """The SAs of every ``--esp-sa`` file (a file that cannot be read: a usage error)."""
+    from ebutool.cli.options import err
     from ebutool.esp.sa_files import load_sa_files
 
-    return load_sa_files(values["esp_sa"] or ())
+    # shown even with --quiet, like the keys files' warnings: SA files hold keys
+    return load_sa_files(values["esp_sa"] or (), warn=lambda line: err(f"warning: {line}"))
 
 
 def esp_options(fn: F) -> F:

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 
 from ebutool.core.errors import UsageError
+from ebutool.core.keyfile import Warn, read_key_text
 from ebutool.esp.fields import address_field, checked, parse_key, parse_spi
 from ebutool.esp.sa import DEFAULT_REPLAY_WINDOW, WILDCARD, EspSA, SecretKey
 
@@ -50,30 +51,21 @@ WIRESHARK_INTEGRITY = {
 }
 
 
-def read_sa_file(path: str | os.PathLike[str], where: str = "--esp-sa") -> str:
-    """The text of an SA file, at most MAX_SA_FILE_OCTETS (the one reader of SA files)."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_SA_FILE_OCTETS + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{where}: {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{where}: {path}: is a directory") from None
-    except OSError as exc:
-        raise UsageError(f"{where}: {path}: cannot read ({exc.strerror})") from None
-    if len(data) > MAX_SA_FILE_OCTETS:
-        raise UsageError(f"{where}: {path}: larger than {MAX_SA_FILE_OCTETS} octets")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{where}: {path}: not a text file") from None
+def read_sa_file(
+    path: str | os.PathLike[str], where: str = "--esp-sa", warn: Warn | None = None
+) -> str:
+    """The text of an SA file, at most MAX_SA_FILE_OCTETS, through the one bounded reader
+    of key files (ebutool.core.keyfile: size limit, a file name that looks like key
+    material not shown, ``warn`` told when group or others can access the file)."""
+    return read_key_text(os.fspath(path), where, MAX_SA_FILE_OCTETS, warn)
 
 
-def load_sa_files(paths: Iterable[str | os.PathLike[str]]) -> list[EspSA]:
-    """The SAs of every file, in order (format by content, module doc)."""
+def load_sa_files(paths: Iterable[str | os.PathLike[str]], warn: Warn | None = None) -> list[EspSA]:
+    """The SAs of every file, in order (format by content, module doc); ``warn`` gets the
+    key-file warnings (an SA file others can read holds keys: ssh's rule)."""
     sas: list[EspSA] = []
     for path in paths:
-        sas.extend(parse_sa_text(read_sa_file(path), f"--esp-sa {path}"))
+        sas.extend(parse_sa_text(read_sa_file(path, warn=warn), f"--esp-sa {path}"))
     return sas
 
 

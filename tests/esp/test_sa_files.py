@@ -147,6 +147,7 @@ def test_sa_for_another_care_of_address_is_used_once_said(tmp_path, cli):
 def test_bad_sa_file_is_one_line_without_the_key(tmp_path, cli, text, words):
     path = tmp_path / "bad"
     path.write_text(text)
+    path.chmod(0o600)  # keys: readable by the owner only (else a warning line too)
     got = cli("decode", tmp_path / "none.pcap", "--esp-sa", path, env={"EBUTOOL_DEBUG": "1"})
     assert got.exit_code != 0
     assert words in got.stderr and len(got.stderr.strip().splitlines()) == 1
@@ -182,3 +183,17 @@ def test_keys_never_in_repr_or_messages():
     text = repr(parsed) + str(parsed) + repr(parsed.enc_key) + f"{parsed.auth_key}"
     assert sa.enc_key.hex() not in text and sa.auth_key.hex() not in text
     assert "<key, 16 octets>" in text
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o600, False), (0o644, True), (0o660, True)])
+def test_sa_file_others_can_read_gets_a_warning(tmp_path, cli, mode, warned):
+    """SA files hold keys: the key-file rule (ssh's) applies to them too (issue 14 item 6)."""
+    clear, esp, sas, _ = protected_sample(tmp_path, "cbc-sha1")
+    path = tmp_path / "sas.esp_sa"
+    write_sas(path, sas.values(), "wireshark")
+    path.chmod(mode)
+    got = cli("analyze", esp, "-f", "csv", "-q", "--esp-sa", path)
+    assert got.exit_code == 0, got.stderr
+    assert ("accessible by group or others" in got.stderr) is warned, got.stderr
+    for sa in sas.values():  # the warning names the file, never a key
+        assert sa.enc_key.hex() not in got.stderr
