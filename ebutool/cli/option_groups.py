@@ -16,8 +16,10 @@ command function by the value built from them::
   as ``overrides``);
 - :func:`key_options` adds ``--kcn``, ``--kcn-file``, ``--nonces`` and ``--keys`` and
   hands it the oracle's key table (those options and EBUTOOL_KCN) as ``keys``;
-- :func:`esp_options` adds ``--esp-sa`` (repeatable) and hands it the ESP security
-  associations of those files as ``esp_sas`` (every command that reads captures).
+- :func:`esp_options` adds ``--esp-sa`` (repeatable) and ``--esp-replay-window`` and
+  hands it the ESP security associations of those files as ``esp_sas`` (every command
+  that reads captures); below ``@key_options``, the ``esp_sas`` section of the
+  ``--keys`` file is added to them.
 
 Put them below ``@guarded``, so that a bad value is a one-line usage error.
 """
@@ -28,7 +30,7 @@ import functools
 import inspect
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -39,6 +41,7 @@ from ebutool.core.constants import (
     ConstantSpec,
     ProtocolConfig,
 )
+from ebutool.esp.sa import DEFAULT_REPLAY_WINDOW
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
@@ -248,21 +251,85 @@ ESP_OPTIONS = [
             ),
         ],
     ),
+    _option(
+        "esp_replay_window",
+        Annotated[
+            int,
+            typer.Option(
+                "--esp-replay-window",
+                metavar="N",
+                min=1,
+                help="ESP anti-replay window (packets, >= 1; RFC 4303 3.4.3) of every SA "
+                "whose file gives none (an SA file's own replay window wins).",
+            ),
+        ],
+        DEFAULT_REPLAY_WINDOW,
+    ),
 ]
 
 
 def esp_sa_list(values: Mapping[str, Any]) -> list[EspSA]:
-    """The SAs of every ``--esp-sa`` file (a file that cannot be read: a usage error)."""
+    """The SAs of every ``--esp-sa`` file (a file that cannot be read: a usage error),
+    each with ``--esp-replay-window`` where its file gives no window."""
     from ebutool.cli.options import err
+    from ebutool.esp.sa import with_replay_window
     from ebutool.esp.sa_files import load_sa_files
 
     # shown even with --quiet, like the keys files' warnings: SA files hold keys
-    return load_sa_files(values["esp_sa"] or (), warn=lambda line: err(f"warning: {line}"))
+    sas = load_sa_files(values["esp_sa"] or (), warn=lambda line: err(f"warning: {line}"))
+    return EspSAList(with_replay_window(sas, values["esp_replay_window"]), values)
+
+
+class EspSAList(list["EspSA"]):
+    """The SAs of the ``--esp-sa`` files, with the option values they came from."""
+
+    def __init__(self, sas: Sequence[EspSA], values: Mapping[str, Any]):
+        super().__init__(sas)
+        self.paths: list[str] = list(values["esp_sa"] or ())
+        self.window: int = values["esp_replay_window"]
+
+
+def keys_file_sas(given: EspSAList, keys: KeyTable, quiet: bool) -> list[EspSA]:
+    """``given`` and the SAs of the ``--keys`` file's ``esp_sas`` section (unless the same
+    file is also an ``--esp-sa`` file), said once on stderr."""
+    from ebutool.cli.options import err
+    from ebutool.core.keyfile import shown_path
+    from ebutool.esp.sa import with_replay_window
+    from ebutool.esp.sa_files import parse_json_sas, read_sa_file
+
+    path = keys.esp_sas_file
+    if path is None or any(_same_file(path, p) for p in given.paths):
+        return list(given)
+    where = f"--keys {shown_path(path)}"
+    sas = with_replay_window(parse_json_sas(read_sa_file(path, "--keys"), where), given.window)
+    if not quiet:
+        err(f"note: using the {len(sas)} ESP SA(s) of the esp_sas section of {where}")
+    return list(given) + sas
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def esp_options(fn: F) -> F:
-    """The ``--esp-sa`` option; the command receives ``esp_sas: list[EspSA]``."""
-    return with_option_group("esp_sas", ESP_OPTIONS, esp_sa_list)(fn)
+    """The ``--esp-sa`` and ``--esp-replay-window`` options; the command receives
+    ``esp_sas: list[EspSA]`` (with the ``--keys`` file's ``esp_sas`` when the command
+    also has :func:`key_options`, put above this one)."""
+
+    @functools.wraps(fn)
+    def with_keys_sas(*args: Any, **kwargs: Any) -> Any:
+        keys = kwargs.get("keys")
+        if keys is not None and getattr(keys, "esp_sas_file", None):
+            kwargs["esp_sas"] = keys_file_sas(kwargs["esp_sas"], keys, kwargs.get("quiet", False))
+        else:
+            kwargs["esp_sas"] = list(kwargs["esp_sas"])
+        return fn(*args, **kwargs)
+
+    grouped = with_option_group("esp_sas", ESP_OPTIONS, esp_sa_list)(with_keys_sas)
+    return cast(F, grouped)
 
 
 # --- limits of reading ---------------------------------------------------------------------------

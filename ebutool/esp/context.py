@@ -156,7 +156,7 @@ class EspContext:
 
         state = self.states.get(id(sa))
         if state is None:
-            state = self.states[id(sa)] = ReplayState(sa.replay_window)
+            state = self.states[id(sa)] = ReplayState(sa.window)
         opened = open_esp(buf[loc.esp : loc.end], sa, state)
         if isinstance(opened, str):
             diag.warn(opened, f"frame {frame}: SPI 0x{spi:08x}: {_REFUSED[opened]}", frame)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ebutool.core.errors import UsageError
-from ebutool.esp.sa import WILDCARD, EspSA, SecretKey
+from ebutool.esp.sa import FULL_SPI_MASK, WILDCARD, EspSA, SecretKey, spi_selector
 
 
 def parse_key(text: str, where: str) -> SecretKey:
@@ -29,6 +29,20 @@ def parse_spi(text: str, where: str) -> int | None:
     if not 0 <= spi < 1 << 32:
         raise UsageError(f"{where}: SPI {text} is not a 32-bit number")
     return spi
+
+
+def parse_spi_selector(text: str, where: str) -> tuple[int | None, int]:
+    """(SPI, mask) of an SPI selector: a number, ``*``, or a hex pattern such as
+    ``0x0000*`` (Wireshark's wildcards, ebutool.esp.sa.spi_selector)."""
+    pattern = spi_selector(text)
+    if pattern is not None:
+        return pattern
+    if WILDCARD in text.strip()[1:]:
+        raise UsageError(
+            f"{where}: SPI {text.strip()!r} is not a pattern (0x and up to 8 hex digits "
+            "or *, e.g. 0x0000*)"
+        )
+    return parse_spi(text, where), FULL_SPI_MASK
 
 
 def address_field(text: str) -> str:

@@ -2,7 +2,8 @@
 
 An :class:`EspSA` holds the algorithms and keys of one inbound or outbound SA and its
 selectors (SPI, source and destination address, each may be a wildcard ``*``, or an
-address text ending in ``*`` for a prefix, as Wireshark's ``esp_sa`` table allows).
+address text ending in ``*`` for a prefix, as Wireshark's ``esp_sa`` table allows; an
+SPI may be a hex pattern such as ``0x0000*``, see :func:`spi_selector`).
 :class:`SATable` picks the SA of a packet: by SPI and addresses; when only the SPI
 matches (the care-of address moved, RFC 4877 / XFRM migrate, or an RFC 3776 transport
 SA named by the home address) the SA is still used and the caller says so once.
@@ -14,12 +15,16 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 WILDCARD = "*"
 # RFC 4303 3.4.3: a receiver's anti-replay window; 64 is the RFC's recommended size
-# (an SA file may give its own, e.g. ``replay-window`` of ``ip xfrm state``).
+# (an SA file may give its own, e.g. ``replay-window`` of ``ip xfrm state``; otherwise
+# ``--esp-replay-window``, see :func:`with_replay_window`).
 DEFAULT_REPLAY_WINDOW = 64
+SPI_BITS = 32
+FULL_SPI_MASK = (1 << SPI_BITS) - 1
+SPI_HEX_DIGITS = SPI_BITS // 4
 
 
 class SecretKey:
@@ -65,8 +70,18 @@ class EspSA:
     auth_key: SecretKey = field(default_factory=lambda: SecretKey(b""), repr=False)
     esn: bool = False  # 64-bit extended sequence numbers (RFC 4303 2.2.1)
     esn_high: int = 0  # the upper 32 bits to start from, when the SA says
-    replay_window: int = DEFAULT_REPLAY_WINDOW
+    replay_window: int | None = None  # None: the SA file gives none (the run's default)
     origin: str = ""  # where the SA came from ("file:line"), for messages
+    spi_mask: int = FULL_SPI_MASK  # the SPI bits that must match (a pattern: fewer)
+
+    @property
+    def window(self) -> int:
+        """The anti-replay window in effect (the SA's own, else the default)."""
+        return self.replay_window or DEFAULT_REPLAY_WINDOW
+
+    def spi_matches(self, spi: int) -> bool:
+        """The SPI selector matches ``spi`` (any SPI, a pattern, or the SPI itself)."""
+        return self.spi is None or (spi & self.spi_mask) == self.spi
 
     @property
     def label(self) -> str:
@@ -99,6 +114,32 @@ class EspSA:
         return None
 
 
+def with_replay_window(sas: Iterable[EspSA], window: int) -> list[EspSA]:
+    """``sas``, each with anti-replay window ``window`` where its SA file gave none."""
+    return [sa if sa.replay_window else replace(sa, replay_window=window) for sa in sas]
+
+
+def spi_selector(text: str) -> tuple[int, int] | None:
+    """(SPI value, mask) of a Wireshark-style hex SPI pattern, or None if ``text`` is not
+    one.  ``0x`` and up to 8 hex digits where ``*`` is any digit; a trailing ``*`` after
+    fewer than 8 makes the rest any digits (a prefix of the 8-digit text): ``0x0000*``
+    is 0x00000000-0x0000ffff, ``0x000010*0`` every 16th SPI from 0x1000."""
+    t = text.strip().lower()
+    if t[:2] != "0x" or WILDCARD not in t:
+        return None
+    digits = t[2:]
+    if len(digits) < SPI_HEX_DIGITS and digits.endswith(WILDCARD):
+        digits = digits[:-1] + WILDCARD * (SPI_HEX_DIGITS - len(digits) + 1)
+    if len(digits) != SPI_HEX_DIGITS or any(c not in "0123456789abcdef*" for c in digits):
+        return None
+    value = mask = 0
+    for c in digits:
+        value, mask = value << 4, mask << 4
+        if c != WILDCARD:
+            value, mask = value | int(c, 16), mask | 0xF
+    return value, mask
+
+
 def address_matches(selector: str, address: str | None) -> bool:
     """Wireshark's rule: ``*`` matches anything, ``text*`` a prefix of the address's
     full (exploded) text or of its compressed text, anything else the address itself."""
@@ -124,12 +165,16 @@ class SATable:
 
     def __init__(self, sas: Iterable[EspSA] = ()):
         self.by_spi: dict[int, list[EspSA]] = {}
-        self.any_spi: list[EspSA] = []
+        self.any_spi: list[EspSA] = []  # SPI patterns first, then any-SPI SAs
+        wild: list[EspSA] = []
         for sa in sas:
             if sa.spi is None:
+                wild.append(sa)
+            elif sa.spi_mask != FULL_SPI_MASK:
                 self.any_spi.append(sa)
             else:
                 self.by_spi.setdefault(sa.spi, []).append(sa)
+        self.any_spi.extend(wild)
 
     def __bool__(self) -> bool:
         return bool(self.by_spi or self.any_spi)
@@ -144,11 +189,12 @@ class SATable:
         the packet's candidate addresses (outer source and Home Address option; outer
         destination and type 2 routing header address)."""
         candidates = self.by_spi.get(spi, [])
-        for sa in candidates + self.any_spi:
+        patterned = [sa for sa in self.any_spi if sa.spi_matches(spi)]
+        for sa in candidates + patterned:
             if any(address_matches(sa.src, a) for a in srcs) and any(
                 address_matches(sa.dst, a) for a in dsts
             ):
                 return sa, True
-        if candidates:
+        if candidates:  # a pattern or any-SPI SA is used with matching addresses only
             return candidates[0], False
         return None, False

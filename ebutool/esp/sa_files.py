@@ -26,8 +26,8 @@ from collections.abc import Iterable
 
 from ebutool.core.errors import UsageError
 from ebutool.core.keyfile import Warn, read_key_text
-from ebutool.esp.fields import address_field, checked, parse_key, parse_spi
-from ebutool.esp.sa import DEFAULT_REPLAY_WINDOW, WILDCARD, EspSA, SecretKey
+from ebutool.esp.fields import address_field, checked, parse_key, parse_spi_selector
+from ebutool.esp.sa import WILDCARD, EspSA, SecretKey
 
 # The largest SA file read (a few hundred SAs take a few tens of KiB).
 MAX_SA_FILE_OCTETS = 1 << 20
@@ -112,8 +112,9 @@ def parse_wireshark(text: str, where: str) -> list[EspSA]:
         proto, src, dst, spi, enc, enc_key, auth, auth_key = (f.strip() for f in row[:8])
         if proto != "IPv6":
             continue  # IPv4 SAs cannot protect Mobile IPv6 signalling
+        spi_value, spi_mask = parse_spi_selector(spi, here)
         sa = EspSA(
-            parse_spi(spi, here),
+            spi_value,
             address_field(src),
             address_field(dst),
             WIRESHARK_CIPHERS.get(enc, enc),
@@ -121,6 +122,7 @@ def parse_wireshark(text: str, where: str) -> list[EspSA]:
             WIRESHARK_INTEGRITY.get(auth, auth),
             _wireshark_key(auth_key, here),
             origin=here,
+            spi_mask=spi_mask,
         )
         sas.append(checked(sa, here))
     return sas
@@ -173,8 +175,9 @@ def _json_sa(entry: object, here: str) -> EspSA:
         value = entry.get(name, 0)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise UsageError(f'{here}: "{name}" must be a whole number >= 0')
+    spi_value, spi_mask = parse_spi_selector(str(entry["spi"]), here)
     sa = EspSA(
-        parse_spi(str(entry["spi"]), here),
+        spi_value,
         address_field(str(entry.get("src", WILDCARD))),
         address_field(str(entry.get("dst", WILDCARD))),
         str(entry.get("encryption", "null")).lower(),
@@ -183,7 +186,8 @@ def _json_sa(entry: object, here: str) -> EspSA:
         parse_key(str(entry.get("auth_key", "")), here),
         bool(entry.get("esn", False)),
         entry.get("esn_high", 0),
-        entry.get("replay_window", DEFAULT_REPLAY_WINDOW) or DEFAULT_REPLAY_WINDOW,
+        entry.get("replay_window") or None,  # 0 or none: the run's default
         origin=here,
+        spi_mask=spi_mask,
     )
     return checked(sa, here)

@@ -18,7 +18,7 @@ import re
 
 from ebutool.core.errors import UsageError
 from ebutool.esp.fields import checked, parse_key, parse_spi
-from ebutool.esp.sa import DEFAULT_REPLAY_WINDOW, WILDCARD, EspSA, SecretKey
+from ebutool.esp.sa import WILDCARD, EspSA, SecretKey
 
 # Linux crypto names in ``ip xfrm state`` (enc/aead: name; auth: name and ICV bits).
 XFRM_CIPHERS = {
@@ -88,7 +88,7 @@ def parse_xfrm(text: str, where: str) -> list[EspSA]:
             akey,
             "esn" in fields,
             0,
-            window or DEFAULT_REPLAY_WINDOW,
+            window or None,  # 0 or none: the run's default (--esp-replay-window)
             origin=here,
         )
         sas.append(checked(sa, here))

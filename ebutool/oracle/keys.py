@@ -73,6 +73,7 @@ class KeyTable:
         self._cns: dict[str, CNKeys] = {}
         self.notes: list[str] = []  # one-line remarks for the user (never secrets)
         self.warnings: list[str] = []  # e.g. a keys file others can read (never secrets)
+        self.esp_sas_file: str | None = None  # a keys file with an esp_sas section
 
     # -- building -------------------------------------------------------------
     def set_kcn(self, kcn: bytes, cn: str | None = None, where: str = "Kcn") -> None:
@@ -281,8 +282,9 @@ def load_keys_file(path: str, table: KeyTable | None = None, warn: Warn | None =
         raise UsageError(f'{where}: must be a JSON object mapping CN address (or "*") to keys')
     base = os.path.dirname(os.path.abspath(path))
     for addr, entry in obj.items():
-        if addr == ESP_SAS_KEY:
-            continue  # ESP security associations, read by --esp-sa (ebutool.esp)
+        if addr == ESP_SAS_KEY:  # ESP security associations, read by ebutool.esp
+            table.esp_sas_file = path  # (commands with --esp-sa use them too)
+            continue
         cn = None if addr == ANY_CN else _cn_key(addr, where)
         label = f"{where}: {shown_name(addr)}"
         if not isinstance(entry, dict):

@@ -172,7 +172,7 @@ def xfrm_state(sas: list[EspSA]) -> str:
         mode = "tunnel" if WILDCARD in (sa.src, sa.dst) else "transport"
         src, dst = (a if a != WILDCARD else "::" for a in (sa.src, sa.dst))
         out.append(f"src {src} dst {dst}\n\tproto esp spi 0x{sa.spi:08x} reqid 1 mode {mode}")
-        out.append(f"\treplay-window {sa.replay_window} flag af-unspec")
+        out.append(f"\treplay-window {sa.window} flag af-unspec")
         if CIPHERS[sa.encryption].aead:
             bits = CIPHERS[sa.encryption].icv_len * 8
             out.append(f"\taead rfc4106(gcm(aes)) {_hex(sa.enc_key)} {bits}")
