@@ -33,6 +33,9 @@ MAGIC_NEED = 6  # octets that tell the formats apart
 # Compressed octets read per step.  Small enough that zstd (whose decompressor takes
 # no output limit) cannot turn one step into more than a bounded amount of output.
 CHUNK = 64 << 10
+# Decoded octets per decompressor call (input octets per call for zstd): what a
+# damaged step loses, since a call that finds damage returns nothing.
+STEP = 16 << 10
 
 
 def compression_of(head: bytes) -> str | None:
@@ -103,19 +106,21 @@ class DecompressingReader(io.RawIOBase):
             self._in += chunk
         try:
             if self.kind == "gzip":
-                out = d.decompress(self._in, want)
+                out = d.decompress(self._in, min(want, STEP))
                 self._in = d.unconsumed_tail
             elif self.kind == "zstd":
-                out = d.decompress(self._in)
-                self._in = b""
+                out = d.decompress(self._in[:STEP])
+                self._in = self._in[STEP:]
             else:
-                out = d.decompress(self._in, want)
+                out = d.decompress(self._in, min(want, STEP))
                 self._in = b""
         except Exception as exc:  # zlib.error, OSError, LZMAError, ZstdError, EOFError
             self._damage(f"corrupt compressed data ({exc})")
             return b""
         if d.eof:
-            self._in = d.unused_data + self._in
+            # what follows the member: zlib's unused_data already holds its unconsumed
+            # tail; zstd's holds only what it was given of ``_in``
+            self._in = d.unused_data + (self._in if self.kind == "zstd" else b"")
         return out
 
     def _needs_input(self) -> bool:
