@@ -125,7 +125,7 @@ class DecompressingReader(io.RawIOBase):
 
     def _needs_input(self) -> bool:
         if self.kind in ("bzip2", "xz"):
-            return bool(self._d.needs_input)
+            return not self._in and bool(self._d.needs_input)
         return not self._in
 
     def _next_member(self) -> bytes:
