@@ -183,7 +183,7 @@ def print_diagnostics(diag: Diagnostics, quiet: bool, limit: int = 10) -> None:
 
 
 def input_paths(args: Iterable[str], quiet: bool) -> list[str]:
-    """The files the command-line arguments name (a directory: the captures in it), and a
+    """The files the command-line arguments name (a directory: its captures and traces), and a
     note on stderr about a directory's files that are not read."""
     from ebutool.runner.inputs import expand_inputs
 
@@ -194,7 +194,8 @@ def input_paths(args: Iterable[str], quiet: bool) -> list[str]:
         more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
         err(
             f"note: {len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
-            f"not read (not pcap/pcapng captures): {shown}{more}"
+            "not read (no capture or trace, or a trace beside its capture): "
+            f"{shown}{more}"
         )
     return paths
 

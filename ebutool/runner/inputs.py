@@ -1,8 +1,10 @@
 """Command-line arguments -> the inputs to read.
 
 - :func:`expand_inputs` turns arguments into input paths: a directory means every capture
-  directly in it, recognised by content (pcap/pcapng magic; JSON traces, keys and scenario
-  files beside them are left out, and listed for the caller to report), sorted by name;
+  and JSON Lines trace directly in it, recognised by content (pcap/pcapng magic, a trace
+  line; also when gzip/bzip2/xz/zstd-compressed), sorted by name.  Keys and scenario
+  files, and a trace beside the capture it was converted from (same name up to the
+  first dot), are left out and listed for the caller to report;
   other arguments (files, ``-``) are kept as given, so a missing file still gets its own
   error.  Hidden files and subdirectories are not looked at.  A record store made by
   ``ebutool extract`` is kept as one input (ebutool.store).
@@ -12,27 +14,49 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterable
 
 from ebutool.capture.magic import CAPTURE_MAGICS
+from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
 from ebutool.store.layout import is_store
+from ebutool.stream.compressed import compression_of, decompressed
+
+SNIFF_OCTETS = 4096  # (decompressed) octets read to tell what a directory's file is
+TRACE_TYPE = re.compile(rb'^\{\s*"type"\s*:\s*"(header|packet|handover)"')
 
 
 def sniff(path: str | os.PathLike[str]) -> str | None:
-    """ "capture", "jsonl" or None for the file at ``path``, from its first octets."""
+    """ "capture", "jsonl" or None for the file at ``path``, from its first octets
+    (decompressed first when the file is gzip, bzip2, xz or zstd).  "jsonl" only when
+    the first line is a trace line (a JSON object whose "type" is header, packet or
+    handover), so keys and scenario files (JSON too) are not taken for traces."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(64)
-    except OSError:
+            head = fh.read(SNIFF_OCTETS)
+            packing = compression_of(head)
+            if packing is not None:
+                fh.seek(0)
+                inner = decompressed(fh, packing, os.fspath(path), Diagnostics())
+                head = inner.read(SNIFF_OCTETS)
+    except (OSError, InputError):
         return None
     if head[:4] in CAPTURE_MAGICS:
         return "capture"
-    stripped = head.lstrip()
-    if stripped[:1] == b"{":
-        return "jsonl"
-    return None
+    return "jsonl" if _is_trace_line(head.lstrip().split(b"\n", 1)[0]) else None
+
+
+def _is_trace_line(line: bytes) -> bool:
+    if line[:1] != b"{":
+        return False
+    try:
+        obj = json.loads(line)
+    except ValueError:  # longer than what was read, or not JSON
+        return TRACE_TYPE.search(line) is not None
+    return isinstance(obj, dict) and obj.get("type") in ("header", "packet", "handover")
 
 
 def expand_inputs(
@@ -49,23 +73,32 @@ def expand_inputs(
         if name != "-" and is_store(name):
             out.append(name)  # a record store (ebutool extract) is read like one capture
         elif name != "-" and os.path.isdir(name):
-            out.extend(_captures_in(name, left_out))
+            out.extend(_inputs_in(name, left_out))
         else:
             out.append(name)
     return out
 
 
-def _captures_in(directory: str, left_out: list[str] | None) -> list[str]:
+def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
     entries = sorted(e for e in os.listdir(directory) if not e.startswith("."))
     files = [p for p in (os.path.join(directory, e) for e in entries) if os.path.isfile(p)]
-    # Captures only (issue 6): a folder of results also holds keys files, scenario
-    # files and the JSON traces converted from its captures.
+    kinds = {p: sniff(p) for p in files}
+    # A folder of results also holds keys files, scenario files and the JSON traces
+    # converted from its captures (issue 6): a trace whose name begins like a capture
+    # beside it ("run.jsonl" beside "run.pcap") is that capture again and is left out.
+    captured = {_stem(p) for p, kind in kinds.items() if kind == "capture"}
     found = []
-    for p in files:
-        if sniff(p) == "capture":
+    for p, kind in kinds.items():
+        if kind == "capture" or (kind == "jsonl" and _stem(p) not in captured):
             found.append(p)
         elif left_out is not None:
             left_out.append(p)
     if not found:
-        raise InputError(f"{directory}: is a directory with no pcap or pcapng capture in it")
+        raise InputError(
+            f"{directory}: is a directory with no pcap or pcapng capture or JSON Lines trace in it"
+        )
     return found
+
+
+def _stem(path: str) -> str:
+    return os.path.basename(path).split(".", 1)[0]

@@ -101,7 +101,7 @@ def read_records(
     counted per SPI with one ``esp_no_sa`` hint each."""
     from ebutool.stream.sniff import open_input
 
-    kind, stream, name = open_input(source)
+    kind, stream, name = open_input(source, diag)
     if kind == "jsonl":
         from ebutool.trace.jsonl import read_trace_records
 

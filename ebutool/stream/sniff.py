@@ -8,14 +8,21 @@ import sys
 from typing import BinaryIO
 
 from ebutool.capture.magic import CAPTURE_MAGICS
+from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.core.keyfile import shown_path
+from ebutool.stream.compressed import MAGIC_NEED, compression_of, decompressed
 
 
-def open_input(source: str | os.PathLike) -> tuple[str, BinaryIO, str]:
+def open_input(
+    source: str | os.PathLike, diag: Diagnostics | None = None
+) -> tuple[str, BinaryIO, str]:
     """(kind, binary stream, display name); kind is "capture" or "jsonl".
 
-    The stream is buffered so the sniffed octets are not consumed (stdin works)."""
+    The stream is buffered so the sniffed octets are not consumed (stdin works).  A
+    gzip, bzip2, xz or zstd input (by its magic number) is decompressed as it is read
+    and its content sniffed the same way (ebutool.stream.compressed); damage found
+    while reading it is a ``truncated_compressed_stream`` warning in ``diag``."""
     name = "-" if str(source) == "-" else os.fspath(source)
     if name == "-":
         raw = sys.stdin.buffer
@@ -29,9 +36,13 @@ def open_input(source: str | os.PathLike) -> tuple[str, BinaryIO, str]:
         except OSError as exc:
             raise InputError(f"{name}: cannot open ({exc.strerror})") from None
     stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 20)  # type: ignore[type-var]
-    head = stream.peek(4)[:4]
+    head = stream.peek(MAGIC_NEED)[:MAGIC_NEED]
     if not head:
         raise InputError(f"{name}: empty file (0 bytes), not a capture or trace")
+    packing = compression_of(head)
+    if packing is not None:
+        return _open_compressed(stream, packing, name, diag)
+    head = head[:4]
     if head in CAPTURE_MAGICS:
         return "capture", stream, name
     stripped = head.lstrip()
@@ -39,3 +50,17 @@ def open_input(source: str | os.PathLike) -> tuple[str, BinaryIO, str]:
         return "jsonl", stream, name
     # Let the capture reader produce its precise "not a capture" diagnosis.
     return "capture", stream, name
+
+
+def _open_compressed(
+    raw: BinaryIO, packing: str, name: str, diag: Diagnostics | None
+) -> tuple[str, BinaryIO, str]:
+    stream = decompressed(raw, packing, name, diag)
+    head = stream.peek(4)[:4]
+    if not head:
+        raise InputError(f"{name}: {packing}-compressed, but empty inside")
+    if head in CAPTURE_MAGICS:
+        return "capture", stream, name
+    if head.lstrip()[:1] == b"{":
+        return "jsonl", stream, name
+    raise InputError(f"{name}: {packing}-compressed, but not a capture or trace")

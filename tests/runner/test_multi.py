@@ -53,7 +53,8 @@ def test_expand_inputs_directories_by_content_sorted(tmp_path):
     pcap = pcap_bytes([(0, b"\x60" + bytes(39))], 101)
     (d / "b.cap").write_bytes(pcap)  # any name: content decides
     (d / "a.pcapng").write_bytes(b"\x0a\x0d\x0d\x0a" + bytes(24))
-    (d / "c.jsonl").write_text('  {"ts": 1}\n')  # traces are named, not collected
+    (d / "c.jsonl").write_text('  {"ts": 1}\n')  # JSON, but not a trace line
+    (d / "t.log").write_text('{"type": "header", "format": "ebutool-trace"}\n')  # a trace
     (d / "k.keys.json").write_text('{"2001:db8::1": {}}\n')
     (d / "notes.txt").write_text("hello\n")
     (d / "empty.pcap").write_bytes(b"")
@@ -62,9 +63,11 @@ def test_expand_inputs_directories_by_content_sorted(tmp_path):
     other = tmp_path / "single.pcap"
     other.write_bytes(pcap)
     got = expand_inputs([str(other), d, "-", "missing.pcap"])
-    assert got == [str(other), str(d / "a.pcapng"), str(d / "b.cap"), "-", "missing.pcap"]
+    want = [str(d / "a.pcapng"), str(d / "b.cap"), str(d / "t.log")]
+    assert got == [str(other), *want, "-", "missing.pcap"]
     assert expand_inputs([d / "c.jsonl"]) == [str(d / "c.jsonl")]
-    assert sniff(d / "notes.txt") is None and sniff(d / "c.jsonl") == "jsonl"
+    assert sniff(d / "notes.txt") is None and sniff(d / "c.jsonl") is None
+    assert sniff(d / "t.log") == "jsonl"
     assert expand_inputs([tmp_path / "dir" / "sub"]) == [str(d / "sub" / "x.pcap")]
 
 

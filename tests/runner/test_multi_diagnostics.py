@@ -70,8 +70,9 @@ def test_cli_reports_left_out_files_and_labels_warnings(folder):
     assert res.exit_code == 0, res.output
     err = res.stderr
     assert (
-        "2 files in the directory not read (not pcap/pcapng captures): b.keys.json, notes.txt"
-        in err
+        "2 files in the directory "
+        "not read (no capture or trace, or a trace beside its capture): "
+        "b.keys.json, notes.txt" in err
     )
     assert "truncated_record: b.pcap: frame " in err
     quiet = run_cli("analyze", str(folder), "-f", "csv", "-q")
@@ -104,7 +105,10 @@ def test_compare_takes_directories_and_labels_warnings(folder):
     res = run_cli("compare", str(folder), "-f", "csv")
     assert res.exit_code == 0, res.output
     assert "a.pcap" in res.stdout and "b.pcap" in res.stdout  # one group per file
-    assert "not read (not pcap/pcapng captures): b.keys.json, notes.txt" in res.stderr
+    assert (
+        "not read (no capture or trace, or a trace beside its capture): "
+        "b.keys.json, notes.txt" in res.stderr
+    )
     assert "truncated_record: b.pcap: frame " in res.stderr
 
 

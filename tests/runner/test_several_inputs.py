@@ -56,8 +56,10 @@ def test_a_directory_means_its_captures(cli, tmp_path, command):
     by_dir = cli(command, tmp_path, "-f", "csv")
     by_name = cli(command, tmp_path / A.name, tmp_path / B.name, "-f", "csv")
     assert by_dir.stdout == by_name.stdout and by_dir.exit_code == by_name.exit_code
-    assert "1 file in the directory not read (not pcap/pcapng captures): mixed.keys.json" in (
-        by_dir.stderr
+    assert (
+        "1 file in the directory "
+        "not read (no capture or trace, or a trace beside its capture): "
+        "mixed.keys.json" in (by_dir.stderr)
     )
     assert set(_csv(by_dir)["source"]) == {A.name, B.name}
 

@@ -1,0 +1,166 @@
+"""Compressed inputs, told by content (magic number), decompressed as a stream.
+
+gzip, bzip2 and xz through the standard library's incremental decompressors, zstd
+through ``zstandard``.  :class:`DecompressingReader` is a raw stream: wrapped in an
+``io.BufferedReader`` it gives ``peek``/``readinto1`` like a plain file, so the capture
+walker's Window and the trace reader read it unchanged, and nothing is decompressed
+to disk or whole into memory (one input chunk and its output at a time).
+
+Damage (a truncated file, corrupt data) ends the stream where it is found: what was
+decoded before it is kept, with one counted ``truncated_compressed_stream`` warning;
+if nothing at all had been decoded, :class:`InputError` (exit 3).
+"""
+
+from __future__ import annotations
+
+import bz2
+import io
+import lzma
+import zlib
+from typing import BinaryIO
+
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import InputError
+
+# First octets -> format name used in messages.
+COMPRESSION_MAGICS = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+MAGIC_NEED = 6  # octets that tell the formats apart
+# Compressed octets read per step.  Small enough that zstd (whose decompressor takes
+# no output limit) cannot turn one step into more than a bounded amount of output.
+CHUNK = 64 << 10
+# Decoded octets per decompressor call (input octets per call for zstd): what a
+# damaged step loses, since a call that finds damage returns nothing.
+STEP = 16 << 10
+
+
+def compression_of(head: bytes) -> str | None:
+    """ "gzip", "bzip2", "xz", "zstd" or None from an input's first octets."""
+    for magic, kind in COMPRESSION_MAGICS:
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _decompressor(kind: str):
+    if kind == "gzip":
+        return zlib.decompressobj(wbits=31)  # gzip header and trailer (CRC) checked
+    if kind == "bzip2":
+        return bz2.BZ2Decompressor()
+    if kind == "xz":
+        return lzma.LZMADecompressor()
+    import zstandard
+
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
+class DecompressingReader(io.RawIOBase):
+    """The decompressed octets of ``source`` (a binary stream holding ``kind`` data).
+
+    Concatenated members (``cat a.gz b.gz``) are read one after the other.  Damage is
+    reported to ``diag`` (see the module doc); without ``diag`` it raises InputError."""
+
+    def __init__(self, source: BinaryIO, kind: str, name: str, diag: Diagnostics | None):
+        super().__init__()
+        self.kind = kind
+        self.name = name
+        self.decoded = 0  # octets handed out so far
+        self._src = source
+        self._diag = diag
+        self._d = _decompressor(kind)
+        self._in = b""  # compressed octets not yet given to the decompressor (gzip, zstd)
+        self._out = memoryview(b"")  # decoded octets not yet handed out (zstd)
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        want = len(b)
+        while not self._done and want:
+            if not self._out:
+                self._out = memoryview(self._step(want))
+            if self._out:
+                n = min(want, len(self._out))
+                b[:n] = self._out[:n]
+                self._out = self._out[n:]
+                self.decoded += n
+                return n
+        return 0
+
+    def _step(self, want: int) -> bytes:
+        """Some decoded octets (maybe none; ``_done`` set at the end)."""
+        d = self._d
+        if d.eof:
+            return self._next_member()
+        if self._needs_input():
+            chunk = self._read_source()
+            if not chunk:
+                if not self._done:
+                    self._damage("the file ends before the end of the compressed stream")
+                return b""
+            self._in += chunk
+        try:
+            if self.kind == "gzip":
+                out = d.decompress(self._in, min(want, STEP))
+                self._in = d.unconsumed_tail
+            elif self.kind == "zstd":
+                out = d.decompress(self._in[:STEP])
+                self._in = self._in[STEP:]
+            else:
+                out = d.decompress(self._in, min(want, STEP))
+                self._in = b""
+        except Exception as exc:  # zlib.error, OSError, LZMAError, ZstdError, EOFError
+            self._damage(f"corrupt compressed data ({exc})")
+            return b""
+        if d.eof:
+            # what follows the member: zlib's unused_data already holds its unconsumed
+            # tail; zstd's holds only what it was given of ``_in``
+            self._in = d.unused_data + (self._in if self.kind == "zstd" else b"")
+        return out
+
+    def _needs_input(self) -> bool:
+        if self.kind in ("bzip2", "xz"):
+            return not self._in and bool(self._d.needs_input)
+        return not self._in
+
+    def _next_member(self) -> bytes:
+        rest = self._in or self._read_source()
+        if not rest or not rest.strip(b"\0"):
+            self._done = True  # the end (zero padding after the last member is allowed)
+            return b""
+        if compression_of(rest) != self.kind:
+            self._damage("data after the end of the compressed stream, not read")
+            return b""
+        self._d = _decompressor(self.kind)
+        self._in = rest
+        return b""
+
+    def _read_source(self) -> bytes:
+        try:
+            return self._src.read(CHUNK) or b""
+        except OSError as exc:
+            self._damage(f"read failed ({exc.strerror or exc})")
+            return b""
+
+    def _damage(self, why: str) -> None:
+        self._done = True
+        if self.decoded == 0 and not self._out:
+            raise InputError(
+                f"{self.name}: {self.kind}-compressed, but {why}; nothing could be read"
+            )
+        message = f"{self.name}: {self.kind}-compressed stream damaged: {why}; input ends here"
+        if self._diag is None:
+            raise InputError(message)
+        self._diag.warn("truncated_compressed_stream", message)
+
+
+def decompressed(
+    stream: BinaryIO, kind: str, name: str, diag: Diagnostics | None
+) -> io.BufferedReader:
+    """A buffered stream (with ``peek``) of the decompressed octets of ``stream``."""
+    return io.BufferedReader(DecompressingReader(stream, kind, name, diag), 1 << 20)
