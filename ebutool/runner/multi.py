@@ -57,7 +57,14 @@ def map_files(func: Callable[..., T], paths: Sequence[str], jobs: int = 1, *args
         max_workers=min(jobs, max(1, len(remote))), initializer=_worker_signals
     )
     try:
-        futures = {i: pool.submit(func, paths[i], *args) for i in remote}
+        # The workers are forked during submit: a signal handled in the middle of a fork
+        # (in an at-fork hook) would print "Exception ignored ... Traceback".  Held back
+        # until the forks are done (the workers unblock it in _worker_signals).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            futures = {i: pool.submit(func, paths[i], *args) for i in remote}
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         for i, p in enumerate(paths):
             if p == "-":
                 results[i] = func(p, *args)
@@ -74,11 +81,16 @@ def map_files(func: Callable[..., T], paths: Sequence[str], jobs: int = 1, *args
     return [results[i] for i in range(len(paths))]
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _worker_signals() -> None:
     """A worker leaves Ctrl-C and SIGTERM to the main process (which ends it): no
-    KeyboardInterrupt traceback from every worker."""
+    KeyboardInterrupt traceback from every worker.  (Forked with both blocked, see
+    map_files: unblocked here, once its own dispositions are set.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def merge_stats(into: StreamStats, other: StreamStats) -> StreamStats:

@@ -10,6 +10,7 @@ interfaces at each new one).  Captures are packed by hand.
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 import time
@@ -136,6 +137,11 @@ def cpu_time(fn, path: Path, reads: int) -> float:
     return best
 
 
+@pytest.mark.skipif(
+    not os.environ.get("EBUTOOL_TIMING_TESTS"),
+    reason="CPU-time check, flaky on a loaded machine (set EBUTOOL_TIMING_TESTS=1); the "
+    "operation-count test of interfaces above runs always",
+)
 def test_many_interfaces_take_linear_cpu_time(tmp_path):
     # 40,000 interfaces took 17.9 s before the fix (issue 12 item 1); now about 0.04 s,
     # so a run reads the file enough times to take at least 0.2 s.
