@@ -56,7 +56,6 @@ class Reconstructor(MessageHandlers):
         self.cot_zero: dict[tuple[str, str], int] = {}  # (care-of address, CN) -> CoT time
         self.closed: list[tuple[Handover, MNState]] = []
         self.first_ts: int | None = None
-        self.index0_undecided = False  # the last oracle check: care-of index 0 undecided
         self.last_ts: int = 0
         # The capture's vantage point (ebutool.analysis.vantage): at the HA or a CN, an
         # untunnelled HoTI/HoT of a home address went through the HA, it does not mean
@@ -109,9 +108,10 @@ class Reconstructor(MessageHandlers):
             self._cot_zero(rec.dst, rec.src, rec.ts_ns)
         elif rec.msg == "EBU" and res is not None and res.mn is not None:
             rec, note = self._early_or_standard(rec, res)
-        self.index0_undecided = False
-        verdict = self._verdict(rec) if rec.mh is not None else None
-        undecided = verdict == "invalid" or self.index0_undecided
+        checked = self._check(rec) if rec.mh is not None else None
+        verdict = getattr(checked, "verdict", None)
+        # its early MAC fails (invalid, or keyless: a standard BU not ruled out)
+        undecided = verdict == "invalid" or getattr(checked, "care_of_index_0_undecided", False)
         if rec.msg == "EBU" and note is None and undecided:
             note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
         if note == AMBIGUOUS_NOTE and verdict == "valid":
@@ -224,10 +224,14 @@ class Reconstructor(MessageHandlers):
                 self._process(rec, res, verdict)
 
     def _verdict(self, rec: Record) -> str | None:
+        return getattr(self._check(rec), "verdict", None)
+
+    def _check(self, rec: Record):
+        """The oracle's Verdict of ``rec`` (None without an oracle, or when it failed)."""
         if self.oracle is None:
             return None
         try:
-            v = self.oracle.check(rec)
+            return self.oracle.check(rec)
         except Exception as exc:  # the oracle must never end an analysis
             self.diag.warn(
                 "oracle_error",
@@ -235,13 +239,6 @@ class Reconstructor(MessageHandlers):
                 rec.frame,
             )
             return None
-        verdict = getattr(v, "verdict", None)
-        # the oracle's R_INDEX0_AMBIGUOUS: the early MAC fails and, keyless, a standard BU
-        # with care-of index 0 cannot be ruled out (the verdict stays unverifiable)
-        self.index0_undecided = verdict == "unverifiable" and "care-of nonce index 0" in (
-            getattr(v, "reason", "") or ""
-        )
-        return verdict
 
     # -- state -----------------------------------------------------------------------
     def _mn(self, mn: str) -> MNState:

@@ -56,6 +56,7 @@ R_INDEX0_AMBIGUOUS = (
     "authenticator mismatch with Kbm_early; a standard BU with care-of nonce index 0 "
     "cannot be ruled out: {why}"
 )
+_INDEX0_AMBIGUOUS_HEAD = R_INDEX0_AMBIGUOUS.split("{", 1)[0]
 
 # BA status values a CN sends when it cannot rebuild the tokens (RFC 6275 6.1.8): it
 # then has no Kbm, so such a BA is not expected to be authenticated.
@@ -107,6 +108,12 @@ class Verdict:
 
     def as_row(self) -> dict:
         return {c: getattr(self, c) for c in COLUMNS}
+
+    @property
+    def care_of_index_0_undecided(self) -> bool:
+        """The early MAC fails and, keyless, a standard BU with care-of nonce index 0 cannot
+        be ruled out (R_INDEX0_AMBIGUOUS): standard or early cannot be told."""
+        return self.verdict == UNVERIFIABLE and self.reason.startswith(_INDEX0_AMBIGUOUS_HEAD)
 
 
 def verdicts_frame(verdicts: Iterable[Verdict]) -> pd.DataFrame:
