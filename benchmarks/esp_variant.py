@@ -12,7 +12,6 @@ tunnel-mode ESP, AES-CBC with HMAC-SHA1-96, one SA per mobile node and direction
 from __future__ import annotations
 
 import hashlib
-import json
 import struct
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 from ebutool.core.addr import format_address
 from ebutool.esp.encrypt import protect_packet
 from ebutool.esp.sa import EspSA, SecretKey
+from ebutool.synth.protect import json_sas
 
 ETH = 14  # the generator writes Ethernet frames
 NH_IPV6, NH_MH, MH_HOTI, MH_HOT = 41, 135, 1, 3
@@ -72,19 +72,7 @@ def make_esp_variant(clear: Path) -> tuple[Path, Path]:
             incl = orig = len(frame)
         parts.append(struct.pack("<IIII", sec, frac, incl, orig) + frame)
     out.write_bytes(b"".join(parts))
-    entries = [
-        {
-            "spi": sa.spi,
-            "src": sa.src,
-            "dst": sa.dst,
-            "encryption": sa.encryption,
-            "enc_key": sa.enc_key.octets.hex(),
-            "integrity": sa.integrity,
-            "auth_key": sa.auth_key.octets.hex(),
-        }
-        for sa in sas.values()
-    ]
-    sa_file.write_text(json.dumps({"esp_sas": entries}))
+    sa_file.write_text(json_sas(list(sas.values())))  # the format synth writes
     return out, sa_file
 
 
