@@ -11,11 +11,12 @@ the markers ``<!-- module map -->`` and ``<!-- end module map -->`` is replaced.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import re
 import sys
 from pathlib import Path
+
+from doc_sections import between, run
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "architecture.md"
@@ -75,24 +76,11 @@ def module_map(root: Path = ROOT) -> str:
 
 def updated(text: str, root: Path = ROOT) -> str:
     """``text`` (docs/architecture.md) with its module map regenerated."""
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n\n{module_map(root)}{END}{tail}"
+    return between(text, BEGIN, END, f"\n\n{module_map(root)}", DOC)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="only check; exit 1 if out of date")
-    args = ap.parse_args(argv)
-    text = DOC.read_text(encoding="utf-8")
-    new = updated(text)
-    if args.check:
-        if new != text:
-            print("docs/architecture.md: module map out of date; run scripts/architecture_map.py")
-            return 1
-        return 0
-    DOC.write_text(new, encoding="utf-8")
-    return 0
+    return run(DOC, updated, "module map", __file__, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ the two agree).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+
+from doc_sections import between, run
 
 from ebutool.analysis import quality
 from ebutool.analysis.columns import markdown_table
@@ -25,34 +26,15 @@ Q_BEGIN = "<!-- quality codes: written by scripts/episode_columns_doc.py, do not
 Q_END = "<!-- end of quality codes -->\n"
 
 
-def _between(text: str, begin: str, end: str, table: str) -> str:
-    start, stop = text.find(begin), text.find(end)
-    if start < 0 or stop < start:
-        raise ValueError(f"{DOC.name}: the markers {begin.strip()!r} are missing")
-    return text[: start + len(begin)] + table + text[stop:]
-
-
 def with_columns(text: str) -> str:
     """``text`` (docs/analysis.md) with the column list and the quality codes between
     their markers replaced."""
-    text = _between(text, BEGIN, END, markdown_table())
-    return _between(text, Q_BEGIN, Q_END, quality.markdown_table())
+    text = between(text, BEGIN, END, markdown_table(), DOC)
+    return between(text, Q_BEGIN, Q_END, quality.markdown_table(), DOC)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check, write nothing")
-    args = parser.parse_args(argv)
-    text = DOC.read_text(encoding="utf-8")
-    new = with_columns(text)
-    if new == text:
-        return 0
-    if args.check:
-        print(f"{DOC}: the column list is out of date (run {Path(__file__).name})", file=sys.stderr)
-        return 1
-    DOC.write_text(new, encoding="utf-8")
-    print(f"{DOC}: column list rewritten", file=sys.stderr)
-    return 0
+    return run(DOC, with_columns, "column list", __file__, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,10 @@ the two agree).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+
+from doc_sections import between, run
 
 from ebutool.analysis.summary_columns import markdown_table
 
@@ -25,26 +26,11 @@ END = "<!-- end of summary columns -->\n"
 
 def with_columns(text: str) -> str:
     """``text`` (docs/reports.md) with the column list between the markers replaced."""
-    start, stop = text.find(BEGIN), text.find(END)
-    if start < 0 or stop < start:
-        raise ValueError(f"{DOC.name}: the column list's markers are missing")
-    return text[: start + len(BEGIN)] + markdown_table() + text[stop:]
+    return between(text, BEGIN, END, markdown_table(), DOC)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check, write nothing")
-    args = parser.parse_args(argv)
-    text = DOC.read_text(encoding="utf-8")
-    new = with_columns(text)
-    if new == text:
-        return 0
-    if args.check:
-        print(f"{DOC}: the column list is out of date (run {Path(__file__).name})", file=sys.stderr)
-        return 1
-    DOC.write_text(new, encoding="utf-8")
-    print(f"{DOC}: column list rewritten", file=sys.stderr)
-    return 0
+    return run(DOC, with_columns, "column list", __file__, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
