@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from ebutool.cli import stop
 from ebutool.cli.commands import register_commands
 from ebutool.cli.options import err
 from ebutool.core.errors import EXIT_SIGINT
@@ -51,8 +52,12 @@ class _OneLineErrors(TyperGroup):
             err("error: " + _redacted(exc.format_message(), args))
             sys.exit(exc.exit_code)
         except typer.Abort:  # click's name for a KeyboardInterrupt while it parses
-            err("interrupted")
-            sys.exit(EXIT_SIGINT)
+            stop("interrupted", EXIT_SIGINT)
+        if rv == EXIT_SIGINT:
+            # typer turns a KeyboardInterrupt outside the command body (while it builds
+            # the context, runs option callbacks) into a silent Exit(130); the command
+            # body's own interruptions end in `stop` and never get here
+            stop("interrupted", EXIT_SIGINT)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from ebutool.cli import stop
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import (
     EXIT_INTERNAL,
@@ -155,11 +156,11 @@ def guarded(fn: F) -> F:
             _quiet_stdout()
             raise typer.Exit(0) from None
         except KeyboardInterrupt:
-            err("interrupted")
-            raise typer.Exit(EXIT_SIGINT) from None
+            # ended now (outputs already discarded): a second signal or the interpreter's
+            # shutdown must not turn this into a traceback or a death by the signal
+            stop("interrupted", EXIT_SIGINT)
         except Terminated:
-            err("terminated")
-            raise typer.Exit(EXIT_SIGTERM) from None
+            stop("terminated", EXIT_SIGTERM)
         except Exception as exc:  # noqa: BLE001 - last line of defence
             if os.environ.get("EBUTOOL_DEBUG"):
                 raise
