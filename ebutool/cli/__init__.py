@@ -7,29 +7,12 @@ import os
 import signal
 import sys
 
+from ebutool.cli.ending import stop
 from ebutool.core.errors import EXIT_INTERNAL, EXIT_SIGINT, EXIT_SIGTERM, Terminated
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
-
-
-def stop(line: str, status: int) -> None:
-    """End the program now with one line on stderr: no traceback, no second signal, no
-    complaint about a standard output that cannot be flushed any more."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        sys.stderr.write(f"ebutool: {line}\n")
-        sys.stderr.flush()
-    except (OSError, ValueError, AttributeError):
-        pass
-    try:
-        if sys.stdout is not None:
-            sys.stdout.flush()
-    except (OSError, ValueError):
-        pass
-    os._exit(status)
 
 
 def main() -> None:

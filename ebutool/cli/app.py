@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from ebutool.cli import stop
 from ebutool.cli.commands import register_commands
+from ebutool.cli.ending import stop
 from ebutool.cli.options import err
 from ebutool.core.errors import EXIT_SIGINT
 from ebutool.core.keyfile import shown_path

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from ebutool.cli import stop
+from ebutool.cli.ending import stop
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import (
     EXIT_INTERNAL,
