@@ -18,7 +18,7 @@ from ebutool.esp.sa import SATable
 from ebutool.records.from_packet import StreamStats
 from ebutool.stream.reader import read_records
 from tests.esp.peer import json_entry, make_sa, wireshark_line
-from tests.esp.test_scapy_peer import clear_packets, protected_sample
+from tests.esp.test_scapy_peer import assert_no_sa_key_in, clear_packets, protected_sample
 from tests.support.capbuild import LINKTYPE_IPV6, pcap_bytes
 
 # 8 comes late but within a window of 4 below the highest number seen (10): accepted;
@@ -155,9 +155,7 @@ def test_keys_file_esp_sas_are_used(tmp_path, cli):
     assert both.stdout == want.stdout and "esp_sas section" not in both.stderr
     quiet = cli("analyze", esp, "-f", "csv", "--keys", keys, "--quiet")
     assert quiet.stdout == want.stdout and quiet.stderr == ""
-    for sa in sas.values():
-        for key in (sa.enc_key.hex(), sa.auth_key.hex()):
-            assert key not in got.stdout + got.stderr
+    assert_no_sa_key_in(got.stdout + got.stderr, sas)
 
 
 def test_keys_file_without_esp_sas_says_nothing(tmp_path, cli):

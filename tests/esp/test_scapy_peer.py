@@ -174,6 +174,13 @@ def protected_sample(tmp_path, algo: str):
     return clear, esp, sas, counts
 
 
+def assert_no_sa_key_in(text: str, sas) -> None:
+    """No encryption or integrity key of ``sas`` (hexadecimal) appears in ``text``."""
+    for sa in sas.values():
+        for key in (sa.enc_key.hex(), sa.auth_key.hex()):
+            assert key not in text
+
+
 @pytest.mark.parametrize("algo", sorted(ALGORITHMS))
 def test_protected_capture_gives_the_clear_rows(tmp_path, algo):
     clear, esp, sas, _ = protected_sample(tmp_path, algo)
