@@ -70,14 +70,17 @@ def map_files(func: Callable[..., T], paths: Sequence[str], jobs: int = 1, *args
                 results[i] = func(p, *args)
         for i in remote:
             results[i] = futures[i].result()
+        # inside the try: a signal while the workers are joined must end them too (the
+        # program ends by os._exit, which leaves live workers holding its stdout/stderr)
+        pool.shutdown()
     except BaseException:
         # Ctrl-C, SIGTERM or a failure: the workers' work is of no use any more
+        # taken before shutdown, which forgets them (sets _processes to None)
+        workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        workers = getattr(pool, "_processes", None) or {}
-        for proc in list(workers.values()):
+        for proc in workers:
             proc.terminate()
         raise
-    pool.shutdown()
     return [results[i] for i in range(len(paths))]
 
 
