@@ -198,3 +198,32 @@ class SATable:
         if candidates:  # a pattern or any-SPI SA is used with matching addresses only
             return candidates[0], False
         return None, False
+
+
+def sas_digest(sas: Iterable[EspSA]) -> str | None:
+    """A SHA-256 (hex) of the SAs' selectors, algorithms, windows and keys, in a stable
+    order; None for no SAs.  Says whether two runs decrypt alike (the record store keeps
+    it to tell a part extracted with other SAs) without holding a key."""
+    import hashlib
+
+    lines = sorted(
+        repr(
+            (
+                sa.spi,
+                sa.spi_mask,
+                sa.src,
+                sa.dst,
+                sa.encryption,
+                sa.enc_key.octets.hex(),
+                sa.integrity,
+                sa.auth_key.octets.hex(),
+                sa.esn,
+                sa.esn_high,
+                sa.window,
+            )
+        )
+        for sa in sas
+    )
+    if not lines:
+        return None
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
