@@ -93,6 +93,11 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.runner.cluster import extract_files
 
+        if cluster is not None and jobs != 1:
+            err(
+                f"warning: -j {jobs} is ignored with --cluster: the cluster's workers run "
+                "the files (--cluster local:N sets how many)"
+            )
         progress = _Progress(quiet)
         report = extract_files(
             files,
