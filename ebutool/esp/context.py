@@ -19,6 +19,7 @@ counted together and said in one line): a capture chooses its SPIs, memory stays
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ MAX_NO_SA_SPIS = 4096  # SPIs without an SA counted one by one (the rest togethe
 MAX_PAIRS_PER_SPI = 16  # (source, destination) pairs kept per such SPI for the hint
 _SPI_AT = C.IPV6_HEADER_LEN  # the SPI of ESP right after the IPv6 header
 _ESP_MIN = 8  # SPI and sequence number: a shorter ESP packet is not looked at
+ADDRESS_TEXT_CACHE = 4096  # address texts kept (each ESP packet's two addresses)
 
 
 @dataclass
@@ -101,7 +103,13 @@ def rebuild(buf: bytes, off: int, loc: EspLocation, opened: Opened) -> bytes:
 
 
 def _address(buf: bytes, at: int) -> str:
-    return format_address(buf[at : at + 16])
+    return _address_text(buf[at : at + 16])
+
+
+@functools.lru_cache(maxsize=ADDRESS_TEXT_CACHE)
+def _address_text(raw: bytes) -> str:
+    """The text of a 16-octet address (the few endpoints of a run's SAs recur)."""
+    return format_address(raw)
 
 
 class EspContext:
@@ -110,6 +118,7 @@ class EspContext:
     def __init__(self, sas: Iterable[EspSA] = ()):
         self.table = SATable(sas)
         self.states: dict[int, ReplayState] = {}  # id(SA) -> its replay state
+        self.problems: dict[int, str | None] = {}  # id(SA) -> why it cannot be used
         self.no_sa: Counter[int] = Counter()
         self.no_sa_pairs: dict[int, set[bytes]] = {}  # SPI -> raw source + destination
         self.no_sa_known: set[int] = set()  # SPIs seen with a HAO or type 2 routing header
@@ -145,7 +154,9 @@ class EspContext:
             if hoa is not None or rh2 is not None:
                 self.no_sa_known.add(spi)
             return None
-        problem = sa.problem()
+        problem = self.problems.get(id(sa), "")
+        if problem == "":
+            problem = self.problems[id(sa)] = sa.problem()
         if problem is not None:
             diag.warn(
                 "esp_unsupported_algorithm", f"frame {frame}: SPI 0x{spi:08x}: {problem}", frame
