@@ -69,10 +69,31 @@ def read_input(
     if is_store(path):
         from ebutool.store import store_records
 
+        store_sas_note(path, esp_sas, diag)
         return store_records(path, diag, stats)
     from ebutool.stream.reader import read_records
 
     return read_records(path, diag, stats, progress=progress, esp_sas=esp_sas)
+
+
+def store_sas_note(path: str, esp_sas: EspSAs, diag: Diagnostics) -> None:
+    """A store's records are read as extracted: ESP SAs given for a store some of whose
+    parts were extracted with other SAs (or none) are a counted warning, never silently
+    unused (``esp_sa_not_applied``; ``extract --esp-sa`` applies them)."""
+    if not esp_sas:
+        return
+    from ebutool.esp.sa import sas_digest
+    from ebutool.store import store_parts
+
+    want = sas_digest(esp_sas)
+    other = [p for p in store_parts(path) if p.meta.get("esp_sas_sha256") != want]
+    if other:
+        diag.warn(
+            "esp_sa_not_applied",
+            f"{path}: the ESP SAs given are not applied to a record store, and {len(other)} "
+            f"of its {len(store_parts(path))} parts were extracted with other SAs or none: "
+            "extract again with them (ebutool extract --esp-sa FILE)",
+        )
 
 
 # --- analyze and compare ----------------------------------------------------------------------
@@ -94,6 +115,7 @@ def _analyze_task(
     if is_store(path):  # a record store (ebutool extract): its parts merged, as --merge
         from ebutool.store import analyze_store
 
+        store_sas_note(path, esp_sas, diag)
         return analyze_store(
             path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
         )

@@ -115,3 +115,19 @@ def test_cluster_extract_with_sas(tmp_path, cli):
     want = ebutool.analyze(ESP_SAMPLE, esp_sas=load_sa_files([sa]))
     assert got["esp_protected"].notna().all()
     pd.testing.assert_frame_equal(got.drop(columns="source"), want.drop(columns="source"))
+
+
+def test_sas_given_for_a_store_extracted_without_them_are_said(tmp_path):
+    """ESP SAs are applied at extraction; given to analyze for a store extracted without
+    them they are a counted warning, never silently unused."""
+    sas = load_sa_files([SA_FILES["json"]])
+    store = tmp_path / "s"
+    extract([ESP_SAMPLE], store)
+    diag = Diagnostics()
+    ebutool.analyze(store, esp_sas=sas, diag=diag)
+    assert diag.counts["esp_sa_not_applied"] == 1
+    assert "extract --esp-sa" in diag.kept[0].message
+    extract([ESP_SAMPLE], store, esp_sas=sas)
+    diag = Diagnostics()
+    rows = ebutool.analyze(store, esp_sas=sas, diag=diag)
+    assert "esp_sa_not_applied" not in diag.counts and rows["esp_protected"].notna().all()
