@@ -154,6 +154,8 @@ def child(kind: str, path: str) -> None:
             pass
     if kind == "decode":
         import ebutool.report.message_table  # noqa: F401
+    if kind == "analyze_esp":  # ESP decryption and the cryptography library, loaded lazily
+        import ebutool.esp.decrypt  # noqa: F401
     base = peak_rss_mb()
     t, w = time.process_time(), time.perf_counter()
     n = work(kind, path)

@@ -101,7 +101,8 @@ def extract(
     Parquet part per file, only new or changed files (ebutool.store); ``cluster``:
     "local", "local:N" or "tcp://HOST:PORT" runs one Dask task per file
     (ebutool.runner.cluster; the ``ebutool[dask]`` extra).  Returns an
-    ebutool.store.ExtractReport.  ``analyze(store)`` then reads it like one capture."""
+    ebutool.store.ExtractReport.  ``analyze(store)`` then reads it like one capture.
+    ``esp_sas`` (an option): ESP SAs to decrypt with, as for ``analyze``."""
     from ebutool.runner.cluster import extract_files
 
     return extract_files(list(paths), store, jobs, cluster=cluster, **options)

@@ -34,9 +34,10 @@ from ebutool.capture.linktypes import ETHERTYPE_IPV6, VLAN_TYPES, ip6_offset_fun
 # Upper-layer next-header values at which the IPv6 decoder stops without looking
 # further and without a diagnosis: TCP, UDP, ICMPv6, no next header, IPv4-in-IPv6, GRE,
 # SCTP, UDP-Lite.  (Keep this list to protocols the decoder treats as opaque; tests
-# check each one against the decoder.)  ESP (50) is not here: every ESP packet goes to
-# the decoder, which decrypts those of known SAs and counts the others by SPI
-# (ebutool.esp; the esp_no_sa hint needs them).
+# check each one against the decoder.)  ESP (50) is not here: an ESP packet goes on to
+# record_from_packet, whose first test counts one of an SPI without SA by SPI without
+# decoding it (ebutool.esp.context.EspContext.skip_unknown; the esp_no_sa hint needs
+# the counts), and decrypts those of known SAs.
 SKIP_NEXT_HEADERS = frozenset((6, 17, 58, 59, 4, 47, 132, 136))
 # Extension headers the walk below follows (the decoder follows them the same way).
 WALK_NEXT_HEADERS = frozenset((0, 43, 44, 51))

@@ -48,8 +48,15 @@ ColumnsOpt = Annotated[
 
 
 def _weird_path(value: str | None) -> str | None:
+    """The ``--weird-log`` path, checked before the work like ``-o`` (a path that cannot
+    be written is a usage error now, not after reading the inputs)."""
     if value == "-":
         raise typer.BadParameter("give a file path (standard output is for the table)")
+    if value is not None:
+        try:
+            OutputFile(value, "--weird-log")
+        except UsageError as exc:
+            raise typer.BadParameter(str(exc)) from None
     return value
 
 

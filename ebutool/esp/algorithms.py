@@ -11,6 +11,7 @@ own spellings to them, see :mod:`ebutool.esp.sa_files`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,15 +45,15 @@ class CipherSpec:
         if self.mode == "null":
             return data
         if self.mode == "cbc":
-            dec = _Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+            dec = _Cipher(_aes(key), modes.CBC(iv)).decryptor()
             return dec.update(data) + dec.finalize()
         if self.mode == "ctr":
             counter = key[-NONCE_LEN:] + iv + CTR_FIRST_BLOCK
-            dec = _Cipher(algorithms.AES(key[:-NONCE_LEN]), modes.CTR(counter)).decryptor()
+            dec = _Cipher(_aes(key[:-NONCE_LEN]), modes.CTR(counter)).decryptor()
             return dec.update(data) + dec.finalize()
         nonce = key[-NONCE_LEN:] + iv
         gcm = modes.GCM(nonce, tag, min_tag_length=self.icv_len)
-        dec = _Cipher(algorithms.AES(key[:-NONCE_LEN]), gcm).decryptor()
+        dec = _Cipher(_aes(key[:-NONCE_LEN]), gcm).decryptor()
         dec.authenticate_additional_data(aad)
         return dec.update(data) + dec.finalize()
 
@@ -88,9 +89,23 @@ CIPHERS: dict[str, CipherSpec] = {
 }
 
 
+# Keyed objects kept per key (a run has a few SAs; their keys are in memory anyway, and
+# are never shown): building them for each packet cost as much as the decryption.
+KEYED_CACHE = 256
+
+
+@functools.lru_cache(maxsize=KEYED_CACHE)
+def _aes(key: bytes) -> algorithms.AES:
+    return algorithms.AES(key)
+
+
 def _hmac(algorithm: Callable[[], hashes.HashAlgorithm]) -> Callable[[bytes, bytes], bytes]:
+    @functools.lru_cache(maxsize=KEYED_CACHE)
+    def keyed(key: bytes) -> hmac.HMAC:
+        return hmac.HMAC(key, algorithm())
+
     def mac(key: bytes, data: bytes) -> bytes:
-        h = hmac.HMAC(key, algorithm())
+        h = keyed(key).copy()  # the key schedule done once per key
         h.update(data)
         return h.finalize()
 

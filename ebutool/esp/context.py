@@ -10,11 +10,16 @@ So the decrypted packet goes through the same decoder as a clear one.
 Packets of SPIs without an SA are counted per SPI; :meth:`EspContext.finish` gives one
 ``esp_no_sa`` hint per SPI seen to or from an address known from mobility signalling
 (a mobile node's home or care-of address, a home agent), and none for unrelated VPN
-traffic.
+traffic.  :meth:`EspContext.skip_unknown` is the fast path's cheap test: an ESP packet
+right after its IPv6 header whose SPI no SA can match is only counted (its SPI and raw
+addresses), never decoded.  At most :data:`MAX_NO_SA_SPIS` SPIs and
+:data:`MAX_PAIRS_PER_SPI` address pairs each are kept (the packets of further SPIs are
+counted together and said in one line): a capture chooses its SPIs, memory stays bounded.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +35,11 @@ if TYPE_CHECKING:
 
 _CHAIN = frozenset((C.NH_HOPOPTS, C.NH_ROUTING, C.NH_DSTOPTS, C.NH_AH))
 _MAX_DEPTH = 3  # IPv6 headers walked (outer, tunnelled, one more)
+MAX_NO_SA_SPIS = 4096  # SPIs without an SA counted one by one (the rest together)
+MAX_PAIRS_PER_SPI = 16  # (source, destination) pairs kept per such SPI for the hint
+_SPI_AT = C.IPV6_HEADER_LEN  # the SPI of ESP right after the IPv6 header
+_ESP_MIN = 8  # SPI and sequence number: a shorter ESP packet is not looked at
+ADDRESS_TEXT_CACHE = 4096  # address texts kept (each ESP packet's two addresses)
 
 
 @dataclass
@@ -93,7 +103,13 @@ def rebuild(buf: bytes, off: int, loc: EspLocation, opened: Opened) -> bytes:
 
 
 def _address(buf: bytes, at: int) -> str:
-    return format_address(buf[at : at + 16])
+    return _address_text(buf[at : at + 16])
+
+
+@functools.lru_cache(maxsize=ADDRESS_TEXT_CACHE)
+def _address_text(raw: bytes) -> str:
+    """The text of a 16-octet address (the few endpoints of a run's SAs recur)."""
+    return format_address(raw)
 
 
 class EspContext:
@@ -102,9 +118,11 @@ class EspContext:
     def __init__(self, sas: Iterable[EspSA] = ()):
         self.table = SATable(sas)
         self.states: dict[int, ReplayState] = {}  # id(SA) -> its replay state
+        self.problems: dict[int, str | None] = {}  # id(SA) -> why it cannot be used
         self.no_sa: Counter[int] = Counter()
-        self.no_sa_addresses: dict[int, tuple[str, str]] = {}
-        self.no_sa_known: set[int] = set()  # SPIs seen to or from a known address
+        self.no_sa_pairs: dict[int, set[bytes]] = {}  # SPI -> raw source + destination
+        self.no_sa_known: set[int] = set()  # SPIs seen with a HAO or type 2 routing header
+        self.no_sa_more = 0  # packets of SPIs beyond MAX_NO_SA_SPIS
         self.known: set[str] = set()
         self.moved_noted: set[int] = set()
         self.decrypted = 0
@@ -132,9 +150,13 @@ class EspContext:
         src, dst = _address(buf, h + 8), _address(buf, h + 24)
         sa, matched = self.table.lookup(spi, (src, hoa), (dst, rh2))
         if sa is None:
-            self._count_no_sa(spi, src, dst, hoa is not None or rh2 is not None)
+            self._count_no_sa(spi, buf[h + 8 : h + 40])
+            if hoa is not None or rh2 is not None:
+                self.no_sa_known.add(spi)
             return None
-        problem = sa.problem()
+        problem = self.problems.get(id(sa), "")
+        if problem == "":
+            problem = self.problems[id(sa)] = sa.problem()
         if problem is not None:
             diag.warn(
                 "esp_unsupported_algorithm", f"frame {frame}: SPI 0x{spi:08x}: {problem}", frame
@@ -164,23 +186,60 @@ class EspContext:
         self.decrypted += 1
         return rebuild(buf, off, loc, opened), opened, sa
 
-    def _count_no_sa(self, spi: int, src: str, dst: str, mobile: bool) -> None:
+    def skip_unknown(self, buf: bytes, off: int) -> bool:
+        """True (the packet counted by SPI) if the IPv6 packet at ``buf[off:]``, whose next
+        header is ESP, has an SPI no SA can match: the fast path then decodes nothing
+        more (module doc).  False: the decoder looks at it (an SA may match, or the packet
+        is too short to say)."""
+        end = len(buf)
+        if end - off < _SPI_AT + _ESP_MIN or buf[off] >> 4 != 6:
+            return False
+        plen = buf[off + 4] << 8 | buf[off + 5]
+        if plen and off + _SPI_AT + plen < end:
+            end = off + _SPI_AT + plen
+        if end - off < _SPI_AT + _ESP_MIN:
+            return False
+        at = off + _SPI_AT
+        spi = int.from_bytes(buf[at : at + 4], "big")
+        table = self.table
+        if spi in table.by_spi or (
+            table.any_spi and any(sa.spi_matches(spi) for sa in table.any_spi)
+        ):
+            return False
+        self._count_no_sa(spi, buf[off + 8 : off + 40])
+        return True
+
+    def _count_no_sa(self, spi: int, pair: bytes) -> None:
+        """Count a packet of an SPI without an SA, with its raw source + destination."""
+        pairs = self.no_sa_pairs.get(spi)
+        if pairs is None:
+            if len(self.no_sa_pairs) >= MAX_NO_SA_SPIS:
+                self.no_sa_more += 1
+                return
+            pairs = self.no_sa_pairs[spi] = set()
         self.no_sa[spi] += 1
-        self.no_sa_addresses.setdefault(spi, (src, dst))
-        if mobile or src in self.known or dst in self.known:
-            self.no_sa_known.add(spi)
+        if len(pairs) < MAX_PAIRS_PER_SPI:
+            pairs.add(pair)
 
     def finish(self, diag: Diagnostics) -> None:
         """One ``esp_no_sa`` hint per SPI without an SA whose packets went to or came from
-        a mobile node, care-of address or home agent (checked again with all addresses)."""
+        a mobile node, care-of address or home agent (known by the end of the input)."""
         for spi, count in self.no_sa.items():
-            src, dst = self.no_sa_addresses[spi]
-            if spi in self.no_sa_known or src in self.known or dst in self.known:
+            pairs = sorted((_address(p, 0), _address(p, 16)) for p in self.no_sa_pairs[spi])
+            mobile = [(s, d) for s, d in pairs if s in self.known or d in self.known]
+            if spi in self.no_sa_known or mobile:
+                src, dst = (mobile or pairs)[0]
                 diag.warn(
                     "esp_no_sa",
                     f"{count} ESP packet(s) with SPI 0x{spi:08x} from {src} to {dst}: "
                     "no security association for them; give one with --esp-sa FILE",
                 )
+        if self.no_sa_more:
+            diag.warn(
+                "esp_no_sa_spis_untracked",
+                f"{self.no_sa_more} ESP packet(s) of more than {MAX_NO_SA_SPIS} further SPIs "
+                "without a security association: counted together, not by SPI",
+            )
 
 
 _REFUSED = {

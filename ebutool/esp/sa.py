@@ -13,6 +13,7 @@ Keys are :class:`SecretKey` objects: their ``repr``/``str`` never show the octet
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,10 @@ DEFAULT_REPLAY_WINDOW = 64
 SPI_BITS = 32
 FULL_SPI_MASK = (1 << SPI_BITS) - 1
 SPI_HEX_DIGITS = SPI_BITS // 4
+# (selector, address) answers kept: every ESP packet asks for its SA's addresses, and
+# parsing both texts each time cost more than decrypting the packet (bounded: a capture
+# chooses its addresses).
+ADDRESS_MATCH_CACHE = 4096
 
 
 class SecretKey:
@@ -140,6 +145,7 @@ def spi_selector(text: str) -> tuple[int, int] | None:
     return value, mask
 
 
+@functools.lru_cache(maxsize=ADDRESS_MATCH_CACHE)
 def address_matches(selector: str, address: str | None) -> bool:
     """Wireshark's rule: ``*`` matches anything, ``text*`` a prefix of the address's
     full (exploded) text or of its compressed text, anything else the address itself."""
@@ -198,3 +204,32 @@ class SATable:
         if candidates:  # a pattern or any-SPI SA is used with matching addresses only
             return candidates[0], False
         return None, False
+
+
+def sas_digest(sas: Iterable[EspSA]) -> str | None:
+    """A SHA-256 (hex) of the SAs' selectors, algorithms, windows and keys, in a stable
+    order; None for no SAs.  Says whether two runs decrypt alike (the record store keeps
+    it to tell a part extracted with other SAs) without holding a key."""
+    import hashlib
+
+    lines = sorted(
+        repr(
+            (
+                sa.spi,
+                sa.spi_mask,
+                sa.src,
+                sa.dst,
+                sa.encryption,
+                sa.enc_key.octets.hex(),
+                sa.integrity,
+                sa.auth_key.octets.hex(),
+                sa.esn,
+                sa.esn_high,
+                sa.window,
+            )
+        )
+        for sa in sas
+    )
+    if not lines:
+        return None
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()

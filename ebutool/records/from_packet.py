@@ -47,6 +47,11 @@ def record_from_packet(
     # The hot path of every capture read (each candidate packet of the fast path comes
     # here): the Record is built straight from the IPv6 fields, without a Packet, and
     # positionally (a keyword call costs three times as much).
+    if esp is not None and len(buf) - off > 6 and buf[off + 6] == NH_ESP:
+        if esp.skip_unknown(buf, off):  # ESP of an SPI without SA: counted, not decoded
+            if stats is not None:
+                stats.skipped["not_mobility_related"] += 1
+            return None
     problems: list[tuple[str, str]] = []
     fields = decode_ipv6_fields(buf, off, problems)
     if problems:

@@ -24,11 +24,14 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ebutool.core.errors import UsageError
 from ebutool.store.incremental import ExtractReport, extract
 from ebutool.store.writer import PartResult, extract_file
+
+if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
 
 TASK_RETRIES = 2  # a task that raised is tried this many more times
 DASK_MISSING = (
@@ -135,11 +138,13 @@ def extract_files(
     task: Callable[[str, str], PartResult] = extract_file,
     on_result: Callable[[PartResult, int, int], None] | None = None,
     say: Callable[[str], None] | None = None,
+    esp_sas: Sequence[EspSA] | None = None,
 ) -> ExtractReport:
     """:func:`ebutool.store.extract`, on the Dask cluster ``cluster`` when given (module
-    doc), else in ``jobs`` local processes.  Paths are made absolute for the workers."""
+    doc), else in ``jobs`` local processes.  Paths are made absolute for the workers.
+    ``esp_sas``: ESP SAs to decrypt with (sent to the workers with the task)."""
     if cluster is None:
-        return extract(paths, store, jobs, task=task, on_result=on_result)
+        return extract(paths, store, jobs, task=task, on_result=on_result, esp_sas=esp_sas)
     names = [os.path.abspath(os.fspath(p)) for p in paths]
     with dask_client(cluster, say) as client:
         return extract(
@@ -148,4 +153,5 @@ def extract_files(
             mapper=dask_mapper(client),
             task=task,
             on_result=on_result,
+            esp_sas=esp_sas,
         )

@@ -69,10 +69,31 @@ def read_input(
     if is_store(path):
         from ebutool.store import store_records
 
+        store_sas_note(path, esp_sas, diag)
         return store_records(path, diag, stats)
     from ebutool.stream.reader import read_records
 
     return read_records(path, diag, stats, progress=progress, esp_sas=esp_sas)
+
+
+def store_sas_note(path: str, esp_sas: EspSAs, diag: Diagnostics) -> None:
+    """A store's records are read as extracted: ESP SAs given for a store some of whose
+    parts were extracted with other SAs (or none) are a counted warning, never silently
+    unused (``esp_sa_not_applied``; ``extract --esp-sa`` applies them)."""
+    if not esp_sas:
+        return
+    from ebutool.esp.sa import sas_digest
+    from ebutool.store import store_parts
+
+    want = sas_digest(esp_sas)
+    other = [p for p in store_parts(path) if p.meta.get("esp_sas_sha256") != want]
+    if other:
+        diag.warn(
+            "esp_sa_not_applied",
+            f"{path}: the ESP SAs given are not applied to a record store, and {len(other)} "
+            f"of its {len(store_parts(path))} parts were extracted with other SAs or none: "
+            "extract again with them (ebutool extract --esp-sa FILE)",
+        )
 
 
 # --- analyze and compare ----------------------------------------------------------------------
@@ -91,13 +112,13 @@ def _analyze_task(
     vantage: dict[str, str] | None = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
-    if is_store(path):  # a record store, e.g. one of compare's inputs
+    if is_store(path):  # a record store (ebutool extract): its parts merged, as --merge
         from ebutool.store import analyze_store
 
-        df = analyze_store(
+        store_sas_note(path, esp_sas, diag)
+        return analyze_store(
             path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
         )
-        return df
     return analyze(
         path,
         mn=mn,
@@ -138,8 +159,8 @@ def analyze_files(
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
-    if any(is_store(n) for n in names):
-        return _analyze_store(names, mn, cn, config, keys, diag, stats, oracle)
+    if len(names) > 1 and any(is_store(n) for n in names):
+        raise UsageError("a record store is analysed on its own: give only the store")
     given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
     given = {path: check_role(role) for path, role in given.items()}
     if len(names) == 1:
@@ -185,26 +206,6 @@ def analyze_files(
     out = df[keep].reset_index(drop=True)
     out.attrs["vantage"] = decisions
     return out
-
-
-def _analyze_store(
-    names: list[str],
-    mn: str | None,
-    cn: str | None,
-    config: ProtocolConfig,
-    keys: KeyTable | None,
-    diag: Diagnostics,
-    stats: StreamStats,
-    oracle: Any,
-) -> pd.DataFrame:
-    """A record store (ebutool extract): its parts merged by time, as ``merge=True``."""
-    from ebutool.store import analyze_store
-
-    if len(names) > 1:
-        raise UsageError("a record store is analysed on its own: give only the store")
-    return analyze_store(
-        names[0], mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
-    )
 
 
 def _analyze_merged(

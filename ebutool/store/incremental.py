@@ -10,16 +10,21 @@ after an interruption, extracts only what is missing.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from ebutool.core.errors import UsageError
 from ebutool.store.layout import create_store
 from ebutool.store.writer import PartResult, extract_file
 from ebutool.stream.sniff import CAPTURE_MAGICS
+
+if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
 
 # mapper(task, paths, store) -> the task's results, in any order (as they complete)
 Mapper = Callable[[Callable[[str, str], PartResult], Sequence[str], str], Iterable[PartResult]]
@@ -104,9 +109,13 @@ def extract(
     mapper: Mapper | None = None,
     task: Callable[[str, str], PartResult] = extract_file,
     on_result: Callable[[PartResult, int, int], None] | None = None,
+    esp_sas: Sequence[EspSA] | None = None,
 ) -> ExtractReport:
     """Extract the inputs (files or directories) into ``store`` (module doc).
-    ``on_result(result, done, total)`` is called as each file finishes (progress)."""
+    ``on_result(result, done, total)`` is called as each file finishes (progress).
+    ``esp_sas``: ESP SAs (ebutool.esp) the task decrypts with (a keyword of ``task``)."""
+    if esp_sas:
+        task = functools.partial(cast(Any, task), esp_sas=list(esp_sas))
     names = expand_paths(paths)
     if len(set(map(os.path.abspath, names))) != len(names):
         raise UsageError("extract: an input is named twice")

@@ -6,6 +6,10 @@ Mobility Header octets as captured) is kept and decoded again on reading
 (:func:`ebutool.wire.mh.codec.decode_mh`, the decoder the capture readers use), so the
 message, its options and the MACs computed on it are those of the capture.
 
+A packet decrypted from ESP (``extract --esp-sa``) keeps its ESP facts in ``esp_spi``,
+``esp_seq`` and ``esp_algorithm`` (null for a packet sent in clear; a part written before
+these columns existed reads as all clear).
+
 A HandoverEvent of a JSON trace is a row with ``msg`` = "handover": its ``mn`` in
 ``hoa``, ``coa`` in ``src``, ``prev_coa`` in ``rh2`` (``dst`` empty).
 
@@ -51,9 +55,14 @@ RECORD_SCHEMA = pa.schema(
         ("checksum_ok", pa.bool_()),
         ("deregistration", pa.bool_()),
         ("rfc4866", pa.bool_()),
+        # ESP facts of a packet decrypted with a given SA (``extract --esp-sa``), else null
+        ("esp_spi", pa.int64()),
+        ("esp_seq", pa.uint64()),
+        ("esp_algorithm", pa.dictionary(pa.int8(), STR)),
     ]
 )
 NAMES = RECORD_SCHEMA.names
+ESP_COLUMNS = 3  # the last columns; parts written before them lack them (read as null)
 
 
 def _row(item: Record | HandoverEvent) -> tuple:
@@ -75,6 +84,9 @@ def _row(item: Record | HandoverEvent) -> tuple:
         item.checksum_ok,
         item.deregistration,
         item.rfc4866,
+        item.esp_spi,
+        item.esp_seq,
+        item.esp_algorithm,
     )
 
 
@@ -106,9 +118,13 @@ def _message(wire: bytes | None) -> MobilityMessage | None:
 
 def from_batch(batch: pa.RecordBatch, source: str = "") -> Iterator[Record | HandoverEvent]:
     """The items of a record batch, each with ``source`` (the input's label)."""
-    cols = [batch.column(i).to_pylist() for i in range(len(NAMES))]
+    cols = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+    if batch.num_columns == len(NAMES) - ESP_COLUMNS:  # a part written before the ESP facts
+        cols += [[None] * batch.num_rows] * ESP_COLUMNS
     for row in zip(*cols, strict=True):
-        frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, wire, ok, dereg, rfc = row
+        frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, wire, ok, dereg, rfc = row[
+            : len(NAMES) - ESP_COLUMNS
+        ]
         if msg == HANDOVER:
             yield HandoverEvent(ts, hoa, src, rh2, frame, source)
             continue
@@ -130,4 +146,5 @@ def from_batch(batch: pa.RecordBatch, source: str = "") -> Iterator[Record | Han
             dereg,
             rfc,
             source,
+            *row[len(NAMES) - ESP_COLUMNS :],
         )

@@ -23,7 +23,9 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
@@ -34,6 +36,9 @@ from ebutool.records.from_packet import StreamStats
 from ebutool.store.facts import BindingFacts
 from ebutool.store.layout import bindings_path, part_name, part_path
 from ebutool.store.schema import META_KEY, RECORD_SCHEMA, SCHEMA_VERSION, to_batch
+
+if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
 
 BATCH_ROWS = 65536  # records per Arrow batch (and Parquet row group) while writing
 COMPRESSION = "zstd"
@@ -78,8 +83,10 @@ def part_meta(path: str) -> dict | None:
         return None
 
 
-def _unchanged(meta: dict | None, st: os.stat_result, path: str) -> bool:
+def _unchanged(meta: dict | None, st: os.stat_result, path: str, esp: str | None) -> bool:
     if meta is None or meta.get("schema_version") != SCHEMA_VERSION:
+        return False
+    if meta.get("esp_sas_sha256") != esp:  # extracted with other ESP SAs (or none)
         return False
     if meta.get("size") == st.st_size and meta.get("mtime_ns") == st.st_mtime_ns:
         return True
@@ -93,9 +100,15 @@ def diagnostics_json(diag: Diagnostics) -> dict:
     }
 
 
-def extract_file(path: str, store: str) -> PartResult:
+def extract_file(path: str, store: str, esp_sas: Sequence[EspSA] | None = None) -> PartResult:
     """Write (or keep) the part of ``path`` in ``store`` (module doc).  An input that
-    cannot be read is a "failed" result with its one-line diagnosis, never an exception."""
+    cannot be read is a "failed" result with its one-line diagnosis, never an exception.
+    ``esp_sas``: ESP SAs (ebutool.esp) to decrypt with; the part keeps the decrypted
+    records with their ESP facts, and a digest of the SAs (never a key) so that a part
+    extracted with other SAs is extracted again."""
+    from ebutool.esp.sa import sas_digest
+
+    esp = sas_digest(esp_sas or ())
     name = part_name(path)
     out = part_path(store, name)
     start = time.perf_counter()
@@ -103,11 +116,11 @@ def extract_file(path: str, store: str) -> PartResult:
         st = os.stat(path)
     except OSError as exc:
         return PartResult(path, name, "failed", f"{path}: cannot open ({exc.strerror})")
-    if os.path.exists(out) and _unchanged(part_meta(out), st, path):
+    if os.path.exists(out) and _unchanged(part_meta(out), st, path, esp):
         return PartResult(path, name, "unchanged", octets=0)
     diag, stats = Diagnostics(), StreamStats()
     try:
-        facts, n = _write_part(path, out, diag, stats, st)
+        facts, n = _write_part(path, out, diag, stats, st, (esp_sas, esp))
     except EbutoolError as exc:
         # A part of the file's earlier content would no longer say what the file holds.
         for stale in (out, bindings_path(store, name)):
@@ -132,16 +145,18 @@ def _tmp_name(out: str) -> str:
     return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.{os.getpid()}.tmp")
 
 
-def _write_part(path: str, out: str, diag: Diagnostics, stats: StreamStats, st: os.stat_result):
+def _write_part(
+    path: str, out: str, diag: Diagnostics, stats: StreamStats, st: os.stat_result, esp: tuple
+):
     """Stream the records of ``path`` into the temporary part of ``out`` (batch by batch,
-    so memory stays flat); the binding facts table."""
+    so memory stays flat); the binding facts table.  ``esp``: (the SAs, their digest)."""
     from itertools import islice
 
     from ebutool.stream.reader import read_records
 
     os.makedirs(os.path.dirname(out), exist_ok=True)
     tmp = _tmp_name(out)
-    items = read_records(path, diag, stats)  # raises InputError before any record
+    items = read_records(path, diag, stats, esp_sas=esp[0])  # raises InputError before any record
     digest = file_hash(path)
     facts = BindingFacts(path)
     n, first, last = 0, None, None
@@ -171,6 +186,7 @@ def _write_part(path: str, out: str, diag: Diagnostics, stats: StreamStats, st: 
                 "skipped": dict(stats.skipped),
                 "messages": dict(stats.messages),
                 "diagnostics": diagnostics_json(diag),
+                "esp_sas_sha256": esp[1],
             }
             writer.add_key_value_metadata({META_KEY: json.dumps(meta).encode()})
     except BaseException:

@@ -283,8 +283,8 @@ def _time(v, path: str) -> int:
     v = _typed((int, float, Decimal), "number")(v, path)
     try:
         d = Decimal(v)
-        if d.is_finite() and abs(d) > MAX_TIME_S:
-            raise Bad(path, f"{show(v)} is out of range -{MAX_TIME_S}..{MAX_TIME_S}")
+        if d.is_finite() and not 0 <= d <= MAX_TIME_S:
+            raise Bad(path, f"{show(v)} is out of range 0..{MAX_TIME_S}")
         return int((d * 1_000_000_000).to_integral_value())
     except (InvalidOperation, ValueError, OverflowError):
         raise Bad(path, f"{show(v)} is not a finite number") from None
@@ -306,9 +306,28 @@ def _enum(values: tuple):
     return conv
 
 
+def _esp(v, path: str) -> tuple[int, int, str]:
+    """(SPI, sequence number, algorithm) of a packet line's "esp" object: the packet was
+    ESP-protected and decrypted with a given SA (docs/esp.md)."""
+    f = check_fields(_object(v, path), path, ESP_FIELDS)
+    return f["spi"], f["seq"], f["algorithm"]
+
+
+def _algorithm(v, path: str) -> str:
+    if not isinstance(v, str) or not v:
+        raise Bad(path, f"{show(v)} is not a non-empty string (the SA's algorithms)")
+    return v
+
+
+ESP_FIELDS = {
+    "spi": ("spi", _u(32), True),
+    "seq": ("seq", _u(64), True),
+    "algorithm": ("algorithm", _algorithm, True),
+}
 _OPT_ADDR = _nullable(_addr)
+# Times are those a capture can hold: from 1970 (or the simulation start) on, in int64 ns.
 _TIMES = {
-    "time_ns": ("ts_ns", lambda v, path: _int(v, path, -INT64, INT64 - 1), False),
+    "time_ns": ("ts_ns", lambda v, path: _int(v, path, 0, INT64 - 1), False),
     "time": ("ts_ns", _time, False),
     "frame": ("frame", lambda v, path: _int(v, path, 1, INT64 - 1), False),
 }
@@ -329,6 +348,7 @@ PACKET_FIELDS = {
     "rfc4866": ("rfc4866", _BOOL, False),
     "mh": ("mh", _message, False),
     "mh_hex": ("mh_hex", _mh_hex, False),
+    "esp": ("esp", _esp, False),
 }
 EVENT_FIELDS = {
     "type": ("type", _ANY, True),

@@ -100,6 +100,8 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
         ip_len=f.get("ip_len", 0),
         source=name,
     )
+    if "esp" in f:
+        rec.esp_spi, rec.esp_seq, rec.esp_algorithm = f["esp"]
     if (rec.tunnel_src is None) != (rec.tunnel_dst is None):
         raise Bad("", "'tunnel_src' and 'tunnel_dst' come together (the outer IPv6 header)")
     if not has_mh:
@@ -383,6 +385,8 @@ def record_json(r: Record | HandoverEvent) -> dict:
             d["mh"] = message_json(r.mh)
             if r.mh_wire is not None:
                 d["mh_hex"] = bytes(r.mh_wire).hex()
+        if r.esp_spi is not None:
+            d["esp"] = {"spi": r.esp_spi, "seq": r.esp_seq, "algorithm": r.esp_algorithm}
     else:
         raise TypeError(f"not a Record or HandoverEvent: {type(r).__name__}")
     return d

@@ -285,7 +285,7 @@ def records(draw):
     tun = draw(st.none() | st.tuples(addresses, addresses))
     rec = Record(
         frame=draw(st.integers(1, 10**7)),
-        ts_ns=draw(st.integers(-(10**18), 4 * 10**18)),
+        ts_ns=draw(st.integers(0, 4 * 10**18)),
         src=src,
         dst=dst,
         hoa=hoa,
@@ -295,6 +295,10 @@ def records(draw):
         ip_len=draw(st.integers(0, 70000)),
         source="h.jsonl",
     )
+    if draw(st.booleans()):  # decrypted from ESP (ebutool.esp)
+        rec.esp_spi = draw(st.integers(0, (1 << 32) - 1))
+        rec.esp_seq = draw(st.integers(0, (1 << 64) - 1))
+        rec.esp_algorithm = draw(st.sampled_from(["aes-cbc/hmac-sha1-96", "aes-gcm-16"]))
     if draw(st.booleans()) and (hoa or rh2 or tun):
         rec.proto = draw(st.sampled_from([6, 17, 50, 58]))
         return rec  # a data packet

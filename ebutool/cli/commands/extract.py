@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ebutool.cli.option_groups import esp_options
 from ebutool.cli.options import JobsOpt, QuietOpt, err, guarded
 from ebutool.core.errors import EXIT_UNREADABLE
+
+if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
 
 FilesArg = Annotated[
     list[str],
@@ -63,9 +67,11 @@ class _Progress:
 def register(app: typer.Typer) -> None:
     @app.command("extract")
     @guarded
+    @esp_options
     def extract_cmd(
         files: FilesArg,
         store: StoreOpt,
+        esp_sas: list[EspSA],
         jobs: JobsOpt = 1,
         cluster: ClusterOpt = None,
         quiet: QuietOpt = False,
@@ -79,12 +85,19 @@ def register(app: typer.Typer) -> None:
         facts (care-of -> home address) go beside it.  Running again on a grown
         directory extracts only the new or changed files; an interrupted run resumes.
         A file that cannot be read is named and counted, the others are written (exit 3
-        at the end).  docs/scale-out.md: several hosts, SLURM/PBS, DuckDB/pandas.
+        at the end).  With --esp-sa, ESP-protected signalling is stored decrypted with its
+        ESP facts (docs/esp.md); a part extracted with other SAs is extracted again.
+        docs/scale-out.md: several hosts, SLURM/PBS, DuckDB/pandas.
 
         Example: ebutool extract captures/ -o store/ --cluster local:2 && ebutool analyze store/
         """
         from ebutool.runner.cluster import extract_files
 
+        if cluster is not None and jobs != 1:
+            err(
+                f"warning: -j {jobs} is ignored with --cluster: the cluster's workers run "
+                "the files (--cluster local:N sets how many)"
+            )
         progress = _Progress(quiet)
         report = extract_files(
             files,
@@ -93,6 +106,7 @@ def register(app: typer.Typer) -> None:
             cluster=cluster,
             on_result=progress,
             say=None if quiet else err,
+            esp_sas=esp_sas,
         )
         if not quiet:
             err(f"{store}: {report.summary()}")
