@@ -27,6 +27,7 @@ from ebutool.capture.skip import (
     ethertypes,
     flush,
     register,
+    time_decimals,
     walk_must_decode,
 )
 from ebutool.capture.window import Window
@@ -103,6 +104,7 @@ def walk_pcap(
     eth6, vlan = ethertypes(order)
     skip_nh, walk_nh = skip.next_headers, skip.walk_headers
     stats = stats if stats is not None else Tally()
+    stats.time_decimals = max(stats.time_decimals, time_decimals(frac_ns))
     skipped = stats.skipped
     n = flushed = nv6 = nirr = 0
     buf, pos, end = win.buf, GLOBAL_HEADER_LEN, win.end

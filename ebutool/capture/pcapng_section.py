@@ -35,6 +35,7 @@ from ebutool.capture.skip import (
     classify,
     ethertypes,
     register,
+    time_decimals,
     walk_must_decode,
 )
 from ebutool.core.diagnostics import Diagnostics
@@ -202,6 +203,8 @@ class Section:
             return False
         ifc = interface(buf, pos, stop, self.s, self.mode)
         self.links[ifc[0]] = ifc[4]
+        decimals = time_decimals(ifc[1] / ifc[2])
+        self.stats.time_decimals = max(self.stats.time_decimals, decimals)
         if ifc[4] and ifc[5] == ETH_PROBE:
             self.eth_ok.add(len(self.ifaces))
         self.ifaces.append(ifc)

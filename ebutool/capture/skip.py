@@ -77,6 +77,7 @@ class Counts(Protocol):
     frames: int
     ipv6: int
     skipped: Counter
+    time_decimals: int  # 6, or 9 once a capture has nanosecond timestamps
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Tally:
     frames: int = 0
     ipv6: int = 0
     skipped: Counter = field(default_factory=Counter)
+    time_decimals: int = 6
 
 
 def must_decode(buf, ip: int, end: int) -> bool:
@@ -172,6 +174,11 @@ def classify_at(buf, start: int, end: int, linktype: int, offset_of, skipped: Co
             skipped["not_mobility_related"] += 0
         return NOT_MOBILITY
     return off
+
+
+def time_decimals(tick_ns: float) -> int:
+    """Decimals of epoch seconds at a clock tick of ``tick_ns``: 9 when finer than 1 us."""
+    return 9 if tick_ns < 1000 else 6
 
 
 def flush(stats: Counts, nv6: int, nirr: int) -> None:
