@@ -21,7 +21,8 @@ whole radiotap header), then ``it_present`` words (bit 31 of each: another word
 follows).  The 802.11 frame starts at ``it_len`` whatever fields are present; only the
 Flags field (present bit 1, after the 8-octet TSFT of bit 0 aligned to 8) is read, for
 its "data pad" flag 0x20 (padding between the 802.11 header and the body to a multiple
-of 4 octets).
+of 4 octets) and its "bad FCS" flag 0x40 (the frame failed its checksum: skipped as
+``wlan_bad_fcs``, its octets cannot be trusted).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from __future__ import annotations
 from ebutool.capture.ethertype import ethertype_chain
 
 # Why a frame is not IPv6, as the skip reasons counted in the stats.
-NOT_IPV6, NOT_DATA, NULL_DATA, PROTECTED, AMSDU = -1, -2, -3, -4, -5
+NOT_IPV6, NOT_DATA, NULL_DATA, PROTECTED, AMSDU, BAD_FCS = -1, -2, -3, -4, -5, -6
 WHY = {
+    BAD_FCS: "wlan_bad_fcs",
     NOT_IPV6: "not_ipv6",
     NOT_DATA: "wlan_not_data",
     NULL_DATA: "wlan_null_data",
@@ -50,6 +52,7 @@ LLC_SNAP = (b"\xaa\xaa\x03\x00\x00\x00", b"\xaa\xaa\x03\x00\x00\xf8")
 
 RADIOTAP_FLAGS_PRESENT, RADIOTAP_TSFT_PRESENT, RADIOTAP_EXT = 0x2, 0x1, 0x80000000
 RADIOTAP_DATA_PAD = 0x20
+RADIOTAP_BAD_FCS = 0x40  # the frame failed its FCS check: its octets cannot be trusted
 
 
 def parse_dot11(data: bytes, at: int, pad: bool = False) -> int:
@@ -100,6 +103,8 @@ def radiotap_parse(data: bytes) -> int:
         if present & RADIOTAP_TSFT_PRESENT:
             f = ((f + 7) & ~7) + 8
         if f < it_len:
+            if data[f] & RADIOTAP_BAD_FCS:
+                return BAD_FCS
             pad = bool(data[f] & RADIOTAP_DATA_PAD)
     return parse_dot11(data, it_len, pad)
 
