@@ -18,11 +18,21 @@ import struct
 from collections.abc import Callable
 
 from ebutool.capture.ethertype import ETHERTYPE_IPV6, VLAN_TYPES, ethertype_chain
-from ebutool.capture.wlan import dot11, dot11_why, radiotap, radiotap_why
+from ebutool.capture.wlan import (
+    WHY,
+    dot11,
+    dot11_code,
+    dot11_why,
+    radiotap,
+    radiotap_parse,
+    radiotap_why,
+)
 
 __all__ = [
     "ETHERTYPE_IPV6",
+    "CODED_LINKTYPES",
     "NOT_IPV6_REASON",
+    "REASON_OF_CODE",
     "SUPPORTED_LINKTYPES",
     "VLAN_TYPES",
     "ip6_offset",
@@ -198,8 +208,12 @@ OTHER_LINKTYPES: dict[int, str] = {
     **{147 + k: f"USER{k}" for k in range(16)},
 }
 
-# Link types whose frames say why they are no IPv6 (see not_ipv6_reason).
+# Link types whose frames say why they are no IPv6 (see not_ipv6_reason) ...
 _WHY: dict[int, Callable[[bytes], str]] = {105: dot11_why, 127: radiotap_why}
+# ... and, for the fast path, their one-pass test: the IPv6 offset, or a negative code
+# whose reason is REASON_OF_CODE[code].
+CODED_LINKTYPES: dict[int, Callable[[bytes], int]] = {105: dot11_code, 127: radiotap_parse}
+REASON_OF_CODE = WHY
 NOT_IPV6_REASON = "not_ipv6"
 
 

@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from ebutool.capture.linktypes import (
+    CODED_LINKTYPES,
     ETHERTYPE_IPV6,
     NOT_IPV6_REASON,
+    REASON_OF_CODE,
     VLAN_TYPES,
     ip6_offset_func,
     not_ipv6_reason,
@@ -133,7 +135,11 @@ def walk_must_decode(buf, ip: int, end: int, nh: int) -> bool:
 
 def not_ipv6(linktype: int, data: bytes, skipped: Counter) -> int:
     """NOT_IPV6 (the key registered), or COUNTED with the frame's own reason counted."""
-    reason = not_ipv6_reason(linktype, data)
+    return count_reason(not_ipv6_reason(linktype, data), skipped)
+
+
+def count_reason(reason: str, skipped: Counter) -> int:
+    """NOT_IPV6 for ``not_ipv6`` (the key registered), else COUNTED (``reason`` counted)."""
     if reason == NOT_IPV6_REASON:
         if reason not in skipped:
             skipped[reason] += 0
@@ -146,10 +152,17 @@ def classify(linktype: int, data: bytes, skipped: Counter) -> int:
     """IPv6 offset of a frame that must be decoded, NOT_IPV6, NOT_MOBILITY (registering
     the skip reason's key in ``skipped`` on its first occurrence, to keep the key order)
     or COUNTED (another reason, counted: see :func:`not_ipv6`)."""
-    fn = ip6_offset_func(linktype)
-    off = fn(data) if fn is not None else None
-    if off is None:
-        return not_ipv6(linktype, data, skipped)
+    coded = CODED_LINKTYPES.get(linktype)
+    if coded is not None:  # one pass gives the offset or the reason
+        off = coded(data)
+        if off < 0:
+            return count_reason(REASON_OF_CODE[off], skipped)
+    else:
+        fn = ip6_offset_func(linktype)
+        found = fn(data) if fn is not None else None
+        if found is None:
+            return not_ipv6(linktype, data, skipped)
+        off = found
     if not must_decode(data, off, len(data)):
         if "not_mobility_related" not in skipped:
             skipped["not_mobility_related"] += 0
@@ -164,6 +177,8 @@ def classify_at(buf, start: int, end: int, linktype: int, offset_of, skipped: Co
     if offset_of in RAW_OFFSET:
         data = b""
         off = 0 if end > start and buf[start] >> 4 == 6 else None
+    elif linktype in CODED_LINKTYPES:
+        return classify(linktype, bytes(buf[start:end]), skipped)
     else:
         data = bytes(buf[start:end])
         off = offset_of(data)

@@ -50,7 +50,8 @@ QOS_AMSDU = 0x80
 HEADER_3ADDR, ADDR4, QOS_CONTROL, HT_CONTROL = 24, 6, 2, 4
 LLC_SNAP = (b"\xaa\xaa\x03\x00\x00\x00", b"\xaa\xaa\x03\x00\x00\xf8")
 
-RADIOTAP_FLAGS_PRESENT, RADIOTAP_TSFT_PRESENT, RADIOTAP_EXT = 0x2, 0x1, 0x80000000
+RADIOTAP_FLAGS_PRESENT, RADIOTAP_TSFT_PRESENT = 0x2, 0x1  # bits of the present word
+RADIOTAP_EXT_OCTET = 0x80  # bit 31 of a present word (in its last, little-endian octet)
 RADIOTAP_DATA_PAD = 0x20
 RADIOTAP_BAD_FCS = 0x40  # the frame failed its FCS check: its octets cannot be trusted
 
@@ -90,23 +91,26 @@ def radiotap_parse(data: bytes) -> int:
     if len(data) < 8 or data[0] != 0:
         return NOT_IPV6
     it_len = data[2] | (data[3] << 8)
-    present = int.from_bytes(data[4:8], "little")
     pad = False
-    if present & RADIOTAP_FLAGS_PRESENT:
-        p, word = 4, present
-        while word & RADIOTAP_EXT:  # further present words before the fields
+    if data[4] & RADIOTAP_FLAGS_PRESENT:  # (the low octet of the first present word)
+        p = 4
+        while data[p + 3] & RADIOTAP_EXT_OCTET:  # further present words before the fields
             p += 4
-            if p + 4 > it_len:
+            if p + 4 > min(it_len, len(data)):
                 return NOT_IPV6
-            word = int.from_bytes(data[p : p + 4], "little")
         f = p + 4
-        if present & RADIOTAP_TSFT_PRESENT:
+        if data[4] & RADIOTAP_TSFT_PRESENT:
             f = ((f + 7) & ~7) + 8
-        if f < it_len:
+        if f < it_len and f < len(data):
             if data[f] & RADIOTAP_BAD_FCS:
                 return BAD_FCS
             pad = bool(data[f] & RADIOTAP_DATA_PAD)
     return parse_dot11(data, it_len, pad)
+
+
+def dot11_code(data: bytes) -> int:
+    """IPv6 offset of a plain 802.11 frame, or a negative :data:`WHY` code."""
+    return parse_dot11(data, 0)
 
 
 def dot11(data: bytes) -> int | None:
