@@ -22,6 +22,9 @@ best of ``--repeat`` runs: on a shared machine wall-clock time measures the neig
              (the decode command's table)
   analyze    ``ebutool.analysis.analyze(path)`` (the analyze command's table, with the
              CN oracle) -- falls back to the record stream if analysis is missing
+  analyze .gz/.zst  ``analyze`` of the pcap compressed with gzip and with zstd
+             (benchmarks/compressed.py; made once beside it), beside the plain one
+             (``--no-compressed`` skips them)
   analyze_esp  (``--esp``) ``analyze`` of the ESP-protected variant of the pcap
              (benchmarks/esp_variant.py: tunnelled HoTI/HoT in ESP) with its SAs; the
              report gives its time over the clear capture's (issue 14: <= 1.2)
@@ -59,6 +62,7 @@ KINDS = ("floor", "floor_simple", "reference", "records", "decode", "analyze")
 # --- the measured work (run in a child process) -------------------------------------------
 
 try:  # imported as a package (the tests)
+    from benchmarks import compressed
     from benchmarks.floors import (
         floor_pcap,
         floor_pcap_simple,
@@ -67,6 +71,7 @@ try:  # imported as a package (the tests)
     )
     from benchmarks.help_timing import help_lines, measure_help
 except ImportError:  # run as a script: benchmarks/ is sys.path[0]
+    import compressed  # type: ignore[no-redef]
     from floors import floor_pcap, floor_pcap_simple, floor_pcapng, floor_pcapng_simple
     from help_timing import help_lines, measure_help
 
@@ -512,6 +517,11 @@ def main(argv: list[str] | None = None) -> int:
         "store size, analyze STORE vs --merge (benchmarks/scale_out.py; needs Dask)",
     )
     ap.add_argument(
+        "--no-compressed",
+        action="store_true",
+        help="skip analyze on the gzip and zstd forms of the pcap (made once if missing)",
+    )
+    ap.add_argument(
         "--esp",
         action="store_true",
         help="also analyze the ESP-protected variant of the pcap (made if missing)",
@@ -546,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  [{rnd + 1}/{args.repeat}] {fmt} {kind} ...", file=sys.stderr)
                 key = f"{fmt}/{kind}"
                 results[key] = _keep_best(results.get(key), measure_once(kind, paths[fmt]))
+    if "analyze" in kinds and not args.no_compressed:
+        results.update(compressed.measure(paths["pcap"], args.repeat, measure_once, _keep_best))
     if args.esp:
         results.update(measure_esp(paths["pcap"], args.repeat, results.get("pcap/analyze")))
     if with_tshark:
@@ -554,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         if t is not None:
             results["tshark"] = t
     lines = report(results, args.packets) + esp_report(results)
+    lines += compressed.lines(results, "pcap/analyze", paths["pcap"].stat().st_size / 1e6)
     if args.scale:
         big = ensure_capture(args.packets * args.scale, args.seed, args.data)
         lines.append(

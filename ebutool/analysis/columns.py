@@ -89,7 +89,8 @@ COLUMNS: tuple[Column, ...] = (
         "t_handover",
         FLOAT,
         "epoch s",
-        "t0, see [t0](#t0-the-handover-time) (6 decimals in text formats)",
+        "t0, see [t0](#t0-the-handover-time) (6 decimals in text formats, 9 for "
+        "nanosecond captures)",
     ),
     _attr("rtt_ha_ms", FLOAT, "ms", "RTT_HA: BU->HA to the BA that accepted it"),
     _attr(
@@ -298,8 +299,12 @@ def episode_row(ep: Episode) -> dict[str, object]:
 
 def episodes_frame(episodes: Iterable[Episode]) -> pd.DataFrame:
     """The episode table: EPISODE_COLUMNS in order with their dtypes (typed even when empty)."""
+    from ebutool.core.exact_time import EXACT_NS, exact_map
+
+    episodes = list(episodes)
     rows = [episode_row(e) for e in episodes]
     df = pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
+    df.attrs[EXACT_NS] = exact_map(e.t0_ns for e in episodes)  # t_handover's exact ns
     for col, dtype in EPISODE_COLUMNS.items():
         if dtype == OBJECT:
             df[col] = df[col].astype(object).where(df[col].notna(), None)

@@ -32,6 +32,7 @@ from ebutool.analysis.state import Episode, Handover
 from ebutool.core import constants as C
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.exact_time import EXACT_NS, exact_map
 from ebutool.records.retype import retyped
 
 # The fallback causes (also used by ebutool.analysis._fallback_causes, the Episode path)
@@ -171,7 +172,11 @@ class EpisodeRows:
                 _NAMES, EPISODE_COLUMNS.values(), self.columns, strict=False
             )
         }
-        return pd.DataFrame(data, columns=_NAMES)
+        df = pd.DataFrame(data, columns=_NAMES)
+        # t_handover's exact ns, for 9 decimals (ebutool.core.exact_time)
+        times = (t for t, gone in zip(self.t0_ns, self.t0_missing, strict=True) if not gone)
+        df.attrs[EXACT_NS] = exact_map(times)
+        return df
 
 
 def _shows_eba(ho: Handover, st) -> bool:

@@ -14,11 +14,12 @@ import struct
 from collections.abc import Iterator
 
 from ebutool.capture.frame import Frame, new_frame
-from ebutool.capture.linktypes import SUPPORTED_LINKTYPES, ip6_offset_func
+from ebutool.capture.linktypes import SUPPORTED_LINKTYPES, ip6_offset_func, linktype_name
 from ebutool.capture.magic import PCAP_MAGICS
 from ebutool.capture.skip import (
     ETHERTYPE_LINKS,
     NOT_IPV6,
+    NOT_MOBILITY,
     Counts,
     SkipRule,
     Tally,
@@ -26,6 +27,7 @@ from ebutool.capture.skip import (
     ethertypes,
     flush,
     register,
+    time_decimals,
     walk_must_decode,
 )
 from ebutool.capture.window import Window
@@ -55,7 +57,8 @@ def check_pcap_header(name: str, buf) -> tuple[str, int, int]:
     if network not in SUPPORTED_LINKTYPES:
         supported = ", ".join(f"{k} {v}" for k, v in SUPPORTED_LINKTYPES.items())
         raise InputError(
-            f"{name}: pcap link type {network} is not supported (supported: {supported})"
+            f"{name}: no interface has a supported link type: pcap link type {network} "
+            f"({linktype_name(network)}) is not supported (supported: {supported})"
         )
     return order, 1 if nanosecond else 1000, network
 
@@ -101,6 +104,7 @@ def walk_pcap(
     eth6, vlan = ethertypes(order)
     skip_nh, walk_nh = skip.next_headers, skip.walk_headers
     stats = stats if stats is not None else Tally()
+    stats.time_decimals = max(stats.time_decimals, time_decimals(frac_ns))
     skipped = stats.skipped
     n = flushed = nv6 = nirr = 0
     buf, pos, end = win.buf, GLOBAL_HEADER_LEN, win.end
@@ -155,9 +159,15 @@ def walk_pcap(
                     return _cut(diag, n + 1, end, need)
             n += 1
             if filtering:
-                why = classify_at(buf, start, pos, offset_of, skipped)
+                why = classify_at(buf, start, pos, linktype, offset_of, skipped)
                 if why < 0:
-                    nv6, nirr = (nv6 + 1, nirr) if why == NOT_IPV6 else (nv6, nirr + 1)
+                    if why == NOT_IPV6:
+                        nv6 += 1
+                    elif why == NOT_MOBILITY:
+                        nirr += 1
+                    else:  # skipped for another reason, already counted: count the frame
+                        stats.frames += 1
+                        flushed += 1
                     continue
                 flush(stats, nv6, nirr)
                 nv6 = nirr = 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ebutool.capture.frame import Frame, new_frame
+from ebutool.capture.linktypes import SUPPORTED_LINKTYPES, linktype_name
 from ebutool.capture.pcapng_blocks import (
     BYTE_ORDER_MAGIC,
     EPB,
@@ -37,6 +38,8 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 
 __all__ = ["check_pcapng_header", "read_pcapng", "walk_pcapng"]
+
+NO_IFACE: tuple = ()  # what an EPB naming an interface its section lacks gets
 
 
 def check_pcapng_header(name: str, buf) -> None:
@@ -70,17 +73,34 @@ def read_pcapng(
     """Check the first SHB in ``win`` (raises InputError) and return the frame iterator.
     With a non-empty ``skip`` rule the skipped frames are counted in ``stats``."""
     check_pcapng_header(win.name, bytes(win.buf[: min(win.end, MIN_SHB_LEN)]))
-    return walk_pcapng(win, diag, skip, stats)
+    links: dict[int, bool] = {}
+    return _some_supported(win.name, walk_pcapng(win, diag, skip, stats, links), links)
+
+
+def _some_supported(name: str, frames: Iterator[Frame], links: dict[int, bool]):
+    """``frames``; at their end, InputError if the file described interfaces but none of
+    a supported link type (as a pcap file of such a link type is refused)."""
+    yield from frames
+    if links and not any(links.values()):
+        types = ", ".join(f"{lt} {linktype_name(lt)}" for lt in links)
+        raise InputError(
+            f"{name}: no interface has a supported link type (link types: {types}; "
+            f"supported: {', '.join(f'{k} {v}' for k, v in SUPPORTED_LINKTYPES.items())})"
+        )
 
 
 def walk_pcapng(
-    win: Window, diag: Diagnostics, skip: SkipRule, stats: Counts | None
+    win: Window,
+    diag: Diagnostics,
+    skip: SkipRule,
+    stats: Counts | None,
+    links: dict[int, bool] | None = None,
 ) -> Iterator[Frame]:
     # The hot loop: locals only.  Skipped frames are counted in nv6/nirr until the next
     # yield; the timestamp of a skipped EPB is computed only when an SPB needs it.
     stats = stats if stats is not None else Tally()
     skipped = stats.skipped
-    sec = Section(skip, skipped, diag)
+    sec = Section(skip, stats, diag, links)
     s, hdr, blk, u32, probe, ifaces, eth_ok, run = sec.hot()
     psize = s.probe_size if skip else 1 << 62  # the probes only serve the skip rule
     ts_hi, ts_lo, ts_if = 0, 0, None  # the last EPB's, if its time is not computed yet
@@ -132,9 +152,8 @@ def walk_pcapng(
                 n += 1
                 if caplen > blen - 32:  # also catches blen < 32
                     return epb_too_long(diag, n, caplen, blen)
-                ifc = ifaces[iid] if iid < len(ifaces) else None
-                if ifc is None or not ifc[4]:
-                    sec.unusable(n, iid, ifc)
+                ifc = ifaces[iid] if iid < len(ifaces) else NO_IFACE
+                if (not ifc or not ifc[4]) and sec.unusable(n, iid, ifc):
                     pos = stop
                     continue
                 start, fend = pos + 28, pos + 28 + caplen

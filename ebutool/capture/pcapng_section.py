@@ -30,10 +30,12 @@ from ebutool.capture.pcapng_blocks import (
 from ebutool.capture.skip import (
     NOT_IPV6,
     NOT_MOBILITY,
+    Counts,
     SkipRule,
     classify,
     ethertypes,
     register,
+    time_decimals,
     walk_must_decode,
 )
 from ebutool.core.diagnostics import Diagnostics
@@ -57,15 +59,19 @@ class Section:
         "last_skip",
         "skip",
         "skipped",
+        "stats",
+        "links",
     )
 
-    def __init__(self, skip: SkipRule, skipped: Counter, diag: Diagnostics):
+    def __init__(self, skip: SkipRule, stats: Counts, diag: Diagnostics, links: dict | None = None):
         self.s = STRUCTS["<"]  # replaced by the first SHB
         self.ifaces: list[tuple] = []  # per interface: see pcapng_blocks.interface
         self.snaplens: list[int] = []
         self.eth_ok: set[int] = set()  # interfaces that are supported and ETH_PROBE
         self.mode = ETH_PROBE if skip else HAND_ON
-        self.skip, self.skipped = skip, skipped
+        self.skip, self.stats, self.skipped = skip, stats, stats.skipped
+        # The link types of the file's interfaces: supported?
+        self.links: dict[int, bool] = links if links is not None else {}
         self.diag = diag
         self.warned_spb = False
         self.eth6, self.vlan = ethertypes("<")
@@ -122,15 +128,24 @@ class Section:
         return self.last_skip < 0
 
     def counted(self, nv6: int, nirr: int) -> tuple[int, int]:
-        """(nv6, nirr) with the frame skipped last added (see last_skip)."""
-        return (nv6 + 1, nirr) if self.last_skip == NOT_IPV6 else (nv6, nirr + 1)
+        """(nv6, nirr) with the frame skipped last added (see last_skip); a frame skipped
+        for another reason (COUNTED, reason already counted) goes straight to the stats."""
+        if self.last_skip == NOT_IPV6:
+            return nv6 + 1, nirr
+        if self.last_skip == NOT_MOBILITY:
+            return nv6, nirr + 1
+        self.stats.frames += 1
+        return nv6, nirr
 
-    def unusable(self, n: int, iid: int, ifc: tuple | None) -> None:
-        """Report frame ``n`` on an interface not described (None) or not supported."""
-        if ifc is None:
+    def unusable(self, n: int, iid: int, ifc: tuple) -> bool:
+        """Report frame ``n`` on an interface not described (``ifc`` empty: True, the
+        frame is dropped) or not supported (False: the frame goes on, to be counted as
+        skipped under its link type)."""
+        if not ifc:
             unknown_iface(self.diag, n, iid, len(self.ifaces))
-        else:
-            unsupported(self.diag, n, iid, ifc[0])
+            return True
+        unsupported(self.diag, n, iid, ifc[0])
+        return False
 
     def other(self, btype: int, buf, pos: int, stop: int, blen: int, base: int, n: int, ts: int):
         """A block other than an EPB: (frame count, Frame, None or END).  ``ts`` is the
@@ -187,6 +202,9 @@ class Section:
             )
             return False
         ifc = interface(buf, pos, stop, self.s, self.mode)
+        self.links[ifc[0]] = ifc[4]
+        decimals = time_decimals(ifc[1] / ifc[2])
+        self.stats.time_decimals = max(self.stats.time_decimals, decimals)
         if ifc[4] and ifc[5] == ETH_PROBE:
             self.eth_ok.add(len(self.ifaces))
         self.ifaces.append(ifc)
@@ -214,7 +232,6 @@ class Section:
             )
         if not ok:
             unsupported(self.diag, n, 0, lt)
-            return None
         return new_frame(n, last_ts, lt, bytes(buf[pos + 12 : pos + 12 + caplen]), wirelen)
 
     def pb(self, buf, pos: int, blen: int, n: int):
@@ -236,7 +253,6 @@ class Section:
         lt, mul, div, off, ok, _mode = self.ifaces[iid]
         if not ok:
             unsupported(self.diag, n, iid, lt)
-            return None
         ts = ((hi << 32) | lo) * mul // div + off
         return new_frame(n, ts, lt, bytes(buf[pos + 28 : pos + 28 + caplen]), wirelen)
 

@@ -20,7 +20,9 @@ ends at ``buf[end]``:
 - everything else (Mobility Header 135 or 62, IPv6-in-IPv6 41, Destination Options
   that may hold a Home Address option, unknown numbers): decode.
 
-A frame that is not IPv6 at all is skipped as ``not_ipv6``.
+A frame that is not IPv6 at all is skipped as ``not_ipv6``, or under the reason its
+link layer gives (:func:`~ebutool.capture.linktypes.not_ipv6_reason`: a protected or
+management 802.11 frame, a frame of a link type ebutool does not read, ...).
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from ebutool.capture.linktypes import ETHERTYPE_IPV6, VLAN_TYPES, ip6_offset_func
+from ebutool.capture.linktypes import (
+    CODED_LINKTYPES,
+    ETHERTYPE_IPV6,
+    NOT_IPV6_REASON,
+    REASON_OF_CODE,
+    VLAN_TYPES,
+    ip6_offset_func,
+    not_ipv6_reason,
+)
 
 # Upper-layer next-header values at which the IPv6 decoder stops without looking
 # further and without a diagnosis: TCP, UDP, ICMPv6, no next header, IPv4-in-IPv6, GRE,
@@ -42,8 +52,10 @@ SKIP_NEXT_HEADERS = frozenset((6, 17, 58, 59, 4, 47, 132, 136))
 # Extension headers the walk below follows (the decoder follows them the same way).
 WALK_NEXT_HEADERS = frozenset((0, 43, 44, 51))
 
-# What classify() answers besides an IPv6 offset.
-NOT_IPV6, NOT_MOBILITY = -1, -2
+# What classify() answers besides an IPv6 offset: skipped as not_ipv6, as
+# not_mobility_related, or under another reason already counted in ``skipped`` (the
+# walker then counts only the frame).
+NOT_IPV6, NOT_MOBILITY, COUNTED = -1, -2, -3
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,7 @@ class Counts(Protocol):
     frames: int
     ipv6: int
     skipped: Counter
+    time_decimals: int  # 6, or 9 once a capture has nanosecond timestamps
 
 
 @dataclass
@@ -77,6 +90,7 @@ class Tally:
     frames: int = 0
     ipv6: int = 0
     skipped: Counter = field(default_factory=Counter)
+    time_decimals: int = 6
 
 
 def must_decode(buf, ip: int, end: int) -> bool:
@@ -120,15 +134,36 @@ def walk_must_decode(buf, ip: int, end: int, nh: int) -> bool:
             return nh not in SKIP_NEXT_HEADERS
 
 
-def classify(linktype: int, data: bytes, skipped: Counter) -> int:
-    """IPv6 offset of a frame that must be decoded, NOT_IPV6 or NOT_MOBILITY (registering
-    the skip reason's key in ``skipped`` on its first occurrence, to keep the key order)."""
-    fn = ip6_offset_func(linktype)
-    off = fn(data) if fn is not None else None
-    if off is None:
-        if "not_ipv6" not in skipped:
-            skipped["not_ipv6"] += 0
+def not_ipv6(linktype: int, data: bytes, skipped: Counter) -> int:
+    """NOT_IPV6 (the key registered), or COUNTED with the frame's own reason counted."""
+    return count_reason(not_ipv6_reason(linktype, data), skipped)
+
+
+def count_reason(reason: str, skipped: Counter) -> int:
+    """NOT_IPV6 for ``not_ipv6`` (the key registered), else COUNTED (``reason`` counted)."""
+    if reason == NOT_IPV6_REASON:
+        if reason not in skipped:
+            skipped[reason] += 0
         return NOT_IPV6
+    skipped[reason] += 1
+    return COUNTED
+
+
+def classify(linktype: int, data: bytes, skipped: Counter) -> int:
+    """IPv6 offset of a frame that must be decoded, NOT_IPV6, NOT_MOBILITY (registering
+    the skip reason's key in ``skipped`` on its first occurrence, to keep the key order)
+    or COUNTED (another reason, counted: see :func:`not_ipv6`)."""
+    coded = CODED_LINKTYPES.get(linktype)
+    if coded is not None:  # one pass gives the offset or the reason
+        off = coded(data)
+        if off < 0:
+            return count_reason(REASON_OF_CODE[off], skipped)
+    else:
+        fn = ip6_offset_func(linktype)
+        found = fn(data) if fn is not None else None
+        if found is None:
+            return not_ipv6(linktype, data, skipped)
+        off = found
     if not must_decode(data, off, len(data)):
         if "not_mobility_related" not in skipped:
             skipped["not_mobility_related"] += 0
@@ -136,23 +171,30 @@ def classify(linktype: int, data: bytes, skipped: Counter) -> int:
     return off
 
 
-def classify_at(buf, start: int, end: int, offset_of, skipped: Counter) -> int:
-    """:func:`classify` of the frame ``buf[start:end]`` whose link type's IPv6 test is
-    ``offset_of`` (:func:`~ebutool.capture.linktypes.ip6_offset_func`); a raw IPv6 link
-    is tested in place."""
+def classify_at(buf, start: int, end: int, linktype: int, offset_of, skipped: Counter) -> int:
+    """:func:`classify` of the frame ``buf[start:end]`` of ``linktype``, whose IPv6 test
+    is ``offset_of`` (:func:`~ebutool.capture.linktypes.ip6_offset_func`); a raw IPv6
+    link is tested in place."""
     if offset_of in RAW_OFFSET:
+        data = b""
         off = 0 if end > start and buf[start] >> 4 == 6 else None
+    elif linktype in CODED_LINKTYPES:
+        return classify(linktype, bytes(buf[start:end]), skipped)
     else:
-        off = offset_of(bytes(buf[start:end]))
+        data = bytes(buf[start:end])
+        off = offset_of(data)
     if off is None:
-        if "not_ipv6" not in skipped:
-            skipped["not_ipv6"] += 0
-        return NOT_IPV6
+        return not_ipv6(linktype, data, skipped)
     if not must_decode(buf, start + off, end):
         if "not_mobility_related" not in skipped:
             skipped["not_mobility_related"] += 0
         return NOT_MOBILITY
     return off
+
+
+def time_decimals(tick_ns: float) -> int:
+    """Decimals of epoch seconds at a clock tick of ``tick_ns``: 9 when finer than 1 us."""
+    return 9 if tick_ns < 1000 else 6
 
 
 def flush(stats: Counts, nv6: int, nirr: int) -> None:

@@ -28,6 +28,10 @@ class StreamStats:
     relevant: int = 0
     skipped: Counter = field(default_factory=Counter)
     messages: Counter = field(default_factory=Counter)
+    # Decimals of the inputs' timestamps: 6, or 9 when a capture has nanosecond ones
+    # (set by the capture walkers; ebutool.core.exact_time).  Not compared: the
+    # reference run's stats never see the walker.
+    time_decimals: int = field(default=6, compare=False)
 
 
 def record_from_packet(

@@ -78,10 +78,25 @@ def _fmt_value(v: object, decimals: int) -> str:
 
 def _text_rows(df: pd.DataFrame, opts: RenderOptions) -> list[list[str]]:
     places = [opts.time_decimals if is_epoch_column(c) else opts.decimals for c in df.columns]
+    epoch = {
+        i: _epoch_format(df[c], df.attrs, opts.time_decimals)
+        for i, c in enumerate(df.columns)
+        if is_epoch_column(c)
+    }
     return [
-        [_fmt_value(v, p) for p, v in zip(places, row, strict=False)]
+        [
+            epoch[i](cell(v)) if i in epoch and isinstance(cell(v), float) else _fmt_value(v, p)
+            for i, (p, v) in enumerate(zip(places, row, strict=False))
+        ]
         for row in df.itertuples(index=False)
     ]
+
+
+def _epoch_format(values: pd.Series, attrs: dict, decimals: int):
+    """How one epoch column's floats are printed (ebutool.core.exact_time)."""
+    from ebutool.core.exact_time import epoch_formatter
+
+    return epoch_formatter([cell(v) for v in values], attrs, decimals)
 
 
 def _hex_bytes(df: pd.DataFrame) -> pd.DataFrame:
@@ -99,8 +114,9 @@ def _render_csv(df: pd.DataFrame, opts: RenderOptions) -> str:
         # every float of an epoch column, whatever the column's dtype (an object column
         # after concatenating a file's table with an empty one still holds floats)
         if is_epoch_column(c) and not pd.api.types.is_integer_dtype(out[c]):
+            text = _epoch_format(out[c], df.attrs, opts.time_decimals)
             out[c] = [
-                _fmt_value(v, opts.time_decimals) if isinstance(cell(v), float) else v
+                text(cell(v)) if isinstance(cell(v), float) and cell(v) is not None else v
                 for v in out[c]
             ]
     buf = io.StringIO()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ebutool.core import constants as C
+from ebutool.core.exact_time import EXACT_NS, exact_map
 from ebutool.core.units import seconds
 from ebutool.records.naming import MessageNamer
 from ebutool.records.record import Record
@@ -129,6 +130,7 @@ def decode_frame(records: Iterable[Record], esp: bool = False) -> pd.DataFrame:
     kept = [r for r in records if isinstance(r, Record) and r.mh is not None]
     rows = [message_row(r, namer.name(r)) for r in kept]
     df = pd.DataFrame(rows, columns=list(DECODE_COLUMNS))
+    df.attrs[EXACT_NS] = exact_map(r.ts_ns for r in kept)  # the times' exact ns
     if esp:
         df["esp_spi"] = pd.Series(
             [None if r.esp_spi is None else f"0x{r.esp_spi:08x}" for r in kept],

@@ -102,6 +102,7 @@ def merge_stats(into: StreamStats, other: StreamStats) -> StreamStats:
     into.relevant += other.relevant
     into.skipped.update(other.skipped)
     into.messages.update(other.messages)
+    into.time_decimals = max(into.time_decimals, other.time_decimals)
     return into
 
 
@@ -213,12 +214,18 @@ def tagged(
 
     if len(frames) == 1 and not always:
         return frames[0]
+    from ebutool.core.exact_time import merged_attrs
+
     parts = []
     for df, label in zip(frames, labels, strict=True):
         df = df.copy()
         df.insert(0, column, label)
         parts.append(df)
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if len(parts) == 1:
+        return parts[0]
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs.update(merged_attrs(frames))  # concat drops attrs that differ
+    return out
 
 
 __all__ = [

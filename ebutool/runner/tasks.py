@@ -35,6 +35,7 @@ from ebutool.analysis.vantage import check_role, role_for
 from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
+from ebutool.core.exact_time import TIME_DECIMALS, merged_attrs
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.multi import (
     check_paths,
@@ -119,7 +120,7 @@ def _analyze_task(
         return analyze_store(
             path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
         )
-    return analyze(
+    df = analyze(
         path,
         mn=mn,
         cn=cn,
@@ -132,6 +133,8 @@ def _analyze_task(
         esp_sas=esp_sas,
         vantage=role_for(path, vantage or {}),
     )
+    df.attrs[TIME_DECIMALS] = stats.time_decimals  # the episodes' exact times: exact_time
+    return df
 
 
 def analyze_files(
@@ -195,6 +198,7 @@ def analyze_files(
     decisions = [d for f in frames for d in f.attrs.get("vantage", [])]
     df = pd.concat(frames, ignore_index=True)
     df.attrs["vantage"] = decisions
+    df.attrs.update(merged_attrs(frames))  # exact times (concat drops attrs that differ)
     sources = [label for f, label in zip(frames, labels, strict=True) for _ in f.index]
     df["source"] = pd.Series(sources, index=df.index, dtype=df["source"].dtype)
     df["episode"] = pd.Series(range(1, len(df) + 1), index=df.index, dtype=df["episode"].dtype)
@@ -205,6 +209,7 @@ def analyze_files(
         keep &= df["cn"] == cn
     out = df[keep].reset_index(drop=True)
     out.attrs["vantage"] = decisions
+    out.attrs.update(merged_attrs(frames))
     return out
 
 
@@ -309,7 +314,9 @@ def _decode_task(
 
     opaque: Counter[str] = Counter()
     records = read_input(path, diag, stats, progress, esp_sas=esp_sas)
-    return decode_frame(count_opaque(records, opaque), esp=bool(esp_sas)), opaque
+    df = decode_frame(count_opaque(records, opaque), esp=bool(esp_sas))
+    df.attrs[TIME_DECIMALS] = stats.time_decimals
+    return df, opaque
 
 
 def decode_files(

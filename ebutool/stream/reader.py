@@ -42,14 +42,14 @@ def records_from_frames(
     esp=None,
 ) -> Iterator[Record]:
     """The straightforward (reference) decoder: every frame through every layer."""
-    from ebutool.capture.linktypes import ip6_offset
+    from ebutool.capture.linktypes import ip6_offset, not_ipv6_reason
 
     stats = stats if stats is not None else StreamStats()
     for fr in frames:
         stats.frames += 1
         off = ip6_offset(fr.linktype, fr.data)
         if off is None:
-            stats.skipped["not_ipv6"] += 1
+            stats.skipped[not_ipv6_reason(fr.linktype, fr.data)] += 1
             continue
         stats.ipv6 += 1
         rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats, esp)

@@ -71,6 +71,12 @@ def test_driver_end_to_end(tmp_path):
         for kind in ("floor", "records", "analyze"):
             assert res[f"{fmt}/{kind}"]["packets"] == 3000
     assert "analyze pcap / floor (cold)" in out.stdout
+    # analyze on the gzip and zstd forms of the pcap, beside the plain one (issue 15)
+    for form in ("gz", "zst"):
+        r = res[f"pcap.{form}/analyze"]
+        assert r["packets"] == 3000 and r["file_mb"] > 0
+        assert f"pcap.{form}" in out.stdout
+    assert "analyze on compressed forms of the pcap capture" in out.stdout
     # the --help start-up timing (issue 15 item 7): seconds and the ratio to bare Python
     assert set(res["help"]) == {"floor", "help", "pandas"}
     assert all(v > 0 for v in res["help"].values())
@@ -98,3 +104,27 @@ def test_help_lines_judge_the_bound():
     assert "x5.00 the bare interpreter" in fast[0] and fast[1].endswith(" met")
     slow = help_timing.help_lines({"floor": 0.02, "help": 0.4, "pandas": 0.3})
     assert slow[1].endswith("NOT MET")
+
+
+def test_compressed_forms_hold_the_capture(tmp_path):
+    import gzip
+
+    import zstandard
+
+    from benchmarks import compressed
+
+    plain = tmp_path / "c.pcap"
+    plain.write_bytes(bytes(range(256)) * 5000)
+    forms = compressed.compressed_forms(plain)
+    assert gzip.decompress(forms["gz"].read_bytes()) == plain.read_bytes()
+    with open(forms["zst"], "rb") as fh:
+        assert zstandard.ZstdDecompressor().stream_reader(fh).read() == plain.read_bytes()
+    assert forms["gz"].stat().st_size < plain.stat().st_size
+    # made once: a second call keeps the files
+    mtime = forms["gz"].stat().st_mtime_ns
+    assert compressed.compressed_forms(plain)["gz"].stat().st_mtime_ns == mtime
+    res = {"pcap/analyze": _r(1.0), "pcap.gz/analyze": dict(_r(1.25), file_mb=2.0)}
+    text = compressed.lines(res, "pcap/analyze", 10.0)
+    assert text[0].startswith("analyze on compressed forms of the pcap capture (plain 1.000 s")
+    assert len(text) == 2 and "1.25 x plain" in text[1] and "pcap.gz" in text[1]
+    assert compressed.lines({"pcap/analyze": _r(1.0)}) == []

@@ -22,6 +22,8 @@ from ebutool.capture import ip6_offset, open_frames
 from ebutool.capture.frame import Frame
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
+from ebutool.records.from_packet import StreamStats
+from ebutool.stream.reader import capture_records
 from tests.support.capbuild import (
     LINKTYPE_ETHERNET,
     LINKTYPE_IPV6,
@@ -306,15 +308,40 @@ def test_pcapng_matches_scapy_writer(tmp_path):
     ]
 
 
-def test_pcapng_unsupported_linktype_frames_are_skipped_and_counted():
+def test_pcapng_unsupported_linktype_frames_are_warned_and_counted():
     raw = pcapng_bytes(
         [(147, None), (LINKTYPE_RAW, 9)], [(0, T0, b"x"), (1, T0, IP6), (0, T0, b"y")]
     )
     diag = Diagnostics()
+    # The reference run (no skip rule) hands every frame on, with its link type ...
     frames = read(raw, diag)
-    assert [f.frame for f in frames] == [2]
+    assert [(f.frame, f.linktype) for f in frames] == [(1, 147), (2, LINKTYPE_RAW), (3, 147)]
     assert diag.counts == {"unsupported_linktype": 2}
-    assert [d.frame for d in diag.kept] == [1, 3] and "147" in diag.kept[0].message
+    assert [d.frame for d in diag.kept] == [1, 3] and "147 (USER0)" in diag.kept[0].message
+    # ... and the record stream counts those frames as skipped under the link type's name.
+    diag, stats = Diagnostics(), StreamStats()
+    assert len(list(capture_records(io.BytesIO(raw), diag, stats))) == 0
+    assert stats.frames == 3 and stats.ipv6 == 1
+    assert stats.skipped == {"unsupported_linktype_user0": 2, "not_mobility_related": 1}
+    assert diag.counts == {"unsupported_linktype": 2}
+
+
+@pytest.mark.parametrize("where", ["epb", "spb", "pb"])
+def test_pcapng_with_no_supported_interface_is_refused_like_pcap(where):
+    body = b"\x00" * 8
+    if where == "epb":
+        raw = pcapng_bytes([(147, None), (189, None)], [(0, T0, b"x"), (1, T0, b"y")])
+    elif where == "spb":
+        raw = pcapng_bytes([(147, None)], []) + pcapng_block(3, struct.pack("<I", 8) + body)
+    else:
+        pb = struct.pack("<HHIIII", 0, 0, 0, 0, 8, 8) + body
+        raw = pcapng_bytes([(147, None)], []) + pcapng_block(2, pb)
+    with pytest.raises(InputError, match=r"no interface has a supported link type.*147 USER0"):
+        read(raw)
+    with pytest.raises(InputError, match="no interface has a supported link type"):
+        list(capture_records(io.BytesIO(raw), Diagnostics(), StreamStats()))
+    with pytest.raises(InputError, match="no interface has a supported link type"):
+        read(pcap_bytes([(T0, b"x")], 147))
 
 
 def test_pcapng_unknown_interface_is_skipped():
@@ -417,7 +444,7 @@ def test_header_cut_short(cut):
 
 
 def test_pcap_unsupported_linktype_names_it():
-    with pytest.raises(InputError, match=r"link type 147 is not supported"):
+    with pytest.raises(InputError, match=r"link type 147 \(USER0\) is not supported"):
         read(pcap_bytes([(T0, b"x")], 147))
 
 

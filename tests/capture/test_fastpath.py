@@ -214,11 +214,37 @@ def _mobility_packets():
 
 
 MOBILITY = _mobility_packets()
+SNAP6 = b"\xaa\xaa\x03\x00\x00\x00\x86\xdd"
+
+
+def _wlan(p: bytes) -> bytes:
+    """An 802.11 frame (hand-built): QoS data, or a 4-address one, or a protected one
+    (skipped), by the packet's length, so that runs mix them."""
+    k = len(p) % 3
+    if k == 0:  # QoS data, From DS, QoS control 0
+        return b"\x88\x02" + bytes(22) + b"\x00\x00" + SNAP6 + p
+    if k == 1:  # plain data, To DS + From DS: 4 addresses
+        return b"\x08\x03" + bytes(28) + SNAP6 + p
+    return b"\x08\x41" + bytes(22) + bytes(8) + SNAP6 + p  # protected (CCMP header)
+
+
+def _radiotap(p: bytes) -> bytes:
+    # version 0, length 9, Flags present (no TSFT), flags 0 (or a beacon every 4th)
+    hdr = b"\x00\x00\x09\x00\x02\x00\x00\x00\x00"
+    if len(p) % 4 == 3:
+        return hdr + b"\x80\x00" + bytes(22) + bytes(12)
+    return hdr + _wlan(p)
+
+
 LINKS = {
     LINKTYPE_ETHERNET: _eth,
     LINKTYPE_RAW: lambda p: p,
     LINKTYPE_LINUX_SLL: lambda p: bytes(14) + b"\x86\xdd" + p,
     LINKTYPE_NULL: lambda p: b"\x0a\x00\x00\x00" + p,
+    9: lambda p: (b"\xff\x03\x00\x57" if len(p) % 2 else b"\x57") + p,  # PPP, PFC
+    50: lambda p: (b"\xff\x03\x00\x57" if len(p) % 2 else b"\x8f\x00\x86\xdd") + p,
+    105: _wlan,
+    127: _radiotap,
 }
 
 
@@ -266,12 +292,12 @@ def test_fast_equals_reference_pcap(frames, lt):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(frames=frames_strategy, ifs=st.lists(st.integers(0, 5), min_size=1, max_size=8))
+@given(frames=frames_strategy, ifs=st.lists(st.integers(0, 7), min_size=1, max_size=8))
 def test_fast_equals_reference_pcapng_mixed_interfaces(frames, ifs):
-    lts = [LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, 147]
+    lts = [LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, 147, 127, 9]
     pkts = []
     for i, f in enumerate(frames):
-        iid = ifs[i % len(ifs)]  # 5: an undescribed interface
+        iid = ifs[i % len(ifs)]  # 7: an undescribed interface
         lt = lts[iid] if iid < len(lts) else LINKTYPE_ETHERNET
         pkts.append((iid, T0 + i, LINKS.get(lt, _eth)(f)))
     raw = pcapng_bytes([(lt, 9) for lt in lts], pkts)

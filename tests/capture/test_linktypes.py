@@ -25,7 +25,9 @@ def test_ip6_packet_is_what_it_claims():
 
 
 def test_supported_linktypes_table():
-    assert set(SUPPORTED_LINKTYPES) == {0, 1, 12, 14, 101, 108, 113, 228, 229, 276}
+    assert set(SUPPORTED_LINKTYPES) == {
+        0, 1, 9, 12, 14, 50, 101, 104, 105, 108, 113, 127, 228, 229, 276
+    }  # fmt: skip
     assert SUPPORTED_LINKTYPES[1] == "ETHERNET" and SUPPORTED_LINKTYPES[229] == "IPV6"
     for lt in SUPPORTED_LINKTYPES:
         assert callable(ip6_offset_func(lt))
@@ -115,7 +117,7 @@ def test_loop_network_order_only(af):
 
 def test_unknown_linktype_is_not_ipv6():
     assert ip6_offset(147, IP6) is None
-    assert ip6_offset(9, b"\xff\x03\x00\x57" + IP6) is None  # PPP: not supported
+    assert ip6_offset(189, bytes(64) + IP6) is None  # USB: not supported
 
 
 @settings(max_examples=300, deadline=None)

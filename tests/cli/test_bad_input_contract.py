@@ -243,7 +243,7 @@ def _args(cmd: str, file: str, fmt: str | None = None) -> list[str]:
 FATAL_INPUT = [
     ("decode", "trunc_header.pcap", "cut short"),
     ("decode", "garbage.jsonl", "not a JSON Lines trace"),
-    ("convert", "linktype147.pcap", "link type 147 is not supported"),
+    ("convert", "linktype147.pcap", "link type 147 (USER0) is not supported"),
     ("convert", "empty.pcap", "empty file"),
     ("analyze", "garbage.bin", "not a pcap or pcapng capture"),
     ("analyze", "trunc_header.pcapng", "cut short"),

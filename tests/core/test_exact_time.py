@@ -1,0 +1,113 @@
+"""Nanosecond captures print 9 exact decimals; microsecond ones 6 (ebutool.core.exact_time).
+
+Ground truth: the timestamps written into the test captures (integers), printed by
+plain integer arithmetic here, never by ebutool.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import dpkt
+import pytest
+
+from ebutool.core.exact_time import AMBIGUOUS, epoch_formatter, exact_map, ns_text
+from tests.support.capbuild import pcap_bytes, pcapng_bytes
+from tests.support.cli import SAMPLES, run_cli
+
+NS = 1_000_000_000
+OFFSET_NS = 789  # added to every packet: its times need all 9 decimals
+
+
+def _expected(ns: int) -> str:
+    return f"{ns // NS}.{ns % NS:09d}"
+
+
+def test_float_cannot_hold_the_nanosecond():
+    """Why the integers are carried: floats near 1.7e9 s are 2^-22 s apart."""
+    t = 1_704_110_401_000_000_789
+    assert t / NS == (t + 1) / NS  # two captured instants, one float
+    assert f"{t / NS:.9f}" != _expected(t)  # 9 decimals of the float are not the capture's
+
+
+def test_exact_map_and_formatter():
+    a, b = 1_704_110_401_000_000_789, 1_704_110_401_000_000_790  # one float
+    m = exact_map([a, None, a, 1_704_110_402_123_456_789])
+    assert m[a / NS] == a and len(m) == 2
+    assert exact_map([a, b])[a / NS] == AMBIGUOUS
+    attrs = {"exact_ns": m, "time_decimals": 9}
+    fmt = epoch_formatter([a / NS], attrs, 6)
+    assert fmt(a / NS) == "1704110401.000000789" == ns_text(a)
+    # a microsecond table, or a value without its integer: 6 decimals from the float
+    assert epoch_formatter([a / NS], {"exact_ns": m, "time_decimals": 6}, 6)(a / NS) == (
+        "1704110401.000001"
+    )
+    assert epoch_formatter([a / NS, 5.5], attrs, 6)(a / NS) == "1704110401.000001"
+    amb = {"exact_ns": exact_map([a, b]), "time_decimals": 9}
+    assert epoch_formatter([a / NS], amb, 6)(a / NS) == "1704110401.000001"
+
+
+def _packets() -> list[tuple[int, bytes]]:
+    with open(SAMPLES / "standard.pcap", "rb") as fh:
+        return [
+            (round(ts * 1_000_000) * 1000 + OFFSET_NS, bytes(buf))
+            for ts, buf in dpkt.pcap.Reader(fh)
+        ]
+
+
+def _capture(tmp_path, fmt: str):
+    pk = _packets()
+    path = tmp_path / f"ns.{fmt}"
+    if fmt == "pcap":
+        path.write_bytes(pcap_bytes(pk, 229, nanosecond=True))  # magic a1b23c4d
+    else:
+        path.write_bytes(pcapng_bytes([(229, 9)], [(0, t, d) for t, d in pk]))  # if_tsresol 9
+    return path, pk
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_decode_csv_has_9_exact_decimals(tmp_path, fmt):
+    path, pk = _capture(tmp_path, fmt)
+    res = run_cli("decode", path, "-f", "csv")
+    assert res.exit_code == 0, res.stderr
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert len(rows) > 10
+    for row in rows:
+        ts = pk[int(row["frame"]) - 1][0]
+        assert row["time"] == _expected(ts)
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_analyze_csv_t_handover_9_decimals(tmp_path, fmt):
+    path, pk = _capture(tmp_path, fmt)
+    res = run_cli("analyze", path, "-f", "csv")
+    assert res.exit_code == 0, res.stderr
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert rows
+    captured = {_expected(t) for t, _ in pk}
+    for row in rows:
+        assert len(row["t_handover"].split(".")[1]) == 9
+        assert row["t_handover"] in captured  # t0 is a packet's capture time
+    # the microsecond capture of the same packets: 6 decimals, same instants
+    us = run_cli("analyze", SAMPLES / "standard.pcap", "-f", "csv")
+    us_rows = list(csv.DictReader(io.StringIO(us.stdout)))
+    assert [len(r["t_handover"].split(".")[1]) for r in us_rows] == [6] * len(us_rows)
+    # every packet is 789 ns later than in the microsecond capture, so is every t0
+    assert [r["t_handover"] for r in rows] == [r["t_handover"] + "789" for r in us_rows]
+
+
+def test_several_inputs_one_of_them_ns(tmp_path):
+    path, _ = _capture(tmp_path, "pcap")
+    res = run_cli("decode", path, SAMPLES / "standard.pcap", "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    by_src = {r["source"]: r["time"] for r in rows}
+    assert by_src["ns.pcap"].endswith(f"{OFFSET_NS:09d}"[-3:])
+    assert by_src["standard.pcap"].endswith("000")
+    assert {len(r["time"].split(".")[1]) for r in rows} == {9}
+
+
+def test_json_stays_microseconds(tmp_path):
+    path, _ = _capture(tmp_path, "pcap")
+    res = run_cli("decode", path, "-f", "json")
+    assert '"time": 1704110401.000001' in res.stdout
