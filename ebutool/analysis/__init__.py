@@ -80,7 +80,7 @@ def make_oracle(
     except ImportError:
         return None
     try:
-        return Oracle(keys=keys, config=config)
+        return Oracle(keys=keys, config=config, diag=diag)
     except EbutoolError:
         raise  # e.g. an unreadable key file: the user must know
     except Exception as exc:  # auth is optional, the analysis is not

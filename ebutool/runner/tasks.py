@@ -356,7 +356,7 @@ def _verify_task(
     from ebutool.oracle.verify import Oracle, verdicts_frame, verify
 
     if is_store(path):
-        return verdicts_frame(Oracle(keys, config).run(read_input(path, diag, stats)))
+        return verdicts_frame(Oracle(keys, config, diag=diag).run(read_input(path, diag, stats)))
     return verify(path, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas)
 
 
