@@ -311,6 +311,23 @@ def _decode_task(
     return decode_frame(count_opaque(records, opaque), esp=bool(esp_sas)), opaque
 
 
+def decode_stream(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    opaque: Counter[str],
+    progress: ProgressLike = None,
+    esp_sas: EspSAs = None,
+) -> Iterator[pd.DataFrame]:
+    """The decode table of one input (what :func:`decode_files` gives for it) as
+    consecutive pieces, made while the input is read (ebutool.report.message_table)."""
+    from ebutool.report.message_table import decode_chunks
+
+    check_paths([path], "decode")
+    records = read_input(path, diag, stats, progress, esp_sas=esp_sas)
+    return decode_chunks(count_opaque(records, opaque), esp=bool(esp_sas))
+
+
 def decode_files(
     paths: Sequence[str | os.PathLike[str]],
     jobs: int = 1,
