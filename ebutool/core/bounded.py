@@ -46,7 +46,8 @@ def make_room(
         if diag is not None:
             diag.warn(
                 EVICTED,
-                f"{'' if frame is None else f'frame {frame}: '}{name} table full ({limit} entries, --max-state-entries): "
+                f"{'' if frame is None else f'frame {frame}: '}{name} table full "
+                f"({limit} entries, --max-state-entries): "
                 f"the least recently active entry ({_show(key)}) was evicted",
                 frame,
             )
