@@ -51,7 +51,7 @@ _OBJECT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "object"]
 _COL = {c: i for i, c in enumerate(_NAMES)}
 _MN, _CN, _COA = _COL["mn"], _COL["cn"], _COL["coa"]
 _DIAG, _SOURCE, _ID = _COL["diagnosis"], _COL["source"], _COL["episode"]
-PIECE_ROWS = 50_000  # rows per table of pieces()
+PIECE_ROWS = 10_000  # rows per table of pieces()
 _BOOL_NONE = -1  # boolean columns are int8 arrays: 1, 0, or this for missing
 _INT_NONE = -(2**63)  # Int64 columns: this for missing (counts never are; kept for safety)
 

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-SPILL_ROWS = 100_000  # finished rows held in memory before a run goes to disk
+SPILL_ROWS = 25_000  # finished rows held in memory before a run goes to disk
 BATCH_ROWS = 2_000  # rows per pickled batch (what a run's reader holds)
 
 # A spilled row: (sort key, fallback, values): fallback None for a row that is not an

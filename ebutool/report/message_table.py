@@ -118,7 +118,7 @@ def message_row(rec: Record, name: str | None = None) -> dict[str, object]:
     return row
 
 
-CHUNK_ROWS = 50_000  # rows per table of decode_chunks (docs/outputs.md "Streaming")
+CHUNK_ROWS = 10_000  # rows per table of decode_chunks (docs/outputs.md "Streaming")
 
 # With ESP SAs (decode --esp-sa): how each message was protected, after the other columns.
 ESP_COLUMNS = ("esp_spi", "esp_seq", "esp_algorithm")

@@ -386,7 +386,7 @@ def verify_stream(
     stats: StreamStats,
     esp_sas: EspSAs = None,
     counts: Counter[str] | None = None,
-    rows: int = 50_000,
+    rows: int = 10_000,
 ) -> Iterator[pd.DataFrame]:
     """The verdicts of one input (what :func:`verify_files` gives for it) as consecutive
     tables of at most ``rows`` rows, made while the input is read; ``counts`` counts the
