@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 SPILL_ROWS = 25_000  # finished rows held in memory before a run goes to disk
-BATCH_ROWS = 2_000  # rows per pickled batch (what a run's reader holds)
+BATCH_ROWS = 500  # rows per pickled batch (what a run's reader holds)
 
 # A spilled row: (sort key, fallback, values): fallback None for a row that is not an
 # early_fallback, else whether its CN refused the EBU with a Binding Error status 2.
