@@ -35,7 +35,9 @@ def run(checkout: Path, cmd: str, capture: Path, out: Path) -> dict:
     argv = [sys.executable, "-m", "ebutool", cmd, str(capture), "-f", "csv", "-o", str(out)]
     t = time.monotonic()
     with open(os.devnull, "wb") as null:
-        p = subprocess.Popen(argv, env=env, stdout=null, stderr=subprocess.PIPE)
+        # cwd: the capture's directory, so that ``-m`` does not import an ebutool package
+        # from the current directory instead of ``checkout``
+        p = subprocess.Popen(argv, env=env, stdout=null, stderr=subprocess.PIPE, cwd=capture.parent)
         _, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         tail = p.stderr.read().decode(errors="replace").strip().splitlines()[-2:]  # type: ignore[union-attr]
