@@ -25,10 +25,13 @@ from ebutool.analysis.metrics import finalize
 from ebutool.analysis.observable import apply_vantage
 from ebutool.analysis.rows import (
     FALLBACK_KIND,
+    PIECE_ROWS,
     UNKNOWN_MH_STATUS,
+    EpisodeRows,
     build_rows,
     fallback_note,
 )
+from ebutool.analysis.spill import SPILL_ROWS
 from ebutool.analysis.state import Episode, Step
 from ebutool.analysis.summary import SUMMARY_COLUMNS, summarize
 from ebutool.analysis.vantage import ROLES, Evidence, VantageDecision, lookahead, resolve
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "analyze",
     "analyze_records",
+    "analyze_pieces",
     "merged_records",
     "source_labels",
     "filter_address",
@@ -80,7 +84,7 @@ def make_oracle(
     except ImportError:
         return None
     try:
-        return Oracle(keys=keys, config=config)
+        return Oracle(keys=keys, config=config, diag=diag)
     except EbutoolError:
         raise  # e.g. an unreadable key file: the user must know
     except Exception as exc:  # auth is optional, the analysis is not
@@ -201,18 +205,67 @@ def _rows_at_vantage(
 ) -> pd.DataFrame:
     """The table of ``records`` at their vantage point (given, or detected: stderr is the
     caller's, the decision is in ``df.attrs["vantage"]``: [VantageDecision.as_dict])."""
-    evidence = Evidence()
-    if vantage is None:
-        early, records = lookahead(records, evidence)
-    else:
-        early = VantageDecision(vantage, "--vantage", given=True)
-    rows = build_rows(records, config, diag, oracle, early.role)
-    decision = resolve(vantage, evidence, early, diag, label, len(rows))
+    rows, decision = _rows_and_vantage(records, config, diag, oracle, vantage, label)
     if source is not None:
         rows.relabel(lambda _: source)
     df = apply_vantage(rows.frame(mn, cn), decision.role)
     df.attrs["vantage"] = [decision.as_dict(label)]
     return df
+
+
+def _rows_and_vantage(
+    records: Iterable,
+    config: ProtocolConfig,
+    diag: Diagnostics,
+    oracle,
+    vantage: str | None,
+    label: str,
+    spill_at: int | None = None,
+) -> tuple[EpisodeRows, VantageDecision]:
+    evidence = Evidence()
+    if vantage is None:
+        early, records = lookahead(records, evidence)
+    else:
+        early = VantageDecision(vantage, "--vantage", given=True)
+    rows = build_rows(records, config, diag, oracle, early.role, spill_at)
+    decision = resolve(vantage, evidence, early, diag, label, len(rows))
+    return rows, decision
+
+
+def analyze_pieces(
+    path: str | os.PathLike[str],
+    *,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    keys: KeyTable | None = None,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    oracle: Any = None,
+    progress: Progress | NullProgress | None = None,
+    esp_sas: Sequence[EspSA] | None = None,
+    vantage: str | None = None,
+    rows: int = PIECE_ROWS,
+    spill_at: int | None = SPILL_ROWS,
+) -> tuple[Iterator[pd.DataFrame], list[dict]]:
+    """:func:`analyze` for a table of any size: (its rows as consecutive tables of at
+    most ``rows`` rows, the vantage decision ``df.attrs["vantage"]`` would hold).  The
+    input is read at once; beyond ``spill_at`` rows, finished rows wait on disk in
+    sorted runs (ebutool.analysis.spill), so memory does not grow with the table.  The
+    concatenated pieces are analyze's table (same rows, order and episode numbers)."""
+    diag = diag if diag is not None else Diagnostics()
+    mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
+    with fewer_collections():
+        if oracle is None:
+            oracle = make_oracle(keys, config, diag)
+        records = merged_records([path], diag, stats, progress, esp_sas)
+        label = source_labels([path])[0]
+        table, decision = _rows_and_vantage(
+            records, config, diag, oracle or None, vantage, label, spill_at
+        )
+    role = decision.role
+    pieces = table.pieces(mn, cn, rows, lambda _: label)
+    return (apply_vantage(df, role) for df in pieces), [decision.as_dict(label)]
 
 
 def merged_records(paths, diag: Diagnostics, stats=None, progress=None, esp_sas=None) -> Iterator:

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ebutool.core.bounded import put
+from ebutool.core.constants import MAX_STATE_ENTRIES
+from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import Record
 from ebutool.wire.mh.messages import BU_FLAG_H, BindingError, BindingUpdate
 
@@ -38,12 +41,19 @@ class Resolved:
 @dataclass
 class AddressBook:
     """What the stream has taught us about addresses; it grows with the number of MNs,
-    care-of addresses and HAs, never with the number of packets."""
+    care-of addresses and HAs, never with the number of packets, and each table keeps
+    at most ``limit`` entries (ebutool.core.bounded: the least recently learnt or used
+    one is evicted, a ``state_evicted`` warning in ``diag``)."""
 
     coa_to_mn: dict[str, str] = field(default_factory=dict)
     ha_of: dict[str, str] = field(default_factory=dict)  # MN -> its HA
-    home_agents: set[str] = field(default_factory=set)
-    mobile_nodes: set[str] = field(default_factory=set)
+    home_agents: dict[str, None] = field(default_factory=dict)  # an ordered set
+    mobile_nodes: dict[str, None] = field(default_factory=dict)  # an ordered set
+    limit: int | None = MAX_STATE_ENTRIES
+    diag: Diagnostics | None = None
+
+    def _node(self, mn: str) -> None:
+        put(self.mobile_nodes, mn, None, self.limit, self.diag, "home address")
 
     def learn_coa(self, coa: str, mn: str | None) -> bool:
         """Map ``coa`` to ``mn``; True when the mapping is new (pending CoTIs may flush)."""
@@ -51,16 +61,16 @@ class AddressBook:
             return False  # the usual case, once per packet: known (mn is in mobile_nodes)
         if not coa or not mn:
             return False
-        self.mobile_nodes.add(mn)
+        self._node(mn)
         if coa == mn or self.coa_to_mn.get(coa) == mn:
             return False
-        self.coa_to_mn[coa] = mn
+        put(self.coa_to_mn, coa, mn, self.limit, self.diag, "care-of address")
         return True
 
     def learn_ha(self, mn: str, ha: str) -> None:
-        self.mobile_nodes.add(mn)
-        self.ha_of[mn] = ha
-        self.home_agents.add(ha)
+        self._node(mn)
+        put(self.ha_of, mn, ha, self.limit, self.diag, "home agent of mobile node")
+        put(self.home_agents, ha, None, self.limit, self.diag, "home agent")
 
     def is_ha(self, mn: str, addr: str) -> bool:
         return self.ha_of.get(mn) == addr or addr in self.home_agents
@@ -77,10 +87,10 @@ class AddressBook:
         if rec.hoa is not None:
             coa = rec.care_of_address or rec.src
             res = Resolved(rec.hoa, UP, rec.dst, coa, rec.tunnel_src is not None)
-            self.mobile_nodes.add(rec.hoa)
+            self._node(rec.hoa)
             return res
         if rec.rh2 is not None:
-            self.mobile_nodes.add(rec.rh2)
+            self._node(rec.rh2)
             return Resolved(
                 rec.rh2, DOWN, rec.src, rec.tunnel_dst or rec.dst, rec.tunnel_src is not None
             )
@@ -94,7 +104,7 @@ class AddressBook:
             return Resolved(self.mn_of(rec.dst), DOWN, rec.src, rec.dst)
         if msg in ("BU", "EBU", "HoTI"):
             # No HAO and no tunnel: sent from home (RFC 6275 11.5.4, returning home).
-            self.mobile_nodes.add(rec.src)
+            self._node(rec.src)
             if isinstance(rec.mh, BindingUpdate) and rec.mh.flags & BU_FLAG_H:
                 self.learn_ha(rec.src, rec.dst)
             return Resolved(rec.src, UP, rec.dst, rec.care_of_address or rec.src)

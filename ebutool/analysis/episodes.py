@@ -24,7 +24,8 @@ from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.handlers import MessageHandlers
-from ebutool.analysis.state import CNState, Exchange, Handover, MNState
+from ebutool.analysis.state import EVICTED_NOTE, CNState, Exchange, Handover, MNState
+from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
@@ -49,8 +50,12 @@ class Reconstructor(MessageHandlers):
         self.config = config
         self.diag = diag if diag is not None else Diagnostics()
         self.oracle = oracle
-        self.book = AddressBook()
-        self.mns: dict[str, MNState] = {}
+        # Every table keyed by addresses or cookies keeps at most this many entries
+        # (ebutool.core.bounded; docs/analysis.md "Limits").
+        self.limit = int(config.max_state_entries)
+        self.book = AddressBook(limit=self.limit, diag=self.diag)
+        self.mns: dict[str, MNState] = {}  # least recently active first
+        self.evicted_mns: dict[str, None] = {}  # MNs whose state was evicted (bounded too)
         self.pending: dict[str, list[tuple[Record, str | None]]] = {}
         self.coti_index: dict[tuple[str, str, bytes], tuple[CNState | None, Exchange]] = {}
         self.cot_zero: dict[tuple[str, str], int] = {}  # (care-of address, CN) -> CoT time
@@ -91,7 +96,7 @@ class Reconstructor(MessageHandlers):
         return out
 
     def _event(self, ev: HandoverEvent) -> None:
-        mst = self._mn(ev.mn)
+        mst = self._mn(ev.mn, ev.frame)
         cur = mst.current
         if cur is not None and cur.coa == ev.coa:
             if cur.t0_source != "event":  # the simulator knows better than the first packet
@@ -143,9 +148,7 @@ class Reconstructor(MessageHandlers):
     def _cot_zero(self, coa: str, cn: str, ts_ns: int) -> None:
         """A CoT with care-of nonce index 0 reached ``coa``: a later BU from it with
         care-of index 0 may be a standard BU (RFC 6275 does not reserve index 0)."""
-        if len(self.cot_zero) >= MAX_COT_ZERO:
-            self.cot_zero.pop(next(iter(self.cot_zero)))
-        self.cot_zero[(coa, cn)] = ts_ns
+        put(self.cot_zero, (coa, cn), ts_ns, MAX_COT_ZERO, self.diag, "care-of index 0 CoT")
 
     def _standard_mac_verifies(self, rec: Record, cn: str) -> bool:
         """With the CN's keys (Kcn and nonces), the BU's MAC verifies with the standard
@@ -185,7 +188,7 @@ class Reconstructor(MessageHandlers):
         HA the decapsulated copy of a tunnelled one, already counted: dropped)."""
         if self.vantage != "cn":
             return
-        mst = self._mn(res.mn or rec.src)
+        mst = self._mn(res.mn or rec.src, rec.frame)
         cur = mst.current
         res.coa, res.tunnelled = (cur.coa if cur is not None else ""), True
         if rec.msg == "HoT":
@@ -241,11 +244,26 @@ class Reconstructor(MessageHandlers):
             return None
 
     # -- state -----------------------------------------------------------------------
-    def _mn(self, mn: str) -> MNState:
-        mst = self.mns.get(mn)
+    def _mn(self, mn: str, frame: int | None = None) -> MNState:
+        """The state of ``mn``, made its most recently active (a new one may evict the
+        least recently active MN: :meth:`_evict`)."""
+        mst = self.mns.pop(mn, None)
         if mst is None:
-            mst = self.mns[mn] = MNState(mn)
+            make_room(self.mns, self.limit, self.diag, "mobile node", frame, self._evict)
+            mst = MNState(mn, limit=self.limit, diag=self.diag)
+            mst.evicted_before = mn in self.evicted_mns
+        self.mns[mn] = mst
         return mst
+
+    def _evict(self, mn: str, mst: MNState) -> None:
+        """An MN evicted from the table: its open handover closes now, every episode of
+        it flagged state_evicted (what came later is not in it); if the MN shows up
+        again, its episodes are flagged too (its home tests and history are gone)."""
+        put(self.evicted_mns, mn, None, self.limit, None, "evicted mobile node")
+        ho = mst.current
+        if ho is not None:
+            ho.evicted = True
+            self._close(mst)
 
     def _start(
         self,
@@ -271,6 +289,7 @@ class Reconstructor(MessageHandlers):
             source=source,
             recent_data=mst.recent_data(),
         )
+        ho.evicted = mst.evicted_before
         mst.current = ho
         mst.n_handovers += 1
         return ho
@@ -282,6 +301,9 @@ class Reconstructor(MessageHandlers):
             return
         if ho.ha is None:  # learnt after the handover began (e.g. from a tunnel)
             ho.ha = self.book.ha_of.get(mst.mn)
+        if ho.evicted:
+            for ep in ho.all_cns():
+                ep.notes.add(EVICTED_NOTE)
         window = int(self.config.initial_bindack_timeout * NS_PER_S)
         for ep in ho.cns.values():
             if ep.home_test is None:
@@ -302,14 +324,30 @@ class Reconstructor(MessageHandlers):
     def _cn(self, ho: Handover, cn: str) -> CNState:
         ep = ho.cns.get(cn)
         if ep is None:
+            make_room(
+                ho.cns,
+                self.limit,
+                self.diag,
+                "correspondent of one handover",
+                None,
+                lambda _, old: self._evict_cn(ho, old),
+            )
             ep = ho.cns[cn] = CNState(cn, started_mid=ho.mid_start, refresh=cn in ho.refresh_cns)
         return ep
+
+    def _evict_cn(self, ho: Handover, ep: CNState) -> None:
+        """The oldest CN episode of a handover with too many CNs closes now, on its own
+        (with the handover's home registration as it is), flagged state_evicted."""
+        ep.notes.add(EVICTED_NOTE)
+        mst = self.mns.get(ho.mn)
+        if mst is not None:
+            self.closed.append((replace(ho, cns={ep.cn: ep}, done_cns=[]), mst))
 
     # -- one record ------------------------------------------------------------------
     def _process(self, rec: Record, res: Resolved, verdict: str | None) -> None:
         mn = res.mn
         assert mn is not None  # records of unmapped care-of addresses wait (_hold)
-        mst = self.mns.get(mn) or self._mn(mn)
+        mst = self._mn(mn, rec.frame)
         if (
             not res.up
             and rec.msg == "BA"

@@ -19,6 +19,7 @@ from ebutool.analysis.state import (
     Step,
 )
 from ebutool.core import constants as C
+from ebutool.core.bounded import make_room, put
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import Record
 from ebutool.wire.mh.messages import (
@@ -102,9 +103,7 @@ class MessageHandlers:
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role, rec.esp_spi is not None))
 
     def _index(self, key: CotiKey, ep: CNState | None, ex: Exchange) -> None:
-        if key not in self.coti_index and len(self.coti_index) >= MAX_OPEN_COTIS:
-            self.coti_index.pop(next(iter(self.coti_index)))
-        self.coti_index[key] = (ep, ex)
+        put(self.coti_index, key, (ep, ex), MAX_OPEN_COTIS, self.diag, "open CoTI", ex.first_frame)
 
     def _ha_bu(
         self, rec: Record, bu: BindingUpdate, res: Resolved, ho: Handover, verdict: str | None
@@ -180,8 +179,7 @@ class MessageHandlers:
         tests = mst.tests(res.peer)
         ex = tests.open.get(m.init_cookie)
         if ex is None:
-            if len(tests.open) >= MAX_OPEN_TESTS:
-                tests.open.pop(next(iter(tests.open)))
+            make_room(tests.open, MAX_OPEN_TESTS, self.diag, "open HoTI per MN and CN", rec.frame)
             ex = tests.open[m.init_cookie] = Exchange(coa=res.coa)
         ex.send(rec.ts_ns, rec.frame)
         if len(ex.steps) < MAX_STEPS:

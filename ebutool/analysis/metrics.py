@@ -6,7 +6,7 @@ from __future__ import annotations
 from ebutool.analysis.classify import cn_kind, cn_mode, eba, ha_kind
 from ebutool.analysis.formulas import FORMULAS, predict
 from ebutool.analysis.quality import quality
-from ebutool.analysis.state import CNState, Episode, Exchange, Handover, Step
+from ebutool.analysis.state import EVICTED_NOTE, CNState, Episode, Exchange, Handover, Step
 from ebutool.core.constants import ProtocolConfig
 
 NS_PER_MS = 1_000_000
@@ -102,7 +102,7 @@ def finalize(
     ha_ex = ho.ha_final
     rtt_ha = _rtt(ha_ex, "rtt_ha", ha_karn) if ha_ex is not None and ha_ex.accepted else None
     ha_retx = _retransmissions(ho.ha_bus.values())
-    ha_notes: set[str] = set()
+    ha_notes: set[str] = {EVICTED_NOTE} if ho.evicted else set()
     _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba")
     if _rate_exceeded(ho.ha_bus.values(), config):
         ha_notes.add("ha_update_rate_exceeded")

@@ -20,9 +20,12 @@ AMBIGUOUS = "ambiguous_classification"
 INCOMPLETE = "incomplete"
 EBA_ONLY = "eba_only"
 INCONSISTENT_TIMES = "inconsistent_times"
+STATE_EVICTED = "state_evicted"
 
 # code -> what it means; checked in this order (a row gets the first that applies)
 QUALITY_CODES: dict[str, str] = {
+    STATE_EVICTED: "ebutool evicted the state of this MN (or of this CN episode) to stay "
+    "within --max-state-entries (diagnosis `state_evicted`): what came later is not in it",
     REFRESH: "a binding refresh (the CN sent route-optimised data to the care-of address "
     "before the binding update, `binding_refresh`), not a handover",
     MID_START: "the capture began inside the procedure: t0 and what ran before are unknown",
@@ -36,6 +39,7 @@ QUALITY_CODES: dict[str, str] = {
 
 # diagnosis code -> quality code
 _BY_NOTE = (
+    ("state_evicted", STATE_EVICTED),
     ("binding_refresh", REFRESH),
     ("capture_started_mid_episode", MID_START),
     ("care_of_index_0_ambiguous", AMBIGUOUS),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ import pandas as pd
 from ebutool.analysis.columns import EPISODE_COLUMNS, row_values
 from ebutool.analysis.episodes import Reconstructor
 from ebutool.analysis.metrics import finalize
+from ebutool.analysis.spill import RowSpill
 from ebutool.analysis.state import Episode, Handover
 from ebutool.core import constants as C
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
@@ -51,6 +52,7 @@ _OBJECT = [i for i, c in enumerate(_NAMES) if EPISODE_COLUMNS[c] == "object"]
 _COL = {c: i for i, c in enumerate(_NAMES)}
 _MN, _CN, _COA = _COL["mn"], _COL["cn"], _COL["coa"]
 _DIAG, _SOURCE, _ID = _COL["diagnosis"], _COL["source"], _COL["episode"]
+PIECE_ROWS = 10_000  # rows per table of pieces()
 _BOOL_NONE = -1  # boolean columns are int8 arrays: 1, 0, or this for missing
 _INT_NONE = -(2**63)  # Int64 columns: this for missing (counts never are; kept for safety)
 
@@ -72,7 +74,10 @@ class EpisodeRows:
     """Finished episode rows as columns.  ``add_handover`` as handovers close, then
     ``close()`` once (fallback causes, sort, ids 1..n), then ``frame()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, spill_at: int | None = None) -> None:
+        # beyond ``spill_at`` rows, sorted runs go to a temporary file (analysis/spill.py)
+        self.spill_at = spill_at
+        self.spill: RowSpill | None = None
         self.columns = _empty_columns()
         self.t0_ns = array("q")  # sort key: handover time (0 when missing) ...
         self.t0_missing = array("b")  # ... and whether it is missing (sorts last)
@@ -81,7 +86,8 @@ class EpisodeRows:
         self._interned: dict = {}
 
     def __len__(self) -> int:
-        return len(self.t0_ns)
+        """Rows held, and on disk."""
+        return len(self.t0_ns) + (self.spill.rows if self.spill is not None else 0)
 
     # -- filling ---------------------------------------------------------------------
     def add_handover(
@@ -115,11 +121,85 @@ class EpisodeRows:
         if ep.kind == FALLBACK_KIND:
             refused = any(status == UNKNOWN_MH_STATUS for _, status, _ in ep.binding_errors)
             self.fallbacks.append((row, refused))
+        if self.spill_at is not None and len(self.t0_ns) >= self.spill_at:
+            self._spill()
+
+    # -- rows on disk (analysis/spill.py) ----------------------------------------------
+    def _spill(self) -> None:
+        """The rows held, sorted, as one run on disk; the columns start again empty."""
+        if self.spill is None:
+            self.spill = RowSpill()
+        fallback = dict(self.fallbacks)
+        cols, t0, missing = self.columns, self.t0_ns, self.t0_missing
+        mn, cn, coa = cols[_MN], cols[_CN], cols[_COA]
+        rows = [
+            (
+                (missing[r], t0[r], mn[r], cn[r] or "", coa[r]),
+                fallback.get(r),
+                tuple(col[r] for col in cols),
+            )
+            for r in range(len(t0))
+        ]
+        rows.sort(key=lambda row: row[0])
+        self.spill.add_run(rows)
+        self.columns, self.t0_ns, self.t0_missing = _empty_columns(), array("q"), array("b")
+        self.fallbacks = []
+
+    def _append_values(self, key: tuple, values: list) -> None:
+        """One row as stored (nan, _INT_NONE, _BOOL_NONE for missing values)."""
+        for col, v in zip(self.columns, values, strict=True):
+            col.append(v)
+        self.t0_missing.append(key[0])
+        self.t0_ns.append(key[1])
+
+    def pieces(
+        self,
+        mn: str | None = None,
+        cn: str | None = None,
+        rows: int = PIECE_ROWS,
+        label: Callable[[str], str] | None = None,
+    ) -> Iterator[pd.DataFrame]:
+        """The table (as :meth:`frame`, after ``close()``; ``label`` as :meth:`relabel`)
+        in consecutive pieces of at most ``rows`` rows: the rows on disk are merged
+        with the ones held, numbered in the merged order, then filtered."""
+        if self.spill is None:
+            if label is not None:
+                self.relabel(label)
+            yield self.frame(mn, cn)
+            return
+        piece, n, given = EpisodeRows(), 0, False
+        diag_col = _DIAG
+        for key, fallback, stored in self.spill.merged():
+            n += 1
+            values = list(stored)
+            if fallback is not None:
+                values[diag_col] = _with_fallback_note(
+                    values[diag_col], fallback, values[_CN] in self.answering_cns
+                )
+            values[_ID] = n
+            if (mn is not None and values[_MN] != mn) or (cn is not None and values[_CN] != cn):
+                continue
+            piece._append_values(key, values)
+            if len(piece) >= rows:
+                yield piece._labelled_frame(label)
+                piece, given = EpisodeRows(), True
+        if len(piece) or not given:
+            yield piece._labelled_frame(label)
+        self.spill.close()
+
+    def _labelled_frame(self, label: Callable[[str], str] | None) -> pd.DataFrame:
+        if label is not None:
+            self.relabel(label)
+        return self.frame()
 
     # -- end of run ------------------------------------------------------------------
     def close(self) -> None:
         """Fallback causes (they need the whole capture), then the episode order of
-        build_episodes (stable: time, MN, CN, care-of address) and ids from 1."""
+        build_episodes (stable: time, MN, CN, care-of address) and ids from 1.  With
+        rows on disk, the rows held become the last run: :meth:`pieces` does the rest."""
+        if self.spill is not None:
+            self._spill()
+            return
         diag = self.columns[_DIAG]
         for row, refused in self.fallbacks:
             notes = set(diag[row].split(";")) if diag[row] else set()
@@ -196,6 +276,15 @@ def fallback_note(refused_be: bool, cn_answers: bool, notes: set[str]) -> str | 
     return None
 
 
+def _with_fallback_note(diagnosis: str | None, refused: bool, cn_answers: bool) -> str | None:
+    """A spilled early_fallback row's diagnosis with its cause (as close() does)."""
+    notes = set(diagnosis.split(";")) if diagnosis else set()
+    note = fallback_note(refused, cn_answers, notes)
+    if note is not None:
+        notes.add(note)
+    return ";".join(sorted(notes)) or None
+
+
 def _take(col, order: list[int]):
     if isinstance(col, array):
         return array(col.typecode, [col[i] for i in order])
@@ -229,12 +318,15 @@ def build_rows(
     diag: Diagnostics | None = None,
     oracle=None,
     vantage: str | None = None,
+    spill_at: int | None = None,
 ) -> EpisodeRows:
     """The closed episode rows of a message stream (what build_episodes gives, as rows);
-    ``vantage``: where the capture was taken (ebutool.analysis.vantage), None = the MN."""
+    ``vantage``: where the capture was taken (ebutool.analysis.vantage), None = the MN;
+    ``spill_at``: rows held in memory before sorted runs go to disk (then read the
+    table with ``pieces()``, not ``frame()``)."""
     rc = Reconstructor(config, diag, oracle)
     rc.vantage = vantage
-    rows = EpisodeRows()
+    rows = EpisodeRows(spill_at)
     add = rows.add_handover
     # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
     for item in retyped(records, config.mh_types, rc.diag):

@@ -12,11 +12,17 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ebutool.core.bounded import make_room
+from ebutool.core.constants import MAX_STATE_ENTRIES
+from ebutool.core.diagnostics import Diagnostics
+
 MAX_SENDS = 16  # transmissions remembered per request (more are only counted)
 MAX_STEPS = 256  # timeline steps kept per episode
 MAX_EXCHANGES = 32  # requests remembered per episode and message type
 GAP_PACKETS = 9  # data packets per (MN, CN, direction) kept for the gap before t0
 HOME_TESTS_KEPT = 8  # answered home tests remembered per (MN, CN)
+
+EVICTED_NOTE = "state_evicted"  # the episode's state was evicted (ebutool.core.bounded)
 
 ACCEPTED_MAX_STATUS = 127  # BA status 0-127 = accepted (RFC 6275 6.1.8)
 
@@ -176,6 +182,7 @@ class Handover:
     cns: dict[str, CNState] = field(default_factory=dict)
     refresh_cns: set[str] = field(default_factory=set)  # CNs with a binding before any (E)BU
     done_cns: list[CNState] = field(default_factory=list)  # finished before a later event
+    evicted: bool = False  # its MN's state was evicted (now, or before it began)
 
     def all_cns(self) -> list[CNState]:
         """Every CN episode of the handover, finished ones first."""
@@ -300,10 +307,14 @@ class MNState:
     n_handovers: int = 0
     home_tests: dict[str, HomeTests] = field(default_factory=dict)
     data_times: dict = field(default_factory=dict)  # (cn, up) -> deque of recent data ts_ns
+    limit: int | None = MAX_STATE_ENTRIES  # entries of each table keyed by CN
+    diag: Diagnostics | None = None  # where evictions are counted
+    evicted_before: bool = False  # an earlier state of this MN was evicted
 
     def note_data(self, cn: str, up: bool, ts_ns: int) -> None:
         q = self.data_times.get((cn, up))
         if q is None:
+            make_room(self.data_times, self.limit, self.diag, "data times per correspondent")
             q = self.data_times[(cn, up)] = deque(maxlen=GAP_PACKETS)
         q.append(ts_ns)
 
@@ -314,5 +325,6 @@ class MNState:
     def tests(self, cn: str) -> HomeTests:
         tests = self.home_tests.get(cn)
         if tests is None:  # not setdefault: that would build a HomeTests every call
+            make_room(self.home_tests, self.limit, self.diag, "home tests per correspondent")
             tests = self.home_tests[cn] = HomeTests()
         return tests

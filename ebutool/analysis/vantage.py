@@ -198,8 +198,13 @@ def resolve(
 
 def vantage_lines(df) -> list[str]:
     """The stderr lines of a table's vantage decisions (``df.attrs["vantage"]``)."""
+    return decision_lines(df.attrs.get("vantage", []))
+
+
+def decision_lines(decisions: list[dict]) -> list[str]:
+    """The stderr lines of vantage decisions (VantageDecision.as_dict each)."""
     out = []
-    for d in df.attrs.get("vantage", []):
+    for d in decisions:
         decision = VantageDecision(d["role"], d["evidence"], d["given"])
         out.append(decision.line(d["source"]))
     return out

@@ -246,6 +246,28 @@ def write_table(
         target.discard()
 
 
+def write_pieces(
+    tables: Iterable[pd.DataFrame],
+    fmt: OutputFormat,
+    out: OutputFile,
+    decimals: int = 3,
+    *,
+    columns: str | None = None,
+    name: str = "ebutool",
+) -> None:
+    """Write consecutive pieces of one table to ``out`` as they come (a streamed format:
+    ebutool.report.streamed), the same octets as :func:`write_table` of the whole."""
+    from ebutool.report.select import parse_columns, select_columns
+    from ebutool.report.streamed import render_pieces
+
+    check_output(fmt, out.path)
+    names = parse_columns(columns)
+    if names is not None or columns is not None:
+        tables = (select_columns(df, names) for df in tables)
+    for data in render_pieces(tables, fmt, decimals, name=name):
+        out.write(data)
+
+
 def final_status(diag: Diagnostics, quiet: bool, status: int = 0) -> int:
     """The exit status of a command that read several inputs: 3 (README "Exit status")
     when one of them could not be read (its rows are missing; with --quiet it is named

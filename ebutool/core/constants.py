@@ -88,6 +88,9 @@ INITIAL_BINDACK_TIMEOUT_S = 1.0
 MAX_BINDACK_TIMEOUT_S = 32.0  # retransmission back-off cap (RFC 6275 section 12)
 MAX_UPDATE_RATE_PER_S = 3.0
 TENTATIVE_BINDING_LIFETIME_S = 3.0
+# Not a protocol constant: ebutool's own bound on each table keyed by what the capture
+# controls (mobile nodes, correspondents, care-of addresses, cookies, ...; ebutool.core.bounded)
+MAX_STATE_ENTRIES = 20_000
 
 KIND_MH_TYPE = "mh_type"  # a ConstantSpec that is an optional MH type number
 MH_TYPE_RANGE = (8, 255)  # MH types a user may name: RFC 6275 uses 0-7
@@ -237,6 +240,16 @@ class ProtocolConfig:
         "how long a CN uses an unverified care-of address (0: never)",
         "analysis cn_replay synth",
         aliases=("--tentative-lifetime",),
+    )
+    max_state_entries: float = _constant(
+        MAX_STATE_ENTRIES,
+        "MAX_STATE_ENTRIES",
+        "entries",
+        "ebutool's bound on each table keyed by addresses or cookies from the capture (mobile "
+        "nodes, correspondents, care-of addresses...); beyond it the least recently active "
+        "entry is evicted (diagnosis state_evicted)",
+        "analysis oracle",
+        positive=True,
     )
     # The draft introduces EBU and EBA as messages of their own without numbers; a
     # testbed may give them MH types (e.g. RFC 5096's experimental 11).  Named here, such

@@ -24,6 +24,8 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any
 
+from ebutool.core.bounded import put
+from ebutool.core.diagnostics import Diagnostics
 from ebutool.oracle import crypto
 
 # A flat token tuple: (token, ts_ns, frame, token, ts_ns, frame, ...), newest first.
@@ -35,21 +37,36 @@ MAX_CANDIDATES = 4  # tokens kept per (CN, address, index): retransmissions, spo
 # benchmark's 7 exchanges/s the tables hold ~1,500-3,500 entries each after 400 s, so
 # the bound only acts on captures with ~20x more concurrent exchanges; it caps the
 # oracle at roughly 65536 x 4 tables x ~350 octets (under 100 MB) whatever the rate.
-MAX_TABLE_ENTRIES = 1 << 16
+MAX_TABLE_ENTRIES = 1 << 16  # Oracle(max_entries=...): the default is --max-state-entries
+FROM_CONFIG = -1  # Oracle(max_entries=FROM_CONFIG): ProtocolConfig.max_state_entries
 
 _TS = itemgetter(1)
 
 
-def put_bounded(table: dict, key: object, value: object, max_entries: int | None) -> None:
-    """table[key] = value as the newest entry; drop the oldest beyond ``max_entries``.
+def put_bounded(
+    table: dict,
+    key: object,
+    value: object,
+    max_entries: int | None,
+    diag: Diagnostics | None = None,
+    name: str = "oracle",
+    frame: int | None = None,
+) -> None:
+    """table[key] = value as the newest entry; drop the oldest beyond ``max_entries``
+    (a ``state_evicted`` warning in ``diag`` naming the table ``name``, when given).
     (Re-inserting moves a refreshed key to the end, so the oldest is first.)"""
-    if table.pop(key, None) is None and max_entries is not None and len(table) >= max_entries:
-        del table[next(iter(table))]
-    table[key] = value
+    put(table, key, value, max_entries, diag, name, frame)
 
 
 def remember(
-    table: dict, key: object, token: bytes, ts_ns: int, frame: int, max_entries: int | None
+    table: dict,
+    key: object,
+    token: bytes,
+    ts_ns: int,
+    frame: int,
+    max_entries: int | None,
+    diag: Diagnostics | None = None,
+    name: str = "oracle keygen token",
 ) -> None:
     """Add one token in front of ``table[key]``, keeping the newest MAX_CANDIDATES."""
     old = table.get(key)
@@ -57,7 +74,7 @@ def remember(
         new = (token, ts_ns, frame)
     else:
         new = (token, ts_ns, frame) + old[: 3 * (MAX_CANDIDATES - 1)]
-    put_bounded(table, key, new, max_entries)
+    put_bounded(table, key, new, max_entries, diag, name, frame)
 
 
 def sweep_tokens(table: dict, cut_ns: int) -> None:
@@ -192,6 +209,7 @@ class Sent:
 
 __all__ = [
     "MAX_CANDIDATES",
+    "FROM_CONFIG",
     "MAX_TABLE_ENTRIES",
     "Sent",
     "put_bounded",

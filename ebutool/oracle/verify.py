@@ -39,7 +39,7 @@ from ebutool.core.units import to_ns
 from ebutool.oracle import crypto
 from ebutool.oracle.keys import KeyTable
 from ebutool.oracle.tables import (
-    MAX_TABLE_ENTRIES,
+    FROM_CONFIG,
     Sent,
     Tokens,
     by_time,
@@ -136,13 +136,15 @@ class Oracle:
     """Feed it every record of a stream (:meth:`check`, or :meth:`run`).
 
     ``max_entries`` bounds each table by count as well as by time
-    (:data:`~ebutool.oracle.tables.MAX_TABLE_ENTRIES`; None: by time only)."""
+    (default: ``config.max_state_entries``, --max-state-entries; None: by time only); evictions
+    are ``state_evicted`` warnings in ``diag`` when given."""
 
     def __init__(
         self,
         keys: KeyTable | None = None,
         config: ProtocolConfig = DEFAULT_CONFIG,
-        max_entries: int | None = MAX_TABLE_ENTRIES,
+        max_entries: int | None = FROM_CONFIG,
+        diag: Diagnostics | None = None,
     ) -> None:
         for name in ("max_nonce_lifetime", "max_token_lifetime"):
             value = getattr(config, name)
@@ -151,12 +153,15 @@ class Oracle:
                     f"{name.upper()} must be a positive number of seconds "
                     f"(--{name.replace('_', '-')})"
                 )
+        if max_entries == FROM_CONFIG:
+            max_entries = int(config.max_state_entries)
         if max_entries is not None and max_entries < 1:
             raise UsageError("the oracle's table bound must be at least 1 entry")
         self.keys = keys if keys is not None else KeyTable()
         self.config = config
         self._mh_types = config.mh_types
         self.max_entries = max_entries
+        self.diag = diag  # where table evictions are counted (state_evicted), if given
         self._nonce_ns = to_ns(config.max_nonce_lifetime)
         self._token_ns = to_ns(config.max_token_lifetime)
         # Token tables: (CN, address, index) -> flat (token, ts_ns, frame, ...) tuple
@@ -195,7 +200,15 @@ class Oracle:
                 self._sweep(ts_ns)
                 self._swept = ts_ns
         if rec.hoa is not None:
-            put_bounded(self._coa_mn, rec.src, (rec.hoa, ts_ns), self.max_entries)
+            put_bounded(
+                self._coa_mn,
+                rec.src,
+                (rec.hoa, ts_ns),
+                self.max_entries,
+                self.diag,
+                "oracle care-of address",
+                rec.frame,
+            )
         msg = rec.msg
         v: Verdict | None
         if msg == "HoT":
@@ -276,7 +289,15 @@ class Oracle:
         first = self._first_use.get((cn, index))
         if first is None:
             first = rec.ts_ns
-            put_bounded(self._first_use, (cn, index), first, self.max_entries)
+            put_bounded(
+                self._first_use,
+                (cn, index),
+                first,
+                self.max_entries,
+                self.diag,
+                "oracle nonce first use",
+                rec.frame,
+            )
         v.nonce_age_ms = (rec.ts_ns - first) / 1e6
         remember(
             self._home if home else self._careof,
@@ -285,6 +306,7 @@ class Oracle:
             rec.ts_ns,
             rec.frame,
             self.max_entries,
+            self.diag,
         )
         kcn = self.keys.kcn(cn) if self.keys else None  # an empty table: keyless, no lookups
         if kcn is None or self.keys.nonce_table(cn) is None:
@@ -356,7 +378,9 @@ class Oracle:
             # A home registration (IPsec-protected, not return routability): only noted
             # so that the home agent's BA is recognised -- by its time alone, an int
             # (32 octets where a Sent takes 112).
-            put_bounded(self._sent, key, rec.ts_ns, self.max_entries)
+            put_bounded(
+                self._sent, key, rec.ts_ns, self.max_entries, self.diag, "oracle BU sent", rec.frame
+            )
             return None
         ni, auth, alt = bu.first_options(
             NonceIndices, BindingAuthorizationData, AlternateCareOfAddress
@@ -377,7 +401,7 @@ class Oracle:
             forms = _STANDARD_FORMS
         basis = BASIS_KCN if self.keys and self.keys.usable(cn) else BASIS_CAPTURE
         sent = self._sent_for(rec, v.msg, forms, basis, ni, mn, coa)
-        put_bounded(self._sent, key, sent, self.max_entries)
+        put_bounded(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
         v.key_form = forms[0] if len(forms) == 1 else None
         v.basis = basis
         if ni is not None:
@@ -397,7 +421,9 @@ class Oracle:
             k = self._match_bu(std, *mac_args) if std.fail is None else None
             if k is not None:
                 sent, note, v.msg = std, R_INDEX0_STANDARD, "BU"
-                put_bounded(self._sent, key, sent, self.max_entries)
+                put_bounded(
+                    self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame
+                )
             elif std.fail is not None and std.fail[0] == UNVERIFIABLE and sent.fail is None:
                 v.verdict, v.reason = UNVERIFIABLE, R_INDEX0_AMBIGUOUS.format(why=std.fail[1])
                 return v
@@ -529,7 +555,13 @@ class Oracle:
             index = ni.careof_index if ni is not None else None
             cot_token = bytes(cot.keygen_token)
             remember(
-                self._careof, (cn, coa, index), cot_token, rec.ts_ns, rec.frame, self.max_entries
+                self._careof,
+                (cn, coa, index),
+                cot_token,
+                rec.ts_ns,
+                rec.frame,
+                self.max_entries,
+                self.diag,
             )
             if index is not None and self.keys and self.keys.usable(cn):
                 try:
@@ -620,8 +652,8 @@ def verify(
     (ebutool.esp) to decrypt protected signalling with."""
     from ebutool.stream.reader import read_records
 
-    oracle = Oracle(keys, config)
     diag = diag if diag is not None else Diagnostics()
+    oracle = Oracle(keys, config, diag=diag)
     return verdicts_frame(oracle.run(read_records(path, diag, stats, esp_sas=esp_sas)))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
@@ -119,6 +119,8 @@ def message_row(rec: Record, name: str | None = None) -> dict[str, object]:
     return row
 
 
+CHUNK_ROWS = 10_000  # rows per table of decode_chunks (docs/outputs.md "Streaming")
+
 # With ESP SAs (decode --esp-sa): how each message was protected, after the other columns.
 ESP_COLUMNS = ("esp_spi", "esp_seq", "esp_algorithm")
 
@@ -128,6 +130,29 @@ def decode_frame(records: Iterable[Record], esp: bool = False) -> pd.DataFrame:
     ``esp`` the columns ESP_COLUMNS at the end (empty for a message sent in clear)."""
     namer = MessageNamer()
     kept = [r for r in records if isinstance(r, Record) and r.mh is not None]
+    return _table(kept, namer, esp)
+
+
+def decode_chunks(
+    records: Iterable[Record], esp: bool = False, rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The decode table of ``records`` as consecutive tables of at most ``rows`` rows
+    (the first possibly empty, the others not), in capture order: what
+    :func:`decode_frame` gives, streamed (one message namer over the whole stream)."""
+    namer = MessageNamer()
+    kept: list[Record] = []
+    first = True
+    for r in records:
+        if isinstance(r, Record) and r.mh is not None:
+            kept.append(r)
+            if len(kept) >= rows:
+                yield _table(kept, namer, esp)
+                kept, first = [], False
+    if kept or first:
+        yield _table(kept, namer, esp)
+
+
+def _table(kept: list[Record], namer: MessageNamer, esp: bool) -> pd.DataFrame:
     rows = [message_row(r, namer.name(r)) for r in kept]
     df = pd.DataFrame(rows, columns=list(DECODE_COLUMNS))
     df.attrs[EXACT_NS] = exact_map(r.ts_ns for r in kept)  # the times' exact ns

@@ -319,6 +319,23 @@ def _decode_task(
     return df, opaque
 
 
+def decode_stream(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    opaque: Counter[str],
+    progress: ProgressLike = None,
+    esp_sas: EspSAs = None,
+) -> Iterator[pd.DataFrame]:
+    """The decode table of one input (what :func:`decode_files` gives for it) as
+    consecutive pieces, made while the input is read (ebutool.report.message_table)."""
+    from ebutool.report.message_table import decode_chunks
+
+    check_paths([path], "decode")
+    records = read_input(path, diag, stats, progress, esp_sas=esp_sas)
+    return decode_chunks(count_opaque(records, opaque), esp=bool(esp_sas))
+
+
 def decode_files(
     paths: Sequence[str | os.PathLike[str]],
     jobs: int = 1,
@@ -364,8 +381,40 @@ def _verify_task(
     from ebutool.oracle.verify import Oracle, verdicts_frame, verify
 
     if is_store(path):
-        return verdicts_frame(Oracle(keys, config).run(read_input(path, diag, stats)))
+        return verdicts_frame(Oracle(keys, config, diag=diag).run(read_input(path, diag, stats)))
     return verify(path, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas)
+
+
+def verify_stream(
+    path: str,
+    *,
+    keys: KeyTable | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    diag: Diagnostics,
+    stats: StreamStats,
+    esp_sas: EspSAs = None,
+    counts: Counter[str] | None = None,
+    rows: int = 10_000,
+) -> Iterator[pd.DataFrame]:
+    """The verdicts of one input (what :func:`verify_files` gives for it) as consecutive
+    tables of at most ``rows`` rows, made while the input is read; ``counts`` counts the
+    verdicts.  The first table may be empty, the others are not."""
+    from itertools import islice
+
+    from ebutool.oracle.verify import Oracle, verdicts_frame
+
+    check_paths([path], "verify")
+    verdicts = Oracle(keys, config, diag=diag).run(read_input(path, diag, stats, esp_sas=esp_sas))
+    first = True
+    while True:
+        piece = list(islice(verdicts, rows))
+        if counts is not None:
+            counts.update(v.verdict for v in piece)
+        if piece or first:
+            yield verdicts_frame(piece)
+        if len(piece) < rows:
+            return
+        first = False
 
 
 def verify_files(

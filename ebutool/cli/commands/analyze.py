@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -23,6 +24,7 @@ from ebutool.cli.options import (
     output_file,
     print_diagnostics,
     print_key_notes,
+    write_pieces,
     write_table,
     write_weird_log,
 )
@@ -121,6 +123,9 @@ SummaryOpt = Annotated[
 ]
 
 
+EPISODES = "ebutool_episodes"  # the table's name (a Zeek log's #path)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     @guarded
@@ -176,7 +181,9 @@ def register(app: typer.Typer) -> None:
         from ebutool.analysis.vantage import parse_vantage_options
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
+        from ebutool.report.streamed import STREAMED_FORMATS
         from ebutool.runner.tasks import analyze_files
+        from ebutool.store.layout import is_store
 
         check_output(fmt, output)
         out = output_file(output)
@@ -184,6 +191,9 @@ def register(app: typer.Typer) -> None:
         given = parse_vantage_options(vantage or [])
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
+        if len(paths) == 1 and fmt in STREAMED_FORMATS and not summary and not is_store(paths[0]):
+            streamed = _Streamed(fmt, out, columns, weird_log, quiet)
+            streamed.run(paths[0], given, mn, cn, config, keys, esp_sas, diag, stats)
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
             df = analyze_files(
                 paths,
@@ -203,7 +213,7 @@ def register(app: typer.Typer) -> None:
             min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
         )
         table = summarize(df, settings=settings) if summary else df
-        name = "ebutool_summary" if summary else "ebutool_episodes"
+        name = "ebutool_summary" if summary else EPISODES
         shown = table
         if summary and fmt in (OutputFormat.latex, OutputFormat.markdown):
             from ebutool.report.paper import paper_table
@@ -216,6 +226,44 @@ def register(app: typer.Typer) -> None:
             _stderr_report(df, table if summary else None, stats, settings)
             print_diagnostics(diag, quiet)
         raise typer.Exit(final_status(diag, quiet))
+
+
+class _Streamed:
+    """analyze of one input in a streamed format (csv, json, ndjson; not --summary):
+    the rows are written piece by piece (docs/outputs.md "Streaming")."""
+
+    def __init__(self, fmt, out, columns, weird_log, quiet) -> None:
+        self.fmt, self.out, self.columns = fmt, out, columns
+        self.weird_log, self.quiet = weird_log, quiet
+
+    def run(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> None:
+        from ebutool.analysis import analyze_pieces
+        from ebutool.analysis.vantage import decision_lines, role_for
+        from ebutool.core.progress import reading_progress
+
+        with reading_progress(path, self.quiet) as prog:
+            pieces, decisions = analyze_pieces(
+                path,
+                mn=mn,
+                cn=cn,
+                config=config,
+                keys=keys,
+                diag=diag,
+                stats=stats,
+                progress=prog,
+                esp_sas=esp_sas,
+                vantage=role_for(path, given),
+            )
+        kinds: Counter[str] = Counter()
+        counted = _counting(pieces, kinds)
+        write_pieces(counted, self.fmt, self.out, columns=self.columns, name=EPISODES)
+        write_weird_log(diag, self.weird_log)
+        if not self.quiet:
+            print_key_notes(keys, False)
+            for line in [*decision_lines(decisions), counts_line(kinds, stats)]:
+                err(line)
+            print_diagnostics(diag, self.quiet)
+        raise typer.Exit(final_status(diag, self.quiet))
 
 
 def _stderr_report(
@@ -257,17 +305,33 @@ def episode_columns(columns: str | None, paper: bool, summary: bool) -> str | No
 
 def summary_line(df: pd.DataFrame, stats: StreamStats) -> str:
     """One line for stderr: what was read and how many episodes of each kind it gave."""
+    return counts_line(_kinds(df), stats)
+
+
+def _kinds(df: pd.DataFrame) -> Counter[str]:
+    # kind is empty where the vantage point cannot tell it (ebutool.analysis.observable)
+    return Counter(k if isinstance(k, str) else "kind not observable" for k in df["kind"])
+
+
+def _counting(pieces: Iterable[pd.DataFrame], kinds: Counter[str]) -> Iterator[pd.DataFrame]:
+    """``pieces`` passed on, their episodes counted by kind into ``kinds``."""
+    for df in pieces:
+        kinds.update(_kinds(df))
+        yield df
+
+
+def counts_line(kinds: Counter[str], stats: StreamStats) -> str:
+    """:func:`summary_line` from the episodes counted by kind."""
     read = f"{stats.frames} frames, {sum(stats.messages.values())} Mobility Header messages"
     if stats.frames == 0:
         return f"{read}: the input holds no packets, so there are no episodes"
     if not stats.messages:
         return f"{read}: no Mobile IPv6 signalling, so there are no episodes"
-    if df.empty:
+    n = sum(kinds.values())
+    if n == 0:
         return f"{read}: no episode could be reconstructed (see the warnings)"
-    # kind is empty where the vantage point cannot tell it (ebutool.analysis.observable)
-    kinds = Counter(k if isinstance(k, str) else "kind not observable" for k in df["kind"])
     by_kind = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
     note = ""
     if set(kinds) == {"incomplete"}:
         note = "; no episode completed inside the capture (see the diagnosis column)"
-    return f"{read}: {len(df)} episode{'s' if len(df) != 1 else ''} ({by_kind}){note}"
+    return f"{read}: {n} episode{'s' if n != 1 else ''} ({by_kind}){note}"

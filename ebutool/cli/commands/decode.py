@@ -23,6 +23,7 @@ from ebutool.cli.options import (
     input_paths,
     output_file,
     print_diagnostics,
+    write_pieces,
     write_table,
     write_weird_log,
 )
@@ -60,7 +61,8 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
-        from ebutool.runner.tasks import decode_files
+        from ebutool.report.streamed import STREAMED_FORMATS
+        from ebutool.runner.tasks import decode_files, decode_stream
 
         check_output(fmt, output)
         out = output_file(output)
@@ -68,8 +70,13 @@ def register(app: typer.Typer) -> None:
         diag, stats = Diagnostics(), StreamStats()
         opaque: Counter[str] = Counter()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
-            df = decode_files(paths, jobs, diag, stats, opaque, progress=prog, esp_sas=esp_sas)
-        write_table(df, fmt, out, columns=columns, name="ebutool_decode", quiet=quiet)
+            if len(paths) == 1 and fmt in STREAMED_FORMATS:
+                # one input: the rows are written as they are decoded (docs/outputs.md)
+                tables = decode_stream(paths[0], diag, stats, opaque, prog, esp_sas)
+                write_pieces(tables, fmt, out, columns=columns, name="ebutool_decode")
+            else:
+                df = decode_files(paths, jobs, diag, stats, opaque, progress=prog, esp_sas=esp_sas)
+                write_table(df, fmt, out, columns=columns, name="ebutool_decode", quiet=quiet)
         write_weird_log(diag, weird_log)
         if not quiet:
             print_summary(stats, opaque)

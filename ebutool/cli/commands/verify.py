@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import typer
@@ -23,6 +24,7 @@ from ebutool.cli.options import (
     output_file,
     print_diagnostics,
     print_key_notes,
+    write_pieces,
     write_table,
     write_weird_log,
 )
@@ -71,24 +73,39 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.oracle.verify import VERDICTS
         from ebutool.records.from_packet import StreamStats
-        from ebutool.runner.tasks import verify_files
+        from ebutool.report.streamed import STREAMED_FORMATS
+        from ebutool.runner.tasks import verify_files, verify_stream
 
         check_output(fmt, output)
         out = output_file(output)
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
-        df = verify_files(
-            paths, jobs, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas
-        )
-        write_table(df, fmt, out, columns=columns, name="ebutool_verify", quiet=quiet)
+        counts: Counter[str] = Counter()
+        if len(paths) == 1 and fmt in STREAMED_FORMATS:
+            # one input: the rows are written as they are checked (docs/outputs.md)
+            tables = verify_stream(
+                paths[0],
+                keys=keys,
+                config=config,
+                diag=diag,
+                stats=stats,
+                esp_sas=esp_sas,
+                counts=counts,
+            )
+            write_pieces(tables, fmt, out, columns=columns, name="ebutool_verify")
+        else:
+            df = verify_files(
+                paths, jobs, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas
+            )
+            counts.update(df["verdict"])
+            write_table(df, fmt, out, columns=columns, name="ebutool_verify", quiet=quiet)
         write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)
-            counts = df["verdict"].value_counts()
             err(
-                f"verify: {len(df)} messages checked: "
-                + ", ".join(f"{v} {int(counts.get(v, 0))}" for v in VERDICTS)
+                f"verify: {sum(counts.values())} messages checked: "
+                + ", ".join(f"{v} {counts.get(v, 0)}" for v in VERDICTS)
                 + f"; keys: {keys.describe()}"
             )
         print_diagnostics(diag, quiet)
-        raise typer.Exit(final_status(diag, quiet, 1 if (df["verdict"] == "invalid").any() else 0))
+        raise typer.Exit(final_status(diag, quiet, 1 if counts.get("invalid") else 0))
