@@ -34,6 +34,7 @@ TOML = SAMPLES / "early-conservative.toml"
 # The packages each command runs (what its protocol options are for).
 RUNS = {
     "analyze": ("analysis", "oracle"),
+    "annotate": ("analysis", "oracle"),
     "compare": ("analysis", "oracle"),
     "timeline": ("analysis",),
     "verify": ("oracle",),
