@@ -161,7 +161,7 @@ def copy_pcapng(
         if len(head) < 12:
             _cut(diag, counts.frames + 1, name)
             return counts
-        btype = struct.unpack_from("<I", head)[0]
+        btype = struct.unpack_from(order + "I", head)[0]  # SHB's type reads the same both ways
         if btype == SHB:
             found = BYTE_ORDER_MAGIC.get(head[8:12])
             if found is None:
