@@ -167,9 +167,21 @@ def test_a_simple_packet_block_becomes_an_enhanced_one(cli, tmp_path, two_handov
         assert [bytes(p) for _, p in dpkt.pcapng.Reader(f)] == [p for _, p in ordered]
 
 
-def test_a_trace_or_a_terminal_is_refused(cli, tmp_path):
+def test_a_trace_is_refused(cli, tmp_path):
     from tests.support.cli import SAMPLES
 
     res = cli("annotate", SAMPLES / "standard.jsonl", "-o", tmp_path / "x.pcapng")
     assert res.exit_code == 3 and "not a capture" in res.stderr
     assert not (tmp_path / "x.pcapng").exists()
+
+
+def test_vantage_as_role_or_as_analyze_gives_it(cli, tmp_path, two_handovers):
+    s, expected = two_handovers
+    src = s.write(tmp_path)
+    for given in ("mn", f"{src.name}=mn"):
+        out = tmp_path / "v.pcapng"
+        assert cli("annotate", src, "--vantage", given, "-o", out).exit_code == 0
+        assert _selected(out, 1) == expected[0]
+    res = cli("annotate", src, "--vantage", "other.pcap=mn", "-o", tmp_path / "w.pcapng")
+    assert res.exit_code == 2 and "names another file" in res.stderr
+    assert cli("annotate", src, "--vantage", "moon", "-o", tmp_path / "w.pcapng").exit_code == 2

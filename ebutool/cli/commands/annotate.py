@@ -38,7 +38,8 @@ VantageRoleOpt = Annotated[
     typer.Option(
         "--vantage",
         metavar="ROLE",
-        help="Where the capture was taken (mn, ha, cn, path); detected if not given.",
+        help="Where the capture was taken: ROLE or CAPTURE=ROLE (as analyze takes it; mn, "
+        "ha, cn, path); detected if not given.",
     ),
 ]
 
@@ -74,12 +75,18 @@ def register(app: typer.Typer) -> None:
 
         Example: tshark -r mixed-annotated.pcapng -Y 'frame.comment contains "episode=3;"'
         """
-        from ebutool.analysis.vantage import check_role
+        from ebutool.analysis.vantage import check_role, parse_vantage_options, role_for
         from ebutool.annotate import annotate
 
         if output == "-" and sys.stdout.isatty():
             raise UsageError("annotate writes a binary pcapng: give -o PATH or redirect stdout")
-        role = check_role(vantage) if vantage is not None else None
+        role = None
+        if vantage is not None and "=" in vantage:
+            role = role_for(capture, parse_vantage_options([vantage]))
+            if role is None:
+                raise UsageError(f"--vantage {vantage}: names another file than {capture}")
+        elif vantage is not None:
+            role = check_role(vantage.strip().lower())
         out = output_file(output)
         diag = Diagnostics(keep=WARNINGS_KEPT)
         with _readable_twice(capture) as path:
