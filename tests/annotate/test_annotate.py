@@ -185,3 +185,18 @@ def test_vantage_as_role_or_as_analyze_gives_it(cli, tmp_path, two_handovers):
     res = cli("annotate", src, "--vantage", "other.pcap=mn", "-o", tmp_path / "w.pcapng")
     assert res.exit_code == 2 and "names another file" in res.stderr
     assert cli("annotate", src, "--vantage", "moon", "-o", tmp_path / "w.pcapng").exit_code == 2
+
+
+def test_episode_numbers_and_kinds_are_analyzes(cli, tmp_path):
+    from tests.support.cli import SAMPLES
+
+    src = SAMPLES / "mixed.pcap"
+    out = tmp_path / "mixed.pcapng"
+    assert cli("annotate", src, "-o", out).exit_code == 0
+    rows = cli("analyze", src, "-f", "csv", "--columns", "episode,mn,kind").stdout.splitlines()[1:]
+    assert len(rows) == 11
+    comments = _comments(out)
+    for row in rows:
+        episode, mn, kind = row.split(",")
+        mine = [c for c in comments.values() if f"episode={episode};" in c]
+        assert mine and all(f"mn={mn}; episode={episode}; kind={kind};" in c for c in mine)
