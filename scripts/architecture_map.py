@@ -40,6 +40,7 @@ ORDER = (
     "ebutool/synth",
     "ebutool/store",
     "ebutool/runner",
+    "ebutool/annotate",
     "ebutool/report",
     "ebutool/cli",
     "ebutool/cli/commands",

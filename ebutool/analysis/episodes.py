@@ -299,6 +299,13 @@ class Reconstructor(MessageHandlers):
         mst.current = None
         if ho is None:
             return
+        self.settle(ho, mst)
+        self.closed.append((ho, mst))
+
+    def settle(self, ho: Handover, mst: MNState, cns: set[str] | None = None) -> None:
+        """What closing ``ho`` fills in: its HA when learnt after it began, and the home
+        test of each CN episode (of ``cns`` only, if given) whose (E)BU named none.
+        Also for a handover still open whose episodes are written early (--follow)."""
         if ho.ha is None:  # learnt after the handover began (e.g. from a tunnel)
             ho.ha = self.book.ha_of.get(mst.mn)
         if ho.evicted:
@@ -306,7 +313,7 @@ class Reconstructor(MessageHandlers):
                 ep.notes.add(EVICTED_NOTE)
         window = int(self.config.initial_bindack_timeout * NS_PER_S)
         for ep in ho.cns.values():
-            if ep.home_test is None:
+            if ep.home_test is None and (cns is None or ep.cn in cns):
                 # No (E)BU named a home token (e.g. the HoT was lost): take the home test
                 # sent from this address alongside the episode's own requests.
                 last = (ep.last_up_ts or ho.t0_ns) + window
@@ -319,7 +326,6 @@ class Reconstructor(MessageHandlers):
                     ):
                         ep.home_test = ex
                         break
-        self.closed.append((ho, mst))
 
     def _cn(self, ho: Handover, cn: str) -> CNState:
         ep = ho.cns.get(cn)

@@ -221,8 +221,9 @@ class ProtocolConfig:
         MAX_BINDACK_TIMEOUT_S,
         "MAX_BINDACK_TIMEOUT",
         "s",
-        "the cap of the retransmission back-off",
-        "synth",
+        "the cap of the retransmission back-off (analyze --follow: how long a "
+        "handover's silence closes its episodes)",
+        "analysis synth",
         positive=True,
     )
     max_update_rate: float = _constant(

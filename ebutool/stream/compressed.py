@@ -142,7 +142,10 @@ class DecompressingReader(io.RawIOBase):
 
     def _read_source(self) -> bytes:
         try:
-            return self._src.read(CHUNK) or b""
+            # read1: what one read of the source gives (a pipe fed by a live capture
+            # is decompressed as it arrives), at most CHUNK
+            read = getattr(self._src, "read1", None) or self._src.read
+            return read(CHUNK) or b""
         except OSError as exc:
             self._damage(f"read failed ({exc.strerror or exc})")
             return b""

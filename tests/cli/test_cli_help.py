@@ -22,6 +22,7 @@ def _commands() -> list[str]:
 # Every command, by name: a command that stops loading (or a new one) changes this list.
 COMMANDS = [
     "analyze",
+    "annotate",
     "compare",
     "convert",
     "decode",

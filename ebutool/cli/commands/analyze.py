@@ -112,6 +112,16 @@ SeedOpt = Annotated[
         "same output).",
     ),
 ]
+FollowOpt = Annotated[
+    bool,
+    typer.Option(
+        "--follow",
+        help="Write each episode's row as soon as the episode closes (completed, or "
+        "MAX_BINDACK_TIMEOUT of capture time without its signalling; docs/outputs.md), "
+        "flushed per row: for a live capture on stdin (tcpdump -U -w - | ebutool analyze "
+        "- --follow -f ndjson).  csv, ndjson or zeek; one input.",
+    ),
+]
 SummaryOpt = Annotated[
     bool,
     typer.Option(
@@ -146,6 +156,7 @@ def register(app: typer.Typer) -> None:
         mn: MnOpt = None,
         cn: CnOpt = None,
         summary: SummaryOpt = False,
+        follow: FollowOpt = False,
         merge: MergeOpt = False,
         vantage: VantageOpt = None,
         jobs: JobsOpt = 1,
@@ -167,14 +178,15 @@ def register(app: typer.Typer) -> None:
         points measure.  Each file is analysed on its own unless --merge.  The vantage
         point of each capture (mn, ha, cn) is detected from what it holds, or given with
         --vantage; a vantage point other than the MN leaves empty what it cannot
-        observe.  A one-line
-        summary (episodes by kind) and warnings go to stderr.  The auth column comes
-        from the CN oracle (`ebutool verify`): with the key options it checks against
-        each CN's Kcn and nonces, without them against the capture's own tokens.
+        observe.  A one-line summary (episodes by kind) and warnings go to stderr.  The
+        auth column comes from the CN oracle (`ebutool verify`): with the key options it
+        checks against each CN's Kcn and nonces, without them the capture's own tokens.
 
         Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
 
         Example: ebutool analyze cn-side.pcap --vantage cn-side.pcap=cn
+
+        Example: tcpdump -U -i eth0 -w - ip6 | ebutool analyze - --follow -f ndjson
         """
         from ebutool.analysis import summarize
         from ebutool.analysis.claim_stats import ClaimSettings
@@ -185,10 +197,13 @@ def register(app: typer.Typer) -> None:
         from ebutool.runner.tasks import analyze_files
         from ebutool.store.layout import is_store
 
-        check_output(fmt, output)
-        out = output_file(output)
         columns = episode_columns(columns, paper, summary)
         given = parse_vantage_options(vantage or [])
+        if follow:  # rows as the episodes close
+            req = (files, fmt, output, columns, mn, cn, given)
+            _follow(req, summary, merge, jobs, config, keys, esp_sas, weird_log, quiet)
+        check_output(fmt, output)
+        out = output_file(output)
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         if len(paths) == 1 and fmt in STREAMED_FORMATS and not summary and not is_store(paths[0]):
@@ -284,6 +299,31 @@ def _stderr_report(
             err(line)
         for line in counterfactual_statement(df, settings.min_samples).splitlines():
             err(line)
+
+
+def _follow(req, summary, merge, jobs, config, keys, esp_sas, weird_log, quiet) -> None:
+    """analyze --follow (ebutool.cli.follow_run): rows as the episodes close."""
+    from ebutool.cli.follow_run import FollowRequest, check_follow, run_follow
+    from ebutool.records.from_packet import StreamStats
+
+    files, fmt, output, columns, mn, cn, given = req
+    check_follow(fmt, summary, merge, jobs)
+    diag, stats = Diagnostics(), StreamStats()
+    request = FollowRequest(input_paths(files, quiet), fmt, output, columns, mn, cn, given)
+    kinds = run_follow(request, config, keys, esp_sas, diag, stats)
+    write_weird_log(diag, weird_log)
+    if not quiet:
+        print_key_notes(keys, False)
+        err(summary_line(_kinds_frame(kinds), stats))
+        print_diagnostics(diag, quiet)
+    raise typer.Exit(final_status(diag, quiet))
+
+
+def _kinds_frame(kinds: Counter) -> pd.DataFrame:
+    """A table with only the kind column of the episodes written (for summary_line)."""
+    import pandas as pd
+
+    return pd.DataFrame({"kind": [k for k, n in kinds.items() for _ in range(n)]}, dtype=object)
 
 
 def episode_columns(columns: str | None, paper: bool, summary: bool) -> str | None:
