@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -188,59 +189,90 @@ def register(app: typer.Typer) -> None:
 
         Example: tcpdump -U -i eth0 -w - ip6 | ebutool analyze - --follow -f ndjson
         """
-        from ebutool.analysis import summarize
-        from ebutool.analysis.claim_stats import ClaimSettings
-        from ebutool.analysis.vantage import parse_vantage_options
-        from ebutool.core.progress import NullProgress, reading_progress
-        from ebutool.records.from_packet import StreamStats
-        from ebutool.report.streamed import STREAMED_FORMATS
-        from ebutool.runner.tasks import analyze_files
-        from ebutool.store.layout import is_store
+        _run(AnalyzeArgs(**locals()))
 
-        columns = episode_columns(columns, paper, summary)
-        given = parse_vantage_options(vantage or [])
-        if follow:  # rows as the episodes close
-            req = (files, fmt, output, columns, mn, cn, given)
-            _follow(req, summary, merge, jobs, config, keys, esp_sas, weird_log, quiet)
-        check_output(fmt, output)
-        out = output_file(output)
-        paths = input_paths(files, quiet)
-        diag, stats = Diagnostics(), StreamStats()
-        if len(paths) == 1 and fmt in STREAMED_FORMATS and not summary and not is_store(paths[0]):
-            streamed = _Streamed(fmt, out, columns, weird_log, quiet)
-            streamed.run(paths[0], given, mn, cn, config, keys, esp_sas, diag, stats)
-        with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
-            df = analyze_files(
-                paths,
-                jobs,
-                mn=mn,
-                cn=cn,
-                config=config,
-                keys=keys,
-                diag=diag,
-                stats=stats,
-                merge=merge,
-                progress=prog,
-                esp_sas=esp_sas,
-                vantage=given,
-            )
-        settings = ClaimSettings(
-            min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
+
+@dataclass
+class AnalyzeArgs:
+    """The command line of ``ebutool analyze``, as typer gives it (one value per option)."""
+
+    files: list[str]
+    config: ProtocolConfig
+    keys: KeyTable
+    esp_sas: list[EspSA]
+    fmt: OutputFormat
+    output: str
+    columns: str | None
+    paper: bool
+    weird_log: str | None
+    mn: str | None
+    cn: str | None
+    summary: bool
+    follow: bool
+    merge: bool
+    vantage: list[str] | None
+    jobs: int
+    min_claim_samples: int
+    claim_tolerance: float
+    bootstrap_seed: int
+    quiet: bool
+
+
+def _run(a: AnalyzeArgs) -> None:
+    """The work of ``ebutool analyze`` (the command's docstring says what it does)."""
+    from ebutool.analysis import summarize
+    from ebutool.analysis.claim_stats import ClaimSettings
+    from ebutool.analysis.vantage import parse_vantage_options
+    from ebutool.core.progress import NullProgress, reading_progress
+    from ebutool.records.from_packet import StreamStats
+    from ebutool.report.streamed import STREAMED_FORMATS
+    from ebutool.runner.tasks import analyze_files
+    from ebutool.store.layout import is_store
+
+    a.columns = episode_columns(a.columns, a.paper, a.summary)
+    given = parse_vantage_options(a.vantage or [])
+    if a.follow:  # rows as the episodes close
+        req = (a.files, a.fmt, a.output, a.columns, a.mn, a.cn, given)
+        _follow(req, a.summary, a.merge, a.jobs, a.config, a.keys, a.esp_sas, a.weird_log, a.quiet)
+    check_output(a.fmt, a.output)
+    out = output_file(a.output)
+    paths = input_paths(a.files, a.quiet)
+    diag, stats = Diagnostics(), StreamStats()
+    if len(paths) == 1 and a.fmt in STREAMED_FORMATS and not a.summary and not is_store(paths[0]):
+        streamed = _Streamed(a.fmt, out, a.columns, a.weird_log, a.quiet)
+        streamed.run(paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
+    with reading_progress(paths[0], a.quiet) if len(paths) == 1 else NullProgress() as prog:
+        df = analyze_files(
+            paths,
+            a.jobs,
+            mn=a.mn,
+            cn=a.cn,
+            config=a.config,
+            keys=a.keys,
+            diag=diag,
+            stats=stats,
+            merge=a.merge,
+            progress=prog,
+            esp_sas=a.esp_sas,
+            vantage=given,
         )
-        table = summarize(df, settings=settings) if summary else df
-        name = "ebutool_summary" if summary else EPISODES
-        shown = table
-        if summary and fmt in (OutputFormat.latex, OutputFormat.markdown):
-            from ebutool.report.paper import paper_table
+    settings = ClaimSettings(
+        min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
+    )
+    table = summarize(df, settings=settings) if a.summary else df
+    name = "ebutool_summary" if a.summary else EPISODES
+    shown = table
+    if a.summary and a.fmt in (OutputFormat.latex, OutputFormat.markdown):
+        from ebutool.report.paper import paper_table
 
-            shown = paper_table(table)  # the compact table a paper prints
-        write_table(shown, fmt, out, columns=columns, name=name, quiet=quiet)
-        write_weird_log(diag, weird_log)
-        if not quiet:
-            print_key_notes(keys, False)
-            _stderr_report(df, table if summary else None, stats, settings)
-            print_diagnostics(diag, quiet)
-        raise typer.Exit(final_status(diag, quiet))
+        shown = paper_table(table)  # the compact table a paper prints
+    write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet)
+    write_weird_log(diag, a.weird_log)
+    if not a.quiet:
+        print_key_notes(a.keys, False)
+        _stderr_report(df, table if a.summary else None, stats, settings)
+        print_diagnostics(diag, a.quiet)
+    raise typer.Exit(final_status(diag, a.quiet))
 
 
 class _Streamed:
