@@ -21,6 +21,7 @@ from ebutool.analysis.claim import claim_statement
 from ebutool.analysis.classify import KINDS, MODES
 from ebutool.analysis.columns import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame
 from ebutool.analysis.episodes import Reconstructor, check_order
+from ebutool.analysis.footprint import Footprint
 from ebutool.analysis.metrics import finalize
 from ebutool.analysis.observable import apply_vantage
 from ebutool.analysis.rows import (
@@ -201,7 +202,8 @@ def _rows_at_vantage(
 ) -> pd.DataFrame:
     """The table of ``records`` at their vantage point (given, or detected: stderr is the
     caller's, the decision is in ``df.attrs["vantage"]``: [VantageDecision.as_dict])."""
-    evidence = Evidence()
+    evidence, footprint = Evidence(), Footprint()
+    records = footprint.watch(records)
     if vantage is None:
         early, records = lookahead(records, evidence)
     else:
@@ -212,6 +214,7 @@ def _rows_at_vantage(
         rows.relabel(lambda _: source)
     df = apply_vantage(rows.frame(mn, cn), decision.role)
     df.attrs["vantage"] = [decision.as_dict(label)]
+    df.attrs["footprint"] = footprint.as_dict()  # how it relates to other inputs
     return df
 
 
