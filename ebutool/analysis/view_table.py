@@ -137,3 +137,40 @@ def _warn(merged: MergedViews, diag: Diagnostics) -> None:
             f"{a} and {b}: {n} {msg} seen arriving before leaving, after clock correction "
             "(not used for one-way delays)",
         )
+
+
+CLOCK_COLUMNS = {
+    "clock_source": "object",
+    "clock_offset_ms": "float64",
+    "clock_drift_ppm": "float64",
+    "clock_uncertainty_ms": "float64",
+}
+
+
+def with_clocks(summary: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` (ebutool.analysis.summarize of ``df``) and, when ``df`` is of merged
+    views, one row of kind ``clock`` per view placed on the reference's clock: its
+    ``clock_offset_ms`` (at the reference's first shared message), ``clock_drift_ppm``
+    and ``clock_uncertainty_ms`` (empty when given by hand)."""
+    clocks = df.attrs.get("clocks", [])
+    if not clocks:
+        return summary
+    rows = [
+        {
+            "kind": "clock",
+            "clock_source": c["source"],
+            "clock_offset_ms": c["clock_offset_ms"],
+            "clock_drift_ppm": c["clock_drift_ppm"],
+            "clock_uncertainty_ms": c["uncertainty_ms"],
+        }
+        for c in clocks
+    ]
+    out = pd.concat([summary, pd.DataFrame(rows)], ignore_index=True)
+    for col, dtype in CLOCK_COLUMNS.items():
+        out[col] = out[col].astype(dtype)
+        if dtype == "object":
+            out[col] = out[col].where(out[col].notna(), None)
+    for col, dtype in summary.dtypes.items():
+        if str(dtype) in ("Int64", "boolean"):
+            out[col] = out[col].astype(dtype)
+    return out

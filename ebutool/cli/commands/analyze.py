@@ -70,6 +70,23 @@ VantageOpt = Annotated[
         "stderr what it found.",
     ),
 ]
+NoMergeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-merge",
+        help="Keep every file apart, even the pieces of one rotated capture (which are "
+        "otherwise recognised and merged by time, with a note).",
+    ),
+]
+ClockOffsetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--clock-offset",
+        metavar="PATH=SECONDS[,PPM]",
+        help="For merged views: the clock of PATH minus the reference's (the MN's view), "
+        "and its drift, instead of the estimate; repeatable.",
+    ),
+]
 MnOpt = Annotated[
     str | None, typer.Option("--mn", help="Only episodes of this mobile node (home address).")
 ]
@@ -143,6 +160,8 @@ def register(app: typer.Typer) -> None:
         summary: SummaryOpt = False,
         merge: MergeOpt = False,
         vantage: VantageOpt = None,
+        no_merge: NoMergeOpt = False,
+        clock_offset: ClockOffsetOpt = None,
         jobs: JobsOpt = 1,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
         claim_tolerance: ToleranceOpt = RTT_TOLERANCE,
@@ -159,10 +178,13 @@ def register(app: typer.Typer) -> None:
         rtt_ro_from, home_test_before_handover, n_retransmissions, karn_excluded,
         n_binding_errors, diagnosis, rtt_bt_basis, rtt_bt_pred_ms, data_gap_send_ms,
         data_gap_recv_ms, quality, esp_protected, vantage and what only some vantage
-        points measure.  Each file is analysed on its own unless --merge.  The vantage
-        point of each capture (mn, ha, cn) is detected from what it holds, or given with
-        --vantage; a vantage point other than the MN leaves empty what it cannot
-        observe.  A one-line
+        points measure, owd_mn_ha_ms, owd_ha_cn_ms, owd_mn_cn_ms.  Each file is analysed
+        on its own unless --merge; the pieces of one rotated capture are merged by time
+        (--no-merge keeps them apart).  The vantage point of each capture (mn, ha, cn) is
+        detected from what it holds, or given with --vantage; a vantage point other than
+        the MN leaves empty what it cannot observe.  Views of one run (--merge, or
+        --vantage naming several) are merged into one timeline with the MN view's values
+        and one-way delays, each file's clock estimated (or --clock-offset).  A one-line
         summary (episodes by kind) and warnings go to stderr.  The auth column comes
         from the CN oracle (`ebutool verify`): with the key options it checks against
         each CN's Kcn and nonces, without them against the capture's own tokens.
@@ -170,18 +192,23 @@ def register(app: typer.Typer) -> None:
         Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
 
         Example: ebutool analyze cn-side.pcap --vantage cn-side.pcap=cn
+
+        Example: ebutool analyze mn.pcap ha.pcap cn.pcap --merge --clock-offset cn.pcap=0.7
         """
         from ebutool.analysis import summarize
         from ebutool.analysis.claim_stats import ClaimSettings
         from ebutool.analysis.vantage import parse_vantage_options
+        from ebutool.analysis.view_table import with_clocks
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import analyze_files
+        from ebutool.runner.views import parse_clock_offsets
 
         check_output(fmt, output)
         out = output_file(output)
         columns = episode_columns(columns, paper, summary)
         given = parse_vantage_options(vantage or [])
+        offsets = parse_clock_offsets(clock_offset or [])
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
@@ -198,11 +225,13 @@ def register(app: typer.Typer) -> None:
                 progress=prog,
                 esp_sas=esp_sas,
                 vantage=given,
+                clock_offsets=offsets,
+                no_merge=no_merge,
             )
         settings = ClaimSettings(
             min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
         )
-        table = summarize(df, settings=settings) if summary else df
+        table = with_clocks(summarize(df, settings=settings), df) if summary else df
         name = "ebutool_summary" if summary else "ebutool_episodes"
         shown = table
         if summary and fmt in (OutputFormat.latex, OutputFormat.markdown):
@@ -228,6 +257,8 @@ def _stderr_report(
     from ebutool.analysis.vantage import vantage_lines
 
     for line in vantage_lines(df):
+        err(line)
+    for line in df.attrs.get("notes", []):  # merged views, rotated captures
         err(line)
     err(summary_line(df, stats))
     if summary is not None:
