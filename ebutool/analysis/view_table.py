@@ -96,6 +96,7 @@ def _clock_dict(fix, bad: bool) -> dict[str, object]:
         "clock_offset_ms": fix.offset_ms,
         "clock_drift_ppm": fix.drift_ppm,
         "uncertainty_ms": fix.uncertainty_ms,
+        "t_ref_ns": fix.t0_ns,  # the reference time clock_offset_ms is at
         "given": fix.given,
         "reliable": not bad,
     }
