@@ -74,10 +74,12 @@ class Piece:
 
 def follows(a: Piece, b: Piece) -> bool:
     """``b`` can be the piece of one rotated capture right after ``a``: same vantage
-    and link type, ``b`` begins no earlier than ``a`` ends and not long after, and
-    they share no message."""
+    (a piece too short to tell its vantage goes with any), same link type, ``b``
+    begins no earlier than ``a`` ends and not long after, and they share no message."""
     fa, fb = a.footprint, b.footprint
-    if a.role != b.role or a.linktype != b.linktype or a.linktype is None:
+    if a.role is not None and b.role is not None and a.role != b.role:
+        return False
+    if a.linktype != b.linktype or a.linktype is None:
         return False
     if fa.last_ns is None or fb.first_ns is None:
         return False
