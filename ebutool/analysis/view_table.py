@@ -140,12 +140,7 @@ def _warn(merged: MergedViews, diag: Diagnostics) -> None:
         )
 
 
-CLOCK_COLUMNS = {
-    "clock_source": "object",
-    "clock_offset_ms": "float64",
-    "clock_drift_ppm": "float64",
-    "clock_uncertainty_ms": "float64",
-}
+CLOCK_COLUMNS = ("clock_source", "clock_offset_ms", "clock_drift_ppm", "clock_uncertainty_ms")
 
 
 def with_clocks(summary: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
@@ -167,11 +162,11 @@ def with_clocks(summary: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
         for c in clocks
     ]
     out = pd.concat([summary, pd.DataFrame(rows)], ignore_index=True)
-    for col, dtype in CLOCK_COLUMNS.items():
-        out[col] = out[col].astype(dtype)
-        if dtype == "object":
-            out[col] = out[col].where(out[col].notna(), None)
-    for col, dtype in summary.dtypes.items():
-        if str(dtype) in ("Int64", "boolean"):
-            out[col] = out[col].astype(dtype)
+    out["clock_source"] = out["clock_source"].astype(object)
+    out["clock_source"] = out["clock_source"].where(out["clock_source"].notna(), None)
+    for name in ("clock_offset_ms", "clock_drift_ppm", "clock_uncertainty_ms"):
+        out[name] = out[name].astype("float64")
+    for name in summary.columns:
+        if str(summary[name].dtype) in ("Int64", "boolean"):
+            out[name] = out[name].astype(summary[name].dtype)
     return out

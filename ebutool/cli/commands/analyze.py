@@ -195,10 +195,8 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool analyze mn.pcap ha.pcap cn.pcap --merge --clock-offset cn.pcap=0.7
         """
-        from ebutool.analysis import summarize
         from ebutool.analysis.claim_stats import ClaimSettings
         from ebutool.analysis.vantage import parse_vantage_options
-        from ebutool.analysis.view_table import with_clocks
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
         from ebutool.runner.tasks import analyze_files
@@ -231,13 +229,7 @@ def register(app: typer.Typer) -> None:
         settings = ClaimSettings(
             min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
         )
-        table = with_clocks(summarize(df, settings=settings), df) if summary else df
-        name = "ebutool_summary" if summary else "ebutool_episodes"
-        shown = table
-        if summary and fmt in (OutputFormat.latex, OutputFormat.markdown):
-            from ebutool.report.paper import paper_table
-
-            shown = paper_table(table)  # the compact table a paper prints
+        table, shown, name = _tables(df, summary, settings, fmt)
         write_table(shown, fmt, out, columns=columns, name=name, quiet=quiet)
         write_weird_log(diag, weird_log)
         if not quiet:
@@ -245,6 +237,26 @@ def register(app: typer.Typer) -> None:
             _stderr_report(df, table if summary else None, stats, settings)
             print_diagnostics(diag, quiet)
         raise typer.Exit(final_status(diag, quiet))
+
+
+def _tables(
+    df: pd.DataFrame, summary: bool, settings: ClaimSettings, fmt: OutputFormat
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The table analyze computed (the episodes, or their summary with the clocks of
+    merged views), the one it writes (a paper table for latex/markdown summaries) and
+    its name."""
+    from ebutool.analysis import summarize
+    from ebutool.analysis.view_table import with_clocks
+
+    if not summary:
+        return df, df, "ebutool_episodes"
+    table = with_clocks(summarize(df, settings=settings), df)
+    shown = table
+    if fmt in (OutputFormat.latex, OutputFormat.markdown):
+        from ebutool.report.paper import paper_table
+
+        shown = paper_table(table)  # the compact table a paper prints
+    return table, shown, "ebutool_summary"
 
 
 def _stderr_report(
