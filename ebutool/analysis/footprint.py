@@ -11,6 +11,7 @@ time (:func:`rotated_chains`).
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -96,12 +97,15 @@ def rotated_chains(pieces: Sequence[Piece]) -> list[list[int]]:
     )
     chains: list[list[int]] = []
     used: set[int] = set()
-    for i in order:
+    for n, i in enumerate(order):
         if i in used:
             continue
         chain = [i]
         used.add(i)
-        for j in order:
+        for j in order[n + 1 :]:
+            last = pieces[chain[-1]].footprint.last_ns or 0
+            if (pieces[j].footprint.first_ns or 0) - last > ROTATION_MAX_GAP_NS:
+                break  # (time order: every later file begins later still)
             if j not in used and follows(pieces[chain[-1]], pieces[j]):
                 chain.append(j)
                 used.add(j)
@@ -112,10 +116,13 @@ def rotated_chains(pieces: Sequence[Piece]) -> list[list[int]]:
 
 def shared(pieces: Sequence[Piece]) -> list[tuple[int, int, int]]:
     """(i, j, n): pairs of files that share ``n`` message keys."""
-    out = []
-    for i, a in enumerate(pieces):
-        for j in range(i + 1, len(pieces)):
-            n = len(a.footprint.keys & pieces[j].footprint.keys)
-            if n:
-                out.append((i, j, n))
-    return out
+    holders: dict[int, list[int]] = {}
+    for i, piece in enumerate(pieces):
+        for key in piece.footprint.keys:
+            holders.setdefault(key, []).append(i)
+    counts: Counter[tuple[int, int]] = Counter()
+    for files in holders.values():
+        for n, i in enumerate(files):
+            for j in files[n + 1 :]:
+                counts[(i, j)] += 1
+    return [(i, j, n) for (i, j), n in sorted(counts.items())]

@@ -246,3 +246,28 @@ def test_an_uncertain_clock_leaves_one_way_delays_empty(tmp_path):
     assert df["owd_mn_ha_ms"].isna().all() and df["owd_mn_cn_ms"].isna().all()
     assert all("clock_unreliable" in d for d in df["diagnosis"])
     assert not math.isnan(df["rtt_ro_ms"].iloc[0])
+
+
+def test_without_the_mn_the_ha_is_the_reference(tmp_path):
+    paths = write_views(scenario("standard", "conservative"), tmp_path, CLOCKS["skewed"])
+    diag = Diagnostics()
+    df = ebutool.analyze(paths["ha"], paths["cn"], merge=True, diag=diag)
+    assert len(df) == handovers("standard") and set(df["vantage"]) == {"multi"}
+    assert any("reference ha.pcap (ha)" in n for n in df.attrs["notes"])
+    (clock,) = df.attrs["clocks"]
+    # the CN's clock against the HA's: +700 - (-300) ms, and the drifts' difference
+    assert clock["clock_offset_ms"] == pytest.approx(1000.0, abs=0.3)
+    assert clock["clock_drift_ppm"] == pytest.approx(CN_DRIFT_PPM - HA_DRIFT_PPM, abs=3.0)
+    # no MN view: what the HA cannot observe stays empty, the legs to the MN too
+    assert df["rtt_ro_ms"].isna().all() and df["owd_mn_cn_ms"].isna().all()
+    nets, ha_cn = links("standard")
+    seen = df["owd_ha_cn_ms"].dropna()
+    assert len(seen) and (seen - ha_cn[df["cn"].iloc[0]]).abs().max() < OWD_TOL_MS
+
+
+def test_parallel_reading_gives_the_same_merged_table(tmp_path):
+    paths = write_views(scenario("early-conservative"), tmp_path, CLOCKS["skewed"])
+    args = [paths["mn"], paths["ha"], paths["cn"]]
+    one = ebutool.analyze(*args, merge=True)
+    two = ebutool.analyze(*args, merge=True, jobs=2)
+    pd.testing.assert_frame_equal(one, two)
