@@ -253,6 +253,10 @@ def _timeline(
     """The reference's records and, moved to it, the messages only other views saw."""
     have = sightings[ref.label]
     records = list(ref.records)
+    index: dict[tuple, list[int]] = {}  # (leg, away[, coa]) -> delays (ns)
+    for smp in out.samples:
+        index.setdefault((smp.leg, smp.away), []).append(smp.delay_ns)
+        index.setdefault((smp.leg, smp.away, smp.coa), []).append(smp.delay_ns)
     taken: set[tuple] = set()
     for view in sorted(placed, key=lambda v: ORDER[v.role]):
         if view is ref:
@@ -261,7 +265,7 @@ def _timeline(
             if key in have or key in taken:
                 continue
             t, rec = _facing(copies, towards_mn=True)
-            moved = _moved(ref, view, t, rec, out.samples)
+            moved = _moved(ref, view, t, rec, index)
             if moved is None:
                 out.not_reconstructed += 1
                 continue
@@ -272,7 +276,7 @@ def _timeline(
     return records
 
 
-def _moved(ref: View, view: View, t: int, rec, samples: list[DelaySample]):
+def _moved(ref: View, view: View, t: int, rec, index: dict[tuple, list[int]]):
     """``rec`` as the reference point would have seen it: its time on the reference
     clock, less (away from the MN) or plus (towards it) the leg's one-way delay (the
     mean of the leg's samples in that direction for the same care-of address, else of
@@ -281,10 +285,8 @@ def _moved(ref: View, view: View, t: int, rec, samples: list[DelaySample]):
         return None
     away = rec.msg in AWAY
     leg = leg_of(ref.role, view.role, rec.msg)
-    same_leg = [s for s in samples if s.leg == leg and s.away == away]
-    same_coa = [s for s in same_leg if s.coa == rec.care_of_address]
-    use = same_coa or same_leg
+    use = index.get((leg, away, rec.care_of_address)) or index.get((leg, away))
     if not use:
         return None
-    delay = sum(s.delay_ns for s in use) / len(use)
+    delay = sum(use) / len(use)
     return dataclasses.replace(rec, ts_ns=round(t - delay if away else t + delay))

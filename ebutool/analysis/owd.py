@@ -16,6 +16,7 @@ smallest RTT of the table, so no one-way delay is given, see :func:`unreliable`)
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,12 +53,14 @@ def apply_owd(
     values: dict[str, list[float | None]] = {c: [] for c in OWD_COLUMNS}
     notes: list[set[str]] = []
     by_mn: dict[str | None, list[DelaySample]] = {}
-    for s in samples:
+    for s in sorted(samples, key=lambda s: s.t_ns):
         by_mn.setdefault(s.mn, []).append(s)
+    times = {mn: [s.t_ns for s in ss] for mn, ss in by_mn.items()}
     row: Any
     for row in df.itertuples(index=False):
-        window = _window(starts, row.mn, starts_at(row))
-        mine = [s for s in by_mn.get(row.mn, []) if window[0] <= s.t_ns < window[1]]
+        lo, hi = _window(starts, row.mn, starts_at(row))
+        at = times.get(row.mn, [])
+        mine = by_mn.get(row.mn, [])[bisect_left(at, lo) : bisect_left(at, hi)]
         row_notes: set[str] = set()
         for col, leg in OWD_COLUMNS.items():
             if leg != "mn_ha" and not isinstance(row.cn, str):
