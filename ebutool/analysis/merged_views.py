@@ -35,6 +35,9 @@ from ebutool.analysis.clock import AWAY, ORDER, TOWARDS, ClockEstimate, estimate
 from ebutool.analysis.clock import invariant_key as clock_key
 
 HOME_TESTS = ("HoTI", "HoT")  # between the MN and a CN they travel through the HA
+# A corrected delay below 0 by more than this is a contradiction (capture stamps are
+# often whole microseconds, and the fitted drift leaves a residue of a few of them).
+CONTRADICTION_TOLERANCE_NS = 10_000
 
 
 @dataclass
@@ -207,7 +210,7 @@ def _delays(placed: list[View], sightings: dict[str, Sightings], out: MergedView
                 sample = _sample(near, far, a[key], b[key])
                 if sample is None:
                     continue
-                if sample.delay_ns < 0:
+                if sample.delay_ns < -CONTRADICTION_TOLERANCE_NS:
                     msg = _facing(a[key], False)[1].msg  # type: ignore[attr-defined]
                     out.contradictions[(near.label, far.label, msg)] += 1
                 else:

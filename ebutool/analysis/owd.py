@@ -45,9 +45,11 @@ def unreliable(clocks: Sequence[ClockFix], df: pd.DataFrame) -> list[ClockFix]:
 
 
 def apply_owd(
-    df: pd.DataFrame, samples: Sequence[DelaySample], bad_clock: bool = False
+    df: pd.DataFrame, samples: Sequence[DelaySample], bad_clocks: frozenset[str] = frozenset()
 ) -> pd.DataFrame:
-    """``df`` (a merged table) with its one-way delay columns filled (module doc)."""
+    """``df`` (a merged table) with its one-way delay columns filled (module doc);
+    ``bad_clocks``: the labels of the views whose clocks are unreliable (the samples
+    they are in give no value)."""
     df = df.copy()
     starts = _starts(df)
     values: dict[str, list[float | None]] = {c: [] for c in OWD_COLUMNS}
@@ -66,7 +68,7 @@ def apply_owd(
             if leg != "mn_ha" and not isinstance(row.cn, str):
                 values[col].append(None)  # no CN in this row: no leg to a CN
                 continue
-            value, note = _leg(leg, mine, row, bad_clock)
+            value, note = _leg(leg, mine, row, bad_clocks)
             values[col].append(value)
             if note:
                 row_notes.add(note)
@@ -77,11 +79,12 @@ def apply_owd(
     return df
 
 
-def _leg(leg: str, samples: list[DelaySample], row, bad_clock: bool) -> tuple:
+def _leg(leg: str, samples: list[DelaySample], row, bad_clocks: frozenset[str]) -> tuple:
     chosen = [s for s in samples if s.leg == leg and _belongs(s, leg, row)]
     if not chosen:
         return None, f"owd_{leg}_unobserved"
-    if bad_clock:
+    chosen = [s for s in chosen if not bad_clocks.intersection(s.views)]
+    if not chosen:
         return None, CLOCK_UNRELIABLE
     away = [s.delay_ns for s in chosen if s.away]
     back = [s.delay_ns for s in chosen if not s.away]

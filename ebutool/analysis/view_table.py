@@ -64,7 +64,7 @@ def analyze_views(
             "smallest RTT: one-way delays left empty",
         )
     if placed > 1:
-        df = apply_owd(df, merged.samples, bool(bad))
+        df = apply_owd(df, merged.samples, frozenset(c.label for c in bad))
     frames = [df]
     for view in merged.apart:
         alone = analyze_records(

@@ -243,8 +243,11 @@ def test_an_uncertain_clock_leaves_one_way_delays_empty(tmp_path):
     diag = Diagnostics()
     df = ebutool.analyze(paths["mn"], paths["ha"], paths["cn"], merge=True, diag=diag)
     assert diag.counts["clock_unreliable"] == 1
-    assert df["owd_mn_ha_ms"].isna().all() and df["owd_mn_cn_ms"].isna().all()
+    assert [c["reliable"] for c in df.attrs["clocks"]] == [False, True]  # ha, cn
+    # the legs measured with the HA's clock are empty, the MN-CN leg is not
+    assert df["owd_mn_ha_ms"].isna().all() and df["owd_ha_cn_ms"].isna().all()
     assert all("clock_unreliable" in d for d in df["diagnosis"])
+    assert (df["owd_mn_cn_ms"] - 2.0).abs().max() < OWD_TOL_MS
     assert not math.isnan(df["rtt_ro_ms"].iloc[0])
 
 
