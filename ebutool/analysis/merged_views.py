@@ -6,7 +6,7 @@ each: its label, its role and its records on its own clock) and gives a
 :class:`MergedViews`:
 
 * every view's clock against the reference (the MN's view if there is one, else the
-  view nearest the MN): estimated offset and drift (ebutool.analysis.clock) or given
+  first view): estimated offset and drift (ebutool.analysis.clock) or given
   by hand (:class:`ClockFix`), and every time converted to the reference clock;
 * the same Mobility Header message seen at several points (ebutool.analysis.clock's
   invariant key) is one message, kept once per view (at the HA, the copy inside the
@@ -109,8 +109,8 @@ class MergedViews:
 
 
 def reference(views: Sequence[View]) -> View:
-    """The MN's view, else the one nearest the MN (the first of equals)."""
-    return min(views, key=lambda v: ORDER.get(v.role, len(ORDER)))
+    """The MN's view, else the first one (DESIGN.md "Vantage point")."""
+    return next((v for v in views if v.role == "mn"), views[0])
 
 
 def merge_views(
