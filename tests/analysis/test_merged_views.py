@@ -274,3 +274,10 @@ def test_parallel_reading_gives_the_same_merged_table(tmp_path):
     one = ebutool.analyze(*args, merge=True)
     two = ebutool.analyze(*args, merge=True, jobs=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_bad_clock_offsets_are_usage_errors(tmp_path):
+    paths = write_views(scenario("standard", "conservative"), tmp_path, CLOCKS["none"])
+    for value in ("cn.pcap", "cn.pcap=soon", "=0.7", "cn.pcap=0.7,fast"):
+        res = run_cli("analyze", str(paths["mn"]), str(paths["cn"]), "--clock-offset", value)
+        assert res.exit_code == 2 and "--clock-offset" in res.stderr, (value, res.output)
