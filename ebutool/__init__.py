@@ -64,7 +64,10 @@ def decode(
 def analyze(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
     """One row per binding-update episode (DESIGN.md section 5 columns) as a DataFrame.
     ``options``: ``mn``, ``cn``, ``config``, ``keys``, ``diag``, ``stats``, ``oracle``,
-    ``merge`` (several files as one capture), ``progress``, ``esp_sas``
+    ``merge`` (several files as one capture, or the views of one run from several
+    vantage points merged into one timeline), ``vantage`` ({path: role}),
+    ``clock_offsets`` ({path: seconds or (seconds, ppm)} for merged views),
+    ``no_merge`` (not even a rotated capture's pieces), ``progress``, ``esp_sas``
     (ebutool.runner.tasks.analyze_files)."""
     from ebutool.runner.tasks import analyze_files
 

@@ -21,6 +21,7 @@ from ebutool.analysis.claim import claim_statement
 from ebutool.analysis.classify import KINDS, MODES
 from ebutool.analysis.columns import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame
 from ebutool.analysis.episodes import Reconstructor, check_order
+from ebutool.analysis.footprint import Footprint
 from ebutool.analysis.metrics import finalize
 from ebutool.analysis.observable import apply_vantage
 from ebutool.analysis.rows import (
@@ -205,11 +206,14 @@ def _rows_at_vantage(
 ) -> pd.DataFrame:
     """The table of ``records`` at their vantage point (given, or detected: stderr is the
     caller's, the decision is in ``df.attrs["vantage"]``: [VantageDecision.as_dict])."""
+    footprint = Footprint()
+    records = footprint.watch(records)
     rows, decision = _rows_and_vantage(records, config, diag, oracle, vantage, label)
     if source is not None:
         rows.relabel(lambda _: source)
     df = apply_vantage(rows.frame(mn, cn), decision.role)
     df.attrs["vantage"] = [decision.as_dict(label)]
+    df.attrs["footprint"] = footprint.as_dict()  # how it relates to other inputs
     return df
 
 

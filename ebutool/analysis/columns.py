@@ -277,6 +277,27 @@ COLUMNS: tuple[Column, ...] = (
         "ms",
         "at the HA: BU arrival to the departure of the BA that accepted it",
     ),
+    # merged views only (ebutool.analysis.owd): the one-way delay of each leg
+    _later(
+        "owd_mn_ha_ms",
+        FLOAT,
+        "ms",
+        "merged views: one-way delay MN <-> HA on the episode's care-of address (mean of both "
+        "directions after clock correction)",
+    ),
+    _later(
+        "owd_ha_cn_ms",
+        FLOAT,
+        "ms",
+        "merged views: one-way delay HA <-> CN (mean of both directions after clock correction)",
+    ),
+    _later(
+        "owd_mn_cn_ms",
+        FLOAT,
+        "ms",
+        "merged views: one-way delay MN <-> CN on the direct (route-optimised) path from the "
+        "episode's care-of address (mean of both directions after clock correction)",
+    ),
 )
 
 # name -> pandas dtype, in output order: the CSV header and the DataFrame's dtypes.

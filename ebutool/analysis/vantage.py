@@ -11,8 +11,11 @@ The evidence (:class:`Evidence`) is counted as the records stream past
 * at a CN: HoTI/HoT without a tunnel (they arrive through the HA), BUs to it from
   care-of addresses, and neither a tunnel nor a BU to a home agent;
 * at the MN: BUs to its home agent, HoTI/HoT inside the tunnel only, CoTIs.  A router
-  on the MN's access link sees the very same packets (only their hop limits differ), so
-  ``path`` is never detected: say it with ``--vantage PATH=path``.
+  on the MN's access link that captures one of its interfaces sees the very same
+  packets (only their hop limits differ): say it with ``--vantage PATH=path``;
+* at a router that captures both of its interfaces (transit, ``path``): every message
+  twice, as it arrives and as it leaves (the same tunnel or none, within
+  FORWARD_WINDOW_NS), and no decapsulation.
 
 Anything else (no evidence, or evidence of two vantage points in one file) is
 ambiguous: no vantage, a warning, and no vantage-dependent values (never a guess).
@@ -34,6 +37,8 @@ MAX_COOKIES = 4096  # init cookies remembered per side to pair tunnelled/plain c
 LOOKAHEAD_RECORDS = 20000
 NO_SIGNALLING = "no Mobile IPv6 signalling to tell"
 DECISIVE_TESTS = 4  # HoTI/HoT seen: enough to tell the HA, a CN and the MN apart
+FORWARD_WINDOW_NS = 10_000_000  # a message seen twice this close: forwarded (retransmissions
+# are a second apart or more, RFC 6275 INITIAL_BINDACK_TIMEOUT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +72,10 @@ class Evidence:
     bu_to_cn: int = 0  # BU/EBU without the H flag, from a care-of address (HAO)
     coti: int = 0
     events: int = 0  # handover events (a simulator's JSON trace: the MN's own statements)
+    messages: int = 0  # Mobility Header messages
+    forwarded: int = 0  # ... of which seen a second time, the same way, at once (transit)
     _tunnelled: set[bytes] = field(default_factory=set)
+    _last_seen: dict[tuple, int] = field(default_factory=dict)
     _plain: set[bytes] = field(default_factory=set)
 
     def add(self, rec) -> None:
@@ -78,6 +86,7 @@ class Evidence:
                 self.events += 1
             return
         msg = rec.msg
+        self._transit(rec)
         if msg in ("HoTI", "HoT") and isinstance(m, HomeTestInit | HomeTest):
             self._test(rec.tunnel_src is not None, m.init_cookie)
         elif msg == "CoTI":
@@ -87,6 +96,18 @@ class Evidence:
                 self.bu_to_ha += 1
             elif rec.hoa is not None:
                 self.bu_to_cn += 1
+
+    def _transit(self, rec) -> None:
+        self.messages += 1
+        if rec.mh_wire is None:
+            return
+        key = (rec.tunnel_src, rec.tunnel_dst, rec.src, rec.dst, bytes(rec.mh_wire))
+        last = self._last_seen.get(key)
+        if last is not None and rec.ts_ns - last <= FORWARD_WINDOW_NS:
+            self.forwarded += 1
+            del self._last_seen[key]
+        elif len(self._last_seen) < MAX_COOKIES:
+            self._last_seen[key] = rec.ts_ns
 
     def _test(self, tunnelled: bool, cookie: bytes) -> None:
         mine, other = (
@@ -115,6 +136,8 @@ class Evidence:
     def decide(self) -> VantageDecision:
         """The vantage point this evidence shows (module doc), or an ambiguous one."""
         seen = self._summary()
+        if self.forwarded and 2 * self.forwarded >= self.messages and not self.decapsulated:
+            return VantageDecision("path", f"{seen}: every message forwarded through this point")
         if self.decapsulated:
             if self.coti or self.bu_to_cn:
                 return VantageDecision(None, f"{seen}: HA and MN/CN evidence in one file")
@@ -143,6 +166,7 @@ class Evidence:
             (self.bu_to_cn, "BU/EBU to a CN"),
             (self.coti, "CoTI"),
             (self.events, "handover events"),
+            (self.forwarded, "seen arriving and leaving"),
         ]
         return ", ".join(f"{n} {what}" for n, what in parts if n) or "no signalling"
 

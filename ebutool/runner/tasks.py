@@ -25,7 +25,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -45,6 +45,7 @@ from ebutool.runner.multi import (
     source_labels,
     tagged,
 )
+from ebutool.runner.views import analyze_as_views, offsets_of, stitch_rotated, views_asked
 from ebutool.store.layout import is_store
 
 if TYPE_CHECKING:
@@ -152,13 +153,19 @@ def analyze_files(
     progress: ProgressLike = None,
     esp_sas: EspSAs = None,
     vantage: dict[str, str] | str | None = None,
+    clock_offsets: dict[str, Any] | None = None,
+    no_merge: bool = False,
 ) -> pd.DataFrame:
     """One row per episode of the inputs (module doc).  ``oracle``: None builds the CN
     oracle (with ``keys``), False skips it; an Oracle object is shared by all files (and
     keeps the work in this process).  ``esp_sas``: ESP SAs (ebutool.esp) to decrypt
     protected signalling with.  ``vantage``: {path or base name: role} (or one role for
     every input) overrides the detected vantage points; what was decided, and on what
-    evidence, is in ``df.attrs["vantage"]`` (VantageDecision.as_dict per file)."""
+    evidence, is in ``df.attrs["vantage"]`` (VantageDecision.as_dict per file).
+    Views of one run (``merge`` or ``vantage`` naming several roles) are merged into
+    one timeline (ebutool.runner.views), ``clock_offsets`` ({path: seconds or
+    (seconds, ppm)}) instead of the estimated clocks; a capture rotated over several
+    files is merged by time unless ``no_merge`` (notes in ``df.attrs["notes"]``)."""
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
@@ -167,10 +174,30 @@ def analyze_files(
     given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
     given = {path: check_role(role) for path, role in given.items()}
     if len(names) == 1:
-        return _analyze_task(
+        one = _analyze_task(
             names[0], diag, stats, config, keys, oracle, mn, cn, esp_sas, given, progress
         )
+        one.attrs.pop("footprint", None)
+        return one
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
+    if merge and no_merge:
+        raise UsageError("--merge and --no-merge contradict each other: give one of them")
+    if not no_merge and views_asked(names, given, merge):
+        if oracle is None:
+            oracle = make_oracle(keys, config, diag)
+        return analyze_as_views(
+            names,
+            jobs,
+            given=given,
+            clock_offsets=offsets_of(clock_offsets),
+            diag=diag,
+            stats=stats,
+            esp_sas=esp_sas,
+            mn=mn,
+            cn=cn,
+            config=config,
+            oracle=oracle if oracle is not None else False,
+        )
     if merge:
         roles = {role_for(name, given) for name in names}
         role = roles.pop() if len(roles) == 1 else "multi"
@@ -195,11 +222,46 @@ def analyze_files(
     )
     # Episode numbers count every episode of every file, so the filter comes last.
     frames, labels = readable(results, source_labels(names))
+    notes: list[str] = []
+    shown: list[str | None] = list(labels)
+    if not no_merge and len(frames) > 1:
+        kept = [str(n) for n, r in zip(names, results, strict=True) if r is not None]
+        by_time = partial(_pieces_merged, jobs, config, keys, oracle, esp_sas)
+        frames, shown, notes = stitch_rotated(frames, kept, labels, by_time, diag)
+    return _put_together(frames, shown, mn, cn, notes)
+
+
+def _pieces_merged(
+    jobs: int, config: ProtocolConfig, keys: Any, oracle: Any, esp_sas: EspSAs, parts: list[str]
+) -> pd.DataFrame:
+    """The pieces of one rotated capture merged by time (their warnings and counts were
+    taken when each was analysed on its own)."""
+    return _analyze_merged(
+        parts, jobs, None, None, config, keys, Diagnostics(), StreamStats(), oracle, None, esp_sas
+    )
+
+
+def _put_together(
+    frames: list[pd.DataFrame],
+    labels: Sequence[str | None],
+    mn: str | None,
+    cn: str | None,
+    notes: list[str],
+) -> pd.DataFrame:
+    """The tables one after the other, ``source`` the file's label (a rotated capture's
+    table, label None, keeps the piece each episode began in), episodes numbered over
+    all, then the ``mn``/``cn`` filter; the vantage decisions and notes in attrs."""
+    for f in frames:
+        f.attrs.pop("footprint", None)
     decisions = [d for f in frames for d in f.attrs.get("vantage", [])]
     df = pd.concat(frames, ignore_index=True)
     df.attrs["vantage"] = decisions
     df.attrs.update(merged_attrs(frames))  # exact times (concat drops attrs that differ)
-    sources = [label for f, label in zip(frames, labels, strict=True) for _ in f.index]
+    sources = [
+        label if label is not None else s
+        for f, label in zip(frames, labels, strict=True)
+        for s in f["source"]
+    ]
     df["source"] = pd.Series(sources, index=df.index, dtype=df["source"].dtype)
     df["episode"] = pd.Series(range(1, len(df) + 1), index=df.index, dtype=df["episode"].dtype)
     keep = pd.Series(True, index=df.index)
@@ -210,6 +272,7 @@ def analyze_files(
     out = df[keep].reset_index(drop=True)
     out.attrs["vantage"] = decisions
     out.attrs.update(merged_attrs(frames))
+    out.attrs["notes"] = notes
     return out
 
 

@@ -86,6 +86,13 @@ def tunnelled(outer_src: str, outer_dst: str, inner: Pkt) -> Pkt:
     return Pkt(build.tunnel(outer_src, outer_dst, inner.wire), outer_src, outer_dst, inner=inner)
 
 
+def forwarded(pkt: Pkt) -> Pkt:
+    """``pkt`` as a router sends it on: its (outer) hop limit one less (RFC 8200 3)."""
+    wire = bytearray(pkt.wire)
+    wire[7] = max(wire[7] - 1, 0)
+    return replace(pkt, wire=bytes(wire))
+
+
 def data(
     src: str,
     dst: str,

@@ -74,6 +74,8 @@ class Network:
     cn_delay_ms: dict[str, float]  # one-way delay MN <-> CN (direct path), by CN name
     jitter_ms: float = 0.0  # each crossing adds U(0, jitter) ms
     loss: float = 0.0  # probability that a crossing loses the packet
+    ar_delay_ms: float = 0.0  # one-way MN <-> its access router (part of the delays above)
+    uplink_extra_ms: float = 0.0  # asymmetric links: packets from the MN take this longer
 
 
 @dataclass(frozen=True)

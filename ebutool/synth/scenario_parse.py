@@ -360,8 +360,12 @@ class Parser:
             delays,
             t.number("jitter_ms", 0.0),
             t.number("loss", 0.0, hi=0.99),
+            t.number("ar_delay_ms", 0.0),
+            t.number("uplink_extra_ms", 0.0),
         )
         t.done()
+        if net.ar_delay_ms > min([net.ha_delay_ms, *delays.values()]):
+            raise err(t.where, "'ar_delay_ms' is part of every delay from here: at most the least")
         return net
 
     def mobile_node(self, t, has, cns, nets, duration, flows_raw) -> MobileNode:

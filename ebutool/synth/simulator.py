@@ -2,7 +2,8 @@
 
 Time is integer nanoseconds of scenario time, always a whole number of
 microseconds (so pcap, pcapng and JSON traces hold exactly the same times).  Links
-are one-way delays: MN <-> HA and MN <-> CN from the network the MN is attached to
+are one-way delays (a network's ``uplink_extra_ms`` makes them asymmetric: packets
+from the MN take that much longer): MN <-> HA and MN <-> CN from the network the MN is attached to
 (with that network's jitter and loss), HA <-> CN from the correspondent's
 ``ha_delay_ms`` (no jitter, no loss).  Nodes process instantly.  Everything random
 (cookies, jitter, loss) comes from one ``random.Random(seed)`` drawn in event order,
@@ -11,10 +12,12 @@ so one seed gives the same packets, byte for byte.
 The capture is taken at the mobile nodes (DESIGN.md section 4, the default vantage
 point): every packet an MN sends, when it sends it, and every packet that reaches
 an MN, when it arrives.  With several MNs it is the union of their captures.
-``simulate(..., views=("ha", "cn"))`` also keeps the same run as captured at the home
-agents (what reaches them and what they send: tunnelled packets and their
-decapsulated inner packets) and at the correspondents (what reaches them, what they
-send), each in ``SynthResult.views`` (:func:`ebutool.synth.output.write_capture`
+``simulate(..., views=("ha", "cn", "ar"))`` also keeps the same run as captured at the
+home agents (what reaches them and what they send: tunnelled packets and their
+decapsulated inner packets), at the correspondents (what reaches them, what they
+send) and at the MNs' access routers (``ar_delay_ms`` from the MN; every packet to or
+from an MN twice, as it arrives and as it leaves with its hop limit one less), each
+in ``SynthResult.views`` (:func:`ebutool.synth.output.write_capture`
 writes one with its own clock offset and drift).
 """
 
@@ -34,7 +37,8 @@ from ebutool.synth.mobile import MobileNodeSim
 from ebutool.synth.nodes import CorrespondentSim, HomeAgentSim
 from ebutool.synth.scenario import HOME, Correspondent, Network, Scenario
 
-VIEWS = ("ha", "cn")  # vantage points besides the MNs' own ("mn": SynthResult.packets)
+VIEWS = ("ha", "cn", "ar")  # vantage points besides the MNs' own ("mn": SynthResult.packets)
+AR_FORWARDING = 2  # the access router captures a packet on both of its interfaces
 
 
 @dataclass
@@ -139,16 +143,29 @@ class Sim:
 
     def mn_to_ha(self, mn, pkt: P.Pkt) -> None:
         self.capture(pkt)
-        d = self.crossing(mn.net, mn.net.ha_delay_ms) if mn.net is not None else 0
+        net = mn.net
+        d = self.crossing(net, net.ha_delay_ms + net.uplink_extra_ms) if net is not None else 0
         if d is not None:
+            self.past_router(net, self.now + ms_to_ns_us(net.ar_delay_ms) if net else None, pkt)
             self.at(self.now + d, self.arrive, "ha", self.has[mn.cfg.home_agent].receive, pkt)
 
     def mn_to_cn(self, mn, cn: Correspondent, pkt: P.Pkt) -> None:
         self.capture(pkt)
-        base = mn.net.cn_delay_ms[cn.name] if mn.net is not None else cn.ha_delay_ms
-        d = self.crossing(mn.net, base)
+        net = mn.net
+        base = net.cn_delay_ms[cn.name] + net.uplink_extra_ms if net is not None else cn.ha_delay_ms
+        d = self.crossing(net, base)
         if d is not None:
+            self.past_router(net, self.now + ms_to_ns_us(net.ar_delay_ms) if net else None, pkt)
             self.at(self.now + d, self.arrive, "cn", self.cns[cn.name].receive, pkt)
+
+    def past_router(self, net: Network | None, t_ns: int | None, pkt: P.Pkt) -> None:
+        """``pkt`` crosses the access router of ``net`` at ``t_ns`` (kept when the "ar"
+        view is asked for: once as it arrives, once as it leaves, its hop limit one
+        less; the router forwards instantly)."""
+        if net is None or t_ns is None or "ar" not in self.result.views:
+            return
+        self.at(t_ns, self.seen_at, "ar", pkt)
+        self.at(t_ns, self.seen_at, "ar", P.forwarded(pkt))
 
     def ha_to_cn(self, pkt: P.Pkt) -> None:
         self.seen_at("ha", pkt)
@@ -161,6 +178,7 @@ class Sim:
         net = self.network(coa)
         d = self.crossing(net, net.cn_delay_ms[cn.name])
         if d is not None:
+            self.past_router(net, self.now + d - ms_to_ns_us(net.ar_delay_ms), pkt)
             self.at(self.now + d, self.deliver, coa, pkt)
 
     def cn_to_home(self, cn: Correspondent, hoa: str, pkt: P.Pkt) -> None:
@@ -176,6 +194,7 @@ class Sim:
         net = self.network(coa)
         d = self.crossing(net, net.ha_delay_ms)
         if d is not None:
+            self.past_router(net, self.now + d - ms_to_ns_us(net.ar_delay_ms), pkt)
             self.at(self.now + d, self.deliver, coa, pkt)
 
     def deliver(self, addr: str, pkt: P.Pkt) -> None:

@@ -18,6 +18,7 @@ from ebutool.analysis.columns import (
 )
 from ebutool.analysis.formulas import FORMULAS
 from ebutool.analysis.observable import VANTAGE_COLUMNS
+from ebutool.analysis.owd import OWD_COLUMNS
 from ebutool.analysis.state import Episode, Step
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,6 +117,8 @@ def test_each_cell_comes_from_its_own_field():
         **{f"{name}_ms": 10.0 + i for i, name in enumerate(FORMULAS)},
         # filled in the finished table, by vantage point (ebutool.analysis.observable)
         **dict.fromkeys(VANTAGE_COLUMNS),
+        # merged views only (ebutool.analysis.owd)
+        **dict.fromkeys(OWD_COLUMNS),
     }
     for name, value in converted.items():
         assert row[name] == value, name

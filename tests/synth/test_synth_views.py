@@ -54,6 +54,6 @@ def test_views_written_with_their_clocks(tmp_path):
 
 def test_bad_view_options_are_usage_errors(tmp_path):
     out = str(tmp_path / "x.pcap")
-    for args in (["--view", "ar=a.pcap"], ["--clock", "cn=700"], ["--clock", "mn=soon"]):
+    for args in (["--view", "hub=a.pcap"], ["--clock", "cn=700"], ["--clock", "mn=soon"]):
         res = run_cli("synth", str(SCENARIO), "-o", out, *args)
         assert res.exit_code == 2, (args, res.output)

@@ -73,6 +73,23 @@ VantageOpt = Annotated[
         "stderr what it found.",
     ),
 ]
+NoMergeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-merge",
+        help="Keep every file apart, even the pieces of one rotated capture (which are "
+        "otherwise recognised and merged by time, with a note).",
+    ),
+]
+ClockOffsetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--clock-offset",
+        metavar="PATH=SECONDS[,PPM]",
+        help="For merged views: the clock of PATH minus the reference's (the MN's view), "
+        "and its drift, instead of the estimate; repeatable.",
+    ),
+]
 MnOpt = Annotated[
     str | None, typer.Option("--mn", help="Only episodes of this mobile node (home address).")
 ]
@@ -160,6 +177,8 @@ def register(app: typer.Typer) -> None:
         follow: FollowOpt = False,
         merge: MergeOpt = False,
         vantage: VantageOpt = None,
+        no_merge: NoMergeOpt = False,
+        clock_offset: ClockOffsetOpt = None,
         jobs: JobsOpt = 1,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
         claim_tolerance: ToleranceOpt = RTT_TOLERANCE,
@@ -176,16 +195,22 @@ def register(app: typer.Typer) -> None:
         rtt_ro_from, home_test_before_handover, n_retransmissions, karn_excluded,
         n_binding_errors, diagnosis, rtt_bt_basis, rtt_bt_pred_ms, data_gap_send_ms,
         data_gap_recv_ms, quality, esp_protected, vantage and what only some vantage
-        points measure.  Each file is analysed on its own unless --merge.  The vantage
-        point of each capture (mn, ha, cn) is detected from what it holds, or given with
-        --vantage; a vantage point other than the MN leaves empty what it cannot
-        observe.  A one-line summary (episodes by kind) and warnings go to stderr.  The
-        auth column comes from the CN oracle (`ebutool verify`): with the key options it
-        checks against each CN's Kcn and nonces, without them the capture's own tokens.
+        points measure, owd_mn_ha_ms, owd_ha_cn_ms, owd_mn_cn_ms.  Each file is analysed
+        on its own unless --merge; the pieces of one rotated capture are merged by time
+        (--no-merge keeps them apart).  The vantage point of each capture (mn, ha, cn) is
+        detected from what it holds, or given with --vantage; a vantage point other than
+        the MN leaves empty what it cannot observe.  Views of one run (--merge, or
+        --vantage naming several) are merged into one timeline with the MN view's values
+        and one-way delays, each file's clock estimated (or --clock-offset).  A one-line
+        summary (episodes by kind) and warnings go to stderr.  The auth column comes
+        from the CN oracle (`ebutool verify`): with the key options it checks against
+        each CN's Kcn and nonces, without them against the capture's own tokens.
 
         Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
 
         Example: ebutool analyze cn-side.pcap --vantage cn-side.pcap=cn
+
+        Example: ebutool analyze mn.pcap ha.pcap cn.pcap --merge --clock-offset cn.pcap=0.7
 
         Example: tcpdump -U -i eth0 -w - ip6 | ebutool analyze - --follow -f ndjson
         """
@@ -211,6 +236,8 @@ class AnalyzeArgs:
     follow: bool
     merge: bool
     vantage: list[str] | None
+    no_merge: bool
+    clock_offset: list[str] | None
     jobs: int
     min_claim_samples: int
     claim_tolerance: float
@@ -220,17 +247,18 @@ class AnalyzeArgs:
 
 def _run(a: AnalyzeArgs) -> None:
     """The work of ``ebutool analyze`` (the command's docstring says what it does)."""
-    from ebutool.analysis import summarize
     from ebutool.analysis.claim_stats import ClaimSettings
     from ebutool.analysis.vantage import parse_vantage_options
     from ebutool.core.progress import NullProgress, reading_progress
     from ebutool.records.from_packet import StreamStats
     from ebutool.report.streamed import STREAMED_FORMATS
     from ebutool.runner.tasks import analyze_files
+    from ebutool.runner.views import parse_clock_offsets
     from ebutool.store.layout import is_store
 
     a.columns = episode_columns(a.columns, a.paper, a.summary)
     given = parse_vantage_options(a.vantage or [])
+    offsets = parse_clock_offsets(a.clock_offset or [])
     if a.follow:  # rows as the episodes close
         req = (a.files, a.fmt, a.output, a.columns, a.mn, a.cn, given)
         _follow(req, a.summary, a.merge, a.jobs, a.config, a.keys, a.esp_sas, a.weird_log, a.quiet)
@@ -255,17 +283,13 @@ def _run(a: AnalyzeArgs) -> None:
             progress=prog,
             esp_sas=a.esp_sas,
             vantage=given,
+            clock_offsets=offsets,
+            no_merge=a.no_merge,
         )
     settings = ClaimSettings(
         min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
     )
-    table = summarize(df, settings=settings) if a.summary else df
-    name = "ebutool_summary" if a.summary else EPISODES
-    shown = table
-    if a.summary and a.fmt in (OutputFormat.latex, OutputFormat.markdown):
-        from ebutool.report.paper import paper_table
-
-        shown = paper_table(table)  # the compact table a paper prints
+    table, shown, name = _tables(df, a.summary, settings, a.fmt)
     write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet)
     write_weird_log(diag, a.weird_log)
     if not a.quiet:
@@ -311,6 +335,26 @@ class _Streamed:
                 err(line)
             print_diagnostics(diag, self.quiet)
         raise typer.Exit(final_status(diag, self.quiet))
+
+
+def _tables(
+    df: pd.DataFrame, summary: bool, settings: ClaimSettings, fmt: OutputFormat
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The table analyze computed (the episodes, or their summary with the clocks of
+    merged views), the one it writes (a paper table for latex/markdown summaries) and
+    its name."""
+    from ebutool.analysis import summarize
+    from ebutool.analysis.view_table import with_clocks
+
+    if not summary:
+        return df, df, EPISODES
+    table = with_clocks(summarize(df, settings=settings), df)
+    shown = table
+    if fmt in (OutputFormat.latex, OutputFormat.markdown):
+        from ebutool.report.paper import paper_table
+
+        shown = paper_table(table)  # the compact table a paper prints
+    return table, shown, "ebutool_summary"
 
 
 def _stderr_report(

@@ -70,8 +70,9 @@ ViewsOpt = Annotated[
     typer.Option(
         "--view",
         metavar="ROLE=PATH",
-        help="Also write the run as captured at the home agent (ha) or the "
-        "correspondents (cn) to PATH; repeatable.",
+        help="Also write the run as captured at the home agent (ha), the "
+        "correspondents (cn) or the MN's access router (ar: both of its interfaces, "
+        "ar_delay_ms from the MN) to PATH; repeatable.",
     ),
 ]
 
@@ -80,7 +81,7 @@ ClocksOpt = Annotated[
     typer.Option(
         "--clock",
         metavar="ROLE=OFFSET_MS[,DRIFT_PPM]",
-        help="The clock of a view (mn, ha, cn): stamps are true time + offset + "
+        help="The clock of a view (mn, ha, cn, ar): stamps are true time + offset + "
         "drift x elapsed; repeatable.",
     ),
 ]

@@ -1,0 +1,257 @@
+"""Several inputs that are views of one run, or pieces of one rotated capture (issue 13
+item 3): which is which, and their tables.
+
+- :func:`views_asked`: ``--vantage`` names two roles or more, or ``--merge`` and the
+  files' detected vantage points (ebutool.analysis.vantage, from their first records)
+  differ: the files are views of one run, analysed by :func:`analyze_as_views`
+  (ebutool.analysis.view_table; files of the same vantage merged by time first).
+- :func:`stitch_rotated`: after each file was analysed on its own, the files that are
+  one capture rotated over several (ebutool.analysis.footprint.rotated_chains: same
+  vantage and link type, consecutive non-overlapping times, no shared message) are
+  analysed again merged by time, with a note; files analysed apart that share
+  messages get a ``shared_messages`` warning.
+- :func:`parse_clock_offsets`: ``--clock-offset PATH=SECONDS[,PPM]``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
+from typing import Any
+
+import pandas as pd
+
+from ebutool.analysis.footprint import Footprint, Piece, rotated_chains, shared
+from ebutool.analysis.merged_views import View
+from ebutool.analysis.vantage import Evidence, VantageDecision, check_role, role_for
+from ebutool.analysis.view_table import analyze_views
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.errors import InputError, UsageError
+from ebutool.records.from_packet import StreamStats
+from ebutool.runner.multi import _read_one, per_file, readable, source_labels
+
+MERGEABLE = ("mn", "path", "ha", "cn")  # roles with a place on the path of the messages
+GLANCE_RECORDS = 20000  # records read of each file to tell views of one run (--merge)
+
+
+def parse_clock_offsets(values: Iterable[str]) -> dict[str, tuple[float, float]]:
+    """``PATH=SECONDS[,PPM]`` values -> {path: (seconds, ppm)} (one-line usage errors)."""
+    out: dict[str, tuple[float, float]] = {}
+    for value in values:
+        path, sep, spec = value.rpartition("=")
+        offset, _, drift = spec.partition(",")
+        try:
+            if not sep or not path:
+                raise ValueError
+            out[path] = (float(offset), float(drift) if drift else 0.0)
+        except ValueError:
+            raise UsageError(
+                f"--clock-offset {value!r}: expected PATH=SECONDS or PATH=SECONDS,PPM "
+                "(the file's clock minus the reference's)"
+            ) from None
+    return out
+
+
+def offsets_of(given: dict[str, Any] | None) -> dict[str, tuple[float, float]]:
+    """The library's ``clock_offsets`` ({path: seconds or (seconds, ppm)}) as pairs."""
+    out = {}
+    for path, value in (given or {}).items():
+        out[str(path)] = (
+            (float(value[0]), float(value[1]))
+            if isinstance(value, tuple)
+            else (
+                float(value),
+                0.0,
+            )
+        )
+    return out
+
+
+def glance(path: str) -> tuple[str | None, set[int]]:
+    """The vantage point of ``path`` and its message keys, from up to
+    GLANCE_RECORDS records (ebutool.analysis.vantage, ebutool.analysis.footprint)."""
+    from ebutool.stream.reader import read_records
+
+    if path == "-":
+        return None, set()  # standard input can be read only once
+    evidence, footprint = Evidence(), Footprint()
+    try:
+        for rec in islice(read_records(path, Diagnostics()), GLANCE_RECORDS):
+            evidence.add(rec)
+            footprint.add(rec)
+    except InputError:
+        return None, set()
+    return evidence.decide().role, footprint.keys
+
+
+def views_asked(names: Sequence[str], given: dict[str, str], merge: bool) -> bool:
+    """Whether the inputs are to be merged as views of one run (module doc): with
+    ``merge``, two files of different vantage points that share messages."""
+    named = {role_for(n, given) for n in names} - {None}
+    if len(named) >= 2:
+        return True
+    if not merge:
+        return False
+    seen: list[tuple[str, set[int]]] = []
+    for name in names:
+        role, keys = glance(name)
+        role = role_for(name, given) or role
+        if role is None:
+            continue
+        if any(r != role and keys & k for r, k in seen):
+            return True
+        seen.append((role, keys))
+    return False
+
+
+def analyze_as_views(
+    names: list[str],
+    jobs: int,
+    *,
+    given: dict[str, str],
+    clock_offsets: dict[str, tuple[float, float]],
+    diag: Diagnostics,
+    stats: StreamStats,
+    esp_sas: Any = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """The inputs as views of one run (module doc); ``options``: ``mn``, ``cn``,
+    ``config``, ``oracle`` (ebutool.analysis.view_table.analyze_views)."""
+    lists = per_file(_read_one, names, esp_sas, jobs=jobs, diag=diag, stats=stats)
+    streams, labels = readable(lists, source_labels(names))
+    paths = [n for n, v in zip(names, lists, strict=True) if v is not None]
+    by_role: dict[str | None, list[int]] = {}
+    decisions = []
+    for i, records in enumerate(streams):
+        role = role_for(paths[i], given)
+        if role is None:
+            evidence = Evidence()
+            for rec in records:
+                evidence.add(rec)
+            decision = evidence.decide()
+        else:
+            decision = VantageDecision(role, "--vantage", given=True)
+        decisions.append(decision.as_dict(labels[i]))
+        role = decision.role
+        if role not in MERGEABLE:
+            diag.for_source(labels[i]).warn(
+                "ambiguous_vantage",
+                f"{labels[i]}: vantage point not recognised: not merged with the other views "
+                "(give it with --vantage PATH=ROLE)",
+            )
+            role = None
+        by_role.setdefault(role, []).append(i)
+    views, offsets = [], {}
+    for role, members in by_role.items():
+        if role is None:
+            continue
+        label = ", ".join(labels[i] for i in members)
+        merged = list(heapq.merge(*(streams[i] for i in members), key=lambda r: r.ts_ns))
+        views.append(View(label, role, merged))
+        for i in members:
+            for key in (paths[i], labels[i]):
+                if key in clock_offsets:
+                    offsets[label] = clock_offsets[key]
+    frames = [analyze_views(views, diag=diag, clock_offsets=offsets, **options)] if views else []
+    for i in by_role.get(None, []):
+        frames.append(_alone(streams[i], labels[i], diag, options))
+    df = _numbered(frames)
+    df.attrs["vantage"] = decisions
+    return df
+
+
+def _alone(records: list, label: str, diag: Diagnostics, options: dict) -> pd.DataFrame:
+    from ebutool.analysis import analyze_records
+
+    df = analyze_records(records, diag=diag, check=False, label=label, **options)
+    df["source"] = pd.Series(label, index=df.index, dtype=object)
+    return df
+
+
+def _numbered(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    attrs: dict[str, list] = {"vantage": [], "clocks": [], "notes": []}
+    for f in frames:
+        for k in attrs:
+            attrs[k] += f.attrs.get(k, [])
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df["episode"] = pd.Series(range(1, len(df) + 1), index=df.index, dtype=df["episode"].dtype)
+    df.attrs.update(attrs)
+    return df
+
+
+def stitch_rotated(
+    frames: list[pd.DataFrame],
+    names: list[str],
+    labels: list[str],
+    merged: Callable[[list[str]], pd.DataFrame],
+    diag: Diagnostics,
+) -> tuple[list[pd.DataFrame], list[str | None], list[str]]:
+    """The per-file tables with each rotated capture's pieces replaced by ``merged``
+    (their table merged by time) at the place of its first piece, the labels to go with
+    them, and the stderr notes (module doc)."""
+    pieces = [
+        Piece(label, _role(f), _linktype(name), Footprint.from_dict(f.attrs.get("footprint", {})))
+        for f, name, label in zip(frames, names, labels, strict=True)
+    ]
+    chains = rotated_chains(pieces)
+    in_chain = {i for c in chains for i in c}
+    for i, j, n in shared(pieces):
+        if i not in in_chain or j not in in_chain:
+            diag.warn(
+                "shared_messages",
+                f"{labels[i]} and {labels[j]} share {n} messages: analysed apart (merge them "
+                "as views of one run with --merge or --vantage)",
+            )
+    notes: list[str] = []
+    out: list[pd.DataFrame] = []
+    out_labels: list[str | None] = []
+    for i in range(len(frames)):
+        chain = next((c for c in chains if min(c) == i), None)
+        if chain is None and i in in_chain:
+            continue
+        if chain is None:
+            out.append(frames[i])
+            out_labels.append(labels[i])
+            continue
+        parts = [names[k] for k in chain]
+        notes.append(
+            f"{', '.join(labels[k] for k in chain)}: one capture rotated over {len(chain)} "
+            "files (same vantage and link type, consecutive times): merged by time "
+            "(--no-merge keeps them apart)"
+        )
+        out.append(merged(parts))
+        out_labels.append(None)  # its rows keep the piece they began in
+    return out, out_labels, notes
+
+
+def _role(df: pd.DataFrame) -> str | None:
+    decisions = df.attrs.get("vantage", [])
+    return decisions[0]["role"] if decisions else None
+
+
+def _linktype(path: str) -> object:
+    """The link type of a capture's first frame ("jsonl" for a trace), None unknown."""
+    from ebutool.capture.source import open_frames
+    from ebutool.stream.sniff import open_input
+
+    if path == "-":
+        return None
+    try:
+        kind, stream, _ = open_input(path, Diagnostics())
+        if kind == "jsonl":
+            return "jsonl"
+        frame = next(iter(open_frames(stream, Diagnostics())), None)
+    except (InputError, OSError):
+        return None
+    return frame.linktype if frame is not None else None
+
+
+__all__ = [
+    "analyze_as_views",
+    "check_role",
+    "parse_clock_offsets",
+    "offsets_of",
+    "stitch_rotated",
+    "views_asked",
+]
