@@ -40,6 +40,7 @@ from ebutool.core.addr import canonical
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import EbutoolError, UsageError
+from ebutool.core.exact_time import at_resolution
 from ebutool.core.gc_tuning import fewer_collections
 from ebutool.records.retype import retyped
 from ebutool.stream.reader import read_ahead
@@ -269,6 +270,8 @@ def analyze_pieces(
         )
     role = decision.role
     pieces = table.pieces(mn, cn, rows, lambda _: label)
+    if stats is not None:  # the captures' time resolution (ebutool.core.exact_time)
+        pieces = at_resolution(pieces, stats)
     return (apply_vantage(df, role) for df in pieces), [decision.as_dict(label)]
 
 

@@ -15,7 +15,7 @@ share a float) with 6 decimals from the floats.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 NS_PER_S = 1_000_000_000
 EXACT_NS = "exact_ns"
@@ -47,6 +47,17 @@ def merged_attrs(frames: Iterable) -> dict:
             exact[f] = ns if old is None or old == ns else AMBIGUOUS
         decimals = max(decimals, df.attrs.get(TIME_DECIMALS, US_DECIMALS))
     return {EXACT_NS: exact, TIME_DECIMALS: decimals}
+
+
+def at_resolution(pieces: Iterable, stats) -> Iterator:
+    """Consecutive pieces of one table (a streamed output, ebutool.report.streamed),
+    each marked with the resolution of the captures read so far (``stats.time_decimals``,
+    an ebutool.records.from_packet.StreamStats): a piece is rendered before the rest of
+    the input is read, so a nanosecond interface that appears only later in a pcapng
+    leaves the earlier pieces at 6 decimals."""
+    for df in pieces:
+        df.attrs[TIME_DECIMALS] = stats.time_decimals
+        yield df
 
 
 def epoch_formatter(values: Iterable, attrs: Mapping, decimals: int):

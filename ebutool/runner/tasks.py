@@ -35,7 +35,7 @@ from ebutool.analysis.vantage import check_role, role_for
 from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
-from ebutool.core.exact_time import TIME_DECIMALS, merged_attrs
+from ebutool.core.exact_time import TIME_DECIMALS, at_resolution, merged_attrs
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.multi import (
     check_paths,
@@ -396,7 +396,7 @@ def decode_stream(
 
     check_paths([path], "decode")
     records = read_input(path, diag, stats, progress, esp_sas=esp_sas)
-    return decode_chunks(count_opaque(records, opaque), esp=bool(esp_sas))
+    return at_resolution(decode_chunks(count_opaque(records, opaque), esp=bool(esp_sas)), stats)
 
 
 def decode_files(
