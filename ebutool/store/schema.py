@@ -16,7 +16,8 @@ are JSON under the key :data:`META_KEY` of the Parquet key-value metadata
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -28,10 +29,19 @@ from ebutool.wire.mh.codec import decode_mh
 if TYPE_CHECKING:
     from ebutool.wire.mh.messages import MobilityMessage
 
-__all__ = ["SCHEMA_VERSION", "META_KEY", "RECORD_SCHEMA", "to_batch", "from_batch"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "META_KEY",
+    "RECORD_SCHEMA",
+    "PART",
+    "to_batch",
+    "from_batch",
+    "from_table",
+]
 
 META_KEY = b"ebutool"  # Parquet key-value metadata: the part's facts as JSON
 HANDOVER = "handover"  # msg of a HandoverEvent row
+PART = "part"  # (in memory only) the index of a row's input, ebutool.store.grouped
 
 STR = pa.string()
 RECORD_SCHEMA = pa.schema(
@@ -107,7 +117,19 @@ def _message(wire: bytes | None) -> MobilityMessage | None:
 def from_batch(batch: pa.RecordBatch, source: str = "") -> Iterator[Record | HandoverEvent]:
     """The items of a record batch, each with ``source`` (the input's label)."""
     cols = [batch.column(i).to_pylist() for i in range(len(NAMES))]
-    for row in zip(*cols, strict=True):
+    return _items(cols, repeat(source))
+
+
+def from_table(table: pa.Table, sources: Sequence[str]) -> Iterator[Record | HandoverEvent]:
+    """The items of a table of :data:`RECORD_SCHEMA` columns and a :data:`PART` column
+    (the index in ``sources`` of the input's label of each row)."""
+    cols = [table.column(name).to_pylist() for name in NAMES]
+    labels = list(sources)
+    return _items(cols, (labels[i] for i in table.column(PART).to_pylist()))
+
+
+def _items(cols: list[list], sources: Iterable[str]) -> Iterator[Record | HandoverEvent]:
+    for row, source in zip(zip(*cols, strict=True), sources, strict=False):
         frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, wire, ok, dereg, rfc = row
         if msg == HANDOVER:
             yield HandoverEvent(ts, hoa, src, rh2, frame, source)

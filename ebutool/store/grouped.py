@@ -1,0 +1,268 @@
+"""``analyze STORE --cluster``: a store's analysis split by mobile node, one task per group.
+
+    from ebutool.store.grouped import analyze_store_grouped
+    df = analyze_store_grouped("store/", mapper=map_in_order, groups=4)
+
+The same table as :func:`ebutool.store.merged.analyze_store` (row order, episode
+numbers, fallback causes, vantage, diagnostics counts), computed in pieces:
+
+1. a pre-pass in this process reads the parts (only their records: a few percent of
+   the captures), orders them by time across files exactly as the single run merges
+   them, counts the parts' diagnostics and backwards timestamps, and splits the rows
+   into groups of mobile nodes (:mod:`ebutool.store.groups`); the groups are packed
+   into ``groups`` bins of about equal size;
+2. what crosses mobile nodes is computed in the pre-pass and handed to every bin: the
+   oracle's sweep times and per-CN nonce first uses (:mod:`ebutool.oracle.scheduled`),
+   the home agents the run learns and where, the vantage point its beginning shows,
+   and the capture's end;
+3. each bin is analysed as a task (``mapper``, e.g. Dask's, ebutool.runner.cluster) by
+   :func:`ebutool.analysis.by_group.run_group`;
+4. the results are checked (no mobile node or care-of address in two bins, the home
+   agents learnt where the pre-pass said, the run-wide table bounds not reached; a bin
+   told the wrong home agents is run again) and put together
+   (:func:`ebutool.analysis.by_group.merge_groups`): fallback causes over all bins, the
+   run's episode order and numbers, the vantage decided on the evidence of all bins.
+
+When a check fails for good, the store is analysed in one process instead
+(:func:`ebutool.store.merged.analyze_store`), with the reason on the ``log``: the table
+is never a wrong one.  The kept examples of each diagnostic (not their counts) may be
+other frames than the single run keeps.  An oracle object given by the caller cannot be
+shared with tasks: the single-process path is used then.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from ebutool.analysis import filter_address
+from ebutool.analysis.by_group import BOUNDS, GroupResult, merge_groups, run_group, sum_evidence
+from ebutool.analysis.observable import apply_vantage
+from ebutool.analysis.vantage import Evidence, lookahead, resolve
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
+from ebutool.oracle.tables import MAX_TABLE_ENTRIES
+from ebutool.records.from_packet import StreamStats
+from ebutool.store.groups import split
+from ebutool.store.order import ordered_table
+from ebutool.store.schema import from_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ebutool.oracle.keys import KeyTable
+
+# mapper(function, tasks) -> the results, in the tasks' order
+Mapper = Callable[[Callable[[Any], GroupResult], Sequence[Any]], list[GroupResult]]
+HA_ROUNDS = 3  # runs of a bin told the wrong home agents before giving up on the split
+LABEL = "the input"  # the store's name in the vantage warning (as analyze_store)
+
+
+@dataclass
+class GroupTask:
+    """One bin's work (picklable: sent to a worker)."""
+
+    table: pa.Table  # its rows, run order, with the PART column
+    positions: list[int]  # each row's position in the run
+    labels: list[str]
+    config: ProtocolConfig
+    keys: Any
+    with_oracle: bool
+    schedule: Schedule
+    index: int
+    role: str | None
+    capture_end_ns: int
+    ha_injected: list[tuple[int, str]]
+
+
+def analyze_group(task: GroupTask) -> GroupResult:
+    """(On a worker) the unclosed rows of one bin."""
+    oracle = None
+    if task.with_oracle:
+        oracle = ScheduledOracle(task.keys, task.config, task.schedule, task.index)
+    items = zip(task.positions, from_table(task.table, task.labels), strict=True)
+    return run_group(items, task.config, oracle, task.role, task.capture_end_ns, task.ha_injected)
+
+
+def map_in_order(func: Callable[[Any], GroupResult], tasks: Sequence[Any]) -> list[GroupResult]:
+    """The mapper of one process."""
+    return [func(t) for t in tasks]
+
+
+def _bins(group: list[int], n_groups: int, n_bins: int) -> list[int]:
+    """Each group's bin: the largest groups first, each to the least loaded bin."""
+    sizes = np.bincount(np.asarray(group, dtype=np.int64), minlength=n_groups)
+    load = [0] * max(1, min(n_bins, n_groups))
+    out = [0] * n_groups
+    for g in sorted(range(n_groups), key=lambda g: (-sizes[g], g)):
+        b = min(range(len(load)), key=lambda i: (load[i], i))
+        out[g] = b
+        load[b] += int(sizes[g])
+    return out
+
+
+def _facts(store: str) -> list[tuple[str, str]]:
+    from ebutool.store.facts import binding_facts
+
+    df = binding_facts(store)
+    return list(zip(df["coa"], df["hoa"], strict=True))
+
+
+class _Split:
+    """The pre-pass (module doc, 1 and 2)."""
+
+    def __init__(self, store: str, diag: Diagnostics, stats: StreamStats, n_bins: int):
+        self.table, self.labels = ordered_table(store, diag, stats)
+        cols = [self.table.column(c).to_pylist() for c in ("msg", "src", "dst", "hoa")]
+        cols += [self.table.column(c).to_pylist() for c in ("rh2", "tunnel_src", "tunnel_dst")]
+        rows = list(zip(*cols, strict=True))
+        wires = self.table.column("mh_wire").to_pylist()
+        facts, self.addresses = split(rows, wires, _facts(store))
+        self.bin_of_group = _bins(facts.group, facts.n_groups, n_bins)
+        self.bin_of_row = [self.bin_of_group[g] for g in facts.group]
+        self.n_bins = max(self.bin_of_group, default=0) + 1
+        ts = self.table.column("ts_ns").to_pylist()
+        self.capture_end_ns = max([0, *ts])
+        self.oracle_messages = [
+            (pos, self.bin_of_row[pos], ts[pos], cn, index)
+            for pos, _, cn, index in facts.oracle_messages
+        ]
+        self.ha = {ha: (pos, self.bin_of_row[pos]) for pos, ha in facts.ha_seeds}
+        self.bin_addresses: list[set[str]] = [set() for _ in range(self.n_bins)]
+        for g, addrs in enumerate(self.addresses):
+            self.bin_addresses[self.bin_of_group[g]].update(addrs)
+
+    def rows_of(self, b: int) -> tuple[pa.Table, list[int]]:
+        idx = [i for i, x in enumerate(self.bin_of_row) if x == b]
+        return self.table.take(pa.array(idx, type=pa.int64())), idx
+
+    def injected(self, b: int) -> list[tuple[int, str]]:
+        return sorted((pos, ha) for ha, (pos, owner) in self.ha.items() if owner != b)
+
+    def early(self, vantage: str | None):
+        from ebutool.analysis.vantage import VantageDecision
+
+        if vantage is not None:
+            return VantageDecision(vantage, "--vantage", given=True)
+        decision, _ = lookahead(from_table(self.table, self.labels), Evidence())
+        return decision
+
+
+def _split_is_sound(results: list[GroupResult]) -> str | None:
+    """Why the bins' results cannot be put together (None: they can)."""
+    for what in ("mns", "coas"):
+        seen: set[str] = set()
+        for r in results:
+            mine = getattr(r, what)
+            if seen & mine:
+                return f"{sorted(seen & mine)[0]} in two groups"
+            seen |= mine
+    for name, bound in BOUNDS.items():
+        if sum(r.peak[name] for r in results) >= bound:
+            return f"the run-wide bound of {name} reached"
+    if sum(r.oracle_peak for r in results) >= MAX_TABLE_ENTRIES:
+        return "the oracle's table bound reached"
+    return None
+
+
+def _learnt(results: list[GroupResult]) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for b, r in enumerate(results):
+        for ha, pos in r.learnt.items():
+            if ha not in out or pos < out[ha][0]:
+                out[ha] = (pos, b)
+    return out
+
+
+def _run_bins(
+    sp: _Split, bins: list[int], results: list, make: Callable[[int], GroupTask], mapper: Mapper
+) -> None:
+    for b, r in zip(bins, mapper(analyze_group, [make(b) for b in bins]), strict=True):
+        results[b] = r
+
+
+def analyze_store_grouped(
+    store: str | os.PathLike[str],
+    *,
+    mapper: Mapper = map_in_order,
+    groups: int = 4,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    keys: KeyTable | None = None,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    oracle: Any = None,
+    vantage: str | None = None,
+    log: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """The table of :func:`ebutool.store.merged.analyze_store`, the analysis split into
+    ``groups`` tasks run by ``mapper`` (module doc); options as analyze_store."""
+    from ebutool.store.merged import analyze_store
+
+    diag = diag if diag is not None else Diagnostics()
+    mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
+    root = os.fspath(store)
+    single: dict[str, Any] = dict(mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats)
+    if oracle not in (None, False):  # an oracle object stays in this process
+        return analyze_store(root, oracle=oracle, **single)
+    mine, my_stats = Diagnostics(keep=diag.keep), StreamStats()
+    sp = _Split(root, mine, my_stats, groups)
+    early = sp.early(vantage)
+    with_oracle = oracle is None and _oracle_available()
+    schedule = run_schedule(sp.oracle_messages, config) if with_oracle else Schedule()
+
+    def make(b: int) -> GroupTask:
+        table, positions = sp.rows_of(b)
+        return GroupTask(
+            table, positions, sp.labels, config, keys, with_oracle, schedule, b,
+            early.role, sp.capture_end_ns, sp.injected(b),
+        )  # fmt: skip
+
+    results: list = [None] * sp.n_bins
+    _run_bins(sp, list(range(sp.n_bins)), results, make, mapper)
+    problem = None
+    for _ in range(HA_ROUNDS):
+        problem = _split_is_sound(results)
+        learnt = _learnt(results)
+        if problem is not None or learnt == sp.ha:
+            break
+        changed = {ha for ha in set(learnt) | set(sp.ha) if learnt.get(ha) != sp.ha.get(ha)}
+        sp.ha = learnt
+        again = [b for b in range(sp.n_bins) if sp.bin_addresses[b] & changed]
+        _run_bins(sp, again, results, make, mapper)
+    else:
+        problem = problem or "the home agents of the groups do not settle"
+    if problem is not None:
+        if log is not None:
+            log(f"analysis split by mobile node not possible ({problem}): in one process")
+        return analyze_store(root, oracle=False if oracle is False else None, **single)
+    diag.merge(mine)
+    if stats is not None:
+        _add_stats(stats, my_stats)
+    rows = merge_groups(results, diag)
+    evidence = sum_evidence(r.evidence for r in results)
+    decision = resolve(vantage, evidence, early, diag, LABEL, len(rows))
+    df = apply_vantage(rows.frame(mn, cn), decision.role)
+    df.attrs["vantage"] = [decision.as_dict(LABEL)]
+    return df
+
+
+def _add_stats(stats: StreamStats, more: StreamStats) -> None:
+    stats.frames += more.frames
+    stats.ipv6 += more.ipv6
+    stats.relevant += more.relevant
+    stats.skipped.update(more.skipped)
+    stats.messages.update(more.messages)
+
+
+def _oracle_available() -> bool:
+    from ebutool.analysis import make_oracle
+
+    return make_oracle() is not None

@@ -1,0 +1,182 @@
+"""A record store's records split into groups of mobile nodes whose state does not cross.
+
+Every record is tied to the addresses that name its mobile node the way the analysis
+ties it (ebutool.analysis.addressing): the home address and care-of address of a
+packet with a Home Address option, a type 2 routing header or a tunnel; the care-of
+address of a CoTI/CoT; the home address a Binding Error names; the source of a BU
+sent from home.  The store's binding facts (care-of -> home address) and these ties
+are joined (union-find): one group per connected set of addresses, so a care-of
+address used by two mobile nodes puts both in one group.  Where a record cannot be
+tied in advance (a tunnelled data packet whose direction depends on which end the run
+knows as a home agent), all its addresses go into one group: a group too large is
+only slower, never wrong.  The split is checked afterwards (ebutool.store.grouped:
+no mobile node or care-of address in two groups).
+
+:func:`split` also gives what the groups must be told of each other
+(:class:`RunFacts`): the Mobility Header messages the oracle sees, for its schedule
+(ebutool.oracle.scheduled), and the first record that makes each address a home agent
+(checked afterwards too, ebutool.analysis.by_group).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ebutool.wire.mh.codec import decode_mh
+from ebutool.wire.mh.messages import (
+    BU_FLAG_H,
+    BindingAcknowledgement,
+    BindingError,
+    BindingUpdate,
+    HomeTest,
+)
+from ebutool.wire.mh.mobility_options import BindingAuthorizationData
+
+ACCEPTED_MAX_STATUS = 127  # a BA status 0-127 accepts (RFC 6275 6.1.8)
+HOME_SENT = ("BU", "EBU", "HoTI")  # without HAO or tunnel: sent from home
+TO_MN = ("CoT", "BRR", "BA", "HoT")
+
+
+@dataclass
+class RunFacts:
+    """What the split learnt about the whole run (module doc)."""
+
+    group: list[int] = field(default_factory=list)  # per row (run order): its group
+    n_groups: int = 0
+    oracle_messages: list[tuple[int, int, str | None, int | None]] = field(default_factory=list)
+    ha_seeds: list[tuple[int, str]] = field(default_factory=list)  # (position, HA)
+
+
+class _Union:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, a: str) -> str:
+        parent = self.parent
+        root = parent.setdefault(a, a)
+        while root != parent[root]:
+            root = parent[root]
+        while a != root:
+            parent[a], a = root, parent[a]
+        return root
+
+    def join(self, addrs: list[str]) -> str:
+        root = self.find(addrs[0])
+        for b in addrs[1:]:
+            other = self.find(b)
+            if other != root:
+                self.parent[other] = root
+        return root
+
+
+def _decoded(msg: str, wire: bytes | None):
+    return None if wire is None or msg in ("data", "handover") else decode_mh(wire, [])
+
+
+def _mn_addresses(rows: list[tuple], mhs: list) -> tuple[set[str], set[str]]:
+    """(addresses that name a mobile node, addresses that may be a home agent)."""
+    mns: set[str] = set()
+    has: set[str] = set()
+    for (msg, src, dst, hoa, rh2, tsrc, tdst), m in zip(rows, mhs, strict=True):
+        if hoa is not None:
+            mns.add(hoa)
+        if rh2 is not None and msg != "handover":
+            mns.add(rh2)
+        if tsrc is not None and msg == "HoTI":
+            mns.add(src)
+            has.add(tdst)
+        elif tsrc is not None and msg == "HoT":
+            mns.add(dst)
+            has.add(tsrc)
+        if isinstance(m, BindingUpdate) and m.flags & BU_FLAG_H:
+            has.add(dst)
+        if tsrc is None and hoa is None and msg in HOME_SENT:
+            mns.add(src)
+        if isinstance(m, BindingError) and tsrc is None and hoa is None and rh2 is None:
+            mns.add(m.home_address)
+        if isinstance(m, BindingAcknowledgement) and m.status <= ACCEPTED_MAX_STATUS:
+            if m.option(BindingAuthorizationData) is None:
+                has.add(src)
+    for msg, src, dst, _hoa, _rh2, tsrc, tdst in rows:  # what a resolved tunnel teaches
+        if tsrc is not None and msg not in ("HoTI", "HoT"):
+            if src in mns:
+                has.add(tdst)
+            if dst in mns:
+                has.add(tsrc)
+    return mns, has
+
+
+def _anchors(row: tuple, m, mns: set[str], has: set[str]) -> list[str]:
+    """The addresses that tie one record to its mobile node (module doc)."""
+    msg, src, dst, hoa, rh2, tsrc, tdst = row
+    if msg == "handover":  # mn, new care-of address, previous one
+        return [a for a in (hoa, src, rh2) if a]
+    if hoa is not None:
+        return [hoa, src]
+    if rh2 is not None:
+        return [rh2, tdst or dst]
+    if tsrc is not None:
+        if msg == "HoTI":
+            return [src, tsrc]
+        if msg == "HoT":
+            return [dst, tdst]
+        up = src in mns or tdst in has
+        down = dst in mns or tsrc in has
+        if up and not down:
+            return [src, tsrc]
+        if down and not up:
+            return [dst, tdst]
+        return [src, tsrc, dst, tdst]
+    if isinstance(m, BindingError):
+        return [m.home_address, dst]
+    if msg in TO_MN:
+        return [dst]
+    return [src]
+
+
+def split(
+    rows: list[tuple], wires: list, facts: list[tuple[str, str]]
+) -> tuple[RunFacts, list[list[str]]]:
+    """Group every row ((msg, src, dst, hoa, rh2, tunnel_src, tunnel_dst), run order;
+    ``wires``: its Mobility Header octets) with the binding ``facts`` (coa, hoa); also
+    the addresses each group's rows name (to tell which groups an HA concerns)."""
+    mhs = [_decoded(row[0], w) for row, w in zip(rows, wires, strict=True)]
+    mns, has = _mn_addresses(rows, mhs)
+    uf = _Union()
+    for coa, hoa in facts:
+        uf.join([hoa, coa])
+    anchors = [_anchors(row, m, mns, has) for row, m in zip(rows, mhs, strict=True)]
+    for a in anchors:
+        uf.join(a)
+    out = RunFacts()
+    ids: dict[str, int] = {}
+    addresses: list[set[str]] = []
+    seen_ha: set[str] = set()
+    for pos, (a, row, m) in enumerate(zip(anchors, rows, mhs, strict=True)):
+        g = ids.setdefault(uf.find(a[0]), len(ids))
+        if g == len(addresses):
+            addresses.append(set())
+        out.group.append(g)
+        addresses[g].update(x for x in row[1:] if x)
+        if m is not None:
+            cn, index = (row[1], m.nonce_index) if isinstance(m, HomeTest) else (None, None)
+            out.oracle_messages.append((pos, g, cn, index))
+        ha = _ha_seed(row, m)
+        if ha is not None and ha not in seen_ha:
+            seen_ha.add(ha)
+            out.ha_seeds.append((pos, ha))
+    out.n_groups = len(ids)
+    return out, [sorted(a) for a in addresses]
+
+
+def _ha_seed(row: tuple, m) -> str | None:
+    """The HA a record makes known wherever the run stands: a tunnelled home test,
+    or a BU to a home agent."""
+    msg, src, dst, hoa, rh2, tsrc, tdst = row
+    if tsrc is not None and msg == "HoTI":
+        return tdst
+    if tsrc is not None and msg == "HoT":
+        return tsrc
+    if isinstance(m, BindingUpdate) and m.flags & BU_FLAG_H and tsrc is None:
+        return dst
+    return None
