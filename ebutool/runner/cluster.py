@@ -149,3 +149,64 @@ def extract_files(
             task=task,
             on_result=on_result,
         )
+
+
+# --- analysis of a record store, split by mobile node -------------------------------------
+
+GROUPS_PER_WORKER = 2  # tasks per worker: balance over groups of unequal size
+
+
+def dask_group_mapper(client: Any, retries: int = TASK_RETRIES):
+    """A mapper for :func:`ebutool.store.grouped.analyze_store_grouped`: one task per
+    group, the results in the groups' order."""
+
+    def run(func, tasks):
+        futures = client.map(func, list(tasks), pure=False, retries=retries)
+        return client.gather(futures)
+
+    return run
+
+
+def process_group_mapper(jobs: int):
+    """The same in up to ``jobs`` local processes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    def run(func, tasks):
+        if jobs <= 1 or len(tasks) <= 1:
+            return [func(t) for t in tasks]
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+            return list(pool.map(func, tasks))
+
+    return run
+
+
+def analyze_store_split(
+    store: str | os.PathLike[str],
+    jobs: int = 1,
+    *,
+    cluster: str | None = None,
+    say: Callable[[str], None] | None = None,
+    **options: Any,
+):
+    """The episode table of a record store, its analysis split by mobile node
+    (:func:`ebutool.store.grouped.analyze_store_grouped`) into tasks on the Dask
+    cluster ``cluster`` (module doc), else in ``jobs`` local processes.  ``options``:
+    those of ebutool.store.analyze_store.  The same table as one process gives."""
+    from ebutool.store.grouped import analyze_store_grouped
+
+    if cluster is None:
+        mapper = process_group_mapper(jobs)
+        return analyze_store_grouped(
+            store, mapper=mapper, groups=max(1, jobs) * GROUPS_PER_WORKER, log=say, **options
+        )
+    root = os.path.abspath(os.fspath(store))
+    with dask_client(cluster, say) as client:
+        check_visible(client, [], root)
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        return analyze_store_grouped(
+            root,
+            mapper=dask_group_mapper(client),
+            groups=workers * GROUPS_PER_WORKER,
+            log=say,
+            **options,
+        )

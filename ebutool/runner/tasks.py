@@ -128,18 +128,25 @@ def analyze_files(
     progress: ProgressLike = None,
     esp_sas: EspSAs = None,
     vantage: dict[str, str] | str | None = None,
+    cluster: str | None = None,
+    log: Any = None,
 ) -> pd.DataFrame:
     """One row per episode of the inputs (module doc).  ``oracle``: None builds the CN
     oracle (with ``keys``), False skips it; an Oracle object is shared by all files (and
     keeps the work in this process).  ``esp_sas``: ESP SAs (ebutool.esp) to decrypt
     protected signalling with.  ``vantage``: {path or base name: role} (or one role for
     every input) overrides the detected vantage points; what was decided, and on what
-    evidence, is in ``df.attrs["vantage"]`` (VantageDecision.as_dict per file)."""
+    evidence, is in ``df.attrs["vantage"]`` (VantageDecision.as_dict per file).
+    A record store with ``jobs`` > 1 or ``cluster`` (a Dask cluster, ebutool.runner.cluster)
+    is analysed split by mobile node, one task per group (the same table); ``log`` gets
+    the cluster's dashboard address."""
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
     if any(is_store(n) for n in names):
-        return _analyze_store(names, mn, cn, config, keys, diag, stats, oracle)
+        return _analyze_store(names, mn, cn, config, keys, diag, stats, oracle, jobs, cluster, log)
+    if cluster is not None:
+        raise UsageError("--cluster analyses a record store: ebutool extract the captures first")
     given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
     given = {path: check_role(role) for path, role in given.items()}
     if len(names) == 1:
@@ -196,15 +203,24 @@ def _analyze_store(
     diag: Diagnostics,
     stats: StreamStats,
     oracle: Any,
+    jobs: int = 1,
+    cluster: str | None = None,
+    log: Any = None,
 ) -> pd.DataFrame:
-    """A record store (ebutool extract): its parts merged by time, as ``merge=True``."""
+    """A record store (ebutool extract): its parts merged by time, as ``merge=True``;
+    split by mobile node over ``jobs`` processes or the Dask ``cluster``."""
     from ebutool.store import analyze_store
 
     if len(names) > 1:
         raise UsageError("a record store is analysed on its own: give only the store")
-    return analyze_store(
-        names[0], mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
+    options: dict[str, Any] = dict(
+        mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
     )
+    if cluster is not None or jobs > 1:
+        from ebutool.runner.cluster import analyze_store_split
+
+        return analyze_store_split(names[0], jobs, cluster=cluster, say=log, **options)
+    return analyze_store(names[0], **options)
 
 
 def _analyze_merged(

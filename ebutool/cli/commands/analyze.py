@@ -119,6 +119,16 @@ SummaryOpt = Annotated[
         "episode rows); quality-ok episodes only, the others counted by reason on stderr.",
     ),
 ]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="(A record store, ebutool extract) analyse it split by mobile node on Dask: "
+        "local[:N] (a LocalCluster of N worker processes) or tcp://HOST:PORT (a running "
+        "scheduler; the store on a shared file system).  The same table as one process; "
+        "-j N does the same in N local processes.  Needs the ebutool[dask] extra.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -144,6 +154,7 @@ def register(app: typer.Typer) -> None:
         merge: MergeOpt = False,
         vantage: VantageOpt = None,
         jobs: JobsOpt = 1,
+        cluster: ClusterOpt = None,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
         claim_tolerance: ToleranceOpt = RTT_TOLERANCE,
         bootstrap_seed: SeedOpt = BOOTSTRAP_SEED,
@@ -170,6 +181,8 @@ def register(app: typer.Typer) -> None:
         Example: ebutool analyze samples/early-conservative.pcap --format markdown -o episodes.md
 
         Example: ebutool analyze cn-side.pcap --vantage cn-side.pcap=cn
+
+        Example: ebutool extract captures/ -o store/ && ebutool analyze store/ --cluster local:2
         """
         from ebutool.analysis import summarize
         from ebutool.analysis.claim_stats import ClaimSettings
@@ -198,6 +211,8 @@ def register(app: typer.Typer) -> None:
                 progress=prog,
                 esp_sas=esp_sas,
                 vantage=given,
+                cluster=cluster,
+                log=None if quiet else err,
             )
         settings = ClaimSettings(
             min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
