@@ -15,8 +15,8 @@ there, in its place).  ``-j N`` gives the same tables, warnings and counts as ``
   own, with a leading ``file`` column.
 - :func:`decode_files`, :func:`verify_files`, :func:`replay_files` (a :class:`ReplayRuns`).
 - :func:`read_input`: the message stream of a capture, a trace or a record store
-  (``ebutool extract``); analyze, compare, decode and verify read a store like one
-  capture (replay not yet).
+  (``ebutool extract``); analyze, compare, decode, verify and replay read a store like
+  one capture.
 """
 
 from __future__ import annotations
@@ -450,8 +450,6 @@ def _replay_task(
 ) -> ReplayResult:
     from ebutool.cn_replay import replay
 
-    if is_store(path):
-        raise UsageError(f"{path}: replay reads captures and traces, not a record store (yet)")
     return replay(
         path,
         keys=keys,
