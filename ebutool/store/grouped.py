@@ -43,7 +43,7 @@ import pyarrow as pa
 from ebutool.analysis import filter_address
 from ebutool.analysis.by_group import BOUNDS, GroupResult, merge_groups, run_group, sum_evidence
 from ebutool.analysis.observable import apply_vantage
-from ebutool.analysis.vantage import Evidence, lookahead, resolve
+from ebutool.analysis.vantage import LOOKAHEAD_RECORDS, Evidence, lookahead, resolve
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
@@ -123,10 +123,13 @@ class _Split:
         cols += [self.table.column(c).to_pylist() for c in ("rh2", "tunnel_src", "tunnel_dst")]
         rows = list(zip(*cols, strict=True))
         wires = self.table.column("mh_wire").to_pylist()
-        facts, self.addresses = split(rows, wires, _facts(store))
+        facts = split(rows, wires, _facts(store))
         self.bin_of_group = _bins(facts.group, facts.n_groups, n_bins)
-        self.bin_of_row = [self.bin_of_group[g] for g in facts.group]
+        by_group = np.asarray(self.bin_of_group, dtype=np.int64)
+        self.bins = by_group[np.asarray(facts.group, dtype=np.int64)]
+        self.bin_of_row = self.bins.tolist()
         self.n_bins = max(self.bin_of_group, default=0) + 1
+        self.rows = rows
         ts = self.table.column("ts_ns").to_pylist()
         self.capture_end_ns = max([0, *ts])
         self.oracle_messages = [
@@ -134,13 +137,18 @@ class _Split:
             for pos, _, cn, index in facts.oracle_messages
         ]
         self.ha = {ha: (pos, self.bin_of_row[pos]) for pos, ha in facts.ha_seeds}
-        self.bin_addresses: list[set[str]] = [set() for _ in range(self.n_bins)]
-        for g, addrs in enumerate(self.addresses):
-            self.bin_addresses[self.bin_of_group[g]].update(addrs)
 
     def rows_of(self, b: int) -> tuple[pa.Table, list[int]]:
-        idx = [i for i, x in enumerate(self.bin_of_row) if x == b]
-        return self.table.take(pa.array(idx, type=pa.int64())), idx
+        idx = np.flatnonzero(self.bins == b)
+        return self.table.take(pa.array(idx)), idx.tolist()
+
+    def concerned(self, addresses: set[str]) -> list[int]:
+        """The bins whose records name one of ``addresses``."""
+        out = set()
+        for row, b in zip(self.rows, self.bin_of_row, strict=True):
+            if b not in out and not addresses.isdisjoint(row[1:]):
+                out.add(b)
+        return sorted(out)
 
     def injected(self, b: int) -> list[tuple[int, str]]:
         return sorted((pos, ha) for ha, (pos, owner) in self.ha.items() if owner != b)
@@ -150,7 +158,8 @@ class _Split:
 
         if vantage is not None:
             return VantageDecision(vantage, "--vantage", given=True)
-        decision, _ = lookahead(from_table(self.table, self.labels), Evidence())
+        head = self.table.slice(0, LOOKAHEAD_RECORDS)
+        decision, _ = lookahead(from_table(head, self.labels), Evidence())
         return decision
 
 
@@ -235,7 +244,7 @@ def analyze_store_grouped(
             break
         changed = {ha for ha in set(learnt) | set(sp.ha) if learnt.get(ha) != sp.ha.get(ha)}
         sp.ha = learnt
-        again = [b for b in range(sp.n_bins) if sp.bin_addresses[b] & changed]
+        again = sp.concerned(changed)
         _run_bins(sp, again, results, make, mapper)
     else:
         problem = problem or "the home agents of the groups do not settle"

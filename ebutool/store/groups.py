@@ -134,12 +134,9 @@ def _anchors(row: tuple, m, mns: set[str], has: set[str]) -> list[str]:
     return [src]
 
 
-def split(
-    rows: list[tuple], wires: list, facts: list[tuple[str, str]]
-) -> tuple[RunFacts, list[list[str]]]:
+def split(rows: list[tuple], wires: list, facts: list[tuple[str, str]]) -> RunFacts:
     """Group every row ((msg, src, dst, hoa, rh2, tunnel_src, tunnel_dst), run order;
-    ``wires``: its Mobility Header octets) with the binding ``facts`` (coa, hoa); also
-    the addresses each group's rows name (to tell which groups an HA concerns)."""
+    ``wires``: its Mobility Header octets) with the binding ``facts`` (coa, hoa)."""
     mhs = [_decoded(row[0], w) for row, w in zip(rows, wires, strict=True)]
     mns, has = _mn_addresses(rows, mhs)
     uf = _Union()
@@ -150,33 +147,34 @@ def split(
         uf.join(a)
     out = RunFacts()
     ids: dict[str, int] = {}
-    addresses: list[set[str]] = []
     seen_ha: set[str] = set()
     for pos, (a, row, m) in enumerate(zip(anchors, rows, mhs, strict=True)):
         g = ids.setdefault(uf.find(a[0]), len(ids))
-        if g == len(addresses):
-            addresses.append(set())
         out.group.append(g)
-        addresses[g].update(x for x in row[1:] if x)
         if m is not None:
             cn, index = (row[1], m.nonce_index) if isinstance(m, HomeTest) else (None, None)
             out.oracle_messages.append((pos, g, cn, index))
-        ha = _ha_seed(row, m)
+        ha = _ha_seed(row, m, mns)
         if ha is not None and ha not in seen_ha:
             seen_ha.add(ha)
             out.ha_seeds.append((pos, ha))
     out.n_groups = len(ids)
-    return out, [sorted(a) for a in addresses]
+    return out
 
 
-def _ha_seed(row: tuple, m) -> str | None:
-    """The HA a record makes known wherever the run stands: a tunnelled home test,
-    or a BU to a home agent."""
+def _ha_seed(row: tuple, m, mns: set[str]) -> str | None:
+    """The HA a record most likely makes known (a guess: the groups report where they
+    learnt each HA, and are run again when the guess was wrong): a tunnelled home test
+    or data packet of a known MN, a BU to a home agent, an HA's accepting BA."""
     msg, src, dst, hoa, rh2, tsrc, tdst = row
-    if tsrc is not None and msg == "HoTI":
-        return tdst
-    if tsrc is not None and msg == "HoT":
-        return tsrc
-    if isinstance(m, BindingUpdate) and m.flags & BU_FLAG_H and tsrc is None:
+    if tsrc is not None:
+        if msg == "HoTI" or (msg != "HoT" and src in mns):
+            return tdst
+        if msg == "HoT" or dst in mns:
+            return tsrc
+        return None
+    if isinstance(m, BindingUpdate) and m.flags & BU_FLAG_H:
         return dst
+    if isinstance(m, BindingAcknowledgement) and m.status <= ACCEPTED_MAX_STATUS:
+        return src if m.option(BindingAuthorizationData) is None else None
     return None

@@ -82,7 +82,7 @@ def test_the_split_is_by_mobile_node(tmp_path):
     table, _ = ordered_table(str(tmp_path / "s"), Diagnostics())
     cols = ("msg", "src", "dst", "hoa", "rh2", "tunnel_src", "tunnel_dst")
     rows = list(zip(*(table.column(c).to_pylist() for c in cols), strict=True))
-    facts, _ = groups_mod.split(rows, table.column("mh_wire").to_pylist(), [])
+    facts = groups_mod.split(rows, table.column("mh_wire").to_pylist(), [])
     assert facts.n_groups == 3
     mns_of_group: dict[int, set] = {}
     for (_, _, _, hoa, rh2, _, _), g in zip(rows, facts.group, strict=True):
@@ -100,7 +100,7 @@ def test_scheduled_oracle_gives_the_whole_runs_verdicts(tmp_path):
     items = list(from_table(table, labels))
     cols = ("msg", "src", "dst", "hoa", "rh2", "tunnel_src", "tunnel_dst")
     rows = list(zip(*(table.column(c).to_pylist() for c in cols), strict=True))
-    facts, _ = groups_mod.split(rows, table.column("mh_wire").to_pylist(), [])
+    facts = groups_mod.split(rows, table.column("mh_wire").to_pylist(), [])
     whole = Oracle()
     expected = {pos: _key(whole.check(it)) for pos, it in enumerate(items)}
     msgs = [(p, g, items[p].ts_ns, cn, i) for p, g, cn, i in facts.oracle_messages]
@@ -128,10 +128,10 @@ def test_a_wrong_split_falls_back_to_one_process(tmp_path, monkeypatch):
     real = groups_mod.split
 
     def by_parity(rows, wires, facts):
-        out, addresses = real(rows, wires, facts)
+        out = real(rows, wires, facts)
         out.group = [pos % 2 for pos in range(len(rows))]
         out.n_groups = 2
-        return out, [sorted({a for r in rows for a in r[1:] if a})] * 2
+        return out
 
     monkeypatch.setattr(grouped_mod, "split", by_parity)
     _, log = _same(tmp_path / "s", groups=2)
@@ -142,7 +142,7 @@ def test_home_agents_learnt_elsewhere_are_rerun(tmp_path, monkeypatch):
     """Without the pre-pass's home agents, the groups learn them at other places than
     the run: the bins concerned are run again with what they learnt, and agree."""
     extract([SAMPLES / "mixed.pcap"], tmp_path / "s")
-    monkeypatch.setattr(groups_mod, "_ha_seed", lambda row, m: None)
+    monkeypatch.setattr(groups_mod, "_ha_seed", lambda row, m, mns: None)
     calls = []
 
     def counting(func, tasks):
