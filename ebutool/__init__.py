@@ -64,7 +64,9 @@ def decode(
 def analyze(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
     """One row per binding-update episode (DESIGN.md section 5 columns) as a DataFrame.
     ``options``: ``mn``, ``cn``, ``config``, ``keys``, ``diag``, ``stats``, ``oracle``,
-    ``merge`` (several files as one capture), ``progress``, ``esp_sas``
+    ``merge`` (several files as one capture), ``progress``, ``esp_sas``, ``cluster``
+    (a record store's analysis split by mobile node on Dask: "local:N" or
+    "tcp://HOST:PORT"; ``jobs`` > 1 does it in local processes; the same table)
     (ebutool.runner.tasks.analyze_files)."""
     from ebutool.runner.tasks import analyze_files
 

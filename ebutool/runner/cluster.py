@@ -31,6 +31,13 @@ from ebutool.store.incremental import ExtractReport, extract
 from ebutool.store.writer import PartResult, extract_file
 
 TASK_RETRIES = 2  # a task that raised is tried this many more times
+# The workers' own sampling, off for a LocalCluster: the statistical profiler (a stack
+# sample every 10 ms) and the GIL monitor (every 1 ms) cost pure-Python tasks about a
+# quarter of their CPU time (benchmarks/scale_out.py); the dashboard keeps the rest.
+LEAN_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
 DASK_MISSING = (
     "--cluster needs Dask: pip install 'ebutool[dask]' (or 'dask[distributed]'); "
     "--jobs N runs on this machine without it"
@@ -66,13 +73,16 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
     kind, value = parse_cluster(spec)
     distributed = _distributed()
     if kind == "local":
-        cluster = distributed.LocalCluster(
-            n_workers=value or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
+        import dask
+
+        with dask.config.set(LEAN_WORKERS):  # the workers take the config they start with
+            cluster = distributed.LocalCluster(
+                n_workers=value or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
         client = distributed.Client(cluster)
     else:
         cluster = None
