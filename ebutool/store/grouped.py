@@ -142,6 +142,11 @@ class _Split:
         idx = np.flatnonzero(self.bins == b)
         return self.table.take(pa.array(idx)), idx.tolist()
 
+    def _head(self, chunk: int = 256):
+        """The first records, converted a few at a time (the lookahead stops early)."""
+        for start in range(0, min(len(self.table), LOOKAHEAD_RECORDS), chunk):
+            yield from from_table(self.table.slice(start, chunk), self.labels)
+
     def concerned(self, addresses: set[str]) -> list[int]:
         """The bins whose records name one of ``addresses``."""
         out = set()
@@ -158,8 +163,7 @@ class _Split:
 
         if vantage is not None:
             return VantageDecision(vantage, "--vantage", given=True)
-        head = self.table.slice(0, LOOKAHEAD_RECORDS)
-        decision, _ = lookahead(from_table(head, self.labels), Evidence())
+        decision, _ = lookahead(self._head(), Evidence())
         return decision
 
 

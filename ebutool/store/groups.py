@@ -21,6 +21,7 @@ no mobile node or care-of address in two groups).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ebutool.wire.mh.codec import decode_mh
 from ebutool.wire.mh.messages import (
@@ -69,15 +70,12 @@ class _Union:
         return root
 
 
-def _decoded(msg: str, wire: bytes | None):
-    return None if wire is None or msg in ("data", "handover") else decode_mh(wire, [])
-
-
-def _mn_addresses(rows: list[tuple], mhs: list) -> tuple[set[str], set[str]]:
-    """(addresses that name a mobile node, addresses that may be a home agent)."""
+def _mn_addresses(pairs: list[tuple[tuple, Any]]) -> tuple[set[str], set[str]]:
+    """(addresses that name a mobile node, addresses that may be a home agent) of the
+    (row, decoded message) ``pairs``."""
     mns: set[str] = set()
     has: set[str] = set()
-    for (msg, src, dst, hoa, rh2, tsrc, tdst), m in zip(rows, mhs, strict=True):
+    for (msg, src, dst, hoa, rh2, tsrc, tdst), m in pairs:
         if hoa is not None:
             mns.add(hoa)
         if rh2 is not None and msg != "handover":
@@ -97,7 +95,7 @@ def _mn_addresses(rows: list[tuple], mhs: list) -> tuple[set[str], set[str]]:
         if isinstance(m, BindingAcknowledgement) and m.status <= ACCEPTED_MAX_STATUS:
             if m.option(BindingAuthorizationData) is None:
                 has.add(src)
-    for msg, src, dst, _hoa, _rh2, tsrc, tdst in rows:  # what a resolved tunnel teaches
+    for (msg, src, dst, _hoa, _rh2, tsrc, tdst), _ in pairs:  # what a resolved tunnel teaches
         if tsrc is not None and msg not in ("HoTI", "HoT"):
             if src in mns:
                 has.add(tdst)
@@ -136,27 +134,41 @@ def _anchors(row: tuple, m, mns: set[str], has: set[str]) -> list[str]:
 
 def split(rows: list[tuple], wires: list, facts: list[tuple[str, str]]) -> RunFacts:
     """Group every row ((msg, src, dst, hoa, rh2, tunnel_src, tunnel_dst), run order;
-    ``wires``: its Mobility Header octets) with the binding ``facts`` (coa, hoa)."""
-    mhs = [_decoded(row[0], w) for row, w in zip(rows, wires, strict=True)]
-    mns, has = _mn_addresses(rows, mhs)
+    ``wires``: its Mobility Header octets) with the binding ``facts`` (coa, hoa).
+    Data packets repeat their addresses: each distinct row of them is looked at once."""
+    mhs: dict[int, Any] = {}
+    first: dict[tuple, int] = {}  # a data row (or handover event) -> its first position
+    for pos, (row, wire) in enumerate(zip(rows, wires, strict=True)):
+        if wire is not None and row[0] not in ("data", "handover"):
+            mhs[pos] = decode_mh(wire, [])
+        elif row not in first:
+            first[row] = pos
+    pairs = [(rows[pos], m) for pos, m in mhs.items()] + [(row, None) for row in first]
+    mns, has = _mn_addresses(pairs)
     uf = _Union()
     for coa, hoa in facts:
         uf.join([hoa, coa])
-    anchors = [_anchors(row, m, mns, has) for row, m in zip(rows, mhs, strict=True)]
-    for a in anchors:
+    anchor = {pos: _anchors(rows[pos], m, mns, has) for pos, m in mhs.items()}
+    distinct = {row: _anchors(row, None, mns, has) for row in first}
+    for a in (*anchor.values(), *distinct.values()):
         uf.join(a)
-    out = RunFacts()
     ids: dict[str, int] = {}
-    seen_ha: set[str] = set()
-    for pos, (a, row, m) in enumerate(zip(anchors, rows, mhs, strict=True)):
-        g = ids.setdefault(uf.find(a[0]), len(ids))
-        out.group.append(g)
+    root_of = {row: uf.find(a[0]) for row, a in distinct.items()}
+    out = RunFacts()
+    for pos, row in enumerate(rows):
+        mine = anchor.get(pos)
+        root = root_of[row] if mine is None else uf.find(mine[0])
+        out.group.append(ids.setdefault(root, len(ids)))
+    for pos, m in mhs.items():
         if m is not None:
-            cn, index = (row[1], m.nonce_index) if isinstance(m, HomeTest) else (None, None)
-            out.oracle_messages.append((pos, g, cn, index))
-        ha = _ha_seed(row, m, mns)
-        if ha is not None and ha not in seen_ha:
-            seen_ha.add(ha)
+            cn, index = (rows[pos][1], m.nonce_index) if isinstance(m, HomeTest) else (None, None)
+            out.oracle_messages.append((pos, out.group[pos], cn, index))
+    seeds = [(pos, _ha_seed(rows[pos], m, mns)) for pos, m in mhs.items()]
+    seeds += [(pos, _ha_seed(row, None, mns)) for row, pos in first.items()]
+    seen: set[str] = set()
+    for pos, ha in sorted((p, h) for p, h in seeds if h is not None):
+        if ha not in seen:
+            seen.add(ha)
             out.ha_seeds.append((pos, ha))
     out.n_groups = len(ids)
     return out
