@@ -86,13 +86,6 @@ def _cli_seconds(*args: str) -> tuple[float, float]:
     return time.perf_counter() - start, _children_cpu() - cpu
 
 
-def _warm_up() -> float:
-    """(On a worker) import what a task needs, as a worker's start does; its CPU time."""
-    import ebutool.store.writer  # noqa: F401
-
-    return time.process_time()
-
-
 def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
     """The figures of the module doc, for ``capture`` cut into ``pieces`` files."""
     from ebutool.runner.cluster import dask_client, dask_mapper
@@ -110,7 +103,7 @@ def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
     out["extract_j1_cpu_s"] = time.process_time() - cpu
     t = time.perf_counter()
     with dask_client("local:2") as client:
-        before = client.run(_warm_up)  # imports on the workers: part of their start
+        before = client.run(time.process_time)  # (dask_client imported what tasks need)
         out["cluster_start_s"] = time.perf_counter() - t
         t = time.perf_counter()
         extract([folder], store2, mapper=dask_mapper(client))
