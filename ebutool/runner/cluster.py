@@ -226,9 +226,8 @@ def analyze_store_split(
         return analyze_store_grouped(
             store, mapper=mapper, groups=max(1, jobs) * GROUPS_PER_WORKER, log=say, **options
         )
-    root = os.path.abspath(os.fspath(store))
-    with dask_client(cluster, say) as client:
-        check_visible(client, [], root)
+    root = os.fspath(store)
+    with dask_client(cluster, say) as client:  # (the tasks carry their records: no shared store)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         return analyze_store_grouped(
             root,

@@ -125,7 +125,7 @@ ClusterOpt = Annotated[
         "--cluster",
         help="(A record store, ebutool extract) analyse it split by mobile node on Dask: "
         "local[:N] (a LocalCluster of N worker processes) or tcp://HOST:PORT (a running "
-        "scheduler; the store on a shared file system).  The same table as one process; "
+        "scheduler; the tasks carry their records).  The same table as one process; "
         "-j N does the same in N local processes.  Needs the ebutool[dask] extra.",
     ),
 ]
