@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 Mapper = Callable[[Callable[[Any], GroupResult], Sequence[Any]], list[GroupResult]]
 HA_ROUNDS = 3  # runs of a bin told the wrong home agents before giving up on the split
 LABEL = "the input"  # the store's name in the vantage warning (as analyze_store)
+ONCE_PER_RUN = "unknown_mh_type_refused"  # a warning given once per MH type and CN
 
 
 @dataclass
@@ -181,6 +182,8 @@ def _split_is_sound(results: list[GroupResult]) -> str | None:
             return f"the run-wide bound of {name} reached"
     if sum(r.oracle_peak for r in results) >= MAX_TABLE_ENTRIES:
         return "the oracle's table bound reached"
+    if sum(1 for r in results if r.diag.counts.get(ONCE_PER_RUN)) > 1:
+        return f"{ONCE_PER_RUN} in several groups (said once per type and CN in a run)"
     return None
 
 
