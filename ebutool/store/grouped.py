@@ -125,6 +125,7 @@ class _Split:
         rows = list(zip(*cols, strict=True))
         wires = self.table.column("mh_wire").to_pylist()
         facts = split(rows, wires, _facts(store))
+        self.n_groups = facts.n_groups
         self.bin_of_group = _bins(facts.group, facts.n_groups, n_bins)
         by_group = np.asarray(self.bin_of_group, dtype=np.int64)
         self.bins = by_group[np.asarray(facts.group, dtype=np.int64)]
@@ -241,6 +242,8 @@ def analyze_store_grouped(
             early.role, sp.capture_end_ns, sp.injected(b),
         )  # fmt: skip
 
+    if log is not None:
+        log(f"analysis: {sp.n_groups} groups of mobile nodes in {sp.n_bins} tasks")
     results: list = [None] * sp.n_bins
     _run_bins(sp, list(range(sp.n_bins)), results, make, mapper)
     problem = None
