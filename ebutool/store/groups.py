@@ -36,6 +36,8 @@ from ebutool.wire.mh.mobility_options import BindingAuthorizationData
 ACCEPTED_MAX_STATUS = 127  # a BA status 0-127 accepts (RFC 6275 6.1.8)
 HOME_SENT = ("BU", "EBU", "HoTI")  # without HAO or tunnel: sent from home
 TO_MN = ("CoT", "BRR", "BA", "HoT")
+NO_FIELDS_NEEDED = ("HoTI", "CoTI", "BRR")  # messages the split need not decode
+NO_FIELDS_MIN = 16  # octets: the longest fixed part of those (HoTI, CoTI: 16; BRR: 8)
 
 
 @dataclass
@@ -132,38 +134,54 @@ def _anchors(row: tuple, m, mns: set[str], has: set[str]) -> list[str]:
     return [src]
 
 
+def _parses(msg: str, wire: bytes) -> Any:
+    """The decoded message where the split needs its fields; for a HoTI, CoTI or BRR
+    only whether it decodes at all (the oracle's clock counts the messages that do):
+    True when its fixed fields are surely there, else decoded."""
+    if (
+        msg in NO_FIELDS_NEEDED
+        and len(wire) >= NO_FIELDS_MIN
+        and (wire[1] + 1) * 8 >= NO_FIELDS_MIN
+    ):
+        return True
+    return decode_mh(wire, [])
+
+
 def split(rows: list[tuple], wires: list, facts: list[tuple[str, str]]) -> RunFacts:
     """Group every row ((msg, src, dst, hoa, rh2, tunnel_src, tunnel_dst), run order;
     ``wires``: its Mobility Header octets) with the binding ``facts`` (coa, hoa).
-    Data packets repeat their addresses: each distinct row of them is looked at once."""
+    Rows repeat their addresses (data packets of a flow, a BA's retransmissions): each
+    distinct row is tied once; only a Binding Error's tie depends on its content."""
     mhs: dict[int, Any] = {}
-    first: dict[tuple, int] = {}  # a data row (or handover event) -> its first position
+    first: dict[tuple, int] = {}  # a distinct row -> its first position
     for pos, (row, wire) in enumerate(zip(rows, wires, strict=True)):
         if wire is not None and row[0] not in ("data", "handover"):
-            mhs[pos] = decode_mh(wire, [])
-        elif row not in first:
+            mhs[pos] = _parses(row[0], wire)
+        if row not in first:
             first[row] = pos
     pairs = [(rows[pos], m) for pos, m in mhs.items()] + [(row, None) for row in first]
     mns, has = _mn_addresses(pairs)
     uf = _Union()
     for coa, hoa in facts:
         uf.join([hoa, coa])
-    anchor = {pos: _anchors(rows[pos], m, mns, has) for pos, m in mhs.items()}
+    errors = {
+        p: _anchors(rows[p], m, mns, has) for p, m in mhs.items() if isinstance(m, BindingError)
+    }
     distinct = {row: _anchors(row, None, mns, has) for row in first}
-    for a in (*anchor.values(), *distinct.values()):
+    for a in (*errors.values(), *distinct.values()):
         uf.join(a)
-    ids: dict[str, int] = {}
     root_of = {row: uf.find(a[0]) for row, a in distinct.items()}
+    roots = [root_of[row] for row in rows]
+    for pos, a in errors.items():
+        roots[pos] = uf.find(a[0])
     out = RunFacts()
-    for pos, row in enumerate(rows):
-        mine = anchor.get(pos)
-        root = root_of[row] if mine is None else uf.find(mine[0])
-        out.group.append(ids.setdefault(root, len(ids)))
+    ids: dict[str, int] = {}
+    out.group = [ids.setdefault(r, len(ids)) for r in roots]
     for pos, m in mhs.items():
         if m is not None:
             cn, index = (rows[pos][1], m.nonce_index) if isinstance(m, HomeTest) else (None, None)
             out.oracle_messages.append((pos, out.group[pos], cn, index))
-    seeds = [(pos, _ha_seed(rows[pos], m, mns)) for pos, m in mhs.items()]
+    seeds = [(pos, _ha_seed(rows[pos], m, mns)) for pos, m in mhs.items() if m is not True]
     seeds += [(pos, _ha_seed(row, None, mns)) for row, pos in first.items()]
     seen: set[str] = set()
     for pos, ha in sorted((p, h) for p, h in seeds if h is not None):
