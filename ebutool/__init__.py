@@ -67,7 +67,9 @@ def analyze(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
     ``merge`` (several files as one capture, or the views of one run from several
     vantage points merged into one timeline), ``vantage`` ({path: role}),
     ``clock_offsets`` ({path: seconds or (seconds, ppm)} for merged views),
-    ``no_merge`` (not even a rotated capture's pieces), ``progress``, ``esp_sas``
+    ``no_merge`` (not even a rotated capture's pieces), ``progress``, ``esp_sas``, ``cluster``
+    (a record store's analysis split by mobile node on Dask: "local:N" or
+    "tcp://HOST:PORT"; ``jobs`` > 1 does it in local processes; the same table)
     (ebutool.runner.tasks.analyze_files)."""
     from ebutool.runner.tasks import analyze_files
 

@@ -202,14 +202,24 @@ def replay(
     CN, or a mapping CN address -> policy whose key "*" is the default for the others;
     ``trusted``: home addresses granted EBUs (draft 6.2), None = all MNs; ``stats``
     (ebutool.records.from_packet.StreamStats) counts what was read; ``esp_sas``: ESP
-    SAs (ebutool.esp) to decrypt protected signalling with."""
+    SAs (ebutool.esp) to decrypt protected signalling with.  ``path`` may be a record
+    store (``ebutool extract``): its parts merged by time are replayed as the capture
+    they were cut from (their records were decrypted at extraction)."""
+    from ebutool.store.layout import is_store
     from ebutool.stream.reader import read_records
 
     policy = _check_options(config, cn_policy)
     diag = diag if diag is not None else Diagnostics()
     authenticate, basis = _oracle_check(keys, config)
+    if is_store(path):
+        from ebutool.store.parts import store_records
+
+        # (as a capture's reader: backwards timestamps are the replay's to meet)
+        records = store_records(path, diag, stats, check=False)
+    else:
+        records = read_records(path, diag, stats, esp_sas=esp_sas)
     return replay_records(
-        read_records(path, diag, stats, esp_sas=esp_sas),
+        records,
         authenticate=authenticate,
         basis=basis,
         config=config,

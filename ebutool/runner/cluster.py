@@ -34,6 +34,13 @@ if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
 
 TASK_RETRIES = 2  # a task that raised is tried this many more times
+# The workers' own sampling, off for a LocalCluster: the statistical profiler (a stack
+# sample every 10 ms) and the GIL monitor (every 1 ms) cost pure-Python tasks about a
+# quarter of their CPU time (benchmarks/scale_out.py); the dashboard keeps the rest.
+LEAN_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
 DASK_MISSING = (
     "--cluster needs Dask: pip install 'ebutool[dask]' (or 'dask[distributed]'); "
     "--jobs N runs on this machine without it"
@@ -69,13 +76,16 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
     kind, value = parse_cluster(spec)
     distributed = _distributed()
     if kind == "local":
-        cluster = distributed.LocalCluster(
-            n_workers=value or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
+        import dask
+
+        with dask.config.set(LEAN_WORKERS):  # the workers take the config they start with
+            cluster = distributed.LocalCluster(
+                n_workers=value or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
         client = distributed.Client(cluster)
     else:
         cluster = None
@@ -84,6 +94,7 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"--cluster {value}: cannot reach the scheduler ({exc})") from None
     try:
+        client.run(warm_worker)  # each worker imports what the tasks need, at its start
         if say is not None:
             link = getattr(client, "dashboard_link", None)
             workers = len(client.scheduler_info().get("workers", {}))
@@ -93,6 +104,22 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def warm_worker() -> float:
+    """(Run on each worker at the start) import what the tasks need: the reader chain,
+    Parquet and the analysis (lazy imports would otherwise be paid inside the first task
+    of every worker); the worker's CPU seconds so far."""
+    import time
+
+    import pyarrow.parquet  # noqa: F401
+
+    import ebutool.analysis.by_group  # noqa: F401
+    import ebutool.oracle.scheduled  # noqa: F401
+    import ebutool.store.writer  # noqa: F401
+    import ebutool.stream.reader  # noqa: F401
+
+    return time.process_time()
 
 
 def _missing(paths: Sequence[str], store: str) -> list[str]:
@@ -154,4 +181,64 @@ def extract_files(
             task=task,
             on_result=on_result,
             esp_sas=esp_sas,
+        )
+
+
+# --- analysis of a record store, split by mobile node -------------------------------------
+
+GROUPS_PER_WORKER = 2  # tasks per worker: balance over groups of unequal size
+
+
+def dask_group_mapper(client: Any, retries: int = TASK_RETRIES):
+    """A mapper for :func:`ebutool.store.grouped.analyze_store_grouped`: one task per
+    group, the results in the groups' order."""
+
+    def run(func, tasks):
+        futures = client.map(func, list(tasks), pure=False, retries=retries)
+        return client.gather(futures)
+
+    return run
+
+
+def process_group_mapper(jobs: int):
+    """The same in up to ``jobs`` local processes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    def run(func, tasks):
+        if jobs <= 1 or len(tasks) <= 1:
+            return [func(t) for t in tasks]
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+            return list(pool.map(func, tasks))
+
+    return run
+
+
+def analyze_store_split(
+    store: str | os.PathLike[str],
+    jobs: int = 1,
+    *,
+    cluster: str | None = None,
+    say: Callable[[str], None] | None = None,
+    **options: Any,
+):
+    """The episode table of a record store, its analysis split by mobile node
+    (:func:`ebutool.store.grouped.analyze_store_grouped`) into tasks on the Dask
+    cluster ``cluster`` (module doc), else in ``jobs`` local processes.  ``options``:
+    those of ebutool.store.analyze_store.  The same table as one process gives."""
+    from ebutool.store.grouped import analyze_store_grouped
+
+    if cluster is None:
+        mapper = process_group_mapper(jobs)
+        return analyze_store_grouped(
+            store, mapper=mapper, groups=max(1, jobs) * GROUPS_PER_WORKER, log=say, **options
+        )
+    root = os.fspath(store)
+    with dask_client(cluster, say) as client:  # (the tasks carry their records: no shared store)
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        return analyze_store_grouped(
+            root,
+            mapper=dask_group_mapper(client),
+            groups=workers * GROUPS_PER_WORKER,
+            log=say,
+            **options,
         )

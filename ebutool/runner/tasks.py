@@ -15,8 +15,8 @@ there, in its place).  ``-j N`` gives the same tables, warnings and counts as ``
   own, with a leading ``file`` column.
 - :func:`decode_files`, :func:`verify_files`, :func:`replay_files` (a :class:`ReplayRuns`).
 - :func:`read_input`: the message stream of a capture, a trace or a record store
-  (``ebutool extract``); analyze, compare, decode and verify read a store like one
-  capture (replay not yet).
+  (``ebutool extract``); analyze, compare, decode, verify and replay read a store like
+  one capture.
 """
 
 from __future__ import annotations
@@ -155,6 +155,8 @@ def analyze_files(
     vantage: dict[str, str] | str | None = None,
     clock_offsets: dict[str, Any] | None = None,
     no_merge: bool = False,
+    cluster: str | None = None,
+    log: Any = None,
 ) -> pd.DataFrame:
     """One row per episode of the inputs (module doc).  ``oracle``: None builds the CN
     oracle (with ``keys``), False skips it; an Oracle object is shared by all files (and
@@ -165,12 +167,19 @@ def analyze_files(
     Views of one run (``merge`` or ``vantage`` naming several roles) are merged into
     one timeline (ebutool.runner.views), ``clock_offsets`` ({path: seconds or
     (seconds, ppm)}) instead of the estimated clocks; a capture rotated over several
-    files is merged by time unless ``no_merge`` (notes in ``df.attrs["notes"]``)."""
+    files is merged by time unless ``no_merge`` (notes in ``df.attrs["notes"]``).
+    A record store with ``jobs`` > 1 or ``cluster`` (a Dask cluster, ebutool.runner.cluster)
+    is analysed split by mobile node, one task per group (the same table); ``log`` gets
+    the cluster's dashboard address."""
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
-    if len(names) > 1 and any(is_store(n) for n in names):
-        raise UsageError("a record store is analysed on its own: give only the store")
+    if any(is_store(n) for n in names):
+        return _analyze_store(
+            names, mn, cn, config, keys, diag, stats, oracle, jobs, cluster, log, esp_sas
+        )
+    if cluster is not None:
+        raise UsageError("--cluster analyses a record store: ebutool extract the captures first")
     given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
     given = {path: check_role(role) for path, role in given.items()}
     if len(names) == 1:
@@ -274,6 +283,38 @@ def _put_together(
     out.attrs.update(merged_attrs(frames))
     out.attrs["notes"] = notes
     return out
+
+
+def _analyze_store(
+    names: list[str],
+    mn: str | None,
+    cn: str | None,
+    config: ProtocolConfig,
+    keys: KeyTable | None,
+    diag: Diagnostics,
+    stats: StreamStats,
+    oracle: Any,
+    jobs: int = 1,
+    cluster: str | None = None,
+    log: Any = None,
+    esp_sas: EspSAs = None,
+) -> pd.DataFrame:
+    """A record store (ebutool extract): its parts merged by time, as ``merge=True``;
+    split by mobile node over ``jobs`` processes or the Dask ``cluster``.  ``esp_sas``
+    only checked against those the store was extracted with (store_sas_note)."""
+    from ebutool.store import analyze_store
+
+    if len(names) > 1:
+        raise UsageError("a record store is analysed on its own: give only the store")
+    store_sas_note(names[0], esp_sas, diag)
+    options: dict[str, Any] = dict(
+        mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
+    )
+    if cluster is not None or jobs > 1:
+        from ebutool.runner.cluster import analyze_store_split
+
+        return analyze_store_split(names[0], jobs, cluster=cluster, say=log, **options)
+    return analyze_store(names[0], **options)
 
 
 def _analyze_merged(
@@ -554,8 +595,6 @@ def _replay_task(
 ) -> ReplayResult:
     from ebutool.cn_replay import replay
 
-    if is_store(path):
-        raise UsageError(f"{path}: replay reads captures and traces, not a record store (yet)")
     return replay(
         path,
         keys=keys,

@@ -20,7 +20,8 @@ are JSON under the key :data:`META_KEY` of the Parquet key-value metadata
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -32,10 +33,19 @@ from ebutool.wire.mh.codec import decode_mh
 if TYPE_CHECKING:
     from ebutool.wire.mh.messages import MobilityMessage
 
-__all__ = ["SCHEMA_VERSION", "META_KEY", "RECORD_SCHEMA", "to_batch", "from_batch"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "META_KEY",
+    "RECORD_SCHEMA",
+    "PART",
+    "to_batch",
+    "from_batch",
+    "from_table",
+]
 
 META_KEY = b"ebutool"  # Parquet key-value metadata: the part's facts as JSON
 HANDOVER = "handover"  # msg of a HandoverEvent row
+PART = "part"  # (in memory only) the index of a row's input, ebutool.store.grouped
 
 STR = pa.string()
 RECORD_SCHEMA = pa.schema(
@@ -121,7 +131,24 @@ def from_batch(batch: pa.RecordBatch, source: str = "") -> Iterator[Record | Han
     cols = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
     if batch.num_columns == len(NAMES) - ESP_COLUMNS:  # a part written before the ESP facts
         cols += [[None] * batch.num_rows] * ESP_COLUMNS
-    for row in zip(*cols, strict=True):
+    return _items(cols, repeat(source))
+
+
+def from_table(table: pa.Table, sources: Sequence[str]) -> Iterator[Record | HandoverEvent]:
+    """The items of a table of :data:`RECORD_SCHEMA` columns and a :data:`PART` column
+    (the index in ``sources`` of the input's label of each row); the ESP columns of
+    parts written before them are read as null."""
+    have = set(table.column_names)
+    cols = [
+        table.column(name).to_pylist() if name in have else [None] * table.num_rows
+        for name in NAMES
+    ]
+    labels = list(sources)
+    return _items(cols, (labels[i] for i in table.column(PART).to_pylist()))
+
+
+def _items(cols: list[list], sources: Iterable[str]) -> Iterator[Record | HandoverEvent]:
+    for row, source in zip(zip(*cols, strict=True), sources, strict=False):
         frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, wire, ok, dereg, rfc = row[
             : len(NAMES) - ESP_COLUMNS
         ]

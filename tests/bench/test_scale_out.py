@@ -32,16 +32,28 @@ def _figures(**kw):
         "analyze_merge_cpu_s": 6.0,
         "analyze_store_inproc_cpu_s": 0.5,
         "analyze_merge_inproc_cpu_s": 5.5,
+        "analyze_store_one_s": 0.8,
+        "analyze_store_local2_s": 0.5,
         "load_average": (1.0, 1.0, 1.0),
     }
     r.update(kw)
     return "\n".join(scale_out.lines(r))
 
 
+def _row(text: str, label: str) -> list[str]:
+    """The words after ``label`` on its line of the ratio table."""
+    (line,) = [ln for ln in text.splitlines() if ln.strip().startswith(label)]
+    return line.split(label, 1)[1].split()
+
+
 def test_targets_met_and_not_met():
     text = _figures()
-    assert "local:2 / ideal 2-core      1.20  <= 1.25  met" in text  # 6 / (10 / 2)
-    assert "store / captures          0.0200  <= 0.03  met" in text
-    assert "--merge / STORE             6.00  >= 5     met" in text
+    assert _row(text, "extract local:2 wall / ideal 2-core (j1 / 2)") == [
+        "1.20", "<=", "1.25", "met"
+    ]  # 6 / (10 / 2)  # fmt: skip
+    assert _row(text, "store / captures") == ["0.0200", "<=", "0.03", "met"]
+    assert _row(text, "analyze --merge / analyze STORE (wall)") == ["6.00", ">=", "5", "met"]
+    assert _row(text, "(extract workers' CPU / -j 1 CPU")[0] == "1.05:"
+    assert _row(text, "(analyze STORE one process / local:2 (wall)")[0] == "1.60:"
     text = _figures(extract_local2_s=7.0, store_octets=40_000, analyze_merge_s=4.0)
     assert text.count("NOT MET") == 3

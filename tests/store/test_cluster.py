@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import io
 import sys
 
 import pandas as pd
@@ -138,3 +139,60 @@ def test_a_worker_that_cannot_see_the_store_is_named(tmp_path):
     check_visible(_Client(str(tmp_path)), inputs, str(tmp_path))  # both see it: fine
     with pytest.raises(UsageError, match=r"worker tcp://w2:1 cannot see /nowhere.*shared file"):
         check_visible(_Client("/nowhere"), inputs, str(tmp_path))
+
+
+def _no_fallback(log: list[str]) -> bool:
+    return not any("in one process" in line for line in log)
+
+
+def test_analysis_split_on_a_two_worker_cluster(tmp_path, pieces, cli):
+    """analyze STORE --cluster local:2 (the analysis split by mobile node, one task per
+    group): the 8-piece split gives the whole capture's rows, and a multi-vantage synth
+    run (mn, ha, cn views) gives exactly analyze --merge of its files; per-file analysis
+    without the store differs (the guard)."""
+    from ebutool.runner.cluster import dask_client, dask_group_mapper
+    from ebutool.store.grouped import analyze_store_grouped
+    from tests.support.cli import run_cli
+
+    extract([pieces], tmp_path / "s8")
+    res = cli("analyze", tmp_path / "s8", "--cluster", "local:2", "-f", "csv")
+    assert res.exit_code == 0, res.stderr
+    assert "cluster: 2 workers" in res.stderr and "in one process" not in res.stderr
+    assert "analysis: 3 groups of mobile nodes in 3 tasks" in res.stderr
+    whole = ebutool.analyze(SAMPLES / "mixed.pcap")
+    got = pd.read_csv(io.StringIO(res.stdout))
+    expected = pd.read_csv(io.StringIO(cli("analyze", pieces, "--merge", "-f", "csv").stdout))
+    pd.testing.assert_frame_equal(got, expected)
+    assert (
+        got["mn"].tolist() == whole["mn"].tolist()
+        and got["kind"].tolist() == whole["kind"].tolist()
+    )
+
+    views = [tmp_path / f"{v}.pcap" for v in ("mn", "ha", "cn")]
+    made = run_cli(
+        "synth",
+        SAMPLES / "mixed.toml",
+        "-o",
+        views[0],
+        "--view",
+        f"ha={views[1]}",
+        "--view",
+        f"cn={views[2]}",
+        "--seed",
+        "3",
+        "-q",
+    )
+    assert made.exit_code == 0, made.stderr
+    extract(views, tmp_path / "mv")
+    merged = ebutool.analyze(*views, merge=True)
+    log: list[str] = []
+    with dask_client("local:2") as client:
+        for store, ref in ((tmp_path / "mv", merged), (tmp_path / "s8", None)):
+            df = analyze_store_grouped(
+                store, mapper=dask_group_mapper(client), groups=4, log=log.append
+            )
+            pd.testing.assert_frame_equal(df, ref if ref is not None else analyze_store(store))
+    assert log and _no_fallback(log)
+    per_file = ebutool.analyze(*views)
+    cols = [c for c in merged.columns if c not in ("source", "episode")]
+    assert len(per_file) != len(merged) or not per_file[cols].equals(merged[cols])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -154,10 +155,38 @@ def test_decode_and_verify_read_a_store_like_its_capture(tmp_path):
     assert (got["verdict"] == "valid").sum() > 0
 
 
-def test_replay_of_a_store_is_a_clear_usage_error(tmp_path, cli):
-    extract([SAMPLES / "standard.pcap"], tmp_path / "s")
-    res = cli("replay", tmp_path / "s")
-    assert res.exit_code == 2 and "not a record store" in res.stderr
+@pytest.mark.parametrize("keys", [None, "mixed.keys.json"])
+def test_replay_of_a_store_is_the_replay_of_the_whole_capture(tmp_path, keys, cli):
+    """replay STORE of 8 rotated pieces: the tables and summary of replaying the capture
+    they were cut from; replaying the pieces one by one differs (the guard)."""
+    from ebutool.oracle.keys import load_keys_file
+
+    whole = SAMPLES / "mixed.pcap"
+    folder = _whole_and_pieces(tmp_path, whole)
+    extract([folder], tmp_path / "s")
+    table = load_keys_file(str(SAMPLES / keys)) if keys else None
+    got, ref = ebutool.replay(tmp_path / "s", keys=table), ebutool.replay(whole, keys=table)
+    # frame numbers are those of the piece a packet is in (as decode and verify of a store)
+    size = -(-len(pcap_records(whole.read_bytes())[1]) // 8)
+    for name in ("exposure", "divergences", "decisions"):
+        mine, theirs = getattr(got, name), getattr(ref, name).copy()
+        theirs["frame"] = (theirs["frame"] - 1) % size + 1
+        for col in [c for c in theirs.columns if theirs[c].dtype.kind == "O"]:  # "(frame N"
+            theirs[col] = theirs[col].map(
+                lambda v: (
+                    re.sub(r"frame (\d+)", lambda m: f"frame {(int(m[1]) - 1) % size + 1}", v)
+                    if isinstance(v, str)
+                    else v
+                )
+            )
+        pd.testing.assert_frame_equal(mine, theirs)
+    assert got.summary_line() == ref.summary_line() and len(ref.decisions) > 0
+    pieces = ebutool.replay(folder, keys=table)
+    cols = [c for c in ref.decisions.columns if c != "frame"]
+    per_piece = pieces.decisions[cols].reset_index(drop=True)
+    assert len(per_piece) != len(ref.decisions) or not per_piece.equals(ref.decisions[cols])
+    a, b = cli("replay", tmp_path / "s", "-f", "csv"), cli("replay", whole, "-f", "csv")
+    assert a.exit_code == b.exit_code and a.stdout.count("\n") == b.stdout.count("\n") > 1
 
 
 def test_store_refuses_a_foreign_directory(tmp_path, cli):

@@ -149,6 +149,16 @@ SummaryOpt = Annotated[
         "episode rows); quality-ok episodes only, the others counted by reason on stderr.",
     ),
 ]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="(A record store, ebutool extract) analyse it split by mobile node on Dask: "
+        "local[:N] (a LocalCluster of N worker processes) or tcp://HOST:PORT (a running "
+        "scheduler; the tasks carry their records).  The same table as one process; "
+        "-j N does the same in N local processes.  Needs the ebutool[dask] extra.",
+    ),
+]
 
 
 EPISODES = "ebutool_episodes"  # the table's name (a Zeek log's #path)
@@ -180,6 +190,7 @@ def register(app: typer.Typer) -> None:
         no_merge: NoMergeOpt = False,
         clock_offset: ClockOffsetOpt = None,
         jobs: JobsOpt = 1,
+        cluster: ClusterOpt = None,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
         claim_tolerance: ToleranceOpt = RTT_TOLERANCE,
         bootstrap_seed: SeedOpt = BOOTSTRAP_SEED,
@@ -212,6 +223,8 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool analyze mn.pcap ha.pcap cn.pcap --merge --clock-offset cn.pcap=0.7
 
+        Example: ebutool extract captures/ -o store/ && ebutool analyze store/ --cluster local:2
+
         Example: tcpdump -U -i eth0 -w - ip6 | ebutool analyze - --follow -f ndjson
         """
         _run(AnalyzeArgs(**locals()))
@@ -239,6 +252,7 @@ class AnalyzeArgs:
     no_merge: bool
     clock_offset: list[str] | None
     jobs: int
+    cluster: str | None
     min_claim_samples: int
     claim_tolerance: float
     bootstrap_seed: int
@@ -260,6 +274,8 @@ def _run(a: AnalyzeArgs) -> None:
     given = parse_vantage_options(a.vantage or [])
     offsets = parse_clock_offsets(a.clock_offset or [])
     if a.follow:  # rows as the episodes close
+        if a.cluster is not None:
+            raise UsageError("--follow reads one live input: it does not go with --cluster")
         req = (a.files, a.fmt, a.output, a.columns, a.mn, a.cn, given)
         _follow(req, a.summary, a.merge, a.jobs, a.config, a.keys, a.esp_sas, a.weird_log, a.quiet)
     check_output(a.fmt, a.output)
@@ -285,6 +301,8 @@ def _run(a: AnalyzeArgs) -> None:
             vantage=given,
             clock_offsets=offsets,
             no_merge=a.no_merge,
+            cluster=a.cluster,
+            log=None if a.quiet else err,
         )
     settings = ClaimSettings(
         min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed

@@ -1,0 +1,287 @@
+"""``analyze STORE --cluster``: a store's analysis split by mobile node, one task per group.
+
+    from ebutool.store.grouped import analyze_store_grouped
+    df = analyze_store_grouped("store/", mapper=map_in_order, groups=4)
+
+The same table as :func:`ebutool.store.merged.analyze_store` (row order, episode
+numbers, fallback causes, vantage, diagnostics counts), computed in pieces:
+
+1. a pre-pass in this process reads the parts (only their records: a few percent of
+   the captures), orders them by time across files exactly as the single run merges
+   them, counts the parts' diagnostics and backwards timestamps, and splits the rows
+   into groups of mobile nodes (:mod:`ebutool.store.groups`); the groups are packed
+   into ``groups`` bins of about equal size;
+2. what crosses mobile nodes is computed in the pre-pass and handed to every bin: the
+   oracle's sweep times and per-CN nonce first uses (:mod:`ebutool.oracle.scheduled`),
+   the home agents the run learns and where, the vantage point its beginning shows,
+   and the capture's end;
+3. each bin is analysed as a task (``mapper``, e.g. Dask's, ebutool.runner.cluster) by
+   :func:`ebutool.analysis.by_group.run_group`;
+4. the results are checked (no mobile node or care-of address in two bins, the home
+   agents learnt where the pre-pass said, the run-wide table bounds not reached; a bin
+   told the wrong home agents is run again) and put together
+   (:func:`ebutool.analysis.by_group.merge_groups`): fallback causes over all bins, the
+   run's episode order and numbers, the vantage decided on the evidence of all bins.
+
+When a check fails for good, the store is analysed in one process instead
+(:func:`ebutool.store.merged.analyze_store`), with the reason on the ``log``: the table
+is never a wrong one.  The kept examples of each diagnostic (not their counts) may be
+other frames than the single run keeps.  An oracle object given by the caller cannot be
+shared with tasks: the single-process path is used then.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from ebutool.analysis import filter_address
+from ebutool.analysis.by_group import BOUNDS, GroupResult, merge_groups, run_group, sum_evidence
+from ebutool.analysis.observable import apply_vantage
+from ebutool.analysis.vantage import LOOKAHEAD_RECORDS, Evidence, lookahead, resolve
+from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
+from ebutool.oracle.tables import MAX_TABLE_ENTRIES
+from ebutool.records.from_packet import StreamStats
+from ebutool.store.groups import split
+from ebutool.store.order import ordered_table
+from ebutool.store.schema import from_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ebutool.oracle.keys import KeyTable
+
+# mapper(function, tasks) -> the results, in the tasks' order
+Mapper = Callable[[Callable[[Any], GroupResult], Sequence[Any]], list[GroupResult]]
+HA_ROUNDS = 3  # runs of a bin told the wrong home agents before giving up on the split
+LABEL = "the input"  # the store's name in the vantage warning (as analyze_store)
+ONCE_PER_RUN = "unknown_mh_type_refused"  # a warning given once per MH type and CN
+
+
+@dataclass
+class GroupTask:
+    """One bin's work (picklable: sent to a worker)."""
+
+    table: pa.Table  # its rows, run order, with the PART column
+    positions: list[int]  # each row's position in the run
+    labels: list[str]
+    config: ProtocolConfig
+    keys: Any
+    with_oracle: bool
+    schedule: Schedule
+    index: int
+    role: str | None
+    capture_end_ns: int
+    ha_injected: list[tuple[int, str]]
+
+
+def analyze_group(task: GroupTask) -> GroupResult:
+    """(On a worker) the unclosed rows of one bin."""
+    oracle = None
+    if task.with_oracle:
+        oracle = ScheduledOracle(task.keys, task.config, task.schedule, task.index)
+    items = zip(task.positions, from_table(task.table, task.labels), strict=True)
+    return run_group(items, task.config, oracle, task.role, task.capture_end_ns, task.ha_injected)
+
+
+def map_in_order(func: Callable[[Any], GroupResult], tasks: Sequence[Any]) -> list[GroupResult]:
+    """The mapper of one process."""
+    return [func(t) for t in tasks]
+
+
+def _bins(group: list[int], n_groups: int, n_bins: int) -> list[int]:
+    """Each group's bin: the largest groups first, each to the least loaded bin."""
+    sizes = np.bincount(np.asarray(group, dtype=np.int64), minlength=n_groups)
+    load = [0] * max(1, min(n_bins, n_groups))
+    out = [0] * n_groups
+    for g in sorted(range(n_groups), key=lambda g: (-sizes[g], g)):
+        b = min(range(len(load)), key=lambda i: (load[i], i))
+        out[g] = b
+        load[b] += int(sizes[g])
+    return out
+
+
+def _facts(store: str) -> list[tuple[str, str]]:
+    from ebutool.store.facts import binding_facts
+
+    df = binding_facts(store)
+    return list(zip(df["coa"], df["hoa"], strict=True))
+
+
+class _Split:
+    """The pre-pass (module doc, 1 and 2)."""
+
+    def __init__(self, store: str, diag: Diagnostics, stats: StreamStats, n_bins: int):
+        self.table, self.labels = ordered_table(store, diag, stats)
+        cols = [self.table.column(c).to_pylist() for c in ("msg", "src", "dst", "hoa")]
+        cols += [self.table.column(c).to_pylist() for c in ("rh2", "tunnel_src", "tunnel_dst")]
+        rows = list(zip(*cols, strict=True))
+        wires = self.table.column("mh_wire").to_pylist()
+        facts = split(rows, wires, _facts(store))
+        self.n_groups = facts.n_groups
+        self.bin_of_group = _bins(facts.group, facts.n_groups, n_bins)
+        by_group = np.asarray(self.bin_of_group, dtype=np.int64)
+        self.bins = by_group[np.asarray(facts.group, dtype=np.int64)]
+        self.bin_of_row = self.bins.tolist()
+        self.n_bins = max(self.bin_of_group, default=0) + 1
+        self.rows = rows
+        ts = self.table.column("ts_ns").to_pylist()
+        self.capture_end_ns = max([0, *ts])
+        self.oracle_messages = [
+            (pos, self.bin_of_row[pos], ts[pos], cn, index)
+            for pos, _, cn, index in facts.oracle_messages
+        ]
+        self.ha = {ha: (pos, self.bin_of_row[pos]) for pos, ha in facts.ha_seeds}
+
+    def rows_of(self, b: int) -> tuple[pa.Table, list[int]]:
+        idx = np.flatnonzero(self.bins == b)
+        return self.table.take(pa.array(idx)), idx.tolist()
+
+    def _head(self, chunk: int = 256):
+        """The first records, converted a few at a time (the lookahead stops early)."""
+        for start in range(0, min(len(self.table), LOOKAHEAD_RECORDS), chunk):
+            yield from from_table(self.table.slice(start, chunk), self.labels)
+
+    def concerned(self, addresses: set[str]) -> list[int]:
+        """The bins whose records name one of ``addresses``."""
+        out = set()
+        for row, b in zip(self.rows, self.bin_of_row, strict=True):
+            if b not in out and not addresses.isdisjoint(row[1:]):
+                out.add(b)
+        return sorted(out)
+
+    def injected(self, b: int) -> list[tuple[int, str]]:
+        return sorted((pos, ha) for ha, (pos, owner) in self.ha.items() if owner != b)
+
+    def early(self, vantage: str | None):
+        from ebutool.analysis.vantage import VantageDecision
+
+        if vantage is not None:
+            return VantageDecision(vantage, "--vantage", given=True)
+        decision, _ = lookahead(self._head(), Evidence())
+        return decision
+
+
+def _split_is_sound(results: list[GroupResult]) -> str | None:
+    """Why the bins' results cannot be put together (None: they can)."""
+    for what in ("mns", "coas"):
+        seen: set[str] = set()
+        for r in results:
+            mine = getattr(r, what)
+            if seen & mine:
+                return f"{sorted(seen & mine)[0]} in two groups"
+            seen |= mine
+    for name, bound in BOUNDS.items():
+        if sum(r.peak[name] for r in results) >= bound:
+            return f"the run-wide bound of {name} reached"
+    if sum(r.oracle_peak for r in results) >= MAX_TABLE_ENTRIES:
+        return "the oracle's table bound reached"
+    if sum(1 for r in results if r.diag.counts.get(ONCE_PER_RUN)) > 1:
+        return f"{ONCE_PER_RUN} in several groups (said once per type and CN in a run)"
+    return None
+
+
+def _learnt(results: list[GroupResult]) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for b, r in enumerate(results):
+        for ha, pos in r.learnt.items():
+            if ha not in out or pos < out[ha][0]:
+                out[ha] = (pos, b)
+    return out
+
+
+def _run_bins(
+    sp: _Split, bins: list[int], results: list, make: Callable[[int], GroupTask], mapper: Mapper
+) -> None:
+    for b, r in zip(bins, mapper(analyze_group, [make(b) for b in bins]), strict=True):
+        results[b] = r
+
+
+def analyze_store_grouped(
+    store: str | os.PathLike[str],
+    *,
+    mapper: Mapper = map_in_order,
+    groups: int = 4,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    keys: KeyTable | None = None,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    oracle: Any = None,
+    vantage: str | None = None,
+    log: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """The table of :func:`ebutool.store.merged.analyze_store`, the analysis split into
+    ``groups`` tasks run by ``mapper`` (module doc); options as analyze_store."""
+    from ebutool.store.merged import analyze_store
+
+    diag = diag if diag is not None else Diagnostics()
+    mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
+    root = os.fspath(store)
+    single: dict[str, Any] = dict(mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats)
+    if oracle not in (None, False):  # an oracle object stays in this process
+        return analyze_store(root, oracle=oracle, **single)
+    mine, my_stats = Diagnostics(keep=diag.keep), StreamStats()
+    sp = _Split(root, mine, my_stats, groups)
+    early = sp.early(vantage)
+    with_oracle = oracle is None and _oracle_available()
+    schedule = run_schedule(sp.oracle_messages, config) if with_oracle else Schedule()
+
+    def make(b: int) -> GroupTask:
+        table, positions = sp.rows_of(b)
+        return GroupTask(
+            table, positions, sp.labels, config, keys, with_oracle, schedule, b,
+            early.role, sp.capture_end_ns, sp.injected(b),
+        )  # fmt: skip
+
+    if log is not None:
+        log(f"analysis: {sp.n_groups} groups of mobile nodes in {sp.n_bins} tasks")
+    results: list = [None] * sp.n_bins
+    _run_bins(sp, list(range(sp.n_bins)), results, make, mapper)
+    problem = None
+    for _ in range(HA_ROUNDS):
+        problem = _split_is_sound(results)
+        learnt = _learnt(results)
+        if problem is not None or learnt == sp.ha:
+            break
+        changed = {ha for ha in set(learnt) | set(sp.ha) if learnt.get(ha) != sp.ha.get(ha)}
+        sp.ha = learnt
+        again = sp.concerned(changed)
+        _run_bins(sp, again, results, make, mapper)
+    else:
+        problem = problem or "the home agents of the groups do not settle"
+    if problem is not None:
+        if log is not None:
+            log(f"analysis split by mobile node not possible ({problem}): in one process")
+        return analyze_store(root, oracle=False if oracle is False else None, **single)
+    diag.merge(mine)
+    if stats is not None:
+        _add_stats(stats, my_stats)
+    rows = merge_groups(results, diag)
+    evidence = sum_evidence(r.evidence for r in results)
+    decision = resolve(vantage, evidence, early, diag, LABEL, len(rows))
+    df = apply_vantage(rows.frame(mn, cn), decision.role)
+    df.attrs["vantage"] = [decision.as_dict(LABEL)]
+    return df
+
+
+def _add_stats(stats: StreamStats, more: StreamStats) -> None:
+    stats.frames += more.frames
+    stats.ipv6 += more.ipv6
+    stats.relevant += more.relevant
+    stats.skipped.update(more.skipped)
+    stats.messages.update(more.messages)
+
+
+def _oracle_available() -> bool:
+    from ebutool.analysis import make_oracle
+
+    return make_oracle() is not None

@@ -1,0 +1,79 @@
+"""A record store's records as one Arrow table in the order the single run reads them.
+
+:func:`ordered_table` reads every part (only its records: a few percent of the
+captures) and orders the rows exactly as :func:`ebutool.store.parts.store_records`
+streams them: the parts' records merged by time, equal times in the parts' order (a
+stable sort when every part is in time order, else the same :func:`heapq.merge`).  As
+there, the parts' counts go to ``stats``, their reading diagnostics and their
+backwards timestamps (``timestamp_out_of_order``, each part checked on its own) to
+``diag``.  A :data:`~ebutool.store.schema.PART` column says whose input each row is.
+"""
+
+from __future__ import annotations
+
+import heapq
+from operator import itemgetter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.from_packet import StreamStats
+from ebutool.store.parts import add_part_stats, part_diagnostics, store_parts
+from ebutool.store.schema import PART, RECORD_SCHEMA
+
+
+def _check_order(ts: np.ndarray, frames: pa.ChunkedArray, diag: Diagnostics) -> bool:
+    """ebutool.analysis.episodes.check_order's warnings for one part; True when in order."""
+    if len(ts) < 2 or bool(np.all(ts[1:] >= ts[:-1])):
+        return True
+    frame = frames.to_pylist()
+    last_ts, last_frame = None, None
+    for i, t in enumerate(ts.tolist()):
+        if last_ts is not None and t < last_ts:
+            diag.warn(
+                "timestamp_out_of_order",
+                f"frame {frame[i]}: timestamp {(last_ts - t) / 1e6:.3f} ms earlier than "
+                f"frame {last_frame}",
+                frame[i],
+            )
+        else:
+            last_ts, last_frame = t, frame[i]
+    return False
+
+
+def ordered_table(
+    store: str, diag: Diagnostics, stats: StreamStats | None = None
+) -> tuple[pa.Table, list[str]]:
+    """(every record of ``store`` in run order with a PART column, the parts' labels)."""
+    parts = store_parts(store)
+    several = len(parts) > 1
+    tables, times, in_order = [], [], True
+    for i, part in enumerate(parts):
+        if stats is not None:
+            add_part_stats(stats, part.meta)
+        diag.merge(part_diagnostics(part.meta, part.label if several else ""))
+        view = diag.for_source(part.label) if several else diag
+        t = pq.read_table(part.file, schema=RECORD_SCHEMA)
+        ts = t.column("ts_ns").to_numpy()
+        in_order &= _check_order(ts, t.column("frame"), view)
+        tables.append(t.append_column(PART, pa.array(np.full(len(t), i, dtype=np.int32))))
+        times.append(ts)
+    labels = [p.label for p in parts]
+    if not tables:
+        empty = RECORD_SCHEMA.empty_table()
+        return empty.append_column(PART, pa.array([], type=pa.int32())), labels
+    table = pa.concat_tables(tables)
+    if in_order:
+        order = np.argsort(np.concatenate(times), kind="stable")
+    else:  # what heapq.merge makes of parts that are not in time order
+        starts = np.cumsum([0] + [len(t) for t in times[:-1]])
+        streams = [
+            zip(t.tolist(), range(s, s + len(t)), strict=True)
+            for t, s in zip(times, starts.tolist(), strict=True)
+        ]
+        order = np.fromiter(
+            (i for _, i in heapq.merge(*streams, key=itemgetter(0))), dtype=np.int64
+        )
+    return table.take(pa.array(order)), labels
