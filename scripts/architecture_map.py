@@ -41,6 +41,7 @@ ORDER = (
     "ebutool/store",
     "ebutool/runner",
     "ebutool/report",
+    "ebutool/report/html",
     "ebutool/cli",
     "ebutool/cli/commands",
 )

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "model",
     "compare",
     "timeline",
+    "report",
 ]
 
 

@@ -3,7 +3,7 @@ figures inline; nothing fetched when it is opened).
 
     from ebutool.report.html import build_report, ReportOptions
     page = build_report(["samples"], ReportOptions())      # the HTML text
-    write_report(page, OutputFile("report.html"))
+    write_report(page, "report.html")
 
 The page shows the claim's verdicts (``analyze --summary``), observed vs predicted
 latencies per kind x mode (CDF, box plot) and the saving per early episode against
@@ -39,7 +39,7 @@ def _figures(data: ReportData) -> str:
         '<section id="figures"><h2>Observed and predicted latencies</h2>'
         '<p class="note">Counted episodes only (quality ok). Predicted: the latency the '
         "draft's formulas give for the episode's kind and mode from its own RTTs.</p>"
-        f"{body}</section>"
+        f'<div class="figures">{body}</div></section>'
     )
 
 
@@ -83,7 +83,16 @@ def build_report(
     return render(collect(paths, options or ReportOptions(), progress))
 
 
-def write_report(page: str, out: OutputFile) -> None:
-    """Write the page through an OutputFile (atomic for a regular file)."""
+def write_report(page: str, path: str | OutputFile) -> None:
+    """Write the page to ``path``: an OutputFile (put in place when the command ends),
+    or a file name ("-": standard output), written now through one (atomic for a
+    regular file: ebutool.core.output_file)."""
+    from ebutool.core.output_file import OutputFile
+
+    out = path if isinstance(path, OutputFile) else OutputFile(path)
     out.write(page.encode("utf-8"))
-    out.commit()
+    if not isinstance(path, OutputFile):
+        try:
+            out.commit()
+        finally:
+            out.discard()

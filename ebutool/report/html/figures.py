@@ -25,7 +25,7 @@ from ebutool.analysis.summary import counted_mask
 from ebutool.report.compare import predicted_recv_ms, predicted_send_ms
 
 RASTER_POINTS = 1000
-SVG_PARAMS = {"svg.fonttype": "none", "svg.hashsalt": "ebutool-report"}
+SVG_PARAMS: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "ebutool-report"}
 _ID = re.compile(r'(id="|url\(#|href="#)')
 
 
@@ -55,7 +55,7 @@ def _num(v: Any) -> float | None:
     return None if f != f else f
 
 
-def kind_mode_samples(episodes: pd.DataFrame) -> dict:
+def kind_mode_samples(episodes: pd.DataFrame, sep: str = ", ") -> dict:
     """``{panel: {"kind, mode": {"observed": [...], "predicted": [...]}}}`` (ms) over
     the counted episodes of the kinds the draft's formulas predict."""
     out: dict = {"send": {}, "receive": {}}
@@ -66,7 +66,7 @@ def kind_mode_samples(episodes: pd.DataFrame) -> dict:
         if kind not in ("standard", "early", "early_fallback"):
             continue
         recs = rows.to_dict("records")
-        label = f"{kind}, {mode}"
+        label = f"{kind}{sep}{mode}"
         for panel, col, predict in (
             ("send", "send_latency_ms", predicted_send_ms),
             ("receive", "recv_latency_ms", predicted_recv_ms),
@@ -82,9 +82,9 @@ def distribution_svgs(episodes: pd.DataFrame, by: str | None = None) -> list[tup
     from ebutool.report import compare, plots
 
     out = []
-    samples = kind_mode_samples(episodes)
     for kind in ("cdf", "box"):
         title = compare.plot_title("kind x mode", kind)
+        samples = kind_mode_samples(episodes, ", " if kind == "cdf" else "\n")
         fig = plots.distribution_figure(samples, kind, title=title)
         out.append((title, svg_text(fig, f"dist-{kind}-")))
     if by is not None and len(episodes):

@@ -18,7 +18,6 @@ into :data:`MESSAGES` and the lanes indices into :data:`LANES`.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -112,12 +111,12 @@ def episode_ladders(
     out: dict[int, list[int]] = {}
     missing = 0
     for row in df[["source", "mn", "cn", "coa", "t_handover", "episode"]].itertuples(index=False):
-        source = os.fspath(row.source) if by_file else None
+        source = str(row.source) if by_file else None
         ladder = found.get(_key(source, row.mn, row.cn, row.coa, _t0_us(row.t_handover)))
         if ladder is None:
             missing += 1
         else:
-            out[int(row.episode)] = ladder
+            out[int(str(row.episode))] = ladder
     if missing:
         notes.append(f"{missing} episode(s) not found when the inputs were read again: no ladder")
     return out, notes

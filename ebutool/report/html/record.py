@@ -44,9 +44,7 @@ def inputs(data: ReportData) -> list[dict[str, Any]]:
     vantage = {str(d.get("source")): d for d in data.episodes.attrs.get("vantage", [])}
     out = []
     for path, label in zip(data.paths, source_labels(data.paths), strict=True):
-        v = vantage.get(label) or (
-            vantage.get("the merged inputs") if data.options.merge else None
-        )
+        v = vantage.get(label) or (vantage.get("the merged inputs") if data.options.merge else None)
         out.append(
             {
                 "name": label,

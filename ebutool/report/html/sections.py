@@ -16,6 +16,7 @@ from ebutool.analysis.claim import CLAIM_MODES, OBSERVED
 if TYPE_CHECKING:
     from ebutool.report.html.data import ReportData
 
+DIFF_CI = ("diff_ci_low_ms", "diff_ci_high_ms")
 MISSING = "\u2013"  # what an empty cell shows (its reason is in the section's text)
 
 
@@ -33,7 +34,9 @@ def cell(v: Any, digits: int = 3) -> str:
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], cls: str = "") -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in r) + "</tr>" for r in rows)
-    return f'<table class="{escape(cls)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (
+        f'<table class="{escape(cls)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
 
 
 def frame_table(df: pd.DataFrame, cls: str = "") -> str:
@@ -44,7 +47,9 @@ def frame_table(df: pd.DataFrame, cls: str = "") -> str:
 def _pick(summary: pd.DataFrame, kind: str, mode: str, q: str) -> pd.Series | None:
     if summary.empty:
         return None
-    rows = summary[(summary["kind"] == kind) & (summary["mode"] == mode) & (summary["quantity"] == q)]
+    rows = summary[
+        (summary["kind"] == kind) & (summary["mode"] == mode) & (summary["quantity"] == q)
+    ]
     return rows.iloc[0] if len(rows) else None
 
 
@@ -76,7 +81,7 @@ def claim_section(data: ReportData) -> str:
                 + f"<td>{_interval(s, 'median_ms', 'median_ci_low_ms', 'median_ci_high_ms')}</td>"
                 + f"<td>{_interval(e, 'ratio_to_standard', 'ratio_ci_low', 'ratio_ci_high')}</td>"
                 + f"<td>{cell(e.get('model_ratio') if e is not None else None)}</td>"
-                + f"<td>{_interval(e, 'diff_to_standard_ms', 'diff_ci_low_ms', 'diff_ci_high_ms')}</td>"
+                + f"<td>{_interval(e, 'diff_to_standard_ms', *DIFF_CI)}</td>"
                 + f"<td>{cell(e.get('rtt_ro_median_ms') if e is not None else None)}</td>"
                 + f"<td>{cell(e.get('p_holm') if e is not None else None, 4)}</td>"
                 + f"<td>{_verdict(e.get('claim') if e is not None else None)}</td>"
@@ -104,7 +109,7 @@ def claim_section(data: ReportData) -> str:
             if left
             else ""
         )
-        + f'<details><summary>The comparisons in words</summary><pre>{escape(data.claim_text)}'
+        + f"<details><summary>The comparisons in words</summary><pre>{escape(data.claim_text)}"
         f"\n\n{escape(data.counterfactual_text)}</pre></details></section>"
     )
 
@@ -136,10 +141,11 @@ def diagnostics_section(data: ReportData) -> str:
         body = f"{counts}<h3>First occurrences (at most {d.keep} per code)</h3>{kept}"
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in data.ladder_notes)
     stats = data.stats
-    read = (
-        f"{stats.frames} frames read, {sum(stats.messages.values())} Mobility Header messages"
+    read = f"{stats.frames} frames read, {sum(stats.messages.values())} Mobility Header messages"
+    return (
+        f'<section id="diagnostics"><h2>Diagnostics</h2><p>{escape(read)}.</p>'
+        f"{body}{notes}</section>"
     )
-    return f'<section id="diagnostics"><h2>Diagnostics</h2><p>{escape(read)}.</p>{body}{notes}</section>'
 
 
 def record_section(record: dict[str, Any]) -> str:
@@ -153,7 +159,9 @@ def record_section(record: dict[str, Any]) -> str:
                 i["sha256"],
                 i["vantage"],
                 ("given (--vantage)" if i["vantage_given"] else i["vantage_evidence"]),
-                i["clock_offset_ms"] if i["clock_offset_ms"] is not None else i["clock_offset_note"],
+                i["clock_offset_ms"]
+                if i["clock_offset_ms"] is not None
+                else i["clock_offset_note"],
             )
             for i in record["inputs"]
         ),
