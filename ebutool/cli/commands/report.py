@@ -94,11 +94,20 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.analysis.claim_stats import ClaimSettings
         from ebutool.analysis.vantage import parse_vantage_options
-        from ebutool.report.html import ReportOptions, collect, render, write_report
+        from ebutool.report.html import (
+            NO_FIGURES,
+            ReportOptions,
+            collect,
+            figures_available,
+            render,
+            write_report,
+        )
 
         if output == "-" and sys.stdout.isatty():
             raise UsageError("the report is an HTML page: write it with -o FILE.html, or redirect")
         out = output_file(output)
+        if not figures_available() and not quiet:
+            err(f"note: {NO_FIGURES}")
         options = ReportOptions(
             config=config,
             keys=keys,

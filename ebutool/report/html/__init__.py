@@ -10,7 +10,7 @@ latencies per kind x mode (CDF, box plot) and the saving per early episode again
 RTT_RO, the episode table (sorted, filtered and paged in the page; a row opens its
 ladder diagram, drawn on demand from the episode's messages embedded as JSON), the
 summary (and ``compare``'s table for several inputs), the diagnostics and how the
-numbers were made (ebutool.report.html.record).
+numbers were made (ebutool.report.html.how_made).
 """
 
 from __future__ import annotations
@@ -19,15 +19,47 @@ from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from ebutool.report.html.data import ReportData, ReportOptions, collect
+from ebutool.report.html.data import ReportData, collect
+from ebutool.report.html.settings import ReportOptions
 
 if TYPE_CHECKING:
     from ebutool.core.output_file import OutputFile
 
-__all__ = ["ReportData", "ReportOptions", "build_report", "collect", "render", "write_report"]
+__all__ = [
+    "ReportData",
+    "ReportOptions",
+    "build_report",
+    "collect",
+    "figures_available",
+    "render",
+    "write_report",
+]
+
+
+NO_FIGURES = (
+    "The figures need matplotlib, which is not installed: pip install 'ebutool[plot]'. "
+    "Everything else in this page is complete."
+)
+
+
+def figures_available() -> bool:
+    """Whether matplotlib can draw the figures (without it the page says so)."""
+    from ebutool.core.errors import UsageError
+    from ebutool.report.plots import require_matplotlib
+
+    try:
+        require_matplotlib()
+    except UsageError:
+        return False
+    return True
 
 
 def _figures(data: ReportData) -> str:
+    if not figures_available():
+        return (
+            '<section id="figures"><h2>Observed and predicted latencies</h2>'
+            f'<p class="statement">{escape(NO_FIGURES)}</p></section>'
+        )
     from ebutool.report.html.figures import distribution_svgs, saving_svg
 
     by = data.options.by if data.compare is not None else None
@@ -57,8 +89,8 @@ EPISODES_SECTION = (
 def render(data: ReportData) -> str:
     """The page of ``data`` (ebutool.report.html.data.collect)."""
     from ebutool.report.html import sections
+    from ebutool.report.html.how_made import how_made
     from ebutool.report.html.page import document, rows_payload
-    from ebutool.report.html.record import how_made
 
     names = ", ".join(data.paths) if len(data.paths) <= 3 else f"{len(data.paths)} inputs"
     title = data.options.title or f"ebutool report: {names}"

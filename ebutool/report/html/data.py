@@ -10,36 +10,17 @@ keep no timeline (ebutool.analysis.rows).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
+from ebutool.report.html.settings import ReportOptions
 
 if TYPE_CHECKING:
     from ebutool.analysis.claim_stats import ClaimSettings
-    from ebutool.esp.sa import EspSA
-    from ebutool.oracle.keys import KeyTable
-
-
-@dataclass
-class ReportOptions:
-    """How the report's numbers are made: analyze's options (module doc)."""
-
-    config: ProtocolConfig = DEFAULT_CONFIG
-    keys: KeyTable | None = None
-    esp_sas: Sequence[EspSA] = ()
-    mn: str | None = None
-    cn: str | None = None
-    merge: bool = False
-    vantage: dict[str, str] = field(default_factory=dict)
-    jobs: int = 1
-    by: str = "file"  # compare's grouping for several inputs (ebutool.report.compare)
-    settings: ClaimSettings | None = None  # None: the defaults of analyze --summary
-    title: str = ""
 
 
 @dataclass

@@ -27,7 +27,7 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.report.timeline import LANES, MSG_NAMES, ladder_from_episode
 
 if TYPE_CHECKING:
-    from ebutool.report.html.data import ReportOptions
+    from ebutool.report.html.settings import ReportOptions
 
 MESSAGES = tuple(MSG_NAMES) + ("other",)
 Key = tuple[str | None, str, str | None, str, int | None]

@@ -96,12 +96,13 @@ def claim_section(data: ReportData) -> str:
     )  # fmt: skip
     lines = data.claim_text.splitlines()
     verdicts = "".join(f'<p class="statement">{escape(v)}</p>' for v in lines[-2:])
+    heads = "".join(f"<th>{escape(h)}</th>" for h in head)
     left = "".join(f"<tr><td>{escape(k)}</td><td>{v}</td></tr>" for k, v in data.exclusions.items())
     return (
         f'<section id="claim"><h2>The draft\'s claim</h2>{verdicts}'
-        f'<table class="claim"><thead><tr>{"".join(f"<th>{escape(h)}</th>" for h in head)}'
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f'<p class="note">{escape(lines[0] if lines else "")}</p>'
+        f'<div class="scroll"><table class="claim"><thead><tr>{heads}'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        f'<p class="note">{escape(lines[0].rstrip(":") + "." if lines else "")}</p>'
         f'<p class="note">{escape(data.exclusion_text)}</p>'
         + (
             f'<table class="small"><thead><tr><th>left out because</th><th>episodes</th></tr>'
@@ -149,7 +150,7 @@ def diagnostics_section(data: ReportData) -> str:
 
 
 def record_section(record: dict[str, Any]) -> str:
-    """How the numbers were made (ebutool.report.html.record.how_made)."""
+    """How the numbers were made (ebutool.report.html.how_made.how_made)."""
     inputs = table(
         ("input", "size (octets)", "sha256", "vantage", "how decided", "clock offset ms"),
         (
