@@ -122,6 +122,7 @@ def register(app: typer.Typer) -> None:
                 min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
             ),
             title=title or "",
+            from_cli=True,
         )
         data = collect(input_paths(files, quiet), options)
         write_report(render(data), out)

@@ -94,6 +94,7 @@ def render(data: ReportData) -> str:
 
     names = ", ".join(data.paths) if len(data.paths) <= 3 else f"{len(data.paths)} inputs"
     title = data.options.title or f"ebutool report: {names}"
+    record = how_made(data)
     payload = rows_payload(data.episodes)
     payload["ladders"] = {str(k): v for k, v in data.ladders.items()}
     parts = [
@@ -102,9 +103,9 @@ def render(data: ReportData) -> str:
         EPISODES_SECTION,
         sections.summary_section(data),
         sections.diagnostics_section(data),
-        sections.record_section(how_made(data)),
+        sections.record_section(record),
     ]
-    return document(title, parts, payload)
+    return document(title, parts, payload, record)
 
 
 def build_report(

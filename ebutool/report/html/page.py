@@ -101,8 +101,9 @@ def _template(name: str) -> str:
     return (resources.files("ebutool.report.html") / "templates" / name).read_text("utf-8")
 
 
-def document(title: str, sections: list[str], payload: dict[str, Any]) -> str:
-    """The whole page: ``sections`` (HTML fragments) around the episode table."""
+def document(title: str, sections: list[str], payload: dict[str, Any], record: Any = None) -> str:
+    """The whole page: ``sections`` (HTML fragments), the script's data ``payload`` and
+    the provenance ``record`` (ebutool.report.provenance) as JSON elements."""
     payload = {
         **payload,
         "messages": list(MESSAGES),
@@ -115,6 +116,7 @@ def document(title: str, sections: list[str], payload: dict[str, Any]) -> str:
         "CSS": _template("report.css"),
         "SECTIONS": "\n".join(sections),
         "DATA": script_json(payload),
+        "PROVENANCE": script_json(record),
         "JS": _template("report.js"),
     }
     # one pass: a marker inside an inserted part is never replaced

@@ -4,6 +4,7 @@ verdicts, the summary, compare's table, the diagnostics and how the numbers were
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from html import escape
@@ -149,38 +150,65 @@ def diagnostics_section(data: ReportData) -> str:
     )
 
 
+def _or_reason(value: Any, reason: Any) -> Any:
+    return value if value is not None else f"({reason})" if reason else None
+
+
 def record_section(record: dict[str, Any]) -> str:
-    """How the numbers were made (ebutool.report.html.how_made.how_made)."""
+    """How the numbers were made: the provenance record (ebutool.report.provenance)."""
     inputs = table(
-        ("input", "size (octets)", "sha256", "vantage", "how decided", "clock offset ms"),
+        ("input", "size (octets)", "sha256"),
         (
-            (
-                i["name"],
-                i["size_bytes"],
-                i["sha256"],
-                i["vantage"],
-                ("given (--vantage)" if i["vantage_given"] else i["vantage_evidence"]),
-                i["clock_offset_ms"]
-                if i["clock_offset_ms"] is not None
-                else i["clock_offset_note"],
-            )
+            (i["name"], i["size_bytes"], _or_reason(i["sha256"], i.get("reason")))
             for i in record["inputs"]
         ),
         "inputs",
     )
-    consts = table(
-        ("constant", "option", "value", "default", "unit"),
+    vantage = table(
+        ("input", "vantage", "how decided"),
         (
-            (c["constant"] or c["name"], c["option"], c["value"], c["default"], c["unit"])
-            for c in record["constants"]
+            (
+                v.get("source"),
+                v.get("role"),
+                "given (--vantage)" if v.get("given") else v.get("evidence"),
+            )
+            for v in record["vantage"]
+        ),
+        "inputs",
+    )
+    clocks = record.get("clock_offsets")
+    clock_text = (
+        table(list(clocks[0]), (list(c.values()) for c in clocks), "small")
+        if clocks
+        else f'<p class="note">{escape(str(record.get("clock_offsets_reason", "")))}</p>'
+    )
+    consts = table(
+        ("constant", "option", "value", "default", "unit", "changed"),
+        (
+            (c["constant"], c["option"], c["value"], c["default"], c["unit"], c["changed"])
+            for c in record["protocol_constants"]
         ),
         "small",
     )
-    settings = table(("setting", "value"), record["claim_settings"].items(), "small")
+    settings = table(("setting", "value"), (record.get("claim_settings") or {}).items(), "small")
+    stats = record["statistics"]
+    left = ", ".join(f"{k} {v}" for k, v in (stats.get("left_out") or {}).items()) or "none"
+    command = _or_reason(
+        " ".join(record["command_line"]) if record.get("command_line") else None,
+        record.get("command_line_reason"),
+    )
     return (
         f'<section id="record"><h2>How the numbers were made</h2>'
-        f"<p>ebutool {escape(str(record['ebutool_version']))}; {record['episodes']} episodes; "
-        f"statistics over {escape(record['counting_rule'])}.</p><h3>Inputs</h3>"
-        f'<div class="scroll">{inputs}</div><h3>Protocol constants in force</h3>{consts}'
-        f"<h3>Claim statistics</h3>{settings}</section>"
+        f"<p>ebutool {escape(str(record['ebutool_version']))}; command line: "
+        f"{escape(str(command))}.</p>"
+        f"<p>{stats['episodes']} episodes, {stats['counted']} in the statistics "
+        f"({escape(str(stats.get('rule', '')))}); left out: {escape(left)}.</p>"
+        f'<h3>Inputs</h3><div class="scroll">{inputs}</div>'
+        f'<h3>Vantage points</h3><div class="scroll">{vantage}</div>'
+        f"<h3>Clock offsets</h3>{clock_text}"
+        f"<h3>Protocol constants in force</h3>{consts}"
+        f"<h3>Claim statistics</h3>{settings}"
+        "<details><summary>The record as JSON (also in the page's "
+        "<code>ebutool-provenance</code> element)</summary><pre>"
+        f"{escape(json.dumps(record, indent=1, ensure_ascii=False))}</pre></details></section>"
     )

@@ -30,3 +30,5 @@ class ReportOptions:
     by: str = "file"  # compare's grouping for several inputs (ebutool.report.compare)
     settings: ClaimSettings | None = None  # None: the defaults of analyze --summary
     title: str = ""
+    command_line: Sequence[str] | None = None  # for the provenance record, as given
+    from_cli: bool = False  # made by ``ebutool report`` (not a library call)

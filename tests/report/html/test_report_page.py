@@ -103,7 +103,10 @@ def test_record_of_inputs_and_constants(two_episodes):
     digest = hashlib.sha256(two_episodes.read_bytes()).hexdigest()
     assert digest in page
     assert f"<td>{two_episodes.stat().st_size}</td>" in page
-    assert "<td>--max-nonce-lifetime</td><td>123</td>" in page
+    assert "<td>--max-nonce-lifetime</td><td>123</td><td>240</td><td>s</td><td>yes</td>" in page
+    record = json.loads(re.search(r'id="ebutool-provenance"[^>]*>(.*?)</script>', page).group(1))
+    assert record["inputs"][0]["sha256"] == digest
+    assert record["statistics"]["episodes"] == 2
 
 
 def test_names_are_escaped(tmp_path, two_episodes):
