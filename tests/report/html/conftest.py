@@ -52,3 +52,24 @@ def sixty_episodes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "sixty.pcap"
     many_handovers(30).write(path)
     return path
+
+
+def scaled(data, n: int):
+    """``data`` (ebutool.report.html.data.ReportData) grown to ``n`` episodes: its rows
+    repeated with new episode numbers, handover times and care-of addresses (so that
+    nothing repeats that would not repeat in a real run), each with its row's ladder."""
+    import pandas as pd
+
+    base = data.episodes
+    reps = -(-n // len(base))
+    df = pd.concat([base] * reps, ignore_index=True).iloc[:n].copy()
+    k = pd.Series(range(n), index=df.index)
+    df["episode"] = (k + 1).astype(df["episode"].dtype)
+    df["t_handover"] = df["t_handover"] + k * 0.5
+    df["coa"] = [f"2001:db8:{i // 65536:x}:{i % 65536:x}::1" for i in range(n)]
+    df["send_latency_ms"] = df["send_latency_ms"] + (k % 97) * 0.013
+    df.attrs = dict(base.attrs)
+    ladders = list(data.ladders.values())
+    data.episodes = df
+    data.ladders = {i + 1: ladders[i % len(ladders)] for i in range(n)}
+    return data

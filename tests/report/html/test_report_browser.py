@@ -127,3 +127,24 @@ def test_hostile_name_stays_text(browser, tmp_path, two_episodes):
     assert len(_shown_rows(browser)) == 2
     assert _errors(browser) == []
     _screenshot(browser, tmp_path, "report-hostile-name")
+
+
+def test_ten_thousand_episodes_are_usable(browser, tmp_path, sixty_episodes):
+    from ebutool.report.html import collect, render
+    from ebutool.report.html.settings import ReportOptions
+    from tests.report.html.conftest import scaled
+
+    page = tmp_path / "ten-thousand.html"
+    page.write_text(render(scaled(collect([str(sixty_episodes)], ReportOptions()), 10_000)))
+    browser.get(page.as_uri())
+    assert _errors(browser) == []
+    assert len(_shown_rows(browser)) == 50  # one page of the table in the document
+    assert browser.find_element(By.ID, "count").text.startswith("10000 of 10000 episodes")
+    Select(browser.find_element(By.ID, "f-kind")).select_by_value("early")
+    assert browser.find_element(By.ID, "count").text.startswith("5000 of 10000 episodes")
+    browser.find_element(By.CSS_SELECTOR, '#episode-table th[data-col="episode"]').click()
+    assert _column(browser, "episode")[0] == "10000"
+    assert browser.find_elements(By.CSS_SELECTOR, "#ladder svg") == []  # drawn on demand
+    _shown_rows(browser)[0].click()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#ladder svg polyline")) >= 8
+    assert _errors(browser) == []

@@ -142,3 +142,16 @@ def test_several_inputs_are_compared(two_episodes, sixty_episodes):
     assert len(got) == 62
     assert {r["source"] for r in got} == {two_episodes.name, sixty_episodes.name}
     assert set(data["ladders"]) == {str(r["episode"]) for r in got}
+
+
+def test_ten_thousand_episodes_stay_under_5_mb(sixty_episodes):
+    from ebutool.report.html import collect, render
+    from ebutool.report.html.settings import ReportOptions
+    from tests.report.html.conftest import scaled
+
+    data = scaled(collect([str(sixty_episodes)], ReportOptions()), 10_000)
+    page = render(data)
+    assert len(page.encode("utf-8")) < 5_000_000
+    got = page_data(page)
+    assert len(got["rows"]) == 10_000 and len(got["ladders"]) == 10_000
+    assert "(n=5000)" in page  # the figures drew every counted episode
