@@ -28,6 +28,7 @@ COMMANDS = [
     "extract",
     "model",
     "replay",
+    "report",
     "synth",
     "timeline",
     "verify",

@@ -35,6 +35,7 @@ TOML = SAMPLES / "early-conservative.toml"
 RUNS = {
     "analyze": ("analysis", "oracle"),
     "compare": ("analysis", "oracle"),
+    "report": ("analysis", "oracle"),
     "timeline": ("analysis",),
     "verify": ("oracle",),
     "replay": ("cn_replay", "oracle"),

@@ -82,17 +82,23 @@ def distribution_svgs(episodes: pd.DataFrame, by: str | None = None) -> list[tup
     from ebutool.report import compare, plots
 
     out = []
+    captions = {
+        "cdf": "Empirical CDFs per kind x mode: observed latencies (solid) and the draft's "
+        "prediction from each episode's own RTTs (dashed)",
+        "box": "The same as box plots, every episode a dot (observed left, predicted right)",
+    }
     for kind in ("cdf", "box"):
         title = compare.plot_title("kind x mode", kind)
         samples = kind_mode_samples(episodes, ", " if kind == "cdf" else "\n")
         fig = plots.distribution_figure(samples, kind, title=title)
-        out.append((title, svg_text(fig, f"dist-{kind}-")))
+        out.append((captions[kind], svg_text(fig, f"dist-{kind}-")))
     if by is not None and len(episodes):
         grouped = episodes.copy()
         grouped.insert(0, "file", grouped["source"])
         title = compare.plot_title(by, "cdf")
         fig = plots.distribution_figure(compare.latency_samples(grouped, by), "cdf", title=title)
-        out.append((title, svg_text(fig, "dist-by-")))
+        caption = f"Empirical CDFs per {by}, as ebutool compare --by {by} --plot draws them"
+        out.append((caption, svg_text(fig, "dist-by-")))
     return out
 
 

@@ -80,3 +80,44 @@ def test_claim_options_reach_the_page(cli, tmp_path, sixty_episodes, value):
     name, number = value.lstrip("-").split("=")
     key = {"min-claim-samples": "min_samples", "bootstrap-seed": "seed"}[name]
     assert f"<tr><td>{key}</td><td>{number}</td></tr>" in out.read_text()
+
+
+@pytest.mark.parametrize(
+    "name,content,needle",
+    [
+        ("empty.pcap", b"", "empty"),
+        ("garbage.bin", bytes(range(256)) * 4, "not a pcap or pcapng capture"),
+        ("missing.pcap", None, "no such file"),
+    ],
+)
+def test_unreadable_input_exits_3_with_one_line(cli, tmp_path, name, content, needle):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    out = tmp_path / "r.html"
+    r = cli("report", path, "-o", out)
+    assert r.exit_code == 3, r.output
+    assert needle in r.stderr and r.stderr.count("\n") == 1 and "Traceback" not in r.output
+    assert not out.exists()
+
+
+def test_cut_capture_is_a_counted_warning_in_the_page(cli, tmp_path, two_episodes):
+    data = two_episodes.read_bytes()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(data[: len(data) - 10])  # the last record ends early
+    out = tmp_path / "r.html"
+    r = cli("report", cut, "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "truncated_record" in r.stderr
+    page = out.read_text()
+    diagnostics = page.split('<section id="diagnostics">')[1].split("</section>")[0]
+    assert "<td>truncated_record</td><td>1</td>" in diagnostics
+
+
+def test_stdin_has_no_ladders_and_says_so(cli, two_episodes):
+    r = cli("report", "-", "-o", "-", input=two_episodes.read_bytes())
+    assert r.exit_code == 0, r.output
+    data = page_data(r.stdout)
+    assert len(rows(data)) == 2 and data["ladders"] == {}
+    assert "standard input cannot be read twice" in r.stderr
+    assert "standard input cannot be read twice" in r.stdout

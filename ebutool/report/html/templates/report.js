@@ -154,7 +154,8 @@
     }
     const prev = value(row, "prev_coa");
     const moved = prev ? "care-of address " + prev + " -> " + value(row, "coa") : "care-of address " + shown(value(row, "coa"));
-    const t0 = ladder[0] === 1 ? "t0 = " + shown(value(row, "t_handover")) + " s (" + shown(value(row, "t0_source")) + ")"
+    const th = value(row, "t_handover");
+    const t0 = ladder[0] === 1 ? "t0 = " + (th === null ? "\u2013" : th.toFixed(6)) + " s (" + shown(value(row, "t0_source")) + ")"
       : "t0 unknown (capture began inside the episode): offsets from the first message";
     box.appendChild(el("p", t0 + "; " + moved + "; times in ms from t0, as captured", { class: "note" }));
     box.appendChild(drawLadder(decode(ladder), ladder[0] === 1, row));
