@@ -104,13 +104,15 @@
     body.textContent = "";
     state.rows.slice(state.page * size, (state.page + 1) * size).forEach(function (row) {
       const ep = value(row, "episode");
-      const tr = el("tr", null, { "data-episode": String(ep), title: "draw the ladder diagram of episode " + ep });
+      const tr = el("tr", null, { "data-episode": String(ep), tabindex: "0",
+        title: "draw the ladder diagram of episode " + ep });
       if (state.open === ep) tr.className = "open";
       SHOWN.forEach(function (name) {
         const v = value(row, name);
         tr.appendChild(el("td", shown(v), typeof v === "number" ? { class: "num" } : null));
       });
       tr.addEventListener("click", function () { openLadder(row); });
+      tr.addEventListener("keydown", function (ev) { if (ev.key === "Enter") openLadder(row); });
       body.appendChild(tr);
     });
     document.getElementById("count").textContent =
