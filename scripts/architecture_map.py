@@ -42,6 +42,7 @@ ORDER = (
     "ebutool/runner",
     "ebutool/annotate",
     "ebutool/report",
+    "ebutool/report/html",
     "ebutool/cli",
     "ebutool/cli/commands",
 )

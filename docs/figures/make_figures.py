@@ -63,6 +63,14 @@ def main() -> None:
         plots.save_figure(
             plots.ladder_figure(timeline.ladder_from_episode(ep)), OUT / f"timeline-{name}.png"
         )
+    # ebutool report samples -o report.html, in headless Chromium (README "Figures")
+    import report_screenshot
+
+    why = report_screenshot.available()
+    if why:
+        print(f"report screenshots not made: {why}", file=sys.stderr)
+    else:
+        report_screenshot.main()
     for p in sorted(OUT.glob("*.png")):
         print(p.relative_to(ROOT))
 

@@ -29,6 +29,7 @@ COMMANDS = [
     "extract",
     "model",
     "replay",
+    "report",
     "synth",
     "timeline",
     "verify",

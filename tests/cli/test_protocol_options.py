@@ -36,6 +36,7 @@ RUNS = {
     "analyze": ("analysis", "oracle"),
     "annotate": ("analysis", "oracle"),
     "compare": ("analysis", "oracle"),
+    "report": ("analysis", "oracle"),
     "timeline": ("analysis",),
     "verify": ("oracle",),
     "replay": ("cn_replay", "oracle"),

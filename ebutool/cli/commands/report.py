@@ -1,0 +1,147 @@
+"""``ebutool report``: one self-contained HTML page (wiring only; see ebutool.report.html)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ebutool.cli.commands.analyze import (
+    ClockOffsetOpt,
+    ClusterOpt,
+    CnOpt,
+    FilesArg,
+    MergeOpt,
+    MinClaimOpt,
+    MnOpt,
+    NoMergeOpt,
+    SeedOpt,
+    ToleranceOpt,
+    VantageOpt,
+)
+from ebutool.cli.commands.compare import By
+from ebutool.cli.option_groups import esp_options, key_options, protocol_options, reading_options
+from ebutool.cli.options import (
+    JobsOpt,
+    OutputOpt,
+    QuietOpt,
+    err,
+    final_status,
+    guarded,
+    input_paths,
+    output_file,
+    print_diagnostics,
+)
+from ebutool.core.constants import (
+    BOOTSTRAP_SEED,
+    MIN_CLAIM_SAMPLES,
+    RTT_TOLERANCE,
+    ProtocolConfig,
+)
+from ebutool.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from ebutool.esp.sa import EspSA
+    from ebutool.oracle.keys import KeyTable
+
+ReportByOpt = Annotated[
+    By,
+    typer.Option(
+        "--by",
+        help="compare's grouping of the summary shown for several inputs (file), or within "
+        "them (mn, cn, kind, mode).",
+    ),
+]
+TitleOpt = Annotated[
+    str | None, typer.Option("--title", help="The page's title [default: the inputs' names].")
+]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    @guarded
+    @reading_options
+    @protocol_options("analysis", "oracle")
+    @key_options
+    @esp_options
+    def report_cmd(
+        files: FilesArg,
+        config: ProtocolConfig,
+        keys: KeyTable,
+        esp_sas: list[EspSA],
+        output: OutputOpt = "-",
+        mn: MnOpt = None,
+        cn: CnOpt = None,
+        merge: MergeOpt = False,
+        vantage: VantageOpt = None,
+        no_merge: NoMergeOpt = False,
+        clock_offset: ClockOffsetOpt = None,
+        by: ReportByOpt = By.file,
+        title: TitleOpt = None,
+        jobs: JobsOpt = 1,
+        cluster: ClusterOpt = None,
+        min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
+        claim_tolerance: ToleranceOpt = RTT_TOLERANCE,
+        bootstrap_seed: SeedOpt = BOOTSTRAP_SEED,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """One self-contained HTML page (no network needed to open it): the claim's
+        verdicts as analyze --summary tests them, observed vs predicted latencies per
+        kind x mode and the saving per early episode against RTT_RO (inline SVG), the
+        episode table (sort, filter, pages; a row opens its ladder diagram), the
+        summary (and compare's table for several inputs), the diagnostics, the inputs
+        with their SHA-256, the protocol constants in force and ebutool's version.
+        Takes analyze's input options.
+
+        Example: ebutool report samples -o report.html
+
+        Example: ebutool report run1.pcap run2.pcap --by file -o runs.html
+        """
+        from ebutool.analysis.claim_stats import ClaimSettings
+        from ebutool.analysis.vantage import parse_vantage_options
+        from ebutool.report.html import (
+            NO_FIGURES,
+            ReportOptions,
+            collect,
+            figures_available,
+            render,
+            write_report,
+        )
+        from ebutool.runner.views import parse_clock_offsets
+
+        if output == "-" and sys.stdout.isatty():
+            raise UsageError("the report is an HTML page: write it with -o FILE.html, or redirect")
+        out = output_file(output)
+        if not figures_available() and not quiet:
+            err(f"note: {NO_FIGURES}")
+        options = ReportOptions(
+            config=config,
+            keys=keys,
+            esp_sas=esp_sas,
+            mn=mn,
+            cn=cn,
+            merge=merge,
+            vantage=parse_vantage_options(vantage or []),
+            no_merge=no_merge,
+            clock_offsets=parse_clock_offsets(clock_offset or []),
+            jobs=jobs,
+            cluster=cluster,
+            by=by.value,
+            settings=ClaimSettings(
+                min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
+            ),
+            title=title or "",
+            from_cli=True,
+        )
+        data = collect(input_paths(files, quiet), options)
+        write_report(render(data), out)
+        if not quiet:
+            err(
+                f"{len(data.episodes)} episode(s) from {len(data.paths)} input(s)"
+                + (f"; report written to {output}" if output != "-" else "")
+            )
+            for note in data.ladder_notes:
+                err(f"note: {note}")
+            print_diagnostics(data.diag, quiet)
+        raise typer.Exit(final_status(data.diag, quiet))

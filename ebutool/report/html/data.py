@@ -1,0 +1,110 @@
+"""What the HTML report shows, gathered once: the episode table, the summary and the
+claim, the compare grouping, the diagnostics and the ladders' messages.
+
+:func:`collect` runs the analysis exactly as ``analyze`` does
+(:func:`ebutool.runner.tasks.analyze_files`), then reads each input a second time for
+the episodes' message sequences (:mod:`ebutool.report.html.ladders`): the table's rows
+keep no timeline (ebutool.analysis.rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.from_packet import StreamStats
+from ebutool.report.html.settings import ReportOptions
+
+if TYPE_CHECKING:
+    from ebutool.analysis.claim_stats import ClaimSettings
+
+
+@dataclass
+class ReportData:
+    """Everything the page shows (module doc)."""
+
+    paths: list[str]
+    options: ReportOptions
+    episodes: pd.DataFrame
+    summary: pd.DataFrame
+    claim_text: str
+    exclusions: dict[str, int]
+    exclusion_text: str
+    counterfactual_text: str
+    compare: pd.DataFrame | None
+    diag: Diagnostics
+    stats: StreamStats
+    ladders: dict[int, Any]  # episode number -> compact ladder (ebutool.report.html.ladders)
+    ladder_notes: list[str]  # why some episodes have no ladder
+
+
+def claim_settings(options: ReportOptions) -> ClaimSettings:
+    from ebutool.analysis.claim_stats import DEFAULT_SETTINGS
+
+    return options.settings if options.settings is not None else DEFAULT_SETTINGS
+
+
+def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) -> ReportData:
+    """Analyse ``paths`` (after ebutool.runner.inputs.expand_inputs) for the report."""
+    from ebutool.analysis import claim_statement, summarize
+    from ebutool.analysis.summary import (
+        counterfactual_statement,
+        exclusion_counts,
+        exclusion_statement,
+    )
+    from ebutool.report.html.ladders import episode_ladders
+    from ebutool.runner.tasks import analyze_files
+
+    names = [str(p) for p in paths]
+    diag, stats = Diagnostics(), StreamStats()
+    df = analyze_files(
+        names,
+        options.jobs,
+        mn=options.mn,
+        cn=options.cn,
+        config=options.config,
+        keys=options.keys,
+        diag=diag,
+        stats=stats,
+        merge=options.merge,
+        progress=progress,
+        esp_sas=list(options.esp_sas),
+        vantage=options.vantage,
+        clock_offsets=options.clock_offsets,
+        no_merge=options.no_merge,
+        cluster=options.cluster,
+    )
+    settings = claim_settings(options)
+    summary = summarize(df, settings=settings)
+    ladders, notes = episode_ladders(names, df, options)
+    return ReportData(
+        paths=names,
+        options=options,
+        episodes=df,
+        summary=summary,
+        claim_text=claim_statement(summary, settings=settings),
+        exclusions=exclusion_counts(df) if len(df) else {},
+        exclusion_text=exclusion_statement(df) if len(df) else "No episode.",
+        counterfactual_text=counterfactual_statement(df, settings.min_samples) if len(df) else "",
+        compare=_compare(df, names, options.by),
+        diag=diag,
+        stats=stats,
+        ladders=ladders,
+        ladder_notes=notes,
+    )
+
+
+def _compare(df: pd.DataFrame, names: list[str], by: str) -> pd.DataFrame | None:
+    """compare's table (its grouping ``by``) when there are several inputs or ``by`` is
+    not the file; None for one input compared by file (the summary says it all)."""
+    from ebutool.report.compare import compare_table
+
+    if by == "file" and len(names) < 2:
+        return None
+    grouped = df.copy()
+    grouped.insert(0, "file", grouped["source"] if "source" in grouped else None)
+    return compare_table(grouped, by)

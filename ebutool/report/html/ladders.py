@@ -1,0 +1,122 @@
+"""Each episode's message sequence, compact, for the ladder diagrams the page draws on
+demand (the draft's Figures 1 and 2 as ``ebutool timeline`` draws them:
+:func:`ebutool.report.timeline.ladder_from_episode`).
+
+The table's rows keep no timeline, so the inputs are read again
+(:func:`ebutool.analysis.build_episodes`, at each input's vantage point as the
+analysis decided it) and each Episode is matched to its row by MN, CN, care-of
+address and handover time (and input, unless ``--merge``).  A ladder is a list::
+
+    [t0_known, first_frame, dt_us, dframe, code, dt_us, dframe, code, ...]
+
+``dt_us``: the message's offset from t0 in microseconds (from the first message
+when t0 is unknown); ``dframe``: its frame number minus ``first_frame``;
+``code = ((msg * 2 + via_ha) * 4 + sender) * 4 + receiver`` with ``msg`` an index
+into :data:`MESSAGES` and the lanes indices into :data:`LANES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.report.timeline import LANES, MSG_NAMES, ladder_from_episode
+
+if TYPE_CHECKING:
+    from ebutool.report.html.settings import ReportOptions
+
+MESSAGES = tuple(MSG_NAMES) + ("other",)
+Key = tuple[str | None, str, str | None, str, int | None]
+
+
+def _t0_us(t_handover: Any) -> int | None:
+    try:
+        t = float(t_handover)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(t) else round(t * 1e6)
+
+
+def _key(source: str | None, mn: Any, cn: Any, coa: Any, t0: int | None) -> Key:
+    return (source, str(mn), None if cn is None or pd.isna(cn) else str(cn), str(coa), t0)
+
+
+def encode(ep: Any) -> list[int]:
+    """One Episode's ladder as the compact list of the module doc."""
+    ladder = ladder_from_episode(ep)
+    steps = [s for s in ladder.rows() if s.kind != "handover"]
+    first = min((s.frame for s in steps if s.frame is not None), default=0)
+    out = [0 if ladder.handover_label is None else 1, first]
+    for s in steps:
+        msg = MESSAGES.index(s.msg) if s.msg in MESSAGES else len(MESSAGES) - 1
+        via = 1 if "HA" in s.via else 0
+        lane = LANES.index
+        code = ((msg * 2 + via) * 4 + lane(s.sender)) * 4 + lane(s.receiver)
+        frame = 0 if s.frame is None else s.frame - first
+        out += [round(s.t_ms * 1000), frame, code]
+    return out
+
+
+def _roles(df: pd.DataFrame) -> dict[str, str]:
+    """{source label: vantage role} as the analysis decided it."""
+    return {
+        str(d.get("source")): str(d.get("role"))
+        for d in df.attrs.get("vantage", [])
+        if d.get("role")
+    }
+
+
+def _episodes(paths: list[str], role: str | None, options: ReportOptions) -> list:
+    from ebutool.analysis import build_episodes, merged_records
+
+    records = merged_records(paths, Diagnostics(), esp_sas=list(options.esp_sas))
+    return build_episodes(records, options.config, Diagnostics(), check=False, vantage=role)
+
+
+def episode_ladders(
+    paths: Sequence[str], df: pd.DataFrame, options: ReportOptions
+) -> tuple[dict[int, list[int]], list[str]]:
+    """``({episode number: ladder}, [why some have none])`` for the rows of ``df``."""
+    from ebutool.analysis import source_labels
+    from ebutool.store.layout import is_store
+
+    names = list(paths)
+    if df.empty:
+        return {}, []
+    notes: list[str] = []
+    if any(n == "-" for n in names):
+        return {}, ["standard input cannot be read twice: no ladder diagrams"]
+    if any(is_store(n) for n in names):
+        return {}, ["a record store keeps no message sequences: no ladder diagrams"]
+    labels = source_labels(names)
+    roles = _roles(df)
+    found: dict[Key, list[int]] = {}
+    if options.merge or len(names) == 1:
+        role = roles.get(labels[0]) if len(names) == 1 else None
+        role = role if role in ("mn", "ha", "cn", "path") else None
+        for ep in _episodes(names, role, options):
+            found[_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))] = encode(ep)
+    else:
+        for path, label in zip(names, labels, strict=True):
+            role = roles.get(label)
+            role = role if role in ("mn", "ha", "cn", "path") else None
+            for ep in _episodes([path], role, options):
+                key = _key(label, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))
+                found[key] = encode(ep)
+    by_file = not (options.merge or len(names) == 1)
+    out: dict[int, list[int]] = {}
+    missing = 0
+    for row in df[["source", "mn", "cn", "coa", "t_handover", "episode"]].itertuples(index=False):
+        source = str(row.source) if by_file else None
+        ladder = found.get(_key(source, row.mn, row.cn, row.coa, _t0_us(row.t_handover)))
+        if ladder is None:
+            missing += 1
+        else:
+            out[int(str(row.episode))] = ladder
+    if missing:
+        notes.append(f"{missing} episode(s) not found when the inputs were read again: no ladder")
+    return out, notes
