@@ -26,6 +26,7 @@ from ebutool.cli.options import (
     write_table,
     write_weird_log,
 )
+from ebutool.cli.provenance_option import Provenance, provenance_option
 from ebutool.core.constants import (
     BOOTSTRAP_SEED,
     MIN_CLAIM_SAMPLES,
@@ -128,11 +129,13 @@ def register(app: typer.Typer) -> None:
     @protocol_options("analysis", "oracle")
     @key_options
     @esp_options
+    @provenance_option
     def analyze_cmd(
         files: FilesArg,
         config: ProtocolConfig,
         keys: KeyTable,
         esp_sas: list[EspSA],
+        provenance: Provenance,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
         columns: ColumnsOpt = None,
@@ -209,7 +212,8 @@ def register(app: typer.Typer) -> None:
             from ebutool.report.paper import paper_table
 
             shown = paper_table(table)  # the compact table a paper prints
-        write_table(shown, fmt, out, columns=columns, name=name, quiet=quiet)
+        made = provenance.record(fmt, paths, config=config, episodes=df, settings=settings)
+        write_table(shown, fmt, out, columns=columns, name=name, quiet=quiet, provenance=made)
         write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)

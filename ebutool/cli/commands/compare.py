@@ -23,6 +23,7 @@ from ebutool.cli.options import (
     print_diagnostics,
     write_table,
 )
+from ebutool.cli.provenance_option import Provenance, provenance_option
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
@@ -94,8 +95,10 @@ def register(app: typer.Typer) -> None:
     @reading_options
     @protocol_options("analysis", "oracle")
     @esp_options
+    @provenance_option
     def compare_cmd(
         esp_sas: list[EspSA],
+        provenance: Provenance,
         files: CompareFilesArg,
         config: ProtocolConfig,
         by: ByOpt = By.file,
@@ -131,8 +134,9 @@ def register(app: typer.Typer) -> None:
         out = output_file(output)
         plot_out = output_file(plot, "--plot") if plot is not None else None
         diag = Diagnostics()
+        paths = input_paths(files, quiet)
         episodes = episodes_by_file(
-            input_paths(files, quiet),
+            paths,
             jobs,
             mn=mn,
             cn=cn,
@@ -152,7 +156,10 @@ def register(app: typer.Typer) -> None:
                 v for panel in samples.values() for g in panel.values() for v in g.values()
             ):
                 err("no episode has a measured or predicted latency: the figure is empty")
-        write_table(table, fmt, out, columns=columns, name="ebutool_compare", quiet=quiet)
+        made = provenance.record(fmt, paths, config=config, episodes=episodes)
+        write_table(
+            table, fmt, out, columns=columns, name="ebutool_compare", quiet=quiet, provenance=made
+        )
         if not quiet:
             groups = episodes[by.value].nunique(dropna=False) if by.value in episodes else 0
             err(
