@@ -94,6 +94,7 @@ def test_every_table_command_writes_the_sidecar(cli, tmp_path, command):
     if command[0] == "compare":
         assert hashes[str(STANDARD)] == _sha(STANDARD)
         assert record["statistics"]["episodes"] >= 1
+        assert [v["source"] for v in record["vantage"]] == ["standard.pcap", "mixed.pcap"]
     else:
         assert record["statistics"]["episodes"] is None and record["statistics"]["reason"]
 
