@@ -125,7 +125,8 @@ def register(app: typer.Typer) -> None:
         predicted latencies with sample counts and intervals, early/standard ratio and
         the claim's tests; quality-ok episodes only, the others counted by reason on
         stderr) for several
-        captures side by side, or for groups inside one (--by mn|cn|kind|mode).
+        captures side by side, or for groups inside one (--by mn, cn, kind, mode, or several
+        comma-separated: kind,mode; the figure never pools modes).
 
         Example: ebutool compare samples/standard.pcap samples/early-conservative.pcap
         --plot cdf.png
