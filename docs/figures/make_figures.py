@@ -39,17 +39,21 @@ def main() -> None:
     )
     plots.save_figure(
         plots.distribution_figure(
-            compare.latency_samples(eps, "file"), "cdf", title=compare.plot_title("file", "cdf")
+            compare.latency_samples(eps, "file"),
+            "cdf",
+            title=compare.plot_title("file", "cdf", eps),
         ),
         OUT / "compare-cdf.png",
     )
 
-    # ebutool compare samples/mixed.pcap --by kind --plot-kind box \
+    # ebutool compare samples/mixed.pcap --by kind,mode --plot-kind box \
     #     --plot docs/figures/compare-box.png
     eps = episodes_by_file([str(SAMPLES / "mixed.pcap")])
     plots.save_figure(
         plots.distribution_figure(
-            compare.latency_samples(eps, "kind"), "box", title=compare.plot_title("kind", "box")
+            compare.latency_samples(eps, "kind,mode"),
+            "box",
+            title=compare.plot_title("kind,mode", "box", eps),
         ),
         OUT / "compare-box.png",
     )

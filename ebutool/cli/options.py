@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -226,16 +226,18 @@ def write_table(
     columns: str | None = None,
     name: str = "ebutool",
     quiet: bool = False,
+    provenance: Mapping[str, Any] | None = None,
 ) -> None:
     """Write ``df`` rendered as ``fmt`` to ``out``: an :func:`output_file` (committed when
     the command ends), or a path ("-" = standard output) written and committed now;
-    ``columns`` is the --columns value, ``name`` the table's name (a Zeek log's #path)."""
+    ``columns`` is the --columns value, ``name`` the table's name (a Zeek log's #path),
+    ``provenance`` what parquet keeps in its metadata (ebutool.cli.provenance_option)."""
     from ebutool.report import render_bytes
 
     target = out if isinstance(out, OutputFile) else OutputFile(out)
     check_output(fmt, target.path)
     df = shown_columns(df, fmt, target.path, columns, quiet)
-    data = render_bytes(df, fmt, decimals, name=name)
+    data = render_bytes(df, fmt, decimals, name=name, provenance=provenance)
     if isinstance(out, OutputFile):
         target.write(data)
         return

@@ -13,16 +13,23 @@ first::
     --by kind   the summary of all inputs together, rows ordered by kind
     --by mode   the same, ordered by mode (conservative / optimistic / unknown / all)
 
+    --by file,mode  several columns, comma-separated: one summary per file (kind x mode
+                    inside it, as always); the figure's groups are file x mode
+
 (summarize already splits by kind x mode, so ``--by kind|mode`` only decide the
 order and the column that leads; they matter most for ``--plot``, whose groups
 they are.)  :func:`latency_samples` gives the per-group latency samples the
 distribution figure draws: observed latencies next to the latency the draft's
-formulas predict for each episode from its own RTTs.
+formulas predict for each episode from its own RTTs.  The figure never pools modes
+(the claim compares like with like): its groups are the ``--by`` columns and ``mode``
+(added when ``--by`` does not name it), labelled "value, value"; file names are
+shortened for it by their common beginning and end (:func:`short_names`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
@@ -40,16 +47,40 @@ BY_CHOICES = ("file", "kind", "mode", "mn", "cn")
 file_labels = source_labels
 
 
+def parse_by(by: str | Sequence[str]) -> list[str]:
+    """The ``--by`` columns ("kind,mode" or a sequence), checked: each one of
+    :data:`BY_CHOICES`, none twice, at least one."""
+    cols = [c.strip() for c in by.split(",")] if isinstance(by, str) else [str(c) for c in by]
+    if not cols or any(c not in BY_CHOICES for c in cols):
+        bad = ",".join(cols) if isinstance(by, str) else by
+        raise UsageError(
+            f"--by must be one of {', '.join(BY_CHOICES)} or several of them comma-separated "
+            f"(e.g. kind,mode), not {bad!r}"
+        )
+    if len(set(cols)) != len(cols):
+        raise UsageError(f"--by {by!r}: a column is named twice")
+    return cols
+
+
 def _check_by(by: str) -> str:
-    if by not in BY_CHOICES:
-        raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
-    return by
+    return ",".join(parse_by(by))
 
 
-def _groups(episodes: pd.DataFrame, by: str) -> Iterable[tuple[str, pd.DataFrame]]:
-    """(label, rows) per group, in order of first appearance; a missing value
-    (an HA-only episode has no CN) is its own group, labelled "-"."""
-    key = episodes[by].astype(object).where(episodes[by].notna(), "-")
+def _key(episodes: pd.DataFrame, cols: Sequence[str]) -> pd.Series:
+    """Per row: its group label, the values of ``cols`` joined by ", " ("-": missing)."""
+    parts = [episodes[c].astype(object).where(episodes[c].notna(), "-").astype(str) for c in cols]
+    if not parts:
+        return pd.Series("", index=episodes.index, dtype=object)
+    key = parts[0]
+    for p in parts[1:]:
+        key = key + ", " + p
+    return key
+
+
+def _groups(episodes: pd.DataFrame, by: str | Sequence[str]) -> Iterable[tuple[str, pd.DataFrame]]:
+    """(label, rows) per group of the ``by`` columns, in order of first appearance; a
+    missing value (an HA-only episode has no CN) is its own group, labelled "-"."""
+    key = _key(episodes, [by] if isinstance(by, str) else by)
     for value in dict.fromkeys(key):
         yield str(value), episodes[key == value]
 
@@ -58,42 +89,68 @@ ALL_GROUPS = "(all)"  # the group label of the summary over every input/group to
 
 
 def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = True) -> pd.DataFrame:
-    """The summary per group, the ``by`` column first, from :func:`summarize`.
+    """The summary per group, the ``by`` columns first, from :func:`summarize`.
 
-    For ``file``/``mn``/``cn`` with more than one group and ``combined``, a last
-    group labelled ``(all)`` summarises every episode together: that is where the
-    early/standard ratio appears when each input holds one kind only (e.g.
-    ``standard.pcap`` against ``early.pcap``)."""
-    from ebutool.analysis import KINDS, MODES, summarize
+    ``by``: one of :data:`BY_CHOICES` or several comma-separated (:func:`parse_by`).
+    ``kind`` and ``mode`` only order the rows (summarize splits by kind x mode
+    anyway); the others (file, mn, cn) make groups.  With more than one group and
+    ``combined``, a last group labelled ``(all)`` summarises every episode together:
+    that is where the early/standard ratio appears when each input holds one kind only
+    (e.g. ``standard.pcap`` against ``early.pcap``)."""
+    from ebutool.analysis import summarize
 
-    by = _check_by(by)
-    if by not in episodes.columns:
-        raise UsageError(f"--by {by}: the episodes have no {by!r} column")
-    if by in ("kind", "mode"):
-        table = summarize(episodes).copy()
-        if by == "mode":  # summarize orders kind-major; here mode leads
-            order = {v: i for i, v in enumerate([*MODES, "all"])}
-            korder = {v: i for i, v in enumerate(KINDS)}
-            table["_m"] = table["mode"].map(lambda v: order.get(v, len(order)))
-            table["_k"] = table["kind"].map(lambda v: korder.get(v, len(korder)))
-            table = table.sort_values(["_m", "_k"], kind="stable").drop(columns=["_m", "_k"])
-            table = table[["mode"] + [c for c in table.columns if c != "mode"]]
-        return table.reset_index(drop=True)
+    cols = parse_by(by)
+    for c in cols:
+        if c not in episodes.columns:
+            raise UsageError(f"--by {c}: the episodes have no {c!r} column")
+    outer = [c for c in cols if c not in ("kind", "mode")]
     parts = []
-    groups = list(_groups(episodes, by))
-    for label, rows in groups:
-        part = summarize(rows).copy()
-        part.insert(0, by, label)
-        parts.append(part)
-    if combined and len(groups) > 1:
-        part = summarize(episodes).copy()
-        part.insert(0, by, ALL_GROUPS)
+    groups: list[tuple[tuple[str, ...], pd.DataFrame]] = (
+        list(_group_values(episodes, outer)) if outer else [((), episodes)]
+    )
+    if outer and combined and len(groups) > 1:
+        groups.append(((ALL_GROUPS,) * len(outer), episodes))
+    for values, rows in groups:
+        part = _ordered(summarize(rows).copy(), cols)
+        for i, (c, v) in enumerate(zip(outer, values, strict=True)):
+            part.insert(i, c, v)
         parts.append(part)
     if not parts:
         empty = summarize(episodes).copy()
-        empty.insert(0, by, pd.Series(dtype=object))
-        return empty
-    return pd.concat(parts, ignore_index=True)
+        for i, c in enumerate(outer):
+            empty.insert(i, c, pd.Series(dtype=object))
+        return _lead(empty, cols)
+    return _lead(pd.concat(parts, ignore_index=True), cols)
+
+
+def _group_values(
+    episodes: pd.DataFrame, cols: Sequence[str]
+) -> Iterable[tuple[tuple[str, ...], pd.DataFrame]]:
+    """(values of ``cols``, rows) per group, in order of first appearance ("-": missing)."""
+    keys = [episodes[c].astype(object).where(episodes[c].notna(), "-").astype(str) for c in cols]
+    tuples = list(zip(*keys, strict=True)) if keys else []
+    index = pd.Series(tuples, index=episodes.index, dtype=object)
+    for values in dict.fromkeys(tuples):
+        yield values, episodes[index.map(lambda t, v=values: t == v)]
+
+
+def _ordered(table: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """summarize's rows (kind-major) mode-major where ``mode`` comes before ``kind``."""
+    from ebutool.analysis import KINDS, MODES
+
+    if "mode" not in cols or ("kind" in cols and cols.index("kind") < cols.index("mode")):
+        return table
+    order = {v: i for i, v in enumerate([*MODES, "all"])}
+    korder = {v: i for i, v in enumerate(KINDS)}
+    table["_m"] = table["mode"].map(lambda v: order.get(v, len(order)))
+    table["_k"] = table["kind"].map(lambda v: korder.get(v, len(korder)))
+    return table.sort_values(["_m", "_k"], kind="stable").drop(columns=["_m", "_k"])
+
+
+def _lead(table: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """``table`` with the ``cols`` first (in that order), the index reset."""
+    lead = [c for c in cols if c in table.columns]
+    return table[lead + [c for c in table.columns if c not in lead]].reset_index(drop=True)
 
 
 def predicted_send_ms(row) -> float | None:
@@ -120,18 +177,52 @@ def _num(v) -> float | None:
     return None if f != f else f
 
 
-def latency_samples(episodes: pd.DataFrame, by: str = "file") -> dict:
+SEPARATORS = "-_./ "  # a shortened name is cut at one of these (short_names)
+
+
+def short_names(names: Sequence[str]) -> tuple[dict[str, str], str, str]:
+    """``({name: shortened}, prefix, suffix)``: each name without the beginning and the
+    end every name shares, cut at a separator (``run-1-a.pcap``, ``run-1-b.pcap`` ->
+    ``a``, ``b``; prefix ``run-1-``, suffix ``.pcap``).  Fewer than two names, or
+    nothing shared: the names unchanged.  Distinct names stay distinct."""
+    names = list(dict.fromkeys(names))
+    if len(names) < 2:
+        return {n: n for n in names}, "", ""
+    prefix = os.path.commonprefix(names)
+    prefix = prefix[: max((i + 1 for i, ch in enumerate(prefix) if ch in SEPARATORS), default=0)]
+    suffix = os.path.commonprefix([n[::-1] for n in names])[::-1]
+    suffix = suffix[
+        min((i for i, ch in enumerate(suffix) if ch in SEPARATORS), default=len(suffix)) :
+    ]
+    if any(len(n) <= len(prefix) + len(suffix) for n in names):
+        return {n: n for n in names}, "", ""
+    return {n: n[len(prefix) : len(n) - len(suffix)] for n in names}, prefix, suffix
+
+
+def figure_columns(by: str | Sequence[str]) -> list[str]:
+    """The figure's group columns: the ``by`` columns, and ``mode`` after them when
+    they do not name it (a figure never pools the modes the claim keeps apart)."""
+    cols = parse_by(by)
+    return cols if "mode" in cols else [*cols, "mode"]
+
+
+def latency_samples(episodes: pd.DataFrame, by: str | Sequence[str] = "file") -> dict:
     """``{panel: {group: {"observed": [...], "predicted": [...]}}}`` in ms, panels
     ``send`` and ``receive``: what :func:`ebutool.report.plots.distribution_figure` draws.
-    Only the episodes the summary counts (quality ok, complete:
-    :func:`ebutool.analysis.summary.counted_mask`); missing values are left out (so n
-    differs between series)."""
-    by = _check_by(by)
+    Groups: :func:`figure_columns` (``by`` and mode), labelled "value, value", file
+    names shortened (:func:`short_names`).  Only the episodes the summary counts
+    (quality ok, complete: :func:`ebutool.analysis.summary.counted_mask`); missing
+    values are left out (so n differs between series)."""
+    cols = figure_columns(by)
     out: dict = {"send": {}, "receive": {}}
-    if by not in episodes.columns:
-        raise UsageError(f"--by {by}: the episodes have no {by!r} column")
+    for c in cols:
+        if c not in episodes.columns:
+            raise UsageError(f"--by {c}: the episodes have no {c!r} column")
     counted = episodes[counted_mask(episodes)] if len(episodes) else episodes
-    for label, rows in _groups(counted, by):
+    if "file" in cols and len(counted):
+        names = short_names([str(f) for f in counted["file"].dropna()])[0]
+        counted = counted.assign(file=counted["file"].map(lambda f: names.get(str(f), f)))
+    for label, rows in _groups(counted, cols):
         recs = rows.to_dict("records")
         send_obs = [_num(r.get("send_latency_ms")) for r in recs]
         recv_obs = [_num(r.get("recv_latency_ms")) for r in recs]
@@ -146,11 +237,20 @@ def latency_samples(episodes: pd.DataFrame, by: str = "file") -> dict:
     return out
 
 
-def plot_title(by: str, kind: str = "cdf") -> str:
-    """The distribution figure's title."""
+def plot_title(
+    by: str | Sequence[str], kind: str = "cdf", episodes: pd.DataFrame | None = None
+) -> str:
+    """The distribution figure's title: the groups (:func:`figure_columns`), how
+    observed and predicted are told apart, and (given the ``episodes``) what the
+    shortened file names left out."""
     how = (
         "observed (solid) and predicted from each episode's RTTs (dashed)"
         if kind == "cdf"
         else "observed and predicted from each episode's RTTs (hatched)"
     )
-    return f"Latency after handover by {by}: {how}"
+    title = f"Latency after handover by {', '.join(figure_columns(by))}: {how}"
+    if episodes is not None and "file" in parse_by(by) and "file" in episodes.columns:
+        _, prefix, suffix = short_names([str(f) for f in episodes["file"].dropna()])
+        if prefix or suffix:
+            title += f"\nfiles {prefix}*{suffix}"
+    return title

@@ -14,7 +14,8 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -198,21 +199,37 @@ def render_table(
 
 
 def render_bytes(
-    df: pd.DataFrame, fmt: OutputFormat, decimals: int = 3, *, name: str = "ebutool"
+    df: pd.DataFrame,
+    fmt: OutputFormat,
+    decimals: int = 3,
+    *,
+    name: str = "ebutool",
+    provenance: Mapping[str, Any] | None = None,
 ) -> bytes:
     """``df`` in any format as octets (text formats UTF-8 encoded, parquet binary).
-    Writing them anywhere is the caller's business (the CLI: stdout or ``-o PATH``)."""
+    Writing them anywhere is the caller's business (the CLI: stdout or ``-o PATH``).
+    ``provenance`` (ebutool.report.provenance) goes into parquet's key-value metadata;
+    the text formats have no place for it (the CLI writes it beside them)."""
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.parquet:
-        return _parquet_bytes(df)
+        return _parquet_bytes(df, provenance)
     return render_table(df, fmt, decimals, name=name).encode("utf-8")
 
 
-def _parquet_bytes(df: pd.DataFrame) -> bytes:
+def _parquet_bytes(df: pd.DataFrame, provenance: Mapping[str, Any] | None = None) -> bytes:
     try:
-        import pyarrow  # noqa: F401
+        import pyarrow as pa
+        import pyarrow.parquet as pq
     except ImportError:
         raise UsageError("--format parquet needs pyarrow: pip install 'ebutool[parquet]'") from None
+    from ebutool.report.provenance import PARQUET_KEY, provenance_json
+
+    table = pa.Table.from_pandas(_hex_bytes(df), preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    if df.attrs:  # as pandas' own to_parquet keeps them
+        meta[b"PANDAS_ATTRS"] = json.dumps(df.attrs).encode("utf-8")
+    if provenance is not None:
+        meta[PARQUET_KEY.encode()] = provenance_json(provenance)
     buf = io.BytesIO()
-    _hex_bytes(df).to_parquet(buf, index=False)
+    pq.write_table(table.replace_schema_metadata(meta), buf, compression="snappy")
     return buf.getvalue()

@@ -14,7 +14,6 @@ legend); :func:`save_figure` writes it as PNG, SVG or PDF by the path's extensio
 
 from __future__ import annotations
 
-import io
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,12 @@ from typing import TYPE_CHECKING
 
 from ebutool.core.errors import UsageError
 from ebutool.core.output_file import OutputFile
+from ebutool.report.paper_figures import (
+    DPI,
+    figure_bytes,
+    legend_below_xlabel,
+    untangle_tick_labels,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -32,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install 'ebutool[plot]'"
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-DPI = 150
+BOX_PANEL_MAX_IN = 7.0  # widest box-plot panel (inches): more groups turn their labels
 
 # Human names for the six formulas (legend text); the column name follows in the label.
 FORMULA_LABELS = {
@@ -94,10 +99,7 @@ def save_figure(fig: Figure, path: str | OutputFile) -> None:
     before the work, put in place when the command ends) or a file name, written now
     through one (ebutool.core.output_file)."""
     out = path if isinstance(path, OutputFile) else OutputFile(path, "figure")
-    fmt = figure_format(out.path)
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=DPI)
-    out.write(buf.getvalue())
+    out.write(figure_bytes(fig, figure_format(out.path)))
     if not isinstance(path, OutputFile):
         try:
             out.commit()
@@ -210,7 +212,7 @@ def distribution_figure(
     groups = list(dict.fromkeys(g for p in panels for g in samples[p]))
     cmap = colormaps["tab10"]
     colours = {g: cmap(i % 10) for i, g in enumerate(groups)}
-    fig = new_figure(max(4.2 * len(panels), 5.0), 4.4 if kind == "cdf" else 4.8)
+    fig = new_figure(*_distribution_size(kind, len(panels), len(groups)))
     axes = fig.subplots(1, max(len(panels), 1), squeeze=False)[0]
     for ax, panel in zip(axes, panels, strict=False):
         if kind == "cdf":
@@ -238,7 +240,20 @@ def distribution_figure(
         )
     if title:
         fig.suptitle(title, fontsize=10)
+    if kind == "box":
+        untangle_tick_labels(fig)
+    else:
+        for ax in axes:
+            legend_below_xlabel(ax, fig)
     return fig
+
+
+def _distribution_size(kind: str, panels: int, groups: int) -> tuple[float, float]:
+    """(width, height) in inches: a box panel widens with its groups, a CDF figure grows
+    taller with its legend (two lines a group, below the axes)."""
+    if kind == "box":
+        return max(min(max(4.2, 0.9 * groups), BOX_PANEL_MAX_IN) * panels, 5.0), 4.8
+    return max(4.2 * panels, 5.0), 3.6 + 0.2 * 2 * max(groups, 1)
 
 
 def _cdf_panel(ax, by_group, colours) -> None:
@@ -272,7 +287,7 @@ def _cdf_panel(ax, by_group, colours) -> None:
     if any_line:
         ax.set_xlim(left=min(0.0, ax.get_xlim()[0]))
         # below the axes: never on top of a curve
-        ax.legend(
+        ax.legend(  # placed below the x label by legend_below_xlabel
             fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=1, frameon=False
         )
     else:
@@ -298,7 +313,7 @@ def _box_panel(ax, by_group, colours) -> None:
             sum(1 for v in series.get(k, ()) if v is not None and not math.isnan(v))
             for k in ("observed", "predicted")
         )
-        tick_labels.append(f"{group}\nn={n_obs} / {n_pred}")
+        tick_labels.append(f"{group.replace(', ', chr(10))}\nn={n_obs} / {n_pred}")
         pos += 0.6
     if data:
         bp = ax.boxplot(

@@ -389,7 +389,10 @@ def episodes_by_file(
         diag=diag,
         stats=StreamStats(),
     )
-    return tagged(*readable(frames, source_labels(names)), "file", always=True)
+    good, labels = readable(frames, source_labels(names))
+    out = tagged(good, labels, "file", always=True)
+    out.attrs["vantage"] = [d for f in good for d in f.attrs.get("vantage", [])]
+    return out
 
 
 # --- decode -------------------------------------------------------------------------------------

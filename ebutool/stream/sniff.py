@@ -79,6 +79,8 @@ def input_digest(source: str | os.PathLike) -> dict[str, object]:
     name = "-" if str(source) == "-" else os.fspath(source)
     if name == "-":
         return _unhashed(name, "standard input: read once by the run, not hashed")
+    if os.path.isdir(name):  # a record store: each part records its input's hash
+        return _unhashed(name, "a directory (a record store's parts carry their inputs' SHA-256)")
     h = hashlib.sha256()
     size = 0
     try:

@@ -140,11 +140,14 @@ def test_predicted_formula_by_kind_and_mode():
 
 
 def test_latency_samples_per_group():
+    # groups: file x mode (the figure never pools modes), file names without the
+    # common ".pcap"
     s = latency_samples(_episodes(), "file")
-    assert s["send"]["a.pcap"] == {"observed": [100.0, 140.0, 120.0], "predicted": [150.0] * 3}
-    assert s["receive"]["a.pcap"]["observed"] == [90.0, 110.0]  # the NaN is left out
-    assert s["send"]["b.pcap"]["predicted"] == [40.0, 40.0]  # max(40, 20), max(40, 30)
-    assert s["receive"]["b.pcap"]["predicted"] == [20.0, 30.0]  # RTT_RO
+    a, b = "a, conservative", "b, conservative"
+    assert s["send"][a] == {"observed": [100.0, 140.0, 120.0], "predicted": [150.0] * 3}
+    assert s["receive"][a]["observed"] == [90.0, 110.0]  # the NaN is left out
+    assert s["send"][b]["predicted"] == [40.0, 40.0]  # max(40, 20), max(40, 30)
+    assert s["receive"][b]["predicted"] == [20.0, 30.0]  # RTT_RO
 
 
 def test_file_labels_unique():
@@ -223,7 +226,7 @@ def test_compare_figure_objects():
     send = fig.axes[0]
     labels = [ln.get_label() for ln in send.get_lines()]
     n_std = int(episodes[episodes["file"] == "standard.pcap"]["send_latency_ms"].notna().sum())
-    assert f"standard.pcap, observed (n={n_std})" in labels
+    assert f"standard, conservative, observed (n={n_std})" in labels
     assert len(labels) == 4  # 2 files x observed/predicted
     assert send.get_xlabel() == "latency after handover (ms)"
 

@@ -44,6 +44,8 @@ def test_stdin_and_unreadable_inputs_are_empty_with_a_reason(tmp_path):
     assert stdin["sha256"] is None and stdin["size_bytes"] is None
     assert "standard input" in stdin["reason"]
     assert gone["sha256"] is None and "cannot be read" in gone["reason"]
+    (store,) = build_provenance([str(tmp_path)])["inputs"]
+    assert store["sha256"] is None and "directory" in store["reason"]
 
 
 def test_constants_in_force_show_changed_values():

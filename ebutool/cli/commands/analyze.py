@@ -29,6 +29,7 @@ from ebutool.cli.options import (
     write_table,
     write_weird_log,
 )
+from ebutool.cli.provenance_option import Provenance, provenance_option
 from ebutool.core.constants import (
     BOOTSTRAP_SEED,
     MIN_CLAIM_SAMPLES,
@@ -171,11 +172,13 @@ def register(app: typer.Typer) -> None:
     @protocol_options("analysis", "oracle")
     @key_options
     @esp_options
+    @provenance_option
     def analyze_cmd(
         files: FilesArg,
         config: ProtocolConfig,
         keys: KeyTable,
         esp_sas: list[EspSA],
+        provenance: Provenance,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
         columns: ColumnsOpt = None,
@@ -238,6 +241,7 @@ class AnalyzeArgs:
     config: ProtocolConfig
     keys: KeyTable
     esp_sas: list[EspSA]
+    provenance: Provenance
     fmt: OutputFormat
     output: str
     columns: str | None
@@ -276,13 +280,16 @@ def _run(a: AnalyzeArgs) -> None:
     if a.follow:  # rows as the episodes close
         if a.cluster is not None:
             raise UsageError("--follow reads one live input: it does not go with --cluster")
+        if a.provenance.target is not None:
+            raise UsageError("--provenance records a finished run: it does not go with --follow")
         req = (a.files, a.fmt, a.output, a.columns, a.mn, a.cn, given)
         _follow(req, a.summary, a.merge, a.jobs, a.config, a.keys, a.esp_sas, a.weird_log, a.quiet)
     check_output(a.fmt, a.output)
     out = output_file(a.output)
     paths = input_paths(a.files, a.quiet)
     diag, stats = Diagnostics(), StreamStats()
-    if len(paths) == 1 and a.fmt in STREAMED_FORMATS and not a.summary and not is_store(paths[0]):
+    streamable = a.fmt in STREAMED_FORMATS and not a.summary and a.provenance.target is None
+    if len(paths) == 1 and streamable and not is_store(paths[0]):  # (provenance counts the table)
         streamed = _Streamed(a.fmt, out, a.columns, a.weird_log, a.quiet)
         streamed.run(paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
     with reading_progress(paths[0], a.quiet) if len(paths) == 1 else NullProgress() as prog:
@@ -308,7 +315,8 @@ def _run(a: AnalyzeArgs) -> None:
         min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
     )
     table, shown, name = _tables(df, a.summary, settings, a.fmt)
-    write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet)
+    made = a.provenance.record(a.fmt, paths, config=a.config, episodes=df, settings=settings)
+    write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet, provenance=made)
     write_weird_log(diag, a.weird_log)
     if not a.quiet:
         print_key_notes(a.keys, False)

@@ -23,18 +23,11 @@ from ebutool.cli.options import (
     print_diagnostics,
     write_table,
 )
+from ebutool.cli.provenance_option import Provenance, provenance_option
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
-
-
-class By(StrEnum):
-    file = "file"
-    kind = "kind"
-    mode = "mode"
-    mn = "mn"
-    cn = "cn"
 
 
 class PlotKind(StrEnum):
@@ -54,11 +47,28 @@ CompareFilesArg = Annotated[
     ),
 ]
 
+
+def _by_value(value: str) -> str:
+    """A bad ``--by`` is the parser's usage error (one line, with the -h hint)."""
+    from ebutool.report.compare import parse_by
+
+    try:
+        parse_by(value)
+    except UsageError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--by ")) from None
+    return value
+
+
 ByOpt = Annotated[
-    By,
+    str,
     typer.Option(
         "--by",
-        help="One summary per input file, MN, CN, or all inputs ordered by kind or mode.",
+        metavar="COLUMNS",
+        callback=_by_value,
+        help="Groups: file (one summary per input), mn, cn, kind or mode, or several "
+        "comma-separated (e.g. kind,mode or file,mode); kind and mode order the rows "
+        "(the table is split by kind x mode anyway).  The figure's groups are these "
+        "columns and mode: it never pools modes.",
     ),
 ]
 
@@ -94,11 +104,13 @@ def register(app: typer.Typer) -> None:
     @reading_options
     @protocol_options("analysis", "oracle")
     @esp_options
+    @provenance_option
     def compare_cmd(
         esp_sas: list[EspSA],
+        provenance: Provenance,
         files: CompareFilesArg,
         config: ProtocolConfig,
-        by: ByOpt = By.file,
+        by: ByOpt = "file",
         mn: CompareMnOpt = None,
         cn: CompareCnOpt = None,
         plot: ComparePlotOpt = None,
@@ -113,10 +125,13 @@ def register(app: typer.Typer) -> None:
         predicted latencies with sample counts and intervals, early/standard ratio and
         the claim's tests; quality-ok episodes only, the others counted by reason on
         stderr) for several
-        captures side by side, or for groups inside one (--by mn|cn|kind|mode).
+        captures side by side, or for groups inside one (--by mn, cn, kind, mode, or several
+        comma-separated: kind,mode; the figure never pools modes).
 
         Example: ebutool compare samples/standard.pcap samples/early-conservative.pcap
         --plot cdf.png
+
+        Example: ebutool compare samples/mixed.pcap --by kind,mode --plot cdf.svg
         """
         from ebutool.report import compare
         from ebutool.runner.tasks import episodes_by_file
@@ -131,8 +146,9 @@ def register(app: typer.Typer) -> None:
         out = output_file(output)
         plot_out = output_file(plot, "--plot") if plot is not None else None
         diag = Diagnostics()
+        paths = input_paths(files, quiet)
         episodes = episodes_by_file(
-            input_paths(files, quiet),
+            paths,
             jobs,
             mn=mn,
             cn=cn,
@@ -140,24 +156,29 @@ def register(app: typer.Typer) -> None:
             diag=diag,
             esp_sas=esp_sas,
         )
-        table = compare.compare_table(episodes, by.value)
+        table = compare.compare_table(episodes, by)
         if plot is not None:
             from ebutool.report.plots import distribution_figure, save_figure
 
             kind = (plot_kind or PlotKind.cdf).value
-            samples = compare.latency_samples(episodes, by.value)
-            fig = distribution_figure(samples, kind, title=compare.plot_title(by.value, kind))
+            samples = compare.latency_samples(episodes, by)
+            title = compare.plot_title(by, kind, episodes)
+            fig = distribution_figure(samples, kind, title=title)
             save_figure(fig, plot_out or plot)
             if not quiet and not any(
                 v for panel in samples.values() for g in panel.values() for v in g.values()
             ):
                 err("no episode has a measured or predicted latency: the figure is empty")
-        write_table(table, fmt, out, columns=columns, name="ebutool_compare", quiet=quiet)
+        made = provenance.record(fmt, paths, config=config, episodes=episodes)
+        write_table(
+            table, fmt, out, columns=columns, name="ebutool_compare", quiet=quiet, provenance=made
+        )
         if not quiet:
-            groups = episodes[by.value].nunique(dropna=False) if by.value in episodes else 0
+            cols = compare.parse_by(by)
+            groups = len(episodes[cols].drop_duplicates()) if set(cols) <= set(episodes) else 0
             err(
                 f"{len(files)} input(s), {len(episodes)} episode(s), "
-                f"{groups} group(s) by {by.value}" + (f"; figure written to {plot}" if plot else "")
+                f"{groups} group(s) by {by}" + (f"; figure written to {plot}" if plot else "")
             )
             if len(episodes):
                 from ebutool.analysis.summary import exclusion_statement

@@ -27,6 +27,7 @@ from ebutool.cli.options import (
     write_table,
     write_weird_log,
 )
+from ebutool.cli.provenance_option import Provenance, provenance_option
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.report import OutputFormat
 
@@ -40,9 +41,11 @@ def register(app: typer.Typer) -> None:
     @guarded
     @reading_options
     @esp_options
+    @provenance_option
     def decode_cmd(
         files: InputsArg,
         esp_sas: list[EspSA],
+        provenance: Provenance,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
         columns: ColumnsOpt = None,
@@ -74,9 +77,19 @@ def register(app: typer.Typer) -> None:
                 # one input: the rows are written as they are decoded (docs/outputs.md)
                 tables = decode_stream(paths[0], diag, stats, opaque, prog, esp_sas)
                 write_pieces(tables, fmt, out, columns=columns, name="ebutool_decode")
+                provenance.record(fmt, paths)
             else:
                 df = decode_files(paths, jobs, diag, stats, opaque, progress=prog, esp_sas=esp_sas)
-                write_table(df, fmt, out, columns=columns, name="ebutool_decode", quiet=quiet)
+                made = provenance.record(fmt, paths)
+                write_table(
+                    df,
+                    fmt,
+                    out,
+                    columns=columns,
+                    name="ebutool_decode",
+                    quiet=quiet,
+                    provenance=made,
+                )
         write_weird_log(diag, weird_log)
         if not quiet:
             print_summary(stats, opaque)

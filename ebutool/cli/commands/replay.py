@@ -26,6 +26,7 @@ from ebutool.cli.options import (
     write_table,
     write_weird_log,
 )
+from ebutool.cli.provenance_option import Provenance, provenance_option
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
@@ -87,8 +88,10 @@ def register(app: typer.Typer) -> None:
     @protocol_options("cn_replay", "oracle")
     @key_options
     @esp_options
+    @provenance_option
     def replay_cmd(
         esp_sas: list[EspSA],
+        provenance: Provenance,
         files: InputsArg,
         config: ProtocolConfig,
         keys: KeyTable,
@@ -154,13 +157,22 @@ def register(app: typer.Typer) -> None:
             esp_sas=esp_sas,
         )
         # all put in place when the command ends
+        made = provenance.record(fmt, paths, config=config)
         write_table(
-            result.exposure, fmt, out, columns=columns, name="ebutool_exposure", quiet=quiet
+            result.exposure,
+            fmt,
+            out,
+            columns=columns,
+            name="ebutool_exposure",
+            quiet=quiet,
+            provenance=made,
         )
         if div_out is not None:
-            write_table(result.divergences, fmt, div_out, name="ebutool_divergences")
+            write_table(
+                result.divergences, fmt, div_out, name="ebutool_divergences", provenance=made
+            )
         if dec_out is not None:
-            write_table(result.decisions, fmt, dec_out, name="ebutool_decisions")
+            write_table(result.decisions, fmt, dec_out, name="ebutool_decisions", provenance=made)
         if not quiet:
             print_key_notes(keys, False)
             for line in result.summary_lines():

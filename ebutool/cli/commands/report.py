@@ -20,7 +20,7 @@ from ebutool.cli.commands.analyze import (
     ToleranceOpt,
     VantageOpt,
 )
-from ebutool.cli.commands.compare import By
+from ebutool.cli.commands.compare import ByOpt
 from ebutool.cli.option_groups import esp_options, key_options, protocol_options, reading_options
 from ebutool.cli.options import (
     JobsOpt,
@@ -45,14 +45,6 @@ if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
 
-ReportByOpt = Annotated[
-    By,
-    typer.Option(
-        "--by",
-        help="compare's grouping of the summary shown for several inputs (file), or within "
-        "them (mn, cn, kind, mode).",
-    ),
-]
 TitleOpt = Annotated[
     str | None, typer.Option("--title", help="The page's title [default: the inputs' names].")
 ]
@@ -77,7 +69,7 @@ def register(app: typer.Typer) -> None:
         vantage: VantageOpt = None,
         no_merge: NoMergeOpt = False,
         clock_offset: ClockOffsetOpt = None,
-        by: ReportByOpt = By.file,
+        by: ByOpt = "file",
         title: TitleOpt = None,
         jobs: JobsOpt = 1,
         cluster: ClusterOpt = None,
@@ -127,7 +119,7 @@ def register(app: typer.Typer) -> None:
             clock_offsets=parse_clock_offsets(clock_offset or []),
             jobs=jobs,
             cluster=cluster,
-            by=by.value,
+            by=by,
             settings=ClaimSettings(
                 min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
             ),

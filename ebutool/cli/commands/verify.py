@@ -28,6 +28,7 @@ from ebutool.cli.options import (
     write_table,
     write_weird_log,
 )
+from ebutool.cli.provenance_option import Provenance, provenance_option
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.report import OutputFormat
@@ -44,8 +45,10 @@ def register(app: typer.Typer) -> None:
     @protocol_options("oracle")
     @key_options
     @esp_options
+    @provenance_option
     def verify_cmd(
         esp_sas: list[EspSA],
+        provenance: Provenance,
         files: InputsArg,
         config: ProtocolConfig,
         keys: KeyTable,
@@ -93,12 +96,16 @@ def register(app: typer.Typer) -> None:
                 counts=counts,
             )
             write_pieces(tables, fmt, out, columns=columns, name="ebutool_verify")
+            provenance.record(fmt, paths, config=config)
         else:
             df = verify_files(
                 paths, jobs, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas
             )
             counts.update(df["verdict"])
-            write_table(df, fmt, out, columns=columns, name="ebutool_verify", quiet=quiet)
+            made = provenance.record(fmt, paths, config=config)
+            write_table(
+                df, fmt, out, columns=columns, name="ebutool_verify", quiet=quiet, provenance=made
+            )
         write_weird_log(diag, weird_log)
         if not quiet:
             print_key_notes(keys, False)

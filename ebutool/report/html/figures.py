@@ -88,7 +88,7 @@ def distribution_svgs(episodes: pd.DataFrame, by: str | None = None) -> list[tup
         "box": "The same as box plots, every episode a dot (observed left, predicted right)",
     }
     for kind in ("cdf", "box"):
-        title = compare.plot_title("kind x mode", kind)
+        title = compare.plot_title(["kind", "mode"], kind)
         samples = kind_mode_samples(episodes, ", " if kind == "cdf" else "\n")
         fig = plots.distribution_figure(samples, kind, title=title)
         out.append((captions[kind], svg_text(fig, f"dist-{kind}-")))
