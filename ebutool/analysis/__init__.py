@@ -189,9 +189,11 @@ def analyze_records(
     if check:
         records = check_order(records, diag)
     with fewer_collections():
-        return _rows_at_vantage(
+        df = _rows_at_vantage(
             read_ahead(records), config, diag, oracle or None, vantage, label, mn, cn
         )
+    df.attrs.pop("footprint", None)  # (for several files' views: ebutool.runner.views)
+    return df
 
 
 def _rows_at_vantage(

@@ -174,14 +174,14 @@ def analyze_files(
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
-    if any(is_store(n) for n in names):
-        return _analyze_store(
-            names, mn, cn, config, keys, diag, stats, oracle, jobs, cluster, log, esp_sas
-        )
-    if cluster is not None:
-        raise UsageError("--cluster analyses a record store: ebutool extract the captures first")
     given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
     given = {path: check_role(role) for path, role in given.items()}
+    if any(is_store(n) for n in names) and (len(names) > 1 or cluster is not None or jobs > 1):
+        return _analyze_store(
+            names, mn, cn, config, keys, diag, stats, oracle, jobs, cluster, log, esp_sas
+        )  # (one store in one process: the per-input task below, like compare's inputs)
+    if cluster is not None:
+        raise UsageError("--cluster analyses a record store: ebutool extract the captures first")
     if len(names) == 1:
         one = _analyze_task(
             names[0], diag, stats, config, keys, oracle, mn, cn, esp_sas, given, progress
@@ -299,22 +299,18 @@ def _analyze_store(
     log: Any = None,
     esp_sas: EspSAs = None,
 ) -> pd.DataFrame:
-    """A record store (ebutool extract): its parts merged by time, as ``merge=True``;
+    """A record store (ebutool extract) given with other inputs (refused), or to be
     split by mobile node over ``jobs`` processes or the Dask ``cluster``.  ``esp_sas``
     only checked against those the store was extracted with (store_sas_note)."""
-    from ebutool.store import analyze_store
-
     if len(names) > 1:
         raise UsageError("a record store is analysed on its own: give only the store")
+    from ebutool.runner.cluster import analyze_store_split
+
     store_sas_note(names[0], esp_sas, diag)
     options: dict[str, Any] = dict(
         mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
     )
-    if cluster is not None or jobs > 1:
-        from ebutool.runner.cluster import analyze_store_split
-
-        return analyze_store_split(names[0], jobs, cluster=cluster, say=log, **options)
-    return analyze_store(names[0], **options)
+    return analyze_store_split(names[0], jobs, cluster=cluster, say=log, **options)
 
 
 def _analyze_merged(

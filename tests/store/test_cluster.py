@@ -148,8 +148,8 @@ def _no_fallback(log: list[str]) -> bool:
 def test_analysis_split_on_a_two_worker_cluster(tmp_path, pieces, cli):
     """analyze STORE --cluster local:2 (the analysis split by mobile node, one task per
     group): the 8-piece split gives the whole capture's rows, and a multi-vantage synth
-    run (mn, ha, cn views) gives exactly analyze --merge of its files; per-file analysis
-    without the store differs (the guard)."""
+    run (mn, ha, cn views) gives exactly the store's single-process table (its parts
+    merged by time); per-file analysis without the store differs (the guard)."""
     from ebutool.runner.cluster import dask_client, dask_group_mapper
     from ebutool.store.grouped import analyze_store_grouped
     from tests.support.cli import run_cli
@@ -184,7 +184,7 @@ def test_analysis_split_on_a_two_worker_cluster(tmp_path, pieces, cli):
     )
     assert made.exit_code == 0, made.stderr
     extract(views, tmp_path / "mv")
-    merged = ebutool.analyze(*views, merge=True)
+    merged = analyze_store(tmp_path / "mv")
     log: list[str] = []
     with dask_client("local:2") as client:
         for store, ref in ((tmp_path / "mv", merged), (tmp_path / "s8", None)):

@@ -394,6 +394,8 @@ def _stderr_report(
 
     for line in vantage_lines(df):
         err(line)
+    for line in df.attrs.get("notes", []):  # merged views, rotated captures
+        err(line)
     err(summary_line(df, stats))
     if summary is not None:
         err(exclusion_statement(df))
