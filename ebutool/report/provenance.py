@@ -92,12 +92,12 @@ def build_provenance(
     """The provenance of one output (module doc).  ``inputs``: the files read (as the
     run named them; each is hashed now); ``config``: the protocol constants in force;
     ``episodes``: the episode table the output came from (its vantage decisions and
-    ``clock_offsets`` in ``attrs``, and the rows left out of the statistics);
+    the merged views' ``clocks`` in ``attrs``, and the rows left out of the statistics);
     ``command_line``: the arguments as given; ``extra``: further plain entries."""
     vantage = list(episodes.attrs.get("vantage", [])) if episodes is not None else []
     clocks = clock_offsets
     if clocks is None and episodes is not None:
-        clocks = episodes.attrs.get("clock_offsets")
+        clocks = episodes.attrs.get("clocks")  # merged views (ebutool.analysis.view_table)
     record: dict[str, Any] = {
         "provenance_format": PROVENANCE_FORMAT,
         "ebutool_version": __version__,

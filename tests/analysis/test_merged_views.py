@@ -145,6 +145,14 @@ def test_cli_merges_and_reports_clocks(tmp_path):
         "analyze", *args, "-f", "csv", "--vantage", "ha.pcap=ha", "--vantage", "cn.pcap=cn"
     )
     assert named.exit_code == 0 and named.stdout == res.stdout
+    # the provenance record of the merged run names the views' clocks (issue 17 item 6)
+    record_path = tmp_path / "how.json"
+    made = run_cli("analyze", *args, "--merge", "-f", "csv", "--provenance", str(record_path))
+    assert made.exit_code == 0, made.stderr
+    record = __import__("json").loads(record_path.read_text())
+    offsets = {c["source"]: c["clock_offset_ms"] for c in record["clock_offsets"]}
+    assert offsets["cn.pcap"] == pytest.approx(700.04, abs=0.005)
+    assert "clock_offsets_reason" not in record
 
 
 def test_without_merge_shared_messages_only_warn(tmp_path):
