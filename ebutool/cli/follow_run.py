@@ -75,6 +75,7 @@ def run_follow(
     from ebutool.analysis.follow import follow
     from ebutool.analysis.rows import EpisodeRows
     from ebutool.analysis.vantage import role_for
+    from ebutool.core.exact_time import at_resolution
     from ebutool.report.follow_sink import FollowSink
     from ebutool.report.select import check_columns, parse_columns
     from ebutool.stream.reader import read_records
@@ -94,7 +95,7 @@ def run_follow(
         label = source_labels([path])[0]
         vantage = role_for(path, req.vantage)
         rows = follow(records, config, diag, oracle or None, vantage, mn=mn, cn=cn, source=label)
-        for df in rows:
+        for df in at_resolution(rows, stats):  # 9 decimals for a nanosecond capture
             sink.write(df)
             kinds.update(k if isinstance(k, str) else "kind not observable" for k in df["kind"])
         if not sink.rows:

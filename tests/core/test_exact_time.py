@@ -97,6 +97,22 @@ def test_analyze_csv_t_handover_9_decimals(tmp_path, fmt):
     assert [r["t_handover"] for r in rows] == [r["t_handover"] + "789" for r in us_rows]
 
 
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_followed_rows_keep_9_decimals(tmp_path, fmt):
+    """analyze --follow writes each row as its episode closes: at the capture's resolution
+    too (the rows of the whole-input analyze, same instants, same text)."""
+    path, pk = _capture(tmp_path, fmt)
+    whole = run_cli("analyze", path, "-f", "csv")
+    res = run_cli("analyze", "--follow", path, "-f", "csv")
+    assert res.exit_code == 0, res.stderr
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert rows
+    captured = {_expected(t) for t, _ in pk}
+    assert all(r["t_handover"] in captured for r in rows)
+    want = sorted(r["t_handover"] for r in csv.DictReader(io.StringIO(whole.stdout)))
+    assert sorted(r["t_handover"] for r in rows) == want
+
+
 def test_several_inputs_one_of_them_ns(tmp_path):
     path, _ = _capture(tmp_path, "pcap")
     res = run_cli("decode", path, SAMPLES / "standard.pcap", "-f", "csv")
