@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import EbutoolError
+from ebutool.core.gc_tuning import fewer_collections
 from ebutool.core.version import __version__
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.facts import BindingFacts
@@ -120,7 +121,8 @@ def extract_file(path: str, store: str, esp_sas: Sequence[EspSA] | None = None) 
         return PartResult(path, name, "unchanged", octets=0)
     diag, stats = Diagnostics(), StreamStats()
     try:
-        facts, n = _write_part(path, out, diag, stats, st, (esp_sas, esp))
+        with fewer_collections():  # a Dask worker holds many long-lived objects: gc_tuning
+            facts, n = _write_part(path, out, diag, stats, st, (esp_sas, esp))
     except EbutoolError as exc:
         # A part of the file's earlier content would no longer say what the file holds.
         for stale in (out, bindings_path(store, name)):
