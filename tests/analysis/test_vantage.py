@@ -43,6 +43,24 @@ MN_VIEW_ONLY = [
 ]
 
 
+# Empty in an ambiguous file's rows: the MN-view values, and what only a known vantage
+# point away from the MN measures (written out here, not taken from ebutool).
+AMBIGUOUS_EMPTY = [
+    *MN_VIEW_ONLY,
+    "recv_latency_ms",
+    "data_gap_recv_ms",
+    "t_first_seen",
+    "cn_send_interval_ms",
+    "cn_recv_interval_ms",
+    "cn_home_test_proc_ms",
+    "cn_ro_proc_ms",
+    "ha_bu_proc_ms",
+    "owd_mn_ha_ms",
+    "owd_ha_cn_ms",
+    "owd_mn_cn_ms",
+]
+
+
 def peek(wire: bytes) -> dict:
     """src, dst (after a type 2 routing header: its address is the MN's home), hao, rh2,
     tunnelled, mh type, udp of one raw IPv6 packet (inner header of a tunnel)."""
@@ -222,8 +240,16 @@ def test_two_views_in_one_file_are_ambiguous(run, tmp_path):
     diag = Diagnostics()
     df = analyze(path, diag=diag)
     assert diag.counts["ambiguous_vantage"] == 1
-    assert df["vantage"].isna().all() and df["rtt_ro_ms"].isna().all()
+    assert len(df) and df["vantage"].isna().all()
     assert all("vantage_unknown" in d for d in df["diagnosis"])
+    # every vantage-dependent column empty (docs/analysis.md's vantage table: a value
+    # that is "empty" at some vantage point, and the columns measured only away from
+    # the MN), whatever the two views would have given
+    assert df[AMBIGUOUS_EMPTY].isna().all().all(), df[AMBIGUOUS_EMPTY].notna().sum()
+    # and the three that keep a part: only `optimistic`, never `home_only`, never the HoA
+    assert set(df["mode"].dropna()) <= {"optimistic"}
+    assert "home_only" not in set(df["kind"].dropna())
+    assert not (df["prev_coa"] == df["mn"]).any()
 
 
 def test_views_need_asking_and_clocks_shift(run):

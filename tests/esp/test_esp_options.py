@@ -72,7 +72,19 @@ def test_sa_file_window_wins_over_the_option(tmp_path, cli, late_capture):
 
 
 @pytest.mark.parametrize(
-    "command", ["analyze", "decode", "verify", "replay", "timeline", "convert", "compare"]
+    "command",
+    [
+        "analyze",
+        "decode",
+        "verify",
+        "replay",
+        "timeline",
+        "convert",
+        "compare",
+        "annotate",
+        "extract",
+        "report",
+    ],
 )
 def test_every_esp_command_has_the_window_option(cli, command):
     got = cli(command, "--help")

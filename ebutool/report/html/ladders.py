@@ -5,7 +5,10 @@ demand (the draft's Figures 1 and 2 as ``ebutool timeline`` draws them:
 The table's rows keep no timeline, so the inputs are read again
 (:func:`ebutool.analysis.build_episodes`, at each input's vantage point as the
 analysis decided it) and each Episode is matched to its row by MN, CN, care-of
-address and handover time (and input, unless ``--merge``).  A ladder is a list::
+address and handover time (and input, unless ``--merge``).  Views of one run merged
+(``vantage`` ``multi``) are merged again as analyze merged them (their clocks
+estimated, or as given), so each row's ladder is the MN view's timeline, not the
+files' records interleaved on their own clocks.  A ladder is a list::
 
     [t0_known, first_frame, dt_us, dframe, code, dt_us, dframe, code, ...]
 
@@ -77,6 +80,40 @@ def _episodes(paths: list[str], role: str | None, options: ReportOptions) -> lis
     return build_episodes(records, options.config, Diagnostics(), check=False, vantage=role)
 
 
+def _view_episodes(
+    names: list[str], labels: list[str], roles: dict[str, str], options: ReportOptions
+) -> list:
+    """The episodes of views of one run merged as analyze merged them (module doc)."""
+    from ebutool.analysis import build_episodes, merged_records
+    from ebutool.analysis.merged_views import View, merge_views
+    from ebutool.runner.views import MERGEABLE, offsets_of
+
+    given = offsets_of(options.clock_offsets)
+    by_role: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        if roles.get(label) in MERGEABLE:
+            by_role.setdefault(roles[label], []).append(i)
+    views, offsets = [], {}
+    for role, members in by_role.items():
+        label = ", ".join(labels[i] for i in members)
+        paths = [names[i] for i in members]
+        records = list(merged_records(paths, Diagnostics(), esp_sas=list(options.esp_sas)))
+        views.append(View(label, role, records))
+        for i in members:
+            for key in (names[i], labels[i]):
+                if key in given:
+                    offsets[label] = given[key]
+    if not views:
+        return []
+    merged = merge_views(views, offsets)
+    placed = [(merged.records, merged.ref.role)] + [(v.records, v.role) for v in merged.apart]
+    return [
+        ep
+        for records, role in placed
+        for ep in build_episodes(records, options.config, Diagnostics(), check=False, vantage=role)
+    ]
+
+
 def episode_ladders(
     paths: Sequence[str], df: pd.DataFrame, options: ReportOptions
 ) -> tuple[dict[int, list[int]], list[str]]:
@@ -95,7 +132,11 @@ def episode_ladders(
     labels = source_labels(names)
     roles = _roles(df)
     found: dict[Key, list[int]] = {}
-    if options.merge or len(names) == 1:
+    views = "vantage" in df.columns and bool((df["vantage"] == "multi").any())
+    if views:
+        for ep in _view_episodes(names, labels, roles, options):
+            found[_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))] = encode(ep)
+    elif options.merge or len(names) == 1:
         role = roles.get(labels[0]) if len(names) == 1 else None
         role = role if role in ("mn", "ha", "cn", "path") else None
         for ep in _episodes(names, role, options):
@@ -107,7 +148,7 @@ def episode_ladders(
             for ep in _episodes([path], role, options):
                 key = _key(label, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))
                 found[key] = encode(ep)
-    by_file = not (options.merge or len(names) == 1)
+    by_file = not (views or options.merge or len(names) == 1)
     out: dict[int, list[int]] = {}
     missing = 0
     for row in df[["source", "mn", "cn", "coa", "t_handover", "episode"]].itertuples(index=False):

@@ -1,0 +1,85 @@
+"""The claim section of the HTML report (issue 17 item 1) when the claim can be tested:
+both statements of the draft with a verdict, per latency and mode the sample counts
+and 95% intervals, and how many episodes were left out and why.
+
+Ground truth: the capture is built here packet by packet (tests.support.scenarios):
+10 standard and 10 early handovers of MNs of each mode with RTTs that vary, and one
+handover whose CoT never arrives (incomplete: left out of the statistics)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from ebutool.report.html import build_report
+from tests.support.scenarios import CN, MN, Capture, Delays, Plan, handover
+
+N_EACH = 10  # episodes per kind and mode
+MODES = ("conservative", "optimistic")
+CN1 = "2001:db8:200::1"
+
+
+@pytest.fixture(scope="module")
+def claim_section(tmp_path_factory) -> str:
+    cap = Capture()
+    for m, mode in enumerate(MODES):
+        std = MN(f"2001:db8:10{m}::1", f"2001:db8:10{m}::ff")
+        early = MN(f"2001:db8:10{m}::2", f"2001:db8:10{m}::fe")
+        for k in range(N_EACH):
+            near = Delays(d_ha=8 + k, d_hc=25 + 2 * k, d_ro=10 + k)
+            for mn, procedure, at, last in ((std, "standard", 0, 1), (early, "early", 1000, 2)):
+                plan = Plan(procedure, mode, period=20.0, old=near)
+                host = f"{m}{last}"
+                new, old = f"2001:db8:a{k % 2}::{host}", f"2001:db8:a{(k + 1) % 2}::{host}"
+                t0 = 1000.0 + k * 2000 + at
+                handover(cap, mn, [CN(CN1, near)], t0, new, old, plan, near.d_ha)
+    lost = MN("2001:db8:100::3", "2001:db8:100::fd")
+    near = Delays(d_ha=10, d_hc=30, d_ro=12)
+    plan = Plan("standard", "conservative", period=20.0, lose_cot=True)
+    handover(cap, lost, [CN(CN1, near)], 500.0, "2001:db8:a0::3", "2001:db8:a1::3", plan, 10)
+    path = tmp_path_factory.mktemp("claim") / "claim.pcap"
+    cap.write(path)
+    page = build_report([str(path)])
+    return page.split('<section id="claim">')[1].split("</section>")[0]
+
+
+def _text(fragment: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
+
+
+def test_both_statements_have_a_verdict(claim_section):
+    statements = [_text(s) for s in re.findall(r'<p class="statement">(.*?)</p>', claim_section)]
+    assert len(statements) == 2
+    assert "half or less" in statements[0] and "one round-trip time sooner" in statements[1]
+    for s in statements:
+        assert "cannot be tested" not in s and re.search(r"\b(is|is not) supported\b", s), s
+
+
+def test_rows_per_latency_and_mode_with_counts_and_intervals(claim_section):
+    body = claim_section.split("<tbody>")[1].split("</tbody>")[0]
+    rows = [
+        [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
+        for r in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+    got = {(r[0], r[1]): r for r in rows}
+    cases = [(q, m) for q in ("send latency", "recv latency") for m in MODES]
+    assert sorted(got) == sorted(cases)
+    for case in cases:
+        row = got[case]
+        assert row[2:4] == [str(N_EACH), str(N_EACH)]  # early n, standard n
+        for cell in row[4:7]:  # the two medians and their ratio, each with its interval
+            assert re.fullmatch(r"-?[\d.]+ \[-?[\d.]+, -?[\d.]+\]", cell), (case, cell)
+        assert row[-2] in ("supported", "not supported") and row[-1] in (
+            "supported",
+            "not supported",
+        )
+
+
+def test_left_out_episodes_are_counted_with_their_reason(claim_section):
+    text = _text(claim_section)
+    counted = 2 * len(MODES) * N_EACH
+    assert f"Statistics over {counted} of {counted + 1} episodes" in text
+    left = claim_section.split("<th>left out because</th>")[1]
+    assert re.search(r"<td>incomplete</td><td>1</td>", left), _text(left)[:300]
