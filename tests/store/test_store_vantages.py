@@ -165,3 +165,18 @@ def test_one_vantage_store_keeps_the_time_merge(run, tmp_path):
     diag = Diagnostics()
     by_time = analyze_records(store_records(str(tmp_path / "s"), diag), check=False)
     pd.testing.assert_frame_equal(analyze_store(tmp_path / "s"), by_time)
+
+
+def test_report_of_the_store_has_the_merged_views_table(run):
+    """ebutool report STORE: the episodes and clocks of the report of the captures
+    given with --merge (its ladders aside: a store keeps no message sequences)."""
+    from ebutool.report.html.data import collect
+    from ebutool.report.html.settings import ReportOptions
+
+    given = {"ar.pcap": "path"}
+    store = collect([os.fspath(run["store"])], ReportOptions())
+    files = collect([os.fspath(f) for f in run["files"]], ReportOptions(merge=True, vantage=given))
+    pd.testing.assert_frame_equal(store.episodes, files.episodes)
+    pd.testing.assert_frame_equal(store.summary, files.summary)
+    assert store.episodes.attrs["clocks"] == files.episodes.attrs["clocks"]
+    assert (store.episodes["vantage"] == "multi").all()
