@@ -49,7 +49,7 @@ def part_view(part: Part) -> dict:
         evidence.add(item)
         footprint.add(item)
     decision = evidence.decide()
-    return {
+    part.meta["view"] = {  # (in memory only: the part is read once)
         "role": decision.role,
         "evidence": decision.evidence,
         "given": False,
@@ -57,6 +57,7 @@ def part_view(part: Part) -> dict:
         "footprint": footprint.as_dict(),
         "linktype": None,  # (the capture may be gone: only the views test needs no more)
     }
+    return part.meta["view"]
 
 
 def given_roles(parts: Sequence[Part], vantage: dict[str, str] | None) -> dict[str, str]:

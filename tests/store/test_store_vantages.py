@@ -180,3 +180,21 @@ def test_report_of_the_store_has_the_merged_views_table(run):
     pd.testing.assert_frame_equal(store.summary, files.summary)
     assert store.episodes.attrs["clocks"] == files.episodes.attrs["clocks"]
     assert (store.episodes["vantage"] == "multi").all()
+
+
+def test_another_vantage_at_extraction_extracts_the_part_again(run, tmp_path):
+    caps = run["caps"]
+    first = extract([caps / "ha.pcap"], tmp_path / "s")
+    again = extract([caps / "ha.pcap"], tmp_path / "s")
+    other = extract([caps / "ha.pcap"], tmp_path / "s", vantage={"ha.pcap": "path"})
+    assert [r.status for r in (*first.results, *again.results, *other.results)] == [
+        "extracted", "unchanged", "extracted",
+    ]  # fmt: skip
+    (part,) = store_parts(str(tmp_path / "s"))
+    assert part.meta["view"]["role"] == "path" and part.meta["view"]["given"]
+
+
+def test_bad_vantage_at_extraction_is_one_line(run, tmp_path):
+    res = run_cli("extract", run["caps"] / "ha.pcap", "-o", tmp_path / "s", "--vantage", "x=hq")
+    assert res.exit_code == 2 and "vantage 'hq' is not one of" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
