@@ -237,13 +237,20 @@ def analyze_store_split(
     split by mobile node would cut (no cluster is started)."""
     from ebutool.store import analyze_store, store_parts
     from ebutool.store.grouped import analyze_store_grouped
-    from ebutool.store.vantages import VIEWS_NOT_SPLIT, given_roles, views_in_store
+    from ebutool.store.vantages import (
+        VIEWS_NOT_SPLIT,
+        given_roles,
+        time_merged_role,
+        views_in_store,
+    )
 
     parts = store_parts(os.fspath(store))
-    if views_in_store(parts, given_roles(parts, vantage)):
+    given = given_roles(parts, vantage)
+    if views_in_store(parts, given):
         if say is not None:
             say(VIEWS_NOT_SPLIT)
         return analyze_store(store, vantage=vantage, clock_offsets=clock_offsets, **options)
+    options["vantage"] = time_merged_role(parts, given)
     if cluster is None:
         mapper = process_group_mapper(jobs)
         return analyze_store_grouped(

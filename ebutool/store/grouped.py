@@ -55,7 +55,12 @@ from ebutool.store.groups import split
 from ebutool.store.order import ordered_table
 from ebutool.store.parts import store_parts
 from ebutool.store.schema import from_table
-from ebutool.store.vantages import VIEWS_NOT_SPLIT, given_roles, views_in_store
+from ebutool.store.vantages import (
+    VIEWS_NOT_SPLIT,
+    given_roles,
+    time_merged_role,
+    views_in_store,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -232,12 +237,14 @@ def analyze_store_grouped(
     root = os.fspath(store)
     single: dict[str, Any] = dict(mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats)
     if oracle not in (None, False):  # an oracle object stays in this process
-        return analyze_store(root, oracle=oracle, **single)
+        return analyze_store(root, oracle=oracle, vantage=vantage, **single)
     parts = store_parts(root)
-    if views_in_store(parts, given_roles(parts, None)):
+    given = given_roles(parts, None if vantage is None else {p.path: vantage for p in parts})
+    if views_in_store(parts, given):
         if log is not None:
             log(VIEWS_NOT_SPLIT)
-        return analyze_store(root, oracle=oracle, **single)
+        return analyze_store(root, oracle=oracle, vantage=vantage, **single)
+    vantage = time_merged_role(parts, given)  # (given to extract, when not here)
     mine, my_stats = Diagnostics(keep=diag.keep), StreamStats()
     sp = _Split(root, mine, my_stats, groups)
     early = sp.early(vantage)
@@ -270,7 +277,9 @@ def analyze_store_grouped(
     if problem is not None:
         if log is not None:
             log(f"analysis split by mobile node not possible ({problem}): in one process")
-        return analyze_store(root, oracle=False if oracle is False else None, **single)
+        return analyze_store(
+            root, oracle=False if oracle is False else None, vantage=vantage, **single
+        )
     diag.merge(mine)
     if stats is not None:
         _add_stats(stats, my_stats)

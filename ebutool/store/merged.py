@@ -20,7 +20,12 @@ from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.parts import store_parts, store_records
-from ebutool.store.vantages import analyze_store_views, given_roles, views_in_store
+from ebutool.store.vantages import (
+    analyze_store_views,
+    given_roles,
+    time_merged_role,
+    views_in_store,
+)
 from ebutool.stream.reader import read_ahead
 
 if TYPE_CHECKING:
@@ -39,16 +44,20 @@ def analyze_store(
     diag: Diagnostics | None = None,
     stats: StreamStats | None = None,
     oracle: Any = None,
-    vantage: dict[str, str] | None = None,
+    vantage: dict[str, str] | str | None = None,
     clock_offsets: dict[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """One row per episode of the store's records (module doc); options as
-    :func:`ebutool.analysis.analyze`; ``vantage`` ({input path or base name: role}) and
-    ``clock_offsets`` ({input path or label: (seconds, ppm)}) as analyze's for views."""
+    :func:`ebutool.analysis.analyze`; ``vantage`` ({input path or base name: role}, or
+    one role for every part) and ``clock_offsets`` ({input path or label: (seconds,
+    ppm)}) as analyze's for files: roles given here or to extract say where each part
+    was taken (ebutool.store.vantages)."""
     diag = diag if diag is not None else Diagnostics()
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
     parts = store_parts(os.fspath(store))
+    if isinstance(vantage, str):
+        vantage = {p.path: vantage for p in parts}
     given = given_roles(parts, vantage)
     if views_in_store(parts, given):
         options: dict[str, Any] = dict(mn=mn, cn=cn, config=config, oracle=oracle or False)
@@ -56,4 +65,7 @@ def analyze_store(
             parts, given, diag=diag, stats=stats, clock_offsets=clock_offsets, **options
         )
     records = read_ahead(store_records(os.fspath(store), diag, stats, parts=parts))
-    return analyze_records(records, mn, cn, config, diag, oracle=oracle or False, check=False)
+    role = time_merged_role(parts, given)
+    return analyze_records(
+        records, mn, cn, config, diag, oracle=oracle or False, check=False, vantage=role
+    )

@@ -7,6 +7,8 @@ written before these facts has them worked out from its records here.
 
 - :func:`part_roles`: each part's role, ``--vantage`` given to analyze first, then the
   one given to extract, then the detected one;
+- :func:`time_merged_role`: the role of a store that is not views of one run, read
+  merged by time (given to analyze or extract);
 - :func:`views_in_store`: the parts are views of one run when two of different vantage
   points share messages (ebutool.analysis.view_groups.share_across_roles, the test
   ``--merge`` applies to captures);
@@ -75,6 +77,14 @@ def part_roles(parts: Sequence[Part], given: dict[str, str]) -> list[str | None]
     return [given.get(p.path) or part_view(p)["role"] for p in parts]
 
 
+def time_merged_role(parts: Sequence[Part], given: dict[str, str]) -> str | None:
+    """The vantage of a store read merged by time, as ``analyze --merge`` gives it to
+    files so read: the one role given to every part, ``multi`` when several are given
+    (and no views are recognised), None when none is (detected)."""
+    roles = {given.get(p.path) for p in parts}
+    return roles.pop() if len(roles) == 1 else "multi"
+
+
 def views_in_store(parts: Sequence[Part], given: dict[str, str]) -> bool:
     """Whether the parts are views of one run (module doc)."""
     if len(parts) < 2:
@@ -120,5 +130,6 @@ __all__ = [
     "given_roles",
     "part_roles",
     "part_view",
+    "time_merged_role",
     "views_in_store",
 ]

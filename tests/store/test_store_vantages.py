@@ -198,3 +198,18 @@ def test_bad_vantage_at_extraction_is_one_line(run, tmp_path):
     res = run_cli("extract", run["caps"] / "ha.pcap", "-o", tmp_path / "s", "--vantage", "x=hq")
     assert res.exit_code == 2 and "vantage 'hq' is not one of" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_one_vantage_given_at_extraction_is_used(run, tmp_path):
+    """The CN's pieces extracted with --vantage ROLE=cn: analyze STORE (in one process and
+    split) gives the rows of analyze --merge of the pieces with that --vantage; without
+    the role (the guard) the detected one is used, and here it is another table."""
+    cn = [f for f in run["files"] if f.name.startswith("cn-")]
+    given = [a for f in cn for a in ("--vantage", f"{f.name}=ha")]  # a role it was not
+    res = run_cli("extract", *cn, "-o", tmp_path / "s", *given, "-q")
+    assert res.exit_code == 0, res.stderr
+    want, _ = _cli_csv(*cn, "--merge", *given)
+    assert _cli_csv(tmp_path / "s")[0] == want
+    assert _cli_csv(tmp_path / "s", "-j", "2")[0] == want
+    detected, _ = _cli_csv(*cn, "--merge")
+    assert detected != want
