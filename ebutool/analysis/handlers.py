@@ -87,6 +87,7 @@ class MessageHandlers:
             ex = ep.cotis.get(m.init_cookie)
             if ex is None:
                 if len(ep.cotis) >= MAX_EXCHANGES:
+                    self._over_limit(ep, "CoTIs", rec.frame)
                     return
                 ex = ep.cotis[m.init_cookie] = Exchange(coa=res.coa)
             ex.send(rec.ts_ns, rec.frame)
@@ -102,6 +103,17 @@ class MessageHandlers:
                     ep.be_cause_other = rec.frame
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role, rec.esp_spi is not None))
 
+    def _over_limit(self, ep: CNState | None, what: str, frame: int) -> None:
+        """A request not kept because its episode holds MAX_EXCHANGES of its kind already:
+        a counted warning, and the episode's row says it is incomplete."""
+        self.diag.warn(
+            "exchange_limit",
+            f"frame {frame}: more than {MAX_EXCHANGES} {what} in one episode: not kept",
+            frame,
+        )
+        if ep is not None:
+            ep.notes.add("exchange_limit")
+
     def _index(self, key: CotiKey, ep: CNState | None, ex: Exchange) -> None:
         put(self.coti_index, key, (ep, ex), MAX_OPEN_COTIS, self.diag, "open CoTI", ex.first_frame)
 
@@ -114,6 +126,8 @@ class MessageHandlers:
         ho.ha = res.peer
         ex = ho.ha_bus.get(seq)
         if ex is None:
+            if not ho.ha_done and seq not in ho.ha_refresh_seqs and len(ho.ha_bus) >= MAX_EXCHANGES:
+                self._over_limit(None, "BUs to the HA", rec.frame)
             if ho.ha_done or seq in ho.ha_refresh_seqs or len(ho.ha_bus) >= MAX_EXCHANGES:
                 ho.ha_refresh_seqs.add(seq)  # a lifetime refresh, not part of the handover
                 return
@@ -144,10 +158,14 @@ class MessageHandlers:
             # returning home: a deregistration of its own, not a refresh (RFC 6275 11.7.2).
             if len(ho.done_cns) < MAX_EXCHANGES:
                 ho.done_cns.append(ep)
+            else:  # its row is lost: say so
+                self._over_limit(None, "finished CN episodes", rec.frame)
             ep = ho.cns[res.peer] = CNState(res.peer, t0_ns=rec.ts_ns)
         table = ep.ebus if early else ep.bus
         ex = table.get(seq)
         if ex is None:
+            if not ep.complete and seq not in ep.refresh_seqs and len(table) >= MAX_EXCHANGES:
+                self._over_limit(ep, f"{rec.msg}s", rec.frame)
             if ep.complete or seq in ep.refresh_seqs or len(table) >= MAX_EXCHANGES:
                 ep.refresh_seqs.add(seq)
                 return

@@ -25,7 +25,8 @@ STATE_EVICTED = "state_evicted"
 # code -> what it means; checked in this order (a row gets the first that applies)
 QUALITY_CODES: dict[str, str] = {
     STATE_EVICTED: "ebutool evicted the state of this MN (or of this CN episode) to stay "
-    "within --max-state-entries (diagnosis `state_evicted`): what came later is not in it",
+    "within --max-state-entries (diagnosis `state_evicted`), or dropped requests beyond the "
+    "32 kept per episode (`exchange_limit`): what came later is not in it",
     REFRESH: "a binding refresh (the CN sent route-optimised data to the care-of address "
     "before the binding update, `binding_refresh`), not a handover",
     MID_START: "the capture began inside the procedure: t0 and what ran before are unknown",
@@ -40,6 +41,7 @@ QUALITY_CODES: dict[str, str] = {
 # diagnosis code -> quality code
 _BY_NOTE = (
     ("state_evicted", STATE_EVICTED),
+    ("exchange_limit", STATE_EVICTED),
     ("binding_refresh", REFRESH),
     ("capture_started_mid_episode", MID_START),
     ("care_of_index_0_ambiguous", AMBIGUOUS),

@@ -199,7 +199,13 @@ def dask_group_mapper(client: Any, retries: int = TASK_RETRIES):
     group, the results in the groups' order."""
 
     def run(func, tasks):
-        futures = client.map(func, list(tasks), pure=False, retries=retries)
+        import dask
+
+        # The groups' records travel inside the task graph on purpose: a task whose
+        # worker dies is retried from it (scattered data would die with the worker).
+        # Dask's "Sending large graph" warning (from 10 MB) would only be noise here.
+        with dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GB"}):
+            futures = client.map(func, list(tasks), pure=False, retries=retries)
         return client.gather(futures)
 
     return run

@@ -48,6 +48,7 @@ from ebutool.analysis.observable import apply_vantage
 from ebutool.analysis.vantage import LOOKAHEAD_RECORDS, Evidence, lookahead, resolve
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.gc_tuning import fewer_collections
 from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
 from ebutool.oracle.tables import MAX_TABLE_ENTRIES
 from ebutool.records.from_packet import StreamStats
@@ -97,7 +98,10 @@ def analyze_group(task: GroupTask) -> GroupResult:
     if task.with_oracle:
         oracle = ScheduledOracle(task.keys, task.config, task.schedule, task.index)
     items = zip(task.positions, from_table(task.table, task.labels), strict=True)
-    return run_group(items, task.config, oracle, task.role, task.capture_end_ns, task.ha_injected)
+    with fewer_collections():  # as extract_file: see ebutool.core.gc_tuning
+        return run_group(
+            items, task.config, oracle, task.role, task.capture_end_ns, task.ha_injected
+        )
 
 
 def map_in_order(func: Callable[[Any], GroupResult], tasks: Sequence[Any]) -> list[GroupResult]:

@@ -37,6 +37,7 @@ from ebutool.analysis.footprint import Footprint
 from ebutool.analysis.vantage import Evidence, VantageDecision
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import EbutoolError
+from ebutool.core.gc_tuning import fewer_collections
 from ebutool.core.version import __version__
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.facts import BindingFacts
@@ -165,7 +166,8 @@ def extract_file(
         return PartResult(path, name, "unchanged", octets=0)
     diag, stats = Diagnostics(), StreamStats()
     try:
-        facts, n = _write_part(path, out, diag, stats, st, (esp_sas, esp), role)
+        with fewer_collections():  # a Dask worker holds many long-lived objects: gc_tuning
+            facts, n = _write_part(path, out, diag, stats, st, (esp_sas, esp), role)
     except EbutoolError as exc:
         # A part of the file's earlier content would no longer say what the file holds.
         for stale in (out, bindings_path(store, name)):

@@ -75,3 +75,32 @@ def test_the_option_reaches_analyze(tmp_path):
     assert res.exit_code == 0, res.output
     assert res.stdout.count("state_evicted") >= 8
     assert "state_evicted" in res.stderr
+
+
+def test_requests_beyond_the_exchange_limit_are_counted_and_flag_the_row(tmp_path):
+    """One MN sends 40 BUs (distinct sequence numbers, none answered) and 40 CoTIs (distinct
+    cookies) to one CN: an episode keeps 32 of each (MAX_EXCHANGES); the 8 + 8 others are
+    counted warnings ``exchange_limit`` and the row says it is incomplete."""
+    from ebutool.analysis.state import MAX_EXCHANGES
+
+    hoa, coa, cn = "2001:db8:1::1", "2001:db8:2::1", "2001:db8:3::1"
+    n = MAX_EXCHANGES + 8
+    pkts = [R.mh_packet(coa, cn, 5, R.bu_body(1, 0x8000, 100), hoa=hoa)]
+    pkts += [R.mh_packet(coa, cn, 2, R.hoti_body(bytes([i]) * 8)) for i in range(n)]
+    pkts += [R.mh_packet(coa, cn, 5, R.bu_body(2 + i, 0x8000, 100), hoa=hoa) for i in range(n - 1)]
+    path = tmp_path / "chatty.pcap"
+    path.write_bytes(pcap_bytes([(T0 + i * 1000, p) for i, p in enumerate(pkts)], LINKTYPE_RAW))
+    diag = Diagnostics()
+    df = analyze(path, diag=diag)
+    assert diag.counts["exchange_limit"] == 2 * (n - MAX_EXCHANGES)
+    assert len(df) == 1
+    row = df.iloc[0]
+    assert "exchange_limit" in row["diagnosis"].split(";")
+    assert row["quality"] == "state_evicted"
+    # within the limit: no warning, the row enters statistics as before
+    few = tmp_path / "few.pcap"
+    few.write_bytes(pcap_bytes([(T0 + i * 1000, p) for i, p in enumerate(pkts[:20])], LINKTYPE_RAW))
+    diag2 = Diagnostics()
+    df2 = analyze(few, diag=diag2)
+    assert diag2.counts["exchange_limit"] == 0
+    assert all("exchange_limit" not in str(d) for d in df2["diagnosis"])
