@@ -11,7 +11,8 @@ written before these facts has them worked out from its records here.
   merged by time (given to analyze or extract);
 - :func:`views_in_store`: the parts are views of one run when two of different vantage
   points share messages (ebutool.analysis.view_groups.share_across_roles, the test
-  ``--merge`` applies to captures);
+  ``--merge`` applies to captures), or when the roles given (to analyze or extract)
+  name two vantage points or more (as ``--vantage`` does for captures);
 - :func:`analyze_store_views`: the parts' records, each part's order checked and its
   reading diagnostics and counts taken as for the captures, handed to
   ebutool.analysis.view_groups.views_table in the order mn, path, ha, cn (the pieces of
@@ -79,16 +80,19 @@ def part_roles(parts: Sequence[Part], given: dict[str, str]) -> list[str | None]
 
 def time_merged_role(parts: Sequence[Part], given: dict[str, str]) -> str | None:
     """The vantage of a store read merged by time, as ``analyze --merge`` gives it to
-    files so read: the one role given to every part, ``multi`` when several are given
-    (and no views are recognised), None when none is (detected)."""
+    files so read: the one role given to every part, ``multi`` when it is given to
+    some parts only, None when none is (detected)."""
     roles = {given.get(p.path) for p in parts}
     return roles.pop() if len(roles) == 1 else "multi"
 
 
 def views_in_store(parts: Sequence[Part], given: dict[str, str]) -> bool:
-    """Whether the parts are views of one run (module doc)."""
+    """Whether the parts are views of one run (module doc): also, as for captures given
+    ``--vantage``, when the roles given name two vantage points or more."""
     if len(parts) < 2:
         return False
+    if len(set(given.values())) >= 2:
+        return True
     keys = [set(part_view(p)["footprint"].get("keys", [])) for p in parts]
     return share_across_roles(zip(part_roles(parts, given), keys, strict=True))
 

@@ -213,3 +213,16 @@ def test_one_vantage_given_at_extraction_is_used(run, tmp_path):
     assert _cli_csv(tmp_path / "s", "-j", "2")[0] == want
     detected, _ = _cli_csv(*cn, "--merge")
     assert detected != want
+
+
+def test_roles_given_to_two_vantage_points_make_views(run, tmp_path):
+    """As --vantage naming two roles does for captures (without --merge): the parts are
+    merged as views, here of two runs that share nothing (views_share_nothing)."""
+    mn = next(f for f in run["files"] if f.name == "mn-00.pcap")
+    other = SAMPLES / "standard.pcap"
+    given = ("--vantage", "mn-00.pcap=mn", "--vantage", "standard.pcap=cn")
+    assert run_cli("extract", mn, other, "-o", tmp_path / "s", *given, "-q").exit_code == 0
+    res = run_cli("analyze", tmp_path / "s", "-f", "csv")
+    want = run_cli("analyze", mn, other, *given, "-f", "csv")
+    assert res.exit_code == want.exit_code and res.stdout == want.stdout
+    assert "views_share_nothing" in res.stderr
