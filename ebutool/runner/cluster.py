@@ -230,7 +230,7 @@ def analyze_store_split(
     *,
     cluster: str | None = None,
     say: Callable[[str], None] | None = None,
-    vantage: dict[str, str] | None = None,
+    vantage: dict[str, str] | str | None = None,
     clock_offsets: dict[str, tuple[float, float]] | None = None,
     **options: Any,
 ):
@@ -251,6 +251,8 @@ def analyze_store_split(
     )
 
     parts = store_parts(os.fspath(store))
+    if isinstance(vantage, str):  # (one role for every part)
+        vantage = {p.path: vantage for p in parts}
     given = given_roles(parts, vantage)
     if views_in_store(parts, given):
         if say is not None:

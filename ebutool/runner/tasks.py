@@ -129,7 +129,7 @@ def _analyze_task(
             diag=diag,
             stats=stats,
             oracle=oracle,
-            vantage=vantage,
+            vantage=role_for(path, vantage or {}) or vantage,  # (the store named: every part)
             clock_offsets=clock_offsets,
         )
     df = analyze(
@@ -323,7 +323,7 @@ def _analyze_store(
     options: dict[str, Any] = dict(
         mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
     )
-    options.update(vantage=views[0], clock_offsets=views[1])
+    options.update(vantage=role_for(names[0], views[0]) or views[0], clock_offsets=views[1])
     return analyze_store_split(names[0], jobs, cluster=cluster, say=log, **options)
 
 

@@ -226,3 +226,15 @@ def test_roles_given_to_two_vantage_points_make_views(run, tmp_path):
     want = run_cli("analyze", mn, other, *given, "-f", "csv")
     assert res.exit_code == want.exit_code and res.stdout == want.stdout
     assert "views_share_nothing" in res.stderr
+
+
+def test_vantage_naming_the_store_gives_every_part_the_role(run, tmp_path):
+    cn = [f for f in run["files"] if f.name.startswith("cn-")]
+    extract(cn, tmp_path / "s")
+    store = os.fspath(tmp_path / "s")
+    named = [a for f in cn for a in ("--vantage", f"{f.name}=ha")]
+    want, _ = _cli_csv(store, *named)
+    for split in ((), ("-j", "2")):
+        got, _ = _cli_csv(store, "--vantage", f"{store}=ha", *split)
+        assert got == want
+    assert _cli_csv(store)[0] != want  # (the guard: detected, cn)
