@@ -166,12 +166,16 @@ def extract_files(
     on_result: Callable[[PartResult, int, int], None] | None = None,
     say: Callable[[str], None] | None = None,
     esp_sas: Sequence[EspSA] | None = None,
+    vantage: dict[str, str] | None = None,
 ) -> ExtractReport:
     """:func:`ebutool.store.extract`, on the Dask cluster ``cluster`` when given (module
     doc), else in ``jobs`` local processes.  Paths are made absolute for the workers.
-    ``esp_sas``: ESP SAs to decrypt with (sent to the workers with the task)."""
+    ``esp_sas``: ESP SAs to decrypt with (sent to the workers with the task);
+    ``vantage``: {path or base name: role} (extract --vantage)."""
     if cluster is None:
-        return extract(paths, store, jobs, task=task, on_result=on_result, esp_sas=esp_sas)
+        return extract(
+            paths, store, jobs, task=task, on_result=on_result, esp_sas=esp_sas, vantage=vantage
+        )
     names = [os.path.abspath(os.fspath(p)) for p in paths]
     with dask_client(cluster, say) as client:
         return extract(
@@ -181,6 +185,7 @@ def extract_files(
             task=task,
             on_result=on_result,
             esp_sas=esp_sas,
+            vantage=vantage,
         )
 
 
@@ -225,14 +230,35 @@ def analyze_store_split(
     *,
     cluster: str | None = None,
     say: Callable[[str], None] | None = None,
+    vantage: dict[str, str] | str | None = None,
+    clock_offsets: dict[str, tuple[float, float]] | None = None,
     **options: Any,
 ):
     """The episode table of a record store, its analysis split by mobile node
     (:func:`ebutool.store.grouped.analyze_store_grouped`) into tasks on the Dask
     cluster ``cluster`` (module doc), else in ``jobs`` local processes.  ``options``:
-    those of ebutool.store.analyze_store.  The same table as one process gives."""
+    those of ebutool.store.analyze_store.  The same table as one process gives.
+    A store of several vantage points (views of one run, ebutool.store.vantages) is merged
+    in this process, with a note: the clocks are estimated over the whole run, which a
+    split by mobile node would cut (no cluster is started)."""
+    from ebutool.store import analyze_store, store_parts
     from ebutool.store.grouped import analyze_store_grouped
+    from ebutool.store.vantages import (
+        VIEWS_NOT_SPLIT,
+        given_roles,
+        time_merged_role,
+        views_in_store,
+    )
 
+    parts = store_parts(os.fspath(store))
+    if isinstance(vantage, str):  # (one role for every part)
+        vantage = {p.path: vantage for p in parts}
+    given = given_roles(parts, vantage)
+    if views_in_store(parts, given):
+        if say is not None:
+            say(VIEWS_NOT_SPLIT)
+        return analyze_store(store, vantage=vantage, clock_offsets=clock_offsets, **options)
+    options["vantage"] = time_merged_role(parts, given)
     if cluster is None:
         mapper = process_group_mapper(jobs)
         return analyze_store_grouped(

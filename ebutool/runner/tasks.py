@@ -10,7 +10,8 @@ there, in its place).  ``-j N`` gives the same tables, warnings and counts as ``
 - :func:`analyze_files`: each file analysed on its own (a fresh CN oracle per file,
   episodes numbered 1, 2, ... over all files, then the ``mn``/``cn`` filter), or with
   ``merge=True`` the files merged by time into one capture (episodes may span files);
-  a record store (ebutool.store) is analysed as ``merge=True`` of its inputs.
+  a record store (ebutool.store) is analysed as ``merge=True`` of its inputs (parts of
+  several vantage points as views of one run, ebutool.store.vantages).
 - :func:`episodes_by_file`: compare's episodes, each file on its own and numbered on its
   own, with a leading ``file`` column.
 - :func:`decode_files`, :func:`verify_files`, :func:`replay_files` (a :class:`ReplayRuns`).
@@ -113,13 +114,23 @@ def _analyze_task(
     esp_sas: EspSAs = None,
     vantage: dict[str, str] | None = None,
     progress: ProgressLike = None,
+    clock_offsets: dict[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     if is_store(path):  # a record store (ebutool extract): its parts merged, as --merge
         from ebutool.store import analyze_store
 
         store_sas_note(path, esp_sas, diag)
         return analyze_store(
-            path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
+            path,
+            mn=mn,
+            cn=cn,
+            config=config,
+            keys=keys,
+            diag=diag,
+            stats=stats,
+            oracle=oracle,
+            vantage=role_for(path, vantage or {}) or vantage,  # (the store named: every part)
+            clock_offsets=clock_offsets,
         )
     df = analyze(
         path,
@@ -176,15 +187,15 @@ def analyze_files(
     stats = stats if stats is not None else StreamStats()
     given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
     given = {path: check_role(role) for path, role in given.items()}
+    offsets = offsets_of(clock_offsets)
     if any(is_store(n) for n in names) and (len(names) > 1 or cluster is not None or jobs > 1):
-        return _analyze_store(
-            names, mn, cn, config, keys, diag, stats, oracle, jobs, cluster, log, esp_sas
-        )  # (one store in one process: the per-input task below, like compare's inputs)
+        args = (mn, cn, config, keys, diag, stats, oracle, jobs, cluster, log, esp_sas)
+        return _analyze_store(names, *args, (given, offsets))  # (one process: the task below)
     if cluster is not None:
         raise UsageError("--cluster analyses a record store: ebutool extract the captures first")
     if len(names) == 1:
         one = _analyze_task(
-            names[0], diag, stats, config, keys, oracle, mn, cn, esp_sas, given, progress
+            names[0], diag, stats, config, keys, oracle, mn, cn, esp_sas, given, progress, offsets
         )
         one.attrs.pop("footprint", None)
         return one
@@ -198,7 +209,7 @@ def analyze_files(
             names,
             jobs,
             given=given,
-            clock_offsets=offsets_of(clock_offsets),
+            clock_offsets=offsets,
             diag=diag,
             stats=stats,
             esp_sas=esp_sas,
@@ -298,10 +309,12 @@ def _analyze_store(
     cluster: str | None = None,
     log: Any = None,
     esp_sas: EspSAs = None,
+    views: tuple[dict, dict] = ({}, {}),
 ) -> pd.DataFrame:
     """A record store (ebutool extract) given with other inputs (refused), or to be
     split by mobile node over ``jobs`` processes or the Dask ``cluster``.  ``esp_sas``
-    only checked against those the store was extracted with (store_sas_note)."""
+    only checked against those the store was extracted with (store_sas_note); ``views``:
+    (--vantage, --clock-offset) for a store of several vantage points."""
     if len(names) > 1:
         raise UsageError("a record store is analysed on its own: give only the store")
     from ebutool.runner.cluster import analyze_store_split
@@ -310,6 +323,7 @@ def _analyze_store(
     options: dict[str, Any] = dict(
         mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats, oracle=oracle
     )
+    options.update(vantage=role_for(names[0], views[0]) or views[0], clock_offsets=views[1])
     return analyze_store_split(names[0], jobs, cluster=cluster, say=log, **options)
 
 

@@ -15,7 +15,6 @@ item 3): which is which, and their tables.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from typing import Any
@@ -23,15 +22,14 @@ from typing import Any
 import pandas as pd
 
 from ebutool.analysis.footprint import Footprint, Piece, rotated_chains, shared
-from ebutool.analysis.merged_views import View
-from ebutool.analysis.vantage import Evidence, VantageDecision, check_role, role_for
-from ebutool.analysis.view_table import analyze_views
+from ebutool.analysis.vantage import Evidence, check_role, role_for
+from ebutool.analysis.view_groups import share_across_roles, views_table
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.multi import _read_one, per_file, readable, source_labels
+from ebutool.stream.sniff import linktype_of
 
-MERGEABLE = ("mn", "path", "ha", "cn")  # roles with a place on the path of the messages
 GLANCE_RECORDS = 20000  # records read of each file to tell views of one run (--merge)
 
 
@@ -93,16 +91,11 @@ def views_asked(names: Sequence[str], given: dict[str, str], merge: bool) -> boo
         return True
     if not merge:
         return False
-    seen: list[tuple[str, set[int]]] = []
+    seen = []
     for name in names:
         role, keys = glance(name)
-        role = role_for(name, given) or role
-        if role is None:
-            continue
-        if any(r != role and keys & k for r, k in seen):
-            return True
-        seen.append((role, keys))
-    return False
+        seen.append((role_for(name, given) or role, keys))
+    return share_across_roles(seen)
 
 
 def analyze_as_views(
@@ -116,68 +109,14 @@ def analyze_as_views(
     esp_sas: Any = None,
     **options: Any,
 ) -> pd.DataFrame:
-    """The inputs as views of one run (module doc); ``options``: ``mn``, ``cn``,
-    ``config``, ``oracle`` (ebutool.analysis.view_table.analyze_views)."""
+    """The inputs as views of one run (module doc, ebutool.analysis.view_groups);
+    ``options``: ``mn``, ``cn``, ``config``, ``oracle``."""
     lists = per_file(_read_one, names, esp_sas, jobs=jobs, diag=diag, stats=stats)
     streams, labels = readable(lists, source_labels(names))
     paths = [n for n, v in zip(names, lists, strict=True) if v is not None]
-    by_role: dict[str | None, list[int]] = {}
-    decisions = []
-    for i, records in enumerate(streams):
-        role = role_for(paths[i], given)
-        if role is None:
-            evidence = Evidence()
-            for rec in records:
-                evidence.add(rec)
-            decision = evidence.decide()
-        else:
-            decision = VantageDecision(role, "--vantage", given=True)
-        decisions.append(decision.as_dict(labels[i]))
-        role = decision.role
-        if role not in MERGEABLE:
-            diag.for_source(labels[i]).warn(
-                "ambiguous_vantage",
-                f"{labels[i]}: vantage point not recognised: not merged with the other views "
-                "(give it with --vantage PATH=ROLE)",
-            )
-            role = None
-        by_role.setdefault(role, []).append(i)
-    views, offsets = [], {}
-    for role, members in by_role.items():
-        if role is None:
-            continue
-        label = ", ".join(labels[i] for i in members)
-        merged = list(heapq.merge(*(streams[i] for i in members), key=lambda r: r.ts_ns))
-        views.append(View(label, role, merged))
-        for i in members:
-            for key in (paths[i], labels[i]):
-                if key in clock_offsets:
-                    offsets[label] = clock_offsets[key]
-    frames = [analyze_views(views, diag=diag, clock_offsets=offsets, **options)] if views else []
-    for i in by_role.get(None, []):
-        frames.append(_alone(streams[i], labels[i], diag, options))
-    df = _numbered(frames)
-    df.attrs["vantage"] = decisions
-    return df
-
-
-def _alone(records: list, label: str, diag: Diagnostics, options: dict) -> pd.DataFrame:
-    from ebutool.analysis import analyze_records
-
-    df = analyze_records(records, diag=diag, check=False, label=label, **options)
-    df["source"] = pd.Series(label, index=df.index, dtype=object)
-    return df
-
-
-def _numbered(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    attrs: dict[str, list] = {"vantage": [], "clocks": [], "notes": []}
-    for f in frames:
-        for k in attrs:
-            attrs[k] += f.attrs.get(k, [])
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    df["episode"] = pd.Series(range(1, len(df) + 1), index=df.index, dtype=df["episode"].dtype)
-    df.attrs.update(attrs)
-    return df
+    return views_table(
+        streams, labels, paths, given=given, clock_offsets=clock_offsets, diag=diag, **options
+    )
 
 
 def stitch_rotated(
@@ -191,7 +130,7 @@ def stitch_rotated(
     (their table merged by time) at the place of its first piece, the labels to go with
     them, and the stderr notes (module doc)."""
     pieces = [
-        Piece(label, _role(f), _linktype(name), Footprint.from_dict(f.attrs.get("footprint", {})))
+        Piece(label, _role(f), linktype_of(name), Footprint.from_dict(f.attrs.get("footprint", {})))
         for f, name, label in zip(frames, names, labels, strict=True)
     ]
     chains = rotated_chains(pieces)
@@ -228,23 +167,6 @@ def stitch_rotated(
 def _role(df: pd.DataFrame) -> str | None:
     decisions = df.attrs.get("vantage", [])
     return decisions[0]["role"] if decisions else None
-
-
-def _linktype(path: str) -> object:
-    """The link type of a capture's first frame ("jsonl" for a trace), None unknown."""
-    from ebutool.capture.source import open_frames
-    from ebutool.stream.sniff import open_input
-
-    if path == "-":
-        return None
-    try:
-        kind, stream, _ = open_input(path, Diagnostics())
-        if kind == "jsonl":
-            return "jsonl"
-        frame = next(iter(open_frames(stream, Diagnostics())), None)
-    except (InputError, OSError):
-        return None
-    return frame.linktype if frame is not None else None
 
 
 __all__ = [

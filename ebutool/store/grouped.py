@@ -23,7 +23,9 @@ numbers, fallback causes, vantage, diagnostics counts), computed in pieces:
    (:func:`ebutool.analysis.by_group.merge_groups`): fallback causes over all bins, the
    run's episode order and numbers, the vantage decided on the evidence of all bins.
 
-When a check fails for good, the store is analysed in one process instead
+A store of several vantage points (views of one run, ebutool.store.vantages) is not split:
+its clocks are estimated over the whole run; it is analysed in one process, with a note
+on the ``log``.  When a check fails for good, the store is analysed in one process instead
 (:func:`ebutool.store.merged.analyze_store`), with the reason on the ``log``: the table
 is never a wrong one.  The kept examples of each diagnostic (not their counts) may be
 other frames than the single run keeps.  An oracle object given by the caller cannot be
@@ -52,7 +54,14 @@ from ebutool.oracle.tables import MAX_TABLE_ENTRIES
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.groups import split
 from ebutool.store.order import ordered_table
+from ebutool.store.parts import store_parts
 from ebutool.store.schema import from_table
+from ebutool.store.vantages import (
+    VIEWS_NOT_SPLIT,
+    given_roles,
+    time_merged_role,
+    views_in_store,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -232,7 +241,14 @@ def analyze_store_grouped(
     root = os.fspath(store)
     single: dict[str, Any] = dict(mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats)
     if oracle not in (None, False):  # an oracle object stays in this process
-        return analyze_store(root, oracle=oracle, **single)
+        return analyze_store(root, oracle=oracle, vantage=vantage, **single)
+    parts = store_parts(root)
+    given = given_roles(parts, None if vantage is None else {p.path: vantage for p in parts})
+    if views_in_store(parts, given):
+        if log is not None:
+            log(VIEWS_NOT_SPLIT)
+        return analyze_store(root, oracle=oracle, vantage=vantage, **single)
+    vantage = time_merged_role(parts, given)  # (given to extract, when not here)
     mine, my_stats = Diagnostics(keep=diag.keep), StreamStats()
     sp = _Split(root, mine, my_stats, groups)
     early = sp.early(vantage)
@@ -265,7 +281,9 @@ def analyze_store_grouped(
     if problem is not None:
         if log is not None:
             log(f"analysis split by mobile node not possible ({problem}): in one process")
-        return analyze_store(root, oracle=False if oracle is False else None, **single)
+        return analyze_store(
+            root, oracle=False if oracle is False else None, vantage=vantage, **single
+        )
     diag.merge(mine)
     if stats is not None:
         _add_stats(stats, my_stats)

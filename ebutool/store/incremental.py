@@ -110,12 +110,17 @@ def extract(
     task: Callable[[str, str], PartResult] = extract_file,
     on_result: Callable[[PartResult, int, int], None] | None = None,
     esp_sas: Sequence[EspSA] | None = None,
+    vantage: dict[str, str] | None = None,
 ) -> ExtractReport:
     """Extract the inputs (files or directories) into ``store`` (module doc).
     ``on_result(result, done, total)`` is called as each file finishes (progress).
-    ``esp_sas``: ESP SAs (ebutool.esp) the task decrypts with (a keyword of ``task``)."""
+    ``esp_sas``: ESP SAs (ebutool.esp) the task decrypts with (a keyword of ``task``);
+    ``vantage``: {path or base name: role} instead of the detected vantage points (a
+    keyword of ``task``, ebutool.store.writer.extract_file)."""
     if esp_sas:
         task = functools.partial(cast(Any, task), esp_sas=list(esp_sas))
+    if vantage:
+        task = functools.partial(cast(Any, task), vantage=dict(vantage))
     names = expand_paths(paths)
     if len(set(map(os.path.abspath, names))) != len(names):
         raise UsageError("extract: an input is named twice")

@@ -4,6 +4,10 @@ The records of every part, merged by time (:func:`ebutool.store.parts.store_reco
 go through the same analysis as one capture (:func:`ebutool.analysis.analyze_records`),
 so an episode that crosses the boundary between two rotated files comes out whole; the
 ``source`` column names the input the episode began in.
+
+A store whose parts are views of one run (captures of several vantage points, as
+``analyze --merge`` recognises them) is analysed as those views merged, not by time
+(:mod:`ebutool.store.vantages`): the table of ``analyze mn.pcap ha.pcap cn.pcap --merge``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from ebutool.analysis import analyze_records, make_oracle
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
-from ebutool.store.parts import store_records
+from ebutool.store.parts import store_parts, store_records
+from ebutool.store.vantages import (
+    analyze_store_views,
+    given_roles,
+    time_merged_role,
+    views_in_store,
+)
 from ebutool.stream.reader import read_ahead
 
 if TYPE_CHECKING:
@@ -34,11 +44,28 @@ def analyze_store(
     diag: Diagnostics | None = None,
     stats: StreamStats | None = None,
     oracle: Any = None,
+    vantage: dict[str, str] | str | None = None,
+    clock_offsets: dict[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """One row per episode of the store's records (module doc); options as
-    :func:`ebutool.analysis.analyze`."""
+    :func:`ebutool.analysis.analyze`; ``vantage`` ({input path or base name: role}, or
+    one role for every part) and ``clock_offsets`` ({input path or label: (seconds,
+    ppm)}) as analyze's for files: roles given here or to extract say where each part
+    was taken (ebutool.store.vantages)."""
     diag = diag if diag is not None else Diagnostics()
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
-    records = read_ahead(store_records(os.fspath(store), diag, stats))
-    return analyze_records(records, mn, cn, config, diag, oracle=oracle or False, check=False)
+    parts = store_parts(os.fspath(store))
+    if isinstance(vantage, str):
+        vantage = {p.path: vantage for p in parts}
+    given = given_roles(parts, vantage)
+    if views_in_store(parts, given):
+        options: dict[str, Any] = dict(mn=mn, cn=cn, config=config, oracle=oracle or False)
+        return analyze_store_views(
+            parts, given, diag=diag, stats=stats, clock_offsets=clock_offsets, **options
+        )
+    records = read_ahead(store_records(os.fspath(store), diag, stats, parts=parts))
+    role = time_merged_role(parts, given)
+    return analyze_records(
+        records, mn, cn, config, diag, oracle=oracle or False, check=False, vantage=role
+    )

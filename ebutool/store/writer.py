@@ -7,7 +7,11 @@ packets that carry a Home Address option, a type 2 routing header or a tunnel (w
 latency, data-gap and replay measures use); every other packet is only counted
 (``frames``, ``skipped`` in the metadata).  The part's facts (:data:`META_KEY` JSON): the
 path, size, mtime and SHA-256 of the input, first/last time, frame counts, messages by
-label and the reader's diagnostics (counts and the first ones kept).  The binding facts
+label and the reader's diagnostics (counts and the first ones kept), and what merging it as
+a view of one run needs (``view``, :func:`view_facts`: its vantage point, given with
+``vantage`` or detected on the evidence of all its records, its footprint and link
+type; absent in parts written before, whose reader works them out from the records,
+ebutool.store.vantages).  The binding facts
 (care-of -> home address, first and last time seen) go to ``STORE/bindings/NAME.parquet``
 (:mod:`ebutool.store.facts`).
 
@@ -29,6 +33,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
+from ebutool.analysis.footprint import Footprint
+from ebutool.analysis.vantage import Evidence, VantageDecision
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import EbutoolError
 from ebutool.core.gc_tuning import fewer_collections
@@ -37,6 +43,7 @@ from ebutool.records.from_packet import StreamStats
 from ebutool.store.facts import BindingFacts
 from ebutool.store.layout import bindings_path, part_name, part_path
 from ebutool.store.schema import META_KEY, RECORD_SCHEMA, SCHEMA_VERSION, to_batch
+from ebutool.stream.sniff import linktype_of
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
@@ -84,10 +91,14 @@ def part_meta(path: str) -> dict | None:
         return None
 
 
-def _unchanged(meta: dict | None, st: os.stat_result, path: str, esp: str | None) -> bool:
+def _unchanged(
+    meta: dict | None, st: os.stat_result, path: str, esp: str | None, role: str | None
+) -> bool:
     if meta is None or meta.get("schema_version") != SCHEMA_VERSION:
         return False
     if meta.get("esp_sas_sha256") != esp:  # extracted with other ESP SAs (or none)
+        return False
+    if (meta.get("view") or {}).get("given_role") != role:  # another --vantage
         return False
     if meta.get("size") == st.st_size and meta.get("mtime_ns") == st.st_mtime_ns:
         return True
@@ -101,12 +112,45 @@ def diagnostics_json(diag: Diagnostics) -> dict:
     }
 
 
-def extract_file(path: str, store: str, esp_sas: Sequence[EspSA] | None = None) -> PartResult:
+def given_role(path: str, vantage: dict[str, str] | None) -> str | None:
+    """The role ``vantage`` ({path, absolute path or base name: role}) gives ``path``."""
+    from ebutool.analysis.vantage import role_for
+
+    vantage = vantage or {}
+    role = role_for(path, vantage)
+    if role is None:
+        full = os.path.abspath(path)
+        role = next((r for k, r in vantage.items() if os.path.abspath(k) == full), None)
+    return role
+
+
+def view_facts(role: str | None, evidence: Evidence, footprint: Footprint, path: str) -> dict:
+    """What merging a part as a view of one run needs (module doc), as plain values."""
+    decision = (
+        VantageDecision(role, "--vantage", given=True) if role is not None else evidence.decide()
+    )
+    return {
+        "role": decision.role,
+        "evidence": decision.evidence,
+        "given": decision.given,
+        "given_role": role,
+        "footprint": footprint.as_dict(),
+        "linktype": linktype_of(path),
+    }
+
+
+def extract_file(
+    path: str,
+    store: str,
+    esp_sas: Sequence[EspSA] | None = None,
+    vantage: dict[str, str] | None = None,
+) -> PartResult:
     """Write (or keep) the part of ``path`` in ``store`` (module doc).  An input that
     cannot be read is a "failed" result with its one-line diagnosis, never an exception.
     ``esp_sas``: ESP SAs (ebutool.esp) to decrypt with; the part keeps the decrypted
     records with their ESP facts, and a digest of the SAs (never a key) so that a part
-    extracted with other SAs is extracted again."""
+    extracted with other SAs is extracted again.  ``vantage``: {path: role} (``extract
+    --vantage``, ebutool.analysis.vantage) instead of the detected vantage point."""
     from ebutool.esp.sa import sas_digest
 
     esp = sas_digest(esp_sas or ())
@@ -117,12 +161,13 @@ def extract_file(path: str, store: str, esp_sas: Sequence[EspSA] | None = None) 
         st = os.stat(path)
     except OSError as exc:
         return PartResult(path, name, "failed", f"{path}: cannot open ({exc.strerror})")
-    if os.path.exists(out) and _unchanged(part_meta(out), st, path, esp):
+    role = given_role(path, vantage)
+    if os.path.exists(out) and _unchanged(part_meta(out), st, path, esp, role):
         return PartResult(path, name, "unchanged", octets=0)
     diag, stats = Diagnostics(), StreamStats()
     try:
         with fewer_collections():  # a Dask worker holds many long-lived objects: gc_tuning
-            facts, n = _write_part(path, out, diag, stats, st, (esp_sas, esp))
+            facts, n = _write_part(path, out, diag, stats, st, (esp_sas, esp), role)
     except EbutoolError as exc:
         # A part of the file's earlier content would no longer say what the file holds.
         for stale in (out, bindings_path(store, name)):
@@ -148,10 +193,17 @@ def _tmp_name(out: str) -> str:
 
 
 def _write_part(
-    path: str, out: str, diag: Diagnostics, stats: StreamStats, st: os.stat_result, esp: tuple
+    path: str,
+    out: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    st: os.stat_result,
+    esp: tuple,
+    role: str | None,
 ):
     """Stream the records of ``path`` into the temporary part of ``out`` (batch by batch,
-    so memory stays flat); the binding facts table.  ``esp``: (the SAs, their digest)."""
+    so memory stays flat); the binding facts table.  ``esp``: (the SAs, their digest);
+    ``role``: the vantage point given, else None (detected)."""
     from itertools import islice
 
     from ebutool.stream.reader import read_records
@@ -161,12 +213,16 @@ def _write_part(
     items = read_records(path, diag, stats, esp_sas=esp[0])  # raises InputError before any record
     digest = file_hash(path)
     facts = BindingFacts(path)
+    evidence, footprint = Evidence(), Footprint()
     n, first, last = 0, None, None
     try:
         with pq.ParquetWriter(tmp, RECORD_SCHEMA, compression=COMPRESSION) as writer:
             while chunk := list(islice(items, BATCH_ROWS)):
                 writer.write_batch(to_batch(chunk), row_group_size=BATCH_ROWS)
                 facts.add(chunk)
+                for item in chunk:
+                    evidence.add(item)
+                    footprint.add(item)
                 times = [it.ts_ns for it in chunk]
                 lo, hi = min(times), max(times)
                 first = lo if first is None else min(first, lo)
@@ -189,6 +245,7 @@ def _write_part(
                 "messages": dict(stats.messages),
                 "diagnostics": diagnostics_json(diag),
                 "esp_sas_sha256": esp[1],
+                "view": view_facts(role, evidence, footprint, path),
             }
             writer.add_key_value_metadata({META_KEY: json.dumps(meta).encode()})
     except BaseException:

@@ -95,3 +95,26 @@ def input_digest(source: str | os.PathLike) -> dict[str, object]:
 
 def _unhashed(name: str, reason: str) -> dict[str, object]:
     return {"name": name, "size_bytes": None, "sha256": None, "reason": reason}
+
+
+def linktype_of(path: str) -> object:
+    """The link type of a capture's first frame ("jsonl" for a trace), None unknown
+    (standard input, an unreadable file, a capture without frames): what tells the
+    pieces of one rotated capture (ebutool.analysis.footprint) apart."""
+    from ebutool.capture.source import open_frames
+
+    if path == "-":
+        return None
+    try:
+        kind, stream, _ = open_input(path, Diagnostics())
+    except (InputError, OSError):
+        return None
+    try:
+        if kind == "jsonl":
+            return "jsonl"
+        frame = next(iter(open_frames(stream, Diagnostics())), None)
+    except (InputError, OSError):
+        return None
+    finally:
+        stream.close()
+    return frame.linktype if frame is not None else None

@@ -148,8 +148,9 @@ def _no_fallback(log: list[str]) -> bool:
 def test_analysis_split_on_a_two_worker_cluster(tmp_path, pieces, cli):
     """analyze STORE --cluster local:2 (the analysis split by mobile node, one task per
     group): the 8-piece split gives the whole capture's rows, and a multi-vantage synth
-    run (mn, ha, cn views) gives exactly the store's single-process table (its parts
-    merged by time); per-file analysis without the store differs (the guard)."""
+    run (mn, ha, cn views) gives exactly the table of analyze --merge of its captures
+    (views of one run: merged in one process, not split; tests/store/test_store_vantages.py);
+    per-file analysis without the store differs (the guard)."""
     from ebutool.runner.cluster import dask_client, dask_group_mapper
     from ebutool.store.grouped import analyze_store_grouped
     from tests.support.cli import run_cli
@@ -185,14 +186,19 @@ def test_analysis_split_on_a_two_worker_cluster(tmp_path, pieces, cli):
     assert made.exit_code == 0, made.stderr
     extract(views, tmp_path / "mv")
     merged = analyze_store(tmp_path / "mv")
+    pd.testing.assert_frame_equal(merged, ebutool.analyze(*views, merge=True))
     log: list[str] = []
     with dask_client("local:2") as client:
-        for store, ref in ((tmp_path / "mv", merged), (tmp_path / "s8", None)):
-            df = analyze_store_grouped(
-                store, mapper=dask_group_mapper(client), groups=4, log=log.append
-            )
-            pd.testing.assert_frame_equal(df, ref if ref is not None else analyze_store(store))
-    assert log and _no_fallback(log)
+        df = analyze_store_grouped(
+            tmp_path / "s8", mapper=dask_group_mapper(client), groups=4, log=log.append
+        )
+        pd.testing.assert_frame_equal(df, analyze_store(tmp_path / "s8"))
+        assert log and _no_fallback(log)
+        df = analyze_store_grouped(
+            tmp_path / "mv", mapper=dask_group_mapper(client), groups=4, log=log.append
+        )
+        pd.testing.assert_frame_equal(df, merged)
+        assert "holds views of one run" in log[-1]
     per_file = ebutool.analyze(*views)
     cols = [c for c in merged.columns if c not in ("source", "episode")]
     assert len(per_file) != len(merged) or not per_file[cols].equals(merged[cols])

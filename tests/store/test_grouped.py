@@ -70,10 +70,14 @@ def test_eight_pieces_with_keys(tmp_path):
 
 
 def test_multi_vantage_split(tmp_path, synth_views):
+    """A store of views of one run is not split (its clocks span the run): merged in one
+    process with a note, the table of analyze --merge of the captures."""
     extract(synth_views, tmp_path / "s")
     df, log = _same(tmp_path / "s", groups=5)
-    assert _no_fallback(log) and "analysis: 3 groups of mobile nodes in 3 tasks" in log
-    # (a store's parts are merged by time, not yet as views of one run: docs/scale-out.md)
+    assert not _no_fallback(log) and "holds views of one run" in log[0]
+    merged = ebutool.analyze(*synth_views, merge=True)
+    pd.testing.assert_frame_equal(df, merged)
+    assert (df["vantage"] == "multi").all()
 
 
 def test_the_split_is_by_mobile_node(tmp_path):

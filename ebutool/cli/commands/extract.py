@@ -38,6 +38,16 @@ ClusterOpt = Annotated[
         "Needs the ebutool[dask] extra.",
     ),
 ]
+VantageOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vantage",
+        metavar="PATH=ROLE",
+        help="Where the capture PATH (as given, or its base name) was taken: mn, ha, cn or "
+        "path; repeatable.  Kept with its part instead of the detected vantage point "
+        "(analyze STORE merges parts of several vantage points as views of one run).",
+    ),
+]
 PROGRESS_EVERY_S = 1.0  # at most one progress line a second (and the last one)
 
 
@@ -74,6 +84,7 @@ def register(app: typer.Typer) -> None:
         esp_sas: list[EspSA],
         jobs: JobsOpt = 1,
         cluster: ClusterOpt = None,
+        vantage: VantageOpt = None,
         quiet: QuietOpt = False,
     ) -> None:
         """Extract the records the analysis uses into a Parquet record store, one part
@@ -87,11 +98,16 @@ def register(app: typer.Typer) -> None:
         A file that cannot be read is named and counted, the others are written (exit 3
         at the end).  With --esp-sa, ESP-protected signalling is stored decrypted with its
         ESP facts (docs/esp.md); a part extracted with other SAs is extracted again.
-        docs/scale-out.md: several hosts, SLURM/PBS, DuckDB/pandas.
+        Each part keeps its vantage point (detected, or --vantage) and what tells views
+        of one run: a store of MN, HA and CN captures is analysed as analyze --merge of
+        them (merged views).  docs/scale-out.md: several hosts, SLURM/PBS, DuckDB/pandas.
 
         Example: ebutool extract captures/ -o store/ --cluster local:2 && ebutool analyze store/
         """
+        from ebutool.analysis.vantage import parse_vantage_options
         from ebutool.runner.cluster import extract_files
+
+        given = parse_vantage_options(vantage or [])
 
         if cluster is not None and jobs != 1:
             err(
@@ -107,6 +123,7 @@ def register(app: typer.Typer) -> None:
             on_result=progress,
             say=None if quiet else err,
             esp_sas=esp_sas,
+            vantage=given,
         )
         if not quiet:
             err(f"{store}: {report.summary()}")
