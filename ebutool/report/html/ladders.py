@@ -86,7 +86,8 @@ def _view_episodes(
     """The episodes of views of one run merged as analyze merged them (module doc)."""
     from ebutool.analysis import build_episodes, merged_records
     from ebutool.analysis.merged_views import View, merge_views
-    from ebutool.runner.views import MERGEABLE, offsets_of
+    from ebutool.analysis.view_groups import MERGEABLE
+    from ebutool.runner.views import offsets_of
 
     given = offsets_of(options.clock_offsets)
     by_role: dict[str, list[int]] = {}
