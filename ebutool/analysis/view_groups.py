@@ -26,6 +26,7 @@ from ebutool.analysis.merged_views import View
 from ebutool.analysis.vantage import Evidence, VantageDecision, role_for
 from ebutool.analysis.view_table import analyze_views
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.exact_time import merged_attrs
 
 MERGEABLE = ("mn", "path", "ha", "cn")  # roles with a place on the path of the messages
 
@@ -119,9 +120,11 @@ def _numbered(frames: list[pd.DataFrame]) -> pd.DataFrame:
     for f in frames:
         for k in attrs:
             attrs[k] += f.attrs.get(k, [])
+    exact = merged_attrs(frames)  # pd.concat drops the frames' differing attrs
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     df["episode"] = pd.Series(range(1, len(df) + 1), index=df.index, dtype=df["episode"].dtype)
     df.attrs.update(attrs)
+    df.attrs.update(exact)
     return df
 
 

@@ -26,6 +26,7 @@ from ebutool.analysis.vantage import Evidence, check_role, role_for
 from ebutool.analysis.view_groups import share_across_roles, views_table
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
+from ebutool.core.exact_time import TIME_DECIMALS
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.multi import _read_one, per_file, readable, source_labels
 from ebutool.stream.sniff import linktype_of
@@ -114,9 +115,11 @@ def analyze_as_views(
     lists = per_file(_read_one, names, esp_sas, jobs=jobs, diag=diag, stats=stats)
     streams, labels = readable(lists, source_labels(names))
     paths = [n for n, v in zip(names, lists, strict=True) if v is not None]
-    return views_table(
+    df = views_table(
         streams, labels, paths, given=given, clock_offsets=clock_offsets, diag=diag, **options
     )
+    df.attrs[TIME_DECIMALS] = stats.time_decimals  # a nanosecond capture's 9 decimals
+    return df
 
 
 def stitch_rotated(

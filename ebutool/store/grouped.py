@@ -48,6 +48,7 @@ from ebutool.analysis.observable import apply_vantage
 from ebutool.analysis.vantage import LOOKAHEAD_RECORDS, Evidence, lookahead, resolve
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.exact_time import TIME_DECIMALS
 from ebutool.core.gc_tuning import fewer_collections
 from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
 from ebutool.oracle.tables import MAX_TABLE_ENTRIES
@@ -292,6 +293,7 @@ def analyze_store_grouped(
     decision = resolve(vantage, evidence, early, diag, LABEL, len(rows))
     df = apply_vantage(rows.frame(mn, cn), decision.role)
     df.attrs["vantage"] = [decision.as_dict(LABEL)]
+    df.attrs[TIME_DECIMALS] = my_stats.time_decimals  # as analyze_store's
     return df
 
 
@@ -301,6 +303,7 @@ def _add_stats(stats: StreamStats, more: StreamStats) -> None:
     stats.relevant += more.relevant
     stats.skipped.update(more.skipped)
     stats.messages.update(more.messages)
+    stats.time_decimals = max(stats.time_decimals, more.time_decimals)
 
 
 def _oracle_available() -> bool:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from ebutool.analysis import analyze_records, make_oracle
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.exact_time import TIME_DECIMALS
 from ebutool.records.from_packet import StreamStats
-from ebutool.store.parts import store_parts, store_records
+from ebutool.store.parts import store_parts, store_records, time_decimals
 from ebutool.store.vantages import (
     analyze_store_views,
     given_roles,
@@ -61,11 +62,14 @@ def analyze_store(
     given = given_roles(parts, vantage)
     if views_in_store(parts, given):
         options: dict[str, Any] = dict(mn=mn, cn=cn, config=config, oracle=oracle or False)
-        return analyze_store_views(
+        df = analyze_store_views(
             parts, given, diag=diag, stats=stats, clock_offsets=clock_offsets, **options
         )
-    records = read_ahead(store_records(os.fspath(store), diag, stats, parts=parts))
-    role = time_merged_role(parts, given)
-    return analyze_records(
-        records, mn, cn, config, diag, oracle=oracle or False, check=False, vantage=role
-    )
+    else:
+        records = read_ahead(store_records(os.fspath(store), diag, stats, parts=parts))
+        role = time_merged_role(parts, given)
+        df = analyze_records(
+            records, mn, cn, config, diag, oracle=oracle or False, check=False, vantage=role
+        )
+    df.attrs[TIME_DECIMALS] = time_decimals(parts)  # a nanosecond capture's 9 decimals
+    return df

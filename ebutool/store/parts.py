@@ -22,6 +22,7 @@ from ebutool.analysis import source_labels
 from ebutool.analysis.episodes import check_order
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
+from ebutool.core.exact_time import US_DECIMALS
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.layout import check_store, part_files
 from ebutool.store.schema import from_batch
@@ -70,6 +71,14 @@ def add_part_stats(stats: StreamStats, meta: dict) -> None:
     stats.relevant += meta["relevant"]
     stats.skipped.update(meta["skipped"])
     stats.messages.update(meta["messages"])
+    # parts written before the resolution was recorded: microseconds, as then printed
+    stats.time_decimals = max(stats.time_decimals, meta.get("time_decimals", US_DECIMALS))
+
+
+def time_decimals(parts: list[Part]) -> int:
+    """The finest time resolution of the parts' captures (ebutool.core.exact_time): 9 when
+    one was taken in nanoseconds; parts written before it was recorded count as 6."""
+    return max((p.meta.get("time_decimals", US_DECIMALS) for p in parts), default=US_DECIMALS)
 
 
 def part_items(part: Part) -> Iterator:

@@ -243,6 +243,7 @@ def _write_part(
                 "relevant": stats.relevant,
                 "skipped": dict(stats.skipped),
                 "messages": dict(stats.messages),
+                "time_decimals": stats.time_decimals,  # 9: a nanosecond capture (exact_time)
                 "diagnostics": diagnostics_json(diag),
                 "esp_sas_sha256": esp[1],
                 "view": view_facts(role, evidence, footprint, path),

@@ -127,3 +127,50 @@ def test_json_stays_microseconds(tmp_path):
     path, _ = _capture(tmp_path, "pcap")
     res = run_cli("decode", path, "-f", "json")
     assert '"time": 1704110401.000001' in res.stdout
+
+
+def _t_handover(*args) -> list[str]:
+    res = run_cli("analyze", *args, "-f", "csv", "--columns", "t_handover")
+    assert res.exit_code == 0, res.stderr
+    return [r["t_handover"] for r in csv.DictReader(io.StringIO(res.stdout))]
+
+
+def test_store_of_a_nanosecond_capture_keeps_9_decimals(tmp_path):
+    """extract + analyze STORE (one process and split) print what analyze of the capture
+    prints: the part records the capture's resolution."""
+    path, _ = _capture(tmp_path, "pcap")
+    want = _t_handover(path)
+    assert want and all(t.endswith("789") for t in want)
+    store = tmp_path / "store"
+    assert run_cli("extract", path, "-o", store, "-q").exit_code == 0
+    assert _t_handover(store) == want
+    assert _t_handover(store, "-j", "2") == want
+
+
+def _to_ns(src, dst) -> None:
+    """``src`` (a microsecond pcap) rewritten at nanosecond resolution, OFFSET_NS later."""
+    with open(src, "rb") as fh:
+        reader = dpkt.pcap.Reader(fh)
+        pk = [(round(ts * 1_000_000) * 1000 + OFFSET_NS, bytes(b)) for ts, b in reader]
+        dst.write_bytes(pcap_bytes(pk, reader.datalink(), nanosecond=True))
+
+
+def test_merged_views_of_nanosecond_captures_keep_9_decimals(tmp_path):
+    """analyze --merge of views of one run (and the store of them) at the captures'
+    resolution: each t_handover is a packet's exact capture time."""
+    us = {v: tmp_path / f"us-{v}.pcap" for v in ("mn", "cn")}
+    made = run_cli(
+        "synth", SAMPLES / "standard.toml", "-o", us["mn"], "--view", f"cn={us['cn']}",
+        "--clock", "cn=700", "--seed", "7", "-q",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    ns = {v: tmp_path / f"{v}.pcap" for v in us}
+    for v in us:
+        _to_ns(us[v], ns[v])
+    got = _t_handover(ns["mn"], ns["cn"], "--merge")
+    assert got and all(len(t.split(".")[1]) == 9 and t.endswith("789") for t in got)
+    micro = _t_handover(us["mn"], us["cn"], "--merge")  # same instants, 789 ns earlier
+    assert [t + "789" for t in micro] == got
+    store = tmp_path / "store"
+    assert run_cli("extract", ns["mn"], ns["cn"], "-o", store, "-q").exit_code == 0
+    assert _t_handover(store) == got
