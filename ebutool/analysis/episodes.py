@@ -381,7 +381,7 @@ class Reconstructor(MessageHandlers):
                     self.diag.warn(
                         "packet_from_old_address",
                         f"frame {rec.frame}: {msg} from {res.coa}, which {mn} left for "
-                        f"{cur.coa}; not a handover",
+                        f"{'its home link' if cur.coa == mn else cur.coa}; not a handover",
                         rec.frame,
                     )
                     if cur.back_since is None:
