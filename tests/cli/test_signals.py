@@ -17,6 +17,12 @@ ARGS = ["analyze", str(SAMPLES / "mixed.pcap"), "-f", "csv"]
 
 
 def _blocked() -> None:
+    # The child starts as from a terminal: SIGINT and SIGTERM at their default action.
+    # (A test run started in the background by a non-interactive shell has SIGINT
+    # ignored, which the child would inherit, and keep ignoring, as a background job
+    # must: the signal would then be lost and the run end with 0.)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # held back until ebutool's main unblocks it: delivered at its very first statements
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
