@@ -213,7 +213,7 @@ def collect(
 
 class Sink(Protocol):
     """Where :func:`observe` puts what a record contributes (a :class:`Trace`, or the
-    bounded per-MN collector of ebutool.cn_replay.stream)."""
+    bounded per-MN collector of ebutool.cn_replay.per_mn)."""
 
     first_ns: int | None
     last_ns: int | None
@@ -459,7 +459,7 @@ def run_trace(
     trusted: Iterable[str] | None = None,
     diag: Diagnostics | None = None,
 ) -> RunResult:
-    """The model run over a collected trace (or one batch of it: ebutool.cn_replay.stream)."""
+    """The model run over a collected trace (or one batch of it: ebutool.cn_replay.per_mn)."""
     diag = diag if diag is not None else Diagnostics()
     unmatched = match_acks(tr)
     policies = resolve_observed(tr, CNPolicies.coerce(cn_policy))
