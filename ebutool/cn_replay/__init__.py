@@ -336,6 +336,19 @@ def combine(parts: list[ReplayResult]) -> ReplayResult:
     )
 
 
+def without_rows(r: ReplayResult) -> ReplayResult:
+    """``r`` with its tables emptied (their rows written already): what :func:`combine`
+    needs to sum up a streamed run."""
+    return ReplayResult(
+        r.exposure.iloc[:0],
+        r.divergences.iloc[:0],
+        r.decisions.iloc[:0],
+        r.policy,
+        r.config,
+        r.summary,
+    )
+
+
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     full = [f for f in frames if len(f)]
     if not full:
@@ -422,6 +435,7 @@ __all__ = [
     "replay_stream",
     "replay_batches",
     "combine",
+    "without_rows",
     "ReplayResult",
     "Policy",
     "POLICIES",
