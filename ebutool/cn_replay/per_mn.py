@@ -69,6 +69,7 @@ class Collector:
         self.last_ns: int | None = None
         self._n = 0  # arrival number of the next item
         self._frame: int | None = None
+        self.peak_groups = 0  # the most MNs held at once (the bound's tests)
 
     # -- the Sink protocol -----------------------------------------------------------
 
@@ -116,6 +117,7 @@ class Collector:
             if self.limit is not None and len(self.groups) >= self.limit:
                 self._evict()
             g = self.groups[mn] = _Group()
+            self.peak_groups = max(self.peak_groups, len(self.groups))
         return g
 
     def _evict(self) -> None:
@@ -164,10 +166,12 @@ def batches(
     diag: Diagnostics,
     default_basis: str,
     limit: int | None,
+    col: Collector | None = None,
 ) -> Iterator[Trace]:
     """The traces to replay one after the other: those of evicted MNs as the table fills,
-    then the rest at the end (one Trace, the whole input, when it stays within ``limit``)."""
-    col = Collector(diag, limit)
+    then the rest at the end (one Trace, the whole input, when it stays within ``limit``).
+    ``col``: the collector to use (a test's, to look at its tables)."""
+    col = col if col is not None else Collector(diag, limit)
     coti: dict = {}
     for rec in items:
         if not isinstance(rec, Record):
