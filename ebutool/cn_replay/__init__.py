@@ -296,8 +296,7 @@ def replay_batches(
     policy = _check_options(config, cn_policy)
     diag = diag if diag is not None else Diagnostics()
     trusted = list(trusted) if trusted is not None else None
-    bound = config.max_state_entries
-    limit = int(bound) if bound < float("inf") else None
+    limit = _limit(config)
     # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
     items = retyped(records, config.mh_types, diag)
     for tr in batches(items, authenticate, diag, basis, limit):
@@ -332,8 +331,13 @@ def combine(parts: list[ReplayResult]) -> ReplayResult:
         _concat([p.decisions for p in parts]),
         last.policy,
         last.config,
-        merge_summaries([p.summary for p in parts]),
+        merge_summaries([p.summary for p in parts], _limit(last.config)),
     )
+
+
+def _limit(config: ProtocolConfig) -> int | None:
+    bound = config.max_state_entries
+    return int(bound) if bound < float("inf") else None
 
 
 def without_rows(r: ReplayResult) -> ReplayResult:
@@ -356,8 +360,9 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return full[0] if len(full) == 1 else pd.concat(full, ignore_index=True)
 
 
-def merge_summaries(parts: list[dict]) -> dict:
-    """The summary of consecutive batches (counts added, per-kind counts merged)."""
+def merge_summaries(parts: list[dict], limit: int | None = None) -> dict:
+    """The summary of consecutive batches (counts added, per-kind counts merged; the
+    per-CN policies of at most ``limit`` CNs, the first ones)."""
     out = dict(parts[0])
     for p in parts[1:]:
         for k, v in p.items():
@@ -366,7 +371,11 @@ def merge_summaries(parts: list[dict]) -> dict:
             elif k in ("basis", "actions", "divergences_by_kind"):
                 out[k] = dict(Counter(out[k]) + Counter(v))
             else:  # per-CN policies: the latest batch's word
-                out[k] = {**out[k], **v}
+                merged = dict(out[k])
+                for cn, policy in v.items():
+                    if cn in merged or limit is None or len(merged) < limit:
+                        merged[cn] = policy
+                out[k] = merged
     out["basis"] = dict(sorted(out["basis"].items()))
     out["actions"] = dict(sorted(out["actions"].items()))
     by = out["divergences_by_kind"]
@@ -435,6 +444,7 @@ __all__ = [
     "replay_stream",
     "replay_batches",
     "combine",
+    "merge_summaries",
     "without_rows",
     "ReplayResult",
     "Policy",

@@ -677,12 +677,14 @@ def replay_written(
     as soon as they are made; the summary of the whole run (its tables empty)."""
     from ebutool.cn_replay import combine, without_rows
 
-    parts = []
+    total = None
     for part in replay_stream_file(path, decisions="decisions" in sinks, **kwargs):
         for what, add in sinks.items():
             add(getattr(part, what))
-        parts.append(without_rows(part))
-    return ReplayRuns([os.fspath(path)], [combine(parts)])
+        part = without_rows(part)
+        total = part if total is None else combine([total, part])
+    assert total is not None  # (the last batch is always made, even of no record)
+    return ReplayRuns([os.fspath(path)], [total])
 
 
 __all__ = [

@@ -90,3 +90,22 @@ def test_memory_stays_flat_when_mns_double_beyond_the_bound():
     _peak(LIMIT)  # (imports and caches warmed)
     small, large = _peak(6 * LIMIT), _peak(12 * LIMIT)
     assert large < 1.25 * small, (small, large)
+
+
+def test_merged_summary_keeps_the_policies_of_at_most_the_bound_of_cns():
+    from ebutool.cn_replay import merge_summaries
+
+    def part(cns):
+        return {
+            "updates": len(cns),
+            "basis": {"trace": len(cns)},
+            "actions": {},
+            "divergences_by_kind": {},
+            "cn_policies": dict.fromkeys(cns, "early"),
+            "cn_policies_observed": {},
+        }
+
+    out = merge_summaries([part(["a", "b"]), part(["b", "c", "d"])], limit=3)
+    assert out["updates"] == 5 and out["basis"] == {"trace": 5}
+    assert list(out["cn_policies"]) == ["a", "b", "c"]
+    assert list(merge_summaries([part(["a"]), part(["b", "c"])])["cn_policies"]) == ["a", "b", "c"]
