@@ -109,3 +109,38 @@ def test_merged_summary_keeps_the_policies_of_at_most_the_bound_of_cns():
     assert out["updates"] == 5 and out["basis"] == {"trace": 5}
     assert list(out["cn_policies"]) == ["a", "b", "c"]
     assert list(merge_summaries([part(["a"]), part(["b", "c"])])["cn_policies"]) == ["a", "b", "c"]
+
+
+def _hostile(tmp_path, n: int):
+    """benchmarks/gen_hostile.py's capture (raw bytes, independent of ebutool)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    gen = Path(__file__).resolve().parents[2] / "benchmarks" / "gen_hostile.py"
+    cap = tmp_path / "hostile.pcap"
+    subprocess.run([sys.executable, str(gen), "--bus", str(n), "--out", str(cap)], check=True)
+    return cap
+
+
+def test_cli_streams_every_decision_beyond_the_bound(tmp_path):
+    import csv
+    import json
+
+    from tests.support.cli import run_cli
+
+    n = 3 * LIMIT
+    cap = _hostile(tmp_path, n)
+    for bound, fmt in ((LIMIT, "csv"), (LIMIT, "json"), (10 * LIMIT, "csv")):
+        dec = tmp_path / f"dec.{fmt}"
+        args = ["replay", cap, "-f", fmt, "-o", tmp_path / "exp", "--decisions", dec]
+        r = run_cli(*args, "--max-state-entries", bound)
+        assert r.exit_code == 0, r.output
+        text = dec.read_text()
+        rows = list(csv.DictReader(text.splitlines())) if fmt == "csv" else json.loads(text)
+        frames = [int(row["frame"]) for row in rows]
+        assert sorted(frames) == list(range(1, n + 1))  # every BU once
+        if bound > n:  # within the bound: capture order, no eviction
+            assert frames == list(range(1, n + 1)) and "state_evicted" not in r.output
+        else:
+            assert "state_evicted" in r.output
