@@ -144,6 +144,9 @@ class EpisodeRows:
         self.spill.add_run(rows)
         self.columns, self.t0_ns, self.t0_missing = _empty_columns(), array("q"), array("b")
         self.fallbacks = []
+        # the strings shared by the rows held: those on disk no longer need them (issue 12:
+        # kept, this dict held every address of a capture with one BU per home address)
+        self._interned = {}
 
     def _append_values(self, key: tuple, values: list) -> None:
         """One row as stored (nan, _INT_NONE, _BOOL_NONE for missing values)."""

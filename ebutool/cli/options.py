@@ -270,6 +270,41 @@ def write_pieces(
         out.write(data)
 
 
+class PieceWriter:
+    """:func:`write_pieces` fed one piece at a time (several tables written side by side)."""
+
+    def __init__(
+        self,
+        fmt: OutputFormat,
+        out: OutputFile,
+        decimals: int = 3,
+        *,
+        columns: str | None = None,
+        name: str = "ebutool",
+    ) -> None:
+        from ebutool.report.select import parse_columns
+        from ebutool.report.streamed import PieceRenderer
+
+        check_output(fmt, out.path)
+        self.out, self.columns = out, columns
+        self.names = parse_columns(columns)
+        self.renderer = PieceRenderer(fmt, decimals, name=name)
+
+    def add(self, df: pd.DataFrame) -> None:
+        from ebutool.report.select import select_columns
+
+        if self.names is not None or self.columns is not None:
+            df = select_columns(df, self.names)
+        data = self.renderer.piece(df)
+        if data is not None:
+            self.out.write(data)
+
+    def close(self) -> None:
+        data = self.renderer.end()
+        if data:
+            self.out.write(data)
+
+
 def final_status(diag: Diagnostics, quiet: bool, status: int = 0) -> int:
     """The exit status of a command that read several inputs: 3 (README "Exit status")
     when one of them could not be read (its rows are missing; with --quiet it is named

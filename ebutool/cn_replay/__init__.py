@@ -17,7 +17,7 @@ says so (``basis`` = ``trace``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -30,6 +30,7 @@ from ebutool.cn_replay.divergences import (
     divergence_frame,
 )
 from ebutool.cn_replay.exposure import EXPOSURE_COLUMNS, exposure_frame
+from ebutool.cn_replay.per_mn import batches
 from ebutool.cn_replay.replayer import (
     BASIS_INJECTED,
     BASIS_KEYLESS,
@@ -38,7 +39,7 @@ from ebutool.cn_replay.replayer import (
     Authenticate,
     RunResult,
     describe_ack,
-    run,
+    run_trace,
 )
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
@@ -205,6 +206,25 @@ def replay(
     SAs (ebutool.esp) to decrypt protected signalling with.  ``path`` may be a record
     store (``ebutool extract``): its parts merged by time are replayed as the capture
     they were cut from (their records were decrypted at extraction)."""
+    return combine(
+        list(replay_stream(path, keys, config, cn_policy, diag, trusted, stats, esp_sas))
+    )
+
+
+def replay_stream(
+    path,
+    keys=None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    cn_policy: str | Mapping = "early",
+    diag: Diagnostics | None = None,
+    trusted: Iterable[str] | None = None,
+    stats=None,
+    esp_sas=None,
+    decisions: bool = True,
+) -> Iterator[ReplayResult]:
+    """:func:`replay` batch by batch (ebutool.cn_replay.per_mn; one batch for an input
+    within ``--max-state-entries`` MNs); ``decisions=False`` leaves the decisions
+    tables empty (not built)."""
     from ebutool.store.layout import is_store
     from ebutool.stream.reader import read_records
 
@@ -218,7 +238,7 @@ def replay(
         records = store_records(path, diag, stats, check=False)
     else:
         records = read_records(path, diag, stats, esp_sas=esp_sas)
-    return replay_records(
+    return replay_batches(
         records,
         authenticate=authenticate,
         basis=basis,
@@ -226,6 +246,7 @@ def replay(
         cn_policy=policy,
         diag=diag,
         trusted=trusted,
+        decisions=decisions,
     )
 
 
@@ -244,33 +265,128 @@ def replay_records(
     ``authenticate`` is called with every record in order (see
     :data:`ebutool.cn_replay.replayer.Authenticate`); None = no check at all, every update
     is decided by following the trace's CN."""
+    return combine(
+        list(
+            replay_batches(
+                records,
+                authenticate=authenticate,
+                basis=basis,
+                config=config,
+                cn_policy=cn_policy,
+                diag=diag,
+                trusted=trusted,
+            )
+        )
+    )
+
+
+def replay_batches(
+    records: Iterable,
+    *,
+    authenticate: Authenticate | None = None,
+    basis: str = BASIS_INJECTED,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    cn_policy: str | Mapping | CNPolicies = "early",
+    diag: Diagnostics | None = None,
+    trusted: Iterable[str] | None = None,
+    decisions: bool = True,
+) -> Iterator[ReplayResult]:
+    """:func:`replay_records` batch by batch, each batch's result as soon as it is made
+    (the MNs evicted from the bounded table, then the rest at the end)."""
     policy = _check_options(config, cn_policy)
     diag = diag if diag is not None else Diagnostics()
+    trusted = list(trusted) if trusted is not None else None
+    limit = _limit(config)
     # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
-    res = run(
-        retyped(records, config.mh_types, diag),
-        authenticate=authenticate,
-        basis=basis,
-        config=config,
-        cn_policy=policy,
-        trusted=trusted,
-        diag=diag,
-    )
-    exposure = exposure_frame(res.model.tentatives, res.trace.last_ns)
-    divergences = divergence_frame(res.divergences)
-    decisions = _decision_frame(res)
+    items = retyped(records, config.mh_types, diag)
+    for tr in batches(items, authenticate, diag, basis, limit):
+        res = run_trace(
+            tr,
+            authenticated=authenticate is not None,
+            config=config,
+            cn_policy=policy,
+            trusted=trusted,
+            diag=diag,
+        )
+        exposure = exposure_frame(res.model.tentatives, res.trace.last_ns)
+        divergences = divergence_frame(res.divergences)
+        yield ReplayResult(
+            exposure,
+            divergences,
+            _decision_frame(res if decisions else None),
+            res.policies.describe(),
+            config,
+            _summary(res, exposure, divergences),
+        )
+
+
+def combine(parts: list[ReplayResult]) -> ReplayResult:
+    """One result of consecutive batches (the first alone is returned as it is)."""
+    if len(parts) == 1:
+        return parts[0]
+    last = parts[-1]
     return ReplayResult(
-        exposure,
-        divergences,
-        decisions,
-        res.policies.describe(),
-        config,
-        _summary(res, exposure, divergences),
+        _concat([p.exposure for p in parts]),
+        _concat([p.divergences for p in parts]),
+        _concat([p.decisions for p in parts]),
+        last.policy,
+        last.config,
+        merge_summaries([p.summary for p in parts], _limit(last.config)),
     )
 
 
-def _decision_frame(res: RunResult) -> pd.DataFrame:
-    rows = []
+def _limit(config: ProtocolConfig) -> int | None:
+    bound = config.max_state_entries
+    return int(bound) if bound < float("inf") else None
+
+
+def without_rows(r: ReplayResult) -> ReplayResult:
+    """``r`` with its tables emptied (their rows written already): what :func:`combine`
+    needs to sum up a streamed run."""
+    return ReplayResult(
+        r.exposure.iloc[:0],
+        r.divergences.iloc[:0],
+        r.decisions.iloc[:0],
+        r.policy,
+        r.config,
+        r.summary,
+    )
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    full = [f for f in frames if len(f)]
+    if not full:
+        return frames[-1]
+    return full[0] if len(full) == 1 else pd.concat(full, ignore_index=True)
+
+
+def merge_summaries(parts: list[dict], limit: int | None = None) -> dict:
+    """The summary of consecutive batches (counts added, per-kind counts merged; the
+    per-CN policies of at most ``limit`` CNs, the first ones)."""
+    out = dict(parts[0])
+    for p in parts[1:]:
+        for k, v in p.items():
+            if isinstance(v, int):
+                out[k] += v
+            elif k in ("basis", "actions", "divergences_by_kind"):
+                out[k] = dict(Counter(out[k]) + Counter(v))
+            else:  # per-CN policies: the latest batch's word
+                merged = dict(out[k])
+                for cn, policy in v.items():
+                    if cn in merged or limit is None or len(merged) < limit:
+                        merged[cn] = policy
+                out[k] = merged
+    out["basis"] = dict(sorted(out["basis"].items()))
+    out["actions"] = dict(sorted(out["actions"].items()))
+    by = out["divergences_by_kind"]
+    out["divergences_by_kind"] = {k: by[k] for k in DIVERGENCE_KINDS if by.get(k)}
+    return out
+
+
+def _decision_frame(res: RunResult | None) -> pd.DataFrame:
+    rows: list[dict] = []
+    if res is None:
+        return pd.DataFrame(rows, columns=DECISION_COLUMNS)
     for s, oc, b in zip(res.sent, res.outcomes, res.basis, strict=False):
         detail = "; ".join(x for x in (s.reason, oc.detail) if x)
         rows.append(
@@ -325,6 +441,11 @@ __all__ = [
     "UNOBSERVABLE_KINDS",
     "replay",
     "replay_records",
+    "replay_stream",
+    "replay_batches",
+    "combine",
+    "merge_summaries",
+    "without_rows",
     "ReplayResult",
     "Policy",
     "POLICIES",

@@ -15,7 +15,7 @@ import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from ebutool.analysis.handlers import MAX_OPEN_COTIS
 from ebutool.cn_replay.binding_cache import (
@@ -77,12 +77,20 @@ class ObservedAck(NamedTuple):
     sequence: int
 
 
+class _Rec(NamedTuple):
+    """What the replay keeps of a binding update's record (not the packet itself)."""
+
+    frame: int
+    ts_ns: int
+    msg: str  # "BU" or "EBU", as the record names it
+
+
 @dataclass(slots=True)
 class _Sent:
     """A binding update the MN sent to a CN, as seen in the trace."""
 
     index: int
-    rec: Record
+    rec: _Rec
     mn: str
     cn: str
     coa: str
@@ -120,6 +128,25 @@ class Trace:
     first_ns: int | None = None
     last_ns: int | None = None
     _times: dict | None = None
+    known_cns: set[str] | None = None  # CNs sent updates (None: those of ``sent``)
+
+    def add_sent(self, s: _Sent) -> None:
+        self.sent.append(s)
+
+    def sent_count(self) -> int:
+        return len(self.sent)
+
+    def add_home_agent(self, addr: str) -> None:
+        self.home_agents.add(addr)
+
+    def add_ack(self, ack: ObservedAck) -> None:
+        self.acks.append(ack)
+
+    def add_rtt(self, key: tuple[str, str], sample: tuple[int, int]) -> None:
+        self.rtt[key].append(sample)
+
+    def add_data(self, d: _Data) -> None:
+        self.data.append(d)
 
     def data_times(self) -> dict[tuple[str, str, str], list[int]]:
         """Sorted arrival times of CN packets per (mn, cn, coa)."""
@@ -179,74 +206,100 @@ def collect(
     # (handlers.py, ``coti_index``): a cookie is only unique per MN, not per capture.
     coti: dict[tuple[str, str, bytes], Record] = {}
     for rec in items:
-        if not isinstance(rec, Record):
-            continue
-        tr.first_ns = rec.ts_ns if tr.first_ns is None else min(tr.first_ns, rec.ts_ns)
-        tr.last_ns = rec.ts_ns if tr.last_ns is None else max(tr.last_ns, rec.ts_ns)
-        verdict = None
-        if authenticate is not None:
-            try:
-                verdict = authenticate(rec)
-            except Exception as exc:  # one packet never stops a run
-                diag.warn(
-                    "replay_auth_failed",
-                    f"frame {rec.frame}: the authentication check "
-                    f"failed ({type(exc).__name__}); decided from the trace",
-                    rec.frame,
-                )
-        msg = rec.mh
-        if rec.msg in ("BU", "EBU") and isinstance(msg, BindingUpdate):
-            mn = rec.hoa or rec.src
-            if msg.flags & BU_FLAG_H:
-                tr.home_agents.add(rec.dst)
-                continue
-            coa = rec.care_of_address or rec.src
-            s = _Sent(
-                len(tr.sent),
-                rec,
-                mn,
-                rec.dst,
-                coa,
-                msg.sequence,
-                float(msg.lifetime * LIFETIME_UNIT_S),
-                bool(msg.flags & BU_FLAG_A),
-                # the oracle's name wins: a BU with care-of index 0 may be a standard one
-                getattr(verdict, "msg", rec.msg) == "EBU",
-                rec.deregistration,
-            )
-            s.verdict, s.reason, s.basis, s.status = _verdict_of(verdict, default_basis)
-            if s.verdict == "stale_token":
-                # the token's age is the MN's rule (RFC 6275 5.2.7): a CN accepts the MAC
-                s.verdict = "valid"
-            elif s.verdict not in ("valid", "invalid", "unverifiable"):
-                s.verdict = "unverifiable"
-            tr.sent.append(s)
-        elif rec.msg == "BA" and isinstance(msg, BindingAcknowledgement):
-            tr.acks.append(
-                ObservedAck(
-                    rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, msg.status, msg.sequence
-                )
-            )
-        elif rec.msg == "CoTI" and isinstance(msg, HomeTestInit):
-            # At most MAX_OPEN_COTIS (episode analysis's bound) await their CoT: the oldest
-            # is forgotten, with a counted warning, so lost CoTs cannot grow memory unbounded.
-            key = (rec.src, rec.dst, msg.init_cookie)
-            if key not in coti and len(coti) >= MAX_OPEN_COTIS:
-                old = coti.pop(next(iter(coti)))
-                diag.warn(
-                    "replay_coti_forgotten",
-                    f"frame {old.frame}: CoTI unanswered while "
-                    f"{MAX_OPEN_COTIS} others were open; forgotten (no RTT sample from it)",
-                    old.frame,
-                )
-            coti[key] = rec
-        elif rec.msg == "CoT" and isinstance(msg, HomeTest):
-            init = coti.pop((rec.dst, rec.src, msg.init_cookie), None)
-            if init is not None and rec.ts_ns >= init.ts_ns:
-                tr.rtt[(rec.src, init.src)].append((init.ts_ns, rec.ts_ns - init.ts_ns))
-        elif rec.msg == "data" and rec.rh2 is not None and rec.dst != rec.rh2 and rec.hoa is None:
-            tr.data.append(_Data(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, rec.ip_len))
+        if isinstance(rec, Record):
+            observe(rec, tr, coti, authenticate, diag, default_basis)
     return tr
+
+
+class Sink(Protocol):
+    """Where :func:`observe` puts what a record contributes (a :class:`Trace`, or the
+    bounded per-MN collector of ebutool.cn_replay.per_mn)."""
+
+    first_ns: int | None
+    last_ns: int | None
+
+    def add_sent(self, s: _Sent) -> None: ...
+    def sent_count(self) -> int: ...
+    def add_home_agent(self, addr: str) -> None: ...
+    def add_ack(self, ack: ObservedAck) -> None: ...
+    def add_rtt(self, key: tuple[str, str], sample: tuple[int, int]) -> None: ...
+    def add_data(self, d: _Data) -> None: ...
+
+
+def observe(
+    rec: Record,
+    tr: Sink,
+    coti: dict,
+    authenticate: Authenticate | None,
+    diag: Diagnostics,
+    default_basis: str,
+) -> None:
+    """What one record contributes to the replay, put into ``tr``."""
+    tr.first_ns = rec.ts_ns if tr.first_ns is None else min(tr.first_ns, rec.ts_ns)
+    tr.last_ns = rec.ts_ns if tr.last_ns is None else max(tr.last_ns, rec.ts_ns)
+    verdict = None
+    if authenticate is not None:
+        try:
+            verdict = authenticate(rec)
+        except Exception as exc:  # one packet never stops a run
+            diag.warn(
+                "replay_auth_failed",
+                f"frame {rec.frame}: the authentication check "
+                f"failed ({type(exc).__name__}); decided from the trace",
+                rec.frame,
+            )
+    msg = rec.mh
+    if rec.msg in ("BU", "EBU") and isinstance(msg, BindingUpdate):
+        if msg.flags & BU_FLAG_H:
+            tr.add_home_agent(rec.dst)
+            return
+        tr.add_sent(_sent(rec, msg, tr.sent_count(), verdict, default_basis))
+    elif rec.msg == "BA" and isinstance(msg, BindingAcknowledgement):
+        tr.add_ack(
+            ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, msg.status, msg.sequence)
+        )
+    elif rec.msg == "CoTI" and isinstance(msg, HomeTestInit):
+        # At most MAX_OPEN_COTIS (episode analysis's bound) await their CoT: the oldest
+        # is forgotten, with a counted warning, so lost CoTs cannot grow memory unbounded.
+        key = (rec.src, rec.dst, msg.init_cookie)
+        if key not in coti and len(coti) >= MAX_OPEN_COTIS:
+            old = coti.pop(next(iter(coti)))
+            diag.warn(
+                "replay_coti_forgotten",
+                f"frame {old.frame}: CoTI unanswered while "
+                f"{MAX_OPEN_COTIS} others were open; forgotten (no RTT sample from it)",
+                old.frame,
+            )
+        coti[key] = rec
+    elif rec.msg == "CoT" and isinstance(msg, HomeTest):
+        init = coti.pop((rec.dst, rec.src, msg.init_cookie), None)
+        if init is not None and rec.ts_ns >= init.ts_ns:
+            tr.add_rtt((rec.src, init.src), (init.ts_ns, rec.ts_ns - init.ts_ns))
+    elif rec.msg == "data" and rec.rh2 is not None and rec.dst != rec.rh2 and rec.hoa is None:
+        tr.add_data(_Data(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, rec.ip_len))
+
+
+def _sent(rec: Record, msg: BindingUpdate, index: int, verdict, default_basis: str) -> _Sent:
+    s = _Sent(
+        index,
+        _Rec(rec.frame, rec.ts_ns, rec.msg),
+        rec.hoa or rec.src,
+        rec.dst,
+        rec.care_of_address or rec.src,
+        msg.sequence,
+        float(msg.lifetime * LIFETIME_UNIT_S),
+        bool(msg.flags & BU_FLAG_A),
+        # the oracle's name wins: a BU with care-of index 0 may be a standard one
+        getattr(verdict, "msg", rec.msg) == "EBU",
+        rec.deregistration,
+    )
+    s.verdict, s.reason, s.basis, s.status = _verdict_of(verdict, default_basis)
+    if s.verdict == "stale_token":
+        # the token's age is the MN's rule (RFC 6275 5.2.7): a CN accepts the MAC
+        s.verdict = "valid"
+    elif s.verdict not in ("valid", "invalid", "unverifiable"):
+        s.verdict = "unverifiable"
+    return s
 
 
 def match_acks(tr: Trace) -> list[ObservedAck]:
@@ -256,7 +309,9 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
     An acknowledgement answers the latest unanswered update from the same MN to the
     same CN with its sequence number; a rejection with status 135 carries the last
     accepted number instead (RFC 6275 9.5.1), so it answers the latest unanswered one."""
-    cns = {s.cn for s in tr.sent} - tr.home_agents
+    cns = (tr.known_cns if tr.known_cns is not None else {s.cn for s in tr.sent}) - set(
+        tr.home_agents
+    )
     events: list[tuple[int, int, int, _Sent | ObservedAck]]
     events = [(s.rec.ts_ns, s.rec.frame, 0, s) for s in tr.sent]
     events += [(a.ts_ns, a.frame, 1, a) for a in tr.acks if a.src in cns]
@@ -277,7 +332,7 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
             continue
         cands.remove(pick)
         pick.ack = ack
-        tr.rtt[(pick.cn, pick.coa)].append((pick.rec.ts_ns, ack.ts_ns - pick.rec.ts_ns))
+        tr.add_rtt((pick.cn, pick.coa), (pick.rec.ts_ns, ack.ts_ns - pick.rec.ts_ns))
     return unmatched
 
 
@@ -385,12 +440,33 @@ def run(
 ) -> RunResult:
     diag = diag if diag is not None else Diagnostics()
     tr = collect(items, authenticate, diag, basis)
+    return run_trace(
+        tr,
+        authenticated=authenticate is not None,
+        config=config,
+        cn_policy=cn_policy,
+        trusted=trusted,
+        diag=diag,
+    )
+
+
+def run_trace(
+    tr: Trace,
+    *,
+    authenticated: bool,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    cn_policy: str | Policy | Mapping | CNPolicies = Policy.early,
+    trusted: Iterable[str] | None = None,
+    diag: Diagnostics | None = None,
+) -> RunResult:
+    """The model run over a collected trace (or one batch of it: ebutool.cn_replay.per_mn)."""
+    diag = diag if diag is not None else Diagnostics()
     unmatched = match_acks(tr)
     policies = resolve_observed(tr, CNPolicies.coerce(cn_policy))
     model = CorrespondentModel(
         config, policies, frozenset(trusted) if trusted is not None else None
     )
-    updates, bases = _updates(tr, authenticate is not None, to_ns(config.initial_bindack_timeout))
+    updates, bases = _updates(tr, authenticated, to_ns(config.initial_bindack_timeout))
     outcomes, divs, prior = _replay(tr, model, sort_updates(updates), diag)
     ordered = [outcomes[s.index] for s in tr.sent]
     divs += compare_acks(tr, ordered, unmatched, config)
@@ -604,6 +680,8 @@ def compare_acks(
 
 __all__ = [
     "run",
+    "run_trace",
+    "observe",
     "RunResult",
     "Authenticate",
     "BASIS_KEYS",

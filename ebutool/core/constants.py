@@ -249,7 +249,7 @@ class ProtocolConfig:
         "ebutool's bound on each table keyed by addresses or cookies from the capture (mobile "
         "nodes, correspondents, care-of addresses...); beyond it the least recently active "
         "entry is evicted (diagnosis state_evicted)",
-        "analysis oracle",
+        "analysis oracle cn_replay",
         positive=True,
     )
     # The draft introduces EBU and EBA as messages of their own without numbers; a

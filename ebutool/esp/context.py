@@ -37,6 +37,10 @@ _CHAIN = frozenset((C.NH_HOPOPTS, C.NH_ROUTING, C.NH_DSTOPTS, C.NH_AH))
 _MAX_DEPTH = 3  # IPv6 headers walked (outer, tunnelled, one more)
 MAX_NO_SA_SPIS = 4096  # SPIs without an SA counted one by one (the rest together)
 MAX_PAIRS_PER_SPI = 16  # (source, destination) pairs kept per such SPI for the hint
+# Addresses from mobility signalling remembered for the hint (issue 12: one BU per home
+# address would otherwise keep every address of the capture); beyond it every SPI
+# without an SA gets its hint, saying the addresses were not all remembered.
+MAX_KNOWN_ADDRESSES = 65536
 _SPI_AT = C.IPV6_HEADER_LEN  # the SPI of ESP right after the IPv6 header
 _ESP_MIN = 8  # SPI and sequence number: a shorter ESP packet is not looked at
 ADDRESS_TEXT_CACHE = 4096  # address texts kept (each ESP packet's two addresses)
@@ -124,12 +128,19 @@ class EspContext:
         self.no_sa_known: set[int] = set()  # SPIs seen with a HAO or type 2 routing header
         self.no_sa_more = 0  # packets of SPIs beyond MAX_NO_SA_SPIS
         self.known: set[str] = set()
+        self.known_more = 0  # addresses not remembered beyond MAX_KNOWN_ADDRESSES
         self.moved_noted: set[int] = set()
         self.decrypted = 0
 
     def learn(self, addresses: Iterable[str | None]) -> None:
         """Addresses of mobile nodes, care-of addresses and home agents, from signalling."""
-        self.known.update(a for a in addresses if a)
+        known = self.known
+        for a in addresses:
+            if a and a not in known:
+                if len(known) >= MAX_KNOWN_ADDRESSES:
+                    self.known_more += 1
+                else:
+                    known.add(a)
 
     def open(
         self,
@@ -227,12 +238,18 @@ class EspContext:
         for spi, count in self.no_sa.items():
             pairs = sorted((_address(p, 0), _address(p, 16)) for p in self.no_sa_pairs[spi])
             mobile = [(s, d) for s, d in pairs if s in self.known or d in self.known]
-            if spi in self.no_sa_known or mobile:
+            if spi in self.no_sa_known or mobile or self.known_more:
                 src, dst = (mobile or pairs)[0]
+                unsure = (
+                    ""
+                    if mobile or spi in self.no_sa_known
+                    else f" (more than {MAX_KNOWN_ADDRESSES} addresses in mobility signalling, "
+                    "not all remembered: it may not be mobile traffic)"
+                )
                 diag.warn(
                     "esp_no_sa",
                     f"{count} ESP packet(s) with SPI 0x{spi:08x} from {src} to {dst}: "
-                    "no security association for them; give one with --esp-sa FILE",
+                    f"no security association for them; give one with --esp-sa FILE{unsure}",
                 )
         if self.no_sa_more:
             diag.warn(

@@ -29,24 +29,47 @@ def render_pieces(
 ) -> Iterator[bytes]:
     """The octets of the concatenation of ``tables`` in ``fmt`` (a STREAMED_FORMATS one),
     piece by piece; at least the first table is needed (it gives an empty table's form)."""
-    fmt = OutputFormat(fmt)
-    if fmt not in STREAMED_FORMATS:
-        raise ValueError(f"{fmt.value} is not rendered piece by piece")
-    first, rows = True, False
+    r = PieceRenderer(fmt, decimals, name=name)
     for df in tables:
-        if not first and df.empty:
-            continue
-        text = render_table(df, fmt, decimals, name=name)
-        if fmt is OutputFormat.csv and not first:
+        data = r.piece(df)
+        if data is not None:
+            yield data
+    end = r.end()
+    if end:
+        yield end
+
+
+class PieceRenderer:
+    """:func:`render_pieces` fed one piece at a time (several tables written side by
+    side, as replay's exposure, divergences and decisions)."""
+
+    def __init__(self, fmt: OutputFormat, decimals: int = 3, *, name: str = "ebutool") -> None:
+        self.fmt = OutputFormat(fmt)
+        if self.fmt not in STREAMED_FORMATS:
+            raise ValueError(f"{self.fmt.value} is not rendered piece by piece")
+        self.decimals, self.name = decimals, name
+        self.first, self.rows = True, False
+
+    def piece(self, df: pd.DataFrame) -> bytes | None:
+        """The octets of the next piece (None: nothing to write for it)."""
+        fmt = self.fmt
+        if not self.first and df.empty:
+            return None
+        text = render_table(df, fmt, self.decimals, name=self.name)
+        if fmt is OutputFormat.csv and not self.first:
             text = text.split("\n", 1)[1]  # the header once
         elif fmt is OutputFormat.json:
             if df.empty:  # the first piece, empty: "[]" unless rows follow
-                first = False
-                continue
+                self.first = False
+                return None
             inner = text[2:-3]  # json.dumps(list, indent=1) + "\n": "[\n" ... "\n]\n"
-            text = ("[\n" if not rows else ",\n") + inner
-            rows = True
-        first = False
-        yield text.encode("utf-8")
-    if fmt is OutputFormat.json:
-        yield b"\n]\n" if rows else b"[]\n"
+            text = ("[\n" if not self.rows else ",\n") + inner
+            self.rows = True
+        self.first = False
+        return text.encode("utf-8")
+
+    def end(self) -> bytes:
+        """The octets that close the table (json's bracket)."""
+        if self.fmt is OutputFormat.json:
+            return b"\n]\n" if self.rows else b"[]\n"
+        return b""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -651,6 +651,56 @@ def replay_files(
     return ReplayRuns(labels, done, several=len(names) > 1)
 
 
+def replay_stream_file(
+    path: str | os.PathLike[str],
+    *,
+    keys: KeyTable | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    cn_policy: Any = "early",
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    trusted: Iterable[str] | None = None,
+    esp_sas: EspSAs = None,
+    decisions: bool = True,
+) -> Iterator[ReplayResult]:
+    """One input replayed batch by batch (ebutool.cn_replay.replay_stream): each batch's
+    rows as soon as they are made, for a command to write them at once."""
+    from ebutool.cn_replay import replay_stream
+
+    (name,) = check_paths([path], "replay")
+    return replay_stream(
+        name,
+        keys,
+        config,
+        cn_policy,
+        diag if diag is not None else Diagnostics(),
+        list(trusted) if trusted is not None else None,
+        stats if stats is not None else StreamStats(),
+        esp_sas,
+        decisions=decisions,
+    )
+
+
+def replay_written(
+    path: str | os.PathLike[str],
+    sinks: Mapping[str, Callable[[pd.DataFrame], None]],
+    **kwargs: Any,
+) -> ReplayRuns:
+    """One input replayed batch by batch, each batch's tables handed to ``sinks`` (table
+    name -> a function taking the next piece: "exposure", "divergences", "decisions")
+    as soon as they are made; the summary of the whole run (its tables empty)."""
+    from ebutool.cn_replay import combine, without_rows
+
+    total = None
+    for part in replay_stream_file(path, decisions="decisions" in sinks, **kwargs):
+        for what, add in sinks.items():
+            add(getattr(part, what))
+        part = without_rows(part)
+        total = part if total is None else combine([total, part])
+    assert total is not None  # (the last batch is always made, even of no record)
+    return ReplayRuns([os.fspath(path)], [total])
+
+
 __all__ = [
     "analyze_files",
     "episodes_by_file",
@@ -658,6 +708,8 @@ __all__ = [
     "decode_files",
     "verify_files",
     "replay_files",
+    "replay_stream_file",
+    "replay_written",
     "ReplayRuns",
     "read_input",
 ]

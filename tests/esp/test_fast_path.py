@@ -105,3 +105,31 @@ def test_address_pairs_per_spi_are_bounded(tmp_path, monkeypatch):
         pkt = bytes(engine.encrypt(IPv6(src=f"2001:db8:9::{i + 1}", dst=HA, nh=59)))
         assert esp.skip_unknown(pkt, 0)
     assert esp.no_sa[9] == 5 and len(esp.no_sa_pairs[9]) == 2
+
+
+def test_known_addresses_are_bounded(monkeypatch):
+    """Addresses from signalling are remembered up to MAX_KNOWN_ADDRESSES (issue 12: one BU
+    per home address); beyond it an SPI without SA whose addresses may have been forgotten
+    still gets its hint, which says so (never a hint silently lost)."""
+    monkeypatch.setattr(context, "MAX_KNOWN_ADDRESSES", 3)
+    esp = context.EspContext()
+    esp.learn([f"2001:db8:1::{i}" for i in range(1, 6)])
+    assert len(esp.known) == 3 and esp.known_more == 2
+    engine = make_sa(9, "*", "*", "gcm16").scapy()
+    pkt = bytes(engine.encrypt(IPv6(src="2001:db8:9::1", dst="2001:db8:9::2", nh=59)))
+    assert esp.skip_unknown(pkt, 0)
+    diag = Diagnostics()
+    esp.finish(diag)
+    assert diag.counts["esp_no_sa"] == 1
+    assert "not all remembered" in diag.kept[0].message
+
+
+def test_unrelated_spi_gets_no_hint_within_the_bound():
+    esp = context.EspContext()
+    esp.learn(["2001:db8:1::1"])
+    engine = make_sa(9, "*", "*", "gcm16").scapy()
+    pkt = bytes(engine.encrypt(IPv6(src="2001:db8:9::1", dst="2001:db8:9::2", nh=59)))
+    assert esp.skip_unknown(pkt, 0)
+    diag = Diagnostics()
+    esp.finish(diag)
+    assert diag.counts["esp_no_sa"] == 0

@@ -14,6 +14,7 @@ from ebutool.cli.options import (
     InputsArg,
     JobsOpt,
     OutputOpt,
+    PieceWriter,
     QuietOpt,
     WeirdLogOpt,
     err,
@@ -35,6 +36,7 @@ from ebutool.report import OutputFormat
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
+    from ebutool.runner.tasks import ReplayRuns
 
 CNPolicyOpt = Annotated[
     list[str] | None,
@@ -126,7 +128,6 @@ def register(app: typer.Typer) -> None:
         --divergences div.csv -f csv
         """
         from ebutool.cn_replay import parse_cn_policies
-        from ebutool.runner.tasks import replay_files
 
         outs = [p for p in (output, divergences, decisions) if p is not None]
         if outs.count("-") > 1:
@@ -146,33 +147,16 @@ def register(app: typer.Typer) -> None:
         policies = parse_cn_policies(cn_policy or ())
         paths = input_paths(files, quiet)
         diag = Diagnostics()
-        result = replay_files(
-            paths,
-            jobs,
-            keys=keys if keys else None,
-            config=config,
-            cn_policy=policies,
-            diag=diag,
-            trusted=trusted,
-            esp_sas=esp_sas,
-        )
-        # all put in place when the command ends
-        made = provenance.record(fmt, paths, config=config)
-        write_table(
-            result.exposure,
-            fmt,
-            out,
-            columns=columns,
-            name="ebutool_exposure",
-            quiet=quiet,
-            provenance=made,
-        )
-        if div_out is not None:
-            write_table(
-                result.divergences, fmt, div_out, name="ebutool_divergences", provenance=made
-            )
-        if dec_out is not None:
-            write_table(result.decisions, fmt, dec_out, name="ebutool_decisions", provenance=made)
+        run = {
+            "keys": keys if keys else None,
+            "config": config,
+            "cn_policy": policies,
+            "diag": diag,
+            "trusted": trusted,
+            "esp_sas": esp_sas,
+        }
+        outs3 = {"exposure": out, "divergences": div_out, "decisions": dec_out}
+        result = _replay_written(paths, jobs, fmt, outs3, columns, quiet, provenance, run)
         if not quiet:
             print_key_notes(keys, False)
             for line in result.summary_lines():
@@ -180,6 +164,53 @@ def register(app: typer.Typer) -> None:
         print_diagnostics(diag, quiet)
         write_weird_log(diag, weird_log)
         raise typer.Exit(final_status(diag, quiet, result.exit_status(strict)))
+
+
+def _replay_written(
+    paths: list[str],
+    jobs: int,
+    fmt: OutputFormat,
+    outs: dict,
+    columns: str | None,
+    quiet: bool,
+    provenance: Provenance,
+    run: dict,
+) -> ReplayRuns:
+    """Replay ``paths`` and write the tables ``outs`` names (name -> OutputFile or None):
+    one input in a streamed format batch by batch as it is replayed (docs/replay.md
+    "Bounded state"), else whole at the end."""
+    from ebutool.report.streamed import STREAMED_FORMATS
+    from ebutool.runner.tasks import replay_files, replay_written
+
+    config = run["config"]
+    if len(paths) == 1 and fmt in STREAMED_FORMATS:
+        writers = {
+            what: PieceWriter(
+                fmt, w, columns=columns if what == "exposure" else None, name=f"ebutool_{what}"
+            )
+            for what, w in outs.items()
+            if w is not None
+        }
+        result = replay_written(paths[0], {what: w.add for what, w in writers.items()}, **run)
+        for w in writers.values():
+            w.close()
+        provenance.record(fmt, paths, config=config)
+        return result
+    result = replay_files(paths, jobs, **run)
+    # all put in place when the command ends
+    made = provenance.record(fmt, paths, config=config)
+    for what, w in outs.items():
+        if w is not None:
+            write_table(
+                getattr(result, what),
+                fmt,
+                w,
+                columns=columns if what == "exposure" else None,
+                name=f"ebutool_{what}",
+                quiet=quiet if what == "exposure" else False,
+                provenance=made,
+            )
+    return result
 
 
 def _addresses(values: Sequence[str] | None, option: str) -> list[str] | None:
