@@ -83,6 +83,8 @@ def time_merged_role(parts: Sequence[Part], given: dict[str, str]) -> str | None
     files so read: the one role given to every part, ``multi`` when it is given to
     some parts only, None when none is (detected)."""
     roles = {given.get(p.path) for p in parts}
+    if not roles:  # an empty store: nothing given, nothing to detect
+        return None
     return roles.pop() if len(roles) == 1 else "multi"
 
 

@@ -238,3 +238,16 @@ def test_vantage_naming_the_store_gives_every_part_the_role(run, tmp_path):
         got, _ = _cli_csv(store, "--vantage", f"{store}=ha", *split)
         assert got == want
     assert _cli_csv(store)[0] != want  # (the guard: detected, cn)
+
+
+def test_an_empty_store_has_no_vantage_given(tmp_path):
+    """A store whose extraction read nothing: no part, no role given (it was said to be
+    'multi (given: --vantage)')."""
+    from ebutool.store.vantages import time_merged_role
+
+    assert time_merged_role([], {}) is None
+    store = tmp_path / "store"
+    made = run_cli("extract", tmp_path / "missing.pcap", "-o", store, "-q")
+    assert made.exit_code == 3
+    res = run_cli("analyze", store, "-f", "csv")
+    assert "multi" not in res.stderr and "given" not in res.stderr, res.stderr
