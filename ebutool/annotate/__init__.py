@@ -15,6 +15,7 @@ The comments are :mod:`ebutool.annotate.comments`, kept on disk until the copy
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -86,6 +87,8 @@ def annotate(
                 counts = copy_pcap(stream, out, comments, Diagnostics(), name)
         finally:
             stream.close()
+    except sqlite3.Error as exc:  # e.g. $TMPDIR full: one line, exit 5
+        raise spool.failed(exc) from None
     finally:
         spool.close()
     return AnnotateResult(counts.frames, counts.annotated, spool.episodes)

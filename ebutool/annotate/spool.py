@@ -22,6 +22,7 @@ from typing import Any
 
 from ebutool.analysis.rows import FALLBACK_KIND, UNKNOWN_MH_STATUS, fallback_note
 from ebutool.analysis.state import Episode
+from ebutool.core.errors import OutputError
 
 BATCH = 10_000  # rows buffered before an insert (fewer round trips, little memory)
 
@@ -61,8 +62,12 @@ class CommentSpool:
     """Episodes and verdicts in, per-frame comment fields out (module doc)."""
 
     def __init__(self, directory: str | None = None) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="ebutool-annotate-", dir=directory)
-        self.db = sqlite3.connect(os.path.join(self._dir.name, "comments.sqlite"))
+        try:
+            self._dir = tempfile.TemporaryDirectory(prefix="ebutool-annotate-", dir=directory)
+        except OSError as exc:
+            raise OutputError(f"annotate's temporary comment store: {exc}") from None
+        self.path = os.path.join(self._dir.name, "comments.sqlite")
+        self.db = sqlite3.connect(self.path)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(SCHEMA)
@@ -141,3 +146,7 @@ class CommentSpool:
     def close(self) -> None:
         self.db.close()
         self._dir.cleanup()
+
+    def failed(self, exc: sqlite3.Error) -> OutputError:
+        """A one-line diagnosis of a failure of the store (e.g. a full disk)."""
+        return OutputError(f"annotate's temporary comment store {self.path}: {exc}")

@@ -66,3 +66,25 @@ def test_memory_flat_when_the_episodes_double(tmp_path, monkeypatch):
     # what the copy starts with grows by a few octets an episode at most (was ~1.9 KB:
     # the Episodes, each frame's verdict and comment)
     assert large_held - small_held < 100 * SMALL, (small_held, large_held)
+
+
+def test_a_failing_comment_store_is_one_line_exit_5(tmp_path, monkeypatch):
+    """A full $TMPDIR (simulated: SQLite's own error) is an output error, not a traceback;
+    the temporary store is removed."""
+    import sqlite3
+
+    from ebutool.annotate.spool import CommentSpool
+    from tests.support.cli import run_cli
+
+    def full(self, ep):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(CommentSpool, "add", full)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)  # gettempdir() reads TMPDIR again
+    cap = _hostile(tmp_path, 3)
+    res = run_cli("annotate", cap, "-o", tmp_path / "out.pcapng", "-q")
+    assert res.exit_code == 5, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "database or disk is full" in lines[0], lines
+    assert not list(tmp_path.glob("ebutool-annotate-*"))
