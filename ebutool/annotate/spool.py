@@ -8,7 +8,7 @@ need the whole capture are applied, and the comments are read back in frame orde
 while the capture is copied.
 
 The database lives in a temporary directory (``$TMPDIR``) removed on :meth:`close`;
-it takes about 150 octets per episode frame.
+it takes about 190 octets per episode (of one BU: 18.7 MB for 100k).
 """
 
 from __future__ import annotations
