@@ -7,19 +7,22 @@ frame's role and any verdict or diagnosis, so Wireshark selects one handover wit
     with open("out.pcapng", "wb") as out:
         result = ebutool.annotate.annotate("samples/mixed.pcap", out)
 
-The comments are :mod:`ebutool.annotate.comments`, the copy
+The comments are :mod:`ebutool.annotate.comments`, kept on disk until the copy
+(:mod:`ebutool.annotate.spool`: memory does not grow with the episodes), the copy
 :mod:`ebutool.annotate.pcapng_copy`; frames not in an episode are copied unchanged.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ebutool.annotate.comments import frame_comments
+from ebutool.annotate.comments import frame_comments, spool_comments
 from ebutool.annotate.pcapng_copy import copy_pcap, copy_pcapng
+from ebutool.annotate.spool import CommentSpool
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
@@ -73,13 +76,19 @@ def annotate(
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
     records = check_order(read_records(path, diag, esp_sas=esp_sas), diag)
-    comments, eps = frame_comments(records, config, diag, oracle or None, vantage)
-    stream, name = _capture_stream(path, Diagnostics())  # its warnings were said above
+    spool = CommentSpool()  # memory flat in the number of episodes (issue 12)
     try:
-        if stream.peek(4)[:4] == PCAPNG_MAGIC:  # type: ignore[attr-defined]
-            counts = copy_pcapng(stream, out, comments, Diagnostics(), name)
-        else:
-            counts = copy_pcap(stream, out, comments, Diagnostics(), name)
+        comments = spool_comments(records, spool, config, diag, oracle or None, vantage)
+        stream, name = _capture_stream(path, Diagnostics())  # its warnings were said above
+        try:
+            if stream.peek(4)[:4] == PCAPNG_MAGIC:  # type: ignore[attr-defined]
+                counts = copy_pcapng(stream, out, comments, Diagnostics(), name)
+            else:
+                counts = copy_pcap(stream, out, comments, Diagnostics(), name)
+        finally:
+            stream.close()
+    except sqlite3.Error as exc:  # e.g. $TMPDIR full: one line, exit 5
+        raise spool.failed(exc) from None
     finally:
-        stream.close()
-    return AnnotateResult(counts.frames, counts.annotated, len(eps))
+        spool.close()
+    return AnnotateResult(counts.frames, counts.annotated, spool.episodes)

@@ -20,9 +20,9 @@ wire length to the captured length, so the blocks are packed here.
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from ebutool.capture.pcapng_blocks import (
     BYTE_ORDER_MAGIC,
@@ -46,6 +46,13 @@ PCAP_MAGICS = {
 }
 PCAP_HEADER, PCAP_RECORD = 24, 16
 UNKNOWN_SECTION_LENGTH = -1
+
+
+class Comments(Protocol):
+    """The comments of each frame, asked for in increasing frame order (a dict, or
+    ebutool.annotate.comments.SpooledComments reading them back from disk)."""
+
+    def get(self, frame: int, /) -> Sequence[str] | None: ...
 
 
 @dataclass
@@ -101,7 +108,7 @@ def _cut(diag: Diagnostics, frame: int, name: str) -> None:
 def copy_pcap(
     stream: BinaryIO,
     out: BinaryIO,
-    comments: Mapping[int, Sequence[str]],
+    comments: Comments,
     diag: Diagnostics,
     name: str = "<input>",
 ) -> CopyCounts:
@@ -147,7 +154,7 @@ BYTE_ORDER_MAGIC_LE = next(m for m, o in BYTE_ORDER_MAGIC.items() if o == "<")
 def copy_pcapng(
     stream: BinaryIO,
     out: BinaryIO,
-    comments: Mapping[int, Sequence[str]],
+    comments: Comments,
     diag: Diagnostics,
     name: str = "<input>",
 ) -> CopyCounts:
