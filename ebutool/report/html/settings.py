@@ -9,6 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 
+# Episodes embedded in the page (rows and ladders): the first ones in the table's order.
+# Statistics, figures and the summary are of every episode; the rest of the table is
+# counted and said on the page and on stderr (a million episodes would be GBs of page
+# and of memory, issue 12; issue 17 wants < 5 MB at 10,000 episodes).
+MAX_EMBEDDED_ROWS = 10_000
+
 if TYPE_CHECKING:
     from ebutool.analysis.claim_stats import ClaimSettings
     from ebutool.esp.sa import EspSA
@@ -33,5 +39,6 @@ class ReportOptions:
     by: str = "file"  # compare's grouping for several inputs (ebutool.report.compare)
     settings: ClaimSettings | None = None  # None: the defaults of analyze --summary
     title: str = ""
+    max_rows: int = MAX_EMBEDDED_ROWS  # episodes embedded in the page (above)
     command_line: Sequence[str] | None = None  # for the provenance record, as given
     from_cli: bool = False  # made by ``ebutool report`` (not a library call)
