@@ -35,12 +35,12 @@ from ebutool.cli.options import (
 )
 from ebutool.core.constants import (
     BOOTSTRAP_SEED,
+    MAX_EMBEDDED_ROWS,
     MIN_CLAIM_SAMPLES,
     RTT_TOLERANCE,
     ProtocolConfig,
 )
 from ebutool.core.errors import UsageError
-from ebutool.report.html.settings import MAX_EMBEDDED_ROWS
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA

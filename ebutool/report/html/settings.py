@@ -7,13 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
-
-# Episodes embedded in the page (rows and ladders): the first ones in the table's order.
-# Statistics, figures and the summary are of every episode; the rest of the table is
-# counted and said on the page and on stderr (a million episodes would be GBs of page
-# and of memory, issue 12; issue 17 wants < 5 MB at 10,000 episodes).
-MAX_EMBEDDED_ROWS = 10_000
+from ebutool.core.constants import DEFAULT_CONFIG, MAX_EMBEDDED_ROWS, ProtocolConfig
 
 if TYPE_CHECKING:
     from ebutool.analysis.claim_stats import ClaimSettings
