@@ -316,3 +316,9 @@ MIN_CLAIM_SAMPLES = 8
 """Fewest samples per side (early, standard) for a claim verdict (``analyze --summary``,
 ``--min-claim-samples``); fewer gives "too few samples" (at 3 per side a bootstrap median is
 degenerate and a Mann-Whitney p is never below 0.05)."""
+
+# report: episodes embedded in the page (rows and ladders): the first ones in the table's order.
+# Statistics, figures and the summary are of every episode; the rest of the table is
+# counted and said on the page and on stderr (a million episodes would be GBs of page
+# and of memory, issue 12; issue 17 wants < 5 MB at 10,000 episodes).
+MAX_EMBEDDED_ROWS = 10_000

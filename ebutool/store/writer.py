@@ -228,6 +228,7 @@ def _write_part(
                 first = lo if first is None else min(first, lo)
                 last = hi if last is None else max(last, hi)
                 n += len(chunk)
+                del chunk, times  # before the next batch is read: one batch alive, not two
             meta = {
                 "schema_version": SCHEMA_VERSION,
                 "ebutool_version": __version__,

@@ -35,6 +35,7 @@ from ebutool.cli.options import (
 )
 from ebutool.core.constants import (
     BOOTSTRAP_SEED,
+    MAX_EMBEDDED_ROWS,
     MIN_CLAIM_SAMPLES,
     RTT_TOLERANCE,
     ProtocolConfig,
@@ -47,6 +48,15 @@ if TYPE_CHECKING:
 
 TitleOpt = Annotated[
     str | None, typer.Option("--title", help="The page's title [default: the inputs' names].")
+]
+MaxRowsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-rows",
+        min=0,
+        help="Episodes embedded in the page's table (with their ladders): the first N; the "
+        "rest are counted on the page and on stderr (claim, figures, summary: all).",
+    ),
 ]
 
 
@@ -71,6 +81,7 @@ def register(app: typer.Typer) -> None:
         clock_offset: ClockOffsetOpt = None,
         by: ByOpt = "file",
         title: TitleOpt = None,
+        max_rows: MaxRowsOpt = MAX_EMBEDDED_ROWS,
         jobs: JobsOpt = 1,
         cluster: ClusterOpt = None,
         min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
@@ -97,6 +108,7 @@ def register(app: typer.Typer) -> None:
             ReportOptions,
             collect,
             figures_available,
+            not_embedded_statement,
             render,
             write_report,
         )
@@ -124,10 +136,13 @@ def register(app: typer.Typer) -> None:
                 min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
             ),
             title=title or "",
+            max_rows=max_rows,
             from_cli=True,
         )
         data = collect(input_paths(files, quiet), options)
         write_report(render(data), out)
+        if data.not_embedded:  # even with -q: rows left out are never silent
+            err(f"note: {not_embedded_statement(data)}")
         if not quiet:
             err(
                 f"{len(data.episodes)} episode(s) from {len(data.paths)} input(s)"

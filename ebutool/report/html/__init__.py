@@ -86,6 +86,22 @@ EPISODES_SECTION = (
 )
 
 
+def not_embedded_statement(data: ReportData) -> str:
+    """What the page leaves out of its episode table ("" when nothing)."""
+    if not data.not_embedded:
+        return ""
+    return (
+        f"The episode table holds the first {data.options.max_rows:,} of "
+        f"{len(data.episodes):,} episodes ({data.not_embedded:,} not embedded, "
+        "--max-rows); the claim, figures and summary are of all of them."
+    )
+
+
+def not_embedded_note(data: ReportData) -> str:
+    text = not_embedded_statement(data)
+    return f'<p class="statement">{escape(text)}</p>' if text else ""
+
+
 def render(data: ReportData) -> str:
     """The page of ``data`` (ebutool.report.html.data.collect)."""
     from ebutool.report.html import sections
@@ -95,12 +111,12 @@ def render(data: ReportData) -> str:
     names = ", ".join(data.paths) if len(data.paths) <= 3 else f"{len(data.paths)} inputs"
     title = data.options.title or f"ebutool report: {names}"
     record = how_made(data)
-    payload = rows_payload(data.episodes)
+    payload = rows_payload(data.embedded)
     payload["ladders"] = {str(k): v for k, v in data.ladders.items()}
     parts = [
         sections.claim_section(data),
         _figures(data),
-        EPISODES_SECTION,
+        EPISODES_SECTION.replace("</h2>", f"</h2>{not_embedded_note(data)}", 1),
         sections.summary_section(data),
         sections.diagnostics_section(data),
         sections.record_section(record),

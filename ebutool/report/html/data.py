@@ -40,6 +40,12 @@ class ReportData:
     stats: StreamStats
     ladders: dict[int, Any]  # episode number -> compact ladder (ebutool.report.html.ladders)
     ladder_notes: list[str]  # why some episodes have no ladder
+    not_embedded: int = 0  # episodes beyond ReportOptions.max_rows: counted, not in the page
+
+    @property
+    def embedded(self) -> pd.DataFrame:
+        """The episodes whose rows (and ladders) the page holds: the first max_rows."""
+        return self.episodes.head(self.options.max_rows)
 
 
 def claim_settings(options: ReportOptions) -> ClaimSettings:
@@ -80,7 +86,7 @@ def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) 
     )
     settings = claim_settings(options)
     summary = summarize(df, settings=settings)
-    ladders, notes = episode_ladders(names, df, options)
+    ladders, notes = episode_ladders(names, df.head(options.max_rows), options)
     return ReportData(
         paths=names,
         options=options,
@@ -95,6 +101,7 @@ def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) 
         stats=stats,
         ladders=ladders,
         ladder_notes=notes,
+        not_embedded=max(len(df) - options.max_rows, 0),
     )
 
 

@@ -48,6 +48,28 @@ def _key(source: str | None, mn: Any, cn: Any, coa: Any, t0: int | None) -> Key:
     return (source, str(mn), None if cn is None or pd.isna(cn) else str(cn), str(coa), t0)
 
 
+def _row_keys(df: pd.DataFrame, by_file: bool) -> list[tuple[Key, int]]:
+    """(key of a row's episode, its episode number) for the rows of ``df``."""
+    keys = []
+    for row in df[["source", "mn", "cn", "coa", "t_handover", "episode"]].itertuples(index=False):
+        source = str(row.source) if by_file else None
+        key = _key(source, row.mn, row.cn, row.coa, _t0_us(row.t_handover))
+        keys.append((key, int(str(row.episode))))
+    return keys
+
+
+class _Wanted(dict):
+    """The encoded ladders of the wanted keys only (the others are not encoded)."""
+
+    def __init__(self, wanted: list[tuple[Key, int]]):
+        super().__init__()
+        self.wanted = {key for key, _ in wanted}
+
+    def put(self, key: Key, ep: Any) -> None:
+        if key in self.wanted:
+            self[key] = encode(ep)
+
+
 def encode(ep: Any) -> list[int]:
     """One Episode's ladder as the compact list of the module doc."""
     ladder = ladder_from_episode(ep)
@@ -132,33 +154,34 @@ def episode_ladders(
         return {}, ["a record store keeps no message sequences: no ladder diagrams"]
     labels = source_labels(names)
     roles = _roles(df)
-    found: dict[Key, list[int]] = {}
     views = "vantage" in df.columns and bool((df["vantage"] == "multi").any())
+    by_file = not (views or options.merge or len(names) == 1)
+    # Only the ladders of df's rows are encoded and kept (the page embeds a bounded
+    # number of rows: ReportOptions.max_rows), not one per episode of the inputs.
+    found = _Wanted(_row_keys(df, by_file))
     if views:
         for ep in _view_episodes(names, labels, roles, options):
-            found[_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))] = encode(ep)
+            found.put(_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover)), ep)
     elif options.merge or len(names) == 1:
         role = roles.get(labels[0]) if len(names) == 1 else None
         role = role if role in ("mn", "ha", "cn", "path") else None
         for ep in _episodes(names, role, options):
-            found[_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))] = encode(ep)
+            found.put(_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover)), ep)
     else:
         for path, label in zip(names, labels, strict=True):
             role = roles.get(label)
             role = role if role in ("mn", "ha", "cn", "path") else None
             for ep in _episodes([path], role, options):
                 key = _key(label, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))
-                found[key] = encode(ep)
-    by_file = not (views or options.merge or len(names) == 1)
+                found.put(key, ep)
     out: dict[int, list[int]] = {}
     missing = 0
-    for row in df[["source", "mn", "cn", "coa", "t_handover", "episode"]].itertuples(index=False):
-        source = str(row.source) if by_file else None
-        ladder = found.get(_key(source, row.mn, row.cn, row.coa, _t0_us(row.t_handover)))
+    for key, episode in _row_keys(df, by_file):
+        ladder = found.get(key)
         if ladder is None:
             missing += 1
         else:
-            out[int(str(row.episode))] = ladder
+            out[episode] = ladder
     if missing:
         notes.append(f"{missing} episode(s) not found when the inputs were read again: no ladder")
     return out, notes

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.constants import DEFAULT_CONFIG, MAX_EMBEDDED_ROWS, ProtocolConfig
 
 if TYPE_CHECKING:
     from ebutool.analysis.claim_stats import ClaimSettings
@@ -33,5 +33,6 @@ class ReportOptions:
     by: str = "file"  # compare's grouping for several inputs (ebutool.report.compare)
     settings: ClaimSettings | None = None  # None: the defaults of analyze --summary
     title: str = ""
+    max_rows: int = MAX_EMBEDDED_ROWS  # episodes embedded in the page (above)
     command_line: Sequence[str] | None = None  # for the provenance record, as given
     from_cli: bool = False  # made by ``ebutool report`` (not a library call)
