@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ebutool.analysis import analyze, analyze_records, filter_address, make_oracle
+from ebutool.analysis import (
+    analyze,
+    analyze_pieces,
+    analyze_records,
+    filter_address,
+    make_oracle,
+)
 from ebutool.analysis.vantage import check_role, role_for
 from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
@@ -380,14 +386,16 @@ def episodes_by_file(
     keys: KeyTable | None = None,
     diag: Diagnostics | None = None,
     esp_sas: EspSAs = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every input analysed on its own (episodes never span files, and are numbered per
     file), the ``mn``/``cn`` filter applied per file; a leading ``file`` column (the
-    input's label) even for one input.  What ``ebutool compare`` summarises."""
+    input's label) even for one input.  What ``ebutool compare`` summarises.
+    ``columns``: keep only these (read in pieces: :func:`_lean_task`), else all."""
     names = check_paths(paths, "compare")
     diag = diag if diag is not None else Diagnostics()
     frames = per_file(
-        _analyze_task,
+        _analyze_task if columns is None else partial(_lean_task, columns=list(columns)),
         names,
         config,
         keys,
@@ -402,6 +410,53 @@ def episodes_by_file(
     good, labels = readable(frames, source_labels(names))
     out = tagged(good, labels, "file", always=True)
     out.attrs["vantage"] = [d for f in good for d in f.attrs.get("vantage", [])]
+    return out
+
+
+ADDRESS_COLUMNS = ("mn", "ha", "cn", "prev_coa", "coa")  # as many values as nodes: not shared
+
+
+def _lean_task(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    config: ProtocolConfig,
+    keys: KeyTable | None,
+    oracle: Any,
+    mn: str | None,
+    cn: str | None,
+    esp_sas: EspSAs,
+    progress: ProgressLike = None,
+    *,
+    columns: list[str],
+) -> pd.DataFrame:
+    """:func:`_analyze_task` keeping only ``columns``: a capture's table is read in
+    pieces (ebutool.analysis.analyze_pieces: beyond SPILL_ROWS the rows wait on disk),
+    each cut to ``columns`` with its strings shared (kind, quality... repeat), so
+    memory holds a few words per episode instead of the whole table (issue 12)."""
+    if is_store(path):
+        df = _analyze_task(path, diag, stats, config, keys, oracle, mn, cn, esp_sas)
+        return _lean(df, columns, {}, df.attrs)
+    pieces, vantage_made = analyze_pieces(
+        path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
+        oracle=oracle, esp_sas=esp_sas, progress=progress,
+    )  # fmt: skip
+    shared: dict = {}
+    kept = [_lean(piece, columns, shared, {}) for piece in pieces]
+    out = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
+    out.attrs.clear()
+    out.attrs["vantage"] = vantage_made
+    return out
+
+
+def _lean(df: pd.DataFrame, columns: list[str], shared: dict, attrs: Mapping) -> pd.DataFrame:
+    """``df``'s ``columns`` (in its order), object values through ``shared`` (one string
+    object per distinct value across pieces; not the addresses: one per MN), ``attrs`` kept."""
+    out = df[[c for c in df.columns if c in columns]].copy()
+    for c in out.columns:
+        if out[c].dtype == object and c not in ADDRESS_COLUMNS:
+            out[c] = [v if v is None else shared.setdefault(v, v) for v in out[c]]
+    out.attrs = dict(attrs)
     return out
 
 
