@@ -44,6 +44,7 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.core.exact_time import TIME_DECIMALS, at_resolution, merged_attrs
 from ebutool.records.from_packet import StreamStats
+from ebutool.runner.lean import LeanColumns
 from ebutool.runner.multi import (
     check_paths,
     merged_records,
@@ -408,12 +409,13 @@ def episodes_by_file(
         stats=StreamStats(),
     )
     good, labels = readable(frames, source_labels(names))
-    out = tagged(good, labels, "file", always=True)
+    if columns is not None and len(good) == 1:
+        good[0].insert(0, "file", labels[0])  # (tagged's copy would double the table)
+        out = good[0]
+    else:
+        out = tagged(good, labels, "file", always=True)
     out.attrs["vantage"] = [d for f in good for d in f.attrs.get("vantage", [])]
     return out
-
-
-ADDRESS_COLUMNS = ("mn", "ha", "cn", "prev_coa", "coa")  # as many values as nodes: not shared
 
 
 def _lean_task(
@@ -432,31 +434,20 @@ def _lean_task(
 ) -> pd.DataFrame:
     """:func:`_analyze_task` keeping only ``columns``: a capture's table is read in
     pieces (ebutool.analysis.analyze_pieces: beyond SPILL_ROWS the rows wait on disk),
-    each cut to ``columns`` with its strings shared (kind, quality... repeat), so
-    memory holds a few words per episode instead of the whole table (issue 12)."""
+    each cut to ``columns`` (ebutool.runner.lean), so memory holds a few words per
+    episode instead of the whole table (issue 12)."""
     if is_store(path):
         df = _analyze_task(path, diag, stats, config, keys, oracle, mn, cn, esp_sas)
-        return _lean(df, columns, {}, df.attrs)
+        return df[[c for c in df.columns if c in columns]].copy()
     pieces, vantage_made = analyze_pieces(
         path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
         oracle=oracle, esp_sas=esp_sas, progress=progress,
     )  # fmt: skip
-    shared: dict = {}
-    kept = [_lean(piece, columns, shared, {}) for piece in pieces]
-    out = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
-    out.attrs.clear()
+    kept = LeanColumns(columns)
+    for piece in pieces:
+        kept.add(piece)
+    out = kept.frame()
     out.attrs["vantage"] = vantage_made
-    return out
-
-
-def _lean(df: pd.DataFrame, columns: list[str], shared: dict, attrs: Mapping) -> pd.DataFrame:
-    """``df``'s ``columns`` (in its order), object values through ``shared`` (one string
-    object per distinct value across pieces; not the addresses: one per MN), ``attrs`` kept."""
-    out = df[[c for c in df.columns if c in columns]].copy()
-    for c in out.columns:
-        if out[c].dtype == object and c not in ADDRESS_COLUMNS:
-            out[c] = [v if v is None else shared.setdefault(v, v) for v in out[c]]
-    out.attrs = dict(attrs)
     return out
 
 
