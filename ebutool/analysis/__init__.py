@@ -59,6 +59,9 @@ __all__ = [
     "source_labels",
     "filter_address",
     "build_episodes",
+    "order_key",
+    "answers_ebu",
+    "add_fallback_cause",
     "iter_episodes",
     "summarize",
     "claim_statement",
@@ -130,30 +133,41 @@ def build_episodes(
     if check:
         records = check_order(records, diag)
     eps = list(iter_episodes(records, config, diag, oracle, vantage))
-    _fallback_causes(eps)
-    eps.sort(key=lambda e: (e.t0_ns is None, e.t0_ns or 0, e.mn, e.cn or "", e.coa))
+    answers = {e.cn for e in eps if answers_ebu(e)}
+    for e in eps:
+        add_fallback_cause(e, answers)
+    eps.sort(key=order_key)
     for i, e in enumerate(eps, 1):
         e.id = i
     return eps
 
 
-def _fallback_causes(eps: list[Episode]) -> None:
+def order_key(e: Episode) -> tuple:
+    """The episodes' order (their numbers): handover time (missing last), MN, CN, CoA."""
+    return (e.t0_ns is None, e.t0_ns or 0, e.mn, e.cn or "", e.coa)
+
+
+def answers_ebu(e: Episode) -> bool:
+    """Whether ``e`` shows its CN accepting an EBU (see :func:`add_fallback_cause`)."""
+    return bool(e.cn and e.eba_accepted)
+
+
+def add_fallback_cause(e: Episode, answers: set) -> None:
     """Tell an early_fallback whose EBU or EBA was lost from one with a CN that does not
     know EBUs, where the capture shows it (needs the whole capture, so iter_episodes
     does not do it): ``ebu_refused_binding_error`` when the CN sent a Binding Error with
     status 2 (unrecognised Mobility Header type) in the episode; ``ebu_or_eba_lost`` when
-    the same CN accepted an EBU (an EBA) in another episode of the capture and this
-    EBU was not refused by a BA (rows.fallback_note)."""
-    answers = {e.cn for e in eps if e.cn and e.eba_accepted}
-    for e in eps:
-        if e.kind != FALLBACK_KIND:
-            continue
-        notes = set(e.diagnosis)
-        refused = any(status == UNKNOWN_MH_STATUS for _, status, _ in e.binding_errors)
-        note = fallback_note(refused, e.cn in answers, notes)
-        if note is not None:
-            notes.add(note)
-        e.diagnosis = sorted(notes)
+    the same CN accepted an EBU (an EBA) in another episode of the capture (``answers``:
+    the CNs of the episodes :func:`answers_ebu`) and this EBU was not refused by a BA
+    (rows.fallback_note)."""
+    if e.kind != FALLBACK_KIND:
+        return
+    notes = set(e.diagnosis)
+    refused = any(status == UNKNOWN_MH_STATUS for _, status, _ in e.binding_errors)
+    note = fallback_note(refused, e.cn in answers, notes)
+    if note is not None:
+        notes.add(note)
+    e.diagnosis = sorted(notes)
 
 
 def filter_address(value: str | None, option: str) -> str | None:

@@ -12,7 +12,7 @@ its packets.
 What the end of the run still needs is kept alongside: the sort key (handover time,
 MN, CN, care-of address), the CNs that answered an EBA anywhere in the capture and,
 per early_fallback row, whether its CN sent a Binding Error with status 2
-(``_fallback_causes`` in ebutool.analysis, which this mirrors).
+(``add_fallback_cause`` in ebutool.analysis, which this mirrors).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import EXACT_NS, exact_map
 from ebutool.records.retype import retyped
 
-# The fallback causes (also used by ebutool.analysis._fallback_causes, the Episode path)
+# The fallback causes (also used by ebutool.analysis.add_fallback_cause, the Episode path)
 FALLBACK_KIND = "early_fallback"
 REFUSED_NOTE = "ebu_refused_binding_error"
 LOST_NOTE = "ebu_or_eba_lost"

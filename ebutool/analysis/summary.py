@@ -65,9 +65,13 @@ def _flag(df: pd.DataFrame, column: str) -> pd.Series:
     return df[column].astype("boolean").fillna(False).astype(bool)
 
 
-def _notes(df: pd.DataFrame) -> pd.Series:
-    diag = df["diagnosis"].astype(object).where(df["diagnosis"].notna(), "")
-    return diag.map(lambda d: [c for c in str(d).split(";") if c])
+def _excluding_note(diagnosis: object) -> str | None:
+    """The first of :data:`EXCLUDING_NOTES` a diagnosis holds (without its "_"), if any."""
+    notes = [c for c in str(diagnosis).split(";") if c]
+    for note in EXCLUDING_NOTES:
+        if any(c.startswith(note) for c in notes):
+            return note.rstrip("_")
+    return None
 
 
 def exclusion_reasons(df: pd.DataFrame) -> pd.Series:
@@ -77,10 +81,10 @@ def exclusion_reasons(df: pd.DataFrame) -> pd.Series:
     columns counts every row."""
     reason = pd.Series([None] * len(df), index=df.index, dtype=object)
     if "diagnosis" in df.columns:
-        notes = _notes(df)
-        for note in reversed(EXCLUDING_NOTES):
-            hit = notes.map(lambda cs, n=note: any(c.startswith(n) for c in cs))
-            reason[hit] = note.rstrip("_")
+        # per distinct diagnosis, not per row: a million rows share a few (issue 12)
+        diag = df["diagnosis"].astype(object).where(df["diagnosis"].notna(), "")
+        excluding = {d: _excluding_note(d) for d in pd.unique(diag)}
+        reason = pd.Series([excluding[d] for d in diag], index=df.index, dtype=object)
     if "complete" in df.columns:
         reason[~_flag(df, "complete")] = "incomplete"
     if "quality" in df.columns:

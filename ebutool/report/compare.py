@@ -36,7 +36,8 @@ import pandas as pd
 from ebutool.analysis import source_labels
 
 # Which formula predicts an episode's latency: one mapping, in ebutool.analysis.formulas.
-from ebutool.analysis.formulas import PROCEDURE_OF_KIND, predicting_formula
+from ebutool.analysis.claim import OBSERVED
+from ebutool.analysis.formulas import FORMULAS, PROCEDURE_OF_KIND, predicting_formula
 from ebutool.analysis.summary import counted_mask
 from ebutool.core.errors import UsageError
 
@@ -60,6 +61,27 @@ def parse_by(by: str | Sequence[str]) -> list[str]:
     if len(set(cols)) != len(cols):
         raise UsageError(f"--by {by!r}: a column is named twice")
     return cols
+
+
+# The episode columns compare's table, figure and counts read (summarize, the claim
+# cells, exclusion_reasons, latency_samples): the rest of the ~46 is not kept (issue 12).
+STATISTICS_COLUMNS = (
+    "kind",
+    "mode",
+    "quality",
+    "complete",
+    "diagnosis",
+    "vantage",
+    "rtt_ro_ms",
+    *(f"{name}_ms" for name in (*OBSERVED, *FORMULAS)),
+)
+
+
+def compare_columns(by: str | Sequence[str]) -> list[str]:
+    """The episode columns compare needs for ``by`` (:data:`STATISTICS_COLUMNS` and the
+    ``by`` columns; ``file`` is added by episodes_by_file)."""
+    cols = [c for c in parse_by(by) if c != "file"]
+    return list(dict.fromkeys([*STATISTICS_COLUMNS, *cols]))
 
 
 def _check_by(by: str) -> str:

@@ -180,52 +180,27 @@ def load_episodes(path, config=None, diag=None, esp_sas=None) -> list:
 
 def episode_list(episodes) -> pd.DataFrame:
     """One row per episode: the numbers ``--episode`` takes and what each one is."""
-    import pandas as pd
+    from ebutool.report.timeline_scan import list_frame, list_values
 
-    rows = [
-        {
-            "episode": e.id,
-            "mn": e.mn,
-            "cn": e.cn,
-            "kind": e.kind,
-            "mode": e.mode,
-            "t_handover": e.t_handover,
-            "prev_coa": e.prev_coa,
-            "coa": e.coa,
-            "messages": len(e.timeline),
-        }
-        for e in episodes
-    ]
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "episode",
-            "mn",
-            "cn",
-            "kind",
-            "mode",
-            "t_handover",
-            "prev_coa",
-            "coa",
-            "messages",
-        ],
-    )
-    for col in ("episode", "messages"):
-        df[col] = df[col].astype("Int64")
-    return df
+    return list_frame([list_values(e, e.id) for e in episodes])
+
+
+def canonical_mn(mn: str) -> str:
+    """``--mn`` in canonical form; UsageError if it is no IPv6 address."""
+    from ebutool.core.addr import canonical
+    from ebutool.core.errors import UsageError
+
+    try:
+        return canonical(mn)
+    except ValueError:
+        raise UsageError(f"--mn {mn!r} is not an IPv6 address") from None
 
 
 def select_episodes(episodes, mn: str | None = None) -> list:
     """The episodes of one MN (home address in any IPv6 text form), or all."""
     if mn is None:
         return list(episodes)
-    from ebutool.core.addr import canonical
-    from ebutool.core.errors import UsageError
-
-    try:
-        mn = canonical(mn)
-    except ValueError:
-        raise UsageError(f"--mn {mn!r} is not an IPv6 address") from None
+    mn = canonical_mn(mn)
     return [e for e in episodes if e.mn == mn]
 
 
@@ -244,6 +219,21 @@ def find_episode(episodes, number: int, mn: str | None = None):
         )
     chosen = select_episodes([ep], mn)
     if not chosen:
+        raise UsageError(f"episode {number} belongs to MN {ep.mn}, not to --mn {mn}")
+    return ep
+
+
+def numbered_episode(ep, number: int, total: int, mn: str | None = None):
+    """:func:`find_episode` for one pass (ebutool.report.timeline_scan): ``ep`` is episode
+    ``number`` of ``total`` (None: there are fewer), checked against ``mn``."""
+    from ebutool.core.errors import UsageError
+
+    if ep is None:
+        raise UsageError(
+            f"no episode {number}: episodes are numbered 1-{total} "
+            "(run without --episode to list them)"
+        )
+    if mn is not None and ep.mn != canonical_mn(mn):
         raise UsageError(f"episode {number} belongs to MN {ep.mn}, not to --mn {mn}")
     return ep
 

@@ -31,13 +31,20 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ebutool.analysis import analyze, analyze_records, filter_address, make_oracle
+from ebutool.analysis import (
+    analyze,
+    analyze_pieces,
+    analyze_records,
+    filter_address,
+    make_oracle,
+)
 from ebutool.analysis.vantage import check_role, role_for
 from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.core.exact_time import TIME_DECIMALS, at_resolution, merged_attrs
 from ebutool.records.from_packet import StreamStats
+from ebutool.runner.lean import LeanColumns
 from ebutool.runner.multi import (
     check_paths,
     merged_records,
@@ -380,14 +387,16 @@ def episodes_by_file(
     keys: KeyTable | None = None,
     diag: Diagnostics | None = None,
     esp_sas: EspSAs = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every input analysed on its own (episodes never span files, and are numbered per
     file), the ``mn``/``cn`` filter applied per file; a leading ``file`` column (the
-    input's label) even for one input.  What ``ebutool compare`` summarises."""
+    input's label) even for one input.  What ``ebutool compare`` summarises.
+    ``columns``: keep only these (read in pieces: :func:`_lean_task`), else all."""
     names = check_paths(paths, "compare")
     diag = diag if diag is not None else Diagnostics()
     frames = per_file(
-        _analyze_task,
+        _analyze_task if columns is None else partial(_lean_task, columns=list(columns)),
         names,
         config,
         keys,
@@ -400,8 +409,45 @@ def episodes_by_file(
         stats=StreamStats(),
     )
     good, labels = readable(frames, source_labels(names))
-    out = tagged(good, labels, "file", always=True)
+    if columns is not None and len(good) == 1:
+        good[0].insert(0, "file", labels[0])  # (tagged's copy would double the table)
+        out = good[0]
+    else:
+        out = tagged(good, labels, "file", always=True)
     out.attrs["vantage"] = [d for f in good for d in f.attrs.get("vantage", [])]
+    return out
+
+
+def _lean_task(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    config: ProtocolConfig,
+    keys: KeyTable | None,
+    oracle: Any,
+    mn: str | None,
+    cn: str | None,
+    esp_sas: EspSAs,
+    progress: ProgressLike = None,
+    *,
+    columns: list[str],
+) -> pd.DataFrame:
+    """:func:`_analyze_task` keeping only ``columns``: a capture's table is read in
+    pieces (ebutool.analysis.analyze_pieces: beyond SPILL_ROWS the rows wait on disk),
+    each cut to ``columns`` (ebutool.runner.lean), so memory holds a few words per
+    episode instead of the whole table (issue 12)."""
+    if is_store(path):
+        df = _analyze_task(path, diag, stats, config, keys, oracle, mn, cn, esp_sas)
+        return df[[c for c in df.columns if c in columns]].copy()
+    pieces, vantage_made = analyze_pieces(
+        path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
+        oracle=oracle, esp_sas=esp_sas, progress=progress,
+    )  # fmt: skip
+    kept = LeanColumns(columns)
+    for piece in pieces:
+        kept.add(piece)
+    out = kept.frame()
+    out.attrs["vantage"] = vantage_made
     return out
 
 

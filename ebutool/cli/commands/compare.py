@@ -155,6 +155,7 @@ def register(app: typer.Typer) -> None:
             config=config,
             diag=diag,
             esp_sas=esp_sas,
+            columns=compare.compare_columns(by),  # only what the statistics read (issue 12)
         )
         table = compare.compare_table(episodes, by)
         if plot is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from itertools import chain
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,6 +18,7 @@ from ebutool.cli.options import (
     guarded,
     output_file,
     print_diagnostics,
+    write_pieces,
     write_table,
 )
 from ebutool.core.constants import ProtocolConfig
@@ -24,11 +27,14 @@ from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ebutool.analysis.state import Episode
     from ebutool.core.output_file import OutputFile
     from ebutool.esp.sa import EspSA
 
 TEXT_EXTENSIONS = (".txt", ".text")
+LIST_NAME = "ebutool_timeline"  # the list of episodes' table name (zeek, parquet metadata)
 
 
 MnOpt = Annotated[
@@ -84,12 +90,15 @@ def register(app: typer.Typer) -> None:
         Example: ebutool timeline samples/early-conservative.pcap --episode 1 -o ladder.svg
         """
         from ebutool.report import timeline as tl
+        from ebutool.report.timeline_scan import scan_episodes
 
         figure = _figure_target(output, fmt)
+        wanted = tl.canonical_mn(mn) if mn is not None else None
         out = output_file(output)
         diag = Diagnostics()
-        every = tl.load_episodes(file, config, diag, esp_sas)
-        if not every or (episode is None and not tl.select_episodes(every, mn)):
+        # one pass, keeping only what is shown (issue 12: report/timeline_scan.py)
+        scan = scan_episodes(file, config, diag, esp_sas, number=episode, mn=wanted)
+        if not scan.total or (episode is None and not scan.matched):
             # nothing to draw is an answer, not a usage error: exit status 0, after the
             # warnings that may say why (e.g. a cut capture)
             out.discard()  # an old file stays as it was
@@ -103,43 +112,59 @@ def register(app: typer.Typer) -> None:
             return
         try:
             if episode is not None:
-                ep = tl.find_episode(every, episode, mn)
-            else:
-                mine = tl.select_episodes(every, mn)
-                if len(mine) > 1 and figure:
-                    raise UsageError(
-                        f"{len(mine)} episodes: choose one with --episode N "
-                        f"(list them: ebutool timeline {file})"
-                    )
+                ep = tl.numbered_episode(scan.chosen, episode, scan.total, mn)
+            elif scan.matched > 1 and figure:
+                raise UsageError(
+                    f"{scan.matched} episodes: choose one with --episode N "
+                    f"(list them: ebutool timeline {file})"
+                )
         except UsageError:
             print_diagnostics(diag, quiet)  # the warnings may say why (e.g. a cut capture)
             raise
         if episode is None:
-            if len(mine) != 1:
-                write_table(
-                    tl.episode_list(mine),
-                    fmt or OutputFormat.table,
-                    out,
-                    columns=columns,
-                    name="ebutool_timeline",
-                    quiet=quiet,
-                )
+            only = scan.only()
+            if only is None:
+                first = _write_list(scan.listing(wanted), fmt, out, columns, quiet)
                 if not quiet:
                     err(
-                        f"{len(mine)} episodes; draw one with --episode N "
-                        f"(e.g. ebutool timeline {file} --episode {mine[0].id})"
+                        f"{scan.matched} episodes; draw one with --episode N "
+                        f"(e.g. ebutool timeline {file} --episode {first})"
                     )
                     print_diagnostics(diag, quiet)
                 return
-            ep = mine[0]
+            ep = only
         _draw(ep, figure, fmt, out, columns, quiet)
         if not quiet:
             err(
-                f"episode {ep.id} of {len(every)}: {ep.kind}, {ep.mode}, "
+                f"episode {ep.id} of {scan.total}: {ep.kind}, {ep.mode}, "
                 f"{len(ep.timeline)} message(s)"
                 + (f"; diagram written to {output}" if output != "-" else "")
             )
             print_diagnostics(diag, quiet)
+
+
+def _write_list(
+    pieces: Iterator[pd.DataFrame],
+    fmt: OutputFormat | None,
+    out: OutputFile,
+    columns: str | None,
+    quiet: bool,
+) -> int:
+    """Write the list of episodes (streamed in csv, json, ndjson); the first one's number."""
+    from ebutool.report.streamed import STREAMED_FORMATS
+
+    fmt = fmt or OutputFormat.table
+    head = next(pieces)
+    first = int(head["episode"].iloc[0])
+    if fmt in STREAMED_FORMATS:
+        write_pieces(chain([head], pieces), fmt, out, columns=columns, name=LIST_NAME)
+        return first
+    import pandas as pd
+
+    rest = list(pieces)
+    table = pd.concat([head, *rest], ignore_index=True) if rest else head
+    write_table(table, fmt, out, columns=columns, name=LIST_NAME, quiet=quiet)
+    return first
 
 
 def _figure_target(output: str, fmt: OutputFormat | None) -> bool:
