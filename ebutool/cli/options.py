@@ -259,15 +259,10 @@ def write_pieces(
 ) -> None:
     """Write consecutive pieces of one table to ``out`` as they come (a streamed format:
     ebutool.report.streamed), the same octets as :func:`write_table` of the whole."""
-    from ebutool.report.select import parse_columns, select_columns
-    from ebutool.report.streamed import render_pieces
-
-    check_output(fmt, out.path)
-    names = parse_columns(columns)
-    if names is not None or columns is not None:
-        tables = (select_columns(df, names) for df in tables)
-    for data in render_pieces(tables, fmt, decimals, name=name):
-        out.write(data)
+    writer = PieceWriter(fmt, out, decimals, columns=columns, name=name)
+    for df in tables:
+        writer.add(df)
+    writer.close()
 
 
 class PieceWriter:
