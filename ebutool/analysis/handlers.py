@@ -126,10 +126,12 @@ class MessageHandlers:
         ho.ha = res.peer
         ex = ho.ha_bus.get(seq)
         if ex is None:
-            if not ho.ha_done and seq not in ho.ha_refresh_seqs and len(ho.ha_bus) >= MAX_EXCHANGES:
-                self._over_limit(None, "BUs to the HA", rec.frame)
-            if ho.ha_done or seq in ho.ha_refresh_seqs or len(ho.ha_bus) >= MAX_EXCHANGES:
+            if ho.ha_done or seq in ho.ha_refresh_seqs:
                 ho.ha_refresh_seqs.add(seq)  # a lifetime refresh, not part of the handover
+                return
+            if len(ho.ha_bus) >= MAX_EXCHANGES:
+                self._over_limit(None, "BUs to the HA", rec.frame)
+                ho.ha_refresh_seqs.add(seq)  # (its retransmissions: not warned again)
                 return
             ex = ho.ha_bus[seq] = Exchange(coa=res.coa)
         ex.send(rec.ts_ns, rec.frame)
@@ -164,10 +166,12 @@ class MessageHandlers:
         table = ep.ebus if early else ep.bus
         ex = table.get(seq)
         if ex is None:
-            if not ep.complete and seq not in ep.refresh_seqs and len(table) >= MAX_EXCHANGES:
-                self._over_limit(ep, f"{rec.msg}s", rec.frame)
-            if ep.complete or seq in ep.refresh_seqs or len(table) >= MAX_EXCHANGES:
+            if ep.complete or seq in ep.refresh_seqs:
                 ep.refresh_seqs.add(seq)
+                return
+            if len(table) >= MAX_EXCHANGES:
+                self._over_limit(ep, f"{rec.msg}s", rec.frame)
+                ep.refresh_seqs.add(seq)  # (its retransmissions: not warned again)
                 return
             ex = table[seq] = Exchange(coa=res.coa, ack_requested=bool(bu.flags & BU_FLAG_A))
         ex.send(rec.ts_ns, rec.frame)
