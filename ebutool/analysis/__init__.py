@@ -152,6 +152,12 @@ def answers_ebu(e: Episode) -> bool:
     return bool(e.cn and e.eba_accepted)
 
 
+def refuses_ebu(e: Episode) -> bool:
+    """Whether the CN of ``e`` sent a Binding Error with status 2 (unrecognised Mobility
+    Header type) in it (see :func:`add_fallback_cause`)."""
+    return any(status == UNKNOWN_MH_STATUS for _, status, _ in e.binding_errors)
+
+
 def add_fallback_cause(e: Episode, answers: set) -> None:
     """Tell an early_fallback whose EBU or EBA was lost from one with a CN that does not
     know EBUs, where the capture shows it (needs the whole capture, so iter_episodes
@@ -163,8 +169,7 @@ def add_fallback_cause(e: Episode, answers: set) -> None:
     if e.kind != FALLBACK_KIND:
         return
     notes = set(e.diagnosis)
-    refused = any(status == UNKNOWN_MH_STATUS for _, status, _ in e.binding_errors)
-    note = fallback_note(refused, e.cn in answers, notes)
+    note = fallback_note(refuses_ebu(e), e.cn in answers, notes)
     if note is not None:
         notes.add(note)
     e.diagnosis = sorted(notes)

@@ -20,7 +20,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from ebutool.analysis.rows import FALLBACK_KIND, UNKNOWN_MH_STATUS, fallback_note
+from ebutool.analysis import answers_ebu, order_key, refuses_ebu
+from ebutool.analysis.rows import FALLBACK_KIND, fallback_note
 from ebutool.analysis.state import Episode
 from ebutool.core.errors import OutputError
 
@@ -29,14 +30,15 @@ BATCH = 10_000  # rows buffered before an insert (fewer round trips, little memo
 SCHEMA = """
 CREATE TABLE eps (seq INTEGER PRIMARY KEY, t0_none INTEGER, t0 BLOB, mn TEXT,
                   cn_key TEXT, coa TEXT, cn TEXT, kind TEXT, diagnosis TEXT,
-                  refused INTEGER, eba_accepted INTEGER);
+                  refused INTEGER, answers INTEGER);
 CREATE TABLE steps (frame INTEGER, seq INTEGER, msg TEXT, sender TEXT, receiver TEXT);
 CREATE TABLE verdicts (frame INTEGER PRIMARY KEY, verdict TEXT);
 CREATE TABLE ids (seq INTEGER PRIMARY KEY, id INTEGER);
 CREATE TABLE fallback (seq INTEGER PRIMARY KEY, diagnosis TEXT);
 """
 
-# seq -> id: build_episodes' sort (a stable sort: ties keep the order they closed in)
+# seq -> id: build_episodes' sort (ebutool.analysis.order_key, whose parts are the columns
+# t0_none .. coa; a stable sort: ties keep the order they closed in)
 NUMBERING = """
 INSERT INTO ids SELECT seq, ROW_NUMBER() OVER
     (ORDER BY t0_none, t0, mn, cn_key, coa, seq) FROM eps
@@ -86,10 +88,10 @@ class CommentSpool:
         """A closed episode (its ``id`` is not used: see :meth:`number`)."""
         self.episodes += 1
         seq = self.episodes
-        refused = any(status == UNKNOWN_MH_STATUS for _, status, _ in ep.binding_errors)
+        t0_none, t0, mn, cn_key, coa = order_key(ep)
         self._eps.append(
-            (seq, ep.t0_ns is None, ordered_int(ep.t0_ns or 0), ep.mn, ep.cn or "", ep.coa)
-            + (ep.cn, ep.kind, json.dumps(ep.diagnosis), refused, bool(ep.eba_accepted))
+            (seq, t0_none, ordered_int(t0), mn, cn_key, coa)
+            + (ep.cn, ep.kind, json.dumps(ep.diagnosis), refuses_ebu(ep), answers_ebu(ep))
         )
         seen: set[int] = set()
         for step in ep.timeline:
@@ -111,7 +113,7 @@ class CommentSpool:
         self._flush()
         with self.db:
             self.db.execute(NUMBERING)
-            self.db.execute("CREATE INDEX eps_cn ON eps (cn) WHERE eba_accepted")
+            self.db.execute("CREATE INDEX eps_cn ON eps (cn) WHERE answers")
             self._fallback_causes()
 
     def _fallback_causes(self) -> None:
@@ -123,9 +125,7 @@ class CommentSpool:
         ask = self.db.cursor()
         for seq, cn, diagnosis, refused in fallbacks:
             answered = cn is not None and bool(
-                ask.execute(
-                    "SELECT 1 FROM eps WHERE cn = ? AND eba_accepted LIMIT 1", (cn,)
-                ).fetchone()
+                ask.execute("SELECT 1 FROM eps WHERE cn = ? AND answers LIMIT 1", (cn,)).fetchone()
             )
             notes = set(json.loads(diagnosis))
             note = fallback_note(bool(refused), answered, notes)
