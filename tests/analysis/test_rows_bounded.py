@@ -10,29 +10,15 @@ from dataclasses import replace
 from ebutool.analysis.rows import build_rows
 from ebutool.core.constants import DEFAULT_CONFIG
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.records.record import Record
-from ebutool.wire.mh.messages import BindingUpdate
+from tests.support.hostile import one_bu_per_mn
 
 SPILL_AT = 50
 CONFIG = replace(DEFAULT_CONFIG, max_state_entries=100)
 
 
-def _bus(n: int):
-    for i in range(1, n + 1):
-        yield Record(
-            frame=i,
-            ts_ns=i * 1_000_000,
-            src=f"2001:db8:2::{i:x}",
-            dst="2001:db8:3::1",
-            msg="BU",
-            hoa=f"2001:db8:1::{i:x}",
-            mh=BindingUpdate(sequence=i & 0xFFFF, lifetime=100),
-        )
-
-
 def _held(n: int) -> tuple[int, int]:
     """(strings held for the rows in memory, rows in all) after ``n`` MNs."""
-    rows = build_rows(_bus(n), CONFIG, Diagnostics(), spill_at=SPILL_AT)
+    rows = build_rows(one_bu_per_mn(n), CONFIG, Diagnostics(), spill_at=SPILL_AT)
     return len(rows._interned), len(rows)
 
 

@@ -16,32 +16,16 @@ from ebutool.cn_replay import replay_batches, replay_records
 from ebutool.cn_replay.per_mn import Collector, batches
 from ebutool.core.constants import DEFAULT_CONFIG
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.records.record import Record
-from ebutool.wire.mh.messages import BindingUpdate
+from tests.support.hostile import one_bu_per_mn
 
-CN = "2001:db8:3::1"
 LIMIT = 100
-
-
-def _bus(n: int):
-    """One BU per home address, 1 ms apart, none answered (a generator: nothing held)."""
-    for i in range(1, n + 1):
-        yield Record(
-            frame=i,
-            ts_ns=i * 1_000_000,
-            src=f"2001:db8:2::{i:x}",
-            dst=CN,
-            msg="BU",
-            hoa=f"2001:db8:1::{i:x}",
-            mh=BindingUpdate(sequence=i & 0xFFFF, lifetime=100),
-        )
 
 
 def _held(n: int) -> tuple[int, int, int]:
     """(most MNs held at once, largest batch, updates in all batches) for ``n`` MNs."""
     diag = Diagnostics()
     col = Collector(diag, LIMIT)
-    sizes = [len(tr.sent) for tr in batches(_bus(n), None, diag, "injected", LIMIT, col)]
+    sizes = [len(tr.sent) for tr in batches(one_bu_per_mn(n), None, diag, "injected", LIMIT, col)]
     return col.peak_groups, max(sizes), sum(sizes)
 
 
@@ -54,7 +38,7 @@ def test_mns_held_stay_flat_when_mns_double_beyond_the_bound():
 
 def test_within_the_bound_one_batch():
     diag = Diagnostics()
-    traces = list(batches(_bus(LIMIT), None, diag, "injected", LIMIT))
+    traces = list(batches(one_bu_per_mn(LIMIT), None, diag, "injected", LIMIT))
     assert len(traces) == 1 and len(traces[0].sent) == LIMIT
     assert diag.counts.get("state_evicted", 0) == 0
 
@@ -63,12 +47,12 @@ def test_beyond_the_bound_every_update_has_its_row_and_evictions_are_counted():
     n = 5 * LIMIT
     config = replace(DEFAULT_CONFIG, max_state_entries=LIMIT)
     diag = Diagnostics()
-    parts = list(replay_batches(_bus(n), config=config, diag=diag))
+    parts = list(replay_batches(one_bu_per_mn(n), config=config, diag=diag))
     last = len(parts[-1].decisions)
     assert sum(len(p.decisions) for p in parts) == n
     assert sum(p.summary["updates"] for p in parts) == n
     assert diag.counts["state_evicted"] == n - last  # one per MN replayed before the end
-    whole = replay_records(_bus(n), config=config, diag=Diagnostics())
+    whole = replay_records(one_bu_per_mn(n), config=config, diag=Diagnostics())
     assert list(whole.decisions["frame"]) == [
         f for p in parts for f in p.decisions["frame"]
     ]  # the library's table: the batches one after the other
@@ -79,7 +63,9 @@ def _peak(n: int) -> int:
     config = replace(DEFAULT_CONFIG, max_state_entries=LIMIT)
     tracemalloc.start()
     try:
-        for _ in replay_batches(_bus(n), config=config, diag=Diagnostics(), decisions=False):
+        for _ in replay_batches(
+            one_bu_per_mn(n), config=config, diag=Diagnostics(), decisions=False
+        ):
             pass
         return tracemalloc.get_traced_memory()[1]
     finally:
