@@ -278,12 +278,18 @@ class PieceWriter:
         name: str = "ebutool",
     ) -> None:
         from ebutool.report.select import parse_columns
+        from ebutool.report.spilled import SPILLED_FORMATS, SpilledRenderer
         from ebutool.report.streamed import PieceRenderer
 
         check_output(fmt, out.path)
         self.out, self.columns = out, columns
         self.names = parse_columns(columns)
-        self.renderer = PieceRenderer(fmt, decimals, name=name)
+        spilled = OutputFormat(fmt) in SPILLED_FORMATS
+        self.renderer: PieceRenderer | SpilledRenderer = (
+            SpilledRenderer(fmt, decimals, name=name)
+            if spilled
+            else PieceRenderer(fmt, decimals, name=name)
+        )
 
     def add(self, df: pd.DataFrame) -> None:
         from ebutool.report.select import select_columns
@@ -295,9 +301,22 @@ class PieceWriter:
             self.out.write(data)
 
     def close(self) -> None:
-        data = self.renderer.end()
-        if data:
+        for data in self.renderer.chunks():
             self.out.write(data)
+
+
+def in_pieces(fmt: OutputFormat, out: str | OutputFile) -> bool:
+    """Whether a table in ``fmt`` to ``out`` can be written in pieces (:class:`PieceWriter`):
+    every format but parquet, except the table on a terminal, whose columns are chosen to
+    fit its width from every row (shown_columns)."""
+    from ebutool.report.spilled import SPILLED_FORMATS
+    from ebutool.report.streamed import STREAMED_FORMATS
+
+    path = out.path if isinstance(out, OutputFile) else out
+    fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.table and path == "-" and sys.stdout.isatty():
+        return False
+    return fmt in STREAMED_FORMATS or fmt in SPILLED_FORMATS
 
 
 def final_status(diag: Diagnostics, quiet: bool, status: int = 0) -> int:

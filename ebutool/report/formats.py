@@ -77,7 +77,8 @@ def _fmt_value(v: object, decimals: int) -> str:
     return str(v)
 
 
-def _text_rows(df: pd.DataFrame, opts: RenderOptions) -> list[list[str]]:
+def text_rows(df: pd.DataFrame, opts: RenderOptions) -> list[list[str]]:
+    """The cells of ``df`` as the fixed-decimal formats print them."""
     places = [opts.time_decimals if is_epoch_column(c) else opts.decimals for c in df.columns]
     epoch = {
         i: _epoch_format(df[c], df.attrs, opts.time_decimals)
@@ -133,7 +134,7 @@ def _render_ndjson(df: pd.DataFrame, opts: RenderOptions) -> str:
     return "".join(json.dumps(rec, separators=(",", ":")) + "\n" for rec in _records(df))
 
 
-def _alignment(df: pd.DataFrame) -> list[str]:
+def alignment(df: pd.DataFrame) -> list[str]:
     """Numbers right (decimal points line up: fixed decimals), text left, as in print."""
     return [
         "right"
@@ -144,17 +145,24 @@ def _alignment(df: pd.DataFrame) -> list[str]:
 
 
 def _tabulated(df: pd.DataFrame, opts: RenderOptions, tablefmt: str, align: bool) -> str:
+    return tabulate_rows(text_rows(df, opts), df, tablefmt, alignment(df) if align else None) + "\n"
+
+
+def tabulate_rows(
+    rows: list[list[str]], df: pd.DataFrame, tablefmt: str, colalign: list[str] | None
+) -> str:
+    """``rows`` (text cells) under ``df``'s column names as tabulate's ``tablefmt``,
+    without a final newline."""
     from tabulate import tabulate
 
-    return (
+    return str(
         tabulate(
-            _text_rows(df, opts),
+            rows,
             headers=[str(c) for c in df.columns],
             tablefmt=tablefmt,
             disable_numparse=True,
-            colalign=_alignment(df) if align else None,
+            colalign=colalign,
         )
-        + "\n"
     )
 
 

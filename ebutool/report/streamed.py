@@ -73,3 +73,9 @@ class PieceRenderer:
         if self.fmt is OutputFormat.json:
             return b"\n]\n" if self.rows else b"[]\n"
         return b""
+
+    def chunks(self) -> Iterator[bytes]:
+        """What is left to write after the last piece (as SpilledRenderer.chunks)."""
+        end = self.end()
+        if end:
+            yield end

@@ -130,13 +130,18 @@ def _with_ts(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def render_zeek(df: pd.DataFrame, path: str, time_decimals: int = 6) -> str:
-    """``df`` as a Zeek ASCII log named ``path`` (module doc)."""
+def zeek_types(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """``df`` with its ``ts`` column first, its field names and their Zeek types."""
     df = _with_ts(df)
     units = _units()
     names = [str(c) for c in df.columns]
     types = [zeek_type(n, df[c], units.get(n)) for n, c in zip(names, df.columns, strict=True)]
-    lines = [
+    return df, names, types
+
+
+def zeek_header(path: str, names: list[str], types: list[str]) -> list[str]:
+    """The header lines of a log named ``path`` with these fields."""
+    return [
         "#separator " + "".join(f"\\x{ord(ch):02x}" for ch in SEPARATOR),
         f"#set_separator{SEPARATOR}{SET_SEPARATOR}",
         f"#empty_field{SEPARATOR}{EMPTY_FIELD}",
@@ -145,10 +150,20 @@ def render_zeek(df: pd.DataFrame, path: str, time_decimals: int = 6) -> str:
         SEPARATOR.join(["#fields", *names]),
         SEPARATOR.join(["#types", *types]),
     ]
-    for row in df.itertuples(index=False):
-        lines.append(
-            SEPARATOR.join(_value(v, t, time_decimals) for v, t in zip(row, types, strict=True))
-        )
+
+
+def zeek_lines(df: pd.DataFrame, types: list[str], time_decimals: int) -> list[str]:
+    """One log line per row of ``df`` (as :func:`zeek_types` returns it)."""
+    return [
+        SEPARATOR.join(_value(v, t, time_decimals) for v, t in zip(row, types, strict=True))
+        for row in df.itertuples(index=False)
+    ]
+
+
+def render_zeek(df: pd.DataFrame, path: str, time_decimals: int = 6) -> str:
+    """``df`` as a Zeek ASCII log named ``path`` (module doc)."""
+    df, names, types = zeek_types(df)
+    lines = [*zeek_header(path, names, types), *zeek_lines(df, types, time_decimals)]
     return "\n".join(lines) + "\n"
 
 

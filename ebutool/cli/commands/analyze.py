@@ -21,6 +21,7 @@ from ebutool.cli.options import (
     err,
     final_status,
     guarded,
+    in_pieces,
     input_paths,
     output_file,
     print_diagnostics,
@@ -269,7 +270,6 @@ def _run(a: AnalyzeArgs) -> None:
     from ebutool.analysis.vantage import parse_vantage_options
     from ebutool.core.progress import NullProgress, reading_progress
     from ebutool.records.from_packet import StreamStats
-    from ebutool.report.streamed import STREAMED_FORMATS
     from ebutool.runner.tasks import analyze_files
     from ebutool.runner.views import parse_clock_offsets
     from ebutool.store.layout import is_store
@@ -288,7 +288,7 @@ def _run(a: AnalyzeArgs) -> None:
     out = output_file(a.output)
     paths = input_paths(a.files, a.quiet)
     diag, stats = Diagnostics(), StreamStats()
-    streamable = a.fmt in STREAMED_FORMATS and not a.summary and a.provenance.target is None
+    streamable = in_pieces(a.fmt, out) and not a.summary and a.provenance.target is None
     if len(paths) == 1 and streamable and not is_store(paths[0]):  # (provenance counts the table)
         streamed = _Streamed(a.fmt, out, a.columns, a.weird_log, a.quiet)
         streamed.run(paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)

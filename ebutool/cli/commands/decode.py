@@ -20,6 +20,7 @@ from ebutool.cli.options import (
     err,
     final_status,
     guarded,
+    in_pieces,
     input_paths,
     output_file,
     print_diagnostics,
@@ -64,7 +65,6 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
-        from ebutool.report.streamed import STREAMED_FORMATS
         from ebutool.runner.tasks import decode_files, decode_stream
 
         check_output(fmt, output)
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         diag, stats = Diagnostics(), StreamStats()
         opaque: Counter[str] = Counter()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
-            if len(paths) == 1 and fmt in STREAMED_FORMATS:
+            if len(paths) == 1 and in_pieces(fmt, out):
                 # one input: the rows are written as they are decoded (docs/outputs.md)
                 tables = decode_stream(paths[0], diag, stats, opaque, prog, esp_sas)
                 write_pieces(tables, fmt, out, columns=columns, name="ebutool_decode")

@@ -20,6 +20,7 @@ from ebutool.cli.options import (
     err,
     final_status,
     guarded,
+    in_pieces,
     input_paths,
     output_file,
     print_diagnostics,
@@ -179,11 +180,10 @@ def _replay_written(
     """Replay ``paths`` and write the tables ``outs`` names (name -> OutputFile or None):
     one input in a streamed format batch by batch as it is replayed (docs/replay.md
     "Bounded state"), else whole at the end."""
-    from ebutool.report.streamed import STREAMED_FORMATS
     from ebutool.runner.tasks import replay_files, replay_written
 
     config = run["config"]
-    if len(paths) == 1 and fmt in STREAMED_FORMATS:
+    if len(paths) == 1 and all(in_pieces(fmt, w) for w in outs.values() if w is not None):
         writers = {
             what: PieceWriter(
                 fmt, w, columns=columns if what == "exposure" else None, name=f"ebutool_{what}"

@@ -16,6 +16,7 @@ from ebutool.cli.options import (
     QuietOpt,
     err,
     guarded,
+    in_pieces,
     output_file,
     print_diagnostics,
     write_pieces,
@@ -151,12 +152,10 @@ def _write_list(
     quiet: bool,
 ) -> int:
     """Write the list of episodes (streamed in csv, json, ndjson); the first one's number."""
-    from ebutool.report.streamed import STREAMED_FORMATS
-
     fmt = fmt or OutputFormat.table
     head = next(pieces)
     first = int(head["episode"].iloc[0])
-    if fmt in STREAMED_FORMATS:
+    if in_pieces(fmt, out):
         write_pieces(chain([head], pieces), fmt, out, columns=columns, name=LIST_NAME)
         return first
     import pandas as pd

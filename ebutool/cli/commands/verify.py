@@ -20,6 +20,7 @@ from ebutool.cli.options import (
     err,
     final_status,
     guarded,
+    in_pieces,
     input_paths,
     output_file,
     print_diagnostics,
@@ -76,7 +77,6 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.oracle.verify import VERDICTS
         from ebutool.records.from_packet import StreamStats
-        from ebutool.report.streamed import STREAMED_FORMATS
         from ebutool.runner.tasks import verify_files, verify_stream
 
         check_output(fmt, output)
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         counts: Counter[str] = Counter()
-        if len(paths) == 1 and fmt in STREAMED_FORMATS:
+        if len(paths) == 1 and in_pieces(fmt, out):
             # one input: the rows are written as they are checked (docs/outputs.md)
             tables = verify_stream(
                 paths[0],
