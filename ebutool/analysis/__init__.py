@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
     from ebutool.records.from_packet import StreamStats
+    from ebutool.records.record import Record
 
 __all__ = [
     "analyze",
@@ -280,17 +281,40 @@ def analyze_pieces(
     sorted runs (ebutool.analysis.spill), so memory does not grow with the table.  The
     concatenated pieces are analyze's table (same rows, order and episode numbers)."""
     diag = diag if diag is not None else Diagnostics()
+    if oracle is None:
+        oracle = make_oracle(keys, config, diag)
+    records = merged_records([path], diag, stats, progress, esp_sas)
+    label = source_labels([path])[0]
+    return record_pieces(
+        records, label, mn, cn, config, diag, stats, oracle, vantage, rows, spill_at, relabel=True
+    )
+
+
+def record_pieces(
+    records: Iterable[Record],
+    label: str,
+    mn: str | None,
+    cn: str | None,
+    config: ProtocolConfig,
+    diag: Diagnostics,
+    stats: StreamStats | None,
+    oracle: Any,
+    vantage: str | None,
+    rows: int = PIECE_ROWS,
+    spill_at: int | None = SPILL_ROWS,
+    *,
+    relabel: bool = False,
+) -> tuple[Iterator[pd.DataFrame], list[dict]]:
+    """:func:`analyze_pieces` of a message stream (ordered by time) read from ``label``;
+    ``oracle`` made (make_oracle), False for none; ``relabel``: every row's ``source``
+    is ``label`` (else the records' own, e.g. a store's parts)."""
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     with fewer_collections():
-        if oracle is None:
-            oracle = make_oracle(keys, config, diag)
-        records = merged_records([path], diag, stats, progress, esp_sas)
-        label = source_labels([path])[0]
         table, decision = _rows_and_vantage(
             records, config, diag, oracle or None, vantage, label, spill_at
         )
     role = decision.role
-    pieces = table.pieces(mn, cn, rows, lambda _: label)
+    pieces = table.pieces(mn, cn, rows, (lambda _: label) if relabel else None)
     if stats is not None:  # the captures' time resolution (ebutool.core.exact_time)
         pieces = at_resolution(pieces, stats)
     return (apply_vantage(df, role) for df in pieces), [decision.as_dict(label)]

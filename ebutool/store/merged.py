@@ -13,9 +13,10 @@ A store whose parts are views of one run (captures of several vantage points, as
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ebutool.analysis import analyze_records, make_oracle
+from ebutool.analysis import analyze_records, make_oracle, record_pieces
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import TIME_DECIMALS
@@ -73,3 +74,41 @@ def analyze_store(
         )
     df.attrs[TIME_DECIMALS] = time_decimals(parts)  # a nanosecond capture's 9 decimals
     return df
+
+
+def of_views(store: str | os.PathLike[str], vantage: dict[str, str] | str | None) -> bool:
+    """Whether the store's parts are views of one run (ebutool.store.vantages), whose
+    table :func:`analyze_store` makes whole (``vantage`` as its)."""
+    parts = store_parts(os.fspath(store))
+    return views_in_store(parts, _given(parts, vantage))
+
+
+def _given(parts, vantage: dict[str, str] | str | None) -> dict[str, str]:
+    if isinstance(vantage, str):
+        vantage = {p.path: vantage for p in parts}
+    return given_roles(parts, vantage)
+
+
+def analyze_store_pieces(
+    store: str | os.PathLike[str],
+    *,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    keys: KeyTable | None = None,
+    diag: Diagnostics | None = None,
+    stats: StreamStats | None = None,
+    vantage: dict[str, str] | str | None = None,
+) -> tuple[Iterator[pd.DataFrame], list[dict]]:
+    """:func:`analyze_store` in pieces, as ebutool.analysis.analyze_pieces gives a
+    capture's table (the same rows, order and episode numbers), for a store whose parts
+    are not views of one run (:func:`of_views`: refused)."""
+    diag = diag if diag is not None else Diagnostics()
+    parts = store_parts(os.fspath(store))
+    given = _given(parts, vantage)
+    if views_in_store(parts, given):
+        raise ValueError(f"{store}: its parts are views of one run: use analyze_store")
+    oracle = make_oracle(keys, config, diag)
+    records = read_ahead(store_records(os.fspath(store), diag, stats, parts=parts))
+    role = time_merged_role(parts, given)
+    return record_pieces(records, "the input", mn, cn, config, diag, stats, oracle, role)

@@ -81,9 +81,12 @@ def time_decimals(parts: list[Part]) -> int:
     return max((p.meta.get("time_decimals", US_DECIMALS) for p in parts), default=US_DECIMALS)
 
 
+PART_BATCH_ROWS = 8_192  # records made from the store at a time (a row group is 65,536)
+
+
 def part_items(part: Part) -> Iterator:
     """The records of one part, in the input's order."""
-    for batch in pq.ParquetFile(part.file).iter_batches():
+    for batch in pq.ParquetFile(part.file).iter_batches(batch_size=PART_BATCH_ROWS):
         yield from from_batch(batch, part.label)
 
 

@@ -289,7 +289,10 @@ def _run(a: AnalyzeArgs) -> None:
     paths = input_paths(a.files, a.quiet)
     diag, stats = Diagnostics(), StreamStats()
     streamable = in_pieces(a.fmt, out) and not a.summary and a.provenance.target is None
-    if len(paths) == 1 and streamable and not is_store(paths[0]):  # (provenance counts the table)
+    one_process = a.cluster is None and (  # (--cluster: a store split, or refused)
+        not is_store(paths[0]) or _store_in_one_process(paths[0], a, given)
+    )
+    if len(paths) == 1 and streamable and one_process:  # (provenance counts the table)
         streamed = _Streamed(a.fmt, out, a.columns, a.weird_log, a.quiet)
         streamed.run(paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
     with reading_progress(paths[0], a.quiet) if len(paths) == 1 else NullProgress() as prog:
@@ -325,6 +328,15 @@ def _run(a: AnalyzeArgs) -> None:
     raise typer.Exit(final_status(diag, a.quiet))
 
 
+def _store_in_one_process(path: str, a: AnalyzeArgs, given: dict[str, str]) -> bool:
+    """Whether a record store is analysed in this process, not split, in time order:
+    not --jobs, and its parts are not views of one run (merged as views)."""
+    from ebutool.analysis.vantage import role_for
+    from ebutool.store.merged import of_views
+
+    return a.jobs <= 1 and not of_views(path, role_for(path, given) or given)
+
+
 class _Streamed:
     """analyze of one input in a streamed format (csv, json, ndjson; not --summary):
     the rows are written piece by piece (docs/outputs.md "Streaming")."""
@@ -337,20 +349,20 @@ class _Streamed:
         from ebutool.analysis import analyze_pieces
         from ebutool.analysis.vantage import decision_lines, role_for
         from ebutool.core.progress import reading_progress
+        from ebutool.runner.tasks import store_sas_note
+        from ebutool.store.layout import is_store
+        from ebutool.store.merged import analyze_store_pieces
 
-        with reading_progress(path, self.quiet) as prog:
-            pieces, decisions = analyze_pieces(
-                path,
-                mn=mn,
-                cn=cn,
-                config=config,
-                keys=keys,
-                diag=diag,
-                stats=stats,
-                progress=prog,
-                esp_sas=esp_sas,
-                vantage=role_for(path, given),
-            )
+        options = dict(mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats)
+        if is_store(path):  # (the store named: its role for every part)
+            store_sas_note(path, esp_sas, diag)
+            vantage = role_for(path, given) or given
+            pieces, decisions = analyze_store_pieces(path, vantage=vantage, **options)
+        else:
+            with reading_progress(path, self.quiet) as prog:
+                pieces, decisions = analyze_pieces(
+                    path, progress=prog, esp_sas=esp_sas, vantage=role_for(path, given), **options
+                )
         kinds: Counter[str] = Counter()
         counted = _counting(pieces, kinds)
         write_pieces(counted, self.fmt, self.out, columns=self.columns, name=EPISODES)
