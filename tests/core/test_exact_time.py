@@ -174,3 +174,13 @@ def test_merged_views_of_nanosecond_captures_keep_9_decimals(tmp_path):
     store = tmp_path / "store"
     assert run_cli("extract", ns["mn"], ns["cn"], "-o", store, "-q").exit_code == 0
     assert _t_handover(store) == got
+
+
+def test_exact_map_deep_copy_is_an_independent_equal_map() -> None:
+    import copy
+
+    m = exact_map([1_700_000_000_123_456_789, None, 5])
+    c = copy.deepcopy({"exact_ns": m})["exact_ns"]
+    assert c == m and c is not m
+    c[1.0] = 1
+    assert 1.0 not in m
