@@ -73,6 +73,7 @@ RECORD_SCHEMA = pa.schema(
 )
 NAMES = RECORD_SCHEMA.names
 ESP_COLUMNS = 3  # the last columns; parts written before them lack them (read as null)
+_BASE = len(NAMES) - ESP_COLUMNS
 
 
 def _row(item: Record | HandoverEvent) -> tuple:
@@ -170,7 +171,7 @@ def from_table(table: pa.Table, sources: Sequence[str]) -> Iterator[Record | Han
 def _items(cols: list[list], sources: Iterable[str]) -> Iterator[Record | HandoverEvent]:
     for row, source in zip(zip(*cols, strict=True), sources, strict=False):
         frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, wire, ok, dereg, rfc = row[
-            : len(NAMES) - ESP_COLUMNS
+            :_BASE
         ]
         if msg == HANDOVER:
             yield HandoverEvent(ts, hoa, src, rh2, frame, source)
@@ -187,11 +188,11 @@ def _items(cols: list[list], sources: Iterable[str]) -> Iterator[Record | Handov
             tdst,
             proto,
             ip_len,
-            _message(wire),
+            None if wire is None else _message(wire),
             wire,
             ok,
             dereg,
             rfc,
             source,
-            *row[len(NAMES) - ESP_COLUMNS :],
+            *row[_BASE:],
         )
