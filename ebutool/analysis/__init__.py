@@ -210,9 +210,16 @@ def analyze_records(
         records = check_order(records, diag)
     with fewer_collections():
         df = _rows_at_vantage(
-            read_ahead(records), config, diag, oracle or None, vantage, label, mn, cn
+            read_ahead(records),
+            config,
+            diag,
+            oracle or None,
+            vantage,
+            label,
+            mn,
+            cn,
+            footprint=False,
         )
-    df.attrs.pop("footprint", None)  # (for several files' views: ebutool.runner.views)
     return df
 
 
@@ -226,17 +233,22 @@ def _rows_at_vantage(
     mn: str | None,
     cn: str | None,
     source: str | None = None,
+    footprint: bool = True,
 ) -> pd.DataFrame:
     """The table of ``records`` at their vantage point (given, or detected: stderr is the
-    caller's, the decision is in ``df.attrs["vantage"]``: [VantageDecision.as_dict])."""
-    footprint = Footprint()
-    records = footprint.watch(records)
+    caller's, the decision is in ``df.attrs["vantage"]``: [VantageDecision.as_dict]);
+    ``footprint``: with ``df.attrs["footprint"]`` (for several files' views:
+    ebutool.runner.views), else the records are not hashed for it."""
+    seen = Footprint() if footprint else None
+    if seen is not None:
+        records = seen.watch(records)
     rows, decision = _rows_and_vantage(records, config, diag, oracle, vantage, label)
     if source is not None:
         rows.relabel(lambda _: source)
     df = apply_vantage(rows.frame(mn, cn), decision.role)
     df.attrs["vantage"] = [decision.as_dict(label)]
-    df.attrs["footprint"] = footprint.as_dict()  # how it relates to other inputs
+    if seen is not None:
+        df.attrs["footprint"] = seen.as_dict()  # how it relates to other inputs
     return df
 
 

@@ -107,6 +107,9 @@ class Reconstructor(MessageHandlers):
             self._flush(ev.coa)
 
     def _record(self, rec: Record) -> None:
+        if rec.mh is None and rec.msg == "data":
+            self._data(rec)  # most records: no verdict, no note
+            return
         res = self.book.resolve(rec)
         note = None
         if rec.msg == "CoT" and isinstance(rec.mh, HomeTest) and rec.mh.nonce_index == 0:
@@ -143,6 +146,19 @@ class Reconstructor(MessageHandlers):
         ep = cur.cns.get(res.peer) if cur is not None else None
         if note is not None and ep is not None:
             ep.notes.add(note)
+
+    def _data(self, rec: Record) -> None:
+        """:meth:`_record` of a data packet, whose verdict and note are None (and never a
+        forwarded home test): the same steps without their tests."""
+        res = self.book.resolve(rec)
+        if res is None:
+            return
+        if res.mn is None:
+            self._hold(res.coa, rec, None)
+            return
+        if res.coa and self.book.learn_coa(res.coa, res.mn):
+            self._flush(res.coa)
+        self._process(rec, res, None)
 
     # -- care-of nonce index 0 (DESIGN.md section 3) ------------------------------------
     def _cot_zero(self, coa: str, cn: str, ts_ns: int) -> None:

@@ -66,8 +66,8 @@ def put(
     on_evict: Callable[[Any, Any], None] | None = None,
 ) -> None:
     """``table[key] = value`` as the most recently used entry, evicting beyond ``limit``."""
-    if table.pop(key, None) is None:
-        make_room(table, limit, diag, name, frame, on_evict)
+    if table.pop(key, None) is None and limit is not None and len(table) >= limit:
+        make_room(table, limit, diag, name, frame, on_evict)  # (called per record: inline test)
     table[key] = value
 
 

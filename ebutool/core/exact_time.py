@@ -24,9 +24,19 @@ US_DECIMALS, NS_DECIMALS = 6, 9
 AMBIGUOUS = -1  # two different ns values rounded to one float
 
 
+class ExactMap(dict[float, int]):
+    """{float seconds: ns}: a dict whose deep copy is a plain copy.  Its keys and values
+    are immutable, so the two are the same; but pandas deep-copies a table's attrs at
+    each column taken from it (``__finalize__``), and copy.deepcopy visiting every float
+    and int of a 5,561-episode map made the CSV rendering of ``analyze STORE/`` ~0.3 s."""
+
+    def __deepcopy__(self, memo: dict) -> ExactMap:
+        return ExactMap(self)
+
+
 def exact_map(ns_values: Iterable[int | None], into: dict | None = None) -> dict[float, int]:
     """{float seconds: ns} of ``ns_values`` (None skipped), added to ``into``."""
-    out: dict[float, int] = {} if into is None else into
+    out: dict[float, int] = ExactMap() if into is None else into
     for ns in ns_values:
         if ns is None:
             continue
@@ -39,7 +49,7 @@ def exact_map(ns_values: Iterable[int | None], into: dict | None = None) -> dict
 def merged_attrs(frames: Iterable) -> dict:
     """The exact-time attrs of tables put one after the other (pd.concat drops attrs
     that differ): the union of their maps and the finest resolution."""
-    exact: dict[float, int] = {}
+    exact: dict[float, int] = ExactMap()
     decimals = US_DECIMALS
     for df in frames:
         for f, ns in df.attrs.get(EXACT_NS, {}).items():

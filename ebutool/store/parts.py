@@ -15,6 +15,7 @@ import heapq
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 import pyarrow.parquet as pq
 
@@ -112,4 +113,23 @@ def store_records(
         streams.append(check_order(items, view) if check else items)
     if len(streams) == 1:
         return streams[0]
+    if _one_after_another(parts):
+        return chain.from_iterable(streams)
     return heapq.merge(*streams, key=lambda r: r.ts_ns)
+
+
+def _one_after_another(parts: list[Part]) -> bool:
+    """True when no record of a part is later than any record of a later part (rotated
+    pieces of one capture): then heapq.merge, which takes the earliest part on equal
+    times, gives the parts one after the other, and chaining them gives the same stream
+    without its comparison per record.  Parts without records do not count; a part
+    without its first/last times (an older store) makes it False."""
+    latest = None
+    for part in parts:
+        if not part.meta.get("records"):
+            continue
+        first, last = part.meta.get("first_ts_ns"), part.meta.get("last_ts_ns")
+        if first is None or last is None or (latest is not None and first < latest):
+            return False
+        latest = max(last, latest) if latest is not None else last
+    return True

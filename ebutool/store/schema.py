@@ -73,6 +73,7 @@ RECORD_SCHEMA = pa.schema(
 )
 NAMES = RECORD_SCHEMA.names
 ESP_COLUMNS = 3  # the last columns; parts written before them lack them (read as null)
+_BASE = len(NAMES) - ESP_COLUMNS
 
 
 def _row(item: Record | HandoverEvent) -> tuple:
@@ -128,10 +129,30 @@ def _message(wire: bytes | None) -> MobilityMessage | None:
 
 def from_batch(batch: pa.RecordBatch, source: str = "") -> Iterator[Record | HandoverEvent]:
     """The items of a record batch, each with ``source`` (the input's label)."""
-    cols = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+    cols = [_pylist(batch.column(i)) for i in range(batch.num_columns)]
     if batch.num_columns == len(NAMES) - ESP_COLUMNS:  # a part written before the ESP facts
         cols += [[None] * batch.num_rows] * ESP_COLUMNS
     return _items(cols, repeat(source))
+
+
+def _pylist(col: pa.Array) -> list:
+    """``col.to_pylist()``, the same values, about 5x faster on a store's columns (the
+    reading was a quarter of ``analyze STORE/``): integer and boolean columns without
+    nulls through NumPy, text through a dictionary, so that each distinct address is one
+    str object (made once, its hash computed once for the analysis' dict lookups)."""
+    kind = col.type
+    if pa.types.is_dictionary(kind):
+        values = col.dictionary.to_pylist()
+        values.append(None)  # (index -1 after fill_null: a null cell)
+        indices = col.indices
+        if indices.null_count:
+            indices = indices.fill_null(len(values) - 1)
+        return [values[i] for i in indices.to_numpy().tolist()]
+    if col.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
+        return col.to_numpy(zero_copy_only=False).tolist()
+    if pa.types.is_string(kind):
+        return _pylist(col.dictionary_encode())
+    return col.to_pylist()
 
 
 def from_table(table: pa.Table, sources: Sequence[str]) -> Iterator[Record | HandoverEvent]:
@@ -150,7 +171,7 @@ def from_table(table: pa.Table, sources: Sequence[str]) -> Iterator[Record | Han
 def _items(cols: list[list], sources: Iterable[str]) -> Iterator[Record | HandoverEvent]:
     for row, source in zip(zip(*cols, strict=True), sources, strict=False):
         frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, wire, ok, dereg, rfc = row[
-            : len(NAMES) - ESP_COLUMNS
+            :_BASE
         ]
         if msg == HANDOVER:
             yield HandoverEvent(ts, hoa, src, rh2, frame, source)
@@ -167,11 +188,11 @@ def _items(cols: list[list], sources: Iterable[str]) -> Iterator[Record | Handov
             tdst,
             proto,
             ip_len,
-            _message(wire),
+            None if wire is None else _message(wire),
             wire,
             ok,
             dereg,
             rfc,
             source,
-            *row[len(NAMES) - ESP_COLUMNS :],
+            *row[_BASE:],
         )

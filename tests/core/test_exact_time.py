@@ -174,3 +174,31 @@ def test_merged_views_of_nanosecond_captures_keep_9_decimals(tmp_path):
     store = tmp_path / "store"
     assert run_cli("extract", ns["mn"], ns["cn"], "-o", store, "-q").exit_code == 0
     assert _t_handover(store) == got
+
+
+def test_exact_map_deep_copy_is_an_independent_equal_map() -> None:
+    import copy
+
+    m = exact_map([1_700_000_000_123_456_789, None, 5])
+    c = copy.deepcopy({"exact_ns": m})["exact_ns"]
+    assert c == m and c is not m
+    c[1.0] = 1
+    assert 1.0 not in m
+
+
+def test_exact_map_deep_copy_does_not_walk_its_entries(monkeypatch) -> None:
+    """pandas deep-copies a table's attrs at every column it hands out: the map (one entry
+    per row) must not be walked entry by entry each time."""
+    import copy
+
+    m = exact_map(range(1_700_000_000_000_000_000, 1_700_000_000_000_001_000))
+    visited: list[object] = []
+
+    def atomic(x, memo):  # copy's own handler of floats and ints, counted
+        visited.append(x)
+        return x
+
+    monkeypatch.setitem(copy._deepcopy_dispatch, float, atomic)  # type: ignore[attr-defined]
+    monkeypatch.setitem(copy._deepcopy_dispatch, int, atomic)  # type: ignore[attr-defined]
+    assert copy.deepcopy({"exact_ns": m})["exact_ns"] == m
+    assert len(visited) < 10
