@@ -101,10 +101,15 @@ def _page_faults_of_big_buffers(n: int = 100) -> int:
     return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
 
 
+def _callback_ms(dask_worker) -> dict[str, float]:
+    return {k: pc.callback_time for k, pc in dask_worker.periodic_callbacks.items()}
+
+
 def test_local_workers_run_lean(monkeypatch):
-    """The LocalCluster ebutool starts: no statistical profiler, no GIL monitor, and
-    glibc's malloc as in a plain process (no MALLOC_TRIM_THRESHOLD_ from the nanny, which
-    would also leave this process's environment changed)."""
+    """The LocalCluster ebutool starts: no statistical profiler, no GIL monitor, the
+    event loops' tick, system and memory monitors at 500 ms, 2 s and 1 s (Dask: 20 ms,
+    500 ms, 100 ms), and glibc's malloc as in a plain process (no MALLOC_TRIM_THRESHOLD_
+    from the nanny, which would also leave this process's environment changed)."""
     import dask
 
     from ebutool.runner.cluster import dask_client
@@ -119,6 +124,9 @@ def test_local_workers_run_lean(monkeypatch):
             )
         )
         assert set(conf.values()) == {(False, False)}
+        for ms in [*client.run(_callback_ms).values(), client.run_on_scheduler(_callback_ms)]:
+            assert ms["tick"] >= 500 and ms["monitor"] >= 2000, ms
+            assert ms.get("memory_monitor", 1000) >= 1000, ms
         env = client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
         faults = client.gather(
             [client.submit(_page_faults_of_big_buffers, pure=False, workers=[w]) for w in env]
