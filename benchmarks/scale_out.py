@@ -8,7 +8,10 @@ is spread over processes, so CPU time of this process says nothing):
 
   extract -j 1          ebutool.store.extract in this process, a fresh store
   extract local:2       the same through a 2-worker LocalCluster (its start-up timed
-                        apart and excluded), a fresh store; peak RSS of each worker
+                        apart and excluded), a fresh store; the workers' CPU, and this
+                        process's (the client and the scheduler, on the same cores);
+                        peak RSS of each worker, and again with a fresh cluster on half
+                        of the files (flat in the number of files: the same)
   store / captures      octets of the store over octets of the captures
   analyze STORE         ``ebutool analyze STORE -q`` (a subprocess)
   analyze --merge       ``ebutool analyze --merge DIR -q`` (a subprocess)
@@ -22,7 +25,9 @@ The machine's load average is printed with the figures: on a shared machine the 
 times (and the ratios made of them) say as much about the neighbours as about ebutool.
 
 Targets: extract local:2 within 1.25x of the ideal two-core time (jobs-1 time / 2),
-the store at most 3% of the captures, analyze STORE at least 5x faster than --merge.
+the store at most 3% of the captures, analyze STORE at least 5x faster than --merge,
+and a worker's peak memory flat in the number of files (all the files against half of
+them: at most PEAK_GROWTH_MAX more).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+PEAK_GROWTH_MAX = 0.05  # "flat": a worker's peak RSS on all files <= 1.05x on half of them
 
 
 def split_pcap(src: Path, folder: Path, pieces: int) -> list[Path]:
@@ -117,13 +124,15 @@ def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
     with dask_client("local:2") as client:
         before = client.run(time.process_time)  # (dask_client imported what tasks need)
         out["cluster_start_s"] = time.perf_counter() - t
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         extract([folder], store2, mapper=dask_mapper(client))
         out["extract_local2_s"] = time.perf_counter() - t
+        out["extract_local2_main_cpu_s"] = time.process_time() - cpu
         after = client.run(time.process_time)
         out["extract_local2_cpu_s"] = sum(after[w] - before[w] for w in after)
         out["worker_peak_mb"] = sorted(client.run(_worker_peak_mb).values())
         out.update(_analysis_split(store2, client))
+    out["worker_peak_mb_half"] = _half_peak(files[: max(1, len(files) // 2)], work)
     out["store_octets"] = _size(store1)
     _compile_ebutool()
     out["analyze_store_s"], out["analyze_store_cpu_s"] = _cli_seconds("analyze", str(store1))
@@ -142,6 +151,18 @@ def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
         out[f"analyze_{key}_inproc_cpu_s"] = best
     out["load_average"] = os.getloadavg()
     return out
+
+
+def _half_peak(files: list[Path], work: Path) -> list[float]:
+    """Peak RSS MB of each worker of a fresh 2-worker cluster that extracts ``files``."""
+    from ebutool.runner.cluster import dask_client, dask_mapper
+    from ebutool.store import extract
+
+    store = work / "store-half"
+    shutil.rmtree(store, ignore_errors=True)
+    with dask_client("local:2") as client:
+        extract(files, store, mapper=dask_mapper(client))
+        return sorted(client.run(_worker_peak_mb).values())
 
 
 def _analysis_split(store: Path, client) -> dict:
@@ -181,9 +202,11 @@ def lines(r: dict) -> list[str]:
         return "met" if good else "NOT MET"
 
     peaks = ", ".join(f"{p:.0f}" for p in r["worker_peak_mb"])
+    half = ", ".join(f"{p:.0f}" for p in r["worker_peak_mb_half"])
     load = ", ".join(f"{x:.1f}" for x in r["load_average"])
     overhead = r["extract_local2_cpu_s"] / r["extract_j1_cpu_s"]
     split = r["analyze_store_one_s"] / r["analyze_store_local2_s"]
+    growth = max(r["worker_peak_mb"]) / max(r["worker_peak_mb_half"])
     return [
         f"scale-out, {r['pieces']} rotated files ({r['captures_octets'] / 1e6:,.1f} MB); "
         f"load average {load}",
@@ -191,7 +214,9 @@ def lines(r: dict) -> list[str]:
         f"  {'extract -j 1':30} {r['extract_j1_s']:8.2f} {r['extract_j1_cpu_s']:8.2f}",
         f"  {'extract --cluster local:2':30} {r['extract_local2_s']:8.2f} "
         f"{r['extract_local2_cpu_s']:8.2f}  (workers; start {r['cluster_start_s']:.2f} s "
-        f"apart; worker peak RSS MB {peaks})",
+        f"apart; client+scheduler CPU {r['extract_local2_main_cpu_s']:.2f} s)",
+        f"  {'':30} worker peak RSS MB {peaks} ({r['pieces']} files), {half} "
+        f"({max(1, r['pieces'] // 2)} files, fresh cluster)",
         f"  {'analyze STORE':30} {r['analyze_store_s']:8.2f} {r['analyze_store_cpu_s']:8.2f}",
         f"  {'analyze --merge':30} {r['analyze_merge_s']:8.2f} {r['analyze_merge_cpu_s']:8.2f}",
         f"  {'analyze STORE, in process':30} {'':8} {r['analyze_store_inproc_cpu_s']:8.2f}",
@@ -206,6 +231,8 @@ def lines(r: dict) -> list[str]:
         f"  store / captures                             {ratio_store:8.4f}  <= 0.03  "
         f"{ok(ratio_store <= 0.03)}",
         f"  analyze --merge / analyze STORE (wall)       {speed:8.2f}  >= 5     {ok(speed >= 5)}",
+        f"  worker peak RSS, all files / half of them    {growth:8.2f}  <= "
+        f"{1 + PEAK_GROWTH_MAX:.2f}  {ok(growth <= 1 + PEAK_GROWTH_MAX)}",
         f"  (extract workers' CPU / -j 1 CPU             {overhead:8.2f}: the cluster's overhead)",
         f"  (analyze STORE one process / local:2 (wall)  {split:8.2f}: the analysis split)",
     ]

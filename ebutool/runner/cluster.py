@@ -37,9 +37,25 @@ TASK_RETRIES = 2  # a task that raised is tried this many more times
 # The workers' own sampling, off for a LocalCluster: the statistical profiler (a stack
 # sample every 10 ms) and the GIL monitor (every 1 ms) cost pure-Python tasks about a
 # quarter of their CPU time (benchmarks/scale_out.py); the dashboard keeps the rest.
+# And glibc's malloc as in a plain process: Dask's nanny starts its workers with
+# MALLOC_TRIM_THRESHOLD_=65536, and any such setting also fixes glibc's mmap threshold
+# at 128 KiB, so every large buffer of a task is mmap'd and unmapped again: a 1 M-packet
+# file then costs ~54,000 page faults instead of ~1,000, the task 10-20% more CPU
+# (docs/performance.md).  None: the nanny does not set it (a value in the environment
+# that ebutool is started from is still passed on).
+# Then fewer wake-ups of the event loops, each of which takes the GIL from a worker's
+# task (and the scheduler's and nannies' share the same cores): the loop-health tick
+# (20 ms), the system monitor of the dashboard's graphs (500 ms) and the memory monitor
+# (100 ms: pause, spill, and the nanny's kill at 95% of the memory limit, which a task of
+# ~200 MB does not approach).  An idle 2-worker cluster then costs ~0.2 s of CPU in 10 s
+# instead of ~1 s (docs/performance.md).
 LEAN_WORKERS = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
 }
 DASK_MISSING = (
     "--cluster needs Dask: pip install 'ebutool[dask]' (or 'dask[distributed]'); "

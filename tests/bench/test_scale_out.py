@@ -25,7 +25,9 @@ def _figures(**kw):
         "extract_local2_s": 6.0,
         "extract_local2_cpu_s": 10.5,
         "cluster_start_s": 2.0,
+        "extract_local2_main_cpu_s": 0.3,
         "worker_peak_mb": [100.0, 101.0],
+        "worker_peak_mb_half": [98.0, 100.0],
         "analyze_store_s": 1.0,
         "analyze_store_cpu_s": 1.0,
         "analyze_merge_s": 6.0,
@@ -53,7 +55,12 @@ def test_targets_met_and_not_met():
     ]  # 6 / (10 / 2)  # fmt: skip
     assert _row(text, "store / captures") == ["0.0200", "<=", "0.03", "met"]
     assert _row(text, "analyze --merge / analyze STORE (wall)") == ["6.00", ">=", "5", "met"]
+    assert _row(text, "worker peak RSS, all files / half of them") == ["1.01", "<=", "1.05", "met"]
     assert _row(text, "(extract workers' CPU / -j 1 CPU")[0] == "1.05:"
     assert _row(text, "(analyze STORE one process / local:2 (wall)")[0] == "1.60:"
     text = _figures(extract_local2_s=7.0, store_octets=40_000, analyze_merge_s=4.0)
     assert text.count("NOT MET") == 3
+    assert _row(_figures(worker_peak_mb=[100.0, 120.0]), "worker peak RSS, all files")[-2:] == [
+        "NOT",
+        "MET",
+    ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import io
+import os
+import resource
 import sys
 
 import pandas as pd
@@ -83,6 +85,55 @@ def test_interrupted_run_resumes_from_the_store(tmp_path, pieces):
         _drop_source(analyze_store(tmp_path / "s")),
         _drop_source(ebutool.analyze(SAMPLES / "mixed.pcap")),
     )
+
+
+BIG = 1 << 20  # a buffer above glibc's initial mmap threshold (128 KiB)
+
+
+def _page_faults_of_big_buffers(n: int = 100) -> int:
+    """(Run on a worker) minor page faults of ``n`` BIG buffers made, written and freed
+    in turn: a few hundred when glibc moves its mmap threshold up after the first free
+    (its default), ``n`` * 256 when the threshold is fixed and each one is mmap'd anew."""
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    for _ in range(n):
+        buf = b"x" * BIG
+        del buf
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
+
+
+def _callback_ms(dask_worker) -> dict[str, float]:
+    return {k: pc.callback_time for k, pc in dask_worker.periodic_callbacks.items()}
+
+
+def test_local_workers_run_lean(monkeypatch):
+    """The LocalCluster ebutool starts: no statistical profiler, no GIL monitor, the
+    event loops' tick, system and memory monitors at 500 ms, 2 s and 1 s (Dask: 20 ms,
+    500 ms, 100 ms), and glibc's malloc as in a plain process (no MALLOC_TRIM_THRESHOLD_
+    from the nanny, which would also leave this process's environment changed)."""
+    import dask
+
+    from ebutool.runner.cluster import dask_client
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    pages = 100 * BIG // resource.getpagesize()
+    with dask_client("local:2") as client:
+        conf = client.run(
+            lambda: (
+                dask.config.get("distributed.worker.profile.enabled"),
+                dask.config.get("distributed.admin.system-monitor.gil.enabled"),
+            )
+        )
+        assert set(conf.values()) == {(False, False)}
+        for ms in [*client.run(_callback_ms).values(), client.run_on_scheduler(_callback_ms)]:
+            assert ms["tick"] >= 500 and ms["monitor"] >= 2000, ms
+            assert ms.get("memory_monitor", 1000) >= 1000, ms
+        env = client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
+        faults = client.gather(
+            [client.submit(_page_faults_of_big_buffers, pure=False, workers=[w]) for w in env]
+        )
+        assert all(f < pages / 4 for f in faults), (faults, pages)
+        assert set(env.values()) == {None}
+    assert "MALLOC_TRIM_THRESHOLD_" not in os.environ
 
 
 def test_cluster_without_dask_is_one_line_usage_error(tmp_path, monkeypatch, cli):
