@@ -29,7 +29,8 @@ class ReportData:
 
     paths: list[str]
     options: ReportOptions
-    episodes: pd.DataFrame
+    episodes: pd.DataFrame  # every episode, the statistics' columns (gather.report_columns)
+    embedded: pd.DataFrame  # the first max_rows episodes whole: the page's rows and ladders
     summary: pd.DataFrame
     claim_text: str
     exclusions: dict[str, int]
@@ -41,11 +42,6 @@ class ReportData:
     ladders: dict[int, Any]  # episode number -> compact ladder (ebutool.report.html.ladders)
     ladder_notes: list[str]  # why some episodes have no ladder
     not_embedded: int = 0  # episodes beyond ReportOptions.max_rows: counted, not in the page
-
-    @property
-    def embedded(self) -> pd.DataFrame:
-        """The episodes whose rows (and ladders) the page holds: the first max_rows."""
-        return self.episodes.head(self.options.max_rows)
 
 
 def claim_settings(options: ReportOptions) -> ClaimSettings:
@@ -62,35 +58,24 @@ def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) 
         exclusion_counts,
         exclusion_statement,
     )
+    from ebutool.report.html.gather import EpisodeGatherer, episode_pieces, report_columns
     from ebutool.report.html.ladders import episode_ladders
-    from ebutool.runner.tasks import analyze_files
 
     names = [str(p) for p in paths]
     diag, stats = Diagnostics(), StreamStats()
-    df = analyze_files(
-        names,
-        options.jobs,
-        mn=options.mn,
-        cn=options.cn,
-        config=options.config,
-        keys=options.keys,
-        diag=diag,
-        stats=stats,
-        merge=options.merge,
-        progress=progress,
-        esp_sas=list(options.esp_sas),
-        vantage=options.vantage,
-        clock_offsets=options.clock_offsets,
-        no_merge=options.no_merge,
-        cluster=options.cluster,
-    )
+    gathered = EpisodeGatherer(report_columns(options.by), options.max_rows)
+    for piece in episode_pieces(names, options, diag, stats, progress):
+        gathered.add(piece)
+    df, embedded = gathered.tables()
+    del gathered
     settings = claim_settings(options)
     summary = summarize(df, settings=settings)
-    ladders, notes = episode_ladders(names, df.head(options.max_rows), options)
+    ladders, notes = episode_ladders(names, embedded, options)
     return ReportData(
         paths=names,
         options=options,
         episodes=df,
+        embedded=embedded,
         summary=summary,
         claim_text=claim_statement(summary, settings=settings),
         exclusions=exclusion_counts(df) if len(df) else {},
@@ -112,6 +97,12 @@ def _compare(df: pd.DataFrame, names: list[str], by: str) -> pd.DataFrame | None
 
     if by == "file" and len(names) < 2:
         return None
-    grouped = df.copy()
-    grouped.insert(0, "file", grouped["source"] if "source" in grouped else None)
-    return compare_table(grouped, by)
+    return compare_table(with_file(df), by)
+
+
+def with_file(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with compare's leading ``file`` column (the episodes' ``source``), added
+    in place once (no copy of the table: issue 12)."""
+    if "file" not in df.columns:
+        df.insert(0, "file", df["source"] if "source" in df else None)
+    return df

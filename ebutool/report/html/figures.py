@@ -93,8 +93,9 @@ def distribution_svgs(episodes: pd.DataFrame, by: str | None = None) -> list[tup
         fig = plots.distribution_figure(samples, kind, title=title)
         out.append((captions[kind], svg_text(fig, f"dist-{kind}-")))
     if by is not None and len(episodes):
-        grouped = episodes.copy()
-        grouped.insert(0, "file", grouped["source"])
+        from ebutool.report.html.data import with_file
+
+        grouped = with_file(episodes)
         title = compare.plot_title(by, "cdf")
         fig = plots.distribution_figure(compare.latency_samples(grouped, by), "cdf", title=title)
         caption = f"Empirical CDFs per {by}, as ebutool compare --by {by} --plot draws them"
