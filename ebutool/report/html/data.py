@@ -63,14 +63,21 @@ def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) 
 
     names = [str(p) for p in paths]
     diag, stats = Diagnostics(), StreamStats()
-    gathered = EpisodeGatherer(report_columns(options.by), options.max_rows)
+    columns = report_columns(options.by, compared(names, options.by))
+    gathered = EpisodeGatherer(columns, options.max_rows)
+    ladders: tuple[dict[int, Any], list[str]] | None = None
     for piece in episode_pieces(names, options, diag, stats, progress):
         gathered.add(piece)
+        if ladders is None and gathered.complete_head:
+            # read the inputs again now, while every row's columns are not held yet:
+            # the peak is the larger of the two, not their sum (issue 12)
+            ladders = episode_ladders(names, gathered.embedded(), options)
     df, embedded = gathered.tables()
     del gathered
     settings = claim_settings(options)
     summary = summarize(df, settings=settings)
-    ladders, notes = episode_ladders(names, embedded, options)
+    if ladders is None:  # (no piece had them all: analyze always gives one)
+        ladders = episode_ladders(names, embedded, options)
     return ReportData(
         paths=names,
         options=options,
@@ -84,8 +91,8 @@ def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) 
         compare=_compare(df, names, options.by),
         diag=diag,
         stats=stats,
-        ladders=ladders,
-        ladder_notes=notes,
+        ladders=ladders[0],
+        ladder_notes=ladders[1],
         not_embedded=max(len(df) - options.max_rows, 0),
     )
 
@@ -95,9 +102,14 @@ def _compare(df: pd.DataFrame, names: list[str], by: str) -> pd.DataFrame | None
     not the file; None for one input compared by file (the summary says it all)."""
     from ebutool.report.compare import compare_table
 
-    if by == "file" and len(names) < 2:
+    if not compared(names, by):
         return None
     return compare_table(with_file(df), by)
+
+
+def compared(names: Sequence[str], by: str) -> bool:
+    """Whether the page has compare's table: several inputs, or ``by`` not the file."""
+    return by != "file" or len(names) >= 2
 
 
 def with_file(df: pd.DataFrame) -> pd.DataFrame:

@@ -30,13 +30,13 @@ if TYPE_CHECKING:
     from ebutool.report.html.settings import ReportOptions
 
 
-def report_columns(by: str) -> list[str]:
+def report_columns(by: str, compared: bool) -> list[str]:
     """The columns the page's statistics read for every episode: compare's (summary,
-    claim, exclusions, figures: ebutool.report.compare.compare_columns) and ``source``
-    (the inputs compared by file)."""
+    claim, exclusions, figures: ebutool.report.compare.compare_columns) and, when the
+    page has compare's table (``compared``), ``source`` (the inputs compared by file)."""
     from ebutool.report.compare import compare_columns
 
-    return list(dict.fromkeys([*compare_columns(by), "source"]))
+    return list(dict.fromkeys([*compare_columns(by), *(["source"] if compared else [])]))
 
 
 class EpisodeGatherer:
@@ -61,15 +61,27 @@ class EpisodeGatherer:
             self.head.append(whole)
             self.held += len(whole)
 
-    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(every row's ``columns``, the first ``max_rows`` rows whole), with the first
-        piece's attrs (vantage decisions, clocks; the time resolution: the last one's)."""
+    @property
+    def complete_head(self) -> bool:
+        """Whether the first ``max_rows`` rows are all here (or the table is shorter)."""
+        return self.held >= self.max_rows
+
+    def embedded(self) -> pd.DataFrame:
+        """The first ``max_rows`` rows whole (fewer if fewer came), with the attrs."""
         if self.empty is None:
             raise ValueError("no piece was given (analyze always gives at least one)")
+        if len(self.head) > 1:
+            self.head = [pd.concat(self.head, ignore_index=True)]
+        head = self.head[0] if self.head else self.empty
+        head.attrs = dict(self.attrs)
+        return head
+
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(every row's ``columns``, :meth:`embedded`), with the first piece's attrs
+        (vantage decisions, clocks; the time resolution: the last one's)."""
+        head = self.embedded()
         lean = self.lean.frame()
-        head = pd.concat(self.head, ignore_index=True) if self.head else self.empty
-        for table in (lean, head):
-            table.attrs = dict(self.attrs)
+        lean.attrs = dict(self.attrs)
         return lean, head
 
 
