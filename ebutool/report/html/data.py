@@ -63,8 +63,7 @@ def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) 
 
     names = [str(p) for p in paths]
     diag, stats = Diagnostics(), StreamStats()
-    columns = report_columns(options.by, compared(names, options.by))
-    gathered = EpisodeGatherer(columns, options.max_rows)
+    gathered = EpisodeGatherer(report_columns(options.by), options.max_rows)
     ladders: tuple[dict[int, Any], list[str]] | None = None
     for piece in episode_pieces(names, options, diag, stats, progress):
         gathered.add(piece)
@@ -76,7 +75,7 @@ def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) 
     del gathered
     settings = claim_settings(options)
     summary = summarize(df, settings=settings)
-    if ladders is None:  # (no piece had them all: analyze always gives one)
+    if ladders is None:  # fewer episodes than max_rows: every one is embedded
         ladders = episode_ladders(names, embedded, options)
     return ReportData(
         paths=names,
@@ -113,8 +112,8 @@ def compared(names: Sequence[str], by: str) -> bool:
 
 
 def with_file(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with compare's leading ``file`` column (the episodes' ``source``), added
-    in place once (no copy of the table: issue 12)."""
-    if "file" not in df.columns:
-        df.insert(0, "file", df["source"] if "source" in df else None)
-    return df
+    """``df`` with compare's leading ``file`` column (the episodes' ``source``): a
+    shallow copy, the columns shared (copy-on-write), not a copy of the table (issue 12)."""
+    out = df.copy(deep=False)
+    out.insert(0, "file", out["source"] if "source" in out else None)
+    return out

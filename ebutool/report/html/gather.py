@@ -30,13 +30,14 @@ if TYPE_CHECKING:
     from ebutool.report.html.settings import ReportOptions
 
 
-def report_columns(by: str, compared: bool) -> list[str]:
+def report_columns(by: str) -> list[str]:
     """The columns the page's statistics read for every episode: compare's (summary,
-    claim, exclusions, figures: ebutool.report.compare.compare_columns) and, when the
-    page has compare's table (``compared``), ``source`` (the inputs compared by file)."""
+    claim, exclusions, figures: ebutool.report.compare.compare_columns) and ``source``
+    (the inputs compared by file; kept for one input too, so that the table is the same
+    whatever the inputs: a record store's and its captures' merged)."""
     from ebutool.report.compare import compare_columns
 
-    return list(dict.fromkeys([*compare_columns(by), *(["source"] if compared else [])]))
+    return list(dict.fromkeys([*compare_columns(by), "source"]))
 
 
 class EpisodeGatherer:

@@ -43,7 +43,7 @@ def test_one_capture_is_read_in_pieces(monkeypatch, sixty_episodes):
     data = collect([str(sixty_episodes)], ReportOptions(max_rows=MAX_ROWS))
     assert len(full) == 60 and data.not_embedded == 60 - MAX_ROWS
     pd.testing.assert_frame_equal(data.embedded, full.head(MAX_ROWS))
-    lean = full[[c for c in full.columns if c in report_columns("file", False)]]
+    lean = full[[c for c in full.columns if c in report_columns("file")]]
     pd.testing.assert_frame_equal(data.episodes, lean, check_dtype=False)
     assert len(data.episodes.columns) < len(full.columns) / 2
     pd.testing.assert_frame_equal(data.summary, summarize(full))
