@@ -29,7 +29,8 @@ class ReportData:
 
     paths: list[str]
     options: ReportOptions
-    episodes: pd.DataFrame
+    episodes: pd.DataFrame  # every episode, the statistics' columns (gather.report_columns)
+    embedded: pd.DataFrame  # the first max_rows episodes whole: the page's rows and ladders
     summary: pd.DataFrame
     claim_text: str
     exclusions: dict[str, int]
@@ -41,11 +42,6 @@ class ReportData:
     ladders: dict[int, Any]  # episode number -> compact ladder (ebutool.report.html.ladders)
     ladder_notes: list[str]  # why some episodes have no ladder
     not_embedded: int = 0  # episodes beyond ReportOptions.max_rows: counted, not in the page
-
-    @property
-    def embedded(self) -> pd.DataFrame:
-        """The episodes whose rows (and ladders) the page holds: the first max_rows."""
-        return self.episodes.head(self.options.max_rows)
 
 
 def claim_settings(options: ReportOptions) -> ClaimSettings:
@@ -62,35 +58,30 @@ def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) 
         exclusion_counts,
         exclusion_statement,
     )
+    from ebutool.report.html.gather import EpisodeGatherer, episode_pieces, report_columns
     from ebutool.report.html.ladders import episode_ladders
-    from ebutool.runner.tasks import analyze_files
 
     names = [str(p) for p in paths]
     diag, stats = Diagnostics(), StreamStats()
-    df = analyze_files(
-        names,
-        options.jobs,
-        mn=options.mn,
-        cn=options.cn,
-        config=options.config,
-        keys=options.keys,
-        diag=diag,
-        stats=stats,
-        merge=options.merge,
-        progress=progress,
-        esp_sas=list(options.esp_sas),
-        vantage=options.vantage,
-        clock_offsets=options.clock_offsets,
-        no_merge=options.no_merge,
-        cluster=options.cluster,
-    )
+    gathered = EpisodeGatherer(report_columns(options.by), options.max_rows)
+    ladders: tuple[dict[int, Any], list[str]] | None = None
+    for piece in episode_pieces(names, options, diag, stats, progress):
+        gathered.add(piece)
+        if ladders is None and gathered.complete_head:
+            # read the inputs again now, while every row's columns are not held yet:
+            # the peak is the larger of the two, not their sum (issue 12)
+            ladders = episode_ladders(names, gathered.embedded(), options)
+    df, embedded = gathered.tables()
+    del gathered
     settings = claim_settings(options)
     summary = summarize(df, settings=settings)
-    ladders, notes = episode_ladders(names, df.head(options.max_rows), options)
+    if ladders is None:  # fewer episodes than max_rows: every one is embedded
+        ladders = episode_ladders(names, embedded, options)
     return ReportData(
         paths=names,
         options=options,
         episodes=df,
+        embedded=embedded,
         summary=summary,
         claim_text=claim_statement(summary, settings=settings),
         exclusions=exclusion_counts(df) if len(df) else {},
@@ -99,8 +90,8 @@ def collect(paths: Sequence[str], options: ReportOptions, progress: Any = None) 
         compare=_compare(df, names, options.by),
         diag=diag,
         stats=stats,
-        ladders=ladders,
-        ladder_notes=notes,
+        ladders=ladders[0],
+        ladder_notes=ladders[1],
         not_embedded=max(len(df) - options.max_rows, 0),
     )
 
@@ -110,8 +101,19 @@ def _compare(df: pd.DataFrame, names: list[str], by: str) -> pd.DataFrame | None
     not the file; None for one input compared by file (the summary says it all)."""
     from ebutool.report.compare import compare_table
 
-    if by == "file" and len(names) < 2:
+    if not compared(names, by):
         return None
-    grouped = df.copy()
-    grouped.insert(0, "file", grouped["source"] if "source" in grouped else None)
-    return compare_table(grouped, by)
+    return compare_table(with_file(df), by)
+
+
+def compared(names: Sequence[str], by: str) -> bool:
+    """Whether the page has compare's table: several inputs, or ``by`` not the file."""
+    return by != "file" or len(names) >= 2
+
+
+def with_file(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with compare's leading ``file`` column (the episodes' ``source``): a
+    shallow copy, the columns shared (copy-on-write), not a copy of the table (issue 12)."""
+    out = df.copy(deep=False)
+    out.insert(0, "file", out["source"] if "source" in out else None)
+    return out

@@ -17,12 +17,12 @@ import io
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ebutool.analysis.claim import CLAIM_MODES, OBSERVED
-from ebutool.analysis.formulas import predicting_formula
+from ebutool.analysis.formulas import PROCEDURE_OF_KIND, predicting_formula
 from ebutool.analysis.summary import counted_mask
-from ebutool.report.compare import predicted_recv_ms, predicted_send_ms
 
 RASTER_POINTS = 1000
 SVG_PARAMS: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "ebutool-report"}
@@ -57,24 +57,32 @@ def _num(v: Any) -> float | None:
 
 def kind_mode_samples(episodes: pd.DataFrame, sep: str = ", ") -> dict:
     """``{panel: {"kind, mode": {"observed": [...], "predicted": [...]}}}`` (ms) over
-    the counted episodes of the kinds the draft's formulas predict."""
+    the counted episodes of the kinds the draft's formulas predict.  Read column by
+    column (a group's kind and mode name its predicting formula): no row becomes a
+    dict, which a million episodes could not afford (issue 12)."""
     out: dict = {"send": {}, "receive": {}}
     if episodes.empty:
         return out
-    counted = episodes[counted_mask(episodes)]
-    for (kind, mode), rows in counted.groupby(["kind", "mode"], sort=True, dropna=False):
+    keys = episodes.loc[counted_mask(episodes), ["kind", "mode"]].astype(object)
+    for (kind, mode), rows in keys.groupby(["kind", "mode"], sort=True, dropna=False):
         if kind not in ("standard", "early", "early_fallback"):
             continue
-        recs = rows.to_dict("records")
         label = f"{kind}{sep}{mode}"
-        for panel, col, predict in (
-            ("send", "send_latency_ms", predicted_send_ms),
-            ("receive", "recv_latency_ms", predicted_recv_ms),
-        ):
-            obs = [v for v in (_num(r.get(col)) for r in recs) if v is not None]
-            pred = [v for v in map(predict, recs) if v is not None]
-            out[panel][label] = {"observed": obs, "predicted": pred}
+        procedure, as_held = PROCEDURE_OF_KIND.get(kind), rows["mode"].iloc[0]
+        for panel, quantity in (("send", "send_latency"), ("receive", "recv_latency")):
+            name = predicting_formula(procedure, quantity, as_held)
+            out[panel][label] = {
+                "observed": _values(episodes, f"{quantity}_ms", rows.index),
+                "predicted": _values(episodes, f"{name}_ms", rows.index) if name else [],
+            }
     return out
+
+
+def _values(episodes: pd.DataFrame, column: str, index: pd.Index) -> list[float]:
+    """The numbers of ``column`` at the rows ``index`` (in their order), missing left out."""
+    if column not in episodes.columns:
+        return []
+    return [v for v in map(_num, episodes.loc[index, column].tolist()) if v is not None]
 
 
 def distribution_svgs(episodes: pd.DataFrame, by: str | None = None) -> list[tuple[str, str]]:
@@ -93,8 +101,9 @@ def distribution_svgs(episodes: pd.DataFrame, by: str | None = None) -> list[tup
         fig = plots.distribution_figure(samples, kind, title=title)
         out.append((captions[kind], svg_text(fig, f"dist-{kind}-")))
     if by is not None and len(episodes):
-        grouped = episodes.copy()
-        grouped.insert(0, "file", grouped["source"])
+        from ebutool.report.html.data import with_file
+
+        grouped = with_file(episodes)
         title = compare.plot_title(by, "cdf")
         fig = plots.distribution_figure(compare.latency_samples(grouped, by), "cdf", title=title)
         caption = f"Empirical CDFs per {by}, as ebutool compare --by {by} --plot draws them"
@@ -103,23 +112,35 @@ def distribution_svgs(episodes: pd.DataFrame, by: str | None = None) -> list[tup
 
 
 def saving_points(episodes: pd.DataFrame) -> dict[str, tuple[list[float], list[float]]]:
-    """``{quantity: (rtt_ro_ms, saving_ms)}`` per counted early episode of a known mode:
-    the standard latency predicted from its own RTTs minus the latency observed."""
+    """``{quantity: (rtt_ro_ms, saving_ms)}`` per counted early episode of a known mode
+    (in the table's order): the standard latency predicted from its own RTTs minus the
+    latency observed.  Column by column, as :func:`kind_mode_samples`."""
     out: dict[str, tuple[list[float], list[float]]] = {q: ([], []) for q in OBSERVED}
     if episodes.empty:
         return out
-    early = episodes[(episodes["kind"] == "early") & counted_mask(episodes)]
-    for r in early.to_dict("records"):
-        mode, rtt = r.get("mode"), _num(r.get("rtt_ro_ms"))
-        if mode not in CLAIM_MODES or rtt is None:
-            continue
-        for q in OBSERVED:
-            name = predicting_formula("standard", q, mode)
-            ref, obs = _num(r.get(f"{name}_ms")), _num(r.get(f"{q}_ms"))
-            if ref is not None and obs is not None:
-                out[q][0].append(rtt)
-                out[q][1].append(ref - obs)
+    early = (episodes["kind"] == "early").fillna(False).to_numpy(dtype=bool)
+    early = early & counted_mask(episodes).to_numpy(dtype=bool)
+    mode = episodes["mode"].astype(object).to_numpy()[early]
+    rtt = _floats(episodes, "rtt_ro_ms", early)
+    known = pd.Series(mode, dtype=object).isin(CLAIM_MODES).to_numpy() & ~np.isnan(rtt)
+    for q in OBSERVED:
+        ref = np.full(len(mode), np.nan)
+        for m in CLAIM_MODES:
+            at = mode == m
+            ref[at] = _floats(episodes, f"{predicting_formula('standard', q, m)}_ms", early)[at]
+        obs = _floats(episodes, f"{q}_ms", early)
+        keep = known & ~np.isnan(ref) & ~np.isnan(obs)
+        out[q][0].extend(rtt[keep].tolist())
+        out[q][1].extend((ref[keep] - obs[keep]).tolist())
     return out
+
+
+def _floats(episodes: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+    """``column`` at the boolean ``rows`` as floats (NaN: missing, or no such column)."""
+    if column not in episodes.columns:
+        return np.full(int(rows.sum()), np.nan)
+    values = pd.to_numeric(episodes[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return values[rows]
 
 
 def saving_svg(episodes: pd.DataFrame) -> tuple[str, str]:

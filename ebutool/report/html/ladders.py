@@ -21,7 +21,7 @@ into :data:`MESSAGES` and the lanes indices into :data:`LANES`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -59,15 +59,23 @@ def _row_keys(df: pd.DataFrame, by_file: bool) -> list[tuple[Key, int]]:
 
 
 class _Wanted(dict):
-    """The encoded ladders of the wanted keys only (the others are not encoded)."""
+    """The encoded ladders of the wanted keys only (the others are not encoded).  Of
+    episodes that share a key, the last put wins, or given their ``rank``s the
+    highest: the last in build_episodes' order (issue 12: the episodes stream by)."""
 
     def __init__(self, wanted: list[tuple[Key, int]]):
         super().__init__()
         self.wanted = {key for key, _ in wanted}
+        self.ranks: dict[Key, Any] = {}
 
-    def put(self, key: Key, ep: Any) -> None:
-        if key in self.wanted:
-            self[key] = encode(ep)
+    def put(self, key: Key, ep: Any, rank: Any = None) -> None:
+        if key not in self.wanted:
+            return
+        if rank is not None:
+            if key in self.ranks and self.ranks[key] > rank:
+                return
+            self.ranks[key] = rank
+        self[key] = encode(ep)
 
 
 def encode(ep: Any) -> list[int]:
@@ -95,11 +103,16 @@ def _roles(df: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def _episodes(paths: list[str], role: str | None, options: ReportOptions) -> list:
-    from ebutool.analysis import build_episodes, merged_records
+def _episodes(
+    paths: list[str], role: str | None, options: ReportOptions
+) -> Iterator[tuple[Any, tuple]]:
+    """(episode, its rank in build_episodes' order) as the episodes close: none is
+    kept here, so reading the inputs again holds no more than analyze (issue 12)."""
+    from ebutool.analysis import iter_episodes, merged_records, order_key
 
     records = merged_records(paths, Diagnostics(), esp_sas=list(options.esp_sas))
-    return build_episodes(records, options.config, Diagnostics(), check=False, vantage=role)
+    for seq, ep in enumerate(iter_episodes(records, options.config, Diagnostics(), None, role)):
+        yield ep, (order_key(ep), seq)  # (its stable sort: arrival breaks ties)
 
 
 def _view_episodes(
@@ -165,15 +178,15 @@ def episode_ladders(
     elif options.merge or len(names) == 1:
         role = roles.get(labels[0]) if len(names) == 1 else None
         role = role if role in ("mn", "ha", "cn", "path") else None
-        for ep in _episodes(names, role, options):
-            found.put(_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover)), ep)
+        for ep, rank in _episodes(names, role, options):
+            found.put(_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover)), ep, rank)
     else:
         for path, label in zip(names, labels, strict=True):
             role = roles.get(label)
             role = role if role in ("mn", "ha", "cn", "path") else None
-            for ep in _episodes([path], role, options):
+            for ep, rank in _episodes([path], role, options):
                 key = _key(label, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))
-                found.put(key, ep)
+                found.put(key, ep, rank)
     out: dict[int, list[int]] = {}
     missing = 0
     for key, episode in _row_keys(df, by_file):

@@ -60,7 +60,7 @@ def scaled(data, n: int):
     nothing repeats that would not repeat in a real run), each with its row's ladder."""
     import pandas as pd
 
-    base = data.episodes
+    base = data.embedded  # (whole rows; the page embeds at most max_rows of them)
     reps = -(-n // len(base))
     df = pd.concat([base] * reps, ignore_index=True).iloc[:n].copy()
     k = pd.Series(range(n), index=df.index)
@@ -71,5 +71,6 @@ def scaled(data, n: int):
     df.attrs = dict(base.attrs)
     ladders = list(data.ladders.values())
     data.episodes = df
+    data.embedded = df.head(data.options.max_rows)
     data.ladders = {i + 1: ladders[i % len(ladders)] for i in range(n)}
     return data
