@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ebutool.analysis import (
@@ -410,7 +411,9 @@ def episodes_by_file(
     )
     good, labels = readable(frames, source_labels(names))
     if columns is not None and len(good) == 1:
-        good[0].insert(0, "file", labels[0])  # (tagged's copy would double the table)
+        # one code per row, not a reference (tagged's copy would double the table)
+        one = pd.Categorical.from_codes(np.zeros(len(good[0]), np.int8), pd.Index([labels[0]]))
+        good[0].insert(0, "file", pd.Series(one, index=good[0].index))
         out = good[0]
     else:
         out = tagged(good, labels, "file", always=True)
