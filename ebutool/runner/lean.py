@@ -3,7 +3,8 @@
 ``ebutool compare`` summarises a handful of analyze's ~46 columns.  :class:`LeanColumns`
 keeps only those while the pieces stream by (ebutool.analysis.analyze_pieces):
 
-* floats as arrays of 8 octets per row;
+* floats as arrays of 8 octets per row, one per column, that the table takes as they
+  are (:class:`_Floats`);
 * text and other repeating cells (kind, mode, quality, diagnosis, vantage) as integer
   codes into the distinct values seen so far, one octet per row while there are fewer
   than 127 of them: the table holds them as pandas categoricals (same values, same
@@ -60,6 +61,35 @@ class _Coded:
         return pd.Categorical.from_codes(codes.astype(_codes_dtype(len(categories))), categories)
 
 
+class _Floats:
+    """One float column in one array that doubles when full: at the end the table takes
+    a view of it, so the cells are never copied into a second array of the same size
+    (a concatenation of 10,000-row parts would hold both, and leave the parts' freed
+    memory scattered where it is not given back)."""
+
+    def __init__(self) -> None:
+        self.buffer = np.empty(FIRST_ROWS, dtype=np.float64)
+        self.rows = 0
+
+    def add(self, cells: pd.Series) -> None:
+        need = self.rows + len(cells)
+        if need > len(self.buffer):
+            bigger = np.empty(max(need, 2 * len(self.buffer)), dtype=np.float64)
+            bigger[: self.rows] = self.buffer[: self.rows]
+            self.buffer = bigger  # (untouched pages of the unused end cost no memory)
+        self.buffer[self.rows : need] = cells.to_numpy(dtype=np.float64)
+        self.rows = need
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def array(self) -> np.ndarray:
+        return self.buffer[: self.rows]
+
+
+FIRST_ROWS = 1 << 14  # a float column's first array (128 KiB)
+
+
 class LeanColumns:
     """``columns`` of consecutive pieces of one table (module doc)."""
 
@@ -72,15 +102,18 @@ class LeanColumns:
         if self.dtypes is None:
             kept = [c for c in piece.columns if c in self.wanted]
             self.dtypes = {c: piece[c].dtype for c in kept}
-            self.cells = {c: _Coded() if self._coded(c) else [] for c in kept}
-        for c, dtype in self.dtypes.items():
-            cells = self.cells[c]
-            if isinstance(cells, _Coded):
-                cells.add(piece[c])
-            elif dtype == np.float64:
-                cells.append(piece[c].to_numpy(dtype=np.float64, copy=True))
-            else:
+            self.cells = {c: self._holder(c) for c in kept}
+        for c, cells in self.cells.items():
+            if isinstance(cells, list):
                 cells.append(piece[c].array.copy())
+            else:
+                cells.add(piece[c])
+
+    def _holder(self, column: str) -> _Coded | _Floats | list:
+        dtype = (self.dtypes or {})[column]
+        if dtype == np.float64:
+            return _Floats()
+        return _Coded() if self._coded(column) else []
 
     def _coded(self, column: str) -> bool:
         dtype = (self.dtypes or {})[column]
@@ -92,16 +125,15 @@ class LeanColumns:
         out = pd.DataFrame(index=pd.RangeIndex(self._rows()))
         for c, dtype in (self.dtypes or {}).items():
             cells = self.cells.pop(c)
-            if isinstance(cells, _Coded):
-                out[c] = cells.array()
-            elif dtype == np.float64:
-                out[c] = np.concatenate(cells) if cells else np.array([], dtype=np.float64)
+            if isinstance(cells, list):
+                column = type(cells[0])._concat_same_type(cells) if cells else pd.array([], dtype)
             else:
-                out[c] = type(cells[0])._concat_same_type(cells) if cells else pd.array([], dtype)
+                column = cells.array()
+            out[c] = pd.Series(column, index=out.index, copy=False)  # (setitem would copy)
         return out
 
     def _rows(self) -> int:
         if not self.dtypes:
             return 0
         cells = self.cells[next(iter(self.dtypes))]
-        return len(cells) if isinstance(cells, _Coded) else sum(len(a) for a in cells)
+        return sum(len(a) for a in cells) if isinstance(cells, list) else len(cells)
