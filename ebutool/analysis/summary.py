@@ -141,9 +141,10 @@ def exclusion_statement(df: pd.DataFrame) -> str:
 COMPARED = ("early", "standard")  # kinds the claim compares: always with an "all" margin
 
 
-def _present(values: pd.Series, order: tuple[str, ...]) -> list:
-    """The distinct values of ``values`` in ``order``, then the others sorted."""
-    there = set(values.unique())
+def _present(values, order: tuple[str, ...]) -> list:
+    """The distinct values (not missing) of the array ``values`` in ``order``, then the
+    others sorted."""
+    there = {v for v in pd.unique(values) if pd.notna(v)}
     return [v for v in order if v in there] + sorted(there - set(order))
 
 
@@ -151,9 +152,9 @@ def _groups(df: pd.DataFrame):
     """(kind, mode, rows) in KINDS x MODES order, only those present, then a margin over
     all modes (mode "all") for early and standard, and for any kind with several modes.
     The rows are a boolean mask (one octet per row), not a copy of the table."""
-    for kind in _present(df["kind"], KINDS):
+    for kind in _present(df["kind"].array, KINDS):
         of_kind = (df["kind"] == kind).to_numpy(dtype=bool)
-        modes = _present(df["mode"][of_kind].dropna(), MODES)
+        modes = _present(df["mode"].array[of_kind], MODES)  # (an array: no index copied)
         for mode in modes:
             yield kind, mode, of_kind & (df["mode"] == mode).to_numpy(dtype=bool)
         if kind in COMPARED or len(modes) > 1:

@@ -153,6 +153,7 @@ def _group_values(
     One group (one input) is the table itself, not a copy of it (issue 12)."""
     codes, labels = group_codes(episodes, cols)
     if len(labels) == 1:
+        del codes  # (not held while the one group is summarised)
         yield labels[0], episodes
         return
     for i, values in enumerate(labels):
