@@ -14,6 +14,7 @@ from ebutool.analysis.claim import (
     CLAIM_COLUMNS,
     CLAIM_MODES,
     CLAIM_RATIO,
+    CLAIM_VANTAGES,
     OBSERVED,
     claim_cells,
 )
@@ -79,31 +80,50 @@ def exclusion_reasons(df: pd.DataFrame) -> pd.Series:
     that is not ``ok``, ``incomplete`` when ``complete`` is false, or the first of
     :data:`EXCLUDING_NOTES` in its diagnosis.  A hand-made table without these
     columns counts every row."""
-    reason = pd.Series([None] * len(df), index=df.index, dtype=object)
+    codes, labels = reason_codes(df)
+    return pd.Series(np.array(labels, dtype=object)[codes], index=df.index, dtype=object)
+
+
+def reason_codes(df: pd.DataFrame) -> tuple[np.ndarray, list]:
+    """:func:`exclusion_reasons` as (one small integer per row, the reasons they stand
+    for; code 0 is None: counted).  Worked out per distinct diagnosis and quality, not
+    per row: a million rows share a few, and the table's columns are never copied as
+    Python objects (issue 12)."""
+    labels: dict = {None: 0}
+    codes = np.zeros(len(df), dtype=np.int16)
+
+    def code(reason: object) -> int:
+        return labels.setdefault(reason, len(labels))
+
     if "diagnosis" in df.columns:
-        # per distinct diagnosis, not per row: a million rows share a few (issue 12)
-        diag = df["diagnosis"].astype(object).where(df["diagnosis"].notna(), "")
-        excluding = {d: _excluding_note(d) for d in pd.unique(diag)}
-        reason = pd.Series([excluding[d] for d in diag], index=df.index, dtype=object)
+        found, diagnoses = pd.factorize(df["diagnosis"], use_na_sentinel=True)
+        lut = [code(_excluding_note(d)) for d in diagnoses] + [0]  # -1 (missing): ""
+        codes = np.array(lut, dtype=np.int16)[found]
     if "complete" in df.columns:
-        reason[~_flag(df, "complete")] = "incomplete"
+        codes[~_flag(df, "complete").to_numpy()] = code("incomplete")
     if "quality" in df.columns:
-        quality = df["quality"].astype(object)
-        bad = quality.notna() & (quality != OK)
-        reason[bad] = quality[bad]
-        reason[quality.isna()] = reason[quality.isna()].fillna("quality_unknown")
-    return reason
+        found, qualities = pd.factorize(df["quality"], use_na_sentinel=True)
+        bad = np.array([q != OK for q in qualities] + [False])[found]
+        codes[bad] = np.array([code(q) for q in qualities] + [0], dtype=np.int16)[found][bad]
+        unknown = (found == -1) & (codes == 0)
+        if unknown.any():
+            codes[unknown] = code("quality_unknown")
+    return codes, list(labels)
 
 
 def counted_mask(df: pd.DataFrame) -> pd.Series:
     """True for the episodes that enter the statistics (:func:`exclusion_reasons`)."""
-    return exclusion_reasons(df).isna()
+    return pd.Series(reason_codes(df)[0] == 0, index=df.index)
 
 
 def exclusion_counts(df: pd.DataFrame) -> dict[str, int]:
-    """How many episodes were left out of the statistics, per reason (most first)."""
-    counts = exclusion_reasons(df).dropna().value_counts()
-    return {str(k): int(v) for k, v in counts.items()}
+    """How many episodes were left out of the statistics, per reason (most first; a tie
+    in order of first appearance)."""
+    codes, labels = reason_codes(df)
+    counts = np.bincount(codes, minlength=len(labels))
+    seen = [int(c) for c in pd.unique(codes) if c]  # the reasons in order of first row
+    ranked = sorted(seen, key=lambda c: -counts[c])  # stable: ties keep that order
+    return {str(labels[c]): int(counts[c]) for c in ranked}
 
 
 def exclusion_statement(df: pd.DataFrame) -> str:
@@ -121,39 +141,48 @@ def exclusion_statement(df: pd.DataFrame) -> str:
 COMPARED = ("early", "standard")  # kinds the claim compares: always with an "all" margin
 
 
+def _present(values, order: tuple[str, ...]) -> list:
+    """The distinct values (not missing) of the array ``values`` in ``order``, then the
+    others sorted."""
+    there = {v for v in pd.unique(values) if pd.notna(v)}
+    return [v for v in order if v in there] + sorted(there - set(order))
+
+
 def _groups(df: pd.DataFrame):
     """(kind, mode, rows) in KINDS x MODES order, only those present, then a margin over
-    all modes (mode "all") for early and standard, and for any kind with several modes."""
-    for kind in [k for k in KINDS if k in set(df["kind"])] + sorted(set(df["kind"]) - set(KINDS)):
-        of_kind = df[df["kind"] == kind]
-        modes = [m for m in MODES if m in set(of_kind["mode"])]
-        modes += sorted(set(of_kind["mode"].dropna()) - set(MODES))
+    all modes (mode "all") for early and standard, and for any kind with several modes.
+    The rows are a boolean mask (one octet per row), not a copy of the table."""
+    for kind in _present(df["kind"].array, KINDS):
+        of_kind = (df["kind"] == kind).to_numpy(dtype=bool)
+        modes = _present(df["mode"].array[of_kind], MODES)  # (an array: no index copied)
         for mode in modes:
-            yield kind, mode, of_kind[of_kind["mode"] == mode]
+            yield kind, mode, of_kind & (df["mode"] == mode).to_numpy(dtype=bool)
         if kind in COMPARED or len(modes) > 1:
             yield kind, ALL, of_kind
 
 
-def _group_rows(kind: str, mode: str, sub: pd.DataFrame, use: pd.DataFrame, settings) -> list:
-    rows = []
+def _group_rows(kind: str, mode: str, df: pd.DataFrame, rows, use, settings) -> list:
+    """The summary rows of one group: ``rows`` its mask, ``use`` the counted ones'.  Only
+    the counted cells of one latency column at a time are copied."""
+    out = []
     for source, names in (("observed", OBSERVED), ("predicted", PREDICTED)):
         for name in names:
-            col = use[f"{name}_ms"] if f"{name}_ms" in use else pd.Series(dtype=float)
-            rows.append(
+            col = df[f"{name}_ms"][use] if f"{name}_ms" in df else pd.Series(dtype=float)
+            out.append(
                 {
                     "kind": kind,
                     "mode": mode,
-                    "episodes": len(sub),
-                    "counted": len(use),
+                    "episodes": int(rows.sum()),
+                    "counted": int(use.sum()),
                     "quantity": name,
                     "source": source,
                     **_stats(col, settings),
                 }
             )
-    if not any(r["n"] for r in rows):
+    if not any(r["n"] for r in out):
         # e.g. home_only, deregistration: nothing to measure, but count the episodes
-        rows = [dict(rows[0], quantity=None, source=None)]
-    return rows
+        out = [dict(out[0], quantity=None, source=None)]
+    return out
 
 
 def summarize(
@@ -174,15 +203,15 @@ def summarize(
         settings = replace(settings, min_samples=min_claim_samples)
     df = df.reset_index(drop=True)  # concatenated tables may repeat index labels
     rows: list[dict] = []
-    counted = counted_mask(df) if len(df) else pd.Series(dtype=bool)
-    for kind, mode, sub in _groups(df):
-        rows.extend(_group_rows(kind, mode, sub, sub[counted.loc[sub.index]], settings))
+    counted = counted_mask(df).to_numpy()
+    for kind, mode, of_group in _groups(df):
+        rows.extend(_group_rows(kind, mode, df, of_group, of_group & counted, settings))
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     for col in CLAIM_COLUMNS:
         out[col] = out[col].astype(object)
     _ratios(out)
     if len(df):
-        _claims(out, df[counted], settings)
+        _claims(out, df[counted & _claimable(df)], settings)
     for col, dtype in SUMMARY_COLUMNS.items():
         out[col] = (
             out[col].astype(object).where(out[col].notna(), None)
@@ -216,6 +245,15 @@ def _ratios(out: pd.DataFrame) -> None:
         ref = _row(out, "standard", mode, quantity)
         if ref is not None and n and ref["n"] and ref["median_ms"] > 0:
             out.at[at, "ratio_to_standard"] = median / ref["median_ms"]
+
+
+def _claimable(df: pd.DataFrame) -> np.ndarray:
+    """The rows claim_cells can use (the claim modes' early and standard episodes of the
+    MN's or merged views): only these are copied for it."""
+    rows = df["kind"].isin(("early", "standard")) & df["mode"].isin(CLAIM_MODES)
+    if "vantage" in df.columns:
+        rows &= df["vantage"].isin(CLAIM_VANTAGES)
+    return rows.to_numpy(dtype=bool)
 
 
 def _claims(out: pd.DataFrame, counted: pd.DataFrame, settings: ClaimSettings) -> None:

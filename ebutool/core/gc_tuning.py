@@ -13,6 +13,8 @@ duration and restore it afterwards (nested uses are fine).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,3 +35,16 @@ def fewer_collections(threshold: int = GEN0_THRESHOLD) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
+
+
+def give_back_freed_memory() -> None:
+    """Return to the system the pages the C allocator holds free (glibc's malloc_trim):
+    after a phase that freed many small blocks (the analysis of a capture) the process
+    keeps them resident, and what comes next (compare's kept columns, in fresh large
+    arrays) would count on top of them in the peak (issue 12).  Nothing elsewhere."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to give back this way
+        return
+    trim(0)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ebutool.analysis import source_labels
@@ -148,12 +149,38 @@ def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = Tru
 def _group_values(
     episodes: pd.DataFrame, cols: Sequence[str]
 ) -> Iterable[tuple[tuple[str, ...], pd.DataFrame]]:
-    """(values of ``cols``, rows) per group, in order of first appearance ("-": missing)."""
-    keys = [episodes[c].astype(object).where(episodes[c].notna(), "-").astype(str) for c in cols]
-    tuples = list(zip(*keys, strict=True)) if keys else []
-    index = pd.Series(tuples, index=episodes.index, dtype=object)
-    for values in dict.fromkeys(tuples):
-        yield values, episodes[index.map(lambda t, v=values: t == v)]
+    """(values of ``cols``, rows) per group, in order of first appearance ("-": missing).
+    One group (one input) is the table itself, not a copy of it (issue 12)."""
+    codes, labels = group_codes(episodes, cols)
+    if len(labels) == 1:
+        del codes  # (not held while the one group is summarised)
+        yield labels[0], episodes
+        return
+    for i, values in enumerate(labels):
+        yield values, episodes[codes == i]
+
+
+def group_codes(episodes: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, list]:
+    """(per row the number of its group, each group's labels: its values of ``cols`` as
+    text, "-" for missing), the groups in order of first appearance.  Worked out on
+    each column's distinct values, not on a Python tuple per row."""
+    combined = np.zeros(len(episodes), dtype=np.int64)
+    texts: list[list[str]] = []
+    for c in cols:
+        found, uniques = pd.factorize(episodes[c], use_na_sentinel=True)
+        # equal texts of different values are one group, as the labels cannot tell them apart
+        text_codes, text = pd.factorize(pd.Index([str(u) for u in uniques] + ["-"], dtype=object))
+        combined = combined * len(text) + text_codes[found]
+        texts.append([str(t) for t in text])
+    codes, keys = pd.factorize(combined)
+    labels = []
+    for key in keys:
+        rest, values = int(key), []
+        for names in reversed(texts):
+            rest, at = divmod(rest, len(names))
+            values.append(names[at])
+        labels.append(tuple(reversed(values)))
+    return codes, labels
 
 
 def _ordered(table: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:

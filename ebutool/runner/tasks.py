@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ebutool.analysis import (
@@ -43,6 +44,7 @@ from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, Protocol
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.core.exact_time import TIME_DECIMALS, at_resolution, merged_attrs
+from ebutool.core.gc_tuning import give_back_freed_memory
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.lean import LeanColumns
 from ebutool.runner.multi import (
@@ -410,7 +412,9 @@ def episodes_by_file(
     )
     good, labels = readable(frames, source_labels(names))
     if columns is not None and len(good) == 1:
-        good[0].insert(0, "file", labels[0])  # (tagged's copy would double the table)
+        # one code per row, not a reference (tagged's copy would double the table)
+        one = pd.Categorical.from_codes(np.zeros(len(good[0]), np.int8), pd.Index([labels[0]]))
+        good[0].insert(0, "file", pd.Series(one, index=good[0].index))
         out = good[0]
     else:
         out = tagged(good, labels, "file", always=True)
@@ -443,6 +447,7 @@ def _lean_task(
         path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
         oracle=oracle, esp_sas=esp_sas, progress=progress,
     )  # fmt: skip
+    give_back_freed_memory()  # the analysis' freed blocks, before the kept columns grow
     kept = LeanColumns(columns)
     for piece in pieces:
         kept.add(piece)
