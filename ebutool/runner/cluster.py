@@ -267,8 +267,6 @@ def analyze_store_split(
     )
 
     parts = store_parts(os.fspath(store))
-    if isinstance(vantage, str):  # (one role for every part)
-        vantage = {p.path: vantage for p in parts}
     given = given_roles(parts, vantage)
     if views_in_store(parts, given):
         if say is not None:

@@ -244,7 +244,7 @@ def analyze_store_grouped(
     if oracle not in (None, False):  # an oracle object stays in this process
         return analyze_store(root, oracle=oracle, vantage=vantage, **single)
     parts = store_parts(root)
-    given = given_roles(parts, None if vantage is None else {p.path: vantage for p in parts})
+    given = given_roles(parts, vantage)
     if views_in_store(parts, given):
         if log is not None:
             log(VIEWS_NOT_SPLIT)

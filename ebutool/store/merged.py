@@ -58,8 +58,6 @@ def analyze_store(
     if oracle is None:
         oracle = make_oracle(keys, config, diag)
     parts = store_parts(os.fspath(store))
-    if isinstance(vantage, str):
-        vantage = {p.path: vantage for p in parts}
     given = given_roles(parts, vantage)
     if views_in_store(parts, given):
         options: dict[str, Any] = dict(mn=mn, cn=cn, config=config, oracle=oracle or False)
@@ -80,13 +78,7 @@ def of_views(store: str | os.PathLike[str], vantage: dict[str, str] | str | None
     """Whether the store's parts are views of one run (ebutool.store.vantages), whose
     table :func:`analyze_store` makes whole (``vantage`` as its)."""
     parts = store_parts(os.fspath(store))
-    return views_in_store(parts, _given(parts, vantage))
-
-
-def _given(parts, vantage: dict[str, str] | str | None) -> dict[str, str]:
-    if isinstance(vantage, str):
-        vantage = {p.path: vantage for p in parts}
-    return given_roles(parts, vantage)
+    return views_in_store(parts, given_roles(parts, vantage))
 
 
 def analyze_store_pieces(
@@ -105,7 +97,7 @@ def analyze_store_pieces(
     are not views of one run (:func:`of_views`: refused)."""
     diag = diag if diag is not None else Diagnostics()
     parts = store_parts(os.fspath(store))
-    given = _given(parts, vantage)
+    given = given_roles(parts, vantage)
     if views_in_store(parts, given):
         raise ValueError(f"{store}: its parts are views of one run: use analyze_store")
     oracle = make_oracle(keys, config, diag)

@@ -63,9 +63,11 @@ def part_view(part: Part) -> dict:
     return part.meta["view"]
 
 
-def given_roles(parts: Sequence[Part], vantage: dict[str, str] | None) -> dict[str, str]:
-    """{part's input path: role} given to analyze (``vantage`` by path or base name),
-    else to extract."""
+def given_roles(parts: Sequence[Part], vantage: dict[str, str] | str | None) -> dict[str, str]:
+    """{part's input path: role} given to analyze (``vantage`` by path or base name, or
+    one role for every part), else to extract."""
+    if isinstance(vantage, str):
+        vantage = {p.path: vantage for p in parts}
     out = {}
     for part in parts:
         role = role_for(part.path, vantage or {}) or part_view(part).get("given_role")
