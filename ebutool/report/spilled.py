@@ -49,7 +49,6 @@ class SpilledRenderer:
         if self.fmt not in SPILLED_FORMATS:
             raise ValueError(f"{self.fmt.value} is not rendered through a spill")
         self.opts = RenderOptions(decimals=decimals, name=name)
-        self.decimals, self.name = decimals, name
         self._dir = tempfile.TemporaryDirectory(prefix="ebutool-table-")
         self._files: list[Path] = []
         self._empty: pd.DataFrame | None = None  # the first piece's form (an empty table)
@@ -112,9 +111,10 @@ class SpilledRenderer:
     def _whole(self) -> str:
         parts = list(self._pieces())
         if not parts:
-            return render_table(self._empty_form(), self.fmt, self.decimals, name=self.name)
-        df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        return render_table(df, self.fmt, self.decimals, name=self.name)
+            df = self._empty_form()
+        else:
+            df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return render_table(df, self.fmt, self.opts.decimals, name=self.opts.name)
 
     def _empty_form(self) -> pd.DataFrame:
         return self._empty if self._empty is not None else pd.DataFrame()
@@ -122,7 +122,7 @@ class SpilledRenderer:
     def _zeek(self) -> Iterator[bytes]:
         for i, df in enumerate(self._pieces()):
             zdf, names, types = zeek_types(df)
-            head = zeek_header(self.name, names, types) if i == 0 else []
+            head = zeek_header(self.opts.name, names, types) if i == 0 else []
             lines = [*head, *zeek_lines(zdf, types, self.opts.time_decimals)]
             yield ("\n".join(lines) + "\n").encode("utf-8")
 
