@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ebutool.analysis import filter_address
 from ebutool.analysis.by_group import BOUNDS, GroupResult, merge_groups, run_group, sum_evidence
@@ -53,7 +54,7 @@ from ebutool.core.gc_tuning import fewer_collections
 from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
 from ebutool.oracle.tables import MAX_TABLE_ENTRIES
 from ebutool.records.from_packet import StreamStats
-from ebutool.store.groups import split
+from ebutool.store.groups import ADDRESSES, split_table
 from ebutool.store.order import ordered_table
 from ebutool.store.parts import store_parts
 from ebutool.store.schema import from_table
@@ -130,29 +131,26 @@ def _facts(store: str) -> list[tuple[str, str]]:
 
 
 class _Split:
-    """The pre-pass (module doc, 1 and 2)."""
+    """The pre-pass (module doc, 1 and 2), on the table's columns."""
 
     def __init__(self, store: str, diag: Diagnostics, stats: StreamStats, n_bins: int):
         self.table, self.labels = ordered_table(store, diag, stats)
-        cols = [self.table.column(c).to_pylist() for c in ("msg", "src", "dst", "hoa")]
-        cols += [self.table.column(c).to_pylist() for c in ("rh2", "tunnel_src", "tunnel_dst")]
-        rows = list(zip(*cols, strict=True))
-        wires = self.table.column("mh_wire").to_pylist()
-        facts = split(rows, wires, _facts(store))
+        facts = split_table(self.table, _facts(store))
         self.n_groups = facts.n_groups
         self.bin_of_group = _bins(facts.group, facts.n_groups, n_bins)
         by_group = np.asarray(self.bin_of_group, dtype=np.int64)
         self.bins = by_group[np.asarray(facts.group, dtype=np.int64)]
-        self.bin_of_row = self.bins.tolist()
         self.n_bins = max(self.bin_of_group, default=0) + 1
-        self.rows = rows
-        ts = self.table.column("ts_ns").to_pylist()
-        self.capture_end_ns = max([0, *ts])
+        ts = self.table.column("ts_ns").to_numpy()
+        self.capture_end_ns = max(0, int(ts.max())) if len(ts) else 0
+        pos = np.fromiter((m[0] for m in facts.oracle_messages), np.int64)
         self.oracle_messages = [
-            (pos, self.bin_of_row[pos], ts[pos], cn, index)
-            for pos, _, cn, index in facts.oracle_messages
+            (p, b, t, cn, index)
+            for (p, _, cn, index), b, t in zip(
+                facts.oracle_messages, self.bins[pos].tolist(), ts[pos].tolist(), strict=True
+            )
         ]
-        self.ha = {ha: (pos, self.bin_of_row[pos]) for pos, ha in facts.ha_seeds}
+        self.ha = {ha: (pos, int(self.bins[pos])) for pos, ha in facts.ha_seeds}
 
     def rows_of(self, b: int) -> tuple[pa.Table, list[int]]:
         idx = np.flatnonzero(self.bins == b)
@@ -165,11 +163,11 @@ class _Split:
 
     def concerned(self, addresses: set[str]) -> list[int]:
         """The bins whose records name one of ``addresses``."""
-        out = set()
-        for row, b in zip(self.rows, self.bin_of_row, strict=True):
-            if b not in out and not addresses.isdisjoint(row[1:]):
-                out.add(b)
-        return sorted(out)
+        names = pa.array(sorted(addresses), pa.string())
+        named = np.zeros(len(self.table), bool)
+        for c in ADDRESSES:
+            named |= np.asarray(pc.is_in(self.table.column(c), value_set=names).fill_null(False))
+        return np.unique(self.bins[named]).tolist()
 
     def injected(self, b: int) -> list[tuple[int, str]]:
         return sorted((pos, ha) for ha, (pos, owner) in self.ha.items() if owner != b)

@@ -5,39 +5,67 @@ ties it (ebutool.analysis.addressing): the home address and care-of address of a
 packet with a Home Address option, a type 2 routing header or a tunnel; the care-of
 address of a CoTI/CoT; the home address a Binding Error names; the source of a BU
 sent from home.  The store's binding facts (care-of -> home address) and these ties
-are joined (union-find): one group per connected set of addresses, so a care-of
-address used by two mobile nodes puts both in one group.  Where a record cannot be
-tied in advance (a tunnelled data packet whose direction depends on which end the run
-knows as a home agent), all its addresses go into one group: a group too large is
+are joined (connected components): one group per connected set of addresses, so a
+care-of address used by two mobile nodes puts both in one group.  Where a record cannot
+be tied in advance (a tunnelled data packet whose direction depends on which end the
+run knows as a home agent), all its addresses go into one group: a group too large is
 only slower, never wrong.  The split is checked afterwards (ebutool.store.grouped:
 no mobile node or care-of address in two groups).
 
-:func:`split` also gives what the groups must be told of each other
+:func:`split_table` also gives what the groups must be told of each other
 (:class:`RunFacts`): the Mobility Header messages the oracle sees, for its schedule
 (ebutool.oracle.scheduled), and the first record that makes each address a home agent
 (checked afterwards too, ebutool.analysis.by_group).
+
+It works on the table's columns, not per record: each address is a number (one Arrow
+dictionary over the six address columns) and the ties are NumPy arrays; of the Mobility
+Header messages only the few fixed fields it needs are read (whether the message
+decodes at all, :func:`ebutool.wire.mh.codec.mh_class`; a BU's H flag; a HoT/CoT's nonce
+index); BAs and BEs, whose options or address it needs, are decoded.  The groups decode
+every message again when they analyse it.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
-from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ebutool.core.constants import MH_FIXED_LEN, MOPT_AUTH_DATA
+from ebutool.store.order import ADDRESS_COLUMNS as ADDRESSES
 from ebutool.wire.mh.codec import decode_mh
 from ebutool.wire.mh.messages import (
     BU_FLAG_H,
+    MESSAGE_CLASSES,
     BindingAcknowledgement,
     BindingError,
     BindingUpdate,
     HomeTest,
+    MobilityMessage,
 )
-from ebutool.wire.mh.mobility_options import BindingAuthorizationData
+from ebutool.wire.mh.mobility_options import holds_option
 
 ACCEPTED_MAX_STATUS = 127  # a BA status 0-127 accepts (RFC 6275 6.1.8)
 HOME_SENT = ("BU", "EBU", "HoTI")  # without HAO or tunnel: sent from home
 TO_MN = ("CoT", "BRR", "BA", "HoT")
-NO_FIELDS_NEEDED = ("HoTI", "CoTI", "BRR")  # messages the split need not decode
-NO_FIELDS_MIN = 16  # octets: the longest fixed part of those (HoTI, CoTI: 16; BRR: 8)
+NOT_MH = ("data", "handover")  # rows whose Mobility Header octets are not read
+ANCHORS = 4  # the most addresses one record is tied by
+_U16 = struct.Struct("!H")
+
+
+def _field_at(cls: type[MobilityMessage], name: str) -> int:
+    """The octet offset of a fixed field of ``cls`` in its message."""
+    formats = [fmt for n, fmt, _ in cls.BODY]
+    names = [n for n, _, _ in cls.BODY]
+    return 6 + struct.calcsize("!" + "".join(formats[: names.index(name)]))
+
+
+BU_FLAGS_AT = _field_at(BindingUpdate, "flags")
+NONCE_INDEX_AT = _field_at(HomeTest, "nonce_index")
+BA_STATUS_AT = _field_at(BindingAcknowledgement, "status")
 
 
 @dataclass
@@ -50,161 +78,275 @@ class RunFacts:
     ha_seeds: list[tuple[int, str]] = field(default_factory=list)  # (position, HA)
 
 
-class _Union:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, a: str) -> str:
-        parent = self.parent
-        root = parent.setdefault(a, a)
-        while root != parent[root]:
-            root = parent[root]
-        while a != root:
-            parent[a], a = root, parent[a]
-        return root
-
-    def join(self, addrs: list[str]) -> str:
-        root = self.find(addrs[0])
-        for b in addrs[1:]:
-            other = self.find(b)
-            if other != root:
-                self.parent[other] = root
-        return root
+def _dictionary(col: pa.ChunkedArray) -> pa.DictionaryArray:
+    """One dictionary-encoded array of ``col`` (ebutool.store.order reads them so)."""
+    arr = col.combine_chunks()
+    return arr if pa.types.is_dictionary(arr.type) else arr.dictionary_encode()
 
 
-def _mn_addresses(pairs: list[tuple[tuple, Any]]) -> tuple[set[str], set[str]]:
-    """(addresses that name a mobile node, addresses that may be a home agent) of the
-    (row, decoded message) ``pairs``."""
-    mns: set[str] = set()
-    has: set[str] = set()
-    for (msg, src, dst, hoa, rh2, tsrc, tdst), m in pairs:
-        if hoa is not None:
-            mns.add(hoa)
-        if rh2 is not None and msg != "handover":
-            mns.add(rh2)
-        if tsrc is not None and msg == "HoTI":
-            mns.add(src)
-            has.add(tdst)
-        elif tsrc is not None and msg == "HoT":
-            mns.add(dst)
-            has.add(tsrc)
-        if isinstance(m, BindingUpdate) and m.flags & BU_FLAG_H:
-            has.add(dst)
-        if tsrc is None and hoa is None and msg in HOME_SENT:
-            mns.add(src)
-        if isinstance(m, BindingError) and tsrc is None and hoa is None and rh2 is None:
-            mns.add(m.home_address)
-        if isinstance(m, BindingAcknowledgement) and m.status <= ACCEPTED_MAX_STATUS:
-            if m.option(BindingAuthorizationData) is None:
-                has.add(src)
-    for (msg, src, dst, _hoa, _rh2, tsrc, tdst), _ in pairs:  # what a resolved tunnel teaches
-        if tsrc is not None and msg not in ("HoTI", "HoT"):
-            if src in mns:
-                has.add(tdst)
-            if dst in mns:
-                has.add(tsrc)
-    return mns, has
+class _Addresses:
+    """Every address of the table as a number; ``none`` stands for a missing one."""
+
+    def __init__(self, table: pa.Table) -> None:
+        cols = [_dictionary(table.column(c)) for c in ADDRESSES]
+        enc = pa.concat_arrays([c.dictionary for c in cols]).dictionary_encode()
+        self.names: list[str | None] = enc.dictionary.to_pylist()
+        self.none = len(self.names)
+        self.names.append(None)
+        renumber = np.append(enc.indices.to_numpy(), self.none)  # (-1: a null cell)
+        self.codes, at = {}, 0
+        for name, col in zip(ADDRESSES, cols, strict=True):
+            mine = np.append(renumber[at : at + len(col.dictionary)], self.none)
+            self.codes[name] = mine[col.indices.fill_null(-1).to_numpy()].astype(np.int64)
+            at += len(col.dictionary)
+        self._index: dict[str | None, int] | None = None
+
+    def code(self, address: str | None) -> int:
+        """The number of ``address``, a new one for an address no row holds."""
+        if self._index is None:
+            self._index = {a: i for i, a in enumerate(self.names)}
+        if address not in self._index:
+            self._index[address] = len(self.names)
+            self.names.append(address)
+        return self._index[address]
+
+    def __len__(self) -> int:
+        return len(self.names)
 
 
-def _anchors(row: tuple, m, mns: set[str], has: set[str]) -> list[str]:
-    """The addresses that tie one record to its mobile node (module doc)."""
-    msg, src, dst, hoa, rh2, tsrc, tdst = row
-    if msg == "handover":  # mn, new care-of address, previous one
-        return [a for a in (hoa, src, rh2) if a]
-    if hoa is not None:
-        return [hoa, src]
-    if rh2 is not None:
-        return [rh2, tdst or dst]
-    if tsrc is not None:
-        if msg == "HoTI":
-            return [src, tsrc]
-        if msg == "HoT":
-            return [dst, tdst]
-        up = src in mns or tdst in has
-        down = dst in mns or tsrc in has
-        if up and not down:
-            return [src, tsrc]
-        if down and not up:
-            return [dst, tdst]
-        return [src, tsrc, dst, tdst]
-    if isinstance(m, BindingError):
-        return [m.home_address, dst]
-    if msg in TO_MN:
-        return [dst]
-    return [src]
+@dataclass
+class _Messages:
+    """What the split reads of the Mobility Header messages, per row (module doc)."""
+
+    decodes: np.ndarray  # rows whose message decodes (the oracle sees them)
+    nonce: np.ndarray  # a HoT/CoT's nonce index, else -1
+    bu_home: np.ndarray  # a BU with the H flag
+    ba_home: np.ndarray  # an accepting BA without Binding Authorization Data
+    be_home: np.ndarray  # a Binding Error's home address (its number), else -1
 
 
-def _parses(msg: str, wire: bytes) -> Any:
-    """The decoded message where the split needs its fields; for a HoTI, CoTI or BRR
-    only whether it decodes at all (the oracle's clock counts the messages that do):
-    True when its fixed fields are surely there, else decoded."""
-    if (
-        msg in NO_FIELDS_NEEDED
-        and len(wire) >= NO_FIELDS_MIN
-        and (wire[1] + 1) * 8 >= NO_FIELDS_MIN
-    ):
-        return True
-    return decode_mh(wire, [])
+def _by_type(test) -> np.ndarray:
+    """Per MH type number: whether its class passes ``test`` (False for unknown types)."""
+    return np.array([t in MESSAGE_CLASSES and test(MESSAGE_CLASSES[t]) for t in range(256)])
 
 
-def split(rows: list[tuple], wires: list, facts: list[tuple[str, str]]) -> RunFacts:
-    """Group every row ((msg, src, dst, hoa, rh2, tunnel_src, tunnel_dst), run order;
-    ``wires``: its Mobility Header octets) with the binding ``facts`` (coa, hoa).
-    Rows repeat their addresses (data packets of a flow, a BA's retransmissions): each
-    distinct row is tied once; only a Binding Error's tie depends on its content."""
-    mhs: dict[int, Any] = {}
-    first: dict[tuple, int] = {}  # a distinct row -> its first position
-    for pos, (row, wire) in enumerate(zip(rows, wires, strict=True)):
-        if wire is not None and row[0] not in ("data", "handover"):
-            mhs[pos] = _parses(row[0], wire)
-        if row not in first:
-            first[row] = pos
-    pairs = [(rows[pos], m) for pos, m in mhs.items()] + [(row, None) for row in first]
-    mns, has = _mn_addresses(pairs)
-    uf = _Union()
-    for coa, hoa in facts:
-        uf.join([hoa, coa])
-    errors = {
-        p: _anchors(rows[p], m, mns, has) for p, m in mhs.items() if isinstance(m, BindingError)
-    }
-    distinct = {row: _anchors(row, None, mns, has) for row in first}
-    for a in (*errors.values(), *distinct.values()):
-        uf.join(a)
-    root_of = {row: uf.find(a[0]) for row, a in distinct.items()}
-    roots = [root_of[row] for row in rows]
-    for pos, a in errors.items():
-        roots[pos] = uf.find(a[0])
-    out = RunFacts()
-    ids: dict[str, int] = {}
-    out.group = [ids.setdefault(r, len(ids)) for r in roots]
-    for pos, m in mhs.items():
-        if m is not None:
-            cn, index = (rows[pos][1], m.nonce_index) if isinstance(m, HomeTest) else (None, None)
-            out.oracle_messages.append((pos, out.group[pos], cn, index))
-    seeds = [(pos, _ha_seed(rows[pos], m, mns)) for pos, m in mhs.items() if m is not True]
-    seeds += [(pos, _ha_seed(row, None, mns)) for row, pos in first.items()]
-    seen: set[str] = set()
-    for pos, ha in sorted((p, h) for p, h in seeds if h is not None):
-        if ha not in seen:
-            seen.add(ha)
-            out.ha_seeds.append((pos, ha))
-    out.n_groups = len(ids)
+# per MH type number: where its options begin (its fixed fields' length); -1: unknown type
+_OPTIONS_AT = np.array([getattr(MESSAGE_CLASSES.get(t), "OPTIONS_AT", -1) for t in range(256)])
+_TEST = _by_type(lambda c: issubclass(c, HomeTest))
+_BU = _by_type(lambda c: issubclass(c, BindingUpdate))
+_BA = _by_type(lambda c: issubclass(c, BindingAcknowledgement))
+_BE = _by_type(lambda c: issubclass(c, BindingError))
+
+
+class _Wires:
+    """A binary column's octets as NumPy: each row's start and length in ``data``."""
+
+    def __init__(self, col: pa.ChunkedArray) -> None:
+        arr = col.combine_chunks()
+        bufs = arr.buffers()
+        offsets = np.frombuffer(bufs[1], np.int32)[arr.offset : arr.offset + len(arr) + 1]
+        self.start, self.length = offsets[:-1].astype(np.int64), np.diff(offsets)
+        data = bufs[2] if bufs[2] is not None else b""
+        self.data = np.frombuffer(data, np.uint8)
+
+    def octet(self, rows: np.ndarray, at: int) -> np.ndarray:
+        """Octet ``at`` of each of ``rows`` (which must be that long)."""
+        return self.data[self.start[rows] + at].astype(np.int64)
+
+    def u16(self, rows: np.ndarray, at: int) -> np.ndarray:
+        return self.octet(rows, at) << 8 | self.octet(rows, at + 1)
+
+
+def _messages(table: pa.Table, not_mh: np.ndarray, book: _Addresses) -> _Messages:
+    n = table.num_rows
+    out = _Messages(
+        np.zeros(n, bool), np.full(n, -1, np.int64), np.zeros(n, bool), np.zeros(n, bool),
+        np.full(n, -1, np.int64),
+    )  # fmt: skip
+    col = table.column("mh_wire")
+    w = _Wires(col)
+    rows = np.flatnonzero(np.asarray(pc.is_valid(col)) & ~not_mh & (w.length >= MH_FIXED_LEN))
+    size, total = w.length[rows], (w.octet(rows, 1) + 1) * 8
+    mtype = w.octet(rows, 2)
+    at = _OPTIONS_AT[mtype]  # decode_mh's length checks (ebutool.wire.mh.codec)
+    rows = rows[(at < 0) | ((total >= at) & ~((total > size) & (size < at)))]
+    out.decodes[rows] = True
+    mtype = w.octet(rows, 2)
+    test, bu = rows[_TEST[mtype]], rows[_BU[mtype]]
+    out.nonce[test] = w.u16(test, NONCE_INDEX_AT)
+    out.bu_home[bu] = (w.u16(bu, BU_FLAGS_AT) & BU_FLAG_H) != 0
+    ba = rows[_BA[mtype]]
+    ba = ba[w.octet(ba, BA_STATUS_AT) <= ACCEPTED_MAX_STATUS]
+    for pos, wire in zip(ba.tolist(), col.take(pa.array(ba)).to_pylist(), strict=True):
+        area = wire[BindingAcknowledgement.OPTIONS_AT : (wire[1] + 1) * 8]
+        out.ba_home[pos] = not holds_option(area, MOPT_AUTH_DATA)
+    be = rows[_BE[mtype]]
+    for pos, wire in zip(be.tolist(), col.take(pa.array(be)).to_pylist(), strict=True):
+        out.be_home[pos] = book.code(getattr(decode_mh(wire, []), "home_address", None))
     return out
 
 
-def _ha_seed(row: tuple, m, mns: set[str]) -> str | None:
-    """The HA a record most likely makes known (a guess: the groups report where they
-    learnt each HA, and are run again when the guess was wrong): a tunnelled home test
-    or data packet of a known MN, a BU to a home agent, an HA's accepting BA."""
-    msg, src, dst, hoa, rh2, tsrc, tdst = row
-    if tsrc is not None:
-        if msg == "HoTI" or (msg != "HoT" and src in mns):
-            return tdst
-        if msg == "HoT" or dst in mns:
-            return tsrc
-        return None
-    if isinstance(m, BindingUpdate) and m.flags & BU_FLAG_H:
-        return dst
-    if isinstance(m, BindingAcknowledgement) and m.status <= ACCEPTED_MAX_STATUS:
-        return src if m.option(BindingAuthorizationData) is None else None
-    return None
+class _Rows:
+    """The table's columns as arrays: addresses as numbers, message names as masks."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.n = table.num_rows
+        self.book = _Addresses(table)
+        self.empty = self.book.code("")  # (a new number when no row holds "")
+        names = pc.cast(table.column("msg"), pa.string()).combine_chunks().dictionary_encode()
+        self.kinds = {k: i for i, k in enumerate(names.dictionary.to_pylist())}
+        self.msg = names.indices.fill_null(-1).to_numpy()
+        self._of: dict[tuple[str, ...], np.ndarray] = {}
+        c = self.book.codes
+        self.src, self.dst, self.hoa = c["src"], c["dst"], c["hoa"]
+        self.rh2, self.tsrc, self.tdst = c["rh2"], c["tunnel_src"], c["tunnel_dst"]
+        none = self.book.none
+        self.has_hoa, self.has_rh2, self.tunnel = (
+            self.hoa != none,
+            self.rh2 != none,
+            (self.tsrc != none),
+        )
+        self.mh = _messages(table, self.of(*NOT_MH), self.book)
+
+    def of(self, *kinds: str) -> np.ndarray:
+        """The rows whose message is one of ``kinds``."""
+        if kinds not in self._of:
+            codes = [self.kinds[k] for k in kinds if k in self.kinds]
+            self._of[kinds] = np.isin(self.msg, codes)
+        return self._of[kinds]
+
+
+def _roles(r: _Rows) -> tuple[np.ndarray, np.ndarray]:
+    """(addresses that name a mobile node, addresses that may be a home agent), each a
+    mask over the address numbers."""
+    mns, has = np.zeros(len(r.book), bool), np.zeros(len(r.book), bool)
+    hoti, hot, plain = r.tunnel & r.of("HoTI"), r.tunnel & r.of("HoT"), ~r.tunnel
+    mns[r.hoa[r.has_hoa]] = True
+    mns[r.rh2[r.has_rh2 & ~r.of("handover")]] = True
+    mns[r.src[hoti]] = True
+    mns[r.dst[hot]] = True
+    mns[r.src[plain & ~r.has_hoa & r.of(*HOME_SENT)]] = True
+    be = r.mh.be_home >= 0
+    mns[r.mh.be_home[be & plain & ~r.has_hoa & ~r.has_rh2]] = True
+    has[r.tdst[hoti]] = True
+    has[r.tsrc[hot]] = True
+    has[r.dst[r.mh.bu_home]] = True
+    has[r.src[r.mh.ba_home]] = True
+    other = r.tunnel & ~r.of("HoTI", "HoT")  # what a resolved tunnel teaches
+    has[r.tdst[other & mns[r.src]]] = True
+    has[r.tsrc[other & mns[r.dst]]] = True
+    return mns, has
+
+
+def _anchors(r: _Rows, mns: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """The addresses that tie each record to its mobile node (module doc): a row of
+    up to :data:`ANCHORS` address numbers, -1 beyond."""
+    out = np.full((r.n, ANCHORS), -1, np.int64)
+    done = r.of("handover")
+    empty = r.empty  # a handover names what it has; "" and None are not names
+    for pos in np.flatnonzero(done).tolist():
+        named = [a for a in (r.hoa[pos], r.src[pos], r.rh2[pos]) if a not in (empty, r.book.none)]
+        out[pos, : len(named)] = named or [r.book.none]
+
+    def put(mask: np.ndarray, *cols: np.ndarray) -> None:
+        nonlocal done
+        m = mask & ~done
+        for k, col in enumerate(cols):
+            out[m, k] = col[m]
+        done = done | m
+
+    tdst_named = (r.tdst != r.book.none) & (r.tdst != empty)
+    put(r.has_hoa, r.hoa, r.src)
+    put(r.has_rh2, r.rh2, np.where(tdst_named, r.tdst, r.dst))
+    up = mns[r.src] | has[r.tdst]
+    down = mns[r.dst] | has[r.tsrc]
+    put(r.tunnel & r.of("HoTI"), r.src, r.tsrc)
+    put(r.tunnel & r.of("HoT"), r.dst, r.tdst)
+    put(r.tunnel & up & ~down, r.src, r.tsrc)
+    put(r.tunnel & down & ~up, r.dst, r.tdst)
+    put(r.tunnel, r.src, r.tsrc, r.dst, r.tdst)
+    put(r.mh.be_home >= 0, r.mh.be_home, r.dst)
+    put(r.of(*TO_MN), r.dst)
+    put(np.ones(r.n, bool), r.src)
+    return out
+
+
+def _components(n_nodes: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Each node's component (its smallest node number) for the edges ``a``-``b``:
+    minimum labels hooked along the edges, then paths halved, until nothing moves."""
+    label = np.arange(n_nodes, dtype=np.int64)
+    edges = np.unique(np.minimum(a, b) * n_nodes + np.maximum(a, b))
+    a, b = edges // n_nodes, edges % n_nodes
+    while True:
+        la, lb = label[a], label[b]
+        if np.array_equal(la, lb):
+            return label
+        low = np.minimum(la, lb)
+        np.minimum.at(label, la, low)
+        np.minimum.at(label, lb, low)
+        while True:
+            up = label[label]
+            if np.array_equal(up, label):
+                break
+            label = up
+
+
+def _groups(rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """Components renumbered in the order of their first row."""
+    uniq, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    rank = np.empty(len(uniq), np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
+    return rank[inverse], len(uniq)
+
+
+def _ha_seeds(r: _Rows, mns: np.ndarray) -> list[tuple[int, str]]:
+    """(position, HA): the first record that most likely makes each address a home
+    agent (a guess: the groups report where they learnt each HA, and are run again when
+    the guess was wrong): a tunnelled home test or data packet of a known MN, a BU to a
+    home agent, an HA's accepting BA."""
+    seed = np.full(r.n, -1, np.int64)
+    hoti, hot = r.of("HoTI"), r.of("HoT")
+    out_ = r.tunnel & (hoti | (~hot & mns[r.src]))
+    in_ = r.tunnel & ~out_ & (hot | mns[r.dst])
+    seed[out_] = r.tdst[out_]
+    seed[in_] = r.tsrc[in_]
+    bu, ba = ~r.tunnel & r.mh.bu_home, ~r.tunnel & ~r.mh.bu_home & r.mh.ba_home
+    seed[bu] = r.dst[bu]
+    seed[ba] = r.src[ba]
+    seed[seed == r.book.none] = -1
+    pos = np.flatnonzero(seed >= 0)
+    has, first = np.unique(seed[pos], return_index=True)
+    order = np.argsort(pos[first], kind="stable")
+    return [(int(pos[first[i]]), r.book.names[has[i]]) for i in order]
+
+
+def split_table(table: pa.Table, facts: list[tuple[str, str]]) -> RunFacts:
+    """Group every row of ``table`` (run order; the columns msg, the six addresses and
+    mh_wire) with the binding ``facts`` (coa, hoa) (module doc)."""
+    r = _Rows(table)
+    mns, has = _roles(r)
+    anchors = _anchors(r, mns, has)
+    fa = np.array([r.book.code(h) for _, h in facts], np.int64)
+    fb = np.array([r.book.code(c) for c, _ in facts], np.int64)
+    a, b = [fa], [fb]
+    for k in range(1, ANCHORS):
+        tied = anchors[:, k] >= 0
+        a.append(anchors[tied, 0])
+        b.append(anchors[tied, k])
+    label = _components(len(r.book), np.concatenate(a), np.concatenate(b))
+    group, n_groups = _groups(label[anchors[:, 0]])
+    out = RunFacts(group.tolist(), n_groups)
+    oracle = np.flatnonzero(r.mh.decodes)
+    names = r.book.names
+    out.oracle_messages = [
+        (pos, g, names[a], i) if i >= 0 else (pos, g, None, None)  # a HoT/CoT: CN, nonce
+        for pos, g, a, i in zip(
+            oracle.tolist(),
+            group[oracle].tolist(),
+            r.src[oracle].tolist(),
+            r.mh.nonce[oracle].tolist(),
+            strict=True,
+        )  # fmt: skip
+    ]
+    out.ha_seeds = _ha_seeds(r, mns)
+    return out

@@ -7,6 +7,9 @@ stable sort when every part is in time order, else the same :func:`heapq.merge`)
 there, the parts' counts go to ``stats``, their reading diagnostics and their
 backwards timestamps (``timestamp_out_of_order``, each part checked on its own) to
 ``diag``.  A :data:`~ebutool.store.schema.PART` column says whose input each row is.
+The address columns come dictionary-encoded (:data:`ADDRESS_COLUMNS`): a store's
+records repeat a few thousand addresses, and the split by mobile node numbers them
+(ebutool.store.groups) and hands the groups' rows on (ebutool.store.grouped).
 """
 
 from __future__ import annotations
@@ -22,6 +25,19 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.parts import add_part_stats, part_diagnostics, store_parts
 from ebutool.store.schema import PART, RECORD_SCHEMA
+
+ADDRESS_COLUMNS = ("src", "dst", "hoa", "rh2", "tunnel_src", "tunnel_dst")
+
+
+def _read_schema() -> pa.Schema:
+    schema = RECORD_SCHEMA
+    for name in ADDRESS_COLUMNS:
+        at = schema.get_field_index(name)
+        schema = schema.set(at, pa.field(name, pa.dictionary(pa.int32(), pa.string())))
+    return schema
+
+
+READ_SCHEMA = _read_schema()  # RECORD_SCHEMA, the addresses dictionary-encoded
 
 
 def _check_order(ts: np.ndarray, frames: pa.ChunkedArray, diag: Diagnostics) -> bool:
@@ -55,14 +71,14 @@ def ordered_table(
             add_part_stats(stats, part.meta)
         diag.merge(part_diagnostics(part.meta, part.label if several else ""))
         view = diag.for_source(part.label) if several else diag
-        t = pq.read_table(part.file, schema=RECORD_SCHEMA)
+        t = pq.read_table(part.file, schema=READ_SCHEMA)
         ts = t.column("ts_ns").to_numpy()
         in_order &= _check_order(ts, t.column("frame"), view)
         tables.append(t.append_column(PART, pa.array(np.full(len(t), i, dtype=np.int32))))
         times.append(ts)
     labels = [p.label for p in parts]
     if not tables:
-        empty = RECORD_SCHEMA.empty_table()
+        empty = READ_SCHEMA.empty_table()
         return empty.append_column(PART, pa.array([], type=pa.int32())), labels
     table = pa.concat_tables(tables)
     if in_order:

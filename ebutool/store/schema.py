@@ -161,11 +161,11 @@ def from_table(table: pa.Table, sources: Sequence[str]) -> Iterator[Record | Han
     parts written before them are read as null."""
     have = set(table.column_names)
     cols = [
-        table.column(name).to_pylist() if name in have else [None] * table.num_rows
+        _pylist(table.column(name).combine_chunks()) if name in have else [None] * table.num_rows
         for name in NAMES
     ]
     labels = list(sources)
-    return _items(cols, (labels[i] for i in table.column(PART).to_pylist()))
+    return _items(cols, (labels[i] for i in _pylist(table.column(PART).combine_chunks())))
 
 
 def _items(cols: list[list], sources: Iterable[str]) -> Iterator[Record | HandoverEvent]:

@@ -86,7 +86,7 @@ def test_the_split_is_by_mobile_node(tmp_path):
     table, _ = ordered_table(str(tmp_path / "s"), Diagnostics())
     cols = ("msg", "src", "dst", "hoa", "rh2", "tunnel_src", "tunnel_dst")
     rows = list(zip(*(table.column(c).to_pylist() for c in cols), strict=True))
-    facts = groups_mod.split(rows, table.column("mh_wire").to_pylist(), [])
+    facts = groups_mod.split_table(table, [])
     assert facts.n_groups == 3
     mns_of_group: dict[int, set] = {}
     for (_, _, _, hoa, rh2, _, _), g in zip(rows, facts.group, strict=True):
@@ -102,9 +102,7 @@ def test_scheduled_oracle_gives_the_whole_runs_verdicts(tmp_path):
     extract([folder], tmp_path / "s")
     table, labels = ordered_table(str(tmp_path / "s"), Diagnostics())
     items = list(from_table(table, labels))
-    cols = ("msg", "src", "dst", "hoa", "rh2", "tunnel_src", "tunnel_dst")
-    rows = list(zip(*(table.column(c).to_pylist() for c in cols), strict=True))
-    facts = groups_mod.split(rows, table.column("mh_wire").to_pylist(), [])
+    facts = groups_mod.split_table(table, [])
     whole = Oracle()
     expected = {pos: _key(whole.check(it)) for pos, it in enumerate(items)}
     msgs = [(p, g, items[p].ts_ns, cn, i) for p, g, cn, i in facts.oracle_messages]
@@ -129,15 +127,15 @@ def test_a_wrong_split_falls_back_to_one_process(tmp_path, monkeypatch):
     """Never a wrong table: a split that puts one MN in two groups is caught, and the
     store analysed in one process (said on the log)."""
     extract([SAMPLES / "mixed.pcap"], tmp_path / "s")
-    real = groups_mod.split
+    real = groups_mod.split_table
 
-    def by_parity(rows, wires, facts):
-        out = real(rows, wires, facts)
-        out.group = [pos % 2 for pos in range(len(rows))]
+    def by_parity(table, facts):
+        out = real(table, facts)
+        out.group = [pos % 2 for pos in range(len(table))]
         out.n_groups = 2
         return out
 
-    monkeypatch.setattr(grouped_mod, "split", by_parity)
+    monkeypatch.setattr(grouped_mod, "split_table", by_parity)
     _, log = _same(tmp_path / "s", groups=2)
     (line,) = [x for x in log if "in one process" in x]
     assert "in two groups" in line
@@ -147,7 +145,7 @@ def test_home_agents_learnt_elsewhere_are_rerun(tmp_path, monkeypatch):
     """Without the pre-pass's home agents, the groups learn them at other places than
     the run: the bins concerned are run again with what they learnt, and agree."""
     extract([SAMPLES / "mixed.pcap"], tmp_path / "s")
-    monkeypatch.setattr(groups_mod, "_ha_seed", lambda row, m, mns: None)
+    monkeypatch.setattr(groups_mod, "_ha_seeds", lambda rows, mns: [])
     calls = []
 
     def counting(func, tasks):
