@@ -44,6 +44,7 @@ from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.retype import retyped
 
+NEVER = 1 << 62  # a position after every record
 # The run-wide table bounds (see the module doc), by the name GroupResult.peak uses.
 BOUNDS = {"pending": MAX_PENDING_COAS, "coti_index": MAX_OPEN_COTIS, "cot_zero": MAX_COT_ZERO}
 
@@ -51,11 +52,14 @@ BOUNDS = {"pending": MAX_PENDING_COAS, "coti_index": MAX_OPEN_COTIS, "cot_zero":
 @dataclass
 class ScheduledBook(AddressBook):
     """An AddressBook told the HAs other groups learnt (``injected``: (position, HA),
-    in run order), which records where it learnt each HA itself (``learnt``)."""
+    in run order), which records where it learnt each HA itself (``learnt``).  Before
+    each record the caller sets ``pos`` and, when ``pos > due``, calls :meth:`advance`
+    (the test inline: it runs for every record)."""
 
     injected: list[tuple[int, str]] = field(default_factory=list)
     learnt: dict[str, int] = field(default_factory=dict)
     pos: int = -1
+    due: int = -1  # the position of the next HA to inject is after this one
     _next: int = 0
 
     def advance(self, pos: int) -> None:
@@ -64,6 +68,7 @@ class ScheduledBook(AddressBook):
             ha = self.injected[self._next][1]
             put(self.home_agents, ha, None, self.limit, self.diag, "home agent")
             self._next += 1
+        self.due = self.injected[self._next][0] if self._next < len(self.injected) else NEVER
 
     def learn_ha(self, mn: str, ha: str) -> None:
         self.learnt.setdefault(ha, self.pos)
@@ -102,24 +107,33 @@ def run_group(
     rows = EpisodeRows()
     add = rows.add_handover
     advance = getattr(oracle, "advance", None)
-    peak = dict.fromkeys(BOUNDS, 0)
 
     def stream():
         for pos, item in items:  # the run's state before this record, then the record
-            book.advance(pos)
-            if advance is not None:
+            book.pos = pos
+            if pos > book.due:
+                book.advance(pos)
+            # (the oracle sees only decoded messages: its schedule is applied before them)
+            if advance is not None and getattr(item, "mh", None) is not None:
                 advance(pos)
             evidence.add(item)
             yield item
 
     # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
+    most_pending = most_coti = most_zero = 0
+    pending, coti_index, cot_zero = rc.pending, rc.coti_index, rc.cot_zero
     for item in retyped(stream(), config.mh_types, diag):
         for ho, _ in rc.feed(item):
             add(ho, config, None)
-        peak["pending"] = max(peak["pending"], len(rc.pending))
-        peak["coti_index"] = max(peak["coti_index"], len(rc.coti_index))
-        peak["cot_zero"] = max(peak["cot_zero"], len(rc.cot_zero))
-    book.advance(1 << 62)
+        # (the tables are the reconstructor's own, never replaced: sizes read inline)
+        if len(pending) > most_pending:
+            most_pending = len(pending)
+        if len(coti_index) > most_coti:
+            most_coti = len(coti_index)
+        if len(cot_zero) > most_zero:
+            most_zero = len(cot_zero)
+    peak = {"pending": most_pending, "coti_index": most_coti, "cot_zero": most_zero}
+    book.advance(NEVER)
     for ho, _ in rc.finish():
         add(ho, config, capture_end_ns)
     return GroupResult(

@@ -107,15 +107,20 @@ def test_scheduled_oracle_gives_the_whole_runs_verdicts(tmp_path):
     expected = {pos: _key(whole.check(it)) for pos, it in enumerate(items)}
     msgs = [(p, g, items[p].ts_ns, cn, i) for p, g, cn, i in facts.oracle_messages]
     schedule = run_schedule(msgs)
-    got, plain = {}, {}
+    got, plain, lazy = {}, {}, {}
     for g in range(facts.n_groups):
         sched, alone = ScheduledOracle(schedule=schedule, group=g), Oracle()
+        late = ScheduledOracle(schedule=schedule, group=g)  # told only before a message
         for pos, it in enumerate(items):
             if facts.group[pos] == g:
                 sched.advance(pos)
                 got[pos] = _key(sched.check(it))
                 plain[pos] = _key(alone.check(it))
+                if getattr(it, "mh", None) is not None:  # as run_group does
+                    late.advance(pos)
+                lazy[pos] = _key(late.check(it))
     assert got == expected
+    assert lazy == expected
     assert plain != expected  # nonce first uses cross mobile nodes
 
 
