@@ -19,7 +19,7 @@ or an episode note.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
@@ -68,7 +68,8 @@ class Reconstructor(MessageHandlers):
         self.vantage: str | None = None
 
     # -- input -----------------------------------------------------------------------
-    def feed(self, item: Record | HandoverEvent) -> list[tuple[Handover, MNState]]:
+    def feed(self, item: Record | HandoverEvent) -> Sequence[tuple[Handover, MNState]]:
+        """The handovers ``item`` closed (most records close none: no new list then)."""
         if self.first_ts is None:
             self.first_ts = item.ts_ns
         if item.ts_ns > self.last_ts:
@@ -77,6 +78,8 @@ class Reconstructor(MessageHandlers):
             self._event(item)
         else:
             self._record(item)
+        if not self.closed:
+            return ()
         out, self.closed = self.closed, []
         return out
 

@@ -22,16 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
 from ebutool.records.record import HandoverEvent, Record
 from ebutool.store.layout import SCHEMA_VERSION
 from ebutool.wire.mh.codec import decode_mh
-
-if TYPE_CHECKING:
-    from ebutool.wire.mh.messages import MobilityMessage
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -73,7 +70,6 @@ RECORD_SCHEMA = pa.schema(
 )
 NAMES = RECORD_SCHEMA.names
 ESP_COLUMNS = 3  # the last columns; parts written before them lack them (read as null)
-_BASE = len(NAMES) - ESP_COLUMNS
 
 
 def _row(item: Record | HandoverEvent) -> tuple:
@@ -119,14 +115,6 @@ def to_batch(items: Iterable[Record | HandoverEvent]) -> pa.RecordBatch:
     )
 
 
-def _message(wire: bytes | None) -> MobilityMessage | None:
-    if wire is None:
-        return None
-    # The capture reader already diagnosed this message (its warnings are in the part's
-    # metadata): the problems of decoding it again are the same ones, not new.
-    return decode_mh(wire, [])
-
-
 def from_batch(batch: pa.RecordBatch, source: str = "") -> Iterator[Record | HandoverEvent]:
     """The items of a record batch, each with ``source`` (the input's label)."""
     cols = [_pylist(batch.column(i)) for i in range(batch.num_columns)]
@@ -169,30 +157,18 @@ def from_table(table: pa.Table, sources: Sequence[str]) -> Iterator[Record | Han
 
 
 def _items(cols: list[list], sources: Iterable[str]) -> Iterator[Record | HandoverEvent]:
-    for row, source in zip(zip(*cols, strict=True), sources, strict=False):
-        frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, wire, ok, dereg, rfc = row[
-            :_BASE
-        ]
+    # (one tuple per row, unpacked in the loop: this runs for every record of a store)
+    for (
+        frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, wire, ok, dereg, rfc,
+        spi, seq, algorithm, source,
+    ) in zip(*cols, sources, strict=False):  # fmt: skip
         if msg == HANDOVER:
             yield HandoverEvent(ts, hoa, src, rh2, frame, source)
             continue
+        # The capture reader already diagnosed this message (its warnings are in the
+        # part's metadata): the problems of decoding it again are the same ones, not new.
+        mh = None if wire is None else decode_mh(wire, [])
         yield Record(
-            frame,
-            ts,
-            src,
-            dst,
-            msg,
-            hoa,
-            rh2,
-            tsrc,
-            tdst,
-            proto,
-            ip_len,
-            None if wire is None else _message(wire),
-            wire,
-            ok,
-            dereg,
-            rfc,
-            source,
-            *row[_BASE:],
-        )
+            frame, ts, src, dst, msg, hoa, rh2, tsrc, tdst, proto, ip_len, mh, wire, ok,
+            dereg, rfc, source, spi, seq, algorithm,
+        )  # fmt: skip
