@@ -23,3 +23,12 @@ def cell(v: object) -> object:
         if isinstance(v, float) and math.isnan(v):
             return None
     return v
+
+
+def hex_bytes(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with bytes cells as hex text."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object and out[c].map(lambda v: isinstance(v, bytes | bytearray)).any():
+            out[c] = out[c].map(lambda v: bytes(v).hex() if isinstance(v, bytes | bytearray) else v)
+    return out

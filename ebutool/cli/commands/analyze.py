@@ -15,6 +15,7 @@ from ebutool.cli.options import (
     FormatOpt,
     JobsOpt,
     OutputOpt,
+    PieceWriter,
     QuietOpt,
     WeirdLogOpt,
     check_output,
@@ -26,7 +27,6 @@ from ebutool.cli.options import (
     output_file,
     print_diagnostics,
     print_key_notes,
-    write_pieces,
     write_table,
     write_weird_log,
 )
@@ -288,12 +288,15 @@ def _run(a: AnalyzeArgs) -> None:
     out = output_file(a.output)
     paths = input_paths(a.files, a.quiet)
     diag, stats = Diagnostics(), StreamStats()
-    streamable = in_pieces(a.fmt, out) and not a.summary and a.provenance.target is None
+    streamable = in_pieces(a.fmt, out, parquet=True) and not a.summary
     one_process = a.cluster is None and (  # (--cluster: a store split, or refused)
         not is_store(paths[0]) or _store_in_one_process(paths[0], a, given)
     )
-    if len(paths) == 1 and streamable and one_process:  # (provenance counts the table)
-        streamed = _Streamed(a.fmt, out, a.columns, a.weird_log, a.quiet)
+    settings = ClaimSettings(
+        min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
+    )
+    if len(paths) == 1 and streamable and one_process:
+        streamed = _Streamed(a, out, settings)
         streamed.run(paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
     with reading_progress(paths[0], a.quiet) if len(paths) == 1 else NullProgress() as prog:
         df = analyze_files(
@@ -314,9 +317,6 @@ def _run(a: AnalyzeArgs) -> None:
             cluster=a.cluster,
             log=None if a.quiet else err,
         )
-    settings = ClaimSettings(
-        min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
-    )
     table, shown, name = _tables(df, a.summary, settings, a.fmt)
     made = a.provenance.record(a.fmt, paths, config=a.config, episodes=df, settings=settings)
     write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet, provenance=made)
@@ -338,17 +338,19 @@ def _store_in_one_process(path: str, a: AnalyzeArgs, given: dict[str, str]) -> b
 
 
 class _Streamed:
-    """analyze of one input in a streamed format (csv, json, ndjson; not --summary):
-    the rows are written piece by piece (docs/outputs.md "Streaming")."""
+    """analyze of one input written piece by piece (not --summary; docs/outputs.md
+    "Streaming"); the provenance (parquet's metadata, --provenance) counts the pieces."""
 
-    def __init__(self, fmt, out, columns, weird_log, quiet) -> None:
-        self.fmt, self.out, self.columns = fmt, out, columns
-        self.weird_log, self.quiet = weird_log, quiet
+    def __init__(self, a: AnalyzeArgs, out, settings: ClaimSettings) -> None:
+        self.fmt, self.out, self.columns = a.fmt, out, a.columns
+        self.weird_log, self.quiet = a.weird_log, a.quiet
+        self.provenance, self.settings = a.provenance, settings
 
     def run(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> None:
         from ebutool.analysis import analyze_pieces
         from ebutool.analysis.vantage import decision_lines, role_for
         from ebutool.core.progress import reading_progress
+        from ebutool.report.provenance import EpisodeTally
         from ebutool.runner.tasks import store_sas_note
         from ebutool.store.layout import is_store
         from ebutool.store.merged import analyze_store_pieces
@@ -364,8 +366,15 @@ class _Streamed:
                     path, progress=prog, esp_sas=esp_sas, vantage=role_for(path, given), **options
                 )
         kinds: Counter[str] = Counter()
-        counted = _counting(pieces, kinds)
-        write_pieces(counted, self.fmt, self.out, columns=self.columns, name=EPISODES)
+        writer = PieceWriter(self.fmt, self.out, columns=self.columns, name=EPISODES)
+        tally = EpisodeTally()
+        for df in _counting(pieces, kinds):
+            tally.add(df)  # (before --columns: the statistics read their own columns)
+            writer.add(df)
+        made = self.provenance.record(
+            self.fmt, [path], config=config, tally=tally, vantage=decisions, settings=self.settings
+        )
+        writer.close(made, {"vantage": decisions})
         write_weird_log(diag, self.weird_log)
         if not self.quiet:
             print_key_notes(keys, False)
