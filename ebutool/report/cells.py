@@ -30,5 +30,7 @@ def hex_bytes(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in out.columns:
         if out[c].dtype == object and out[c].map(lambda v: isinstance(v, bytes | bytearray)).any():
-            out[c] = out[c].map(lambda v: bytes(v).hex() if isinstance(v, bytes | bytearray) else v)
+            hexed = [bytes(v).hex() if isinstance(v, bytes | bytearray) else v for v in out[c]]
+            # (object, as before: Series.map would infer pandas' str dtype and make None NaN)
+            out[c] = pd.Series(hexed, index=out.index, dtype=object)
     return out

@@ -134,6 +134,9 @@ class ParquetPieces:
         if self._fields is None:
             self._fields, self._meta, self._types = list(table.schema), meta, types
             return
+        if _rest(meta) != _rest(self._meta):  # (a dtype the concatenation would change)
+            self.whole = True
+            return
         fields = []
         for i, (old, new) in enumerate(zip(self._fields, table.schema, strict=True)):
             field = _unified(old, new, pa)
@@ -199,6 +202,11 @@ class ParquetPieces:
                 writer.write_table(table)
                 yield sink.take()
         yield sink.take()
+
+
+def _rest(meta: dict | None) -> list:
+    """pandas' metadata of each column less its inferred type (numpy dtype, categories)."""
+    return [{k: v for k, v in c.items() if k != "pandas_type"} for c in (meta or {})["columns"]]
 
 
 def _unified(old, new, pa):
