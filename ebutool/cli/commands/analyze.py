@@ -268,9 +268,7 @@ def _run(a: AnalyzeArgs) -> None:
     """The work of ``ebutool analyze`` (the command's docstring says what it does)."""
     from ebutool.analysis.claim_stats import ClaimSettings
     from ebutool.analysis.vantage import parse_vantage_options
-    from ebutool.core.progress import NullProgress, reading_progress
     from ebutool.records.from_packet import StreamStats
-    from ebutool.runner.tasks import analyze_files
     from ebutool.runner.views import parse_clock_offsets
     from ebutool.store.layout import is_store
 
@@ -295,11 +293,31 @@ def _run(a: AnalyzeArgs) -> None:
     settings = ClaimSettings(
         min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
     )
+    one_input = (paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
     if len(paths) == 1 and streamable and one_process:
-        streamed = _Streamed(a, out, settings)
-        streamed.run(paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
+        _Streamed(a, out, settings).run(*one_input)
+    if len(paths) == 1 and a.summary and one_process and not a.merge:
+        df = _Streamed(a, out, settings).lean(*one_input)  # (the statistics' columns only)
+    else:
+        df = _whole(a, paths, given, offsets, diag, stats)
+    table, shown, name = _tables(df, a.summary, settings, a.fmt)
+    made = a.provenance.record(a.fmt, paths, config=a.config, episodes=df, settings=settings)
+    write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet, provenance=made)
+    write_weird_log(diag, a.weird_log)
+    if not a.quiet:
+        print_key_notes(a.keys, False)
+        _stderr_report(df, table if a.summary else None, stats, settings)
+        print_diagnostics(diag, a.quiet)
+    raise typer.Exit(final_status(diag, a.quiet))
+
+
+def _whole(a: AnalyzeArgs, paths, given, offsets, diag, stats) -> pd.DataFrame:
+    """The whole episode table of the inputs (ebutool.runner.tasks.analyze_files)."""
+    from ebutool.core.progress import NullProgress, reading_progress
+    from ebutool.runner.tasks import analyze_files
+
     with reading_progress(paths[0], a.quiet) if len(paths) == 1 else NullProgress() as prog:
-        df = analyze_files(
+        return analyze_files(
             paths,
             a.jobs,
             mn=a.mn,
@@ -317,15 +335,6 @@ def _run(a: AnalyzeArgs) -> None:
             cluster=a.cluster,
             log=None if a.quiet else err,
         )
-    table, shown, name = _tables(df, a.summary, settings, a.fmt)
-    made = a.provenance.record(a.fmt, paths, config=a.config, episodes=df, settings=settings)
-    write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet, provenance=made)
-    write_weird_log(diag, a.weird_log)
-    if not a.quiet:
-        print_key_notes(a.keys, False)
-        _stderr_report(df, table if a.summary else None, stats, settings)
-        print_diagnostics(diag, a.quiet)
-    raise typer.Exit(final_status(diag, a.quiet))
 
 
 def _store_in_one_process(path: str, a: AnalyzeArgs, given: dict[str, str]) -> bool:
@@ -346,11 +355,11 @@ class _Streamed:
         self.weird_log, self.quiet = a.weird_log, a.quiet
         self.provenance, self.settings = a.provenance, settings
 
-    def run(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> None:
+    def _pieces(self, path, given, mn, cn, config, keys, esp_sas, diag, stats):
+        """The episode table's pieces and the vantage decisions (filled as they are read)."""
         from ebutool.analysis import analyze_pieces
-        from ebutool.analysis.vantage import decision_lines, role_for
+        from ebutool.analysis.vantage import role_for
         from ebutool.core.progress import reading_progress
-        from ebutool.report.provenance import EpisodeTally
         from ebutool.runner.tasks import store_sas_note
         from ebutool.store.layout import is_store
         from ebutool.store.merged import analyze_store_pieces
@@ -359,12 +368,31 @@ class _Streamed:
         if is_store(path):  # (the store named: its role for every part)
             store_sas_note(path, esp_sas, diag)
             vantage = role_for(path, given) or given
-            pieces, decisions = analyze_store_pieces(path, vantage=vantage, **options)
-        else:
-            with reading_progress(path, self.quiet) as prog:
-                pieces, decisions = analyze_pieces(
-                    path, progress=prog, esp_sas=esp_sas, vantage=role_for(path, given), **options
-                )
+            return analyze_store_pieces(path, vantage=vantage, **options)
+        with reading_progress(path, self.quiet) as prog:
+            return analyze_pieces(
+                path, progress=prog, esp_sas=esp_sas, vantage=role_for(path, given), **options
+            )
+
+    def lean(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> pd.DataFrame:
+        """The episode table with only the columns --summary reads (those of compare's
+        statistics: ebutool.runner.lean), kept as the pieces pass: no whole table."""
+        from ebutool.report.compare import STATISTICS_COLUMNS
+        from ebutool.runner.lean import LeanColumns
+
+        pieces, decisions = self._pieces(path, given, mn, cn, config, keys, esp_sas, diag, stats)
+        kept = LeanColumns(STATISTICS_COLUMNS)
+        for piece in pieces:
+            kept.add(piece)
+        df = kept.frame()
+        df.attrs["vantage"] = decisions
+        return df
+
+    def run(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> None:
+        from ebutool.analysis.vantage import decision_lines
+        from ebutool.report.provenance import EpisodeTally
+
+        pieces, decisions = self._pieces(path, given, mn, cn, config, keys, esp_sas, diag, stats)
         kinds: Counter[str] = Counter()
         writer = PieceWriter(self.fmt, self.out, columns=self.columns, name=EPISODES)
         tally = EpisodeTally()
