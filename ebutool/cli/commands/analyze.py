@@ -377,10 +377,12 @@ class _Streamed:
     def lean(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> pd.DataFrame:
         """The episode table with only the columns --summary reads (those of compare's
         statistics: ebutool.runner.lean), kept as the pieces pass: no whole table."""
+        from ebutool.core.gc_tuning import give_back_freed_memory
         from ebutool.report.compare import STATISTICS_COLUMNS
         from ebutool.runner.lean import LeanColumns
 
         pieces, decisions = self._pieces(path, given, mn, cn, config, keys, esp_sas, diag, stats)
+        give_back_freed_memory()  # the analysis' freed blocks, before the kept columns grow
         kept = LeanColumns(STATISTICS_COLUMNS)
         for piece in pieces:
             kept.add(piece)
