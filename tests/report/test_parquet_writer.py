@@ -242,3 +242,26 @@ def test_cli_analyze_parquet_in_pieces_is_the_whole_table(sample, monkeypatch, t
     )
     assert prov == want
     assert got.equals(_whole(df, want), check_metadata=True)
+
+
+@pytest.mark.parametrize("command", ["analyze", "decode"])
+def test_a_nanosecond_capture_keeps_its_exact_times(command, tmp_path):
+    """The _ns companions hold the captured integers (ground truth: the timestamps written
+    into the capture), which the float columns cannot."""
+    from tests.core.test_exact_time import _capture
+    from tests.support.cli import run_cli
+
+    path, pk = _capture(tmp_path, "pcap")
+    out = tmp_path / "o.parquet"
+    res = run_cli(command, path, "-f", "parquet", "-o", out, "-q")
+    assert res.exit_code == 0, res.output
+    df = pd.read_parquet(out)
+    column = "t_handover" if command == "analyze" else "time"
+    assert len(df) and df[f"{column}_ns"].notna().all()
+    captured = [t for t, _ in pk]
+    if command == "decode":
+        assert df["time_ns"].tolist() == [captured[f - 1] for f in df["frame"]]
+    else:
+        assert set(df["t_handover_ns"]) <= set(captured)
+    assert (df[f"{column}_ns"] % 1000 == 789).all()  # (the float would not keep these)
+    assert df.attrs[TIME_DECIMALS] == 9
