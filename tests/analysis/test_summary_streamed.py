@@ -36,3 +36,35 @@ def _keys(extra: list[str]):
     from ebutool.oracle.keys import load_keys_file
 
     return load_keys_file(extra[1])
+
+
+@pytest.mark.parametrize("sample", ["mixed", "early-optimistic"])
+def test_provenance_of_a_streamed_table(sample, monkeypatch, tmp_path):
+    """analyze -f csv --provenance writes the rows in pieces (no whole table) and the
+    record counts them as the whole table's would (build_provenance of analyze_files)."""
+    import json
+
+    import ebutool.runner.tasks as tasks
+    from ebutool.analysis.claim_stats import ClaimSettings
+    from ebutool.report.provenance import build_provenance
+
+    path = str(SAMPLES / f"{sample}.pcap")
+    whole = tasks.analyze_files([path], 1)
+
+    def refused(*a, **k):
+        raise AssertionError("the whole table was built")
+
+    monkeypatch.setattr(tasks, "analyze_files", refused)
+    side, out = tmp_path / "p.json", tmp_path / "e.csv"
+    res = run_cli("analyze", path, "-f", "csv", "-o", out, "--provenance", side, "-q")
+    assert res.exit_code == 0, res.output
+    got = json.loads(side.read_text())
+    want = build_provenance(
+        [path],
+        episodes=whole,
+        command="analyze",
+        command_line=got["command_line"],
+        settings=ClaimSettings(),
+    )
+    assert got == want
+    assert out.read_text() == render_table(whole, OutputFormat.csv)
