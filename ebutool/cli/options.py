@@ -277,6 +277,7 @@ class PieceWriter:
         columns: str | None = None,
         name: str = "ebutool",
     ) -> None:
+        from ebutool.report.parquet_writer import ParquetPieces
         from ebutool.report.select import parse_columns
         from ebutool.report.spilled import SPILLED_FORMATS, SpilledRenderer
         from ebutool.report.streamed import PieceRenderer
@@ -284,12 +285,14 @@ class PieceWriter:
         check_output(fmt, out.path)
         self.out, self.columns = out, columns
         self.names = parse_columns(columns)
-        spilled = OutputFormat(fmt) in SPILLED_FORMATS
-        self.renderer: PieceRenderer | SpilledRenderer = (
-            SpilledRenderer(fmt, decimals, name=name)
-            if spilled
-            else PieceRenderer(fmt, decimals, name=name)
-        )
+        fmt = OutputFormat(fmt)
+        self.renderer: PieceRenderer | SpilledRenderer | ParquetPieces
+        if fmt is OutputFormat.parquet:
+            self.renderer = ParquetPieces()
+        elif fmt in SPILLED_FORMATS:
+            self.renderer = SpilledRenderer(fmt, decimals, name=name)
+        else:
+            self.renderer = PieceRenderer(fmt, decimals, name=name)
 
     def add(self, df: pd.DataFrame) -> None:
         from ebutool.report.select import select_columns
@@ -300,15 +303,27 @@ class PieceWriter:
         if data is not None:
             self.out.write(data)
 
-    def close(self) -> None:
-        for data in self.renderer.chunks():
+    def close(
+        self, provenance: Mapping[str, Any] | None = None, attrs: Mapping[str, Any] | None = None
+    ) -> None:
+        """Write what is left; ``provenance`` and the whole table's ``attrs`` are kept by
+        parquet only (its metadata; the text formats' provenance is a sidecar file)."""
+        from ebutool.report.parquet_writer import ParquetPieces
+
+        chunks = (
+            self.renderer.chunks(provenance, attrs)
+            if isinstance(self.renderer, ParquetPieces)
+            else self.renderer.chunks()
+        )
+        for data in chunks:
             self.out.write(data)
 
 
-def in_pieces(fmt: OutputFormat, out: str | OutputFile) -> bool:
+def in_pieces(fmt: OutputFormat, out: str | OutputFile, *, parquet: bool = False) -> bool:
     """Whether a table in ``fmt`` to ``out`` can be written in pieces (:class:`PieceWriter`):
-    every format but parquet, except the table on a terminal, whose columns are chosen to
-    fit its width from every row (shown_columns)."""
+    every format (parquet where the command says so: its caller gives the provenance to
+    :meth:`PieceWriter.close`), except the table on a terminal, whose columns are chosen
+    to fit its width from every row (shown_columns)."""
     from ebutool.report.spilled import SPILLED_FORMATS
     from ebutool.report.streamed import STREAMED_FORMATS
 
@@ -316,6 +331,8 @@ def in_pieces(fmt: OutputFormat, out: str | OutputFile) -> bool:
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.table and path == "-" and sys.stdout.isatty():
         return False
+    if fmt is OutputFormat.parquet:
+        return parquet
     return fmt in STREAMED_FORMATS or fmt in SPILLED_FORMATS
 
 

@@ -23,3 +23,14 @@ def cell(v: object) -> object:
         if isinstance(v, float) and math.isnan(v):
             return None
     return v
+
+
+def hex_bytes(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with bytes cells as hex text."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object and out[c].map(lambda v: isinstance(v, bytes | bytearray)).any():
+            hexed = [bytes(v).hex() if isinstance(v, bytes | bytearray) else v for v in out[c]]
+            # (object, as before: Series.map would infer pandas' str dtype and make None NaN)
+            out[c] = pd.Series(hexed, index=out.index, dtype=object)
+    return out

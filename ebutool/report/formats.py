@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ebutool.core.errors import UsageError
-from ebutool.report.cells import cell
+from ebutool.report.cells import cell, hex_bytes
 from ebutool.report.output_format import (
     EPOCH_DECIMALS,
     MS_DECIMALS,
@@ -101,17 +101,8 @@ def _epoch_format(values: pd.Series, attrs: dict, decimals: int):
     return epoch_formatter([cell(v) for v in values], attrs, decimals)
 
 
-def _hex_bytes(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with bytes cells as hex text."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object and out[c].map(lambda v: isinstance(v, bytes | bytearray)).any():
-            out[c] = out[c].map(lambda v: bytes(v).hex() if isinstance(v, bytes | bytearray) else v)
-    return out
-
-
 def _render_csv(df: pd.DataFrame, opts: RenderOptions) -> str:
-    out = _hex_bytes(df)
+    out = hex_bytes(df)
     for c in out.columns:
         # every float of an epoch column, whatever the column's dtype (an object column
         # after concatenating a file's table with an empty one still holds floats)
@@ -220,24 +211,7 @@ def render_bytes(
     the text formats have no place for it (the CLI writes it beside them)."""
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.parquet:
-        return _parquet_bytes(df, provenance)
+        from ebutool.report.parquet_writer import parquet_bytes
+
+        return parquet_bytes(df, provenance)
     return render_table(df, fmt, decimals, name=name).encode("utf-8")
-
-
-def _parquet_bytes(df: pd.DataFrame, provenance: Mapping[str, Any] | None = None) -> bytes:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise UsageError("--format parquet needs pyarrow: pip install 'ebutool[parquet]'") from None
-    from ebutool.report.provenance import PARQUET_KEY, provenance_json
-
-    table = pa.Table.from_pandas(_hex_bytes(df), preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    if df.attrs:  # as pandas' own to_parquet keeps them
-        meta[b"PANDAS_ATTRS"] = json.dumps(df.attrs).encode("utf-8")
-    if provenance is not None:
-        meta[PARQUET_KEY.encode()] = provenance_json(provenance)
-    buf = io.BytesIO()
-    pq.write_table(table.replace_schema_metadata(meta), buf, compression="snappy")
-    return buf.getvalue()

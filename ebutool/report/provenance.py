@@ -78,11 +78,49 @@ def statistics_counts(episodes: pd.DataFrame | None) -> dict[str, Any]:
     }
 
 
+class EpisodeTally:
+    """:func:`statistics_counts` of a table seen in pieces (a streamed output): each
+    piece :meth:`add`-ed in order, then :meth:`counts`, the same as of the whole."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.left: dict[str, int] = {}  # reason -> episodes, in order of first row
+
+    def add(self, df: pd.DataFrame) -> None:
+        import numpy as np
+        import pandas as pd
+
+        from ebutool.analysis.summary import reason_codes
+
+        self.rows += len(df)
+        if not len(df):
+            return
+        codes, labels = reason_codes(df)
+        counts = np.bincount(codes, minlength=len(labels))
+        for c in pd.unique(codes):
+            if c:
+                key = str(labels[c])
+                self.left[key] = self.left.get(key, 0) + int(counts[c])
+
+    def counts(self) -> dict[str, Any]:
+        from ebutool.analysis.summary import COUNTING_RULE
+
+        ranked = sorted(self.left.items(), key=lambda kv: -kv[1])  # (stable, as the whole)
+        return {
+            "episodes": self.rows,
+            "counted": self.rows - sum(self.left.values()),
+            "left_out": dict(ranked),
+            "rule": COUNTING_RULE,
+        }
+
+
 def build_provenance(
     inputs: Sequence[str],
     *,
     config: ProtocolConfig | None = None,
     episodes: pd.DataFrame | None = None,
+    tally: EpisodeTally | None = None,
+    vantage: Sequence[Mapping[str, Any]] | None = None,
     command: str | None = None,
     command_line: Sequence[str] | None = None,
     settings: ClaimSettings | None = None,
@@ -92,9 +130,13 @@ def build_provenance(
     """The provenance of one output (module doc).  ``inputs``: the files read (as the
     run named them; each is hashed now); ``config``: the protocol constants in force;
     ``episodes``: the episode table the output came from (its vantage decisions and
-    the merged views' ``clocks`` in ``attrs``, and the rows left out of the statistics);
+    the merged views' ``clocks`` in ``attrs``, and the rows left out of the statistics),
+    or for a table written in pieces its ``tally`` and ``vantage`` decisions;
     ``command_line``: the arguments as given; ``extra``: further plain entries."""
-    vantage = list(episodes.attrs.get("vantage", [])) if episodes is not None else []
+    if vantage is not None:
+        vantage = list(vantage)
+    else:
+        vantage = list(episodes.attrs.get("vantage", [])) if episodes is not None else []
     clocks = clock_offsets
     if clocks is None and episodes is not None:
         clocks = episodes.attrs.get("clocks")  # merged views (ebutool.analysis.view_table)
@@ -108,7 +150,7 @@ def build_provenance(
         "claim_settings": asdict(settings) if settings is not None else None,
         "vantage": vantage,
         "clock_offsets": [dict(c) for c in clocks] if clocks else None,
-        "statistics": statistics_counts(episodes),
+        "statistics": tally.counts() if tally is not None else statistics_counts(episodes),
     }
     if not clocks:
         record["clock_offsets_reason"] = NO_CLOCK
@@ -147,6 +189,7 @@ def read_parquet_provenance(path: str) -> dict[str, Any] | None:
 
 
 __all__ = [
+    "EpisodeTally",
     "PARQUET_KEY",
     "PROVENANCE_FORMAT",
     "build_provenance",

@@ -133,10 +133,10 @@ def test_latex_and_table_and_parquet(pcap, tmp_path):
     r = invoke(pcap, "-f", "parquet", "-o", out)
     assert r.exit_code == 0, r.output
     back = pd.read_parquet(out)
-    assert list(back.columns) == list(EPISODE_COLUMNS) and sorted(back["kind"]) == [
-        "early",
-        "standard",
-    ]
+    # t_handover's exact ns follow the table's columns (docs/outputs.md "Parquet")
+    assert list(back.columns) == [*EPISODE_COLUMNS, "t_handover_ns"]
+    assert sorted(back["kind"]) == ["early", "standard"]
+    assert ((back["t_handover_ns"] / 1e9 - back["t_handover"]).abs() < 1e-6).all()
 
 
 def test_summary_table_and_claim_statement(pcap):

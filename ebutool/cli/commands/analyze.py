@@ -15,6 +15,7 @@ from ebutool.cli.options import (
     FormatOpt,
     JobsOpt,
     OutputOpt,
+    PieceWriter,
     QuietOpt,
     WeirdLogOpt,
     check_output,
@@ -26,7 +27,6 @@ from ebutool.cli.options import (
     output_file,
     print_diagnostics,
     print_key_notes,
-    write_pieces,
     write_table,
     write_weird_log,
 )
@@ -268,9 +268,7 @@ def _run(a: AnalyzeArgs) -> None:
     """The work of ``ebutool analyze`` (the command's docstring says what it does)."""
     from ebutool.analysis.claim_stats import ClaimSettings
     from ebutool.analysis.vantage import parse_vantage_options
-    from ebutool.core.progress import NullProgress, reading_progress
     from ebutool.records.from_packet import StreamStats
-    from ebutool.runner.tasks import analyze_files
     from ebutool.runner.views import parse_clock_offsets
     from ebutool.store.layout import is_store
 
@@ -288,15 +286,38 @@ def _run(a: AnalyzeArgs) -> None:
     out = output_file(a.output)
     paths = input_paths(a.files, a.quiet)
     diag, stats = Diagnostics(), StreamStats()
-    streamable = in_pieces(a.fmt, out) and not a.summary and a.provenance.target is None
+    streamable = in_pieces(a.fmt, out, parquet=True) and not a.summary
     one_process = a.cluster is None and (  # (--cluster: a store split, or refused)
         not is_store(paths[0]) or _store_in_one_process(paths[0], a, given)
     )
-    if len(paths) == 1 and streamable and one_process:  # (provenance counts the table)
-        streamed = _Streamed(a.fmt, out, a.columns, a.weird_log, a.quiet)
-        streamed.run(paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
+    settings = ClaimSettings(
+        min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
+    )
+    one_input = (paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
+    if len(paths) == 1 and streamable and one_process:
+        _Streamed(a, out, settings).run(*one_input)
+    if len(paths) == 1 and a.summary and one_process and not a.merge:
+        df = _Streamed(a, out, settings).lean(*one_input)  # (the statistics' columns only)
+    else:
+        df = _whole(a, paths, given, offsets, diag, stats)
+    table, shown, name = _tables(df, a.summary, settings, a.fmt)
+    made = a.provenance.record(a.fmt, paths, config=a.config, episodes=df, settings=settings)
+    write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet, provenance=made)
+    write_weird_log(diag, a.weird_log)
+    if not a.quiet:
+        print_key_notes(a.keys, False)
+        _stderr_report(df, table if a.summary else None, stats, settings)
+        print_diagnostics(diag, a.quiet)
+    raise typer.Exit(final_status(diag, a.quiet))
+
+
+def _whole(a: AnalyzeArgs, paths, given, offsets, diag, stats) -> pd.DataFrame:
+    """The whole episode table of the inputs (ebutool.runner.tasks.analyze_files)."""
+    from ebutool.core.progress import NullProgress, reading_progress
+    from ebutool.runner.tasks import analyze_files
+
     with reading_progress(paths[0], a.quiet) if len(paths) == 1 else NullProgress() as prog:
-        df = analyze_files(
+        return analyze_files(
             paths,
             a.jobs,
             mn=a.mn,
@@ -314,18 +335,6 @@ def _run(a: AnalyzeArgs) -> None:
             cluster=a.cluster,
             log=None if a.quiet else err,
         )
-    settings = ClaimSettings(
-        min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
-    )
-    table, shown, name = _tables(df, a.summary, settings, a.fmt)
-    made = a.provenance.record(a.fmt, paths, config=a.config, episodes=df, settings=settings)
-    write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet, provenance=made)
-    write_weird_log(diag, a.weird_log)
-    if not a.quiet:
-        print_key_notes(a.keys, False)
-        _stderr_report(df, table if a.summary else None, stats, settings)
-        print_diagnostics(diag, a.quiet)
-    raise typer.Exit(final_status(diag, a.quiet))
 
 
 def _store_in_one_process(path: str, a: AnalyzeArgs, given: dict[str, str]) -> bool:
@@ -338,16 +347,18 @@ def _store_in_one_process(path: str, a: AnalyzeArgs, given: dict[str, str]) -> b
 
 
 class _Streamed:
-    """analyze of one input in a streamed format (csv, json, ndjson; not --summary):
-    the rows are written piece by piece (docs/outputs.md "Streaming")."""
+    """analyze of one input written piece by piece (not --summary; docs/outputs.md
+    "Streaming"); the provenance (parquet's metadata, --provenance) counts the pieces."""
 
-    def __init__(self, fmt, out, columns, weird_log, quiet) -> None:
-        self.fmt, self.out, self.columns = fmt, out, columns
-        self.weird_log, self.quiet = weird_log, quiet
+    def __init__(self, a: AnalyzeArgs, out, settings: ClaimSettings) -> None:
+        self.fmt, self.out, self.columns = a.fmt, out, a.columns
+        self.weird_log, self.quiet = a.weird_log, a.quiet
+        self.provenance, self.settings = a.provenance, settings
 
-    def run(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> None:
+    def _pieces(self, path, given, mn, cn, config, keys, esp_sas, diag, stats):
+        """The episode table's pieces and the vantage decisions (filled as they are read)."""
         from ebutool.analysis import analyze_pieces
-        from ebutool.analysis.vantage import decision_lines, role_for
+        from ebutool.analysis.vantage import role_for
         from ebutool.core.progress import reading_progress
         from ebutool.runner.tasks import store_sas_note
         from ebutool.store.layout import is_store
@@ -357,15 +368,43 @@ class _Streamed:
         if is_store(path):  # (the store named: its role for every part)
             store_sas_note(path, esp_sas, diag)
             vantage = role_for(path, given) or given
-            pieces, decisions = analyze_store_pieces(path, vantage=vantage, **options)
-        else:
-            with reading_progress(path, self.quiet) as prog:
-                pieces, decisions = analyze_pieces(
-                    path, progress=prog, esp_sas=esp_sas, vantage=role_for(path, given), **options
-                )
+            return analyze_store_pieces(path, vantage=vantage, **options)
+        with reading_progress(path, self.quiet) as prog:
+            return analyze_pieces(
+                path, progress=prog, esp_sas=esp_sas, vantage=role_for(path, given), **options
+            )
+
+    def lean(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> pd.DataFrame:
+        """The episode table with only the columns --summary reads (those of compare's
+        statistics: ebutool.runner.lean), kept as the pieces pass: no whole table."""
+        from ebutool.core.gc_tuning import give_back_freed_memory
+        from ebutool.report.compare import STATISTICS_COLUMNS
+        from ebutool.runner.lean import LeanColumns
+
+        pieces, decisions = self._pieces(path, given, mn, cn, config, keys, esp_sas, diag, stats)
+        give_back_freed_memory()  # the analysis' freed blocks, before the kept columns grow
+        kept = LeanColumns(STATISTICS_COLUMNS)
+        for piece in pieces:
+            kept.add(piece)
+        df = kept.frame()
+        df.attrs["vantage"] = decisions
+        return df
+
+    def run(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> None:
+        from ebutool.analysis.vantage import decision_lines
+        from ebutool.report.provenance import EpisodeTally
+
+        pieces, decisions = self._pieces(path, given, mn, cn, config, keys, esp_sas, diag, stats)
         kinds: Counter[str] = Counter()
-        counted = _counting(pieces, kinds)
-        write_pieces(counted, self.fmt, self.out, columns=self.columns, name=EPISODES)
+        writer = PieceWriter(self.fmt, self.out, columns=self.columns, name=EPISODES)
+        tally = EpisodeTally()
+        for df in _counting(pieces, kinds):
+            tally.add(df)  # (before --columns: the statistics read their own columns)
+            writer.add(df)
+        made = self.provenance.record(
+            self.fmt, [path], config=config, tally=tally, vantage=decisions, settings=self.settings
+        )
+        writer.close(made, {"vantage": decisions})
         write_weird_log(diag, self.weird_log)
         if not self.quiet:
             print_key_notes(keys, False)
