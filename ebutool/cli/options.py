@@ -256,13 +256,16 @@ def write_pieces(
     *,
     columns: str | None = None,
     name: str = "ebutool",
+    provenance: Callable[[], Mapping[str, Any] | None] | None = None,
 ) -> None:
     """Write consecutive pieces of one table to ``out`` as they come (a streamed format:
-    ebutool.report.streamed), the same octets as :func:`write_table` of the whole."""
+    ebutool.report.streamed), the same octets as :func:`write_table` of the whole.
+    ``provenance`` makes the run's provenance once the last piece is read (parquet keeps
+    it in its metadata, written last)."""
     writer = PieceWriter(fmt, out, decimals, columns=columns, name=name)
     for df in tables:
         writer.add(df)
-    writer.close()
+    writer.close(provenance() if provenance is not None else None)
 
 
 class PieceWriter:

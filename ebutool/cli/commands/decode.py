@@ -73,11 +73,17 @@ def register(app: typer.Typer) -> None:
         diag, stats = Diagnostics(), StreamStats()
         opaque: Counter[str] = Counter()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
-            if len(paths) == 1 and in_pieces(fmt, out):
+            if len(paths) == 1 and in_pieces(fmt, out, parquet=True):
                 # one input: the rows are written as they are decoded (docs/outputs.md)
                 tables = decode_stream(paths[0], diag, stats, opaque, prog, esp_sas)
-                write_pieces(tables, fmt, out, columns=columns, name="ebutool_decode")
-                provenance.record(fmt, paths)
+                write_pieces(
+                    tables,
+                    fmt,
+                    out,
+                    columns=columns,
+                    name="ebutool_decode",
+                    provenance=lambda: provenance.record(fmt, paths),
+                )
             else:
                 df = decode_files(paths, jobs, diag, stats, opaque, progress=prog, esp_sas=esp_sas)
                 made = provenance.record(fmt, paths)

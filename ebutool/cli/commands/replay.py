@@ -183,7 +183,9 @@ def _replay_written(
     from ebutool.runner.tasks import replay_files, replay_written
 
     config = run["config"]
-    if len(paths) == 1 and all(in_pieces(fmt, w) for w in outs.values() if w is not None):
+    if len(paths) == 1 and all(
+        in_pieces(fmt, w, parquet=True) for w in outs.values() if w is not None
+    ):
         writers = {
             what: PieceWriter(
                 fmt, w, columns=columns if what == "exposure" else None, name=f"ebutool_{what}"
@@ -192,9 +194,9 @@ def _replay_written(
             if w is not None
         }
         result = replay_written(paths[0], {what: w.add for what, w in writers.items()}, **run)
+        made = provenance.record(fmt, paths, config=config)
         for w in writers.values():
-            w.close()
-        provenance.record(fmt, paths, config=config)
+            w.close(made)
         return result
     result = replay_files(paths, jobs, **run)
     # all put in place when the command ends

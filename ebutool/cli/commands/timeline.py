@@ -155,7 +155,7 @@ def _write_list(
     fmt = fmt or OutputFormat.table
     head = next(pieces)
     first = int(head["episode"].iloc[0])
-    if in_pieces(fmt, out):
+    if in_pieces(fmt, out, parquet=True):
         write_pieces(chain([head], pieces), fmt, out, columns=columns, name=LIST_NAME)
         return first
     import pandas as pd

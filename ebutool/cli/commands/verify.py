@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         counts: Counter[str] = Counter()
-        if len(paths) == 1 and in_pieces(fmt, out):
+        if len(paths) == 1 and in_pieces(fmt, out, parquet=True):
             # one input: the rows are written as they are checked (docs/outputs.md)
             tables = verify_stream(
                 paths[0],
@@ -95,8 +95,14 @@ def register(app: typer.Typer) -> None:
                 esp_sas=esp_sas,
                 counts=counts,
             )
-            write_pieces(tables, fmt, out, columns=columns, name="ebutool_verify")
-            provenance.record(fmt, paths, config=config)
+            write_pieces(
+                tables,
+                fmt,
+                out,
+                columns=columns,
+                name="ebutool_verify",
+                provenance=lambda: provenance.record(fmt, paths, config=config),
+            )
         else:
             df = verify_files(
                 paths, jobs, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas
