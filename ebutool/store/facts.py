@@ -52,12 +52,12 @@ class BindingFacts:
         self,
         path: str,
         merge_parts: int = MERGE_PARTS,
-        spill_rows: int = SPILL_ROWS,
+        spill_rows: int | None = None,
         spill_dir: str | None = None,
     ):
         self.path = path
         self.merge_parts = merge_parts
-        self.spill_rows = spill_rows
+        self.spill_rows = SPILL_ROWS if spill_rows is None else spill_rows
         self.spill_dir = spill_dir
         self.parts: list[pa.Table] = []
         self.held = 0  # rows of self.parts
