@@ -97,7 +97,7 @@ class BindingFacts:
         )
         self._hold(_aggregate([batch]))
         if len(self.parts) >= self.merge_parts or self.held >= self.spill_rows:
-            merged = _aggregate(self.parts)
+            merged = self.parts[0] if len(self.parts) == 1 else _aggregate(self.parts)
             self.parts, self.held = [], 0
             if merged.num_rows >= self.spill_rows // 2:  # merging did not make it small
                 self._spill(merged)
