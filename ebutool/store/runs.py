@@ -37,6 +37,7 @@ class Runs:
         self.keys = keys
         self.files: list[str] = []
         self.rows = 0
+        self.written = 0  # files written (runs and the merges of groups of them)
 
     def __enter__(self) -> Runs:
         return self
@@ -55,7 +56,8 @@ class Runs:
             self.rows += table.num_rows
 
     def _write(self, batches) -> str:
-        path = os.path.join(self.dir, f"run-{len(os.listdir(self.dir)):06d}.arrow")
+        path = os.path.join(self.dir, f"run-{self.written:06d}.arrow")
+        self.written += 1
         options = ipc.IpcWriteOptions(compression=COMPRESSION)
         writer = None
         with pa.OSFile(path, "wb") as sink:
