@@ -98,12 +98,13 @@ def store_sas_note(path: str, esp_sas: EspSAs, diag: Diagnostics) -> None:
     from ebutool.store import store_parts
 
     want = sas_digest(esp_sas)
-    other = [p for p in store_parts(path) if p.meta.get("esp_sas_sha256") != want]
+    parts = store_parts(path)
+    other = [p for p in parts if p.meta.get("esp_sas_sha256") != want]
     if other:
         diag.warn(
             "esp_sa_not_applied",
             f"{path}: the ESP SAs given are not applied to a record store, and {len(other)} "
-            f"of its {len(store_parts(path))} parts were extracted with other SAs or none: "
+            f"of its {len(parts)} parts were extracted with other SAs or none: "
             "extract again with them (ebutool extract --esp-sa FILE)",
         )
 

@@ -9,11 +9,13 @@ without reading the records: :func:`binding_facts` puts a store's facts together
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 
 from ebutool.records.record import Record
+from ebutool.store.runs import Runs
 
 FACTS_SCHEMA = pa.schema(
     [
@@ -25,22 +27,52 @@ FACTS_SCHEMA = pa.schema(
         ("path", pa.string()),
     ]
 )
+PAIRS_SCHEMA = pa.schema(list(FACTS_SCHEMA)[:-1])  # held while collecting: no path yet
 UPDATES = ("BU", "EBU")
 
 
 MERGE_PARTS = 16  # per-batch partial tables kept before they are merged into one
+SPILL_ROWS = 1 << 17  # pairs held in memory before they go to a sorted run on disk
+ROW_GROUP_ROWS = 65_536  # facts written at a time (a Parquet row group)
+PAIR_ORDER = [("coa", "ascending"), ("hoa", "ascending")]
+TIME_ORDER = [("first_ts_ns", "ascending"), *PAIR_ORDER]
 
 
 class BindingFacts:
     """Collects the facts of one input's records (module doc).  Each batch of records is
     aggregated at once into a compact Arrow table (not a Python dict entry per pair: one
     BU per distinct home address made that grow by about 0.5 KB a mobile node, issue 12),
-    and the partial tables are merged every :data:`MERGE_PARTS` batches."""
+    and the partial tables are merged every :data:`MERGE_PARTS` batches.  Once more than
+    :data:`SPILL_ROWS` pairs are held, they are written to a sorted run in a temporary
+    directory under ``spill_dir`` (ebutool.store.runs) and :meth:`batches` merges the
+    runs, so memory does not grow with the number of distinct pairs (issue 12).  A
+    context manager: the temporary runs go when it is closed."""
 
-    def __init__(self, path: str, merge_parts: int = MERGE_PARTS):
+    def __init__(
+        self,
+        path: str,
+        merge_parts: int = MERGE_PARTS,
+        spill_rows: int | None = None,
+        spill_dir: str | None = None,
+    ):
         self.path = path
         self.merge_parts = merge_parts
+        self.spill_rows = SPILL_ROWS if spill_rows is None else spill_rows
+        self.spill_dir = spill_dir
         self.parts: list[pa.Table] = []
+        self.held = 0  # rows of self.parts
+        self.runs: Runs | None = None
+
+    def __enter__(self) -> BindingFacts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.runs is not None:
+            self.runs.close()
+            self.runs = None
 
     def add(self, items: Iterable) -> None:
         coas: list[str] = []
@@ -63,21 +95,73 @@ class BindingFacts:
                 "n_updates": pa.array([1] * len(times), pa.int64()),
             }
         )
-        self.parts.append(_aggregate([batch]))
-        if len(self.parts) >= self.merge_parts:
-            self.parts = [_aggregate(self.parts)]
+        self._hold(_aggregate([batch]))
+        if len(self.parts) >= self.merge_parts or self.held >= self.spill_rows:
+            merged = self.parts[0] if len(self.parts) == 1 else _aggregate(self.parts)
+            self.parts, self.held = [], 0
+            if merged.num_rows >= self.spill_rows // 2:  # merging did not make it small
+                self._spill(merged)
+            else:
+                self._hold(merged)
+
+    def _hold(self, table: pa.Table) -> None:
+        self.parts.append(table)
+        self.held += table.num_rows
+
+    def _spill(self, table: pa.Table) -> None:
+        if self.runs is None:
+            folder = self.spill_dir or tempfile.gettempdir()
+            self.runs = Runs(folder, PAIR_ORDER, prefix=".facts-")
+        self.runs.add(table)
+
+    def batches(self) -> Iterator[pa.Table]:
+        """The facts table (:meth:`table`) a row group at a time, for a writer."""
+        if self.runs is None:  # all in memory: sorted at once
+            merged = _aggregate(self.parts) if self.parts else PAIRS_SCHEMA.empty_table()
+            yield from _slices(merged.sort_by(TIME_ORDER), self.path)
+            return
+        self._spill(_aggregate(self.parts) if self.parts else PAIRS_SCHEMA.empty_table())
+        self.parts, self.held = [], 0
+        yield from _by_time(self.runs, self.spill_rows, self.path)
 
     def table(self) -> pa.Table:
         """One row per (care-of, home address), by first time seen, then the addresses."""
-        if not self.parts:
-            return FACTS_SCHEMA.empty_table()
-        merged = self.parts[0] if len(self.parts) == 1 else _aggregate(self.parts)
-        self.parts = []
-        merged = merged.sort_by(
-            [("first_ts_ns", "ascending"), ("coa", "ascending"), ("hoa", "ascending")]
-        )
-        path = pa.array([self.path] * merged.num_rows, pa.string())
-        return pa.Table.from_arrays([*merged.columns, path], schema=FACTS_SCHEMA)
+        tables = list(self.batches())
+        return pa.concat_tables(tables) if tables else FACTS_SCHEMA.empty_table()
+
+
+def _by_time(by_pair: Runs, spill_rows: int, path: str) -> Iterator[pa.Table]:
+    """The pairs of the runs ``by_pair`` (each sorted by pair) reduced across runs, then
+    sorted by time through runs of their own: the facts in :meth:`BindingFacts.table`'s
+    order, with memory for :data:`SPILL_ROWS` pairs and a batch a run."""
+    with Runs(by_pair.dir, TIME_ORDER, prefix=".time-") as by_time:
+        held: list[pa.Table] = []
+        rows = 0
+        for block in by_pair.merged(lambda t: _aggregate([t])):
+            held.append(block)
+            rows += block.num_rows
+            if rows >= spill_rows:
+                by_time.add(pa.concat_tables(held).sort_by(TIME_ORDER))
+                held, rows = [], 0
+        if held:
+            by_time.add(pa.concat_tables(held).sort_by(TIME_ORDER))
+        del held
+        pending = FACTS_SCHEMA.empty_table()
+        for block in by_time.merged():
+            pending = pa.concat_tables([pending, *_slices(block, path)])
+            while pending.num_rows >= ROW_GROUP_ROWS:
+                yield pending.slice(0, ROW_GROUP_ROWS)
+                pending = pending.slice(ROW_GROUP_ROWS)
+        if pending.num_rows:
+            yield pending
+
+
+def _slices(table: pa.Table, path: str) -> Iterator[pa.Table]:
+    """``table`` (the facts without their path) with the path column, in row groups."""
+    for start in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS):
+        part = table.slice(start, ROW_GROUP_ROWS)
+        column = pa.array([path] * part.num_rows, pa.string())
+        yield pa.Table.from_arrays([*part.columns, column], schema=FACTS_SCHEMA)
 
 
 def _aggregate(parts: list[pa.Table]) -> pa.Table:

@@ -12,9 +12,10 @@ read a row group at a time, so memory holds one batch per part.
 from __future__ import annotations
 
 import heapq
+import os
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 import pyarrow.parquet as pq
@@ -41,11 +42,24 @@ class Part:
         return self.meta["path"]
 
 
+# The parts of the last store read, with what identified its files then: one command asks
+# for them several times (whether they are views, the ESP note, the analysis), and a
+# store of thousands of parts is thousands of Parquet footers to read each time.
+_LAST: dict[str, tuple[tuple, list[Part]]] = {}
+
+
 def store_parts(store: str) -> list[Part]:
-    """The store's parts, ordered by their input's path, labelled (module doc)."""
+    """The store's parts, ordered by their input's path, labelled (module doc).  Read
+    once while the part files stay the same (path, inode, size and mtime)."""
     check_store(store)
+    files = part_files(store)
+    seen = _identity(files)
+    key = os.path.abspath(store)
+    cached = _LAST.get(key)
+    if seen is not None and cached is not None and cached[0] == seen:
+        return [replace(p) for p in cached[1]]  # copies: a caller may relabel its own
     parts = []
-    for f in part_files(store):
+    for f in files:
         meta = part_meta(f)
         if meta is None:
             raise InputError(f"{f}: a damaged part (no ebutool metadata): extract it again")
@@ -53,7 +67,21 @@ def store_parts(store: str) -> list[Part]:
     parts.sort(key=lambda p: p.path)
     for part, label in zip(parts, source_labels([p.path for p in parts]), strict=True):
         part.label = label
+    _LAST.clear()
+    if seen is not None:
+        _LAST[key] = (seen, [replace(p) for p in parts])
     return parts
+
+
+def _identity(files: list[str]) -> tuple | None:
+    """What tells the part files from others (a part extracted again is a new file: its
+    inode and mtime change); None when one went away meanwhile (not cached)."""
+    try:
+        return tuple(
+            (f, st.st_ino, st.st_size, st.st_mtime_ns) for f in files for st in [os.stat(f)]
+        )
+    except OSError:
+        return None
 
 
 def part_diagnostics(meta: dict, label: str) -> Diagnostics:

@@ -27,10 +27,12 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from itertools import chain
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ebutool.analysis.footprint import Footprint
@@ -165,16 +167,19 @@ def extract_file(
     if os.path.exists(out) and _unchanged(part_meta(out), st, path, esp, role):
         return PartResult(path, name, "unchanged", octets=0)
     diag, stats = Diagnostics(), StreamStats()
-    try:
-        with fewer_collections():  # a Dask worker holds many long-lived objects: gc_tuning
-            facts, n = _write_part(path, out, diag, stats, st, (esp_sas, esp), role)
-    except EbutoolError as exc:
-        # A part of the file's earlier content would no longer say what the file holds.
-        for stale in (out, bindings_path(store, name)):
-            if os.path.exists(stale):
-                os.unlink(stale)
-        return PartResult(path, name, "failed", str(exc))
-    _write_atomic(bindings_path(store, name), facts)
+    facts_out = bindings_path(store, name)
+    # the facts' temporary runs (ebutool.store.facts) beside the bindings: the store's disk
+    with BindingFacts(path, spill_dir=os.path.dirname(facts_out)) as facts:
+        try:
+            with fewer_collections():  # a Dask worker holds many long-lived objects: gc_tuning
+                n = _write_part(path, out, diag, stats, st, (esp_sas, esp), role, facts)
+        except EbutoolError as exc:
+            # A part of the file's earlier content would no longer say what the file holds.
+            for stale in (out, facts_out):
+                if os.path.exists(stale):
+                    os.unlink(stale)
+            return PartResult(path, name, "failed", str(exc))
+        _write_atomic(facts_out, facts.batches())
     os.replace(_tmp_name(out), out)  # the part last: a part that exists is complete
     return PartResult(
         path,
@@ -200,10 +205,12 @@ def _write_part(
     st: os.stat_result,
     esp: tuple,
     role: str | None,
-):
+    facts: BindingFacts,
+) -> int:
     """Stream the records of ``path`` into the temporary part of ``out`` (batch by batch,
-    so memory stays flat); the binding facts table.  ``esp``: (the SAs, their digest);
-    ``role``: the vantage point given, else None (detected)."""
+    so memory stays flat) and their binding facts into ``facts``; the number of records.
+    ``esp``: (the SAs, their digest); ``role``: the vantage point given, else None
+    (detected)."""
     from itertools import islice
 
     from ebutool.stream.reader import read_records
@@ -212,7 +219,6 @@ def _write_part(
     tmp = _tmp_name(out)
     items = read_records(path, diag, stats, esp_sas=esp[0])  # raises InputError before any record
     digest = file_hash(path)
-    facts = BindingFacts(path)
     evidence, footprint = Evidence(), Footprint()
     n, first, last = 0, None, None
     try:
@@ -254,14 +260,19 @@ def _write_part(
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return facts.table(), n
+    return n
 
 
-def _write_atomic(out: str, table) -> None:
+def _write_atomic(out: str, tables: Iterator[pa.Table]) -> None:
+    """``tables`` (at least one, all of one schema) as the Parquet file ``out``, a row
+    group each, under a temporary name renamed into place when complete."""
     os.makedirs(os.path.dirname(out), exist_ok=True)
     tmp = _tmp_name(out)
     try:
-        pq.write_table(table, tmp, compression=COMPRESSION)
+        first = next(tables)
+        with pq.ParquetWriter(tmp, first.schema, compression=COMPRESSION) as writer:
+            for table in chain([first], tables):
+                writer.write_table(table)
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
