@@ -136,6 +136,10 @@ def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
     out["store_octets"] = _size(store1)
     _compile_ebutool()
     out["analyze_store_s"], out["analyze_store_cpu_s"] = _cli_seconds("analyze", str(store1))
+    # split by mobile node over two local processes (forked after the imports)
+    out["analyze_store_j2_s"], out["analyze_store_j2_cpu_s"] = _cli_seconds(
+        "analyze", "-j", "2", str(store1)
+    )
     out["analyze_merge_s"], out["analyze_merge_cpu_s"] = _cli_seconds(
         "analyze", "--merge", str(folder)
     )
@@ -196,6 +200,7 @@ def lines(r: dict) -> list[str]:
     ideal = r["extract_j1_s"] / 2
     ratio_store = r["store_octets"] / r["captures_octets"]
     speed = r["analyze_merge_s"] / r["analyze_store_s"]
+    speed_j2 = r["analyze_merge_s"] / r["analyze_store_j2_s"]
     cluster_vs_ideal = r["extract_local2_s"] / ideal
 
     def ok(good: bool) -> str:
@@ -218,6 +223,8 @@ def lines(r: dict) -> list[str]:
         f"  {'':30} worker peak RSS MB {peaks} ({r['pieces']} files), {half} "
         f"({max(1, r['pieces'] // 2)} files, fresh cluster)",
         f"  {'analyze STORE':30} {r['analyze_store_s']:8.2f} {r['analyze_store_cpu_s']:8.2f}",
+        f"  {'analyze STORE -j 2':30} {r['analyze_store_j2_s']:8.2f} "
+        f"{r['analyze_store_j2_cpu_s']:8.2f}  (split by mobile node, 2 processes)",
         f"  {'analyze --merge':30} {r['analyze_merge_s']:8.2f} {r['analyze_merge_cpu_s']:8.2f}",
         f"  {'analyze STORE, in process':30} {'':8} {r['analyze_store_inproc_cpu_s']:8.2f}",
         f"  {'analyze --merge, in process':30} {'':8} {r['analyze_merge_inproc_cpu_s']:8.2f}",
@@ -231,6 +238,7 @@ def lines(r: dict) -> list[str]:
         f"  store / captures                             {ratio_store:8.4f}  <= 0.03  "
         f"{ok(ratio_store <= 0.03)}",
         f"  analyze --merge / analyze STORE (wall)       {speed:8.2f}  >= 5     {ok(speed >= 5)}",
+        f"  (analyze --merge / analyze STORE -j 2 (wall) {speed_j2:8.2f}: the same, split)",
         f"  worker peak RSS, all files / half of them    {growth:8.2f}  <= "
         f"{1 + PEAK_GROWTH_MAX:.2f}  {ok(growth <= 1 + PEAK_GROWTH_MAX)}",
         f"  (extract workers' CPU / -j 1 CPU             {overhead:8.2f}: the cluster's overhead)",

@@ -30,6 +30,8 @@ def _figures(**kw):
         "worker_peak_mb_half": [98.0, 100.0],
         "analyze_store_s": 1.0,
         "analyze_store_cpu_s": 1.0,
+        "analyze_store_j2_s": 0.75,
+        "analyze_store_j2_cpu_s": 1.2,
         "analyze_merge_s": 6.0,
         "analyze_merge_cpu_s": 6.0,
         "analyze_store_inproc_cpu_s": 0.5,
@@ -58,6 +60,7 @@ def test_targets_met_and_not_met():
     assert _row(text, "worker peak RSS, all files / half of them") == ["1.01", "<=", "1.05", "met"]
     assert _row(text, "(extract workers' CPU / -j 1 CPU")[0] == "1.05:"
     assert _row(text, "(analyze STORE one process / local:2 (wall)")[0] == "1.60:"
+    assert _row(text, "(analyze --merge / analyze STORE -j 2 (wall)")[0] == "8.00:"
     text = _figures(extract_local2_s=7.0, store_octets=40_000, analyze_merge_s=4.0)
     assert text.count("NOT MET") == 3
     assert _row(_figures(worker_peak_mb=[100.0, 120.0]), "worker peak RSS, all files")[-2:] == [
