@@ -35,6 +35,7 @@ from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import EXACT_NS, exact_map
 from ebutool.records.retype import retyped
+from ebutool.wire import forget_decoded
 
 # The fallback causes (also used by ebutool.analysis.add_fallback_cause, the Episode path)
 FALLBACK_KIND = "early_fallback"
@@ -337,5 +338,6 @@ def build_rows(
             add(ho, config, None)
     for ho, _ in rc.finish():
         add(ho, config, rc.last_ts)
+    forget_decoded()  # the input is read: its caches would pin freed arenas (issue 12)
     rows.close()
     return rows

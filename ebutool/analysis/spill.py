@@ -22,7 +22,11 @@ from collections.abc import Iterator
 from typing import Any
 
 SPILL_ROWS = 25_000  # finished rows held in memory before a run goes to disk
-BATCH_ROWS = 500  # rows per pickled batch (what a run's reader holds)
+# Rows per pickled batch: what each run's reader holds during the merge.  A held row is
+# ~1.5 KB of Python objects (its tuple, floats and strings no longer shared), and there
+# is one run per SPILL_ROWS rows: with 500 a batch, the merge held 40 x 500 rows (~30 MB)
+# at 1M episodes, growing with them (issue 12); with 50, ~3 bytes per episode.
+BATCH_ROWS = 50
 
 # A spilled row: (sort key, fallback, values): fallback None for a row that is not an
 # early_fallback, else whether its CN refused the EBU with a Binding Error status 2.
