@@ -337,7 +337,7 @@ class Reconstructor(MessageHandlers):
                 # sent from this address alongside the episode's own requests.
                 last = (ep.last_up_ts or ho.t0_ns) + window
                 tests = mst.tests(ep.cn)
-                for ex in list(tests.done) + list(tests.open.values()):
+                for ex in [*(tests.done or ()), *tests.open.values()]:
                     if (
                         ex.coa == ho.coa
                         and ex.first_ts is not None

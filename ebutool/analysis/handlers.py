@@ -228,7 +228,7 @@ class MessageHandlers:
             ex.steps.append(
                 Step(rec.ts_ns, rec.frame, rec.msg, "CN", "MN", rec.esp_spi is not None)
             )
-        tests.done.append(ex)
+        tests.answered(ex)
 
     def _down(
         self, rec: Record, res: Resolved, ho: Handover, role: str, verdict: str | None

@@ -249,7 +249,7 @@ def test_state_does_not_grow_with_data_packets():
     ho = rc.mns[HOA].current
     ep = ho.cns[CN1]
     assert len(ep.steps) < 20 and not rc.pending and len(rc.coti_index) == 0
-    assert len(rc.mns[HOA].tests(CN1).done) <= 8
+    assert len(rc.mns[HOA].tests(CN1).done or ()) <= 8
 
 
 def test_robust_on_random_record_streams():
