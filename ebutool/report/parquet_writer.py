@@ -26,10 +26,7 @@ in the map).  The other attrs (``time_decimals``, ``vantage``, ...) stay in the
 from __future__ import annotations
 
 import json
-import pickle
-import tempfile
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -38,6 +35,7 @@ from ebutool.core.errors import UsageError
 from ebutool.core.exact_time import EXACT_NS
 from ebutool.report.cells import hex_bytes
 from ebutool.report.output_format import is_epoch_column
+from ebutool.report.piece_spill import PieceSpill
 
 NS_SUFFIX = "_ns"  # the exact-time companion of an epoch column: t_handover -> t_handover_ns
 ATTRS_KEY = b"PANDAS_ATTRS"  # pandas' to_parquet keeps a table's attrs under this key
@@ -95,8 +93,7 @@ class ParquetPieces:
     :meth:`chunks` (module doc)."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="ebutool-parquet-")
-        self._files: list[Path] = []
+        self._spill = PieceSpill("ebutool-parquet-")
         self._empty: pd.DataFrame | None = None  # the first piece, empty (its form)
         self._fields: list | None = None  # the whole table's arrow fields so far
         self._meta: dict | None = None  # pandas' metadata of the first piece
@@ -117,10 +114,7 @@ class ParquetPieces:
         self._known |= known
         if not self.whole:
             self._learn(frame)
-        path = Path(self._dir.name) / f"{len(self._files):08d}.pickle"
-        with path.open("wb") as f:
-            pickle.dump(frame, f, protocol=pickle.HIGHEST_PROTOCOL)
-        self._files.append(path)
+        self._spill.keep(frame)
 
     def _learn(self, frame: pd.DataFrame) -> None:
         pa, _ = _pa()
@@ -148,13 +142,6 @@ class ParquetPieces:
             self._types[i] = kind
         self._fields = fields
 
-    def _pieces(self) -> Iterator[pd.DataFrame]:
-        for path in self._files:
-            with path.open("rb") as f:
-                frame = pickle.load(f)
-            path.unlink()
-            yield frame
-
     def chunks(
         self, provenance: Mapping[str, Any] | None = None, attrs: Mapping[str, Any] | None = None
     ) -> Iterator[bytes]:
@@ -163,23 +150,19 @@ class ParquetPieces:
         are the whole table's that its pieces do not carry (analyze's vantage decisions)."""
         self.attrs = written_attrs({**self.attrs, **(attrs or {})})
         try:
-            if not self._files or self.whole:
+            if not len(self._spill) or self.whole:
                 yield self._whole(provenance)
             else:
                 yield from self._groups(provenance)
         finally:
-            self._dir.cleanup()
+            self._spill.cleanup()
 
     def _gone(self) -> set[str]:
         """The companions that no piece has a value in (not written)."""
         return set(self._companions) - self._known
 
     def _whole(self, provenance: Mapping[str, Any] | None) -> bytes:
-        parts = list(self._pieces())
-        if not parts:
-            frame = self._empty if self._empty is not None else pd.DataFrame()
-        else:
-            frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        frame = self._spill.whole(self._empty)
         return write_frame(frame.drop(columns=list(self._gone())), self.attrs, provenance)
 
     def _groups(self, provenance: Mapping[str, Any] | None) -> Iterator[bytes]:
@@ -195,7 +178,7 @@ class ParquetPieces:
         )
         sink = _Drain()
         with pq.ParquetWriter(sink, schema, compression="snappy") as writer:
-            for frame in self._pieces():
+            for frame in self._spill.read():
                 table = pa.Table.from_pandas(
                     frame.drop(columns=list(gone)), schema=schema, preserve_index=False
                 )

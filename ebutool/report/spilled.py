@@ -19,15 +19,13 @@ before: exact, not bounded.
 
 from __future__ import annotations
 
-import pickle
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 
 from ebutool.report.formats import alignment, render_table, tabulate_rows, text_rows
 from ebutool.report.output_format import OutputFormat, RenderOptions
+from ebutool.report.piece_spill import PieceSpill
 from ebutool.report.zeek import zeek_header, zeek_lines, zeek_types
 
 # format -> (tabulate's table format, explicit alignment, header lines, footer lines):
@@ -49,8 +47,7 @@ class SpilledRenderer:
         if self.fmt not in SPILLED_FORMATS:
             raise ValueError(f"{self.fmt.value} is not rendered through a spill")
         self.opts = RenderOptions(decimals=decimals, name=name)
-        self._dir = tempfile.TemporaryDirectory(prefix="ebutool-table-")
-        self._files: list[Path] = []
+        self._spill = PieceSpill("ebutool-table-")
         self._empty: pd.DataFrame | None = None  # the first piece's form (an empty table)
         self._widest: list[str] | None = None
         self._align: list[str] | None = None
@@ -65,10 +62,7 @@ class SpilledRenderer:
             return
         if not self.whole:
             self._learn(df)
-        path = Path(self._dir.name) / f"{len(self._files):08d}.pickle"
-        with path.open("wb") as f:
-            pickle.dump(df, f, protocol=pickle.HIGHEST_PROTOCOL)
-        self._files.append(path)
+        self._spill.keep(df)
 
     def _learn(self, df: pd.DataFrame) -> None:
         if self.fmt is OutputFormat.zeek:
@@ -89,38 +83,24 @@ class SpilledRenderer:
         before = self._widest or [""] * len(df.columns)
         self._widest = [_widest([w, *col]) for w, col in zip(before, columns, strict=True)]
 
-    def _pieces(self) -> Iterator[pd.DataFrame]:
-        for path in self._files:
-            with path.open("rb") as f:
-                df = pickle.load(f)
-            path.unlink()
-            yield df
-
     def chunks(self) -> Iterator[bytes]:
         """The octets of the whole table, piece by piece; the spill is removed after."""
         try:
-            if not self._files or self.whole:
+            if not len(self._spill) or self.whole:
                 yield self._whole().encode("utf-8")
             elif self.fmt is OutputFormat.zeek:
                 yield from self._zeek()
             else:
                 yield from self._padded()
         finally:
-            self._dir.cleanup()
+            self._spill.cleanup()
 
     def _whole(self) -> str:
-        parts = list(self._pieces())
-        if not parts:
-            df = self._empty_form()
-        else:
-            df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        df = self._spill.whole(self._empty)
         return render_table(df, self.fmt, self.opts.decimals, name=self.opts.name)
 
-    def _empty_form(self) -> pd.DataFrame:
-        return self._empty if self._empty is not None else pd.DataFrame()
-
     def _zeek(self) -> Iterator[bytes]:
-        for i, df in enumerate(self._pieces()):
+        for i, df in enumerate(self._spill.read()):
             zdf, names, types = zeek_types(df)
             head = zeek_header(self.opts.name, names, types) if i == 0 else []
             lines = [*head, *zeek_lines(zdf, types, self.opts.time_decimals)]
@@ -129,8 +109,8 @@ class SpilledRenderer:
     def _padded(self) -> Iterator[bytes]:
         tablefmt, explicit, head, foot = PADDED[self.fmt]
         widest = self._widest or []
-        last = len(self._files) - 1
-        for i, df in enumerate(self._pieces()):
+        last = len(self._spill) - 1
+        for i, df in enumerate(self._spill.read()):
             rows = [*text_rows(df, self.opts), widest]
             text = tabulate_rows(rows, df, tablefmt, self._align if explicit else None)
             lines = text.split("\n")  # (tabulate's text has no final newline)

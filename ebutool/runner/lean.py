@@ -18,7 +18,7 @@ DataFrames, whose copies would triple the peak.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -137,3 +137,20 @@ class LeanColumns:
             return 0
         cells = self.cells[next(iter(self.dtypes))]
         return sum(len(a) for a in cells) if isinstance(cells, list) else len(cells)
+
+
+def kept_columns(
+    pieces: Iterable[pd.DataFrame], columns: Sequence[str], vantage: Any
+) -> pd.DataFrame:
+    """``columns`` of every piece of one analysis as one table, its vantage decisions
+    (``df.attrs["vantage"]``) in its attrs.  Called once the analysis is done (its pieces
+    wait to be read): its freed blocks are given back before the kept columns grow."""
+    from ebutool.core.gc_tuning import give_back_freed_memory
+
+    give_back_freed_memory()
+    kept = LeanColumns(columns)
+    for piece in pieces:
+        kept.add(piece)
+    out = kept.frame()
+    out.attrs["vantage"] = vantage
+    return out

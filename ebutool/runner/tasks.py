@@ -44,9 +44,8 @@ from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, NH_FRAGMENT, Protocol
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.core.exact_time import TIME_DECIMALS, at_resolution, merged_attrs
-from ebutool.core.gc_tuning import give_back_freed_memory
 from ebutool.records.from_packet import StreamStats
-from ebutool.runner.lean import LeanColumns
+from ebutool.runner.lean import kept_columns
 from ebutool.runner.multi import (
     check_paths,
     merged_records,
@@ -448,13 +447,7 @@ def _lean_task(
         path, mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats,
         oracle=oracle, esp_sas=esp_sas, progress=progress,
     )  # fmt: skip
-    give_back_freed_memory()  # the analysis' freed blocks, before the kept columns grow
-    kept = LeanColumns(columns)
-    for piece in pieces:
-        kept.add(piece)
-    out = kept.frame()
-    out.attrs["vantage"] = vantage_made
-    return out
+    return kept_columns(pieces, columns, vantage_made)
 
 
 # --- decode -------------------------------------------------------------------------------------

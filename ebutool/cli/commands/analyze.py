@@ -377,18 +377,11 @@ class _Streamed:
     def lean(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> pd.DataFrame:
         """The episode table with only the columns --summary reads (those of compare's
         statistics: ebutool.runner.lean), kept as the pieces pass: no whole table."""
-        from ebutool.core.gc_tuning import give_back_freed_memory
         from ebutool.report.compare import STATISTICS_COLUMNS
-        from ebutool.runner.lean import LeanColumns
+        from ebutool.runner.lean import kept_columns
 
         pieces, decisions = self._pieces(path, given, mn, cn, config, keys, esp_sas, diag, stats)
-        give_back_freed_memory()  # the analysis' freed blocks, before the kept columns grow
-        kept = LeanColumns(STATISTICS_COLUMNS)
-        for piece in pieces:
-            kept.add(piece)
-        df = kept.frame()
-        df.attrs["vantage"] = decisions
-        return df
+        return kept_columns(pieces, STATISTICS_COLUMNS, decisions)
 
     def run(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> None:
         from ebutool.analysis.vantage import decision_lines
