@@ -206,8 +206,22 @@ def test_a_column_arrow_cannot_convert_fails_as_the_whole_table_does(bad):
         b"".join(w.chunks())
 
 
+@pytest.fixture
+def made(monkeypatch) -> list[ParquetPieces]:
+    """Every ParquetPieces made while the test runs (a spy on its constructor)."""
+    made: list[ParquetPieces] = []
+    real = ParquetPieces.__init__
+
+    def spy(self):
+        made.append(self)
+        real(self)
+
+    monkeypatch.setattr(ParquetPieces, "__init__", spy)
+    return made
+
+
 @pytest.mark.parametrize("sample", ["mixed", "standard", "early-optimistic"])
-def test_cli_analyze_parquet_in_pieces_is_the_whole_table(sample, monkeypatch, tmp_path):
+def test_cli_analyze_parquet_in_pieces_is_the_whole_table(sample, made, tmp_path):
     """analyze -f parquet of one input goes through ParquetPieces, and reads back as the
     whole table (analyze_files) written at once, with the same provenance, which is
     also the --provenance file's."""
@@ -216,14 +230,6 @@ def test_cli_analyze_parquet_in_pieces_is_the_whole_table(sample, monkeypatch, t
     from ebutool.runner.tasks import analyze_files
     from tests.support.cli import SAMPLES, run_cli
 
-    made = []
-    real = ParquetPieces.__init__
-
-    def spy(self):
-        made.append(self)
-        real(self)
-
-    monkeypatch.setattr(ParquetPieces, "__init__", spy)
     path = str(SAMPLES / f"{sample}.pcap")
     out, side = tmp_path / "e.parquet", tmp_path / "e.json"
     res = run_cli("analyze", path, "-f", "parquet", "-o", out, "--provenance", side, "-q")
@@ -268,7 +274,7 @@ def test_a_nanosecond_capture_keeps_its_exact_times(command, tmp_path):
 
 
 @pytest.mark.parametrize("command", ["decode", "verify", "timeline", "replay"])
-def test_cli_other_commands_parquet_in_pieces(command, monkeypatch, tmp_path):
+def test_cli_other_commands_parquet_in_pieces(command, made, tmp_path):
     """decode, verify, timeline (its list) and replay write -f parquet of one input by
     row groups too (ParquetPieces); decode's and verify's files read back as their
     library table written whole, with the run's provenance in the metadata."""
@@ -276,14 +282,6 @@ def test_cli_other_commands_parquet_in_pieces(command, monkeypatch, tmp_path):
     from ebutool.runner.tasks import decode_files, verify_files
     from tests.support.cli import SAMPLES, run_cli
 
-    made = []
-    real = ParquetPieces.__init__
-
-    def spy(self):
-        made.append(self)
-        real(self)
-
-    monkeypatch.setattr(ParquetPieces, "__init__", spy)
     path, keys = str(SAMPLES / "mixed.pcap"), str(SAMPLES / "mixed.keys.json")
     out = tmp_path / "o.parquet"
     extra = ["--keys", keys] if command == "verify" else []
