@@ -116,14 +116,23 @@ def counted_mask(df: pd.DataFrame) -> pd.Series:
     return pd.Series(reason_codes(df)[0] == 0, index=df.index)
 
 
+def left_out(df: pd.DataFrame) -> dict[str, int]:
+    """How many episodes were left out of the statistics, per reason, the reasons in
+    order of their first row (tables seen in pieces add these up: EpisodeTally)."""
+    codes, labels = reason_codes(df)
+    counts = np.bincount(codes, minlength=len(labels))
+    return {str(labels[c]): int(counts[c]) for c in pd.unique(codes) if c}
+
+
 def exclusion_counts(df: pd.DataFrame) -> dict[str, int]:
     """How many episodes were left out of the statistics, per reason (most first; a tie
     in order of first appearance)."""
-    codes, labels = reason_codes(df)
-    counts = np.bincount(codes, minlength=len(labels))
-    seen = [int(c) for c in pd.unique(codes) if c]  # the reasons in order of first row
-    ranked = sorted(seen, key=lambda c: -counts[c])  # stable: ties keep that order
-    return {str(labels[c]): int(counts[c]) for c in ranked}
+    return ranked(left_out(df))
+
+
+def ranked(counts: dict[str, int]) -> dict[str, int]:
+    """``counts`` most first (stable: a tie keeps its order)."""
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def exclusion_statement(df: pd.DataFrame) -> str:

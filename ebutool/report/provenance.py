@@ -87,29 +87,21 @@ class EpisodeTally:
         self.left: dict[str, int] = {}  # reason -> episodes, in order of first row
 
     def add(self, df: pd.DataFrame) -> None:
-        import numpy as np
-        import pandas as pd
-
-        from ebutool.analysis.summary import reason_codes
+        from ebutool.analysis.summary import left_out
 
         self.rows += len(df)
         if not len(df):
             return
-        codes, labels = reason_codes(df)
-        counts = np.bincount(codes, minlength=len(labels))
-        for c in pd.unique(codes):
-            if c:
-                key = str(labels[c])
-                self.left[key] = self.left.get(key, 0) + int(counts[c])
+        for key, n in left_out(df).items():
+            self.left[key] = self.left.get(key, 0) + n
 
     def counts(self) -> dict[str, Any]:
-        from ebutool.analysis.summary import COUNTING_RULE
+        from ebutool.analysis.summary import COUNTING_RULE, ranked
 
-        ranked = sorted(self.left.items(), key=lambda kv: -kv[1])  # (stable, as the whole)
         return {
             "episodes": self.rows,
             "counted": self.rows - sum(self.left.values()),
-            "left_out": dict(ranked),
+            "left_out": ranked(self.left),
             "rule": COUNTING_RULE,
         }
 

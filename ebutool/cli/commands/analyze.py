@@ -295,8 +295,8 @@ def _run(a: AnalyzeArgs) -> None:
     )
     one_input = (paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
     if len(paths) == 1 and streamable and one_process:
-        _Streamed(a, out, settings).run(*one_input)
-    if len(paths) == 1 and a.summary and one_process and not a.merge:
+        _Streamed(a, out, settings).run(*one_input)  # (it ends the command)
+    elif len(paths) == 1 and a.summary and one_process and not a.merge:
         df = _Streamed(a, out, settings).lean(*one_input)  # (the statistics' columns only)
     else:
         df = _whole(a, paths, given, offsets, diag, stats)
