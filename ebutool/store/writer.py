@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from ebutool.analysis.footprint import Footprint
 from ebutool.analysis.vantage import Evidence, VantageDecision
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.core.errors import EbutoolError
+from ebutool.core.errors import EbutoolError, OutputError
 from ebutool.core.gc_tuning import fewer_collections
 from ebutool.core.version import __version__
 from ebutool.records.from_packet import StreamStats
@@ -168,19 +168,27 @@ def extract_file(
         return PartResult(path, name, "unchanged", octets=0)
     diag, stats = Diagnostics(), StreamStats()
     facts_out = bindings_path(store, name)
-    # the facts' temporary runs (ebutool.store.facts) beside the bindings: the store's disk
-    with BindingFacts(path, spill_dir=os.path.dirname(facts_out)) as facts:
-        try:
-            with fewer_collections():  # a Dask worker holds many long-lived objects: gc_tuning
-                n = _write_part(path, out, diag, stats, st, (esp_sas, esp), role, facts)
-        except EbutoolError as exc:
-            # A part of the file's earlier content would no longer say what the file holds.
-            for stale in (out, facts_out):
-                if os.path.exists(stale):
-                    os.unlink(stale)
-            return PartResult(path, name, "failed", str(exc))
-        _write_atomic(facts_out, facts.batches())
-    os.replace(_tmp_name(out), out)  # the part last: a part that exists is complete
+    try:
+        # the facts' temporary runs (ebutool.store.facts) beside the bindings: the store's disk
+        with BindingFacts(path, spill_dir=os.path.dirname(facts_out)) as facts:
+            try:
+                with fewer_collections():  # a Dask worker holds many long-lived objects
+                    n = _write_part(path, out, diag, stats, st, (esp_sas, esp), role, facts)
+            except EbutoolError as exc:
+                # A part of the file's earlier content would no longer say what the file holds.
+                for stale in (out, facts_out):
+                    if os.path.exists(stale):
+                        os.unlink(stale)
+                return PartResult(path, name, "failed", str(exc))
+            _write_atomic(facts_out, facts.batches())
+        os.replace(_tmp_name(out), out)  # the part last: a part that exists is complete
+    except OSError as exc:
+        # The input's read errors are its diagnostics (ebutool.capture.window): an OSError
+        # here is the store's disk (full, read-only, EIO): no part of this file, and the
+        # run cannot go on (exit 5, not a failed input and not an internal error).
+        _discard(_tmp_name(out))
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise OutputError(f"{store}: cannot write the part of {path} ({reason})") from None
     return PartResult(
         path,
         name,
@@ -191,6 +199,13 @@ def extract_file(
         seconds=time.perf_counter() - start,
         warnings=diag.total,
     )
+
+
+def _discard(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
 
 
 def _tmp_name(out: str) -> str:
