@@ -79,16 +79,23 @@ def test_a_child_killed_is_a_worker_lost():
         fork_mapper(2)(_killed, [0, 1])
 
 
-def _slow_child(x: int) -> int:
-    if x == 1:
-        time.sleep(60)
-    raise KeyboardInterrupt  # (this process's share: as Ctrl-C would)
+def test_children_ended_when_this_process_stops(tmp_path):
+    mark = tmp_path / "child.pid"
 
+    def slow_child(x: int) -> int:
+        if x == 1:
+            mark.write_text(str(os.getpid()))
+            time.sleep(60)
+        while not mark.exists():  # (this process's share, once the child is running)
+            time.sleep(0.01)
+        raise KeyboardInterrupt  # as Ctrl-C would
 
-def test_children_ended_when_this_process_stops():
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        fork_mapper(2)(_slow_child, [0, 1])
+        fork_mapper(2)(slow_child, [0, 1])
     assert time.monotonic() - start < 30  # the sleeping child was ended, not waited for
-    with pytest.raises(ChildProcessError):  # and reaped: no child left
-        os.waitpid(-1, os.WNOHANG)
+    pid = int(mark.read_text())
+    with pytest.raises(ChildProcessError):  # and reaped
+        os.waitpid(pid, os.WNOHANG)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
