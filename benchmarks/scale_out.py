@@ -13,8 +13,8 @@ is spread over processes, so CPU time of this process says nothing):
                         peak RSS of each worker, and again with a fresh cluster on half
                         of the files (flat in the number of files: the same)
   store / captures      octets of the store over octets of the captures
-  analyze STORE         ``ebutool analyze STORE -q`` (a subprocess)
-  analyze --merge       ``ebutool analyze --merge DIR -q`` (a subprocess)
+  analyze STORE         ``ebutool analyze STORE -q`` (a subprocess), and with ``-j 2``
+  analyze --merge       ``ebutool analyze --merge DIR -q`` (a subprocess), and with ``-j 2``
   ... in process        both again in this process, imports done (CPU s, best of 2)
   analyze STORE, one process / --cluster local:2
                         the store analysed in this process, and split by mobile node
@@ -25,7 +25,9 @@ The machine's load average is printed with the figures: on a shared machine the 
 times (and the ratios made of them) say as much about the neighbours as about ebutool.
 
 Targets: extract local:2 within 1.25x of the ideal two-core time (jobs-1 time / 2),
-the store at most 3% of the captures, analyze STORE at least 5x faster than --merge,
+the store at most 3% of the captures, analyze STORE at least 5x faster than --merge
+(wall; each path at its best on this machine: the faster of ``-j 1`` and ``-j 2``, the
+four commands run back to back, every one printed),
 and a worker's peak memory flat in the number of files (all the files against half of
 them: at most PEAK_GROWTH_MAX more).
 """
@@ -143,6 +145,10 @@ def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
     out["analyze_merge_s"], out["analyze_merge_cpu_s"] = _cli_seconds(
         "analyze", "--merge", str(folder)
     )
+    # --merge given the same chance as the store (-j 2 reads the files in two processes)
+    out["analyze_merge_j2_s"], out["analyze_merge_j2_cpu_s"] = _cli_seconds(
+        "analyze", "--merge", "-j", "2", str(folder)
+    )
     # In this process, imports done: the analysis itself, CPU seconds.
     import ebutool
 
@@ -199,8 +205,11 @@ def lines(r: dict) -> list[str]:
     """The figures and the targets, as run.py prints them."""
     ideal = r["extract_j1_s"] / 2
     ratio_store = r["store_octets"] / r["captures_octets"]
-    speed = r["analyze_merge_s"] / r["analyze_store_s"]
-    speed_j2 = r["analyze_merge_s"] / r["analyze_store_j2_s"]
+    store_best = min(r["analyze_store_s"], r["analyze_store_j2_s"])
+    merge_best = min(r["analyze_merge_s"], r["analyze_merge_j2_s"])
+    speed = merge_best / store_best  # each path at its best (module doc)
+    speed_1 = r["analyze_merge_s"] / r["analyze_store_s"]
+    speed_2 = r["analyze_merge_j2_s"] / r["analyze_store_j2_s"]
     cluster_vs_ideal = r["extract_local2_s"] / ideal
 
     def ok(good: bool) -> str:
@@ -226,6 +235,8 @@ def lines(r: dict) -> list[str]:
         f"  {'analyze STORE -j 2':30} {r['analyze_store_j2_s']:8.2f} "
         f"{r['analyze_store_j2_cpu_s']:8.2f}  (split by mobile node, 2 processes)",
         f"  {'analyze --merge':30} {r['analyze_merge_s']:8.2f} {r['analyze_merge_cpu_s']:8.2f}",
+        f"  {'analyze --merge -j 2':30} {r['analyze_merge_j2_s']:8.2f} "
+        f"{r['analyze_merge_j2_cpu_s']:8.2f}  (the files read in 2 processes)",
         f"  {'analyze STORE, in process':30} {'':8} {r['analyze_store_inproc_cpu_s']:8.2f}",
         f"  {'analyze --merge, in process':30} {'':8} {r['analyze_merge_inproc_cpu_s']:8.2f}",
         f"  {'analyze STORE, one process':30} {r['analyze_store_one_s']:8.2f}",
@@ -238,7 +249,8 @@ def lines(r: dict) -> list[str]:
         f"  store / captures                             {ratio_store:8.4f}  <= 0.03  "
         f"{ok(ratio_store <= 0.03)}",
         f"  analyze --merge / analyze STORE (wall)       {speed:8.2f}  >= 5     {ok(speed >= 5)}",
-        f"  (analyze --merge / analyze STORE -j 2 (wall) {speed_j2:8.2f}: the same, split)",
+        "  (each path its best of -j 1 and -j 2; -j 1 / -j 1 "
+        f"{speed_1:.2f}, -j 2 / -j 2 {speed_2:.2f})",
         f"  worker peak RSS, all files / half of them    {growth:8.2f}  <= "
         f"{1 + PEAK_GROWTH_MAX:.2f}  {ok(growth <= 1 + PEAK_GROWTH_MAX)}",
         f"  (extract workers' CPU / -j 1 CPU             {overhead:8.2f}: the cluster's overhead)",

@@ -1,5 +1,5 @@
 """``python -m ebutool``: the command line, as the ``ebutool`` entry point runs it."""
 
-from ebutool.cli import main
+from ebutool.cli import run
 
-main()
+run()

@@ -29,7 +29,11 @@ def hex_bytes(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with bytes cells as hex text."""
     out = df.copy()
     for c in out.columns:
-        if out[c].dtype == object and out[c].map(lambda v: isinstance(v, bytes | bytearray)).any():
+        # (a plain loop that stops at the first bytes cell: Series.map of a lambda over
+        # every cell of every object column was ~0.03 s of the CSV of 5,561 rows)
+        if out[c].dtype == object and any(
+            isinstance(v, bytes | bytearray) for v in out[c].to_numpy()
+        ):
             hexed = [bytes(v).hex() if isinstance(v, bytes | bytearray) else v for v in out[c]]
             # (object, as before: Series.map would infer pandas' str dtype and make None NaN)
             out[c] = pd.Series(hexed, index=out.index, dtype=object)

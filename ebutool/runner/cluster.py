@@ -207,7 +207,7 @@ def extract_files(
 
 # --- analysis of a record store, split by mobile node -------------------------------------
 
-GROUPS_PER_WORKER = 2  # tasks per worker: balance over groups of unequal size
+GROUPS_PER_WORKER = 2  # tasks per Dask worker: its queue balances groups of unequal size
 
 
 def dask_group_mapper(client: Any, retries: int = TASK_RETRIES):
@@ -223,19 +223,6 @@ def dask_group_mapper(client: Any, retries: int = TASK_RETRIES):
         with dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GB"}):
             futures = client.map(func, list(tasks), pure=False, retries=retries)
         return client.gather(futures)
-
-    return run
-
-
-def process_group_mapper(jobs: int):
-    """The same in up to ``jobs`` local processes."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    def run(func, tasks):
-        if jobs <= 1 or len(tasks) <= 1:
-            return [func(t) for t in tasks]
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-            return list(pool.map(func, tasks))
 
     return run
 
@@ -274,9 +261,12 @@ def analyze_store_split(
         return analyze_store(store, vantage=vantage, clock_offsets=clock_offsets, **options)
     options["vantage"] = time_merged_role(parts, given)
     if cluster is None:
-        mapper = process_group_mapper(jobs)
+        from ebutool.runner.forked import fork_mapper
+
+        # one task per process: the forked mapper runs each process's share as it comes
+        # (no queue to balance), so the groups are balanced into ``jobs`` bins instead
         return analyze_store_grouped(
-            store, mapper=mapper, groups=max(1, jobs) * GROUPS_PER_WORKER, log=say, **options
+            store, mapper=fork_mapper(jobs), groups=max(1, jobs), log=say, **options
         )
     root = os.fspath(store)
     with dask_client(cluster, say) as client:  # (the tasks carry their records: no shared store)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ebutool.analysis import filter_address
 from ebutool.analysis.by_group import BOUNDS, GroupResult, merge_groups, run_group, sum_evidence
@@ -57,7 +58,7 @@ from ebutool.records.from_packet import StreamStats
 from ebutool.store.groups import ADDRESSES, split_table
 from ebutool.store.order import ordered_table
 from ebutool.store.parts import store_parts
-from ebutool.store.schema import from_table
+from ebutool.store.schema import _pylist, from_table
 from ebutool.store.vantages import (
     VIEWS_NOT_SPLIT,
     given_roles,
@@ -124,10 +125,24 @@ def _bins(group: list[int], n_groups: int, n_bins: int) -> list[int]:
 
 
 def _facts(store: str) -> list[tuple[str, str]]:
-    from ebutool.store.facts import binding_facts
+    """The (coa, hoa) pairs of the store's binding facts (those of complete parts, as
+    ebutool.store.facts.binding_facts), each once.  Only the pairs are used (the
+    ties of the split, whose groups do not depend on their order), so they are read
+    as Parquet files and made unique here, without the facts' pandas aggregation by
+    pair and time (~0.03 s of the pre-pass on the 8 x 1 M-packet store)."""
+    from ebutool.store.layout import BINDINGS, part_files
 
-    df = binding_facts(store)
-    return list(zip(df["coa"], df["hoa"], strict=True))
+    folder = os.path.join(store, BINDINGS)
+    files = [os.path.join(folder, os.path.basename(p)) for p in part_files(store)]
+    pairs: dict[tuple[str, str], None] = {}
+    for f in files:
+        if not os.path.exists(f):  # (an interrupted run writes them before its part)
+            continue
+        t = pq.ParquetFile(f).read(columns=["coa", "hoa"]).combine_chunks()
+        if t.num_rows:
+            coa, hoa = _pylist(t["coa"].chunk(0)), _pylist(t["hoa"].chunk(0))
+            pairs.update(dict.fromkeys(zip(coa, hoa, strict=True)))
+    return [p for p in pairs if None not in p]  # (pandas' group-by drops a null key)
 
 
 class _Split:

@@ -40,6 +40,19 @@ def _read_schema() -> pa.Schema:
 READ_SCHEMA = _read_schema()  # RECORD_SCHEMA, the addresses dictionary-encoded
 
 
+def read_part(path: str) -> pa.Table:
+    """A part's records in :data:`READ_SCHEMA` (no schema metadata).  Read as one Parquet
+    file: ``pq.read_table`` goes through pyarrow's dataset layer, ~0.1 s more CPU on the
+    8 parts of the 8 x 1 M-packet store in a fresh process (it imports pandas and
+    builds a dataset per file: docs/performance.md, "the fork mapper").  A part of
+    another schema (written before the ESP columns) is read by ``pq.read_table``, which
+    gives the missing columns as nulls."""
+    table = pq.ParquetFile(path, read_dictionary=ADDRESS_COLUMNS).read()
+    if not table.schema.equals(READ_SCHEMA):  # (metadata not compared)
+        return pq.read_table(path, schema=READ_SCHEMA)
+    return table.replace_schema_metadata(None)
+
+
 def _check_order(ts: np.ndarray, frames: pa.ChunkedArray, diag: Diagnostics) -> bool:
     """ebutool.analysis.episodes.check_order's warnings for one part; True when in order."""
     if len(ts) < 2 or bool(np.all(ts[1:] >= ts[:-1])):
@@ -71,7 +84,7 @@ def ordered_table(
             add_part_stats(stats, part.meta)
         diag.merge(part_diagnostics(part.meta, part.label if several else ""))
         view = diag.for_source(part.label) if several else diag
-        t = pq.read_table(part.file, schema=READ_SCHEMA)
+        t = read_part(part.file)
         ts = t.column("ts_ns").to_numpy()
         in_order &= _check_order(ts, t.column("frame"), view)
         tables.append(t.append_column(PART, pa.array(np.full(len(t), i, dtype=np.int32))))
@@ -82,7 +95,13 @@ def ordered_table(
         return empty.append_column(PART, pa.array([], type=pa.int32())), labels
     table = pa.concat_tables(tables)
     if in_order:
-        order = np.argsort(np.concatenate(times), kind="stable")
+        ts = np.concatenate(times)
+        if bool(np.all(ts[1:] >= ts[:-1])):
+            # the parts one after another in time (a rotated capture): already in run
+            # order, which the stable sort would keep; not copied by a take (every
+            # column of every record: ~0.04 s of the pre-pass, most of it page faults)
+            return table, labels
+        order = np.argsort(ts, kind="stable")
     else:  # what heapq.merge makes of parts that are not in time order
         starts = np.cumsum([0] + [len(t) for t in times[:-1]])
         streams = [
