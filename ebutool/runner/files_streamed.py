@@ -13,7 +13,7 @@ table's text depends on what is known only once every input is read:
 
 So :func:`analyze_files_streamed` reads every input (in up to ``jobs`` processes: a
 worker writes its file's pieces, this process reads them back), and
-:meth:`StreamedEpisodes.pieces` hands the pieces out, each with its file's label in
+:meth:`StreamedTable.pieces` hands the pieces out, each with its file's label in
 ``source``, the episodes numbered over all files, the ``--mn``/``--cn`` filter and the
 finest resolution applied: the pieces concatenated are
 :func:`ebutool.runner.tasks.analyze_files`' table, which memory never holds.
@@ -38,7 +38,7 @@ from ebutool.analysis.vantage import role_for
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import TIME_DECIMALS, US_DECIMALS
 from ebutool.records.from_packet import StreamStats
-from ebutool.runner.multi import merged_records, per_file, readable
+from ebutool.runner.multi import merged_records, per_file, readable, tagged
 
 if TYPE_CHECKING:
     from ebutool.core.constants import ProtocolConfig
@@ -57,6 +57,8 @@ class Spilled:
     count: int = 0
     attrs: dict[str, Any] = field(default_factory=dict)
     label: str | None = None
+    rows: int = 0
+    dtypes: list[str] = field(default_factory=list)  # the first piece with rows' (or the first's)
 
     @classmethod
     def into(cls, root: str, pieces: Iterable[pd.DataFrame]) -> Spilled:
@@ -65,7 +67,10 @@ class Spilled:
         for df in pieces:
             with open(out._path(out.count), "wb") as f:
                 pickle.dump(df, f, protocol=pickle.HIGHEST_PROTOCOL)
+            if not out.rows and (len(df) or not out.count):
+                out.dtypes = [str(t) for t in df.dtypes]
             out.count += 1
+            out.rows += len(df)
         return out
 
     def _path(self, i: int) -> str:
@@ -149,10 +154,12 @@ def merged_sources(df: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     return df
 
 
-class StreamedEpisodes:
-    """The episode table of several inputs as spilled tables (module doc): their
-    vantage ``decisions``, the stderr ``notes``, the whole table's ``attrs`` (those its
-    pieces do not carry), then :meth:`pieces` once."""
+class StreamedTable:
+    """The table of several inputs as spilled tables (module doc): analyze's vantage
+    ``decisions``, the stderr ``notes``, the whole table's ``attrs`` (those its pieces
+    do not carry), then :meth:`pieces` once.  ``numbered``: analyze's episodes (each
+    labelled, numbered over all, filtered); ``tag``: a column led by each table's label
+    (as ebutool.runner.multi.tagged: decode's and verify's ``source``)."""
 
     def __init__(
         self,
@@ -162,14 +169,23 @@ class StreamedEpisodes:
         cn: str | None = None,
         notes: list[str] | None = None,
         numbered: bool = True,
+        tag: str | None = None,
     ) -> None:
         self.tables, self._root = tables, root
-        self.mn, self.cn, self.numbered = mn, cn, numbered
+        self.mn, self.cn, self.numbered, self.tag = mn, cn, numbered, tag
         self.notes = list(notes or [])
         self.decisions = [d for t in tables for d in t.attrs.get("vantage", [])]
         self.time_decimals = max(
             [US_DECIMALS, *(t.attrs.get(TIME_DECIMALS, US_DECIMALS) for t in tables)]
         )
+        # (tables put together take the finest; one table keeps its own attrs: tagged)
+        self._resolution = len(tables) > 1 or any(TIME_DECIMALS in t.attrs for t in tables)
+        # An empty table's dtypes count when the tables are put together (pd.concat: an
+        # empty table of object columns, as decode's of an input without messages, makes
+        # a numeric column object): when they differ from the others', the tables are
+        # put together (ebutool.runner.multi.tagged) and written whole: exact, not bounded.
+        forms = {tuple(t.dtypes) for t in tables}
+        self.whole = tag is not None and len(forms) > 1 and any(not t.rows for t in tables)
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -180,6 +196,9 @@ class StreamedEpisodes:
 
     def pieces(self) -> Iterator[pd.DataFrame]:
         """The whole table's pieces in order (module doc); the folder is removed after."""
+        if self.whole:
+            yield self._put_together()
+            return
         try:
             episodes = 0
             for table in self.tables:
@@ -188,8 +207,28 @@ class StreamedEpisodes:
                         df = self._numbered(df, table.label, episodes)
                         episodes += len(df)
                         df = self._filtered(df)
-                    df.attrs[TIME_DECIMALS] = self.time_decimals
+                    if self.tag is not None and table.label is not None:
+                        df.insert(0, self.tag, table.label)
+                    if self._resolution:
+                        df.attrs[TIME_DECIMALS] = self.time_decimals
                     yield df
+        finally:
+            self._root.cleanup()
+
+    def _put_together(self) -> pd.DataFrame:
+        """The tables put together at once, as ebutool.runner.multi.tagged does."""
+        from ebutool.core.exact_time import merged_attrs
+
+        try:
+            frames = []
+            for table in self.tables:
+                parts = list(table.read())
+                df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+                df.attrs = merged_attrs(parts)  # (each file's resolution: once it was read)
+                df.attrs[TIME_DECIMALS] = table.attrs.get(TIME_DECIMALS, US_DECIMALS)
+                frames.append(df)
+            labels = [str(t.label) for t in self.tables]
+            return tagged(frames, labels, self.tag or "source", always=True)
         finally:
             self._root.cleanup()
 
@@ -215,6 +254,24 @@ class StreamedEpisodes:
         return out
 
 
+def tagged_spilled(
+    task: Any, names: Sequence[str], *args: Any, jobs: int, diag: Diagnostics, stats: StreamStats
+) -> StreamedTable:
+    """``task(path, diag, stats, root, *args)`` (a Spilled of one input's table) for
+    every input (ebutool.runner.multi.per_file), their tables one after the other with
+    a ``source`` column first: ebutool.runner.multi.tagged's table of several inputs."""
+    root = tempfile.TemporaryDirectory(prefix="ebutool-inputs-")
+    try:
+        results = per_file(task, names, root.name, *args, jobs=jobs, diag=diag, stats=stats)
+        tables, labels = readable(results, source_labels(names))
+        for table, label in zip(tables, labels, strict=True):
+            table.label = label
+        return StreamedTable(tables, root, numbered=False, tag="source")
+    except BaseException:
+        root.cleanup()
+        raise
+
+
 def per_file_spilled(
     names: Sequence[str],
     jobs: int,
@@ -228,7 +285,7 @@ def per_file_spilled(
     mn: str | None,
     cn: str | None,
     no_merge: bool,
-) -> StreamedEpisodes:
+) -> StreamedTable:
     """Every input analysed on its own in pieces, a rotated capture's pieces merged by
     time (unless ``no_merge``), as ebutool.runner.tasks.analyze_files does."""
     from ebutool.runner.views import stitch_rotated
@@ -247,7 +304,7 @@ def per_file_spilled(
             tables, shown, notes = stitch_rotated(tables, kept, labels, by_time, diag)
         for table, label in zip(tables, shown, strict=True):
             table.label = label
-        return StreamedEpisodes(tables, root, mn, cn, notes)
+        return StreamedTable(tables, root, mn, cn, notes)
     except BaseException:
         root.cleanup()
         raise
@@ -255,9 +312,10 @@ def per_file_spilled(
 
 __all__ = [
     "Spilled",
-    "StreamedEpisodes",
+    "StreamedTable",
     "merged_sources",
     "merged_spilled",
     "per_file_spilled",
+    "tagged_spilled",
     "MERGED_LABEL",
 ]

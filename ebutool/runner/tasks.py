@@ -46,10 +46,12 @@ from ebutool.core.errors import UsageError
 from ebutool.core.exact_time import TIME_DECIMALS, at_resolution, merged_attrs
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.files_streamed import (
-    StreamedEpisodes,
+    Spilled,
+    StreamedTable,
     merged_sources,
     merged_spilled,
     per_file_spilled,
+    tagged_spilled,
 )
 from ebutool.runner.lean import kept_columns
 from ebutool.runner.multi import (
@@ -233,7 +235,7 @@ def analyze_files_streamed(
     vantage: dict[str, str] | None = None,
     clock_offsets: dict[str, Any] | None = None,
     no_merge: bool = False,
-) -> StreamedEpisodes | pd.DataFrame:
+) -> StreamedTable | pd.DataFrame:
     """:func:`analyze_files` of several inputs, none a record store, in pieces written
     nowhere until every input is read (ebutool.runner.files_streamed: the same table,
     never whole in memory); inputs that are views of one run give their whole table."""
@@ -308,7 +310,7 @@ def _merged_streamed(
     stats: StreamStats,
     esp_sas: EspSAs,
     role: str | None,
-) -> StreamedEpisodes:
+) -> StreamedTable:
     """``--merge``'s one analysis (:func:`_analyze_merged`) in pieces."""
     import tempfile
 
@@ -321,7 +323,7 @@ def _merged_streamed(
     except BaseException:
         root.cleanup()
         raise
-    return StreamedEpisodes([table], root, numbered=False)
+    return StreamedTable([table], root, numbered=False)
 
 
 def _each_on_its_own(
@@ -627,6 +629,38 @@ def decode_files(
     return tagged([df for df, _ in done], labels, always=len(names) > 1)
 
 
+def _decode_spilled(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    root: str,
+    esp_sas: EspSAs = None,
+    progress: ProgressLike = None,
+) -> Spilled:
+    opaque: Counter[str] = Counter()
+    out = Spilled.into(root, decode_stream(path, diag, stats, opaque, None, esp_sas))
+    out.attrs = {TIME_DECIMALS: stats.time_decimals, "opaque": opaque}
+    return out
+
+
+def decode_files_streamed(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    *,
+    diag: Diagnostics,
+    stats: StreamStats,
+    opaque: Counter[str],
+    esp_sas: EspSAs = None,
+) -> StreamedTable:
+    """:func:`decode_files` of several inputs in pieces, none held until every input
+    is read (ebutool.runner.files_streamed: the same table)."""
+    names = check_paths(paths, "decode")
+    made = tagged_spilled(_decode_spilled, names, esp_sas, jobs=jobs, diag=diag, stats=stats)
+    for table in made.tables:
+        opaque.update(table.attrs["opaque"])
+    return made
+
+
 # --- verify -------------------------------------------------------------------------------------
 
 
@@ -702,6 +736,46 @@ def verify_files(
         stats=stats if stats is not None else StreamStats(),
     )
     return tagged(*readable(frames, source_labels(names)), always=len(names) > 1)
+
+
+def _verify_spilled(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    root: str,
+    keys: KeyTable | None,
+    config: ProtocolConfig,
+    esp_sas: EspSAs = None,
+    progress: ProgressLike = None,
+) -> Spilled:
+    counts: Counter[str] = Counter()
+    pieces = verify_stream(
+        path, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas, counts=counts
+    )
+    out = Spilled.into(root, pieces)
+    out.attrs = {"counts": counts}
+    return out
+
+
+def verify_files_streamed(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    *,
+    keys: KeyTable | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    diag: Diagnostics,
+    stats: StreamStats,
+    counts: Counter[str],
+    esp_sas: EspSAs = None,
+) -> StreamedTable:
+    """:func:`verify_files` of several inputs in pieces (as :func:`decode_files_streamed`);
+    ``counts`` counts the verdicts."""
+    names = check_paths(paths, "verify")
+    args = (keys, config, esp_sas)
+    made = tagged_spilled(_verify_spilled, names, *args, jobs=jobs, diag=diag, stats=stats)
+    for table in made.tables:
+        counts.update(table.attrs["counts"])
+    return made
 
 
 # --- replay -------------------------------------------------------------------------------------
@@ -850,7 +924,9 @@ __all__ = [
     "episodes_by_file",
     "count_opaque",
     "decode_files",
+    "decode_files_streamed",
     "verify_files",
+    "verify_files_streamed",
     "replay_files",
     "replay_stream_file",
     "replay_written",

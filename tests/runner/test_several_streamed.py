@@ -25,7 +25,7 @@ from ebutool.report import OutputFormat, render_bytes, render_table
 from ebutool.report.parquet_writer import ParquetPieces
 from ebutool.report.spilled import SPILLED_FORMATS, SpilledRenderer
 from ebutool.report.streamed import STREAMED_FORMATS, render_pieces
-from ebutool.runner.files_streamed import Spilled, StreamedEpisodes
+from ebutool.runner.files_streamed import Spilled, StreamedTable
 from ebutool.runner.tasks import _put_together
 from tests.support.cli import SAMPLES, run_cli
 from tests.support.splitcap import pcap_records, split_pcap
@@ -123,7 +123,7 @@ def test_pieces_of_several_files_give_the_whole_tables_octets(
     tables = [
         _spilled(Path(root.name), f, cuts, label) for f, label in zip(frames, labels, strict=True)
     ]
-    made = StreamedEpisodes(tables, root, mn, cn, [])
+    made = StreamedTable(tables, root, mn, cn, [])
     got = _written(made.pieces(), fmt, made.attrs)
     if fmt is OutputFormat.parquet:
         back, want = (
@@ -282,3 +282,39 @@ def test_peak_memory_does_not_grow_with_the_inputs(tmp_path):
         paths.append(p)
     two, four = _peak(tmp_path, paths[:2]), _peak(tmp_path, paths)
     assert four - two < 1_000_000, (two, four)
+
+
+# --- decode and verify -------------------------------------------------------------------------
+
+
+def _without_messages(tmp_path: Path) -> Path:
+    """The first three packets of mixed.pcap: no Mobility Header message (an empty
+    decode table, whose object columns count in the whole table's dtypes)."""
+    head, recs = pcap_records((SAMPLES / "mixed.pcap").read_bytes())
+    out = tmp_path / "none.pcap"
+    out.write_bytes(head + b"".join(recs[:3]))
+    return out
+
+
+@pytest.mark.parametrize("fmt", [*TEXT, OutputFormat.parquet])
+@pytest.mark.parametrize("command", ["decode", "verify"])
+def test_decode_and_verify_of_several_inputs_in_pieces(tmp_path, spy, command, fmt):
+    from ebutool.runner.tasks import decode_files, verify_files
+
+    nano = nanosecond_copy(SAMPLES / "standard.pcap", tmp_path / "nano.pcap")
+    bad = tmp_path / "bad.pcap"
+    bad.write_bytes(b"junk, not a capture")
+    none = _without_messages(tmp_path)
+    whole_of = decode_files if command == "decode" else verify_files
+    for paths in ([SAMPLES / "mixed.pcap", nano, bad], [none, nano], [nano, none]):
+        out = tmp_path / f"out.{fmt.value}"
+        spy.clear()
+        res = run_cli(command, *paths, "-f", fmt.value, "-o", out, "-q")
+        assert res.exit_code == (3 if bad in paths else 0), res.stderr
+        assert len(spy) == len(paths)  # each file read into the spill
+        want = whole_of([str(p) for p in paths])
+        name = f"ebutool_{command}"
+        if fmt is OutputFormat.parquet:
+            _same(out.read_bytes(), want, fmt)
+        else:
+            assert out.read_bytes() == render_bytes(want, fmt, name=name)

@@ -394,7 +394,7 @@ class _Streamed:
     def several(self, paths, given, offsets, diag, stats) -> pd.DataFrame:
         """Several inputs written piece by piece once every one is read
         (ebutool.runner.files_streamed); the whole table of views of one run."""
-        from ebutool.runner.files_streamed import StreamedEpisodes
+        from ebutool.runner.files_streamed import StreamedTable
         from ebutool.runner.tasks import analyze_files_streamed
 
         a = self.args
@@ -403,7 +403,7 @@ class _Streamed:
             stats=stats, merge=a.merge, esp_sas=a.esp_sas, vantage=given,
             clock_offsets=offsets, no_merge=a.no_merge,
         )  # fmt: skip
-        if not isinstance(made, StreamedEpisodes):
+        if not isinstance(made, StreamedTable):
             return made
         pieces, attrs = made.pieces(), made.attrs
         self._written(paths, pieces, made.decisions, attrs, made.notes, diag, stats)
