@@ -45,6 +45,14 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.core.exact_time import TIME_DECIMALS, at_resolution, merged_attrs
 from ebutool.records.from_packet import StreamStats
+from ebutool.runner.files_streamed import (
+    Spilled,
+    StreamedTable,
+    merged_sources,
+    merged_spilled,
+    per_file_spilled,
+    tagged_spilled,
+)
 from ebutool.runner.lean import kept_columns
 from ebutool.runner.multi import (
     check_paths,
@@ -208,6 +216,54 @@ def analyze_files(
         )
         one.attrs.pop("footprint", None)
         return one
+    several = (config, keys, esp_sas, given, offsets)
+    return _several(names, jobs, mn, cn, diag, stats, oracle, merge, no_merge, several, progress)
+
+
+def analyze_files_streamed(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    *,
+    mn: str | None = None,
+    cn: str | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    keys: KeyTable | None = None,
+    diag: Diagnostics,
+    stats: StreamStats,
+    merge: bool = False,
+    esp_sas: EspSAs = None,
+    vantage: dict[str, str] | None = None,
+    clock_offsets: dict[str, Any] | None = None,
+    no_merge: bool = False,
+) -> StreamedTable | pd.DataFrame:
+    """:func:`analyze_files` of several inputs, none a record store, in pieces written
+    nowhere until every input is read (ebutool.runner.files_streamed: the same table,
+    never whole in memory); inputs that are views of one run give their whole table."""
+    names = check_paths(paths, "analyze")
+    if len(names) < 2 or any(is_store(n) for n in names):
+        raise ValueError("analyze_files_streamed: several inputs, none a record store")
+    given = {path: check_role(role) for path, role in (vantage or {}).items()}
+    several = (config, keys, esp_sas, given, offsets_of(clock_offsets))
+    return _several(names, jobs, mn, cn, diag, stats, None, merge, no_merge, several, None, True)
+
+
+def _several(
+    names: list[str],
+    jobs: int,
+    mn: str | None,
+    cn: str | None,
+    diag: Diagnostics,
+    stats: StreamStats,
+    oracle: Any,
+    merge: bool,
+    no_merge: bool,
+    options: tuple[ProtocolConfig, Any, EspSAs, dict[str, str], dict],
+    progress: ProgressLike = None,
+    streamed: bool = False,
+) -> Any:
+    """analyze_files of several inputs (not a record store): views of one run, merged
+    by time, or each on its own; ``streamed``: in pieces (analyze_files_streamed)."""
+    config, keys, esp_sas, given, offsets = options
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
     if merge and no_merge:
         raise UsageError("--merge and --no-merge contradict each other: give one of them")
@@ -230,9 +286,59 @@ def analyze_files(
     if merge:
         roles = {role_for(name, given) for name in names}
         role = roles.pop() if len(roles) == 1 else "multi"
+        if streamed:
+            return _merged_streamed(names, jobs, mn, cn, config, keys, diag, stats, esp_sas, role)
         return _analyze_merged(
             names, jobs, mn, cn, config, keys, diag, stats, oracle, progress, esp_sas, role
         )
+    if streamed:
+        return per_file_spilled(
+            names, jobs, config=config, keys=keys, esp_sas=esp_sas, given=given, diag=diag,
+            stats=stats, mn=mn, cn=cn, no_merge=no_merge,
+        )  # fmt: skip
+    return _each_on_its_own(names, jobs, mn, cn, diag, stats, oracle, no_merge, options)
+
+
+def _merged_streamed(
+    names: list[str],
+    jobs: int,
+    mn: str | None,
+    cn: str | None,
+    config: ProtocolConfig,
+    keys: Any,
+    diag: Diagnostics,
+    stats: StreamStats,
+    esp_sas: EspSAs,
+    role: str | None,
+) -> StreamedTable:
+    """``--merge``'s one analysis (:func:`_analyze_merged`) in pieces."""
+    import tempfile
+
+    root = tempfile.TemporaryDirectory(prefix="ebutool-inputs-")
+    try:
+        table = merged_spilled(
+            root.name, names, jobs, config, keys, esp_sas, role, mn=mn, cn=cn, diag=diag,
+            stats=stats,
+        )  # fmt: skip
+    except BaseException:
+        root.cleanup()
+        raise
+    return StreamedTable([table], root, numbered=False)
+
+
+def _each_on_its_own(
+    names: list[str],
+    jobs: int,
+    mn: str | None,
+    cn: str | None,
+    diag: Diagnostics,
+    stats: StreamStats,
+    oracle: Any,
+    no_merge: bool,
+    options: tuple[ProtocolConfig, Any, EspSAs, dict[str, str], dict],
+) -> pd.DataFrame:
+    """Every input analysed on its own, a rotated capture's pieces merged by time."""
+    config, keys, esp_sas, given, _ = options
     if oracle not in (None, False):
         jobs = 1  # an oracle object cannot be shared with other processes
     results = per_file(
@@ -370,13 +476,8 @@ def _analyze_merged(
         vantage=vantage,
         label="the merged inputs",
     )
-    label_of = dict(zip(names, source_labels(names), strict=True))
-    df["source"] = pd.Series(
-        [label_of.get(s, s) or None if isinstance(s, str) else s for s in df["source"]],
-        index=df.index,
-        dtype=df["source"].dtype,
-    )
-    return df
+    df.attrs[TIME_DECIMALS] = stats.time_decimals  # a nanosecond capture's 9 decimals
+    return merged_sources(df, names)
 
 
 def episodes_by_file(
@@ -528,6 +629,38 @@ def decode_files(
     return tagged([df for df, _ in done], labels, always=len(names) > 1)
 
 
+def _decode_spilled(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    root: str,
+    esp_sas: EspSAs = None,
+    progress: ProgressLike = None,
+) -> Spilled:
+    opaque: Counter[str] = Counter()
+    out = Spilled.into(root, decode_stream(path, diag, stats, opaque, None, esp_sas))
+    out.attrs = {TIME_DECIMALS: stats.time_decimals, "opaque": opaque}
+    return out
+
+
+def decode_files_streamed(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    *,
+    diag: Diagnostics,
+    stats: StreamStats,
+    opaque: Counter[str],
+    esp_sas: EspSAs = None,
+) -> StreamedTable:
+    """:func:`decode_files` of several inputs in pieces, none held until every input
+    is read (ebutool.runner.files_streamed: the same table)."""
+    names = check_paths(paths, "decode")
+    made = tagged_spilled(_decode_spilled, names, esp_sas, jobs=jobs, diag=diag, stats=stats)
+    for table in made.tables:
+        opaque.update(table.attrs["opaque"])
+    return made
+
+
 # --- verify -------------------------------------------------------------------------------------
 
 
@@ -603,6 +736,46 @@ def verify_files(
         stats=stats if stats is not None else StreamStats(),
     )
     return tagged(*readable(frames, source_labels(names)), always=len(names) > 1)
+
+
+def _verify_spilled(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats,
+    root: str,
+    keys: KeyTable | None,
+    config: ProtocolConfig,
+    esp_sas: EspSAs = None,
+    progress: ProgressLike = None,
+) -> Spilled:
+    counts: Counter[str] = Counter()
+    pieces = verify_stream(
+        path, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas, counts=counts
+    )
+    out = Spilled.into(root, pieces)
+    out.attrs = {"counts": counts}
+    return out
+
+
+def verify_files_streamed(
+    paths: Sequence[str | os.PathLike[str]],
+    jobs: int = 1,
+    *,
+    keys: KeyTable | None = None,
+    config: ProtocolConfig = DEFAULT_CONFIG,
+    diag: Diagnostics,
+    stats: StreamStats,
+    counts: Counter[str],
+    esp_sas: EspSAs = None,
+) -> StreamedTable:
+    """:func:`verify_files` of several inputs in pieces (as :func:`decode_files_streamed`);
+    ``counts`` counts the verdicts."""
+    names = check_paths(paths, "verify")
+    args = (keys, config, esp_sas)
+    made = tagged_spilled(_verify_spilled, names, *args, jobs=jobs, diag=diag, stats=stats)
+    for table in made.tables:
+        counts.update(table.attrs["counts"])
+    return made
 
 
 # --- replay -------------------------------------------------------------------------------------
@@ -751,7 +924,9 @@ __all__ = [
     "episodes_by_file",
     "count_opaque",
     "decode_files",
+    "decode_files_streamed",
     "verify_files",
+    "verify_files_streamed",
     "replay_files",
     "replay_stream_file",
     "replay_written",

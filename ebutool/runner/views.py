@@ -15,9 +15,9 @@ item 3): which is which, and their tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 
@@ -122,16 +122,26 @@ def analyze_as_views(
     return df
 
 
+class _WithAttrs(Protocol):
+    @property
+    def attrs(self) -> Mapping[Any, Any]: ...
+
+
+TableT = TypeVar("TableT", bound=_WithAttrs)  # a DataFrame, or its pieces spilled
+
+
 def stitch_rotated(
-    frames: list[pd.DataFrame],
+    frames: list[TableT],
     names: list[str],
     labels: list[str],
-    merged: Callable[[list[str]], pd.DataFrame],
+    merged: Callable[[list[str]], TableT],
     diag: Diagnostics,
-) -> tuple[list[pd.DataFrame], list[str | None], list[str]]:
-    """The per-file tables with each rotated capture's pieces replaced by ``merged``
-    (their table merged by time) at the place of its first piece, the labels to go with
-    them, and the stderr notes (module doc)."""
+) -> tuple[list[TableT], list[str | None], list[str]]:
+    """The per-file tables (DataFrames, or their pieces spilled:
+    ebutool.runner.files_streamed; each with the ``footprint`` and ``vantage`` attrs)
+    with each rotated capture's pieces replaced by ``merged`` (their table merged by
+    time) at the place of its first piece, the labels to go with them, and the stderr
+    notes (module doc)."""
     pieces = [
         Piece(label, _role(f), linktype_of(name), Footprint.from_dict(f.attrs.get("footprint", {})))
         for f, name, label in zip(frames, names, labels, strict=True)
@@ -146,7 +156,7 @@ def stitch_rotated(
                 "as views of one run with --merge or --vantage)",
             )
     notes: list[str] = []
-    out: list[pd.DataFrame] = []
+    out: list[TableT] = []
     out_labels: list[str | None] = []
     for i in range(len(frames)):
         chain = next((c for c in chains if min(c) == i), None)
@@ -167,7 +177,7 @@ def stitch_rotated(
     return out, out_labels, notes
 
 
-def _role(df: pd.DataFrame) -> str | None:
+def _role(df: _WithAttrs) -> str | None:
     decisions = df.attrs.get("vantage", [])
     return decisions[0]["role"] if decisions else None
 

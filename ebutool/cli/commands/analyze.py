@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -294,10 +294,13 @@ def _run(a: AnalyzeArgs) -> None:
         min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
     )
     one_input = (paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
+    several = streamable and a.cluster is None and not any(is_store(p) for p in paths)
     if len(paths) == 1 and streamable and one_process:
         _Streamed(a, out, settings).run(*one_input)  # (it ends the command)
     elif len(paths) == 1 and a.summary and one_process and not a.merge:
         df = _Streamed(a, out, settings).lean(*one_input)  # (the statistics' columns only)
+    elif len(paths) > 1 and several:
+        df = _Streamed(a, out, settings).several(paths, given, offsets, diag, stats)
     else:
         df = _whole(a, paths, given, offsets, diag, stats)
     table, shown, name = _tables(df, a.summary, settings, a.fmt)
@@ -354,6 +357,7 @@ class _Streamed:
         self.fmt, self.out, self.columns = a.fmt, out, a.columns
         self.weird_log, self.quiet = a.weird_log, a.quiet
         self.provenance, self.settings = a.provenance, settings
+        self.args = a
 
     def _pieces(self, path, given, mn, cn, config, keys, esp_sas, diag, stats):
         """The episode table's pieces and the vantage decisions (filled as they are read)."""
@@ -384,24 +388,46 @@ class _Streamed:
         return kept_columns(pieces, STATISTICS_COLUMNS, decisions)
 
     def run(self, path, given, mn, cn, config, keys, esp_sas, diag, stats) -> None:
+        pieces, decisions = self._pieces(path, given, mn, cn, config, keys, esp_sas, diag, stats)
+        self._written([path], pieces, decisions, {"vantage": decisions}, [], diag, stats)
+
+    def several(self, paths, given, offsets, diag, stats) -> pd.DataFrame:
+        """Several inputs written piece by piece once every one is read
+        (ebutool.runner.files_streamed); the whole table of views of one run."""
+        from ebutool.runner.files_streamed import StreamedTable
+        from ebutool.runner.tasks import analyze_files_streamed
+
+        a = self.args
+        made = analyze_files_streamed(
+            paths, a.jobs, mn=a.mn, cn=a.cn, config=a.config, keys=a.keys, diag=diag,
+            stats=stats, merge=a.merge, esp_sas=a.esp_sas, vantage=given,
+            clock_offsets=offsets, no_merge=a.no_merge,
+        )  # fmt: skip
+        if not isinstance(made, StreamedTable):
+            return made
+        pieces, attrs = made.pieces(), made.attrs
+        self._written(paths, pieces, made.decisions, attrs, made.notes, diag, stats)
+
+    def _written(self, paths, pieces, decisions, attrs, notes, diag, stats) -> NoReturn:
+        """The pieces written, the provenance and stderr lines; ends the command."""
         from ebutool.analysis.vantage import decision_lines
         from ebutool.report.provenance import EpisodeTally
 
-        pieces, decisions = self._pieces(path, given, mn, cn, config, keys, esp_sas, diag, stats)
         kinds: Counter[str] = Counter()
         writer = PieceWriter(self.fmt, self.out, columns=self.columns, name=EPISODES)
         tally = EpisodeTally()
         for df in _counting(pieces, kinds):
             tally.add(df)  # (before --columns: the statistics read their own columns)
             writer.add(df)
+        config = self.args.config
         made = self.provenance.record(
-            self.fmt, [path], config=config, tally=tally, vantage=decisions, settings=self.settings
+            self.fmt, paths, config=config, tally=tally, vantage=decisions, settings=self.settings
         )
-        writer.close(made, {"vantage": decisions})
+        writer.close(made, attrs)
         write_weird_log(diag, self.weird_log)
         if not self.quiet:
-            print_key_notes(keys, False)
-            for line in [*decision_lines(decisions), counts_line(kinds, stats)]:
+            print_key_notes(self.args.keys, False)
+            for line in [*decision_lines(decisions), *notes, counts_line(kinds, stats)]:
                 err(line)
             print_diagnostics(diag, self.quiet)
         raise typer.Exit(final_status(diag, self.quiet))

@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
-        from ebutool.runner.tasks import decode_files, decode_stream
+        from ebutool.runner.tasks import decode_files, decode_files_streamed, decode_stream
 
         check_output(fmt, output)
         out = output_file(output)
@@ -73,9 +73,15 @@ def register(app: typer.Typer) -> None:
         diag, stats = Diagnostics(), StreamStats()
         opaque: Counter[str] = Counter()
         with reading_progress(paths[0], quiet) if len(paths) == 1 else NullProgress() as prog:
-            if len(paths) == 1 and in_pieces(fmt, out, parquet=True):
-                # one input: the rows are written as they are decoded (docs/outputs.md)
-                tables = decode_stream(paths[0], diag, stats, opaque, prog, esp_sas)
+            if in_pieces(fmt, out, parquet=True):
+                # one input: the rows are written as they are decoded; several: once
+                # every input is read (the finest time resolution known; docs/outputs.md)
+                if len(paths) == 1:
+                    tables = decode_stream(paths[0], diag, stats, opaque, prog, esp_sas)
+                else:
+                    tables = decode_files_streamed(
+                        paths, jobs, diag=diag, stats=stats, opaque=opaque, esp_sas=esp_sas
+                    ).pieces()
                 write_pieces(
                     tables,
                     fmt,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -77,24 +77,23 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.oracle.verify import VERDICTS
         from ebutool.records.from_packet import StreamStats
-        from ebutool.runner.tasks import verify_files, verify_stream
+        from ebutool.runner.tasks import verify_files, verify_files_streamed, verify_stream
 
         check_output(fmt, output)
         out = output_file(output)
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         counts: Counter[str] = Counter()
-        if len(paths) == 1 and in_pieces(fmt, out, parquet=True):
-            # one input: the rows are written as they are checked (docs/outputs.md)
-            tables = verify_stream(
-                paths[0],
-                keys=keys,
-                config=config,
-                diag=diag,
-                stats=stats,
-                esp_sas=esp_sas,
-                counts=counts,
+        if in_pieces(fmt, out, parquet=True):
+            # one input: the rows are written as they are checked; several: once every
+            # input is read (docs/outputs.md)
+            options: dict[str, Any] = dict(
+                keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas
             )
+            if len(paths) == 1:
+                tables = verify_stream(paths[0], counts=counts, **options)
+            else:
+                tables = verify_files_streamed(paths, jobs, counts=counts, **options).pieces()
             write_pieces(
                 tables,
                 fmt,
