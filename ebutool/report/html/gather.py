@@ -146,3 +146,11 @@ def _streamed(
         piece.attrs["vantage"] = decisions
         piece.attrs[TIME_DECIMALS] = stats.time_decimals
         yield piece
+
+
+def with_file(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with compare's leading ``file`` column (the episodes' ``source``): a
+    shallow copy, the columns shared (copy-on-write), not a copy of the table (issue 12)."""
+    out = df.copy(deep=False)
+    out.insert(0, "file", out["source"] if "source" in out else None)
+    return out
