@@ -62,11 +62,6 @@ class EpisodeGatherer:
             self.head.append(whole)
             self.held += len(whole)
 
-    @property
-    def complete_head(self) -> bool:
-        """Whether the first ``max_rows`` rows are all here (or the table is shorter)."""
-        return self.held >= self.max_rows
-
     def embedded(self) -> pd.DataFrame:
         """The first ``max_rows`` rows whole (fewer if fewer came), with the attrs."""
         if self.empty is None:
