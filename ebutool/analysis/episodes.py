@@ -24,7 +24,14 @@ from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.handlers import MessageHandlers
-from ebutool.analysis.state import EVICTED_NOTE, CNState, Exchange, Handover, MNState
+from ebutool.analysis.state import (
+    EVICTED_NOTE,
+    CNState,
+    Exchange,
+    Handover,
+    MNState,
+    with_added,
+)
 from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
@@ -148,7 +155,7 @@ class Reconstructor(MessageHandlers):
         cur = self.mns[res.mn].current
         ep = cur.cns.get(res.peer) if cur is not None else None
         if note is not None and ep is not None:
-            ep.notes.add(note)
+            ep.notes = with_added(ep.notes, note)
 
     def _data(self, rec: Record) -> None:
         """:meth:`_record` of a data packet, whose verdict and note are None (and never a
@@ -329,7 +336,7 @@ class Reconstructor(MessageHandlers):
             ho.ha = self.book.ha_of.get(mst.mn)
         if ho.evicted:
             for ep in ho.all_cns():
-                ep.notes.add(EVICTED_NOTE)
+                ep.notes = with_added(ep.notes, EVICTED_NOTE)
         window = int(self.config.initial_bindack_timeout * NS_PER_S)
         for ep in ho.cns.values():
             if ep.home_test is None and (cns is None or ep.cn in cns):
@@ -357,13 +364,14 @@ class Reconstructor(MessageHandlers):
                 None,
                 lambda _, old: self._evict_cn(ho, old),
             )
-            ep = ho.cns[cn] = CNState(cn, started_mid=ho.mid_start, refresh=cn in ho.refresh_cns)
+            refresh = cn in (ho.refresh_cns or ())
+            ep = ho.cns[cn] = CNState(cn, started_mid=ho.mid_start, refresh=refresh)
         return ep
 
     def _evict_cn(self, ho: Handover, ep: CNState) -> None:
         """The oldest CN episode of a handover with too many CNs closes now, on its own
         (with the handover's home registration as it is), flagged state_evicted."""
-        ep.notes.add(EVICTED_NOTE)
+        ep.notes = with_added(ep.notes, EVICTED_NOTE)
         mst = self.mns.get(ho.mn)
         if mst is not None:
             self.closed.append((replace(ho, cns={ep.cn: ep}, done_cns=[]), mst))

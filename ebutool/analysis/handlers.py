@@ -17,6 +17,7 @@ from ebutool.analysis.state import (
     Handover,
     MNState,
     Step,
+    with_added,
 )
 from ebutool.core import constants as C
 from ebutool.core.bounded import make_room, put
@@ -112,7 +113,7 @@ class MessageHandlers:
             frame,
         )
         if ep is not None:
-            ep.notes.add("exchange_limit")
+            ep.notes = with_added(ep.notes, "exchange_limit")
 
     def _index(self, key: CotiKey, ep: CNState | None, ex: Exchange) -> None:
         put(self.coti_index, key, (ep, ex), MAX_OPEN_COTIS, self.diag, "open CoTI", ex.first_frame)
@@ -126,12 +127,14 @@ class MessageHandlers:
         ho.ha = res.peer
         ex = ho.ha_bus.get(seq)
         if ex is None:
-            if ho.ha_done or seq in ho.ha_refresh_seqs:
-                ho.ha_refresh_seqs.add(seq)  # a lifetime refresh, not part of the handover
+            if ho.ha_done or seq in (ho.ha_refresh_seqs or ()):
+                # a lifetime refresh, not part of the handover
+                ho.ha_refresh_seqs = with_added(ho.ha_refresh_seqs, seq)
                 return
             if len(ho.ha_bus) >= MAX_EXCHANGES:
                 self._over_limit(None, "BUs to the HA", rec.frame)
-                ho.ha_refresh_seqs.add(seq)  # (its retransmissions: not warned again)
+                # (its retransmissions: not warned again)
+                ho.ha_refresh_seqs = with_added(ho.ha_refresh_seqs, seq)
                 return
             ex = ho.ha_bus[seq] = Exchange(coa=res.coa)
         ex.send(rec.ts_ns, rec.frame)
@@ -166,12 +169,13 @@ class MessageHandlers:
         table = ep.ebus if early else ep.bus
         ex = table.get(seq)
         if ex is None:
-            if ep.complete or seq in ep.refresh_seqs:
-                ep.refresh_seqs.add(seq)
+            if ep.complete or seq in (ep.refresh_seqs or ()):
+                ep.refresh_seqs = with_added(ep.refresh_seqs, seq)
                 return
             if len(table) >= MAX_EXCHANGES:
                 self._over_limit(ep, f"{rec.msg}s", rec.frame)
-                ep.refresh_seqs.add(seq)  # (its retransmissions: not warned again)
+                # (its retransmissions: not warned again)
+                ep.refresh_seqs = with_added(ep.refresh_seqs, seq)
                 return
             ex = table[seq] = Exchange(coa=res.coa, ack_requested=bool(bu.flags & BU_FLAG_A))
         ex.send(rec.ts_ns, rec.frame)
@@ -187,7 +191,7 @@ class MessageHandlers:
             ep.home_test, matched = mst.tests(res.peer).find(index, rec.ts_ns)
             ep.home_index = index
             if ep.home_test is not None and not matched and index is not None:
-                ep.notes.add("home_nonce_index_unmatched")
+                ep.notes = with_added(ep.notes, "home_nonce_index_unmatched")
         elif index is not None and index != ep.home_index and ex.n_sends == 1:
             # A new home token (after a refusal for an expired home nonce index, status
             # 136/138): the exchange the later, accepted BU used is the episode's.
@@ -244,8 +248,8 @@ class MessageHandlers:
                 # refresh, not a handover (the capture began after the move).
                 if ep is not None:
                     ep.refresh = True
-                elif len(ho.refresh_cns) < MAX_EXCHANGES:
-                    ho.refresh_cns.add(res.peer)
+                elif len(ho.refresh_cns or ()) < MAX_EXCHANGES:
+                    ho.refresh_cns = with_added(ho.refresh_cns, res.peer)
                 return
             if ep.first_recv is None:
                 ep.first_recv = (rec.ts_ns, rec.frame)
@@ -315,7 +319,7 @@ class MessageHandlers:
         seq = ba.sequence
         ex = _out_of_window(ba, ho.ha_bus) or ho.ha_bus.get(seq)
         if ex is None:
-            if seq in ho.ha_refresh_seqs:
+            if seq in (ho.ha_refresh_seqs or ()):
                 return
             self.diag.warn(
                 "orphan_reply",
@@ -353,7 +357,7 @@ class MessageHandlers:
                 ex, label = ep.ebus[seq], "EBA"
             elif seq in ep.bus:
                 ex, label = ep.bus[seq], "BA"
-            elif seq in ep.refresh_seqs:
+            elif seq in (ep.refresh_seqs or ()):
                 return
         if ep is None or ex is None:  # (ex is None whenever ep is)
             self.diag.warn(

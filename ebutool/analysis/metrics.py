@@ -184,7 +184,7 @@ def _cn_episode(
     """``ha_ack``: when the HA's BA accepted the home registration (None: not seen)."""
     kind = cn_kind(ep)
     mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus))
-    notes = set(ep.notes) | ha_notes
+    notes = set(ep.notes or ()) | ha_notes
     karn = list(ha_karn)
     t0 = None if ep.unknown_start else (ep.t0_ns or ho.t0_ns)
     if ep.started_mid:

@@ -9,8 +9,9 @@ the number of open episodes, never with the number of packets.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from ebutool.core.bounded import make_room
 from ebutool.core.constants import MAX_STATE_ENTRIES
@@ -25,6 +26,18 @@ HOME_TESTS_KEPT = 8  # answered home tests remembered per (MN, CN)
 EVICTED_NOTE = "state_evicted"  # the episode's state was evicted (ebutool.core.bounded)
 
 ACCEPTED_MAX_STATUS = 127  # BA status 0-127 = accepted (RFC 6275 6.1.8)
+
+T = TypeVar("T", bound=Hashable)
+
+
+def with_added(values: set[T] | None, value: T) -> set[T]:
+    """``values`` with ``value`` added: a new set when None.  The states' sets that most
+    episodes never fill (notes, refreshes) stay None until their first value: an empty
+    set is 216 octets, ~860 an MN for four of them, times --max-state-entries MNs."""
+    if values is None:
+        values = set()
+    values.add(value)
+    return values
 
 
 class Step(NamedTuple):
@@ -112,7 +125,7 @@ class CNState:
     cotis: dict[bytes, Exchange] = field(default_factory=dict)
     ebus: dict[int, Exchange] = field(default_factory=dict)
     bus: dict[int, Exchange] = field(default_factory=dict)
-    refresh_seqs: set[int] = field(default_factory=set)
+    refresh_seqs: set[int] | None = None  # (None until the first: with_added)
     dereg: bool = False
     max_lifetime_s: float = 0.0  # the longest lifetime a BU/EBU to the CN asked for
     home_test: Exchange | None = None  # the HoTI/HoT that produced the home token used
@@ -139,7 +152,7 @@ class CNState:
         or this is a binding refresh (DESIGN.md section 4)."""
         return self.started_mid or self.refresh
 
-    notes: set[str] = field(default_factory=set)
+    notes: set[str] | None = None  # (None until the first: with_added)
     verdicts: list[tuple[str, str]] = field(default_factory=list)  # ("request"|"reply", verdict)
 
     @property
@@ -176,11 +189,11 @@ class Handover:
     opened_by: str  # msg label of the packet that revealed the handover
     ha: str | None = None
     ha_bus: dict[int, Exchange] = field(default_factory=dict)
-    ha_refresh_seqs: set[int] = field(default_factory=set)
+    ha_refresh_seqs: set[int] | None = None  # (None until the first: with_added)
     ha_dereg: bool = False
     ha_steps: list[Step] = field(default_factory=list)
     cns: dict[str, CNState] = field(default_factory=dict)
-    refresh_cns: set[str] = field(default_factory=set)  # CNs with a binding before any (E)BU
+    refresh_cns: set[str] | None = None  # CNs with a binding before any (E)BU (with_added)
     done_cns: list[CNState] = field(default_factory=list)  # finished before a later event
     evicted: bool = False  # its MN's state was evicted (now, or before it began)
 

@@ -176,10 +176,12 @@ def test_report_of_the_store_has_the_merged_views_table(run):
     given = {"ar.pcap": "path"}
     store = collect([os.fspath(run["store"])], ReportOptions())
     files = collect([os.fspath(f) for f in run["files"]], ReportOptions(merge=True, vantage=given))
-    pd.testing.assert_frame_equal(store.episodes, files.episodes)
+    assert store.n_episodes == files.n_episodes == len(store.embedded)  # (all embedded)
+    pd.testing.assert_frame_equal(store.embedded, files.embedded)
     pd.testing.assert_frame_equal(store.summary, files.summary)
-    assert store.episodes.attrs["clocks"] == files.episodes.attrs["clocks"]
-    assert (store.episodes["vantage"] == "multi").all()
+    assert store.embedded.attrs["clocks"] == files.embedded.attrs["clocks"]
+    assert store.record["clock_offsets"] == files.record["clock_offsets"]
+    assert (store.embedded["vantage"] == "multi").all()
 
 
 def test_another_vantage_at_extraction_extracts_the_part_again(run, tmp_path):

@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
             err(f"note: {not_embedded_statement(data)}")
         if not quiet:
             err(
-                f"{len(data.episodes)} episode(s) from {len(data.paths)} input(s)"
+                f"{data.n_episodes} episode(s) from {len(data.paths)} input(s)"
                 + (f"; report written to {output}" if output != "-" else "")
             )
             for note in data.ladder_notes:

@@ -20,12 +20,14 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ebutool.report.html.data import ReportData, collect
+from ebutool.report.html.figures import NO_FIGURES, figures_available
 from ebutool.report.html.settings import ReportOptions
 
 if TYPE_CHECKING:
     from ebutool.core.output_file import OutputFile
 
 __all__ = [
+    "NO_FIGURES",
     "ReportData",
     "ReportOptions",
     "build_report",
@@ -36,36 +38,15 @@ __all__ = [
 ]
 
 
-NO_FIGURES = (
-    "The figures need matplotlib, which is not installed: pip install 'ebutool[plot]'. "
-    "Everything else in this page is complete."
-)
-
-
-def figures_available() -> bool:
-    """Whether matplotlib can draw the figures (without it the page says so)."""
-    from ebutool.core.errors import UsageError
-    from ebutool.report.plots import require_matplotlib
-
-    try:
-        require_matplotlib()
-    except UsageError:
-        return False
-    return True
-
-
 def _figures(data: ReportData) -> str:
-    if not figures_available():
+    if data.figures is None:
         return (
             '<section id="figures"><h2>Observed and predicted latencies</h2>'
             f'<p class="statement">{escape(NO_FIGURES)}</p></section>'
         )
-    from ebutool.report.html.figures import distribution_svgs, saving_svg
-
-    by = data.options.by if data.compare is not None else None
-    figs = [*distribution_svgs(data.episodes, by), saving_svg(data.episodes)]
     body = "".join(
-        f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>" for caption, svg in figs
+        f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
+        for caption, svg in data.figures
     )
     return (
         '<section id="figures"><h2>Observed and predicted latencies</h2>'
@@ -92,7 +73,7 @@ def not_embedded_statement(data: ReportData) -> str:
         return ""
     return (
         f"The episode table holds the first {data.options.max_rows:,} of "
-        f"{len(data.episodes):,} episodes ({data.not_embedded:,} not embedded, "
+        f"{data.n_episodes:,} episodes ({data.not_embedded:,} not embedded, "
         "--max-rows); the claim, figures and summary are of all of them."
     )
 
@@ -105,12 +86,11 @@ def not_embedded_note(data: ReportData) -> str:
 def render(data: ReportData) -> str:
     """The page of ``data`` (ebutool.report.html.data.collect)."""
     from ebutool.report.html import sections
-    from ebutool.report.html.how_made import how_made
     from ebutool.report.html.page import document, rows_payload
 
     names = ", ".join(data.paths) if len(data.paths) <= 3 else f"{len(data.paths)} inputs"
     title = data.options.title or f"ebutool report: {names}"
-    record = how_made(data)
+    record = data.record
     payload = rows_payload(data.embedded)
     payload["ladders"] = {str(k): v for k, v in data.ladders.items()}
     parts = [

@@ -24,9 +24,34 @@ from ebutool.analysis.claim import CLAIM_MODES, OBSERVED
 from ebutool.analysis.formulas import PROCEDURE_OF_KIND, predicting_formula
 from ebutool.analysis.summary import counted_mask
 
+NO_FIGURES = (
+    "The figures need matplotlib, which is not installed: pip install 'ebutool[plot]'. "
+    "Everything else in this page is complete."
+)
 RASTER_POINTS = 1000
 SVG_PARAMS: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "ebutool-report"}
 _ID = re.compile(r'(id="|url\(#|href="#)')
+
+
+def figures_available() -> bool:
+    """Whether matplotlib can draw the figures (without it the page says so)."""
+    from ebutool.core.errors import UsageError
+    from ebutool.report.plots import require_matplotlib
+
+    try:
+        require_matplotlib()
+    except UsageError:
+        return False
+    return True
+
+
+def figure_svgs(episodes: pd.DataFrame, by: str | None) -> list[tuple[str, str]] | None:
+    """Every figure of the page, (caption, SVG), from the statistics' columns of every
+    episode (``by``: compare's grouping, None when the page has no compare table); None
+    when matplotlib is not installed (the page says so: :data:`NO_FIGURES`)."""
+    if not figures_available():
+        return None
+    return [*distribution_svgs(episodes, by), saving_svg(episodes)]
 
 
 def svg_text(fig: Any, prefix: str) -> str:
@@ -101,7 +126,7 @@ def distribution_svgs(episodes: pd.DataFrame, by: str | None = None) -> list[tup
         fig = plots.distribution_figure(samples, kind, title=title)
         out.append((captions[kind], svg_text(fig, f"dist-{kind}-")))
     if by is not None and len(episodes):
-        from ebutool.report.html.data import with_file
+        from ebutool.report.html.gather import with_file
 
         grouped = with_file(episodes)
         title = compare.plot_title(by, "cdf")

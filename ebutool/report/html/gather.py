@@ -62,11 +62,6 @@ class EpisodeGatherer:
             self.head.append(whole)
             self.held += len(whole)
 
-    @property
-    def complete_head(self) -> bool:
-        """Whether the first ``max_rows`` rows are all here (or the table is shorter)."""
-        return self.held >= self.max_rows
-
     def embedded(self) -> pd.DataFrame:
         """The first ``max_rows`` rows whole (fewer if fewer came), with the attrs."""
         if self.empty is None:
@@ -146,3 +141,11 @@ def _streamed(
         piece.attrs["vantage"] = decisions
         piece.attrs[TIME_DECIMALS] = stats.time_decimals
         yield piece
+
+
+def with_file(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with compare's leading ``file`` column (the episodes' ``source``): a
+    shallow copy, the columns shared (copy-on-write), not a copy of the table (issue 12)."""
+    out = df.copy(deep=False)
+    out.insert(0, "file", out["source"] if "source" in out else None)
+    return out

@@ -36,3 +36,9 @@ class ReportOptions:
     max_rows: int = MAX_EMBEDDED_ROWS  # episodes embedded in the page (above)
     command_line: Sequence[str] | None = None  # for the provenance record, as given
     from_cli: bool = False  # made by ``ebutool report`` (not a library call)
+
+
+def claim_settings(options: ReportOptions) -> ClaimSettings:
+    from ebutool.analysis.claim_stats import DEFAULT_SETTINGS
+
+    return options.settings if options.settings is not None else DEFAULT_SETTINGS
