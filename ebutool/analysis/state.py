@@ -16,6 +16,7 @@ from typing import NamedTuple, TypeVar
 from ebutool.core.bounded import make_room
 from ebutool.core.constants import MAX_STATE_ENTRIES
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.units import seconds
 
 MAX_SENDS = 16  # transmissions remembered per request (more are only counted)
 MAX_STEPS = 256  # timeline steps kept per episode
@@ -281,7 +282,7 @@ class Episode:
 
     @property
     def t_handover(self) -> float | None:
-        return None if self.t0_ns is None else self.t0_ns / 1e9
+        return None if self.t0_ns is None else seconds(self.t0_ns)  # the exact map's key
 
 
 def median_gap(times) -> float | int | None:

@@ -142,9 +142,7 @@ def test_pieces_of_several_files_give_the_whole_tables_octets(
 
 def nanosecond_copy(src: Path, dst: Path, plus_ns: int = 0) -> Path:
     """``src`` (a little-endian microsecond pcap) as a nanosecond pcap, each time
-    ``plus_ns`` later.  (0 here: an episode's t_handover float is ``t0_ns / 1e9``, which
-    rounds the integer first, and so misses its exact ns unless they are whole
-    microseconds; ebutool.analysis.state, left alone.)"""
+    ``plus_ns`` later (tests/analysis/test_nanosecond_handover.py uses 123)."""
     head, recs = pcap_records(src.read_bytes())
     out = [b"\x4d\x3c\xb2\xa1" + head[4:]]
     for r in recs:
