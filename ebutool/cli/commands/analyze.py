@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -405,8 +406,10 @@ class _Streamed:
         )  # fmt: skip
         if not isinstance(made, StreamedTable):
             return made
-        pieces, attrs = made.pieces(), made.attrs
-        self._written(paths, pieces, made.decisions, attrs, made.notes, diag, stats)
+        # closed on the way out of a signal too: the command ends by os._exit
+        # (ebutool.cli.ending.stop), and only closing the generator removes its spill
+        with closing(made.pieces()) as pieces:
+            self._written(paths, pieces, made.decisions, made.attrs, made.notes, diag, stats)
 
     def _written(self, paths, pieces, decisions, attrs, notes, diag, stats) -> NoReturn:
         """The pieces written, the provenance and stderr lines; ends the command."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -94,14 +95,15 @@ def register(app: typer.Typer) -> None:
                 tables = verify_stream(paths[0], counts=counts, **options)
             else:
                 tables = verify_files_streamed(paths, jobs, counts=counts, **options).pieces()
-            write_pieces(
-                tables,
-                fmt,
-                out,
-                columns=columns,
-                name="ebutool_verify",
-                provenance=lambda: provenance.record(fmt, paths, config=config),
-            )
+            with closing(tables):  # its spill removed on a signal too (os._exit after)
+                write_pieces(
+                    tables,
+                    fmt,
+                    out,
+                    columns=columns,
+                    name="ebutool_verify",
+                    provenance=lambda: provenance.record(fmt, paths, config=config),
+                )
         else:
             df = verify_files(
                 paths, jobs, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas

@@ -1,0 +1,59 @@
+"""A signal while several inputs' pieces are written (review of the streamed path): the
+command ends by os._exit (ebutool.cli.ending.stop), which runs no finalizer, so the
+pieces' folder in $TMPDIR must already be gone when ``stop`` is reached, not left holding
+every piece not yet written."""
+
+from __future__ import annotations
+
+import tempfile
+
+import pytest
+
+from ebutool.cli import options
+from ebutool.cli.commands import analyze, decode, verify
+from tests.support.cli import SAMPLES, run_cli
+
+INPUTS = [SAMPLES / "mixed.pcap", SAMPLES / "standard.pcap", SAMPLES / "early-optimistic.pcap"]
+
+
+class _Interrupting:
+    """A PieceWriter that takes one piece, then Ctrl-C arrives."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def add(self, df):
+        raise KeyboardInterrupt
+
+
+def _interrupting_write(tables, *args, **kwargs):
+    next(iter(tables))
+    raise KeyboardInterrupt
+
+
+@pytest.fixture
+def left_at_stop(tmp_path, monkeypatch):
+    """The ebutool-inputs-* folders in $TMPDIR at the moment the command ends."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seen: list[list[str]] = []
+
+    def fake_stop(line: str, status: int) -> None:
+        seen.append(sorted(p.name for p in tmp_path.glob("ebutool-inputs-*")))
+        raise SystemExit(status)
+
+    monkeypatch.setattr(options, "stop", fake_stop)
+    return seen
+
+
+@pytest.mark.parametrize("command", ["analyze", "decode", "verify"])
+def test_interrupted_writing_of_several_inputs_leaves_no_pieces(
+    command, monkeypatch, left_at_stop, tmp_path
+):
+    if command == "analyze":
+        monkeypatch.setattr(analyze, "PieceWriter", _Interrupting)
+    else:
+        module = decode if command == "decode" else verify
+        monkeypatch.setattr(module, "write_pieces", _interrupting_write)
+    res = run_cli(command, *INPUTS, "-f", "csv", "-o", tmp_path / "out.csv", "-q")
+    assert res.exit_code == 130, res.output
+    assert left_at_stop == [[]]
