@@ -9,6 +9,7 @@ piece, not the table.
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 from collections.abc import Iterator
@@ -30,8 +31,7 @@ class PieceSpill:
 
     def keep(self, df: pd.DataFrame) -> None:
         path = Path(self._dir.name) / f"{len(self._files):08d}.pickle"
-        with path.open("wb") as f:
-            pickle.dump(df, f, protocol=pickle.HIGHEST_PROTOCOL)
+        dump_piece(df, path)
         self._files.append(path)
 
     def read(self) -> Iterator[pd.DataFrame]:
@@ -50,3 +50,17 @@ class PieceSpill:
 
     def cleanup(self) -> None:
         self._dir.cleanup()
+
+
+def dump_piece(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """``df`` pickled to ``path``: the disk of $TMPDIR full or failing is an output error
+    (one line, exit 5: ebutool.core.errors.OutputError), not an internal one."""
+    from ebutool.core.errors import OutputError
+
+    try:
+        with open(path, "wb") as f:
+            pickle.dump(df, f, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        folder = os.path.dirname(os.fspath(path))
+        raise OutputError(f"temporary pieces in {folder}: {reason}") from None

@@ -38,6 +38,7 @@ from ebutool.analysis.vantage import role_for
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import TIME_DECIMALS, US_DECIMALS
 from ebutool.records.from_packet import StreamStats
+from ebutool.report.piece_spill import dump_piece
 from ebutool.runner.multi import merged_records, per_file, readable, tagged
 
 if TYPE_CHECKING:
@@ -65,8 +66,7 @@ class Spilled:
         """``pieces`` kept in a new folder under ``root`` (one in memory at a time)."""
         out = cls(tempfile.mkdtemp(dir=root))
         for df in pieces:
-            with open(out._path(out.count), "wb") as f:
-                pickle.dump(df, f, protocol=pickle.HIGHEST_PROTOCOL)
+            dump_piece(df, out._path(out.count))  # (disk full: an OutputError, exit 5)
             if not out.rows and (len(df) or not out.count):
                 out.dtypes = [str(t) for t in df.dtypes]
             out.count += 1
