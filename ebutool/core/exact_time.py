@@ -15,7 +15,7 @@ share a float) with 6 decimals from the floats.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 
 NS_PER_S = 1_000_000_000
 EXACT_NS = "exact_ns"
@@ -59,7 +59,7 @@ def merged_attrs(frames: Iterable) -> dict:
     return {EXACT_NS: exact, TIME_DECIMALS: decimals}
 
 
-def at_resolution(pieces: Iterable, stats) -> Iterator:
+def at_resolution(pieces: Iterable, stats) -> Generator:
     """Consecutive pieces of one table (a streamed output, ebutool.report.streamed),
     each marked with the resolution of the captures read so far (``stats.time_decimals``,
     an ebutool.records.from_packet.StreamStats): a piece is rendered before the rest of

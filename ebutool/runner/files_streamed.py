@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -194,7 +194,7 @@ class StreamedTable:
             out["notes"] = self.notes
         return out
 
-    def pieces(self) -> Iterator[pd.DataFrame]:
+    def pieces(self) -> Generator[pd.DataFrame, None, None]:
         """The whole table's pieces in order (module doc); the folder is removed after."""
         if self.whole:
             yield self._put_together()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -589,7 +589,7 @@ def decode_stream(
     opaque: Counter[str],
     progress: ProgressLike = None,
     esp_sas: EspSAs = None,
-) -> Iterator[pd.DataFrame]:
+) -> Generator[pd.DataFrame, None, None]:
     """The decode table of one input (what :func:`decode_files` gives for it) as
     consecutive pieces, made while the input is read (ebutool.report.message_table)."""
     from ebutool.report.message_table import decode_chunks
@@ -690,7 +690,7 @@ def verify_stream(
     esp_sas: EspSAs = None,
     counts: Counter[str] | None = None,
     rows: int = 10_000,
-) -> Iterator[pd.DataFrame]:
+) -> Generator[pd.DataFrame, None, None]:
     """The verdicts of one input (what :func:`verify_files` gives for it) as consecutive
     tables of at most ``rows`` rows, made while the input is read; ``counts`` counts the
     verdicts.  The first table may be empty, the others are not."""
