@@ -61,13 +61,15 @@ def fork_mapper(jobs: int):
             # (as ebutool.runner.multi.map_files): held back until the forks are done.
             held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
             try:
-                children = [_fork(func, tasks, share) for share in parts[1:]]
+                for share in parts[1:]:  # (one appended as soon as forked: a later fork
+                    children.append(_fork(func, tasks, share))  # that fails ends it too)
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
             results = [func(tasks[i]) for i in parts[0]]
             while children:
-                results.extend(_collect(*children[0]))
-                children.pop(0)  # (collected: its pipe closed, the child waited for)
+                # out of the list before it is collected: whatever _collect raises, its
+                # pipe is closed and it is waited for, and _end must not touch it again
+                results.extend(_collect(*children.pop(0)))
             return results
         finally:
             _end(children)
@@ -78,7 +80,12 @@ def fork_mapper(jobs: int):
 def _fork(func: Callable[[Any], Any], tasks: list[Any], share: range) -> tuple[int, int]:
     """(pid, read end of its pipe) of a child running ``share`` of ``tasks``."""
     read, write = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        raise
     if pid:
         os.close(write)
         return pid, read
@@ -109,11 +116,15 @@ def _error(exc: Exception) -> bytes:
 
 def _collect(pid: int, read: int) -> list[Any]:
     """A child's results (or its exception, raised), once it has ended."""
-    with os.fdopen(read, "rb") as fh:
-        data = fh.read()
-    _, status = os.waitpid(pid, 0)
-    if not data:
-        code = os.waitstatus_to_exitcode(status)
+    try:
+        with os.fdopen(read, "rb") as fh:
+            data = fh.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    # a child writes its results then exits 0: anything else (killed, out of memory,
+    # possibly while writing) leaves no results to trust, even if some octets came
+    if not data or code != 0:
         how = f"signal {-code}" if code < 0 else f"exit status {code}"
         raise WorkerLost(f"a worker process of the analysis ended without its results ({how})")
     kind, value = pickle.loads(data)

@@ -99,3 +99,51 @@ def test_children_ended_when_this_process_stops(tmp_path):
         os.waitpid(pid, os.WNOHANG)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_fork_that_fails_ends_the_children_already_forked(tmp_path, monkeypatch):
+    """Review: the second fork failing (ENOMEM, EAGAIN) left the first child running,
+    never waited for."""
+    real_fork, forked = os.fork, []
+
+    def fork_once():
+        if forked:
+            raise OSError(11, "Resource temporarily unavailable")
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_once)
+
+    def sleepy(x: int) -> int:
+        time.sleep(30 if os.getpid() != parent else 0)
+        return x
+
+    parent = os.getpid()
+    start = time.monotonic()
+    with pytest.raises(OSError, match="temporarily"):
+        fork_mapper(3)(sleepy, [0, 1, 2])
+    assert time.monotonic() - start < 20 and len(forked) == 1
+    with pytest.raises(ChildProcessError):  # ended and reaped
+        os.waitpid(forked[0], os.WNOHANG)
+
+
+def test_a_child_killed_while_writing_is_a_worker_lost_not_a_cut_pickle(tmp_path):
+    """Review: a child killed with part of its results in the pipe gave an
+    UnpicklingError (an internal error) instead of the lost worker's diagnosis."""
+    mark = tmp_path / "child.pid"
+    parent = os.getpid()
+
+    def big_or_kill(x: int):
+        if os.getpid() != parent:
+            mark.write_text(str(os.getpid()))
+            return b"x" * 4_000_000  # more than a pipe holds: the child blocks writing
+        while not mark.exists():
+            time.sleep(0.01)
+        time.sleep(0.5)  # (the child pickles and blocks in its write)
+        os.kill(int(mark.read_text()), signal.SIGKILL)
+        return x
+
+    with pytest.raises(WorkerLost, match="signal 9"):
+        fork_mapper(2)(big_or_kill, [0, 1])
