@@ -178,8 +178,8 @@ def _replay_written(
     run: dict,
 ) -> ReplayRuns:
     """Replay ``paths`` and write the tables ``outs`` names (name -> OutputFile or None):
-    one input in a streamed format batch by batch as it is replayed (docs/replay.md
-    "Bounded state"), else whole at the end."""
+    one input batch by batch as it is replayed (docs/replay.md "Bounded state"), several
+    spilled then written piece by piece; the table on a terminal whole at the end."""
     from ebutool.runner.tasks import replay_files, replay_written
 
     config = run["config"]
