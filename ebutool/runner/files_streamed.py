@@ -66,12 +66,16 @@ class Spilled:
         """``pieces`` kept in a new folder under ``root`` (one in memory at a time)."""
         out = cls(tempfile.mkdtemp(dir=root))
         for df in pieces:
-            dump_piece(df, out._path(out.count))  # (disk full: an OutputError, exit 5)
-            if not out.rows and (len(df) or not out.count):
-                out.dtypes = [str(t) for t in df.dtypes]
-            out.count += 1
-            out.rows += len(df)
+            out.add(df)
         return out
+
+    def add(self, df: pd.DataFrame) -> None:
+        """``df`` kept as the next piece (several tables spilled side by side: replay)."""
+        dump_piece(df, self._path(self.count))  # (disk full: an OutputError, exit 5)
+        if not self.rows and (len(df) or not self.count):
+            self.dtypes = [str(t) for t in df.dtypes]
+        self.count += 1
+        self.rows += len(df)
 
     def _path(self, i: int) -> str:
         return os.path.join(self.folder, f"{i:08d}.pickle")

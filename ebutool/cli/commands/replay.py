@@ -178,14 +178,12 @@ def _replay_written(
     run: dict,
 ) -> ReplayRuns:
     """Replay ``paths`` and write the tables ``outs`` names (name -> OutputFile or None):
-    one input in a streamed format batch by batch as it is replayed (docs/replay.md
-    "Bounded state"), else whole at the end."""
+    one input batch by batch as it is replayed (docs/replay.md "Bounded state"), several
+    spilled then written piece by piece; the table on a terminal whole at the end."""
     from ebutool.runner.tasks import replay_files, replay_written
 
     config = run["config"]
-    if len(paths) == 1 and all(
-        in_pieces(fmt, w, parquet=True) for w in outs.values() if w is not None
-    ):
+    if all(in_pieces(fmt, w, parquet=True) for w in outs.values() if w is not None):
         writers = {
             what: PieceWriter(
                 fmt, w, columns=columns if what == "exposure" else None, name=f"ebutool_{what}"
@@ -193,6 +191,8 @@ def _replay_written(
             for what, w in outs.items()
             if w is not None
         }
+        if len(paths) > 1:  # (written once every input is read: docs/outputs.md)
+            return _several_written(paths, jobs, fmt, writers, provenance, run)
         result = replay_written(paths[0], {what: w.add for what, w in writers.items()}, **run)
         made = provenance.record(fmt, paths, config=config)
         for w in writers.values():
@@ -212,6 +212,27 @@ def _replay_written(
                 quiet=quiet if what == "exposure" else False,
                 provenance=made,
             )
+    return result
+
+
+def _several_written(
+    paths: list[str],
+    jobs: int,
+    fmt: OutputFormat,
+    writers: dict[str, PieceWriter],
+    provenance: Provenance,
+    run: dict,
+) -> ReplayRuns:
+    """Several inputs replayed each on its own, their tables spilled, then each table
+    ``writers`` names written piece by piece (ebutool.runner.replay_spilled)."""
+    from ebutool.runner.replay_spilled import replay_files_streamed
+
+    result, tables = replay_files_streamed(paths, jobs, tables=list(writers), **run)
+    made = provenance.record(fmt, paths, config=run["config"])
+    for what, writer in writers.items():
+        for df in tables[what].pieces():
+            writer.add(df)
+        writer.close(made)
     return result
 
 
