@@ -191,6 +191,11 @@ class StreamedTable:
         forms = {tuple(t.dtypes) for t in tables}
         self.whole = tag is not None and len(forms) > 1 and any(not t.rows for t in tables)
 
+    def cleanup(self) -> None:
+        """The pieces' folder removed now (also when :meth:`pieces` was never read:
+        the command may end by os._exit, which runs no finalizer)."""
+        self._root.cleanup()
+
     @property
     def attrs(self) -> dict[str, Any]:
         out: dict[str, Any] = {"vantage": self.decisions, TIME_DECIMALS: self.time_decimals}

@@ -10,7 +10,7 @@ import tempfile
 import pytest
 
 from ebutool.cli import options
-from ebutool.cli.commands import analyze, decode, verify
+from ebutool.cli.commands import analyze, decode, replay, verify
 from tests.support.cli import SAMPLES, run_cli
 
 INPUTS = [SAMPLES / "mixed.pcap", SAMPLES / "standard.pcap", SAMPLES / "early-optimistic.pcap"]
@@ -45,15 +45,18 @@ def left_at_stop(tmp_path, monkeypatch):
     return seen
 
 
-@pytest.mark.parametrize("command", ["analyze", "decode", "verify"])
+@pytest.mark.parametrize("command", ["analyze", "decode", "verify", "replay"])
 def test_interrupted_writing_of_several_inputs_leaves_no_pieces(
     command, monkeypatch, left_at_stop, tmp_path
 ):
-    if command == "analyze":
-        monkeypatch.setattr(analyze, "PieceWriter", _Interrupting)
+    if command in ("analyze", "replay"):
+        monkeypatch.setattr(
+            analyze if command == "analyze" else replay, "PieceWriter", _Interrupting
+        )
     else:
         module = decode if command == "decode" else verify
         monkeypatch.setattr(module, "write_pieces", _interrupting_write)
-    res = run_cli(command, *INPUTS, "-f", "csv", "-o", tmp_path / "out.csv", "-q")
+    more = ["--divergences", tmp_path / "d.csv"] if command == "replay" else []  # 2 tables
+    res = run_cli(command, *INPUTS, "-f", "csv", "-o", tmp_path / "out.csv", *more, "-q")
     assert res.exit_code == 130, res.output
     assert left_at_stop == [[]]

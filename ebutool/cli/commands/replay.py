@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -229,10 +230,15 @@ def _several_written(
 
     result, tables = replay_files_streamed(paths, jobs, tables=list(writers), **run)
     made = provenance.record(fmt, paths, config=run["config"])
-    for what, writer in writers.items():
-        for df in tables[what].pieces():
-            writer.add(df)
-        writer.close(made)
+    try:
+        for what, writer in writers.items():
+            with closing(tables[what].pieces()) as pieces:
+                for df in pieces:
+                    writer.add(df)
+            writer.close(made)
+    finally:  # every table's spill, written or not, gone before a signal's os._exit
+        for table in tables.values():
+            table.cleanup()
     return result
 
 
