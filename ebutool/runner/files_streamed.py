@@ -251,16 +251,23 @@ class StreamedTable:
         return df
 
     def _filtered(self, df: pd.DataFrame) -> pd.DataFrame:
-        if self.mn is None and self.cn is None:
-            return df
-        keep = pd.Series(True, index=df.index)
-        if self.mn is not None:
-            keep &= df["mn"] == self.mn
-        if self.cn is not None:
-            keep &= df["cn"] == self.cn
-        out = df[keep].reset_index(drop=True)
-        out.attrs = dict(df.attrs)
-        return out
+        return mn_cn_rows(df, self.mn, self.cn)
+
+
+def mn_cn_rows(df: pd.DataFrame, mn: str | None, cn: str | None) -> pd.DataFrame:
+    """The episodes of ``mn`` and ``cn`` (None: any), indexed from 0, ``df``'s attrs
+    kept: the ``--mn``/``--cn`` filter, applied after the numbering (so an episode keeps
+    its number among all of them), of the whole table and of each piece alike."""
+    if mn is None and cn is None:
+        return df
+    keep = pd.Series(True, index=df.index)
+    if mn is not None:
+        keep &= df["mn"] == mn
+    if cn is not None:
+        keep &= df["cn"] == cn
+    out = df[keep].reset_index(drop=True)
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def tagged_spilled(
@@ -325,6 +332,7 @@ __all__ = [
     "merged_sources",
     "merged_spilled",
     "per_file_spilled",
+    "mn_cn_rows",
     "tagged_spilled",
     "MERGED_LABEL",
 ]

@@ -50,6 +50,7 @@ from ebutool.runner.files_streamed import (
     StreamedTable,
     merged_sources,
     merged_spilled,
+    mn_cn_rows,
     per_file_spilled,
     tagged_spilled,
 )
@@ -399,12 +400,7 @@ def _put_together(
     ]
     df["source"] = pd.Series(sources, index=df.index, dtype=df["source"].dtype)
     df["episode"] = pd.Series(range(1, len(df) + 1), index=df.index, dtype=df["episode"].dtype)
-    keep = pd.Series(True, index=df.index)
-    if mn is not None:
-        keep &= df["mn"] == mn
-    if cn is not None:
-        keep &= df["cn"] == cn
-    out = df[keep].reset_index(drop=True)
+    out = mn_cn_rows(df, mn, cn)
     out.attrs["vantage"] = decisions
     out.attrs.update(merged_attrs(frames))
     out.attrs["notes"] = notes
