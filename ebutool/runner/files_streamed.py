@@ -25,6 +25,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,22 @@ if TYPE_CHECKING:
     from ebutool.core.constants import ProtocolConfig
 
 MERGED_LABEL = "the merged inputs"  # the vantage decision's name of inputs merged by time
+
+
+SPILL_PREFIX = "ebutool-inputs-"  # the pieces' folders in $TMPDIR
+
+
+@contextmanager
+def spill_root() -> Iterator[tempfile.TemporaryDirectory]:
+    """A folder in $TMPDIR for the inputs' pieces, removed if the block raises (a signal
+    included); kept when it ends, for the StreamedTable made in it, which removes it once
+    its pieces are read (StreamedTable.pieces, StreamedTable.cleanup)."""
+    root = tempfile.TemporaryDirectory(prefix=SPILL_PREFIX)
+    try:
+        yield root
+    except BaseException:
+        root.cleanup()
+        raise
 
 
 @dataclass
@@ -276,16 +293,12 @@ def tagged_spilled(
     """``task(path, diag, stats, root, *args)`` (a Spilled of one input's table) for
     every input (ebutool.runner.multi.per_file), their tables one after the other with
     a ``source`` column first: ebutool.runner.multi.tagged's table of several inputs."""
-    root = tempfile.TemporaryDirectory(prefix="ebutool-inputs-")
-    try:
+    with spill_root() as root:
         results = per_file(task, names, root.name, *args, jobs=jobs, diag=diag, stats=stats)
         tables, labels = readable(results, source_labels(names))
         for table, label in zip(tables, labels, strict=True):
             table.label = label
         return StreamedTable(tables, root, numbered=False, tag="source")
-    except BaseException:
-        root.cleanup()
-        raise
 
 
 def per_file_spilled(
@@ -306,8 +319,7 @@ def per_file_spilled(
     time (unless ``no_merge``), as ebutool.runner.tasks.analyze_files does."""
     from ebutool.runner.views import stitch_rotated
 
-    root = tempfile.TemporaryDirectory(prefix="ebutool-inputs-")
-    try:
+    with spill_root() as root:
         task_args = (root.name, config, keys, esp_sas, given)
         results = per_file(_spill_task, names, *task_args, jobs=jobs, diag=diag, stats=stats)
         tables, labels = readable(results, source_labels(names))
@@ -321,9 +333,6 @@ def per_file_spilled(
         for table, label in zip(tables, shown, strict=True):
             table.label = label
         return StreamedTable(tables, root, mn, cn, notes)
-    except BaseException:
-        root.cleanup()
-        raise
 
 
 __all__ = [
@@ -332,6 +341,7 @@ __all__ = [
     "merged_sources",
     "merged_spilled",
     "per_file_spilled",
+    "spill_root",
     "mn_cn_rows",
     "tagged_spilled",
     "MERGED_LABEL",

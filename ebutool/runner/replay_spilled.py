@@ -14,15 +14,15 @@ memory never holds.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from ebutool.analysis import source_labels
 from ebutool.core.constants import DEFAULT_CONFIG
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
-from ebutool.runner.files_streamed import Spilled, StreamedTable
+from ebutool.runner.files_streamed import Spilled, StreamedTable, spill_root
 from ebutool.runner.multi import check_paths, per_file, readable
 from ebutool.runner.tasks import ReplayRuns, replay_stream_file
 
@@ -81,8 +81,8 @@ def replay_files_streamed(
     pieces: the summaries (ReplayRuns whose tables are not to be read) and each table's
     StreamedTable (its :meth:`StreamedTable.pieces` to be read once)."""
     names = check_paths(paths, "replay")
-    roots = {what: tempfile.TemporaryDirectory(prefix="ebutool-inputs-") for what in tables}
-    try:
+    with ExitStack() as on_error:  # (each folder removed if this raises: spill_root)
+        roots = {what: on_error.enter_context(spill_root()) for what in tables}
         folders = {what: root.name for what, root in roots.items()}
         args = (folders, keys, config, cn_policy, list(trusted) if trusted is not None else None)
         stats = stats if stats is not None else StreamStats()
@@ -97,10 +97,6 @@ def replay_files_streamed(
                 table.label = label
             made[what] = StreamedTable(spilled, root, numbered=False, tag="source")
         return ReplayRuns(labels, [r for _, r in done], several=len(names) > 1), made
-    except BaseException:
-        for root in roots.values():
-            root.cleanup()
-        raise
 
 
 __all__ = ["REPLAY_TABLES", "replay_files_streamed"]

@@ -52,6 +52,7 @@ from ebutool.runner.files_streamed import (
     merged_spilled,
     mn_cn_rows,
     per_file_spilled,
+    spill_root,
     tagged_spilled,
 )
 from ebutool.runner.lean import kept_columns
@@ -313,18 +314,12 @@ def _merged_streamed(
     role: str | None,
 ) -> StreamedTable:
     """``--merge``'s one analysis (:func:`_analyze_merged`) in pieces."""
-    import tempfile
-
-    root = tempfile.TemporaryDirectory(prefix="ebutool-inputs-")
-    try:
+    with spill_root() as root:
         table = merged_spilled(
             root.name, names, jobs, config, keys, esp_sas, role, mn=mn, cn=cn, diag=diag,
             stats=stats,
         )  # fmt: skip
-    except BaseException:
-        root.cleanup()
-        raise
-    return StreamedTable([table], root, numbered=False)
+        return StreamedTable([table], root, numbered=False)
 
 
 def _each_on_its_own(

@@ -60,3 +60,20 @@ def test_interrupted_writing_of_several_inputs_leaves_no_pieces(
     res = run_cli(command, *INPUTS, "-f", "csv", "-o", tmp_path / "out.csv", *more, "-q")
     assert res.exit_code == 130, res.output
     assert left_at_stop == [[]]
+
+
+def _interrupting_reading(*args, **kwargs):
+    raise KeyboardInterrupt  # Ctrl-C while the inputs are read (their folder exists)
+
+
+@pytest.mark.parametrize("command", ["analyze", "decode", "verify", "replay"])
+def test_interrupted_reading_of_several_inputs_leaves_no_pieces(
+    command, monkeypatch, left_at_stop, tmp_path
+):
+    from ebutool.runner import files_streamed, replay_spilled
+
+    monkeypatch.setattr(files_streamed, "per_file", _interrupting_reading)
+    monkeypatch.setattr(replay_spilled, "per_file", _interrupting_reading)
+    res = run_cli(command, *INPUTS, "-f", "csv", "-o", tmp_path / "out.csv", "-q")
+    assert res.exit_code == 130, res.output
+    assert left_at_stop == [[]]
