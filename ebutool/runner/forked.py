@@ -29,8 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ebutool.core.errors import EXIT_INTERNAL, EbutoolError
-
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+from ebutool.runner.multi import STOP_SIGNALS, worker_signals
 
 
 class WorkerLost(EbutoolError):
@@ -59,7 +58,7 @@ def fork_mapper(jobs: int):
         try:
             # A signal handled in the middle of a fork would leave a child half set up
             # (as ebutool.runner.multi.map_files): held back until the forks are done.
-            held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
             try:
                 for share in parts[1:]:  # (one appended as soon as forked: a later fork
                     children.append(_fork(func, tasks, share))  # that fails ends it too)
@@ -92,10 +91,7 @@ def _fork(func: Callable[[Any], Any], tasks: list[Any], share: range) -> tuple[i
     status = 1  # (the child) never returns: os._exit, no atexit handler, no flush
     try:
         os.close(read)
-        # Ctrl-C is the main process's to handle (it ends the children); SIGTERM ends us
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        worker_signals()  # Ctrl-C is the main process's (it ends the children); SIGTERM ends us
         try:
             data = pickle.dumps(("ok", [func(tasks[i]) for i in share]), pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # raised again in the main process

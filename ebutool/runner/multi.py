@@ -54,13 +54,13 @@ def map_files(func: Callable[..., T], paths: Sequence[str], jobs: int = 1, *args
     results: dict[int, T] = {}
     remote = [i for i, p in enumerate(paths) if p != "-"]
     pool = ProcessPoolExecutor(
-        max_workers=min(jobs, max(1, len(remote))), initializer=_worker_signals
+        max_workers=min(jobs, max(1, len(remote))), initializer=worker_signals
     )
     try:
         # The workers are forked during submit: a signal handled in the middle of a fork
         # (in an at-fork hook) would print "Exception ignored ... Traceback".  Held back
-        # until the forks are done (the workers unblock it in _worker_signals).
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        # until the forks are done (the workers unblock it in worker_signals).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             futures = {i: pool.submit(func, paths[i], *args) for i in remote}
         finally:
@@ -84,16 +84,16 @@ def map_files(func: Callable[..., T], paths: Sequence[str], jobs: int = 1, *args
     return [results[i] for i in range(len(paths))]
 
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}  # held back while forking (a child half set up)
 
 
-def _worker_signals() -> None:
+def worker_signals() -> None:
     """A worker leaves Ctrl-C and SIGTERM to the main process (which ends it): no
     KeyboardInterrupt traceback from every worker.  (Forked with both blocked, see
     map_files: unblocked here, once its own dispositions are set.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def merge_stats(into: StreamStats, other: StreamStats) -> StreamStats:
