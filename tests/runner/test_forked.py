@@ -84,7 +84,10 @@ def test_children_ended_when_this_process_stops(tmp_path):
 
     def slow_child(x: int) -> int:
         if x == 1:
-            mark.write_text(str(os.getpid()))
+            # written whole then renamed: the parent, which goes on once the mark exists,
+            # must not read it empty (this child is ended right after)
+            (tmp_path / "child.tmp").write_text(str(os.getpid()))
+            os.replace(tmp_path / "child.tmp", mark)
             time.sleep(60)
         while not mark.exists():  # (this process's share, once the child is running)
             time.sleep(0.01)
@@ -137,7 +140,8 @@ def test_a_child_killed_while_writing_is_a_worker_lost_not_a_cut_pickle(tmp_path
 
     def big_or_kill(x: int):
         if os.getpid() != parent:
-            mark.write_text(str(os.getpid()))
+            (tmp_path / "child.tmp").write_text(str(os.getpid()))
+            os.replace(tmp_path / "child.tmp", mark)  # (whole when the parent sees it)
             return b"x" * 4_000_000  # more than a pipe holds: the child blocks writing
         while not mark.exists():
             time.sleep(0.01)
