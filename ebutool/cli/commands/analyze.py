@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
     from ebutool.records.from_packet import StreamStats
+    from ebutool.runner.files_streamed import StreamedTable
 
 FilesArg = Annotated[
     list[str],
@@ -295,13 +296,16 @@ def _run(a: AnalyzeArgs) -> None:
         min_samples=a.min_claim_samples, tolerance=a.claim_tolerance, seed=a.bootstrap_seed
     )
     one_input = (paths[0], given, a.mn, a.cn, a.config, a.keys, a.esp_sas, diag, stats)
-    several = streamable and a.cluster is None and not any(is_store(p) for p in paths)
+    no_store = a.cluster is None and not any(is_store(p) for p in paths)
+    several = streamable and no_store
     if len(paths) == 1 and streamable and one_process:
         _Streamed(a, out, settings).run(*one_input)  # (it ends the command)
     elif len(paths) == 1 and a.summary and one_process and not a.merge:
         df = _Streamed(a, out, settings).lean(*one_input)  # (the statistics' columns only)
     elif len(paths) > 1 and several:
         df = _Streamed(a, out, settings).several(paths, given, offsets, diag, stats)
+    elif len(paths) > 1 and a.summary and no_store:
+        df = _Streamed(a, out, settings).several_lean(paths, given, offsets, diag, stats)
     else:
         df = _whole(a, paths, given, offsets, diag, stats)
     table, shown, name = _tables(df, a.summary, settings, a.fmt)
@@ -392,18 +396,39 @@ class _Streamed:
         pieces, decisions = self._pieces(path, given, mn, cn, config, keys, esp_sas, diag, stats)
         self._written([path], pieces, decisions, {"vantage": decisions}, [], diag, stats)
 
-    def several(self, paths, given, offsets, diag, stats) -> pd.DataFrame:
-        """Several inputs written piece by piece once every one is read
-        (ebutool.runner.files_streamed); the whole table of views of one run."""
-        from ebutool.runner.files_streamed import StreamedTable
+    def _several_pieces(self, paths, given, offsets, diag, stats) -> StreamedTable | pd.DataFrame:
+        """Several inputs' table in pieces (ebutool.runner.files_streamed); the whole
+        table of views of one run."""
         from ebutool.runner.tasks import analyze_files_streamed
 
         a = self.args
-        made = analyze_files_streamed(
+        return analyze_files_streamed(
             paths, a.jobs, mn=a.mn, cn=a.cn, config=a.config, keys=a.keys, diag=diag,
             stats=stats, merge=a.merge, esp_sas=a.esp_sas, vantage=given,
             clock_offsets=offsets, no_merge=a.no_merge,
         )  # fmt: skip
+
+    def several_lean(self, paths, given, offsets, diag, stats) -> pd.DataFrame:
+        """Several inputs' table with only the columns --summary reads (as :meth:`lean`),
+        its attrs those of the whole table (notes, vantage); the whole table of views."""
+        from ebutool.report.compare import STATISTICS_COLUMNS
+        from ebutool.runner.files_streamed import StreamedTable
+        from ebutool.runner.lean import kept_columns
+
+        made = self._several_pieces(paths, given, offsets, diag, stats)
+        if not isinstance(made, StreamedTable):
+            return made
+        with closing(made.pieces()) as pieces:  # (its spill removed on the way out: several)
+            df = kept_columns(pieces, STATISTICS_COLUMNS, made.decisions)
+        df.attrs.update(made.attrs)
+        return df
+
+    def several(self, paths, given, offsets, diag, stats) -> pd.DataFrame:
+        """Several inputs written piece by piece once every one is read
+        (ebutool.runner.files_streamed); the whole table of views of one run."""
+        from ebutool.runner.files_streamed import StreamedTable
+
+        made = self._several_pieces(paths, given, offsets, diag, stats)
         if not isinstance(made, StreamedTable):
             return made
         # closed on the way out of a signal too: the command ends by os._exit
