@@ -16,7 +16,6 @@ import pytest
 from ebutool.core.constants import ProtocolConfig
 from ebutool.oracle.keys import load_keys_file
 from ebutool.report import OutputFormat, render_bytes
-from ebutool.runner.files_streamed import Spilled
 from ebutool.runner.tasks import replay_files
 from tests.runner.test_several_streamed import TEXT, nanosecond_copy
 from tests.support.cli import SAMPLES, run_cli
@@ -41,20 +40,6 @@ def _same(got: Path, want: pd.DataFrame, fmt: OutputFormat, what: str) -> None:
         assert back.equals(pq.read_table(io.BytesIO(render_bytes(want, fmt))))
     else:
         assert got.read_bytes() == render_bytes(want, fmt, name=f"ebutool_{what}")
-
-
-@pytest.fixture
-def spilled(monkeypatch):
-    """The tables spilled (Spilled.into calls): the CLI took the streamed path."""
-    made: list[str] = []
-    real = Spilled.into.__func__
-
-    def into(cls, root, pieces):
-        made.append(root)
-        return real(cls, root, pieces)
-
-    monkeypatch.setattr(Spilled, "into", classmethod(into))
-    return made
 
 
 @pytest.mark.parametrize("fmt", [*TEXT, OutputFormat.parquet])

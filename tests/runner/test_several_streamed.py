@@ -166,29 +166,15 @@ def _same(got: bytes, want: pd.DataFrame, fmt: OutputFormat) -> None:
         assert got == render_bytes(want, fmt, name="ebutool_episodes")
 
 
-@pytest.fixture
-def spy(monkeypatch):
-    """The files spilled (Spilled.into calls): the CLI took the streamed path."""
-    made: list[str] = []
-    real = Spilled.into.__func__
-
-    def into(cls, root, pieces):
-        made.append(root)
-        return real(cls, root, pieces)
-
-    monkeypatch.setattr(Spilled, "into", classmethod(into))
-    return made
-
-
 @pytest.mark.parametrize("fmt", [*TEXT, OutputFormat.parquet])
 @pytest.mark.parametrize("nano_first", [True, False])
-def test_micro_and_nano_inputs_in_both_orders(tmp_path, spy, fmt, nano_first):
+def test_micro_and_nano_inputs_in_both_orders(tmp_path, spilled, fmt, nano_first):
     nano = nanosecond_copy(SAMPLES / "standard.pcap", tmp_path / "nano.pcap")
     paths = [nano, SAMPLES / "mixed.pcap"]
     paths = paths if nano_first else paths[::-1]
     got, err, status = _cli_bytes(tmp_path, fmt, *paths)
     assert status == 0, err
-    assert len(spy) == 2  # each file's pieces spilled
+    assert len(spilled) == 2  # each file's pieces spilled
     whole = ebutool.analyze(*paths)
     assert whole.attrs[TIME_DECIMALS] == 9 and len(whole) > 10
     _same(got, whole, fmt)
@@ -233,7 +219,7 @@ def test_mn_filter_and_clashing_names(tmp_path):
 
 
 @pytest.mark.parametrize("how", ["rotated", "merge"])
-def test_nanosecond_pieces_merged_by_time_keep_nine_decimals(tmp_path, spy, how):
+def test_nanosecond_pieces_merged_by_time_keep_nine_decimals(tmp_path, spilled, how):
     """A rotated capture's pieces (or --merge) analysed as one: nine decimals when they
     are nanosecond captures (6 before: the merged table lost its resolution)."""
     nano = nanosecond_copy(SAMPLES / "standard.pcap", tmp_path / "nano.pcap")
@@ -244,7 +230,7 @@ def test_nanosecond_pieces_merged_by_time_keep_nine_decimals(tmp_path, spy, how)
     whole = ebutool.analyze(*parts, merge=how == "merge")
     assert whole.attrs[TIME_DECIMALS] == 9
     assert got == render_bytes(whole, OutputFormat.csv)
-    assert b".500000000," in got and spy
+    assert b".500000000," in got and spilled
 
 
 # --- memory ----------------------------------------------------------------------------------
@@ -296,7 +282,7 @@ def _without_messages(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("fmt", [*TEXT, OutputFormat.parquet])
 @pytest.mark.parametrize("command", ["decode", "verify"])
-def test_decode_and_verify_of_several_inputs_in_pieces(tmp_path, spy, command, fmt):
+def test_decode_and_verify_of_several_inputs_in_pieces(tmp_path, spilled, command, fmt):
     from ebutool.runner.tasks import decode_files, verify_files
 
     nano = nanosecond_copy(SAMPLES / "standard.pcap", tmp_path / "nano.pcap")
@@ -306,10 +292,10 @@ def test_decode_and_verify_of_several_inputs_in_pieces(tmp_path, spy, command, f
     whole_of = decode_files if command == "decode" else verify_files
     for paths in ([SAMPLES / "mixed.pcap", nano, bad], [none, nano], [nano, none]):
         out = tmp_path / f"out.{fmt.value}"
-        spy.clear()
+        spilled.clear()
         res = run_cli(command, *paths, "-f", fmt.value, "-o", out, "-q")
         assert res.exit_code == (3 if bad in paths else 0), res.stderr
-        assert len(spy) == len(paths)  # each file read into the spill
+        assert len(spilled) == len(paths)  # each file read into the spill
         want = whole_of([str(p) for p in paths])
         name = f"ebutool_{command}"
         if fmt is OutputFormat.parquet:
