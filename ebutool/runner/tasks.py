@@ -204,8 +204,7 @@ def analyze_files(
     names = check_paths(paths, "analyze")
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
-    given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
-    given = {path: check_role(role) for path, role in given.items()}
+    given = _roles(names, vantage)
     offsets = offsets_of(clock_offsets)
     if any(is_store(n) for n in names) and (len(names) > 1 or cluster is not None or jobs > 1):
         args = (mn, cn, config, keys, diag, stats, oracle, jobs, cluster, log, esp_sas)
@@ -244,9 +243,14 @@ def analyze_files_streamed(
     names = check_paths(paths, "analyze")
     if len(names) < 2 or any(is_store(n) for n in names):
         raise ValueError("analyze_files_streamed: several inputs, none a record store")
-    given = {path: check_role(role) for path, role in (vantage or {}).items()}
-    several = (config, keys, esp_sas, given, offsets_of(clock_offsets))
+    several = (config, keys, esp_sas, _roles(names, vantage), offsets_of(clock_offsets))
     return _several(names, jobs, mn, cn, diag, stats, None, merge, no_merge, several, None, True)
+
+
+def _roles(names: list[str], vantage: dict[str, str] | str | None) -> dict[str, str]:
+    """``--vantage`` as {path or base name: role}, each role checked (one role: every input's)."""
+    given = dict.fromkeys(names, vantage) if isinstance(vantage, str) else dict(vantage or {})
+    return {path: check_role(role) for path, role in given.items()}
 
 
 def _several(
