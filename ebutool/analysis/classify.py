@@ -13,7 +13,10 @@ EBA_ONLY = "eba_only"  # an early MN that waited for the EBA but not the HA's BA
 
 def eba(ep: CNState) -> Exchange | None:
     """The EBU exchange the CN acknowledged (first accepted), if any."""
-    return next((e for e in ep.ebus.values() if e.accepted), None)
+    for e in ep.ebus.values():  # (a loop, not next() over a generator: once per row)
+        if e.accepted:
+            return e
+    return None
 
 
 def cn_kind(ep: CNState) -> str:

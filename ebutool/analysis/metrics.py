@@ -30,13 +30,16 @@ def _rtt(ex: Exchange | None, name: str, karn: list[str]) -> float | None:
 def _rate_exceeded(exchanges, config: ProtocolConfig) -> bool:
     """More than MAX_UPDATE_RATE BU/EBU transmissions to one peer within one second
     (RFC 6275 11.8), counting every transmission the episode kept."""
-    times = sorted(t for e in exchanges for t in e.sends)
     rate = config.max_update_rate
     if rate <= 0:
         return False
     # at most k transmissions in any window of `window` ns (k = rate per second, or one
     # per 1/rate seconds when the rate is below one)
     k, window = (int(rate), NS_PER_S) if rate >= 1 else (1, NS_PER_S / rate)
+    sends = [e.sends for e in exchanges if e.sends]
+    if sum(map(len, sends)) <= k:  # (most episodes: a few sends, no window to look at)
+        return False
+    times = sorted(t for s in sends for t in s)
     return any(times[i + k] - times[i] < window for i in range(len(times) - k))
 
 
@@ -47,8 +50,9 @@ def _retransmissions(exchanges) -> int:
     if not exchanges:  # most tables of an episode are empty (dict views have a length)
         return 0
     sent = [e for e in exchanges if e.n_sends]
-    if len(sent) > 1:  # usually one request per table: nothing to order
-        sent.sort(key=_first_ts_or_0)
+    if len(sent) < 2:  # usually one request per table: nothing to order or follow
+        return sent[0].n_sends - 1 if sent else 0
+    sent.sort(key=_first_ts_or_0)
     return sum(e.n_sends - 1 for e in sent) + sum(1 for e in sent[:-1] if not e.answered)
 
 
@@ -263,8 +267,10 @@ def _cn_episode(
 def esp_protected(steps: list[Step]) -> str | None:
     """The labels of the ESP-protected messages among ``steps`` (each once, in order of
     time), ";"-joined; None when none was protected."""
-    labels = dict.fromkeys(s.msg for s in sorted(steps) if s.esp)
-    return ";".join(labels) or None
+    protected = [s for s in steps if s.esp]
+    if not protected:  # (most captures: no ESP; nothing to sort)
+        return None
+    return ";".join(dict.fromkeys(s.msg for s in sorted(protected)))
 
 
 def _rtt_ro(ep: CNState, karn: list[str]) -> tuple[float | None, str | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from operator import sub
 from typing import NamedTuple, TypeVar
 
 from ebutool.core.bounded import make_room
@@ -288,7 +289,7 @@ class Episode:
 def median_gap(times) -> float | int | None:
     """The median interval between consecutive ``times``; None for fewer than two."""
     t = list(times)
-    gaps = sorted(b - a for a, b in zip(t, t[1:], strict=False))
+    gaps = sorted(map(sub, t[1:], t))  # b - a for each consecutive (a, b)
     if not gaps:
         return None
     m = len(gaps) // 2
