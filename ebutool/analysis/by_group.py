@@ -42,7 +42,7 @@ from ebutool.analysis.vantage import Evidence
 from ebutool.core.bounded import put
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.records.retype import retyped
+from ebutool.records.retype import retyper
 
 NEVER = 1 << 62  # a position after every record
 # The run-wide table bounds (see the module doc), by the name GroupResult.peak uses.
@@ -107,24 +107,29 @@ def run_group(
     rows = EpisodeRows()
     add = rows.add_handover
     advance = getattr(oracle, "advance", None)
-
-    def stream():
-        for pos, item in items:  # the run's state before this record, then the record
-            book.pos = pos
-            if pos > book.due:
-                book.advance(pos)
-            # (the oracle sees only decoded messages: its schedule is applied before them)
-            if advance is not None and getattr(item, "mh", None) is not None:
-                advance(pos)
-            evidence.add(item)
-            yield item
-
     # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
+    retype = retyper(config.mh_types, diag)
+    count, feed = evidence.add, rc.feed
     most_pending = most_coti = most_zero = 0
     pending, coti_index, cot_zero = rc.pending, rc.coti_index, rc.cot_zero
-    for item in retyped(stream(), config.mh_types, diag):
-        for ho, _ in rc.feed(item):
-            add(ho, config, None)
+    # One loop per record, what a stack of generators (positions, evidence, retyped)
+    # did in turn: the run's state before this record, then the record.
+    for pos, item in items:
+        book.pos = pos
+        if pos > book.due:
+            book.advance(pos)
+        if getattr(item, "mh", None) is not None:
+            # (the oracle sees only decoded messages: its schedule is applied before them)
+            if advance is not None:
+                advance(pos)
+            count(item)
+            item = retype(item)  # (a Record: a HandoverEvent has no message)
+        elif item.msg == "handover":  # (Evidence counts the events; data: nothing)
+            count(item)
+        closed = feed(item)
+        if closed:
+            for ho, _ in closed:
+                add(ho, config, None)
         # (the tables are the reconstructor's own, never replaced: sizes read inline)
         if len(pending) > most_pending:
             most_pending = len(pending)

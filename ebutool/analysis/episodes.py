@@ -77,12 +77,15 @@ class Reconstructor(MessageHandlers):
     # -- input -----------------------------------------------------------------------
     def feed(self, item: Record | HandoverEvent) -> Sequence[tuple[Handover, MNState]]:
         """The handovers ``item`` closed (most records close none: no new list then)."""
+        ts = item.ts_ns
         if self.first_ts is None:
-            self.first_ts = item.ts_ns
-        if item.ts_ns > self.last_ts:
-            self.last_ts = item.ts_ns
+            self.first_ts = ts
+        if ts > self.last_ts:
+            self.last_ts = ts
         if isinstance(item, HandoverEvent):
             self._event(item)
+        elif item.mh is None and item.msg == "data":
+            self._data(item)  # most records: no verdict, no note (called here: one call less)
         else:
             self._record(item)
         if not self.closed:
@@ -117,9 +120,7 @@ class Reconstructor(MessageHandlers):
             self._flush(ev.coa)
 
     def _record(self, rec: Record) -> None:
-        if rec.mh is None and rec.msg == "data":
-            self._data(rec)  # most records: no verdict, no note
-            return
+        """A record other than a data packet without a message (feed: :meth:`_data`)."""
         res = self.book.resolve(rec)
         note = None
         if rec.msg == "CoT" and isinstance(rec.mh, HomeTest) and rec.mh.nonce_index == 0:

@@ -15,7 +15,9 @@ a CN answers it with a Binding Error of status 2 ("unrecognised MH type") and sa
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from ebutool.core import constants as C
 from ebutool.core.diagnostics import Diagnostics
@@ -88,14 +90,27 @@ class RefusedTypes:
             )
 
 
+def retyper(mh_types: dict[int, int], diag: Diagnostics) -> Callable[[Record], Record]:
+    """What :func:`retyped` does to each Record that carries a message (``mh`` not None;
+    it leaves the others as they are), for a caller that walks the stream itself: the
+    record with :func:`retype` applied or, without ``mh_types``, the record itself after
+    :class:`RefusedTypes` saw it."""
+    if mh_types:
+        return partial(retype, mh_types=mh_types, diag=diag)
+    see = RefusedTypes(diag).see
+
+    def seen(rec: Record) -> Record:
+        see(rec)
+        return rec
+
+    return seen
+
+
 def retyped(records, mh_types: dict[int, int], diag: Diagnostics):
     """The stream with :func:`retype` applied; without ``mh_types``, unknown types a CN
     refuses are reported (:class:`RefusedTypes`)."""
-    refused = None if mh_types else RefusedTypes(diag)
+    step = retyper(mh_types, diag)
     for item in records:
-        if isinstance(item, Record):
-            if mh_types:
-                item = retype(item, mh_types, diag)
-            elif refused is not None and item.mh is not None:
-                refused.see(item)
+        if isinstance(item, Record) and item.mh is not None:
+            item = step(item)
         yield item

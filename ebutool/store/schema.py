@@ -135,7 +135,7 @@ def _pylist(col: pa.Array) -> list:
         indices = col.indices
         if indices.null_count:
             indices = indices.fill_null(len(values) - 1)
-        return [values[i] for i in indices.to_numpy().tolist()]
+        return list(map(values.__getitem__, indices.to_numpy().tolist()))
     if col.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
         return col.to_numpy(zero_copy_only=False).tolist()
     if pa.types.is_string(kind):
@@ -153,7 +153,7 @@ def from_table(table: pa.Table, sources: Sequence[str]) -> Iterator[Record | Han
         for name in NAMES
     ]
     labels = list(sources)
-    return _items(cols, (labels[i] for i in _pylist(table.column(PART).combine_chunks())))
+    return _items(cols, map(labels.__getitem__, _pylist(table.column(PART).combine_chunks())))
 
 
 def _items(cols: list[list], sources: Iterable[str]) -> Iterator[Record | HandoverEvent]:
