@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ebutool.core.bounded import put
+from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import MAX_STATE_ENTRIES
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import Record
@@ -53,7 +53,14 @@ class AddressBook:
     diag: Diagnostics | None = None
 
     def _node(self, mn: str) -> None:
-        put(self.mobile_nodes, mn, None, self.limit, self.diag, "home address")
+        # put(self.mobile_nodes, mn, None, ...) written out: it runs for most records
+        # (the values are None: ``put``'s pop cannot tell a known node, so it always
+        # checks the bound after the pop, as here)
+        nodes = self.mobile_nodes
+        nodes.pop(mn, None)
+        if self.limit is not None and len(nodes) >= self.limit:
+            make_room(nodes, self.limit, self.diag, "home address")
+        nodes[mn] = None
 
     def learn_coa(self, coa: str, mn: str | None) -> bool:
         """Map ``coa`` to ``mn``; True when the mapping is new (pending CoTIs may flush)."""
@@ -85,7 +92,8 @@ class AddressBook:
         """Direction and parties of ``rec``; None when nothing ties it to an MN."""
         msg = rec.msg
         if rec.hoa is not None:
-            coa = rec.care_of_address or rec.src
+            # (Record.care_of_address of a packet with a HAO and no message: its source)
+            coa = rec.src if rec.mh is None else rec.care_of_address or rec.src
             res = Resolved(rec.hoa, UP, rec.dst, coa, rec.tunnel_src is not None)
             self._node(rec.hoa)
             return res

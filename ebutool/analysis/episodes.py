@@ -167,8 +167,10 @@ class Reconstructor(MessageHandlers):
         if res.mn is None:
             self._hold(res.coa, rec, None)
             return
-        if res.coa and self.book.learn_coa(res.coa, res.mn):
-            self._flush(res.coa)
+        # (learn_coa's first test inline: the address is almost always known already)
+        coa = res.coa
+        if coa and self.book.coa_to_mn.get(coa) != res.mn and self.book.learn_coa(coa, res.mn):
+            self._flush(coa)
         self._process(rec, res, None)
 
     # -- care-of nonce index 0 (DESIGN.md section 3) ------------------------------------
@@ -381,7 +383,12 @@ class Reconstructor(MessageHandlers):
     def _process(self, rec: Record, res: Resolved, verdict: str | None) -> None:
         mn = res.mn
         assert mn is not None  # records of unmapped care-of addresses wait (_hold)
-        mst = self._mn(mn, rec.frame)
+        # (self._mn(mn, rec.frame) for a known MN, inline: this runs for every record)
+        mst = self.mns.pop(mn, None)
+        if mst is None:
+            mst = self._mn(mn, rec.frame)
+        else:
+            self.mns[mn] = mst
         if (
             not res.up
             and rec.msg == "BA"

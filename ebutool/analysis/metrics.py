@@ -82,15 +82,21 @@ def _latency(first: tuple[int, int] | None, t0: int | None, notes: set[str]) -> 
 def _unanswered(exchanges, missing: str, notes: set[str], rejected: str | None = None) -> None:
     """Note ``missing`` when no request of this type was answered, ``<rejected>_<status>``
     for a refusing BA, and ``reply_before_request`` when timestamps run backwards."""
-    ex = list(exchanges)
-    # a request without the A flag asks for no answer (RFC 6275 6.1.7): its silence is no loss
-    if any(e.ack_requested for e in ex) and not any(e.answered for e in ex):
-        notes.add(missing)
-    for e in ex:
-        if rejected and e.answered and e.status is not None and not e.accepted:
+    # (one pass: this runs several times per row)
+    asked = answered = False
+    for e in exchanges:
+        if e.reply_ts is None:
+            asked = asked or e.ack_requested
+            continue
+        answered = True
+        if rejected and e.status is not None and not e.accepted:
             notes.add(f"{rejected}_rejected_{e.status}")
-        if e.answered and e.sends and e.reply_ts < e.sends[0]:
+        if e.sends and e.reply_ts < e.sends[0]:
             notes.add("reply_before_request")
+    # a request without the A flag asks for no answer (RFC 6275 6.1.7): its silence is no
+    # loss (an answered request, whatever its flag, means no note either)
+    if asked and not answered:
+        notes.add(missing)
 
 
 def finalize(
@@ -221,10 +227,15 @@ def _cn_episode(
         predicted = predict(rtt_ha, bt_pred, rtt_ro)
         if all(v is None for v in predicted.values()):
             bt_pred, bt_basis = None, None  # the basis of no prediction
-    retx = ha_retx + sum(_retransmissions(t.values()) for t in (ep.cotis, ep.ebus, ep.bus))
+    retx = (
+        ha_retx
+        + _retransmissions(ep.cotis.values())
+        + _retransmissions(ep.ebus.values())
+        + _retransmissions(ep.bus.values())
+    )
     if ht is not None and ht.n_sends:
         retx += ht.n_sends - 1
-    all_steps = list(ep.steps) + list(ho.ha_steps) + (list(ht.steps) if ht is not None else [])
+    all_steps = [*ep.steps, *ho.ha_steps, *(ht.steps if ht is not None else ())]
     steps = all_steps if timeline else []
     return Episode(
         id=0,
@@ -307,7 +318,7 @@ def _cn_notes(
     elif ht is not None and not ht.answered:
         notes.add("hoti_unanswered")
     updates = list(ep.ebus.values()) + list(ep.bus.values())
-    first_bu = min((e.first_ts for e in updates if e.first_ts is not None), default=None)
+    first_bu = min((e.sends[0] for e in updates if e.sends), default=None)  # (first_ts)
     if (
         ht is not None
         and ht.reply_ts is not None

@@ -108,8 +108,12 @@ class Exchange:
         """Answered after more than one transmission: Karn's rule withholds the sample."""
         if self.reply_ts is None:
             return False
-        before = sum(1 for t in self.sends if t <= self.reply_ts)
-        return before > 1 or (self.n_sends > len(self.sends))
+        sends = self.sends
+        if len(sends) > 1:  # (most requests went once: nothing to count)
+            reply = self.reply_ts
+            if sum(1 for t in sends if t <= reply) > 1:
+                return True
+        return self.n_sends > len(sends)
 
     def rtt_ns(self) -> int | None:
         """The RTT sample, or None (no reply, Karn-ambiguous, or reply before request)."""

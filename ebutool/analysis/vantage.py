@@ -37,6 +37,7 @@ MAX_COOKIES = 4096  # init cookies remembered per side to pair tunnelled/plain c
 LOOKAHEAD_RECORDS = 20000
 NO_SIGNALLING = "no Mobile IPv6 signalling to tell"
 DECISIVE_TESTS = 4  # HoTI/HoT seen: enough to tell the HA, a CN and the MN apart
+_TESTS = (HomeTestInit, HomeTest)  # (a tuple made once: ``A | B`` is a new union per call)
 FORWARD_WINDOW_NS = 10_000_000  # a message seen twice this close: forwarded (retransmissions
 # are a second apart or more, RFC 6275 INITIAL_BINDACK_TIMEOUT)
 
@@ -87,7 +88,7 @@ class Evidence:
             return
         msg = rec.msg
         self._transit(rec)
-        if msg in ("HoTI", "HoT") and isinstance(m, HomeTestInit | HomeTest):
+        if msg in ("HoTI", "HoT") and isinstance(m, _TESTS):
             self._test(rec.tunnel_src is not None, m.init_cookie)
         elif msg == "CoTI":
             self.coti += 1

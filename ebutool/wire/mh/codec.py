@@ -48,6 +48,13 @@ def _home_address_at(cls: type[MobilityMessage]) -> int | None:
 
 
 _HOME_ADDRESS_AT = {t: _home_address_at(cls) for t, cls in MESSAGE_CLASSES.items()}
+# What decode_mh needs of each known type, in one look-up (it runs for every message):
+# the class, its body's struct, the index of the address-text field (or None), and
+# the offset of the option area.
+_LAYOUT = {
+    t: (cls, _BODY[t], _HOME_ADDRESS_AT[t], cls.OPTIONS_AT) for t, cls in MESSAGE_CLASSES.items()
+}
+_FIXED_LEN = C.MH_FIXED_LEN
 
 
 def _check_field_order() -> None:
@@ -113,47 +120,53 @@ def decode_mh(buf: bytes, problems: list[str]) -> MobilityMessage | None:
     ``truncated=True``, the options that were captured, and a problem saying so.
     None (with a problem) when not even the fixed fields can be read."""
     n = len(buf)
-    if n < C.MH_FIXED_LEN:
+    if n < _FIXED_LEN:
         problems.append(f"Mobility Header cut off: {n} of at least 6 octets")
         return None
     proto, hlen, mtype, reserved, csum = _FIXED.unpack_from(buf)
     total = (hlen + 1) * 8
     truncated = total > n
     mh = buf[:total] if type(buf) is bytes else bytes(buf[:total])
-    cls = MESSAGE_CLASSES.get(mtype)
-    name = cls.NAME if cls is not None else f"MH type {mtype}"
-    if cls is not None and total < cls.OPTIONS_AT:
-        problems.append(
-            f"{name} of {total} octets (Header Len {hlen}) is shorter than its "
-            f"{cls.OPTIONS_AT}-octet minimum"
-        )
-        return None
-    if truncated:
-        if cls is not None and n < cls.OPTIONS_AT:
-            problems.append(f"{name} cut off after {n} of {total} octets, inside its fixed fields")
-            return None
-        problems.append(
-            f"{name} cut off after {n} of {total} octets (Header Len {hlen}); "
-            "decoded what was captured"
-        )
-    if cls is None:
+    layout = _LAYOUT.get(mtype)
+    if layout is None:
+        if truncated:
+            problems.append(
+                f"MH type {mtype} cut off after {n} of {total} octets (Header Len {hlen}); "
+                "decoded what was captured"
+            )
         return OtherMobilityMessage(
             payload_proto=proto,
             reserved=reserved,
             checksum=csum,
             header_len=hlen,
             type_number=mtype,
-            data=mh[C.MH_FIXED_LEN :],
+            data=mh[_FIXED_LEN:],
             truncated=truncated,
         )
-    values = _BODY[mtype].unpack_from(mh, C.MH_FIXED_LEN)
-    at = _HOME_ADDRESS_AT[mtype]
+    cls, body, at, options_at = layout
+    if total < options_at:
+        problems.append(
+            f"{cls.NAME} of {total} octets (Header Len {hlen}) is shorter than its "
+            f"{options_at}-octet minimum"
+        )
+        return None
+    if truncated:
+        if n < options_at:
+            problems.append(
+                f"{cls.NAME} cut off after {n} of {total} octets, inside its fixed fields"
+            )
+            return None
+        problems.append(
+            f"{cls.NAME} cut off after {n} of {total} octets (Header Len {hlen}); "
+            "decoded what was captured"
+        )
+    values = body.unpack_from(mh, _FIXED_LEN)
     if at is not None:
         values = values[:at] + (ntop(values[at]),) + values[at + 1 :]
     options = []
-    if len(mh) > cls.OPTIONS_AT:  # HoTI, CoTI, HoT and CoT usually carry none
+    if len(mh) > options_at:  # HoTI, CoTI, HoT and CoT usually carry none
         opt_problems: list[str] = []
-        options = decode_options(mh[cls.OPTIONS_AT :], opt_problems)
+        options = decode_options(mh[options_at:], opt_problems)
         if opt_problems:
             problems.extend(f"{cls.NAME}: {p}" for p in opt_problems)
     return cls(proto, reserved, csum, hlen, options, truncated, *values)
