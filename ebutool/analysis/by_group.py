@@ -72,7 +72,7 @@ class ScheduledBook(AddressBook):
 
     def learn_ha(self, mn: str, ha: str) -> None:
         self.learnt.setdefault(ha, self.pos)
-        super().learn_ha(mn, ha)
+        AddressBook.learn_ha(self, mn, ha)  # (super() without its lookup: per tunnelled packet)
 
 
 @dataclass

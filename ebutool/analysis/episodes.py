@@ -127,7 +127,8 @@ class Reconstructor(MessageHandlers):
             self._cot_zero(rec.dst, rec.src, rec.ts_ns)
         elif rec.msg == "EBU" and res is not None and res.mn is not None:
             rec, note = self._early_or_standard(rec, res)
-        checked = self._check(rec) if rec.mh is not None else None
+        # (_check gives None without an oracle: not called then)
+        checked = self._check(rec) if rec.mh is not None and self.oracle is not None else None
         verdict = getattr(checked, "verdict", None)
         # its early MAC fails (invalid, or keyless: a standard BU not ruled out)
         undecided = verdict == "invalid" or getattr(checked, "care_of_index_0_undecided", False)

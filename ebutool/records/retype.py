@@ -65,7 +65,8 @@ class RefusedTypes:
         self._pending: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
         self._said: set[tuple[int, str]] = set()
 
-    def see(self, rec: Record) -> None:
+    def see(self, rec: Record) -> Record:
+        """Watch ``rec``; returns it (:func:`retyper`'s step without MH types)."""
         m = rec.mh
         if isinstance(m, OtherMobilityMessage):
             key = (rec.hoa or rec.src, rec.dst)
@@ -79,7 +80,7 @@ class RefusedTypes:
             if sent is None:
                 sent = self._pending.pop((rec.dst, rec.src), None)
             if sent is None or (sent[0], rec.src) in self._said:
-                return
+                return rec
             self._said.add((sent[0], rec.src))
             self.diag.warn(
                 "unknown_mh_type_refused",
@@ -88,6 +89,7 @@ class RefusedTypes:
                 f"draft's EBU or EBA, name it with --ebu-mh-type {sent[0]} or --eba-mh-type",
                 sent[1],
             )
+        return rec
 
 
 def retyper(mh_types: dict[int, int], diag: Diagnostics) -> Callable[[Record], Record]:
@@ -97,13 +99,7 @@ def retyper(mh_types: dict[int, int], diag: Diagnostics) -> Callable[[Record], R
     :class:`RefusedTypes` saw it."""
     if mh_types:
         return partial(retype, mh_types=mh_types, diag=diag)
-    see = RefusedTypes(diag).see
-
-    def seen(rec: Record) -> Record:
-        see(rec)
-        return rec
-
-    return seen
+    return RefusedTypes(diag).see
 
 
 def retyped(records, mh_types: dict[int, int], diag: Diagnostics):

@@ -74,7 +74,10 @@ class MobilityMessage:
 
     def option(self, cls: type[OptionT]) -> OptionT | None:
         """The first option of class ``cls``, or None."""
-        return next((o for o in self.options if isinstance(o, cls)), None)
+        for o in self.options:  # (a loop, not next() over a generator: per message)
+            if isinstance(o, cls):
+                return o
+        return None
 
     @overload
     def first_options(
