@@ -210,8 +210,9 @@ def _cn_episode(
 
     rtt_ro, ro_from = _rtt_ro(ep, karn)
     _cn_notes(ep, kind, config, capture_end_ns, notes)
-    complete = ep.complete and not ep.unknown_start
-    if not ep.complete and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):
+    took_effect = ep.complete  # (a scan of its BUs: once)
+    complete = took_effect and not ep.unknown_start
+    if not took_effect and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):
         notes.add("capture_ended_mid_episode")
 
     # Predictions come from this episode's own RTTs: none for a deregistration (no

@@ -164,8 +164,10 @@ class CNState:
     @property
     def final(self) -> Exchange | None:
         """The standard BU (or deregistration) that was accepted, else the last one sent."""
-        acc = [e for e in self.bus.values() if e.accepted]
-        return acc[0] if acc else (list(self.bus.values())[-1] if self.bus else None)
+        for e in self.bus.values():  # (a loop, not a list: read several times per row)
+            if e.accepted:
+                return e
+        return next(reversed(self.bus.values())) if self.bus else None
 
     @property
     def complete(self) -> bool:
@@ -222,8 +224,10 @@ class Handover:
 
     @property
     def ha_final(self) -> Exchange | None:
-        acc = [e for e in self.ha_bus.values() if e.accepted]
-        return acc[0] if acc else (list(self.ha_bus.values())[-1] if self.ha_bus else None)
+        for e in self.ha_bus.values():  # (as CNState.final)
+            if e.accepted:
+                return e
+        return next(reversed(self.ha_bus.values())) if self.ha_bus else None
 
     @property
     def ha_done(self) -> bool:
