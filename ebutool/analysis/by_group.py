@@ -42,6 +42,7 @@ from ebutool.analysis.vantage import Evidence
 from ebutool.core.bounded import put
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.records.record import HandoverEvent, Record
 from ebutool.records.retype import retyper
 
 NEVER = 1 << 62  # a position after every record
@@ -90,7 +91,7 @@ class GroupResult:
 
 
 def run_group(
-    items: Iterable[tuple[int, object]],
+    items: Iterable[tuple[int, Record | HandoverEvent]],
     config: ProtocolConfig,
     oracle,
     vantage: str | None,
@@ -123,7 +124,7 @@ def run_group(
             if advance is not None:
                 advance(pos)
             count(item)
-            item = retype(item)  # (a Record: a HandoverEvent has no message)
+            item = retype(item)  # type: ignore[arg-type]  # (a HandoverEvent has no message)
         elif item.msg == "handover":  # (Evidence counts the events; data: nothing)
             count(item)
         closed = feed(item)
