@@ -55,6 +55,7 @@ from ebutool.core.gc_tuning import fewer_collections
 from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
 from ebutool.oracle.tables import MAX_TABLE_ENTRIES
 from ebutool.records.from_packet import StreamStats
+from ebutool.store.arrow_numpy import arrow_of, numpy_of
 from ebutool.store.groups import ADDRESSES, split_table
 from ebutool.store.order import ordered_table
 from ebutool.store.parts import store_parts
@@ -156,7 +157,7 @@ class _Split:
         by_group = np.asarray(self.bin_of_group, dtype=np.int64)
         self.bins = by_group[np.asarray(facts.group, dtype=np.int64)]
         self.n_bins = max(self.bin_of_group, default=0) + 1
-        ts = self.table.column("ts_ns").to_numpy()
+        ts = numpy_of(self.table.column("ts_ns"))
         self.capture_end_ns = max(0, int(ts.max())) if len(ts) else 0
         pos = np.fromiter((m[0] for m in facts.oracle_messages), np.int64)
         self.oracle_messages = [
@@ -169,7 +170,7 @@ class _Split:
 
     def rows_of(self, b: int) -> tuple[pa.Table, list[int]]:
         idx = np.flatnonzero(self.bins == b)
-        return self.table.take(pa.array(idx)), idx.tolist()
+        return self.table.take(arrow_of(idx)), idx.tolist()
 
     def _head(self, chunk: int = 256):
         """The first records, converted a few at a time (the lookahead stops early)."""
