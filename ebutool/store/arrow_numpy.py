@@ -24,7 +24,7 @@ import pyarrow as pa
 BITS_PER_OCTET = 8  # Arrow's booleans and validity bitmaps: one bit a cell, least significant first
 VALUES = 1  # index of a fixed-width array's values in Array.buffers() (0: its validity bitmap)
 
-_NUMPY = {
+_NUMPY: dict[pa.DataType, np.dtype] = {
     pa.int8(): np.dtype(np.int8),
     pa.int16(): np.dtype(np.int16),
     pa.int32(): np.dtype(np.int32),
@@ -36,7 +36,7 @@ _NUMPY = {
     pa.float32(): np.dtype(np.float32),
     pa.float64(): np.dtype(np.float64),
 }
-_ARROW = {dtype: kind for kind, dtype in _NUMPY.items()}
+_ARROW: dict[np.dtype, pa.DataType] = {dtype: kind for kind, dtype in _NUMPY.items()}
 
 
 def _bits(buffer: pa.Buffer | None, offset: int, n: int) -> np.ndarray:
