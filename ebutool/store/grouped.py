@@ -80,10 +80,11 @@ ONCE_PER_RUN = "unknown_mh_type_refused"  # a warning given once per MH type and
 # The fork mapper's caller (ebutool.runner.forked) imports pandas for the table after
 # its own share, while its children run theirs (nothing before imports it:
 # ebutool.store.arrow_numpy): its bin is made smaller by what that import costs, in
-# records of analysis (~0.3 s of CPU for the import after pyarrow, ~29,000 records a
-# second: docs/performance.md, "pandas after the fork"), so that the processes end
-# together.
-CALLER_IMPORT_RECORDS = 9_000
+# records of analysis, so that the processes end together (measured on the 8 x 1
+# M-packet store: the import ~0.3 s of CPU after pyarrow, ~29,000 records a second;
+# the caller ready 0.36 s after its child with no head start, 0.25 s with 5,000
+# records, 0.19 s before it with 9,000: docs/performance.md, "pandas after the fork").
+CALLER_IMPORT_RECORDS = 7_000
 
 
 @dataclass
