@@ -15,8 +15,6 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from ebutool.analysis.claim import claim_statement
 from ebutool.analysis.classify import KINDS, MODES
 from ebutool.analysis.columns import DESIGN_COLUMNS, EPISODE_COLUMNS, episodes_frame
@@ -46,6 +44,8 @@ from ebutool.records.retype import retyped
 from ebutool.stream.reader import read_ahead
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ebutool.core.progress import NullProgress, Progress
     from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ebutool.analysis.claim_stats import DEFAULT_SETTINGS, ClaimSettings, compare_samples, holm
 from ebutool.analysis.formulas import predicting_formula
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OBSERVED = ("send_latency", "recv_latency")
 CLAIM_RATIO = 0.5  # the draft's claim: early takes half or less of standard
@@ -64,14 +67,20 @@ class _Case:
     standard: pd.DataFrame
 
     def samples(self, side: pd.DataFrame) -> np.ndarray:
+        import pandas as pd
+
         return pd.to_numeric(side[f"{self.quantity}_ms"], errors="coerce").dropna().to_numpy(float)
 
     def compared(self) -> pd.DataFrame:
+        import pandas as pd
+
         both = pd.concat([self.early, self.standard])
         return both[pd.to_numeric(both[f"{self.quantity}_ms"], errors="coerce").notna()]
 
 
 def _median(values: pd.Series) -> float | None:
+    import pandas as pd
+
     v = pd.to_numeric(values, errors="coerce").dropna()
     return float(np.median(v)) if len(v) else None
 
@@ -163,6 +172,8 @@ def _pick(summary: pd.DataFrame, kind: str, mode: str, quantity: str) -> pd.Seri
 
 
 def _num(row: pd.Series | None, col: str) -> float | None:
+    import pandas as pd
+
     if row is None or col not in row or row[col] is None or pd.isna(row[col]):
         return None
     return float(row[col])

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Final, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Final, Literal
 
 from ebutool.analysis.formulas import FORMULA_TEXT, FORMULAS
 from ebutool.analysis.state import Episode
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The pandas dtypes of the table; text formats and the lean rows rely on these four.
 Dtype = Literal["object", "float64", "Int64", "boolean"]
@@ -320,6 +321,8 @@ def episode_row(ep: Episode) -> dict[str, object]:
 
 def episodes_frame(episodes: Iterable[Episode]) -> pd.DataFrame:
     """The episode table: EPISODE_COLUMNS in order with their dtypes (typed even when empty)."""
+    import pandas as pd
+
     from ebutool.core.exact_time import EXACT_NS, exact_map
 
     episodes = list(episodes)

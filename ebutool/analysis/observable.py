@@ -13,10 +13,14 @@ does measure there to its own column (:data:`MOVED`).  The table is docs/analysi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from ebutool.analysis.formulas import FORMULAS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MN_TIMES = ("t_handover",)  # the MN's own clock events
 RTTS = ("rtt_ha_ms", "rtt_bt_ms", "rtt_ro_ms", "rtt_bt_pred_ms")
@@ -83,6 +87,8 @@ def apply_vantage(df: pd.DataFrame, role: str | None) -> pd.DataFrame:
     """``df`` (one file's episode table) with its ``vantage`` column set to ``role``
     (None: ambiguous) and what that vantage cannot observe emptied (module doc).
     ``multi`` (merged views, not reconstructed as one run yet) is treated as ambiguous."""
+    import pandas as pd
+
     df = df.copy()
     df["vantage"] = pd.Series([role] * len(df), index=df.index, dtype=object)
     if role == "mn" or df.empty:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ebutool.analysis.merged_views import ClockFix, DelaySample
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # column -> leg (ebutool.analysis.merged_views.leg_of)
 OWD_COLUMNS = {"owd_mn_ha_ms": "mn_ha", "owd_ha_cn_ms": "ha_cn", "owd_mn_cn_ms": "mn_cn"}
@@ -50,6 +51,8 @@ def apply_owd(
     """``df`` (a merged table) with its one-way delay columns filled (module doc);
     ``bad_clocks``: the labels of the views whose clocks are unreliable (the samples
     they are in give no value)."""
+    import pandas as pd
+
     df = df.copy()
     starts = _starts(df)
     values: dict[str, list[float | None]] = {c: [] for c in OWD_COLUMNS}

@@ -20,10 +20,9 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ebutool.analysis.columns import EPISODE_COLUMNS, row_values
 from ebutool.analysis.episodes import Reconstructor
@@ -36,6 +35,9 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import EXACT_NS, exact_map
 from ebutool.records.retype import retyped
 from ebutool.wire import forget_decoded
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The fallback causes (also used by ebutool.analysis.add_fallback_cause, the Episode path)
 FALLBACK_KIND = "early_fallback"
@@ -240,6 +242,8 @@ class EpisodeRows:
     # -- output ----------------------------------------------------------------------
     def frame(self, mn: str | None = None, cn: str | None = None) -> pd.DataFrame:
         """The episode table (as episodes_frame), only the rows of ``mn``/``cn`` if given."""
+        import pandas as pd
+
         n = len(self)
         keep = None
         if mn is not None or cn is not None:
@@ -299,6 +303,8 @@ def _series_values(
     col: Any, dtype: str, keep: np.ndarray | None
 ) -> np.ndarray | pd.arrays.IntegerArray | pd.arrays.BooleanArray:
     """``col``: the array("d"), array("q"), array("b") or list that holds ``dtype``."""
+    import pandas as pd
+
     values: np.ndarray | pd.arrays.IntegerArray | pd.arrays.BooleanArray
     if dtype == "float64":
         values = np.frombuffer(col, dtype=np.float64) if len(col) else np.empty(0, np.float64)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ebutool.analysis.claim import (
     CLAIM_COLUMNS,
@@ -29,6 +29,9 @@ from ebutool.analysis.classify import KINDS, MODES
 from ebutool.analysis.formulas import FORMULAS, predicting_formula
 from ebutool.analysis.summary_columns import SUMMARY_COLUMNS
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 PREDICTED = tuple(FORMULAS)
 ALL = "all"  # the mode label of a kind's rows over every mode
 OK = "ok"  # the quality of a row that may enter statistics
@@ -47,6 +50,8 @@ COUNTING_RULE = (
 def _stats(values: pd.Series, settings: ClaimSettings) -> dict:
     """n, median, its bootstrap interval (only from ``settings.min_samples`` samples
     on: below that the interval is degenerate), mean and p95 of ``values``."""
+    import pandas as pd
+
     v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
     out = dict.fromkeys(("median_ms", "median_ci_low_ms", "median_ci_high_ms"), math.nan)
     out.update(n=len(v), mean_ms=math.nan, p95_ms=math.nan)
@@ -80,6 +85,8 @@ def exclusion_reasons(df: pd.DataFrame) -> pd.Series:
     that is not ``ok``, ``incomplete`` when ``complete`` is false, or the first of
     :data:`EXCLUDING_NOTES` in its diagnosis.  A hand-made table without these
     columns counts every row."""
+    import pandas as pd
+
     codes, labels = reason_codes(df)
     return pd.Series(np.array(labels, dtype=object)[codes], index=df.index, dtype=object)
 
@@ -89,6 +96,8 @@ def reason_codes(df: pd.DataFrame) -> tuple[np.ndarray, list]:
     for; code 0 is None: counted).  Worked out per distinct diagnosis and quality, not
     per row: a million rows share a few, and the table's columns are never copied as
     Python objects (issue 12)."""
+    import pandas as pd
+
     labels: dict = {None: 0}
     codes = np.zeros(len(df), dtype=np.int16)
 
@@ -113,12 +122,16 @@ def reason_codes(df: pd.DataFrame) -> tuple[np.ndarray, list]:
 
 def counted_mask(df: pd.DataFrame) -> pd.Series:
     """True for the episodes that enter the statistics (:func:`exclusion_reasons`)."""
+    import pandas as pd
+
     return pd.Series(reason_codes(df)[0] == 0, index=df.index)
 
 
 def left_out(df: pd.DataFrame) -> dict[str, int]:
     """How many episodes were left out of the statistics, per reason, the reasons in
     order of their first row (tables seen in pieces add these up: EpisodeTally)."""
+    import pandas as pd
+
     codes, labels = reason_codes(df)
     counts = np.bincount(codes, minlength=len(labels))
     return {str(labels[c]): int(counts[c]) for c in pd.unique(codes) if c}
@@ -153,6 +166,8 @@ COMPARED = ("early", "standard")  # kinds the claim compares: always with an "al
 def _present(values, order: tuple[str, ...]) -> list:
     """The distinct values (not missing) of the array ``values`` in ``order``, then the
     others sorted."""
+    import pandas as pd
+
     there = {v for v in pd.unique(values) if pd.notna(v)}
     return [v for v in order if v in there] + sorted(there - set(order))
 
@@ -173,6 +188,8 @@ def _groups(df: pd.DataFrame):
 def _group_rows(kind: str, mode: str, df: pd.DataFrame, rows, use, settings) -> list:
     """The summary rows of one group: ``rows`` its mask, ``use`` the counted ones'.  Only
     the counted cells of one latency column at a time are copied."""
+    import pandas as pd
+
     out = []
     for source, names in (("observed", OBSERVED), ("predicted", PREDICTED)):
         for name in names:
@@ -208,6 +225,8 @@ def summarize(
     rows of the conservative and optimistic modes also the claim columns
     (:mod:`ebutool.analysis.claim`).  ``min_claim_samples`` overrides
     ``settings.min_samples``."""
+    import pandas as pd
+
     if min_claim_samples is not None:
         settings = replace(settings, min_samples=min_claim_samples)
     df = df.reset_index(drop=True)  # concatenated tables may repeat index labels
@@ -283,6 +302,8 @@ def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None
     before the handover (a standard MN would have run it through the new tunnel), see
     the ``rtt_bt_basis`` column.  Only counted episodes (:data:`COUNTING_RULE`) of a
     known mode enter."""
+    import pandas as pd
+
     out: dict[str, tuple[int, float | None]] = {}
     early = df[(df["kind"] == "early") & counted_mask(df)] if len(df) else df
     for q in OBSERVED:

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ebutool.analysis.merged_views import View
 from ebutool.analysis.vantage import Evidence, VantageDecision, role_for
 from ebutool.analysis.view_table import analyze_views
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import merged_attrs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MERGEABLE = ("mn", "path", "ha", "cn")  # roles with a place on the path of the messages
 
@@ -57,6 +58,8 @@ def views_table(
     """The inputs' records (``streams``, each in its own time order) as views of one run
     (module doc); ``given``: {path or base name: role}; ``clock_offsets``: {path or
     label: (seconds, ppm)}; ``options``: ``mn``, ``cn``, ``config``, ``oracle``."""
+    import pandas as pd
+
     by_role: dict[str | None, list[int]] = {}
     decisions = []
     for i, records in enumerate(streams):
@@ -108,6 +111,8 @@ def _decision(records: list, role: str | None) -> VantageDecision:
 
 
 def _alone(records: list, label: str, diag: Diagnostics, options: dict) -> pd.DataFrame:
+    import pandas as pd
+
     from ebutool.analysis import analyze_records
 
     df = analyze_records(records, diag=diag, check=False, label=label, **options)
@@ -116,6 +121,8 @@ def _alone(records: list, label: str, diag: Diagnostics, options: dict) -> pd.Da
 
 
 def _numbered(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    import pandas as pd
+
     attrs: dict[str, list] = {"vantage": [], "clocks": [], "notes": []}
     for f in frames:
         for k in attrs:

@@ -12,13 +12,15 @@ delays, and the contradicting views.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ebutool.analysis.merged_views import MergedViews, View, merge_views
 from ebutool.analysis.owd import apply_owd, unreliable
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MULTI = "multi"
 
@@ -36,6 +38,8 @@ def analyze_views(
     """One row per episode of the run the ``views`` saw (module doc); views that cannot
     be merged are analysed on their own, their rows after the merged ones.
     ``clock_offsets``: {view label: (offset s, drift ppm)} instead of the estimate."""
+    import pandas as pd
+
     from ebutool.analysis import analyze_records
 
     diag = diag if diag is not None else Diagnostics()
@@ -148,6 +152,8 @@ def with_clocks(summary: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     views, one row of kind ``clock`` per view placed on the reference's clock: its
     ``clock_offset_ms`` (at the reference's first shared message), ``clock_drift_ppm``
     and ``clock_uncertainty_ms`` (empty when given by hand)."""
+    import pandas as pd
+
     clocks = df.attrs.get("clocks", [])
     if not clocks:
         return summary

@@ -23,7 +23,7 @@ from ebutool.core.errors import (
 )
 from ebutool.core.gc_tuning import fewer_collections
 from ebutool.core.output_file import OutputFile
-from ebutool.report.output_format import OutputFormat
+from ebutool.report.output_format import SPILLED_FORMATS, STREAMED_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -282,7 +282,7 @@ class PieceWriter:
     ) -> None:
         from ebutool.report.parquet_writer import ParquetPieces
         from ebutool.report.select import parse_columns
-        from ebutool.report.spilled import SPILLED_FORMATS, SpilledRenderer
+        from ebutool.report.spilled import SpilledRenderer
         from ebutool.report.streamed import PieceRenderer
 
         check_output(fmt, out.path)
@@ -327,9 +327,6 @@ def in_pieces(fmt: OutputFormat, out: str | OutputFile, *, parquet: bool = False
     every format (parquet where the command says so: its caller gives the provenance to
     :meth:`PieceWriter.close`), except the table on a terminal, whose columns are chosen
     to fit its width from every row (shown_columns)."""
-    from ebutool.report.spilled import SPILLED_FORMATS
-    from ebutool.report.streamed import STREAMED_FORMATS
-
     path = out.path if isinstance(out, OutputFile) else out
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.table and path == "-" and sys.stdout.isatty():

@@ -20,6 +20,13 @@ class OutputFormat(StrEnum):
 
 TEXT_FORMATS = [f for f in OutputFormat if f is not OutputFormat.parquet]
 
+# The text formats a table can be written in pieces in (the command line asks before it
+# has a table, and before pandas is imported): concatenated per-row text
+# (ebutool.report.streamed), or padded to every row's widest cell through a spill
+# (ebutool.report.spilled, whose PADDED formats are the first three).
+STREAMED_FORMATS = (OutputFormat.csv, OutputFormat.json, OutputFormat.ndjson)
+SPILLED_FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.latex, OutputFormat.zeek)
+
 EPOCH_DECIMALS = 6  # epoch seconds in text formats: microseconds (pcap's resolution)
 MS_DECIMALS = 3  # milliseconds rounded to the microsecond in JSON
 

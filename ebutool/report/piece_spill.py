@@ -14,8 +14,10 @@ import pickle
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class PieceSpill:
@@ -43,6 +45,8 @@ class PieceSpill:
 
     def whole(self, empty: pd.DataFrame | None) -> pd.DataFrame:
         """The pieces put together (``empty``, the table's form, when none was kept)."""
+        import pandas as pd
+
         parts = list(self.read())
         if not parts:
             return empty if empty is not None else pd.DataFrame()

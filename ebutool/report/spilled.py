@@ -20,13 +20,15 @@ before: exact, not bounded.
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ebutool.report.formats import alignment, render_table, tabulate_rows, text_rows
-from ebutool.report.output_format import OutputFormat, RenderOptions
+from ebutool.report.output_format import SPILLED_FORMATS, OutputFormat, RenderOptions
 from ebutool.report.piece_spill import PieceSpill
 from ebutool.report.zeek import zeek_header, zeek_lines, zeek_types
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # format -> (tabulate's table format, explicit alignment, header lines, footer lines):
 # the lines of a rendering that come once per table, not once per piece
@@ -35,7 +37,6 @@ PADDED = {
     OutputFormat.markdown: ("pipe", True, 2, 0),
     OutputFormat.latex: ("latex_booktabs", True, 4, 2),
 }
-SPILLED_FORMATS = (*PADDED, OutputFormat.zeek)
 
 
 class SpilledRenderer:

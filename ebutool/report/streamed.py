@@ -15,13 +15,13 @@ same columns and dtypes (each column's cells formatted as in the whole table).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ebutool.report.formats import render_table
-from ebutool.report.output_format import OutputFormat
+from ebutool.report.output_format import STREAMED_FORMATS, OutputFormat
 
-STREAMED_FORMATS = (OutputFormat.csv, OutputFormat.json, OutputFormat.ndjson)
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def render_pieces(

@@ -262,11 +262,19 @@ def analyze_store_split(
     options["vantage"] = time_merged_role(parts, given)
     if cluster is None:
         from ebutool.runner.forked import fork_mapper
+        from ebutool.store.grouped import CALLER_IMPORT_RECORDS, import_for_frame
 
         # one task per process: the forked mapper runs each process's share as it comes
-        # (no queue to balance), so the groups are balanced into ``jobs`` bins instead
+        # (no queue to balance), so the groups are balanced into ``jobs`` bins instead;
+        # this process's bin (the first) is smaller by its import of pandas, which it
+        # makes after its share while the children run theirs
         return analyze_store_grouped(
-            store, mapper=fork_mapper(jobs), groups=max(1, jobs), log=say, **options
+            store,
+            mapper=fork_mapper(jobs, meanwhile=import_for_frame),
+            groups=max(1, jobs),
+            first_less=CALLER_IMPORT_RECORDS if jobs > 1 else 0,
+            log=say,
+            **options,
         )
     root = os.fspath(store)
     with dask_client(cluster, say) as client:  # (the tasks carry their records: no shared store)

@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from ebutool.analysis import make_oracle, record_pieces, source_labels
 from ebutool.analysis import merged_records as streamed_records
 from ebutool.analysis.footprint import Footprint
@@ -43,6 +41,8 @@ from ebutool.report.piece_spill import dump_piece
 from ebutool.runner.multi import merged_records, per_file, readable, tagged
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ebutool.core.constants import ProtocolConfig
 
 MERGED_LABEL = "the merged inputs"  # the vantage decision's name of inputs merged by time
@@ -166,6 +166,8 @@ def merged_spilled(
 
 def merged_sources(df: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """``df`` (of ``names`` merged by time) with each ``source`` path as its label."""
+    import pandas as pd
+
     label_of = dict(zip(names, source_labels(names), strict=True))
     df["source"] = pd.Series(
         [label_of.get(s, s) or None if isinstance(s, str) else s for s in df["source"]],
@@ -243,6 +245,8 @@ class StreamedTable:
 
     def _put_together(self) -> pd.DataFrame:
         """The tables put together at once, as ebutool.runner.multi.tagged does."""
+        import pandas as pd
+
         from ebutool.core.exact_time import merged_attrs
 
         try:
@@ -261,6 +265,8 @@ class StreamedTable:
     @staticmethod
     def _numbered(df: pd.DataFrame, label: str | None, before: int) -> pd.DataFrame:
         """The piece with its file's label and the episodes numbered over all files."""
+        import pandas as pd
+
         if label is not None:
             df["source"] = pd.Series([label] * len(df), index=df.index, dtype=df["source"].dtype)
         numbers = range(before + 1, before + len(df) + 1)
@@ -275,6 +281,8 @@ def mn_cn_rows(df: pd.DataFrame, mn: str | None, cn: str | None) -> pd.DataFrame
     """The episodes of ``mn`` and ``cn`` (None: any), indexed from 0, ``df``'s attrs
     kept: the ``--mn``/``--cn`` filter, applied after the numbering (so an episode keeps
     its number among all of them), of the whole table and of each piece alike."""
+    import pandas as pd
+
     if mn is None and cn is None:
         return df
     keep = pd.Series(True, index=df.index)

@@ -45,9 +45,12 @@ def shares(n_tasks: int, jobs: int) -> list[range]:
     return [range(cuts[k], cuts[k + 1]) for k in range(jobs)]
 
 
-def fork_mapper(jobs: int):
+def fork_mapper(jobs: int, meanwhile: Callable[[], object] | None = None):
     """A mapper (``run(func, tasks)`` -> ``[func(t) for t in tasks]``) over ``jobs``
-    processes: this one and ``jobs - 1`` forked children (module doc)."""
+    processes: this one and ``jobs - 1`` forked children (module doc).  ``meanwhile``:
+    called in this process after its own share, while the children still run theirs
+    (when there are children): work of the next step taken off the critical path (the
+    caller's share is made smaller by as much, ebutool.store.grouped.CALLER_IMPORT_RECORDS)."""
 
     def run(func: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
         tasks = list(tasks)
@@ -65,6 +68,8 @@ def fork_mapper(jobs: int):
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
             results = [func(tasks[i]) for i in parts[0]]
+            if meanwhile is not None:
+                meanwhile()
             while children:
                 # out of the list before it is collected: whatever _collect raises, its
                 # pipe is closed and it is waited for, and _end must not touch it again

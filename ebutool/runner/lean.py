@@ -19,11 +19,12 @@ DataFrames, whose copies would triple the peak.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from pandas.api.types import is_object_dtype, is_string_dtype
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ADDRESS_COLUMNS = ("mn", "ha", "cn", "prev_coa", "coa")  # as many values as nodes: not coded
 
@@ -45,6 +46,8 @@ class _Coded:
         self.parts: list[np.ndarray] = []
 
     def add(self, cells: pd.Series) -> None:
+        import pandas as pd
+
         local, uniques = pd.factorize(cells, use_na_sentinel=True)
         known = [self._code.setdefault(v, len(self._code)) for v in uniques]
         self.values = list(self._code)
@@ -55,6 +58,8 @@ class _Coded:
         return sum(len(p) for p in self.parts)
 
     def array(self) -> pd.Categorical:
+        import pandas as pd
+
         codes = np.concatenate(self.parts) if self.parts else np.array([], dtype=np.int8)
         self.parts = []
         categories = pd.Index(self.values, dtype=object)
@@ -116,12 +121,16 @@ class LeanColumns:
         return _Coded() if self._coded(column) else []
 
     def _coded(self, column: str) -> bool:
+        from pandas.api.types import is_object_dtype, is_string_dtype
+
         dtype = (self.dtypes or {})[column]
         text = is_object_dtype(dtype) or is_string_dtype(dtype)
         return text and column not in ADDRESS_COLUMNS
 
     def frame(self) -> pd.DataFrame:
         """The table (its columns in the pieces' order); the cells are let go as it is built."""
+        import pandas as pd
+
         out = pd.DataFrame(index=pd.RangeIndex(self._rows()))
         for c, dtype in (self.dtypes or {}).items():
             cells = self.cells.pop(c)

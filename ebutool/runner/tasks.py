@@ -30,7 +30,6 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ebutool.analysis import (
     analyze,
@@ -68,6 +67,8 @@ from ebutool.runner.views import analyze_as_views, offsets_of, stitch_rotated, v
 from ebutool.store.layout import is_store
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ebutool.cn_replay import ReplayResult
     from ebutool.core.progress import NullProgress, Progress
     from ebutool.esp.sa import EspSA
@@ -386,6 +387,8 @@ def _put_together(
     """The tables one after the other, ``source`` the file's label (a rotated capture's
     table, label None, keeps the piece each episode began in), episodes numbered over
     all, then the ``mn``/``cn`` filter; the vantage decisions and notes in attrs."""
+    import pandas as pd
+
     for f in frames:
         f.attrs.pop("footprint", None)
     decisions = [d for f in frames for d in f.attrs.get("vantage", [])]
@@ -491,6 +494,8 @@ def episodes_by_file(
     file), the ``mn``/``cn`` filter applied per file; a leading ``file`` column (the
     input's label) even for one input.  What ``ebutool compare`` summarises.
     ``columns``: keep only these (read in pieces: :func:`_lean_task`), else all."""
+    import pandas as pd
+
     names = check_paths(paths, "compare")
     diag = diag if diag is not None else Diagnostics()
     frames = per_file(

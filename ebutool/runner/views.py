@@ -17,9 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import islice
-from typing import Any, Protocol, TypeVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ebutool.analysis.footprint import Footprint, Piece, rotated_chains, shared
 from ebutool.analysis.vantage import Evidence, check_role, role_for
@@ -30,6 +28,9 @@ from ebutool.core.exact_time import TIME_DECIMALS
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.multi import _read_one, per_file, readable, source_labels
 from ebutool.stream.sniff import linktype_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GLANCE_RECORDS = 20000  # records read of each file to tell views of one run (--merge)
 

@@ -55,6 +55,7 @@ from ebutool.core.gc_tuning import fewer_collections
 from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
 from ebutool.oracle.tables import MAX_TABLE_ENTRIES
 from ebutool.records.from_packet import StreamStats
+from ebutool.store.arrow_numpy import arrow_of, numpy_of
 from ebutool.store.groups import ADDRESSES, split_table
 from ebutool.store.order import ordered_table
 from ebutool.store.parts import store_parts
@@ -76,6 +77,14 @@ Mapper = Callable[[Callable[[Any], GroupResult], Sequence[Any]], list[GroupResul
 HA_ROUNDS = 3  # runs of a bin told the wrong home agents before giving up on the split
 LABEL = "the input"  # the store's name in the vantage warning (as analyze_store)
 ONCE_PER_RUN = "unknown_mh_type_refused"  # a warning given once per MH type and CN
+# The fork mapper's caller (ebutool.runner.forked) imports pandas for the table after
+# its own share, while its children run theirs (nothing before imports it:
+# ebutool.store.arrow_numpy): its bin is made smaller by what that import costs, in
+# records of analysis, so that the processes end together (measured on the 8 x 1
+# M-packet store: the import ~0.3 s of CPU after pyarrow, ~29,000 records a second;
+# the caller ready 0.36 s after its child with no head start, 0.25 s with 5,000
+# records, 0.19 s before it with 9,000: docs/performance.md, "pandas after the fork").
+CALLER_IMPORT_RECORDS = 7_000
 
 
 @dataclass
@@ -112,10 +121,12 @@ def map_in_order(func: Callable[[Any], GroupResult], tasks: Sequence[Any]) -> li
     return [func(t) for t in tasks]
 
 
-def _bins(group: list[int], n_groups: int, n_bins: int) -> list[int]:
-    """Each group's bin: the largest groups first, each to the least loaded bin."""
+def _bins(group: list[int], n_groups: int, n_bins: int, first_less: int = 0) -> list[int]:
+    """Each group's bin: the largest groups first, each to the least loaded bin; bin 0
+    counted ``first_less`` records fuller than it is (its process has other work)."""
     sizes = np.bincount(np.asarray(group, dtype=np.int64), minlength=n_groups)
     load = [0] * max(1, min(n_bins, n_groups))
+    load[0] = first_less
     out = [0] * n_groups
     for g in sorted(range(n_groups), key=lambda g: (-sizes[g], g)):
         b = min(range(len(load)), key=lambda i: (load[i], i))
@@ -148,15 +159,17 @@ def _facts(store: str) -> list[tuple[str, str]]:
 class _Split:
     """The pre-pass (module doc, 1 and 2), on the table's columns."""
 
-    def __init__(self, store: str, diag: Diagnostics, stats: StreamStats, n_bins: int):
+    def __init__(
+        self, store: str, diag: Diagnostics, stats: StreamStats, n_bins: int, first_less: int
+    ):
         self.table, self.labels = ordered_table(store, diag, stats)
         facts = split_table(self.table, _facts(store))
         self.n_groups = facts.n_groups
-        self.bin_of_group = _bins(facts.group, facts.n_groups, n_bins)
+        self.bin_of_group = _bins(facts.group, facts.n_groups, n_bins, first_less)
         by_group = np.asarray(self.bin_of_group, dtype=np.int64)
         self.bins = by_group[np.asarray(facts.group, dtype=np.int64)]
         self.n_bins = max(self.bin_of_group, default=0) + 1
-        ts = self.table.column("ts_ns").to_numpy()
+        ts = numpy_of(self.table.column("ts_ns"))
         self.capture_end_ns = max(0, int(ts.max())) if len(ts) else 0
         pos = np.fromiter((m[0] for m in facts.oracle_messages), np.int64)
         self.oracle_messages = [
@@ -169,7 +182,7 @@ class _Split:
 
     def rows_of(self, b: int) -> tuple[pa.Table, list[int]]:
         idx = np.flatnonzero(self.bins == b)
-        return self.table.take(pa.array(idx)), idx.tolist()
+        return self.table.take(arrow_of(idx)), idx.tolist()
 
     def _head(self, chunk: int = 256):
         """The first records, converted a few at a time (the lookahead stops early)."""
@@ -236,6 +249,7 @@ def analyze_store_grouped(
     *,
     mapper: Mapper = map_in_order,
     groups: int = 4,
+    first_less: int = 0,
     mn: str | None = None,
     cn: str | None = None,
     config: ProtocolConfig = DEFAULT_CONFIG,
@@ -247,7 +261,8 @@ def analyze_store_grouped(
     log: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """The table of :func:`ebutool.store.merged.analyze_store`, the analysis split into
-    ``groups`` tasks run by ``mapper`` (module doc); options as analyze_store."""
+    ``groups`` tasks run by ``mapper`` (module doc), the first ``first_less`` records
+    smaller (:data:`CALLER_IMPORT_RECORDS`); options as analyze_store."""
     from ebutool.store.merged import analyze_store
 
     diag = diag if diag is not None else Diagnostics()
@@ -264,7 +279,7 @@ def analyze_store_grouped(
         return analyze_store(root, oracle=oracle, vantage=vantage, **single)
     vantage = time_merged_role(parts, given)  # (given to extract, when not here)
     mine, my_stats = Diagnostics(keep=diag.keep), StreamStats()
-    sp = _Split(root, mine, my_stats, groups)
+    sp = _Split(root, mine, my_stats, groups, first_less)
     early = sp.early(vantage)
     with_oracle = oracle is None and _oracle_available()
     schedule = run_schedule(sp.oracle_messages, config) if with_oracle else Schedule()
@@ -317,6 +332,12 @@ def _add_stats(stats: StreamStats, more: StreamStats) -> None:
     stats.skipped.update(more.skipped)
     stats.messages.update(more.messages)
     stats.time_decimals = max(stats.time_decimals, more.time_decimals)
+
+
+def import_for_frame() -> None:
+    """What this process imports to make the table once the bins are analysed (pandas):
+    the fork mapper's ``meanwhile`` (:data:`CALLER_IMPORT_RECORDS`)."""
+    import pandas  # noqa: F401
 
 
 def _oracle_available() -> bool:

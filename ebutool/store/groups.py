@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ebutool.core.constants import MH_FIXED_LEN, MOPT_AUTH_DATA
+from ebutool.store.arrow_numpy import arrow_of, filled, numpy_of, valid
 from ebutool.store.order import ADDRESS_COLUMNS as ADDRESSES
 from ebutool.wire.mh.codec import decode_mh
 from ebutool.wire.mh.messages import (
@@ -93,11 +94,11 @@ class _Addresses:
         self.names: list[str | None] = enc.dictionary.to_pylist()
         self.none = len(self.names)
         self.names.append(None)
-        renumber = np.append(enc.indices.to_numpy(), self.none)  # (-1: a null cell)
+        renumber = np.append(numpy_of(enc.indices), self.none)  # (-1: a null cell)
         self.codes, at = {}, 0
         for name, col in zip(ADDRESSES, cols, strict=True):
             mine = np.append(renumber[at : at + len(col.dictionary)], self.none)
-            self.codes[name] = mine[col.indices.fill_null(-1).to_numpy()].astype(np.int64)
+            self.codes[name] = mine[filled(col.indices, -1)].astype(np.int64)
             at += len(col.dictionary)
         self._index: dict[str | None, int] | None = None
 
@@ -165,7 +166,7 @@ def _messages(table: pa.Table, not_mh: np.ndarray, book: _Addresses) -> _Message
     )  # fmt: skip
     col = table.column("mh_wire")
     w = _Wires(col)
-    rows = np.flatnonzero(np.asarray(pc.is_valid(col)) & ~not_mh & (w.length >= MH_FIXED_LEN))
+    rows = np.flatnonzero(valid(col) & ~not_mh & (w.length >= MH_FIXED_LEN))
     size, total = w.length[rows], (w.octet(rows, 1) + 1) * 8
     mtype = w.octet(rows, 2)
     at = _OPTIONS_AT[mtype]  # decode_mh's length checks (ebutool.wire.mh.codec)
@@ -177,11 +178,11 @@ def _messages(table: pa.Table, not_mh: np.ndarray, book: _Addresses) -> _Message
     out.bu_home[bu] = (w.u16(bu, BU_FLAGS_AT) & BU_FLAG_H) != 0
     ba = rows[_BA[mtype]]
     ba = ba[w.octet(ba, BA_STATUS_AT) <= ACCEPTED_MAX_STATUS]
-    for pos, wire in zip(ba.tolist(), col.take(pa.array(ba)).to_pylist(), strict=True):
+    for pos, wire in zip(ba.tolist(), col.take(arrow_of(ba)).to_pylist(), strict=True):
         area = wire[BindingAcknowledgement.OPTIONS_AT : (wire[1] + 1) * 8]
         out.ba_home[pos] = not holds_option(area, MOPT_AUTH_DATA)
     be = rows[_BE[mtype]]
-    for pos, wire in zip(be.tolist(), col.take(pa.array(be)).to_pylist(), strict=True):
+    for pos, wire in zip(be.tolist(), col.take(arrow_of(be)).to_pylist(), strict=True):
         out.be_home[pos] = book.code(getattr(decode_mh(wire, []), "home_address", None))
     return out
 
@@ -195,7 +196,7 @@ class _Rows:
         self.empty = self.book.code("")  # (a new number when no row holds "")
         names = pc.cast(table.column("msg"), pa.string()).combine_chunks().dictionary_encode()
         self.kinds = {k: i for i, k in enumerate(names.dictionary.to_pylist())}
-        self.msg = names.indices.fill_null(-1).to_numpy()
+        self.msg = filled(names.indices, -1)
         self._of: dict[tuple[str, ...], np.ndarray] = {}
         c = self.book.codes
         self.src, self.dst, self.hoa = c["src"], c["dst"], c["hoa"]

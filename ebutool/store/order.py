@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
+from ebutool.store.arrow_numpy import arrow_of, numpy_of
 from ebutool.store.parts import add_part_stats, part_diagnostics, store_parts
 from ebutool.store.schema import PART, RECORD_SCHEMA
 
@@ -85,14 +86,14 @@ def ordered_table(
         diag.merge(part_diagnostics(part.meta, part.label if several else ""))
         view = diag.for_source(part.label) if several else diag
         t = read_part(part.file)
-        ts = t.column("ts_ns").to_numpy()
+        ts = numpy_of(t.column("ts_ns"))
         in_order &= _check_order(ts, t.column("frame"), view)
-        tables.append(t.append_column(PART, pa.array(np.full(len(t), i, dtype=np.int32))))
+        tables.append(t.append_column(PART, arrow_of(np.full(len(t), i, dtype=np.int32))))
         times.append(ts)
     labels = [p.label for p in parts]
     if not tables:
         empty = READ_SCHEMA.empty_table()
-        return empty.append_column(PART, pa.array([], type=pa.int32())), labels
+        return empty.append_column(PART, arrow_of(np.empty(0, np.int32))), labels
     table = pa.concat_tables(tables)
     if in_order:
         ts = np.concatenate(times)
@@ -111,4 +112,4 @@ def ordered_table(
         order = np.fromiter(
             (i for _, i in heapq.merge(*streams, key=itemgetter(0))), dtype=np.int64
         )
-    return table.take(pa.array(order)), labels
+    return table.take(arrow_of(order)), labels

@@ -27,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 
 from ebutool.records.record import HandoverEvent, Record
+from ebutool.store.arrow_numpy import filled, numpy_of
 from ebutool.store.layout import SCHEMA_VERSION
 from ebutool.wire.mh.codec import decode_mh
 
@@ -132,12 +133,9 @@ def _pylist(col: pa.Array) -> list:
     if pa.types.is_dictionary(kind):
         values = col.dictionary.to_pylist()
         values.append(None)  # (index -1 after fill_null: a null cell)
-        indices = col.indices
-        if indices.null_count:
-            indices = indices.fill_null(len(values) - 1)
-        return list(map(values.__getitem__, indices.to_numpy().tolist()))
+        return list(map(values.__getitem__, filled(col.indices, len(values) - 1).tolist()))
     if col.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
-        return col.to_numpy(zero_copy_only=False).tolist()
+        return numpy_of(col).tolist()
     if pa.types.is_string(kind):
         return _pylist(col.dictionary_encode())
     return col.to_pylist()

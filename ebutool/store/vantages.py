@@ -22,9 +22,7 @@ written before these facts has them worked out from its records here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ebutool.analysis.clock import ORDER
 from ebutool.analysis.episodes import check_order
@@ -34,6 +32,9 @@ from ebutool.analysis.view_groups import share_across_roles, views_table
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.parts import Part, add_part_stats, part_diagnostics, part_items
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # (the split path's note, ebutool.runner.cluster and ebutool.store.grouped)
 VIEWS_NOT_SPLIT = (

@@ -151,3 +151,33 @@ def test_a_child_killed_while_writing_is_a_worker_lost_not_a_cut_pickle(tmp_path
 
     with pytest.raises(WorkerLost, match="signal 9"):
         fork_mapper(2)(big_or_kill, [0, 1])
+
+
+def test_meanwhile_runs_here_after_the_own_share_while_the_children_run(tmp_path):
+    """``meanwhile`` (the caller's import of pandas for analyze STORE) runs once, in this
+    process, after its own share and before a child's share is over."""
+    parent, events = os.getpid(), []
+    gate = tmp_path / "meanwhile.done"
+
+    def task(x: int) -> tuple[int, bool]:
+        if os.getpid() == parent:
+            events.append(("share", x))
+            return x, False
+        end = time.monotonic() + 10  # a child: waits for meanwhile (not forever)
+        while not gate.exists() and time.monotonic() < end:
+            time.sleep(0.01)
+        return x, gate.exists()
+
+    def meanwhile() -> None:
+        events.append(("meanwhile", None))
+        gate.write_text("")
+
+    assert fork_mapper(2, meanwhile=meanwhile)(task, [0, 1]) == [(0, False), (1, True)]
+    assert events == [("share", 0), ("meanwhile", None)]
+
+
+def test_no_meanwhile_without_children():
+    called = []
+    assert fork_mapper(2, meanwhile=lambda: called.append(1))(_where, [3]) == [_where(3)]
+    assert fork_mapper(1, meanwhile=lambda: called.append(1))(_where, [1, 2])[0][0] == 1
+    assert called == []
