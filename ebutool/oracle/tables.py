@@ -77,28 +77,45 @@ def remember(
     put_bounded(table, key, new, max_entries, diag, name, frame)
 
 
-def sweep_tokens(table: dict, cut_ns: int) -> None:
-    """Drop the tokens older than ``cut_ns`` (and keys left with none)."""
+def sweep_tokens(table: dict, cut_ns: int, ordered: bool = False) -> None:
+    """Drop the tokens older than ``cut_ns`` (and keys left with none).  ``ordered``:
+    every tuple's tokens are newest first by time too (the records came in time
+    order), so a tuple's last time is its oldest and what is kept is a prefix."""
     dead, changed = [], []
-    for k, v in table.items():
-        if len(v) == 3:  # the usual case: one token
+    if ordered:
+        for k, v in table.items():
+            if v[-2] >= cut_ns:  # (the usual case: its oldest token is kept)
+                continue
             if v[1] < cut_ns:
                 dead.append(k)
-            continue
-        times = v[1::3]
-        if min(times) >= cut_ns:
-            continue
-        if max(times) < cut_ns:
-            dead.append(k)
-        else:
-            changed.append(
-                (
-                    k,
-                    tuple(
-                        x for i in range(0, len(v), 3) if v[i + 1] >= cut_ns for x in v[i : i + 3]
-                    ),
+                continue
+            i = 4  # the second token's time (the first one is kept)
+            while v[i] >= cut_ns:  # (stops: the last one is dropped)
+                i += 3
+            changed.append((k, v[: i - 1]))
+    else:
+        for k, v in table.items():
+            if len(v) == 3:  # the usual case: one token
+                if v[1] < cut_ns:
+                    dead.append(k)
+                continue
+            times = v[1::3]
+            if min(times) >= cut_ns:
+                continue
+            if max(times) < cut_ns:
+                dead.append(k)
+            else:
+                changed.append(
+                    (
+                        k,
+                        tuple(
+                            x
+                            for i in range(0, len(v), 3)
+                            if v[i + 1] >= cut_ns
+                            for x in v[i : i + 3]
+                        ),
+                    )
                 )
-            )
     for k in dead:
         del table[k]
     for k, kept in changed:
@@ -180,31 +197,39 @@ class Sent:
 
     def candidate(self, k: int) -> tuple[str, bytes]:
         """The k-th candidate key: (key form, Kbm)."""
-        i, j = self.positions(k)
-        if j is not None:
-            assert self.careofs is not None  # positions() gives a care-of position only then
-            return crypto.KEY_STANDARD, crypto.kbm(self.homes[i], self.careofs[j])
-        form = self.forms[k % len(self.forms)]
-        return form, _KBM_OF_HOME[form](self.homes[i])
+        return self.form(k), self.kbm(k)
+
+    def kbm(self, k: int) -> bytes:
+        """The k-th candidate's Kbm (:meth:`positions` and :meth:`form` inlined: this
+        is computed for every BU and BA)."""
+        careofs = self.careofs
+        if careofs is not None:
+            n = len(careofs) // 3
+            return crypto.kbm(self.homes[3 * (k // n)], careofs[3 * (k % n)])
+        forms = self.forms
+        n = len(forms)
+        return _KBM_OF_HOME[forms[k % n]](self.homes[3 * (k // n)])
 
     def token_times(self, k: int) -> tuple[int, int | None]:
         """When the capture carried the k-th candidate's home and care-of tokens (ns; the
-        care-of time None for a key made of the home token alone)."""
-        i, j = self.positions(k)
-        if j is None:
-            return self.homes[i + 1], None
-        assert self.careofs is not None
-        return self.homes[i + 1], self.careofs[j + 1]
+        care-of time None for a key made of the home token alone).  (:meth:`positions`
+        inlined here and in :meth:`tokens_from`: both run for every BU.)"""
+        careofs = self.careofs
+        if careofs is None:
+            return self.homes[3 * (k // len(self.forms)) + 1], None
+        n = len(careofs) // 3
+        return self.homes[3 * (k // n) + 1], careofs[3 * (k % n) + 1]
 
     def tokens_from(self) -> str | None:
         """Frames of the tokens of the matching key (keyless basis only)."""
-        if self.match is None or self.basis != "capture":
+        k = self.match
+        if k is None or self.basis != "capture":
             return None
-        i, j = self.positions(self.match)
-        if j is None:
-            return str(self.homes[i + 2])
-        assert self.careofs is not None
-        return f"{self.homes[i + 2]} {self.careofs[j + 2]}"
+        careofs = self.careofs
+        if careofs is None:
+            return str(self.homes[3 * (k // len(self.forms)) + 2])
+        n = len(careofs) // 3
+        return f"{self.homes[3 * (k // n) + 2]} {careofs[3 * (k % n) + 2]}"
 
 
 __all__ = [
