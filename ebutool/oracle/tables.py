@@ -21,6 +21,7 @@ entry updated longest ago is dropped.  Neither changes a verdict below the bound
 
 from __future__ import annotations
 
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -41,6 +42,7 @@ MAX_TABLE_ENTRIES = 1 << 16  # Oracle(max_entries=...): the default is --max-sta
 FROM_CONFIG = -1  # Oracle(max_entries=FROM_CONFIG): ProtocolConfig.max_state_entries
 
 _TS = itemgetter(1)
+_OLDEST_TS = itemgetter(-2)  # the last token's time: its oldest, newest first by time
 
 
 def put_bounded(
@@ -83,9 +85,9 @@ def sweep_tokens(table: dict, cut_ns: int, ordered: bool = False) -> None:
     order), so a tuple's last time is its oldest and what is kept is a prefix."""
     dead, changed = [], []
     if ordered:
-        for k, v in table.items():
-            if v[-2] >= cut_ns:  # (the usual case: its oldest token is kept)
-                continue
+        # the keys whose oldest token goes, picked without a Python loop over the table
+        for k in list(compress(table, map(cut_ns.__gt__, map(_OLDEST_TS, table.values())))):
+            v = table[k]
             if v[1] < cut_ns:
                 dead.append(k)
                 continue

@@ -115,24 +115,24 @@ _SWEEPS_PER_LIFETIME = 8
 
 # The options the oracle reads from a BU or BA, by position in what _options gives.
 _OPTION_CLASSES = (NonceIndices, BindingAuthorizationData, AlternateCareOfAddress, CareOfTestOption)
-_SLOTS: dict[type, tuple[int, ...]] = {}  # option class -> positions it fills (isinstance)
+# option class -> the position it fills, or -1 (an instance of at most one of the classes:
+# they are slotted, so no class derives from two of them)
+_POSITION: dict[type, int] = {}
 
 
 def _options(msg: BindingUpdate | BindingAcknowledgement) -> list:
     """The first option of each of _OPTION_CLASSES in ``msg`` (None when absent): what
     ``msg.first_options(*_OPTION_CLASSES)`` gives, each option's class looked up once in
-    _SLOTS rather than tested against every class (it runs for every BU and BA)."""
+    _POSITION rather than tested against every class (it runs for every BU and BA)."""
     found: list = [None, None, None, None]
     for o in msg.options:
-        cls = type(o)
-        slots = _SLOTS.get(cls)
-        if slots is None:
-            slots = _SLOTS[cls] = tuple(
-                i for i, c in enumerate(_OPTION_CLASSES) if issubclass(cls, c)
+        i = _POSITION.get(type(o))
+        if i is None:
+            i = _POSITION[type(o)] = next(
+                (i for i, c in enumerate(_OPTION_CLASSES) if isinstance(o, c)), -1
             )
-        for i in slots:
-            if found[i] is None:
-                found[i] = o
+        if i >= 0 and found[i] is None:
+            found[i] = o
     return found
 
 
@@ -363,7 +363,8 @@ class Oracle:
             v.careof_index = index
         v.nonce_age_ms = (ts_ns - first) / 1e6
         keys = self.keys
-        kcn = keys.kcn(cn) if keys else None  # an empty table: keyless, no lookups
+        # an empty table: keyless, no lookups (keys._cns: KeyTable.__bool__ without its call)
+        kcn = keys.kcn(cn) if keys._cns else None
         if kcn is None or keys.nonce_table(cn) is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_KCN if kcn is None else R_NO_NONCES
             return v
@@ -452,7 +453,7 @@ class Oracle:
         else:
             forms = _STANDARD_FORMS
         keys = self.keys
-        basis = BASIS_KCN if keys and keys.usable(cn) else BASIS_CAPTURE
+        basis = BASIS_KCN if keys._cns and keys.usable(cn) else BASIS_CAPTURE  # (as above)
         sent = self._sent_for(rec, msg, forms, basis, ni, mn, coa)
         put(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
         v = Verdict(rec.frame, ts_ns / NS_PER_S, msg, mn, cn, coa, bu.sequence)
