@@ -70,13 +70,48 @@ def remember(
     diag: Diagnostics | None = None,
     name: str = "oracle keygen token",
 ) -> None:
-    """Add one token in front of ``table[key]``, keeping the newest MAX_CANDIDATES."""
+    """Add one token in front of ``table[key]``, keeping the newest MAX_CANDIDATES.
+    (Tokens older than a trim left to the reads may be among them: they are the
+    oldest, so they are still the ones :func:`fresh` drops.)"""
     old = table.get(key)
     if old is None:
         new = (token, ts_ns, frame)
     else:
         new = (token, ts_ns, frame) + old[: 3 * (MAX_CANDIDATES - 1)]
-    put_bounded(table, key, new, max_entries, diag, name, frame)
+    put(table, key, new, max_entries, diag, name, frame)
+
+
+def _kept(v: Tokens, cut_ns: int) -> Tokens:
+    """The tokens of ``v`` (newest first by time, the first one kept) not older than
+    ``cut_ns``: a prefix."""
+    i = 4  # the second token's time (the first one is kept)
+    while v[i] >= cut_ns:  # (stops: the last one is older)
+        i += 3
+    return v[: i - 1]
+
+
+def fresh(table: dict, key: object, cut_ns: int | None) -> Tokens | None:
+    """``table[key]`` (None when absent) without its tokens older than ``cut_ns``: the
+    trim a sweep left to the reads (verify.Oracle._sweep: ``cut_ns`` None, none left).
+    What is kept is stored back, in place (as a sweep does)."""
+    v = table.get(key)
+    if v is None or cut_ns is None or v[-2] >= cut_ns:
+        return v
+    v = table[key] = _kept(v, cut_ns)
+    return v
+
+
+def drop_expired(table: dict, cut_ns: int) -> None:
+    """Drop the keys whose newest token is older than ``cut_ns``, in a table whose
+    entries are in the order of their newest token's time (records in time order): they
+    lead it."""
+    dead = []
+    for k, v in table.items():
+        if v[1] >= cut_ns:
+            break
+        dead.append(k)
+    for k in dead:
+        del table[k]
 
 
 def sweep_tokens(table: dict, cut_ns: int, ordered: bool = False) -> None:
@@ -91,10 +126,7 @@ def sweep_tokens(table: dict, cut_ns: int, ordered: bool = False) -> None:
             if v[1] < cut_ns:
                 dead.append(k)
                 continue
-            i = 4  # the second token's time (the first one is kept)
-            while v[i] >= cut_ns:  # (stops: the last one is dropped)
-                i += 3
-            changed.append((k, v[: i - 1]))
+            changed.append((k, _kept(v, cut_ns)))
     else:
         for k, v in table.items():
             if len(v) == 3:  # the usual case: one token
@@ -241,6 +273,8 @@ __all__ = [
     "Sent",
     "put_bounded",
     "remember",
+    "fresh",
+    "drop_expired",
     "sweep_tokens",
     "by_time",
 ]

@@ -43,6 +43,8 @@ from ebutool.oracle.tables import (
     Sent,
     Tokens,
     by_time,
+    drop_expired,
+    fresh,
     remember,
     sweep_tokens,
 )
@@ -198,6 +200,7 @@ class Oracle:
         self._kcn_tokens: dict[tuple[bytes, str, bytes, bool], bytes] = {}
         self._now: int | None = None  # the latest capture time seen
         self._in_order = True  # no record so far came before an earlier one (_sweep)
+        self._token_cut: int | None = None  # the trim of old tokens a sweep left to reads
         self._swept: int | None = None  # when the tables were last swept
         # Sweep a fraction of the shortest retention time at a time: memory stays within
         # 1/_SWEEPS_PER_LIFETIME of the bound, and a long capture is not rescanned each second.
@@ -223,8 +226,9 @@ class Oracle:
             elif ts_ns - self._swept >= self._sweep_every_ns:
                 self._sweep(ts_ns)
                 self._swept = ts_ns
-        elif ts_ns < now:
-            self._in_order = False  # from now on the sweeps scan whole tables (_sweep)
+        elif ts_ns < now and self._in_order:
+            self._settle()  # from now on the sweeps trim and scan whole tables (_sweep)
+            self._in_order = False
         hoa = rec.hoa
         if hoa is not None:
             put(
@@ -261,6 +265,7 @@ class Oracle:
 
     def memory(self) -> dict[str, int]:
         """Sizes of the oracle's bounded tables (for tests and monitoring)."""
+        self._settle()
         return {
             "home_tokens": sum(len(v) // 3 for v in self._home.values()),
             "careof_tokens": sum(len(v) // 3 for v in self._careof.values()),
@@ -282,15 +287,27 @@ class Oracle:
     # that covers retransmissions and any capture delay by far; a shorter time could
     # turn a late BA's verdict into "no Binding Update seen".
     # The sweeps run every few tens of seconds over tables of thousands of entries.  While
-    # the records came in time order (_in_order), every table is oldest first (puts
-    # append, with the record's time) and each token tuple newest first, so what a sweep
-    # drops from _sent and _coa_mn leads the table: it stops at the first entry it keeps.
-    # _first_use is scanned whole (a ScheduledOracle puts other groups' times into it).
+    # the records come in time order (_in_order), every table is in the order of its
+    # entries' (newest) times, each token tuple newest first, so what a sweep drops leads
+    # the table: it stops at the first entry it keeps.  The older tokens of the token
+    # tuples it keeps are dropped when the tuple is next read (tables.fresh, with
+    # _token_cut) or before a record out of time order (_settle): the same tokens as a
+    # trim of every tuple at the sweep, as long as no token older than the cut comes
+    # later -- so only when this oracle's latest time is past the cut (a ScheduledOracle
+    # is swept on the run's clock, its own may lag).  _first_use is scanned whole (a
+    # ScheduledOracle puts other groups' times into it).
     def _sweep(self, now: int) -> None:
         token_cut = now - 2 * self._token_ns
         ordered = self._in_order
-        sweep_tokens(self._home, token_cut, ordered)
-        sweep_tokens(self._careof, token_cut, ordered)
+        if ordered and self._now is not None and self._now >= token_cut:
+            drop_expired(self._home, token_cut)
+            drop_expired(self._careof, token_cut)
+            if self._token_cut is None or token_cut > self._token_cut:
+                self._token_cut = token_cut
+        else:
+            self._settle()
+            sweep_tokens(self._home, token_cut, ordered)
+            sweep_tokens(self._careof, token_cut, ordered)
         sent_cut = now - self._nonce_ns
         dead: list = []
         if ordered:
@@ -319,6 +336,14 @@ class Oracle:
         first_cut = now - 2 * max(self._nonce_ns, self._token_ns)
         for used in [used for used, ts in self._first_use.items() if ts < first_cut]:
             del self._first_use[used]
+
+    def _settle(self) -> None:
+        """Trim now the old tokens a sweep left to the reads (_sweep)."""
+        cut = self._token_cut
+        if cut is not None:
+            self._token_cut = None
+            sweep_tokens(self._home, cut, True)
+            sweep_tokens(self._careof, cut, True)
 
     # -- HoT / CoT --------------------------------------------------------------------
     def _check_test(self, rec: Record, home: bool) -> Verdict:
@@ -408,12 +433,13 @@ class Oracle:
         if basis == BASIS_KCN:
             return (self._kcn_token(cn, addr, index, home, ts_ns), ts_ns, 0)
         if home:
-            found = self._home.get((cn, addr, index))
+            found = fresh(self._home, (cn, addr, index), self._token_cut)
             if found:
                 return found
         else:
-            found = self._careof.get((cn, addr, index))
-            rfc4866 = self._careof.get((cn, addr, None))  # RFC 4866 option, index unknown
+            found = fresh(self._careof, (cn, addr, index), self._token_cut)
+            # an RFC 4866 option's, index unknown
+            rfc4866 = fresh(self._careof, (cn, addr, None), self._token_cut)
             if rfc4866 is None:
                 if found is not None:
                     return found if len(found) == 3 else by_time(found)
