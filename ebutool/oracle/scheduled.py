@@ -72,7 +72,10 @@ def run_schedule(
 
 
 class ScheduledOracle(Oracle):
-    """An Oracle for one group (``group``) of a run (module doc)."""
+    """An Oracle for one group (``group``) of a run (module doc).  ``largest``: the
+    most entries any one table held after a check (Oracle.check keeps it)."""
+
+    _peak_kept = True
 
     def __init__(
         self,
@@ -90,7 +93,6 @@ class ScheduledOracle(Oracle):
         self._next_sweep = self._next_use = 0
         self._due = 0  # advance(pos) has nothing to do while pos < _due
         self._set_due()
-        self.largest = 0  # the most entries any one table held
 
     def _set_due(self) -> None:
         """The first position at which :meth:`advance` has something to do: the next
@@ -122,25 +124,3 @@ class ScheduledOracle(Oracle):
                     put(self._first_use, (cn, index), ts, self.max_entries, None, "oracle")
                 self._next_use += 1
         self._set_due()
-
-    def check(self, rec: object):
-        v = _check(self, rec)  # (Oracle.check, without super()'s lookup: per message)
-        most = self.largest  # the sizes compared one by one: max() of a tuple costs 2x
-        if (
-            len(self._home) > most
-            or len(self._careof) > most
-            or len(self._sent) > most
-            or len(self._first_use) > most
-            or len(self._coa_mn) > most
-        ):
-            self.largest = max(
-                len(self._home),
-                len(self._careof),
-                len(self._sent),
-                len(self._first_use),
-                len(self._coa_mn),
-            )
-        return v
-
-
-_check = Oracle.check

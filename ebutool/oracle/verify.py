@@ -163,6 +163,8 @@ class Oracle:
     (default: ``config.max_state_entries``, --max-state-entries; None: by time only); evictions
     are ``state_evicted`` warnings in ``diag`` when given."""
 
+    _peak_kept = False  # check() keeps ``largest`` (ScheduledOracle)
+
     def __init__(
         self,
         keys: KeyTable | None = None,
@@ -208,53 +210,67 @@ class Oracle:
             _SWEEP_EVERY_NS, min(self._token_ns, self._nonce_ns) // _SWEEPS_PER_LIFETIME
         )
         self.counts: Counter = Counter()
+        self.largest = 0  # the most entries one table held after a check (if _peak_kept)
 
     # -- public ---------------------------------------------------------------------
     def check(self, rec: object) -> Verdict | None:
         """The verdict on ``rec``, or None for what a CN does not check (data, HoTI,
         CoTI, BRR, BE, home registrations and their BAs, handover events)."""
-        if not isinstance(rec, Record) or rec.mh is None:
-            return None
-        if self._mh_types:  # the draft's own MH types (ebu_mh_type, eba_mh_type)
-            rec = retype(rec, self._mh_types)
-        ts_ns = rec.ts_ns
-        now = self._now
-        if now is None or ts_ns > now:
-            self._now = ts_ns
-            if self._swept is None:
-                self._swept = ts_ns
-            elif ts_ns - self._swept >= self._sweep_every_ns:
-                self._sweep(ts_ns)
-                self._swept = ts_ns
-        elif ts_ns < now and self._in_order:
-            self._settle()  # from now on the sweeps trim and scan whole tables (_sweep)
-            self._in_order = False
-        hoa = rec.hoa
-        if hoa is not None:
-            put(
-                self._coa_mn,
-                rec.src,
-                (hoa, ts_ns),
-                self.max_entries,
-                self.diag,
-                "oracle care-of address",
-                rec.frame,
-            )
-        msg = rec.msg
-        v: Verdict | None
-        if msg == "BU" or msg == "EBU":
-            v = self._check_bu(rec)
-        elif msg == "BA":
-            v = self._check_ba(rec)
-        elif msg == "HoT":
-            v = self._check_test(rec, True)
-        elif msg == "CoT":
-            v = self._check_test(rec, False)
-        else:
-            return None
-        if v is not None:
-            v.source = rec.source
-            self.counts[v.verdict] += 1
+        v: Verdict | None = None
+        if isinstance(rec, Record) and rec.mh is not None:
+            if self._mh_types:  # the draft's own MH types (ebu_mh_type, eba_mh_type)
+                rec = retype(rec, self._mh_types)
+            ts_ns = rec.ts_ns
+            now = self._now
+            if now is None or ts_ns > now:
+                self._now = ts_ns
+                if self._swept is None:
+                    self._swept = ts_ns
+                elif ts_ns - self._swept >= self._sweep_every_ns:
+                    self._sweep(ts_ns)
+                    self._swept = ts_ns
+            elif ts_ns < now and self._in_order:
+                self._settle()  # from now on the sweeps trim and scan whole tables (_sweep)
+                self._in_order = False
+            hoa = rec.hoa
+            if hoa is not None:
+                put(
+                    self._coa_mn,
+                    rec.src,
+                    (hoa, ts_ns),
+                    self.max_entries,
+                    self.diag,
+                    "oracle care-of address",
+                    rec.frame,
+                )
+            msg = rec.msg
+            if msg == "BU" or msg == "EBU":
+                v = self._check_bu(rec)
+            elif msg == "BA":
+                v = self._check_ba(rec)
+            elif msg == "HoT":
+                v = self._check_test(rec, True)
+            elif msg == "CoT":
+                v = self._check_test(rec, False)
+            if v is not None:
+                v.source = rec.source
+                self.counts[v.verdict] += 1
+        if self._peak_kept:  # (a ScheduledOracle's peak, here: this runs per message)
+            most = self.largest  # the sizes compared one by one: max() of a tuple costs 2x
+            if (
+                len(self._home) > most
+                or len(self._careof) > most
+                or len(self._sent) > most
+                or len(self._first_use) > most
+                or len(self._coa_mn) > most
+            ):
+                self.largest = max(
+                    len(self._home),
+                    len(self._careof),
+                    len(self._sent),
+                    len(self._first_use),
+                    len(self._coa_mn),
+                )
         return v
 
     def run(self, records: Iterable[object]) -> Iterator[Verdict]:
@@ -491,7 +507,8 @@ class Oracle:
             v.verdict, v.reason = INVALID, R_NO_AUTH
             return v
         wire = rec.mh_wire
-        data = mac_data(wire, bu.mh_type) if wire else None
+        # (bu.MH_TYPE: what the mh_type property gives, without its call)
+        data = mac_data(wire, bu.MH_TYPE) if wire else None
         if sent.fail is None and data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v
@@ -677,7 +694,7 @@ class Oracle:
                 v.verdict = UNVERIFIABLE  # the BU's fault; this BA cannot be checked
             return v
         wire = rec.mh_wire
-        data = mac_data(wire, ba.mh_type) if wire else None
+        data = mac_data(wire, ba.MH_TYPE) if wire else None  # (as for the BU)
         if data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v
