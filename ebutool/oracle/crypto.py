@@ -19,6 +19,10 @@ CARE_OF = 0x01  # ... and the care-of keygen token's
 _WHICH = {HOME: b"\x00", CARE_OF: b"\x01"}  # the octet itself, not rebuilt per call
 _ZEROS = bytes(C.TOKEN_LEN)
 _AUTH_LEN = C.AUTHENTICATOR_LEN  # (a module global: read per message)
+try:  # the OpenSSL one-shot hmac.digest calls for a digest name, without its Python frame
+    from _hashlib import hmac_digest as _hmac_digest  # (per BU and BA: authenticator_over)
+except ImportError:  # a Python without OpenSSL: hmac.digest's own construction
+    _hmac_digest = hmac.digest
 
 
 def hmac_sha1(key: bytes, data: bytes) -> bytes:
@@ -58,7 +62,7 @@ def authenticator(key: bytes, careof_address: bytes, correspondent: bytes, mh_da
 def authenticator_over(key: bytes, covered: bytes) -> bytes:
     """:func:`authenticator` of ``covered`` = care-of address | correspondent | MH data,
     concatenated once by a caller that tries several keys on one message."""
-    return hmac.digest(key, covered, "sha1")[:_AUTH_LEN]
+    return _hmac_digest(key, covered, "sha1")[:_AUTH_LEN]
 
 
 def kbm_dereg(home_token: bytes) -> bytes:

@@ -33,6 +33,9 @@ from ebutool.oracle import crypto
 Tokens = tuple[Any, ...]
 
 MAX_CANDIDATES = 4  # tokens kept per (CN, address, index): retransmissions, spoofs
+# Kbms an oracle keeps (Sent.kbm; emptied when full): a BA's is its BU's, and an MN's BUs
+# reuse its home token while it is valid (on the benchmark store half the Kbms are found)
+KBM_CACHE = 256
 
 # At most this many entries per table (tokens: keys; BUs sent; address pairs).  At the
 # benchmark's 7 exchanges/s the tables hold ~1,500-3,500 entries each after 400 s, so
@@ -233,16 +236,29 @@ class Sent:
         """The k-th candidate key: (key form, Kbm)."""
         return self.form(k), self.kbm(k)
 
-    def kbm(self, k: int) -> bytes:
+    def kbm(self, k: int, cache: dict | None = None) -> bytes:
         """The k-th candidate's Kbm (:meth:`positions` and :meth:`form` inlined: this
-        is computed for every BU and BA)."""
+        is computed for every BU and BA), looked up first in ``cache`` (tokens -> Kbm,
+        at most KBM_CACHE entries, emptied when full: a pure function of the tokens)."""
         careofs = self.careofs
         if careofs is not None:
             n = len(careofs) // 3
-            return crypto.kbm(self.homes[3 * (k // n)], careofs[3 * (k % n)])
-        forms = self.forms
-        n = len(forms)
-        return _KBM_OF_HOME[forms[k % n]](self.homes[3 * (k // n)])
+            key = (self.homes[3 * (k // n)], careofs[3 * (k % n)])
+        else:
+            forms = self.forms
+            n = len(forms)
+            key = (self.homes[3 * (k // n)], forms[k % n])  # (a form: a str, not octets)
+        if cache is not None:
+            kbm = cache.get(key)
+            if kbm is not None:
+                return kbm
+        home, other = key
+        kbm = crypto.kbm(home, other) if careofs is not None else _KBM_OF_HOME[other](home)
+        if cache is not None:
+            if len(cache) >= KBM_CACHE:
+                cache.clear()
+            cache[key] = kbm
+        return kbm
 
     def token_times(self, k: int) -> tuple[int, int | None]:
         """When the capture carried the k-th candidate's home and care-of tokens (ns; the

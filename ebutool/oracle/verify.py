@@ -31,7 +31,7 @@ from socket import AF_INET6, inet_pton
 from typing import TYPE_CHECKING
 
 from ebutool.core.addr import pton
-from ebutool.core.bounded import put
+from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
@@ -200,6 +200,7 @@ class Oracle:
         # Kcn-basis keygen tokens already computed (a HoT's token is the BU's): pure
         # functions of (Kcn, address, nonce, home), so caching cannot change a verdict.
         self._kcn_tokens: dict[tuple[bytes, str, bytes, bool], bytes] = {}
+        self._kbms: dict[tuple[bytes, bytes | str], bytes] = {}  # likewise (Sent.kbm)
         self._now: int | None = None  # the latest capture time seen
         self._in_order = True  # no record so far came before an earlier one (_sweep)
         self._token_cut: int | None = None  # the trim of old tokens a sweep left to reads
@@ -233,16 +234,11 @@ class Oracle:
                 self._settle()  # from now on the sweeps trim and scan whole tables (_sweep)
                 self._in_order = False
             hoa = rec.hoa
-            if hoa is not None:
-                put(
-                    self._coa_mn,
-                    rec.src,
-                    (hoa, ts_ns),
-                    self.max_entries,
-                    self.diag,
-                    "oracle care-of address",
-                    rec.frame,
-                )
+            if hoa is not None:  # (bounded.put, inlined: every BU)
+                table, src, limit = self._coa_mn, rec.src, self.max_entries
+                if table.pop(src, None) is None and limit is not None and len(table) >= limit:
+                    make_room(table, limit, self.diag, "oracle care-of address", rec.frame)
+                table[src] = (hoa, ts_ns)
             msg = rec.msg
             if msg == "BU" or msg == "EBU":
                 v = self._check_bu(rec)
@@ -518,11 +514,11 @@ class Oracle:
             coa_b, cn_b = _packed(coa), _packed(cn)
         covered = coa_b + cn_b + data if data is not None else None  # what the MAC covers
         mac = bytes(auth.authenticator)
-        k = self._match_bu(sent, covered, mac) if sent.fail is None else None
+        k = self._match_bu(sent, covered, mac, self._kbms) if sent.fail is None else None
         if k is None and forms is _EARLY_FORMS and covered is not None:
             # maybe a standard BU with care-of index 0: try the standard Kbm (DESIGN.md 3)
             std = self._sent_for(rec, "BU", _STANDARD_FORMS, basis, ni, mn, coa)
-            k = self._match_bu(std, covered, mac) if std.fail is None else None
+            k = self._match_bu(std, covered, mac, self._kbms) if std.fail is None else None
             if k is not None:
                 sent, note, v.msg = std, R_INDEX0_STANDARD, "BU"
                 put(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
@@ -572,13 +568,13 @@ class Oracle:
         return sent
 
     @staticmethod
-    def _match_bu(sent: Sent, covered: bytes | None, mac: bytes) -> int | None:
+    def _match_bu(sent: Sent, covered: bytes | None, mac: bytes, kbms: dict) -> int | None:
         """The position of the first candidate key whose authenticator of ``covered``
         (care-of address | CN | MH data) is ``mac``."""
         if covered is None:
             return None
         for k in range(sent.count()):
-            if crypto.same(crypto.authenticator_over(sent.kbm(k), covered), mac):
+            if crypto.same(crypto.authenticator_over(sent.kbm(k, kbms), covered), mac):
                 return k
         return None
 
@@ -703,7 +699,7 @@ class Oracle:
         except (OSError, TypeError):
             covered = _packed(coa) + _packed(cn) + data
         form = self._match_ba(
-            sent, n, cot_token if n_cot else None, covered, bytes(auth.authenticator)
+            sent, n, cot_token if n_cot else None, covered, bytes(auth.authenticator), self._kbms
         )
         if form is None:
             forms = set(sent.forms) if n else set()
@@ -726,15 +722,18 @@ class Oracle:
         cot_token: bytes | None,
         covered: bytes,
         mac: bytes,
+        kbms: dict,
     ) -> str | None:
         """The form of the first key whose authenticator of ``covered`` (care-of address
         | CN | MH data) equals ``mac``: the BU's keys, the one that authenticated the BU
         first, then (RFC 4866) SHA1(home | the BA's care-of token) for each home token."""
         m = sent.match
-        if m is not None and crypto.same(crypto.authenticator_over(sent.kbm(m), covered), mac):
+        if m is not None and crypto.same(
+            crypto.authenticator_over(sent.kbm(m, kbms), covered), mac
+        ):
             return sent.form(m)
         for k in range(n):
-            if k != m and crypto.same(crypto.authenticator_over(sent.kbm(k), covered), mac):
+            if k != m and crypto.same(crypto.authenticator_over(sent.kbm(k, kbms), covered), mac):
                 return sent.form(k)
         if cot_token is not None:
             for i in range(0, len(sent.homes), 3):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 from ebutool.oracle import Oracle
@@ -250,3 +251,35 @@ def test_records_out_of_time_order_give_what_whole_scans_give():
         assert not fast._in_order
         assert fast.memory() == whole.memory()
         assert tables(fast) == tables(whole)
+
+
+def test_kbms_from_the_cache_are_those_computed():
+    """Sent.kbm with a cache shared by many Sents (several forms and care-of tokens for
+    the same home tokens) gives what it computes without one, and what the RFC says."""
+    from ebutool.oracle import crypto
+    from ebutool.oracle.tables import KBM_CACHE, Sent
+
+    rng = random.Random(9)
+    homes = [bytes([i]) * 8 for i in range(6)]
+    forms_pool = [
+        (crypto.KEY_EARLY,),
+        (crypto.KEY_EARLY, crypto.KEY_EARLY_RFC4866),
+        (crypto.KEY_DEREG,),
+    ]
+    cache: dict = {}
+    for _ in range(3 * KBM_CACHE):
+        sent = Sent(0, "EBU", rng.choice(forms_pool))
+        sent.homes = tuple(x for h in rng.sample(homes, 3) for x in (h, 0, 0))
+        if rng.random() < 0.5:
+            sent.careofs = tuple(x for c in rng.sample(homes, 2) for x in (c + b"c", 0, 0))
+        for k in range(sent.count()):
+            i, j = sent.positions(k)
+            home = sent.homes[i]
+            if j is None:
+                form = sent.forms[k % len(sent.forms)]
+                tail = bytes(8) if form == crypto.KEY_EARLY_RFC4866 else b""
+                want = hashlib.sha1(home + tail).digest()
+            else:
+                want = hashlib.sha1(home + sent.careofs[j]).digest()
+            assert sent.kbm(k, cache) == sent.kbm(k) == want
+    assert 0 < len(cache) <= KBM_CACHE
