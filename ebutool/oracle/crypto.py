@@ -22,7 +22,7 @@ _AUTH_LEN = C.AUTHENTICATOR_LEN  # (a module global: read per message)
 try:  # the OpenSSL one-shot hmac.digest calls for a digest name, without its Python frame
     from _hashlib import hmac_digest as _hmac_digest  # (per BU and BA: authenticator_over)
 except ImportError:  # a Python without OpenSSL: hmac.digest's own construction
-    _hmac_digest = hmac.digest
+    _hmac_digest = hmac.digest  # type: ignore[assignment]
 
 
 def hmac_sha1(key: bytes, data: bytes) -> bytes:
