@@ -18,6 +18,7 @@ HOME = 0x00  # the octet that ends the home keygen token's HMAC input
 CARE_OF = 0x01  # ... and the care-of keygen token's
 _WHICH = {HOME: b"\x00", CARE_OF: b"\x01"}  # the octet itself, not rebuilt per call
 _ZEROS = bytes(C.TOKEN_LEN)
+_AUTH_LEN = C.AUTHENTICATOR_LEN  # (a module global: read per message)
 
 
 def hmac_sha1(key: bytes, data: bytes) -> bytes:
@@ -51,7 +52,13 @@ def kbm_early_rfc4866(home_token: bytes) -> bytes:
 
 def authenticator(key: bytes, careof_address: bytes, correspondent: bytes, mh_data: bytes) -> bytes:
     """First(96, HMAC_SHA1(Kbm, care-of address | correspondent | MH data))."""
-    return hmac_sha1(key, careof_address + correspondent + mh_data)[: C.AUTHENTICATOR_LEN]
+    return hmac.digest(key, careof_address + correspondent + mh_data, "sha1")[:_AUTH_LEN]
+
+
+def authenticator_over(key: bytes, covered: bytes) -> bytes:
+    """:func:`authenticator` of ``covered`` = care-of address | correspondent | MH data,
+    concatenated once by a caller that tries several keys on one message."""
+    return hmac.digest(key, covered, "sha1")[:_AUTH_LEN]
 
 
 def kbm_dereg(home_token: bytes) -> bytes:

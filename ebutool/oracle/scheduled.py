@@ -25,8 +25,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ebutool.core.bounded import put
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
-from ebutool.oracle.tables import MAX_TABLE_ENTRIES, put_bounded
+from ebutool.oracle.tables import MAX_TABLE_ENTRIES
 from ebutool.oracle.verify import Oracle
 
 NEVER = 1 << 62  # a sweep interval that is never reached
@@ -71,7 +72,10 @@ def run_schedule(
 
 
 class ScheduledOracle(Oracle):
-    """An Oracle for one group (``group``) of a run (module doc)."""
+    """An Oracle for one group (``group``) of a run (module doc).  ``largest``: the
+    most entries any one table held after a check (Oracle.check keeps it)."""
+
+    _peak_kept = True
 
     def __init__(
         self,
@@ -87,29 +91,36 @@ class ScheduledOracle(Oracle):
         self._sweeps = sched.sweeps
         self._uses = [u for u in sched.first_uses if u[1] != group]
         self._next_sweep = self._next_use = 0
-        self.largest = 0  # the most entries any one table held
+        self._due = 0  # advance(pos) has nothing to do while pos < _due
+        self._set_due()
+
+    def _set_due(self) -> None:
+        """The first position at which :meth:`advance` has something to do: the next
+        sweep's, or the one after the next first use's (a use at ``pos`` itself comes
+        after that record)."""
+        s = self._sweeps[self._next_sweep][0] if self._next_sweep < len(self._sweeps) else NEVER
+        u = self._uses[self._next_use][0] + 1 if self._next_use < len(self._uses) else NEVER
+        self._due = min(s, u)
 
     def advance(self, pos: int) -> None:
         """Before the record at run position ``pos``: apply the run's sweeps up to it
         (a sweep happens before the record that triggers it is checked) and the other
-        groups' first uses before it."""
+        groups' first uses before it.  (Called for every message: most have nothing
+        to apply, which the first test says.)"""
+        if pos < self._due:
+            return
         sweeps, uses = self._sweeps, self._uses
         while True:
             s = sweeps[self._next_sweep][0] if self._next_sweep < len(sweeps) else NEVER
             u = uses[self._next_use][0] if self._next_use < len(uses) else NEVER
             if s > pos and u >= pos:
-                return
+                break
             if s <= u and s <= pos:
                 self._sweep(sweeps[self._next_sweep][1])
                 self._next_sweep += 1
             else:
                 _, _, cn, index, ts = uses[self._next_use]
                 if (cn, index) not in self._first_use:
-                    put_bounded(self._first_use, (cn, index), ts, self.max_entries)
+                    put(self._first_use, (cn, index), ts, self.max_entries, None, "oracle")
                 self._next_use += 1
-
-    def check(self, rec: object):
-        v = super().check(rec)
-        sizes = (len(self._home), len(self._careof), len(self._sent), len(self._first_use))
-        self.largest = max(self.largest, *sizes, len(self._coa_mn))
-        return v
+        self._set_due()

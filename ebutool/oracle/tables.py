@@ -21,6 +21,7 @@ entry updated longest ago is dropped.  Neither changes a verdict below the bound
 
 from __future__ import annotations
 
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -32,6 +33,9 @@ from ebutool.oracle import crypto
 Tokens = tuple[Any, ...]
 
 MAX_CANDIDATES = 4  # tokens kept per (CN, address, index): retransmissions, spoofs
+# Kbms an oracle keeps (Sent.kbm; emptied when full): a BA's is its BU's, and an MN's BUs
+# reuse its home token while it is valid (on the benchmark store half the Kbms are found)
+KBM_CACHE = 256
 
 # At most this many entries per table (tokens: keys; BUs sent; address pairs).  At the
 # benchmark's 7 exchanges/s the tables hold ~1,500-3,500 entries each after 400 s, so
@@ -41,6 +45,7 @@ MAX_TABLE_ENTRIES = 1 << 16  # Oracle(max_entries=...): the default is --max-sta
 FROM_CONFIG = -1  # Oracle(max_entries=FROM_CONFIG): ProtocolConfig.max_state_entries
 
 _TS = itemgetter(1)
+_OLDEST_TS = itemgetter(-2)  # the last token's time: its oldest, newest first by time
 
 
 def put_bounded(
@@ -68,37 +73,86 @@ def remember(
     diag: Diagnostics | None = None,
     name: str = "oracle keygen token",
 ) -> None:
-    """Add one token in front of ``table[key]``, keeping the newest MAX_CANDIDATES."""
+    """Add one token in front of ``table[key]``, keeping the newest MAX_CANDIDATES.
+    (Tokens older than a trim left to the reads may be among them: they are the
+    oldest, so they are still the ones :func:`fresh` drops.)"""
     old = table.get(key)
     if old is None:
         new = (token, ts_ns, frame)
     else:
         new = (token, ts_ns, frame) + old[: 3 * (MAX_CANDIDATES - 1)]
-    put_bounded(table, key, new, max_entries, diag, name, frame)
+    put(table, key, new, max_entries, diag, name, frame)
 
 
-def sweep_tokens(table: dict, cut_ns: int) -> None:
-    """Drop the tokens older than ``cut_ns`` (and keys left with none)."""
-    dead, changed = [], []
+def _kept(v: Tokens, cut_ns: int) -> Tokens:
+    """The tokens of ``v`` (newest first by time, the first one kept) not older than
+    ``cut_ns``: a prefix."""
+    i = 4  # the second token's time (the first one is kept)
+    while v[i] >= cut_ns:  # (stops: the last one is older)
+        i += 3
+    return v[: i - 1]
+
+
+def fresh(table: dict, key: object, cut_ns: int | None) -> Tokens | None:
+    """``table[key]`` (None when absent) without its tokens older than ``cut_ns``: the
+    trim a sweep left to the reads (verify.Oracle._sweep: ``cut_ns`` None, none left).
+    What is kept is stored back, in place (as a sweep does)."""
+    v = table.get(key)
+    if v is None or cut_ns is None or v[-2] >= cut_ns:
+        return v
+    v = table[key] = _kept(v, cut_ns)
+    return v
+
+
+def drop_expired(table: dict, cut_ns: int) -> None:
+    """Drop the keys whose newest token is older than ``cut_ns``, in a table whose
+    entries are in the order of their newest token's time (records in time order): they
+    lead it."""
+    dead = []
     for k, v in table.items():
-        if len(v) == 3:  # the usual case: one token
+        if v[1] >= cut_ns:
+            break
+        dead.append(k)
+    for k in dead:
+        del table[k]
+
+
+def sweep_tokens(table: dict, cut_ns: int, ordered: bool = False) -> None:
+    """Drop the tokens older than ``cut_ns`` (and keys left with none).  ``ordered``:
+    every tuple's tokens are newest first by time too (the records came in time
+    order), so a tuple's last time is its oldest and what is kept is a prefix."""
+    dead, changed = [], []
+    if ordered:
+        # the keys whose oldest token goes, picked without a Python loop over the table
+        for k in list(compress(table, map(cut_ns.__gt__, map(_OLDEST_TS, table.values())))):
+            v = table[k]
             if v[1] < cut_ns:
                 dead.append(k)
-            continue
-        times = v[1::3]
-        if min(times) >= cut_ns:
-            continue
-        if max(times) < cut_ns:
-            dead.append(k)
-        else:
-            changed.append(
-                (
-                    k,
-                    tuple(
-                        x for i in range(0, len(v), 3) if v[i + 1] >= cut_ns for x in v[i : i + 3]
-                    ),
+                continue
+            changed.append((k, _kept(v, cut_ns)))
+    else:
+        for k, v in table.items():
+            if len(v) == 3:  # the usual case: one token
+                if v[1] < cut_ns:
+                    dead.append(k)
+                continue
+            times = v[1::3]
+            if min(times) >= cut_ns:
+                continue
+            if max(times) < cut_ns:
+                dead.append(k)
+            else:
+                changed.append(
+                    (
+                        k,
+                        tuple(
+                            x
+                            for i in range(0, len(v), 3)
+                            if v[i + 1] >= cut_ns
+                            for x in v[i : i + 3]
+                        ),
+                    )
                 )
-            )
     for k in dead:
         del table[k]
     for k, kept in changed:
@@ -180,31 +234,52 @@ class Sent:
 
     def candidate(self, k: int) -> tuple[str, bytes]:
         """The k-th candidate key: (key form, Kbm)."""
-        i, j = self.positions(k)
-        if j is not None:
-            assert self.careofs is not None  # positions() gives a care-of position only then
-            return crypto.KEY_STANDARD, crypto.kbm(self.homes[i], self.careofs[j])
-        form = self.forms[k % len(self.forms)]
-        return form, _KBM_OF_HOME[form](self.homes[i])
+        return self.form(k), self.kbm(k)
+
+    def kbm(self, k: int, cache: dict | None = None) -> bytes:
+        """The k-th candidate's Kbm (:meth:`positions` and :meth:`form` inlined: this
+        is computed for every BU and BA), looked up first in ``cache`` (tokens -> Kbm,
+        at most KBM_CACHE entries, emptied when full: a pure function of the tokens)."""
+        careofs = self.careofs
+        if careofs is not None:
+            n = len(careofs) // 3
+            key = (self.homes[3 * (k // n)], careofs[3 * (k % n)])
+        else:
+            forms = self.forms
+            n = len(forms)
+            key = (self.homes[3 * (k // n)], forms[k % n])  # (a form: a str, not octets)
+        if cache is not None:
+            kbm = cache.get(key)
+            if kbm is not None:
+                return kbm
+        home, other = key
+        kbm = crypto.kbm(home, other) if careofs is not None else _KBM_OF_HOME[other](home)
+        if cache is not None:
+            if len(cache) >= KBM_CACHE:
+                cache.clear()
+            cache[key] = kbm
+        return kbm
 
     def token_times(self, k: int) -> tuple[int, int | None]:
         """When the capture carried the k-th candidate's home and care-of tokens (ns; the
-        care-of time None for a key made of the home token alone)."""
-        i, j = self.positions(k)
-        if j is None:
-            return self.homes[i + 1], None
-        assert self.careofs is not None
-        return self.homes[i + 1], self.careofs[j + 1]
+        care-of time None for a key made of the home token alone).  (:meth:`positions`
+        inlined here and in :meth:`tokens_from`: both run for every BU.)"""
+        careofs = self.careofs
+        if careofs is None:
+            return self.homes[3 * (k // len(self.forms)) + 1], None
+        n = len(careofs) // 3
+        return self.homes[3 * (k // n) + 1], careofs[3 * (k % n) + 1]
 
     def tokens_from(self) -> str | None:
         """Frames of the tokens of the matching key (keyless basis only)."""
-        if self.match is None or self.basis != "capture":
+        k = self.match
+        if k is None or self.basis != "capture":
             return None
-        i, j = self.positions(self.match)
-        if j is None:
-            return str(self.homes[i + 2])
-        assert self.careofs is not None
-        return f"{self.homes[i + 2]} {self.careofs[j + 2]}"
+        careofs = self.careofs
+        if careofs is None:
+            return str(self.homes[3 * (k // len(self.forms)) + 2])
+        n = len(careofs) // 3
+        return f"{self.homes[3 * (k // n) + 2]} {careofs[3 * (k % n) + 2]}"
 
 
 __all__ = [
@@ -214,6 +289,8 @@ __all__ = [
     "Sent",
     "put_bounded",
     "remember",
+    "fresh",
+    "drop_expired",
     "sweep_tokens",
     "by_time",
 ]

@@ -31,11 +31,11 @@ from socket import AF_INET6, inet_pton
 from typing import TYPE_CHECKING
 
 from ebutool.core.addr import pton
+from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
-from ebutool.core.units import seconds as _seconds
-from ebutool.core.units import to_ns
+from ebutool.core.units import NS_PER_S, to_ns
 from ebutool.oracle import crypto
 from ebutool.oracle.keys import KeyTable
 from ebutool.oracle.tables import (
@@ -43,7 +43,8 @@ from ebutool.oracle.tables import (
     Sent,
     Tokens,
     by_time,
-    put_bounded,
+    drop_expired,
+    fresh,
     remember,
     sweep_tokens,
 )
@@ -114,6 +115,29 @@ _SWEEP_EVERY_NS = 1_000_000_000  # at least this long between sweeps of the toke
 _SWEEPS_PER_LIFETIME = 8
 
 
+# The options the oracle reads from a BU or BA, by position in what _options gives.
+_OPTION_CLASSES = (NonceIndices, BindingAuthorizationData, AlternateCareOfAddress, CareOfTestOption)
+# option class -> the position it fills, or -1 (an instance of at most one of the classes:
+# they are slotted, so no class derives from two of them)
+_POSITION: dict[type, int] = {}
+
+
+def _options(msg: BindingUpdate | BindingAcknowledgement) -> list:
+    """The first option of each of _OPTION_CLASSES in ``msg`` (None when absent): what
+    ``msg.first_options(*_OPTION_CLASSES)`` gives, each option's class looked up once in
+    _POSITION rather than tested against every class (it runs for every BU and BA)."""
+    found: list = [None, None, None, None]
+    for o in msg.options:
+        i = _POSITION.get(type(o))
+        if i is None:
+            i = _POSITION[type(o)] = next(
+                (i for i, c in enumerate(_OPTION_CLASSES) if isinstance(o, c)), -1
+            )
+        if i >= 0 and found[i] is None:
+            found[i] = o
+    return found
+
+
 def _packed(text: str) -> bytes:
     """16 octets of an IPv6 address text: the C inet_pton (addr.pton's ipaddress parse
     is ~10 us per new address, and every episode brings new ones); what it rejects
@@ -138,6 +162,8 @@ class Oracle:
     ``max_entries`` bounds each table by count as well as by time
     (default: ``config.max_state_entries``, --max-state-entries; None: by time only); evictions
     are ``state_evicted`` warnings in ``diag`` when given."""
+
+    _peak_kept = False  # check() keeps ``largest`` (ScheduledOracle)
 
     def __init__(
         self,
@@ -174,7 +200,10 @@ class Oracle:
         # Kcn-basis keygen tokens already computed (a HoT's token is the BU's): pure
         # functions of (Kcn, address, nonce, home), so caching cannot change a verdict.
         self._kcn_tokens: dict[tuple[bytes, str, bytes, bool], bytes] = {}
+        self._kbms: dict[tuple[bytes, bytes | str], bytes] = {}  # likewise (Sent.kbm)
         self._now: int | None = None  # the latest capture time seen
+        self._in_order = True  # no record so far came before an earlier one (_sweep)
+        self._token_cut: int | None = None  # the trim of old tokens a sweep left to reads
         self._swept: int | None = None  # when the tables were last swept
         # Sweep a fraction of the shortest retention time at a time: memory stays within
         # 1/_SWEEPS_PER_LIFETIME of the bound, and a long capture is not rescanned each second.
@@ -182,48 +211,62 @@ class Oracle:
             _SWEEP_EVERY_NS, min(self._token_ns, self._nonce_ns) // _SWEEPS_PER_LIFETIME
         )
         self.counts: Counter = Counter()
+        self.largest = 0  # the most entries one table held after a check (if _peak_kept)
 
     # -- public ---------------------------------------------------------------------
     def check(self, rec: object) -> Verdict | None:
         """The verdict on ``rec``, or None for what a CN does not check (data, HoTI,
         CoTI, BRR, BE, home registrations and their BAs, handover events)."""
-        if not isinstance(rec, Record) or rec.mh is None:
-            return None
-        if self._mh_types:  # the draft's own MH types (ebu_mh_type, eba_mh_type)
-            rec = retype(rec, self._mh_types)
-        ts_ns = rec.ts_ns
-        if self._now is None or ts_ns > self._now:
-            self._now = ts_ns
-            if self._swept is None:
-                self._swept = ts_ns
-            elif ts_ns - self._swept >= self._sweep_every_ns:
-                self._sweep(ts_ns)
-                self._swept = ts_ns
-        if rec.hoa is not None:
-            put_bounded(
-                self._coa_mn,
-                rec.src,
-                (rec.hoa, ts_ns),
-                self.max_entries,
-                self.diag,
-                "oracle care-of address",
-                rec.frame,
-            )
-        msg = rec.msg
-        v: Verdict | None
-        if msg == "HoT":
-            v = self._check_test(rec, True)
-        elif msg == "CoT":
-            v = self._check_test(rec, False)
-        elif msg == "BU" or msg == "EBU":
-            v = self._check_bu(rec)
-        elif msg == "BA":
-            v = self._check_ba(rec)
-        else:
-            return None
-        if v is not None:
-            v.source = rec.source
-            self.counts[v.verdict] += 1
+        v: Verdict | None = None
+        if isinstance(rec, Record) and rec.mh is not None:
+            if self._mh_types:  # the draft's own MH types (ebu_mh_type, eba_mh_type)
+                rec = retype(rec, self._mh_types)
+            ts_ns = rec.ts_ns
+            now = self._now
+            if now is None or ts_ns > now:
+                self._now = ts_ns
+                if self._swept is None:
+                    self._swept = ts_ns
+                elif ts_ns - self._swept >= self._sweep_every_ns:
+                    self._sweep(ts_ns)
+                    self._swept = ts_ns
+            elif ts_ns < now and self._in_order:
+                self._settle()  # from now on the sweeps trim and scan whole tables (_sweep)
+                self._in_order = False
+            hoa = rec.hoa
+            if hoa is not None:  # (bounded.put, inlined: every BU)
+                table, src, limit = self._coa_mn, rec.src, self.max_entries
+                if table.pop(src, None) is None and limit is not None and len(table) >= limit:
+                    make_room(table, limit, self.diag, "oracle care-of address", rec.frame)
+                table[src] = (hoa, ts_ns)
+            msg = rec.msg
+            if msg == "BU" or msg == "EBU":
+                v = self._check_bu(rec)
+            elif msg == "BA":
+                v = self._check_ba(rec)
+            elif msg == "HoT":
+                v = self._check_test(rec, True)
+            elif msg == "CoT":
+                v = self._check_test(rec, False)
+            if v is not None:
+                v.source = rec.source
+                self.counts[v.verdict] += 1
+        if self._peak_kept:  # (a ScheduledOracle's peak, here: this runs per message)
+            most = self.largest  # the sizes compared one by one: max() of a tuple costs 2x
+            if (
+                len(self._home) > most
+                or len(self._careof) > most
+                or len(self._sent) > most
+                or len(self._first_use) > most
+                or len(self._coa_mn) > most
+            ):
+                self.largest = max(
+                    len(self._home),
+                    len(self._careof),
+                    len(self._sent),
+                    len(self._first_use),
+                    len(self._coa_mn),
+                )
         return v
 
     def run(self, records: Iterable[object]) -> Iterator[Verdict]:
@@ -234,6 +277,7 @@ class Oracle:
 
     def memory(self) -> dict[str, int]:
         """Sizes of the oracle's bounded tables (for tests and monitoring)."""
+        self._settle()
         return {
             "home_tokens": sum(len(v) // 3 for v in self._home.values()),
             "careof_tokens": sum(len(v) // 3 for v in self._careof.values()),
@@ -254,71 +298,120 @@ class Oracle:
     # Sent BUs are kept MAX_NONCE_LIFETIME (unchanged): a CN answers a BU at once, so
     # that covers retransmissions and any capture delay by far; a shorter time could
     # turn a late BA's verdict into "no Binding Update seen".
+    # The sweeps run every few tens of seconds over tables of thousands of entries.  While
+    # the records come in time order (_in_order), every table is in the order of its
+    # entries' (newest) times, each token tuple newest first, so what a sweep drops leads
+    # the table: it stops at the first entry it keeps.  The older tokens of the token
+    # tuples it keeps are dropped when the tuple is next read (tables.fresh, with
+    # _token_cut) or before a record out of time order (_settle): the same tokens as a
+    # trim of every tuple at the sweep, as long as no token older than the cut comes
+    # later -- so only when this oracle's latest time is past the cut (a ScheduledOracle
+    # is swept on the run's clock, its own may lag).  _first_use is scanned whole (a
+    # ScheduledOracle puts other groups' times into it).
     def _sweep(self, now: int) -> None:
         token_cut = now - 2 * self._token_ns
-        sweep_tokens(self._home, token_cut)
-        sweep_tokens(self._careof, token_cut)
+        ordered = self._in_order
+        if ordered and self._now is not None and self._now >= token_cut:
+            drop_expired(self._home, token_cut)
+            drop_expired(self._careof, token_cut)
+            if self._token_cut is None or token_cut > self._token_cut:
+                self._token_cut = token_cut
+        else:
+            self._settle()
+            sweep_tokens(self._home, token_cut, ordered)
+            sweep_tokens(self._careof, token_cut, ordered)
         sent_cut = now - self._nonce_ns
-        for k in [
-            k for k, s in self._sent.items() if (s if isinstance(s, int) else s.ts_ns) < sent_cut
-        ]:
+        dead: list = []
+        if ordered:
+            for k, s in self._sent.items():
+                if (s if isinstance(s, int) else s.ts_ns) >= sent_cut:
+                    break
+                dead.append(k)
+        else:
+            dead = [
+                k
+                for k, s in self._sent.items()
+                if (s if isinstance(s, int) else s.ts_ns) < sent_cut
+            ]
+        for k in dead:
             del self._sent[k]
-        for coa in [coa for coa, (_, ts) in self._coa_mn.items() if ts < token_cut]:
+        dead = []
+        if ordered:
+            for coa, (_, ts) in self._coa_mn.items():
+                if ts >= token_cut:
+                    break
+                dead.append(coa)
+        else:
+            dead = [coa for coa, (_, ts) in self._coa_mn.items() if ts < token_cut]
+        for coa in dead:
             del self._coa_mn[coa]
         first_cut = now - 2 * max(self._nonce_ns, self._token_ns)
         for used in [used for used, ts in self._first_use.items() if ts < first_cut]:
             del self._first_use[used]
 
+    def _settle(self) -> None:
+        """Trim now the old tokens a sweep left to the reads (_sweep)."""
+        cut = self._token_cut
+        if cut is not None:
+            self._token_cut = None
+            sweep_tokens(self._home, cut, True)
+            sweep_tokens(self._careof, cut, True)
+
     # -- HoT / CoT --------------------------------------------------------------------
     def _check_test(self, rec: Record, home: bool) -> Verdict:
         msg = rec.mh
         assert isinstance(msg, HomeTest)  # check() sends HoT and CoT (a CareOfTest) here
-        cn, addr, index = rec.src, rec.dst, msg.nonce_index
+        cn, addr, index, ts_ns = rec.src, rec.dst, msg.nonce_index, rec.ts_ns
         mn: str | None
         coa: str | None
         if home:
             mn, coa = addr, rec.tunnel_dst
         else:
-            mn, coa = self._coa_mn.get(addr, (None, 0))[0], addr
-        v = Verdict(rec.frame, _seconds(rec.ts_ns), rec.msg, mn, cn, coa, None)
-        if home:
-            v.home_index = index
-        else:
-            v.careof_index = index
+            pair = self._coa_mn.get(addr)
+            mn, coa = (pair[0] if pair is not None else None), addr
         token = bytes(msg.keygen_token)
-        first = self._first_use.get((cn, index))
+        used = (cn, index)
+        first = self._first_use.get(used)
         if first is None:
-            first = rec.ts_ns
-            put_bounded(
+            first = ts_ns
+            put(
                 self._first_use,
-                (cn, index),
+                used,
                 first,
                 self.max_entries,
                 self.diag,
                 "oracle nonce first use",
                 rec.frame,
             )
-        v.nonce_age_ms = (rec.ts_ns - first) / 1e6
         remember(
             self._home if home else self._careof,
             (cn, addr, index),
             token,
-            rec.ts_ns,
+            ts_ns,
             rec.frame,
             self.max_entries,
             self.diag,
         )
-        kcn = self.keys.kcn(cn) if self.keys else None  # an empty table: keyless, no lookups
-        if kcn is None or self.keys.nonce_table(cn) is None:
+        # (ts_ns / NS_PER_S: units.seconds, inlined in the per-message paths)
+        v = Verdict(rec.frame, ts_ns / NS_PER_S, rec.msg, mn, cn, coa, None)
+        if home:
+            v.home_index = index
+        else:
+            v.careof_index = index
+        v.nonce_age_ms = (ts_ns - first) / 1e6
+        keys = self.keys
+        # an empty table: keyless, no lookups (keys._cns: KeyTable.__bool__ without its call)
+        kcn = keys.kcn(cn) if keys._cns else None
+        if kcn is None or keys.nonce_table(cn) is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_KCN if kcn is None else R_NO_NONCES
             return v
         v.basis = BASIS_KCN
         try:
-            expected = self._kcn_token(cn, addr, index, home, rec.ts_ns)
+            expected = self._kcn_token(cn, addr, index, home, ts_ns)
         except _NoKey as exc:
             v.verdict, v.reason = exc.verdict, exc.reason
             return v
-        if rec.ts_ns - first > self._nonce_ns:
+        if ts_ns - first > self._nonce_ns:
             v.verdict, v.reason = INVALID, R_NONCE_OLD
             return v
         if crypto.same(expected, token):
@@ -352,12 +445,13 @@ class Oracle:
         if basis == BASIS_KCN:
             return (self._kcn_token(cn, addr, index, home, ts_ns), ts_ns, 0)
         if home:
-            found = self._home.get((cn, addr, index))
+            found = fresh(self._home, (cn, addr, index), self._token_cut)
             if found:
                 return found
         else:
-            found = self._careof.get((cn, addr, index))
-            rfc4866 = self._careof.get((cn, addr, None))  # RFC 4866 option, index unknown
+            found = fresh(self._careof, (cn, addr, index), self._token_cut)
+            # an RFC 4866 option's, index unknown
+            rfc4866 = fresh(self._careof, (cn, addr, None), self._token_cut)
             if rfc4866 is None:
                 if found is not None:
                     return found if len(found) == 3 else by_time(found)
@@ -373,35 +467,34 @@ class Oracle:
         assert isinstance(bu, BindingUpdate)  # check() sends BU and EBU here
         mn = rec.hoa or rec.src
         cn = rec.dst
+        ts_ns = rec.ts_ns
         key = (mn, cn, bu.sequence)
         if bu.flags & BU_FLAG_H:
             # A home registration (IPsec-protected, not return routability): only noted
             # so that the home agent's BA is recognised -- by its time alone, an int
             # (32 octets where a Sent takes 112).
-            put_bounded(
-                self._sent, key, rec.ts_ns, self.max_entries, self.diag, "oracle BU sent", rec.frame
-            )
+            put(self._sent, key, ts_ns, self.max_entries, self.diag, "oracle BU sent", rec.frame)
             return None
-        ni, auth, alt = bu.first_options(
-            NonceIndices, BindingAuthorizationData, AlternateCareOfAddress
-        )
+        ni, auth, alt, _ = _options(bu)
         coa = alt.address if alt is not None else rec.src
-        v = Verdict(rec.frame, _seconds(rec.ts_ns), rec.msg, mn, cn, coa, bu.sequence)
+        msg = rec.msg
         forms: tuple[str, ...]
         note = ""
         if rec.deregistration:
             forms = _DEREG_FORMS
-        elif rec.msg == "EBU" and (cn, coa, 0) in self._careof:
+        elif msg == "EBU" and (cn, coa, 0) in self._careof:
             # Care-of nonce index 0 is not reserved (RFC 6275): after a CoT with index 0
             # for this address and CN, this is a standard BU (DESIGN.md 3)
-            forms, note, v.msg = _STANDARD_FORMS, R_INDEX0_COT_SEEN, "BU"
-        elif rec.msg == "EBU":
+            forms, note, msg = _STANDARD_FORMS, R_INDEX0_COT_SEEN, "BU"
+        elif msg == "EBU":
             forms = _EARLY_FORMS
         else:
             forms = _STANDARD_FORMS
-        basis = BASIS_KCN if self.keys and self.keys.usable(cn) else BASIS_CAPTURE
-        sent = self._sent_for(rec, v.msg, forms, basis, ni, mn, coa)
-        put_bounded(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
+        keys = self.keys
+        basis = BASIS_KCN if keys._cns and keys.usable(cn) else BASIS_CAPTURE  # (as above)
+        sent = self._sent_for(rec, msg, forms, basis, ni, mn, coa)
+        put(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
+        v = Verdict(rec.frame, ts_ns / NS_PER_S, msg, mn, cn, coa, bu.sequence)
         v.key_form = forms[0] if len(forms) == 1 else None
         v.basis = basis
         if ni is not None:
@@ -409,21 +502,26 @@ class Oracle:
         if auth is None:
             v.verdict, v.reason = INVALID, R_NO_AUTH
             return v
-        data = mac_data(rec.mh_wire, bu.mh_type) if rec.mh_wire else None
+        wire = rec.mh_wire
+        # (bu.MH_TYPE: what the mh_type property gives, without its call)
+        data = mac_data(wire, bu.MH_TYPE) if wire else None
         if sent.fail is None and data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v
-        mac_args = (_packed(coa), _packed(cn), data, bytes(auth.authenticator))
-        k = self._match_bu(sent, *mac_args) if sent.fail is None else None
-        if k is None and forms is _EARLY_FORMS and data is not None:
+        try:  # (_packed, inlined: per message)
+            coa_b, cn_b = inet_pton(AF_INET6, coa), inet_pton(AF_INET6, cn)
+        except (OSError, TypeError):
+            coa_b, cn_b = _packed(coa), _packed(cn)
+        covered = coa_b + cn_b + data if data is not None else None  # what the MAC covers
+        mac = bytes(auth.authenticator)
+        k = self._match_bu(sent, covered, mac, self._kbms) if sent.fail is None else None
+        if k is None and forms is _EARLY_FORMS and covered is not None:
             # maybe a standard BU with care-of index 0: try the standard Kbm (DESIGN.md 3)
             std = self._sent_for(rec, "BU", _STANDARD_FORMS, basis, ni, mn, coa)
-            k = self._match_bu(std, *mac_args) if std.fail is None else None
+            k = self._match_bu(std, covered, mac, self._kbms) if std.fail is None else None
             if k is not None:
                 sent, note, v.msg = std, R_INDEX0_STANDARD, "BU"
-                put_bounded(
-                    self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame
-                )
+                put(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
             elif std.fail is not None and std.fail[0] == UNVERIFIABLE and sent.fail is None:
                 v.verdict, v.reason = UNVERIFIABLE, R_INDEX0_AMBIGUOUS.format(why=std.fail[1])
                 return v
@@ -436,8 +534,10 @@ class Oracle:
         v.key_form = sent.form(k)
         sent.match = k  # the key that worked goes first for the BA
         v.verdict, reason = self._bu_age(rec, sent, k, v)
-        head = R_AUTH_OK if reason.startswith(R_AUTH_OK) else reason
-        v.reason = head + note + reason[len(head) :]
+        if note:
+            head = R_AUTH_OK if reason.startswith(R_AUTH_OK) else reason
+            reason = head + note + reason[len(head) :]
+        v.reason = reason
         return v
 
     def _sent_for(
@@ -468,13 +568,13 @@ class Oracle:
         return sent
 
     @staticmethod
-    def _match_bu(sent: Sent, coa_b: bytes, cn_b: bytes, data, mac: bytes) -> int | None:
-        """The position of the first candidate key whose authenticator is ``mac``."""
-        if data is None:
+    def _match_bu(sent: Sent, covered: bytes | None, mac: bytes, kbms: dict) -> int | None:
+        """The position of the first candidate key whose authenticator of ``covered``
+        (care-of address | CN | MH data) is ``mac``."""
+        if covered is None:
             return None
         for k in range(sent.count()):
-            _, kbm = sent.candidate(k)
-            if crypto.same(crypto.authenticator(kbm, coa_b, cn_b, data), mac):
+            if crypto.same(crypto.authenticator_over(sent.kbm(k, kbms), covered), mac):
                 return k
         return None
 
@@ -482,28 +582,31 @@ class Oracle:
         """The verdict and reason of a BU whose MAC matched key ``k``: its nonces' age
         counts from their first use in the capture (RFC 6275 5.2.7); keyless, a token
         older than MAX_TOKEN_LIFETIME is ``stale_token`` (an MN-side rule)."""
-        cn = rec.dst
-        indices = [sent.home_index]
-        if sent.careofs is not None:
-            indices.append(sent.careof_index)
-        ages: list[int] = []
+        cn, ts_ns = rec.dst, rec.ts_ns
+        first_use = self._first_use
+        indices = (
+            (sent.home_index,) if sent.careofs is None else (sent.home_index, sent.careof_index)
+        )
+        oldest: int | None = None  # the earliest first use of the nonces (their max age)
         unknown: int | None = None
         for index in indices:
             if index is None:
                 continue
-            first = self._first_use.get((cn, index))
+            first = first_use.get((cn, index))
             if first is not None:
-                ages.append(rec.ts_ns - first)
-            elif unknown is None and not self._fresh_by_generation(cn, index, rec.ts_ns):
+                if oldest is None or first < oldest:
+                    oldest = first
+            elif unknown is None and not self._fresh_by_generation(cn, index, ts_ns):
                 unknown = index
-        v.nonce_age_ms = max(ages) / 1e6 if ages and unknown is None else None
-        if any(a > self._nonce_ns for a in ages):
+        age = ts_ns - oldest if oldest is not None else None
+        v.nonce_age_ms = age / 1e6 if age is not None and unknown is None else None
+        if age is not None and age > self._nonce_ns:
             return INVALID, R_NONCE_OLD
         if sent.basis == BASIS_CAPTURE:
             v.tokens_from = sent.tokens_from()
             home_ts, careof_ts = sent.token_times(k)
-            if rec.ts_ns - home_ts > self._token_ns or (
-                careof_ts is not None and rec.ts_ns - careof_ts > self._token_ns
+            if ts_ns - home_ts > self._token_ns or (
+                careof_ts is not None and ts_ns - careof_ts > self._token_ns
             ):
                 return STALE_TOKEN, R_TOKEN_OLD
         if unknown is not None:
@@ -524,12 +627,12 @@ class Oracle:
         assert isinstance(ba, BindingAcknowledgement)  # check() sends BA here
         mn = rec.rh2 or rec.dst
         cn, coa = rec.src, rec.dst
-        auth, ni, cot = ba.first_options(BindingAuthorizationData, NonceIndices, CareOfTestOption)
+        ni, auth, _, cot = _options(ba)
         sent = self._sent.get((mn, cn, ba.sequence))
         if sent is None:
             if auth is None:
                 return None  # most likely a home agent's BA whose BU is not in the capture
-            v = Verdict(rec.frame, _seconds(rec.ts_ns), "BA", mn, cn, coa, ba.sequence)
+            v = Verdict(rec.frame, rec.ts_ns / NS_PER_S, "BA", mn, cn, coa, ba.sequence)
             v.verdict, v.reason = UNVERIFIABLE, R_NO_BU
             return v
         if isinstance(sent, int):  # a home registration's
@@ -537,17 +640,18 @@ class Oracle:
         n = sent.count()
         v = Verdict(
             rec.frame,
-            _seconds(rec.ts_ns),
+            rec.ts_ns / NS_PER_S,
             "EBA" if sent.msg == "EBU" else "BA",
             mn,
             cn,
             coa,
             ba.sequence,
-            basis=sent.basis,
-            home_index=sent.home_index,
-            careof_index=sent.careof_index,
-            tokens_from=sent.tokens_from(),
         )
+        # (set one by one: a dataclass called with keywords costs ~4x as much)
+        v.basis = sent.basis
+        v.home_index = sent.home_index
+        v.careof_index = sent.careof_index
+        v.tokens_from = sent.tokens_from()
         if n:
             v.key_form = sent.form(sent.match) if sent.match is not None else sent.forms[0]
         cot_problem = None
@@ -585,18 +689,17 @@ class Oracle:
             if v.verdict == INVALID:
                 v.verdict = UNVERIFIABLE  # the BU's fault; this BA cannot be checked
             return v
-        data = mac_data(rec.mh_wire, ba.mh_type) if rec.mh_wire else None
+        wire = rec.mh_wire
+        data = mac_data(wire, ba.MH_TYPE) if wire else None  # (as for the BU)
         if data is None:
             v.verdict, v.reason = UNVERIFIABLE, R_NO_WIRE
             return v
+        try:  # (_packed, inlined: per message)
+            covered = inet_pton(AF_INET6, coa) + inet_pton(AF_INET6, cn) + data
+        except (OSError, TypeError):
+            covered = _packed(coa) + _packed(cn) + data
         form = self._match_ba(
-            sent,
-            n,
-            cot_token if n_cot else None,
-            _packed(coa),
-            _packed(cn),
-            data,
-            bytes(auth.authenticator),
+            sent, n, cot_token if n_cot else None, covered, bytes(auth.authenticator), self._kbms
         )
         if form is None:
             forms = set(sent.forms) if n else set()
@@ -617,24 +720,25 @@ class Oracle:
         sent: Sent,
         n: int,
         cot_token: bytes | None,
-        coa_b: bytes,
-        cn_b: bytes,
-        data: bytes,
+        covered: bytes,
         mac: bytes,
+        kbms: dict,
     ) -> str | None:
-        """The form of the first key whose authenticator equals ``mac``: the BU's keys,
-        the one that authenticated the BU first, then (RFC 4866) SHA1(home | the BA's
-        care-of token) for each home token."""
+        """The form of the first key whose authenticator of ``covered`` (care-of address
+        | CN | MH data) equals ``mac``: the BU's keys, the one that authenticated the BU
+        first, then (RFC 4866) SHA1(home | the BA's care-of token) for each home token."""
         m = sent.match
-        order = range(n) if m is None else (m, *range(m), *range(m + 1, n))
-        for k in order:
-            form, kbm = sent.candidate(k)
-            if crypto.same(crypto.authenticator(kbm, coa_b, cn_b, data), mac):
-                return form
+        if m is not None and crypto.same(
+            crypto.authenticator_over(sent.kbm(m, kbms), covered), mac
+        ):
+            return sent.form(m)
+        for k in range(n):
+            if k != m and crypto.same(crypto.authenticator_over(sent.kbm(k, kbms), covered), mac):
+                return sent.form(k)
         if cot_token is not None:
             for i in range(0, len(sent.homes), 3):
                 kbm = crypto.kbm(sent.homes[i], cot_token)
-                if crypto.same(crypto.authenticator(kbm, coa_b, cn_b, data), mac):
+                if crypto.same(crypto.authenticator_over(kbm, covered), mac):
                     return crypto.KEY_RFC4866_COT
         return None
 
