@@ -13,9 +13,11 @@ import copy
 import os
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
+from cryptography.hazmat.primitives.hmac import HMAC
 from scapy.layers.inet6 import MIP6MH_BA, MIP6MH_BU, IPv6, MIP6MH_HoT, MIP6MH_HoTI
-from scapy.layers.ipsec import ESP, SecurityAssociation
+from scapy.layers.ipsec import AUTH_ALGOS, ESP, AuthAlgo, SecurityAssociation
 from scapy.utils import RawPcapReader
 
 
@@ -34,6 +36,14 @@ class Algo:
     xfrm_auth: str
 
 
+# Linux's pre-RFC 4868 HMAC-SHA-256 truncated to 96 bits (draft-ietf-ipsec-ciph-sha-256-00,
+# `auth-trunc hmac(sha256) KEY 96`): scapy has no such algorithm, so it is declared here
+# with scapy's own AuthAlgo (its HMAC and truncation, not ebutool's).
+SHA256_96 = "HMAC-SHA2-256-96"
+AUTH_ALGOS.setdefault(
+    SHA256_96, AuthAlgo(SHA256_96, mac=HMAC, digestmod=hashes.SHA256, icv_size=12)
+)
+
 _GCM_WS = "AES-GCM with {} octet ICV [RFC4106]"
 ALGORITHMS = {
     "null-sha1": Algo(
@@ -50,6 +60,11 @@ ALGORITHMS = {
         "AES-CBC", 32, None, "SHA2-256-128", 32, "aes-cbc", "hmac-sha256-128",
         "AES-CBC [RFC3602]", "HMAC-SHA-256-128 [RFC4868]", "enc cbc(aes) {enc}",
         "auth-trunc hmac(sha256) {auth} 128",
+    ),
+    "cbc-sha256-96": Algo(
+        "AES-CBC", 16, None, SHA256_96, 32, "aes-cbc", "hmac-sha256-96",
+        "AES-CBC [RFC3602]", "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]",
+        "enc cbc(aes) {enc}", "auth-trunc hmac(sha256) {auth} 96",
     ),
     "ctr-sha1": Algo(
         "AES-CTR", 20, None, "HMAC-SHA1-96", 20, "aes-ctr", "hmac-sha1-96",
