@@ -8,7 +8,7 @@ the rows are parsed back with pandas (NDJSON) and an independent Zeek reader."""
 
 from __future__ import annotations
 
-import io
+import json
 import select
 import struct
 import subprocess
@@ -47,7 +47,8 @@ def _packets(data: bytes) -> tuple[bytes, list[bytes]]:
 
 
 def _frame(text: str) -> pd.DataFrame:
-    df = pd.read_json(io.StringIO(text), lines=True, dtype=False, convert_dates=False)
+    # the JSON values as they are (read_json's convert_dates is deprecated in pandas 3.1)
+    df = pd.DataFrame([json.loads(line) for line in text.splitlines() if line])
     df = df[[c for c in df.columns if c not in SKIP]]
     return df.sort_values(KEY, kind="stable").reset_index(drop=True)
 
