@@ -261,11 +261,18 @@ def write_pieces(
     """Write consecutive pieces of one table to ``out`` as they come (a streamed format:
     ebutool.report.streamed), the same octets as :func:`write_table` of the whole.
     ``provenance`` makes the run's provenance once the last piece is read (parquet keeps
-    it in its metadata, written last)."""
-    writer = PieceWriter(fmt, out, decimals, columns=columns, name=name)
-    for df in tables:
-        writer.add(df)
-    writer.close(provenance() if provenance is not None else None)
+    it in its metadata, written last).  ``tables`` is closed on the way out when it can
+    be (a generator: its ``finally`` runs, so a spill behind it is removed even when a
+    signal ends the command, which then ends by os._exit: ebutool.cli.ending)."""
+    try:
+        writer = PieceWriter(fmt, out, decimals, columns=columns, name=name)
+        for df in tables:
+            writer.add(df)
+        writer.close(provenance() if provenance is not None else None)
+    finally:
+        close = getattr(tables, "close", None)
+        if close is not None:
+            close()
 
 
 class PieceWriter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import closing
 from typing import TYPE_CHECKING
 
 import typer
@@ -83,15 +82,14 @@ def register(app: typer.Typer) -> None:
                     tables = decode_files_streamed(
                         paths, jobs, diag=diag, stats=stats, opaque=opaque, esp_sas=esp_sas
                     ).pieces()
-                with closing(tables):  # its spill removed on a signal too (os._exit after)
-                    write_pieces(
-                        tables,
-                        fmt,
-                        out,
-                        columns=columns,
-                        name="ebutool_decode",
-                        provenance=lambda: provenance.record(fmt, paths),
-                    )
+                write_pieces(
+                    tables,
+                    fmt,
+                    out,
+                    columns=columns,
+                    name="ebutool_decode",
+                    provenance=lambda: provenance.record(fmt, paths),
+                )
             else:
                 df = decode_files(paths, jobs, diag, stats, opaque, progress=prog, esp_sas=esp_sas)
                 made = provenance.record(fmt, paths)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -95,15 +94,14 @@ def register(app: typer.Typer) -> None:
                 tables = verify_stream(paths[0], counts=counts, **options)
             else:
                 tables = verify_files_streamed(paths, jobs, counts=counts, **options).pieces()
-            with closing(tables):  # its spill removed on a signal too (os._exit after)
-                write_pieces(
-                    tables,
-                    fmt,
-                    out,
-                    columns=columns,
-                    name="ebutool_verify",
-                    provenance=lambda: provenance.record(fmt, paths, config=config),
-                )
+            write_pieces(
+                tables,
+                fmt,
+                out,
+                columns=columns,
+                name="ebutool_verify",
+                provenance=lambda: provenance.record(fmt, paths, config=config),
+            )
         else:
             df = verify_files(
                 paths, jobs, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas
