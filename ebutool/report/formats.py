@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ebutool.core.errors import UsageError
@@ -101,12 +102,24 @@ def _epoch_format(values: pd.Series, attrs: dict, decimals: int):
     return epoch_formatter([cell(v) for v in values], attrs, decimals)
 
 
+def _epoch_floats(values: pd.Series, attrs: dict, decimals: int) -> list:
+    """A float64 epoch column as CSV text: the values taken once as Python floats (no
+    ``cell`` per value: ~0.02 s of the CSV of 5,561 rows); NaN -> None (an empty cell)."""
+    from ebutool.core.exact_time import epoch_formatter
+
+    floats = values.to_numpy().tolist()
+    text = epoch_formatter(floats, attrs, decimals)
+    return [text(v) if v == v else None for v in floats]
+
+
 def _render_csv(df: pd.DataFrame, opts: RenderOptions) -> str:
     out = hex_bytes(df)
     for c in out.columns:
         # every float of an epoch column, whatever the column's dtype (an object column
         # after concatenating a file's table with an empty one still holds floats)
-        if is_epoch_column(c) and not pd.api.types.is_integer_dtype(out[c]):
+        if is_epoch_column(c) and out[c].dtype == np.float64:
+            out[c] = _epoch_floats(out[c], df.attrs, opts.time_decimals)
+        elif is_epoch_column(c) and not pd.api.types.is_integer_dtype(out[c]):
             text = _epoch_format(out[c], df.attrs, opts.time_decimals)
             out[c] = [
                 text(cell(v)) if isinstance(cell(v), float) and cell(v) is not None else v
