@@ -273,6 +273,7 @@ def analyze_store_split(
             mapper=fork_mapper(jobs, meanwhile=import_for_frame),
             groups=max(1, jobs),
             first_less=CALLER_IMPORT_RECORDS if jobs > 1 else 0,
+            shared=True,
             log=say,
             **options,
         )

@@ -56,7 +56,7 @@ from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
 from ebutool.oracle.tables import MAX_TABLE_ENTRIES
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.arrow_numpy import arrow_of, numpy_of
-from ebutool.store.groups import ADDRESSES, split_table
+from ebutool.store.groups import ADDRESSES, distinct, split_table
 from ebutool.store.order import ordered_table
 from ebutool.store.parts import store_parts
 from ebutool.store.schema import _pylist, from_table
@@ -91,8 +91,8 @@ CALLER_IMPORT_RECORDS = 7_000
 class GroupTask:
     """One bin's work (picklable: sent to a worker)."""
 
-    table: pa.Table  # its rows, run order, with the PART column
-    positions: list[int]  # each row's position in the run
+    table: pa.Table  # its rows, run order, with the PART column (or the run's: ``rows``)
+    positions: list[int] | None  # each row's position in the run (None: ``rows``)
     labels: list[str]
     config: ProtocolConfig
     keys: Any
@@ -102,6 +102,9 @@ class GroupTask:
     role: str | None
     capture_end_ns: int
     ha_injected: list[tuple[int, str]]
+    # set: ``table`` is the whole run's and these are the bin's rows, taken where the
+    # task runs (a forked child shares the run's table: the takes run in parallel)
+    rows: np.ndarray | None = None
 
 
 def analyze_group(task: GroupTask) -> GroupResult:
@@ -109,7 +112,10 @@ def analyze_group(task: GroupTask) -> GroupResult:
     oracle = None
     if task.with_oracle:
         oracle = ScheduledOracle(task.keys, task.config, task.schedule, task.index)
-    items = zip(task.positions, from_table(task.table, task.labels), strict=True)
+    table, positions = task.table, task.positions
+    if task.rows is not None:
+        table, positions = table.take(arrow_of(task.rows)), task.rows.tolist()
+    items = zip(positions, from_table(table, task.labels), strict=True)
     with fewer_collections():  # as extract_file: see ebutool.core.gc_tuning
         return run_group(
             items, task.config, oracle, task.role, task.capture_end_ns, task.ha_injected
@@ -171,18 +177,17 @@ class _Split:
         self.n_bins = max(self.bin_of_group, default=0) + 1
         ts = numpy_of(self.table.column("ts_ns"))
         self.capture_end_ns = max(0, int(ts.max())) if len(ts) else 0
-        pos = np.fromiter((m[0] for m in facts.oracle_messages), np.int64)
-        self.oracle_messages = [
-            (p, b, t, cn, index)
-            for (p, _, cn, index), b, t in zip(
-                facts.oracle_messages, self.bins[pos].tolist(), ts[pos].tolist(), strict=True
-            )
-        ]
+        pos = facts.oracle_pos
+        index = [None if i < 0 else i for i in facts.oracle_index.tolist()]
+        # (position, bin, time, CN, nonce index): run_schedule's input, consumed once
+        self.oracle_messages = zip(
+            pos.tolist(), self.bins[pos].tolist(), ts[pos].tolist(), facts.oracle_cn, index
+        )
         self.ha = {ha: (pos, int(self.bins[pos])) for pos, ha in facts.ha_seeds}
 
-    def rows_of(self, b: int) -> tuple[pa.Table, list[int]]:
-        idx = np.flatnonzero(self.bins == b)
-        return self.table.take(arrow_of(idx)), idx.tolist()
+    def rows_of(self, b: int) -> np.ndarray:
+        """The run positions of bin ``b``'s rows."""
+        return np.flatnonzero(self.bins == b)
 
     def _head(self, chunk: int = 256):
         """The first records, converted a few at a time (the lookahead stops early)."""
@@ -195,7 +200,7 @@ class _Split:
         named = np.zeros(len(self.table), bool)
         for c in ADDRESSES:
             named |= np.asarray(pc.is_in(self.table.column(c), value_set=names).fill_null(False))
-        return np.unique(self.bins[named]).tolist()
+        return distinct(self.bins[named]).tolist()
 
     def injected(self, b: int) -> list[tuple[int, str]]:
         return sorted((pos, ha) for ha, (pos, owner) in self.ha.items() if owner != b)
@@ -250,6 +255,7 @@ def analyze_store_grouped(
     mapper: Mapper = map_in_order,
     groups: int = 4,
     first_less: int = 0,
+    shared: bool = False,
     mn: str | None = None,
     cn: str | None = None,
     config: ProtocolConfig = DEFAULT_CONFIG,
@@ -262,7 +268,9 @@ def analyze_store_grouped(
 ) -> pd.DataFrame:
     """The table of :func:`ebutool.store.merged.analyze_store`, the analysis split into
     ``groups`` tasks run by ``mapper`` (module doc), the first ``first_less`` records
-    smaller (:data:`CALLER_IMPORT_RECORDS`); options as analyze_store."""
+    smaller (:data:`CALLER_IMPORT_RECORDS`); ``shared``: ``mapper`` runs the tasks where
+    this process's memory is (forked children): each task refers to the run's table and
+    takes its own rows, instead of carrying them; options as analyze_store."""
     from ebutool.store.merged import analyze_store
 
     diag = diag if diag is not None else Diagnostics()
@@ -285,10 +293,14 @@ def analyze_store_grouped(
     schedule = run_schedule(sp.oracle_messages, config) if with_oracle else Schedule()
 
     def make(b: int) -> GroupTask:
-        table, positions = sp.rows_of(b)
+        rows = sp.rows_of(b)
+        if shared:  # (each task takes its rows where it runs)
+            table, positions, lazy = sp.table, None, rows
+        else:  # (a task sent to a worker carries its rows only)
+            table, positions, lazy = sp.table.take(arrow_of(rows)), rows.tolist(), None
         return GroupTask(
             table, positions, sp.labels, config, keys, with_oracle, schedule, b,
-            early.role, sp.capture_end_ns, sp.injected(b),
+            early.role, sp.capture_end_ns, sp.injected(b), lazy,
         )  # fmt: skip
 
     if log is not None:

@@ -233,3 +233,29 @@ def test_the_checks_of_a_split():
 
 def _no_fallback(log: list[str]) -> bool:
     return not any("in one process" in line for line in log)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_tasks_carry_their_rows_or_take_them_where_they_run(tmp_path, shared):
+    """shared (the fork mapper): each task refers to the run's table and takes its own
+    rows; not shared (Dask: the task is sent): it carries its rows only.  Same table."""
+    folder = split_pcap(SAMPLES / "mixed.pcap", tmp_path / "rot", 4)[0].parent
+    extract([folder], tmp_path / "s")
+    seen = []
+
+    def mapper(func, tasks):
+        seen.extend((t.table.num_rows, None if t.rows is None else len(t.rows)) for t in tasks)
+        return [func(t) for t in tasks]
+
+    d1, d2 = Diagnostics(), Diagnostics()
+    one = analyze_store(tmp_path / "s", diag=d1)
+    split = analyze_store_grouped(tmp_path / "s", groups=2, diag=d2, mapper=mapper, shared=shared)
+    pd.testing.assert_frame_equal(split, one)
+    assert split.attrs == one.attrs and d2.counts == d1.counts
+    total, _ = ordered_table(str(tmp_path / "s"), Diagnostics())
+    assert len(seen) == 2
+    if shared:
+        assert all(n == total.num_rows and k is not None for n, k in seen)
+        assert sum(k for _, k in seen) == total.num_rows
+    else:
+        assert all(k is None for _, k in seen) and sum(n for n, _ in seen) == total.num_rows

@@ -4,6 +4,7 @@ its reading of the Mobility Header octets against the decoder (decode_mh)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -113,3 +114,38 @@ _option = st.builds(
 def test_holds_option_is_the_decoders_walk(area):
     found = any(isinstance(o, BindingAuthorizationData) for o in decode_options(area, []))
     assert holds_option(area, MOPT_AUTH_DATA) == found
+
+
+_ba_wire = st.builds(
+    lambda area, pad, hlen_shift, status: (
+        lambda body: bytes([59, max(0, (len(body) + 7) // 8 - 1 + hlen_shift), 6, 0, 0, 0])
+        + body
+    )(bytes([status, 0, 0, 1, 0, 10]) + area + bytes(pad)),
+    st.lists(_option, max_size=5).map(b"".join) | st.binary(max_size=40),
+    st.integers(0, 7),
+    st.sampled_from([0, 0, -1, 1, 3]),  # Header Len right, short, beyond the octets
+    st.sampled_from([0, 1, 127, 128]),
+)  # a BA: the fixed fields, an option area (Header Len's end may cut it or pass it)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_ba_wire, min_size=1, max_size=8))
+def test_the_option_walk_over_all_rows_is_holds_options(wires):
+    w = groups_mod._Wires(pa.chunked_array([pa.array(wires, pa.binary())]))
+    rows = np.arange(len(wires))
+    at = BindingAcknowledgement.OPTIONS_AT
+    got = w.holds(rows, at, MOPT_AUTH_DATA).tolist()
+    want = [holds_option(x[at : (x[1] + 1) * 8], MOPT_AUTH_DATA) for x in wires]
+    assert got == want
+    for x, found in zip(wires, got, strict=True):  # and as the decoder reads the message
+        m = decode_mh(x, [])
+        if isinstance(m, BindingAcknowledgement):
+            assert found == (m.option(BindingAuthorizationData) is not None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-5, 2**40), max_size=50))
+def test_distinct_is_numpys_unique(values):
+    a = np.array(values, np.int64)
+    got = groups_mod.distinct(a)
+    assert got.tolist() == np.unique(a).tolist()

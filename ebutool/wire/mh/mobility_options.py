@@ -195,6 +195,11 @@ def decode_options(buf: bytes, problems: list[str]) -> list[Option]:
     return opts
 
 
+def known_length(otype: int) -> int | None:
+    """The data length an option of the known type ``otype`` must have (None: any)."""
+    return _KNOWN[otype][0]
+
+
 def holds_option(buf: bytes, otype: int) -> bool:
     """Whether :func:`decode_options` finds an option of type ``otype`` in ``buf``, of its
     known length (decoded as its class, not an UnknownOption): the same walk over the
