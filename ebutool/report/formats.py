@@ -22,6 +22,7 @@ import pandas as pd
 
 from ebutool.core.errors import UsageError
 from ebutool.report.cells import cell, hex_bytes
+from ebutool.report.csv_text import NA_TEXT, cell_text, column_text, csv_text
 from ebutool.report.output_format import (
     EPOCH_DECIMALS,
     MS_DECIMALS,
@@ -113,6 +114,15 @@ def _epoch_floats(values: pd.Series, attrs: dict, decimals: int) -> list:
 
 
 def _render_csv(df: pd.DataFrame, opts: RenderOptions) -> str:
+    if len(df.columns):
+        texts = [_csv_column(df, c, opts) for c in df.columns]
+        if all(t is not None for t in texts):  # (the dtypes csv_text knows: module doc)
+            return csv_text([str(c) for c in df.columns], texts)  # type: ignore[arg-type]
+    return _render_csv_pandas(df, opts)
+
+
+def _render_csv_pandas(df: pd.DataFrame, opts: RenderOptions) -> str:
+    """The CSV by pandas' to_csv: a dtype csv_text does not know, and its tests' truth."""
     out = hex_bytes(df)
     for c in out.columns:
         # every float of an epoch column, whatever the column's dtype (an object column
@@ -128,6 +138,24 @@ def _render_csv(df: pd.DataFrame, opts: RenderOptions) -> str:
     buf = io.StringIO()
     out.to_csv(buf, index=False, na_rep="", lineterminator="\n")
     return buf.getvalue()
+
+
+def _csv_column(df: pd.DataFrame, name: object, opts: RenderOptions) -> list[str] | None:
+    """One column's CSV cells (ebutool.report.csv_text), epoch times as ``_render_csv``'s
+    pandas path prints them; None: a dtype only pandas writes."""
+    values = df[name]
+    if not is_epoch_column(name) or pd.api.types.is_integer_dtype(values):
+        return column_text(values)
+    if values.dtype == np.float64:
+        floats = _epoch_floats(values, df.attrs, opts.time_decimals)
+        return [NA_TEXT if v is None else v for v in floats]
+    if values.dtype != object:
+        return None
+    cells = [cell(v) for v in values.tolist()]
+    if not all(c is None or isinstance(c, float) for c in cells):
+        return None  # (pandas would read the column again as numbers: its path decides)
+    text = _epoch_format(values, df.attrs, opts.time_decimals)
+    return [NA_TEXT if c is None else text(c) for c in cells]
 
 
 def _render_json(df: pd.DataFrame, opts: RenderOptions) -> str:
