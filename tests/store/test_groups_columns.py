@@ -149,3 +149,24 @@ def test_distinct_is_numpys_unique(values):
     a = np.array(values, np.int64)
     got = groups_mod.distinct(a)
     assert got.tolist() == np.unique(a).tolist()
+
+
+def test_handovers_naming_no_address_are_one_group():
+    """A handover event whose fields are all empty (a trace may write one) ties to no
+    address: such rows share one group, in the columns and in the reference alike."""
+    rows = [
+        ("handover", None, None, None, None, None, None),
+        ("data", "2001:db8::a", "2001:db8::c", "2001:db8::1", None, None, None),
+        ("handover", "", None, "", "", None, None),
+        ("handover", "2001:db8::b", None, "2001:db8::1", None, None, None),
+    ]
+    table = pa.table(
+        {
+            **{c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(COLS)},
+            "mh_wire": pa.array([None] * len(rows), pa.binary()),
+        }
+    )
+    new = groups_mod.split_table(table, [])
+    old = split_reference.split(rows, [None] * len(rows), [])
+    assert (new.group, new.n_groups) == (old.group, old.n_groups)
+    assert new.group[0] == new.group[2] != new.group[1] == new.group[3]

@@ -113,8 +113,8 @@ def _mn_addresses(pairs: list[tuple[tuple, Any]]) -> tuple[set[str], set[str]]:
 def _anchors(row: tuple, m, mns: set[str], has: set[str]) -> list[str]:
     """The addresses that tie one record to its mobile node (module doc)."""
     msg, src, dst, hoa, rh2, tsrc, tdst = row
-    if msg == "handover":  # mn, new care-of address, previous one
-        return [a for a in (hoa, src, rh2) if a]
+    if msg == "handover":  # mn, new care-of address, previous one (or none: one group)
+        return [a for a in (hoa, src, rh2) if a] or [None]
     if hoa is not None:
         return [hoa, src]
     if rh2 is not None:
