@@ -43,9 +43,7 @@ def hex_bytes(df: pd.DataFrame) -> pd.DataFrame:
             continue
         # (a plain loop that stops at the first bytes cell: Series.map of a lambda over
         # every cell of every object column was ~0.03 s of the CSV of 5,561 rows)
-        if any(
-            isinstance(v, bytes | bytearray) for v in out[c].to_numpy()
-        ):
+        if any(isinstance(v, bytes | bytearray) for v in out[c].to_numpy()):
             hexed = [bytes(v).hex() if isinstance(v, bytes | bytearray) else v for v in out[c]]
             # (object, as before: Series.map would infer pandas' str dtype and make None NaN)
             out[c] = pd.Series(hexed, index=out.index, dtype=object)

@@ -46,7 +46,9 @@ def column_text(values: pd.Series) -> list[str] | None:
         return [NA_TEXT if x != x else repr(x) for x in values.to_numpy().tolist()]
     if kind == np.int64 or kind == np.bool_:
         return list(map(str, values.to_numpy().tolist()))
-    if kind == object or isinstance(kind, pd.Int64Dtype | pd.BooleanDtype | pd.StringDtype):
+    if kind == np.dtype(object) or isinstance(
+        kind, pd.Int64Dtype | pd.BooleanDtype | pd.StringDtype
+    ):
         return list(map(cell_text, values.tolist()))
     return None
 

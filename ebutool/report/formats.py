@@ -22,7 +22,7 @@ import pandas as pd
 
 from ebutool.core.errors import UsageError
 from ebutool.report.cells import cell, hex_bytes
-from ebutool.report.csv_text import NA_TEXT, cell_text, column_text, csv_text
+from ebutool.report.csv_text import NA_TEXT, column_text, csv_text
 from ebutool.report.output_format import (
     EPOCH_DECIMALS,
     MS_DECIMALS,

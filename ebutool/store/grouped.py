@@ -114,9 +114,11 @@ def analyze_group(task: GroupTask) -> GroupResult:
     oracle = None
     if task.with_oracle:
         oracle = ScheduledOracle(task.keys, task.config, task.schedule, task.index)
-    table, positions = task.table, task.positions
-    if task.rows is not None:
-        table, positions = table.take(arrow_of(task.rows)), task.rows.tolist()
+    if task.rows is not None:  # (shared: the run's table, the bin's rows taken here)
+        table, positions = task.table.take(arrow_of(task.rows)), task.rows.tolist()
+    else:
+        assert task.positions is not None  # (a task that carries its rows has them)
+        table, positions = task.table, task.positions
     items = zip(positions, from_table(table, task.labels), strict=True)
     with fewer_collections():  # as extract_file: see ebutool.core.gc_tuning
         return run_group(
@@ -183,7 +185,12 @@ class _Split:
         index = [None if i < 0 else i for i in facts.oracle_index.tolist()]
         # (position, bin, time, CN, nonce index): run_schedule's input, consumed once
         self.oracle_messages = zip(
-            pos.tolist(), self.bins[pos].tolist(), ts[pos].tolist(), facts.oracle_cn, index
+            pos.tolist(),
+            self.bins[pos].tolist(),
+            ts[pos].tolist(),
+            facts.oracle_cn,
+            index,
+            strict=True,
         )
         self.ha = {ha: (pos, int(self.bins[pos])) for pos, ha in facts.ha_seeds}
 

@@ -35,9 +35,7 @@ def test_text_column_is_left_as_text():
 
 
 def test_float_epoch_column_nan_is_empty_and_six_decimals():
-    df = pd.DataFrame(
-        {"t_start": np.array([1700000000.25, np.nan, 1700000001.0]), "n": [1, 2, 3]}
-    )
+    df = pd.DataFrame({"t_start": np.array([1700000000.25, np.nan, 1700000001.0]), "n": [1, 2, 3]})
     assert _csv_rows(df) == [
         ["t_start", "n"],
         ["1700000000.250000", "1"],

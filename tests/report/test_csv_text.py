@@ -51,7 +51,10 @@ def frames(draw):
     n = draw(st.integers(0, 6))
     kinds = draw(st.lists(st.sampled_from(sorted(COLUMN_KINDS)), min_size=1, max_size=5))
     names = draw(st.permutations(NAMES))[: len(kinds)]
-    cols = {name: draw(COLUMN_KINDS[k](n)).reset_index(drop=True) for name, k in zip(names, kinds)}
+    cols = {
+        name: draw(COLUMN_KINDS[k](n)).reset_index(drop=True)
+        for name, k in zip(names, kinds, strict=True)
+    }
     return pd.DataFrame(cols)
 
 
@@ -64,7 +67,12 @@ def test_cell_by_cell_is_to_csv(df, decimals):
 
 def test_exact_nanoseconds_as_pandas_prints_them():
     ns = [1_700_000_000_123_456_789, 1_700_000_001_000_000_001]
-    df = pd.DataFrame({"time": [n / 1e9 for n in ns], "obj_time": pd.Series([ns[0] / 1e9, None], dtype=object)})
+    df = pd.DataFrame(
+        {
+            "time": [n / 1e9 for n in ns],
+            "obj_time": pd.Series([ns[0] / 1e9, None], dtype=object),
+        }
+    )
     df.attrs["exact_ns"] = {n / 1e9: n for n in ns}
     df.attrs["time_decimals"] = 9
     opts = RenderOptions(time_decimals=9)

@@ -118,8 +118,7 @@ def test_holds_option_is_the_decoders_walk(area):
 
 _ba_wire = st.builds(
     lambda area, pad, hlen_shift, status: (
-        lambda body: bytes([59, max(0, (len(body) + 7) // 8 - 1 + hlen_shift), 6, 0, 0, 0])
-        + body
+        lambda body: bytes([59, max(0, (len(body) + 7) // 8 - 1 + hlen_shift), 6, 0, 0, 0]) + body
     )(bytes([status, 0, 0, 1, 0, 10]) + area + bytes(pad)),
     st.lists(_option, max_size=5).map(b"".join) | st.binary(max_size=40),
     st.integers(0, 7),
