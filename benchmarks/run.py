@@ -594,7 +594,9 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             import scale_out  # type: ignore[no-redef]
 
-        results["scale_out"] = scale_out.measure(paths["pcap"], args.data, args.scale_out)
+        results["scale_out"] = scale_out.measure(
+            paths["pcap"], args.data, args.scale_out, rounds=args.repeat
+        )
         lines += scale_out.lines(results["scale_out"])
     m = results["machine"]
     print(

@@ -8,13 +8,16 @@ is spread over processes, so CPU time of this process says nothing):
 
   extract -j 1          ebutool.store.extract in this process, a fresh store
   extract local:2       the same through a 2-worker LocalCluster (its start-up timed
-                        apart and excluded), a fresh store; the workers' CPU, and this
+                        apart and excluded), a fresh store (the two alternated, each
+                        its best of run.py's --repeat rounds); the workers' CPU, and this
                         process's (the client and the scheduler, on the same cores);
                         peak RSS of each worker, and again with a fresh cluster on half
                         of the files (flat in the number of files: the same)
   store / captures      octets of the store over octets of the captures
   analyze STORE         ``ebutool analyze STORE -q`` (a subprocess), and with ``-j 2``
   analyze --merge       ``ebutool analyze --merge DIR -q`` (a subprocess), and with ``-j 2``
+                        (the four run back to back in each of --repeat rounds, each
+                        its best, and the ratio of every round printed too)
   ... in process        both again in this process, imports done (CPU s, best of 2)
   analyze STORE, one process / --cluster local:2
                         the store analysed in this process, and split by mobile node
@@ -107,8 +110,31 @@ def _compile_ebutool() -> None:
     compileall.compile_dir(os.path.dirname(ebutool.__file__), quiet=1)
 
 
-def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
-    """The figures of the module doc, for ``capture`` cut into ``pieces`` files."""
+def _best(out: dict, key: str, wall: float, **more: float) -> None:
+    """Keep ``wall`` (and ``more``, the figures measured with it) under ``key`` when it
+    is the best so far: on a shared machine the best of several runs is the one least
+    disturbed by the neighbours (run.py's module doc); every round's wall time goes to
+    the list ``<key without _s>_rounds``, printed as each round's ratio."""
+    out.setdefault(key.removesuffix("_s") + "_rounds", []).append(wall)
+    if wall < out.get(key, float("inf")):
+        out[key] = wall
+        out.update(more)
+
+
+ANALYZE_COMMANDS = {  # the four commands of the ratio (module doc), run back to back
+    "analyze_store": ("{store}",),
+    # split by mobile node over two local processes (forked after the imports)
+    "analyze_store_j2": ("-j", "2", "{store}"),
+    "analyze_merge": ("--merge", "{folder}"),
+    # --merge given the same chance as the store (-j 2 reads the files in two processes)
+    "analyze_merge_j2": ("--merge", "-j", "2", "{folder}"),
+}
+
+
+def measure(capture: Path, work: Path, pieces: int = 8, rounds: int = 1) -> dict:
+    """The figures of the module doc, for ``capture`` cut into ``pieces`` files; each
+    wall time the best of ``rounds`` (run.py's --repeat), the two extracts alternated
+    and the four analyze commands run back to back in each round."""
     from ebutool.runner.cluster import dask_client, dask_mapper
     from ebutool.store import extract
 
@@ -116,39 +142,38 @@ def measure(capture: Path, work: Path, pieces: int = 8) -> dict:
     files = split_pcap(capture, folder, pieces)
     out: dict = {"pieces": len(files), "captures_octets": sum(f.stat().st_size for f in files)}
     store1, store2 = work / "store-j1", work / "store-local2"
-    for s in (store1, store2):
-        shutil.rmtree(s, ignore_errors=True)
-    t, cpu = time.perf_counter(), time.process_time()
-    extract([folder], store1, 1)
-    out["extract_j1_s"] = time.perf_counter() - t
-    out["extract_j1_cpu_s"] = time.process_time() - cpu
-    t = time.perf_counter()
-    with dask_client("local:2") as client:
-        before = client.run(time.process_time)  # (dask_client imported what tasks need)
-        out["cluster_start_s"] = time.perf_counter() - t
+    rounds = max(1, rounds)
+    for rnd in range(rounds):
+        for s in (store1, store2):
+            shutil.rmtree(s, ignore_errors=True)
         t, cpu = time.perf_counter(), time.process_time()
-        extract([folder], store2, mapper=dask_mapper(client))
-        out["extract_local2_s"] = time.perf_counter() - t
-        out["extract_local2_main_cpu_s"] = time.process_time() - cpu
-        after = client.run(time.process_time)
-        out["extract_local2_cpu_s"] = sum(after[w] - before[w] for w in after)
-        out["worker_peak_mb"] = sorted(client.run(_worker_peak_mb).values())
-        out.update(_analysis_split(store2, client))
+        extract([folder], store1, 1)  # (no cluster running meanwhile)
+        wall = time.perf_counter() - t
+        _best(out, "extract_j1_s", wall, extract_j1_cpu_s=time.process_time() - cpu)
+        t = time.perf_counter()
+        with dask_client("local:2") as client:
+            before = client.run(time.process_time)  # (dask_client imported what tasks need)
+            out.setdefault("cluster_start_s", time.perf_counter() - t)
+            t, cpu = time.perf_counter(), time.process_time()
+            extract([folder], store2, mapper=dask_mapper(client))
+            wall, main_cpu = time.perf_counter() - t, time.process_time() - cpu
+            after = client.run(time.process_time)
+            _best(
+                out, "extract_local2_s", wall, extract_local2_main_cpu_s=main_cpu,
+                extract_local2_cpu_s=sum(after[w] - before[w] for w in after),
+            )  # fmt: skip
+            if rnd == 0:  # (the peak of one extraction of every file, fresh workers)
+                out["worker_peak_mb"] = sorted(client.run(_worker_peak_mb).values())
+            if rnd == rounds - 1:
+                out.update(_analysis_split(store2, client))
     out["worker_peak_mb_half"] = _half_peak(files[: max(1, len(files) // 2)], work)
     out["store_octets"] = _size(store1)
     _compile_ebutool()
-    out["analyze_store_s"], out["analyze_store_cpu_s"] = _cli_seconds("analyze", str(store1))
-    # split by mobile node over two local processes (forked after the imports)
-    out["analyze_store_j2_s"], out["analyze_store_j2_cpu_s"] = _cli_seconds(
-        "analyze", "-j", "2", str(store1)
-    )
-    out["analyze_merge_s"], out["analyze_merge_cpu_s"] = _cli_seconds(
-        "analyze", "--merge", str(folder)
-    )
-    # --merge given the same chance as the store (-j 2 reads the files in two processes)
-    out["analyze_merge_j2_s"], out["analyze_merge_j2_cpu_s"] = _cli_seconds(
-        "analyze", "--merge", "-j", "2", str(folder)
-    )
+    for _ in range(max(1, rounds)):
+        for key, args in ANALYZE_COMMANDS.items():
+            argv = [a.format(store=store1, folder=folder) for a in args]
+            wall, cpu = _cli_seconds("analyze", *argv)
+            _best(out, f"{key}_s", wall, **{f"{key}_cpu_s": cpu})
     # In this process, imports done: the analysis itself, CPU seconds.
     import ebutool
 
@@ -201,6 +226,19 @@ def _analysis_split(store: Path, client) -> dict:
     return best
 
 
+def _round_ratios(r: dict) -> str:
+    """The ratio of each round of the four commands, each path at its best in it."""
+    four = [r.get(f"{k}_rounds", [r[f"{k}_s"]]) for k in ANALYZE_COMMANDS]
+    out = [min(m1, m2) / min(s1, s2) for s1, s2, m1, m2 in zip(*four, strict=True)]
+    return ", ".join(f"{x:.2f}x" for x in out)
+
+
+def _round_extract(r: dict) -> str:
+    j1 = r.get("extract_j1_rounds", [r["extract_j1_s"]])
+    l2 = r.get("extract_local2_rounds", [r["extract_local2_s"]])
+    return ", ".join(f"{b / (a / 2):.2f}" for a, b in zip(j1, l2, strict=True))
+
+
 def lines(r: dict) -> list[str]:
     """The figures and the targets, as run.py prints them."""
     ideal = r["extract_j1_s"] / 2
@@ -251,6 +289,7 @@ def lines(r: dict) -> list[str]:
         f"  analyze --merge / analyze STORE (wall)       {speed:8.2f}  >= 5     {ok(speed >= 5)}",
         "  (each path its best of -j 1 and -j 2; -j 1 / -j 1 "
         f"{speed_1:.2f}, -j 2 / -j 2 {speed_2:.2f})",
+        f"  (each round on its own: {_round_ratios(r)}; extract / ideal: {_round_extract(r)})",
         f"  worker peak RSS, all files / half of them    {growth:8.2f}  <= "
         f"{1 + PEAK_GROWTH_MAX:.2f}  {ok(growth <= 1 + PEAK_GROWTH_MAX)}",
         f"  (extract workers' CPU / -j 1 CPU             {overhead:8.2f}: the cluster's overhead)",

@@ -77,3 +77,22 @@ def test_targets_met_and_not_met():
         "NOT",
         "MET",
     ]
+
+
+def test_each_round_and_the_best_of_the_rounds():
+    out: dict = {}
+    for wall, cpu in ((3.0, 2.9), (2.0, 2.1), (2.5, 2.4)):
+        scale_out._best(out, "analyze_store_s", wall, analyze_store_cpu_s=cpu)
+    assert out["analyze_store_s"] == 2.0 and out["analyze_store_cpu_s"] == 2.1
+    assert out["analyze_store_rounds"] == [3.0, 2.0, 2.5]
+    text = _figures(
+        analyze_store_rounds=[1.0, 2.0],
+        analyze_store_j2_rounds=[0.75, 4.0],
+        analyze_merge_rounds=[6.0, 9.0],
+        analyze_merge_j2_rounds=[6.5, 8.0],
+        extract_j1_rounds=[10.0, 12.0],
+        extract_local2_rounds=[6.0, 9.0],
+    )
+    (line,) = [ln for ln in text.splitlines() if "each round on its own" in ln]
+    # round 1: min(6, 6.5) / min(1, 0.75) = 8; round 2: min(9, 8) / min(2, 4) = 4
+    assert "8.00x, 4.00x" in line and "extract / ideal: 1.20, 1.50" in line
