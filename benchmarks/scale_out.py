@@ -13,6 +13,9 @@ is spread over processes, so CPU time of this process says nothing):
                         process's (the client and the scheduler, on the same cores);
                         peak RSS of each worker, and again with a fresh cluster on half
                         of the files (flat in the number of files: the same)
+  extract, two at once  two forked processes (imports done) extracting half of the
+                        files each at the same time, no Dask: what "ideal" can be on
+                        this machine (its two cores may not give twice one core)
   store / captures      octets of the store over octets of the captures
   analyze STORE         ``ebutool analyze STORE -q`` (a subprocess), and with ``-j 2``
   analyze --merge       ``ebutool analyze --merge DIR -q`` (a subprocess), and with ``-j 2``
@@ -150,6 +153,7 @@ def measure(capture: Path, work: Path, pieces: int = 8, rounds: int = 1) -> dict
         extract([folder], store1, 1)  # (no cluster running meanwhile)
         wall = time.perf_counter() - t
         _best(out, "extract_j1_s", wall, extract_j1_cpu_s=time.process_time() - cpu)
+        _best(out, "extract_twin_s", _two_at_once(files, work))
         t = time.perf_counter()
         with dask_client("local:2") as client:
             before = client.run(time.process_time)  # (dask_client imported what tasks need)
@@ -186,6 +190,36 @@ def measure(capture: Path, work: Path, pieces: int = 8, rounds: int = 1) -> dict
         out[f"analyze_{key}_inproc_cpu_s"] = best
     out["load_average"] = os.getloadavg()
     return out
+
+
+def _two_at_once(files: list[Path], work: Path) -> float:
+    """Wall s of two forked processes (imports done, as ``extract -j 1`` here) each
+    extracting half of ``files`` into a store of its own, at the same time: what two
+    cores of this machine give without Dask, the reference of "ideal" (2026-12-04: the
+    two ran 1.12-1.36x slower than one alone on this VM, no scheduler involved)."""
+    from ebutool.store import extract
+
+    cut = len(files) // 2
+    halves, pids = [files[:cut], files[cut:]], []
+    stores = [work / "store-twin-a", work / "store-twin-b"]
+    for store in stores:
+        shutil.rmtree(store, ignore_errors=True)
+    t = time.perf_counter()
+    for half, store in zip(halves, stores, strict=True):
+        pid = os.fork()
+        if pid == 0:  # (a child: its exit status says whether it extracted)
+            code = 1
+            try:
+                extract(half, store, 1)
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
+    wall = time.perf_counter() - t
+    if any(codes):
+        raise RuntimeError(f"a twin extraction failed: exit codes {codes}")
+    return wall
 
 
 def _half_peak(files: list[Path], work: Path) -> list[float]:
@@ -258,6 +292,8 @@ def lines(r: dict) -> list[str]:
     load = ", ".join(f"{x:.1f}" for x in r["load_average"])
     overhead = r["extract_local2_cpu_s"] / r["extract_j1_cpu_s"]
     split = r["analyze_store_one_s"] / r["analyze_store_local2_s"]
+    twin = r.get("extract_twin_s", float("nan"))  # (figures of before 2026-12-04 lack it)
+    dask_vs_twin = r["extract_local2_s"] / twin
     growth = max(r["worker_peak_mb"]) / max(r["worker_peak_mb_half"])
     return [
         f"scale-out, {r['pieces']} rotated files ({r['captures_octets'] / 1e6:,.1f} MB); "
@@ -267,6 +303,8 @@ def lines(r: dict) -> list[str]:
         f"  {'extract --cluster local:2':30} {r['extract_local2_s']:8.2f} "
         f"{r['extract_local2_cpu_s']:8.2f}  (workers; start {r['cluster_start_s']:.2f} s "
         f"apart; client+scheduler CPU {r['extract_local2_main_cpu_s']:.2f} s)",
+        f"  {'extract, two processes at once':30} {r.get('extract_twin_s', float('nan')):8.2f}"
+        f"  (half of the files each, forked, no Dask: this machine's two cores)",
         f"  {'':30} worker peak RSS MB {peaks} ({r['pieces']} files), {half} "
         f"({max(1, r['pieces'] // 2)} files, fresh cluster)",
         f"  {'analyze STORE':30} {r['analyze_store_s']:8.2f} {r['analyze_store_cpu_s']:8.2f}",
@@ -293,5 +331,7 @@ def lines(r: dict) -> list[str]:
         f"  worker peak RSS, all files / half of them    {growth:8.2f}  <= "
         f"{1 + PEAK_GROWTH_MAX:.2f}  {ok(growth <= 1 + PEAK_GROWTH_MAX)}",
         f"  (extract workers' CPU / -j 1 CPU             {overhead:8.2f}: the cluster's overhead)",
+        f"  (two processes at once / ideal 2-core        {twin / ideal:8.2f}: the machine's own)",
+        f"  (extract local:2 / two processes at once     {dask_vs_twin:8.2f}: Dask's)",
         f"  (analyze STORE one process / local:2 (wall)  {split:8.2f}: the analysis split)",
     ]

@@ -96,3 +96,15 @@ def test_each_round_and_the_best_of_the_rounds():
     (line,) = [ln for ln in text.splitlines() if "each round on its own" in ln]
     # round 1: min(6, 6.5) / min(1, 0.75) = 8; round 2: min(9, 8) / min(2, 4) = 4
     assert "8.00x, 4.00x" in line and "extract / ideal: 1.20, 1.50" in line
+
+
+def test_two_processes_at_once_extract_each_half(tmp_path):
+    from ebutool.store import store_parts
+
+    files = scale_out.split_pcap(SAMPLES / "mixed.pcap", tmp_path / "rot", 4)
+    wall = scale_out._two_at_once(files, tmp_path)
+    assert wall > 0
+    names = [sorted(p.label for p in store_parts(str(tmp_path / f"store-twin-{x}"))) for x in "ab"]
+    assert [len(n) for n in names] == [2, 2] and not set(names[0]) & set(names[1])
+    text = _figures(extract_twin_s=5.5)
+    assert "1.10: the machine's own" in text and "1.09: Dask's" in text  # 5.5/5, 6/5.5
