@@ -16,27 +16,25 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from ebutool.report.cells import cell
 
 NA_TEXT = ""  # a missing value's cell (to_csv's na_rep)
 LINE_END = "\n"  # ebutool's CSV lines end so on every platform
 
 
 def cell_text(v: object) -> str:
-    """One cell of an object, nullable-integer, boolean or string column."""
-    if isinstance(v, str):
+    """One cell of an object, nullable-integer, boolean or string column: text as it
+    is, anything else as ebutool.report.cells.cell makes it (missing -> empty, bytes ->
+    hex, NumPy scalars -> Python) and then ``str``."""
+    if isinstance(v, str):  # (most cells: no call)
         return v
-    if v is None or v is pd.NA or v is pd.NaT:
-        return NA_TEXT
-    if isinstance(v, float) and math.isnan(v):
-        return NA_TEXT
-    if isinstance(v, bytes | bytearray):
-        return bytes(v).hex()
-    return str(v)
+    c = cell(v)
+    return NA_TEXT if c is None else c if isinstance(c, str) else str(c)
 
 
 def column_text(values: pd.Series) -> list[str] | None:

@@ -187,9 +187,10 @@ class _Wires:
         return self.octet(rows, at) << 8 | self.octet(rows, at + 1)
 
     def holds(self, rows: np.ndarray, at: int, otype: int) -> np.ndarray:
-        """Per row of ``rows``: ebutool.wire.mh.mobility_options.holds_option of its
-        option area (from octet ``at`` to its Header Len's end, cut at the row's end),
-        all rows walked at once (a BA per row: ~9,600 calls, ~0.02 s of the pre-pass)."""
+        """Per row of ``rows``: whether ebutool.wire.mh.mobility_options.decode_options
+        finds an option of type ``otype`` of its known length in the row's option area
+        (from octet ``at`` to its Header Len's end, cut at the row's end), by the same
+        walk without making the options, all rows at once (a BA per row: ~9,600 a run)."""
         want = known_length(otype)
         base = self.start[rows]
         end = base + np.minimum((self.octet(rows, 1) + 1) * 8, self.length[rows])

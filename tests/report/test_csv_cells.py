@@ -1,6 +1,6 @@
 """CSV cells on the fast paths of the renderer: object columns that cannot hold bytes
 are not scanned (report.cells.NO_BYTES), float64 epoch columns are formatted without a
-cell() per value (report.formats._epoch_floats).  The expected text is written out by
+cell() per value (report.formats._csv_column).  The expected text is written out by
 hand here, not produced by the renderer's helpers."""
 
 from __future__ import annotations

@@ -200,25 +200,6 @@ def known_length(otype: int) -> int | None:
     return _KNOWN[otype][0]
 
 
-def holds_option(buf: bytes, otype: int) -> bool:
-    """Whether :func:`decode_options` finds an option of type ``otype`` in ``buf``, of its
-    known length (decoded as its class, not an UnknownOption): the same walk over the
-    option area without making the options (ebutool.store.groups reads many)."""
-    i, n = 0, len(buf)
-    want = _KNOWN[otype][0]
-    while i < n:
-        t = buf[i]
-        if t == C.MOPT_PAD1:
-            i += 1
-            continue
-        if i + 2 > n or i + 2 + buf[i + 1] > n:  # cut short: the walk ends there
-            return False
-        if t == otype and (want is None or buf[i + 1] == want):
-            return True
-        i += 2 + buf[i + 1]
-    return False
-
-
 def encode_option(opt: Option) -> bytes:
     """One option as octets (type, length, data; Pad1 is one zero octet)."""
     if isinstance(opt, Pad1):
