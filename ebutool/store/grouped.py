@@ -93,8 +93,8 @@ CALLER_IMPORT_RECORDS = 7_000
 class GroupTask:
     """One bin's work (picklable: sent to a worker)."""
 
-    table: pa.Table  # its rows, run order, with the PART column (or the run's: ``rows``)
-    positions: list[int] | None  # each row's position in the run (None: ``rows``)
+    table: pa.Table  # its rows, run order, with the PART column (or the run's: ``whole``)
+    rows: np.ndarray  # the run positions of its rows
     labels: list[str]
     config: ProtocolConfig
     keys: Any
@@ -104,9 +104,9 @@ class GroupTask:
     role: str | None
     capture_end_ns: int
     ha_injected: list[tuple[int, str]]
-    # set: ``table`` is the whole run's and these are the bin's rows, taken where the
-    # task runs (a forked child shares the run's table: the takes run in parallel)
-    rows: np.ndarray | None = None
+    # ``table`` is the whole run's, the bin's ``rows`` taken where the task runs (a
+    # forked child shares the run's table: the takes run in parallel)
+    whole: bool = False
 
 
 def analyze_group(task: GroupTask) -> GroupResult:
@@ -114,12 +114,8 @@ def analyze_group(task: GroupTask) -> GroupResult:
     oracle = None
     if task.with_oracle:
         oracle = ScheduledOracle(task.keys, task.config, task.schedule, task.index)
-    if task.rows is not None:  # (shared: the run's table, the bin's rows taken here)
-        table, positions = task.table.take(arrow_of(task.rows)), task.rows.tolist()
-    else:
-        assert task.positions is not None  # (a task that carries its rows has them)
-        table, positions = task.table, task.positions
-    items = zip(positions, from_table(table, task.labels), strict=True)
+    table = task.table.take(arrow_of(task.rows)) if task.whole else task.table
+    items = zip(task.rows.tolist(), from_table(table, task.labels), strict=True)
     with fewer_collections():  # as extract_file: see ebutool.core.gc_tuning
         return run_group(
             items, task.config, oracle, task.role, task.capture_end_ns, task.ha_injected
@@ -303,13 +299,12 @@ def analyze_store_grouped(
 
     def make(b: int) -> GroupTask:
         rows = sp.rows_of(b)
-        if shared:  # (each task takes its rows where it runs)
-            table, positions, lazy = sp.table, None, rows
-        else:  # (a task sent to a worker carries its rows only)
-            table, positions, lazy = sp.table.take(arrow_of(rows)), rows.tolist(), None
+        # (shared: each task takes its rows where it runs; else a task sent to a worker
+        # carries its rows only)
+        table = sp.table if shared else sp.table.take(arrow_of(rows))
         return GroupTask(
-            table, positions, sp.labels, config, keys, with_oracle, schedule, b,
-            early.role, sp.capture_end_ns, sp.injected(b), lazy,
+            table, rows, sp.labels, config, keys, with_oracle, schedule, b,
+            early.role, sp.capture_end_ns, sp.injected(b), shared,
         )  # fmt: skip
 
     if log is not None:

@@ -244,7 +244,7 @@ def test_tasks_carry_their_rows_or_take_them_where_they_run(tmp_path, shared):
     seen = []
 
     def mapper(func, tasks):
-        seen.extend((t.table.num_rows, None if t.rows is None else len(t.rows)) for t in tasks)
+        seen.extend((t.table.num_rows, len(t.rows), t.whole) for t in tasks)
         return [func(t) for t in tasks]
 
     d1, d2 = Diagnostics(), Diagnostics()
@@ -255,7 +255,8 @@ def test_tasks_carry_their_rows_or_take_them_where_they_run(tmp_path, shared):
     total, _ = ordered_table(str(tmp_path / "s"), Diagnostics())
     assert len(seen) == 2
     if shared:
-        assert all(n == total.num_rows and k is not None for n, k in seen)
-        assert sum(k for _, k in seen) == total.num_rows
+        assert all(n == total.num_rows and whole for n, _, whole in seen)
+        assert sum(k for _, k, _ in seen) == total.num_rows
     else:
-        assert all(k is None for _, k in seen) and sum(n for n, _ in seen) == total.num_rows
+        assert all(n == k and not whole for n, k, whole in seen)
+        assert sum(n for n, _, _ in seen) == total.num_rows
