@@ -8,8 +8,9 @@ is spread over processes, so CPU time of this process says nothing):
 
   extract -j 1          ebutool.store.extract in this process, a fresh store
   extract local:2       the same through a 2-worker LocalCluster (its start-up timed
-                        apart and excluded), a fresh store (the two alternated, each
-                        its best of run.py's --repeat rounds); the workers' CPU, and this
+                        apart and excluded), a fresh store (alternated with -j 1 and
+                        the two at once below, each its best of run.py's --repeat
+                        rounds); the workers' CPU, and this
                         process's (the client and the scheduler, on the same cores);
                         peak RSS of each worker, and again with a fresh cluster on half
                         of the files (flat in the number of files: the same)
@@ -136,7 +137,7 @@ ANALYZE_COMMANDS = {  # the four commands of the ratio (module doc), run back to
 
 def measure(capture: Path, work: Path, pieces: int = 8, rounds: int = 1) -> dict:
     """The figures of the module doc, for ``capture`` cut into ``pieces`` files; each
-    wall time the best of ``rounds`` (run.py's --repeat), the two extracts alternated
+    wall time the best of ``rounds`` (run.py's --repeat), the three extracts alternated
     and the four analyze commands run back to back in each round."""
     from ebutool.runner.cluster import dask_client, dask_mapper
     from ebutool.store import extract
@@ -173,7 +174,7 @@ def measure(capture: Path, work: Path, pieces: int = 8, rounds: int = 1) -> dict
     out["worker_peak_mb_half"] = _half_peak(files[: max(1, len(files) // 2)], work)
     out["store_octets"] = _size(store1)
     _compile_ebutool()
-    for _ in range(max(1, rounds)):
+    for _ in range(rounds):
         for key, args in ANALYZE_COMMANDS.items():
             argv = [a.format(store=store1, folder=folder) for a in args]
             wall, cpu = _cli_seconds("analyze", *argv)
