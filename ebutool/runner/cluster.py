@@ -208,6 +208,9 @@ def extract_files(
 # --- analysis of a record store, split by mobile node -------------------------------------
 
 GROUPS_PER_WORKER = 2  # tasks per Dask worker: its queue balances groups of unequal size
+# tasks per process of ``analyze STORE -j N`` (ebutool.runner.forked): the processes end
+# within about one task (~1/8 of a process's share) of each other
+GROUPS_PER_PROCESS = 8
 
 
 def dask_group_mapper(client: Any, retries: int = TASK_RETRIES):
@@ -261,18 +264,16 @@ def analyze_store_split(
         return analyze_store(store, vantage=vantage, clock_offsets=clock_offsets, **options)
     options["vantage"] = time_merged_role(parts, given)
     if cluster is None:
-        from ebutool.runner.forked import fork_mapper
-        from ebutool.store.grouped import CALLER_IMPORT_RECORDS, import_for_frame
+        from ebutool.runner.forked import MAX_TASKS, fork_mapper
+        from ebutool.store.grouped import import_for_frame
 
-        # one task per process: the forked mapper runs each process's share as it comes
-        # (no queue to balance), so the groups are balanced into ``jobs`` bins instead;
-        # this process's bin (the first) is smaller by its import of pandas, which it
-        # makes after its share while the children run theirs
+        # several tasks per process, each process taking the next one left: they end
+        # within about a task of each other, whatever the speed of each (this process
+        # imports pandas for the table first, while the children take the first tasks)
         return analyze_store_grouped(
             store,
-            mapper=fork_mapper(jobs, meanwhile=import_for_frame),
-            groups=max(1, jobs),
-            first_less=CALLER_IMPORT_RECORDS if jobs > 1 else 0,
+            mapper=fork_mapper(jobs, first=import_for_frame),
+            groups=min(MAX_TASKS, jobs * GROUPS_PER_PROCESS) if jobs > 1 else 1,
             shared=True,
             log=say,
             **options,

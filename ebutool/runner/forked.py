@@ -4,15 +4,17 @@ find their tasks in the memory they were forked with.
     from ebutool.runner.forked import fork_mapper
     results = fork_mapper(2)(func, tasks)  # [func(t) for t in tasks], in 2 processes
 
-The tasks are cut into ``jobs`` shares of consecutive tasks (the caller makes one task
-per process: ebutool.store.grouped balances the groups of mobile nodes into them).  Each
-child is forked with the tasks already built, runs its share and writes its results,
-pickled, to a pipe; this process runs the first share meanwhile, then reads the
-children's results in order.  Against a ProcessPoolExecutor of N workers (what
-``analyze STORE -j N`` used before), nothing is pickled on the way out (a bin of the
-8 x 1 M-packet store is ~3 MB of records), there is one process fewer to fork, and
-this process, idle while the pool ran, does a share of the work (docs/performance.md,
-"the fork mapper").
+Every process takes the next task not yet taken until none is left (a ticket pipe: the
+tasks' indices, all written before the forks; each process reads one at a time), so
+the processes end within about one task of each other whatever each one's speed
+(ebutool.store.grouped cuts the groups of mobile nodes into several tasks per process:
+:data:`ebutool.runner.cluster.GROUPS_PER_PROCESS`).  Each child writes its results,
+pickled, with their indices, to its own pipe once there is no task left; this process
+reads them when it has no task left either, and returns all in the tasks' order.
+Against a ProcessPoolExecutor of N workers (what ``analyze STORE -j N`` used before),
+nothing is pickled on the way in (a bin of the 8 x 1 M-packet store is ~3 MB of
+records), there is one process fewer to fork, and this process, idle while the pool
+ran, takes tasks too (docs/performance.md, "the fork mapper").
 
 A task that raises in a child raises the same exception here; a child that ends
 without its results (killed) is a :class:`WorkerLost`.  When this process stops (an
@@ -25,11 +27,17 @@ import contextlib
 import os
 import pickle
 import signal
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ebutool.core.errors import EXIT_INTERNAL, EbutoolError
 from ebutool.runner.multi import STOP_SIGNALS, worker_signals
+
+TICKET = struct.Struct("=I")  # a task's index in the ticket pipe
+# All tickets are written before the forks, so they must fit in a pipe's buffer
+# (64 KiB on Linux, unless the system has made it smaller) without a reader.
+MAX_TASKS = 4096 // TICKET.size
 
 
 class WorkerLost(EbutoolError):
@@ -38,51 +46,75 @@ class WorkerLost(EbutoolError):
     exit_code = EXIT_INTERNAL
 
 
-def shares(n_tasks: int, jobs: int) -> list[range]:
-    """``n_tasks`` cut into ``jobs`` ranges of consecutive tasks, sizes within one."""
-    jobs = max(1, min(jobs, n_tasks))
-    cuts = [n_tasks * k // jobs for k in range(jobs + 1)]
-    return [range(cuts[k], cuts[k + 1]) for k in range(jobs)]
-
-
-def fork_mapper(jobs: int, meanwhile: Callable[[], object] | None = None):
+def fork_mapper(jobs: int, first: Callable[[], object] | None = None):
     """A mapper (``run(func, tasks)`` -> ``[func(t) for t in tasks]``) over ``jobs``
-    processes: this one and ``jobs - 1`` forked children (module doc).  ``meanwhile``:
-    called in this process after its own share, while the children still run theirs
-    (when there are children): work of the next step taken off the critical path (the
-    caller's share is made smaller by as much, ebutool.store.grouped.CALLER_IMPORT_RECORDS)."""
+    processes: this one and ``jobs - 1`` forked children, each taking the next task
+    left (module doc).  ``first``: called in this process before it takes any task,
+    while the children take theirs (when there are children): work of the next step
+    (the caller's import of pandas for the table) that the others' tasks make up for."""
 
     def run(func: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
         tasks = list(tasks)
-        parts = shares(len(tasks), jobs)
-        if len(parts) <= 1:
+        n_children = min(jobs, len(tasks)) - 1
+        if n_children <= 0:
             return [func(t) for t in tasks]
+        if len(tasks) > MAX_TASKS:
+            raise ValueError(f"fork_mapper: {len(tasks)} tasks, at most {MAX_TASKS}")
+        tickets = _tickets(len(tasks))
         children: list[tuple[int, int]] = []
         try:
             # A signal handled in the middle of a fork would leave a child half set up
             # (as ebutool.runner.multi.map_files): held back until the forks are done.
             held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
             try:
-                for share in parts[1:]:  # (one appended as soon as forked: a later fork
-                    children.append(_fork(func, tasks, share))  # that fails ends it too)
+                for _ in range(n_children):  # (one appended as soon as forked: a later
+                    children.append(_fork(func, tasks, tickets))  # fork that fails ends it)
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            results = [func(tasks[i]) for i in parts[0]]
-            if meanwhile is not None:
-                meanwhile()
+            if first is not None:
+                first()
+            results = dict(_take(func, tasks, tickets))
             while children:
                 # out of the list before it is collected: whatever _collect raises, its
                 # pipe is closed and it is waited for, and _end must not touch it again
-                results.extend(_collect(*children.pop(0)))
-            return results
+                results.update(_collect(*children.pop(0)))
+            return [results[i] for i in range(len(tasks))]
         finally:
             _end(children)
+            os.close(tickets)
 
     return run
 
 
-def _fork(func: Callable[[Any], Any], tasks: list[Any], share: range) -> tuple[int, int]:
-    """(pid, read end of its pipe) of a child running ``share`` of ``tasks``."""
+def _tickets(n: int) -> int:
+    """The read end of a pipe holding the indices 0..n-1, its write end closed (a
+    process that reads nothing has no task left)."""
+    read, write = os.pipe()
+    try:
+        data = b"".join(TICKET.pack(i) for i in range(n))
+        # one write of at most PIPE_BUF octets: whole, and a reader's TICKET.size
+        # octets are always one ticket (the tickets are all in before any read)
+        if os.write(write, data) != len(data):
+            raise OSError("fork_mapper: the tickets do not fit in a pipe")
+    except BaseException:
+        os.close(read)
+        raise
+    finally:
+        os.close(write)
+    return read
+
+
+def _take(func: Callable[[Any], Any], tasks: list[Any], tickets: int) -> list[tuple[int, Any]]:
+    """(index, result) of each task this process takes, until none is left."""
+    out = []
+    while data := os.read(tickets, TICKET.size):
+        (i,) = TICKET.unpack(data)
+        out.append((i, func(tasks[i])))
+    return out
+
+
+def _fork(func: Callable[[Any], Any], tasks: list[Any], tickets: int) -> tuple[int, int]:
+    """(pid, read end of its pipe) of a child taking tasks from ``tickets``."""
     read, write = os.pipe()
     try:
         pid = os.fork()
@@ -98,7 +130,7 @@ def _fork(func: Callable[[Any], Any], tasks: list[Any], share: range) -> tuple[i
         os.close(read)
         worker_signals()  # Ctrl-C is the main process's (it ends the children); SIGTERM ends us
         try:
-            data = pickle.dumps(("ok", [func(tasks[i]) for i in share]), pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(("ok", _take(func, tasks, tickets)), pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # raised again in the main process
             data = _error(exc)
         with os.fdopen(write, "wb") as out:
@@ -115,8 +147,8 @@ def _error(exc: Exception) -> bytes:
         return pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-def _collect(pid: int, read: int) -> list[Any]:
-    """A child's results (or its exception, raised), once it has ended."""
+def _collect(pid: int, read: int) -> list[tuple[int, Any]]:
+    """A child's (index, result) pairs (or its exception, raised), once it has ended."""
     try:
         with os.fdopen(read, "rb") as fh:
             data = fh.read()

@@ -79,14 +79,6 @@ Mapper = Callable[[Callable[[Any], GroupResult], Sequence[Any]], list[GroupResul
 HA_ROUNDS = 3  # runs of a bin told the wrong home agents before giving up on the split
 LABEL = "the input"  # the store's name in the vantage warning (as analyze_store)
 ONCE_PER_RUN = "unknown_mh_type_refused"  # a warning given once per MH type and CN
-# The fork mapper's caller (ebutool.runner.forked) imports pandas for the table after
-# its own share, while its children run theirs (nothing before imports it:
-# ebutool.store.arrow_numpy): its bin is made smaller by what that import costs, in
-# records of analysis, so that the processes end together (measured on the 8 x 1
-# M-packet store: the import ~0.3 s of CPU after pyarrow, ~29,000 records a second;
-# the caller ready 0.36 s after its child with no head start, 0.25 s with 5,000
-# records, 0.19 s before it with 9,000: docs/performance.md, "pandas after the fork").
-CALLER_IMPORT_RECORDS = 7_000
 
 
 @dataclass
@@ -127,12 +119,10 @@ def map_in_order(func: Callable[[Any], GroupResult], tasks: Sequence[Any]) -> li
     return [func(t) for t in tasks]
 
 
-def _bins(group: list[int], n_groups: int, n_bins: int, first_less: int = 0) -> list[int]:
-    """Each group's bin: the largest groups first, each to the least loaded bin; bin 0
-    counted ``first_less`` records fuller than it is (its process has other work)."""
+def _bins(group: list[int], n_groups: int, n_bins: int) -> list[int]:
+    """Each group's bin: the largest groups first, each to the least loaded bin."""
     sizes = np.bincount(np.asarray(group, dtype=np.int64), minlength=n_groups)
     load = [0] * max(1, min(n_bins, n_groups))
-    load[0] = first_less
     out = [0] * n_groups
     for g in sorted(range(n_groups), key=lambda g: (-sizes[g], g)):
         b = min(range(len(load)), key=lambda i: (load[i], i))
@@ -165,13 +155,11 @@ def _facts(store: str) -> list[tuple[str, str]]:
 class _Split:
     """The pre-pass (module doc, 1 and 2), on the table's columns."""
 
-    def __init__(
-        self, store: str, diag: Diagnostics, stats: StreamStats, n_bins: int, first_less: int
-    ):
+    def __init__(self, store: str, diag: Diagnostics, stats: StreamStats, n_bins: int):
         self.table, self.labels = ordered_table(store, diag, stats)
         facts = split_table(self.table, _facts(store))
         self.n_groups = facts.n_groups
-        self.bin_of_group = _bins(facts.group, facts.n_groups, n_bins, first_less)
+        self.bin_of_group = _bins(facts.group, facts.n_groups, n_bins)
         by_group = np.asarray(self.bin_of_group, dtype=np.int64)
         self.bins = by_group[np.asarray(facts.group, dtype=np.int64)]
         self.n_bins = max(self.bin_of_group, default=0) + 1
@@ -259,7 +247,6 @@ def analyze_store_grouped(
     *,
     mapper: Mapper = map_in_order,
     groups: int = 4,
-    first_less: int = 0,
     shared: bool = False,
     mn: str | None = None,
     cn: str | None = None,
@@ -272,8 +259,7 @@ def analyze_store_grouped(
     log: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """The table of :func:`ebutool.store.merged.analyze_store`, the analysis split into
-    ``groups`` tasks run by ``mapper`` (module doc), the first ``first_less`` records
-    smaller (:data:`CALLER_IMPORT_RECORDS`); ``shared``: ``mapper`` runs the tasks where
+    ``groups`` tasks run by ``mapper`` (module doc); ``shared``: ``mapper`` runs the tasks where
     this process's memory is (forked children): each task refers to the run's table and
     takes its own rows, instead of carrying them; options as analyze_store."""
     from ebutool.store.merged import analyze_store
@@ -292,7 +278,7 @@ def analyze_store_grouped(
         return analyze_store(root, oracle=oracle, vantage=vantage, **single)
     vantage = time_merged_role(parts, given)  # (given to extract, when not here)
     mine, my_stats = Diagnostics(keep=diag.keep), StreamStats()
-    sp = _Split(root, mine, my_stats, groups, first_less)
+    sp = _Split(root, mine, my_stats, groups)
     early = sp.early(vantage)
     with_oracle = oracle is None and _oracle_available()
     schedule = run_schedule(sp.oracle_messages, config) if with_oracle else Schedule()
@@ -352,7 +338,7 @@ def _add_stats(stats: StreamStats, more: StreamStats) -> None:
 
 def import_for_frame() -> None:
     """What this process imports to make the table once the bins are analysed (pandas):
-    the fork mapper's ``meanwhile`` (:data:`CALLER_IMPORT_RECORDS`)."""
+    the fork mapper's ``first``, made while the children take the first tasks."""
     import pandas  # noqa: F401
 
 

@@ -1,6 +1,6 @@
 """ebutool.runner.forked: the tasks of ``analyze STORE -j N`` in this process and N-1
-forked children (results in order, exceptions raised here, a lost child diagnosed, the
-children ended when this process stops)."""
+forked children, each taking the next task left (results in order, exceptions raised
+here, a lost child diagnosed, the children ended when this process stops)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ebutool.runner.forked import WorkerLost, fork_mapper, shares
+from ebutool.runner.forked import MAX_TASKS, WorkerLost, fork_mapper
 
 
 def _where(x: int) -> tuple[int, int]:
@@ -18,86 +18,119 @@ def _where(x: int) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 3, 5])
-@pytest.mark.parametrize("n", [0, 1, 2, 4, 7])
-def test_results_in_order_shares_in_children(jobs, n):
-    out = fork_mapper(jobs)(_where, range(n))
+@pytest.mark.parametrize("n", [0, 1, 2, 4, 7, 40])
+def test_results_in_order_each_task_once(jobs, n):
+    calls = []
+    out = fork_mapper(jobs)(lambda x: (calls.append(x), _where(x))[1], range(n))
     assert [v for v, _ in out] == [x * x for x in range(n)]
-    # the first share here, each other share in its own child
-    pids = [pid for _, pid in out]
-    cut = shares(n, jobs)
-    assert all(pids[i] == os.getpid() for i in cut[0]) if n else True
-    others = {pids[share[0]] for share in cut[1:]}
-    assert os.getpid() not in others and len(others) == len(cut) - 1
-    for share in cut:
-        assert len({pids[i] for i in share}) <= 1
+    # the children's tasks are not in this process's calls: each task ran once
+    here = [i for i, (_, pid) in enumerate(out) if pid == os.getpid()]
+    assert calls == here
+    assert len({pid for _, pid in out}) <= min(jobs, n)
 
 
-def test_shares_cover_the_tasks_in_order():
-    for n in range(0, 12):
-        for jobs in range(1, 6):
-            cut = shares(n, jobs)
-            assert [i for r in cut for i in r] == list(range(n))
-            sizes = [len(r) for r in cut]
-            assert max(sizes, default=0) - min(sizes, default=0) <= 1
-            assert len(cut) == max(1, min(jobs, n))
+def _wait_for(path, seconds: float = 20) -> None:
+    end = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < end:
+        time.sleep(0.005)
+    assert path.exists(), f"{path} never came"
+
+
+def test_each_process_takes_the_next_task_left(tmp_path):
+    """A process busy with a long task leaves the next ones to the others: with one slow
+    task, the other process takes every other task (a static cut would give each half)."""
+    parent = os.getpid()
+
+    def task(x: int) -> int:
+        if x == 0:  # the slow one, whoever takes it: until every other task is done
+            for y in range(1, 12):
+                _wait_for(tmp_path / f"done{y}")
+        else:
+            (tmp_path / f"done{x}").write_text("")
+        return os.getpid()
+
+    pids = fork_mapper(2)(task, range(12))
+    assert len(set(pids[1:])) == 1 and pids[0] not in pids[1:]  # one process took them all
+    assert parent in pids
+
+
+def test_too_many_tasks_for_the_tickets():
+    # (all tickets are written at once before the forks: they must fit in the pipe)
+    assert len(fork_mapper(2)(_where, range(MAX_TASKS))) == MAX_TASKS
+    with pytest.raises(ValueError, match=f"at most {MAX_TASKS}"):
+        fork_mapper(2)(_where, range(MAX_TASKS + 1))
 
 
 class Odd(ValueError):
     pass
 
 
-def _raise_in_child(x: int) -> int:
-    if x == 1:
-        raise Odd(f"task {x}")
-    return x
+def _barrier(folder, n: int = 2, seconds: float = 20) -> bool:
+    """Wait until ``n`` processes have called this (each with its own task): with n
+    tasks over n processes, each process has exactly one.  True in the forked child."""
+    (folder / f"{os.getpid()}.{time.monotonic_ns()}").write_text("")
+    end = time.monotonic() + seconds
+    while len({p.name.split(".")[0] for p in folder.iterdir()}) < n:
+        assert time.monotonic() < end, "the processes never all had a task"
+        time.sleep(0.005)
+    return os.getpid() != PARENT
 
 
-def test_a_childs_exception_is_raised_here():
-    with pytest.raises(Odd, match="task 1"):
-        fork_mapper(2)(_raise_in_child, [0, 1])
+PARENT = os.getpid()
 
 
-def _unpicklable(x: int) -> int:
-    if x == 1:
-        raise ValueError(lambda: None)  # its argument cannot be pickled
-    return x
+@pytest.fixture
+def gate(tmp_path):
+    folder = tmp_path / "barrier"
+    folder.mkdir()
+    return folder
 
 
-def test_an_exception_that_cannot_be_pickled_comes_as_its_text():
+def test_three_processes_take_one_task_each(gate):
+    assert len(set(fork_mapper(3)(lambda x: (_barrier(gate, 3), os.getpid())[1], range(3)))) == 3
+
+
+def test_a_childs_exception_is_raised_here(gate):
+    def task(x: int) -> int:
+        if _barrier(gate):
+            raise Odd(f"task {x} in the child")
+        return x
+
+    with pytest.raises(Odd, match="in the child"):
+        fork_mapper(2)(task, [0, 1])
+
+
+def test_an_exception_that_cannot_be_pickled_comes_as_its_text(gate):
+    def task(x: int) -> int:
+        if _barrier(gate):
+            raise ValueError(lambda: None)  # its argument cannot be pickled
+        return x
+
     with pytest.raises(RuntimeError, match="ValueError"):
-        fork_mapper(2)(_unpicklable, [0, 1])
+        fork_mapper(2)(task, [0, 1])
 
 
-def _killed(x: int) -> int:
-    if x == 1:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return x
+def test_a_child_killed_is_a_worker_lost(gate):
+    def task(x: int) -> int:
+        if _barrier(gate):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return x
 
-
-def test_a_child_killed_is_a_worker_lost():
     with pytest.raises(WorkerLost, match="signal 9"):
-        fork_mapper(2)(_killed, [0, 1])
+        fork_mapper(2)(task, [0, 1])
 
 
-def test_children_ended_when_this_process_stops(tmp_path):
-    mark = tmp_path / "child.pid"
-
-    def slow_child(x: int) -> int:
-        if x == 1:
-            # written whole then renamed: the parent, which goes on once the mark exists,
-            # must not read it empty (this child is ended right after)
-            (tmp_path / "child.tmp").write_text(str(os.getpid()))
-            os.replace(tmp_path / "child.tmp", mark)
+def test_children_ended_when_this_process_stops(gate):
+    def task(x: int) -> int:
+        if _barrier(gate):
             time.sleep(60)
-        while not mark.exists():  # (this process's share, once the child is running)
-            time.sleep(0.01)
-        raise KeyboardInterrupt  # as Ctrl-C would
+        raise KeyboardInterrupt  # as Ctrl-C would (here, once the child has its task)
 
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        fork_mapper(2)(slow_child, [0, 1])
+        fork_mapper(2)(task, [0, 1])
     assert time.monotonic() - start < 30  # the sleeping child was ended, not waited for
-    pid = int(mark.read_text())
+    (pid,) = {int(p.name.split(".")[0]) for p in gate.iterdir()} - {os.getpid()}
     with pytest.raises(ChildProcessError):  # and reaped
         os.waitpid(pid, os.WNOHANG)
     with pytest.raises(ProcessLookupError):
@@ -107,77 +140,83 @@ def test_children_ended_when_this_process_stops(tmp_path):
 def test_a_fork_that_fails_ends_the_children_already_forked(tmp_path, monkeypatch):
     """Review: the second fork failing (ENOMEM, EAGAIN) left the first child running,
     never waited for."""
-    real_fork, forked = os.fork, []
+    real_fork, children = os.fork, []
 
     def fork_once():
-        if forked:
+        if children:
             raise OSError(11, "Resource temporarily unavailable")
         pid = real_fork()
         if pid:
-            forked.append(pid)
+            children.append(pid)
         return pid
 
     monkeypatch.setattr(os, "fork", fork_once)
 
     def sleepy(x: int) -> int:
-        time.sleep(30 if os.getpid() != parent else 0)
+        time.sleep(30 if os.getpid() != PARENT else 0)
         return x
 
-    parent = os.getpid()
     start = time.monotonic()
     with pytest.raises(OSError, match="temporarily"):
         fork_mapper(3)(sleepy, [0, 1, 2])
-    assert time.monotonic() - start < 20 and len(forked) == 1
+    assert time.monotonic() - start < 20 and len(children) == 1
     with pytest.raises(ChildProcessError):  # ended and reaped
-        os.waitpid(forked[0], os.WNOHANG)
+        os.waitpid(children[0], os.WNOHANG)
 
 
-def test_a_child_killed_while_writing_is_a_worker_lost_not_a_cut_pickle(tmp_path):
+def test_a_child_killed_while_writing_is_a_worker_lost_not_a_cut_pickle(gate):
     """Review: a child killed with part of its results in the pipe gave an
     UnpicklingError (an internal error) instead of the lost worker's diagnosis."""
-    mark = tmp_path / "child.pid"
-    parent = os.getpid()
 
     def big_or_kill(x: int):
-        if os.getpid() != parent:
-            (tmp_path / "child.tmp").write_text(str(os.getpid()))
-            os.replace(tmp_path / "child.tmp", mark)  # (whole when the parent sees it)
+        if _barrier(gate):
             return b"x" * 4_000_000  # more than a pipe holds: the child blocks writing
-        while not mark.exists():
-            time.sleep(0.01)
         time.sleep(0.5)  # (the child pickles and blocks in its write)
-        os.kill(int(mark.read_text()), signal.SIGKILL)
+        (pid,) = {int(p.name.split(".")[0]) for p in gate.iterdir()} - {os.getpid()}
+        os.kill(pid, signal.SIGKILL)
         return x
 
     with pytest.raises(WorkerLost, match="signal 9"):
         fork_mapper(2)(big_or_kill, [0, 1])
 
 
-def test_meanwhile_runs_here_after_the_own_share_while_the_children_run(tmp_path):
-    """``meanwhile`` (the caller's import of pandas for analyze STORE) runs once, in this
-    process, after its own share and before a child's share is over."""
-    parent, events = os.getpid(), []
-    gate = tmp_path / "meanwhile.done"
+def test_no_descriptor_left_open(gate):
+    before = set(os.listdir("/proc/self/fd"))
+    fork_mapper(3)(_where, range(10))
+
+    def task(x: int) -> int:
+        if _barrier(gate):
+            raise Odd(x)
+        return x
+
+    with pytest.raises(Odd):
+        fork_mapper(2)(task, [0, 1])
+    assert set(os.listdir("/proc/self/fd")) == before
+
+
+def test_first_runs_here_before_its_tasks_while_the_children_take_theirs(tmp_path):
+    """``first`` (the caller's import of pandas for analyze STORE) runs once, in this
+    process, before it takes any task, while a child already takes tasks."""
+    events = []
 
     def task(x: int) -> tuple[int, bool]:
-        if os.getpid() == parent:
-            events.append(("share", x))
-            return x, False
-        end = time.monotonic() + 10  # a child: waits for meanwhile (not forever)
-        while not gate.exists() and time.monotonic() < end:
-            time.sleep(0.01)
-        return x, gate.exists()
+        if os.getpid() == PARENT:
+            events.append(("task", x))
+        else:
+            (tmp_path / f"done{x}").write_text("")
+        return x, os.getpid() == PARENT
 
-    def meanwhile() -> None:
-        events.append(("meanwhile", None))
-        gate.write_text("")
+    def first() -> None:
+        events.append(("first", None))
+        _wait_for(tmp_path / "done0")  # the child's first task, done while this runs
 
-    assert fork_mapper(2, meanwhile=meanwhile)(task, [0, 1]) == [(0, False), (1, True)]
-    assert events == [("share", 0), ("meanwhile", None)]
+    out = fork_mapper(2, first=first)(task, range(4))
+    assert [x for x, _ in out] == [0, 1, 2, 3] and out[0] == (0, False)
+    assert events[0] == ("first", None) and len(events) == 1 + sum(here for _, here in out)
 
 
-def test_no_meanwhile_without_children():
+def test_no_first_without_children():
     called = []
-    assert fork_mapper(2, meanwhile=lambda: called.append(1))(_where, [3]) == [_where(3)]
-    assert fork_mapper(1, meanwhile=lambda: called.append(1))(_where, [1, 2])[0][0] == 1
+    assert fork_mapper(2, first=lambda: called.append(1))(_where, [3]) == [_where(3)]
+    assert fork_mapper(1, first=lambda: called.append(1))(_where, [1, 2])[0][0] == 1
     assert called == []

@@ -161,18 +161,19 @@ def test_home_agents_learnt_elsewhere_are_rerun(tmp_path, monkeypatch):
     assert _no_fallback(log) and len(calls) == 2  # the first round, then the bins again
 
 
-def test_bins_the_first_smaller_by_first_less():
+def test_bins_balance_the_largest_groups_first():
     # groups of 50, 40, 30, 20, 10 records (group g: its rows' labels)
     group = [g for g, n in enumerate((50, 40, 30, 20, 10)) for _ in range(n)]
     assert grouped_mod._bins(group, 5, 2) == [0, 1, 1, 0, 0]  # 80 / 70
-    assert grouped_mod._bins(group, 5, 2, first_less=25) == [1, 0, 1, 0, 1]  # 60 / 90
-    assert grouped_mod._bins(group, 5, 2, first_less=1000) == [1] * 5  # all to the child
-    assert grouped_mod._bins(group, 5, 1, first_less=25) == [0] * 5
+    assert grouped_mod._bins(group, 5, 3) == [0, 1, 2, 2, 1]  # 50 / 50 / 50
+    assert grouped_mod._bins(group, 5, 9) == [0, 1, 2, 3, 4]  # never an empty bin
+    assert grouped_mod._bins(group, 5, 1) == [0] * 5
 
 
-@pytest.mark.parametrize("first_less", [0, 40, 10**9])
-def test_the_table_does_not_depend_on_the_bins(tmp_path, first_less):
-    """The caller's bin made smaller (analyze STORE -j N), even empty: the same table."""
+@pytest.mark.parametrize("groups", [1, 2, 5, 64])
+def test_the_table_does_not_depend_on_the_bins(tmp_path, groups):
+    """However many bins the groups are cut into (analyze STORE -j N makes several per
+    process, ebutool.runner.cluster.GROUPS_PER_PROCESS): the same table."""
     folder = split_pcap(SAMPLES / "mixed.pcap", tmp_path / "rot", 4)[0].parent
     extract([folder], tmp_path / "s")
     sizes = []
@@ -183,13 +184,12 @@ def test_the_table_does_not_depend_on_the_bins(tmp_path, first_less):
 
     d1, d2 = Diagnostics(), Diagnostics()
     one = analyze_store(tmp_path / "s", diag=d1)
-    split = analyze_store_grouped(
-        tmp_path / "s", groups=2, first_less=first_less, diag=d2, mapper=mapper
-    )
+    split = analyze_store_grouped(tmp_path / "s", groups=groups, diag=d2, mapper=mapper)
     pd.testing.assert_frame_equal(split, one)
     assert split.attrs == one.attrs and d2.counts == d1.counts
-    first, second = sizes[0]
-    assert first + second > 0 and (first == 0) == (first_less == 10**9)
+    records = ordered_table(str(tmp_path / "s"), Diagnostics(), StreamStats())[0].num_rows
+    assert all(sizes[0]) and sum(sizes[0]) == records  # each record in one bin, none empty
+    assert len(sizes[0]) <= groups and (len(sizes[0]) > 1) == (groups > 1)
 
 
 def test_analyze_store_j2_through_the_library(tmp_path):
