@@ -1,5 +1,5 @@
 """``analyze STORE -j N``: the tasks run in this process and N-1 forked children, which
-find their tasks in the memory they were forked with.
+find their tasks in the memory they were forked with, each process taking the next task left.
 
     from ebutool.runner.forked import fork_mapper
     results = fork_mapper(2)(func, tasks)  # [func(t) for t in tasks], in 2 processes

@@ -228,12 +228,13 @@ def _write_part(
     (detected)."""
     from itertools import islice
 
+    from ebutool.stream.content_hash import ContentHash
     from ebutool.stream.reader import read_records
 
     os.makedirs(os.path.dirname(out), exist_ok=True)
     tmp = _tmp_name(out)
-    items = read_records(path, diag, stats, esp_sas=esp[0])  # raises InputError before any record
-    digest = file_hash(path)
+    content = ContentHash()  # the file's SHA-256, taken in the pass that reads it
+    items = read_records(path, diag, stats, esp_sas=esp[0], content=content)
     evidence, footprint = Evidence(), Footprint()
     n, first, last = 0, None, None
     try:
@@ -256,7 +257,7 @@ def _write_part(
                 "path": path,
                 "size": st.st_size,
                 "mtime_ns": st.st_mtime_ns,
-                "sha256": digest,
+                "sha256": content.hexdigest(),  # (after the last record: the whole file)
                 "records": n,
                 "first_ts_ns": first,
                 "last_ts_ns": last,
@@ -275,6 +276,8 @@ def _write_part(
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    finally:
+        content.close()
     return n
 
 

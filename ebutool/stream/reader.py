@@ -12,6 +12,7 @@ from ebutool.records.record import HandoverEvent, Record
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
+    from ebutool.stream.content_hash import ContentHash
 
 # Records read ahead before the analysis takes them (see read_ahead).
 READ_AHEAD_RECORDS = 4096
@@ -88,6 +89,7 @@ def read_records(
     stats: StreamStats | None = None,
     progress=None,
     esp_sas: Sequence[EspSA] | None = None,
+    content: ContentHash | None = None,
 ) -> Iterator[Record | HandoverEvent]:
     """Records from a capture (pcap/pcapng) or a JSON Lines trace, by content.
 
@@ -98,10 +100,11 @@ def read_records(
     ``esp_sas``: ESP security associations (:class:`ebutool.esp.EspSA`, e.g. from
     :func:`ebutool.esp.load_sa_files`); ESP packets of these SAs are decrypted and
     analysed like clear ones, and ESP to or from a mobile node without an SA is
-    counted per SPI with one ``esp_no_sa`` hint each."""
+    counted per SPI with one ``esp_no_sa`` hint each.  ``content``: hashes the file's
+    octets as they are read (:class:`ebutool.stream.content_hash.ContentHash`)."""
     from ebutool.stream.sniff import open_input
 
-    kind, stream, name = open_input(source, diag)
+    kind, stream, name = open_input(source, diag, content)
     if kind == "jsonl":
         from ebutool.trace.jsonl import read_trace_records
 

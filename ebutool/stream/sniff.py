@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.diagnostics import Diagnostics
@@ -13,11 +13,16 @@ from ebutool.core.errors import InputError
 from ebutool.core.keyfile import shown_path
 from ebutool.stream.compressed import MAGIC_NEED, compression_of, decompressed
 
+if TYPE_CHECKING:
+    from ebutool.stream.content_hash import ContentHash
+
 
 def open_input(
-    source: str | os.PathLike, diag: Diagnostics | None = None
+    source: str | os.PathLike, diag: Diagnostics | None = None, content: ContentHash | None = None
 ) -> tuple[str, BinaryIO, str]:
-    """(kind, binary stream, display name); kind is "capture" or "jsonl".
+    """(kind, binary stream, display name); kind is "capture" or "jsonl".  ``content``:
+    the file is opened by it, which hashes its octets as they are read
+    (ebutool.stream.content_hash; not standard input).
 
     The stream is buffered so the sniffed octets are not consumed (stdin works).  A
     gzip, bzip2, xz or zstd input (by its magic number) is decompressed as it is read
@@ -28,7 +33,10 @@ def open_input(
         raw = sys.stdin.buffer
     else:
         try:
-            raw = open(name, "rb")  # noqa: SIM115 - closed by the caller / at exit
+            if content is not None:
+                raw = io.BufferedReader(content.open(name), 1 << 20)
+            else:
+                raw = open(name, "rb")  # noqa: SIM115 - closed by the caller / at exit
         except FileNotFoundError:
             raise InputError(f"{shown_path(name)}: no such file") from None
         except IsADirectoryError:
