@@ -293,6 +293,9 @@ def lines(r: dict) -> list[str]:
     load = ", ".join(f"{x:.1f}" for x in r["load_average"])
     overhead = r["extract_local2_cpu_s"] / r["extract_j1_cpu_s"]
     split = r["analyze_store_one_s"] / r["analyze_store_local2_s"]
+    # the same work's CPU in two processes at once against one: above 1 when this
+    # machine's two cores slow each other down (the extract's "two processes at once")
+    j2_cpu = r["analyze_store_j2_cpu_s"] / r["analyze_store_cpu_s"]
     twin = r.get("extract_twin_s", float("nan"))  # (figures of before 2026-12-04 lack it)
     dask_vs_twin = r["extract_local2_s"] / twin
     growth = max(r["worker_peak_mb"]) / max(r["worker_peak_mb_half"])
@@ -335,4 +338,5 @@ def lines(r: dict) -> list[str]:
         f"  (two processes at once / ideal 2-core        {twin / ideal:8.2f}: the machine's own)",
         f"  (extract local:2 / two processes at once     {dask_vs_twin:8.2f}: Dask's)",
         f"  (analyze STORE one process / local:2 (wall)  {split:8.2f}: the analysis split)",
+        f"  (analyze STORE -j 2 CPU / -j 1 CPU           {j2_cpu:8.2f}: two processes at once)",
     ]

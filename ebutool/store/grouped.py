@@ -37,7 +37,7 @@ shared with tasks: the single-process path is used then.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -165,18 +165,21 @@ class _Split:
         self.n_bins = max(self.bin_of_group, default=0) + 1
         ts = numpy_of(self.table.column("ts_ns"))
         self.capture_end_ns = max(0, int(ts.max())) if len(ts) else 0
-        pos = facts.oracle_pos
-        index = [None if i < 0 else i for i in facts.oracle_index.tolist()]
-        # (position, bin, time, CN, nonce index): run_schedule's input, consumed once
-        self.oracle_messages = zip(
+        self._oracle = (facts.oracle_pos, facts.oracle_cn, facts.oracle_index, ts)
+        self.ha = {ha: (pos, int(self.bins[pos])) for pos, ha in facts.ha_seeds}
+
+    def oracle_messages(self) -> Iterator[tuple[int, int, int, str | None, int | None]]:
+        """(position, bin, time, CN, nonce index) of each message the oracle checks, in
+        run order: run_schedule's input."""
+        pos, cn, index, ts = self._oracle
+        return zip(
             pos.tolist(),
             self.bins[pos].tolist(),
             ts[pos].tolist(),
-            facts.oracle_cn,
-            index,
+            cn,
+            [None if i < 0 else i for i in index.tolist()],
             strict=True,
         )
-        self.ha = {ha: (pos, int(self.bins[pos])) for pos, ha in facts.ha_seeds}
 
     def rows_of(self, b: int) -> np.ndarray:
         """The run positions of bin ``b``'s rows."""
@@ -281,7 +284,7 @@ def analyze_store_grouped(
     sp = _Split(root, mine, my_stats, groups)
     early = sp.early(vantage)
     with_oracle = oracle is None and _oracle_available()
-    schedule = run_schedule(sp.oracle_messages, config) if with_oracle else Schedule()
+    schedule = run_schedule(sp.oracle_messages(), config) if with_oracle else Schedule()
 
     def make(b: int) -> GroupTask:
         rows = sp.rows_of(b)

@@ -108,3 +108,4 @@ def test_two_processes_at_once_extract_each_half(tmp_path):
     assert [len(n) for n in names] == [2, 2] and not set(names[0]) & set(names[1])
     text = _figures(extract_twin_s=5.5)
     assert "1.10: the machine's own" in text and "1.09: Dask's" in text  # 5.5/5, 6/5.5
+    assert "1.20: two processes at once" in text  # analyze STORE -j 2's CPU 1.2 / 1.0
