@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ebutool.core.errors import UsageError
 from ebutool.store.layout import create_store
+from ebutool.store.leftovers import remove_leftovers
 from ebutool.store.writer import PartResult, extract_file
 from ebutool.stream.sniff import CAPTURE_MAGICS
 
@@ -37,6 +38,8 @@ class ExtractReport:
     store: str
     results: list[PartResult] = field(default_factory=list)
     seconds: float = 0.0
+    # the temporary files of this host's killed runs removed first (ebutool.store.leftovers)
+    leftovers: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -52,10 +55,15 @@ class ExtractReport:
     def summary(self) -> str:
         """One line: files extracted, unchanged and failed, frames and the rate."""
         rate = f", {self.frames / self.seconds:,.0f} packets/s" if self.seconds > 0 else ""
+        swept = (
+            f"; {len(self.leftovers)} temporary files of interrupted runs removed"
+            if self.leftovers
+            else ""
+        )
         return (
             f"{len(self.results)} files: {self.count('extracted')} extracted, "
             f"{self.count('unchanged')} unchanged, {self.count('failed')} failed; "
-            f"{self.frames:,} frames in {self.seconds:.2f} s{rate}"
+            f"{self.frames:,} frames in {self.seconds:.2f} s{rate}{swept}"
         )
 
 
@@ -126,6 +134,7 @@ def extract(
         raise UsageError("extract: an input is named twice")
     root = os.fspath(store)
     create_store(root)
+    leftovers = remove_leftovers(root)  # (before any task of this run writes its own)
     run = mapper if mapper is not None else local_mapper(jobs)
     start = time.perf_counter()
     by_path: dict[str, PartResult] = {}
@@ -133,6 +142,6 @@ def extract(
         by_path[result.path] = result
         if on_result is not None:
             on_result(result, len(by_path), len(names))
-    report = ExtractReport(root, [by_path[p] for p in names])
+    report = ExtractReport(root, [by_path[p] for p in names], leftovers=leftovers)
     report.seconds = time.perf_counter() - start
     return report

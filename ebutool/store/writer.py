@@ -44,6 +44,7 @@ from ebutool.core.version import __version__
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.facts import BindingFacts
 from ebutool.store.layout import bindings_path, part_name, part_path
+from ebutool.store.leftovers import temp_tag
 from ebutool.store.schema import META_KEY, RECORD_SCHEMA, SCHEMA_VERSION, to_batch
 from ebutool.stream.sniff import linktype_of
 
@@ -209,7 +210,8 @@ def _discard(tmp: str) -> None:
 
 
 def _tmp_name(out: str) -> str:
-    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.{os.getpid()}.tmp")
+    # (HOST.PID: a later run removes it if this process is killed, ebutool.store.leftovers)
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.{temp_tag()}.tmp")
 
 
 def _write_part(

@@ -28,7 +28,9 @@ HASH_CHUNK = 1 << 20  # octets read at a time for what the reader left
 
 
 class _Tapped(io.RawIOBase):
-    """A raw file whose octets, as they are read, also go to ``update``."""
+    """A raw file whose octets, as they are read, also go to ``update``.  Closing it (the
+    buffered stream over it does, when the reader is done) leaves the file open for
+    :meth:`ContentHash.hexdigest`, which reads what is left; ContentHash closes it."""
 
     def __init__(self, raw: io.FileIO, update):
         super().__init__()
@@ -44,11 +46,6 @@ class _Tapped(io.RawIOBase):
             with memoryview(b) as view, view[:n] as got:
                 self._update(got)
         return n or 0
-
-    def close(self) -> None:
-        # (the buffered stream over it closes it when the reader is done; the file
-        # stays open for ContentHash.hexdigest, which closes it)
-        super().close()
 
 
 class ContentHash:

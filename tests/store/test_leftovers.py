@@ -1,0 +1,117 @@
+"""ebutool.store.leftovers: what a killed extraction leaves in the store (a part being
+written, its spilled binding facts) is removed by the next run on the same host, and
+nothing of another host or of a process still running is touched."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+import ebutool
+from ebutool.store import extract
+from ebutool.store import facts as store_facts
+from ebutool.store.facts import BindingFacts
+from ebutool.store.layout import BINDINGS, PARTS
+from ebutool.store.leftovers import remove_leftovers, temp_tag
+from tests.support.cli import SAMPLES
+
+
+def _dead_pid() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def _killed_mid_extract(store, mark, monkeypatch) -> int:
+    """A forked process extracting mixed.pcap, killed (SIGKILL) once its part and its
+    spilled binding facts are on disk; its pid."""
+    monkeypatch.setattr(store_facts, "SPILL_ROWS", 1)  # (the facts spill at once)
+    real_add = BindingFacts.add
+
+    def add_then_wait(self, items):
+        real_add(self, items)
+        if self.runs is not None:
+            mark.write_text("")
+            time.sleep(60)
+
+    monkeypatch.setattr(BindingFacts, "add", add_then_wait)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            extract([SAMPLES / "mixed.pcap"], store)
+        finally:
+            os._exit(1)
+    end = time.monotonic() + 30
+    while not mark.exists():
+        assert time.monotonic() < end, "the extraction never reached its facts' spill"
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    monkeypatch.undo()
+    return pid
+
+
+def _hidden(store) -> list[str]:
+    return sorted(n for sub in (PARTS, BINDINGS) for n in os.listdir(store / sub) if n[0] == ".")
+
+
+def test_a_killed_extractions_files_go_with_the_next_run(tmp_path, monkeypatch):
+    store = tmp_path / "s"
+    pid = _killed_mid_extract(store, tmp_path / "mark", monkeypatch)
+    host = socket.gethostname()
+    left = _hidden(store)
+    # the part being written and the facts' spill directory, named by host and pid
+    assert any(n.endswith(f".{host}.{pid}.tmp") for n in left), left
+    assert any(n.startswith(f".facts-{host}.{pid}-") for n in left), left
+    report = extract([SAMPLES / "mixed.pcap"], store)
+    assert _hidden(store) == []
+    assert sorted(os.path.basename(p) for p in report.leftovers) == left
+    assert f"{len(left)} temporary files of interrupted runs removed" in report.summary()
+    assert [r.status for r in report.results] == ["extracted"]
+    assert len(ebutool.analyze(store)) == len(ebutool.analyze(SAMPLES / "mixed.pcap"))
+    again = extract([SAMPLES / "mixed.pcap"], store)
+    assert again.leftovers == [] and "temporary" not in again.summary()
+
+
+def test_another_hosts_a_running_process_and_unknown_names_are_kept(tmp_path):
+    store = tmp_path / "s"
+    extract([SAMPLES / "standard.pcap"], store)
+    dead, host = _dead_pid(), socket.gethostname()
+    kept = [
+        f".x.pcap-0123.parquet.elsewhere.example.{dead}.tmp",  # another host's
+        f".x.pcap-0123.parquet.{host}.{os.getpid()}.tmp",  # this process's, running
+        f".x.pcap-0123.parquet.{dead}.tmp",  # no host in it (written before the tag)
+        f".facts-elsewhere.{dead}-abc123",
+        ".notes",
+    ]
+    gone = [f".x.pcap-0123.parquet.{host}.{dead}.tmp", f".facts-{host}.{dead}-k9_x"]
+    for name in kept + gone:
+        path = store / PARTS / name
+        if "facts" in name:
+            path.mkdir()
+            (path / "run-000000.arrow").write_bytes(b"")
+        else:
+            path.write_bytes(b"")
+    removed = remove_leftovers(str(store))
+    assert sorted(os.path.basename(p) for p in removed) == sorted(gone)
+    assert _hidden(store) == sorted(kept)
+
+
+def test_temp_tag_is_this_host_and_process():
+    assert temp_tag() == f"{socket.gethostname()}.{os.getpid()}"
+
+
+@pytest.mark.parametrize("missing", [PARTS, BINDINGS])
+def test_a_store_without_a_folder(tmp_path, missing):
+    store = tmp_path / "s"
+    extract([SAMPLES / "standard.pcap"], store)
+    for p in (store / missing).iterdir():
+        p.unlink()
+    (store / missing).rmdir()
+    assert remove_leftovers(str(store)) == []
