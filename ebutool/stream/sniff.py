@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.diagnostics import Diagnostics
@@ -120,9 +120,30 @@ def linktype_of(path: str) -> object:
     try:
         if kind == "jsonl":
             return "jsonl"
-        frame = next(iter(open_frames(stream, Diagnostics())), None)
+        # (read in small pieces: the first frame, not a reader's 4 MiB window)
+        frame = next(iter(open_frames(cast(BinaryIO, _Small(stream)), Diagnostics())), None)
     except (InputError, OSError):
         return None
     finally:
         stream.close()
     return frame.linktype if frame is not None else None
+
+
+FIRST_FRAME_READ = 64 << 10  # octets read at a time when only the first frame is wanted
+
+
+class _Small(io.RawIOBase):
+    """``stream`` read at most FIRST_FRAME_READ octets at a time (the capture reader's
+    window asks for 4 MiB; it reads again until its record is whole)."""
+
+    def __init__(self, stream: BinaryIO):
+        super().__init__()
+        self._stream: Any = stream  # (a buffered stream: readinto1, or readinto)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        with memoryview(b) as view, view[:FIRST_FRAME_READ] as part:
+            read = getattr(self._stream, "readinto1", None) or self._stream.readinto
+            return read(part) or 0
