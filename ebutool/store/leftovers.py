@@ -6,17 +6,20 @@ that exists is complete, ebutool.store.writer); the binding facts of a large inp
 to a temporary directory (ebutool.store.facts).  A process killed meanwhile (SIGKILL,
 out of memory, a node lost) leaves them behind, and the run started again writes new
 ones under its own names: without a sweep they would pile up in the store.  Each such
-name carries :func:`temp_tag` (the host's name and the process id), so that
-:func:`remove_leftovers` removes only what a process of this host that no longer runs
-left; another host's (a store shared by the workers of a cluster) is never touched: a
-process there may still be writing it.
+name carries :func:`temp_tag`, ``SPACE.PID``: the process id, and a short hash of the
+host's name and of the PID namespace the id belongs to (containers on one host can share
+a name but not their process ids).  :func:`remove_leftovers` removes only the names of
+this process's own space whose process no longer runs; another host's or another
+container's (a store shared by the workers of a cluster) are never touched: a process
+there may still be writing them.
 
-    .NAME.parquet.HOST.PID.tmp     a part or its bindings, being written
-    .facts-HOST.PID-XXXXXXXX/      the spilled runs of an input's binding facts
+    .NAME.parquet.SPACE.PID.tmp    a part or its bindings, being written
+    .facts-SPACE.PID-XXXXXXXX/     the spilled runs of an input's binding facts
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -24,15 +27,25 @@ import socket
 
 from ebutool.store.layout import BINDINGS, PARTS
 
-# (a part's name and a host's hold dots: the host is the end of what precedes the pid)
-_TMP_FILE = re.compile(r"^\.(?P<head>.+)\.(?P<pid>\d+)\.tmp$")
+SPACE_CHARS = 8  # hex digits of the host and PID namespace's hash in a temporary name
+_TMP_FILE = re.compile(r"^\..+\.(?P<space>[0-9a-f]{8})\.(?P<pid>\d{1,10})\.tmp$")
 # (mkdtemp's suffix: letters, digits and "_")
-_FACTS_DIR = re.compile(r"^\.facts-(?P<host>.+)\.(?P<pid>\d+)-[a-z0-9_]+$")
+_FACTS_DIR = re.compile(r"^\.facts-(?P<space>[0-9a-f]{8})\.(?P<pid>\d{1,10})-[a-z0-9_]+$")
+
+
+def _space() -> str:
+    """A hash of this host's name and of the PID namespace this process's id is in."""
+    try:
+        ns = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:  # (not Linux: the host's name alone)
+        ns = 0
+    text = f"{socket.gethostname()}\0{ns}".encode("utf-8", "surrogateescape")
+    return hashlib.sha256(text).hexdigest()[:SPACE_CHARS]
 
 
 def temp_tag() -> str:
-    """``HOST.PID`` of this process, for the names of its temporary files in a store."""
-    return f"{socket.gethostname()}.{os.getpid()}"
+    """``SPACE.PID`` of this process, for the names of its temporary files in a store."""
+    return f"{_space()}.{os.getpid()}"
 
 
 def _running(pid: int) -> bool:
@@ -40,36 +53,32 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process: running
+    except (PermissionError, OverflowError, ValueError):  # another user's, or no pid
         return True
     return True
 
 
-def _left(name: str, host: str) -> bool:
-    """Whether ``name`` is a temporary file or directory of a process of ``host`` (this
-    one's name) that no longer runs."""
-    m = _TMP_FILE.match(name)
-    if m is not None:
-        mine = m.group("head").endswith(f".{host}")
-    else:
-        m = _FACTS_DIR.match(name)
-        mine = m is not None and m.group("host") == host
-    return mine and m is not None and not _running(int(m.group("pid")))
+def _left(name: str, space: str) -> bool:
+    """Whether ``name`` is a temporary file or directory of a process of ``space`` (this
+    process's) that no longer runs."""
+    m = _TMP_FILE.match(name) or _FACTS_DIR.match(name)
+    return m is not None and m.group("space") == space and not _running(int(m.group("pid")))
 
 
 def remove_leftovers(store: str) -> list[str]:
-    """Remove the temporary files and directories in ``store`` of this host's processes
-    that no longer run (module doc); their paths."""
-    host = socket.gethostname()
+    """Remove the temporary files and directories in ``store`` of the processes of this
+    host and PID namespace that no longer run (module doc); their paths.  One that cannot
+    be removed (a read-only store) stays."""
+    space = _space()
     removed = []
     for sub in (PARTS, BINDINGS):
         folder = os.path.join(store, sub)
         try:
             names = os.listdir(folder)
-        except FileNotFoundError:
+        except OSError:  # (no such folder, or not readable: nothing to sweep there)
             continue
         for name in sorted(names):
-            if not name.startswith(".") or not _left(name, host):
+            if not name.startswith(".") or not _left(name, space):
                 continue
             path = os.path.join(folder, name)
             try:
@@ -77,7 +86,7 @@ def remove_leftovers(store: str) -> list[str]:
                     shutil.rmtree(path)
                 else:
                     os.unlink(path)
-            except FileNotFoundError:  # (gone meanwhile)
+            except OSError:  # gone meanwhile, or a read-only store: left as it is
                 continue
             removed.append(path)
     return removed

@@ -23,6 +23,7 @@ hash, is kept as it is ("unchanged").
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -203,10 +204,9 @@ def extract_file(
 
 
 def _discard(tmp: str) -> None:
-    try:
+    # (never raises: it runs while another error is being reported)
+    with contextlib.suppress(OSError):
         os.unlink(tmp)
-    except FileNotFoundError:
-        pass
 
 
 def _tmp_name(out: str) -> str:

@@ -16,13 +16,19 @@ from ebutool.stream.compressed import MAGIC_NEED, compression_of, decompressed
 if TYPE_CHECKING:
     from ebutool.stream.content_hash import ContentHash
 
+FIRST_FRAME_READ = 64 << 10  # octets read at a time when only the first frame is wanted
+
 
 def open_input(
-    source: str | os.PathLike, diag: Diagnostics | None = None, content: ContentHash | None = None
+    source: str | os.PathLike,
+    diag: Diagnostics | None = None,
+    content: ContentHash | None = None,
+    buffering: int = -1,
 ) -> tuple[str, BinaryIO, str]:
     """(kind, binary stream, display name); kind is "capture" or "jsonl".  ``content``:
     the file is opened by it, which hashes its octets as they are read
-    (ebutool.stream.content_hash; not standard input).
+    (ebutool.stream.content_hash; not standard input).  ``buffering``: as ``open``'s
+    (-1: the file system's block size, 1 MiB on some network file systems).
 
     The stream is buffered so the sniffed octets are not consumed (stdin works).  A
     gzip, bzip2, xz or zstd input (by its magic number) is decompressed as it is read
@@ -36,7 +42,7 @@ def open_input(
             if content is not None:
                 raw = io.BufferedReader(content.open(name), 1 << 20)
             else:
-                raw = open(name, "rb")  # noqa: SIM115 - closed by the caller / at exit
+                raw = open(name, "rb", buffering=buffering)  # noqa: SIM115 - closed by the caller
         except FileNotFoundError:
             raise InputError(f"{shown_path(name)}: no such file") from None
         except IsADirectoryError:
@@ -114,7 +120,8 @@ def linktype_of(path: str) -> object:
     if path == "-":
         return None
     try:
-        kind, stream, _ = open_input(path, Diagnostics())
+        # (a buffer of FIRST_FRAME_READ: the sniffing's peek fills the whole buffer)
+        kind, stream, _ = open_input(path, Diagnostics(), buffering=FIRST_FRAME_READ)
     except (InputError, OSError):
         return None
     try:
@@ -127,9 +134,6 @@ def linktype_of(path: str) -> object:
     finally:
         stream.close()
     return frame.linktype if frame is not None else None
-
-
-FIRST_FRAME_READ = 64 << 10  # octets read at a time when only the first frame is wanted
 
 
 class _Small(io.RawIOBase):

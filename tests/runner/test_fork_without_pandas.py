@@ -50,7 +50,8 @@ def import_for_frame():
     end = time.monotonic() + 20
     while time.monotonic() < end:
         with open(notes) as fh:
-            if any(n[0] == "group" for n in map(json.loads, fh)):
+            # (a line a child is appending may be cut: only whole lines are read)
+            if any(line.endswith("\\n") and '"group"' in line for line in fh):
                 break
         time.sleep(0.01)
     real_import()

@@ -1,6 +1,6 @@
 """ebutool.store.leftovers: what a killed extraction leaves in the store (a part being
 written, its spilled binding facts) is removed by the next run on the same host, and
-nothing of another host or of a process still running is touched."""
+nothing of another host, another PID namespace or a process still running is touched."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 import pytest
 
 import ebutool
-from ebutool.store import extract
+from ebutool.store import extract, leftovers
 from ebutool.store import facts as store_facts
 from ebutool.store.facts import BindingFacts
 from ebutool.store.layout import BINDINGS, PARTS
@@ -64,11 +64,11 @@ def _hidden(store) -> list[str]:
 def test_a_killed_extractions_files_go_with_the_next_run(tmp_path, monkeypatch):
     store = tmp_path / "s"
     pid = _killed_mid_extract(store, tmp_path / "mark", monkeypatch)
-    host = socket.gethostname()
+    space = leftovers._space()
     left = _hidden(store)
-    # the part being written and the facts' spill directory, named by host and pid
-    assert any(n.endswith(f".{host}.{pid}.tmp") for n in left), left
-    assert any(n.startswith(f".facts-{host}.{pid}-") for n in left), left
+    # the part being written and the facts' spill directory, named by space and pid
+    assert any(n.endswith(f".{space}.{pid}.tmp") for n in left), left
+    assert any(n.startswith(f".facts-{space}.{pid}-") for n in left), left
     report = extract([SAMPLES / "mixed.pcap"], store)
     assert _hidden(store) == []
     assert sorted(os.path.basename(p) for p in report.leftovers) == left
@@ -79,18 +79,22 @@ def test_a_killed_extractions_files_go_with_the_next_run(tmp_path, monkeypatch):
     assert again.leftovers == [] and "temporary" not in again.summary()
 
 
-def test_another_hosts_a_running_process_and_unknown_names_are_kept(tmp_path):
+def test_another_space_a_running_process_and_unknown_names_are_kept(tmp_path):
     store = tmp_path / "s"
     extract([SAMPLES / "standard.pcap"], store)
-    dead, host = _dead_pid(), socket.gethostname()
+    dead, space = _dead_pid(), leftovers._space()
+    other = "0123abcd" if space != "0123abcd" else "4567cdef"
     kept = [
-        f".x.pcap-0123.parquet.elsewhere.example.{dead}.tmp",  # another host's
-        f".x.pcap-0123.parquet.{host}.{os.getpid()}.tmp",  # this process's, running
-        f".x.pcap-0123.parquet.{dead}.tmp",  # no host in it (written before the tag)
-        f".facts-elsewhere.{dead}-abc123",
+        f".x.pcap-0123.parquet.{other}.{dead}.tmp",  # another host's or container's
+        f".x.pcap-0123.parquet.{space}.{os.getpid()}.tmp",  # this process's, running
+        f".x.pcap-0123.parquet.{dead}.tmp",  # no space in it (written before the tag)
+        f".x.pcap-0123.parquet.{socket.gethostname()}.{dead}.tmp",  # (a host's name)
+        f".x.pcap-0123.parquet.{space}.99999999999999999999.tmp",  # no such pid
+        f".x.pcap-0123.parquet.{space}.9999999999.tmp",  # too large for a pid
+        f".facts-{other}.{dead}-abc123",
         ".notes",
     ]
-    gone = [f".x.pcap-0123.parquet.{host}.{dead}.tmp", f".facts-{host}.{dead}-k9_x"]
+    gone = [f".x.pcap-0123.parquet.{space}.{dead}.tmp", f".facts-{space}.{dead}-k9_x"]
     for name in kept + gone:
         path = store / PARTS / name
         if "facts" in name:
@@ -103,8 +107,43 @@ def test_another_hosts_a_running_process_and_unknown_names_are_kept(tmp_path):
     assert _hidden(store) == sorted(kept)
 
 
-def test_temp_tag_is_this_host_and_process():
-    assert temp_tag() == f"{socket.gethostname()}.{os.getpid()}"
+def test_the_space_is_the_host_and_the_pid_namespace(monkeypatch):
+    """Containers on one host can share its name but not their process ids: each PID
+    namespace is a space of its own (a reviewer's run in `unshare -pf` lost a live
+    extraction's files when only the host's name was in them)."""
+    here = leftovers._space()
+    real_stat = os.stat
+
+    def other_namespace(path, *a, **k):
+        st = real_stat(path, *a, **k)
+        if str(path) == "/proc/self/ns/pid":
+            return os.stat_result((st.st_mode, st.st_ino + 1, *tuple(st)[2:]))
+        return st
+
+    monkeypatch.setattr(os, "stat", other_namespace)
+    assert leftovers._space() != here and len(here) == leftovers.SPACE_CHARS
+    monkeypatch.undo()
+    monkeypatch.setattr(socket, "gethostname", lambda: "db1.example.org")
+    assert leftovers._space() != here
+
+
+def test_one_that_cannot_be_removed_stays(tmp_path, monkeypatch):
+    store = tmp_path / "s"
+    extract([SAMPLES / "standard.pcap"], store)
+    name = f".x.pcap-0123.parquet.{leftovers._space()}.{_dead_pid()}.tmp"
+    (store / PARTS / name).write_bytes(b"")
+
+    def read_only(path, *a, **k):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "unlink", read_only)
+    assert remove_leftovers(str(store)) == []
+    monkeypatch.undo()
+    assert _hidden(store) == [name]
+
+
+def test_temp_tag_is_this_space_and_process():
+    assert temp_tag() == f"{leftovers._space()}.{os.getpid()}"
 
 
 @pytest.mark.parametrize("missing", [PARTS, BINDINGS])
