@@ -164,6 +164,27 @@ def test_a_fork_that_fails_ends_the_children_already_forked(tmp_path, monkeypatc
         os.waitpid(children[0], os.WNOHANG)
 
 
+def _blocked_in_pipe_write(pid: int, seconds: float = 20) -> None:
+    """Wait until ``pid`` sleeps in a write to a full pipe (Linux's /proc/PID/wchan:
+    "pipe_write", "anon_pipe_write"); where the kernel does not say, half a second."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+            with open(f"/proc/{pid}/wchan") as fh:
+                where = fh.read()
+        except (OSError, IndexError):
+            state, where = "S", "0"
+        if state == "S" and "pipe_write" in where:
+            return
+        if state == "S" and where in ("", "0"):  # (not told: kptr_restrict, or not Linux)
+            time.sleep(0.5)
+            return
+        time.sleep(0.005)  # (still pickling, or in the barrier's sleep)
+    raise AssertionError(f"process {pid} never blocked writing its results")
+
+
 def test_a_child_killed_while_writing_is_a_worker_lost_not_a_cut_pickle(gate):
     """Review: a child killed with part of its results in the pipe gave an
     UnpicklingError (an internal error) instead of the lost worker's diagnosis."""
@@ -171,8 +192,8 @@ def test_a_child_killed_while_writing_is_a_worker_lost_not_a_cut_pickle(gate):
     def big_or_kill(x: int):
         if _barrier(gate):
             return b"x" * 4_000_000  # more than a pipe holds: the child blocks writing
-        time.sleep(0.5)  # (the child pickles and blocks in its write)
         (pid,) = {int(p.name.split(".")[0]) for p in gate.iterdir()} - {os.getpid()}
+        _blocked_in_pipe_write(pid)  # (its results half in the pipe)
         os.kill(pid, signal.SIGKILL)
         return x
 
