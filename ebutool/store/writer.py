@@ -209,9 +209,17 @@ def _discard(tmp: str) -> None:
         os.unlink(tmp)
 
 
+NAME_MAX = 255  # octets of a file name (Linux, macOS; the part's own name is the limit)
+
+
 def _tmp_name(out: str) -> str:
-    # (HOST.PID: a later run removes it if this process is killed, ebutool.store.leftovers)
-    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.{temp_tag()}.tmp")
+    """``.NAME.SPACE.PID.tmp`` beside ``out`` (SPACE.PID: a later run removes it if this
+    process is killed, ebutool.store.leftovers), NAME cut so that the temporary name is
+    no longer than a file name may be: whatever part name fits, its temporary name fits
+    (one process writes one part at a time, so the cut names never meet)."""
+    tail = f".{temp_tag()}.tmp"
+    name = os.fsencode(os.path.basename(out))[: NAME_MAX - 1 - len(tail)]
+    return os.path.join(os.path.dirname(out), f".{os.fsdecode(name)}{tail}")
 
 
 def _write_part(

@@ -154,3 +154,16 @@ def test_a_store_without_a_folder(tmp_path, missing):
         p.unlink()
     (store / missing).rmdir()
     assert remove_leftovers(str(store)) == []
+
+
+@pytest.mark.parametrize("stem", ["x" * 225, "é" * 110])
+def test_an_input_with_a_long_name(tmp_path, stem):
+    """Whatever part name fits in a file name, its temporary name fits too (the review:
+    the host and pid in it made a 190-character input name fail with ENAMETOOLONG)."""
+    long = tmp_path / f"{stem}.pcap"
+    long.write_bytes((SAMPLES / "mixed.pcap").read_bytes())
+    report = extract([long], tmp_path / "s")
+    assert [r.status for r in report.results] == ["extracted"], report.results[0].error
+    (part,) = os.listdir(tmp_path / "s" / PARTS)
+    assert len(os.fsencode(part)) > 240 and _hidden(tmp_path / "s") == []
+    assert len(ebutool.analyze(tmp_path / "s")) == len(ebutool.analyze(SAMPLES / "mixed.pcap"))
