@@ -6,7 +6,8 @@
 
 ``NAME`` is the input's base name and a short hash of its absolute path, so two inputs
 with the same base name in different folders get different parts, and the same input
-extracted again replaces its own part.
+extracted again replaces its own part (a base name of more than 234 octets is cut so that
+the part's file name fits in 255).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ FORMAT = "ebutool-record-store"
 PARTS = "parts"
 BINDINGS = "bindings"
 PATH_HASH_CHARS = 12
+PART_SUFFIX = ".parquet"
+NAME_MAX = 255  # octets of a file name (Linux, macOS)
 
 
 def is_store(path: str | os.PathLike[str]) -> bool:
@@ -31,17 +34,23 @@ def is_store(path: str | os.PathLike[str]) -> bool:
 
 
 def part_name(path: str) -> str:
+    """``BASE-HASH``: the input's base name and a short hash of its absolute path (module
+    doc), the base name cut so that ``BASE-HASH.parquet`` fits in a file name (the hash
+    keeps two inputs whose names are cut alike apart)."""
     full = os.path.abspath(path)
     digest = hashlib.sha256(full.encode("utf-8", "surrogateescape")).hexdigest()
-    return f"{os.path.basename(full)}-{digest[:PATH_HASH_CHARS]}"
+    tail = f"-{digest[:PATH_HASH_CHARS]}"
+    room = NAME_MAX - len(tail) - len(PART_SUFFIX)
+    base = os.fsdecode(os.fsencode(os.path.basename(full))[:room])
+    return f"{base}{tail}"
 
 
 def part_path(store: str, name: str) -> str:
-    return os.path.join(store, PARTS, f"{name}.parquet")
+    return os.path.join(store, PARTS, f"{name}{PART_SUFFIX}")
 
 
 def bindings_path(store: str, name: str) -> str:
-    return os.path.join(store, BINDINGS, f"{name}.parquet")
+    return os.path.join(store, BINDINGS, f"{name}{PART_SUFFIX}")
 
 
 def create_store(store: str) -> None:

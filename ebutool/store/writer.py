@@ -44,7 +44,7 @@ from ebutool.core.gc_tuning import fewer_collections
 from ebutool.core.version import __version__
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.facts import BindingFacts
-from ebutool.store.layout import bindings_path, part_name, part_path
+from ebutool.store.layout import NAME_MAX, bindings_path, part_name, part_path
 from ebutool.store.leftovers import temp_tag
 from ebutool.store.schema import META_KEY, RECORD_SCHEMA, SCHEMA_VERSION, to_batch
 from ebutool.stream.sniff import linktype_of
@@ -207,9 +207,6 @@ def _discard(tmp: str) -> None:
     # (never raises: it runs while another error is being reported)
     with contextlib.suppress(OSError):
         os.unlink(tmp)
-
-
-NAME_MAX = 255  # octets of a file name (Linux, macOS; the part's own name is the limit)
 
 
 def _tmp_name(out: str) -> str:

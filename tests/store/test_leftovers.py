@@ -167,3 +167,20 @@ def test_an_input_with_a_long_name(tmp_path, stem):
     (part,) = os.listdir(tmp_path / "s" / PARTS)
     assert len(os.fsencode(part)) > 240 and _hidden(tmp_path / "s") == []
     assert len(ebutool.analyze(tmp_path / "s")) == len(ebutool.analyze(SAMPLES / "mixed.pcap"))
+
+
+def test_inputs_whose_names_only_just_fit_in_a_file_name(tmp_path):
+    """A part's name is the input's base name and a hash of its path: for a base name of
+    more than 234 octets it is cut so that it fits, the hash telling apart two inputs
+    whose names are cut alike (both were an ENAMETOOLONG, exit 5, before)."""
+    a, b = tmp_path / ("x" * 244 + "a.pcap"), tmp_path / ("x" * 244 + "b.pcap")
+    a.write_bytes((SAMPLES / "mixed.pcap").read_bytes())
+    b.write_bytes((SAMPLES / "standard.pcap").read_bytes())
+    report = extract([a, b], tmp_path / "s")
+    assert [r.status for r in report.results] == ["extracted"] * 2, report.failed
+    parts = sorted(os.listdir(tmp_path / "s" / PARTS))
+    assert len(parts) == 2 and all(len(os.fsencode(p)) == 255 for p in parts)
+    assert parts[0][:234] == parts[1][:234]  # (cut alike, told apart by the hash)
+    assert len(ebutool.analyze(tmp_path / "s")) == len(
+        ebutool.analyze(SAMPLES / "mixed.pcap")
+    ) + len(ebutool.analyze(SAMPLES / "standard.pcap"))
