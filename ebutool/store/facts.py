@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 import pyarrow as pa
 
 from ebutool.records.record import Record
-from ebutool.store.leftovers import temp_tag
+from ebutool.store.leftovers import facts_prefix
 from ebutool.store.runs import Runs
 
 FACTS_SCHEMA = pa.schema(
@@ -112,7 +112,7 @@ class BindingFacts:
     def _spill(self, table: pa.Table) -> None:
         if self.runs is None:
             folder = self.spill_dir or tempfile.gettempdir()
-            self.runs = Runs(folder, PAIR_ORDER, prefix=f".facts-{temp_tag()}-")
+            self.runs = Runs(folder, PAIR_ORDER, prefix=facts_prefix())
         self.runs.add(table)
 
     def batches(self) -> Iterator[pa.Table]:

@@ -40,9 +40,12 @@ def part_name(path: str) -> str:
     full = os.path.abspath(path)
     digest = hashlib.sha256(full.encode("utf-8", "surrogateescape")).hexdigest()
     tail = f"-{digest[:PATH_HASH_CHARS]}"
-    room = NAME_MAX - len(tail) - len(PART_SUFFIX)
-    base = os.fsdecode(os.fsencode(os.path.basename(full))[:room])
-    return f"{base}{tail}"
+    return f"{cut_name(os.path.basename(full), NAME_MAX - len(tail) - len(PART_SUFFIX))}{tail}"
+
+
+def cut_name(name: str, octets: int) -> str:
+    """``name`` cut to at most ``octets`` octets of its file-system encoding."""
+    return os.fsdecode(os.fsencode(name)[:octets])
 
 
 def part_path(store: str, name: str) -> str:

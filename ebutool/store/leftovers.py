@@ -25,7 +25,7 @@ import re
 import shutil
 import socket
 
-from ebutool.store.layout import BINDINGS, PARTS
+from ebutool.store.layout import BINDINGS, NAME_MAX, PARTS, cut_name
 
 SPACE_CHARS = 8  # hex digits of the host and PID namespace's hash in a temporary name
 _TMP_FILE = re.compile(r"^\..+\.(?P<space>[0-9a-f]{8})\.(?P<pid>\d{1,10})\.tmp$")
@@ -46,6 +46,20 @@ def _space() -> str:
 def temp_tag() -> str:
     """``SPACE.PID`` of this process, for the names of its temporary files in a store."""
     return f"{_space()}.{os.getpid()}"
+
+
+def temp_file(out: str) -> str:
+    """``.NAME.SPACE.PID.tmp`` beside ``out``, NAME (out's) cut so that the temporary
+    name is no longer than a file name may be: whatever part name fits, its temporary
+    name fits (one process writes one part at a time, so the cut names never meet)."""
+    tail = f".{temp_tag()}.tmp"
+    name = cut_name(os.path.basename(out), NAME_MAX - 1 - len(tail))
+    return os.path.join(os.path.dirname(out), f".{name}{tail}")
+
+
+def facts_prefix() -> str:
+    """The prefix of this process's spill directories of binding facts (``.facts-SPACE.PID-``)."""
+    return f".facts-{temp_tag()}-"
 
 
 def _running(pid: int) -> bool:

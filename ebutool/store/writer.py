@@ -44,8 +44,8 @@ from ebutool.core.gc_tuning import fewer_collections
 from ebutool.core.version import __version__
 from ebutool.records.from_packet import StreamStats
 from ebutool.store.facts import BindingFacts
-from ebutool.store.layout import NAME_MAX, bindings_path, part_name, part_path
-from ebutool.store.leftovers import temp_tag
+from ebutool.store.layout import bindings_path, part_name, part_path
+from ebutool.store.leftovers import temp_file
 from ebutool.store.schema import META_KEY, RECORD_SCHEMA, SCHEMA_VERSION, to_batch
 from ebutool.stream.sniff import linktype_of
 
@@ -183,12 +183,12 @@ def extract_file(
                         os.unlink(stale)
                 return PartResult(path, name, "failed", str(exc))
             _write_atomic(facts_out, facts.batches())
-        os.replace(_tmp_name(out), out)  # the part last: a part that exists is complete
+        os.replace(temp_file(out), out)  # the part last: a part that exists is complete
     except OSError as exc:
         # The input's read errors are its diagnostics (ebutool.capture.window): an OSError
         # here is the store's disk (full, read-only, EIO): no part of this file, and the
         # run cannot go on (exit 5, not a failed input and not an internal error).
-        _discard(_tmp_name(out))
+        _discard(temp_file(out))
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise OutputError(f"{store}: cannot write the part of {path} ({reason})") from None
     return PartResult(
@@ -207,16 +207,6 @@ def _discard(tmp: str) -> None:
     # (never raises: it runs while another error is being reported)
     with contextlib.suppress(OSError):
         os.unlink(tmp)
-
-
-def _tmp_name(out: str) -> str:
-    """``.NAME.SPACE.PID.tmp`` beside ``out`` (SPACE.PID: a later run removes it if this
-    process is killed, ebutool.store.leftovers), NAME cut so that the temporary name is
-    no longer than a file name may be: whatever part name fits, its temporary name fits
-    (one process writes one part at a time, so the cut names never meet)."""
-    tail = f".{temp_tag()}.tmp"
-    name = os.fsencode(os.path.basename(out))[: NAME_MAX - 1 - len(tail)]
-    return os.path.join(os.path.dirname(out), f".{os.fsdecode(name)}{tail}")
 
 
 def _write_part(
@@ -239,7 +229,7 @@ def _write_part(
     from ebutool.stream.reader import read_records
 
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    tmp = _tmp_name(out)
+    tmp = temp_file(out)
     content = ContentHash()  # the file's SHA-256, taken in the pass that reads it
     items = read_records(path, diag, stats, esp_sas=esp[0], content=content)
     evidence, footprint = Evidence(), Footprint()
@@ -292,7 +282,7 @@ def _write_atomic(out: str, tables: Iterator[pa.Table]) -> None:
     """``tables`` (at least one, all of one schema) as the Parquet file ``out``, a row
     group each, under a temporary name renamed into place when complete."""
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    tmp = _tmp_name(out)
+    tmp = temp_file(out)
     try:
         first = next(tables)
         with pq.ParquetWriter(tmp, first.schema, compression=COMPRESSION) as writer:
