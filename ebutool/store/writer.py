@@ -24,7 +24,6 @@ hash, is kept as it is ("unchanged").
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import time
@@ -47,6 +46,7 @@ from ebutool.store.facts import BindingFacts
 from ebutool.store.layout import bindings_path, part_name, part_path
 from ebutool.store.leftovers import temp_file
 from ebutool.store.schema import META_KEY, RECORD_SCHEMA, SCHEMA_VERSION, to_batch
+from ebutool.stream.content_hash import ContentHash, file_sha256
 from ebutool.stream.sniff import linktype_of
 
 if TYPE_CHECKING:
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 65536  # records per Arrow batch (and Parquet row group) while writing
 COMPRESSION = "zstd"
-HASH_CHUNK = 1 << 20
 
 
 @dataclass
@@ -77,11 +76,7 @@ class PartResult:
 
 def file_hash(path: str) -> str:
     """The SHA-256 of the file's content, hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_sha256(path)[0]
 
 
 def part_meta(path: str) -> dict | None:
@@ -225,7 +220,6 @@ def _write_part(
     (detected)."""
     from itertools import islice
 
-    from ebutool.stream.content_hash import ContentHash
     from ebutool.stream.reader import read_records
 
     os.makedirs(os.path.dirname(out), exist_ok=True)

@@ -24,7 +24,7 @@ import hashlib
 import io
 import os
 
-HASH_CHUNK = 1 << 20  # octets read at a time for what the reader left
+HASH_CHUNK = 1 << 20  # octets read at a time when hashing what no reader reads (memory flat)
 
 
 class _Tapped(io.RawIOBase):
@@ -49,18 +49,24 @@ class _Tapped(io.RawIOBase):
 
 
 class ContentHash:
-    """The SHA-256 of one input file, fed by the reader (module doc)."""
+    """The SHA-256 of one input file, fed by the reader (module doc); with no reader,
+    :meth:`hexdigest` reads the whole file (:func:`file_sha256`)."""
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
         self._file: io.FileIO | None = None
+        self.octets = 0  # hashed so far (the file's size, once hexdigest has read the rest)
+
+    def _update(self, data: memoryview) -> None:
+        self._hash.update(data)
+        self.octets += len(data)
 
     def open(self, name: str | os.PathLike) -> io.RawIOBase:
         """The file ``name`` opened for the reader (raises as ``open`` does)."""
         if self._file is not None:
             raise ValueError("ContentHash: one file per hash")
         self._file = io.FileIO(name, "rb")
-        return _Tapped(self._file, self._hash.update)
+        return _Tapped(self._file, self._update)
 
     def hexdigest(self) -> str:
         """The whole file's SHA-256 (what the reader did not read is read here)."""
@@ -69,7 +75,7 @@ class ContentHash:
         buf = bytearray(HASH_CHUNK)
         with memoryview(buf) as view:
             while n := self._file.readinto(buf):
-                self._hash.update(view[:n])
+                self._update(view[:n])
         return self._hash.hexdigest()
 
     def close(self) -> None:
@@ -81,3 +87,11 @@ class ContentHash:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def file_sha256(path: str | os.PathLike) -> tuple[str, int]:
+    """(hex SHA-256, octets) of the file's content, read in :data:`HASH_CHUNK` pieces
+    (raises OSError as ``open`` and ``read`` do)."""
+    with ContentHash() as content:
+        content.open(path)
+        return content.hexdigest(), content.octets

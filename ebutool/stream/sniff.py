@@ -80,31 +80,24 @@ def _open_compressed(
     raise InputError(f"{name}: {packing}-compressed, but not a capture or trace")
 
 
-HASH_CHUNK = 1 << 20  # octets read at a time when hashing an input (memory stays flat)
-
-
 def input_digest(source: str | os.PathLike) -> dict[str, object]:
     """``{"name", "size_bytes", "sha256"}`` of one input file as it is on disk (a
-    compressed input: its compressed octets), hashed in :data:`HASH_CHUNK` pieces.
-    Standard input ("-") is read once, by the analysis, so it cannot be hashed: its
-    size and hash are None with a ``reason``; so are a file's that cannot be read."""
-    import hashlib
+    compressed input: its compressed octets), hashed in pieces
+    (:func:`ebutool.stream.content_hash.file_sha256`).  Standard input ("-") is read
+    once, by the analysis, so it cannot be hashed: its size and hash are None with a
+    ``reason``; so are a file's that cannot be read."""
+    from ebutool.stream.content_hash import file_sha256
 
     name = "-" if str(source) == "-" else os.fspath(source)
     if name == "-":
         return _unhashed(name, "standard input: read once by the run, not hashed")
     if os.path.isdir(name):  # a record store: each part records its input's hash
         return _unhashed(name, "a directory (a record store's parts carry their inputs' SHA-256)")
-    h = hashlib.sha256()
-    size = 0
     try:
-        with open(name, "rb") as fh:
-            while chunk := fh.read(HASH_CHUNK):
-                h.update(chunk)
-                size += len(chunk)
+        digest, size = file_sha256(name)
     except OSError as exc:
         return _unhashed(name, f"cannot be read: {exc.strerror or exc}")
-    return {"name": name, "size_bytes": size, "sha256": h.hexdigest()}
+    return {"name": name, "size_bytes": size, "sha256": digest}
 
 
 def _unhashed(name: str, reason: str) -> dict[str, object]:

@@ -18,7 +18,7 @@ import pytest
 from ebutool.core.constants import PROTOCOL_CONSTANTS, ProtocolConfig
 from ebutool.core.version import __version__
 from ebutool.report.provenance import build_provenance, provenance_json
-from ebutool.stream.sniff import HASH_CHUNK
+from ebutool.stream.content_hash import HASH_CHUNK
 
 
 def test_inputs_hashed_like_hashlib(tmp_path):
