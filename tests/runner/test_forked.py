@@ -90,34 +90,46 @@ def test_three_processes_take_one_task_each(gate):
     assert len(set(fork_mapper(3)(lambda x: (_barrier(gate, 3), os.getpid())[1], range(3)))) == 3
 
 
-def test_a_childs_exception_is_raised_here(gate):
+def _in_the_child(gate, act):
+    """A task that, in the child (each of two processes holding one task), does ``act``."""
+
     def task(x: int) -> int:
         if _barrier(gate):
-            raise Odd(f"task {x} in the child")
+            act(x)
         return x
 
-    with pytest.raises(Odd, match="in the child"):
-        fork_mapper(2)(task, [0, 1])
+    return task
 
 
-def test_an_exception_that_cannot_be_pickled_comes_as_its_text(gate):
-    def task(x: int) -> int:
-        if _barrier(gate):
-            raise ValueError(lambda: None)  # its argument cannot be pickled
-        return x
-
-    with pytest.raises(RuntimeError, match="ValueError"):
-        fork_mapper(2)(task, [0, 1])
+def _raise_odd(x: int) -> None:
+    raise Odd(f"task {x} in the child")
 
 
-def test_a_child_killed_is_a_worker_lost(gate):
-    def task(x: int) -> int:
-        if _barrier(gate):
-            os.kill(os.getpid(), signal.SIGKILL)
-        return x
+def _raise_unpicklable(x: int) -> None:
+    raise ValueError(lambda: None)  # its argument cannot be pickled
 
-    with pytest.raises(WorkerLost, match="signal 9"):
-        fork_mapper(2)(task, [0, 1])
+
+def _killed(x: int) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _child_pid(gate) -> int:
+    """The other process that passed the barrier."""
+    (pid,) = {int(p.name.split(".")[0]) for p in gate.iterdir()} - {os.getpid()}
+    return pid
+
+
+@pytest.mark.parametrize(
+    "act, raised, match",
+    [
+        (_raise_odd, Odd, "in the child"),  # a child's exception is raised here
+        (_raise_unpicklable, RuntimeError, "ValueError"),  # as its text, if not picklable
+        (_killed, WorkerLost, "signal 9"),  # a child killed is a worker lost
+    ],
+)
+def test_what_befalls_a_childs_task_is_raised_here(gate, act, raised, match):
+    with pytest.raises(raised, match=match):
+        fork_mapper(2)(_in_the_child(gate, act), [0, 1])
 
 
 def test_children_ended_when_this_process_stops(gate):
@@ -130,7 +142,7 @@ def test_children_ended_when_this_process_stops(gate):
     with pytest.raises(KeyboardInterrupt):
         fork_mapper(2)(task, [0, 1])
     assert time.monotonic() - start < 30  # the sleeping child was ended, not waited for
-    (pid,) = {int(p.name.split(".")[0]) for p in gate.iterdir()} - {os.getpid()}
+    pid = _child_pid(gate)
     with pytest.raises(ChildProcessError):  # and reaped
         os.waitpid(pid, os.WNOHANG)
     with pytest.raises(ProcessLookupError):
@@ -192,7 +204,7 @@ def test_a_child_killed_while_writing_is_a_worker_lost_not_a_cut_pickle(gate):
     def big_or_kill(x: int):
         if _barrier(gate):
             return b"x" * 4_000_000  # more than a pipe holds: the child blocks writing
-        (pid,) = {int(p.name.split(".")[0]) for p in gate.iterdir()} - {os.getpid()}
+        pid = _child_pid(gate)
         _blocked_in_pipe_write(pid)  # (its results half in the pipe)
         os.kill(pid, signal.SIGKILL)
         return x
@@ -204,14 +216,8 @@ def test_a_child_killed_while_writing_is_a_worker_lost_not_a_cut_pickle(gate):
 def test_no_descriptor_left_open(gate):
     before = set(os.listdir("/proc/self/fd"))
     fork_mapper(3)(_where, range(10))
-
-    def task(x: int) -> int:
-        if _barrier(gate):
-            raise Odd(x)
-        return x
-
     with pytest.raises(Odd):
-        fork_mapper(2)(task, [0, 1])
+        fork_mapper(2)(_in_the_child(gate, _raise_odd), [0, 1])
     assert set(os.listdir("/proc/self/fd")) == before
 
 
