@@ -16,8 +16,10 @@ nothing is pickled on the way in (a bin of the 8 x 1 M-packet store is ~3 MB of
 records), there is one process fewer to fork, and this process, idle while the pool
 ran, takes tasks too (docs/performance.md, "the fork mapper").
 
-A task that raises in a child raises the same exception here; a child that ends
-without its results (killed) is a :class:`WorkerLost`.  When this process stops (an
+A task that raises in a child raises the same exception here, as soon as this process
+has ended the task it is running (it looks at the children's pipes after each task: a
+child writes only at its end); a child that ends without its results (killed) is a
+:class:`WorkerLost`, as soon too.  When this process stops (an
 exception, Ctrl-C, SIGTERM), the children still running are ended and waited for.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import struct
 from collections.abc import Callable, Sequence
@@ -73,7 +76,18 @@ def fork_mapper(jobs: int, first: Callable[[], object] | None = None):
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
             if first is not None:
                 first()
-            results = dict(_take(func, tasks, tickets))
+            results: dict[int, Any] = {}
+            while True:
+                took, ended = _take(func, tasks, tickets, [read for _, read in children])
+                results.update(took)
+                if not ended:  # no task left
+                    break
+                # a child that ended while tasks were left failed (its error, or lost): raised
+                # now, not once this process has run the tasks it left (or, ending just as
+                # the last ticket went, it is collected early and the taking goes on)
+                for child in [c for c in children if c[1] in ended]:
+                    children.remove(child)
+                    results.update(_collect(*child))
             while children:
                 # out of the list before it is collected: whatever _collect raises, its
                 # pipe is closed and it is waited for, and _end must not touch it again
@@ -104,13 +118,21 @@ def _tickets(n: int) -> int:
     return read
 
 
-def _take(func: Callable[[Any], Any], tasks: list[Any], tickets: int) -> list[tuple[int, Any]]:
-    """(index, result) of each task this process takes, until none is left."""
+def _take(
+    func: Callable[[Any], Any], tasks: list[Any], tickets: int, watch: Sequence[int] = ()
+) -> tuple[list[tuple[int, Any]], list[int]]:
+    """(index, result) of each task this process takes, until none is left or, after a
+    task, one of the children's pipes ``watch`` has something to read (that child has
+    ended: it writes only at its end): (the pairs, those pipes; none when no task is left)."""
     out = []
     while data := os.read(tickets, TICKET.size):
         (i,) = TICKET.unpack(data)
         out.append((i, func(tasks[i])))
-    return out
+        if watch:  # (one poll per task, no wait)
+            ended, _, _ = select.select(watch, [], [], 0)
+            if ended:
+                return out, ended
+    return out, []
 
 
 def _fork(func: Callable[[Any], Any], tasks: list[Any], tickets: int) -> tuple[int, int]:
@@ -130,7 +152,7 @@ def _fork(func: Callable[[Any], Any], tasks: list[Any], tickets: int) -> tuple[i
         os.close(read)
         worker_signals()  # Ctrl-C is the main process's (it ends the children); SIGTERM ends us
         try:
-            data = pickle.dumps(("ok", _take(func, tasks, tickets)), pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(("ok", _take(func, tasks, tickets)[0]), pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # raised again in the main process
             data = _error(exc)
         with os.fdopen(write, "wb") as out:

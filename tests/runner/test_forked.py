@@ -132,6 +132,27 @@ def test_what_befalls_a_childs_task_is_raised_here(gate, act, raised, match):
         fork_mapper(2)(_in_the_child(gate, act), [0, 1])
 
 
+def test_a_childs_failure_is_raised_after_the_task_running_here(tmp_path):
+    """A child that fails leaves its tasks to this process, which raises its error after
+    the task it was running, not after running all the tasks left."""
+    here: list[int] = []
+
+    def task(x: int) -> int:
+        if os.getpid() != PARENT:
+            (tmp_path / "child").write_text(str(os.getpid()))
+            raise Odd(f"task {x} in the child")
+        if not here:  # this process's first task: until the child has ended (not reaped)
+            _wait_for(tmp_path / "child")
+            pid = int((tmp_path / "child").read_text())
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        here.append(x)
+        return x
+
+    with pytest.raises(Odd, match="in the child"):
+        fork_mapper(2)(task, range(40))
+    assert len(here) == 1  # (before: the 38 or 39 tasks left, then the error)
+
+
 def test_children_ended_when_this_process_stops(gate):
     def task(x: int) -> int:
         if _barrier(gate):
