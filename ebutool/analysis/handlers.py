@@ -271,7 +271,7 @@ class MessageHandlers:
                     "answers no CoTI in the capture",
                     rec.frame,
                 )
-                if ho.mid_start:
+                if self._began_before_capture(ho, res.coa):
                     ep = self._cn(ho, res.peer)
                     ex = ep.cotis.setdefault(m.init_cookie, Exchange(coa=res.coa))
                 else:
@@ -308,6 +308,19 @@ class MessageHandlers:
             if ep is not None:
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
 
+    def _began_before_capture(self, ho: Handover, coa: str) -> bool:
+        """An orphan reply to ``coa`` in handover ``ho``: True when the capture began
+        inside ``ho``.  In the MN's first handover of the capture, a reply to its address
+        answering a request the capture does not hold shows that the request -- and so
+        the move -- came before the capture's first packet of it: its t0 is not
+        observed (DESIGN.md section 4), even though a later request opened it here.  Its
+        CN episodes so far are flagged so too (capture_started_mid_episode)."""
+        if not ho.mid_start and ho.first_in_capture and coa == ho.coa and ho.t0_source != "event":
+            ho.missed_start = True
+            for ep in ho.all_cns():
+                ep.started_mid = True
+        return ho.mid_start
+
     def _ha_ba(
         self,
         rec: Record,
@@ -326,7 +339,7 @@ class MessageHandlers:
                 f"frame {rec.frame}: BA seq {seq} from HA {rec.src} answers no BU in the capture",
                 rec.frame,
             )
-            if not ho.mid_start or ho.ha_bus:
+            if ho.ha_bus or not self._began_before_capture(ho, ho.coa):
                 return
             ex = ho.ha_bus[seq] = Exchange(coa=ho.coa)
             ho.ha = rec.src

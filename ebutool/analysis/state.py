@@ -204,6 +204,9 @@ class Handover:
     refresh_cns: set[str] | None = None  # CNs with a binding before any (E)BU (with_added)
     done_cns: list[CNState] = field(default_factory=list)  # finished before a later event
     evicted: bool = False  # its MN's state was evicted (now, or before it began)
+    # a reply to this address answered a request the capture does not hold, in the MN's
+    # first handover of the capture: the request, and so the move, came before it began
+    missed_start: bool = False
 
     def all_cns(self) -> list[CNState]:
         """Every CN episode of the handover, finished ones first."""
@@ -239,11 +242,15 @@ class Handover:
         """The capture began inside this handover: no event dates it, and it did not open
         with a request that starts a procedure -- for the MN's first handover in the
         capture; for any handover when it opened with a BU to the CN (that BU follows
-        the procedure's tests, which the capture did not show)."""
-        return (
-            (self.first_in_capture or self.opened_by == "BU_CN")
-            and self.t0_source != "event"
-            and self.opened_by not in ("BU", "EBU", "CoTI", "HoTI")
+        the procedure's tests, which the capture did not show).  Or a reply answered a
+        request of it that the capture began after (``missed_start``): its first packet
+        is not the move's."""
+        return self.t0_source != "event" and (
+            self.missed_start
+            or (
+                (self.first_in_capture or self.opened_by == "BU_CN")
+                and self.opened_by not in ("BU", "EBU", "CoTI", "HoTI")
+            )
         )  # BU = to the HA
 
 

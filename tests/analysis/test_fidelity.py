@@ -6,6 +6,7 @@ and each expected row is computed here from the scenario's own packet times.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import ebutool
@@ -453,6 +454,36 @@ def test_a_later_handover_first_seen_at_its_bu_to_the_cn_began_before_the_captur
             rtt_bt_basis=None,  # no prediction uses it
         ),
     )
+
+
+@pytest.mark.parametrize("missed", ["bu_ha", "coti"])
+def test_a_reply_to_a_request_before_the_capture_began_leaves_t0_unknown(tmp_path, missed):
+    """The capture begins just after the MN's first packet from its new address (the BU
+    to the HA, or the CoTI); what it shows first is a later request (a HoTI or the BU).
+    The reply to the missed request proves the move came before the capture's first
+    packet of it: t0 unknown, no latency, the row out of statistics (the review of stop
+    31 found 132/122 ms instead of 142/132, quality ok)."""
+    s = Scenario()
+    if missed != "bu_ha":
+        s.bu_ha(1000.005, seq=10)
+    s.hoti(1000.01, H, s.new)
+    if missed != "coti":
+        s.coti(1000.0, C)
+    s.ba_ha(1020, seq=10)
+    s.cot(1030, C, index=2)
+    s.hot(1080, H, index=1)
+    s.bu_cn(1080.5, seq=20, hidx=1, cidx=2)
+    s.data_down(1096, s.new)
+    s.ba_cn(1110.5, seq=20, key=(1, 2))
+    s.data_up(1111, s.new)
+    df, diag = analyze(s, tmp_path)
+    row = one(df)
+    assert diag.counts["orphan_reply"] == 1  # still said
+    assert row["quality"] == "capture_began_mid_procedure"
+    assert "capture_started_mid_episode" in row["diagnosis"]
+    assert "no_home_registration" not in row["diagnosis"]  # the HA's BA is there
+    for col in ("t_handover", "send_latency_ms", "recv_latency_ms"):
+        assert pd.isna(row[col]), col
 
 
 @pytest.mark.parametrize("first", ["hoti", "data"])
