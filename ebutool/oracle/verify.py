@@ -589,6 +589,7 @@ class Oracle:
         )
         oldest: int | None = None  # the earliest first use of the nonces (their max age)
         unknown: int | None = None
+        unseen = False  # a nonce not first used in the capture: the oldest's age unknown
         for index in indices:
             if index is None:
                 continue
@@ -596,10 +597,13 @@ class Oracle:
             if first is not None:
                 if oldest is None or first < oldest:
                     oldest = first
-            elif unknown is None and not self._fresh_by_generation(cn, index, ts_ns):
-                unknown = index
+            else:
+                unseen = True
+                if unknown is None and not self._fresh_by_generation(cn, index, ts_ns):
+                    unknown = index
         age = ts_ns - oldest if oldest is not None else None
-        v.nonce_age_ms = age / 1e6 if age is not None and unknown is None else None
+        # (``age`` is then a lower bound: enough to call the BU too old, not the column)
+        v.nonce_age_ms = age / 1e6 if age is not None and not unseen else None
         if age is not None and age > self._nonce_ns:
             return INVALID, R_NONCE_OLD
         if sent.basis == BASIS_CAPTURE:

@@ -261,6 +261,23 @@ def test_generation_time_only_shows_that_a_nonce_is_fresh():
     assert (vs[0].verdict, vs[0].reason) == ("valid", "authenticator matches")
 
 
+def test_nonce_age_empty_when_one_nonce_was_not_first_used_in_the_capture():
+    # The BU's home nonce was first used at T0 (its HoT is in the capture), its care-of
+    # nonce's CoT is not: the oldest nonce's age is unknown (the generation time shows
+    # only that it is fresh), not the home nonce's 1,000 ms (review of stop 31).
+    m = RR()
+    fresh = {i: Nonce(n, (T0 - 10 * S) / 1e9) for i, n in NONCES.items()}
+    vs, _ = run([m.hot(T0, COA1, 1), m.bu(T0 + S, COA1, 10, 1, 2)], table((CN, KCN, fresh)))
+    bu = by_msg(vs)["BU"][0]
+    assert (bu.verdict, bu.reason, bu.nonce_age_ms) == ("valid", "authenticator matches", None)
+    # both first used in the capture: the oldest one's age
+    vs, _ = run(
+        [m.hot(T0, COA1, 1), m.cot(T0 + 500 * MS, COA1, 2), m.bu(T0 + S, COA1, 10, 1, 2)],
+        table((CN, KCN, fresh)),
+    )
+    assert by_msg(vs)["BU"][0].nonce_age_ms == 1000.0
+
+
 def test_nonce_age_from_first_use_in_the_capture():
     m = RR()
     pkts = [
