@@ -11,6 +11,9 @@ from ebutool.core.constants import ProtocolConfig
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
+# A CN episode whose first request came more than INITIAL_BINDACK_TIMEOUT after the
+# handover's home registration (DESIGN.md section 4; docs/analysis.md "quality")
+LATE_NOTE = "cn_first_request_late"
 
 
 def _ms(ns: float | None) -> float | None:
@@ -170,6 +173,32 @@ def finalize(
     return out
 
 
+def _first_request_late(
+    ho: Handover, ep: CNState, ha_ack: int | None, config: ProtocolConfig
+) -> bool:
+    """The MN's first request to this CN from the new address (CoTI, EBU, BU, or a home
+    test sent after t0) came more than INITIAL_BINDACK_TIMEOUT after the handover's
+    home registration had run (t0, the HA's accepting BA, or the MN's last BU to the HA
+    before that request): a registration with a correspondent the MN took up later, not
+    this handover's, whose latency from t0 is no handover latency.  A handover's requests
+    go out at t0 (early) or once the HA's BA is in (standard)."""
+    firsts = [e.sends[0] for t in (ep.cotis, ep.ebus, ep.bus) for e in t.values() if e.sends]
+    ht = ep.home_test
+    if ht is not None and ht.sends and ht.sends[0] >= ho.t0_ns:
+        firsts.append(ht.sends[0])
+    if not firsts:
+        return False
+    first = min(firsts)
+    start = ho.t0_ns
+    if ha_ack is not None and start < ha_ack <= first:
+        start = ha_ack
+    for ex in ho.ha_bus.values():  # (its retransmissions: the registration still running)
+        for sent in ex.sends:
+            if start < sent <= first:
+                start = sent
+    return first - start > config.initial_bindack_timeout * NS_PER_S
+
+
 def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: ProtocolConfig) -> bool:
     """The capture stopped less than INITIAL_BINDACK_TIMEOUT after the episode's last
     request, before a reply could be missed (None: the handover was closed by the MN's
@@ -210,6 +239,8 @@ def _cn_episode(
 
     rtt_ro, ro_from = _rtt_ro(ep, karn)
     _cn_notes(ep, kind, config, capture_end_ns, notes)
+    if ep.t0_ns is None and not ep.unknown_start and _first_request_late(ho, ep, ha_ack, config):
+        notes.add(LATE_NOTE)
     took_effect = ep.complete  # (a scan of its BUs: once)
     complete = took_effect and not ep.unknown_start
     if not took_effect and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):

@@ -21,6 +21,7 @@ INCOMPLETE = "incomplete"
 EBA_ONLY = "eba_only"
 INCONSISTENT_TIMES = "inconsistent_times"
 STATE_EVICTED = "state_evicted"
+LATE_CORRESPONDENT = "not_this_handover"
 
 # code -> what it means; checked in this order (a row gets the first that applies)
 QUALITY_CODES: dict[str, str] = {
@@ -30,6 +31,9 @@ QUALITY_CODES: dict[str, str] = {
     REFRESH: "a binding refresh (the CN sent route-optimised data to the care-of address "
     "before the binding update, `binding_refresh`), not a handover",
     MID_START: "the capture began inside the procedure: t0 and what ran before are unknown",
+    LATE_CORRESPONDENT: "the MN's first request to this CN came more than "
+    "INITIAL_BINDACK_TIMEOUT after the handover's home registration "
+    "(`cn_first_request_late`): a correspondent it took up later, not this handover's",
     AMBIGUOUS: "a BU with care-of nonce index 0 that may be standard or early "
     "(`care_of_index_0_ambiguous`)",
     INCOMPLETE: "the procedure did not complete inside the capture (`complete` is false)",
@@ -44,6 +48,7 @@ _BY_NOTE = (
     ("exchange_limit", STATE_EVICTED),
     ("binding_refresh", REFRESH),
     ("capture_started_mid_episode", MID_START),
+    ("cn_first_request_late", LATE_CORRESPONDENT),
     ("care_of_index_0_ambiguous", AMBIGUOUS),
 )
 _TIME_NOTES = frozenset({"reply_before_request", "data_before_handover"})

@@ -456,6 +456,38 @@ def test_a_later_handover_first_seen_at_its_bu_to_the_cn_began_before_the_captur
     )
 
 
+@pytest.mark.parametrize("after_ms, late", [(500.0, False), (10_000.0, True)])
+def test_a_cn_first_contacted_long_after_the_handover_is_not_its_episode(tmp_path, after_ms, late):
+    """A second CN the MN first signals with ``after_ms`` after the HA's BA, from the
+    same address: within INITIAL_BINDACK_TIMEOUT (1 s) an episode of the handover, later
+    a correspondent taken up afterwards (review of stop 31: 10,192 ms of send latency
+    counted as a standard handover's, quality ok)."""
+    s = Scenario()
+    rtts = standard_handover(s)  # the HA's BA at 1020
+    first_cn, second_cn = s.cn, "2001:db8:c2::1"
+    s.cn = second_cn
+    t = 1020 + after_ms
+    s.hoti(t, b"I" * 8, s.new)
+    s.coti(t + 0.01, b"J" * 8)
+    s.cot(t + 30, b"J" * 8, index=2)
+    s.hot(t + 80, b"I" * 8, index=1)
+    s.bu_cn(t + 80.5, seq=40, hidx=1, cidx=2)
+    s.ba_cn(t + 110.5, seq=40, key=(1, 2))
+    s.data_up(t + 111, s.new)
+    s.cn = first_cn
+    df, _ = analyze(s, tmp_path)
+    assert len(df) == 2
+    expect_row(df[df["cn"] == first_cn].iloc[0], **standard_expected(s, 1000.0, rtts))
+    row = df[df["cn"] == second_cn].iloc[0]
+    assert row["send_latency_ms"] == pytest.approx(t + 111 - 1000)  # observed, kept
+    if late:
+        assert row["quality"] == "not_this_handover"
+        assert "cn_first_request_late" in row["diagnosis"]
+    else:
+        assert row["quality"] == "ok"
+        assert pd.isna(row["diagnosis"]) or "cn_first_request_late" not in row["diagnosis"]
+
+
 @pytest.mark.parametrize("missed", ["bu_ha", "coti"])
 def test_a_reply_to_a_request_before_the_capture_began_leaves_t0_unknown(tmp_path, missed):
     """The capture begins just after the MN's first packet from its new address (the BU
