@@ -81,9 +81,19 @@ FORMULA_TEXT: dict[str, str] = {
 }
 
 
+# The RTTs are milliseconds of nanosecond timestamps: six decimals at most.  A sum of
+# two of them is rounded to those (110 + 19.9995 is 129.99949999999998 in binary
+# floating point, which a CSV would print so).
+MS_DECIMALS = 6
+
+
 def predict(rtt_ha: Num, rtt_bt: Num, rtt_ro: Num) -> dict[str, Num]:
-    """All six predicted latencies, keyed by formula name."""
-    return {name: f(rtt_ha, rtt_bt, rtt_ro) for name, f in FORMULAS.items()}
+    """All six predicted latencies, keyed by formula name (to the nanosecond)."""
+    out: dict[str, Num] = {}
+    for name, f in FORMULAS.items():
+        v = f(rtt_ha, rtt_bt, rtt_ro)
+        out[name] = None if v is None else round(v, MS_DECIMALS)
+    return out
 
 
 # Which formula predicts an episode's observed latency.  An early_fallback ran the

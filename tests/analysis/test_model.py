@@ -292,3 +292,18 @@ def test_cli_usage_errors_exit_2_with_one_line(args, fragment):
     assert fragment in result.stderr
     assert "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_predictions_are_to_the_nanosecond_not_binary_float_sums():
+    # RTTs of nanosecond captures have up to six decimals in ms; a sum in binary
+    # floating point may carry a tail (110 + 19.999015 is 129.99901499999999), which a
+    # CSV prints as it is
+    from ebutool.analysis.formulas import predict
+
+    rtt_ro = 19_999_015 / 1e6  # (an RTT of 19,999,015 ns)
+    assert repr(110.0 + rtt_ro) == "129.99901499999999"  # (the artefact guarded against)
+    got = predict(40.0, 110.0, rtt_ro)
+    assert repr(got["std_send_conserv"]) == "129.999015"
+    assert repr(got["std_recv"]) == "129.999015"
+    assert got["early_recv"] == rtt_ro and got["early_send_optimst"] == 0
+    assert predict(None, None, None)["std_send_conserv"] is None
