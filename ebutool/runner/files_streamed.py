@@ -27,7 +27,6 @@ import tempfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ebutool.analysis import make_oracle, record_pieces, source_labels
@@ -149,9 +148,9 @@ def merged_spilled(
 ) -> Spilled:
     """``names`` merged by time and analysed as one capture (as
     ebutool.runner.tasks' ``_analyze_merged``), in pieces under ``root``; each row's
-    ``source`` the input its episode began in.  Without ``diag``/``stats`` (a rotated
-    capture's pieces, whose warnings and counts were taken when each was read on its
-    own) they are not kept."""
+    ``source`` the input its episode began in.  Without ``diag``/``stats`` they are not
+    kept (a rotated capture's pieces: their counts were taken when each was read on its
+    own, their warnings are this analysis', ebutool.runner.views.PieceWarnings)."""
     diag = diag if diag is not None else Diagnostics()
     stats = stats if stats is not None else StreamStats()
     oracle = make_oracle(keys, config, diag)
@@ -325,19 +324,31 @@ def per_file_spilled(
 ) -> StreamedTable:
     """Every input analysed on its own in pieces, a rotated capture's pieces merged by
     time (unless ``no_merge``), as ebutool.runner.tasks.analyze_files does."""
-    from ebutool.runner.views import stitch_rotated
+    from ebutool.runner.views import PieceWarnings, stitch_rotated
 
     with spill_root() as root:
         task_args = (root.name, config, keys, esp_sas, given)
-        results = per_file(_spill_task, names, *task_args, jobs=jobs, diag=diag, stats=stats)
+        warnings = PieceWarnings(diag)
+        results = per_file(
+            _spill_task, names, *task_args, jobs=jobs, diag=diag, stats=stats,
+            diags=warnings.per_file,
+        )  # fmt: skip
         tables, labels = readable(results, source_labels(names))
         shown: list[str | None] = list(labels)
         notes: list[str] = []
         if not no_merge and len(tables) > 1:
             kept = [str(n) for n, r in zip(names, results, strict=True) if r is not None]
-            by_time = partial(merged_spilled, root.name, jobs=jobs, config=config, keys=keys,
-                              esp_sas=esp_sas)  # fmt: skip
+
+            def by_time(parts: list[str]) -> Spilled:
+                # (the pieces' counts were taken when each was read on its own; their
+                # warnings are the merged analysis', instead of the pieces' own)
+                return merged_spilled(
+                    root.name, parts, jobs=jobs, config=config, keys=keys,
+                    esp_sas=esp_sas, diag=warnings.for_merged(parts),
+                )  # fmt: skip
+
             tables, shown, notes = stitch_rotated(tables, kept, labels, by_time, diag)
+        warnings.settle(names, results, shown)
         for table, label in zip(tables, shown, strict=True):
             table.label = label
         return StreamedTable(tables, root, mn, cn, notes)

@@ -145,9 +145,12 @@ def per_file(
     diag: Diagnostics,
     stats: StreamStats,
     progress: Progress | NullProgress | None = None,
+    diags: list[Diagnostics] | None = None,
 ) -> list[T]:
     """``task(path, diag, stats, *args)`` for every input, in argument order (module
-    doc); ``progress`` follows a single input's reading.  Of several inputs, one that
+    doc); ``progress`` follows a single input's reading.  ``diags``: of several inputs,
+    each one's diagnostics (labelled with it) are appended there instead of going to
+    ``diag`` (ebutool.runner.views.PieceWarnings).  Of several inputs, one that
     cannot be read (InputError) is counted as an ``unreadable_input`` warning naming it
     and its result is None (:func:`readable`); when none can be read, the first one's
     error is raised."""
@@ -165,7 +168,11 @@ def per_file(
     else:
         runs = iter(map_files(_in_worker, paths, jobs, task, *args))
     for label, (value, d, s, error) in zip(labels, runs, strict=True):
-        diag.merge(d.labelled(shown_path(label)))  # a mistyped Kcn is no file name to show
+        d = d.labelled(shown_path(label))  # a mistyped Kcn is no file name to show
+        if diags is not None:
+            diags.append(d)
+        else:
+            diag.merge(d)
         merge_stats(stats, s)
         out.append(value)
         if error is not None:

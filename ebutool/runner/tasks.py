@@ -63,7 +63,13 @@ from ebutool.runner.multi import (
     source_labels,
     tagged,
 )
-from ebutool.runner.views import analyze_as_views, offsets_of, stitch_rotated, views_asked
+from ebutool.runner.views import (
+    PieceWarnings,
+    analyze_as_views,
+    offsets_of,
+    stitch_rotated,
+    views_asked,
+)
 from ebutool.store.layout import is_store
 
 if TYPE_CHECKING:
@@ -355,6 +361,7 @@ def _each_on_its_own(
         jobs=jobs,
         diag=diag,
         stats=stats,
+        diags=(warnings := PieceWarnings(diag)).per_file,
     )
     # Episode numbers count every episode of every file, so the filter comes last.
     frames, labels = readable(results, source_labels(names))
@@ -362,19 +369,28 @@ def _each_on_its_own(
     shown: list[str | None] = list(labels)
     if not no_merge and len(frames) > 1:
         kept = [str(n) for n, r in zip(names, results, strict=True) if r is not None]
-        by_time = partial(_pieces_merged, jobs, config, keys, oracle, esp_sas)
+        by_time = partial(_pieces_merged, jobs, config, keys, oracle, esp_sas, warnings)
         frames, shown, notes = stitch_rotated(frames, kept, labels, by_time, diag)
+    warnings.settle(names, results, shown)
     return _put_together(frames, shown, mn, cn, notes)
 
 
 def _pieces_merged(
-    jobs: int, config: ProtocolConfig, keys: Any, oracle: Any, esp_sas: EspSAs, parts: list[str]
+    jobs: int,
+    config: ProtocolConfig,
+    keys: Any,
+    oracle: Any,
+    esp_sas: EspSAs,
+    warnings: PieceWarnings,
+    parts: list[str],
 ) -> pd.DataFrame:
-    """The pieces of one rotated capture merged by time (their warnings and counts were
-    taken when each was analysed on its own)."""
+    """The pieces of one rotated capture merged by time (their counts were taken when
+    each was analysed on its own; their warnings are the merged analysis', which
+    ``warnings`` hands to the run instead of the pieces' own)."""
     return _analyze_merged(
-        parts, jobs, None, None, config, keys, Diagnostics(), StreamStats(), oracle, None, esp_sas
-    )
+        parts, jobs, None, None, config, keys, warnings.for_merged(parts), StreamStats(),
+        oracle, None, esp_sas,
+    )  # fmt: skip
 
 
 def _put_together(

@@ -178,6 +178,47 @@ def stitch_rotated(
     return out, out_labels, notes
 
 
+class PieceWarnings:
+    """The diagnostics of several inputs analysed each on its own, held apart until
+    :func:`stitch_rotated` has found the rotated captures among them: an input analysed
+    on its own gives ``diag`` its own; the pieces of a rotated capture give the
+    diagnostics of their merged analysis instead (a piece read apart has replies at its
+    cut whose requests are in the piece before: ``orphan_reply`` warnings of which the
+    merged capture has none).
+
+        warnings = PieceWarnings(diag)
+        results = per_file(..., diag=diag, diags=warnings.per_file)
+        ... stitch_rotated(..., merged=partial(analyse, diag=...warnings.for_merged(parts)))
+        warnings.settle(names, results, shown)
+    """
+
+    def __init__(self, diag: Diagnostics):
+        self.diag = diag
+        self.per_file: list[Diagnostics] = []  # per_file's ``diags``, in the inputs' order
+        self._merged: dict[str, Diagnostics] = {}  # first piece's path -> merged analysis'
+
+    def for_merged(self, parts: Sequence[str]) -> Diagnostics:
+        """A Diagnostics for the merged analysis of a rotated capture's ``parts``."""
+        out = self._merged[str(parts[0])] = Diagnostics(keep=self.diag.keep)
+        return out
+
+    def settle(
+        self, names: Sequence[str], results: Sequence[object], shown: Sequence[str | None]
+    ) -> None:
+        """Put the diagnostics into ``diag`` in the inputs' order: each input's own,
+        unless it is a piece of a rotated capture (its label not among ``shown``, the
+        labels stitch_rotated kept), whose merged analysis' come at its first piece."""
+        if not self.per_file:  # (one input: per_file gave ``diag`` its diagnostics)
+            return
+        kept = set(label for label in shown if label is not None)
+        labels = source_labels(names)
+        for name, label, result, d in zip(names, labels, results, self.per_file, strict=True):
+            if result is None or label in kept:
+                self.diag.merge(d)
+            elif str(name) in self._merged:
+                self.diag.merge(self._merged[str(name)])
+
+
 def _role(df: _WithAttrs) -> str | None:
     decisions = df.attrs.get("vantage", [])
     return decisions[0]["role"] if decisions else None

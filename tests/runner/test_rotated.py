@@ -68,6 +68,25 @@ def test_cli_notes_the_rotation_and_no_merge_keeps_apart(pieces):
     assert run_cli("analyze", *map(str, parts), "--merge", "--no-merge").exit_code == 2
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_rotated_captures_warnings_are_the_merged_ones_not_its_pieces(tmp_path, jobs):
+    """Cut in four, the pieces read apart reply to requests of the piece before
+    (orphan_reply) and each has too little to tell its vantage: warnings of the
+    pieces, not of the capture they are merged into, which has none (review of stop 31:
+    the stitched table was right, its warnings the pieces')."""
+    src = SAMPLES / "standard.pcap"
+    parts = split_pcap(src, tmp_path / "s", 4)
+    whole, stitched, apart = Diagnostics(), Diagnostics(), Diagnostics()
+    ebutool.analyze(src, diag=whole)
+    ebutool.analyze(*parts, diag=stitched, jobs=jobs)
+    ebutool.analyze(*parts, diag=apart, no_merge=True, jobs=jobs)
+    assert apart.counts["orphan_reply"] >= 1  # (what the cut makes: the guard)
+    assert dict(stitched.counts) == dict(whole.counts)
+    res = run_cli("analyze", *map(str, parts), "-f", "csv", "-j", str(jobs))
+    assert res.exit_code == 0, res.output
+    assert "orphan_reply" not in res.stderr and "rotated over" in res.stderr
+
+
 def test_captures_far_apart_in_time_are_not_one_rotation(tmp_path):
     # the same pieces, the second moved an hour later: not consecutive
     src = SAMPLES / "standard.pcap"
