@@ -61,6 +61,15 @@ def last_activity(ho: Handover) -> int:
     return last
 
 
+def _start_unsettled(ho: Handover) -> bool:
+    """The MN's first handover of the capture, dated by its first packet, whose home
+    registration the capture has not shown yet: a reply still to come may show that the
+    capture began inside it (then that packet is no t0: ebutool.analysis.handlers
+    ``_began_before_capture``), so its rows wait for its close (timed out or
+    superseded), not its completion."""
+    return ho.first_in_capture and ho.t0_source != "event" and not ho.ha_bus
+
+
 def _key(ep: Episode) -> tuple:
     return (ep.cn, ep.t0_ns, ep.coa)
 
@@ -137,7 +146,7 @@ class Follower:
     def _ready(self, mst: MNState, now: int) -> list[Episode]:
         """The completed episodes of the MN's current handover (module doc)."""
         ho = mst.current
-        if ho is None:
+        if ho is None or _start_unsettled(ho):
             return []
         entry = self.written.get(id(ho))
         gone = entry[2] if entry is not None else ()

@@ -271,7 +271,11 @@ class MessageHandlers:
                     "answers no CoTI in the capture",
                     rec.frame,
                 )
-                if self._began_before_capture(ho, res.coa):
+                ep = ho.cns.get(res.peer)
+                # (a second CoT of a CoTI the capture holds, already answered, shows
+                # nothing of when the capture began)
+                seen = ep is not None and m.init_cookie in ep.cotis
+                if not seen and self._began_before_capture(ho, res.coa):
                     ep = self._cn(ho, res.peer)
                     ex = ep.cotis.setdefault(m.init_cookie, Exchange(coa=res.coa))
                 else:

@@ -182,14 +182,16 @@ def _first_request_late(
     before that request): a registration with a correspondent the MN took up later, not
     this handover's, whose latency from t0 is no handover latency.  A handover's requests
     go out at t0 (early) or once the HA's BA is in (standard)."""
-    firsts = [e.sends[0] for t in (ep.cotis, ep.ebus, ep.bus) for e in t.values() if e.sends]
-    ht = ep.home_test
-    if ht is not None and ht.sends and ht.sends[0] >= ho.t0_ns:
-        firsts.append(ht.sends[0])
-    if not firsts:
+    first = _first_request(ho, ep)
+    if first is None:
         return False
-    first = min(firsts)
     start = ho.t0_ns
+    if ho.t0_source == "event":
+        # (a simulator's event is the link's attachment: the MN's signalling starts
+        # once it has an address, later by movement detection and DAD; from there)
+        begun = [e.sends[0] for e in ho.ha_bus.values() if e.sends]
+        begun += [t for t in (_first_request(ho, st) for st in ho.all_cns()) if t is not None]
+        start = max(start, min(begun))
     if ha_ack is not None and start < ha_ack <= first:
         start = ha_ack
     for ex in ho.ha_bus.values():  # (its retransmissions: the registration still running)
@@ -197,6 +199,16 @@ def _first_request_late(
             if start < sent <= first:
                 start = sent
     return first - start > config.initial_bindack_timeout * NS_PER_S
+
+
+def _first_request(ho: Handover, ep: CNState) -> int | None:
+    """When the MN first sent a request of this CN episode from the new address (CoTI,
+    EBU, BU, or a home test sent after t0); None: none seen."""
+    firsts = [e.sends[0] for t in (ep.cotis, ep.ebus, ep.bus) for e in t.values() if e.sends]
+    ht = ep.home_test
+    if ht is not None and ht.sends and ht.sends[0] >= ho.t0_ns:
+        firsts.append(ht.sends[0])
+    return min(firsts, default=None)
 
 
 def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: ProtocolConfig) -> bool:

@@ -13,7 +13,7 @@ import ebutool
 from ebutool.analysis import build_episodes, episodes_frame, make_oracle
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.stream.reader import read_records
-from tests.support.rfc_scenarios import Scenario, epoch_s, expect_row, predictions
+from tests.support.rfc_scenarios import Scenario, epoch_s, expect_row, ns, predictions
 
 H, C = b"homeck01", b"careck01"
 
@@ -486,6 +486,66 @@ def test_a_cn_first_contacted_long_after_the_handover_is_not_its_episode(tmp_pat
     else:
         assert row["quality"] == "ok"
         assert pd.isna(row["diagnosis"]) or "cn_first_request_late" not in row["diagnosis"]
+
+
+@pytest.mark.parametrize("again", ["cot", "coti"])
+def test_a_second_cot_of_a_coti_in_the_capture_is_no_sign_of_a_late_start(tmp_path, again):
+    """The capture begins at the BU to the HA (the MN's first handover in it); the CoT
+    comes twice (duplicated, or the CoTI sent again with its cookie): the second is an
+    orphan reply, but to a request the capture holds (review of stop 31: the handover
+    was then taken for one begun before the capture, a clean sample dropped)."""
+    s = Scenario()
+    s.bu_ha(1000, seq=10)
+    s.hoti(1000.01, H)
+    s.coti(1000.02, C)
+    s.ba_ha(1020, seq=10)
+    if again == "coti":
+        s.coti(1025, C)  # (the CoT slow: the CoTI sent again; both CoTs arrive)
+    s.cot(1030, C, index=2)
+    s.cot(1040 if again == "coti" else 1030.2, C, index=2)
+    s.hot(1080, H, index=1)
+    s.bu_cn(1080.5, seq=20, hidx=1, cidx=2)
+    s.data_down(1096, s.new)
+    s.ba_cn(1110.5, seq=20, key=(1, 2))
+    s.data_up(1111, s.new)
+    df, _ = analyze(s, tmp_path)
+    row = one(df)
+    assert (row["kind"], row["quality"]) == ("standard", "ok")
+    assert (row["send_latency_ms"], row["recv_latency_ms"]) == (111.0, 96.0)
+
+
+@pytest.mark.parametrize("ebu_first", [True, False])
+def test_an_event_dated_handover_measures_lateness_from_its_first_signalling(tmp_path, ebu_first):
+    """A simulator's handover event dates t0 at the link's attachment; the MN signals
+    1.2 s later (movement detection, DAD), EBU and BU to the HA at once: the CN episode
+    is the handover's whichever of the two left first (review of stop 31: with the EBU
+    10 us first it was cn_first_request_late)."""
+    from ebutool.records.record import HandoverEvent
+
+    s = Scenario()
+    s.data_up(900, s.old)
+    s.hoti(800, H, s.old)
+    s.hot(840, H, index=1, coa=s.old)  # the home token, before the move
+    t = 2200.0
+    ebu, bu_ha = (t, t + 0.01) if ebu_first else (t + 0.01, t)
+    s.bu_cn(ebu, seq=20, hidx=1, cidx=0, kbm_cidx=None)  # EBU
+    s.bu_ha(bu_ha, seq=10)
+    s.coti(t + 0.02, C)
+    s.ba_cn(t + 20, seq=20, key=(1, None))  # EBA
+    s.cot(t + 20.02, C, index=2)
+    s.bu_cn(t + 20.5, seq=21, hidx=1, cidx=2)
+    s.data_down(t + 30)
+    s.ba_cn(t + 40.5, seq=21, key=(1, 2))
+    s.ba_ha(t + 50, seq=10)
+    s.data_up(t + 55)
+    event = HandoverEvent(ns(1000), s.hoa, s.new, s.old)
+    records = sorted(
+        [*read_records(s.write(tmp_path), Diagnostics()), event], key=lambda r: r.ts_ns
+    )
+    df = episodes_frame(build_episodes(records, oracle=make_oracle(), vantage="mn"))
+    row = one(df)
+    assert (row["kind"], row["t0_source"], row["quality"]) == ("early", "event", "ok")
+    assert row["send_latency_ms"] == pytest.approx(t + 55 - 1000)
 
 
 @pytest.mark.parametrize("missed", ["bu_ha", "coti"])

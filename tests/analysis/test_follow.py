@@ -137,3 +137,37 @@ def test_follow_filters_and_numbers_like_the_batch(tmp_path):
     rows = pd.concat(list(follow(records, vantage="mn", mn="2001:db8:1::100")))
     assert list(rows["mn"]) == ["2001:db8:1::100"]
     assert list(rows["episode"]) == [2]  # the other MN's episode closed first
+
+
+def test_a_first_handover_whose_home_registration_is_unseen_waits_for_its_close(tmp_path):
+    """The capture begins just after the MN's BU to its (far) HA; the CN episode completes
+    before the HA's BA, which then shows the capture began inside the handover.  The row
+    waits for that: written once, as the batch writes it (review of stop 31: a row with
+    the EBU as t0 and quality ok, then a second one for the same episode)."""
+    import json
+
+    from ebutool.oracle.keys import load_keys_file
+
+    s = Scenario()
+    s.bu_cn(1000.01, seq=20, hidx=1, cidx=0, kbm_cidx=None)  # EBU, home token from before
+    s.coti(1000.02, b"C" * 8)
+    s.data_up(1015)
+    s.ba_cn(1020.01, seq=20, key=(1, None))  # EBA
+    s.cot(1020.02, b"C" * 8, index=2)
+    s.bu_cn(1020.5, seq=21, hidx=1, cidx=2)
+    s.data_down(1030)
+    s.ba_cn(1040.5, seq=21, key=(1, 2))
+    s.ba_ha(1300, seq=10)  # to the BU to the HA the capture missed
+    s.data_up(1400)
+    s.data_down(1410)
+    nonces = {str(i): {"nonce": n.hex()} for i, n in s.nonces.items()}
+    keyfile = tmp_path / "keys.json"
+    keyfile.write_text(json.dumps({s.cn: {"kcn": s.kcn.hex(), "nonces": nonces}}))
+    keyfile.chmod(0o600)
+    keys = load_keys_file(str(keyfile))
+    records = _records(tmp_path, s)
+    closing = _closing(records, oracle=make_oracle(keys))
+    rows = pd.concat([df for _, df in closing], ignore_index=True)
+    assert len(rows) == 1
+    assert rows.iloc[0]["quality"] == "capture_began_mid_procedure"
+    assert pd.isna(rows.iloc[0]["t_handover"])
