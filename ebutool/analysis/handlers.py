@@ -318,11 +318,16 @@ class MessageHandlers:
         answering a request the capture does not hold shows that the request -- and so
         the move -- came before the capture's first packet of it: its t0 is not
         observed (DESIGN.md section 4), even though a later request opened it here.  Its
-        CN episodes so far are flagged so too (capture_started_mid_episode)."""
-        if not ho.mid_start and ho.first_in_capture and coa == ho.coa and ho.t0_source != "event":
-            ho.missed_start = True
-            for ep in ho.all_cns():
-                ep.started_mid = True
+        CN episodes so far are flagged so too (capture_started_mid_episode).  In a later
+        handover the capture lost the request: ``ho.lost_request`` (request_not_captured;
+        False is returned)."""
+        if not ho.mid_start and coa == ho.coa and ho.t0_source != "event":
+            if ho.first_in_capture:
+                ho.missed_start = True
+                for ep in ho.all_cns():
+                    ep.started_mid = True
+            else:  # the MN's earlier traffic is in the capture: it lost the request
+                ho.lost_request = True
         return ho.mid_start
 
     def _ha_ba(
@@ -343,7 +348,11 @@ class MessageHandlers:
                 f"frame {rec.frame}: BA seq {seq} from HA {rec.src} answers no BU in the capture",
                 rec.frame,
             )
-            if ho.ha_bus or not self._began_before_capture(ho, ho.coa):
+            if ho.ha_bus:
+                return
+            # (kept when the capture began inside the handover or lost its BU: the home
+            # registration happened, only its request is not in the capture)
+            if not self._began_before_capture(ho, ho.coa) and not ho.lost_request:
                 return
             ex = ho.ha_bus[seq] = Exchange(coa=ho.coa)
             ho.ha = rec.src

@@ -14,6 +14,8 @@ NS_PER_S = 1_000_000_000
 # A CN episode whose first request came more than INITIAL_BINDACK_TIMEOUT after the
 # handover's home registration (DESIGN.md section 4; docs/analysis.md "quality")
 LATE_NOTE = "cn_first_request_late"
+# A reply of the handover answered a request the capture lost (not its first handover)
+LOST_NOTE = "request_not_captured"
 
 
 def _ms(ns: float | None) -> float | None:
@@ -116,6 +118,8 @@ def finalize(
     rtt_ha = _rtt(ha_ex, "rtt_ha", ha_karn) if ha_ex is not None and ha_ex.accepted else None
     ha_retx = _retransmissions(ho.ha_bus.values())
     ha_notes: set[str] = {EVICTED_NOTE} if ho.evicted else set()
+    if ho.lost_request:
+        ha_notes.add(LOST_NOTE)
     _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba")
     if _rate_exceeded(ho.ha_bus.values(), config):
         ha_notes.add("ha_update_rate_exceeded")

@@ -22,6 +22,7 @@ EBA_ONLY = "eba_only"
 INCONSISTENT_TIMES = "inconsistent_times"
 STATE_EVICTED = "state_evicted"
 LATE_CORRESPONDENT = "not_this_handover"
+LOST_REQUEST = "t0_uncertain"
 
 # code -> what it means; checked in this order (a row gets the first that applies)
 QUALITY_CODES: dict[str, str] = {
@@ -31,6 +32,9 @@ QUALITY_CODES: dict[str, str] = {
     REFRESH: "a binding refresh (the CN sent route-optimised data to the care-of address "
     "before the binding update, `binding_refresh`), not a handover",
     MID_START: "the capture began inside the procedure: t0 and what ran before are unknown",
+    LOST_REQUEST: "a reply of the handover answered a request the capture lost "
+    "(`request_not_captured`): the move may have come before the handover's first packet "
+    "in the capture, so t0 and the latencies may be late",
     LATE_CORRESPONDENT: "the MN's first request to this CN came more than "
     "INITIAL_BINDACK_TIMEOUT after the handover's home registration "
     "(`cn_first_request_late`): a correspondent it took up later, not this handover's",
@@ -48,6 +52,7 @@ _BY_NOTE = (
     ("exchange_limit", STATE_EVICTED),
     ("binding_refresh", REFRESH),
     ("capture_started_mid_episode", MID_START),
+    ("request_not_captured", LOST_REQUEST),
     ("cn_first_request_late", LATE_CORRESPONDENT),
     ("care_of_index_0_ambiguous", AMBIGUOUS),
 )

@@ -207,6 +207,9 @@ class Handover:
     # a reply to this address answered a request the capture does not hold, in the MN's
     # first handover of the capture: the request, and so the move, came before it began
     missed_start: bool = False
+    # likewise in a later handover: the capture lost that request (its first packet here
+    # may be later than the move)
+    lost_request: bool = False
 
     def all_cns(self) -> list[CNState]:
         """Every CN episode of the handover, finished ones first."""
