@@ -488,15 +488,10 @@ def test_a_cn_first_contacted_long_after_the_handover_is_not_its_episode(tmp_pat
         assert pd.isna(row["diagnosis"]) or "cn_first_request_late" not in row["diagnosis"]
 
 
-@pytest.mark.parametrize("missed", ["bu_ha", "coti"])
-def test_a_reply_to_a_request_the_capture_lost_makes_t0_uncertain(tmp_path, missed):
-    """As above, but the MN's earlier traffic is in the capture (its data from the old
-    address): the capture lost the request, not began after it.  The first packet the
-    capture shows may be later than the move: the row says so and stays out of
-    statistics (review of stop 31: 33 ms of send latency for 41, quality ok)."""
-    s = Scenario()
-    s.data_up(900, s.old)
-    s.data_down(905, s.old)
+def handover_missing(s: Scenario, missed: str) -> None:
+    """A standard handover at 1000 ms whose request ``missed`` ("bu_ha": the BU to the
+    HA, "coti": the CoTI, the first packet from the new address) the capture does not
+    hold; the replies to it are there."""
     if missed != "bu_ha":
         s.bu_ha(1000.005, seq=10)
     s.hoti(1000.01, H, s.new)
@@ -509,6 +504,19 @@ def test_a_reply_to_a_request_the_capture_lost_makes_t0_uncertain(tmp_path, miss
     s.data_down(1096, s.new)
     s.ba_cn(1110.5, seq=20, key=(1, 2))
     s.data_up(1111, s.new)
+
+
+@pytest.mark.parametrize("missed", ["bu_ha", "coti"])
+def test_a_reply_to_a_request_the_capture_lost_makes_t0_uncertain(tmp_path, missed):
+    """The handover of test_a_reply_to_a_request_before_the_capture_began_leaves_t0_unknown,
+    but the MN's earlier traffic is in the capture (its data from the old address): the
+    capture lost the request, not began after it.  The first packet the
+    capture shows may be later than the move: the row says so and stays out of
+    statistics (review of stop 31: 33 ms of send latency for 41, quality ok)."""
+    s = Scenario()
+    s.data_up(900, s.old)
+    s.data_down(905, s.old)
+    handover_missing(s, missed)
     df, diag = analyze(s, tmp_path)
     row = one(df)
     assert diag.counts["orphan_reply"] == 1
@@ -586,18 +594,7 @@ def test_a_reply_to_a_request_before_the_capture_began_leaves_t0_unknown(tmp_pat
     packet of it: t0 unknown, no latency, the row out of statistics (the review of stop
     31 found 132/122 ms instead of 142/132, quality ok)."""
     s = Scenario()
-    if missed != "bu_ha":
-        s.bu_ha(1000.005, seq=10)
-    s.hoti(1000.01, H, s.new)
-    if missed != "coti":
-        s.coti(1000.0, C)
-    s.ba_ha(1020, seq=10)
-    s.cot(1030, C, index=2)
-    s.hot(1080, H, index=1)
-    s.bu_cn(1080.5, seq=20, hidx=1, cidx=2)
-    s.data_down(1096, s.new)
-    s.ba_cn(1110.5, seq=20, key=(1, 2))
-    s.data_up(1111, s.new)
+    handover_missing(s, missed)
     df, diag = analyze(s, tmp_path)
     row = one(df)
     assert diag.counts["orphan_reply"] == 1  # still said
