@@ -178,6 +178,8 @@ def per_file(
         if error is not None:
             errors.append(error)
     if len(errors) == len(paths):
+        for d in diags or ():  # (no table to stitch: the caller's ``diag`` has them all)
+            diag.merge(d)
         raise errors[0]
     return out  # type: ignore[return-value]
 

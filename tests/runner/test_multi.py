@@ -154,5 +154,7 @@ def test_errors_of_one_file_reach_the_caller(captures, tmp_path):
         assert diag.counts["unreadable_input"] == 1
         assert [d.source for d in diag.kept if d.code == "unreadable_input"] == ["bad.pcap"]
         assert len(df) and set(df["source"]) == {os.path.basename(captures["a"])}
+    diag = Diagnostics()
     with pytest.raises(InputError, match="bad.pcap"):
-        analyze_files([str(bad), str(bad)], jobs=2)
+        analyze_files([str(bad), str(bad)], jobs=2, diag=diag)
+    assert diag.counts["unreadable_input"] == 2  # (counted, though none could be read)
