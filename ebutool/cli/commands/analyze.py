@@ -371,10 +371,12 @@ class _Streamed:
         from ebutool.core.progress import reading_progress
         from ebutool.runner.tasks import store_sas_note
         from ebutool.store.layout import is_store
-        from ebutool.store.merged import analyze_store_pieces
 
         options = dict(mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats)
         if is_store(path):  # (the store named: its role for every part)
+            # (here: a store needs pyarrow, the ebutool[store] extra; a capture does not)
+            from ebutool.store.merged import analyze_store_pieces
+
             store_sas_note(path, esp_sas, diag)
             vantage = role_for(path, given) or given
             return analyze_store_pieces(path, vantage=vantage, **options)
