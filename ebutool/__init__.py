@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ebutool.cn_replay import ReplayResult
-    from ebutool.runner.tasks import ReplayRuns
+    from ebutool.runner.replay_inputs import ReplayRuns
 
 Input = str | os.PathLike[str]
 
@@ -56,7 +56,7 @@ def decode(
 ) -> pd.DataFrame:
     """One row per Mobility Header message of the inputs as a pandas DataFrame (with
     ``esp_sas``, ESP decrypted and the columns esp_spi, esp_seq, esp_algorithm added)."""
-    from ebutool.runner.tasks import decode_files
+    from ebutool.runner.decode_inputs import decode_files
 
     return decode_files(_inputs(paths), jobs, diag, esp_sas=esp_sas)
 
@@ -70,8 +70,8 @@ def analyze(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
     ``no_merge`` (not even a rotated capture's pieces), ``progress``, ``esp_sas``, ``cluster``
     (a record store's analysis split by mobile node on Dask: "local:N" or
     "tcp://HOST:PORT"; ``jobs`` > 1 does it in local processes; the same table)
-    (ebutool.runner.tasks.analyze_files)."""
-    from ebutool.runner.tasks import analyze_files
+    (ebutool.runner.analyze_inputs.analyze_files)."""
+    from ebutool.runner.analyze_inputs import analyze_files
 
     return analyze_files(_inputs(paths), jobs, **options)
 
@@ -79,7 +79,7 @@ def analyze(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
 def verify(*paths: Input, jobs: int = 1, **options: Any) -> pd.DataFrame:
     """One row per checked message (frame, time, msg, mn, cn, coa, seq, verdict, reason).
     ``options``: ``keys``, ``config``, ``diag``, ``stats``, ``esp_sas``."""
-    from ebutool.runner.tasks import verify_files
+    from ebutool.runner.verify_inputs import verify_files
 
     return verify_files(_inputs(paths), jobs, **options)
 
@@ -89,7 +89,7 @@ def replay(*paths: Input, jobs: int = 1, **options: Any) -> ReplayResult | Repla
     input gives its ReplayResult, several a ReplayRuns (the same tables, with a
     ``source`` column first).  ``options``: ``keys``, ``config``, ``cn_policy``,
     ``diag``, ``stats``, ``trusted``, ``esp_sas``."""
-    from ebutool.runner.tasks import replay_files
+    from ebutool.runner.replay_inputs import replay_files
 
     runs = replay_files(_inputs(paths), jobs, **options)
     return runs.results[0] if len(runs.results) == 1 else runs

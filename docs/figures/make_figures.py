@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from ebutool.analysis import formula_table as model  # noqa: E402
 from ebutool.report import compare, plots, timeline  # noqa: E402
-from ebutool.runner.tasks import episodes_by_file  # noqa: E402
+from ebutool.runner.compare_inputs import episodes_by_file  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 SAMPLES = ROOT / "samples"

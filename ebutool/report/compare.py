@@ -1,6 +1,6 @@
 """Several captures/traces, or groups inside one, side by side.
 
-The episodes come from :func:`ebutool.runner.tasks.episodes_by_file` (every input
+The episodes come from :func:`ebutool.runner.compare_inputs.episodes_by_file` (every input
 analysed on its own, a leading ``file`` column: the file's base name, or its path
 where two base names clash; :func:`file_labels`).  :func:`compare_table` then
 applies :func:`ebutool.analysis.summarize` (the ``analyze --summary`` table: per

@@ -16,7 +16,7 @@ worker writes its file's pieces, this process reads them back), and
 :meth:`StreamedTable.pieces` hands the pieces out, each with its file's label in
 ``source``, the episodes numbered over all files, the ``--mn``/``--cn`` filter and the
 finest resolution applied: the pieces concatenated are
-:func:`ebutool.runner.tasks.analyze_files`' table, which memory never holds.
+:func:`ebutool.runner.analyze_inputs.analyze_files`' table, which memory never holds.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def merged_spilled(
     stats: StreamStats | None = None,
 ) -> Spilled:
     """``names`` merged by time and analysed as one capture (as
-    ebutool.runner.tasks' ``_analyze_merged``), in pieces under ``root``; each row's
+    ebutool.runner.analyze_inputs' ``_analyze_merged``), in pieces under ``root``; each row's
     ``source`` the input its episode began in.  Without ``diag``/``stats`` they are not
     kept (a rotated capture's pieces: their counts were taken when each was read on its
     own, their warnings are this analysis', ebutool.runner.views.PieceWarnings)."""
@@ -323,7 +323,7 @@ def per_file_spilled(
     no_merge: bool,
 ) -> StreamedTable:
     """Every input analysed on its own in pieces, a rotated capture's pieces merged by
-    time (unless ``no_merge``), as ebutool.runner.tasks.analyze_files does."""
+    time (unless ``no_merge``), as ebutool.runner.analyze_inputs.analyze_files does."""
     from ebutool.runner.views import PieceWarnings, stitch_rotated
 
     with spill_root() as root:

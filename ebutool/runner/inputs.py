@@ -8,6 +8,9 @@
   other arguments (files, ``-``) are kept as given, so a missing file still gets its own
   error.  Hidden files and subdirectories are not looked at.  A record store made by
   ``ebutool extract`` is kept as one input (ebutool.store).
+- :func:`read_input`: the message stream of a capture, a trace or a record store
+  (``ebutool extract``); analyze, compare, decode, verify and replay read a store like
+  one capture.
 - :func:`source_labels` (from ebutool.analysis) names each input in ``source`` columns
   and warnings.
 """
@@ -17,13 +20,22 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
 from ebutool.store.layout import is_store
 from ebutool.stream.compressed import compression_of, decompressed
+
+if TYPE_CHECKING:
+    from ebutool.core.progress import NullProgress, Progress
+    from ebutool.esp.sa import EspSA
+    from ebutool.records.from_packet import StreamStats
+
+    EspSAs = Sequence[EspSA] | None
+    ProgressLike = Progress | NullProgress | None
 
 SNIFF_OCTETS = 4096  # (decompressed) octets read to tell what a directory's file is
 TRACE_TYPE = re.compile(rb'^\{\s*"type"\s*:\s*"(header|packet|handover)"')
@@ -102,3 +114,44 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
 
 def _stem(path: str) -> str:
     return os.path.basename(path).split(".", 1)[0]
+
+
+def read_input(
+    path: str,
+    diag: Diagnostics,
+    stats: StreamStats | None,
+    progress: ProgressLike = None,
+    esp_sas: Sequence[EspSA] | None = None,
+) -> Iterator[Any]:
+    """The message stream of one input: a capture or trace (its reader, decrypting ESP
+    with ``esp_sas``), or a record store (ebutool.store: its parts merged by time, as
+    ``--merge`` of its inputs; a store holds records already decrypted at extraction)."""
+    if is_store(path):
+        from ebutool.store import store_records
+
+        store_sas_note(path, esp_sas, diag)
+        return store_records(path, diag, stats)
+    from ebutool.stream.reader import read_records
+
+    return read_records(path, diag, stats, progress=progress, esp_sas=esp_sas)
+
+
+def store_sas_note(path: str, esp_sas: EspSAs, diag: Diagnostics) -> None:
+    """A store's records are read as extracted: ESP SAs given for a store some of whose
+    parts were extracted with other SAs (or none) are a counted warning, never silently
+    unused (``esp_sa_not_applied``; ``extract --esp-sa`` applies them)."""
+    if not esp_sas:
+        return
+    from ebutool.esp.sa import sas_digest
+    from ebutool.store import store_parts
+
+    want = sas_digest(esp_sas)
+    parts = store_parts(path)
+    other = [p for p in parts if p.meta.get("esp_sas_sha256") != want]
+    if other:
+        diag.warn(
+            "esp_sa_not_applied",
+            f"{path}: the ESP SAs given are not applied to a record store, and {len(other)} "
+            f"of its {len(parts)} parts were extracted with other SAs or none: "
+            "extract again with them (ebutool extract --esp-sa FILE)",
+        )

@@ -12,7 +12,8 @@ up to N processes.
 - :func:`tagged` puts the per-file tables together, with a ``source`` column first only
   when there are several files, so that a single file's table is what it always was.
 
-The commands' tasks (analyze, decode, verify, replay) are in ebutool.runner.tasks.
+The commands' work on several inputs (analyze, compare, decode, verify, replay) is in
+ebutool.runner.analyze_inputs, compare_inputs, decode_inputs, verify_inputs and replay_inputs.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """``replay`` of several inputs in pieces (issue 12), as decode and verify write theirs.
 
-Each input is replayed batch by batch (ebutool.runner.tasks.replay_stream_file) in the
+Each input is replayed batch by batch (ebutool.runner.replay_inputs.replay_stream_file) in the
 per-file task (so ``-j N`` replays several at once); each batch's three tables
 (exposure, divergences, decisions) are spilled, one
 :class:`ebutool.runner.files_streamed.Spilled` per table per file, and only the run's
 summary (ebutool.cn_replay.without_rows/combine) is kept.  Once every input is read,
 each table is a :class:`ebutool.runner.files_streamed.StreamedTable` whose pieces,
 each led by its file's ``source``, concatenated are
-:func:`ebutool.runner.tasks.replay_files`' table (ebutool.runner.multi.tagged), which
+:func:`ebutool.runner.replay_inputs.replay_files`' table (ebutool.runner.multi.tagged), which
 memory never holds.
 """
 
@@ -24,7 +24,7 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.files_streamed import Spilled, StreamedTable, spill_root
 from ebutool.runner.multi import check_paths, per_file, readable
-from ebutool.runner.tasks import ReplayRuns, replay_stream_file
+from ebutool.runner.replay_inputs import ReplayRuns, replay_stream_file
 
 if TYPE_CHECKING:
     from ebutool.cn_replay import ReplayResult
@@ -77,7 +77,7 @@ def replay_files_streamed(
     trusted: Iterable[str] | None = None,
     esp_sas: Any = None,
 ) -> tuple[ReplayRuns, dict[str, StreamedTable]]:
-    """:func:`ebutool.runner.tasks.replay_files` with the ``tables`` named written in
+    """:func:`ebutool.runner.replay_inputs.replay_files` with the ``tables`` named written in
     pieces: the summaries (ReplayRuns whose tables are not to be read) and each table's
     StreamedTable (its :meth:`StreamedTable.pieces` to be read once)."""
     names = check_paths(paths, "replay")

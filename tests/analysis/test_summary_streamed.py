@@ -14,7 +14,7 @@ from tests.support.cli import SAMPLES, run_cli
 @pytest.mark.parametrize("sample", ["mixed", "early-conservative", "standard"])
 @pytest.mark.parametrize("keys", [False, True])
 def test_summary_without_the_whole_table(sample, keys, monkeypatch):
-    import ebutool.runner.tasks as tasks
+    import ebutool.runner.analyze_inputs as tasks
 
     path = SAMPLES / f"{sample}.pcap"
     extra = ["--keys", str(SAMPLES / f"{sample}.keys.json")] if keys else []
@@ -44,7 +44,7 @@ def test_provenance_of_a_streamed_table(sample, monkeypatch, tmp_path):
     record counts them as the whole table's would (build_provenance of analyze_files)."""
     import json
 
-    import ebutool.runner.tasks as tasks
+    import ebutool.runner.analyze_inputs as tasks
     from ebutool.analysis.claim_stats import ClaimSettings
     from ebutool.report.provenance import build_provenance
 

@@ -20,7 +20,7 @@ from ebutool.report.compare import (
     predicted_recv_ms,
     predicted_send_ms,
 )
-from ebutool.runner.tasks import episodes_by_file
+from ebutool.runner.compare_inputs import episodes_by_file
 from tests.support.cli import SAMPLES, run_cli
 
 STANDARD = str(SAMPLES / "standard.pcap")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from ebutool.report.compare import compare_columns, compare_table
-from ebutool.runner.tasks import episodes_by_file
+from ebutool.runner.compare_inputs import episodes_by_file
 from tests.support.cli import SAMPLES
 
 GEN = Path(__file__).resolve().parents[2] / "benchmarks" / "gen_hostile.py"
@@ -30,7 +30,7 @@ def _capture(tmp_path: Path, bus: int) -> str:
 MEASURE = """
 import gc, sys, tracemalloc
 from ebutool.report.compare import compare_columns
-from ebutool.runner.tasks import episodes_by_file
+from ebutool.runner.compare_inputs import episodes_by_file
 episodes_by_file([sys.argv[2]])  # imports and caches out of the count
 gc.collect()
 tracemalloc.start()

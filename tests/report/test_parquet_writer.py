@@ -227,7 +227,7 @@ def test_cli_analyze_parquet_in_pieces_is_the_whole_table(sample, made, tmp_path
     also the --provenance file's."""
     from ebutool.analysis.claim_stats import ClaimSettings
     from ebutool.report.provenance import build_provenance
-    from ebutool.runner.tasks import analyze_files
+    from ebutool.runner.analyze_inputs import analyze_files
     from tests.support.cli import SAMPLES, run_cli
 
     path = str(SAMPLES / f"{sample}.pcap")
@@ -279,7 +279,8 @@ def test_cli_other_commands_parquet_in_pieces(command, made, tmp_path):
     row groups too (ParquetPieces); decode's and verify's files read back as their
     library table written whole, with the run's provenance in the metadata."""
     from ebutool.oracle.keys import load_keys_file
-    from ebutool.runner.tasks import decode_files, verify_files
+    from ebutool.runner.decode_inputs import decode_files
+    from ebutool.runner.verify_inputs import verify_files
     from tests.support.cli import SAMPLES, run_cli
 
     path, keys = str(SAMPLES / "mixed.pcap"), str(SAMPLES / "mixed.keys.json")

@@ -13,9 +13,10 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.records.from_packet import StreamStats
 from ebutool.report.message_table import decode_frame
+from ebutool.runner.analyze_inputs import analyze_files
+from ebutool.runner.decode_inputs import decode_files
 from ebutool.runner.inputs import expand_inputs, sniff
 from ebutool.runner.multi import map_files
-from ebutool.runner.tasks import analyze_files, decode_files
 from ebutool.stream.reader import read_records
 from tests.support.capbuild import pcap_bytes
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ebutool.core.diagnostics import Diagnosis, Diagnostics
+from ebutool.runner.analyze_inputs import analyze_files
+from ebutool.runner.decode_inputs import decode_files
 from ebutool.runner.inputs import expand_inputs
-from ebutool.runner.tasks import analyze_files, decode_files
 from tests.support.cli import SAMPLES, run_cli
 
 

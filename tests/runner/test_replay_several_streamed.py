@@ -1,5 +1,5 @@
 """``replay`` of several inputs written in pieces (issue 12; ebutool.runner.replay_spilled):
-the three tables' octets equal those of the whole tables (ebutool.runner.tasks.replay_files,
+the three tables' octets equal those of the whole tables (ebutool.runner.replay_inputs.replay_files,
 rendered by the same formatter) for every format, with a microsecond and a nanosecond
 capture, an unreadable input among good ones, ``-j 2``; and no table is ever handed to
 the writer whole."""
@@ -16,7 +16,7 @@ import pytest
 from ebutool.core.constants import ProtocolConfig
 from ebutool.oracle.keys import load_keys_file
 from ebutool.report import OutputFormat, render_bytes
-from ebutool.runner.tasks import replay_files
+from ebutool.runner.replay_inputs import replay_files
 from tests.runner.test_several_streamed import TEXT, nanosecond_copy
 from tests.support.cli import SAMPLES, run_cli
 

@@ -12,7 +12,7 @@ import pytest
 
 import ebutool
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.runner.tasks import ReplayRuns
+from ebutool.runner.replay_inputs import ReplayRuns
 from tests.support.cli import SAMPLES
 
 A = SAMPLES / "early-conservative.pcap"

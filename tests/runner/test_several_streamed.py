@@ -1,5 +1,5 @@
 """analyze of several inputs written in pieces (issue 12; ebutool.runner.files_streamed):
-the octets of the whole table that ebutool.runner.tasks.analyze_files builds (the
+the octets of the whole table that ebutool.runner.analyze_inputs.analyze_files builds (the
 library's ebutool.analyze, rendered at once), for every format that one input streams;
 a microsecond and a nanosecond capture in both orders, an unreadable input among good
 ones, ``-j 2``; and memory that does not grow with the number of inputs."""
@@ -25,8 +25,8 @@ from ebutool.report import OutputFormat, render_bytes, render_table
 from ebutool.report.parquet_writer import ParquetPieces
 from ebutool.report.spilled import SPILLED_FORMATS, SpilledRenderer
 from ebutool.report.streamed import STREAMED_FORMATS, render_pieces
+from ebutool.runner.analyze_inputs import _put_together
 from ebutool.runner.files_streamed import Spilled, StreamedTable
-from ebutool.runner.tasks import _put_together
 from tests.support.cli import SAMPLES, run_cli
 from tests.support.splitcap import pcap_records, split_pcap
 
@@ -283,7 +283,8 @@ def _without_messages(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("fmt", [*TEXT, OutputFormat.parquet])
 @pytest.mark.parametrize("command", ["decode", "verify"])
 def test_decode_and_verify_of_several_inputs_in_pieces(tmp_path, spilled, command, fmt):
-    from ebutool.runner.tasks import decode_files, verify_files
+    from ebutool.runner.decode_inputs import decode_files
+    from ebutool.runner.verify_inputs import verify_files
 
     nano = nanosecond_copy(SAMPLES / "standard.pcap", tmp_path / "nano.pcap")
     bad = tmp_path / "bad.pcap"

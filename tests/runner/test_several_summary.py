@@ -52,7 +52,7 @@ def test_summary_with_an_unreadable_input_among_good_ones(tmp_path):
 
 
 def test_summary_of_several_inputs_never_builds_the_whole_table(monkeypatch):
-    import ebutool.runner.tasks as tasks
+    import ebutool.runner.analyze_inputs as tasks
 
     want = _expected(PATHS[:2], OutputFormat.csv)  # (before the spy: it builds the table)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import ebutool.runner.tasks as tasks
+import ebutool.runner.analyze_inputs as tasks
 from ebutool.core.errors import UsageError
-from ebutool.runner.tasks import analyze_files
+from ebutool.runner.analyze_inputs import analyze_files
 from ebutool.store import extract
 from tests.support.cli import SAMPLES
 
@@ -24,13 +24,13 @@ def store(tmp_path):
 
 def test_store_goes_through_the_per_input_task(store, monkeypatch):
     calls = []
-    real = tasks._analyze_task
+    real = tasks.analyze_task
 
     def spy(path, *args, **kwargs):
         calls.append(path)
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(tasks, "_analyze_task", spy)
+    monkeypatch.setattr(tasks, "analyze_task", spy)
     got = analyze_files([store])
     assert calls == [store]
     want = analyze_files([str(PCAP)])

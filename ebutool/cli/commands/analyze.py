@@ -320,9 +320,9 @@ def _run(a: AnalyzeArgs) -> None:
 
 
 def _whole(a: AnalyzeArgs, paths, given, offsets, diag, stats) -> pd.DataFrame:
-    """The whole episode table of the inputs (ebutool.runner.tasks.analyze_files)."""
+    """The whole episode table of the inputs (ebutool.runner.analyze_inputs.analyze_files)."""
     from ebutool.core.progress import NullProgress, reading_progress
-    from ebutool.runner.tasks import analyze_files
+    from ebutool.runner.analyze_inputs import analyze_files
 
     with reading_progress(paths[0], a.quiet) if len(paths) == 1 else NullProgress() as prog:
         return analyze_files(
@@ -369,7 +369,7 @@ class _Streamed:
         from ebutool.analysis import analyze_pieces
         from ebutool.analysis.vantage import role_for
         from ebutool.core.progress import reading_progress
-        from ebutool.runner.tasks import store_sas_note
+        from ebutool.runner.inputs import store_sas_note
         from ebutool.store.layout import is_store
 
         options = dict(mn=mn, cn=cn, config=config, keys=keys, diag=diag, stats=stats)
@@ -401,7 +401,7 @@ class _Streamed:
     def _several_pieces(self, paths, given, offsets, diag, stats) -> StreamedTable | pd.DataFrame:
         """Several inputs' table in pieces (ebutool.runner.files_streamed); the whole
         table of views of one run."""
-        from ebutool.runner.tasks import analyze_files_streamed
+        from ebutool.runner.analyze_inputs import analyze_files_streamed
 
         a = self.args
         return analyze_files_streamed(

@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
         Example: ebutool compare samples/mixed.pcap --by kind,mode --plot cdf.svg
         """
         from ebutool.report import compare
-        from ebutool.runner.tasks import episodes_by_file
+        from ebutool.runner.compare_inputs import episodes_by_file
 
         if plot_kind is not None and plot is None:
             raise UsageError("--plot-kind needs --plot PATH")

@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.core.progress import NullProgress, reading_progress
         from ebutool.records.from_packet import StreamStats
-        from ebutool.runner.tasks import decode_files, decode_files_streamed, decode_stream
+        from ebutool.runner.decode_inputs import decode_files, decode_files_streamed, decode_stream
 
         check_output(fmt, output)
         out = output_file(output)

@@ -38,7 +38,7 @@ from ebutool.report import OutputFormat
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
-    from ebutool.runner.tasks import ReplayRuns
+    from ebutool.runner.replay_inputs import ReplayRuns
 
 CNPolicyOpt = Annotated[
     list[str] | None,
@@ -181,7 +181,7 @@ def _replay_written(
     """Replay ``paths`` and write the tables ``outs`` names (name -> OutputFile or None):
     one input batch by batch as it is replayed (docs/replay.md "Bounded state"), several
     spilled then written piece by piece; the table on a terminal whole at the end."""
-    from ebutool.runner.tasks import replay_files, replay_written
+    from ebutool.runner.replay_inputs import replay_files, replay_written
 
     config = run["config"]
     if all(in_pieces(fmt, w, parquet=True) for w in outs.values() if w is not None):

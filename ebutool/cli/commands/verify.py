@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.oracle.verify import VERDICTS
         from ebutool.records.from_packet import StreamStats
-        from ebutool.runner.tasks import verify_files, verify_files_streamed, verify_stream
+        from ebutool.runner.verify_inputs import verify_files, verify_files_streamed, verify_stream
 
         check_output(fmt, output)
         out = output_file(output)

@@ -2,7 +2,7 @@
 claim, the compare grouping, the figures, the diagnostics and the ladders' messages.
 
 :func:`collect` runs the analysis exactly as ``analyze`` does
-(:func:`ebutool.runner.tasks.analyze_files`), keeping the statistics' columns of every
+(:func:`ebutool.runner.analyze_inputs.analyze_files`), keeping the statistics' columns of every
 episode and the first ``max_rows`` episodes whole (ebutool.report.html.gather); it
 works out what is of every episode (:func:`of_every_episode`: summary, claim, counts,
 compare's table, the figures, how the numbers were made), lets those columns go, and

@@ -9,7 +9,7 @@ the first ``max_rows``.  :func:`episode_pieces` gives the pieces: one capture or
 is read as ``analyze`` streams it (:func:`ebutool.analysis.analyze_pieces`; beyond
 SPILL_ROWS finished rows wait on disk), so memory does not grow with a whole row per
 episode; several inputs, merged views and record stores go through
-:func:`ebutool.runner.tasks.analyze_files` (their whole table is one piece).
+:func:`ebutool.runner.analyze_inputs.analyze_files` (their whole table is one piece).
 """
 
 from __future__ import annotations
@@ -89,13 +89,13 @@ def episode_pieces(
     progress: Any = None,
 ) -> Iterator[pd.DataFrame]:
     """analyze's table of ``names`` in consecutive pieces (module doc): the same rows,
-    order, episode numbers and attrs as :func:`ebutool.runner.tasks.analyze_files`."""
+    order, episode numbers and attrs as :func:`ebutool.runner.analyze_inputs.analyze_files`."""
     from ebutool.store.layout import is_store
 
     if len(names) == 1 and not is_store(names[0]) and options.cluster is None:
         yield from _streamed(names[0], options, diag, stats, progress)
         return
-    from ebutool.runner.tasks import analyze_files
+    from ebutool.runner.analyze_inputs import analyze_files
 
     yield analyze_files(
         names,

@@ -54,7 +54,7 @@ def test_one_capture_is_read_in_pieces(monkeypatch, sixty_episodes):
     from ebutool.report.html import data as report_data
     from ebutool.report.html import ladders
 
-    monkeypatch.setattr("ebutool.runner.tasks.analyze_files", _refuse)
+    monkeypatch.setattr("ebutool.runner.analyze_inputs.analyze_files", _refuse)
     monkeypatch.setattr("ebutool.analysis.analyze", _refuse)
     monkeypatch.setattr("ebutool.analysis.build_episodes", _refuse)
     monkeypatch.setattr("ebutool.report.html.gather.PIECE_ROWS", 7)  # several pieces
