@@ -129,6 +129,10 @@ class Reconstructor(MessageHandlers):
             rec, note = self._early_or_standard(rec, res)
         # (_check gives None without an oracle: not called then)
         checked = self._check(rec) if rec.mh is not None and self.oracle is not None else None
+        if note == STANDARD_NOTE and getattr(checked, "msg", None) == "EBU":
+            # taken for standard by a CoT with care-of index 0 before it, but only Kbm_early
+            # authenticates it (the oracle): an EBU, e.g. of an MN back at that address
+            rec, note = replace(rec, msg="EBU"), None
         verdict = getattr(checked, "verdict", None)
         # its early MAC fails (invalid, or keyless: a standard BU not ruled out)
         undecided = verdict == "invalid" or getattr(checked, "care_of_index_0_undecided", False)

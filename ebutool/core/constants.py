@@ -71,6 +71,9 @@ BE_STATUS_UNKNOWN_MH = 2  # unrecognised MH type value (a CN that does not know 
 
 # Binding Acknowledgement status values (RFC 6275 6.1.8) the episode logic reads.
 BA_STATUS_SEQ_OUT_OF_WINDOW = 135  # carries the last *accepted* sequence number (9.5.1)
+BA_STATUS_EXPIRED_HOME_NONCE = 136  # the home nonce index is unknown or too old (9.5.1)
+BA_STATUS_EXPIRED_CAREOF_NONCE = 137  # the care-of nonce index likewise
+BA_STATUS_EXPIRED_NONCES = 138  # both
 
 LIFETIME_UNIT_S = 4  # BU/BA lifetime field unit (RFC 6275 6.1.7)
 BRA_UNIT_S = 4  # Binding Refresh Advice interval unit

@@ -121,6 +121,7 @@ class ScheduledOracle(Oracle):
             else:
                 _, _, cn, index, ts = uses[self._next_use]
                 if (cn, index) not in self._first_use:
+                    self._old_use.pop((cn, index), None)
                     put(self._first_use, (cn, index), ts, self.max_entries, None, "oracle")
                 self._next_use += 1
         self._set_due()

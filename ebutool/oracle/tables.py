@@ -199,6 +199,7 @@ class Sent:
         "careofs",
         "match",
         "fail",
+        "status",
     )
 
     def __init__(self, ts_ns: int, msg: str, forms: tuple[str, ...] = ()) -> None:
@@ -212,6 +213,7 @@ class Sent:
         self.careofs: Tokens | None = None
         self.match: int | None = None
         self.fail: tuple[str, str] | None = None  # (verdict, reason) when no key could be made
+        self.status: int | None = None  # with ``fail`` for unknown nonces: the BA status 136-138
 
     def count(self) -> int:
         """How many candidate keys (0 when the tokens could not all be found)."""

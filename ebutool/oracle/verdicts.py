@@ -31,6 +31,7 @@ R_MISMATCH = "authenticator mismatch"
 R_NO_AUTH = "no Binding Authorization Data option"
 R_NO_NONCE_INDICES = "no Nonce Indices option"
 R_UNKNOWN_NONCE = "unknown nonce index {index}"
+R_UNKNOWN_NONCES = "unknown nonce indices {home} (home) and {careof} (care-of)"
 R_NONCE_OLD = "nonce older than MAX_NONCE_LIFETIME"
 R_TOKEN_OLD = "token older than MAX_TOKEN_LIFETIME"
 R_NO_HOME_TOKEN = "no home keygen token seen for nonce index {index}"
@@ -49,9 +50,16 @@ R_NONCE_AGE_UNKNOWN = (
     "; nonce age unknown (no HoT/CoT with nonce index {index} in the capture and no "
     "generation time that shows it is fresh)"
 )
+R_NONCE_AGE_BACKWARDS = (
+    "; nonce age unknown (the message is timestamped before the first use of nonce "
+    "index {index}: timestamps out of order)"
+)
 # Care-of nonce index 0 (RFC 6275 does not reserve it): a standard BU or an EBU?
 R_INDEX0_COT_SEEN = " (a standard BU: a CoT with care-of nonce index 0 came before it)"
 R_INDEX0_STANDARD = " (a standard BU with care-of nonce index 0: the standard Kbm matches)"
+R_INDEX0_EARLY = (
+    " (an EBU: a CoT with care-of nonce index 0 came before it, but only Kbm_early matches)"
+)
 R_INDEX0_AMBIGUOUS = (
     "authenticator mismatch with Kbm_early; a standard BU with care-of nonce index 0 "
     "cannot be ruled out: {why}"
@@ -105,6 +113,10 @@ class Verdict:
     # first HoT/CoT carrying that index for that CN, RFC 6275 5.2.7); None: not known
     nonce_age_ms: float | None = None
     source: str = field(default="", repr=False)
+    # The BA status a CN following RFC 6275 9.5.1 sends for an update refused for its
+    # nonces (136 home, 137 care-of, 138 both; None otherwise): not a column of verify's
+    # table, read by the reference CN (ebutool.cn_replay).
+    status: int | None = field(default=None, repr=False)
 
     def as_row(self) -> dict:
         return {c: getattr(self, c) for c in COLUMNS}

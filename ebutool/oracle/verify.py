@@ -15,7 +15,9 @@ The only memory the oracle keeps is bounded by time: tokens seen (kept
 2 x MAX_TOKEN_LIFETIME so an expired one is reported as expired, not as unseen),
 recent BUs/EBUs to recognise the BA/EBA that answers them (MAX_NONCE_LIFETIME),
 first uses of the nonces in the table (bounded by the nonce table; under a wildcard
-"*" key entry, by the CNs seen times the table) and care-of -> home address pairs
+"*" key entry, by the CNs seen times the table; a first use older than the sweeps keep
+is moved to a table of old first uses, so that a BU using that nonce much later is still
+known to be too old) and care-of -> home address pairs
 seen (2 x MAX_TOKEN_LIFETIME); the token, sent-BU and address tables are also bounded
 by count (tables.MAX_TABLE_ENTRIES).  Entries are small tuples (tables.py); binding keys
 are not stored but recomputed from the tokens when a MAC is checked.
@@ -32,7 +34,14 @@ from typing import TYPE_CHECKING
 
 from ebutool.core.addr import pton
 from ebutool.core.bounded import make_room, put
-from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.constants import (
+    BA_STATUS_EXPIRED_CAREOF_NONCE,
+    BA_STATUS_EXPIRED_HOME_NONCE,
+    BA_STATUS_EXPIRED_NONCES,
+    BA_STATUS_SEQ_OUT_OF_WINDOW,
+    DEFAULT_CONFIG,
+    ProtocolConfig,
+)
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.core.units import NS_PER_S, to_ns
@@ -64,6 +73,7 @@ from ebutool.oracle.verdicts import (
     R_HOME_TOKEN_OK,
     R_INDEX0_AMBIGUOUS,
     R_INDEX0_COT_SEEN,
+    R_INDEX0_EARLY,
     R_INDEX0_STANDARD,
     R_MISMATCH,
     R_NO_AUTH,
@@ -74,11 +84,13 @@ from ebutool.oracle.verdicts import (
     R_NO_NONCE_INDICES,
     R_NO_NONCES,
     R_NO_WIRE,
+    R_NONCE_AGE_BACKWARDS,
     R_NONCE_AGE_UNKNOWN,
     R_NONCE_OLD,
     R_REJECTED_NO_AUTH,
     R_TOKEN_OLD,
     R_UNKNOWN_NONCE,
+    R_UNKNOWN_NONCES,
     STALE_TOKEN,
     UNVERIFIABLE,
     VALID,
@@ -196,6 +208,10 @@ class Oracle:
         self._careof: dict[tuple[str, str, int | None], Tokens] = {}
         self._sent: dict[tuple[str, str, int], Sent | int] = {}  # int: a home registration
         self._first_use: dict[tuple[str, int], int] = {}
+        # First uses the sweeps dropped (older than 2 x the longest lifetime): a BU using
+        # such a nonce is too old (RFC 6275 5.2.7), not of unknown age; a new HoT/CoT
+        # with that index (a regenerated nonce) starts a new first use.
+        self._old_use: dict[tuple[str, int], int] = {}
         self._coa_mn: dict[str, tuple[str, int]] = {}
         # Kcn-basis keygen tokens already computed (a HoT's token is the BU's): pure
         # functions of (Kcn, address, nonce, home), so caching cannot change a verdict.
@@ -283,6 +299,7 @@ class Oracle:
             "careof_tokens": sum(len(v) // 3 for v in self._careof.values()),
             "sent": len(self._sent),
             "first_use": len(self._first_use),
+            "old_use": len(self._old_use),
             "coa_mn": len(self._coa_mn),
         }
 
@@ -347,7 +364,21 @@ class Oracle:
             del self._coa_mn[coa]
         first_cut = now - 2 * max(self._nonce_ns, self._token_ns)
         for used in [used for used, ts in self._first_use.items() if ts < first_cut]:
-            del self._first_use[used]
+            old = self._first_use.pop(used)
+            put(self._old_use, used, old, self.max_entries, self.diag, "oracle old nonce use")
+
+    def _note_first_use(self, used: tuple[str, int], ts_ns: int, frame: int | None) -> None:
+        """``used`` (CN, nonce index) is first used at ``ts_ns`` (a HoT/CoT)."""
+        self._old_use.pop(used, None)
+        put(
+            self._first_use,
+            used,
+            ts_ns,
+            self.max_entries,
+            self.diag,
+            "oracle nonce first use",
+            frame,
+        )
 
     def _settle(self) -> None:
         """Trim now the old tokens a sweep left to the reads (_sweep)."""
@@ -374,15 +405,7 @@ class Oracle:
         first = self._first_use.get(used)
         if first is None:
             first = ts_ns
-            put(
-                self._first_use,
-                used,
-                first,
-                self.max_entries,
-                self.diag,
-                "oracle nonce first use",
-                rec.frame,
-            )
+            self._note_first_use(used, first, rec.frame)
         remember(
             self._home if home else self._careof,
             (cn, addr, index),
@@ -398,7 +421,8 @@ class Oracle:
             v.home_index = index
         else:
             v.careof_index = index
-        v.nonce_age_ms = (ts_ns - first) / 1e6
+        # (a HoT/CoT timestamped before its nonce's first use: out of order, no age)
+        v.nonce_age_ms = (ts_ns - first) / 1e6 if ts_ns >= first else None
         keys = self.keys
         # an empty table: keyless, no lookups (keys._cns: KeyTable.__bool__ without its call)
         kcn = keys.kcn(cn) if keys._cns else None
@@ -515,7 +539,17 @@ class Oracle:
         covered = coa_b + cn_b + data if data is not None else None  # what the MAC covers
         mac = bytes(auth.authenticator)
         k = self._match_bu(sent, covered, mac, self._kbms) if sent.fail is None else None
-        if k is None and forms is _EARLY_FORMS and covered is not None:
+        index0 = ni is not None and ni.careof_index == 0 and not rec.deregistration
+        if k is None and forms is _STANDARD_FORMS and index0 and covered is not None:
+            # Taken for a standard BU (a CoT with care-of index 0 came before it, or the
+            # caller named it BU), yet only Kbm_early may match: an EBU (the MN may have
+            # moved back to an address where it had a CoT of index 0)
+            early = self._sent_for(rec, "EBU", _EARLY_FORMS, basis, ni, mn, coa)
+            k = self._match_bu(early, covered, mac, self._kbms) if early.fail is None else None
+            if k is not None:
+                sent, note, v.msg = early, R_INDEX0_EARLY, "EBU"
+                put(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
+        elif k is None and forms is _EARLY_FORMS and covered is not None:
             # maybe a standard BU with care-of index 0: try the standard Kbm (DESIGN.md 3)
             std = self._sent_for(rec, "BU", _STANDARD_FORMS, basis, ni, mn, coa)
             k = self._match_bu(std, covered, mac, self._kbms) if std.fail is None else None
@@ -527,6 +561,7 @@ class Oracle:
                 return v
         if sent.fail is not None:
             v.verdict, v.reason = sent.fail
+            v.status = sent.status
             return v
         if k is None:
             v.verdict, v.reason = INVALID, R_MISMATCH
@@ -565,7 +600,25 @@ class Oracle:
                 sent.careofs = self._tokens(basis, cn, coa, ni.careof_index, False, rec.ts_ns)
         except _NoKey as exc:
             sent.fail = (exc.verdict, exc.reason)
+            if basis == BASIS_KCN and exc.verdict == INVALID:
+                self._unknown_nonces(sent, cn, forms is _STANDARD_FORMS)
         return sent
+
+    def _unknown_nonces(self, sent: Sent, cn: str, careof_too: bool) -> None:
+        """``sent``'s failure and BA status when the CN's nonce table lacks its nonce
+        indices: a CN answers 136 (home), 137 (care-of) or 138 (both; RFC 6275 9.5.1),
+        and the reason names every index it lacks, not only the first."""
+        home, careof = sent.home_index, sent.careof_index
+        assert home is not None and careof is not None  # (set before the tokens)
+        home_bad = self.keys.nonce(cn, home) is None
+        careof_bad = careof_too and self.keys.nonce(cn, careof) is None
+        if home_bad and careof_bad:
+            sent.status = BA_STATUS_EXPIRED_NONCES
+            sent.fail = (INVALID, R_UNKNOWN_NONCES.format(home=home, careof=careof))
+        elif home_bad:
+            sent.status = BA_STATUS_EXPIRED_HOME_NONCE
+        elif careof_bad:
+            sent.status = BA_STATUS_EXPIRED_CAREOF_NONCE
 
     @staticmethod
     def _match_bu(sent: Sent, covered: bytes | None, mac: bytes, kbms: dict) -> int | None:
@@ -590,21 +643,32 @@ class Oracle:
         oldest: int | None = None  # the earliest first use of the nonces (their max age)
         unknown: int | None = None
         unseen = False  # a nonce not first used in the capture: the oldest's age unknown
+        backwards: int | None = None  # a nonce first used after this BU's timestamp
+        too_old: list[bool] = []  # per index: older than MAX_NONCE_LIFETIME
         for index in indices:
             if index is None:
                 continue
             first = first_use.get((cn, index))
+            if first is None:
+                first = self._old_use.get((cn, index))  # swept: long before (__init__)
             if first is not None:
+                too_old.append(ts_ns - first > self._nonce_ns)
+                if ts_ns < first and backwards is None:
+                    backwards = index
                 if oldest is None or first < oldest:
                     oldest = first
             else:
+                too_old.append(False)
                 unseen = True
                 if unknown is None and not self._fresh_by_generation(cn, index, ts_ns):
                     unknown = index
         age = ts_ns - oldest if oldest is not None else None
-        # (``age`` is then a lower bound: enough to call the BU too old, not the column)
-        v.nonce_age_ms = age / 1e6 if age is not None and not unseen else None
+        # (``age`` is then a lower bound: enough to call the BU too old, not the column;
+        # a BU timestamped before a first use has no age: timestamps out of order)
+        known = age is not None and not unseen and backwards is None
+        v.nonce_age_ms = age / 1e6 if known and age is not None else None
         if age is not None and age > self._nonce_ns:
+            v.status = _expired_status(too_old)
             return INVALID, R_NONCE_OLD
         if sent.basis == BASIS_CAPTURE:
             v.tokens_from = sent.tokens_from()
@@ -615,6 +679,8 @@ class Oracle:
                 return STALE_TOKEN, R_TOKEN_OLD
         if unknown is not None:
             return VALID, R_AUTH_OK + R_NONCE_AGE_UNKNOWN.format(index=unknown)
+        if backwards is not None:
+            return VALID, R_AUTH_OK + R_NONCE_AGE_BACKWARDS.format(index=backwards)
         return VALID, R_AUTH_OK
 
     def _fresh_by_generation(self, cn: str, index: int, ts_ns: int) -> bool:
@@ -632,7 +698,14 @@ class Oracle:
         mn = rec.rh2 or rec.dst
         cn, coa = rec.src, rec.dst
         ni, auth, _, cot = _options(ba)
-        sent = self._sent.get((mn, cn, ba.sequence))
+        sent: Sent | int | None
+        if ba.status == BA_STATUS_SEQ_OUT_OF_WINDOW:
+            # It carries the last accepted sequence number, not the refused BU's (RFC
+            # 6275 9.5.1): it answers, and is authenticated with the keys of, the newest
+            # BU to this CN (DESIGN.md section 4).
+            sent = self._newest_sent(mn, cn, rec.ts_ns)
+        else:
+            sent = self._sent.get((mn, cn, ba.sequence))
         if sent is None:
             if auth is None:
                 return None  # most likely a home agent's BA whose BU is not in the capture
@@ -719,6 +792,21 @@ class Oracle:
         v.verdict, v.reason = VALID, R_AUTH_OK
         return v
 
+    def _newest_sent(self, mn: str, cn: str, ts_ns: int) -> Sent | int | None:
+        """The newest BU from ``mn`` to ``cn`` sent no later than ``ts_ns``, if kept (an
+        int: a home registration's time)."""
+        best: Sent | int | None = None
+        best_ts = -1
+        for (m, c, _), sent in reversed(self._sent.items()):
+            if m != mn or c != cn:
+                continue
+            sent_ts = sent if isinstance(sent, int) else sent.ts_ns
+            if best_ts < sent_ts <= ts_ns:
+                best, best_ts = sent, sent_ts
+                if self._in_order:
+                    break  # (the table is in time order: the first found is the newest)
+        return best
+
     @staticmethod
     def _match_ba(
         sent: Sent,
@@ -745,6 +833,16 @@ class Oracle:
                 if crypto.same(crypto.authenticator_over(kbm, covered), mac):
                     return crypto.KEY_RFC4866_COT
         return None
+
+
+def _expired_status(too_old: list[bool]) -> int:
+    """The BA status for nonces older than MAX_NONCE_LIFETIME (RFC 6275 9.5.1):
+    ``too_old`` per nonce index of the BU, home first (an EBU has only the home)."""
+    home = bool(too_old) and too_old[0]
+    careof = len(too_old) > 1 and too_old[1]
+    if home and careof:
+        return BA_STATUS_EXPIRED_NONCES
+    return BA_STATUS_EXPIRED_CAREOF_NONCE if careof else BA_STATUS_EXPIRED_HOME_NONCE
 
 
 def verify(

@@ -209,7 +209,9 @@ def test_ba_status_135_answers_the_newest_bu_with_the_last_accepted_sequence(tmp
     s.ba_ha(t0 + 40.5, seq=10)
     s.hot(t0 + 80, H, index=1)
     s.bu_cn(t0 + 80.5, seq=3, hidx=1, cidx=2)
-    s.ba_cn(t0 + 110.5, seq=40, status=135)  # the CN last accepted 40
+    # the CN last accepted 40; its refusal is authenticated with the refused BU's Kbm
+    # (RFC 6275 6.1.8: only the nonce statuses 136-138 may lack the option)
+    s.ba_cn(t0 + 110.5, seq=40, status=135, key=(1, 2))
     s.bu_cn(t0 + 111, seq=41, hidx=1, cidx=2)
     s.data_down(t0 + 126.5)
     s.ba_cn(t0 + 141, seq=41, key=(1, 2))
