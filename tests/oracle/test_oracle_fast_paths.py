@@ -3,7 +3,7 @@
 * sweeps of records in time order stop at the first entry they keep (verify.Oracle._sweep,
   tables.sweep_tokens ``ordered``): the same tables, entry for entry, as whole scans, and
   whole scans again once a record comes out of time order;
-* the options a BU/BA is read for (verify._options) are those of first_options;
+* the options a BU/BA is read for (binding_checks._options) are those of first_options;
 * ScheduledOracle.advance, which returns at once until something is due, applies the
   same first uses and sweeps as a walk of the schedule at every position, and its
   ``largest`` is the most entries a table held after a check.
@@ -15,7 +15,7 @@ import hashlib
 import random
 
 from ebutool.oracle import Oracle
-from ebutool.oracle import verify as verify_mod
+from ebutool.oracle import binding_checks as checks_mod
 from ebutool.oracle.scheduled import Schedule, ScheduledOracle, run_schedule
 from ebutool.oracle.tables import sweep_tokens
 from ebutool.wire.mh.messages import BindingAcknowledgement, BindingUpdate
@@ -144,8 +144,8 @@ def test_options_are_the_first_of_each_class():
     for _ in range(500):
         opts = rng.sample(pool, rng.randrange(len(pool) + 1))
         for msg in (BindingUpdate(options=opts), BindingAcknowledgement(options=opts)):
-            got = verify_mod._options(msg)
-            want = msg.first_options(*verify_mod._OPTION_CLASSES)
+            got = checks_mod._options(msg)
+            want = msg.first_options(*checks_mod._OPTION_CLASSES)
             assert len(got) == len(want) == 4
             assert all(g is w for g, w in zip(got, want, strict=True))
 
