@@ -33,7 +33,7 @@ from ebutool.analysis.state import (
     with_added,
 )
 from ebutool.core.bounded import make_room, put
-from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
 from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate, HomeTest
@@ -414,7 +414,7 @@ class Reconstructor(MessageHandlers):
             cur = mst.current
             t_open = rec.ts_ns
             if cur is not None and res.coa == cur.prev_coa:
-                if not _moved_back(rec, cur, self.vantage):
+                if not _moved_back(rec, cur, self.vantage, role):
                     # A straggler, or make-before-break: the MN still sends from the address
                     # it left.  That neither opens nor splits a handover; only a home
                     # registration from there (A -> B -> A) shows it moved back.
@@ -434,6 +434,8 @@ class Reconstructor(MessageHandlers):
             if cur is None or cur.coa != res.coa:
                 cur = self._start(mst, res.coa, t_open, _opening(rec), source=rec.source)
             if msg == "data":
+                if role == "HA" and rec.proto == NH_ESP:
+                    cur.ha_opaque = True  # (an ESP-protected BU to the HA, no SA to open it)
                 mst.note_data(res.peer, True, rec.ts_ns)
             self._up(rec, res, mst, cur, role, verdict)
             return
@@ -456,17 +458,25 @@ class Reconstructor(MessageHandlers):
                     rec.frame,
                 )
             return
+        if msg == "data" and role == "HA" and rec.proto == NH_ESP:
+            cur.ha_opaque = True  # (the HA's ESP-protected BA, no SA to open it)
         self._down(rec, res, cur, role, verdict)
 
 
-def _moved_back(rec: Record, cur: Handover, vantage: str | None = None) -> bool:
+def _moved_back(
+    rec: Record, cur: Handover, vantage: str | None = None, role: str | None = None
+) -> bool:
     """A packet from the previous address that means the MN is back there: a BU to the
-    HA (no handover event dates the move), or any packet after an event said so.  Where
+    HA, or an ESP-protected packet with a Home Address option to the HA (RFC 3776: a
+    home registration without the SA to open it; ``role`` "HA"), when no handover event
+    dates the move, or any packet after an event said so.  Where
     the home registration cannot be seen (a capture at the CN), a return routability
     procedure from there (CoTI, or a BU/EBU to the CN) is what shows the move back."""
     if cur.t0_source == "event":
         return False
     if rec.msg == "BU" and isinstance(rec.mh, BindingUpdate) and rec.mh.flags & BU_FLAG_H:
+        return True
+    if role == "HA" and rec.mh is None and rec.proto == NH_ESP and rec.hoa is not None:
         return True
     return vantage == "cn" and rec.msg in ("CoTI", "BU", "EBU")
 

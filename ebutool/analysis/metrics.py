@@ -238,7 +238,7 @@ def _cn_episode(
 ) -> Episode:
     """``ha_ack``: when the HA's BA accepted the home registration (None: not seen)."""
     kind = cn_kind(ep)
-    mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus))
+    mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus), ho.ha_opaque)
     notes = set(ep.notes or ()) | ha_notes
     karn = list(ha_karn)
     t0 = None if ep.unknown_start else (ep.t0_ns or ho.t0_ns)
@@ -247,7 +247,8 @@ def _cn_episode(
     if ep.refresh:
         notes.add("binding_refresh")
     if not ho.ha_bus and not ep.unknown_start and ep.t0_ns is None:
-        notes.add("no_home_registration")
+        # (ESP-protected, no SA: it ran, but its BU and BA cannot be seen)
+        notes.add("home_registration_opaque" if ho.ha_opaque else "no_home_registration")
 
     ht = ep.home_test
     rtt_bt = _rtt(ht, "rtt_bt", karn) if ht is not None and ht.answered else None

@@ -210,6 +210,9 @@ class Handover:
     # likewise in a later handover: the capture lost that request (its first packet here
     # may be later than the move)
     lost_request: bool = False
+    # ESP-protected packets between the MN (this address) and its HA that ebutool could
+    # not open (no SA given): a home registration it cannot see, not none
+    ha_opaque: bool = False
 
     def all_cns(self) -> list[CNState]:
         """Every CN episode of the handover, finished ones first."""
