@@ -58,6 +58,12 @@ BASIS_KEYLESS = "capture"  # the oracle without keys: the trace's own tokens (ve
 BASIS_INJECTED = "injected"  # a caller-supplied acceptance function (library use)
 BASIS_TRACE = "trace"  # undecidable: followed what the CN in the trace did
 
+# The names a binding update to a CN goes by (DESIGN.md 3: an EBU is a BU with care-of
+# nonce index 0 MACed with the early key; the oracle tells the two apart).
+MSG_BU = "BU"
+MSG_EBU = "EBU"
+_UPDATE_NAMES = (MSG_BU, MSG_EBU)
+
 Authenticate = Callable[[Record], object]
 """Called with every record in capture order; returns None for records it does not
 judge, else "valid" / "invalid" / "unverifiable" or an object with ``verdict`` and
@@ -82,7 +88,7 @@ class _Rec(NamedTuple):
 
     frame: int
     ts_ns: int
-    msg: str  # "BU" or "EBU", as the record names it
+    msg: str  # "BU" or "EBU": the oracle's name when it judged the update, else the record's
 
 
 @dataclass(slots=True)
@@ -249,7 +255,7 @@ def observe(
                 rec.frame,
             )
     msg = rec.mh
-    if rec.msg in ("BU", "EBU") and isinstance(msg, BindingUpdate):
+    if rec.msg in _UPDATE_NAMES and isinstance(msg, BindingUpdate):
         if msg.flags & BU_FLAG_H:
             tr.add_home_agent(rec.dst)
             return
@@ -280,17 +286,20 @@ def observe(
 
 
 def _sent(rec: Record, msg: BindingUpdate, index: int, verdict, default_basis: str) -> _Sent:
+    # the oracle's name wins: a BU with care-of index 0 may be a standard one (docs/verify.md)
+    name = getattr(verdict, "msg", None)
+    if name not in _UPDATE_NAMES:
+        name = rec.msg
     s = _Sent(
         index,
-        _Rec(rec.frame, rec.ts_ns, rec.msg),
+        _Rec(rec.frame, rec.ts_ns, name),
         rec.hoa or rec.src,
         rec.dst,
         rec.care_of_address or rec.src,
         msg.sequence,
         float(msg.lifetime * LIFETIME_UNIT_S),
         bool(msg.flags & BU_FLAG_A),
-        # the oracle's name wins: a BU with care-of index 0 may be a standard one
-        getattr(verdict, "msg", rec.msg) == "EBU",
+        name == MSG_EBU,
         rec.deregistration,
     )
     s.verdict, s.reason, s.basis, s.status = _verdict_of(verdict, default_basis)
