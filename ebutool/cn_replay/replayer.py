@@ -28,6 +28,7 @@ from ebutool.cn_replay.binding_cache import (
     Outcome,
     Policy,
     Update,
+    seq_greater,
     sort_updates,
 )
 from ebutool.cn_replay.divergences import (
@@ -316,8 +317,12 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
     acknowledgements from CNs that answer no update in the trace.
 
     An acknowledgement answers the latest unanswered update from the same MN to the
-    same CN with its sequence number; a rejection with status 135 carries the last
-    accepted number instead (RFC 6275 9.5.1), so it answers the latest unanswered one."""
+    same CN with its sequence number.  A rejection with status 135 carries the last
+    accepted number N instead (RFC 6275 9.5.1), so its number does not name the update
+    it answers (an earlier accepted update with the A flag clear may have N too): it
+    answers the latest unanswered update sent before it whose number is not greater
+    than N modulo 2^16 (one the CN could have rejected with N; DESIGN.md 4: the newest
+    outstanding update to that peer), else the latest unanswered one."""
     cns = (tr.known_cns if tr.known_cns is not None else {s.cn for s in tr.sent}) - set(
         tr.home_agents
     )
@@ -333,9 +338,12 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
             continue
         ack = obj
         cands = pending[(ack.rh2 or ack.dst, ack.src)]
-        pick = next((s for s in reversed(cands) if s.seq == ack.sequence), None)
-        if pick is None and ack.status == STATUS_SEQ_OUT_OF_WINDOW and cands:
-            pick = cands[-1]
+        if ack.status == STATUS_SEQ_OUT_OF_WINDOW:
+            pick = next((s for s in reversed(cands) if not seq_greater(s.seq, ack.sequence)), None)
+            if pick is None and cands:
+                pick = cands[-1]
+        else:
+            pick = next((s for s in reversed(cands) if s.seq == ack.sequence), None)
         if pick is None:
             unmatched.append(ack)
             continue

@@ -63,3 +63,61 @@ def test_decisions_msg_is_the_oracles_name(tmp_path, cot_index_zero):
     assert list(d["action"]) == ["tentative" if early_key else "regular"]
     assert list(d["observed_ack"]) == [f"{'EBA' if early_key else 'BA'} status 0 seq 10"]
     assert r.divergences.empty
+
+
+# -- a status-135 BA answers the rejected update, not an earlier one with its number ----
+
+RTT_MS = 20.0  # every exchange with the CN in these scenarios takes 20 ms
+LAST_ACCEPTED = 21  # the accepted BU's sequence number
+STALE = 5  # not greater than 21 modulo 2^16: rejected with status 135
+NEWER = 22  # greater than 21: accepted
+
+
+@pytest.mark.parametrize("stale_ack", [True, False])
+@pytest.mark.parametrize("newer_before_answer", [False, True])
+def test_status_135_answers_the_rejected_update(tmp_path, stale_ack, newer_before_answer):
+    """BU seq 21 with the A flag clear is accepted (no BA: RFC 6275 9.5.4) and the CN
+    uses it; later a BU with seq 5 is rejected with BA status 135 carrying 21, the last
+    accepted number (9.5.1) -- sent whatever the A flag (9.5.4).  That BA answers the
+    seq 5 BU, not the seq 21 one whose number it carries: no divergence, and the seq
+    21 BU takes effect one CoTI/CoT round trip after it was sent, not when the 135
+    arrived a second later.  With ``newer_before_answer`` the MN also sends an accepted
+    BU seq 22 (A flag clear) before the 135 arrives: the 135 cannot answer it (22 is
+    greater than 21), so it still answers seq 5."""
+    s = Scenario()
+    s.hoti(900, b"HHHHHHHH")
+    s.hot(900 + RTT_MS, b"HHHHHHHH", index=HOME_INDEX)
+    s.coti(901, b"CCCCCCCC")
+    s.cot(901 + RTT_MS, b"CCCCCCCC", index=CAREOF_INDEX)
+    s.bu_cn(1000, seq=LAST_ACCEPTED, hidx=HOME_INDEX, cidx=CAREOF_INDEX, ack=False)
+    data_ms = [1050, 1100]
+    stale_ms, newer_ms = 2000, 2005
+    s.bu_cn(stale_ms, seq=STALE, hidx=HOME_INDEX, cidx=CAREOF_INDEX, ack=stale_ack)
+    if newer_before_answer:
+        s.bu_cn(newer_ms, seq=NEWER, hidx=HOME_INDEX, cidx=CAREOF_INDEX, ack=False)
+    s.ba_cn(
+        stale_ms + RTT_MS,
+        seq=LAST_ACCEPTED,
+        status=STATUS_SEQ_OUT_OF_WINDOW,
+        key=(HOME_INDEX, CAREOF_INDEX),
+    )
+    data_ms += [2100, 4000]
+    for t in data_ms:
+        s.data_down(t)
+    r = replay(s.write(tmp_path), keys=keys_of(s))
+
+    assert r.divergences.empty, r.divergences[["kind", "detail"]].to_string()
+    d = r.decisions
+    answer = f"BA status {STATUS_SEQ_OUT_OF_WINDOW} seq {LAST_ACCEPTED}"
+    want = [
+        (LAST_ACCEPTED, "regular", "none", "none", epoch(1000 + RTT_MS)),
+        (STALE, "rejected_sequence", answer, answer, epoch(stale_ms + RTT_MS)),
+    ]
+    if newer_before_answer:
+        # the same care-of address as the regular entry: its lifetime is renewed
+        want.append((NEWER, "refreshed", "none", "none", epoch(newer_ms + RTT_MS)))
+    assert list(d["seq"]) == [w[0] for w in want]
+    assert list(d["action"]) == [w[1] for w in want]
+    assert list(d["expected_ack"]) == [w[2] for w in want]
+    assert list(d["observed_ack"]) == [w[3] for w in want]
+    assert list(d["cn_time"]) == pytest.approx([w[4] for w in want], abs=1e-6)
