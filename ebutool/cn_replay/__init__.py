@@ -67,6 +67,7 @@ DECISION_COLUMNS = [
     "reason",
 ]
 POLICIES = tuple(p.value for p in Policy)
+NULLABLE_SUMS = ("overstay_bytes",)  # summary sums that are None when unknown
 
 
 @dataclass
@@ -93,14 +94,24 @@ class ReplayResult:
             f"{s['updates']} binding updates to CNs (decided by: {basis}); "
             f"{s['tentative_bindings']} tentative bindings, {s['verified']} verified, "
             f"{s['expired_unverified']} expired unverified; "
-            f"overstay {s['overstay_packets']} packets "
-            f"{s['overstay_bytes']} octets; divergences {s['divergences']} ({kinds}); "
+            f"overstay {s['overstay_packets']} packets{_octets(s)}; "
+            f"divergences {s['divergences']} ({kinds}); "
             f"unobservable from the MN {s['unobservable']} ({unobs})"
         )
 
     def exit_status(self, strict: bool = False) -> int:
         """1 if there is a divergence (with ``strict``, also an unobservable row), else 0."""
         return 1 if _counted(self.summary, strict) else 0
+
+
+def _octets(s: dict) -> str:
+    """The overstay octets of a summary, or why they are unknown."""
+    if s["overstay_bytes"] is None:
+        return (
+            f", octets unknown ({s['overstay_unknown_length']} of unknown length: "
+            "replay_length_unknown)"
+        )
+    return f" {s['overstay_bytes']} octets"
 
 
 def parse_cn_policies(values: Iterable[str]) -> dict:
@@ -308,7 +319,7 @@ def replay_batches(
             trusted=trusted,
             diag=diag,
         )
-        exposure = exposure_frame(res.model.tentatives, res.trace.last_ns)
+        exposure = exposure_frame(res.model.tentatives, res.trace.last_ns, diag)
         divergences = divergence_frame(res.divergences)
         yield ReplayResult(
             exposure,
@@ -366,7 +377,9 @@ def merge_summaries(parts: list[dict], limit: int | None = None) -> dict:
     out = dict(parts[0])
     for p in parts[1:]:
         for k, v in p.items():
-            if isinstance(v, int):
+            if k in NULLABLE_SUMS:  # unknown (None) when any part is unknown
+                out[k] = None if v is None or out[k] is None else out[k] + v
+            elif isinstance(v, int):
                 out[k] += v
             elif k in ("basis", "actions", "divergences_by_kind"):
                 out[k] = dict(Counter(out[k]) + Counter(v))
@@ -425,7 +438,11 @@ def _summary(res: RunResult, exposure: pd.DataFrame, divergences: pd.DataFrame) 
         if len(exposure)
         else 0,
         "overstay_packets": int(exposure["overstay_packets"].sum()) if len(exposure) else 0,
-        "overstay_bytes": int(exposure["overstay_bytes"].sum()) if len(exposure) else 0,
+        # unknown (None) when a packet of unknown length is among them, never a partial sum
+        "overstay_bytes": None
+        if exposure["overstay_bytes"].isna().any()
+        else int(exposure["overstay_bytes"].sum()),
+        "overstay_unknown_length": sum(tb.overstay_unknown_length for tb in res.model.tentatives),
         "divergences": sum(v for k, v in by_kind.items() if k not in UNOBSERVABLE_KINDS),
         "unobservable": sum(by_kind[k] for k in UNOBSERVABLE_KINDS),
         "divergences_by_kind": {k: by_kind[k] for k in DIVERGENCE_KINDS if by_kind[k]},

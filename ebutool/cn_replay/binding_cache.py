@@ -177,9 +177,11 @@ class TentativeBinding:
     end_ns: int | None = None
     end_reason: str = "open"  # verified / expired / replaced / deleted / open
     unverified_packets: int = 0
-    unverified_bytes: int = 0
+    unverified_bytes: int = 0  # of the packets whose length is known
+    unverified_unknown_length: int = 0  # packets of unknown length (then the sum is unknown)
     overstay_packets: int = 0
-    overstay_bytes: int = 0
+    overstay_bytes: int = 0  # of the packets whose length is known
+    overstay_unknown_length: int = 0
     violations: int = 0
 
     @property

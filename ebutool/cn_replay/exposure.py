@@ -4,6 +4,10 @@ Counting rules (docs/replay.md "Flooding exposure"): a *CN packet* is a data pac
 captured at the MN with source = the CN, a type 2 routing header naming the MN's home
 address and destination = a care-of address (RFC 6275 9.3.2 route-optimised data);
 its size is the IPv6 packet length ``Record.ip_len`` (40-octet header included).
+A JSON Lines trace may not give it (docs/trace-format.md: ``ip_len`` 0 for data =
+unknown): such a packet is counted, but a byte sum it belongs to is unknown (empty,
+never a sum that leaves it out), and the replay says so with a counted
+``replay_length_unknown`` warning per exposure row.
 
 - ``unverified_*``: CN packets to the tentative binding's care-of address that arrive
   while the binding is tentative (between its start and its verification or expiry,
@@ -19,7 +23,14 @@ import pandas as pd
 
 from ebutool.cn_replay.binding_cache import Lookup, State, TentativeBinding
 from ebutool.cn_replay.divergences import KIND_DATA_OVERSTAY, KIND_DATA_UNBOUND, Divergence
+from ebutool.core.constants import IPV6_HEADER_LEN
+from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.units import ms, seconds
+
+# An IPv6 packet is at least its fixed header (RFC 8200 3); a shorter ``ip_len`` (a
+# trace's 0 for a data packet: docs/trace-format.md) means the length is unknown.
+MIN_KNOWN_IP_LEN = IPV6_HEADER_LEN
+BYTE_COLUMNS = ("unverified_bytes", "overstay_bytes")  # nullable: empty when unknown
 
 EXPOSURE_COLUMNS = [
     "mn",
@@ -39,19 +50,37 @@ EXPOSURE_COLUMNS = [
 ]
 
 
+def length_known(ip_len: int) -> bool:
+    return ip_len >= MIN_KNOWN_IP_LEN
+
+
+def describe_data(coa: str, ip_len: int) -> str:
+    """The ``observed`` text of a CN packet's divergence."""
+    if length_known(ip_len):
+        return f"data to {coa}, {ip_len} octets"
+    return f"data to {coa}, length unknown (the trace gives no IPv6 length)"
+
+
 def count_packet(look: Lookup, frame: int, ts_ns: int, mn: str, cn: str, coa: str, ip_len: int):
     """Count one CN packet to ``coa``; the divergence it is, or None when the model
     allows it."""
+    known = length_known(ip_len)
     e = look.entry
     if e is not None and e.coa == coa:
         if e.state is State.tentative and e.tentative is not None:
             e.tentative.unverified_packets += 1
-            e.tentative.unverified_bytes += ip_len
+            if known:
+                e.tentative.unverified_bytes += ip_len
+            else:
+                e.tentative.unverified_unknown_length += 1
         return None
     if look.lapsed is not None:
         tb = look.lapsed
         tb.overstay_packets += 1
-        tb.overstay_bytes += ip_len
+        if known:
+            tb.overstay_bytes += ip_len
+        else:
+            tb.overstay_unknown_length += 1
         tb.violations += 1
         late_ms = ms(ts_ns - tb.expires_ns)
         return Divergence(
@@ -61,7 +90,7 @@ def count_packet(look: Lookup, frame: int, ts_ns: int, mn: str, cn: str, coa: st
             cn,
             KIND_DATA_OVERSTAY,
             f"no data to {coa} after {seconds(tb.expires_ns):.6f}",
-            f"data to {coa}, {ip_len} octets",
+            describe_data(coa, ip_len),
             f"{late_ms:.3f} ms after the tentative binding made by frame {tb.frame} "
             "ran out unverified (draft 4.2: the CN must stop sending)",
             coa,
@@ -74,16 +103,51 @@ def count_packet(look: Lookup, frame: int, ts_ns: int, mn: str, cn: str, coa: st
         cn,
         KIND_DATA_UNBOUND,
         expected,
-        f"data to {coa}, {ip_len} octets",
+        describe_data(coa, ip_len),
         f"{coa} is not bound: {look.gone}",
         coa,
     )
 
 
-def exposure_frame(tentatives: list[TentativeBinding], end_ns: int | None) -> pd.DataFrame:
-    """One row per tentative binding (EXPOSURE_COLUMNS)."""
+def _bytes(total: int, unknown: int) -> int | None:
+    return None if unknown else total
+
+
+def _warn_unknown(tb: TentativeBinding, diag: Diagnostics) -> None:
+    parts = [
+        f"{n} of its {total} {what} packets"
+        for n, total, what in (
+            (tb.unverified_unknown_length, tb.unverified_packets, "unverified"),
+            (tb.overstay_unknown_length, tb.overstay_packets, "overstay"),
+        )
+        if n
+    ]
+    empty = [
+        col
+        for col, n in zip(
+            BYTE_COLUMNS, (tb.unverified_unknown_length, tb.overstay_unknown_length), strict=True
+        )
+        if n
+    ]
+    diag.warn(
+        "replay_length_unknown",
+        f"frame {tb.frame}: the tentative binding of {tb.coa} ({tb.mn} at {tb.cn}): "
+        f"{' and '.join(parts)} have no IPv6 length in the trace (ip_len): "
+        f"{' and '.join(empty)} empty (the packet counts stand)",
+        tb.frame,
+    )
+
+
+def exposure_frame(
+    tentatives: list[TentativeBinding], end_ns: int | None, diag: Diagnostics | None = None
+) -> pd.DataFrame:
+    """One row per tentative binding (EXPOSURE_COLUMNS); a byte sum that includes a
+    packet of unknown length is empty (NA), with a ``replay_length_unknown`` warning in
+    ``diag``."""
     rows = []
     for tb in tentatives:
+        if diag is not None and (tb.unverified_unknown_length or tb.overstay_unknown_length):
+            _warn_unknown(tb, diag)
         if tb.end_ns is not None:
             end = tb.end_ns
         else:  # still tentative when the capture ended
@@ -100,9 +164,9 @@ def exposure_frame(tentatives: list[TentativeBinding], end_ns: int | None) -> pd
                 "tentative_ms": ms(end - tb.start_ns),
                 "verified": tb.verified,
                 "unverified_packets": tb.unverified_packets,
-                "unverified_bytes": tb.unverified_bytes,
+                "unverified_bytes": _bytes(tb.unverified_bytes, tb.unverified_unknown_length),
                 "overstay_packets": tb.overstay_packets,
-                "overstay_bytes": tb.overstay_bytes,
+                "overstay_bytes": _bytes(tb.overstay_bytes, tb.overstay_unknown_length),
                 "violations": tb.violations,
                 "frame": tb.frame,
                 "end_reason": tb.end_reason,
@@ -110,15 +174,13 @@ def exposure_frame(tentatives: list[TentativeBinding], end_ns: int | None) -> pd
         )
     df = pd.DataFrame(rows, columns=EXPOSURE_COLUMNS)
     if df.empty:
-        return df.astype(
+        df = df.astype(
             {
                 "verified": bool,
                 "unverified_packets": int,
-                "unverified_bytes": int,
                 "overstay_packets": int,
-                "overstay_bytes": int,
                 "violations": int,
                 "frame": int,
             }
         )
-    return df
+    return df.astype({col: "Int64" for col in BYTE_COLUMNS})

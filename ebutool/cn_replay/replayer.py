@@ -28,6 +28,7 @@ from ebutool.cn_replay.binding_cache import (
     Outcome,
     Policy,
     Update,
+    seq_greater,
     sort_updates,
 )
 from ebutool.cn_replay.divergences import (
@@ -58,6 +59,12 @@ BASIS_KEYLESS = "capture"  # the oracle without keys: the trace's own tokens (ve
 BASIS_INJECTED = "injected"  # a caller-supplied acceptance function (library use)
 BASIS_TRACE = "trace"  # undecidable: followed what the CN in the trace did
 
+# The names a binding update to a CN goes by (DESIGN.md 3: an EBU is a BU with care-of
+# nonce index 0 MACed with the early key; the oracle tells the two apart).
+MSG_BU = "BU"
+MSG_EBU = "EBU"
+_UPDATE_NAMES = (MSG_BU, MSG_EBU)
+
 Authenticate = Callable[[Record], object]
 """Called with every record in capture order; returns None for records it does not
 judge, else "valid" / "invalid" / "unverifiable" or an object with ``verdict`` and
@@ -82,7 +89,7 @@ class _Rec(NamedTuple):
 
     frame: int
     ts_ns: int
-    msg: str  # "BU" or "EBU", as the record names it
+    msg: str  # "BU" or "EBU": the oracle's name when it judged the update, else the record's
 
 
 @dataclass(slots=True)
@@ -249,7 +256,7 @@ def observe(
                 rec.frame,
             )
     msg = rec.mh
-    if rec.msg in ("BU", "EBU") and isinstance(msg, BindingUpdate):
+    if rec.msg in _UPDATE_NAMES and isinstance(msg, BindingUpdate):
         if msg.flags & BU_FLAG_H:
             tr.add_home_agent(rec.dst)
             return
@@ -280,17 +287,20 @@ def observe(
 
 
 def _sent(rec: Record, msg: BindingUpdate, index: int, verdict, default_basis: str) -> _Sent:
+    # the oracle's name wins: a BU with care-of index 0 may be a standard one (docs/verify.md)
+    name = getattr(verdict, "msg", None)
+    if name not in _UPDATE_NAMES:
+        name = rec.msg
     s = _Sent(
         index,
-        _Rec(rec.frame, rec.ts_ns, rec.msg),
+        _Rec(rec.frame, rec.ts_ns, name),
         rec.hoa or rec.src,
         rec.dst,
         rec.care_of_address or rec.src,
         msg.sequence,
         float(msg.lifetime * LIFETIME_UNIT_S),
         bool(msg.flags & BU_FLAG_A),
-        # the oracle's name wins: a BU with care-of index 0 may be a standard one
-        getattr(verdict, "msg", rec.msg) == "EBU",
+        name == MSG_EBU,
         rec.deregistration,
     )
     s.verdict, s.reason, s.basis, s.status = _verdict_of(verdict, default_basis)
@@ -307,8 +317,12 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
     acknowledgements from CNs that answer no update in the trace.
 
     An acknowledgement answers the latest unanswered update from the same MN to the
-    same CN with its sequence number; a rejection with status 135 carries the last
-    accepted number instead (RFC 6275 9.5.1), so it answers the latest unanswered one."""
+    same CN with its sequence number.  A rejection with status 135 carries the last
+    accepted number N instead (RFC 6275 9.5.1), so its number does not name the update
+    it answers (an earlier accepted update with the A flag clear may have N too): it
+    answers the latest unanswered update sent before it whose number is not greater
+    than N modulo 2^16 (one the CN could have rejected with N; DESIGN.md 4: the newest
+    outstanding update to that peer), else the latest unanswered one."""
     cns = (tr.known_cns if tr.known_cns is not None else {s.cn for s in tr.sent}) - set(
         tr.home_agents
     )
@@ -324,9 +338,12 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
             continue
         ack = obj
         cands = pending[(ack.rh2 or ack.dst, ack.src)]
-        pick = next((s for s in reversed(cands) if s.seq == ack.sequence), None)
-        if pick is None and ack.status == STATUS_SEQ_OUT_OF_WINDOW and cands:
-            pick = cands[-1]
+        if ack.status == STATUS_SEQ_OUT_OF_WINDOW:
+            pick = next((s for s in reversed(cands) if not seq_greater(s.seq, ack.sequence)), None)
+            if pick is None and cands:
+                pick = cands[-1]
+        else:
+            pick = next((s for s in reversed(cands) if s.seq == ack.sequence), None)
         if pick is None:
             unmatched.append(ack)
             continue
