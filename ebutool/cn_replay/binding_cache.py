@@ -23,10 +23,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
+from ebutool.core.sequence import seq_greater
 from ebutool.core.units import NS_PER_S, seconds, to_ns
-
-SEQ_MODULUS = 1 << 16  # RFC 6275 9.5.1: sequence numbers are compared modulo 2**16
-SEQ_HALF_WINDOW = 1 << 15  # ... "the preceding 32768 values, inclusive" are not greater
 
 # BA status codes the model produces (RFC 6275 6.1.8).
 STATUS_ACCEPTED = 0
@@ -206,12 +204,6 @@ class Lookup:
     entry: BindingEntry | None  # the entry in force for (mn, cn)
     lapsed: TentativeBinding | None  # the tentative binding of ``coa`` that expired unverified
     gone: str  # why there is no (matching) entry, for the divergence detail
-
-
-def seq_greater(new: int, last: int) -> bool:
-    """RFC 6275 9.5.1: ``new`` is greater than ``last`` modulo 2**16, i.e. it is not
-    ``last`` nor one of the 32768 values before it."""
-    return 0 < (new - last) % SEQ_MODULUS < SEQ_HALF_WINDOW
 
 
 @dataclass

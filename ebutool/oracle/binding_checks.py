@@ -21,6 +21,7 @@ from ebutool.core.constants import (
     BA_STATUS_SEQ_OUT_OF_WINDOW,
 )
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.sequence import seq_greater
 from ebutool.core.units import NS_PER_S, to_ns
 from ebutool.oracle import crypto
 from ebutool.oracle.keys import KeyTable
@@ -408,7 +409,7 @@ class BindingChecks:
             # It carries the last accepted sequence number, not the refused BU's (RFC
             # 6275 9.5.1): it answers, and is authenticated with the keys of, the newest
             # BU to this CN (DESIGN.md section 4).
-            sent = self._newest_sent(mn, cn, rec.ts_ns)
+            sent = self._newest_sent(mn, cn, ba.sequence, rec.ts_ns)
         else:
             sent = self._sent.get((mn, cn, ba.sequence))
         if sent is None:
@@ -497,20 +498,28 @@ class BindingChecks:
         v.verdict, v.reason = VALID, R_AUTH_OK
         return v
 
-    def _newest_sent(self, mn: str, cn: str, ts_ns: int) -> Sent | int | None:
-        """The newest BU from ``mn`` to ``cn`` sent no later than ``ts_ns``, if kept (an
-        int: a home registration's time)."""
-        best: Sent | int | None = None
-        best_ts = -1
-        for (m, c, _), sent in reversed(self._sent.items()):
+    def _newest_sent(self, mn: str, cn: str, seq: int, ts_ns: int) -> Sent | int | None:
+        """The BU from ``mn`` to ``cn`` a status-135 BA carrying ``seq`` answers, if kept
+        (an int: a home registration's time): the newest sent no later than ``ts_ns``
+        whose number is not greater than ``seq`` (the BA carries the last accepted
+        number, so the refused BU's is at most that, modulo 2**16), else the newest."""
+        best: Sent | int | None = None  # the newest whose number is not greater
+        newest: Sent | int | None = None  # the newest of any number
+        best_ts = newest_ts = -1
+        for (m, c, number), sent in reversed(self._sent.items()):
             if m != mn or c != cn:
                 continue
             sent_ts = sent if isinstance(sent, int) else sent.ts_ns
-            if best_ts < sent_ts <= ts_ns:
+            if sent_ts > ts_ns:
+                continue
+            if sent_ts > newest_ts:
+                newest, newest_ts = sent, sent_ts
+            if sent_ts > best_ts and not seq_greater(number, seq):
                 best, best_ts = sent, sent_ts
                 if self._in_order:
                     break  # (the table is in time order: the first found is the newest)
-        return best
+        fallback = newest
+        return best if best is not None else fallback
 
     @staticmethod
     def _match_ba(

@@ -208,3 +208,31 @@ def test_a_bu_stamped_before_its_nonces_first_use_has_no_age(tmp_path):
     bu = _one(list(oracle.run(read_records(path, Diagnostics()))), "BU", 21)
     assert bu.verdict == "valid" and bu.nonce_age_ms is None
     assert "timestamps out of order" in bu.reason
+
+
+def test_a_135_ba_answers_the_refused_bu_even_after_a_newer_one(tmp_path):
+    """BU 5 (refused, nonces 1/3) and then BU 22 (nonces 1/4) leave before the 135
+    carrying 21 arrives: it answers BU 5, the newest BU whose number is not greater than
+    the last accepted one, and is MACed with BU 5's Kbm (RFC 6275 9.5.1)."""
+    s = Scenario()
+    s.nonces[4] = b"nonce-four!!"
+    s.hoti(900, b"H" * 8)
+    s.hot(920, b"H" * 8, index=1)
+    s.coti(901, b"C" * 8)
+    s.cot(921, b"C" * 8, index=2)
+    s.bu_cn(1000, seq=21, hidx=1, cidx=2)
+    s.ba_cn(1020, seq=21, key=(1, 2))
+    s.coti(1900, b"D" * 8)
+    s.cot(1920, b"D" * 8, index=3)
+    s.coti(1901, b"E" * 8)
+    s.cot(1921, b"E" * 8, index=4)
+    s.bu_cn(2000, seq=5, hidx=1, cidx=3)
+    s.bu_cn(2005, seq=22, hidx=1, cidx=4)
+    s.ba_cn(2020, seq=21, status=135, key=(1, 3))
+    s.ba_cn(2025, seq=22, key=(1, 4))
+    got = [v for v in _verdicts(tmp_path, s, _keys(tmp_path, s)) if v.msg == "BA"]
+    assert [(v.seq, v.verdict, v.careof_index) for v in got] == [
+        (21, "valid", 2),
+        (21, "valid", 3),
+        (22, "valid", 4),
+    ]
