@@ -135,7 +135,8 @@ def merge_views(
         placed.append(view)
     fixes = {c.label: c for c in out.clocks}
     sightings = {v.label: _sightings(v, fixes.get(v.label)) for v in placed}
-    _delays(placed, sightings, out)
+    repeated = set().union(*(_repeated(v) for v in placed))
+    _delays(placed, sightings, out, repeated)
     out.records = _timeline(ref, placed, sightings, out)
     return out
 
@@ -184,6 +185,25 @@ def _sightings(view: View, fix: ClockFix | None) -> Sightings:
     return out
 
 
+def _repeated(view: View) -> set[tuple]:
+    """The keys of the messages ``view`` holds more than one copy of the same kind of: a
+    request resent unchanged (same cookie, same sequence number: RFC 6275 11.8) or a
+    reply repeated.  Which copy the other view's sighting belongs to cannot be told (a
+    lost first copy paired with the far end's arrival of the second adds the
+    retransmission interval to the delay), so they give no delay sample (Karn's rule)."""
+    seen: set[tuple] = set()
+    again: set[tuple] = set()
+    for rec in view.records:
+        key = clock_key(rec)
+        if key is None:
+            continue
+        kind = (key, rec.tunnel_src is not None)
+        if kind in seen:
+            again.add(key)
+        seen.add(kind)
+    return again
+
+
 def _facing(copies: dict[str, tuple[int, object]], towards_mn: bool) -> tuple[int, object]:
     """The copy facing the MN (inside the HA's tunnel) or facing away from it."""
     first, second = ("tunnel", "plain") if towards_mn else ("plain", "tunnel")
@@ -199,7 +219,9 @@ def leg_of(near: str, far: str, msg: str) -> str:
     return leg
 
 
-def _delays(placed: list[View], sightings: dict[str, Sightings], out: MergedViews) -> None:
+def _delays(
+    placed: list[View], sightings: dict[str, Sightings], out: MergedViews, repeated: set[tuple]
+) -> None:
     ordered = sorted(placed, key=lambda v: ORDER[v.role])
     for i, near in enumerate(ordered):
         for far in ordered[i + 1 :]:
@@ -207,6 +229,8 @@ def _delays(placed: list[View], sightings: dict[str, Sightings], out: MergedView
                 continue
             a, b = sightings[near.label], sightings[far.label]
             for key in a.keys() & b.keys():
+                if key in repeated:
+                    continue  # (_repeated: which copy arrived cannot be told)
                 sample = _sample(near, far, a[key], b[key])
                 if sample is None:
                     continue
