@@ -38,6 +38,11 @@ HOME_TESTS = ("HoTI", "HoT")  # between the MN and a CN they travel through the 
 # A corrected delay below 0 by more than this is a contradiction (capture stamps are
 # often whole microseconds, and the fitted drift leaves a residue of a few of them).
 CONTRADICTION_TOLERANCE_NS = 10_000
+# A router on the MN's path (role "path") captures a packet arriving and leaving: two
+# copies within this time are one packet forwarded, further apart a resend (_repeated).
+# Far below the MN's first retransmission (INITIAL_BINDACK_TIMEOUT, 1 s), above a
+# router's forwarding time.
+PATH_COPY_WINDOW_NS = 100_000_000
 
 
 @dataclass
@@ -190,17 +195,22 @@ def _repeated(view: View) -> set[tuple]:
     request resent unchanged (same cookie, same sequence number: RFC 6275 11.8) or a
     reply repeated.  Which copy the other view's sighting belongs to cannot be told (a
     lost first copy paired with the far end's arrival of the second adds the
-    retransmission interval to the delay), so they give no delay sample (Karn's rule)."""
-    seen: set[tuple] = set()
+    retransmission interval to the delay), so they give no delay sample (Karn's rule).
+    A router on the path (role ``path``) sees each packet arrive and leave: copies
+    within PATH_COPY_WINDOW_NS of the first are that one packet, not a resend."""
+    window = PATH_COPY_WINDOW_NS if view.role == "path" else None
+    first: dict[tuple, int] = {}
     again: set[tuple] = set()
     for rec in view.records:
         key = clock_key(rec)
         if key is None:
             continue
         kind = (key, rec.tunnel_src is not None)
-        if kind in seen:
+        t = first.get(kind)
+        if t is None:
+            first[kind] = rec.ts_ns
+        elif window is None or abs(rec.ts_ns - t) > window:
             again.add(key)
-        seen.add(kind)
     return again
 
 
