@@ -80,10 +80,11 @@ class Reconstructor(MessageHandlers):
         ts = item.ts_ns
         if self.first_ts is None:
             self.first_ts = ts
+        late = ts < self.last_ts
         if ts > self.last_ts:
             self.last_ts = ts
         if isinstance(item, HandoverEvent):
-            self._event(item)
+            self._event(item, late)
         elif item.mh is None and item.msg == "data":
             self._data(item)  # most records: no verdict, no note (called here: one call less)
         else:
@@ -108,14 +109,17 @@ class Reconstructor(MessageHandlers):
         out, self.closed = self.closed, []
         return out
 
-    def _event(self, ev: HandoverEvent) -> None:
+    def _event(self, ev: HandoverEvent, late: bool = False) -> None:
+        """``late``: records with later times came before it (its handover flagged)."""
         mst = self._mn(ev.mn, ev.frame)
         cur = mst.current
         if cur is not None and cur.coa == ev.coa:
             if cur.t0_source != "event":  # the simulator knows better than the first packet
                 cur.t0_ns, cur.t0_source = ev.ts_ns, "event"
+                cur.event_late = cur.event_late or late
             return
-        self._start(mst, ev.coa, ev.ts_ns, "event", prev=ev.prev_coa, source=ev.source)
+        ho = self._start(mst, ev.coa, ev.ts_ns, "event", prev=ev.prev_coa, source=ev.source)
+        ho.event_late = late
         if self.book.learn_coa(ev.coa, ev.mn):
             self._flush(ev.coa)
 

@@ -16,6 +16,8 @@ NS_PER_S = 1_000_000_000
 LATE_NOTE = "cn_first_request_late"
 # A reply of the handover answered a request the capture lost (not its first handover)
 LOST_NOTE = "request_not_captured"
+# a handover event that came after records with later times dated or opened it
+EVENT_LATE_NOTE = "handover_event_out_of_order"
 
 
 def _ms(ns: float | None) -> float | None:
@@ -120,6 +122,8 @@ def finalize(
     ha_notes: set[str] = {EVICTED_NOTE} if ho.evicted else set()
     if ho.lost_request:
         ha_notes.add(LOST_NOTE)
+    if ho.event_late:
+        ha_notes.add(EVENT_LATE_NOTE)
     _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba")
     if _rate_exceeded(ho.ha_bus.values(), config):
         ha_notes.add("ha_update_rate_exceeded")

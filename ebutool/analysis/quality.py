@@ -46,7 +46,8 @@ QUALITY_CODES: dict[str, str] = {
     INCOMPLETE: "the procedure did not complete inside the capture (`complete` is false)",
     EBA_ONLY: "an early MN that waited for the EBA but not the HA's BA (mode `eba_only`): "
     "neither of the draft's modes",
-    INCONSISTENT_TIMES: "timestamps run backwards (`reply_before_request`, `data_before_handover`)",
+    INCONSISTENT_TIMES: "timestamps run backwards (`reply_before_request`, `data_before_handover`, "
+    "`handover_event_out_of_order`)",
     HA_BU_UNANSWERED: "the home registration was never acknowledged in the capture "
     "(`ha_bu_unanswered`): the handover did not run as the formulas assume",
     HA_BA_REJECTED: "the home agent refused the home registration (`ha_ba_rejected_<status>`)",
@@ -64,7 +65,9 @@ _BY_NOTE = (
     ("cn_first_request_late", LATE_CORRESPONDENT),
     ("care_of_index_0_ambiguous", AMBIGUOUS),
 )
-_TIME_NOTES = frozenset({"reply_before_request", "data_before_handover"})
+_TIME_NOTES = frozenset(
+    {"reply_before_request", "data_before_handover", "handover_event_out_of_order"}
+)
 # Checked last, by prefix (a rejection's diagnosis carries its status): the home
 # registration failed, or the tentative binding expired.  Such a row's latencies are
 # observed right but are not a handover's as the draft's formulas model it (summary.py

@@ -213,6 +213,9 @@ class Handover:
     # ESP-protected packets between the MN (this address) and its HA that ebutool could
     # not open (no SA given): a home registration it cannot see, not none
     ha_opaque: bool = False
+    # a handover event dated or opened it whose line came after records with later times
+    # (a trace out of time order): what those records did before it cannot be redone
+    event_late: bool = False
 
     def all_cns(self) -> list[CNState]:
         """Every CN episode of the handover, finished ones first."""
