@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from ebutool.analysis.clock import AWAY, ORDER, TOWARDS, ClockEstimate, estimate_clock
 from ebutool.analysis.clock import invariant_key as clock_key
+from ebutool.wire.mh.messages import BU_FLAG_H
 
 HOME_TESTS = ("HoTI", "HoT")  # between the MN and a CN they travel through the HA
 # A corrected delay below 0 by more than this is a contradiction (capture stamps are
@@ -109,6 +110,9 @@ class MergedViews:
     contradictions: Counter = field(default_factory=Counter)  # (label, label, msg) -> n
     reconstructed: Counter = field(default_factory=Counter)  # label -> messages taken
     not_reconstructed: int = 0  # lacked by the reference, no delay to move it with
+    # lacked by the reference because they never pass its point (_passes): a CoTI, say,
+    # goes from the MN to the CN directly, not through the HA
+    elsewhere: int = 0
     apart: list[View] = field(default_factory=list)
     unestimated: list[str] = field(default_factory=list)  # labels: shared, but no estimate
 
@@ -295,6 +299,7 @@ def _timeline(
         index.setdefault((smp.leg, smp.away), []).append(smp.delay_ns)
         index.setdefault((smp.leg, smp.away, smp.coa), []).append(smp.delay_ns)
     taken: set[tuple] = set()
+    ends = _ends(ref)
     for view in sorted(placed, key=lambda v: ORDER[v.role]):
         if view is ref:
             continue
@@ -302,6 +307,9 @@ def _timeline(
             if key in have or key in taken:
                 continue
             t, rec = _facing(copies, towards_mn=True)
+            if not _passes(ref.role, rec, ends):
+                out.elsewhere += 1
+                continue
             moved = _moved(ref, view, t, rec, index)
             if moved is None:
                 out.not_reconstructed += 1
@@ -311,6 +319,37 @@ def _timeline(
             records.append(moved)
     records.sort(key=lambda r: r.ts_ns)
     return records
+
+
+def _ends(ref: View) -> set[str]:
+    """The addresses of the reference point's host (an HA's, a CN's) as its own view
+    shows them: where the MN's BUs to its HA, or its CoTIs and BUs to a CN, went."""
+    if ref.role not in ("ha", "cn"):
+        return set()
+    out: set[str] = set()
+    for rec in ref.records:
+        msg = getattr(rec, "msg", None)
+        if ref.role == "ha" and msg == "BU":
+            mh = rec.mh
+            if mh is not None and mh.flags & BU_FLAG_H:
+                out.add(rec.dst)
+        elif ref.role == "cn" and msg in AWAY:
+            out.add(rec.dst)
+    return out
+
+
+def _passes(role: str, rec, ends: set[str]) -> bool:
+    """Whether ``rec`` (a message another view saw) passes the reference point: at the
+    MN or a router on its path everything the MN sends and receives does; at the HA the
+    home tests (through its tunnel) and the MN's BUs to it and its BAs; at a CN what goes
+    to and from that CN.  A message that does not (a CoTI at the HA) is not moved there:
+    the reference point could never have seen it (it was moved by the HA-CN delay as if
+    it had, and dated the HA's first sight of a handover before the BU's arrival)."""
+    if role in ("mn", "path"):
+        return True
+    if role == "ha":
+        return rec.msg in HOME_TESTS or rec.dst in ends or rec.src in ends
+    return rec.dst in ends or rec.src in ends
 
 
 def _moved(ref: View, view: View, t: int, rec, index: dict[tuple, list[int]]):

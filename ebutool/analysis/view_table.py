@@ -113,6 +113,11 @@ def notes(merged: MergedViews) -> list[str]:
     out += [fix.line() for fix in merged.clocks]
     for label, n in sorted(merged.reconstructed.items()):
         out.append(f"{n} messages the reference view lacks taken from {label}")
+    if merged.elsewhere:
+        out.append(
+            f"{merged.elsewhere} messages the reference view lacks left out "
+            f"(they never pass the {ref.role}'s point)"
+        )
     if merged.not_reconstructed:
         out.append(
             f"{merged.not_reconstructed} messages the reference view lacks left out "

@@ -271,9 +271,23 @@ def test_without_the_mn_the_ha_is_the_reference(tmp_path):
     assert clock["clock_drift_ppm"] == pytest.approx(CN_DRIFT_PPM - HA_DRIFT_PPM, abs=3.0)
     # no MN view: what the HA cannot observe stays empty, the legs to the MN too
     assert df["rtt_ro_ms"].isna().all() and df["owd_mn_cn_ms"].isna().all()
+    # only what passes the HA is moved there (not the MN's CoTIs and BUs to the CN):
+    # the HA's rows and times are its own view's
+    alone = ebutool.analyze(paths["ha"])
+    assert list(df["t_first_seen"]) == list(alone["t_first_seen"])
+    assert any("never pass the ha's point" in n for n in df.attrs["notes"])
+
+
+def test_without_the_mn_a_cn_first_is_the_reference(tmp_path):
+    """The CN's view first: its episodes, and the HA-CN leg from the home tests."""
+    paths = write_views(scenario("standard", "conservative"), tmp_path, CLOCKS["skewed"])
+    df = ebutool.analyze(paths["cn"], paths["ha"], merge=True)
+    assert len(df) == handovers("standard") and set(df["vantage"]) == {"multi"}
+    assert df["owd_mn_cn_ms"].isna().all() and df["owd_mn_ha_ms"].isna().all()
     nets, ha_cn = links("standard")
     seen = df["owd_ha_cn_ms"].dropna()
-    assert len(seen) and (seen - ha_cn[df["cn"].iloc[0]]).abs().max() < OWD_TOL_MS
+    assert len(seen) == len(df)
+    assert (seen - ha_cn[df["cn"].iloc[0]]).abs().max() < OWD_TOL_MS
 
 
 def test_parallel_reading_gives_the_same_merged_table(tmp_path):

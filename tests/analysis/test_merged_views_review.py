@@ -1,4 +1,6 @@
-"""Merged views and a request lost once and resent unchanged (same cookie or sequence
+"""Merged views, two cases a review of stop 32 found wrong.
+
+A request lost once and resent unchanged (same cookie or sequence
 number, RFC 6275 11.8): the MN's capture holds both copies, the far view only the
 second.  Which copy arrived cannot be told from the two views, so the message gives no
 one-way-delay sample (Karn's rule); it added the retransmission interval to the leg's
@@ -63,3 +65,20 @@ def test_a_resent_request_gives_no_one_way_delay_sample(tmp_path, lost):
             # right, or empty (its reason in diagnosis): never the resend interval added
             assert value != value or abs(value - truth) <= TOL_MS, (col, list(df[col]))
     assert df["owd_mn_ha_ms"].notna().all()  # every handover has unrepeated MN-HA messages
+
+
+def test_without_the_mn_only_what_passes_the_ha_is_moved_there(tmp_path):
+    """HA and CN views merged, the HA the reference: a CoTI/CoT or a BU/BA between the
+    MN and the CN never passes the HA, so it is not moved into the HA's timeline (it was,
+    by the HA-CN delay, and dated the HA's first sight of each handover 48 ms before the
+    BU's arrival there).  The HA's own times are the truth: its view alone gives them."""
+    r = Run(d_mh=MN_HA_MS, d_hc=HA_CN_MS, d_mc=MN_CN_MS)
+    r.standard_handover(1000, COAS[1], 10, 20, 0, 1, "a")
+    r.standard_handover(3000, COAS[0], 11, 21, 1, 2, "b")
+    paths = r.write(tmp_path, offsets={"ha": -300.0, "cn": 700.0}, only=("ha", "cn"))
+    alone = ebutool.analyze(paths["ha"])
+    merged = ebutool.analyze(paths["ha"], paths["cn"], merge=True)
+    assert list(merged["t_first_seen"]) == list(alone["t_first_seen"])
+    truth_ms = [1000 + MN_HA_MS - 300.0, 3000 + MN_HA_MS - 300.0]  # the BU's arrival, HA clock
+    got_ms = [(t - 1_700_000_000) * 1000 for t in alone["t_first_seen"]]
+    assert got_ms == pytest.approx(truth_ms, abs=TOL_MS)
