@@ -7,6 +7,7 @@ from __future__ import annotations
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
+NS_PER_US = 1_000
 # Times are int64 nanoseconds since the epoch: 1970-01-01 to 2262-04-11.  A capture time
 # outside (an if_tsoffset or if_tsresol pushing it there) is diagnosed, never used.
 MIN_TS_NS, MAX_TS_NS = 0, (1 << 63) - 1

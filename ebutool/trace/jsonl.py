@@ -23,6 +23,8 @@ from ebutool.core import constants as C
 from ebutool.core.addr import pton
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
+from ebutool.core.exact_time import NS_DECIMALS
+from ebutool.core.units import NS_PER_US
 from ebutool.core.version import __version__
 from ebutool.records.record import HandoverEvent, Record, classify_bu
 from ebutool.trace.check import (
@@ -287,6 +289,10 @@ def read_trace_records(
             diag.warn("bad_trace_record", f"line {lineno}: {exc}", lineno)
             _count(stats, skipped="bad_trace_record")
             continue
+        if stats is not None and rec.ts_ns % NS_PER_US and stats.time_decimals < NS_DECIMALS:
+            # a time finer than a microsecond: the trace's times print with 9 decimals,
+            # as a nanosecond capture's (a converted one holds its exact time_ns)
+            stats.time_decimals = NS_DECIMALS
         if isinstance(rec, HandoverEvent):
             yield rec
             continue
