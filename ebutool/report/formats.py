@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ebutool.core.errors import UsageError
-from ebutool.report.cells import cell, hex_bytes
+from ebutool.report.cells import P_VALUE_COLUMNS, cell, hex_bytes, p_value_text
 from ebutool.report.csv_text import NA_TEXT, column_text, csv_text
 from ebutool.report.output_format import (
     EPOCH_DECIMALS,
@@ -68,14 +68,15 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _fmt_value(v: object, decimals: int) -> str:
+def _fmt_value(v: object, decimals: int, p_value: bool = False) -> str:
+    """One cell in fixed decimals; ``p_value``: a p-value column's (never "0.000")."""
     v = cell(v)
     if v is None:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return f"{v:.{decimals}f}"
+        return p_value_text(v, decimals) if p_value else f"{v:.{decimals}f}"
     return str(v)
 
 
@@ -87,9 +88,12 @@ def text_rows(df: pd.DataFrame, opts: RenderOptions) -> list[list[str]]:
         for i, c in enumerate(df.columns)
         if is_epoch_column(c)
     }
+    pvalue = [c in P_VALUE_COLUMNS for c in df.columns]
     return [
         [
-            epoch[i](cell(v)) if i in epoch and isinstance(cell(v), float) else _fmt_value(v, p)
+            epoch[i](cell(v))
+            if i in epoch and isinstance(cell(v), float)
+            else _fmt_value(v, p, pvalue[i])
             for i, (p, v) in enumerate(zip(places, row, strict=False))
         ]
         for row in df.itertuples(index=False)

@@ -116,3 +116,23 @@ def test_compare_table_uses_the_run_settings(claim_capture):
     pd.testing.assert_frame_equal(data.compare, data.summary)
     early = data.compare[data.compare["kind"] == "early"]
     assert early["p_value"].isna().all() and early["ratio_ci_low"].isna().all()
+
+
+TINY_P = 1.66e-12  # a p-value that four decimals would print as 0
+
+
+def test_claim_table_never_shows_a_p_value_of_zero(claim_capture):
+    """The claim table's Holm p-value cell: "< 0.0001" for a p-value below what four
+    decimals show (was "0")."""
+    from ebutool.report.html.sections import claim_section
+
+    data = collect([claim_capture], ReportOptions())
+    tested = data.summary["p_holm"].notna()
+    assert tested.sum() == 2 * len(MODES)
+    data.summary.loc[tested, "p_holm"] = TINY_P
+    body = claim_section(data).split("<tbody>")[1].split("</tbody>")[0]
+    rows = [
+        [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
+        for r in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+    assert [r[-3] for r in rows] == ["< 0.0001"] * len(rows)
