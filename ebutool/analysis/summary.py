@@ -175,6 +175,12 @@ def _missing(column: pd.Series) -> np.ndarray:
     return (column.isna() | (column.astype(object) == "")).to_numpy(dtype=bool)
 
 
+def group_labels(column: pd.Series) -> pd.Series:
+    """A kind or mode column as the statistics' group labels: empty values
+    :data:`UNKNOWN` (the figures' groups are labelled as the summary's)."""
+    return column.astype(object).where(~_missing(column), UNKNOWN)
+
+
 def _is(column: pd.Series, label: str, missing: np.ndarray) -> np.ndarray:
     """The rows of ``column`` in the group ``label`` (:data:`UNKNOWN` takes the empty
     ones, ``missing``, too): a boolean mask."""

@@ -40,7 +40,7 @@ from ebutool.analysis import source_labels
 # Which formula predicts an episode's latency: one mapping, in ebutool.analysis.formulas.
 from ebutool.analysis.claim import OBSERVED
 from ebutool.analysis.formulas import FORMULAS, PROCEDURE_OF_KIND, predicting_formula
-from ebutool.analysis.summary import counted_mask
+from ebutool.analysis.summary import counted_mask, group_labels
 from ebutool.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -277,7 +277,8 @@ def latency_samples(episodes: pd.DataFrame, by: str | Sequence[str] = "file") ->
     """``{panel: {group: {"observed": [...], "predicted": [...]}}}`` in ms, panels
     ``send`` and ``receive``: what :func:`ebutool.report.plots.distribution_figure` draws.
     Groups: :func:`figure_columns` (``by`` and mode), labelled "value, value", file
-    names shortened (:func:`short_names`).  Only the episodes the summary counts
+    names shortened (:func:`short_names`), an empty kind or mode "unknown" as in the
+    summary.  Only the episodes the summary counts
     (quality ok, complete: :func:`ebutool.analysis.summary.counted_mask`); missing
     values are left out (so n differs between series)."""
     cols = figure_columns(by)
@@ -286,6 +287,10 @@ def latency_samples(episodes: pd.DataFrame, by: str | Sequence[str] = "file") ->
         if c not in episodes.columns:
             raise UsageError(f"--by {c}: the episodes have no {c!r} column")
     counted = episodes[counted_mask(episodes)] if len(episodes) else episodes
+    # an empty kind or mode is the group "unknown", as in the summary (not "-")
+    labelled = {c: group_labels(counted[c]) for c in ("kind", "mode") if c in cols}
+    if labelled:
+        counted = counted.assign(**labelled)
     if "file" in cols and len(counted):
         names = short_names([str(f) for f in counted["file"].dropna()])[0]
         counted = counted.assign(file=counted["file"].map(lambda f: names.get(str(f), f)))
