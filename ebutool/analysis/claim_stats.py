@@ -7,7 +7,8 @@ ones) :func:`compare_samples` gives
   median(standard) - median(early): each side resampled on its own with replacement,
   :data:`BOOTSTRAP_RESAMPLES` times, from a generator seeded with :data:`BOOTSTRAP_SEED`
   (a fresh generator per comparison, so the same input gives the same numbers whatever
-  else the table holds);
+  else the table holds), each side sorted first, so the numbers do not depend on the
+  order of the rows either (:func:`bootstrap_medians`, also the summary's intervals);
 * the one-sided Mann-Whitney U p-value of "early < standard" (scipy, exact for small
   samples without ties, the normal approximation otherwise);
 
@@ -64,7 +65,11 @@ class Comparison:
 
 
 def bootstrap_medians(sample: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """``resamples`` medians of ``sample`` resampled with replacement (drawn in chunks)."""
+    """``resamples`` medians of ``sample`` resampled with replacement (drawn in chunks).
+    The sample is sorted first: the generator draws positions, so without it the same
+    values in another order (the rows of the input files given in another order) would
+    give other medians and another interval."""
+    sample = np.sort(np.asarray(sample, dtype=float))
     n = len(sample)
     out = np.empty(resamples, dtype=float)
     step = max(1, _CHUNK_CELLS // max(n, 1))

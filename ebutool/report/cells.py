@@ -6,6 +6,19 @@ import math
 
 import pandas as pd
 
+# The columns that hold p-values (the summary's columns of unit "probability": p_value,
+# p_holm).  A p-value is never 0: where fixed decimals would print one as 0
+# (1.66e-12 as 0.000), the text formats and the HTML report print "< 0.001" instead
+# (:func:`p_value_text`); CSV, JSON, NDJSON, Zeek and parquet keep the exact value.
+P_VALUE_COLUMNS = frozenset({"p_value", "p_holm"})
+
+
+def p_value_text(p: float, decimals: int) -> str:
+    """``p`` with ``decimals`` fixed decimals, or ``< 0.001`` (at 3 decimals) when it is
+    below the smallest value those decimals show: never a p-value of 0."""
+    floor = 10.0**-decimals
+    return f"< {floor:.{decimals}f}" if p < floor else f"{p:.{decimals}f}"
+
 
 def cell(v: object) -> object:
     """A JSON-able scalar: NaN/NA -> None, bytes -> hex, numpy -> Python."""

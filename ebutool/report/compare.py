@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,8 +40,11 @@ from ebutool.analysis import source_labels
 # Which formula predicts an episode's latency: one mapping, in ebutool.analysis.formulas.
 from ebutool.analysis.claim import OBSERVED
 from ebutool.analysis.formulas import FORMULAS, PROCEDURE_OF_KIND, predicting_formula
-from ebutool.analysis.summary import counted_mask
+from ebutool.analysis.summary import counted_mask, group_labels
 from ebutool.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from ebutool.analysis.claim_stats import ClaimSettings
 
 BY_CHOICES = ("file", "kind", "mode", "mn", "cn")
 
@@ -111,7 +115,12 @@ def _groups(episodes: pd.DataFrame, by: str | Sequence[str]) -> Iterable[tuple[s
 ALL_GROUPS = "(all)"  # the group label of the summary over every input/group together
 
 
-def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = True) -> pd.DataFrame:
+def compare_table(
+    episodes: pd.DataFrame,
+    by: str = "file",
+    combined: bool = True,
+    settings: ClaimSettings | None = None,
+) -> pd.DataFrame:
     """The summary per group, the ``by`` columns first, from :func:`summarize`.
 
     ``by``: one of :data:`BY_CHOICES` or several comma-separated (:func:`parse_by`).
@@ -119,8 +128,17 @@ def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = Tru
     anyway); the others (file, mn, cn) make groups.  With more than one group and
     ``combined``, a last group labelled ``(all)`` summarises every episode together:
     that is where the early/standard ratio appears when each input holds one kind only
-    (e.g. ``standard.pcap`` against ``early.pcap``)."""
+    (e.g. ``standard.pcap`` against ``early.pcap``).
+
+    ``settings``: how the claim is tested and the intervals made (minimum samples,
+    tolerance, bootstrap seed...), the same for every group; None: the defaults of
+    ``analyze --summary``.  A caller that shows this table next to a summary made with
+    other settings (the HTML report) passes its own, so one page has one rule."""
     from ebutool.analysis import summarize
+    from ebutool.analysis.claim_stats import DEFAULT_SETTINGS
+
+    if settings is None:
+        settings = DEFAULT_SETTINGS
 
     cols = parse_by(by)
     for c in cols:
@@ -134,12 +152,12 @@ def compare_table(episodes: pd.DataFrame, by: str = "file", combined: bool = Tru
     if outer and combined and len(groups) > 1:
         groups.append(((ALL_GROUPS,) * len(outer), episodes))
     for values, rows in groups:
-        part = _ordered(summarize(rows).copy(), cols)
+        part = _ordered(summarize(rows, settings=settings).copy(), cols)
         for i, (c, v) in enumerate(zip(outer, values, strict=True)):
             part.insert(i, c, v)
         parts.append(part)
     if not parts:
-        empty = summarize(episodes).copy()
+        empty = summarize(episodes, settings=settings).copy()
         for i, c in enumerate(outer):
             empty.insert(i, c, pd.Series(dtype=object))
         return _lead(empty, cols)
@@ -259,7 +277,8 @@ def latency_samples(episodes: pd.DataFrame, by: str | Sequence[str] = "file") ->
     """``{panel: {group: {"observed": [...], "predicted": [...]}}}`` in ms, panels
     ``send`` and ``receive``: what :func:`ebutool.report.plots.distribution_figure` draws.
     Groups: :func:`figure_columns` (``by`` and mode), labelled "value, value", file
-    names shortened (:func:`short_names`).  Only the episodes the summary counts
+    names shortened (:func:`short_names`), an empty kind or mode "unknown" as in the
+    summary.  Only the episodes the summary counts
     (quality ok, complete: :func:`ebutool.analysis.summary.counted_mask`); missing
     values are left out (so n differs between series)."""
     cols = figure_columns(by)
@@ -268,6 +287,10 @@ def latency_samples(episodes: pd.DataFrame, by: str | Sequence[str] = "file") ->
         if c not in episodes.columns:
             raise UsageError(f"--by {c}: the episodes have no {c!r} column")
     counted = episodes[counted_mask(episodes)] if len(episodes) else episodes
+    # an empty kind or mode is the group "unknown", as in the summary (not "-")
+    labelled = {c: group_labels(counted[c]) for c in ("kind", "mode") if c in cols}
+    if labelled:
+        counted = counted.assign(**labelled)
     if "file" in cols and len(counted):
         names = short_names([str(f) for f in counted["file"].dropna()])[0]
         counted = counted.assign(file=counted["file"].map(lambda f: names.get(str(f), f)))

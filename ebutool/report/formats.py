@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ebutool.core.errors import UsageError
-from ebutool.report.cells import cell, hex_bytes
+from ebutool.report.cells import P_VALUE_COLUMNS, cell, hex_bytes, p_value_text
 from ebutool.report.csv_text import NA_TEXT, column_text, csv_text
 from ebutool.report.output_format import (
     EPOCH_DECIMALS,
@@ -68,32 +68,45 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _fmt_value(v: object, decimals: int) -> str:
+def _fmt_value(v: object, decimals: int, p_value: bool = False) -> str:
+    """One cell in fixed decimals; ``p_value``: a p-value column's (never "0.000")."""
     v = cell(v)
     if v is None:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return f"{v:.{decimals}f}"
+        return p_value_text(v, decimals) if p_value else f"{v:.{decimals}f}"
     return str(v)
 
 
-def text_rows(df: pd.DataFrame, opts: RenderOptions) -> list[list[str]]:
-    """The cells of ``df`` as the fixed-decimal formats print them."""
+def markdown_cell(text: str) -> str:
+    """``text`` as a cell of a markdown pipe table: ``\\`` and ``|`` escaped with a
+    backslash, so a ``|`` (a file named ``a|b.pcap``) does not end the cell and shift
+    the row's later columns, and GFM shows the text as it was."""
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def text_rows(df: pd.DataFrame, opts: RenderOptions, markdown: bool = False) -> list[list[str]]:
+    """The cells of ``df`` as the fixed-decimal formats print them; ``markdown``: as
+    cells of a pipe table (:func:`markdown_cell`)."""
     places = [opts.time_decimals if is_epoch_column(c) else opts.decimals for c in df.columns]
     epoch = {
         i: _epoch_format(df[c], df.attrs, opts.time_decimals)
         for i, c in enumerate(df.columns)
         if is_epoch_column(c)
     }
-    return [
+    pvalue = [c in P_VALUE_COLUMNS for c in df.columns]
+    rows = [
         [
-            epoch[i](cell(v)) if i in epoch and isinstance(cell(v), float) else _fmt_value(v, p)
+            epoch[i](cell(v))
+            if i in epoch and isinstance(cell(v), float)
+            else _fmt_value(v, p, pvalue[i])
             for i, (p, v) in enumerate(zip(places, row, strict=False))
         ]
         for row in df.itertuples(index=False)
     ]
+    return [[markdown_cell(c) for c in row] for row in rows] if markdown else rows
 
 
 def _epoch_format(values: pd.Series, attrs: dict, decimals: int):
@@ -156,6 +169,9 @@ def _render_ndjson(df: pd.DataFrame, opts: RenderOptions) -> str:
     return "".join(json.dumps(rec, separators=(",", ":")) + "\n" for rec in _records(df))
 
 
+PIPE = "pipe"  # tabulate's markdown table format
+
+
 def alignment(df: pd.DataFrame) -> list[str]:
     """Numbers right (decimal points line up: fixed decimals), text left, as in print."""
     return [
@@ -167,20 +183,23 @@ def alignment(df: pd.DataFrame) -> list[str]:
 
 
 def _tabulated(df: pd.DataFrame, opts: RenderOptions, tablefmt: str, align: bool) -> str:
-    return tabulate_rows(text_rows(df, opts), df, tablefmt, alignment(df) if align else None) + "\n"
+    rows = text_rows(df, opts, markdown=tablefmt == PIPE)
+    return tabulate_rows(rows, df, tablefmt, alignment(df) if align else None) + "\n"
 
 
 def tabulate_rows(
     rows: list[list[str]], df: pd.DataFrame, tablefmt: str, colalign: list[str] | None
 ) -> str:
     """``rows`` (text cells) under ``df``'s column names as tabulate's ``tablefmt``,
-    without a final newline."""
+    without a final newline.  For a markdown pipe table (:data:`PIPE`) the rows are
+    already escaped (``text_rows(..., markdown=True)``); the column names are here."""
     from tabulate import tabulate
 
+    headers = [str(c) for c in df.columns]
     return str(
         tabulate(
             rows,
-            headers=[str(c) for c in df.columns],
+            headers=[markdown_cell(h) for h in headers] if tablefmt == PIPE else headers,
             tablefmt=tablefmt,
             disable_numparse=True,
             colalign=colalign,
@@ -189,7 +208,7 @@ def tabulate_rows(
 
 
 def _render_markdown(df: pd.DataFrame, opts: RenderOptions) -> str:
-    return _tabulated(df, opts, "pipe", align=True)
+    return _tabulated(df, opts, PIPE, align=True)
 
 
 def _render_latex(df: pd.DataFrame, opts: RenderOptions) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ebutool.report.formats import alignment, render_table, tabulate_rows, text_rows
+from ebutool.report.formats import PIPE, alignment, render_table, tabulate_rows, text_rows
 from ebutool.report.output_format import SPILLED_FORMATS, OutputFormat, RenderOptions
 from ebutool.report.piece_spill import PieceSpill
 from ebutool.report.zeek import zeek_header, zeek_lines, zeek_types
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 # the lines of a rendering that come once per table, not once per piece
 PADDED = {
     OutputFormat.table: ("simple", False, 2, 0),
-    OutputFormat.markdown: ("pipe", True, 2, 0),
+    OutputFormat.markdown: (PIPE, True, 2, 0),
     OutputFormat.latex: ("latex_booktabs", True, 4, 2),
 }
 
@@ -54,6 +54,7 @@ class SpilledRenderer:
         self._align: list[str] | None = None
         self._types: list[str] | None = None
         self.whole = False  # True: rendered whole (module doc)
+        self._markdown = self.fmt is OutputFormat.markdown  # cells escaped (formats.text_rows)
 
     def piece(self, df: pd.DataFrame) -> None:
         """Keep the next piece (nothing is written until :meth:`chunks`)."""
@@ -72,7 +73,7 @@ class SpilledRenderer:
             self._types = types
             return
         align = alignment(df)
-        columns = list(zip(*text_rows(df, self.opts), strict=True))
+        columns = list(zip(*text_rows(df, self.opts, self._markdown), strict=True))
         if self._align is not None and align != self._align:
             self.whole = True
             return
@@ -112,7 +113,7 @@ class SpilledRenderer:
         widest = self._widest or []
         last = len(self._spill) - 1
         for i, df in enumerate(self._spill.read()):
-            rows = [*text_rows(df, self.opts), widest]
+            rows = [*text_rows(df, self.opts, self._markdown), widest]
             text = tabulate_rows(rows, df, tablefmt, self._align if explicit else None)
             lines = text.split("\n")  # (tabulate's text has no final newline)
             body = lines[head : len(lines) - foot - 1]  # less the widest cells' row

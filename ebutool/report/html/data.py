@@ -16,13 +16,16 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats
 from ebutool.report.html.settings import ReportOptions, claim_settings
+
+if TYPE_CHECKING:
+    from ebutool.analysis.claim_stats import ClaimSettings
 
 
 @dataclass
@@ -102,7 +105,7 @@ def of_every_episode(df: pd.DataFrame, names: list[str], options: ReportOptions)
 
     settings = claim_settings(options)
     summary = summarize(df, settings=settings)
-    compare = _compare(df, names, options.by)
+    compare = _compare(df, names, options.by, settings)
     return {
         "n_episodes": len(df),
         "summary": summary,
@@ -119,15 +122,18 @@ def of_every_episode(df: pd.DataFrame, names: list[str], options: ReportOptions)
     }
 
 
-def _compare(df: pd.DataFrame, names: list[str], by: str) -> pd.DataFrame | None:
+def _compare(
+    df: pd.DataFrame, names: list[str], by: str, settings: ClaimSettings
+) -> pd.DataFrame | None:
     """compare's table (its grouping ``by``) when there are several inputs or ``by`` is
-    not the file; None for one input compared by file (the summary says it all)."""
+    not the file; None for one input compared by file (the summary says it all).  Made
+    with the run's claim ``settings``, as the summary and the claim on the same page."""
     from ebutool.report.compare import compare_table
     from ebutool.report.html.gather import with_file
 
     if not compared(names, by):
         return None
-    return compare_table(with_file(df), by)
+    return compare_table(with_file(df), by, settings=settings)
 
 
 def compared(names: Sequence[str], by: str) -> bool:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ebutool.analysis.claim import CLAIM_MODES, OBSERVED
 from ebutool.analysis.formulas import PROCEDURE_OF_KIND, predicting_formula
-from ebutool.analysis.summary import counted_mask
+from ebutool.analysis.summary import counted_mask, group_labels
 
 NO_FIGURES = (
     "The figures need matplotlib, which is not installed: pip install 'ebutool[plot]'. "
@@ -89,11 +89,12 @@ def kind_mode_samples(episodes: pd.DataFrame, sep: str = ", ") -> dict:
     if episodes.empty:
         return out
     keys = episodes.loc[counted_mask(episodes), ["kind", "mode"]].astype(object)
+    keys["mode"] = group_labels(keys["mode"])  # an empty mode: "unknown", as in the summary
     for (kind, mode), rows in keys.groupby(["kind", "mode"], sort=True, dropna=False):
         if kind not in ("standard", "early", "early_fallback"):
             continue
         label = f"{kind}{sep}{mode}"
-        procedure, as_held = PROCEDURE_OF_KIND.get(kind), rows["mode"].iloc[0]
+        procedure, as_held = PROCEDURE_OF_KIND.get(kind), str(mode)
         for panel, quantity in (("send", "send_latency"), ("receive", "recv_latency")):
             name = predicting_formula(procedure, quantity, as_held)
             out[panel][label] = {

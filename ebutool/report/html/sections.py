@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ebutool.analysis.claim import CLAIM_MODES, OBSERVED
+from ebutool.report.cells import P_VALUE_COLUMNS, p_value_text
 
 if TYPE_CHECKING:
     from ebutool.report.html.data import ReportData
@@ -32,6 +33,25 @@ def cell(v: Any, digits: int = 3) -> str:
     return escape(str(v))
 
 
+P_DIGITS = 4  # decimals of a p-value on the page (below 0.0001: "< 0.0001")
+
+
+def _p_text(v: Any) -> str | None:
+    """A p-value as text, as :func:`cell` writes a number at :data:`P_DIGITS` decimals,
+    but below their smallest value "< 0.0001" (ebutool.report.cells.p_value_text), never
+    0; None: missing."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    p = float(v)
+    return p_value_text(p, P_DIGITS) if p < 10.0**-P_DIGITS else cell(p, P_DIGITS)
+
+
+def p_cell(v: Any) -> str:
+    """A p-value as escaped text: :func:`cell`'s, but never 0."""
+    text = _p_text(v)
+    return MISSING if text is None else escape(text)
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], cls: str = "") -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in r) + "</tr>" for r in rows)
@@ -41,8 +61,11 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], cls: str = "") 
 
 
 def frame_table(df: pd.DataFrame, cls: str = "") -> str:
-    """A DataFrame as an HTML table."""
-    return table([str(c) for c in df.columns], df.itertuples(index=False, name=None), cls)
+    """A DataFrame as an HTML table (p-value columns by :func:`p_cell`)."""
+    shown = df.copy(deep=False)
+    for c in P_VALUE_COLUMNS.intersection(df.columns):
+        shown[c] = [_p_text(v) for v in df[c].tolist()]
+    return table([str(c) for c in df.columns], shown.itertuples(index=False, name=None), cls)
 
 
 def _pick(summary: pd.DataFrame, kind: str, mode: str, q: str) -> pd.Series | None:
@@ -84,7 +107,7 @@ def claim_section(data: ReportData) -> str:
                 + f"<td>{cell(e.get('model_ratio') if e is not None else None)}</td>"
                 + f"<td>{_interval(e, 'diff_to_standard_ms', *DIFF_CI)}</td>"
                 + f"<td>{cell(e.get('rtt_ro_median_ms') if e is not None else None)}</td>"
-                + f"<td>{cell(e.get('p_holm') if e is not None else None, 4)}</td>"
+                + f"<td>{p_cell(e.get('p_holm') if e is not None else None)}</td>"
                 + f"<td>{_verdict(e.get('claim') if e is not None else None)}</td>"
                 + f"<td>{_verdict(e.get('claim_rtt_sooner') if e is not None else None)}</td>"
                 + "</tr>"

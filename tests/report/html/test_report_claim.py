@@ -11,9 +11,13 @@ from __future__ import annotations
 import html
 import re
 
+import pandas as pd
 import pytest
 
+from ebutool.analysis.claim_stats import ClaimSettings
 from ebutool.report.html import build_report
+from ebutool.report.html.data import collect
+from ebutool.report.html.settings import ReportOptions
 from tests.support.scenarios import CN, MN, Capture, Delays, Plan, handover
 
 N_EACH = 10  # episodes per kind and mode
@@ -22,7 +26,8 @@ CN1 = "2001:db8:200::1"
 
 
 @pytest.fixture(scope="module")
-def claim_section(tmp_path_factory) -> str:
+def claim_capture(tmp_path_factory) -> str:
+    """The capture of the module doc, its path."""
     cap = Capture()
     for m, mode in enumerate(MODES):
         std = MN(f"2001:db8:10{m}::1", f"2001:db8:10{m}::ff")
@@ -41,7 +46,12 @@ def claim_section(tmp_path_factory) -> str:
     handover(cap, lost, [CN(CN1, near)], 500.0, "2001:db8:a0::3", "2001:db8:a1::3", plan, 10)
     path = tmp_path_factory.mktemp("claim") / "claim.pcap"
     cap.write(path)
-    page = build_report([str(path)])
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def claim_section(claim_capture) -> str:
+    page = build_report([claim_capture])
     return page.split('<section id="claim">')[1].split("</section>")[0]
 
 
@@ -83,3 +93,46 @@ def test_left_out_episodes_are_counted_with_their_reason(claim_section):
     assert f"Statistics over {counted} of {counted + 1} episodes" in text
     left = claim_section.split("<th>left out because</th>")[1]
     assert re.search(r"<td>incomplete</td><td>1</td>", left), _text(left)[:300]
+
+
+TOO_FEW = N_EACH + 1  # a --min-claim-samples above the N_EACH episodes per side
+OTHER_SEED = 7  # a --bootstrap-seed other than the default
+OTHER_TOLERANCE = 0.5  # a --claim-tolerance other than the default
+TOO_FEW_VERDICT = "too few samples"  # the claim cell below --min-claim-samples (docs/reports.md)
+
+
+def test_compare_table_uses_the_run_settings(claim_capture):
+    """--by kind: compare's table on the page is the summary (compare's docs: "exactly
+    the analyze --summary table"), so with the run's settings it is the summary's rows
+    cell for cell: the claim too few samples on both, not "too few" in one section and
+    a verdict with intervals and p-values in the other (was: compare_table used the
+    defaults)."""
+    settings = ClaimSettings(min_samples=TOO_FEW, seed=OTHER_SEED, tolerance=OTHER_TOLERANCE)
+    data = collect([claim_capture], ReportOptions(by="kind", settings=settings))
+    assert data.compare is not None
+    claims = data.summary["claim"].dropna()
+    assert len(claims) == 2 * len(MODES)  # send and recv latency per claim mode
+    assert set(claims) == {TOO_FEW_VERDICT}
+    pd.testing.assert_frame_equal(data.compare, data.summary)
+    early = data.compare[data.compare["kind"] == "early"]
+    assert early["p_value"].isna().all() and early["ratio_ci_low"].isna().all()
+
+
+TINY_P = 1.66e-12  # a p-value that four decimals would print as 0
+
+
+def test_claim_table_never_shows_a_p_value_of_zero(claim_capture):
+    """The claim table's Holm p-value cell: "< 0.0001" for a p-value below what four
+    decimals show (was "0")."""
+    from ebutool.report.html.sections import claim_section
+
+    data = collect([claim_capture], ReportOptions())
+    tested = data.summary["p_holm"].notna()
+    assert tested.sum() == 2 * len(MODES)
+    data.summary.loc[tested, "p_holm"] = TINY_P
+    body = claim_section(data).split("<tbody>")[1].split("</tbody>")[0]
+    rows = [
+        [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
+        for r in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+    assert [r[-3] for r in rows] == ["< 0.0001"] * len(rows)

@@ -154,7 +154,9 @@ def _reference(df: pd.DataFrame, sep: str) -> tuple[dict, dict]:
     """kind_mode_samples and saving_points row by row, as compare draws its figure."""
     counted = df[counted_mask(df)]
     samples: dict = {"send": {}, "receive": {}}
-    for (kind, mode), rows in counted.groupby(["kind", "mode"], sort=True, dropna=False):
+    known = counted["mode"].notna() & (counted["mode"] != "")
+    labelled = counted.assign(mode=counted["mode"].where(known, "unknown"))  # as the summary
+    for (kind, mode), rows in labelled.groupby(["kind", "mode"], sort=True, dropna=False):
         if kind in ("standard", "early", "early_fallback"):
             recs = rows.to_dict("records")
             for panel, col, predict in (
