@@ -22,8 +22,17 @@ _ENOUGH = f"with at least `--min-claim-samples` ({MIN_CLAIM_SAMPLES}) samples pe
 
 # name -> (dtype, unit, meaning)
 SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
-    "kind": ("object", "text", "episode kind of the group"),
-    "mode": ("object", "text", "the MN's mode; `all` for the margin over every mode of a kind"),
+    "kind": (
+        "object",
+        "text",
+        "episode kind of the group; `unknown` for episodes whose kind is not observable",
+    ),
+    "mode": (
+        "object",
+        "text",
+        "the MN's mode (`unknown` also for episodes whose mode is not observable at their "
+        "vantage point); `all` for the margin over every mode of a kind",
+    ),
     "episodes": ("Int64", "count", "episodes in the group"),
     "counted": (
         "Int64",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ebutool.cli.commands.analyze import MinClaimOpt, SeedOpt, ToleranceOpt
 from ebutool.cli.option_groups import esp_options, protocol_options, reading_options
 from ebutool.cli.options import (
     ColumnsOpt,
@@ -24,7 +25,12 @@ from ebutool.cli.options import (
     write_table,
 )
 from ebutool.cli.provenance_option import Provenance, provenance_option
-from ebutool.core.constants import ProtocolConfig
+from ebutool.core.constants import (
+    BOOTSTRAP_SEED,
+    MIN_CLAIM_SAMPLES,
+    RTT_TOLERANCE,
+    ProtocolConfig,
+)
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
 from ebutool.report import OutputFormat
@@ -115,6 +121,9 @@ def register(app: typer.Typer) -> None:
         cn: CompareCnOpt = None,
         plot: ComparePlotOpt = None,
         plot_kind: PlotKindOpt = None,
+        min_claim_samples: MinClaimOpt = MIN_CLAIM_SAMPLES,
+        claim_tolerance: ToleranceOpt = RTT_TOLERANCE,
+        bootstrap_seed: SeedOpt = BOOTSTRAP_SEED,
         fmt: FormatOpt = OutputFormat.table,
         output: OutputOpt = "-",
         columns: ColumnsOpt = None,
@@ -132,7 +141,11 @@ def register(app: typer.Typer) -> None:
         --plot cdf.png
 
         Example: ebutool compare samples/mixed.pcap --by kind,mode --plot cdf.svg
+
+        The claim's settings (--min-claim-samples, --claim-tolerance, --bootstrap-seed)
+        are analyze --summary's and report's: the same settings, the same table.
         """
+        from ebutool.analysis.claim_stats import ClaimSettings
         from ebutool.report import compare
         from ebutool.runner.compare_inputs import episodes_by_file
 
@@ -157,7 +170,10 @@ def register(app: typer.Typer) -> None:
             esp_sas=esp_sas,
             columns=compare.compare_columns(by),  # only what the statistics read (issue 12)
         )
-        table = compare.compare_table(episodes, by)
+        settings = ClaimSettings(
+            min_samples=min_claim_samples, tolerance=claim_tolerance, seed=bootstrap_seed
+        )
+        table = compare.compare_table(episodes, by, settings=settings)
         if plot is not None:
             from ebutool.report.plots import distribution_figure, save_figure
 
