@@ -155,6 +155,7 @@ def episode_ladders(
 ) -> tuple[dict[int, list[int]], list[str]]:
     """``({episode number: ladder}, [why some have none])`` for the rows of ``df``."""
     from ebutool.analysis import source_labels
+    from ebutool.core.errors import EbutoolError
     from ebutool.store.layout import is_store
 
     names = list(paths)
@@ -172,21 +173,29 @@ def episode_ladders(
     # Only the ladders of df's rows are encoded and kept (the page embeds a bounded
     # number of rows: ReportOptions.max_rows), not one per episode of the inputs.
     found = _Wanted(_row_keys(df, by_file))
-    if views:
-        for ep in _view_episodes(names, labels, roles, options):
-            found.put(_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover)), ep)
-    elif options.merge or len(names) == 1:
-        role = roles.get(labels[0]) if len(names) == 1 else None
-        role = role if role in ("mn", "ha", "cn", "path") else None
-        for ep, rank in _episodes(names, role, options):
-            found.put(_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover)), ep, rank)
-    else:
-        for path, label in zip(names, labels, strict=True):
-            role = roles.get(label)
+    try:
+        if views:
+            for ep in _view_episodes(names, labels, roles, options):
+                found.put(_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover)), ep)
+        elif options.merge or len(names) == 1:
+            role = roles.get(labels[0]) if len(names) == 1 else None
             role = role if role in ("mn", "ha", "cn", "path") else None
-            for ep, rank in _episodes([path], role, options):
-                key = _key(label, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))
-                found.put(key, ep, rank)
+            for ep, rank in _episodes(names, role, options):
+                found.put(_key(None, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover)), ep, rank)
+        else:
+            with_rows = set(df["source"]) if "source" in df.columns else set(labels)
+            for path, label in zip(names, labels, strict=True):
+                if label not in with_rows:
+                    continue  # no row of it on the page (an unreadable input, or none)
+                role = roles.get(label)
+                role = role if role in ("mn", "ha", "cn", "path") else None
+                for ep, rank in _episodes([path], role, options):
+                    key = _key(label, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))
+                    found.put(key, ep, rank)
+    except EbutoolError as exc:
+        # (an input of several that analyze could not read, read again for a merge):
+        # the page keeps its rows and says why ladders are missing, never fails here
+        notes.append(f"the inputs could not be read again ({exc}): ladders found so far only")
     out: dict[int, list[int]] = {}
     missing = 0
     for key, episode in _row_keys(df, by_file):

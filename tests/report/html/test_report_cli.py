@@ -121,3 +121,21 @@ def test_stdin_has_no_ladders_and_says_so(cli, two_episodes):
     assert len(rows(data)) == 2 and data["ladders"] == {}
     assert "standard input cannot be read twice" in r.stderr
     assert "standard input cannot be read twice" in r.stdout
+
+
+def test_an_unreadable_input_of_several_is_named_and_the_rest_reported(cli, tmp_path):
+    """As analyze: the readable inputs' rows are written, the other is an
+    unreadable_input warning, the status 3 (README, exit status).  The page was not
+    written at all: the ladders' second reading stopped on the unreadable input."""
+    bad = tmp_path / "garbage.pcap"
+    bad.write_bytes(b"garbage, not a capture\n")
+    good = SAMPLES / "standard.pcap"
+    out = tmp_path / "r.html"
+    r = cli("report", good, bad, "-o", out)
+    assert r.exit_code == 3, r.output
+    assert "unreadable_input" in r.stderr and "garbage.pcap" in r.stderr
+    got = {x["source"] for x in rows(page_data(out.read_text("utf-8")))}
+    assert got == {"standard.pcap"}
+    a = cli("analyze", good, bad, "-f", "csv", "-c", "episode", "-q")
+    assert a.exit_code == 3
+    assert len(rows(page_data(out.read_text("utf-8")))) == len(a.stdout.splitlines()) - 1
