@@ -55,15 +55,10 @@ def ack_ts(kind: str, ep: CNState) -> int | None:
 
 
 def cn_mode(
-    kind: str,
-    ep: CNState,
-    ha_ack_ns: int | None = None,
-    ha_registered: bool = False,
-    ha_opaque: bool = False,
+    kind: str, ep: CNState, ha_ack_ns: int | None = None, ha_registered: bool = False
 ) -> str:
     """``ha_ack_ns``: when the BA from the HA accepted the home registration (None if
-    not seen); ``ha_registered``: the MN sent a BU to its HA in this handover;
-    ``ha_opaque``: its home registration was ESP-protected and could not be opened.
+    not seen); ``ha_registered``: the MN sent a BU to its HA in this handover (seen).
 
     A conservative early MN waits for *both* the HA's BA and the EBA (draft section 5.2);
     one that waited for the EBA only (RTT_HA > RTT_RO) is ``eba_only``, neither mode."""
@@ -86,8 +81,10 @@ def cn_mode(
         return "unknown" if ep.unknown_start else "optimistic"
     if sent < ack:
         return "optimistic"
-    if kind == "early" and ha_opaque and not ha_registered:
-        return "unknown"  # after the EBA: conservative or eba_only, the HA's BA unseen
+    if kind == "early" and not ha_registered:
+        # after the EBA, with no home registration in the capture (ESP-protected without
+        # its SA, or not captured): conservative or eba_only differ by the HA's BA, unseen
+        return "unknown"
     if kind == "early" and ha_registered and (ha_ack_ns is None or sent < ha_ack_ns):
         return EBA_ONLY
     return "conservative"

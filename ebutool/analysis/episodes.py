@@ -80,11 +80,10 @@ class Reconstructor(MessageHandlers):
         ts = item.ts_ns
         if self.first_ts is None:
             self.first_ts = ts
-        late = ts < self.last_ts
         if ts > self.last_ts:
             self.last_ts = ts
         if isinstance(item, HandoverEvent):
-            self._event(item, late)
+            self._event(item)
         elif item.mh is None and item.msg == "data":
             self._data(item)  # most records: no verdict, no note (called here: one call less)
         else:
@@ -109,9 +108,13 @@ class Reconstructor(MessageHandlers):
         out, self.closed = self.closed, []
         return out
 
-    def _event(self, ev: HandoverEvent, late: bool = False) -> None:
-        """``late``: records with later times came before it (its handover flagged)."""
+    def _event(self, ev: HandoverEvent) -> None:
         mst = self._mn(ev.mn, ev.frame)
+        # this MN's records with later times came before it: its handover is flagged
+        # (the MN's own: another MN's records do not change what this one's did)
+        late = ev.ts_ns < mst.last_ts
+        if ev.ts_ns > mst.last_ts:
+            mst.last_ts = ev.ts_ns
         cur = mst.current
         if cur is not None and cur.coa == ev.coa:
             if cur.t0_source != "event":  # the simulator knows better than the first packet
@@ -398,6 +401,8 @@ class Reconstructor(MessageHandlers):
             mst = self._mn(mn, rec.frame)
         else:
             self.mns[mn] = mst
+        if rec.ts_ns > mst.last_ts:
+            mst.last_ts = rec.ts_ns
         if (
             not res.up
             and rec.msg == "BA"

@@ -144,7 +144,7 @@ def merge_views(
         placed.append(view)
     fixes = {c.label: c for c in out.clocks}
     sightings = {v.label: _sightings(v, fixes.get(v.label)) for v in placed}
-    repeated = set().union(*(_repeated(v) for v in placed))
+    repeated = {v.label: _repeated(v) for v in placed}
     _delays(placed, sightings, out, repeated)
     out.records = _timeline(ref, placed, sightings, out)
     return out
@@ -234,7 +234,10 @@ def leg_of(near: str, far: str, msg: str) -> str:
 
 
 def _delays(
-    placed: list[View], sightings: dict[str, Sightings], out: MergedViews, repeated: set[tuple]
+    placed: list[View],
+    sightings: dict[str, Sightings],
+    out: MergedViews,
+    repeated: dict[str, set[tuple]],
 ) -> None:
     ordered = sorted(placed, key=lambda v: ORDER[v.role])
     for i, near in enumerate(ordered):
@@ -242,8 +245,9 @@ def _delays(
             if near.role == far.role:
                 continue
             a, b = sightings[near.label], sightings[far.label]
+            again = repeated[near.label] | repeated[far.label]  # (this pair's views only)
             for key in a.keys() & b.keys():
-                if key in repeated:
+                if key in again:
                     continue  # (_repeated: which copy arrived cannot be told)
                 sample = _sample(near, far, a[key], b[key])
                 if sample is None:

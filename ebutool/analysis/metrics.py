@@ -242,7 +242,7 @@ def _cn_episode(
 ) -> Episode:
     """``ha_ack``: when the HA's BA accepted the home registration (None: not seen)."""
     kind = cn_kind(ep)
-    mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus), ho.ha_opaque)
+    mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus))
     notes = set(ep.notes or ()) | ha_notes
     karn = list(ha_karn)
     t0 = None if ep.unknown_start else (ep.t0_ns or ho.t0_ns)

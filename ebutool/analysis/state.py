@@ -359,6 +359,7 @@ class MNState:
     limit: int | None = MAX_STATE_ENTRIES  # entries of each table keyed by CN
     diag: Diagnostics | None = None  # where evictions are counted
     evicted_before: bool = False  # an earlier state of this MN was evicted
+    last_ts: int = 0  # the latest time of its records and events so far
 
     def note_data(self, cn: str, up: bool, ts_ns: int) -> None:
         q = self.data_times.get((cn, up))

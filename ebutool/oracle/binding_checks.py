@@ -356,7 +356,9 @@ class BindingChecks:
                 continue
             first = first_use.get((cn, index))
             if first is None:
-                first = self._old_use.get((cn, index))  # swept: long before (__init__)
+                old = self._old_use.get((cn, index))  # swept: long before (__init__)
+                if old is not None and not self._generated_after(cn, index, old):
+                    first = old
             if first is not None:
                 too_old.append(ts_ns - first > self._nonce_ns)
                 if ts_ns < first and backwards is None:
@@ -388,6 +390,12 @@ class BindingChecks:
         if backwards is not None:
             return VALID, R_AUTH_OK + R_NONCE_AGE_BACKWARDS.format(index=backwards)
         return VALID, R_AUTH_OK
+
+    def _generated_after(self, cn: str, index: int, ts_ns: int) -> bool:
+        """True when the nonce table's ``generated`` time of the nonce is after
+        ``ts_ns``: the CN made this nonce anew since (an old first use is not its)."""
+        nonce = self.keys.nonce(cn, index) if self.keys else None
+        return nonce is not None and nonce.generated is not None and to_ns(nonce.generated) > ts_ns
 
     def _fresh_by_generation(self, cn: str, index: int, ts_ns: int) -> bool:
         """True when the nonce table's ``generated`` time shows the nonce cannot have
@@ -502,24 +510,21 @@ class BindingChecks:
         """The BU from ``mn`` to ``cn`` a status-135 BA carrying ``seq`` answers, if kept
         (an int: a home registration's time): the newest sent no later than ``ts_ns``
         whose number is not greater than ``seq`` (the BA carries the last accepted
-        number, so the refused BU's is at most that, modulo 2**16), else the newest."""
+        number, so the refused BU's is at most that, modulo 2**16); None when there is
+        none (the refused BU came before the capture: the BA cannot be checked)."""
         best: Sent | int | None = None  # the newest whose number is not greater
-        newest: Sent | int | None = None  # the newest of any number
-        best_ts = newest_ts = -1
+        best_ts = -1
         for (m, c, number), sent in reversed(self._sent.items()):
             if m != mn or c != cn:
                 continue
             sent_ts = sent if isinstance(sent, int) else sent.ts_ns
             if sent_ts > ts_ns:
                 continue
-            if sent_ts > newest_ts:
-                newest, newest_ts = sent, sent_ts
             if sent_ts > best_ts and not seq_greater(number, seq):
                 best, best_ts = sent, sent_ts
                 if self._in_order:
                     break  # (the table is in time order: the first found is the newest)
-        fallback = newest
-        return best if best is not None else fallback
+        return best
 
     @staticmethod
     def _match_ba(
@@ -549,11 +554,14 @@ class BindingChecks:
         return None
 
 
-def _expired_status(too_old: list[bool]) -> int:
-    """The BA status for nonces older than MAX_NONCE_LIFETIME (RFC 6275 9.5.1):
-    ``too_old`` per nonce index of the BU, home first (an EBU has only the home)."""
-    home = bool(too_old) and too_old[0]
-    careof = len(too_old) > 1 and too_old[1]
-    if home and careof:
+def _expired_status(too_old: list[bool]) -> int | None:
+    """The BA status for nonces older than MAX_NONCE_LIFETIME (RFC 6275 9.5.1), where
+    the capture shows it: ``too_old`` per nonce index of the BU, home first.  An EBU's
+    one (home) nonce too old: 136; a BU's two: 138.  A BU with one nonce too old gets
+    None (136-138 all possible): a first use in the capture only bounds a nonce's age
+    from below, so the other may be too old as well."""
+    if len(too_old) == 1:
+        return BA_STATUS_EXPIRED_HOME_NONCE if too_old[0] else None
+    if len(too_old) == 2 and all(too_old):
         return BA_STATUS_EXPIRED_NONCES
-    return BA_STATUS_EXPIRED_CAREOF_NONCE if careof else BA_STATUS_EXPIRED_HOME_NONCE
+    return None

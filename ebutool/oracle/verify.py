@@ -189,6 +189,7 @@ class Oracle(BindingChecks):
                 or len(self._sent) > most
                 or len(self._first_use) > most
                 or len(self._coa_mn) > most
+                or len(self._old_use) > most
             ):
                 self.largest = max(
                     len(self._home),
@@ -196,6 +197,7 @@ class Oracle(BindingChecks):
                     len(self._sent),
                     len(self._first_use),
                     len(self._coa_mn),
+                    len(self._old_use),
                 )
         return v
 

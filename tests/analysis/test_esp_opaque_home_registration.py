@@ -115,3 +115,22 @@ def test_moving_back_is_seen_through_an_opaque_home_registration(tmp_path):
     assert [(r.prev_coa, r.coa) for r in df.itertuples()] == [(a, b), (b, a), (a, b)]
     assert set(df["diagnosis"]) == {"home_registration_opaque"}
     assert df["send_latency_ms"].tolist() == [111.0, 111.0, 111.0]
+
+
+def test_an_early_handover_without_its_home_registration_has_no_mode(tmp_path):
+    """The same handover with the BU and BA to the HA not captured at all: after the
+    EBA, conservative and eba_only differ by the HA's BA the capture lacks: mode
+    unknown (it was conservative, quality ok; review of stop 32)."""
+    s = Scenario()
+    _early(s, 1000)
+    home = {P.ip(s.ha)}
+    s.packets[:] = [
+        (ts, pkt)
+        for ts, pkt in s.packets
+        if not (pkt[24:40] in home or pkt[8:24] in home)
+        or P.MH_BU not in _mh_types(pkt)
+        and P.MH_BA not in _mh_types(pkt)
+    ]
+    row = ebutool.analyze(s.write(tmp_path)).iloc[0]
+    assert (row["kind"], row["mode"]) == ("early", "unknown")
+    assert "no_home_registration" in str(row["diagnosis"]).split(";")

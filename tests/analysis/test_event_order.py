@@ -75,3 +75,33 @@ def test_events_after_later_records_flag_what_they_dated(tmp_path):
     ok = df[df["quality"] == "ok"]
     # every row left in statistics has the latency its own t0 gives
     assert list(ok["send_latency_ms"]) == [149.0] * len(ok)
+
+
+def test_another_mns_later_records_do_not_make_an_event_late(tmp_path):
+    """Lateness is per mobile node: MN2's event written just after an MN1 packet 3 ms
+    later (nothing of MN2 out of order) dates MN2's handover, quality ok, as a run
+    split by mobile node (analyze STORE -j 2) also sees it (review of stop 32)."""
+    m1 = Scenario()
+    m2 = Scenario(hoa="2001:db8:1::200", old="2001:db8:a::200", new="2001:db8:b::200")
+    m1.data_up(900, m1.old)
+    _handover(m1, 1000, m1.new, 10, b"AAAAAAA")
+    m2.data_up(901, m2.old)
+    _handover(m2, 1001, m2.new, 20, b"BBBBBBB")
+    both = Scenario()
+    both.packets = sorted(m1.packets + m2.packets)
+    pcap = both.write(tmp_path, "both.pcap")
+    conv = tmp_path / "conv.jsonl"
+    assert run_cli("convert", str(pcap), "-o", str(conv), "-q").exit_code == 0
+    head, *lines = [json.loads(x) for x in conv.read_text().splitlines()]
+    t_event = BASE_NS + round((1001 - ATTACH_BEFORE_MS) * 1e6)
+    event = {"type": "handover", "time_ns": t_event, "mn": m2.hoa, "coa": m2.new,
+             "prev_coa": m2.old}  # fmt: skip
+    after = next(k for k, x in enumerate(lines) if x["time_ns"] > t_event)  # an MN1 packet
+    assert lines[after]["src"] == m1.new
+    lines.insert(after + 1, event)
+    trace = tmp_path / "two.jsonl"
+    trace.write_text("".join(json.dumps(x) + "\n" for x in [head, *lines]))
+    df = ebutool.analyze(str(trace))
+    row = df[df["mn"] == m2.hoa].iloc[0]
+    assert (row["t0_source"], row["quality"]) == ("event", "ok")
+    assert row["send_latency_ms"] == 149 + ATTACH_BEFORE_MS  # from the event

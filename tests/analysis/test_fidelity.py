@@ -395,6 +395,9 @@ def test_care_of_index_0_without_evidence_is_an_ebu_flagged_ambiguous(tmp_path):
             prev_coa=None,
             ha=None,
             kind="early",
+            # no home registration in the capture: whether the MN waited for the HA's
+            # BA after the EBA cannot be seen (conservative or eba_only)
+            mode="unknown",
             auth="unknown",
             quality="ambiguous_classification",
             complete=False,
