@@ -198,7 +198,10 @@ class Reconstructor(MessageHandlers):
         keys = getattr(self.oracle, "keys", None)
         if keys is None or not keys.usable(cn):
             return False
-        return self._verdict(replace(rec, msg="BU")) == "valid"
+        checked = self._check(replace(rec, msg="BU"))
+        # (valid as a BU: the oracle tries Kbm_early too for a care-of index 0 BU that
+        # fails the standard key, and names it EBU then: that is no standard MAC)
+        return getattr(checked, "verdict", None) == "valid" and checked.msg == "BU"
 
     def _early_or_standard(self, rec: Record, res: Resolved) -> tuple[Record, str | None]:
         """(the record, a diagnosis code or None) for a BU with care-of nonce index 0
@@ -266,9 +269,6 @@ class Reconstructor(MessageHandlers):
             res = self.book.resolve(rec)
             if res is not None and res.mn is not None:
                 self._process(rec, res, verdict)
-
-    def _verdict(self, rec: Record) -> str | None:
-        return getattr(self._check(rec), "verdict", None)
 
     def _check(self, rec: Record):
         """The oracle's Verdict of ``rec`` (None without an oracle, or when it failed)."""
