@@ -165,9 +165,11 @@ COMPARED = ("early", "standard")  # kinds the claim compares: always with an "al
 
 # The group label of the rows whose kind or mode is empty: not observable at their
 # vantage point (docs/analysis.md: an HA row's kind, a CN's mode other than optimistic)
-# or missing in a hand-made table.  DESIGN.md's word for a mode that cannot be told;
-# without it those rows were in no group and the groups did not add up to the episodes.
-UNKNOWN = "unknown"
+# or missing in a hand-made table.  Without it those rows were in no group and the
+# groups did not add up to the episodes.  Not the MN's own mode `unknown` (it could
+# not be told from the MN's view): a CN view's copy of a conservative handover is not
+# a handover of unknown mode (review of stop 32).
+NOT_OBSERVED = "not_observable"
 
 
 def _missing(column: pd.Series) -> np.ndarray:
@@ -177,33 +179,33 @@ def _missing(column: pd.Series) -> np.ndarray:
 
 def group_labels(column: pd.Series) -> pd.Series:
     """A kind or mode column as the statistics' group labels: empty values
-    :data:`UNKNOWN` (the figures' groups are labelled as the summary's)."""
-    return column.astype(object).where(~_missing(column), UNKNOWN)
+    :data:`NOT_OBSERVED` (the figures' groups are labelled as the summary's)."""
+    return column.astype(object).where(~_missing(column), NOT_OBSERVED)
 
 
 def _is(column: pd.Series, label: str, missing: np.ndarray) -> np.ndarray:
-    """The rows of ``column`` in the group ``label`` (:data:`UNKNOWN` takes the empty
-    ones, ``missing``, too): a boolean mask."""
+    """The rows of ``column`` in the group ``label`` (:data:`NOT_OBSERVED` is the empty
+    ones, ``missing``): a boolean mask."""
     rows = (column == label).to_numpy(dtype=bool)
-    return rows | missing if label == UNKNOWN else rows
+    return rows | missing if label == NOT_OBSERVED else rows
 
 
 def _present(values, order: tuple[str, ...]) -> list:
     """The group labels of the array ``values`` in ``order``, then the others sorted,
-    then :data:`UNKNOWN` (also for empty values) unless ``order`` places it."""
+    then :data:`NOT_OBSERVED` for empty values."""
     import pandas as pd
 
     there = {v for v in pd.unique(values) if pd.notna(v) and v != ""}
-    if len(there) < len(pd.unique(values)):  # an empty value: it counts under UNKNOWN
-        there.add(UNKNOWN)
-    last = [UNKNOWN] if UNKNOWN in there and UNKNOWN not in order else []
+    if len(there) < len(pd.unique(values)):  # an empty value: its group is NOT_OBSERVED
+        there.add(NOT_OBSERVED)
+    last = [NOT_OBSERVED] if NOT_OBSERVED in there and NOT_OBSERVED not in order else []
     return [v for v in order if v in there] + sorted(there - set(order) - set(last)) + last
 
 
 def _groups(df: pd.DataFrame):
     """(kind, mode, rows) in KINDS x MODES order, only those present, then a margin over
     all modes (mode "all") for early and standard, and for any kind with several modes.
-    An empty kind or mode is the group :data:`UNKNOWN`, so every row is in exactly one
+    An empty kind or mode is the group :data:`NOT_OBSERVED`, so every row is in exactly one
     kind x mode group.  The rows are a boolean mask (one octet per row), not a copy of
     the table."""
     no_kind, no_mode = _missing(df["kind"]), _missing(df["mode"])

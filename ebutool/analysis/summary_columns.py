@@ -25,13 +25,14 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
     "kind": (
         "object",
         "text",
-        "episode kind of the group; `unknown` for episodes whose kind is not observable",
+        "episode kind of the group; `not_observable` for episodes whose kind is not "
+        "observable at their vantage point",
     ),
     "mode": (
         "object",
         "text",
-        "the MN's mode (`unknown` also for episodes whose mode is not observable at their "
-        "vantage point); `all` for the margin over every mode of a kind",
+        "the MN's mode (`unknown`: its view could not tell; `not_observable`: not observable "
+        "at the episode's vantage point); `all` for the margin over every mode of a kind",
     ),
     "episodes": ("Int64", "count", "episodes in the group"),
     "counted": (

@@ -277,7 +277,7 @@ def latency_samples(episodes: pd.DataFrame, by: str | Sequence[str] = "file") ->
     """``{panel: {group: {"observed": [...], "predicted": [...]}}}`` in ms, panels
     ``send`` and ``receive``: what :func:`ebutool.report.plots.distribution_figure` draws.
     Groups: :func:`figure_columns` (``by`` and mode), labelled "value, value", file
-    names shortened (:func:`short_names`), an empty kind or mode "unknown" as in the
+    names shortened (:func:`short_names`), an empty kind or mode "not_observable" as in the
     summary.  Only the episodes the summary counts
     (quality ok, complete: :func:`ebutool.analysis.summary.counted_mask`); missing
     values are left out (so n differs between series)."""
@@ -287,7 +287,7 @@ def latency_samples(episodes: pd.DataFrame, by: str | Sequence[str] = "file") ->
         if c not in episodes.columns:
             raise UsageError(f"--by {c}: the episodes have no {c!r} column")
     counted = episodes[counted_mask(episodes)] if len(episodes) else episodes
-    # an empty kind or mode is the group "unknown", as in the summary (not "-")
+    # an empty kind or mode is the group "not_observable", as in the summary (not "-")
     labelled = {c: group_labels(counted[c]) for c in ("kind", "mode") if c in cols}
     if labelled:
         counted = counted.assign(**labelled)

@@ -20,7 +20,8 @@ from ebutool.report.compare import compare_table
 from tests.analysis.test_vantage_rfc import cn_view, ha_view
 from tests.support import rfc_packets as R
 
-UNKNOWN = "unknown"  # the group of an empty kind or mode (docs/outputs.md)
+NOT_OBSERVED = "not_observable"  # the group of an empty kind or mode (docs/outputs.md)
+UNKNOWN = "unknown"  # the MN's own mode when it could not be told: a group apart
 ALL = "all"  # the margin over a kind's modes: repeats its rows
 SEND_MS = 100.0  # a send latency, for the rows that have one
 EMPTY_VALUES = (None, float("nan"), "")  # how a missing kind or mode may come
@@ -46,11 +47,11 @@ def _groups(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[summary["mode"] != ALL].drop_duplicates(["kind", "mode"])
 
 
-def test_empty_kind_and_mode_are_the_unknown_group_by_hand():
+def test_empty_kind_and_mode_are_the_not_observable_group_by_hand():
     df = _table(
-        kinds=["early", "early", "early_fallback", "early_fallback", None, "", "standard"],
-        modes=[None, "conservative", "optimistic", float("nan"), None, "optimistic", ""],
-        ok=[True, True, True, True, True, False, True],
+        kinds=["early", "early", "early_fallback", "early_fallback", None, "", "standard", "early"],
+        modes=[None, "conservative", "optimistic", float("nan"), None, "optimistic", "", UNKNOWN],
+        ok=[True, True, True, True, True, False, True, True],
     )
     summary = summarize(df)
     got = {
@@ -60,25 +61,26 @@ def test_empty_kind_and_mode_are_the_unknown_group_by_hand():
         )
     }
     assert got == {
-        ("standard", UNKNOWN): (1, 1),
+        ("standard", NOT_OBSERVED): (1, 1),
         ("early", "conservative"): (1, 1),
-        ("early", UNKNOWN): (1, 1),
+        ("early", UNKNOWN): (1, 1),  # the MN's own unknown mode: not the empty one's group
+        ("early", NOT_OBSERVED): (1, 1),
         ("early_fallback", "optimistic"): (1, 1),
-        ("early_fallback", UNKNOWN): (1, 1),
-        (UNKNOWN, "optimistic"): (1, 0),
-        (UNKNOWN, UNKNOWN): (1, 1),
+        ("early_fallback", NOT_OBSERVED): (1, 1),
+        (NOT_OBSERVED, "optimistic"): (1, 0),
+        (NOT_OBSERVED, NOT_OBSERVED): (1, 1),
     }
     margins = summary[summary["mode"] == ALL].drop_duplicates("kind")
     # early_fallback now has two modes, so its margin; the unknown kind too
     assert dict(zip(margins["kind"], margins["episodes"], strict=True)) == {
         "standard": 1,
-        "early": 2,
+        "early": 3,
         "early_fallback": 2,
-        UNKNOWN: 2,
+        NOT_OBSERVED: 2,
     }
     early_unknown = summary[
         (summary["kind"] == "early")
-        & (summary["mode"] == UNKNOWN)
+        & (summary["mode"] == NOT_OBSERVED)
         & (summary["quantity"] == "send_latency")
     ]
     assert early_unknown["n"].tolist() == [1] and early_unknown["median_ms"].tolist() == [SEND_MS]
@@ -114,7 +116,7 @@ def test_cn_side_episode_without_mode_is_counted(tmp_path):
     assert rows["mode"].isna().all() and len(rows) == 1  # the CN cannot tell the mode
     groups = _groups(summary)
     assert groups[["kind", "mode", "episodes", "counted"]].values.tolist() == [
-        ["standard", UNKNOWN, 1, 1]
+        ["standard", NOT_OBSERVED, 1, 1]
     ]
 
 
@@ -123,5 +125,5 @@ def test_ha_side_episode_without_kind_is_counted(tmp_path):
     assert rows["kind"].isna().all() and len(rows) == 1  # the HA cannot tell the kind
     groups = _groups(summary)
     assert groups[["kind", "mode", "episodes", "counted"]].values.tolist() == [
-        [UNKNOWN, UNKNOWN, 1, int(counted_mask(rows).sum())]
+        [NOT_OBSERVED, NOT_OBSERVED, 1, int(counted_mask(rows).sum())]
     ]

@@ -89,7 +89,7 @@ def kind_mode_samples(episodes: pd.DataFrame, sep: str = ", ") -> dict:
     if episodes.empty:
         return out
     keys = episodes.loc[counted_mask(episodes), ["kind", "mode"]].astype(object)
-    keys["mode"] = group_labels(keys["mode"])  # an empty mode: "unknown", as in the summary
+    keys["mode"] = group_labels(keys["mode"])  # an empty mode: "not_observable", as in the summary
     for (kind, mode), rows in keys.groupby(["kind", "mode"], sort=True, dropna=False):
         if kind not in ("standard", "early", "early_fallback"):
             continue

@@ -155,7 +155,7 @@ def _reference(df: pd.DataFrame, sep: str) -> tuple[dict, dict]:
     counted = df[counted_mask(df)]
     samples: dict = {"send": {}, "receive": {}}
     known = counted["mode"].notna() & (counted["mode"] != "")
-    labelled = counted.assign(mode=counted["mode"].where(known, "unknown"))  # as the summary
+    labelled = counted.assign(mode=counted["mode"].where(known, "not_observable"))  # as the summary
     for (kind, mode), rows in labelled.groupby(["kind", "mode"], sort=True, dropna=False):
         if kind in ("standard", "early", "early_fallback"):
             recs = rows.to_dict("records")
