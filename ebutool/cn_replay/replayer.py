@@ -322,7 +322,7 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
     it answers (an earlier accepted update with the A flag clear may have N too): it
     answers the latest unanswered update sent before it whose number is not greater
     than N modulo 2^16 (one the CN could have rejected with N; DESIGN.md 4: the newest
-    outstanding update to that peer), else the latest unanswered one."""
+    outstanding update to that peer); none when no such update is in the capture."""
     cns = (tr.known_cns if tr.known_cns is not None else {s.cn for s in tr.sent}) - set(
         tr.home_agents
     )
@@ -339,9 +339,9 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
         ack = obj
         cands = pending[(ack.rh2 or ack.dst, ack.src)]
         if ack.status == STATUS_SEQ_OUT_OF_WINDOW:
+            # (none: the refused update came before the capture; the 135 answers none
+            # of these, each of whose numbers is greater than the last accepted one)
             pick = next((s for s in reversed(cands) if not seq_greater(s.seq, ack.sequence)), None)
-            if pick is None and cands:
-                pick = cands[-1]
         else:
             pick = next((s for s in reversed(cands) if s.seq == ack.sequence), None)
         if pick is None:

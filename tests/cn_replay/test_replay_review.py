@@ -234,3 +234,27 @@ def test_unknown_byte_sums_are_empty_in_every_format(tmp_path):
     res = run_cli("replay", path, "-f", "parquet", "-o", pq, "-c", cols)
     assert res.exit_code == 1, res.output
     assert list(pd.read_parquet(pq).astype(object).iloc[0].where(lambda v: v.notna(), None)) == want
+
+
+def test_a_135_whose_refused_update_came_before_the_capture_answers_none(tmp_path):
+    """BU 40 and then a 135 carrying N = 30: a CN refuses with 135 only an update whose
+    number is not greater than N (RFC 6275 9.5.1), so the 135 answers an update before
+    the capture, not BU 40, which its own BA answers (review of stop 32: BU 40 was
+    paired with the 135, giving a false ack_status and a second false divergence)."""
+    s = Scenario()
+    s.hoti(900, b"HHHHHHHH")
+    s.hot(920, b"HHHHHHHH", index=HOME_INDEX)
+    s.coti(901, b"CCCCCCCC")
+    s.cot(921, b"CCCCCCCC", index=CAREOF_INDEX)
+    s.bu_cn(1000, seq=40, hidx=HOME_INDEX, cidx=CAREOF_INDEX, ack=True)
+    s.ba_cn(1010, seq=30, status=135, key=(HOME_INDEX, CAREOF_INDEX))
+    s.ba_cn(1020, seq=40, status=0, key=(HOME_INDEX, CAREOF_INDEX))
+    r = replay(s.write(tmp_path), keys=keys_of(s))
+    row = r.decisions.iloc[0]
+    assert (row["seq"], row["expected_ack"], row["observed_ack"]) == (
+        40,
+        "BA status 0 seq 40",
+        "BA status 0 seq 40",
+    )
+    assert list(r.divergences["kind"]) == ["ack_unexpected"]  # the 135: no update here
+    assert "seq 30" in r.divergences["detail"].iloc[0]

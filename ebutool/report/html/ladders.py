@@ -189,9 +189,14 @@ def episode_ladders(
                     continue  # no row of it on the page (an unreadable input, or none)
                 role = roles.get(label)
                 role = role if role in ("mn", "ha", "cn", "path") else None
-                for ep, rank in _episodes([path], role, options):
-                    key = _key(label, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))
-                    found.put(key, ep, rank)
+                try:
+                    for ep, rank in _episodes([path], role, options):
+                        key = _key(label, ep.mn, ep.cn, ep.coa, _t0_us(ep.t_handover))
+                        found.put(key, ep, rank)
+                except EbutoolError as exc:  # (this input only: the others' ladders stay)
+                    notes.append(
+                        f"{label} could not be read again ({exc}): its ladders only so far"
+                    )
     except EbutoolError as exc:
         # (an input of several that analyze could not read, read again for a merge):
         # the page keeps its rows and says why ladders are missing, never fails here
