@@ -139,7 +139,10 @@ def test_a_childs_failure_is_raised_after_the_task_running_here(tmp_path):
 
     def task(x: int) -> int:
         if os.getpid() != PARENT:
-            (tmp_path / "child").write_text(str(os.getpid()))
+            # (written whole, then renamed: the parent may look the moment the name exists;
+            # a plain write_text let it read an empty file once, CI of stop 32)
+            (tmp_path / "child.part").write_text(str(os.getpid()))
+            os.replace(tmp_path / "child.part", tmp_path / "child")
             raise Odd(f"task {x} in the child")
         if not here:  # this process's first task: until the child has ended (not reaped)
             _wait_for(tmp_path / "child")
