@@ -51,9 +51,16 @@ def _key(source: str | None, mn: Any, cn: Any, coa: Any, t0: int | None) -> Key:
 def _row_keys(df: pd.DataFrame, by_file: bool) -> list[tuple[Key, int]]:
     """(key of a row's episode, its episode number) for the rows of ``df``."""
     keys = []
-    for row in df[["source", "mn", "cn", "coa", "t_handover", "episode"]].itertuples(index=False):
+    # At a CN, the HA or on the path, t_handover is emptied and its value moved to
+    # t_first_seen (ebutool.analysis.observable.MOVED): the episode's time all the same.
+    seen = df["t_first_seen"] if "t_first_seen" in df.columns else [None] * len(df)
+    cols = df[["source", "mn", "cn", "coa", "t_handover", "episode"]]
+    for row, first_seen in zip(cols.itertuples(index=False), seen, strict=True):
         source = str(row.source) if by_file else None
-        key = _key(source, row.mn, row.cn, row.coa, _t0_us(row.t_handover))
+        t0 = _t0_us(row.t_handover)
+        if t0 is None:
+            t0 = _t0_us(first_seen)
+        key = _key(source, row.mn, row.cn, row.coa, t0)
         keys.append((key, int(str(row.episode))))
     return keys
 
