@@ -12,6 +12,7 @@ from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.state import (
     MAX_EXCHANGES,
     MAX_STEPS,
+    UPDATE_NOT_CAPTURED,
     CNState,
     Exchange,
     Handover,
@@ -243,7 +244,7 @@ class MessageHandlers:
             ep = ho.cns.get(res.peer)
             if res.tunnelled:  # HA-tunnelled data is not route-optimised
                 return
-            if ep is None or not (ep.bus or ep.ebus):
+            if ep is None or not (ep.bus or ep.ebus or UPDATE_NOT_CAPTURED in (ep.notes or ())):
                 # The CN already has a binding for this address, before any (E)BU: a
                 # refresh, not a handover (the capture began after the move).
                 if ep is not None:
@@ -393,6 +394,13 @@ class MessageHandlers:
                 rec.frame,
             )
             if not ho.mid_start:
+                if ep is None or not (ep.bus or ep.ebus):
+                    # The CN answered an update sent from this address that the capture
+                    # lost, the episode's only one: it says so (kind and mode unknown,
+                    # quality incomplete), and the CN's route-optimised data that follows
+                    # is this binding's, not a refresh of an older one.
+                    ep = self._cn(ho, res.peer)
+                    ep.notes = with_added(ep.notes, UPDATE_NOT_CAPTURED)
                 return
             ep = self._cn(ho, res.peer)
             ex, label = ep.bus.setdefault(seq, Exchange(coa=ho.coa)), "BA"

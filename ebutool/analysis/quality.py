@@ -23,6 +23,7 @@ INCONSISTENT_TIMES = "inconsistent_times"
 STATE_EVICTED = "state_evicted"
 LATE_CORRESPONDENT = "not_this_handover"
 LOST_REQUEST = "t0_uncertain"
+UPDATE_NOT_CAPTURED = "update_not_captured"
 HA_BU_UNANSWERED = "ha_bu_unanswered"
 HA_BA_REJECTED = "ha_ba_rejected"
 TENTATIVE_EXPIRED = "tentative_binding_expired"
@@ -38,6 +39,10 @@ QUALITY_CODES: dict[str, str] = {
     LOST_REQUEST: "a reply of the handover answered a request the capture lost "
     "(`request_not_captured`): the move may have come before the handover's first packet "
     "in the capture, so t0 and the latencies may be late",
+    UPDATE_NOT_CAPTURED: "the CN acknowledged an update from this care-of address that the "
+    "capture does not hold (`cn_update_not_captured`): a BU or an EBU (a BA and an EBA look "
+    "alike), so the episode's kind may be wrong (an early handover whose EBU was lost reads "
+    "as standard) and its mode cannot be told",
     LATE_CORRESPONDENT: "the MN's first request to this CN came more than "
     "INITIAL_BINDACK_TIMEOUT after the handover's home registration "
     "(`cn_first_request_late`): a correspondent it took up later, not this handover's",
@@ -62,6 +67,7 @@ _BY_NOTE = (
     ("binding_refresh", REFRESH),
     ("capture_started_mid_episode", MID_START),
     ("request_not_captured", LOST_REQUEST),
+    ("cn_update_not_captured", UPDATE_NOT_CAPTURED),
     ("cn_first_request_late", LATE_CORRESPONDENT),
     ("care_of_index_0_ambiguous", AMBIGUOUS),
 )

@@ -26,6 +26,9 @@ GAP_PACKETS = 9  # data packets per (MN, CN, direction) kept for the gap before 
 HOME_TESTS_KEPT = 8  # answered home tests remembered per (MN, CN)
 
 EVICTED_NOTE = "state_evicted"  # the episode's state was evicted (ebutool.core.bounded)
+# The CN acknowledged an update from the handover's address that the capture lost: a BU
+# or an EBU (a BA and an EBA look alike), so the episode's kind and mode cannot be told
+UPDATE_NOT_CAPTURED = "cn_update_not_captured"
 
 ACCEPTED_MAX_STATUS = 127  # BA status 0-127 = accepted (RFC 6275 6.1.8)
 
