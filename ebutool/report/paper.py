@@ -6,7 +6,8 @@ they mix modes), the counted episodes and, for the send and the receive latency,
 observed median and the median of the latency the draft's formulas predict for those
 episodes (the formula that models what they did: ``predicting_formula``), each with its
 95% bootstrap interval, and for early episodes the early/standard ratio of medians with
-its interval.  A cell is ``median [low, high]``; an interval is left out below
+its interval.  A cell is ``median [low, high]``, followed by ``(n=K)`` when it had
+fewer samples than the row's ``n``; an interval is left out below
 ``--min-claim-samples`` samples, a value that cannot be observed is empty.
 """
 
@@ -51,14 +52,19 @@ def _cell(median, low, high, digits: int) -> str | None:
     return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
-def _stat(rows: pd.DataFrame, quantity: str | None) -> str | None:
+def _stat(rows: pd.DataFrame, quantity: str | None, counted: int) -> str | None:
+    """The cell of ``quantity``'s median; with its own sample count, ``(n=K)``, when it
+    had fewer values than the row's ``counted`` episodes (e.g. rows whose receive
+    latency the capture does not show): a cited cell always carries its sample size."""
     if quantity is None:
         return None
     sel = rows[rows["quantity"] == quantity]
     if not len(sel) or not sel.iloc[0]["n"]:
         return None
     r = sel.iloc[0]
-    return _cell(r["median_ms"], r["median_ci_low_ms"], r["median_ci_high_ms"], 1)
+    cell = _cell(r["median_ms"], r["median_ci_low_ms"], r["median_ci_high_ms"], 1)
+    n = int(r["n"])
+    return f"{cell} (n={n})" if cell is not None and n != counted else cell
 
 
 def _ratio(rows: pd.DataFrame, quantity: str) -> str | None:
@@ -75,11 +81,12 @@ def paper_table(summary: pd.DataFrame) -> pd.DataFrame:
     groups = summary[summary["mode"] != ALL]
     for (kind, mode), rows in groups.groupby(["kind", "mode"], sort=False):
         procedure = PROCEDURE_OF_KIND.get(str(kind))
-        row: dict[str, object] = {"kind": kind, "mode": mode, "n": int(rows.iloc[0]["counted"])}
+        counted = int(rows.iloc[0]["counted"])
+        row: dict[str, object] = {"kind": kind, "mode": mode, "n": counted}
         for short, quantity in QUANTITIES:
-            row[f"{short}_observed_ms"] = _stat(rows, quantity)
+            row[f"{short}_observed_ms"] = _stat(rows, quantity, counted)
             row[f"{short}_predicted_ms"] = _stat(
-                rows, predicting_formula(procedure, quantity, str(mode))
+                rows, predicting_formula(procedure, quantity, str(mode)), counted
             )
             row[f"{short}_ratio"] = _ratio(rows, quantity) if kind != "standard" else None
         out.append(row)

@@ -105,3 +105,18 @@ def test_cli_summary_markdown_is_the_paper_table(cli):
     assert res.exit_code == 0, res.output
     header = res.stdout.splitlines()[0]
     assert [c.strip() for c in header.strip("|").split("|")] == list(PAPER_COLUMNS)
+
+
+def test_a_cell_with_fewer_samples_than_the_row_says_its_own_count():
+    # two standard rows without a receive latency (e.g. not shown by the capture): the
+    # row counts 8 episodes, the receive cells have 6 samples, and say so
+    df = episodes()
+    gone = df.index[df["kind"] == "standard"][:2]
+    df.loc[gone, "recv_latency_ms"] = np.nan
+    df.loc[gone, "std_recv_ms"] = np.nan
+    std = paper_table(summarize(df)).iloc[0]
+    assert int(std["n"]) == 8
+    assert std["recv_observed_ms"].startswith(f"{np.median(STD[2:]):.1f}")
+    assert std["recv_observed_ms"].endswith(" (n=6)")
+    assert std["recv_predicted_ms"].endswith(" (n=6)")
+    assert not std["send_observed_ms"].endswith(")")  # (all 8: no count of its own)
