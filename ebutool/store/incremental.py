@@ -22,7 +22,6 @@ from ebutool.core.errors import UsageError
 from ebutool.store.layout import create_store
 from ebutool.store.leftovers import remove_leftovers
 from ebutool.store.writer import PartResult, extract_file
-from ebutool.stream.sniff import CAPTURE_MAGICS
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
@@ -68,7 +67,13 @@ class ExtractReport:
 
 
 def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """Files as given; a directory: the pcap/pcapng captures directly in it, by name."""
+    """Files as given; a directory: the inputs ``analyze --merge DIR`` reads in it, by
+    name (captures and JSON Lines traces, also compressed; a trace beside the capture it
+    was converted from left out: ebutool.runner.inputs.expand_inputs), so that the store
+    of a directory holds what the captures' analysis reads."""
+    from ebutool.core.errors import InputError
+    from ebutool.runner.inputs import expand_inputs
+
     out: list[str] = []
     for a in args:
         name = os.fspath(a)
@@ -77,21 +82,13 @@ def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[str]:
         if not os.path.isdir(name):
             out.append(name)
             continue
-        for entry in sorted(os.listdir(name)):
-            p = os.path.join(name, entry)
-            if not entry.startswith(".") and os.path.isfile(p) and _is_capture(p):
-                out.append(p)
+        try:
+            out.extend(p for p in expand_inputs([name]) if p != name)  # (not a store)
+        except InputError:  # a directory with nothing to read: the check below
+            pass
     if not out:
         raise UsageError("extract needs at least one capture")
     return out
-
-
-def _is_capture(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4) in CAPTURE_MAGICS
-    except OSError:
-        return False
 
 
 def local_mapper(jobs: int) -> Mapper:
