@@ -90,6 +90,14 @@ def part_meta(path: str) -> dict | None:
         return None
 
 
+def _remove_stale(part: str, facts: str) -> None:
+    """A failed input's part and bindings from an earlier run: a part of the file's
+    earlier content would no longer say what the file holds (the part first)."""
+    for stale in (part, facts):
+        if os.path.exists(stale):
+            os.unlink(stale)
+
+
 def _unchanged(
     meta: dict | None, st: os.stat_result, path: str, esp: str | None, role: str | None
 ) -> bool:
@@ -156,15 +164,16 @@ def extract_file(
     name = part_name(path)
     out = part_path(store, name)
     start = time.perf_counter()
+    facts_out = bindings_path(store, name)
     try:
         st = os.stat(path)
     except OSError as exc:
+        _remove_stale(out, facts_out)  # (a part of the file as it was: deleted since)
         return PartResult(path, name, "failed", f"{path}: cannot open ({exc.strerror})")
     role = given_role(path, vantage)
     if os.path.exists(out) and _unchanged(part_meta(out), st, path, esp, role):
         return PartResult(path, name, "unchanged", octets=0)
     diag, stats = Diagnostics(), StreamStats()
-    facts_out = bindings_path(store, name)
     try:
         # the facts' temporary runs (ebutool.store.facts) beside the bindings: the store's disk
         with BindingFacts(path, spill_dir=os.path.dirname(facts_out)) as facts:
@@ -172,10 +181,7 @@ def extract_file(
                 with fewer_collections():  # a Dask worker holds many long-lived objects
                     n = _write_part(path, out, diag, stats, st, (esp_sas, esp), role, facts)
             except EbutoolError as exc:
-                # A part of the file's earlier content would no longer say what the file holds.
-                for stale in (out, facts_out):
-                    if os.path.exists(stale):
-                        os.unlink(stale)
+                _remove_stale(out, facts_out)
                 return PartResult(path, name, "failed", str(exc))
             _write_atomic(facts_out, facts.batches())
         os.replace(temp_file(out), out)  # the part last: a part that exists is complete

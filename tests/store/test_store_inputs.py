@@ -32,3 +32,27 @@ def test_store_of_a_directory_holds_its_traces_and_compressed_captures(tmp_path)
     merged, rc = _analyze("--merge", folder)
     assert rc == 0 and merged.count("\n") > 10
     assert _analyze(store) == (merged, 0)
+
+
+def test_extract_again_after_a_file_was_deleted(tmp_path):
+    """A piece deleted from the directory (or named but gone) between two extracts: the
+    store answers for what is left, as `analyze --merge` does; before, its part stayed
+    and the store gave the rows of a capture that no longer exists.  A part of another
+    directory (not given this time) stays."""
+    folder = tmp_path / "caps"
+    pieces = split_pcap(SAMPLES / "mixed.pcap", folder, 4, stem="mixed")
+    other = split_pcap(SAMPLES / "standard.pcap", tmp_path / "other", 1, stem="std")
+    store = tmp_path / "store"
+    assert run_cli("extract", folder, other[0], "-o", store, "-q").exit_code == 0
+    pieces[3].unlink()
+    res = run_cli("extract", folder, "-o", store)
+    assert res.exit_code == 0, res.stderr
+    assert _analyze(store) == _analyze("--merge", *pieces[:3], other[0])
+    assert len(list((store / "parts").iterdir())) == 4  # 3 pieces and the other capture
+    assert len(list((store / "bindings").iterdir())) == 4
+    assert "1 part of inputs no longer in their directory removed" in res.stderr
+    # named, but gone: a failed input (exit 3), and no part of it is left either
+    pieces[2].unlink()
+    res = run_cli("extract", *pieces[:3], "-o", store, "-q")
+    assert res.exit_code == 3 and "cannot open" in res.stderr
+    assert _analyze(store) == _analyze("--merge", *pieces[:2], other[0])
