@@ -50,6 +50,7 @@ from ebutool.analysis import filter_address
 from ebutool.analysis.by_group import BOUNDS, GroupResult, merge_groups, run_group, sum_evidence
 from ebutool.analysis.observable import apply_vantage
 from ebutool.analysis.vantage import LOOKAHEAD_RECORDS, Evidence, lookahead, resolve
+from ebutool.core.bounded import EVICTED
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import TIME_DECIMALS
@@ -210,8 +211,9 @@ class _Split:
         return decision
 
 
-def _split_is_sound(results: list[GroupResult]) -> str | None:
-    """Why the bins' results cannot be put together (None: they can)."""
+def _split_is_sound(results: list[GroupResult], limit: int) -> str | None:
+    """Why the bins' results cannot be put together (None: they can); ``limit``: the
+    bound of the tables of the single run (--max-state-entries)."""
     for what in ("mns", "coas"):
         seen: set[str] = set()
         for r in results:
@@ -222,7 +224,14 @@ def _split_is_sound(results: list[GroupResult]) -> str | None:
     for name, bound in BOUNDS.items():
         if sum(r.peak[name] for r in results) >= bound:
             return f"the run-wide bound of {name} reached"
-    if sum(r.oracle_peak for r in results) >= MAX_TABLE_ENTRIES:
+    # A group that evicted had a table full, so had the run's (evicting other entries).
+    if any(r.diag.counts.get(EVICTED) for r in results):
+        return "a table of a group reached --max-state-entries"
+    for name in results[0].sizes if results else ():
+        if sum(r.sizes[name] for r in results) >= limit:
+            return f"the run-wide bound of the {name} table reached (--max-state-entries)"
+    # (the single run's oracle is bounded by --max-state-entries, a group's by both)
+    if sum(r.oracle_peak for r in results) >= min(limit, MAX_TABLE_ENTRIES):
         return "the oracle's table bound reached"
     if sum(1 for r in results if r.diag.counts.get(ONCE_PER_RUN)) > 1:
         return f"{ONCE_PER_RUN} in several groups (said once per type and CN in a run)"
@@ -302,7 +311,7 @@ def analyze_store_grouped(
     _run_bins(sp, list(range(sp.n_bins)), results, make, mapper)
     problem = None
     for _ in range(HA_ROUNDS):
-        problem = _split_is_sound(results)
+        problem = _split_is_sound(results, int(config.max_state_entries))
         learnt = _learnt(results)
         if problem is not None or learnt == sp.ha:
             break
