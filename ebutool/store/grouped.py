@@ -78,7 +78,6 @@ if TYPE_CHECKING:
 # mapper(function, tasks) -> the results, in the tasks' order
 Mapper = Callable[[Callable[[Any], GroupResult], Sequence[Any]], list[GroupResult]]
 HA_ROUNDS = 3  # runs of a bin told the wrong home agents before giving up on the split
-LABEL = "the input"  # the store's name in the vantage warning (as analyze_store)
 ONCE_PER_RUN = "unknown_mh_type_refused"  # a warning given once per MH type and CN
 
 
@@ -274,7 +273,7 @@ def analyze_store_grouped(
     ``groups`` tasks run by ``mapper`` (module doc); ``shared``: ``mapper`` runs the tasks where
     this process's memory is (forked children): each task refers to the run's table and
     takes its own rows, instead of carrying them; options as analyze_store."""
-    from ebutool.store.merged import analyze_store
+    from ebutool.store.merged import analyze_store, vantage_label
 
     diag = diag if diag is not None else Diagnostics()
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
@@ -332,9 +331,10 @@ def analyze_store_grouped(
         _add_stats(stats, my_stats)
     rows = merge_groups(results, diag)
     evidence = sum_evidence(r.evidence for r in results)
-    decision = resolve(vantage, evidence, early, diag, LABEL, len(rows))
+    label = vantage_label(parts)  # (as analyze_store's)
+    decision = resolve(vantage, evidence, early, diag, label, len(rows))
     df = apply_vantage(rows.frame(mn, cn), decision.role)
-    df.attrs["vantage"] = [decision.as_dict(LABEL)]
+    df.attrs["vantage"] = [decision.as_dict(label)]
     df.attrs[TIME_DECIMALS] = my_stats.time_decimals  # as analyze_store's
     return df
 

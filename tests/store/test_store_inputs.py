@@ -56,3 +56,27 @@ def test_extract_again_after_a_file_was_deleted(tmp_path):
     res = run_cli("extract", *pieces[:3], "-o", store, "-q")
     assert res.exit_code == 3 and "cannot open" in res.stderr
     assert _analyze(store) == _analyze("--merge", *pieces[:2], other[0])
+
+
+def _stderr(*args) -> str:
+    res = run_cli("analyze", *args, "-f", "csv")
+    assert res.exit_code == 0, res.stderr
+    return "".join(
+        line for line in res.stderr.splitlines(True) if "groups of mobile nodes" not in line
+    )
+
+
+def test_the_vantage_line_names_the_inputs_as_merge_does(tmp_path):
+    """`analyze STORE` (one process and split) says and records (attrs, a Parquet
+    output's metadata) the vantage point of "the merged inputs", or of the one input,
+    as `analyze --merge` of its inputs does; it said "the input" for every store."""
+    pieces = split_pcap(SAMPLES / "mixed.pcap", tmp_path / "caps", 3, stem="mixed")
+    assert run_cli("extract", *pieces, "-o", tmp_path / "s", "-q").exit_code == 0
+    want = _stderr("--merge", *pieces)
+    assert "vantage of the merged inputs: mn" in want
+    assert _stderr(tmp_path / "s") == want
+    assert _stderr(tmp_path / "s", "-j", "2") == want
+    assert run_cli("extract", pieces[0], "-o", tmp_path / "one", "-q").exit_code == 0
+    one = _stderr(pieces[0])
+    assert "vantage of mixed-00.pcap" in one
+    assert _stderr(tmp_path / "one") == one == _stderr(tmp_path / "one", "-j", "2")
