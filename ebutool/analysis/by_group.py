@@ -22,7 +22,8 @@ one the whole run gives:
 The run-wide bounds of the reconstruction's tables (MAX_PENDING_COAS, MAX_OPEN_COTIS,
 MAX_COT_ZERO) act per group here: :attr:`GroupResult.peak` reports the most entries
 each held, and a caller whose groups together reach a bound runs the analysis in one
-piece instead (the single run would have dropped entries).
+piece instead (the single run would have dropped entries); so for the tables of every
+MN that --max-state-entries bounds (:attr:`GroupResult.sizes`, :func:`run_wide_tables`).
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ class GroupResult:
     oracle_peak: int = 0
     mns: set[str] = field(default_factory=set)  # the mobile nodes it reconstructed
     coas: set[str] = field(default_factory=set)  # the care-of addresses it mapped
+    # entries of the run-wide tables --max-state-entries bounds, at the end (RUN_WIDE;
+    # they only shrink by evictions, so without one this is their peak)
+    sizes: dict[str, int] = field(default_factory=dict)
 
 
 def run_group(
@@ -151,7 +155,22 @@ def run_group(
         getattr(oracle, "largest", 0),
         set(rc.mns),
         set(book.coa_to_mn),
+        {name: len(table) for name, table in run_wide_tables(rc).items()},
     )
+
+
+def run_wide_tables(rc: Reconstructor) -> dict[str, dict]:
+    """The reconstruction's tables that hold entries of every mobile node of a run,
+    bounded by --max-state-entries (the per-MN ones are whole in each group)."""
+    book = rc.book
+    return {
+        "mobile node": rc.mns,
+        "home address": book.mobile_nodes,
+        "care-of address": book.coa_to_mn,
+        "home agent of mobile node": book.ha_of,
+        "home agent": book.home_agents,
+        "evicted mobile node": rc.evicted_mns,
+    }
 
 
 def sum_evidence(parts: Iterable[Evidence]) -> Evidence:

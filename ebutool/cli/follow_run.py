@@ -78,10 +78,16 @@ def run_follow(
     from ebutool.core.exact_time import at_resolution
     from ebutool.report.follow_sink import FollowSink
     from ebutool.report.select import check_columns, parse_columns
+    from ebutool.store.layout import is_store
     from ebutool.stream.reader import read_records
 
     if len(req.paths) != 1:
         raise UsageError(f"--follow reads one input (a capture file or '-'), not {len(req.paths)}")
+    if is_store(req.paths[0]):  # (complete, nothing to follow: read it like a capture)
+        raise UsageError(
+            f"--follow reads one capture or trace as it grows: {req.paths[0]} is a record "
+            "store (ebutool extract), analyze it without --follow"
+        )
     names = parse_columns(req.columns)
     check_columns(names, list(EPISODE_COLUMNS))
     mn, cn = filter_address(req.mn, "--mn"), filter_address(req.cn, "--cn")

@@ -21,9 +21,11 @@ installed (the ``ebutool[dask]`` extra) ``--cluster`` is a one-line usage error 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ebutool.core.errors import UsageError
@@ -164,12 +166,25 @@ def dask_mapper(client: Any, retries: int = TASK_RETRIES):
     distributed = _distributed()
 
     def run(task, paths: Sequence[str], store: str) -> Iterator[PartResult]:
-        check_visible(client, paths, store)
-        futures = client.map(task, list(paths), store=store, pure=False, retries=retries)
+        full = [os.path.abspath(p) for p in paths]  # (the workers' working directories differ)
+        check_visible(client, full, store)
+        named = "named" in inspect.signature(task).parameters
+        futures = client.map(
+            _as_named, full, list(paths), task=task, store=store, named=named,
+            pure=False, retries=retries,
+        )  # fmt: skip
         for fut in distributed.as_completed(futures):
             yield fut.result()
 
     return run
+
+
+def _as_named(full: str, given: str, task, store: str, named: bool) -> PartResult:
+    """(Run on a worker) ``task`` on the absolute path ``full`` of the input named
+    ``given``: the part records ``given`` (``named``: the task takes it, as
+    extract_file does), so its label is the one extracting in one process gives."""
+    result = task(full, store, named=given) if named else task(full, store)
+    return replace(result, path=given)
 
 
 def extract_files(
@@ -185,17 +200,17 @@ def extract_files(
     vantage: dict[str, str] | None = None,
 ) -> ExtractReport:
     """:func:`ebutool.store.extract`, on the Dask cluster ``cluster`` when given (module
-    doc), else in ``jobs`` local processes.  Paths are made absolute for the workers.
+    doc), else in ``jobs`` local processes.  Each task is handed its input's absolute
+    path, and records it as named here (:func:`_as_named`).
     ``esp_sas``: ESP SAs to decrypt with (sent to the workers with the task);
     ``vantage``: {path or base name: role} (extract --vantage)."""
     if cluster is None:
         return extract(
             paths, store, jobs, task=task, on_result=on_result, esp_sas=esp_sas, vantage=vantage
         )
-    names = [os.path.abspath(os.fspath(p)) for p in paths]
     with dask_client(cluster, say) as client:
         return extract(
-            names,
+            paths,
             os.path.abspath(os.fspath(store)),
             mapper=dask_mapper(client),
             task=task,

@@ -50,6 +50,7 @@ from ebutool.analysis import filter_address
 from ebutool.analysis.by_group import BOUNDS, GroupResult, merge_groups, run_group, sum_evidence
 from ebutool.analysis.observable import apply_vantage
 from ebutool.analysis.vantage import LOOKAHEAD_RECORDS, Evidence, lookahead, resolve
+from ebutool.core.bounded import EVICTED
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import TIME_DECIMALS
@@ -77,7 +78,6 @@ if TYPE_CHECKING:
 # mapper(function, tasks) -> the results, in the tasks' order
 Mapper = Callable[[Callable[[Any], GroupResult], Sequence[Any]], list[GroupResult]]
 HA_ROUNDS = 3  # runs of a bin told the wrong home agents before giving up on the split
-LABEL = "the input"  # the store's name in the vantage warning (as analyze_store)
 ONCE_PER_RUN = "unknown_mh_type_refused"  # a warning given once per MH type and CN
 
 
@@ -210,8 +210,9 @@ class _Split:
         return decision
 
 
-def _split_is_sound(results: list[GroupResult]) -> str | None:
-    """Why the bins' results cannot be put together (None: they can)."""
+def _split_is_sound(results: list[GroupResult], limit: int) -> str | None:
+    """Why the bins' results cannot be put together (None: they can); ``limit``: the
+    bound of the tables of the single run (--max-state-entries)."""
     for what in ("mns", "coas"):
         seen: set[str] = set()
         for r in results:
@@ -222,7 +223,14 @@ def _split_is_sound(results: list[GroupResult]) -> str | None:
     for name, bound in BOUNDS.items():
         if sum(r.peak[name] for r in results) >= bound:
             return f"the run-wide bound of {name} reached"
-    if sum(r.oracle_peak for r in results) >= MAX_TABLE_ENTRIES:
+    # A group that evicted had a table full, so had the run's (evicting other entries).
+    if any(r.diag.counts.get(EVICTED) for r in results):
+        return "a table of a group reached --max-state-entries"
+    for name in results[0].sizes if results else ():
+        if sum(r.sizes[name] for r in results) >= limit:
+            return f"the run-wide bound of the {name} table reached (--max-state-entries)"
+    # (the single run's oracle is bounded by --max-state-entries, a group's by both)
+    if sum(r.oracle_peak for r in results) >= min(limit, MAX_TABLE_ENTRIES):
         return "the oracle's table bound reached"
     if sum(1 for r in results if r.diag.counts.get(ONCE_PER_RUN)) > 1:
         return f"{ONCE_PER_RUN} in several groups (said once per type and CN in a run)"
@@ -265,7 +273,7 @@ def analyze_store_grouped(
     ``groups`` tasks run by ``mapper`` (module doc); ``shared``: ``mapper`` runs the tasks where
     this process's memory is (forked children): each task refers to the run's table and
     takes its own rows, instead of carrying them; options as analyze_store."""
-    from ebutool.store.merged import analyze_store
+    from ebutool.store.merged import analyze_store, vantage_label
 
     diag = diag if diag is not None else Diagnostics()
     mn, cn = filter_address(mn, "--mn"), filter_address(cn, "--cn")
@@ -302,7 +310,7 @@ def analyze_store_grouped(
     _run_bins(sp, list(range(sp.n_bins)), results, make, mapper)
     problem = None
     for _ in range(HA_ROUNDS):
-        problem = _split_is_sound(results)
+        problem = _split_is_sound(results, int(config.max_state_entries))
         learnt = _learnt(results)
         if problem is not None or learnt == sp.ha:
             break
@@ -323,9 +331,10 @@ def analyze_store_grouped(
         _add_stats(stats, my_stats)
     rows = merge_groups(results, diag)
     evidence = sum_evidence(r.evidence for r in results)
-    decision = resolve(vantage, evidence, early, diag, LABEL, len(rows))
+    label = vantage_label(parts)  # (as analyze_store's)
+    decision = resolve(vantage, evidence, early, diag, label, len(rows))
     df = apply_vantage(rows.frame(mn, cn), decision.role)
-    df.attrs["vantage"] = [decision.as_dict(LABEL)]
+    df.attrs["vantage"] = [decision.as_dict(label)]
     df.attrs[TIME_DECIMALS] = my_stats.time_decimals  # as analyze_store's
     return df
 

@@ -5,7 +5,10 @@ process, in ``jobs`` local processes, or through a ``mapper`` (ebutool.runner.cl
 gives one that runs each file as a Dask task).  An input that cannot be read is named
 and counted in the report (``failed``) and the others are written; a part already in
 the store for an unchanged input is kept, so running again on a grown directory, or
-after an interruption, extracts only what is missing.
+after an interruption, extracts only what is missing.  The part of an input that was
+in a directory given and is no longer among its inputs (deleted, renamed, emptied) is
+removed, so that the store of a directory answers for what ``analyze --merge DIR``
+reads (:func:`gone_parts`).
 """
 
 from __future__ import annotations
@@ -19,10 +22,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ebutool.core.errors import UsageError
-from ebutool.store.layout import create_store
+from ebutool.store.layout import bindings_path, create_store, part_files, part_name
 from ebutool.store.leftovers import remove_leftovers
-from ebutool.store.writer import PartResult, extract_file
-from ebutool.stream.sniff import CAPTURE_MAGICS
+from ebutool.store.writer import PartResult, extract_file, part_meta
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
@@ -40,6 +42,8 @@ class ExtractReport:
     seconds: float = 0.0
     # the temporary files of this host's killed runs removed first (ebutool.store.leftovers)
     leftovers: list[str] = field(default_factory=list)
+    # the parts of inputs no longer in a directory given, removed (:func:`gone_parts`)
+    removed: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -60,15 +64,27 @@ class ExtractReport:
             if self.leftovers
             else ""
         )
+        gone = (
+            f"; {len(self.removed)} part{'s' if len(self.removed) != 1 else ''} of inputs "
+            "no longer in their directory removed"
+            if self.removed
+            else ""
+        )
         return (
             f"{len(self.results)} files: {self.count('extracted')} extracted, "
             f"{self.count('unchanged')} unchanged, {self.count('failed')} failed; "
-            f"{self.frames:,} frames in {self.seconds:.2f} s{rate}{swept}"
+            f"{self.frames:,} frames in {self.seconds:.2f} s{rate}{swept}{gone}"
         )
 
 
 def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """Files as given; a directory: the pcap/pcapng captures directly in it, by name."""
+    """Files as given; a directory: the inputs ``analyze --merge DIR`` reads in it, by
+    name (captures and JSON Lines traces, also compressed; a trace beside the capture it
+    was converted from left out: ebutool.runner.inputs.expand_inputs), so that the store
+    of a directory holds what the captures' analysis reads."""
+    from ebutool.core.errors import InputError
+    from ebutool.runner.inputs import expand_inputs
+
     out: list[str] = []
     for a in args:
         name = os.fspath(a)
@@ -77,21 +93,44 @@ def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[str]:
         if not os.path.isdir(name):
             out.append(name)
             continue
-        for entry in sorted(os.listdir(name)):
-            p = os.path.join(name, entry)
-            if not entry.startswith(".") and os.path.isfile(p) and _is_capture(p):
-                out.append(p)
+        try:
+            out.extend(p for p in expand_inputs([name]) if p != name)  # (not a store)
+        except InputError:  # a directory with nothing to read: the check below
+            pass
     if not out:
         raise UsageError("extract needs at least one capture")
     return out
 
 
-def _is_capture(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4) in CAPTURE_MAGICS
-    except OSError:
-        return False
+def gone_parts(store: str, args: Sequence[str | os.PathLike[str]], names: list[str]) -> list[str]:
+    """The part files of ``store`` whose input was directly in a directory of ``args``
+    and is not among this run's inputs ``names`` (deleted, renamed, no longer read as
+    a capture or trace).  A part whose recorded path does not give its own name (written
+    from another working directory with a relative path) is never one: where its input
+    was is not known."""
+    folders = {os.path.abspath(a) for a in map(os.fspath, args) if os.path.isdir(a)}
+    if not folders:
+        return []
+    kept = {part_name(p) for p in names}
+    gone = []
+    for f in part_files(store):
+        name = os.path.basename(f)[: -len(".parquet")]
+        if name in kept:
+            continue
+        path = (part_meta(f) or {}).get("path")
+        if path and part_name(path) == name and os.path.dirname(os.path.abspath(path)) in folders:
+            gone.append(f)
+    return gone
+
+
+def remove_part(store: str, part: str) -> None:
+    """Remove a part and then its bindings (a part never lacks its bindings)."""
+    name = os.path.basename(part)[: -len(".parquet")]
+    for f in (part, bindings_path(store, name)):
+        try:
+            os.unlink(f)
+        except FileNotFoundError:
+            pass
 
 
 def local_mapper(jobs: int) -> Mapper:
@@ -129,6 +168,7 @@ def extract(
         task = functools.partial(cast(Any, task), esp_sas=list(esp_sas))
     if vantage:
         task = functools.partial(cast(Any, task), vantage=dict(vantage))
+    paths = list(paths)
     names = expand_paths(paths)
     if len(set(map(os.path.abspath, names))) != len(names):
         raise UsageError("extract: an input is named twice")
@@ -142,6 +182,11 @@ def extract(
         by_path[result.path] = result
         if on_result is not None:
             on_result(result, len(by_path), len(names))
-    report = ExtractReport(root, [by_path[p] for p in names], leftovers=leftovers)
+    removed = gone_parts(root, paths, names)
+    for part in removed:
+        remove_part(root, part)
+    report = ExtractReport(
+        root, [by_path[p] for p in names], leftovers=leftovers, removed=removed
+    )
     report.seconds = time.perf_counter() - start
     return report

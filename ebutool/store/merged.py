@@ -21,7 +21,7 @@ from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.exact_time import TIME_DECIMALS
 from ebutool.records.from_packet import StreamStats
-from ebutool.store.parts import store_parts, store_records, time_decimals
+from ebutool.store.parts import Part, store_parts, store_records, time_decimals
 from ebutool.store.vantages import (
     analyze_store_views,
     given_roles,
@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ebutool.oracle.keys import KeyTable
+
+
+# analyze --merge's name of its inputs (ebutool.runner.files_streamed.MERGED_LABEL)
+MERGED_INPUTS = "the merged inputs"
 
 
 def analyze_store(
@@ -68,10 +72,17 @@ def analyze_store(
         records = read_ahead(store_records(os.fspath(store), diag, stats, parts=parts))
         role = time_merged_role(parts, given)
         df = analyze_records(
-            records, mn, cn, config, diag, oracle=oracle or False, check=False, vantage=role
-        )
+            records, mn, cn, config, diag, oracle=oracle or False, check=False,
+            vantage=role, label=vantage_label(parts),
+        )  # fmt: skip
     df.attrs[TIME_DECIMALS] = time_decimals(parts)  # a nanosecond capture's 9 decimals
     return df
+
+
+def vantage_label(parts: list[Part]) -> str:
+    """The store's name in its vantage decision (stderr, ``attrs["vantage"]``): that of
+    ``analyze --merge`` of its inputs, the one input's label or the merged inputs'."""
+    return parts[0].label if len(parts) == 1 else MERGED_INPUTS
 
 
 def of_views(store: str | os.PathLike[str], vantage: dict[str, str] | str | None) -> bool:
@@ -103,4 +114,5 @@ def analyze_store_pieces(
     oracle = make_oracle(keys, config, diag)
     records = read_ahead(store_records(os.fspath(store), diag, stats, parts=parts))
     role = time_merged_role(parts, given)
-    return record_pieces(records, "the input", mn, cn, config, diag, stats, oracle, role)
+    label = vantage_label(parts)
+    return record_pieces(records, label, mn, cn, config, diag, stats, oracle, role)

@@ -90,6 +90,14 @@ def part_meta(path: str) -> dict | None:
         return None
 
 
+def _remove_stale(part: str, facts: str) -> None:
+    """A failed input's part and bindings from an earlier run: a part of the file's
+    earlier content would no longer say what the file holds (the part first)."""
+    for stale in (part, facts):
+        if os.path.exists(stale):
+            os.unlink(stale)
+
+
 def _unchanged(
     meta: dict | None, st: os.stat_result, path: str, esp: str | None, role: str | None
 ) -> bool:
@@ -143,40 +151,46 @@ def extract_file(
     store: str,
     esp_sas: Sequence[EspSA] | None = None,
     vantage: dict[str, str] | None = None,
+    named: str | None = None,
 ) -> PartResult:
     """Write (or keep) the part of ``path`` in ``store`` (module doc).  An input that
     cannot be read is a "failed" result with its one-line diagnosis, never an exception.
     ``esp_sas``: ESP SAs (ebutool.esp) to decrypt with; the part keeps the decrypted
     records with their ESP facts, and a digest of the SAs (never a key) so that a part
     extracted with other SAs is extracted again.  ``vantage``: {path: role} (``extract
-    --vantage``, ebutool.analysis.vantage) instead of the detected vantage point."""
+    --vantage``, ebutool.analysis.vantage) instead of the detected vantage point.
+    ``named``: the input as the user named it, where ``path`` is its absolute path (a
+    Dask task, ebutool.runner.cluster): recorded as the part's path and in the result,
+    so the store labels its inputs as one process extracting them does."""
     from ebutool.esp.sa import sas_digest
+
+    shown = named or path
 
     esp = sas_digest(esp_sas or ())
     name = part_name(path)
     out = part_path(store, name)
     start = time.perf_counter()
+    facts_out = bindings_path(store, name)
     try:
         st = os.stat(path)
     except OSError as exc:
-        return PartResult(path, name, "failed", f"{path}: cannot open ({exc.strerror})")
+        _remove_stale(out, facts_out)  # (a part of the file as it was: deleted since)
+        return PartResult(shown, name, "failed", f"{shown}: cannot open ({exc.strerror})")
     role = given_role(path, vantage)
     if os.path.exists(out) and _unchanged(part_meta(out), st, path, esp, role):
-        return PartResult(path, name, "unchanged", octets=0)
+        return PartResult(shown, name, "unchanged", octets=0)
     diag, stats = Diagnostics(), StreamStats()
-    facts_out = bindings_path(store, name)
     try:
         # the facts' temporary runs (ebutool.store.facts) beside the bindings: the store's disk
-        with BindingFacts(path, spill_dir=os.path.dirname(facts_out)) as facts:
+        with BindingFacts(shown, spill_dir=os.path.dirname(facts_out)) as facts:
             try:
                 with fewer_collections():  # a Dask worker holds many long-lived objects
-                    n = _write_part(path, out, diag, stats, st, (esp_sas, esp), role, facts)
+                    n = _write_part(
+                        (path, shown), out, diag, stats, st, (esp_sas, esp), role, facts
+                    )
             except EbutoolError as exc:
-                # A part of the file's earlier content would no longer say what the file holds.
-                for stale in (out, facts_out):
-                    if os.path.exists(stale):
-                        os.unlink(stale)
-                return PartResult(path, name, "failed", str(exc))
+                _remove_stale(out, facts_out)
+                return PartResult(shown, name, "failed", str(exc))
             _write_atomic(facts_out, facts.batches())
         os.replace(temp_file(out), out)  # the part last: a part that exists is complete
     except OSError as exc:
@@ -187,7 +201,7 @@ def extract_file(
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise OutputError(f"{store}: cannot write the part of {path} ({reason})") from None
     return PartResult(
-        path,
+        shown,
         name,
         "extracted",
         frames=stats.frames,
@@ -205,7 +219,7 @@ def _discard(tmp: str) -> None:
 
 
 def _write_part(
-    path: str,
+    paths: tuple[str, str],
     out: str,
     diag: Diagnostics,
     stats: StreamStats,
@@ -214,14 +228,16 @@ def _write_part(
     role: str | None,
     facts: BindingFacts,
 ) -> int:
-    """Stream the records of ``path`` into the temporary part of ``out`` (batch by batch,
+    """Stream the records of the input into the temporary part of ``out`` (batch by batch,
     so memory stays flat) and their binding facts into ``facts``; the number of records.
+    ``paths``: the input's path to read, and the one recorded (extract_file's ``named``).
     ``esp``: (the SAs, their digest); ``role``: the vantage point given, else None
     (detected)."""
     from itertools import islice
 
     from ebutool.stream.reader import read_records
 
+    path, shown = paths
     os.makedirs(os.path.dirname(out), exist_ok=True)
     tmp = temp_file(out)
     content = ContentHash()  # the file's SHA-256, taken in the pass that reads it
@@ -245,7 +261,7 @@ def _write_part(
             meta = {
                 "schema_version": SCHEMA_VERSION,
                 "ebutool_version": __version__,
-                "path": path,
+                "path": shown,
                 "size": st.st_size,
                 "mtime_ns": st.st_mtime_ns,
                 "sha256": content.hexdigest(),  # (after the last record: the whole file)

@@ -147,6 +147,14 @@ def test_what_does_not_go_with_follow(cli, extra, says):
     assert res.exit_code == 2 and says in res.stderr
 
 
+def test_a_record_store_is_not_followed(cli, tmp_path):
+    """A store is complete: --follow of it is a usage error that says so (it was "is a
+    directory, not a capture or trace", exit 3, as if the store could not be read)."""
+    assert cli("extract", CAPTURE, "-o", tmp_path / "s", "-q").exit_code == 0
+    res = cli("analyze", tmp_path / "s", "--follow", "-f", "csv")
+    assert res.exit_code == 2 and "is a record store" in res.stderr
+
+
 def test_output_file_is_written_as_rows_come(tmp_path):
     out = tmp_path / "rows.ndjson"
     head, packets = _packets(CAPTURE.read_bytes())

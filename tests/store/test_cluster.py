@@ -45,6 +45,26 @@ def test_cluster_extract_gives_the_one_process_store(tmp_path, pieces, cli):
     )
 
 
+def test_cluster_store_labels_its_inputs_as_named(tmp_path, monkeypatch, cli):
+    """Two days' ring buffers, the same file names in two folders: `source` and the
+    warnings name a file by its path as given (`day1/cap0.pcap`).  The store extracted
+    on the cluster recorded the absolute paths its tasks were handed, so its labels
+    were `/tmp/.../day1/cap0.pcap`, not those of `analyze --merge day1 day2` (nor of
+    the store one process extracts)."""
+    monkeypatch.chdir(tmp_path)
+    split_pcap(SAMPLES / "mixed.pcap", tmp_path / "day1", 2, stem="cap")
+    split_pcap(SAMPLES / "standard.pcap", tmp_path / "day2", 2, stem="cap")
+    res = cli("extract", "day1", "day2", "-o", "store", "--cluster", "local:2", "-q")
+    assert res.exit_code == 0, res.stderr
+    got = cli("analyze", "store", "-f", "csv")
+    want = cli("analyze", "--merge", "day1", "day2", "-f", "csv")
+    assert "day1/cap-00.pcap," in want.stdout
+    assert got.stdout == want.stdout
+    assert str(tmp_path) not in got.stderr
+    again = cli("extract", "day1", "day2", "-o", "store", "--cluster", "local:2")
+    assert "0 extracted, 4 unchanged" in again.stderr
+
+
 def test_worker_killed_during_extraction_is_retried(tmp_path, pieces):
     marks = tmp_path / "marks"
     marks.mkdir()

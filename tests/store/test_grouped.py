@@ -216,19 +216,52 @@ def _result(**kw):
     return r
 
 
+@pytest.mark.parametrize("limit", [3, 5, 12])
+def test_max_state_entries_bounds_the_whole_run_not_each_group(tmp_path, limit):
+    """--max-state-entries bounds the single run's tables of every MN (mobile nodes,
+    care-of addresses) and the oracle's: mixed.pcap's three MNs split in three groups
+    fill none of them, where the whole run evicts entries (other rows).  The split
+    took only the fixed bounds into account (and the oracle's at 65,536, not at
+    --max-state-entries): a table of another content, without a word."""
+    import dataclasses
+
+    from ebutool.core.constants import DEFAULT_CONFIG
+
+    extract([SAMPLES / "mixed.pcap"], tmp_path / "s")
+    config = dataclasses.replace(DEFAULT_CONFIG, max_state_entries=limit)
+    d1, d2, log = Diagnostics(), Diagnostics(), []
+    one = analyze_store(tmp_path / "s", config=config, diag=d1)
+    split = analyze_store_grouped(
+        tmp_path / "s", groups=3, config=config, diag=d2, log=log.append
+    )
+    assert d1.counts["state_evicted"] > 0
+    pd.testing.assert_frame_equal(split, one)
+    assert d2.counts == d1.counts
+    assert not _no_fallback(log)
+
+
 def test_the_checks_of_a_split():
     """What makes the bins' results unfit to be put together (then: one process)."""
     from ebutool.analysis.by_group import BOUNDS
     from ebutool.store.grouped import ONCE_PER_RUN, _split_is_sound
 
-    assert _split_is_sound([_result(mns={"a"}), _result(mns={"b"})]) is None
-    assert "in two groups" in _split_is_sound([_result(coas={"c"}), _result(coas={"c"})])
+    limit = 20_000
+    assert _split_is_sound([_result(mns={"a"}), _result(mns={"b"})], limit) is None
+    assert "in two groups" in _split_is_sound([_result(coas={"c"}), _result(coas={"c"})], limit)
     half = {name: bound // 2 + 1 for name, bound in BOUNDS.items()}
-    assert "bound" in _split_is_sound([_result(peak=half), _result(peak=half)])
+    assert "bound" in _split_is_sound([_result(peak=half), _result(peak=half)], limit)
     once = Diagnostics()
     once.warn(ONCE_PER_RUN, "MH type 11 to a CN")
-    assert _split_is_sound([_result(diag=once), _result()]) is None
-    assert ONCE_PER_RUN in _split_is_sound([_result(diag=once), _result(diag=once)])
+    assert _split_is_sound([_result(diag=once), _result()], limit) is None
+    assert ONCE_PER_RUN in _split_is_sound([_result(diag=once), _result(diag=once)], limit)
+    # the tables --max-state-entries bounds: the groups' entries together, an eviction
+    nodes = {"mobile node": limit // 2}
+    assert "mobile node table" in _split_is_sound([_result(sizes=nodes)] * 2, limit)
+    assert _split_is_sound([_result(sizes=nodes)] * 2, limit + 1) is None
+    assert "oracle" in _split_is_sound([_result(oracle_peak=limit // 2)] * 2, limit)
+    evicted = Diagnostics()
+    evicted.warn("state_evicted", "care-of address table full")
+    assert "--max-state-entries" in _split_is_sound([_result(diag=evicted), _result()], limit)
 
 
 def _no_fallback(log: list[str]) -> bool:

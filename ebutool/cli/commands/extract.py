@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 FilesArg = Annotated[
     list[str],
     typer.Argument(
-        help="pcap/pcapng captures or JSON Lines traces, or directories (every pcap/pcapng "
-        "capture directly in them, by content)."
+        help="pcap/pcapng captures or JSON Lines traces, or directories (the captures and "
+        "traces directly in them that analyze reads, by content, also compressed)."
     ),
 ]
 StoreOpt = Annotated[
