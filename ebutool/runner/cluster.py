@@ -198,16 +198,19 @@ def extract_files(
     say: Callable[[str], None] | None = None,
     esp_sas: Sequence[EspSA] | None = None,
     vantage: dict[str, str] | None = None,
+    prune: bool = False,
 ) -> ExtractReport:
     """:func:`ebutool.store.extract`, on the Dask cluster ``cluster`` when given (module
     doc), else in ``jobs`` local processes.  Each task is handed its input's absolute
     path, and records it as named here (:func:`_as_named`).
     ``esp_sas``: ESP SAs to decrypt with (sent to the workers with the task);
-    ``vantage``: {path or base name: role} (extract --vantage)."""
+    ``vantage``: {path or base name: role} (extract --vantage); ``prune``: remove the
+    parts of inputs that are gone (extract --prune)."""
     if cluster is None:
         return extract(
-            paths, store, jobs, task=task, on_result=on_result, esp_sas=esp_sas, vantage=vantage
-        )
+            paths, store, jobs, task=task, on_result=on_result, esp_sas=esp_sas,
+            vantage=vantage, prune=prune,
+        )  # fmt: skip
     with dask_client(cluster, say) as client:
         return extract(
             paths,
@@ -217,6 +220,7 @@ def extract_files(
             on_result=on_result,
             esp_sas=esp_sas,
             vantage=vantage,
+            prune=prune,
         )
 
 

@@ -5,10 +5,11 @@ process, in ``jobs`` local processes, or through a ``mapper`` (ebutool.runner.cl
 gives one that runs each file as a Dask task).  An input that cannot be read is named
 and counted in the report (``failed``) and the others are written; a part already in
 the store for an unchanged input is kept, so running again on a grown directory, or
-after an interruption, extracts only what is missing.  The part of an input that was
-in a directory given and is no longer among its inputs (deleted, renamed, emptied) is
-removed, so that the store of a directory answers for what ``analyze --merge DIR``
-reads (:func:`gone_parts`).
+after an interruption, extracts only what is missing.  The part of an input that is
+gone (it was in a directory given and is no longer among its inputs: deleted, renamed;
+or named and no longer there) is kept and counted, since a campaign may delete its
+captures once extracted; with ``prune`` it is removed, so that the store of a directory
+answers for what ``analyze --merge DIR`` reads (:func:`gone_parts`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ebutool.core.errors import UsageError
-from ebutool.store.layout import bindings_path, create_store, part_files, part_name
+from ebutool.store.layout import bindings_path, create_store, part_files, part_name, part_path
 from ebutool.store.leftovers import remove_leftovers
 from ebutool.store.writer import PartResult, extract_file, part_meta
 
@@ -42,8 +43,9 @@ class ExtractReport:
     seconds: float = 0.0
     # the temporary files of this host's killed runs removed first (ebutool.store.leftovers)
     leftovers: list[str] = field(default_factory=list)
-    # the parts of inputs no longer in a directory given, removed (:func:`gone_parts`)
+    # the parts of inputs that are gone (:func:`gone_parts`): removed (``prune``), or kept
     removed: list[str] = field(default_factory=list)
+    kept_gone: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -64,12 +66,16 @@ class ExtractReport:
             if self.leftovers
             else ""
         )
-        gone = (
-            f"; {len(self.removed)} part{'s' if len(self.removed) != 1 else ''} of inputs "
-            "no longer in their directory removed"
-            if self.removed
-            else ""
-        )
+        gone = ""
+        if self.removed:
+            n = len(self.removed)
+            gone = f"; {n} part{'s' if n != 1 else ''} of inputs no longer there removed"
+        elif self.kept_gone:
+            n = len(self.kept_gone)
+            gone = (
+                f"; {n} part{'s' if n != 1 else ''} of inputs no longer there kept "
+                "(--prune removes them)"
+            )
         return (
             f"{len(self.results)} files: {self.count('extracted')} extracted, "
             f"{self.count('unchanged')} unchanged, {self.count('failed')} failed; "
@@ -103,16 +109,20 @@ def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[str]:
 
 
 def gone_parts(store: str, args: Sequence[str | os.PathLike[str]], names: list[str]) -> list[str]:
-    """The part files of ``store`` whose input was directly in a directory of ``args``
-    and is not among this run's inputs ``names`` (deleted, renamed, no longer read as
-    a capture or trace).  A part whose recorded path does not give its own name (written
-    from another working directory with a relative path) is never one: where its input
-    was is not known."""
+    """The part files of ``store`` whose input is gone: named in ``names`` and no longer
+    there, or directly in a directory of ``args`` and not among this run's inputs
+    ``names`` (deleted, renamed, no longer read as a capture or trace).  A part whose
+    recorded path does not give its own name (written from another working directory
+    with a relative path) is never one of the latter: where its input was is not known."""
+    gone = [
+        part_path(store, part_name(p))
+        for p in names
+        if not os.path.lexists(p) and os.path.exists(part_path(store, part_name(p)))
+    ]
     folders = {os.path.abspath(a) for a in map(os.fspath, args) if os.path.isdir(a)}
     if not folders:
-        return []
+        return gone
     kept = {part_name(p) for p in names}
-    gone = []
     for f in part_files(store):
         name = os.path.basename(f)[: -len(".parquet")]
         if name in kept:
@@ -158,12 +168,14 @@ def extract(
     on_result: Callable[[PartResult, int, int], None] | None = None,
     esp_sas: Sequence[EspSA] | None = None,
     vantage: dict[str, str] | None = None,
+    prune: bool = False,
 ) -> ExtractReport:
     """Extract the inputs (files or directories) into ``store`` (module doc).
     ``on_result(result, done, total)`` is called as each file finishes (progress).
     ``esp_sas``: ESP SAs (ebutool.esp) the task decrypts with (a keyword of ``task``);
     ``vantage``: {path or base name: role} instead of the detected vantage points (a
-    keyword of ``task``, ebutool.store.writer.extract_file)."""
+    keyword of ``task``, ebutool.store.writer.extract_file); ``prune``: remove the parts
+    of inputs that are gone (:func:`gone_parts`) instead of keeping them."""
     if esp_sas:
         task = functools.partial(cast(Any, task), esp_sas=list(esp_sas))
     if vantage:
@@ -182,11 +194,14 @@ def extract(
         by_path[result.path] = result
         if on_result is not None:
             on_result(result, len(by_path), len(names))
-    removed = gone_parts(root, paths, names)
-    for part in removed:
-        remove_part(root, part)
-    report = ExtractReport(
-        root, [by_path[p] for p in names], leftovers=leftovers, removed=removed
-    )
+    gone = gone_parts(root, paths, names)
+    if prune:
+        for part in gone:
+            remove_part(root, part)
+    report = ExtractReport(root, [by_path[p] for p in names], leftovers=leftovers)
+    if prune:
+        report.removed = gone
+    else:
+        report.kept_gone = gone
     report.seconds = time.perf_counter() - start
     return report

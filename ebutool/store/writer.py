@@ -173,8 +173,7 @@ def extract_file(
     facts_out = bindings_path(store, name)
     try:
         st = os.stat(path)
-    except OSError as exc:
-        _remove_stale(out, facts_out)  # (a part of the file as it was: deleted since)
+    except OSError as exc:  # (a part of it from an earlier run stays: extract's prune)
         return PartResult(shown, name, "failed", f"{shown}: cannot open ({exc.strerror})")
     role = given_role(path, vantage)
     if os.path.exists(out) and _unchanged(part_meta(out), st, path, esp, role):

@@ -35,48 +35,35 @@ def test_store_of_a_directory_holds_its_traces_and_compressed_captures(tmp_path)
 
 
 def test_extract_again_after_a_file_was_deleted(tmp_path):
-    """A piece deleted from the directory (or named but gone) between two extracts: the
-    store answers for what is left, as `analyze --merge` does; before, its part stayed
-    and the store gave the rows of a capture that no longer exists.  A part of another
-    directory (not given this time) stays."""
+    """A piece deleted from the directory (or named but gone) between two extracts: its
+    part is kept and counted (a campaign may delete captures once extracted), and with
+    --prune removed, so that the store answers for what is left, as `analyze --merge`
+    does.  A part of another directory (not given this time) stays either way."""
     folder = tmp_path / "caps"
     pieces = split_pcap(SAMPLES / "mixed.pcap", folder, 4, stem="mixed")
     other = split_pcap(SAMPLES / "standard.pcap", tmp_path / "other", 1, stem="std")
     store = tmp_path / "store"
     assert run_cli("extract", folder, other[0], "-o", store, "-q").exit_code == 0
+    whole = _analyze(store)
+    assert whole == _analyze("--merge", *pieces, other[0])
     pieces[3].unlink()
     res = run_cli("extract", folder, "-o", store)
+    assert res.exit_code == 0, res.stderr
+    assert "1 part of inputs no longer there kept (--prune removes them)" in res.stderr
+    assert _analyze(store) == whole  # (kept: the store still holds the deleted piece)
+    res = run_cli("extract", folder, "-o", store, "--prune")
     assert res.exit_code == 0, res.stderr
     assert _analyze(store) == _analyze("--merge", *pieces[:3], other[0])
     assert len(list((store / "parts").iterdir())) == 4  # 3 pieces and the other capture
     assert len(list((store / "bindings").iterdir())) == 4
-    assert "1 part of inputs no longer in their directory removed" in res.stderr
-    # named, but gone: a failed input (exit 3), and no part of it is left either
+    assert "1 part of inputs no longer there removed" in res.stderr
+    # named, but gone: a failed input (exit 3); its part kept, then pruned
+    before = _analyze(store)
     pieces[2].unlink()
-    res = run_cli("extract", *pieces[:3], "-o", store, "-q")
+    res = run_cli("extract", *pieces[:3], "-o", store)
     assert res.exit_code == 3 and "cannot open" in res.stderr
+    assert "1 part of inputs no longer there kept" in res.stderr
+    assert _analyze(store) == before
+    res = run_cli("extract", *pieces[:3], "-o", store, "-q", "--prune")
+    assert res.exit_code == 3
     assert _analyze(store) == _analyze("--merge", *pieces[:2], other[0])
-
-
-def _stderr(*args) -> str:
-    res = run_cli("analyze", *args, "-f", "csv")
-    assert res.exit_code == 0, res.stderr
-    return "".join(
-        line for line in res.stderr.splitlines(True) if "groups of mobile nodes" not in line
-    )
-
-
-def test_the_vantage_line_names_the_inputs_as_merge_does(tmp_path):
-    """`analyze STORE` (one process and split) says and records (attrs, a Parquet
-    output's metadata) the vantage point of "the merged inputs", or of the one input,
-    as `analyze --merge` of its inputs does; it said "the input" for every store."""
-    pieces = split_pcap(SAMPLES / "mixed.pcap", tmp_path / "caps", 3, stem="mixed")
-    assert run_cli("extract", *pieces, "-o", tmp_path / "s", "-q").exit_code == 0
-    want = _stderr("--merge", *pieces)
-    assert "vantage of the merged inputs: mn" in want
-    assert _stderr(tmp_path / "s") == want
-    assert _stderr(tmp_path / "s", "-j", "2") == want
-    assert run_cli("extract", pieces[0], "-o", tmp_path / "one", "-q").exit_code == 0
-    one = _stderr(pieces[0])
-    assert "vantage of mixed-00.pcap" in one
-    assert _stderr(tmp_path / "one") == one == _stderr(tmp_path / "one", "-j", "2")

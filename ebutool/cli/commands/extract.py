@@ -48,6 +48,16 @@ VantageOpt = Annotated[
         "(analyze STORE merges parts of several vantage points as views of one run).",
     ),
 ]
+PruneOpt = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Remove the parts of inputs that are gone since an earlier run (deleted from "
+        "a directory given, or named and no longer there), so that the store answers for "
+        "what analyze --merge of the inputs reads.  Without it they are kept and counted: "
+        "a campaign may delete its captures once extracted.",
+    ),
+]
 PROGRESS_EVERY_S = 1.0  # at most one progress line a second (and the last one)
 
 
@@ -85,6 +95,7 @@ def register(app: typer.Typer) -> None:
         jobs: JobsOpt = 1,
         cluster: ClusterOpt = None,
         vantage: VantageOpt = None,
+        prune: PruneOpt = False,
         quiet: QuietOpt = False,
     ) -> None:
         """Extract the records the analysis uses into a Parquet record store, one part
@@ -124,6 +135,7 @@ def register(app: typer.Typer) -> None:
             say=None if quiet else err,
             esp_sas=esp_sas,
             vantage=given,
+            prune=prune,
         )
         if not quiet:
             err(f"{store}: {report.summary()}")
