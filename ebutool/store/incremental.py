@@ -119,7 +119,7 @@ def gone_parts(store: str, args: Sequence[str | os.PathLike[str]], names: list[s
         for p in names
         if not os.path.lexists(p) and os.path.exists(part_path(store, part_name(p)))
     ]
-    folders = {os.path.abspath(a) for a in map(os.fspath, args) if os.path.isdir(a)}
+    folders = {os.path.abspath(os.fspath(a)) for a in args if os.path.isdir(a)}
     if not folders:
         return gone
     kept = {part_name(p) for p in names}

@@ -231,9 +231,7 @@ def test_max_state_entries_bounds_the_whole_run_not_each_group(tmp_path, limit):
     config = dataclasses.replace(DEFAULT_CONFIG, max_state_entries=limit)
     d1, d2, log = Diagnostics(), Diagnostics(), []
     one = analyze_store(tmp_path / "s", config=config, diag=d1)
-    split = analyze_store_grouped(
-        tmp_path / "s", groups=3, config=config, diag=d2, log=log.append
-    )
+    split = analyze_store_grouped(tmp_path / "s", groups=3, config=config, diag=d2, log=log.append)
     assert d1.counts["state_evicted"] > 0
     pd.testing.assert_frame_equal(split, one)
     assert d2.counts == d1.counts
