@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ebutool.analysis.claim_stats import DEFAULT_SETTINGS, ClaimSettings, compare_samples, holm
+from ebutool.analysis.claim_stats import (
+    DEFAULT_SETTINGS,
+    ClaimSettings,
+    attainable_p,
+    compare_samples,
+    holm,
+    too_few_reason,
+    verdict_possible,
+)
 from ebutool.analysis.formulas import predicting_formula
 
 if TYPE_CHECKING:
@@ -123,7 +131,7 @@ def _cells(case: _Case, settings: ClaimSettings) -> dict:
     if not len(e) or not len(s):
         cells["claim"] = cells["claim_rtt_sooner"] = UNDETERMINED
         return cells
-    if min(len(e), len(s)) < settings.min_samples:
+    if not verdict_possible(len(e), len(s), settings):
         cells["claim"] = cells["claim_rtt_sooner"] = TOO_FEW
         return cells
     c = compare_samples(e, s, settings)
@@ -137,6 +145,7 @@ def _cells(case: _Case, settings: ClaimSettings) -> dict:
         rtt_ro_median_ms=_median(compared["rtt_ro_ms"]) if "rtt_ro_ms" in compared else None,
         model_ratio=model_ratio(compared, case.quantity, case.mode),
         p_value=c.p_value,
+        _attainable_p=attainable_p(len(e), len(s)),
     )
     return cells
 
@@ -158,9 +167,14 @@ def claim_cells(
                 continue
             out[(mode, q)] = _cells(_Case(mode, q, early, standard), settings)
     tested = [k for k, v in out.items() if v["p_value"] is not None]
+    # Holm multiplies the smallest p by the number of comparisons: below this floor no
+    # data of these sizes could be significant, so such a cell has no verdict either
+    floor = len(tested) * min((out[k].pop("_attainable_p") for k in tested), default=1.0)
     for key, p in zip(tested, holm([out[k]["p_value"] for k in tested]), strict=True):
         out[key]["p_holm"] = p
         _verdicts(out[key], settings)
+        if floor >= settings.alpha:
+            out[key]["claim"] = out[key]["claim_rtt_sooner"] = TOO_FEW
     return out
 
 
@@ -192,11 +206,7 @@ def _line(
     half = (e["claim"] if e is not None else None) or UNDETERMINED
     sooner = (e["claim_rtt_sooner"] if e is not None else None) or UNDETERMINED
     if half == UNDETERMINED or half == TOO_FEW:
-        why = (
-            "cannot compare"
-            if half == UNDETERMINED
-            else f"too few samples (need {settings.min_samples} per side)"
-        )
+        why = "cannot compare" if half == UNDETERMINED else _too_few_why(e, ne, ns, settings)
         return f"  {what}: {why} (early n={ne}, standard n={ns}){fb}", half, sooner
     rtt = _num(e, "rtt_ro_median_ms")
     text = (
@@ -210,6 +220,18 @@ def _line(
         f"half or less {half}, one RTT sooner {sooner}{fb}"
     )
     return text, half, sooner
+
+
+def _too_few_why(early: pd.Series | None, ne: int, ns: int, settings: ClaimSettings) -> str:
+    if _num(early, "p_holm") is not None:  # tested, but Holm's floor is at alpha
+        return (
+            f"too few samples (over this table's comparisons Holm's adjustment keeps every p "
+            f"at or above alpha {settings.alpha:g})"
+        )
+    if not verdict_possible(ne, ns, settings):
+        return too_few_reason(ne, ns, settings)
+    # the summary's n counts every vantage, the claim the MN's view only
+    return f"too few samples in the MN's view (need {settings.min_samples} per side)"
 
 
 def _fmt(row: pd.Series | None, col: str, spec: str = ".3f") -> str:

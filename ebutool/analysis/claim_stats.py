@@ -94,6 +94,32 @@ def mann_whitney_less(early: np.ndarray, standard: np.ndarray) -> float:
     return float(mannwhitneyu(early, standard, alternative="less").pvalue)
 
 
+def attainable_p(n_early: int, n_standard: int) -> float:
+    """The smallest p :func:`mann_whitney_less` can give for these sample sizes: that of
+    every early sample below every standard one (computed by the same test, so exact where
+    it is exact)."""
+    return mann_whitney_less(np.arange(n_early), np.arange(n_early, n_early + n_standard))
+
+
+def verdict_possible(n_early: int, n_standard: int, settings: ClaimSettings) -> bool:
+    """Whether the sides are large enough for a verdict: ``settings.min_samples`` each,
+    and the test able to reach ``settings.alpha`` (3 and 3 cannot: p >= 1/20).  Holm's
+    adjustment over the table's comparisons can only raise p further."""
+    if min(n_early, n_standard) < settings.min_samples:
+        return False
+    return attainable_p(n_early, n_standard) < settings.alpha
+
+
+def too_few_reason(n_early: int, n_standard: int, settings: ClaimSettings) -> str:
+    """Why a comparison of these sizes has no verdict (for :func:`verdict_possible` False)."""
+    if min(n_early, n_standard) < settings.min_samples:
+        return f"too few samples (need {settings.min_samples} per side)"
+    return (
+        f"too few samples (with {n_early} and {n_standard} the one-sided Mann-Whitney p is at "
+        f"least {attainable_p(n_early, n_standard):.3g}, never below alpha {settings.alpha:g})"
+    )
+
+
 def compare_samples(
     early: Sequence[float] | np.ndarray,
     standard: Sequence[float] | np.ndarray,

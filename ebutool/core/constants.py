@@ -315,10 +315,12 @@ BOOTSTRAP_SEED = 20040216  # fixed seed (the draft's date, 2004-02-16): same inp
 CONFIDENCE = 0.95  # two-sided confidence of the bootstrap intervals
 ALPHA = 0.05  # significance level of the Holm-adjusted Mann-Whitney U test
 RTT_TOLERANCE = 0.1  # "about one RTT sooner": the difference must reach (1 - this) x RTT_RO
-MIN_CLAIM_SAMPLES = 8
+MIN_CLAIM_SAMPLES = 3
 """Fewest samples per side (early, standard) for a claim verdict (``analyze --summary``,
-``--min-claim-samples``); fewer gives "too few samples" (at 3 per side a bootstrap median is
-degenerate and a Mann-Whitney p is never below 0.05)."""
+``--min-claim-samples``; DESIGN.md section 4: 3); fewer gives "too few samples".  A verdict
+also needs sides large enough for the one-sided Mann-Whitney test to reach ALPHA at all
+(3 and 3: its smallest p is 1/20 = 0.05): below that "too few samples" too, never a
+"not supported" that no data could have turned (ebutool.analysis.claim_stats.verdict_possible)."""
 
 # report: episodes embedded in the page (rows and ladders): the first ones in the table's order.
 # Statistics, figures and the summary are of every episode; the rest of the table is

@@ -21,6 +21,7 @@ from ebutool.analysis.claim_stats import (
     compare_samples,
     holm,
 )
+from ebutool.core.constants import MIN_CLAIM_SAMPLES
 
 EARLY = [41.0, 35.0, 52.0, 47.0, 39.0, 60.0, 44.0, 38.0, 55.0]
 STANDARD = [101.0, 95.0, 120.0, 88.0, 110.0, 99.0, 131.0, 93.0, 58.0, 105.0]
@@ -167,11 +168,12 @@ def test_one_rtt_sooner_uses_the_tolerance():
 
 
 def test_too_few_samples_below_the_minimum():
-    df = episodes("conservative", [10.0] * 7, [100.0] * 8)
+    below = MIN_CLAIM_SAMPLES - 1
+    df = episodes("conservative", [10.0] * below, [100.0] * 8)
     r = early_row(summarize(df), "conservative", "send_latency")
     assert r["claim"] == r["claim_rtt_sooner"] == "too few samples"
     assert math.isnan(r["ratio_ci_high"]) and math.isnan(r["p_value"])
-    assert math.isnan(r["median_ci_low_ms"])  # 7 samples: no interval either
+    assert math.isnan(r["median_ci_low_ms"])  # below the minimum: no interval either
     r8 = early_row(
         summarize(episodes("conservative", [10.0] * 8, [100.0] * 8)), "conservative", "send_latency"
     )

@@ -78,8 +78,8 @@ def test_ratios_and_counts():
 def test_statement_names_counts_and_verdict():
     text = counterfactual_statement(_episodes(), min_claim_samples=2)
     assert "median 0.125 (n=2): within the claimed 0.5" in text
-    # two samples are fewer than MIN_CLAIM_SAMPLES (8): no verdict by default
-    assert "median 0.125 (n=2): too few samples (need 8)" in counterfactual_statement(_episodes())
+    # two samples are fewer than MIN_CLAIM_SAMPLES (3): no verdict by default
+    assert "median 0.125 (n=2): too few samples (need 3)" in counterfactual_statement(_episodes())
     assert "median 0.344 (n=2)" in text
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from ebutool.analysis import summarize
+from ebutool.core.constants import MIN_CLAIM_SAMPLES
 from ebutool.report import OutputFormat
 from ebutool.report.formats import render_table
 from ebutool.report.paper import PAPER_COLUMNS, paper_table
@@ -73,9 +74,9 @@ def test_cells_are_the_summary_medians_and_intervals():
 
 
 def test_few_samples_give_no_interval():
-    few = episodes().groupby("kind").head(3)
+    few = episodes().groupby("kind").head(MIN_CLAIM_SAMPLES - 1)
     table = paper_table(summarize(few))
-    assert table.iloc[0]["send_observed_ms"] == f"{np.median(STD[:3]):.1f}"
+    assert table.iloc[0]["send_observed_ms"] == f"{np.median(STD[: MIN_CLAIM_SAMPLES - 1]):.1f}"
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")

@@ -105,8 +105,8 @@ MinClaimOpt = Annotated[
     typer.Option(
         "--min-claim-samples",
         min=1,
-        help="Fewest samples per side (early, standard; same mode) for a claim verdict; fewer "
-        "gives 'too few samples'.",
+        help="Fewest samples per side (early, standard; same mode) for a claim verdict; fewer, "
+        "or too few for the test to reach alpha, gives 'too few samples'.",
     ),
 ]
 PaperOpt = Annotated[

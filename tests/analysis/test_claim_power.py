@@ -1,0 +1,112 @@
+"""The claim's sample-size rule: DESIGN.md's MIN_CLAIM_SAMPLES per side, and no verdict
+where the one-sided Mann-Whitney test (with Holm's adjustment over the table's
+comparisons) could not reach alpha whatever the data: a "not supported" there would be
+the sample size speaking, not the capture."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ebutool.analysis import claim_statement, summarize
+from ebutool.analysis.claim_stats import ClaimSettings, attainable_p, verdict_possible
+from ebutool.core.constants import MIN_CLAIM_SAMPLES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_default_is_the_design_documents():
+    # the shared decision (DESIGN.md, "the claim") and our copy say the same number
+    for design in (ROOT / "docs" / "DESIGN.md", ROOT.parent / "shared" / "DESIGN.md"):
+        if not design.exists():
+            continue
+        found = re.search(r"MIN_CLAIM_SAMPLES \((\d+)\)", design.read_text())
+        assert found, design
+        assert int(found.group(1)) == MIN_CLAIM_SAMPLES, design
+
+
+@pytest.mark.parametrize(("ne", "ns"), [(3, 3), (3, 4), (4, 4), (2, 5), (5, 5)])
+def test_attainable_p_is_the_exact_tests_floor(ne, ns):
+    # without ties the exact one-sided p of total separation is 1 / C(ne + ns, ne)
+    assert attainable_p(ne, ns) == pytest.approx(1 / math.comb(ne + ns, ne))
+
+
+def test_three_and_three_cannot_reach_alpha_but_three_and_four_can():
+    settings = ClaimSettings()
+    assert not verdict_possible(3, 3, settings)  # 1/20 = 0.05, not below 0.05
+    assert verdict_possible(3, 4, settings)  # 1/35
+    assert not verdict_possible(2, 50, settings)  # below MIN_CLAIM_SAMPLES on one side
+
+
+def _table(n_early: int, n_standard: int, modes=("conservative",)) -> pd.DataFrame:
+    rows = []
+    for mode in modes:
+        # distinct values, every early one below every standard one: the strongest data
+        rows += [
+            {
+                "kind": "early",
+                "mode": mode,
+                "send_latency_ms": 10.0 + i,
+                "recv_latency_ms": 20.0 + i,
+            }
+            for i in range(n_early)
+        ]
+        rows += [
+            {
+                "kind": "standard",
+                "mode": mode,
+                "send_latency_ms": 100.0 + i,
+                "recv_latency_ms": 200.0 + i,
+            }
+            for i in range(n_standard)
+        ]
+    return pd.DataFrame(rows)
+
+
+def _cell(summary, mode, quantity):
+    sel = summary[
+        (summary["kind"] == "early") & (summary["mode"] == mode) & (summary["quantity"] == quantity)
+    ]
+    return sel.iloc[0]
+
+
+def test_three_per_side_is_too_few_with_its_reason():
+    s = summarize(_table(3, 3))
+    assert _cell(s, "conservative", "send_latency")["claim"] == "too few samples"
+    text = claim_statement(s)
+    assert "with 3 and 3 the one-sided Mann-Whitney p is at least 0.05" in text
+    assert "is not supported" not in text
+
+
+def test_holms_floor_over_the_tables_comparisons():
+    # 3 and 4 per side: each p can be 1/35 = 0.029, but over the 4 comparisons (two modes,
+    # send and receive) Holm multiplies the smallest by 4: 0.114, never below 0.05
+    s = summarize(_table(3, 4, modes=("conservative", "optimistic")))
+    for mode in ("conservative", "optimistic"):
+        for q in ("send_latency", "recv_latency"):
+            cell = _cell(s, mode, q)
+            assert cell["claim"] == cell["claim_rtt_sooner"] == "too few samples"
+            assert cell["p_holm"] == pytest.approx(4 / 35)
+    text = claim_statement(s)
+    assert "Holm's adjustment keeps every p at or above alpha 0.05" in text
+    assert "is not supported" not in text
+
+
+def test_one_comparison_of_three_and_four_gets_its_verdict():
+    # one mode, send latency only: no adjustment, p = 1/35 < 0.05
+    df = _table(3, 4).drop(columns=["recv_latency_ms"])
+    s = summarize(df)
+    cell = _cell(s, "conservative", "send_latency")
+    assert cell["p_value"] == pytest.approx(1 / 35)
+    assert cell["claim"] in ("supported", "not supported", "cannot hold (model)")
+    assert cell["claim"] != "too few samples"
+
+
+def test_enough_samples_everywhere_gives_verdicts():
+    s = summarize(_table(6, 6, modes=("conservative", "optimistic")))
+    for mode in ("conservative", "optimistic"):
+        assert _cell(s, mode, "send_latency")["claim"] != "too few samples"
