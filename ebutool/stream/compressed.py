@@ -129,7 +129,14 @@ class DecompressingReader(io.RawIOBase):
         return not self._in
 
     def _next_member(self) -> bytes:
-        rest = self._in or self._read_source()
+        rest = self._in
+        # Enough octets to tell the next member's magic number: what the last member
+        # left over may end inside it (a read boundary between 0x1f and 0x8b).
+        while len(rest) < MAGIC_NEED:
+            more = self._read_source()
+            if not more:
+                break
+            rest += more
         if not rest or not rest.strip(b"\0"):
             self._done = True  # the end (zero padding after the last member is allowed)
             return b""

@@ -1,0 +1,52 @@
+"""Where one compressed member (gzip member, xz stream, zstd frame) ends and the next
+begins: read boundaries, padding and skippable frames.
+
+The compressed forms are made here with gzip/lzma/zstandard, never with ebutool; the
+ground truth is the plain octets."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+import pytest
+
+from ebutool.core.diagnostics import Diagnostics
+from ebutool.stream.compressed import CHUNK, decompressed
+from tests.support.cli import SAMPLES
+
+TRACE = (SAMPLES / "standard.jsonl").read_bytes()
+HALF = TRACE.index(b"\n", len(TRACE) // 2) + 1  # the two halves are whole lines
+
+
+def _read(packed: bytes, kind: str) -> tuple[bytes, Diagnostics]:
+    diag = Diagnostics()
+    # (a BytesIO's read1(CHUNK) gives exactly CHUNK octets: the boundaries are known)
+    return decompressed(io.BytesIO(packed), kind, "t", diag).read(), diag
+
+
+def _gzip_member(data: bytes, size: int) -> bytes:
+    """A gzip member of ``data`` exactly ``size`` octets long (padded by its FNAME field)."""
+
+    def member(name_len: int) -> bytes:
+        buf = io.BytesIO()
+        with gzip.GzipFile(filename="p" * name_len, mode="wb", fileobj=buf, mtime=0) as f:
+            f.write(data)
+        return buf.getvalue()
+
+    packed = member(1 + size - len(member(1)))
+    assert len(packed) == size
+    return packed
+
+
+@pytest.mark.parametrize("shift", [-2, -1, 0])
+def test_gzip_member_magic_across_a_read_boundary(shift):
+    """The second member starts 1 octet before the end of the first read (its 0x1f in
+    one read, 0x8b in the next), or 2 octets before, or right at the boundary: it was
+    called trailing data (``data after the end``) and the second half of the trace lost."""
+    first = _gzip_member(TRACE[:HALF], CHUNK + shift)
+    packed = first + gzip.compress(TRACE[HALF:])
+    assert packed[CHUNK + shift : CHUNK + shift + 2] == b"\x1f\x8b"
+    out, diag = _read(packed, "gzip")
+    assert out == TRACE
+    assert diag.total == 0
