@@ -56,14 +56,21 @@ def open_input(
     packing = compression_of(head)
     if packing is not None:
         return _open_compressed(stream, packing, name, diag)
+    # Let the capture reader produce its precise "not a capture" diagnosis.
+    return _content_kind(head) or "capture", stream, name
+
+
+def _content_kind(head: bytes) -> str | None:
+    """ "capture", "jsonl" or None from the first (decompressed) octets: the same rule
+    for a plain and a compressed input.  A trace may begin with blank lines, so four
+    octets of white space are a trace's beginning too."""
     head = head[:4]
     if head in CAPTURE_MAGICS:
-        return "capture", stream, name
+        return "capture"
     stripped = head.lstrip()
     if stripped[:1] == b"{" or (not stripped and head.isspace()):
-        return "jsonl", stream, name
-    # Let the capture reader produce its precise "not a capture" diagnosis.
-    return "capture", stream, name
+        return "jsonl"
+    return None
 
 
 def _open_compressed(
@@ -73,10 +80,9 @@ def _open_compressed(
     head = stream.peek(4)[:4]
     if not head:
         raise InputError(f"{name}: {packing}-compressed, but empty inside")
-    if head in CAPTURE_MAGICS:
-        return "capture", stream, name
-    if head.lstrip()[:1] == b"{":
-        return "jsonl", stream, name
+    kind = _content_kind(head)
+    if kind is not None:
+        return kind, stream, name
     raise InputError(f"{name}: {packing}-compressed, but not a capture or trace")
 
 
