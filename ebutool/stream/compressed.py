@@ -30,6 +30,11 @@ COMPRESSION_MAGICS = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
 )
 MAGIC_NEED = 6  # octets that tell the formats apart
+# A zstd skippable frame (RFC 8878 3.1.2: magic 0x184D2A50..0x184D2A5F, little-endian,
+# a 4-octet size, that many octets of user data) may stand before, between or after the
+# frames; zstd and ``zstandard`` step over it, and so must the sniffing.
+ZSTD_SKIPPABLE_HIGH = b"\x2a\x4d\x18"  # the magic's octets 1..3
+ZSTD_SKIPPABLE_NIBBLE = 0x50  # octet 0 is 0x50..0x5f
 # Compressed octets read per step.  Small enough that zstd (whose decompressor takes
 # no output limit) cannot turn one step into more than a bounded amount of output.
 CHUNK = 64 << 10
@@ -43,6 +48,8 @@ def compression_of(head: bytes) -> str | None:
     for magic, kind in COMPRESSION_MAGICS:
         if head.startswith(magic):
             return kind
+    if head[1:4] == ZSTD_SKIPPABLE_HIGH and head[0] & 0xF0 == ZSTD_SKIPPABLE_NIBBLE:
+        return "zstd"
     return None
 
 

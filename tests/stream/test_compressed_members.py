@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import struct
 
 import pytest
+import zstandard
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.stream.compressed import CHUNK, decompressed
-from tests.support.cli import SAMPLES
+from tests.support.cli import SAMPLES, run_cli
 
 TRACE = (SAMPLES / "standard.jsonl").read_bytes()
 HALF = TRACE.index(b"\n", len(TRACE) // 2) + 1  # the two halves are whole lines
@@ -50,3 +52,37 @@ def test_gzip_member_magic_across_a_read_boundary(shift):
     out, diag = _read(packed, "gzip")
     assert out == TRACE
     assert diag.total == 0
+
+
+def _skippable(magic: int, size: int) -> bytes:
+    """A zstd skippable frame (RFC 8878 3.1.2), built by hand."""
+    return struct.pack("<II", magic, size) + bytes(range(256)) * (size // 256) + b"s" * (size % 256)
+
+
+def _zstd(data: bytes) -> bytes:
+    return zstandard.ZstdCompressor().compress(data)
+
+
+@pytest.mark.parametrize("magic", [0x184D2A50, 0x184D2A5F])
+@pytest.mark.parametrize("size", [0, 7, CHUNK + 100])
+def test_zstd_skippable_frames_before_between_and_after(magic, size):
+    """zstd and zstandard step over skippable frames; at the start the input was 'not a
+    pcap or pcapng capture', between frames the rest was 'data after the end'."""
+    skip = _skippable(magic, size)
+    packed = skip + _zstd(TRACE[:HALF]) + skip + skip + _zstd(TRACE[HALF:]) + skip
+    assert (
+        zstandard.ZstdDecompressor().decompressobj(read_across_frames=True).decompress(packed)
+        == TRACE
+    )  # the peer reads it so
+    out, diag = _read(packed, "zstd")
+    assert out == TRACE
+    assert diag.total == 0
+
+
+def test_zstd_skippable_frame_first_is_told_by_content(tmp_path):
+    plain = run_cli("analyze", "-f", "csv", str(SAMPLES / "mixed.pcap"))
+    packed = tmp_path / "mixed.pcap"
+    packed.write_bytes(_skippable(0x184D2A53, 12) + _zstd((SAMPLES / "mixed.pcap").read_bytes()))
+    got = run_cli("analyze", "-f", "csv", str(packed))
+    assert got.exit_code == plain.exit_code == 0, got.output
+    assert got.stdout == plain.stdout and plain.stdout.count("\n") > 1
