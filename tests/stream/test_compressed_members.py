@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import lzma
 import struct
 
 import pytest
@@ -86,3 +87,42 @@ def test_zstd_skippable_frame_first_is_told_by_content(tmp_path):
     got = run_cli("analyze", "-f", "csv", str(packed))
     assert got.exit_code == plain.exit_code == 0, got.output
     assert got.stdout == plain.stdout and plain.stdout.count("\n") > 1
+
+
+def _messages(diag: Diagnostics) -> list[str]:
+    return [d.message for d in diag.kept]
+
+
+@pytest.mark.parametrize(
+    "between, after",
+    [(4, 0), (4, 8), (CHUNK, 4), (0, CHUNK + 4)],  # (CHUNK: the zeros span reads)
+)
+def test_xz_stream_padding_is_stepped_over(between, after):
+    """xz's stream padding (multiples of four zero octets between and after streams, as
+    ``xz`` writes and reads them): the stream after it was 'data after the end'."""
+    packed = lzma.compress(TRACE[:HALF]) + bytes(between) + lzma.compress(TRACE[HALF:])
+    packed += bytes(after)
+    out, diag = _read(packed, "xz")
+    assert out == TRACE
+    assert diag.total == 0
+
+
+@pytest.mark.parametrize("between, after, kept", [(3, 0, HALF), (0, 5, len(TRACE))])
+def test_xz_padding_not_a_multiple_of_four_is_damage(between, after, kept):
+    """``xz -d`` calls such a file corrupt (after the first stream, or at its end)."""
+    packed = lzma.compress(TRACE[:HALF]) + bytes(between) + lzma.compress(TRACE[HALF:])
+    out, diag = _read(packed + bytes(after), "xz")
+    assert out == TRACE[:kept]
+    assert diag.counts["truncated_compressed_stream"] == 1
+    assert f"stream padding of {between or after} octets, not a multiple of 4" in _messages(diag)[0]
+
+
+def test_gzip_zeros_between_members_are_damage_and_after_the_last_allowed():
+    """gzip has no padding between members (``gzip -d`` stops: 'trailing garbage');
+    zeros after the last member are a tape's padding."""
+    packed = gzip.compress(TRACE[:HALF]) + bytes(5) + gzip.compress(TRACE[HALF:])
+    out, diag = _read(packed, "gzip")
+    assert out == TRACE[:HALF]
+    assert "data after the end of the compressed stream (after 5 zero octets)" in _messages(diag)[0]
+    out, diag = _read(gzip.compress(TRACE) + bytes(CHUNK + 3), "gzip")
+    assert out == TRACE and diag.total == 0
