@@ -24,6 +24,7 @@ from ebutool.core.addr import pton
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.core.exact_time import NS_DECIMALS
+from ebutool.core.names import readable_name
 from ebutool.core.units import NS_PER_US
 from ebutool.core.version import __version__
 from ebutool.records.record import HandoverEvent, Record, classify_bu
@@ -421,7 +422,7 @@ def header_json(source_name: str | None) -> dict:
         "type": "header",
         "format": FORMAT,
         "version": VERSION,
-        "source": source_name,
+        "source": None if source_name is None else readable_name(source_name),
         "generator": f"ebutool {__version__}",
     }
 
