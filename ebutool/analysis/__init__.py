@@ -40,6 +40,7 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import EbutoolError, UsageError
 from ebutool.core.exact_time import at_resolution
 from ebutool.core.gc_tuning import fewer_collections
+from ebutool.core.names import readable_name
 from ebutool.records.retype import retyped
 from ebutool.stream.reader import read_ahead
 
@@ -390,5 +391,6 @@ def analyze(
 def source_labels(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
     """The ``source`` of each input: its base name, or the path as given where two
     base names clash; "-" (stdin) stays "-"."""
-    base = [os.path.basename(str(p)) or str(p) for p in paths]
-    return [b if base.count(b) == 1 else str(p) for p, b in zip(paths, base, strict=False)]
+    shown = [readable_name(p) for p in paths]  # (a name that is not UTF-8: escaped)
+    base = [os.path.basename(p) or p for p in shown]
+    return [b if base.count(b) == 1 else p for p, b in zip(shown, base, strict=False)]

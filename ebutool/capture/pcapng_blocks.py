@@ -13,8 +13,12 @@ from ebutool.core.diagnostics import Diagnostics
 
 SHB, IDB, PB, SPB, EPB = 0x0A0D0D0A, 1, 2, 3, 6
 PACKET_BLOCKS = frozenset((PB, SPB, EPB))
-# systemd journal entries and sysdig events: Wireshark shows them as frames.
-NON_PACKET_RECORDS = frozenset((9, 0x204, 0x208, 0x216, 0x217, 0x221, 0x222))
+# Custom Blocks (pcapng draft 4.8: copyable, and not to be copied), whatever their
+# Private Enterprise Number: Wireshark shows each as a frame ("Custom Block").
+CB_COPY, CB_NO_COPY = 0x00000BAD, 0x40000BAD
+# systemd journal entries, sysdig events and custom blocks: Wireshark shows them as
+# frames, so they advance the frame count (frame numbers are tshark's frame.number).
+NON_PACKET_RECORDS = frozenset((9, 0x204, 0x208, 0x216, 0x217, 0x221, 0x222, CB_COPY, CB_NO_COPY))
 BYTE_ORDER_MAGIC = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}
 MIN_SHB_LEN = 28
 MAX_BLOCK = (256 << 20) + (1 << 20)  # room for a maximal packet (pcap.MAX_CAPLEN) plus options

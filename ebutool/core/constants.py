@@ -36,6 +36,10 @@ NH_HIP = 139
 NH_SHIM6 = 140
 
 IPV6_HEADER_LEN = 40  # octets
+# The largest IPv6 packet: a 16-bit Payload Length (RFC 8200 3) after the fixed header;
+# jumbograms (RFC 2675, Payload Length 0 with a Jumbo Payload option) are not handled.
+IPV6_MAX_PAYLOAD_LEN = 0xFFFF
+IPV6_MAX_PACKET_LEN = IPV6_HEADER_LEN + IPV6_MAX_PAYLOAD_LEN  # 65575 octets
 MH_FIXED_LEN = 6  # payload proto, header len, MH type, reserved, checksum
 
 OPT_HOME_ADDRESS = 201  # Destination option carrying the home address (RFC 6275 6.3)

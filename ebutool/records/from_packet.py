@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ebutool.esp.context import EspContext
 
 NH_ESP = 50  # ebutool.core.constants.NH_ESP, here for the hot path
+NH_IPV6 = 41  # ebutool.core.constants.NH_IPV6 (IPv6-in-IPv6), likewise
 
 
 @dataclass
@@ -77,7 +78,11 @@ def record_from_packet(
     )
     if not is_relevant(mh, hoa, rh2, tunnel_src):
         if stats is not None:
-            stats.skipped["not_mobility_related"] += 1
+            # Next header 41 without a tunnel found: the tunnelled packet (an MN-HA
+            # tunnel's HoTI, say) was cut or is no IPv6 (diagnosed above).  A tunnel
+            # matters to the analysis: the packet is undecodable, not unrelated.
+            why = "undecodable_ipv6" if proto == NH_IPV6 else "not_mobility_related"
+            stats.skipped[why] += 1
         return None
     if not MIN_TS_NS <= ts_ns <= MAX_TS_NS:
         _out_of_range(frame, ts_ns, diag, stats)

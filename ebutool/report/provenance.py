@@ -28,6 +28,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from ebutool.core.constants import DEFAULT_CONFIG, PROTOCOL_CONSTANTS, ProtocolConfig
+from ebutool.core.names import readable_text
 from ebutool.core.version import __version__
 from ebutool.stream.sniff import input_digest
 
@@ -154,7 +155,8 @@ def build_provenance(
 
 def plain(value: Any) -> Any:
     """``value`` with numpy scalars made Python numbers and non-finite floats None (the
-    JSON standard has neither), recursively."""
+    JSON standard has neither), and strings that UTF-8 cannot hold (a file name that is
+    not UTF-8: ebutool.core.names) escaped, recursively."""
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -163,6 +165,8 @@ def plain(value: Any) -> Any:
         value = value.item()  # a numpy scalar
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, str):
+        return readable_text(value)  # a file name (or argument) that is not UTF-8
     return value
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 
+from ebutool.core.names import readable_name
 from ebutool.records.record import Record
 from ebutool.store.leftovers import facts_prefix
 from ebutool.store.runs import Runs
@@ -56,7 +57,7 @@ class BindingFacts:
         spill_rows: int | None = None,
         spill_dir: str | None = None,
     ):
-        self.path = path
+        self.path = readable_name(path)  # (Arrow strings are UTF-8: a name not UTF-8 escaped)
         self.merge_parts = merge_parts
         self.spill_rows = SPILL_ROWS if spill_rows is None else spill_rows
         self.spill_dir = spill_dir

@@ -17,6 +17,7 @@ import json
 import os
 
 from ebutool.core.errors import InputError, UsageError
+from ebutool.core.names import readable_name
 
 SCHEMA_VERSION = 1  # of the marker, the parts' columns and their metadata
 MARKER = "ebutool-store.json"
@@ -40,7 +41,9 @@ def part_name(path: str) -> str:
     full = os.path.abspath(path)
     digest = hashlib.sha256(full.encode("utf-8", "surrogateescape")).hexdigest()
     tail = f"-{digest[:PATH_HASH_CHARS]}"
-    return f"{cut_name(os.path.basename(full), NAME_MAX - len(tail) - len(PART_SUFFIX))}{tail}"
+    # (a base name that is not UTF-8 escaped: pyarrow takes file names as UTF-8 text)
+    base = readable_name(os.path.basename(full))
+    return f"{cut_name(base, NAME_MAX - len(tail) - len(PART_SUFFIX))}{tail}"
 
 
 def cut_name(name: str, octets: int) -> str:

@@ -30,6 +30,14 @@ COMPRESSION_MAGICS = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
 )
 MAGIC_NEED = 6  # octets that tell the formats apart
+# A zstd skippable frame (RFC 8878 3.1.2: magic 0x184D2A50..0x184D2A5F, little-endian,
+# a 4-octet size, that many octets of user data) may stand before, between or after the
+# frames; zstd and ``zstandard`` step over it, and so must the sniffing.
+# xz stream padding (xz file format 1.0.4, 2.2): zero octets between and after streams,
+# a multiple of four in all (xz itself calls other padding corrupt).
+XZ_PADDING_UNIT = 4
+ZSTD_SKIPPABLE_HIGH = b"\x2a\x4d\x18"  # the magic's octets 1..3
+ZSTD_SKIPPABLE_NIBBLE = 0x50  # octet 0 is 0x50..0x5f
 # Compressed octets read per step.  Small enough that zstd (whose decompressor takes
 # no output limit) cannot turn one step into more than a bounded amount of output.
 CHUNK = 64 << 10
@@ -43,6 +51,8 @@ def compression_of(head: bytes) -> str | None:
     for magic, kind in COMPRESSION_MAGICS:
         if head.startswith(magic):
             return kind
+    if head[1:4] == ZSTD_SKIPPABLE_HIGH and head[0] & 0xF0 == ZSTD_SKIPPABLE_NIBBLE:
+        return "zstd"
     return None
 
 
@@ -129,12 +139,31 @@ class DecompressingReader(io.RawIOBase):
         return not self._in
 
     def _next_member(self) -> bytes:
-        rest = self._in or self._read_source()
-        if not rest or not rest.strip(b"\0"):
-            self._done = True  # the end (zero padding after the last member is allowed)
+        rest, padding = self._in, 0
+        # Zero octets after a member are counted, not kept (they may be many): xz's
+        # stream padding (a multiple of four, between or after streams), or a tape's
+        # padding after the last member.  Then enough octets to tell the next member's
+        # magic number: what the last member left over may end inside it (a read
+        # boundary between 0x1f and 0x8b).
+        while True:
+            body = rest.lstrip(b"\0")
+            padding += len(rest) - len(body)
+            rest = body
+            if len(rest) >= MAGIC_NEED:
+                break
+            more = self._read_source()
+            if not more:
+                break
+            rest += more
+        if self.kind == "xz" and padding % XZ_PADDING_UNIT:
+            self._damage(f"stream padding of {padding} octets, not a multiple of {XZ_PADDING_UNIT}")
             return b""
-        if compression_of(rest) != self.kind:
-            self._damage("data after the end of the compressed stream, not read")
+        if not rest:
+            self._done = True  # the end
+            return b""
+        if compression_of(rest) != self.kind or (padding and self.kind != "xz"):
+            after = f" (after {padding} zero octets)" if padding else ""
+            self._damage(f"data after the end of the compressed stream{after}, not read")
             return b""
         self._d = _decompressor(self.kind)
         self._in = rest

@@ -11,6 +11,7 @@ from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.core.keyfile import shown_path
+from ebutool.core.names import readable_name
 from ebutool.stream.compressed import MAGIC_NEED, compression_of, decompressed
 
 if TYPE_CHECKING:
@@ -34,15 +35,16 @@ def open_input(
     gzip, bzip2, xz or zstd input (by its magic number) is decompressed as it is read
     and its content sniffed the same way (ebutool.stream.compressed); damage found
     while reading it is a ``truncated_compressed_stream`` warning in ``diag``."""
-    name = "-" if str(source) == "-" else os.fspath(source)
-    if name == "-":
+    path = "-" if str(source) == "-" else os.fspath(source)
+    name = readable_name(path)  # what messages call it (a name not UTF-8: escaped)
+    if path == "-":
         raw = sys.stdin.buffer
     else:
         try:
             if content is not None:
-                raw = io.BufferedReader(content.open(name), 1 << 20)
+                raw = io.BufferedReader(content.open(path), 1 << 20)
             else:
-                raw = open(name, "rb", buffering=buffering)  # noqa: SIM115 - closed by the caller
+                raw = open(path, "rb", buffering=buffering)  # noqa: SIM115 - closed by the caller
         except FileNotFoundError:
             raise InputError(f"{shown_path(name)}: no such file") from None
         except IsADirectoryError:
@@ -56,14 +58,21 @@ def open_input(
     packing = compression_of(head)
     if packing is not None:
         return _open_compressed(stream, packing, name, diag)
+    # Let the capture reader produce its precise "not a capture" diagnosis.
+    return _content_kind(head) or "capture", stream, name
+
+
+def _content_kind(head: bytes) -> str | None:
+    """ "capture", "jsonl" or None from the first (decompressed) octets: the same rule
+    for a plain and a compressed input.  A trace may begin with blank lines, so four
+    octets of white space are a trace's beginning too."""
     head = head[:4]
     if head in CAPTURE_MAGICS:
-        return "capture", stream, name
+        return "capture"
     stripped = head.lstrip()
     if stripped[:1] == b"{" or (not stripped and head.isspace()):
-        return "jsonl", stream, name
-    # Let the capture reader produce its precise "not a capture" diagnosis.
-    return "capture", stream, name
+        return "jsonl"
+    return None
 
 
 def _open_compressed(
@@ -73,10 +82,9 @@ def _open_compressed(
     head = stream.peek(4)[:4]
     if not head:
         raise InputError(f"{name}: {packing}-compressed, but empty inside")
-    if head in CAPTURE_MAGICS:
-        return "capture", stream, name
-    if head.lstrip()[:1] == b"{":
-        return "jsonl", stream, name
+    kind = _content_kind(head)
+    if kind is not None:
+        return kind, stream, name
     raise InputError(f"{name}: {packing}-compressed, but not a capture or trace")
 
 
@@ -88,13 +96,14 @@ def input_digest(source: str | os.PathLike) -> dict[str, object]:
     ``reason``; so are a file's that cannot be read."""
     from ebutool.stream.content_hash import file_sha256
 
-    name = "-" if str(source) == "-" else os.fspath(source)
-    if name == "-":
+    path = "-" if str(source) == "-" else os.fspath(source)
+    name = readable_name(path)  # (a name not UTF-8: escaped, so JSON can hold it)
+    if path == "-":
         return _unhashed(name, "standard input: read once by the run, not hashed")
-    if os.path.isdir(name):  # a record store: each part records its input's hash
+    if os.path.isdir(path):  # a record store: each part records its input's hash
         return _unhashed(name, "a directory (a record store's parts carry their inputs' SHA-256)")
     try:
-        digest, size = file_sha256(name)
+        digest, size = file_sha256(path)
     except OSError as exc:
         return _unhashed(name, f"cannot be read: {exc.strerror or exc}")
     return {"name": name, "size_bytes": size, "sha256": digest}

@@ -342,7 +342,8 @@ PACKET_FIELDS = {
     "tunnel_src": ("tunnel_src", _OPT_ADDR, False),
     "tunnel_dst": ("tunnel_dst", _OPT_ADDR, False),
     "proto": ("proto", _U8, False),
-    "ip_len": ("ip_len", lambda v, path: _int(v, path, 0), False),
+    # (no IPv6 packet is longer: a larger length would be summed into byte counts)
+    "ip_len": ("ip_len", lambda v, path: _int(v, path, 0, C.IPV6_MAX_PACKET_LEN), False),
     "checksum_ok": ("checksum_ok", _typed(bool, "boolean", True), False),
     "deregistration": ("deregistration", _BOOL, False),
     "rfc4866": ("rfc4866", _BOOL, False),

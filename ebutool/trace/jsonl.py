@@ -24,6 +24,7 @@ from ebutool.core.addr import pton
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.core.exact_time import NS_DECIMALS
+from ebutool.core.names import readable_name
 from ebutool.core.units import NS_PER_US
 from ebutool.core.version import __version__
 from ebutool.records.record import HandoverEvent, Record, classify_bu
@@ -207,10 +208,24 @@ def _no_constant(text: str):
     raise ValueError(f"{text} is not a JSON number")
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """An object's members as a dict; a name given twice is an error, not last-wins
+    (RFC 8259 4: which value a reader keeps is unpredictable, so the line is not used)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        names = Counter(k for k, _ in pairs)
+        twice = next(k for k, _ in pairs if names[k] > 1)
+        raise ValueError(f"duplicate key {show(twice)} in a JSON object")
+    return obj
+
+
 def _parse(raw: bytes) -> dict:
     try:
         obj = json.loads(
-            raw.decode("utf-8").strip(), parse_float=Decimal, parse_constant=_no_constant
+            raw.decode("utf-8").strip(),
+            parse_float=Decimal,
+            parse_constant=_no_constant,
+            object_pairs_hook=_unique_keys,
         )
     except json.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
@@ -407,7 +422,7 @@ def header_json(source_name: str | None) -> dict:
         "type": "header",
         "format": FORMAT,
         "version": VERSION,
-        "source": source_name,
+        "source": None if source_name is None else readable_name(source_name),
         "generator": f"ebutool {__version__}",
     }
 

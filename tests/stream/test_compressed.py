@@ -185,3 +185,23 @@ def test_compressed_empty_is_exit_3(tmp_path):
     empty.write_bytes(gzip.compress(b""))
     result = _analyze(empty)
     assert result.exit_code == 3 and "gzip-compressed, but empty inside" in result.output
+
+
+@pytest.mark.parametrize("packing", sorted(COMPRESSORS))
+def test_compressed_trace_may_begin_with_blank_lines(tmp_path, packing):
+    """A trace whose first lines are blank (or white space) is a trace, plain or
+    compressed alike; compressed, it was 'not a capture or trace' (exit 3)."""
+    text = b"\n\n  \n\t\n" + (SAMPLES / "standard.jsonl").read_bytes()
+    plain, packed = tmp_path / "plain.jsonl", tmp_path / "packed.jsonl"
+    plain.write_bytes(text)
+    packed.write_bytes(COMPRESSORS[packing](text))
+    want, got = _frame(_analyze(plain)), _frame(_analyze(packed))
+    assert len(want) == 3
+    pd.testing.assert_frame_equal(got.drop(columns="source"), want.drop(columns="source"))
+
+
+def test_compressed_blank_lines_only_is_the_plain_diagnosis(tmp_path):
+    packed = tmp_path / "blank.jsonl.gz"
+    packed.write_bytes(gzip.compress(b"\n \n\n\n\n"))
+    result = _analyze(packed)
+    assert result.exit_code == 3 and "only blank lines, not a trace" in result.output

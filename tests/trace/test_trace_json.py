@@ -292,7 +292,7 @@ def records(draw):
         rh2=rh2,
         tunnel_src=tun and tun[0],
         tunnel_dst=tun and tun[1],
-        ip_len=draw(st.integers(0, 70000)),
+        ip_len=draw(st.integers(0, 65575)),  # (40 + the 16-bit Payload Length at most)
         source="h.jsonl",
     )
     if draw(st.booleans()):  # decrypted from ESP (ebutool.esp)
@@ -517,6 +517,9 @@ def _ebu(**changes):
         ({"msg": "EBA"}, 'msg: "EBA" is not one of'),
         ({"mh": KeyError}, "msg EBU needs 'mh'"),
         ({"hom": HOA}, "unexpected field 'hom'"),
+        # no IPv6 packet is longer than 40 + 65535 octets (RFC 8200 3; no jumbograms)
+        ({"ip_len": 65576}, "ip_len: 65576 is out of range 0..65575"),
+        ({"ip_len": 10**12}, "ip_len: 1000000000000 is out of range 0..65575"),
     ],
 )
 def test_schema_errors_are_counted_with_line_and_field(changes, where):
@@ -529,6 +532,11 @@ def test_schema_errors_are_counted_with_line_and_field(changes, where):
     assert (
         schema_errors(_ebu(**changes)) or "needs" in where or "IPv6" in where
     )  # the schema agrees
+
+
+def test_the_longest_ipv6_packet_is_a_valid_ip_len():
+    (rec,), diag = read_lines([_ebu(ip_len=65575)])
+    assert rec.ip_len == 65575 and diag.total == 0 and schema_errors(_ebu(ip_len=65575)) == []
 
 
 def test_x_annotations_are_free():

@@ -9,6 +9,7 @@ the ones the test put in.
 
 from __future__ import annotations
 
+import io
 import struct
 
 import pytest
@@ -102,6 +103,50 @@ def test_truncated_tunnel_keeps_outer_packet():
     pkt, problems = decode(raw)
     assert pkt is not None and pkt.proto == 41 and pkt.tunnel_src is None
     assert [c for c, _ in problems] == ["truncated_ipv6"]
+
+
+def _reverse_tunnelled_hoti() -> bytes:
+    return bytes(IPv6(src=MN_COA, dst=HA) / IPv6(src=MN_HOA, dst=CN) / MIP6MH_HoTI(cookie=b"C" * 8))
+
+
+@pytest.mark.parametrize(
+    "cut, code",
+    [
+        (40 + 20, "truncated_ipv6"),  # the snap length ends inside the tunnelled header
+        (40, "truncated_ipv6"),  # the tunnelled packet not captured at all
+        (None, "not_ipv6"),  # what follows next header 41 is no IPv6 header
+    ],
+)
+def test_cut_tunnelled_packet_is_undecodable_not_unrelated(cut, code):
+    """An MN-HA reverse tunnel whose tunnelled packet cannot be decoded is a counted
+    diagnosis and an ``undecodable_ipv6`` frame; it was counted ``not_mobility_related``."""
+    raw = _reverse_tunnelled_hoti()
+    raw = raw[:cut] if cut is not None else raw[:40] + b"\x45" + raw[41:]  # version 4
+    diag, stats = Diagnostics(), StreamStats()
+    assert record_from_packet(7, 10**18, raw, 0, diag, stats) is None
+    assert dict(diag.counts) == {code: 1} and diag.kept[0].frame == 7
+    assert dict(stats.skipped) == {"undecodable_ipv6": 1} and stats.relevant == 0
+
+
+def test_cut_tunnelled_packet_in_a_capture_fast_and_reference_alike():
+    from ebutool.capture import open_frames
+    from ebutool.stream.reader import capture_records, records_from_frames
+    from tests.support.rfc_packets import pcap
+
+    whole = _reverse_tunnelled_hoti()
+    data = pcap([(10**18, whole), (10**18 + 1, whole[: 40 + 20]), (10**18 + 2, whole)])
+    runs = []
+    for fast in (True, False):
+        diag, stats = Diagnostics(), StreamStats()
+        if fast:
+            recs = list(capture_records(io.BytesIO(data), diag, stats))
+        else:
+            recs = list(records_from_frames(open_frames(io.BytesIO(data), diag), diag, stats))
+        assert [(r.frame, r.msg) for r in recs] == [(1, "HoTI"), (3, "HoTI")]
+        assert diag.counts == {"truncated_ipv6": 1}
+        assert dict(stats.skipped) == {"undecodable_ipv6": 1}
+        runs.append(stats)
+    assert runs[0] == runs[1]
 
 
 def test_tunnels_nested_too_deep():

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from ebutool.core.names import readable_text
 from ebutool.report.html.data import ReportData, collect
 from ebutool.report.html.figures import NO_FIGURES, figures_available
 from ebutool.report.html.settings import ReportOptions
@@ -119,7 +120,7 @@ def write_report(page: str, path: str | OutputFile) -> None:
     from ebutool.core.output_file import OutputFile
 
     out = path if isinstance(path, OutputFile) else OutputFile(path)
-    out.write(page.encode("utf-8"))
+    out.write(readable_text(page).encode("utf-8"))  # (a file name not UTF-8: escaped)
     if not isinstance(path, OutputFile):
         try:
             out.commit()
