@@ -45,6 +45,10 @@ R_NO_KCN = "no Kcn for this correspondent node"
 R_NO_NONCES = "no nonce table for this correspondent node"
 R_NO_BU = "no Binding Update seen for this acknowledgement"
 R_NO_WIRE = "no Mobility Header octets to compute the authenticator on"
+# The capture holds fewer octets of the message than its Header Len says (snaplen): the
+# authenticator covers the whole message, so it cannot be computed, and a missing
+# option may only be missing from the capture.
+R_CUT_OFF = "{msg} cut off by the capture ({got} of {total} octets)"
 R_REJECTED_NO_AUTH = "status {status} ({name}) without Binding Authorization Data option"
 R_NONCE_AGE_UNKNOWN = (
     "; nonce age unknown (no HoT/CoT with nonce index {index} in the capture and no "
