@@ -37,13 +37,17 @@ from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
 from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate, HomeTest
-from ebutool.wire.mh.mobility_options import BindingAuthorizationData
+from ebutool.wire.mh.mobility_options import BindingAuthorizationData, NonceIndices
 
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
 MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
 STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
 AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"  # standard or early cannot be told
+# A BU to a CN the capture cut before its Nonce Indices option: its care-of nonce index
+# (0 in an EBU, DESIGN.md section 3) is not in the capture, so standard or early cannot
+# be told; the reader labels it BU.
+CUT_OFF_NOTE = "bu_cut_off"
 NS_PER_S = 1_000_000_000
 
 
@@ -147,6 +151,8 @@ class Reconstructor(MessageHandlers):
             note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
         if note == AMBIGUOUS_NOTE and verdict == "valid":
             note = None  # its MAC verified with the early Kbm: an EBU
+        if note is None and rec.msg == "BU" and _cut_before_nonce_indices(rec):
+            note = CUT_OFF_NOTE
         if res is None:
             if rec.mh is not None:
                 self.diag.warn(
@@ -521,3 +527,16 @@ def check_order(items: Iterable, diag: Diagnostics) -> Iterator:
         else:
             last_ts, last_frame = it.ts_ns, it.frame
         yield it
+
+
+def _cut_before_nonce_indices(rec: Record) -> bool:
+    """A BU to a CN (not a home registration, not a deregistration, which needs no care-of
+    nonce) that the capture cut short with no Nonce Indices option in what it holds."""
+    bu = rec.mh
+    return (
+        isinstance(bu, BindingUpdate)
+        and bu.truncated
+        and not bu.flags & BU_FLAG_H
+        and not rec.deregistration
+        and not any(isinstance(o, NonceIndices) for o in bu.options)
+    )
