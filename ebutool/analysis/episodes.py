@@ -33,7 +33,13 @@ from ebutool.analysis.state import (
     with_added,
 )
 from ebutool.core.bounded import make_room, put
-from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, ProtocolConfig
+from ebutool.core.constants import (
+    DEFAULT_CONFIG,
+    NH_ESP,
+    NH_MOBILITY,
+    NH_MOBILITY_OLD,
+    ProtocolConfig,
+)
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
 from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate, HomeTest
@@ -89,7 +95,12 @@ class Reconstructor(MessageHandlers):
         if isinstance(item, HandoverEvent):
             self._event(item)
         elif item.mh is None and item.msg == "data":
-            self._data(item)  # most records: no verdict, no note (called here: one call less)
+            if item.proto == NH_MOBILITY or item.proto == NH_MOBILITY_OLD:
+                # A Mobility Header the reader could not decode (cut inside its fixed
+                # fields): signalling, never the first route-optimised data of a latency
+                self._record(replace(item, msg="other"))
+            else:
+                self._data(item)  # most records: no verdict, no note (one call less here)
         else:
             self._record(item)
         if not self.closed:
