@@ -35,6 +35,7 @@ from ebutool.analysis.state import (
 from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
+    MOPT_NONCE_INDICES,
     NH_ESP,
     NH_MOBILITY,
     NH_MOBILITY_OLD,
@@ -43,7 +44,11 @@ from ebutool.core.constants import (
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
 from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate, HomeTest
-from ebutool.wire.mh.mobility_options import BindingAuthorizationData, NonceIndices
+from ebutool.wire.mh.mobility_options import (
+    BindingAuthorizationData,
+    NonceIndices,
+    malformed_length,
+)
 
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
@@ -54,6 +59,7 @@ AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"  # standard or early cannot be told
 # (0 in an EBU, DESIGN.md section 3) is not in the capture, so standard or early cannot
 # be told; the reader labels it BU.
 CUT_OFF_NOTE = "bu_cut_off"
+MALFORMED_NOTE = "nonce_indices_malformed"  # likewise: its Nonce Indices have a wrong length
 NS_PER_S = 1_000_000_000
 
 
@@ -162,8 +168,8 @@ class Reconstructor(MessageHandlers):
             note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
         if note == AMBIGUOUS_NOTE and verdict == "valid":
             note = None  # its MAC verified with the early Kbm: an EBU
-        if note is None and rec.msg == "BU" and _cut_before_nonce_indices(rec):
-            note = CUT_OFF_NOTE
+        if note is None and rec.msg == "BU" and _care_of_index_unread(rec):
+            note = CUT_OFF_NOTE if rec.mh is not None and rec.mh.truncated else MALFORMED_NOTE
         if res is None:
             if rec.mh is not None:
                 self.diag.warn(
@@ -540,14 +546,13 @@ def check_order(items: Iterable, diag: Diagnostics) -> Iterator:
         yield it
 
 
-def _cut_before_nonce_indices(rec: Record) -> bool:
+def _care_of_index_unread(rec: Record) -> bool:
     """A BU to a CN (not a home registration, not a deregistration, which needs no care-of
-    nonce) that the capture cut short with no Nonce Indices option in what it holds."""
+    nonce) whose Nonce Indices option is not readable: the capture cut the message short
+    with no Nonce Indices in what it holds, or the option has a wrong length."""
     bu = rec.mh
-    return (
-        isinstance(bu, BindingUpdate)
-        and bu.truncated
-        and not bu.flags & BU_FLAG_H
-        and not rec.deregistration
-        and not any(isinstance(o, NonceIndices) for o in bu.options)
-    )
+    if not isinstance(bu, BindingUpdate) or bu.flags & BU_FLAG_H or rec.deregistration:
+        return False
+    if any(isinstance(o, NonceIndices) for o in bu.options):
+        return False
+    return bu.truncated or malformed_length(bu.options, MOPT_NONCE_INDICES) is not None

@@ -19,6 +19,7 @@ from ebutool.core.constants import (
     BA_STATUS_EXPIRED_HOME_NONCE,
     BA_STATUS_EXPIRED_NONCES,
     BA_STATUS_SEQ_OUT_OF_WINDOW,
+    MOPT_NONCE_INDICES,
 )
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.sequence import seq_greater
@@ -56,6 +57,7 @@ from ebutool.oracle.verdicts import (
     R_NO_WIRE,
     R_NONCE_AGE_BACKWARDS,
     R_NONCE_AGE_UNKNOWN,
+    R_NONCE_INDICES_MALFORMED,
     R_NONCE_OLD,
     R_REJECTED_NO_AUTH,
     R_TOKEN_OLD,
@@ -79,6 +81,7 @@ from ebutool.wire.mh.mobility_options import (
     BindingAuthorizationData,
     CareOfTestOption,
     NonceIndices,
+    malformed_length,
 )
 
 if TYPE_CHECKING:
@@ -316,7 +319,9 @@ class BindingChecks:
         sent = Sent(rec.ts_ns, msg, forms)
         sent.basis = basis
         if ni is None:
-            sent.fail = (INVALID, R_NO_NONCE_INDICES)
+            bad = malformed_length(rec.mh.options, MOPT_NONCE_INDICES) if rec.mh else None
+            reason = R_NO_NONCE_INDICES if bad is None else R_NONCE_INDICES_MALFORMED
+            sent.fail = (INVALID, reason.format(length=bad))
             return sent
         sent.home_index, sent.careof_index = ni.home_index, ni.careof_index
         cn = rec.dst

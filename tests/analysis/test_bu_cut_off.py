@@ -16,6 +16,8 @@ import pytest
 
 import ebutool
 from ebutool.core.diagnostics import Diagnostics
+from tests.support import rfc_packets as P
+from tests.support import rr
 from tests.support.rfc_scenarios import Scenario, ns
 
 PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
@@ -79,3 +81,38 @@ def test_bu_cut_after_its_nonce_indices_is_still_classified(tmp_path, early):
     assert row["kind"] == ("early" if early else "standard")
     assert "bu_cut_off" not in (row["diagnosis"] or "")
     assert row["auth"] == "unknown"  # its MAC cannot be checked: not valid, not invalid
+
+
+def _ebu_with_malformed_nonce_indices(s: Scenario, t: float, seq: int) -> None:
+    """An EBU (home index 1, care-of index 0, home-only Kbm) whose Nonce Indices option
+    is 6 octets long (RFC 6275 6.2.6: 4), built by hand as Scenario.bu_cn builds one."""
+    bad_ni = (P.OPT_NONCE, struct.pack("!HHH", 1, 0, 0), (2, 0))
+    body = P.bu_body(seq, P.BU_A, 60)
+    mh = P.mobility_header(P.MH_BU, body, [bad_ni, P.AUTH_PLACEHOLDER], src=s.hoa, dst=s.cn)
+    mac = rr.authenticator(s.kbm(s.new, 1, None), s.new, s.cn, P.mac_data(mh))
+    mh = P.set_authenticator(mh, mac, s.hoa, s.cn)
+    s.add(t, P.packet(s.new, s.cn, P.NH_MH, mh, hoa=s.hoa))
+
+
+def test_a_bu_with_a_malformed_nonce_indices_option_is_ambiguous(tmp_path):
+    """Its care-of index cannot be read either: it was taken for a standard BU, quality
+    ok (and the oracle said "no Nonce Indices option")."""
+    s = Scenario()
+    s.data_up(900, s.old)
+    s.bu_ha(T0, seq=10)
+    s.hoti(T0 + 0.01, H)
+    s.ba_ha(T0 + 20, seq=10)
+    s.hot(T0 + 15, H, index=1)
+    _ebu_with_malformed_nonce_indices(s, T0 + 16, seq=20)
+    s.data_up(T0 + 17, s.new)
+    s.ba_cn(T0 + 40, seq=20, key=(1, None))
+    s.data_down(T0 + 45, s.new)
+    path = s.write(tmp_path)
+    row = ebutool.analyze(path, diag=Diagnostics(), vantage="mn").query("cn.notna()").iloc[0]
+    assert row["quality"] == "ambiguous_classification"
+    assert "nonce_indices_malformed" in row["diagnosis"].split(";")
+    bu = ebutool.verify(path).query("seq == 20 and msg in ('BU', 'EBU')").iloc[0]
+    assert (bu["verdict"], bu["reason"]) == (
+        "invalid",
+        "malformed Nonce Indices option (6 octets, not 4)",
+    )
