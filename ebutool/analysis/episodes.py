@@ -35,6 +35,7 @@ from ebutool.analysis.state import (
 from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
+    MOPT_AUTH_DATA,
     MOPT_NONCE_INDICES,
     NH_ESP,
     NH_MOBILITY,
@@ -433,10 +434,14 @@ class Reconstructor(MessageHandlers):
             and isinstance(rec.mh, BindingAcknowledgement)
             and rec.mh.status < 128
             and rec.mh.option(BindingAuthorizationData) is None
+            and not rec.mh.truncated
+            and malformed_length(rec.mh.options, MOPT_AUTH_DATA) is None
         ):
             # A CN's accepting BA carries Binding Authorization Data (RFC 6275 6.1.8; only
             # its refusals for expired nonces may lack it), an HA's does not (IPsec
-            # protects it): the HA of an MN whose BU to it the capture missed.
+            # protects it): the HA of an MN whose BU to it the capture missed.  Not a BA
+            # the capture cut short or whose option has a wrong length: its Binding
+            # Authorization Data may be past the cut, or there but unreadable.
             self.book.learn_ha(mn, res.peer)
         book = self.book
         # Roles inline (AddressBook.is_ha): this runs for every record.
