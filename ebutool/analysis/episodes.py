@@ -33,17 +33,34 @@ from ebutool.analysis.state import (
     with_added,
 )
 from ebutool.core.bounded import make_room, put
-from ebutool.core.constants import DEFAULT_CONFIG, NH_ESP, ProtocolConfig
+from ebutool.core.constants import (
+    DEFAULT_CONFIG,
+    MOPT_AUTH_DATA,
+    MOPT_NONCE_INDICES,
+    NH_ESP,
+    NH_MOBILITY,
+    NH_MOBILITY_OLD,
+    ProtocolConfig,
+)
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
 from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate, HomeTest
-from ebutool.wire.mh.mobility_options import BindingAuthorizationData
+from ebutool.wire.mh.mobility_options import (
+    BindingAuthorizationData,
+    NonceIndices,
+    malformed_length,
+)
 
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
 MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
 STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
 AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"  # standard or early cannot be told
+# A BU to a CN the capture cut before its Nonce Indices option: its care-of nonce index
+# (0 in an EBU, DESIGN.md section 3) is not in the capture, so standard or early cannot
+# be told; the reader labels it BU.
+CUT_OFF_NOTE = "bu_cut_off"
+MALFORMED_NOTE = "nonce_indices_malformed"  # likewise: its Nonce Indices have a wrong length
 NS_PER_S = 1_000_000_000
 
 
@@ -85,7 +102,12 @@ class Reconstructor(MessageHandlers):
         if isinstance(item, HandoverEvent):
             self._event(item)
         elif item.mh is None and item.msg == "data":
-            self._data(item)  # most records: no verdict, no note (called here: one call less)
+            if item.proto == NH_MOBILITY or item.proto == NH_MOBILITY_OLD:
+                # A Mobility Header the reader could not decode (cut inside its fixed
+                # fields): signalling, never the first route-optimised data of a latency
+                self._record(replace(item, msg="other"))
+            else:
+                self._data(item)  # most records: no verdict, no note (one call less here)
         else:
             self._record(item)
         if not self.closed:
@@ -147,6 +169,8 @@ class Reconstructor(MessageHandlers):
             note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
         if note == AMBIGUOUS_NOTE and verdict == "valid":
             note = None  # its MAC verified with the early Kbm: an EBU
+        if note is None and rec.msg == "BU" and _care_of_index_unread(rec):
+            note = CUT_OFF_NOTE if rec.mh is not None and rec.mh.truncated else MALFORMED_NOTE
         if res is None:
             if rec.mh is not None:
                 self.diag.warn(
@@ -410,10 +434,14 @@ class Reconstructor(MessageHandlers):
             and isinstance(rec.mh, BindingAcknowledgement)
             and rec.mh.status < 128
             and rec.mh.option(BindingAuthorizationData) is None
+            and not rec.mh.truncated
+            and malformed_length(rec.mh.options, MOPT_AUTH_DATA) is None
         ):
             # A CN's accepting BA carries Binding Authorization Data (RFC 6275 6.1.8; only
             # its refusals for expired nonces may lack it), an HA's does not (IPsec
-            # protects it): the HA of an MN whose BU to it the capture missed.
+            # protects it): the HA of an MN whose BU to it the capture missed.  Not a BA
+            # the capture cut short or whose option has a wrong length: its Binding
+            # Authorization Data may be past the cut, or there but unreadable.
             self.book.learn_ha(mn, res.peer)
         book = self.book
         # Roles inline (AddressBook.is_ha): this runs for every record.
@@ -521,3 +549,15 @@ def check_order(items: Iterable, diag: Diagnostics) -> Iterator:
         else:
             last_ts, last_frame = it.ts_ns, it.frame
         yield it
+
+
+def _care_of_index_unread(rec: Record) -> bool:
+    """A BU to a CN (not a home registration, not a deregistration, which needs no care-of
+    nonce) whose Nonce Indices option is not readable: the capture cut the message short
+    with no Nonce Indices in what it holds, or the option has a wrong length."""
+    bu = rec.mh
+    if not isinstance(bu, BindingUpdate) or bu.flags & BU_FLAG_H or rec.deregistration:
+        return False
+    if any(isinstance(o, NonceIndices) for o in bu.options):
+        return False
+    return bu.truncated or malformed_length(bu.options, MOPT_NONCE_INDICES) is not None

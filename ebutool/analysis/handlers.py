@@ -101,7 +101,8 @@ class MessageHandlers:
         else:  # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
             if ep is not None:
-                if ep.be_cause_other is None:
+                # (an undecodable MH, mh None, is no unknown MH type a BE could answer)
+                if ep.be_cause_other is None and rec.mh is not None:
                     ep.be_cause_other = rec.frame
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, "MN", role, rec.esp_spi is not None))
 

@@ -19,6 +19,7 @@ from ebutool.core.constants import (
     BA_STATUS_EXPIRED_HOME_NONCE,
     BA_STATUS_EXPIRED_NONCES,
     BA_STATUS_SEQ_OUT_OF_WINDOW,
+    MOPT_NONCE_INDICES,
 )
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.sequence import seq_greater
@@ -41,6 +42,7 @@ from ebutool.oracle.verdicts import (
     NONCE_STATUSES,
     R_AUTH_OK,
     R_COT_OPTION_BAD,
+    R_CUT_OFF,
     R_INDEX0_AMBIGUOUS,
     R_INDEX0_COT_SEEN,
     R_INDEX0_EARLY,
@@ -55,6 +57,7 @@ from ebutool.oracle.verdicts import (
     R_NO_WIRE,
     R_NONCE_AGE_BACKWARDS,
     R_NONCE_AGE_UNKNOWN,
+    R_NONCE_INDICES_MALFORMED,
     R_NONCE_OLD,
     R_REJECTED_NO_AUTH,
     R_TOKEN_OLD,
@@ -78,10 +81,21 @@ from ebutool.wire.mh.mobility_options import (
     BindingAuthorizationData,
     CareOfTestOption,
     NonceIndices,
+    malformed_length,
 )
 
 if TYPE_CHECKING:
     pass
+
+
+def cut_off(rec: Record) -> str | None:
+    """The reason a BU's or BA's authenticator cannot be checked when the capture cut the
+    message short (snaplen); None when it is whole."""
+    m = rec.mh
+    if m is None or not m.truncated or m.header_len is None:
+        return None
+    got = len(rec.mh_wire) if rec.mh_wire is not None else 0
+    return R_CUT_OFF.format(msg=m.NAME, got=got, total=(m.header_len + 1) * 8)
 
 
 _KCN_TOKEN_CACHE = 256  # Kcn-basis tokens cached (cleared when full: a HoT's token is
@@ -223,12 +237,21 @@ class BindingChecks:
         keys = self.keys
         basis = BASIS_KCN if keys._cns and keys.usable(cn) else BASIS_CAPTURE  # (as above)
         sent = self._sent_for(rec, msg, forms, basis, ni, mn, coa)
+        cut = cut_off(rec) if bu.truncated else None
+        if cut is not None and ni is None:
+            sent.fail = (UNVERIFIABLE, cut)  # the Nonce Indices may be past the cut
         put(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
         v = Verdict(rec.frame, ts_ns / NS_PER_S, msg, mn, cn, coa, bu.sequence)
         v.key_form = forms[0] if len(forms) == 1 else None
         v.basis = basis
         if ni is not None:
             v.home_index, v.careof_index = ni.home_index, ni.careof_index
+        if cut is not None:
+            # Cut by the snaplen: the MAC covers the whole message, and a missing option
+            # may be missing from the capture only -- not a wrong or absent MAC.  The
+            # keys its nonce indices name are still kept (above) for its BA.
+            v.verdict, v.reason = UNVERIFIABLE, cut
+            return v
         if auth is None:
             v.verdict, v.reason = INVALID, R_NO_AUTH
             return v
@@ -296,7 +319,9 @@ class BindingChecks:
         sent = Sent(rec.ts_ns, msg, forms)
         sent.basis = basis
         if ni is None:
-            sent.fail = (INVALID, R_NO_NONCE_INDICES)
+            bad = malformed_length(rec.mh.options, MOPT_NONCE_INDICES) if rec.mh else None
+            reason = R_NO_NONCE_INDICES if bad is None else R_NONCE_INDICES_MALFORMED
+            sent.fail = (INVALID, reason.format(length=bad))
             return sent
         sent.home_index, sent.careof_index = ni.home_index, ni.careof_index
         cn = rec.dst
@@ -445,6 +470,10 @@ class BindingChecks:
         v.tokens_from = sent.tokens_from()
         if n:
             v.key_form = sent.form(sent.match) if sent.match is not None else sent.forms[0]
+        cut = cut_off(rec) if ba.truncated else None
+        if cut is not None:
+            v.verdict, v.reason = UNVERIFIABLE, cut  # (as for a BU cut off)
+            return v
         cot_problem = None
         if cot is not None:
             index = ni.careof_index if ni is not None else None

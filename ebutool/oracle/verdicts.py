@@ -30,6 +30,7 @@ R_CAREOF_TOKEN_OK = "care-of keygen token matches Kcn"
 R_MISMATCH = "authenticator mismatch"
 R_NO_AUTH = "no Binding Authorization Data option"
 R_NO_NONCE_INDICES = "no Nonce Indices option"
+R_NONCE_INDICES_MALFORMED = "malformed Nonce Indices option ({length} octets, not 4)"
 R_UNKNOWN_NONCE = "unknown nonce index {index}"
 R_UNKNOWN_NONCES = "unknown nonce indices {home} (home) and {careof} (care-of)"
 R_NONCE_OLD = "nonce older than MAX_NONCE_LIFETIME"
@@ -45,6 +46,10 @@ R_NO_KCN = "no Kcn for this correspondent node"
 R_NO_NONCES = "no nonce table for this correspondent node"
 R_NO_BU = "no Binding Update seen for this acknowledgement"
 R_NO_WIRE = "no Mobility Header octets to compute the authenticator on"
+# The capture holds fewer octets of the message than its Header Len says (snaplen): the
+# authenticator covers the whole message, so it cannot be computed, and a missing
+# option may only be missing from the capture.
+R_CUT_OFF = "{msg} cut off by the capture ({got} of {total} octets)"
 R_REJECTED_NO_AUTH = "status {status} ({name}) without Binding Authorization Data option"
 R_NONCE_AGE_UNKNOWN = (
     "; nonce age unknown (no HoT/CoT with nonce index {index} in the capture and no "

@@ -195,6 +195,15 @@ def decode_options(buf: bytes, problems: list[str]) -> list[Option]:
     return opts
 
 
+def malformed_length(options: list[Option], otype: int) -> int | None:
+    """The data length of an option of the known type ``otype`` that came with a wrong
+    length (decode_options keeps it as an UnknownOption), or None: there is none such."""
+    for o in options:
+        if isinstance(o, UnknownOption) and o.type == otype:
+            return len(o.data)
+    return None
+
+
 def known_length(otype: int) -> int | None:
     """The data length an option of the known type ``otype`` must have (None: any)."""
     return _KNOWN[otype][0]
