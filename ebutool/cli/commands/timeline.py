@@ -14,6 +14,7 @@ from ebutool.cli.options import (
     ColumnsOpt,
     OutputOpt,
     QuietOpt,
+    claim_inputs,
     err,
     guarded,
     in_pieces,
@@ -95,6 +96,7 @@ def register(app: typer.Typer) -> None:
 
         figure = _figure_target(output, fmt)
         wanted = tl.canonical_mn(mn) if mn is not None else None
+        claim_inputs([file])
         out = output_file(output)
         diag = Diagnostics()
         # one pass, keeping only what is shown (issue 12: report/timeline_scan.py)
