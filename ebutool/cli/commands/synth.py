@@ -142,7 +142,10 @@ def register(app: typer.Typer) -> None:
 
             run = protect_run(result, esp)
             capture = replace(result, packets=run.packets)
-            written = write_sa_files(run.sas, esp_sa_out)
+            # put in place with the other outputs when the command ends (atomically, 0600)
+            written = write_sa_files(
+                run.sas, esp_sa_out, lambda p: output_file(p, "--esp-sa-out", secret=True)
+            )
             if not quiet:
                 err(
                     f"synth: ESP {esp}: {sum(run.protected.values())} packets protected, "
