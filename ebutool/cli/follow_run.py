@@ -50,9 +50,11 @@ def check_follow(fmt: OutputFormat, summary: bool, merge: bool, jobs: int) -> No
 def _open_output(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdout.buffer
+    from ebutool.cli.options import claim_file
     from ebutool.core.output_file import OutputFile
 
     OutputFile(path)  # the checks every output gets (directory, permissions)
+    claim_file(path, f"-o {path}", output=True)  # never the input it follows
     try:
         return open(path, "wb")  # noqa: SIM115 - closed by run_follow
     except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -101,11 +102,58 @@ def err(text: str) -> None:
 _OUTPUTS: list[OutputFile] = []
 
 
+# The files the running command reads and writes, by identity (_file_identity), with the
+# option or argument that names them: an output that is one of the inputs, or two outputs
+# that are one file, would clobber the input or lose one of them (a usage error, before
+# anything is written).
+_CLAIMED: list[tuple[object, str, bool]] = []
+
+
+def _file_identity(path: str) -> object | None:
+    """What makes two paths the same file: device and inode of an existing regular file
+    (also through ./, .. or a symbolic or hard link), the resolved path of a name that
+    does not exist yet; None for standard streams, devices and FIFOs (written in place,
+    never replaced, and /dev/null may take several outputs)."""
+    if path in ("-", ""):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("name", os.path.realpath(path))
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return ("file", st.st_dev, st.st_ino)
+
+
+def claim_file(path: str, what: str, *, output: bool) -> None:
+    """Note that the command reads (``output`` False) or writes ``path``, named ``what``
+    on its command line; a usage error if an output is the same file as another output
+    or an input."""
+    key = _file_identity(path)
+    if key is None:
+        return
+    for other_key, other, other_output in _CLAIMED:
+        if other_key == key and (output or other_output):
+            if output and other_output:
+                raise UsageError(f"{what} is the same file as {other}: give each output its own")
+            written, read = (what, other) if output else (other, what)
+            raise UsageError(f"{written} is the same file as {read}: it would overwrite it")
+    _CLAIMED.append((key, what, output))
+
+
+def claim_inputs(paths: Iterable[str]) -> None:
+    """Note the command's input files (:func:`claim_file`)."""
+    for path in paths:
+        claim_file(path, f"input {path}", output=False)
+
+
 def output_file(path: str, option: str = "-o", *, secret: bool = False) -> OutputFile:
     """The output ``path`` of option ``option``, checked now (call it before the work);
     the command's :func:`guarded` commits it when the command ends well, or discards it
-    (ebutool.core.output_file)."""
+    (ebutool.core.output_file).  An output that is an input or another output of the
+    command is a usage error (:func:`claim_file`)."""
     out = OutputFile(path, option, secret=secret)
+    claim_file(path, f"{option} {path}", output=True)
     _OUTPUTS.append(out)
     return out
 
@@ -113,6 +161,7 @@ def output_file(path: str, option: str = "-o", *, secret: bool = False) -> Outpu
 def _finish_outputs(ok: bool) -> None:
     outs = list(_OUTPUTS)
     _OUTPUTS.clear()
+    _CLAIMED.clear()
     try:
         for out in outs:
             out.commit() if ok else out.discard()
@@ -139,6 +188,7 @@ def guarded(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _CLAIMED.clear()  # a library user's earlier command
         try:
             try:
                 with fewer_collections():  # every command is one streaming run
@@ -197,6 +247,7 @@ def input_paths(args: Iterable[str], quiet: bool) -> list[str]:
 
     left_out: list[str] = []
     paths = expand_inputs(args, left_out)
+    claim_inputs(paths)
     if left_out and not quiet:
         shown = ", ".join(os.path.basename(p) for p in left_out[:3])
         more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
@@ -389,7 +440,8 @@ def write_weird_log(diag: Diagnostics, path: str | None) -> None:
         return
     from ebutool.report.zeek import render_weird
 
-    target = OutputFile(path)
+    claim_file(path, f"--weird-log {path}", output=True)
+    target = OutputFile(path, "--weird-log")
     try:
         target.write(render_weird(diag).encode("utf-8"))
         target.commit()

@@ -99,6 +99,18 @@ TENTATIVE_BINDING_LIFETIME_S = 3.0
 # controls (mobile nodes, correspondents, care-of addresses, cookies, ...; ebutool.core.bounded)
 MAX_STATE_ENTRIES = 20_000
 
+# The longest duration a constant may be: its nanoseconds (how times are kept, e.g. the
+# analysis's deadlines and synth's clock) must fit a signed 64-bit integer, about 292 years;
+# a larger value raised OverflowError (or wrapped) deep in the run instead of a usage error.
+MAX_DURATION_S = (2**63 - 1) // 10**9
+MAX_COUNT = 2**63 - 1  # the largest count (entries) a constant may be: an int64 too
+# synth's clock runs in whole microseconds (ebutool.core.units.ms_to_ns_us): a timer or
+# an interval below this would round to 0 (a retransmission timer of 0 never lets time pass)
+SYNTH_RESOLUTION_S = 1e-6
+# The synth constants that are timers, refused below its resolution (MAX_UPDATE_RATE's
+# window is n / rate with n = max(1, floor(rate)): never below 1 s)
+SYNTH_TIMERS = ("max_token_lifetime", "initial_bindack_timeout", "max_bindack_timeout")
+
 KIND_MH_TYPE = "mh_type"  # a ConstantSpec that is an optional MH type number
 MH_TYPE_RANGE = (8, 255)  # MH types a user may name: RFC 6275 uses 0-7
 
@@ -153,12 +165,27 @@ class ConstantSpec:
             )
         if value is None:
             return f"{self.option}: a value is needed ({self.constant}, {self.unit})"
-        if math.isfinite(value) and (value > 0 if self.positive else value >= 0):
+        if not (math.isfinite(value) and (value > 0 if self.positive else value >= 0)):
+            return (
+                f"{self.option} {value:g}: must be a finite number {self.bound} "
+                f"({self.constant}, {self.unit})"
+            )
+        least, most = self.limits
+        if least <= value <= most:
             return None
-        return (
-            f"{self.option} {value:g}: must be a finite number {self.bound} "
-            f"({self.constant}, {self.unit})"
-        )
+        side = f"at least {least:.10g}" if value < least else f"at most {most:.10g}"
+        why = "its nanoseconds must fit 64 bits" if self.unit in ("s", "1/s") else "a 64-bit count"
+        return f"{self.option} {value:g}: must be {side} ({self.constant}, {self.unit}: {why})"
+
+    @property
+    def limits(self) -> tuple[float, float]:
+        """The range a finite value must be in: a duration (s) or the interval of a rate
+        (1/s) whose nanoseconds fit an int64 (MAX_DURATION_S), a count below MAX_COUNT."""
+        if self.unit == "s":
+            return 0.0, float(MAX_DURATION_S)
+        if self.unit == "1/s":
+            return 1.0 / MAX_DURATION_S, 1e9  # an interval of 1 ns at most 1e9 per second
+        return 0.0, float(MAX_COUNT)
 
 
 def _constant(

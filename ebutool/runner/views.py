@@ -15,6 +15,7 @@ item 3): which is which, and their tables.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -50,7 +51,30 @@ def parse_clock_offsets(values: Iterable[str]) -> dict[str, tuple[float, float]]
                 f"--clock-offset {value!r}: expected PATH=SECONDS or PATH=SECONDS,PPM "
                 "(the file's clock minus the reference's)"
             ) from None
+        _check_offset(value, *out[path])
     return out
+
+
+# A clock drift of 1e6 ppm or more would stop or reverse the file's time.
+MAX_DRIFT_PPM = 1e6
+
+
+def _check_offset(value: str, seconds: float, ppm: float) -> None:
+    """An offset whose nanoseconds fit an int64 (how times are kept) and a drift that
+    keeps time moving forward; NaN or infinite: a usage error (it shifted every packet
+    to a meaningless time, or overflowed)."""
+    from ebutool.core.constants import MAX_DURATION_S
+
+    if not (math.isfinite(seconds) and abs(seconds) <= MAX_DURATION_S):
+        raise UsageError(
+            f"--clock-offset {value!r}: the offset must be a finite number of seconds "
+            f"within +-{MAX_DURATION_S} (its nanoseconds must fit 64 bits)"
+        )
+    if not (math.isfinite(ppm) and abs(ppm) < MAX_DRIFT_PPM):
+        raise UsageError(
+            f"--clock-offset {value!r}: the drift must be a finite number of ppm "
+            f"within +-{MAX_DRIFT_PPM:g}"
+        )
 
 
 def offsets_of(given: dict[str, Any] | None) -> dict[str, tuple[float, float]]:
@@ -65,6 +89,7 @@ def offsets_of(given: dict[str, Any] | None) -> dict[str, tuple[float, float]]:
                 0.0,
             )
         )
+        _check_offset(f"{path}={value}", *out[str(path)])
     return out
 
 

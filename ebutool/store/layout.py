@@ -59,9 +59,23 @@ def bindings_path(store: str, name: str) -> str:
     return os.path.join(store, BINDINGS, f"{name}{PART_SUFFIX}")
 
 
+def check_store_target(store: str, option: str = "-o") -> None:
+    """A store path that can be created: a usage error for an empty name, ``-`` (a store
+    is a directory, never standard output) or a missing parent directory, as every
+    other command's ``-o`` refuses one (ebutool.core.output_file)."""
+    if not store:
+        raise UsageError(f"{option}: empty store name")
+    if store == "-":
+        raise UsageError(f"{option} -: a store is a directory, not standard output; give a path")
+    parent = os.path.dirname(os.path.abspath(store))
+    if not os.path.isdir(parent):
+        raise UsageError(f"cannot write {option} {store}: no such directory {parent}")
+
+
 def create_store(store: str) -> None:
     """Make ``store`` a record store (an existing store is kept; a non-empty directory
     that is not a store is refused, so extraction never mixes into other files)."""
+    check_store_target(store)
     if os.path.exists(store) and not os.path.isdir(store):
         raise UsageError(f"{store}: exists and is not a directory")
     if os.path.isdir(store) and not is_store(store) and os.listdir(store):

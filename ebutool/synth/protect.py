@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ebutool.core import constants as C
 from ebutool.core.errors import UsageError
+from ebutool.core.output_file import OutputFile
 from ebutool.esp.algorithms import CIPHERS
 from ebutool.esp.encrypt import protect_packet
 from ebutool.esp.sa import WILDCARD, EspSA, SecretKey
@@ -200,23 +201,29 @@ def json_sas(sas: list[EspSA]) -> str:
     return json.dumps({"esp_sas": entries}, indent=2) + "\n"
 
 
-def write_secret(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (0600), as key files are."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+def write_secret(path: str, text: str, out: OutputFile | None = None) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (0600), as key files are,
+    atomically (a temporary file renamed into place: an interrupted run leaves no half
+    file; ebutool.core.output_file).  ``out``: the command's output for ``path``, put in
+    place when the command ends; None: written and put in place now."""
+    target = out if out is not None else OutputFile(path, "--esp-sa-out", secret=True)
+    target.write(text.encode("utf-8"))
+    if out is None:
+        try:
+            target.commit()
+        finally:
+            target.discard()
 
 
-def write_sa_files(sas: list[EspSA], prefix: str) -> list[str]:
+def write_sa_files(
+    sas: list[EspSA], prefix: str, output: Callable[[str], OutputFile] | None = None
+) -> list[str]:
     """PREFIX.esp_sa (Wireshark; not for AES-CMAC-96, which Wireshark lacks), PREFIX.xfrm
-    (ip xfrm state), PREFIX.esp.json; their paths."""
+    (ip xfrm state), PREFIX.esp.json; their paths.  ``output(path)`` gives the command's
+    output for each (ebutool.cli.options.output_file), else each is put in place now."""
     files = {f"{prefix}.xfrm": xfrm_state(sas), f"{prefix}.esp.json": json_sas(sas)}
     if all(sa.integrity in _WS_AUTH for sa in sas):
         files = {f"{prefix}.esp_sa": wireshark_table(sas), **files}
     for path, text in files.items():
-        write_secret(path, text)
+        write_secret(path, text, output(path) if output is not None else None)
     return list(files)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import closing
@@ -120,12 +121,23 @@ ToleranceOpt = Annotated[
     float,
     typer.Option(
         "--claim-tolerance",
+        callback=lambda v: _finite_tolerance(v),
         min=0.0,
         max=1.0,
         help="'About one RTT sooner' holds when the lower bound of the difference's interval "
         "reaches the median RTT_RO x (1 - this).",
     ),
 ]
+
+
+def _finite_tolerance(value: float) -> float:
+    """click's range check lets NaN through (every comparison with it is false): the
+    claim's verdict was then computed against a NaN threshold."""
+    if math.isnan(value):
+        raise typer.BadParameter(f"{value} is not in the range 0.0<=x<=1.0.")
+    return value
+
+
 SeedOpt = Annotated[
     int,
     typer.Option(

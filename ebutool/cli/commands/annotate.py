@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ebutool.cli.option_groups import esp_options, key_options, protocol_options
-from ebutool.cli.options import QuietOpt, err, guarded, output_file, print_diagnostics
+from ebutool.cli.options import QuietOpt, claim_inputs, err, guarded, output_file, print_diagnostics
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
@@ -87,6 +87,7 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"--vantage {vantage}: names another file than {capture}")
         elif vantage is not None:
             role = check_role(vantage.strip().lower())
+        claim_inputs([capture])
         out = output_file(output)
         diag = Diagnostics(keep=WARNINGS_KEPT)
         with _readable_twice(capture) as path:

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ebutool.cli.option_groups import esp_options, reading_options
-from ebutool.cli.options import OutputOpt, QuietOpt, err, guarded, output_file, print_diagnostics
+from ebutool.cli.options import (
+    OutputOpt,
+    QuietOpt,
+    claim_inputs,
+    err,
+    guarded,
+    output_file,
+    print_diagnostics,
+)
 from ebutool.core.diagnostics import Diagnostics
 
 if TYPE_CHECKING:
@@ -40,6 +48,7 @@ def register(app: typer.Typer) -> None:
         from ebutool.stream.reader import read_records
         from ebutool.trace.jsonl import write_trace
 
+        claim_inputs([file])
         out = output_file(output)
         diag, stats = Diagnostics(), StreamStats()
         records = read_records(file, diag, stats, esp_sas=esp_sas)

@@ -117,7 +117,9 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.analysis.vantage import parse_vantage_options
         from ebutool.runner.cluster import extract_files
+        from ebutool.store.layout import check_store_target
 
+        check_store_target(store)  # before any file is read
         given = parse_vantage_options(vantage or [])
 
         if cluster is not None and jobs != 1:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ebutool.cli.option_groups import protocol_options
-from ebutool.cli.options import QuietOpt, err, guarded, output_file
+from ebutool.cli.options import QuietOpt, claim_inputs, err, guarded, output_file
 from ebutool.core.errors import UsageError
 
 SynthOutputOpt = Annotated[
@@ -126,6 +126,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--esp and --esp-sa-out go together (the capture needs its SAs)")
         view_paths, clock = _view_options(views or [], clocks or [])
         # every output checked before the work, put in place when the command ends
+        claim_inputs([scenario])
         out = output_file(output)
         view_out = {role: output_file(path, "--view") for role, path in view_paths.items()}
         json_file = output_file(json_out, "--json") if json_out is not None else None
@@ -141,7 +142,10 @@ def register(app: typer.Typer) -> None:
 
             run = protect_run(result, esp)
             capture = replace(result, packets=run.packets)
-            written = write_sa_files(run.sas, esp_sa_out)
+            # put in place with the other outputs when the command ends (atomically, 0600)
+            written = write_sa_files(
+                run.sas, esp_sa_out, lambda p: output_file(p, "--esp-sa-out", secret=True)
+            )
             if not quiet:
                 err(
                     f"synth: ESP {esp}: {sum(run.protected.values())} packets protected, "

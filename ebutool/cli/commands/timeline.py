@@ -14,6 +14,7 @@ from ebutool.cli.options import (
     ColumnsOpt,
     OutputOpt,
     QuietOpt,
+    claim_inputs,
     err,
     guarded,
     in_pieces,
@@ -94,7 +95,10 @@ def register(app: typer.Typer) -> None:
         from ebutool.report.timeline_scan import scan_episodes
 
         figure = _figure_target(output, fmt)
+        if columns is not None and fmt is None and (figure or episode is not None):
+            raise _columns_unused()
         wanted = tl.canonical_mn(mn) if mn is not None else None
+        claim_inputs([file])
         out = output_file(output)
         diag = Diagnostics()
         # one pass, keeping only what is shown (issue 12: report/timeline_scan.py)
@@ -199,5 +203,15 @@ def _draw(
         save_figure(ladder_figure(ladder), out)
     elif fmt is not None:
         write_table(ladder.table(), fmt, out, columns=columns, name="ebutool_ladder", quiet=quiet)
+    elif columns is not None:
+        raise _columns_unused()  # the one episode of the input, found after reading it
     else:
         out.write(tl.render_text(ladder).encode("utf-8"))
+
+
+def _columns_unused() -> UsageError:
+    """--columns with a diagram: it has no columns (it was silently ignored)."""
+    return UsageError(
+        "--columns chooses the columns of a table: a diagram has none; give --format "
+        "(e.g. -f csv) for the episode's messages as a table, or leave --columns out"
+    )

@@ -1,0 +1,90 @@
+"""An output that is one of the inputs, or two outputs that are one file: a usage error
+(exit 2, one line) before anything is written; the input stays as it was."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import SAMPLES, run_cli
+
+
+@pytest.fixture
+def capture(tmp_path: Path) -> Path:
+    path = tmp_path / "a.pcap"
+    shutil.copyfile(SAMPLES / "standard.pcap", path)
+    return path
+
+
+def _refused(result) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "same file" in lines[0], result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["analyze", "{a}", "-o", "{a}"],
+        ["analyze", "{a}", "-o", "{dot}"],
+        ["analyze", "{a}", "-o", "{link}"],
+        ["analyze", "{dir}", "-o", "{a}"],
+        ["analyze", "--follow", "{a}", "-f", "csv", "-o", "{a}"],
+        ["analyze", "{a}", "-o", "/dev/null", "--weird-log", "{a}"],
+        ["convert", "{a}", "-o", "{link}"],
+        ["timeline", "{a}", "-f", "csv", "-o", "{a}"],
+        ["annotate", "{a}", "-o", "{a}"],
+        ["replay", "{a}", "-o", "{a}"],
+        ["report", "{a}", "-o", "{a}"],
+        ["verify", "{a}", "-o", "{a}"],
+        ["decode", "{a}", "-o", "{a}"],
+        ["compare", "{a}", "-o", "{a}"],
+    ],
+)
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(
+    capture: Path, args: list[str]
+) -> None:
+    link = capture.parent / "link.pcap"
+    link.symlink_to(capture.name)
+    before = capture.read_bytes()
+    names = {"a": capture, "dot": f"{capture.parent}/./a.pcap", "link": link, "dir": capture.parent}
+    result = run_cli(*[a.format(**names) for a in args])
+    _refused(result)
+    assert capture.read_bytes() == before
+    assert sorted(os.listdir(capture.parent)) == ["a.pcap", "link.pcap"]  # no temporary left
+
+
+def test_synth_scenario_is_an_input(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    shutil.copyfile(SAMPLES / "standard.toml", scenario)
+    result = run_cli("synth", scenario, "-o", scenario)
+    _refused(result)
+    assert scenario.read_bytes() == (SAMPLES / "standard.toml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["analyze", "{a}", "-f", "csv", "-o", "{x}", "--provenance", "{x}"],
+        ["analyze", "{a}", "-f", "csv", "-o", "{x}", "--weird-log", "{x}"],
+        ["replay", "{a}", "-o", "{x}", "--divergences", "{x}"],
+        ["replay", "{a}", "-o", "{x}", "--decisions", "{x}"],
+        ["synth", "{toml}", "-o", "{x}", "--json", "{x}"],
+        ["synth", "{toml}", "-o", "{x}", "--view", "cn={x}"],
+    ],
+)
+def test_two_outputs_that_are_one_file_are_refused(
+    capture: Path, tmp_path: Path, args: list[str]
+) -> None:
+    x = tmp_path / "x.csv"
+    result = run_cli(*[a.format(a=capture, x=x, toml=SAMPLES / "standard.toml") for a in args])
+    _refused(result)
+    assert not x.exists()
+
+
+def test_the_same_input_twice_and_devices_are_not_refused(capture: Path) -> None:
+    result = run_cli("analyze", capture, capture, "-o", "/dev/null", "--weird-log", "/dev/null")
+    assert result.exit_code == 0, result.output
