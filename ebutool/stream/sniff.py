@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.core.keyfile import shown_path
+from ebutool.core.stdio import stdin_buffer
 from ebutool.stream.compressed import MAGIC_NEED, compression_of, decompressed
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def open_input(
     while reading it is a ``truncated_compressed_stream`` warning in ``diag``."""
     name = "-" if str(source) == "-" else os.fspath(source)
     if name == "-":
-        raw = sys.stdin.buffer
+        raw = stdin_buffer()
     else:
         try:
             if content is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +13,7 @@ from ebutool.cli.options import QuietOpt, err, guarded, output_file, print_diagn
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
+from ebutool.core.stdio import stdin_buffer, stdout_is_terminal
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         from ebutool.analysis.vantage import check_role, parse_vantage_options, role_for
         from ebutool.annotate import annotate
 
-        if output == "-" and sys.stdout.isatty():
+        if output == "-" and stdout_is_terminal():
             raise UsageError("annotate writes a binary pcapng: give -o PATH or redirect stdout")
         role = None
         if vantage is not None and "=" in vantage:
@@ -113,7 +113,7 @@ class _readable_twice:
         if self.path != "-":
             return self.path
         self._tmp = tempfile.NamedTemporaryFile(prefix="ebutool-annotate-", suffix=".cap")  # noqa: SIM115
-        shutil.copyfileobj(sys.stdin.buffer, self._tmp)
+        shutil.copyfileobj(stdin_buffer(), self._tmp)
         self._tmp.flush()
         return self._tmp.name
 
