@@ -10,11 +10,11 @@ like files.
 from __future__ import annotations
 
 import os
-import sys
 from typing import BinaryIO
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
+from ebutool.core.stdio import stdin_buffer
 
 WINDOW = 4 << 20  # octets read per call; large reads keep the loop in C
 PROGRESS_EVERY = 1 << 20  # octets between progress reports
@@ -110,7 +110,7 @@ class Window:
 def open_window(source: str | os.PathLike | BinaryIO, diag: Diagnostics) -> Window:
     """A :class:`Window` on a path, ``"-"`` (standard input) or a binary file object."""
     if isinstance(source, str) and source == "-":
-        return Window(sys.stdin.buffer, "<stdin>", False, diag)
+        return Window(stdin_buffer(), "<stdin>", False, diag)
     if isinstance(source, (str, bytes, os.PathLike)):
         name = os.fsdecode(source)
         try:

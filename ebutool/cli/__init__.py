@@ -23,6 +23,9 @@ def main() -> None:
     "Exit status"); signals blocked by the parent are unblocked once handled.  A command
     module that cannot be loaded is a bug: one line naming it and the cause, exit
     status 4; EBUTOOL_DEBUG=1 shows the traceback."""
+    from ebutool.core.stdio import occupy_closed_fds
+
+    occupy_closed_fds()  # a closed stdin/stdout/stderr (`<&-`): ebutool.core.stdio
     try:
         signal.signal(signal.SIGTERM, _on_sigterm)
         # handled from here on: a signal held back (blocked) until now arrives here

@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import weakref
+
+_PID = os.getpid()  # the program's process (a forked -j worker inherits this value)
 
 
 def stop(line: str, status: int) -> None:
@@ -24,4 +27,23 @@ def stop(line: str, status: int) -> None:
             sys.stdout.flush()
     except (OSError, ValueError):
         pass
+    _remove_temporaries()
     os._exit(status)
+
+
+def _remove_temporaries() -> None:
+    """What the interpreter's exit would still do and os._exit skips: the finalizers of
+    the temporary directories still open in $TMPDIR (tempfile.TemporaryDirectory: a
+    table's spilled pieces, annotate's comment store), which a signal in the middle of a
+    write left behind.  Only in the program's own process: a forked worker's copies of
+    them are its parent's."""
+    if os.getpid() != _PID:
+        return
+    hook = sys.excepthook
+    sys.excepthook = lambda *exc: None  # a cleanup that fails stays silent
+    try:
+        weakref.finalize._exitfunc()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001, S110 - ending anyway
+        pass
+    finally:
+        sys.excepthook = hook

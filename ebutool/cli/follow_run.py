@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from ebutool.core.errors import OutputError, UsageError
+from ebutool.core.stdio import stdout_buffer
 
 if TYPE_CHECKING:
     from ebutool.core.constants import ProtocolConfig
@@ -49,7 +50,7 @@ def check_follow(fmt: OutputFormat, summary: bool, merge: bool, jobs: int) -> No
 
 def _open_output(path: str) -> BinaryIO:
     if path == "-":
-        return sys.stdout.buffer
+        return stdout_buffer()
     from ebutool.cli.options import claim_file
     from ebutool.core.output_file import OutputFile
 
@@ -109,6 +110,6 @@ def run_follow(
         if not sink.rows:
             sink.write(EpisodeRows().frame())  # the header of an empty table
     finally:
-        if stream is not sys.stdout.buffer:
+        if sys.stdout is None or stream is not sys.stdout.buffer:
             stream.close()
     return kinds

@@ -24,6 +24,7 @@ from ebutool.core.errors import (
 )
 from ebutool.core.gc_tuning import fewer_collections
 from ebutool.core.output_file import OutputFile
+from ebutool.core.stdio import stdout_is_terminal
 from ebutool.report.output_format import SPILLED_FORMATS, STREAMED_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
@@ -262,7 +263,7 @@ def input_paths(args: Iterable[str], quiet: bool) -> list[str]:
 def check_output(fmt: OutputFormat, out: str = "-") -> None:
     """Refuse binary output (parquet) to a terminal before any work is done; to a pipe or
     a redirected stdout it is fine (``-`` means stdout)."""
-    if fmt is OutputFormat.parquet and out == "-" and sys.stdout.isatty():
+    if fmt is OutputFormat.parquet and out == "-" and stdout_is_terminal():
         raise UsageError(
             "--format parquet is binary: write it with -o FILE, or redirect standard output"
         )
@@ -387,7 +388,7 @@ def in_pieces(fmt: OutputFormat, out: str | OutputFile, *, parquet: bool = False
     to fit its width from every row (shown_columns)."""
     path = out.path if isinstance(out, OutputFile) else out
     fmt = OutputFormat(fmt)
-    if fmt is OutputFormat.table and path == "-" and sys.stdout.isatty():
+    if fmt is OutputFormat.table and path == "-" and stdout_is_terminal():
         return False
     if fmt is OutputFormat.parquet:
         return parquet
@@ -423,7 +424,7 @@ def shown_columns(
     names = parse_columns(columns)
     if names is not None or columns is not None:
         return select_columns(df, names)
-    if fmt is not OutputFormat.table or out != "-" or not sys.stdout.isatty() or df.empty:
+    if fmt is not OutputFormat.table or out != "-" or not stdout_is_terminal() or df.empty:
         return df
     fit = fit_columns(df, shutil.get_terminal_size().columns)
     if len(fit) < len(df.columns) and not quiet:

@@ -311,6 +311,13 @@ class ProtocolConfig:
             problem = spec.problem(getattr(self, spec.name))
             if problem is not None:
                 raise UsageError(problem)
+        if self.ebu_mh_type is not None and self.ebu_mh_type == self.eba_mh_type:
+            # one number cannot be both layouts: every such message would be read as one
+            # of them, silently (mh_types keeps the last)
+            raise UsageError(
+                f"--ebu-mh-type {self.ebu_mh_type} and --eba-mh-type {self.eba_mh_type}: "
+                "the same MH type for EBU and EBA; give each its own number"
+            )
 
     @property
     def mh_types(self) -> dict[int, int]:

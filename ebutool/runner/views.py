@@ -97,9 +97,10 @@ def glance(path: str) -> tuple[str | None, set[int]]:
     """The vantage point of ``path`` and its message keys, from up to
     GLANCE_RECORDS records (ebutool.analysis.vantage, ebutool.analysis.footprint)."""
     from ebutool.stream.reader import read_records
+    from ebutool.stream.sniff import read_once
 
-    if path == "-":
-        return None, set()  # standard input can be read only once
+    if read_once(path):
+        return None, set()  # standard input, a pipe: can be read only once
     evidence, footprint = Evidence(), Footprint()
     try:
         for rec in islice(read_records(path, Diagnostics()), GLANCE_RECORDS):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-import sys
+import stat
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from ebutool.capture.magic import CAPTURE_MAGICS
@@ -12,6 +12,7 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.core.keyfile import shown_path
 from ebutool.core.names import readable_name
+from ebutool.core.stdio import stdin_buffer
 from ebutool.stream.compressed import MAGIC_NEED, compression_of, decompressed
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def open_input(
     path = "-" if str(source) == "-" else os.fspath(source)
     name = readable_name(path)  # what messages call it (a name not UTF-8: escaped)
     if path == "-":
-        raw = sys.stdin.buffer
+        raw = stdin_buffer()
     else:
         try:
             if content is not None:
@@ -88,6 +89,23 @@ def _open_compressed(
     raise InputError(f"{name}: {packing}-compressed, but not a capture or trace")
 
 
+def read_once(source: str | os.PathLike) -> bool:
+    """``source`` can be read only once: standard input ("-"), or a path that is neither a
+    regular file nor a directory (a named pipe, a device such as /dev/stdin, a process
+    substitution).  A second reading of it would block for a writer that is gone or
+    read what the first left: the readings that glance at an input before the run
+    (vantage, link type, hash) skip it, and a command that must read its input twice
+    spools it to a temporary file first (annotate) or does without (report's ladders)."""
+    name = os.fspath(source)
+    if name == "-":
+        return True
+    try:
+        mode = os.stat(name).st_mode
+    except (OSError, ValueError):
+        return False  # (its reading says why)
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def input_digest(source: str | os.PathLike) -> dict[str, object]:
     """``{"name", "size_bytes", "sha256"}`` of one input file as it is on disk (a
     compressed input: its compressed octets), hashed in pieces
@@ -100,6 +118,8 @@ def input_digest(source: str | os.PathLike) -> dict[str, object]:
     name = readable_name(path)  # (a name not UTF-8: escaped, so JSON can hold it)
     if path == "-":
         return _unhashed(name, "standard input: read once by the run, not hashed")
+    if read_once(path):
+        return _unhashed(name, "not a regular file (a pipe): read once by the run, not hashed")
     if os.path.isdir(path):  # a record store: each part records its input's hash
         return _unhashed(name, "a directory (a record store's parts carry their inputs' SHA-256)")
     try:
@@ -119,7 +139,7 @@ def linktype_of(path: str) -> object:
     pieces of one rotated capture (ebutool.analysis.footprint) apart."""
     from ebutool.capture.source import open_frames
 
-    if path == "-":
+    if read_once(path):
         return None
     try:
         # (a buffer of FIRST_FRAME_READ: the sniffing's peek fills the whole buffer)

@@ -255,3 +255,17 @@ def test_synth_doc_lists_its_constant_options():
     synth = (ROOT / "docs" / "synth.md").read_text()
     for spec in constants_used_by(RUNS["synth"]):
         assert spec.option in synth
+
+
+def test_one_mh_type_for_both_ebu_and_eba_is_a_usage_error(cli):
+    """One number cannot be both the BU and the BA layout: it was accepted (exit 0) and
+    every message of that type was read as an EBA (the last one named)."""
+    for cmd in ("analyze", "verify", "replay"):
+        r = cli(
+            cmd, SAMPLES / "early-conservative.pcap", "--ebu-mh-type", "8", "--eba-mh-type", "8"
+        )
+        assert r.exit_code == 2, (cmd, r.output)
+        assert "--ebu-mh-type 8 and --eba-mh-type 8: the same MH type" in r.stderr, cmd
+    with pytest.raises(UsageError, match="the same MH type for EBU and EBA"):
+        ProtocolConfig(ebu_mh_type=11, eba_mh_type=11)
+    assert ProtocolConfig(ebu_mh_type=11, eba_mh_type=12).mh_types == {11: 5, 12: 6}

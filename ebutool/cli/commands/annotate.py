@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -13,7 +13,8 @@ from ebutool.cli.option_groups import esp_options, key_options, protocol_options
 from ebutool.cli.options import QuietOpt, claim_inputs, err, guarded, output_file, print_diagnostics
 from ebutool.core.constants import ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
-from ebutool.core.errors import UsageError
+from ebutool.core.errors import EbutoolError, InputError, UsageError
+from ebutool.core.stdio import stdin_buffer, stdout_is_terminal
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
@@ -78,7 +79,7 @@ def register(app: typer.Typer) -> None:
         from ebutool.analysis.vantage import check_role, parse_vantage_options, role_for
         from ebutool.annotate import annotate
 
-        if output == "-" and sys.stdout.isatty():
+        if output == "-" and stdout_is_terminal():
             raise UsageError("annotate writes a binary pcapng: give -o PATH or redirect stdout")
         role = None
         if vantage is not None and "=" in vantage:
@@ -89,11 +90,18 @@ def register(app: typer.Typer) -> None:
             role = check_role(vantage.strip().lower())
         claim_inputs([capture])
         out = output_file(output)
-        diag = Diagnostics(keep=WARNINGS_KEPT)
+        diag = _Spooled(keep=WARNINGS_KEPT)
         with _readable_twice(capture) as path:
-            result = annotate(
-                path, out, config=config, keys=keys, esp_sas=esp_sas, diag=diag, vantage=role
-            )
+            diag.spool, diag.given = (path if path != capture else ""), capture
+            try:
+                result = annotate(
+                    path, out, config=config, keys=keys, esp_sas=esp_sas, diag=diag, vantage=role
+                )
+            except EbutoolError as exc:
+                if not diag.spool:
+                    raise
+                # the user gave `-` or a pipe: the spool's name means nothing to them
+                raise type(exc)(diag.shown(str(exc))) from None
         if not quiet:
             err(
                 f"{capture} -> {output}: {result.frames} frames, {result.annotated} "
@@ -102,20 +110,49 @@ def register(app: typer.Typer) -> None:
             print_diagnostics(diag, quiet)
 
 
+@dataclass
+class _Spooled(Diagnostics):
+    """Warnings that name the input as the user gave it (``-``, a pipe's path), not the
+    temporary file it was spooled to (:class:`_readable_twice`)."""
+
+    spool: str = ""  # the temporary file's name ("" when the input is read as it is)
+    given: str = "-"
+
+    def shown(self, message: str) -> str:
+        return message.replace(self.spool, self.given) if self.spool else message
+
+    def warn(self, code: str, message: str, frame: int | None = None) -> None:
+        super().warn(code, self.shown(message), frame)
+
+
 class _readable_twice:
-    """A path the input can be read from twice: standard input spooled to a temporary
-    file (removed at the end), any other path as it is."""
+    """A path the input can be read from twice: standard input or a pipe
+    (ebutool.stream.sniff.read_once) spooled to a temporary file in $TMPDIR (removed at
+    the end), a regular file as it is."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._tmp: Any = None
 
     def __enter__(self) -> str:
-        if self.path != "-":
+        from ebutool.stream.sniff import read_once
+
+        if not read_once(self.path):
             return self.path
         self._tmp = tempfile.NamedTemporaryFile(prefix="ebutool-annotate-", suffix=".cap")  # noqa: SIM115
-        shutil.copyfileobj(sys.stdin.buffer, self._tmp)
-        self._tmp.flush()
+        try:
+            if self.path == "-":
+                shutil.copyfileobj(stdin_buffer(), self._tmp)
+            else:
+                try:
+                    with open(self.path, "rb") as src:
+                        shutil.copyfileobj(src, self._tmp)
+                except OSError as exc:
+                    raise InputError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
+            self._tmp.flush()
+        except BaseException:
+            self._tmp.close()
+            raise
         return self._tmp.name
 
     def __exit__(self, *exc: object) -> None:

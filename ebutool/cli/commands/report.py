@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -41,6 +40,7 @@ from ebutool.core.constants import (
     ProtocolConfig,
 )
 from ebutool.core.errors import UsageError
+from ebutool.core.stdio import stdout_is_terminal
 
 if TYPE_CHECKING:
     from ebutool.esp.sa import EspSA
@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
         )
         from ebutool.runner.views import parse_clock_offsets
 
-        if output == "-" and sys.stdout.isatty():
+        if output == "-" and stdout_is_terminal():
             raise UsageError("the report is an HTML page: write it with -o FILE.html, or redirect")
         out = output_file(output)
         if not figures_available() and not quiet:

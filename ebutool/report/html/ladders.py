@@ -169,8 +169,15 @@ def episode_ladders(
     if df.empty:
         return {}, []
     notes: list[str] = []
+    from ebutool.stream.sniff import read_once
+
     if any(n == "-" for n in names):
         return {}, ["standard input cannot be read twice: no ladder diagrams"]
+    once = [n for n in names if read_once(n)]
+    if once:
+        return {}, [
+            f"{once[0]}: not a regular file (a pipe), cannot be read twice: no ladder diagrams"
+        ]
     if any(is_store(n) for n in names):
         return {}, ["a record store keeps no message sequences: no ladder diagrams"]
     labels = source_labels(names)

@@ -1,0 +1,74 @@
+"""The standard streams when the caller closed them (``<&-``, ``>&-``, ``2>&-``): Python
+then sets ``sys.stdin`` / ``sys.stdout`` / ``sys.stderr`` to None.  Reading ``-`` from a
+closed standard input is an unreadable input (exit 3), writing data to a closed standard
+output an output that cannot be written (exit 5); a closed standard error only loses the
+messages (README "Exit status")."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import BinaryIO
+
+from ebutool.core.errors import InputError, OutputError
+
+# the standard descriptors and how a closed one is reopened on the null device
+_STANDARD_FDS = ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY))
+
+
+def occupy_closed_fds() -> None:
+    """Put the null device on each closed standard descriptor (0, 1, 2), so the next file
+    opened cannot take its number (an output file on descriptor 2 would receive every
+    library's and child process's messages), and give a closed ``sys.stderr`` a stream
+    on it: messages are dropped, the run goes on.  ``sys.stdin`` / ``sys.stdout`` stay
+    None: :func:`stdin_buffer` and :func:`stdout_buffer` say they are closed."""
+    for fd, mode in _STANDARD_FDS:
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                null = os.open(os.devnull, mode)
+            except OSError:
+                continue
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stderr is None or not _writable(sys.stderr):
+        try:
+            # the process's stderr (the null device now); or, when descriptor 2 is a file
+            # opened for reading (a launcher script that ran with 2>&- left itself
+            # there), a null device of its own
+            fd = 2 if sys.stderr is None else os.open(os.devnull, os.O_WRONLY)
+            sys.stderr = open(fd, "w", closefd=fd != 2)  # noqa: SIM115 - lives with the process
+        except OSError:
+            pass
+
+
+def _writable(stream: object) -> bool:
+    """``stream``'s descriptor was opened for writing (unknown: assumed so)."""
+    import fcntl
+
+    try:
+        flags = fcntl.fcntl(stream.fileno(), fcntl.F_GETFL)  # type: ignore[attr-defined]
+    except (OSError, ValueError, AttributeError):
+        return True
+    return flags & os.O_ACCMODE != os.O_RDONLY
+
+
+def stdin_buffer() -> BinaryIO:
+    """Standard input's octets; InputError (exit 3) when the caller closed it."""
+    if sys.stdin is None:
+        raise InputError("-: standard input is closed, nothing to read")
+    return sys.stdin.buffer
+
+
+def stdout_buffer() -> BinaryIO:
+    """Standard output's octet stream; OutputError (exit 5) when the caller closed it."""
+    if sys.stdout is None:
+        raise OutputError("standard output is closed")
+    return sys.stdout.buffer
+
+
+def stdout_is_terminal() -> bool:
+    """Standard output is a terminal (False when it is closed)."""
+    return sys.stdout is not None and sys.stdout.isatty()
