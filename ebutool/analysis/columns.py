@@ -126,7 +126,8 @@ COLUMNS: tuple[Column, ...] = (
         OBJECT,
         "text",
         "the input file the episode comes from (base name, or the path as given where two "
-        "base names clash)",
+        "base names clash; octets of a name that are not UTF-8 as `\\xNN` escapes, "
+        "ebutool.core.names)",
         lambda ep: ep.source or None,
     ),
     Column(
