@@ -474,26 +474,10 @@ class BindingChecks:
         if cut is not None:
             v.verdict, v.reason = UNVERIFIABLE, cut  # (as for a BU cut off)
             return v
-        cot_problem = None
+        cot_token, cot_problem = b"", None
         if cot is not None:
-            index = ni.careof_index if ni is not None else None
             cot_token = bytes(cot.keygen_token)
-            remember(
-                self._careof,
-                (cn, coa, index),
-                cot_token,
-                rec.ts_ns,
-                rec.frame,
-                self.max_entries,
-                self.diag,
-            )
-            if index is not None and self.keys and self.keys.usable(cn):
-                try:
-                    expected = self._kcn_token(cn, coa, index, False, rec.ts_ns)
-                    if not crypto.same(expected, cot_token):
-                        cot_problem = R_COT_OPTION_BAD.format(index=index)
-                except NoKey as exc:
-                    cot_problem = exc.reason
+            cot_problem = self._cot_option(rec, cn, coa, ni, cot_token)
         if auth is None:
             if ba.status in NONCE_STATUSES:
                 v.verdict = UNVERIFIABLE
@@ -534,6 +518,28 @@ class BindingChecks:
             return v
         v.verdict, v.reason = VALID, R_AUTH_OK
         return v
+
+    def _cot_option(self, rec: Record, cn: str, coa: str, ni, cot_token: bytes) -> str | None:
+        """Remember a BA's care-of keygen token (the CN's answer to the care-of test,
+        carried in the BA) and check it against Kcn when that is known: the problem's
+        reason, or None."""
+        index = ni.careof_index if ni is not None else None
+        remember(
+            self._careof,
+            (cn, coa, index),
+            cot_token,
+            rec.ts_ns,
+            rec.frame,
+            self.max_entries,
+            self.diag,
+        )
+        if index is None or not (self.keys and self.keys.usable(cn)):
+            return None
+        try:
+            expected = self._kcn_token(cn, coa, index, False, rec.ts_ns)
+        except NoKey as exc:
+            return exc.reason
+        return None if crypto.same(expected, cot_token) else R_COT_OPTION_BAD.format(index=index)
 
     def _newest_sent(self, mn: str, cn: str, seq: int, ts_ns: int) -> Sent | int | None:
         """The BU from ``mn`` to ``cn`` a status-135 BA carrying ``seq`` answers, if kept
