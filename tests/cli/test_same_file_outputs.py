@@ -82,7 +82,32 @@ def test_two_outputs_that_are_one_file_are_refused(
     x = tmp_path / "x.csv"
     result = run_cli(*[a.format(a=capture, x=x, toml=SAMPLES / "standard.toml") for a in args])
     _refused(result)
+    assert result.stdout == ""
     assert not x.exists()
+
+
+@pytest.mark.parametrize("plot", ["{x}", "{dot}", "{link}"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["model", "--rtt-ha", "40", "--rtt-bt", "120", "--sweep", "rtt_ro=10:50:10"],
+        ["model", "--rtt-ha", "40", "--rtt-bt", "120", "--sweep", "rtt_ro=10:50:10", "-f", "csv"],
+        ["compare", "{a}"],
+    ],
+)
+def test_the_table_and_its_plot_in_one_file_are_refused(
+    capture: Path, tmp_path: Path, args: list[str], plot: str
+) -> None:
+    """``-o X --plot X``: the figure and the table would be one file (one of them lost)."""
+    x = tmp_path / "x.png"
+    link = tmp_path / "link.png"
+    link.symlink_to(x.name)  # (dangling: followed to the name x.png)
+    names = {"a": capture, "x": x, "dot": f"{tmp_path}/./x.png", "link": link}
+    result = run_cli(*[a.format(**names) for a in [*args, "-o", "{x}", "--plot", plot]])
+    _refused(result)
+    assert result.stdout == ""
+    assert f"--plot {plot.format(**names)} is the same file as -o {x}" in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["a.pcap", "link.png"]
 
 
 def test_the_same_input_twice_and_devices_are_not_refused(capture: Path) -> None:
