@@ -435,19 +435,21 @@ def shown_columns(
     return df[fit]
 
 
-def write_weird_log(diag: Diagnostics, path: str | None) -> None:
-    """The per-packet warnings as a Zeek ``weird`` log at ``path`` (nothing if None)."""
-    if path is None:
+def weird_log_output(path: str | None) -> OutputFile | None:
+    """The ``--weird-log`` output (None without it), claimed now like ``-o``: call it
+    before any input is read, so a weird log that names an input or another output is
+    refused before the work (:func:`output_file`), not once the inputs were read."""
+    return output_file(path, "--weird-log") if path is not None else None
+
+
+def write_weird_log(diag: Diagnostics, target: OutputFile | None) -> None:
+    """The per-packet warnings as a Zeek ``weird`` log into ``target`` (from
+    :func:`weird_log_output`; nothing if None), put in place when the command ends well."""
+    if target is None:
         return
     from ebutool.report.zeek import render_weird
 
-    claim_file(path, f"--weird-log {path}", output=True)
-    target = OutputFile(path, "--weird-log")
-    try:
-        target.write(render_weird(diag).encode("utf-8"))
-        target.commit()
-    finally:
-        target.discard()
+    target.write(render_weird(diag).encode("utf-8"))
 
 
 def print_key_notes(table: KeyTable, quiet: bool) -> None:

@@ -29,6 +29,7 @@ from ebutool.cli.options import (
     output_file,
     print_diagnostics,
     print_key_notes,
+    weird_log_output,
     write_table,
     write_weird_log,
 )
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ebutool.analysis.claim_stats import ClaimSettings
+    from ebutool.core.output_file import OutputFile
     from ebutool.esp.sa import EspSA
     from ebutool.oracle.keys import KeyTable
     from ebutool.records.from_packet import StreamStats
@@ -276,6 +278,7 @@ class AnalyzeArgs:
     claim_tolerance: float
     bootstrap_seed: int
     quiet: bool
+    weird_out: OutputFile | None = None  # --weird-log's output, claimed before the work
 
 
 def _run(a: AnalyzeArgs) -> None:
@@ -295,9 +298,11 @@ def _run(a: AnalyzeArgs) -> None:
         if a.provenance.target is not None:
             raise UsageError("--provenance records a finished run: it does not go with --follow")
         req = (a.files, a.fmt, a.output, a.columns, a.mn, a.cn, given)
-        _follow(req, a.summary, a.merge, a.jobs, a.config, a.keys, a.esp_sas, a.weird_log, a.quiet)
+        weird = weird_log_output(a.weird_log)
+        _follow(req, a.summary, a.merge, a.jobs, a.config, a.keys, a.esp_sas, weird, a.quiet)
     check_output(a.fmt, a.output)
     out = output_file(a.output)
+    a.weird_out = weird_log_output(a.weird_log)
     paths = input_paths(a.files, a.quiet)
     diag, stats = Diagnostics(), StreamStats()
     streamable = in_pieces(a.fmt, out, parquet=True) and not a.summary
@@ -323,7 +328,7 @@ def _run(a: AnalyzeArgs) -> None:
     table, shown, name = _tables(df, a.summary, settings, a.fmt)
     made = a.provenance.record(a.fmt, paths, config=a.config, episodes=df, settings=settings)
     write_table(shown, a.fmt, out, columns=a.columns, name=name, quiet=a.quiet, provenance=made)
-    write_weird_log(diag, a.weird_log)
+    write_weird_log(diag, a.weird_out)
     if not a.quiet:
         print_key_notes(a.keys, False)
         _stderr_report(df, table if a.summary else None, stats, settings)
@@ -372,7 +377,7 @@ class _Streamed:
 
     def __init__(self, a: AnalyzeArgs, out, settings: ClaimSettings) -> None:
         self.fmt, self.out, self.columns = a.fmt, out, a.columns
-        self.weird_log, self.quiet = a.weird_log, a.quiet
+        self.weird_out, self.quiet = a.weird_out, a.quiet
         self.provenance, self.settings = a.provenance, settings
         self.args = a
 
@@ -466,7 +471,7 @@ class _Streamed:
             self.fmt, paths, config=config, tally=tally, vantage=decisions, settings=self.settings
         )
         writer.close(made, attrs)
-        write_weird_log(diag, self.weird_log)
+        write_weird_log(diag, self.weird_out)
         if not self.quiet:
             print_key_notes(self.args.keys, False)
             for line in [*decision_lines(decisions), *notes, counts_line(kinds, stats)]:

@@ -24,6 +24,7 @@ from ebutool.cli.options import (
     input_paths,
     output_file,
     print_diagnostics,
+    weird_log_output,
     write_pieces,
     write_table,
     write_weird_log,
@@ -69,6 +70,7 @@ def register(app: typer.Typer) -> None:
 
         check_output(fmt, output)
         out = output_file(output)
+        weird = weird_log_output(weird_log)  # before any input is read, like -o
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         opaque: Counter[str] = Counter()
@@ -102,7 +104,7 @@ def register(app: typer.Typer) -> None:
                     quiet=quiet,
                     provenance=made,
                 )
-        write_weird_log(diag, weird_log)
+        write_weird_log(diag, weird)
         if not quiet:
             print_summary(stats, opaque)
             print_diagnostics(diag, quiet)

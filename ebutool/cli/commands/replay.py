@@ -26,6 +26,7 @@ from ebutool.cli.options import (
     output_file,
     print_diagnostics,
     print_key_notes,
+    weird_log_output,
     write_table,
     write_weird_log,
 )
@@ -147,6 +148,7 @@ def register(app: typer.Typer) -> None:
         dec_out = output_file(decisions, "--decisions") if decisions is not None else None
         trusted = _addresses(early_trusted, "--early-trusted")
         policies = parse_cn_policies(cn_policy or ())
+        weird = weird_log_output(weird_log)  # before any input is read, like -o
         paths = input_paths(files, quiet)
         diag = Diagnostics()
         run = {
@@ -164,7 +166,7 @@ def register(app: typer.Typer) -> None:
             for line in result.summary_lines():
                 err("replay: " + line)
         print_diagnostics(diag, quiet)
-        write_weird_log(diag, weird_log)
+        write_weird_log(diag, weird)
         raise typer.Exit(final_status(diag, quiet, result.exit_status(strict)))
 
 

@@ -25,6 +25,7 @@ from ebutool.cli.options import (
     output_file,
     print_diagnostics,
     print_key_notes,
+    weird_log_output,
     write_pieces,
     write_table,
     write_weird_log,
@@ -81,6 +82,7 @@ def register(app: typer.Typer) -> None:
 
         check_output(fmt, output)
         out = output_file(output)
+        weird = weird_log_output(weird_log)  # before any input is read, like -o
         paths = input_paths(files, quiet)
         diag, stats = Diagnostics(), StreamStats()
         counts: Counter[str] = Counter()
@@ -111,7 +113,7 @@ def register(app: typer.Typer) -> None:
             write_table(
                 df, fmt, out, columns=columns, name="ebutool_verify", quiet=quiet, provenance=made
             )
-        write_weird_log(diag, weird_log)
+        write_weird_log(diag, weird)
         if not quiet:
             print_key_notes(keys, False)
             err(
