@@ -109,11 +109,11 @@ def _option(name: str, annotation: Any, default: Any = None) -> inspect.Paramete
 # --- protocol constants --------------------------------------------------------------------------
 
 
-def constant_help(spec: ConstantSpec) -> str:
-    """The --help text of a constant's option: its name, unit, bound, meaning, default."""
-    return (
-        f"{spec.constant} ({spec.unit}, {spec.bound}): {spec.meaning} [default {spec.default_text}]"
-    )
+def constant_help(spec: ConstantSpec, *, synth: bool = False) -> str:
+    """The --help text of a constant's option: its name, unit, range (``synth``: as synth
+    checks it), meaning, default."""
+    bounds = spec.synth_bounds if synth else spec.bounds
+    return f"{spec.constant} ({spec.unit}, {bounds}): {spec.meaning} [default {spec.default_text}]"
 
 
 def constants_used_by(users: Sequence[str]) -> list[ConstantSpec]:
@@ -136,7 +136,7 @@ def protocol_options(*users: str, overrides: bool = False) -> Callable[[F], F]:
             s.name,
             Annotated[
                 (int | None) if s.kind == KIND_MH_TYPE else (float | None),
-                typer.Option(s.option, *s.aliases, help=constant_help(s)),
+                typer.Option(s.option, *s.aliases, help=constant_help(s, synth="synth" in users)),
             ],
         )
         for s in specs

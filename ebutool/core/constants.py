@@ -104,6 +104,8 @@ MAX_STATE_ENTRIES = 20_000
 # a larger value raised OverflowError (or wrapped) deep in the run instead of a usage error.
 MAX_DURATION_S = (2**63 - 1) // 10**9
 MAX_COUNT = 2**63 - 1  # the largest count (entries) a constant may be: an int64 too
+# The highest rate (1/s) a constant may be: its interval, 1 ns, is the finest time kept
+MAX_RATE_PER_S = 10**9
 # synth's clock runs in whole microseconds (ebutool.core.units.ms_to_ns_us): a timer or
 # an interval below this would round to 0 (a retransmission timer of 0 never lets time pass)
 SYNTH_RESOLUTION_S = 1e-6
@@ -148,6 +150,27 @@ class ConstantSpec:
         return "> 0" if self.positive else ">= 0"
 
     @property
+    def bounds(self) -> str:
+        """Both ends of the range :meth:`problem` lets a value in, as --help and the README's
+        table show them (tests/cli/test_protocol_options.py checks the ends against
+        :meth:`problem`): the lower :attr:`bound`, then :attr:`limits`."""
+        if self.kind == KIND_MH_TYPE:
+            return self.bound
+        if self.unit == "s":
+            return f"{self.bound}, <= {MAX_DURATION_S}"
+        if self.unit == "1/s":  # (the interval 1 / rate at most MAX_DURATION_S)
+            return f">= 1/{MAX_DURATION_S}, <= {MAX_RATE_PER_S}"
+        return f"{self.bound}, <= {MAX_COUNT}"
+
+    @property
+    def synth_bounds(self) -> str:
+        """:attr:`bounds` as ``synth`` checks them: its timers at least its clock's
+        resolution (ebutool.synth.simulator.check_resolution)."""
+        if self.name in SYNTH_TIMERS:
+            return f"{self.bounds}; synth: >= {SYNTH_RESOLUTION_S:g}"
+        return self.bounds
+
+    @property
     def default_text(self) -> str:
         return "none" if self.default is None else f"{self.default:g}"
 
@@ -184,7 +207,7 @@ class ConstantSpec:
         if self.unit == "s":
             return 0.0, float(MAX_DURATION_S)
         if self.unit == "1/s":
-            return 1.0 / MAX_DURATION_S, 1e9  # an interval of 1 ns at most 1e9 per second
+            return 1.0 / MAX_DURATION_S, float(MAX_RATE_PER_S)
         return 0.0, float(MAX_COUNT)
 
 

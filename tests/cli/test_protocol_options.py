@@ -88,7 +88,8 @@ def test_help_lists_each_constant_with_unit_bound_and_default(cli, name):
     text = " ".join(cli(name, "--help").stdout.split())
     for spec in constants_used_by(RUNS[name]):
         assert spec.option in text
-        assert f"{spec.constant} ({spec.unit}, {spec.bound})" in text
+        bounds = spec.synth_bounds if name == "synth" else spec.bounds
+        assert f"{spec.constant} ({spec.unit}, {bounds})" in text
         assert f"[default {spec.default_text}]" in text
 
 
@@ -245,10 +246,60 @@ def test_readme_table_is_the_specs():
     assert list(rows) == [f"`{s.option}`" for s in PROTOCOL_CONSTANTS]
     for spec in PROTOCOL_CONSTANTS:
         option, constant, unit, default, bound, commands = rows[f"`{spec.option}`"]
-        assert constant == spec.constant and unit == spec.unit and bound == spec.bound
+        assert constant == spec.constant and unit == spec.unit and bound == spec.synth_bounds
         assert default == spec.default_text
         takers = sorted(n for n in RUNS if spec.name in command_constants(_callback(n)))
         assert commands == ", ".join(f"`{n}`" for n in takers), spec.name
+
+
+def _number(text: str) -> float:
+    if "/" in text:
+        num, den = text.split("/")
+        return int(num) / int(den)
+    return float(text)
+
+
+def _holds(clause: str, accepts) -> None:
+    """``clause`` (">= X", "> X", "<= X", "A-B") is what ``accepts`` lets in, at its edge."""
+    if re.fullmatch(r"\d+-\d+", clause):
+        low, high = map(int, clause.split("-"))
+        assert accepts(low) and accepts(high), clause
+        assert not accepts(low - 1) and not accepts(high + 1), clause
+        return
+    op, number = clause.split(" ")
+    x = _number(number)
+    up, down = math.nextafter(x, math.inf), math.nextafter(x, -math.inf)
+    if op == ">=":
+        assert accepts(x) and not accepts(down), clause
+    elif op == ">":
+        assert not accepts(x) and accepts(up), clause
+    else:
+        assert op == "<=", clause
+        assert accepts(x) and not accepts(up), clause
+
+
+@pytest.mark.parametrize("spec", PROTOCOL_CONSTANTS, ids=lambda s: s.name)
+def test_the_range_shown_is_the_range_checked(spec):
+    """The README's and --help's range (ConstantSpec.bounds, synth_bounds) has both ends
+    (it showed the lower one only), and each end is where the checks refuse."""
+    from ebutool.synth.simulator import check_resolution
+
+    shown, _, in_synth = spec.synth_bounds.partition("; synth: ")
+    assert shown == spec.bounds
+    assert spec.kind == KIND_MH_TYPE or "<=" in shown, shown  # the upper end too
+    for clause in shown.split(", "):
+        _holds(clause, lambda v: spec.problem(v) is None)
+    if in_synth:
+
+        def synth_accepts(v: float) -> bool:
+            config = ProtocolConfig().with_(**{spec.name: v})
+            try:
+                check_resolution(config)
+            except UsageError:
+                return False
+            return True
+
+        _holds(in_synth, synth_accepts)
 
 
 def test_synth_doc_lists_its_constant_options():
