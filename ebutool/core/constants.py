@@ -174,8 +174,10 @@ class ConstantSpec:
     def default_text(self) -> str:
         return "none" if self.default is None else f"{self.default:g}"
 
-    def problem(self, value: float | None) -> str | None:
-        """Why ``value`` cannot be this constant (one line naming the option), or None."""
+    def problem(self, value: float | None, given: str | None = None) -> str | None:
+        """Why ``value`` cannot be this constant (one line naming ``given``, how the user
+        gave it: the option by default), or None."""
+        given = given or self.option
         if self.kind == KIND_MH_TYPE:
             low, high = MH_TYPE_RANGE
             if value is None or (
@@ -183,14 +185,14 @@ class ConstantSpec:
             ):
                 return None
             return (
-                f"{self.option} {value:g}: must be an MH type number {low}-{high} "
+                f"{given} {value:g}: must be an MH type number {low}-{high} "
                 f"(0-{low - 1} are RFC 6275's messages) ({self.constant})"
             )
         if value is None:
-            return f"{self.option}: a value is needed ({self.constant}, {self.unit})"
+            return f"{given}: a value is needed ({self.constant}, {self.unit})"
         if not (math.isfinite(value) and (value > 0 if self.positive else value >= 0)):
             return (
-                f"{self.option} {value:g}: must be a finite number {self.bound} "
+                f"{given} {value:g}: must be a finite number {self.bound} "
                 f"({self.constant}, {self.unit})"
             )
         least, most = self.limits
@@ -198,7 +200,19 @@ class ConstantSpec:
             return None
         side = f"at least {least:.10g}" if value < least else f"at most {most:.10g}"
         why = "its nanoseconds must fit 64 bits" if self.unit in ("s", "1/s") else "a 64-bit count"
-        return f"{self.option} {value:g}: must be {side} ({self.constant}, {self.unit}: {why})"
+        return f"{given} {value:g}: must be {side} ({self.constant}, {self.unit}: {why})"
+
+    def synth_problem(self, value: float, given: str | None = None) -> str | None:
+        """:meth:`problem`, and for synth's timers (SYNTH_TIMERS) its clock's resolution:
+        a value that would round to 0 there (a retransmission that never lets time pass,
+        a token never valid)."""
+        problem = self.problem(value, given)
+        if problem is None and self.name in SYNTH_TIMERS and value < SYNTH_RESOLUTION_S:
+            return (
+                f"{given or self.option} {value:g}: synth's clock counts whole microseconds; "
+                f"give at least {SYNTH_RESOLUTION_S:g} s ({self.constant})"
+            )
+        return problem
 
     @property
     def limits(self) -> tuple[float, float]:

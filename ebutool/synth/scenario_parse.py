@@ -15,7 +15,6 @@ import tomllib
 from typing import Any
 
 from ebutool.core import constants as C
-from ebutool.core.constants import ProtocolConfig
 from ebutool.synth.scenario import (
     DATA_HEADER_LEN,
     DEFAULT_BE_INTERVAL_MS,
@@ -299,10 +298,29 @@ class Parser:
         )
 
     def protocol(self, data) -> dict[str, float]:
+        """The [protocol] table's constants, each checked by its option's own rule
+        (ConstantSpec.synth_problem: range, synth's clock) but named by the key the file
+        gives, not by the option (the value did not come from the command line)."""
         t = Table(data, f"{self.where}: [protocol]")
-        out = {k: t.optional_number(k, lo=0, lo_open=True) for k in ProtocolConfig.names()}
+        out: dict[str, Any] = {}
+        for spec in C.PROTOCOL_CONSTANTS:
+            v = t.raw(spec.name)
+            if v is None:
+                continue
+            if not finite(v):
+                raise err(t.where, f"'{spec.name}' must be a finite number")
+            problem = spec.synth_problem(v, f"'{spec.name}' =")
+            if problem is not None:
+                raise err(t.where, problem)
+            out[spec.name] = int(v) if spec.kind == C.KIND_MH_TYPE else float(v)
         t.done()
-        return {k: v for k, v in out.items() if v is not None}
+        # ProtocolConfig's rule, by the keys: one MH type number for two messages
+        mh_keys = {s.name for s in C.PROTOCOL_CONSTANTS if s.kind == C.KIND_MH_TYPE}
+        types = {k: v for k, v in out.items() if k in mh_keys}
+        if len(set(types.values())) < len(types):
+            keys = " and ".join(f"'{k}'" for k in types)
+            raise err(t.where, f"{keys} are both {next(iter(types.values()))}: give each its own")
+        return out
 
     def correspondent(self, t: Table, duration: float) -> Correspondent:
         name = self._name(t)

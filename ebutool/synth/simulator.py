@@ -222,15 +222,11 @@ def check_resolution(cfg: ProtocolConfig) -> None:
     """A synth timer below the clock's microsecond
     would round to 0: a retransmission that never lets time pass (the run never ends), a
     token never valid.  A usage error naming the option instead."""
-    from ebutool.core.constants import PROTOCOL_CONSTANTS, SYNTH_RESOLUTION_S, SYNTH_TIMERS
+    from ebutool.core.constants import PROTOCOL_CONSTANTS, SYNTH_TIMERS
     from ebutool.core.errors import UsageError
 
     for spec in PROTOCOL_CONSTANTS:
-        if spec.name not in SYNTH_TIMERS:
-            continue
-        value = getattr(cfg, spec.name)
-        if value < SYNTH_RESOLUTION_S:
-            raise UsageError(
-                f"{spec.option} {value:g}: synth's clock counts whole microseconds; give at "
-                f"least {SYNTH_RESOLUTION_S:g} s ({spec.constant})"
-            )
+        if spec.name in SYNTH_TIMERS:
+            problem = spec.synth_problem(getattr(cfg, spec.name))
+            if problem is not None:
+                raise UsageError(problem)
