@@ -42,6 +42,7 @@ from ebutool.synth.scenario import (
 )
 
 _MAX_NONCE_INDEX = 0xFFFF
+SYNTH = "synth"  # the [protocol] table takes the constants whose users (C.USERS) include it
 _MAX_LIFETIME_S = 0xFFFF * C.LIFETIME_UNIT_S
 
 
@@ -300,26 +301,28 @@ class Parser:
     def protocol(self, data) -> dict[str, float]:
         """The [protocol] table's constants, each checked by its option's own rule
         (ConstantSpec.synth_problem: range, synth's clock) but named by the key the file
-        gives, not by the option (the value did not come from the command line)."""
+        gives, not by the option (the value did not come from the command line).  A
+        constant synth does not run on (the oracle's nonce lifetime, the MH type numbers
+        of captures read, ebutool's state bound) is refused: it would change nothing."""
         t = Table(data, f"{self.where}: [protocol]")
-        out: dict[str, Any] = {}
+        out: dict[str, float] = {}
         for spec in C.PROTOCOL_CONSTANTS:
             v = t.raw(spec.name)
             if v is None:
                 continue
+            if SYNTH not in spec.used_by:
+                raise err(
+                    t.where,
+                    f"'{spec.name}' is not used by synth (it changes how ebutool reads "
+                    f"captures: give {spec.option} to analyze, verify or replay)",
+                )
             if not finite(v):
                 raise err(t.where, f"'{spec.name}' must be a finite number")
             problem = spec.synth_problem(v, f"'{spec.name}' =")
             if problem is not None:
                 raise err(t.where, problem)
-            out[spec.name] = int(v) if spec.kind == C.KIND_MH_TYPE else float(v)
+            out[spec.name] = float(v)
         t.done()
-        # ProtocolConfig's rule, by the keys: one MH type number for two messages
-        mh_keys = {s.name for s in C.PROTOCOL_CONSTANTS if s.kind == C.KIND_MH_TYPE}
-        types = {k: v for k, v in out.items() if k in mh_keys}
-        if len(set(types.values())) < len(types):
-            keys = " and ".join(f"'{k}'" for k in types)
-            raise err(t.where, f"{keys} are both {next(iter(types.values()))}: give each its own")
         return out
 
     def correspondent(self, t: Table, duration: float) -> Correspondent:
