@@ -130,3 +130,25 @@ def test_with_ties_the_reason_does_not_deny_the_printed_p():
     text = claim_statement(s)
     assert "keeps every p at or above alpha" not in text
     assert "the smallest p an exact test can give for these sizes at or above alpha 0.05" in text
+
+
+def test_the_mn_views_reason_names_both_bounds():
+    # 3 and 3 in the MN's view (no verdict: p >= 1/20) and 3 and 3 from a CN: the summary's
+    # n is 6 and 6, and the line said only "need 3 per side", which the MN's view had
+    rows = []
+    for vantage in ("mn", "cn"):
+        for kind, base in (("early", 10.0), ("standard", 100.0)):
+            rows += [
+                {
+                    "kind": kind,
+                    "mode": "conservative",
+                    "vantage": vantage,
+                    "send_latency_ms": base + i,
+                }
+                for i in range(3)
+            ]
+    s = summarize(pd.DataFrame(rows))
+    assert _cell(s, "conservative", "send_latency")["claim"] == "too few samples"
+    (line,) = [x for x in claim_statement(s).splitlines() if "send latency, conservative" in x]
+    assert "(early n=6, standard n=6)" in line
+    assert "exact one-sided Mann-Whitney p to go below alpha 0.05" in line
