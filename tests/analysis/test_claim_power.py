@@ -102,14 +102,14 @@ def test_one_comparison_of_three_and_four_gets_its_verdict():
     s = summarize(df)
     cell = _cell(s, "conservative", "send_latency")
     assert cell["p_value"] == pytest.approx(1 / 35)
-    assert cell["claim"] in ("supported", "not supported", "cannot hold (model)")
-    assert cell["claim"] != "too few samples"
+    # every early value about a tenth of every standard one: ratio interval <= 0.12
+    assert cell["claim"] == "supported"
 
 
 def test_enough_samples_everywhere_gives_verdicts():
     s = summarize(_table(6, 6, modes=("conservative", "optimistic")))
     for mode in ("conservative", "optimistic"):
-        assert _cell(s, mode, "send_latency")["claim"] != "too few samples"
+        assert _cell(s, mode, "send_latency")["claim"] == "supported"
 
 
 def test_with_ties_the_reason_does_not_deny_the_printed_p():
