@@ -192,6 +192,9 @@ def guarded(fn: F) -> F:
         _CLAIMED.clear()  # a library user's earlier command
         try:
             try:
+                weird = kwargs.get("weird_log")
+                if isinstance(weird, str):  # written at the end, claimed before the work
+                    claim_file(weird, f"--weird-log {weird}", output=True)
                 with fewer_collections():  # every command is one streaming run
                     result = fn(*args, **kwargs)
             except typer.Exit:
@@ -441,8 +444,7 @@ def write_weird_log(diag: Diagnostics, path: str | None) -> None:
         return
     from ebutool.report.zeek import render_weird
 
-    claim_file(path, f"--weird-log {path}", output=True)
-    target = OutputFile(path, "--weird-log")
+    target = OutputFile(path, "--weird-log")  # (claimed by guarded before the work)
     try:
         target.write(render_weird(diag).encode("utf-8"))
         target.commit()

@@ -62,3 +62,30 @@ def test_a_key_file_beside_another_output_is_still_read(tmp_path: Path) -> None:
     result = run_cli("verify", CAPTURE, "--keys", keys, "-f", "csv", "-o", out)
     assert result.exit_code == 0, result.output
     assert "valid" in out.read_text()
+
+
+def test_a_weird_log_over_an_input_is_refused_before_the_inputs_are_read(tmp_path: Path) -> None:
+    # the second input is a named pipe nobody writes: reading it would block.  The clash
+    # of --weird-log with the first input was found only when the log was written, after
+    # every input was read (here: never, the run hung on the pipe)
+    import subprocess
+    import sys
+
+    from tests.support.proc import env
+
+    capture = tmp_path / "a.pcap"
+    shutil.copyfile(CAPTURE, capture)
+    os.mkfifo(tmp_path / "never.pcap")
+    p = subprocess.run(
+        [sys.executable, "-m", "ebutool", "analyze", capture, tmp_path / "never.pcap"]
+        + ["-o", tmp_path / "x.csv", "--weird-log", capture],
+        env=env(),
+        capture_output=True,
+        timeout=60,
+    )
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.decode().splitlines() == [
+        f"ebutool: error: --weird-log {capture} is the same file as input {capture}: "
+        "it would overwrite it"
+    ]
+    assert capture.read_bytes() == CAPTURE.read_bytes()
