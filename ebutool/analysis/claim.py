@@ -224,14 +224,22 @@ def _line(
 
 def _too_few_why(early: pd.Series | None, ne: int, ns: int, settings: ClaimSettings) -> str:
     if _num(early, "p_holm") is not None:  # tested, but Holm's floor is at alpha
+        # (the floor is the exact test's: with ties scipy's normal approximation may
+        # print a smaller p_value and p_holm, which these sizes do not support)
         return (
-            f"too few samples (over this table's comparisons Holm's adjustment keeps every p "
-            f"at or above alpha {settings.alpha:g})"
+            f"too few samples (over this table's comparisons Holm's adjustment keeps even the "
+            f"smallest p an exact test can give for these sizes at or above alpha "
+            f"{settings.alpha:g})"
         )
     if not verdict_possible(ne, ns, settings):
         return too_few_reason(ne, ns, settings)
-    # the summary's n counts every vantage, the claim the MN's view only
-    return f"too few samples in the MN's view (need {settings.min_samples} per side)"
+    # the summary's n counts every vantage, the claim the MN's view only (whose sizes
+    # this line does not know: either bound may be the one it missed)
+    return (
+        f"too few samples in the MN's view (need {settings.min_samples} per side, and sides "
+        f"large enough for the exact one-sided Mann-Whitney p to go below alpha "
+        f"{settings.alpha:g})"
+    )
 
 
 def _fmt(row: pd.Series | None, col: str, spec: str = ".3f") -> str:

@@ -115,8 +115,9 @@ def too_few_reason(n_early: int, n_standard: int, settings: ClaimSettings) -> st
     if min(n_early, n_standard) < settings.min_samples:
         return f"too few samples (need {settings.min_samples} per side)"
     return (
-        f"too few samples (with {n_early} and {n_standard} the one-sided Mann-Whitney p is at "
-        f"least {attainable_p(n_early, n_standard):.3g}, never below alpha {settings.alpha:g})"
+        f"too few samples (with {n_early} and {n_standard} the exact one-sided Mann-Whitney p "
+        f"is at least {attainable_p(n_early, n_standard):.3g}, never below alpha "
+        f"{settings.alpha:g})"
     )
 
 

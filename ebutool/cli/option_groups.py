@@ -215,9 +215,15 @@ KEY_OPTIONS = [
 def key_table(values: Mapping[str, Any]) -> KeyTable:
     """The oracle's key table from the key options' values (and EBUTOOL_KCN): analyze,
     verify and replay read keys the same way."""
-    from ebutool.cli.options import err
-    from ebutool.oracle.keys import load_key_table
+    from ebutool.cli.options import claim_file, err
+    from ebutool.oracle.keys import load_key_table, split_spec
 
+    # inputs like the captures: an output of the command may not overwrite them
+    if values["keys_file"]:
+        claim_file(values["keys_file"], f"--keys {values['keys_file']}", output=False)
+    for option, name in (("--kcn-file", "kcn_file"), ("--nonces", "nonces")):
+        for spec in values[name] or ():
+            claim_file(split_spec(spec, option)[1], f"{option} {spec}", output=False)
     table = load_key_table(
         kcn=values["kcn"] or (),
         kcn_files=values["kcn_file"] or (),
@@ -271,10 +277,12 @@ ESP_OPTIONS = [
 def esp_sa_list(values: Mapping[str, Any]) -> list[EspSA]:
     """The SAs of every ``--esp-sa`` file (a file that cannot be read: a usage error),
     each with ``--esp-replay-window`` where its file gives no window."""
-    from ebutool.cli.options import err
+    from ebutool.cli.options import claim_file, err
     from ebutool.esp.sa import with_replay_window
     from ebutool.esp.sa_files import load_sa_files
 
+    for path in values["esp_sa"] or ():  # (an input: no output may overwrite it)
+        claim_file(path, f"--esp-sa {path}", output=False)
     # shown even with --quiet, like the keys files' warnings: SA files hold keys
     sas = load_sa_files(values["esp_sa"] or (), warn=lambda line: err(f"warning: {line}"))
     return EspSAList(with_replay_window(sas, values["esp_replay_window"]), values)

@@ -106,6 +106,7 @@ MAX_DURATION_S = (2**63 - 1) // 10**9
 MAX_COUNT = 2**63 - 1  # the largest count (entries) a constant may be: an int64 too
 # The highest rate (1/s) a constant may be: its interval, 1 ns, is the finest time kept
 MAX_RATE_PER_S = 10**9
+COUNT_UNIT = "entries"  # the unit of the constants that are counts (whole numbers)
 # synth's clock runs in whole microseconds (ebutool.core.units.ms_to_ns_us): a timer or
 # an interval below this would round to 0 (a retransmission timer of 0 never lets time pass)
 SYNTH_RESOLUTION_S = 1e-6
@@ -160,7 +161,8 @@ class ConstantSpec:
             return f"{self.bound}, <= {MAX_DURATION_S}"
         if self.unit == "1/s":  # (the interval 1 / rate at most MAX_DURATION_S)
             return f">= 1/{MAX_DURATION_S}, <= {MAX_RATE_PER_S}"
-        return f"{self.bound}, <= {MAX_COUNT}"
+        whole = ">= 1" if self.positive else ">= 0"  # (a count is whole: > 0 means >= 1)
+        return f"{whole}, <= {MAX_COUNT}"
 
     @property
     def synth_bounds(self) -> str:
@@ -195,10 +197,14 @@ class ConstantSpec:
                 f"{given} {value:g}: must be a finite number {self.bound} "
                 f"({self.constant}, {self.unit})"
             )
+        if self.unit == COUNT_UNIT and value != int(value):
+            # (each user takes int() of it: 1.5 entries would silently be 1)
+            return f"{given} {value:g}: must be a whole number ({self.constant}, {self.unit})"
         least, most = self.limits
         if least <= value <= most:
             return None
-        side = f"at least {least:.10g}" if value < least else f"at most {most:.10g}"
+        shown = most if isinstance(most, int) else f"{most:.10g}"  # (a count: exactly)
+        side = f"at least {least:.10g}" if value < least else f"at most {shown}"
         why = "its nanoseconds must fit 64 bits" if self.unit in ("s", "1/s") else "a 64-bit count"
         return f"{given} {value:g}: must be {side} ({self.constant}, {self.unit}: {why})"
 
@@ -222,7 +228,7 @@ class ConstantSpec:
             return 0.0, float(MAX_DURATION_S)
         if self.unit == "1/s":
             return 1.0 / MAX_DURATION_S, float(MAX_RATE_PER_S)
-        return 0.0, float(MAX_COUNT)
+        return 0, MAX_COUNT  # (an int: float(MAX_COUNT) is 2^63, which it would let in)
 
 
 def _constant(
@@ -316,7 +322,7 @@ class ProtocolConfig:
     max_state_entries: float = _constant(
         MAX_STATE_ENTRIES,
         "MAX_STATE_ENTRIES",
-        "entries",
+        COUNT_UNIT,
         "ebutool's bound on each table keyed by addresses or cookies from the capture (mobile "
         "nodes, correspondents, care-of addresses...); beyond it the least recently active "
         "entry is evicted (diagnosis state_evicted)",

@@ -256,7 +256,8 @@ def _number(text: str) -> float:
     if "/" in text:
         num, den = text.split("/")
         return int(num) / int(den)
-    return float(text)
+    # (a count's end exactly: float("9223372036854775807") is 2^63, one beyond it)
+    return int(text) if text.isdigit() else float(text)
 
 
 def _holds(clause: str, accepts) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 from tests.support.cli import SAMPLES
-from tests.support.proc import run
+from tests.support.proc import env, run
 
 TIMEOUT = 60
 
@@ -54,10 +56,18 @@ def test_analyze_of_two_named_pipes_reads_both(tmp_path):
 
 def test_annotate_of_a_named_pipe_is_spooled(tmp_path):
     _fifo(tmp_path / "in.pcap", (SAMPLES / "mixed.pcap").read_bytes())
-    p = run("annotate", tmp_path / "in.pcap", "-o", tmp_path / "a.pcapng", timeout=TIMEOUT)
+    spools = tmp_path / "tmp"  # $TMPDIR, where the spool file is made
+    spools.mkdir()
+    p = subprocess.run(
+        [sys.executable, "-m", "ebutool", "annotate", tmp_path / "in.pcap"]
+        + ["-o", tmp_path / "a.pcapng"],
+        env={**env(), "TMPDIR": str(spools)},
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
     assert p.returncode == 0, p.stderr
     assert "1324 frames, 118 annotated in 11 episodes" in p.stderr.decode()
-    assert not list(tmp_path.glob("ebutool-*"))
+    assert os.listdir(spools) == []  # the spool is removed
 
 
 def test_annotate_of_stdin_names_it_dash(tmp_path):

@@ -74,9 +74,10 @@ def test_sigterm_while_a_table_is_spilled_leaves_tmpdir_empty(tmp_path):
 
 
 def _pieces(tmp: os.PathLike) -> list[str]:
-    try:
-        return [f for d in os.listdir(tmp) for f in os.listdir(os.path.join(tmp, d))]
-    except (FileNotFoundError, NotADirectoryError):
-        # a folder removed while listed, or the file of 8 random letters Python's tempfile
-        # writes and removes at once to see that $TMPDIR is writable: not a piece yet
-        return []
+    pieces: list[str] = []
+    for d in os.listdir(tmp):
+        try:
+            pieces += os.listdir(os.path.join(tmp, d))
+        except (FileNotFoundError, NotADirectoryError):  # removed while listed; a file
+            continue
+    return pieces
