@@ -113,6 +113,14 @@ def _truncated_ipv6(tunnelled: bool, left: int) -> tuple[str, str]:
     return "truncated_ipv6", f"{what} cut off at {max(left, 0)} of 40 octets"
 
 
+def _tunnel_cut(claimed: int, carried: int) -> tuple[str, str]:
+    return (
+        "truncated_tunnel",
+        f"tunnelled IPv6 packet claims {claimed} payload octets, the outer packet carries "
+        f"{max(carried, 0)}: decoded as far as it goes",
+    )
+
+
 def _ext_header_too_long(nh: int, hlen: int) -> tuple[str, str]:
     return "truncated_ext_header", f"extension header {nh} of {hlen} octets exceeds the packet"
 
@@ -146,6 +154,10 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
     tunnel_src: str | None = None
     tunnel_dst: str | None = None
     outer: IPv6Fields | None = None  # the enclosing packet's (the answer if a tunnel is bad)
+    # Where the enclosing packet's payload length says it ends (-1: outermost, or a
+    # jumbogram): a tunnelled packet claiming more was cut by a sender or middlebox, not
+    # by the capture (whose cut ``limit`` also reflects), and is damage to be counted.
+    declared = -1
     while True:  # one pass per IPv6 header: the outer one, then tunnelled ones
         if limit - off < C.IPV6_HEADER_LEN:
             problems.append(_truncated_ipv6(outer is not None, limit - off))
@@ -163,6 +175,8 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         fragment = False
         inner = -1  # where a tunnelled IPv6 header starts, if one follows
         end = off + C.IPV6_HEADER_LEN + plen
+        if declared >= 0 and end > declared and plen:
+            problems.append(_tunnel_cut(plen, declared - off - C.IPV6_HEADER_LEN))
         if not plen or end > limit:  # a jumbogram (RFC 2675), or cut by the capture
             end = limit
         i = off + C.IPV6_HEADER_LEN
@@ -235,6 +249,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
             return fields
         # IPv6-in-IPv6: what matters is the tunnelled packet, seen through this one
         outer, tunnel_src, tunnel_dst = fields, src, dst
+        declared = off + C.IPV6_HEADER_LEN + plen if plen else -1
         off, limit, depth = inner, end, depth + 1
 
 
