@@ -28,7 +28,7 @@ from ebutool.core.errors import InputError, UsageError
 from ebutool.store.layout import is_store
 from ebutool.stream.sniff import open_input
 from ebutool.trace.check import LINE_TYPES
-from ebutool.trace.lines import bounded_lines
+from ebutool.trace.lines import UTF8_BOM, bounded_lines
 
 if TYPE_CHECKING:
     from ebutool.core.progress import NullProgress, Progress
@@ -64,7 +64,9 @@ def sniff(path: str | os.PathLike[str]) -> str | None:
 def _first_line_is_a_trace_line(stream: BinaryIO) -> bool:
     """The trace reader's test of its first line (ebutool.trace.jsonl): blank lines and
     lines over the limit are passed over (read in bounded pieces), the next decides."""
-    for line in bounded_lines(stream):
+    for lineno, line in enumerate(bounded_lines(stream), 1):
+        if lineno == 1 and line is not None and line[:3] == UTF8_BOM:
+            line = line[3:]  # (ignored by the reader, RFC 8259 8.1)
         if line is None or not line.strip():
             continue
         try:
