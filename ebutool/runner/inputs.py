@@ -118,6 +118,17 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
     return found
 
 
+def left_out_note(left_out: Sequence[str]) -> str:
+    """How a command names a directory's files it does not read (the first three by
+    name, then how many more): its note on stderr, and extract's closing line."""
+    shown = ", ".join(os.path.basename(p) for p in left_out[:3])
+    more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
+    return (
+        f"{len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
+        f"not read (no capture or trace, or a trace beside its capture): {shown}{more}"
+    )
+
+
 def _stem(path: str) -> str:
     return os.path.basename(path).split(".", 1)[0]
 
