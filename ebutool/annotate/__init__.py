@@ -37,6 +37,7 @@ class AnnotateResult:
     frames: int  # frames copied
     annotated: int  # frames that got comments
     episodes: int  # episodes found
+    dropped: int = 0  # pcapng Custom Blocks not to be copied (0x40000BAD), left out
 
 
 def _capture_stream(path: str, diag: Diagnostics) -> tuple[BinaryIO, str]:
@@ -91,4 +92,4 @@ def annotate(
         raise spool.failed(exc) from None
     finally:
         spool.close()
-    return AnnotateResult(counts.frames, counts.annotated, spool.episodes)
+    return AnnotateResult(counts.copied, counts.annotated, spool.episodes, counts.dropped)

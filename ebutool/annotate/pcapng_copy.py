@@ -6,7 +6,9 @@ an Enhanced Packet Block gets ``opt_comment`` options (pcapng draft 3.5) added b
 its end of options; a Simple Packet Block (which has no options) and an obsolete Packet
 Block become Enhanced Packet Blocks with the same interface, octets and wire length (an
 SPB takes the timestamp of the packet before it, as ebutool reads it).  A section
-header's length becomes -1 (unknown), since the blocks grew.
+header's length becomes -1 (unknown), since the blocks grew.  A Custom Block of type
+0x40000BAD is dropped: the pcapng draft (4.8) says a tool that writes a changed file
+must not copy it (its content may depend on the file as it was); 0x00000BAD is copied.
 
 pcap input: one section and one interface with the file's link type and snap length,
 ``if_tsresol`` 6 or 9 as the file's microsecond or nanosecond timestamps, so every
@@ -26,6 +28,7 @@ from typing import BinaryIO, Protocol
 
 from ebutool.capture.pcapng_blocks import (
     BYTE_ORDER_MAGIC,
+    CB_NO_COPY,
     EPB,
     IDB,
     NON_PACKET_RECORDS,
@@ -57,8 +60,13 @@ class Comments(Protocol):
 
 @dataclass
 class CopyCounts:
-    frames: int = 0  # frames copied
+    frames: int = 0  # frames read (their numbers: those of the input)
     annotated: int = 0  # frames that got comments
+    dropped: int = 0  # of them, Custom Blocks not to be copied (0x40000BAD), not written
+
+    @property
+    def copied(self) -> int:
+        return self.frames - self.dropped
 
 
 def _pad(n: int) -> int:
@@ -189,6 +197,9 @@ def copy_pcapng(
             if btype in (EPB, PB) and blen >= 32:
                 last_ts = _ts_of(block, order, btype)
             notes = comments.get(counts.frames)
+            if btype == CB_NO_COPY:  # must not be copied by a tool that changes the file
+                counts.dropped += 1
+                continue
             if notes and btype in (EPB, PB, SPB):
                 block = _commented(block, order, btype, notes, last_ts)
                 counts.annotated += 1

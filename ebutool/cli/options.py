@@ -244,19 +244,13 @@ def print_diagnostics(diag: Diagnostics, quiet: bool, limit: int = 10) -> None:
 def input_paths(args: Iterable[str], quiet: bool) -> list[str]:
     """The files the command-line arguments name (a directory: its captures and traces), and a
     note on stderr about a directory's files that are not read."""
-    from ebutool.runner.inputs import expand_inputs
+    from ebutool.runner.inputs import expand_inputs, left_out_note
 
     left_out: list[str] = []
     paths = expand_inputs(args, left_out)
     claim_inputs(paths)
     if left_out and not quiet:
-        shown = ", ".join(os.path.basename(p) for p in left_out[:3])
-        more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
-        err(
-            f"note: {len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
-            "not read (no capture or trace, or a trace beside its capture): "
-            f"{shown}{more}"
-        )
+        err(f"note: {left_out_note(left_out)}")
     return paths
 
 

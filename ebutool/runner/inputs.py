@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
 from ebutool.store.layout import is_store
-from ebutool.stream.compressed import compression_of, decompressed
+from ebutool.stream.sniff import open_input
+from ebutool.trace.check import LINE_TYPES
+from ebutool.trace.lines import UTF8_BOM, bounded_lines
 
 if TYPE_CHECKING:
     from ebutool.core.progress import NullProgress, Progress
@@ -37,38 +38,43 @@ if TYPE_CHECKING:
     EspSAs = Sequence[EspSA] | None
     ProgressLike = Progress | NullProgress | None
 
-SNIFF_OCTETS = 4096  # (decompressed) octets read to tell what a directory's file is
-TRACE_TYPE = re.compile(rb'^\{\s*"type"\s*:\s*"(header|packet|handover)"')
-
 
 def sniff(path: str | os.PathLike[str]) -> str | None:
-    """ "capture", "jsonl" or None for the file at ``path``, from its first octets
-    (decompressed first when the file is gzip, bzip2, xz or zstd).  "jsonl" only when
-    the first line is a trace line (a JSON object whose "type" is header, packet or
-    handover), so keys and scenario files (JSON too) are not taken for traces."""
+    """ "capture", "jsonl" or None for the file at ``path``: what
+    :func:`ebutool.stream.sniff.open_input` (the rule every command opens an input by,
+    plain or compressed alike) makes of it, narrowed so keys and scenario files (JSON
+    too) are not taken for traces: "capture" when it begins with a capture's magic
+    number, "jsonl" when its first line that is neither blank nor over the trace line
+    limit is a trace line (a JSON object whose "type" is header, packet or handover:
+    what the trace reader requires of it), however many blank lines come first."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(SNIFF_OCTETS)
-            packing = compression_of(head)
-            if packing is not None:
-                fh.seek(0)
-                inner = decompressed(fh, packing, os.fspath(path), Diagnostics())
-                head = inner.read(SNIFF_OCTETS)
+        kind, stream, _ = open_input(path, Diagnostics())
     except (OSError, InputError):
         return None
-    if head[:4] in CAPTURE_MAGICS:
-        return "capture"
-    return "jsonl" if _is_trace_line(head.lstrip().split(b"\n", 1)[0]) else None
-
-
-def _is_trace_line(line: bytes) -> bool:
-    if line[:1] != b"{":
-        return False
     try:
-        obj = json.loads(line)
-    except ValueError:  # longer than what was read, or not JSON
-        return TRACE_TYPE.search(line) is not None
-    return isinstance(obj, dict) and obj.get("type") in ("header", "packet", "handover")
+        if kind == "capture":  # (also what open_input answers for unknown content)
+            return "capture" if stream.peek(4)[:4] in CAPTURE_MAGICS else None  # type: ignore[attr-defined]
+        return "jsonl" if _first_line_is_a_trace_line(stream) else None
+    except (OSError, InputError):
+        return None
+    finally:
+        stream.close()
+
+
+def _first_line_is_a_trace_line(stream: BinaryIO) -> bool:
+    """The trace reader's test of its first line (ebutool.trace.jsonl): blank lines and
+    lines over the limit are passed over (read in bounded pieces), the next decides."""
+    for lineno, line in enumerate(bounded_lines(stream), 1):
+        if lineno == 1 and line is not None and line[:3] == UTF8_BOM:
+            line = line[3:]  # (ignored by the reader, RFC 8259 8.1)
+        if line is None or not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:  # not JSON, or not UTF-8: the reader refuses the file too
+            return False
+        return isinstance(obj, dict) and obj.get("type") in LINE_TYPES
+    return False  # only blank lines: the reader refuses the file ("only blank lines")
 
 
 def expand_inputs(
@@ -110,6 +116,17 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
             f"{directory}: is a directory with no pcap or pcapng capture or JSON Lines trace in it"
         )
     return found
+
+
+def left_out_note(left_out: Sequence[str]) -> str:
+    """How a command names a directory's files it does not read (the first three by
+    name, then how many more): its note on stderr, and extract's closing line."""
+    shown = ", ".join(os.path.basename(p) for p in left_out[:3])
+    more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
+    return (
+        f"{len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
+        f"not read (no capture or trace, or a trace beside its capture): {shown}{more}"
+    )
 
 
 def _stem(path: str) -> str:

@@ -46,6 +46,9 @@ class ExtractReport:
     # the parts of inputs that are gone (:func:`gone_parts`): removed (``prune``), or kept
     removed: list[str] = field(default_factory=list)
     kept_gone: list[str] = field(default_factory=list)
+    # the files of a directory given that are not read (not captures or traces, or a
+    # trace beside its capture), as ``analyze DIR`` names them
+    left_out: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -80,14 +83,25 @@ class ExtractReport:
             f"{len(self.results)} files: {self.count('extracted')} extracted, "
             f"{self.count('unchanged')} unchanged, {self.count('failed')} failed; "
             f"{self.frames:,} frames in {self.seconds:.2f} s{rate}{swept}{gone}"
+            f"{self._left_out()}"
         )
 
+    def _left_out(self) -> str:
+        if not self.left_out:
+            return ""
+        from ebutool.runner.inputs import left_out_note
 
-def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[str]:
+        return f"; {left_out_note(self.left_out)}"
+
+
+def expand_paths(
+    args: Iterable[str | os.PathLike[str]], left_out: list[str] | None = None
+) -> list[str]:
     """Files as given; a directory: the inputs ``analyze --merge DIR`` reads in it, by
     name (captures and JSON Lines traces, also compressed; a trace beside the capture it
     was converted from left out: ebutool.runner.inputs.expand_inputs), so that the store
-    of a directory holds what the captures' analysis reads."""
+    of a directory holds what the captures' analysis reads.  A directory's other files
+    are appended to ``left_out`` (the report names them, as ``analyze DIR`` does)."""
     from ebutool.core.errors import InputError
     from ebutool.runner.inputs import expand_inputs
 
@@ -100,7 +114,7 @@ def expand_paths(args: Iterable[str | os.PathLike[str]]) -> list[str]:
             out.append(name)
             continue
         try:
-            out.extend(p for p in expand_inputs([name]) if p != name)  # (not a store)
+            out.extend(p for p in expand_inputs([name], left_out) if p != name)  # (not a store)
         except InputError:  # a directory with nothing to read: the check below
             pass
     if not out:
@@ -181,7 +195,8 @@ def extract(
     if vantage:
         task = functools.partial(cast(Any, task), vantage=dict(vantage))
     paths = list(paths)
-    names = expand_paths(paths)
+    left_out: list[str] = []
+    names = expand_paths(paths, left_out)
     if len(set(map(os.path.abspath, names))) != len(names):
         raise UsageError("extract: an input is named twice")
     root = os.fspath(store)
@@ -198,7 +213,9 @@ def extract(
     if prune:
         for part in gone:
             remove_part(root, part)
-    report = ExtractReport(root, [by_path[p] for p in names], leftovers=leftovers)
+    report = ExtractReport(
+        root, [by_path[p] for p in names], leftovers=leftovers, left_out=left_out
+    )
     if prune:
         report.removed = gone
     else:

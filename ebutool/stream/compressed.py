@@ -30,6 +30,9 @@ COMPRESSION_MAGICS = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
 )
 MAGIC_NEED = 6  # octets that tell the formats apart
+# Decoded octets the first read gathers (a capture's magic number, or a trace's first
+# non-blank octet after a byte order mark): what the content is sniffed from.
+HEAD_NEED = 8
 # A zstd skippable frame (RFC 8878 3.1.2: magic 0x184D2A50..0x184D2A5F, little-endian,
 # a 4-octet size, that many octets of user data) may stand before, between or after the
 # frames; zstd and ``zstandard`` step over it, and so must the sniffing.
@@ -90,17 +93,21 @@ class DecompressingReader(io.RawIOBase):
         return True
 
     def readinto(self, b) -> int:
-        want = len(b)
-        while not self._done and want:
+        want, got = len(b), 0
+        # What one step gives, except at the start: the first HEAD_NEED octets are
+        # gathered across members (a first member may hold two), since the content is
+        # sniffed from one peek (ebutool.stream.sniff).
+        need = min(want, max(1, HEAD_NEED - self.decoded))
+        while not self._done and got < need:
             if not self._out:
-                self._out = memoryview(self._step(want))
+                self._out = memoryview(self._step(want - got))
             if self._out:
-                n = min(want, len(self._out))
-                b[:n] = self._out[:n]
+                n = min(want - got, len(self._out))
+                b[got : got + n] = self._out[:n]
                 self._out = self._out[n:]
                 self.decoded += n
-                return n
-        return 0
+                got += n
+        return got
 
     def _step(self, want: int) -> bytes:
         """Some decoded octets (maybe none; ``_done`` set at the end)."""

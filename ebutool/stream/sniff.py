@@ -13,7 +13,8 @@ from ebutool.core.errors import InputError
 from ebutool.core.keyfile import shown_path
 from ebutool.core.names import readable_name
 from ebutool.core.stdio import stdin_buffer
-from ebutool.stream.compressed import MAGIC_NEED, compression_of, decompressed
+from ebutool.stream.compressed import HEAD_NEED, compression_of, decompressed
+from ebutool.trace.lines import UTF8_BOM
 
 if TYPE_CHECKING:
     from ebutool.stream.content_hash import ContentHash
@@ -53,7 +54,7 @@ def open_input(
         except OSError as exc:
             raise InputError(f"{name}: cannot open ({exc.strerror})") from None
     stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 20)  # type: ignore[type-var]
-    head = stream.peek(MAGIC_NEED)[:MAGIC_NEED]
+    head = stream.peek(HEAD_NEED)[:HEAD_NEED]
     if not head:
         raise InputError(f"{name}: empty file (0 bytes), not a capture or trace")
     packing = compression_of(head)
@@ -66,7 +67,10 @@ def open_input(
 def _content_kind(head: bytes) -> str | None:
     """ "capture", "jsonl" or None from the first (decompressed) octets: the same rule
     for a plain and a compressed input.  A trace may begin with blank lines, so four
-    octets of white space are a trace's beginning too."""
+    octets of white space are a trace's beginning too, and with a UTF-8 byte order mark
+    (which no capture does: the trace reader ignores it, RFC 8259 8.1)."""
+    if head[:3] == UTF8_BOM:
+        return "jsonl"
     head = head[:4]
     if head in CAPTURE_MAGICS:
         return "capture"
@@ -80,7 +84,7 @@ def _open_compressed(
     raw: BinaryIO, packing: str, name: str, diag: Diagnostics | None
 ) -> tuple[str, BinaryIO, str]:
     stream = decompressed(raw, packing, name, diag)
-    head = stream.peek(4)[:4]
+    head = stream.peek(HEAD_NEED)[:HEAD_NEED]
     if not head:
         raise InputError(f"{name}: {packing}-compressed, but empty inside")
     kind = _content_kind(head)

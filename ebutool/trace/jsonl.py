@@ -44,7 +44,7 @@ from ebutool.trace.check import (
     seconds_in_units,
     show,
 )
-from ebutool.trace.lines import bounded_lines, max_trace_line_bytes
+from ebutool.trace.lines import UTF8_BOM, bounded_lines, max_trace_line_bytes
 from ebutool.wire.mh import messages as M
 from ebutool.wire.mh import mobility_options as O
 from ebutool.wire.mh.codec import aligned, checksum_ok, decode_mh, encode_mh, mh_checksum
@@ -259,6 +259,8 @@ def read_trace_records(
             )
             _count(stats, skipped="trace_line_too_long")
             continue
+        if lineno == 1 and raw[:3] == UTF8_BOM:  # (RFC 8259 8.1: may be ignored)
+            raw = raw[3:]
         if not raw.strip():
             continue
         try:

@@ -16,6 +16,9 @@ from typing import BinaryIO
 from ebutool.core.errors import UsageError
 
 MAX_TRACE_LINE_BYTES = 1 << 20  # 1 MiB: the longest packet line is a few KiB
+# A UTF-8 byte order mark some editors and Windows tools put first: RFC 8259 8.1 lets a
+# parser ignore one, and a trace's readers do, at the start of the file only.
+UTF8_BOM = b"\xef\xbb\xbf"
 ENV_MAX_TRACE_LINE_BYTES = "EBUTOOL_MAX_TRACE_LINE_BYTES"  # how the option reaches workers
 
 
@@ -57,6 +60,7 @@ def bounded_lines(
 
 __all__ = [
     "MAX_TRACE_LINE_BYTES",
+    "UTF8_BOM",
     "ENV_MAX_TRACE_LINE_BYTES",
     "max_trace_line_bytes",
     "bounded_lines",

@@ -3,9 +3,11 @@
 :func:`decode_ipv6` turns the IPv6 bytes of one frame into a :class:`Packet` that
 says what matters to Mobile IPv6 analysis: addresses, the Home Address option,
 the type 2 routing header, the tunnel endpoints, and the Mobility Header octets
-if there is one.  Packets that cannot matter (no MH, no HAO, no type 2 RH, not
-tunnelled) come back with ``relevant == False``.  Malformed headers never raise:
-each anomaly is appended to ``problems`` as (code, one-line message).
+if there is one (behind another routing header still in transit, the final
+destination: :mod:`ebutool.wire.routing`).  Packets that cannot matter (no MH, no
+HAO, no type 2 RH, not tunnelled) come back with ``relevant == False``.  Malformed
+headers never raise: each anomaly is appended to ``problems`` as (code, one-line
+message).
 :func:`decode_ipv6_fields` gives the same as a plain tuple, for the hot path that
 builds a Record straight away (:func:`ebutool.stream.reader.record_from_packet`).
 """
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from ebutool.core import constants as C
 from ebutool.core.addr import CACHE_SIZE, format_address
+from ebutool.wire.routing import final_destination, in_transit
 
 NH_MOBILITY_OLD = C.NH_MOBILITY_OLD
 _MAX_TUNNEL_DEPTH = 2  # MN<->HA tunnel, and one more for nested tunnels; deeper is odd
@@ -25,7 +28,8 @@ _MAX_TUNNEL_DEPTH = 2  # MN<->HA tunnel, and one more for nested tunnels; deeper
 class Packet:
     # (the field order is the order of decode_ipv6_fields' tuple)
     src: str  # innermost IPv6 source address
-    dst: str  # innermost IPv6 destination address (as on the wire)
+    dst: str  # innermost IPv6 destination address (as on the wire, except the final
+    # destination of a routing header other than type 2 in transit: ebutool.wire.routing)
     hoa: str | None = None  # Home Address destination option (innermost header)
     rh2: str | None = None  # address in a type 2 routing header (the MN's home address)
     tunnel_src: str | None = None  # outer addresses of an IPv6-in-IPv6 tunnel
@@ -60,6 +64,7 @@ def decode_ipv6(buf: bytes, off: int, problems: list[tuple[str, str]]) -> Packet
 # Destination Options header that holds just the HAO (RFC 6275 6.3: 8n+6 alignment).
 _HAO_ALONE = bytes((C.OPT_PADN, 2, 0, 0, C.OPT_HOME_ADDRESS, C.HAO_LEN))
 _EXT_HEADERS = frozenset((C.NH_HOPOPTS, C.NH_DSTOPTS, C.NH_ROUTING, C.NH_AH))
+_MOBILITY = frozenset((C.NH_MOBILITY, NH_MOBILITY_OLD))
 
 
 # Address octets -> text for the loop below, which looks them up in place (a third of
@@ -113,6 +118,14 @@ def _truncated_ipv6(tunnelled: bool, left: int) -> tuple[str, str]:
     return "truncated_ipv6", f"{what} cut off at {max(left, 0)} of 40 octets"
 
 
+def _tunnel_cut(claimed: int, carried: int) -> tuple[str, str]:
+    return (
+        "truncated_tunnel",
+        f"tunnelled IPv6 packet claims {claimed} payload octets, the outer packet carries "
+        f"{max(carried, 0)}: decoded as far as it goes",
+    )
+
+
 def _ext_header_too_long(nh: int, hlen: int) -> tuple[str, str]:
     return "truncated_ext_header", f"extension header {nh} of {hlen} octets exceeds the packet"
 
@@ -146,6 +159,9 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
     tunnel_src: str | None = None
     tunnel_dst: str | None = None
     outer: IPv6Fields | None = None  # the enclosing packet's (the answer if a tunnel is bad)
+    # Where the enclosing packet's payload length says it ends (-1: none): a tunnelled
+    # packet claiming more was cut on its way (not by the capture), a counted damage.
+    declared = -1
     while True:  # one pass per IPv6 header: the outer one, then tunnelled ones
         if limit - off < C.IPV6_HEADER_LEN:
             problems.append(_truncated_ipv6(outer is not None, limit - off))
@@ -159,10 +175,12 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         dst = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
         if outer is None:
             ip_len = C.IPV6_HEADER_LEN + plen
-        hoa = rh2 = None
+        hoa = rh2 = transit = None  # (transit: a routing header's warning, said if relevant)
         fragment = False
         inner = -1  # where a tunnelled IPv6 header starts, if one follows
         end = off + C.IPV6_HEADER_LEN + plen
+        if declared >= 0 and end > declared and plen:
+            problems.append(_tunnel_cut(plen, declared - off - C.IPV6_HEADER_LEN))
         if not plen or end > limit:  # a jumbogram (RFC 2675), or cut by the capture
             end = limit
         i = off + C.IPV6_HEADER_LEN
@@ -190,6 +208,8 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     else:
                         pseudo_dst = buf[i + 8 : i + 24]
                         rh2 = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
+                elif nh == C.NH_ROUTING and buf[i + 3]:  # another type, segments left
+                    pseudo_dst, dst, transit = _route_in_transit(buf, i, hlen, pseudo_dst, dst)
                 nh = buf[i]
                 i += hlen
             elif nh == C.NH_FRAGMENT:
@@ -211,6 +231,8 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
             else:
                 break
         mh = None
+        if transit is not None and (inner >= 0 or nh in _MOBILITY or hoa or rh2):
+            problems.append(transit)  # (on other packets: an RPL network's own traffic)
         if inner < 0 and (nh == C.NH_MOBILITY or nh == NH_MOBILITY_OLD):
             mh = buf[i:end]
             if nh == NH_MOBILITY_OLD:
@@ -218,24 +240,28 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
             elif fragment:
                 problems.append(_FRAGMENTED_MH)
         fields: IPv6Fields = (
-            src,
-            dst,
-            hoa,
-            rh2,
-            tunnel_src,
-            tunnel_dst,
-            nh,
-            ip_len,
-            mh,
-            pseudo_src,
-            pseudo_dst,
+            src, dst, hoa, rh2, tunnel_src, tunnel_dst, nh, ip_len, mh, pseudo_src, pseudo_dst,
             fragment,
-        )
+        )  # fmt: skip
         if inner < 0:
             return fields
         # IPv6-in-IPv6: what matters is the tunnelled packet, seen through this one
         outer, tunnel_src, tunnel_dst = fields, src, dst
+        declared = off + C.IPV6_HEADER_LEN + plen if plen else -1
         off, limit, depth = inner, end, depth + 1
+
+
+def _route_in_transit(
+    buf: bytes, i: int, hlen: int, pseudo_dst: bytes, dst: str
+) -> tuple[bytes, str, tuple[str, str]]:
+    """(pseudo-header destination, destination, warning) of a packet whose routing
+    header (not type 2) at ``buf[i]`` has segments left: the final destination when
+    it is found (ebutool.wire.routing), else the hop as it was."""
+    final = final_destination(buf, i, hlen, pseudo_dst)
+    if final is None:
+        return pseudo_dst, dst, in_transit(buf[i + 2], buf[i + 3], dst, None)
+    to = _TEXT.get(final) or _text(final)
+    return final, to, in_transit(buf[i + 2], buf[i + 3], dst, to)
 
 
 def _home_address_option(

@@ -167,6 +167,37 @@ def test_a_simple_packet_block_becomes_an_enhanced_one(cli, tmp_path, two_handov
         assert [bytes(p) for _, p in dpkt.pcapng.Reader(f)] == [p for _, p in ordered]
 
 
+def test_custom_blocks_not_to_be_copied_are_left_out(cli, tmp_path, two_handovers):
+    """pcapng draft 4.8: a Custom Block of type 0x40000BAD must not be copied by a tool
+    that writes a changed file; 0x00000BAD may be.  Both sit after the first packet of
+    the second handover; the closing line says what was left out."""
+    s, expected = two_handovers
+    ordered = sorted(s.packets)
+    after = min(expected[1])
+    pen = struct.pack("<I", 32473)  # RFC 5612's documentation enterprise number
+    blocks = [capbuild.pcapng_shb(), capbuild.pcapng_idb(101, 9)]
+    for i, (t, pkt) in enumerate(ordered, 1):
+        body = struct.pack("<IIIII", 0, t >> 32, t & 0xFFFFFFFF, len(pkt), len(pkt))
+        blocks.append(capbuild.pcapng_block(6, body + pkt))
+        if i == after:
+            blocks.append(capbuild.pcapng_block(0x00000BAD, pen + b"copy me!"))
+            blocks.append(capbuild.pcapng_block(0x40000BAD, pen + b"dont copy me"))
+    src = tmp_path / "custom.pcapng"
+    src.write_bytes(b"".join(blocks))
+    out = tmp_path / "custom-out.pcapng"
+    res = cli("annotate", src, "-o", out)
+    assert res.exit_code == 0
+    assert f"{len(ordered) + 1} frames" in res.stderr
+    assert "1 pcapng Custom Block of type 0x40000BAD (not to be copied) left out" in res.stderr
+    data = out.read_bytes()
+    assert b"copy me!" in data and b"dont copy me" not in data
+    # in the copy, the packets after the copyable block are one frame later
+    shifted = [{f + (f > after) for f in frames} for frames in expected]
+    assert _selected(out, 1) == shifted[0] and _selected(out, 2) == shifted[1]
+    kept = _tshark(out, "-Y", "not ipv6", "-T", "fields", "-e", "frame.number")
+    assert kept == [[str(after + 1)]]  # the copyable Custom Block, the only non-IPv6 frame
+
+
 def test_a_trace_is_refused(cli, tmp_path):
     from tests.support.cli import SAMPLES
 

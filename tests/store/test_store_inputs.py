@@ -67,3 +67,31 @@ def test_extract_again_after_a_file_was_deleted(tmp_path):
     res = run_cli("extract", *pieces[:3], "-o", store, "-q", "--prune")
     assert res.exit_code == 3
     assert _analyze(store) == _analyze("--merge", *pieces[:2], other[0])
+
+
+def test_extract_names_the_files_of_a_directory_it_does_not_read(tmp_path):
+    """A README and a keys file beside the captures: `analyze DIR` names them in a note,
+    `extract DIR` skipped them without a word; its closing line now names and counts
+    them the same way (and the library report lists them)."""
+    from ebutool.store import extract
+
+    folder = tmp_path / "caps"
+    folder.mkdir()
+    (folder / "run.pcap").write_bytes((SAMPLES / "standard.pcap").read_bytes())
+    (folder / "README.txt").write_text("captures of the 3 May campaign\n")
+    (folder / "run.keys.json").write_bytes((SAMPLES / "standard.keys.json").read_bytes())
+    note = (
+        "2 files in the directory not read (no capture or trace, or a trace beside its "
+        "capture): README.txt, run.keys.json"
+    )
+    analyzed = run_cli("analyze", folder, "-f", "csv")
+    assert analyzed.exit_code == 0 and f"note: {note}" in analyzed.stderr
+    res = run_cli("extract", folder, "-o", tmp_path / "store")
+    assert res.exit_code == 0, res.stderr
+    closing = res.stderr.strip().splitlines()[-1]
+    assert closing.startswith(f"ebutool: {tmp_path / 'store'}: 1 files: 1 extracted")
+    assert closing.endswith(f"; {note}")
+    quiet = run_cli("extract", folder, "-o", tmp_path / "store", "-q")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    report = extract([folder], tmp_path / "store2")
+    assert sorted(report.left_out) == [str(folder / "README.txt"), str(folder / "run.keys.json")]

@@ -98,6 +98,44 @@ def test_tunnel_payload_bounded_by_outer_packet():
     assert pkt.mh == bytes(inner[40:])
 
 
+@pytest.mark.parametrize("claimed_more", [8, 100])
+def test_tunnelled_packet_claiming_more_than_the_outer_carries_is_counted(claimed_more):
+    """An MN-HA reverse tunnel whose inner payload length claims more octets than the
+    outer packet (whole in the frame) carries was cut on the way: a counted
+    ``truncated_tunnel`` warning, not a normal packet; the MH is what is there."""
+    inner = bytearray(bytes(IPv6(src=MN_HOA, dst=CN) / MIP6MH_HoTI(cookie=b"C" * 8)))
+    inner[4:6] = struct.pack("!H", len(inner) - 40 + claimed_more)
+    raw = build.ipv6_header(MN_COA, HA, 41, len(inner)) + bytes(inner)
+    pkt, problems = decode(raw)
+    assert [c for c, _ in problems] == ["truncated_tunnel"]
+    assert f"claims {16 + claimed_more} payload octets" in problems[0][1]
+    assert "carries 16" in problems[0][1]
+    assert pkt.mh == bytes(inner[40:]) and pkt.ip_len == len(raw)
+    diag, stats = Diagnostics(), StreamStats()
+    rec = record_from_packet(3, 10**18, raw, 0, diag, stats)
+    assert rec is not None and rec.msg == "HoTI"
+    assert dict(diag.counts) == {"truncated_tunnel": 1} and diag.kept[0].frame == 3
+
+
+def test_tunnel_cut_inside_the_message_names_the_tunnel_and_the_message():
+    """The outer packet is whole but carries only half of the tunnelled HoTI: both the
+    cut tunnel and the cut message are counted, and no message is made from it."""
+    inner = bytes(IPv6(src=MN_HOA, dst=CN) / MIP6MH_HoTI(cookie=b"C" * 8))
+    raw = build.ipv6_header(MN_COA, HA, 41, 48) + inner[:48]
+    diag, stats = Diagnostics(), StreamStats()
+    rec = record_from_packet(1, 10**18, raw, 0, diag, stats)
+    assert rec is None or rec.mh is None
+    assert dict(diag.counts) == {"truncated_tunnel": 1, "malformed_mh": 1}
+
+
+def test_capture_cut_tunnel_is_no_truncated_tunnel():
+    """The snap length cutting a tunnelled message is the capture's cut (the message is
+    marked truncated), not a tunnel whose lengths disagree."""
+    raw = _reverse_tunnelled_hoti()
+    pkt, problems = decode(raw[:-4])
+    assert problems == [] and pkt.mh == raw[80:-4]
+
+
 def test_truncated_tunnel_keeps_outer_packet():
     raw = build.ipv6_header(MN_COA, HA, 41, 40) + bytes(20)
     pkt, problems = decode(raw)

@@ -106,8 +106,20 @@ def register(app: typer.Typer) -> None:
             err(
                 f"{capture} -> {output}: {result.frames} frames, {result.annotated} "
                 f"annotated in {result.episodes} episode{'s' if result.episodes != 1 else ''}"
+                + _dropped(result.dropped)
             )
             print_diagnostics(diag, quiet)
+
+
+def _dropped(blocks: int) -> str:
+    """The closing line's note of the Custom Blocks left out (frames after them are
+    numbered one lower each in the copy than in the input)."""
+    if not blocks:
+        return ""
+    return (
+        f"; {blocks} pcapng Custom Block{'s' if blocks != 1 else ''} of type 0x40000BAD "
+        "(not to be copied) left out: later frames are numbered lower in the copy"
+    )
 
 
 @dataclass
