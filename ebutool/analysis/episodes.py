@@ -35,6 +35,7 @@ from ebutool.analysis.state import (
 from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
+    MH_BU,
     MOPT_AUTH_DATA,
     MOPT_NONCE_INDICES,
     NH_ESP,
@@ -56,6 +57,7 @@ MAX_PENDING_COAS = 1024
 MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
 STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
 AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"  # standard or early cannot be told
+MH_TYPE_AT = 2  # offset of the MH Type octet in the Mobility Header (RFC 6275 6.1.1)
 # A BU to a CN the capture cut before its Nonce Indices option: its care-of nonce index
 # (0 in an EBU, DESIGN.md section 3) is not in the capture, so standard or early cannot
 # be told; the reader labels it BU.
@@ -169,6 +171,8 @@ class Reconstructor(MessageHandlers):
             note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
         if note == AMBIGUOUS_NOTE and verdict == "valid":
             note = None  # its MAC verified with the early Kbm: an EBU
+        if note is None and rec.msg == "EBU" and _index0_mac_cut(rec):
+            note = AMBIGUOUS_NOTE  # neither Kbm can be tried on its MAC: presumed early
         if note is None and rec.msg == "BU" and _care_of_index_unread(rec):
             note = CUT_OFF_NOTE if rec.mh is not None and rec.mh.truncated else MALFORMED_NOTE
         if res is None:
@@ -561,3 +565,17 @@ def _care_of_index_unread(rec: Record) -> bool:
     if any(isinstance(o, NonceIndices) for o in bu.options):
         return False
     return bu.truncated or malformed_length(bu.options, MOPT_NONCE_INDICES) is not None
+
+
+def _index0_mac_cut(rec: Record) -> bool:
+    """A BU with care-of nonce index 0 (labelled EBU by the reader, not an EBU of the
+    draft's own MH type) whose authenticator the capture cut (snaplen; the Binding
+    Authorization Data option is always last).  Unless a CoT with care-of index 0 made it
+    standard, its class rests on its MAC (the standard Kbm, or the early one failing:
+    docs/analysis.md "Early or standard"), which cannot be checked."""
+    bu = rec.mh
+    return (
+        isinstance(bu, BindingUpdate)
+        and bu.truncated
+        and (rec.mh_wire is None or rec.mh_wire[MH_TYPE_AT] == MH_BU)
+    )

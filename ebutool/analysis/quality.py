@@ -47,9 +47,10 @@ QUALITY_CODES: dict[str, str] = {
     "INITIAL_BINDACK_TIMEOUT after the handover's home registration "
     "(`cn_first_request_late`): a correspondent it took up later, not this handover's",
     AMBIGUOUS: "a BU with care-of nonce index 0 that may be standard or early "
-    "(`care_of_index_0_ambiguous`), or a BU the capture cut before its Nonce Indices "
-    "option, so its care-of nonce index (0 in an EBU) is unknown (`bu_cut_off`), or whose "
-    "Nonce Indices option has a wrong length (`nonce_indices_malformed`)",
+    "(`care_of_index_0_ambiguous`; also when the capture cut its MAC), or a BU the "
+    "capture cut before its Nonce Indices option, so its care-of nonce index (0 in an "
+    "EBU) is unknown (`bu_cut_off`), or whose Nonce Indices option has a wrong length "
+    "(`nonce_indices_malformed`)",
     INCOMPLETE: "the procedure did not complete inside the capture (`complete` is false)",
     EBA_ONLY: "an early MN that waited for the EBA but not the HA's BA (mode `eba_only`): "
     "neither of the draft's modes",
