@@ -26,6 +26,7 @@ from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.handlers import MessageHandlers
 from ebutool.analysis.state import (
     EVICTED_NOTE,
+    MH_TYPE_AT,
     CNState,
     Exchange,
     Handover,
@@ -57,7 +58,6 @@ MAX_PENDING_COAS = 1024
 MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
 STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
 AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"  # standard or early cannot be told
-MH_TYPE_AT = 2  # offset of the MH Type octet in the Mobility Header (RFC 6275 6.1.1)
 # A BU to a CN the capture cut before its Nonce Indices option: its care-of nonce index
 # (0 in an EBU, DESIGN.md section 3) is not in the capture, so standard or early cannot
 # be told; the reader labels it BU.
