@@ -77,6 +77,10 @@ def cn_mode(
             return "optimistic"
         return "unknown"
     ack = ack_ts(kind, ep)
+    cut = ep.cut_reply_ts
+    if cut is not None and cut <= sent and (ack is None or sent < ack):
+        # after a BA the capture cut (ba_cut_off): the MN may have waited for it
+        return "unknown"
     if ack is None:
         # Data went out with no acknowledgement ever seen: optimistic by definition,
         # unless the capture began mid-episode (the acknowledgement may predate it).

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.state import (
+    BA_CUT_NOTE,
     MAX_EXCHANGES,
     MAX_STEPS,
+    MH_TYPE_AT,
     UPDATE_NOT_CAPTURED,
     CNState,
     Exchange,
@@ -312,6 +314,13 @@ class MessageHandlers:
         else:  # BRR, other
             ep = ho.cns.get(res.peer)
             if ep is not None:
+                if m is None and role == "CN" and _cut_ba(rec) and (ep.bus or ep.ebus):
+                    # A BA the capture cut inside its fixed fields: an answer whose status
+                    # and sequence are not in the capture (docs/analysis.md, ba_cut_off)
+                    msg = "BA"
+                    if ep.cut_reply_ts is None:
+                        ep.cut_reply_ts = rec.ts_ns
+                    ep.notes = with_added(ep.notes, BA_CUT_NOTE)
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
 
     def _began_before_capture(self, ho: Handover, coa: str) -> bool:
@@ -418,3 +427,10 @@ def _out_of_window(ba: BindingAcknowledgement, *tables: dict[int, Exchange]) -> 
         return None
     waiting = [e for t in tables for e in t.values() if not e.answered and e.first_ts is not None]
     return max(waiting, key=lambda e: e.first_ts or 0) if waiting else None
+
+
+def _cut_ba(rec: Record) -> bool:
+    """A Mobility Header the reader could not decode (``mh`` None) whose octets, as the
+    capture cut them, still show the BA type."""
+    wire = rec.mh_wire
+    return wire is not None and len(wire) > MH_TYPE_AT and wire[MH_TYPE_AT] == C.MH_BA

@@ -86,13 +86,22 @@ def _latency(first: tuple[int, int] | None, t0: int | None, notes: set[str]) -> 
     return _ms(first[0] - t0)
 
 
-def _unanswered(exchanges, missing: str, notes: set[str], rejected: str | None = None) -> None:
+def _unanswered(
+    exchanges,
+    missing: str,
+    notes: set[str],
+    rejected: str | None = None,
+    cut_reply_ts: int | None = None,
+) -> None:
     """Note ``missing`` when no request of this type was answered, ``<rejected>_<status>``
     for a refusing BA, and ``reply_before_request`` when timestamps run backwards."""
     # (one pass: this runs several times per row)
     asked = answered = False
     for e in exchanges:
         if e.reply_ts is None:
+            if cut_reply_ts is not None and e.sends and e.sends[0] <= cut_reply_ts:
+                answered = True  # a BA the capture cut (ba_cut_off) may be its answer
+                continue
             asked = asked or e.ack_requested
             continue
         answered = True
@@ -219,6 +228,17 @@ def _first_request(ho: Handover, ep: CNState) -> int | None:
     return min(firsts, default=None)
 
 
+def _reply_missing_at_end(
+    ep: CNState, t0_ns: int, capture_end_ns: int | None, config: ProtocolConfig
+) -> bool:
+    """The capture ended too soon after the episode's last request to call its missing
+    reply lost; a BA the capture cut after that request (ba_cut_off) is no missing reply."""
+    last_up = ep.last_up_ts or t0_ns
+    if ep.cut_reply_ts is not None and ep.cut_reply_ts >= last_up:
+        return False
+    return _ended_early(last_up, capture_end_ns, config)
+
+
 def _ended_early(last_request_ns: int, capture_end_ns: int | None, config: ProtocolConfig) -> bool:
     """The capture stopped less than INITIAL_BINDACK_TIMEOUT after the episode's last
     request, before a reply could be missed (None: the handover was closed by the MN's
@@ -264,7 +284,7 @@ def _cn_episode(
         notes.add(LATE_NOTE)
     took_effect = ep.complete  # (a scan of its BUs: once)
     complete = took_effect and not ep.unknown_start
-    if not took_effect and _ended_early(ep.last_up_ts or ho.t0_ns, capture_end_ns, config):
+    if not took_effect and _reply_missing_at_end(ep, ho.t0_ns, capture_end_ns, config):
         notes.add("capture_ended_mid_episode")
 
     # Predictions come from this episode's own RTTs: none for a deregistration (no
@@ -364,8 +384,10 @@ def _cn_notes(
     """The diagnosis codes of a CN episode's exchanges (docs/analysis.md), into ``notes``."""
     ht = ep.home_test
     _unanswered(ep.cotis.values(), "coti_unanswered", notes)
-    _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba")
-    _unanswered([e for e in ep.bus.values() if e.ack_requested], "bu_unanswered", notes, "ba")
+    cut = ep.cut_reply_ts
+    _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba", cut)
+    bus = [e for e in ep.bus.values() if e.ack_requested]
+    _unanswered(bus, "bu_unanswered", notes, "ba", cut)
     if ht is None and not ep.unknown_start:
         notes.add("no_home_test")  # e.g. an early episode whose home test predates the capture
     elif ht is not None and not ht.answered:

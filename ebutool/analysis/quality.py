@@ -47,9 +47,12 @@ QUALITY_CODES: dict[str, str] = {
     "INITIAL_BINDACK_TIMEOUT after the handover's home registration "
     "(`cn_first_request_late`): a correspondent it took up later, not this handover's",
     AMBIGUOUS: "a BU with care-of nonce index 0 that may be standard or early "
-    "(`care_of_index_0_ambiguous`), or a BU the capture cut before its Nonce Indices "
-    "option, so its care-of nonce index (0 in an EBU) is unknown (`bu_cut_off`), or whose "
-    "Nonce Indices option has a wrong length (`nonce_indices_malformed`)",
+    "(`care_of_index_0_ambiguous`; also when the capture cut its MAC), or a BU the "
+    "capture cut before its Nonce Indices option, so its care-of nonce index (0 in an "
+    "EBU) is unknown (`bu_cut_off`), or whose Nonce Indices option has a wrong length "
+    "(`nonce_indices_malformed`), or a BA from the CN the capture cut inside its fixed "
+    "fields, so whether it accepted, and which update it answered, is unknown "
+    "(`ba_cut_off`)",
     INCOMPLETE: "the procedure did not complete inside the capture (`complete` is false)",
     EBA_ONLY: "an early MN that waited for the EBA but not the HA's BA (mode `eba_only`): "
     "neither of the draft's modes",
@@ -74,6 +77,7 @@ _BY_NOTE = (
     ("care_of_index_0_ambiguous", AMBIGUOUS),
     ("bu_cut_off", AMBIGUOUS),
     ("nonce_indices_malformed", AMBIGUOUS),
+    ("ba_cut_off", AMBIGUOUS),
 )
 _TIME_NOTES = frozenset(
     {"reply_before_request", "data_before_handover", "handover_event_out_of_order"}

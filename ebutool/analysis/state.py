@@ -29,6 +29,10 @@ EVICTED_NOTE = "state_evicted"  # the episode's state was evicted (ebutool.core.
 # The CN acknowledged an update from the handover's address that the capture lost: a BU
 # or an EBU (a BA and an EBA look alike), so the episode's kind and mode cannot be told
 UPDATE_NOT_CAPTURED = "cn_update_not_captured"
+# A BA from the CN that the capture (its snaplen) cut inside the BA's fixed fields: the CN
+# answered, but whether it accepted, and which update it answered, is not in the capture
+BA_CUT_NOTE = "ba_cut_off"
+MH_TYPE_AT = 2  # offset of the MH Type octet in the Mobility Header (RFC 6275 6.1.1)
 
 ACCEPTED_MAX_STATUS = 127  # BA status 0-127 = accepted (RFC 6275 6.1.8)
 
@@ -154,6 +158,9 @@ class CNState:
     refresh: bool = False  # the CN sent route-optimised data here before any (E)BU
     t0_ns: int | None = None  # an event of its own (a deregistration from the care-of
     # address, after the handover's binding): its own time, not the handover's
+    # When the first BA from the CN arrived that the capture cut inside its fixed fields
+    # (no status or sequence to read): an answer of unknown content (BA_CUT_NOTE)
+    cut_reply_ts: int | None = None
 
     @property
     def unknown_start(self) -> bool:

@@ -19,6 +19,7 @@ from ebutool.core.constants import (
     BA_STATUS_EXPIRED_HOME_NONCE,
     BA_STATUS_EXPIRED_NONCES,
     BA_STATUS_SEQ_OUT_OF_WINDOW,
+    MOPT_AUTH_DATA,
     MOPT_NONCE_INDICES,
 )
 from ebutool.core.diagnostics import Diagnostics
@@ -40,6 +41,7 @@ from ebutool.oracle.verdicts import (
     BASIS_KCN,
     INVALID,
     NONCE_STATUSES,
+    R_AUTH_MALFORMED,
     R_AUTH_OK,
     R_COT_OPTION_BAD,
     R_CUT_OFF,
@@ -96,6 +98,13 @@ def cut_off(rec: Record) -> str | None:
         return None
     got = len(rec.mh_wire) if rec.mh_wire is not None else 0
     return R_CUT_OFF.format(msg=m.NAME, got=got, total=(m.header_len + 1) * 8)
+
+
+def _no_auth(msg: BindingUpdate | BindingAcknowledgement) -> str:
+    """Why a BU or BA has no usable Binding Authorization Data option: none was sent, or
+    one came with a wrong length (kept as an unknown option by the decoder)."""
+    bad = malformed_length(msg.options, MOPT_AUTH_DATA)
+    return R_NO_AUTH if bad is None else R_AUTH_MALFORMED.format(length=bad)
 
 
 _KCN_TOKEN_CACHE = 256  # Kcn-basis tokens cached (cleared when full: a HoT's token is
@@ -253,7 +262,7 @@ class BindingChecks:
             v.verdict, v.reason = UNVERIFIABLE, cut
             return v
         if auth is None:
-            v.verdict, v.reason = INVALID, R_NO_AUTH
+            v.verdict, v.reason = INVALID, _no_auth(bu)
             return v
         wire = rec.mh_wire
         # (bu.MH_TYPE: what the mh_type property gives, without its call)
@@ -446,7 +455,7 @@ class BindingChecks:
         else:
             sent = self._sent.get((mn, cn, ba.sequence))
         if sent is None:
-            if auth is None:
+            if auth is None and malformed_length(ba.options, MOPT_AUTH_DATA) is None:
                 return None  # most likely a home agent's BA whose BU is not in the capture
             v = Verdict(rec.frame, rec.ts_ns / NS_PER_S, "BA", mn, cn, coa, ba.sequence)
             v.verdict, v.reason = UNVERIFIABLE, R_NO_BU
@@ -485,7 +494,7 @@ class BindingChecks:
                     status=ba.status, name=BA_STATUS.get(ba.status, "?")
                 )
             else:
-                v.verdict, v.reason = INVALID, R_NO_AUTH
+                v.verdict, v.reason = INVALID, _no_auth(ba)
             return v
         n_cot = len(sent.homes) // 3 if cot is not None else 0
         if not n and not n_cot:

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ebutool.core.constants import AUTHENTICATOR_LEN
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -31,6 +33,11 @@ R_MISMATCH = "authenticator mismatch"
 R_NO_AUTH = "no Binding Authorization Data option"
 R_NO_NONCE_INDICES = "no Nonce Indices option"
 R_NONCE_INDICES_MALFORMED = "malformed Nonce Indices option ({length} octets, not 4)"
+# The option is there but its length is wrong (the decoder keeps it as an unknown option):
+# not the same as a message sent without one.
+R_AUTH_MALFORMED = (
+    f"malformed Binding Authorization Data option ({{length}} octets, not {AUTHENTICATOR_LEN})"
+)
 R_UNKNOWN_NONCE = "unknown nonce index {index}"
 R_UNKNOWN_NONCES = "unknown nonce indices {home} (home) and {careof} (care-of)"
 R_NONCE_OLD = "nonce older than MAX_NONCE_LIFETIME"

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ebutool.core.constants import MH_FIXED_LEN
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.units import MAX_TS_NS, MIN_TS_NS
 from ebutool.records.record import MSG_DATA, Record, classify_bu
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 NH_ESP = 50  # ebutool.core.constants.NH_ESP, here for the hot path
 NH_IPV6 = 41  # ebutool.core.constants.NH_IPV6 (IPv6-in-IPv6), likewise
+MH_LEN_UNIT = 8  # the MH Header Len field counts 8-octet units (RFC 6275 6.1.1)
 
 
 @dataclass
@@ -97,8 +99,8 @@ def record_from_packet(
         for text in mh_problems:
             diag.warn("malformed_mh", f"frame {frame}: {text}", frame)
         if msg is None:
-            # The MH could not be decoded: keep the packet as data so it is still
-            # counted (and diagnosed above), never silently dropped.
+            # Undecodable: kept as data, counted (diagnosed above), never dropped
+            rec.mh_wire = _undecoded_wire(mh)
             if stats is not None:
                 stats.skipped["malformed_mh"] += 1
         else:
@@ -159,3 +161,12 @@ def _out_of_range(frame: int, ts_ns: int, diag: Diagnostics, stats: StreamStats 
     )
     if stats is not None:
         stats.skipped["timestamp_out_of_range"] += 1
+
+
+def _undecoded_wire(mh) -> bytes | None:
+    """The octets of a Mobility Header that could not be decoded, as captured, when they
+    hold its fixed part (the message is None): one the capture cut inside its body still
+    shows its MH type (a CN's BA, say) to the analysis; None when shorter."""
+    if len(mh) < MH_FIXED_LEN:
+        return None
+    return bytes(mh[: (mh[1] + 1) * MH_LEN_UNIT])

@@ -144,13 +144,11 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
         m, computed = decode_mh(wire, problems), None  # None: nothing was on a wire to check
     for text in problems:
         diag.warn("malformed_mh", f"line {lineno} (frame {frame}): {text}", frame)
-    if m is None:  # undecodable octets: kept as a data packet, as the capture reader does
+    if m is None:  # undecodable octets: a data packet with them, as the capture reader gives
+        rec.mh_wire = f.get("mh_hex")
         return rec
-    label, dereg, rfc4866 = (
-        ("other" if isinstance(m, M.OtherMobilityMessage) else m.NAME),
-        False,
-        False,
-    )
+    label = "other" if isinstance(m, M.OtherMobilityMessage) else m.NAME
+    dereg = rfc4866 = False
     if isinstance(m, M.BindingUpdate):
         label, dereg, rfc4866 = classify_bu(m, rec.src, rec.hoa)
     rec.msg, rec.mh, rec.mh_wire, rec.deregistration, rec.rfc4866 = label, m, wire, dereg, rfc4866
@@ -408,6 +406,8 @@ def record_json(r: Record | HandoverEvent) -> dict:
             d["mh"] = message_json(r.mh)
             if r.mh_wire is not None:
                 d["mh_hex"] = bytes(r.mh_wire).hex()
+        elif r.mh_wire is not None:  # octets the capture cut inside the message: no message
+            d["mh_hex"] = bytes(r.mh_wire).hex()
         if r.esp_spi is not None:
             d["esp"] = {"spi": r.esp_spi, "seq": r.esp_seq, "algorithm": r.esp_algorithm}
     else:
