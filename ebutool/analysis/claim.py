@@ -51,6 +51,7 @@ CLAIM_COLUMNS = (
     "rtt_ro_median_ms",
     "model_ratio",
     "p_value",
+    "p_method",
     "p_holm",
     "claim",
     "claim_rtt_sooner",
@@ -145,6 +146,7 @@ def _cells(case: _Case, settings: ClaimSettings) -> dict:
         rtt_ro_median_ms=_median(compared["rtt_ro_ms"]) if "rtt_ro_ms" in compared else None,
         model_ratio=model_ratio(compared, case.quantity, case.mode),
         p_value=c.p_value,
+        p_method=c.p_method,
         _attainable_p=attainable_p(len(e), len(s)),
     )
     return cells
@@ -209,6 +211,7 @@ def _line(
         why = "cannot compare" if half == UNDETERMINED else _too_few_why(e, ne, ns, settings)
         return f"  {what}: {why} (early n={ne}, standard n={ns}){fb}", half, sooner
     rtt = _num(e, "rtt_ro_median_ms")
+    method = (e.get("p_method") if e is not None else None) or "-"
     text = (
         f"  {what}: early median {_num(e, 'median_ms'):.3f} ms (n={ne}) vs standard "
         f"{_num(s, 'median_ms'):.3f} ms (n={ns}); ratio {_fmt(e, 'ratio_to_standard')} "
@@ -216,7 +219,8 @@ def _line(
         f" (model {_fmt(e, 'model_ratio')}); sooner by {_fmt(e, 'diff_to_standard_ms')} ms "
         f"[{_fmt(e, 'diff_ci_low_ms')}, {_fmt(e, 'diff_ci_high_ms')}] vs RTT_RO median "
         + ("unknown" if rtt is None else f"{rtt:.3f} ms")
-        + f"; Mann-Whitney p {_fmt(e, 'p_value', '.3g')} (Holm {_fmt(e, 'p_holm', '.3g')}): "
+        + f"; Mann-Whitney p {_fmt(e, 'p_value', '.3g')} ({method}; Holm "
+        f"{_fmt(e, 'p_holm', '.3g')}): "
         f"half or less {half}, one RTT sooner {sooner}{fb}"
     )
     return text, half, sooner
@@ -224,8 +228,8 @@ def _line(
 
 def _too_few_why(early: pd.Series | None, ne: int, ns: int, settings: ClaimSettings) -> str:
     if _num(early, "p_holm") is not None:  # tested, but Holm's floor is at alpha
-        # (the floor is the exact test's: with ties scipy's normal approximation may
-        # print a smaller p_value and p_holm, which these sizes do not support)
+        # (the floor is the exact test's; p_value is exact at these sizes, ties or not,
+        # so p_holm is at or above it too)
         return (
             f"too few samples (over this table's comparisons Holm's adjustment keeps even the "
             f"smallest p an exact test can give for these sizes at or above alpha "

@@ -8,6 +8,7 @@ from ebutool.analysis.claim_stats import (
     ALPHA,
     BOOTSTRAP_RESAMPLES,
     BOOTSTRAP_SEED,
+    EXACT_P_MAX_WORK,
     MIN_CLAIM_SAMPLES,
     RTT_TOLERANCE,
 )
@@ -103,7 +104,17 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
     "p_value": (
         "float64",
         "probability",
-        "one-sided Mann-Whitney U p-value of early < standard (scipy; exact without ties)",
+        "one-sided Mann-Whitney U p-value of early < standard, not adjusted (how it was "
+        "computed: `p_method`)",
+    ),
+    "p_method": (
+        "object",
+        "text",
+        "how `p_value` was computed: `exact` (every equally likely split of the pooled "
+        "samples, equal values kept as they are; while the computation is at most "
+        f"`EXACT_P_MAX_WORK` ({EXACT_P_MAX_WORK:,}) cell updates, about 49 and 49 without "
+        "ties, or beyond that without ties and a side of at most 8) or `asymptotic` (scipy's "
+        "normal approximation, tie-corrected); empty where `p_value` is",
     ),
     "p_holm": (
         "float64",

@@ -396,6 +396,13 @@ BOOTSTRAP_SEED = 20040216  # fixed seed (the draft's date, 2004-02-16): same inp
 CONFIDENCE = 0.95  # two-sided confidence of the bootstrap intervals
 ALPHA = 0.05  # significance level of the Holm-adjusted Mann-Whitney U test
 RTT_TOLERANCE = 0.1  # "about one RTT sooner": the difference must reach (1 - this) x RTT_RO
+EXACT_P_MAX_WORK = 100_000_000
+"""Largest exact computation of the claim's Mann-Whitney p (ebutool.analysis.claim_stats.
+exact_mann_whitney_less): cells of its table of rank-sum counts, (k + 1) x (2 k N + 1) for
+the smaller side k of N values, times the shifts, sum over the groups of equal values of
+min(group size, k) + 1; about 0.3 s.  Up to about 49 and 49 without ties, or 3 against
+several hundred, fit.  Beyond it: scipy's exact distribution when there are no ties and a
+side has at most 8, else the normal approximation (column p_method says which)."""
 MIN_CLAIM_SAMPLES = 3
 """Fewest samples per side (early, standard) for a claim verdict (``analyze --summary``,
 ``--min-claim-samples``; DESIGN.md section 4: 3); fewer gives "too few samples".  A verdict

@@ -112,10 +112,11 @@ def test_enough_samples_everywhere_gives_verdicts():
         assert _cell(s, mode, "send_latency")["claim"] == "supported"
 
 
-def test_with_ties_the_reason_does_not_deny_the_printed_p():
-    # tied latencies (a simulator's fixed delays): scipy takes the normal approximation,
-    # p 0.0124 and p_holm 4 x 0.0124 = 0.049, below alpha, where an exact test cannot go
-    # below 1/35 (4/35 after Holm): no verdict, and the line must not say every p >= alpha
+def test_with_ties_the_p_is_the_exact_tests_and_the_reason_names_the_floor():
+    # tied latencies (a simulator's fixed delays): scipy took the normal approximation,
+    # p 0.0124 and p_holm 4 x 0.0124 = 0.049, below alpha, printed beside "too few
+    # samples"; the exact p of 3 against 4 wholly separated values is 1/35 (one split of
+    # C(7, 3)), 4/35 after Holm over the four comparisons: no verdict, and the line says why
     rows = []
     for mode in ("conservative", "optimistic"):
         rows += [
@@ -126,7 +127,9 @@ def test_with_ties_the_reason_does_not_deny_the_printed_p():
         ] * 4
     s = summarize(pd.DataFrame(rows))
     cell = _cell(s, "conservative", "send_latency")
-    assert cell["p_holm"] < 0.05 and cell["claim"] == "too few samples"
+    assert cell["p_value"] == pytest.approx(1 / math.comb(7, 3))
+    assert cell["p_method"] == "exact"
+    assert cell["p_holm"] == pytest.approx(4 / 35) and cell["claim"] == "too few samples"
     text = claim_statement(s)
     assert "keeps every p at or above alpha" not in text
     assert "the smallest p an exact test can give for these sizes at or above alpha 0.05" in text

@@ -107,6 +107,7 @@ def claim_section(data: ReportData) -> str:
                 + f"<td>{cell(e.get('model_ratio') if e is not None else None)}</td>"
                 + f"<td>{_interval(e, 'diff_to_standard_ms', *DIFF_CI)}</td>"
                 + f"<td>{cell(e.get('rtt_ro_median_ms') if e is not None else None)}</td>"
+                + f"<td>{cell(e.get('p_method') if e is not None else None)}</td>"
                 + f"<td>{p_cell(e.get('p_holm') if e is not None else None)}</td>"
                 + f"<td>{_verdict(e.get('claim') if e is not None else None)}</td>"
                 + f"<td>{_verdict(e.get('claim_rtt_sooner') if e is not None else None)}</td>"
@@ -115,7 +116,7 @@ def claim_section(data: ReportData) -> str:
     head = (
         "latency", "mode", "early n", "standard n", "early median ms [95% CI]",
         "standard median ms [95% CI]", "ratio [95% CI]", "model ratio",
-        "sooner by ms [95% CI]", "RTT_RO median ms", "p (Holm)", "half or less",
+        "sooner by ms [95% CI]", "RTT_RO median ms", "p method", "p (Holm)", "half or less",
         "one RTT sooner",
     )  # fmt: skip
     lines = data.claim_text.splitlines()

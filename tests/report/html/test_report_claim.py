@@ -136,3 +136,5 @@ def test_claim_table_never_shows_a_p_value_of_zero(claim_capture):
         for r in re.findall(r"<tr>(.*?)</tr>", body)
     ]
     assert [r[-3] for r in rows] == ["< 0.0001"] * len(rows)
+    # beside it, how the p-value was computed (small samples: exact, ties or not)
+    assert [r[-4] for r in rows] == ["exact"] * len(rows)
