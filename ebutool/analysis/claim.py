@@ -58,6 +58,12 @@ CLAIM_COLUMNS = (
 )
 SUPPORTED, NOT_SUPPORTED = "supported", "not supported"
 TOO_FEW, UNDETERMINED, MODEL_EXCLUDES = "too few samples", "undetermined", "cannot hold (model)"
+_NO_PAIR = "it needs early and standard episodes of the same mode"
+# why a comparison that was tested (samples on both sides) is still undetermined
+_UNDETERMINED_TESTED = {
+    "claim": "a standard median of 0 in the bootstrap resamples leaves the ratio undefined",
+    "claim_rtt_sooner": "the compared episodes' RTT_RO is unknown",
+}
 
 
 def claim_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -197,8 +203,8 @@ def _num(row: pd.Series | None, col: str) -> float | None:
 
 def _line(
     summary: pd.DataFrame, mode: str, q: str, settings: ClaimSettings
-) -> tuple[str, str, str]:
-    """(text, half verdict, one-RTT verdict) of one comparison."""
+) -> tuple[str, str, str, bool]:
+    """(text, half verdict, one-RTT verdict, whether it was tested) of one comparison."""
     e, s = _pick(summary, "early", mode, q), _pick(summary, "standard", mode, q)
     f = _pick(summary, "early_fallback", mode, q)
     ne, ns, nf = (int(_num(r, "n") or 0) for r in (e, s, f))
@@ -207,9 +213,10 @@ def _line(
     fb = fb or "; early_fallback n=0"
     half = (e["claim"] if e is not None else None) or UNDETERMINED
     sooner = (e["claim_rtt_sooner"] if e is not None else None) or UNDETERMINED
-    if half == UNDETERMINED or half == TOO_FEW:
+    tested = _num(e, "p_value") is not None
+    if not tested or half == TOO_FEW:  # (a ratio undefined, tested: the full line)
         why = "cannot compare" if half == UNDETERMINED else _too_few_why(e, ne, ns, settings)
-        return f"  {what}: {why} (early n={ne}, standard n={ns}){fb}", half, sooner
+        return f"  {what}: {why} (early n={ne}, standard n={ns}){fb}", half, sooner, tested
     rtt = _num(e, "rtt_ro_median_ms")
     method = (e.get("p_method") if e is not None else None) or "-"
     text = (
@@ -223,7 +230,7 @@ def _line(
         f"{_fmt(e, 'p_holm', '.3g')}): "
         f"half or less {half}, one RTT sooner {sooner}{fb}"
     )
-    return text, half, sooner
+    return text, half, sooner, tested
 
 
 def _too_few_why(early: pd.Series | None, ne: int, ns: int, settings: ClaimSettings) -> str:
@@ -251,7 +258,7 @@ def _fmt(row: pd.Series | None, col: str, spec: str = ".3f") -> str:
     return "-" if v is None else format(v, spec)
 
 
-def _verdict(statement: str, results: dict[str, str]) -> str:
+def _verdict(statement: str, results: dict[str, str], why_undetermined: dict[str, str]) -> str:
     passed = [w for w, v in results.items() if v == SUPPORTED]
     failed = [w for w, v in results.items() if v == NOT_SUPPORTED]
     model = [w for w, v in results.items() if v == MODEL_EXCLUDES]
@@ -261,8 +268,10 @@ def _verdict(statement: str, results: dict[str, str]) -> str:
     if failed:
         return f"{head} is not supported by this capture (fails for {', '.join(failed)}){tail}."
     if not passed:
-        few = any(v == TOO_FEW for v in results.values())
-        why = "too few samples" if few else "it needs early and standard episodes of the same mode"
+        # every reason, too few samples first (each comparison has one)
+        whys = [TOO_FEW] if any(v == TOO_FEW for v in results.values()) else []
+        whys += [why_undetermined[w] for w, v in results.items() if v == UNDETERMINED]
+        why = "; ".join(dict.fromkeys(whys))
         return f"{head} cannot be tested with this capture: {why}{tail}."
     if untested or model:
         return (
@@ -294,12 +303,15 @@ def claim_statement(
     ]
     half: dict[str, str] = {}
     sooner: dict[str, str] = {}
+    why: dict[str, dict[str, str]] = {"claim": {}, "claim_rtt_sooner": {}}
     for q in OBSERVED:
         for mode in CLAIM_MODES:
-            text, h, r = _line(summary, mode, q, settings)
+            text, h, r, tested = _line(summary, mode, q, settings)
             lines.append(text)
             what = f"{q.replace('_', ' ')}, {mode}"
             half[what], sooner[what] = h, r
-    lines.append(_verdict("half or less of the latency", half))
-    lines.append(_verdict("about one round-trip time sooner", sooner))
+            for col, reasons in why.items():
+                reasons[what] = _UNDETERMINED_TESTED[col] if tested else _NO_PAIR
+    lines.append(_verdict("half or less of the latency", half, why["claim"]))
+    lines.append(_verdict("about one round-trip time sooner", sooner, why["claim_rtt_sooner"]))
     return "\n".join(lines)

@@ -127,7 +127,7 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
         "verdict",
         "'half or less': `supported`, `not supported`, `cannot hold (model)` (not supported "
         "and `model_ratio` > 0.5), `too few samples`, `undetermined` (no samples on a side, "
-        "or a standard median of 0)",
+        "or a standard median of 0 in a bootstrap resample: the ratio undefined)",
     ),
     "claim_rtt_sooner": (
         "object",
