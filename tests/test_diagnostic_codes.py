@@ -13,10 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 WARN = re.compile(r'\.warn\(\s*f?"([a-z][a-z0-9_]*)"')
 
 
+# The packet decoder's problems, (code, message) tuples the reader warns with: in
+# ebutool/wire/*.py (not wire/mh, whose problems are messages of malformed_mh)
+PROBLEM = re.compile(r'\(\s*"([a-z][a-z0-9]*_[a-z0-9_]+)",\s*f?"')
+
+
 def _emitted() -> dict[str, str]:
     codes: dict[str, str] = {}
     for path in sorted((ROOT / "ebutool").rglob("*.py")):
         for code in WARN.findall(path.read_text(encoding="utf-8")):
+            codes.setdefault(code, str(path.relative_to(ROOT)))
+    for path in sorted((ROOT / "ebutool" / "wire").glob("*.py")):
+        for code in PROBLEM.findall(path.read_text(encoding="utf-8")):
             codes.setdefault(code, str(path.relative_to(ROOT)))
     return codes
 

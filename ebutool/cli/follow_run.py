@@ -7,13 +7,14 @@ not replaced atomically at the end, so ``tail -f FILE`` works)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from ebutool.core.errors import OutputError, UsageError
-from ebutool.core.stdio import stdout_buffer
+from ebutool.core.stdio import descriptor_of, stdout_buffer
 
 if TYPE_CHECKING:
     from ebutool.core.constants import ProtocolConfig
@@ -56,7 +57,10 @@ def _open_output(path: str) -> BinaryIO:
 
     OutputFile(path)  # the checks every output gets (directory, permissions)
     claim_file(path, f"-o {path}", output=True)  # never the input it follows
+    fd = descriptor_of(path)  # /dev/stdout, /dev/fd/N: that descriptor, never truncated
     try:
+        if fd is not None:
+            return os.fdopen(os.dup(fd), "wb")
         return open(path, "wb")  # noqa: SIM115 - closed by run_follow
     except OSError as exc:
         raise OutputError(f"cannot write -o {path}: {exc.strerror or exc}") from None

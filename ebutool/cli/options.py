@@ -59,6 +59,9 @@ def _weird_path(value: str | None) -> str | None:
             OutputFile(value, "--weird-log")
         except UsageError as exc:
             raise typer.BadParameter(str(exc)) from None
+        except OutputError as exc:  # (a closed standard stream: its own status, 5)
+            err(f"error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
     return value
 
 

@@ -40,7 +40,13 @@ from ebutool.cn_replay.divergences import (
     Divergence,
 )
 from ebutool.cn_replay.exposure import count_packet
-from ebutool.core.constants import DEFAULT_CONFIG, LIFETIME_UNIT_S, ProtocolConfig
+from ebutool.core.constants import (
+    DEFAULT_CONFIG,
+    LIFETIME_UNIT_S,
+    NH_MOBILITY,
+    NH_MOBILITY_OLD,
+    ProtocolConfig,
+)
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.units import to_ns
 from ebutool.records.record import Record
@@ -64,6 +70,7 @@ BASIS_TRACE = "trace"  # undecidable: followed what the CN in the trace did
 MSG_BU = "BU"
 MSG_EBU = "EBU"
 _UPDATE_NAMES = (MSG_BU, MSG_EBU)
+_MH_PROTOS = frozenset((NH_MOBILITY, NH_MOBILITY_OLD))  # next headers of a Mobility Header
 
 Authenticate = Callable[[Record], object]
 """Called with every record in capture order; returns None for records it does not
@@ -282,7 +289,16 @@ def observe(
         init = coti.pop((rec.dst, rec.src, msg.init_cookie), None)
         if init is not None and rec.ts_ns >= init.ts_ns:
             tr.add_rtt((rec.src, init.src), (init.ts_ns, rec.ts_ns - init.ts_ns))
-    elif rec.msg == "data" and rec.rh2 is not None and rec.dst != rec.rh2 and rec.hoa is None:
+    elif (
+        rec.msg == "data"
+        and rec.rh2 is not None
+        and rec.dst != rec.rh2
+        and rec.hoa is None
+        and rec.proto not in _MH_PROTOS
+    ):
+        # (a Mobility Header the reader could not decode, cut inside its fixed fields,
+        # is signalling of unknown type, a CN's BA say, never route-optimised data: as
+        # the analysis takes it, docs/analysis.md)
         tr.add_data(_Data(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, rec.ip_len))
 
 

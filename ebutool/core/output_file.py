@@ -15,8 +15,12 @@ The API (every command's outputs go through it; the formats only render bytes)::
   a file holding keys (``secret=True``) is always ``0600``.
 - **Anything else** (a device such as ``/dev/null``, a FIFO, ``/dev/stdout``) is written
   in place and never replaced; it is opened at the first write, so a FIFO's reader is
-  not waited for before the work.  A **symbolic link** is followed: its target is what
-  is written (atomically when the target is a regular file); the link stays.
+  not waited for before the work.  A path that names one of the process's descriptors
+  (``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``) is written through that
+  descriptor, whatever it holds (a file a shell opened with ``>>`` is appended to, not
+  replaced); a closed one (``>&-``) is an OutputError, one not open for writing a
+  UsageError.  A **symbolic link** is followed: its target is what is written
+  (atomically when the target is a regular file); the link stays.
 - ``-`` is standard output.
 - Every failure to write (disk full, EIO, a closed standard output) is an
   :class:`~ebutool.core.errors.OutputError`: one line, exit status 5.  A broken pipe
@@ -34,6 +38,7 @@ import tempfile
 from typing import BinaryIO, TextIO
 
 from ebutool.core.errors import OutputError, UsageError
+from ebutool.core.stdio import closed_stream, descriptor_of, writable_descriptor
 
 SECRET_MODE = 0o600  # files that hold keys (ssh's rule for private keys)
 NEW_FILE_MODE = 0o666  # other new files: this less the umask, as open(2) would make them
@@ -58,6 +63,7 @@ class OutputFile:
         self._target = path  # the file renamed over (a symbolic link's target)
         self._mode = SECRET_MODE
         self._in_place = False
+        self._fd: int | None = None  # a descriptor of the process the path names
         self._done = False
         self.check()
 
@@ -73,6 +79,10 @@ class OutputFile:
             return
         if not self.path:
             raise UsageError(f"{self.option}: empty file name")
+        fd = descriptor_of(self.path)
+        if fd is not None:
+            self._check_descriptor(fd)
+            return
         target = os.path.realpath(self.path)
         try:
             st = os.stat(target)
@@ -102,6 +112,19 @@ class OutputFile:
                 stat.S_IMODE(st.st_mode) if st is not None else NEW_FILE_MODE & ~current_umask()
             )
 
+    def _check_descriptor(self, fd: int) -> None:
+        """A path naming one of the process's descriptors (/dev/stdout, /dev/fd/N) is
+        written through that descriptor, where it stands (appending after a shell's
+        ``>>``), never by replacing the file it holds; a closed one is no output."""
+        closed = closed_stream(self.path)
+        if closed is not None:  # (its descriptor holds the null device now)
+            raise OutputError(f"{self._where()}: {closed} is closed")
+        if not writable_descriptor(fd):
+            raise UsageError(
+                f"cannot write {self._where()}: descriptor {fd} is not open for writing"
+            )
+        self._in_place, self._fd = True, fd
+
     def prepare(self) -> OutputFile:
         """Create the temporary file of a regular target now (also a check)."""
         if self._fh is None and self.path != "-" and not self._in_place:
@@ -129,6 +152,13 @@ class OutputFile:
                 raise OutputError("standard output is closed")
             sys.stdout.flush()
             self._fh = _Unclosed(sys.stdout.buffer)  # type: ignore[assignment]
+        elif self._fd is not None:
+            if self._fd == 1 and sys.stdout is not None:
+                sys.stdout.flush()  # (what the command printed before comes first)
+            try:
+                self._fh = os.fdopen(os.dup(self._fd), "wb")
+            except OSError as exc:
+                raise self._error(exc) from None
         elif self._in_place:
             try:
                 self._fh = open(self.path, "wb")  # noqa: SIM115 - closed by commit/discard

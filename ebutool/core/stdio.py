@@ -14,6 +14,14 @@ from ebutool.core.errors import InputError, OutputError
 
 # the standard descriptors and how a closed one is reopened on the null device
 _STANDARD_FDS = ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY))
+_STREAM_NAMES = {0: "standard input", 1: "standard output", 2: "standard error"}
+# The standard descriptors the caller had closed (now on the null device): a path that
+# reaches one (/dev/stdout, /dev/fd/1, /proc/self/fd/1) names the closed stream, not
+# the null device it now holds.
+_CLOSED: set[int] = set()
+# Directories whose entries are the process's descriptors (Linux), as given and resolved
+_FD_DIRS = ("/proc/self/fd", "/dev/fd", "/proc/thread-self/fd")
+MAX_SYMLINKS = 40  # links followed to find where a path leads (Linux's own limit)
 
 
 def occupy_closed_fds() -> None:
@@ -33,6 +41,7 @@ def occupy_closed_fds() -> None:
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
+            _CLOSED.add(fd)
     if sys.stderr is None or not _writable(sys.stderr):
         try:
             # the process's stderr (the null device now); or, when descriptor 2 is a file
@@ -42,6 +51,51 @@ def occupy_closed_fds() -> None:
             sys.stderr = open(fd, "w", closefd=fd != 2)  # noqa: SIM115 - lives with the process
         except OSError:
             pass
+
+
+def descriptor_of(path: str) -> int | None:
+    """The number of the process's own descriptor that ``path`` names through its
+    descriptor directory (/dev/stdout, /dev/fd/1, /proc/self/fd/1, or a symbolic link to
+    one of them), else None.  Such a path is the open descriptor, not the file it holds
+    (a shell's ``>> log``, a pipe, a launcher's script): written through the descriptor,
+    never replaced."""
+    if not path or path == "-":
+        return None
+    fd_dirs = {os.path.realpath(d) for d in _FD_DIRS} | {f"/proc/{os.getpid()}/fd"}
+    where = os.path.abspath(path)
+    for _ in range(MAX_SYMLINKS):
+        parent, name = os.path.split(where)
+        parent = os.path.realpath(parent)
+        if parent in fd_dirs:
+            return int(name) if name.isdigit() else None
+        try:
+            link = os.readlink(os.path.join(parent, name))
+        except OSError:  # not a symbolic link (or not there): no descriptor reached
+            return None
+        where = os.path.normpath(os.path.join(parent, link))
+    return None
+
+
+def closed_stream(path: str) -> str | None:
+    """The name of the standard stream ("standard output", ...) that ``path`` names
+    (:func:`descriptor_of`) when the caller had closed it; else None.  Such a path now
+    leads to the null device (:func:`occupy_closed_fds`): written, the data would be
+    lost silently; read, it would look like an empty file."""
+    if not _CLOSED:
+        return None
+    fd = descriptor_of(path)
+    return _STREAM_NAMES[fd] if fd in _CLOSED else None
+
+
+def writable_descriptor(fd: int) -> bool:
+    """Descriptor ``fd`` is open for writing."""
+    import fcntl
+
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    except OSError:
+        return False
+    return flags & os.O_ACCMODE != os.O_RDONLY
 
 
 def _writable(stream: object) -> bool:

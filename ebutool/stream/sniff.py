@@ -12,7 +12,7 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError
 from ebutool.core.keyfile import shown_path
 from ebutool.core.names import readable_name
-from ebutool.core.stdio import stdin_buffer
+from ebutool.core.stdio import closed_stream, stdin_buffer
 from ebutool.stream.compressed import HEAD_NEED, compression_of, decompressed
 from ebutool.trace.lines import UTF8_BOM
 
@@ -56,6 +56,9 @@ def open_input(
     stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 20)  # type: ignore[type-var]
     head = stream.peek(HEAD_NEED)[:HEAD_NEED]
     if not head:
+        closed = closed_stream(path)  # /dev/stdin of a closed standard input: the null device
+        if closed is not None:
+            raise InputError(f"{name}: {closed} is closed, nothing to read")
         raise InputError(f"{name}: empty file (0 bytes), not a capture or trace")
     packing = compression_of(head)
     if packing is not None:
