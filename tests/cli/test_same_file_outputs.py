@@ -113,3 +113,20 @@ def test_the_table_and_its_plot_in_one_file_are_refused(
 def test_the_same_input_twice_and_devices_are_not_refused(capture: Path) -> None:
     result = run_cli("analyze", capture, capture, "-o", "/dev/null", "--weird-log", "/dev/null")
     assert result.exit_code == 0, result.output
+
+
+def _readme_exit_rows(status: str) -> str:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = text.split("## Exit status", 1)[1].split("\n## ", 1)[0]
+    return " ".join(line for line in table.splitlines() if line.startswith(f"| {status} |"))
+
+
+def test_readme_exit_status_2_names_an_output_that_is_an_input(capture: Path) -> None:
+    """The refusal above is exit 2; README's rows for status 2 did not say so (only
+    unwritable outputs: a missing directory, a directory)."""
+    result = run_cli("analyze", capture, "-o", capture)
+    _refused(result)
+    rows = _readme_exit_rows("2")
+    assert "an output that is one of the command's inputs" in rows, rows
+    assert "two outputs that are one file" in rows, rows
+    assert "`extract` input that is its store" in rows, rows
