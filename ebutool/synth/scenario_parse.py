@@ -124,8 +124,8 @@ class Table:
         v = self._get(key, default, required)
         if v is None:
             return v
-        if not finite(v):
-            raise err(self.where, f"'{key}' must be a number")
+        if not finite(v):  # (also TOML's inf and nan: no delay, rate or probability)
+            raise err(self.where, f"'{key}' must be a finite number")
         if v < lo or (lo_open and v == lo) or (hi is not None and v > hi):
             rng = f"{'>' if lo_open else '>='} {lo:g}" + (
                 f" and <= {hi:g}" if hi is not None else ""
