@@ -9,14 +9,15 @@ from typing import BinaryIO, TextIO
 
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
-from ebutool.core.units import ms_to_ns_us
+from ebutool.core.units import MAX_TS_NS, ms_to_ns_us
 from ebutool.records.record import HandoverEvent, Record
 from ebutool.synth.simulator import SynthResult
 from ebutool.wire import build
 
 # The last stamp each capture file can hold: pcap's record header keeps the seconds in an
 # unsigned 32-bit field (2106-02-07T06:28:15Z), pcapng's packet block the time in an
-# unsigned 64-bit count of (synth's) microseconds; neither holds a time before 1970.
+# unsigned 64-bit count of (synth's) microseconds, beyond what ebutool reads (MAX_TS_NS,
+# 2262); neither holds a time before 1970.
 PCAP_LAST_SECOND = 0xFFFFFFFF
 PCAPNG_LAST_US = 0xFFFFFFFFFFFFFFFF
 
@@ -37,14 +38,19 @@ def stamp_problem(packets: list[tuple[int, bytes]], pcapng: bool) -> str | None:
     if first < 0:
         when = _when_ns(first)
         return f"its first packet would be stamped {when}, before 1970: no {fmt} file holds it"
-    limit_us = PCAPNG_LAST_US if pcapng else PCAP_LAST_SECOND * 10**6 + 999_999
-    if last_us <= limit_us:
-        return None
-    return (
-        f"its last packet would be stamped {_when_ns(last_us * 1000)}, after "
-        f"{_when_ns(limit_us * 1000)}, the last time a {fmt} file holds"
-        + ("" if pcapng else " (pcapng holds later ones: --pcapng)")
-    )
+    if not pcapng and last_us > PCAP_LAST_SECOND * 10**6 + 999_999:
+        return (
+            f"its last packet would be stamped {_when_ns(last_us * 1000)}, after "
+            f"{_when_ns(PCAP_LAST_SECOND * 10**9)}, the last time a pcap file holds"
+            " (pcapng holds later ones up to 2262: --pcapng)"
+        )
+    if last_us > min(PCAPNG_LAST_US, MAX_TS_NS // 1000):
+        # pcapng holds it, but no reader of ebutool's (int64 nanoseconds) would
+        return (
+            f"its last packet would be stamped {_when_ns(last_us * 1000)}, after "
+            f"{_when_ns(MAX_TS_NS)}, the last time ebutool reads (64-bit nanoseconds)"
+        )
+    return None
 
 
 def _when_ns(ts_ns: int) -> str:

@@ -32,7 +32,6 @@ def _starting(tmp_path: Path, start: str) -> Path:
     [
         ("2200-01-01T00:00:00Z", "x.pcap", f"2200-01-01T00:00:04Z, after {PCAP_LAST}"),
         ("4294967294", "x.pcap", f"2106-02-07T06:28:18Z, after {PCAP_LAST}"),  # 2^32 - 2 s
-        ("1e30", "x.pcapng", "the last time a pcapng file holds"),
     ],
 )
 def test_a_start_the_format_cannot_hold_names_the_start(tmp_path, start, out, says):
@@ -43,6 +42,41 @@ def test_a_start_the_format_cannot_hold_names_the_start(tmp_path, start, out, sa
     assert line.startswith(f"ebutool: error: {scenario}: [scenario]: 'start': the mn capture"), line
     assert says in line, line
     assert not (tmp_path / out).exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("start = 2024-01-01T12:00:00Z", "start = 1e13"),  # year 318857: read by nothing
+        ("duration_ms = 5000", "duration_ms = 1e300"),  # ran until killed
+    ],
+)
+def test_a_run_ending_after_2262_is_refused_before_it_runs(tmp_path, old, new):
+    """ebutool reads times as int64 nanoseconds (1970 to 2262-04-11T23:47:16Z): synth
+    wrote start = 1e13 as a pcapng whose every frame analyze skipped
+    (timestamp_out_of_range 504, exit 0, no episode), and ran duration_ms = 1e300 until
+    it was killed.  Now refused with the scenario (exit 3) before the run."""
+    text = TOML.read_text()
+    assert text.count(old) == 1
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(text.replace(old, new))
+    out = tmp_path / "x.pcapng"
+    result = run_cli("synth", scenario, "-o", out)
+    assert result.exit_code == 3, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"ebutool: error: {scenario}: [scenario]: 'start' and 'duration_ms'")
+    assert "end after 2262-04-11T23:47:16Z" in line, line
+    assert not out.exists()
+
+
+def test_a_clock_past_2262_names_the_clock(tmp_path):
+    out = tmp_path / "x.pcapng"
+    result = run_cli("synth", TOML, "-o", out, "--clock", "mn=1e13")  # 317 years on
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("ebutool: error: --clock mn=1e+13,0: the mn capture"), line
+    assert "after 2262-04-11T23:47:16Z, the last time ebutool reads" in line, line
+    assert not out.exists()
 
 
 def test_the_same_start_in_pcapng_is_written(tmp_path):
