@@ -216,6 +216,7 @@ def key_table(values: Mapping[str, Any]) -> KeyTable:
     """The oracle's key table from the key options' values (and EBUTOOL_KCN): analyze,
     verify and replay read keys the same way."""
     from ebutool.cli.options import claim_file, err
+    from ebutool.core.keyfile import shown_path
     from ebutool.oracle.keys import load_key_table, split_spec
 
     # inputs like the captures: an output of the command may not overwrite them
@@ -231,6 +232,8 @@ def key_table(values: Mapping[str, Any]) -> KeyTable:
         keys_file=values["keys_file"],
         env=os.environ,
     )
+    for path, where in table.named_files:  # read by now; claimed before any output is written
+        claim_file(path, f"{where} {shown_path(path)}", output=False)
     for line in table.warnings:  # shown even with --quiet: keys others can read
         err(f"warning: {line}")
     return table

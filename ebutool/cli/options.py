@@ -107,10 +107,13 @@ _OUTPUTS: list[OutputFile] = []
 
 
 # The files the running command reads and writes, by identity (_file_identity), with the
-# option or argument that names them: an output that is one of the inputs, or two outputs
-# that are one file, would clobber the input or lose one of them (a usage error, before
-# anything is written).
-_CLAIMED: list[tuple[object, str, bool]] = []
+# option or argument that names them and their resolved path: an output that is one of the
+# inputs, or two outputs that are one file, would clobber the input or lose one of them (a
+# usage error, before anything is written).
+_CLAIMED: list[tuple[object, str, bool, str]] = []
+# The record stores the command reads (resolved path ending in a separator, argument): an
+# output anywhere inside one would replace a part, or add a file the store does not hold.
+_STORES: list[tuple[str, str]] = []
 
 
 def _file_identity(path: str) -> object | None:
@@ -136,18 +139,39 @@ def claim_file(path: str, what: str, *, output: bool) -> None:
     key = _file_identity(path)
     if key is None:
         return
-    for other_key, other, other_output in _CLAIMED:
+    real = os.path.realpath(path)
+    for other_key, other, other_output, _ in _CLAIMED:
         if other_key == key and (output or other_output):
             if output and other_output:
                 raise UsageError(f"{what} is the same file as {other}: give each output its own")
             written, read = (what, other) if output else (other, what)
             raise UsageError(f"{written} is the same file as {read}: it would overwrite it")
-    _CLAIMED.append((key, what, output))
+    if output:
+        for root, store in _STORES:
+            _outside_store(real, what, root, store)
+    _CLAIMED.append((key, what, output, real))
+
+
+def _outside_store(real: str, what: str, root: str, store: str) -> None:
+    if real.startswith(root):
+        raise UsageError(
+            f"{what} is inside the record store {store} (an input): a store holds only "
+            "what extract writes"
+        )
 
 
 def claim_inputs(paths: Iterable[str]) -> None:
-    """Note the command's input files (:func:`claim_file`)."""
+    """Note the command's input files (:func:`claim_file`); a record store as a whole (no
+    output may be inside it)."""
+    from ebutool.store.layout import is_store
+
     for path in paths:
+        if path != "-" and os.path.isdir(path) and is_store(path):
+            root = os.path.join(os.path.realpath(path), "")
+            for _, what, output, real in _CLAIMED:
+                if output:
+                    _outside_store(real, what, root, path)
+            _STORES.append((root, path))
         claim_file(path, f"input {path}", output=False)
 
 
@@ -166,6 +190,7 @@ def _finish_outputs(ok: bool) -> None:
     outs = list(_OUTPUTS)
     _OUTPUTS.clear()
     _CLAIMED.clear()
+    _STORES.clear()
     try:
         for out in outs:
             out.commit() if ok else out.discard()
@@ -193,6 +218,7 @@ def guarded(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _CLAIMED.clear()  # a library user's earlier command
+        _STORES.clear()
         try:
             try:
                 with fewer_collections():  # every command is one streaming run

@@ -4,21 +4,43 @@ On Linux a file name is octets; one that is not valid UTF-8 (``b"cap\\xff.pcap"`
 reaches Python with its stray octets as lone surrogates (PEP 383: also in the command
 line's arguments), which no UTF-8 output (a CSV, JSON, Parquet, a terminal) can encode.
 Such a name is shown with those octets as backslash escapes (``cap\\xff.pcap``):
-readable, and never an encoding error.  The file itself is always opened by the name
-as given."""
+readable, and never an encoding error.  So that the shown name is the file's name and
+no other, a backslash in the name is shown doubled (``\\\\``): ``\\xNN`` is always an
+octet and ``\\\\`` a backslash (a file literally named ``\\xff.pcap`` was shown as the
+file ``b"\\xff.pcap"``: two inputs, one name in a ``source`` column).  The file itself is
+always opened by the name as given."""
 
 from __future__ import annotations
 
 import os
 
+BACKSLASH = "\\"
 
-def readable_name(path: str | os.PathLike[str]) -> str:
-    """``path`` as text for messages and output columns (module doc); unchanged when it
-    is valid UTF-8, as nearly every name is."""
+
+def readable_name(path: str | os.PathLike[str] | bytes) -> str:
+    """``path`` as text for messages and output columns (module doc): a backslash
+    doubled, an octet that is not UTF-8 as ``\\xNN``; unchanged when it is valid UTF-8
+    without a backslash, as nearly every name is.  :func:`name_octets` reverses it."""
     text = os.fspath(path)
     if isinstance(text, bytes):
-        return text.decode("utf-8", "backslashreplace")
-    return readable_text(text)
+        text = os.fsdecode(text)
+    return readable_text(text.replace(BACKSLASH, BACKSLASH * 2))
+
+
+def name_octets(shown: str) -> bytes:
+    """The octets of the file name :func:`readable_name` showed as ``shown``."""
+    out, i = bytearray(), 0
+    while i < len(shown):
+        if shown.startswith(BACKSLASH * 2, i):
+            out += BACKSLASH.encode()
+            i += 2
+        elif shown.startswith("\\x", i) and len(shown) >= i + 4:
+            out.append(int(shown[i + 2 : i + 4], 16))
+            i += 4
+        else:
+            out += shown[i].encode("utf-8")
+            i += 1
+    return bytes(out)
 
 
 def readable_text(text: str) -> str:

@@ -74,6 +74,9 @@ class KeyTable:
         self.notes: list[str] = []  # one-line remarks for the user (never secrets)
         self.warnings: list[str] = []  # e.g. a keys file others can read (never secrets)
         self.esp_sas_file: str | None = None  # a keys file with an esp_sas section
+        # the files a --keys file names (its "kcn_file" and "nonces" paths), each with the
+        # place that names it: inputs like the keys file (an output may not replace them)
+        self.named_files: list[tuple[str, str]] = []
 
     # -- building -------------------------------------------------------------
     def set_kcn(self, kcn: bytes, cn: str | None = None, where: str = "Kcn") -> None:
@@ -298,10 +301,13 @@ def load_keys_file(path: str, table: KeyTable | None = None, warn: Warn | None =
             table.set_kcn(parse_hex_secret(entry["kcn"], f"{label} kcn"), cn, where)
         elif "kcn_file" in entry:
             kcn_path = os.path.join(base, str(entry["kcn_file"]))
+            table.named_files.append((kcn_path, f"{label} kcn_file"))
             table.set_kcn(load_kcn_file(kcn_path, label, warn), cn, where)
         nonces = entry.get("nonces")
         if isinstance(nonces, str):
-            table.set_nonces(load_nonce_file(os.path.join(base, nonces), label, warn), cn, where)
+            nonce_path = os.path.join(base, nonces)
+            table.named_files.append((nonce_path, f"{label} nonces"))
+            table.set_nonces(load_nonce_file(nonce_path, label, warn), cn, where)
         elif nonces is not None:
             table.set_nonces(parse_nonce_table(nonces, f"{label} nonces"), cn, where)
     return table

@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ebutool.core.errors import UsageError
-from ebutool.store.layout import bindings_path, create_store, part_files, part_name, part_path
+from ebutool.store.layout import (
+    bindings_path,
+    create_store,
+    is_store,
+    part_files,
+    part_name,
+    part_path,
+)
 from ebutool.store.leftovers import remove_leftovers
 from ebutool.store.writer import PartResult, extract_file, part_meta
 
@@ -113,6 +120,11 @@ def expand_paths(
         if not os.path.isdir(name):
             out.append(name)
             continue
+        if is_store(name):  # its parts would be read as captures, or it was left out unsaid
+            raise UsageError(
+                f"{name}: is a record store: extract reads captures and traces "
+                f"(analyze {name} reads the store)"
+            )
         try:
             out.extend(p for p in expand_inputs([name], left_out) if p != name)  # (not a store)
         except InputError:  # a directory with nothing to read: the check below
@@ -120,6 +132,21 @@ def expand_paths(
     if not out:
         raise UsageError("extract needs at least one capture")
     return out
+
+
+def _not_inside(store: str, inputs: Iterable[str]) -> None:
+    """A usage error for an input inside ``store`` (a part read as a capture, counted
+    unreadable, exit 3): a store holds only what extract writes.  A store inside an input
+    directory is fine: a directory's subdirectories are not read."""
+    root = os.path.join(os.path.realpath(store), "")
+    for name in inputs:
+        here = os.path.join(os.path.realpath(name), "")
+        if here.startswith(root):
+            where = "the store" if here == root else "inside the store"
+            raise UsageError(
+                f"input {name} is {where} -o {store}: extract reads captures and traces, "
+                "a store holds only what extract writes"
+            )
 
 
 def gone_parts(store: str, args: Sequence[str | os.PathLike[str]], names: list[str]) -> list[str]:
@@ -195,11 +222,13 @@ def extract(
     if vantage:
         task = functools.partial(cast(Any, task), vantage=dict(vantage))
     paths = list(paths)
+    _not_inside(os.fspath(store), [os.fspath(p) for p in paths])
     left_out: list[str] = []
     names = expand_paths(paths, left_out)
     if len(set(map(os.path.abspath, names))) != len(names):
         raise UsageError("extract: an input is named twice")
     root = os.fspath(store)
+    _not_inside(root, names)  # (also a directory's link into the store)
     create_store(root)
     leftovers = remove_leftovers(root)  # (before any task of this run writes its own)
     run = mapper if mapper is not None else local_mapper(jobs)

@@ -17,7 +17,7 @@ import json
 import os
 
 from ebutool.core.errors import InputError, UsageError
-from ebutool.core.names import readable_name
+from ebutool.core.names import readable_text
 
 SCHEMA_VERSION = 1  # of the marker, the parts' columns and their metadata
 MARKER = "ebutool-store.json"
@@ -41,8 +41,10 @@ def part_name(path: str) -> str:
     full = os.path.abspath(path)
     digest = hashlib.sha256(full.encode("utf-8", "surrogateescape")).hexdigest()
     tail = f"-{digest[:PATH_HASH_CHARS]}"
-    # (a base name that is not UTF-8 escaped: pyarrow takes file names as UTF-8 text)
-    base = readable_name(os.path.basename(full))
+    # (a base name that is not UTF-8 escaped: pyarrow takes file names as UTF-8 text; a
+    # backslash kept single, as before readable_name doubled it: the hash tells names apart,
+    # and the part of an input extracted earlier keeps its name)
+    base = readable_text(os.path.basename(full))
     return f"{cut_name(base, NAME_MAX - len(tail) - len(PART_SUFFIX))}{tail}"
 
 

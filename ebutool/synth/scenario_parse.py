@@ -15,6 +15,7 @@ import tomllib
 from typing import Any
 
 from ebutool.core import constants as C
+from ebutool.core.units import MAX_TS_NS, NS_PER_MS
 from ebutool.synth.scenario import (
     DATA_HEADER_LEN,
     DEFAULT_BE_INTERVAL_MS,
@@ -124,8 +125,8 @@ class Table:
         v = self._get(key, default, required)
         if v is None:
             return v
-        if not finite(v):
-            raise err(self.where, f"'{key}' must be a number")
+        if not finite(v):  # (also TOML's inf and nan: no delay, rate or probability)
+            raise err(self.where, f"'{key}' must be a finite number")
         if v < lo or (lo_open and v == lo) or (hi is not None and v > hi):
             rng = f"{'>' if lo_open else '>='} {lo:g}" + (
                 f" and <= {hi:g}" if hi is not None else ""
@@ -266,6 +267,12 @@ class Parser:
         else:
             raise err(head.where, "'start' must be a date-time or epoch seconds")
         duration = head.required_number("duration_ms", lo=0, lo_open=True)
+        if start_ns + duration * NS_PER_MS > MAX_TS_NS:  # (a run that would never end)
+            raise err(
+                head.where,
+                f"'start' and 'duration_ms' = {duration:g} end after 2262-04-11T23:47:16Z, "
+                "the last time ebutool's clock holds (int64 nanoseconds since 1970)",
+            )
         seed = head.integer("seed", 0, hi=2**63)
         head.done()
         protocol = self.protocol(data.get("protocol", {}))

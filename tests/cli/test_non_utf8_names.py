@@ -101,3 +101,38 @@ def test_a_missing_file_is_named_readably(bad):
     )
     assert done.returncode == 3
     assert done.stderr.decode("utf-8") == "ebutool: error: gone\\xfe.pcap: no such file\n"
+
+
+LITERAL = b"\\xff.pcap"  # a valid UTF-8 name: backslash, x, f, f (not the octet 0xff)
+
+
+@pytest.mark.parametrize("store", [False, True])
+def test_an_octet_and_its_escape_spelled_out_get_two_labels(tmp_path, store):
+    """b"\\xff.pcap" and a file literally named "\\xff.pcap" were both labelled
+    ``\\xff.pcap``: two inputs, one name in the source column (and each other's base name,
+    so not even the paths told them apart).  The backslash is now doubled: the labels
+    differ, and each gives its file's name back (ebutool.core.names.name_octets), also
+    from a store of the two."""
+    from ebutool.core.names import name_octets
+
+    folder = os.fsencode(tmp_path)
+    shutil.copy(SAMPLES / "standard.pcap", os.path.join(folder, b"\xff.pcap"))  # 3 standard
+    shutil.copy(SAMPLES / "mixed.pcap", os.path.join(folder, LITERAL))  # 11 episodes
+    if store:
+        _run(tmp_path, "extract", b"\xff.pcap", LITERAL, "-o", "store")
+    args = ["store"] if store else [b"\xff.pcap", LITERAL]
+    out = _run(tmp_path, "analyze", "-f", "csv", "-q", "-c", "source,kind", *args).stdout
+    table = pd.read_csv(io.StringIO(out.decode("utf-8")), keep_default_na=False)
+    assert table.groupby("source").size().to_dict() == {"\\xff.pcap": 3, "\\\\xff.pcap": 11}
+    assert set(table[table["source"] == "\\xff.pcap"]["kind"]) == {"standard"}
+    assert {name_octets(s) for s in table["source"]} == {b"\xff.pcap", LITERAL}
+
+
+def test_readable_name_is_reversible():
+    from ebutool.core.names import name_octets
+
+    for octets in (BAD, LITERAL, b"a\\\\b", b"x\\", "caf\u00e9.pcap".encode(), b"\\\xfe"):
+        shown = readable_name(octets)
+        assert shown.encode("utf-8") and name_octets(shown) == octets, (octets, shown)
+    assert readable_name(b"a\\b.pcap") == "a\\\\b.pcap"
+    assert readable_name("plain.pcap") == "plain.pcap"  # nearly every name: unchanged

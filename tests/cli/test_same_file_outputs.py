@@ -113,3 +113,64 @@ def test_the_table_and_its_plot_in_one_file_are_refused(
 def test_the_same_input_twice_and_devices_are_not_refused(capture: Path) -> None:
     result = run_cli("analyze", capture, capture, "-o", "/dev/null", "--weird-log", "/dev/null")
     assert result.exit_code == 0, result.output
+
+
+def _readme_exit_rows(status: str) -> str:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = text.split("## Exit status", 1)[1].split("\n## ", 1)[0]
+    return " ".join(line for line in table.splitlines() if line.startswith(f"| {status} |"))
+
+
+def test_readme_exit_status_2_names_an_output_that_is_an_input(capture: Path) -> None:
+    """The refusal above is exit 2; README's rows for status 2 did not say so (only
+    unwritable outputs: a missing directory, a directory)."""
+    result = run_cli("analyze", capture, "-o", capture)
+    _refused(result)
+    rows = _readme_exit_rows("2")
+    assert "an output that is one of the command's inputs" in rows, rows
+    assert "two outputs that are one file" in rows, rows
+    assert "`extract` input that is its store" in rows, rows
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "st"
+    result = run_cli("extract", SAMPLES / "standard.pcap", SAMPLES / "mixed.pcap", "-o", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("analyze", ("-f", "parquet", "-o", "PART")),  # replaced a part: exit 0, store damaged
+        ("analyze", ("-f", "csv", "-o", "parts/new.parquet")),  # read as a damaged part next
+        ("decode", ("-f", "csv", "-o", "x.csv")),
+        ("analyze", ("-f", "csv", "--weird-log", "w.log")),
+        ("timeline", ("-o", "parts/x.txt")),
+    ],
+)
+def test_an_output_inside_an_input_store_is_refused(store: Path, command: str, args) -> None:
+    """`analyze STORE -f parquet -o STORE/parts/P.parquet` replaced the 18944-octet part by
+    the episode table (exit 0); the next `analyze STORE`: 'a damaged part (no ebutool
+    metadata): extract it again', exit 3.  A store is a directory, so the same-file check
+    did not see it: now any output inside a store read by the command is refused."""
+    before = _tree(store)
+    part = next((store / "parts").iterdir())
+    given = [str(part) if a == "PART" else str(store / a) if "." in a else a for a in args]
+    result = run_cli(command, store, *given)
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert f"is inside the record store {store} (an input)" in line, line
+    assert _tree(store) == before
+
+
+def test_an_output_beside_an_input_store_is_written(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "episodes.csv"
+    result = run_cli("analyze", store, "-f", "csv", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    assert out.read_text().count("\n") > 10

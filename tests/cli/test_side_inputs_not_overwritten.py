@@ -89,3 +89,48 @@ def test_a_weird_log_over_an_input_is_refused_before_the_inputs_are_read(tmp_pat
         "it would overwrite it"
     ]
     assert capture.read_bytes() == CAPTURE.read_bytes()
+
+
+@pytest.mark.parametrize(("named", "option"), [("kcn.hex", "-o"), ("nonces.json", "--weird-log")])
+def test_an_output_over_a_file_the_keys_file_names_is_refused(
+    tmp_path: Path, named: str, option: str
+) -> None:
+    """A --keys file's "kcn_file" and "nonces" paths are inputs too: ``verify CAP --keys
+    k.json -o kcn.hex`` replaced the 41-octet Kcn file by the 2336-octet verdict table
+    (exit 0)."""
+    (tmp_path / "kcn.hex").write_text("b22c25b9f1cee43dc71471708e23504566eda0b1\n")
+    (tmp_path / "nonces.json").write_text(
+        '{"1": {"nonce": "66fd87c314105a92", "generated": 1704110400.0},'
+        ' "2": {"nonce": "4545c44de7921d5d", "generated": 1704110403.0}}\n'
+    )
+    keys = tmp_path / "k.json"  # names the two files relative to itself
+    keys.write_text('{"2001:db8:c1::1": {"kcn_file": "kcn.hex", "nonces": "nonces.json"}}\n')
+    for f in tmp_path.iterdir():
+        os.chmod(f, 0o600)
+    before = {f.name: f.read_bytes() for f in tmp_path.iterdir()}
+    extra = ["-o", str(tmp_path / "v.csv")] if option != "-o" else []
+    result = run_cli(
+        "verify", CAPTURE, "--keys", keys, "-f", "csv", option, tmp_path / named, *extra
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "same file" in lines[0], result.stderr
+    assert named in lines[0].split("same file")[1] and "--keys" in lines[0], result.stderr
+    assert {f.name: f.read_bytes() for f in tmp_path.iterdir()} == before  # nothing written
+
+
+def test_the_files_a_keys_file_names_are_read(tmp_path: Path) -> None:
+    (tmp_path / "kcn.hex").write_text("b22c25b9f1cee43dc71471708e23504566eda0b1\n")
+    (tmp_path / "n.json").write_text(
+        '{"1": {"nonce": "66fd87c314105a92", "generated": 1704110400.0},'
+        ' "2": {"nonce": "4545c44de7921d5d", "generated": 1704110403.0}}\n'
+    )
+    keys = tmp_path / "k.json"
+    keys.write_text('{"2001:db8:c1::1": {"kcn_file": "kcn.hex", "nonces": "n.json"}}\n')
+    for f in tmp_path.iterdir():
+        os.chmod(f, 0o600)
+    out = tmp_path / "v.csv"
+    result = run_cli("verify", CAPTURE, "--keys", keys, "-f", "csv", "-o", out)
+    assert result.exit_code == 0, result.output
+    verdicts = [line.split(",")[7] for line in out.read_text().splitlines()[1:]]
+    assert verdicts and set(verdicts) == {"valid"}, verdicts

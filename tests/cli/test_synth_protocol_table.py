@@ -104,3 +104,29 @@ def test_the_table_bounds_at_their_ends_are_taken(tmp_path):
     )
     result = run_cli("synth", scenario, "-o", tmp_path / "x.pcap", "-q")
     assert result.exit_code == 0, result.output
+
+
+NON_FINITE = [
+    ("duration_ms = 5000", "duration_ms = inf", "[scenario]", "duration_ms"),
+    ("ha_delay_ms = 40 ", "ha_delay_ms = nan ", "[[correspondent]] 'cn1'", "ha_delay_ms"),
+    ("cn_delay_ms = { cn1 = 10 }", "cn_delay_ms = { cn1 = -inf }", "cn_delay_ms", "cn1"),
+    ("at_ms = 2500", "at_ms = +inf", "'mn1': handover 2", "at_ms"),
+    ("rate_pps = 50", "rate_pps = nan", "[[flow]]", "rate_pps"),
+]
+
+
+@pytest.mark.parametrize("old,new,table,key", NON_FINITE, ids=[n[1] for n in NON_FINITE])
+def test_inf_or_nan_in_another_table_is_not_a_finite_number(tmp_path, old, new, table, key):
+    """TOML's inf and nan are numbers: the other tables said "'ha_delay_ms' must be a
+    number" of them; now "must be a finite number", as [protocol] says (exit 3)."""
+    text = TOML.read_text()
+    assert text.count(old) == 1
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(text.replace(old, new))
+    out = tmp_path / "x.pcap"
+    result = run_cli("synth", scenario, "-o", out)
+    assert result.exit_code == 3, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"ebutool: error: {scenario}: "), line
+    assert table in line and line.endswith(f"'{key}' must be a finite number"), line
+    assert not out.exists()

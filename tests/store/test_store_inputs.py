@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
+
 from tests.support.cli import SAMPLES, run_cli
 from tests.support.splitcap import split_pcap
 
@@ -95,3 +97,55 @@ def test_extract_names_the_files_of_a_directory_it_does_not_read(tmp_path):
     assert quiet.exit_code == 0 and quiet.stderr == ""
     report = extract([folder], tmp_path / "store2")
     assert sorted(report.left_out) == [str(folder / "README.txt"), str(folder / "run.keys.json")]
+
+
+def _caps(tmp_path):
+    folder = tmp_path / "caps"
+    folder.mkdir()
+    for name in ("early-conservative.pcap", "standard.pcap"):
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    return folder
+
+
+def test_a_store_inside_its_input_directory_is_not_read_as_input(tmp_path):
+    """`extract DIR -o DIR/store`, again and again: a directory's subdirectories are not
+    read, so the store's parts never become inputs (the second run: 2 unchanged)."""
+    folder = _caps(tmp_path)
+    store = folder / "store"
+    first = run_cli("extract", folder, "-o", store)
+    again = run_cli("extract", folder, "-o", store)
+    assert (first.exit_code, again.exit_code) == (0, 0), first.stderr + again.stderr
+    assert "2 files: 0 extracted, 2 unchanged, 0 failed" in again.stderr, again.stderr
+    assert len(list((store / "parts").iterdir())) == 2
+    assert _analyze(store) == _analyze("--merge", folder)
+    # analyze DIR reads the captures only, not the store beside them
+    assert _analyze(folder) == _analyze(
+        folder / "early-conservative.pcap", folder / "standard.pcap"
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "out", "said"),
+    [
+        ("caps", "caps", "input {t}/caps is the store -o {t}/caps"),  # not a store yet
+        ("caps/store", "caps/store", "input {t}/caps/store is the store -o {t}/caps/store"),
+        ("caps/store", "other", "{t}/caps/store: is a record store"),  # was left out unsaid
+        ("PART", "caps/store", "is inside the store -o {t}/caps/store"),  # was exit 3
+        ("caps/store/parts", "caps/store", "input {t}/caps/store/parts is inside the store"),
+    ],
+)
+def test_an_input_that_is_or_is_inside_a_store_is_refused(tmp_path, given, out, said):
+    """A store given to extract was silently left out (`extract caps caps/store -o x`:
+    exit 0, x without the store's parts), its part read as a capture (exit 3, 'not a pcap
+    or pcapng capture'): now one line, exit 2, nothing written."""
+    folder = _caps(tmp_path)
+    assert run_cli("extract", folder, "-o", folder / "store", "-q").exit_code == 0
+    part = next((folder / "store" / "parts").iterdir())
+    before = sorted(p.name for p in (folder / "store" / "parts").iterdir())
+    arg = part if given == "PART" else tmp_path / given
+    res = run_cli("extract", arg, folder / "early-conservative.pcap", "-o", tmp_path / out)
+    assert res.exit_code == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and said.format(t=tmp_path) in lines[0], res.stderr
+    assert sorted(p.name for p in (folder / "store" / "parts").iterdir()) == before
+    assert not (tmp_path / "other").exists()

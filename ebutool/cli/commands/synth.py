@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ebutool.cli.option_groups import protocol_options
 from ebutool.cli.options import QuietOpt, claim_inputs, err, guarded, output_file
 from ebutool.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from ebutool.core.output_file import OutputFile
+    from ebutool.synth.simulator import SynthResult
 
 SynthOutputOpt = Annotated[
     str, typer.Option("--output", "-o", help="Capture to write ('-' = stdout).")
@@ -118,7 +122,7 @@ def register(app: typer.Typer) -> None:
 
         Example: ebutool synth samples/standard.toml -o mn.pcap --view cn=cn.pcap --clock cn=700
         """
-        from ebutool.synth import load_scenario, simulate, write_capture, write_json, write_keys
+        from ebutool.synth import load_scenario, simulate, write_json, write_keys
 
         if sum(p == "-" for p in (output, json_out, keys_out)) > 1:
             raise UsageError("only one of --output, --json, --keys can be '-' (stdout)")
@@ -151,23 +155,9 @@ def register(app: typer.Typer) -> None:
                     f"synth: ESP {esp}: {sum(run.protected.values())} packets protected, "
                     f"SAs in {', '.join(written)}"
                 )
-        n = write_capture(
-            capture,
-            out.binary,
-            pcapng=pcapng or output.lower().endswith(".pcapng"),
-            clock_offset_ms=clock.get("mn", (0.0, 0.0))[0],
-            clock_drift_ppm=clock.get("mn", (0.0, 0.0))[1],
-        )
+        n = _write_view(capture, "mn", out, pcapng, clock, scenario)
         for role, path in view_paths.items():
-            offset, drift = clock.get(role, (0.0, 0.0))
-            k = write_capture(
-                capture,
-                view_out[role].binary,
-                pcapng=pcapng or path.lower().endswith(".pcapng"),
-                view=role,
-                clock_offset_ms=offset,
-                clock_drift_ppm=drift,
-            )
+            k = _write_view(capture, role, view_out[role], pcapng, clock, scenario)
             if not quiet:
                 err(f"synth: the {role} view: {k} packets -> {path}")
         if json_file is not None:
@@ -179,6 +169,38 @@ def register(app: typer.Typer) -> None:
                 f"synth: {sc.name} (seed {result.seed}): {n} packets, {len(result.handovers)} "
                 f"handovers, {result.lost} lost on the links -> {output}"
             )
+
+
+def _write_view(
+    capture: SynthResult,
+    role: str,
+    out: OutputFile,
+    pcapng: bool,
+    clock: dict[str, tuple[float, float]],
+    scenario: str,
+) -> int:
+    """The capture at ``role`` into ``out`` (pcapng by option or name), on its --clock.
+    A stamp its format cannot hold (a start after 2106 in pcap, a clock before 1970) is
+    named by where it came from: the --clock, else the scenario's start (exit 3, as
+    every scenario error), never dpkt's bare struct error (exit 4, as it was)."""
+    from ebutool.synth import write_capture
+    from ebutool.synth.output import CaptureTimeError
+    from ebutool.synth.scenario import ScenarioError
+
+    offset, drift = clock.get(role, (0.0, 0.0))
+    try:
+        return write_capture(
+            capture,
+            out.binary,
+            pcapng=pcapng or out.path.lower().endswith(".pcapng"),
+            view=role,
+            clock_offset_ms=offset,
+            clock_drift_ppm=drift,
+        )
+    except CaptureTimeError as exc:
+        if offset or drift:
+            raise UsageError(f"--clock {role}={offset:g},{drift:g}: {exc}") from None
+        raise ScenarioError(f"{scenario}: [scenario]: 'start': {exc}") from None
 
 
 def _view_options(

@@ -123,9 +123,11 @@ def register(app: typer.Typer) -> None:
                     f"{scan.matched} episodes: choose one with --episode N "
                     f"(list them: ebutool timeline {file})"
                 )
-        except UsageError:
+        except UsageError as exc:
             print_diagnostics(diag, quiet)  # the warnings may say why (e.g. a cut capture)
-            raise
+            if not _read_once_note(file):
+                raise
+            raise UsageError(f"{exc}{_read_once_note(file)}") from None
         if episode is None:
             only = scan.only()
             if only is None:
@@ -133,7 +135,7 @@ def register(app: typer.Typer) -> None:
                 if not quiet:
                     err(
                         f"{scan.matched} episodes; draw one with --episode N "
-                        f"(e.g. ebutool timeline {file} --episode {first})"
+                        f"(e.g. ebutool timeline {file} --episode {first})" + _read_once_note(file)
                     )
                     print_diagnostics(diag, quiet)
                 return
@@ -146,6 +148,18 @@ def register(app: typer.Typer) -> None:
                 + (f"; diagram written to {output}" if output != "-" else "")
             )
             print_diagnostics(diag, quiet)
+
+
+def _read_once_note(file: str) -> str:
+    """What a hint to run timeline again adds when its input can be read only once
+    (standard input, a FIFO: ebutool.stream.sniff.read_once): the run read it to its
+    end, so the next run needs it again ("" for a file)."""
+    from ebutool.stream.sniff import read_once
+
+    if not read_once(file):
+        return ""
+    what = "standard input" if file == "-" else f"{file} (not a regular file)"
+    return f"; {what} is read once: give it again, or save it to a file first"
 
 
 def _write_list(
