@@ -63,7 +63,8 @@ def register(app: typer.Typer) -> None:
             err(
                 f"{file} -> {output}: {counts['packet']} packet records "
                 f"(MH messages: {msgs or 'none'}), "
-                f"{counts['handover']} handover events; frames read {stats.frames}, "
+                f"{counts['handover']} handover events; "
+                f"frames read {stats.frames}{stats.numbered_note()}, "
                 f"skipped: {skipped}"
             )
             lost = not_carried(diag.counts)
