@@ -95,3 +95,29 @@ def test_extract_names_the_files_of_a_directory_it_does_not_read(tmp_path):
     assert quiet.exit_code == 0 and quiet.stderr == ""
     report = extract([folder], tmp_path / "store2")
     assert sorted(report.left_out) == [str(folder / "README.txt"), str(folder / "run.keys.json")]
+
+
+def test_extract_of_a_directory_with_nothing_readable_names_its_files(tmp_path):
+    """A directory whose every file is unreadable (a README, a 2-octet 'capture'):
+    `extract DIR` said 'extract needs at least one capture' (exit 2) and named none; it
+    now says what `analyze DIR` says, one line naming them, exit 3 (unreadable input,
+    README exit table); no store is made.  Four files: the first three and '1 more'."""
+    folder = tmp_path / "caps"
+    folder.mkdir()
+    (folder / "README.txt").write_text("captures of the 3 May campaign\n")
+    (folder / "a.pcap").write_bytes(b"xx")
+    (folder / "b.keys.json").write_text("{}\n")
+    (folder / "c.txt").write_text("notes\n")
+    want = (
+        f"ebutool: error: {folder}: is a directory with no pcap or pcapng capture or JSON "
+        "Lines trace in it (its files: README.txt, a.pcap, b.keys.json and 1 more)"
+    )
+    for cmd in (("extract", folder, "-o", tmp_path / "store"), ("analyze", folder)):
+        res = run_cli(*cmd)
+        assert res.exit_code == 3, res.stderr
+        assert res.stderr.strip().splitlines() == [want]
+    assert not (tmp_path / "store").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = run_cli("extract", empty, "-o", tmp_path / "store")
+    assert res.exit_code == 3 and "(and no file)" in res.stderr
