@@ -91,17 +91,20 @@ class AddressBook:
     def resolve(self, rec: Record) -> Resolved | None:
         """Direction and parties of ``rec``; None when nothing ties it to an MN."""
         msg = rec.msg
+        # A Home Address option or a type 2 routing header is route-optimised traffic
+        # (RFC 6275 6.3, 6.4), never the inside of an MN-HA tunnel (whose inner header
+        # is home address <-> peer in the clear, 10.4.5, 11.3.1): an IPv6-in-IPv6 tunnel
+        # around one is another tunnel on the way (an RPL root's, RFC 9008; a 6in6
+        # transition tunnel), not the HA's; its endpoints say nothing of the MN.
         if rec.hoa is not None:
             # (Record.care_of_address of a packet with a HAO and no message: its source)
             coa = rec.src if rec.mh is None else rec.care_of_address or rec.src
-            res = Resolved(rec.hoa, UP, rec.dst, coa, rec.tunnel_src is not None)
+            res = Resolved(rec.hoa, UP, rec.dst, coa)
             self._node(rec.hoa)
             return res
         if rec.rh2 is not None:
             self._node(rec.rh2)
-            return Resolved(
-                rec.rh2, DOWN, rec.src, rec.tunnel_dst or rec.dst, rec.tunnel_src is not None
-            )
+            return Resolved(rec.rh2, DOWN, rec.src, rec.dst)
         if rec.tunnel_src is not None:
             return self._tunnelled(rec)
         if msg == "BE" and isinstance(rec.mh, BindingError):

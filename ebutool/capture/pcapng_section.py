@@ -158,7 +158,10 @@ class Section:
             return n + 1, self.pb(buf, pos, blen, n + 1)
         if btype == SHB:
             return n, None if self.check_shb(buf, pos, blen, base) else END
-        return (n + 1 if btype in NON_PACKET_RECORDS else n), None
+        if btype in NON_PACKET_RECORDS:  # a frame number, no packet: said in the summary
+            self.stats.numbered_blocks += 1
+            return n + 1, None
+        return n, None
 
     def start(self, buf, pos: int, base: int) -> Structs | None:
         """A new section: its byte order (None: corrupt, reported); interfaces restart."""

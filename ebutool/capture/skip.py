@@ -78,6 +78,7 @@ class Counts(Protocol):
     """Where skipped frames are counted (``ebutool.records.from_packet.StreamStats``)."""
 
     frames: int
+    numbered_blocks: int  # pcapng blocks numbered as frames that are no packets
     ipv6: int
     skipped: Counter
     time_decimals: int  # 6, or 9 once a capture has nanosecond timestamps
@@ -88,6 +89,7 @@ class Tally:
     """Counts for a walker whose caller keeps none (the reference run skips nothing)."""
 
     frames: int = 0
+    numbered_blocks: int = 0
     ipv6: int = 0
     skipped: Counter = field(default_factory=Counter)
     time_decimals: int = 6

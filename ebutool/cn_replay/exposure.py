@@ -5,9 +5,10 @@ captured at the MN with source = the CN, a type 2 routing header naming the MN's
 address and destination = a care-of address (RFC 6275 9.3.2 route-optimised data);
 its size is the IPv6 packet length ``Record.ip_len`` (40-octet header included).
 A JSON Lines trace may not give it (docs/trace-format.md: ``ip_len`` 0 for data =
-unknown): such a packet is counted, but a byte sum it belongs to is unknown (empty,
-never a sum that leaves it out), and the replay says so with a counted
-``replay_length_unknown`` warning per exposure row.
+unknown), nor a captured packet whose Payload Length exceeds its frame
+(``ipv6_length_exceeds_frame``, ip_len 0): such a packet is counted, but a byte
+sum it belongs to is unknown (empty, never a sum that leaves it out), and the replay says
+so with a counted ``replay_length_unknown`` warning per exposure row.
 
 - ``unverified_*``: CN packets to the tentative binding's care-of address that arrive
   while the binding is tentative (between its start and its verification or expiry,
@@ -28,9 +29,15 @@ from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.units import ms, seconds
 
 # An IPv6 packet is at least its fixed header (RFC 8200 3); a shorter ``ip_len`` (a
-# trace's 0 for a data packet: docs/trace-format.md) means the length is unknown.
+# trace's 0 for a data packet: docs/trace-format.md; a captured packet whose Payload
+# Length exceeds its frame) means the length is unknown.
 MIN_KNOWN_IP_LEN = IPV6_HEADER_LEN
 BYTE_COLUMNS = ("unverified_bytes", "overstay_bytes")  # nullable: empty when unknown
+# Why a packet has no length: the two ways a Record gets ip_len 0.
+NO_LENGTH = (
+    "a trace without ip_len or a captured packet whose payload length exceeds its frame: "
+    "ipv6_length_exceeds_frame"
+)
 
 EXPOSURE_COLUMNS = [
     "mn",
@@ -58,7 +65,7 @@ def describe_data(coa: str, ip_len: int) -> str:
     """The ``observed`` text of a CN packet's divergence."""
     if length_known(ip_len):
         return f"data to {coa}, {ip_len} octets"
-    return f"data to {coa}, length unknown (the trace gives no IPv6 length)"
+    return f"data to {coa}, length unknown ({NO_LENGTH})"
 
 
 def count_packet(look: Lookup, frame: int, ts_ns: int, mn: str, cn: str, coa: str, ip_len: int):
@@ -132,7 +139,7 @@ def _warn_unknown(tb: TentativeBinding, diag: Diagnostics) -> None:
     diag.warn(
         "replay_length_unknown",
         f"frame {tb.frame}: the tentative binding of {tb.coa} ({tb.mn} at {tb.cn}): "
-        f"{' and '.join(parts)} have no IPv6 length in the trace (ip_len): "
+        f"{' and '.join(parts)} have no IPv6 length ({NO_LENGTH}): "
         f"{' and '.join(empty)} empty (the packet counts stand)",
         tb.frame,
     )

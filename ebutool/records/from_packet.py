@@ -26,7 +26,10 @@ MH_LEN_UNIT = 8  # the MH Header Len field counts 8-octet units (RFC 6275 6.1.1)
 class StreamStats:
     """What a run read: frames, frames skipped by reason, MH messages by label."""
 
-    frames: int = 0
+    frames: int = 0  # packets (EPB, SPB, PB, pcap records, trace lines)
+    # pcapng blocks that are no packet but take a frame number, as Wireshark numbers
+    # them (Custom Blocks): frame numbers run past ``frames`` by these
+    numbered_blocks: int = 0
     ipv6: int = 0
     relevant: int = 0
     skipped: Counter = field(default_factory=Counter)
@@ -35,6 +38,20 @@ class StreamStats:
     # (set by the capture walkers; ebutool.core.exact_time).  Not compared: the
     # reference run's stats never see the walker.
     time_decimals: int = field(default=6, compare=False)
+
+    def numbered_note(self) -> str:
+        """What a summary's frame count must add when frame numbers count more than the
+        packets ("" when they do not): "frames 2" of a pcapng whose frames are numbered
+        1 to 3 is no count of its frame numbers."""
+        n = self.numbered_blocks
+        if not n:
+            return ""
+        blocks = (
+            "pcapng Custom Block, numbered as a frame"
+            if n == 1
+            else ("pcapng Custom Blocks, numbered as frames")
+        )
+        return f" (+ {n} {blocks} too, as in Wireshark)"
 
 
 def record_from_packet(

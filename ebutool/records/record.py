@@ -72,8 +72,8 @@ class Record:
             return self.src
         if self.msg == "CoTI":
             return self.src
-        if self.rh2 is not None:
-            return self.tunnel_dst or self.dst
+        if self.rh2 is not None:  # (in a tunnel: not the HA's, ebutool.analysis.addressing)
+            return self.dst
         if self.tunnel_src is not None and self.msg in TO_MN:
             return self.tunnel_dst
         if self.msg == "CoT":

@@ -114,6 +114,7 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
     if not found:
         raise InputError(
             f"{directory}: is a directory with no pcap or pcapng capture or JSON Lines trace in it"
+            + (f" (its files: {_names(files)})" if files else " (and no file)")
         )
     return found
 
@@ -121,12 +122,16 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
 def left_out_note(left_out: Sequence[str]) -> str:
     """How a command names a directory's files it does not read (the first three by
     name, then how many more): its note on stderr, and extract's closing line."""
-    shown = ", ".join(os.path.basename(p) for p in left_out[:3])
-    more = f" and {len(left_out) - 3} more" if len(left_out) > 3 else ""
     return (
         f"{len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
-        f"not read (no capture or trace, or a trace beside its capture): {shown}{more}"
+        f"not read (no capture or trace, or a trace beside its capture): {_names(left_out)}"
     )
+
+
+def _names(paths: Sequence[str]) -> str:
+    """The first three files' names, then how many more."""
+    shown = ", ".join(os.path.basename(p) for p in paths[:3])
+    return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
 def _stem(path: str) -> str:

@@ -99,6 +99,7 @@ def worker_signals() -> None:
 
 def merge_stats(into: StreamStats, other: StreamStats) -> StreamStats:
     into.frames += other.frames
+    into.numbered_blocks += other.numbered_blocks
     into.ipv6 += other.ipv6
     into.relevant += other.relevant
     into.skipped.update(other.skipped)

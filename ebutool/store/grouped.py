@@ -341,6 +341,7 @@ def analyze_store_grouped(
 
 def _add_stats(stats: StreamStats, more: StreamStats) -> None:
     stats.frames += more.frames
+    stats.numbered_blocks += more.numbered_blocks
     stats.ipv6 += more.ipv6
     stats.relevant += more.relevant
     stats.skipped.update(more.skipped)

@@ -113,6 +113,7 @@ def expand_paths(
     from ebutool.runner.inputs import expand_inputs
 
     out: list[str] = []
+    empty: InputError | None = None  # the first directory with nothing to read
     for a in args:
         name = os.fspath(a)
         if name == "-":
@@ -127,9 +128,11 @@ def expand_paths(
             )
         try:
             out.extend(p for p in expand_inputs([name], left_out) if p != name)  # (not a store)
-        except InputError:  # a directory with nothing to read: the check below
-            pass
+        except InputError as exc:  # a directory with nothing to read: the check below
+            empty = empty or exc  # (its files are in left_out: the closing line names them)
     if not out:
+        if empty is not None:  # as 'analyze DIR': unreadable input, its files named
+            raise empty
         raise UsageError("extract needs at least one capture")
     return out
 

@@ -96,6 +96,7 @@ def part_diagnostics(meta: dict, label: str) -> Diagnostics:
 
 def add_part_stats(stats: StreamStats, meta: dict) -> None:
     stats.frames += meta["frames"]
+    stats.numbered_blocks += meta.get("numbered_blocks", 0)  # (parts before it: none said)
     stats.ipv6 += meta["ipv6"]
     stats.relevant += meta["relevant"]
     stats.skipped.update(meta["skipped"])

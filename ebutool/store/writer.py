@@ -268,6 +268,7 @@ def _write_part(
                 "first_ts_ns": first,
                 "last_ts_ns": last,
                 "frames": stats.frames,
+                "numbered_blocks": stats.numbered_blocks,
                 "ipv6": stats.ipv6,
                 "relevant": stats.relevant,
                 "skipped": dict(stats.skipped),

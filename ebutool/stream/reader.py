@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING
 
+from ebutool.core.constants import IPV6_HEADER_LEN
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats, record_from_packet
 from ebutool.records.record import HandoverEvent, Record
@@ -56,7 +57,25 @@ def records_from_frames(
         rec = record_from_packet(fr.frame, fr.ts_ns, fr.data, off, diag, stats, esp)
         if rec is not None:
             rec.source = source
+            if rec.ip_len > max(fr.wirelen, len(fr.data)) - off:
+                _longer_than_frame(rec, max(fr.wirelen, len(fr.data)) - off, diag)
             yield rec
+
+
+def _longer_than_frame(rec: Record, carried: int, diag: Diagnostics) -> None:
+    """A packet whose IPv6 Payload Length claims more octets than its frame had on the
+    wire (the original length: a snap-length cut shortens the captured octets only): a
+    false length, tshark's "IPv6 payload length exceeds framing length".  The packet's
+    length is unknown (ip_len 0, never 40 + the false one); it is decoded as far as the
+    frame goes.  Said of the packets that matter only, as every decoding warning."""
+    diag.warn(
+        "ipv6_length_exceeds_frame",
+        f"frame {rec.frame}: IPv6 payload length {rec.ip_len - IPV6_HEADER_LEN} exceeds the "
+        f"frame, which carries {max(carried - IPV6_HEADER_LEN, 0)} octets after the IPv6 "
+        "header: packet length unknown (ip_len empty), decoded as far as it goes",
+        rec.frame,
+    )
+    rec.ip_len = 0
 
 
 def capture_records(

@@ -429,6 +429,20 @@ def header_json(source_name: str | None) -> dict:
     }
 
 
+# The warnings reading a trace says again from its records (a message whose octets do
+# not decode, a checksum that does not verify); every other warning of the input a
+# trace is written from (a routing header in transit, a cut tunnel, a false payload
+# length, the capture's own damage) leaves only its outcome in the records (the final
+# destination, ip_len 0, ...), not the warning: ``convert`` says so.
+REREAD_WARNINGS = frozenset(("malformed_mh", "bad_mh_checksum"))
+
+
+def not_carried(counts) -> str:
+    """The warnings of ``counts`` (code -> number) a trace written from that run does not
+    carry, as "code N, ..." ("" when none)."""
+    return ", ".join(f"{c} {n}" for c, n in sorted(counts.items()) if c not in REREAD_WARNINGS)
+
+
 def write_trace(
     records: Iterable[Record | HandoverEvent],
     out: TextIO,

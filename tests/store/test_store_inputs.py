@@ -149,3 +149,29 @@ def test_an_input_that_is_or_is_inside_a_store_is_refused(tmp_path, given, out, 
     assert len(lines) == 1 and said.format(t=tmp_path) in lines[0], res.stderr
     assert sorted(p.name for p in (folder / "store" / "parts").iterdir()) == before
     assert not (tmp_path / "other").exists()
+
+
+def test_extract_of_a_directory_with_nothing_readable_names_its_files(tmp_path):
+    """A directory whose every file is unreadable (a README, a 2-octet 'capture'):
+    `extract DIR` said 'extract needs at least one capture' (exit 2) and named none; it
+    now says what `analyze DIR` says, one line naming them, exit 3 (unreadable input,
+    README exit table); no store is made.  Four files: the first three and '1 more'."""
+    folder = tmp_path / "caps"
+    folder.mkdir()
+    (folder / "README.txt").write_text("captures of the 3 May campaign\n")
+    (folder / "a.pcap").write_bytes(b"xx")
+    (folder / "b.keys.json").write_text("{}\n")
+    (folder / "c.txt").write_text("notes\n")
+    want = (
+        f"ebutool: error: {folder}: is a directory with no pcap or pcapng capture or JSON "
+        "Lines trace in it (its files: README.txt, a.pcap, b.keys.json and 1 more)"
+    )
+    for cmd in (("extract", folder, "-o", tmp_path / "store"), ("analyze", folder)):
+        res = run_cli(*cmd)
+        assert res.exit_code == 3, res.stderr
+        assert res.stderr.strip().splitlines() == [want]
+    assert not (tmp_path / "store").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = run_cli("extract", empty, "-o", tmp_path / "store")
+    assert res.exit_code == 3 and "(and no file)" in res.stderr

@@ -169,10 +169,13 @@ def test_cut_tunnelled_packet_is_undecodable_not_unrelated(cut, code):
 def test_cut_tunnelled_packet_in_a_capture_fast_and_reference_alike():
     from ebutool.capture import open_frames
     from ebutool.stream.reader import capture_records, records_from_frames
-    from tests.support.rfc_packets import pcap
+    from tests.support.capbuild import LINKTYPE_RAW, pcap_bytes
 
     whole = _reverse_tunnelled_hoti()
-    data = pcap([(10**18, whole), (10**18 + 1, whole[: 40 + 20]), (10**18 + 2, whole)])
+    # frame 2 cut by the snap length (its original length is the whole packet's: a
+    # whole frame of 60 octets would make the outer Payload Length a false one)
+    frames = [(10**18, whole), (10**18 + 1000, whole[: 40 + 20], len(whole))]
+    data = pcap_bytes([*frames, (10**18 + 2000, whole)], LINKTYPE_RAW)
     runs = []
     for fast in (True, False):
         diag, stats = Diagnostics(), StreamStats()

@@ -583,7 +583,10 @@ def _counting(pieces: Iterable[pd.DataFrame], kinds: Counter[str]) -> Iterator[p
 
 def counts_line(kinds: Counter[str], stats: StreamStats) -> str:
     """:func:`summary_line` from the episodes counted by kind."""
-    read = f"{stats.frames} frames, {sum(stats.messages.values())} Mobility Header messages"
+    read = (
+        f"{stats.frames} frames{stats.numbered_note()}, "
+        f"{sum(stats.messages.values())} Mobility Header messages"
+    )
     if stats.frames == 0:
         return f"{read}: the input holds no packets, so there are no episodes"
     if not stats.messages:

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         """
         from ebutool.records.from_packet import StreamStats
         from ebutool.stream.reader import read_records
-        from ebutool.trace.jsonl import write_trace
+        from ebutool.trace.jsonl import not_carried, write_trace
 
         claim_inputs([file])
         out = output_file(output)
@@ -63,7 +63,14 @@ def register(app: typer.Typer) -> None:
             err(
                 f"{file} -> {output}: {counts['packet']} packet records "
                 f"(MH messages: {msgs or 'none'}), "
-                f"{counts['handover']} handover events; frames read {stats.frames}, "
+                f"{counts['handover']} handover events; "
+                f"frames read {stats.frames}{stats.numbered_note()}, "
                 f"skipped: {skipped}"
             )
+            lost = not_carried(diag.counts)
+            if lost:
+                err(
+                    f"{output}: the trace does not carry these warnings of {file} ({lost}): "
+                    "its records keep their outcome, reading it back does not say them again"
+                )
             print_diagnostics(diag, quiet)

@@ -115,7 +115,8 @@ def print_summary(stats: StreamStats, opaque: Counter[str] | None = None) -> Non
     msgs = ", ".join(f"{k} {v}" for k, v in sorted(stats.messages.items())) or "none"
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(stats.skipped.items())) or "none"
     line = (
-        f"frames {stats.frames}, IPv6 {stats.ipv6}, mobility-related {stats.relevant}; "
+        f"frames {stats.frames}{stats.numbered_note()}, IPv6 {stats.ipv6}, "
+        f"mobility-related {stats.relevant}; "
         f"MH messages: {msgs}; skipped: {skipped}"
     )
     if opaque:

@@ -167,7 +167,10 @@ def diagnostics_section(data: ReportData) -> str:
         body = f"{counts}<h3>First occurrences (at most {d.keep} per code)</h3>{kept}"
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in data.ladder_notes)
     stats = data.stats
-    read = f"{stats.frames} frames read, {sum(stats.messages.values())} Mobility Header messages"
+    read = (
+        f"{stats.frames} frames read{stats.numbered_note()}, "
+        f"{sum(stats.messages.values())} Mobility Header messages"
+    )
     return (
         f'<section id="diagnostics"><h2>Diagnostics</h2><p>{escape(read)}.</p>'
         f"{body}{notes}</section>"
