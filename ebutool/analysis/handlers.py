@@ -311,6 +311,15 @@ class MessageHandlers:
             if len(ep.binding_errors) < MAX_EXCHANGES:
                 ep.binding_errors.append((rec.frame, m.status, cause))
             ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
+        elif m is None and role == "HA" and ho.ha_bus and _cut_ba(rec):
+            # The HA's BA cut inside its fixed fields: the home registration was answered,
+            # its status is not in the capture (docs/analysis.md, ha_ba_cut_off)
+            if ho.ha_cut_reply_ts is None:
+                ho.ha_cut_reply_ts = rec.ts_ns
+            if len(ho.ha_steps) < MAX_STEPS:
+                ho.ha_steps.append(
+                    Step(rec.ts_ns, rec.frame, "BA", role, "MN", rec.esp_spi is not None)
+                )
         else:  # BRR, other
             ep = ho.cns.get(res.peer)
             if ep is not None:

@@ -6,7 +6,15 @@ from __future__ import annotations
 from ebutool.analysis.classify import cn_kind, cn_mode, eba, ha_kind
 from ebutool.analysis.formulas import FORMULAS, predict
 from ebutool.analysis.quality import quality
-from ebutool.analysis.state import EVICTED_NOTE, CNState, Episode, Exchange, Handover, Step
+from ebutool.analysis.state import (
+    EVICTED_NOTE,
+    HA_BA_CUT_NOTE,
+    CNState,
+    Episode,
+    Exchange,
+    Handover,
+    Step,
+)
 from ebutool.core.constants import ProtocolConfig
 
 NS_PER_MS = 1_000_000
@@ -133,7 +141,10 @@ def finalize(
         ha_notes.add(LOST_NOTE)
     if ho.event_late:
         ha_notes.add(EVENT_LATE_NOTE)
-    _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba")
+    ha_cut = ho.ha_cut_reply_ts
+    if ha_cut is not None:
+        ha_notes.add(HA_BA_CUT_NOTE)
+    _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba", ha_cut)
     if _rate_exceeded(ho.ha_bus.values(), config):
         ha_notes.add("ha_update_rate_exceeded")
     if not ho.cns:
@@ -142,7 +153,13 @@ def finalize(
         if ho.mid_start:
             notes.add("capture_started_mid_episode")
         last_request = max((e.sends[-1] for e in ho.ha_bus.values() if e.sends), default=ho.t0_ns)
-        if kind == "incomplete" and _ended_early(last_request, capture_end_ns, config):
+        # (a BA the capture cut after the last request answered it: no reply missing)
+        answered = ha_cut is not None and ha_cut >= last_request
+        if (
+            kind == "incomplete"
+            and not answered
+            and _ended_early(last_request, capture_end_ns, config)
+        ):
             notes.add("capture_ended_mid_episode")
         verdicts = [("request", v) for e in ho.ha_bus.values() for v in e.verdicts]
         t0 = None if ho.mid_start else ho.t0_ns
@@ -262,7 +279,7 @@ def _cn_episode(
 ) -> Episode:
     """``ha_ack``: when the HA's BA accepted the home registration (None: not seen)."""
     kind = cn_kind(ep)
-    mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus))
+    mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus), ho.ha_cut_reply_ts)
     notes = set(ep.notes or ()) | ha_notes
     karn = list(ha_karn)
     t0 = None if ep.unknown_start else (ep.t0_ns or ho.t0_ns)

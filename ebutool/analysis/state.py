@@ -32,6 +32,8 @@ UPDATE_NOT_CAPTURED = "cn_update_not_captured"
 # A BA from the CN that the capture (its snaplen) cut inside the BA's fixed fields: the CN
 # answered, but whether it accepted, and which update it answered, is not in the capture
 BA_CUT_NOTE = "ba_cut_off"
+# Likewise the HA's BA: whether the home registration was accepted is not in the capture
+HA_BA_CUT_NOTE = "ha_ba_cut_off"
 MH_TYPE_AT = 2  # offset of the MH Type octet in the Mobility Header (RFC 6275 6.1.1)
 
 ACCEPTED_MAX_STATUS = 127  # BA status 0-127 = accepted (RFC 6275 6.1.8)
@@ -226,6 +228,9 @@ class Handover:
     # a handover event dated or opened it whose line came after records with later times
     # (a trace out of time order): what those records did before it cannot be redone
     event_late: bool = False
+    # when the first BA from the HA arrived that the capture cut inside its fixed fields
+    # (HA_BA_CUT_NOTE): an answer to the home registration whose status is not captured
+    ha_cut_reply_ts: int | None = None
 
     def all_cns(self) -> list[CNState]:
         """Every CN episode of the handover, finished ones first."""
