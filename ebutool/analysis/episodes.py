@@ -26,7 +26,6 @@ from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.handlers import MessageHandlers
 from ebutool.analysis.state import (
     EVICTED_NOTE,
-    MH_TYPE_AT,
     CNState,
     Exchange,
     Handover,
@@ -37,6 +36,7 @@ from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
     MH_BU,
+    MH_TYPE_AT,
     MOPT_AUTH_DATA,
     MOPT_NONCE_INDICES,
     NH_ESP,

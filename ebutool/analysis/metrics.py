@@ -8,7 +8,6 @@ from ebutool.analysis.formulas import FORMULAS, predict
 from ebutool.analysis.quality import quality
 from ebutool.analysis.state import (
     EVICTED_NOTE,
-    HA_BA_CUT_NOTE,
     CNState,
     Episode,
     Exchange,
@@ -107,8 +106,8 @@ def _unanswered(
     asked = answered = False
     for e in exchanges:
         if e.reply_ts is None:
-            if cut_reply_ts is not None and e.sends and e.sends[0] <= cut_reply_ts:
-                answered = True  # a BA the capture cut (ba_cut_off) may be its answer
+            if _maybe_answered(e, cut_reply_ts):
+                answered = True  # a reply the capture cut (ba_cut_off, ...) may be its answer
                 continue
             asked = asked or e.ack_requested
             continue
@@ -121,6 +120,12 @@ def _unanswered(
     # loss (an answered request, whatever its flag, means no note either)
     if asked and not answered:
         notes.add(missing)
+
+
+def _maybe_answered(ex: Exchange, cut_reply_ts: int | None) -> bool:
+    """A reply the capture cut (``cut_reply_ts``: ba_cut_off, mh_cut_off, ...) came
+    after the request was first sent: it may be its answer."""
+    return cut_reply_ts is not None and bool(ex.sends) and ex.sends[0] <= cut_reply_ts
 
 
 def finalize(
@@ -142,8 +147,8 @@ def finalize(
     if ho.event_late:
         ha_notes.add(EVENT_LATE_NOTE)
     ha_cut = ho.ha_cut_reply_ts
-    if ha_cut is not None:
-        ha_notes.add(HA_BA_CUT_NOTE)
+    if ho.ha_cut_notes:
+        ha_notes.update(ho.ha_cut_notes)
     _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba", ha_cut)
     if _rate_exceeded(ho.ha_bus.values(), config):
         ha_notes.add("ha_update_rate_exceeded")
@@ -400,14 +405,14 @@ def _cn_notes(
 ) -> None:
     """The diagnosis codes of a CN episode's exchanges (docs/analysis.md), into ``notes``."""
     ht = ep.home_test
-    _unanswered(ep.cotis.values(), "coti_unanswered", notes)
+    _unanswered(ep.cotis.values(), "coti_unanswered", notes, None, ep.cut_any_ts)
     cut = ep.cut_reply_ts
     _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba", cut)
     bus = [e for e in ep.bus.values() if e.ack_requested]
     _unanswered(bus, "bu_unanswered", notes, "ba", cut)
     if ht is None and not ep.unknown_start:
         notes.add("no_home_test")  # e.g. an early episode whose home test predates the capture
-    elif ht is not None and not ht.answered:
+    elif ht is not None and not ht.answered and not _maybe_answered(ht, ep.cut_any_ts):
         notes.add("hoti_unanswered")
     updates = list(ep.ebus.values()) + list(ep.bus.values())
     first_bu = min((e.sends[0] for e in updates if e.sends), default=None)  # (first_ts)

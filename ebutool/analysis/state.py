@@ -34,7 +34,10 @@ UPDATE_NOT_CAPTURED = "cn_update_not_captured"
 BA_CUT_NOTE = "ba_cut_off"
 # Likewise the HA's BA: whether the home registration was accepted is not in the capture
 HA_BA_CUT_NOTE = "ha_ba_cut_off"
-MH_TYPE_AT = 2  # offset of the MH Type octet in the Mobility Header (RFC 6275 6.1.1)
+# A Mobility Header message from the CN (the HA) that the capture cut before its MH type
+# (or a trace record of one without its octets), after a request: it may be any answer
+MH_CUT_NOTE = "mh_cut_off"
+HA_MH_CUT_NOTE = "ha_mh_cut_off"
 
 ACCEPTED_MAX_STATUS = 127  # BA status 0-127 = accepted (RFC 6275 6.1.8)
 
@@ -163,6 +166,10 @@ class CNState:
     # When the first BA from the CN arrived that the capture cut inside its fixed fields
     # (no status or sequence to read): an answer of unknown content (BA_CUT_NOTE)
     cut_reply_ts: int | None = None
+    # when the first message of unknown type from the CN arrived, cut before its MH type
+    # (MH_CUT_NOTE): the answer, maybe, to any request sent before it (and it sets
+    # cut_reply_ts too, when that is still None: it may be a BA)
+    cut_any_ts: int | None = None
 
     @property
     def unknown_start(self) -> bool:
@@ -231,6 +238,7 @@ class Handover:
     # when the first BA from the HA arrived that the capture cut inside its fixed fields
     # (HA_BA_CUT_NOTE): an answer to the home registration whose status is not captured
     ha_cut_reply_ts: int | None = None
+    ha_cut_notes: set[str] | None = None  # HA_BA_CUT_NOTE, HA_MH_CUT_NOTE (with_added)
 
     def all_cns(self) -> list[CNState]:
         """Every CN episode of the handover, finished ones first."""
