@@ -26,6 +26,7 @@ from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.handlers import MessageHandlers
 from ebutool.analysis.state import (
     EVICTED_NOTE,
+    INDEX0_AMBIGUOUS_NOTE,
     CNState,
     Exchange,
     Handover,
@@ -57,7 +58,9 @@ MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped t
 MAX_PENDING_COAS = 1024
 MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
 STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
-AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"  # standard or early cannot be told
+AMBIGUOUS_NOTE = INDEX0_AMBIGUOUS_NOTE  # standard or early cannot be told
+# the key forms of an EBU's Kbm (ebutool.oracle.crypto): a BA MACed with one answers an EBU
+EARLY_KEY_FORMS = ("early", "early_rfc4866")
 # A BU to a CN the capture cut before its Nonce Indices option: its care-of nonce index
 # (0 in an EBU, DESIGN.md section 3) is not in the capture, so standard or early cannot
 # be told; the reader labels it BU.
@@ -171,8 +174,9 @@ class Reconstructor(MessageHandlers):
             note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
         if note == AMBIGUOUS_NOTE and verdict == "valid":
             note = None  # its MAC verified with the early Kbm: an EBU
-        if note is None and rec.msg == "EBU" and _index0_mac_cut(rec):
-            note = AMBIGUOUS_NOTE  # neither Kbm can be tried on its MAC: presumed early
+        # neither Kbm can be tried on its MAC: presumed early, ambiguous unless its answer
+        # shows the CN took it for an EBU (CNState.index0_cut)
+        mac_cut = note is None and rec.msg == "EBU" and _index0_mac_cut(rec)
         if note is None and rec.msg == "BU" and _care_of_index_unread(rec):
             note = CUT_OFF_NOTE if rec.mh is not None and rec.mh.truncated else MALFORMED_NOTE
         if res is None:
@@ -195,8 +199,31 @@ class Reconstructor(MessageHandlers):
         self._process(rec, res, verdict)
         cur = self.mns[res.mn].current
         ep = cur.cns.get(res.peer) if cur is not None else None
-        if note is not None and ep is not None:
+        if ep is None:
+            return
+        if note is not None:
             ep.notes = with_added(ep.notes, note)
+        m = rec.mh
+        if mac_cut and isinstance(m, BindingUpdate):
+            ep.index0_cut = with_added(ep.index0_cut, m.sequence)
+        elif ep.index0_cut and isinstance(m, BindingAcknowledgement):
+            if self._early_answer(rec, m, checked, ep):
+                ep.index0_cut.discard(m.sequence)
+
+    def _early_answer(self, rec: Record, ba: BindingAcknowledgement, checked, ep: CNState) -> bool:
+        """``ba`` (of ``rec``) answered an EBU of ``ep`` (by its sequence number) and shows
+        that the CN took it for an EBU: it has the draft's own EBA type (--eba-mh-type),
+        or the oracle verified its MAC with Kbm_early (a standard BU's BA has the
+        standard Kbm)."""
+        ex = ep.ebus.get(ba.sequence)
+        if ex is None or ex.reply_frame != rec.frame:
+            return False
+        own = self.config.eba_mh_type
+        wire = rec.mh_wire
+        verdict = getattr(checked, "verdict", None)
+        if own is not None and wire is not None and wire[MH_TYPE_AT] == own:
+            return verdict != "invalid"  # (a forged one shows nothing)
+        return verdict == "valid" and getattr(checked, "key_form", None) in EARLY_KEY_FORMS
 
     def _data(self, rec: Record) -> None:
         """:meth:`_record` of a data packet, whose verdict and note are None (and never a

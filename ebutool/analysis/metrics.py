@@ -8,6 +8,7 @@ from ebutool.analysis.formulas import FORMULAS, predict
 from ebutool.analysis.quality import quality
 from ebutool.analysis.state import (
     EVICTED_NOTE,
+    INDEX0_AMBIGUOUS_NOTE,
     CNState,
     Episode,
     Exchange,
@@ -292,6 +293,8 @@ def _cn_episode(
         notes.add("capture_started_mid_episode")
     if ep.refresh:
         notes.add("binding_refresh")
+    if ep.index0_cut:  # an EBU whose MAC the capture cut, its class not shown by its EBA
+        notes.add(INDEX0_AMBIGUOUS_NOTE)
     if not ho.ha_bus and not ep.unknown_start and ep.t0_ns is None:
         # (ESP-protected, no SA: it ran, but its BU and BA cannot be seen)
         notes.add("home_registration_opaque" if ho.ha_opaque else "no_home_registration")

@@ -37,6 +37,8 @@ HA_BA_CUT_NOTE = "ha_ba_cut_off"
 # A Mobility Header message from the CN (the HA) that the capture cut before its MH type
 # (or a trace record of one without its octets), after a request: it may be any answer
 MH_CUT_NOTE = "mh_cut_off"
+# A BU with care-of nonce index 0 whose class (standard or early) the capture cannot tell
+INDEX0_AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"
 HA_MH_CUT_NOTE = "ha_mh_cut_off"
 
 ACCEPTED_MAX_STATUS = 127  # BA status 0-127 = accepted (RFC 6275 6.1.8)
@@ -170,6 +172,10 @@ class CNState:
     # (MH_CUT_NOTE): the answer, maybe, to any request sent before it (and it sets
     # cut_reply_ts too, when that is still None: it may be a BA)
     cut_any_ts: int | None = None
+    # the sequence numbers of its EBUs (care-of index 0) whose MAC the capture cut, so
+    # that their class is ambiguous (INDEX0_AMBIGUOUS_NOTE) until an answer shows the CN
+    # took them for EBUs: an EBA of the draft's own MH type, or one MACed with Kbm_early
+    index0_cut: set[int] | None = None  # (with_added)
 
     @property
     def unknown_start(self) -> bool:
