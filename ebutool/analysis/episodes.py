@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
-from ebutool.analysis.handlers import MessageHandlers
+from ebutool.analysis.handlers import MessageHandlers, cut_type
 from ebutool.analysis.state import (
     EVICTED_NOTE,
     INDEX0_AMBIGUOUS_NOTE,
@@ -37,6 +37,7 @@ from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
     MH_BU,
+    MH_COT,
     MH_TYPE_AT,
     MOPT_AUTH_DATA,
     MOPT_NONCE_INDICES,
@@ -57,6 +58,7 @@ from ebutool.wire.mh.mobility_options import (
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
 MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
+MAX_COT_CUT = 4096  # (care-of address, CN) pairs that received a CoT the capture cut
 STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
 AMBIGUOUS_NOTE = INDEX0_AMBIGUOUS_NOTE  # standard or early cannot be told
 # the key forms of an EBU's Kbm (ebutool.oracle.crypto): a BA MACed with one answers an EBU
@@ -88,6 +90,7 @@ class Reconstructor(MessageHandlers):
         self.pending: dict[str, list[tuple[Record, str | None]]] = {}
         self.coti_index: dict[tuple[str, str, bytes], tuple[CNState | None, Exchange]] = {}
         self.cot_zero: dict[tuple[str, str], int] = {}  # (care-of address, CN) -> CoT time
+        self.cot_cut: dict[tuple[str, str], int] = {}  # likewise, a CoT cut: index unread
         self.closed: list[tuple[Handover, MNState]] = []
         self.first_ts: int | None = None
         self.last_ts: int = 0
@@ -159,6 +162,9 @@ class Reconstructor(MessageHandlers):
         note = None
         if rec.msg == "CoT" and isinstance(rec.mh, HomeTest) and rec.mh.nonce_index == 0:
             self._cot_zero(rec.dst, rec.src, rec.ts_ns)
+        elif rec.mh is None and cut_type(rec) == MH_COT:
+            # a CoT the capture cut: its nonce index, perhaps 0, is not in the capture
+            put(self.cot_cut, (rec.dst, rec.src), rec.ts_ns, MAX_COT_CUT, self.diag, "cut CoT")
         elif rec.msg == "EBU" and res is not None and res.mn is not None:
             rec, note = self._early_or_standard(rec, res)
         # (_check gives None without an oracle: not called then)
@@ -264,16 +270,20 @@ class Reconstructor(MessageHandlers):
         when the MN received, for that care-of address and CN, a CoT with care-of index
         0 less than MAX_TOKEN_LIFETIME before it, or when the CN's keys are known and its
         MAC verifies with the standard Kbm.  Otherwise it is an EBU, AMBIGUOUS_NOTE
-        when the capture does not show the MN's arrival at that address (a token from
-        before the capture could exist): the BU is its first packet from there, or the
-        capture began mid-handover (the caller clears that when the MAC verifies with
-        the early Kbm)."""
+        when a CoT the capture cut (its index unread) came within MAX_TOKEN_LIFETIME
+        before it, or when the capture does not show the MN's arrival at that address (a
+        token from before the capture could exist): the BU is its first packet from
+        there, or the capture began mid-handover (the caller clears that when the MAC
+        verifies with the early Kbm)."""
         got = self.cot_zero.get((res.coa, res.peer))
         if got is not None and rec.ts_ns - got <= self.config.max_token_lifetime * NS_PER_S:
             # (its care-of token is usable for MAX_TOKEN_LIFETIME, RFC 6275 5.2.7)
             return replace(rec, msg="BU"), STANDARD_NOTE
         if self._standard_mac_verifies(rec, res.peer):
             return replace(rec, msg="BU"), STANDARD_NOTE
+        cut = self.cot_cut.get((res.coa, res.peer))
+        if cut is not None and rec.ts_ns - cut <= self.config.max_token_lifetime * NS_PER_S:
+            return rec, AMBIGUOUS_NOTE  # that CoT's care-of index may have been 0
         mst = self.mns.get(res.mn or "")
         cur = mst.current if mst is not None else None
         unseen = cur is None or cur.coa != res.coa

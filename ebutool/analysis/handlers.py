@@ -11,6 +11,7 @@ from __future__ import annotations
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.state import (
     BA_CUT_NOTE,
+    COT_CUT_NOTE,
     HA_BA_CUT_NOTE,
     HA_MH_CUT_NOTE,
     MAX_EXCHANGES,
@@ -313,11 +314,11 @@ class MessageHandlers:
             if len(ep.binding_errors) < MAX_EXCHANGES:
                 ep.binding_errors.append((rec.frame, m.status, cause))
             ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
-        elif m is None and role == "HA" and ho.ha_bus and _cut_type(rec) in _MAY_BE_BA:
+        elif m is None and role == "HA" and ho.ha_bus and cut_type(rec) in _MAY_BE_BA:
             # The HA's BA cut inside its fixed fields, or a message cut before its type
             # (docs/analysis.md, ha_ba_cut_off, ha_mh_cut_off): the home registration was
             # answered, maybe, its status is not in the capture
-            ba = _cut_type(rec) == C.MH_BA
+            ba = cut_type(rec) == C.MH_BA
             if ho.ha_cut_reply_ts is None:
                 ho.ha_cut_reply_ts = rec.ts_ns
             ho.ha_cut_notes = with_added(ho.ha_cut_notes, HA_BA_CUT_NOTE if ba else HA_MH_CUT_NOTE)
@@ -336,9 +337,16 @@ class MessageHandlers:
     def _cut_reply(rec: Record, ep: CNState) -> str | None:
         """A message from the CN the reader could not decode, after the episode's
         requests: its BA cut inside its fixed fields ("BA": an answer whose status and
-        sequence are not in the capture, ba_cut_off), or one cut before its MH type (the
-        answer, maybe, to any request: mh_cut_off); docs/analysis.md.  None: neither."""
-        mh_type = _cut_type(rec)
+        sequence are not in the capture, ba_cut_off), its CoT likewise ("CoT",
+        cot_cut_off), or one cut before its MH type (the answer, maybe, to any request:
+        mh_cut_off); docs/analysis.md.  The step's label, None: none of these."""
+        mh_type = cut_type(rec)
+        if mh_type == C.MH_COT and ep.cotis:
+            # a CoT cut inside its fixed fields: a CoTI was answered (cot_cut_off)
+            ep.notes = with_added(ep.notes, COT_CUT_NOTE)
+            if ep.cut_any_ts is None:
+                ep.cut_any_ts = rec.ts_ns
+            return "CoT"
         if mh_type == C.MH_BA and (ep.bus or ep.ebus):
             ep.notes = with_added(ep.notes, BA_CUT_NOTE)
         elif mh_type is None and (ep.cotis or ep.bus or ep.ebus):
@@ -460,7 +468,7 @@ def _out_of_window(ba: BindingAcknowledgement, *tables: dict[int, Exchange]) -> 
 _MAY_BE_BA = (C.MH_BA, None)
 
 
-def _cut_type(rec: Record) -> int | None:
+def cut_type(rec: Record) -> int | None:
     """The MH type of a Mobility Header the reader could not decode (``mh`` None), as
     its octets the capture cut show it; None when they do not reach it (or a trace
     record of one came without its octets)."""

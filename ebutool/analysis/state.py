@@ -37,6 +37,9 @@ HA_BA_CUT_NOTE = "ha_ba_cut_off"
 # A Mobility Header message from the CN (the HA) that the capture cut before its MH type
 # (or a trace record of one without its octets), after a request: it may be any answer
 MH_CUT_NOTE = "mh_cut_off"
+# A CoT from the CN the capture cut inside its fixed fields: its CoTI was answered, the
+# CoT's cookie, nonce index and token are not in the capture
+COT_CUT_NOTE = "cot_cut_off"
 # A BU with care-of nonce index 0 whose class (standard or early) the capture cannot tell
 INDEX0_AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"
 HA_MH_CUT_NOTE = "ha_mh_cut_off"
@@ -168,9 +171,10 @@ class CNState:
     # When the first BA from the CN arrived that the capture cut inside its fixed fields
     # (no status or sequence to read): an answer of unknown content (BA_CUT_NOTE)
     cut_reply_ts: int | None = None
-    # when the first message of unknown type from the CN arrived, cut before its MH type
-    # (MH_CUT_NOTE): the answer, maybe, to any request sent before it (and it sets
-    # cut_reply_ts too, when that is still None: it may be a BA)
+    # when the first message from the CN arrived that may answer a CoTI but was cut: of
+    # unknown type, cut before its MH type (MH_CUT_NOTE: the answer, maybe, to any request
+    # sent before it, so it sets cut_reply_ts too, when that is still None: it may be a
+    # BA), or a CoT cut inside its fixed fields (COT_CUT_NOTE)
     cut_any_ts: int | None = None
     # the sequence numbers of its EBUs (care-of index 0) whose MAC the capture cut, so
     # that their class is ambiguous (INDEX0_AMBIGUOUS_NOTE) until an answer shows the CN
