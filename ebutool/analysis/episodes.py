@@ -38,6 +38,7 @@ from ebutool.core.constants import (
     DEFAULT_CONFIG,
     MH_BU,
     MH_COT,
+    MH_HOT,
     MH_TYPE_AT,
     MOPT_AUTH_DATA,
     MOPT_NONCE_INDICES,
@@ -418,7 +419,12 @@ class Reconstructor(MessageHandlers):
             for ep in ho.all_cns():
                 ep.notes = with_added(ep.notes, EVICTED_NOTE)
         window = int(self.config.initial_bindack_timeout * NS_PER_S)
+        token_ns = self.config.max_token_lifetime * NS_PER_S
         for ep in ho.cns.values():
+            tests = mst.home_tests.get(ep.cn)
+            cut = tests.cut_ts if tests is not None else None
+            if cut is not None and cut >= ho.t0_ns - token_ns:  # (its token still usable)
+                ep.cut_hot_ts = cut
             if ep.home_test is None and (cns is None or ep.cn in cns):
                 # No (E)BU named a home token (e.g. the HoT was lost): take the home test
                 # sent from this address alongside the episode's own requests.
@@ -521,6 +527,9 @@ class Reconstructor(MessageHandlers):
             mst.note_data(res.peer, False, rec.ts_ns)
         if msg == "HoT":
             self._hot(rec, res, mst, role)
+            return
+        if msg == "other" and rec.mh is None and cut_type(rec) == MH_HOT:
+            mst.tests(res.peer).cut_ts = rec.ts_ns  # a HoT the capture cut (hot_cut_off)
             return
         cur = mst.current
         if cur is None:

@@ -8,6 +8,7 @@ from ebutool.analysis.formulas import FORMULAS, predict
 from ebutool.analysis.quality import quality
 from ebutool.analysis.state import (
     EVICTED_NOTE,
+    HOT_CUT_NOTE,
     INDEX0_AMBIGUOUS_NOTE,
     MH_CUT_NOTE,
     CNState,
@@ -415,11 +416,14 @@ def _cn_notes(
     bus = [e for e in ep.bus.values() if e.ack_requested]
     _unanswered(bus, "bu_unanswered", notes, "ba", cut)
     if ht is None and not ep.unknown_start:
-        notes.add("no_home_test")  # e.g. an early episode whose home test predates the capture
+        # e.g. an early episode whose home test predates the capture (or whose HoT it cut)
+        notes.add("no_home_test" if ep.cut_hot_ts is None else HOT_CUT_NOTE)
     elif ht is not None and not ht.answered:
         # (a message cut before its type may be the HoT, tunnelled; a cut CoT is not)
         maybe_hot = ep.cut_any_ts if MH_CUT_NOTE in (ep.notes or ()) else None
-        if not _maybe_answered(ht, maybe_hot):
+        if _maybe_answered(ht, ep.cut_hot_ts):
+            notes.add(HOT_CUT_NOTE)
+        elif not _maybe_answered(ht, maybe_hot):
             notes.add("hoti_unanswered")
     updates = list(ep.ebus.values()) + list(ep.bus.values())
     first_bu = min((e.sends[0] for e in updates if e.sends), default=None)  # (first_ts)

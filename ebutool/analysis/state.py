@@ -40,6 +40,8 @@ MH_CUT_NOTE = "mh_cut_off"
 # A CoT from the CN the capture cut inside its fixed fields: its CoTI was answered, the
 # CoT's cookie, nonce index and token are not in the capture
 COT_CUT_NOTE = "cot_cut_off"
+# Likewise a HoT (tunnelled by the HA): a home test was answered, its token not captured
+HOT_CUT_NOTE = "hot_cut_off"
 # A BU with care-of nonce index 0 whose class (standard or early) the capture cannot tell
 INDEX0_AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"
 HA_MH_CUT_NOTE = "ha_mh_cut_off"
@@ -180,6 +182,9 @@ class CNState:
     # that their class is ambiguous (INDEX0_AMBIGUOUS_NOTE) until an answer shows the CN
     # took them for EBUs: an EBA of the draft's own MH type, or one MACed with Kbm_early
     index0_cut: set[int] | None = None  # (with_added)
+    # when a HoT from the CN arrived that the capture cut inside its fixed fields, within
+    # MAX_TOKEN_LIFETIME before the handover (HomeTests.cut_ts, copied when it closes)
+    cut_hot_ts: int | None = None
 
     @property
     def unknown_start(self) -> bool:
@@ -361,6 +366,9 @@ class HomeTests:
     # made at the first answer: most MNs' tests with a peer have none (an empty deque is
     # ~600 octets, 12 MB at --max-state-entries MNs of a capture of distinct MNs)
     done: deque | None = None
+    # when the last HoT from this CN arrived that the capture cut inside its fixed
+    # fields (HOT_CUT_NOTE): it answered a HoTI, which one and with which token is unread
+    cut_ts: int | None = None
 
     def answered(self, ex: Exchange) -> None:
         """Remember an answered test (the last HOME_TESTS_KEPT)."""
