@@ -87,6 +87,20 @@ def _differences(given: dict, m: M.MobilityMessage, g: M.MobilityMessage) -> lis
     return out
 
 
+def _as_cut(wire: bytes, given: M.MobilityMessage) -> bytes:
+    """``wire``, encoded from a line's ``mh`` fields, as the capture's cut message when
+    the line says the capture cut it (``truncated``; its octets are not in the trace, the
+    fields hold what was captured): with the line's Header Len and checksum, the whole
+    message's, so that it decodes cut, as from the capture (its MAC unverifiable, a BU
+    without Nonce Indices `bu_cut_off`).  Without a Header Len longer than the fields
+    give, the cut cannot be stated: ``wire`` as it is."""
+    hlen = given.header_len
+    if not given.truncated or hlen is None or (hlen + 1) * 8 <= len(wire):
+        return wire
+    csum = wire[4:6] if given.checksum is None else given.checksum.to_bytes(2, "big")
+    return wire[:1] + bytes((hlen,)) + wire[2:4] + csum + wire[6:]
+
+
 def _without_message(rec: Record, f: dict, lineno: int, diag: Diagnostics) -> Record:
     """A packet record with neither 'mh' nor 'mh_hex': a data packet."""
     if f["msg"] != "data":
@@ -154,6 +168,7 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
         except ValueError as exc:
             raise Bad("mh", f"cannot encode the message: {exc}") from None
         wire = wire[:4] + mh_checksum(wire, ps, pd, rec.proto).to_bytes(2, "big") + wire[6:]
+        wire = _as_cut(wire, f["mh"])
         m, computed = decode_mh(wire, problems), None  # None: nothing was on a wire to check
     for text in problems:
         diag.warn("malformed_mh", f"line {lineno} (frame {frame}): {text}", frame)
