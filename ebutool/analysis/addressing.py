@@ -122,6 +122,10 @@ class AddressBook:
         if msg in ("BA", "HoT"):
             mn = self.mn_of(rec.dst) or rec.dst
             return Resolved(mn, DOWN, rec.src, rec.dst)
+        if msg == "other" and rec.mh is None and rec.dst in self.coa_to_mn:
+            # a Mobility Header the capture cut before it could be read (the episode's
+            # feed labels it "other"), e.g. a CoT's: to a care-of address, no routing header
+            return Resolved(self.coa_to_mn[rec.dst], DOWN, rec.src, rec.dst)
         return None
 
     def _tunnelled(self, rec: Record) -> Resolved | None:

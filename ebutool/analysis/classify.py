@@ -55,10 +55,15 @@ def ack_ts(kind: str, ep: CNState) -> int | None:
 
 
 def cn_mode(
-    kind: str, ep: CNState, ha_ack_ns: int | None = None, ha_registered: bool = False
+    kind: str,
+    ep: CNState,
+    ha_ack_ns: int | None = None,
+    ha_registered: bool = False,
+    ha_cut_ns: int | None = None,
 ) -> str:
     """``ha_ack_ns``: when the BA from the HA accepted the home registration (None if
-    not seen); ``ha_registered``: the MN sent a BU to its HA in this handover (seen).
+    not seen); ``ha_registered``: the MN sent a BU to its HA in this handover (seen);
+    ``ha_cut_ns``: when a BA from the HA arrived that the capture cut (ha_ba_cut_off).
 
     A conservative early MN waits for *both* the HA's BA and the EBA (draft section 5.2);
     one that waited for the EBA only (RTT_HA > RTT_RO) is ``eba_only``, neither mode."""
@@ -73,7 +78,7 @@ def cn_mode(
         # The EBU asked for no acknowledgement: there was none to wait for, so the mode
         # cannot be judged by it.  Only data sent before even the HA's BA shows an MN
         # that waited for nothing.
-        if ha_ack_ns is not None and sent < ha_ack_ns:
+        if ha_ack_ns is not None and sent < ha_ack_ns and (ha_cut_ns is None or sent < ha_cut_ns):
             return "optimistic"
         return "unknown"
     ack = ack_ts(kind, ep)
@@ -92,5 +97,8 @@ def cn_mode(
         # its SA, or not captured): conservative or eba_only differ by the HA's BA, unseen
         return "unknown"
     if kind == "early" and ha_registered and (ha_ack_ns is None or sent < ha_ack_ns):
+        if ha_cut_ns is not None and ha_cut_ns <= sent:
+            # after the HA's BA the capture cut: the MN may have waited for it (accepting)
+            return "unknown"
         return EBA_ONLY
     return "conservative"

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ebutool.core.constants import MH_FIXED_LEN
+
 AWAY = ("HoTI", "CoTI", "BU", "EBU")  # travelling away from the MN
 TOWARDS = ("HoT", "CoT", "BA", "BE")  # travelling towards it
 ORDER = {"mn": 0, "path": 1, "ha": 2, "cn": 3}  # nearness to the MN along the messages
@@ -48,9 +50,12 @@ class ClockEstimate:
 
 def invariant_key(rec) -> tuple | None:
     """What stays the same of a Mobility Header message between two vantage points."""
-    if getattr(rec, "mh_wire", None) is None:
+    wire = getattr(rec, "mh_wire", None)
+    if wire is None or len(wire) < MH_FIXED_LEN:
+        # (a message the capture cut before its checksum: 3 to 5 octets, the same for
+        # every message of its type between two nodes, so no key of one packet)
         return None
-    return (rec.src, rec.dst, rec.hoa, rec.rh2, bytes(rec.mh_wire))
+    return (rec.src, rec.dst, rec.hoa, rec.rh2, bytes(wire))
 
 
 def paired(ref: Iterable, other: Iterable) -> list[tuple[int, int, str]]:

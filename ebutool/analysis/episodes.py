@@ -23,10 +23,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
-from ebutool.analysis.handlers import MessageHandlers
+from ebutool.analysis.handlers import MessageHandlers, cut_type
 from ebutool.analysis.state import (
     EVICTED_NOTE,
-    MH_TYPE_AT,
+    INDEX0_AMBIGUOUS_NOTE,
     CNState,
     Exchange,
     Handover,
@@ -37,6 +37,9 @@ from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
     MH_BU,
+    MH_COT,
+    MH_HOT,
+    MH_TYPE_AT,
     MOPT_AUTH_DATA,
     MOPT_NONCE_INDICES,
     NH_ESP,
@@ -56,8 +59,11 @@ from ebutool.wire.mh.mobility_options import (
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
 MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
+MAX_COT_CUT = 4096  # (care-of address, CN) pairs that received a CoT the capture cut
 STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
-AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"  # standard or early cannot be told
+AMBIGUOUS_NOTE = INDEX0_AMBIGUOUS_NOTE  # standard or early cannot be told
+# the key forms of an EBU's Kbm (ebutool.oracle.crypto): a BA MACed with one answers an EBU
+EARLY_KEY_FORMS = ("early", "early_rfc4866")
 # A BU to a CN the capture cut before its Nonce Indices option: its care-of nonce index
 # (0 in an EBU, DESIGN.md section 3) is not in the capture, so standard or early cannot
 # be told; the reader labels it BU.
@@ -85,6 +91,7 @@ class Reconstructor(MessageHandlers):
         self.pending: dict[str, list[tuple[Record, str | None]]] = {}
         self.coti_index: dict[tuple[str, str, bytes], tuple[CNState | None, Exchange]] = {}
         self.cot_zero: dict[tuple[str, str], int] = {}  # (care-of address, CN) -> CoT time
+        self.cot_cut: dict[tuple[str, str], int] = {}  # likewise, a CoT cut: index unread
         self.closed: list[tuple[Handover, MNState]] = []
         self.first_ts: int | None = None
         self.last_ts: int = 0
@@ -156,6 +163,9 @@ class Reconstructor(MessageHandlers):
         note = None
         if rec.msg == "CoT" and isinstance(rec.mh, HomeTest) and rec.mh.nonce_index == 0:
             self._cot_zero(rec.dst, rec.src, rec.ts_ns)
+        elif rec.mh is None and cut_type(rec) == MH_COT:
+            # a CoT the capture cut: its nonce index, perhaps 0, is not in the capture
+            put(self.cot_cut, (rec.dst, rec.src), rec.ts_ns, MAX_COT_CUT, self.diag, "cut CoT")
         elif rec.msg == "EBU" and res is not None and res.mn is not None:
             rec, note = self._early_or_standard(rec, res)
         # (_check gives None without an oracle: not called then)
@@ -171,8 +181,9 @@ class Reconstructor(MessageHandlers):
             note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
         if note == AMBIGUOUS_NOTE and verdict == "valid":
             note = None  # its MAC verified with the early Kbm: an EBU
-        if note is None and rec.msg == "EBU" and _index0_mac_cut(rec):
-            note = AMBIGUOUS_NOTE  # neither Kbm can be tried on its MAC: presumed early
+        # neither Kbm can be tried on its MAC: presumed early, ambiguous unless its answer
+        # shows the CN took it for an EBU (CNState.index0_cut)
+        mac_cut = note is None and rec.msg == "EBU" and _index0_mac_cut(rec)
         if note is None and rec.msg == "BU" and _care_of_index_unread(rec):
             note = CUT_OFF_NOTE if rec.mh is not None and rec.mh.truncated else MALFORMED_NOTE
         if res is None:
@@ -195,8 +206,31 @@ class Reconstructor(MessageHandlers):
         self._process(rec, res, verdict)
         cur = self.mns[res.mn].current
         ep = cur.cns.get(res.peer) if cur is not None else None
-        if note is not None and ep is not None:
+        if ep is None:
+            return
+        if note is not None:
             ep.notes = with_added(ep.notes, note)
+        m = rec.mh
+        if mac_cut and isinstance(m, BindingUpdate):
+            ep.index0_cut = with_added(ep.index0_cut, m.sequence)
+        elif ep.index0_cut and isinstance(m, BindingAcknowledgement):
+            if self._early_answer(rec, m, checked, ep):
+                ep.index0_cut.discard(m.sequence)
+
+    def _early_answer(self, rec: Record, ba: BindingAcknowledgement, checked, ep: CNState) -> bool:
+        """``ba`` (of ``rec``) answered an EBU of ``ep`` (by its sequence number) and shows
+        that the CN took it for an EBU: it has the draft's own EBA type (--eba-mh-type),
+        or the oracle verified its MAC with Kbm_early (a standard BU's BA has the
+        standard Kbm)."""
+        ex = ep.ebus.get(ba.sequence)
+        if ex is None or ex.reply_frame != rec.frame:
+            return False
+        own = self.config.eba_mh_type
+        wire = rec.mh_wire
+        verdict = getattr(checked, "verdict", None)
+        if own is not None and wire is not None and wire[MH_TYPE_AT] == own:
+            return verdict != "invalid"  # (a forged one shows nothing)
+        return verdict == "valid" and getattr(checked, "key_form", None) in EARLY_KEY_FORMS
 
     def _data(self, rec: Record) -> None:
         """:meth:`_record` of a data packet, whose verdict and note are None (and never a
@@ -237,16 +271,20 @@ class Reconstructor(MessageHandlers):
         when the MN received, for that care-of address and CN, a CoT with care-of index
         0 less than MAX_TOKEN_LIFETIME before it, or when the CN's keys are known and its
         MAC verifies with the standard Kbm.  Otherwise it is an EBU, AMBIGUOUS_NOTE
-        when the capture does not show the MN's arrival at that address (a token from
-        before the capture could exist): the BU is its first packet from there, or the
-        capture began mid-handover (the caller clears that when the MAC verifies with
-        the early Kbm)."""
+        when a CoT the capture cut (its index unread) came within MAX_TOKEN_LIFETIME
+        before it, or when the capture does not show the MN's arrival at that address (a
+        token from before the capture could exist): the BU is its first packet from
+        there, or the capture began mid-handover (the caller clears that when the MAC
+        verifies with the early Kbm)."""
         got = self.cot_zero.get((res.coa, res.peer))
         if got is not None and rec.ts_ns - got <= self.config.max_token_lifetime * NS_PER_S:
             # (its care-of token is usable for MAX_TOKEN_LIFETIME, RFC 6275 5.2.7)
             return replace(rec, msg="BU"), STANDARD_NOTE
         if self._standard_mac_verifies(rec, res.peer):
             return replace(rec, msg="BU"), STANDARD_NOTE
+        cut = self.cot_cut.get((res.coa, res.peer))
+        if cut is not None and rec.ts_ns - cut <= self.config.max_token_lifetime * NS_PER_S:
+            return rec, AMBIGUOUS_NOTE  # that CoT's care-of index may have been 0
         mst = self.mns.get(res.mn or "")
         cur = mst.current if mst is not None else None
         unseen = cur is None or cur.coa != res.coa
@@ -381,7 +419,12 @@ class Reconstructor(MessageHandlers):
             for ep in ho.all_cns():
                 ep.notes = with_added(ep.notes, EVICTED_NOTE)
         window = int(self.config.initial_bindack_timeout * NS_PER_S)
+        token_ns = self.config.max_token_lifetime * NS_PER_S
         for ep in ho.cns.values():
+            tests = mst.home_tests.get(ep.cn)
+            cut = tests.cut_ts if tests is not None else None
+            if cut is not None and cut >= ho.t0_ns - token_ns:  # (its token still usable)
+                ep.cut_hot_ts = cut
             if ep.home_test is None and (cns is None or ep.cn in cns):
                 # No (E)BU named a home token (e.g. the HoT was lost): take the home test
                 # sent from this address alongside the episode's own requests.
@@ -484,6 +527,9 @@ class Reconstructor(MessageHandlers):
             mst.note_data(res.peer, False, rec.ts_ns)
         if msg == "HoT":
             self._hot(rec, res, mst, role)
+            return
+        if msg == "other" and rec.mh is None and cut_type(rec) == MH_HOT:
+            mst.tests(res.peer).cut_ts = rec.ts_ns  # a HoT the capture cut (hot_cut_off)
             return
         cur = mst.current
         if cur is None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.state import (
     BA_CUT_NOTE,
+    COT_CUT_NOTE,
+    HA_BA_CUT_NOTE,
+    HA_MH_CUT_NOTE,
     MAX_EXCHANGES,
     MAX_STEPS,
-    MH_TYPE_AT,
+    MH_CUT_NOTE,
     UPDATE_NOT_CAPTURED,
     CNState,
     Exchange,
@@ -311,17 +314,50 @@ class MessageHandlers:
             if len(ep.binding_errors) < MAX_EXCHANGES:
                 ep.binding_errors.append((rec.frame, m.status, cause))
             ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
+        elif m is None and role == "HA" and ho.ha_bus and cut_type(rec) in _MAY_BE_BA:
+            # The HA's BA cut inside its fixed fields, or a message cut before its type
+            # (docs/analysis.md, ha_ba_cut_off, ha_mh_cut_off): the home registration was
+            # answered, maybe, its status is not in the capture
+            ba = cut_type(rec) == C.MH_BA
+            if ho.ha_cut_reply_ts is None:
+                ho.ha_cut_reply_ts = rec.ts_ns
+            ho.ha_cut_notes = with_added(ho.ha_cut_notes, HA_BA_CUT_NOTE if ba else HA_MH_CUT_NOTE)
+            if len(ho.ha_steps) < MAX_STEPS:
+                label = "BA" if ba else msg
+                esp = rec.esp_spi is not None
+                ho.ha_steps.append(Step(rec.ts_ns, rec.frame, label, role, "MN", esp))
         else:  # BRR, other
             ep = ho.cns.get(res.peer)
             if ep is not None:
-                if m is None and role == "CN" and _cut_ba(rec) and (ep.bus or ep.ebus):
-                    # A BA the capture cut inside its fixed fields: an answer whose status
-                    # and sequence are not in the capture (docs/analysis.md, ba_cut_off)
-                    msg = "BA"
-                    if ep.cut_reply_ts is None:
-                        ep.cut_reply_ts = rec.ts_ns
-                    ep.notes = with_added(ep.notes, BA_CUT_NOTE)
+                if m is None and role == "CN":
+                    msg = self._cut_reply(rec, ep) or msg
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
+
+    @staticmethod
+    def _cut_reply(rec: Record, ep: CNState) -> str | None:
+        """A message from the CN the reader could not decode, after the episode's
+        requests: its BA cut inside its fixed fields ("BA": an answer whose status and
+        sequence are not in the capture, ba_cut_off), its CoT likewise ("CoT",
+        cot_cut_off), or one cut before its MH type (the answer, maybe, to any request:
+        mh_cut_off); docs/analysis.md.  The step's label, None: none of these."""
+        mh_type = cut_type(rec)
+        if mh_type == C.MH_COT and ep.cotis:
+            # a CoT cut inside its fixed fields: a CoTI was answered (cot_cut_off)
+            ep.notes = with_added(ep.notes, COT_CUT_NOTE)
+            if ep.cut_any_ts is None:
+                ep.cut_any_ts = rec.ts_ns
+            return "CoT"
+        if mh_type == C.MH_BA and (ep.bus or ep.ebus):
+            ep.notes = with_added(ep.notes, BA_CUT_NOTE)
+        elif mh_type is None and (ep.cotis or ep.bus or ep.ebus):
+            ep.notes = with_added(ep.notes, MH_CUT_NOTE)
+            if ep.cut_any_ts is None:
+                ep.cut_any_ts = rec.ts_ns
+        else:
+            return None
+        if ep.cut_reply_ts is None:
+            ep.cut_reply_ts = rec.ts_ns
+        return "BA" if mh_type == C.MH_BA else None
 
     def _began_before_capture(self, ho: Handover, coa: str) -> bool:
         """An orphan reply to ``coa`` in handover ``ho``: True when the capture began
@@ -429,8 +465,12 @@ def _out_of_window(ba: BindingAcknowledgement, *tables: dict[int, Exchange]) -> 
     return max(waiting, key=lambda e: e.first_ts or 0) if waiting else None
 
 
-def _cut_ba(rec: Record) -> bool:
-    """A Mobility Header the reader could not decode (``mh`` None) whose octets, as the
-    capture cut them, still show the BA type."""
+_MAY_BE_BA = (C.MH_BA, None)
+
+
+def cut_type(rec: Record) -> int | None:
+    """The MH type of a Mobility Header the reader could not decode (``mh`` None), as
+    its octets the capture cut show it; None when they do not reach it (or a trace
+    record of one came without its octets)."""
     wire = rec.mh_wire
-    return wire is not None and len(wire) > MH_TYPE_AT and wire[MH_TYPE_AT] == C.MH_BA
+    return wire[C.MH_TYPE_AT] if wire is not None and len(wire) > C.MH_TYPE_AT else None

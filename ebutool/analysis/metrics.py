@@ -6,7 +6,17 @@ from __future__ import annotations
 from ebutool.analysis.classify import cn_kind, cn_mode, eba, ha_kind
 from ebutool.analysis.formulas import FORMULAS, predict
 from ebutool.analysis.quality import quality
-from ebutool.analysis.state import EVICTED_NOTE, CNState, Episode, Exchange, Handover, Step
+from ebutool.analysis.state import (
+    EVICTED_NOTE,
+    HOT_CUT_NOTE,
+    INDEX0_AMBIGUOUS_NOTE,
+    MH_CUT_NOTE,
+    CNState,
+    Episode,
+    Exchange,
+    Handover,
+    Step,
+)
 from ebutool.core.constants import ProtocolConfig
 
 NS_PER_MS = 1_000_000
@@ -99,8 +109,8 @@ def _unanswered(
     asked = answered = False
     for e in exchanges:
         if e.reply_ts is None:
-            if cut_reply_ts is not None and e.sends and e.sends[0] <= cut_reply_ts:
-                answered = True  # a BA the capture cut (ba_cut_off) may be its answer
+            if _maybe_answered(e, cut_reply_ts):
+                answered = True  # a reply the capture cut (ba_cut_off, ...) may be its answer
                 continue
             asked = asked or e.ack_requested
             continue
@@ -113,6 +123,12 @@ def _unanswered(
     # loss (an answered request, whatever its flag, means no note either)
     if asked and not answered:
         notes.add(missing)
+
+
+def _maybe_answered(ex: Exchange, cut_reply_ts: int | None) -> bool:
+    """A reply the capture cut (``cut_reply_ts``: ba_cut_off, mh_cut_off, ...) came
+    after the request was first sent: it may be its answer."""
+    return cut_reply_ts is not None and bool(ex.sends) and ex.sends[0] <= cut_reply_ts
 
 
 def finalize(
@@ -133,7 +149,10 @@ def finalize(
         ha_notes.add(LOST_NOTE)
     if ho.event_late:
         ha_notes.add(EVENT_LATE_NOTE)
-    _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba")
+    ha_cut = ho.ha_cut_reply_ts
+    if ho.ha_cut_notes:
+        ha_notes.update(ho.ha_cut_notes)
+    _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba", ha_cut)
     if _rate_exceeded(ho.ha_bus.values(), config):
         ha_notes.add("ha_update_rate_exceeded")
     if not ho.cns:
@@ -142,7 +161,13 @@ def finalize(
         if ho.mid_start:
             notes.add("capture_started_mid_episode")
         last_request = max((e.sends[-1] for e in ho.ha_bus.values() if e.sends), default=ho.t0_ns)
-        if kind == "incomplete" and _ended_early(last_request, capture_end_ns, config):
+        # (a BA the capture cut after the last request answered it: no reply missing)
+        answered = ha_cut is not None and ha_cut >= last_request
+        if (
+            kind == "incomplete"
+            and not answered
+            and _ended_early(last_request, capture_end_ns, config)
+        ):
             notes.add("capture_ended_mid_episode")
         verdicts = [("request", v) for e in ho.ha_bus.values() for v in e.verdicts]
         t0 = None if ho.mid_start else ho.t0_ns
@@ -262,7 +287,7 @@ def _cn_episode(
 ) -> Episode:
     """``ha_ack``: when the HA's BA accepted the home registration (None: not seen)."""
     kind = cn_kind(ep)
-    mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus))
+    mode = cn_mode(kind, ep, ha_ack, bool(ho.ha_bus), ho.ha_cut_reply_ts)
     notes = set(ep.notes or ()) | ha_notes
     karn = list(ha_karn)
     t0 = None if ep.unknown_start else (ep.t0_ns or ho.t0_ns)
@@ -270,6 +295,8 @@ def _cn_episode(
         notes.add("capture_started_mid_episode")
     if ep.refresh:
         notes.add("binding_refresh")
+    if ep.index0_cut:  # an EBU whose MAC the capture cut, its class not shown by its EBA
+        notes.add(INDEX0_AMBIGUOUS_NOTE)
     if not ho.ha_bus and not ep.unknown_start and ep.t0_ns is None:
         # (ESP-protected, no SA: it ran, but its BU and BA cannot be seen)
         notes.add("home_registration_opaque" if ho.ha_opaque else "no_home_registration")
@@ -383,15 +410,21 @@ def _cn_notes(
 ) -> None:
     """The diagnosis codes of a CN episode's exchanges (docs/analysis.md), into ``notes``."""
     ht = ep.home_test
-    _unanswered(ep.cotis.values(), "coti_unanswered", notes)
+    _unanswered(ep.cotis.values(), "coti_unanswered", notes, None, ep.cut_any_ts)
     cut = ep.cut_reply_ts
     _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba", cut)
     bus = [e for e in ep.bus.values() if e.ack_requested]
     _unanswered(bus, "bu_unanswered", notes, "ba", cut)
     if ht is None and not ep.unknown_start:
-        notes.add("no_home_test")  # e.g. an early episode whose home test predates the capture
+        # e.g. an early episode whose home test predates the capture (or whose HoT it cut)
+        notes.add("no_home_test" if ep.cut_hot_ts is None else HOT_CUT_NOTE)
     elif ht is not None and not ht.answered:
-        notes.add("hoti_unanswered")
+        # (a message cut before its type may be the HoT, tunnelled; a cut CoT is not)
+        maybe_hot = ep.cut_any_ts if MH_CUT_NOTE in (ep.notes or ()) else None
+        if _maybe_answered(ht, ep.cut_hot_ts):
+            notes.add(HOT_CUT_NOTE)
+        elif not _maybe_answered(ht, maybe_hot):
+            notes.add("hoti_unanswered")
     updates = list(ep.ebus.values()) + list(ep.bus.values())
     first_bu = min((e.sends[0] for e in updates if e.sends), default=None)  # (first_ts)
     if (

@@ -32,7 +32,19 @@ UPDATE_NOT_CAPTURED = "cn_update_not_captured"
 # A BA from the CN that the capture (its snaplen) cut inside the BA's fixed fields: the CN
 # answered, but whether it accepted, and which update it answered, is not in the capture
 BA_CUT_NOTE = "ba_cut_off"
-MH_TYPE_AT = 2  # offset of the MH Type octet in the Mobility Header (RFC 6275 6.1.1)
+# Likewise the HA's BA: whether the home registration was accepted is not in the capture
+HA_BA_CUT_NOTE = "ha_ba_cut_off"
+# A Mobility Header message from the CN (the HA) that the capture cut before its MH type
+# (or a trace record of one without its octets), after a request: it may be any answer
+MH_CUT_NOTE = "mh_cut_off"
+# A CoT from the CN the capture cut inside its fixed fields: its CoTI was answered, the
+# CoT's cookie, nonce index and token are not in the capture
+COT_CUT_NOTE = "cot_cut_off"
+# Likewise a HoT (tunnelled by the HA): a home test was answered, its token not captured
+HOT_CUT_NOTE = "hot_cut_off"
+# A BU with care-of nonce index 0 whose class (standard or early) the capture cannot tell
+INDEX0_AMBIGUOUS_NOTE = "care_of_index_0_ambiguous"
+HA_MH_CUT_NOTE = "ha_mh_cut_off"
 
 ACCEPTED_MAX_STATUS = 127  # BA status 0-127 = accepted (RFC 6275 6.1.8)
 
@@ -161,6 +173,18 @@ class CNState:
     # When the first BA from the CN arrived that the capture cut inside its fixed fields
     # (no status or sequence to read): an answer of unknown content (BA_CUT_NOTE)
     cut_reply_ts: int | None = None
+    # when the first message from the CN arrived that may answer a CoTI but was cut: of
+    # unknown type, cut before its MH type (MH_CUT_NOTE: the answer, maybe, to any request
+    # sent before it, so it sets cut_reply_ts too, when that is still None: it may be a
+    # BA), or a CoT cut inside its fixed fields (COT_CUT_NOTE)
+    cut_any_ts: int | None = None
+    # the sequence numbers of its EBUs (care-of index 0) whose MAC the capture cut, so
+    # that their class is ambiguous (INDEX0_AMBIGUOUS_NOTE) until an answer shows the CN
+    # took them for EBUs: an EBA of the draft's own MH type, or one MACed with Kbm_early
+    index0_cut: set[int] | None = None  # (with_added)
+    # when a HoT from the CN arrived that the capture cut inside its fixed fields, within
+    # MAX_TOKEN_LIFETIME before the handover (HomeTests.cut_ts, copied when it closes)
+    cut_hot_ts: int | None = None
 
     @property
     def unknown_start(self) -> bool:
@@ -226,6 +250,10 @@ class Handover:
     # a handover event dated or opened it whose line came after records with later times
     # (a trace out of time order): what those records did before it cannot be redone
     event_late: bool = False
+    # when the first BA from the HA arrived that the capture cut inside its fixed fields
+    # (HA_BA_CUT_NOTE): an answer to the home registration whose status is not captured
+    ha_cut_reply_ts: int | None = None
+    ha_cut_notes: set[str] | None = None  # HA_BA_CUT_NOTE, HA_MH_CUT_NOTE (with_added)
 
     def all_cns(self) -> list[CNState]:
         """Every CN episode of the handover, finished ones first."""
@@ -338,6 +366,9 @@ class HomeTests:
     # made at the first answer: most MNs' tests with a peer have none (an empty deque is
     # ~600 octets, 12 MB at --max-state-entries MNs of a capture of distinct MNs)
     done: deque | None = None
+    # when the last HoT from this CN arrived that the capture cut inside its fixed
+    # fields (HOT_CUT_NOTE): it answered a HoTI, which one and with which token is unread
+    cut_ts: int | None = None
 
     def answered(self, ex: Exchange) -> None:
         """Remember an answered test (the last HOME_TESTS_KEPT)."""

@@ -479,14 +479,17 @@ class BindingChecks:
         v.tokens_from = sent.tokens_from()
         if n:
             v.key_form = sent.form(sent.match) if sent.match is not None else sent.forms[0]
-        cut = cut_off(rec) if ba.truncated else None
-        if cut is not None:
-            v.verdict, v.reason = UNVERIFIABLE, cut  # (as for a BU cut off)
-            return v
         cot_token, cot_problem = b"", None
         if cot is not None:
+            # (before a cut's return: the decoder keeps only whole options, so the token
+            # of a BA cut after its Care-of Test option is the CN's, for a later BU)
             cot_token = bytes(cot.keygen_token)
             cot_problem = self._cot_option(rec, cn, coa, ni, cot_token)
+        cut = cut_off(rec) if ba.truncated else None
+        if cut is not None:
+            # (as for a BU cut off; a wrong token in a whole option is still wrong)
+            v.verdict, v.reason = (INVALID, cot_problem) if cot_problem else (UNVERIFIABLE, cut)
+            return v
         if auth is None:
             if ba.status in NONCE_STATUSES:
                 v.verdict = UNVERIFIABLE

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ebutool.core.constants import MH_FIXED_LEN
+from ebutool.core.constants import MH_TYPE_AT
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.units import MAX_TS_NS, MIN_TS_NS
 from ebutool.records.record import MSG_DATA, Record, classify_bu
@@ -182,8 +182,9 @@ def _out_of_range(frame: int, ts_ns: int, diag: Diagnostics, stats: StreamStats 
 
 def _undecoded_wire(mh) -> bytes | None:
     """The octets of a Mobility Header that could not be decoded, as captured, when they
-    hold its fixed part (the message is None): one the capture cut inside its body still
-    shows its MH type (a CN's BA, say) to the analysis; None when shorter."""
-    if len(mh) < MH_FIXED_LEN:
+    reach its MH type octet (the message is None): one the capture cut inside its fixed
+    fields still shows its type (a CN's BA, say) to the analysis; None when shorter (a
+    message of unknown type)."""
+    if len(mh) <= MH_TYPE_AT:
         return None
     return bytes(mh[: (mh[1] + 1) * MH_LEN_UNIT])

@@ -292,8 +292,8 @@ def _time(v, path: str) -> int:
 
 def _mh_hex(v, path: str) -> bytes:
     raw = _hex(v, path)
-    if len(raw) < C.MH_FIXED_LEN:
-        raise Bad(path, f"{len(raw)} octets; a Mobility Header has at least {C.MH_FIXED_LEN}")
+    if len(raw) <= C.MH_TYPE_AT:  # (a capture's cut message: as far as its MH type)
+        raise Bad(path, f"{len(raw)} octets; at least {C.MH_TYPE_AT + 1}, up to its MH type")
     return raw
 
 

@@ -87,9 +87,43 @@ def _differences(given: dict, m: M.MobilityMessage, g: M.MobilityMessage) -> lis
     return out
 
 
+def _as_cut(wire: bytes, given: M.MobilityMessage) -> bytes:
+    """``wire``, encoded from a line's ``mh`` fields, as the capture's cut message when
+    the line says the capture cut it (``truncated``; its octets are not in the trace, the
+    fields hold what was captured): with the line's Header Len and checksum, the whole
+    message's, so that it decodes cut, as from the capture (its MAC unverifiable, a BU
+    without Nonce Indices `bu_cut_off`).  Without a Header Len longer than the fields
+    give, the cut cannot be stated: ``wire`` as it is."""
+    hlen = given.header_len
+    if not given.truncated or hlen is None or (hlen + 1) * 8 <= len(wire):
+        return wire
+    csum = wire[4:6] if given.checksum is None else given.checksum.to_bytes(2, "big")
+    return wire[:1] + bytes((hlen,)) + wire[2:4] + csum + wire[6:]
+
+
+def _without_message(rec: Record, f: dict, lineno: int, diag: Diagnostics) -> Record:
+    """A packet record with neither 'mh' nor 'mh_hex': a data packet."""
+    if f["msg"] != "data":
+        raise Bad("", f"msg {f['msg']} needs 'mh' (the message's fields) or 'mh_hex' (its octets)")
+    for key in ("checksum_ok", "deregistration", "rfc4866"):
+        if f.get(key):
+            raise Bad(key, "only a record with a Mobility Header ('mh' or 'mh_hex') can be true")
+    if rec.proto in MH_PROTOS:
+        # A Mobility Header whose octets the trace does not hold (a capture cut it before
+        # its MH type, or a trace written before mh_hex was kept on such a record): a
+        # message of unknown type, counted as the capture reader counts a cut one
+        diag.warn(
+            "malformed_mh",
+            f"line {lineno} (frame {rec.frame}): a Mobility Header (proto {rec.proto}) "
+            "without its octets ('mh_hex'): a message of unknown type",
+            rec.frame,
+        )
+    return rec
+
+
 def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
     f = check_fields(obj, "", PACKET_FIELDS)
-    frame, msg, has_mh = f.get("frame", lineno), f["msg"], "mh" in f or "mh_hex" in f
+    frame, has_mh = f.get("frame", lineno), "mh" in f or "mh_hex" in f
     rec = Record(
         frame=frame,
         ts_ns=f["ts_ns"],
@@ -108,14 +142,7 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
     if (rec.tunnel_src is None) != (rec.tunnel_dst is None):
         raise Bad("", "'tunnel_src' and 'tunnel_dst' come together (the outer IPv6 header)")
     if not has_mh:
-        if msg != "data":
-            raise Bad("", f"msg {msg} needs 'mh' (the message's fields) or 'mh_hex' (its octets)")
-        for key in ("checksum_ok", "deregistration", "rfc4866"):
-            if f.get(key):
-                raise Bad(
-                    key, "only a record with a Mobility Header ('mh' or 'mh_hex') can be true"
-                )
-        return rec
+        return _without_message(rec, f, lineno, diag)
     if rec.proto not in MH_PROTOS:
         raise Bad(
             "proto", f"{rec.proto}: a Mobility Header is next header 135 (or 62, pre-RFC 3775)"
@@ -141,6 +168,7 @@ def _packet(obj: dict, lineno: int, name: str, diag: Diagnostics) -> Record:
         except ValueError as exc:
             raise Bad("mh", f"cannot encode the message: {exc}") from None
         wire = wire[:4] + mh_checksum(wire, ps, pd, rec.proto).to_bytes(2, "big") + wire[6:]
+        wire = _as_cut(wire, f["mh"])
         m, computed = decode_mh(wire, problems), None  # None: nothing was on a wire to check
     for text in problems:
         diag.warn("malformed_mh", f"line {lineno} (frame {frame}): {text}", frame)

@@ -3,8 +3,10 @@ index 0; DESIGN.md section 3).  Unless a CoT with care-of index 0 came before it
 analysis decides by its MAC: standard if the standard Kbm verifies, ambiguous if the
 early Kbm fails (docs/analysis.md "Early or standard").  When the capture cut its MAC
 (snaplen), neither can be tried: the row was `early`, quality `ok`, as if the MAC had
-been checked; now `care_of_index_0_ambiguous`, quality `ambiguous_classification`.  A
-BU made standard by a CoT with index 0 needs no MAC for its class and stays `ok`.
+been checked; now `care_of_index_0_ambiguous`, quality `ambiguous_classification` (here
+its EBA's MAC is cut too, so that the answer shows nothing either: an EBA that shows the
+class is tests/analysis/test_index0_mac_cut_eba.py).  A BU made standard by a CoT with
+index 0 needs no MAC for its class and stays `ok`.
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
 record headers are written here by hand with captured length < original length.
@@ -53,7 +55,9 @@ def _row(tmp_path, cot_index: int, cut: int):
     s.data_up(T0 + 111, s.new)
     out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
     for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        captured = data[: len(data) - cut] if ts_ns == ns(BU_AT) else data
+        # (the EBA's MAC cut as well: it would show the EBU's class otherwise)
+        cut_here = ts_ns == ns(BU_AT) or (cot_index != 0 and ts_ns == ns(T0 + 110.5))
+        captured = data[: len(data) - cut] if cut_here else data
         sec, frac = divmod(ts_ns, 1_000_000_000)
         out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
     path = tmp_path / "cut.pcap"
