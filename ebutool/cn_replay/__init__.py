@@ -44,6 +44,7 @@ from ebutool.cn_replay.replayer import (
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
+from ebutool.core.exact_time import EXACT_NS, TIME_DECIMALS, exact_map, merged_attrs
 from ebutool.core.units import seconds
 from ebutool.records.retype import retyped
 
@@ -249,7 +250,7 @@ def replay_stream(
         records = store_records(path, diag, stats, check=False)
     else:
         records = read_records(path, diag, stats, esp_sas=esp_sas)
-    return replay_batches(
+    made = replay_batches(
         records,
         authenticate=authenticate,
         basis=basis,
@@ -259,6 +260,16 @@ def replay_stream(
         trusted=trusted,
         decisions=decisions,
     )
+    return made if stats is None else _at_resolution(made, stats)
+
+
+def _at_resolution(results: Iterator[ReplayResult], stats) -> Iterator[ReplayResult]:
+    """Each batch's tables marked with the resolution of the input read so far (a
+    nanosecond capture's times print 9 decimals: ebutool.core.exact_time.at_resolution)."""
+    for r in results:
+        for df in (r.exposure, r.divergences, r.decisions):
+            df.attrs[TIME_DECIMALS] = stats.time_decimals
+        yield r
 
 
 def replay_records(
@@ -368,7 +379,11 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     full = [f for f in frames if len(f)]
     if not full:
         return frames[-1]
-    return full[0] if len(full) == 1 else pd.concat(full, ignore_index=True)
+    if len(full) == 1:
+        return full[0]
+    out = pd.concat(full, ignore_index=True)
+    out.attrs.update(merged_attrs(full))  # concat drops the batches' differing exact ns
+    return out
 
 
 def merge_summaries(parts: list[dict], limit: int | None = None) -> dict:
@@ -423,7 +438,13 @@ def _decision_frame(res: RunResult | None) -> pd.DataFrame:
                 "reason": detail,
             }
         )
-    return pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    df = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    df.attrs[EXACT_NS] = exact_map(  # the times' exact ns (ebutool.core.exact_time)
+        ns
+        for s, oc in zip(res.sent, res.outcomes, strict=False)
+        for ns in (s.rec.ts_ns, oc.update.at_ns)
+    )
+    return df
 
 
 def _summary(res: RunResult, exposure: pd.DataFrame, divergences: pd.DataFrame) -> dict:

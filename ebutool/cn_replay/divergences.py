@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ebutool.core.exact_time import EXACT_NS, exact_map
 from ebutool.core.units import seconds
 
 # Kinds (docs/replay.md "Divergences").
@@ -60,4 +61,6 @@ def divergence_frame(divs: list[Divergence]) -> pd.DataFrame:
         for d in divs
     ]
     df = pd.DataFrame(rows, columns=DIVERGENCE_COLUMNS)
-    return df.astype({"frame": int}) if df.empty else df
+    df = df.astype({"frame": int}) if df.empty else df
+    df.attrs[EXACT_NS] = exact_map(d.ts_ns for d in divs)  # the times' exact ns
+    return df

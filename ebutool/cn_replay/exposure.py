@@ -26,6 +26,7 @@ from ebutool.cn_replay.binding_cache import Lookup, State, TentativeBinding
 from ebutool.cn_replay.divergences import KIND_DATA_OVERSTAY, KIND_DATA_UNBOUND, Divergence
 from ebutool.core.constants import IPV6_HEADER_LEN
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.exact_time import EXACT_NS, exact_map
 from ebutool.core.units import ms, seconds
 
 # An IPv6 packet is at least its fixed header (RFC 8200 3); a shorter ``ip_len`` (a
@@ -151,7 +152,7 @@ def exposure_frame(
     """One row per tentative binding (EXPOSURE_COLUMNS); a byte sum that includes a
     packet of unknown length is empty (NA), with a ``replay_length_unknown`` warning in
     ``diag``."""
-    rows = []
+    rows, times = [], []
     for tb in tentatives:
         if diag is not None and (tb.unverified_unknown_length or tb.overstay_unknown_length):
             _warn_unknown(tb, diag)
@@ -161,6 +162,7 @@ def exposure_frame(
             end = max(
                 tb.start_ns, min(tb.expires_ns, end_ns if end_ns is not None else tb.start_ns)
             )
+        times += [tb.start_ns, end]
         rows.append(
             {
                 "mn": tb.mn,
@@ -190,4 +192,6 @@ def exposure_frame(
                 "frame": int,
             }
         )
-    return df.astype({col: "Int64" for col in BYTE_COLUMNS})
+    df = df.astype({col: "Int64" for col in BYTE_COLUMNS})
+    df.attrs[EXACT_NS] = exact_map(times)  # the times' exact ns (ebutool.core.exact_time)
+    return df

@@ -10,7 +10,9 @@ So a table keeps, beside its floats, the exact integer nanoseconds they were mad
 magic 0xa1b23c4d, a pcapng interface ticking faster than 1 us).  A text renderer
 prints an epoch column with 9 decimals from the integers when every one of its values
 has its exact ns, else (a value whose ns is unknown, or two times within 0.24 us that
-share a float) with 6 decimals from the floats.
+share a float) with 6 decimals from the floats.  JSON writes those 9 decimals as its
+number's text (ebutool.report.formats.RawNumber), Zeek as its ``time``; durations in
+ms get 3 decimals at microsecond resolution, 6 at nanosecond (:func:`ms_decimals`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ NS_PER_S = 1_000_000_000
 EXACT_NS = "exact_ns"
 TIME_DECIMALS = "time_decimals"
 US_DECIMALS, NS_DECIMALS = 6, 9
+MS_SHIFT = 3  # a duration in ms has 3 decimals fewer than one in seconds
 AMBIGUOUS = -1  # two different ns values rounded to one float
 
 
@@ -70,17 +73,40 @@ def at_resolution(pieces: Iterable, stats) -> Generator:
         yield df
 
 
+def resolution(attrs: Mapping) -> int:
+    """Decimals of a second the table's inputs resolve: 6 (us) or 9 (ns)."""
+    return int(attrs.get(TIME_DECIMALS, US_DECIMALS))
+
+
+def ms_decimals(attrs: Mapping) -> int:
+    """Decimals a duration in milliseconds has at the table's resolution: 3 (us), 6 (ns).
+    A ``*_ms`` float made from integer ns (ns / 1e6) holds them: below 2^53 ns it is
+    exact to far more than 6 decimals."""
+    return resolution(attrs) - MS_SHIFT
+
+
+def ns_formatter(values: Iterable, attrs: Mapping):
+    """A function giving the 9-decimal text of one float of an epoch column whose values
+    are ``values``, from its exact ns: None unless the table is at nanosecond resolution
+    and every value of the column has its ns (module doc)."""
+    if resolution(attrs) < NS_DECIMALS:
+        return None
+    exact: Mapping[float, int] = attrs.get(EXACT_NS) or {}
+    floats = [v for v in values if isinstance(v, float) and v == v]
+    if not floats or not all(exact.get(v, AMBIGUOUS) >= 0 for v in floats):
+        return None
+    return lambda v: ns_text(exact[v])
+
+
 def epoch_formatter(values: Iterable, attrs: Mapping, decimals: int):
     """A function formatting one float of an epoch column whose values are ``values``:
     from exact ns with 9 decimals when the table is at nanosecond resolution and every
     value has its ns, else the float with ``decimals`` (the default: 6)."""
     exact: Mapping[float, int] = attrs.get(EXACT_NS) or {}
-    if attrs.get(TIME_DECIMALS, US_DECIMALS) < NS_DECIMALS or decimals < US_DECIMALS:
+    nine = None if decimals < US_DECIMALS else ns_formatter(values, attrs)
+    if nine is None:
         return lambda v: f"{v:.{decimals}f}"
-    floats = [v for v in values if isinstance(v, float) and v == v]
-    if not floats or not all(exact.get(v, AMBIGUOUS) >= 0 for v in floats):
-        return lambda v: f"{v:.{decimals}f}"
-    return lambda v: ns_text(exact[v]) if v in exact else f"{v:.{decimals}f}"
+    return lambda v: nine(v) if v in exact else f"{v:.{decimals}f}"
 
 
 def ns_text(ns: int) -> str:

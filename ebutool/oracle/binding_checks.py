@@ -251,6 +251,7 @@ class BindingChecks:
             sent.fail = (UNVERIFIABLE, cut)  # the Nonce Indices may be past the cut
         put(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
         v = Verdict(rec.frame, ts_ns / NS_PER_S, msg, mn, cn, coa, bu.sequence)
+        v.time_ns = ts_ns
         v.key_form = forms[0] if len(forms) == 1 else None
         v.basis = basis
         if ni is not None:
@@ -458,6 +459,7 @@ class BindingChecks:
             if auth is None and malformed_length(ba.options, MOPT_AUTH_DATA) is None:
                 return None  # most likely a home agent's BA whose BU is not in the capture
             v = Verdict(rec.frame, rec.ts_ns / NS_PER_S, "BA", mn, cn, coa, ba.sequence)
+            v.time_ns = rec.ts_ns
             v.verdict, v.reason = UNVERIFIABLE, R_NO_BU
             return v
         if isinstance(sent, int):  # a home registration's
@@ -473,6 +475,7 @@ class BindingChecks:
             ba.sequence,
         )
         # (set one by one: a dataclass called with keywords costs ~4x as much)
+        v.time_ns = rec.ts_ns
         v.basis = sent.basis
         v.home_index = sent.home_index
         v.careof_index = sent.careof_index

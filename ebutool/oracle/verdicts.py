@@ -129,6 +129,9 @@ class Verdict:
     # nonces (136 home, 137 care-of, 138 both; None otherwise): not a column of verify's
     # table, read by the reference CN (ebutool.cn_replay).
     status: int | None = field(default=None, repr=False)
+    # ``time``'s exact integer ns (``time`` is ``time_ns / 1e9``, a float 0.24 us
+    # coarse): the table prints a nanosecond capture's 9 decimals from it (exact_time)
+    time_ns: int | None = field(default=None, repr=False)
 
     def as_row(self) -> dict:
         return {c: getattr(self, c) for c in COLUMNS}
@@ -144,7 +147,11 @@ def verdicts_frame(verdicts: Iterable[Verdict]) -> pd.DataFrame:
     """Verdicts as a DataFrame with :data:`COLUMNS` (integer columns nullable)."""
     import pandas as pd
 
+    from ebutool.core.exact_time import EXACT_NS, exact_map
+
+    verdicts = list(verdicts)
     df = pd.DataFrame([v.as_row() for v in verdicts], columns=COLUMNS)
+    df.attrs[EXACT_NS] = exact_map(v.time_ns for v in verdicts)  # the times' exact ns
     for c in _INT_COLUMNS:
         df[c] = df[c].astype("Int64")
     df["frame"] = df["frame"].astype("int64")

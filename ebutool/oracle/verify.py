@@ -333,6 +333,7 @@ class Oracle(BindingChecks):
         )
         # (ts_ns / NS_PER_S: units.seconds, inlined in the per-message paths)
         v = Verdict(rec.frame, ts_ns / NS_PER_S, rec.msg, mn, cn, coa, None)
+        v.time_ns = ts_ns
         if home:
             v.home_index = index
         else:

@@ -1,11 +1,13 @@
 """Tabular output: one function per format, chosen by an enum (pip-audit style).
 
-Conventions (docs/reports.md "Output formats"): CSV has one header row, empty cells for
-missing values and epoch times with fixed decimals (microseconds); JSON is a list of
-objects and NDJSON one object a line, with ``null`` for missing values and times
-rounded to the microsecond; Zeek is Zeek's ASCII log (:mod:`ebutool.report.zeek`);
-Markdown is a pipe table with fixed decimals that pastes into a paper; LaTeX is a
-booktabs tabular; ``table`` is for terminals.  This module only renders; the CLI
+Conventions (docs/outputs.md "Numbers and missing values"): CSV has one header row, empty
+cells for missing values and epoch times with fixed decimals at the inputs' resolution
+(6, or 9 for nanosecond inputs: ebutool.core.exact_time); JSON is a list of objects and
+NDJSON one object a line, with ``null`` for missing values, times and ``*_ms`` durations
+rounded to that resolution (a nanosecond time as its exact 9-decimal text); Zeek is
+Zeek's ASCII log (:mod:`ebutool.report.zeek`); Markdown is a pipe table with fixed
+decimals that pastes into a paper; LaTeX is a booktabs tabular; ``table`` is for
+terminals.  This module only renders; the CLI
 (``ebutool.cli.options.write_table``) decides where output goes.
 """
 
@@ -21,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from ebutool.core.errors import UsageError
+from ebutool.core.exact_time import ms_decimals, ns_formatter, resolution
 from ebutool.report.cells import P_VALUE_COLUMNS, cell, hex_bytes, p_value_text
 from ebutool.report.csv_text import NA_TEXT, column_text, csv_text
 from ebutool.report.output_format import (
     EPOCH_DECIMALS,
-    MS_DECIMALS,
     TEXT_FORMATS,
     OutputFormat,
     RenderOptions,
@@ -44,28 +46,71 @@ __all__ = [
 ]
 
 
-def _json_places(name: object) -> int | None:
-    """Decimal places a JSON number of this column is rounded to: microseconds."""
+def _json_places(name: object, attrs: Mapping) -> int | None:
+    """Decimal places a JSON number of this column is rounded to: the inputs' resolution
+    (``*_s`` seconds 6 or 9, ``*_ms`` 3 or 6: ebutool.core.exact_time).  An epoch time
+    is rounded to the microsecond, the most a float of it holds; a nanosecond table's
+    is written from its exact ns instead (:class:`RawNumber`)."""
     name = str(name)
-    if is_epoch_column(name) or name.endswith("_s"):
+    if is_epoch_column(name):
         return EPOCH_DECIMALS
+    if name.endswith("_s"):
+        return resolution(attrs)
     if name.endswith("_ms"):
-        return MS_DECIMALS
+        return ms_decimals(attrs)
     return None
 
 
+class RawNumber(str):
+    """A JSON number written as this text (an epoch time's 9 decimals from its exact ns,
+    which no float holds: 2^-22 s apart near today's epoch)."""
+
+
 def _records(df: pd.DataFrame) -> list[dict]:
-    places = [_json_places(c) for c in df.columns]
+    places = [_json_places(c, df.attrs) for c in df.columns]
+    nine = {
+        i: ns_formatter([cell(v) for v in df[c]], df.attrs)
+        for i, c in enumerate(df.columns)
+        if is_epoch_column(c)
+    }
     out = []
     for row in df.itertuples(index=False):
         rec = {}
-        for name, p, v in zip(df.columns, places, row, strict=True):
+        for i, (name, p, v) in enumerate(zip(df.columns, places, row, strict=True)):
             v = cell(v)
-            if p is not None and isinstance(v, float) and math.isfinite(v):
-                v = round(v, p)
+            if isinstance(v, float) and math.isfinite(v):
+                text = nine.get(i)
+                v = RawNumber(text(v)) if text is not None else v if p is None else round(v, p)
             rec[str(name)] = v
         out.append(rec)
     return out
+
+
+def _json_value(v: object) -> str:
+    return str(v) if isinstance(v, RawNumber) else json.dumps(v)
+
+
+def _json_text(records: list[dict], indent: bool) -> str:
+    """``records`` as ``json.dumps(records, indent=1)`` (``indent``) or one compact object
+    a line writes them, a :class:`RawNumber` as its text (cells are scalars: cell())."""
+    if not any(isinstance(v, RawNumber) for rec in records for v in rec.values()):
+        if indent:
+            return json.dumps(records, indent=1) + "\n"
+        return "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)
+    if indent:
+        objs = [
+            " {\n"
+            + ",\n".join(f"  {json.dumps(k)}: {_json_value(v)}" for k, v in r.items())
+            + "\n }"
+            if r
+            else " {}"
+            for r in records
+        ]
+        return "[\n" + ",\n".join(objs) + "\n]\n"
+    return "".join(
+        "{" + ",".join(f"{json.dumps(k)}:{_json_value(v)}" for k, v in r.items()) + "}\n"
+        for r in records
+    )
 
 
 def _fmt_value(v: object, decimals: int, p_value: bool = False) -> str:
@@ -90,7 +135,15 @@ def markdown_cell(text: str) -> str:
 def text_rows(df: pd.DataFrame, opts: RenderOptions, markdown: bool = False) -> list[list[str]]:
     """The cells of ``df`` as the fixed-decimal formats print them; ``markdown``: as
     cells of a pipe table (:func:`markdown_cell`)."""
-    places = [opts.time_decimals if is_epoch_column(c) else opts.decimals for c in df.columns]
+    ms = max(opts.decimals, ms_decimals(df.attrs))  # a ns input's durations: 6 decimals
+    places = [
+        opts.time_decimals
+        if is_epoch_column(c)
+        else ms
+        if str(c).endswith("_ms")
+        else opts.decimals
+        for c in df.columns
+    ]
     epoch = {
         i: _epoch_format(df[c], df.attrs, opts.time_decimals)
         for i, c in enumerate(df.columns)
@@ -162,11 +215,11 @@ def _csv_column(df: pd.DataFrame, name: object, opts: RenderOptions) -> list[str
 
 
 def _render_json(df: pd.DataFrame, opts: RenderOptions) -> str:
-    return json.dumps(_records(df), indent=1) + "\n"
+    return _json_text(_records(df), indent=True)
 
 
 def _render_ndjson(df: pd.DataFrame, opts: RenderOptions) -> str:
-    return "".join(json.dumps(rec, separators=(",", ":")) + "\n" for rec in _records(df))
+    return _json_text(_records(df), indent=False)
 
 
 PIPE = "pipe"  # tabulate's markdown table format

@@ -28,7 +28,6 @@ STREAMED_FORMATS = (OutputFormat.csv, OutputFormat.json, OutputFormat.ndjson)
 SPILLED_FORMATS = (OutputFormat.table, OutputFormat.markdown, OutputFormat.latex, OutputFormat.zeek)
 
 EPOCH_DECIMALS = 6  # epoch seconds in text formats: microseconds (pcap's resolution)
-MS_DECIMALS = 3  # milliseconds rounded to the microsecond in JSON
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,13 @@ class PieceSpill:
         parts = list(self.read())
         if not parts:
             return empty if empty is not None else pd.DataFrame()
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        if len(parts) == 1:
+            return parts[0]
+        from ebutool.core.exact_time import merged_attrs
+
+        out = pd.concat(parts, ignore_index=True)
+        out.attrs.update(merged_attrs(parts))  # concat drops the pieces' differing exact ns
+        return out
 
     def cleanup(self) -> None:
         self._dir.cleanup()

@@ -102,12 +102,12 @@ def escape(text: str, in_set: bool = False) -> str:
     return s
 
 
-def _value(v: object, ztype: str, time_decimals: int) -> str:
+def _value(v: object, ztype: str, time_text) -> str:
     v = cell(v)
     if v is None:
         return UNSET_FIELD
     if ztype == "time":
-        return f"{float(v):.{time_decimals}f}"  # type: ignore[arg-type]
+        return time_text(float(v))  # type: ignore[arg-type]
     if ztype == "bool":
         return "T" if v else "F"
     if ztype == "double":
@@ -153,9 +153,17 @@ def zeek_header(path: str, names: list[str], types: list[str]) -> list[str]:
 
 
 def zeek_lines(df: pd.DataFrame, types: list[str], time_decimals: int) -> list[str]:
-    """One log line per row of ``df`` (as :func:`zeek_types` returns it)."""
+    """One log line per row of ``df`` (as :func:`zeek_types` returns it); a ``time`` at
+    the table's resolution, as CSV prints it (ebutool.core.exact_time: 9 decimals from
+    the exact ns of a nanosecond input)."""
+    from ebutool.core.exact_time import epoch_formatter
+
+    texts = [
+        epoch_formatter([cell(v) for v in df[c]], df.attrs, time_decimals) if t == "time" else None
+        for c, t in zip(df.columns, types, strict=True)
+    ]
     return [
-        SEPARATOR.join(_value(v, t, time_decimals) for v, t in zip(row, types, strict=True))
+        SEPARATOR.join(_value(v, t, f) for v, t, f in zip(row, types, texts, strict=True))
         for row in df.itertuples(index=False)
     ]
 

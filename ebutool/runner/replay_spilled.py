@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ebutool.analysis import source_labels
 from ebutool.core.constants import DEFAULT_CONFIG
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.exact_time import TIME_DECIMALS
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.files_streamed import Spilled, StreamedTable, spill_root
 from ebutool.runner.multi import check_paths, per_file, readable
@@ -61,6 +62,8 @@ def _replay_spilled(
         part = without_rows(part)
         total = part if total is None else combine([total, part])
     assert total is not None  # (the last batch is always made, even of no record)
+    for spilled in spills.values():  # the file's resolution, once it is read (as decode's)
+        spilled.attrs[TIME_DECIMALS] = stats.time_decimals
     return spills, total
 
 

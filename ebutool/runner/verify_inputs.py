@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
+from ebutool.core.exact_time import TIME_DECIMALS
 from ebutool.records.from_packet import StreamStats
 from ebutool.runner.files_streamed import (
     Spilled,
@@ -52,8 +53,11 @@ def _verify_task(
     from ebutool.oracle.verify import Oracle, verdicts_frame, verify
 
     if is_store(path):
-        return verdicts_frame(Oracle(keys, config, diag=diag).run(read_input(path, diag, stats)))
-    return verify(path, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas)
+        df = verdicts_frame(Oracle(keys, config, diag=diag).run(read_input(path, diag, stats)))
+    else:
+        df = verify(path, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas)
+    df.attrs[TIME_DECIMALS] = stats.time_decimals  # a nanosecond capture's 9 decimals
+    return df
 
 
 def verify_stream(
@@ -82,7 +86,9 @@ def verify_stream(
         if counts is not None:
             counts.update(v.verdict for v in piece)
         if piece or first:
-            yield verdicts_frame(piece)
+            df = verdicts_frame(piece)
+            df.attrs[TIME_DECIMALS] = stats.time_decimals  # (as decode's: at_resolution)
+            yield df
         if len(piece) < rows:
             return
         first = False
@@ -129,7 +135,7 @@ def _verify_spilled(
         path, keys=keys, config=config, diag=diag, stats=stats, esp_sas=esp_sas, counts=counts
     )
     out = Spilled.into(root, pieces)
-    out.attrs = {"counts": counts}
+    out.attrs = {"counts": counts, TIME_DECIMALS: stats.time_decimals}
     return out
 
 

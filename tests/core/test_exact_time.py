@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import dpkt
 import pytest
@@ -123,10 +124,17 @@ def test_several_inputs_one_of_them_ns(tmp_path):
     assert {len(r["time"].split(".")[1]) for r in rows} == {9}
 
 
-def test_json_stays_microseconds(tmp_path):
-    path, _ = _capture(tmp_path, "pcap")
-    res = run_cli("decode", path, "-f", "json")
-    assert '"time": 1704110401.000001' in res.stdout
+@pytest.mark.parametrize("fmt", ["json", "ndjson"])
+def test_json_has_the_9_exact_decimals(tmp_path, fmt):
+    """JSON writes a nanosecond time as its exact text (docs/outputs.md; it printed
+    1704110401.000001 for ...000000789, the float rounded to the microsecond)."""
+    path, pk = _capture(tmp_path, "pcap")
+    res = run_cli("decode", path, "-f", fmt)
+    assert res.exit_code == 0, res.stderr
+    shown = re.findall(r'"frame": ?(\d+),"?\s*"time": ?([0-9.]+)', res.stdout)
+    assert len(shown) > 10
+    for frame, text in shown:
+        assert text == _expected(pk[int(frame) - 1][0])
 
 
 def _t_handover(*args) -> list[str]:

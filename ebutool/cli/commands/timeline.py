@@ -179,7 +179,10 @@ def _write_list(
     import pandas as pd
 
     rest = list(pieces)
+    from ebutool.core.exact_time import merged_attrs
+
     table = pd.concat([head, *rest], ignore_index=True) if rest else head
+    table.attrs.update(merged_attrs([head, *rest]))  # concat drops the pieces' exact ns
     write_table(table, fmt, out, columns=columns, name=LIST_NAME, quiet=quiet)
     return first
 
