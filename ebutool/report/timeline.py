@@ -23,6 +23,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ebutool.core.exact_time import (
+    EXACT_NS,
+    MS_SHIFT,
+    NS_DECIMALS,
+    TIME_DECIMALS,
+    US_DECIMALS,
+    exact_map,
+    ns_text,
+)
 from ebutool.core.units import seconds
 
 if TYPE_CHECKING:
@@ -78,6 +87,9 @@ class Ladder:
     addresses: dict[str, str] = field(default_factory=dict)  # lane -> IPv6 address
     lane_names: dict[str, str] = field(default_factory=lambda: dict(LANE_NAMES))
     handover_label: str | None = "handover (t0)"  # None: t0 unknown, no marker
+    # the capture's resolution: 6, or 9 for nanosecond timestamps (ebutool.core.exact_time):
+    # t0 printed with as many decimals, offsets in ms with 3 fewer
+    time_decimals: int = US_DECIMALS
 
     def rows(self) -> list[Step]:
         """The steps in time order with the handover marker before the first step
@@ -91,8 +103,11 @@ class Ladder:
         return steps[:i] + [marker] + steps[i:]
 
     def table(self):
-        """The ladder as a DataFrame (t_ms, frame, msg, sender, receiver, via, time in epoch s)."""
+        """The ladder as a DataFrame (t_ms, frame, msg, sender, receiver, via, time in epoch s),
+        with the times' exact ns and the resolution in its attrs (ebutool.core.exact_time)."""
         import pandas as pd
+
+        ns = self.time_decimals >= NS_DECIMALS  # a float keyed by its exact ns, not rounded
 
         rows = [
             {
@@ -102,7 +117,7 @@ class Ladder:
                 "sender": s.sender or None,
                 "receiver": s.receiver or None,
                 "via": ",".join(s.via) or None,
-                "time": round(seconds(s.ts_ns), 6) if s.ts_ns is not None else None,
+                "time": None if s.ts_ns is None else _epoch(s.ts_ns, ns),
             }
             for s in self.rows()
         ]
@@ -110,7 +125,16 @@ class Ladder:
             rows, columns=["t_ms", "frame", "msg", "sender", "receiver", "via", "time"]
         )
         df["frame"] = df["frame"].astype("Int64")
+        if ns:
+            df.attrs[EXACT_NS] = exact_map(s.ts_ns for s in self.rows())
+        df.attrs[TIME_DECIMALS] = self.time_decimals
         return df
+
+
+def _epoch(ts_ns: int, ns: bool) -> float:
+    """A time in epoch seconds: the exact map's key at nanosecond resolution, else rounded
+    to the microsecond (as the table always had it)."""
+    return seconds(ts_ns) if ns else round(seconds(ts_ns), US_DECIMALS)
 
 
 def ladder_from_events(
@@ -123,13 +147,14 @@ def ladder_from_events(
     labels: dict[int, str] | None = None,
     tunnelled: set[int] | None = None,
     handover_label: str | None = "handover (t0)",
+    time_decimals: int = US_DECIMALS,
 ) -> Ladder:
     """A Ladder from ``(ts_ns, frame, msg, sender, receiver)`` tuples (roles MN/HA/CN).
 
     ``labels`` maps a frame number to the text drawn on its arrow (default: the
     message name); ``tunnelled`` lists frames that went through the MN-HA tunnel
     (HoTI/HoT always do) and are drawn through the HA lane.  Lanes that no step
-    uses are dropped, except MN and HA."""
+    uses are dropped, except MN and HA.  ``time_decimals``: the capture's resolution (6 or 9)."""
     labels = labels or {}
     tunnelled = tunnelled or set()
     steps = []
@@ -158,7 +183,14 @@ def ladder_from_events(
     if unknown:
         raise ValueError(f"unknown lane(s) {sorted(unknown)}; expected {', '.join(LANES)}")
     return Ladder(
-        t0_ns, steps, lanes, title, subtitle, dict(addresses or {}), handover_label=handover_label
+        t0_ns,
+        steps,
+        lanes,
+        title,
+        subtitle,
+        dict(addresses or {}),
+        handover_label=handover_label,
+        time_decimals=time_decimals,
     )
 
 
@@ -178,11 +210,12 @@ def load_episodes(path, config=None, diag=None, esp_sas=None) -> list:
     return build_episodes(records, config or DEFAULT_CONFIG, diag, check=False)
 
 
-def episode_list(episodes) -> pd.DataFrame:
-    """One row per episode: the numbers ``--episode`` takes and what each one is."""
+def episode_list(episodes, time_decimals: int = US_DECIMALS) -> pd.DataFrame:
+    """One row per episode: the numbers ``--episode`` takes and what each one is;
+    ``time_decimals`` 9 for a nanosecond capture (t_handover printed with 9 decimals)."""
     from ebutool.report.timeline_scan import list_frame, list_values
 
-    return list_frame([list_values(e, e.id) for e in episodes])
+    return list_frame([list_values(e, e.id) for e in episodes], time_decimals)
 
 
 def canonical_mn(mn: str) -> str:
@@ -238,12 +271,13 @@ def numbered_episode(ep, number: int, total: int, mn: str | None = None):
     return ep
 
 
-def ladder_from_episode(ep) -> Ladder:
+def ladder_from_episode(ep, time_decimals: int = US_DECIMALS) -> Ladder:
     """The ladder of one analysis episode: its timeline (``Step(ts_ns, frame, msg,
     sender, receiver)``: the HA registration, the home test that produced the token,
     the CN exchanges and the first data packet each way), offsets from t0.  When t0
     is unknown (the capture began inside the episode), offsets count from the first
-    message and no handover is drawn."""
+    message and no handover is drawn.  ``time_decimals``: the capture's resolution, 9 for
+    nanosecond timestamps (t0 then printed with its 9 exact decimals)."""
     peer = f"CN {ep.cn}" if ep.cn else "HA only"
     title = f"episode {ep.id}: MN {ep.mn}, {peer} | {ep.kind}, {ep.mode}"
     if ep.t0_ns is not None:
@@ -252,7 +286,8 @@ def ladder_from_episode(ep) -> Ladder:
             "event": "handover event of the trace",
             "first_packet": "first packet from the new care-of address",
         }.get(ep.t0_source or "", ep.t0_source or "")
-        when = f"t0 = {seconds(ep.t0_ns):.6f} s ({how})"
+        t0_text = ns_text(ep.t0_ns) if time_decimals >= NS_DECIMALS else f"{seconds(ep.t0_ns):.6f}"
+        when = f"t0 = {t0_text} s ({how})"
     else:
         t0 = min((s.ts_ns for s in ep.timeline), default=0)
         label = None
@@ -275,18 +310,25 @@ def ladder_from_episode(ep) -> Ladder:
         addresses=addresses,
         labels=labels,
         handover_label=label,
+        time_decimals=time_decimals,
     )
 
 
 # --------------------------------------------------------------------------- text
 
 LANE_GAP = 26  # characters between two lanes
-_PREFIX = "{t:>11} {frame:>6}  "
-_PREFIX_LEN = len(_PREFIX.format(t="", frame=""))
+T_WIDTH = 11  # the offset column at microsecond resolution (3 decimals of a ms)
+_PREFIX = "{t:>{tw}} {frame:>6}  "
 
 
-def _fmt_t(t_ms: float) -> str:
-    return f"{t_ms:.3f}" if not math.isnan(t_ms) else "?"
+def _prefix(t: str, frame: object, decimals: int) -> str:
+    """A line's offset and frame columns; the offset column is as many characters wider
+    as a nanosecond capture's offsets have decimals more (6 decimals of a ms, not 3)."""
+    return _PREFIX.format(t=t, frame=frame, tw=T_WIDTH + decimals - US_DECIMALS)
+
+
+def _fmt_t(t_ms: float, decimals: int = US_DECIMALS) -> str:
+    return f"{t_ms:.{decimals - MS_SHIFT}f}" if not math.isnan(t_ms) else "?"
 
 
 def _segment(width: int, label: str, rightwards: bool, dots: bool, head: bool) -> str:
@@ -306,8 +348,10 @@ def _segment(width: int, label: str, rightwards: bool, dots: bool, head: bool) -
 def render_text(ladder: Ladder, gap: int = LANE_GAP) -> str:
     """The ladder as text: a header with the lanes, then one line per message with
     its time offset from t0 (ms) and frame number, the handover as ``~~~``."""
+    decimals = ladder.time_decimals
+    prefix_len = len(_prefix("", "", decimals))
     lanes = list(ladder.lanes)
-    col = {lane: _PREFIX_LEN + i * gap for i, lane in enumerate(lanes)}
+    col = {lane: prefix_len + i * gap for i, lane in enumerate(lanes)}
     width = col[lanes[-1]] + 1
     out: list[str] = []
     if ladder.title:
@@ -329,21 +373,22 @@ def render_text(ladder: Ladder, gap: int = LANE_GAP) -> str:
             line[c] = "|"
         return line
 
-    header = list(_PREFIX.format(t="t-t0 (ms)", frame="frame")) + [" "] * (width - _PREFIX_LEN + 2)
+    header = list(_prefix("t-t0 (ms)", "frame", decimals)) + [" "] * (width - prefix_len + 2)
     for lane in lanes:
         start = col[lane] - (len(lane) - 1) // 2
         header[start : start + len(lane)] = list(lane)
     out.append("".join(header).rstrip())
     out.append("".join(blank()).rstrip())
     for step in ladder.rows():
-        prefix = _PREFIX.format(t=_fmt_t(step.t_ms), frame="" if step.frame is None else step.frame)
+        frame = "" if step.frame is None else step.frame
+        prefix = _prefix(_fmt_t(step.t_ms, decimals), frame, decimals)
         if step.kind == "handover":
             lo, hi = col[lanes[0]] - 3, width + 2
             text = f" {step.label} "
             body = "~" * (hi - lo)
             mid = (len(body) - len(text)) // 2
             body = body[:mid] + text + body[mid + len(text) :]
-            out.append(prefix + " " * (lo - _PREFIX_LEN) + body)
+            out.append(prefix + " " * (lo - prefix_len) + body)
             continue
         line = blank()
         path = [step.sender, *step.via, step.receiver]
@@ -360,6 +405,6 @@ def render_text(ladder: Ladder, gap: int = LANE_GAP) -> str:
                 head=True,
             )
             line[lo + 1 : hi] = list(seg)
-        out.append(prefix + "".join(line[_PREFIX_LEN:]).rstrip())
+        out.append(prefix + "".join(line[prefix_len:]).rstrip())
     out.append("".join(blank()).rstrip())
     return "\n".join(out) + "\n"

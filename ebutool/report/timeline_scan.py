@@ -32,7 +32,9 @@ from ebutool.analysis import (
     order_key,
 )
 from ebutool.analysis.spill import SPILL_ROWS, RowSpill
+from ebutool.core.exact_time import EXACT_NS, TIME_DECIMALS, US_DECIMALS, exact_map
 from ebutool.core.gc_tuning import fewer_collections
+from ebutool.records.from_packet import StreamStats
 
 if TYPE_CHECKING:
     from ebutool.analysis.state import Episode
@@ -43,18 +45,27 @@ LIST_COLUMNS = ["episode", "mn", "cn", "kind", "mode", "t_handover", "prev_coa",
 LIST_PIECE_ROWS = 10_000  # rows per piece of the streamed list
 
 
-def list_frame(rows: list[tuple]) -> pd.DataFrame:
-    """The list of episodes (:data:`LIST_COLUMNS`) from its rows' values."""
-    df = pd.DataFrame(rows, columns=LIST_COLUMNS)
+def list_frame(rows: list[tuple], decimals: int = US_DECIMALS) -> pd.DataFrame:
+    """The list of episodes (:data:`LIST_COLUMNS`) from its rows' values (:func:`list_values`:
+    t_handover's exact ns last), at the inputs' resolution ``decimals`` (6 or 9: a
+    nanosecond capture's t_handover is printed with its 9 exact decimals,
+    ebutool.core.exact_time)."""
+    df = pd.DataFrame([r[:-1] for r in rows], columns=LIST_COLUMNS)
     for col in ("episode", "messages"):
         df[col] = df[col].astype("Int64")
     df["t_handover"] = df["t_handover"].astype("float64")  # a piece without one: NaN too
+    df.attrs[EXACT_NS] = exact_map(r[-1] for r in rows)
+    df.attrs[TIME_DECIMALS] = decimals
     return df
 
 
 def list_values(e: Episode, number: Any = None) -> tuple:
-    """One row of the list (the episode's ``number``; None until it is known)."""
-    return (number, e.mn, e.cn, e.kind, e.mode, e.t_handover, e.prev_coa, e.coa, len(e.timeline))
+    """One row of the list (the episode's ``number``; None until it is known), then the
+    exact ns of its t_handover (not a column: :func:`list_frame` keeps it in the attrs)."""
+    return (
+        *(number, e.mn, e.cn, e.kind, e.mode, e.t_handover, e.prev_coa, e.coa, len(e.timeline)),
+        e.t0_ns,
+    )
 
 
 class _Last:
@@ -78,6 +89,7 @@ class Scan:
     first: Episode | None = None  # the first of those to arrive (drawn when the only one)
     chosen: Episode | None = None  # --episode N, numbered N, when there are N episodes
     answers: set = field(default_factory=set)
+    time_decimals: int = US_DECIMALS  # the input's resolution (6 or 9), once it is read
     spill_at: int = SPILL_ROWS
     _rows: list = field(default_factory=list)
     _spill: RowSpill | None = None
@@ -116,10 +128,10 @@ class Scan:
             if mn is None or values[1] == mn:
                 piece.append((n, *values[1:]))
                 if len(piece) >= LIST_PIECE_ROWS:
-                    yield list_frame(piece)
+                    yield list_frame(piece, self.time_decimals)
                     piece, given = [], True
         if piece or not given:
-            yield list_frame(piece)
+            yield list_frame(piece, self.time_decimals)
         if self._spill is not None:
             self._spill.close()
 
@@ -138,7 +150,8 @@ def scan_episodes(
     else the list, the count and first episode of ``mn`` (canonical; None: all)."""
     scan = Scan(spill_at=spill_at)
     heap: list[_Last] = []
-    records = merged_records([path], diag, esp_sas=esp_sas)
+    stats = StreamStats()  # its time_decimals: the input's resolution
+    records = merged_records([path], diag, stats, esp_sas=esp_sas)
     with fewer_collections():
         for seq, e in enumerate(iter_episodes(records, config, diag)):
             scan.total += 1
@@ -153,6 +166,7 @@ def scan_episodes(
                 scan.matched += 1
                 if scan.first is None:
                     scan.first, scan._first_key = e, key
+    scan.time_decimals = stats.time_decimals
     if number is not None and len(heap) == number:
         scan.chosen = heap[0].episode
         scan.chosen.id = number

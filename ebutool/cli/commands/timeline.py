@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
                     print_diagnostics(diag, quiet)
                 return
             ep = only
-        _draw(ep, figure, fmt, out, columns, quiet)
+        _draw(ep, figure, fmt, out, columns, quiet, scan.time_decimals)
         if not quiet:
             err(
                 f"episode {ep.id} of {scan.total}: {ep.kind}, {ep.mode}, "
@@ -209,11 +209,13 @@ def _draw(
     out: OutputFile,
     columns: str | None,
     quiet: bool,
+    time_decimals: int,
 ) -> None:
-    """One episode's ladder: a figure, a table of its messages, or the text diagram."""
+    """One episode's ladder: a figure, a table of its messages, or the text diagram, at
+    the input's resolution ``time_decimals`` (9: a nanosecond capture's t0 and offsets)."""
     from ebutool.report import timeline as tl
 
-    ladder = tl.ladder_from_episode(ep)
+    ladder = tl.ladder_from_episode(ep, time_decimals)
     if figure:
         from ebutool.report.plots import ladder_figure, save_figure
 
