@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from ebutool.analysis.handlers import MAX_OPEN_COTIS
+from ebutool.analysis.handlers import MAX_OPEN_COTIS, cut_type
 from ebutool.cn_replay.binding_cache import (
     ANY_NONCE_STATUS,
     NONCE_STATUSES,
@@ -43,6 +43,7 @@ from ebutool.cn_replay.exposure import count_packet
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
     LIFETIME_UNIT_S,
+    MH_BA,
     NH_MOBILITY,
     NH_MOBILITY_OLD,
     ProtocolConfig,
@@ -70,6 +71,8 @@ BASIS_TRACE = "trace"  # undecidable: followed what the CN in the trace did
 MSG_BU = "BU"
 MSG_EBU = "EBU"
 _UPDATE_NAMES = (MSG_BU, MSG_EBU)
+# an answer's statuses that do not show the CN checked the MAC (None: cut off, unknown)
+_NOT_MAC_CHECKED = frozenset((*NONCE_STATUSES, None))
 _MH_PROTOS = frozenset((NH_MOBILITY, NH_MOBILITY_OLD))  # next headers of a Mobility Header
 
 Authenticate = Callable[[Record], object]
@@ -87,8 +90,17 @@ class ObservedAck(NamedTuple):
     src: str  # the CN
     dst: str  # where it went (the MN's care-of address)
     rh2: str | None  # the MN's home address (type 2 routing header)
-    status: int
-    sequence: int
+    # None, None: a BA the capture cut inside its fixed fields (CUT_OFF): an answer came,
+    # what it said is not in the capture
+    status: int | None
+    sequence: int | None
+
+    @property
+    def cut(self) -> bool:
+        return self.status is None
+
+
+CUT_OFF = "cut_off"  # observed_ack of an update whose answer the capture cut (docs/replay.md)
 
 
 class _Rec(NamedTuple):
@@ -272,6 +284,10 @@ def observe(
         tr.add_ack(
             ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, msg.status, msg.sequence)
         )
+    elif msg is None and rec.proto in _MH_PROTOS and cut_type(rec) == MH_BA:
+        # a BA (an EBA) the capture cut inside its fixed fields (the analysis's
+        # ba_cut_off): an answer came, its status and sequence are not in the capture
+        tr.add_ack(ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, None, None))
     elif rec.msg == "CoTI" and isinstance(msg, HomeTestInit):
         # At most MAX_OPEN_COTIS (episode analysis's bound) await their CoT: the oldest
         # is forgotten, with a counted warning, so lost CoTs cannot grow memory unbounded.
@@ -354,6 +370,15 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
             continue
         ack = obj
         cands = pending[(ack.rh2 or ack.dst, ack.src)]
+        if ack.status is None or ack.sequence is None:  # cut off
+            # No sequence number to match: it may answer the latest update still waiting
+            # (DESIGN.md 4), which keeps waiting for a whole answer with its number; one
+            # with none waiting is compared with nothing (no divergence from it).
+            pick = next((s for s in reversed(cands) if s.ack is None), None)
+            if pick is not None:
+                pick.ack = ack
+                tr.add_rtt((pick.cn, pick.coa), (pick.rec.ts_ns, ack.ts_ns - pick.rec.ts_ns))
+            continue
         if ack.status == STATUS_SEQ_OUT_OF_WINDOW:
             # (none: the refused update came before the capture; the 135 answers none
             # of these, each of whose numbers is greater than the last accepted one)
@@ -389,21 +414,22 @@ def estimate_rtt(tr: Trace, s: _Sent) -> tuple[int, str]:
 
 def follow_trace(tr: Trace, s: _Sent, next_ns: int | None) -> tuple[bool, int | None, str]:
     """(accepted, nonce status, reason) from what the trace's CN did with ``s``."""
-    if s.ack is not None:
+    if s.ack is not None and not s.ack.cut:
         st = s.ack.status
         if st in NONCE_STATUSES:
             return False, st, f"the CN answered status {st}"
         return True, None, f"the CN answered status {st}"
-    if s.ack_requested:
+    if s.ack is None and s.ack_requested:
         return False, None, "the CN sent no acknowledgement although the A flag was set"
     used = cn_used_coa(tr, s, next_ns)
-    return (
-        used,
-        None,
+    why = (
         "the CN sent data to the care-of address afterwards"
         if used
-        else "no acknowledgement requested and the CN sent no data to the care-of address",
+        else "the CN sent no data to the care-of address"
     )
+    if s.ack is not None:  # cut: that it answered does not say how
+        return used, None, f"the CN's answer was cut off by the capture (status unknown); {why}"
+    return used, None, why if used else f"no acknowledgement requested and {why}"
 
 
 def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
@@ -419,7 +445,8 @@ def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
     per, inferred = dict(policies.per_cn), dict(policies.inferred)
     for cn in cns:
         ebus = [s for s in tr.sent if s.cn == cn and s.early]
-        answered = [s for s in ebus if s.ack is not None and s.ack.status not in NONCE_STATUSES]
+        # (a cut answer's status is unknown: 136-138 maybe, so it is no evidence)
+        answered = [s for s in ebus if s.ack is not None and s.ack.status not in _NOT_MAC_CHECKED]
         if not ebus:
             inferred[cn] = "no EBU in the trace"
             continue
@@ -618,6 +645,8 @@ def _sent_again(tr: Trace) -> dict[int, _Sent]:
 def describe_ack(ack: ObservedAck | None, early: bool) -> str:
     if ack is None:
         return "none"
+    if ack.status is None:
+        return CUT_OFF
     name = "EBA" if early and ack.status < 128 else "BA"
     return f"{name} status {ack.status} seq {ack.sequence}"
 
@@ -659,6 +688,8 @@ def compare_acks(
                     s.coa,
                 )
             )
+        elif got.status is None:
+            continue  # cut by the capture: nothing to compare (not missing either)
         elif exp is None:
             kind = KIND_EBA_UNEXPECTED if s.early and got.status < 128 else KIND_ACK_UNEXPECTED
             why = (
