@@ -8,20 +8,17 @@ an MN that sent after the cut BA is `unknown`, and the row is out of statistics
 (`bu_cut_off`).
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
-
-import struct
 
 import pytest
 
 import ebutool
 from ebutool.core.diagnostics import Diagnostics
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0, CUT_AT = 1000.0, 1110.5
 # The CN's BA: MH 6 + BA 6 + pad 2 + Binding Authorization Data 12 + pad 6 = 32 octets.
@@ -49,13 +46,7 @@ def _row(tmp_path, cut: int, early: bool = False, data_up_at: float = T0 + 111):
         s.ba_cn(CUT_AT, seq=20, key=(1, 2))
     s.data_down(T0 + 96, s.new)
     s.data_up(data_up_at, s.new)
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        captured = data[: len(data) - cut] if ts_ns == ns(CUT_AT) else data
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={CUT_AT: cut})
     df = ebutool.analyze(path, diag=Diagnostics(), vantage="mn")
     rows = df[df["cn"].notna()]
     assert len(rows) == 1, rows[["cn", "kind", "diagnosis"]].to_string()

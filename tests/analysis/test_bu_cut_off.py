@@ -5,7 +5,7 @@ from a standard BU.  Before, such an early handover read as `standard` with qual
 `ambiguous_classification` (diagnosis `bu_cut_off`), so it leaves statistics.
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import ebutool
 from ebutool.core.diagnostics import Diagnostics
 from tests.support import rfc_packets as P
 from tests.support import rr
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0 = 1000.0
 # The BU to the CN: MH 6 + BU 6 + Nonce Indices 6 (octets 12-17) + pad 2 + BAD 12 = 32
@@ -47,14 +46,7 @@ def _capture(tmp_path, early: bool, cut: int) -> tuple:
         s.ba_cn(T0 + 110.5, seq=20, key=(1, 2))
     s.data_down(T0 + 96, s.new)
     s.data_up(T0 + 111, s.new)
-    packets = sorted(s.packets, key=lambda p: p[0])
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in packets:
-        captured = data[: len(data) - cut] if ts_ns == ns(T0 + 80.5) else data
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={T0 + 80.5: cut})
     df = ebutool.analyze(path, diag=Diagnostics(), vantage="mn")
     rows = df[df["cn"].notna()]
     assert len(rows) == 1, rows[["cn", "kind", "diagnosis"]].to_string()

@@ -8,20 +8,17 @@ standard had it carried index 0 (DESIGN.md section 3), is `care_of_index_0_ambig
 unless its MAC shows its class (before: an EBU, quality ok).
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
-
-import struct
 
 import pytest
 
 import ebutool
 from ebutool.core.diagnostics import Diagnostics
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0, COT_AT = 1000.0, 1030.0
 COT_LEN = 24  # MH 6 + nonce index 2 + cookie 8 + token 8: all fixed fields
@@ -46,14 +43,7 @@ def _row(tmp_path, left: int, cot_index: int = 2, home_test: bool = True):
     s.ba_cn(T0 + 110.5, seq=20, key=(1, cot_index))
     s.data_down(T0 + 111, s.new)
     s.data_up(T0 + 112, s.new)
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        cut = COT_LEN - left if ts_ns == ns(COT_AT) else 0
-        captured = data[: len(data) - cut]
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={COT_AT: COT_LEN - left})
     df = ebutool.analyze(path, diag=Diagnostics(), vantage="mn")
     rows = df[df["cn"].notna()]
     assert len(rows) == 1, rows[["cn", "kind", "diagnosis"]].to_string()

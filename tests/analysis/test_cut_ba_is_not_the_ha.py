@@ -5,20 +5,17 @@ Data incomplete) made the CN the MN's HA: the row's `ha` was the CN, the BU
 `bu_unanswered`, kind `incomplete`.  Now a cut BA names no HA.
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
-
-import struct
 
 import pytest
 
 import ebutool
 from ebutool.core.diagnostics import Diagnostics
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 C = b"careck01"
 T0, BA_AT = 1000.0, 1090.0
 
@@ -34,13 +31,7 @@ def test_a_cut_cn_ba_does_not_make_the_cn_the_home_agent(tmp_path, cut):
     s.ba_cn(BA_AT, seq=20, key=(1, 2))
     s.data_down(T0 + 96, s.new)
     s.data_up(T0 + 111, s.new)
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        captured = data[: len(data) - cut] if ts_ns == ns(BA_AT) else data
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={BA_AT: cut})
     df = ebutool.analyze(path, diag=Diagnostics(), vantage="mn")
     assert len(df) == 1
     row = df.iloc[0]

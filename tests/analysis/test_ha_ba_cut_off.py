@@ -9,20 +9,17 @@ BA had mode `eba_only` (as if it had not waited for the HA's BA).  Now the diagn
 for the CN's BA (`ba_cut_off`, tests/analysis/test_ba_cut_off.py).
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
-
-import struct
 
 import pytest
 
 import ebutool
 from ebutool.core.diagnostics import Diagnostics
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0 = 1000.0
 HA_BA_AT = T0 + 40
@@ -32,13 +29,7 @@ CUTS_IN_FIXED_FIELDS = (6, 10)
 
 
 def _rows(tmp_path, s: Scenario, cut: int):
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        captured = data[: len(data) - cut] if ts_ns == ns(HA_BA_AT) else data
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={HA_BA_AT: cut})
     diag = Diagnostics()
     df = ebutool.analyze(path, diag=diag, vantage="mn")
     assert len(df) == 1, df[["cn", "kind", "diagnosis"]].to_string()

@@ -5,20 +5,17 @@ observed) or `no_home_test` (an early one's, sent before the move: "no home test
 capture", which holds it).  Now the diagnosis says `hot_cut_off`; RTT_BT stays empty.
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
-
-import struct
 
 import pytest
 
 import ebutool
 from ebutool.core.diagnostics import Diagnostics
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0 = 1000.0
 HOT_LEN = 24  # MH 6 + nonce index 2 + cookie 8 + token 8: all fixed fields
@@ -59,14 +56,7 @@ def _row(tmp_path, build, left: int):
     s = Scenario()
     s.data_up(800, s.old)
     hot_at = build(s)
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        cut = HOT_LEN - left if ts_ns == ns(hot_at) else 0
-        captured = data[: len(data) - cut]
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={hot_at: HOT_LEN - left})
     df = ebutool.analyze(path, diag=Diagnostics(), vantage="mn")
     rows = df[df["cn"].notna()]
     assert len(rows) == 1, rows[["cn", "kind", "diagnosis"]].to_string()

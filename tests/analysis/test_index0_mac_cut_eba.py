@@ -7,13 +7,12 @@ Kbm).  Such an answer was not used: the row stayed ambiguous (quality
 `ok`; a BA that shows nothing (its own MAC cut, or wrong) leaves it ambiguous.
 
 Captures are built with the independent builder (tests/support/rfc_scenarios,
-rfc_packets, rr's hashlib arithmetic); the pcap record headers are written here by hand
-with captured length < original length.
+rfc_packets, rr's hashlib arithmetic); the pcap record headers are written by hand
+(rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import replace
 
 import pytest
@@ -23,9 +22,8 @@ from ebutool.core.constants import DEFAULT_CONFIG
 from ebutool.core.diagnostics import Diagnostics
 from tests.support import rfc_packets as P
 from tests.support import rr
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0, BU_AT, EBA_AT = 1000.0, 1080.5, 1110.5
 MAC_CUTS = (2, 12)  # octets off the 32-octet EBU: its Nonce Indices whole, its MAC not
@@ -57,14 +55,8 @@ def _row(tmp_path, ebu_cut: int, eba: str = "ba", eba_cut: int = 0):
     s.ba_cn(T0 + 140, seq=21, key=(1, 2))
     s.data_down(T0 + 96, s.new)
     s.data_up(T0 + 111, s.new)
-    cuts = {ns(BU_AT): ebu_cut, ns(EBA_AT): eba_cut}
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        captured = data[: len(data) - cuts.get(ts_ns, 0)]
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    cuts = {BU_AT: ebu_cut, EBA_AT: eba_cut}
+    path = s.write(tmp_path, "cut.pcap", cut=cuts)
     config = replace(DEFAULT_CONFIG, eba_mh_type=EBA_MH_TYPE) if eba == "own" else DEFAULT_CONFIG
     df = ebutool.analyze(path, diag=Diagnostics(), vantage="mn", config=config)
     rows = df[df["cn"].notna()]

@@ -8,12 +8,10 @@ request before it is called unanswered either; the diagnosis says `mh_cut_off`
 (`ha_mh_cut_off`) and the row is out of statistics.
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
-
-import struct
 
 import pytest
 
@@ -21,7 +19,6 @@ import ebutool
 from ebutool.core.diagnostics import Diagnostics
 from tests.support.rfc_scenarios import Scenario, ns
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0 = 1000.0
 COT_AT, BA_AT, HA_BA_AT = T0 + 30, T0 + 110.5, T0 + 20
@@ -47,14 +44,7 @@ def _row(tmp_path, cut_at: float, left: int, whole_len: int, home_only: bool = F
         s.ba_cn(BA_AT, seq=20, key=(1, 2))
         s.data_down(T0 + 96, s.new)
         s.data_up(T0 + 111, s.new)
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        cut = whole_len - left if ts_ns == ns(cut_at) else 0
-        captured = data[: len(data) - cut]
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={cut_at: whole_len - left})
     diag = Diagnostics()
     df = ebutool.analyze(path, diag=diag, vantage="mn")
     assert len(df) == 1, df[["cn", "kind", "diagnosis"]].to_string()

@@ -6,20 +6,17 @@ received (recv_latency_ms 90.0, where the data came at 96.0), an MN's BU cut so 
 signalling of unknown type, never a latency's data packet.
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
-
-import struct
 
 import pytest
 
 import ebutool
 from ebutool.core.diagnostics import Diagnostics
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0 = 1000.0
 BU_AT, BA_AT, DATA_DOWN_AT, DATA_UP_AT = 80.5, 90.0, 96.0, 111.0
@@ -42,13 +39,7 @@ def _row(tmp_path, cut_at: float, cut: int):
     s.ba_cn(T0 + BA_AT, seq=20, key=(1, 2))
     s.data_down(T0 + DATA_DOWN_AT, s.new)
     s.data_up(T0 + DATA_UP_AT, s.new)
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        captured = data[: len(data) - cut] if ts_ns == ns(T0 + cut_at) else data
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={T0 + cut_at: cut})
     diag = Diagnostics()
     df = ebutool.analyze(path, diag=diag, vantage="mn")
     rows = df[df["cn"].notna()]

@@ -8,12 +8,11 @@ Now ``observed_ack`` is ``cut_off`` and nothing is compared that the capture doe
 (docs/replay.md "Decisions").
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
 
-import struct
 import subprocess
 import sys
 
@@ -21,9 +20,8 @@ import pytest
 
 from ebutool.cn_replay import replay
 from ebutool.core.diagnostics import Diagnostics
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0 = 1000.0  # ms
 EBA_AT, BA_AT = T0 + 110.5, T0 + 2140.0
@@ -33,13 +31,7 @@ CUTS = (22, 26)
 
 
 def _write(tmp_path, s: Scenario, cut_at: float, cut: int):
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        captured = data[: len(data) - cut] if ts_ns == ns(cut_at) else data
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / f"cut{cut}.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, f"cut{cut}.pcap", cut={cut_at: cut})
     return path
 
 

@@ -6,20 +6,17 @@ of the EBU's tentative binding got 1 unverified packet of 96 octets (the EBA's I
 length) where the whole capture has 0.
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
-record headers are written here by hand with captured length < original length.
+record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
-
-import struct
 
 import pytest
 
 from ebutool.cn_replay import replay
 from ebutool.core.diagnostics import Diagnostics
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H, C = b"homeck01", b"careck01"
 T0, EBA_AT = 1000.0, 1110.5
 # The CN's EBA: MH 6 + BA 6 + pad 2 + Binding Authorization Data 12 + pad 6 = 32 octets;
@@ -40,13 +37,7 @@ def _capture(tmp_path, cut: int):
     s.ba_cn(EBA_AT, seq=20, key=(1, None))  # its EBA, the packet cut
     s.bu_cn(T0 + 112, seq=21, hidx=1, cidx=2)  # the standard BU that verifies it
     s.ba_cn(T0 + 140, seq=21, key=(1, 2))
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        captured = data[: len(data) - cut] if ts_ns == ns(EBA_AT) else data
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={EBA_AT: cut})
     return path
 
 

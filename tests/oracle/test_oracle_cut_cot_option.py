@@ -7,14 +7,13 @@ care-of keygen token") although the capture holds its token; with the CN's keys,
 token in the option went unreported.  Now the token is kept and checked as for a whole BA.
 
 Packets are built with the independent builder (tests/support/rfc_packets,
-tests/support/rr's hashlib arithmetic); the pcap record headers are written here by
-hand with captured length < original length.
+tests/support/rr's hashlib arithmetic); the pcap record headers are written by
+hand (rfc_packets.pcap, cut=) with captured length < original length.
 """
 
 from __future__ import annotations
 
 import json
-import struct
 
 import pytest
 
@@ -24,9 +23,8 @@ from ebutool.oracle.verify import Oracle
 from ebutool.stream.reader import read_records
 from tests.support import rfc_packets as P
 from tests.support import rr
-from tests.support.rfc_scenarios import Scenario, ns
+from tests.support.rfc_scenarios import Scenario
 
-PCAP_NS_MAGIC, LINKTYPE_RAW = 0xA1B23C4D, 101
 H = b"homeck01"
 T0, EBA_AT = 1000.0, 1030.0
 CARE_OF_INDEX = 2
@@ -61,13 +59,7 @@ def _capture(tmp_path, token: bytes | None, cut: int) -> tuple[Scenario, object]
     )  # fmt: skip
     s.add(EBA_AT, P.packet(s.cn, s.new, P.NH_MH, eba, rh2=s.hoa))
     s.bu_cn(T0 + 40, seq=21, hidx=1, cidx=CARE_OF_INDEX)  # uses the EBA's care-of token
-    out = [struct.pack("<IHHiIII", PCAP_NS_MAGIC, 2, 4, 0, 0, 65535, LINKTYPE_RAW)]
-    for ts_ns, data in sorted(s.packets, key=lambda p: p[0]):
-        captured = data[: len(data) - cut] if ts_ns == ns(EBA_AT) else data
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        out.append(struct.pack("<IIII", sec, frac, len(captured), len(data)) + captured)
-    path = tmp_path / "cut.pcap"
-    path.write_bytes(b"".join(out))
+    path = s.write(tmp_path, "cut.pcap", cut={EBA_AT: cut})
     return s, path
 
 

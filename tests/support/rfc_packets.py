@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 NH_UDP, NH_IPV6, NH_ROUTING, NH_NONE, NH_DSTOPTS, NH_MH = 17, 41, 43, 59, 60, 135
 MH_BRR, MH_HOTI, MH_COTI, MH_HOT, MH_COT, MH_BU, MH_BA, MH_BE = range(8)
@@ -238,15 +238,24 @@ def mh_of(pkt: bytes) -> bytes:
     return pkt[off:]
 
 
-def pcap(packets: Iterable[tuple[int, bytes]], nanosecond: bool = False) -> bytes:
+def pcap(
+    packets: Iterable[tuple[int, bytes]],
+    nanosecond: bool = False,
+    cut: Mapping[int, int] | None = None,
+) -> bytes:
     """A little-endian classic pcap file, link type 101 (raw IP); ``packets`` are
-    (time in ns since the epoch, IPv6 packet)."""
+    (time in ns since the epoch, IPv6 packet).  ``cut``: time in ns -> octets the capture
+    lost off the end of the packet sent then (snaplen): its record keeps the original
+    length and holds that many octets fewer."""
     magic = 0xA1B23C4D if nanosecond else 0xA1B2C3D4
     out = [struct.pack("<IHHiIII", magic, 2, 4, 0, 0, 65535, 101)]
     for ts_ns, data in packets:
         sec, frac = divmod(ts_ns, 1_000_000_000)
+        captured = data[: len(data) - (cut or {}).get(ts_ns, 0)]
         out.append(
-            struct.pack("<IIII", sec, frac if nanosecond else frac // 1000, len(data), len(data))
+            struct.pack(
+                "<IIII", sec, frac if nanosecond else frac // 1000, len(captured), len(data)
+            )
         )
-        out.append(data)
+        out.append(captured)
     return b"".join(out)

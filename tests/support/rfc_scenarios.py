@@ -24,6 +24,7 @@ option (6.3); BA and data to it with a type 2 routing header (6.4).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,12 +161,17 @@ class Scenario:
         self.add(t, P.udp_packet(self.cn, coa or self.new, rh2=self.hoa))
 
     # -- output -----------------------------------------------------------------------
-    def pcap(self) -> bytes:
-        return P.pcap(sorted(self.packets, key=lambda p: p[0]), nanosecond=True)
+    def pcap(self, cut: Mapping[float, int] | None = None) -> bytes:
+        """The packets in time order, a nanosecond pcap; ``cut``: time (ms) -> octets
+        the capture lost off the end of the packet sent then (:func:`P.pcap`)."""
+        by_ns = {ns(t): octets for t, octets in (cut or {}).items()}
+        return P.pcap(sorted(self.packets, key=lambda p: p[0]), nanosecond=True, cut=by_ns)
 
-    def write(self, directory: Path, name: str = "scenario.pcap") -> Path:
+    def write(
+        self, directory: Path, name: str = "scenario.pcap", cut: Mapping[float, int] | None = None
+    ) -> Path:
         path = Path(directory) / name
-        path.write_bytes(self.pcap())
+        path.write_bytes(self.pcap(cut))
         return path
 
 
