@@ -39,12 +39,11 @@ from ebutool.core.constants import (
     MH_BU,
     MH_COT,
     MH_HOT,
+    MH_NEXT_HEADERS,
     MH_TYPE_AT,
     MOPT_AUTH_DATA,
     MOPT_NONCE_INDICES,
     NH_ESP,
-    NH_MOBILITY,
-    NH_MOBILITY_OLD,
     ProtocolConfig,
 )
 from ebutool.core.diagnostics import Diagnostics
@@ -111,7 +110,7 @@ class Reconstructor(MessageHandlers):
         if isinstance(item, HandoverEvent):
             self._event(item)
         elif item.mh is None and item.msg == "data":
-            if item.proto == NH_MOBILITY or item.proto == NH_MOBILITY_OLD:
+            if item.proto in MH_NEXT_HEADERS:
                 # A Mobility Header the reader could not decode (cut inside its fixed
                 # fields): signalling, never the first route-optimised data of a latency
                 self._record(replace(item, msg="other"))

@@ -44,8 +44,7 @@ from ebutool.core.constants import (
     DEFAULT_CONFIG,
     LIFETIME_UNIT_S,
     MH_BA,
-    NH_MOBILITY,
-    NH_MOBILITY_OLD,
+    MH_NEXT_HEADERS,
     ProtocolConfig,
 )
 from ebutool.core.diagnostics import Diagnostics
@@ -73,7 +72,6 @@ MSG_EBU = "EBU"
 _UPDATE_NAMES = (MSG_BU, MSG_EBU)
 # an answer's statuses that do not show the CN checked the MAC (None: cut off, unknown)
 _NOT_MAC_CHECKED = frozenset((*NONCE_STATUSES, None))
-_MH_PROTOS = frozenset((NH_MOBILITY, NH_MOBILITY_OLD))  # next headers of a Mobility Header
 
 Authenticate = Callable[[Record], object]
 """Called with every record in capture order; returns None for records it does not
@@ -284,7 +282,7 @@ def observe(
         tr.add_ack(
             ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, msg.status, msg.sequence)
         )
-    elif msg is None and rec.proto in _MH_PROTOS and cut_type(rec) == MH_BA:
+    elif msg is None and rec.proto in MH_NEXT_HEADERS and cut_type(rec) == MH_BA:
         # a BA (an EBA) the capture cut inside its fixed fields (the analysis's
         # ba_cut_off): an answer came, its status and sequence are not in the capture
         tr.add_ack(ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, None, None))
@@ -310,7 +308,7 @@ def observe(
         and rec.rh2 is not None
         and rec.dst != rec.rh2
         and rec.hoa is None
-        and rec.proto not in _MH_PROTOS
+        and rec.proto not in MH_NEXT_HEADERS
     ):
         # (a Mobility Header the reader could not decode, cut inside its fixed fields,
         # is signalling of unknown type, a CN's BA say, never route-optimised data: as

@@ -32,6 +32,7 @@ NH_MOBILITY = 135  # Mobility Header (RFC 6275 6.1)
 # The number Mobile IPv6 drafts used for the Mobility Header before IANA assigned 135
 # (tcpdump and Wireshark still decode it as one); IANA has it as CFTP, which nobody runs.
 NH_MOBILITY_OLD = 62
+MH_NEXT_HEADERS = frozenset((NH_MOBILITY, NH_MOBILITY_OLD))  # a Mobility Header's numbers
 NH_HIP = 139
 NH_SHIM6 = 140
 

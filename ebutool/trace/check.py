@@ -21,7 +21,7 @@ from ebutool.wire.mh import mobility_options as O
 
 FORMAT = "ebutool-trace"
 VERSION = 1
-MH_PROTOS = (C.NH_MOBILITY, C.NH_MOBILITY_OLD)
+MH_PROTOS = C.MH_NEXT_HEADERS
 # Lifetimes and refresh intervals travel in 4-second units (LIFETIME_UNIT_S == BRA_UNIT_S).
 UNIT_S = C.LIFETIME_UNIT_S
 assert C.BRA_UNIT_S == UNIT_S

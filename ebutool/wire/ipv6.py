@@ -64,7 +64,7 @@ def decode_ipv6(buf: bytes, off: int, problems: list[tuple[str, str]]) -> Packet
 # Destination Options header that holds just the HAO (RFC 6275 6.3: 8n+6 alignment).
 _HAO_ALONE = bytes((C.OPT_PADN, 2, 0, 0, C.OPT_HOME_ADDRESS, C.HAO_LEN))
 _EXT_HEADERS = frozenset((C.NH_HOPOPTS, C.NH_DSTOPTS, C.NH_ROUTING, C.NH_AH))
-_MOBILITY = frozenset((C.NH_MOBILITY, NH_MOBILITY_OLD))
+_MOBILITY = C.MH_NEXT_HEADERS
 
 
 # Address octets -> text for the loop below, which looks them up in place (a third of
@@ -233,7 +233,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         mh = None
         if transit is not None and (inner >= 0 or nh in _MOBILITY or hoa or rh2):
             problems.append(transit)  # (on other packets: an RPL network's own traffic)
-        if inner < 0 and (nh == C.NH_MOBILITY or nh == NH_MOBILITY_OLD):
+        if inner < 0 and nh in _MOBILITY:
             mh = buf[i:end]
             if nh == NH_MOBILITY_OLD:
                 problems.append(_OLD_MH_PROTOCOL)
