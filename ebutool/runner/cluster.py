@@ -119,9 +119,33 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
             say(f"cluster: {workers} workers" + (f", dashboard {link}" if link else ""))
         yield client
     finally:
+        if cluster is None:
+            client.close()
+        else:
+            _close_quietly(client, cluster)
+
+
+def _close_quietly(client: Any, cluster: Any) -> None:
+    """Close the client and the LocalCluster this run started, with the cluster's own
+    logging off while it shuts down: the run's results are in by then, and a worker
+    whose heartbeat meets the scheduler already gone logs "Failed to communicate with
+    scheduler during heartbeat" and a traceback on ebutool's stderr (seen in
+    benchmarks/scale_out.py, 2026-12-06), noise that says nothing about the run.  The
+    workers are this run's own processes (a scheduler at an address is left alone)."""
+    with contextlib.suppress(Exception):  # (a worker already gone: nothing to quiet)
+        client.run(_logging_off)
+    held = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)  # the scheduler and nannies of this process
+    try:
         client.close()
-        if cluster is not None:
-            cluster.close()
+        cluster.close()
+    finally:
+        logging.disable(held)
+
+
+def _logging_off() -> None:
+    """(Run on each worker of a LocalCluster as it is closed) no more log records."""
+    logging.disable(logging.CRITICAL)
 
 
 def warm_worker() -> float:

@@ -273,3 +273,47 @@ def test_analysis_split_on_a_two_worker_cluster(tmp_path, pieces, cli):
     per_file = ebutool.analyze(*views)
     cols = [c for c in merged.columns if c not in ("source", "episode")]
     assert len(per_file) != len(merged) or not per_file[cols].equals(merged[cols])
+
+
+_NOISY_TEARDOWN = """
+import logging
+import sys
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from ebutool.runner.cluster import dask_client
+
+
+class Noisy(WorkerPlugin):
+    def teardown(self, worker):  # as a heartbeat that meets the scheduler gone
+        logging.getLogger("distributed.worker").error("teardown noise")
+
+
+with dask_client("local:2") as client:
+    client.register_plugin(Noisy())
+    print(sum(client.gather(client.map(abs, [-1, -2]))))
+logging.getLogger("distributed.scheduler").error("after the close")  # logging is back
+"""
+
+
+def test_local_cluster_teardown_is_quiet():
+    """The workers of the LocalCluster a run started log nothing while it is closed:
+    benchmarks/scale_out.py once showed a worker's "Failed to communicate with scheduler
+    during heartbeat" and its traceback on stderr after the results were in.  Here a
+    worker logs an error as it is torn down (a plugin's teardown, every time): it must
+    not reach stderr, and this process's own logging works again after the close."""
+    import subprocess
+
+    from tests.support.proc import env
+
+    p = subprocess.run(
+        [sys.executable, "-c", _NOISY_TEARDOWN],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "3"
+    assert "teardown noise" not in p.stderr, p.stderr
+    assert "after the close" in p.stderr
