@@ -165,7 +165,7 @@ class Reconstructor(MessageHandlers):
         elif rec.mh is None and cut_type(rec) == MH_COT:
             # a CoT the capture cut: its nonce index, perhaps 0, is not in the capture
             put(self.cot_cut, (rec.dst, rec.src), rec.ts_ns, MAX_COT_CUT, self.diag, "cut CoT")
-        elif rec.msg == "EBU" and res is not None and res.mn is not None:
+        elif rec.msg == "EBU" and res is not None and res.mn is not None and not self._own(rec):
             rec, note = self._early_or_standard(rec, res)
         # (_check gives None without an oracle: not called then)
         checked = self._check(rec) if rec.mh is not None and self.oracle is not None else None
@@ -263,6 +263,13 @@ class Reconstructor(MessageHandlers):
         # (valid as a BU: the oracle tries Kbm_early too for a care-of index 0 BU that
         # fails the standard key, and names it EBU then: that is no standard MAC)
         return getattr(checked, "verdict", None) == "valid" and checked.msg == "BU"
+
+    def _own(self, rec: Record) -> bool:
+        """``rec`` has the draft's own EBU type (--ebu-mh-type): an EBU by its type
+        (DESIGN.md section 2), whatever its care-of nonce index or MAC, so the rule for a
+        BU with care-of index 0 (:meth:`_early_or_standard`) is not applied to it."""
+        own, wire = self.config.ebu_mh_type, rec.mh_wire
+        return own is not None and wire is not None and wire[MH_TYPE_AT] == own
 
     def _early_or_standard(self, rec: Record, res: Resolved) -> tuple[Record, str | None]:
         """(the record, a diagnosis code or None) for a BU with care-of nonce index 0
