@@ -175,10 +175,13 @@ def claim_cells(
                 continue
             out[(mode, q)] = _cells(_Case(mode, q, early, standard), settings)
     tested = [k for k, v in out.items() if v["p_value"] is not None]
-    # Holm multiplies the smallest p by the number of comparisons: below this floor no
-    # data of these sizes could be significant, so such a cell has no verdict either
-    floor = len(tested) * min((out[k].pop("_attainable_p") for k in tested), default=1.0)
-    for key, p in zip(tested, holm([out[k]["p_value"] for k in tested]), strict=True):
+    # Each comparison's floor: its Holm-adjusted p with every tested comparison at the
+    # smallest p its sizes allow (Holm's adjusted p never falls when a raw p rises, so no
+    # data of these sizes gets below it).  Per comparison, not the table's smallest: 3
+    # and 4 (1/35) ranked after two large comparisons is adjusted to 2/35 >= alpha
+    floors = holm([out[k].pop("_attainable_p") for k in tested])
+    adjusted = holm([out[k]["p_value"] for k in tested])
+    for key, p, floor in zip(tested, adjusted, floors, strict=True):
         out[key]["p_holm"] = p
         _verdicts(out[key], settings)
         if floor >= settings.alpha:
