@@ -9,7 +9,8 @@ episodes against standard ones of the same mode, on counted rows of the MN's vie
   and the Holm-adjusted one-sided Mann-Whitney U p-value is below alpha;
 * **about one round trip sooner** (column ``claim_rtt_sooner``): supported when the
   lower bound of the 95% bootstrap interval of median(standard) - median(early) is
-  >= the median RTT_RO of the compared episodes x (1 - tolerance), with the same test.
+  >= the median RTT_RO of the compared episodes x (1 - tolerance), with the same test
+  (undetermined when that median is unknown or 0: a difference of 0 would do).
 
 Where the draft's own formulas, fed with the compared episodes' RTTs, predict a ratio
 above 0.5 (conservative send when RTT_HA dominates), a "half or less" that the data
@@ -64,6 +65,10 @@ _UNDETERMINED_TESTED = {
     "claim": "a standard median of 0 in the bootstrap resamples leaves the ratio undefined",
     "claim_rtt_sooner": "the compared episodes' RTT_RO is unknown",
 }
+# one RTT of 0 ms (or less): "sooner by about one RTT" asks for no difference at all
+_NO_RTT = (
+    "the compared episodes' median RTT_RO is 0 ms (one RTT sooner would ask for no difference)"
+)
 
 
 def claim_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -124,7 +129,7 @@ def _verdicts(cells: dict, settings: ClaimSettings) -> None:
     else:
         cells["claim"] = NOT_SUPPORTED
     rtt = cells["rtt_ro_median_ms"]
-    if rtt is None:
+    if rtt is None or not rtt > 0:  # unknown, or 0: any early side not slower would do
         cells["claim_rtt_sooner"] = UNDETERMINED
     else:
         need = rtt * (1.0 - settings.tolerance)
@@ -315,6 +320,9 @@ def claim_statement(
             half[what], sooner[what] = h, r
             for col, reasons in why.items():
                 reasons[what] = _UNDETERMINED_TESTED[col] if tested else _NO_PAIR
+            rtt = _num(_pick(summary, "early", mode, q), "rtt_ro_median_ms")
+            if tested and rtt is not None and not rtt > 0:
+                why["claim_rtt_sooner"][what] = _NO_RTT
     lines.append(_verdict("half or less of the latency", half, why["claim"]))
     lines.append(_verdict("about one round-trip time sooner", sooner, why["claim_rtt_sooner"]))
     return "\n".join(lines)

@@ -133,7 +133,8 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
         "object",
         "verdict",
         "'about one round-trip time sooner': `supported`, `not supported`, `too few samples`, "
-        "`undetermined` (no sample, or RTT_RO unknown)",
+        "`undetermined` (no sample, or the median RTT_RO unknown or 0 ms: one RTT of 0 asks for "
+        "no difference)",
     ),
 }
 

@@ -43,3 +43,34 @@ def test_a_zero_standard_median_in_the_resamples_is_named_and_the_line_kept():
     assert "half or less undetermined" in line
     reason = "a standard median of 0 in the bootstrap resamples leaves the ratio undefined"
     assert STATEMENT.format("half or less of the latency", reason) in text
+
+
+def test_a_zero_rtt_ro_makes_one_rtt_sooner_untestable():
+    # RTT_RO 0 in every episode (a simulator without delay on the CN's path): "about one
+    # RTT sooner" would ask for a difference >= 0 x (1 - 0.1) = 0 ms, met by any early
+    # side not slower; 8 and 8 apart give p 1/C(16, 8) per comparison, and "supported"
+    # was printed for a statement the capture cannot test
+    s = summarize(_rows([10.0 + i for i in range(8)], [100.0 + i for i in range(8)], rtt_ro_ms=0.0))
+    early = s[(s["kind"] == "early") & s["quantity"].isin(OBSERVED) & s["mode"].isin(CLAIM_MODES)]
+    assert len(early) == 4
+    assert set(early["claim"]) == {"supported"}
+    assert set(early["claim_rtt_sooner"]) == {"undetermined"}
+    assert (early["rtt_ro_median_ms"] == 0.0).all()  # the number stays shown
+    text = claim_statement(s)
+    assert "one RTT sooner supported" not in text and "one RTT sooner undetermined" in text
+    reason = (
+        "the compared episodes' median RTT_RO is 0 ms (one RTT sooner would ask for no difference)"
+    )
+    assert STATEMENT.format("about one round-trip time sooner", reason) in text
+
+
+def test_a_zero_rtt_ro_beside_an_unknown_one_names_both():
+    # conservative: RTT_RO 0; optimistic: no RTT_RO
+    df = _rows([10.0 + i for i in range(8)], [100.0 + i for i in range(8)])
+    df["rtt_ro_ms"] = [0.0 if m == "conservative" else None for m in df["mode"]]
+    text = claim_statement(summarize(df))
+    reasons = (
+        "the compared episodes' median RTT_RO is 0 ms (one RTT sooner would ask for no "
+        "difference); the compared episodes' RTT_RO is unknown"
+    )
+    assert STATEMENT.format("about one round-trip time sooner", reasons) in text
