@@ -252,8 +252,8 @@ def _too_few_why(early: pd.Series | None, ne: int, ns: int, settings: ClaimSetti
         )
     if not verdict_possible(ne, ns, settings):
         return too_few_reason(ne, ns, settings)
-    # the summary's n counts every vantage, the claim the MN's view only (whose sizes
-    # this line does not know: either bound may be the one it missed)
+    # the summary's n is the claim's population (the MN's or merged views), so this is
+    # a summary made with other settings than this statement's: either bound may be it
     return (
         f"too few samples in the MN's view (need {settings.min_samples} per side, and sides "
         f"large enough for the exact one-sided Mann-Whitney p to go below alpha "

@@ -153,11 +153,33 @@ def exclusion_statement(df: pd.DataFrame) -> str:
     counts = exclusion_counts(df)
     left = sum(counts.values())
     why = ", ".join(f"{k} {v}" for k, v in counts.items())
+    apart = _other_views(df)
     return (
         f"Statistics over {len(df) - left} of {len(df)} episodes"
         + (f"; left out: {why}" if left else "")
-        + f" ({COUNTING_RULE})."
+        + f" ({COUNTING_RULE})"
+        + (f"; latencies of other vantage points not pooled: {apart}" if apart else "")
+        + "."
     )
+
+
+def _other_views(df: pd.DataFrame) -> str:
+    """The counted episodes of vantage points other than the MN's (or merged) that
+    carry a latency (observed or predicted), per vantage ("ha 16 episodes"): what the
+    statistics leave out.  ebutool's own tables leave those columns empty there; a
+    table made by hand may not."""
+    import pandas as pd
+
+    cols = [f"{q}_ms" for q in (*OBSERVED, *PREDICTED) if f"{q}_ms" in df.columns]
+    if not cols or not len(df):
+        return ""
+    rows = counted_mask(df).to_numpy() & ~mn_view_mask(df)
+    rows &= df[cols].apply(pd.to_numeric, errors="coerce").notna().any(axis=1).to_numpy()
+    if not rows.any():
+        return ""
+    where = df["vantage"][rows].astype(object).where(df["vantage"][rows].notna(), "unknown")
+    counts = where.astype(str).replace("", "unknown").value_counts(sort=False)
+    return ", ".join(f"{v} {n} episode{'s' * (n != 1)}" for v, n in counts.items())
 
 
 COMPARED = ("early", "standard")  # kinds the claim compares: always with an "all" margin
@@ -218,15 +240,25 @@ def _groups(df: pd.DataFrame):
             yield kind, ALL, of_kind
 
 
-def _group_rows(kind: str, mode: str, df: pd.DataFrame, rows, use, settings) -> list:
-    """The summary rows of one group: ``rows`` its mask, ``use`` the counted ones'.  Only
-    the counted cells of one latency column at a time are copied."""
+def mn_view_mask(df: pd.DataFrame) -> np.ndarray:
+    """Per row: whether its latencies are the MN's, so may be pooled: the MN's view or a
+    merged one (:data:`CLAIM_VANTAGES`) when the table has a ``vantage`` column, every
+    row when it has none.  The same rows as the claim's (``claim.claim_rows``)."""
+    if "vantage" not in df.columns:
+        return np.ones(len(df), dtype=bool)
+    return df["vantage"].isin(CLAIM_VANTAGES).to_numpy(dtype=bool)
+
+
+def _group_rows(kind: str, mode: str, df: pd.DataFrame, rows, use, pooled, settings) -> list:
+    """The summary rows of one group: ``rows`` its mask, ``use`` the counted ones',
+    ``pooled`` the counted ones of the MN's or merged views (their latencies are the
+    statistics').  Only the pooled cells of one latency column at a time are copied."""
     import pandas as pd
 
     out = []
     for source, names in (("observed", OBSERVED), ("predicted", PREDICTED)):
         for name in names:
-            col = df[f"{name}_ms"][use] if f"{name}_ms" in df else pd.Series(dtype=float)
+            col = df[f"{name}_ms"][pooled] if f"{name}_ms" in df else pd.Series(dtype=float)
             out.append(
                 {
                     "kind": kind,
@@ -251,7 +283,8 @@ def summarize(
 ) -> pd.DataFrame:
     """Per kind x mode (and per kind over all modes, mode "all"): the episode count,
     how many of them are ``counted`` (:func:`exclusion_reasons`: quality ok and
-    complete) and, over the counted ones, for each observed and predicted latency its
+    complete) and, over the counted ones of the MN's or merged views
+    (:func:`mn_view_mask`: the claim's rows), for each observed and predicted latency its
     sample count, median with its 95% bootstrap interval, mean and 95th percentile in
     ms.  Early and early_fallback rows of observed latencies of one mode carry
     ``ratio_to_standard`` (their median / the standard median of the same mode); early
@@ -265,8 +298,10 @@ def summarize(
     df = df.reset_index(drop=True)  # concatenated tables may repeat index labels
     rows: list[dict] = []
     counted = counted_mask(df).to_numpy()
+    pooled = counted & mn_view_mask(df)
     for kind, mode, of_group in _groups(df):
-        rows.extend(_group_rows(kind, mode, df, of_group, of_group & counted, settings))
+        use = of_group & counted
+        rows.extend(_group_rows(kind, mode, df, of_group, use, of_group & pooled, settings))
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     for col in CLAIM_COLUMNS:
         out[col] = out[col].astype(object)
@@ -312,9 +347,7 @@ def _claimable(df: pd.DataFrame) -> np.ndarray:
     """The rows claim_cells can use (the claim modes' early and standard episodes of the
     MN's or merged views): only these are copied for it."""
     rows = df["kind"].isin(("early", "standard")) & df["mode"].isin(CLAIM_MODES)
-    if "vantage" in df.columns:
-        rows &= df["vantage"].isin(CLAIM_VANTAGES)
-    return rows.to_numpy(dtype=bool)
+    return rows.to_numpy(dtype=bool) & mn_view_mask(df)
 
 
 def _claims(out: pd.DataFrame, counted: pd.DataFrame, settings: ClaimSettings) -> None:
@@ -333,13 +366,18 @@ def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None
     It does not hold the network constant: RTT_HA and RTT_RO were measured at the new
     address, but RTT_BT is the home test the early MN ran from its previous address
     before the handover (a standard MN would have run it through the new tunnel), see
-    the ``rtt_bt_basis`` column.  Only counted episodes (:data:`COUNTING_RULE`) of a
-    known mode enter."""
+    the ``rtt_bt_basis`` column.  Only counted episodes (:data:`COUNTING_RULE`) of the
+    MN's or merged views (:func:`mn_view_mask`) of a claim mode enter."""
     import pandas as pd
 
     out: dict[str, tuple[int, float | None]] = {}
-    early = df[(df["kind"] == "early") & counted_mask(df)] if len(df) else df
+    if len(df):  # the summary's population: counted, of the MN's or merged views
+        df = df[(df["kind"] == "early").to_numpy(dtype=bool) & mn_view_mask(df)]
+    early = df[counted_mask(df)] if len(df) else df
     for q in OBSERVED:
+        if f"{q}_ms" not in early.columns:  # (a hand-made table without it)
+            out[q] = (0, None)
+            continue
         ratios = []
         for row in early.itertuples(index=False):
             mode = str(row.mode)

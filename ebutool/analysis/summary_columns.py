@@ -50,7 +50,13 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
         "empty for a group with nothing to measure",
     ),
     "source": ("object", "text", "`observed` or `predicted`"),
-    "n": ("Int64", "count", "samples of the quantity (counted episodes where it is not missing)"),
+    "n": (
+        "Int64",
+        "count",
+        "samples of the quantity: counted episodes of the MN's view or of merged views "
+        "(`vantage` `mn` or `multi`, when the table has the column; the claim's rows) where "
+        "it is not missing; other vantage points' latencies are not the MN's and never pooled",
+    ),
     "median_ms": ("float64", "ms", "median of the samples"),
     "median_ci_low_ms": (
         "float64",
