@@ -49,7 +49,8 @@ COUNTING_RULE = (
 
 def _stats(values: pd.Series, settings: ClaimSettings) -> dict:
     """n, median, its bootstrap interval (only from ``settings.min_samples`` samples
-    on: below that the interval is degenerate), mean and p95 of ``values``."""
+    on, and never from one: below that the interval is degenerate), mean and p95 of
+    ``values``."""
     import pandas as pd
 
     v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
@@ -59,7 +60,7 @@ def _stats(values: pd.Series, settings: ClaimSettings) -> dict:
         return out
     out.update(median_ms=float(np.median(v)), mean_ms=float(np.mean(v)))
     out["p95_ms"] = float(np.percentile(v, 95))
-    if len(v) >= settings.min_samples:
+    if len(v) >= settings.interval_samples:  # (never from one value: [v, v])
         rng = np.random.default_rng(settings.seed)
         boot = bootstrap_medians(v, settings.resamples, rng)
         low, high = percentile_interval(boot, settings.confidence)

@@ -19,7 +19,10 @@ _BOOT = (
     f"{BOOTSTRAP_SEED}, `--bootstrap-seed`)"
 )
 _EARLY = "early rows of the conservative and optimistic modes, observed latencies only:"
-_ENOUGH = f"with at least `--min-claim-samples` ({MIN_CLAIM_SAMPLES}) samples per side, else empty"
+_ENOUGH = (
+    f"with at least `--min-claim-samples` ({MIN_CLAIM_SAMPLES}) samples per side (never one), "
+    "else empty"
+)
 
 # name -> (dtype, unit, meaning)
 SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
@@ -62,7 +65,7 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
         "float64",
         "ms",
         f"lower bound of the median's {_BOOT}; with at least `--min-claim-samples` "
-        f"({MIN_CLAIM_SAMPLES}) samples, else empty",
+        f"({MIN_CLAIM_SAMPLES}) samples (never from one), else empty",
     ),
     "median_ci_high_ms": ("float64", "ms", "upper bound of that interval"),
     "mean_ms": ("float64", "ms", "mean of the samples"),
