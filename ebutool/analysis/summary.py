@@ -324,9 +324,15 @@ def _row(out: pd.DataFrame, kind: str, mode: object, quantity: object) -> pd.Ser
     return rows.iloc[0] if len(rows) else None
 
 
+# Group labels that are not one mode: the margin over every mode, the MN's mode that its
+# view could not tell, and a mode not observable at the vantage point; each may hold
+# conservative and optimistic episodes, so an early/standard ratio there mixes modes
+NOT_ONE_MODE = (ALL, "unknown", NOT_OBSERVED)
+
+
 def _ratios(out: pd.DataFrame) -> None:
     """Early (and early_fallback) median / standard median for each observed latency,
-    same mode only; the "all" margins mix modes and get no ratio."""
+    same mode only; the groups of :data:`NOT_ONE_MODE` mix modes and get no ratio."""
     for at, kind, mode, quantity, source, n, median in zip(
         out.index,
         out["kind"],
@@ -337,7 +343,7 @@ def _ratios(out: pd.DataFrame) -> None:
         out["median_ms"],
         strict=True,
     ):
-        if kind not in ("early", "early_fallback") or source != "observed" or mode == ALL:
+        if kind not in ("early", "early_fallback") or source != "observed" or mode in NOT_ONE_MODE:
             continue
         ref = _row(out, "standard", mode, quantity)
         if ref is not None and n and ref["n"] and ref["median_ms"] > 0:

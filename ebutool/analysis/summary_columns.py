@@ -74,7 +74,8 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
         "float64",
         "ratio",
         "early and early_fallback rows of one mode, observed latencies: their median / the "
-        "standard median of the same mode; empty on `all` rows",
+        "standard median of the same mode (empty when that median is 0); empty on `all`, "
+        "`unknown` and `not_observable` rows, which may mix modes",
     ),
     "ratio_ci_low": (
         "float64",
