@@ -69,6 +69,7 @@ _UNDETERMINED_TESTED = {
 _NO_RTT = (
     "the compared episodes' median RTT_RO is 0 ms (one RTT sooner would ask for no difference)"
 )
+_NO_TOLERANCE = "a tolerance of 1 asks for no difference (one RTT x (1 - 1) = 0 ms)"
 
 
 def claim_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -129,10 +130,10 @@ def _verdicts(cells: dict, settings: ClaimSettings) -> None:
     else:
         cells["claim"] = NOT_SUPPORTED
     rtt = cells["rtt_ro_median_ms"]
-    if rtt is None or not rtt > 0:  # unknown, or 0: any early side not slower would do
+    need = None if rtt is None else rtt * (1.0 - settings.tolerance)
+    if need is None or not need > 0:  # unknown, or 0: any early side not slower would do
         cells["claim_rtt_sooner"] = UNDETERMINED
     else:
-        need = rtt * (1.0 - settings.tolerance)
         ok = cells["diff_ci_low_ms"] >= need and significant
         cells["claim_rtt_sooner"] = SUPPORTED if ok else NOT_SUPPORTED
 
@@ -323,6 +324,8 @@ def claim_statement(
             rtt = _num(_pick(summary, "early", mode, q), "rtt_ro_median_ms")
             if tested and rtt is not None and not rtt > 0:
                 why["claim_rtt_sooner"][what] = _NO_RTT
+            elif tested and rtt is not None and not settings.tolerance < 1:
+                why["claim_rtt_sooner"][what] = _NO_TOLERANCE
     lines.append(_verdict("half or less of the latency", half, why["claim"]))
     lines.append(_verdict("about one round-trip time sooner", sooner, why["claim_rtt_sooner"]))
     return "\n".join(lines)

@@ -143,8 +143,8 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
         "object",
         "verdict",
         "'about one round-trip time sooner': `supported`, `not supported`, `too few samples`, "
-        "`undetermined` (no sample, or the median RTT_RO unknown or 0 ms: one RTT of 0 asks for "
-        "no difference)",
+        "`undetermined` (no sample, or the median RTT_RO unknown or 0 ms, or "
+        "`--claim-tolerance` 1: one RTT x (1 - tolerance) of 0 asks for no difference)",
     ),
 }
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ebutool.analysis import claim_statement, summarize
 from ebutool.analysis.claim import CLAIM_MODES, OBSERVED
+from ebutool.analysis.claim_stats import ClaimSettings
 
 STATEMENT = 'The draft\'s statement "{}" cannot be tested with this capture: {}.'
 
@@ -74,3 +75,18 @@ def test_a_zero_rtt_ro_beside_an_unknown_one_names_both():
         "difference); the compared episodes' RTT_RO is unknown"
     )
     assert STATEMENT.format("about one round-trip time sooner", reasons) in text
+
+
+def test_a_tolerance_of_one_makes_one_rtt_sooner_untestable():
+    # --claim-tolerance 1 (its range's end): one RTT x (1 - 1) = 0 ms, so any early side
+    # not slower met "about one RTT sooner"; RTT_RO 50 ms, early 10 ms below standard,
+    # a fifth of one RTT: "supported" before
+    df = _rows([90.0 + i for i in range(8)], [100.0 + i for i in range(8)], rtt_ro_ms=50.0)
+    settings = ClaimSettings(tolerance=1.0)
+    s = summarize(df, settings=settings)
+    early = s[(s["kind"] == "early") & s["quantity"].isin(OBSERVED) & s["mode"].isin(CLAIM_MODES)]
+    assert set(early["claim_rtt_sooner"]) == {"undetermined"}
+    assert set(summarize(df)["claim_rtt_sooner"].dropna()) == {"not supported"}  # 10 < 45
+    text = claim_statement(s, settings=settings)
+    reason = "a tolerance of 1 asks for no difference (one RTT x (1 - 1) = 0 ms)"
+    assert STATEMENT.format("about one round-trip time sooner", reason) in text
