@@ -20,8 +20,9 @@ _BOOT = (
 )
 _EARLY = "early rows of the conservative and optimistic modes, observed latencies only:"
 _ENOUGH = (
-    f"with at least `--min-claim-samples` ({MIN_CLAIM_SAMPLES}) samples per side (never one), "
-    "else empty"
+    f"where the comparison was tested: at least `--min-claim-samples` ({MIN_CLAIM_SAMPLES}) "
+    "samples per side (never one) and sides the exact test can take below alpha (3 and 3 "
+    "cannot: p >= 1/20), else empty"
 )
 
 # name -> (dtype, unit, meaning)
