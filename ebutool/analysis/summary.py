@@ -20,7 +20,6 @@ from ebutool.analysis.claim import (
 )
 from ebutool.analysis.claim_stats import (
     DEFAULT_SETTINGS,
-    MIN_CLAIM_SAMPLES,
     ClaimSettings,
     bootstrap_medians,
     percentile_interval,
@@ -375,44 +374,71 @@ def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None
     before the handover (a standard MN would have run it through the new tunnel), see
     the ``rtt_bt_basis`` column.  Only counted episodes (:data:`COUNTING_RULE`) of the
     MN's or merged views (:func:`mn_view_mask`) of a claim mode enter."""
+    return {
+        q: (len(r), float(np.median(r)) if r else None)
+        for q, r in counterfactual_samples(df).items()
+    }
+
+
+def counterfactual_samples(df: pd.DataFrame) -> dict[str, list[float]]:
+    """The ratios :func:`counterfactual_ratios` takes the median of, per observed quantity."""
     import pandas as pd
 
-    out: dict[str, tuple[int, float | None]] = {}
+    out: dict[str, list[float]] = {}
     if len(df):  # the summary's population: counted, of the MN's or merged views
         df = df[(df["kind"] == "early").to_numpy(dtype=bool) & mn_view_mask(df)]
     early = df[counted_mask(df)] if len(df) else df
     for q in OBSERVED:
+        ratios: list[float] = []
+        out[q] = ratios
         if f"{q}_ms" not in early.columns:  # (a hand-made table without it)
-            out[q] = (0, None)
             continue
-        ratios = []
         for row in early.itertuples(index=False):
             mode = str(row.mode)
             name = predicting_formula("standard", q, mode) if mode in CLAIM_MODES else None
             obs = getattr(row, f"{q}_ms")
-            ref = getattr(row, f"{name}_ms") if name else None
+            ref = getattr(row, f"{name}_ms", None) if name else None
             if name and pd.notna(obs) and pd.notna(ref) and ref > 0:
                 ratios.append(float(obs) / float(ref))
-        out[q] = (len(ratios), float(np.median(ratios)) if ratios else None)
     return out
 
 
-def counterfactual_statement(df: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> str:
-    """One line per observed latency: early observed vs standard predicted, same RTTs."""
+def counterfactual_statement(
+    df: pd.DataFrame,
+    min_claim_samples: int | None = None,
+    settings: ClaimSettings = DEFAULT_SETTINGS,
+) -> str:
+    """One line per observed latency: early observed vs standard predicted, same RTTs:
+    the median ratio, its bootstrap interval (the summary's: ``settings``) and a verdict
+    only where that interval lies on one side of :data:`CLAIM_RATIO` (a median alone,
+    of 3 ratios 0.1, 0.45, 0.9, said "within")."""
+    if min_claim_samples is not None:
+        settings = replace(settings, min_samples=min_claim_samples)
     lines: list[str] = []
-    for q, (n, med) in counterfactual_ratios(df).items():
+    for q, ratios in counterfactual_samples(df).items():
         label = q.replace("_", " ")
-        if med is None:
+        if not ratios:
             lines.append(f"{label}: no early episode with a measured latency and RTTs (n=0)")
             continue
-        lines.append(
+        head = (
             f"{label}: early observed / standard predicted from the same episode's RTTs "
             f"(RTT_BT from the home test at the previous address, not the new one), "
-            f"median {med:.3f} (n={n}): "
-            + (
-                f"too few samples (need {min_claim_samples})"
-                if n < min_claim_samples
-                else f"{'within' if med <= CLAIM_RATIO else 'above'} the claimed {CLAIM_RATIO:g}"
-            )
+            f"median {float(np.median(ratios)):.3f} (n={len(ratios)}): "
         )
+        lines.append(head + _counterfactual_verdict(ratios, settings))
     return "\n".join(lines)
+
+
+def _counterfactual_verdict(ratios: list[float], settings: ClaimSettings) -> str:
+    if len(ratios) < settings.interval_samples:
+        return f"too few samples (need {settings.interval_samples})"
+    rng = np.random.default_rng(settings.seed)
+    low, high = percentile_interval(
+        bootstrap_medians(np.asarray(ratios), settings.resamples, rng), settings.confidence
+    )
+    interval = f"{settings.confidence:.0%} interval [{low:.3f}, {high:.3f}]"
+    if high <= CLAIM_RATIO:
+        return f"within the claimed {CLAIM_RATIO:g} ({interval})"
+    if low > CLAIM_RATIO:
+        return f"above the claimed {CLAIM_RATIO:g} ({interval})"
+    return f"undecided: its {interval} spans the claimed {CLAIM_RATIO:g}"
