@@ -173,12 +173,17 @@ def _other_views(df: pd.DataFrame) -> str:
     cols = [f"{q}_ms" for q in (*OBSERVED, *PREDICTED) if f"{q}_ms" in df.columns]
     if not cols or not len(df):
         return ""
-    rows = counted_mask(df).to_numpy() & ~mn_view_mask(df)
-    rows &= df[cols].apply(pd.to_numeric, errors="coerce").notna().any(axis=1).to_numpy()
-    if not rows.any():
+    mn_view = mn_view_mask(df)
+    if mn_view.all():  # (the MN's or merged views only: nothing copied)
         return ""
-    where = df["vantage"][rows].astype(object).where(df["vantage"][rows].notna(), "unknown")
-    counts = where.astype(str).replace("", "unknown").value_counts(sort=False)
+    rows = ~mn_view & counted_mask(df).to_numpy()
+    apart = df[rows]
+    carry = apart[cols].apply(pd.to_numeric, errors="coerce").notna().any(axis=1).to_numpy()
+    if not carry.any():
+        return ""
+    vantage = apart["vantage"][carry].astype(object)
+    counts = vantage.where(vantage.notna(), "unknown").astype(str).replace("", "unknown")
+    counts = counts.value_counts(sort=False)
     return ", ".join(f"{v} {n} episode{'s' * (n != 1)}" for v, n in counts.items())
 
 

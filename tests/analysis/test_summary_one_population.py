@@ -95,3 +95,11 @@ def test_without_a_vantage_column_every_row_is_pooled():
     s = summarize(_table().drop(columns=["vantage"]))
     assert _row(s, "early")["n"] == 16 and _row(s, "early")["median_ms"] == (17.0 + 900.0) / 2
     assert "not pooled" not in exclusion_statement(_table().drop(columns=["vantage"]))
+
+
+def test_an_ambiguous_row_with_a_latency_is_named_unknown():
+    df = pd.DataFrame(_rows("mn", MN_EARLY, MN_STANDARD) + _rows("", [5.0], []))
+    df.loc[len(df)] = dict(df.iloc[0], vantage=None, send_latency_ms=7.0)
+    line = exclusion_statement(df)
+    assert "latencies of other vantage points not pooled: unknown 2 episodes." in line
+    assert _row(summarize(df), "early")["n"] == 8
