@@ -59,7 +59,7 @@ CLAIM_COLUMNS = (
 )
 SUPPORTED, NOT_SUPPORTED = "supported", "not supported"
 TOO_FEW, UNDETERMINED, MODEL_EXCLUDES = "too few samples", "undetermined", "cannot hold (model)"
-_NO_PAIR = "it needs early and standard episodes of the same mode"
+_NO_PAIR = "it needs early and standard episodes of the same mode with that latency measured"
 # why a comparison that was tested (samples on both sides) is still undetermined
 _UNDETERMINED_TESTED = {
     "claim": "a standard median of 0 in the bootstrap resamples leaves the ratio undefined",

@@ -90,3 +90,15 @@ def test_a_tolerance_of_one_makes_one_rtt_sooner_untestable():
     text = claim_statement(s, settings=settings)
     reason = "a tolerance of 1 asks for no difference (one RTT x (1 - 1) = 0 ms)"
     assert STATEMENT.format("about one round-trip time sooner", reason) in text
+
+
+def test_episodes_without_the_latency_are_not_called_missing():
+    # 8 early and 8 standard episodes of both modes, no latency measured (no data packet
+    # after the handovers): the reason said the capture lacked the episodes themselves
+    df = _rows([10.0 + i for i in range(8)], [100.0 + i for i in range(8)], rtt_ro_ms=20.0)
+    df[[f"{q}_ms" for q in OBSERVED]] = float("nan")
+    text = claim_statement(summarize(df))
+    assert "recv latency, conservative: cannot compare (early n=0, standard n=0)" in text
+    reason = "it needs early and standard episodes of the same mode with that latency measured"
+    for statement in ("half or less of the latency", "about one round-trip time sooner"):
+        assert STATEMENT.format(statement, reason) in text
