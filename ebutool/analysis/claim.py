@@ -9,7 +9,8 @@ episodes against standard ones of the same mode, on counted rows of the MN's vie
   and the Holm-adjusted one-sided Mann-Whitney U p-value is below alpha;
 * **about one round trip sooner** (column ``claim_rtt_sooner``): supported when the
   lower bound of the 95% bootstrap interval of median(standard) - median(early) is
-  >= the median RTT_RO of the compared episodes x (1 - tolerance), with the same test.
+  >= the median RTT_RO of the compared episodes x (1 - tolerance), with the same test
+  (undetermined when that median is unknown or 0: a difference of 0 would do).
 
 Where the draft's own formulas, fed with the compared episodes' RTTs, predict a ratio
 above 0.5 (conservative send when RTT_HA dominates), a "half or less" that the data
@@ -58,12 +59,17 @@ CLAIM_COLUMNS = (
 )
 SUPPORTED, NOT_SUPPORTED = "supported", "not supported"
 TOO_FEW, UNDETERMINED, MODEL_EXCLUDES = "too few samples", "undetermined", "cannot hold (model)"
-_NO_PAIR = "it needs early and standard episodes of the same mode"
+_NO_PAIR = "it needs early and standard episodes of the same mode with that latency measured"
 # why a comparison that was tested (samples on both sides) is still undetermined
 _UNDETERMINED_TESTED = {
     "claim": "a standard median of 0 in the bootstrap resamples leaves the ratio undefined",
     "claim_rtt_sooner": "the compared episodes' RTT_RO is unknown",
 }
+# one RTT of 0 ms (or less): "sooner by about one RTT" asks for no difference at all
+_NO_RTT = (
+    "the compared episodes' median RTT_RO is 0 ms (one RTT sooner would ask for no difference)"
+)
+_NO_TOLERANCE = "a tolerance of 1 asks for no difference (one RTT x (1 - 1) = 0 ms)"
 
 
 def claim_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -124,10 +130,10 @@ def _verdicts(cells: dict, settings: ClaimSettings) -> None:
     else:
         cells["claim"] = NOT_SUPPORTED
     rtt = cells["rtt_ro_median_ms"]
-    if rtt is None:
+    need = None if rtt is None else rtt * (1.0 - settings.tolerance)
+    if need is None or not need > 0:  # unknown, or 0: any early side not slower would do
         cells["claim_rtt_sooner"] = UNDETERMINED
     else:
-        need = rtt * (1.0 - settings.tolerance)
         ok = cells["diff_ci_low_ms"] >= need and significant
         cells["claim_rtt_sooner"] = SUPPORTED if ok else NOT_SUPPORTED
 
@@ -175,10 +181,13 @@ def claim_cells(
                 continue
             out[(mode, q)] = _cells(_Case(mode, q, early, standard), settings)
     tested = [k for k, v in out.items() if v["p_value"] is not None]
-    # Holm multiplies the smallest p by the number of comparisons: below this floor no
-    # data of these sizes could be significant, so such a cell has no verdict either
-    floor = len(tested) * min((out[k].pop("_attainable_p") for k in tested), default=1.0)
-    for key, p in zip(tested, holm([out[k]["p_value"] for k in tested]), strict=True):
+    # Each comparison's floor: its Holm-adjusted p with every tested comparison at the
+    # smallest p its sizes allow (Holm's adjusted p never falls when a raw p rises, so no
+    # data of these sizes gets below it).  Per comparison, not the table's smallest: 3
+    # and 4 (1/35) ranked after two large comparisons is adjusted to 2/35 >= alpha
+    floors = holm([out[k].pop("_attainable_p") for k in tested])
+    adjusted = holm([out[k]["p_value"] for k in tested])
+    for key, p, floor in zip(tested, adjusted, floors, strict=True):
         out[key]["p_holm"] = p
         _verdicts(out[key], settings)
         if floor >= settings.alpha:
@@ -244,8 +253,8 @@ def _too_few_why(early: pd.Series | None, ne: int, ns: int, settings: ClaimSetti
         )
     if not verdict_possible(ne, ns, settings):
         return too_few_reason(ne, ns, settings)
-    # the summary's n counts every vantage, the claim the MN's view only (whose sizes
-    # this line does not know: either bound may be the one it missed)
+    # the summary's n is the claim's population (the MN's or merged views), so this is
+    # a summary made with other settings than this statement's: either bound may be it
     return (
         f"too few samples in the MN's view (need {settings.min_samples} per side, and sides "
         f"large enough for the exact one-sided Mann-Whitney p to go below alpha "
@@ -312,6 +321,11 @@ def claim_statement(
             half[what], sooner[what] = h, r
             for col, reasons in why.items():
                 reasons[what] = _UNDETERMINED_TESTED[col] if tested else _NO_PAIR
+            rtt = _num(_pick(summary, "early", mode, q), "rtt_ro_median_ms")
+            if tested and rtt is not None and not rtt > 0:
+                why["claim_rtt_sooner"][what] = _NO_RTT
+            elif tested and rtt is not None and not settings.tolerance < 1:
+                why["claim_rtt_sooner"][what] = _NO_TOLERANCE
     lines.append(_verdict("half or less of the latency", half, why["claim"]))
     lines.append(_verdict("about one round-trip time sooner", sooner, why["claim_rtt_sooner"]))
     return "\n".join(lines)

@@ -39,6 +39,9 @@ from ebutool.core.constants import (  # declared with the protocol constants
 _CHUNK_CELLS = 2_000_000  # resamples x sample size drawn at once (bounds memory)
 _SCIPY_EXACT_MAX_SIDE = 8  # scipy's own rule for its exact (tie-free) distribution
 P_EXACT, P_ASYMPTOTIC = "exact", "asymptotic"  # the column p_method
+# A bootstrap interval needs two values: every resample of one is that value, an
+# interval [v, v] that says nothing of the spread (a statistical fact, not a setting)
+MIN_INTERVAL_SAMPLES = 2
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,12 @@ class ClaimSettings:
     seed: int = BOOTSTRAP_SEED
     alpha: float = ALPHA
     confidence: float = CONFIDENCE
+
+    @property
+    def interval_samples(self) -> int:
+        """The fewest samples a bootstrap interval (and so a verdict) is made from:
+        ``min_samples``, and never fewer than :data:`MIN_INTERVAL_SAMPLES`."""
+        return max(self.min_samples, MIN_INTERVAL_SAMPLES)
 
 
 DEFAULT_SETTINGS = ClaimSettings()
@@ -164,10 +173,11 @@ def attainable_p(n_early: int, n_standard: int) -> float:
 
 
 def verdict_possible(n_early: int, n_standard: int, settings: ClaimSettings) -> bool:
-    """Whether the sides are large enough for a verdict: ``settings.min_samples`` each,
+    """Whether the sides are large enough for a verdict: ``settings.min_samples`` each
+    (and at least :data:`MIN_INTERVAL_SAMPLES`, for the intervals),
     and the test able to reach ``settings.alpha`` (3 and 3 cannot: p >= 1/20).  Holm's
     adjustment over the table's comparisons can only raise p further."""
-    if min(n_early, n_standard) < settings.min_samples:
+    if min(n_early, n_standard) < settings.interval_samples:
         return False
     return attainable_p(n_early, n_standard) < settings.alpha
 
@@ -176,6 +186,11 @@ def too_few_reason(n_early: int, n_standard: int, settings: ClaimSettings) -> st
     """Why a comparison of these sizes has no verdict (for :func:`verdict_possible` False)."""
     if min(n_early, n_standard) < settings.min_samples:
         return f"too few samples (need {settings.min_samples} per side)"
+    if min(n_early, n_standard) < settings.interval_samples:
+        return (
+            f"too few samples (need {MIN_INTERVAL_SAMPLES} per side for a bootstrap interval: "
+            f"one sample's resamples are all that value)"
+        )
     return (
         f"too few samples (with {n_early} and {n_standard} the exact one-sided Mann-Whitney p "
         f"is at least {attainable_p(n_early, n_standard):.3g}, never below alpha "

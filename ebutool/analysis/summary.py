@@ -20,7 +20,6 @@ from ebutool.analysis.claim import (
 )
 from ebutool.analysis.claim_stats import (
     DEFAULT_SETTINGS,
-    MIN_CLAIM_SAMPLES,
     ClaimSettings,
     bootstrap_medians,
     percentile_interval,
@@ -49,7 +48,8 @@ COUNTING_RULE = (
 
 def _stats(values: pd.Series, settings: ClaimSettings) -> dict:
     """n, median, its bootstrap interval (only from ``settings.min_samples`` samples
-    on: below that the interval is degenerate), mean and p95 of ``values``."""
+    on, and never from one: below that the interval is degenerate), mean and p95 of
+    ``values``."""
     import pandas as pd
 
     v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
@@ -59,7 +59,7 @@ def _stats(values: pd.Series, settings: ClaimSettings) -> dict:
         return out
     out.update(median_ms=float(np.median(v)), mean_ms=float(np.mean(v)))
     out["p95_ms"] = float(np.percentile(v, 95))
-    if len(v) >= settings.min_samples:
+    if len(v) >= settings.interval_samples:  # (never from one value: [v, v])
         rng = np.random.default_rng(settings.seed)
         boot = bootstrap_medians(v, settings.resamples, rng)
         low, high = percentile_interval(boot, settings.confidence)
@@ -153,11 +153,38 @@ def exclusion_statement(df: pd.DataFrame) -> str:
     counts = exclusion_counts(df)
     left = sum(counts.values())
     why = ", ".join(f"{k} {v}" for k, v in counts.items())
+    apart = _other_views(df)
     return (
         f"Statistics over {len(df) - left} of {len(df)} episodes"
         + (f"; left out: {why}" if left else "")
-        + f" ({COUNTING_RULE})."
+        + f" ({COUNTING_RULE})"
+        + (f"; latencies of other vantage points not pooled: {apart}" if apart else "")
+        + "."
     )
+
+
+def _other_views(df: pd.DataFrame) -> str:
+    """The counted episodes of vantage points other than the MN's (or merged) that
+    carry a latency (observed or predicted), per vantage ("ha 16 episodes"): what the
+    statistics leave out.  ebutool's own tables leave those columns empty there; a
+    table made by hand may not."""
+    import pandas as pd
+
+    cols = [f"{q}_ms" for q in (*OBSERVED, *PREDICTED) if f"{q}_ms" in df.columns]
+    if not cols or not len(df):
+        return ""
+    mn_view = mn_view_mask(df)
+    if mn_view.all():  # (the MN's or merged views only: nothing copied)
+        return ""
+    rows = ~mn_view & counted_mask(df).to_numpy()
+    apart = df[rows]
+    carry = apart[cols].apply(pd.to_numeric, errors="coerce").notna().any(axis=1).to_numpy()
+    if not carry.any():
+        return ""
+    vantage = apart["vantage"][carry].astype(object)
+    counts = vantage.where(vantage.notna(), "unknown").astype(str).replace("", "unknown")
+    counts = counts.value_counts(sort=False)
+    return ", ".join(f"{v} {n} episode{'s' * (n != 1)}" for v, n in counts.items())
 
 
 COMPARED = ("early", "standard")  # kinds the claim compares: always with an "all" margin
@@ -218,15 +245,25 @@ def _groups(df: pd.DataFrame):
             yield kind, ALL, of_kind
 
 
-def _group_rows(kind: str, mode: str, df: pd.DataFrame, rows, use, settings) -> list:
-    """The summary rows of one group: ``rows`` its mask, ``use`` the counted ones'.  Only
-    the counted cells of one latency column at a time are copied."""
+def mn_view_mask(df: pd.DataFrame) -> np.ndarray:
+    """Per row: whether its latencies are the MN's, so may be pooled: the MN's view or a
+    merged one (:data:`CLAIM_VANTAGES`) when the table has a ``vantage`` column, every
+    row when it has none.  The same rows as the claim's (``claim.claim_rows``)."""
+    if "vantage" not in df.columns:
+        return np.ones(len(df), dtype=bool)
+    return df["vantage"].isin(CLAIM_VANTAGES).to_numpy(dtype=bool)
+
+
+def _group_rows(kind: str, mode: str, df: pd.DataFrame, rows, use, pooled, settings) -> list:
+    """The summary rows of one group: ``rows`` its mask, ``use`` the counted ones',
+    ``pooled`` the counted ones of the MN's or merged views (their latencies are the
+    statistics').  Only the pooled cells of one latency column at a time are copied."""
     import pandas as pd
 
     out = []
     for source, names in (("observed", OBSERVED), ("predicted", PREDICTED)):
         for name in names:
-            col = df[f"{name}_ms"][use] if f"{name}_ms" in df else pd.Series(dtype=float)
+            col = df[f"{name}_ms"][pooled] if f"{name}_ms" in df else pd.Series(dtype=float)
             out.append(
                 {
                     "kind": kind,
@@ -251,7 +288,8 @@ def summarize(
 ) -> pd.DataFrame:
     """Per kind x mode (and per kind over all modes, mode "all"): the episode count,
     how many of them are ``counted`` (:func:`exclusion_reasons`: quality ok and
-    complete) and, over the counted ones, for each observed and predicted latency its
+    complete) and, over the counted ones of the MN's or merged views
+    (:func:`mn_view_mask`: the claim's rows), for each observed and predicted latency its
     sample count, median with its 95% bootstrap interval, mean and 95th percentile in
     ms.  Early and early_fallback rows of observed latencies of one mode carry
     ``ratio_to_standard`` (their median / the standard median of the same mode); early
@@ -265,8 +303,10 @@ def summarize(
     df = df.reset_index(drop=True)  # concatenated tables may repeat index labels
     rows: list[dict] = []
     counted = counted_mask(df).to_numpy()
+    pooled = counted & mn_view_mask(df)
     for kind, mode, of_group in _groups(df):
-        rows.extend(_group_rows(kind, mode, df, of_group, of_group & counted, settings))
+        use = of_group & counted
+        rows.extend(_group_rows(kind, mode, df, of_group, use, of_group & pooled, settings))
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     for col in CLAIM_COLUMNS:
         out[col] = out[col].astype(object)
@@ -288,9 +328,15 @@ def _row(out: pd.DataFrame, kind: str, mode: object, quantity: object) -> pd.Ser
     return rows.iloc[0] if len(rows) else None
 
 
+# Group labels that are not one mode: the margin over every mode, the MN's mode that its
+# view could not tell, and a mode not observable at the vantage point; each may hold
+# conservative and optimistic episodes, so an early/standard ratio there mixes modes
+NOT_ONE_MODE = (ALL, "unknown", NOT_OBSERVED)
+
+
 def _ratios(out: pd.DataFrame) -> None:
     """Early (and early_fallback) median / standard median for each observed latency,
-    same mode only; the "all" margins mix modes and get no ratio."""
+    same mode only; the groups of :data:`NOT_ONE_MODE` mix modes and get no ratio."""
     for at, kind, mode, quantity, source, n, median in zip(
         out.index,
         out["kind"],
@@ -301,7 +347,7 @@ def _ratios(out: pd.DataFrame) -> None:
         out["median_ms"],
         strict=True,
     ):
-        if kind not in ("early", "early_fallback") or source != "observed" or mode == ALL:
+        if kind not in ("early", "early_fallback") or source != "observed" or mode in NOT_ONE_MODE:
             continue
         ref = _row(out, "standard", mode, quantity)
         if ref is not None and n and ref["n"] and ref["median_ms"] > 0:
@@ -312,9 +358,7 @@ def _claimable(df: pd.DataFrame) -> np.ndarray:
     """The rows claim_cells can use (the claim modes' early and standard episodes of the
     MN's or merged views): only these are copied for it."""
     rows = df["kind"].isin(("early", "standard")) & df["mode"].isin(CLAIM_MODES)
-    if "vantage" in df.columns:
-        rows &= df["vantage"].isin(CLAIM_VANTAGES)
-    return rows.to_numpy(dtype=bool)
+    return rows.to_numpy(dtype=bool) & mn_view_mask(df)
 
 
 def _claims(out: pd.DataFrame, counted: pd.DataFrame, settings: ClaimSettings) -> None:
@@ -333,41 +377,73 @@ def counterfactual_ratios(df: pd.DataFrame) -> dict[str, tuple[int, float | None
     It does not hold the network constant: RTT_HA and RTT_RO were measured at the new
     address, but RTT_BT is the home test the early MN ran from its previous address
     before the handover (a standard MN would have run it through the new tunnel), see
-    the ``rtt_bt_basis`` column.  Only counted episodes (:data:`COUNTING_RULE`) of a
-    known mode enter."""
+    the ``rtt_bt_basis`` column.  Only counted episodes (:data:`COUNTING_RULE`) of the
+    MN's or merged views (:func:`mn_view_mask`) of a claim mode enter."""
+    return {
+        q: (len(r), float(np.median(r)) if r else None)
+        for q, r in counterfactual_samples(df).items()
+    }
+
+
+def counterfactual_samples(df: pd.DataFrame) -> dict[str, list[float]]:
+    """The ratios :func:`counterfactual_ratios` takes the median of, per observed quantity."""
     import pandas as pd
 
-    out: dict[str, tuple[int, float | None]] = {}
-    early = df[(df["kind"] == "early") & counted_mask(df)] if len(df) else df
+    out: dict[str, list[float]] = {}
+    if len(df):  # the summary's population: counted, of the MN's or merged views
+        df = df[(df["kind"] == "early").to_numpy(dtype=bool) & mn_view_mask(df)]
+    early = df[counted_mask(df)] if len(df) else df
     for q in OBSERVED:
-        ratios = []
+        ratios: list[float] = []
+        out[q] = ratios
+        if f"{q}_ms" not in early.columns:  # (a hand-made table without it)
+            continue
         for row in early.itertuples(index=False):
             mode = str(row.mode)
             name = predicting_formula("standard", q, mode) if mode in CLAIM_MODES else None
             obs = getattr(row, f"{q}_ms")
-            ref = getattr(row, f"{name}_ms") if name else None
+            ref = getattr(row, f"{name}_ms", None) if name else None
             if name and pd.notna(obs) and pd.notna(ref) and ref > 0:
                 ratios.append(float(obs) / float(ref))
-        out[q] = (len(ratios), float(np.median(ratios)) if ratios else None)
     return out
 
 
-def counterfactual_statement(df: pd.DataFrame, min_claim_samples: int = MIN_CLAIM_SAMPLES) -> str:
-    """One line per observed latency: early observed vs standard predicted, same RTTs."""
+def counterfactual_statement(
+    df: pd.DataFrame,
+    min_claim_samples: int | None = None,
+    settings: ClaimSettings = DEFAULT_SETTINGS,
+) -> str:
+    """One line per observed latency: early observed vs standard predicted, same RTTs:
+    the median ratio, its bootstrap interval (the summary's: ``settings``) and a verdict
+    only where that interval lies on one side of :data:`CLAIM_RATIO` (a median alone,
+    of 3 ratios 0.1, 0.45, 0.9, said "within")."""
+    if min_claim_samples is not None:
+        settings = replace(settings, min_samples=min_claim_samples)
     lines: list[str] = []
-    for q, (n, med) in counterfactual_ratios(df).items():
+    for q, ratios in counterfactual_samples(df).items():
         label = q.replace("_", " ")
-        if med is None:
+        if not ratios:
             lines.append(f"{label}: no early episode with a measured latency and RTTs (n=0)")
             continue
-        lines.append(
+        head = (
             f"{label}: early observed / standard predicted from the same episode's RTTs "
             f"(RTT_BT from the home test at the previous address, not the new one), "
-            f"median {med:.3f} (n={n}): "
-            + (
-                f"too few samples (need {min_claim_samples})"
-                if n < min_claim_samples
-                else f"{'within' if med <= CLAIM_RATIO else 'above'} the claimed {CLAIM_RATIO:g}"
-            )
+            f"median {float(np.median(ratios)):.3f} (n={len(ratios)}): "
         )
+        lines.append(head + _counterfactual_verdict(ratios, settings))
     return "\n".join(lines)
+
+
+def _counterfactual_verdict(ratios: list[float], settings: ClaimSettings) -> str:
+    if len(ratios) < settings.interval_samples:
+        return f"too few samples (need {settings.interval_samples})"
+    rng = np.random.default_rng(settings.seed)
+    low, high = percentile_interval(
+        bootstrap_medians(np.asarray(ratios), settings.resamples, rng), settings.confidence
+    )
+    interval = f"{settings.confidence:.0%} interval [{low:.3f}, {high:.3f}]"
+    if high <= CLAIM_RATIO:
+        return f"within the claimed {CLAIM_RATIO:g} ({interval})"
+    if low > CLAIM_RATIO:
+        return f"above the claimed {CLAIM_RATIO:g} ({interval})"
+    return f"undecided: its {interval} spans the claimed {CLAIM_RATIO:g}"

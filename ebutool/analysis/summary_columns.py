@@ -19,7 +19,11 @@ _BOOT = (
     f"{BOOTSTRAP_SEED}, `--bootstrap-seed`)"
 )
 _EARLY = "early rows of the conservative and optimistic modes, observed latencies only:"
-_ENOUGH = f"with at least `--min-claim-samples` ({MIN_CLAIM_SAMPLES}) samples per side, else empty"
+_ENOUGH = (
+    f"where the comparison was tested: at least `--min-claim-samples` ({MIN_CLAIM_SAMPLES}) "
+    "samples per side (never one) and sides the exact test can take below alpha (3 and 3 "
+    "cannot: p >= 1/20), else empty"
+)
 
 # name -> (dtype, unit, meaning)
 SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
@@ -50,13 +54,19 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
         "empty for a group with nothing to measure",
     ),
     "source": ("object", "text", "`observed` or `predicted`"),
-    "n": ("Int64", "count", "samples of the quantity (counted episodes where it is not missing)"),
+    "n": (
+        "Int64",
+        "count",
+        "samples of the quantity: counted episodes of the MN's view or of merged views "
+        "(`vantage` `mn` or `multi`, when the table has the column; the claim's rows) where "
+        "it is not missing; other vantage points' latencies are not the MN's and never pooled",
+    ),
     "median_ms": ("float64", "ms", "median of the samples"),
     "median_ci_low_ms": (
         "float64",
         "ms",
         f"lower bound of the median's {_BOOT}; with at least `--min-claim-samples` "
-        f"({MIN_CLAIM_SAMPLES}) samples, else empty",
+        f"({MIN_CLAIM_SAMPLES}) samples (never from one), else empty",
     ),
     "median_ci_high_ms": ("float64", "ms", "upper bound of that interval"),
     "mean_ms": ("float64", "ms", "mean of the samples"),
@@ -65,7 +75,8 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
         "float64",
         "ratio",
         "early and early_fallback rows of one mode, observed latencies: their median / the "
-        "standard median of the same mode; empty on `all` rows",
+        "standard median of the same mode (empty when that median is 0); empty on `all`, "
+        "`unknown` and `not_observable` rows, which may mix modes",
     ),
     "ratio_ci_low": (
         "float64",
@@ -133,7 +144,8 @@ SUMMARY_COLUMN_DOCS: dict[str, tuple[Dtype, str, str]] = {
         "object",
         "verdict",
         "'about one round-trip time sooner': `supported`, `not supported`, `too few samples`, "
-        "`undetermined` (no sample, or RTT_RO unknown)",
+        "`undetermined` (no sample, or the median RTT_RO unknown or 0 ms, or "
+        "`--claim-tolerance` 1: one RTT x (1 - tolerance) of 0 asks for no difference)",
     ),
 }
 

@@ -40,7 +40,7 @@ from ebutool.analysis import source_labels
 # Which formula predicts an episode's latency: one mapping, in ebutool.analysis.formulas.
 from ebutool.analysis.claim import OBSERVED
 from ebutool.analysis.formulas import FORMULAS, PROCEDURE_OF_KIND, predicting_formula
-from ebutool.analysis.summary import counted_mask, group_labels
+from ebutool.analysis.summary import counted_mask, group_labels, mn_view_mask
 from ebutool.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -278,15 +278,18 @@ def latency_samples(episodes: pd.DataFrame, by: str | Sequence[str] = "file") ->
     ``send`` and ``receive``: what :func:`ebutool.report.plots.distribution_figure` draws.
     Groups: :func:`figure_columns` (``by`` and mode), labelled "value, value", file
     names shortened (:func:`short_names`), an empty kind or mode "not_observable" as in the
-    summary.  Only the episodes the summary counts
-    (quality ok, complete: :func:`ebutool.analysis.summary.counted_mask`); missing
-    values are left out (so n differs between series)."""
+    summary.  Only the episodes whose latencies the summary pools (quality ok,
+    complete: :func:`ebutool.analysis.summary.counted_mask`; of the MN's or merged views:
+    :func:`ebutool.analysis.summary.mn_view_mask`); missing values are left out (so n
+    differs between series)."""
     cols = figure_columns(by)
     out: dict = {"send": {}, "receive": {}}
     for c in cols:
         if c not in episodes.columns:
             raise UsageError(f"--by {c}: the episodes have no {c!r} column")
-    counted = episodes[counted_mask(episodes)] if len(episodes) else episodes
+    if len(episodes):
+        episodes = episodes[counted_mask(episodes).to_numpy() & mn_view_mask(episodes)]
+    counted = episodes
     # an empty kind or mode is the group "not_observable", as in the summary (not "-")
     labelled = {c: group_labels(counted[c]) for c in ("kind", "mode") if c in cols}
     if labelled:

@@ -137,7 +137,8 @@ def test_with_ties_the_p_is_the_exact_tests_and_the_reason_names_the_floor():
 
 def test_the_mn_views_reason_names_both_bounds():
     # 3 and 3 in the MN's view (no verdict: p >= 1/20) and 3 and 3 from a CN: the summary's
-    # n is 6 and 6, and the line said only "need 3 per side", which the MN's view had
+    # n was 6 and 6 (every vantage pooled), and the line said only "need 3 per side",
+    # which the MN's view had; the summary now pools the MN's view only, as the claim
     rows = []
     for vantage in ("mn", "cn"):
         for kind, base in (("early", 10.0), ("standard", 100.0)):
@@ -153,5 +154,24 @@ def test_the_mn_views_reason_names_both_bounds():
     s = summarize(pd.DataFrame(rows))
     assert _cell(s, "conservative", "send_latency")["claim"] == "too few samples"
     (line,) = [x for x in claim_statement(s).splitlines() if "send latency, conservative" in x]
-    assert "(early n=6, standard n=6)" in line
-    assert "exact one-sided Mann-Whitney p to go below alpha 0.05" in line
+    assert "(early n=3, standard n=3)" in line
+    assert "with 3 and 3 the exact one-sided Mann-Whitney p is at least 0.05" in line
+
+
+def test_holms_floor_is_per_comparison():
+    # conservative 20 and 20 (smallest p 1/C(40, 20)), optimistic 3 and 4 (1/35), send and
+    # receive: four comparisons.  The table-wide floor 4 / C(40, 20) is far below alpha,
+    # but an optimistic comparison, even at its smallest p, is ranked after both
+    # conservative ones: Holm gives it max(2 x 1/35, 1 x 1/35) = 2/35 = 0.057 >= 0.05,
+    # so no data of these sizes could support it: "too few samples", not "not supported"
+    df = pd.concat([_table(20, 20), _table(3, 4, modes=("optimistic",))], ignore_index=True)
+    s = summarize(df)
+    for q in ("send_latency", "recv_latency"):
+        opt = _cell(s, "optimistic", q)
+        assert opt["p_value"] == pytest.approx(1 / 35)
+        assert opt["p_holm"] == pytest.approx(2 / 35)
+        assert opt["claim"] == opt["claim_rtt_sooner"] == "too few samples"
+        assert _cell(s, "conservative", q)["claim"] == "supported"
+    text = claim_statement(s)
+    assert "is not supported" not in text
+    assert "Holm's adjustment keeps even the smallest p an exact test" in text

@@ -219,8 +219,9 @@ def test_quality_and_vantage_decide_what_enters():
     ha = episodes("optimistic", [900.0] * 8, [1.0] * 8, quality="ok", vantage="ha")
     s = summarize(pd.concat([ok, bad, ha], ignore_index=True))
     r = early_row(s, "optimistic", "send_latency")
-    # the HA's rows enter the per-kind statistics but never the claim
-    assert (r["episodes"], r["counted"]) == (19, 16)
+    # the HA's rows are counted episodes, but their latencies enter neither the
+    # per-kind statistics nor the claim
+    assert (r["episodes"], r["counted"], r["n"]) == (19, 16, 8)
     assert r["claim"] == "supported" and r["ratio_ci_high"] == pytest.approx(0.1)
 
 

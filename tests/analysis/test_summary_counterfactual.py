@@ -115,3 +115,36 @@ def test_only_counted_episodes_enter():
         ignore_index=True,
     )
     assert counterfactual_ratios(df) == counterfactual_ratios(_episodes())
+
+
+def _send_ratios(ratios: list[float]) -> pd.DataFrame:
+    # early conservative, send latency r x 100 ms against std_send_conserv 100 ms
+    return pd.DataFrame(
+        [
+            dict(
+                kind="early",
+                mode="conservative",
+                send_latency_ms=100.0 * r,
+                std_send_conserv_ms=100.0,
+            )
+            for r in ratios
+        ]
+    )
+
+
+def test_a_median_whose_interval_spans_the_claim_is_no_verdict():
+    # ratios 0.1, 0.45, 0.9: median 0.45 was "within the claimed 0.5".  A resampled median
+    # of three values is 0.1 whenever two draws or more are 0.1: 7/27 = 0.26 of the
+    # resamples, so the 2.5th percentile is 0.1, and likewise the 97.5th is 0.9: the
+    # 95% interval [0.1, 0.9] holds both sides of 0.5
+    text = counterfactual_statement(_send_ratios([0.1, 0.45, 0.9]))
+    assert "median 0.450 (n=3)" in text
+    assert "within the claimed" not in text
+    assert "undecided: its 95% interval [0.100, 0.900] spans the claimed 0.5" in text
+
+
+def test_an_interval_on_one_side_gives_the_verdict():
+    within = counterfactual_statement(_send_ratios([0.1, 0.2, 0.3]))
+    assert "median 0.200 (n=3): within the claimed 0.5 (95% interval [0.100, 0.300])" in within
+    above = counterfactual_statement(_send_ratios([0.6, 0.7, 0.8]))
+    assert "median 0.700 (n=3): above the claimed 0.5 (95% interval [0.600, 0.800])" in above

@@ -262,3 +262,20 @@ def test_cli_compare_without_matplotlib(no_matplotlib, tmp_path):
     result = run_cli("compare", STANDARD, EARLY, "-f", "csv", "-q")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("file,kind,mode,")
+
+
+def test_latency_samples_take_the_summarys_rows():
+    # a hand-made table whose HA rows carry latencies: the summary pools the MN's view
+    # only (summary.mn_view_mask), the figure drawn beside it drew the HA's 999 ms too
+    df = _episodes().assign(vantage="mn")
+    ha = _ep("a.pcap", "standard", "conservative", 999.0, 999.0)
+    df = pd.concat([df, pd.DataFrame([dict(ha, vantage="ha")])], ignore_index=True)
+    s = latency_samples(df, "file")
+    a = "a, conservative"
+    assert s["send"][a]["observed"] == [100.0, 140.0, 120.0]
+    assert s["receive"][a]["observed"] == [90.0, 110.0]
+    summary = compare_table(df, "file")
+    row = _row(
+        summary, file="a.pcap", kind="standard", mode="conservative", quantity="send_latency"
+    )
+    assert row["n"] == len(s["send"][a]["observed"])

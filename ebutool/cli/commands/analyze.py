@@ -518,7 +518,7 @@ def _stderr_report(
         err(exclusion_statement(df))
         for line in claim_statement(summary, settings=settings).splitlines():
             err(line)
-        for line in counterfactual_statement(df, settings.min_samples).splitlines():
+        for line in counterfactual_statement(df, settings=settings).splitlines():
             err(line)
 
 

@@ -112,9 +112,7 @@ def of_every_episode(df: pd.DataFrame, names: list[str], options: ReportOptions)
         "claim_text": claim_statement(summary, settings=settings),
         "exclusions": exclusion_counts(df) if len(df) else {},
         "exclusion_text": exclusion_statement(df) if len(df) else "No episode.",
-        "counterfactual_text": (
-            counterfactual_statement(df, settings.min_samples) if len(df) else ""
-        ),
+        "counterfactual_text": (counterfactual_statement(df, settings=settings) if len(df) else ""),
         "compare": compare,
         "figures": figure_svgs(df, options.by if compare is not None else None),
         "record": how_made(names, options, df, compared=compare is not None),
