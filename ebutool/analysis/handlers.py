@@ -321,6 +321,7 @@ class MessageHandlers:
             ba = cut_type(rec) == C.MH_BA
             if ho.ha_cut_reply_ts is None:
                 ho.ha_cut_reply_ts = rec.ts_ns
+            ho.ha_cut_last_ts = rec.ts_ns
             ho.ha_cut_notes = with_added(ho.ha_cut_notes, HA_BA_CUT_NOTE if ba else HA_MH_CUT_NOTE)
             if len(ho.ha_steps) < MAX_STEPS:
                 label = "BA" if ba else msg
@@ -344,19 +345,19 @@ class MessageHandlers:
         if mh_type == C.MH_COT and ep.cotis:
             # a CoT cut inside its fixed fields: a CoTI was answered (cot_cut_off)
             ep.notes = with_added(ep.notes, COT_CUT_NOTE)
-            if ep.cut_any_ts is None:
-                ep.cut_any_ts = rec.ts_ns
+            ep.cut_any_ts = rec.ts_ns
             return "CoT"
         if mh_type == C.MH_BA and (ep.bus or ep.ebus):
             ep.notes = with_added(ep.notes, BA_CUT_NOTE)
         elif mh_type is None and (ep.cotis or ep.bus or ep.ebus):
             ep.notes = with_added(ep.notes, MH_CUT_NOTE)
-            if ep.cut_any_ts is None:
-                ep.cut_any_ts = rec.ts_ns
+            ep.cut_any_ts = ep.cut_mh_ts = rec.ts_ns
         else:
             return None
+        # (every cut reply counts: the first for the mode, the last for what it may answer)
         if ep.cut_reply_ts is None:
             ep.cut_reply_ts = rec.ts_ns
+        ep.cut_reply_last_ts = rec.ts_ns
         return "BA" if mh_type == C.MH_BA else None
 
     def _began_before_capture(self, ho: Handover, coa: str) -> bool:

@@ -171,13 +171,19 @@ class CNState:
     t0_ns: int | None = None  # an event of its own (a deregistration from the care-of
     # address, after the handover's binding): its own time, not the handover's
     # When the first BA from the CN arrived that the capture cut inside its fixed fields
-    # (no status or sequence to read): an answer of unknown content (BA_CUT_NOTE)
+    # (no status or sequence to read): an answer of unknown content (BA_CUT_NOTE).  The
+    # first sets the mode (an MN that sent after it may have waited for it); the last
+    # (cut_reply_last_ts) may answer every update sent before it
     cut_reply_ts: int | None = None
-    # when the first message from the CN arrived that may answer a CoTI but was cut: of
+    cut_reply_last_ts: int | None = None
+    # when the last message from the CN arrived that may answer a CoTI but was cut: of
     # unknown type, cut before its MH type (MH_CUT_NOTE: the answer, maybe, to any request
-    # sent before it, so it sets cut_reply_ts too, when that is still None: it may be a
-    # BA), or a CoT cut inside its fixed fields (COT_CUT_NOTE)
+    # sent before it, so it sets cut_reply_ts too: it may be a BA), or a CoT cut inside
+    # its fixed fields (COT_CUT_NOTE)
     cut_any_ts: int | None = None
+    # when the last message from the CN cut before its MH type arrived (MH_CUT_NOTE): it
+    # may be the HoT, tunnelled
+    cut_mh_ts: int | None = None
     # the sequence numbers of its EBUs (care-of index 0) whose MAC the capture cut, so
     # that their class is ambiguous (INDEX0_AMBIGUOUS_NOTE) until an answer shows the CN
     # took them for EBUs: an EBA of the draft's own MH type, or one MACed with Kbm_early
@@ -252,7 +258,9 @@ class Handover:
     event_late: bool = False
     # when the first BA from the HA arrived that the capture cut inside its fixed fields
     # (HA_BA_CUT_NOTE): an answer to the home registration whose status is not captured
+    # (the first sets the mode; the last, ha_cut_last_ts, may answer every BU before it)
     ha_cut_reply_ts: int | None = None
+    ha_cut_last_ts: int | None = None
     ha_cut_notes: set[str] | None = None  # HA_BA_CUT_NOTE, HA_MH_CUT_NOTE (with_added)
 
     def all_cns(self) -> list[CNState]:
