@@ -331,11 +331,10 @@ class MessageHandlers:
             ep = ho.cns.get(res.peer)
             if ep is not None:
                 if m is None and role == "CN":
-                    msg = self._cut_reply(rec, ep) or msg
+                    msg = self._cut_reply(rec, res, ep) or msg
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
 
-    @staticmethod
-    def _cut_reply(rec: Record, ep: CNState) -> str | None:
+    def _cut_reply(self, rec: Record, res: Resolved, ep: CNState) -> str | None:
         """A message from the CN the reader could not decode, after the episode's
         requests: its BA cut inside its fixed fields ("BA": an answer whose status and
         sequence are not in the capture, ba_cut_off), its CoT likewise ("CoT",
@@ -346,6 +345,7 @@ class MessageHandlers:
             # a CoT cut inside its fixed fields: a CoTI was answered (cot_cut_off)
             ep.notes = with_added(ep.notes, COT_CUT_NOTE)
             ep.cut_any_ts = rec.ts_ns
+            self._pair_cut_cot(rec, res, ep)
             return "CoT"
         if mh_type == C.MH_BA and (ep.bus or ep.ebus):
             ep.notes = with_added(ep.notes, BA_CUT_NOTE)
@@ -359,6 +359,26 @@ class MessageHandlers:
             ep.cut_reply_ts = rec.ts_ns
         ep.cut_reply_last_ts = rec.ts_ns
         return "BA" if mh_type == C.MH_BA else None
+
+    def _pair_cut_cot(self, rec: Record, res: Resolved, ep: CNState) -> None:
+        """A CoT cut inside its fixed fields (its cookie unread) answers the CoTI of
+        ``ep`` it can only answer: the one CoTI from its destination to its CN still open
+        (in the capture), sent before it.  That CoTI takes the CoT's arrival as its reply
+        (an RTT_RO sample when it went once, Karn's rule); its nonce index stays unread,
+        and it stays open for the whole CoT, should a copy come.  With two or more open
+        (or none), which one it answered is unknown: none is paired (cot_cut_off says it)."""
+        open_here = [
+            ex
+            for (coa, cn, _), (_, ex) in self.coti_index.items()
+            if coa == res.coa and cn == res.peer and not ex.answered
+        ]
+        if len(open_here) != 1:
+            return
+        ex = open_here[0]
+        if ex.first_ts is None or ex.first_ts > rec.ts_ns:
+            return
+        if any(e is ex for e in ep.cotis.values()):
+            ex.answer(rec.ts_ns, rec.frame)
 
     def _began_before_capture(self, ho: Handover, coa: str) -> bool:
         """An orphan reply to ``coa`` in handover ``ho``: True when the capture began
