@@ -23,7 +23,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
-from ebutool.analysis.handlers import MessageHandlers, cut_type
+from ebutool.analysis.cut_messages import cut_ba, cut_type
+from ebutool.analysis.handlers import MessageHandlers
 from ebutool.analysis.state import (
     EVICTED_NOTE,
     INDEX0_AMBIGUOUS_NOTE,
@@ -112,8 +113,13 @@ class Reconstructor(MessageHandlers):
         elif item.mh is None and item.msg == "data":
             if item.proto in MH_NEXT_HEADERS:
                 # A Mobility Header the reader could not decode (cut inside its fixed
-                # fields): signalling, never the first route-optimised data of a latency
-                self._record(replace(item, msg="other"))
+                # fields): signalling, never the first route-optimised data of a latency;
+                # a BA cut in its Lifetime still shows its status and sequence number
+                ba = cut_ba(item)
+                if ba is None:
+                    self._record(replace(item, msg="other"))
+                else:
+                    self._record(replace(item, msg="BA", mh=ba))
             else:
                 self._data(item)  # most records: no verdict, no note (one call less here)
         else:

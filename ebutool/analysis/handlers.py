@@ -9,6 +9,7 @@ inside the handover does it open an episode (flagged capture_started_mid_episode
 from __future__ import annotations
 
 from ebutool.analysis.addressing import AddressBook, Resolved
+from ebutool.analysis.cut_messages import cut_type
 from ebutool.analysis.state import (
     BA_CUT_NOTE,
     COT_CUT_NOTE,
@@ -487,11 +488,3 @@ def _out_of_window(ba: BindingAcknowledgement, *tables: dict[int, Exchange]) -> 
 
 
 _MAY_BE_BA = (C.MH_BA, None)
-
-
-def cut_type(rec: Record) -> int | None:
-    """The MH type of a Mobility Header the reader could not decode (``mh`` None), as
-    its octets the capture cut show it; None when they do not reach it (or a trace
-    record of one came without its octets)."""
-    wire = rec.mh_wire
-    return wire[C.MH_TYPE_AT] if wire is not None and len(wire) > C.MH_TYPE_AT else None

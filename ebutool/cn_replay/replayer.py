@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from ebutool.analysis.handlers import MAX_OPEN_COTIS, cut_type
+from ebutool.analysis.cut_messages import cut_type
+from ebutool.analysis.handlers import MAX_OPEN_COTIS
 from ebutool.cn_replay.binding_cache import (
     ANY_NONCE_STATUS,
     NONCE_STATUSES,
