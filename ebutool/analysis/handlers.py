@@ -18,7 +18,9 @@ from ebutool.analysis.state import (
     MAX_EXCHANGES,
     MAX_STEPS,
     MH_CUT_NOTE,
+    UPDATE_CUT_NOTE,
     UPDATE_NOT_CAPTURED,
+    UPDATE_NOTES,
     CNState,
     Exchange,
     Handover,
@@ -106,6 +108,14 @@ class MessageHandlers:
             self._home_test_init(rec, res, mst)
         else:  # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
+            if m is None and role == "CN" and not res.tunnelled and cut_type(rec) in _MAY_BE_BU:
+                # A message the capture cut before it could be read, sent from the care-of
+                # address as a BU is (a HoTI comes tunnelled): the episode's update, maybe
+                # (update_cut_off; not after its binding is done: a refresh's, then)
+                if ep is None or not ep.complete:
+                    ep = self._cn(ho, res.peer)
+                    ep.notes = with_added(ep.notes, UPDATE_CUT_NOTE)
+                    ep.last_up_ts = rec.ts_ns
             if ep is not None:
                 # (an undecodable MH, mh None, is no unknown MH type a BE could answer)
                 if ep.be_cause_other is None and rec.mh is not None:
@@ -251,7 +261,7 @@ class MessageHandlers:
             ep = ho.cns.get(res.peer)
             if res.tunnelled:  # HA-tunnelled data is not route-optimised
                 return
-            if ep is None or not (ep.bus or ep.ebus or UPDATE_NOT_CAPTURED in (ep.notes or ())):
+            if ep is None or not (ep.bus or ep.ebus or not UPDATE_NOTES.isdisjoint(ep.notes or ())):
                 # The CN already has a binding for this address, before any (E)BU: a
                 # refresh, not a handover (the capture began after the move).
                 if ep is not None:
@@ -466,9 +476,11 @@ class MessageHandlers:
                     # The CN answered an update sent from this address that the capture
                     # lost, the episode's only one: it says so (kind and mode unknown,
                     # quality incomplete), and the CN's route-optimised data that follows
-                    # is this binding's, not a refresh of an older one.
+                    # is this binding's, not a refresh of an older one.  (One it cut,
+                    # update_cut_off, says so already.)
                     ep = self._cn(ho, res.peer)
-                    ep.notes = with_added(ep.notes, UPDATE_NOT_CAPTURED)
+                    if UPDATE_CUT_NOTE not in (ep.notes or ()):
+                        ep.notes = with_added(ep.notes, UPDATE_NOT_CAPTURED)
                 return
             ep = self._cn(ho, res.peer)
             ex, label = ep.bus.setdefault(seq, Exchange(coa=ho.coa)), "BA"
@@ -488,3 +500,4 @@ def _out_of_window(ba: BindingAcknowledgement, *tables: dict[int, Exchange]) -> 
 
 
 _MAY_BE_BA = (C.MH_BA, None)
+_MAY_BE_BU = (C.MH_BU, None)

@@ -29,6 +29,12 @@ EVICTED_NOTE = "state_evicted"  # the episode's state was evicted (ebutool.core.
 # The CN acknowledged an update from the handover's address that the capture lost: a BU
 # or an EBU (a BA and an EBA look alike), so the episode's kind and mode cannot be told
 UPDATE_NOT_CAPTURED = "cn_update_not_captured"
+# A message from the MN to the CN (from the care-of address, not tunnelled) that the
+# capture cut before it could be read, its MH type BU or not in the capture: it may be
+# the episode's update (BU or EBU), which the capture does not show
+UPDATE_CUT_NOTE = "update_cut_off"
+# either: an update the capture does not show (mode unknown, the CN's data no refresh)
+UPDATE_NOTES = frozenset((UPDATE_NOT_CAPTURED, UPDATE_CUT_NOTE))
 # A BA from the CN that the capture (its snaplen) cut inside the BA's fixed fields: the CN
 # answered, but whether it accepted, and which update it answered, is not in the capture
 BA_CUT_NOTE = "ba_cut_off"
