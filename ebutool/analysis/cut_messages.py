@@ -6,10 +6,12 @@ cut fell in its Lifetime (docs/analysis.md, the ``*_cut_off`` diagnoses)."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Collection
+from dataclasses import replace
 
 from ebutool.core import constants as C
-from ebutool.records.record import Record
-from ebutool.wire.mh.messages import BindingAcknowledgement
+from ebutool.records.record import MSG_DATA, Record
+from ebutool.wire.mh.messages import BindingAcknowledgement, OtherMobilityMessage
 
 
 def cut_type(rec: Record) -> int | None:
@@ -48,3 +50,23 @@ def cut_ba(rec: Record) -> BindingAcknowledgement | None:
         flags=flags,
         sequence=seq,
     )
+
+
+def as_cut_ba(rec: Record, eba_types: Collection[int]) -> Record | None:
+    """A message of the draft's own EBA type (``--eba-mh-type``, read with the BA layout)
+    that the capture cut before that layout could read it (``mh`` None, or an ``other``
+    message cut short): the record as a cut BA's, its captured octets' type octet read
+    as the BA's (a copy: the record's own ``mh_wire`` is untouched), ``mh`` None, so
+    that :func:`cut_ba` and :func:`cut_type` read it as they read a cut BA.  None for
+    any other record."""
+    wire = rec.mh_wire
+    if not eba_types or wire is None or len(wire) <= C.MH_TYPE_AT:
+        return None
+    if wire[C.MH_TYPE_AT] not in eba_types:
+        return None
+    m = rec.mh
+    if m is not None and not (isinstance(m, OtherMobilityMessage) and m.truncated):
+        return None
+    at = C.MH_TYPE_AT
+    as_ba = bytes(wire[:at]) + bytes((C.MH_BA,)) + bytes(wire[at + 1 :])
+    return replace(rec, mh=None, msg=MSG_DATA, mh_wire=as_ba)
