@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from ebutool.analysis.cut_messages import cut_type
+from ebutool.analysis.cut_messages import as_cut_ba, cut_ba, cut_type
 from ebutool.analysis.handlers import MAX_OPEN_COTIS
 from ebutool.cn_replay.binding_cache import (
     ANY_NONCE_STATUS,
@@ -291,14 +291,8 @@ def observe(
         tr.add_ack(
             ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, msg.status, msg.sequence)
         )
-    elif (msg is None and rec.proto in MH_NEXT_HEADERS and _may_answer(rec, answers)) or (
-        isinstance(msg, OtherMobilityMessage) and msg.truncated and msg.type_number in answers
-    ):
-        # a BA (an EBA) the capture cut inside its fixed fields (the analysis's
-        # ba_cut_off; an EBA of the draft's own type so stays "other": the BA layout
-        # cannot read it), or a message to the MN cut before its MH type (mh_cut_off):
-        # an answer came, maybe; its status and sequence are not in the capture
-        tr.add_ack(ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, None, None))
+    elif rec.proto in MH_NEXT_HEADERS and (cut := _cut_ack(rec, answers)) is not None:
+        tr.add_ack(cut)
     elif rec.msg == "CoTI" and isinstance(msg, HomeTestInit):
         # At most MAX_OPEN_COTIS (episode analysis's bound) await their CoT: the oldest
         # is forgotten, with a counted warning, so lost CoTs cannot grow memory unbounded.
@@ -333,6 +327,25 @@ def answer_types(config: ProtocolConfig) -> frozenset[int]:
     """The MH types a CN's answer to a binding update may have: the BA's, and those the
     user named as the draft's EBA (``--eba-mh-type``, read with the BA layout)."""
     return ANSWER_TYPES | {t for t, layout in config.mh_types.items() if layout == MH_BA}
+
+
+def _cut_ack(rec: Record, answers: frozenset[int]) -> ObservedAck | None:
+    """A CN's answer the capture cut, as the analysis reads one (docs/analysis.md): a BA
+    (an EBA of the draft's own type, ``answers``, read as a BA) cut in its Lifetime, by
+    its Status and Sequence Number; one cut inside its fixed fields (ba_cut_off), or a
+    message to the MN cut before its MH type (mh_cut_off), an answer maybe whose status
+    and sequence are not in the capture.  None: no such record."""
+    if rec.mh is not None and not isinstance(rec.mh, OtherMobilityMessage):
+        return None
+    r = as_cut_ba(rec, answers - ANSWER_TYPES) or rec
+    if r.mh is not None:  # an "other" message, whole or of no answer type
+        return None
+    ba = cut_ba(r)
+    if ba is not None:
+        return ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, ba.status, ba.sequence)
+    if _may_answer(r, ANSWER_TYPES):
+        return ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, None, None)
+    return None
 
 
 def _may_answer(rec: Record, types: frozenset[int]) -> bool:

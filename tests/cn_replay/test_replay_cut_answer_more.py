@@ -61,7 +61,7 @@ def test_a_message_cut_before_its_type_may_be_the_ba(tmp_path):
     assert list(r.divergences["kind"]) == [], r.divergences.to_string()
 
 
-@pytest.mark.parametrize("cut", [22, 28])  # 10 octets left (its 6 fixed), 4 (its type in)
+@pytest.mark.parametrize("cut", [22, 24, 28])  # 10, 8, 4 octets left (its type in)
 def test_a_cut_eba_of_its_own_mh_type_is_an_answer(tmp_path, cut):
     s = Scenario()
     _home(s)
@@ -78,7 +78,8 @@ def test_a_cut_eba_of_its_own_mh_type_is_an_answer(tmp_path, cut):
     path = s.write(tmp_path, "cut.pcap", cut={eba_at: cut})
     r = replay(path, config=replace(DEFAULT_CONFIG, eba_mh_type=EBA_MH_TYPE))
     dec = r.decisions.set_index("seq")
-    assert dec.loc[20, "observed_ack"] == "cut_off"
+    # 10 octets: its Status and Sequence Number in, read as the analysis reads them
+    assert dec.loc[20, "observed_ack"] == ("cut_off" if cut > 22 else "EBA status 0 seq 20")
     assert list(r.divergences["kind"]) == [], r.divergences.to_string()
 
 
@@ -95,3 +96,18 @@ def test_a_cut_answer_and_then_the_whole_one_give_one_rtt_sample(tmp_path):
     samples = [x for v in tr.rtt.values() for x in v]
     # one sample, sent -> the whole answer (its sequence number names the update): 38 ms
     assert samples == [(ns(BU_AT), ns(BA_AGAIN_AT) - ns(BU_AT))]
+
+
+def test_a_ba_cut_in_its_lifetime_is_compared_by_status_and_sequence(tmp_path):
+    """10 octets of the BA left: the 6 fixed, Status, K/reserved, Sequence Number (RFC
+    6275 6.1.8): the answer is read as the analysis reads it (its Lifetime unread)."""
+    s = Scenario()
+    _home(s)
+    s.bu_cn(BU_AT, seq=21, hidx=1, cidx=2)
+    s.ba_cn(BA_AT, seq=21, key=(1, 2))
+    s.data_down(T0 + 2200)
+    path = s.write(tmp_path, "cut.pcap", cut={BA_AT: BA_LEN - 10})
+    r = replay(path)
+    row = r.decisions.iloc[0]
+    assert (row["msg"], row["observed_ack"]) == ("BU", "BA status 0 seq 21")
+    assert list(r.divergences["kind"]) == [], r.divergences.to_string()
