@@ -13,6 +13,7 @@ from ebutool.analysis.cut_messages import cut_type
 from ebutool.analysis.state import (
     BA_CUT_NOTE,
     COT_CUT_NOTE,
+    COTI_CUT_NOTE,
     HA_BA_CUT_NOTE,
     HA_MH_CUT_NOTE,
     MAX_EXCHANGES,
@@ -108,7 +109,14 @@ class MessageHandlers:
             self._home_test_init(rec, res, mst)
         else:  # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
-            if m is None and role == "CN" and not res.tunnelled and cut_type(rec) in _MAY_BE_BU:
+            if m is None and role == "CN" and rec.hoa is None and not res.tunnelled:
+                if cut_type(rec) in _MAY_BE_COTI and (ep is None or not ep.complete):
+                    # a CoTI, maybe, the capture cut before its cookie (coti_cut_off): sent
+                    # from the care-of address with no Home Address option, as a CoTI is
+                    ep = self._cn(ho, res.peer)
+                    ep.notes = with_added(ep.notes, COTI_CUT_NOTE)
+                    ep.cut_coti_ts = ep.last_up_ts = rec.ts_ns
+            elif m is None and role == "CN" and not res.tunnelled and cut_type(rec) in _MAY_BE_BU:
                 # A message the capture cut before it could be read, sent from the care-of
                 # address as a BU is (a HoTI comes tunnelled): the episode's update, maybe
                 # (update_cut_off; not after its binding is done: a refresh's, then)
@@ -293,6 +301,8 @@ class MessageHandlers:
                 # (a second CoT of a CoTI the capture holds, already answered, shows
                 # nothing of when the capture began)
                 seen = ep is not None and m.init_cookie in ep.cotis
+                if ep is not None and ep.cut_coti_ts is not None and ep.cut_coti_ts <= rec.ts_ns:
+                    return  # the answer, maybe, to a CoTI the capture cut (coti_cut_off)
                 if not seen and self._began_before_capture(ho, res.coa):
                     ep = self._cn(ho, res.peer)
                     ex = ep.cotis.setdefault(m.init_cookie, Exchange(coa=res.coa))
@@ -501,3 +511,4 @@ def _out_of_window(ba: BindingAcknowledgement, *tables: dict[int, Exchange]) -> 
 
 _MAY_BE_BA = (C.MH_BA, None)
 _MAY_BE_BU = (C.MH_BU, None)
+_MAY_BE_COTI = (C.MH_COTI, None)

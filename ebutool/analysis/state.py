@@ -35,6 +35,10 @@ UPDATE_NOT_CAPTURED = "cn_update_not_captured"
 UPDATE_CUT_NOTE = "update_cut_off"
 # either: an update the capture does not show (mode unknown, the CN's data no refresh)
 UPDATE_NOTES = frozenset((UPDATE_NOT_CAPTURED, UPDATE_CUT_NOTE))
+# A message from the care-of address to the CN with no Home Address option (a CoTI's
+# form) that the capture cut before its cookie: a care-of test was sent, its CoT cannot
+# be paired with it
+COTI_CUT_NOTE = "coti_cut_off"
 # A BA from the CN that the capture (its snaplen) cut inside the BA's fixed fields: the CN
 # answered, but whether it accepted, and which update it answered, is not in the capture
 BA_CUT_NOTE = "ba_cut_off"
@@ -190,6 +194,8 @@ class CNState:
     # when the last message from the CN cut before its MH type arrived (MH_CUT_NOTE): it
     # may be the HoT, tunnelled
     cut_mh_ts: int | None = None
+    # when the last CoTI the capture cut (COTI_CUT_NOTE) left the MN
+    cut_coti_ts: int | None = None
     # the sequence numbers of its EBUs (care-of index 0) whose MAC the capture cut, so
     # that their class is ambiguous (INDEX0_AMBIGUOUS_NOTE) until an answer shows the CN
     # took them for EBUs: an EBA of the draft's own MH type, or one MACed with Kbm_early
