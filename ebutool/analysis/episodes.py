@@ -441,6 +441,9 @@ class Reconstructor(MessageHandlers):
             cut = tests.cut_ts if tests is not None else None
             if cut is not None and cut >= ho.t0_ns - token_ns:  # (its token still usable)
                 ep.cut_hot_ts = cut
+            cut = tests.cut_hoti_ts if tests is not None else None
+            if cut is not None and cut >= ho.t0_ns - token_ns:
+                ep.cut_hoti_ts = cut
             if ep.home_test is None and (cns is None or ep.cn in cns):
                 # No (E)BU named a home token (e.g. the HoT was lost): take the home test
                 # sent from this address alongside the episode's own requests.

@@ -109,7 +109,11 @@ class MessageHandlers:
             self._home_test_init(rec, res, mst)
         else:  # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
-            if m is None and role == "CN" and rec.hoa is None and not res.tunnelled:
+            if m is None and role == "CN" and res.tunnelled:
+                if cut_type(rec) in _MAY_BE_HOTI:
+                    # a HoTI, maybe, the capture cut before its cookie (hoti_cut_off)
+                    mst.tests(res.peer).cut_hoti_ts = rec.ts_ns
+            elif m is None and role == "CN" and rec.hoa is None:
                 if cut_type(rec) in _MAY_BE_COTI and (ep is None or not ep.complete):
                     # a CoTI, maybe, the capture cut before its cookie (coti_cut_off): sent
                     # from the care-of address with no Home Address option, as a CoTI is
@@ -512,3 +516,4 @@ def _out_of_window(ba: BindingAcknowledgement, *tables: dict[int, Exchange]) -> 
 _MAY_BE_BA = (C.MH_BA, None)
 _MAY_BE_BU = (C.MH_BU, None)
 _MAY_BE_COTI = (C.MH_COTI, None)
+_MAY_BE_HOTI = (C.MH_HOTI, None)

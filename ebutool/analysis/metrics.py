@@ -9,6 +9,7 @@ from ebutool.analysis.quality import quality
 from ebutool.analysis.state import (
     EVICTED_NOTE,
     HOT_CUT_NOTE,
+    HOTI_CUT_NOTE,
     INDEX0_AMBIGUOUS_NOTE,
     CNState,
     Episode,
@@ -416,7 +417,10 @@ def _cn_notes(
     _unanswered(bus, "bu_unanswered", notes, "ba", cut)
     if ht is None and not ep.unknown_start:
         # e.g. an early episode whose home test predates the capture (or whose HoT it cut)
-        notes.add("no_home_test" if ep.cut_hot_ts is None else HOT_CUT_NOTE)
+        if ep.cut_hot_ts is not None:
+            notes.add(HOT_CUT_NOTE)
+        else:  # (a HoTI the capture cut: a home test was sent, its HoT unpaired)
+            notes.add("no_home_test" if ep.cut_hoti_ts is None else HOTI_CUT_NOTE)
     elif ht is not None and not ht.answered:
         # (a message cut before its type may be the HoT, tunnelled; a cut CoT is not)
         maybe_hot = ep.cut_mh_ts

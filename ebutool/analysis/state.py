@@ -39,6 +39,8 @@ UPDATE_NOTES = frozenset((UPDATE_NOT_CAPTURED, UPDATE_CUT_NOTE))
 # form) that the capture cut before its cookie: a care-of test was sent, its CoT cannot
 # be paired with it
 COTI_CUT_NOTE = "coti_cut_off"
+# Likewise a HoTI (tunnelled to the HA): a home test was sent, its HoT cannot be paired
+HOTI_CUT_NOTE = "hoti_cut_off"
 # A BA from the CN that the capture (its snaplen) cut inside the BA's fixed fields: the CN
 # answered, but whether it accepted, and which update it answered, is not in the capture
 BA_CUT_NOTE = "ba_cut_off"
@@ -203,6 +205,8 @@ class CNState:
     # when a HoT from the CN arrived that the capture cut inside its fixed fields, within
     # MAX_TOKEN_LIFETIME before the handover (HomeTests.cut_ts, copied when it closes)
     cut_hot_ts: int | None = None
+    # likewise a HoTI the capture cut (HOTI_CUT_NOTE; HomeTests.cut_hoti_ts)
+    cut_hoti_ts: int | None = None
 
     @property
     def unknown_start(self) -> bool:
@@ -389,6 +393,8 @@ class HomeTests:
     # when the last HoT from this CN arrived that the capture cut inside its fixed
     # fields (HOT_CUT_NOTE): it answered a HoTI, which one and with which token is unread
     cut_ts: int | None = None
+    # when the MN last sent a HoTI to this CN that the capture cut before its cookie
+    cut_hoti_ts: int | None = None
 
     def answered(self, ex: Exchange) -> None:
         """Remember an answered test (the last HOME_TESTS_KEPT)."""
