@@ -126,6 +126,9 @@ class AddressBook:
             # a Mobility Header the capture cut before it could be read (the episode's
             # feed labels it "other"), e.g. a CoT's: to a care-of address, no routing header
             return Resolved(self.coa_to_mn[rec.dst], DOWN, rec.src, rec.dst)
+        if msg == "other" and rec.mh is None and rec.src in self.coa_to_mn:
+            # likewise from a care-of address with no Home Address option, e.g. a CoTI's
+            return Resolved(self.coa_to_mn[rec.src], UP, rec.dst, rec.src)
         return None
 
     def _tunnelled(self, rec: Record) -> Resolved | None:

@@ -4,7 +4,7 @@ lists every code; DESIGN.md section 4 defines them."""
 
 from __future__ import annotations
 
-from ebutool.analysis.state import UPDATE_NOT_CAPTURED, CNState, Exchange, Handover
+from ebutool.analysis.state import UPDATE_NOTES, CNState, Exchange, Handover
 
 KINDS = ("standard", "early", "early_fallback", "home_only", "deregistration", "incomplete")
 MODES = ("conservative", "optimistic", "eba_only", "unknown")
@@ -71,7 +71,7 @@ def cn_mode(
         return "unknown"  # no route-optimised data from home to judge by; no handover
     if ep.first_send is None:
         return "unknown"  # no data to the CN from the new address at all
-    if UPDATE_NOT_CAPTURED in (ep.notes or ()):
+    if not UPDATE_NOTES.isdisjoint(ep.notes or ()):
         return "unknown"  # the acknowledgement waited for answered an update not captured
     sent = ep.first_send[0]
     if kind == "early" and eba(ep) is None:

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
-from ebutool.analysis.handlers import MessageHandlers, cut_type
+from ebutool.analysis.cut_messages import as_cut_ba, cut_ba, cut_type
+from ebutool.analysis.handlers import MessageHandlers
 from ebutool.analysis.state import (
     EVICTED_NOTE,
     INDEX0_AMBIGUOUS_NOTE,
@@ -36,6 +37,7 @@ from ebutool.analysis.state import (
 from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
+    MH_BA,
     MH_BU,
     MH_COT,
     MH_HOT,
@@ -79,6 +81,8 @@ class Reconstructor(MessageHandlers):
         self, config: ProtocolConfig = DEFAULT_CONFIG, diag: Diagnostics | None = None, oracle=None
     ):
         self.config = config
+        # the draft's own EBA type(s), --eba-mh-type (read with the BA layout)
+        self.eba_types = frozenset(t for t, std in config.mh_types.items() if std == MH_BA)
         self.diag = diag if diag is not None else Diagnostics()
         self.oracle = oracle
         # Every table keyed by addresses or cookies keeps at most this many entries
@@ -109,15 +113,28 @@ class Reconstructor(MessageHandlers):
             self.last_ts = ts
         if isinstance(item, HandoverEvent):
             self._event(item)
-        elif item.mh is None and item.msg == "data":
+            return self._closed()
+        if self.eba_types and item.mh_wire is not None:
+            # an EBA of the draft's own type the capture cut: read as a cut BA
+            item = as_cut_ba(item, self.eba_types) or item
+        if item.mh is None and item.msg == "data":
             if item.proto in MH_NEXT_HEADERS:
                 # A Mobility Header the reader could not decode (cut inside its fixed
-                # fields): signalling, never the first route-optimised data of a latency
-                self._record(replace(item, msg="other"))
+                # fields): signalling, never the first route-optimised data of a latency;
+                # a BA cut in its Lifetime still shows its status and sequence number
+                ba = cut_ba(item)
+                if ba is None:
+                    self._record(replace(item, msg="other"))
+                else:
+                    self._record(replace(item, msg="BA", mh=ba))
             else:
                 self._data(item)  # most records: no verdict, no note (one call less here)
         else:
             self._record(item)
+        return self._closed()
+
+    def _closed(self) -> Sequence[tuple[Handover, MNState]]:
+        """The handovers closed since the last call (most records close none)."""
         if not self.closed:
             return ()
         out, self.closed = self.closed, []
@@ -431,6 +448,9 @@ class Reconstructor(MessageHandlers):
             cut = tests.cut_ts if tests is not None else None
             if cut is not None and cut >= ho.t0_ns - token_ns:  # (its token still usable)
                 ep.cut_hot_ts = cut
+            cut = tests.cut_hoti_ts if tests is not None else None
+            if cut is not None and cut >= ho.t0_ns - token_ns:
+                ep.cut_hoti_ts = cut
             if ep.home_test is None and (cns is None or ep.cn in cns):
                 # No (E)BU named a home token (e.g. the HoT was lost): take the home test
                 # sent from this address alongside the episode's own requests.

@@ -9,15 +9,19 @@ inside the handover does it open an episode (flagged capture_started_mid_episode
 from __future__ import annotations
 
 from ebutool.analysis.addressing import AddressBook, Resolved
+from ebutool.analysis.cut_messages import cut_type
 from ebutool.analysis.state import (
     BA_CUT_NOTE,
     COT_CUT_NOTE,
+    COTI_CUT_NOTE,
     HA_BA_CUT_NOTE,
     HA_MH_CUT_NOTE,
     MAX_EXCHANGES,
     MAX_STEPS,
     MH_CUT_NOTE,
+    UPDATE_CUT_NOTE,
     UPDATE_NOT_CAPTURED,
+    UPDATE_NOTES,
     CNState,
     Exchange,
     Handover,
@@ -105,6 +109,25 @@ class MessageHandlers:
             self._home_test_init(rec, res, mst)
         else:  # other MH types an MN may send (BE, BRR, other)
             ep = ho.cns.get(res.peer)
+            if m is None and role == "CN" and res.tunnelled:
+                if cut_type(rec) in _MAY_BE_HOTI:
+                    # a HoTI, maybe, the capture cut before its cookie (hoti_cut_off)
+                    mst.tests(res.peer).cut_hoti_ts = rec.ts_ns
+            elif m is None and role == "CN" and rec.hoa is None:
+                if cut_type(rec) in _MAY_BE_COTI and (ep is None or not ep.complete):
+                    # a CoTI, maybe, the capture cut before its cookie (coti_cut_off): sent
+                    # from the care-of address with no Home Address option, as a CoTI is
+                    ep = self._cn(ho, res.peer)
+                    ep.notes = with_added(ep.notes, COTI_CUT_NOTE)
+                    ep.cut_coti_ts = ep.last_up_ts = rec.ts_ns
+            elif m is None and role == "CN" and not res.tunnelled and cut_type(rec) in _MAY_BE_BU:
+                # A message the capture cut before it could be read, sent from the care-of
+                # address as a BU is (a HoTI comes tunnelled): the episode's update, maybe
+                # (update_cut_off; not after its binding is done: a refresh's, then)
+                if ep is None or not ep.complete:
+                    ep = self._cn(ho, res.peer)
+                    ep.notes = with_added(ep.notes, UPDATE_CUT_NOTE)
+                    ep.last_up_ts = rec.ts_ns
             if ep is not None:
                 # (an undecodable MH, mh None, is no unknown MH type a BE could answer)
                 if ep.be_cause_other is None and rec.mh is not None:
@@ -250,7 +273,7 @@ class MessageHandlers:
             ep = ho.cns.get(res.peer)
             if res.tunnelled:  # HA-tunnelled data is not route-optimised
                 return
-            if ep is None or not (ep.bus or ep.ebus or UPDATE_NOT_CAPTURED in (ep.notes or ())):
+            if ep is None or not (ep.bus or ep.ebus or not UPDATE_NOTES.isdisjoint(ep.notes or ())):
                 # The CN already has a binding for this address, before any (E)BU: a
                 # refresh, not a handover (the capture began after the move).
                 if ep is not None:
@@ -282,6 +305,8 @@ class MessageHandlers:
                 # (a second CoT of a CoTI the capture holds, already answered, shows
                 # nothing of when the capture began)
                 seen = ep is not None and m.init_cookie in ep.cotis
+                if ep is not None and ep.cut_coti_ts is not None and ep.cut_coti_ts <= rec.ts_ns:
+                    return  # the answer, maybe, to a CoTI the capture cut (coti_cut_off)
                 if not seen and self._began_before_capture(ho, res.coa):
                     ep = self._cn(ho, res.peer)
                     ex = ep.cotis.setdefault(m.init_cookie, Exchange(coa=res.coa))
@@ -321,6 +346,7 @@ class MessageHandlers:
             ba = cut_type(rec) == C.MH_BA
             if ho.ha_cut_reply_ts is None:
                 ho.ha_cut_reply_ts = rec.ts_ns
+            ho.ha_cut_last_ts = rec.ts_ns
             ho.ha_cut_notes = with_added(ho.ha_cut_notes, HA_BA_CUT_NOTE if ba else HA_MH_CUT_NOTE)
             if len(ho.ha_steps) < MAX_STEPS:
                 label = "BA" if ba else msg
@@ -330,11 +356,10 @@ class MessageHandlers:
             ep = ho.cns.get(res.peer)
             if ep is not None:
                 if m is None and role == "CN":
-                    msg = self._cut_reply(rec, ep) or msg
+                    msg = self._cut_reply(rec, res, ep) or msg
                 ep.add_step(Step(rec.ts_ns, rec.frame, msg, role, "MN", rec.esp_spi is not None))
 
-    @staticmethod
-    def _cut_reply(rec: Record, ep: CNState) -> str | None:
+    def _cut_reply(self, rec: Record, res: Resolved, ep: CNState) -> str | None:
         """A message from the CN the reader could not decode, after the episode's
         requests: its BA cut inside its fixed fields ("BA": an answer whose status and
         sequence are not in the capture, ba_cut_off), its CoT likewise ("CoT",
@@ -344,20 +369,41 @@ class MessageHandlers:
         if mh_type == C.MH_COT and ep.cotis:
             # a CoT cut inside its fixed fields: a CoTI was answered (cot_cut_off)
             ep.notes = with_added(ep.notes, COT_CUT_NOTE)
-            if ep.cut_any_ts is None:
-                ep.cut_any_ts = rec.ts_ns
+            ep.cut_any_ts = rec.ts_ns
+            self._pair_cut_cot(rec, res, ep)
             return "CoT"
         if mh_type == C.MH_BA and (ep.bus or ep.ebus):
             ep.notes = with_added(ep.notes, BA_CUT_NOTE)
         elif mh_type is None and (ep.cotis or ep.bus or ep.ebus):
             ep.notes = with_added(ep.notes, MH_CUT_NOTE)
-            if ep.cut_any_ts is None:
-                ep.cut_any_ts = rec.ts_ns
+            ep.cut_any_ts = ep.cut_mh_ts = rec.ts_ns
         else:
             return None
+        # (every cut reply counts: the first for the mode, the last for what it may answer)
         if ep.cut_reply_ts is None:
             ep.cut_reply_ts = rec.ts_ns
+        ep.cut_reply_last_ts = rec.ts_ns
         return "BA" if mh_type == C.MH_BA else None
+
+    def _pair_cut_cot(self, rec: Record, res: Resolved, ep: CNState) -> None:
+        """A CoT cut inside its fixed fields (its cookie unread) answers the CoTI of
+        ``ep`` it can only answer: the one CoTI from its destination to its CN still open
+        (in the capture), sent before it.  That CoTI takes the CoT's arrival as its reply
+        (an RTT_RO sample when it went once, Karn's rule); its nonce index stays unread,
+        and it stays open for the whole CoT, should a copy come.  With two or more open
+        (or none), which one it answered is unknown: none is paired (cot_cut_off says it)."""
+        open_here = [
+            ex
+            for (coa, cn, _), (_, ex) in self.coti_index.items()
+            if coa == res.coa and cn == res.peer and not ex.answered
+        ]
+        if len(open_here) != 1:
+            return
+        ex = open_here[0]
+        if ex.first_ts is None or ex.first_ts > rec.ts_ns:
+            return
+        if any(e is ex for e in ep.cotis.values()):
+            ex.answer(rec.ts_ns, rec.frame)
 
     def _began_before_capture(self, ho: Handover, coa: str) -> bool:
         """An orphan reply to ``coa`` in handover ``ho``: True when the capture began
@@ -444,9 +490,11 @@ class MessageHandlers:
                     # The CN answered an update sent from this address that the capture
                     # lost, the episode's only one: it says so (kind and mode unknown,
                     # quality incomplete), and the CN's route-optimised data that follows
-                    # is this binding's, not a refresh of an older one.
+                    # is this binding's, not a refresh of an older one.  (One it cut,
+                    # update_cut_off, says so already.)
                     ep = self._cn(ho, res.peer)
-                    ep.notes = with_added(ep.notes, UPDATE_NOT_CAPTURED)
+                    if UPDATE_CUT_NOTE not in (ep.notes or ()):
+                        ep.notes = with_added(ep.notes, UPDATE_NOT_CAPTURED)
                 return
             ep = self._cn(ho, res.peer)
             ex, label = ep.bus.setdefault(seq, Exchange(coa=ho.coa)), "BA"
@@ -466,11 +514,6 @@ def _out_of_window(ba: BindingAcknowledgement, *tables: dict[int, Exchange]) -> 
 
 
 _MAY_BE_BA = (C.MH_BA, None)
-
-
-def cut_type(rec: Record) -> int | None:
-    """The MH type of a Mobility Header the reader could not decode (``mh`` None), as
-    its octets the capture cut show it; None when they do not reach it (or a trace
-    record of one came without its octets)."""
-    wire = rec.mh_wire
-    return wire[C.MH_TYPE_AT] if wire is not None and len(wire) > C.MH_TYPE_AT else None
+_MAY_BE_BU = (C.MH_BU, None)
+_MAY_BE_COTI = (C.MH_COTI, None)
+_MAY_BE_HOTI = (C.MH_HOTI, None)

@@ -9,8 +9,8 @@ from ebutool.analysis.quality import quality
 from ebutool.analysis.state import (
     EVICTED_NOTE,
     HOT_CUT_NOTE,
+    HOTI_CUT_NOTE,
     INDEX0_AMBIGUOUS_NOTE,
-    MH_CUT_NOTE,
     CNState,
     Episode,
     Exchange,
@@ -149,7 +149,7 @@ def finalize(
         ha_notes.add(LOST_NOTE)
     if ho.event_late:
         ha_notes.add(EVENT_LATE_NOTE)
-    ha_cut = ho.ha_cut_reply_ts
+    ha_cut = ho.ha_cut_last_ts  # (the last cut BA may answer every BU before it)
     if ho.ha_cut_notes:
         ha_notes.update(ho.ha_cut_notes)
     _unanswered(ho.ha_bus.values(), "ha_bu_unanswered", ha_notes, "ha_ba", ha_cut)
@@ -259,7 +259,7 @@ def _reply_missing_at_end(
     """The capture ended too soon after the episode's last request to call its missing
     reply lost; a BA the capture cut after that request (ba_cut_off) is no missing reply."""
     last_up = ep.last_up_ts or t0_ns
-    if ep.cut_reply_ts is not None and ep.cut_reply_ts >= last_up:
+    if ep.cut_reply_last_ts is not None and ep.cut_reply_last_ts >= last_up:
         return False
     return _ended_early(last_up, capture_end_ns, config)
 
@@ -411,16 +411,19 @@ def _cn_notes(
     """The diagnosis codes of a CN episode's exchanges (docs/analysis.md), into ``notes``."""
     ht = ep.home_test
     _unanswered(ep.cotis.values(), "coti_unanswered", notes, None, ep.cut_any_ts)
-    cut = ep.cut_reply_ts
+    cut = ep.cut_reply_last_ts
     _unanswered(ep.ebus.values(), "ebu_unanswered", notes, "eba", cut)
     bus = [e for e in ep.bus.values() if e.ack_requested]
     _unanswered(bus, "bu_unanswered", notes, "ba", cut)
     if ht is None and not ep.unknown_start:
         # e.g. an early episode whose home test predates the capture (or whose HoT it cut)
-        notes.add("no_home_test" if ep.cut_hot_ts is None else HOT_CUT_NOTE)
+        if ep.cut_hot_ts is not None:
+            notes.add(HOT_CUT_NOTE)
+        else:  # (a HoTI the capture cut: a home test was sent, its HoT unpaired)
+            notes.add("no_home_test" if ep.cut_hoti_ts is None else HOTI_CUT_NOTE)
     elif ht is not None and not ht.answered:
         # (a message cut before its type may be the HoT, tunnelled; a cut CoT is not)
-        maybe_hot = ep.cut_any_ts if MH_CUT_NOTE in (ep.notes or ()) else None
+        maybe_hot = ep.cut_mh_ts
         if _maybe_answered(ht, ep.cut_hot_ts):
             notes.add(HOT_CUT_NOTE)
         elif not _maybe_answered(ht, maybe_hot):

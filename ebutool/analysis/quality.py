@@ -54,7 +54,9 @@ QUALITY_CODES: dict[str, str] = {
     "fields, so whether it accepted, and which update it answered, is unknown "
     "(`ba_cut_off`), or such a BA from the HA: whether the home registration was accepted "
     "is unknown (`ha_ba_cut_off`), or a message from the CN or the HA cut before its MH "
-    "type, which may be any answer (`mh_cut_off`, `ha_mh_cut_off`)",
+    "type, which may be any answer (`mh_cut_off`, `ha_mh_cut_off`), or a message from the "
+    "MN to the CN cut before it could be read, which may be the episode's update "
+    "(`update_cut_off`)",
     INCOMPLETE: "the procedure did not complete inside the capture (`complete` is false)",
     EBA_ONLY: "an early MN that waited for the EBA but not the HA's BA (mode `eba_only`): "
     "neither of the draft's modes",
@@ -83,6 +85,7 @@ _BY_NOTE = (
     ("ha_ba_cut_off", AMBIGUOUS),
     ("mh_cut_off", AMBIGUOUS),
     ("ha_mh_cut_off", AMBIGUOUS),
+    ("update_cut_off", AMBIGUOUS),
 )
 _TIME_NOTES = frozenset(
     {"reply_before_request", "data_before_handover", "handover_event_out_of_order"}

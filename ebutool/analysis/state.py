@@ -29,6 +29,18 @@ EVICTED_NOTE = "state_evicted"  # the episode's state was evicted (ebutool.core.
 # The CN acknowledged an update from the handover's address that the capture lost: a BU
 # or an EBU (a BA and an EBA look alike), so the episode's kind and mode cannot be told
 UPDATE_NOT_CAPTURED = "cn_update_not_captured"
+# A message from the MN to the CN (from the care-of address, not tunnelled) that the
+# capture cut before it could be read, its MH type BU or not in the capture: it may be
+# the episode's update (BU or EBU), which the capture does not show
+UPDATE_CUT_NOTE = "update_cut_off"
+# either: an update the capture does not show (mode unknown, the CN's data no refresh)
+UPDATE_NOTES = frozenset((UPDATE_NOT_CAPTURED, UPDATE_CUT_NOTE))
+# A message from the care-of address to the CN with no Home Address option (a CoTI's
+# form) that the capture cut before its cookie: a care-of test was sent, its CoT cannot
+# be paired with it
+COTI_CUT_NOTE = "coti_cut_off"
+# Likewise a HoTI (tunnelled to the HA): a home test was sent, its HoT cannot be paired
+HOTI_CUT_NOTE = "hoti_cut_off"
 # A BA from the CN that the capture (its snaplen) cut inside the BA's fixed fields: the CN
 # answered, but whether it accepted, and which update it answered, is not in the capture
 BA_CUT_NOTE = "ba_cut_off"
@@ -171,13 +183,21 @@ class CNState:
     t0_ns: int | None = None  # an event of its own (a deregistration from the care-of
     # address, after the handover's binding): its own time, not the handover's
     # When the first BA from the CN arrived that the capture cut inside its fixed fields
-    # (no status or sequence to read): an answer of unknown content (BA_CUT_NOTE)
+    # (no status or sequence to read): an answer of unknown content (BA_CUT_NOTE).  The
+    # first sets the mode (an MN that sent after it may have waited for it); the last
+    # (cut_reply_last_ts) may answer every update sent before it
     cut_reply_ts: int | None = None
-    # when the first message from the CN arrived that may answer a CoTI but was cut: of
+    cut_reply_last_ts: int | None = None
+    # when the last message from the CN arrived that may answer a CoTI but was cut: of
     # unknown type, cut before its MH type (MH_CUT_NOTE: the answer, maybe, to any request
-    # sent before it, so it sets cut_reply_ts too, when that is still None: it may be a
-    # BA), or a CoT cut inside its fixed fields (COT_CUT_NOTE)
+    # sent before it, so it sets cut_reply_ts too: it may be a BA), or a CoT cut inside
+    # its fixed fields (COT_CUT_NOTE)
     cut_any_ts: int | None = None
+    # when the last message from the CN cut before its MH type arrived (MH_CUT_NOTE): it
+    # may be the HoT, tunnelled
+    cut_mh_ts: int | None = None
+    # when the last CoTI the capture cut (COTI_CUT_NOTE) left the MN
+    cut_coti_ts: int | None = None
     # the sequence numbers of its EBUs (care-of index 0) whose MAC the capture cut, so
     # that their class is ambiguous (INDEX0_AMBIGUOUS_NOTE) until an answer shows the CN
     # took them for EBUs: an EBA of the draft's own MH type, or one MACed with Kbm_early
@@ -185,6 +205,8 @@ class CNState:
     # when a HoT from the CN arrived that the capture cut inside its fixed fields, within
     # MAX_TOKEN_LIFETIME before the handover (HomeTests.cut_ts, copied when it closes)
     cut_hot_ts: int | None = None
+    # likewise a HoTI the capture cut (HOTI_CUT_NOTE; HomeTests.cut_hoti_ts)
+    cut_hoti_ts: int | None = None
 
     @property
     def unknown_start(self) -> bool:
@@ -252,7 +274,9 @@ class Handover:
     event_late: bool = False
     # when the first BA from the HA arrived that the capture cut inside its fixed fields
     # (HA_BA_CUT_NOTE): an answer to the home registration whose status is not captured
+    # (the first sets the mode; the last, ha_cut_last_ts, may answer every BU before it)
     ha_cut_reply_ts: int | None = None
+    ha_cut_last_ts: int | None = None
     ha_cut_notes: set[str] | None = None  # HA_BA_CUT_NOTE, HA_MH_CUT_NOTE (with_added)
 
     def all_cns(self) -> list[CNState]:
@@ -369,6 +393,8 @@ class HomeTests:
     # when the last HoT from this CN arrived that the capture cut inside its fixed
     # fields (HOT_CUT_NOTE): it answered a HoTI, which one and with which token is unread
     cut_ts: int | None = None
+    # when the MN last sent a HoTI to this CN that the capture cut before its cookie
+    cut_hoti_ts: int | None = None
 
     def answered(self, ex: Exchange) -> None:
         """Remember an answered test (the last HOME_TESTS_KEPT)."""

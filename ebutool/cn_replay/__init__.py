@@ -38,6 +38,7 @@ from ebutool.cn_replay.replayer import (
     BASIS_TRACE,
     Authenticate,
     RunResult,
+    answer_types,
     describe_ack,
     run_trace,
 )
@@ -321,7 +322,7 @@ def replay_batches(
     limit = _limit(config)
     # the draft's own MH types (config.ebu_mh_type, config.eba_mh_type) read as EBU/EBA
     items = retyped(records, config.mh_types, diag)
-    for tr in batches(items, authenticate, diag, basis, limit):
+    for tr in batches(items, authenticate, diag, basis, limit, answers=answer_types(config)):
         res = run_trace(
             tr,
             authenticated=authenticate is not None,

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ebutool.cn_replay.replayer import (
+    ANSWER_TYPES,
     Authenticate,
     ObservedAck,
     Trace,
@@ -167,6 +168,7 @@ def batches(
     default_basis: str,
     limit: int | None,
     col: Collector | None = None,
+    answers: frozenset[int] = ANSWER_TYPES,
 ) -> Iterator[Trace]:
     """The traces to replay one after the other: those of evicted MNs as the table fills,
     then the rest at the end (one Trace, the whole input, when it stays within ``limit``).
@@ -176,7 +178,7 @@ def batches(
     for rec in items:
         if not isinstance(rec, Record):
             continue
-        observe(rec, col, coti, authenticate, diag, default_basis)
+        observe(rec, col, coti, authenticate, diag, default_basis, answers)
         while col.ready:
             yield col.trace_of(col.ready.pop(0))
     rest = list(col.groups.values())

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from ebutool.analysis.handlers import MAX_OPEN_COTIS, cut_type
+from ebutool.analysis.cut_messages import as_cut_ba, cut_ba, cut_type
+from ebutool.analysis.handlers import MAX_OPEN_COTIS
 from ebutool.cn_replay.binding_cache import (
     ANY_NONCE_STATUS,
     NONCE_STATUSES,
@@ -57,6 +58,7 @@ from ebutool.wire.mh.messages import (
     BindingUpdate,
     HomeTest,
     HomeTestInit,
+    OtherMobilityMessage,
 )
 
 # The ``basis`` column: what decided whether a binding update's authentication holds.
@@ -99,6 +101,8 @@ class ObservedAck(NamedTuple):
 
 
 CUT_OFF = "cut_off"  # observed_ack of an update whose answer the capture cut (docs/replay.md)
+# the MH types of a CN's answer without the draft's own (answer_types adds those)
+ANSWER_TYPES = frozenset((MH_BA,))
 
 
 class _Rec(NamedTuple):
@@ -223,15 +227,17 @@ def collect(
     authenticate: Authenticate | None,
     diag: Diagnostics,
     default_basis: str = "injected",
+    answers: frozenset[int] = ANSWER_TYPES,
 ) -> Trace:
-    """One pass over the stream (Records; HandoverEvents are skipped)."""
+    """One pass over the stream (Records; HandoverEvents are skipped); ``answers``:
+    :func:`answer_types`."""
     tr = Trace()
     # CoTI/CoT matched by (care-of address, CN, cookie), the rule of ebutool/analysis
     # (handlers.py, ``coti_index``): a cookie is only unique per MN, not per capture.
     coti: dict[tuple[str, str, bytes], Record] = {}
     for rec in items:
         if isinstance(rec, Record):
-            observe(rec, tr, coti, authenticate, diag, default_basis)
+            observe(rec, tr, coti, authenticate, diag, default_basis, answers)
     return tr
 
 
@@ -257,8 +263,11 @@ def observe(
     authenticate: Authenticate | None,
     diag: Diagnostics,
     default_basis: str,
+    answers: frozenset[int] = ANSWER_TYPES,
 ) -> None:
-    """What one record contributes to the replay, put into ``tr``."""
+    """What one record contributes to the replay, put into ``tr``.  ``answers``:
+    the MH types of a CN's answer (:func:`answer_types`: the BA's, and the draft's own
+    EBA type when named), to tell a cut one by its type octet."""
     tr.first_ns = rec.ts_ns if tr.first_ns is None else min(tr.first_ns, rec.ts_ns)
     tr.last_ns = rec.ts_ns if tr.last_ns is None else max(tr.last_ns, rec.ts_ns)
     verdict = None
@@ -282,10 +291,8 @@ def observe(
         tr.add_ack(
             ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, msg.status, msg.sequence)
         )
-    elif msg is None and rec.proto in MH_NEXT_HEADERS and cut_type(rec) == MH_BA:
-        # a BA (an EBA) the capture cut inside its fixed fields (the analysis's
-        # ba_cut_off): an answer came, its status and sequence are not in the capture
-        tr.add_ack(ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, None, None))
+    elif rec.proto in MH_NEXT_HEADERS and (cut := _cut_ack(rec, answers)) is not None:
+        tr.add_ack(cut)
     elif rec.msg == "CoTI" and isinstance(msg, HomeTestInit):
         # At most MAX_OPEN_COTIS (episode analysis's bound) await their CoT: the oldest
         # is forgotten, with a counted warning, so lost CoTs cannot grow memory unbounded.
@@ -314,6 +321,42 @@ def observe(
         # is signalling of unknown type, a CN's BA say, never route-optimised data: as
         # the analysis takes it, docs/analysis.md)
         tr.add_data(_Data(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, rec.ip_len))
+
+
+def answer_types(config: ProtocolConfig) -> frozenset[int]:
+    """The MH types a CN's answer to a binding update may have: the BA's, and those the
+    user named as the draft's EBA (``--eba-mh-type``, read with the BA layout)."""
+    return ANSWER_TYPES | {t for t, layout in config.mh_types.items() if layout == MH_BA}
+
+
+def _cut_ack(rec: Record, answers: frozenset[int]) -> ObservedAck | None:
+    """A CN's answer the capture cut, as the analysis reads one (docs/analysis.md): a BA
+    (an EBA of the draft's own type, ``answers``, read as a BA) cut in its Lifetime, by
+    its Status and Sequence Number; one cut inside its fixed fields (ba_cut_off), or a
+    message to the MN cut before its MH type (mh_cut_off), an answer maybe whose status
+    and sequence are not in the capture.  None: no such record."""
+    if rec.mh is not None and not isinstance(rec.mh, OtherMobilityMessage):
+        return None
+    r = as_cut_ba(rec, answers - ANSWER_TYPES) or rec
+    if r.mh is not None:  # an "other" message, whole or of no answer type
+        return None
+    ba = cut_ba(r)
+    if ba is not None:
+        return ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, ba.status, ba.sequence)
+    if _may_answer(r, ANSWER_TYPES):
+        return ObservedAck(rec.frame, rec.ts_ns, rec.src, rec.dst, rec.rh2, None, None)
+    return None
+
+
+def _may_answer(rec: Record, types: frozenset[int]) -> bool:
+    """An undecodable Mobility Header (``mh`` None) that may be a CN's answer: its type
+    octet, in the capture, is an answer's; or the capture cut it before that octet and
+    it went to the MN's care-of address with a type 2 routing header, as a BA does
+    (RFC 6275 6.1.8; a CoT carries none, a HoT comes tunnelled to the home address)."""
+    mh_type = cut_type(rec)
+    if mh_type is None:
+        return rec.rh2 is not None and rec.dst != rec.rh2
+    return mh_type in types
 
 
 def _sent(rec: Record, msg: BindingUpdate, index: int, verdict, default_basis: str) -> _Sent:
@@ -362,6 +405,7 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     pending: dict[tuple[str, str], list[_Sent]] = defaultdict(list)
     unmatched: list[ObservedAck] = []
+    cut_picks: list[_Sent] = []  # updates a cut answer took: their samples at the end
     for _, _, _, obj in events:
         if isinstance(obj, _Sent):  # (updates sort before acknowledgements of the same frame)
             pending[(obj.mn, obj.cn)].append(obj)
@@ -375,7 +419,7 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
             pick = next((s for s in reversed(cands) if s.ack is None), None)
             if pick is not None:
                 pick.ack = ack
-                tr.add_rtt((pick.cn, pick.coa), (pick.rec.ts_ns, ack.ts_ns - pick.rec.ts_ns))
+                cut_picks.append(pick)
             continue
         if ack.status == STATUS_SEQ_OUT_OF_WINDOW:
             # (none: the refused update came before the capture; the 135 answers none
@@ -389,6 +433,12 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
         cands.remove(pick)
         pick.ack = ack
         tr.add_rtt((pick.cn, pick.coa), (pick.rec.ts_ns, ack.ts_ns - pick.rec.ts_ns))
+    # A cut answer's time is a sample only when no whole answer with the update's number
+    # replaced it (one sample per update: the whole one's pairing is sure)
+    for pick in cut_picks:
+        got = pick.ack
+        if got is not None and got.cut:
+            tr.add_rtt((pick.cn, pick.coa), (pick.rec.ts_ns, got.ts_ns - pick.rec.ts_ns))
     return unmatched
 
 
@@ -497,7 +547,7 @@ def run(
     diag: Diagnostics | None = None,
 ) -> RunResult:
     diag = diag if diag is not None else Diagnostics()
-    tr = collect(items, authenticate, diag, basis)
+    tr = collect(items, authenticate, diag, basis, answer_types(config))
     return run_trace(
         tr,
         authenticated=authenticate is not None,

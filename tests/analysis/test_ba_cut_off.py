@@ -22,8 +22,9 @@ from tests.support.rfc_scenarios import Scenario
 H, C = b"homeck01", b"careck01"
 T0, CUT_AT = 1000.0, 1110.5
 # The CN's BA: MH 6 + BA 6 + pad 2 + Binding Authorization Data 12 + pad 6 = 32 octets.
-# Cutting 22 leaves 10 (its lifetime gone), 26 leaves 6 (the fixed MH part, type BA).
-CUTS_IN_FIXED_FIELDS = (22, 26)
+# Cutting 24 leaves 8 (its sequence number gone; 22, its Lifetime only, is read:
+# tests/analysis/test_ba_cut_in_lifetime.py), 26 leaves 6 (the fixed MH part, type BA).
+CUTS_IN_FIXED_FIELDS = (24, 26)
 
 
 def _row(tmp_path, cut: int, early: bool = False, data_up_at: float = T0 + 111):
