@@ -7,6 +7,8 @@ fenced block), so that editing the doc changes what is tested:
   started with the doc's commands (on 127.0.0.1, free ports, one worker process each),
   then its ``ebutool extract ... --cluster tcp://...`` and ``ebutool analyze STORE``
   lines on a rotated sample kept in two day folders;
+- ``jobqueue``: the SLURM script's arguments given to dask-jobqueue's own SLURMCluster and
+  PBSCluster (no batch system: their job scripts are checked);
 - ``query-setup``, ``duckdb`` and ``pandas``: the store and episode Parquet of the doc's
   worked example, the queries run on them, their results checked against the capture
   read by scapy and against the outputs the doc shows.
@@ -14,9 +16,11 @@ fenced block), so that editing the doc changes what is tested:
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import hashlib
+import inspect
 import io
 import os
 import re
@@ -189,6 +193,62 @@ def test_hosts_example_on_one_machine(tmp_path, cli):
     pd.testing.assert_frame_equal(
         pd.read_csv(io.StringIO(episodes)).drop(columns="source"), whole.drop(columns="source")
     )
+
+
+# --- SLURM / PBS through dask-jobqueue -------------------------------------------------------
+
+
+def _cluster_call(tree: ast.Module) -> ast.Call:
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "SLURMCluster"
+    ]
+    assert len(calls) == 1
+    return calls[0]
+
+
+def test_jobqueue_example_arguments():
+    """The script compiles, imports names that exist, and its SLURMCluster arguments
+    give a job script of 4 single-threaded workers with the account set, in SLURM's and
+    in PBS's syntax ("PBSCluster: same arguments").  The doc's first version passed the
+    account as job_extra_directives=["--account=mip6"]: right for sbatch, but PBS's job
+    script then held `#PBS --account=mip6`, which qsub does not take (PBS: -A)."""
+    jobqueue = pytest.importorskip("dask_jobqueue")
+    import distributed
+
+    import ebutool
+
+    info, code = doc_block("jobqueue")
+    assert info == "python"
+    tree = ast.parse(code)
+    compile(tree, "extract_campaign.py", "exec")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = {"dask_jobqueue": jobqueue, "distributed": distributed}[node.module or ""]
+            assert all(hasattr(module, a.name) for a in node.names)
+    kwargs = {k.arg: ast.literal_eval(k.value) for k in _cluster_call(tree).keywords}
+    local = {"host": "127.0.0.1", "dashboard_address": ":0"}  # (this test's scheduler only)
+    for name, directive in (("PBSCluster", "#PBS"), ("SLURMCluster", "#SBATCH")):
+        with getattr(jobqueue, name)(**kwargs, scheduler_options=local) as cluster:
+            script = cluster.job_script()
+        lines = [ln for ln in script.splitlines() if ln.startswith(directive)]
+        assert all(re.match(directive + r" (-[A-Za-z]\b|--[a-z-]+=)", ln) for ln in lines), lines
+        if name == "PBSCluster":
+            assert all(" --" not in ln for ln in lines), lines  # qsub: one-letter options
+        assert f"{directive} -A mip6" in lines, lines
+        assert "--nworkers 4" in script and "--nthreads 1" in script
+    # the library calls of the script take the arguments it gives them
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        func = call.func
+        if isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "ebutool":
+            names = [k.arg for k in call.keywords]
+            inspect.signature(getattr(ebutool, func.attr)).bind("in", **dict.fromkeys(names))
+    from ebutool.store import ExtractReport
+    from ebutool.store.writer import PartResult
+
+    assert isinstance(ExtractReport.failed, property)  # report.failed, each .path and .error
+    assert {"path", "error"} <= set(PartResult.__dataclass_fields__)
 
 
 # --- querying the store and the episode Parquet -----------------------------------------------
