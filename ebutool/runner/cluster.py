@@ -24,6 +24,7 @@ import contextlib
 import inspect
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -65,8 +66,19 @@ DASK_MISSING = (
 )
 
 
+# How long a run waits for the scheduler at a --cluster address to answer (Dask retries
+# a refused connection until then): a scheduler being started has that long to come up.
+SCHEDULER_TIMEOUT = "10s"
+# The comm protocols a Dask scheduler listens on (inproc:// is within one process only).
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+# HOST (a name, an IPv4 address, an IPv6 address in brackets) and :PORT (Dask's Client
+# needs the port)
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^:/\[\]\s]+):(\d{1,5})")
+
+
 def parse_cluster(spec: str) -> tuple[str, Any]:
-    """("local", N or None) or ("address", "tcp://HOST:PORT") for a ``--cluster`` value."""
+    """("local", N or None) or ("address", "tcp://HOST:PORT") for a ``--cluster`` value;
+    an address Dask could not use is a UsageError here, before anything is started."""
     if spec == "local":
         return "local", None
     if spec.startswith("local:"):
@@ -74,9 +86,21 @@ def parse_cluster(spec: str) -> tuple[str, Any]:
         if not n.isdigit() or int(n) < 1:
             raise UsageError(f"--cluster {spec!r}: local:N needs a number of workers >= 1")
         return "local", int(n)
-    if "://" in spec and spec.split("://", 1)[1]:
-        return "address", spec
-    raise UsageError(f"--cluster {spec!r}: give local, local:N or tcp://HOST:PORT")
+    if "://" not in spec or not spec.split("://", 1)[1]:
+        raise UsageError(f"--cluster {spec!r}: give local, local:N or tcp://HOST:PORT")
+    scheme, rest = spec.split("://", 1)
+    if scheme not in SCHEDULER_SCHEMES:
+        raise UsageError(
+            f"--cluster {spec!r}: a scheduler's address is tcp://HOST:PORT "
+            f"(or {', '.join(s + '://' for s in SCHEDULER_SCHEMES[1:])}), not {scheme}://"
+        )
+    m = _HOST_PORT.fullmatch(rest)
+    if m is None or not 1 <= int(m.group(2)) <= 65535:
+        raise UsageError(
+            f"--cluster {spec!r}: give the scheduler as {scheme}://HOST:PORT "
+            "(PORT 1-65535, an IPv6 address in brackets: [2001:db8::1]:8786)"
+        )
+    return "address", spec
 
 
 def _distributed():
@@ -108,9 +132,12 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
     else:
         cluster = None
         try:
-            client = distributed.Client(value, timeout="10s")
+            client = distributed.Client(value, timeout=SCHEDULER_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"--cluster {value}: cannot reach the scheduler ({exc})") from None
+        except (TypeError, ValueError) as exc:  # tls:// without Dask's TLS settings, ...
+            why = " ".join(str(exc).split())
+            raise UsageError(f"--cluster {value}: cannot connect to it ({why})") from None
     try:
         client.run(warm_worker)  # each worker imports what the tasks need, at its start
         if say is not None:

@@ -317,3 +317,50 @@ def test_local_cluster_teardown_is_quiet():
     assert p.stdout.strip() == "3"
     assert "teardown noise" not in p.stderr, p.stderr
     assert "after the close" in p.stderr
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "tcp://127.0.0.1:notaport",
+        "tcp://127.0.0.1:99999",
+        "tcp://[::1",
+        "tcp://head:8786/",
+        "tcp://head",
+        "foo://head:8786",
+        "inproc://x",
+    ],
+)
+def test_a_scheduler_address_dask_cannot_use_is_a_usage_error(tmp_path, cli, address):
+    """A mistyped --cluster address was an internal error (exit 4: "ValueError: invalid
+    literal for int() with base 10: 'notaport'", "unknown address scheme 'foo'"), or,
+    for port 99999, a 10-second wait for a scheduler no address can have: a one-line
+    usage error (exit 2) now, before a worker or the store is touched."""
+    extract([SAMPLES / "standard.pcap"], tmp_path / "s")
+    res = cli("analyze", tmp_path / "s", "--cluster", address)
+    assert res.exit_code == 2, res.stderr
+    assert res.stderr.count("\n") == 1 and "--cluster" in res.stderr, res.stderr
+    assert "internal error" not in res.stderr and "Traceback" not in res.stderr
+    res = cli("extract", SAMPLES / "standard.pcap", "-o", tmp_path / "new", "--cluster", address)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_scheduler_that_is_not_there(tmp_path, cli, monkeypatch):
+    """No scheduler at the address (a closed port), or tls:// without Dask's TLS
+    configuration (was an internal error: "TypeError: TLS expects a `ssl_context`
+    argument..."): one line, exit 2, no store made."""
+    import socket
+
+    import ebutool.runner.cluster as cluster
+
+    monkeypatch.setattr(cluster, "SCHEDULER_TIMEOUT", "1s")  # (10 s in a real run)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens on it once closed
+    for scheme in ("tcp", "tls"):
+        address = f"{scheme}://127.0.0.1:{port}"
+        res = cli("extract", SAMPLES / "standard.pcap", "-o", tmp_path / "s", "--cluster", address)
+        assert res.exit_code == 2, res.stderr
+        assert res.stderr.count("\n") == 1 and f"--cluster {address}: cannot" in res.stderr
+        assert "internal error" not in res.stderr and not (tmp_path / "s").exists()
