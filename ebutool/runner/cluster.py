@@ -139,11 +139,21 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
             why = " ".join(str(exc).split())
             raise UsageError(f"--cluster {value}: cannot connect to it ({why})") from None
     try:
+        if cluster is None and not client.scheduler_info().get("workers"):
+            # (workers queued as batch jobs, or not started yet): the tasks, and the check
+            # that the workers see the files, need one
+            if say is not None:
+                say(
+                    f"cluster: no workers at {value} yet: waiting for one to join "
+                    f"(dask worker {value}; Ctrl-C stops)"
+                )
+            client.wait_for_workers(1)
         client.run(warm_worker)  # each worker imports what the tasks need, at its start
         if say is not None:
             link = getattr(client, "dashboard_link", None)
             workers = len(client.scheduler_info().get("workers", {}))
-            say(f"cluster: {workers} workers" + (f", dashboard {link}" if link else ""))
+            plural = "" if workers == 1 else "s"
+            say(f"cluster: {workers} worker{plural}" + (f", dashboard {link}" if link else ""))
         yield client
     finally:
         if cluster is None:

@@ -364,3 +364,39 @@ def test_a_scheduler_that_is_not_there(tmp_path, cli, monkeypatch):
         assert res.exit_code == 2, res.stderr
         assert res.stderr.count("\n") == 1 and f"--cluster {address}: cannot" in res.stderr
         assert "internal error" not in res.stderr and not (tmp_path / "s").exists()
+
+
+def test_a_scheduler_without_workers_is_waited_for_out_loud(tmp_path):
+    """A scheduler that no worker has joined yet (workers still queued as batch jobs, or
+    never started): extract said "cluster: 0 workers" and then hung without another
+    word, its tasks queued, and the check that the workers see the inputs and the store
+    passed, with no worker to ask.  Now it says it waits for a worker at that address,
+    and goes on, checks included, once one has joined."""
+    import threading
+
+    from distributed import LocalCluster
+
+    said: list[str] = []
+    joined = threading.Event()
+
+    def say(line: str) -> None:
+        said.append(line)
+        if "waiting" in line:
+            joined.set()
+
+    with LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", dashboard_address=":0"
+    ) as cluster:
+        address = cluster.scheduler_address
+
+        def start_a_worker() -> None:
+            joined.wait(20)  # (before the fix nothing said it waited: a worker joins anyway)
+            cluster.scale(1)
+
+        starter = threading.Thread(target=start_a_worker)
+        starter.start()
+        extract_files([SAMPLES / "standard.pcap"], tmp_path / "s", cluster=address, say=say)
+        starter.join()
+    assert said[0].startswith(f"cluster: no workers at {address} yet: waiting"), said
+    assert said[1].startswith("cluster: 1 worker,"), said
+    assert len(store_parts(str(tmp_path / "s"))) == 1
