@@ -138,7 +138,11 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
         except (TypeError, ValueError) as exc:  # tls:// without Dask's TLS settings, ...
             why = " ".join(str(exc).split())
             raise UsageError(f"--cluster {value}: cannot connect to it ({why})") from None
-    try:
+    with contextlib.ExitStack() as stack:
+        if cluster is None:
+            stack.enter_context(_scheduler_loss_told(client, value))  # (closes the client)
+        else:
+            stack.callback(_close_quietly, client, cluster)
         if cluster is None and not client.scheduler_info().get("workers"):
             # (workers queued as batch jobs, or not started yet): the tasks, and the check
             # that the workers see the files, need one
@@ -155,11 +159,45 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
             plural = "" if workers == 1 else "s"
             say(f"cluster: {workers} worker{plural}" + (f", dashboard {link}" if link else ""))
         yield client
+
+
+SCHEDULER_LOST = (
+    "--cluster {address}: lost the connection to the scheduler during the run ({why}); "
+    "run the command again once it is back (extract goes on from the parts in the store)"
+)
+
+
+@contextlib.contextmanager
+def _scheduler_loss_told(client: Any, address: str) -> Iterator[None]:
+    """A scheduler at ``address`` lost in the middle of the run (stopped, its host gone)
+    is a one-line UsageError (Dask cancels the run's futures once the client has failed
+    to reconnect), not an internal error; the client's own log lines about it ("Failed to
+    reconnect", and the traceback of its reconnection cancelled as it is closed), which
+    this line replaces, are kept off stderr.  The client is closed at the end."""
+    from concurrent.futures import CancelledError
+
+    log = logging.getLogger("distributed.client")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    except (CancelledError, OSError) as exc:
+        if client.status == "running":
+            raise
+        first = " ".join(str(exc).split("\n")[0].split())
+        reason = re.search(r"cancelled for reason: ([\w-]+)", first)  # (not the task's key)
+        why = reason.group(1) if reason else first or type(exc).__name__
+        raise UsageError(SCHEDULER_LOST.format(address=address, why=why)) from None
     finally:
-        if cluster is None:
+        lost = client.status != "running"
+        held = logging.root.manager.disable
+        if lost:  # (its reconnection, cancelled by the close, logs a traceback)
+            logging.disable(logging.CRITICAL)
+        try:
             client.close()
-        else:
-            _close_quietly(client, cluster)
+        finally:
+            logging.disable(held)
+            log.setLevel(level)
 
 
 def _close_quietly(client: Any, cluster: Any) -> None:

@@ -400,3 +400,55 @@ def test_a_scheduler_without_workers_is_waited_for_out_loud(tmp_path):
     assert said[0].startswith(f"cluster: no workers at {address} yet: waiting"), said
     assert said[1].startswith("cluster: 1 worker,"), said
     assert len(store_parts(str(tmp_path / "s"))) == 1
+
+
+def _slow_extract(path: str, store: str, named: str | None = None):
+    """(A task) extract_file, slowly: the scheduler can be lost while it runs."""
+    import time
+
+    from ebutool.store.writer import extract_file
+
+    time.sleep(0.3)
+    return extract_file(path, store, named=named)
+
+
+def test_scheduler_lost_during_the_run(tmp_path, pieces, monkeypatch, capfd):
+    """The scheduler at the address goes away in the middle of an extraction: that was
+    "internal error: FutureCancelledError: _as_named-... cancelled for reason:
+    scheduler-connection-lost.", two lines (exit 4), after Dask's own "Failed to
+    reconnect to scheduler" log line.  Now one line, exit 2, saying that the parts done
+    are kept; the run started again on a scheduler extracts only the rest."""
+    import threading
+    import time
+
+    from distributed import LocalCluster
+
+    import ebutool.runner.cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "SCHEDULER_TIMEOUT", "1s")  # (its reconnect time)
+    with LocalCluster(
+        n_workers=1, processes=False, protocol="tcp://", dashboard_address=":0"
+    ) as cluster:
+
+        def lose_the_scheduler() -> None:
+            for _ in range(600):
+                if len(list((tmp_path / "s" / "parts").glob("*.parquet"))) >= 2:
+                    break
+                time.sleep(0.05)
+            cluster.close()
+
+        killer = threading.Thread(target=lose_the_scheduler)
+        killer.start()
+        with pytest.raises(UsageError) as lost:
+            extract_files([pieces], tmp_path / "s", cluster=cluster.scheduler_address,
+                          task=_slow_extract)  # fmt: skip
+        killer.join()
+    message = str(lost.value)
+    assert "\n" not in message and "lost the connection to the scheduler" in message, message
+    assert "scheduler-connection-lost" in message and "_as_named" not in message
+    err = capfd.readouterr().err
+    assert "Failed to reconnect" not in err and "Traceback" not in err, err
+    done = len(store_parts(str(tmp_path / "s")))
+    assert 2 <= done < 8
+    again = extract([pieces], tmp_path / "s")
+    assert again.count("unchanged") == done and again.count("extracted") == 8 - done
