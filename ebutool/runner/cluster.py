@@ -143,7 +143,7 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
             stack.enter_context(_scheduler_loss_told(client, value))  # (closes the client)
         else:
             stack.callback(_close_quietly, client, cluster)
-        if cluster is None and not client.scheduler_info().get("workers"):
+        if cluster is None and not worker_count(client):
             # (workers queued as batch jobs, or not started yet): the tasks, and the check
             # that the workers see the files, need one
             if say is not None:
@@ -155,10 +155,17 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
         client.run(warm_worker)  # each worker imports what the tasks need, at its start
         if say is not None:
             link = getattr(client, "dashboard_link", None)
-            workers = len(client.scheduler_info().get("workers", {}))
+            workers = worker_count(client)
             plural = "" if workers == 1 else "s"
             say(f"cluster: {workers} worker{plural}" + (f", dashboard {link}" if link else ""))
         yield client
+
+
+def worker_count(client: Any) -> int:
+    """The workers the scheduler has now, all of them: Client.scheduler_info() of
+    distributed 2025.x (2025.5.0 checked) lists only the first 5 unless given
+    n_workers=-1; Client.nthreads() lists every worker, in every release."""
+    return len(client.nthreads())
 
 
 SCHEDULER_LOST = (
@@ -398,7 +405,7 @@ def analyze_store_split(
         )
     root = os.fspath(store)
     with dask_client(cluster, say) as client:  # (the tasks carry their records: no shared store)
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        workers = max(1, worker_count(client))
         return analyze_store_grouped(
             root,
             mapper=dask_group_mapper(client),

@@ -452,3 +452,29 @@ def test_scheduler_lost_during_the_run(tmp_path, pieces, monkeypatch, capfd):
     assert 2 <= done < 8
     again = extract([pieces], tmp_path / "s")
     assert again.count("unchanged") == done and again.count("extracted") == 8 - done
+
+
+def test_workers_are_counted_past_five(tmp_path, monkeypatch):
+    """distributed 2025.x's Client.scheduler_info() lists at most 5 workers unless told
+    otherwise (n_workers=5; 2026 releases list all): with 6 workers, the run said
+    "cluster: 5 workers" and analyze STORE --cluster cut the store into the tasks of 5
+    workers.  Here scheduler_info behaves as that release's does; the count is right."""
+    from distributed import Client, LocalCluster
+
+    from ebutool.runner.cluster import dask_client
+
+    real = Client.scheduler_info
+
+    def five_at_most(self, n_workers: int = 5, **kwargs):  # (distributed 2025.5.0)
+        info = real(self, n_workers=-1, **kwargs)
+        if n_workers >= 0:
+            info["workers"] = dict(list(info["workers"].items())[:n_workers])
+        return info
+
+    monkeypatch.setattr(Client, "scheduler_info", five_at_most)
+    said: list[str] = []
+    local = {"processes": False, "protocol": "tcp://", "dashboard_address": ":0"}
+    with LocalCluster(n_workers=6, threads_per_worker=1, **local) as cluster:
+        with dask_client(cluster.scheduler_address, said.append) as client:
+            assert len(client.nthreads()) == 6
+        assert said[0].startswith("cluster: 6 workers"), said
