@@ -152,7 +152,8 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
                     f"(dask worker {value}; Ctrl-C stops)"
                 )
             client.wait_for_workers(1)
-        client.run(warm_worker)  # each worker imports what the tasks need, at its start
+        # each worker imports what the tasks need, at its start, and runs this ebutool
+        check_same_ebutool(client.run(warm_worker))
         if say is not None:
             link = getattr(client, "dashboard_link", None)
             workers = worker_count(client)
@@ -230,12 +231,10 @@ def _logging_off() -> None:
     logging.disable(logging.CRITICAL)
 
 
-def warm_worker() -> float:
+def warm_worker() -> str:
     """(Run on each worker at the start) import what the tasks need: the reader chain,
     Parquet and the analysis (lazy imports would otherwise be paid inside the first task
-    of every worker); the worker's CPU seconds so far."""
-    import time
-
+    of every worker); the worker's :func:`ebutool_build`."""
     import pyarrow.parquet  # noqa: F401
 
     import ebutool.analysis.by_group  # noqa: F401
@@ -243,7 +242,38 @@ def warm_worker() -> float:
     import ebutool.store.writer  # noqa: F401
     import ebutool.stream.reader  # noqa: F401
 
-    return time.process_time()
+    return ebutool_build()
+
+
+def ebutool_build() -> str:
+    """ "VERSION DIGEST": ebutool's version and the first 12 hex digits of a SHA-256 of
+    its source files (each file's path in the package and its octets): what a task runs.
+    About 20 ms."""
+    import hashlib
+    from pathlib import Path
+
+    from ebutool.core.version import __version__
+
+    root = Path(__file__).resolve().parents[1]  # the ebutool package (ebutool/runner/..)
+    digest = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        digest.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return f"{__version__} {digest.hexdigest()[:12]}"
+
+
+def check_same_ebutool(builds: dict[str, Any]) -> None:
+    """UsageError naming a worker whose ebutool (``builds``: worker -> its build) is not
+    this process's: its tasks would extract and analyse by other code than this version,
+    and the table put together here could silently differ."""
+    here = ebutool_build()
+    for worker, there in sorted(builds.items()):
+        if not isinstance(there, str):  # (an ebutool before this check: its CPU time)
+            there = "of an earlier version (its warm-up reports no build)"
+        if there != here:
+            raise UsageError(
+                f"worker {worker} runs ebutool {there}, this run {here} (version, digest of "
+                "the sources): install this ebutool on every worker and restart them"
+            )
 
 
 def _missing(paths: Sequence[str], store: str) -> list[str]:

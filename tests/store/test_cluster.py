@@ -478,3 +478,30 @@ def test_workers_are_counted_past_five(tmp_path, monkeypatch):
         with dask_client(cluster.scheduler_address, said.append) as client:
             assert len(client.nthreads()) == 6
         assert said[0].startswith("cluster: 6 workers"), said
+
+
+def test_workers_running_another_ebutool_are_refused(tmp_path, monkeypatch):
+    """Workers started by hand (dask worker on each host) run the ebutool installed
+    there: another version, or the same version from other sources, extracts and
+    analyses by its own code, and the table put together here could silently differ
+    from this version's.  Each worker now reports its ebutool (version and a digest of
+    its source files, computed here independently with hashlib) and one that differs
+    is named in a one-line usage error, before any task."""
+    import hashlib
+    from pathlib import Path
+
+    import ebutool.runner.cluster as cluster_module
+
+    root = Path(ebutool.__file__).parent
+    digest = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        digest.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    assert cluster_module.ebutool_build() == f"{ebutool.__version__} {digest.hexdigest()[:12]}"
+    # this process now has other sources than its workers (which import their own)
+    monkeypatch.setattr(cluster_module, "ebutool_build", lambda: "0.1.0 000000000000")
+    with pytest.raises(UsageError, match=r"worker tcp://\S+ runs ebutool 0\.1\.0 \w{12}, "):
+        extract_files([SAMPLES / "standard.pcap"], tmp_path / "s", cluster="local:1")
+    assert not (tmp_path / "s").exists()
+    # an ebutool from before the check: its warm-up returned the worker's CPU seconds
+    with pytest.raises(UsageError, match=r"worker w1 runs ebutool of an earlier version"):
+        cluster_module.check_same_ebutool({"w1": 0.92})
