@@ -24,6 +24,7 @@ import contextlib
 import inspect
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -65,8 +66,19 @@ DASK_MISSING = (
 )
 
 
+# How long a run waits for the scheduler at a --cluster address to answer (Dask retries
+# a refused connection until then): a scheduler being started has that long to come up.
+SCHEDULER_TIMEOUT = "10s"
+# The comm protocols a Dask scheduler listens on (inproc:// is within one process only).
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+# HOST (a name, an IPv4 address, an IPv6 address in brackets) and :PORT (Dask's Client
+# needs the port)
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^:/\[\]\s]+):(\d{1,5})")
+
+
 def parse_cluster(spec: str) -> tuple[str, Any]:
-    """("local", N or None) or ("address", "tcp://HOST:PORT") for a ``--cluster`` value."""
+    """("local", N or None) or ("address", "tcp://HOST:PORT") for a ``--cluster`` value;
+    an address Dask could not use is a UsageError here, before anything is started."""
     if spec == "local":
         return "local", None
     if spec.startswith("local:"):
@@ -74,9 +86,21 @@ def parse_cluster(spec: str) -> tuple[str, Any]:
         if not n.isdigit() or int(n) < 1:
             raise UsageError(f"--cluster {spec!r}: local:N needs a number of workers >= 1")
         return "local", int(n)
-    if "://" in spec and spec.split("://", 1)[1]:
-        return "address", spec
-    raise UsageError(f"--cluster {spec!r}: give local, local:N or tcp://HOST:PORT")
+    if "://" not in spec or not spec.split("://", 1)[1]:
+        raise UsageError(f"--cluster {spec!r}: give local, local:N or tcp://HOST:PORT")
+    scheme, rest = spec.split("://", 1)
+    if scheme not in SCHEDULER_SCHEMES:
+        raise UsageError(
+            f"--cluster {spec!r}: a scheduler's address is tcp://HOST:PORT "
+            f"(or {', '.join(s + '://' for s in SCHEDULER_SCHEMES[1:])}), not {scheme}://"
+        )
+    m = _HOST_PORT.fullmatch(rest)
+    if m is None or not 1 <= int(m.group(2)) <= 65535:
+        raise UsageError(
+            f"--cluster {spec!r}: give the scheduler as {scheme}://HOST:PORT "
+            "(PORT 1-65535, an IPv6 address in brackets: [2001:db8::1]:8786)"
+        )
+    return "address", spec
 
 
 def _distributed():
@@ -108,21 +132,80 @@ def dask_client(spec: str, say: Callable[[str], None] | None = None) -> Iterator
     else:
         cluster = None
         try:
-            client = distributed.Client(value, timeout="10s")
+            client = distributed.Client(value, timeout=SCHEDULER_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"--cluster {value}: cannot reach the scheduler ({exc})") from None
-    try:
-        client.run(warm_worker)  # each worker imports what the tasks need, at its start
+        except (TypeError, ValueError) as exc:  # tls:// without Dask's TLS settings, ...
+            why = " ".join(str(exc).split())
+            raise UsageError(f"--cluster {value}: cannot connect to it ({why})") from None
+    with contextlib.ExitStack() as stack:
+        if cluster is None:
+            stack.enter_context(_scheduler_loss_told(client, value))  # (closes the client)
+        else:
+            stack.callback(_close_quietly, client, cluster)
+        if cluster is None and not worker_count(client):
+            # (workers queued as batch jobs, or not started yet): the tasks, and the check
+            # that the workers see the files, need one
+            if say is not None:
+                say(
+                    f"cluster: no workers at {value} yet: waiting for one to join "
+                    f"(dask worker {value}; Ctrl-C stops)"
+                )
+            client.wait_for_workers(1)
+        # each worker imports what the tasks need, at its start, and runs this ebutool
+        check_same_ebutool(client.run(warm_worker))
         if say is not None:
             link = getattr(client, "dashboard_link", None)
-            workers = len(client.scheduler_info().get("workers", {}))
-            say(f"cluster: {workers} workers" + (f", dashboard {link}" if link else ""))
+            workers = worker_count(client)
+            plural = "" if workers == 1 else "s"
+            say(f"cluster: {workers} worker{plural}" + (f", dashboard {link}" if link else ""))
         yield client
+
+
+def worker_count(client: Any) -> int:
+    """The workers the scheduler has now, all of them: Client.scheduler_info() of
+    distributed 2025.x (2025.5.0 checked) lists only the first 5 unless given
+    n_workers=-1; Client.nthreads() lists every worker, in every release."""
+    return len(client.nthreads())
+
+
+SCHEDULER_LOST = (
+    "--cluster {address}: lost the connection to the scheduler during the run ({why}); "
+    "run the command again once it is back (extract goes on from the parts in the store)"
+)
+
+
+@contextlib.contextmanager
+def _scheduler_loss_told(client: Any, address: str) -> Iterator[None]:
+    """A scheduler at ``address`` lost in the middle of the run (stopped, its host gone)
+    is a one-line UsageError (Dask cancels the run's futures once the client has failed
+    to reconnect), not an internal error; the client's own log lines about it ("Failed to
+    reconnect", and the traceback of its reconnection cancelled as it is closed), which
+    this line replaces, are kept off stderr.  The client is closed at the end."""
+    from concurrent.futures import CancelledError
+
+    log = logging.getLogger("distributed.client")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    except (CancelledError, OSError) as exc:
+        if client.status == "running":
+            raise
+        first = " ".join(str(exc).split("\n")[0].split())
+        reason = re.search(r"cancelled for reason: ([\w-]+)", first)  # (not the task's key)
+        why = reason.group(1) if reason else first or type(exc).__name__
+        raise UsageError(SCHEDULER_LOST.format(address=address, why=why)) from None
     finally:
-        if cluster is None:
+        lost = client.status != "running"
+        held = logging.root.manager.disable
+        if lost:  # (its reconnection, cancelled by the close, logs a traceback)
+            logging.disable(logging.CRITICAL)
+        try:
             client.close()
-        else:
-            _close_quietly(client, cluster)
+        finally:
+            logging.disable(held)
+            log.setLevel(level)
 
 
 def _close_quietly(client: Any, cluster: Any) -> None:
@@ -148,12 +231,10 @@ def _logging_off() -> None:
     logging.disable(logging.CRITICAL)
 
 
-def warm_worker() -> float:
+def warm_worker() -> str:
     """(Run on each worker at the start) import what the tasks need: the reader chain,
     Parquet and the analysis (lazy imports would otherwise be paid inside the first task
-    of every worker); the worker's CPU seconds so far."""
-    import time
-
+    of every worker); the worker's :func:`ebutool_build`."""
     import pyarrow.parquet  # noqa: F401
 
     import ebutool.analysis.by_group  # noqa: F401
@@ -161,7 +242,38 @@ def warm_worker() -> float:
     import ebutool.store.writer  # noqa: F401
     import ebutool.stream.reader  # noqa: F401
 
-    return time.process_time()
+    return ebutool_build()
+
+
+def ebutool_build() -> str:
+    """ "VERSION DIGEST": ebutool's version and the first 12 hex digits of a SHA-256 of
+    its source files (each file's path in the package and its octets): what a task runs.
+    About 20 ms."""
+    import hashlib
+    from pathlib import Path
+
+    from ebutool.core.version import __version__
+
+    root = Path(__file__).resolve().parents[1]  # the ebutool package (ebutool/runner/..)
+    digest = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        digest.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return f"{__version__} {digest.hexdigest()[:12]}"
+
+
+def check_same_ebutool(builds: dict[str, Any]) -> None:
+    """UsageError naming a worker whose ebutool (``builds``: worker -> its build) is not
+    this process's: its tasks would extract and analyse by other code than this version,
+    and the table put together here could silently differ."""
+    here = ebutool_build()
+    for worker, there in sorted(builds.items()):
+        if not isinstance(there, str):  # (an ebutool before this check: its CPU time)
+            there = "of an earlier version (its warm-up reports no build)"
+        if there != here:
+            raise UsageError(
+                f"worker {worker} runs ebutool {there}, this run {here} (version, digest of "
+                "the sources): install this ebutool on every worker and restart them"
+            )
 
 
 def _missing(paths: Sequence[str], store: str) -> list[str]:
@@ -323,7 +435,7 @@ def analyze_store_split(
         )
     root = os.fspath(store)
     with dask_client(cluster, say) as client:  # (the tasks carry their records: no shared store)
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        workers = max(1, worker_count(client))
         return analyze_store_grouped(
             root,
             mapper=dask_group_mapper(client),

@@ -317,3 +317,191 @@ def test_local_cluster_teardown_is_quiet():
     assert p.stdout.strip() == "3"
     assert "teardown noise" not in p.stderr, p.stderr
     assert "after the close" in p.stderr
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "tcp://127.0.0.1:notaport",
+        "tcp://127.0.0.1:99999",
+        "tcp://[::1",
+        "tcp://head:8786/",
+        "tcp://head",
+        "foo://head:8786",
+        "inproc://x",
+    ],
+)
+def test_a_scheduler_address_dask_cannot_use_is_a_usage_error(tmp_path, cli, address):
+    """A mistyped --cluster address was an internal error (exit 4: "ValueError: invalid
+    literal for int() with base 10: 'notaport'", "unknown address scheme 'foo'"), or,
+    for port 99999, a 10-second wait for a scheduler no address can have: a one-line
+    usage error (exit 2) now, before a worker or the store is touched."""
+    extract([SAMPLES / "standard.pcap"], tmp_path / "s")
+    res = cli("analyze", tmp_path / "s", "--cluster", address)
+    assert res.exit_code == 2, res.stderr
+    assert res.stderr.count("\n") == 1 and "--cluster" in res.stderr, res.stderr
+    assert "internal error" not in res.stderr and "Traceback" not in res.stderr
+    res = cli("extract", SAMPLES / "standard.pcap", "-o", tmp_path / "new", "--cluster", address)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_scheduler_that_is_not_there(tmp_path, cli, monkeypatch):
+    """No scheduler at the address (a closed port), or tls:// without Dask's TLS
+    configuration (was an internal error: "TypeError: TLS expects a `ssl_context`
+    argument..."): one line, exit 2, no store made."""
+    import socket
+
+    import ebutool.runner.cluster as cluster
+
+    monkeypatch.setattr(cluster, "SCHEDULER_TIMEOUT", "1s")  # (10 s in a real run)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens on it once closed
+    for scheme in ("tcp", "tls"):
+        address = f"{scheme}://127.0.0.1:{port}"
+        res = cli("extract", SAMPLES / "standard.pcap", "-o", tmp_path / "s", "--cluster", address)
+        assert res.exit_code == 2, res.stderr
+        assert res.stderr.count("\n") == 1 and f"--cluster {address}: cannot" in res.stderr
+        assert "internal error" not in res.stderr and not (tmp_path / "s").exists()
+
+
+def test_a_scheduler_without_workers_is_waited_for_out_loud(tmp_path):
+    """A scheduler that no worker has joined yet (workers still queued as batch jobs, or
+    never started): extract said "cluster: 0 workers" and then hung without another
+    word, its tasks queued, and the check that the workers see the inputs and the store
+    passed, with no worker to ask.  Now it says it waits for a worker at that address,
+    and goes on, checks included, once one has joined."""
+    import threading
+
+    from distributed import LocalCluster
+
+    said: list[str] = []
+    joined = threading.Event()
+
+    def say(line: str) -> None:
+        said.append(line)
+        if "waiting" in line:
+            joined.set()
+
+    with LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", dashboard_address=":0"
+    ) as cluster:
+        address = cluster.scheduler_address
+
+        def start_a_worker() -> None:
+            joined.wait(20)  # (before the fix nothing said it waited: a worker joins anyway)
+            cluster.scale(1)
+
+        starter = threading.Thread(target=start_a_worker)
+        starter.start()
+        extract_files([SAMPLES / "standard.pcap"], tmp_path / "s", cluster=address, say=say)
+        starter.join()
+    assert said[0].startswith(f"cluster: no workers at {address} yet: waiting"), said
+    assert said[1].startswith("cluster: 1 worker,"), said
+    assert len(store_parts(str(tmp_path / "s"))) == 1
+
+
+def _slow_extract(path: str, store: str, named: str | None = None):
+    """(A task) extract_file, slowly: the scheduler can be lost while it runs."""
+    import time
+
+    from ebutool.store.writer import extract_file
+
+    time.sleep(0.3)
+    return extract_file(path, store, named=named)
+
+
+def test_scheduler_lost_during_the_run(tmp_path, pieces, monkeypatch, capfd):
+    """The scheduler at the address goes away in the middle of an extraction: that was
+    "internal error: FutureCancelledError: _as_named-... cancelled for reason:
+    scheduler-connection-lost.", two lines (exit 4), after Dask's own "Failed to
+    reconnect to scheduler" log line.  Now one line, exit 2, saying that the parts done
+    are kept; the run started again on a scheduler extracts only the rest."""
+    import threading
+    import time
+
+    from distributed import LocalCluster
+
+    import ebutool.runner.cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "SCHEDULER_TIMEOUT", "1s")  # (its reconnect time)
+    with LocalCluster(
+        n_workers=1, processes=False, protocol="tcp://", dashboard_address=":0"
+    ) as cluster:
+
+        def lose_the_scheduler() -> None:
+            for _ in range(600):
+                if len(list((tmp_path / "s" / "parts").glob("*.parquet"))) >= 2:
+                    break
+                time.sleep(0.05)
+            cluster.close()
+
+        killer = threading.Thread(target=lose_the_scheduler)
+        killer.start()
+        with pytest.raises(UsageError) as lost:
+            extract_files([pieces], tmp_path / "s", cluster=cluster.scheduler_address,
+                          task=_slow_extract)  # fmt: skip
+        killer.join()
+    message = str(lost.value)
+    assert "\n" not in message and "lost the connection to the scheduler" in message, message
+    assert "scheduler-connection-lost" in message and "_as_named" not in message
+    err = capfd.readouterr().err
+    assert "Failed to reconnect" not in err and "Traceback" not in err, err
+    done = len(store_parts(str(tmp_path / "s")))
+    assert 2 <= done < 8
+    again = extract([pieces], tmp_path / "s")
+    assert again.count("unchanged") == done and again.count("extracted") == 8 - done
+
+
+def test_workers_are_counted_past_five(tmp_path, monkeypatch):
+    """distributed 2025.x's Client.scheduler_info() lists at most 5 workers unless told
+    otherwise (n_workers=5; 2026 releases list all): with 6 workers, the run said
+    "cluster: 5 workers" and analyze STORE --cluster cut the store into the tasks of 5
+    workers.  Here scheduler_info behaves as that release's does; the count is right."""
+    from distributed import Client, LocalCluster
+
+    from ebutool.runner.cluster import dask_client
+
+    real = Client.scheduler_info
+
+    def five_at_most(self, n_workers: int = 5, **kwargs):  # (distributed 2025.5.0)
+        info = real(self, n_workers=-1, **kwargs)
+        if n_workers >= 0:
+            info["workers"] = dict(list(info["workers"].items())[:n_workers])
+        return info
+
+    monkeypatch.setattr(Client, "scheduler_info", five_at_most)
+    said: list[str] = []
+    local = {"processes": False, "protocol": "tcp://", "dashboard_address": ":0"}
+    with LocalCluster(n_workers=6, threads_per_worker=1, **local) as cluster:
+        with dask_client(cluster.scheduler_address, said.append) as client:
+            assert len(client.nthreads()) == 6
+        assert said[0].startswith("cluster: 6 workers"), said
+
+
+def test_workers_running_another_ebutool_are_refused(tmp_path, monkeypatch):
+    """Workers started by hand (dask worker on each host) run the ebutool installed
+    there: another version, or the same version from other sources, extracts and
+    analyses by its own code, and the table put together here could silently differ
+    from this version's.  Each worker now reports its ebutool (version and a digest of
+    its source files, computed here independently with hashlib) and one that differs
+    is named in a one-line usage error, before any task."""
+    import hashlib
+    from pathlib import Path
+
+    import ebutool.runner.cluster as cluster_module
+
+    root = Path(ebutool.__file__).parent
+    digest = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        digest.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    assert cluster_module.ebutool_build() == f"{ebutool.__version__} {digest.hexdigest()[:12]}"
+    # this process now has other sources than its workers (which import their own)
+    monkeypatch.setattr(cluster_module, "ebutool_build", lambda: "0.1.0 000000000000")
+    with pytest.raises(UsageError, match=r"worker tcp://\S+ runs ebutool 0\.1\.0 \w{12}, "):
+        extract_files([SAMPLES / "standard.pcap"], tmp_path / "s", cluster="local:1")
+    assert not (tmp_path / "s").exists()
+    # an ebutool from before the check: its warm-up returned the worker's CPU seconds
+    with pytest.raises(UsageError, match=r"worker w1 runs ebutool of an earlier version"):
+        cluster_module.check_same_ebutool({"w1": 0.92})
