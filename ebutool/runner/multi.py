@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ebutool.analysis import merged_records as streamed_records
 from ebutool.analysis import source_labels
+from ebutool.core.at_stop import at_stop
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
 from ebutool.core.keyfile import shown_path
@@ -57,32 +58,38 @@ def map_files(func: Callable[..., T], paths: Sequence[str], jobs: int = 1, *args
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, max(1, len(remote))), initializer=worker_signals
     )
+    # taken before shutdown, which forgets them (sets _processes to None)
+    workers = lambda: list((getattr(pool, "_processes", None) or {}).values())  # noqa: E731
     try:
-        # The workers are forked during submit: a signal handled in the middle of a fork
-        # (in an at-fork hook) would print "Exception ignored ... Traceback".  Held back
-        # until the forks are done (the workers unblock it in worker_signals).
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        try:
-            futures = {i: pool.submit(func, paths[i], *args) for i in remote}
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        for i, p in enumerate(paths):
-            if p == "-":
-                results[i] = func(p, *args)
-        for i in remote:
-            results[i] = futures[i].result()
-        # inside the try: a signal while the workers are joined must end them too (the
-        # program ends by os._exit, which leaves live workers holding its stdout/stderr)
-        pool.shutdown()
+        # (also when the program ends from a callback, with no way out: ebutool.cli.ending)
+        with at_stop(lambda: _end_workers(pool, workers())):
+            # The workers are forked during submit: a signal handled in the middle of a
+            # fork (in an at-fork hook) would print "Exception ignored ... Traceback".  Held
+            # back until the forks are done (the workers unblock it in worker_signals).
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+            try:
+                futures = {i: pool.submit(func, paths[i], *args) for i in remote}
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            for i, p in enumerate(paths):
+                if p == "-":
+                    results[i] = func(p, *args)
+            for i in remote:
+                results[i] = futures[i].result()
+            # inside the try: a signal while the workers are joined must end them too (the
+            # program ends by os._exit, which leaves live workers holding its stdout/stderr)
+            pool.shutdown()
     except BaseException:
         # Ctrl-C, SIGTERM or a failure: the workers' work is of no use any more
-        # taken before shutdown, which forgets them (sets _processes to None)
-        workers = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in workers:
-            proc.terminate()
+        _end_workers(pool, workers())
         raise
     return [results[i] for i in range(len(paths))]
+
+
+def _end_workers(pool: ProcessPoolExecutor, workers: list[Any]) -> None:
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in workers:
+        proc.terminate()
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}  # held back while forking (a child half set up)
