@@ -6,8 +6,9 @@
   files, and a trace beside the capture it was converted from (same name up to the
   first dot), are left out and listed for the caller to report;
   other arguments (files, ``-``) are kept as given, so a missing file still gets its own
-  error.  Hidden files and subdirectories are not looked at.  A record store made by
-  ``ebutool extract`` is kept as one input (ebutool.store).
+  error.  Subdirectories are not read: they are listed too (a capture one level down
+  is never skipped unsaid).  Hidden files and subdirectories are not looked at.  A
+  record store made by ``ebutool extract`` is kept as one input (ebutool.store).
 - :func:`read_input`: the message stream of a capture, a trace or a record store
   (``ebutool extract``); analyze, compare, decode, verify and replay read a store like
   one capture.
@@ -81,8 +82,8 @@ def expand_inputs(
     args: Iterable[str | os.PathLike[str]], left_out: list[str] | None = None
 ) -> list[str]:
     """Paths to read for the command-line ``args`` (see module doc).  The files of a
-    directory that are not captures are appended to ``left_out`` (so the caller can
-    say so: nothing is skipped silently)."""
+    directory that are not captures, and its subdirectories, are appended to
+    ``left_out`` (so the caller can say so: nothing is skipped silently)."""
     out: list[str] = []
     names = [os.fspath(a) for a in args]
     if names.count("-") > 1:
@@ -99,7 +100,9 @@ def expand_inputs(
 
 def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
     entries = sorted(e for e in os.listdir(directory) if not e.startswith("."))
-    files = [p for p in (os.path.join(directory, e) for e in entries) if os.path.isfile(p)]
+    paths = [os.path.join(directory, e) for e in entries]
+    files = [p for p in paths if os.path.isfile(p)]
+    folders = [p for p in paths if os.path.isdir(p)]  # not read (module doc)
     kinds = {p: sniff(p) for p in files}
     # A folder of results also holds keys files, scenario files and the JSON traces
     # converted from its captures (issue 6): a trace whose name begins like a capture
@@ -111,26 +114,46 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
             found.append(p)
         elif left_out is not None:
             left_out.append(p)
+    if left_out is not None:
+        left_out.extend(folders)
     if not found:
         raise InputError(
             f"{directory}: is a directory with no pcap or pcapng capture or JSON Lines trace in it"
-            + (f" (its files: {_names(files)})" if files else " (and no file)")
+            + (f" (its files: {_names(files)}" if files else " (and no file")
+            + (f"; {_subdirectories(folders)}" if folders else "")
+            + ")"
         )
     return found
 
 
 def left_out_note(left_out: Sequence[str]) -> str:
-    """How a command names a directory's files it does not read (the first three by
-    name, then how many more): its note on stderr, and extract's closing line."""
+    """How a command names what it does not read in a directory (:func:`expand_inputs`'
+    ``left_out``; of files and of subdirectories the first three by name, then how many
+    more): its note on stderr, and extract's closing line."""
+    folders = [p for p in left_out if os.path.isdir(p)]
+    files = [p for p in left_out if p not in folders]
+    parts = []
+    if files:
+        parts.append(
+            f"{len(files)} file{'s' if len(files) != 1 else ''} in the directory not read "
+            f"(no capture or trace, or a trace beside its capture): {_names(files)}"
+        )
+    if folders:
+        parts.append(_subdirectories(folders))
+    return "; ".join(parts)
+
+
+def _subdirectories(folders: Sequence[str]) -> str:
+    n = len(folders)
     return (
-        f"{len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
-        f"not read (no capture or trace, or a trace beside its capture): {_names(left_out)}"
+        f"{n} subdirector{'ies' if n != 1 else 'y'} not read (only the files directly in a "
+        f"directory are; give a subdirectory as an argument to read it): {_names(folders)}"
     )
 
 
 def _names(paths: Sequence[str]) -> str:
-    """The first three files' names, then how many more."""
-    shown = ", ".join(os.path.basename(p) for p in paths[:3])
+    """The first three files' names (a directory's with a "/"), then how many more."""
+    shown = ", ".join(os.path.basename(p) + ("/" if os.path.isdir(p) else "") for p in paths[:3])
     return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
