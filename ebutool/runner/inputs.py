@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -64,14 +63,18 @@ def sniff(path: str | os.PathLike[str]) -> str | None:
 
 def _first_line_is_a_trace_line(stream: BinaryIO) -> bool:
     """The trace reader's test of its first line (ebutool.trace.jsonl): blank lines and
-    lines over the limit are passed over (read in bounded pieces), the next decides."""
+    lines over the limit are passed over (read in bounded pieces), the next decides,
+    parsed as the reader parses it (a name given twice, NaN, nesting too deep: the
+    reader refuses the file, "not a JSON Lines trace", so it is none here either)."""
+    from ebutool.trace.jsonl import parse_line
+
     for lineno, line in enumerate(bounded_lines(stream), 1):
         if lineno == 1 and line is not None and line[:3] == UTF8_BOM:
             line = line[3:]  # (ignored by the reader, RFC 8259 8.1)
         if line is None or not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = parse_line(line)
         except ValueError:  # not JSON, or not UTF-8: the reader refuses the file too
             return False
         return isinstance(obj, dict) and obj.get("type") in LINE_TYPES
