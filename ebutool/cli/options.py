@@ -25,7 +25,7 @@ from ebutool.core.errors import (
 )
 from ebutool.core.gc_tuning import fewer_collections
 from ebutool.core.output_file import OutputFile
-from ebutool.core.stdio import stdout_is_terminal
+from ebutool.core.stdio import command_stdout, stdout_is_terminal
 from ebutool.report.output_format import SPILLED_FORMATS, STREAMED_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def guarded(fn: F) -> F:
             try:
                 # (outputs discarded also when a signal's exception is lost in a callback
                 # and ends the program from there: ebutool.cli.ending.at_stop)
-                with fewer_collections(), at_stop(_discard_outputs):
+                with fewer_collections(), at_stop(_discard_outputs), command_stdout():
                     result = fn(*args, **kwargs)
             except typer.Exit:
                 _finish_outputs(True)
