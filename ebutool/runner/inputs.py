@@ -6,9 +6,10 @@
   files, and a trace beside the capture it was converted from (same name up to the
   first dot), are left out and listed for the caller to report;
   other arguments (files, ``-``) are kept as given, so a missing file still gets its own
-  error.  Subdirectories are not read: they are listed too (a capture one level down
-  is never skipped unsaid).  Hidden files and subdirectories are not looked at.  A
-  record store made by ``ebutool extract`` is kept as one input (ebutool.store).
+  error.  Subdirectories, and entries that are no regular file (a named pipe, a
+  device, a broken link), are not read: they are listed too (nothing is skipped
+  unsaid).  Hidden files and subdirectories are not looked at.  A record store made
+  by ``ebutool extract`` is kept as one input (ebutool.store).
 - :func:`read_input`: the message stream of a capture, a trace or a record store
   (``ebutool extract``); analyze, compare, decode, verify and replay read a store like
   one capture.
@@ -106,6 +107,8 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
     paths = [os.path.join(directory, e) for e in entries]
     files = [p for p in paths if os.path.isfile(p)]
     folders = [p for p in paths if os.path.isdir(p)]  # not read (module doc)
+    # a named pipe, a socket, a device, a broken link: not read (a pipe would be waited on)
+    others = [p for p in paths if p not in files and p not in folders]
     kinds = {p: sniff(p) for p in files}
     # A folder of results also holds keys files, scenario files and the JSON traces
     # converted from its captures (issue 6): a trace whose name begins like a capture
@@ -118,11 +121,12 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
         elif left_out is not None:
             left_out.append(p)
     if left_out is not None:
-        left_out.extend(folders)
+        left_out.extend(others + folders)
     if not found:
         raise InputError(
             f"{directory}: is a directory with no pcap or pcapng capture or JSON Lines trace in it"
             + (f" (its files: {_names(files)}" if files else " (and no file")
+            + (f"; {_not_files(others)}" if others else "")
             + (f"; {_subdirectories(folders)}" if folders else "")
             + ")"
         )
@@ -134,16 +138,27 @@ def left_out_note(left_out: Sequence[str]) -> str:
     ``left_out``; of files and of subdirectories the first three by name, then how many
     more): its note on stderr, and extract's closing line."""
     folders = [p for p in left_out if os.path.isdir(p)]
-    files = [p for p in left_out if p not in folders]
+    files = [p for p in left_out if os.path.isfile(p)]
+    others = [p for p in left_out if p not in files and p not in folders]
     parts = []
     if files:
         parts.append(
             f"{len(files)} file{'s' if len(files) != 1 else ''} in the directory not read "
             f"(no capture or trace, or a trace beside its capture): {_names(files)}"
         )
+    if others:
+        parts.append(_not_files(others))
     if folders:
         parts.append(_subdirectories(folders))
     return "; ".join(parts)
+
+
+def _not_files(others: Sequence[str]) -> str:
+    n = len(others)
+    return (
+        f"{n} {'entries' if n != 1 else 'entry'} not read (not a regular file: a named "
+        f"pipe, a socket, a device or a broken link): {_names(others)}"
+    )
 
 
 def _subdirectories(folders: Sequence[str]) -> str:

@@ -5,6 +5,8 @@ not read, counted; extract's closing line names them too."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.support.cli import SAMPLES, run_cli
@@ -73,3 +75,19 @@ def test_extract_names_them_in_its_closing_line(folder, tmp_path):
         "capture): notes.txt; 2 subdirectories not read (only the files directly in a "
         "directory are; give a subdirectory as an argument to read it): run1/, run2/"
     ), last
+
+
+def test_entries_that_are_no_regular_file_are_named(folder):
+    """A named pipe and a broken link in the directory were passed over without a word
+    (neither a file to sniff nor a subdirectory)."""
+    os.mkfifo(folder / "live.pipe")
+    (folder / "gone.pcap").symlink_to(folder / "nowhere.pcap")
+    (folder / "notes.txt").unlink()
+    res = run_cli("analyze", folder, "-f", "csv")
+    assert res.exit_code == 0, res.stderr
+    assert _notes(res.stderr) == [
+        "ebutool: note: 2 entries not read (not a regular file: a named pipe, a socket, a "
+        "device or a broken link): gone.pcap, live.pipe; 2 subdirectories not read (only the "
+        "files directly in a directory are; give a subdirectory as an argument to read it): "
+        "run1/, run2/"
+    ]
