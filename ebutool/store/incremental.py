@@ -195,9 +195,16 @@ def local_mapper(jobs: int) -> Mapper:
             for p in paths:
                 yield task(p, store)
             return
-        with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
-            for fut in as_completed([pool.submit(task, p, store) for p in paths]):
+        from ebutool.runner.multi import submitted, worker_signals, workers_ended
+
+        # the workers leave Ctrl-C and SIGTERM to this process, which ends them: a `with
+        # ProcessPoolExecutor` waited on its way out for every file submitted, so a
+        # SIGTERM ended `extract -j 2` only once all its files were extracted
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), initializer=worker_signals)
+        with workers_ended(pool):
+            for fut in as_completed(submitted(pool, [(task, p, store) for p in paths])):
                 yield fut.result()
+            pool.shutdown()
 
     return run
 

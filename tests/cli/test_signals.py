@@ -3,6 +3,8 @@ first statement of the entry point on (issue 12 item 8, "Signals")."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -316,3 +318,66 @@ def test_a_workers_lost_exception_is_not_the_programs(tmp_path):
     rows = target.read_bytes().splitlines()[1:]
     sources = {row.split(b",")[header.index(b"source")] for row in rows}
     assert sources == {b"mixed.pcap", b"standard.pcap"}
+
+
+# `extract DIR -j 2` (ebutool.store.incremental.local_mapper): its workers each slow on
+# their file (a minute), SIGTERM once both have started.
+_SLOW_EXTRACT = """
+import os, sys, time
+from ebutool.store import writer
+from ebutool.cli import main
+
+part_name = writer.part_name
+parent = os.getpid()
+started = sys.argv.pop(1)
+
+def slow(path):
+    if os.getpid() != parent:
+        open(os.path.join(started, str(os.getpid())), "w").close()
+        time.sleep(60)
+    return part_name(path)
+
+writer.part_name = slow
+main()
+"""
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_ends_extract_j_at_once(tmp_path, sig, status):
+    """A `with ProcessPoolExecutor` waited on its way out for every file submitted: SIGTERM
+    (or a SIGINT sent to ebutool alone) ended `extract -j 2` only once all its files were
+    extracted, then said "terminated"."""
+    folder, started = tmp_path / "caps", tmp_path / "started"
+    folder.mkdir()
+    started.mkdir()
+    for n in range(4):
+        (folder / f"c{n}.pcap").write_bytes((SAMPLES / "mixed.pcap").read_bytes())
+    p = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_EXTRACT, str(started), "extract", str(folder)]
+        + ["-o", str(tmp_path / "store"), "-j", "2", "-q"],
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_blocked,
+    )
+    end = time.monotonic() + 30
+    while len(list(started.iterdir())) < 2 and time.monotonic() < end:
+        time.sleep(0.05)
+    assert len(list(started.iterdir())) == 2, "the workers never started"
+    began = time.monotonic()
+    p.send_signal(sig)
+    try:
+        out, errs = p.communicate(timeout=30)
+    finally:
+        p.kill()
+        for pid in started.iterdir():  # (a worker left running by the unfixed code)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid.name), signal.SIGKILL)
+    assert time.monotonic() - began < 20
+    assert p.returncode == status, errs
+    assert errs.strip().splitlines() == [
+        b"ebutool: " + {130: b"interrupted", 143: b"terminated"}[status]
+    ]
+    assert not (tmp_path / "store" / "parts").exists() or not list(
+        (tmp_path / "store" / "parts").iterdir()
+    )
