@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
+from ebutool.core.names import readable_name
 from ebutool.store.layout import is_store
 from ebutool.stream.sniff import open_input
 from ebutool.trace.check import LINE_TYPES
@@ -170,8 +171,11 @@ def _subdirectories(folders: Sequence[str]) -> str:
 
 
 def _names(paths: Sequence[str]) -> str:
-    """The first three files' names (a directory's with a "/"), then how many more."""
-    shown = ", ".join(os.path.basename(p) + ("/" if os.path.isdir(p) else "") for p in paths[:3])
+    """The first three files' names (a directory's with a "/"; a name that is not UTF-8
+    as ebutool.core.names shows it), then how many more."""
+    shown = ", ".join(
+        readable_name(os.path.basename(p)) + ("/" if os.path.isdir(p) else "") for p in paths[:3]
+    )
     return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 

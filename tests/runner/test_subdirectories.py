@@ -6,10 +6,13 @@ not read, counted; extract's closing line names them too."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
 from tests.support.cli import SAMPLES, run_cli
+from tests.support.proc import env
 
 
 @pytest.fixture
@@ -91,3 +94,27 @@ def test_entries_that_are_no_regular_file_are_named(folder):
         "files directly in a directory are; give a subdirectory as an argument to read it): "
         "run1/, run2/"
     ]
+
+
+def test_names_that_are_not_utf8_are_shown_as_everywhere_else(tmp_path):
+    """The note showed the stray octet of b"n\\xffotes.txt" as Python's lone surrogate,
+    `n\\udcffotes.txt`, where every other message and column shows `n\\xffotes.txt`."""
+    d = os.fsencode(tmp_path)
+    with open(os.path.join(d, b"a.pcap"), "wb") as fh:
+        fh.write((SAMPLES / "standard.pcap").read_bytes())
+    with open(os.path.join(d, b"n\xffotes.txt"), "wb") as fh:
+        fh.write(b"x\n")
+    os.mkdir(os.path.join(d, b"sub\xff"))
+    res = subprocess.run(
+        [sys.executable, "-m", "ebutool", "analyze", tmp_path, "-f", "csv"],
+        env=env(),
+        capture_output=True,
+        timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    note = next(x for x in res.stderr.splitlines() if x.startswith(b"ebutool: note:"))
+    assert note.endswith(
+        b"capture): n\\xffotes.txt; 1 subdirectory not read (only the files "
+        b"directly in a directory are; give a subdirectory as an argument to "
+        b"read it): sub\\xff/"
+    ), note
