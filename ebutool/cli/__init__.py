@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from ebutool.cli.ending import stop
+from ebutool.cli.ending import is_program_process, stop
 from ebutool.core.errors import EXIT_INTERNAL, EXIT_SIGINT, EXIT_SIGTERM, Terminated
 
 
@@ -17,16 +17,46 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _on_unraisable(previous: object) -> object:
+    """A sys.unraisablehook in front of ``previous``: a KeyboardInterrupt or Terminated
+    that the interpreter cannot raise (the signal's handler ran inside a weakref
+    callback, a __del__, a finalizer: "Exception ignored in ...", and the run went on as
+    if no signal had come) ends the program as the signal would have, with its one line
+    (ebutool.cli.ending.stop, which also does what the way out of the blocks in
+    progress would: ends -j workers, discards outputs).  Anything else, and anything in
+    a forked -j worker (which leaves both signals to this process), goes to ``previous``."""
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        exc = unraisable.exc_value
+        if is_program_process():
+            if isinstance(exc, KeyboardInterrupt):
+                stop("interrupted", EXIT_SIGINT)
+            if isinstance(exc, Terminated):
+                stop("terminated", EXIT_SIGTERM)
+        previous(unraisable)  # type: ignore[operator]
+
+    hook.ebutool = True  # type: ignore[attr-defined]
+    return hook
+
+
+def _handle_unraisable() -> None:
+    """Install :func:`_on_unraisable` once (main may run more than once in a process)."""
+    if not getattr(sys.unraisablehook, "ebutool", False):
+        sys.unraisablehook = _on_unraisable(sys.unraisablehook)  # type: ignore[assignment]
+
+
 def main() -> None:
     """The ``ebutool`` program.  SIGINT (Ctrl-C) and SIGTERM are handled from the first
     statement on, before the heavy imports: one line, exit status 130 or 143 (README
-    "Exit status"); signals blocked by the parent are unblocked once handled.  A command
-    module that cannot be loaded is a bug: one line naming it and the cause, exit
-    status 4; EBUTOOL_DEBUG=1 shows the traceback."""
+    "Exit status"); signals blocked by the parent are unblocked once handled, and one
+    whose exception is lost in a callback ends the program too (:func:`_on_unraisable`).
+    A command module that cannot be loaded is a bug: one line naming it and the cause,
+    exit status 4; EBUTOOL_DEBUG=1 shows the traceback."""
     from ebutool.core.stdio import occupy_closed_fds
 
     occupy_closed_fds()  # a closed stdin/stdout/stderr (`<&-`): ebutool.core.stdio
     try:
+        _handle_unraisable()  # a signal's exception lost in a callback: ends the program
         signal.signal(signal.SIGTERM, _on_sigterm)
         # handled from here on: a signal held back (blocked) until now arrives here
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})

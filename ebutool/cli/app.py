@@ -12,8 +12,9 @@ from typer.core import TyperGroup
 from ebutool.cli.commands import register_commands
 from ebutool.cli.ending import stop
 from ebutool.cli.options import err
-from ebutool.core.errors import EXIT_SIGINT
+from ebutool.core.errors import EXIT_OUTPUT, EXIT_SIGINT
 from ebutool.core.keyfile import shown_path
+from ebutool.core.stdio import HeldStdout
 from ebutool.core.version import __version__
 
 try:  # typer vendors click from 0.2x on
@@ -39,6 +40,20 @@ class _OneLineErrors(TyperGroup):
         run = (args, prog_name, complete_var, False, windows_expand_args)
         if not standalone_mode:
             return super().main(*run, **extra)
+        if sys.stdout is not None:
+            return self._main(run, extra, args)
+        # Standard output closed (`>&-`): click would drop the help or version text and
+        # end with 0; kept aside instead, and refused as a data command's output is
+        held = sys.stdout = HeldStdout()
+        try:
+            return self._main(run, extra, args)
+        finally:
+            sys.stdout = None
+            if held.getvalue():
+                err("error: standard output is closed")
+                sys.exit(EXIT_OUTPUT)  # (instead of the help's or version's 0)
+
+    def _main(self, run: tuple, extra: dict[str, Any], args: Sequence[str] | None) -> Any:
         try:
             rv = super().main(*run, **extra)
         except _click_exc.UsageError as exc:

@@ -9,7 +9,14 @@ import signal
 import sys
 import weakref
 
+from ebutool.core.at_stop import run_cleanups
+
 _PID = os.getpid()  # the program's process (a forked -j worker inherits this value)
+
+
+def is_program_process() -> bool:
+    """True in the program's own process, False in a forked -j worker."""
+    return os.getpid() == _PID
 
 
 def stop(line: str, status: int) -> None:
@@ -27,6 +34,8 @@ def stop(line: str, status: int) -> None:
             sys.stdout.flush()
     except (OSError, ValueError):
         pass
+    if is_program_process():  # (a forked worker's copies of them are its parent's)
+        run_cleanups()  # the blocks in progress: their -j workers ended, outputs discarded
     _remove_temporaries()
     os._exit(status)
 
@@ -37,7 +46,7 @@ def _remove_temporaries() -> None:
     table's spilled pieces, annotate's comment store), which a signal in the middle of a
     write left behind.  Only in the program's own process: a forked worker's copies of
     them are its parent's."""
-    if os.getpid() != _PID:
+    if not is_program_process():
         return
     hook = sys.excepthook
     sys.excepthook = lambda *exc: None  # a cleanup that fails stays silent

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from ebutool.cli.ending import stop
+from ebutool.core.at_stop import at_stop
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import (
     EXIT_INTERNAL,
@@ -24,7 +25,7 @@ from ebutool.core.errors import (
 )
 from ebutool.core.gc_tuning import fewer_collections
 from ebutool.core.output_file import OutputFile
-from ebutool.core.stdio import stdout_is_terminal
+from ebutool.core.stdio import command_stdout, stdout_is_terminal
 from ebutool.report.output_format import SPILLED_FORMATS, STREAMED_FORMATS, OutputFormat
 
 if TYPE_CHECKING:
@@ -209,6 +210,10 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _discard_outputs() -> None:
+    _finish_outputs(False)
+
+
 def guarded(fn: F) -> F:
     """Turn every failure into a one-line diagnosis and an exit status (README "Exit
     status"); never a traceback unless EBUTOOL_DEBUG is set.  The command's outputs
@@ -221,7 +226,9 @@ def guarded(fn: F) -> F:
         _STORES.clear()
         try:
             try:
-                with fewer_collections():  # every command is one streaming run
+                # (outputs discarded also when a signal's exception is lost in a callback
+                # and ends the program from there: ebutool.cli.ending.at_stop)
+                with fewer_collections(), at_stop(_discard_outputs), command_stdout():
                     result = fn(*args, **kwargs)
             except typer.Exit:
                 _finish_outputs(True)

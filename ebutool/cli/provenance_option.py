@@ -13,7 +13,8 @@ is parquet (so a parquet file always carries it)::
 
 The command line in the record is rebuilt from what click parsed: the command, its
 arguments and the options given on the command line (not those from defaults or the
-environment), with Kcn values hidden.
+environment), with Kcn values hidden; each word written as the inputs' names are
+(ebutool.core.names.readable_name: exact, ``name_octets`` gives back its octets).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import typer
 
 from ebutool.cli.option_groups import with_option_group
 from ebutool.cli.options import output_file
+from ebutool.core.names import readable_name
 from ebutool.core.output_file import OutputFile
 from ebutool.report.output_format import OutputFormat
 
@@ -117,7 +119,9 @@ def command_line() -> list[str] | None:
             words += [opt, HIDDEN if name in SECRET_OPTIONS else v]
     if any(p.startswith("-") and p != "-" for p in positional):
         words.append("--")
-    return words + positional
+    # each word as the inputs' names are shown (a backslash doubled, an octet that is
+    # not UTF-8 as \xNN: ebutool.core.names), so that two words never look alike
+    return [readable_name(w) for w in words + positional]
 
 
 def _values(value: Any, param: Any) -> list[str]:

@@ -6,8 +6,11 @@ messages (README "Exit status")."""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from ebutool.core.errors import InputError, OutputError
@@ -126,3 +129,26 @@ def stdout_buffer() -> BinaryIO:
 def stdout_is_terminal() -> bool:
     """Standard output is a terminal (False when it is closed)."""
     return sys.stdout is not None and sys.stdout.isatty()
+
+
+class HeldStdout(io.StringIO):
+    """``sys.stdout`` while the command line is parsed with standard output closed
+    (ebutool.cli.app): what click prints there outside a command's body (``--help``,
+    ``--version``, completion) is kept, to be refused as a closed standard output (exit
+    5) instead of being dropped with status 0.  A command's body sees None again
+    (:func:`command_stdout`)."""
+
+
+@contextmanager
+def command_stdout() -> Iterator[None]:
+    """A command's body: ``sys.stdout`` None again when it is a :class:`HeldStdout`
+    (the caller closed it), so the body's outputs say so themselves."""
+    held = sys.stdout
+    if not isinstance(held, HeldStdout):
+        yield
+        return
+    sys.stdout = None
+    try:
+        yield
+    finally:
+        sys.stdout = held

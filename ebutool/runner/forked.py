@@ -34,6 +34,7 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ebutool.core.at_stop import at_stop
 from ebutool.core.errors import EXIT_INTERNAL, EbutoolError
 from ebutool.runner.multi import STOP_SIGNALS, worker_signals
 
@@ -65,39 +66,54 @@ def fork_mapper(jobs: int, first: Callable[[], object] | None = None):
             raise ValueError(f"fork_mapper: {len(tasks)} tasks, at most {MAX_TASKS}")
         tickets = _tickets(len(tasks))
         children: list[tuple[int, int]] = []
-        try:
-            # A signal handled in the middle of a fork would leave a child half set up
-            # (as ebutool.runner.multi.map_files): held back until the forks are done.
-            held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        # (also when the program ends from a callback, with no way out: ebutool.cli.ending)
+        with at_stop(lambda: _end(children)):
             try:
-                for _ in range(n_children):  # (one appended as soon as forked: a later
-                    children.append(_fork(func, tasks, tickets))  # fork that fails ends it)
+                return _run(func, tasks, tickets, n_children, first, children)
             finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            if first is not None:
-                first()
-            results: dict[int, Any] = {}
-            while True:
-                took, ended = _take(func, tasks, tickets, [read for _, read in children])
-                results.update(took)
-                if not ended:  # no task left
-                    break
-                # a child that ended while tasks were left failed (its error, or lost): raised
-                # now, not once this process has run the tasks it left (or, ending just as
-                # the last ticket went, it is collected early and the taking goes on)
-                for child in [c for c in children if c[1] in ended]:
-                    children.remove(child)
-                    results.update(_collect(*child))
-            while children:
-                # out of the list before it is collected: whatever _collect raises, its
-                # pipe is closed and it is waited for, and _end must not touch it again
-                results.update(_collect(*children.pop(0)))
-            return [results[i] for i in range(len(tasks))]
-        finally:
-            _end(children)
-            os.close(tickets)
+                _end(children)
+                os.close(tickets)
 
     return run
+
+
+def _run(
+    func: Callable[[Any], Any],
+    tasks: list[Any],
+    tickets: int,
+    n_children: int,
+    first: Callable[[], object] | None,
+    children: list[tuple[int, int]],
+) -> list[Any]:
+    """The tasks' results, in ``n_children`` children and this process (``children``:
+    each forked one's (pid, pipe) as long as it is not collected)."""
+    # A signal handled in the middle of a fork would leave a child half set up
+    # (as ebutool.runner.multi.map_files): held back until the forks are done.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        for _ in range(n_children):  # (one appended as soon as forked: a later
+            children.append(_fork(func, tasks, tickets))  # fork that fails ends it)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    if first is not None:
+        first()
+    results: dict[int, Any] = {}
+    while True:
+        took, ended = _take(func, tasks, tickets, [read for _, read in children])
+        results.update(took)
+        if not ended:  # no task left
+            break
+        # a child that ended while tasks were left failed (its error, or lost): raised
+        # now, not once this process has run the tasks it left (or, ending just as
+        # the last ticket went, it is collected early and the taking goes on)
+        for child in [c for c in children if c[1] in ended]:
+            children.remove(child)
+            results.update(_collect(*child))
+    while children:
+        # out of the list before it is collected: whatever _collect raises, its
+        # pipe is closed and it is waited for, and _end must not touch it again
+        results.update(_collect(*children.pop(0)))
+    return [results[i] for i in range(len(tasks))]
 
 
 def _tickets(n: int) -> int:

@@ -6,8 +6,10 @@
   files, and a trace beside the capture it was converted from (same name up to the
   first dot), are left out and listed for the caller to report;
   other arguments (files, ``-``) are kept as given, so a missing file still gets its own
-  error.  Hidden files and subdirectories are not looked at.  A record store made by
-  ``ebutool extract`` is kept as one input (ebutool.store).
+  error.  Subdirectories, and entries that are no regular file (a named pipe, a
+  device, a broken link), are not read: they are listed too (nothing is skipped
+  unsaid).  Hidden files and subdirectories are not looked at.  A record store made
+  by ``ebutool extract`` is kept as one input (ebutool.store).
 - :func:`read_input`: the message stream of a capture, a trace or a record store
   (``ebutool extract``); analyze, compare, decode, verify and replay read a store like
   one capture.
@@ -17,7 +19,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ebutool.capture.magic import CAPTURE_MAGICS
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
+from ebutool.core.names import readable_name
 from ebutool.store.layout import is_store
 from ebutool.stream.sniff import open_input
 from ebutool.trace.check import LINE_TYPES
@@ -63,14 +65,18 @@ def sniff(path: str | os.PathLike[str]) -> str | None:
 
 def _first_line_is_a_trace_line(stream: BinaryIO) -> bool:
     """The trace reader's test of its first line (ebutool.trace.jsonl): blank lines and
-    lines over the limit are passed over (read in bounded pieces), the next decides."""
+    lines over the limit are passed over (read in bounded pieces), the next decides,
+    parsed as the reader parses it (a name given twice, NaN, nesting too deep: the
+    reader refuses the file, "not a JSON Lines trace", so it is none here either)."""
+    from ebutool.trace.jsonl import parse_line
+
     for lineno, line in enumerate(bounded_lines(stream), 1):
         if lineno == 1 and line is not None and line[:3] == UTF8_BOM:
             line = line[3:]  # (ignored by the reader, RFC 8259 8.1)
         if line is None or not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = parse_line(line)
         except ValueError:  # not JSON, or not UTF-8: the reader refuses the file too
             return False
         return isinstance(obj, dict) and obj.get("type") in LINE_TYPES
@@ -81,8 +87,8 @@ def expand_inputs(
     args: Iterable[str | os.PathLike[str]], left_out: list[str] | None = None
 ) -> list[str]:
     """Paths to read for the command-line ``args`` (see module doc).  The files of a
-    directory that are not captures are appended to ``left_out`` (so the caller can
-    say so: nothing is skipped silently)."""
+    directory that are not captures, and its subdirectories, are appended to
+    ``left_out`` (so the caller can say so: nothing is skipped silently)."""
     out: list[str] = []
     names = [os.fspath(a) for a in args]
     if names.count("-") > 1:
@@ -99,7 +105,11 @@ def expand_inputs(
 
 def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
     entries = sorted(e for e in os.listdir(directory) if not e.startswith("."))
-    files = [p for p in (os.path.join(directory, e) for e in entries) if os.path.isfile(p)]
+    paths = [os.path.join(directory, e) for e in entries]
+    files = [p for p in paths if os.path.isfile(p)]
+    folders = [p for p in paths if os.path.isdir(p)]  # not read (module doc)
+    # a named pipe, a socket, a device, a broken link: not read (a pipe would be waited on)
+    others = [p for p in paths if p not in files and p not in folders]
     kinds = {p: sniff(p) for p in files}
     # A folder of results also holds keys files, scenario files and the JSON traces
     # converted from its captures (issue 6): a trace whose name begins like a capture
@@ -111,26 +121,61 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
             found.append(p)
         elif left_out is not None:
             left_out.append(p)
+    if left_out is not None:
+        left_out.extend(others + folders)
     if not found:
         raise InputError(
             f"{directory}: is a directory with no pcap or pcapng capture or JSON Lines trace in it"
-            + (f" (its files: {_names(files)})" if files else " (and no file)")
+            + (f" (its files: {_names(files)}" if files else " (and no file")
+            + (f"; {_not_files(others)}" if others else "")
+            + (f"; {_subdirectories(folders)}" if folders else "")
+            + ")"
         )
     return found
 
 
 def left_out_note(left_out: Sequence[str]) -> str:
-    """How a command names a directory's files it does not read (the first three by
-    name, then how many more): its note on stderr, and extract's closing line."""
+    """How a command names what it does not read in a directory (:func:`expand_inputs`'
+    ``left_out``; of files and of subdirectories the first three by name, then how many
+    more): its note on stderr, and extract's closing line."""
+    folders = [p for p in left_out if os.path.isdir(p)]
+    files = [p for p in left_out if os.path.isfile(p)]
+    others = [p for p in left_out if p not in files and p not in folders]
+    parts = []
+    if files:
+        parts.append(
+            f"{len(files)} file{'s' if len(files) != 1 else ''} in the directory not read "
+            f"(no capture or trace, or a trace beside its capture): {_names(files)}"
+        )
+    if others:
+        parts.append(_not_files(others))
+    if folders:
+        parts.append(_subdirectories(folders))
+    return "; ".join(parts)
+
+
+def _not_files(others: Sequence[str]) -> str:
+    n = len(others)
     return (
-        f"{len(left_out)} file{'s' if len(left_out) != 1 else ''} in the directory "
-        f"not read (no capture or trace, or a trace beside its capture): {_names(left_out)}"
+        f"{n} {'entries' if n != 1 else 'entry'} not read (not a regular file: a named "
+        f"pipe, a socket, a device or a broken link): {_names(others)}"
+    )
+
+
+def _subdirectories(folders: Sequence[str]) -> str:
+    n = len(folders)
+    return (
+        f"{n} subdirector{'ies' if n != 1 else 'y'} not read (only the files directly in a "
+        f"directory are; give a subdirectory as an argument to read it): {_names(folders)}"
     )
 
 
 def _names(paths: Sequence[str]) -> str:
-    """The first three files' names, then how many more."""
-    shown = ", ".join(os.path.basename(p) for p in paths[:3])
+    """The first three files' names (a directory's with a "/"; a name that is not UTF-8
+    as ebutool.core.names shows it), then how many more."""
+    shown = ", ".join(
+        readable_name(os.path.basename(p)) + ("/" if os.path.isdir(p) else "") for p in paths[:3]
+    )
     return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 

@@ -22,11 +22,13 @@ import heapq
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ebutool.analysis import merged_records as streamed_records
 from ebutool.analysis import source_labels
+from ebutool.core.at_stop import at_stop
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
 from ebutool.core.keyfile import shown_path
@@ -57,32 +59,51 @@ def map_files(func: Callable[..., T], paths: Sequence[str], jobs: int = 1, *args
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, max(1, len(remote))), initializer=worker_signals
     )
-    try:
-        # The workers are forked during submit: a signal handled in the middle of a fork
-        # (in an at-fork hook) would print "Exception ignored ... Traceback".  Held back
-        # until the forks are done (the workers unblock it in worker_signals).
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        try:
-            futures = {i: pool.submit(func, paths[i], *args) for i in remote}
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    with workers_ended(pool):
+        futures = submitted(pool, [(func, paths[i], *args) for i in remote])
         for i, p in enumerate(paths):
             if p == "-":
                 results[i] = func(p, *args)
-        for i in remote:
-            results[i] = futures[i].result()
-        # inside the try: a signal while the workers are joined must end them too (the
+        for i, future in zip(remote, futures, strict=True):
+            results[i] = future.result()
+        # inside the block: a signal while the workers are joined must end them too (the
         # program ends by os._exit, which leaves live workers holding its stdout/stderr)
         pool.shutdown()
-    except BaseException:
-        # Ctrl-C, SIGTERM or a failure: the workers' work is of no use any more
+    return [results[i] for i in range(len(paths))]
+
+
+def submitted(pool: ProcessPoolExecutor, calls: Sequence[tuple[Any, ...]]) -> list[Future[Any]]:
+    """``pool.submit(*call)`` of each call, in order.  The workers are forked during
+    submit: a signal handled in the middle of a fork (in an at-fork hook) would print
+    "Exception ignored ... Traceback".  Held back until the forks are done (the workers
+    unblock it in worker_signals)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        return [pool.submit(*call) for call in calls]
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+@contextmanager
+def workers_ended(pool: ProcessPoolExecutor) -> Iterator[None]:
+    """The block's ``pool`` workers terminated when it raises (Ctrl-C, SIGTERM, a failure:
+    their work is of no use any more; a generator closed inside it too), and when the
+    program ends inside it with no way out (ebutool.core.at_stop).  Without this, a
+    ``with ProcessPoolExecutor`` waits on the way out for every task submitted."""
+
+    def end() -> None:
         # taken before shutdown, which forgets them (sets _processes to None)
         workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in workers:
             proc.terminate()
+
+    try:
+        with at_stop(end):
+            yield
+    except BaseException:
+        end()
         raise
-    return [results[i] for i in range(len(paths))]
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}  # held back while forking (a child half set up)

@@ -53,8 +53,9 @@ class ExtractReport:
     # the parts of inputs that are gone (:func:`gone_parts`): removed (``prune``), or kept
     removed: list[str] = field(default_factory=list)
     kept_gone: list[str] = field(default_factory=list)
-    # the files of a directory given that are not read (not captures or traces, or a
-    # trace beside its capture), as ``analyze DIR`` names them
+    # what a directory given holds that is not read (files that are no capture or trace,
+    # a trace beside its capture, entries that are no regular file, subdirectories), as
+    # ``analyze DIR`` names them
     left_out: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
@@ -107,8 +108,9 @@ def expand_paths(
     """Files as given; a directory: the inputs ``analyze --merge DIR`` reads in it, by
     name (captures and JSON Lines traces, also compressed; a trace beside the capture it
     was converted from left out: ebutool.runner.inputs.expand_inputs), so that the store
-    of a directory holds what the captures' analysis reads.  A directory's other files
-    are appended to ``left_out`` (the report names them, as ``analyze DIR`` does)."""
+    of a directory holds what the captures' analysis reads.  A directory's other files,
+    its entries that are no regular file and its subdirectories are appended to
+    ``left_out`` (the report names them, as ``analyze DIR`` does)."""
     from ebutool.core.errors import InputError
     from ebutool.runner.inputs import expand_inputs
 
@@ -195,9 +197,16 @@ def local_mapper(jobs: int) -> Mapper:
             for p in paths:
                 yield task(p, store)
             return
-        with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
-            for fut in as_completed([pool.submit(task, p, store) for p in paths]):
+        from ebutool.runner.multi import submitted, worker_signals, workers_ended
+
+        # the workers leave Ctrl-C and SIGTERM to this process, which ends them: a `with
+        # ProcessPoolExecutor` waited on its way out for every file submitted, so a
+        # SIGTERM ended `extract -j 2` only once all its files were extracted
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), initializer=worker_signals)
+        with workers_ended(pool):
+            for fut in as_completed(submitted(pool, [(task, p, store) for p in paths])):
                 yield fut.result()
+            pool.shutdown()
 
     return run
 

@@ -245,7 +245,10 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     return obj
 
 
-def _parse(raw: bytes) -> dict:
+def parse_line(raw: bytes) -> dict:
+    """One line's JSON object, as the reader takes it (names unique, no NaN or Infinity,
+    numbers with a fraction as Decimal); ValueError saying why not (also what
+    ebutool.runner.inputs.sniff makes of a directory's file's first line)."""
     try:
         obj = json.loads(
             raw.decode("utf-8").strip(),
@@ -290,7 +293,7 @@ def read_trace_records(
         if not raw.strip():
             continue
         try:
-            obj = _parse(raw)
+            obj = parse_line(raw)
         except ValueError as exc:
             if not started:
                 raise InputError(

@@ -81,3 +81,23 @@ def test_a_closed_stderr_keeps_the_normal_status(tmp_path):
     )
     assert p.returncode == 0
     assert "ebutool:" not in out.read_text()
+
+
+def test_help_and_version_to_a_closed_stdout_are_exit_5_in_one_line():
+    """click drops what it prints to a closed standard output: `ebutool --help >&-`
+    ended with 0 and printed nothing, as if the text had gone out."""
+    for cmd in (["--help"], ["--version"], ["analyze", "--help"], ["decode", "-h"]):
+        p = run(*cmd, preexec_fn=_closing(1))
+        assert p.returncode == 5, (cmd, p.stderr)
+        assert p.stderr.decode().splitlines() == ["ebutool: error: standard output is closed"]
+        shown = run(*cmd)  # the same to a pipe: the text, status 0
+        assert shown.returncode == 0 and shown.stdout.strip(), (cmd, shown.stderr)
+    # a closed standard error only: the version goes out, status 0
+    p = run(
+        "--version",
+        preexec_fn=_closing(2),
+        stderr=None,
+        capture_output=False,
+        stdout=subprocess.PIPE,
+    )
+    assert p.returncode == 0 and p.stdout.startswith(b"ebutool ")

@@ -6,6 +6,7 @@ could be read a second time.  A file's hints are as they were."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -62,3 +63,25 @@ def test_a_fifo_hint_names_it(tmp_path):
     writer.join()
     assert done.returncode == 0, done.stderr
     assert f"{fifo} (not a regular file) {READ_ONCE}".encode() in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "before", "after"),
+    [
+        ((), 0, "(e.g. ", ")"),  # the list, then: draw one with --episode N
+        (("-o", "x.svg"), 2, "(list them: ", ")"),  # a figure of which episode?
+    ],
+)
+def test_a_hint_names_its_file_so_a_shell_reads_it_back(tmp_path, extra, status, before, after):
+    """A name with spaces or a quote was pasted bare into the command the hint suggests
+    (`ebutool timeline my run's.pcap --episode 1`): now quoted for a POSIX shell."""
+    path = tmp_path / "my run's capture.pcap"
+    path.write_bytes(CAPTURE.read_bytes())
+    extra = tuple(str(tmp_path / a) if a.endswith(".svg") else a for a in extra)
+    result = run_cli("timeline", path, *extra)
+    assert result.exit_code == status, result.output
+    line = next(x for x in result.stderr.splitlines() if before + "ebutool timeline" in x)
+    command = line.split(before, 1)[1].rsplit(after, 1)[0]
+    words = shlex.split(command)
+    assert words[:3] == ["ebutool", "timeline", str(path)], command
+    assert words[3:] in (["--episode", "1"], []), command

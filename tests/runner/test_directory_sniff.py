@@ -71,3 +71,31 @@ def test_other_files_are_left_out_and_named(tmp_path, name):
     left_out: list[str] = []
     assert expand_inputs([tmp_path], left_out) == [str(tmp_path / "run.pcap")]
     assert left_out == [str(tmp_path / name)]
+
+
+# First lines the trace reader refuses ("not a JSON Lines trace": it parses with names
+# unique, no NaN, bounded nesting) though json.loads takes them: the directory's sniff
+# took the file for a trace, which was then refused (exit 3; nesting: exit 4, a
+# RecursionError).  Hand-written, each with a trace type that last-wins json would see.
+REFUSED_FIRST_LINES = {
+    "duplicate.jsonl": b'{"type": "packet", "type": "header"}\n',
+    "nested_duplicate.jsonl": b'{"type": "header", "x_meta": {"a": 1, "a": 2}}\n',
+    "nan.jsonl": b'{"type": "packet", "time_ns": NaN}\n',
+    "deep.jsonl": b'{"type": "packet", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_FIRST_LINES))
+def test_a_first_line_the_reader_refuses_is_no_trace_in_a_directory(cli, tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(REFUSED_FIRST_LINES[name])
+    (tmp_path / "run.pcap").write_bytes(PCAP)
+    alone = cli("decode", path, "-f", "csv", "-q")
+    assert alone.exit_code == 3 and "not a JSON Lines trace" in alone.stderr, alone.stderr
+    assert sniff(path) is None
+    by_dir = cli("decode", tmp_path, "-f", "csv")
+    assert by_dir.exit_code == 0, by_dir.stderr
+    assert by_dir.stdout == cli("decode", tmp_path / "run.pcap", "-f", "csv").stdout
+    assert f"not read (no capture or trace, or a trace beside its capture): {name}" in (
+        by_dir.stderr
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterator
 from itertools import chain
 from typing import TYPE_CHECKING, Annotated
@@ -121,7 +122,7 @@ def register(app: typer.Typer) -> None:
             elif scan.matched > 1 and figure:
                 raise UsageError(
                     f"{scan.matched} episodes: choose one with --episode N "
-                    f"(list them: ebutool timeline {file})"
+                    f"(list them: ebutool timeline {shlex.quote(file)})"
                 )
         except UsageError as exc:
             print_diagnostics(diag, quiet)  # the warnings may say why (e.g. a cut capture)
@@ -135,7 +136,8 @@ def register(app: typer.Typer) -> None:
                 if not quiet:
                     err(
                         f"{scan.matched} episodes; draw one with --episode N "
-                        f"(e.g. ebutool timeline {file} --episode {first})" + _read_once_note(file)
+                        f"(e.g. ebutool timeline {shlex.quote(file)} --episode {first})"
+                        + _read_once_note(file)
                     )
                     print_diagnostics(diag, quiet)
                 return

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from collections.abc import Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -221,7 +222,8 @@ def record_section(record: dict[str, Any]) -> str:
     stats = record["statistics"]
     left = ", ".join(f"{k} {v}" for k, v in (stats.get("left_out") or {}).items()) or "none"
     command = _or_reason(
-        " ".join(record["command_line"]) if record.get("command_line") else None,
+        # (a shell splits it back into the record's words: a name with a space is one)
+        shlex.join(record["command_line"]) if record.get("command_line") else None,
         record.get("command_line_reason"),
     )
     return (
