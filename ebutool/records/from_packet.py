@@ -43,15 +43,20 @@ class StreamStats:
         """What a summary's frame count must add when frame numbers count more than the
         packets ("" when they do not): "frames 2" of a pcapng whose frames are numbered
         1 to 3 is no count of its frame numbers."""
-        n = self.numbered_blocks
-        if not n:
-            return ""
-        blocks = (
-            "pcapng Custom Block, numbered as a frame"
-            if n == 1
-            else ("pcapng Custom Blocks, numbered as frames")
-        )
-        return f" (+ {n} {blocks} too, as in Wireshark)"
+        return numbered_note(self.numbered_blocks)
+
+
+def numbered_note(n: int) -> str:
+    """:meth:`StreamStats.numbered_note` of ``n`` pcapng blocks numbered as frames that
+    are no packets (also for a sum over several inputs: extract's closing line)."""
+    if not n:
+        return ""
+    blocks = (
+        "pcapng Custom Block, numbered as a frame"
+        if n == 1
+        else ("pcapng Custom Blocks, numbered as frames")
+    )
+    return f" (+ {n} {blocks} too, as in Wireshark)"
 
 
 def record_from_packet(
