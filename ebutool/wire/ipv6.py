@@ -126,6 +126,27 @@ def _tunnel_cut(claimed: int, carried: int) -> tuple[str, str]:
     )
 
 
+MH_EXCEEDS_PAYLOAD = "mh_exceeds_payload_length"  # (the code of _mh_exceeds_payload)
+
+
+def _mh_exceeds_payload(mh: bytes, plen: int) -> tuple[str, str]:
+    """A Mobility Header longer than the IPv6 Payload Length leaves it, in a packet the
+    capture holds to the end of that length: the header says the packet ends inside the
+    message (a receiver drops it, RFC 8200 3 and RFC 6275 9.2), whatever the frame
+    holds after it; no capture cut (record_from_packet: not decoded as a message)."""
+    what = (
+        f"{(mh[1] + 1) * 8} octets (Header Len {mh[1]})"
+        if len(mh) >= 2
+        else f"at least {C.MH_FIXED_LEN} octets"
+    )
+    return (
+        "mh_exceeds_payload_length",
+        f"Mobility Header of {what} exceeds the IPv6 Payload Length {plen}, which leaves it "
+        f"{len(mh)}: a malformed packet, not a capture cut; not decoded as a message "
+        "(a receiver drops it)",
+    )
+
+
 def _ext_header_too_long(nh: int, hlen: int) -> tuple[str, str]:
     return "truncated_ext_header", f"extension header {nh} of {hlen} octets exceeds the packet"
 
@@ -181,7 +202,8 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         end = off + C.IPV6_HEADER_LEN + plen
         if declared >= 0 and end > declared and plen:
             problems.append(_tunnel_cut(plen, declared - off - C.IPV6_HEADER_LEN))
-        if not plen or end > limit:  # a jumbogram (RFC 2675), or cut by the capture
+        whole = bool(plen) and end <= limit  # the capture holds all the payload claimed
+        if not whole:  # a jumbogram (RFC 2675), or cut by the capture
             end = limit
         i = off + C.IPV6_HEADER_LEN
         while True:
@@ -234,11 +256,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         if transit is not None and (inner >= 0 or nh in _MOBILITY or hoa or rh2):
             problems.append(transit)  # (on other packets: an RPL network's own traffic)
         if inner < 0 and nh in _MOBILITY:
-            mh = buf[i:end]
-            if nh == NH_MOBILITY_OLD:
-                problems.append(_OLD_MH_PROTOCOL)
-            elif fragment:
-                problems.append(_FRAGMENTED_MH)
+            mh = _mobility_header(buf[i:end], nh, fragment, plen if whole else -1, problems)
         fields: IPv6Fields = (
             src, dst, hoa, rh2, tunnel_src, tunnel_dst, nh, ip_len, mh, pseudo_src, pseudo_dst,
             fragment,
@@ -249,6 +267,22 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         outer, tunnel_src, tunnel_dst = fields, src, dst
         declared = off + C.IPV6_HEADER_LEN + plen if plen else -1
         off, limit, depth = inner, end, depth + 1
+
+
+def _mobility_header(
+    mh: bytes, nh: int, fragment: bool, plen: int, problems: list[tuple[str, str]]
+) -> bytes:
+    """The Mobility Header octets ``mh`` (to the end of the payload, or of the capture)
+    under next header ``nh``, their problems said; ``plen``: the packet's Payload
+    Length when the capture holds all the payload it claims, else -1."""
+    if nh == NH_MOBILITY_OLD:
+        problems.append(_OLD_MH_PROTOCOL)
+    elif fragment:
+        problems.append(_FRAGMENTED_MH)
+    n = len(mh)
+    if plen >= 0 and not fragment and (n < C.MH_FIXED_LEN or (mh[1] + 1) * 8 > n):
+        problems.append(_mh_exceeds_payload(mh, plen))  # its Header Len exceeds the packet
+    return mh
 
 
 def _route_in_transit(
