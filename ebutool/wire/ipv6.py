@@ -194,16 +194,18 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         pseudo_src, pseudo_dst = buf[off + 8 : off + 24], buf[off + 24 : off + 40]
         src = _TEXT.get(pseudo_src) or _text(pseudo_src)
         dst = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
-        if outer is None:
-            ip_len = C.IPV6_HEADER_LEN + plen
+        if outer is None:  # (0: unknown, a Payload Length of 0)
+            ip_len = C.IPV6_HEADER_LEN + plen if plen else 0
         hoa = rh2 = transit = None  # (transit: a routing header's warning, said if relevant)
         fragment = False
         inner = -1  # where a tunnelled IPv6 header starts, if one follows
         end = off + C.IPV6_HEADER_LEN + plen
         if declared >= 0 and end > declared and plen:
             problems.append(_tunnel_cut(plen, declared - off - C.IPV6_HEADER_LEN))
+        if not plen:  # a jumbogram (RFC 2675), or a segmentation offload's: said
+            end = _zero_payload_length(buf, off, limit, nh, problems)
         whole = bool(plen) and end <= limit  # the capture holds all the payload claimed
-        if not whole:  # a jumbogram (RFC 2675), or cut by the capture
+        if end > limit:  # cut by the capture
             end = limit
         i = off + C.IPV6_HEADER_LEN
         while True:
@@ -267,6 +269,53 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         outer, tunnel_src, tunnel_dst = fields, src, dst
         declared = off + C.IPV6_HEADER_LEN + plen if plen else -1
         off, limit, depth = inner, end, depth + 1
+
+
+def _zero_payload_length(
+    buf: bytes, off: int, limit: int, nh: int, problems: list[tuple[str, str]]
+) -> int:
+    """Where the IPv6 packet at ``buf[off:]`` with Payload Length 0 ends: a jumbogram
+    (RFC 2675: a Hop-by-Hop header first, with a Jumbo Payload option) where its Jumbo
+    Payload Length says; otherwise (a jumbogram of a sender's segmentation offload,
+    Linux BIG TCP, captured before the offload cut it) at ``limit``, the end of the
+    frame (or of the outer packet).  Either is said: its length is not read (ip_len 0,
+    unknown: a trace's ip_len holds 16 bits' worth)."""
+    i = off + C.IPV6_HEADER_LEN
+    jumbo = None
+    if nh == C.NH_HOPOPTS and i + 2 <= limit and i + (buf[i + 1] + 1) * 8 <= limit:
+        jumbo = _jumbo_payload_length(buf, i + 2, i + (buf[i + 1] + 1) * 8)
+    if jumbo is None:
+        problems.append(
+            (
+                "ipv6_payload_length_zero",
+                "IPv6 Payload Length 0 without a Jumbo Payload option (RFC 2675; a sender's "
+                "segmentation offload?): read to the end of the frame, packet length "
+                "unknown (ip_len empty)",
+            )
+        )
+        return limit
+    problems.append(
+        (
+            "ipv6_jumbogram",
+            f"IPv6 jumbogram (RFC 2675): Jumbo Payload Length {jumbo}; its length is not "
+            "read (ip_len empty), decoded as far as it goes",
+        )
+    )
+    return i + jumbo
+
+
+def _jumbo_payload_length(buf: bytes, i: int, end: int) -> int | None:
+    """The Jumbo Payload Length in the Hop-by-Hop options ``buf[i:end]``, if any."""
+    while i < end:
+        if buf[i] == C.OPT_PAD1:
+            i += 1
+            continue
+        if i + 2 > end or i + 2 + buf[i + 1] > end:
+            return None  # (the walk of the header says nothing of its options)
+        if buf[i] == C.OPT_JUMBO_PAYLOAD and buf[i + 1] == C.JUMBO_LEN:
+            return int.from_bytes(buf[i + 2 : i + 2 + C.JUMBO_LEN], "big")
+        i += 2 + buf[i + 1]
+    return None
 
 
 def _mobility_header(
