@@ -107,6 +107,11 @@ _FRAGMENTED_MH = (
     "fragmented_mh",
     "Mobility Header in the first fragment of a fragmented packet (fragments are not reassembled)",
 )
+_HBH_NOT_FIRST = (
+    "misplaced_hop_by_hop",
+    "Hop-by-Hop Options header not immediately after the IPv6 header (RFC 8200 4.1): "
+    "a receiver drops the packet; decoded anyway",
+)
 _OLD_MH_PROTOCOL = (
     "old_mh_protocol",
     "next header 62, the pre-RFC 3775 Mobility Header number: decoded as a Mobility Header",
@@ -180,8 +185,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
     tunnel_src: str | None = None
     tunnel_dst: str | None = None
     outer: IPv6Fields | None = None  # the enclosing packet's (the answer if a tunnel is bad)
-    # Where the enclosing packet's payload length says it ends (-1: none): a tunnelled
-    # packet claiming more was cut on its way (not by the capture), a counted damage.
+    # Where the enclosing packet's Payload Length ends it (-1: none; beyond: truncated_tunnel)
     declared = -1
     while True:  # one pass per IPv6 header: the outer one, then tunnelled ones
         if limit - off < C.IPV6_HEADER_LEN:
@@ -197,16 +201,14 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         if outer is None:  # (0: unknown, a Payload Length of 0)
             ip_len = C.IPV6_HEADER_LEN + plen if plen else 0
         hoa = rh2 = transit = None  # (transit: a routing header's warning, said if relevant)
-        fragment = False
-        inner = -1  # where a tunnelled IPv6 header starts, if one follows
+        fragment, inner = False, -1  # (inner: where a tunnelled IPv6 header starts, if any)
         end = off + C.IPV6_HEADER_LEN + plen
         if declared >= 0 and end > declared and plen:
             problems.append(_tunnel_cut(plen, declared - off - C.IPV6_HEADER_LEN))
         if not plen:  # a jumbogram (RFC 2675), or a segmentation offload's: said
             end = _zero_payload_length(buf, off, limit, nh, problems)
         whole = bool(plen) and end <= limit  # the capture holds all the payload claimed
-        if end > limit:  # cut by the capture
-            end = limit
+        end = min(end, limit)  # (beyond: cut by the capture)
         i = off + C.IPV6_HEADER_LEN
         while True:
             if nh in _EXT_HEADERS:
@@ -214,6 +216,8 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     problems.append(("truncated_ext_header", f"extension header {nh} cut off"))
                     break
                 hlen = (buf[i + 1] + 2) * 4 if nh == C.NH_AH else (buf[i + 1] + 1) * 8
+                if nh == C.NH_HOPOPTS and i != off + C.IPV6_HEADER_LEN:
+                    problems.append(_HBH_NOT_FIRST)  # (tshark: ipv6.hopopts.not_first)
                 if i + hlen > end:
                     problems.append(_ext_header_too_long(nh, hlen))
                     break
