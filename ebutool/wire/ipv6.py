@@ -200,13 +200,14 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         dst = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
         if outer is None:  # (0: unknown, a Payload Length of 0)
             ip_len = C.IPV6_HEADER_LEN + plen if plen else 0
-        hoa = rh2 = transit = None  # (transit: a routing header's warning, said if relevant)
+        hoa = rh2 = None
+        said: list[tuple[str, str]] = []  # warnings said only if the packet matters (below)
         fragment, inner = False, -1  # (inner: where a tunnelled IPv6 header starts, if any)
         end = off + C.IPV6_HEADER_LEN + plen
         if declared >= 0 and end > declared and plen:
             problems.append(_tunnel_cut(plen, declared - off - C.IPV6_HEADER_LEN))
         if not plen:  # a jumbogram (RFC 2675), or a segmentation offload's: said
-            end = _zero_payload_length(buf, off, limit, nh, problems)
+            end = _zero_payload_length(buf, off, limit, nh, said)
         whole = bool(plen) and end <= limit  # the capture holds all the payload claimed
         end = min(end, limit)  # (beyond: cut by the capture)
         i = off + C.IPV6_HEADER_LEN
@@ -217,7 +218,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     break
                 hlen = (buf[i + 1] + 2) * 4 if nh == C.NH_AH else (buf[i + 1] + 1) * 8
                 if nh == C.NH_HOPOPTS and i != off + C.IPV6_HEADER_LEN:
-                    problems.append(_HBH_NOT_FIRST)  # (tshark: ipv6.hopopts.not_first)
+                    said.append(_HBH_NOT_FIRST)  # (tshark: ipv6.hopopts.not_first)
                 if i + hlen > end:
                     problems.append(_ext_header_too_long(nh, hlen))
                     break
@@ -238,6 +239,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                         rh2 = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
                 elif nh == C.NH_ROUTING and buf[i + 3]:  # another type, segments left
                     pseudo_dst, dst, transit = _route_in_transit(buf, i, hlen, pseudo_dst, dst)
+                    said.append(transit)
                 nh = buf[i]
                 i += hlen
             elif nh == C.NH_FRAGMENT:
@@ -259,8 +261,8 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
             else:
                 break
         mh = None
-        if transit is not None and (inner >= 0 or nh in _MOBILITY or hoa or rh2):
-            problems.append(transit)  # (on other packets: an RPL network's own traffic)
+        if said and (inner >= 0 or nh in _MOBILITY or hoa or rh2):
+            problems.extend(said)  # (on other packets: an RPL network's own traffic, ...)
         if inner < 0 and nh in _MOBILITY:
             mh = _mobility_header(buf[i:end], nh, fragment, plen if whole else -1, problems)
         fields: IPv6Fields = (

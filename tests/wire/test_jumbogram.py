@@ -83,3 +83,24 @@ def test_a_true_length_is_unchanged(tmp_path):
     pkt = P.mh_packet(COA, CN, 1, P.hoti_body(b"C" * 8))
     recs, diag = _read(tmp_path, [(T0, ETHERNET + pkt)])
     assert not diag.counts and recs[0].ip_len == len(pkt)
+
+
+def test_packets_that_do_not_matter_are_silent():
+    """A UDP jumbogram and a UDP packet of Payload Length 0 matter to nothing: no warning
+    (the capture walker skips them unread, tests/capture/test_fastpath.py, and both
+    paths must say the same), and a misplaced Hop-by-Hop header before UDP likewise."""
+    from ebutool.capture.skip import must_decode
+    from ebutool.wire.ipv6 import decode_ipv6
+
+    udp = struct.pack("!HHHH", 1, 2, 8, 0)
+    jumbo = bytes([17, 0, JUMBO_OPTION, 4]) + struct.pack("!I", 8 + len(udp))
+    routing = bytes([NH_HOPOPTS, 0, 3, 0, 0, 0, 0, 0])  # type 3, segments left 0
+    for pkt in (
+        _header(NH_HOPOPTS, COA, CN) + jumbo + udp,
+        _header(17, COA, CN) + udp,
+        P.ipv6(COA, CN, 43, routing + bytes([17, 0, 1, 4, 0, 0, 0, 0]) + udp),
+    ):
+        problems: list = []
+        decoded = decode_ipv6(pkt, 0, problems)
+        assert decoded is not None and not decoded.relevant and problems == []
+        assert not must_decode(pkt, 0, len(pkt))
