@@ -90,7 +90,6 @@ class AddressBook:
 
     def resolve(self, rec: Record) -> Resolved | None:
         """Direction and parties of ``rec``; None when nothing ties it to an MN."""
-        msg = rec.msg
         # A Home Address option or a type 2 routing header is route-optimised traffic
         # (RFC 6275 6.3, 6.4), never the inside of an MN-HA tunnel (whose inner header
         # is home address <-> peer in the clear, 10.4.5, 11.3.1): an IPv6-in-IPv6 tunnel
@@ -107,6 +106,12 @@ class AddressBook:
             return Resolved(rec.rh2, DOWN, rec.src, rec.dst)
         if rec.tunnel_src is not None:
             return self._tunnelled(rec)
+        return self._untunnelled(rec)
+
+    def _untunnelled(self, rec: Record) -> Resolved | None:
+        """:meth:`resolve` of a packet with no HAO, no type 2 routing header and no MN-HA
+        tunnel around it."""
+        msg = rec.msg
         if msg == "BE" and isinstance(rec.mh, BindingError):
             return Resolved(rec.mh.home_address, DOWN, rec.src, rec.dst)
         if msg == "CoTI":
@@ -118,7 +123,9 @@ class AddressBook:
             self._node(rec.src)
             if isinstance(rec.mh, BindingUpdate) and rec.mh.flags & BU_FLAG_H:
                 self.learn_ha(rec.src, rec.dst)
-            return Resolved(rec.src, UP, rec.dst, rec.care_of_address or rec.src)
+            # (inside another tunnel, _tunnelled: its source is no care-of address)
+            coa = rec.care_of_address if rec.tunnel_src is None else None
+            return Resolved(rec.src, UP, rec.dst, coa or rec.src)
         if msg in ("BA", "HoT"):
             mn = self.mn_of(rec.dst) or rec.dst
             return Resolved(mn, DOWN, rec.src, rec.dst)
@@ -144,6 +151,11 @@ class AddressBook:
             up = outer_d in self.home_agents
         elif rec.src in self.mobile_nodes or rec.dst in self.mobile_nodes:
             up = rec.src in self.mobile_nodes
+            if (rec.src if up else rec.dst) in self.ha_of:
+                # The MN's HA is known and at neither end (no known HA is): another
+                # tunnel on the way (an RPL root's, RFC 9008: an MN at home behind it), not
+                # the MN-HA tunnel; its ends are neither care-of address nor HA
+                return self._untunnelled(rec)
         else:
             return None
         if up:

@@ -6,7 +6,8 @@ address and destination = a care-of address (RFC 6275 9.3.2 route-optimised data
 its size is the IPv6 packet length ``Record.ip_len`` (40-octet header included).
 A JSON Lines trace may not give it (docs/trace-format.md: ``ip_len`` 0 for data =
 unknown), nor a captured packet whose Payload Length exceeds its frame
-(``ipv6_length_exceeds_frame``, ip_len 0): such a packet is counted, but a byte
+(``ipv6_length_exceeds_frame``, ip_len 0), nor one of Payload Length 0 (a jumbogram:
+``ipv6_jumbogram``, ``ipv6_payload_length_zero``, ip_len 0): such a packet is counted, but a byte
 sum it belongs to is unknown (empty, never a sum that leaves it out), and the replay says
 so with a counted ``replay_length_unknown`` warning per exposure row.
 
@@ -34,10 +35,10 @@ from ebutool.core.units import ms, seconds
 # Length exceeds its frame) means the length is unknown.
 MIN_KNOWN_IP_LEN = IPV6_HEADER_LEN
 BYTE_COLUMNS = ("unverified_bytes", "overstay_bytes")  # nullable: empty when unknown
-# Why a packet has no length: the two ways a Record gets ip_len 0.
+# Why a packet has no length: the ways a Record gets ip_len 0.
 NO_LENGTH = (
-    "a trace without ip_len or a captured packet whose payload length exceeds its frame: "
-    "ipv6_length_exceeds_frame"
+    "a trace without ip_len or a captured packet whose payload length exceeds its frame "
+    "(ipv6_length_exceeds_frame) or is 0 (ipv6_jumbogram or ipv6_payload_length_zero)"
 )
 
 EXPOSURE_COLUMNS = [

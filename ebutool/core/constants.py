@@ -38,7 +38,8 @@ NH_SHIM6 = 140
 
 IPV6_HEADER_LEN = 40  # octets
 # The largest IPv6 packet: a 16-bit Payload Length (RFC 8200 3) after the fixed header;
-# jumbograms (RFC 2675, Payload Length 0 with a Jumbo Payload option) are not handled.
+# jumbograms (RFC 2675, Payload Length 0 with a Jumbo Payload option) are not read, only
+# said (ebutool.wire.ipv6: ipv6_jumbogram, ipv6_payload_length_zero; their length unknown).
 IPV6_MAX_PAYLOAD_LEN = 0xFFFF
 IPV6_MAX_PACKET_LEN = IPV6_HEADER_LEN + IPV6_MAX_PAYLOAD_LEN  # 65575 octets
 MH_FIXED_LEN = 6  # payload proto, header len, MH type, reserved, checksum
@@ -49,6 +50,9 @@ BA_SEQUENCE_END = MH_FIXED_LEN + 4
 
 OPT_HOME_ADDRESS = 201  # Destination option carrying the home address (RFC 6275 6.3)
 OPT_PADN = 1  # PadN destination option (RFC 8200 4.2)
+OPT_PAD1 = 0  # Pad1 option: one octet, no length (RFC 8200 4.2)
+OPT_JUMBO_PAYLOAD = 0xC2  # Hop-by-Hop Jumbo Payload option (RFC 2675 2)
+JUMBO_LEN = 4  # its data: the 32-bit Jumbo Payload Length, octets
 HAO_LEN = 16  # Home Address option data: the address, octets (RFC 6275 6.3)
 HAO_DSTOPTS_LEN = 24  # a Destination Options header holding just the aligned HAO, octets
 RH2_LEN = 24  # a type 2 routing header, octets

@@ -10,7 +10,7 @@ from ebutool.core.constants import MH_TYPE_AT
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.units import MAX_TS_NS, MIN_TS_NS
 from ebutool.records.record import MSG_DATA, Record, classify_bu
-from ebutool.wire.ipv6 import decode_ipv6_fields, is_relevant
+from ebutool.wire.ipv6 import MH_EXCEEDS_PAYLOAD, decode_ipv6_fields, is_relevant
 from ebutool.wire.mh.codec import checksum_ok, decode_mh
 from ebutool.wire.mh.messages import BindingUpdate, OtherMobilityMessage
 
@@ -43,15 +43,20 @@ class StreamStats:
         """What a summary's frame count must add when frame numbers count more than the
         packets ("" when they do not): "frames 2" of a pcapng whose frames are numbered
         1 to 3 is no count of its frame numbers."""
-        n = self.numbered_blocks
-        if not n:
-            return ""
-        blocks = (
-            "pcapng Custom Block, numbered as a frame"
-            if n == 1
-            else ("pcapng Custom Blocks, numbered as frames")
-        )
-        return f" (+ {n} {blocks} too, as in Wireshark)"
+        return numbered_note(self.numbered_blocks)
+
+
+def numbered_note(n: int) -> str:
+    """:meth:`StreamStats.numbered_note` of ``n`` pcapng blocks numbered as frames that
+    are no packets (also for a sum over several inputs: extract's closing line)."""
+    if not n:
+        return ""
+    blocks = (
+        "pcapng Custom Block, numbered as a frame"
+        if n == 1
+        else ("pcapng Custom Blocks, numbered as frames")
+    )
+    return f" (+ {n} {blocks} too, as in Wireshark)"
 
 
 def record_from_packet(
@@ -78,9 +83,11 @@ def record_from_packet(
             return None
     problems: list[tuple[str, str]] = []
     fields = decode_ipv6_fields(buf, off, problems)
+    malformed = False  # a Mobility Header longer than its packet (MH_EXCEEDS_PAYLOAD)
     if problems:
         for code, text in problems:
             diag.warn(code, f"frame {frame}: {text}", frame)
+            malformed |= code == MH_EXCEEDS_PAYLOAD
     if fields is None:
         if stats is not None:
             stats.skipped["undecodable_ipv6"] += 1
@@ -89,7 +96,7 @@ def record_from_packet(
     if fields[6] == NH_ESP and esp is not None:
         opened = esp.open(buf, off, frame, diag, fields[2], fields[3])
         if opened is not None:
-            fields = _decrypted_fields(opened[0], frame, diag, stats)
+            fields, malformed = _decrypted_fields(opened[0], frame, diag, stats)
             if fields is None:
                 return None
     src, dst, hoa, rh2, tunnel_src, tunnel_dst, proto, ip_len, mh, pseudo_src, pseudo_dst, _ = (
@@ -110,31 +117,13 @@ def record_from_packet(
     if opened is not None:
         _, facts, sa = opened
         rec.esp_spi, rec.esp_seq, rec.esp_algorithm = facts.spi, facts.seq, sa.label
-    if mh is not None:
-        mh_problems: list[str] = []
-        msg = decode_mh(mh, mh_problems)
-        for text in mh_problems:
-            diag.warn("malformed_mh", f"frame {frame}: {text}", frame)
-        if msg is None:
-            # Undecodable: kept as data, counted (diagnosed above), never dropped
-            rec.mh_wire = _undecoded_wire(mh)
-            if stats is not None:
-                stats.skipped["malformed_mh"] += 1
-        else:
-            assert msg.header_len is not None  # decode_mh keeps the length as decoded
-            wire = mh[: (msg.header_len + 1) * 8]
-            rec.mh, rec.mh_wire = msg, wire
-            rec.checksum_ok = ok = checksum_ok(wire, pseudo_src, pseudo_dst, proto)
-            if ok is False:  # None: cut off by the capture, cannot be checked
-                diag.warn(
-                    "bad_mh_checksum",
-                    f"frame {frame}: {msg.NAME} checksum 0x{msg.checksum:04x} does not verify",
-                    frame,
-                )
-            if isinstance(msg, BindingUpdate):
-                rec.msg, rec.deregistration, rec.rfc4866 = classify_bu(msg, src, hoa)
-            else:
-                rec.msg = "other" if isinstance(msg, OtherMobilityMessage) else msg.NAME
+    if mh is not None and malformed:
+        # No message (a receiver drops it) and no octets: they are not what the capture
+        # cut (mh_wire would make it a cut message to the analysis); counted, kept as data
+        if stats is not None:
+            stats.skipped["malformed_mh"] += 1
+    elif mh is not None:
+        _read_message(rec, mh, pseudo_src, pseudo_dst, diag, stats)
     if opened is not None and not opened[2].has_icv:
         if (rec.mh is None or rec.checksum_ok is False) and tunnel_src is None:
             # No ICV: a wrong key gives random octets; never let them pass as a message
@@ -156,15 +145,53 @@ def record_from_packet(
     return rec
 
 
+def _read_message(
+    rec: Record,
+    mh: bytes,
+    pseudo_src: bytes,
+    pseudo_dst: bytes,
+    diag: Diagnostics,
+    stats: StreamStats | None,
+) -> None:
+    """Decode the Mobility Header octets ``mh`` of ``rec`` (from its packet, whose
+    checksum pseudo-header has ``pseudo_src`` and ``pseudo_dst``) into it."""
+    frame = rec.frame
+    mh_problems: list[str] = []
+    msg = decode_mh(mh, mh_problems)
+    for text in mh_problems:
+        diag.warn("malformed_mh", f"frame {frame}: {text}", frame)
+    if msg is None:
+        # Undecodable: kept as data, counted (diagnosed above), never dropped
+        rec.mh_wire = _undecoded_wire(mh)
+        if stats is not None:
+            stats.skipped["malformed_mh"] += 1
+        return
+    assert msg.header_len is not None  # decode_mh keeps the length as decoded
+    wire = mh[: (msg.header_len + 1) * 8]
+    rec.mh, rec.mh_wire = msg, wire
+    rec.checksum_ok = ok = checksum_ok(wire, pseudo_src, pseudo_dst, rec.proto)
+    if ok is False:  # None: cut off by the capture, cannot be checked
+        diag.warn(
+            "bad_mh_checksum",
+            f"frame {frame}: {msg.NAME} checksum 0x{msg.checksum:04x} does not verify",
+            frame,
+        )
+    if isinstance(msg, BindingUpdate):
+        rec.msg, rec.deregistration, rec.rfc4866 = classify_bu(msg, rec.src, rec.hoa)
+    else:
+        rec.msg = "other" if isinstance(msg, OtherMobilityMessage) else msg.NAME
+
+
 def _decrypted_fields(packet: bytes, frame: int, diag: Diagnostics, stats: StreamStats | None):
-    """decode_ipv6_fields of a decrypted ESP packet (its problems said to be in it)."""
+    """decode_ipv6_fields of a decrypted ESP packet (its problems said to be in it), and
+    whether its Mobility Header exceeds its packet (MH_EXCEEDS_PAYLOAD)."""
     problems: list[tuple[str, str]] = []
     fields = decode_ipv6_fields(packet, 0, problems)
     for code, text in problems:
         diag.warn(code, f"frame {frame}: {text} (decrypted ESP payload)", frame)
     if fields is None and stats is not None:
         stats.skipped["undecodable_ipv6"] += 1
-    return fields
+    return fields, any(code == MH_EXCEEDS_PAYLOAD for code, _ in problems)
 
 
 def _out_of_range(frame: int, ts_ns: int, diag: Diagnostics, stats: StreamStats | None) -> None:

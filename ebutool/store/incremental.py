@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ebutool.core.errors import UsageError
+from ebutool.records.from_packet import numbered_note
 from ebutool.store.layout import (
     bindings_path,
     create_store,
@@ -69,6 +70,10 @@ class ExtractReport:
     def frames(self) -> int:
         return sum(r.frames for r in self.results)
 
+    @property
+    def numbered_blocks(self) -> int:
+        return sum(r.numbered_blocks for r in self.results)
+
     def summary(self) -> str:
         """One line: files extracted, unchanged and failed, frames and the rate."""
         rate = f", {self.frames / self.seconds:,.0f} packets/s" if self.seconds > 0 else ""
@@ -90,7 +95,8 @@ class ExtractReport:
         return (
             f"{len(self.results)} files: {self.count('extracted')} extracted, "
             f"{self.count('unchanged')} unchanged, {self.count('failed')} failed; "
-            f"{self.frames:,} frames in {self.seconds:.2f} s{rate}{swept}{gone}"
+            f"{self.frames:,} frames{numbered_note(self.numbered_blocks)} in "
+            f"{self.seconds:.2f} s{rate}{swept}{gone}"
             f"{self._left_out()}"
         )
 

@@ -65,6 +65,8 @@ class PartResult:
     status: str  # "extracted", "unchanged" or "failed"
     error: str = ""  # the one-line diagnosis of a failed input
     frames: int = 0
+    # pcapng blocks numbered as frames that are no packets (StreamStats.numbered_blocks)
+    numbered_blocks: int = 0
     records: int = 0
     octets: int = 0
     seconds: float = 0.0
@@ -204,6 +206,7 @@ def extract_file(
         name,
         "extracted",
         frames=stats.frames,
+        numbered_blocks=stats.numbered_blocks,
         records=n,
         octets=st.st_size,
         seconds=time.perf_counter() - start,

@@ -107,6 +107,11 @@ _FRAGMENTED_MH = (
     "fragmented_mh",
     "Mobility Header in the first fragment of a fragmented packet (fragments are not reassembled)",
 )
+_HBH_NOT_FIRST = (
+    "misplaced_hop_by_hop",
+    "Hop-by-Hop Options header not immediately after the IPv6 header (RFC 8200 4.1): "
+    "a receiver drops the packet; decoded anyway",
+)
 _OLD_MH_PROTOCOL = (
     "old_mh_protocol",
     "next header 62, the pre-RFC 3775 Mobility Header number: decoded as a Mobility Header",
@@ -123,6 +128,27 @@ def _tunnel_cut(claimed: int, carried: int) -> tuple[str, str]:
         "truncated_tunnel",
         f"tunnelled IPv6 packet claims {claimed} payload octets, the outer packet carries "
         f"{max(carried, 0)}: decoded as far as it goes",
+    )
+
+
+MH_EXCEEDS_PAYLOAD = "mh_exceeds_payload_length"  # (the code of _mh_exceeds_payload)
+
+
+def _mh_exceeds_payload(mh: bytes, plen: int) -> tuple[str, str]:
+    """A Mobility Header longer than the IPv6 Payload Length leaves it, in a packet the
+    capture holds to the end of that length: the header says the packet ends inside the
+    message (a receiver drops it, RFC 8200 3 and RFC 6275 9.2), whatever the frame
+    holds after it; no capture cut (record_from_packet: not decoded as a message)."""
+    what = (
+        f"{(mh[1] + 1) * 8} octets (Header Len {mh[1]})"
+        if len(mh) >= 2
+        else f"at least {C.MH_FIXED_LEN} octets"
+    )
+    return (
+        "mh_exceeds_payload_length",
+        f"Mobility Header of {what} exceeds the IPv6 Payload Length {plen}, which leaves it "
+        f"{len(mh)}: a malformed packet, not a capture cut; not decoded as a message "
+        "(a receiver drops it)",
     )
 
 
@@ -159,8 +185,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
     tunnel_src: str | None = None
     tunnel_dst: str | None = None
     outer: IPv6Fields | None = None  # the enclosing packet's (the answer if a tunnel is bad)
-    # Where the enclosing packet's payload length says it ends (-1: none): a tunnelled
-    # packet claiming more was cut on its way (not by the capture), a counted damage.
+    # Where the enclosing packet's Payload Length ends it (-1: none; beyond: truncated_tunnel)
     declared = -1
     while True:  # one pass per IPv6 header: the outer one, then tunnelled ones
         if limit - off < C.IPV6_HEADER_LEN:
@@ -173,16 +198,18 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         pseudo_src, pseudo_dst = buf[off + 8 : off + 24], buf[off + 24 : off + 40]
         src = _TEXT.get(pseudo_src) or _text(pseudo_src)
         dst = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
-        if outer is None:
-            ip_len = C.IPV6_HEADER_LEN + plen
-        hoa = rh2 = transit = None  # (transit: a routing header's warning, said if relevant)
-        fragment = False
-        inner = -1  # where a tunnelled IPv6 header starts, if one follows
+        if outer is None:  # (0: unknown, a Payload Length of 0)
+            ip_len = C.IPV6_HEADER_LEN + plen if plen else 0
+        hoa = rh2 = None
+        said: list[tuple[str, str]] = []  # warnings said only if the packet matters (below)
+        fragment, inner = False, -1  # (inner: where a tunnelled IPv6 header starts, if any)
         end = off + C.IPV6_HEADER_LEN + plen
         if declared >= 0 and end > declared and plen:
             problems.append(_tunnel_cut(plen, declared - off - C.IPV6_HEADER_LEN))
-        if not plen or end > limit:  # a jumbogram (RFC 2675), or cut by the capture
-            end = limit
+        if not plen:  # a jumbogram (RFC 2675), or a segmentation offload's: said
+            end = _zero_payload_length(buf, off, limit, nh, said)
+        whole = bool(plen) and end <= limit  # the capture holds all the payload claimed
+        end = min(end, limit)  # (beyond: cut by the capture)
         i = off + C.IPV6_HEADER_LEN
         while True:
             if nh in _EXT_HEADERS:
@@ -190,6 +217,8 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                     problems.append(("truncated_ext_header", f"extension header {nh} cut off"))
                     break
                 hlen = (buf[i + 1] + 2) * 4 if nh == C.NH_AH else (buf[i + 1] + 1) * 8
+                if nh == C.NH_HOPOPTS and i != off + C.IPV6_HEADER_LEN:
+                    said.append(_HBH_NOT_FIRST)  # (tshark: ipv6.hopopts.not_first)
                 if i + hlen > end:
                     problems.append(_ext_header_too_long(nh, hlen))
                     break
@@ -210,6 +239,7 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
                         rh2 = _TEXT.get(pseudo_dst) or _text(pseudo_dst)
                 elif nh == C.NH_ROUTING and buf[i + 3]:  # another type, segments left
                     pseudo_dst, dst, transit = _route_in_transit(buf, i, hlen, pseudo_dst, dst)
+                    said.append(transit)
                 nh = buf[i]
                 i += hlen
             elif nh == C.NH_FRAGMENT:
@@ -231,14 +261,10 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
             else:
                 break
         mh = None
-        if transit is not None and (inner >= 0 or nh in _MOBILITY or hoa or rh2):
-            problems.append(transit)  # (on other packets: an RPL network's own traffic)
+        if said and (inner >= 0 or nh in _MOBILITY or hoa or rh2):
+            problems.extend(said)  # (on other packets: an RPL network's own traffic, ...)
         if inner < 0 and nh in _MOBILITY:
-            mh = buf[i:end]
-            if nh == NH_MOBILITY_OLD:
-                problems.append(_OLD_MH_PROTOCOL)
-            elif fragment:
-                problems.append(_FRAGMENTED_MH)
+            mh = _mobility_header(buf[i:end], nh, fragment, plen if whole else -1, problems)
         fields: IPv6Fields = (
             src, dst, hoa, rh2, tunnel_src, tunnel_dst, nh, ip_len, mh, pseudo_src, pseudo_dst,
             fragment,
@@ -249,6 +275,69 @@ def decode_ipv6_fields(buf: bytes, off: int, problems: list[tuple[str, str]]) ->
         outer, tunnel_src, tunnel_dst = fields, src, dst
         declared = off + C.IPV6_HEADER_LEN + plen if plen else -1
         off, limit, depth = inner, end, depth + 1
+
+
+def _zero_payload_length(
+    buf: bytes, off: int, limit: int, nh: int, problems: list[tuple[str, str]]
+) -> int:
+    """Where the IPv6 packet at ``buf[off:]`` with Payload Length 0 ends: a jumbogram
+    (RFC 2675: a Hop-by-Hop header first, with a Jumbo Payload option) where its Jumbo
+    Payload Length says; otherwise (a jumbogram of a sender's segmentation offload,
+    Linux BIG TCP, captured before the offload cut it) at ``limit``, the end of the
+    frame (or of the outer packet).  Either is said: its length is not read (ip_len 0,
+    unknown: a trace's ip_len holds 16 bits' worth)."""
+    i = off + C.IPV6_HEADER_LEN
+    jumbo = None
+    if nh == C.NH_HOPOPTS and i + 2 <= limit and i + (buf[i + 1] + 1) * 8 <= limit:
+        jumbo = _jumbo_payload_length(buf, i + 2, i + (buf[i + 1] + 1) * 8)
+    if jumbo is None:
+        problems.append(
+            (
+                "ipv6_payload_length_zero",
+                "IPv6 Payload Length 0 without a Jumbo Payload option (RFC 2675; a sender's "
+                "segmentation offload?): read to the end of the frame, packet length "
+                "unknown (ip_len empty)",
+            )
+        )
+        return limit
+    problems.append(
+        (
+            "ipv6_jumbogram",
+            f"IPv6 jumbogram (RFC 2675): Jumbo Payload Length {jumbo}; its length is not "
+            "read (ip_len empty), decoded as far as it goes",
+        )
+    )
+    return i + jumbo
+
+
+def _jumbo_payload_length(buf: bytes, i: int, end: int) -> int | None:
+    """The Jumbo Payload Length in the Hop-by-Hop options ``buf[i:end]``, if any."""
+    while i < end:
+        if buf[i] == C.OPT_PAD1:
+            i += 1
+            continue
+        if i + 2 > end or i + 2 + buf[i + 1] > end:
+            return None  # (the walk of the header says nothing of its options)
+        if buf[i] == C.OPT_JUMBO_PAYLOAD and buf[i + 1] == C.JUMBO_LEN:
+            return int.from_bytes(buf[i + 2 : i + 2 + C.JUMBO_LEN], "big")
+        i += 2 + buf[i + 1]
+    return None
+
+
+def _mobility_header(
+    mh: bytes, nh: int, fragment: bool, plen: int, problems: list[tuple[str, str]]
+) -> bytes:
+    """The Mobility Header octets ``mh`` (to the end of the payload, or of the capture)
+    under next header ``nh``, their problems said; ``plen``: the packet's Payload
+    Length when the capture holds all the payload it claims, else -1."""
+    if nh == NH_MOBILITY_OLD:
+        problems.append(_OLD_MH_PROTOCOL)
+    elif fragment:
+        problems.append(_FRAGMENTED_MH)
+    n = len(mh)
+    if plen >= 0 and not fragment and (n < C.MH_FIXED_LEN or (mh[1] + 1) * 8 > n):
+        problems.append(_mh_exceeds_payload(mh, plen))  # its Header Len exceeds the packet
+    return mh
 
 
 def _route_in_transit(

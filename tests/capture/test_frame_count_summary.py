@@ -57,3 +57,23 @@ def test_analyze_and_a_store_say_it_too(tmp_path):
     res = run_cli("decode", store, "-c", "frame", "-f", "csv")
     assert res.stdout.split() == ["frame", "1", "3"]
     assert "frames 2 (+ 1 pcapng Custom Block" in res.stderr
+
+
+@pytest.mark.parametrize("customs", [0, 1, 2])
+def test_extract_closing_line_names_them(tmp_path, customs):
+    """extract's closing line said "2 frames in ..." of frames numbered 1 to 3 (analyze
+    and decode named the Custom Block); it now names it as they do."""
+    store = tmp_path / "store"
+    res = run_cli("extract", _capture(tmp_path, customs), "-o", store)
+    assert res.exit_code == 0, res.stderr
+    closing = next(x for x in res.stderr.splitlines() if f"{store}: " in x)
+    if customs == 0:
+        assert "2 frames in " in closing
+    elif customs == 1:
+        assert "2 frames (+ 1 pcapng Custom Block, numbered as a frame too" in closing
+    else:
+        assert "2 frames (+ 2 pcapng Custom Blocks, numbered as frames too" in closing
+    # an unchanged input is not read again: its frames (and blocks) are not counted
+    res = run_cli("extract", _capture(tmp_path, customs), "-o", store)
+    closing = next(x for x in res.stderr.splitlines() if f"{store}: " in x)
+    assert "0 frames in " in closing

@@ -3,13 +3,16 @@ layer (classification of BUs), and criterion 2 of issue 2: random, truncated and
 mutated packets never raise out of decode_ipv6 / record_from_packet, and every problem
 becomes a counted diagnosis.
 
-Packets are built with scapy (an independent encoder) or by hand; expected values are
-the ones the test put in.
+Packets are built with scapy (an independent encoder) or by hand (struct, and
+tests/support/rfc_packets.py, written from the RFC text), never with ebutool.wire.build:
+a test input made by ebutool's own encoder checks nothing about its mistakes.  Expected
+values are the ones the test put in.
 """
 
 from __future__ import annotations
 
 import io
+import ipaddress
 import struct
 
 import pytest
@@ -33,14 +36,18 @@ from scapy.layers.ipsec import AH, ESP
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.from_packet import StreamStats, record_from_packet
 from ebutool.records.record import Record, classify_bu
-from ebutool.wire import build
 from ebutool.wire.ipv6 import decode_ipv6
 from ebutool.wire.mh import messages as M
 from ebutool.wire.mh import mobility_options as O
-from tests.support.strategies import addresses, draft_messages
+from tests.support import rfc_packets as P
 
 MN_HOA, MN_COA, CN, HA = "2001:db8:1::100", "2001:db8:2::7", "2001:db8:3::5", "2001:db8:1::1"
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def ipv6_header(src: str, dst: str, nh: int, plen: int) -> bytes:
+    """The fixed IPv6 header (RFC 8200 3) with the Payload Length given, by hand."""
+    return struct.pack("!IHBB", 6 << 28, plen, nh, 64) + P.ip(src) + P.ip(dst)
 
 
 def decode(pkt: bytes, off: int = 0):
@@ -93,7 +100,7 @@ def test_tunnel_payload_bounded_by_outer_packet():
     part of the inner packet, even if the inner header claims more."""
     inner = bytearray(bytes(IPv6(src=MN_HOA, dst=CN) / MIP6MH_HoTI(cookie=b"C" * 8)))
     inner[4:6] = struct.pack("!H", len(inner) - 40 + 8)  # inner claims 8 more octets
-    outer = build.ipv6_header(MN_COA, HA, 41, len(inner)) + bytes(inner)
+    outer = ipv6_header(MN_COA, HA, 41, len(inner)) + bytes(inner)
     pkt, _ = decode(outer + b"\xee" * 8)
     assert pkt.mh == bytes(inner[40:])
 
@@ -105,7 +112,7 @@ def test_tunnelled_packet_claiming_more_than_the_outer_carries_is_counted(claime
     ``truncated_tunnel`` warning, not a normal packet; the MH is what is there."""
     inner = bytearray(bytes(IPv6(src=MN_HOA, dst=CN) / MIP6MH_HoTI(cookie=b"C" * 8)))
     inner[4:6] = struct.pack("!H", len(inner) - 40 + claimed_more)
-    raw = build.ipv6_header(MN_COA, HA, 41, len(inner)) + bytes(inner)
+    raw = ipv6_header(MN_COA, HA, 41, len(inner)) + bytes(inner)
     pkt, problems = decode(raw)
     assert [c for c, _ in problems] == ["truncated_tunnel"]
     assert f"claims {16 + claimed_more} payload octets" in problems[0][1]
@@ -121,7 +128,7 @@ def test_tunnel_cut_inside_the_message_names_the_tunnel_and_the_message():
     """The outer packet is whole but carries only half of the tunnelled HoTI: both the
     cut tunnel and the cut message are counted, and no message is made from it."""
     inner = bytes(IPv6(src=MN_HOA, dst=CN) / MIP6MH_HoTI(cookie=b"C" * 8))
-    raw = build.ipv6_header(MN_COA, HA, 41, 48) + inner[:48]
+    raw = ipv6_header(MN_COA, HA, 41, 48) + inner[:48]
     diag, stats = Diagnostics(), StreamStats()
     rec = record_from_packet(1, 10**18, raw, 0, diag, stats)
     assert rec is None or rec.mh is None
@@ -137,7 +144,7 @@ def test_capture_cut_tunnel_is_no_truncated_tunnel():
 
 
 def test_truncated_tunnel_keeps_outer_packet():
-    raw = build.ipv6_header(MN_COA, HA, 41, 40) + bytes(20)
+    raw = ipv6_header(MN_COA, HA, 41, 40) + bytes(20)
     pkt, problems = decode(raw)
     assert pkt is not None and pkt.proto == 41 and pkt.tunnel_src is None
     assert [c for c, _ in problems] == ["truncated_ipv6"]
@@ -250,7 +257,7 @@ def test_later_fragment_and_atomic_fragment():
 
 def test_old_mobility_header_number_62():
     mh = bytes(MIP6MH_BU(seq=3))
-    raw = build.ipv6_header(MN_COA, CN, 62, len(mh)) + mh
+    raw = P.ipv6(MN_COA, CN, 62, mh)
     pkt, problems = decode(raw)
     assert pkt.proto == 62 and pkt.mh == mh
     assert [c for c, _ in problems] == ["old_mh_protocol"]
@@ -361,8 +368,8 @@ def test_record_addresses():
 
 
 def test_record_from_packet_classifies_ebu_and_checks_checksum():
-    m = _bu(ni=(4, 0))
-    raw = build.mh_packet(m, MN_COA, CN, hoa=MN_HOA)
+    body = P.bu_body(1, 0, 10)  # sequence 1, no flags, lifetime 40 s
+    raw = P.mh_packet(MN_COA, CN, P.MH_BU, body, [P.nonce_indices(4, 0)], hoa=MN_HOA)
     diag = Diagnostics()
     rec = record_from_packet(7, 123, raw, 0, diag)
     assert diag.total == 0
@@ -397,14 +404,42 @@ def test_random_bytes_never_raise(buf):
         assert diag.counts[code] == sum(1 for c, _ in problems if c == code)
 
 
+addresses = st.binary(min_size=16, max_size=16).map(lambda b: str(ipaddress.IPv6Address(b)))
+_u8, _u16 = st.integers(0, 0xFF), st.integers(0, 0xFFFF)
+_octets8 = st.binary(min_size=8, max_size=8)
+# (MH type, message body after the 6 fixed octets), RFC 6275 6.1.2-6.1.9
+_BODIES = st.one_of(
+    st.just((P.MH_BRR, b"\0\0")),
+    st.tuples(st.sampled_from((P.MH_HOTI, P.MH_COTI)), _octets8.map(P.hoti_body)),
+    st.tuples(
+        st.sampled_from((P.MH_HOT, P.MH_COT)), st.builds(P.hot_body, _u16, _octets8, _octets8)
+    ),
+    st.tuples(st.just(P.MH_BU), st.builds(P.bu_body, _u16, _u16, _u16)),
+    st.tuples(st.just(P.MH_BA), st.builds(P.ba_body, _u8, _u16, _u16, st.booleans())),
+    st.tuples(st.just(P.MH_BE), st.builds(P.be_body, _u8, addresses)),
+)
+_OPTIONS = st.lists(
+    st.one_of(
+        st.builds(P.nonce_indices, _u16, _u16),
+        st.builds(P.alt_coa, addresses),
+        st.builds(P.refresh_advice, _u16),
+        st.just(P.coti_option()),
+        st.builds(P.cot_option, _octets8),
+    ),
+    max_size=3,
+)
+
+
 @st.composite
 def mobility_packets(draw):
-    m = draw(draft_messages)
+    """A whole MH packet built by tests/support/rfc_packets.py (any message type, options
+    of the RFCs' lengths, maybe a HAO, a type 2 routing header, an IPv6-in-IPv6 tunnel)."""
+    mh_type, body = draw(_BODIES)
     src, dst = draw(addresses), draw(addresses)
     hoa, home = draw(st.none() | addresses), draw(st.none() | addresses)
-    raw = build.mh_packet(m, src, dst, hoa=hoa, home=home)
+    raw = P.mh_packet(src, dst, mh_type, body, draw(_OPTIONS), hoa=hoa, rh2=home)
     if draw(st.booleans()):
-        raw = build.tunnel(draw(addresses), draw(addresses), raw)
+        raw = P.tunnel(draw(addresses), draw(addresses), raw)
     return raw
 
 
