@@ -188,16 +188,18 @@ def output_file(path: str, option: str = "-o", *, secret: bool = False) -> Outpu
 
 
 def _finish_outputs(ok: bool) -> None:
-    outs = list(_OUTPUTS)
-    _OUTPUTS.clear()
+    """Commit (``ok``) or discard the command's outputs.  They stay listed until each is
+    finished: a signal's exception in the middle leaves the rest to the next call (the
+    command's way out, or ebutool.cli.ending.stop through at_stop), not to nobody."""
     _CLAIMED.clear()
     _STORES.clear()
     try:
-        for out in outs:
+        for out in list(_OUTPUTS):
             out.commit() if ok else out.discard()
     finally:
-        for out in outs:
+        for out in list(_OUTPUTS):
             out.discard()  # after a failed commit, the rest (no-op for committed ones)
+        _OUTPUTS.clear()
 
 
 def _quiet_stdout() -> None:
@@ -224,46 +226,51 @@ def guarded(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _CLAIMED.clear()  # a library user's earlier command
         _STORES.clear()
-        try:
-            try:
-                # (outputs discarded also when a signal's exception is lost in a callback
-                # and ends the program from there: ebutool.cli.ending.at_stop)
-                with fewer_collections(), at_stop(_discard_outputs), command_stdout():
-                    result = fn(*args, **kwargs)
-            except typer.Exit:
-                _finish_outputs(True)
-                raise
-            except BaseException:
-                _finish_outputs(False)
-                raise
-            _finish_outputs(True)
-            return result
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
-        except EbutoolError as exc:
-            if isinstance(exc, OutputError):
-                _quiet_stdout()
-            err(f"error: {exc}")
-            raise typer.Exit(exc.exit_code) from None
-        except BrokenPipeError:
-            # The reader of our stdout went away (e.g. `| head`): not an error.
-            _quiet_stdout()
-            raise typer.Exit(0) from None
-        except KeyboardInterrupt:
-            # ended now (outputs already discarded): a second signal or the interpreter's
-            # shutdown must not turn this into a traceback or a death by the signal
-            stop("interrupted", EXIT_SIGINT)
-        except Terminated:
-            stop("terminated", EXIT_SIGTERM)
-        except Exception as exc:  # noqa: BLE001 - last line of defence
-            if os.environ.get("EBUTOOL_DEBUG"):
-                raise
-            err(
-                f"internal error: {type(exc).__name__}: {exc} (set EBUTOOL_DEBUG=1 for a traceback)"
-            )
-            raise typer.Exit(EXIT_INTERNAL) from None
+        # (outputs not yet committed are discarded by ebutool.cli.ending.stop too: when a
+        # signal's exception is lost in a callback and ends the program from there, or
+        # comes while they are being discarded on the way out)
+        with at_stop(_discard_outputs):
+            return _guarded_call(fn, args, kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _guarded_call(fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    """:func:`guarded`'s body."""
+    try:
+        try:
+            with fewer_collections(), command_stdout():
+                result = fn(*args, **kwargs)
+        except typer.Exit:
+            _finish_outputs(True)
+            raise
+        except BaseException:
+            _finish_outputs(False)
+            raise
+        _finish_outputs(True)
+        return result
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except EbutoolError as exc:
+        if isinstance(exc, OutputError):
+            _quiet_stdout()
+        err(f"error: {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    except BrokenPipeError:
+        # The reader of our stdout went away (e.g. `| head`): not an error.
+        _quiet_stdout()
+        raise typer.Exit(0) from None
+    except KeyboardInterrupt:
+        # ended now (outputs already discarded): a second signal or the interpreter's
+        # shutdown must not turn this into a traceback or a death by the signal
+        stop("interrupted", EXIT_SIGINT)
+    except Terminated:
+        stop("terminated", EXIT_SIGTERM)
+    except Exception as exc:  # noqa: BLE001 - last line of defence
+        if os.environ.get("EBUTOOL_DEBUG"):
+            raise
+        err(f"internal error: {type(exc).__name__}: {exc} (set EBUTOOL_DEBUG=1 for a traceback)")
+        raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def print_diagnostics(diag: Diagnostics, quiet: bool, limit: int = 10) -> None:

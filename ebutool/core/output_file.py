@@ -34,7 +34,6 @@ import io
 import os
 import stat
 import sys
-import tempfile
 from typing import BinaryIO, TextIO
 
 from ebutool.core.errors import OutputError, UsageError
@@ -42,6 +41,10 @@ from ebutool.core.stdio import closed_stream, descriptor_of, writable_descriptor
 
 SECRET_MODE = 0o600  # files that hold keys (ssh's rule for private keys)
 NEW_FILE_MODE = 0o666  # other new files: this less the umask, as open(2) would make them
+
+
+# The part file's open flags, as tempfile.mkstemp's (its name: 8 random hex digits)
+_PART_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 def current_umask() -> int:
@@ -130,12 +133,27 @@ class OutputFile:
         if self._fh is None and self.path != "-" and not self._in_place:
             directory, name = os.path.split(self._target)
             try:
-                fd, self._tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+                fd = self._create_part(directory, name)
                 os.fchmod(fd, self._mode)
             except OSError as exc:
                 raise UsageError(f"cannot write {self._where()} ({exc.strerror})") from None
             self._fh = os.fdopen(fd, "wb")
         return self
+
+    def _create_part(self, directory: str, name: str) -> int:
+        """Create ``.NAME.XXXXXXXX.part`` beside the target (as tempfile.mkstemp would:
+        O_EXCL, mode 0600), its name noted in ``_tmp`` *before* it exists: a signal's
+        KeyboardInterrupt raised inside mkstemp, after it created the file and before it
+        returned the name, left the part behind (discard did not know it)."""
+        while True:
+            self._tmp = os.path.join(directory, f".{name}.{os.urandom(4).hex()}.part")
+            try:
+                return os.open(self._tmp, _PART_FLAGS, 0o600)
+            except FileExistsError:
+                self._tmp = None  # (another's file: never ours to remove)
+            except OSError:
+                self._tmp = None
+                raise
 
     # -- writing -------------------------------------------------------------------------
     @property
@@ -204,10 +222,12 @@ class OutputFile:
         self._done = True
 
     def discard(self) -> None:
-        """Give up: a regular target keeps its old content.  Never raises."""
+        """Give up: a regular target keeps its old content.  Never raises an OSError.
+        Done only once it is all done: a discard that a signal's exception interrupted
+        (before the part was removed) does its work again when called again (the
+        command's way out, ebutool.cli.options.guarded, and ebutool.cli.ending.stop)."""
         if self._done:
             return
-        self._done = True
         if self._fh is not None:
             try:
                 self._fh.close()
@@ -219,6 +239,7 @@ class OutputFile:
             except OSError:
                 pass
             self._tmp = None
+        self._done = True
 
     def _error(self, exc: OSError) -> OutputError:
         where = "standard output" if self.path == "-" else self._where()
