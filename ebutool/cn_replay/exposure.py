@@ -156,9 +156,14 @@ def exposure_frame(
     for tb in tentatives:
         if diag is not None and (tb.unverified_unknown_length or tb.overstay_unknown_length):
             _warn_unknown(tb, diag)
-        if tb.end_ns is not None:
+        reason = tb.end_reason
+        if tb.end_ns is not None and (end_ns is None or tb.end_ns <= end_ns):
             end = tb.end_ns
-        else:  # still tentative when the capture ended
+        else:
+            # still tentative when the capture ended; an end the model places after the
+            # capture's last packet (an unanswered update acted on at its send time plus
+            # an estimated RTT) was not observed: the row stays open
+            reason = "open"
             end = max(
                 tb.start_ns, min(tb.expires_ns, end_ns if end_ns is not None else tb.start_ns)
             )
@@ -171,14 +176,14 @@ def exposure_frame(
                 "tentative_start": seconds(tb.start_ns),
                 "tentative_end": seconds(end),
                 "tentative_ms": ms(end - tb.start_ns),
-                "verified": tb.verified,
+                "verified": reason == "verified",
                 "unverified_packets": tb.unverified_packets,
                 "unverified_bytes": _bytes(tb.unverified_bytes, tb.unverified_unknown_length),
                 "overstay_packets": tb.overstay_packets,
                 "overstay_bytes": _bytes(tb.overstay_bytes, tb.overstay_unknown_length),
                 "violations": tb.violations,
                 "frame": tb.frame,
-                "end_reason": tb.end_reason,
+                "end_reason": reason,
             }
         )
     df = pd.DataFrame(rows, columns=EXPOSURE_COLUMNS)
