@@ -8,10 +8,16 @@ the update has no answer), never read back from ebutool's output."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
+import pandas as pd
 import pytest
 
 from ebutool.core.constants import DEFAULT_CONFIG
-from tests.cn_replay.test_replay_scenarios import MS, T0, Trace, run
+from tests.cn_replay.test_replay_scenarios import COA1, MS, T0, Trace, run
+from tests.support.cli import run_cli
 
 S = 1_000_000_000
 LIFE_MS = DEFAULT_CONFIG.tentative_binding_lifetime * 1000
@@ -71,3 +77,45 @@ def test_expiry_after_the_capture_end_is_not_observed():
     assert row["tentative_ms"] == pytest.approx(last - start)
     assert row["overstay_packets"] == 0
     assert r.summary["expired_unverified"] == 0
+
+
+def test_tentative_binding_begun_after_the_capture_end_has_no_observed_numbers(tmp_path):
+    """The capture's last packet is an EBU without the A flag at 1000 ms; the CN acts
+    on it at 1000 + 50 (the RTT of the CoTI/CoT on the same path): after the capture
+    ended.  Nothing of that binding was observed: its end, duration and packet counts
+    are empty (not 0 ms and 0 packets), and ``end_reason`` says why."""
+    tr = Trace(sign=True)  # (the CLI's keyless oracle checks the EBU with the HoT's token)
+    tr.ha_bu(0, 1)
+    tr.hoti_hot(2, COA1)
+    tr.coti_cot(5, COA1, rtt=50)
+    tr.ha_ba(40, 1)
+    for t in range(100, 1000, 100):
+        tr.data_home(t)
+    tr.ebu(1000, 10, ack=False)
+    r = run(tr)
+    assert len(r.exposure) == 1
+    row = r.exposure.iloc[0]
+    assert row["tentative_start"] == pytest.approx(_epoch(1000 + 50), abs=1e-6)
+    assert row["end_reason"] == "after_capture"
+    for col in (
+        "tentative_end",
+        "tentative_ms",
+        "unverified_packets",
+        "unverified_bytes",
+        "overstay_packets",
+        "overstay_bytes",
+        "violations",
+    ):
+        assert pd.isna(row[col]), col
+    assert not row["verified"]
+    assert r.summary["tentative_bindings"] == 1
+    assert r.summary["overstay_packets"] == 0 and r.summary["overstay_bytes"] == 0
+    path = tr.write(tmp_path / "end.pcap")
+    out = run_cli("replay", path, "-f", "csv", "-q")
+    assert out.exit_code == 0, out.output
+    (cells,) = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert cells["end_reason"] == "after_capture"
+    assert cells["tentative_ms"] == cells["unverified_packets"] == cells["violations"] == ""
+    out = run_cli("replay", path, "-f", "json", "-q")
+    (obj,) = json.loads(out.stdout)
+    assert obj["tentative_end"] is None and obj["overstay_packets"] is None
