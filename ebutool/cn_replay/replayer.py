@@ -588,9 +588,13 @@ def _replay(
     """Run the model over the updates (in the order the CN acts on them) interleaved
     with the CN's data packets in capture order: (outcome per update index, the data
     packets' divergences, the (MN, CN) pairs assumed bound before the capture)."""
-    first_sent: dict[tuple[str, str], int] = {}
-    for s in tr.sent:
-        first_sent.setdefault((s.mn, s.cn), s.rec.ts_ns)
+    # When the pair's first update takes effect at the CN (on the capture clock): a CN
+    # packet arriving before then left the CN before any update in the trace reached it,
+    # so the binding it follows was made before the capture (also when the update was
+    # already sent: a packet in flight, docs/replay.md "Time").
+    first_effect: dict[tuple[str, str], int] = {}
+    for u in queue:  # (in order of at_ns)
+        first_effect.setdefault((u.mn, u.cn), u.at_ns)
 
     outcomes: dict[int, Outcome] = {}
     divs: list[Divergence] = []
@@ -601,14 +605,14 @@ def _replay(
             outcomes[queue[qi].index] = model.process(queue[qi])
             qi += 1
         pair = (d.mn, d.cn)
-        if d.ts_ns < first_sent.get(pair, 1 << 62) and not model.has_history(*pair):
+        if d.ts_ns < first_effect.get(pair, 1 << 62) and not model.has_history(*pair):
             model.assume_prior(d.mn, d.cn, d.coa, d.ts_ns, d.frame)
             prior.add(pair)
             diag.warn(
                 "replay_prior_binding",
                 f"frame {d.frame}: {d.cn} sends to {d.coa} for {d.mn} "
-                "before any binding update in the trace: assumed a binding made before the "
-                "capture began",
+                "before any binding update in the trace took effect at it: assumed a binding "
+                "made before the capture began",
                 d.frame,
             )
         div = count_packet(
