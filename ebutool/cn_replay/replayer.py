@@ -40,6 +40,7 @@ from ebutool.cn_replay.divergences import (
     Divergence,
 )
 from ebutool.cn_replay.exposure import count_packet
+from ebutool.cn_replay.timing import estimate_rtt, keep_sending_order
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
     LIFETIME_UNIT_S,
@@ -392,24 +393,6 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
     return unmatched
 
 
-def estimate_rtt(tr: Trace, s: _Sent) -> tuple[int, str]:
-    """The round-trip time that places the CN's action on the capture clock: the
-    update's own acknowledgement, else the nearest-in-time exchange (CoTI/CoT or an
-    acknowledged update) on the same CN/care-of address path, else on any path to the
-    CN, else 0."""
-    if s.ack is not None:
-        return s.ack.ts_ns - s.rec.ts_ns, "acknowledgement"
-    for key, label in (((s.cn, s.coa), "same path"), (None, "CN")):
-        if key is None:
-            samples = [x for (cn, _), xs in tr.rtt.items() if cn == s.cn for x in xs]
-        else:
-            samples = tr.rtt.get(key, [])
-        if samples:
-            t, rtt = min(samples, key=lambda x: abs(x[0] - s.rec.ts_ns))
-            return rtt, f"nearest exchange on the {label}"
-    return 0, "none measured"
-
-
 def follow_trace(tr: Trace, s: _Sent, next_ns: int | None) -> tuple[bool, int | None, str]:
     """(accepted, nonce status, reason) from what the trace's CN did with ``s``."""
     if s.ack is not None and not s.ack.cut:
@@ -538,6 +521,7 @@ def _updates(tr: Trace, authenticated: bool, grace_ns: int) -> tuple[list[Update
     there is none); and the basis of each decision."""
     # When each update takes effect at the CN, on the capture clock (docs/replay.md "Time").
     at = {s.index: s.rec.ts_ns + estimate_rtt(tr, s)[0] for s in tr.sent}
+    keep_sending_order(tr, at)
     # When the next update of the same pair takes effect: until then, CN data arriving at
     # the MN may have been caused by this update (for following the trace when no ack was
     # requested, and for telling a lost update from a lost answer).
