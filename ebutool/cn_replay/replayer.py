@@ -418,8 +418,9 @@ def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
     the trace shows: **early** if the CN ever answered an EBU with a status other than
     136-138 (it checked the EBU's MAC, which a CN without EBU support cannot: DESIGN.md 3;
     RFC 6275 9.5.1 checks nonce indices before the MAC, so 136-138 prove nothing),
-    **standard** if it was sent EBUs and never answered one that way.  A CN sent no EBU
-    keeps ``observed`` (treated as early; it makes no difference without EBUs)."""
+    **standard** if it was sent EBUs and never answered one that way.  A CN sent no EBU,
+    or whose only answers beyond 136-138 the capture cut (status unknown), keeps
+    ``observed`` (treated as early; the reason says which)."""
     cns = [cn for cn in dict.fromkeys(s.cn for s in tr.sent) if policies.of(cn) is Policy.observed]
     if not cns:
         return policies
@@ -430,6 +431,15 @@ def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
         answered = [s for s in ebus if s.ack is not None and s.ack.status not in _NOT_MAC_CHECKED]
         if not ebus:
             inferred[cn] = "no EBU in the trace"
+            continue
+        cut = [s for s in ebus if s.ack is not None and s.ack.cut]
+        if not answered and cut:
+            # an answer came but the capture cut it: 136-138 (any CN) or accepted (an
+            # early CN) cannot be told apart, so the CN stays undecided (modelled early)
+            inferred[cn] = (
+                f"answered 0 of {len(ebus)} EBUs readably; {len(cut)} answer(s) cut by the "
+                "capture (status unknown): undecided"
+            )
             continue
         per[cn] = Policy.early if answered else Policy.standard
         inferred[cn] = f"answered {len(answered)} of {len(ebus)} EBUs"
