@@ -582,13 +582,15 @@ def _replay(
     """Run the model over the updates (in the order the CN acts on them) interleaved
     with the CN's data packets in capture order: (outcome per update index, the data
     packets' divergences, the (MN, CN) pairs assumed bound before the capture)."""
-    # When the pair's first update takes effect at the CN (on the capture clock): a CN
-    # packet arriving before then left the CN before any update in the trace reached it,
-    # so the binding it follows was made before the capture (also when the update was
-    # already sent: a packet in flight, docs/replay.md "Time").
+    # Until when a CN packet shows a binding made before the capture: until the pair's
+    # first update takes effect at the CN when its own acknowledgement measured that
+    # time (a packet arriving before left the CN before the update reached it: in
+    # flight, docs/replay.md "Time"); else until the update was sent (an estimated time
+    # may be late, and the packet the update's effect).
+    at_of = {u.index: u.at_ns for u in queue}
     first_effect: dict[tuple[str, str], int] = {}
-    for u in queue:  # (in order of at_ns)
-        first_effect.setdefault((u.mn, u.cn), u.at_ns)
+    for s in tr.sent:  # (in sending order)
+        first_effect.setdefault((s.mn, s.cn), at_of[s.index] if s.ack is not None else s.rec.ts_ns)
 
     outcomes: dict[int, Outcome] = {}
     divs: list[Divergence] = []

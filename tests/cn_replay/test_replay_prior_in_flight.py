@@ -45,3 +45,23 @@ def test_data_after_the_first_update_took_effect_is_still_judged():
     r = run(tr, diag=diag)
     assert kinds(r) == ["data_to_unbound_coa"]
     assert "replay_prior_binding" not in diag.counts
+
+
+def test_an_estimated_first_effect_does_not_make_a_prior_binding():
+    """EBU for COA1 at 1 ms, A flag clear: no answer, its time comes from the CoTI/CoT of
+    the same path at 0 ms (RTT 200: 201 ms), only an estimate.  The CN's data to COA1 at
+    40 ms may well be the EBU's effect (the real round trip shorter): it must not be
+    taken for a binding from before the capture, which would turn the EBU into
+    regular_kept and lose its tentative binding.  As before: the packet before the
+    estimated effect is a data_to_unbound_coa, the EBU makes its tentative binding."""
+    tr = Trace()
+    tr.coti_cot(0, COA1, rtt=200)
+    tr.ebu(1, 10, ack=False)
+    tr.data(40)
+    tr.data(300)
+    diag = Diagnostics()
+    r = run(tr, diag=diag)
+    assert "replay_prior_binding" not in diag.counts
+    assert list(r.decisions["action"]) == ["tentative"]
+    assert len(r.exposure) == 1
+    assert kinds(r) == ["data_to_unbound_coa"]
