@@ -450,6 +450,7 @@ def _decision_frame(res: RunResult | None) -> pd.DataFrame:
 
 def _summary(res: RunResult, exposure: pd.DataFrame, divergences: pd.DataFrame) -> dict:
     by_kind = Counter(divergences["kind"]) if len(divergences) else Counter()
+    unknown_len = sum(tb.overstay_unknown_length for tb in res.model.tentatives)
     return {
         "updates": len(res.sent),
         "basis": dict(sorted(Counter(res.basis).items())),
@@ -461,10 +462,9 @@ def _summary(res: RunResult, exposure: pd.DataFrame, divergences: pd.DataFrame) 
         else 0,
         "overstay_packets": int(exposure["overstay_packets"].sum()) if len(exposure) else 0,
         # unknown (None) when a packet of unknown length is among them, never a partial sum
-        "overstay_bytes": None
-        if exposure["overstay_bytes"].isna().any()
-        else int(exposure["overstay_bytes"].sum()),
-        "overstay_unknown_length": sum(tb.overstay_unknown_length for tb in res.model.tentatives),
+        # (a row begun after the capture's end is empty but has no packets: not unknown)
+        "overstay_bytes": None if unknown_len else int(exposure["overstay_bytes"].sum()),
+        "overstay_unknown_length": unknown_len,
         "divergences": sum(v for k, v in by_kind.items() if k not in UNOBSERVABLE_KINDS),
         "unobservable": sum(by_kind[k] for k in UNOBSERVABLE_KINDS),
         "divergences_by_kind": {k: by_kind[k] for k in DIVERGENCE_KINDS if by_kind[k]},

@@ -35,6 +35,20 @@ from ebutool.core.units import ms, seconds
 # Length exceeds its frame) means the length is unknown.
 MIN_KNOWN_IP_LEN = IPV6_HEADER_LEN
 BYTE_COLUMNS = ("unverified_bytes", "overstay_bytes")  # nullable: empty when unknown
+# A tentative binding the CN began only after the capture's last packet (an update at
+# the capture's end, acted on at its send time plus the RTT): nothing of it observed.
+AFTER_CAPTURE = "after_capture"
+# its columns that are then empty (never 0 ms, 0 packets)
+UNOBSERVED_COLUMNS = (
+    "tentative_end",
+    "tentative_ms",
+    "unverified_packets",
+    "unverified_bytes",
+    "overstay_packets",
+    "overstay_bytes",
+    "violations",
+)
+COUNT_COLUMNS = ("unverified_packets", "overstay_packets", "violations")
 # Why a packet has no length: the ways a Record gets ip_len 0.
 NO_LENGTH = (
     "a trace without ip_len or a captured packet whose payload length exceeds its frame "
@@ -157,9 +171,18 @@ def exposure_frame(
     for tb in tentatives:
         if diag is not None and (tb.unverified_unknown_length or tb.overstay_unknown_length):
             _warn_unknown(tb, diag)
-        if tb.end_ns is not None:
+        if end_ns is not None and tb.start_ns > end_ns:
+            rows.append(_after_capture(tb))
+            times.append(tb.start_ns)
+            continue
+        reason = tb.end_reason
+        if tb.end_ns is not None and (end_ns is None or tb.end_ns <= end_ns):
             end = tb.end_ns
-        else:  # still tentative when the capture ended
+        else:
+            # still tentative when the capture ended; an end the model places after the
+            # capture's last packet (an unanswered update acted on at its send time plus
+            # an estimated RTT) was not observed: the row stays open
+            reason = "open"
             end = max(
                 tb.start_ns, min(tb.expires_ns, end_ns if end_ns is not None else tb.start_ns)
             )
@@ -172,27 +195,36 @@ def exposure_frame(
                 "tentative_start": seconds(tb.start_ns),
                 "tentative_end": seconds(end),
                 "tentative_ms": ms(end - tb.start_ns),
-                "verified": tb.verified,
+                "verified": reason == "verified",
                 "unverified_packets": tb.unverified_packets,
                 "unverified_bytes": _bytes(tb.unverified_bytes, tb.unverified_unknown_length),
                 "overstay_packets": tb.overstay_packets,
                 "overstay_bytes": _bytes(tb.overstay_bytes, tb.overstay_unknown_length),
                 "violations": tb.violations,
                 "frame": tb.frame,
-                "end_reason": tb.end_reason,
+                "end_reason": reason,
             }
         )
     df = pd.DataFrame(rows, columns=EXPOSURE_COLUMNS)
     if df.empty:
-        df = df.astype(
-            {
-                "verified": bool,
-                "unverified_packets": int,
-                "overstay_packets": int,
-                "violations": int,
-                "frame": int,
-            }
-        )
-    df = df.astype({col: "Int64" for col in BYTE_COLUMNS})
+        df = df.astype({"verified": bool, "frame": int})
+    df = df.astype({col: "Int64" for col in (*COUNT_COLUMNS, *BYTE_COLUMNS)})
+    df = df.astype({"tentative_end": "float64", "tentative_ms": "float64"})
     df.attrs[EXACT_NS] = exact_map(times)  # the times' exact ns (ebutool.core.exact_time)
     return df
+
+
+def _after_capture(tb: TentativeBinding) -> dict:
+    """The row of a tentative binding that began after the capture's last packet: its
+    start (the model's), the rest empty: the capture shows none of it."""
+    row: dict = dict.fromkeys(UNOBSERVED_COLUMNS)
+    row.update(
+        mn=tb.mn,
+        cn=tb.cn,
+        coa=tb.coa,
+        tentative_start=seconds(tb.start_ns),
+        verified=False,
+        frame=tb.frame,
+        end_reason=AFTER_CAPTURE,
+    )
+    return row

@@ -41,6 +41,7 @@ from ebutool.cn_replay.divergences import (
     Divergence,
 )
 from ebutool.cn_replay.exposure import count_packet
+from ebutool.cn_replay.timing import estimate_rtt, keep_sending_order
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
     LIFETIME_UNIT_S,
@@ -442,24 +443,6 @@ def match_acks(tr: Trace) -> list[ObservedAck]:
     return unmatched
 
 
-def estimate_rtt(tr: Trace, s: _Sent) -> tuple[int, str]:
-    """The round-trip time that places the CN's action on the capture clock: the
-    update's own acknowledgement, else the nearest-in-time exchange (CoTI/CoT or an
-    acknowledged update) on the same CN/care-of address path, else on any path to the
-    CN, else 0."""
-    if s.ack is not None:
-        return s.ack.ts_ns - s.rec.ts_ns, "acknowledgement"
-    for key, label in (((s.cn, s.coa), "same path"), (None, "CN")):
-        if key is None:
-            samples = [x for (cn, _), xs in tr.rtt.items() if cn == s.cn for x in xs]
-        else:
-            samples = tr.rtt.get(key, [])
-        if samples:
-            t, rtt = min(samples, key=lambda x: abs(x[0] - s.rec.ts_ns))
-            return rtt, f"nearest exchange on the {label}"
-    return 0, "none measured"
-
-
 def follow_trace(tr: Trace, s: _Sent, next_ns: int | None) -> tuple[bool, int | None, str]:
     """(accepted, nonce status, reason) from what the trace's CN did with ``s``."""
     if s.ack is not None and not s.ack.cut:
@@ -485,8 +468,9 @@ def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
     the trace shows: **early** if the CN ever answered an EBU with a status other than
     136-138 (it checked the EBU's MAC, which a CN without EBU support cannot: DESIGN.md 3;
     RFC 6275 9.5.1 checks nonce indices before the MAC, so 136-138 prove nothing),
-    **standard** if it was sent EBUs and never answered one that way.  A CN sent no EBU
-    keeps ``observed`` (treated as early; it makes no difference without EBUs)."""
+    **standard** if it was sent EBUs and never answered one that way.  A CN sent no EBU,
+    or whose only answers beyond 136-138 the capture cut (status unknown), keeps
+    ``observed`` (treated as early; the reason says which)."""
     cns = [cn for cn in dict.fromkeys(s.cn for s in tr.sent) if policies.of(cn) is Policy.observed]
     if not cns:
         return policies
@@ -497,6 +481,15 @@ def resolve_observed(tr: Trace, policies: CNPolicies) -> CNPolicies:
         answered = [s for s in ebus if s.ack is not None and s.ack.status not in _NOT_MAC_CHECKED]
         if not ebus:
             inferred[cn] = "no EBU in the trace"
+            continue
+        cut = [s for s in ebus if s.ack is not None and s.ack.cut]
+        if not answered and cut:
+            # an answer came but the capture cut it: 136-138 (any CN) or accepted (an
+            # early CN) cannot be told apart, so the CN stays undecided (modelled early)
+            inferred[cn] = (
+                f"answered 0 of {len(ebus)} EBUs readably; {len(cut)} answer(s) cut by the "
+                "capture (status unknown): undecided"
+            )
             continue
         per[cn] = Policy.early if answered else Policy.standard
         inferred[cn] = f"answered {len(answered)} of {len(ebus)} EBUs"
@@ -588,6 +581,7 @@ def _updates(tr: Trace, authenticated: bool, grace_ns: int) -> tuple[list[Update
     there is none); and the basis of each decision."""
     # When each update takes effect at the CN, on the capture clock (docs/replay.md "Time").
     at = {s.index: s.rec.ts_ns + estimate_rtt(tr, s)[0] for s in tr.sent}
+    keep_sending_order(tr, at)
     # When the next update of the same pair takes effect: until then, CN data arriving at
     # the MN may have been caused by this update (for following the trace when no ack was
     # requested, and for telling a lost update from a lost answer).
@@ -638,9 +632,15 @@ def _replay(
     """Run the model over the updates (in the order the CN acts on them) interleaved
     with the CN's data packets in capture order: (outcome per update index, the data
     packets' divergences, the (MN, CN) pairs assumed bound before the capture)."""
-    first_sent: dict[tuple[str, str], int] = {}
-    for s in tr.sent:
-        first_sent.setdefault((s.mn, s.cn), s.rec.ts_ns)
+    # Until when a CN packet shows a binding made before the capture: until the pair's
+    # first update takes effect at the CN when its own acknowledgement measured that
+    # time (a packet arriving before left the CN before the update reached it: in
+    # flight, docs/replay.md "Time"); else until the update was sent (an estimated time
+    # may be late, and the packet the update's effect).
+    at_of = {u.index: u.at_ns for u in queue}
+    first_effect: dict[tuple[str, str], int] = {}
+    for s in tr.sent:  # (in sending order)
+        first_effect.setdefault((s.mn, s.cn), at_of[s.index] if s.ack is not None else s.rec.ts_ns)
 
     outcomes: dict[int, Outcome] = {}
     divs: list[Divergence] = []
@@ -651,14 +651,14 @@ def _replay(
             outcomes[queue[qi].index] = model.process(queue[qi])
             qi += 1
         pair = (d.mn, d.cn)
-        if d.ts_ns < first_sent.get(pair, 1 << 62) and not model.has_history(*pair):
+        if d.ts_ns < first_effect.get(pair, 1 << 62) and not model.has_history(*pair):
             model.assume_prior(d.mn, d.cn, d.coa, d.ts_ns, d.frame)
             prior.add(pair)
             diag.warn(
                 "replay_prior_binding",
                 f"frame {d.frame}: {d.cn} sends to {d.coa} for {d.mn} "
-                "before any binding update in the trace: assumed a binding made before the "
-                "capture began",
+                "before any binding update in the trace took effect at it: assumed a binding "
+                "made before the capture began",
                 d.frame,
             )
         div = count_packet(
