@@ -5,7 +5,9 @@ silently).  So a cut answer is no evidence either way: it must not make the CN
 ``standard`` as if it had answered nothing (docs/replay.md "Per-CN policies").
 
 Capture built with the independent builder (tests/support/rfc_scenarios); the cut is
-the pcap record's captured length (rfc_packets.pcap, cut=)."""
+the pcap record's captured length (rfc_packets.pcap, cut=): 8 of the EBA's 32 octets
+kept, its Sequence Number gone (one cut in its Lifetime is read by its Status and
+Sequence Number: tests/cn_replay/test_replay_cut_answer_more.py)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def _capture(tmp_path, cut: int | None):
     s.cot(T0 + 30, C, index=2)
     s.hot(T0 + 80, H, index=1)
     s.bu_cn(T0 + 80.5, seq=20, hidx=1, cidx=0, kbm_cidx=None)  # the EBU (early Kbm)
-    s.ba_cn(EBA_AT, seq=20, key=(1, None))  # its EBA (cut below: 32 - 22 = 10 octets)
+    s.ba_cn(EBA_AT, seq=20, key=(1, None))  # its EBA (cut below: 32 - 24 = 8 octets)
     for t in DATA_AT:
         s.data_down(t, s.new)
     s.bu_cn(T0 + 2112, seq=21, hidx=1, cidx=2)
@@ -41,7 +43,7 @@ def test_a_cut_eba_does_not_make_the_cn_standard(tmp_path):
     as a CN sent no EBU) and says why;
     the EBU makes a tentative binding, the BU verifies it, the CN's 10 packets to the new
     care-of address while tentative are no divergence."""
-    r = replay(_capture(tmp_path, 22), cn_policy="observed")
+    r = replay(_capture(tmp_path, 24), cn_policy="observed")
     cn = r.decisions["cn"].iloc[0]
     assert r.summary["cn_policies"] == {cn: "observed"}  # undecided, not standard
     why = r.summary["cn_policies_observed"][cn]
