@@ -8,6 +8,8 @@ inside the handover does it open an episode (flagged capture_started_mid_episode
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.cut_messages import cut_type
 from ebutool.analysis.state import (
@@ -112,7 +114,9 @@ class MessageHandlers:
             if m is None and role == "CN" and res.tunnelled:
                 if cut_type(rec) in _MAY_BE_HOTI:
                     # a HoTI, maybe, the capture cut before its cookie (hoti_cut_off)
-                    mst.tests(res.peer).cut_hoti_ts = rec.ts_ns
+                    tests = mst.tests(res.peer)
+                    tests.cut_hoti_ts = rec.ts_ns
+                    _maybe_copies(rec.ts_ns, tests.open.values())
             elif m is None and role == "CN" and rec.hoa is None:
                 if cut_type(rec) in _MAY_BE_COTI and (ep is None or not ep.complete):
                     # a CoTI, maybe, the capture cut before its cookie (coti_cut_off): sent
@@ -120,6 +124,14 @@ class MessageHandlers:
                     ep = self._cn(ho, res.peer)
                     ep.notes = with_added(ep.notes, COTI_CUT_NOTE)
                     ep.cut_coti_ts = ep.last_up_ts = rec.ts_ns
+                    _maybe_copies(
+                        rec.ts_ns,
+                        (
+                            ex
+                            for (coa, cn, _), (_, ex) in self.coti_index.items()
+                            if coa == res.coa and cn == res.peer
+                        ),
+                    )
             elif m is None and role == "CN" and not res.tunnelled and cut_type(rec) in _MAY_BE_BU:
                 # A message the capture cut before it could be read, sent from the care-of
                 # address as a BU is (a HoTI comes tunnelled): the episode's update, maybe
@@ -517,3 +529,13 @@ _MAY_BE_BA = (C.MH_BA, None)
 _MAY_BE_BU = (C.MH_BU, None)
 _MAY_BE_COTI = (C.MH_COTI, None)
 _MAY_BE_HOTI = (C.MH_HOTI, None)
+
+
+def _maybe_copies(ts_ns: int, open_requests: Iterable[Exchange]) -> None:
+    """A CoTI/HoTI the capture cut before its cookie, sent at ``ts_ns``: a copy, maybe,
+    of each request of its kind still open from that address to that CN (sent before it,
+    unanswered), so Karn's rule withholds their RTT samples (Exchange.cut_copy_ts)."""
+    for ex in open_requests:
+        first = ex.first_ts
+        if not ex.answered and ex.cut_copy_ts is None and first is not None and first <= ts_ns:
+            ex.cut_copy_ts = ts_ns

@@ -105,6 +105,10 @@ class Exchange:
     ack_requested: bool = True  # BU/EBU with the A flag (else no BA is expected)
     steps: list[Step] = field(default_factory=list)  # for home tests (MN-level)
     verdicts: list[str] = field(default_factory=list)
+    # when the MN first sent, while this CoTI/HoTI was open, one the capture cut before
+    # its cookie (coti_cut_off, hoti_cut_off): a copy of this one, maybe, so Karn's rule
+    # counts it as a second transmission
+    cut_copy_ts: int | None = None
 
     def send(self, ts_ns: int, frame: int) -> None:
         if not self.n_sends:
@@ -139,6 +143,8 @@ class Exchange:
         """Answered after more than one transmission: Karn's rule withholds the sample."""
         if self.reply_ts is None:
             return False
+        if self.cut_copy_ts is not None and self.cut_copy_ts <= self.reply_ts:
+            return True  # a cut request, maybe its copy, went before the reply
         sends = self.sends
         if len(sends) > 1:  # (most requests went once: nothing to count)
             reply = self.reply_ts
