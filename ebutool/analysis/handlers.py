@@ -124,6 +124,8 @@ class MessageHandlers:
                     ep = self._cn(ho, res.peer)
                     ep.notes = with_added(ep.notes, COTI_CUT_NOTE)
                     ep.cut_coti_ts = ep.last_up_ts = rec.ts_ns
+                    ep.cut_cotis += 1
+                    ep.cut_coti_frame = rec.frame
                     _maybe_copies(
                         rec.ts_ns,
                         (
@@ -318,8 +320,11 @@ class MessageHandlers:
                 # nothing of when the capture began)
                 seen = ep is not None and m.init_cookie in ep.cotis
                 if ep is not None and ep.cut_coti_ts is not None and ep.cut_coti_ts <= rec.ts_ns:
-                    return  # the answer, maybe, to a CoTI the capture cut (coti_cut_off)
-                if not seen and self._began_before_capture(ho, res.coa):
+                    # the answer, maybe, to a CoTI the capture cut (coti_cut_off)
+                    ex = None if seen else self._pair_cut_coti(ep, m.init_cookie, res.coa)
+                    if ex is None:
+                        return
+                elif not seen and self._began_before_capture(ho, res.coa):
                     ep = self._cn(ho, res.peer)
                     ex = ep.cotis.setdefault(m.init_cookie, Exchange(coa=res.coa))
                 else:
@@ -416,6 +421,23 @@ class MessageHandlers:
             return
         if any(e is ex for e in ep.cotis.values()):
             ex.answer(rec.ts_ns, rec.frame)
+
+    @staticmethod
+    def _pair_cut_coti(ep: CNState, cookie: bytes, coa: str) -> Exchange | None:
+        """A CoT (its cookie ``cookie``) that answers no CoTI the capture can read, after
+        a CoTI the capture cut before its cookie (coti_cut_off): when that cut CoTI is the
+        episode's only one and no CoT was paired with it yet, the CoT can only answer it
+        (or a CoTI before the capture, which the cut one then resent).  The cut CoTI
+        becomes the CoT's request, sent once at its capture time (an RTT_RO sample: Karn's
+        rule needs nothing more, a second cut CoTI may be its copy and pairs none); None
+        when it is not so."""
+        frame, ts = ep.cut_coti_frame, ep.cut_coti_ts
+        if ep.cut_cotis != 1 or frame is None or ts is None or len(ep.cotis) >= MAX_EXCHANGES:
+            return None
+        ep.cut_coti_frame = None  # (one CoT only)
+        ex = ep.cotis[cookie] = Exchange(coa=coa)
+        ex.send(ts, frame)
+        return ex
 
     def _began_before_capture(self, ho: Handover, coa: str) -> bool:
         """An orphan reply to ``coa`` in handover ``ho``: True when the capture began

@@ -204,6 +204,11 @@ class CNState:
     cut_mh_ts: int | None = None
     # when the last CoTI the capture cut (COTI_CUT_NOTE) left the MN
     cut_coti_ts: int | None = None
+    # how many CoTIs the capture cut so, and the frame of the last while no CoT has been
+    # paired with it (None once one is): a CoT answering no readable CoTI pairs with it
+    # when it is the only one (handlers, _pair_cut_coti)
+    cut_cotis: int = 0
+    cut_coti_frame: int | None = None
     # the sequence numbers of its EBUs (care-of index 0) whose MAC the capture cut, so
     # that their class is ambiguous (INDEX0_AMBIGUOUS_NOTE) until an answer shows the CN
     # took them for EBUs: an EBA of the draft's own MH type, or one MACed with Kbm_early

@@ -3,8 +3,8 @@ before the reader could decode it: the MN sent a care-of test, its cookie is not
 capture, so its CoT answers no CoTI the capture can read.  Before, the cut packet was tied
 to no MN and the CoT's orphan reply made the handover `request_not_captured` (quality
 `t0_uncertain`: "the capture lost the request, the move may be earlier"), though the
-request is there.  Now the diagnosis says `coti_cut_off`, RTT_RO is empty (which CoT
-answers it cannot be read), and t0 stands.
+request is there.  Now the diagnosis says `coti_cut_off` and t0 stands (RTT_RO: its
+CoT, answering no readable CoTI, pairs with it, the only cut one).
 
 Captures are built with the independent builder (tests/support/rfc_scenarios); the pcap
 record headers are written by hand (rfc_packets.pcap, cut=) with captured length < original length.
@@ -47,4 +47,6 @@ def test_a_cut_coti_is_named_not_a_lost_request(tmp_path, left):
     assert "coti_cut_off" in notes
     assert "request_not_captured" not in notes and "update_cut_off" not in notes
     assert (row["kind"], row["mode"], row["quality"]) == ("standard", "conservative", "ok")
-    assert row["rtt_ro_ms"] != row["rtt_ro_ms"]  # empty (NaN): its CoT cannot be paired
+    # its CoT answers no readable CoTI and it is the only cut one: they pair
+    # (tests/analysis/test_cut_coti_rtt_ro.py)
+    assert row["rtt_ro_ms"] == pytest.approx(1030.0 - COTI_AT)
