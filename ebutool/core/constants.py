@@ -44,6 +44,7 @@ IPV6_MAX_PAYLOAD_LEN = 0xFFFF
 IPV6_MAX_PACKET_LEN = IPV6_HEADER_LEN + IPV6_MAX_PAYLOAD_LEN  # 65575 octets
 MH_FIXED_LEN = 6  # payload proto, header len, MH type, reserved, checksum
 MH_TYPE_AT = 2  # offset of the MH Type octet (RFC 6275 6.1.1): 3 octets show the type
+MH_LENGTH_UNIT = 8  # Header Len counts 8-octet units past the first 8 (RFC 6275 6.1.1)
 # A BA's octets up to the end of its Sequence Number (RFC 6275 6.1.8: the fixed 6, then
 # Status, K flag and reserved, Sequence Number 16 bits; its Lifetime follows)
 BA_SEQUENCE_END = MH_FIXED_LEN + 4

@@ -23,7 +23,12 @@ from ebutool.core import constants as C
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import Record
 from ebutool.wire.mh.codec import decode_mh, encode_mh
-from ebutool.wire.mh.messages import BindingError, OtherMobilityMessage
+from ebutool.wire.mh.messages import (
+    BindingAcknowledgement,
+    BindingError,
+    BindingUpdate,
+    OtherMobilityMessage,
+)
 from ebutool.wire.mh.mobility_options import CareOfTestInitOption
 
 _MAX_PENDING = 1024  # unknown-type messages remembered for a Binding Error to name them
@@ -32,7 +37,9 @@ _MAX_PENDING = 1024  # unknown-type messages remembered for a Binding Error to n
 def retype(rec: Record, mh_types: dict[int, int], diag: Diagnostics | None = None) -> Record:
     """``rec`` read with the body layout ``mh_types`` gives its MH type, if any; else
     ``rec`` itself.  A message too short for that layout keeps its ``other`` form, with
-    the warning ``bad_ebu_mh_type``."""
+    the warning ``bad_ebu_mh_type`` -- unless only the capture cut it (its own length
+    holds the layout's fixed fields): the reader's ``malformed_mh`` says that already,
+    and the analysis reads it as a cut message of that type (cut_messages.as_cut_ba)."""
     m = rec.mh
     if not mh_types or not isinstance(m, OtherMobilityMessage) or m.type_number not in mh_types:
         return rec
@@ -41,7 +48,7 @@ def retype(rec: Record, mh_types: dict[int, int], diag: Diagnostics | None = Non
     problems: list[str] = []
     as_std = decode_mh(wire[:2] + bytes((layout,)) + wire[3:], problems)
     if as_std is None or as_std.mh_type != layout:
-        if diag is not None:
+        if diag is not None and not _only_cut(m, layout):
             diag.warn(
                 "bad_ebu_mh_type",
                 f"frame {rec.frame}: MH type {m.type_number} cannot be read with the "
@@ -53,6 +60,16 @@ def retype(rec: Record, mh_types: dict[int, int], diag: Diagnostics | None = Non
         coti = as_std.option(CareOfTestInitOption) is not None
         return replace(rec, mh=as_std, mh_wire=wire, msg="EBU", rfc4866=coti)
     return replace(rec, mh=as_std, mh_wire=wire, msg="BA")
+
+
+def _only_cut(m: OtherMobilityMessage, layout: int) -> bool:
+    """True when ``m`` is a message the capture cut (``truncated``) whose whole length,
+    by its Header Len, holds the fixed fields of ``layout`` (BU or BA): the type is not
+    wrong, the capture is short."""
+    if not m.truncated or m.header_len is None:
+        return False
+    fixed = BindingUpdate.OPTIONS_AT if layout == C.MH_BU else BindingAcknowledgement.OPTIONS_AT
+    return (m.header_len + 1) * C.MH_LENGTH_UNIT >= fixed
 
 
 class RefusedTypes:
