@@ -116,6 +116,8 @@ class MessageHandlers:
                     # a HoTI, maybe, the capture cut before its cookie (hoti_cut_off)
                     tests = mst.tests(res.peer)
                     tests.cut_hoti_ts = rec.ts_ns
+                    tests.cut_hotis += 1
+                    tests.cut_hoti_frame = rec.frame
                     _maybe_copies(rec.ts_ns, tests.open.values())
             elif m is None and role == "CN" and rec.hoa is None:
                 if cut_type(rec) in _MAY_BE_COTI and (ep is None or not ep.complete):
@@ -262,6 +264,8 @@ class MessageHandlers:
         assert isinstance(hot, HomeTest)
         tests = mst.tests(res.peer)
         ex = tests.open.pop(hot.init_cookie, None)
+        frame, cut_ts, only = tests.cut_hoti_frame, tests.cut_hoti_ts, tests.cut_hotis == 1
+        tests.cut_hotis, tests.cut_hoti_frame = 0, None  # (a HoT came: count afresh)
         if ex is None:
             self.diag.warn(
                 "orphan_reply",
@@ -269,7 +273,13 @@ class MessageHandlers:
                 "answers no HoTI in the capture",
                 rec.frame,
             )
-            return
+            if not only or frame is None or cut_ts is None or cut_ts > rec.ts_ns:
+                return
+            # The only HoTI the capture cut (hoti_cut_off) since the last HoT: this HoT,
+            # answering no readable HoTI, can only answer it (it went once: an RTT_BT
+            # sample by Karn's rule; a second cut HoTI may be its copy and pairs none)
+            ex = Exchange(coa=res.coa)
+            ex.send(cut_ts, frame)
         ex.answer(rec.ts_ns, rec.frame)
         ex.nonce_index = hot.nonce_index
         if len(ex.steps) < MAX_STEPS:

@@ -428,6 +428,8 @@ def _cn_notes(
             notes.add(HOT_CUT_NOTE)
         elif not _maybe_answered(ht, maybe_hot):
             notes.add("hoti_unanswered")
+    elif ht is not None and ht.first_ts is not None and ht.first_ts == ep.cut_hoti_ts:
+        notes.add(HOTI_CUT_NOTE)  # its home test is the cut HoTI, paired with its HoT
     updates = list(ep.ebus.values()) + list(ep.bus.values())
     first_bu = min((e.sends[0] for e in updates if e.sends), default=None)  # (first_ts)
     if (

@@ -406,6 +406,11 @@ class HomeTests:
     cut_ts: int | None = None
     # when the MN last sent a HoTI to this CN that the capture cut before its cookie
     cut_hoti_ts: int | None = None
+    # how many such HoTIs since the last HoT from this CN, and the frame of the last
+    # (None once a HoT came): a HoT answering no readable HoTI pairs with it when it is
+    # the only one (handlers, _pair_cut_hoti)
+    cut_hotis: int = 0
+    cut_hoti_frame: int | None = None
 
     def answered(self, ex: Exchange) -> None:
         """Remember an answered test (the last HOME_TESTS_KEPT)."""

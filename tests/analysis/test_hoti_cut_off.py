@@ -45,4 +45,6 @@ def test_a_cut_hoti_is_named_not_no_home_test(tmp_path, left):
     assert "hoti_cut_off" in notes
     assert "no_home_test" not in notes and "update_cut_off" not in notes
     assert (row["kind"], row["mode"]) == ("standard", "conservative")
-    assert row["rtt_bt_ms"] != row["rtt_bt_ms"]  # empty (NaN): its HoT cannot be paired
+    # its HoT answers no readable HoTI and it is the only cut one: they pair
+    # (tests/analysis/test_cut_hoti_rtt_bt.py)
+    assert row["rtt_bt_ms"] == pytest.approx(1080.0 - HOTI_AT)
