@@ -125,7 +125,8 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
         left_out.extend(others + folders)
     if not found:
         raise InputError(
-            f"{directory}: is a directory with no pcap or pcapng capture or JSON Lines trace in it"
+            f"{readable_name(directory)}: is a directory with no pcap or pcapng capture or "
+            "JSON Lines trace in it"
             + (f" (its files: {_names(files)}" if files else " (and no file")
             + (f"; {_not_files(others)}" if others else "")
             + (f"; {_subdirectories(folders)}" if folders else "")
@@ -218,7 +219,7 @@ def store_sas_note(path: str, esp_sas: EspSAs, diag: Diagnostics) -> None:
     if other:
         diag.warn(
             "esp_sa_not_applied",
-            f"{path}: the ESP SAs given are not applied to a record store, and {len(other)} "
-            f"of its {len(parts)} parts were extracted with other SAs or none: "
+            f"{readable_name(path)}: the ESP SAs given are not applied to a record store, "
+            f"and {len(other)} of its {len(parts)} parts were extracted with other SAs or none: "
             "extract again with them (ebutool extract --esp-sa FILE)",
         )
