@@ -126,7 +126,8 @@ COLUMNS: tuple[Column, ...] = (
         OBJECT,
         "text",
         "the input file the episode comes from (base name, or the path as given where two "
-        "base names clash); octets of a name that are not UTF-8 as `\\xNN` escapes and a "
+        "base names clash); octets of a name that are not UTF-8, and those of a control "
+        "character (a newline `\\x0a`, ESC `\\x1b`), as `\\xNN` escapes and a "
         "backslash doubled (`\\\\`), so that each label names one file: `\\xff.pcap` is "
         "the octet 0xff, `\\\\xff.pcap` a name beginning with a backslash "
         "(ebutool.core.names.name_octets reverses it)",

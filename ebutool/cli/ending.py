@@ -10,6 +10,7 @@ import sys
 import weakref
 
 from ebutool.core.at_stop import run_cleanups
+from ebutool.core.names import one_line
 
 _PID = os.getpid()  # the program's process (a forked -j worker inherits this value)
 
@@ -25,7 +26,7 @@ def stop(line: str, status: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        sys.stderr.write(f"ebutool: {line}\n")
+        sys.stderr.write(f"ebutool: {one_line(line)}\n")
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):
         pass

@@ -24,6 +24,7 @@ from ebutool.core.errors import (
     UsageError,
 )
 from ebutool.core.gc_tuning import fewer_collections
+from ebutool.core.names import one_line
 from ebutool.core.output_file import OutputFile
 from ebutool.core.stdio import command_stdout, stdout_is_terminal
 from ebutool.report.output_format import SPILLED_FORMATS, STREAMED_FORMATS, OutputFormat
@@ -97,8 +98,8 @@ InputsArg = Annotated[
 
 
 def err(text: str) -> None:
-    """One line on stderr."""
-    sys.stderr.write(f"ebutool: {text}\n")
+    """One line on stderr (a control character in it escaped: ebutool.core.names)."""
+    sys.stderr.write(f"ebutool: {one_line(text)}\n")
     sys.stderr.flush()
 
 

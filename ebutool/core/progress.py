@@ -20,6 +20,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, Self, TextIO
 
+from ebutool.core.names import readable_name
+
 if TYPE_CHECKING:  # rich is imported only when a bar is drawn (importing it takes ~60 ms)
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
@@ -74,6 +76,7 @@ class Progress:
 
     def _start(self) -> tuple[RichProgress, TaskID]:
         from rich.console import Console
+        from rich.markup import escape as markup_escape
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -97,9 +100,10 @@ class Progress:
             transient=True,
         )
         bar.start()
-        task = bar.add_task(
-            os.path.basename(self.name) or self.name, total=self.total, packets=0, pps="0"
-        )
+        # the name as every message shows it (ebutool.core.names: no control character
+        # reaches the terminal), and as text, not rich markup ("[red]a.pcap" is a name)
+        shown = markup_escape(readable_name(os.path.basename(self.name) or self.name))
+        task = bar.add_task(shown, total=self.total, packets=0, pps="0")
         self._bar = bar, task
         return self._bar
 

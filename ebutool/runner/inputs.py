@@ -116,17 +116,24 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
     # beside it ("run.jsonl" beside "run.pcap") is that capture again and is left out.
     captured = {_stem(p) for p, kind in kinds.items() if kind == "capture"}
     found = []
+    unread: list[Unread] = []
     for p, kind in kinds.items():
         if kind == "capture" or (kind == "jsonl" and _stem(p) not in captured):
             found.append(p)
-        elif left_out is not None:
-            left_out.append(p)
+            continue
+        why = _why_unreadable(p) if kind is None else None
+        if why is not None:
+            unread.append(Unread(p, why))
+        if left_out is not None:
+            left_out.append(unread[-1] if why is not None else p)
     if left_out is not None:
         left_out.extend(others + folders)
     if not found:
         raise InputError(
-            f"{directory}: is a directory with no pcap or pcapng capture or JSON Lines trace in it"
+            f"{readable_name(directory)}: is a directory with no pcap or pcapng capture or "
+            "JSON Lines trace in it"
             + (f" (its files: {_names(files)}" if files else " (and no file")
+            + (f"; {_unread(unread)}" if unread else "")
             + (f"; {_not_files(others)}" if others else "")
             + (f"; {_subdirectories(folders)}" if folders else "")
             + ")"
@@ -134,14 +141,41 @@ def _inputs_in(directory: str, left_out: list[str] | None) -> list[str]:
     return found
 
 
+class Unread(str):
+    """The path of a directory's file that could not be opened or read (permission
+    denied, an I/O error), with ``why`` (the system's words): whether it is a capture is
+    not known, so it is named as such, never as "no capture or trace"."""
+
+    why: str
+
+    def __new__(cls, path: str, why: str = "") -> Unread:  # (a default: pickle's copy)
+        self = super().__new__(cls, path)
+        self.why = why
+        return self
+
+
+def _why_unreadable(path: str) -> str | None:
+    """Why the file at ``path`` cannot be opened or its first octet read; None if it can."""
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def left_out_note(left_out: Sequence[str]) -> str:
     """How a command names what it does not read in a directory (:func:`expand_inputs`'
     ``left_out``; of files and of subdirectories the first three by name, then how many
-    more): its note on stderr, and extract's closing line."""
+    more): its note on stderr, and extract's closing line.  A file that could not be
+    opened or read (:class:`Unread`) is named with why, apart from the files that are no
+    capture or trace; it does not change the exit status (docs/capture.md)."""
+    unread = [p for p in left_out if isinstance(p, Unread)]
+    left_out = [p for p in left_out if not isinstance(p, Unread)]
     folders = [p for p in left_out if os.path.isdir(p)]
     files = [p for p in left_out if os.path.isfile(p)]
     others = [p for p in left_out if p not in files and p not in folders]
-    parts = []
+    parts = [_unread(unread)] if unread else []
     if files:
         parts.append(
             f"{len(files)} file{'s' if len(files) != 1 else ''} in the directory not read "
@@ -152,6 +186,15 @@ def left_out_note(left_out: Sequence[str]) -> str:
     if folders:
         parts.append(_subdirectories(folders))
     return "; ".join(parts)
+
+
+def _unread(unread: Sequence[Unread]) -> str:
+    n = len(unread)
+    shown = ", ".join(f"{readable_name(os.path.basename(p))} ({p.why})" for p in unread[:3])
+    return (
+        f"{n} file{'s' if n != 1 else ''} in the directory could not be read, capture or "
+        f"not: {shown}" + (f" and {n - 3} more" if n > 3 else "")
+    )
 
 
 def _not_files(others: Sequence[str]) -> str:
@@ -218,7 +261,7 @@ def store_sas_note(path: str, esp_sas: EspSAs, diag: Diagnostics) -> None:
     if other:
         diag.warn(
             "esp_sa_not_applied",
-            f"{path}: the ESP SAs given are not applied to a record store, and {len(other)} "
-            f"of its {len(parts)} parts were extracted with other SAs or none: "
+            f"{readable_name(path)}: the ESP SAs given are not applied to a record store, "
+            f"and {len(other)} of its {len(parts)} parts were extracted with other SAs or none: "
             "extract again with them (ebutool extract --esp-sa FILE)",
         )

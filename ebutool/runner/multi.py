@@ -32,6 +32,7 @@ from ebutool.core.at_stop import at_stop
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import InputError, UsageError
 from ebutool.core.keyfile import shown_path
+from ebutool.core.names import readable_name
 from ebutool.records.from_packet import StreamStats
 
 if TYPE_CHECKING:
@@ -150,7 +151,9 @@ def _in_worker(
         return task(path, diag, stats, *args), diag, stats, None
     except InputError as exc:
         text = str(exc)  # the file is named by the diagnosis' source label
-        diag.warn(UNREADABLE, text.removeprefix(f"{path}: ") if "\n" not in text else text)
+        for named in (f"{readable_name(path)}: ", f"{path}: "):  # (how messages name it)
+            text = text.removeprefix(named)
+        diag.warn(UNREADABLE, text)
         return None, diag, stats, exc
 
 

@@ -54,7 +54,11 @@ def open_input(
         except OSError as exc:
             raise InputError(f"{name}: cannot open ({exc.strerror})") from None
     stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 20)  # type: ignore[type-var]
-    head = stream.peek(HEAD_NEED)[:HEAD_NEED]
+    try:
+        head = stream.peek(HEAD_NEED)[:HEAD_NEED]
+    except OSError as exc:  # opened, but its first octets cannot be read (EIO, EISDIR)
+        stream.close()
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     if not head:
         closed = closed_stream(path)  # /dev/stdin of a closed standard input: the null device
         if closed is not None:
@@ -87,7 +91,11 @@ def _open_compressed(
     raw: BinaryIO, packing: str, name: str, diag: Diagnostics | None
 ) -> tuple[str, BinaryIO, str]:
     stream = decompressed(raw, packing, name, diag)
-    head = stream.peek(HEAD_NEED)[:HEAD_NEED]
+    try:
+        head = stream.peek(HEAD_NEED)[:HEAD_NEED]
+    except OSError as exc:  # opened, but its first octets cannot be read (EIO, EISDIR)
+        stream.close()
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     if not head:
         raise InputError(f"{name}: {packing}-compressed, but empty inside")
     kind = _content_kind(head)
