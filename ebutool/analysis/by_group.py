@@ -32,11 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
 from ebutool.analysis.addressing import AddressBook
-from ebutool.analysis.episodes import (
-    MAX_COT_ZERO,
-    MAX_PENDING_COAS,
-    Reconstructor,
-)
+from ebutool.analysis.early_or_standard import MAX_COT_ZERO
+from ebutool.analysis.episodes import MAX_PENDING_COAS, Reconstructor
 from ebutool.analysis.handlers import MAX_OPEN_COTIS
 from ebutool.analysis.rows import EpisodeRows
 from ebutool.analysis.vantage import Evidence

@@ -24,56 +24,44 @@ from dataclasses import replace
 
 from ebutool.analysis.addressing import AddressBook, Resolved
 from ebutool.analysis.cut_messages import as_cut_ba, cut_ba, cut_type
+from ebutool.analysis.early_or_standard import (  # (notes, EARLY_KEY_FORMS: still here)
+    AMBIGUOUS_NOTE,  # noqa: F401
+    CUT_OFF_NOTE,  # noqa: F401
+    EARLY_KEY_FORMS,  # noqa: F401
+    MALFORMED_NOTE,  # noqa: F401
+    STANDARD_NOTE,  # noqa: F401
+    EarlyOrStandard,
+)
 from ebutool.analysis.handlers import MessageHandlers
+from ebutool.analysis.lifecycle import HandoverLifecycle
 from ebutool.analysis.state import (
-    EVICTED_NOTE,
-    INDEX0_AMBIGUOUS_NOTE,
     CNState,
     Exchange,
     Handover,
     MNState,
-    with_added,
 )
-from ebutool.core.bounded import make_room, put
 from ebutool.core.constants import (
     DEFAULT_CONFIG,
     MH_BA,
-    MH_BU,
-    MH_COT,
     MH_HOT,
     MH_NEXT_HEADERS,
-    MH_TYPE_AT,
     MOPT_AUTH_DATA,
-    MOPT_NONCE_INDICES,
     NH_ESP,
     ProtocolConfig,
 )
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import HandoverEvent, Record
-from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate, HomeTest
+from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate
 from ebutool.wire.mh.mobility_options import (
     BindingAuthorizationData,
-    NonceIndices,
     malformed_length,
 )
 
 MAX_PENDING_PER_COA = 32  # CoTI/CoT held for a care-of address not yet mapped to an MN
 MAX_PENDING_COAS = 1024
-MAX_COT_ZERO = 4096  # (care-of address, CN) pairs that received a CoT with index 0
-MAX_COT_CUT = 4096  # (care-of address, CN) pairs that received a CoT the capture cut
-STANDARD_NOTE = "care_of_index_0_standard"  # a BU with care-of index 0 after a CoT with 0
-AMBIGUOUS_NOTE = INDEX0_AMBIGUOUS_NOTE  # standard or early cannot be told
-# the key forms of an EBU's Kbm (ebutool.oracle.crypto): a BA MACed with one answers an EBU
-EARLY_KEY_FORMS = ("early", "early_rfc4866")
-# A BU to a CN the capture cut before its Nonce Indices option: its care-of nonce index
-# (0 in an EBU, DESIGN.md section 3) is not in the capture, so standard or early cannot
-# be told; the reader labels it BU.
-CUT_OFF_NOTE = "bu_cut_off"
-MALFORMED_NOTE = "nonce_indices_malformed"  # likewise: its Nonce Indices have a wrong length
-NS_PER_S = 1_000_000_000
 
 
-class Reconstructor(MessageHandlers):
+class Reconstructor(EarlyOrStandard, HandoverLifecycle, MessageHandlers):
     """``feed()`` records and events in capture order, then ``finish()``; both return
     the handovers that closed (finalise them with :func:`ebutool.analysis.metrics.finalize`)."""
 
@@ -176,32 +164,8 @@ class Reconstructor(MessageHandlers):
     def _record(self, rec: Record) -> None:
         """A record other than a data packet without a message (feed: :meth:`_data`)."""
         res = self.book.resolve(rec)
-        note = None
-        if rec.msg == "CoT" and isinstance(rec.mh, HomeTest) and rec.mh.nonce_index == 0:
-            self._cot_zero(rec.dst, rec.src, rec.ts_ns)
-        elif rec.mh is None and cut_type(rec) == MH_COT:
-            # a CoT the capture cut: its nonce index, perhaps 0, is not in the capture
-            put(self.cot_cut, (rec.dst, rec.src), rec.ts_ns, MAX_COT_CUT, self.diag, "cut CoT")
-        elif rec.msg == "EBU" and res is not None and res.mn is not None and not self._own(rec):
-            rec, note = self._early_or_standard(rec, res)
-        # (_check gives None without an oracle: not called then)
-        checked = self._check(rec) if rec.mh is not None and self.oracle is not None else None
-        if note == STANDARD_NOTE and getattr(checked, "msg", None) == "EBU":
-            # taken for standard by a CoT with care-of index 0 before it, but only Kbm_early
-            # authenticates it (the oracle): an EBU, e.g. of an MN back at that address
-            rec, note = replace(rec, msg="EBU"), None
+        rec, note, checked, mac_cut = self._classify(rec, res)
         verdict = getattr(checked, "verdict", None)
-        # its early MAC fails (invalid, or keyless: a standard BU not ruled out)
-        undecided = verdict == "invalid" or getattr(checked, "care_of_index_0_undecided", False)
-        if rec.msg == "EBU" and note is None and undecided:
-            note = AMBIGUOUS_NOTE  # its early MAC fails: forged, or a standard BU
-        if note == AMBIGUOUS_NOTE and verdict == "valid":
-            note = None  # its MAC verified with the early Kbm: an EBU
-        # neither Kbm can be tried on its MAC: presumed early, ambiguous unless its answer
-        # shows the CN took it for an EBU (CNState.index0_cut)
-        mac_cut = note is None and rec.msg == "EBU" and _index0_mac_cut(rec)
-        if note is None and rec.msg == "BU" and _care_of_index_unread(rec):
-            note = CUT_OFF_NOTE if rec.mh is not None and rec.mh.truncated else MALFORMED_NOTE
         if res is None:
             if rec.mh is not None:
                 self.diag.warn(
@@ -224,29 +188,7 @@ class Reconstructor(MessageHandlers):
         ep = cur.cns.get(res.peer) if cur is not None else None
         if ep is None:
             return
-        if note is not None:
-            ep.notes = with_added(ep.notes, note)
-        m = rec.mh
-        if mac_cut and isinstance(m, BindingUpdate):
-            ep.index0_cut = with_added(ep.index0_cut, m.sequence)
-        elif ep.index0_cut and isinstance(m, BindingAcknowledgement):
-            if self._early_answer(rec, m, checked, ep):
-                ep.index0_cut.discard(m.sequence)
-
-    def _early_answer(self, rec: Record, ba: BindingAcknowledgement, checked, ep: CNState) -> bool:
-        """``ba`` (of ``rec``) answered an EBU of ``ep`` (by its sequence number) and shows
-        that the CN took it for an EBU: it has the draft's own EBA type (--eba-mh-type),
-        or the oracle verified its MAC with Kbm_early (a standard BU's BA has the
-        standard Kbm)."""
-        ex = ep.ebus.get(ba.sequence)
-        if ex is None or ex.reply_frame != rec.frame:
-            return False
-        own = self.config.eba_mh_type
-        wire = rec.mh_wire
-        verdict = getattr(checked, "verdict", None)
-        if own is not None and wire is not None and wire[MH_TYPE_AT] == own:
-            return verdict != "invalid"  # (a forged one shows nothing)
-        return verdict == "valid" and getattr(checked, "key_form", None) in EARLY_KEY_FORMS
+        self._mark(ep, rec, note, mac_cut, checked)
 
     def _data(self, rec: Record) -> None:
         """:meth:`_record` of a data packet, whose verdict and note are None (and never a
@@ -262,58 +204,6 @@ class Reconstructor(MessageHandlers):
         if coa and self.book.coa_to_mn.get(coa) != res.mn and self.book.learn_coa(coa, res.mn):
             self._flush(coa)
         self._process(rec, res, None)
-
-    # -- care-of nonce index 0 (DESIGN.md section 3) ------------------------------------
-    def _cot_zero(self, coa: str, cn: str, ts_ns: int) -> None:
-        """A CoT with care-of nonce index 0 reached ``coa``: a later BU from it with
-        care-of index 0 may be a standard BU (RFC 6275 does not reserve index 0)."""
-        put(self.cot_zero, (coa, cn), ts_ns, MAX_COT_ZERO, self.diag, "care-of index 0 CoT")
-
-    def _standard_mac_verifies(self, rec: Record, cn: str) -> bool:
-        """With the CN's keys (Kcn and nonces), the BU's MAC verifies with the standard
-        Kbm of its nonce indices (RFC 6275 5.2.5): then it is a standard BU.  (The
-        oracle then checks it again as an EBU; the later check is the one it keeps.)"""
-        keys = getattr(self.oracle, "keys", None)
-        if keys is None or not keys.usable(cn):
-            return False
-        checked = self._check(replace(rec, msg="BU"))
-        # (valid as a BU: the oracle tries Kbm_early too for a care-of index 0 BU that
-        # fails the standard key, and names it EBU then: that is no standard MAC)
-        return getattr(checked, "verdict", None) == "valid" and checked.msg == "BU"
-
-    def _own(self, rec: Record) -> bool:
-        """``rec`` has the draft's own EBU type (--ebu-mh-type): an EBU by its type
-        (DESIGN.md section 2), whatever its care-of nonce index or MAC, so the rule for a
-        BU with care-of index 0 (:meth:`_early_or_standard`) is not applied to it."""
-        own, wire = self.config.ebu_mh_type, rec.mh_wire
-        return own is not None and wire is not None and wire[MH_TYPE_AT] == own
-
-    def _early_or_standard(self, rec: Record, res: Resolved) -> tuple[Record, str | None]:
-        """(the record, a diagnosis code or None) for a BU with care-of nonce index 0
-        (labelled EBU by the reader).  It is a standard BU (relabelled, STANDARD_NOTE)
-        when the MN received, for that care-of address and CN, a CoT with care-of index
-        0 less than MAX_TOKEN_LIFETIME before it, or when the CN's keys are known and its
-        MAC verifies with the standard Kbm.  Otherwise it is an EBU, AMBIGUOUS_NOTE
-        when a CoT the capture cut (its index unread) came within MAX_TOKEN_LIFETIME
-        before it, or when the capture does not show the MN's arrival at that address (a
-        token from before the capture could exist): the BU is its first packet from
-        there, or the capture began mid-handover (the caller clears that when the MAC
-        verifies with the early Kbm)."""
-        got = self.cot_zero.get((res.coa, res.peer))
-        if got is not None and rec.ts_ns - got <= self.config.max_token_lifetime * NS_PER_S:
-            # (its care-of token is usable for MAX_TOKEN_LIFETIME, RFC 6275 5.2.7)
-            return replace(rec, msg="BU"), STANDARD_NOTE
-        if self._standard_mac_verifies(rec, res.peer):
-            return replace(rec, msg="BU"), STANDARD_NOTE
-        cut = self.cot_cut.get((res.coa, res.peer))
-        if cut is not None and rec.ts_ns - cut <= self.config.max_token_lifetime * NS_PER_S:
-            return rec, AMBIGUOUS_NOTE  # that CoT's care-of index may have been 0
-        mst = self.mns.get(res.mn or "")
-        cur = mst.current if mst is not None else None
-        unseen = cur is None or cur.coa != res.coa
-        if unseen and (mst is None or mst.n_handovers == 0) or (cur is not None and cur.mid_start):
-            return rec, AMBIGUOUS_NOTE
-        return rec, None
 
     def _forwarded(self, rec: Record, res: Resolved, verdict: str | None) -> None:
         """An untunnelled HoTI/HoT between a home address and a CN, seen at the HA or
@@ -372,121 +262,6 @@ class Reconstructor(MessageHandlers):
                 rec.frame,
             )
             return None
-
-    # -- state -----------------------------------------------------------------------
-    def _mn(self, mn: str, frame: int | None = None) -> MNState:
-        """The state of ``mn``, made its most recently active (a new one may evict the
-        least recently active MN: :meth:`_evict`)."""
-        mst = self.mns.pop(mn, None)
-        if mst is None:
-            make_room(self.mns, self.limit, self.diag, "mobile node", frame, self._evict)
-            mst = MNState(mn, limit=self.limit, diag=self.diag)
-            mst.evicted_before = mn in self.evicted_mns
-        self.mns[mn] = mst
-        return mst
-
-    def _evict(self, mn: str, mst: MNState) -> None:
-        """An MN evicted from the table: its open handover closes now, every episode of
-        it flagged state_evicted (what came later is not in it); if the MN shows up
-        again, its episodes are flagged too (its home tests and history are gone)."""
-        put(self.evicted_mns, mn, None, self.limit, None, "evicted mobile node")
-        ho = mst.current
-        if ho is not None:
-            ho.evicted = True
-            self._close(mst)
-
-    def _start(
-        self,
-        mst: MNState,
-        coa: str,
-        ts_ns: int,
-        opened_by: str,
-        prev: str | None = None,
-        source: str = "",
-    ) -> Handover:
-        old = mst.current
-        if old is not None:
-            self._close(mst)
-        ho = Handover(
-            mn=mst.mn,
-            coa=coa,
-            prev_coa=prev or (old.coa if old else None),
-            t0_ns=ts_ns,
-            t0_source="event" if opened_by == "event" else "first_packet",
-            first_in_capture=mst.n_handovers == 0,
-            opened_by=opened_by,
-            ha=self.book.ha_of.get(mst.mn),
-            source=source,
-            recent_data=mst.recent_data(),
-        )
-        ho.evicted = mst.evicted_before
-        mst.current = ho
-        mst.n_handovers += 1
-        return ho
-
-    def _close(self, mst: MNState) -> None:
-        ho = mst.current
-        mst.current = None
-        if ho is None:
-            return
-        self.settle(ho, mst)
-        self.closed.append((ho, mst))
-
-    def settle(self, ho: Handover, mst: MNState, cns: set[str] | None = None) -> None:
-        """What closing ``ho`` fills in: its HA when learnt after it began, and the home
-        test of each CN episode (of ``cns`` only, if given) whose (E)BU named none.
-        Also for a handover still open whose episodes are written early (--follow)."""
-        if ho.ha is None:  # learnt after the handover began (e.g. from a tunnel)
-            ho.ha = self.book.ha_of.get(mst.mn)
-        if ho.evicted:
-            for ep in ho.all_cns():
-                ep.notes = with_added(ep.notes, EVICTED_NOTE)
-        window = int(self.config.initial_bindack_timeout * NS_PER_S)
-        token_ns = self.config.max_token_lifetime * NS_PER_S
-        for ep in ho.cns.values():
-            tests = mst.home_tests.get(ep.cn)
-            cut = tests.cut_ts if tests is not None else None
-            if cut is not None and cut >= ho.t0_ns - token_ns:  # (its token still usable)
-                ep.cut_hot_ts = cut
-            cut = tests.cut_hoti_ts if tests is not None else None
-            if cut is not None and cut >= ho.t0_ns - token_ns:
-                ep.cut_hoti_ts = cut
-            if ep.home_test is None and (cns is None or ep.cn in cns):
-                # No (E)BU named a home token (e.g. the HoT was lost): take the home test
-                # sent from this address alongside the episode's own requests.
-                last = (ep.last_up_ts or ho.t0_ns) + window
-                tests = mst.tests(ep.cn)
-                for ex in [*(tests.done or ()), *tests.open.values()]:
-                    if (
-                        ex.coa == ho.coa
-                        and ex.first_ts is not None
-                        and ho.t0_ns <= ex.first_ts <= last
-                    ):
-                        ep.home_test = ex
-                        break
-
-    def _cn(self, ho: Handover, cn: str) -> CNState:
-        ep = ho.cns.get(cn)
-        if ep is None:
-            make_room(
-                ho.cns,
-                self.limit,
-                self.diag,
-                "correspondent of one handover",
-                None,
-                lambda _, old: self._evict_cn(ho, old),
-            )
-            refresh = cn in (ho.refresh_cns or ())
-            ep = ho.cns[cn] = CNState(cn, started_mid=ho.mid_start, refresh=refresh)
-        return ep
-
-    def _evict_cn(self, ho: Handover, ep: CNState) -> None:
-        """The oldest CN episode of a handover with too many CNs closes now, on its own
-        (with the handover's home registration as it is), flagged state_evicted."""
-        ep.notes = with_added(ep.notes, EVICTED_NOTE)
-        mst = self.mns.get(ho.mn)
-        if mst is not None:
-            self.closed.append((replace(ho, cns={ep.cn: ep}, done_cns=[]), mst))
 
     # -- one record ------------------------------------------------------------------
     def _process(self, rec: Record, res: Resolved, verdict: str | None) -> None:
@@ -625,29 +400,3 @@ def check_order(items: Iterable, diag: Diagnostics) -> Iterator:
         else:
             last_ts, last_frame = it.ts_ns, it.frame
         yield it
-
-
-def _care_of_index_unread(rec: Record) -> bool:
-    """A BU to a CN (not a home registration, not a deregistration, which needs no care-of
-    nonce) whose Nonce Indices option is not readable: the capture cut the message short
-    with no Nonce Indices in what it holds, or the option has a wrong length."""
-    bu = rec.mh
-    if not isinstance(bu, BindingUpdate) or bu.flags & BU_FLAG_H or rec.deregistration:
-        return False
-    if any(isinstance(o, NonceIndices) for o in bu.options):
-        return False
-    return bu.truncated or malformed_length(bu.options, MOPT_NONCE_INDICES) is not None
-
-
-def _index0_mac_cut(rec: Record) -> bool:
-    """A BU with care-of nonce index 0 (labelled EBU by the reader, not an EBU of the
-    draft's own MH type) whose authenticator the capture cut (snaplen; the Binding
-    Authorization Data option is always last).  Unless a CoT with care-of index 0 made it
-    standard, its class rests on its MAC (the standard Kbm, or the early one failing:
-    docs/analysis.md "Early or standard"), which cannot be checked."""
-    bu = rec.mh
-    return (
-        isinstance(bu, BindingUpdate)
-        and bu.truncated
-        and (rec.mh_wire is None or rec.mh_wire[MH_TYPE_AT] == MH_BU)
-    )

@@ -22,7 +22,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ebutool.cn_replay.answers import describe_ack
 from ebutool.cn_replay.binding_cache import CNPolicies, Policy
+from ebutool.cn_replay.collected_trace import (
+    BASIS_INJECTED,
+    BASIS_KEYLESS,
+    BASIS_KEYS,
+    BASIS_TRACE,
+    Authenticate,
+    answer_types,
+)
 from ebutool.cn_replay.divergences import (
     DIVERGENCE_COLUMNS,
     DIVERGENCE_KINDS,
@@ -31,17 +40,7 @@ from ebutool.cn_replay.divergences import (
 )
 from ebutool.cn_replay.exposure import EXPOSURE_COLUMNS, exposure_frame
 from ebutool.cn_replay.per_mn import batches
-from ebutool.cn_replay.replayer import (
-    BASIS_INJECTED,
-    BASIS_KEYLESS,
-    BASIS_KEYS,
-    BASIS_TRACE,
-    Authenticate,
-    RunResult,
-    answer_types,
-    describe_ack,
-    run_trace,
-)
+from ebutool.cn_replay.replayer import RunResult, run_trace
 from ebutool.core.constants import DEFAULT_CONFIG, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.errors import UsageError
@@ -286,8 +285,8 @@ def replay_records(
     """Replay a message stream (Records; HandoverEvents are ignored).
 
     ``authenticate`` is called with every record in order (see
-    :data:`ebutool.cn_replay.replayer.Authenticate`); None = no check at all, every update
-    is decided by following the trace's CN."""
+    :data:`ebutool.cn_replay.collected_trace.Authenticate`); None = no check at all,
+    every update is decided by following the trace's CN."""
     return combine(
         list(
             replay_batches(

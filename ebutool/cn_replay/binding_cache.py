@@ -48,7 +48,7 @@ class CNPolicies:
     """The policy of each CN: ``per_cn`` (CN address -> Policy), else ``default``.
 
     ``observed`` is resolved by the replay layer before the model runs
-    (:func:`ebutool.cn_replay.replayer.resolve_observed`); ``inferred`` then holds, per CN
+    (:func:`ebutool.cn_replay.answers.resolve_observed`); ``inferred`` then holds, per CN
     whose policy was observed, why it was judged early or standard."""
 
     default: Policy = Policy.early

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from ebutool.cn_replay.replayer import (
+from ebutool.cn_replay.collected_trace import (
     ANSWER_TYPES,
     Authenticate,
     ObservedAck,
@@ -57,7 +57,7 @@ class _BatchTrace(Trace):
 
 
 class Collector:
-    """A :class:`~ebutool.cn_replay.replayer.Sink` that groups the trace by MN, bounded."""
+    """A :class:`~ebutool.cn_replay.collected_trace.Sink` that groups the trace by MN, bounded."""
 
     def __init__(self, diag: Diagnostics, limit: int | None) -> None:
         self.diag, self.limit = diag, limit

@@ -17,7 +17,7 @@ import importlib
 import re
 from pathlib import Path
 
-from ebutool.analysis import classify, episodes, observable, owd, rows
+from ebutool.analysis import classify, early_or_standard, observable, owd, rows
 
 ROOT = Path(__file__).resolve().parents[2]
 ANALYSIS = ROOT / "ebutool" / "analysis"
@@ -26,11 +26,11 @@ STATUS = "<status>"  # a BA status in a code, as the docs write it
 _FALLBACK = {rows.REFUSED_NOTE, rows.LOST_NOTE}
 # (file, the argument's source) -> the codes that variable can hold
 VARIABLE_SITES: dict[tuple[str, str], set[str]] = {
-    ("episodes.py", "note"): {
-        episodes.STANDARD_NOTE,
-        episodes.AMBIGUOUS_NOTE,
-        episodes.CUT_OFF_NOTE,
-        episodes.MALFORMED_NOTE,
+    ("early_or_standard.py", "note"): {
+        early_or_standard.STANDARD_NOTE,
+        early_or_standard.AMBIGUOUS_NOTE,
+        early_or_standard.CUT_OFF_NOTE,
+        early_or_standard.MALFORMED_NOTE,
     },
     ("metrics.py", "missing"): set(),  # _unanswered's argument: collected at its calls
     ("metrics.py", "f'{rejected}_rejected_{e.status}'"): set(),  # likewise

@@ -1,7 +1,7 @@
 """Replay keeps a bounded number of unanswered CoTIs (memory stays bounded on traces
 with lost CoTs); a forgotten CoTI is a counted warning and gives no RTT sample."""
 
-from ebutool.cn_replay import replayer as engine
+from ebutool.cn_replay import collected_trace as engine
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.records.record import Record
 from ebutool.wire.mh.messages import CareOfTest, CareOfTestInit
