@@ -19,10 +19,11 @@ from ebutool.analysis.addressing import Resolved
 from ebutool.analysis.cut_messages import cut_type
 from ebutool.analysis.state import INDEX0_AMBIGUOUS_NOTE, CNState, MNState, with_added
 from ebutool.core.bounded import put
-from ebutool.core.constants import MH_BU, MH_COT, MH_TYPE_AT, MOPT_NONCE_INDICES, ProtocolConfig
+from ebutool.core.constants import MH_COT, MOPT_NONCE_INDICES, ProtocolConfig
 from ebutool.core.diagnostics import Diagnostics
 from ebutool.core.units import NS_PER_S
 from ebutool.records.record import Record
+from ebutool.records.retype import own_type
 from ebutool.wire.mh.messages import BU_FLAG_H, BindingAcknowledgement, BindingUpdate, HomeTest
 from ebutool.wire.mh.mobility_options import NonceIndices, malformed_length
 
@@ -65,7 +66,7 @@ class EarlyOrStandard:
         elif rec.mh is None and cut_type(rec) == MH_COT:
             # a CoT the capture cut: its nonce index, perhaps 0, is not in the capture
             put(self.cot_cut, (rec.dst, rec.src), rec.ts_ns, MAX_COT_CUT, self.diag, "cut CoT")
-        elif rec.msg == "EBU" and res is not None and res.mn is not None and not self._own(rec):
+        elif rec.msg == "EBU" and res is not None and res.mn is not None and not own_type(rec):
             rec, note = self._early_or_standard(rec, res)
         # (_check gives None without an oracle: not called then)
         checked = self._check(rec) if rec.mh is not None and self.oracle is not None else None
@@ -108,10 +109,8 @@ class EarlyOrStandard:
         ex = ep.ebus.get(ba.sequence)
         if ex is None or ex.reply_frame != rec.frame:
             return False
-        own = self.config.eba_mh_type
-        wire = rec.mh_wire
         verdict = getattr(checked, "verdict", None)
-        if own is not None and wire is not None and wire[MH_TYPE_AT] == own:
+        if own_type(rec):  # the draft's own EBA type (--eba-mh-type)
             return verdict != "invalid"  # (a forged one shows nothing)
         return verdict == "valid" and getattr(checked, "key_form", None) in EARLY_KEY_FORMS
 
@@ -131,13 +130,6 @@ class EarlyOrStandard:
         # (valid as a BU: the oracle tries Kbm_early too for a care-of index 0 BU that
         # fails the standard key, and names it EBU then: that is no standard MAC)
         return getattr(checked, "verdict", None) == "valid" and checked.msg == "BU"
-
-    def _own(self, rec: Record) -> bool:
-        """``rec`` has the draft's own EBU type (--ebu-mh-type): an EBU by its type
-        (DESIGN.md section 2), whatever its care-of nonce index or MAC, so the rule for a
-        BU with care-of index 0 (:meth:`_early_or_standard`) is not applied to it."""
-        own, wire = self.config.ebu_mh_type, rec.mh_wire
-        return own is not None and wire is not None and wire[MH_TYPE_AT] == own
 
     def _early_or_standard(self, rec: Record, res: Resolved) -> tuple[Record, str | None]:
         """(the record, a diagnosis code or None) for a BU with care-of nonce index 0
@@ -186,8 +178,4 @@ def index0_mac_cut(rec: Record) -> bool:
     standard, its class rests on its MAC (the standard Kbm, or the early one failing:
     docs/analysis.md "Early or standard"), which cannot be checked."""
     bu = rec.mh
-    return (
-        isinstance(bu, BindingUpdate)
-        and bu.truncated
-        and (rec.mh_wire is None or rec.mh_wire[MH_TYPE_AT] == MH_BU)
-    )
+    return isinstance(bu, BindingUpdate) and bu.truncated and not own_type(rec)

@@ -19,8 +19,6 @@ from ebutool.core.constants import (
     BA_STATUS_EXPIRED_HOME_NONCE,
     BA_STATUS_EXPIRED_NONCES,
     BA_STATUS_SEQ_OUT_OF_WINDOW,
-    MH_BU,
-    MH_TYPE_AT,
     MOPT_AUTH_DATA,
     MOPT_NONCE_INDICES,
 )
@@ -73,6 +71,7 @@ from ebutool.oracle.verdicts import (
     Verdict,
 )
 from ebutool.records.record import Record
+from ebutool.records.retype import own_type
 from ebutool.wire.mh.codec import mac_data
 from ebutool.wire.mh.messages import (
     BA_STATUS,
@@ -147,14 +146,6 @@ def packed(text: str) -> bytes:
         return inet_pton(AF_INET6, text)
     except (OSError, TypeError):
         return pton(text)
-
-
-def _own_type(rec: Record) -> bool:
-    """An EBU of the draft's own MH type (--ebu-mh-type, read with the BU layout): an EBU
-    by its type, authenticated with Kbm_early (DESIGN.md section 2), never taken for a
-    standard BU with care-of index 0 (only a BU of type 5 may be one)."""
-    wire = rec.mh_wire
-    return wire is not None and wire[MH_TYPE_AT] != MH_BU
 
 
 class NoKey(Exception):
@@ -245,7 +236,7 @@ class BindingChecks:
         note = ""
         if rec.deregistration:
             forms = _DEREG_FORMS
-        elif msg == "EBU" and (cn, coa, 0) in self._careof and not _own_type(rec):
+        elif msg == "EBU" and (cn, coa, 0) in self._careof and not own_type(rec):
             # Care-of nonce index 0 is not reserved (RFC 6275): after a CoT with index 0
             # for this address and CN, this is a standard BU (DESIGN.md 3)
             forms, note, msg = _STANDARD_FORMS, R_INDEX0_COT_SEEN, "BU"
@@ -298,7 +289,7 @@ class BindingChecks:
             if k is not None:
                 sent, note, v.msg = early, R_INDEX0_EARLY, "EBU"
                 put(self._sent, key, sent, self.max_entries, self.diag, "oracle BU sent", rec.frame)
-        elif k is None and forms is _EARLY_FORMS and covered is not None and not _own_type(rec):
+        elif k is None and forms is _EARLY_FORMS and covered is not None and not own_type(rec):
             # maybe a standard BU with care-of index 0: try the standard Kbm (DESIGN.md 3)
             std = self._sent_for(rec, "BU", _STANDARD_FORMS, basis, ni, mn, coa)
             k = self._match_bu(std, covered, mac, self._kbms) if std.fail is None else None

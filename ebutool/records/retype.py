@@ -34,6 +34,20 @@ from ebutool.wire.mh.mobility_options import CareOfTestInitOption
 _MAX_PENDING = 1024  # unknown-type messages remembered for a Binding Error to name them
 
 
+def own_type(rec: Record) -> bool:
+    """``rec``'s message was read from one of the draft's own MH types (--ebu-mh-type,
+    --eba-mh-type: :func:`retype`): the type octet of its wire differs from that of the
+    layout it was read with (BU 5, BA 6).  Such an EBU or EBA is early by its type
+    (DESIGN.md section 2), never a standard BU or BA with care-of nonce index 0."""
+    m, wire = rec.mh, rec.mh_wire
+    return (
+        m is not None
+        and wire is not None
+        and len(wire) > C.MH_TYPE_AT
+        and (wire[C.MH_TYPE_AT] != m.mh_type)
+    )
+
+
 def retype(rec: Record, mh_types: dict[int, int], diag: Diagnostics | None = None) -> Record:
     """``rec`` read with the body layout ``mh_types`` gives its MH type, if any; else
     ``rec`` itself.  A message too short for that layout keeps its ``other`` form, with
