@@ -198,13 +198,10 @@ def _scheduler_loss_told(client: Any, address: str) -> Iterator[None]:
         raise UsageError(SCHEDULER_LOST.format(address=address, why=why)) from None
     finally:
         lost = client.status != "running"
-        held = logging.root.manager.disable
-        if lost:  # (its reconnection, cancelled by the close, logs a traceback)
-            logging.disable(logging.CRITICAL)
-        try:
-            client.close()
+        try:  # (a lost client's reconnection, cancelled by the close, logs a traceback)
+            with _no_logging() if lost else contextlib.nullcontext():
+                client.close()
         finally:
-            logging.disable(held)
             log.setLevel(level)
 
 
@@ -217,11 +214,18 @@ def _close_quietly(client: Any, cluster: Any) -> None:
     workers are this run's own processes (a scheduler at an address is left alone)."""
     with contextlib.suppress(Exception):  # (a worker already gone: nothing to quiet)
         client.run(_logging_off)
-    held = logging.root.manager.disable
-    logging.disable(logging.CRITICAL)  # the scheduler and nannies of this process
-    try:
+    with _no_logging():  # the scheduler and nannies of this process
         client.close()
         cluster.close()
+
+
+@contextlib.contextmanager
+def _no_logging() -> Iterator[None]:
+    """No log record of this process in the block (logging.disable), as it was after."""
+    held = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
     finally:
         logging.disable(held)
 
